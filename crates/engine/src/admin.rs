@@ -1,0 +1,171 @@
+//! Administration of apps and queues: create, modify and delete, with the checks that
+//! keep names unique and values in range.
+
+use std::sync::Arc;
+
+use crate::engine::Engine;
+use crate::error::AcdError;
+use crate::ids::{QueueId, SessionId};
+use crate::model::{AppSettings, QueueChange, QueueDef, QueueInfo};
+use crate::output::{CancelReason, EndReason, EventKind, EventSource, Notice, QueueChangeKind, AgentStatus};
+use crate::state::{App, Queue};
+use crate::stats::{Counters, WaitEnd};
+
+impl Engine {
+    pub(crate) fn put_app(&mut self, name: Arc<str>, settings: AppSettings) -> Result<(), AcdError> {
+        settings.validate()?;
+        if name.is_empty() || name.len() > 64 {
+            return Err(AcdError::invalid("app", "must be 1 to 64 characters"));
+        }
+        match self.app_ix.get(&name) {
+            Some(&ix) => self.apps[ix as usize].settings = settings,
+            None => {
+                self.app_ix.insert(name.clone(), self.apps.len() as u32);
+                self.apps.push(App {
+                    name,
+                    settings,
+                    queue_names: Default::default(),
+                    queues: Default::default(),
+                    users: Default::default(),
+                    watchers: Default::default(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn create_queue(
+        &mut self,
+        app: &str,
+        id: Option<QueueId>,
+        def: QueueDef,
+    ) -> Result<QueueInfo, AcdError> {
+        let ix = self.app_index(app)?;
+        def.validate()?;
+        if self.apps[ix as usize].queue_names.contains_key(&def.name) {
+            return Err(AcdError::QueueNameExists(def.name.to_string()));
+        }
+        let id = match id {
+            Some(id) if self.queues.contains_key(&id) || id.0 == 0 => {
+                return Err(AcdError::invalid("QueueID", format!("{id} is already taken")))
+            }
+            Some(id) => id,
+            None => QueueId(self.next_queue),
+        };
+        self.next_queue = self.next_queue.max(id.0.saturating_add(1));
+        let app = &mut self.apps[ix as usize];
+        app.queue_names.insert(def.name.clone(), id);
+        app.queues.insert(id);
+        self.queues.insert(
+            id,
+            Queue {
+                app: ix,
+                def: def.clone(),
+                waiting: Default::default(),
+                ready: Default::default(),
+                agents: Default::default(),
+                free_agents: Default::default(),
+                in_service: 0,
+                counters: Counters::default(),
+                notices: Default::default(),
+            },
+        );
+        let info = QueueInfo { queue: id, def };
+        self.tell_watchers(ix, Notice::QueueInfoChanged(info.clone()));
+        self.touch_status(id);
+        Ok(info)
+    }
+
+    pub(crate) fn modify_queue(
+        &mut self,
+        app: &str,
+        id: QueueId,
+        change: QueueChange,
+    ) -> Result<QueueInfo, AcdError> {
+        let ix = self.app_index(app)?;
+        let queue = self.queues.get(&id).filter(|q| q.app == ix).ok_or(AcdError::QueueInvalid(id))?;
+        let old_name = queue.def.name.clone();
+        let def = change.apply_to(&queue.def);
+        def.validate()?;
+        let app = &mut self.apps[ix as usize];
+        if def.name != old_name {
+            if app.queue_names.contains_key(&def.name) {
+                return Err(AcdError::QueueNameExists(def.name.to_string()));
+            }
+            app.queue_names.remove(&old_name);
+            app.queue_names.insert(def.name.clone(), id);
+        }
+        let queue = self.queues.get_mut(&id).expect("checked above");
+        let prio_changed = queue.def.prio != def.prio;
+        queue.def = def.clone();
+        let info = QueueInfo { queue: id, def };
+        self.tell_watchers(ix, Notice::QueueInfoChanged(info.clone()));
+        self.touch_status(id);
+        if prio_changed {
+            // Queue priority decides which queue a free agent serves first; nothing waits
+            // on a free agent (that would already have been offered), so no re-dispatch.
+        }
+        Ok(info)
+    }
+
+    pub(crate) fn delete_queue(&mut self, app: &str, id: QueueId) -> Result<(), AcdError> {
+        let ix = self.app_index(app)?;
+        if !self.queues.get(&id).is_some_and(|q| q.app == ix) {
+            return Err(AcdError::QueueInvalid(id));
+        }
+        let customers: Vec<SessionId> = self.queues[&id].waiting.values().copied().collect();
+        for sid in customers {
+            self.leave_queue(sid, QueueChangeKind::LeftByChoice, EndReason::Cancel, WaitEnd::Uncounted);
+            self.notify(sid, Notice::QueuingEnded { queue: id, reason: EndReason::Cancel });
+        }
+        let agents: Vec<SessionId> = self.queues[&id].agents.keys().copied().collect();
+        for sid in agents {
+            self.drop_service_of_queue(sid, id, CancelReason::ServiceStopped, EventSource::Api);
+            self.notify(sid, Notice::ServiceStopped { queue: id });
+        }
+        let queue = self.queues.remove(&id).expect("checked above");
+        let app = &mut self.apps[ix as usize];
+        app.queue_names.remove(&queue.def.name);
+        app.queues.remove(&id);
+        if let Some(at) = queue.notices.timer {
+            self.timers.remove(at, crate::timers::Timer::Flush(id));
+        }
+        self.tell_watchers(ix, Notice::QueueRemoved { queue: id });
+        Ok(())
+    }
+
+    /// InitQueueDat: the session gets every queue's status from now on.
+    pub(crate) fn watch_all_queues(&mut self, sid: SessionId) {
+        let session = self.sessions.get_mut(&sid).expect("checked by caller");
+        session.watch_all = true;
+        let app = session.app;
+        self.apps[app as usize].watchers.insert(sid);
+    }
+
+    /// Sends `notice` to every online session of the app that watches all queues.
+    pub(crate) fn tell_watchers(&mut self, app: u32, notice: Notice) {
+        let watchers: Vec<SessionId> = self.apps[app as usize]
+            .watchers
+            .iter()
+            .copied()
+            .filter(|s| self.sessions.get(s).is_some_and(|s| s.online))
+            .collect();
+        for sid in watchers {
+            self.notify(sid, notice.clone());
+        }
+    }
+
+    /// Emits the agent login/logout event of the seed-001 family.
+    pub(crate) fn agent_status_event(
+        &mut self,
+        sid: SessionId,
+        status: AgentStatus,
+        source: EventSource,
+        queues: Vec<QueueId>,
+    ) {
+        let session = &self.sessions[&sid];
+        let kind = EventKind::AgentStatus { user_id: session.user_id.clone(), status, source, queues };
+        let app = session.app;
+        self.emit(app, kind);
+    }
+}

@@ -1,0 +1,199 @@
+//! The agent's requests: serving queues, DND and capacity, answering offers, taking
+//! customers by hand and finishing services.
+
+use crate::engine::Engine;
+use crate::error::AcdError;
+use crate::ids::{OfferId, QueueId, SessionId};
+use crate::model::QueUser;
+use crate::output::{AgentStatus, CancelReason, EventSource, ServiceEnd};
+use crate::state::Agent;
+use crate::time::Time;
+
+impl Engine {
+    fn ensure_agent(&mut self, sid: SessionId) {
+        let now = self.now;
+        let session = self.sessions.get_mut(&sid).expect("checked by caller");
+        session.agent.get_or_insert_with(|| Box::new(Agent::new(now)));
+    }
+
+    fn agent(&self, sid: SessionId) -> Option<&Agent> {
+        self.sessions.get(&sid).and_then(|s| s.agent.as_deref())
+    }
+
+    pub(crate) fn start_service(&mut self, sid: SessionId, queue: QueueId, priority: u16) -> Result<(), AcdError> {
+        if priority > 1000 {
+            return Err(AcdError::invalid("priority", format!("{priority} is outside 0..=1000")));
+        }
+        self.queue_for(sid, queue)?;
+        self.ensure_agent(sid);
+        let agent = self.agent(sid).expect("ensured");
+        match agent.priority_in(queue) {
+            Some(p) if p == priority => return Ok(()),
+            Some(_) => {
+                self.reindex_agent(sid, |a| {
+                    for entry in a.serving.iter_mut().filter(|(q, _)| *q == queue) {
+                        entry.1 = priority;
+                    }
+                });
+                self.queues.get_mut(&queue).expect("checked").agents.insert(sid, priority);
+            }
+            None => {
+                let first = agent.serving.is_empty();
+                self.reindex_agent(sid, |a| a.serving.push((queue, priority)));
+                self.queues.get_mut(&queue).expect("checked").agents.insert(sid, priority);
+                self.touch_status(queue);
+                if first {
+                    self.agent_status_event(sid, AgentStatus::Available, EventSource::Sdk, vec![queue]);
+                }
+            }
+        }
+        self.dispatch_agent(sid);
+        Ok(())
+    }
+
+    pub(crate) fn stop_service(&mut self, sid: SessionId, queue: QueueId) -> Result<(), AcdError> {
+        self.queue_for(sid, queue)?;
+        if self.agent(sid).and_then(|a| a.priority_in(queue)).is_none() {
+            return Err(AcdError::ServiceNotStarted("you are not serving this queue"));
+        }
+        self.drop_service_of_queue(sid, queue, CancelReason::ServiceStopped, EventSource::Sdk);
+        Ok(())
+    }
+
+    /// The agent stops serving `queue`: its offers from there go back to the head.
+    pub(crate) fn drop_service_of_queue(&mut self, sid: SessionId, queue: QueueId, reason: CancelReason, source: EventSource) {
+        let Some(agent) = self.agent(sid) else { return };
+        let offers: Vec<OfferId> =
+            agent.offers.iter().copied().filter(|o| self.offers[o].queue == queue).collect();
+        for offer in offers {
+            self.withdraw_offer(offer, Some(reason), false);
+        }
+        self.reindex_agent(sid, |a| a.serving.retain(|(q, _)| *q != queue));
+        if let Some(q) = self.queues.get_mut(&queue) {
+            q.agents.remove(&sid);
+        }
+        self.touch_status(queue);
+        if self.agent(sid).is_some_and(|a| a.serving.is_empty()) {
+            self.agent_status_event(sid, AgentStatus::LoggedOut, source, vec![queue]);
+        }
+        self.dispatch_queue(queue);
+        self.dispatch_agent(sid);
+    }
+
+    pub(crate) fn set_dnd(&mut self, sid: SessionId, on: bool) {
+        self.ensure_agent(sid);
+        self.reindex_agent(sid, |a| a.dnd = on);
+        self.dispatch_agent(sid);
+    }
+
+    pub(crate) fn set_capacity(&mut self, sid: SessionId, capacity: u16) -> Result<(), AcdError> {
+        if !(1..=50).contains(&capacity) {
+            return Err(AcdError::invalid("capacity", format!("{capacity} is outside 1..=50")));
+        }
+        self.ensure_agent(sid);
+        self.reindex_agent(sid, |a| a.capacity = capacity);
+        self.dispatch_agent(sid);
+        Ok(())
+    }
+
+    /// The pending offer of `user_id` from `queue` to this agent.
+    fn offer_to(&self, sid: SessionId, queue: QueueId, user_id: &str) -> Result<(SessionId, OfferId), AcdError> {
+        self.queue_for(sid, queue)?;
+        let customer = self.user_session(sid, user_id).ok_or(AcdError::UserCancelled)?;
+        let offer = self.sessions[&customer].queuing.as_ref().and_then(|q| q.offer).ok_or(AcdError::UserCancelled)?;
+        let o = &self.offers[&offer];
+        if o.agent != sid || o.queue != queue {
+            return Err(AcdError::UserCancelled);
+        }
+        Ok((customer, offer))
+    }
+
+    pub(crate) fn accept(&mut self, sid: SessionId, queue: QueueId, user_id: &str) -> Result<(), AcdError> {
+        let (customer, offer) = self.offer_to(sid, queue, user_id)?;
+        self.take_customer(sid, customer, Some(offer));
+        Ok(())
+    }
+
+    pub(crate) fn reject(&mut self, sid: SessionId, queue: QueueId, user_id: &str) -> Result<(), AcdError> {
+        let (_, offer) = self.offer_to(sid, queue, user_id)?;
+        self.withdraw_offer(offer, None, true);
+        self.dispatch_queue(queue);
+        self.dispatch_agent(sid);
+        Ok(())
+    }
+
+    pub(crate) fn offer_timed_out(&mut self, offer: OfferId) {
+        if !self.offers.contains_key(&offer) {
+            return;
+        }
+        let (agent, queue) = self.withdraw_offer(offer, Some(CancelReason::Timeout), true);
+        self.dispatch_queue(queue);
+        self.dispatch_agent(agent);
+    }
+
+    fn check_can_take(&self, sid: SessionId) -> Result<(), AcdError> {
+        let agent = self
+            .agent(sid)
+            .filter(|a| !a.serving.is_empty())
+            .ok_or(AcdError::ServiceNotStarted("you are not serving any queue"))?;
+        if agent.load() >= agent.capacity {
+            return Err(AcdError::AgentAtCapacity(agent.capacity));
+        }
+        Ok(())
+    }
+
+    /// ReqAssignUser: the next customer by the usual order, handed over at once.
+    pub(crate) fn req_assign(&mut self, sid: SessionId) -> Result<QueUser, AcdError> {
+        self.check_can_take(sid)?;
+        let (_, _, customer) = self
+            .best_candidate(sid)
+            .ok_or(AcdError::NoUser("no customer is waiting in the queues you serve"))?;
+        Ok(self.take_customer(sid, customer, None))
+    }
+
+    /// ReqAssignUser2: this waiting customer, handed over at once.
+    pub(crate) fn req_assign_user(&mut self, sid: SessionId, queue: QueueId, user_id: &str) -> Result<QueUser, AcdError> {
+        self.queue_for(sid, queue)?;
+        if self.agent(sid).and_then(|a| a.priority_in(queue)).is_none() {
+            return Err(AcdError::ServiceNotStarted("you are not serving this queue"));
+        }
+        let customer = self.user_session(sid, user_id).ok_or(AcdError::NoUser("no such customer"))?;
+        let session = &self.sessions[&customer];
+        let queuing = session
+            .queuing
+            .as_ref()
+            .filter(|q| q.queue == queue)
+            .ok_or(AcdError::NoUser("the customer is not queuing in this queue"))?;
+        match queuing.offer {
+            Some(offer) if self.offers[&offer].agent == sid => {
+                return Ok(self.take_customer(sid, customer, Some(offer)));
+            }
+            Some(_) => return Err(AcdError::NoUser("the customer is being offered to another agent")),
+            None => {}
+        }
+        if !session.online {
+            return Err(AcdError::NoUser("the customer is offline"));
+        }
+        self.check_can_take(sid)?;
+        Ok(self.take_customer(sid, customer, None))
+    }
+
+    pub(crate) fn finish_service(&mut self, sid: SessionId, queue: QueueId, user_id: &str) -> Result<(), AcdError> {
+        let service = self.agent(sid).and_then(|a| {
+            a.services.iter().copied().find(|s| {
+                let s = &self.services[s];
+                s.queue == queue && &*self.sessions[&s.customer].user_id == user_id
+            })
+        });
+        let service = service.ok_or(AcdError::NoUser("you are not serving this customer in this queue"))?;
+        self.end_service(service, ServiceEnd::Finished);
+        Ok(())
+    }
+
+    pub(crate) fn wrapup_ended(&mut self, sid: SessionId, at: Time) {
+        if self.agent(sid).is_some_and(|a| a.wrapup_until == Some(at)) {
+            self.reindex_agent(sid, |a| a.wrapup_until = None);
+            self.dispatch_agent(sid);
+        }
+    }
+}

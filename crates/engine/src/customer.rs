@@ -1,0 +1,138 @@
+//! The customer's side: joining a queue, leaving it (by choice, dropped, timed out) and
+//! the queue-change and ACD events that go with it.
+
+use std::sync::Arc;
+
+use crate::engine::Engine;
+use crate::error::AcdError;
+use crate::ids::{QueueId, SessionId};
+use crate::model::QueuingInfo;
+use crate::output::{AcdPhase, CancelReason, EndReason, EventKind, Notice, QueueChangeKind};
+use crate::state::Queuing;
+use crate::stats::WaitEnd;
+use crate::time::Time;
+use crate::timers::Timer;
+
+/// The most a customer may attach as usrExtDat.
+pub const MAX_USR_EXT_DAT: usize = 8 * 1024;
+
+impl Engine {
+    pub(crate) fn start_queuing(&mut self, sid: SessionId, queue: QueueId, ext: Arc<str>) -> Result<(), AcdError> {
+        if ext.len() > MAX_USR_EXT_DAT {
+            return Err(AcdError::invalid("usrExtDat", format!("{} bytes, at most {MAX_USR_EXT_DAT}", ext.len())));
+        }
+        let q = self.queue_for(sid, queue)?;
+        let (max_len, max_wait) = (q.def.max_len, q.def.max_wait_s);
+        let waiting = q.waiting.len();
+        let session = &self.sessions[&sid];
+        if let Some(current) = &session.queuing {
+            return Err(AcdError::AlreadyOtherQueue(current.queue));
+        }
+        if let Some(service) = session.served_in {
+            return Err(AcdError::AlreadyOtherQueue(self.services[&service].queue));
+        }
+        if max_len.is_some_and(|m| waiting as u64 >= u64::from(m)) {
+            return Err(AcdError::QueueFull(queue));
+        }
+        let now = self.now;
+        let seq = self.fresh_id();
+        let task = self.next_task();
+        let deadline = max_wait.map(|w| now.plus_secs(w.into()));
+        let session = self.sessions.get_mut(&sid).expect("checked");
+        let online = session.online;
+        let app = session.app;
+        let user_id = session.user_id.clone();
+        session.queuing = Some(Queuing {
+            queue,
+            seq,
+            task,
+            enqueued_at: now,
+            ext: ext.clone(),
+            offer: None,
+            declined: Vec::new(),
+            deadline,
+            agent_id: None,
+            call_time: None,
+        });
+        if let Some(at) = deadline {
+            self.timers.insert(at, Timer::MaxWait(sid));
+        }
+        let q = self.queues.get_mut(&queue).expect("checked");
+        q.waiting.insert(seq, sid);
+        if online {
+            q.ready.insert(seq);
+        }
+        q.counters.entered += 1;
+        let position = q.waiting.len() as u32 - 1; // the newest key is the largest
+        self.emit(app, EventKind::QueueChange { queue, user_id, change: QueueChangeKind::Entered, usr_ext_dat: ext });
+        self.acd_transition(sid, AcdPhase::Pending, AcdPhase::Waiting, None);
+        let session = self.sessions.get_mut(&sid).expect("checked");
+        session.sent_position = Some((queue, position));
+        session.info_sent_at = Some(now);
+        self.notify(sid, Notice::QueuingInfoChanged(QueuingInfo::Queuing { queue, position, queuing_time_s: 0 }));
+        let user = self.que_user(sid);
+        self.tell_queue_agents(queue, Notice::UserEnter(user));
+        self.touch_status(queue);
+        self.dispatch_queue(queue);
+        Ok(())
+    }
+
+    pub(crate) fn stop_queuing(&mut self, sid: SessionId) -> Result<(), AcdError> {
+        if self.sessions[&sid].queuing.is_none() {
+            return Err(AcdError::NoUser("you are not queuing"));
+        }
+        self.leave_queue(sid, QueueChangeKind::LeftByChoice, EndReason::Cancel, WaitEnd::Abandoned);
+        Ok(())
+    }
+
+    /// The customer leaves its queue without being served.
+    pub(crate) fn leave_queue(&mut self, sid: SessionId, change: QueueChangeKind, reason: EndReason, end: WaitEnd) {
+        let now = self.now;
+        let mut dispatch_agent = None;
+        let offered = self.sessions[&sid].queuing.as_ref().and_then(|q| q.offer);
+        if let Some(offer) = offered {
+            dispatch_agent = Some(self.drop_offer(offer, Some(CancelReason::CustomerLeft)).agent);
+        }
+        let session = self.sessions.get_mut(&sid).expect("present");
+        let Some(queuing) = session.queuing.take() else { return };
+        session.sent_position = None;
+        session.info_sent_at = Some(now);
+        let app = session.app;
+        let user_id = session.user_id.clone();
+        if let Some(deadline) = queuing.deadline {
+            self.timers.remove(deadline, Timer::MaxWait(sid));
+        }
+        let sl = self.settings_of_app(app).service_level_s;
+        let q = self.queues.get_mut(&queuing.queue).expect("live queue");
+        q.waiting.remove(&queuing.seq);
+        q.ready.remove(&queuing.seq);
+        q.counters.record(end, queuing.enqueued_at, now, sl);
+        self.notify(sid, Notice::QueuingInfoChanged(QueuingInfo::NotQueuing));
+        self.tell_queue_agents(
+            queuing.queue,
+            Notice::UserLeave { queue: queuing.queue, user_id: user_id.clone(), in_service: false },
+        );
+        self.emit(
+            app,
+            EventKind::QueueChange { queue: queuing.queue, user_id, change, usr_ext_dat: queuing.ext.clone() },
+        );
+        let previous = if offered.is_some() { AcdPhase::Calling } else { AcdPhase::Waiting };
+        self.acd_end(&queuing, sid, previous, reason, None);
+        self.touch_status(queuing.queue);
+        self.touch_positions(queuing.queue);
+        if let Some(agent) = dispatch_agent {
+            self.dispatch_agent(agent);
+        }
+    }
+
+    /// The customer waited its queue's max_wait_s.
+    pub(crate) fn wait_timed_out(&mut self, sid: SessionId, at: Time) {
+        let Some(queuing) = self.sessions.get(&sid).and_then(|s| s.queuing.as_ref()) else { return };
+        if queuing.deadline != Some(at) {
+            return;
+        }
+        let queue = queuing.queue;
+        self.leave_queue(sid, QueueChangeKind::TimedOut, EndReason::Timeout, WaitEnd::TimedOut);
+        self.notify(sid, Notice::QueuingEnded { queue, reason: EndReason::Timeout });
+    }
+}

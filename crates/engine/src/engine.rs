@@ -1,0 +1,237 @@
+//! The engine value: takes inputs and time, keeps every app's ACD state, hands out
+//! outputs and the next deadline. The rules themselves live in the sibling modules.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use crate::error::AcdError;
+use crate::ids::{OfferId, QueueId, ServiceId, SessionId};
+use crate::input::{Input, Reply, Request};
+use crate::model::{AppSettings, Role};
+use crate::output::{Event, EventKind, Notice, Output, SessionEnd};
+use crate::state::{App, Offer, Queue, Service, Session};
+use crate::time::Time;
+use crate::timers::{Timer, Timers};
+
+/// Lineup's ACD state machine. See the crate docs for how to drive it.
+pub struct Engine {
+    pub(crate) now: Time,
+    pub(crate) apps: Vec<App>,
+    pub(crate) app_ix: FxHashMap<Arc<str>, u32>,
+    pub(crate) sessions: FxHashMap<SessionId, Session>,
+    pub(crate) queues: FxHashMap<QueueId, Queue>,
+    pub(crate) offers: FxHashMap<OfferId, Offer>,
+    pub(crate) services: FxHashMap<ServiceId, Service>,
+    pub(crate) timers: Timers,
+    pub(crate) outputs: VecDeque<Output>,
+    /// Queues whose coalesced notices need a look at the end of the step.
+    pub(crate) dirty: Vec<QueueId>,
+    pub(crate) next_id: u64,
+    pub(crate) next_queue: u32,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Engine {
+    /// An engine with no apps, at time zero.
+    pub fn new() -> Self {
+        Engine {
+            now: Time::default(),
+            apps: Vec::new(),
+            app_ix: FxHashMap::default(),
+            sessions: FxHashMap::default(),
+            queues: FxHashMap::default(),
+            offers: FxHashMap::default(),
+            services: FxHashMap::default(),
+            timers: Timers::default(),
+            outputs: VecDeque::new(),
+            dirty: Vec::new(),
+            next_id: 1,
+            next_queue: 1,
+        }
+    }
+
+    /// Applies one input at time `now` (deadlines up to `now` are handled first).
+    pub fn handle(&mut self, now: Time, input: Input) -> Result<Reply, AcdError> {
+        self.advance(now);
+        let result = match input {
+            Input::PutApp { app, settings } => self.put_app(app, settings).map(|_| Reply::Done),
+            Input::CreateQueue { app, id, def } => self.create_queue(&app, id, def).map(Reply::Queue),
+            Input::ModifyQueue { app, queue, change } => {
+                self.modify_queue(&app, queue, change).map(Reply::Queue)
+            }
+            Input::DeleteQueue { app, queue } => self.delete_queue(&app, queue).map(|_| Reply::Done),
+            Input::Login { app, user_id, name, roles } => self.login(&app, user_id, name, roles),
+            Input::Disconnect { session } => self.disconnect(session).map(|_| Reply::Done),
+            Input::Reconnect { session } => self.reconnect(session).map(|_| Reply::Done),
+            Input::Logout { session } => {
+                self.session(session)?;
+                self.end_session(session, SessionEnd::Logout);
+                Ok(Reply::Done)
+            }
+            Input::Session { session, request } => self.request(session, request),
+        };
+        self.end_step();
+        result
+    }
+
+    /// Handles every deadline up to `now`. Call it when [`poll_timeout`](Self::poll_timeout)
+    /// has passed.
+    pub fn handle_timeout(&mut self, now: Time) {
+        self.advance(now);
+        self.end_step();
+    }
+
+    /// The next time [`handle_timeout`](Self::handle_timeout) must be called, if any.
+    pub fn poll_timeout(&self) -> Option<Time> {
+        self.timers.next()
+    }
+
+    /// The next output, in the order produced.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// The engine's current time (the latest time it was given).
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    fn request(&mut self, sid: SessionId, request: Request) -> Result<Reply, AcdError> {
+        let roles = self.session(sid)?.roles;
+        let need = |role: Role| if roles.has(role) { Ok(()) } else { Err(AcdError::NoPermission(role)) };
+        match request {
+            Request::InitQueueDat => {
+                self.watch_all_queues(sid);
+                Ok(Reply::Done)
+            }
+            Request::StartService { queue, priority } => {
+                need(Role::Agent)?;
+                self.start_service(sid, queue, priority).map(|_| Reply::Done)
+            }
+            Request::StopService { queue } => {
+                need(Role::Agent)?;
+                self.stop_service(sid, queue).map(|_| Reply::Done)
+            }
+            Request::StartQueuing { queue, usr_ext_dat } => {
+                need(Role::Customer)?;
+                self.start_queuing(sid, queue, usr_ext_dat).map(|_| Reply::Done)
+            }
+            Request::StopQueuing => {
+                need(Role::Customer)?;
+                self.stop_queuing(sid).map(|_| Reply::Done)
+            }
+            Request::AcceptAssignUser { queue, user_id } => {
+                need(Role::Agent)?;
+                self.accept(sid, queue, &user_id).map(|_| Reply::Done)
+            }
+            Request::RejectAssignUser { queue, user_id } => {
+                need(Role::Agent)?;
+                self.reject(sid, queue, &user_id).map(|_| Reply::Done)
+            }
+            Request::SetDndStatus { on } => {
+                need(Role::Agent)?;
+                self.set_dnd(sid, on);
+                Ok(Reply::Done)
+            }
+            Request::ReqAssignUser => {
+                need(Role::Agent)?;
+                self.req_assign(sid).map(Reply::Assigned)
+            }
+            Request::ReqAssignUser2 { queue, user_id } => {
+                need(Role::Agent)?;
+                self.req_assign_user(sid, queue, &user_id).map(Reply::Assigned)
+            }
+            Request::FinishService { queue, user_id } => {
+                need(Role::Agent)?;
+                self.finish_service(sid, queue, &user_id).map(|_| Reply::Done)
+            }
+            Request::SetCapacity { capacity } => {
+                need(Role::Agent)?;
+                self.set_capacity(sid, capacity).map(|_| Reply::Done)
+            }
+        }
+    }
+
+    /// Moves time to `now`, firing each due deadline at its own time, in order.
+    fn advance(&mut self, now: Time) {
+        while let Some((at, timer)) = self.timers.pop_due(now) {
+            self.now = self.now.max(at);
+            self.fire(at, timer);
+        }
+        self.now = self.now.max(now);
+    }
+
+    fn fire(&mut self, at: Time, timer: Timer) {
+        match timer {
+            Timer::Offer(offer) => self.offer_timed_out(offer),
+            Timer::MaxWait(sid) => self.wait_timed_out(sid, at),
+            Timer::Hold(sid) => {
+                if self.sessions.get(&sid).is_some_and(|s| s.hold_until == Some(at)) {
+                    self.end_session(sid, SessionEnd::HoldExpired);
+                }
+            }
+            Timer::WrapUp(sid) => self.wrapup_ended(sid, at),
+            Timer::Declined(sid) => self.decline_expired(sid),
+            Timer::Flush(queue) => {
+                if let Some(q) = self.queues.get_mut(&queue) {
+                    q.notices.timer = None;
+                }
+                self.list_dirty(queue);
+            }
+        }
+    }
+
+    // ---- lookups and output helpers shared by the rule modules ----
+
+    pub(crate) fn session(&self, sid: SessionId) -> Result<&Session, AcdError> {
+        self.sessions.get(&sid).ok_or(AcdError::NoSession)
+    }
+
+    pub(crate) fn app_of(&self, sid: SessionId) -> &App {
+        &self.apps[self.sessions[&sid].app as usize]
+    }
+
+    pub(crate) fn settings_of_app(&self, app: u32) -> &AppSettings {
+        &self.apps[app as usize].settings
+    }
+
+    /// The queue, if it exists and belongs to the session's app.
+    pub(crate) fn queue_for(&self, sid: SessionId, queue: QueueId) -> Result<&Queue, AcdError> {
+        let app = self.session(sid)?.app;
+        match self.queues.get(&queue) {
+            Some(q) if q.app == app => Ok(q),
+            _ => Err(AcdError::QueueInvalid(queue)),
+        }
+    }
+
+    pub(crate) fn app_index(&self, app: &str) -> Result<u32, AcdError> {
+        self.app_ix.get(app).copied().ok_or_else(|| AcdError::UnknownApp(app.to_string()))
+    }
+
+    /// The session of `user_id` in the app of `sid`.
+    pub(crate) fn user_session(&self, sid: SessionId, user_id: &str) -> Option<SessionId> {
+        self.app_of(sid).users.get(user_id).copied()
+    }
+
+    pub(crate) fn fresh_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    pub(crate) fn notify(&mut self, session: SessionId, notice: Notice) {
+        self.outputs.push_back(Output::Notify { session, notice });
+    }
+
+    pub(crate) fn emit(&mut self, app: u32, kind: EventKind) {
+        let app = self.apps[app as usize].name.clone();
+        self.outputs.push_back(Output::Event(Event { app, time: self.now, kind }));
+    }
+}

@@ -1,0 +1,70 @@
+//! Why a request was refused, with the CloudRoom error number each reason maps to.
+
+use crate::ids::QueueId;
+use crate::model::Role;
+
+/// A refused input. Each variant has a stable numeric [`code`](AcdError::code): the
+/// CloudRoom `sdkErr` where CloudRoom has one, otherwise a documented Lineup addition.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AcdError {
+    /// 5: a parameter is out of range or malformed; the message names the field.
+    #[error("invalid {field}: {reason}")]
+    InvalidParam { field: &'static str, reason: String },
+    /// 12: the session does not exist (logged out, or its hold time ran out).
+    #[error("no such session (logged out or hold time expired)")]
+    NoSession,
+    /// 20: the app is not known to this server.
+    #[error("unknown app '{0}'")]
+    UnknownApp(String),
+    /// 30 (Lineup): the session's roles do not allow this request.
+    #[error("not permitted: this needs the {0} role")]
+    NoPermission(Role),
+    /// 400: no queue with this id in the session's app.
+    #[error("queue {0} does not exist")]
+    QueueInvalid(QueueId),
+    /// 401: nobody to hand over (no waiting customer, or not queuing).
+    #[error("{0}")]
+    NoUser(&'static str),
+    /// 402: the customer stopped queuing, went away, or the offer was withdrawn.
+    #[error("the customer is no longer offered to you (cancelled, taken or gone)")]
+    UserCancelled,
+    /// 403: the agent does not serve that queue (or any queue).
+    #[error("{0}")]
+    ServiceNotStarted(&'static str),
+    /// 404: the customer already waits in a queue (or is being served).
+    #[error("already queuing in queue {0}; stop queuing first")]
+    AlreadyOtherQueue(QueueId),
+    /// 405 (Lineup): the queue has reached its `max_len`.
+    #[error("queue {0} is full")]
+    QueueFull(QueueId),
+    /// 406 (Lineup): the agent already has as much work as its capacity allows.
+    #[error("the agent is at its capacity of {0} customers")]
+    AgentAtCapacity(u16),
+    /// 407 (Lineup): another queue of the app has this name.
+    #[error("a queue named '{0}' already exists in this app")]
+    QueueNameExists(String),
+}
+
+impl AcdError {
+    /// The numeric error code sent on the wire.
+    pub fn code(&self) -> u32 {
+        match self {
+            AcdError::InvalidParam { .. } => 5,
+            AcdError::NoSession => 12,
+            AcdError::UnknownApp(_) => 20,
+            AcdError::NoPermission(_) => 30,
+            AcdError::QueueInvalid(_) => 400,
+            AcdError::NoUser(_) => 401,
+            AcdError::UserCancelled => 402,
+            AcdError::ServiceNotStarted(_) => 403,
+            AcdError::AlreadyOtherQueue(_) => 404,
+            AcdError::QueueFull(_) => 405,
+            AcdError::AgentAtCapacity(_) => 406,
+            AcdError::QueueNameExists(_) => 407,
+        }
+    }
+
+    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        AcdError::InvalidParam { field, reason: reason.into() }
+    }
+}

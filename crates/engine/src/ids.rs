@@ -1,0 +1,36 @@
+//! Identifiers of the things the engine tracks: sessions, queues, offers, services and
+//! queuing tasks.
+
+use std::fmt;
+
+/// A logged-in user (agent, customer or supervisor) of one app.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SessionId(pub u64);
+
+/// A queue (`queID` on the wire). Unique across the whole server.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct QueueId(pub u32);
+
+/// An offer of one customer to one agent, waiting for accept or reject.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OfferId(pub u64);
+
+/// A service: one agent serving one customer taken from a queue.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ServiceId(pub u64);
+
+/// One queuing attempt of a customer, from StartQueuing to its end (the ACD task of the
+/// `callcenter.queue.state_changed` events).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TaskId(pub u64);
+
+macro_rules! display_inner {
+    ($($t:ty),*) => {$(
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    )*};
+}
+display_inner!(SessionId, QueueId, OfferId, ServiceId, TaskId);

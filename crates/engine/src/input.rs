@@ -1,0 +1,76 @@
+//! What goes into the engine: administration, presence and session requests.
+//!
+//! Inputs are plain data so that a recorded sequence of `(Time, Input)` can be replayed
+//! to rebuild the engine's state.
+
+use std::sync::Arc;
+
+use crate::ids::{QueueId, SessionId};
+use crate::model::{AppSettings, QueUser, QueueChange, QueueDef, QueueInfo, Roles};
+
+/// One input to [`Engine::handle`](crate::Engine::handle).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// Creates an app or replaces its settings.
+    PutApp { app: Arc<str>, settings: AppSettings },
+    /// Creates a queue; `id` is given when restoring a stored queue, else allocated.
+    CreateQueue { app: Arc<str>, id: Option<QueueId>, def: QueueDef },
+    /// Changes some fields of a queue.
+    ModifyQueue { app: Arc<str>, queue: QueueId, change: QueueChange },
+    /// Deletes a queue: its customers leave, its agents stop serving it.
+    DeleteQueue { app: Arc<str>, queue: QueueId },
+    /// A user logs in. If the user already has a session (online elsewhere or held
+    /// offline), that session is taken over and keeps its state.
+    Login { app: Arc<str>, user_id: Arc<str>, name: Arc<str>, roles: Roles },
+    /// The session's connection dropped: it is held for the app's hold time.
+    Disconnect { session: SessionId },
+    /// The session's connection is back within the hold time.
+    Reconnect { session: SessionId },
+    /// The session ends now.
+    Logout { session: SessionId },
+    /// A request of a logged-in session.
+    Session { session: SessionId, request: Request },
+}
+
+/// A request of one session; names follow CloudRoom's functions.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Request {
+    /// `InitQueueDat`: from now on, get QueueStatusChanged for every queue of the app.
+    InitQueueDat,
+    /// `StartService(queID)` / `StartService2(queID, priority)`; priority 0–1000, 0 is
+    /// highest. Calling it again for a served queue changes the priority.
+    StartService { queue: QueueId, priority: u16 },
+    /// `StopService(queID)`.
+    StopService { queue: QueueId },
+    /// `StartQueuing(queID)` / `StartQueuing2(queID, usrExtDat)`.
+    StartQueuing { queue: QueueId, usr_ext_dat: Arc<str> },
+    /// `StopQueuing()`.
+    StopQueuing,
+    /// `AcceptAssignUser(queID, usrID)`.
+    AcceptAssignUser { queue: QueueId, user_id: Arc<str> },
+    /// `RejectAssignUser(queID, usrID)`.
+    RejectAssignUser { queue: QueueId, user_id: Arc<str> },
+    /// `SetDNDStatus(status)`: on stops automatic offers.
+    SetDndStatus { on: bool },
+    /// `ReqAssignUser()`: take the next customer by the usual order, at once.
+    ReqAssignUser,
+    /// `ReqAssignUser2(queID, usrID)`: take this waiting customer, at once.
+    ReqAssignUser2 { queue: QueueId, user_id: Arc<str> },
+    /// Lineup `FinishService(queID, usrID)`: the agent is done with this customer.
+    FinishService { queue: QueueId, user_id: Arc<str> },
+    /// Lineup `SetAgentCapacity(n)`: how many customers the agent serves at once (1–50).
+    SetCapacity { capacity: u16 },
+}
+
+/// What a successful input returns.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    /// Done; nothing to return.
+    Done,
+    /// Login: the session, and whether an existing one was taken over.
+    LoggedIn { session: SessionId, resumed: bool },
+    /// A queue was created or modified.
+    Queue(QueueInfo),
+    /// ReqAssignUser / ReqAssignUser2: the customer now served.
+    Assigned(QueUser),
+}

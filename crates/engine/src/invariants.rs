@@ -1,0 +1,85 @@
+//! The engine's promises, checked against its whole state: used by the property tests
+//! after every step, and cheap enough to call from any test.
+
+use crate::engine::Engine;
+
+impl Engine {
+    /// Checks every invariant; the error says which one broke.
+    ///
+    /// - each offer is the one pending offer of its customer and counted by its agent;
+    /// - no agent has more offers plus services than its capacity;
+    /// - a customer is in its queue's order exactly while it queues, and ready (can be
+    ///   offered) exactly while online and not offered;
+    /// - an agent is in its queues' free sets exactly while it is free;
+    /// - no free agent serves a queue holding a ready customer it has not declined (a
+    ///   waiting customer is offered as soon as a free agent serves its queue).
+    pub fn check_invariants(&self) -> Result<(), String> {
+        for (id, o) in &self.offers {
+            let c = self.sessions.get(&o.customer).ok_or(format!("offer {id}: customer gone"))?;
+            if c.queuing.as_ref().and_then(|q| q.offer) != Some(*id) {
+                return Err(format!("offer {id}: customer does not point back"));
+            }
+            let a = self.sessions.get(&o.agent).and_then(|s| s.agent.as_ref()).ok_or(format!("offer {id}: agent gone"))?;
+            if !a.offers.contains(id) {
+                return Err(format!("offer {id}: agent does not count it"));
+            }
+        }
+        for (sid, s) in &self.sessions {
+            if let Some(a) = &s.agent {
+                if a.load() > a.capacity {
+                    return Err(format!("agent {sid}: load {} over capacity {}", a.load(), a.capacity));
+                }
+                let free = s.online && !a.dnd && a.wrapup_until.is_none() && a.load() < a.capacity && !a.serving.is_empty();
+                if free != a.free_key.is_some() {
+                    return Err(format!("agent {sid}: free={free} but index says {:?}", a.free_key));
+                }
+                for (q, prio) in &a.serving {
+                    let queue = self.queues.get(q).ok_or(format!("agent {sid} serves missing queue {q}"))?;
+                    if queue.agents.get(sid) != Some(prio) {
+                        return Err(format!("agent {sid}: queue {q} does not list it"));
+                    }
+                    if let Some((load, idle)) = a.free_key {
+                        if !queue.free_agents.contains(&(*prio, load, idle, *sid)) {
+                            return Err(format!("agent {sid}: missing from free set of {q}"));
+                        }
+                        for &seq in &queue.ready {
+                            let c = queue.waiting[&seq];
+                            let declined = self.sessions[&c].queuing.as_ref().is_some_and(|qu| qu.declined_by(*sid, self.now));
+                            if !declined {
+                                return Err(format!("agent {sid} is free in queue {q} while customer {c} is ready"));
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some(qu) = &s.queuing {
+                let queue = self.queues.get(&qu.queue).ok_or(format!("customer {sid}: queue gone"))?;
+                if queue.waiting.get(&qu.seq) != Some(sid) {
+                    return Err(format!("customer {sid}: not in its queue's order"));
+                }
+                let should_be_ready = s.online && qu.offer.is_none();
+                if queue.ready.contains(&qu.seq) != should_be_ready {
+                    return Err(format!("customer {sid}: ready set wrong (should be {should_be_ready})"));
+                }
+                if s.served_in.is_some() {
+                    return Err(format!("customer {sid}: queuing while served"));
+                }
+            }
+        }
+        for (id, q) in &self.queues {
+            for (seq, sid) in &q.waiting {
+                if self.sessions.get(sid).and_then(|s| s.queuing.as_ref()).map(|qu| (qu.queue, qu.seq)) != Some((*id, *seq)) {
+                    return Err(format!("queue {id}: stale customer {sid}"));
+                }
+            }
+            if q.free_agents.len() > q.agents.len() {
+                return Err(format!("queue {id}: more free agents than agents"));
+            }
+            let serving = self.services.values().filter(|s| s.queue == *id).count() as u32;
+            if serving != q.in_service {
+                return Err(format!("queue {id}: in_service {} but {serving} services", q.in_service));
+            }
+        }
+        Ok(())
+    }
+}

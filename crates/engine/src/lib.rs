@@ -1,0 +1,88 @@
+//! Lineup's ACD engine: who waits, who serves, and who gets whom.
+//!
+//! A pure, deterministic state machine (sans-IO). Inputs go in with the current time;
+//! outputs (notices for sessions, business events, ended sessions) and the next
+//! deadline come out. It never reads a clock, opens a socket or spawns a task, so a
+//! recorded sequence of `(time, input)` replays to the same state, and tests run on a
+//! virtual clock.
+//!
+//! # Layout
+//!
+//! - `engine`: the [`Engine`] value; `handle`, `handle_timeout`, `poll_*`.
+//! - `input`: [`Input`], [`Request`], [`Reply`]: what goes in.
+//! - `output`: [`Output`], [`Notice`], [`Event`]: what comes out.
+//! - `model`: queues, settings, roles and the views (QueueInfo, QueStatus, ...).
+//! - `error`: [`AcdError`] and its CloudRoom error numbers.
+//! - `admin`: apps and queues: create, modify, delete.
+//! - `presence`: login, dropped connections held for the hold time, logout.
+//! - `customer`: joining and leaving queues.
+//! - `agent`: serving queues, DND, capacity, answering offers, manual assignment.
+//! - `dispatch`: the matching rule, offers and services.
+//! - `notify`: coalesced status and position notices.
+//! - `stats`, `views`: statistics and read-only views.
+//! - `timers`, `state`, `ids`, `time`, `invariants`: the plumbing.
+//!
+//! # Driving it
+//!
+//! ```
+//! use lineup_engine::{Engine, Input, Request, Time, QueueDef, Roles, AppSettings, Reply};
+//!
+//! let mut engine = Engine::new();
+//! let t = Time::from_millis(1_000);
+//! engine.handle(t, Input::PutApp { app: "demo".into(), settings: AppSettings::default() }).unwrap();
+//! let Reply::Queue(q) = engine.handle(t, Input::CreateQueue {
+//!     app: "demo".into(), id: None, def: QueueDef::named("Sales") }).unwrap() else { unreachable!() };
+//! let login = |e: &mut Engine, who: &str| match e.handle(t, Input::Login {
+//!     app: "demo".into(), user_id: who.into(), name: who.into(), roles: Roles::ALL }).unwrap() {
+//!     Reply::LoggedIn { session, .. } => session, _ => unreachable!() };
+//! let agent = login(&mut engine, "alice");
+//! let customer = login(&mut engine, "bob");
+//! engine.handle(t, Input::Session { session: agent,
+//!     request: Request::StartService { queue: q.queue, priority: 0 } }).unwrap();
+//! engine.handle(t, Input::Session { session: customer,
+//!     request: Request::StartQueuing { queue: q.queue, usr_ext_dat: "".into() } }).unwrap();
+//!
+//! // The driver's loop: deliver outputs, sleep until the next deadline, repeat.
+//! while let Some(output) = engine.poll_output() {
+//!     // send notices to sockets, events to webhooks ...
+//!     let _ = output;
+//! }
+//! if let Some(deadline) = engine.poll_timeout() {
+//!     engine.handle_timeout(deadline); // when the clock reaches it
+//! }
+//! ```
+
+mod admin;
+mod agent;
+mod customer;
+mod dispatch;
+mod engine;
+mod error;
+mod ids;
+mod input;
+mod invariants;
+mod model;
+mod notify;
+mod output;
+mod presence;
+mod state;
+mod stats;
+mod time;
+mod timers;
+mod views;
+
+pub use customer::MAX_USR_EXT_DAT;
+pub use engine::Engine;
+pub use error::AcdError;
+pub use ids::{OfferId, QueueId, ServiceId, SessionId, TaskId};
+pub use input::{Input, Reply, Request};
+pub use model::{
+    AgentView, AppSettings, QueUser, QueueChange, QueueDef, QueueInfo, QueueStats, QueueStatus, QueueUsers,
+    QueuingInfo, Role, Roles,
+};
+pub use output::{
+    AcdPhase, AcdTransition, AgentStatus, CancelReason, EndReason, Event, EventKind, EventSource, Notice, Output,
+    QueueChangeKind, ServiceEnd, SessionEnd,
+};
+pub use time::Time;
+pub use views::SessionView;

@@ -1,0 +1,221 @@
+//! What comes out of the engine: notices to sessions, business events for webhooks and
+//! statistics, and sessions that ended.
+
+use std::sync::Arc;
+
+use crate::ids::{QueueId, SessionId, TaskId};
+use crate::model::{QueUser, QueueInfo, QueueStatus, QueuingInfo};
+use crate::time::Time;
+
+/// One output, taken with [`Engine::poll_output`](crate::Engine::poll_output).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    /// Deliver `notice` to `session` (buffer it if the session is held offline).
+    Notify { session: SessionId, notice: Notice },
+    /// A business event (webhooks, statistics, audit).
+    Event(Event),
+    /// The session is gone (logout or hold time ran out); forget its connection.
+    SessionEnded { session: SessionId, reason: SessionEnd },
+}
+
+/// Why a session ended.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// The user logged out.
+    Logout,
+    /// The session stayed offline past the app's hold time.
+    HoldExpired,
+}
+
+/// A notice pushed to one session; the names are CloudRoom's callbacks.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Notice {
+    /// `CRVideo_QueueStatusChanged(queStatus)`.
+    QueueStatusChanged(QueueStatus),
+    /// `CRVideo_QueuingInfoChanged(queuingInfo)`.
+    QueuingInfoChanged(QueuingInfo),
+    /// `CRVideo_AutoAssignUser(queUser)`: accept or reject within the offer timeout.
+    AutoAssignUser(QueUser),
+    /// `CRVideo_CancelAssignUser(queID, usrID)`: the offer is withdrawn.
+    CancelAssignUser { queue: QueueId, user_id: Arc<str>, reason: CancelReason },
+    /// `CRVideo_UserEnter(queID, user)`: a customer joined a queue this agent serves.
+    UserEnter(QueUser),
+    /// `CRVideo_UserLeave(queID, usrID, inService)`: a customer left a served queue.
+    UserLeave { queue: QueueId, user_id: Arc<str>, in_service: bool },
+    /// Lineup: a service ended (to the agent and the customer).
+    ServiceFinished { queue: QueueId, agent_id: Arc<str>, customer_id: Arc<str>, reason: ServiceEnd },
+    /// Lineup: the customer's queuing ended without it asking (timeout, queue deleted).
+    QueuingEnded { queue: QueueId, reason: EndReason },
+    /// Lineup: the agent stopped serving a queue without asking (queue deleted).
+    ServiceStopped { queue: QueueId },
+    /// Lineup: a queue was created or changed (to sessions that watch all queues).
+    QueueInfoChanged(QueueInfo),
+    /// Lineup: a queue was deleted (to sessions that watch all queues).
+    QueueRemoved { queue: QueueId },
+}
+
+/// Why an offer was withdrawn.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CancelReason {
+    /// The agent did not answer within the offer timeout.
+    Timeout,
+    /// The customer stopped queuing, logged out or timed out.
+    CustomerLeft,
+    /// The customer's connection dropped (it keeps its place while held).
+    CustomerOffline,
+    /// The agent's connection dropped.
+    AgentOffline,
+    /// The agent stopped serving the queue.
+    ServiceStopped,
+}
+
+/// Why a service ended.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ServiceEnd {
+    /// The agent finished it.
+    Finished,
+    /// The customer logged out or was lost past the hold time.
+    CustomerLeft,
+    /// The agent logged out or was lost past the hold time.
+    AgentLeft,
+}
+
+/// A business event, stamped with its app and time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub app: Arc<str>,
+    pub time: Time,
+    pub kind: EventKind,
+}
+
+/// The business events of seeds 000, 001 and 003.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EventKind {
+    /// AnyChat queue change: 503 enter, 504 leave (errorcode 0 by choice, 100 dropped,
+    /// 101 timed out — a Lineup addition), 506 taken by an agent.
+    QueueChange {
+        queue: QueueId,
+        user_id: Arc<str>,
+        change: QueueChangeKind,
+        usr_ext_dat: Arc<str>,
+    },
+    /// An agent's login to / logout from queue service, only on a real change.
+    AgentStatus {
+        user_id: Arc<str>,
+        status: AgentStatus,
+        source: EventSource,
+        queues: Vec<QueueId>,
+    },
+    /// `callcenter.queue.state_changed`: one step of a queuing task's life cycle.
+    AcdState(AcdTransition),
+}
+
+/// The kinds of AnyChat queue change.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum QueueChangeKind {
+    Entered,
+    LeftByChoice,
+    Dropped,
+    TimedOut,
+    TakenByAgent,
+}
+
+impl QueueChangeKind {
+    /// AnyChat's (eventtype, errorcode).
+    pub fn codes(self) -> (u32, u32) {
+        match self {
+            QueueChangeKind::Entered => (503, 0),
+            QueueChangeKind::LeftByChoice => (504, 0),
+            QueueChangeKind::Dropped => (504, 100),
+            QueueChangeKind::TimedOut => (504, 101),
+            QueueChangeKind::TakenByAgent => (506, 0),
+        }
+    }
+}
+
+/// An agent's queue-service status (seed 001's agent_status).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AgentStatus {
+    /// Serves at least one queue.
+    Available,
+    /// Serves none.
+    LoggedOut,
+}
+
+/// What caused an agent status change.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum EventSource {
+    /// The agent's own page.
+    Sdk,
+    /// The REST API.
+    Api,
+    /// The server itself (hold time ran out).
+    System,
+}
+
+/// The states of a queuing task (seed 003).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AcdPhase {
+    Pending,
+    Waiting,
+    Calling,
+    Completed,
+}
+
+impl AcdPhase {
+    /// The wire name.
+    pub fn name(self) -> &'static str {
+        match self {
+            AcdPhase::Pending => "pending",
+            AcdPhase::Waiting => "waiting",
+            AcdPhase::Calling => "calling",
+            AcdPhase::Completed => "completed",
+        }
+    }
+}
+
+/// How a queuing task ended (seed 003's end_reason).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    Success,
+    Timeout,
+    Hangup,
+    Cancel,
+    CallFail,
+    Forward,
+}
+
+impl EndReason {
+    /// The wire name.
+    pub fn name(self) -> &'static str {
+        match self {
+            EndReason::Success => "success",
+            EndReason::Timeout => "timeout",
+            EndReason::Hangup => "hangup",
+            EndReason::Cancel => "cancel",
+            EndReason::CallFail => "call_fail",
+            EndReason::Forward => "forward",
+        }
+    }
+}
+
+/// One transition of a queuing task.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AcdTransition {
+    pub task: TaskId,
+    pub queue: QueueId,
+    pub user_id: Arc<str>,
+    pub previous: AcdPhase,
+    pub latest: AcdPhase,
+    /// The agent chosen most recently, if any.
+    pub agent_id: Option<Arc<str>>,
+    pub begin_time: Time,
+    /// When an agent was last chosen (offered).
+    pub call_time: Option<Time>,
+    /// When an agent took the customer.
+    pub talk_time: Option<Time>,
+    pub end_time: Option<Time>,
+    pub end_reason: Option<EndReason>,
+    /// The customer's usrExtDat.
+    pub data: Arc<str>,
+}

@@ -1,0 +1,210 @@
+//! Presence: login (or taking over an existing session), dropped connections held for
+//! the app's hold time, reconnects, and the end of a session.
+
+use std::sync::Arc;
+
+use crate::engine::Engine;
+use crate::error::AcdError;
+use crate::ids::SessionId;
+use crate::input::Reply;
+use crate::model::{QueuingInfo, Roles};
+use crate::output::{
+    CancelReason, EndReason, EventSource, Notice, Output, QueueChangeKind, ServiceEnd,
+    SessionEnd,
+};
+use crate::state::Session;
+use crate::stats::WaitEnd;
+use crate::timers::Timer;
+
+impl Engine {
+    pub(crate) fn login(
+        &mut self,
+        app: &str,
+        user_id: Arc<str>,
+        name: Arc<str>,
+        roles: Roles,
+    ) -> Result<Reply, AcdError> {
+        let ix = self.app_index(app)?;
+        check_text("UID", &user_id, 1, 128)?;
+        check_text("nickName", &name, 0, 128)?;
+        if let Some(&sid) = self.apps[ix as usize].users.get(&user_id) {
+            let session = self.sessions.get_mut(&sid).expect("users index is consistent");
+            session.name = name;
+            session.roles = roles;
+            let was_online = session.online;
+            if !was_online {
+                self.reconnect(sid)?;
+            } else {
+                self.snapshot(sid);
+            }
+            return Ok(Reply::LoggedIn { session: sid, resumed: true });
+        }
+        let sid = SessionId(self.fresh_id());
+        self.apps[ix as usize].users.insert(user_id.clone(), sid);
+        self.sessions.insert(
+            sid,
+            Session {
+                app: ix,
+                user_id,
+                name,
+                roles,
+                online: true,
+                hold_until: None,
+                watch_all: false,
+                agent: None,
+                queuing: None,
+                served_in: None,
+                sent_position: None,
+                info_sent_at: None,
+            },
+        );
+        Ok(Reply::LoggedIn { session: sid, resumed: false })
+    }
+
+    /// The connection dropped: hold the session; withdraw what it cannot answer now.
+    pub(crate) fn disconnect(&mut self, sid: SessionId) -> Result<(), AcdError> {
+        let session = self.sessions.get_mut(&sid).ok_or(AcdError::NoSession)?;
+        if !session.online {
+            return Ok(());
+        }
+        let hold_s = self.apps[session.app as usize].settings.hold_s;
+        let until = self.now.plus_secs(hold_s.into());
+        let session = self.sessions.get_mut(&sid).expect("present");
+        session.online = false;
+        session.hold_until = Some(until);
+        self.timers.insert(until, Timer::Hold(sid));
+
+        // A held customer keeps its place but is not offered.
+        if let Some((queue, seq, offer)) = session.queuing.as_ref().map(|q| (q.queue, q.seq, q.offer)) {
+            if let Some(offer) = offer {
+                let (agent, _) = self.withdraw_offer(offer, Some(CancelReason::CustomerOffline), false);
+                self.dispatch_agent(agent);
+            }
+            self.queues.get_mut(&queue).expect("queued in a live queue").ready.remove(&seq);
+        }
+        // A held agent gets no new offers; pending ones go back to the head at once.
+        if let Some(agent) = self.sessions[&sid].agent.as_ref() {
+            let offers = agent.offers.clone();
+            let mut queues = Vec::new();
+            for offer in offers {
+                let (_, queue) = self.withdraw_offer(offer, Some(CancelReason::AgentOffline), false);
+                queues.push(queue);
+            }
+            self.reindex_agent(sid, |_| {});
+            for queue in queues {
+                self.dispatch_queue(queue);
+            }
+        }
+        if hold_s == 0 {
+            self.timers.remove(until, Timer::Hold(sid));
+            self.end_session(sid, SessionEnd::HoldExpired);
+        }
+        Ok(())
+    }
+
+    /// The connection is back within the hold time.
+    pub(crate) fn reconnect(&mut self, sid: SessionId) -> Result<(), AcdError> {
+        let session = self.sessions.get_mut(&sid).ok_or(AcdError::NoSession)?;
+        if session.online {
+            self.snapshot(sid);
+            return Ok(());
+        }
+        session.online = true;
+        if let Some(until) = session.hold_until.take() {
+            self.timers.remove(until, Timer::Hold(sid));
+        }
+        if let Some((queue, seq)) = session.queuing.as_ref().map(|q| (q.queue, q.seq)) {
+            self.queues.get_mut(&queue).expect("queued in a live queue").ready.insert(seq);
+            self.snapshot(sid);
+            self.dispatch_queue(queue);
+        } else {
+            self.snapshot(sid);
+        }
+        if self.sessions[&sid].agent.is_some() {
+            self.reindex_agent(sid, |_| {});
+            self.dispatch_agent(sid);
+        }
+        Ok(())
+    }
+
+    /// Tells a (re)connected session where it stands: its queuing info and the status
+    /// of the queues it waits in, serves or watches.
+    pub(crate) fn snapshot(&mut self, sid: SessionId) {
+        let info = self.queuing_info(sid).unwrap_or(QueuingInfo::NotQueuing);
+        let session = self.sessions.get_mut(&sid).expect("present");
+        session.sent_position = match info {
+            QueuingInfo::Queuing { queue, position, .. } => Some((queue, position)),
+            _ => None,
+        };
+        session.info_sent_at = Some(self.now);
+        self.notify(sid, Notice::QueuingInfoChanged(info));
+        let session = &self.sessions[&sid];
+        let mut queues: Vec<_> = if session.watch_all {
+            self.apps[session.app as usize].queues.iter().copied().collect()
+        } else {
+            let mut v: Vec<_> = session.agent.iter().flat_map(|a| a.serving.iter().map(|(q, _)| *q)).collect();
+            v.extend(session.queuing.as_ref().map(|q| q.queue));
+            v
+        };
+        queues.sort();
+        queues.dedup();
+        for queue in queues {
+            if let Some(status) = self.queue_status(queue) {
+                self.notify(sid, Notice::QueueStatusChanged(status));
+            }
+        }
+    }
+
+    /// Ends a session for good: it leaves its queue, its services end, it stops serving.
+    pub(crate) fn end_session(&mut self, sid: SessionId, reason: SessionEnd) {
+        let (change, end) = match reason {
+            SessionEnd::Logout => (QueueChangeKind::LeftByChoice, EndReason::Cancel),
+            SessionEnd::HoldExpired => (QueueChangeKind::Dropped, EndReason::Hangup),
+        };
+        let source = match reason {
+            SessionEnd::Logout => EventSource::Sdk,
+            SessionEnd::HoldExpired => EventSource::System,
+        };
+        // Offline first, so that nothing is offered to a leaving agent.
+        self.sessions.get_mut(&sid).expect("present").online = false;
+        self.reindex_agent(sid, |_| {});
+        if self.sessions[&sid].queuing.is_some() {
+            self.leave_queue(sid, change, end, WaitEnd::Abandoned);
+        }
+        if let Some(service) = self.sessions[&sid].served_in {
+            self.end_service(service, ServiceEnd::CustomerLeft);
+        }
+        if let Some(agent) = self.sessions[&sid].agent.as_ref() {
+            let services = agent.services.clone();
+            let queues: Vec<_> = agent.serving.iter().map(|(q, _)| *q).collect();
+            for service in services {
+                self.end_service(service, ServiceEnd::AgentLeft);
+            }
+            for queue in queues {
+                self.drop_service_of_queue(sid, queue, CancelReason::ServiceStopped, source);
+            }
+            if let Some(until) = self.sessions[&sid].agent.as_ref().and_then(|a| a.wrapup_until) {
+                self.timers.remove(until, Timer::WrapUp(sid));
+            }
+        }
+        let session = self.sessions.remove(&sid).expect("present");
+        if let Some(until) = session.hold_until {
+            self.timers.remove(until, Timer::Hold(sid));
+        }
+        let app = &mut self.apps[session.app as usize];
+        app.users.remove(&session.user_id);
+        app.watchers.remove(&sid);
+        self.outputs.push_back(Output::SessionEnded { session: sid, reason });
+    }
+}
+
+fn check_text(field: &'static str, v: &str, min: usize, max: usize) -> Result<(), AcdError> {
+    let n = v.chars().count();
+    if n < min || n > max {
+        return Err(AcdError::invalid(field, format!("{n} characters, must be {min} to {max}")));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(AcdError::invalid(field, "must not contain control characters"));
+    }
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! The engine's deadlines: offers, waits, holds, wrap-ups, re-offer delays and notice
+//! flushes, ordered by time.
+
+use std::collections::BTreeSet;
+
+use crate::ids::{OfferId, QueueId, SessionId};
+use crate::time::Time;
+
+/// What happens when a deadline passes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Timer {
+    /// The agent did not answer the offer.
+    Offer(OfferId),
+    /// The customer waited its queue's max_wait_s.
+    MaxWait(SessionId),
+    /// The session stayed offline for the hold time.
+    Hold(SessionId),
+    /// The agent's wrap-up ends.
+    WrapUp(SessionId),
+    /// An agent's re-offer delay for this customer ends.
+    Declined(SessionId),
+    /// The queue's coalesced notices are due.
+    Flush(QueueId),
+}
+
+/// Deadlines in time order; each can be cancelled exactly.
+#[derive(Default)]
+pub(crate) struct Timers {
+    set: BTreeSet<(Time, Timer)>,
+}
+
+impl Timers {
+    pub fn insert(&mut self, at: Time, timer: Timer) {
+        self.set.insert((at, timer));
+    }
+
+    pub fn remove(&mut self, at: Time, timer: Timer) {
+        self.set.remove(&(at, timer));
+    }
+
+    pub fn next(&self) -> Option<Time> {
+        self.set.first().map(|(t, _)| *t)
+    }
+
+    /// Takes the earliest deadline if it is due at `now`.
+    pub fn pop_due(&mut self, now: Time) -> Option<(Time, Timer)> {
+        match self.set.first() {
+            Some((t, _)) if *t <= now => self.set.pop_first(),
+            _ => None,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.set.len()
+    }
+}

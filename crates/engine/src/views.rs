@@ -1,0 +1,194 @@
+//! Read-only views: what a session, a supervisor or the REST API may look at.
+
+use std::sync::Arc;
+
+use crate::engine::Engine;
+use crate::error::AcdError;
+use crate::ids::{QueueId, SessionId};
+use crate::model::{
+    AgentView, AppSettings, QueUser, QueueInfo, QueueStats, QueueStatus, QueueUsers, QueuingInfo, Role, Roles,
+};
+
+/// Who a session is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionView {
+    pub app: Arc<str>,
+    pub user_id: Arc<str>,
+    pub name: Arc<str>,
+    pub roles: Roles,
+    pub online: bool,
+}
+
+impl Engine {
+    /// Whether the app exists.
+    pub fn has_app(&self, app: &str) -> bool {
+        self.app_ix.contains_key(app)
+    }
+
+    /// The app's settings.
+    pub fn app_settings(&self, app: &str) -> Option<&AppSettings> {
+        self.app_ix.get(app).map(|&ix| &self.apps[ix as usize].settings)
+    }
+
+    /// Who the session is, if it exists.
+    pub fn session_view(&self, sid: SessionId) -> Option<SessionView> {
+        let s = self.sessions.get(&sid)?;
+        Some(SessionView {
+            app: self.apps[s.app as usize].name.clone(),
+            user_id: s.user_id.clone(),
+            name: s.name.clone(),
+            roles: s.roles,
+            online: s.online,
+        })
+    }
+
+    /// The app's queues, by id.
+    pub fn queues(&self, app: &str) -> Vec<QueueInfo> {
+        let Some(&ix) = self.app_ix.get(app) else { return Vec::new() };
+        self.apps[ix as usize]
+            .queues
+            .iter()
+            .map(|id| QueueInfo { queue: *id, def: self.queues[id].def.clone() })
+            .collect()
+    }
+
+    /// One queue of the app.
+    pub fn queue(&self, app: &str, queue: QueueId) -> Option<QueueInfo> {
+        let ix = *self.app_ix.get(app)?;
+        let q = self.queues.get(&queue).filter(|q| q.app == ix)?;
+        Some(QueueInfo { queue, def: q.def.clone() })
+    }
+
+    /// The app that owns the queue.
+    pub fn queue_app(&self, queue: QueueId) -> Option<&str> {
+        self.queues.get(&queue).map(|q| &*self.apps[q.app as usize].name)
+    }
+
+    /// CloudRoom QueStatus of a queue.
+    pub fn queue_status(&self, queue: QueueId) -> Option<QueueStatus> {
+        let q = self.queues.get(&queue)?;
+        Some(QueueStatus {
+            queue,
+            agent_num: q.agents.len() as u32,
+            wait_num: q.waiting.len() as u32,
+            srv_num: q.in_service,
+        })
+    }
+
+    /// Statistics of a queue.
+    pub fn queue_stats(&self, queue: QueueId) -> Option<QueueStats> {
+        let q = self.queues.get(&queue)?;
+        let settings = &self.apps[q.app as usize].settings;
+        let c = &q.counters;
+        let longest_waiting_s = q
+            .waiting
+            .values()
+            .next()
+            .and_then(|sid| self.sessions[sid].queuing.as_ref())
+            .map_or(0, |qu| self.now.secs_since(qu.enqueued_at));
+        let busy = q
+            .agents
+            .keys()
+            .filter(|a| self.sessions[a].agent.as_ref().is_some_and(|a| !a.services.is_empty()))
+            .count();
+        Some(QueueStats {
+            queue,
+            entered: c.entered,
+            served: c.served,
+            abandoned: c.abandoned,
+            timed_out: c.timed_out,
+            avg_wait_s: c.avg_wait_s(),
+            max_wait_s: c.max_wait_ms / 1000,
+            longest_waiting_s,
+            service_level: c.service_level(),
+            service_level_s: settings.service_level_s,
+            waiting: q.waiting.len() as u32,
+            in_service: q.in_service,
+            agents_logged_in: q.agents.len() as u32,
+            agents_available: q.free_agents.len() as u32,
+            agents_busy: busy as u32,
+        })
+    }
+
+    /// CloudRoom GetQueuingInfo: where this session stands.
+    pub fn queuing_info(&self, sid: SessionId) -> Result<QueuingInfo, AcdError> {
+        let s = self.session(sid)?;
+        if s.served_in.is_some() {
+            return Ok(QueuingInfo::InService);
+        }
+        let Some(qu) = &s.queuing else { return Ok(QueuingInfo::NotQueuing) };
+        let q = &self.queues[&qu.queue];
+        let position = match q.waiting.last_key_value() {
+            Some((last, _)) if *last == qu.seq => q.waiting.len() - 1,
+            _ => q.waiting.range(..qu.seq).count(),
+        };
+        Ok(QueuingInfo::Queuing {
+            queue: qu.queue,
+            position: position as u32,
+            queuing_time_s: self.now.secs_since(qu.enqueued_at),
+        })
+    }
+
+    /// CloudRoom GetServingQueues.
+    pub fn serving_queues(&self, sid: SessionId) -> Result<Vec<QueueId>, AcdError> {
+        let s = self.session(sid)?;
+        Ok(s.agent.as_ref().map(|a| a.serving.iter().map(|(q, _)| *q).collect()).unwrap_or_default())
+    }
+
+    /// CloudRoom GetQueueUsers: the customers queuing in a queue the agent serves (any
+    /// queue for a supervisor), in queue order, `limit` from `offset`.
+    pub fn queue_users(&self, sid: SessionId, queue: QueueId, offset: usize, limit: usize) -> Result<QueueUsers, AcdError> {
+        let q = self.queue_for(sid, queue)?;
+        let s = self.session(sid)?;
+        let serves = s.agent.as_ref().is_some_and(|a| a.priority_in(queue).is_some());
+        if !serves && !s.roles.has(Role::Supervisor) {
+            return Err(AcdError::ServiceNotStarted("serve this queue to list its customers"));
+        }
+        let users: Vec<QueUser> = q.waiting.values().skip(offset).take(limit).map(|c| self.que_user(*c)).collect();
+        Ok(QueueUsers { total: q.waiting.len() as u32, users })
+    }
+
+    /// Every agent of the app, for supervisors.
+    pub fn agents(&self, app: &str) -> Vec<AgentView> {
+        let Some(&ix) = self.app_ix.get(app) else { return Vec::new() };
+        let mut users: Vec<_> = self.apps[ix as usize].users.values().copied().collect();
+        users.sort();
+        users
+            .into_iter()
+            .filter_map(|sid| {
+                let s = &self.sessions[&sid];
+                let a = s.agent.as_ref()?;
+                Some(AgentView {
+                    user_id: s.user_id.clone(),
+                    name: s.name.clone(),
+                    online: s.online,
+                    dnd: a.dnd,
+                    capacity: a.capacity,
+                    serving: a.serving.clone(),
+                    serving_customers: a
+                        .services
+                        .iter()
+                        .map(|sv| {
+                            let sv = &self.services[sv];
+                            (sv.queue, self.sessions[&sv.customer].user_id.clone())
+                        })
+                        .collect(),
+                    pending_offers: a.offers.len() as u32,
+                    wrapup_until_ms: a.wrapup_until.map(|t| t.as_millis()),
+                    served_total: a.served_total,
+                    service_ms_total: a.service_ms_total,
+                })
+            })
+            .collect()
+    }
+
+    /// Number of live sessions (all apps).
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// Number of pending deadlines (for tests and diagnostics).
+    pub fn timer_count(&self) -> usize {
+        self.timers.len()
+    }
+}

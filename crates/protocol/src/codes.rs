@@ -1,0 +1,52 @@
+//! Error numbers on the wire: CloudRoom's `sdkErr` values, and Lineup's additions in
+//! ranges CloudRoom leaves unused.
+
+/// A numeric error code with its CloudRoom-style constant name.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ErrorCode {
+    pub code: u32,
+    pub name: &'static str,
+    pub meaning: &'static str,
+}
+
+macro_rules! codes {
+    ($($konst:ident = $code:expr, $name:expr, $meaning:expr;)*) => {
+        $(pub const $konst: u32 = $code;)*
+        /// Every code, in numeric order.
+        pub const ALL: &[ErrorCode] = &[$(ErrorCode { code: $code, name: $name, meaning: $meaning }),*];
+    };
+}
+
+codes! {
+    NOERR = 0, "NOERR", "success";
+    UNKNOWERR = 1, "UNKNOWERR", "unknown error";
+    INNER_ERR = 3, "INNER_ERR", "internal server error";
+    MEETPARAM_ERR = 5, "MEETPARAM_ERR", "a parameter is missing or out of range (the message names it)";
+    ERR_DATA = 6, "ERR_DATA", "malformed message: not JSON, unknown op, wrong field type";
+    ANCTPSWD_ERR = 7, "ANCTPSWD_ERR", "wrong appID or app secret";
+    LOGINSTATE_ERROR = 9, "LOGINSTATE_ERROR", "already logged in on this connection";
+    USER_BEEN_KICKOUT = 10, "CRVideoSDK_USER_BEEN_KICKOUT", "the same user logged in elsewhere";
+    NOT_LOGIN = 12, "NOT_LOGIN", "log in first, or the session has ended";
+    TOKEN_TIMEOUT = 18, "TOKEN_TIMEOUT", "the token or ticket has expired";
+    TOKEN_AUTHINFOERR = 19, "TOKEN_AUTHINFOERR", "the token's user does not match UID";
+    TOKEN_APPIDNOTEXIST = 20, "TOKEN_APPIDNOTEXIST", "the token's app does not exist";
+    TOKEN_AUTH_FAILED = 21, "TOKEN_AUTH_FAILED", "the token's signature is wrong";
+    TOKEN_NOTTOKENTYPE = 22, "TOKEN_NOTTOKENTYPE", "not a Lineup token (or a ticket used as a token)";
+    NO_PERMISSION = 30, "NO_PERMISSION", "Lineup: the session's roles do not allow this";
+    FRAME_TOO_LARGE = 31, "FRAME_TOO_LARGE", "Lineup: the message is larger than the server accepts";
+    SESSION_RECONNECTING = 32, "SESSION_RECONNECTING", "Lineup (SDK): the request could not be sent before the session was lost";
+    CONNECTIONLOST = 207, "CONNECTIONLOST", "the connection to the server was lost";
+    QUE_ID_INVALID = 400, "QUE_ID_INVALID", "no such queue in this app";
+    QUE_NOUSER = 401, "QUE_NOUSER", "no customer to hand over / not queuing";
+    QUE_USER_CANCELLED = 402, "QUE_USER_CANCELLED", "the customer is no longer offered to this agent";
+    QUE_SERVICE_NOT_START = 403, "QUE_SERVICE_NOT_START", "the agent does not serve that queue";
+    ALREADY_OTHERQUE = 404, "ALREADY_OTHERQUE", "already queuing (or being served); stop queuing first";
+    QUE_FULL = 405, "QUE_FULL", "Lineup: the queue reached its maximum length";
+    QUE_AGENT_BUSY = 406, "QUE_AGENT_BUSY", "Lineup: the agent is at its capacity";
+    QUE_NAME_EXISTS = 407, "QUE_NAME_EXISTS", "Lineup: another queue of the app has this name";
+}
+
+/// The entry for `code`, if it is one of ours.
+pub fn lookup(code: u32) -> Option<&'static ErrorCode> {
+    ALL.iter().find(|c| c.code == code)
+}

@@ -1,0 +1,202 @@
+//! REST bodies under `/api/v1`.
+//!
+//! Login and tokens answer with `err`/`msg` (the SDK's error codes); queue
+//! administration mirrors CloudRoom's Web API (`RspCode`, `RspDesc`, `Data`, PascalCase
+//! fields).
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/v1/login`: CloudRoom `Login` (appID + md5_appSecret) or `LoginByToken`
+/// (token).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    #[serde(rename = "appID", default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    /// Lower-case hex MD5 of the app secret.
+    #[serde(rename = "md5_appSecret", default, skip_serializing_if = "Option::is_none")]
+    pub md5_app_secret: Option<String>,
+    /// A token minted by `POST /api/v1/apps/{app}/tokens`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// The user id; with a token it may be omitted (else it must match the token's).
+    #[serde(rename = "UID", default)]
+    pub uid: String,
+    #[serde(rename = "nickName", default)]
+    pub nick_name: String,
+    /// Accepted for CloudRoom compatibility; not used.
+    #[serde(rename = "userAuthCode", default, skip_serializing_if = "Option::is_none")]
+    pub user_auth_code: Option<String>,
+}
+
+/// The answer to a login.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginResponse {
+    pub err: u32,
+    pub msg: String,
+    /// Present on success: send it as `{"op":"Login","ticket":...}` on `/ws` within
+    /// `ticketSeconds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_seconds: Option<u32>,
+    #[serde(rename = "UID", default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nick_name: Option<String>,
+    #[serde(rename = "appID", default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// The WebSocket path on this server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ws_path: Option<String>,
+    /// For token logins: when the token expires (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_expire_at: Option<u64>,
+}
+
+/// `POST /api/v1/apps/{app}/tokens`: a business backend mints a token for a user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenRequest {
+    #[serde(rename = "UID")]
+    pub uid: String,
+    #[serde(default)]
+    pub nick_name: String,
+    /// Any of "agent", "customer", "supervisor".
+    pub roles: Vec<String>,
+    /// Lifetime in seconds (1 – 2,592,000); default 3600.
+    #[serde(default)]
+    pub expire_seconds: Option<u64>,
+}
+
+/// The minted token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenResponse {
+    pub err: u32,
+    pub msg: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire_at: Option<u64>,
+}
+
+/// CloudRoom Web API envelope: `RspCode` 0 ok, 1 not permitted, 2 no such app,
+/// 3 wrong secret, 4 bad parameter (`RspDesc` names it), 5 unknown, 6 name exists or
+/// no such queue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdminResponse<T> {
+    #[serde(rename = "RspCode")]
+    pub rsp_code: u32,
+    #[serde(rename = "RspDesc")]
+    pub rsp_desc: String,
+    #[serde(rename = "Data", default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<T>,
+}
+
+/// RspCode values.
+pub mod rsp {
+    pub const OK: u32 = 0;
+    pub const NO_PERMISSION: u32 = 1;
+    pub const NO_ACCOUNT: u32 = 2;
+    pub const WRONG_SECRET: u32 = 3;
+    pub const BAD_PARAMETER: u32 = 4;
+    pub const UNKNOWN: u32 = 5;
+    pub const NAME_EXISTS_OR_NOT_FOUND: u32 = 6;
+}
+
+/// `POST /api/v1/apps/{app}/queues` (CloudRoom queue/add) and the fields of
+/// `PUT .../queues/{id}` (queue/modify; every field optional there).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueFields {
+    /// add: required, at most 64 characters.
+    #[serde(rename = "QueueName", default, skip_serializing_if = "Option::is_none")]
+    pub queue_name: Option<String>,
+    /// modify: the new name.
+    #[serde(rename = "NewQueueName", default, skip_serializing_if = "Option::is_none")]
+    pub new_queue_name: Option<String>,
+    /// 1–10, smaller is higher; default 10.
+    #[serde(rename = "Priority", default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u8>,
+    /// At most 200 characters.
+    #[serde(rename = "QueDesc", default, skip_serializing_if = "Option::is_none")]
+    pub que_desc: Option<String>,
+    /// Lineup: a customer waiting longer leaves (timeout); 0 = no limit.
+    #[serde(rename = "MaxWaitSeconds", default, skip_serializing_if = "Option::is_none")]
+    pub max_wait_seconds: Option<u32>,
+    /// Lineup: StartQueuing is refused when this many queue; 0 = no limit.
+    #[serde(rename = "MaxLength", default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
+    /// Lineup: an agent's wrap-up after a service of this queue, seconds.
+    #[serde(rename = "WrapUpSeconds", default, skip_serializing_if = "Option::is_none")]
+    pub wrap_up_seconds: Option<u32>,
+}
+
+/// A queue as administration sees it (CloudRoom queue/query `queueList` entries).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueRecord {
+    #[serde(rename = "QueueID")]
+    pub queue_id: u32,
+    #[serde(rename = "QueueName")]
+    pub queue_name: String,
+    #[serde(rename = "Priority")]
+    pub priority: u8,
+    #[serde(rename = "QueDesc")]
+    pub que_desc: String,
+    #[serde(rename = "MaxWaitSeconds")]
+    pub max_wait_seconds: u32,
+    #[serde(rename = "MaxLength")]
+    pub max_length: u32,
+    #[serde(rename = "WrapUpSeconds")]
+    pub wrap_up_seconds: u32,
+    /// "YYYY-MM-DD HH:MM:SS" UTC.
+    #[serde(rename = "CreateTime")]
+    pub create_time: String,
+    #[serde(rename = "UpdateTime")]
+    pub update_time: String,
+    #[serde(rename = "AgentNum")]
+    pub agent_num: u32,
+    #[serde(rename = "SrvNum")]
+    pub srv_num: u32,
+    #[serde(rename = "WaitNum")]
+    pub wait_num: u32,
+}
+
+/// `GET /api/v1/apps/{app}/queues` (queue/query) result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueQueryData {
+    #[serde(rename = "queueCount")]
+    pub queue_count: u32,
+    #[serde(rename = "queueList")]
+    pub queue_list: Vec<QueueRecord>,
+}
+
+/// `GET/PUT /api/v1/apps/{app}/settings`: the app's timing (PUT: any subset).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AppSettingsBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_timeout_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice_interval_ms: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_level_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reoffer_delay_seconds: Option<u32>,
+}
+
+/// `POST /api/v1/apps` (server admin key): create an app.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppCreateRequest {
+    #[serde(rename = "appID")]
+    pub app_id: String,
+    #[serde(rename = "appSecret")]
+    pub app_secret: String,
+}

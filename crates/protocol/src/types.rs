@@ -1,0 +1,120 @@
+//! The objects pages receive, with exactly CloudRoom's field names, plus Lineup's own
+//! (camelCase).
+
+use serde::{Deserialize, Serialize};
+
+/// CloudRoom `QueueInfo`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueInfo {
+    #[serde(rename = "queID")]
+    pub que_id: u32,
+    pub name: String,
+    pub desc: String,
+    /// 1–10, smaller is higher.
+    pub prio: u8,
+}
+
+/// CloudRoom `QueStatus`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueStatus {
+    #[serde(rename = "queID")]
+    pub que_id: u32,
+    pub agent_num: u32,
+    pub wait_num: u32,
+    pub srv_num: u32,
+}
+
+/// CloudRoom `QueuingInfo`: `queID` is -1 when not queuing, -2 when being served;
+/// `position` counts the customers ahead (0 = next); `queuingTime` in seconds.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuingInfo {
+    #[serde(rename = "queID")]
+    pub que_id: i64,
+    pub position: u32,
+    #[serde(rename = "queuingTime")]
+    pub queuing_time: u64,
+}
+
+impl QueuingInfo {
+    /// `queID` when not queuing.
+    pub const NOT_QUEUING: i64 = -1;
+    /// `queID` when being served.
+    pub const IN_SERVICE: i64 = -2;
+}
+
+/// CloudRoom `QueUser`: a customer as agents see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueUser {
+    #[serde(rename = "queID")]
+    pub que_id: u32,
+    #[serde(rename = "usrID")]
+    pub usr_id: String,
+    pub name: String,
+    /// Seconds waited.
+    #[serde(rename = "queuingTime")]
+    pub queuing_time: u64,
+    #[serde(rename = "usrExtDat")]
+    pub usr_ext_dat: String,
+}
+
+/// Lineup: statistics of one queue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueStatistics {
+    #[serde(rename = "queID")]
+    pub que_id: u32,
+    pub entered: u64,
+    pub served: u64,
+    pub abandoned: u64,
+    pub timed_out: u64,
+    pub avg_wait_seconds: f64,
+    pub max_wait_seconds: u64,
+    pub longest_waiting_seconds: u64,
+    /// Share of served customers taken within `serviceLevelSeconds` (0–1).
+    pub service_level: f64,
+    pub service_level_seconds: u32,
+    pub waiting: u32,
+    pub in_service: u32,
+    pub agents_logged_in: u32,
+    pub agents_available: u32,
+    pub agents_busy: u32,
+}
+
+/// Lineup: an agent as a supervisor sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentInfo {
+    #[serde(rename = "UID")]
+    pub uid: String,
+    pub nick_name: String,
+    pub online: bool,
+    /// 0 automatic offers, 1 do-not-disturb (manual).
+    #[serde(rename = "DNDStatus")]
+    pub dnd_status: u8,
+    pub capacity: u16,
+    pub serving: Vec<ServedQueue>,
+    /// Customers being served now.
+    pub customers: Vec<ServedCustomer>,
+    pub pending_offers: u32,
+    /// Unix milliseconds at which wrap-up ends, if wrapping up.
+    pub wrap_up_until: Option<u64>,
+    pub served_total: u64,
+    pub service_seconds_total: u64,
+}
+
+/// A queue an agent serves, with its priority there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServedQueue {
+    #[serde(rename = "queID")]
+    pub que_id: u32,
+    pub priority: u16,
+}
+
+/// A customer an agent is serving.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServedCustomer {
+    #[serde(rename = "queID")]
+    pub que_id: u32,
+    #[serde(rename = "usrID")]
+    pub usr_id: String,
+}

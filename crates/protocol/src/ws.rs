@@ -1,0 +1,328 @@
+//! WebSocket frames. Every frame is one JSON text message.
+//!
+//! Client → server: `{"seq": 7, "op": "StartQueuing", "queID": 1, "usrExtDat": ""}`.
+//! Server → client: a reply echoing `seq` with `err` (0 = ok) and `msg`, or a notice:
+//! `{"type": "reply", "seq": 7, "err": 0, "msg": "ok", "data": ...}` and
+//! `{"type": "notice", "name": "QueuingInfoChanged", "data": {...}}`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::types::{AgentInfo, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo};
+
+/// What the server reads first from any client frame, to answer even a malformed one.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct RequestHead {
+    #[serde(default)]
+    pub seq: Option<u64>,
+    #[serde(default)]
+    pub op: Option<String>,
+}
+
+/// A client request: `seq` (echoed in the reply) plus the operation and its fields.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClientFrame {
+    pub seq: u64,
+    #[serde(flatten)]
+    pub op: Op,
+}
+
+/// The operations, named after CloudRoom's functions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", deny_unknown_fields)]
+pub enum Op {
+    /// First frame of a connection: the ticket from `POST /api/v1/login`.
+    Login { ticket: String },
+    /// First frame after a reconnect: the `session` token from the Login reply.
+    Resume { session: String },
+    /// Ends the session (the server closes the socket after replying).
+    Logout,
+    /// Keeps the connection alive; replies with the server time.
+    Ping,
+    /// Subscribes to every queue's status; replies with queues and statuses.
+    InitQueueDat,
+    /// Replies with every queue's status (and sends them as QueueStatusChanged).
+    RefreshAllQueueStatus,
+    GetQueueStatus {
+        #[serde(rename = "queID")]
+        que_id: u32,
+    },
+    GetQueuingInfo,
+    GetServingQueues,
+    GetQueueUsers {
+        #[serde(rename = "queID")]
+        que_id: u32,
+        #[serde(default)]
+        offset: Option<u32>,
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+    StartService {
+        #[serde(rename = "queID")]
+        que_id: u32,
+        /// 0–1000, 0 is highest; default 0.
+        #[serde(default)]
+        priority: Option<u16>,
+    },
+    StopService {
+        #[serde(rename = "queID")]
+        que_id: u32,
+    },
+    StartQueuing {
+        #[serde(rename = "queID")]
+        que_id: u32,
+        #[serde(rename = "usrExtDat", default)]
+        usr_ext_dat: Option<String>,
+    },
+    StopQueuing,
+    AcceptAssignUser {
+        #[serde(rename = "queID")]
+        que_id: u32,
+        #[serde(rename = "usrID")]
+        usr_id: String,
+    },
+    RejectAssignUser {
+        #[serde(rename = "queID")]
+        que_id: u32,
+        #[serde(rename = "usrID")]
+        usr_id: String,
+    },
+    SetDNDStatus {
+        /// 0 off (automatic offers), anything else on.
+        #[serde(rename = "DNDStatus")]
+        dnd_status: i64,
+    },
+    ReqAssignUser,
+    ReqAssignUser2 {
+        #[serde(rename = "queID")]
+        que_id: u32,
+        #[serde(rename = "usrID")]
+        usr_id: String,
+    },
+    /// Lineup: the agent is done with a customer.
+    FinishService {
+        #[serde(rename = "queID")]
+        que_id: u32,
+        #[serde(rename = "usrID")]
+        usr_id: String,
+    },
+    /// Lineup: customers served at once (1–50).
+    SetAgentCapacity { capacity: u16 },
+    /// Lineup: statistics of one queue.
+    GetQueueStatistics {
+        #[serde(rename = "queID")]
+        que_id: u32,
+    },
+    /// Lineup (supervisor): every agent of the app.
+    GetAgents,
+}
+
+impl Op {
+    /// The op's name as sent on the wire.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Login { .. } => "Login",
+            Op::Resume { .. } => "Resume",
+            Op::Logout => "Logout",
+            Op::Ping => "Ping",
+            Op::InitQueueDat => "InitQueueDat",
+            Op::RefreshAllQueueStatus => "RefreshAllQueueStatus",
+            Op::GetQueueStatus { .. } => "GetQueueStatus",
+            Op::GetQueuingInfo => "GetQueuingInfo",
+            Op::GetServingQueues => "GetServingQueues",
+            Op::GetQueueUsers { .. } => "GetQueueUsers",
+            Op::StartService { .. } => "StartService",
+            Op::StopService { .. } => "StopService",
+            Op::StartQueuing { .. } => "StartQueuing",
+            Op::StopQueuing => "StopQueuing",
+            Op::AcceptAssignUser { .. } => "AcceptAssignUser",
+            Op::RejectAssignUser { .. } => "RejectAssignUser",
+            Op::SetDNDStatus { .. } => "SetDNDStatus",
+            Op::ReqAssignUser => "ReqAssignUser",
+            Op::ReqAssignUser2 { .. } => "ReqAssignUser2",
+            Op::FinishService { .. } => "FinishService",
+            Op::SetAgentCapacity { .. } => "SetAgentCapacity",
+            Op::GetQueueStatistics { .. } => "GetQueueStatistics",
+            Op::GetAgents => "GetAgents",
+        }
+    }
+
+    /// Every op name, for "unknown op" messages and documentation.
+    pub const NAMES: &'static [&'static str] = &[
+        "Login", "Resume", "Logout", "Ping", "InitQueueDat", "RefreshAllQueueStatus", "GetQueueStatus",
+        "GetQueuingInfo", "GetServingQueues", "GetQueueUsers", "StartService", "StopService",
+        "StartQueuing", "StopQueuing", "AcceptAssignUser", "RejectAssignUser", "SetDNDStatus", "ReqAssignUser",
+        "ReqAssignUser2", "FinishService", "SetAgentCapacity", "GetQueueStatistics", "GetAgents",
+    ];
+}
+
+/// A server frame.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum ServerFrame {
+    Reply(Reply),
+    Notice(Notice),
+}
+
+/// The answer to one request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    /// The request's `seq` (0 when the request had none, e.g. unparsable JSON).
+    pub seq: u64,
+    /// 0 on success, else an error code (see `codes`).
+    pub err: u32,
+    /// "ok", or what went wrong in words (naming the field).
+    pub msg: String,
+    /// The op's result, absent when there is none.
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub data: Value,
+}
+
+/// `data` of the Login and Resume replies.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginData {
+    /// Token for `Resume` after a dropped connection (valid while the session is held).
+    pub session: String,
+    #[serde(rename = "UID")]
+    pub uid: String,
+    pub nick_name: String,
+    #[serde(rename = "appID")]
+    pub app_id: String,
+    pub roles: Vec<String>,
+    /// Whether an existing session (held, or open elsewhere) was taken over.
+    pub resumed: bool,
+    /// How long the session is kept after the connection drops.
+    pub hold_seconds: u32,
+    /// The server pings this often; a silent connection is closed after twice that.
+    pub heartbeat_seconds: u32,
+}
+
+/// `data` of the InitQueueDat reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InitQueueData {
+    pub queues: Vec<QueueInfo>,
+    pub statuses: Vec<QueStatus>,
+}
+
+/// `data` of the RefreshAllQueueStatus reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusesData {
+    pub statuses: Vec<QueStatus>,
+}
+
+/// `data` of the GetServingQueues reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServingQueuesData {
+    pub queues: Vec<u32>,
+}
+
+/// `data` of the GetQueueUsers reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueUsersData {
+    #[serde(rename = "queID")]
+    pub que_id: u32,
+    /// Customers queuing in all.
+    pub total: u32,
+    pub users: Vec<QueUser>,
+}
+
+/// `data` of the GetAgents reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentsData {
+    pub agents: Vec<AgentInfo>,
+}
+
+/// `data` of the Ping reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PongData {
+    /// Server time, Unix milliseconds.
+    pub time: u64,
+}
+
+/// A pushed notice; `name` is the CloudRoom callback it feeds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name", content = "data")]
+pub enum Notice {
+    QueueStatusChanged(QueStatus),
+    QueuingInfoChanged(QueuingInfo),
+    AutoAssignUser(QueUser),
+    CancelAssignUser {
+        #[serde(rename = "queID")]
+        que_id: u32,
+        #[serde(rename = "usrID")]
+        usr_id: String,
+        /// timeout | customer_left | customer_offline | agent_offline | service_stopped
+        reason: String,
+    },
+    UserEnter {
+        #[serde(rename = "queID")]
+        que_id: u32,
+        user: QueUser,
+    },
+    UserLeave {
+        #[serde(rename = "queID")]
+        que_id: u32,
+        #[serde(rename = "usrID")]
+        usr_id: String,
+        /// 1 when the customer left because an agent took it, else 0.
+        #[serde(rename = "inService")]
+        in_service: u8,
+    },
+    /// Lineup: a service ended.
+    ServiceFinished {
+        #[serde(rename = "queID")]
+        que_id: u32,
+        #[serde(rename = "agentID")]
+        agent_id: String,
+        #[serde(rename = "usrID")]
+        usr_id: String,
+        /// finished | customer_left | agent_left
+        reason: String,
+    },
+    /// Lineup: the customer's queuing ended without it asking.
+    QueuingEnded {
+        #[serde(rename = "queID")]
+        que_id: u32,
+        /// timeout | cancel (queue deleted)
+        reason: String,
+    },
+    /// Lineup: the agent no longer serves a queue (it was deleted).
+    ServiceStopped {
+        #[serde(rename = "queID")]
+        que_id: u32,
+    },
+    /// Lineup: a queue was created or changed.
+    QueueInfoChanged(QueueInfo),
+    /// Lineup: a queue was deleted.
+    QueueRemoved {
+        #[serde(rename = "queID")]
+        que_id: u32,
+    },
+    /// The session is lost (`sdkErr` 10: the same user logged in elsewhere); the
+    /// server closes the connection after it.
+    LineOff {
+        #[serde(rename = "sdkErr")]
+        sdk_err: u32,
+    },
+}
+
+/// Helper for typed reply data.
+pub fn reply_ok<T: Serialize>(seq: u64, data: &T) -> Reply {
+    Reply { seq, err: 0, msg: "ok".into(), data: serde_json::to_value(data).unwrap_or(Value::Null) }
+}
+
+impl Reply {
+    /// A reply without data.
+    pub fn ok(seq: u64) -> Reply {
+        Reply { seq, err: 0, msg: "ok".into(), data: Value::Null }
+    }
+
+    /// An error reply.
+    pub fn error(seq: u64, err: u32, msg: impl Into<String>) -> Reply {
+        Reply { seq, err, msg: msg.into(), data: Value::Null }
+    }
+}
+
+/// `QueueStatistics` are carried as the reply data of GetQueueStatistics.
+pub type QueueStatisticsData = QueueStatistics;

@@ -1,0 +1,272 @@
+//! App and queue administration on the hub: the engine validates and applies, the store
+//! persists; a failed write is rolled back in the engine.
+
+use std::sync::Arc;
+
+use lineup_engine::{AcdError, AppSettings, Input, QueueChange, QueueDef, QueueId, Reply};
+use lineup_protocol::rest::{rsp, AppSettingsBody, QueueFields, QueueQueryData, QueueRecord};
+
+use crate::auth;
+use crate::hub::{now, AppRecord, Hub};
+use crate::store::AppRow;
+
+/// A refused administration request: Web API RspCode, HTTP status, description.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdminError {
+    pub rsp_code: u32,
+    pub status: u16,
+    pub desc: String,
+}
+
+impl AdminError {
+    pub fn new(rsp_code: u32, status: u16, desc: impl Into<String>) -> Self {
+        AdminError { rsp_code, status, desc: desc.into() }
+    }
+
+    pub fn bad(desc: impl Into<String>) -> Self {
+        Self::new(rsp::BAD_PARAMETER, 400, desc)
+    }
+
+    fn store(e: rusqlite::Error) -> Self {
+        tracing::error!(error = %e, "store write failed");
+        Self::new(rsp::UNKNOWN, 500, format!("storage error: {e}"))
+    }
+}
+
+/// Web API names of the engine's queue fields.
+fn web_field(field: &str) -> &str {
+    match field {
+        "name" => "QueueName",
+        "desc" => "QueDesc",
+        "prio" => "Priority",
+        "max_wait_s" => "MaxWaitSeconds",
+        "max_len" => "MaxLength",
+        "wrapup_s" => "WrapUpSeconds",
+        "hold_s" => "holdSeconds",
+        "offer_timeout_s" => "offerTimeoutSeconds",
+        "notice_interval_ms" => "noticeIntervalMs",
+        "service_level_s" => "serviceLevelSeconds",
+        "reoffer_delay_s" => "reofferDelaySeconds",
+        other => other,
+    }
+}
+
+impl From<AcdError> for AdminError {
+    fn from(e: AcdError) -> Self {
+        match e {
+            AcdError::InvalidParam { field, reason } => Self::bad(format!("invalid {}: {reason}", web_field(field))),
+            AcdError::QueueNameExists(name) => {
+                Self::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 409, format!("a queue named '{name}' already exists"))
+            }
+            AcdError::QueueInvalid(id) => Self::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 404, format!("no queue {id} in this app")),
+            AcdError::UnknownApp(app) => Self::new(rsp::NO_ACCOUNT, 404, format!("no app '{app}'")),
+            other => Self::new(rsp::UNKNOWN, 500, other.to_string()),
+        }
+    }
+}
+
+/// Checks `Authorization: Bearer <md5(appSecret)>` for the app.
+pub fn check_secret(hub: &Hub, app: &str, bearer: Option<&str>) -> Result<(), AdminError> {
+    let record = hub.apps.get(app).ok_or_else(|| AdminError::new(rsp::NO_ACCOUNT, 404, format!("no app '{app}'")))?;
+    let Some(key) = bearer else {
+        return Err(AdminError::new(
+            rsp::NO_PERMISSION,
+            401,
+            "missing Authorization: Bearer <md5 of the app secret>",
+        ));
+    };
+    if !auth::same(&key.to_ascii_lowercase(), &record.md5_secret) {
+        return Err(AdminError::new(rsp::WRONG_SECRET, 401, "wrong app secret"));
+    }
+    Ok(())
+}
+
+/// Registers an app (engine + store); used at first start and by `POST /api/v1/apps`.
+pub fn create_app(hub: &mut Hub, id: &str, secret: &str) -> Result<(), AdminError> {
+    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(AdminError::bad("invalid appID: 1 to 64 characters of A-Z a-z 0-9 - _"));
+    }
+    if secret.is_empty() || secret.len() > 256 {
+        return Err(AdminError::bad("invalid appSecret: 1 to 256 characters"));
+    }
+    if hub.apps.contains_key(id) {
+        return Err(AdminError::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 409, format!("app '{id}' already exists")));
+    }
+    let settings = AppSettings::default();
+    hub.input(Input::PutApp { app: id.into(), settings: settings.clone() })?;
+    let row = AppRow { id: id.into(), secret: secret.into(), settings };
+    hub.store.insert_app(&row, now().as_millis()).map_err(AdminError::store)?;
+    hub.apps.insert(id.into(), AppRecord { secret: secret.into(), md5_secret: auth::md5_hex(secret) });
+    Ok(())
+}
+
+fn record(hub: &Hub, id: QueueId) -> QueueRecord {
+    let app = hub.engine.queue_app(id).expect("live queue").to_string();
+    let info = hub.engine.queue(&app, id).expect("live queue");
+    let status = hub.engine.queue_status(id).expect("live queue");
+    let (created, updated) = hub.store.queue_times(id).ok().flatten().unwrap_or((0, 0));
+    QueueRecord {
+        queue_id: id.0,
+        queue_name: info.def.name.to_string(),
+        priority: info.def.prio,
+        que_desc: info.def.desc.to_string(),
+        max_wait_seconds: info.def.max_wait_s.unwrap_or(0),
+        max_length: info.def.max_len.unwrap_or(0),
+        wrap_up_seconds: info.def.wrapup_s,
+        create_time: datetime(created),
+        update_time: datetime(updated),
+        agent_num: status.agent_num,
+        srv_num: status.srv_num,
+        wait_num: status.wait_num,
+    }
+}
+
+fn limit(v: Option<u32>) -> Option<u32> {
+    v.filter(|v| *v > 0)
+}
+
+pub fn create_queue(hub: &mut Hub, app: &str, f: QueueFields) -> Result<QueueRecord, AdminError> {
+    if f.new_queue_name.is_some() {
+        return Err(AdminError::bad("NewQueueName is for modifying a queue; use QueueName"));
+    }
+    let name = f.queue_name.ok_or_else(|| AdminError::bad("QueueName is required"))?;
+    let def = QueueDef {
+        name: name.into(),
+        desc: f.que_desc.unwrap_or_default().into(),
+        prio: f.priority.unwrap_or(10),
+        max_wait_s: limit(f.max_wait_seconds),
+        max_len: limit(f.max_length),
+        wrapup_s: f.wrap_up_seconds.unwrap_or(0),
+    };
+    let Reply::Queue(info) = hub.input(Input::CreateQueue { app: app.into(), id: None, def })? else {
+        unreachable!("CreateQueue replies Queue")
+    };
+    if let Err(e) = hub.store.insert_queue(app, info.queue, &info.def, now().as_millis()) {
+        let _ = hub.input(Input::DeleteQueue { app: app.into(), queue: info.queue });
+        return Err(AdminError::store(e));
+    }
+    Ok(record(hub, info.queue))
+}
+
+pub fn modify_queue(hub: &mut Hub, app: &str, id: QueueId, f: QueueFields) -> Result<QueueRecord, AdminError> {
+    if f.queue_name.is_some() {
+        return Err(AdminError::bad("QueueName identifies a queue; to rename it, send NewQueueName"));
+    }
+    let old = hub.engine.queue(app, id).ok_or(AcdError::QueueInvalid(id))?;
+    let change = QueueChange {
+        name: f.new_queue_name.map(Arc::from),
+        desc: f.que_desc.map(Arc::from),
+        prio: f.priority,
+        max_wait_s: f.max_wait_seconds.map(|v| limit(Some(v))),
+        max_len: f.max_length.map(|v| limit(Some(v))),
+        wrapup_s: f.wrap_up_seconds,
+    };
+    let Reply::Queue(info) = hub.input(Input::ModifyQueue { app: app.into(), queue: id, change })? else {
+        unreachable!("ModifyQueue replies Queue")
+    };
+    if let Err(e) = hub.store.update_queue(id, &info.def, now().as_millis()) {
+        let undo = QueueChange {
+            name: Some(old.def.name.clone()),
+            desc: Some(old.def.desc.clone()),
+            prio: Some(old.def.prio),
+            max_wait_s: Some(old.def.max_wait_s),
+            max_len: Some(old.def.max_len),
+            wrapup_s: Some(old.def.wrapup_s),
+        };
+        let _ = hub.input(Input::ModifyQueue { app: app.into(), queue: id, change: undo });
+        return Err(AdminError::store(e));
+    }
+    Ok(record(hub, id))
+}
+
+pub fn delete_queue(hub: &mut Hub, app: &str, id: QueueId) -> Result<(), AdminError> {
+    hub.engine.queue(app, id).ok_or(AcdError::QueueInvalid(id))?;
+    hub.store.delete_queue(id).map_err(AdminError::store)?;
+    hub.input(Input::DeleteQueue { app: app.into(), queue: id })?;
+    Ok(())
+}
+
+pub fn get_queue(hub: &Hub, app: &str, id: QueueId) -> Result<QueueRecord, AdminError> {
+    hub.engine.queue(app, id).ok_or(AcdError::QueueInvalid(id))?;
+    Ok(record(hub, id))
+}
+
+/// CloudRoom queue/query: optional fuzzy name filter, paging (PageSize 1–50).
+pub fn query_queues(
+    hub: &Hub,
+    app: &str,
+    name: Option<&str>,
+    page: u32,
+    size: u32,
+) -> Result<QueueQueryData, AdminError> {
+    if !(1..=50).contains(&size) {
+        return Err(AdminError::bad(format!("invalid PageSize: {size}, must be 1 to 50")));
+    }
+    if page == 0 {
+        return Err(AdminError::bad("invalid PageNumber: pages start at 1"));
+    }
+    let needle = name.map(str::to_lowercase);
+    let matching: Vec<_> = hub
+        .engine
+        .queues(app)
+        .into_iter()
+        .filter(|q| needle.as_ref().is_none_or(|n| q.def.name.to_lowercase().contains(n.as_str())))
+        .collect();
+    let queue_list = matching
+        .iter()
+        .skip(((page - 1) * size) as usize)
+        .take(size as usize)
+        .map(|q| record(hub, q.queue))
+        .collect();
+    Ok(QueueQueryData { queue_count: matching.len() as u32, queue_list })
+}
+
+pub fn settings_body(s: &AppSettings) -> AppSettingsBody {
+    AppSettingsBody {
+        hold_seconds: Some(s.hold_s),
+        offer_timeout_seconds: Some(s.offer_timeout_s),
+        notice_interval_ms: Some(s.notice_interval_ms),
+        service_level_seconds: Some(s.service_level_s),
+        reoffer_delay_seconds: Some(s.reoffer_delay_s),
+    }
+}
+
+pub fn put_settings(hub: &mut Hub, app: &str, b: AppSettingsBody) -> Result<AppSettingsBody, AdminError> {
+    let mut s = hub.engine.app_settings(app).cloned().ok_or(AcdError::UnknownApp(app.into()))?;
+    s.hold_s = b.hold_seconds.unwrap_or(s.hold_s);
+    s.offer_timeout_s = b.offer_timeout_seconds.unwrap_or(s.offer_timeout_s);
+    s.notice_interval_ms = b.notice_interval_ms.unwrap_or(s.notice_interval_ms);
+    s.service_level_s = b.service_level_seconds.unwrap_or(s.service_level_s);
+    s.reoffer_delay_s = b.reoffer_delay_seconds.unwrap_or(s.reoffer_delay_s);
+    s.validate()?;
+    hub.store.update_app_settings(app, &s).map_err(AdminError::store)?;
+    hub.input(Input::PutApp { app: app.into(), settings: s.clone() })?;
+    Ok(settings_body(&s))
+}
+
+/// "YYYY-MM-DD HH:MM:SS" (UTC) of Unix milliseconds.
+pub fn datetime(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn datetime_formats_utc() {
+        assert_eq!(super::datetime(0), "1970-01-01 00:00:00");
+        assert_eq!(super::datetime(1_795_000_000_000), "2026-11-18 11:06:40");
+        assert_eq!(super::datetime(951_782_400_000), "2000-02-29 00:00:00");
+    }
+}

@@ -1,0 +1,99 @@
+//! Credentials: the MD5 of app secrets (CloudRoom's `md5_appSecret`), and signed
+//! tokens and login tickets (HMAC-SHA256 with the app secret).
+//!
+//! A token is `lu1.<base64url(claims JSON)>.<base64url(HMAC)>`.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use lineup_protocol::codes;
+use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+/// Lower-case hex MD5.
+pub fn md5_hex(s: &str) -> String {
+    Md5::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Constant-time comparison of two strings.
+pub fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// What a token or ticket says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub app: String,
+    pub uid: String,
+    #[serde(default)]
+    pub nick: String,
+    pub roles: Vec<String>,
+    /// Expiry, Unix seconds.
+    pub exp: u64,
+    /// "token" (minted for a business backend) or "ticket" (one login's pass to /ws).
+    pub kind: String,
+}
+
+const PREFIX: &str = "lu1.";
+
+/// Signs claims with the app secret.
+pub fn sign(secret: &str, claims: &Claims) -> String {
+    let body = B64.encode(serde_json::to_vec(claims).expect("claims serialize"));
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(body.as_bytes());
+    format!("{PREFIX}{body}.{}", B64.encode(mac.finalize().into_bytes()))
+}
+
+/// Reads the claims without checking them (to learn the app), or says it's no token.
+pub fn peek(token: &str) -> Result<Claims, (u32, String)> {
+    let not_token = || (codes::TOKEN_NOTTOKENTYPE, "not a Lineup token".to_string());
+    let rest = token.strip_prefix(PREFIX).ok_or_else(not_token)?;
+    let (body, _) = rest.split_once('.').ok_or_else(not_token)?;
+    let json = B64.decode(body).map_err(|_| not_token())?;
+    serde_json::from_slice(&json).map_err(|_| not_token())
+}
+
+/// Checks signature, kind and expiry.
+pub fn verify(secret: &str, token: &str, kind: &str, now_s: u64) -> Result<Claims, (u32, String)> {
+    let claims = peek(token)?;
+    let rest = &token[PREFIX.len()..];
+    let (body, sig) = rest.split_once('.').expect("peek checked");
+    let sig = B64.decode(sig).map_err(|_| (codes::TOKEN_AUTH_FAILED, "bad token signature".to_string()))?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(body.as_bytes());
+    mac.verify_slice(&sig).map_err(|_| (codes::TOKEN_AUTH_FAILED, "bad token signature".to_string()))?;
+    if claims.kind != kind {
+        return Err((codes::TOKEN_NOTTOKENTYPE, format!("a {} was given where a {kind} is needed", claims.kind)));
+    }
+    if claims.exp <= now_s {
+        return Err((codes::TOKEN_TIMEOUT, format!("the {kind} expired")));
+    }
+    Ok(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(exp: u64) -> Claims {
+        Claims { app: "demo".into(), uid: "u1".into(), nick: "U".into(), roles: vec!["agent".into()], exp, kind: "token".into() }
+    }
+
+    #[test]
+    fn md5_of_demo_secret() {
+        assert_eq!(md5_hex("demo"), "fe01ce2a7fbac8fafaed7c982a04e229");
+    }
+
+    #[test]
+    fn token_round_trip_and_failures() {
+        let t = sign("s3cret", &claims(100));
+        assert_eq!(verify("s3cret", &t, "token", 99).unwrap(), claims(100));
+        assert_eq!(verify("s3cret", &t, "token", 100).unwrap_err().0, codes::TOKEN_TIMEOUT);
+        assert_eq!(verify("other", &t, "token", 1).unwrap_err().0, codes::TOKEN_AUTH_FAILED);
+        assert_eq!(verify("s3cret", &t, "ticket", 1).unwrap_err().0, codes::TOKEN_NOTTOKENTYPE);
+        assert_eq!(verify("s3cret", "garbage", "token", 1).unwrap_err().0, codes::TOKEN_NOTTOKENTYPE);
+        let tampered = t.replacen("lu1.e", "lu1.f", 1);
+        assert!(verify("s3cret", &tampered, "token", 1).is_err());
+    }
+}

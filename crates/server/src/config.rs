@@ -1,0 +1,122 @@
+//! Server configuration: command-line flags, then `LINEUP_*` environment variables,
+//! then defaults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// How the server runs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where the SQLite file lives (created on first start).
+    pub data_dir: PathBuf,
+    /// Static files (the demo apps) served at `/`, if any.
+    pub www_dir: Option<PathBuf>,
+    /// The built SDK package served at `/sdk/`, if any.
+    pub sdk_dir: Option<PathBuf>,
+    /// Server ping interval; a connection silent for twice this is closed.
+    pub heartbeat_s: u32,
+    /// Largest WebSocket message accepted.
+    pub max_frame_bytes: usize,
+    /// Lifetime of the login ticket handed out by `POST /api/v1/login`.
+    pub ticket_s: u32,
+    /// Key for server administration (`POST /api/v1/apps`); disabled when unset.
+    pub admin_key: Option<String>,
+    /// Create the `demo` app with sample queues when the store has no app.
+    pub seed_demo: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("lineup-data"),
+            www_dir: None,
+            sdk_dir: None,
+            heartbeat_s: 15,
+            max_frame_bytes: 64 * 1024,
+            ticket_s: 60,
+            admin_key: None,
+            seed_demo: true,
+        }
+    }
+}
+
+/// The command line: where to listen, plus the configuration.
+#[derive(Clone, Debug)]
+pub struct Cli {
+    pub listen: SocketAddr,
+    pub config: Config,
+}
+
+pub const USAGE: &str = "\
+lineup-server: the Lineup queue server
+
+USAGE: lineup-server [--listen ADDR] [--data DIR] [--www DIR] [--sdk DIR]
+                     [--admin-key KEY] [--heartbeat SECONDS] [--max-frame BYTES]
+
+  --listen ADDR       address to bind (env LINEUP_LISTEN; default 127.0.0.1:8080)
+  --data DIR          SQLite data directory (env LINEUP_DATA; default ./lineup-data)
+  --www DIR           static files served at / (env LINEUP_WWW; default ./www if present)
+  --sdk DIR           built SDK package served at /sdk/ (env LINEUP_SDK; default ./js/dist if present)
+  --admin-key KEY     enables POST /api/v1/apps (env LINEUP_ADMIN_KEY)
+  --heartbeat S       WebSocket ping interval in seconds (env LINEUP_HEARTBEAT_S; default 15)
+  --max-frame BYTES   largest WebSocket message (env LINEUP_MAX_FRAME_BYTES; default 65536)
+  --no-demo           do not create the demo app on first start (env LINEUP_NO_DEMO=1)
+
+Logging: LINEUP_LOG or RUST_LOG (e.g. info, lineup_server=debug).
+";
+
+impl Cli {
+    /// Parses flags (`args` without the program name) over `env` lookups.
+    pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Cli, String> {
+        let mut listen = env("LINEUP_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let mut config = Config::default();
+        if let Some(v) = env("LINEUP_DATA") {
+            config.data_dir = v.into();
+        }
+        config.www_dir = env("LINEUP_WWW").map(PathBuf::from).or_else(|| existing("www"));
+        config.sdk_dir = env("LINEUP_SDK").map(PathBuf::from).or_else(|| existing("js/dist"));
+        config.admin_key = env("LINEUP_ADMIN_KEY").filter(|k| !k.is_empty());
+        if let Some(v) = env("LINEUP_HEARTBEAT_S") {
+            config.heartbeat_s = number("LINEUP_HEARTBEAT_S", &v)?;
+        }
+        if let Some(v) = env("LINEUP_MAX_FRAME_BYTES") {
+            config.max_frame_bytes = number("LINEUP_MAX_FRAME_BYTES", &v)?;
+        }
+        if env("LINEUP_NO_DEMO").is_some_and(|v| v == "1") {
+            config.seed_demo = false;
+        }
+        let mut it = args.iter();
+        while let Some(flag) = it.next() {
+            let mut value = || it.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
+            match flag.as_str() {
+                "--listen" => listen = value()?,
+                "--data" => config.data_dir = value()?.into(),
+                "--www" => config.www_dir = Some(value()?.into()),
+                "--sdk" => config.sdk_dir = Some(value()?.into()),
+                "--admin-key" => config.admin_key = Some(value()?),
+                "--heartbeat" => config.heartbeat_s = number("--heartbeat", &value()?)?,
+                "--max-frame" => config.max_frame_bytes = number("--max-frame", &value()?)?,
+                "--no-demo" => config.seed_demo = false,
+                "-h" | "--help" => return Err(USAGE.into()),
+                other => return Err(format!("unknown flag {other}\n\n{USAGE}")),
+            }
+        }
+        if config.heartbeat_s == 0 {
+            return Err("--heartbeat must be at least 1 second".into());
+        }
+        if config.max_frame_bytes < 1024 {
+            return Err("--max-frame must be at least 1024 bytes".into());
+        }
+        let listen = listen.parse().map_err(|e| format!("--listen {listen}: {e}"))?;
+        Ok(Cli { listen, config })
+    }
+}
+
+fn existing(dir: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(dir);
+    p.is_dir().then_some(p)
+}
+
+fn number<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {
+    v.trim().parse().map_err(|_| format!("{name}: '{v}' is not a valid number"))
+}

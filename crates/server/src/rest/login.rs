@@ -1,0 +1,166 @@
+//! `POST /api/v1/login` (CloudRoom Login / LoginByToken) and token minting for business
+//! backends.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use lineup_engine::Role;
+use lineup_protocol::codes;
+use lineup_protocol::rest::{LoginRequest, LoginResponse, TokenRequest, TokenResponse};
+
+use super::{bearer, parse, status};
+use crate::admin::check_secret;
+use crate::auth::{self, Claims};
+use crate::hub::{now, Hub};
+use crate::AppState;
+
+fn http_status(err: u32) -> u16 {
+    match err {
+        0 => 200,
+        codes::MEETPARAM_ERR | codes::ERR_DATA => 400,
+        codes::INNER_ERR => 503,
+        _ => 401,
+    }
+}
+
+fn login_error(err: u32, msg: impl Into<String>) -> Response {
+    let body = LoginResponse {
+        err,
+        msg: msg.into(),
+        ticket: None,
+        ticket_seconds: None,
+        uid: None,
+        nick_name: None,
+        app_id: None,
+        roles: Vec::new(),
+        ws_path: None,
+        token_expire_at: None,
+    };
+    (status(http_status(err)), Json(body)).into_response()
+}
+
+fn check_uid(uid: &str) -> Result<(), String> {
+    let n = uid.chars().count();
+    if n == 0 || n > 128 || uid.chars().any(char::is_control) {
+        return Err(format!("invalid UID: must be 1 to 128 printable characters (got {n})"));
+    }
+    Ok(())
+}
+
+/// Checks credentials and hands out a ticket for `/ws`.
+fn login_on_hub(hub: &Hub, req: LoginRequest) -> Result<LoginResponse, (u32, String)> {
+    let now_s = now().as_millis() / 1000;
+    let (claims, token_expire_at) = if let Some(token) = &req.token {
+        let peeked = auth::peek(token)?;
+        let app = hub
+            .apps
+            .get(&peeked.app)
+            .ok_or((codes::TOKEN_APPIDNOTEXIST, format!("the token's app '{}' does not exist", peeked.app)))?;
+        let claims = auth::verify(&app.secret, token, "token", now_s)?;
+        if !req.uid.is_empty() && req.uid != claims.uid {
+            return Err((codes::TOKEN_AUTHINFOERR, format!("UID '{}' does not match the token's user", req.uid)));
+        }
+        let exp = claims.exp;
+        (claims, Some(exp))
+    } else {
+        let app_id = req.app_id.as_deref().ok_or((codes::MEETPARAM_ERR, "appID is required (or a token)".into()))?;
+        let md5 = req.md5_app_secret.as_deref().ok_or((codes::MEETPARAM_ERR, "md5_appSecret is required".into()))?;
+        let app = hub.apps.get(app_id).ok_or((codes::ANCTPSWD_ERR, "wrong appID or app secret".to_string()))?;
+        if !auth::same(&md5.to_ascii_lowercase(), &app.md5_secret) {
+            return Err((codes::ANCTPSWD_ERR, "wrong appID or app secret".into()));
+        }
+        check_uid(&req.uid).map_err(|m| (codes::MEETPARAM_ERR, m))?;
+        let roles = [Role::Agent, Role::Customer, Role::Supervisor].iter().map(|r| r.name().to_string()).collect();
+        let claims = Claims {
+            app: app_id.into(),
+            uid: req.uid.clone(),
+            nick: String::new(),
+            roles,
+            exp: 0,
+            kind: "token".into(),
+        };
+        (claims, None)
+    };
+    let nick = if req.nick_name.is_empty() { claims.nick.clone() } else { req.nick_name.clone() };
+    if nick.chars().count() > 128 {
+        return Err((codes::MEETPARAM_ERR, "invalid nickName: at most 128 characters".into()));
+    }
+    let app = &hub.apps[&claims.app];
+    let ticket_s = hub.config.ticket_s;
+    let ticket = Claims {
+        app: claims.app.clone(),
+        uid: claims.uid.clone(),
+        nick: nick.clone(),
+        roles: claims.roles.clone(),
+        exp: now_s + u64::from(ticket_s),
+        kind: "ticket".into(),
+    };
+    Ok(LoginResponse {
+        err: 0,
+        msg: "ok".into(),
+        ticket: Some(auth::sign(&app.secret, &ticket)),
+        ticket_seconds: Some(ticket_s),
+        uid: Some(claims.uid),
+        nick_name: Some(nick),
+        app_id: Some(claims.app),
+        roles: claims.roles,
+        ws_path: Some("/ws".into()),
+        token_expire_at,
+    })
+}
+
+/// `POST /api/v1/login`.
+pub async fn login(State(state): State<AppState>, body: Bytes) -> Response {
+    let req: LoginRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(m) => return login_error(codes::ERR_DATA, m),
+    };
+    match state.hub.call(move |hub| login_on_hub(hub, req)).await {
+        Ok(Ok(resp)) => Json(resp).into_response(),
+        Ok(Err((err, msg))) => login_error(err, msg),
+        Err(_) => login_error(codes::INNER_ERR, "server is shutting down"),
+    }
+}
+
+/// `POST /api/v1/apps/{app}/tokens`, authenticated by the app secret.
+pub async fn mint_token(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let token_error = |http: u16, err: u32, msg: String| {
+        (status(http), Json(TokenResponse { err, msg, token: None, expire_at: None })).into_response()
+    };
+    let req: TokenRequest = match parse(&body) {
+        Ok(r) => r,
+        Err(m) => return token_error(400, codes::ERR_DATA, m),
+    };
+    if let Err(m) = check_uid(&req.uid) {
+        return token_error(400, codes::MEETPARAM_ERR, m);
+    }
+    if req.roles.is_empty() {
+        return token_error(400, codes::MEETPARAM_ERR, "roles: give at least one of agent, customer, supervisor".into());
+    }
+    if let Some(bad) = req.roles.iter().find(|r| Role::parse(r).is_none()) {
+        return token_error(400, codes::MEETPARAM_ERR, format!("roles: unknown role '{bad}' (agent, customer, supervisor)"));
+    }
+    let ttl = req.expire_seconds.unwrap_or(3600);
+    if !(1..=2_592_000).contains(&ttl) {
+        return token_error(400, codes::MEETPARAM_ERR, format!("expireSeconds: {ttl} is outside 1..=2592000"));
+    }
+    let key = bearer(&headers);
+    let result = state
+        .hub
+        .call(move |hub| {
+            check_secret(hub, &app, key.as_deref())?;
+            let exp = now().as_millis() / 1000 + ttl;
+            let claims = Claims { app: app.clone(), uid: req.uid, nick: req.nick_name, roles: req.roles, exp, kind: "token".into() };
+            Ok::<_, crate::admin::AdminError>((auth::sign(&hub.apps[&app].secret, &claims), exp))
+        })
+        .await;
+    match result {
+        Ok(Ok((token, exp))) => {
+            Json(TokenResponse { err: 0, msg: "ok".into(), token: Some(token), expire_at: Some(exp) }).into_response()
+        }
+        Ok(Err(e)) => token_error(e.status, codes::ANCTPSWD_ERR, e.desc),
+        Err(_) => token_error(503, codes::INNER_ERR, "server is shutting down".into()),
+    }
+}

@@ -1,0 +1,187 @@
+//! Queue administration in the spirit of CloudRoom's Web API (add, modify, delete,
+//! query), app settings, status and statistics. Authenticated by the app secret.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use lineup_engine::{AcdError, QueueId};
+use lineup_protocol::rest::{rsp, AppCreateRequest, AppSettingsBody, QueueFields};
+
+use super::{admin_error, admin_reply, bearer, parse};
+use crate::admin::{self, check_secret, AdminError};
+use crate::convert;
+use crate::hub::Hub;
+use crate::AppState;
+
+/// Runs `f` on the hub after checking the app secret.
+async fn with_app<T: serde::Serialize + Send + 'static>(
+    state: &AppState,
+    app: String,
+    headers: &HeaderMap,
+    f: impl FnOnce(&mut Hub, &str) -> Result<T, AdminError> + Send + 'static,
+) -> Response {
+    let key = bearer(headers);
+    admin_reply(
+        state
+            .hub
+            .call(move |hub| {
+                check_secret(hub, &app, key.as_deref())?;
+                f(hub, &app)
+            })
+            .await,
+    )
+}
+
+fn queue_id(raw: &str) -> Result<QueueId, AdminError> {
+    raw.parse::<u32>().map(QueueId).map_err(|_| AdminError::bad(format!("invalid QueueID '{raw}': not a number")))
+}
+
+fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, AdminError> {
+    parse(bytes).map_err(AdminError::bad)
+}
+
+/// `POST /api/v1/apps` with `Authorization: Bearer <server admin key>`.
+pub async fn create_app(State(state): State<AppState>, headers: HeaderMap, bytes: Bytes) -> Response {
+    let Some(expected) = state.config.admin_key.clone() else {
+        return admin_error(AdminError::new(rsp::NO_PERMISSION, 403, "app creation is disabled (no admin key configured)"));
+    };
+    if !bearer(&headers).is_some_and(|k| crate::auth::same(&k, &expected)) {
+        return admin_error(AdminError::new(rsp::NO_PERMISSION, 401, "wrong or missing admin key"));
+    }
+    let req: AppCreateRequest = match body(&bytes) {
+        Ok(r) => r,
+        Err(e) => return admin_error(e),
+    };
+    admin_reply(
+        state
+            .hub
+            .call(move |hub| admin::create_app(hub, &req.app_id, &req.app_secret).map(|_| serde_json::json!({"appID": req.app_id})))
+            .await,
+    )
+}
+
+pub async fn add(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap, bytes: Bytes) -> Response {
+    let fields: QueueFields = match body(&bytes) {
+        Ok(f) => f,
+        Err(e) => return admin_error(e),
+    };
+    with_app(&state, app, &headers, move |hub, app| admin::create_queue(hub, app, fields)).await
+}
+
+pub async fn modify(
+    State(state): State<AppState>,
+    Path((app, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    let (id, fields) = match queue_id(&id).and_then(|id| Ok((id, body::<QueueFields>(&bytes)?))) {
+        Ok(v) => v,
+        Err(e) => return admin_error(e),
+    };
+    with_app(&state, app, &headers, move |hub, app| admin::modify_queue(hub, app, id, fields)).await
+}
+
+pub async fn delete(State(state): State<AppState>, Path((app, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    let id = match queue_id(&id) {
+        Ok(id) => id,
+        Err(e) => return admin_error(e),
+    };
+    with_app(&state, app, &headers, move |hub, app| {
+        admin::delete_queue(hub, app, id).map(|_| serde_json::json!({"QueueID": id.0}))
+    })
+    .await
+}
+
+pub async fn get_one(State(state): State<AppState>, Path((app, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    let id = match queue_id(&id) {
+        Ok(id) => id,
+        Err(e) => return admin_error(e),
+    };
+    with_app(&state, app, &headers, move |hub, app| admin::get_queue(hub, app, id)).await
+}
+
+/// `GET .../queues?QueueName=&PageNumber=&PageSize=`.
+pub async fn query(
+    State(state): State<AppState>,
+    Path(app): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let number = |key: &str, default: u32| -> Result<u32, AdminError> {
+        match params.get(key) {
+            None => Ok(default),
+            Some(v) => v.parse().map_err(|_| AdminError::bad(format!("invalid {key}: '{v}' is not a number"))),
+        }
+    };
+    let (page, size) = match number("PageNumber", 1).and_then(|p| Ok((p, number("PageSize", 20)?))) {
+        Ok(v) => v,
+        Err(e) => return admin_error(e),
+    };
+    let name = params.get("QueueName").cloned();
+    with_app(&state, app, &headers, move |hub, app| admin::query_queues(hub, app, name.as_deref(), page, size)).await
+}
+
+pub async fn status(State(state): State<AppState>, Path((app, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    let id = match queue_id(&id) {
+        Ok(id) => id,
+        Err(e) => return admin_error(e),
+    };
+    with_app(&state, app, &headers, move |hub, app| {
+        hub.engine.queue(app, id).ok_or(AcdError::QueueInvalid(id))?;
+        Ok(convert::que_status(&hub.engine.queue_status(id).expect("exists")))
+    })
+    .await
+}
+
+pub async fn statistics(
+    State(state): State<AppState>,
+    Path((app, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let id = match queue_id(&id) {
+        Ok(id) => id,
+        Err(e) => return admin_error(e),
+    };
+    with_app(&state, app, &headers, move |hub, app| {
+        hub.engine.queue(app, id).ok_or(AcdError::QueueInvalid(id))?;
+        Ok(convert::statistics(&hub.engine.queue_stats(id).expect("exists")))
+    })
+    .await
+}
+
+pub async fn all_statistics(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap) -> Response {
+    with_app(&state, app, &headers, move |hub, app| {
+        Ok(hub
+            .engine
+            .queues(app)
+            .iter()
+            .filter_map(|q| hub.engine.queue_stats(q.queue))
+            .map(|s| convert::statistics(&s))
+            .collect::<Vec<_>>())
+    })
+    .await
+}
+
+pub async fn agents(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap) -> Response {
+    with_app(&state, app, &headers, move |hub, app| Ok(hub.engine.agents(app).iter().map(convert::agent).collect::<Vec<_>>()))
+        .await
+}
+
+pub async fn get_settings(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap) -> Response {
+    with_app(&state, app, &headers, move |hub, app| {
+        let s = hub.engine.app_settings(app).ok_or(AcdError::UnknownApp(app.into()))?;
+        Ok(admin::settings_body(s))
+    })
+    .await
+}
+
+pub async fn put_settings(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap, bytes: Bytes) -> Response {
+    let b: AppSettingsBody = match body(&bytes) {
+        Ok(b) => b,
+        Err(e) => return admin_error(e),
+    };
+    with_app(&state, app, &headers, move |hub, app| admin::put_settings(hub, app, b)).await
+}

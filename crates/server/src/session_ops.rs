@@ -1,0 +1,197 @@
+//! A session's WebSocket operations, run on the hub: log in with a ticket, resume, and
+//! every queue request mapped onto the engine.
+
+use std::sync::Arc;
+
+use lineup_engine::{AcdError, Input, QueueId, Reply as EngineReply, Request, Role, Roles, SessionId};
+use lineup_protocol::ws::{
+    reply_ok, AgentsData, InitQueueData, LoginData, PongData, QueueUsersData, ServingQueuesData, StatusesData,
+};
+use lineup_protocol::{codes, Op, Reply};
+
+use crate::auth;
+use crate::convert;
+use crate::hub::{now, Conn, Hub};
+
+/// Most customers one GetQueueUsers returns.
+pub const MAX_QUEUE_USERS: u32 = 1000;
+
+/// An error with its wire code.
+pub type WireError = (u32, String);
+
+fn acd(e: AcdError) -> WireError {
+    (e.code(), e.to_string())
+}
+
+/// `Login`: checks the ticket, logs the user in (or takes over its session), binds the
+/// connection.
+pub fn login(hub: &mut Hub, ticket: &str, conn: Conn) -> Result<(SessionId, LoginData), WireError> {
+    let claims = auth::peek(ticket)?;
+    let app = hub
+        .apps
+        .get(&claims.app)
+        .ok_or((codes::TOKEN_APPIDNOTEXIST, format!("app '{}' does not exist", claims.app)))?;
+    let now_s = now().as_millis() / 1000;
+    let claims = auth::verify(&app.secret, ticket, "ticket", now_s)?;
+    let roles: Roles = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
+    let reply = hub
+        .input(Input::Login {
+            app: claims.app.as_str().into(),
+            user_id: claims.uid.as_str().into(),
+            name: claims.nick.as_str().into(),
+            roles,
+        })
+        .map_err(acd)?;
+    let EngineReply::LoggedIn { session, resumed } = reply else { unreachable!("login replies LoggedIn") };
+    hub.attach(session, conn);
+    Ok((session, login_data(hub, session, resumed)))
+}
+
+/// `Resume`: rebinds a held (or still open) session to this connection.
+pub fn resume(hub: &mut Hub, token: &str, conn: Conn) -> Result<(SessionId, LoginData), WireError> {
+    let session = hub
+        .session_for_token(token)
+        .ok_or((codes::NOT_LOGIN, "the session has ended (hold time passed or logged out); log in again".into()))?;
+    hub.attach(session, conn);
+    hub.input(Input::Reconnect { session }).map_err(acd)?;
+    Ok((session, login_data(hub, session, true)))
+}
+
+fn login_data(hub: &mut Hub, session: SessionId, resumed: bool) -> LoginData {
+    let view = hub.engine.session_view(session).expect("just logged in");
+    let hold = hub.engine.app_settings(&view.app).map_or(0, |s| s.hold_s);
+    LoginData {
+        session: hub.resume_token(session),
+        uid: view.user_id.to_string(),
+        nick_name: view.name.to_string(),
+        app_id: view.app.to_string(),
+        roles: convert::roles(view.roles),
+        resumed,
+        hold_seconds: hold,
+        heartbeat_seconds: hub.config.heartbeat_s,
+    }
+}
+
+/// Any other op of a logged-in session.
+pub fn handle(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Reply {
+    match run(hub, session, seq, op) {
+        Ok(reply) => reply,
+        Err((err, msg)) => Reply::error(seq, err, msg),
+    }
+}
+
+fn request(hub: &mut Hub, session: SessionId, request: Request) -> Result<EngineReply, WireError> {
+    hub.input(Input::Session { session, request }).map_err(acd)
+}
+
+fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, WireError> {
+    let view = hub.engine.session_view(session).ok_or((codes::NOT_LOGIN, "the session has ended".to_string()))?;
+    let app = view.app.clone();
+    let statuses = |hub: &Hub| -> Vec<_> {
+        hub.engine.queues(&app).iter().filter_map(|q| hub.engine.queue_status(q.queue)).map(|s| convert::que_status(&s)).collect()
+    };
+    let own_queue = |hub: &Hub, id: u32| -> Result<QueueId, WireError> {
+        hub.engine.queue(&app, QueueId(id)).map(|q| q.queue).ok_or_else(|| acd(AcdError::QueueInvalid(QueueId(id))))
+    };
+    let done = Reply::ok(seq);
+    Ok(match op {
+        Op::Login { .. } | Op::Resume { .. } => {
+            return Err((codes::LOGINSTATE_ERROR, "already logged in on this connection".into()))
+        }
+        Op::Ping => reply_ok(seq, &PongData { time: now().as_millis() }),
+        Op::Logout => {
+            hub.input(Input::Logout { session }).map_err(acd)?;
+            done
+        }
+        Op::InitQueueDat => {
+            request(hub, session, Request::InitQueueDat)?;
+            let queues = hub.engine.queues(&app).iter().map(convert::queue_info).collect();
+            reply_ok(seq, &InitQueueData { queues, statuses: statuses(hub) })
+        }
+        Op::RefreshAllQueueStatus => reply_ok(seq, &StatusesData { statuses: statuses(hub) }),
+        Op::GetQueueStatus { que_id } => {
+            let q = own_queue(hub, que_id)?;
+            reply_ok(seq, &convert::que_status(&hub.engine.queue_status(q).expect("exists")))
+        }
+        Op::GetQueuingInfo => reply_ok(seq, &convert::queuing_info(&hub.engine.queuing_info(session).map_err(acd)?)),
+        Op::GetServingQueues => {
+            let queues = hub.engine.serving_queues(session).map_err(acd)?.iter().map(|q| q.0).collect();
+            reply_ok(seq, &ServingQueuesData { queues })
+        }
+        Op::GetQueueUsers { que_id, offset, limit } => {
+            let limit = limit.unwrap_or(100);
+            if limit == 0 || limit > MAX_QUEUE_USERS {
+                return Err((codes::MEETPARAM_ERR, format!("invalid limit: {limit}, must be 1 to {MAX_QUEUE_USERS}")));
+            }
+            let users = hub
+                .engine
+                .queue_users(session, QueueId(que_id), offset.unwrap_or(0) as usize, limit as usize)
+                .map_err(acd)?;
+            reply_ok(
+                seq,
+                &QueueUsersData { que_id, total: users.total, users: users.users.iter().map(convert::que_user).collect() },
+            )
+        }
+        Op::StartService { que_id, priority } => {
+            request(hub, session, Request::StartService { queue: QueueId(que_id), priority: priority.unwrap_or(0) })?;
+            done
+        }
+        Op::StopService { que_id } => {
+            request(hub, session, Request::StopService { queue: QueueId(que_id) })?;
+            done
+        }
+        Op::StartQueuing { que_id, usr_ext_dat } => {
+            let usr_ext_dat: Arc<str> = usr_ext_dat.unwrap_or_default().into();
+            request(hub, session, Request::StartQueuing { queue: QueueId(que_id), usr_ext_dat })?;
+            done
+        }
+        Op::StopQueuing => {
+            request(hub, session, Request::StopQueuing)?;
+            done
+        }
+        Op::AcceptAssignUser { que_id, usr_id } => {
+            request(hub, session, Request::AcceptAssignUser { queue: QueueId(que_id), user_id: usr_id.into() })?;
+            done
+        }
+        Op::RejectAssignUser { que_id, usr_id } => {
+            request(hub, session, Request::RejectAssignUser { queue: QueueId(que_id), user_id: usr_id.into() })?;
+            done
+        }
+        Op::SetDNDStatus { dnd_status } => {
+            request(hub, session, Request::SetDndStatus { on: dnd_status != 0 })?;
+            done
+        }
+        Op::ReqAssignUser => match request(hub, session, Request::ReqAssignUser)? {
+            EngineReply::Assigned(user) => reply_ok(seq, &convert::que_user(&user)),
+            _ => unreachable!("ReqAssignUser replies Assigned"),
+        },
+        Op::ReqAssignUser2 { que_id, usr_id } => {
+            match request(hub, session, Request::ReqAssignUser2 { queue: QueueId(que_id), user_id: usr_id.into() })? {
+                EngineReply::Assigned(user) => reply_ok(seq, &convert::que_user(&user)),
+                _ => unreachable!("ReqAssignUser2 replies Assigned"),
+            }
+        }
+        Op::FinishService { que_id, usr_id } => {
+            request(hub, session, Request::FinishService { queue: QueueId(que_id), user_id: usr_id.into() })?;
+            done
+        }
+        Op::SetAgentCapacity { capacity } => {
+            request(hub, session, Request::SetCapacity { capacity })?;
+            done
+        }
+        Op::GetQueueStatistics { que_id } => {
+            if !view.roles.has(Role::Agent) && !view.roles.has(Role::Supervisor) {
+                return Err(acd(AcdError::NoPermission(Role::Supervisor)));
+            }
+            let q = own_queue(hub, que_id)?;
+            reply_ok(seq, &convert::statistics(&hub.engine.queue_stats(q).expect("exists")))
+        }
+        Op::GetAgents => {
+            if !view.roles.has(Role::Supervisor) {
+                return Err(acd(AcdError::NoPermission(Role::Supervisor)));
+            }
+            let agents = hub.engine.agents(&app).iter().map(convert::agent).collect();
+            reply_ok(seq, &AgentsData { agents })
+        }
+    })
+}

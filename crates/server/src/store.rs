@@ -1,0 +1,200 @@
+//! The embedded store: apps and queues in a SQLite file, so they survive restarts.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use lineup_engine::{AppSettings, QueueDef, QueueId};
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// A stored app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppRow {
+    pub id: String,
+    pub secret: String,
+    pub settings: AppSettings,
+}
+
+/// A stored queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueRow {
+    pub id: QueueId,
+    pub app: String,
+    pub def: QueueDef,
+    pub created_ms: u64,
+    pub updated_ms: u64,
+}
+
+/// The SQLite database.
+pub struct Store {
+    conn: Connection,
+}
+
+pub type StoreResult<T> = Result<T, rusqlite::Error>;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS apps (
+    id TEXT PRIMARY KEY,
+    secret TEXT NOT NULL,
+    hold_s INTEGER NOT NULL,
+    offer_timeout_s INTEGER NOT NULL,
+    notice_interval_ms INTEGER NOT NULL,
+    service_level_s INTEGER NOT NULL,
+    reoffer_delay_s INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS queues (
+    id INTEGER PRIMARY KEY,
+    app TEXT NOT NULL REFERENCES apps(id),
+    name TEXT NOT NULL,
+    descr TEXT NOT NULL,
+    prio INTEGER NOT NULL,
+    max_wait_s INTEGER,
+    max_len INTEGER,
+    wrapup_s INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    UNIQUE (app, name)
+);
+";
+
+impl Store {
+    /// Opens (creating if needed) `lineup.sqlite3` in `dir`.
+    pub fn open(dir: &Path) -> Result<Store, String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
+        let path = dir.join("lineup.sqlite3");
+        let conn = Connection::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+            .and_then(|_| conn.execute_batch(SCHEMA))
+            .map_err(|e| format!("cannot prepare {}: {e}", path.display()))?;
+        Ok(Store { conn })
+    }
+
+    pub fn apps(&self) -> StoreResult<Vec<AppRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, secret, hold_s, offer_timeout_s, notice_interval_ms, service_level_s, reoffer_delay_s
+             FROM apps ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(AppRow {
+                id: r.get(0)?,
+                secret: r.get(1)?,
+                settings: AppSettings {
+                    hold_s: r.get(2)?,
+                    offer_timeout_s: r.get(3)?,
+                    notice_interval_ms: r.get(4)?,
+                    service_level_s: r.get(5)?,
+                    reoffer_delay_s: r.get(6)?,
+                },
+            })
+        })?;
+        rows.collect()
+    }
+
+    pub fn insert_app(&self, app: &AppRow, now_ms: u64) -> StoreResult<()> {
+        let s = &app.settings;
+        self.conn.execute(
+            "INSERT INTO apps (id, secret, hold_s, offer_timeout_s, notice_interval_ms, service_level_s,
+                               reoffer_delay_s, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![app.id, app.secret, s.hold_s, s.offer_timeout_s, s.notice_interval_ms, s.service_level_s,
+                    s.reoffer_delay_s, now_ms as i64],
+        )?;
+        Ok(())
+    }
+
+    pub fn update_app_settings(&self, app: &str, s: &AppSettings) -> StoreResult<()> {
+        self.conn.execute(
+            "UPDATE apps SET hold_s = ?2, offer_timeout_s = ?3, notice_interval_ms = ?4, service_level_s = ?5,
+                             reoffer_delay_s = ?6 WHERE id = ?1",
+            params![app, s.hold_s, s.offer_timeout_s, s.notice_interval_ms, s.service_level_s, s.reoffer_delay_s],
+        )?;
+        Ok(())
+    }
+
+    pub fn queues(&self) -> StoreResult<Vec<QueueRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, app, name, descr, prio, max_wait_s, max_len, wrapup_s, created_ms, updated_ms
+             FROM queues ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(QueueRow {
+                id: QueueId(r.get(0)?),
+                app: r.get(1)?,
+                def: QueueDef {
+                    name: Arc::from(r.get::<_, String>(2)?),
+                    desc: Arc::from(r.get::<_, String>(3)?),
+                    prio: r.get(4)?,
+                    max_wait_s: r.get(5)?,
+                    max_len: r.get(6)?,
+                    wrapup_s: r.get(7)?,
+                },
+                created_ms: r.get::<_, i64>(8)? as u64,
+                updated_ms: r.get::<_, i64>(9)? as u64,
+            })
+        })?;
+        rows.collect()
+    }
+
+    pub fn queue_times(&self, id: QueueId) -> StoreResult<Option<(u64, u64)>> {
+        self.conn
+            .query_row("SELECT created_ms, updated_ms FROM queues WHERE id = ?1", [id.0], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
+            })
+            .optional()
+    }
+
+    pub fn insert_queue(&self, app: &str, id: QueueId, def: &QueueDef, now_ms: u64) -> StoreResult<()> {
+        self.conn.execute(
+            "INSERT INTO queues (id, app, name, descr, prio, max_wait_s, max_len, wrapup_s, created_ms, updated_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+            params![id.0, app, &*def.name, &*def.desc, def.prio, def.max_wait_s, def.max_len, def.wrapup_s,
+                    now_ms as i64],
+        )?;
+        Ok(())
+    }
+
+    pub fn update_queue(&self, id: QueueId, def: &QueueDef, now_ms: u64) -> StoreResult<()> {
+        self.conn.execute(
+            "UPDATE queues SET name = ?2, descr = ?3, prio = ?4, max_wait_s = ?5, max_len = ?6, wrapup_s = ?7,
+                               updated_ms = ?8 WHERE id = ?1",
+            params![id.0, &*def.name, &*def.desc, def.prio, def.max_wait_s, def.max_len, def.wrapup_s, now_ms as i64],
+        )?;
+        Ok(())
+    }
+
+    pub fn delete_queue(&self, id: QueueId) -> StoreResult<()> {
+        self.conn.execute("DELETE FROM queues WHERE id = ?1", [id.0])?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apps_and_queues_survive_reopen() {
+        let dir = std::env::temp_dir().join(format!("lineup-store-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        {
+            let store = Store::open(&dir).unwrap();
+            let app = AppRow { id: "a".into(), secret: "s".into(), settings: AppSettings::default() };
+            store.insert_app(&app, 1).unwrap();
+            let mut def = QueueDef::named("Sales");
+            def.max_wait_s = Some(30);
+            store.insert_queue("a", QueueId(3), &def, 5).unwrap();
+            def.prio = 2;
+            store.update_queue(QueueId(3), &def, 9).unwrap();
+            store.insert_queue("a", QueueId(4), &QueueDef::named("Gone"), 5).unwrap();
+            store.delete_queue(QueueId(4)).unwrap();
+        }
+        let store = Store::open(&dir).unwrap();
+        assert_eq!(store.apps().unwrap().len(), 1);
+        let queues = store.queues().unwrap();
+        assert_eq!(queues.len(), 1);
+        assert_eq!(queues[0].id, QueueId(3));
+        assert_eq!(queues[0].def.prio, 2);
+        assert_eq!(queues[0].def.max_wait_s, Some(30));
+        assert_eq!((queues[0].created_ms, queues[0].updated_ms), (5, 9));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

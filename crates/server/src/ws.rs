@@ -1,0 +1,192 @@
+//! The WebSocket endpoint: one session per connection, JSON requests and replies,
+//! pushed notices, server heartbeat, and clear answers to malformed input.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use lineup_engine::SessionId;
+use lineup_protocol::{codes, ClientFrame, Op, Reply, RequestHead, ServerFrame};
+use tokio::sync::mpsc;
+
+use crate::hub::{next_conn_id, now, Conn, Outgoing};
+use crate::session_ops;
+use crate::AppState;
+
+/// `GET /ws`.
+pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+    let max = state.config.max_frame_bytes;
+    ws.max_message_size(max).max_frame_size(max).on_upgrade(move |socket| connection(socket, state))
+}
+
+fn text(frame: &ServerFrame) -> Outgoing {
+    Outgoing::Text(serde_json::to_string(frame).expect("frames serialize").into())
+}
+
+async fn connection(socket: WebSocket, state: AppState) {
+    let (mut sink, mut stream) = socket.split();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
+    let last_seen = Arc::new(AtomicU64::new(now().as_millis()));
+    let heartbeat = Duration::from_secs(state.config.heartbeat_s.into());
+    let mut shutdown = state.shutdown.clone();
+
+    // Writer: replies and notices, pings, closing.
+    let seen = last_seen.clone();
+    let writer = tokio::spawn(async move {
+        let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
+        loop {
+            tokio::select! {
+                out = rx.recv() => match out {
+                    Some(Outgoing::Text(t)) => {
+                        if sink.send(Message::Text(t.as_ref().into())).await.is_err() { break; }
+                    }
+                    Some(Outgoing::Close { code, reason }) => {
+                        let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+                        break;
+                    }
+                    None => break,
+                },
+                _ = ping.tick() => {
+                    let silent = now().as_millis().saturating_sub(seen.load(Ordering::Relaxed));
+                    if silent > 2 * heartbeat.as_millis() as u64 {
+                        let reason = "heartbeat timeout".into();
+                        let _ = sink.send(Message::Close(Some(CloseFrame { code: 4000, reason }))).await;
+                        break;
+                    }
+                    if sink.send(Message::Ping(Default::default())).await.is_err() { break; }
+                }
+                _ = shutdown.changed() => {
+                    let reason = "server shutting down".into();
+                    let _ = sink.send(Message::Close(Some(CloseFrame { code: 1001, reason }))).await;
+                    break;
+                }
+            }
+        }
+        let _ = sink.close().await;
+    });
+
+    // Reader: requests, in order.
+    let conn_id = next_conn_id();
+    let mut session: Option<SessionId> = None;
+    while let Some(message) = stream.next().await {
+        last_seen.store(now().as_millis(), Ordering::Relaxed);
+        let message = match message {
+            Ok(m) => m,
+            Err(e) => {
+                let e = e.to_string();
+                if e.contains("too long") || e.contains("Space limit") {
+                    let max = state.config.max_frame_bytes;
+                    let reply = Reply::error(0, codes::FRAME_TOO_LARGE, format!("message larger than {max} bytes"));
+                    let _ = tx.send(text(&ServerFrame::Reply(reply)));
+                    let _ = tx.send(Outgoing::Close { code: 1009, reason: format!("message larger than {max} bytes") });
+                } else {
+                    tracing::debug!(conn = conn_id, error = %e, "websocket read error");
+                }
+                break;
+            }
+        };
+        let frame = match message {
+            Message::Text(t) => t,
+            Message::Binary(_) => {
+                let reply = Reply::error(0, codes::ERR_DATA, "binary frames are not supported: send JSON text");
+                let _ = tx.send(text(&ServerFrame::Reply(reply)));
+                continue;
+            }
+            Message::Close(_) => break,
+            Message::Ping(_) | Message::Pong(_) => continue,
+        };
+        let (reply, end) = on_text(&state, frame.as_str(), &mut session, conn_id, &tx).await;
+        let _ = tx.send(text(&ServerFrame::Reply(reply)));
+        if end {
+            let _ = tx.send(Outgoing::Close { code: 1000, reason: "logged out".into() });
+            break;
+        }
+    }
+    if let Some(sid) = session {
+        let _ = state.hub.call(move |hub| hub.detach(sid, conn_id)).await;
+    }
+    drop(tx);
+    let _ = writer.await;
+}
+
+/// Answers one text frame; the flag says the connection should close (logout).
+async fn on_text(
+    state: &AppState,
+    frame: &str,
+    session: &mut Option<SessionId>,
+    conn_id: u64,
+    tx: &mpsc::UnboundedSender<Outgoing>,
+) -> (Reply, bool) {
+    let head: RequestHead = match serde_json::from_str(frame) {
+        Ok(h) => h,
+        Err(e) => return (Reply::error(0, codes::ERR_DATA, format!("not a JSON object: {e}")), false),
+    };
+    let seq = head.seq.unwrap_or(0);
+    let op = match serde_json::from_str::<ClientFrame>(frame) {
+        Ok(f) => f.op,
+        Err(e) => {
+            let msg = match (&head.seq, head.op.as_deref()) {
+                (_, None) => "missing \"op\"".to_string(),
+                (_, Some(op)) if !Op::NAMES.contains(&op) => format!("unknown op \"{op}\""),
+                (None, _) => "missing \"seq\" (a number the reply echoes)".to_string(),
+                (_, Some(op)) => format!("bad fields for {op}: {e}"),
+            };
+            return (Reply::error(seq, codes::ERR_DATA, msg), false);
+        }
+    };
+    let conn = || Conn { id: conn_id, tx: tx.clone() };
+    let gone = || Reply::error(seq, codes::INNER_ERR, "server is shutting down");
+    match (*session, op) {
+        (None, Op::Login { ticket }) => {
+            let conn = conn();
+            match state.hub.call(move |hub| session_ops::login(hub, &ticket, conn)).await {
+                Ok(Ok((sid, data))) => {
+                    *session = Some(sid);
+                    (lineup_protocol::ws::reply_ok(seq, &data), false)
+                }
+                Ok(Err((err, msg))) => (Reply::error(seq, err, msg), false),
+                Err(_) => (gone(), false),
+            }
+        }
+        (None, Op::Resume { session: token }) => {
+            let conn = conn();
+            match state.hub.call(move |hub| session_ops::resume(hub, &token, conn)).await {
+                Ok(Ok((sid, data))) => {
+                    *session = Some(sid);
+                    (lineup_protocol::ws::reply_ok(seq, &data), false)
+                }
+                Ok(Err((err, msg))) => (Reply::error(seq, err, msg), false),
+                Err(_) => (gone(), false),
+            }
+        }
+        (None, Op::Ping) => {
+            (lineup_protocol::ws::reply_ok(seq, &lineup_protocol::ws::PongData { time: now().as_millis() }), false)
+        }
+        (None, op) => (
+            Reply::error(seq, codes::NOT_LOGIN, format!("{} needs a session: send Login or Resume first", op.name())),
+            false,
+        ),
+        (Some(sid), op) => {
+            let logout = matches!(op, Op::Logout);
+            let reply = state
+                .hub
+                .call(move |hub| {
+                    if !hub.is_current(sid, conn_id) {
+                        return Reply::error(seq, codes::NOT_LOGIN, "this connection was replaced by a newer login");
+                    }
+                    session_ops::handle(hub, sid, seq, op)
+                })
+                .await
+                .unwrap_or_else(|_| gone());
+            let end = logout && reply.err == 0;
+            if end {
+                *session = None;
+            }
+            (reply, end)
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! Test harness: a real lineup-server on 127.0.0.1:0 with its own data directory, HTTP
+//! helpers, and a WebSocket client that pairs replies with requests and keeps notices.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use lineup_server::Config;
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const DEMO_KEY: &str = "fe01ce2a7fbac8fafaed7c982a04e229"; // md5("demo")
+pub const ADMIN_KEY: &str = "test-admin-key";
+/// Every wait in these tests is bounded by this.
+pub const WAIT: Duration = Duration::from_secs(5);
+
+static NEXT_DIR: AtomicU64 = AtomicU64::new(0);
+
+pub fn temp_dir() -> PathBuf {
+    let n = NEXT_DIR.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let dir = std::env::temp_dir().join(format!("lineup-test-{}-{n}-{nanos}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// A running server.
+pub struct Server {
+    pub base: String,
+    pub ws_url: String,
+    pub data_dir: PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), String>>>,
+    pub http: reqwest::Client,
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        Self::start_in(temp_dir(), |_| {}).await
+    }
+
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Server {
+        Self::start_in(temp_dir(), tweak).await
+    }
+
+    pub async fn start_in(data_dir: PathBuf, tweak: impl FnOnce(&mut Config)) -> Server {
+        let mut config = Config {
+            data_dir: data_dir.clone(),
+            admin_key: Some(ADMIN_KEY.into()),
+            www_dir: None,
+            sdk_dir: None,
+            ..Config::default()
+        };
+        tweak(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(lineup_server::run(listener, config, async move {
+            let _ = stopped.await;
+        }));
+        Server {
+            base: format!("http://{addr}"),
+            ws_url: format!("ws://{addr}/ws"),
+            data_dir,
+            stop: Some(stop),
+            task: Some(task),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(mut self) -> PathBuf {
+        let _ = self.stop.take().unwrap().send(());
+        let task = self.task.take().unwrap();
+        tokio::time::timeout(WAIT, task).await.expect("server stops in time").unwrap().unwrap();
+        self.data_dir.clone()
+    }
+
+    pub async fn post(&self, path: &str, key: Option<&str>, body: Value) -> (u16, Value) {
+        let mut req = self.http.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        let resp = req.send().await.unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap())
+    }
+
+    pub async fn put(&self, path: &str, key: Option<&str>, body: Value) -> (u16, Value) {
+        let mut req = self.http.put(format!("{}{path}", self.base)).json(&body);
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        let resp = req.send().await.unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap())
+    }
+
+    pub async fn get(&self, path: &str, key: Option<&str>) -> (u16, Value) {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        let resp = req.send().await.unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap())
+    }
+
+    pub async fn delete(&self, path: &str, key: Option<&str>) -> (u16, Value) {
+        let mut req = self.http.delete(format!("{}{path}", self.base));
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        let resp = req.send().await.unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap())
+    }
+
+    /// Changes the demo app's timing.
+    pub async fn demo_settings(&self, body: Value) {
+        let (status, v) = self.put("/api/v1/apps/demo/settings", Some(DEMO_KEY), body).await;
+        assert_eq!(status, 200, "{v}");
+    }
+
+    /// A ticket for `uid` in the demo app (all roles).
+    pub async fn ticket(&self, uid: &str) -> String {
+        let (status, v) = self
+            .post("/api/v1/login", None, json!({"appID": "demo", "md5_appSecret": DEMO_KEY, "UID": uid, "nickName": uid}))
+            .await;
+        assert_eq!(status, 200, "{v}");
+        v["ticket"].as_str().unwrap().to_string()
+    }
+
+    /// A logged-in WebSocket client for `uid` in the demo app.
+    pub async fn client(&self, uid: &str) -> Client {
+        let ticket = self.ticket(uid).await;
+        let mut c = Client::connect(&self.ws_url).await;
+        let r = c.request(json!({"op": "Login", "ticket": ticket})).await;
+        assert_eq!(r["err"], 0, "{r}");
+        c.session = r["data"]["session"].as_str().unwrap().to_string();
+        c
+    }
+}
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A WebSocket client.
+pub struct Client {
+    ws: Ws,
+    seq: u64,
+    pub notices: VecDeque<Value>,
+    pub session: String,
+    pub closed: Option<(u16, String)>,
+}
+
+impl Client {
+    pub async fn connect(url: &str) -> Client {
+        let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url)).await.unwrap().unwrap();
+        Client { ws, seq: 0, notices: VecDeque::new(), session: String::new(), closed: None }
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.ws.send(Message::Text(text.into())).await.unwrap();
+    }
+
+    pub async fn send_binary(&mut self, data: Vec<u8>) {
+        self.ws.send(Message::Binary(data.into())).await.unwrap();
+    }
+
+    /// The next frame as JSON (notices included), or None when the socket closed.
+    pub async fn next_frame(&mut self) -> Option<Value> {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.ws.next()).await.expect("a frame in time");
+            match msg {
+                Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(&t).unwrap()),
+                Some(Ok(Message::Close(frame))) => {
+                    self.closed = Some(frame.map(|f| (u16::from(f.code), f.reason.to_string())).unwrap_or((1005, String::new())));
+                    return None;
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => {
+                    self.closed.get_or_insert((1006, String::new()));
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// Sends `op` with a fresh seq and returns the reply; notices met on the way are kept.
+    pub async fn request(&mut self, mut op: Value) -> Value {
+        self.seq += 1;
+        let seq = self.seq;
+        op["seq"] = json!(seq);
+        self.send_text(&op.to_string()).await;
+        self.reply_to(seq).await
+    }
+
+    pub async fn reply_to(&mut self, seq: u64) -> Value {
+        loop {
+            let frame = self.next_frame().await.expect("socket open until the reply");
+            if frame["type"] == "reply" && frame["seq"] == seq {
+                return frame;
+            }
+            if frame["type"] == "notice" {
+                self.notices.push_back(frame);
+            }
+        }
+    }
+
+    /// Waits for the next notice named `name` (earlier other notices stay kept).
+    pub async fn notice(&mut self, name: &str) -> Value {
+        if let Some(i) = self.notices.iter().position(|n| n["name"] == name) {
+            return self.notices.remove(i).unwrap()["data"].clone();
+        }
+        loop {
+            let frame = self.next_frame().await.unwrap_or_else(|| panic!("socket closed while waiting for {name}"));
+            if frame["type"] == "notice" {
+                if frame["name"] == name {
+                    return frame["data"].clone();
+                }
+                self.notices.push_back(frame);
+            }
+        }
+    }
+
+    /// Waits for a notice named `name` whose data satisfies `pred`.
+    pub async fn notice_where(&mut self, name: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let data = self.notice(name).await;
+            if pred(&data) {
+                return data;
+            }
+        }
+    }
+
+    /// Asserts that no notice named `name` arrives within `ms`.
+    pub async fn no_notice(&mut self, name: &str, ms: u64) {
+        assert!(!self.notices.iter().any(|n| n["name"] == name), "unexpected {name}: {:?}", self.notices);
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
+        while let Ok(msg) = tokio::time::timeout_at(deadline, self.ws.next()).await {
+            if let Some(Ok(Message::Text(t))) = msg {
+                let frame: Value = serde_json::from_str(&t).unwrap();
+                assert!(frame["name"] != name, "unexpected {name}: {frame}");
+                self.notices.push_back(frame);
+            } else if msg.is_none() {
+                break;
+            }
+        }
+    }
+
+    /// Waits until the server closes the socket; returns the close code and reason.
+    pub async fn closed(&mut self) -> (u16, String) {
+        while self.next_frame().await.is_some() {}
+        self.closed.clone().unwrap()
+    }
+
+    /// Drops the TCP connection without a close handshake.
+    pub fn drop_connection(self) {
+        drop(self.ws);
+    }
+}

@@ -1,0 +1,168 @@
+//! REST over real HTTP: queue administration, settings, statistics, CORS, health, and
+//! persistence across a restart.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn queue_add_modify_query_delete() {
+    let server = Server::start().await;
+    let key = Some(DEMO_KEY);
+    let (status, v) = server
+        .post("/api/v1/apps/demo/queues", key, json!({"QueueName": "Billing", "Priority": 3, "QueDesc": "Invoices", "MaxWaitSeconds": 600, "MaxLength": 50, "WrapUpSeconds": 15}))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let d = &v["Data"];
+    assert_eq!((d["QueueName"].as_str(), d["Priority"].as_u64(), d["QueDesc"].as_str()), (Some("Billing"), Some(3), Some("Invoices")));
+    assert_eq!((d["MaxWaitSeconds"].as_u64(), d["MaxLength"].as_u64(), d["WrapUpSeconds"].as_u64()), (Some(600), Some(50), Some(15)));
+    assert_eq!(d["CreateTime"].as_str().unwrap().len(), 19);
+    let id = d["QueueID"].as_u64().unwrap();
+
+    let (status, v) = server.post("/api/v1/apps/demo/queues", key, json!({"QueueName": "Billing"})).await;
+    assert_eq!((status, v["RspCode"].as_u64()), (409, Some(6)), "{v}");
+    let (status, v) = server.post("/api/v1/apps/demo/queues", key, json!({"QueueName": "x".repeat(65)})).await;
+    assert_eq!((status, v["RspCode"].as_u64()), (400, Some(4)));
+    assert!(v["RspDesc"].as_str().unwrap().contains("QueueName"), "{v}");
+    let (_, v) = server.post("/api/v1/apps/demo/queues", key, json!({"QueueName": "ok", "QueDesc": "d".repeat(201)})).await;
+    assert!(v["RspDesc"].as_str().unwrap().contains("QueDesc"), "{v}");
+    let (_, v) = server.post("/api/v1/apps/demo/queues", key, json!({"QueueName": "ok", "Priority": 0})).await;
+    assert!(v["RspDesc"].as_str().unwrap().contains("Priority"), "{v}");
+    let (_, v) = server.post("/api/v1/apps/demo/queues", key, json!({"Priority": 2})).await;
+    assert!(v["RspDesc"].as_str().unwrap().contains("QueueName is required"), "{v}");
+    let (status, v) = server.post("/api/v1/apps/demo/queues", None, json!({"QueueName": "nokey"})).await;
+    assert_eq!((status, v["RspCode"].as_u64()), (401, Some(1)));
+    let (status, v) = server.post("/api/v1/apps/ghost/queues", key, json!({"QueueName": "x"})).await;
+    assert_eq!((status, v["RspCode"].as_u64()), (404, Some(2)));
+
+    let (status, v) = server.put(&format!("/api/v1/apps/demo/queues/{id}"), key, json!({"NewQueueName": "Billing & refunds", "Priority": 2, "MaxWaitSeconds": 0})).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["Data"]["QueueName"], "Billing & refunds");
+    assert_eq!(v["Data"]["MaxWaitSeconds"], 0, "0 removes the limit");
+    assert_eq!(v["Data"]["QueDesc"], "Invoices", "untouched fields stay");
+    let (status, v) = server.put("/api/v1/apps/demo/queues/999", key, json!({"Priority": 2})).await;
+    assert_eq!((status, v["RspCode"].as_u64()), (404, Some(6)));
+    let (status, v) = server.put(&format!("/api/v1/apps/demo/queues/{id}"), key, json!({"NewQueueName": "VIP customers"})).await;
+    assert_eq!((status, v["RspCode"].as_u64()), (409, Some(6)), "{v}");
+
+    let (_, v) = server.get("/api/v1/apps/demo/queues?QueueName=BILL", key).await;
+    assert_eq!(v["Data"]["queueCount"], 1, "fuzzy, case-insensitive: {v}");
+    let (_, v) = server.get("/api/v1/apps/demo/queues?PageSize=2&PageNumber=2", key).await;
+    assert_eq!(v["Data"]["queueCount"], 4);
+    assert_eq!(v["Data"]["queueList"].as_array().unwrap().len(), 2);
+    let (status, v) = server.get("/api/v1/apps/demo/queues?PageSize=51", key).await;
+    assert_eq!(status, 400);
+    assert!(v["RspDesc"].as_str().unwrap().contains("PageSize"), "{v}");
+    let (status, v) = server.get("/api/v1/apps/demo/queues?PageSize=abc", key).await;
+    assert_eq!(status, 400, "{v}");
+
+    let (status, _) = server.delete(&format!("/api/v1/apps/demo/queues/{id}"), key).await;
+    assert_eq!(status, 200);
+    let (status, _) = server.get(&format!("/api/v1/apps/demo/queues/{id}"), key).await;
+    assert_eq!(status, 404);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn queue_changes_reach_watching_sessions() {
+    let server = Server::start().await;
+    let mut watcher = server.client("w").await;
+    watcher.request(json!({"op": "InitQueueDat"})).await;
+    let (_, v) = server.post("/api/v1/apps/demo/queues", Some(DEMO_KEY), json!({"QueueName": "Returns", "Priority": 4})).await;
+    let id = v["Data"]["QueueID"].clone();
+    let info = watcher.notice("QueueInfoChanged").await;
+    assert_eq!(info, json!({"queID": id, "name": "Returns", "desc": "", "prio": 4}));
+    let mut waiting = server.client("c").await;
+    waiting.request(json!({"op": "StartQueuing", "queID": id})).await;
+    server.delete(&format!("/api/v1/apps/demo/queues/{id}"), Some(DEMO_KEY)).await;
+    assert_eq!(watcher.notice("QueueRemoved").await["queID"], id);
+    assert_eq!(waiting.notice("QueuingEnded").await, json!({"queID": id, "reason": "cancel"}));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn restart_keeps_apps_queues_and_settings() {
+    let server = Server::start().await;
+    let (_, v) = server.post("/api/v1/apps/demo/queues", Some(DEMO_KEY), json!({"QueueName": "Night shift", "Priority": 7})).await;
+    let id = v["Data"]["QueueID"].as_u64().unwrap();
+    server.post("/api/v1/apps", Some(ADMIN_KEY), json!({"appID": "second", "appSecret": "two"})).await;
+    server.demo_settings(json!({"offerTimeoutSeconds": 12})).await;
+    let dir = server.stop().await;
+
+    let server = Server::start_in(dir, |_| {}).await;
+    let (status, v) = server.get(&format!("/api/v1/apps/demo/queues/{id}"), Some(DEMO_KEY)).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!((v["Data"]["QueueName"].as_str(), v["Data"]["Priority"].as_u64()), (Some("Night shift"), Some(7)));
+    let (_, v) = server.get("/api/v1/apps/demo/queues", Some(DEMO_KEY)).await;
+    assert_eq!(v["Data"]["queueCount"], 4, "demo seeded once, not again: {v}");
+    let (_, v) = server.get("/api/v1/apps/demo/settings", Some(DEMO_KEY)).await;
+    assert_eq!(v["Data"]["offerTimeoutSeconds"], 12);
+    let (status, _) = server.get("/api/v1/apps/second/queues", Some(&lineup_server::auth::md5_hex("two"))).await;
+    assert_eq!(status, 200);
+    // A new queue continues the id sequence.
+    let (_, v) = server.post("/api/v1/apps/demo/queues", Some(DEMO_KEY), json!({"QueueName": "After restart"})).await;
+    assert!(v["Data"]["QueueID"].as_u64().unwrap() > id);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn settings_are_validated_by_field() {
+    let server = Server::start().await;
+    let (status, v) = server.put("/api/v1/apps/demo/settings", Some(DEMO_KEY), json!({"offerTimeoutSeconds": 0})).await;
+    assert_eq!(status, 400);
+    assert!(v["RspDesc"].as_str().unwrap().contains("offerTimeoutSeconds"), "{v}");
+    let (status, v) = server.put("/api/v1/apps/demo/settings", Some(DEMO_KEY), json!({"holdSecs": 5})).await;
+    assert_eq!(status, 400);
+    assert!(v["RspDesc"].as_str().unwrap().contains("holdSecs"), "{v}");
+    let (_, v) = server.get("/api/v1/apps/demo/settings", Some(DEMO_KEY)).await;
+    assert_eq!(v["Data"], json!({"holdSeconds": 60, "offerTimeoutSeconds": 30, "noticeIntervalMs": 1000, "serviceLevelSeconds": 20, "reofferDelaySeconds": 10}));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn status_and_statistics_over_rest() {
+    let server = Server::start().await;
+    let mut agent = server.client("agent").await;
+    agent.request(json!({"op": "StartService", "queID": 2})).await;
+    let mut c = server.client("c").await;
+    c.request(json!({"op": "StartQueuing", "queID": 2})).await;
+    agent.notice("AutoAssignUser").await;
+    agent.request(json!({"op": "AcceptAssignUser", "queID": 2, "usrID": "c"})).await;
+    let (_, v) = server.get("/api/v1/apps/demo/queues/2/status", Some(DEMO_KEY)).await;
+    assert_eq!(v["Data"], json!({"queID": 2, "agent_num": 1, "wait_num": 0, "srv_num": 1}));
+    let (_, v) = server.get("/api/v1/apps/demo/queues/2/statistics", Some(DEMO_KEY)).await;
+    let s = &v["Data"];
+    assert_eq!((s["entered"].as_u64(), s["served"].as_u64(), s["agentsBusy"].as_u64()), (Some(1), Some(1), Some(1)), "{v}");
+    assert_eq!(s["serviceLevel"], 1.0);
+    let (_, v) = server.get("/api/v1/apps/demo/statistics", Some(DEMO_KEY)).await;
+    assert_eq!(v["Data"].as_array().unwrap().len(), 3);
+    let (_, v) = server.get("/api/v1/apps/demo/agents", Some(DEMO_KEY)).await;
+    assert_eq!(v["Data"][0]["UID"], "agent");
+    assert_eq!(v["Data"][0]["customers"], json!([{"queID": 2, "usrID": "c"}]));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn health_cors_and_unknown_endpoints() {
+    let server = Server::start().await;
+    let resp = server.http.get(format!("{}/healthz", server.base)).send().await.unwrap();
+    assert_eq!(resp.text().await.unwrap(), "ok");
+    let resp = server
+        .http
+        .request(reqwest::Method::OPTIONS, format!("{}/api/v1/login", server.base))
+        .header("Origin", "http://127.0.0.1:9999")
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    assert_eq!(resp.headers()["access-control-allow-origin"], "*");
+    let (status, v) = server.get("/api/v1/nothing-here", None).await;
+    assert_eq!(status, 404);
+    assert!(v["RspDesc"].as_str().is_some());
+    let (status, v) = server.post("/api/v1/login", None, json!("not an object")).await;
+    assert_eq!((status, v["err"].as_u64()), (400, Some(6)));
+    server.stop().await;
+}
