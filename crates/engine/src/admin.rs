@@ -45,12 +45,19 @@ impl Engine {
         if self.apps[ix as usize].queue_names.contains_key(&def.name) {
             return Err(AcdError::QueueNameExists(def.name.to_string()));
         }
+        let taken = |e: &Engine, id: QueueId| {
+            id.0 == 0 || e.queues.contains_key(&id) || e.services.values().any(|s| s.queue == id)
+        };
         let id = match id {
-            Some(id) if self.queues.contains_key(&id) || id.0 == 0 => {
-                return Err(AcdError::invalid("QueueID", format!("{id} is already taken")))
-            }
+            Some(id) if taken(self, id) => return Err(AcdError::invalid("QueueID", format!("{id} is already taken"))),
             Some(id) => id,
-            None => QueueId(self.next_queue),
+            None => {
+                let mut n = self.next_queue;
+                while taken(self, QueueId(n)) {
+                    n = n.checked_add(1).ok_or_else(|| AcdError::invalid("QueueID", "no queue ids left"))?;
+                }
+                QueueId(n)
+            }
         };
         self.next_queue = self.next_queue.max(id.0.saturating_add(1));
         let app = &mut self.apps[ix as usize];
@@ -66,6 +73,7 @@ impl Engine {
                 agents: Default::default(),
                 free_agents: Default::default(),
                 in_service: 0,
+                closing: false,
                 counters: Counters::default(),
                 notices: Default::default(),
             },
@@ -96,15 +104,11 @@ impl Engine {
             app.queue_names.insert(def.name.clone(), id);
         }
         let queue = self.queues.get_mut(&id).expect("checked above");
-        let prio_changed = queue.def.prio != def.prio;
+        // A new priority applies from the next dispatch: nothing waits on a free agent.
         queue.def = def.clone();
         let info = QueueInfo { queue: id, def };
         self.tell_watchers(ix, Notice::QueueInfoChanged(info.clone()));
         self.touch_status(id);
-        if prio_changed {
-            // Queue priority decides which queue a free agent serves first; nothing waits
-            // on a free agent (that would already have been offered), so no re-dispatch.
-        }
         Ok(info)
     }
 
@@ -113,14 +117,20 @@ impl Engine {
         if !self.queues.get(&id).is_some_and(|q| q.app == ix) {
             return Err(AcdError::QueueInvalid(id));
         }
-        let customers: Vec<SessionId> = self.queues[&id].waiting.values().copied().collect();
+        // Nothing is offered from a queue being deleted.
+        let queue = self.queues.get_mut(&id).expect("checked above");
+        queue.closing = true;
+        queue.ready.clear();
+        let customers: Vec<SessionId> = queue.waiting.values().copied().collect();
         for sid in customers {
-            self.leave_queue(sid, QueueChangeKind::LeftByChoice, EndReason::Cancel, WaitEnd::Uncounted);
+            self.leave_queue(sid, QueueChangeKind::Removed, EndReason::Cancel, WaitEnd::Uncounted);
             self.notify(sid, Notice::QueuingEnded { queue: id, reason: EndReason::Cancel });
         }
         let agents: Vec<SessionId> = self.queues[&id].agents.keys().copied().collect();
         for sid in agents {
-            self.drop_service_of_queue(sid, id, CancelReason::ServiceStopped, EventSource::Api);
+            if self.drop_service_of_queue(sid, id, CancelReason::ServiceStopped) {
+                self.agent_status_event(sid, AgentStatus::LoggedOut, EventSource::Api, vec![id]);
+            }
             self.notify(sid, Notice::ServiceStopped { queue: id });
         }
         let queue = self.queues.remove(&id).expect("checked above");

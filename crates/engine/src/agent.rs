@@ -56,13 +56,16 @@ impl Engine {
         if self.agent(sid).and_then(|a| a.priority_in(queue)).is_none() {
             return Err(AcdError::ServiceNotStarted("you are not serving this queue"));
         }
-        self.drop_service_of_queue(sid, queue, CancelReason::ServiceStopped, EventSource::Sdk);
+        if self.drop_service_of_queue(sid, queue, CancelReason::ServiceStopped) {
+            self.agent_status_event(sid, AgentStatus::LoggedOut, EventSource::Sdk, vec![queue]);
+        }
         Ok(())
     }
 
     /// The agent stops serving `queue`: its offers from there go back to the head.
-    pub(crate) fn drop_service_of_queue(&mut self, sid: SessionId, queue: QueueId, reason: CancelReason, source: EventSource) {
-        let Some(agent) = self.agent(sid) else { return };
+    /// Returns whether it now serves no queue (the caller reports the logout).
+    pub(crate) fn drop_service_of_queue(&mut self, sid: SessionId, queue: QueueId, reason: CancelReason) -> bool {
+        let Some(agent) = self.agent(sid) else { return false };
         let offers: Vec<OfferId> =
             agent.offers.iter().copied().filter(|o| self.offers[o].queue == queue).collect();
         for offer in offers {
@@ -73,11 +76,9 @@ impl Engine {
             q.agents.remove(&sid);
         }
         self.touch_status(queue);
-        if self.agent(sid).is_some_and(|a| a.serving.is_empty()) {
-            self.agent_status_event(sid, AgentStatus::LoggedOut, source, vec![queue]);
-        }
         self.dispatch_queue(queue);
         self.dispatch_agent(sid);
+        self.agent(sid).is_some_and(|a| a.serving.is_empty())
     }
 
     pub(crate) fn set_dnd(&mut self, sid: SessionId, on: bool) {
@@ -91,7 +92,25 @@ impl Engine {
             return Err(AcdError::invalid("capacity", format!("{capacity} is outside 1..=50")));
         }
         self.ensure_agent(sid);
+        let agent = self.agent(sid).expect("ensured");
+        if agent.services.len() > usize::from(capacity) {
+            let n = agent.services.len();
+            return Err(AcdError::invalid(
+                "capacity",
+                format!("{n} customers are being served; finish some before lowering the capacity to {capacity}"),
+            ));
+        }
+        // Offers beyond the new capacity go back to the head, newest first.
+        let excess = usize::from(agent.load().saturating_sub(capacity));
+        let withdrawn: Vec<OfferId> = agent.offers.iter().rev().take(excess).copied().collect();
         self.reindex_agent(sid, |a| a.capacity = capacity);
+        let queues: Vec<QueueId> = withdrawn
+            .into_iter()
+            .map(|offer| self.withdraw_offer(offer, Some(CancelReason::CapacityLowered), false).1)
+            .collect();
+        for queue in queues {
+            self.dispatch_queue(queue);
+        }
         self.dispatch_agent(sid);
         Ok(())
     }
@@ -158,6 +177,9 @@ impl Engine {
             return Err(AcdError::ServiceNotStarted("you are not serving this queue"));
         }
         let customer = self.user_session(sid, user_id).ok_or(AcdError::NoUser("no such customer"))?;
+        if customer == sid {
+            return Err(AcdError::NoUser("an agent cannot take itself"));
+        }
         let session = &self.sessions[&customer];
         let queuing = session
             .queuing

@@ -87,26 +87,12 @@ impl Engine {
 
     /// The customer leaves its queue without being served.
     pub(crate) fn leave_queue(&mut self, sid: SessionId, change: QueueChangeKind, reason: EndReason, end: WaitEnd) {
-        let now = self.now;
         let mut dispatch_agent = None;
         let offered = self.sessions[&sid].queuing.as_ref().and_then(|q| q.offer);
         if let Some(offer) = offered {
             dispatch_agent = Some(self.drop_offer(offer, Some(CancelReason::CustomerLeft)).agent);
         }
-        let session = self.sessions.get_mut(&sid).expect("present");
-        let Some(queuing) = session.queuing.take() else { return };
-        session.sent_position = None;
-        session.info_sent_at = Some(now);
-        let app = session.app;
-        let user_id = session.user_id.clone();
-        if let Some(deadline) = queuing.deadline {
-            self.timers.remove(deadline, Timer::MaxWait(sid));
-        }
-        let sl = self.settings_of_app(app).service_level_s;
-        let q = self.queues.get_mut(&queuing.queue).expect("live queue");
-        q.waiting.remove(&queuing.seq);
-        q.ready.remove(&queuing.seq);
-        q.counters.record(end, queuing.enqueued_at, now, sl);
+        let Some((queuing, app, user_id)) = self.unqueue(sid, end) else { return };
         self.notify(sid, Notice::QueuingInfoChanged(QueuingInfo::NotQueuing));
         self.tell_queue_agents(
             queuing.queue,
@@ -123,6 +109,26 @@ impl Engine {
         if let Some(agent) = dispatch_agent {
             self.dispatch_agent(agent);
         }
+    }
+
+    /// Takes the customer out of its queue's order and timers, counting how its wait
+    /// ended. Returns its queuing record, app and user id.
+    pub(crate) fn unqueue(&mut self, sid: SessionId, end: WaitEnd) -> Option<(Queuing, u32, Arc<str>)> {
+        let now = self.now;
+        let session = self.sessions.get_mut(&sid).expect("present");
+        let queuing = session.queuing.take()?;
+        session.sent_position = None;
+        session.info_sent_at = Some(now);
+        let (app, user_id) = (session.app, session.user_id.clone());
+        if let Some(deadline) = queuing.deadline {
+            self.timers.remove(deadline, Timer::MaxWait(sid));
+        }
+        let sl = self.settings_of_app(app).service_level_s;
+        let q = self.queues.get_mut(&queuing.queue).expect("live queue");
+        q.waiting.remove(&queuing.seq);
+        q.ready.remove(&queuing.seq);
+        q.counters.record(end, queuing.enqueued_at, now, sl);
+        Some((queuing, app, user_id))
     }
 
     /// The customer waited its queue's max_wait_s.

@@ -64,13 +64,16 @@ impl Engine {
         let agent = self.sessions.get(&agent_sid)?.agent.as_ref()?;
         let mut best: Option<(u8, u64, QueueId, SessionId)> = None;
         for (q, _) in &agent.serving {
-            let Some(queue) = self.queues.get(q) else { continue };
+            let Some(queue) = self.queues.get(q).filter(|q| !q.closing) else { continue };
             let prio = queue.def.prio;
             for &seq in &queue.ready {
                 if best.is_some_and(|b| (prio, seq) >= (b.0, b.1)) {
                     break;
                 }
                 let customer = queue.waiting[&seq];
+                if customer == agent_sid {
+                    continue; // a session with both roles is never offered to itself
+                }
                 let declined = self.sessions[&customer]
                     .queuing
                     .as_ref()
@@ -191,22 +194,9 @@ impl Engine {
             }
         }
         let service = ServiceId(self.fresh_id());
-        let session = self.sessions.get_mut(&customer).expect("customer");
-        let queuing = session.queuing.take().expect("queuing");
-        session.served_in = Some(service);
-        session.sent_position = None;
-        session.info_sent_at = Some(now);
-        let app = session.app;
-        let user_id = session.user_id.clone();
-        if let Some(deadline) = queuing.deadline {
-            self.timers.remove(deadline, Timer::MaxWait(customer));
-        }
-        let sl = self.settings_of_app(app).service_level_s;
-        let q = self.queues.get_mut(&queuing.queue).expect("live queue");
-        q.waiting.remove(&queuing.seq);
-        q.ready.remove(&queuing.seq);
-        q.in_service += 1;
-        q.counters.record(WaitEnd::Served, queuing.enqueued_at, now, sl);
+        let (queuing, app, user_id) = self.unqueue(customer, WaitEnd::Served).expect("queuing");
+        self.sessions.get_mut(&customer).expect("customer").served_in = Some(service);
+        self.queues.get_mut(&queuing.queue).expect("live queue").in_service += 1;
         self.services.insert(
             service,
             Service { agent: agent_sid, customer, queue: queuing.queue, started_at: now },

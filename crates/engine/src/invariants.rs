@@ -44,6 +44,9 @@ impl Engine {
                         }
                         for &seq in &queue.ready {
                             let c = queue.waiting[&seq];
+                            if c == *sid {
+                                continue;
+                            }
                             let declined = self.sessions[&c].queuing.as_ref().is_some_and(|qu| qu.declined_by(*sid, self.now));
                             if !declined {
                                 return Err(format!("agent {sid} is free in queue {q} while customer {c} is ready"));

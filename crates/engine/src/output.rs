@@ -65,8 +65,10 @@ pub enum CancelReason {
     CustomerOffline,
     /// The agent's connection dropped.
     AgentOffline,
-    /// The agent stopped serving the queue.
+    /// The agent stopped serving the queue (or the queue was deleted).
     ServiceStopped,
+    /// The agent lowered its capacity below its pending offers.
+    CapacityLowered,
 }
 
 /// Why a service ended.
@@ -91,8 +93,8 @@ pub struct Event {
 /// The business events of seeds 000, 001 and 003.
 #[derive(Clone, Debug, PartialEq)]
 pub enum EventKind {
-    /// AnyChat queue change: 503 enter, 504 leave (errorcode 0 by choice, 100 dropped,
-    /// 101 timed out — a Lineup addition), 506 taken by an agent.
+    /// AnyChat queue change: 503 enter, 504 leave (errorcode 0 by choice, 100 dropped;
+    /// Lineup additions: 101 timed out, 102 queue deleted), 506 taken by an agent.
     QueueChange {
         queue: QueueId,
         user_id: Arc<str>,
@@ -117,6 +119,8 @@ pub enum QueueChangeKind {
     LeftByChoice,
     Dropped,
     TimedOut,
+    /// Lineup: the queue was deleted by administration.
+    Removed,
     TakenByAgent,
 }
 
@@ -128,6 +132,7 @@ impl QueueChangeKind {
             QueueChangeKind::LeftByChoice => (504, 0),
             QueueChangeKind::Dropped => (504, 100),
             QueueChangeKind::TimedOut => (504, 101),
+            QueueChangeKind::Removed => (504, 102),
             QueueChangeKind::TakenByAgent => (506, 0),
         }
     }

@@ -9,7 +9,7 @@ use crate::ids::SessionId;
 use crate::input::Reply;
 use crate::model::{QueuingInfo, Roles};
 use crate::output::{
-    CancelReason, EndReason, EventSource, Notice, Output, QueueChangeKind, ServiceEnd,
+    AgentStatus, CancelReason, EndReason, EventSource, Notice, Output, QueueChangeKind, ServiceEnd,
     SessionEnd,
 };
 use crate::state::Session;
@@ -180,8 +180,11 @@ impl Engine {
             for service in services {
                 self.end_service(service, ServiceEnd::AgentLeft);
             }
-            for queue in queues {
-                self.drop_service_of_queue(sid, queue, CancelReason::ServiceStopped, source);
+            for &queue in &queues {
+                self.drop_service_of_queue(sid, queue, CancelReason::ServiceStopped);
+            }
+            if !queues.is_empty() {
+                self.agent_status_event(sid, AgentStatus::LoggedOut, source, queues);
             }
             if let Some(until) = self.sessions[&sid].agent.as_ref().and_then(|a| a.wrapup_until) {
                 self.timers.remove(until, Timer::WrapUp(sid));

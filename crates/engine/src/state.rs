@@ -119,6 +119,8 @@ pub(crate) struct Queue {
     /// Free agents, best first: (priority, load, idle since, session).
     pub free_agents: BTreeSet<(u16, u16, Time, SessionId)>,
     pub in_service: u32,
+    /// Set while the queue is being deleted: nothing is offered from it.
+    pub closing: bool,
     pub counters: Counters,
     pub notices: NoticeState,
 }

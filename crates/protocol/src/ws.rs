@@ -252,7 +252,8 @@ pub enum Notice {
         que_id: u32,
         #[serde(rename = "usrID")]
         usr_id: String,
-        /// timeout | customer_left | customer_offline | agent_offline | service_stopped
+        /// timeout | customer_left | customer_offline | agent_offline | service_stopped |
+        /// capacity_lowered
         reason: String,
     },
     UserEnter {

@@ -41,6 +41,7 @@ pub fn cancel_reason(r: e::CancelReason) -> &'static str {
         e::CancelReason::CustomerOffline => "customer_offline",
         e::CancelReason::AgentOffline => "agent_offline",
         e::CancelReason::ServiceStopped => "service_stopped",
+        e::CancelReason::CapacityLowered => "capacity_lowered",
     }
 }
 

@@ -214,6 +214,7 @@ impl Hub {
     /// The connection closed: if it was the session's current one, the session is held.
     pub fn detach(&mut self, session: SessionId, conn_id: u64) {
         if self.conns.get(&session).is_some_and(|c| c.id == conn_id) {
+            tracing::info!(session = session.0, conn = conn_id, "connection lost; session held");
             self.conns.remove(&session);
             if self.engine.session_view(session).is_some() {
                 let _ = self.input(Input::Disconnect { session });

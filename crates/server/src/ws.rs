@@ -72,7 +72,13 @@ async fn connection(socket: WebSocket, state: AppState) {
     // Reader: requests, in order.
     let conn_id = next_conn_id();
     let mut session: Option<SessionId> = None;
-    while let Some(message) = stream.next().await {
+    let mut stopping = state.shutdown.clone();
+    loop {
+        let message = tokio::select! {
+            m = stream.next() => m,
+            _ = stopping.changed() => None,
+        };
+        let Some(message) = message else { break };
         last_seen.store(now().as_millis(), Ordering::Relaxed);
         let message = match message {
             Ok(m) => m,

@@ -216,3 +216,21 @@ async fn requests_on_a_replaced_connection_are_refused() {
     assert_eq!(code, 4001, "{reason}");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn heartbeat_keeps_live_clients_and_closes_silent_ones() {
+    let server = Server::start_with(|c| c.heartbeat_s = 1).await;
+    let mut silent = server.client("silent").await;
+    silent.request(json!({"op": "StartQueuing", "queID": 3})).await;
+    let mut live = server.client("live").await;
+    // The live client keeps reading (answering pings); the silent one does not read.
+    live.no_notice("LineOff", 3_500).await;
+    assert_eq!(live.request(json!({"op": "Ping"})).await["err"], 0, "still connected");
+    assert_eq!(silent.closed().await.0, 4000, "closed for silence");
+    // The silent customer is held, not gone: it can resume and is still queuing.
+    let mut back = Client::connect(&server.ws_url).await;
+    let r = back.request(json!({"op": "Resume", "session": silent.session})).await;
+    assert_eq!(r["err"], 0, "{r}");
+    assert_eq!(back.request(json!({"op": "GetQueuingInfo"})).await["data"]["queID"], 3);
+    server.stop().await;
+}

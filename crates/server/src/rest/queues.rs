@@ -35,6 +35,19 @@ async fn with_app<T: serde::Serialize + Send + 'static>(
     )
 }
 
+/// Like [`with_app`] for a queue path: parses the id first.
+async fn with_queue<T: serde::Serialize + Send + 'static>(
+    state: &AppState,
+    (app, id): (String, String),
+    headers: &HeaderMap,
+    f: impl FnOnce(&mut Hub, &str, QueueId) -> Result<T, AdminError> + Send + 'static,
+) -> Response {
+    match queue_id(&id) {
+        Ok(id) => with_app(state, app, headers, move |hub, app| f(hub, app, id)).await,
+        Err(e) => admin_error(e),
+    }
+}
+
 fn queue_id(raw: &str) -> Result<QueueId, AdminError> {
     raw.parse::<u32>().map(QueueId).map_err(|_| AdminError::bad(format!("invalid QueueID '{raw}': not a number")))
 }
@@ -84,23 +97,15 @@ pub async fn modify(
     with_app(&state, app, &headers, move |hub, app| admin::modify_queue(hub, app, id, fields)).await
 }
 
-pub async fn delete(State(state): State<AppState>, Path((app, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
-    let id = match queue_id(&id) {
-        Ok(id) => id,
-        Err(e) => return admin_error(e),
-    };
-    with_app(&state, app, &headers, move |hub, app| {
+pub async fn delete(State(state): State<AppState>, Path(path): Path<(String, String)>, headers: HeaderMap) -> Response {
+    with_queue(&state, path, &headers, |hub, app, id| {
         admin::delete_queue(hub, app, id).map(|_| serde_json::json!({"QueueID": id.0}))
     })
     .await
 }
 
-pub async fn get_one(State(state): State<AppState>, Path((app, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
-    let id = match queue_id(&id) {
-        Ok(id) => id,
-        Err(e) => return admin_error(e),
-    };
-    with_app(&state, app, &headers, move |hub, app| admin::get_queue(hub, app, id)).await
+pub async fn get_one(State(state): State<AppState>, Path(path): Path<(String, String)>, headers: HeaderMap) -> Response {
+    with_queue(&state, path, &headers, |hub, app, id| admin::get_queue(hub, app, id)).await
 }
 
 /// `GET .../queues?QueueName=&PageNumber=&PageSize=`.
@@ -124,28 +129,16 @@ pub async fn query(
     with_app(&state, app, &headers, move |hub, app| admin::query_queues(hub, app, name.as_deref(), page, size)).await
 }
 
-pub async fn status(State(state): State<AppState>, Path((app, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
-    let id = match queue_id(&id) {
-        Ok(id) => id,
-        Err(e) => return admin_error(e),
-    };
-    with_app(&state, app, &headers, move |hub, app| {
+pub async fn status(State(state): State<AppState>, Path(path): Path<(String, String)>, headers: HeaderMap) -> Response {
+    with_queue(&state, path, &headers, |hub, app, id| {
         hub.engine.queue(app, id).ok_or(AcdError::QueueInvalid(id))?;
         Ok(convert::que_status(&hub.engine.queue_status(id).expect("exists")))
     })
     .await
 }
 
-pub async fn statistics(
-    State(state): State<AppState>,
-    Path((app, id)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    let id = match queue_id(&id) {
-        Ok(id) => id,
-        Err(e) => return admin_error(e),
-    };
-    with_app(&state, app, &headers, move |hub, app| {
+pub async fn statistics(State(state): State<AppState>, Path(path): Path<(String, String)>, headers: HeaderMap) -> Response {
+    with_queue(&state, path, &headers, |hub, app, id| {
         hub.engine.queue(app, id).ok_or(AcdError::QueueInvalid(id))?;
         Ok(convert::statistics(&hub.engine.queue_stats(id).expect("exists")))
     })

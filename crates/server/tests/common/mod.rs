@@ -82,40 +82,34 @@ impl Server {
         self.data_dir.clone()
     }
 
-    pub async fn post(&self, path: &str, key: Option<&str>, body: Value) -> (u16, Value) {
-        let mut req = self.http.post(format!("{}{path}", self.base)).json(&body);
+    /// One HTTP request with an optional `Authorization: Bearer` key and JSON body;
+    /// returns the status and the JSON answer.
+    pub async fn call(&self, method: reqwest::Method, path: &str, key: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(k) = key {
             req = req.bearer_auth(k);
         }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
         let resp = req.send().await.unwrap();
         (resp.status().as_u16(), resp.json().await.unwrap())
+    }
+
+    pub async fn post(&self, path: &str, key: Option<&str>, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, key, Some(body)).await
     }
 
     pub async fn put(&self, path: &str, key: Option<&str>, body: Value) -> (u16, Value) {
-        let mut req = self.http.put(format!("{}{path}", self.base)).json(&body);
-        if let Some(k) = key {
-            req = req.bearer_auth(k);
-        }
-        let resp = req.send().await.unwrap();
-        (resp.status().as_u16(), resp.json().await.unwrap())
+        self.call(reqwest::Method::PUT, path, key, Some(body)).await
     }
 
     pub async fn get(&self, path: &str, key: Option<&str>) -> (u16, Value) {
-        let mut req = self.http.get(format!("{}{path}", self.base));
-        if let Some(k) = key {
-            req = req.bearer_auth(k);
-        }
-        let resp = req.send().await.unwrap();
-        (resp.status().as_u16(), resp.json().await.unwrap())
+        self.call(reqwest::Method::GET, path, key, None).await
     }
 
     pub async fn delete(&self, path: &str, key: Option<&str>) -> (u16, Value) {
-        let mut req = self.http.delete(format!("{}{path}", self.base));
-        if let Some(k) = key {
-            req = req.bearer_auth(k);
-        }
-        let resp = req.send().await.unwrap();
-        (resp.status().as_u16(), resp.json().await.unwrap())
+        self.call(reqwest::Method::DELETE, path, key, None).await
     }
 
     /// Changes the demo app's timing.
