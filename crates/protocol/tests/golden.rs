@@ -1,0 +1,1495 @@
+//! Golden tests of Lineup's wire format: every WebSocket op, reply and notice, every
+//! reply data object and every REST body, as literal JSON.
+//!
+//! Each golden example is checked both ways: the literal JSON parses into the expected
+//! Rust value, and the Rust value serializes back to the same JSON (compared as
+//! `serde_json::Value`; server frames also as the exact text the server sends).
+//!
+//! The examples are the ones in `PROTOCOL.md`: every golden example must appear there
+//! (as a ```json block, or inside one), and every ```json block there must be valid JSON
+//! that parses as the message it looks like. So the document and the code cannot drift
+//! apart silently.
+//!
+//! Note on key order: a reply's `data` is a `serde_json::Value`, and serde_json (built
+//! without `preserve_order`) keeps object keys sorted. So on the wire the keys inside a
+//! reply's `data` come in alphabetical order, while notices keep declaration order.
+//! The exact-text assertions below pin what the server really sends.
+
+use std::collections::BTreeSet;
+use std::fmt::Debug;
+use std::sync::OnceLock;
+
+use lineup_protocol::codes;
+use lineup_protocol::rest::{
+    rsp, AdminResponse, AppCreateRequest, AppSettingsBody, LoginRequest, LoginResponse, QueueFields, QueueQueryData,
+    QueueRecord, TokenRequest, TokenResponse,
+};
+use lineup_protocol::types::{
+    AgentInfo, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo, ServedCustomer, ServedQueue,
+};
+use lineup_protocol::ws::{
+    reply_ok, AgentsData, InitQueueData, LoginData, PongData, QueueUsersData, ServingQueuesData, StatusesData,
+};
+use lineup_protocol::{ClientFrame, Notice, Op, Reply, ServerFrame};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+// ---------------------------------------------------------------------------------
+// Harness
+// ---------------------------------------------------------------------------------
+
+const PROTOCOL_MD: &str = include_str!("../../../PROTOCOL.md");
+
+/// Every JSON value of every ```json block of PROTOCOL.md.
+fn doc_values() -> &'static Vec<Value> {
+    static VALUES: OnceLock<Vec<Value>> = OnceLock::new();
+    VALUES.get_or_init(|| {
+        let mut values = Vec::new();
+        for block in json_blocks(PROTOCOL_MD) {
+            for v in serde_json::Deserializer::from_str(&block).into_iter::<Value>() {
+                values.push(v.unwrap_or_else(|e| panic!("PROTOCOL.md has invalid JSON ({e}) in:\n{block}")));
+            }
+        }
+        values
+    })
+}
+
+/// The bodies of the ```json fenced blocks of a Markdown text.
+fn json_blocks(md: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in md.lines() {
+        let trimmed = line.trim();
+        match &mut current {
+            None if trimmed == "```json" => current = Some(String::new()),
+            None => {}
+            Some(_) if trimmed == "```" => blocks.push(current.take().unwrap()),
+            Some(body) => {
+                body.push_str(line);
+                body.push('\n');
+            }
+        }
+    }
+    assert!(current.is_none(), "PROTOCOL.md has an unterminated ```json block");
+    blocks
+}
+
+/// Whether `needle` is `haystack` or any value nested in it.
+fn contains(haystack: &Value, needle: &Value) -> bool {
+    if haystack == needle {
+        return true;
+    }
+    match haystack {
+        Value::Array(items) => items.iter().any(|v| contains(v, needle)),
+        Value::Object(map) => map.values().any(|v| contains(v, needle)),
+        _ => false,
+    }
+}
+
+/// Asserts that PROTOCOL.md shows this example (as a block or inside one).
+fn documented(json: &str) {
+    let needle: Value = serde_json::from_str(json).unwrap();
+    assert!(
+        doc_values().iter().any(|v| contains(v, &needle)),
+        "PROTOCOL.md does not show this example:\n{}",
+        serde_json::to_string_pretty(&needle).unwrap()
+    );
+}
+
+/// The golden check: `json` parses to `expected`, and `expected` serializes to `json`
+/// (compared as JSON values); the example is in PROTOCOL.md.
+fn golden<T>(json: &str, expected: T)
+where
+    T: Serialize + DeserializeOwned + PartialEq + Debug,
+{
+    let parsed: T = serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}\ndoes not parse: {e}"));
+    assert_eq!(parsed, expected, "parsing {json}");
+    let want: Value = serde_json::from_str(json).unwrap();
+    let got = serde_json::to_value(&expected).unwrap();
+    assert_eq!(got, want, "serializing {expected:?}");
+    documented(json);
+}
+
+/// A server frame: golden, and serialized to exactly this text.
+fn golden_frame(json: &str, expected: ServerFrame) {
+    assert_eq!(serde_json::to_string(&expected).unwrap(), json, "exact text of {expected:?}");
+    golden(json, expected);
+}
+
+/// A client frame: golden, and its `op` is the op's name.
+fn golden_op(json: &str, expected: ClientFrame) {
+    let op = serde_json::from_str::<Value>(json).unwrap()["op"].as_str().unwrap().to_string();
+    assert_eq!(expected.op.name(), op);
+    golden(json, expected);
+}
+
+/// One direction only: `json` parses to `expected` (for forms the serializer does not
+/// produce, like omitted optional fields).
+fn parses_as<T>(json: &str, expected: T)
+where
+    T: DeserializeOwned + PartialEq + Debug,
+{
+    let parsed: T = serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}\ndoes not parse: {e}"));
+    assert_eq!(parsed, expected, "parsing {json}");
+}
+
+/// An `AdminResponse` with data whose type has no `Default`: `AdminResponse<T>` only
+/// implements `Deserialize` when `T: Default` (serde adds that bound because of
+/// `#[serde(default)]` on the generic `Option<T>`; reported). So parse the envelope
+/// with `Value` data, then the data itself.
+fn golden_admin<T>(json: &str, expected: AdminResponse<T>)
+where
+    T: Serialize + DeserializeOwned + PartialEq + Debug + Clone,
+{
+    let want: Value = serde_json::from_str(json).unwrap();
+    assert_eq!(serde_json::to_value(&expected).unwrap(), want, "serializing {expected:?}");
+    let envelope: AdminResponse<Value> = serde_json::from_str(json).unwrap();
+    assert_eq!((envelope.rsp_code, envelope.rsp_desc.as_str()), (expected.rsp_code, expected.rsp_desc.as_str()));
+    let data: Option<T> = envelope.data.map(|d| serde_json::from_value(d).unwrap());
+    assert_eq!(data, expected.data, "parsing {json}");
+    documented(json);
+}
+
+fn fails<T: DeserializeOwned + Debug>(json: &str) -> String {
+    match serde_json::from_str::<T>(json) {
+        Ok(v) => panic!("{json} should not parse, got {v:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn frame(seq: u64, op: Op) -> ClientFrame {
+    ClientFrame { seq, op }
+}
+
+fn notice(n: Notice) -> ServerFrame {
+    ServerFrame::Notice(n)
+}
+
+fn reply(r: Reply) -> ServerFrame {
+    ServerFrame::Reply(r)
+}
+
+// ---------------------------------------------------------------------------------
+// Example values (the same scenario as PROTOCOL.md)
+// ---------------------------------------------------------------------------------
+
+/// Ticket from `POST /api/v1/login` (demo app, secret "demo", UID cust1, all roles).
+const TICKET: &str = "lu1.eyJhcHAiOiJkZW1vIiwidWlkIjoiY3VzdDEiLCJuaWNrIjoiQ2FybCIsInJvbGVzIjpbImFnZW50IiwiY3VzdG9tZXIiLCJzdXBlcnZpc29yIl0sImV4cCI6MTc2NzIyNTY2MCwia2luZCI6InRpY2tldCJ9.KeB220ObTnWdBokXRYY0rTYn7O3z0q93pf---jIJ-6k";
+/// Token minted by `POST /api/v1/apps/demo/tokens` (cust1, customer only).
+const TOKEN: &str = "lu1.eyJhcHAiOiJkZW1vIiwidWlkIjoiY3VzdDEiLCJuaWNrIjoiQ2FybCIsInJvbGVzIjpbImN1c3RvbWVyIl0sImV4cCI6MTc2NzIyOTIwMCwia2luZCI6InRva2VuIn0.I53JtzrEsOWCe9bgUIZrVexClVsLAmpLh9-orWesp0c";
+/// Ticket of a token login (customer only).
+const TOKEN_TICKET: &str = "lu1.eyJhcHAiOiJkZW1vIiwidWlkIjoiY3VzdDEiLCJuaWNrIjoiQ2FybCIsInJvbGVzIjpbImN1c3RvbWVyIl0sImV4cCI6MTc2NzIyNTY2MCwia2luZCI6InRpY2tldCJ9.iu1f911f2VqxFXM1Zodg5cppyks_n2xoOKDu5TWwHxg";
+/// Resume token from the Login reply.
+const SESSION: &str = "162d6e6edcc13d3f7bc76d5f62952295b6c37fd0a5fc9db3";
+/// md5("demo").
+const DEMO_MD5: &str = "fe01ce2a7fbac8fafaed7c982a04e229";
+
+fn all_roles() -> Vec<String> {
+    vec!["agent".into(), "customer".into(), "supervisor".into()]
+}
+
+fn demo_queues() -> Vec<QueueInfo> {
+    vec![
+        QueueInfo { que_id: 1, name: "VIP customers".into(), desc: "Priority line for VIP members".into(), prio: 1 },
+        QueueInfo {
+            que_id: 2,
+            name: "Technical support".into(),
+            desc: "Problems with products and accounts".into(),
+            prio: 5,
+        },
+        QueueInfo {
+            que_id: 3,
+            name: "General enquiries".into(),
+            desc: "Questions about products, orders and billing".into(),
+            prio: 10,
+        },
+    ]
+}
+
+fn statuses() -> Vec<QueStatus> {
+    vec![
+        QueStatus { que_id: 1, agent_num: 0, wait_num: 0, srv_num: 0 },
+        QueStatus { que_id: 2, agent_num: 1, wait_num: 1, srv_num: 0 },
+        QueStatus { que_id: 3, agent_num: 1, wait_num: 2, srv_num: 1 },
+    ]
+}
+
+fn login_data(resumed: bool) -> LoginData {
+    LoginData {
+        session: SESSION.into(),
+        uid: "cust1".into(),
+        nick_name: "Carl".into(),
+        app_id: "demo".into(),
+        roles: all_roles(),
+        resumed,
+        hold_seconds: 60,
+        heartbeat_seconds: 15,
+    }
+}
+
+fn carl() -> QueUser {
+    QueUser { que_id: 3, usr_id: "cust1".into(), name: "Carl".into(), queuing_time: 0, usr_ext_dat: "order 42".into() }
+}
+
+fn dora() -> QueUser {
+    QueUser {
+        que_id: 2,
+        usr_id: "cust2".into(),
+        name: "Dora".into(),
+        queuing_time: 17,
+        usr_ext_dat: "{\"topic\":\"wifi\"}".into(),
+    }
+}
+
+fn statistics() -> QueueStatistics {
+    QueueStatistics {
+        que_id: 3,
+        entered: 20,
+        served: 16,
+        abandoned: 2,
+        timed_out: 1,
+        avg_wait_seconds: 12.5,
+        max_wait_seconds: 61,
+        longest_waiting_seconds: 8,
+        service_level: 0.875,
+        service_level_seconds: 20,
+        waiting: 1,
+        in_service: 1,
+        agents_logged_in: 2,
+        agents_available: 1,
+        agents_busy: 1,
+    }
+}
+
+fn anna() -> AgentInfo {
+    AgentInfo {
+        uid: "agent1".into(),
+        nick_name: "Anna".into(),
+        online: true,
+        dnd_status: 0,
+        capacity: 2,
+        serving: vec![ServedQueue { que_id: 2, priority: 0 }, ServedQueue { que_id: 3, priority: 5 }],
+        customers: vec![ServedCustomer { que_id: 3, usr_id: "cust1".into() }],
+        pending_offers: 1,
+        wrap_up_until: None,
+        served_total: 12,
+        service_seconds_total: 3540,
+    }
+}
+
+fn bert() -> AgentInfo {
+    AgentInfo {
+        uid: "agent2".into(),
+        nick_name: "Bert".into(),
+        online: false,
+        dnd_status: 1,
+        capacity: 1,
+        serving: vec![ServedQueue { que_id: 3, priority: 0 }],
+        customers: vec![],
+        pending_offers: 0,
+        wrap_up_until: Some(1767225615000),
+        served_total: 3,
+        service_seconds_total: 610,
+    }
+}
+
+fn billing() -> QueueRecord {
+    QueueRecord {
+        queue_id: 4,
+        queue_name: "Billing".into(),
+        priority: 3,
+        que_desc: "Invoices".into(),
+        max_wait_seconds: 600,
+        max_length: 50,
+        wrap_up_seconds: 15,
+        create_time: "2026-01-01 00:00:00".into(),
+        update_time: "2026-01-01 00:00:00".into(),
+        agent_num: 0,
+        srv_num: 0,
+        wait_num: 0,
+    }
+}
+
+fn vip_record() -> QueueRecord {
+    QueueRecord {
+        queue_id: 1,
+        queue_name: "VIP customers".into(),
+        priority: 1,
+        que_desc: "Priority line for VIP members".into(),
+        max_wait_seconds: 0,
+        max_length: 0,
+        wrap_up_seconds: 0,
+        create_time: "2025-12-31 09:00:00".into(),
+        update_time: "2025-12-31 09:00:00".into(),
+        agent_num: 2,
+        srv_num: 1,
+        wait_num: 3,
+    }
+}
+
+fn default_settings() -> AppSettingsBody {
+    AppSettingsBody {
+        hold_seconds: Some(60),
+        offer_timeout_seconds: Some(30),
+        notice_interval_ms: Some(1000),
+        service_level_seconds: Some(20),
+        reoffer_delay_seconds: Some(10),
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Client frames: one golden per op
+// ---------------------------------------------------------------------------------
+
+/// Ties the examples to the enum: adding an op fails to compile here until it has an
+/// example in `op_examples`.
+fn op_index(op: &Op) -> usize {
+    match op {
+        Op::Login { .. } => 0,
+        Op::Resume { .. } => 1,
+        Op::Logout => 2,
+        Op::Ping => 3,
+        Op::InitQueueDat => 4,
+        Op::RefreshAllQueueStatus => 5,
+        Op::GetQueueStatus { .. } => 6,
+        Op::GetQueuingInfo => 7,
+        Op::GetServingQueues => 8,
+        Op::GetQueueUsers { .. } => 9,
+        Op::StartService { .. } => 10,
+        Op::StopService { .. } => 11,
+        Op::StartQueuing { .. } => 12,
+        Op::StopQueuing => 13,
+        Op::AcceptAssignUser { .. } => 14,
+        Op::RejectAssignUser { .. } => 15,
+        Op::SetDNDStatus { .. } => 16,
+        Op::ReqAssignUser => 17,
+        Op::ReqAssignUser2 { .. } => 18,
+        Op::FinishService { .. } => 19,
+        Op::SetAgentCapacity { .. } => 20,
+        Op::GetQueueStatistics { .. } => 21,
+        Op::GetAgents => 22,
+    }
+}
+const OP_COUNT: usize = 23;
+
+/// One full example per op (every field given), as in PROTOCOL.md.
+fn op_examples() -> Vec<(String, ClientFrame)> {
+    vec![
+        (
+            format!(r#"{{"seq":1,"op":"Login","ticket":"{TICKET}"}}"#),
+            frame(1, Op::Login { ticket: TICKET.into() }),
+        ),
+        (
+            format!(r#"{{"seq":1,"op":"Resume","session":"{SESSION}"}}"#),
+            frame(1, Op::Resume { session: SESSION.into() }),
+        ),
+        (r#"{"seq":30,"op":"Logout"}"#.into(), frame(30, Op::Logout)),
+        (r#"{"seq":2,"op":"Ping"}"#.into(), frame(2, Op::Ping)),
+        (r#"{"seq":3,"op":"InitQueueDat"}"#.into(), frame(3, Op::InitQueueDat)),
+        (r#"{"seq":4,"op":"RefreshAllQueueStatus"}"#.into(), frame(4, Op::RefreshAllQueueStatus)),
+        (r#"{"seq":5,"op":"GetQueueStatus","queID":3}"#.into(), frame(5, Op::GetQueueStatus { que_id: 3 })),
+        (r#"{"seq":6,"op":"GetQueuingInfo"}"#.into(), frame(6, Op::GetQueuingInfo)),
+        (r#"{"seq":7,"op":"GetServingQueues"}"#.into(), frame(7, Op::GetServingQueues)),
+        (
+            r#"{"seq":8,"op":"GetQueueUsers","queID":2,"offset":0,"limit":50}"#.into(),
+            frame(8, Op::GetQueueUsers { que_id: 2, offset: Some(0), limit: Some(50) }),
+        ),
+        (
+            r#"{"seq":9,"op":"StartService","queID":3,"priority":5}"#.into(),
+            frame(9, Op::StartService { que_id: 3, priority: Some(5) }),
+        ),
+        (r#"{"seq":10,"op":"StopService","queID":3}"#.into(), frame(10, Op::StopService { que_id: 3 })),
+        (
+            r#"{"seq":11,"op":"StartQueuing","queID":3,"usrExtDat":"order 42"}"#.into(),
+            frame(11, Op::StartQueuing { que_id: 3, usr_ext_dat: Some("order 42".into()) }),
+        ),
+        (r#"{"seq":12,"op":"StopQueuing"}"#.into(), frame(12, Op::StopQueuing)),
+        (
+            r#"{"seq":13,"op":"AcceptAssignUser","queID":3,"usrID":"cust1"}"#.into(),
+            frame(13, Op::AcceptAssignUser { que_id: 3, usr_id: "cust1".into() }),
+        ),
+        (
+            r#"{"seq":14,"op":"RejectAssignUser","queID":3,"usrID":"cust1"}"#.into(),
+            frame(14, Op::RejectAssignUser { que_id: 3, usr_id: "cust1".into() }),
+        ),
+        (r#"{"seq":15,"op":"SetDNDStatus","DNDStatus":1}"#.into(), frame(15, Op::SetDNDStatus { dnd_status: 1 })),
+        (r#"{"seq":16,"op":"ReqAssignUser"}"#.into(), frame(16, Op::ReqAssignUser)),
+        (
+            r#"{"seq":17,"op":"ReqAssignUser2","queID":2,"usrID":"cust2"}"#.into(),
+            frame(17, Op::ReqAssignUser2 { que_id: 2, usr_id: "cust2".into() }),
+        ),
+        (
+            r#"{"seq":18,"op":"FinishService","queID":3,"usrID":"cust1"}"#.into(),
+            frame(18, Op::FinishService { que_id: 3, usr_id: "cust1".into() }),
+        ),
+        (
+            r#"{"seq":19,"op":"SetAgentCapacity","capacity":2}"#.into(),
+            frame(19, Op::SetAgentCapacity { capacity: 2 }),
+        ),
+        (
+            r#"{"seq":20,"op":"GetQueueStatistics","queID":3}"#.into(),
+            frame(20, Op::GetQueueStatistics { que_id: 3 }),
+        ),
+        (r#"{"seq":21,"op":"GetAgents"}"#.into(), frame(21, Op::GetAgents)),
+    ]
+}
+
+fn check_op(name: &str) {
+    let (json, value) = op_examples().into_iter().find(|(_, f)| f.op.name() == name).expect("an example");
+    golden_op(&json, value);
+}
+
+#[test]
+fn op_login() {
+    check_op("Login");
+}
+
+#[test]
+fn op_resume() {
+    check_op("Resume");
+}
+
+#[test]
+fn op_logout() {
+    check_op("Logout");
+}
+
+#[test]
+fn op_ping() {
+    check_op("Ping");
+}
+
+#[test]
+fn op_init_queue_dat() {
+    check_op("InitQueueDat");
+}
+
+#[test]
+fn op_refresh_all_queue_status() {
+    check_op("RefreshAllQueueStatus");
+}
+
+#[test]
+fn op_get_queue_status() {
+    check_op("GetQueueStatus");
+}
+
+#[test]
+fn op_get_queuing_info() {
+    check_op("GetQueuingInfo");
+}
+
+#[test]
+fn op_get_serving_queues() {
+    check_op("GetServingQueues");
+}
+
+#[test]
+fn op_get_queue_users() {
+    check_op("GetQueueUsers");
+    // offset and limit are optional (defaults 0 and 100); omitted or null is None.
+    let minimal = frame(8, Op::GetQueueUsers { que_id: 2, offset: None, limit: None });
+    parses_as(r#"{"seq":8,"op":"GetQueueUsers","queID":2}"#, minimal.clone());
+    parses_as(r#"{"seq":8,"op":"GetQueueUsers","queID":2,"offset":null,"limit":null}"#, minimal.clone());
+    // The serializer writes None as null (it does not omit it).
+    assert_eq!(
+        serde_json::to_value(&minimal).unwrap(),
+        json!({"seq": 8, "op": "GetQueueUsers", "queID": 2, "offset": null, "limit": null})
+    );
+}
+
+#[test]
+fn op_start_service() {
+    check_op("StartService");
+    let minimal = frame(9, Op::StartService { que_id: 3, priority: None });
+    parses_as(r#"{"seq":9,"op":"StartService","queID":3}"#, minimal.clone());
+    assert_eq!(
+        serde_json::to_value(&minimal).unwrap(),
+        json!({"seq": 9, "op": "StartService", "queID": 3, "priority": null})
+    );
+}
+
+#[test]
+fn op_stop_service() {
+    check_op("StopService");
+}
+
+#[test]
+fn op_start_queuing() {
+    check_op("StartQueuing");
+    let minimal = frame(11, Op::StartQueuing { que_id: 3, usr_ext_dat: None });
+    parses_as(r#"{"seq":11,"op":"StartQueuing","queID":3}"#, minimal.clone());
+    assert_eq!(
+        serde_json::to_value(&minimal).unwrap(),
+        json!({"seq": 11, "op": "StartQueuing", "queID": 3, "usrExtDat": null})
+    );
+}
+
+#[test]
+fn op_stop_queuing() {
+    check_op("StopQueuing");
+}
+
+#[test]
+fn op_accept_assign_user() {
+    check_op("AcceptAssignUser");
+}
+
+#[test]
+fn op_reject_assign_user() {
+    check_op("RejectAssignUser");
+}
+
+#[test]
+fn op_set_dnd_status() {
+    check_op("SetDNDStatus");
+    // Any integer: 0 is off, anything else on.
+    parses_as(r#"{"seq":15,"op":"SetDNDStatus","DNDStatus":0}"#, frame(15, Op::SetDNDStatus { dnd_status: 0 }));
+    parses_as(r#"{"seq":15,"op":"SetDNDStatus","DNDStatus":-3}"#, frame(15, Op::SetDNDStatus { dnd_status: -3 }));
+    fails::<ClientFrame>(r#"{"seq":15,"op":"SetDNDStatus","DNDStatus":true}"#);
+}
+
+#[test]
+fn op_req_assign_user() {
+    check_op("ReqAssignUser");
+}
+
+#[test]
+fn op_req_assign_user2() {
+    check_op("ReqAssignUser2");
+}
+
+#[test]
+fn op_finish_service() {
+    check_op("FinishService");
+}
+
+#[test]
+fn op_set_agent_capacity() {
+    check_op("SetAgentCapacity");
+}
+
+#[test]
+fn op_get_queue_statistics() {
+    check_op("GetQueueStatistics");
+}
+
+#[test]
+fn op_get_agents() {
+    check_op("GetAgents");
+}
+
+#[test]
+fn every_op_variant_has_an_example() {
+    let examples = op_examples();
+    let covered: BTreeSet<usize> = examples.iter().map(|(_, f)| op_index(&f.op)).collect();
+    assert_eq!(covered, (0..OP_COUNT).collect::<BTreeSet<_>>());
+    let names: BTreeSet<&str> = examples.iter().map(|(_, f)| f.op.name()).collect();
+    assert_eq!(names, Op::NAMES.iter().copied().collect::<BTreeSet<_>>());
+    assert_eq!(Op::NAMES.len(), OP_COUNT);
+}
+
+/// The fields an op cannot do without.
+fn required_fields(name: &str) -> Value {
+    match name {
+        "Login" => json!({"ticket": "t"}),
+        "Resume" => json!({"session": "s"}),
+        "GetQueueStatus" | "GetQueueUsers" | "StartService" | "StopService" | "StartQueuing"
+        | "GetQueueStatistics" => json!({"queID": 1}),
+        "AcceptAssignUser" | "RejectAssignUser" | "ReqAssignUser2" | "FinishService" => {
+            json!({"queID": 1, "usrID": "u"})
+        }
+        "SetDNDStatus" => json!({"DNDStatus": 1}),
+        "SetAgentCapacity" => json!({"capacity": 1}),
+        _ => json!({}),
+    }
+}
+
+#[test]
+fn every_op_name_parses_as_that_op() {
+    let unique: BTreeSet<&str> = Op::NAMES.iter().copied().collect();
+    assert_eq!(unique.len(), Op::NAMES.len(), "Op::NAMES has duplicates");
+    for &name in Op::NAMES {
+        let mut v = required_fields(name);
+        v["seq"] = json!(1);
+        v["op"] = json!(name);
+        let f: ClientFrame =
+            serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{name}: {v} does not parse: {e}"));
+        assert_eq!(f.seq, 1);
+        assert_eq!(f.op.name(), name);
+        // And back: the serialized op carries the same name.
+        assert_eq!(serde_json::to_value(&f).unwrap()["op"], json!(name));
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Client frames: what does not parse
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn unknown_op_fails() {
+    let e = fails::<ClientFrame>(r#"{"seq":3,"op":"Teleport"}"#);
+    assert!(e.contains("unknown variant `Teleport`"), "{e}");
+    // Op names are case-sensitive.
+    fails::<ClientFrame>(r#"{"seq":3,"op":"ping"}"#);
+    fails::<ClientFrame>(r#"{"seq":3,"op":"CRVideo_StartQueuing","queID":1}"#);
+}
+
+#[test]
+fn misspelled_field_fails() {
+    let e = fails::<ClientFrame>(r#"{"seq":4,"op":"StartService","queId":1}"#);
+    assert_eq!(e, "unknown field `queId`, expected `queID` or `priority` at line 1 column 39");
+    // Even next to the right one.
+    fails::<ClientFrame>(r#"{"seq":4,"op":"StartService","queID":1,"queId":1}"#);
+    fails::<ClientFrame>(r#"{"seq":4,"op":"AcceptAssignUser","queID":1,"userID":"u"}"#);
+    fails::<ClientFrame>(r#"{"seq":4,"op":"SetDNDStatus","dndStatus":1}"#);
+    fails::<ClientFrame>(r#"{"seq":4,"op":"StartQueuing","queID":1,"usrExtData":"x"}"#);
+}
+
+#[test]
+fn missing_seq_fails() {
+    let e = fails::<ClientFrame>(r#"{"op":"Ping"}"#);
+    assert!(e.contains("missing field `seq`"), "{e}");
+    fails::<ClientFrame>(r#"{"seq":null,"op":"Ping"}"#);
+    fails::<ClientFrame>(r#"{"seq":"7","op":"Ping"}"#);
+    fails::<ClientFrame>(r#"{"seq":-1,"op":"Ping"}"#);
+    fails::<ClientFrame>(r#"{"seq":1.5,"op":"Ping"}"#);
+}
+
+#[test]
+fn missing_op_or_required_field_fails() {
+    fails::<ClientFrame>(r#"{"seq":1}"#);
+    let e = fails::<ClientFrame>(r#"{"seq":6,"op":"Login"}"#);
+    assert!(e.contains("missing field `ticket`"), "{e}");
+    fails::<ClientFrame>(r#"{"seq":6,"op":"StartQueuing"}"#);
+    fails::<ClientFrame>(r#"{"seq":6,"op":"AcceptAssignUser","queID":1}"#);
+}
+
+#[test]
+fn wrong_field_types_fail() {
+    let e = fails::<ClientFrame>(r#"{"seq":5,"op":"StartQueuing","queID":"seven"}"#);
+    assert!(e.contains("expected u32"), "{e}");
+    fails::<ClientFrame>(r#"{"seq":5,"op":"StartQueuing","queID":-1}"#);
+    fails::<ClientFrame>(r#"{"seq":5,"op":"StartService","queID":1,"priority":70000}"#);
+    fails::<ClientFrame>(r#"{"seq":5,"op":"SetAgentCapacity","capacity":"2"}"#);
+    fails::<ClientFrame>("this is not json");
+    fails::<ClientFrame>(r#"[5,"Ping"]"#);
+}
+
+/// Pins current behaviour (reported as an inconsistency): `deny_unknown_fields` only
+/// bites on ops that have fields; ops without fields ignore extra ones.
+#[test]
+fn ops_without_fields_ignore_extra_fields() {
+    parses_as(r#"{"seq":12,"op":"StopQueuing","queID":3}"#, frame(12, Op::StopQueuing));
+    parses_as(r#"{"seq":2,"op":"Ping","cookie":"x"}"#, frame(2, Op::Ping));
+}
+
+// ---------------------------------------------------------------------------------
+// Replies
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn reply_without_data() {
+    golden_frame(r#"{"type":"reply","seq":9,"err":0,"msg":"ok"}"#, reply(Reply::ok(9)));
+    // An explicit null data is the same as none.
+    parses_as(r#"{"type":"reply","seq":9,"err":0,"msg":"ok","data":null}"#, reply(Reply::ok(9)));
+}
+
+#[test]
+fn reply_with_data() {
+    golden_frame(
+        r#"{"type":"reply","seq":2,"err":0,"msg":"ok","data":{"time":1767225600123}}"#,
+        reply(reply_ok(2, &PongData { time: 1767225600123 })),
+    );
+}
+
+#[test]
+fn reply_errors() {
+    let cases = [
+        (r#"{"type":"reply","seq":11,"err":404,"msg":"already queuing in queue 2; stop queuing first"}"#, Reply::error(11, 404, "already queuing in queue 2; stop queuing first")),
+        (r#"{"type":"reply","seq":9,"err":400,"msg":"queue 999 does not exist"}"#, Reply::error(9, 400, "queue 999 does not exist")),
+        (r#"{"type":"reply","seq":0,"err":6,"msg":"not a JSON object: expected ident at line 1 column 2"}"#, Reply::error(0, 6, "not a JSON object: expected ident at line 1 column 2")),
+        (r#"{"type":"reply","seq":3,"err":6,"msg":"unknown op \"Teleport\""}"#, Reply::error(3, 6, "unknown op \"Teleport\"")),
+        (r#"{"type":"reply","seq":4,"err":6,"msg":"bad fields for StartService: unknown field `queId`, expected `queID` or `priority` at line 1 column 39"}"#, Reply::error(4, 6, "bad fields for StartService: unknown field `queId`, expected `queID` or `priority` at line 1 column 39")),
+        (r#"{"type":"reply","seq":0,"err":6,"msg":"missing \"seq\" (a number the reply echoes)"}"#, Reply::error(0, 6, "missing \"seq\" (a number the reply echoes)")),
+        (r#"{"type":"reply","seq":0,"err":6,"msg":"binary frames are not supported: send JSON text"}"#, Reply::error(0, 6, "binary frames are not supported: send JSON text")),
+        (r#"{"type":"reply","seq":0,"err":31,"msg":"message larger than 65536 bytes"}"#, Reply::error(0, 31, "message larger than 65536 bytes")),
+        (r#"{"type":"reply","seq":1,"err":12,"msg":"StartQueuing needs a session: send Login or Resume first"}"#, Reply::error(1, 12, "StartQueuing needs a session: send Login or Resume first")),
+        (r#"{"type":"reply","seq":1,"err":12,"msg":"the session has ended (hold time passed or logged out); log in again"}"#, Reply::error(1, 12, "the session has ended (hold time passed or logged out); log in again")),
+        (r#"{"type":"reply","seq":1,"err":18,"msg":"the ticket expired"}"#, Reply::error(1, 18, "the ticket expired")),
+        (r#"{"type":"reply","seq":19,"err":30,"msg":"not permitted: this needs the agent role"}"#, Reply::error(19, 30, "not permitted: this needs the agent role")),
+    ];
+    for (json, r) in cases {
+        golden_frame(json, reply(r));
+    }
+}
+
+fn reply_data<T: Serialize>(seq: u64, data: &T) -> ServerFrame {
+    reply(reply_ok(seq, data))
+}
+
+#[test]
+fn reply_login() {
+    golden_frame(
+        &format!(
+            r#"{{"type":"reply","seq":1,"err":0,"msg":"ok","data":{{"UID":"cust1","appID":"demo","heartbeatSeconds":15,"holdSeconds":60,"nickName":"Carl","resumed":false,"roles":["agent","customer","supervisor"],"session":"{SESSION}"}}}}"#
+        ),
+        reply_data(1, &login_data(false)),
+    );
+}
+
+#[test]
+fn reply_resume() {
+    golden_frame(
+        &format!(
+            r#"{{"type":"reply","seq":1,"err":0,"msg":"ok","data":{{"UID":"cust1","appID":"demo","heartbeatSeconds":15,"holdSeconds":60,"nickName":"Carl","resumed":true,"roles":["agent","customer","supervisor"],"session":"{SESSION}"}}}}"#
+        ),
+        reply_data(1, &login_data(true)),
+    );
+}
+
+#[test]
+fn reply_init_queue_dat() {
+    golden_frame(
+        r#"{"type":"reply","seq":3,"err":0,"msg":"ok","data":{"queues":[{"desc":"Priority line for VIP members","name":"VIP customers","prio":1,"queID":1},{"desc":"Problems with products and accounts","name":"Technical support","prio":5,"queID":2},{"desc":"Questions about products, orders and billing","name":"General enquiries","prio":10,"queID":3}],"statuses":[{"agent_num":0,"queID":1,"srv_num":0,"wait_num":0},{"agent_num":1,"queID":2,"srv_num":0,"wait_num":1},{"agent_num":1,"queID":3,"srv_num":1,"wait_num":2}]}}"#,
+        reply_data(3, &InitQueueData { queues: demo_queues(), statuses: statuses() }),
+    );
+}
+
+#[test]
+fn reply_refresh_all_queue_status() {
+    golden_frame(
+        r#"{"type":"reply","seq":4,"err":0,"msg":"ok","data":{"statuses":[{"agent_num":0,"queID":1,"srv_num":0,"wait_num":0},{"agent_num":1,"queID":2,"srv_num":0,"wait_num":1},{"agent_num":1,"queID":3,"srv_num":1,"wait_num":2}]}}"#,
+        reply_data(4, &StatusesData { statuses: statuses() }),
+    );
+}
+
+#[test]
+fn reply_get_queue_status() {
+    golden_frame(
+        r#"{"type":"reply","seq":5,"err":0,"msg":"ok","data":{"agent_num":1,"queID":3,"srv_num":1,"wait_num":2}}"#,
+        reply_data(5, &statuses()[2]),
+    );
+}
+
+#[test]
+fn reply_get_queuing_info() {
+    golden_frame(
+        r#"{"type":"reply","seq":6,"err":0,"msg":"ok","data":{"position":1,"queID":3,"queuingTime":42}}"#,
+        reply_data(6, &QueuingInfo { que_id: 3, position: 1, queuing_time: 42 }),
+    );
+    golden_frame(
+        r#"{"type":"reply","seq":6,"err":0,"msg":"ok","data":{"position":0,"queID":-1,"queuingTime":0}}"#,
+        reply_data(6, &QueuingInfo { que_id: QueuingInfo::NOT_QUEUING, position: 0, queuing_time: 0 }),
+    );
+    golden_frame(
+        r#"{"type":"reply","seq":6,"err":0,"msg":"ok","data":{"position":0,"queID":-2,"queuingTime":0}}"#,
+        reply_data(6, &QueuingInfo { que_id: QueuingInfo::IN_SERVICE, position: 0, queuing_time: 0 }),
+    );
+}
+
+#[test]
+fn reply_get_serving_queues() {
+    golden_frame(
+        r#"{"type":"reply","seq":7,"err":0,"msg":"ok","data":{"queues":[2,3]}}"#,
+        reply_data(7, &ServingQueuesData { queues: vec![2, 3] }),
+    );
+}
+
+#[test]
+fn reply_get_queue_users() {
+    golden_frame(
+        r#"{"type":"reply","seq":8,"err":0,"msg":"ok","data":{"queID":2,"total":1,"users":[{"name":"Dora","queID":2,"queuingTime":17,"usrExtDat":"{\"topic\":\"wifi\"}","usrID":"cust2"}]}}"#,
+        reply_data(8, &QueueUsersData { que_id: 2, total: 1, users: vec![dora()] }),
+    );
+}
+
+#[test]
+fn reply_req_assign_user() {
+    golden_frame(
+        r#"{"type":"reply","seq":16,"err":0,"msg":"ok","data":{"name":"Dora","queID":2,"queuingTime":17,"usrExtDat":"{\"topic\":\"wifi\"}","usrID":"cust2"}}"#,
+        reply_data(16, &dora()),
+    );
+}
+
+#[test]
+fn reply_get_queue_statistics() {
+    golden_frame(
+        r#"{"type":"reply","seq":20,"err":0,"msg":"ok","data":{"abandoned":2,"agentsAvailable":1,"agentsBusy":1,"agentsLoggedIn":2,"avgWaitSeconds":12.5,"entered":20,"inService":1,"longestWaitingSeconds":8,"maxWaitSeconds":61,"queID":3,"served":16,"serviceLevel":0.875,"serviceLevelSeconds":20,"timedOut":1,"waiting":1}}"#,
+        reply_data(20, &statistics()),
+    );
+}
+
+#[test]
+fn reply_get_agents() {
+    golden_frame(
+        r#"{"type":"reply","seq":21,"err":0,"msg":"ok","data":{"agents":[{"DNDStatus":0,"UID":"agent1","capacity":2,"customers":[{"queID":3,"usrID":"cust1"}],"nickName":"Anna","online":true,"pendingOffers":1,"servedTotal":12,"serviceSecondsTotal":3540,"serving":[{"priority":0,"queID":2},{"priority":5,"queID":3}],"wrapUpUntil":null},{"DNDStatus":1,"UID":"agent2","capacity":1,"customers":[],"nickName":"Bert","online":false,"pendingOffers":0,"servedTotal":3,"serviceSecondsTotal":610,"serving":[{"priority":0,"queID":3}],"wrapUpUntil":1767225615000}]}}"#,
+        reply_data(21, &AgentsData { agents: vec![anna(), bert()] }),
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// Reply data objects on their own (declaration order, as typed serialization gives)
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn data_login() {
+    golden(
+        &format!(
+            r#"{{"session":"{SESSION}","UID":"cust1","nickName":"Carl","appID":"demo","roles":["agent","customer","supervisor"],"resumed":false,"holdSeconds":60,"heartbeatSeconds":15}}"#
+        ),
+        login_data(false),
+    );
+}
+
+#[test]
+fn data_init_queue() {
+    golden(
+        r#"{"queues":[{"queID":1,"name":"VIP customers","desc":"Priority line for VIP members","prio":1},{"queID":2,"name":"Technical support","desc":"Problems with products and accounts","prio":5},{"queID":3,"name":"General enquiries","desc":"Questions about products, orders and billing","prio":10}],"statuses":[{"queID":1,"agent_num":0,"wait_num":0,"srv_num":0},{"queID":2,"agent_num":1,"wait_num":1,"srv_num":0},{"queID":3,"agent_num":1,"wait_num":2,"srv_num":1}]}"#,
+        InitQueueData { queues: demo_queues(), statuses: statuses() },
+    );
+    golden(r#"{"queues":[],"statuses":[]}"#, InitQueueData { queues: vec![], statuses: vec![] });
+}
+
+#[test]
+fn data_statuses() {
+    golden(
+        r#"{"statuses":[{"queID":1,"agent_num":0,"wait_num":0,"srv_num":0},{"queID":2,"agent_num":1,"wait_num":1,"srv_num":0},{"queID":3,"agent_num":1,"wait_num":2,"srv_num":1}]}"#,
+        StatusesData { statuses: statuses() },
+    );
+}
+
+#[test]
+fn data_serving_queues() {
+    golden(r#"{"queues":[2,3]}"#, ServingQueuesData { queues: vec![2, 3] });
+    golden(r#"{"queues":[]}"#, ServingQueuesData { queues: vec![] });
+}
+
+#[test]
+fn data_queue_users() {
+    golden(
+        r#"{"queID":2,"total":1,"users":[{"queID":2,"usrID":"cust2","name":"Dora","queuingTime":17,"usrExtDat":"{\"topic\":\"wifi\"}"}]}"#,
+        QueueUsersData { que_id: 2, total: 1, users: vec![dora()] },
+    );
+}
+
+#[test]
+fn data_agents() {
+    golden(
+        r#"{"agents":[{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"wrapUpUntil":null,"servedTotal":12,"serviceSecondsTotal":3540}]}"#,
+        AgentsData { agents: vec![anna()] },
+    );
+}
+
+#[test]
+fn data_agent_info_wrap_up() {
+    golden(
+        r#"{"UID":"agent2","nickName":"Bert","online":false,"DNDStatus":1,"capacity":1,"serving":[{"queID":3,"priority":0}],"customers":[],"pendingOffers":0,"wrapUpUntil":1767225615000,"servedTotal":3,"serviceSecondsTotal":610}"#,
+        bert(),
+    );
+    // wrapUpUntil is always present (null when not wrapping up); a missing one also parses.
+    let mut a = anna();
+    a.wrap_up_until = None;
+    parses_as(
+        r#"{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"servedTotal":12,"serviceSecondsTotal":3540}"#,
+        a,
+    );
+}
+
+#[test]
+fn data_pong() {
+    golden(r#"{"time":1767225600123}"#, PongData { time: 1767225600123 });
+}
+
+#[test]
+fn data_queue_statistics() {
+    golden(
+        r#"{"queID":3,"entered":20,"served":16,"abandoned":2,"timedOut":1,"avgWaitSeconds":12.5,"maxWaitSeconds":61,"longestWaitingSeconds":8,"serviceLevel":0.875,"serviceLevelSeconds":20,"waiting":1,"inService":1,"agentsLoggedIn":2,"agentsAvailable":1,"agentsBusy":1}"#,
+        statistics(),
+    );
+}
+
+#[test]
+fn queue_statistics_of_a_fresh_queue() {
+    // Nobody served yet: avgWaitSeconds 0.0 and serviceLevel 1.0, written as floats.
+    let fresh = QueueStatistics {
+        que_id: 1,
+        entered: 0,
+        served: 0,
+        abandoned: 0,
+        timed_out: 0,
+        avg_wait_seconds: 0.0,
+        max_wait_seconds: 0,
+        longest_waiting_seconds: 0,
+        service_level: 1.0,
+        service_level_seconds: 20,
+        waiting: 0,
+        in_service: 0,
+        agents_logged_in: 0,
+        agents_available: 0,
+        agents_busy: 0,
+    };
+    let json = r#"{"queID":1,"entered":0,"served":0,"abandoned":0,"timedOut":0,"avgWaitSeconds":0.0,"maxWaitSeconds":0,"longestWaitingSeconds":0,"serviceLevel":1.0,"serviceLevelSeconds":20,"waiting":0,"inService":0,"agentsLoggedIn":0,"agentsAvailable":0,"agentsBusy":0}"#;
+    golden(json, fresh.clone());
+    assert_eq!(serde_json::to_string(&fresh).unwrap(), json);
+}
+
+#[test]
+fn objects_on_their_own() {
+    golden(r#"{"queID":1,"name":"VIP customers","desc":"Priority line for VIP members","prio":1}"#, demo_queues()[0].clone());
+    golden(r#"{"queID":3,"agent_num":1,"wait_num":2,"srv_num":1}"#, statuses()[2]);
+    golden(r#"{"queID":3,"position":1,"queuingTime":42}"#, QueuingInfo { que_id: 3, position: 1, queuing_time: 42 });
+    golden(r#"{"queID":3,"usrID":"cust1","name":"Carl","queuingTime":0,"usrExtDat":"order 42"}"#, carl());
+    golden(r#"{"queID":2,"priority":0}"#, ServedQueue { que_id: 2, priority: 0 });
+    golden(r#"{"queID":3,"usrID":"cust1"}"#, ServedCustomer { que_id: 3, usr_id: "cust1".into() });
+}
+
+// ---------------------------------------------------------------------------------
+// Notices: one golden per variant
+// ---------------------------------------------------------------------------------
+
+/// Ties the examples to the enum, like `op_index`.
+fn notice_index(n: &Notice) -> usize {
+    match n {
+        Notice::QueueStatusChanged(_) => 0,
+        Notice::QueuingInfoChanged(_) => 1,
+        Notice::AutoAssignUser(_) => 2,
+        Notice::CancelAssignUser { .. } => 3,
+        Notice::UserEnter { .. } => 4,
+        Notice::UserLeave { .. } => 5,
+        Notice::ServiceFinished { .. } => 6,
+        Notice::QueuingEnded { .. } => 7,
+        Notice::ServiceStopped { .. } => 8,
+        Notice::QueueInfoChanged(_) => 9,
+        Notice::QueueRemoved { .. } => 10,
+        Notice::LineOff { .. } => 11,
+    }
+}
+const NOTICE_COUNT: usize = 12;
+
+fn notice_examples() -> Vec<(&'static str, Notice)> {
+    vec![
+        (
+            r#"{"type":"notice","name":"QueueStatusChanged","data":{"queID":3,"agent_num":1,"wait_num":2,"srv_num":1}}"#,
+            Notice::QueueStatusChanged(statuses()[2]),
+        ),
+        (
+            r#"{"type":"notice","name":"QueuingInfoChanged","data":{"queID":3,"position":1,"queuingTime":42}}"#,
+            Notice::QueuingInfoChanged(QueuingInfo { que_id: 3, position: 1, queuing_time: 42 }),
+        ),
+        (
+            r#"{"type":"notice","name":"AutoAssignUser","data":{"queID":3,"usrID":"cust1","name":"Carl","queuingTime":0,"usrExtDat":"order 42"}}"#,
+            Notice::AutoAssignUser(carl()),
+        ),
+        (
+            r#"{"type":"notice","name":"CancelAssignUser","data":{"queID":3,"usrID":"cust1","reason":"timeout"}}"#,
+            Notice::CancelAssignUser { que_id: 3, usr_id: "cust1".into(), reason: "timeout".into() },
+        ),
+        (
+            r#"{"type":"notice","name":"UserEnter","data":{"queID":2,"user":{"queID":2,"usrID":"cust2","name":"Dora","queuingTime":0,"usrExtDat":"{\"topic\":\"wifi\"}"}}}"#,
+            Notice::UserEnter { que_id: 2, user: QueUser { queuing_time: 0, ..dora() } },
+        ),
+        (
+            r#"{"type":"notice","name":"UserLeave","data":{"queID":3,"usrID":"cust1","inService":1}}"#,
+            Notice::UserLeave { que_id: 3, usr_id: "cust1".into(), in_service: 1 },
+        ),
+        (
+            r#"{"type":"notice","name":"ServiceFinished","data":{"queID":3,"agentID":"agent1","usrID":"cust1","reason":"finished"}}"#,
+            Notice::ServiceFinished {
+                que_id: 3,
+                agent_id: "agent1".into(),
+                usr_id: "cust1".into(),
+                reason: "finished".into(),
+            },
+        ),
+        (
+            r#"{"type":"notice","name":"QueuingEnded","data":{"queID":3,"reason":"timeout"}}"#,
+            Notice::QueuingEnded { que_id: 3, reason: "timeout".into() },
+        ),
+        (r#"{"type":"notice","name":"ServiceStopped","data":{"queID":4}}"#, Notice::ServiceStopped { que_id: 4 }),
+        (
+            r#"{"type":"notice","name":"QueueInfoChanged","data":{"queID":4,"name":"Returns","desc":"","prio":4}}"#,
+            Notice::QueueInfoChanged(QueueInfo { que_id: 4, name: "Returns".into(), desc: "".into(), prio: 4 }),
+        ),
+        (r#"{"type":"notice","name":"QueueRemoved","data":{"queID":4}}"#, Notice::QueueRemoved { que_id: 4 }),
+        (r#"{"type":"notice","name":"LineOff","data":{"sdkErr":10}}"#, Notice::LineOff { sdk_err: 10 }),
+    ]
+}
+
+fn check_notice(index: usize) {
+    let (json, n) = notice_examples().into_iter().find(|(_, n)| notice_index(n) == index).expect("an example");
+    golden_frame(json, notice(n));
+}
+
+#[test]
+fn notice_queue_status_changed() {
+    check_notice(0);
+}
+
+#[test]
+fn notice_queuing_info_changed() {
+    check_notice(1);
+    golden_frame(
+        r#"{"type":"notice","name":"QueuingInfoChanged","data":{"queID":3,"position":0,"queuingTime":0}}"#,
+        notice(Notice::QueuingInfoChanged(QueuingInfo { que_id: 3, position: 0, queuing_time: 0 })),
+    );
+    golden_frame(
+        r#"{"type":"notice","name":"QueuingInfoChanged","data":{"queID":-1,"position":0,"queuingTime":0}}"#,
+        notice(Notice::QueuingInfoChanged(QueuingInfo { que_id: -1, position: 0, queuing_time: 0 })),
+    );
+    golden_frame(
+        r#"{"type":"notice","name":"QueuingInfoChanged","data":{"queID":-2,"position":0,"queuingTime":0}}"#,
+        notice(Notice::QueuingInfoChanged(QueuingInfo { que_id: -2, position: 0, queuing_time: 0 })),
+    );
+}
+
+#[test]
+fn notice_auto_assign_user() {
+    check_notice(2);
+}
+
+#[test]
+fn notice_cancel_assign_user() {
+    check_notice(3);
+    for reason in ["customer_left", "customer_offline", "agent_offline", "service_stopped", "capacity_lowered"] {
+        let json = format!(
+            r#"{{"type":"notice","name":"CancelAssignUser","data":{{"queID":3,"usrID":"cust1","reason":"{reason}"}}}}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&notice(Notice::CancelAssignUser {
+                que_id: 3,
+                usr_id: "cust1".into(),
+                reason: reason.into()
+            }))
+            .unwrap(),
+            json
+        );
+    }
+}
+
+#[test]
+fn notice_user_enter() {
+    check_notice(4);
+}
+
+#[test]
+fn notice_user_leave() {
+    check_notice(5);
+    golden_frame(
+        r#"{"type":"notice","name":"UserLeave","data":{"queID":2,"usrID":"cust2","inService":0}}"#,
+        notice(Notice::UserLeave { que_id: 2, usr_id: "cust2".into(), in_service: 0 }),
+    );
+}
+
+#[test]
+fn notice_service_finished() {
+    check_notice(6);
+    golden_frame(
+        r#"{"type":"notice","name":"ServiceFinished","data":{"queID":3,"agentID":"agent1","usrID":"cust1","reason":"customer_left"}}"#,
+        notice(Notice::ServiceFinished {
+            que_id: 3,
+            agent_id: "agent1".into(),
+            usr_id: "cust1".into(),
+            reason: "customer_left".into(),
+        }),
+    );
+}
+
+#[test]
+fn notice_queuing_ended() {
+    check_notice(7);
+    golden_frame(
+        r#"{"type":"notice","name":"QueuingEnded","data":{"queID":4,"reason":"cancel"}}"#,
+        notice(Notice::QueuingEnded { que_id: 4, reason: "cancel".into() }),
+    );
+}
+
+#[test]
+fn notice_service_stopped() {
+    check_notice(8);
+}
+
+#[test]
+fn notice_queue_info_changed() {
+    check_notice(9);
+}
+
+#[test]
+fn notice_queue_removed() {
+    check_notice(10);
+}
+
+#[test]
+fn notice_line_off() {
+    check_notice(11);
+}
+
+#[test]
+fn every_notice_variant_has_an_example() {
+    let covered: BTreeSet<usize> = notice_examples().iter().map(|(_, n)| notice_index(n)).collect();
+    assert_eq!(covered, (0..NOTICE_COUNT).collect::<BTreeSet<_>>());
+}
+
+#[test]
+fn server_frames_that_do_not_parse() {
+    fails::<ServerFrame>(r#"{"type":"event","name":"LineOff","data":{"sdkErr":10}}"#);
+    fails::<ServerFrame>(r#"{"type":"notice","name":"Nope","data":{}}"#);
+    fails::<ServerFrame>(r#"{"type":"notice","name":"LineOff"}"#);
+    fails::<ServerFrame>(r#"{"seq":1,"err":0,"msg":"ok"}"#);
+}
+
+// ---------------------------------------------------------------------------------
+// REST bodies
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn rest_login_request() {
+    golden(
+        &format!(r#"{{"appID":"demo","md5_appSecret":"{DEMO_MD5}","UID":"cust1","nickName":"Carl"}}"#),
+        LoginRequest {
+            app_id: Some("demo".into()),
+            md5_app_secret: Some(DEMO_MD5.into()),
+            token: None,
+            uid: "cust1".into(),
+            nick_name: "Carl".into(),
+            user_auth_code: None,
+        },
+    );
+    golden(
+        &format!(r#"{{"token":"{TOKEN}","UID":"cust1","nickName":"Carl","userAuthCode":""}}"#),
+        LoginRequest {
+            token: Some(TOKEN.into()),
+            uid: "cust1".into(),
+            nick_name: "Carl".into(),
+            user_auth_code: Some("".into()),
+            ..Default::default()
+        },
+    );
+    // With a token, UID and nickName may be left out (they serialize as "").
+    let by_token = LoginRequest { token: Some(TOKEN.into()), ..Default::default() };
+    parses_as(&format!(r#"{{"token":"{TOKEN}"}}"#), by_token.clone());
+    assert_eq!(serde_json::to_value(&by_token).unwrap(), json!({"token": TOKEN, "UID": "", "nickName": ""}));
+    documented(&format!(r#"{{"token":"{TOKEN}"}}"#));
+    // Optional Option fields accept null; the defaulted strings do not.
+    parses_as(r#"{"appID":null,"token":null,"UID":"u"}"#, LoginRequest { uid: "u".into(), ..Default::default() });
+    fails::<LoginRequest>(r#"{"token":"t","UID":null}"#);
+    fails::<LoginRequest>(r#"{"token":"t","nickName":null}"#);
+}
+
+#[test]
+fn rest_login_response() {
+    golden(
+        &format!(
+            r#"{{"err":0,"msg":"ok","ticket":"{TICKET}","ticketSeconds":60,"UID":"cust1","nickName":"Carl","appID":"demo","roles":["agent","customer","supervisor"],"wsPath":"/ws"}}"#
+        ),
+        LoginResponse {
+            err: 0,
+            msg: "ok".into(),
+            ticket: Some(TICKET.into()),
+            ticket_seconds: Some(60),
+            uid: Some("cust1".into()),
+            nick_name: Some("Carl".into()),
+            app_id: Some("demo".into()),
+            roles: all_roles(),
+            ws_path: Some("/ws".into()),
+            token_expire_at: None,
+        },
+    );
+    golden(
+        &format!(
+            r#"{{"err":0,"msg":"ok","ticket":"{TOKEN_TICKET}","ticketSeconds":60,"UID":"cust1","nickName":"Carl","appID":"demo","roles":["customer"],"wsPath":"/ws","tokenExpireAt":1767229200}}"#
+        ),
+        LoginResponse {
+            err: 0,
+            msg: "ok".into(),
+            ticket: Some(TOKEN_TICKET.into()),
+            ticket_seconds: Some(60),
+            uid: Some("cust1".into()),
+            nick_name: Some("Carl".into()),
+            app_id: Some("demo".into()),
+            roles: vec!["customer".into()],
+            ws_path: Some("/ws".into()),
+            token_expire_at: Some(1767229200),
+        },
+    );
+    let error = |err: u32, msg: &str| LoginResponse {
+        err,
+        msg: msg.into(),
+        ticket: None,
+        ticket_seconds: None,
+        uid: None,
+        nick_name: None,
+        app_id: None,
+        roles: vec![],
+        ws_path: None,
+        token_expire_at: None,
+    };
+    golden(r#"{"err":7,"msg":"wrong appID or app secret"}"#, error(7, "wrong appID or app secret"));
+    golden(
+        r#"{"err":5,"msg":"invalid UID: must be 1 to 128 printable characters (got 0)"}"#,
+        error(5, "invalid UID: must be 1 to 128 printable characters (got 0)"),
+    );
+    golden(r#"{"err":18,"msg":"the token expired"}"#, error(18, "the token expired"));
+}
+
+#[test]
+fn rest_token_request() {
+    golden(
+        r#"{"UID":"cust1","nickName":"Carl","roles":["customer"],"expireSeconds":3600}"#,
+        TokenRequest { uid: "cust1".into(), nick_name: "Carl".into(), roles: vec!["customer".into()], expire_seconds: Some(3600) },
+    );
+    let minimal = TokenRequest { uid: "agent1".into(), nick_name: "".into(), roles: vec!["agent".into()], expire_seconds: None };
+    parses_as(r#"{"UID":"agent1","roles":["agent"]}"#, minimal.clone());
+    documented(r#"{"UID":"agent1","roles":["agent"]}"#);
+    // The serializer writes expireSeconds null (it does not omit it).
+    assert_eq!(
+        serde_json::to_value(&minimal).unwrap(),
+        json!({"UID": "agent1", "nickName": "", "roles": ["agent"], "expireSeconds": null})
+    );
+    let e = fails::<TokenRequest>(r#"{"UID":"cust1"}"#);
+    assert!(e.contains("missing field `roles`"), "{e}");
+}
+
+#[test]
+fn rest_token_response() {
+    golden(
+        &format!(r#"{{"err":0,"msg":"ok","token":"{TOKEN}","expireAt":1767229200}}"#),
+        TokenResponse { err: 0, msg: "ok".into(), token: Some(TOKEN.into()), expire_at: Some(1767229200) },
+    );
+    golden(
+        r#"{"err":7,"msg":"wrong app secret"}"#,
+        TokenResponse { err: 7, msg: "wrong app secret".into(), token: None, expire_at: None },
+    );
+}
+
+#[test]
+fn rest_admin_response_error() {
+    let e = |code: u32, desc: &str| AdminResponse::<()> { rsp_code: code, rsp_desc: desc.into(), data: None };
+    golden(r#"{"RspCode":3,"RspDesc":"wrong app secret"}"#, e(rsp::WRONG_SECRET, "wrong app secret"));
+    golden(
+        r#"{"RspCode":1,"RspDesc":"missing Authorization: Bearer <md5 of the app secret>"}"#,
+        e(rsp::NO_PERMISSION, "missing Authorization: Bearer <md5 of the app secret>"),
+    );
+    golden(r#"{"RspCode":2,"RspDesc":"no app 'ghost'"}"#, e(rsp::NO_ACCOUNT, "no app 'ghost'"));
+    golden(
+        r#"{"RspCode":4,"RspDesc":"invalid QueueName: 65 characters, at most 64"}"#,
+        e(rsp::BAD_PARAMETER, "invalid QueueName: 65 characters, at most 64"),
+    );
+    golden(r#"{"RspCode":5,"RspDesc":"no such API endpoint"}"#, e(rsp::UNKNOWN, "no such API endpoint"));
+    golden(
+        r#"{"RspCode":6,"RspDesc":"a queue named 'Billing' already exists"}"#,
+        e(rsp::NAME_EXISTS_OR_NOT_FOUND, "a queue named 'Billing' already exists"),
+    );
+    golden(r#"{"RspCode":6,"RspDesc":"no queue 999 in this app"}"#, e(rsp::NAME_EXISTS_OR_NOT_FOUND, "no queue 999 in this app"));
+}
+
+#[test]
+fn rest_admin_response_with_data() {
+    let ok = |data: Value| AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(data) };
+    golden(r#"{"RspCode":0,"RspDesc":"ok","Data":{"appID":"acme"}}"#, ok(json!({"appID": "acme"})));
+    golden(r#"{"RspCode":0,"RspDesc":"ok","Data":{"QueueID":4}}"#, ok(json!({"QueueID": 4})));
+    golden_admin(
+        r#"{"RspCode":0,"RspDesc":"ok","Data":{"queID":3,"agent_num":1,"wait_num":2,"srv_num":1}}"#,
+        AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(statuses()[2]) },
+    );
+    golden_admin(
+        r#"{"RspCode":0,"RspDesc":"ok","Data":{"QueueID":4,"QueueName":"Billing","Priority":3,"QueDesc":"Invoices","MaxWaitSeconds":600,"MaxLength":50,"WrapUpSeconds":15,"CreateTime":"2026-01-01 00:00:00","UpdateTime":"2026-01-01 00:00:00","AgentNum":0,"SrvNum":0,"WaitNum":0}}"#,
+        AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(billing()) },
+    );
+    golden(
+        r#"{"RspCode":0,"RspDesc":"ok","Data":{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10}}"#,
+        AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(default_settings()) },
+    );
+    golden_admin(
+        r#"{"RspCode":0,"RspDesc":"ok","Data":[{"queID":3,"entered":20,"served":16,"abandoned":2,"timedOut":1,"avgWaitSeconds":12.5,"maxWaitSeconds":61,"longestWaitingSeconds":8,"serviceLevel":0.875,"serviceLevelSeconds":20,"waiting":1,"inService":1,"agentsLoggedIn":2,"agentsAvailable":1,"agentsBusy":1}]}"#,
+        AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(vec![statistics()]) },
+    );
+    golden_admin(
+        r#"{"RspCode":0,"RspDesc":"ok","Data":[{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"wrapUpUntil":null,"servedTotal":12,"serviceSecondsTotal":3540}]}"#,
+        AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(vec![anna()]) },
+    );
+}
+
+#[test]
+fn rest_queue_fields() {
+    golden(
+        r#"{"QueueName":"Billing","Priority":3,"QueDesc":"Invoices","MaxWaitSeconds":600,"MaxLength":50,"WrapUpSeconds":15}"#,
+        QueueFields {
+            queue_name: Some("Billing".into()),
+            priority: Some(3),
+            que_desc: Some("Invoices".into()),
+            max_wait_seconds: Some(600),
+            max_length: Some(50),
+            wrap_up_seconds: Some(15),
+            ..Default::default()
+        },
+    );
+    golden(
+        r#"{"NewQueueName":"Billing & refunds","Priority":2,"MaxWaitSeconds":0}"#,
+        QueueFields {
+            new_queue_name: Some("Billing & refunds".into()),
+            priority: Some(2),
+            max_wait_seconds: Some(0),
+            ..Default::default()
+        },
+    );
+    golden(r#"{"QueueName":"Returns","Priority":4}"#, QueueFields { queue_name: Some("Returns".into()), priority: Some(4), ..Default::default() });
+    golden("{}", QueueFields::default());
+    let e = fails::<QueueFields>(r#"{"Queuename":"x"}"#);
+    assert!(e.contains("unknown field `Queuename`"), "{e}");
+    fails::<QueueFields>(r#"{"QueueName":"x","Global":1}"#);
+    fails::<QueueFields>(r#"{"QueueName":"x","Priority":300}"#);
+}
+
+#[test]
+fn rest_queue_record() {
+    golden(
+        r#"{"QueueID":4,"QueueName":"Billing","Priority":3,"QueDesc":"Invoices","MaxWaitSeconds":600,"MaxLength":50,"WrapUpSeconds":15,"CreateTime":"2026-01-01 00:00:00","UpdateTime":"2026-01-01 00:00:00","AgentNum":0,"SrvNum":0,"WaitNum":0}"#,
+        billing(),
+    );
+}
+
+#[test]
+fn rest_queue_query_data() {
+    golden(
+        r#"{"queueCount":4,"queueList":[{"QueueID":1,"QueueName":"VIP customers","Priority":1,"QueDesc":"Priority line for VIP members","MaxWaitSeconds":0,"MaxLength":0,"WrapUpSeconds":0,"CreateTime":"2025-12-31 09:00:00","UpdateTime":"2025-12-31 09:00:00","AgentNum":2,"SrvNum":1,"WaitNum":3}]}"#,
+        QueueQueryData { queue_count: 4, queue_list: vec![vip_record()] },
+    );
+    golden(r#"{"queueCount":0,"queueList":[]}"#, QueueQueryData { queue_count: 0, queue_list: vec![] });
+}
+
+#[test]
+fn rest_app_settings_body() {
+    golden(
+        r#"{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10}"#,
+        default_settings(),
+    );
+    golden(r#"{"offerTimeoutSeconds":12}"#, AppSettingsBody { offer_timeout_seconds: Some(12), ..Default::default() });
+    let e = fails::<AppSettingsBody>(r#"{"holdSecs":5}"#);
+    assert!(e.contains("unknown field `holdSecs`"), "{e}");
+}
+
+#[test]
+fn rest_app_create_request() {
+    golden(
+        r#"{"appID":"acme","appSecret":"acme-secret"}"#,
+        AppCreateRequest { app_id: "acme".into(), app_secret: "acme-secret".into() },
+    );
+    fails::<AppCreateRequest>(r#"{"appID":"acme"}"#);
+    fails::<AppCreateRequest>(r#"{"appID":"acme","appSecret":"s","md5_appSecret":"x"}"#);
+}
+
+/// Pins current behaviour (reported): unlike the other bodies, the login and token
+/// requests ignore unknown fields, so a misspelled field is silently dropped.
+#[test]
+fn login_and_token_requests_ignore_unknown_fields() {
+    parses_as(r#"{"appId":"demo","UID":"u"}"#, LoginRequest { uid: "u".into(), ..Default::default() });
+    parses_as(
+        r#"{"UID":"u","roles":["agent"],"nickname":"N"}"#,
+        TokenRequest { uid: "u".into(), nick_name: "".into(), roles: vec!["agent".into()], expire_seconds: None },
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// Error codes
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn error_codes_are_unique_and_in_order() {
+    let codes: Vec<u32> = codes::ALL.iter().map(|c| c.code).collect();
+    let unique: BTreeSet<u32> = codes.iter().copied().collect();
+    assert_eq!(unique.len(), codes.len(), "duplicate codes in {codes:?}");
+    assert!(codes.windows(2).all(|w| w[0] < w[1]), "ALL is not in numeric order: {codes:?}");
+    let names: BTreeSet<&str> = codes::ALL.iter().map(|c| c.name).collect();
+    assert_eq!(names.len(), codes::ALL.len(), "duplicate names");
+    for c in codes::ALL {
+        assert_eq!(codes::lookup(c.code), Some(c));
+        assert!(!c.meaning.is_empty());
+    }
+    assert_eq!(codes::lookup(2), None);
+}
+
+#[test]
+fn error_codes_match_the_documented_table() {
+    // (code, name, Lineup addition) as listed in PROTOCOL.md's error table.
+    let table = [
+        (0, "NOERR", false),
+        (1, "UNKNOWERR", false),
+        (3, "INNER_ERR", false),
+        (5, "MEETPARAM_ERR", false),
+        (6, "ERR_DATA", false),
+        (7, "ANCTPSWD_ERR", false),
+        (9, "LOGINSTATE_ERROR", false),
+        (10, "CRVideoSDK_USER_BEEN_KICKOUT", false),
+        (12, "NOT_LOGIN", false),
+        (18, "TOKEN_TIMEOUT", false),
+        (19, "TOKEN_AUTHINFOERR", false),
+        (20, "TOKEN_APPIDNOTEXIST", false),
+        (21, "TOKEN_AUTH_FAILED", false),
+        (22, "TOKEN_NOTTOKENTYPE", false),
+        (30, "NO_PERMISSION", true),
+        (31, "FRAME_TOO_LARGE", true),
+        (32, "SESSION_RECONNECTING", true),
+        (207, "CONNECTIONLOST", false),
+        (400, "QUE_ID_INVALID", false),
+        (401, "QUE_NOUSER", false),
+        (402, "QUE_USER_CANCELLED", false),
+        (403, "QUE_SERVICE_NOT_START", false),
+        (404, "ALREADY_OTHERQUE", false),
+        (405, "QUE_FULL", true),
+        (406, "QUE_AGENT_BUSY", true),
+        (407, "QUE_NAME_EXISTS", true),
+    ];
+    let all: Vec<(u32, &str, bool)> =
+        codes::ALL.iter().map(|c| (c.code, c.name, c.meaning.starts_with("Lineup"))).collect();
+    assert_eq!(all, table.to_vec());
+    for (code, name, lineup) in table {
+        let row = format!("| {code} | `{name}` |");
+        let line = PROTOCOL_MD
+            .lines()
+            .find(|l| l.starts_with(&row))
+            .unwrap_or_else(|| panic!("PROTOCOL.md's error table has no row starting with {row}"));
+        assert_eq!(line.contains("Lineup"), lineup, "row {code}: Lineup marking: {line}");
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// PROTOCOL.md itself
+// ---------------------------------------------------------------------------------
+
+/// Every ```json block of PROTOCOL.md is valid JSON, and the ones that look like
+/// frames or REST envelopes parse as such.
+#[test]
+fn protocol_md_examples_parse() {
+    let values = doc_values();
+    assert!(values.len() > 80, "only {} JSON examples in PROTOCOL.md", values.len());
+    for v in values {
+        let Some(obj) = v.as_object() else { continue };
+        if obj.contains_key("op") {
+            let f: ClientFrame = serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{v}: {e}"));
+            assert_eq!(serde_json::to_value(&f).unwrap().as_object().unwrap()["op"], v["op"]);
+        } else if obj.contains_key("type") {
+            let f: ServerFrame = serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{v}: {e}"));
+            // Nothing lost or added on the way back.
+            assert_eq!(&serde_json::to_value(&f).unwrap(), v, "round trip of {v}");
+        } else if obj.contains_key("RspCode") {
+            let r: AdminResponse<Value> = serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{v}: {e}"));
+            assert_eq!(&serde_json::to_value(&r).unwrap(), v, "round trip of {v}");
+        }
+    }
+}
+
+/// Every op and notice has its own section heading in PROTOCOL.md.
+#[test]
+fn protocol_md_has_a_section_per_op_and_notice() {
+    for name in Op::NAMES {
+        let heading = format!("### `{name}`");
+        assert!(PROTOCOL_MD.lines().any(|l| l.trim() == heading), "PROTOCOL.md lacks {heading}");
+    }
+    for (json, _) in notice_examples() {
+        let name = serde_json::from_str::<Value>(json).unwrap()["name"].as_str().unwrap().to_string();
+        let heading = format!("### `{name}` (notice)");
+        assert!(PROTOCOL_MD.lines().any(|l| l.trim() == heading), "PROTOCOL.md lacks {heading}");
+    }
+}
