@@ -120,18 +120,17 @@ impl Engine {
         // Nothing is offered from a queue being deleted.
         let queue = self.queues.get_mut(&id).expect("checked above");
         queue.closing = true;
-        queue.ready.clear();
-        let customers: Vec<SessionId> = queue.waiting.values().copied().collect();
-        for sid in customers {
-            self.leave_queue(sid, QueueChangeKind::Removed, EndReason::Cancel, WaitEnd::Uncounted);
-            self.notify(sid, Notice::QueuingEnded { queue: id, reason: EndReason::Cancel });
-        }
         let agents: Vec<SessionId> = self.queues[&id].agents.keys().copied().collect();
         for sid in agents {
             if self.drop_service_of_queue(sid, id, CancelReason::ServiceStopped) {
                 self.agent_status_event(sid, AgentStatus::LoggedOut, EventSource::Api, vec![id]);
             }
             self.notify(sid, Notice::ServiceStopped { queue: id });
+        }
+        let customers: Vec<SessionId> = self.queues[&id].waiting.values().copied().collect();
+        for sid in customers {
+            self.leave_queue(sid, QueueChangeKind::Removed, EndReason::Cancel, WaitEnd::Uncounted);
+            self.notify(sid, Notice::QueuingEnded { queue: id, reason: EndReason::Cancel });
         }
         let queue = self.queues.remove(&id).expect("checked above");
         let app = &mut self.apps[ix as usize];

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// `POST /api/v1/login`: CloudRoom `Login` (appID + md5_appSecret) or `LoginByToken`
 /// (token).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     #[serde(rename = "appID", default, skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
@@ -58,7 +59,7 @@ pub struct LoginResponse {
 
 /// `POST /api/v1/apps/{app}/tokens`: a business backend mints a token for a user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TokenRequest {
     #[serde(rename = "UID")]
     pub uid: String,
@@ -67,7 +68,7 @@ pub struct TokenRequest {
     /// Any of "agent", "customer", "supervisor".
     pub roles: Vec<String>,
     /// Lifetime in seconds (1 – 2,592,000); default 3600.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expire_seconds: Option<u64>,
 }
 
@@ -88,6 +89,7 @@ pub struct TokenResponse {
 /// 3 wrong secret, 4 bad parameter (`RspDesc` names it), 5 unknown, 6 name exists or
 /// no such queue.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
 pub struct AdminResponse<T> {
     #[serde(rename = "RspCode")]
     pub rsp_code: u32,

@@ -97,6 +97,7 @@ pub struct AgentInfo {
     pub customers: Vec<ServedCustomer>,
     pub pending_offers: u32,
     /// Unix milliseconds at which wrap-up ends, if wrapping up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wrap_up_until: Option<u64>,
     pub served_total: u64,
     pub service_seconds_total: u64,

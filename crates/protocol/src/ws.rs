@@ -14,9 +14,32 @@ use crate::types::{AgentInfo, QueStatus, QueUser, QueueInfo, QueueStatistics, Qu
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct RequestHead {
     #[serde(default)]
-    pub seq: Option<u64>,
+    pub seq: Option<Value>,
     #[serde(default)]
-    pub op: Option<String>,
+    pub op: Option<Value>,
+}
+
+impl RequestHead {
+    /// The seq to echo: the request's when it is a number, else 0.
+    pub fn seq(&self) -> u64 {
+        self.seq.as_ref().and_then(Value::as_u64).unwrap_or(0)
+    }
+
+    /// Why the head itself is wrong, if it is.
+    pub fn problem(&self) -> Option<String> {
+        match (&self.seq, &self.op) {
+            (_, None) => Some("missing \"op\"".into()),
+            (_, Some(op)) if !op.is_string() => Some(format!("\"op\" must be a string, not {op}")),
+            (None, _) => Some("missing \"seq\" (a number the reply echoes)".into()),
+            (Some(seq), _) if seq.as_u64().is_none() => {
+                Some(format!("\"seq\" must be a non-negative integer, not {seq}"))
+            }
+            (_, Some(op)) if !Op::NAMES.contains(&op.as_str().unwrap_or_default()) => {
+                Some(format!("unknown op {op}"))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A client request: `seq` (echoed in the reply) plus the operation and its fields.
@@ -41,7 +64,7 @@ pub enum Op {
     Ping,
     /// Subscribes to every queue's status; replies with queues and statuses.
     InitQueueDat,
-    /// Replies with every queue's status (and sends them as QueueStatusChanged).
+    /// Replies with every queue's status, then sends each as QueueStatusChanged.
     RefreshAllQueueStatus,
     GetQueueStatus {
         #[serde(rename = "queID")]
@@ -52,16 +75,16 @@ pub enum Op {
     GetQueueUsers {
         #[serde(rename = "queID")]
         que_id: u32,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         offset: Option<u32>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         limit: Option<u32>,
     },
     StartService {
         #[serde(rename = "queID")]
         que_id: u32,
         /// 0–1000, 0 is highest; default 0.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         priority: Option<u16>,
     },
     StopService {
@@ -71,7 +94,7 @@ pub enum Op {
     StartQueuing {
         #[serde(rename = "queID")]
         que_id: u32,
-        #[serde(rename = "usrExtDat", default)]
+        #[serde(rename = "usrExtDat", default, skip_serializing_if = "Option::is_none")]
         usr_ext_dat: Option<String>,
     },
     StopQueuing,

@@ -191,26 +191,34 @@ pub fn get_queue(hub: &Hub, app: &str, id: QueueId) -> Result<QueueRecord, Admin
     Ok(record(hub, id))
 }
 
-/// CloudRoom queue/query: optional fuzzy name filter, paging (PageSize 1–50).
-pub fn query_queues(
-    hub: &Hub,
-    app: &str,
-    name: Option<&str>,
-    page: u32,
-    size: u32,
-) -> Result<QueueQueryData, AdminError> {
+/// The filters of CloudRoom's queue/query.
+#[derive(Clone, Debug, Default)]
+pub struct QueueFilter {
+    /// Exactly this queue.
+    pub queue: Option<QueueId>,
+    /// Name contains this (case-insensitive).
+    pub name: Option<String>,
+    /// Description contains this (case-insensitive).
+    pub desc: Option<String>,
+}
+
+/// CloudRoom queue/query: filters, paging (PageSize 1–50).
+pub fn query_queues(hub: &Hub, app: &str, filter: &QueueFilter, page: u32, size: u32) -> Result<QueueQueryData, AdminError> {
     if !(1..=50).contains(&size) {
         return Err(AdminError::bad(format!("invalid PageSize: {size}, must be 1 to 50")));
     }
     if page == 0 {
         return Err(AdminError::bad("invalid PageNumber: pages start at 1"));
     }
-    let needle = name.map(str::to_lowercase);
+    let contains = |hay: &str, needle: &Option<String>| {
+        needle.as_ref().is_none_or(|n| hay.to_lowercase().contains(&n.to_lowercase()))
+    };
     let matching: Vec<_> = hub
         .engine
         .queues(app)
         .into_iter()
-        .filter(|q| needle.as_ref().is_none_or(|n| q.def.name.to_lowercase().contains(n.as_str())))
+        .filter(|q| filter.queue.is_none_or(|id| id == q.queue))
+        .filter(|q| contains(&q.def.name, &filter.name) && contains(&q.def.desc, &filter.desc))
         .collect();
     let queue_list = matching
         .iter()

@@ -33,6 +33,26 @@ pub struct Claims {
     pub exp: u64,
     /// "token" (minted for a business backend) or "ticket" (one login's pass to /ws).
     pub kind: String,
+    /// A ticket's unique id (each ticket is accepted once).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub jti: String,
+}
+
+/// A random id (hex).
+pub fn random_id() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks a user-facing text field: length and no control characters.
+pub fn check_text(field: &str, v: &str, min: usize, max: usize) -> Result<(), String> {
+    let n = v.chars().count();
+    if n < min || n > max || v.chars().any(char::is_control) {
+        return Err(format!("invalid {field}: must be {min} to {max} printable characters (got {n})"));
+    }
+    Ok(())
 }
 
 const PREFIX: &str = "lu1.";
@@ -77,7 +97,15 @@ mod tests {
     use super::*;
 
     fn claims(exp: u64) -> Claims {
-        Claims { app: "demo".into(), uid: "u1".into(), nick: "U".into(), roles: vec!["agent".into()], exp, kind: "token".into() }
+        Claims {
+            app: "demo".into(),
+            uid: "u1".into(),
+            nick: "U".into(),
+            roles: vec!["agent".into()],
+            exp,
+            kind: "token".into(),
+            jti: String::new(),
+        }
     }
 
     #[test]

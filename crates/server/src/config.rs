@@ -60,6 +60,7 @@ USAGE: lineup-server [--listen ADDR] [--data DIR] [--www DIR] [--sdk DIR]
   --admin-key KEY     enables POST /api/v1/apps (env LINEUP_ADMIN_KEY)
   --heartbeat S       WebSocket ping interval in seconds (env LINEUP_HEARTBEAT_S; default 15)
   --max-frame BYTES   largest WebSocket message (env LINEUP_MAX_FRAME_BYTES; default 65536)
+  --ticket-seconds S  lifetime of a login ticket (env LINEUP_TICKET_S; default 60)
   --no-demo           do not create the demo app on first start (env LINEUP_NO_DEMO=1)
 
 Logging: LINEUP_LOG or RUST_LOG (e.g. info, lineup_server=debug).
@@ -79,6 +80,9 @@ impl Cli {
         if let Some(v) = env("LINEUP_HEARTBEAT_S") {
             config.heartbeat_s = number("LINEUP_HEARTBEAT_S", &v)?;
         }
+        if let Some(v) = env("LINEUP_TICKET_S") {
+            config.ticket_s = number("LINEUP_TICKET_S", &v)?;
+        }
         if let Some(v) = env("LINEUP_MAX_FRAME_BYTES") {
             config.max_frame_bytes = number("LINEUP_MAX_FRAME_BYTES", &v)?;
         }
@@ -96,6 +100,7 @@ impl Cli {
                 "--admin-key" => config.admin_key = Some(value()?),
                 "--heartbeat" => config.heartbeat_s = number("--heartbeat", &value()?)?,
                 "--max-frame" => config.max_frame_bytes = number("--max-frame", &value()?)?,
+                "--ticket-seconds" => config.ticket_s = number("--ticket-seconds", &value()?)?,
                 "--no-demo" => config.seed_demo = false,
                 "-h" | "--help" => return Err(USAGE.into()),
                 other => return Err(format!("unknown flag {other}\n\n{USAGE}")),
@@ -103,6 +108,9 @@ impl Cli {
         }
         if config.heartbeat_s == 0 {
             return Err("--heartbeat must be at least 1 second".into());
+        }
+        if !(1..=3600).contains(&config.ticket_s) {
+            return Err("--ticket-seconds must be 1 to 3600".into());
         }
         if config.max_frame_bytes < 1024 {
             return Err("--max-frame must be at least 1024 bytes".into());

@@ -12,7 +12,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lineup_engine::{AcdError, Engine, Event, Input, Output, Reply, SessionEnd, SessionId, Time};
 use lineup_protocol::{codes, Notice as WireNotice, ServerFrame};
-use rand::RngCore;
 use rustc_hash::FxHashMap;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -68,6 +67,10 @@ pub struct Hub {
     resume_tokens: FxHashMap<String, SessionId>,
     token_of: FxHashMap<SessionId, String>,
     events: broadcast::Sender<Event>,
+    /// Frames to send after the current job's reply (flushed with the engine outputs).
+    after_reply: Vec<(SessionId, ServerFrame)>,
+    /// Tickets already used, with their expiry (Unix seconds), so each works once.
+    used_tickets: FxHashMap<String, u64>,
 }
 
 type Job = Box<dyn FnOnce(&mut Hub) + Send>;
@@ -113,6 +116,8 @@ impl Hub {
             resume_tokens: FxHashMap::default(),
             token_of: FxHashMap::default(),
             events,
+            after_reply: Vec::new(),
+            used_tickets: FxHashMap::default(),
         }
     }
 
@@ -150,8 +155,22 @@ impl Hub {
         self.engine.handle(now(), input)
     }
 
+    /// Queues a frame for `session` behind the reply being built.
+    pub fn send_after_reply(&mut self, session: SessionId, frame: ServerFrame) {
+        self.after_reply.push((session, frame));
+    }
+
+    /// Marks a ticket used; false if it was used before.
+    pub fn use_ticket(&mut self, id: &str, exp: u64, now_s: u64) -> bool {
+        self.used_tickets.retain(|_, e| *e > now_s);
+        self.used_tickets.insert(id.to_string(), exp).is_none()
+    }
+
     /// Fans the engine's outputs out.
     pub fn flush(&mut self) {
+        for (session, frame) in std::mem::take(&mut self.after_reply) {
+            self.send(session, &frame);
+        }
         while let Some(output) = self.engine.poll_output() {
             match output {
                 Output::Notify { session, notice } => {
@@ -227,9 +246,7 @@ impl Hub {
         if let Some(t) = self.token_of.get(&session) {
             return t.clone();
         }
-        let mut bytes = [0u8; 24];
-        rand::thread_rng().fill_bytes(&mut bytes);
-        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let token = crate::auth::random_id();
         self.resume_tokens.insert(token.clone(), session);
         self.token_of.insert(session, token.clone());
         token

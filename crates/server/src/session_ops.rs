@@ -7,7 +7,7 @@ use lineup_engine::{AcdError, Input, QueueId, Reply as EngineReply, Request, Rol
 use lineup_protocol::ws::{
     reply_ok, AgentsData, InitQueueData, LoginData, PongData, QueueUsersData, ServingQueuesData, StatusesData,
 };
-use lineup_protocol::{codes, Op, Reply};
+use lineup_protocol::{codes, Notice, Op, Reply, ServerFrame};
 
 use crate::auth;
 use crate::convert;
@@ -33,6 +33,9 @@ pub fn login(hub: &mut Hub, ticket: &str, conn: Conn) -> Result<(SessionId, Logi
         .ok_or((codes::TOKEN_APPIDNOTEXIST, format!("app '{}' does not exist", claims.app)))?;
     let now_s = now().as_millis() / 1000;
     let claims = auth::verify(&app.secret, ticket, "ticket", now_s)?;
+    if !hub.use_ticket(&claims.jti, claims.exp, now_s) {
+        return Err((codes::TOKEN_TIMEOUT, "this ticket was already used: log in again for a new one".into()));
+    }
     let roles: Roles = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
     let reply = hub
         .input(Input::Login {
@@ -110,7 +113,13 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
             let queues = hub.engine.queues(&app).iter().map(convert::queue_info).collect();
             reply_ok(seq, &InitQueueData { queues, statuses: statuses(hub) })
         }
-        Op::RefreshAllQueueStatus => reply_ok(seq, &StatusesData { statuses: statuses(hub) }),
+        Op::RefreshAllQueueStatus => {
+            let statuses = statuses(hub);
+            for status in &statuses {
+                hub.send_after_reply(session, ServerFrame::Notice(Notice::QueueStatusChanged(*status)));
+            }
+            reply_ok(seq, &StatusesData { statuses })
+        }
         Op::GetQueueStatus { que_id } => {
             let q = own_queue(hub, que_id)?;
             reply_ok(seq, &convert::que_status(&hub.engine.queue_status(q).expect("exists")))
@@ -183,7 +192,7 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
         }
         Op::GetQueueStatistics { que_id } => {
             if !view.roles.has(Role::Agent) && !view.roles.has(Role::Supervisor) {
-                return Err(acd(AcdError::NoPermission(Role::Supervisor)));
+                return Err((codes::NO_PERMISSION, "not permitted: this needs the agent or supervisor role".into()));
             }
             let q = own_queue(hub, que_id)?;
             reply_ok(seq, &convert::statistics(&hub.engine.queue_stats(q).expect("exists")))

@@ -86,8 +86,7 @@ async fn connection(socket: WebSocket, state: AppState) {
                 let e = e.to_string();
                 if e.contains("too long") || e.contains("Space limit") {
                     let max = state.config.max_frame_bytes;
-                    let reply = Reply::error(0, codes::FRAME_TOO_LARGE, format!("message larger than {max} bytes"));
-                    let _ = tx.send(text(&ServerFrame::Reply(reply)));
+                    push_reply(&tx, &Reply::error(0, codes::FRAME_TOO_LARGE, format!("message larger than {max} bytes")));
                     let _ = tx.send(Outgoing::Close { code: 1009, reason: format!("message larger than {max} bytes") });
                 } else {
                     tracing::debug!(conn = conn_id, error = %e, "websocket read error");
@@ -98,16 +97,13 @@ async fn connection(socket: WebSocket, state: AppState) {
         let frame = match message {
             Message::Text(t) => t,
             Message::Binary(_) => {
-                let reply = Reply::error(0, codes::ERR_DATA, "binary frames are not supported: send JSON text");
-                let _ = tx.send(text(&ServerFrame::Reply(reply)));
+                push_reply(&tx, &Reply::error(0, codes::ERR_DATA, "binary frames are not supported: send JSON text"));
                 continue;
             }
             Message::Close(_) => break,
             Message::Ping(_) | Message::Pong(_) => continue,
         };
-        let (reply, end) = on_text(&state, frame.as_str(), &mut session, conn_id, &tx).await;
-        let _ = tx.send(text(&ServerFrame::Reply(reply)));
-        if end {
+        if on_text(&state, frame.as_str(), &mut session, conn_id, &tx).await {
             let _ = tx.send(Outgoing::Close { code: 1000, reason: "logged out".into() });
             break;
         }
@@ -119,80 +115,109 @@ async fn connection(socket: WebSocket, state: AppState) {
     let _ = writer.await;
 }
 
-/// Answers one text frame; the flag says the connection should close (logout).
+/// Queues a reply on the connection.
+fn push_reply(tx: &mpsc::UnboundedSender<Outgoing>, reply: &Reply) {
+    let _ = tx.send(text(&ServerFrame::Reply(reply.clone())));
+}
+
+/// Answers one text frame; returns true when the connection should close (logout).
+///
+/// Requests that touch the hub send their reply from inside the hub job, before the
+/// notices they cause are flushed: a client always sees a request's reply first.
 async fn on_text(
     state: &AppState,
     frame: &str,
     session: &mut Option<SessionId>,
     conn_id: u64,
     tx: &mpsc::UnboundedSender<Outgoing>,
-) -> (Reply, bool) {
+) -> bool {
     let head: RequestHead = match serde_json::from_str(frame) {
         Ok(h) => h,
-        Err(e) => return (Reply::error(0, codes::ERR_DATA, format!("not a JSON object: {e}")), false),
+        Err(e) => {
+            push_reply(tx, &Reply::error(0, codes::ERR_DATA, format!("not a JSON object: {e}")));
+            return false;
+        }
     };
-    let seq = head.seq.unwrap_or(0);
+    let seq = head.seq();
+    if let Some(problem) = head.problem() {
+        push_reply(tx, &Reply::error(seq, codes::ERR_DATA, problem));
+        return false;
+    }
     let op = match serde_json::from_str::<ClientFrame>(frame) {
         Ok(f) => f.op,
         Err(e) => {
-            let msg = match (&head.seq, head.op.as_deref()) {
-                (_, None) => "missing \"op\"".to_string(),
-                (_, Some(op)) if !Op::NAMES.contains(&op) => format!("unknown op \"{op}\""),
-                (None, _) => "missing \"seq\" (a number the reply echoes)".to_string(),
-                (_, Some(op)) => format!("bad fields for {op}: {e}"),
-            };
-            return (Reply::error(seq, codes::ERR_DATA, msg), false);
+            let name = head.op.as_ref().and_then(|o| o.as_str()).unwrap_or_default();
+            push_reply(tx, &Reply::error(seq, codes::ERR_DATA, format!("bad fields for {name}: {e}")));
+            return false;
         }
     };
-    let conn = || Conn { id: conn_id, tx: tx.clone() };
     let gone = || Reply::error(seq, codes::INNER_ERR, "server is shutting down");
+    let conn = Conn { id: conn_id, tx: tx.clone() };
+    let out = tx.clone();
     match (*session, op) {
-        (None, Op::Login { ticket }) => {
-            let conn = conn();
-            match state.hub.call(move |hub| session_ops::login(hub, &ticket, conn)).await {
-                Ok(Ok((sid, data))) => {
-                    *session = Some(sid);
-                    (lineup_protocol::ws::reply_ok(seq, &data), false)
-                }
-                Ok(Err((err, msg))) => (Reply::error(seq, err, msg), false),
-                Err(_) => (gone(), false),
-            }
-        }
-        (None, Op::Resume { session: token }) => {
-            let conn = conn();
-            match state.hub.call(move |hub| session_ops::resume(hub, &token, conn)).await {
-                Ok(Ok((sid, data))) => {
-                    *session = Some(sid);
-                    (lineup_protocol::ws::reply_ok(seq, &data), false)
-                }
-                Ok(Err((err, msg))) => (Reply::error(seq, err, msg), false),
-                Err(_) => (gone(), false),
-            }
-        }
-        (None, Op::Ping) => {
-            (lineup_protocol::ws::reply_ok(seq, &lineup_protocol::ws::PongData { time: now().as_millis() }), false)
-        }
-        (None, op) => (
-            Reply::error(seq, codes::NOT_LOGIN, format!("{} needs a session: send Login or Resume first", op.name())),
-            false,
-        ),
-        (Some(sid), op) => {
-            let logout = matches!(op, Op::Logout);
-            let reply = state
+        (None, op @ (Op::Login { .. } | Op::Resume { .. })) => {
+            let result = state
                 .hub
                 .call(move |hub| {
-                    if !hub.is_current(sid, conn_id) {
-                        return Reply::error(seq, codes::NOT_LOGIN, "this connection was replaced by a newer login");
+                    let result = match op {
+                        Op::Login { ticket } => session_ops::login(hub, &ticket, conn),
+                        Op::Resume { session } => session_ops::resume(hub, &session, conn),
+                        _ => unreachable!("matched above"),
+                    };
+                    match result {
+                        Ok((sid, data)) => {
+                            push_reply(&out, &lineup_protocol::ws::reply_ok(seq, &data));
+                            Some(sid)
+                        }
+                        Err((err, msg)) => {
+                            push_reply(&out, &Reply::error(seq, err, msg));
+                            None
+                        }
                     }
-                    session_ops::handle(hub, sid, seq, op)
                 })
-                .await
-                .unwrap_or_else(|_| gone());
-            let end = logout && reply.err == 0;
-            if end {
-                *session = None;
+                .await;
+            match result {
+                Ok(sid) => *session = sid.or(*session),
+                Err(_) => push_reply(tx, &gone()),
             }
-            (reply, end)
+            false
+        }
+        (None, Op::Ping) => {
+            push_reply(tx, &lineup_protocol::ws::reply_ok(seq, &lineup_protocol::ws::PongData { time: now().as_millis() }));
+            false
+        }
+        (None, op) => {
+            let msg = format!("{} needs a session: send Login or Resume first", op.name());
+            push_reply(tx, &Reply::error(seq, codes::NOT_LOGIN, msg));
+            false
+        }
+        (Some(sid), op) => {
+            let logout = matches!(op, Op::Logout);
+            let ok = state
+                .hub
+                .call(move |hub| {
+                    let reply = if hub.is_current(sid, conn_id) {
+                        session_ops::handle(hub, sid, seq, op)
+                    } else {
+                        Reply::error(seq, codes::NOT_LOGIN, "this connection was replaced by a newer login")
+                    };
+                    push_reply(&out, &reply);
+                    reply.err == 0
+                })
+                .await;
+            match ok {
+                Ok(ok) => {
+                    if logout && ok {
+                        *session = None;
+                        return true;
+                    }
+                    false
+                }
+                Err(_) => {
+                    push_reply(tx, &gone());
+                    false
+                }
+            }
         }
     }
 }

@@ -101,6 +101,7 @@ async fn login_errors_use_cloudroom_codes() {
             roles: vec!["customer".into()],
             exp: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() - 60,
             kind: "token".into(),
+            jti: String::new(),
         },
     );
     let (status, v) = server.post("/api/v1/login", None, json!({"token": expired})).await;
@@ -114,6 +115,7 @@ async fn login_errors_use_cloudroom_codes() {
             roles: vec!["agent".into()],
             exp: u64::MAX / 2,
             kind: "token".into(),
+            jti: String::new(),
         },
     );
     let (_, v) = server.post("/api/v1/login", None, json!({"token": forged})).await;
@@ -232,5 +234,57 @@ async fn heartbeat_keeps_live_clients_and_closes_silent_ones() {
     let r = back.request(json!({"op": "Resume", "session": silent.session})).await;
     assert_eq!(r["err"], 0, "{r}");
     assert_eq!(back.request(json!({"op": "GetQueuingInfo"})).await["data"]["queID"], 3);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_typed_seq_and_op_are_named() {
+    let server = Server::start().await;
+    let mut c = Client::connect(&server.ws_url).await;
+    c.send_text(r#"{"seq":"7","op":"Ping"}"#).await;
+    let r = c.next_frame().await.unwrap();
+    assert_eq!(r["err"], 6);
+    assert!(r["msg"].as_str().unwrap().contains("\"seq\" must be a non-negative integer"), "{r}");
+    c.send_text(r#"{"seq":8,"op":5}"#).await;
+    let r = c.next_frame().await.unwrap();
+    assert_eq!((r["seq"].as_u64(), r["err"].as_u64()), (Some(8), Some(6)));
+    assert!(r["msg"].as_str().unwrap().contains("\"op\" must be a string"), "{r}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_ticket_works_once() {
+    let server = Server::start().await;
+    let ticket = server.ticket("once").await;
+    let mut first = Client::connect(&server.ws_url).await;
+    assert_eq!(first.request(json!({"op": "Login", "ticket": ticket})).await["err"], 0);
+    let mut second = Client::connect(&server.ws_url).await;
+    let r = second.request(json!({"op": "Login", "ticket": ticket})).await;
+    assert_eq!(r["err"], 18, "{r}");
+    assert!(r["msg"].as_str().unwrap().contains("already used"), "{r}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn rest_checks_the_secret_before_the_body() {
+    let server = Server::start().await;
+    let resp = server
+        .http
+        .post(format!("{}/api/v1/apps/demo/queues", server.base))
+        .bearer_auth("wrong")
+        .body("{ not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    let (status, v) = server.post("/api/v1/apps/demo/tokens", Some("wrong"), json!({"bogus": 1})).await;
+    assert_eq!((status, v["err"].as_u64()), (401, Some(7)), "{v}");
+    let (status, v) = server.post("/api/v1/login", None, json!({"appId": "demo"})).await;
+    assert_eq!((status, v["err"].as_u64()), (400, Some(6)), "{v}");
+    assert!(v["msg"].as_str().unwrap().contains("appId"), "names the unknown field: {v}");
+    let (status, v) =
+        server.post("/api/v1/login", None, json!({"appID": "demo", "md5_appSecret": DEMO_KEY, "UID": "u", "nickName": "a\u{7}b"})).await;
+    assert_eq!((status, v["err"].as_u64()), (400, Some(5)), "{v}");
+    assert!(v["msg"].as_str().unwrap().contains("nickName"), "{v}");
     server.stop().await;
 }

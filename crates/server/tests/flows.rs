@@ -270,3 +270,31 @@ async fn queue_users_and_user_enter_leave_for_agents() {
     assert_eq!(agent.notice("UserLeave").await, json!({"queID": TECH, "usrID": "a", "inService": 0}));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_reply_always_comes_before_the_notices_it_causes() {
+    let server = Server::start().await;
+    let mut agent = server.client("agent").await;
+    agent.request(json!({"op": "StartService", "queID": TECH})).await;
+    let mut c = server.client("c").await;
+    // Read raw frames: the StartQueuing reply must be the very next frame.
+    c.send_text(&json!({"seq": 100, "op": "StartQueuing", "queID": TECH}).to_string()).await;
+    let first = c.next_frame().await.unwrap();
+    assert_eq!((first["type"].as_str(), first["seq"].as_u64()), (Some("reply"), Some(100)), "{first}");
+    let next = c.next_frame().await.unwrap();
+    assert_eq!(next["name"], "QueuingInfoChanged", "{next}");
+    // RefreshAllQueueStatus: the reply, then one QueueStatusChanged per queue.
+    c.send_text(&json!({"seq": 101, "op": "RefreshAllQueueStatus"}).to_string()).await;
+    let mut frames = Vec::new();
+    while frames.len() < 4 {
+        let f = c.next_frame().await.unwrap();
+        if f["name"] == "QueueStatusChanged" || f["type"] == "reply" {
+            frames.push(f);
+        }
+    }
+    assert_eq!(frames[0]["seq"], 101, "{frames:?}");
+    assert_eq!(frames[0]["data"]["statuses"].as_array().unwrap().len(), 3);
+    let ids: Vec<_> = frames[1..].iter().map(|f| f["data"]["queID"].as_u64().unwrap()).collect();
+    assert_eq!(ids, vec![1, 2, 3]);
+    server.stop().await;
+}

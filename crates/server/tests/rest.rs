@@ -166,3 +166,18 @@ async fn health_cors_and_unknown_endpoints() {
     assert_eq!((status, v["err"].as_u64()), (400, Some(6)));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn queue_query_filters_by_id_and_description() {
+    let server = Server::start().await;
+    let (_, v) = server.get("/api/v1/apps/demo/queues?QueueID=2", Some(DEMO_KEY)).await;
+    assert_eq!(v["Data"]["queueCount"], 1, "{v}");
+    assert_eq!(v["Data"]["queueList"][0]["QueueName"], "Technical support");
+    let (_, v) = server.get("/api/v1/apps/demo/queues?QueDesc=BILLING", Some(DEMO_KEY)).await;
+    assert_eq!(v["Data"]["queueCount"], 1, "{v}");
+    assert_eq!(v["Data"]["queueList"][0]["QueueID"], 3);
+    let (status, v) = server.get("/api/v1/apps/demo/queues?QueueID=two", Some(DEMO_KEY)).await;
+    assert_eq!(status, 400);
+    assert!(v["RspDesc"].as_str().unwrap().contains("QueueID"), "{v}");
+    server.stop().await;
+}

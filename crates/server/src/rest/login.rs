@@ -42,11 +42,11 @@ fn login_error(err: u32, msg: impl Into<String>) -> Response {
 }
 
 fn check_uid(uid: &str) -> Result<(), String> {
-    let n = uid.chars().count();
-    if n == 0 || n > 128 || uid.chars().any(char::is_control) {
-        return Err(format!("invalid UID: must be 1 to 128 printable characters (got {n})"));
-    }
-    Ok(())
+    auth::check_text("UID", uid, 1, 128)
+}
+
+fn check_nick(nick: &str) -> Result<(), String> {
+    auth::check_text("nickName", nick, 0, 128)
 }
 
 /// Checks credentials and hands out a ticket for `/ws`.
@@ -80,13 +80,12 @@ fn login_on_hub(hub: &Hub, req: LoginRequest) -> Result<LoginResponse, (u32, Str
             roles,
             exp: 0,
             kind: "token".into(),
+            jti: String::new(),
         };
         (claims, None)
     };
     let nick = if req.nick_name.is_empty() { claims.nick.clone() } else { req.nick_name.clone() };
-    if nick.chars().count() > 128 {
-        return Err((codes::MEETPARAM_ERR, "invalid nickName: at most 128 characters".into()));
-    }
+    check_nick(&nick).map_err(|m| (codes::MEETPARAM_ERR, m))?;
     let app = &hub.apps[&claims.app];
     let ticket_s = hub.config.ticket_s;
     let ticket = Claims {
@@ -96,6 +95,7 @@ fn login_on_hub(hub: &Hub, req: LoginRequest) -> Result<LoginResponse, (u32, Str
         roles: claims.roles.clone(),
         exp: now_s + u64::from(ticket_s),
         kind: "ticket".into(),
+        jti: auth::random_id(),
     };
     Ok(LoginResponse {
         err: 0,
@@ -126,41 +126,42 @@ pub async fn login(State(state): State<AppState>, body: Bytes) -> Response {
 
 /// `POST /api/v1/apps/{app}/tokens`, authenticated by the app secret.
 pub async fn mint_token(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
-    let token_error = |http: u16, err: u32, msg: String| {
-        (status(http), Json(TokenResponse { err, msg, token: None, expire_at: None })).into_response()
-    };
-    let req: TokenRequest = match parse(&body) {
-        Ok(r) => r,
-        Err(m) => return token_error(400, codes::ERR_DATA, m),
-    };
-    if let Err(m) = check_uid(&req.uid) {
-        return token_error(400, codes::MEETPARAM_ERR, m);
-    }
-    if req.roles.is_empty() {
-        return token_error(400, codes::MEETPARAM_ERR, "roles: give at least one of agent, customer, supervisor".into());
-    }
-    if let Some(bad) = req.roles.iter().find(|r| Role::parse(r).is_none()) {
-        return token_error(400, codes::MEETPARAM_ERR, format!("roles: unknown role '{bad}' (agent, customer, supervisor)"));
-    }
-    let ttl = req.expire_seconds.unwrap_or(3600);
-    if !(1..=2_592_000).contains(&ttl) {
-        return token_error(400, codes::MEETPARAM_ERR, format!("expireSeconds: {ttl} is outside 1..=2592000"));
-    }
     let key = bearer(&headers);
     let result = state
         .hub
         .call(move |hub| {
-            check_secret(hub, &app, key.as_deref())?;
+            check_secret(hub, &app, key.as_deref()).map_err(|e| (e.status, codes::ANCTPSWD_ERR, e.desc))?;
+            let bad = |m: String| (400, codes::MEETPARAM_ERR, m);
+            let req: TokenRequest = parse(&body).map_err(|m| (400, codes::ERR_DATA, m))?;
+            check_uid(&req.uid).map_err(bad)?;
+            check_nick(&req.nick_name).map_err(bad)?;
+            if req.roles.is_empty() {
+                return Err(bad("roles: give at least one of agent, customer, supervisor".into()));
+            }
+            if let Some(r) = req.roles.iter().find(|r| Role::parse(r).is_none()) {
+                return Err(bad(format!("roles: unknown role '{r}' (agent, customer, supervisor)")));
+            }
+            let ttl = req.expire_seconds.unwrap_or(3600);
+            if !(1..=2_592_000).contains(&ttl) {
+                return Err(bad(format!("expireSeconds: {ttl} is outside 1..=2592000")));
+            }
             let exp = now().as_millis() / 1000 + ttl;
-            let claims = Claims { app: app.clone(), uid: req.uid, nick: req.nick_name, roles: req.roles, exp, kind: "token".into() };
-            Ok::<_, crate::admin::AdminError>((auth::sign(&hub.apps[&app].secret, &claims), exp))
+            let claims = Claims {
+                app: app.clone(),
+                uid: req.uid,
+                nick: req.nick_name,
+                roles: req.roles,
+                exp,
+                kind: "token".into(),
+                jti: String::new(),
+            };
+            Ok((auth::sign(&hub.apps[&app].secret, &claims), exp))
         })
         .await;
-    match result {
-        Ok(Ok((token, exp))) => {
-            Json(TokenResponse { err: 0, msg: "ok".into(), token: Some(token), expire_at: Some(exp) }).into_response()
-        }
-        Ok(Err(e)) => token_error(e.status, codes::ANCTPSWD_ERR, e.desc),
-        Err(_) => token_error(503, codes::INNER_ERR, "server is shutting down".into()),
-    }
+    let (http, body) = match result {
+        Ok(Ok((token, exp))) => (200, TokenResponse { err: 0, msg: "ok".into(), token: Some(token), expire_at: Some(exp) }),
+        Ok(Err((http, err, msg))) => (http, TokenResponse { err, msg, token: None, expire_at: None }),
+        Err(_) => (503, TokenResponse { err: codes::INNER_ERR, msg: "server is shutting down".into(), token: None, expire_at: None }),
+    };
+    (status(http), Json(body)).into_response()
 }

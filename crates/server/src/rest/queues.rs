@@ -56,6 +56,21 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, AdminError> 
     parse(bytes).map_err(AdminError::bad)
 }
 
+/// Like [`with_app`] with a JSON body, parsed after the secret is checked.
+async fn with_body<B, T>(
+    state: &AppState,
+    app: String,
+    headers: &HeaderMap,
+    bytes: Bytes,
+    f: impl FnOnce(&mut Hub, &str, B) -> Result<T, AdminError> + Send + 'static,
+) -> Response
+where
+    B: serde::de::DeserializeOwned,
+    T: serde::Serialize + Send + 'static,
+{
+    with_app(state, app, headers, move |hub, app| f(hub, app, body(&bytes)?)).await
+}
+
 /// `POST /api/v1/apps` with `Authorization: Bearer <server admin key>`.
 pub async fn create_app(State(state): State<AppState>, headers: HeaderMap, bytes: Bytes) -> Response {
     let Some(expected) = state.config.admin_key.clone() else {
@@ -77,24 +92,11 @@ pub async fn create_app(State(state): State<AppState>, headers: HeaderMap, bytes
 }
 
 pub async fn add(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap, bytes: Bytes) -> Response {
-    let fields: QueueFields = match body(&bytes) {
-        Ok(f) => f,
-        Err(e) => return admin_error(e),
-    };
-    with_app(&state, app, &headers, move |hub, app| admin::create_queue(hub, app, fields)).await
+    with_body(&state, app, &headers, bytes, |hub, app, fields: QueueFields| admin::create_queue(hub, app, fields)).await
 }
 
-pub async fn modify(
-    State(state): State<AppState>,
-    Path((app, id)): Path<(String, String)>,
-    headers: HeaderMap,
-    bytes: Bytes,
-) -> Response {
-    let (id, fields) = match queue_id(&id).and_then(|id| Ok((id, body::<QueueFields>(&bytes)?))) {
-        Ok(v) => v,
-        Err(e) => return admin_error(e),
-    };
-    with_app(&state, app, &headers, move |hub, app| admin::modify_queue(hub, app, id, fields)).await
+pub async fn modify(State(state): State<AppState>, Path(path): Path<(String, String)>, headers: HeaderMap, bytes: Bytes) -> Response {
+    with_queue(&state, path, &headers, move |hub, app, id| admin::modify_queue(hub, app, id, body(&bytes)?)).await
 }
 
 pub async fn delete(State(state): State<AppState>, Path(path): Path<(String, String)>, headers: HeaderMap) -> Response {
@@ -125,8 +127,12 @@ pub async fn query(
         Ok(v) => v,
         Err(e) => return admin_error(e),
     };
-    let name = params.get("QueueName").cloned();
-    with_app(&state, app, &headers, move |hub, app| admin::query_queues(hub, app, name.as_deref(), page, size)).await
+    let queue = match params.get("QueueID").map(|v| queue_id(v)).transpose() {
+        Ok(q) => q,
+        Err(e) => return admin_error(e),
+    };
+    let filter = admin::QueueFilter { queue, name: params.get("QueueName").cloned(), desc: params.get("QueDesc").cloned() };
+    with_app(&state, app, &headers, move |hub, app| admin::query_queues(hub, app, &filter, page, size)).await
 }
 
 pub async fn status(State(state): State<AppState>, Path(path): Path<(String, String)>, headers: HeaderMap) -> Response {
@@ -172,9 +178,5 @@ pub async fn get_settings(State(state): State<AppState>, Path(app): Path<String>
 }
 
 pub async fn put_settings(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap, bytes: Bytes) -> Response {
-    let b: AppSettingsBody = match body(&bytes) {
-        Ok(b) => b,
-        Err(e) => return admin_error(e),
-    };
-    with_app(&state, app, &headers, move |hub, app| admin::put_settings(hub, app, b)).await
+    with_body(&state, app, &headers, bytes, |hub, app, b: AppSettingsBody| admin::put_settings(hub, app, b)).await
 }
