@@ -8,21 +8,24 @@
 //! included. `fanout` measures one such fan-out on its own.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use lineup_engine::{AppSettings, Engine, Input, QueueDef, QueueId, Reply, Request, Roles, SessionId, Time};
+use lineup_engine::{AppSettings, Engine, Input, Name, QueueDef, QueueId, Reply, Request, Roles, SessionId, Time};
 
 struct Bench {
     engine: Engine,
     now: Time,
     queue: QueueId,
     agent: SessionId,
-    /// Customers in queue order (the engine's FIFO), each with its user id.
-    waiting: VecDeque<(SessionId, Arc<str>)>,
-    serving: (SessionId, Arc<str>),
+    /// Customers in queue order (the engine's FIFO), each with its number.
+    waiting: VecDeque<(SessionId, u32)>,
+    serving: (SessionId, u32),
     cycles: u64,
     outputs: u64,
+}
+
+fn user_id(n: u32) -> Name {
+    compact_str::format_compact!("c{n}")
 }
 
 fn login(e: &mut Engine, now: Time, user: &str, roles: Roles) -> SessionId {
@@ -50,10 +53,9 @@ impl Bench {
         req(&mut engine, now, agent, Request::StartService { queue, priority: 0 });
         let mut all = VecDeque::with_capacity(waiting + 1);
         for i in 0..=waiting {
-            let user: Arc<str> = format!("c{i}").into();
-            let sid = login(&mut engine, now, &user, Roles::ALL);
+            let sid = login(&mut engine, now, &user_id(i as u32), Roles::ALL);
             req(&mut engine, now, sid, Request::StartQueuing { queue, usr_ext_dat: "".into() });
-            all.push_back((sid, user));
+            all.push_back((sid, i as u32));
             if i % 4096 == 0 {
                 while engine.poll_output().is_some() {}
             }
@@ -73,12 +75,13 @@ impl Bench {
             self.now = self.now.plus_millis(1);
         }
         let (now, queue, agent) = (self.now, self.queue, self.agent);
-        let (served_sid, served_user) = self.serving.clone();
-        req(&mut self.engine, now, agent, Request::FinishService { queue, user_id: served_user.clone() });
+        // Requests carry fresh strings, as a server builds them from the wire.
+        let (served_sid, served_n) = self.serving;
+        req(&mut self.engine, now, agent, Request::FinishService { queue, user_id: user_id(served_n) });
         let head = self.waiting.pop_front().expect("someone waits");
-        req(&mut self.engine, now, agent, Request::AcceptAssignUser { queue, user_id: head.1.clone() });
+        req(&mut self.engine, now, agent, Request::AcceptAssignUser { queue, user_id: user_id(head.1) });
         req(&mut self.engine, now, served_sid, Request::StartQueuing { queue, usr_ext_dat: "".into() });
-        self.waiting.push_back((served_sid, served_user));
+        self.waiting.push_back((served_sid, served_n));
         self.serving = head;
         while self.engine.poll_output().is_some() {
             self.outputs += 1;

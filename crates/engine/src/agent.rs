@@ -115,16 +115,19 @@ impl Engine {
         Ok(())
     }
 
-    /// The pending offer of `user_id` from `queue` to this agent.
+    /// The pending offer of `user_id` from `queue` to this agent (found among the
+    /// agent's own few offers, not by a search of all users).
     fn offer_to(&self, sid: SessionId, queue: QueueId, user_id: &str) -> Result<(SessionId, OfferId), AcdError> {
         self.queue_for(sid, queue)?;
-        let customer = self.user_session(sid, user_id).ok_or(AcdError::UserCancelled)?;
-        let offer = self.sessions[&customer].queuing.as_ref().and_then(|q| q.offer).ok_or(AcdError::UserCancelled)?;
-        let o = &self.offers[&offer];
-        if o.agent != sid || o.queue != queue {
-            return Err(AcdError::UserCancelled);
-        }
-        Ok((customer, offer))
+        let agent = self.agent(sid).ok_or(AcdError::UserCancelled)?;
+        agent
+            .offers
+            .iter()
+            .find_map(|id| {
+                let o = &self.offers[id];
+                (o.queue == queue && &*self.sessions[&o.customer].user_id == user_id).then_some((o.customer, *id))
+            })
+            .ok_or(AcdError::UserCancelled)
     }
 
     pub(crate) fn accept(&mut self, sid: SessionId, queue: QueueId, user_id: &str) -> Result<(), AcdError> {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::engine::Engine;
 use crate::error::AcdError;
-use crate::ids::{QueueId, SessionId};
+use crate::ids::{Name, QueueId, SessionId};
 use crate::model::QueuingInfo;
 use crate::output::{AcdPhase, CancelReason, EndReason, EventKind, Notice, QueueChangeKind};
 use crate::state::Queuing;
@@ -21,6 +21,7 @@ impl Engine {
         if ext.len() > MAX_USR_EXT_DAT {
             return Err(AcdError::invalid("usrExtDat", format!("{} bytes, at most {MAX_USR_EXT_DAT}", ext.len())));
         }
+        let ext = if ext.is_empty() { self.empty_text.clone() } else { ext };
         let q = self.queue_for(sid, queue)?;
         let (max_len, max_wait) = (q.def.max_len, q.def.max_wait_s);
         let waiting = q.waiting.len();
@@ -113,7 +114,7 @@ impl Engine {
 
     /// Takes the customer out of its queue's order and timers, counting how its wait
     /// ended. Returns its queuing record, app and user id.
-    pub(crate) fn unqueue(&mut self, sid: SessionId, end: WaitEnd) -> Option<(Queuing, u32, Arc<str>)> {
+    pub(crate) fn unqueue(&mut self, sid: SessionId, end: WaitEnd) -> Option<(Queuing, u32, Name)> {
         let now = self.now;
         let session = self.sessions.get_mut(&sid).expect("present");
         let queuing = session.queuing.take()?;

@@ -127,6 +127,11 @@ impl Engine {
         queuing.agent_id = Some(agent_id);
         queuing.call_time = Some(now);
         self.offers.insert(offer, Offer { agent: agent_sid, customer, queue, deadline });
+        // The next customer of this queue is likely the next one offered: fetch its
+        // record now, while this offer is being handled.
+        if let Some(next) = self.queues[&queue].ready.first().map(|seq| self.queues[&queue].waiting[seq]) {
+            self.sessions.prefetch(next);
+        }
         self.reindex_agent(agent_sid, |a| a.offers.push(offer));
         self.timers.insert(deadline, Timer::Offer(offer));
         let user = self.que_user(customer);
@@ -309,7 +314,7 @@ impl Engine {
             data: q.ext.clone(),
         };
         let app = s.app;
-        self.emit(app, EventKind::AcdState(t));
+        self.emit(app, EventKind::AcdState(Box::new(t)));
     }
 
     /// Emits the final step of a queuing task already taken off the session.
@@ -337,7 +342,7 @@ impl Engine {
             data: q.ext.clone(),
         };
         let app = s.app;
-        self.emit(app, EventKind::AcdState(t));
+        self.emit(app, EventKind::AcdState(Box::new(t)));
     }
 
     pub(crate) fn next_task(&mut self) -> TaskId {

@@ -11,6 +11,7 @@ use crate::ids::{OfferId, QueueId, ServiceId, SessionId};
 use crate::input::{Input, Reply, Request};
 use crate::model::{AppSettings, Role};
 use crate::output::{Event, EventKind, Notice, Output, SessionEnd};
+use crate::sessions::Sessions;
 use crate::state::{App, Offer, Queue, Service, Session};
 use crate::time::Time;
 use crate::timers::{Timer, Timers};
@@ -20,7 +21,7 @@ pub struct Engine {
     pub(crate) now: Time,
     pub(crate) apps: Vec<App>,
     pub(crate) app_ix: FxHashMap<Arc<str>, u32>,
-    pub(crate) sessions: FxHashMap<SessionId, Session>,
+    pub(crate) sessions: Sessions,
     pub(crate) queues: FxHashMap<QueueId, Queue>,
     pub(crate) offers: FxHashMap<OfferId, Offer>,
     pub(crate) services: FxHashMap<ServiceId, Service>,
@@ -30,6 +31,8 @@ pub struct Engine {
     pub(crate) dirty: Vec<QueueId>,
     pub(crate) next_id: u64,
     pub(crate) next_queue: u32,
+    /// One shared empty usrExtDat, so customers without data share it.
+    pub(crate) empty_text: Arc<str>,
 }
 
 impl Default for Engine {
@@ -45,7 +48,7 @@ impl Engine {
             now: Time::default(),
             apps: Vec::new(),
             app_ix: FxHashMap::default(),
-            sessions: FxHashMap::default(),
+            sessions: Sessions::default(),
             queues: FxHashMap::default(),
             offers: FxHashMap::default(),
             services: FxHashMap::default(),
@@ -54,6 +57,7 @@ impl Engine {
             dirty: Vec::new(),
             next_id: 1,
             next_queue: 1,
+            empty_text: Arc::from(""),
         }
     }
 

@@ -3,6 +3,10 @@
 
 use std::fmt;
 
+/// A user id or nickname: short strings are kept inline (no allocation), so a
+/// customer's identity sits in its session record, not behind a pointer.
+pub type Name = compact_str::CompactString;
+
 /// A logged-in user (agent, customer or supervisor) of one app.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SessionId(pub u64);

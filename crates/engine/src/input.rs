@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::ids::{QueueId, SessionId};
+use crate::ids::{Name, QueueId, SessionId};
 use crate::model::{AppSettings, QueUser, QueueChange, QueueDef, QueueInfo, Roles};
 
 /// One input to [`Engine::handle`](crate::Engine::handle).
@@ -21,7 +21,7 @@ pub enum Input {
     DeleteQueue { app: Arc<str>, queue: QueueId },
     /// A user logs in. If the user already has a session (online elsewhere or held
     /// offline), that session is taken over and keeps its state.
-    Login { app: Arc<str>, user_id: Arc<str>, name: Arc<str>, roles: Roles },
+    Login { app: Arc<str>, user_id: Name, name: Name, roles: Roles },
     /// The session's connection dropped: it is held for the app's hold time.
     Disconnect { session: SessionId },
     /// The session's connection is back within the hold time.
@@ -47,17 +47,17 @@ pub enum Request {
     /// `StopQueuing()`.
     StopQueuing,
     /// `AcceptAssignUser(queID, usrID)`.
-    AcceptAssignUser { queue: QueueId, user_id: Arc<str> },
+    AcceptAssignUser { queue: QueueId, user_id: Name },
     /// `RejectAssignUser(queID, usrID)`.
-    RejectAssignUser { queue: QueueId, user_id: Arc<str> },
+    RejectAssignUser { queue: QueueId, user_id: Name },
     /// `SetDNDStatus(status)`: on stops automatic offers.
     SetDndStatus { on: bool },
     /// `ReqAssignUser()`: take the next customer by the usual order, at once.
     ReqAssignUser,
     /// `ReqAssignUser2(queID, usrID)`: take this waiting customer, at once.
-    ReqAssignUser2 { queue: QueueId, user_id: Arc<str> },
+    ReqAssignUser2 { queue: QueueId, user_id: Name },
     /// Lineup `FinishService(queID, usrID)`: the agent is done with this customer.
-    FinishService { queue: QueueId, user_id: Arc<str> },
+    FinishService { queue: QueueId, user_id: Name },
     /// Lineup `SetAgentCapacity(n)`: how many customers the agent serves at once (1–50).
     SetCapacity { capacity: u16 },
 }

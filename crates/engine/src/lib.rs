@@ -65,6 +65,7 @@ mod model;
 mod notify;
 mod output;
 mod presence;
+mod sessions;
 mod state;
 mod stats;
 mod time;
@@ -74,7 +75,7 @@ mod views;
 pub use customer::MAX_USR_EXT_DAT;
 pub use engine::Engine;
 pub use error::AcdError;
-pub use ids::{OfferId, QueueId, ServiceId, SessionId, TaskId};
+pub use ids::{Name, OfferId, QueueId, ServiceId, SessionId, TaskId};
 pub use input::{Input, Reply, Request};
 pub use model::{
     AgentView, AppSettings, QueUser, QueueChange, QueueDef, QueueInfo, QueueStats, QueueStatus, QueueUsers,

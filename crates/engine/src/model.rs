@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::error::AcdError;
-use crate::ids::QueueId;
+use crate::ids::{Name, QueueId};
 
 /// What a session may do. CloudRoom-style logins (app secret) get all roles; tokens
 /// carry the roles the business backend granted.
@@ -259,8 +259,8 @@ pub enum QueuingInfo {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueUser {
     pub queue: QueueId,
-    pub user_id: Arc<str>,
-    pub name: Arc<str>,
+    pub user_id: Name,
+    pub name: Name,
     /// Seconds the customer has waited so far.
     pub queuing_time_s: u64,
     /// Opaque data the customer gave at StartQueuing.
@@ -313,15 +313,15 @@ pub struct QueueStats {
 /// An agent as shown to supervisors.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AgentView {
-    pub user_id: Arc<str>,
-    pub name: Arc<str>,
+    pub user_id: Name,
+    pub name: Name,
     pub online: bool,
     pub dnd: bool,
     pub capacity: u16,
     /// Queues served, with the agent's priority in each.
     pub serving: Vec<(QueueId, u16)>,
     /// Customers being served: (queue, customer user id).
-    pub serving_customers: Vec<(QueueId, Arc<str>)>,
+    pub serving_customers: Vec<(QueueId, Name)>,
     /// Customers offered and not yet answered.
     pub pending_offers: u32,
     /// Wrap-up running until this time.

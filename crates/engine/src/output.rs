@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::ids::{QueueId, SessionId, TaskId};
+use crate::ids::{Name, QueueId, SessionId, TaskId};
 use crate::model::{QueUser, QueueInfo, QueueStatus, QueuingInfo};
 use crate::time::Time;
 
@@ -37,13 +37,13 @@ pub enum Notice {
     /// `CRVideo_AutoAssignUser(queUser)`: accept or reject within the offer timeout.
     AutoAssignUser(QueUser),
     /// `CRVideo_CancelAssignUser(queID, usrID)`: the offer is withdrawn.
-    CancelAssignUser { queue: QueueId, user_id: Arc<str>, reason: CancelReason },
+    CancelAssignUser { queue: QueueId, user_id: Name, reason: CancelReason },
     /// `CRVideo_UserEnter(queID, user)`: a customer joined a queue this agent serves.
     UserEnter(QueUser),
     /// `CRVideo_UserLeave(queID, usrID, inService)`: a customer left a served queue.
-    UserLeave { queue: QueueId, user_id: Arc<str>, in_service: bool },
+    UserLeave { queue: QueueId, user_id: Name, in_service: bool },
     /// Lineup: a service ended (to the agent and the customer).
-    ServiceFinished { queue: QueueId, agent_id: Arc<str>, customer_id: Arc<str>, reason: ServiceEnd },
+    ServiceFinished { queue: QueueId, agent_id: Name, customer_id: Name, reason: ServiceEnd },
     /// Lineup: the customer's queuing ended without it asking (timeout, queue deleted).
     QueuingEnded { queue: QueueId, reason: EndReason },
     /// Lineup: the agent stopped serving a queue without asking (queue deleted).
@@ -97,19 +97,19 @@ pub enum EventKind {
     /// Lineup additions: 101 timed out, 102 queue deleted), 506 taken by an agent.
     QueueChange {
         queue: QueueId,
-        user_id: Arc<str>,
+        user_id: Name,
         change: QueueChangeKind,
         usr_ext_dat: Arc<str>,
     },
     /// An agent's login to / logout from queue service, only on a real change.
     AgentStatus {
-        user_id: Arc<str>,
+        user_id: Name,
         status: AgentStatus,
         source: EventSource,
         queues: Vec<QueueId>,
     },
     /// `callcenter.queue.state_changed`: one step of a queuing task's life cycle.
-    AcdState(AcdTransition),
+    AcdState(Box<AcdTransition>),
 }
 
 /// The kinds of AnyChat queue change.
@@ -209,11 +209,11 @@ impl EndReason {
 pub struct AcdTransition {
     pub task: TaskId,
     pub queue: QueueId,
-    pub user_id: Arc<str>,
+    pub user_id: Name,
     pub previous: AcdPhase,
     pub latest: AcdPhase,
     /// The agent chosen most recently, if any.
-    pub agent_id: Option<Arc<str>>,
+    pub agent_id: Option<Name>,
     pub begin_time: Time,
     /// When an agent was last chosen (offered).
     pub call_time: Option<Time>,

@@ -1,11 +1,10 @@
 //! Presence: login (or taking over an existing session), dropped connections held for
 //! the app's hold time, reconnects, and the end of a session.
 
-use std::sync::Arc;
 
 use crate::engine::Engine;
 use crate::error::AcdError;
-use crate::ids::SessionId;
+use crate::ids::{Name, SessionId};
 use crate::input::Reply;
 use crate::model::{QueuingInfo, Roles};
 use crate::output::{
@@ -20,13 +19,14 @@ impl Engine {
     pub(crate) fn login(
         &mut self,
         app: &str,
-        user_id: Arc<str>,
-        name: Arc<str>,
+        user_id: Name,
+        name: Name,
         roles: Roles,
     ) -> Result<Reply, AcdError> {
         let ix = self.app_index(app)?;
         check_text("UID", &user_id, 1, 128)?;
         check_text("nickName", &name, 0, 128)?;
+        let user_id_key = user_id.clone();
         if let Some(&sid) = self.apps[ix as usize].users.get(&user_id) {
             let session = self.sessions.get_mut(&sid).expect("users index is consistent");
             session.name = name;
@@ -39,11 +39,7 @@ impl Engine {
             }
             return Ok(Reply::LoggedIn { session: sid, resumed: true });
         }
-        let sid = SessionId(self.fresh_id());
-        self.apps[ix as usize].users.insert(user_id.clone(), sid);
-        self.sessions.insert(
-            sid,
-            Session {
+        let sid = self.sessions.insert(Session {
                 app: ix,
                 user_id,
                 name,
@@ -56,8 +52,8 @@ impl Engine {
                 served_in: None,
                 sent_position: None,
                 info_sent_at: None,
-            },
-        );
+        });
+        self.apps[ix as usize].users.insert(user_id_key, sid);
         Ok(Reply::LoggedIn { session: sid, resumed: false })
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::ids::{OfferId, QueueId, ServiceId, SessionId, TaskId};
+use crate::ids::{Name, OfferId, QueueId, ServiceId, SessionId, TaskId};
 use crate::model::{AppSettings, QueueDef, Roles};
 use crate::stats::Counters;
 use crate::time::Time;
@@ -17,7 +17,7 @@ pub(crate) struct App {
     pub settings: AppSettings,
     pub queue_names: FxHashMap<Arc<str>, QueueId>,
     pub queues: BTreeSet<QueueId>,
-    pub users: FxHashMap<Arc<str>, SessionId>,
+    pub users: FxHashMap<Name, SessionId>,
     /// Sessions that asked for the status of every queue (InitQueueDat).
     pub watchers: BTreeSet<SessionId>,
 }
@@ -25,8 +25,8 @@ pub(crate) struct App {
 /// A logged-in user; agent and customer parts are present when used.
 pub(crate) struct Session {
     pub app: u32,
-    pub user_id: Arc<str>,
-    pub name: Arc<str>,
+    pub user_id: Name,
+    pub name: Name,
     pub roles: Roles,
     pub online: bool,
     /// Set while the session is held offline.
@@ -96,7 +96,7 @@ pub(crate) struct Queuing {
     pub declined: Vec<(SessionId, Time)>,
     /// When the customer times out (queue max_wait_s).
     pub deadline: Option<Time>,
-    pub agent_id: Option<Arc<str>>,
+    pub agent_id: Option<Name>,
     pub call_time: Option<Time>,
 }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::engine::Engine;
 use crate::error::AcdError;
-use crate::ids::{QueueId, SessionId};
+use crate::ids::{Name, QueueId, SessionId};
 use crate::model::{
     AgentView, AppSettings, QueUser, QueueInfo, QueueStats, QueueStatus, QueueUsers, QueuingInfo, Role, Roles,
 };
@@ -13,8 +13,8 @@ use crate::model::{
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionView {
     pub app: Arc<str>,
-    pub user_id: Arc<str>,
-    pub name: Arc<str>,
+    pub user_id: Name,
+    pub name: Name,
     pub roles: Roles,
     pub online: bool,
 }

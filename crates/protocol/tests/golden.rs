@@ -10,10 +10,10 @@
 //! that parses as the message it looks like. So the document and the code cannot drift
 //! apart silently.
 //!
-//! Note on key order: a reply's `data` is a `serde_json::Value`, and serde_json (built
-//! without `preserve_order`) keeps object keys sorted. So on the wire the keys inside a
-//! reply's `data` come in alphabetical order, while notices keep declaration order.
-//! The exact-text assertions below pin what the server really sends.
+//! Note on key order: a reply's `data` is a `serde_json::Value`. The protocol crate
+//! builds serde_json with `preserve_order`, so those keys keep the struct's declaration
+//! order, like notices and REST bodies. The exact-text assertions below pin what the
+//! server really sends. (Comparisons of `Value`s ignore key order.)
 
 use std::collections::BTreeSet;
 use std::fmt::Debug;
@@ -30,7 +30,7 @@ use lineup_protocol::types::{
 use lineup_protocol::ws::{
     reply_ok, AgentsData, InitQueueData, LoginData, PongData, QueueUsersData, ServingQueuesData, StatusesData,
 };
-use lineup_protocol::{ClientFrame, Notice, Op, Reply, ServerFrame};
+use lineup_protocol::{ClientFrame, Notice, Op, Reply, RequestHead, ServerFrame};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -134,21 +134,9 @@ where
     assert_eq!(parsed, expected, "parsing {json}");
 }
 
-/// An `AdminResponse` with data whose type has no `Default`: `AdminResponse<T>` only
-/// implements `Deserialize` when `T: Default` (serde adds that bound because of
-/// `#[serde(default)]` on the generic `Option<T>`; reported). So parse the envelope
-/// with `Value` data, then the data itself.
-fn golden_admin<T>(json: &str, expected: AdminResponse<T>)
-where
-    T: Serialize + DeserializeOwned + PartialEq + Debug + Clone,
-{
-    let want: Value = serde_json::from_str(json).unwrap();
-    assert_eq!(serde_json::to_value(&expected).unwrap(), want, "serializing {expected:?}");
-    let envelope: AdminResponse<Value> = serde_json::from_str(json).unwrap();
-    assert_eq!((envelope.rsp_code, envelope.rsp_desc.as_str()), (expected.rsp_code, expected.rsp_desc.as_str()));
-    let data: Option<T> = envelope.data.map(|d| serde_json::from_value(d).unwrap());
-    assert_eq!(data, expected.data, "parsing {json}");
-    documented(json);
+/// A value serialized to exactly this text (key order included).
+fn exact_text<T: Serialize + Debug>(json: &str, value: &T) {
+    assert_eq!(serde_json::to_string(value).unwrap(), json, "exact text of {value:?}");
 }
 
 fn fails<T: DeserializeOwned + Debug>(json: &str) -> String {
@@ -174,14 +162,15 @@ fn reply(r: Reply) -> ServerFrame {
 // Example values (the same scenario as PROTOCOL.md)
 // ---------------------------------------------------------------------------------
 
-/// Ticket from `POST /api/v1/login` (demo app, secret "demo", UID cust1, all roles).
-const TICKET: &str = "lu1.eyJhcHAiOiJkZW1vIiwidWlkIjoiY3VzdDEiLCJuaWNrIjoiQ2FybCIsInJvbGVzIjpbImFnZW50IiwiY3VzdG9tZXIiLCJzdXBlcnZpc29yIl0sImV4cCI6MTc2NzIyNTY2MCwia2luZCI6InRpY2tldCJ9.KeB220ObTnWdBokXRYY0rTYn7O3z0q93pf---jIJ-6k";
+/// Ticket from `POST /api/v1/login` (demo app, secret "demo", UID cust1, all roles;
+/// single use, its claims carry a `jti`).
+const TICKET: &str = "lu1.eyJhcHAiOiJkZW1vIiwidWlkIjoiY3VzdDEiLCJuaWNrIjoiQ2FybCIsInJvbGVzIjpbImFnZW50IiwiY3VzdG9tZXIiLCJzdXBlcnZpc29yIl0sImV4cCI6MTc2NzIyNTY2MCwia2luZCI6InRpY2tldCIsImp0aSI6IjlmM2MyYTdlNWIxZDQ4YzZhMGU0ZjdiMmQ5YzgxZTM1In0.DtzAPBf__LvlzlwgW0p-laSmeRoHWyOG29drj6CwcW8";
 /// Token minted by `POST /api/v1/apps/demo/tokens` (cust1, customer only).
 const TOKEN: &str = "lu1.eyJhcHAiOiJkZW1vIiwidWlkIjoiY3VzdDEiLCJuaWNrIjoiQ2FybCIsInJvbGVzIjpbImN1c3RvbWVyIl0sImV4cCI6MTc2NzIyOTIwMCwia2luZCI6InRva2VuIn0.I53JtzrEsOWCe9bgUIZrVexClVsLAmpLh9-orWesp0c";
 /// Ticket of a token login (customer only).
-const TOKEN_TICKET: &str = "lu1.eyJhcHAiOiJkZW1vIiwidWlkIjoiY3VzdDEiLCJuaWNrIjoiQ2FybCIsInJvbGVzIjpbImN1c3RvbWVyIl0sImV4cCI6MTc2NzIyNTY2MCwia2luZCI6InRpY2tldCJ9.iu1f911f2VqxFXM1Zodg5cppyks_n2xoOKDu5TWwHxg";
-/// Resume token from the Login reply.
-const SESSION: &str = "162d6e6edcc13d3f7bc76d5f62952295b6c37fd0a5fc9db3";
+const TOKEN_TICKET: &str = "lu1.eyJhcHAiOiJkZW1vIiwidWlkIjoiY3VzdDEiLCJuaWNrIjoiQ2FybCIsInJvbGVzIjpbImN1c3RvbWVyIl0sImV4cCI6MTc2NzIyNTY2MCwia2luZCI6InRpY2tldCIsImp0aSI6IjRiN2UxZDlhMGMyZjQ2ZThiM2E1ZDFjN2U5ZjIwYTY0In0.ErPDWOJqC2q3l9YiIb-qdNqCGk-guo-b91JGzINQTvk";
+/// Resume token from the Login reply (32 hex characters).
+const SESSION: &str = "162d6e6edcc13d3f7bc76d5f62952295";
 /// md5("demo").
 const DEMO_MD5: &str = "fe01ce2a7fbac8fafaed7c982a04e229";
 
@@ -488,26 +477,24 @@ fn op_get_serving_queues() {
 #[test]
 fn op_get_queue_users() {
     check_op("GetQueueUsers");
-    // offset and limit are optional (defaults 0 and 100); omitted or null is None.
+    // offset and limit are optional (defaults 0 and 100); omitted or null is None, and
+    // the serializer omits None (it does not write null).
     let minimal = frame(8, Op::GetQueueUsers { que_id: 2, offset: None, limit: None });
-    parses_as(r#"{"seq":8,"op":"GetQueueUsers","queID":2}"#, minimal.clone());
-    parses_as(r#"{"seq":8,"op":"GetQueueUsers","queID":2,"offset":null,"limit":null}"#, minimal.clone());
-    // The serializer writes None as null (it does not omit it).
-    assert_eq!(
-        serde_json::to_value(&minimal).unwrap(),
-        json!({"seq": 8, "op": "GetQueueUsers", "queID": 2, "offset": null, "limit": null})
-    );
+    golden_op(r#"{"seq":8,"op":"GetQueueUsers","queID":2}"#, minimal.clone());
+    exact_text(r#"{"seq":8,"op":"GetQueueUsers","queID":2}"#, &minimal);
+    parses_as(r#"{"seq":8,"op":"GetQueueUsers","queID":2,"offset":null,"limit":null}"#, minimal);
+    let page = frame(8, Op::GetQueueUsers { que_id: 2, offset: None, limit: Some(50) });
+    exact_text(r#"{"seq":8,"op":"GetQueueUsers","queID":2,"limit":50}"#, &page);
 }
 
 #[test]
 fn op_start_service() {
     check_op("StartService");
+    // priority is optional (default 0); the serializer omits None.
     let minimal = frame(9, Op::StartService { que_id: 3, priority: None });
-    parses_as(r#"{"seq":9,"op":"StartService","queID":3}"#, minimal.clone());
-    assert_eq!(
-        serde_json::to_value(&minimal).unwrap(),
-        json!({"seq": 9, "op": "StartService", "queID": 3, "priority": null})
-    );
+    golden_op(r#"{"seq":9,"op":"StartService","queID":3}"#, minimal.clone());
+    exact_text(r#"{"seq":9,"op":"StartService","queID":3}"#, &minimal);
+    parses_as(r#"{"seq":9,"op":"StartService","queID":3,"priority":null}"#, minimal);
 }
 
 #[test]
@@ -518,12 +505,11 @@ fn op_stop_service() {
 #[test]
 fn op_start_queuing() {
     check_op("StartQueuing");
+    // usrExtDat is optional (default ""); the serializer omits None.
     let minimal = frame(11, Op::StartQueuing { que_id: 3, usr_ext_dat: None });
-    parses_as(r#"{"seq":11,"op":"StartQueuing","queID":3}"#, minimal.clone());
-    assert_eq!(
-        serde_json::to_value(&minimal).unwrap(),
-        json!({"seq": 11, "op": "StartQueuing", "queID": 3, "usrExtDat": null})
-    );
+    golden_op(r#"{"seq":11,"op":"StartQueuing","queID":3}"#, minimal.clone());
+    exact_text(r#"{"seq":11,"op":"StartQueuing","queID":3}"#, &minimal);
+    parses_as(r#"{"seq":11,"op":"StartQueuing","queID":3,"usrExtDat":null}"#, minimal);
 }
 
 #[test]
@@ -685,6 +671,47 @@ fn ops_without_fields_ignore_extra_fields() {
     parses_as(r#"{"seq":2,"op":"Ping","cookie":"x"}"#, frame(2, Op::Ping));
 }
 
+/// `RequestHead` reads `seq` and `op` as any JSON, so a wrong type is named instead of
+/// failing the whole frame. The seq it echoes is the request's when that is a
+/// non-negative integer, else 0. The checks run in this order: `op` missing, `op` not a
+/// string, `seq` missing, `seq` not a non-negative integer, `op` unknown (printed as
+/// JSON, with quotes).
+#[test]
+fn request_head_names_what_is_wrong() {
+    const MISSING_SEQ: &str = r#"missing "seq" (a number the reply echoes)"#;
+    let cases: &[(&str, u64, Option<&str>)] = &[
+        (r#"{"seq":2,"op":"Ping"}"#, 2, None),
+        (r#"{"seq":4,"op":"StartService","queId":1}"#, 4, None),
+        (r#"{"seq":"7","op":"Ping"}"#, 0, Some(r#""seq" must be a non-negative integer, not "7""#)),
+        (r#"{"seq":-1,"op":"Ping"}"#, 0, Some(r#""seq" must be a non-negative integer, not -1"#)),
+        (r#"{"seq":1.5,"op":"Ping"}"#, 0, Some(r#""seq" must be a non-negative integer, not 1.5"#)),
+        (r#"{"seq":8,"op":5}"#, 8, Some(r#""op" must be a string, not 5"#)),
+        (r#"{"seq":9,"op":["Ping"]}"#, 9, Some(r#""op" must be a string, not ["Ping"]"#)),
+        (r#"{"seq":5}"#, 5, Some(r#"missing "op""#)),
+        (r#"{"seq":9,"op":null}"#, 9, Some(r#"missing "op""#)),
+        (r#"{"op":"Ping"}"#, 0, Some(MISSING_SEQ)),
+        (r#"{"seq":null,"op":"Ping"}"#, 0, Some(MISSING_SEQ)),
+        (r#"{"seq":3,"op":"Teleport"}"#, 3, Some(r#"unknown op "Teleport""#)),
+        (r#"{"seq":3,"op":"ping"}"#, 3, Some(r#"unknown op "ping""#)),
+        // Order of the checks.
+        (r#"{"seq":"x"}"#, 0, Some(r#"missing "op""#)),
+        (r#"{"op":5}"#, 0, Some(r#""op" must be a string, not 5"#)),
+        (r#"{"op":"Teleport"}"#, 0, Some(MISSING_SEQ)),
+        (r#"{"seq":"x","op":"Teleport"}"#, 0, Some(r#""seq" must be a non-negative integer, not "x""#)),
+    ];
+    for &(json, seq, problem) in cases {
+        let head: RequestHead = serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"));
+        assert_eq!((head.seq(), head.problem().as_deref()), (seq, problem), "{json}");
+    }
+    // Not an object: no head at all (the server answers "not a JSON object: ...").
+    assert_eq!(fails::<RequestHead>("this is not json"), "expected ident at line 1 column 2");
+    fails::<RequestHead>(r#""hello""#);
+    fails::<RequestHead>("42");
+    // An array is read positionally as [seq, op].
+    let head: RequestHead = serde_json::from_str(r#"[5,"Ping"]"#).unwrap();
+    assert_eq!((head.seq(), head.problem()), (5, None));
+}
+
 // ---------------------------------------------------------------------------------
 // Replies
 // ---------------------------------------------------------------------------------
@@ -718,10 +745,55 @@ fn reply_errors() {
         (r#"{"type":"reply","seq":1,"err":12,"msg":"StartQueuing needs a session: send Login or Resume first"}"#, Reply::error(1, 12, "StartQueuing needs a session: send Login or Resume first")),
         (r#"{"type":"reply","seq":1,"err":12,"msg":"the session has ended (hold time passed or logged out); log in again"}"#, Reply::error(1, 12, "the session has ended (hold time passed or logged out); log in again")),
         (r#"{"type":"reply","seq":1,"err":18,"msg":"the ticket expired"}"#, Reply::error(1, 18, "the ticket expired")),
+        (r#"{"type":"reply","seq":1,"err":18,"msg":"this ticket was already used: log in again for a new one"}"#, Reply::error(1, 18, "this ticket was already used: log in again for a new one")),
         (r#"{"type":"reply","seq":19,"err":30,"msg":"not permitted: this needs the agent role"}"#, Reply::error(19, 30, "not permitted: this needs the agent role")),
+        (r#"{"type":"reply","seq":20,"err":30,"msg":"not permitted: this needs the agent or supervisor role"}"#, Reply::error(20, 30, "not permitted: this needs the agent or supervisor role")),
+        (r#"{"type":"reply","seq":19,"err":5,"msg":"invalid capacity: 2 customers are being served; finish some before lowering the capacity to 1"}"#, Reply::error(19, 5, "invalid capacity: 2 customers are being served; finish some before lowering the capacity to 1")),
     ];
     for (json, r) in cases {
         golden_frame(json, reply(r));
+    }
+}
+
+/// The reply the server gives a malformed text frame, worked out the way the server
+/// does it: the `RequestHead` first (not an object: "not a JSON object: ..."; then its
+/// `problem()`), then the op's own fields ("bad fields for <Op>: ...").
+fn reply_to_malformed(text: &str) -> Reply {
+    let head: RequestHead = match serde_json::from_str(text) {
+        Ok(h) => h,
+        Err(e) => return Reply::error(0, codes::ERR_DATA, format!("not a JSON object: {e}")),
+    };
+    if let Some(problem) = head.problem() {
+        return Reply::error(head.seq(), codes::ERR_DATA, problem);
+    }
+    let e = serde_json::from_str::<ClientFrame>(text).expect_err("a malformed frame");
+    let name = head.op.as_ref().and_then(Value::as_str).unwrap_or_default();
+    Reply::error(head.seq(), codes::ERR_DATA, format!("bad fields for {name}: {e}"))
+}
+
+/// The rows of PROTOCOL.md's malformed-input table: what the client sends, what it gets.
+#[test]
+fn malformed_frames_and_their_replies() {
+    let cases = [
+        ("this is not json", r#"{"type":"reply","seq":0,"err":6,"msg":"not a JSON object: expected ident at line 1 column 2"}"#),
+        (r#"{"seq":"7","op":"Ping"}"#, r#"{"type":"reply","seq":0,"err":6,"msg":"\"seq\" must be a non-negative integer, not \"7\""}"#),
+        (r#"{"seq":8,"op":5}"#, r#"{"type":"reply","seq":8,"err":6,"msg":"\"op\" must be a string, not 5"}"#),
+        (r#"{"seq":5}"#, r#"{"type":"reply","seq":5,"err":6,"msg":"missing \"op\""}"#),
+        (r#"{"seq":3,"op":"Teleport"}"#, r#"{"type":"reply","seq":3,"err":6,"msg":"unknown op \"Teleport\""}"#),
+        (r#"{"op":"Ping"}"#, r#"{"type":"reply","seq":0,"err":6,"msg":"missing \"seq\" (a number the reply echoes)"}"#),
+        (
+            r#"{"seq":4,"op":"StartService","queId":1}"#,
+            r#"{"type":"reply","seq":4,"err":6,"msg":"bad fields for StartService: unknown field `queId`, expected `queID` or `priority` at line 1 column 39"}"#,
+        ),
+        // Quirk: serde reads a struct from an array too, so `[seq, op]` is understood
+        // as far as the head goes.
+        (
+            r#"[5,"Ping"]"#,
+            r#"{"type":"reply","seq":5,"err":6,"msg":"bad fields for Ping: invalid type: sequence, expected struct ClientFrame at line 1 column 0"}"#,
+        ),
+    ];
+    for (text, want) in cases {
+        golden_frame(want, reply(reply_to_malformed(text)));
     }
 }
 
@@ -733,7 +805,7 @@ fn reply_data<T: Serialize>(seq: u64, data: &T) -> ServerFrame {
 fn reply_login() {
     golden_frame(
         &format!(
-            r#"{{"type":"reply","seq":1,"err":0,"msg":"ok","data":{{"UID":"cust1","appID":"demo","heartbeatSeconds":15,"holdSeconds":60,"nickName":"Carl","resumed":false,"roles":["agent","customer","supervisor"],"session":"{SESSION}"}}}}"#
+            r#"{{"type":"reply","seq":1,"err":0,"msg":"ok","data":{{"session":"{SESSION}","UID":"cust1","nickName":"Carl","appID":"demo","roles":["agent","customer","supervisor"],"resumed":false,"holdSeconds":60,"heartbeatSeconds":15}}}}"#
         ),
         reply_data(1, &login_data(false)),
     );
@@ -743,7 +815,7 @@ fn reply_login() {
 fn reply_resume() {
     golden_frame(
         &format!(
-            r#"{{"type":"reply","seq":1,"err":0,"msg":"ok","data":{{"UID":"cust1","appID":"demo","heartbeatSeconds":15,"holdSeconds":60,"nickName":"Carl","resumed":true,"roles":["agent","customer","supervisor"],"session":"{SESSION}"}}}}"#
+            r#"{{"type":"reply","seq":1,"err":0,"msg":"ok","data":{{"session":"{SESSION}","UID":"cust1","nickName":"Carl","appID":"demo","roles":["agent","customer","supervisor"],"resumed":true,"holdSeconds":60,"heartbeatSeconds":15}}}}"#
         ),
         reply_data(1, &login_data(true)),
     );
@@ -752,7 +824,7 @@ fn reply_resume() {
 #[test]
 fn reply_init_queue_dat() {
     golden_frame(
-        r#"{"type":"reply","seq":3,"err":0,"msg":"ok","data":{"queues":[{"desc":"Priority line for VIP members","name":"VIP customers","prio":1,"queID":1},{"desc":"Problems with products and accounts","name":"Technical support","prio":5,"queID":2},{"desc":"Questions about products, orders and billing","name":"General enquiries","prio":10,"queID":3}],"statuses":[{"agent_num":0,"queID":1,"srv_num":0,"wait_num":0},{"agent_num":1,"queID":2,"srv_num":0,"wait_num":1},{"agent_num":1,"queID":3,"srv_num":1,"wait_num":2}]}}"#,
+        r#"{"type":"reply","seq":3,"err":0,"msg":"ok","data":{"queues":[{"queID":1,"name":"VIP customers","desc":"Priority line for VIP members","prio":1},{"queID":2,"name":"Technical support","desc":"Problems with products and accounts","prio":5},{"queID":3,"name":"General enquiries","desc":"Questions about products, orders and billing","prio":10}],"statuses":[{"queID":1,"agent_num":0,"wait_num":0,"srv_num":0},{"queID":2,"agent_num":1,"wait_num":1,"srv_num":0},{"queID":3,"agent_num":1,"wait_num":2,"srv_num":1}]}}"#,
         reply_data(3, &InitQueueData { queues: demo_queues(), statuses: statuses() }),
     );
 }
@@ -760,15 +832,25 @@ fn reply_init_queue_dat() {
 #[test]
 fn reply_refresh_all_queue_status() {
     golden_frame(
-        r#"{"type":"reply","seq":4,"err":0,"msg":"ok","data":{"statuses":[{"agent_num":0,"queID":1,"srv_num":0,"wait_num":0},{"agent_num":1,"queID":2,"srv_num":0,"wait_num":1},{"agent_num":1,"queID":3,"srv_num":1,"wait_num":2}]}}"#,
+        r#"{"type":"reply","seq":4,"err":0,"msg":"ok","data":{"statuses":[{"queID":1,"agent_num":0,"wait_num":0,"srv_num":0},{"queID":2,"agent_num":1,"wait_num":1,"srv_num":0},{"queID":3,"agent_num":1,"wait_num":2,"srv_num":1}]}}"#,
         reply_data(4, &StatusesData { statuses: statuses() }),
     );
+    // Then, after the reply, one QueueStatusChanged per queue to the caller: the same
+    // statuses, in the same order.
+    let notices = [
+        r#"{"type":"notice","name":"QueueStatusChanged","data":{"queID":1,"agent_num":0,"wait_num":0,"srv_num":0}}"#,
+        r#"{"type":"notice","name":"QueueStatusChanged","data":{"queID":2,"agent_num":1,"wait_num":1,"srv_num":0}}"#,
+        r#"{"type":"notice","name":"QueueStatusChanged","data":{"queID":3,"agent_num":1,"wait_num":2,"srv_num":1}}"#,
+    ];
+    for (json, status) in notices.into_iter().zip(statuses()) {
+        golden_frame(json, notice(Notice::QueueStatusChanged(status)));
+    }
 }
 
 #[test]
 fn reply_get_queue_status() {
     golden_frame(
-        r#"{"type":"reply","seq":5,"err":0,"msg":"ok","data":{"agent_num":1,"queID":3,"srv_num":1,"wait_num":2}}"#,
+        r#"{"type":"reply","seq":5,"err":0,"msg":"ok","data":{"queID":3,"agent_num":1,"wait_num":2,"srv_num":1}}"#,
         reply_data(5, &statuses()[2]),
     );
 }
@@ -776,15 +858,15 @@ fn reply_get_queue_status() {
 #[test]
 fn reply_get_queuing_info() {
     golden_frame(
-        r#"{"type":"reply","seq":6,"err":0,"msg":"ok","data":{"position":1,"queID":3,"queuingTime":42}}"#,
+        r#"{"type":"reply","seq":6,"err":0,"msg":"ok","data":{"queID":3,"position":1,"queuingTime":42}}"#,
         reply_data(6, &QueuingInfo { que_id: 3, position: 1, queuing_time: 42 }),
     );
     golden_frame(
-        r#"{"type":"reply","seq":6,"err":0,"msg":"ok","data":{"position":0,"queID":-1,"queuingTime":0}}"#,
+        r#"{"type":"reply","seq":6,"err":0,"msg":"ok","data":{"queID":-1,"position":0,"queuingTime":0}}"#,
         reply_data(6, &QueuingInfo { que_id: QueuingInfo::NOT_QUEUING, position: 0, queuing_time: 0 }),
     );
     golden_frame(
-        r#"{"type":"reply","seq":6,"err":0,"msg":"ok","data":{"position":0,"queID":-2,"queuingTime":0}}"#,
+        r#"{"type":"reply","seq":6,"err":0,"msg":"ok","data":{"queID":-2,"position":0,"queuingTime":0}}"#,
         reply_data(6, &QueuingInfo { que_id: QueuingInfo::IN_SERVICE, position: 0, queuing_time: 0 }),
     );
 }
@@ -800,7 +882,7 @@ fn reply_get_serving_queues() {
 #[test]
 fn reply_get_queue_users() {
     golden_frame(
-        r#"{"type":"reply","seq":8,"err":0,"msg":"ok","data":{"queID":2,"total":1,"users":[{"name":"Dora","queID":2,"queuingTime":17,"usrExtDat":"{\"topic\":\"wifi\"}","usrID":"cust2"}]}}"#,
+        r#"{"type":"reply","seq":8,"err":0,"msg":"ok","data":{"queID":2,"total":1,"users":[{"queID":2,"usrID":"cust2","name":"Dora","queuingTime":17,"usrExtDat":"{\"topic\":\"wifi\"}"}]}}"#,
         reply_data(8, &QueueUsersData { que_id: 2, total: 1, users: vec![dora()] }),
     );
 }
@@ -808,7 +890,7 @@ fn reply_get_queue_users() {
 #[test]
 fn reply_req_assign_user() {
     golden_frame(
-        r#"{"type":"reply","seq":16,"err":0,"msg":"ok","data":{"name":"Dora","queID":2,"queuingTime":17,"usrExtDat":"{\"topic\":\"wifi\"}","usrID":"cust2"}}"#,
+        r#"{"type":"reply","seq":16,"err":0,"msg":"ok","data":{"queID":2,"usrID":"cust2","name":"Dora","queuingTime":17,"usrExtDat":"{\"topic\":\"wifi\"}"}}"#,
         reply_data(16, &dora()),
     );
 }
@@ -816,21 +898,42 @@ fn reply_req_assign_user() {
 #[test]
 fn reply_get_queue_statistics() {
     golden_frame(
-        r#"{"type":"reply","seq":20,"err":0,"msg":"ok","data":{"abandoned":2,"agentsAvailable":1,"agentsBusy":1,"agentsLoggedIn":2,"avgWaitSeconds":12.5,"entered":20,"inService":1,"longestWaitingSeconds":8,"maxWaitSeconds":61,"queID":3,"served":16,"serviceLevel":0.875,"serviceLevelSeconds":20,"timedOut":1,"waiting":1}}"#,
+        r#"{"type":"reply","seq":20,"err":0,"msg":"ok","data":{"queID":3,"entered":20,"served":16,"abandoned":2,"timedOut":1,"avgWaitSeconds":12.5,"maxWaitSeconds":61,"longestWaitingSeconds":8,"serviceLevel":0.875,"serviceLevelSeconds":20,"waiting":1,"inService":1,"agentsLoggedIn":2,"agentsAvailable":1,"agentsBusy":1}}"#,
         reply_data(20, &statistics()),
     );
 }
 
 #[test]
 fn reply_get_agents() {
+    // Anna is not wrapping up: her wrapUpUntil is left out.
     golden_frame(
-        r#"{"type":"reply","seq":21,"err":0,"msg":"ok","data":{"agents":[{"DNDStatus":0,"UID":"agent1","capacity":2,"customers":[{"queID":3,"usrID":"cust1"}],"nickName":"Anna","online":true,"pendingOffers":1,"servedTotal":12,"serviceSecondsTotal":3540,"serving":[{"priority":0,"queID":2},{"priority":5,"queID":3}],"wrapUpUntil":null},{"DNDStatus":1,"UID":"agent2","capacity":1,"customers":[],"nickName":"Bert","online":false,"pendingOffers":0,"servedTotal":3,"serviceSecondsTotal":610,"serving":[{"priority":0,"queID":3}],"wrapUpUntil":1767225615000}]}}"#,
+        r#"{"type":"reply","seq":21,"err":0,"msg":"ok","data":{"agents":[{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"servedTotal":12,"serviceSecondsTotal":3540},{"UID":"agent2","nickName":"Bert","online":false,"DNDStatus":1,"capacity":1,"serving":[{"queID":3,"priority":0}],"customers":[],"pendingOffers":0,"wrapUpUntil":1767225615000,"servedTotal":3,"serviceSecondsTotal":610}]}}"#,
         reply_data(21, &AgentsData { agents: vec![anna(), bert()] }),
     );
 }
 
+/// `data` keeps the declaration order: the text of a reply's `data` is the text of
+/// the typed value (serde_json's `preserve_order`).
+#[test]
+fn reply_data_keeps_declaration_order() {
+    fn same_text<T: Serialize>(data: &T) {
+        let typed = serde_json::to_string(data).unwrap();
+        let frame = serde_json::to_string(&reply_data(1, data)).unwrap();
+        assert_eq!(frame, format!(r#"{{"type":"reply","seq":1,"err":0,"msg":"ok","data":{typed}}}"#));
+    }
+    same_text(&login_data(false));
+    same_text(&InitQueueData { queues: demo_queues(), statuses: statuses() });
+    same_text(&QueueUsersData { que_id: 2, total: 1, users: vec![dora()] });
+    same_text(&statistics());
+    same_text(&AgentsData { agents: vec![anna(), bert()] });
+    same_text(&QueuingInfo { que_id: 3, position: 1, queuing_time: 42 });
+    // Not alphabetical: "queID" comes before "agent_num".
+    let text = serde_json::to_string(&reply_data(5, &statuses()[2])).unwrap();
+    assert!(text.find("queID").unwrap() < text.find("agent_num").unwrap(), "{text}");
+}
+
 // ---------------------------------------------------------------------------------
-// Reply data objects on their own (declaration order, as typed serialization gives)
+// Reply data objects on their own (declaration order, as on the wire)
 // ---------------------------------------------------------------------------------
 
 #[test]
@@ -877,7 +980,7 @@ fn data_queue_users() {
 #[test]
 fn data_agents() {
     golden(
-        r#"{"agents":[{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"wrapUpUntil":null,"servedTotal":12,"serviceSecondsTotal":3540}]}"#,
+        r#"{"agents":[{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"servedTotal":12,"serviceSecondsTotal":3540}]}"#,
         AgentsData { agents: vec![anna()] },
     );
 }
@@ -888,12 +991,13 @@ fn data_agent_info_wrap_up() {
         r#"{"UID":"agent2","nickName":"Bert","online":false,"DNDStatus":1,"capacity":1,"serving":[{"queID":3,"priority":0}],"customers":[],"pendingOffers":0,"wrapUpUntil":1767225615000,"servedTotal":3,"serviceSecondsTotal":610}"#,
         bert(),
     );
-    // wrapUpUntil is always present (null when not wrapping up); a missing one also parses.
-    let mut a = anna();
-    a.wrap_up_until = None;
+    // Not wrapping up: wrapUpUntil is left out (an explicit null also parses).
+    let anna_json = r#"{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"servedTotal":12,"serviceSecondsTotal":3540}"#;
+    golden(anna_json, anna());
+    exact_text(anna_json, &anna());
     parses_as(
-        r#"{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"servedTotal":12,"serviceSecondsTotal":3540}"#,
-        a,
+        r#"{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"wrapUpUntil":null,"servedTotal":12,"serviceSecondsTotal":3540}"#,
+        anna(),
     );
 }
 
@@ -1068,6 +1172,37 @@ fn notice_cancel_assign_user() {
     }
 }
 
+/// What a queue deletion sends, per session, in this order. The agent offered a
+/// customer of the queue: the offer is withdrawn first, then the service stops. Each
+/// waiting customer (after the agents): QueuingInfoChanged -1, then QueuingEnded cancel.
+#[test]
+fn notices_of_a_queue_deletion() {
+    let agent = [
+        (
+            r#"{"type":"notice","name":"CancelAssignUser","data":{"queID":4,"usrID":"cust2","reason":"service_stopped"}}"#,
+            Notice::CancelAssignUser { que_id: 4, usr_id: "cust2".into(), reason: "service_stopped".into() },
+        ),
+        (r#"{"type":"notice","name":"ServiceStopped","data":{"queID":4}}"#, Notice::ServiceStopped { que_id: 4 }),
+    ];
+    let customer = [
+        (
+            r#"{"type":"notice","name":"QueuingInfoChanged","data":{"queID":-1,"position":0,"queuingTime":0}}"#,
+            Notice::QueuingInfoChanged(QueuingInfo { que_id: QueuingInfo::NOT_QUEUING, position: 0, queuing_time: 0 }),
+        ),
+        (
+            r#"{"type":"notice","name":"QueuingEnded","data":{"queID":4,"reason":"cancel"}}"#,
+            Notice::QueuingEnded { que_id: 4, reason: "cancel".into() },
+        ),
+    ];
+    for (json, n) in agent.into_iter().chain(customer) {
+        golden_frame(json, notice(n));
+    }
+    golden_frame(
+        r#"{"type":"notice","name":"CancelAssignUser","data":{"queID":3,"usrID":"cust2","reason":"capacity_lowered"}}"#,
+        notice(Notice::CancelAssignUser { que_id: 3, usr_id: "cust2".into(), reason: "capacity_lowered".into() }),
+    );
+}
+
 #[test]
 fn notice_user_enter() {
     check_notice(4);
@@ -1231,6 +1366,17 @@ fn rest_login_response() {
         error(5, "invalid UID: must be 1 to 128 printable characters (got 0)"),
     );
     golden(r#"{"err":18,"msg":"the token expired"}"#, error(18, "the token expired"));
+    // nickName: 0-128 characters, no control characters (here "a\u0007b").
+    golden(
+        r#"{"err":5,"msg":"invalid nickName: must be 0 to 128 printable characters (got 3)"}"#,
+        error(5, "invalid nickName: must be 0 to 128 printable characters (got 3)"),
+    );
+    // Unknown fields are refused: the message is "bad JSON body: " and serde's error.
+    let unknown = format!("bad JSON body: {}", fails::<LoginRequest>(r#"{"appId":"demo","UID":"u"}"#));
+    golden(
+        r#"{"err":6,"msg":"bad JSON body: unknown field `appId`, expected one of `appID`, `md5_appSecret`, `token`, `UID`, `nickName`, `userAuthCode` at line 1 column 8"}"#,
+        error(6, &unknown),
+    );
 }
 
 #[test]
@@ -1242,11 +1388,9 @@ fn rest_token_request() {
     let minimal = TokenRequest { uid: "agent1".into(), nick_name: "".into(), roles: vec!["agent".into()], expire_seconds: None };
     parses_as(r#"{"UID":"agent1","roles":["agent"]}"#, minimal.clone());
     documented(r#"{"UID":"agent1","roles":["agent"]}"#);
-    // The serializer writes expireSeconds null (it does not omit it).
-    assert_eq!(
-        serde_json::to_value(&minimal).unwrap(),
-        json!({"UID": "agent1", "nickName": "", "roles": ["agent"], "expireSeconds": null})
-    );
+    // The serializer omits expireSeconds when it is None (nickName is written as "").
+    exact_text(r#"{"UID":"agent1","nickName":"","roles":["agent"]}"#, &minimal);
+    parses_as(r#"{"UID":"agent1","roles":["agent"],"expireSeconds":null}"#, minimal);
     let e = fails::<TokenRequest>(r#"{"UID":"cust1"}"#);
     assert!(e.contains("missing field `roles`"), "{e}");
 }
@@ -1257,9 +1401,18 @@ fn rest_token_response() {
         &format!(r#"{{"err":0,"msg":"ok","token":"{TOKEN}","expireAt":1767229200}}"#),
         TokenResponse { err: 0, msg: "ok".into(), token: Some(TOKEN.into()), expire_at: Some(1767229200) },
     );
+    // The app secret is checked before the body: auth failures are err 7 with the
+    // administration API's HTTP status (401, or 404 for an unknown app).
+    let error = |err: u32, msg: &str| TokenResponse { err, msg: msg.into(), token: None, expire_at: None };
+    golden(r#"{"err":7,"msg":"wrong app secret"}"#, error(7, "wrong app secret"));
     golden(
-        r#"{"err":7,"msg":"wrong app secret"}"#,
-        TokenResponse { err: 7, msg: "wrong app secret".into(), token: None, expire_at: None },
+        r#"{"err":7,"msg":"missing Authorization: Bearer <md5 of the app secret>"}"#,
+        error(7, "missing Authorization: Bearer <md5 of the app secret>"),
+    );
+    golden(r#"{"err":7,"msg":"no app 'ghost'"}"#, error(7, "no app 'ghost'"));
+    golden(
+        r#"{"err":5,"msg":"invalid nickName: must be 0 to 128 printable characters (got 3)"}"#,
+        error(5, "invalid nickName: must be 0 to 128 printable characters (got 3)"),
     );
 }
 
@@ -1284,16 +1437,18 @@ fn rest_admin_response_error() {
     golden(r#"{"RspCode":6,"RspDesc":"no queue 999 in this app"}"#, e(rsp::NAME_EXISTS_OR_NOT_FOUND, "no queue 999 in this app"));
 }
 
+/// `AdminResponse<T>` parses for any `T: Deserialize` (no `Default` bound), so each
+/// envelope is checked with its typed `Data`.
 #[test]
 fn rest_admin_response_with_data() {
     let ok = |data: Value| AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(data) };
     golden(r#"{"RspCode":0,"RspDesc":"ok","Data":{"appID":"acme"}}"#, ok(json!({"appID": "acme"})));
     golden(r#"{"RspCode":0,"RspDesc":"ok","Data":{"QueueID":4}}"#, ok(json!({"QueueID": 4})));
-    golden_admin(
+    golden(
         r#"{"RspCode":0,"RspDesc":"ok","Data":{"queID":3,"agent_num":1,"wait_num":2,"srv_num":1}}"#,
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(statuses()[2]) },
     );
-    golden_admin(
+    golden(
         r#"{"RspCode":0,"RspDesc":"ok","Data":{"QueueID":4,"QueueName":"Billing","Priority":3,"QueDesc":"Invoices","MaxWaitSeconds":600,"MaxLength":50,"WrapUpSeconds":15,"CreateTime":"2026-01-01 00:00:00","UpdateTime":"2026-01-01 00:00:00","AgentNum":0,"SrvNum":0,"WaitNum":0}}"#,
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(billing()) },
     );
@@ -1301,14 +1456,25 @@ fn rest_admin_response_with_data() {
         r#"{"RspCode":0,"RspDesc":"ok","Data":{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10}}"#,
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(default_settings()) },
     );
-    golden_admin(
+    golden(
         r#"{"RspCode":0,"RspDesc":"ok","Data":[{"queID":3,"entered":20,"served":16,"abandoned":2,"timedOut":1,"avgWaitSeconds":12.5,"maxWaitSeconds":61,"longestWaitingSeconds":8,"serviceLevel":0.875,"serviceLevelSeconds":20,"waiting":1,"inService":1,"agentsLoggedIn":2,"agentsAvailable":1,"agentsBusy":1}]}"#,
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(vec![statistics()]) },
     );
-    golden_admin(
-        r#"{"RspCode":0,"RspDesc":"ok","Data":[{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"wrapUpUntil":null,"servedTotal":12,"serviceSecondsTotal":3540}]}"#,
+    golden(
+        r#"{"RspCode":0,"RspDesc":"ok","Data":[{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"servedTotal":12,"serviceSecondsTotal":3540}]}"#,
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(vec![anna()]) },
     );
+    golden(
+        r#"{"RspCode":0,"RspDesc":"ok","Data":{"queueCount":0,"queueList":[]}}"#,
+        AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(QueueQueryData { queue_count: 0, queue_list: vec![] }) },
+    );
+    // A typed envelope also parses without Data (an error), and refuses Data of the
+    // wrong shape.
+    parses_as(
+        r#"{"RspCode":6,"RspDesc":"no queue 999 in this app"}"#,
+        AdminResponse::<QueueRecord> { rsp_code: 6, rsp_desc: "no queue 999 in this app".into(), data: None },
+    );
+    fails::<AdminResponse<QueueRecord>>(r#"{"RspCode":0,"RspDesc":"ok","Data":{"QueueID":4}}"#);
 }
 
 #[test]
@@ -1380,15 +1546,19 @@ fn rest_app_create_request() {
     fails::<AppCreateRequest>(r#"{"appID":"acme","appSecret":"s","md5_appSecret":"x"}"#);
 }
 
-/// Pins current behaviour (reported): unlike the other bodies, the login and token
-/// requests ignore unknown fields, so a misspelled field is silently dropped.
+/// Like the other REST bodies, the login and token requests refuse unknown fields, so a
+/// misspelt field is named (REST login: err 6, HTTP 400, "bad JSON body: ...").
 #[test]
-fn login_and_token_requests_ignore_unknown_fields() {
-    parses_as(r#"{"appId":"demo","UID":"u"}"#, LoginRequest { uid: "u".into(), ..Default::default() });
-    parses_as(
-        r#"{"UID":"u","roles":["agent"],"nickname":"N"}"#,
-        TokenRequest { uid: "u".into(), nick_name: "".into(), roles: vec!["agent".into()], expire_seconds: None },
+fn login_and_token_requests_refuse_unknown_fields() {
+    let e = fails::<LoginRequest>(r#"{"appId":"demo","UID":"u"}"#);
+    assert_eq!(
+        e,
+        "unknown field `appId`, expected one of `appID`, `md5_appSecret`, `token`, `UID`, `nickName`, `userAuthCode` at line 1 column 8"
     );
+    let e = fails::<TokenRequest>(r#"{"UID":"u","roles":["agent"],"nickname":"N"}"#);
+    assert_eq!(e, "unknown field `nickname`, expected one of `UID`, `nickName`, `roles`, `expireSeconds` at line 1 column 39");
+    fails::<LoginRequest>(&format!(r#"{{"appID":"demo","md5_appSecret":"{DEMO_MD5}","UID":"u","cookie":"x"}}"#));
+    fails::<TokenRequest>(r#"{"UID":"u","roles":["agent"],"expireAt":5}"#);
 }
 
 // ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 //! each passed deadline at its own time, one `handle_timeout` per deadline.
 #![allow(dead_code)]
 
-use std::sync::Arc;
+
 
 use lineup_engine::{
     AcdError, AcdTransition, AgentStatus, AppSettings, Engine, Event, EventKind, EventSource, Input, Notice, Output,
@@ -313,7 +313,7 @@ impl Sim {
     // ---- lookups ----
 
     /// The user id of a live session.
-    pub fn uid(&self, session: SessionId) -> Arc<str> {
+    pub fn uid(&self, session: SessionId) -> lineup_engine::Name {
         self.engine.session_view(session).expect("live session").user_id
     }
 
@@ -397,7 +397,7 @@ pub fn acd_states(outputs: &[Output]) -> Vec<AcdTransition> {
     event_kinds(outputs)
         .into_iter()
         .filter_map(|k| match k {
-            EventKind::AcdState(t) => Some(t),
+            EventKind::AcdState(t) => Some(*t),
             _ => None,
         })
         .collect()
