@@ -20,6 +20,7 @@
 //! - `dispatch`: the matching rule, offers and services.
 //! - `notify`: coalesced status and position notices.
 //! - `stats`, `views`: statistics and read-only views.
+//! - `sessions`: the session table (by index, with prefetch of the next customer).
 //! - `timers`, `state`, `ids`, `time`, `invariants`: the plumbing.
 //!
 //! # Driving it

@@ -42,6 +42,35 @@ impl RequestHead {
     }
 }
 
+/// Parses one client text frame. A malformed one yields the error reply to send (err 6,
+/// naming what is wrong), checked in this order: not a JSON object; the head (`op`
+/// missing or not a string, `seq` missing or not a non-negative integer, unknown op);
+/// then the op's own fields.
+pub fn parse_client_frame(text: &str) -> Result<ClientFrame, Reply> {
+    let bad = |seq: u64, msg: String| Reply::error(seq, crate::codes::ERR_DATA, msg);
+    let value: Value = match serde_json::from_str(text) {
+        Ok(v @ Value::Object(_)) => v,
+        Ok(other) => {
+            let kind = match other {
+                Value::Array(_) => "an array",
+                Value::String(_) => "a string",
+                Value::Number(_) => "a number",
+                _ => "a literal",
+            };
+            return Err(bad(0, format!("not a JSON object: got {kind}")));
+        }
+        Err(e) => return Err(bad(0, format!("not a JSON object: {e}"))),
+    };
+    let head: RequestHead = serde_json::from_value(value).unwrap_or_default();
+    if let Some(problem) = head.problem() {
+        return Err(bad(head.seq(), problem));
+    }
+    serde_json::from_str::<ClientFrame>(text).map_err(|e| {
+        let name = head.op.as_ref().and_then(Value::as_str).unwrap_or_default();
+        bad(head.seq(), format!("bad fields for {name}: {e}"))
+    })
+}
+
 /// A client request: `seq` (echoed in the reply) plus the operation and its fields.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClientFrame {

@@ -755,20 +755,10 @@ fn reply_errors() {
     }
 }
 
-/// The reply the server gives a malformed text frame, worked out the way the server
-/// does it: the `RequestHead` first (not an object: "not a JSON object: ..."; then its
-/// `problem()`), then the op's own fields ("bad fields for <Op>: ...").
+/// The reply the server gives a malformed text frame (the server calls the same
+/// function).
 fn reply_to_malformed(text: &str) -> Reply {
-    let head: RequestHead = match serde_json::from_str(text) {
-        Ok(h) => h,
-        Err(e) => return Reply::error(0, codes::ERR_DATA, format!("not a JSON object: {e}")),
-    };
-    if let Some(problem) = head.problem() {
-        return Reply::error(head.seq(), codes::ERR_DATA, problem);
-    }
-    let e = serde_json::from_str::<ClientFrame>(text).expect_err("a malformed frame");
-    let name = head.op.as_ref().and_then(Value::as_str).unwrap_or_default();
-    Reply::error(head.seq(), codes::ERR_DATA, format!("bad fields for {name}: {e}"))
+    lineup_protocol::ws::parse_client_frame(text).expect_err("a malformed frame")
 }
 
 /// The rows of PROTOCOL.md's malformed-input table: what the client sends, what it gets.
@@ -785,12 +775,7 @@ fn malformed_frames_and_their_replies() {
             r#"{"seq":4,"op":"StartService","queId":1}"#,
             r#"{"type":"reply","seq":4,"err":6,"msg":"bad fields for StartService: unknown field `queId`, expected `queID` or `priority` at line 1 column 39"}"#,
         ),
-        // Quirk: serde reads a struct from an array too, so `[seq, op]` is understood
-        // as far as the head goes.
-        (
-            r#"[5,"Ping"]"#,
-            r#"{"type":"reply","seq":5,"err":6,"msg":"bad fields for Ping: invalid type: sequence, expected struct ClientFrame at line 1 column 0"}"#,
-        ),
+        (r#"[5,"Ping"]"#, r#"{"type":"reply","seq":0,"err":6,"msg":"not a JSON object: got an array"}"#),
     ];
     for (text, want) in cases {
         golden_frame(want, reply(reply_to_malformed(text)));

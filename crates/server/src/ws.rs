@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use lineup_engine::SessionId;
-use lineup_protocol::{codes, ClientFrame, Op, Reply, RequestHead, ServerFrame};
+use lineup_protocol::{codes, Op, Reply, ServerFrame};
 use tokio::sync::mpsc;
 
 use crate::hub::{next_conn_id, now, Conn, Outgoing};
@@ -131,23 +131,10 @@ async fn on_text(
     conn_id: u64,
     tx: &mpsc::UnboundedSender<Outgoing>,
 ) -> bool {
-    let head: RequestHead = match serde_json::from_str(frame) {
-        Ok(h) => h,
-        Err(e) => {
-            push_reply(tx, &Reply::error(0, codes::ERR_DATA, format!("not a JSON object: {e}")));
-            return false;
-        }
-    };
-    let seq = head.seq();
-    if let Some(problem) = head.problem() {
-        push_reply(tx, &Reply::error(seq, codes::ERR_DATA, problem));
-        return false;
-    }
-    let op = match serde_json::from_str::<ClientFrame>(frame) {
-        Ok(f) => f.op,
-        Err(e) => {
-            let name = head.op.as_ref().and_then(|o| o.as_str()).unwrap_or_default();
-            push_reply(tx, &Reply::error(seq, codes::ERR_DATA, format!("bad fields for {name}: {e}")));
+    let (seq, op) = match lineup_protocol::ws::parse_client_frame(frame) {
+        Ok(f) => (f.seq, f.op),
+        Err(reply) => {
+            push_reply(tx, &reply);
             return false;
         }
     };

@@ -245,6 +245,10 @@ async fn wrong_typed_seq_and_op_are_named() {
     let r = c.next_frame().await.unwrap();
     assert_eq!(r["err"], 6);
     assert!(r["msg"].as_str().unwrap().contains("\"seq\" must be a non-negative integer"), "{r}");
+    c.send_text(r#"[5,"Ping"]"#).await;
+    let r = c.next_frame().await.unwrap();
+    assert_eq!((r["seq"].as_u64(), r["err"].as_u64()), (Some(0), Some(6)));
+    assert!(r["msg"].as_str().unwrap().contains("not a JSON object: got an array"), "{r}");
     c.send_text(r#"{"seq":8,"op":5}"#).await;
     let r = c.next_frame().await.unwrap();
     assert_eq!((r["seq"].as_u64(), r["err"].as_u64()), (Some(8), Some(6)));
