@@ -57,6 +57,31 @@ pub struct LoginResponse {
     pub token_expire_at: Option<u64>,
 }
 
+impl LoginResponse {
+    /// A refused login: only `err` and `msg`.
+    pub fn error(err: u32, msg: impl Into<String>) -> Self {
+        LoginResponse {
+            err,
+            msg: msg.into(),
+            ticket: None,
+            ticket_seconds: None,
+            uid: None,
+            nick_name: None,
+            app_id: None,
+            roles: Vec::new(),
+            ws_path: None,
+            token_expire_at: None,
+        }
+    }
+}
+
+impl TokenResponse {
+    /// A refused token request: only `err` and `msg`.
+    pub fn error(err: u32, msg: impl Into<String>) -> Self {
+        TokenResponse { err, msg: msg.into(), token: None, expire_at: None }
+    }
+}
+
 /// `POST /api/v1/apps/{app}/tokens`: a business backend mints a token for a user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -1333,18 +1333,7 @@ fn rest_login_response() {
             token_expire_at: Some(1767229200),
         },
     );
-    let error = |err: u32, msg: &str| LoginResponse {
-        err,
-        msg: msg.into(),
-        ticket: None,
-        ticket_seconds: None,
-        uid: None,
-        nick_name: None,
-        app_id: None,
-        roles: vec![],
-        ws_path: None,
-        token_expire_at: None,
-    };
+    let error = |err: u32, msg: &str| LoginResponse::error(err, msg);
     golden(r#"{"err":7,"msg":"wrong appID or app secret"}"#, error(7, "wrong appID or app secret"));
     golden(
         r#"{"err":5,"msg":"invalid UID: must be 1 to 128 printable characters (got 0)"}"#,

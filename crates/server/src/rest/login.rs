@@ -26,19 +26,7 @@ fn http_status(err: u32) -> u16 {
 }
 
 fn login_error(err: u32, msg: impl Into<String>) -> Response {
-    let body = LoginResponse {
-        err,
-        msg: msg.into(),
-        ticket: None,
-        ticket_seconds: None,
-        uid: None,
-        nick_name: None,
-        app_id: None,
-        roles: Vec::new(),
-        ws_path: None,
-        token_expire_at: None,
-    };
-    (status(http_status(err)), Json(body)).into_response()
+    (status(http_status(err)), Json(LoginResponse::error(err, msg))).into_response()
 }
 
 fn check_uid(uid: &str) -> Result<(), String> {
@@ -160,8 +148,8 @@ pub async fn mint_token(State(state): State<AppState>, Path(app): Path<String>, 
         .await;
     let (http, body) = match result {
         Ok(Ok((token, exp))) => (200, TokenResponse { err: 0, msg: "ok".into(), token: Some(token), expire_at: Some(exp) }),
-        Ok(Err((http, err, msg))) => (http, TokenResponse { err, msg, token: None, expire_at: None }),
-        Err(_) => (503, TokenResponse { err: codes::INNER_ERR, msg: "server is shutting down".into(), token: None, expire_at: None }),
+        Ok(Err((http, err, msg))) => (http, TokenResponse::error(err, msg)),
+        Err(_) => (503, TokenResponse::error(codes::INNER_ERR, "server is shutting down")),
     };
     (status(http), Json(body)).into_response()
 }
