@@ -1,4 +1,26 @@
-//! Lineup browser SDK (placeholder).
+//! Lineup's browser SDK: the queue client in WebAssembly.
 //!
-//! The WebAssembly SDK (CRVideo surface and modern API) is built in a later issue; the
-//! crate exists now so the workspace has its final shape.
+//! One Rust core, [`LineupCore`], talks to lineup-server: `fetch` for login, one
+//! WebSocket for everything live. It pairs replies with requests, keeps the state that
+//! CloudRoom's synchronous getters read, sends heartbeats, reconnects and resumes the
+//! session within the hold time, and tells the page only what matters. Two JavaScript
+//! surfaces sit on it (in `js/`): the CloudRoom drop-in (`CRVideo_*` globals and
+//! `.callback` hooks) and a modern Promise/event API.
+//!
+//! # Layout
+//!
+//! - `api`: the `#[wasm_bindgen]` class: convert, call the core, convert back.
+//! - `core`: the session: login, requests and replies, notices, reconnect, heartbeat.
+//! - `connection`: the WebSocket task (an owned handle: dropping it closes the socket).
+//! - `cache`: what the server told us (queues, statuses, queuing info, serving queues).
+//! - `wire`: frames as the SDK reads and writes them (raw JSON data, `seq` added).
+//! - `interop`: conversions between Rust values and JS values, errors as JS `Error`s.
+
+mod api;
+mod cache;
+mod connection;
+mod core;
+mod interop;
+mod wire;
+
+pub use api::LineupCore;

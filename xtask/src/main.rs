@@ -4,6 +4,9 @@
 //!   on the embedded SQLite default (`./lineup-data`), at http://127.0.0.1:8080.
 //! - `cargo xtask test`  — every test of the workspace, then a summary line.
 //! - `cargo xtask bench` — the engine benchmarks (criterion).
+//! - `cargo xtask sdk`   — builds the npm package in `js/dist` (wasm, wasm-bindgen of
+//!   the locked version, wasm-opt from the npm `binaryen` package, the JS entry points).
+//! - `cargo xtask size`  — builds the SDK and prints what a page downloads, gzipped.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, ExitCode, Stdio};
@@ -20,9 +23,24 @@ fn main() -> ExitCode {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(),
         Some("bench") => run(cargo().args(["bench", "-p", "lineup-engine"]).args(&args[1..])),
+        Some("sdk") => result(sdk::build().map(|_| ())),
+        Some("size") => result(sdk::build().and_then(|_| sdk::size())),
         _ => {
-            eprintln!("usage: cargo xtask <demo [server flags...] | test | bench>");
+            eprintln!("usage: cargo xtask <demo [server flags...] | test | bench | sdk | size>");
             ExitCode::from(2)
+        }
+    }
+}
+
+mod browser;
+mod sdk;
+
+fn result(r: Result<(), String>) -> ExitCode {
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
         }
     }
 }
@@ -42,8 +60,12 @@ fn run(cmd: &mut Command) -> ExitCode {
 }
 
 fn demo(extra: &[String]) -> ExitCode {
+    if let Err(e) = sdk::build() {
+        eprintln!("xtask: the SDK did not build ({e}); the demo pages need it");
+        return ExitCode::FAILURE;
+    }
     let mut cmd = cargo();
-    cmd.args(["run", "--release", "-p", "lineup-server", "--", "--data", "lineup-data", "--www", "www"]);
+    cmd.args(["run", "--release", "-p", "lineup-server", "--", "--data", "lineup-data", "--www", "www", "--sdk", "js/dist"]);
     if !extra.iter().any(|a| a == "--listen") {
         cmd.args(["--listen", "127.0.0.1:8080"]);
     }
@@ -52,7 +74,16 @@ fn demo(extra: &[String]) -> ExitCode {
 
 /// Runs `cargo test` streaming its output, and adds up the `test result:` lines.
 fn cargo_test(args: &[&str], totals: &mut (u64, u64, u64)) -> bool {
-    let mut child = match cargo().arg("test").args(args).stdout(Stdio::piped()).spawn() {
+    cargo_test_env(args, &[], totals)
+}
+
+fn cargo_test_env(args: &[&str], env: &[(&str, String)], totals: &mut (u64, u64, u64)) -> bool {
+    let mut cmd = cargo();
+    cmd.arg("test").args(args).stdout(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("xtask: cannot run cargo test: {e}");
@@ -80,6 +111,21 @@ fn test() -> ExitCode {
     let mut ok = cargo_test(&["--workspace"], &mut totals);
     // The benchmarks must keep compiling even though CI does not run them.
     ok &= cargo().args(["check", "-p", "lineup-engine", "--benches", "--quiet"]).status().is_ok_and(|s| s.success());
+    // The SDK in headless Chromium against a real server.
+    match browser::run(|args, env| {
+        let mut totals_here = (0, 0, 0);
+        let passed = cargo_test_env(args, env, &mut totals_here);
+        totals.0 += totals_here.0;
+        totals.1 += totals_here.1;
+        totals.2 += totals_here.2;
+        passed
+    }) {
+        Ok(passed) => ok &= passed,
+        Err(e) => {
+            eprintln!("xtask: browser tests could not run: {e}");
+            ok = false;
+        }
+    }
     println!("\nxtask: {} passed, {} failed, {} skipped", totals.0, totals.1, totals.2);
     if ok && totals.1 == 0 && totals.0 > 0 {
         ExitCode::SUCCESS

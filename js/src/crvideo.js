@@ -1,0 +1,241 @@
+/*
+ * Lineup — CloudRoom-compatible queue SDK (classic script).
+ *
+ *   <script src="https://your-lineup-server/sdk/lineup-crvideo.js"></script>
+ *
+ * Defines, synchronously, every CRVideo_* function, every CRVideo_Xxx callback proxy
+ * (set `CRVideo_Xxx.callback = function (...) {}`) and the error constants. Calls made
+ * before the WebAssembly core has loaded are queued and run in order. The server is
+ * the one this script was loaded from; change it with CRVideo_SetServerAddr(addr).
+ */
+(function (global) {
+  'use strict';
+  if (global.CRVideo_Init) return;
+
+  var script = global.document && global.document.currentScript;
+  var sdkBase = script && script.src ? new URL('.', script.src).href : './';
+  var serverAddr = script && script.src ? new URL(script.src).origin : (global.location ? global.location.origin : '');
+
+  // ---- callback proxies (CloudRoom's CbProxy) ----
+  function CbProxy(name) { this.name = name; this.callback = null; }
+  var CALLBACKS = [
+    'LoginSuccess', 'LoginFail', 'LineOff', 'NotifyTokenWillExpire',
+    'InitQueueDatRslt', 'QueueStatusChanged', 'QueuingInfoChanged', 'GetQueueStatusRslt',
+    'StartQueuingRslt', 'StopQueuingRslt', 'StartServiceRslt', 'StopServiceRslt',
+    'AutoAssignUser', 'CancelAssignUser', 'ResponseAssignUserRslt', 'ReqAssignUserRslt',
+    'SetDNDStatusSuccess', 'SetDNDStatusFail', 'UserEnter', 'UserLeave',
+    // Lineup additions
+    'FinishServiceRslt', 'ServiceFinished', 'QueuingEnded', 'ServiceStopped', 'QueueInfoChanged',
+    'QueueRemoved', 'SetAgentCapacityRslt', 'GetQueueStatisticsRslt', 'GetAgentsRslt',
+    'Reconnecting', 'Reconnected'
+  ];
+  CALLBACKS.forEach(function (n) { global['CRVideo_' + n] = new CbProxy('CRVideo_' + n); });
+
+  function fire(name, args) {
+    var proxy = global['CRVideo_' + name];
+    if (!proxy || typeof proxy.callback !== 'function') return;
+    try { proxy.callback.apply(null, args); } catch (e) {
+      if (global.console) global.console.error('lineup: CRVideo_' + name + '.callback threw', e);
+    }
+  }
+
+  // ---- error constants (CloudRoom's numbers; Lineup additions marked in the docs) ----
+  var CODES = {
+    NOERR: 0, UNKNOWERR: 1, INNER_ERR: 3, MEETPARAM_ERR: 5, ERR_DATA: 6, ANCTPSWD_ERR: 7,
+    LOGINSTATE_ERROR: 9, CRVideoSDK_USER_BEEN_KICKOUT: 10, NOT_LOGIN: 12, TOKEN_TIMEOUT: 18,
+    TOKEN_AUTHINFOERR: 19, TOKEN_APPIDNOTEXIST: 20, TOKEN_AUTH_FAILED: 21, TOKEN_NOTTOKENTYPE: 22,
+    NO_PERMISSION: 30, FRAME_TOO_LARGE: 31, SESSION_RECONNECTING: 32, CONNECTIONLOST: 207,
+    QUE_ID_INVALID: 400, QUE_NOUSER: 401, QUE_USER_CANCELLED: 402, QUE_SERVICE_NOT_START: 403,
+    ALREADY_OTHERQUE: 404, QUE_FULL: 405, QUE_AGENT_BUSY: 406, QUE_NAME_EXISTS: 407
+  };
+  Object.keys(CODES).forEach(function (k) { global['CRVideo_' + k] = CODES[k]; });
+  global.CRVideo_USER_BEEN_KICKOUT = CODES.CRVideoSDK_USER_BEEN_KICKOUT;
+
+  // ---- the core, loaded asynchronously; calls wait for it ----
+  var core = null;
+  var waiting = [];
+  var queueUsers = {};  // queID -> QueUser[] for the queues this agent serves
+
+  function whenReady(fn) { if (core) fn(); else waiting.push(fn); }
+  function code(e) { return e && typeof e.sdkErr === 'number' ? e.sdkErr : CODES.UNKNOWERR; }
+  function ck(c) { return c === undefined || c === null ? '' : c; }
+  function req(op) { return core.request(op); }
+
+  function onEvent(name, d) {
+    switch (name) {
+      case 'QueueStatusChanged': case 'QueuingInfoChanged': case 'AutoAssignUser':
+      case 'QueueInfoChanged': case 'ServiceFinished':
+        fire(name, [d]); break;
+      case 'CancelAssignUser': fire(name, [d.queID, d.usrID]); break;
+      case 'UserEnter':
+        if (queueUsers[d.queID]) queueUsers[d.queID].push(d.user);
+        fire(name, [d.queID, d.user]); break;
+      case 'UserLeave':
+        if (queueUsers[d.queID]) queueUsers[d.queID] = queueUsers[d.queID].filter(function (u) { return u.usrID !== d.usrID; });
+        fire(name, [d.queID, d.usrID, d.inService]); break;
+      case 'QueuingEnded': fire(name, [d.queID, d.reason]); break;
+      case 'ServiceStopped': delete queueUsers[d.queID]; fire(name, [d.queID]); break;
+      case 'QueueRemoved': delete queueUsers[d.queID]; fire(name, [d.queID]); break;
+      case 'LineOff': queueUsers = {}; fire(name, [d.sdkErr]); break;
+      case 'NotifyTokenWillExpire': case 'Reconnecting': case 'Reconnected': fire(name, []); break;
+    }
+  }
+
+  var loader = global.__LINEUP_CORE_LOADER__ || function () {
+    return import(sdkBase + 'lineup_sdk.js').then(function (m) {
+      return m.default({ module_or_path: sdkBase + 'lineup_sdk_bg.wasm' }).then(function () {
+        return function (server, onEvent) { return new m.LineupCore(server, onEvent); };
+      });
+    });
+  };
+  Promise.resolve().then(function () { return loader(); }).then(function (makeCore) {
+    core = makeCore(serverAddr, onEvent);
+    waiting.splice(0).forEach(function (fn) { fn(); });
+  }).catch(function (e) {
+    if (global.console) global.console.error('lineup: cannot load the SDK core', e);
+  });
+
+  // A request whose result goes to one Rslt callback.
+  function call(op, ok, fail) {
+    whenReady(function () { req(op).then(ok, function (e) { fail(code(e), e); }); });
+  }
+
+  // ---- init and login ----
+  global.CRVideo_Init = function () { return CODES.NOERR; };
+  global.CRVideo_Init2 = global.CRVideo_Init;
+  global.CRVideo_Uninit = function () { whenReady(function () { core.logout(); }); };
+  global.CRVideo_SetServerAddr = function (addr) {
+    var a = String(addr || '').split(';')[0].trim();
+    if (a && !/^https?:\/\//.test(a)) a = (global.location && global.location.protocol === 'https:' ? 'https://' : 'http://') + a;
+    serverAddr = a.replace(/\/+$/, '');
+    if (core) core.setServer(serverAddr);
+    return CODES.NOERR;
+  };
+  global.CRVideo_Login = function (appID, md5_appSecret, nickName, UID, userAuthCode, cookie) {
+    whenReady(function () {
+      core.login(String(appID), String(md5_appSecret), String(nickName || ''), String(UID)).then(
+        function () { fire('LoginSuccess', [UID, ck(cookie)]); },
+        function (e) { fire('LoginFail', [code(e), ck(cookie)]); });
+    });
+  };
+  global.CRVideo_LoginByToken = function (token, nickName, UID, userAuthCode, cookie) {
+    whenReady(function () {
+      core.loginByToken(String(token), String(nickName || ''), UID ? String(UID) : '').then(
+        function (d) { fire('LoginSuccess', [d.UID, ck(cookie)]); },
+        function (e) { fire('LoginFail', [code(e), ck(cookie)]); });
+    });
+  };
+  global.CRVideo_Logout = function () { queueUsers = {}; whenReady(function () { core.logout(); }); };
+
+  // ---- queue information ----
+  global.CRVideo_InitQueueDat = function (cookie) {
+    call({ op: 'InitQueueDat' },
+      function () { fire('InitQueueDatRslt', [CODES.NOERR, ck(cookie)]); },
+      function (c) { fire('InitQueueDatRslt', [c, ck(cookie)]); });
+  };
+  global.CRVideo_GetAllQueueInfo = function () { return core ? core.queues() : []; };
+  global.CRVideo_GetQueueStatus = function (queID, cookie) {
+    if (arguments.length >= 2) {  // H5 style: also answered through GetQueueStatusRslt
+      call({ op: 'GetQueueStatus', queID: queID },
+        function (s) { fire('GetQueueStatusRslt', [s, CODES.NOERR, ck(cookie)]); },
+        function (c) { fire('GetQueueStatusRslt', [null, c, ck(cookie)]); });
+    }
+    return core ? core.queueStatus(queID) : undefined;
+  };
+  global.CRVideo_RefreshAllQueueStatus = function () {
+    call({ op: 'RefreshAllQueueStatus' }, function () {}, function () {});
+  };
+  global.CRVideo_GetQueuingInfo = function () {
+    return core ? core.queuingInfo() : { queID: -1, position: 0, queuingTime: 0 };
+  };
+  global.CRVideo_GetServingQueues = function () { return core ? core.servingQueues() : []; };
+  global.CRVideo_GetSessionInfo = function () {
+    // No call in progress (calls and rooms come with the call flow).
+    return { callID: '', peerID: '', peerName: '', bCallAccepted: 0, meetingID: 0, meetingPswd: '', duration: 0 };
+  };
+  global.CRVideo_GetQueueUsers = function (queID) { return JSON.stringify(queueUsers[queID] || []); };
+
+  // ---- agents ----
+  function startService(queID, priority, cookie) {
+    call({ op: 'StartService', queID: queID, priority: priority },
+      function () {
+        fire('StartServiceRslt', [queID, CODES.NOERR, ck(cookie)]);
+        req({ op: 'GetQueueUsers', queID: queID, limit: 1000 }).then(function (d) { queueUsers[queID] = d.users; }, function () {});
+      },
+      function (c) { fire('StartServiceRslt', [queID, c, ck(cookie)]); });
+  }
+  global.CRVideo_StartService = function (queID, cookie) { startService(queID, 0, cookie); };
+  global.CRVideo_StartService2 = function (queID, priority, cookie) { startService(queID, priority || 0, cookie); };
+  global.CRVideo_StopService = function (queID, cookie) {
+    call({ op: 'StopService', queID: queID },
+      function () { delete queueUsers[queID]; fire('StopServiceRslt', [queID, CODES.NOERR, ck(cookie)]); },
+      function (c) { fire('StopServiceRslt', [queID, c, ck(cookie)]); });
+  };
+  function respond(op) {
+    return function (queID, usrID, cookie) {
+      call({ op: op, queID: queID, usrID: String(usrID) },
+        function () { fire('ResponseAssignUserRslt', [CODES.NOERR, ck(cookie)]); },
+        function (c) { fire('ResponseAssignUserRslt', [c, ck(cookie)]); });
+    };
+  }
+  global.CRVideo_AcceptAssignUser = respond('AcceptAssignUser');
+  global.CRVideo_RejectAssignUser = respond('RejectAssignUser');
+  global.CRVideo_SetDNDStatus = function (status, cookie) {
+    call({ op: 'SetDNDStatus', DNDStatus: Number(status) || 0 },
+      function () { fire('SetDNDStatusSuccess', [ck(cookie)]); },
+      function (c) { fire('SetDNDStatusFail', [c, ck(cookie)]); });
+  };
+  global.CRVideo_ReqAssignUser = function (cookie) {
+    var cookieOf = ck(cookie);
+    call({ op: 'ReqAssignUser' },
+      function (user) { fire('ReqAssignUserRslt', [CODES.NOERR, user, cookieOf]); },
+      function (c) { fire('ReqAssignUserRslt', [c, null, cookieOf]); });
+  };
+  global.CRVideo_ReqAssignUser2 = function (queID, usrID, cookie) {
+    var cookieOf = ck(cookie);
+    call({ op: 'ReqAssignUser2', queID: queID, usrID: String(usrID) },
+      function (user) { fire('ReqAssignUserRslt', [CODES.NOERR, user, cookieOf]); },
+      function (c) { fire('ReqAssignUserRslt', [c, null, cookieOf]); });
+  };
+
+  // ---- customers ----
+  function startQueuing(queID, usrExtDat, cookie) {
+    call({ op: 'StartQueuing', queID: queID, usrExtDat: usrExtDat === undefined || usrExtDat === null ? '' : String(usrExtDat) },
+      function () { fire('StartQueuingRslt', [CODES.NOERR, ck(cookie)]); },
+      function (c) { fire('StartQueuingRslt', [c, ck(cookie)]); });
+  }
+  global.CRVideo_StartQueuing = function (queID, a, b) {
+    // CRVideo_StartQueuing(queID, cookie); the H5 form (queID, usrExtDat, cookie) too.
+    if (arguments.length >= 3) startQueuing(queID, a, b); else startQueuing(queID, '', a);
+  };
+  global.CRVideo_StartQueuing2 = function (queID, usrExtDat, cookie) { startQueuing(queID, usrExtDat, cookie); };
+  global.CRVideo_StopQueuing = function (a, b) {
+    // CRVideo_StopQueuing(cookie); the (queID, cookie) form of some docs too.
+    var cookie = arguments.length >= 2 ? b : a;
+    call({ op: 'StopQueuing' },
+      function () { fire('StopQueuingRslt', [CODES.NOERR, ck(cookie)]); },
+      function (c) { fire('StopQueuingRslt', [c, ck(cookie)]); });
+  };
+
+  // ---- Lineup additions ----
+  global.CRVideo_FinishService = function (queID, usrID, cookie) {
+    call({ op: 'FinishService', queID: queID, usrID: String(usrID) },
+      function () { fire('FinishServiceRslt', [CODES.NOERR, ck(cookie)]); },
+      function (c) { fire('FinishServiceRslt', [c, ck(cookie)]); });
+  };
+  global.CRVideo_SetAgentCapacity = function (capacity, cookie) {
+    call({ op: 'SetAgentCapacity', capacity: capacity },
+      function () { fire('SetAgentCapacityRslt', [CODES.NOERR, ck(cookie)]); },
+      function (c) { fire('SetAgentCapacityRslt', [c, ck(cookie)]); });
+  };
+  global.CRVideo_GetQueueStatistics = function (queID, cookie) {
+    call({ op: 'GetQueueStatistics', queID: queID },
+      function (s) { fire('GetQueueStatisticsRslt', [CODES.NOERR, s, ck(cookie)]); },
+      function (c) { fire('GetQueueStatisticsRslt', [c, null, ck(cookie)]); });
+  };
+  global.CRVideo_GetAgents = function (cookie) {
+    call({ op: 'GetAgents' },
+      function (d) { fire('GetAgentsRslt', [CODES.NOERR, d.agents, ck(cookie)]); },
+      function (c) { fire('GetAgentsRslt', [c, null, ck(cookie)]); });
+  };
+})(typeof window !== 'undefined' ? window : globalThis);

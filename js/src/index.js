@@ -1,0 +1,115 @@
+// Lineup — modern API: Promises, events, typed (see index.d.ts).
+//
+//   import { connect } from 'lineup-sdk';
+//   const client = await connect({ server: 'http://127.0.0.1:8080', appID: 'demo',
+//                                  md5AppSecret: '…', userID: 'alice', nickName: 'Alice' });
+//   client.on('AutoAssignUser', (user) => client.acceptAssignUser(user.queID, user.usrID));
+import init, { LineupCore } from './lineup_sdk.js';
+
+/** An error refused by the SDK or the server; `code` is the CloudRoom sdkErr. */
+export class LineupError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = 'LineupError';
+    this.code = code;
+    this.sdkErr = code;
+  }
+}
+
+function wrap(e) {
+  if (e instanceof LineupError) return e;
+  const code = e && typeof e.sdkErr === 'number' ? e.sdkErr : 1;
+  return new LineupError(code, (e && e.message) || String(e));
+}
+
+let loading = null;
+
+/** Loads the WebAssembly core once (called by connect; call it early to preload). */
+export function load(wasmUrl) {
+  if (!loading) {
+    loading = init({ module_or_path: wasmUrl || new URL('./lineup_sdk_bg.wasm', import.meta.url) });
+  }
+  return loading;
+}
+
+/** One session with a Lineup server. */
+export class Client {
+  #core;
+  #handlers = new Map();
+
+  /** @param {string} [server] base URL; defaults to the page's origin. */
+  constructor(server) {
+    const base = server || (typeof location !== 'undefined' ? location.origin : '');
+    this.#core = new LineupCore(base, (name, data) => this.#dispatch(name, data));
+  }
+
+  #dispatch(name, data) {
+    for (const fn of [...(this.#handlers.get(name) || []), ...(this.#handlers.get('*') || [])]) {
+      try { fn(data, name); } catch (e) { console.error(`lineup: handler for ${name} threw`, e); }
+    }
+  }
+
+  /** Subscribes to an event; returns a function that unsubscribes. */
+  on(name, fn) {
+    if (!this.#handlers.has(name)) this.#handlers.set(name, new Set());
+    this.#handlers.get(name).add(fn);
+    return () => this.#handlers.get(name).delete(fn);
+  }
+
+  async #call(op) {
+    try { return await this.#core.request(op); } catch (e) { throw wrap(e); }
+  }
+
+  async login({ appID, md5AppSecret, token, userID, nickName }) {
+    try {
+      if (token) return await this.#core.loginByToken(token, nickName || '', userID || '');
+      return await this.#core.login(appID, md5AppSecret, nickName || '', userID);
+    } catch (e) { throw wrap(e); }
+  }
+  async logout() { try { await this.#core.logout(); } catch (e) { throw wrap(e); } }
+  /** Logs out and releases the WebAssembly object. */
+  async close() { await this.logout().catch(() => {}); this.#core.free(); }
+
+  initQueueDat() { return this.#call({ op: 'InitQueueDat' }); }
+  refreshAllQueueStatus() { return this.#call({ op: 'RefreshAllQueueStatus' }); }
+  getQueueStatus(queID) { return this.#call({ op: 'GetQueueStatus', queID }); }
+  getQueueUsers(queID, { offset, limit } = {}) { return this.#call({ op: 'GetQueueUsers', queID, offset, limit }); }
+  getQueueStatistics(queID) { return this.#call({ op: 'GetQueueStatistics', queID }); }
+  getAgents() { return this.#call({ op: 'GetAgents' }).then((d) => d.agents); }
+  startService(queID, priority = 0) { return this.#call({ op: 'StartService', queID, priority }).then(() => {}); }
+  stopService(queID) { return this.#call({ op: 'StopService', queID }).then(() => {}); }
+  startQueuing(queID, usrExtDat = '') { return this.#call({ op: 'StartQueuing', queID, usrExtDat }).then(() => {}); }
+  stopQueuing() { return this.#call({ op: 'StopQueuing' }).then(() => {}); }
+  acceptAssignUser(queID, usrID) { return this.#call({ op: 'AcceptAssignUser', queID, usrID }).then(() => {}); }
+  rejectAssignUser(queID, usrID) { return this.#call({ op: 'RejectAssignUser', queID, usrID }).then(() => {}); }
+  setDNDStatus(on) { return this.#call({ op: 'SetDNDStatus', DNDStatus: on ? 1 : 0 }).then(() => {}); }
+  reqAssignUser() { return this.#call({ op: 'ReqAssignUser' }); }
+  reqAssignUser2(queID, usrID) { return this.#call({ op: 'ReqAssignUser2', queID, usrID }); }
+  finishService(queID, usrID) { return this.#call({ op: 'FinishService', queID, usrID }).then(() => {}); }
+  setAgentCapacity(capacity) { return this.#call({ op: 'SetAgentCapacity', capacity }).then(() => {}); }
+  ping() { return this.#call({ op: 'Ping' }); }
+
+  get queues() { return this.#core.queues(); }
+  queueStatus(queID) { return this.#core.queueStatus(queID); }
+  get queueStatuses() { return this.#core.queueStatuses(); }
+  get queuingInfo() { return this.#core.queuingInfo(); }
+  get servingQueues() { return this.#core.servingQueues(); }
+  get user() { return this.#core.user(); }
+  get state() { return this.#core.state(); }
+  /** Drops the socket as a network failure would (the client then resumes). */
+  dropConnection() { this.#core.dropConnection(); }
+}
+
+/** Loads the core, creates a client and logs in. */
+export async function connect(options) {
+  await load(options.wasmUrl);
+  const client = new Client(options.server);
+  await client.login(options);
+  return client;
+}
+
+/** Every error code the SDK and server use. */
+export async function errorCodes() {
+  await load();
+  return LineupCore.errorCodes();
+}

@@ -1,0 +1,71 @@
+//! What the server told this session: the app's queues and their statuses, where the
+//! customer stands, the queues the agent serves. CloudRoom's synchronous getters
+//! (GetAllQueueInfo, GetQueueStatus, GetQueuingInfo, GetServingQueues) read it. Objects
+//! are kept as the server sent them (CloudRoom field names).
+
+use std::collections::BTreeMap;
+
+use js_sys::Array;
+use wasm_bindgen::JsValue;
+
+use crate::interop::{get, get_u32};
+
+/// The session's view of the queues.
+#[derive(Default)]
+pub struct Cache {
+    pub user: Option<JsValue>,
+    pub queues: BTreeMap<u32, JsValue>,
+    pub statuses: BTreeMap<u32, JsValue>,
+    pub queuing: Option<JsValue>,
+    pub serving: Vec<u32>,
+}
+
+fn by_queue(list: &JsValue) -> BTreeMap<u32, JsValue> {
+    Array::from(list).iter().filter_map(|v| get_u32(&v, "queID").map(|q| (q, v))).collect()
+}
+
+impl Cache {
+    /// Learns from a successful reply to `op` (naming `que_id`).
+    pub fn on_reply(&mut self, op: &str, que_id: Option<u32>, data: &JsValue) {
+        match op {
+            "InitQueueDat" => {
+                self.queues = by_queue(&get(data, "queues"));
+                self.statuses = by_queue(&get(data, "statuses"));
+            }
+            "GetQueueStatus" => self.on_notice("QueueStatusChanged", data),
+            "GetQueuingInfo" => self.on_notice("QueuingInfoChanged", data),
+            "GetServingQueues" => {
+                self.serving = Array::from(&get(data, "queues")).iter().filter_map(|q| q.as_f64()).map(|q| q as u32).collect();
+            }
+            "StartService" => {
+                if let Some(q) = que_id.filter(|q| !self.serving.contains(q)) {
+                    self.serving.push(q);
+                }
+            }
+            "StopService" => self.serving.retain(|q| Some(*q) != que_id),
+            "Logout" => *self = Cache::default(),
+            _ => {}
+        }
+    }
+
+    /// Learns from a notice.
+    pub fn on_notice(&mut self, name: &str, data: &JsValue) {
+        let que_id = get_u32(data, "queID");
+        match (name, que_id) {
+            ("QueueStatusChanged", Some(q)) => {
+                self.statuses.insert(q, data.clone());
+            }
+            ("QueuingInfoChanged", _) => self.queuing = Some(data.clone()),
+            ("QueueInfoChanged", Some(q)) => {
+                self.queues.insert(q, data.clone());
+            }
+            ("QueueRemoved", Some(q)) => {
+                self.queues.remove(&q);
+                self.statuses.remove(&q);
+                self.serving.retain(|s| *s != q);
+            }
+            ("ServiceStopped", Some(q)) => self.serving.retain(|s| *s != q),
+            _ => {}
+        }
+    }
+}

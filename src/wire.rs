@@ -1,0 +1,51 @@
+//! Frames as the SDK reads and writes them. A server frame is a reply (`seq`, `err`,
+//! `msg`, `data`) or a notice (`name`, `data`); a request is the page's op object with
+//! `seq` added. Op names come from the shared protocol crate.
+
+use js_sys::Object;
+use lineup_protocol::ws::Op;
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::interop::{get, get_str, get_u32, parse, set, stringify};
+
+/// A server frame, read.
+pub enum Frame {
+    Reply { seq: u64, err: u32, msg: String, data: JsValue },
+    Notice { name: String, data: JsValue },
+}
+
+/// Reads one text frame.
+pub fn read(text: &str) -> Option<Frame> {
+    let v = parse(text)?;
+    let data = get(&v, "data");
+    match get_str(&v, "type")?.as_str() {
+        "reply" => Some(Frame::Reply {
+            seq: get(&v, "seq").as_f64()? as u64,
+            err: get_u32(&v, "err").unwrap_or(0),
+            msg: get_str(&v, "msg").unwrap_or_default(),
+            data,
+        }),
+        "notice" => Some(Frame::Notice { name: get_str(&v, "name")?, data }),
+        _ => None,
+    }
+}
+
+/// What the SDK remembers of a request: its op and the queue it names.
+pub struct OpHead {
+    pub op: String,
+    pub que_id: Option<u32>,
+}
+
+/// Checks a page's op object; returns its head and the frame text with `seq` first.
+pub fn request(seq: u64, op: &JsValue) -> Result<(OpHead, String), String> {
+    let name = get_str(op, "op").ok_or("a request is an object with an \"op\" name, e.g. {op: \"Ping\"}")?;
+    if !Op::NAMES.contains(&name.as_str()) {
+        return Err(format!("unknown op \"{name}\""));
+    }
+    let frame: JsValue = Object::new().into();
+    set(&frame, "seq", seq as f64);
+    let frame: JsValue = Object::assign(frame.unchecked_ref::<Object>(), op.unchecked_ref::<Object>()).into();
+    set(&frame, "seq", seq as f64);
+    let text = stringify(&frame).ok_or("the request cannot be written as JSON")?;
+    Ok((OpHead { que_id: get_u32(op, "queID"), op: name }, text))
+}

@@ -1,0 +1,169 @@
+//! The SDK core in headless Chromium against a real lineup-server (started by
+//! `cargo xtask test`): flows, errors, reconnect and LineOff.
+#![cfg(target_arch = "wasm32")]
+
+#[path = "browser/harness.rs"]
+mod harness;
+
+use harness::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+async fn login_init_queue_dat_and_cached_getters() {
+    let (app, qs) = app("{}", &[1, 10]).await;
+    let (c, _) = user(&app, "alice").await;
+    assert_eq!(c.state(), "online");
+    assert_eq!(text(&c.user(), "appID"), app);
+    assert_eq!(num(&c.queuing_info(), "queID"), -1.0, "not queuing until told otherwise");
+    let init = ok(&c, r#"{"op":"InitQueueDat"}"#).await;
+    assert_eq!(js_sys::Array::from(&get(&init, "queues")).length(), 2);
+    let queues = c.queues();
+    assert_eq!(queues.length(), 2);
+    assert_eq!(json(&queues.get(0)), format!(r#"{{"queID":{},"name":"q0","desc":"queue 0","prio":1}}"#, qs[0]));
+    assert_eq!(json(&c.queue_status(qs[1])), format!(r#"{{"queID":{},"agent_num":0,"wait_num":0,"srv_num":0}}"#, qs[1]));
+    assert!(c.queue_status(999_999).is_undefined());
+    let e = call(&c, r#"{"op":"Teleport"}"#).await.unwrap_err();
+    assert_eq!(e, 5, "unknown ops are refused before sending");
+}
+
+#[wasm_bindgen_test]
+async fn login_errors_reject_with_codes() {
+    let (app, _) = app("{}", &[5]).await;
+    let (rec, f) = Recorder::new();
+    let c = lineup_sdk::LineupCore::new(server(), f);
+    let e = wasm_bindgen_futures::JsFuture::from(c.login(app.clone(), "0000".into(), "x".into(), "u".into())).await.unwrap_err();
+    assert!(e.is_instance_of::<js_sys::Error>());
+    assert_eq!(num(&e, "sdkErr"), 7.0);
+    assert_eq!(c.state(), "idle");
+    let e = call(&c, r#"{"op":"InitQueueDat"}"#).await.unwrap_err();
+    assert_eq!(e, 12, "requests need a login");
+    assert!(rec.events.borrow().is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn auto_flow_offer_accept_finish() {
+    let (app, qs) = app("{}", &[5]).await;
+    let q = qs[0];
+    let (agent, agent_ev) = user(&app, "agent").await;
+    ok(&agent, &format!(r#"{{"op":"StartService","queID":{q}}}"#)).await;
+    assert_eq!(agent.serving_queues().length(), 1);
+    let (cust, cust_ev) = user(&app, "cust").await;
+    ok(&cust, &format!(r#"{{"op":"StartQueuing","queID":{q},"usrExtDat":"order 42"}}"#)).await;
+    let info = cust_ev.next("QueuingInfoChanged").await;
+    assert_eq!(json(&info), format!(r#"{{"queID":{q},"position":0,"queuingTime":0}}"#));
+    assert_eq!(num(&cust.queuing_info(), "position"), 0.0);
+
+    let offer = agent_ev.next("AutoAssignUser").await;
+    assert_eq!(json(&offer), format!(r#"{{"queID":{q},"usrID":"cust","name":"Nick cust","queuingTime":0,"usrExtDat":"order 42"}}"#));
+    ok(&agent, &format!(r#"{{"op":"AcceptAssignUser","queID":{q},"usrID":"cust"}}"#)).await;
+    cust_ev.next_where("QueuingInfoChanged", |i| num(i, "queID") == -2.0).await;
+    assert_eq!(num(&cust.queuing_info(), "queID"), -2.0);
+    ok(&agent, &format!(r#"{{"op":"FinishService","queID":{q},"usrID":"cust"}}"#)).await;
+    let done = cust_ev.next("ServiceFinished").await;
+    assert_eq!(text(&done, "reason"), "finished");
+}
+
+#[wasm_bindgen_test]
+async fn reject_puts_the_customer_back_at_the_head_for_another_agent() {
+    let (app, qs) = app("{}", &[5]).await;
+    let q = qs[0];
+    let (a1, ev1) = user(&app, "a1").await;
+    ok(&a1, &format!(r#"{{"op":"StartService","queID":{q}}}"#)).await;
+    let (c1, c1_ev) = user(&app, "c1").await;
+    ok(&c1, &format!(r#"{{"op":"StartQueuing","queID":{q}}}"#)).await;
+    assert_eq!(text(&ev1.next("AutoAssignUser").await, "usrID"), "c1");
+    let (c2, _) = user(&app, "c2").await;
+    ok(&c2, &format!(r#"{{"op":"StartQueuing","queID":{q}}}"#)).await;
+    ok(&a1, &format!(r#"{{"op":"RejectAssignUser","queID":{q},"usrID":"c1"}}"#)).await;
+    assert_eq!(text(&ev1.next("AutoAssignUser").await, "usrID"), "c2", "the rejecting agent gets the next one");
+    let pos = ok(&c1, r#"{"op":"GetQueuingInfo"}"#).await;
+    assert_eq!(num(&pos, "position"), 0.0, "back at the head");
+    let (a2, ev2) = user(&app, "a2").await;
+    ok(&a2, &format!(r#"{{"op":"StartService","queID":{q}}}"#)).await;
+    assert_eq!(text(&ev2.next("AutoAssignUser").await, "usrID"), "c1");
+    assert_eq!(call(&a1, &format!(r#"{{"op":"AcceptAssignUser","queID":{q},"usrID":"c1"}}"#)).await.unwrap_err(), 402);
+    let _ = c1_ev;
+}
+
+#[wasm_bindgen_test]
+async fn offer_timeout_sends_cancel_assign_user() {
+    let (app, qs) = app(r#"{"offerTimeoutSeconds":1}"#, &[5]).await;
+    let q = qs[0];
+    let (a, ev) = user(&app, "a").await;
+    ok(&a, &format!(r#"{{"op":"StartService","queID":{q}}}"#)).await;
+    let (c, _) = user(&app, "c").await;
+    ok(&c, &format!(r#"{{"op":"StartQueuing","queID":{q}}}"#)).await;
+    ev.next("AutoAssignUser").await;
+    let cancel = ev.next("CancelAssignUser").await;
+    assert_eq!(json(&cancel), format!(r#"{{"queID":{q},"usrID":"c","reason":"timeout"}}"#));
+    assert_eq!(num(&ok(&c, r#"{"op":"GetQueuingInfo"}"#).await, "position"), 0.0);
+}
+
+#[wasm_bindgen_test]
+async fn manual_mode_dnd_and_req_assign_user() {
+    let (app, qs) = app("{}", &[5]).await;
+    let q = qs[0];
+    let (a, ev) = user(&app, "a").await;
+    assert_eq!(call(&a, r#"{"op":"ReqAssignUser"}"#).await.unwrap_err(), 403);
+    ok(&a, r#"{"op":"SetDNDStatus","DNDStatus":1}"#).await;
+    ok(&a, &format!(r#"{{"op":"StartService","queID":{q}}}"#)).await;
+    assert_eq!(call(&a, r#"{"op":"ReqAssignUser"}"#).await.unwrap_err(), 401);
+    let (c, _) = user(&app, "c").await;
+    ok(&c, &format!(r#"{{"op":"StartQueuing","queID":{q}}}"#)).await;
+    sleep(300).await;
+    assert!(!ev.has_new("AutoAssignUser"), "no offers in DND");
+    let user = ok(&a, r#"{"op":"ReqAssignUser"}"#).await;
+    assert_eq!(text(&user, "usrID"), "c");
+}
+
+#[wasm_bindgen_test]
+async fn one_queue_at_a_time() {
+    let (app, qs) = app("{}", &[5, 6]).await;
+    let (c, _) = user(&app, "c").await;
+    ok(&c, &format!(r#"{{"op":"StartQueuing","queID":{}}}"#, qs[0])).await;
+    assert_eq!(call(&c, &format!(r#"{{"op":"StartQueuing","queID":{}}}"#, qs[1])).await.unwrap_err(), 404);
+}
+
+#[wasm_bindgen_test]
+async fn a_dropped_socket_resumes_and_keeps_the_place() {
+    let (app, qs) = app("{}", &[5]).await;
+    let q = qs[0];
+    let (first, _) = user(&app, "first").await;
+    ok(&first, &format!(r#"{{"op":"StartQueuing","queID":{q}}}"#)).await;
+    let (c, ev) = user(&app, "second").await;
+    ok(&c, &format!(r#"{{"op":"StartQueuing","queID":{q}}}"#)).await;
+    assert_eq!(num(&ev.next("QueuingInfoChanged").await, "position"), 1.0);
+    c.drop_connection();
+    // A request made while the SDK reconnects is sent after, not lost.
+    let pending = wasm_bindgen_futures::JsFuture::from(c.request(obj(r#"{"op":"GetQueuingInfo"}"#)));
+    ev.next("Reconnecting").await;
+    ev.next("Reconnected").await;
+    let info = pending.await.expect("the queued request is answered after the resume");
+    assert_eq!((num(&info, "queID") as u32, num(&info, "position")), (q, 1.0), "kept its place");
+    assert_eq!(c.state(), "online");
+    assert!(!ev.has_new("LineOff"));
+}
+
+#[wasm_bindgen_test]
+async fn line_off_when_the_hold_time_has_passed() {
+    let (app, qs) = app(r#"{"holdSeconds":0}"#, &[5]).await;
+    let (c, ev) = user(&app, "c").await;
+    ok(&c, &format!(r#"{{"op":"StartQueuing","queID":{}}}"#, qs[0])).await;
+    c.drop_connection();
+    let off = ev.next("LineOff").await;
+    assert_eq!(num(&off, "sdkErr"), 207.0);
+    assert_eq!(c.state(), "idle");
+    assert_eq!(call(&c, r#"{"op":"GetQueuingInfo"}"#).await.unwrap_err(), 12);
+}
+
+#[wasm_bindgen_test]
+async fn line_off_when_the_same_user_logs_in_elsewhere() {
+    let (app, _) = app("{}", &[5]).await;
+    let (first, ev) = user(&app, "twice").await;
+    let (_second, _) = user(&app, "twice").await;
+    assert_eq!(num(&ev.next("LineOff").await, "sdkErr"), 10.0);
+    assert_eq!(first.state(), "idle");
+}

@@ -1,0 +1,132 @@
+//! The CloudRoom drop-in in headless Chromium: the classic script's CRVideo_* functions
+//! and `.callback` hooks, driven as CloudRoom's queue guide does, against a real server.
+#![cfg(target_arch = "wasm32")]
+
+#[path = "browser/harness.rs"]
+mod harness;
+
+use harness::*;
+use js_sys::{Array, Function, Promise, Reflect};
+use lineup_sdk::LineupCore;
+use wasm_bindgen::prelude::*;
+
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const CRVIDEO: &str = include_str!("../js/src/crvideo.js");
+
+fn eval(code: &str) -> JsValue {
+    js_sys::eval(code).unwrap_or_else(|e| panic!("eval {code}: {e:?}"))
+}
+
+/// Installs the classic script with this test's core, records every callback into
+/// `window.__cr` as `[name, ...args]`.
+fn install() {
+    let window: JsValue = web_sys::window().unwrap().into();
+    let factory = Closure::<dyn FnMut(String, Function) -> LineupCore>::new(|s: String, f: Function| LineupCore::new(s, f))
+        .into_js_value();
+    let loader = Closure::<dyn FnMut() -> Promise>::new(move || Promise::resolve(&factory)).into_js_value();
+    Reflect::set(&window, &"__LINEUP_CORE_LOADER__".into(), &loader).unwrap();
+    eval(CRVIDEO);
+    eval(
+        "window.__cr = [];
+         ['LoginSuccess','LoginFail','LineOff','InitQueueDatRslt','QueueStatusChanged','QueuingInfoChanged',
+          'StartQueuingRslt','StopQueuingRslt','StartServiceRslt','StopServiceRslt','AutoAssignUser',
+          'CancelAssignUser','ResponseAssignUserRslt','ReqAssignUserRslt','SetDNDStatusSuccess',
+          'SetDNDStatusFail','UserEnter','UserLeave','FinishServiceRslt','GetQueueStatisticsRslt']
+           .forEach(function (n) {
+             window['CRVideo_' + n].callback = function () {
+               window.__cr.push([n].concat(Array.prototype.slice.call(arguments)));
+             };
+           });",
+    );
+}
+
+/// The arguments of the next recorded callback `name` (waits up to 5 s).
+async fn cb(name: &str) -> Vec<JsValue> {
+    for _ in 0..250 {
+        let log = Array::from(&eval("window.__cr"));
+        if let Some(i) = log.iter().position(|e| Array::from(&e).get(0).as_string().as_deref() == Some(name)) {
+            let entry = Array::from(&eval(&format!("window.__cr.splice({i}, 1)[0]")));
+            return entry.iter().skip(1).collect();
+        }
+        sleep(20).await;
+    }
+    panic!("CRVideo_{name}.callback did not fire within 5 s; log: {}", json(&eval("window.__cr")));
+}
+
+#[wasm_bindgen_test]
+async fn crvideo_surface_as_the_queue_guide_uses_it() {
+    let (app, qs) = app("{}", &[2, 5]).await;
+    let (q, q2) = (qs[0], qs[1]);
+    install();
+    // Globals exist synchronously, constants carry CloudRoom's numbers.
+    assert_eq!(eval("CRVideo_Init()").as_f64(), Some(0.0));
+    assert_eq!(eval("CRVideo_QUE_NOUSER").as_f64(), Some(401.0));
+    assert_eq!(eval("CRVideo_ALREADY_OTHERQUE").as_f64(), Some(404.0));
+    assert_eq!(eval("typeof CRVideo_AutoAssignUser.callback").as_string().as_deref(), Some("function"));
+    eval(&format!("CRVideo_SetServerAddr('{}')", server()));
+
+    eval(&format!("CRVideo_Login('{app}', '{SECRET_MD5}', 'Agent Ann', 'ann', '', 'ck-login')"));
+    let args = cb("LoginSuccess").await;
+    assert_eq!((args[0].as_string(), args[1].as_string()), (Some("ann".into()), Some("ck-login".into())));
+
+    eval("CRVideo_InitQueueDat('ck-init')");
+    let args = cb("InitQueueDatRslt").await;
+    assert_eq!((args[0].as_f64(), args[1].as_string()), (Some(0.0), Some("ck-init".into())));
+    let queues = eval("CRVideo_GetAllQueueInfo()");
+    assert_eq!(Array::from(&queues).length(), 2);
+    assert_eq!(json(&Array::from(&queues).get(0)), format!(r#"{{"queID":{q},"name":"q0","desc":"queue 0","prio":2}}"#));
+    assert_eq!(num(&eval(&format!("CRVideo_GetQueueStatus({q})")), "wait_num"), 0.0);
+
+    // Agent: serve, get an offer, accept it from inside the callback (as the guide does).
+    eval(&format!(
+        "CRVideo_AutoAssignUser.callback = function (QueUser) {{
+           window.__cr.push(['AutoAssignUser', QueUser]);
+           CRVideo_AcceptAssignUser(QueUser.queID, QueUser.usrID, 'ck-accept');
+         }};
+         CRVideo_StartService({q}, 'ck-start')"
+    ));
+    let args = cb("StartServiceRslt").await;
+    assert_eq!((args[0].as_f64(), args[1].as_f64(), args[2].as_string()), (Some(q.into()), Some(0.0), Some("ck-start".into())));
+    assert_eq!(json(&eval("CRVideo_GetServingQueues()")), format!("[{q}]"));
+    let (cust, _) = user(&app, "bob").await;
+    ok(&cust, &format!(r#"{{"op":"StartQueuing","queID":{q},"usrExtDat":"vip"}}"#)).await;
+    let enter = cb("UserEnter").await;
+    assert_eq!(enter[0].as_f64(), Some(q.into()));
+    let offer = cb("AutoAssignUser").await;
+    assert_eq!(json(&offer[0]), format!(r#"{{"queID":{q},"usrID":"bob","name":"Nick bob","queuingTime":0,"usrExtDat":"vip"}}"#));
+    let args = cb("ResponseAssignUserRslt").await;
+    assert_eq!((args[0].as_f64(), args[1].as_string()), (Some(0.0), Some("ck-accept".into())));
+    let leave = cb("UserLeave").await;
+    assert_eq!((leave[1].as_string(), leave[2].as_f64()), (Some("bob".into()), Some(1.0)));
+    eval(&format!("CRVideo_FinishService({q}, 'bob', 'ck-fin')"));
+    assert_eq!(cb("FinishServiceRslt").await[0].as_f64(), Some(0.0));
+
+    // Manual mode: DND on, nobody waiting → 401 through ReqAssignUserRslt.
+    eval("CRVideo_SetDNDStatus(1, 'ck-dnd')");
+    assert_eq!(cb("SetDNDStatusSuccess").await[0].as_string().as_deref(), Some("ck-dnd"));
+    eval("CRVideo_ReqAssignUser('ck-req')");
+    let args = cb("ReqAssignUserRslt").await;
+    assert_eq!((args[0].as_f64(), args[1].is_null(), args[2].as_string()), (Some(401.0), true, Some("ck-req".into())));
+    eval(&format!("CRVideo_StopService({q}, 'ck-stop')"));
+    assert_eq!(cb("StopServiceRslt").await[1].as_f64(), Some(0.0));
+
+    // Customer side of the same session: queue, one queue at a time, leave.
+    eval("CRVideo_QueuingInfoChanged.callback = function (i) { window.__cr.push(['QueuingInfoChanged', i]); throw new Error('a page bug'); }");
+    eval(&format!("CRVideo_StartQueuing({q2}, 'ck-q')"));
+    assert_eq!(cb("StartQueuingRslt").await[0].as_f64(), Some(0.0));
+    let info = cb("QueuingInfoChanged").await;
+    assert_eq!(json(&info[0]), format!(r#"{{"queID":{q2},"position":0,"queuingTime":0}}"#));
+    assert_eq!(num(&eval("CRVideo_GetQueuingInfo()"), "queID"), f64::from(q2), "a throwing callback broke nothing");
+    eval(&format!("CRVideo_StartQueuing2({q}, 'data', 'ck-q2')"));
+    let args = cb("StartQueuingRslt").await;
+    assert_eq!((args[0].as_f64(), args[1].as_string()), (Some(404.0), Some("ck-q2".into())));
+    eval("CRVideo_StopQueuing('ck-stopq')");
+    let args = cb("StopQueuingRslt").await;
+    assert_eq!((args[0].as_f64(), args[1].as_string()), (Some(0.0), Some("ck-stopq".into())));
+    eval("CRVideo_StopQueuing('ck-again')");
+    assert_eq!(cb("StopQueuingRslt").await[0].as_f64(), Some(401.0));
+    eval("CRVideo_Logout()");
+}
