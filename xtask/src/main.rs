@@ -34,6 +34,7 @@ fn main() -> ExitCode {
 
 mod browser;
 mod sdk;
+mod tools;
 
 fn result(r: Result<(), String>) -> ExitCode {
     match r {
@@ -106,12 +107,41 @@ fn cargo_test_env(args: &[&str], env: &[(&str, String)], totals: &mut (u64, u64,
     child.wait().map(|s| s.success()).unwrap_or(false)
 }
 
+/// `npm test` in js/ (node's test runner), streaming, adding up `# pass` / `# fail`.
+fn npm_test(totals: &mut (u64, u64, u64)) -> bool {
+    let mut child = match Command::new("npm").args(["test", "--silent"]).current_dir("js").stdout(Stdio::piped()).spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("xtask: cannot run npm test: {e}");
+            return false;
+        }
+    };
+    for line in BufReader::new(child.stdout.take().expect("piped")).lines().map_while(Result::ok) {
+        println!("{line}");
+        let count = |prefix: &str| line.strip_prefix(prefix).and_then(|n| n.trim().parse::<u64>().ok());
+        if let Some(n) = count("# pass ") {
+            totals.0 += n;
+        }
+        if let Some(n) = count("# fail ") {
+            totals.1 += n;
+        }
+        if let Some(n) = count("# skipped ") {
+            totals.2 += n;
+        }
+    }
+    child.wait().map(|s| s.success()).unwrap_or(false)
+}
+
 fn test() -> ExitCode {
     let mut totals = (0, 0, 0);
     let mut ok = cargo_test(&["--workspace"], &mut totals);
     // The benchmarks must keep compiling even though CI does not run them.
     ok &= cargo().args(["check", "-p", "lineup-engine", "--benches", "--quiet"]).status().is_ok_and(|s| s.success());
     // The SDK in headless Chromium against a real server.
+    if let Err(e) = tools::sdk().and_then(|_| tools::browser()) {
+        eprintln!("xtask: {e}");
+        return ExitCode::FAILURE;
+    }
     match browser::run(|args, env| {
         let mut totals_here = (0, 0, 0);
         let passed = cargo_test_env(args, env, &mut totals_here);
@@ -123,6 +153,15 @@ fn test() -> ExitCode {
         Ok(passed) => ok &= passed,
         Err(e) => {
             eprintln!("xtask: browser tests could not run: {e}");
+            ok = false;
+        }
+    }
+    // The npm package: packed, installed in a scratch project, loaded by a plain page
+    // and a Vite build in Chromium; its types checked with tsc.
+    match sdk::build() {
+        Ok(()) => ok &= npm_test(&mut totals),
+        Err(e) => {
+            eprintln!("xtask: the SDK package did not build: {e}");
             ok = false;
         }
     }

@@ -26,16 +26,9 @@ fn status(cmd: &mut Command) -> Result<(), String> {
     }
 }
 
-/// Makes sure `node_modules` of `js/` are installed (binaryen, playwright-core, vite, typescript).
-pub fn npm_install() -> Result<(), String> {
-    if Path::new("js/node_modules/.bin/wasm-opt").exists() {
-        return Ok(());
-    }
-    status(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir("js"))
-}
-
 /// cargo build (wasm32, size profile) → wasm-bindgen → wasm-opt → js/dist.
 pub fn build() -> Result<(), String> {
+    crate::tools::sdk()?;
     let want = locked_wasm_bindgen()?;
     let have = Command::new("wasm-bindgen").arg("--version").output().ok().map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
     if !have.as_deref().is_some_and(|v| v.trim() == format!("wasm-bindgen {want}")) {
@@ -44,7 +37,6 @@ pub fn build() -> Result<(), String> {
             have.as_deref().map(str::trim).unwrap_or("none")
         ));
     }
-    npm_install()?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     status(Command::new(&cargo).args([
         "build", "-p", "lineup-sdk", "--lib", "--target", "wasm32-unknown-unknown", "--profile", "wasm",

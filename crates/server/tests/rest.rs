@@ -181,3 +181,24 @@ async fn queue_query_filters_by_id_and_description() {
     assert!(v["RspDesc"].as_str().unwrap().contains("QueueID"), "{v}");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_sdk_and_the_apps_are_served_as_static_files() {
+    let sdk = temp_dir();
+    let www = temp_dir();
+    std::fs::create_dir_all(&sdk).unwrap();
+    std::fs::create_dir_all(&www).unwrap();
+    std::fs::write(sdk.join("lineup-crvideo.js"), "/* crvideo */").unwrap();
+    std::fs::write(www.join("index.html"), "<h1>apps</h1>").unwrap();
+    let (s, w) = (sdk.clone(), www.clone());
+    let server = Server::start_with(move |c| {
+        c.sdk_dir = Some(s);
+        c.www_dir = Some(w);
+    })
+    .await;
+    let body = server.http.get(format!("{}/sdk/lineup-crvideo.js", server.base)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(body, "/* crvideo */");
+    let body = server.http.get(format!("{}/index.html", server.base)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(body, "<h1>apps</h1>");
+    server.stop().await;
+}

@@ -1,0 +1,111 @@
+// Packaging test: the packed tarball, installed into a scratch project, works as users
+// load it — a plain page with the classic CRVideo script, and a Vite build of the ESM
+// API — in Chromium (playwright-core with Debian's /usr/bin/chromium), against a real
+// lineup-server. Also type-checks an example against the shipped .d.ts.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, copyFileSync, writeFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+import { chromium } from 'playwright-core';
+
+const js = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(js, '..');
+const fixtures = join(js, 'test', 'fixtures');
+const bin = (name) => join(js, 'node_modules', '.bin', name);
+let scratch, server, base, browser;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+async function waitForServer(url) {
+  for (let i = 0; i < 150; i++) {
+    try { if ((await fetch(url + '/healthz')).ok) return; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('lineup-server did not start');
+}
+
+before(async () => {
+  assert.ok(existsSync(join(js, 'dist', 'lineup_sdk_bg.wasm')), 'run `cargo xtask sdk` first (cargo xtask test does)');
+  scratch = mkdtempSync(join(tmpdir(), 'lineup-pkg-'));
+  const tarball = execFileSync('npm', ['pack', '--pack-destination', scratch, '--silent'], { cwd: js }).toString().trim().split('\n').pop();
+  writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--silent', join(scratch, tarball)], { cwd: scratch });
+  mkdirSync(join(scratch, 'plain'));
+  copyFileSync(join(fixtures, 'plain.html'), join(scratch, 'plain', 'index.html'));
+  mkdirSync(join(scratch, 'vite'));
+  copyFileSync(join(fixtures, 'vite-index.html'), join(scratch, 'vite', 'index.html'));
+  copyFileSync(join(fixtures, 'vite-main.js'), join(scratch, 'vite', 'main.js'));
+  execFileSync(bin('vite'), ['build', '--logLevel', 'warn', '--base', '/vite/dist/'], { cwd: join(scratch, 'vite'), stdio: 'inherit' });
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(join(root, 'target', 'debug', 'lineup-server'),
+    ['--listen', `127.0.0.1:${port}`, '--data', join(scratch, 'data'), '--www', scratch], { stdio: 'ignore', env: { ...process.env, LINEUP_LOG: 'warn' } });
+  await waitForServer(base);
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+test('the tarball carries the ESM entry, the classic script, the wasm and the types', () => {
+  const files = readdirSync(join(scratch, 'node_modules', 'lineup-sdk', 'dist')).sort();
+  assert.deepEqual(files, ['index.d.ts', 'index.js', 'lineup-crvideo.js', 'lineup_sdk.js', 'lineup_sdk_bg.wasm']);
+});
+
+test('a plain page drives the CRVideo functions as CloudRoom\'s guide does', async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${base}/plain/index.html`);
+  await page.waitForFunction(() => window.__done === true, null, { timeout: 10000 });
+  const log = await page.evaluate(() => window.log);
+  assert.equal(log[0][0], 'LoginSuccess');
+  assert.equal(log[0][2], 'login-cookie');
+  assert.deepEqual(log.find((e) => e[0] === 'InitQueueDatRslt'), ['InitQueueDatRslt', 0, 3, 'VIP customers']);
+  assert.deepEqual(log.find((e) => e[0] === 'StartQueuingRslt'), ['StartQueuingRslt', 0]);
+  const info = log.find((e) => e[0] === 'QueuingInfoChanged');
+  assert.equal(info[1], 1);
+  assert.equal(typeof info[2], 'number');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a Vite build of the ESM API loads the wasm and talks to the server', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/vite/dist/index.html`);
+  await page.waitForFunction(() => window.__result !== undefined, null, { timeout: 10000 });
+  const r = await page.evaluate(() => window.__result);
+  assert.equal(r.failed, undefined, r.failed);
+  assert.equal(r.queues, 3);
+  assert.equal(r.state, 'online');
+  assert.deepEqual(r.error, { isLineupError: true, isError: true, code: 404 });
+  assert.equal(r.queuing.queID, 1);
+  assert.ok(r.positions.length >= 1);
+  await page.close();
+});
+
+test('an example type-checks against the shipped index.d.ts', () => {
+  const dir = join(scratch, 'types');
+  mkdirSync(dir);
+  copyFileSync(join(fixtures, 'types-example.ts'), join(dir, 'example.ts'));
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { strict: true, noEmit: true, target: 'es2022', module: 'es2022', moduleResolution: 'bundler', lib: ['es2022', 'dom'], skipLibCheck: false },
+    files: ['example.ts'],
+  }));
+  // Resolve lineup-sdk from the scratch project's node_modules.
+  execFileSync(bin('tsc'), ['-p', join(dir, 'tsconfig.json')], { cwd: dir, stdio: 'inherit' });
+});

@@ -1,0 +1,60 @@
+//! Installs what the SDK build and the browser tests need, when it is missing: the
+//! wasm32 target, wasm-bindgen-cli of the locked version, the npm packages of `js/`
+//! (binaryen's wasm-opt, TypeScript, Vite, playwright-core) and Debian's Chromium with
+//! chromedriver. So `cargo xtask test` and `cargo xtask demo` work on a fresh machine.
+
+use std::process::Command;
+
+use crate::sdk::locked_wasm_bindgen;
+
+fn status(cmd: &mut Command) -> Result<(), String> {
+    println!("xtask: installing: {cmd:?}");
+    let s = cmd.status().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if s.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed ({s})"))
+    }
+}
+
+fn output(cmd: &str, args: &[&str]) -> Option<String> {
+    Command::new(cmd).args(args).output().ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+fn on_path(cmd: &str) -> bool {
+    output("sh", &["-c", &format!("command -v {cmd}")]).is_some()
+}
+
+/// The wasm32 target, wasm-bindgen-cli and the npm packages (for building the SDK).
+pub fn sdk() -> Result<(), String> {
+    if !output("rustup", &["target", "list", "--installed"]).is_some_and(|t| t.lines().any(|l| l == "wasm32-unknown-unknown")) {
+        status(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    let want = locked_wasm_bindgen()?;
+    let have = output("wasm-bindgen", &["--version"]).unwrap_or_default();
+    if have.trim() != format!("wasm-bindgen {want}") {
+        // Not --locked: its lock file wants crates this registry lacks.
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        status(Command::new(cargo).args(["install", "wasm-bindgen-cli", "--version", &format!("={want}")]))?;
+    }
+    if !std::path::Path::new("js/node_modules/.bin/wasm-opt").exists() {
+        if !on_path("npm") {
+            return Err("npm is needed for the SDK package (Node.js 20 or later)".into());
+        }
+        status(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir("js"))?;
+    }
+    Ok(())
+}
+
+/// Chromium and chromedriver (for the browser tests).
+pub fn browser() -> Result<(), String> {
+    if on_path("chromium") && on_path("chromedriver") {
+        return Ok(());
+    }
+    let root = output("id", &["-u"]).is_some_and(|u| u.trim() == "0");
+    if !root || !on_path("apt-get") {
+        return Err("Chromium and chromedriver are needed: apt-get install chromium chromium-driver".into());
+    }
+    status(Command::new("apt-get").args(["update", "-qq"]))?;
+    status(Command::new("apt-get").args(["install", "-y", "-qq", "chromium", "chromium-driver"]).env("DEBIAN_FRONTEND", "noninteractive"))
+}
