@@ -34,7 +34,8 @@ fn install() {
          ['LoginSuccess','LoginFail','LineOff','InitQueueDatRslt','QueueStatusChanged','QueuingInfoChanged',
           'StartQueuingRslt','StopQueuingRslt','StartServiceRslt','StopServiceRslt','AutoAssignUser',
           'CancelAssignUser','ResponseAssignUserRslt','ReqAssignUserRslt','SetDNDStatusSuccess',
-          'SetDNDStatusFail','UserEnter','UserLeave','FinishServiceRslt','GetQueueStatisticsRslt']
+          'SetDNDStatusFail','UserEnter','UserLeave','FinishServiceRslt','GetQueueStatisticsRslt',
+          'NotifyTokenWillExpire','GetQueueStatusRslt','SetAgentCapacityRslt','GetAgentsRslt']
            .forEach(function (n) {
              window['CRVideo_' + n].callback = function () {
                window.__cr.push([n].concat(Array.prototype.slice.call(arguments)));
@@ -128,5 +129,63 @@ async fn crvideo_surface_as_the_queue_guide_uses_it() {
     assert_eq!((args[0].as_f64(), args[1].as_string()), (Some(0.0), Some("ck-stopq".into())));
     eval("CRVideo_StopQueuing('ck-again')");
     assert_eq!(cb("StopQueuingRslt").await[0].as_f64(), Some(401.0));
+
+    // Lineup additions and the remaining queries.
+    eval("CRVideo_SetAgentCapacity(0, 'ck-cap0')");
+    assert_eq!(cb("SetAgentCapacityRslt").await[0].as_f64(), Some(5.0), "capacity 0 is refused");
+    eval("CRVideo_SetAgentCapacity(2, 'ck-cap')");
+    let args = cb("SetAgentCapacityRslt").await;
+    assert_eq!((args[0].as_f64(), args[1].as_string()), (Some(0.0), Some("ck-cap".into())));
+    eval(&format!("CRVideo_GetQueueStatistics({q}, 'ck-stats')"));
+    let args = cb("GetQueueStatisticsRslt").await;
+    assert_eq!((args[0].as_f64(), num(&args[1], "served")), (Some(0.0), 1.0));
+    eval("CRVideo_GetAgents('ck-agents')");
+    let args = cb("GetAgentsRslt").await;
+    assert_eq!(text(&Array::from(&args[1]).get(0), "UID"), "ann");
+    eval(&format!("CRVideo_GetQueueStatus({q}, 'ck-gqs')"));
+    let args = cb("GetQueueStatusRslt").await;
+    assert_eq!((num(&args[0], "queID"), args[1].as_f64(), args[2].as_string()), (f64::from(q), Some(0.0), Some("ck-gqs".into())));
+    eval("CRVideo_RefreshAllQueueStatus()");
+    cb("QueueStatusChanged").await;
+    let session = eval("CRVideo_GetSessionInfo()");
+    assert_eq!(json(&session), r#"{"callID":"","peerID":"","peerName":"","bCallAccepted":0,"meetingID":0,"meetingPswd":"","duration":0}"#);
+
+    // The queue-level view for agents, and an offer cancelled when the customer leaves.
+    eval(&format!("CRVideo_SetDNDStatus(1, 'd'); CRVideo_StartService2({q}, 7, 'ck-s2')"));
+    assert_eq!(cb("StartServiceRslt").await[1].as_f64(), Some(0.0));
+    let (waiting, _) = user(&app, "carl").await;
+    ok(&waiting, &format!(r#"{{"op":"StartQueuing","queID":{q}}}"#)).await;
+    cb("UserEnter").await;
+    sleep(100).await;
+    let users = eval(&format!("JSON.parse(CRVideo_GetQueueUsers({q}))"));
+    assert_eq!(text(&Array::from(&users).get(0), "usrID"), "carl", "GetQueueUsers returns a JSON string of the waiting users");
+    eval("CRVideo_AutoAssignUser.callback = function (u) { window.__cr.push(['AutoAssignUser', u]); }");
+    eval("CRVideo_SetDNDStatus(0, 'ck-auto')");
+    cb("AutoAssignUser").await;
+    ok(&waiting, r#"{"op":"StopQueuing"}"#).await;
+    let args = cb("CancelAssignUser").await;
+    assert_eq!((args[0].as_f64(), args[1].as_string()), (Some(q.into()), Some("carl".into())));
     eval("CRVideo_Logout()");
+    sleep(100).await;
+
+    // LoginByToken; a token that expires within a minute is announced at once.
+    let (status, v) = rest(
+        "POST",
+        &format!("/api/v1/apps/{app}/tokens"),
+        Some(SECRET_MD5),
+        Some(r#"{"UID":"tok","nickName":"Token user","roles":["agent","supervisor"],"expireSeconds":30}"#),
+    )
+    .await;
+    assert_eq!(status, 200, "{}", json(&v));
+    eval(&format!("CRVideo_LoginByToken('{}', 'Token user', 'tok', '', 'ck-tok')", text(&v, "token")));
+    let args = cb("LoginSuccess").await;
+    assert_eq!((args[0].as_string(), args[1].as_string()), (Some("tok".into()), Some("ck-tok".into())));
+    cb("NotifyTokenWillExpire").await;
+    eval(&format!("CRVideo_StartQueuing({q}, 'ck-role')"));
+    assert_eq!(cb("StartQueuingRslt").await[0].as_f64(), Some(30.0), "the token has no customer role");
+
+    // The same user logging in elsewhere: LineOff(10).
+    let (_other, _) = user(&app, "tok").await;
+    assert_eq!(cb("LineOff").await[0].as_f64(), Some(10.0));
 }
+

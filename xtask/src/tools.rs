@@ -41,7 +41,9 @@ pub fn sdk() -> Result<(), String> {
         if !on_path("npm") {
             return Err("npm is needed for the SDK package (Node.js 20 or later)".into());
         }
-        status(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir("js"))?;
+        // `npm install`, not `npm ci`: this npm rejects lock files that omit other
+        // platforms' optional packages (rollup's), which is how it writes them.
+        status(Command::new("npm").args(["install", "--no-audit", "--no-fund"]).current_dir("js"))?;
     }
     Ok(())
 }
