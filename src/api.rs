@@ -72,7 +72,7 @@ impl LineupCore {
     /// A queue's last known QueStatus, or undefined.
     #[wasm_bindgen(js_name = queueStatus)]
     pub fn queue_status(&self, que_id: u32) -> JsValue {
-        self.core.borrow().cache.statuses.get(&que_id).map_or(JsValue::UNDEFINED, copy)
+        self.core.borrow().cache.statuses.get(que_id).map_or(JsValue::UNDEFINED, copy)
     }
 
     /// Every known QueStatus.

@@ -3,24 +3,23 @@
 //! (GetAllQueueInfo, GetQueueStatus, GetQueuingInfo, GetServingQueues) read it. Objects
 //! are kept as the server sent them (CloudRoom field names).
 
-use std::collections::BTreeMap;
-
 use js_sys::Array;
 use wasm_bindgen::JsValue;
 
 use crate::interop::{get, get_u32};
+use crate::small_map::SmallMap;
 
 /// The session's view of the queues.
 #[derive(Default)]
 pub struct Cache {
     pub user: Option<JsValue>,
-    pub queues: BTreeMap<u32, JsValue>,
-    pub statuses: BTreeMap<u32, JsValue>,
+    pub queues: SmallMap<u32, JsValue>,
+    pub statuses: SmallMap<u32, JsValue>,
     pub queuing: Option<JsValue>,
     pub serving: Vec<u32>,
 }
 
-fn by_queue(list: &JsValue) -> BTreeMap<u32, JsValue> {
+fn by_queue(list: &JsValue) -> SmallMap<u32, JsValue> {
     Array::from(list).iter().filter_map(|v| get_u32(&v, "queID").map(|q| (q, v))).collect()
 }
 
@@ -60,8 +59,8 @@ impl Cache {
                 self.queues.insert(q, data.clone());
             }
             ("QueueRemoved", Some(q)) => {
-                self.queues.remove(&q);
-                self.statuses.remove(&q);
+                self.queues.remove(q);
+                self.statuses.remove(q);
                 self.serving.retain(|s| *s != q);
             }
             ("ServiceStopped", Some(q)) => self.serving.retain(|s| *s != q),

@@ -6,7 +6,6 @@
 //! AutoAssignUser, say).
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
 use futures_channel::oneshot;
@@ -17,6 +16,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::cache::Cache;
 use crate::connection::Connection;
+use crate::small_map::SmallMap;
 use crate::interop::{call_page, get, get_str, get_u32, now_ms, object, parse, set, stringify};
 use crate::wire::{self, Frame, OpHead};
 
@@ -54,7 +54,7 @@ pub struct Inner {
     hold_ms: f64,
     heartbeat_ms: f64,
     next_seq: u64,
-    pending: BTreeMap<u64, Pending>,
+    pending: SmallMap<u64, Pending>,
     queued: Vec<(u64, String)>,
     pub cache: Cache,
     last_rx_ms: f64,
@@ -77,7 +77,7 @@ pub fn new_core(base: String, on_event: js_sys::Function) -> Core {
         hold_ms: 0.0,
         heartbeat_ms: 15_000.0,
         next_seq: 1,
-        pending: BTreeMap::new(),
+        pending: SmallMap::default(),
         queued: Vec::new(),
         cache: Cache::default(),
         last_rx_ms: 0.0,
@@ -207,7 +207,7 @@ async fn send_now(core: &Core, op: &JsValue) -> Result<JsValue, Failure> {
         let mut inner = core.borrow_mut();
         let (seq, text, rx) = register(&mut inner, op, true)?;
         if !inner.conn.as_ref().is_some_and(|c| c.send(text)) {
-            inner.pending.remove(&seq);
+            inner.pending.remove(seq);
             return Err((codes::CONNECTIONLOST, "not connected".into()));
         }
         rx
@@ -226,7 +226,7 @@ pub async fn request(core: &Core, op: &JsValue) -> Result<JsValue, Failure> {
         let (seq, text, rx) = register(&mut inner, op, false)?;
         let sent = phase == Phase::Online && inner.conn.as_ref().is_some_and(|c| c.send(text.clone()));
         if sent {
-            inner.pending.get_mut(&seq).expect("just registered").sent = true;
+            inner.pending.get_mut(seq).expect("just registered").sent = true;
         } else {
             inner.queued.push((seq, text));
         }
@@ -253,7 +253,7 @@ fn forget(core: &Core, code: u32, why: &str) {
         inner.session = None;
         inner.queued.clear();
         inner.cache = Cache::default();
-        std::mem::take(&mut inner.pending).into_values().collect()
+        inner.pending.drain_values()
     };
     for p in waiting {
         let _ = p.tx.send(Err((code, why.to_string())));
@@ -286,7 +286,7 @@ pub fn on_frame(core: &Weak<RefCell<Inner>>, gen: u32, text: &str) {
         inner.last_rx_ms = now_ms();
         match frame {
             Frame::Reply { seq, err, msg, data } => {
-                if let Some(p) = inner.pending.remove(&seq) {
+                if let Some(p) = inner.pending.remove(seq) {
                     let result = if err == 0 {
                         inner.cache.on_reply(&p.op.op, p.op.que_id, &data);
                         Ok(data)
@@ -321,8 +321,8 @@ pub fn on_closed(core: &Weak<RefCell<Inner>>, gen: u32, code: u16) {
             return;
         }
         inner.conn = None;
-        let sent: Vec<u64> = inner.pending.iter().filter(|(_, p)| p.sent).map(|(s, _)| *s).collect();
-        let lost = sent.into_iter().filter_map(|s| inner.pending.remove(&s)).collect();
+        let sent: Vec<u64> = inner.pending.iter().filter(|(_, p)| p.sent).map(|(s, _)| s).collect();
+        let lost = sent.into_iter().filter_map(|s| inner.pending.remove(s)).collect();
         if inner.phase == Phase::Online {
             inner.phase = Phase::Reconnecting;
             inner.lost_at_ms = now_ms();
@@ -367,7 +367,7 @@ async fn reconnect(weak: Weak<RefCell<Inner>>) {
                     inner.phase = Phase::Online;
                     for (seq, text) in std::mem::take(&mut inner.queued) {
                         if inner.conn.as_ref().is_some_and(|c| c.send(text.clone())) {
-                            if let Some(p) = inner.pending.get_mut(&seq) {
+                            if let Some(p) = inner.pending.get_mut(seq) {
                                 p.sent = true;
                             }
                         } else {
@@ -419,7 +419,7 @@ async fn heartbeat(weak: Weak<RefCell<Inner>>, gen: u32) {
         // The reply only refreshes `last_rx_ms`; nobody waits for it.
         if let Ok((seq, text, _)) = register(&mut inner, &object(&[("op", "Ping")]), true) {
             if !inner.conn.as_ref().is_some_and(|c| c.send(text)) {
-                inner.pending.remove(&seq);
+                inner.pending.remove(seq);
             }
         }
     }

@@ -15,12 +15,14 @@
 //! - `cache`: what the server told us (queues, statuses, queuing info, serving queues).
 //! - `wire`: frames as the SDK reads and writes them (raw JSON data, `seq` added).
 //! - `interop`: conversions between Rust values and JS values, errors as JS `Error`s.
+//! - `small_map`: a sorted-vector map (smaller in wasm than `BTreeMap`).
 
 mod api;
 mod cache;
 mod connection;
 mod core;
 mod interop;
+mod small_map;
 mod wire;
 
 pub use api::LineupCore;
