@@ -167,3 +167,23 @@ async fn line_off_when_the_same_user_logs_in_elsewhere() {
     assert_eq!(num(&ev.next("LineOff").await, "sdkErr"), 10.0);
     assert_eq!(first.state(), "idle");
 }
+
+#[wasm_bindgen_test]
+async fn the_server_closing_the_socket_is_survived_with_the_place_kept() {
+    let (app, qs) = app("{}", &[5]).await;
+    let q = qs[0];
+    let (first, _) = user(&app, "first").await;
+    ok(&first, &format!(r#"{{"op":"StartQueuing","queID":{q}}}"#)).await;
+    let (c, ev) = user(&app, "second").await;
+    ok(&c, &format!(r#"{{"op":"StartQueuing","queID":{q}}}"#)).await;
+    // A frame over the server's limit: the server answers 31 and closes the socket (1009).
+    let huge = "x".repeat(70_000);
+    let refused = call(&c, &format!(r#"{{"op":"Ping","pad":"{huge}"}}"#)).await.unwrap_err();
+    assert_eq!(refused, 207, "the request in flight is reported lost, not dropped silently");
+    let closed = ev.next("Reconnecting").await;
+    assert_eq!(num(&closed, "code"), 1009.0);
+    ev.next("Reconnected").await;
+    let info = ok(&c, r#"{"op":"GetQueuingInfo"}"#).await;
+    assert_eq!((num(&info, "queID") as u32, num(&info, "position")), (q, 1.0), "kept its place");
+    assert!(!ev.has_new("LineOff"));
+}

@@ -73,68 +73,55 @@ fn demo(extra: &[String]) -> ExitCode {
     run(cmd.args(extra))
 }
 
-/// Runs `cargo test` streaming its output, and adds up the `test result:` lines.
-fn cargo_test(args: &[&str], totals: &mut (u64, u64, u64)) -> bool {
-    cargo_test_env(args, &[], totals)
+/// Passed, failed, skipped.
+type Totals = (u64, u64, u64);
+
+/// Runs `cmd`, echoing its output; `count` adds up the figures of each line.
+fn run_counting(cmd: &mut Command, totals: &mut Totals, count: impl Fn(&str, &mut Totals)) -> bool {
+    let mut child = match cmd.stdout(Stdio::piped()).spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("xtask: cannot run {cmd:?}: {e}");
+            return false;
+        }
+    };
+    for line in BufReader::new(child.stdout.take().expect("piped")).lines().map_while(Result::ok) {
+        println!("{line}");
+        count(&line, totals);
+    }
+    child.wait().map(|s| s.success()).unwrap_or(false)
 }
 
-fn cargo_test_env(args: &[&str], env: &[(&str, String)], totals: &mut (u64, u64, u64)) -> bool {
+/// `cargo test` with extra environment; adds up its `test result:` lines.
+fn cargo_test_env(args: &[&str], env: &[(&str, String)], totals: &mut Totals) -> bool {
     let mut cmd = cargo();
-    cmd.arg("test").args(args).stdout(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("xtask: cannot run cargo test: {e}");
-            return false;
-        }
-    };
-    for line in BufReader::new(child.stdout.take().expect("piped")).lines().map_while(Result::ok) {
-        println!("{line}");
-        if let Some(rest) = line.strip_prefix("test result: ") {
-            let count = |word: &str| {
-                rest.split(';')
-                    .find_map(|part| part.trim().strip_suffix(word).map(|n| n.trim().rsplit(' ').next().unwrap_or("0").parse::<u64>().unwrap_or(0)))
-                    .unwrap_or(0)
-            };
-            totals.0 += count(" passed");
-            totals.1 += count(" failed");
-            totals.2 += count(" ignored");
-        }
-    }
-    child.wait().map(|s| s.success()).unwrap_or(false)
+    cmd.arg("test").args(args).envs(env.iter().map(|(k, v)| (*k, v)));
+    run_counting(&mut cmd, totals, |line, totals| {
+        let Some(rest) = line.strip_prefix("test result: ") else { return };
+        let count = |word: &str| {
+            rest.split(';')
+                .find_map(|part| part.trim().strip_suffix(word).and_then(|n| n.trim().rsplit(' ').next()?.parse().ok()))
+                .unwrap_or(0)
+        };
+        totals.0 += count(" passed");
+        totals.1 += count(" failed");
+        totals.2 += count(" ignored");
+    })
 }
 
-/// `npm test` in js/ (node's test runner), streaming, adding up `# pass` / `# fail`.
-fn npm_test(totals: &mut (u64, u64, u64)) -> bool {
-    let mut child = match Command::new("npm").args(["test", "--silent"]).current_dir("js").stdout(Stdio::piped()).spawn() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("xtask: cannot run npm test: {e}");
-            return false;
-        }
-    };
-    for line in BufReader::new(child.stdout.take().expect("piped")).lines().map_while(Result::ok) {
-        println!("{line}");
-        let count = |prefix: &str| line.strip_prefix(prefix).and_then(|n| n.trim().parse::<u64>().ok());
-        if let Some(n) = count("# pass ") {
-            totals.0 += n;
-        }
-        if let Some(n) = count("# fail ") {
-            totals.1 += n;
-        }
-        if let Some(n) = count("# skipped ") {
-            totals.2 += n;
-        }
-    }
-    child.wait().map(|s| s.success()).unwrap_or(false)
+/// `npm test` in js/ (node's test runner); adds up its `# pass` / `# fail` lines.
+fn npm_test(totals: &mut Totals) -> bool {
+    run_counting(Command::new("npm").args(["test", "--silent"]).current_dir("js"), totals, |line, totals| {
+        let count = |prefix: &str| line.strip_prefix(prefix).and_then(|n| n.trim().parse::<u64>().ok()).unwrap_or(0);
+        totals.0 += count("# pass ");
+        totals.1 += count("# fail ");
+        totals.2 += count("# skipped ");
+    })
 }
 
 fn test() -> ExitCode {
     let mut totals = (0, 0, 0);
-    let mut ok = cargo_test(&["--workspace"], &mut totals);
+    let mut ok = cargo_test_env(&["--workspace"], &[], &mut totals);
     // The benchmarks must keep compiling even though CI does not run them.
     ok &= cargo().args(["check", "-p", "lineup-engine", "--benches", "--quiet"]).status().is_ok_and(|s| s.success());
     // The SDK in headless Chromium against a real server.
@@ -142,14 +129,7 @@ fn test() -> ExitCode {
         eprintln!("xtask: {e}");
         return ExitCode::FAILURE;
     }
-    match browser::run(|args, env| {
-        let mut totals_here = (0, 0, 0);
-        let passed = cargo_test_env(args, env, &mut totals_here);
-        totals.0 += totals_here.0;
-        totals.1 += totals_here.1;
-        totals.2 += totals_here.2;
-        passed
-    }) {
+    match browser::run(|args, env| cargo_test_env(args, env, &mut totals)) {
         Ok(passed) => ok &= passed,
         Err(e) => {
             eprintln!("xtask: browser tests could not run: {e}");

@@ -22,6 +22,7 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).init();
 
     let www = cli.config.www_dir.clone();
+    let sdk = cli.config.sdk_dir.clone();
     let data = cli.config.data_dir.clone();
     let prepared = match prepare(cli.config) {
         Ok(p) => p,
@@ -52,6 +53,9 @@ async fn main() -> ExitCode {
     match www {
         Some(dir) => println!("  demo apps: http://{addr}/ (from {})", dir.display()),
         None => println!("  no --www directory: only the API is served"),
+    }
+    if sdk.is_some() {
+        println!("  SDK: http://{addr}/sdk/lineup-crvideo.js (CloudRoom style), http://{addr}/sdk/index.js (ES module)");
     }
     println!("  API: http://{addr}/api/v1  WebSocket: ws://{addr}/ws  health: http://{addr}/healthz");
     let shutdown = async {
