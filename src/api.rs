@@ -102,6 +102,21 @@ impl LineupCore {
         self.core.borrow().cache.serving.iter().map(|q| JsValue::from(*q)).collect()
     }
 
+    /// CloudRoom SessionInfo: the call this session is in (empty fields when none).
+    #[wasm_bindgen(js_name = sessionInfo)]
+    pub fn session_info(&self) -> JsValue {
+        match &self.core.borrow().cache.session_info {
+            Some(v) => copy(v),
+            None => {
+                let o = object(&[("callID", ""), ("peerID", ""), ("peerName", ""), ("meetingPswd", "")]);
+                for k in ["bCallAccepted", "meetingID", "duration"] {
+                    set(&o, k, 0);
+                }
+                o
+            }
+        }
+    }
+
     /// The logged-in user (UID, nickName, appID, roles, ...), or undefined.
     pub fn user(&self) -> JsValue {
         self.core.borrow().cache.user.as_ref().map_or(JsValue::UNDEFINED, copy)

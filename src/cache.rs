@@ -17,6 +17,17 @@ pub struct Cache {
     pub statuses: SmallMap<u32, JsValue>,
     pub queuing: Option<JsValue>,
     pub serving: Vec<u32>,
+    /// CloudRoom SessionInfo: the call this session is in (from GetSessionInfo).
+    pub session_info: Option<JsValue>,
+}
+
+/// Replies and notices after which the session info is fetched again.
+pub fn changes_call(name: &str) -> bool {
+    matches!(
+        name,
+        "Call" | "AcceptCall" | "RejectCall" | "HungupCall" | "NotifyCallIn" | "NotifyCallAccepted"
+            | "NotifyCallRejected" | "NotifyCallHungup" | "Login" | "Resume"
+    )
 }
 
 fn by_queue(list: &JsValue) -> SmallMap<u32, JsValue> {
@@ -42,6 +53,7 @@ impl Cache {
                 }
             }
             "StopService" => self.serving.retain(|q| Some(*q) != que_id),
+            "GetSessionInfo" => self.session_info = Some(data.clone()),
             "Logout" => *self = Cache::default(),
             _ => {}
         }

@@ -14,7 +14,7 @@ use lineup_protocol::codes;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::cache::Cache;
+use crate::cache::{changes_call, Cache};
 use crate::connection::Connection;
 use crate::small_map::SmallMap;
 use crate::interop::{call_page, get, get_str, get_u32, now_ms, object, parse, set, stringify};
@@ -260,11 +260,30 @@ fn forget(core: &Core, code: u32, why: &str) {
     }
 }
 
+/// Sends a request whose reply only updates the cache (nobody waits for it).
+fn send_and_forget(inner: &mut Inner, op: &str) {
+    if inner.conn.is_none() {
+        return;
+    }
+    if let Ok((seq, text, _)) = register(inner, &object(&[("op", op)]), true) {
+        if !inner.conn.as_ref().is_some_and(|c| c.send(text)) {
+            inner.pending.remove(seq);
+        }
+    }
+}
+
+/// Refreshes the cached SessionInfo (after anything that changes the call).
+fn fetch_session_info(inner: &mut Inner) {
+    send_and_forget(inner, "GetSessionInfo");
+}
+
 /// The page event name of a notice (unknown notices pass as "Notice").
 fn notice_name(name: &str) -> &'static str {
     const NAMES: &[&str] = &[
         "QueueStatusChanged", "QueuingInfoChanged", "AutoAssignUser", "CancelAssignUser", "UserEnter",
         "UserLeave", "ServiceFinished", "QueuingEnded", "ServiceStopped", "QueueInfoChanged", "QueueRemoved",
+        "NotifyCallIn", "NotifyCallAccepted", "NotifyCallRejected", "NotifyCallHungup", "NotifyCallHold",
+        "NotifyCallResume", "UserEnterMeeting", "UserLeftMeeting", "NotifyCallEvent",
     ];
     NAMES.iter().find(|n| **n == name).copied().unwrap_or("Notice")
 }
@@ -289,6 +308,9 @@ pub fn on_frame(core: &Weak<RefCell<Inner>>, gen: u32, text: &str) {
                 if let Some(p) = inner.pending.remove(seq) {
                     let result = if err == 0 {
                         inner.cache.on_reply(&p.op.op, p.op.que_id, &data);
+                        if changes_call(&p.op.op) {
+                            fetch_session_info(&mut inner);
+                        }
                         Ok(data)
                     } else {
                         Err((err, msg))
@@ -301,6 +323,9 @@ pub fn on_frame(core: &Weak<RefCell<Inner>>, gen: u32, text: &str) {
             }
             Frame::Notice { name, data } => {
                 inner.cache.on_notice(&name, &data);
+                if changes_call(&name) {
+                    fetch_session_info(&mut inner);
+                }
                 events.push((notice_name(&name), data));
             }
         }
@@ -417,11 +442,7 @@ async fn heartbeat(weak: Weak<RefCell<Inner>>, gen: u32) {
             return;
         }
         // The reply only refreshes `last_rx_ms`; nobody waits for it.
-        if let Ok((seq, text, _)) = register(&mut inner, &object(&[("op", "Ping")]), true) {
-            if !inner.conn.as_ref().is_some_and(|c| c.send(text)) {
-                inner.pending.remove(seq);
-            }
-        }
+        send_and_forget(&mut inner, "Ping");
     }
 }
 

@@ -184,6 +184,53 @@ async fn crvideo_surface_as_the_queue_guide_uses_it() {
     eval(&format!("CRVideo_StartQueuing({q}, 'ck-role')"));
     assert_eq!(cb("StartQueuingRslt").await[0].as_f64(), Some(30.0), "the token has no customer role");
 
+    // Calls through the CloudRoom surface: a core-API user calls this session.
+    eval(
+        "['NotifyCallIn','AcceptCallSuccess','NotifyCallEvent','HangupCallSuccess','CreateMeetingSuccess',
+          'CallSuccess','CallFail','NotifyCallRejected','EnterMeetingRslt','NotifyCallHungup']
+           .forEach(function (n) {
+             window['CRVideo_' + n].callback = function () {
+               window.__cr.push([n].concat(Array.prototype.slice.call(arguments)));
+             };
+           });",
+    );
+    let (caller, caller_ev) = user(&app, "dana").await;
+    let meet = ok(&caller, r#"{"op":"CreateMeeting","subject":"talk","pswd":"pw"}"#).await;
+    let meet_id = num(&meet, "ID") as u32;
+    let call_id = text(&ok(&caller, &format!(r#"{{"op":"Call","UID":"tok","meetID":{meet_id},"usrExtDat":"ring"}}"#)).await, "callID");
+    let call_in = cb("NotifyCallIn").await;
+    assert_eq!(call_in[0].as_string(), Some(call_id.clone()));
+    assert_eq!(num(&call_in[1], "ID") as u32, meet_id);
+    assert_eq!((call_in[2].as_string(), call_in[3].as_string()), (Some("dana".into()), Some("ring".into())));
+    // Neither party serves a queue: a plain call, CALLER incoming then CALLEE ringing.
+    let incoming = cb("NotifyCallEvent").await;
+    assert_eq!((text(&incoming[0], "source"), text(&incoming[0], "event"), text(&incoming[0], "from")), ("CALLER".into(), "incoming".into(), "dialin".into()));
+    let ringing = cb("NotifyCallEvent").await;
+    assert_eq!((text(&ringing[0], "source"), text(&ringing[0], "event")), ("CALLEE".into(), "ringing".into()));
+    eval(&format!("CRVideo_AcceptCall('{call_id}', CRVideo_GetSessionInfo(), 'ok', 'ck-acc')"));
+    let args = cb("AcceptCallSuccess").await;
+    assert_eq!((args[0].as_string(), args[1].as_string()), (Some(call_id.clone()), Some("ck-acc".into())));
+    assert_eq!(text(&caller_ev.next("NotifyCallAccepted").await, "usrExtDat"), "ok");
+    sleep(150).await;
+    let info = eval("CRVideo_GetSessionInfo()");
+    assert_eq!((text(&info, "callID"), text(&info, "peerID"), num(&info, "bCallAccepted")), (call_id.clone(), "dana".into(), 1.0));
+    eval(&format!("CRVideo_EnterMeeting({meet_id}, 'pw', 'ck-enter')"));
+    assert_eq!(cb("EnterMeetingRslt").await[0].as_f64(), Some(0.0));
+    eval(&format!("CRVideo_HungupCall('{call_id}', 'bye', 'ck-hang')"));
+    assert_eq!(cb("HangupCallSuccess").await[1].as_string().as_deref(), Some("ck-hang"));
+    assert_eq!(text(&caller_ev.next("NotifyCallHungup").await, "usrExtDat"), "bye");
+    // This session calls: CRVideo_Call returns the callID at once; CallSuccess repeats it.
+    eval("CRVideo_CreateMeeting('mine', '', 'ck-cm')");
+    let created = cb("CreateMeetingSuccess").await;
+    let my_meet = num(&created[0], "ID");
+    let my_call = eval(&format!("CRVideo_Call('dana', {{ID: {my_meet}}}, 'x', 'ck-call')")).as_string().unwrap();
+    let args = cb("CallSuccess").await;
+    assert_eq!((args[0].as_string(), args[1].as_string()), (Some(my_call.clone()), Some("ck-call".into())));
+    assert_eq!(text(&caller_ev.next("NotifyCallIn").await, "callID"), my_call);
+    ok(&caller, &format!(r#"{{"op":"RejectCall","callID":"{my_call}"}}"#)).await;
+    let rejected = cb("NotifyCallRejected").await;
+    assert_eq!((rejected[0].as_string(), rejected[1].as_f64()), (Some(my_call), Some(606.0)));
+
     // The same user logging in elsewhere: LineOff(10).
     let (_other, _) = user(&app, "tok").await;
     assert_eq!(cb("LineOff").await[0].as_f64(), Some(10.0));

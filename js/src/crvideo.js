@@ -24,7 +24,13 @@
     'StartQueuingRslt', 'StopQueuingRslt', 'StartServiceRslt', 'StopServiceRslt',
     'AutoAssignUser', 'CancelAssignUser', 'ResponseAssignUserRslt', 'ReqAssignUserRslt',
     'SetDNDStatusSuccess', 'SetDNDStatusFail', 'UserEnter', 'UserLeave',
+    // calls and rooms
+    'CreateMeetingSuccess', 'CreateMeetingFail', 'EnterMeetingRslt', 'UserEnterMeeting', 'UserLeftMeeting',
+    'CallSuccess', 'CallFail', 'NotifyCallIn', 'NotifyCallAccepted', 'NotifyCallRejected', 'NotifyCallHungup',
+    'NotifyCallHangup', 'AcceptCallSuccess', 'AcceptCallFail', 'RejectCallSuccess', 'RejectCallFail',
+    'HangupCallSuccess', 'HangupCallFail', 'NotifyCallEvent',
     // Lineup additions
+    'NotifyCallHold', 'NotifyCallResume', 'HoldCallRslt', 'ResumeCallRslt', 'ForwardUserRslt',
     'FinishServiceRslt', 'ServiceFinished', 'QueuingEnded', 'ServiceStopped', 'QueueInfoChanged',
     'QueueRemoved', 'SetAgentCapacityRslt', 'GetQueueStatisticsRslt', 'GetAgentsRslt',
     'Reconnecting', 'Reconnected'
@@ -46,7 +52,9 @@
     TOKEN_AUTHINFOERR: 19, TOKEN_APPIDNOTEXIST: 20, TOKEN_AUTH_FAILED: 21, TOKEN_NOTTOKENTYPE: 22,
     NO_PERMISSION: 30, FRAME_TOO_LARGE: 31, SESSION_RECONNECTING: 32, CONNECTIONLOST: 207,
     QUE_ID_INVALID: 400, QUE_NOUSER: 401, QUE_USER_CANCELLED: 402, QUE_SERVICE_NOT_START: 403,
-    ALREADY_OTHERQUE: 404, QUE_FULL: 405, QUE_AGENT_BUSY: 406, QUE_NAME_EXISTS: 407
+    ALREADY_OTHERQUE: 404, QUE_FULL: 405, QUE_AGENT_BUSY: 406, QUE_NAME_EXISTS: 407,
+    INVALID_CALLID: 600, ERR_CALL_EXIST: 601, ERR_BUSY: 602, ERR_OFFLINE: 603, ERR_NOANSWER: 604,
+    ERR_USER_NOT_FOUND: 605, ERR_REFUSE: 606, MEETNOTEXIST: 800, AUTHERROR: 801
   };
   Object.keys(CODES).forEach(function (k) { global['CRVideo_' + k] = CODES[k]; });
   global.CRVideo_USER_BEEN_KICKOUT = CODES.CRVideoSDK_USER_BEEN_KICKOUT;
@@ -78,6 +86,14 @@
       case 'QueueRemoved': delete queueUsers[d.queID]; fire(name, [d.queID]); break;
       case 'LineOff': queueUsers = {}; fire(name, [d.sdkErr]); break;
       case 'NotifyTokenWillExpire': case 'Reconnecting': case 'Reconnected': fire(name, []); break;
+      case 'NotifyCallIn': fire(name, [d.callID, d.meetObj, d.callerID, d.usrExtDat]); break;
+      case 'NotifyCallAccepted': fire(name, [d.callID, d.meetObj, d.usrExtDat]); break;
+      case 'NotifyCallRejected': fire(name, [d.callID, d.sdkErr, d.usrExtDat]); break;
+      case 'NotifyCallHungup':  // H5 spells it NotifyCallHangup
+        fire(name, [d.callID, d.usrExtDat]); fire('NotifyCallHangup', [d.callID, d.usrExtDat]); break;
+      case 'NotifyCallHold': case 'NotifyCallResume': fire(name, [d.callID]); break;
+      case 'UserEnterMeeting': case 'UserLeftMeeting': fire(name, [d.UID, d.nickName, d.meetID]); break;
+      case 'NotifyCallEvent': fire(name, [d]); break;
     }
   }
 
@@ -150,8 +166,8 @@
   };
   global.CRVideo_GetServingQueues = function () { return core ? core.servingQueues() : []; };
   global.CRVideo_GetSessionInfo = function () {
-    // No call in progress (calls and rooms come with the call flow).
-    return { callID: '', peerID: '', peerName: '', bCallAccepted: 0, meetingID: 0, meetingPswd: '', duration: 0 };
+    return core ? core.sessionInfo()
+      : { callID: '', peerID: '', peerName: '', bCallAccepted: 0, meetingID: 0, meetingPswd: '', duration: 0 };
   };
   global.CRVideo_GetQueueUsers = function (queID) { return JSON.stringify(queueUsers[queID] || []); };
 
@@ -217,7 +233,73 @@
       function (c) { fire('StopQueuingRslt', [c, ck(cookie)]); });
   };
 
+  // ---- rooms and calls ----
+  var currentMeeting = 0;
+  function createMeeting(subject, pswd, cookie) {
+    call({ op: 'CreateMeeting', subject: String(subject || ''), pswd: String(pswd || '') },
+      function (meetObj) { fire('CreateMeetingSuccess', [meetObj, ck(cookie)]); },
+      function (c) { fire('CreateMeetingFail', [c, ck(cookie)]); });
+  }
+  global.CRVideo_CreateMeeting = function (subject, pswd, cookie) { createMeeting(subject, pswd, cookie); };
+  global.CRVideo_CreateMeeting2 = function (params, cookie) {
+    var p = params && typeof params === 'object' ? params : { subject: params };
+    createMeeting(p.subject || p.meetSubject, p.pswd || p.password, cookie);
+  };
+  global.CRVideo_EnterMeeting = function (meetID, pswd, a, b) {
+    // (meetID, pswd, cookie); CloudRoom's (meetID, pswd, nickName, cookie) too.
+    var cookie = arguments.length >= 4 ? b : a;
+    var id = meetID && typeof meetID === 'object' ? meetID.ID : meetID;
+    call({ op: 'EnterMeeting', meetID: Number(id), pswd: String(pswd || '') },
+      function () { currentMeeting = Number(id); fire('EnterMeetingRslt', [CODES.NOERR, ck(cookie)]); },
+      function (c) { fire('EnterMeetingRslt', [c, ck(cookie)]); });
+  };
+  global.CRVideo_ExitMeeting = function (meetID) {
+    var id = meetID === undefined ? currentMeeting : Number(meetID);
+    if (id === currentMeeting) currentMeeting = 0;
+    if (id) call({ op: 'ExitMeeting', meetID: id }, function () {}, function () {});
+  };
+  function newCallID() {
+    var b = new Uint8Array(12);
+    (global.crypto || global.msCrypto).getRandomValues(b);
+    return 'c' + Array.prototype.map.call(b, function (x) { return ('0' + x.toString(16)).slice(-2); }).join('');
+  }
+  global.CRVideo_Call = function (UID, meetObj, usrExtDat, cookie) {
+    var callID = newCallID();
+    var meetID = meetObj && typeof meetObj === 'object' ? meetObj.ID : meetObj;
+    call({ op: 'Call', callID: callID, UID: String(UID), meetID: Number(meetID), usrExtDat: usrExtDat == null ? '' : String(usrExtDat) },
+      function () { fire('CallSuccess', [callID, ck(cookie)]); },
+      function (c) { fire('CallFail', [callID, c, ck(cookie)]); });
+    return callID;
+  };
+  function callAnswer(op, ok, bad) {
+    return function (callID, usrExtDat, cookie) {
+      call({ op: op, callID: String(callID), usrExtDat: usrExtDat == null ? '' : String(usrExtDat) },
+        function () { fire(ok, [callID, ck(cookie)]); },
+        function (c) { fire(bad, [callID, c, ck(cookie)]); });
+    };
+  }
+  var acceptCall = callAnswer('AcceptCall', 'AcceptCallSuccess', 'AcceptCallFail');
+  global.CRVideo_AcceptCall = function (callID, meetObj, usrExtDat, cookie) { acceptCall(callID, usrExtDat, cookie); };
+  global.CRVideo_RejectCall = callAnswer('RejectCall', 'RejectCallSuccess', 'RejectCallFail');
+  global.CRVideo_HungupCall = callAnswer('HungupCall', 'HangupCallSuccess', 'HangupCallFail');
+  global.CRVideo_HangupCall = global.CRVideo_HungupCall;
+  global.CRVideo_HoldCall = function (callID, cookie) {
+    call({ op: 'HoldCall', callID: String(callID) },
+      function () { fire('HoldCallRslt', [callID, CODES.NOERR, ck(cookie)]); },
+      function (c) { fire('HoldCallRslt', [callID, c, ck(cookie)]); });
+  };
+  global.CRVideo_ResumeCall = function (callID, cookie) {
+    call({ op: 'ResumeCall', callID: String(callID) },
+      function () { fire('ResumeCallRslt', [callID, CODES.NOERR, ck(cookie)]); },
+      function (c) { fire('ResumeCallRslt', [callID, c, ck(cookie)]); });
+  };
+
   // ---- Lineup additions ----
+  global.CRVideo_ForwardUser = function (queID, usrID, toQueID, cookie) {
+    call({ op: 'ForwardUser', queID: queID, usrID: String(usrID), toQueID: toQueID },
+      function () { fire('ForwardUserRslt', [CODES.NOERR, ck(cookie)]); },
+      function (c) { fire('ForwardUserRslt', [c, ck(cookie)]); });
+  };
   global.CRVideo_FinishService = function (queID, usrID, cookie) {
     call({ op: 'FinishService', queID: queID, usrID: String(usrID) },
       function () { fire('FinishServiceRslt', [CODES.NOERR, ck(cookie)]); },

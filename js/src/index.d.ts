@@ -19,7 +19,7 @@ export interface LoginInfo {
   holdSeconds: number; heartbeatSeconds: number;
 }
 export interface QueueStatistics {
-  queID: number; entered: number; served: number; abandoned: number; timedOut: number;
+  queID: number; entered: number; served: number; abandoned: number; timedOut: number; forwarded: number;
   avgWaitSeconds: number; maxWaitSeconds: number; longestWaitingSeconds: number;
   serviceLevel: number; serviceLevelSeconds: number; waiting: number; inService: number;
   agentsLoggedIn: number; agentsAvailable: number; agentsBusy: number;
@@ -31,7 +31,7 @@ export interface AgentInfo {
   pendingOffers: number; wrapUpUntil?: number; servedTotal: number; serviceSecondsTotal: number;
 }
 export interface QueueUsers { queID: number; total: number; users: QueUser[]; }
-export type CancelReason = 'timeout' | 'customer_left' | 'customer_offline' | 'agent_offline' | 'service_stopped' | 'capacity_lowered';
+export type CancelReason = 'timeout' | 'customer_left' | 'customer_offline' | 'agent_offline' | 'service_stopped' | 'capacity_lowered' | 'forwarded';
 
 /** Events and their payloads. */
 export interface LineupEvents {
@@ -41,7 +41,7 @@ export interface LineupEvents {
   CancelAssignUser: { queID: number; usrID: string; reason: CancelReason };
   UserEnter: { queID: number; user: QueUser };
   UserLeave: { queID: number; usrID: string; inService: 0 | 1 };
-  ServiceFinished: { queID: number; agentID: string; usrID: string; reason: 'finished' | 'customer_left' | 'agent_left' };
+  ServiceFinished: { queID: number; agentID: string; usrID: string; reason: 'finished' | 'customer_left' | 'agent_left' | 'call_ended' };
   QueuingEnded: { queID: number; reason: 'timeout' | 'cancel' };
   ServiceStopped: { queID: number };
   QueueInfoChanged: QueueInfo;
@@ -50,6 +50,38 @@ export interface LineupEvents {
   NotifyTokenWillExpire: undefined;
   Reconnecting: { code: number };
   Reconnected: undefined;
+  NotifyCallIn: { callID: string; meetObj: MeetInfo; callerID: string; usrExtDat: string };
+  NotifyCallAccepted: { callID: string; meetObj: MeetInfo; usrExtDat: string };
+  /** sdkErr 606 refused, 604 no answer */
+  NotifyCallRejected: { callID: string; sdkErr: number; usrExtDat: string };
+  NotifyCallHungup: { callID: string; usrExtDat: string };
+  NotifyCallHold: { callID: string };
+  NotifyCallResume: { callID: string };
+  UserEnterMeeting: { meetID: number; UID: string; nickName: string };
+  UserLeftMeeting: { meetID: number; UID: string; nickName: string };
+  NotifyCallEvent: CallEvent;
+}
+
+/** CloudRoom MeetInfoObj. */
+export interface MeetInfo { ID: number; pswd: string; subject: string; creator: string; memberCount: number; /** Unix seconds */ startTime: number; }
+
+/** A call event with asterCC's fields (seed 004). */
+export interface CallEvent {
+  source: 'AGENT' | 'CALLER' | 'CALLEE' | 'CONVERSATION';
+  event: 'incoming' | 'ringing' | 'answer' | 'hangup' | 'onhold' | 'resume' | 'join';
+  /** one per conversation (the call id) */
+  sessionid: string;
+  /** strictly increasing per app: drop events older than the newest seen */
+  eventid: number;
+  /** "YYYY-MM-DD HH:MM:SS" UTC */
+  eventTime: string;
+  calleridnum: string;
+  activenum: string;
+  from: 'dialout' | 'dialin';
+  queID?: number;
+  agentID?: string;
+  /** the same event as asterCC's urlencoded message string */
+  message: string;
 }
 
 /** An error with CloudRoom's numeric code. */
@@ -102,6 +134,19 @@ export declare class Client {
   finishService(queID: number, usrID: string): Promise<void>;
   setAgentCapacity(capacity: number): Promise<void>;
   ping(): Promise<{ time: number }>;
+  forwardUser(queID: number, usrID: string, toQueID: number): Promise<void>;
+  createMeeting(subject?: string, pswd?: string): Promise<MeetInfo>;
+  enterMeeting(meetID: number, pswd?: string): Promise<MeetInfo>;
+  exitMeeting(meetID: number): Promise<void>;
+  /** resolves with the callID */
+  call(UID: string, meetID: number, usrExtDat?: string): Promise<string>;
+  acceptCall(callID: string, usrExtDat?: string): Promise<void>;
+  rejectCall(callID: string, usrExtDat?: string): Promise<void>;
+  hangupCall(callID: string, usrExtDat?: string): Promise<void>;
+  holdCall(callID: string): Promise<void>;
+  resumeCall(callID: string): Promise<void>;
+  getSessionInfo(): Promise<SessionInfo>;
+  readonly sessionInfo: SessionInfo;
   readonly queues: QueueInfo[];
   queueStatus(queID: number): QueStatus | undefined;
   readonly queueStatuses: QueStatus[];

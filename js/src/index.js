@@ -88,6 +88,20 @@ export class Client {
   finishService(queID, usrID) { return this.#call({ op: 'FinishService', queID, usrID }).then(() => {}); }
   setAgentCapacity(capacity) { return this.#call({ op: 'SetAgentCapacity', capacity }).then(() => {}); }
   ping() { return this.#call({ op: 'Ping' }); }
+  forwardUser(queID, usrID, toQueID) { return this.#call({ op: 'ForwardUser', queID, usrID, toQueID }).then(() => {}); }
+  createMeeting(subject = '', pswd = '') { return this.#call({ op: 'CreateMeeting', subject, pswd }); }
+  enterMeeting(meetID, pswd = '') { return this.#call({ op: 'EnterMeeting', meetID, pswd }); }
+  exitMeeting(meetID) { return this.#call({ op: 'ExitMeeting', meetID }).then(() => {}); }
+  /** Calls a user into a room; resolves with the callID. */
+  call(UID, meetID, usrExtDat = '') { return this.#call({ op: 'Call', UID, meetID, usrExtDat }).then((d) => d.callID); }
+  acceptCall(callID, usrExtDat = '') { return this.#call({ op: 'AcceptCall', callID, usrExtDat }).then(() => {}); }
+  rejectCall(callID, usrExtDat = '') { return this.#call({ op: 'RejectCall', callID, usrExtDat }).then(() => {}); }
+  hangupCall(callID, usrExtDat = '') { return this.#call({ op: 'HungupCall', callID, usrExtDat }).then(() => {}); }
+  holdCall(callID) { return this.#call({ op: 'HoldCall', callID }).then(() => {}); }
+  resumeCall(callID) { return this.#call({ op: 'ResumeCall', callID }).then(() => {}); }
+  getSessionInfo() { return this.#call({ op: 'GetSessionInfo' }); }
+  /** The call this session is in, as last told by the server. */
+  get sessionInfo() { return this.#core.sessionInfo(); }
 
   get queues() { return this.#core.queues(); }
   queueStatus(queID) { return this.#core.queueStatus(queID); }

@@ -133,6 +133,11 @@ impl Recorder {
         }
     }
 
+    /// Every event named `name` so far, whatever was taken.
+    pub fn all(&self, name: &str) -> Vec<JsValue> {
+        self.events.borrow().iter().filter(|(n, _)| n == name).map(|(_, d)| d.clone()).collect()
+    }
+
     /// Whether an event named `name` came after the last one taken.
     pub fn has_new(&self, name: &str) -> bool {
         let from = *self.seen.borrow();

@@ -28,6 +28,7 @@ impl Engine {
                     queues: Default::default(),
                     users: Default::default(),
                     watchers: Default::default(),
+                    last_event_id: 0,
                 });
             }
         }

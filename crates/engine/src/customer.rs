@@ -143,3 +143,87 @@ impl Engine {
         self.notify(sid, Notice::QueuingEnded { queue, reason: EndReason::Timeout });
     }
 }
+
+impl Engine {
+    /// Moves a customer queuing in `queue` to `to_queue`, keeping its enqueue time (and
+    /// so its place by waiting time). The old queue's task ends with `forward`; a new
+    /// task starts in the new queue.
+    pub(crate) fn forward_user(&mut self, app: u32, queue: QueueId, user_id: &str, to_queue: QueueId) -> Result<(), AcdError> {
+        let in_app = |e: &Engine, q: QueueId| e.queues.get(&q).is_some_and(|q| q.app == app);
+        if !in_app(self, queue) {
+            return Err(AcdError::QueueInvalid(queue));
+        }
+        if !in_app(self, to_queue) {
+            return Err(AcdError::QueueInvalid(to_queue));
+        }
+        if queue == to_queue {
+            return Err(AcdError::invalid("toQueID", "is the queue the customer is in"));
+        }
+        let sid = self.apps[app as usize].users.get(user_id).copied();
+        let sid = sid
+            .filter(|s| self.sessions[s].queuing.as_ref().is_some_and(|q| q.queue == queue))
+            .ok_or(AcdError::NoUser("the customer is not queuing in this queue"))?;
+        let target = &self.queues[&to_queue];
+        if target.def.max_len.is_some_and(|m| target.waiting.len() as u64 >= u64::from(m)) {
+            return Err(AcdError::QueueFull(to_queue));
+        }
+        let mut dispatch_agent = None;
+        let offered = self.sessions[&sid].queuing.as_ref().and_then(|q| q.offer);
+        if let Some(offer) = offered {
+            dispatch_agent = Some(self.drop_offer(offer, Some(CancelReason::Forwarded)).agent);
+        }
+        let (old, app_ix, uid) = self.unqueue(sid, WaitEnd::Forwarded).expect("queuing");
+        self.tell_queue_agents(queue, Notice::UserLeave { queue, user_id: uid.clone(), in_service: false });
+        self.emit(app_ix, EventKind::QueueChange { queue, user_id: uid.clone(), change: QueueChangeKind::Forwarded, usr_ext_dat: old.ext.clone() });
+        let previous = if offered.is_some() { AcdPhase::Calling } else { AcdPhase::Waiting };
+        self.acd_end(&old, sid, previous, EndReason::Forward, None);
+        self.touch_status(queue);
+        self.touch_positions(queue);
+
+        // Into the new queue at its old place in time; max_wait_s runs from the start.
+        let now = self.now;
+        let deadline = self.queues[&to_queue].def.max_wait_s.map(|w| old.enqueued_at.plus_secs(w.into()).max(now));
+        let task = self.next_task();
+        let online = self.sessions[&sid].online;
+        self.sessions.get_mut(&sid).expect("present").queuing = Some(Queuing {
+            queue: to_queue,
+            seq: old.seq,
+            task,
+            enqueued_at: old.enqueued_at,
+            ext: old.ext.clone(),
+            offer: None,
+            declined: Vec::new(),
+            deadline,
+            agent_id: None,
+            call_time: None,
+        });
+        if let Some(at) = deadline {
+            self.timers.insert(at, Timer::MaxWait(sid));
+        }
+        let q = self.queues.get_mut(&to_queue).expect("checked");
+        q.waiting.insert(old.seq, sid);
+        if online {
+            q.ready.insert(old.seq);
+        }
+        q.counters.entered += 1;
+        self.emit(app_ix, EventKind::QueueChange { queue: to_queue, user_id: uid, change: QueueChangeKind::Entered, usr_ext_dat: old.ext });
+        self.acd_transition(sid, AcdPhase::Pending, AcdPhase::Waiting, None);
+        let info = self.queuing_info(sid).unwrap_or(QueuingInfo::NotQueuing);
+        let s = self.sessions.get_mut(&sid).expect("present");
+        s.sent_position = match info {
+            QueuingInfo::Queuing { queue, position, .. } => Some((queue, position)),
+            _ => None,
+        };
+        s.info_sent_at = Some(self.now);
+        self.notify(sid, Notice::QueuingInfoChanged(info));
+        let user = self.que_user(sid);
+        self.tell_queue_agents(to_queue, Notice::UserEnter(user));
+        self.touch_status(to_queue);
+        self.touch_positions(to_queue);
+        self.dispatch_queue(to_queue);
+        if let Some(agent) = dispatch_agent {
+            self.dispatch_agent(agent);
+        }
+        Ok(())
+    }
+}

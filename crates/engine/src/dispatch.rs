@@ -204,7 +204,7 @@ impl Engine {
         self.queues.get_mut(&queuing.queue).expect("live queue").in_service += 1;
         self.services.insert(
             service,
-            Service { agent: agent_sid, customer, queue: queuing.queue, started_at: now },
+            Service { agent: agent_sid, customer, queue: queuing.queue, started_at: now, task: None },
         );
         self.reindex_agent(agent_sid, |a| a.services.push(service));
         self.notify(customer, Notice::QueuingInfoChanged(QueuingInfo::InService));
@@ -218,15 +218,36 @@ impl Engine {
                 usr_ext_dat: queuing.ext.clone(),
             },
         );
-        self.acd_end(&queuing, customer, AcdPhase::Calling, EndReason::Success, Some(now));
         self.touch_status(queuing.queue);
         self.touch_positions(queuing.queue);
+        // The ACD task stays "calling" until the agent's call is answered (or fails).
+        self.services.get_mut(&service).expect("just made").task = Some(queuing);
         user
+    }
+
+    /// Completes the ACD task of a service's customer, if still open.
+    pub(crate) fn complete_task(&mut self, service: ServiceId, reason: EndReason, talk_time: Option<crate::time::Time>) {
+        let Some(s) = self.services.get_mut(&service) else { return };
+        let customer = s.customer;
+        if let Some(task) = s.task.take() {
+            if self.sessions.get(&customer).is_some() {
+                self.acd_end(&task, customer, AcdPhase::Calling, reason, talk_time);
+            }
+        }
     }
 
     /// Ends a service; the agent wraps up (queue's wrap-up time) and is offered again.
     pub(crate) fn end_service(&mut self, service: ServiceId, reason: ServiceEnd) {
         let now = self.now;
+        // A service that ends with its task open: taken without a call (success), or
+        // its customer or agent went away.
+        let task_end = match reason {
+            ServiceEnd::Finished => (EndReason::Success, self.services.get(&service).map(|s| s.started_at)),
+            ServiceEnd::CustomerLeft => (EndReason::Hangup, None),
+            ServiceEnd::AgentLeft => (EndReason::Cancel, None),
+            ServiceEnd::CallEnded => (EndReason::CallFail, None),
+        };
+        self.complete_task(service, task_end.0, task_end.1);
         let Some(s) = self.services.remove(&service) else { return };
         let wrapup_s = self.queues.get(&s.queue).map(|q| q.def.wrapup_s).unwrap_or(0);
         if let Some(q) = self.queues.get_mut(&s.queue) {

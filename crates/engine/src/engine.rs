@@ -12,7 +12,7 @@ use crate::input::{Input, Reply, Request};
 use crate::model::{AppSettings, Role};
 use crate::output::{Event, EventKind, Notice, Output, SessionEnd};
 use crate::sessions::Sessions;
-use crate::state::{App, Offer, Queue, Service, Session};
+use crate::state::{App, Call, Offer, Queue, Room, Service, Session};
 use crate::time::Time;
 use crate::timers::{Timer, Timers};
 
@@ -25,6 +25,9 @@ pub struct Engine {
     pub(crate) queues: FxHashMap<QueueId, Queue>,
     pub(crate) offers: FxHashMap<OfferId, Offer>,
     pub(crate) services: FxHashMap<ServiceId, Service>,
+    pub(crate) rooms: FxHashMap<u32, Room>,
+    pub(crate) calls: FxHashMap<u64, Call>,
+    pub(crate) next_room: u32,
     pub(crate) timers: Timers,
     pub(crate) outputs: VecDeque<Output>,
     /// Queues whose coalesced notices need a look at the end of the step.
@@ -52,6 +55,9 @@ impl Engine {
             queues: FxHashMap::default(),
             offers: FxHashMap::default(),
             services: FxHashMap::default(),
+            rooms: FxHashMap::default(),
+            calls: FxHashMap::default(),
+            next_room: 1,
             timers: Timers::default(),
             outputs: VecDeque::new(),
             dirty: Vec::new(),
@@ -71,6 +77,10 @@ impl Engine {
                 self.modify_queue(&app, queue, change).map(Reply::Queue)
             }
             Input::DeleteQueue { app, queue } => self.delete_queue(&app, queue).map(|_| Reply::Done),
+            Input::ForwardUser { app, queue, user_id, to_queue } => self
+                .app_index(&app)
+                .and_then(|ix| self.forward_user(ix, queue, &user_id, to_queue))
+                .map(|_| Reply::Done),
             Input::Login { app, user_id, name, roles } => self.login(&app, user_id, name, roles),
             Input::Disconnect { session } => self.disconnect(session).map(|_| Reply::Done),
             Input::Reconnect { session } => self.reconnect(session).map(|_| Reply::Done),
@@ -160,6 +170,28 @@ impl Engine {
                 need(Role::Agent)?;
                 self.set_capacity(sid, capacity).map(|_| Reply::Done)
             }
+            Request::ForwardUser { queue, user_id, to_queue } => {
+                if !roles.has(Role::Agent) && !roles.has(Role::Supervisor) {
+                    return Err(AcdError::NoPermission(Role::Agent));
+                }
+                let app = self.session(sid)?.app;
+                let serves = self.sessions[&sid].agent.as_ref().is_some_and(|a| a.priority_in(queue).is_some());
+                if !serves && !roles.has(Role::Supervisor) {
+                    self.queue_for(sid, queue)?;
+                    return Err(AcdError::ServiceNotStarted("serve the queue to forward its customers"));
+                }
+                self.forward_user(app, queue, &user_id, to_queue).map(|_| Reply::Done)
+            }
+            Request::CreateMeeting { subject, pswd } => self.create_meeting(sid, subject, pswd).map(Reply::Meeting),
+            Request::EnterMeeting { meeting, pswd } => self.enter_meeting(sid, meeting, &pswd).map(Reply::Meeting),
+            Request::ExitMeeting { meeting } => self.exit_meeting(sid, meeting).map(|_| Reply::Done),
+            Request::Call { callee, meeting, usr_ext_dat, call_id } => {
+                self.call(sid, &callee, meeting, usr_ext_dat, call_id).map(Reply::Call)
+            }
+            Request::AcceptCall { call, usr_ext_dat } => self.accept_call(sid, &call, usr_ext_dat).map(|_| Reply::Done),
+            Request::RejectCall { call, usr_ext_dat } => self.reject_call(sid, &call, usr_ext_dat).map(|_| Reply::Done),
+            Request::HangupCall { call, usr_ext_dat } => self.hangup_call(sid, &call, usr_ext_dat).map(|_| Reply::Done),
+            Request::HoldCall { call, hold } => self.hold_call(sid, &call, hold).map(|_| Reply::Done),
         }
     }
 
@@ -182,6 +214,7 @@ impl Engine {
                 }
             }
             Timer::WrapUp(sid) => self.wrapup_ended(sid, at),
+            Timer::Call(key) => self.call_timed_out(key),
             Timer::Declined(sid) => self.decline_expired(sid),
             Timer::Flush(queue) => {
                 if let Some(q) = self.queues.get_mut(&queue) {

@@ -1,6 +1,6 @@
 //! Why a request was refused, with the CloudRoom error number each reason maps to.
 
-use crate::ids::QueueId;
+use crate::ids::{Name, QueueId};
 use crate::model::Role;
 
 /// A refused input. Each variant has a stable numeric [`code`](AcdError::code): the
@@ -43,6 +43,27 @@ pub enum AcdError {
     /// 407 (Lineup): another queue of the app has this name.
     #[error("a queue named '{0}' already exists in this app")]
     QueueNameExists(String),
+    /// 600: no such call for this session (or not in a state that allows this).
+    #[error("call '{0}' does not exist here or cannot do that now")]
+    InvalidCall(Name),
+    /// 601: this session is already in a call.
+    #[error("already in a call: hang up first")]
+    CallExists,
+    /// 602: the called user is in another call.
+    #[error("user '{0}' is busy in another call")]
+    UserBusy(Name),
+    /// 603: the called user is offline (its connection dropped).
+    #[error("user '{0}' is offline")]
+    UserOffline(Name),
+    /// 605: no logged-in user with this id in the app.
+    #[error("user '{0}' is not logged in")]
+    UserNotFound(Name),
+    /// 800: no such room in the app.
+    #[error("room {0} does not exist")]
+    MeetingNotFound(u32),
+    /// 801: wrong room password.
+    #[error("wrong password for room {0}")]
+    MeetingAuth(u32),
 }
 
 impl AcdError {
@@ -61,8 +82,20 @@ impl AcdError {
             AcdError::QueueFull(_) => 405,
             AcdError::AgentAtCapacity(_) => 406,
             AcdError::QueueNameExists(_) => 407,
+            AcdError::InvalidCall(_) => 600,
+            AcdError::CallExists => 601,
+            AcdError::UserBusy(_) => 602,
+            AcdError::UserOffline(_) => 603,
+            AcdError::UserNotFound(_) => 605,
+            AcdError::MeetingNotFound(_) => 800,
+            AcdError::MeetingAuth(_) => 801,
         }
     }
+
+    /// 604: a call was not answered in time (NotifyCallRejected's sdkErr).
+    pub const CALL_NO_ANSWER: u32 = 604;
+    /// 606: a call was refused (NotifyCallRejected's sdkErr).
+    pub const CALL_REFUSED: u32 = 606;
 
     pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         AcdError::InvalidParam { field, reason: reason.into() }

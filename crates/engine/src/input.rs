@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::ids::{Name, QueueId, SessionId};
-use crate::model::{AppSettings, QueUser, QueueChange, QueueDef, QueueInfo, Roles};
+use crate::model::{AppSettings, MeetInfo, QueUser, QueueChange, QueueDef, QueueInfo, Roles};
 
 /// One input to [`Engine::handle`](crate::Engine::handle).
 #[derive(Clone, Debug, PartialEq)]
@@ -19,6 +19,9 @@ pub enum Input {
     ModifyQueue { app: Arc<str>, queue: QueueId, change: QueueChange },
     /// Deletes a queue: its customers leave, its agents stop serving it.
     DeleteQueue { app: Arc<str>, queue: QueueId },
+    /// Moves a waiting customer to another queue (administration), keeping its place
+    /// in time.
+    ForwardUser { app: Arc<str>, queue: QueueId, user_id: Name, to_queue: QueueId },
     /// A user logs in. If the user already has a session (online elsewhere or held
     /// offline), that session is taken over and keeps its state.
     Login { app: Arc<str>, user_id: Name, name: Name, roles: Roles },
@@ -60,6 +63,25 @@ pub enum Request {
     FinishService { queue: QueueId, user_id: Name },
     /// Lineup `SetAgentCapacity(n)`: how many customers the agent serves at once (1–50).
     SetCapacity { capacity: u16 },
+    /// Lineup `ForwardUser(queID, usrID, toQueID)`: moves a waiting customer to another
+    /// queue, keeping its waiting time.
+    ForwardUser { queue: QueueId, user_id: Name, to_queue: QueueId },
+    /// `CreateMeeting(subject, pswd)`.
+    CreateMeeting { subject: Arc<str>, pswd: Arc<str> },
+    /// `EnterMeeting(meetID, pswd)`.
+    EnterMeeting { meeting: u32, pswd: Arc<str> },
+    /// `ExitMeeting(meetID)`.
+    ExitMeeting { meeting: u32 },
+    /// `Call(UID, meetObj, usrExtDat)`.
+    Call { callee: Name, meeting: u32, usr_ext_dat: Arc<str>, call_id: Option<Name> },
+    /// `AcceptCall(callID, meetObj, usrExtDat)`.
+    AcceptCall { call: Name, usr_ext_dat: Arc<str> },
+    /// `RejectCall(callID, usrExtDat)`.
+    RejectCall { call: Name, usr_ext_dat: Arc<str> },
+    /// `HungupCall(callID, usrExtDat)`.
+    HangupCall { call: Name, usr_ext_dat: Arc<str> },
+    /// Lineup `HoldCall(callID)` / `ResumeCall(callID)`.
+    HoldCall { call: Name, hold: bool },
 }
 
 /// What a successful input returns.
@@ -73,4 +95,8 @@ pub enum Reply {
     Queue(QueueInfo),
     /// ReqAssignUser / ReqAssignUser2: the customer now served.
     Assigned(QueUser),
+    /// CreateMeeting / EnterMeeting: the room.
+    Meeting(MeetInfo),
+    /// Call: the new call's id.
+    Call(Name),
 }

@@ -69,6 +69,23 @@ impl Engine {
                 }
             }
         }
+        for (key, c) in &self.calls {
+            for party in [c.caller, c.callee] {
+                if self.sessions.get(&party).and_then(|s| s.call) != Some(*key) {
+                    return Err(format!("call {}: party {party} does not point back", c.id));
+                }
+            }
+            if c.answered_at.is_some() == c.deadline.is_some() {
+                return Err(format!("call {}: a deadline exactly while ringing", c.id));
+            }
+        }
+        for (sid, s) in &self.sessions {
+            if let Some(key) = s.call {
+                if !self.calls.contains_key(&key) {
+                    return Err(format!("session {sid}: in a call that does not exist"));
+                }
+            }
+        }
         for (id, q) in &self.queues {
             for (seq, sid) in &q.waiting {
                 if self.sessions.get(sid).and_then(|s| s.queuing.as_ref()).map(|qu| (qu.queue, qu.seq)) != Some((*id, *seq)) {

@@ -18,6 +18,7 @@
 //! - `customer`: joining and leaving queues.
 //! - `agent`: serving queues, DND, capacity, answering offers, manual assignment.
 //! - `dispatch`: the matching rule, offers and services.
+//! - `calls`: rooms, calls between agent and customer, asterCC call events.
 //! - `notify`: coalesced status and position notices.
 //! - `stats`, `views`: statistics and read-only views.
 //! - `sessions`: the session table (by index, with prefetch of the next customer).
@@ -55,6 +56,7 @@
 
 mod admin;
 mod agent;
+mod calls;
 mod customer;
 mod dispatch;
 mod engine;
@@ -79,11 +81,11 @@ pub use error::AcdError;
 pub use ids::{Name, OfferId, QueueId, ServiceId, SessionId, TaskId};
 pub use input::{Input, Reply, Request};
 pub use model::{
-    AgentView, AppSettings, QueUser, QueueChange, QueueDef, QueueInfo, QueueStats, QueueStatus, QueueUsers,
+    AgentView, AppSettings, MeetInfo, QueUser, SessionInfo, QueueChange, QueueDef, QueueInfo, QueueStats, QueueStatus, QueueUsers,
     QueuingInfo, Role, Roles,
 };
 pub use output::{
-    AcdPhase, AcdTransition, AgentStatus, CancelReason, EndReason, Event, EventKind, EventSource, Notice, Output,
+    AcdPhase, AcdTransition, AgentStatus, CallEvent, CallEventKind, CallSource, CancelReason, EndReason, Event, EventKind, EventSource, Notice, Output,
     QueueChangeKind, ServiceEnd, SessionEnd,
 };
 pub use time::Time;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::error::AcdError;
 use crate::ids::{Name, QueueId};
+use crate::time::Time;
 
 /// What a session may do. CloudRoom-style logins (app secret) get all roles; tokens
 /// carry the roles the business backend granted.
@@ -101,6 +102,9 @@ pub struct AppSettings {
     /// After an agent rejects (or lets time out) a customer, that customer is not offered
     /// to the same agent again for this many seconds. Default 10.
     pub reoffer_delay_s: u32,
+    /// A call not answered within this many seconds ends with 604 ERR_NOANSWER.
+    /// Default 30.
+    pub call_timeout_s: u32,
 }
 
 impl Default for AppSettings {
@@ -111,6 +115,7 @@ impl Default for AppSettings {
             notice_interval_ms: 1000,
             service_level_s: 20,
             reoffer_delay_s: 10,
+            call_timeout_s: 30,
         }
     }
 }
@@ -122,7 +127,8 @@ impl AppSettings {
         range("offer_timeout_s", self.offer_timeout_s, 1, 3_600)?;
         range("notice_interval_ms", self.notice_interval_ms, 0, 60_000)?;
         range("service_level_s", self.service_level_s, 1, 86_400)?;
-        range("reoffer_delay_s", self.reoffer_delay_s, 0, 3_600)
+        range("reoffer_delay_s", self.reoffer_delay_s, 0, 3_600)?;
+        range("call_timeout_s", self.call_timeout_s, 1, 3_600)
     }
 }
 
@@ -287,6 +293,8 @@ pub struct QueueStats {
     pub abandoned: u64,
     /// Customers who left because they waited longer than `max_wait_s`.
     pub timed_out: u64,
+    /// Customers moved to another queue.
+    pub forwarded: u64,
     /// Mean wait of served customers, in seconds.
     pub avg_wait_s: f64,
     /// Longest wait of any customer whose wait ended (served, abandoned or timed out).
@@ -330,4 +338,31 @@ pub struct AgentView {
     pub served_total: u64,
     /// Time spent serving since login, ms.
     pub service_ms_total: u64,
+}
+
+/// CloudRoom `MeetInfoObj`: a room two parties meet in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MeetInfo {
+    /// The room's id (`ID`; 0 is never used).
+    pub id: u32,
+    pub pswd: Arc<str>,
+    pub subject: Arc<str>,
+    /// The creator's user id.
+    pub creator: Name,
+    pub member_count: u32,
+    pub start_time: Time,
+}
+
+/// CloudRoom `SessionInfo`: the call this session is in, if any.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct SessionInfo {
+    /// Empty when not in a call.
+    pub call_id: Name,
+    pub peer_id: Name,
+    pub peer_name: Name,
+    pub accepted: bool,
+    pub meeting_id: u32,
+    pub meeting_pswd: Arc<str>,
+    /// Seconds since the call was answered.
+    pub duration_s: u64,
 }

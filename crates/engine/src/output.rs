@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::ids::{Name, QueueId, SessionId, TaskId};
-use crate::model::{QueUser, QueueInfo, QueueStatus, QueuingInfo};
+use crate::model::{MeetInfo, QueUser, QueueInfo, QueueStatus, QueuingInfo};
 use crate::time::Time;
 
 /// One output, taken with [`Engine::poll_output`](crate::Engine::poll_output).
@@ -52,6 +52,88 @@ pub enum Notice {
     QueueInfoChanged(QueueInfo),
     /// Lineup: a queue was deleted (to sessions that watch all queues).
     QueueRemoved { queue: QueueId },
+    /// `CRVideo_NotifyCallIn(callID, meetObj, callerID, usrExtDat)`.
+    NotifyCallIn { call: Name, meeting: MeetInfo, caller_id: Name, usr_ext_dat: Arc<str> },
+    /// `CRVideo_NotifyCallAccepted(callID, meetObj, usrExtDat)`.
+    NotifyCallAccepted { call: Name, meeting: MeetInfo, usr_ext_dat: Arc<str> },
+    /// `CRVideo_NotifyCallRejected(callID, sdkErr, usrExtDat)`: 606 refused, 604 no answer.
+    NotifyCallRejected { call: Name, err: u32, usr_ext_dat: Arc<str> },
+    /// `CRVideo_NotifyCallHungup(callID, usrExtDat)`.
+    NotifyCallHungup { call: Name, usr_ext_dat: Arc<str> },
+    /// Lineup: the peer put the call on hold (`hold`) or resumed it.
+    NotifyCallHold { call: Name, hold: bool },
+    /// Lineup: someone entered or left a room this session is in.
+    MeetingMember { meeting: u32, user_id: Name, name: Name, entered: bool },
+    /// A call event (asterCC fields), to both parties' pages.
+    CallEvent(CallEvent),
+}
+
+/// Who a call event is about (asterCC's `source`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CallSource {
+    Agent,
+    Caller,
+    Callee,
+    Conversation,
+}
+
+impl CallSource {
+    /// The wire name (upper case, as asterCC).
+    pub fn name(self) -> &'static str {
+        match self {
+            CallSource::Agent => "AGENT",
+            CallSource::Caller => "CALLER",
+            CallSource::Callee => "CALLEE",
+            CallSource::Conversation => "CONVERSATION",
+        }
+    }
+}
+
+/// What happened (asterCC's `event`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CallEventKind {
+    Incoming,
+    Ringing,
+    Answer,
+    Hangup,
+    OnHold,
+    Resume,
+    Join,
+}
+
+impl CallEventKind {
+    /// The wire name (lower case, as asterCC).
+    pub fn name(self) -> &'static str {
+        match self {
+            CallEventKind::Incoming => "incoming",
+            CallEventKind::Ringing => "ringing",
+            CallEventKind::Answer => "answer",
+            CallEventKind::Hangup => "hangup",
+            CallEventKind::OnHold => "onhold",
+            CallEventKind::Resume => "resume",
+            CallEventKind::Join => "join",
+        }
+    }
+}
+
+/// One call event with asterCC's fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallEvent {
+    pub source: CallSource,
+    pub event: CallEventKind,
+    /// The conversation (the call id): one per call, unique in the system.
+    pub session_id: Name,
+    /// Strictly increasing per app: a page drops events older than the newest it saw.
+    pub event_id: u64,
+    pub event_time: Time,
+    /// The customer's (or other party's) user id.
+    pub caller_id_num: Name,
+    /// The user id of the party the event is about (the agent's for CONVERSATION).
+    pub active_num: Name,
+    /// "dialout" when an agent placed the call, else "dialin".
+    pub dialout: bool,
+    pub queue: Option<QueueId>,
+    pub agent_id: Option<Name>,
 }
 
 /// Why an offer was withdrawn.
@@ -69,6 +151,8 @@ pub enum CancelReason {
     ServiceStopped,
     /// The agent lowered its capacity below its pending offers.
     CapacityLowered,
+    /// The customer was moved to another queue.
+    Forwarded,
 }
 
 /// Why a service ended.
@@ -80,6 +164,8 @@ pub enum ServiceEnd {
     CustomerLeft,
     /// The agent logged out or was lost past the hold time.
     AgentLeft,
+    /// The call with the customer ended (hung up, rejected or not answered).
+    CallEnded,
 }
 
 /// A business event, stamped with its app and time.
@@ -110,6 +196,8 @@ pub enum EventKind {
     },
     /// `callcenter.queue.state_changed`: one step of a queuing task's life cycle.
     AcdState(Box<AcdTransition>),
+    /// A call event (seed 004), the same the pages get.
+    Call(Box<CallEvent>),
 }
 
 /// The kinds of AnyChat queue change.
@@ -121,6 +209,8 @@ pub enum QueueChangeKind {
     TimedOut,
     /// Lineup: the queue was deleted by administration.
     Removed,
+    /// Lineup: moved to another queue.
+    Forwarded,
     TakenByAgent,
 }
 
@@ -133,6 +223,7 @@ impl QueueChangeKind {
             QueueChangeKind::Dropped => (504, 100),
             QueueChangeKind::TimedOut => (504, 101),
             QueueChangeKind::Removed => (504, 102),
+            QueueChangeKind::Forwarded => (504, 103),
             QueueChangeKind::TakenByAgent => (506, 0),
         }
     }

@@ -51,6 +51,7 @@ impl Engine {
                 queuing: None,
                 served_in: None,
                 sent_position: None,
+                call: None,
                 info_sent_at: None,
         });
         self.apps[ix as usize].users.insert(user_id_key, sid);
@@ -186,6 +187,8 @@ impl Engine {
                 self.timers.remove(until, Timer::WrapUp(sid));
             }
         }
+        // Services first (the leaving party decides how its tasks end), then calls.
+        self.leave_calls_and_rooms(sid);
         let session = self.sessions.remove(&sid).expect("present");
         if let Some(until) = session.hold_until {
             self.timers.remove(until, Timer::Hold(sid));

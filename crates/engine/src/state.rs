@@ -20,6 +20,8 @@ pub(crate) struct App {
     pub users: FxHashMap<Name, SessionId>,
     /// Sessions that asked for the status of every queue (InitQueueDat).
     pub watchers: BTreeSet<SessionId>,
+    /// The last call event id given out (strictly increasing per app).
+    pub last_event_id: u64,
 }
 
 /// A logged-in user; agent and customer parts are present when used.
@@ -38,6 +40,8 @@ pub(crate) struct Session {
     pub served_in: Option<ServiceId>,
     /// The queue and position last told to the customer.
     pub sent_position: Option<(QueueId, u32)>,
+    /// The call this session is in (ringing or answered), by call key.
+    pub call: Option<u64>,
     pub info_sent_at: Option<Time>,
 }
 
@@ -150,4 +154,38 @@ pub(crate) struct Service {
     pub customer: SessionId,
     pub queue: QueueId,
     pub started_at: Time,
+    /// The customer's queuing task, until its ACD life cycle completes (the call is
+    /// answered, fails, or the service ends).
+    pub task: Option<Queuing>,
+}
+
+/// A room (CloudRoom meeting) two or more parties meet in.
+pub(crate) struct Room {
+    pub app: u32,
+    pub pswd: Arc<str>,
+    pub subject: Arc<str>,
+    pub creator: SessionId,
+    pub creator_id: Name,
+    pub members: Vec<SessionId>,
+    pub start_time: Time,
+}
+
+/// A call from one session to another, inviting it into a room.
+pub(crate) struct Call {
+    pub app: u32,
+    pub id: Name,
+    pub caller: SessionId,
+    pub callee: SessionId,
+    pub room: u32,
+    /// Set once answered.
+    pub answered_at: Option<Time>,
+    /// While ringing: when it ends with no answer.
+    pub deadline: Option<Time>,
+    /// The service this call is the conversation of (an agent calling its customer).
+    pub service: Option<ServiceId>,
+    /// The agent side of the call, if one of the parties is the agent.
+    pub agent: Option<SessionId>,
+    /// The queue of the service, kept for the call's events after the service ends.
+    pub queue: Option<QueueId>,
+    pub held: bool,
 }

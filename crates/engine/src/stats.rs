@@ -10,6 +10,7 @@ pub(crate) struct Counters {
     pub served_within_sl: u64,
     pub abandoned: u64,
     pub timed_out: u64,
+    pub forwarded: u64,
     pub wait_ms_served: u64,
     pub max_wait_ms: u64,
 }
@@ -20,6 +21,8 @@ pub(crate) enum WaitEnd {
     Served,
     Abandoned,
     TimedOut,
+    /// Moved to another queue.
+    Forwarded,
     /// Not counted as an outcome (queue deleted).
     Uncounted,
 }
@@ -38,6 +41,7 @@ impl Counters {
             }
             WaitEnd::Abandoned => self.abandoned += 1,
             WaitEnd::TimedOut => self.timed_out += 1,
+            WaitEnd::Forwarded => self.forwarded += 1,
             WaitEnd::Uncounted => {}
         }
     }

@@ -21,6 +21,8 @@ pub(crate) enum Timer {
     Declined(SessionId),
     /// The queue's coalesced notices are due.
     Flush(QueueId),
+    /// A ringing call was not answered.
+    Call(u64),
 }
 
 /// Deadlines in time order; each can be cancelled exactly.

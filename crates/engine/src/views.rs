@@ -97,6 +97,7 @@ impl Engine {
             served: c.served,
             abandoned: c.abandoned,
             timed_out: c.timed_out,
+            forwarded: c.forwarded,
             avg_wait_s: c.avg_wait_s(),
             max_wait_s: c.max_wait_ms / 1000,
             longest_waiting_s,

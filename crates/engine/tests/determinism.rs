@@ -34,12 +34,14 @@ fn busy_day(seed: u64) -> (Sim, Vec<String>, Vec<(Time, Output)>) {
     let mut rng = Rng(seed);
     let mut log = Vec::new();
     let mut outputs = Vec::new();
-    for _ in 0..400 {
+    // The latest customer offered to each agent session, so that accepts often hit.
+    let mut offered = std::collections::BTreeMap::new();
+    for _ in 0..600 {
         let u = &users[rng.below(users.len() as u64) as usize];
         let is_agent = u.trim_start_matches('u').parse::<u32>().unwrap() < 4;
         let roles = if is_agent { agent_roles() } else { customer_roles() };
         let q = queues[rng.below(3) as usize];
-        let reply = match rng.below(12) {
+        let reply = match rng.below(17) {
             0 => sim.try_login_in(APP, u, u, roles).map(|r| format!("{r:?}")),
             1 => {
                 sim.advance_ms(rng.below(25_000));
@@ -53,7 +55,51 @@ fn busy_day(seed: u64) -> (Sim, Vec<String>, Vec<(Time, Output)>) {
                     continue;
                 };
                 let target = users[rng.below(users.len() as u64) as usize].as_str();
+                let own_call = sim.engine.session_info(session).map(|i| i.call_id).unwrap_or_default();
                 let input = match (is_agent, kind) {
+                    (_, 12 | 13) => {
+                        let create = Request::CreateMeeting { subject: u.as_str().into(), pswd: "".into() };
+                        let Ok(Reply::Meeting(room)) = sim.input(Input::Session { session, request: create }) else {
+                            continue;
+                        };
+                        let call = Request::Call {
+                            callee: target.into(),
+                            meeting: room.id,
+                            usr_ext_dat: "".into(),
+                            call_id: None,
+                        };
+                        Input::Session { session, request: call }
+                    }
+                    (_, 14) => Input::Session {
+                        session,
+                        request: Request::AcceptCall { call: own_call, usr_ext_dat: "".into() },
+                    },
+                    (_, 15) if rng.below(3) == 0 => Input::Session {
+                        session,
+                        request: Request::RejectCall { call: own_call, usr_ext_dat: "".into() },
+                    },
+                    (_, 15) => Input::Session {
+                        session,
+                        request: Request::HangupCall { call: own_call, usr_ext_dat: "".into() },
+                    },
+                    (_, 16) => {
+                        let to_queue = queues[rng.below(3) as usize];
+                        // An agent forwards the head of a queue it serves; otherwise the
+                        // administration moves this user (refused unless it queues).
+                        match sim.engine.queue_users(session, q, 0, 1).map(|u| u.users) {
+                            Ok(users) if !users.is_empty() => Input::Session {
+                                session,
+                                request: Request::ForwardUser { queue: q, user_id: users[0].user_id.clone(), to_queue },
+                            },
+                            _ => match sim.queuing_info(session) {
+                                // The administration moves this customer, if it queues.
+                                QueuingInfo::Queuing { queue, .. } => {
+                                    Input::ForwardUser { app: APP.into(), queue, user_id: u.as_str().into(), to_queue }
+                                }
+                                _ => Input::ForwardUser { app: APP.into(), queue: q, user_id: target.into(), to_queue },
+                            },
+                        }
+                    }
                     (_, 2) => Input::Disconnect { session },
                     (_, 3) if rng.below(4) == 0 => Input::Logout { session },
                     (true, 4) => Input::Session {
@@ -61,10 +107,10 @@ fn busy_day(seed: u64) -> (Sim, Vec<String>, Vec<(Time, Output)>) {
                         request: Request::StartService { queue: q, priority: rng.below(3) as u16 },
                     },
                     (true, 5) => Input::Session { session, request: Request::StopService { queue: q } },
-                    (true, 6) => Input::Session {
-                        session,
-                        request: Request::AcceptAssignUser { queue: q, user_id: target.into() },
-                    },
+                    (true, 6) => {
+                        let (queue, user_id) = offered.get(&session).cloned().unwrap_or((q, target.into()));
+                        Input::Session { session, request: Request::AcceptAssignUser { queue, user_id } }
+                    }
                     (true, 7) => Input::Session {
                         session,
                         request: Request::RejectAssignUser { queue: q, user_id: target.into() },
@@ -86,6 +132,9 @@ fn busy_day(seed: u64) -> (Sim, Vec<String>, Vec<(Time, Output)>) {
         };
         log.push(format!("{} {reply:?}", sim.elapsed_ms()));
         for (t, o) in sim.drain_timed() {
+            if let Output::Notify { session, notice: Notice::AutoAssignUser(user) } = &o {
+                offered.insert(*session, (user.queue, user.user_id.clone()));
+            }
             log.push(format!("{} {o:?}", t.as_millis()));
             outputs.push((t, o));
         }
@@ -99,7 +148,9 @@ fn determinism_same_script_gives_identical_outputs() {
         let (_, first, _) = busy_day(seed);
         let (_, second, _) = busy_day(seed);
         assert!(first.len() > 500, "the script should do something: {} lines", first.len());
-        assert!(first.iter().any(|l| l.contains("AutoAssignUser")) && first.iter().any(|l| l.contains("TakenByAgent")));
+        for what in ["AutoAssignUser", "TakenByAgent", "NotifyCallIn", "NotifyCallAccepted", "CallEvent", "Forwarded"] {
+            assert!(first.iter().any(|l| l.contains(what)), "seed {seed}: no {what}");
+        }
         assert_eq!(first, second, "seed {seed}");
     }
     // And different scripts give different runs (the comparison can fail).
@@ -176,6 +227,7 @@ fn compare_state(sim: &Sim, b: &Engine) {
         };
         assert_eq!(a.session_view(sid), b.session_view(sid));
         assert_eq!(a.queuing_info(sid), b.queuing_info(sid));
+        assert_eq!(a.session_info(sid), b.session_info(sid));
         live += usize::from(a.session_view(sid).is_some());
     }
     assert!(live > 0, "the comparison looked at live sessions");

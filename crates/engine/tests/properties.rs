@@ -20,6 +20,26 @@
 //! After every step it also checks that no model-free agent is idle while one of its
 //! candidates waits, and that the engine's views (agents, queuing info, positions)
 //! agree with the model.
+//!
+//! The ACD life cycle is rebuilt from the events too: a take is the 506 queue change,
+//! by the agent of the customer's latest waiting->calling step; every task starts
+//! pending->waiting, moves only from the phase it is in, completes exactly once, and a
+//! customer has at most one open task. A taken customer's task stays calling until its
+//! service call is answered (success, talk time = answer), fails (call_fail, or hangup
+//! when the customer hung up), or the service ends (finished: success from the take;
+//! customer left: hangup; agent left: cancel).
+//!
+//! Calls: random Call / CallCustomer (an agent calls one of its customers) / AcceptCall
+//! / RejectCall / HangupCall / HoldCall / EnterMeeting between all sessions. Each
+//! request's outcome is predicted from the model (600, 601, 602, 603, 605, 5). From the
+//! outputs: every call event reaches both parties and then the business stream, with
+//! event ids strictly increasing; a call's events follow its grammar ([incoming]
+//! ringing, answer once, onhold/resume alternating after it, join, then both parties'
+//! hangups and the conversation's); the fields (caller_id_num, active_num, dialout,
+//! agent_id, queue) match the parties and the service; a 604 comes exactly at the call
+//! timeout and no call rings longer; the end of a service's call ends that service
+//! (ServiceFinished CallEnded) in the same step; a session that ends is in no call; and
+//! GetSessionInfo agrees with the model.
 
 mod common;
 
@@ -27,8 +47,9 @@ use std::collections::BTreeMap;
 
 use common::*;
 use lineup_engine::{
-    AcdPhase, AppSettings, CancelReason, EndReason, EventKind, Input, Notice, Output, QueueChangeKind, QueueDef,
-    QueueId, QueuingInfo, Reply, Request, ServiceEnd, SessionId, Time,
+    AcdError, AcdPhase, AppSettings, CallEvent, CallEventKind, CallSource, CancelReason, EndReason, EventKind, Input,
+    Notice, Output, QueueChangeKind, QueueDef, QueueId, QueuingInfo, Reply, Request, ServiceEnd, SessionId,
+    SessionInfo, TaskId, Time,
 };
 use proptest::prelude::*;
 
@@ -39,7 +60,13 @@ const QUEUES: usize = 3;
 const OFFER_TIMEOUT_S: u32 = 20;
 const HOLD_S: u32 = 45;
 const WRAPUP_S: u32 = 3;
+const CALL_TIMEOUT_S: u32 = 15;
 
+/// The call commands: `Call` (`from` opens a room and calls `to` into it),
+/// `CallCustomer` (the agent calls one of the customers it serves, if any), `AnswerCall`
+/// (a callee, the next one with a ringing call, accepts or rejects), `Hangup` (a party,
+/// the next one in a call), `Hold` (a party, the next one in an answered call, holds or
+/// resumes) and `EnterRoom` (a party enters the room of its call).
 #[derive(Clone, Debug)]
 enum Cmd {
     Login(usize),
@@ -58,6 +85,12 @@ enum Cmd {
     Reconnect(usize),
     Logout(usize),
     Advance(u64),
+    Call { from: usize, to: usize },
+    CallCustomer { agent: usize, pick: usize },
+    AnswerCall { user: usize, accept: bool },
+    Hangup { user: usize },
+    Hold { user: usize, on: bool },
+    EnterRoom { user: usize },
 }
 
 fn cmd() -> impl Strategy<Value = Cmd> {
@@ -77,11 +110,18 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         2 => (agent.clone(), 1..=3u16).prop_map(|(agent, capacity)| Cmd::SetCapacity { agent, capacity }),
         3 => agent.clone().prop_map(|agent| Cmd::ReqAssign { agent }),
         2 => (agent.clone(), customer).prop_map(|(agent, customer)| Cmd::ReqAssign2 { agent, customer }),
-        6 => (agent, 0..4usize).prop_map(|(agent, pick)| Cmd::Finish { agent, pick }),
+        4 => (agent, 0..4usize).prop_map(|(agent, pick)| Cmd::Finish { agent, pick }),
         1 => (0..USERS).prop_map(Cmd::Disconnect),
         2 => (0..USERS).prop_map(Cmd::Reconnect),
         1 => (0..USERS).prop_map(Cmd::Logout),
         4 => prop::sample::select(vec![100u64, 1_000, 3_000, 5_000, 10_000, 21_000, 50_000]).prop_map(Cmd::Advance),
+        2 => (0..USERS, 0..USERS).prop_map(|(from, to)| Cmd::Call { from, to }),
+        8 => (0..AGENTS, 0..4usize).prop_map(|(agent, pick)| Cmd::CallCustomer { agent, pick }),
+        7 => (0..USERS, prop::sample::select(vec![true, true, true, false]))
+            .prop_map(|(user, accept)| Cmd::AnswerCall { user, accept }),
+        3 => (0..USERS).prop_map(|user| Cmd::Hangup { user }),
+        1 => (0..USERS, any::<bool>()).prop_map(|(user, on)| Cmd::Hold { user, on }),
+        1 => (0..USERS).prop_map(|user| Cmd::EnterRoom { user }),
     ]
 }
 
@@ -92,6 +132,10 @@ struct User {
     uid: String,
     session: Option<SessionId>,
     online: bool,
+    /// The call this user is in (by id).
+    call: Option<String>,
+    /// The last call event id this user's page got.
+    last_event_id: u64,
 }
 
 #[derive(Default)]
@@ -123,6 +167,38 @@ struct CustomerModel {
     /// (agent, until)
     declined: Vec<(usize, Time)>,
     served_by: Option<usize>,
+    /// The agent of the latest waiting->calling step (offer or manual take).
+    calling_agent: Option<usize>,
+    /// The open ACD task (at most one).
+    task: Option<TaskId>,
+    /// The serial of the service this customer receives (model-wide, never reused).
+    service_id: Option<u64>,
+    /// While served: when it was taken, and whether its task is still open.
+    service_start: Option<Time>,
+    service_task_open: bool,
+    /// A completion during the service that no call explains: checked against the
+    /// ServiceFinished reason that must follow.
+    completion_to_check: Option<(Option<EndReason>, Option<Time>)>,
+}
+
+struct CallModel {
+    caller: usize,
+    callee: usize,
+    room: u32,
+    started: Time,
+    answered: bool,
+    held: bool,
+    /// (agent, customer, service serial) when the call is a service's conversation.
+    service: Option<(usize, usize, u64)>,
+    /// Who got NotifyCallHungup.
+    told_hungup: Option<usize>,
+    last_kind: Option<CallEventKind>,
+    /// The agent side, if any.
+    agent: Option<usize>,
+    /// Parties whose hangup event came, in order.
+    hangups: Vec<usize>,
+    /// NotifyCallRejected's error, when the call was refused or not answered.
+    rejected: Option<u32>,
 }
 
 struct Model {
@@ -138,6 +214,29 @@ struct Model {
     takes: usize,
     timeouts: usize,
     capacity_cuts: usize,
+    /// Every task seen: (customer, latest phase).
+    tasks: BTreeMap<TaskId, (usize, AcdPhase)>,
+    calls: BTreeMap<String, CallModel>,
+    /// The last call event id of the app's business stream.
+    last_event_id: u64,
+    /// CallEvent notices of the event being emitted (to both parties, then the business event).
+    pending_call_notices: Vec<(usize, CallEvent)>,
+    /// A service call was just answered: (customer, time).
+    just_answered: Option<(usize, Time)>,
+    /// A service call just ended unanswered: (customer, expected reason, time).
+    just_failed: Option<(usize, EndReason, Time)>,
+    /// Services whose call ended: ServiceFinished CallEnded must follow in the step.
+    expect_service_end: Vec<(usize, usize)>,
+    /// A Call request succeeded: (call id, caller, callee); NotifyCallIn must follow.
+    expect_call_in: Option<(String, usize, usize)>,
+    next_service: u64,
+    calls_made: usize,
+    calls_answered: usize,
+    calls_rejected: usize,
+    calls_unanswered: usize,
+    service_calls: usize,
+    service_call_ends: usize,
+    completions: BTreeMap<&'static str, usize>,
 }
 
 impl Model {
@@ -255,13 +354,127 @@ impl Model {
                             self.agents[to].services.iter().position(|s| *s == (c, *queue)).expect("a known service");
                         self.agents[to].services.remove(ix);
                         assert_eq!(self.cust(c).served_by, Some(to));
-                        self.customer(c).served_by = None;
+                        assert!(!self.cust(c).service_task_open, "{customer_id}: service ended with its task open");
+                        let start = self.cust(c).service_start;
+                        if let Some(done) = self.customer(c).completion_to_check.take() {
+                            let expected = match reason {
+                                ServiceEnd::Finished => (Some(EndReason::Success), start),
+                                ServiceEnd::CustomerLeft => (Some(EndReason::Hangup), None),
+                                ServiceEnd::AgentLeft => (Some(EndReason::Cancel), None),
+                                ServiceEnd::CallEnded => {
+                                    panic!("{customer_id}: CallEnded, but no call explains its task's end")
+                                }
+                            };
+                            assert_eq!(done, expected, "{customer_id}: task end (reason, talk time) for {reason:?}");
+                        }
+                        if *reason == ServiceEnd::CallEnded {
+                            let ix =
+                                self.expect_service_end.iter().position(|x| *x == (to, c)).unwrap_or_else(|| {
+                                    panic!("{customer_id}: service ended by a call that did not end")
+                                });
+                            self.expect_service_end.remove(ix);
+                        }
+                        let cm = self.customer(c);
+                        cm.served_by = None;
+                        cm.service_start = None;
+                        cm.service_id = None;
                         let w = self.wrapup(*queue);
                         if w > 0 && *reason != ServiceEnd::AgentLeft {
                             let until = t.plus_secs(w.into());
                             let a = &mut self.agents[to];
                             a.wrapup_until = Some(a.wrapup_until.map_or(until, |o| o.max(until)));
                         }
+                    }
+                    Notice::NotifyCallIn { call, meeting, caller_id, .. } => {
+                        let caller = self.user_by_id(caller_id);
+                        let expected = self.expect_call_in.take().expect("NotifyCallIn without a successful Call");
+                        assert_eq!(expected, (call.to_string(), caller, to), "NotifyCallIn of another call");
+                        assert!(!self.calls.contains_key(call.as_str()), "call id {call} used twice at once");
+                        assert!(
+                            self.users[caller].call.is_none() && self.users[to].call.is_none(),
+                            "a party of {call} is already in a call"
+                        );
+                        let serves = |u: usize| u < AGENTS && !self.agents[u].serving.is_empty();
+                        let service_of = |a: usize, c: usize| {
+                            (a < AGENTS && c >= AGENTS && self.agents[a].services.iter().any(|s| s.0 == c))
+                                .then(|| (a, c, self.cust(c).service_id.expect("served")))
+                        };
+                        let service = service_of(caller, to).or_else(|| service_of(to, caller));
+                        let agent = service
+                            .map(|s| s.0)
+                            .or_else(|| serves(caller).then_some(caller))
+                            .or_else(|| serves(to).then_some(to));
+                        self.calls.insert(
+                            call.to_string(),
+                            CallModel {
+                                caller,
+                                callee: to,
+                                room: meeting.id,
+                                started: t,
+                                answered: false,
+                                held: false,
+                                service,
+                                told_hungup: None,
+                                last_kind: None,
+                                agent,
+                                hangups: Vec::new(),
+                                rejected: None,
+                            },
+                        );
+                        self.users[caller].call = Some(call.to_string());
+                        self.users[to].call = Some(call.to_string());
+                        self.calls_made += 1;
+                        self.service_calls += usize::from(service.is_some());
+                    }
+                    Notice::NotifyCallAccepted { call, .. } => {
+                        let c = self.calls.get(call.as_str()).expect("NotifyCallAccepted of a known call");
+                        assert_eq!(c.caller, to, "NotifyCallAccepted goes to the caller");
+                        assert!(!c.answered);
+                    }
+                    Notice::NotifyCallRejected { call, err, .. } => {
+                        let c = self.calls.get_mut(call.as_str()).expect("NotifyCallRejected of a known call");
+                        assert_eq!(c.caller, to, "NotifyCallRejected goes to the caller");
+                        assert!(!c.answered && c.rejected.is_none(), "{call} rejected after an answer or twice");
+                        match *err {
+                            AcdError::CALL_REFUSED => self.calls_rejected += 1,
+                            AcdError::CALL_NO_ANSWER => {
+                                assert_eq!(
+                                    t,
+                                    c.started.plus_secs(CALL_TIMEOUT_S.into()),
+                                    "604 exactly at the call timeout"
+                                );
+                                self.calls_unanswered += 1;
+                            }
+                            other => panic!("NotifyCallRejected with {other}"),
+                        }
+                        c.rejected = Some(*err);
+                    }
+                    Notice::NotifyCallHungup { call, .. } => {
+                        let c = self.calls.get_mut(call.as_str()).expect("NotifyCallHungup of a known call");
+                        assert!(to == c.caller || to == c.callee, "NotifyCallHungup to a non-party");
+                        assert!(
+                            c.hangups.is_empty() && c.told_hungup.is_none(),
+                            "{call}: NotifyCallHungup after the end"
+                        );
+                        c.told_hungup = Some(to);
+                    }
+                    Notice::NotifyCallHold { call, .. } => {
+                        let c = self.calls.get(call.as_str()).expect("NotifyCallHold of a known call");
+                        assert!(c.answered && (to == c.caller || to == c.callee), "{call}: hold notice");
+                    }
+                    Notice::CallEvent(e) => {
+                        let c = self.calls.get(e.session_id.as_str()).expect("a call event of a known call");
+                        assert!(to == c.caller || to == c.callee, "a call event to a non-party");
+                        let u = &mut self.users[to];
+                        assert!(
+                            e.event_id > u.last_event_id,
+                            "{} got event {} after {}",
+                            u.uid,
+                            e.event_id,
+                            u.last_event_id
+                        );
+                        u.last_event_id = e.event_id;
+                        self.pending_call_notices.push((to, e.clone()));
                     }
                     _ => {}
                 }
@@ -279,8 +492,40 @@ impl Model {
                             cm.declined.clear();
                         }
                         QueueChangeKind::TakenByAgent => {
+                            // A take: by the agent of the customer's latest waiting->calling step.
                             assert_eq!(self.cust(c).queued.map(|x| x.0), Some(*queue));
-                            self.customer(c).queued = None;
+                            let a = self.cust(c).calling_agent.expect("taken without a calling step");
+                            match self.cust(c).offered_to {
+                                Some(x) if x == a => {
+                                    let ix = self.agents[a].offers.iter().position(|o| o.0 == c).unwrap();
+                                    self.agents[a].offers.remove(ix);
+                                }
+                                Some(x) => panic!(
+                                    "{user_id} taken by {} while offered to {}",
+                                    self.users[a].uid, self.users[x].uid
+                                ),
+                                None => {}
+                            }
+                            let task = self.cust(c).task.expect("a taken customer has an open task");
+                            assert_eq!(self.tasks[&task].1, AcdPhase::Calling, "{user_id} taken while not calling");
+                            let serial = self.next_service;
+                            self.next_service += 1;
+                            let cm = self.customer(c);
+                            cm.queued = None;
+                            cm.offered_to = None;
+                            cm.served_by = Some(a);
+                            cm.service_start = Some(t);
+                            cm.service_task_open = true;
+                            cm.completion_to_check = None;
+                            cm.service_id = Some(serial);
+                            self.agents[a].services.push((c, *queue));
+                            let am = &self.agents[a];
+                            assert!(
+                                am.load() <= am.capacity as usize,
+                                "agent {} over capacity after a take",
+                                self.users[a].uid
+                            );
+                            self.takes += 1;
                         }
                         _ => {
                             let cm = self.customer(c);
@@ -290,38 +535,13 @@ impl Model {
                         }
                     }
                 }
-                EventKind::AcdState(tr)
-                    if tr.latest == AcdPhase::Completed && tr.end_reason == Some(EndReason::Success) =>
-                {
-                    let c = self.user_by_id(&tr.user_id);
-                    let a = self.user_by_id(tr.agent_id.as_deref().expect("taken by someone"));
-                    match self.cust(c).offered_to {
-                        Some(x) if x == a => {
-                            let ix = self.agents[a].offers.iter().position(|o| o.0 == c).unwrap();
-                            self.agents[a].offers.remove(ix);
-                        }
-                        Some(x) => panic!(
-                            "{} taken by {} while offered to {}",
-                            tr.user_id, self.users[a].uid, self.users[x].uid
-                        ),
-                        None => {}
-                    }
-                    let cm = self.customer(c);
-                    cm.offered_to = None;
-                    cm.served_by = Some(a);
-                    self.agents[a].services.push((c, tr.queue));
-                    let am = &self.agents[a];
-                    assert!(
-                        am.load() <= am.capacity as usize,
-                        "agent {} over capacity after a take",
-                        self.users[a].uid
-                    );
-                    self.takes += 1;
-                }
+                EventKind::AcdState(tr) => self.acd_step(t, tr),
+                EventKind::Call(e) => self.call_event(t, e),
                 _ => {}
             },
             Output::SessionEnded { session, .. } => {
                 let u = self.user_of(*session);
+                assert_eq!(self.users[u].call, None, "{} ended in a call", self.users[u].uid);
                 self.users[u].session = None;
                 self.users[u].online = false;
                 if u < AGENTS {
@@ -334,10 +554,199 @@ impl Model {
                         c.queued.is_none() && c.served_by.is_none() && c.offered_to.is_none(),
                         "customer ended still queued"
                     );
+                    assert_eq!(c.task, None, "customer ended with an open task");
                     self.customers[u - AGENTS] = CustomerModel::default();
                 }
             }
         }
+    }
+
+    /// One step of an ACD task.
+    fn acd_step(&mut self, t: Time, tr: &lineup_engine::AcdTransition) {
+        let c = self.user_by_id(&tr.user_id);
+        let who = &tr.user_id;
+        if tr.previous == AcdPhase::Pending {
+            assert_eq!(tr.latest, AcdPhase::Waiting, "{who}: a task starts pending->waiting");
+            assert!(!self.tasks.contains_key(&tr.task), "{who}: task {:?} started twice", tr.task);
+            assert_eq!(self.cust(c).task, None, "{who} has two open tasks");
+            self.tasks.insert(tr.task, (c, AcdPhase::Waiting));
+            self.customer(c).task = Some(tr.task);
+        } else {
+            let (owner, phase) =
+                *self.tasks.get(&tr.task).unwrap_or_else(|| panic!("{who}: unknown task {:?}", tr.task));
+            assert_eq!(owner, c, "{who}: someone else's task");
+            assert_ne!(phase, AcdPhase::Completed, "{who}: a task moved after it completed");
+            assert_eq!(tr.previous, phase, "{who}: the task moved from {:?} but was {phase:?}", tr.previous);
+            assert_eq!(self.cust(c).task, Some(tr.task), "{who}: not its open task");
+            self.tasks.insert(tr.task, (c, tr.latest));
+        }
+        match tr.latest {
+            AcdPhase::Calling => {
+                let a = self.user_by_id(tr.agent_id.as_deref().expect("a calling step names the agent"));
+                self.customer(c).calling_agent = Some(a);
+            }
+            AcdPhase::Completed => {
+                self.customer(c).task = None;
+                *self.completions.entry(tr.end_reason.map_or("none", EndReason::name)).or_default() += 1;
+                assert_eq!(tr.end_time, Some(t), "{who}: end time");
+                match self.cust(c).served_by {
+                    Some(a) => {
+                        assert!(self.cust(c).service_task_open, "{who}: the service's task completed twice");
+                        self.customer(c).service_task_open = false;
+                        assert_eq!(tr.previous, AcdPhase::Calling, "{who}: a served task completes from calling");
+                        assert_eq!(
+                            tr.agent_id.as_deref(),
+                            Some(self.users[a].uid.as_str()),
+                            "{who}: agent of the task"
+                        );
+                        if self.just_answered == Some((c, t)) {
+                            self.just_answered = None;
+                            assert_eq!(
+                                (tr.end_reason, tr.talk_time),
+                                (Some(EndReason::Success), Some(t)),
+                                "{who}: answered"
+                            );
+                        } else if let Some((_, reason, _)) = self.just_failed.filter(|x| x.0 == c && x.2 == t) {
+                            self.just_failed = None;
+                            assert_eq!((tr.end_reason, tr.talk_time), (Some(reason), None), "{who}: the call failed");
+                        } else {
+                            self.customer(c).completion_to_check = Some((tr.end_reason, tr.talk_time));
+                        }
+                    }
+                    None => {
+                        assert!(
+                            matches!(
+                                tr.end_reason,
+                                Some(EndReason::Cancel | EndReason::Timeout | EndReason::Hangup | EndReason::Forward)
+                            ),
+                            "{who}: a queuing task ended with {:?}",
+                            tr.end_reason
+                        );
+                        assert_eq!(tr.talk_time, None, "{who}: talk time without a service");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// One call event of the business stream (after its two notices).
+    fn call_event(&mut self, t: Time, e: &CallEvent) {
+        use CallEventKind::*;
+        assert!(e.event_id > self.last_event_id, "event id {} after {}", e.event_id, self.last_event_id);
+        self.last_event_id = e.event_id;
+        assert_eq!(e.event_time, t);
+        let id = e.session_id.to_string();
+        let c = self.calls.get(&id).unwrap_or_else(|| panic!("an event of unknown call {id}"));
+        let pending = std::mem::take(&mut self.pending_call_notices);
+        assert_eq!(pending, vec![(c.caller, e.clone()), (c.callee, e.clone())], "each event to both parties, then out");
+        let uid = |u: usize| self.users[u].uid.clone();
+        let customer = match c.agent {
+            Some(a) if a == c.caller => c.callee,
+            _ => c.caller,
+        };
+        assert_eq!(e.caller_id_num, uid(customer), "{id}: caller_id_num");
+        assert_eq!(e.agent_id.as_deref(), c.agent.map(uid).as_deref(), "{id}: agent_id");
+        assert_eq!(e.dialout, c.agent == Some(c.caller), "{id}: dialout (an agent placed the call)");
+        let party = match e.source {
+            CallSource::Conversation => {
+                assert_eq!(e.active_num, uid(c.agent.unwrap_or(c.caller)), "{id}: conversation's active_num");
+                None
+            }
+            source => {
+                let p = self.user_by_id(&e.active_num);
+                assert!(p == c.caller || p == c.callee, "{id}: an event about a non-party");
+                let expected = if c.agent == Some(p) {
+                    CallSource::Agent
+                } else if p == c.caller {
+                    CallSource::Caller
+                } else {
+                    CallSource::Callee
+                };
+                assert_eq!(source, expected, "{id}: source of {}", e.active_num);
+                Some(p)
+            }
+        };
+        // The queue is set exactly for a live service's call.
+        let live = c.service.filter(|(a, cu, serial)| {
+            self.cust(*cu).served_by == Some(*a) && self.cust(*cu).service_id == Some(*serial)
+        });
+        if let Some((a, cu, _)) = live {
+            let q = e.queue.unwrap_or_else(|| panic!("{id}: a service's call without its queue"));
+            assert!(self.agents[a].services.contains(&(cu, q)), "{id}: the queue of another service");
+        }
+        if e.queue.is_some() {
+            assert!(c.service.is_some(), "{id}: a queue on a call that is no service's");
+        }
+        let c = self.calls.get_mut(&id).unwrap();
+        let ended = !c.hangups.is_empty();
+        match e.event {
+            Incoming => {
+                assert!(
+                    c.last_kind.is_none() && party == Some(c.caller) && c.agent != Some(c.caller),
+                    "{id}: incoming"
+                );
+            }
+            Ringing => {
+                let after = if c.agent == Some(c.caller) { None } else { Some(Incoming) };
+                assert_eq!(c.last_kind, after, "{id}: ringing after incoming exactly for dialin");
+                assert_eq!(party, Some(c.callee), "{id}: the callee rings");
+            }
+            Answer => {
+                assert!(!c.answered && !ended && c.last_kind.is_some(), "{id}: answer");
+                assert_eq!(party, Some(c.callee), "{id}: the callee answers");
+                c.answered = true;
+                self.calls_answered += 1;
+                if let Some((_, cu, _)) = live {
+                    self.just_answered = Some((cu, t));
+                }
+            }
+            OnHold | Resume => {
+                assert!(c.answered && !ended, "{id}: hold while not talking");
+                assert_eq!(c.held, e.event == Resume, "{id}: onhold and resume alternate");
+                c.held = e.event == OnHold;
+            }
+            Join => assert!(!ended && c.last_kind.is_some(), "{id}: join"),
+            Hangup => match party {
+                Some(p) => {
+                    assert!(c.hangups.len() < 2 && !c.hangups.contains(&p), "{id}: hangups {:?} then {p}", c.hangups);
+                    if c.hangups.is_empty() {
+                        match c.rejected {
+                            Some(err) => {
+                                assert_eq!(p, c.callee, "{id}: a refused or unanswered callee hangs up first");
+                                let told = (err == AcdError::CALL_NO_ANSWER).then_some(c.callee);
+                                assert_eq!(c.told_hungup, told, "{id}: who heard of the hangup");
+                            }
+                            None => {
+                                let peer = if p == c.caller { c.callee } else { c.caller };
+                                assert_eq!(c.told_hungup, Some(peer), "{id}: the peer of who hung up is told");
+                            }
+                        }
+                    }
+                    c.hangups.push(p);
+                }
+                None => {
+                    assert_eq!(c.hangups.len(), 2, "{id}: the conversation ends after both parties");
+                    let c = self.calls.remove(&id).unwrap();
+                    self.users[c.caller].call = None;
+                    self.users[c.callee].call = None;
+                    if let Some((a, cu, _)) = live {
+                        if !c.answered {
+                            let reason = if c.rejected.is_none() && c.hangups[0] == cu {
+                                EndReason::Hangup
+                            } else {
+                                EndReason::CallFail
+                            };
+                            self.just_failed = Some((cu, reason, t));
+                        }
+                        self.expect_service_end.push((a, cu));
+                        self.service_call_ends += 1;
+                    }
+                    return;
+                }
+            },
+        }
+        self.calls.get_mut(&id).unwrap().last_kind = Some(e.event);
     }
 
     fn decline(&mut self, customer: usize, agent: usize, t: Time) {
@@ -361,6 +770,7 @@ impl Case {
             offer_timeout_s: OFFER_TIMEOUT_S,
             hold_s: HOLD_S,
             reoffer_delay_s,
+            call_timeout_s: CALL_TIMEOUT_S,
             ..AppSettings::default()
         });
         let queues = vec![
@@ -385,6 +795,22 @@ impl Case {
             takes: 0,
             timeouts: 0,
             capacity_cuts: 0,
+            tasks: BTreeMap::new(),
+            calls: BTreeMap::new(),
+            last_event_id: 0,
+            pending_call_notices: Vec::new(),
+            just_answered: None,
+            just_failed: None,
+            expect_service_end: Vec::new(),
+            expect_call_in: None,
+            next_service: 0,
+            calls_made: 0,
+            calls_answered: 0,
+            calls_rejected: 0,
+            calls_unanswered: 0,
+            service_calls: 0,
+            service_call_ends: 0,
+            completions: BTreeMap::new(),
         };
         let mut case = Case { sim, model };
         for u in 0..USERS {
@@ -429,6 +855,67 @@ impl Case {
                 }
             }
             Cmd::Advance(ms) => self.sim.advance_ms(ms),
+            Cmd::Call { from, to } => self.place_call(from, to),
+            Cmd::CallCustomer { agent, pick } => {
+                // The next agent (cyclically) that is free to call one of its customers.
+                let m = &self.model;
+                let callable = |a: usize| -> Vec<usize> {
+                    if m.users[a].call.is_some() {
+                        return Vec::new();
+                    }
+                    m.agents[a].services.iter().map(|s| s.0).filter(|&c| m.users[c].call.is_none()).collect()
+                };
+                let agent =
+                    (0..AGENTS).map(|i| (agent + i) % AGENTS).find(|&a| !callable(a).is_empty()).unwrap_or(agent);
+                let customers = callable(agent);
+                let to =
+                    if customers.is_empty() { AGENTS + pick % CUSTOMERS } else { customers[pick % customers.len()] };
+                self.place_call(agent, to);
+            }
+            Cmd::AnswerCall { user, accept } => {
+                let ringing = |m: &Model, u: usize| {
+                    m.users[u].call.as_ref().is_some_and(|id| m.calls[id].callee == u && !m.calls[id].answered)
+                };
+                let user = (0..USERS).map(|i| (user + i) % USERS).find(|&u| ringing(&self.model, u)).unwrap_or(user);
+                let Some(session) = self.session(user) else { return };
+                let ok = ringing(&self.model, user);
+                let call = self.model.users[user].call.clone().unwrap_or_else(|| "no-such-call".into()).into();
+                let request = if accept {
+                    Request::AcceptCall { call, usr_ext_dat: "".into() }
+                } else {
+                    Request::RejectCall { call, usr_ext_dat: "".into() }
+                };
+                let r = self.sim.req(session, request);
+                assert_eq!(r.map_err(|e| e.code()), if ok { Ok(Reply::Done) } else { Err(600) }, "answer of {user}");
+            }
+            Cmd::Hangup { user } | Cmd::Hold { user, .. } => {
+                let hold = match *cmd {
+                    Cmd::Hold { on, .. } => Some(on),
+                    _ => None,
+                };
+                let can = |m: &Model, u: usize| {
+                    m.users[u].call.as_ref().is_some_and(|id| hold.is_none() || m.calls[id].answered)
+                };
+                let user = (0..USERS).map(|i| (user + i) % USERS).find(|&u| can(&self.model, u)).unwrap_or(user);
+                let Some(session) = self.session(user) else { return };
+                let ok = can(&self.model, user);
+                let call = self.model.users[user].call.clone().unwrap_or_else(|| "no-such-call".into()).into();
+                let request = match hold {
+                    Some(hold) => Request::HoldCall { call, hold },
+                    None => Request::HangupCall { call, usr_ext_dat: "".into() },
+                };
+                let r = self.sim.req(session, request);
+                assert_eq!(r.map_err(|e| e.code()), if ok { Ok(Reply::Done) } else { Err(600) }, "{cmd:?}");
+            }
+            Cmd::EnterRoom { user } => {
+                let Some(session) = self.session(user) else { return };
+                let Some(id) = self.model.users[user].call.clone() else { return };
+                let room = self.model.calls[&id].room;
+                match self.sim.req(session, Request::EnterMeeting { meeting: room, pswd: "".into() }) {
+                    Ok(Reply::Meeting(m)) => assert_eq!(m.id, room),
+                    other => panic!("entering the room of a call: {other:?}"),
+                }
+            }
             Cmd::Disconnect(u) | Cmd::Reconnect(u) | Cmd::Logout(u) => {
                 let Some(session) = self.session(u) else { return };
                 let input = match *cmd {
@@ -477,6 +964,36 @@ impl Case {
             }
         }
         self.settle();
+    }
+
+    /// `from` opens a room and calls `to`; the outcome is predicted from the model.
+    fn place_call(&mut self, from: usize, to: usize) {
+        let Some(session) = self.session(from) else { return };
+        let m = &self.model;
+        let expected = if m.users[from].call.is_some() {
+            Err(601)
+        } else if m.users[to].session.is_none() {
+            Err(605)
+        } else if from == to {
+            Err(5)
+        } else if !m.users[to].online {
+            Err(603)
+        } else if m.users[to].call.is_some() {
+            Err(602)
+        } else {
+            Ok(())
+        };
+        let callee = m.users[to].uid.as_str().into();
+        let room = match self.sim.req(session, Request::CreateMeeting { subject: "r".into(), pswd: "".into() }) {
+            Ok(Reply::Meeting(m)) => m.id,
+            other => panic!("CreateMeeting: {other:?}"),
+        };
+        let r = self.sim.req(session, Request::Call { callee, meeting: room, usr_ext_dat: "".into(), call_id: None });
+        match (r, expected) {
+            (Ok(Reply::Call(id)), Ok(())) => self.model.expect_call_in = Some((id.to_string(), from, to)),
+            (Err(e), Err(code)) => assert_eq!(e.code(), code, "Call {from} -> {to}"),
+            (r, expected) => panic!("Call {from} -> {to}: got {r:?}, expected {expected:?}"),
+        }
     }
 
     fn request(&mut self, user: usize, session: SessionId, cmd: &Cmd, now: Time) {
@@ -591,6 +1108,18 @@ impl Case {
             self.model.apply(t, &output);
         }
         let now = self.sim.now;
+        let m = &mut self.model;
+        assert_eq!(m.expect_call_in, None, "a Call succeeded but nobody was called");
+        assert_eq!(m.expect_service_end, vec![], "a service call ended, its service did not");
+        assert_eq!(m.pending_call_notices, vec![], "call event notices without the business event");
+        assert_eq!(m.just_answered, None, "a service call was answered but its task did not complete");
+        assert_eq!(m.just_failed, None, "a service call failed but its task did not complete");
+        for (id, c) in &m.calls {
+            if !c.answered {
+                let rang = now.millis_since(c.started);
+                assert!(rang < u64::from(CALL_TIMEOUT_S) * 1000, "{id} rang for {rang} ms");
+            }
+        }
         let m = &self.model;
         for a in 0..AGENTS {
             let am = &m.agents[a];
@@ -615,6 +1144,23 @@ impl Case {
     /// The engine's views agree with the model.
     fn compare_views(&self) {
         let m = &self.model;
+        for (u, user) in m.users.iter().enumerate() {
+            let Some(session) = user.session else { continue };
+            let info = self.sim.engine.session_info(session).expect("live session");
+            match &user.call {
+                None => assert_eq!(info, SessionInfo::default(), "{}: session info", user.uid),
+                Some(id) => {
+                    let c = &m.calls[id];
+                    let peer = if c.caller == u { c.callee } else { c.caller };
+                    assert_eq!(
+                        (info.call_id.as_str(), info.peer_id.as_str(), info.accepted, info.meeting_id),
+                        (id.as_str(), m.users[peer].uid.as_str(), c.answered, c.room),
+                        "{}: session info",
+                        user.uid
+                    );
+                }
+            }
+        }
         let views = self.sim.engine.agents(APP);
         for a in 0..AGENTS {
             let Some(session) = m.users[a].session else { continue };
@@ -665,6 +1211,7 @@ impl Case {
             let still = self.model.agents[a].offers.iter().any(|o| o.0 == c && o.2 == since);
             assert!(!still, "offer of customer {c} to agent {a} made at {since:?} still pending after {:?}", end);
         }
+        assert!(self.model.calls.values().all(|c| c.answered), "a call still rings after the call timeout");
         let pending: u32 = self.sim.engine.agents(APP).iter().map(|v| v.pending_offers).sum();
         let model_pending: usize = self.model.agents.iter().map(|a| a.offers.len()).sum();
         assert_eq!(pending as usize, model_pending);
@@ -697,6 +1244,9 @@ fn random_sequences_exercise_offers_and_takes() {
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
     let (mut offers, mut takes, mut timeouts) = (0, 0, 0);
+    // made, answered, rejected, unanswered, service calls, service calls ended
+    let mut calls = [0usize; 6];
+    let mut completions: BTreeMap<&str, usize> = BTreeMap::new();
     // Request kind -> (succeeded, refused).
     let mut outcomes: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for _ in 0..32 {
@@ -722,6 +1272,28 @@ fn random_sequences_exercise_offers_and_takes() {
         offers += case.model.offers_made;
         takes += case.model.takes;
         timeouts += case.model.timeouts;
+        let m = &case.model;
+        let counts = [
+            m.calls_made,
+            m.calls_answered,
+            m.calls_rejected,
+            m.calls_unanswered,
+            m.service_calls,
+            m.service_call_ends,
+        ];
+        for (total, n) in calls.iter_mut().zip(counts) {
+            *total += n;
+        }
+        for (reason, n) in &m.completions {
+            *completions.entry(reason).or_default() += n;
+        }
+    }
+    eprintln!("calls (made, answered, rejected, unanswered, of services, services ended): {calls:?}; task ends {completions:?}");
+    let [made, answered, rejected, unanswered, of_services, services_ended] = calls;
+    assert!(made > 100 && answered > 30 && rejected > 10 && unanswered > 5, "calls {calls:?}");
+    assert!(of_services > 30 && services_ended > 12, "service calls {calls:?}");
+    for reason in ["success", "call_fail", "hangup", "cancel"] {
+        assert!(completions.get(reason).is_some_and(|n| *n > 0), "no task ended with {reason}: {completions:?}");
     }
     eprintln!("32 cases: {offers} offers, {takes} takes, {timeouts} offer timeouts; {outcomes:?}");
     assert!(offers > 150, "only {offers} offers");
@@ -739,7 +1311,11 @@ fn random_sequences_exercise_offers_and_takes() {
         let (ok, refused) = outcomes.get(kind).copied().unwrap_or_default();
         assert!(ok > 0 && refused > 0, "{kind}: {ok} succeeded, {refused} refused");
     }
-    for kind in ["Disconnect", "Reconnect", "Logout", "SetCapacity", "SetDndStatus", "ReqAssignUser2"] {
+    for kind in ["Call", "AcceptCall", "RejectCall", "HangupCall", "HoldCall"] {
+        let (ok, refused) = outcomes.get(kind).copied().unwrap_or_default();
+        assert!(ok > 0 && refused > 0, "{kind}: {ok} succeeded, {refused} refused");
+    }
+    for kind in ["Disconnect", "Reconnect", "Logout", "SetCapacity", "SetDndStatus", "ReqAssignUser2", "EnterMeeting"] {
         assert!(outcomes.get(kind).is_some_and(|o| o.0 > 0), "{kind} never succeeded");
     }
 }

@@ -396,9 +396,23 @@ fn rule11_acd_state_life_cycle_of_a_served_customer() {
     sim.start_service(a, q, 0);
     let t_call = sim.now;
     sim.advance(3);
+    let mut whole = sim.drain();
     sim.accept(a, q, c);
+    // Accepting only takes the customer: its task stays "calling" until the agent's call
+    // is answered.
+    let at_accept = sim.drain();
+    assert_eq!(queue_changes(&at_accept), vec![(q, "c".to_string(), QueueChangeKind::TakenByAgent)]);
+    assert!(acd_states(&at_accept).is_empty(), "nothing completes at accept: {:?}", acd_states(&at_accept));
+    let room = sim.create_meeting(a, "support", "");
+    let call = sim.call(a, c, room.id, "");
+    sim.advance(4);
+    let ringing = sim.drain();
+    assert!(acd_states(&ringing).is_empty(), "ringing completes nothing: {:?}", acd_states(&ringing));
+    sim.accept_call(c, &call, "");
     let t_talk = sim.now;
-    let acd = acd_states(&sim.drain());
+    whole.extend(at_accept);
+    whole.extend(sim.drain());
+    let acd = acd_states(&whole);
     let phases: Vec<_> = acd.iter().map(|t| (t.previous, t.latest)).collect();
     assert_eq!(
         phases,
@@ -419,9 +433,11 @@ fn rule11_acd_state_life_cycle_of_a_served_customer() {
     assert_eq!(AcdPhase::Completed.name(), "completed");
     assert_eq!(EndReason::Success.name(), "success");
     // Each queuing attempt is a new task.
-    sim.finish(a, q, c);
+    sim.hangup_call(a, &call, "");
+    assert!(acd_states(&sim.drain()).is_empty(), "the task completed once, at the answer");
     sim.start_queuing(c, q);
     let again = acd_states(&sim.drain());
+    assert!(!again.is_empty());
     assert!(again.iter().all(|t| t.task != acd[0].task), "{again:?}");
 }
 
@@ -456,9 +472,17 @@ fn rule11_manual_assignment_passes_through_calling() {
     sim.advance(1);
     sim.drain();
     sim.req_assign(a);
+    let t_take = sim.now;
     let acd = acd_states(&sim.drain());
     let phases: Vec<_> = acd.iter().map(|t| (t.previous, t.latest)).collect();
-    assert_eq!(phases, vec![(AcdPhase::Waiting, AcdPhase::Calling), (AcdPhase::Calling, AcdPhase::Completed)]);
-    assert_eq!(acd[1].talk_time, Some(sim.now));
-    assert_eq!(acd[1].call_time, Some(sim.now));
+    assert_eq!(phases, vec![(AcdPhase::Waiting, AcdPhase::Calling)], "taken, not completed");
+    assert_eq!(acd[0].call_time, Some(t_take));
+    assert_eq!(acd[0].agent_id.as_deref(), Some("a"));
+    // Finished without a call: success, talking since the take.
+    sim.advance(7);
+    sim.finish(a, q, c);
+    let acd = acd_states(&sim.drain());
+    let phases: Vec<_> = acd.iter().map(|t| (t.previous, t.latest, t.end_reason)).collect();
+    assert_eq!(phases, vec![(AcdPhase::Calling, AcdPhase::Completed, Some(EndReason::Success))]);
+    assert_eq!((acd[0].call_time, acd[0].talk_time, acd[0].end_time), (Some(t_take), Some(t_take), Some(sim.now)));
 }

@@ -44,6 +44,15 @@ codes! {
     QUE_FULL = 405, "QUE_FULL", "Lineup: the queue reached its maximum length";
     QUE_AGENT_BUSY = 406, "QUE_AGENT_BUSY", "Lineup: the agent is at its capacity";
     QUE_NAME_EXISTS = 407, "QUE_NAME_EXISTS", "Lineup: another queue of the app has this name";
+    INVALID_CALLID = 600, "INVALID_CALLID", "no such call (or it cannot do that now)";
+    ERR_CALL_EXIST = 601, "ERR_CALL_EXIST", "already in a call";
+    ERR_BUSY = 602, "ERR_BUSY", "the called user is in another call";
+    ERR_OFFLINE = 603, "ERR_OFFLINE", "the called user is offline";
+    ERR_NOANSWER = 604, "ERR_NOANSWER", "the call was not answered in time";
+    ERR_USER_NOT_FOUND = 605, "ERR_USER_NOT_FOUND", "the called user is not logged in";
+    ERR_REFUSE = 606, "ERR_REFUSE", "the call was refused";
+    MEETNOTEXIST = 800, "MEETNOTEXIST", "no such room";
+    AUTHERROR = 801, "AUTHERROR", "wrong room password";
 }
 
 /// The entry for `code`, if it is one of ours.

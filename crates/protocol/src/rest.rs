@@ -216,6 +216,18 @@ pub struct AppSettingsBody {
     pub service_level_seconds: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reoffer_delay_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_timeout_seconds: Option<u32>,
+}
+
+/// `POST /api/v1/apps/{app}/queues/{id}/forward`: moves a waiting customer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardRequest {
+    #[serde(rename = "usrID")]
+    pub usr_id: String,
+    #[serde(rename = "toQueID")]
+    pub to_que_id: u32,
 }
 
 /// `POST /api/v1/apps` (server admin key): create an app.

@@ -67,6 +67,7 @@ pub struct QueueStatistics {
     pub served: u64,
     pub abandoned: u64,
     pub timed_out: u64,
+    pub forwarded: u64,
     pub avg_wait_seconds: f64,
     pub max_wait_seconds: u64,
     pub longest_waiting_seconds: u64,
@@ -118,4 +119,68 @@ pub struct ServedCustomer {
     pub que_id: u32,
     #[serde(rename = "usrID")]
     pub usr_id: String,
+}
+
+/// CloudRoom `MeetInfoObj`: a room.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeetInfo {
+    #[serde(rename = "ID")]
+    pub id: u32,
+    pub pswd: String,
+    pub subject: String,
+    /// The creator's user id.
+    pub creator: String,
+    #[serde(rename = "memberCount")]
+    pub member_count: u32,
+    /// Unix seconds.
+    #[serde(rename = "startTime")]
+    pub start_time: u64,
+}
+
+/// CloudRoom `SessionInfo`: the call this session is in (empty strings and zeros when none).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    #[serde(rename = "callID")]
+    pub call_id: String,
+    #[serde(rename = "peerID")]
+    pub peer_id: String,
+    #[serde(rename = "peerName")]
+    pub peer_name: String,
+    /// 1 once the call was answered.
+    #[serde(rename = "bCallAccepted")]
+    pub b_call_accepted: u8,
+    #[serde(rename = "meetingID")]
+    pub meeting_id: u32,
+    #[serde(rename = "meetingPswd")]
+    pub meeting_pswd: String,
+    /// Seconds since the call was answered.
+    pub duration: u64,
+}
+
+/// A call event with asterCC's field names (seed 004).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallEvent {
+    /// AGENT, CALLER, CALLEE or CONVERSATION.
+    pub source: String,
+    /// incoming, ringing, answer, hangup, onhold, resume or join.
+    pub event: String,
+    /// The conversation (the call id), unique in the system.
+    pub sessionid: String,
+    /// Strictly increasing per app: drop events older than the newest seen.
+    pub eventid: u64,
+    /// "YYYY-MM-DD HH:MM:SS" UTC.
+    #[serde(rename = "eventTime")]
+    pub event_time: String,
+    /// The customer's user id.
+    pub calleridnum: String,
+    /// The user id of the party the event is about.
+    pub activenum: String,
+    /// "dialout" (the agent called) or "dialin" (the customer called).
+    pub from: String,
+    #[serde(rename = "queID", default, skip_serializing_if = "Option::is_none")]
+    pub que_id: Option<u32>,
+    #[serde(rename = "agentID", default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    /// The same event as asterCC's urlencoded `message` string.
+    pub message: String,
 }

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::types::{AgentInfo, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo};
+use crate::types::{AgentInfo, CallEvent, MeetInfo, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo};
 
 /// What the server reads first from any client frame, to answer even a malformed one.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -167,6 +167,75 @@ pub enum Op {
     },
     /// Lineup (supervisor): every agent of the app.
     GetAgents,
+    /// Lineup: moves a waiting customer of a served queue to another queue.
+    ForwardUser {
+        #[serde(rename = "queID")]
+        que_id: u32,
+        #[serde(rename = "usrID")]
+        usr_id: String,
+        #[serde(rename = "toQueID")]
+        to_que_id: u32,
+    },
+    /// CloudRoom CreateMeeting(subject, pswd): a room to call the customer into.
+    CreateMeeting {
+        #[serde(default)]
+        subject: String,
+        #[serde(default)]
+        pswd: String,
+    },
+    EnterMeeting {
+        #[serde(rename = "meetID")]
+        meet_id: u32,
+        #[serde(default)]
+        pswd: String,
+    },
+    ExitMeeting {
+        #[serde(rename = "meetID")]
+        meet_id: u32,
+    },
+    /// CloudRoom Call(UID, meetObj, usrExtDat): the room goes by its id. `callID` may be
+    /// chosen by the client (8–64 of A-Z a-z 0-9 - _; CloudRoom returns it at once).
+    Call {
+        #[serde(rename = "callID", default, skip_serializing_if = "Option::is_none")]
+        call_id: Option<String>,
+        #[serde(rename = "UID")]
+        uid: String,
+        #[serde(rename = "meetID")]
+        meet_id: u32,
+        #[serde(rename = "usrExtDat", default, skip_serializing_if = "Option::is_none")]
+        usr_ext_dat: Option<String>,
+    },
+    AcceptCall {
+        #[serde(rename = "callID")]
+        call_id: String,
+        #[serde(rename = "usrExtDat", default, skip_serializing_if = "Option::is_none")]
+        usr_ext_dat: Option<String>,
+    },
+    RejectCall {
+        #[serde(rename = "callID")]
+        call_id: String,
+        #[serde(rename = "usrExtDat", default, skip_serializing_if = "Option::is_none")]
+        usr_ext_dat: Option<String>,
+    },
+    /// CloudRoom HungupCall (H5 spells it HangupCall).
+    HungupCall {
+        #[serde(rename = "callID")]
+        call_id: String,
+        #[serde(rename = "usrExtDat", default, skip_serializing_if = "Option::is_none")]
+        usr_ext_dat: Option<String>,
+    },
+    /// Lineup: puts an answered call on hold.
+    HoldCall {
+        #[serde(rename = "callID")]
+        call_id: String,
+    },
+    /// Lineup: takes a held call off hold.
+    ResumeCall {
+        #[serde(rename = "callID")]
+        call_id: String,
+    },
+    /// CloudRoom GetSessionInfo: the call this session is in.
+    GetSessionInfo,
 }
 
 impl Op {
@@ -196,6 +265,17 @@ impl Op {
             Op::SetAgentCapacity { .. } => "SetAgentCapacity",
             Op::GetQueueStatistics { .. } => "GetQueueStatistics",
             Op::GetAgents => "GetAgents",
+            Op::ForwardUser { .. } => "ForwardUser",
+            Op::CreateMeeting { .. } => "CreateMeeting",
+            Op::EnterMeeting { .. } => "EnterMeeting",
+            Op::ExitMeeting { .. } => "ExitMeeting",
+            Op::Call { .. } => "Call",
+            Op::AcceptCall { .. } => "AcceptCall",
+            Op::RejectCall { .. } => "RejectCall",
+            Op::HungupCall { .. } => "HungupCall",
+            Op::HoldCall { .. } => "HoldCall",
+            Op::ResumeCall { .. } => "ResumeCall",
+            Op::GetSessionInfo => "GetSessionInfo",
         }
     }
 
@@ -204,7 +284,9 @@ impl Op {
         "Login", "Resume", "Logout", "Ping", "InitQueueDat", "RefreshAllQueueStatus", "GetQueueStatus",
         "GetQueuingInfo", "GetServingQueues", "GetQueueUsers", "StartService", "StopService",
         "StartQueuing", "StopQueuing", "AcceptAssignUser", "RejectAssignUser", "SetDNDStatus", "ReqAssignUser",
-        "ReqAssignUser2", "FinishService", "SetAgentCapacity", "GetQueueStatistics", "GetAgents",
+        "ReqAssignUser2", "FinishService", "SetAgentCapacity", "GetQueueStatistics", "GetAgents", "ForwardUser",
+        "CreateMeeting", "EnterMeeting", "ExitMeeting", "Call", "AcceptCall", "RejectCall", "HungupCall", "HoldCall",
+        "ResumeCall", "GetSessionInfo",
     ];
 }
 
@@ -285,6 +367,13 @@ pub struct AgentsData {
     pub agents: Vec<AgentInfo>,
 }
 
+/// `data` of the Call reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallData {
+    #[serde(rename = "callID")]
+    pub call_id: String,
+}
+
 /// `data` of the Ping reply.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PongData {
@@ -352,6 +441,72 @@ pub enum Notice {
         #[serde(rename = "queID")]
         que_id: u32,
     },
+    /// CloudRoom NotifyCallIn(callID, meetObj, callerID, usrExtDat).
+    NotifyCallIn {
+        #[serde(rename = "callID")]
+        call_id: String,
+        #[serde(rename = "meetObj")]
+        meet_obj: MeetInfo,
+        #[serde(rename = "callerID")]
+        caller_id: String,
+        #[serde(rename = "usrExtDat")]
+        usr_ext_dat: String,
+    },
+    /// CloudRoom NotifyCallAccepted(callID, meetObj, usrExtDat).
+    NotifyCallAccepted {
+        #[serde(rename = "callID")]
+        call_id: String,
+        #[serde(rename = "meetObj")]
+        meet_obj: MeetInfo,
+        #[serde(rename = "usrExtDat")]
+        usr_ext_dat: String,
+    },
+    /// CloudRoom NotifyCallRejected(callID, sdkErr, usrExtDat): 606 refused, 604 no answer.
+    NotifyCallRejected {
+        #[serde(rename = "callID")]
+        call_id: String,
+        #[serde(rename = "sdkErr")]
+        sdk_err: u32,
+        #[serde(rename = "usrExtDat")]
+        usr_ext_dat: String,
+    },
+    /// CloudRoom NotifyCallHungup(callID, usrExtDat).
+    NotifyCallHungup {
+        #[serde(rename = "callID")]
+        call_id: String,
+        #[serde(rename = "usrExtDat")]
+        usr_ext_dat: String,
+    },
+    /// Lineup: the peer put the call on hold.
+    NotifyCallHold {
+        #[serde(rename = "callID")]
+        call_id: String,
+    },
+    /// Lineup: the peer resumed the call.
+    NotifyCallResume {
+        #[serde(rename = "callID")]
+        call_id: String,
+    },
+    /// CloudRoom UserEnterMeeting: someone entered a room this session is in.
+    UserEnterMeeting {
+        #[serde(rename = "meetID")]
+        meet_id: u32,
+        #[serde(rename = "UID")]
+        uid: String,
+        #[serde(rename = "nickName")]
+        nick_name: String,
+    },
+    /// CloudRoom UserLeftMeeting: someone left a room this session is in.
+    UserLeftMeeting {
+        #[serde(rename = "meetID")]
+        meet_id: u32,
+        #[serde(rename = "UID")]
+        uid: String,
+        #[serde(rename = "nickName")]
+        nick_name: String,
+    },
+    /// A call event with asterCC's fields (to both parties).
+    NotifyCallEvent(CallEvent),
     /// The session is lost (`sdkErr` 10: the same user logged in elsewhere); the
     /// server closes the connection after it.
     LineOff {

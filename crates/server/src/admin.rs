@@ -47,6 +47,7 @@ fn web_field(field: &str) -> &str {
         "notice_interval_ms" => "noticeIntervalMs",
         "service_level_s" => "serviceLevelSeconds",
         "reoffer_delay_s" => "reofferDelaySeconds",
+        "call_timeout_s" => "callTimeoutSeconds",
         other => other,
     }
 }
@@ -60,6 +61,8 @@ impl From<AcdError> for AdminError {
             }
             AcdError::QueueInvalid(id) => Self::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 404, format!("no queue {id} in this app")),
             AcdError::UnknownApp(app) => Self::new(rsp::NO_ACCOUNT, 404, format!("no app '{app}'")),
+            AcdError::NoUser(why) => Self::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 404, why),
+            AcdError::QueueFull(id) => Self::new(rsp::BAD_PARAMETER, 409, format!("queue {id} is full")),
             other => Self::new(rsp::UNKNOWN, 500, other.to_string()),
         }
     }
@@ -236,6 +239,7 @@ pub fn settings_body(s: &AppSettings) -> AppSettingsBody {
         notice_interval_ms: Some(s.notice_interval_ms),
         service_level_seconds: Some(s.service_level_s),
         reoffer_delay_seconds: Some(s.reoffer_delay_s),
+        call_timeout_seconds: Some(s.call_timeout_s),
     }
 }
 
@@ -246,6 +250,7 @@ pub fn put_settings(hub: &mut Hub, app: &str, b: AppSettingsBody) -> Result<AppS
     s.notice_interval_ms = b.notice_interval_ms.unwrap_or(s.notice_interval_ms);
     s.service_level_s = b.service_level_seconds.unwrap_or(s.service_level_s);
     s.reoffer_delay_s = b.reoffer_delay_seconds.unwrap_or(s.reoffer_delay_s);
+    s.call_timeout_s = b.call_timeout_seconds.unwrap_or(s.call_timeout_s);
     s.validate()?;
     hub.store.update_app_settings(app, &s).map_err(AdminError::store)?;
     hub.input(Input::PutApp { app: app.into(), settings: s.clone() })?;
@@ -277,4 +282,10 @@ mod tests {
         assert_eq!(super::datetime(1_795_000_000_000), "2026-11-18 11:06:40");
         assert_eq!(super::datetime(951_782_400_000), "2000-02-29 00:00:00");
     }
+}
+
+/// Moves a waiting customer of queue `id` to another queue (administration).
+pub fn forward(hub: &mut Hub, app: &str, id: QueueId, f: lineup_protocol::rest::ForwardRequest) -> Result<serde_json::Value, AdminError> {
+    hub.input(Input::ForwardUser { app: app.into(), queue: id, user_id: f.usr_id.as_str().into(), to_queue: QueueId(f.to_que_id) })?;
+    Ok(serde_json::json!({"usrID": f.usr_id, "fromQueID": id.0, "toQueID": f.to_que_id}))
 }

@@ -42,6 +42,7 @@ pub fn cancel_reason(r: e::CancelReason) -> &'static str {
         e::CancelReason::AgentOffline => "agent_offline",
         e::CancelReason::ServiceStopped => "service_stopped",
         e::CancelReason::CapacityLowered => "capacity_lowered",
+        e::CancelReason::Forwarded => "forwarded",
     }
 }
 
@@ -50,6 +51,7 @@ pub fn service_end(r: e::ServiceEnd) -> &'static str {
         e::ServiceEnd::Finished => "finished",
         e::ServiceEnd::CustomerLeft => "customer_left",
         e::ServiceEnd::AgentLeft => "agent_left",
+        e::ServiceEnd::CallEnded => "call_ended",
     }
 }
 
@@ -81,6 +83,105 @@ pub fn notice(n: &e::Notice) -> p::Notice {
         e::Notice::ServiceStopped { queue } => p::Notice::ServiceStopped { que_id: queue.0 },
         e::Notice::QueueInfoChanged(q) => p::Notice::QueueInfoChanged(queue_info(q)),
         e::Notice::QueueRemoved { queue } => p::Notice::QueueRemoved { que_id: queue.0 },
+        e::Notice::NotifyCallIn { call, meeting, caller_id, usr_ext_dat } => p::Notice::NotifyCallIn {
+            call_id: call.to_string(),
+            meet_obj: meet_info(meeting),
+            caller_id: caller_id.to_string(),
+            usr_ext_dat: usr_ext_dat.to_string(),
+        },
+        e::Notice::NotifyCallAccepted { call, meeting, usr_ext_dat } => p::Notice::NotifyCallAccepted {
+            call_id: call.to_string(),
+            meet_obj: meet_info(meeting),
+            usr_ext_dat: usr_ext_dat.to_string(),
+        },
+        e::Notice::NotifyCallRejected { call, err, usr_ext_dat } => p::Notice::NotifyCallRejected {
+            call_id: call.to_string(),
+            sdk_err: *err,
+            usr_ext_dat: usr_ext_dat.to_string(),
+        },
+        e::Notice::NotifyCallHungup { call, usr_ext_dat } => {
+            p::Notice::NotifyCallHungup { call_id: call.to_string(), usr_ext_dat: usr_ext_dat.to_string() }
+        }
+        e::Notice::NotifyCallHold { call, hold: true } => p::Notice::NotifyCallHold { call_id: call.to_string() },
+        e::Notice::NotifyCallHold { call, hold: false } => p::Notice::NotifyCallResume { call_id: call.to_string() },
+        e::Notice::MeetingMember { meeting, user_id, name, entered } => {
+            let (meet_id, uid, nick_name) = (*meeting, user_id.to_string(), name.to_string());
+            if *entered {
+                p::Notice::UserEnterMeeting { meet_id, uid, nick_name }
+            } else {
+                p::Notice::UserLeftMeeting { meet_id, uid, nick_name }
+            }
+        }
+        e::Notice::CallEvent(ev) => p::Notice::NotifyCallEvent(call_event(ev)),
+    }
+}
+
+pub fn meet_info(m: &e::MeetInfo) -> p::MeetInfo {
+    p::MeetInfo {
+        id: m.id,
+        pswd: m.pswd.to_string(),
+        subject: m.subject.to_string(),
+        creator: m.creator.to_string(),
+        member_count: m.member_count,
+        start_time: m.start_time.as_millis() / 1000,
+    }
+}
+
+pub fn session_info(s: &e::SessionInfo) -> p::SessionInfo {
+    p::SessionInfo {
+        call_id: s.call_id.to_string(),
+        peer_id: s.peer_id.to_string(),
+        peer_name: s.peer_name.to_string(),
+        b_call_accepted: u8::from(s.accepted),
+        meeting_id: s.meeting_id,
+        meeting_pswd: s.meeting_pswd.to_string(),
+        duration: s.duration_s,
+    }
+}
+
+/// Percent-encodes a value of asterCC's `message` string.
+fn urlencode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A call event with asterCC's fields, and its urlencoded `message` form.
+pub fn call_event(ev: &e::CallEvent) -> p::CallEvent {
+    let from = if ev.dialout { "dialout" } else { "dialin" };
+    let event_time = crate::admin::datetime(ev.event_time.as_millis());
+    let mut message = format!(
+        "calleridnum={}&activenum={}&source={}&event={}&sessionid={}&eventid={}&eventTime={}&from={}&",
+        urlencode(&ev.caller_id_num),
+        urlencode(&ev.active_num),
+        ev.source.name(),
+        ev.event.name(),
+        urlencode(&ev.session_id),
+        ev.event_id,
+        event_time,
+        from,
+    );
+    if let Some(q) = ev.queue {
+        message.push_str(&format!("queID={}&", q.0));
+    }
+    if let Some(a) = &ev.agent_id {
+        message.push_str(&format!("agentID={}&", urlencode(a)));
+    }
+    p::CallEvent {
+        source: ev.source.name().into(),
+        event: ev.event.name().into(),
+        sessionid: ev.session_id.to_string(),
+        eventid: ev.event_id,
+        event_time,
+        calleridnum: ev.caller_id_num.to_string(),
+        activenum: ev.active_num.to_string(),
+        from: from.into(),
+        que_id: ev.queue.map(|q| q.0),
+        agent_id: ev.agent_id.as_ref().map(|a| a.to_string()),
+        message,
     }
 }
 
@@ -91,6 +192,7 @@ pub fn statistics(s: &e::QueueStats) -> p::QueueStatistics {
         served: s.served,
         abandoned: s.abandoned,
         timed_out: s.timed_out,
+        forwarded: s.forwarded,
         avg_wait_seconds: (s.avg_wait_s * 10.0).round() / 10.0,
         max_wait_seconds: s.max_wait_s,
         longest_waiting_seconds: s.longest_waiting_s,

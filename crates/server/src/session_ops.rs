@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use lineup_engine::{AcdError, Input, QueueId, Reply as EngineReply, Request, Role, Roles, SessionId};
 use lineup_protocol::ws::{
-    reply_ok, AgentsData, InitQueueData, LoginData, PongData, QueueUsersData, ServingQueuesData, StatusesData,
+    reply_ok, AgentsData, CallData, InitQueueData, LoginData, PongData, QueueUsersData, ServingQueuesData, StatusesData,
 };
 use lineup_protocol::{codes, Notice, Op, Reply, ServerFrame};
 
@@ -87,6 +87,11 @@ pub fn handle(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Reply {
 
 fn request(hub: &mut Hub, session: SessionId, request: Request) -> Result<EngineReply, WireError> {
     hub.input(Input::Session { session, request }).map_err(acd)
+}
+
+/// A request whose reply carries no data.
+fn request_done(hub: &mut Hub, session: SessionId, seq: u64, req: Request) -> Result<Reply, WireError> {
+    request(hub, session, req).map(|_| Reply::ok(seq))
 }
 
 fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, WireError> {
@@ -197,6 +202,46 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
             let q = own_queue(hub, que_id)?;
             reply_ok(seq, &convert::statistics(&hub.engine.queue_stats(q).expect("exists")))
         }
+        Op::ForwardUser { que_id, usr_id, to_que_id } => {
+            let request = Request::ForwardUser { queue: QueueId(que_id), user_id: usr_id.into(), to_queue: QueueId(to_que_id) };
+            request_done(hub, session, seq, request)?
+        }
+        Op::CreateMeeting { subject, pswd } => match request(hub, session, Request::CreateMeeting { subject: subject.into(), pswd: pswd.into() })? {
+            EngineReply::Meeting(m) => reply_ok(seq, &convert::meet_info(&m)),
+            _ => unreachable!("CreateMeeting replies Meeting"),
+        },
+        Op::EnterMeeting { meet_id, pswd } => match request(hub, session, Request::EnterMeeting { meeting: meet_id, pswd: pswd.into() })? {
+            EngineReply::Meeting(m) => reply_ok(seq, &convert::meet_info(&m)),
+            _ => unreachable!("EnterMeeting replies Meeting"),
+        },
+        Op::ExitMeeting { meet_id } => request_done(hub, session, seq, Request::ExitMeeting { meeting: meet_id })?,
+        Op::Call { call_id, uid, meet_id, usr_ext_dat } => {
+            let call = Request::Call {
+                callee: uid.into(),
+                meeting: meet_id,
+                usr_ext_dat: usr_ext_dat.unwrap_or_default().into(),
+                call_id: call_id.map(Into::into),
+            };
+            match request(hub, session, call)? {
+                EngineReply::Call(id) => reply_ok(seq, &CallData { call_id: id.to_string() }),
+                _ => unreachable!("Call replies Call"),
+            }
+        }
+        Op::AcceptCall { call_id, usr_ext_dat } => {
+            let request = Request::AcceptCall { call: call_id.into(), usr_ext_dat: usr_ext_dat.unwrap_or_default().into() };
+            request_done(hub, session, seq, request)?
+        }
+        Op::RejectCall { call_id, usr_ext_dat } => {
+            let request = Request::RejectCall { call: call_id.into(), usr_ext_dat: usr_ext_dat.unwrap_or_default().into() };
+            request_done(hub, session, seq, request)?
+        }
+        Op::HungupCall { call_id, usr_ext_dat } => {
+            let request = Request::HangupCall { call: call_id.into(), usr_ext_dat: usr_ext_dat.unwrap_or_default().into() };
+            request_done(hub, session, seq, request)?
+        }
+        Op::HoldCall { call_id } => request_done(hub, session, seq, Request::HoldCall { call: call_id.into(), hold: true })?,
+        Op::ResumeCall { call_id } => request_done(hub, session, seq, Request::HoldCall { call: call_id.into(), hold: false })?,
+        Op::GetSessionInfo => reply_ok(seq, &convert::session_info(&hub.engine.session_info(session).map_err(acd)?)),
         Op::GetAgents => {
             if !view.roles.has(Role::Supervisor) {
                 return Err(acd(AcdError::NoPermission(Role::Supervisor)));

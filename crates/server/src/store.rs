@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS apps (
     notice_interval_ms INTEGER NOT NULL,
     service_level_s INTEGER NOT NULL,
     reoffer_delay_s INTEGER NOT NULL,
-    created_ms INTEGER NOT NULL
+    created_ms INTEGER NOT NULL,
+    call_timeout_s INTEGER NOT NULL DEFAULT 30
 );
 CREATE TABLE IF NOT EXISTS queues (
     id INTEGER PRIMARY KEY,
@@ -57,6 +58,16 @@ CREATE TABLE IF NOT EXISTS queues (
 );
 ";
 
+/// Brings a data file of an earlier version up to the current schema.
+fn migrate(conn: &Connection) -> StoreResult<()> {
+    let has_call_timeout: bool =
+        conn.query_row("SELECT COUNT(*) FROM pragma_table_info('apps') WHERE name = 'call_timeout_s'", [], |r| r.get::<_, i64>(0))? > 0;
+    if !has_call_timeout {
+        conn.execute_batch("ALTER TABLE apps ADD COLUMN call_timeout_s INTEGER NOT NULL DEFAULT 30")?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Opens (creating if needed) `lineup.sqlite3` in `dir`.
     pub fn open(dir: &Path) -> Result<Store, String> {
@@ -65,13 +76,15 @@ impl Store {
         let conn = Connection::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
             .and_then(|_| conn.execute_batch(SCHEMA))
+            .and_then(|_| migrate(&conn))
             .map_err(|e| format!("cannot prepare {}: {e}", path.display()))?;
         Ok(Store { conn })
     }
 
     pub fn apps(&self) -> StoreResult<Vec<AppRow>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, secret, hold_s, offer_timeout_s, notice_interval_ms, service_level_s, reoffer_delay_s
+            "SELECT id, secret, hold_s, offer_timeout_s, notice_interval_ms, service_level_s, reoffer_delay_s,
+                    call_timeout_s
              FROM apps ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -84,6 +97,7 @@ impl Store {
                     notice_interval_ms: r.get(4)?,
                     service_level_s: r.get(5)?,
                     reoffer_delay_s: r.get(6)?,
+                    call_timeout_s: r.get(7)?,
                 },
             })
         })?;
@@ -94,9 +108,9 @@ impl Store {
         let s = &app.settings;
         self.conn.execute(
             "INSERT INTO apps (id, secret, hold_s, offer_timeout_s, notice_interval_ms, service_level_s,
-                               reoffer_delay_s, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                               reoffer_delay_s, created_ms, call_timeout_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![app.id, app.secret, s.hold_s, s.offer_timeout_s, s.notice_interval_ms, s.service_level_s,
-                    s.reoffer_delay_s, now_ms as i64],
+                    s.reoffer_delay_s, now_ms as i64, s.call_timeout_s],
         )?;
         Ok(())
     }
@@ -104,8 +118,9 @@ impl Store {
     pub fn update_app_settings(&self, app: &str, s: &AppSettings) -> StoreResult<()> {
         self.conn.execute(
             "UPDATE apps SET hold_s = ?2, offer_timeout_s = ?3, notice_interval_ms = ?4, service_level_s = ?5,
-                             reoffer_delay_s = ?6 WHERE id = ?1",
-            params![app, s.hold_s, s.offer_timeout_s, s.notice_interval_ms, s.service_level_s, s.reoffer_delay_s],
+                             reoffer_delay_s = ?6, call_timeout_s = ?7 WHERE id = ?1",
+            params![app, s.hold_s, s.offer_timeout_s, s.notice_interval_ms, s.service_level_s, s.reoffer_delay_s,
+                    s.call_timeout_s],
         )?;
         Ok(())
     }
@@ -170,6 +185,28 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_data_file_without_call_timeout_is_migrated() {
+        let dir = std::env::temp_dir().join(format!("lineup-store-migrate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        {
+            let conn = Connection::open(dir.join("lineup.sqlite3")).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE apps (id TEXT PRIMARY KEY, secret TEXT NOT NULL, hold_s INTEGER NOT NULL,
+                   offer_timeout_s INTEGER NOT NULL, notice_interval_ms INTEGER NOT NULL,
+                   service_level_s INTEGER NOT NULL, reoffer_delay_s INTEGER NOT NULL, created_ms INTEGER NOT NULL);
+                 INSERT INTO apps VALUES ('old', 's', 45, 20, 500, 15, 5, 1);",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&dir).unwrap();
+        let apps = store.apps().unwrap();
+        assert_eq!(apps.len(), 1);
+        assert_eq!((apps[0].settings.hold_s, apps[0].settings.call_timeout_s), (45, 30));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn apps_and_queues_survive_reopen() {

@@ -7,11 +7,10 @@
 //! each passed deadline at its own time, one `handle_timeout` per deadline.
 #![allow(dead_code)]
 
-
-
 use lineup_engine::{
-    AcdError, AcdTransition, AgentStatus, AppSettings, Engine, Event, EventKind, EventSource, Input, Notice, Output,
-    QueUser, QueueChangeKind, QueueDef, QueueId, QueuingInfo, Reply, Request, Role, Roles, SessionEnd, SessionId, Time,
+    AcdError, AcdTransition, AgentStatus, AppSettings, CallEvent, CallEventKind, CallSource, Engine, Event, EventKind,
+    EventSource, Input, MeetInfo, Name, Notice, Output, QueUser, QueueChangeKind, QueueDef, QueueId, QueuingInfo,
+    Reply, Request, Role, Roles, SessionEnd, SessionId, SessionInfo, Time,
 };
 
 /// The app every sim starts with.
@@ -310,6 +309,77 @@ impl Sim {
         }
     }
 
+    /// Lineup ForwardUser (a session's request).
+    pub fn forward(&mut self, session: SessionId, queue: QueueId, customer: SessionId, to_queue: QueueId) {
+        let user_id = self.uid(customer);
+        self.ok(session, Request::ForwardUser { queue, user_id, to_queue });
+    }
+
+    // ---- rooms and calls ----
+
+    /// CreateMeeting; returns the room.
+    pub fn create_meeting(&mut self, session: SessionId, subject: &str, pswd: &str) -> MeetInfo {
+        match self.ok(session, Request::CreateMeeting { subject: subject.into(), pswd: pswd.into() }) {
+            Reply::Meeting(m) => m,
+            other => panic!("CreateMeeting replied {other:?}"),
+        }
+    }
+
+    /// EnterMeeting; returns the room.
+    pub fn enter_meeting(&mut self, session: SessionId, meeting: u32, pswd: &str) -> MeetInfo {
+        match self.ok(session, Request::EnterMeeting { meeting, pswd: pswd.into() }) {
+            Reply::Meeting(m) => m,
+            other => panic!("EnterMeeting replied {other:?}"),
+        }
+    }
+
+    pub fn exit_meeting(&mut self, session: SessionId, meeting: u32) {
+        self.ok(session, Request::ExitMeeting { meeting });
+    }
+
+    /// Call `callee` into `meeting`; returns the call id.
+    pub fn call(&mut self, caller: SessionId, callee: SessionId, meeting: u32, ext: &str) -> Name {
+        let callee = self.uid(callee);
+        match self.ok(caller, Request::Call { callee, meeting, usr_ext_dat: ext.into(), call_id: None }) {
+            Reply::Call(id) => id,
+            other => panic!("Call replied {other:?}"),
+        }
+    }
+
+    /// A Call request (for failures and chosen ids).
+    pub fn try_call(
+        &mut self,
+        caller: SessionId,
+        callee: &str,
+        meeting: u32,
+        call_id: Option<&str>,
+    ) -> Result<Reply, AcdError> {
+        let request =
+            Request::Call { callee: callee.into(), meeting, usr_ext_dat: "".into(), call_id: call_id.map(Into::into) };
+        self.req(caller, request)
+    }
+
+    pub fn accept_call(&mut self, session: SessionId, call: &str, ext: &str) {
+        self.ok(session, Request::AcceptCall { call: call.into(), usr_ext_dat: ext.into() });
+    }
+
+    pub fn reject_call(&mut self, session: SessionId, call: &str, ext: &str) {
+        self.ok(session, Request::RejectCall { call: call.into(), usr_ext_dat: ext.into() });
+    }
+
+    pub fn hangup_call(&mut self, session: SessionId, call: &str, ext: &str) {
+        self.ok(session, Request::HangupCall { call: call.into(), usr_ext_dat: ext.into() });
+    }
+
+    pub fn hold_call(&mut self, session: SessionId, call: &str, hold: bool) {
+        self.ok(session, Request::HoldCall { call: call.into(), hold });
+    }
+
+    /// The session's call, as GetSessionInfo shows it.
+    pub fn session_info(&self, session: SessionId) -> SessionInfo {
+        self.engine.session_info(session).expect("live session")
+    }
+
     // ---- lookups ----
 
     /// The user id of a live session.
@@ -479,4 +549,54 @@ pub fn statuses(outputs: &[Output], session: SessionId) -> Vec<(QueueId, u32, u3
 /// Every output rendered with Debug, one per line (for determinism checks).
 pub fn render(outputs: &[Output]) -> Vec<String> {
     outputs.iter().map(|o| format!("{o:?}")).collect()
+}
+
+/// The CallEvent notices to `session`, in order.
+pub fn call_event_notices(outputs: &[Output], session: SessionId) -> Vec<CallEvent> {
+    notices_for(outputs, session)
+        .into_iter()
+        .filter_map(|n| match n {
+            Notice::CallEvent(e) => Some(e),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The call business events, in order.
+pub fn call_events(outputs: &[Output]) -> Vec<CallEvent> {
+    event_kinds(outputs)
+        .into_iter()
+        .filter_map(|k| match k {
+            EventKind::Call(e) => Some(*e),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The call business events as (source, event).
+pub fn call_steps(outputs: &[Output]) -> Vec<(CallSource, CallEventKind)> {
+    call_events(outputs).into_iter().map(|e| (e.source, e.event)).collect()
+}
+
+/// The notices to `session` that are about calls and rooms (not CallEvent).
+pub fn call_notices(outputs: &[Output], session: SessionId) -> Vec<Notice> {
+    notices_for(outputs, session)
+        .into_iter()
+        .filter(|n| {
+            matches!(
+                n,
+                Notice::NotifyCallIn { .. }
+                    | Notice::NotifyCallAccepted { .. }
+                    | Notice::NotifyCallRejected { .. }
+                    | Notice::NotifyCallHungup { .. }
+                    | Notice::NotifyCallHold { .. }
+                    | Notice::MeetingMember { .. }
+            )
+        })
+        .collect()
+}
+
+/// The ServiceFinished notices to `session`.
+pub fn service_finished(outputs: &[Output], session: SessionId) -> Vec<Notice> {
+    notices_for(outputs, session).into_iter().filter(|n| matches!(n, Notice::ServiceFinished { .. })).collect()
 }

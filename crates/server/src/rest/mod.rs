@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .route("/apps/{app}/queues/{id}", get(queues::get_one).put(queues::modify).delete(queues::delete))
         .route("/apps/{app}/queues/{id}/status", get(queues::status))
         .route("/apps/{app}/queues/{id}/statistics", get(queues::statistics))
+        .route("/apps/{app}/queues/{id}/forward", post(queues::forward))
         .route("/apps/{app}/statistics", get(queues::all_statistics))
         .route("/apps/{app}/agents", get(queues::agents))
         .fallback(|| async { admin_error(AdminError::new(5, 404, "no such API endpoint")) });

@@ -180,3 +180,8 @@ pub async fn get_settings(State(state): State<AppState>, Path(app): Path<String>
 pub async fn put_settings(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap, bytes: Bytes) -> Response {
     with_body(&state, app, &headers, bytes, |hub, app, b: AppSettingsBody| admin::put_settings(hub, app, b)).await
 }
+
+/// `POST .../queues/{id}/forward` with `{usrID, toQueID}`.
+pub async fn forward(State(state): State<AppState>, Path(path): Path<(String, String)>, headers: HeaderMap, bytes: Bytes) -> Response {
+    with_queue(&state, path, &headers, move |hub, app, id| admin::forward(hub, app, id, body(&bytes)?)).await
+}

@@ -1,0 +1,198 @@
+//! Calls and rooms over real sockets: an agent takes a customer, creates a room, calls
+//! the customer into it; call events reach both pages in order; hang-up ends the
+//! service; reject, no answer, errors, rejoin after a reload, and forwarding.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+const TECH: u32 = 2;
+const GENERAL: u32 = 3;
+
+/// An agent serving `queue` that has accepted customer `cust` (logged in and queuing).
+async fn served_pair(server: &Server, queue: u32, agent_id: &str, cust_id: &str) -> (Client, Client) {
+    let mut agent = server.client(agent_id).await;
+    agent.request(json!({"op": "StartService", "queID": queue})).await;
+    let mut cust = server.client(cust_id).await;
+    assert_eq!(cust.request(json!({"op": "StartQueuing", "queID": queue})).await["err"], 0);
+    assert_eq!(agent.notice("AutoAssignUser").await["usrID"], cust_id);
+    assert_eq!(agent.request(json!({"op": "AcceptAssignUser", "queID": queue, "usrID": cust_id})).await["err"], 0);
+    (agent, cust)
+}
+
+async fn events(c: &mut Client, n: usize) -> Vec<Value> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(c.notice("NotifyCallEvent").await);
+    }
+    out
+}
+
+fn kinds(evts: &[Value]) -> Vec<(String, String)> {
+    evts.iter().map(|e| (e["source"].as_str().unwrap().to_string(), e["event"].as_str().unwrap().to_string())).collect()
+}
+
+#[tokio::test]
+async fn full_flow_room_call_events_hangup_wrapup_next_offer() {
+    let server = Server::start().await;
+    let (_, v) = server.put(&format!("/api/v1/apps/demo/queues/{TECH}"), Some(DEMO_KEY), json!({"WrapUpSeconds": 1})).await;
+    assert_eq!(v["RspCode"], 0, "{v}");
+    let (mut agent, mut cust) = served_pair(&server, TECH, "agent", "cust").await;
+    let mut next = server.client("next").await;
+    next.request(json!({"op": "StartQueuing", "queID": TECH})).await;
+
+    let room = agent.request(json!({"op": "CreateMeeting", "subject": "Support for cust", "pswd": "123"})).await;
+    assert_eq!(room["err"], 0, "{room}");
+    let meet = room["data"].clone();
+    assert_eq!((meet["subject"].as_str(), meet["creator"].as_str(), meet["memberCount"].as_u64()), (Some("Support for cust"), Some("agent"), Some(0)));
+    let meet_id = meet["ID"].as_u64().unwrap();
+    assert_eq!(agent.request(json!({"op": "EnterMeeting", "meetID": meet_id, "pswd": "123"})).await["err"], 0);
+
+    let call = agent.request(json!({"op": "Call", "UID": "cust", "meetID": meet_id, "usrExtDat": "hello"})).await;
+    assert_eq!(call["err"], 0, "{call}");
+    let call_id = call["data"]["callID"].as_str().unwrap().to_string();
+    let call_in = cust.notice("NotifyCallIn").await;
+    assert_eq!((call_in["callID"].as_str(), call_in["callerID"].as_str(), call_in["usrExtDat"].as_str()), (Some(call_id.as_str()), Some("agent"), Some("hello")));
+    assert_eq!(call_in["meetObj"]["ID"], meet_id);
+    assert_eq!(call_in["meetObj"]["pswd"], "123");
+    let info = cust.request(json!({"op": "GetSessionInfo"})).await;
+    assert_eq!((info["data"]["peerID"].as_str(), info["data"]["bCallAccepted"].as_u64()), (Some("agent"), Some(0)));
+
+    assert_eq!(cust.request(json!({"op": "AcceptCall", "callID": call_id, "usrExtDat": "hi"})).await["err"], 0);
+    let accepted = agent.notice("NotifyCallAccepted").await;
+    assert_eq!((accepted["callID"].as_str(), accepted["usrExtDat"].as_str()), (Some(call_id.as_str()), Some("hi")));
+    assert_eq!(cust.request(json!({"op": "EnterMeeting", "meetID": meet_id, "pswd": "123"})).await["err"], 0);
+    let entered = agent.notice("UserEnterMeeting").await;
+    assert_eq!(entered["UID"], "cust");
+
+    assert_eq!(agent.request(json!({"op": "HoldCall", "callID": call_id})).await["err"], 0);
+    assert_eq!(cust.notice("NotifyCallHold").await["callID"], call_id.as_str());
+    assert_eq!(agent.request(json!({"op": "ResumeCall", "callID": call_id})).await["err"], 0);
+    assert_eq!(cust.notice("NotifyCallResume").await["callID"], call_id.as_str());
+
+    assert_eq!(cust.request(json!({"op": "HungupCall", "callID": call_id, "usrExtDat": "bye"})).await["err"], 0);
+    assert_eq!(agent.notice("NotifyCallHungup").await["usrExtDat"], "bye");
+    assert_eq!(agent.notice("ServiceFinished").await["reason"], "call_ended");
+
+    // Both pages saw the same events, in order, with strictly increasing ids.
+    let agent_events = events(&mut agent, 8).await;
+    let cust_events = events(&mut cust, 8).await;
+    assert_eq!(agent_events, cust_events);
+    let expected = [
+        ("CALLEE", "ringing"), ("CALLEE", "answer"), ("CALLEE", "join"), ("CALLEE", "onhold"),
+        ("CALLEE", "resume"), ("CALLEE", "hangup"), ("AGENT", "hangup"), ("CONVERSATION", "hangup"),
+    ];
+    assert_eq!(kinds(&agent_events), expected.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>());
+    let ids: Vec<u64> = agent_events.iter().map(|e| e["eventid"].as_u64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    let first = &agent_events[0];
+    assert_eq!((first["sessionid"].as_str(), first["calleridnum"].as_str(), first["from"].as_str()), (Some(call_id.as_str()), Some("cust"), Some("dialout")));
+    assert_eq!((first["queID"].as_u64(), first["agentID"].as_str()), (Some(TECH as u64), Some("agent")));
+    let message = first["message"].as_str().unwrap();
+    assert!(message.starts_with("calleridnum=cust&activenum=cust&source=CALLEE&event=ringing&sessionid=call-"), "{message}");
+    assert!(message.contains("&from=dialout&") && message.contains(&format!("queID={TECH}&")), "{message}");
+
+    // After the wrap-up (1 s) the next customer is offered.
+    assert_eq!(agent.notice("AutoAssignUser").await["usrID"], "next");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn rejected_and_unanswered_calls() {
+    let server = Server::start().await;
+    server.demo_settings(json!({"callTimeoutSeconds": 1})).await;
+    let (mut agent, mut cust) = served_pair(&server, GENERAL, "agent", "cust").await;
+    let meet_id = agent.request(json!({"op": "CreateMeeting"})).await["data"]["ID"].as_u64().unwrap();
+    let call_id = agent.request(json!({"op": "Call", "UID": "cust", "meetID": meet_id})).await["data"]["callID"].clone();
+    cust.notice("NotifyCallIn").await;
+    assert_eq!(cust.request(json!({"op": "RejectCall", "callID": call_id, "usrExtDat": "busy now"})).await["err"], 0);
+    let rejected = agent.notice("NotifyCallRejected").await;
+    assert_eq!((rejected["sdkErr"].as_u64(), rejected["usrExtDat"].as_str()), (Some(606), Some("busy now")));
+    assert_eq!(agent.notice("ServiceFinished").await["reason"], "call_ended");
+
+    // No answer: 604 after the call timeout.
+    let mut other = server.client("other").await;
+    let meet2 = agent.request(json!({"op": "CreateMeeting"})).await["data"]["ID"].clone();
+    let call2 = agent.request(json!({"op": "Call", "UID": "other", "meetID": meet2})).await;
+    assert_eq!(call2["err"], 0, "{call2}");
+    other.notice("NotifyCallIn").await;
+    let no_answer = agent.notice("NotifyCallRejected").await;
+    assert_eq!(no_answer["sdkErr"], 604);
+    assert_eq!(other.notice("NotifyCallHungup").await["callID"], call2["data"]["callID"]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn call_and_room_errors_use_cloudroom_codes() {
+    let server = Server::start().await;
+    let mut a = server.client("a").await;
+    let mut b = server.client("b").await;
+    let meet = a.request(json!({"op": "CreateMeeting", "pswd": "pw"})).await["data"]["ID"].as_u64().unwrap();
+    assert_eq!(b.request(json!({"op": "EnterMeeting", "meetID": meet, "pswd": "nope"})).await["err"], 801);
+    assert_eq!(b.request(json!({"op": "EnterMeeting", "meetID": 999_999})).await["err"], 800);
+    assert_eq!(a.request(json!({"op": "Call", "UID": "b", "meetID": 999_999})).await["err"], 800);
+    assert_eq!(a.request(json!({"op": "Call", "UID": "nobody", "meetID": meet})).await["err"], 605);
+    assert_eq!(a.request(json!({"op": "AcceptCall", "callID": "call-1"})).await["err"], 600);
+    let call = a.request(json!({"op": "Call", "UID": "b", "meetID": meet})).await;
+    assert_eq!(call["err"], 0);
+    assert_eq!(a.request(json!({"op": "Call", "UID": "b", "meetID": meet})).await["err"], 601, "already in a call");
+    let mut c = server.client("c").await;
+    let meet_c = c.request(json!({"op": "CreateMeeting"})).await["data"]["ID"].clone();
+    assert_eq!(c.request(json!({"op": "Call", "UID": "b", "meetID": meet_c})).await["err"], 602, "b is busy");
+    assert_eq!(a.request(json!({"op": "AcceptCall", "callID": call["data"]["callID"]})).await["err"], 600, "only the callee accepts");
+    let d = server.client("d").await;
+    d.drop_connection();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(c.request(json!({"op": "Call", "UID": "d", "meetID": meet_c})).await["err"], 603, "d is offline (held)");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_reloaded_page_rejoins_its_call_within_the_hold_time() {
+    let server = Server::start().await;
+    let (mut agent, mut cust) = served_pair(&server, TECH, "agent", "cust").await;
+    let meet = agent.request(json!({"op": "CreateMeeting", "pswd": "p"})).await["data"]["ID"].as_u64().unwrap();
+    let call_id = agent.request(json!({"op": "Call", "UID": "cust", "meetID": meet})).await["data"]["callID"].clone();
+    cust.notice("NotifyCallIn").await;
+    cust.request(json!({"op": "AcceptCall", "callID": call_id})).await;
+    cust.drop_connection();
+    // The page reloads and logs in again: the call is still there.
+    let mut again = server.client("cust").await;
+    let info = again.request(json!({"op": "GetSessionInfo"})).await["data"].clone();
+    assert_eq!(info["callID"], call_id);
+    assert_eq!((info["peerID"].as_str(), info["bCallAccepted"].as_u64(), info["meetingID"].as_u64(), info["meetingPswd"].as_str()), (Some("agent"), Some(1), Some(meet), Some("p")));
+    assert_eq!(again.request(json!({"op": "EnterMeeting", "meetID": meet, "pswd": "p"})).await["err"], 0);
+    assert_eq!(again.request(json!({"op": "HungupCall", "callID": call_id})).await["err"], 0);
+    agent.notice("NotifyCallHungup").await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn forwarding_keeps_the_waiting_time() {
+    let server = Server::start().await;
+    let mut early = server.client("early").await;
+    early.request(json!({"op": "StartQueuing", "queID": GENERAL})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let mut late = server.client("late").await;
+    late.request(json!({"op": "StartQueuing", "queID": TECH})).await;
+    let mut agent = server.client("agent").await;
+    agent.request(json!({"op": "SetDNDStatus", "DNDStatus": 1})).await;
+    agent.request(json!({"op": "StartService", "queID": GENERAL})).await;
+    let r = agent.request(json!({"op": "ForwardUser", "queID": GENERAL, "usrID": "early", "toQueID": TECH})).await;
+    assert_eq!(r["err"], 0, "{r}");
+    let info = early.notice_where("QueuingInfoChanged", |i| i["queID"] == TECH).await;
+    assert_eq!(info["position"], 0, "earlier than 'late', so ahead of it");
+    assert_eq!(late.notice_where("QueuingInfoChanged", |i| i["position"] == 1).await["queID"], TECH);
+    let r = agent.request(json!({"op": "ForwardUser", "queID": GENERAL, "usrID": "early", "toQueID": TECH})).await;
+    assert_eq!(r["err"], 401, "no longer in GENERAL: {r}");
+    // The same through REST.
+    let (status, v) = server.post(&format!("/api/v1/apps/demo/queues/{TECH}/forward"), Some(DEMO_KEY), json!({"usrID": "late", "toQueID": GENERAL})).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(late.notice_where("QueuingInfoChanged", |i| i["queID"] == GENERAL).await["position"], 0);
+    let (status, v) = server.post(&format!("/api/v1/apps/demo/queues/{TECH}/forward"), Some(DEMO_KEY), json!({"usrID": "late", "toQueID": 99})).await;
+    assert_eq!(status, 404, "{v}");
+    let (_, v) = server.get(&format!("/api/v1/apps/demo/queues/{GENERAL}/statistics"), Some(DEMO_KEY)).await;
+    assert_eq!(v["Data"]["forwarded"], 1);
+    server.stop().await;
+}
