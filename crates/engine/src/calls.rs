@@ -27,6 +27,14 @@ enum CallEnd {
     NoAnswer,
 }
 
+fn ext_dat(v: &str) -> Result<(), AcdError> {
+    let max = crate::customer::MAX_USR_EXT_DAT;
+    if v.len() > max {
+        return Err(AcdError::invalid("usrExtDat", format!("{} bytes, at most {max}", v.len())));
+    }
+    Ok(())
+}
+
 fn text(field: &'static str, v: &str, max: usize) -> Result<(), AcdError> {
     let n = v.chars().count();
     if n > max || v.chars().any(char::is_control) {
@@ -134,6 +142,7 @@ impl Engine {
         ext: Arc<str>,
         chosen_id: Option<Name>,
     ) -> Result<Name, AcdError> {
+        ext_dat(&ext)?;
         if self.sessions[&sid].call.is_some() {
             return Err(AcdError::CallExists);
         }
@@ -190,7 +199,7 @@ impl Engine {
                 service,
                 agent,
                 queue: service.map(|s| self.services[&s].queue),
-                held: false,
+                held: None,
             },
         );
         self.sessions.get_mut(&sid).expect("caller").call = Some(key);
@@ -216,6 +225,7 @@ impl Engine {
     }
 
     pub(crate) fn accept_call(&mut self, sid: SessionId, id: &str, ext: Arc<str>) -> Result<(), AcdError> {
+        ext_dat(&ext)?;
         let key = self.call_of(sid, id)?;
         let call = &self.calls[&key];
         if call.callee != sid || call.answered_at.is_some() {
@@ -239,6 +249,7 @@ impl Engine {
     }
 
     pub(crate) fn reject_call(&mut self, sid: SessionId, id: &str, ext: Arc<str>) -> Result<(), AcdError> {
+        ext_dat(&ext)?;
         let key = self.call_of(sid, id)?;
         let call = &self.calls[&key];
         if call.callee != sid || call.answered_at.is_some() {
@@ -251,6 +262,7 @@ impl Engine {
     }
 
     pub(crate) fn hangup_call(&mut self, sid: SessionId, id: &str, ext: Arc<str>) -> Result<(), AcdError> {
+        ext_dat(&ext)?;
         let key = self.call_of(sid, id)?;
         let peer = self.peer(key, sid);
         self.notify(peer, Notice::NotifyCallHungup { call: id.into(), usr_ext_dat: ext });
@@ -264,14 +276,16 @@ impl Engine {
         if call.answered_at.is_none() {
             return Err(AcdError::InvalidCall(id.into()));
         }
-        if call.held == hold {
+        if call.held.is_some() == hold {
             return Ok(());
         }
-        call.held = hold;
         let peer = self.peer(key, sid);
+        // Both events name the held party, whoever resumes.
+        let held = if hold { peer } else { self.calls[&key].held.expect("held") };
+        self.calls.get_mut(&key).expect("checked").held = hold.then_some(peer);
         self.notify(peer, Notice::NotifyCallHold { call: id.into(), hold });
         let kind = if hold { CallEventKind::OnHold } else { CallEventKind::Resume };
-        self.call_event(key, Some(peer), kind);
+        self.call_event(key, Some(held), kind);
         Ok(())
     }
 

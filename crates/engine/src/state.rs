@@ -187,5 +187,6 @@ pub(crate) struct Call {
     pub agent: Option<SessionId>,
     /// The queue of the service, kept for the call's events after the service ends.
     pub queue: Option<QueueId>,
-    pub held: bool,
+    /// The party placed on hold, while the call is held.
+    pub held: Option<SessionId>,
 }

@@ -387,7 +387,7 @@ fn hold_and_resume_tell_the_peer() {
     sim.hold_call(y, &call, false);
     let out = sim.drain();
     assert_eq!(call_notices(&out, x), vec![Notice::NotifyCallHold { call: call.clone(), hold: false }]);
-    assert_eq!(call_steps(&out), vec![(Caller, Resume)]);
+    assert_eq!(call_steps(&out), vec![(Callee, Resume)], "resume names the party that was on hold, as onhold did");
     sim.hold_call(y, &call, false);
     assert!(sim.drain().is_empty(), "resuming a running call changes nothing");
     sim.hold_call(y, &call, true);

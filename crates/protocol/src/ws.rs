@@ -394,7 +394,7 @@ pub enum Notice {
         #[serde(rename = "usrID")]
         usr_id: String,
         /// timeout | customer_left | customer_offline | agent_offline | service_stopped |
-        /// capacity_lowered
+        /// capacity_lowered | forwarded
         reason: String,
     },
     UserEnter {
@@ -419,7 +419,7 @@ pub enum Notice {
         agent_id: String,
         #[serde(rename = "usrID")]
         usr_id: String,
-        /// finished | customer_left | agent_left
+        /// finished | customer_left | agent_left | call_ended
         reason: String,
     },
     /// Lineup: the customer's queuing ended without it asking.

@@ -21,14 +21,15 @@ use std::sync::OnceLock;
 
 use lineup_protocol::codes;
 use lineup_protocol::rest::{
-    rsp, AdminResponse, AppCreateRequest, AppSettingsBody, LoginRequest, LoginResponse, QueueFields, QueueQueryData,
-    QueueRecord, TokenRequest, TokenResponse,
+    rsp, AdminResponse, AppCreateRequest, AppSettingsBody, ForwardRequest, LoginRequest, LoginResponse, QueueFields,
+    QueueQueryData, QueueRecord, TokenRequest, TokenResponse,
 };
 use lineup_protocol::types::{
-    AgentInfo, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo, ServedCustomer, ServedQueue,
+    AgentInfo, CallEvent, MeetInfo, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo, ServedCustomer,
+    ServedQueue, SessionInfo,
 };
 use lineup_protocol::ws::{
-    reply_ok, AgentsData, InitQueueData, LoginData, PongData, QueueUsersData, ServingQueuesData, StatusesData,
+    reply_ok, AgentsData, CallData, InitQueueData, LoginData, PongData, QueueUsersData, ServingQueuesData, StatusesData,
 };
 use lineup_protocol::{ClientFrame, Notice, Op, Reply, RequestHead, ServerFrame};
 use serde::de::DeserializeOwned;
@@ -238,6 +239,7 @@ fn statistics() -> QueueStatistics {
         served: 16,
         abandoned: 2,
         timed_out: 1,
+        forwarded: 1,
         avg_wait_seconds: 12.5,
         max_wait_seconds: 61,
         longest_waiting_seconds: 8,
@@ -324,6 +326,84 @@ fn default_settings() -> AppSettingsBody {
         notice_interval_ms: Some(1000),
         service_level_seconds: Some(20),
         reoffer_delay_seconds: Some(10),
+        call_timeout_seconds: Some(30),
+    }
+}
+
+/// The call Anna (agent1) places to Carl (cust1), whom she serves from queue 3.
+const CALL: &str = "call-57";
+
+/// The room Anna created for the call (`memberCount` as given).
+fn room(member_count: u32) -> MeetInfo {
+    MeetInfo {
+        id: 1,
+        pswd: "1234".into(),
+        subject: "Support for Carl".into(),
+        creator: "agent1".into(),
+        member_count,
+        start_time: 1767225605,
+    }
+}
+
+fn session_info_in_call() -> SessionInfo {
+    SessionInfo {
+        call_id: CALL.into(),
+        peer_id: "agent1".into(),
+        peer_name: "Anna".into(),
+        b_call_accepted: 1,
+        meeting_id: 1,
+        meeting_pswd: "1234".into(),
+        duration: 95,
+    }
+}
+
+/// A call event of Anna's call to Carl (dialout, queue 3), with its `message` built the
+/// way the server builds it.
+fn call_event(source: &str, event: &str, eventid: u64, time: &str, active: &str) -> CallEvent {
+    dialout_event(CALL, source, event, eventid, time, "cust1", active)
+}
+
+fn dialout_event(call: &str, source: &str, event: &str, eventid: u64, time: &str, caller: &str, active: &str) -> CallEvent {
+    event_of(call, source, event, eventid, time, caller, active, "dialout", Some(3), Some("agent1"))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn event_of(
+    call: &str,
+    source: &str,
+    event: &str,
+    eventid: u64,
+    time: &str,
+    caller: &str,
+    active: &str,
+    from: &str,
+    queue: Option<u32>,
+    agent: Option<&str>,
+) -> CallEvent {
+    let enc = |v: &str| v.replace('@', "%40");
+    let mut message = format!(
+        "calleridnum={}&activenum={}&source={source}&event={event}&sessionid={call}&eventid={eventid}&eventTime={time}&from={from}&",
+        enc(caller),
+        enc(active)
+    );
+    if let Some(q) = queue {
+        message.push_str(&format!("queID={q}&"));
+    }
+    if let Some(a) = agent {
+        message.push_str(&format!("agentID={}&", enc(a)));
+    }
+    CallEvent {
+        source: source.into(),
+        event: event.into(),
+        sessionid: call.into(),
+        eventid,
+        event_time: time.into(),
+        calleridnum: caller.into(),
+        activenum: active.into(),
+        from: from.into(),
+        que_id: queue,
+        agent_id: agent.map(Into::into),
+        message,
     }
 }
 
@@ -358,9 +438,20 @@ fn op_index(op: &Op) -> usize {
         Op::SetAgentCapacity { .. } => 20,
         Op::GetQueueStatistics { .. } => 21,
         Op::GetAgents => 22,
+        Op::ForwardUser { .. } => 23,
+        Op::CreateMeeting { .. } => 24,
+        Op::EnterMeeting { .. } => 25,
+        Op::ExitMeeting { .. } => 26,
+        Op::Call { .. } => 27,
+        Op::AcceptCall { .. } => 28,
+        Op::RejectCall { .. } => 29,
+        Op::HungupCall { .. } => 30,
+        Op::HoldCall { .. } => 31,
+        Op::ResumeCall { .. } => 32,
+        Op::GetSessionInfo => 33,
     }
 }
-const OP_COUNT: usize = 23;
+const OP_COUNT: usize = 34;
 
 /// One full example per op (every field given), as in PROTOCOL.md.
 fn op_examples() -> Vec<(String, ClientFrame)> {
@@ -421,6 +512,46 @@ fn op_examples() -> Vec<(String, ClientFrame)> {
             frame(20, Op::GetQueueStatistics { que_id: 3 }),
         ),
         (r#"{"seq":21,"op":"GetAgents"}"#.into(), frame(21, Op::GetAgents)),
+        (
+            r#"{"seq":22,"op":"ForwardUser","queID":2,"usrID":"cust2","toQueID":3}"#.into(),
+            frame(22, Op::ForwardUser { que_id: 2, usr_id: "cust2".into(), to_que_id: 3 }),
+        ),
+        (
+            r#"{"seq":23,"op":"CreateMeeting","subject":"Support for Carl","pswd":"1234"}"#.into(),
+            frame(23, Op::CreateMeeting { subject: "Support for Carl".into(), pswd: "1234".into() }),
+        ),
+        (
+            r#"{"seq":24,"op":"EnterMeeting","meetID":1,"pswd":"1234"}"#.into(),
+            frame(24, Op::EnterMeeting { meet_id: 1, pswd: "1234".into() }),
+        ),
+        (r#"{"seq":29,"op":"ExitMeeting","meetID":1}"#.into(), frame(29, Op::ExitMeeting { meet_id: 1 })),
+        (
+            r#"{"seq":25,"op":"Call","callID":"anna-carl-0001","UID":"cust1","meetID":1,"usrExtDat":"order 42"}"#.into(),
+            frame(
+                25,
+                Op::Call {
+                    call_id: Some("anna-carl-0001".into()),
+                    uid: "cust1".into(),
+                    meet_id: 1,
+                    usr_ext_dat: Some("order 42".into()),
+                },
+            ),
+        ),
+        (
+            r#"{"seq":40,"op":"AcceptCall","callID":"call-57","usrExtDat":"ready"}"#.into(),
+            frame(40, Op::AcceptCall { call_id: CALL.into(), usr_ext_dat: Some("ready".into()) }),
+        ),
+        (
+            r#"{"seq":40,"op":"RejectCall","callID":"call-57","usrExtDat":"busy now"}"#.into(),
+            frame(40, Op::RejectCall { call_id: CALL.into(), usr_ext_dat: Some("busy now".into()) }),
+        ),
+        (
+            r#"{"seq":28,"op":"HungupCall","callID":"call-57","usrExtDat":"thanks"}"#.into(),
+            frame(28, Op::HungupCall { call_id: CALL.into(), usr_ext_dat: Some("thanks".into()) }),
+        ),
+        (r#"{"seq":26,"op":"HoldCall","callID":"call-57"}"#.into(), frame(26, Op::HoldCall { call_id: CALL.into() })),
+        (r#"{"seq":27,"op":"ResumeCall","callID":"call-57"}"#.into(), frame(27, Op::ResumeCall { call_id: CALL.into() })),
+        (r#"{"seq":41,"op":"GetSessionInfo"}"#.into(), frame(41, Op::GetSessionInfo)),
     ]
 }
 
@@ -567,6 +698,107 @@ fn op_get_agents() {
 }
 
 #[test]
+fn op_forward_user() {
+    check_op("ForwardUser");
+}
+
+#[test]
+fn op_create_meeting() {
+    check_op("CreateMeeting");
+    // subject and pswd are optional (default ""); the serializer always writes them.
+    let minimal = frame(23, Op::CreateMeeting { subject: "".into(), pswd: "".into() });
+    parses_as(r#"{"seq":23,"op":"CreateMeeting"}"#, minimal.clone());
+    documented(r#"{"seq":23,"op":"CreateMeeting"}"#);
+    exact_text(r#"{"seq":23,"op":"CreateMeeting","subject":"","pswd":""}"#, &minimal);
+    // Unlike the Option fields of other ops, these do not take null.
+    fails::<ClientFrame>(r#"{"seq":23,"op":"CreateMeeting","pswd":null}"#);
+}
+
+#[test]
+fn op_enter_meeting() {
+    check_op("EnterMeeting");
+    // A room without a password: pswd may be left out (it is then "").
+    let open = frame(24, Op::EnterMeeting { meet_id: 1, pswd: "".into() });
+    parses_as(r#"{"seq":24,"op":"EnterMeeting","meetID":1}"#, open.clone());
+    documented(r#"{"seq":24,"op":"EnterMeeting","meetID":1}"#);
+    exact_text(r#"{"seq":24,"op":"EnterMeeting","meetID":1,"pswd":""}"#, &open);
+    let e = fails::<ClientFrame>(r#"{"seq":24,"op":"EnterMeeting","meetId":1}"#);
+    assert!(e.contains("unknown field `meetId`"), "{e}");
+    fails::<ClientFrame>(r#"{"seq":24,"op":"EnterMeeting","meetID":"1"}"#);
+}
+
+#[test]
+fn op_exit_meeting() {
+    check_op("ExitMeeting");
+}
+
+#[test]
+fn op_call() {
+    check_op("Call");
+    // callID and usrExtDat are optional: the server then makes the id ("call-<n>") and
+    // usrExtDat is "". The serializer omits None.
+    let minimal = frame(25, Op::Call { call_id: None, uid: "cust1".into(), meet_id: 1, usr_ext_dat: None });
+    golden_op(r#"{"seq":25,"op":"Call","UID":"cust1","meetID":1}"#, minimal.clone());
+    exact_text(r#"{"seq":25,"op":"Call","UID":"cust1","meetID":1}"#, &minimal);
+    parses_as(r#"{"seq":25,"op":"Call","callID":null,"UID":"cust1","meetID":1,"usrExtDat":null}"#, minimal);
+    let usual = frame(25, Op::Call { call_id: None, uid: "cust1".into(), meet_id: 1, usr_ext_dat: Some("order 42".into()) });
+    golden_op(r#"{"seq":25,"op":"Call","UID":"cust1","meetID":1,"usrExtDat":"order 42"}"#, usual);
+    // The callee is "UID" (CloudRoom's calledUserID), the room goes by its id.
+    let e = fails::<ClientFrame>(r#"{"seq":25,"op":"Call","uid":"cust1","meetID":1}"#);
+    assert!(e.contains("unknown field `uid`"), "{e}");
+    fails::<ClientFrame>(r#"{"seq":25,"op":"Call","UID":"cust1","meetObj":{"ID":1}}"#);
+    let e = fails::<ClientFrame>(r#"{"seq":25,"op":"Call","UID":"cust1"}"#);
+    assert!(e.contains("missing field `meetID`"), "{e}");
+}
+
+#[test]
+fn op_accept_call() {
+    check_op("AcceptCall");
+    let minimal = frame(40, Op::AcceptCall { call_id: CALL.into(), usr_ext_dat: None });
+    golden_op(r#"{"seq":40,"op":"AcceptCall","callID":"call-57"}"#, minimal.clone());
+    exact_text(r#"{"seq":40,"op":"AcceptCall","callID":"call-57"}"#, &minimal);
+    let e = fails::<ClientFrame>(r#"{"seq":40,"op":"AcceptCall"}"#);
+    assert!(e.contains("missing field `callID`"), "{e}");
+    // CloudRoom's AcceptCall also takes the meetObj; Lineup does not.
+    fails::<ClientFrame>(r#"{"seq":40,"op":"AcceptCall","callID":"call-57","meetObj":{"ID":1}}"#);
+}
+
+#[test]
+fn op_reject_call() {
+    check_op("RejectCall");
+    parses_as(
+        r#"{"seq":40,"op":"RejectCall","callID":"call-57"}"#,
+        frame(40, Op::RejectCall { call_id: CALL.into(), usr_ext_dat: None }),
+    );
+}
+
+#[test]
+fn op_hungup_call() {
+    check_op("HungupCall");
+    let minimal = frame(28, Op::HungupCall { call_id: CALL.into(), usr_ext_dat: None });
+    golden_op(r#"{"seq":28,"op":"HungupCall","callID":"call-57"}"#, minimal);
+    // H5's spelling is not an op name.
+    fails::<ClientFrame>(r#"{"seq":28,"op":"HangupCall","callID":"call-57"}"#);
+    assert!(!Op::NAMES.contains(&"HangupCall"));
+}
+
+#[test]
+fn op_hold_call() {
+    check_op("HoldCall");
+    fails::<ClientFrame>(r#"{"seq":26,"op":"HoldCall","callID":"call-57","usrExtDat":"x"}"#);
+}
+
+#[test]
+fn op_resume_call() {
+    check_op("ResumeCall");
+}
+
+#[test]
+fn op_get_session_info() {
+    check_op("GetSessionInfo");
+}
+
+#[test]
 fn every_op_variant_has_an_example() {
     let examples = op_examples();
     let covered: BTreeSet<usize> = examples.iter().map(|(_, f)| op_index(&f.op)).collect();
@@ -588,6 +820,10 @@ fn required_fields(name: &str) -> Value {
         }
         "SetDNDStatus" => json!({"DNDStatus": 1}),
         "SetAgentCapacity" => json!({"capacity": 1}),
+        "ForwardUser" => json!({"queID": 1, "usrID": "u", "toQueID": 2}),
+        "EnterMeeting" | "ExitMeeting" => json!({"meetID": 1}),
+        "Call" => json!({"UID": "u", "meetID": 1}),
+        "AcceptCall" | "RejectCall" | "HungupCall" | "HoldCall" | "ResumeCall" => json!({"callID": "c"}),
         _ => json!({}),
     }
 }
@@ -669,6 +905,7 @@ fn wrong_field_types_fail() {
 fn ops_without_fields_ignore_extra_fields() {
     parses_as(r#"{"seq":12,"op":"StopQueuing","queID":3}"#, frame(12, Op::StopQueuing));
     parses_as(r#"{"seq":2,"op":"Ping","cookie":"x"}"#, frame(2, Op::Ping));
+    parses_as(r#"{"seq":41,"op":"GetSessionInfo","callID":"x"}"#, frame(41, Op::GetSessionInfo));
 }
 
 /// `RequestHead` reads `seq` and `op` as any JSON, so a wrong type is named instead of
@@ -883,7 +1120,7 @@ fn reply_req_assign_user() {
 #[test]
 fn reply_get_queue_statistics() {
     golden_frame(
-        r#"{"type":"reply","seq":20,"err":0,"msg":"ok","data":{"queID":3,"entered":20,"served":16,"abandoned":2,"timedOut":1,"avgWaitSeconds":12.5,"maxWaitSeconds":61,"longestWaitingSeconds":8,"serviceLevel":0.875,"serviceLevelSeconds":20,"waiting":1,"inService":1,"agentsLoggedIn":2,"agentsAvailable":1,"agentsBusy":1}}"#,
+        r#"{"type":"reply","seq":20,"err":0,"msg":"ok","data":{"queID":3,"entered":20,"served":16,"abandoned":2,"timedOut":1,"forwarded":1,"avgWaitSeconds":12.5,"maxWaitSeconds":61,"longestWaitingSeconds":8,"serviceLevel":0.875,"serviceLevelSeconds":20,"waiting":1,"inService":1,"agentsLoggedIn":2,"agentsAvailable":1,"agentsBusy":1}}"#,
         reply_data(20, &statistics()),
     );
 }
@@ -895,6 +1132,74 @@ fn reply_get_agents() {
         r#"{"type":"reply","seq":21,"err":0,"msg":"ok","data":{"agents":[{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"servedTotal":12,"serviceSecondsTotal":3540},{"UID":"agent2","nickName":"Bert","online":false,"DNDStatus":1,"capacity":1,"serving":[{"queID":3,"priority":0}],"customers":[],"pendingOffers":0,"wrapUpUntil":1767225615000,"servedTotal":3,"serviceSecondsTotal":610}]}}"#,
         reply_data(21, &AgentsData { agents: vec![anna(), bert()] }),
     );
+}
+
+#[test]
+fn reply_create_meeting() {
+    // The creator is not in the room yet: memberCount 0.
+    golden_frame(
+        r#"{"type":"reply","seq":23,"err":0,"msg":"ok","data":{"ID":1,"pswd":"1234","subject":"Support for Carl","creator":"agent1","memberCount":0,"startTime":1767225605}}"#,
+        reply_data(23, &room(0)),
+    );
+}
+
+#[test]
+fn reply_enter_meeting() {
+    golden_frame(
+        r#"{"type":"reply","seq":24,"err":0,"msg":"ok","data":{"ID":1,"pswd":"1234","subject":"Support for Carl","creator":"agent1","memberCount":1,"startTime":1767225605}}"#,
+        reply_data(24, &room(1)),
+    );
+}
+
+#[test]
+fn reply_call() {
+    golden_frame(
+        r#"{"type":"reply","seq":25,"err":0,"msg":"ok","data":{"callID":"call-57"}}"#,
+        reply_data(25, &CallData { call_id: CALL.into() }),
+    );
+    // With a callID chosen by the client, the reply repeats it.
+    golden_frame(
+        r#"{"type":"reply","seq":25,"err":0,"msg":"ok","data":{"callID":"anna-carl-0001"}}"#,
+        reply_data(25, &CallData { call_id: "anna-carl-0001".into() }),
+    );
+}
+
+#[test]
+fn reply_get_session_info() {
+    golden_frame(
+        r#"{"type":"reply","seq":41,"err":0,"msg":"ok","data":{"callID":"call-57","peerID":"agent1","peerName":"Anna","bCallAccepted":1,"meetingID":1,"meetingPswd":"1234","duration":95}}"#,
+        reply_data(41, &session_info_in_call()),
+    );
+    // Not in a call: empty strings and zeros (never an error).
+    golden_frame(
+        r#"{"type":"reply","seq":41,"err":0,"msg":"ok","data":{"callID":"","peerID":"","peerName":"","bCallAccepted":0,"meetingID":0,"meetingPswd":"","duration":0}}"#,
+        reply_data(41, &SessionInfo::default()),
+    );
+}
+
+/// The error replies of the room, call and forwarding ops.
+#[test]
+fn reply_errors_of_calls_rooms_and_forwarding() {
+    let cases = [
+        (r#"{"type":"reply","seq":24,"err":800,"msg":"room 999 does not exist"}"#, Reply::error(24, 800, "room 999 does not exist")),
+        (r#"{"type":"reply","seq":24,"err":801,"msg":"wrong password for room 1"}"#, Reply::error(24, 801, "wrong password for room 1")),
+        (r#"{"type":"reply","seq":23,"err":5,"msg":"invalid subject: at most 128 printable characters (got 130)"}"#, Reply::error(23, 5, "invalid subject: at most 128 printable characters (got 130)")),
+        (r#"{"type":"reply","seq":25,"err":601,"msg":"already in a call: hang up first"}"#, Reply::error(25, 601, "already in a call: hang up first")),
+        (r#"{"type":"reply","seq":25,"err":602,"msg":"user 'cust1' is busy in another call"}"#, Reply::error(25, 602, "user 'cust1' is busy in another call")),
+        (r#"{"type":"reply","seq":25,"err":603,"msg":"user 'cust1' is offline"}"#, Reply::error(25, 603, "user 'cust1' is offline")),
+        (r#"{"type":"reply","seq":25,"err":605,"msg":"user 'nobody' is not logged in"}"#, Reply::error(25, 605, "user 'nobody' is not logged in")),
+        (r#"{"type":"reply","seq":25,"err":5,"msg":"invalid UID: a session cannot call itself"}"#, Reply::error(25, 5, "invalid UID: a session cannot call itself")),
+        (r#"{"type":"reply","seq":25,"err":5,"msg":"invalid callID: 8 to 64 characters of A-Z a-z 0-9 - _"}"#, Reply::error(25, 5, "invalid callID: 8 to 64 characters of A-Z a-z 0-9 - _")),
+        (r#"{"type":"reply","seq":25,"err":5,"msg":"invalid callID: is the id of a call in progress"}"#, Reply::error(25, 5, "invalid callID: is the id of a call in progress")),
+        (r#"{"type":"reply","seq":40,"err":600,"msg":"call 'call-57' does not exist here or cannot do that now"}"#, Reply::error(40, 600, "call 'call-57' does not exist here or cannot do that now")),
+        (r#"{"type":"reply","seq":22,"err":403,"msg":"serve the queue to forward its customers"}"#, Reply::error(22, 403, "serve the queue to forward its customers")),
+        (r#"{"type":"reply","seq":22,"err":401,"msg":"the customer is not queuing in this queue"}"#, Reply::error(22, 401, "the customer is not queuing in this queue")),
+        (r#"{"type":"reply","seq":22,"err":405,"msg":"queue 3 is full"}"#, Reply::error(22, 405, "queue 3 is full")),
+        (r#"{"type":"reply","seq":22,"err":5,"msg":"invalid toQueID: is the queue the customer is in"}"#, Reply::error(22, 5, "invalid toQueID: is the queue the customer is in")),
+    ];
+    for (json, r) in cases {
+        golden_frame(json, reply(r));
+    }
 }
 
 /// `data` keeps the declaration order: the text of a reply's `data` is the text of
@@ -912,6 +1217,9 @@ fn reply_data_keeps_declaration_order() {
     same_text(&statistics());
     same_text(&AgentsData { agents: vec![anna(), bert()] });
     same_text(&QueuingInfo { que_id: 3, position: 1, queuing_time: 42 });
+    same_text(&room(0));
+    same_text(&session_info_in_call());
+    same_text(&CallData { call_id: CALL.into() });
     // Not alphabetical: "queID" comes before "agent_num".
     let text = serde_json::to_string(&reply_data(5, &statuses()[2])).unwrap();
     assert!(text.find("queID").unwrap() < text.find("agent_num").unwrap(), "{text}");
@@ -994,9 +1302,104 @@ fn data_pong() {
 #[test]
 fn data_queue_statistics() {
     golden(
-        r#"{"queID":3,"entered":20,"served":16,"abandoned":2,"timedOut":1,"avgWaitSeconds":12.5,"maxWaitSeconds":61,"longestWaitingSeconds":8,"serviceLevel":0.875,"serviceLevelSeconds":20,"waiting":1,"inService":1,"agentsLoggedIn":2,"agentsAvailable":1,"agentsBusy":1}"#,
+        r#"{"queID":3,"entered":20,"served":16,"abandoned":2,"timedOut":1,"forwarded":1,"avgWaitSeconds":12.5,"maxWaitSeconds":61,"longestWaitingSeconds":8,"serviceLevel":0.875,"serviceLevelSeconds":20,"waiting":1,"inService":1,"agentsLoggedIn":2,"agentsAvailable":1,"agentsBusy":1}"#,
         statistics(),
     );
+}
+
+#[test]
+fn data_meet_info() {
+    golden(
+        r#"{"ID":1,"pswd":"1234","subject":"Support for Carl","creator":"agent1","memberCount":0,"startTime":1767225605}"#,
+        room(0),
+    );
+    // CloudRoom's pubMeetUrl is not part of it.
+    assert!(serde_json::to_value(room(0)).unwrap().get("pubMeetUrl").is_none());
+    let e = fails::<MeetInfo>(r#"{"ID":1,"pswd":"","subject":"","creator":"agent1","memberCount":0}"#);
+    assert!(e.contains("missing field `startTime`"), "{e}");
+}
+
+#[test]
+fn data_call() {
+    golden(r#"{"callID":"call-57"}"#, CallData { call_id: CALL.into() });
+}
+
+#[test]
+fn data_session_info() {
+    golden(
+        r#"{"callID":"call-57","peerID":"agent1","peerName":"Anna","bCallAccepted":1,"meetingID":1,"meetingPswd":"1234","duration":95}"#,
+        session_info_in_call(),
+    );
+    let empty = r#"{"callID":"","peerID":"","peerName":"","bCallAccepted":0,"meetingID":0,"meetingPswd":"","duration":0}"#;
+    golden(empty, SessionInfo::default());
+    exact_text(empty, &SessionInfo::default());
+    // Ringing, as the callee sees it: not accepted, duration 0.
+    golden(
+        r#"{"callID":"call-57","peerID":"agent1","peerName":"Anna","bCallAccepted":0,"meetingID":1,"meetingPswd":"1234","duration":0}"#,
+        SessionInfo { b_call_accepted: 0, duration: 0, ..session_info_in_call() },
+    );
+}
+
+/// A call event on its own, exactly as written (key order included), with asterCC's
+/// `message` form of the same fields.
+#[test]
+fn data_call_event() {
+    let json = r#"{"source":"CALLEE","event":"ringing","sessionid":"call-57","eventid":101,"eventTime":"2026-01-01 00:00:06","calleridnum":"cust1","activenum":"cust1","from":"dialout","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=cust1&source=CALLEE&event=ringing&sessionid=call-57&eventid=101&eventTime=2026-01-01 00:00:06&from=dialout&queID=3&agentID=agent1&"}"#;
+    let ev = call_event("CALLEE", "ringing", 101, "2026-01-01 00:00:06", "cust1");
+    golden(json, ev.clone());
+    exact_text(json, &ev);
+    // Without a queue or agent (a call between two users neither of whom is an agent
+    // serving queues): queID and agentID are left out, of the fields and of message.
+    let bare = event_of("call-58", "CALLER", "incoming", 7, "2026-01-01 00:00:00", "u1", "u1", "dialout", None, None);
+    let bare_json = r#"{"source":"CALLER","event":"incoming","sessionid":"call-58","eventid":7,"eventTime":"2026-01-01 00:00:00","calleridnum":"u1","activenum":"u1","from":"dialout","message":"calleridnum=u1&activenum=u1&source=CALLER&event=incoming&sessionid=call-58&eventid=7&eventTime=2026-01-01 00:00:00&from=dialout&"}"#;
+    golden(bare_json, bare.clone());
+    exact_text(bare_json, &bare);
+    // User ids are percent-encoded in message (here "@"); eventTime is written as is.
+    golden(
+        r#"{"source":"CALLEE","event":"ringing","sessionid":"call-59","eventid":120,"eventTime":"2026-01-01 00:10:00","calleridnum":"carl@example.com","activenum":"carl@example.com","from":"dialout","queID":3,"agentID":"agent1","message":"calleridnum=carl%40example.com&activenum=carl%40example.com&source=CALLEE&event=ringing&sessionid=call-59&eventid=120&eventTime=2026-01-01 00:10:00&from=dialout&queID=3&agentID=agent1&"}"#,
+        dialout_event("call-59", "CALLEE", "ringing", 120, "2026-01-01 00:10:00", "carl@example.com", "carl@example.com"),
+    );
+}
+
+/// The call events both parties receive for a whole dialout call (Anna calls Carl,
+/// Carl answers and enters the room, Anna holds and resumes, Anna hangs up), and for a
+/// dialin call (Carl calls Anna), as in PROTOCOL.md.
+#[test]
+fn call_event_sequences() {
+    let dialout = [
+        (r#"{"source":"CALLEE","event":"ringing","sessionid":"call-57","eventid":101,"eventTime":"2026-01-01 00:00:06","calleridnum":"cust1","activenum":"cust1","from":"dialout","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=cust1&source=CALLEE&event=ringing&sessionid=call-57&eventid=101&eventTime=2026-01-01 00:00:06&from=dialout&queID=3&agentID=agent1&"}"#,
+         call_event("CALLEE", "ringing", 101, "2026-01-01 00:00:06", "cust1")),
+        (r#"{"source":"CALLEE","event":"answer","sessionid":"call-57","eventid":102,"eventTime":"2026-01-01 00:00:09","calleridnum":"cust1","activenum":"cust1","from":"dialout","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=cust1&source=CALLEE&event=answer&sessionid=call-57&eventid=102&eventTime=2026-01-01 00:00:09&from=dialout&queID=3&agentID=agent1&"}"#,
+         call_event("CALLEE", "answer", 102, "2026-01-01 00:00:09", "cust1")),
+        (r#"{"source":"CALLEE","event":"join","sessionid":"call-57","eventid":103,"eventTime":"2026-01-01 00:00:10","calleridnum":"cust1","activenum":"cust1","from":"dialout","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=cust1&source=CALLEE&event=join&sessionid=call-57&eventid=103&eventTime=2026-01-01 00:00:10&from=dialout&queID=3&agentID=agent1&"}"#,
+         call_event("CALLEE", "join", 103, "2026-01-01 00:00:10", "cust1")),
+        (r#"{"source":"CALLEE","event":"onhold","sessionid":"call-57","eventid":104,"eventTime":"2026-01-01 00:01:00","calleridnum":"cust1","activenum":"cust1","from":"dialout","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=cust1&source=CALLEE&event=onhold&sessionid=call-57&eventid=104&eventTime=2026-01-01 00:01:00&from=dialout&queID=3&agentID=agent1&"}"#,
+         call_event("CALLEE", "onhold", 104, "2026-01-01 00:01:00", "cust1")),
+        (r#"{"source":"CALLEE","event":"resume","sessionid":"call-57","eventid":105,"eventTime":"2026-01-01 00:01:30","calleridnum":"cust1","activenum":"cust1","from":"dialout","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=cust1&source=CALLEE&event=resume&sessionid=call-57&eventid=105&eventTime=2026-01-01 00:01:30&from=dialout&queID=3&agentID=agent1&"}"#,
+         call_event("CALLEE", "resume", 105, "2026-01-01 00:01:30", "cust1")),
+        (r#"{"source":"AGENT","event":"hangup","sessionid":"call-57","eventid":106,"eventTime":"2026-01-01 00:05:00","calleridnum":"cust1","activenum":"agent1","from":"dialout","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=agent1&source=AGENT&event=hangup&sessionid=call-57&eventid=106&eventTime=2026-01-01 00:05:00&from=dialout&queID=3&agentID=agent1&"}"#,
+         call_event("AGENT", "hangup", 106, "2026-01-01 00:05:00", "agent1")),
+        (r#"{"source":"CALLEE","event":"hangup","sessionid":"call-57","eventid":107,"eventTime":"2026-01-01 00:05:00","calleridnum":"cust1","activenum":"cust1","from":"dialout","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=cust1&source=CALLEE&event=hangup&sessionid=call-57&eventid=107&eventTime=2026-01-01 00:05:00&from=dialout&queID=3&agentID=agent1&"}"#,
+         call_event("CALLEE", "hangup", 107, "2026-01-01 00:05:00", "cust1")),
+        (r#"{"source":"CONVERSATION","event":"hangup","sessionid":"call-57","eventid":108,"eventTime":"2026-01-01 00:05:00","calleridnum":"cust1","activenum":"agent1","from":"dialout","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=agent1&source=CONVERSATION&event=hangup&sessionid=call-57&eventid=108&eventTime=2026-01-01 00:05:00&from=dialout&queID=3&agentID=agent1&"}"#,
+         call_event("CONVERSATION", "hangup", 108, "2026-01-01 00:05:00", "agent1")),
+    ];
+    let dialin = |source: &str, event: &str, eventid: u64, active: &str| {
+        event_of("call-63", source, event, eventid, "2026-01-01 00:20:00", "cust1", active, "dialin", Some(3), Some("agent1"))
+    };
+    let dialin_events = [
+        (r#"{"source":"CALLER","event":"incoming","sessionid":"call-63","eventid":201,"eventTime":"2026-01-01 00:20:00","calleridnum":"cust1","activenum":"cust1","from":"dialin","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=cust1&source=CALLER&event=incoming&sessionid=call-63&eventid=201&eventTime=2026-01-01 00:20:00&from=dialin&queID=3&agentID=agent1&"}"#,
+         dialin("CALLER", "incoming", 201, "cust1")),
+        (r#"{"source":"AGENT","event":"ringing","sessionid":"call-63","eventid":202,"eventTime":"2026-01-01 00:20:00","calleridnum":"cust1","activenum":"agent1","from":"dialin","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=agent1&source=AGENT&event=ringing&sessionid=call-63&eventid=202&eventTime=2026-01-01 00:20:00&from=dialin&queID=3&agentID=agent1&"}"#,
+         dialin("AGENT", "ringing", 202, "agent1")),
+    ];
+    let mut last = 0;
+    for (json, ev) in dialout.into_iter().chain(dialin_events) {
+        assert!(ev.eventid > last, "eventid increases");
+        last = ev.eventid;
+        exact_text(json, &ev);
+        golden(json, ev);
+    }
 }
 
 #[test]
@@ -1008,6 +1411,7 @@ fn queue_statistics_of_a_fresh_queue() {
         served: 0,
         abandoned: 0,
         timed_out: 0,
+        forwarded: 0,
         avg_wait_seconds: 0.0,
         max_wait_seconds: 0,
         longest_waiting_seconds: 0,
@@ -1019,7 +1423,7 @@ fn queue_statistics_of_a_fresh_queue() {
         agents_available: 0,
         agents_busy: 0,
     };
-    let json = r#"{"queID":1,"entered":0,"served":0,"abandoned":0,"timedOut":0,"avgWaitSeconds":0.0,"maxWaitSeconds":0,"longestWaitingSeconds":0,"serviceLevel":1.0,"serviceLevelSeconds":20,"waiting":0,"inService":0,"agentsLoggedIn":0,"agentsAvailable":0,"agentsBusy":0}"#;
+    let json = r#"{"queID":1,"entered":0,"served":0,"abandoned":0,"timedOut":0,"forwarded":0,"avgWaitSeconds":0.0,"maxWaitSeconds":0,"longestWaitingSeconds":0,"serviceLevel":1.0,"serviceLevelSeconds":20,"waiting":0,"inService":0,"agentsLoggedIn":0,"agentsAvailable":0,"agentsBusy":0}"#;
     golden(json, fresh.clone());
     assert_eq!(serde_json::to_string(&fresh).unwrap(), json);
 }
@@ -1053,9 +1457,18 @@ fn notice_index(n: &Notice) -> usize {
         Notice::QueueInfoChanged(_) => 9,
         Notice::QueueRemoved { .. } => 10,
         Notice::LineOff { .. } => 11,
+        Notice::NotifyCallIn { .. } => 12,
+        Notice::NotifyCallAccepted { .. } => 13,
+        Notice::NotifyCallRejected { .. } => 14,
+        Notice::NotifyCallHungup { .. } => 15,
+        Notice::NotifyCallHold { .. } => 16,
+        Notice::NotifyCallResume { .. } => 17,
+        Notice::UserEnterMeeting { .. } => 18,
+        Notice::UserLeftMeeting { .. } => 19,
+        Notice::NotifyCallEvent(_) => 20,
     }
 }
-const NOTICE_COUNT: usize = 12;
+const NOTICE_COUNT: usize = 21;
 
 fn notice_examples() -> Vec<(&'static str, Notice)> {
     vec![
@@ -1103,6 +1516,47 @@ fn notice_examples() -> Vec<(&'static str, Notice)> {
         ),
         (r#"{"type":"notice","name":"QueueRemoved","data":{"queID":4}}"#, Notice::QueueRemoved { que_id: 4 }),
         (r#"{"type":"notice","name":"LineOff","data":{"sdkErr":10}}"#, Notice::LineOff { sdk_err: 10 }),
+        (
+            r#"{"type":"notice","name":"NotifyCallIn","data":{"callID":"call-57","meetObj":{"ID":1,"pswd":"1234","subject":"Support for Carl","creator":"agent1","memberCount":1,"startTime":1767225605},"callerID":"agent1","usrExtDat":"order 42"}}"#,
+            Notice::NotifyCallIn {
+                call_id: CALL.into(),
+                meet_obj: room(1),
+                caller_id: "agent1".into(),
+                usr_ext_dat: "order 42".into(),
+            },
+        ),
+        (
+            r#"{"type":"notice","name":"NotifyCallAccepted","data":{"callID":"call-57","meetObj":{"ID":1,"pswd":"1234","subject":"Support for Carl","creator":"agent1","memberCount":1,"startTime":1767225605},"usrExtDat":"ready"}}"#,
+            Notice::NotifyCallAccepted { call_id: CALL.into(), meet_obj: room(1), usr_ext_dat: "ready".into() },
+        ),
+        (
+            r#"{"type":"notice","name":"NotifyCallRejected","data":{"callID":"call-57","sdkErr":606,"usrExtDat":"busy now"}}"#,
+            Notice::NotifyCallRejected { call_id: CALL.into(), sdk_err: 606, usr_ext_dat: "busy now".into() },
+        ),
+        (
+            r#"{"type":"notice","name":"NotifyCallHungup","data":{"callID":"call-57","usrExtDat":"thanks"}}"#,
+            Notice::NotifyCallHungup { call_id: CALL.into(), usr_ext_dat: "thanks".into() },
+        ),
+        (
+            r#"{"type":"notice","name":"NotifyCallHold","data":{"callID":"call-57"}}"#,
+            Notice::NotifyCallHold { call_id: CALL.into() },
+        ),
+        (
+            r#"{"type":"notice","name":"NotifyCallResume","data":{"callID":"call-57"}}"#,
+            Notice::NotifyCallResume { call_id: CALL.into() },
+        ),
+        (
+            r#"{"type":"notice","name":"UserEnterMeeting","data":{"meetID":1,"UID":"cust1","nickName":"Carl"}}"#,
+            Notice::UserEnterMeeting { meet_id: 1, uid: "cust1".into(), nick_name: "Carl".into() },
+        ),
+        (
+            r#"{"type":"notice","name":"UserLeftMeeting","data":{"meetID":1,"UID":"cust1","nickName":"Carl"}}"#,
+            Notice::UserLeftMeeting { meet_id: 1, uid: "cust1".into(), nick_name: "Carl".into() },
+        ),
+        (
+            r#"{"type":"notice","name":"NotifyCallEvent","data":{"source":"CALLEE","event":"ringing","sessionid":"call-57","eventid":101,"eventTime":"2026-01-01 00:00:06","calleridnum":"cust1","activenum":"cust1","from":"dialout","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=cust1&source=CALLEE&event=ringing&sessionid=call-57&eventid=101&eventTime=2026-01-01 00:00:06&from=dialout&queID=3&agentID=agent1&"}}"#,
+            Notice::NotifyCallEvent(call_event("CALLEE", "ringing", 101, "2026-01-01 00:00:06", "cust1")),
+        ),
     ]
 }
 
@@ -1141,7 +1595,7 @@ fn notice_auto_assign_user() {
 #[test]
 fn notice_cancel_assign_user() {
     check_notice(3);
-    for reason in ["customer_left", "customer_offline", "agent_offline", "service_stopped", "capacity_lowered"] {
+    for reason in ["customer_left", "customer_offline", "agent_offline", "service_stopped", "capacity_lowered", "forwarded"] {
         let json = format!(
             r#"{{"type":"notice","name":"CancelAssignUser","data":{{"queID":3,"usrID":"cust1","reason":"{reason}"}}}}"#
         );
@@ -1243,6 +1697,109 @@ fn notice_queue_removed() {
 #[test]
 fn notice_line_off() {
     check_notice(11);
+}
+
+#[test]
+fn notice_notify_call_in() {
+    check_notice(12);
+    // A call without usrExtDat carries "".
+    golden_frame(
+        r#"{"type":"notice","name":"NotifyCallIn","data":{"callID":"call-57","meetObj":{"ID":1,"pswd":"1234","subject":"Support for Carl","creator":"agent1","memberCount":1,"startTime":1767225605},"callerID":"agent1","usrExtDat":""}}"#,
+        notice(Notice::NotifyCallIn { call_id: CALL.into(), meet_obj: room(1), caller_id: "agent1".into(), usr_ext_dat: "".into() }),
+    );
+}
+
+#[test]
+fn notice_notify_call_accepted() {
+    check_notice(13);
+}
+
+#[test]
+fn notice_notify_call_rejected() {
+    check_notice(14);
+    // Nobody answered within callTimeoutSeconds: 604, usrExtDat "".
+    golden_frame(
+        r#"{"type":"notice","name":"NotifyCallRejected","data":{"callID":"call-57","sdkErr":604,"usrExtDat":""}}"#,
+        notice(Notice::NotifyCallRejected { call_id: CALL.into(), sdk_err: codes::ERR_NOANSWER, usr_ext_dat: "".into() }),
+    );
+    assert_eq!((codes::ERR_REFUSE, codes::ERR_NOANSWER), (606, 604));
+}
+
+#[test]
+fn notice_notify_call_hungup() {
+    check_notice(15);
+    // To the callee of an unanswered call, and to the peer of a session that ended.
+    golden_frame(
+        r#"{"type":"notice","name":"NotifyCallHungup","data":{"callID":"call-57","usrExtDat":""}}"#,
+        notice(Notice::NotifyCallHungup { call_id: CALL.into(), usr_ext_dat: "".into() }),
+    );
+}
+
+#[test]
+fn notice_notify_call_hold() {
+    check_notice(16);
+}
+
+#[test]
+fn notice_notify_call_resume() {
+    check_notice(17);
+}
+
+#[test]
+fn notice_user_enter_meeting() {
+    check_notice(18);
+}
+
+#[test]
+fn notice_user_left_meeting() {
+    check_notice(19);
+}
+
+#[test]
+fn notice_notify_call_event() {
+    check_notice(20);
+}
+
+/// A forwarded customer, as its old and new queues' agents and the customer see it
+/// (Dora moves from queue 2 to queue 3 after 17 s, keeping her waiting time).
+#[test]
+fn notices_of_a_forward() {
+    let cases = [
+        (
+            r#"{"type":"notice","name":"CancelAssignUser","data":{"queID":2,"usrID":"cust2","reason":"forwarded"}}"#,
+            Notice::CancelAssignUser { que_id: 2, usr_id: "cust2".into(), reason: "forwarded".into() },
+        ),
+        (
+            r#"{"type":"notice","name":"UserLeave","data":{"queID":2,"usrID":"cust2","inService":0}}"#,
+            Notice::UserLeave { que_id: 2, usr_id: "cust2".into(), in_service: 0 },
+        ),
+        (
+            r#"{"type":"notice","name":"QueuingInfoChanged","data":{"queID":3,"position":0,"queuingTime":17}}"#,
+            Notice::QueuingInfoChanged(QueuingInfo { que_id: 3, position: 0, queuing_time: 17 }),
+        ),
+        (
+            r#"{"type":"notice","name":"UserEnter","data":{"queID":3,"user":{"queID":3,"usrID":"cust2","name":"Dora","queuingTime":17,"usrExtDat":"{\"topic\":\"wifi\"}"}}}"#,
+            Notice::UserEnter { que_id: 3, user: QueUser { que_id: 3, ..dora() } },
+        ),
+    ];
+    for (json, n) in cases {
+        golden_frame(json, notice(n));
+    }
+}
+
+/// What an agent and its customer receive when the service's call ends: the service
+/// ends with `call_ended`.
+#[test]
+fn notices_of_a_call_ending_its_service() {
+    golden_frame(
+        r#"{"type":"notice","name":"ServiceFinished","data":{"queID":3,"agentID":"agent1","usrID":"cust1","reason":"call_ended"}}"#,
+        notice(Notice::ServiceFinished {
+            que_id: 3,
+            agent_id: "agent1".into(),
+            usr_id: "cust1".into(),
+            reason: "call_ended".into(),
+        }),
+    );
 }
 
 #[test]
@@ -1427,11 +1984,11 @@ fn rest_admin_response_with_data() {
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(billing()) },
     );
     golden(
-        r#"{"RspCode":0,"RspDesc":"ok","Data":{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10}}"#,
+        r#"{"RspCode":0,"RspDesc":"ok","Data":{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30}}"#,
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(default_settings()) },
     );
     golden(
-        r#"{"RspCode":0,"RspDesc":"ok","Data":[{"queID":3,"entered":20,"served":16,"abandoned":2,"timedOut":1,"avgWaitSeconds":12.5,"maxWaitSeconds":61,"longestWaitingSeconds":8,"serviceLevel":0.875,"serviceLevelSeconds":20,"waiting":1,"inService":1,"agentsLoggedIn":2,"agentsAvailable":1,"agentsBusy":1}]}"#,
+        r#"{"RspCode":0,"RspDesc":"ok","Data":[{"queID":3,"entered":20,"served":16,"abandoned":2,"timedOut":1,"forwarded":1,"avgWaitSeconds":12.5,"maxWaitSeconds":61,"longestWaitingSeconds":8,"serviceLevel":0.875,"serviceLevelSeconds":20,"waiting":1,"inService":1,"agentsLoggedIn":2,"agentsAvailable":1,"agentsBusy":1}]}"#,
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(vec![statistics()]) },
     );
     golden(
@@ -1502,12 +2059,45 @@ fn rest_queue_query_data() {
 #[test]
 fn rest_app_settings_body() {
     golden(
-        r#"{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10}"#,
+        r#"{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30}"#,
         default_settings(),
     );
     golden(r#"{"offerTimeoutSeconds":12}"#, AppSettingsBody { offer_timeout_seconds: Some(12), ..Default::default() });
+    golden(r#"{"callTimeoutSeconds":45}"#, AppSettingsBody { call_timeout_seconds: Some(45), ..Default::default() });
+    let e = fails::<AppSettingsBody>(r#"{"callTimeoutSecs":5}"#);
+    assert!(e.contains("unknown field `callTimeoutSecs`"), "{e}");
     let e = fails::<AppSettingsBody>(r#"{"holdSecs":5}"#);
     assert!(e.contains("unknown field `holdSecs`"), "{e}");
+}
+
+#[test]
+fn rest_forward_request() {
+    golden(r#"{"usrID":"cust2","toQueID":3}"#, ForwardRequest { usr_id: "cust2".into(), to_que_id: 3 });
+    let e = fails::<ForwardRequest>(r#"{"usrID":"cust2"}"#);
+    assert!(e.contains("missing field `toQueID`"), "{e}");
+    let e = fails::<ForwardRequest>(r#"{"usrID":"cust2","toQueId":3}"#);
+    assert!(e.contains("unknown field `toQueId`"), "{e}");
+    // The source queue is the one in the path, not a body field.
+    fails::<ForwardRequest>(r#"{"queID":2,"usrID":"cust2","toQueID":3}"#);
+}
+
+#[test]
+fn rest_forward_response() {
+    golden(
+        r#"{"RspCode":0,"RspDesc":"ok","Data":{"usrID":"cust2","fromQueID":2,"toQueID":3}}"#,
+        AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(json!({"usrID": "cust2", "fromQueID": 2, "toQueID": 3})) },
+    );
+    let e = |code: u32, desc: &str| AdminResponse::<()> { rsp_code: code, rsp_desc: desc.into(), data: None };
+    golden(
+        r#"{"RspCode":6,"RspDesc":"the customer is not queuing in this queue"}"#,
+        e(rsp::NAME_EXISTS_OR_NOT_FOUND, "the customer is not queuing in this queue"),
+    );
+    golden(r#"{"RspCode":4,"RspDesc":"queue 3 is full"}"#, e(rsp::BAD_PARAMETER, "queue 3 is full"));
+    golden(r#"{"RspCode":6,"RspDesc":"no queue 99 in this app"}"#, e(rsp::NAME_EXISTS_OR_NOT_FOUND, "no queue 99 in this app"));
+    golden(
+        r#"{"RspCode":4,"RspDesc":"invalid toQueID: is the queue the customer is in"}"#,
+        e(rsp::BAD_PARAMETER, "invalid toQueID: is the queue the customer is in"),
+    );
 }
 
 #[test]
@@ -1584,6 +2174,15 @@ fn error_codes_match_the_documented_table() {
         (405, "QUE_FULL", true),
         (406, "QUE_AGENT_BUSY", true),
         (407, "QUE_NAME_EXISTS", true),
+        (600, "INVALID_CALLID", false),
+        (601, "ERR_CALL_EXIST", false),
+        (602, "ERR_BUSY", false),
+        (603, "ERR_OFFLINE", false),
+        (604, "ERR_NOANSWER", false),
+        (605, "ERR_USER_NOT_FOUND", false),
+        (606, "ERR_REFUSE", false),
+        (800, "MEETNOTEXIST", false),
+        (801, "AUTHERROR", false),
     ];
     let all: Vec<(u32, &str, bool)> =
         codes::ALL.iter().map(|c| (c.code, c.name, c.meaning.starts_with("Lineup"))).collect();
