@@ -35,11 +35,17 @@ impl Engine {
         if max_len.is_some_and(|m| waiting as u64 >= u64::from(m)) {
             return Err(AcdError::QueueFull(queue));
         }
-        let now = self.now;
-        let seq = self.fresh_id();
+        let (seq, now) = (self.fresh_id(), self.now);
+        self.enqueue(sid, queue, seq, now, ext, max_wait.map(|w| now.plus_secs(w.into())));
+        Ok(())
+    }
+
+    /// Puts the customer into `queue` at order key `seq` (enqueued at `enqueued_at`):
+    /// a new queuing task, its events, its QueuingInfo, UserEnter to the agents, and an
+    /// offer at once if a free agent suits it.
+    fn enqueue(&mut self, sid: SessionId, queue: QueueId, seq: u64, enqueued_at: Time, ext: Arc<str>, deadline: Option<Time>) {
         let task = self.next_task();
-        let deadline = max_wait.map(|w| now.plus_secs(w.into()));
-        let session = self.sessions.get_mut(&sid).expect("checked");
+        let session = self.sessions.get_mut(&sid).expect("present");
         let online = session.online;
         let app = session.app;
         let user_id = session.user_id.clone();
@@ -47,7 +53,7 @@ impl Engine {
             queue,
             seq,
             task,
-            enqueued_at: now,
+            enqueued_at,
             ext: ext.clone(),
             offer: None,
             declined: Vec::new(),
@@ -58,24 +64,31 @@ impl Engine {
         if let Some(at) = deadline {
             self.timers.insert(at, Timer::MaxWait(sid));
         }
-        let q = self.queues.get_mut(&queue).expect("checked");
+        let q = self.queues.get_mut(&queue).expect("live queue");
+        // A new customer goes to the tail; one forwarded by its old time may go ahead of others.
+        let at_tail = q.waiting.last_key_value().is_none_or(|(last, _)| *last < seq);
         q.waiting.insert(seq, sid);
         if online {
             q.ready.insert(seq);
         }
         q.counters.entered += 1;
-        let position = q.waiting.len() as u32 - 1; // the newest key is the largest
         self.emit(app, EventKind::QueueChange { queue, user_id, change: QueueChangeKind::Entered, usr_ext_dat: ext });
         self.acd_transition(sid, AcdPhase::Pending, AcdPhase::Waiting, None);
-        let session = self.sessions.get_mut(&sid).expect("checked");
-        session.sent_position = Some((queue, position));
-        session.info_sent_at = Some(now);
-        self.notify(sid, Notice::QueuingInfoChanged(QueuingInfo::Queuing { queue, position, queuing_time_s: 0 }));
+        let info = self.queuing_info(sid).unwrap_or(QueuingInfo::NotQueuing);
+        let session = self.sessions.get_mut(&sid).expect("present");
+        session.sent_position = match info {
+            QueuingInfo::Queuing { queue, position, .. } => Some((queue, position)),
+            _ => None,
+        };
+        session.info_sent_at = Some(self.now);
+        self.notify(sid, Notice::QueuingInfoChanged(info));
         let user = self.que_user(sid);
         self.tell_queue_agents(queue, Notice::UserEnter(user));
         self.touch_status(queue);
+        if !at_tail {
+            self.touch_positions(queue);
+        }
         self.dispatch_queue(queue);
-        Ok(())
     }
 
     pub(crate) fn stop_queuing(&mut self, sid: SessionId) -> Result<(), AcdError> {
@@ -183,44 +196,7 @@ impl Engine {
         // Into the new queue at its old place in time; max_wait_s runs from the start.
         let now = self.now;
         let deadline = self.queues[&to_queue].def.max_wait_s.map(|w| old.enqueued_at.plus_secs(w.into()).max(now));
-        let task = self.next_task();
-        let online = self.sessions[&sid].online;
-        self.sessions.get_mut(&sid).expect("present").queuing = Some(Queuing {
-            queue: to_queue,
-            seq: old.seq,
-            task,
-            enqueued_at: old.enqueued_at,
-            ext: old.ext.clone(),
-            offer: None,
-            declined: Vec::new(),
-            deadline,
-            agent_id: None,
-            call_time: None,
-        });
-        if let Some(at) = deadline {
-            self.timers.insert(at, Timer::MaxWait(sid));
-        }
-        let q = self.queues.get_mut(&to_queue).expect("checked");
-        q.waiting.insert(old.seq, sid);
-        if online {
-            q.ready.insert(old.seq);
-        }
-        q.counters.entered += 1;
-        self.emit(app_ix, EventKind::QueueChange { queue: to_queue, user_id: uid, change: QueueChangeKind::Entered, usr_ext_dat: old.ext });
-        self.acd_transition(sid, AcdPhase::Pending, AcdPhase::Waiting, None);
-        let info = self.queuing_info(sid).unwrap_or(QueuingInfo::NotQueuing);
-        let s = self.sessions.get_mut(&sid).expect("present");
-        s.sent_position = match info {
-            QueuingInfo::Queuing { queue, position, .. } => Some((queue, position)),
-            _ => None,
-        };
-        s.info_sent_at = Some(self.now);
-        self.notify(sid, Notice::QueuingInfoChanged(info));
-        let user = self.que_user(sid);
-        self.tell_queue_agents(to_queue, Notice::UserEnter(user));
-        self.touch_status(to_queue);
-        self.touch_positions(to_queue);
-        self.dispatch_queue(to_queue);
+        self.enqueue(sid, to_queue, old.seq, old.enqueued_at, old.ext, deadline);
         if let Some(agent) = dispatch_agent {
             self.dispatch_agent(agent);
         }
