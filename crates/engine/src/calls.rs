@@ -207,7 +207,7 @@ impl Engine {
         self.timers.insert(deadline, Timer::Call(key));
         let notice = Notice::NotifyCallIn {
             call: id.clone(),
-            meeting: self.meet_info(room),
+            meeting: Box::new(self.meet_info(room)),
             caller_id: self.sessions[&sid].user_id.clone(),
             usr_ext_dat: ext,
         };
@@ -239,7 +239,7 @@ impl Engine {
         let call = self.calls.get_mut(&key).expect("checked");
         call.answered_at = Some(now);
         call.deadline = None;
-        let notice = Notice::NotifyCallAccepted { call: id.into(), meeting: self.meet_info(room), usr_ext_dat: ext };
+        let notice = Notice::NotifyCallAccepted { call: id.into(), meeting: Box::new(self.meet_info(room)), usr_ext_dat: ext };
         self.notify(caller, notice);
         self.call_event(key, Some(sid), CallEventKind::Answer);
         if let Some(service) = service {
@@ -398,10 +398,11 @@ impl Engine {
             queue,
             agent_id: agent.map(id_of),
         };
+        let event = Box::new(event);
         for p in [caller, callee] {
             self.notify(p, Notice::CallEvent(event.clone()));
         }
-        self.emit(app, EventKind::Call(Box::new(event)));
+        self.emit(app, EventKind::Call(event));
     }
 
     /// CloudRoom GetSessionInfo: the call this session is in.

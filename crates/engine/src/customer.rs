@@ -74,7 +74,12 @@ impl Engine {
         q.counters.entered += 1;
         self.emit(app, EventKind::QueueChange { queue, user_id, change: QueueChangeKind::Entered, usr_ext_dat: ext });
         self.acd_transition(sid, AcdPhase::Pending, AcdPhase::Waiting, None);
-        let info = self.queuing_info(sid).unwrap_or(QueuingInfo::NotQueuing);
+        let info = if at_tail {
+            let position = self.queues[&queue].waiting.len() as u32 - 1;
+            QueuingInfo::Queuing { queue, position, queuing_time_s: self.now.secs_since(enqueued_at) }
+        } else {
+            self.queuing_info(sid).unwrap_or(QueuingInfo::NotQueuing)
+        };
         let session = self.sessions.get_mut(&sid).expect("present");
         session.sent_position = match info {
             QueuingInfo::Queuing { queue, position, .. } => Some((queue, position)),

@@ -202,10 +202,7 @@ impl Engine {
         let (queuing, app, user_id) = self.unqueue(customer, WaitEnd::Served).expect("queuing");
         self.sessions.get_mut(&customer).expect("customer").served_in = Some(service);
         self.queues.get_mut(&queuing.queue).expect("live queue").in_service += 1;
-        self.services.insert(
-            service,
-            Service { agent: agent_sid, customer, queue: queuing.queue, started_at: now, task: None },
-        );
+        let queue = queuing.queue;
         self.reindex_agent(agent_sid, |a| a.services.push(service));
         self.notify(customer, Notice::QueuingInfoChanged(QueuingInfo::InService));
         self.tell_queue_agents(queuing.queue, Notice::UserLeave { queue: queuing.queue, user_id: user_id.clone(), in_service: true });
@@ -218,10 +215,10 @@ impl Engine {
                 usr_ext_dat: queuing.ext.clone(),
             },
         );
-        self.touch_status(queuing.queue);
-        self.touch_positions(queuing.queue);
+        self.touch_status(queue);
+        self.touch_positions(queue);
         // The ACD task stays "calling" until the agent's call is answered (or fails).
-        self.services.get_mut(&service).expect("just made").task = Some(queuing);
+        self.services.insert(service, Service { agent: agent_sid, customer, queue, started_at: now, task: Some(queuing) });
         user
     }
 
@@ -230,25 +227,31 @@ impl Engine {
         let Some(s) = self.services.get_mut(&service) else { return };
         let customer = s.customer;
         if let Some(task) = s.task.take() {
-            if self.sessions.get(&customer).is_some() {
-                self.acd_end(&task, customer, AcdPhase::Calling, reason, talk_time);
-            }
+            self.end_task(&task, customer, reason, talk_time);
+        }
+    }
+
+    fn end_task(&mut self, task: &crate::state::Queuing, customer: SessionId, reason: EndReason, talk_time: Option<crate::time::Time>) {
+        if self.sessions.get(&customer).is_some() {
+            self.acd_end(task, customer, AcdPhase::Calling, reason, talk_time);
         }
     }
 
     /// Ends a service; the agent wraps up (queue's wrap-up time) and is offered again.
     pub(crate) fn end_service(&mut self, service: ServiceId, reason: ServiceEnd) {
         let now = self.now;
+        let Some(mut s) = self.services.remove(&service) else { return };
         // A service that ends with its task open: taken without a call (success), or
         // its customer or agent went away.
-        let task_end = match reason {
-            ServiceEnd::Finished => (EndReason::Success, self.services.get(&service).map(|s| s.started_at)),
-            ServiceEnd::CustomerLeft => (EndReason::Hangup, None),
-            ServiceEnd::AgentLeft => (EndReason::Cancel, None),
-            ServiceEnd::CallEnded => (EndReason::CallFail, None),
-        };
-        self.complete_task(service, task_end.0, task_end.1);
-        let Some(s) = self.services.remove(&service) else { return };
+        if let Some(task) = s.task.take() {
+            let (end, talk_time) = match reason {
+                ServiceEnd::Finished => (EndReason::Success, Some(s.started_at)),
+                ServiceEnd::CustomerLeft => (EndReason::Hangup, None),
+                ServiceEnd::AgentLeft => (EndReason::Cancel, None),
+                ServiceEnd::CallEnded => (EndReason::CallFail, None),
+            };
+            self.end_task(&task, s.customer, end, talk_time);
+        }
         let wrapup_s = self.queues.get(&s.queue).map(|q| q.def.wrapup_s).unwrap_or(0);
         if let Some(q) = self.queues.get_mut(&s.queue) {
             q.in_service -= 1;

@@ -53,9 +53,9 @@ pub enum Notice {
     /// Lineup: a queue was deleted (to sessions that watch all queues).
     QueueRemoved { queue: QueueId },
     /// `CRVideo_NotifyCallIn(callID, meetObj, callerID, usrExtDat)`.
-    NotifyCallIn { call: Name, meeting: MeetInfo, caller_id: Name, usr_ext_dat: Arc<str> },
+    NotifyCallIn { call: Name, meeting: Box<MeetInfo>, caller_id: Name, usr_ext_dat: Arc<str> },
     /// `CRVideo_NotifyCallAccepted(callID, meetObj, usrExtDat)`.
-    NotifyCallAccepted { call: Name, meeting: MeetInfo, usr_ext_dat: Arc<str> },
+    NotifyCallAccepted { call: Name, meeting: Box<MeetInfo>, usr_ext_dat: Arc<str> },
     /// `CRVideo_NotifyCallRejected(callID, sdkErr, usrExtDat)`: 606 refused, 604 no answer.
     NotifyCallRejected { call: Name, err: u32, usr_ext_dat: Arc<str> },
     /// `CRVideo_NotifyCallHungup(callID, usrExtDat)`.
@@ -65,7 +65,7 @@ pub enum Notice {
     /// Lineup: someone entered or left a room this session is in.
     MeetingMember { meeting: u32, user_id: Name, name: Name, entered: bool },
     /// A call event (asterCC fields), to both parties' pages.
-    CallEvent(CallEvent),
+    CallEvent(Box<CallEvent>),
 }
 
 /// Who a call event is about (asterCC's `source`).

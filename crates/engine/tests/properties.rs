@@ -474,7 +474,7 @@ impl Model {
                             u.last_event_id
                         );
                         u.last_event_id = e.event_id;
-                        self.pending_call_notices.push((to, e.clone()));
+                        self.pending_call_notices.push((to, (**e).clone()));
                     }
                     _ => {}
                 }

@@ -96,7 +96,7 @@ fn call_rings_the_callee_and_accept_tells_the_caller() {
         call_notices(&out, y),
         vec![Notice::NotifyCallIn {
             call: call.clone(),
-            meeting: entered.clone(),
+            meeting: Box::new(entered.clone()),
             caller_id: "x".into(),
             usr_ext_dat: "hello".into()
         }]
@@ -120,7 +120,7 @@ fn call_rings_the_callee_and_accept_tells_the_caller() {
     let out = sim.drain();
     assert_eq!(
         call_notices(&out, x),
-        vec![Notice::NotifyCallAccepted { call: call.clone(), meeting: entered, usr_ext_dat: "ok".into() }]
+        vec![Notice::NotifyCallAccepted { call: call.clone(), meeting: Box::new(entered), usr_ext_dat: "ok".into() }]
     );
     assert!(call_notices(&out, y).is_empty(), "{out:?}");
     sim.advance(5);

@@ -556,7 +556,7 @@ pub fn call_event_notices(outputs: &[Output], session: SessionId) -> Vec<CallEve
     notices_for(outputs, session)
         .into_iter()
         .filter_map(|n| match n {
-            Notice::CallEvent(e) => Some(e),
+            Notice::CallEvent(e) => Some(*e),
             _ => None,
         })
         .collect()
