@@ -222,3 +222,21 @@ impl Engine {
         }
     }
 }
+
+impl Engine {
+    /// Administration stops an agent serving every queue (source `api`).
+    pub(crate) fn admin_agent_logout(&mut self, app: &str, user_id: &str) -> Result<(), AcdError> {
+        let ix = self.app_index(app)?;
+        let sid = self.apps[ix as usize].users.get(user_id).copied().ok_or(AcdError::NoUser("no such logged-in agent"))?;
+        let queues: Vec<QueueId> = self.agent(sid).map(|a| a.serving.iter().map(|(q, _)| *q).collect()).unwrap_or_default();
+        if queues.is_empty() {
+            return Err(AcdError::ServiceNotStarted("the agent serves no queue"));
+        }
+        for &queue in &queues {
+            self.drop_service_of_queue(sid, queue, CancelReason::ServiceStopped);
+            self.notify(sid, crate::output::Notice::ServiceStopped { queue });
+        }
+        self.agent_status_event(sid, AgentStatus::LoggedOut, EventSource::Api, queues);
+        Ok(())
+    }
+}

@@ -77,6 +77,7 @@ impl Engine {
                 self.modify_queue(&app, queue, change).map(Reply::Queue)
             }
             Input::DeleteQueue { app, queue } => self.delete_queue(&app, queue).map(|_| Reply::Done),
+            Input::AgentLogout { app, user_id } => self.admin_agent_logout(&app, &user_id).map(|_| Reply::Done),
             Input::ForwardUser { app, queue, user_id, to_queue } => self
                 .app_index(&app)
                 .and_then(|ix| self.forward_user(ix, queue, &user_id, to_queue))

@@ -19,6 +19,8 @@ pub enum Input {
     ModifyQueue { app: Arc<str>, queue: QueueId, change: QueueChange },
     /// Deletes a queue: its customers leave, its agents stop serving it.
     DeleteQueue { app: Arc<str>, queue: QueueId },
+    /// Stops an agent serving every queue (administration; its agent event says `api`).
+    AgentLogout { app: Arc<str>, user_id: Name },
     /// Moves a waiting customer to another queue (administration), keeping its place
     /// in time.
     ForwardUser { app: Arc<str>, queue: QueueId, user_id: Name, to_queue: QueueId },

@@ -62,6 +62,7 @@ impl From<AcdError> for AdminError {
             AcdError::QueueInvalid(id) => Self::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 404, format!("no queue {id} in this app")),
             AcdError::UnknownApp(app) => Self::new(rsp::NO_ACCOUNT, 404, format!("no app '{app}'")),
             AcdError::NoUser(why) => Self::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 404, why),
+            AcdError::ServiceNotStarted(why) => Self::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 409, why),
             AcdError::QueueFull(id) => Self::new(rsp::BAD_PARAMETER, 409, format!("queue {id} is full")),
             other => Self::new(rsp::UNKNOWN, 500, other.to_string()),
         }

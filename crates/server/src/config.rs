@@ -23,6 +23,14 @@ pub struct Config {
     pub admin_key: Option<String>,
     /// Create the `demo` app with sample queues when the store has no app.
     pub seed_demo: bool,
+    /// A webhook delivery is retried until this long after the event, then dead.
+    pub webhook_horizon_s: u64,
+    /// The first retry waits this long; each next one twice as long (at most 10 min).
+    pub webhook_backoff_ms: u64,
+    /// A receiver must answer within this long.
+    pub webhook_timeout_s: u64,
+    /// Agent event subscriptions per app.
+    pub max_agent_hooks: u32,
 }
 
 impl Default for Config {
@@ -36,6 +44,10 @@ impl Default for Config {
             ticket_s: 60,
             admin_key: None,
             seed_demo: true,
+            webhook_horizon_s: 4 * 3600,
+            webhook_backoff_ms: 1000,
+            webhook_timeout_s: 15,
+            max_agent_hooks: 100,
         }
     }
 }
@@ -63,6 +75,10 @@ USAGE: lineup-server [--listen ADDR] [--data DIR] [--www DIR] [--sdk DIR]
   --ticket-seconds S  lifetime of a login ticket (env LINEUP_TICKET_S; default 60)
   --no-demo           do not create the demo app on first start (env LINEUP_NO_DEMO=1)
 
+Webhooks (env only): LINEUP_WEBHOOK_HORIZON_S (retry horizon, default 14400),
+LINEUP_WEBHOOK_BACKOFF_MS (first retry delay, default 1000), LINEUP_WEBHOOK_TIMEOUT_S
+(receiver timeout, default 15), LINEUP_MAX_AGENT_HOOKS (agent subscriptions per app, 100).
+
 Logging: LINEUP_LOG or RUST_LOG (e.g. info, lineup_server=debug).
 ";
 
@@ -86,6 +102,18 @@ impl Cli {
         if let Some(v) = env("LINEUP_MAX_FRAME_BYTES") {
             config.max_frame_bytes = number("LINEUP_MAX_FRAME_BYTES", &v)?;
         }
+        if let Some(v) = env("LINEUP_WEBHOOK_HORIZON_S") {
+            config.webhook_horizon_s = number("LINEUP_WEBHOOK_HORIZON_S", &v)?;
+        }
+        if let Some(v) = env("LINEUP_WEBHOOK_BACKOFF_MS") {
+            config.webhook_backoff_ms = number("LINEUP_WEBHOOK_BACKOFF_MS", &v)?;
+        }
+        if let Some(v) = env("LINEUP_WEBHOOK_TIMEOUT_S") {
+            config.webhook_timeout_s = number("LINEUP_WEBHOOK_TIMEOUT_S", &v)?;
+        }
+        if let Some(v) = env("LINEUP_MAX_AGENT_HOOKS") {
+            config.max_agent_hooks = number("LINEUP_MAX_AGENT_HOOKS", &v)?;
+        }
         if env("LINEUP_NO_DEMO").is_some_and(|v| v == "1") {
             config.seed_demo = false;
         }
@@ -105,6 +133,9 @@ impl Cli {
                 "-h" | "--help" => return Err(USAGE.into()),
                 other => return Err(format!("unknown flag {other}\n\n{USAGE}")),
             }
+        }
+        if config.webhook_backoff_ms == 0 || config.webhook_timeout_s == 0 {
+            return Err("LINEUP_WEBHOOK_BACKOFF_MS and LINEUP_WEBHOOK_TIMEOUT_S must be at least 1".into());
         }
         if config.heartbeat_s == 0 {
             return Err("--heartbeat must be at least 1 second".into());

@@ -140,7 +140,7 @@ pub fn session_info(s: &e::SessionInfo) -> p::SessionInfo {
 }
 
 /// Percent-encodes a value of asterCC's `message` string.
-fn urlencode(v: &str) -> String {
+pub fn urlencode(v: &str) -> String {
     v.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),

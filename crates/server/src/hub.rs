@@ -71,6 +71,12 @@ pub struct Hub {
     after_reply: Vec<(SessionId, ServerFrame)>,
     /// Tickets already used, with their expiry (Unix seconds), so each works once.
     used_tickets: FxHashMap<String, u64>,
+    pub webhooks: crate::webhooks::Webhooks,
+    /// Outputs taken from the engine early (to store their events before the reply),
+    /// still to be fanned out in order.
+    taken: VecDeque<Output>,
+    /// Wakes the webhook delivery worker.
+    pub webhook_wake: Arc<tokio::sync::Notify>,
 }
 
 type Job = Box<dyn FnOnce(&mut Hub) + Send>;
@@ -118,6 +124,9 @@ impl Hub {
             events,
             after_reply: Vec::new(),
             used_tickets: FxHashMap::default(),
+            webhooks: Default::default(),
+            taken: VecDeque::new(),
+            webhook_wake: Arc::default(),
         }
     }
 
@@ -150,9 +159,26 @@ impl Hub {
         }
     }
 
-    /// Applies an input now.
+    /// Applies an input now. Its business events are stored (webhook outbox) before
+    /// this returns, so nothing is acknowledged before its events are durable.
     pub fn input(&mut self, input: Input) -> Result<Reply, AcdError> {
-        self.engine.handle(now(), input)
+        let result = self.engine.handle(now(), input);
+        while let Some(output) = self.engine.poll_output() {
+            if let Output::Event(event) = &output {
+                self.store_event(event);
+            }
+            self.taken.push_back(output);
+        }
+        result
+    }
+
+    /// Writes a business event's webhook deliveries to the outbox.
+    fn store_event(&mut self, event: &Event) {
+        match self.webhooks.on_event(self.store.conn(), event) {
+            Ok(0) => {}
+            Ok(_) => self.webhook_wake.notify_one(),
+            Err(e) => tracing::error!(error = %e, "cannot store a webhook delivery"),
+        }
     }
 
     /// Queues a frame for `session` behind the reply being built.
@@ -171,13 +197,23 @@ impl Hub {
         for (session, frame) in std::mem::take(&mut self.after_reply) {
             self.send(session, &frame);
         }
-        while let Some(output) = self.engine.poll_output() {
+        loop {
+            let (output, stored) = match self.taken.pop_front() {
+                Some(o) => (o, true),
+                None => match self.engine.poll_output() {
+                    Some(o) => (o, false),
+                    None => break,
+                },
+            };
             match output {
                 Output::Notify { session, notice } => {
                     self.send(session, &ServerFrame::Notice(convert::notice(&notice)));
                 }
                 Output::Event(event) => {
                     tracing::debug!(target: "lineup::event", ?event);
+                    if !stored {
+                        self.store_event(&event);
+                    }
                     let _ = self.events.send(event);
                 }
                 Output::SessionEnded { session, reason } => {

@@ -15,6 +15,7 @@
 //! - [`auth`]: app-secret MD5, HMAC-signed tokens and login tickets.
 //! - [`store`]: the SQLite database.
 //! - [`convert`]: engine types ↔ wire types.
+//! - [`webhooks`]: business-system webhooks: durable outbox, formats, delivery worker.
 //!
 //! # Running
 //!
@@ -29,6 +30,7 @@ pub mod hub;
 pub mod rest;
 pub mod session_ops;
 pub mod store;
+pub mod webhooks;
 pub mod ws;
 
 use std::future::Future;
@@ -87,6 +89,7 @@ pub fn prepare(config: Config) -> Result<Prepared, String> {
     }
     while engine.poll_output().is_some() {}
     let mut hub = Hub::new(engine, store, config.clone(), apps);
+    hub.webhooks = webhooks::Webhooks::load(hub.store.conn())?;
     let seeded_demo = config.seed_demo && hub.apps.is_empty();
     if seeded_demo {
         seed_demo(&mut hub).map_err(|e| format!("cannot create the demo app: {}", e.desc))?;
@@ -123,8 +126,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
     let config = prepared.hub.config.clone();
+    let wake = prepared.hub.webhook_wake.clone();
     let (hub, hub_task) = prepared.hub.spawn();
     let (stop_tx, stop_rx) = watch::channel(false);
+    let deliveries = tokio::spawn(webhooks::deliver::run(hub.clone(), wake, config.clone(), stop_rx.clone()));
     let state = AppState { hub, config, shutdown: stop_rx };
     let router = rest::router(state);
     let result = axum::serve(listener, router)
@@ -134,6 +139,8 @@ pub async fn serve(
         })
         .await
         .map_err(|e| format!("server error: {e}"));
+    deliveries.abort();
+    let _ = deliveries.await;
     hub_task.abort();
     let _ = hub_task.await;
     result

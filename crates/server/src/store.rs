@@ -56,6 +56,33 @@ CREATE TABLE IF NOT EXISTS queues (
     updated_ms INTEGER NOT NULL,
     UNIQUE (app, name)
 );
+CREATE TABLE IF NOT EXISTS hooks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    app TEXT NOT NULL REFERENCES apps(id),
+    family TEXT NOT NULL,
+    agent_id TEXT,
+    event_type TEXT NOT NULL,
+    url TEXT NOT NULL,
+    method TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    hook INTEGER NOT NULL,
+    app TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    method TEXT NOT NULL,
+    url TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL,
+    last_error TEXT,
+    created_ms INTEGER NOT NULL,
+    done_ms INTEGER
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (status, hook, id);
 ";
 
 /// Brings a data file of an earlier version up to the current schema.
@@ -69,6 +96,11 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
 }
 
 impl Store {
+    /// The connection, for the webhook tables (`webhooks::store`).
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
     /// Opens (creating if needed) `lineup.sqlite3` in `dir`.
     pub fn open(dir: &Path) -> Result<Store, String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;

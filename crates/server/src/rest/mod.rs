@@ -2,6 +2,7 @@
 
 mod login;
 mod queues;
+mod webhooks;
 
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -32,6 +33,16 @@ pub fn router(state: AppState) -> Router {
         .route("/apps/{app}/queues/{id}/forward", post(queues::forward))
         .route("/apps/{app}/statistics", get(queues::all_statistics))
         .route("/apps/{app}/agents", get(queues::agents))
+        .route("/apps/{app}/agents/{agent}/queues", axum::routing::delete(webhooks::agent_logout))
+        .route("/apps/{app}/agents/{agent}/events", get(webhooks::list_agent_events).post(webhooks::create_agent_event))
+        .route(
+            "/apps/{app}/agents/{agent}/events/{id}",
+            get(webhooks::get_agent_event).put(webhooks::update_agent_event).delete(webhooks::delete_agent_event),
+        )
+        .route("/apps/{app}/webhook", get(webhooks::get_business).put(webhooks::put_business).delete(webhooks::delete_business))
+        .route("/apps/{app}/limits", get(webhooks::limits))
+        .route("/apps/{app}/deliveries", get(webhooks::deliveries))
+        .route("/apps/{app}/deliveries/{id}/resend", post(webhooks::resend))
         .fallback(|| async { admin_error(AdminError::new(5, 404, "no such API endpoint")) });
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))

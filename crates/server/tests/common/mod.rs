@@ -2,6 +2,8 @@
 //! helpers, and a WebSocket client that pairs replies with requests and keeps notices.
 #![allow(dead_code)]
 
+pub mod receiver;
+
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};

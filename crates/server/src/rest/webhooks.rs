@@ -1,0 +1,369 @@
+//! REST for webhooks: the app's business service (AnyChat's callback URL and checked
+//! event types), agent event subscriptions (seed 001's resource), limits, the delivery
+//! log and resending dead deliveries. Authenticated by the app secret.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use lineup_engine::Input;
+use lineup_protocol::rest::rsp;
+use serde::{Deserialize, Serialize};
+
+use super::{admin_error, admin_reply, bearer, parse};
+use crate::admin::{check_secret, AdminError};
+use crate::hub::{now, Hub};
+use crate::webhooks::store::{self, Hook};
+use crate::webhooks::{check_url, AGENT_EVENT_TYPES, BUSINESS_KINDS};
+use crate::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BusinessBody {
+    url: String,
+    events: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct BusinessData {
+    url: Option<String>,
+    events: Vec<String>,
+}
+
+/// Seed 001's agent event: `{url, event_type, method}` (all optional on PUT).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct AgentEventBody {
+    url: Option<String>,
+    event_type: Option<String>,
+    method: Option<String>,
+}
+
+/// The reply echoes `{id, url, method, event_type}` (seed 001).
+#[derive(Serialize)]
+struct AgentEventData {
+    id: i64,
+    url: String,
+    method: String,
+    event_type: String,
+}
+
+impl From<&Hook> for AgentEventData {
+    fn from(h: &Hook) -> Self {
+        AgentEventData { id: h.id, url: h.url.clone(), method: h.method.clone(), event_type: h.event_type.clone() }
+    }
+}
+
+fn store_err(e: rusqlite::Error) -> AdminError {
+    AdminError::new(rsp::UNKNOWN, 500, format!("storage error: {e}"))
+}
+
+/// Runs `f` on the hub after checking the secret; parses the body (if any) after.
+async fn authed<T: Serialize + Send + 'static>(
+    state: &AppState,
+    app: String,
+    headers: &HeaderMap,
+    f: impl FnOnce(&mut Hub, &str) -> Result<T, AdminError> + Send + 'static,
+) -> Response {
+    let key = bearer(headers);
+    admin_reply(state.hub.call(move |hub| {
+        check_secret(hub, &app, key.as_deref())?;
+        f(hub, &app)
+    })
+    .await)
+}
+
+fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, AdminError> {
+    parse(bytes).map_err(AdminError::bad)
+}
+
+fn business(hub: &Hub, app: &str) -> BusinessData {
+    match hub.webhooks.hooks.iter().find(|h| h.app == app && h.family == "business") {
+        Some(h) => BusinessData { url: Some(h.url.clone()), events: h.event_type.split(',').map(String::from).collect() },
+        None => BusinessData { url: None, events: Vec::new() },
+    }
+}
+
+/// `GET /api/v1/apps/{app}/webhook`.
+pub async fn get_business(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap) -> Response {
+    authed(&state, app, &headers, |hub, app| Ok(business(hub, app))).await
+}
+
+/// `PUT /api/v1/apps/{app}/webhook` with `{url, events}`: the business service.
+pub async fn put_business(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap, bytes: Bytes) -> Response {
+    authed(&state, app, &headers, move |hub, app| {
+        let b: BusinessBody = body(&bytes)?;
+        check_url(&b.url).map_err(AdminError::bad)?;
+        if b.events.is_empty() {
+            return Err(AdminError::bad(format!("events: check at least one of {}", BUSINESS_KINDS.join(", "))));
+        }
+        if let Some(bad) = b.events.iter().find(|e| !BUSINESS_KINDS.contains(&e.as_str())) {
+            return Err(AdminError::bad(format!("events: unknown event type '{bad}' ({})", BUSINESS_KINDS.join(", "))));
+        }
+        let mut events = b.events.clone();
+        events.sort();
+        events.dedup();
+        let conn = hub.store.conn();
+        let existing = hub.webhooks.hooks.iter().find(|h| h.app == app && h.family == "business").cloned();
+        let hook = Hook {
+            id: existing.as_ref().map_or(0, |h| h.id),
+            app: app.into(),
+            family: "business".into(),
+            agent_id: None,
+            event_type: events.join(","),
+            url: b.url,
+            method: "POST".into(),
+        };
+        match existing {
+            Some(_) => store::update_hook(conn, &hook).map_err(store_err)?,
+            None => {
+                let id = store::insert_hook(conn, &hook, now().as_millis()).map_err(store_err)?;
+                hub.webhooks.hooks.push(Hook { id, ..hook.clone() });
+            }
+        }
+        if let Some(h) = hub.webhooks.hooks.iter_mut().find(|h| h.id == hook.id && hook.id != 0) {
+            *h = hook;
+        }
+        Ok(business(hub, app))
+    })
+    .await
+}
+
+/// `DELETE /api/v1/apps/{app}/webhook`: back to the default (nothing sent).
+pub async fn delete_business(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap) -> Response {
+    authed(&state, app, &headers, |hub, app| {
+        if let Some(id) = hub.webhooks.hooks.iter().find(|h| h.app == app && h.family == "business").map(|h| h.id) {
+            store::delete_hook(hub.store.conn(), id).map_err(store_err)?;
+            hub.webhooks.hooks.retain(|h| h.id != id);
+        }
+        Ok(business(hub, app))
+    })
+    .await
+}
+
+fn check_agent_event(b: &AgentEventBody, creating: bool) -> Result<(), AdminError> {
+    let need = |field: &str| AdminError::bad(format!("{field} is required"));
+    if creating && (b.url.is_none() || b.event_type.is_none() || b.method.is_none()) {
+        return Err(need(if b.url.is_none() { "url" } else if b.event_type.is_none() { "event_type" } else { "method" }));
+    }
+    if let Some(u) = &b.url {
+        check_url(u).map_err(AdminError::bad)?;
+    }
+    if let Some(t) = &b.event_type {
+        if !AGENT_EVENT_TYPES.contains(&t.as_str()) {
+            return Err(AdminError::bad(format!("invalid event_type: '{t}' (agent-login or agent-logout)")));
+        }
+    }
+    if let Some(m) = &b.method {
+        if m != "GET" && m != "POST" {
+            return Err(AdminError::bad(format!("invalid method: '{m}' (GET or POST)")));
+        }
+    }
+    Ok(())
+}
+
+fn agent_hook<'a>(hub: &'a Hub, app: &str, agent: &str, id: &str) -> Result<&'a Hook, AdminError> {
+    let id: i64 = id.parse().map_err(|_| AdminError::bad(format!("invalid event_id '{id}': not a number")))?;
+    hub.webhooks
+        .hooks
+        .iter()
+        .find(|h| h.id == id && h.app == app && h.family == "agent" && h.agent_id.as_deref() == Some(agent))
+        .ok_or_else(|| AdminError::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 404, format!("no agent event {id} for agent '{agent}'")))
+}
+
+/// `POST /api/v1/apps/{app}/agents/{agent_id}/events`.
+pub async fn create_agent_event(
+    State(state): State<AppState>,
+    Path((app, agent)): Path<(String, String)>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    let max = state.config.max_agent_hooks;
+    authed(&state, app, &headers, move |hub, app| {
+        let b: AgentEventBody = body(&bytes)?;
+        check_agent_event(&b, true)?;
+        let used = hub.webhooks.hooks.iter().filter(|h| h.app == app && h.family == "agent").count();
+        if used >= max as usize {
+            return Err(AdminError::new(
+                rsp::BAD_PARAMETER,
+                409,
+                format!("limit reached: {max} agent event subscriptions per app (GET /api/v1/apps/{app}/limits)"),
+            ));
+        }
+        let mut hook = Hook {
+            id: 0,
+            app: app.into(),
+            family: "agent".into(),
+            agent_id: Some(agent),
+            event_type: b.event_type.expect("checked"),
+            url: b.url.expect("checked"),
+            method: b.method.expect("checked"),
+        };
+        hook.id = store::insert_hook(hub.store.conn(), &hook, now().as_millis()).map_err(store_err)?;
+        let data = AgentEventData::from(&hook);
+        hub.webhooks.hooks.push(hook);
+        Ok(data)
+    })
+    .await
+}
+
+/// `GET /api/v1/apps/{app}/agents/{agent_id}/events`.
+pub async fn list_agent_events(State(state): State<AppState>, Path((app, agent)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    authed(&state, app, &headers, move |hub, app| {
+        Ok(hub
+            .webhooks
+            .hooks
+            .iter()
+            .filter(|h| h.app == app && h.family == "agent" && h.agent_id.as_deref() == Some(agent.as_str()))
+            .map(AgentEventData::from)
+            .collect::<Vec<_>>())
+    })
+    .await
+}
+
+/// `GET /api/v1/apps/{app}/agents/{agent_id}/events/{event_id}`.
+pub async fn get_agent_event(
+    State(state): State<AppState>,
+    Path((app, agent, id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    authed(&state, app, &headers, move |hub, app| agent_hook(hub, app, &agent, &id).map(AgentEventData::from)).await
+}
+
+/// `PUT /api/v1/apps/{app}/agents/{agent_id}/events/{event_id}`: any subset.
+pub async fn update_agent_event(
+    State(state): State<AppState>,
+    Path((app, agent, id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    authed(&state, app, &headers, move |hub, app| {
+        let b: AgentEventBody = body(&bytes)?;
+        check_agent_event(&b, false)?;
+        let mut hook = agent_hook(hub, app, &agent, &id)?.clone();
+        hook.url = b.url.unwrap_or(hook.url);
+        hook.event_type = b.event_type.unwrap_or(hook.event_type);
+        hook.method = b.method.unwrap_or(hook.method);
+        store::update_hook(hub.store.conn(), &hook).map_err(store_err)?;
+        let data = AgentEventData::from(&hook);
+        if let Some(h) = hub.webhooks.hooks.iter_mut().find(|h| h.id == hook.id) {
+            *h = hook;
+        }
+        Ok(data)
+    })
+    .await
+}
+
+/// `DELETE /api/v1/apps/{app}/agents/{agent_id}/events/{event_id}`.
+pub async fn delete_agent_event(
+    State(state): State<AppState>,
+    Path((app, agent, id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    authed(&state, app, &headers, move |hub, app| {
+        let hook = agent_hook(hub, app, &agent, &id)?.clone();
+        store::delete_hook(hub.store.conn(), hook.id).map_err(store_err)?;
+        hub.webhooks.hooks.retain(|h| h.id != hook.id);
+        Ok(AgentEventData::from(&hook))
+    })
+    .await
+}
+
+/// `GET /api/v1/apps/{app}/limits`.
+pub async fn limits(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap) -> Response {
+    let max = state.config.max_agent_hooks;
+    authed(&state, app, &headers, move |hub, app| {
+        let used = hub.webhooks.hooks.iter().filter(|h| h.app == app && h.family == "agent").count();
+        Ok(serde_json::json!({"agentEventSubscriptions": {"used": used, "max": max}}))
+    })
+    .await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeliveryData {
+    id: i64,
+    event_id: String,
+    kind: String,
+    method: String,
+    url: String,
+    status: String,
+    attempts: u32,
+    last_error: Option<String>,
+    created_at: String,
+    done_at: Option<String>,
+    body: String,
+}
+
+impl From<store::Delivery> for DeliveryData {
+    fn from(d: store::Delivery) -> Self {
+        DeliveryData {
+            event_id: format!("evt-{}", d.id),
+            id: d.id,
+            kind: d.kind,
+            method: d.method,
+            url: d.url,
+            status: d.status,
+            attempts: d.attempts,
+            last_error: d.last_error,
+            created_at: crate::admin::datetime(d.created_ms),
+            done_at: d.done_ms.map(crate::admin::datetime),
+            body: d.body,
+        }
+    }
+}
+
+/// `GET /api/v1/apps/{app}/deliveries?status=&limit=`: the delivery log, newest first.
+pub async fn deliveries(
+    State(state): State<AppState>,
+    Path(app): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let status = params.get("status").cloned();
+    if let Some(s) = &status {
+        if !["pending", "delivered", "dead"].contains(&s.as_str()) {
+            return admin_error(AdminError::bad(format!("invalid status: '{s}' (pending, delivered or dead)")));
+        }
+    }
+    let limit = match params.get("limit").map(|l| l.parse::<u32>()) {
+        None => 100,
+        Some(Ok(l)) if (1..=1000).contains(&l) => l,
+        Some(_) => return admin_error(AdminError::bad("invalid limit: a number from 1 to 1000")),
+    };
+    authed(&state, app, &headers, move |hub, app| {
+        let rows = store::deliveries(hub.store.conn(), app, status.as_deref(), limit).map_err(store_err)?;
+        Ok(serde_json::json!({"deliveries": rows.into_iter().map(DeliveryData::from).collect::<Vec<_>>()}))
+    })
+    .await
+}
+
+/// `POST /api/v1/apps/{app}/deliveries/{id}/resend`: a dead delivery goes again.
+pub async fn resend(State(state): State<AppState>, Path((app, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    authed(&state, app, &headers, move |hub, app| {
+        let id: i64 = id.parse().map_err(|_| AdminError::bad(format!("invalid delivery id '{id}'")))?;
+        let conn = hub.store.conn();
+        let Some(d) = store::delivery_by_id(conn, app, id).map_err(store_err)? else {
+            return Err(AdminError::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 404, format!("no delivery {id}")));
+        };
+        if d.status != "dead" {
+            return Err(AdminError::new(rsp::BAD_PARAMETER, 409, format!("delivery {id} is {}, only dead ones are resent", d.status)));
+        }
+        store::resend(conn, app, id, now().as_millis()).map_err(store_err)?;
+        hub.webhook_wake.notify_one();
+        Ok(serde_json::json!({"id": id, "status": "pending"}))
+    })
+    .await
+}
+
+/// `DELETE /api/v1/apps/{app}/agents/{agent_id}/queues`: the agent stops serving every
+/// queue (its agent-logout event says `api`).
+pub async fn agent_logout(State(state): State<AppState>, Path((app, agent)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    authed(&state, app, &headers, move |hub, app| {
+        hub.input(Input::AgentLogout { app: app.into(), user_id: agent.as_str().into() })?;
+        Ok(serde_json::json!({"UID": agent}))
+    })
+    .await
+}

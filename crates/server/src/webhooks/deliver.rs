@@ -1,0 +1,131 @@
+//! The delivery worker: sends stored deliveries over HTTP, one at a time per
+//! subscription (so each receiver sees its events in order), with an event id and an
+//! HMAC-SHA256 signature; any 2xx is success. Failures retry with exponential backoff
+//! until the horizon, then the delivery is dead.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use tokio::sync::{watch, Notify};
+
+use super::store::{self, Delivery};
+use crate::config::Config;
+use crate::hub::{now, Hub, HubHandle};
+
+/// The signature header's value: `sha256=<hex HMAC of the body, or of the query for GET>`.
+pub fn signature(secret: &str, signed: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(signed.as_bytes());
+    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
+
+/// What the worker needs of one due delivery.
+pub struct Due {
+    pub delivery: Delivery,
+    pub secret: String,
+}
+
+impl Hub {
+    /// Deliveries due now (the oldest pending of each subscription not in flight), and
+    /// when the next one falls due.
+    pub fn webhooks_due(&self, in_flight: &HashSet<i64>) -> (Vec<Due>, Option<u64>) {
+        let now_ms = now().as_millis();
+        let heads = store::heads(self.store.conn()).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot read the webhook outbox");
+            Vec::new()
+        });
+        let mut next = None::<u64>;
+        let mut due = Vec::new();
+        for d in heads.into_iter().filter(|d| !in_flight.contains(&d.hook)) {
+            if d.next_attempt_ms <= now_ms {
+                let secret = self.apps.get(&d.app).map(|a| a.secret.clone()).unwrap_or_default();
+                due.push(Due { delivery: d, secret });
+            } else {
+                next = Some(next.map_or(d.next_attempt_ms, |n| n.min(d.next_attempt_ms)));
+            }
+        }
+        (due, next)
+    }
+
+    /// Records how a delivery went: delivered, retry later, or dead past the horizon.
+    pub fn webhook_result(&self, d: &Delivery, result: Result<(), String>) {
+        let c = self.store.conn();
+        let now_ms = now().as_millis();
+        let written = match result {
+            Ok(()) => store::mark_delivered(c, d.id, now_ms),
+            Err(e) => {
+                let cfg = &self.config;
+                let backoff = cfg.webhook_backoff_ms.saturating_mul(1u64 << d.attempts.min(20)).min(600_000);
+                let horizon = d.created_ms + cfg.webhook_horizon_s * 1000;
+                let next = (now_ms + backoff < horizon).then_some(now_ms + backoff);
+                if next.is_none() {
+                    tracing::warn!(delivery = d.id, url = %d.url, error = %e, "webhook delivery is dead");
+                }
+                store::mark_failed(c, d.id, &e, next, now_ms)
+            }
+        };
+        if let Err(e) = written {
+            tracing::error!(error = %e, "cannot record a webhook delivery");
+        }
+    }
+}
+
+/// Sends one delivery.
+async fn send(client: &reqwest::Client, due: &Due, timeout: Duration) -> Result<(), String> {
+    let d = &due.delivery;
+    let signed = if d.method == "GET" { d.url.split_once('?').map_or("", |(_, q)| q) } else { d.body.as_str() };
+    let mut req = match d.method.as_str() {
+        "GET" => client.get(&d.url),
+        _ => client.post(&d.url).body(d.body.clone()),
+    };
+    if !d.content_type.is_empty() {
+        req = req.header("Content-Type", &d.content_type);
+    }
+    let resp = req
+        .header("X-Lineup-Event-Id", format!("evt-{}", d.id))
+        .header("X-Lineup-Event", &d.kind)
+        .header("X-Lineup-Signature", signature(&due.secret, signed))
+        .header("User-Agent", "lineup-webhooks/1")
+        .timeout(timeout)
+        .send()
+        .await
+        .map_err(|e| if e.is_timeout() { "timed out".to_string() } else { format!("cannot deliver: {e}") })?;
+    let status = resp.status();
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(format!("HTTP {}", status.as_u16()))
+    }
+}
+
+/// Runs until shutdown: picks due deliveries, sends each on its own task.
+pub async fn run(hub: HubHandle, wake: Arc<Notify>, config: Arc<Config>, mut shutdown: watch::Receiver<bool>) {
+    let client = reqwest::Client::builder().build().expect("an HTTP client");
+    let in_flight: Arc<Mutex<HashSet<i64>>> = Arc::default();
+    let timeout = Duration::from_secs(config.webhook_timeout_s);
+    loop {
+        let busy = in_flight.lock().expect("not poisoned").clone();
+        let Ok((due, next)) = hub.call(move |h| h.webhooks_due(&busy)).await else { return };
+        for d in due {
+            in_flight.lock().expect("not poisoned").insert(d.delivery.hook);
+            let (hub, client, in_flight, wake) = (hub.clone(), client.clone(), in_flight.clone(), wake.clone());
+            tokio::spawn(async move {
+                let result = send(&client, &d, timeout).await;
+                let hook = d.delivery.hook;
+                let _ = hub.call(move |h| h.webhook_result(&d.delivery, result)).await;
+                in_flight.lock().expect("not poisoned").remove(&hook);
+                wake.notify_one();
+            });
+        }
+        let wait = next.map_or(Duration::from_secs(5), |n| Duration::from_millis(n.saturating_sub(now().as_millis()).max(1)));
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}

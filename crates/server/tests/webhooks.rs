@@ -1,0 +1,271 @@
+//! Webhooks to a real HTTP receiver on 127.0.0.1: the formats of the seeds byte for
+//! byte, signatures, retries after 500s in order, nothing lost across a restart, a
+//! hanging receiver delays no offer, dead deliveries and resend, configuration errors.
+
+mod common;
+
+use common::receiver::{Behaviour, Receiver};
+use common::*;
+use serde_json::{json, Value};
+use std::sync::atomic::Ordering;
+
+const KEY: Option<&str> = Some(DEMO_KEY);
+
+fn hmac_hex(secret: &str, data: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(data.as_bytes());
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn fast(tweak: impl FnOnce(&mut lineup_server::Config)) -> Server {
+    Server::start_with(|c| {
+        c.webhook_backoff_ms = 50;
+        tweak(c);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn business_service_formats_and_signatures() {
+    let rx = Receiver::start(Behaviour::default()).await;
+    let server = fast(|_| {}).await;
+    let (status, v) = server.put("/api/v1/apps/demo/webhook", KEY, json!({"url": rx.url("/biz"), "events": ["queue_change", "acd_state"]})).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["Data"], json!({"url": rx.url("/biz"), "events": ["acd_state", "queue_change"]}));
+    let mut c = server.client("bob").await;
+    c.request(json!({"op": "StartQueuing", "queID": 3, "usrExtDat": "order 7"})).await;
+    c.request(json!({"op": "StopQueuing"})).await;
+    // enter: 503 + pending→waiting; leave: 504/0 + waiting→completed(cancel)
+    let got = rx.wait_accepted(4).await;
+    for r in &got {
+        assert_eq!((r.method.as_str(), r.uri.as_str()), ("POST", "/biz"));
+        assert_eq!(r.headers["content-type"], "application/json");
+        let sig = r.headers["x-lineup-signature"].to_str().unwrap();
+        assert_eq!(sig, format!("sha256={}", hmac_hex("demo", &r.body)), "HMAC-SHA256 of the body with the app secret");
+        assert!(r.headers["x-lineup-event-id"].to_str().unwrap().starts_with("evt-"));
+    }
+    let kinds: Vec<&str> = got.iter().map(|r| r.headers["x-lineup-event"].to_str().unwrap()).collect();
+    assert_eq!(kinds, ["queue_change", "acd_state", "queue_change", "acd_state"], "in order");
+    let enter: Value = serde_json::from_str(&got[0].body).unwrap();
+    let t = enter["time"].as_u64().unwrap();
+    assert_eq!(
+        got[0].body,
+        format!(r#"{{"appid":"demo","eventtype":503,"errorcode":0,"queueid":3,"userid":"bob","time":{t},"userdata":"order 7"}}"#)
+    );
+    let leave: Value = serde_json::from_str(&got[2].body).unwrap();
+    assert_eq!((leave["eventtype"].as_u64(), leave["errorcode"].as_u64()), (Some(504), Some(0)));
+    let acd: Value = serde_json::from_str(&got[1].body).unwrap();
+    let keys: Vec<&String> = acd.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        ["event", "appid", "id", "type", "channel_id", "previous_state", "latest_state", "condition_id", "agent_name", "begin_time",
+         "call_time", "talk_time", "end_time", "end_reason", "origin_call_id", "agent_extension_id", "agent_call_id", "data"]
+    );
+    assert_eq!((acd["event"].as_str(), acd["previous_state"].as_str(), acd["latest_state"].as_str()), (Some("callcenter.queue.state_changed"), Some("pending"), Some("waiting")));
+    let end: Value = serde_json::from_str(&got[3].body).unwrap();
+    assert_eq!((end["latest_state"].as_str(), end["end_reason"].as_str(), end["data"].as_str()), (Some("completed"), Some("cancel"), Some("order 7")));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn agent_events_get_query_and_post_body_only_on_real_changes() {
+    let rx = Receiver::start(Behaviour::default()).await;
+    let server = fast(|_| {}).await;
+    let (status, v) = server.post("/api/v1/apps/demo/agents/ann/events", KEY, json!({"event_type": "agent-login", "method": "GET", "url": rx.url("/show.php")})).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!((v["Data"]["event_type"].as_str(), v["Data"]["method"].as_str()), (Some("agent-login"), Some("GET")));
+    let (_, v2) = server.post("/api/v1/apps/demo/agents/ann/events", KEY, json!({"event_type": "agent-logout", "method": "POST", "url": rx.url("/out")})).await;
+    let logout_id = v2["Data"]["id"].as_i64().unwrap();
+    let mut ann = server.client("ann").await;
+    ann.request(json!({"op": "StartService", "queID": 1})).await;
+    ann.request(json!({"op": "StartService", "queID": 2})).await; // already logged in: nothing
+    let got = rx.wait_accepted(1).await;
+    assert_eq!(got[0].method, "GET");
+    assert_eq!(got[0].uri, "/show.php?agent_id=ann&agent_status=available&agent_type=local&extension_name=ann&event_source=sdk");
+    assert_eq!(got[0].body, "");
+    // Logged out through REST: event_source api, in the POST body.
+    let (status, v) = server.delete("/api/v1/apps/demo/agents/ann/queues", KEY).await;
+    assert_eq!(status, 200, "{v}");
+    let got = rx.wait_accepted(2).await;
+    assert_eq!((got[1].method.as_str(), got[1].uri.as_str()), ("POST", "/out"));
+    assert_eq!(got[1].headers["content-type"], "application/x-www-form-urlencoded");
+    assert_eq!(got[1].body, "agent_id=ann&agent_status=logged_out&agent_type=local&extension_name=ann&event_source=api");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(rx.accepted().len(), 2, "no event without a real change");
+    // CRUD: list, get, update a subset, delete.
+    let (_, list) = server.get("/api/v1/apps/demo/agents/ann/events", KEY).await;
+    assert_eq!(list["Data"].as_array().unwrap().len(), 2);
+    let (status, v) = server.put(&format!("/api/v1/apps/demo/agents/ann/events/{logout_id}"), KEY, json!({"method": "GET"})).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["Data"], json!({"id": logout_id, "url": rx.url("/out"), "method": "GET", "event_type": "agent-logout"}));
+    let (status, _) = server.delete(&format!("/api/v1/apps/demo/agents/ann/events/{logout_id}"), KEY).await;
+    assert_eq!(status, 200);
+    let (status, _) = server.get(&format!("/api/v1/apps/demo/agents/ann/events/{logout_id}"), KEY).await;
+    assert_eq!(status, 404);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn call_events_reach_the_business_service() {
+    let rx = Receiver::start(Behaviour::default()).await;
+    let server = fast(|_| {}).await;
+    server.put("/api/v1/apps/demo/webhook", KEY, json!({"url": rx.url("/calls"), "events": ["call_event"]})).await;
+    let mut a = server.client("a").await;
+    let mut b = server.client("b").await;
+    let meet = a.request(json!({"op": "CreateMeeting"})).await["data"]["ID"].clone();
+    let call = a.request(json!({"op": "Call", "UID": "b", "meetID": meet})).await["data"]["callID"].clone();
+    b.notice("NotifyCallIn").await;
+    b.request(json!({"op": "RejectCall", "callID": call})).await;
+    let got = rx.wait_accepted(5).await;
+    let events: Vec<(String, String)> = got
+        .iter()
+        .map(|r| serde_json::from_str::<Value>(&r.body).unwrap())
+        .map(|v| (v["source"].as_str().unwrap().to_string(), v["event"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(events[0], ("CALLER".to_string(), "incoming".to_string()));
+    assert_eq!(events.last().unwrap(), &("CONVERSATION".to_string(), "hangup".to_string()));
+    let first: Value = serde_json::from_str(&got[0].body).unwrap();
+    assert_eq!((first["appid"].as_str(), first["sessionid"].as_str()), (Some("demo"), call.as_str()));
+    assert!(first["message"].as_str().unwrap().contains("&source=CALLER&event=incoming&"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn failures_are_retried_in_order_until_delivered_once() {
+    let behaviour = Behaviour::default();
+    behaviour.fail_first.store(3, Ordering::SeqCst);
+    let rx = Receiver::start(behaviour).await;
+    let server = fast(|_| {}).await;
+    server.put("/api/v1/apps/demo/webhook", KEY, json!({"url": rx.url("/q"), "events": ["queue_change"]})).await;
+    let mut users = Vec::new();
+    for i in 0..5 {
+        let mut c = server.client(&format!("u{i}")).await;
+        c.request(json!({"op": "StartQueuing", "queID": 2})).await;
+        users.push(c);
+    }
+    let got = rx.wait_accepted(5).await;
+    let ids: Vec<String> = got.iter().map(|r| serde_json::from_str::<Value>(&r.body).unwrap()["userid"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids, ["u0", "u1", "u2", "u3", "u4"], "in order, each once");
+    let event_ids: Vec<&str> = got.iter().map(|r| r.headers["x-lineup-event-id"].to_str().unwrap()).collect();
+    let mut unique = event_ids.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), 5);
+    let failed: Vec<_> = rx.log.lock().unwrap().iter().filter(|r| r.status == 500).map(|r| r.headers["x-lineup-event-id"].to_str().unwrap().to_string()).collect();
+    assert_eq!(failed, vec![event_ids[0]; 3], "the first event was retried until it got through; nothing overtook it");
+    let (_, log) = server.get("/api/v1/apps/demo/deliveries?status=delivered", KEY).await;
+    let first = log["Data"]["deliveries"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((first["attempts"].as_u64(), first["status"].as_str()), (Some(4), Some("delivered")));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn nothing_is_lost_when_the_receiver_is_down_across_a_restart() {
+    let rx = Receiver::start(Behaviour::default()).await;
+    let addr = rx.addr;
+    rx.stop();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let server = fast(|_| {}).await;
+    server.put("/api/v1/apps/demo/webhook", KEY, json!({"url": format!("http://{addr}/hook"), "events": ["queue_change"]})).await;
+    let mut c = server.client("kept").await;
+    c.request(json!({"op": "StartQueuing", "queID": 1})).await;
+    c.request(json!({"op": "StopQueuing"})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await; // attempts fail: receiver down
+    let dir = server.stop().await;
+    let server = Server::start_in(dir, |c| c.webhook_backoff_ms = 50).await;
+    let rx = Receiver::start_on(addr, Behaviour::default()).await;
+    let got = rx.wait_accepted(2).await;
+    let types: Vec<u64> = got.iter().map(|r| serde_json::from_str::<Value>(&r.body).unwrap()["eventtype"].as_u64().unwrap()).collect();
+    assert_eq!(types, [503, 504]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_hanging_receiver_delays_no_offer() {
+    let rx = Receiver::start(Behaviour { hang: true, ..Default::default() }).await;
+    let server = fast(|_| {}).await;
+    server.put("/api/v1/apps/demo/webhook", KEY, json!({"url": rx.url("/slow"), "events": ["queue_change", "acd_state"]})).await;
+    server.post("/api/v1/apps/demo/agents/agent/events", KEY, json!({"event_type": "agent-login", "method": "POST", "url": rx.url("/slow2")})).await;
+    let mut agent = server.client("agent").await;
+    agent.request(json!({"op": "StartService", "queID": 2})).await;
+    let started = std::time::Instant::now();
+    for i in 0..3 {
+        let mut c = server.client(&format!("c{i}")).await;
+        c.request(json!({"op": "StartQueuing", "queID": 2})).await;
+        assert_eq!(agent.notice("AutoAssignUser").await["usrID"], format!("c{i}"));
+        agent.request(json!({"op": "AcceptAssignUser", "queID": 2, "usrID": format!("c{i}")})).await;
+        agent.request(json!({"op": "FinishService", "queID": 2, "usrID": format!("c{i}")})).await;
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "offers went on while the receiver hung");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn dead_deliveries_are_visible_and_can_be_resent() {
+    let behaviour = Behaviour::default();
+    behaviour.fail_first.store(1_000, Ordering::SeqCst);
+    let rx = Receiver::start(behaviour.clone()).await;
+    let server = fast(|c| c.webhook_horizon_s = 1).await;
+    server.put("/api/v1/apps/demo/webhook", KEY, json!({"url": rx.url("/x"), "events": ["queue_change"]})).await;
+    let mut c = server.client("d").await;
+    c.request(json!({"op": "StartQueuing", "queID": 3})).await;
+    let mut dead = Value::Null;
+    for _ in 0..100 {
+        let (_, v) = server.get("/api/v1/apps/demo/deliveries?status=dead", KEY).await;
+        if let Some(d) = v["Data"]["deliveries"].as_array().and_then(|a| a.first()) {
+            dead = d.clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!((dead["status"].as_str(), dead["lastError"].as_str()), (Some("dead"), Some("HTTP 500")), "{dead}");
+    assert!(dead["attempts"].as_u64().unwrap() >= 2);
+    behaviour.fail_first.store(0, Ordering::SeqCst);
+    let (status, v) = server.post(&format!("/api/v1/apps/demo/deliveries/{}/resend", dead["id"]), KEY, json!({})).await;
+    assert_eq!(status, 200, "{v}");
+    let got = rx.wait_accepted(1).await;
+    assert_eq!(serde_json::from_str::<Value>(&got[0].body).unwrap()["userid"], "d");
+    let (status, _) = server.post(&format!("/api/v1/apps/demo/deliveries/{}/resend", dead["id"]), KEY, json!({})).await;
+    assert_eq!(status, 409, "only dead deliveries are resent");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn configuration_errors_name_the_field() {
+    let server = fast(|c| c.max_agent_hooks = 2).await;
+    let cases = [
+        (json!({"url": "ftp://x", "events": ["queue_change"]}), "url"),
+        (json!({"url": "http://127.0.0.1:1/x", "events": []}), "events"),
+        (json!({"url": "http://127.0.0.1:1/x", "events": ["everything"]}), "everything"),
+        (json!({"url": "http://127.0.0.1:1/x", "evnts": ["queue_change"]}), "evnts"),
+    ];
+    for (body, field) in cases {
+        let (status, v) = server.put("/api/v1/apps/demo/webhook", KEY, body).await;
+        assert_eq!(status, 400, "{v}");
+        assert!(v["RspDesc"].as_str().unwrap().contains(field), "{field}: {v}");
+    }
+    let agent_cases = [
+        (json!({"url": "http://h/x", "event_type": "agent-dance", "method": "GET"}), "event_type"),
+        (json!({"url": "http://h/x", "event_type": "agent-login", "method": "PUT"}), "method"),
+        (json!({"url": "not a url", "event_type": "agent-login", "method": "GET"}), "url"),
+        (json!({"event_type": "agent-login", "method": "GET"}), "url"),
+    ];
+    for (body, field) in agent_cases {
+        let (status, v) = server.post("/api/v1/apps/demo/agents/ann/events", KEY, body).await;
+        assert_eq!(status, 400, "{v}");
+        assert!(v["RspDesc"].as_str().unwrap().contains(field), "{field}: {v}");
+    }
+    let ok = json!({"url": "http://h/x", "event_type": "agent-login", "method": "GET"});
+    assert_eq!(server.post("/api/v1/apps/demo/agents/ann/events", KEY, ok.clone()).await.0, 200);
+    assert_eq!(server.post("/api/v1/apps/demo/agents/bob/events", KEY, ok.clone()).await.0, 200);
+    let (status, v) = server.post("/api/v1/apps/demo/agents/cid/events", KEY, ok).await;
+    assert_eq!(status, 409, "{v}");
+    assert!(v["RspDesc"].as_str().unwrap().contains("limit"), "{v}");
+    let (_, v) = server.get("/api/v1/apps/demo/limits", KEY).await;
+    assert_eq!(v["Data"], json!({"agentEventSubscriptions": {"used": 2, "max": 2}}));
+    let (status, _) = server.get("/api/v1/apps/demo/deliveries?status=lost", KEY).await;
+    assert_eq!(status, 400);
+    let (status, _) = server.put("/api/v1/apps/demo/webhook", Some("wrong"), json!({})).await;
+    assert_eq!(status, 401);
+    server.stop().await;
+}
