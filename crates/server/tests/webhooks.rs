@@ -269,3 +269,33 @@ async fn configuration_errors_name_the_field() {
     assert_eq!(status, 401);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn dropped_is_sent_only_after_the_hold_time() {
+    let rx = Receiver::start(Behaviour::default()).await;
+    let server = fast(|_| {}).await;
+    server.demo_settings(json!({"holdSeconds": 1})).await;
+    server.put("/api/v1/apps/demo/webhook", KEY, json!({"url": rx.url("/q"), "events": ["queue_change"]})).await;
+    // Back within the hold time: nothing but the enter.
+    let mut back = server.client("back").await;
+    back.request(json!({"op": "StartQueuing", "queID": 1})).await;
+    let token = back.session.clone();
+    back.drop_connection();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut again = Client::connect(&server.ws_url).await;
+    assert_eq!(again.request(json!({"op": "Resume", "session": token})).await["err"], 0);
+    // Gone past the hold time: 504 with errorcode 100.
+    let mut gone = server.client("gone").await;
+    gone.request(json!({"op": "StartQueuing", "queID": 1})).await;
+    gone.drop_connection();
+    let got = rx.wait_accepted(3).await;
+    let seen: Vec<(String, u64, u64)> = got
+        .iter()
+        .map(|r| serde_json::from_str::<Value>(&r.body).unwrap())
+        .map(|v| (v["userid"].as_str().unwrap().to_string(), v["eventtype"].as_u64().unwrap(), v["errorcode"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(seen, vec![("back".into(), 503, 0), ("gone".into(), 503, 0), ("gone".into(), 504, 100)]);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(rx.accepted().len(), 3, "nothing for the customer who came back in time");
+    server.stop().await;
+}
