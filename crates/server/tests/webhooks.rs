@@ -299,3 +299,25 @@ async fn dropped_is_sent_only_after_the_hold_time() {
     assert_eq!(rx.accepted().len(), 3, "nothing for the customer who came back in time");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn deleting_a_subscription_stops_its_queued_deliveries() {
+    let behaviour = Behaviour::default();
+    behaviour.fail_first.store(1_000, Ordering::SeqCst);
+    let rx = Receiver::start(behaviour).await;
+    let server = fast(|_| {}).await;
+    let (_, v) = server.post("/api/v1/apps/demo/agents/ann/events", KEY, json!({"event_type": "agent-login", "method": "POST", "url": rx.url("/a")})).await;
+    let id = v["Data"]["id"].clone();
+    let mut ann = server.client("ann").await;
+    ann.request(json!({"op": "StartService", "queID": 1})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    server.delete(&format!("/api/v1/apps/demo/agents/ann/events/{id}"), KEY).await;
+    let (_, v) = server.get("/api/v1/apps/demo/deliveries?status=dead", KEY).await;
+    assert_eq!(v["Data"]["deliveries"][0]["lastError"], "subscription deleted", "{v}");
+    let (_, v) = server.get("/api/v1/apps/demo/deliveries?status=pending", KEY).await;
+    assert_eq!(v["Data"]["deliveries"].as_array().unwrap().len(), 0);
+    let (status, v) = server.put("/api/v1/apps/demo/webhook", KEY, json!({"url": "http://h/x#frag", "events": ["queue_change"]})).await;
+    assert_eq!(status, 400);
+    assert!(v["RspDesc"].as_str().unwrap().contains("#fragment"), "{v}");
+    server.stop().await;
+}

@@ -135,7 +135,7 @@ pub async fn put_business(State(state): State<AppState>, Path(app): Path<String>
 pub async fn delete_business(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap) -> Response {
     authed(&state, app, &headers, |hub, app| {
         if let Some(id) = hub.webhooks.hooks.iter().find(|h| h.app == app && h.family == "business").map(|h| h.id) {
-            store::delete_hook(hub.store.conn(), id).map_err(store_err)?;
+            store::delete_hook(hub.store.conn(), id, now().as_millis()).map_err(store_err)?;
             hub.webhooks.hooks.retain(|h| h.id != id);
         }
         Ok(business(hub, app))
@@ -264,7 +264,7 @@ pub async fn delete_agent_event(
 ) -> Response {
     authed(&state, app, &headers, move |hub, app| {
         let hook = agent_hook(hub, app, &agent, &id)?.clone();
-        store::delete_hook(hub.store.conn(), hook.id).map_err(store_err)?;
+        store::delete_hook(hub.store.conn(), hook.id, now().as_millis()).map_err(store_err)?;
         hub.webhooks.hooks.retain(|h| h.id != hook.id);
         Ok(AgentEventData::from(&hook))
     })

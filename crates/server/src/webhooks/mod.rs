@@ -97,7 +97,12 @@ impl Webhooks {
 pub fn check_url(url: &str) -> Result<(), String> {
     let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
     match rest {
-        Some(r) if !r.is_empty() && !r.starts_with('/') && !url.contains(char::is_whitespace) && url.len() <= 2048 => Ok(()),
+        Some(r) if !r.is_empty() && !r.starts_with('/') && !url.contains(char::is_whitespace) && url.len() <= 2048 => {
+            if url.contains('#') {
+                return Err(format!("invalid url: '{url}' has a #fragment, which is never sent"));
+            }
+            Ok(())
+        }
         _ => Err(format!("invalid url: '{url}' is not an http:// or https:// address")),
     }
 }

@@ -95,8 +95,14 @@ pub fn update_hook(c: &Connection, h: &Hook) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn delete_hook(c: &Connection, id: i64) -> StoreResult<()> {
+/// Deletes a subscription; its deliveries still pending go dead ("subscription deleted").
+pub fn delete_hook(c: &Connection, id: i64, now_ms: u64) -> StoreResult<()> {
     c.execute("DELETE FROM hooks WHERE id = ?1", [id])?;
+    c.execute(
+        "UPDATE outbox SET status = 'dead', last_error = 'subscription deleted', done_ms = ?2
+         WHERE hook = ?1 AND status = 'pending'",
+        params![id, now_ms as i64],
+    )?;
     Ok(())
 }
 
@@ -147,7 +153,7 @@ pub fn mark_failed(c: &Connection, id: i64, error: &str, next_attempt_ms: Option
 /// A dead delivery goes back to pending (REST resend).
 pub fn resend(c: &Connection, app: &str, id: i64, now_ms: u64) -> StoreResult<bool> {
     let n = c.execute(
-        "UPDATE outbox SET status = 'pending', next_attempt_ms = ?3, created_ms = ?3, done_ms = NULL
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_ms = ?3, created_ms = ?3, done_ms = NULL
          WHERE id = ?1 AND app = ?2 AND status = 'dead'",
         params![id, app, now_ms as i64],
     )?;
