@@ -16,7 +16,7 @@ export interface SessionInfo {
 export interface LoginInfo {
   session: string; UID: string; nickName: string; appID: string;
   roles: Array<'agent' | 'customer' | 'supervisor'>; resumed: boolean;
-  holdSeconds: number; heartbeatSeconds: number;
+  holdSeconds: number; heartbeatSeconds: number; offerTimeoutSeconds: number;
 }
 export interface QueueStatistics {
   queID: number; entered: number; served: number; abandoned: number; timedOut: number; forwarded: number;

@@ -330,6 +330,8 @@ pub struct LoginData {
     pub hold_seconds: u32,
     /// The server pings this often; a silent connection is closed after twice that.
     pub heartbeat_seconds: u32,
+    /// How long an agent has to answer an offer (`AutoAssignUser`) before it is withdrawn.
+    pub offer_timeout_seconds: u32,
 }
 
 /// `data` of the InitQueueDat reply.

@@ -215,6 +215,7 @@ fn login_data(resumed: bool) -> LoginData {
         resumed,
         hold_seconds: 60,
         heartbeat_seconds: 15,
+        offer_timeout_seconds: 30,
     }
 }
 
@@ -1027,7 +1028,7 @@ fn reply_data<T: Serialize>(seq: u64, data: &T) -> ServerFrame {
 fn reply_login() {
     golden_frame(
         &format!(
-            r#"{{"type":"reply","seq":1,"err":0,"msg":"ok","data":{{"session":"{SESSION}","UID":"cust1","nickName":"Carl","appID":"demo","roles":["agent","customer","supervisor"],"resumed":false,"holdSeconds":60,"heartbeatSeconds":15}}}}"#
+            r#"{{"type":"reply","seq":1,"err":0,"msg":"ok","data":{{"session":"{SESSION}","UID":"cust1","nickName":"Carl","appID":"demo","roles":["agent","customer","supervisor"],"resumed":false,"holdSeconds":60,"heartbeatSeconds":15,"offerTimeoutSeconds":30}}}}"#
         ),
         reply_data(1, &login_data(false)),
     );
@@ -1037,7 +1038,7 @@ fn reply_login() {
 fn reply_resume() {
     golden_frame(
         &format!(
-            r#"{{"type":"reply","seq":1,"err":0,"msg":"ok","data":{{"session":"{SESSION}","UID":"cust1","nickName":"Carl","appID":"demo","roles":["agent","customer","supervisor"],"resumed":true,"holdSeconds":60,"heartbeatSeconds":15}}}}"#
+            r#"{{"type":"reply","seq":1,"err":0,"msg":"ok","data":{{"session":"{SESSION}","UID":"cust1","nickName":"Carl","appID":"demo","roles":["agent","customer","supervisor"],"resumed":true,"holdSeconds":60,"heartbeatSeconds":15,"offerTimeoutSeconds":30}}}}"#
         ),
         reply_data(1, &login_data(true)),
     );
@@ -1233,7 +1234,7 @@ fn reply_data_keeps_declaration_order() {
 fn data_login() {
     golden(
         &format!(
-            r#"{{"session":"{SESSION}","UID":"cust1","nickName":"Carl","appID":"demo","roles":["agent","customer","supervisor"],"resumed":false,"holdSeconds":60,"heartbeatSeconds":15}}"#
+            r#"{{"session":"{SESSION}","UID":"cust1","nickName":"Carl","appID":"demo","roles":["agent","customer","supervisor"],"resumed":false,"holdSeconds":60,"heartbeatSeconds":15,"offerTimeoutSeconds":30}}"#
         ),
         login_data(false),
     );

@@ -64,7 +64,9 @@ pub fn resume(hub: &mut Hub, token: &str, conn: Conn) -> Result<(SessionId, Logi
 
 fn login_data(hub: &mut Hub, session: SessionId, resumed: bool) -> LoginData {
     let view = hub.engine.session_view(session).expect("just logged in");
-    let hold = hub.engine.app_settings(&view.app).map_or(0, |s| s.hold_s);
+    let settings = hub.engine.app_settings(&view.app);
+    let hold = settings.map_or(0, |s| s.hold_s);
+    let offer_timeout = settings.map_or(0, |s| s.offer_timeout_s);
     LoginData {
         session: hub.resume_token(session),
         uid: view.user_id.to_string(),
@@ -74,6 +76,7 @@ fn login_data(hub: &mut Hub, session: SessionId, resumed: bool) -> LoginData {
         resumed,
         hold_seconds: hold,
         heartbeat_seconds: hub.config.heartbeat_s,
+        offer_timeout_seconds: offer_timeout,
     }
 }
 

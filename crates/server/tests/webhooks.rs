@@ -305,7 +305,8 @@ async fn deleting_a_subscription_stops_its_queued_deliveries() {
     let behaviour = Behaviour::default();
     behaviour.fail_first.store(1_000, Ordering::SeqCst);
     let rx = Receiver::start(behaviour).await;
-    let server = fast(|_| {}).await;
+    // A long backoff: the delivery is surely still queued (not yet dead) when deleted.
+    let server = fast(|c| c.webhook_backoff_ms = 20_000).await;
     let (_, v) = server.post("/api/v1/apps/demo/agents/ann/events", KEY, json!({"event_type": "agent-login", "method": "POST", "url": rx.url("/a")})).await;
     let id = v["Data"]["id"].clone();
     let mut ann = server.client("ann").await;

@@ -1,0 +1,91 @@
+// Lineup demo apps: Chinese and English labels, and what each error code means.
+// Elements with data-i18n="key" get their text from here; the switch is remembered.
+const LABELS = {
+  en: {
+    lang: '中文', appsTitle: 'Lineup demo', customerTitle: 'Customer', agentTitle: 'Agent console', supervisorTitle: 'Supervisor',
+    login: 'Log in', logout: 'Log out', userId: 'User ID', nickName: 'Name', chooseQueue: 'Choose a queue', waiting: 'waiting',
+    estWait: 'est. wait', details: 'Details for the agent (optional)', join: 'Join the queue', leave: 'Leave the queue',
+    position: 'Customers ahead of you', waitedFor: 'Waiting for', youAreNext: 'You are next', served: 'An agent has taken you',
+    incomingCall: 'The agent is calling you', accept: 'Accept', decline: 'Decline', inCall: 'In conversation', hangUp: 'Hang up',
+    callEnded: 'The conversation ended', queues: 'Queues', serve: 'Serve', priority: 'Priority', mode: 'Mode', auto: 'Automatic',
+    manual: 'Manual (DND)', nextCustomer: 'Next customer', waitingCustomers: 'Waiting customers', offer: 'Offer', reject: 'Reject',
+    secondsLeft: 's left', customer: 'Customer', call: 'Call the customer', finish: 'Finish service', forward: 'Forward to',
+    callEvents: 'Call events', myStats: 'My work', servedCount: 'served', talkTime: 'talk time', agents: 'Agents', state: 'State',
+    current: 'Current customer', liveEvents: 'Live events', wait: 'Wait', longest: 'Longest', avail: 'Available', busy: 'Busy',
+    servedTotal: 'Served', abandoned: 'Abandoned', sl: 'Service level', waitingChart: 'Waiting customers', slChart: 'Service level',
+    online: 'online', offline: 'offline', dnd: 'DND', wrapUp: 'wrap-up', idle: 'idle', notQueuing: 'Not queuing', none: 'none',
+    offerWithdrawn: 'Offer withdrawn',
+    timeout: 'not answered in time', customer_left: 'the customer left', customer_offline: 'the customer went offline',
+    agent_offline: 'you went offline', service_stopped: 'you stopped serving the queue', capacity_lowered: 'your capacity was lowered',
+    forwarded: 'the customer was forwarded',
+  },
+  zh: {
+    lang: 'English', appsTitle: 'Lineup 演示', customerTitle: '客户', agentTitle: '坐席工作台', supervisorTitle: '班长监控',
+    login: '登录', logout: '退出', userId: '用户 ID', nickName: '昵称', chooseQueue: '选择队列', waiting: '人排队',
+    estWait: '预计等待', details: '给坐席的说明（可选）', join: '开始排队', leave: '停止排队',
+    position: '您前面的人数', waitedFor: '已等待', youAreNext: '下一个就是您', served: '坐席已接待您',
+    incomingCall: '坐席正在呼叫您', accept: '接听', decline: '拒绝', inCall: '通话中', hangUp: '挂断',
+    callEnded: '通话已结束', queues: '队列', serve: '服务', priority: '优先级', mode: '模式', auto: '自动分配',
+    manual: '手动（免打扰）', nextCustomer: '请求下一位客户', waitingCustomers: '排队客户', offer: '系统分配', reject: '拒绝',
+    secondsLeft: '秒', customer: '客户', call: '呼叫客户', finish: '结束服务', forward: '转到队列',
+    callEvents: '通话事件', myStats: '我的工作', servedCount: '已服务', talkTime: '通话时长', agents: '坐席', state: '状态',
+    current: '当前客户', liveEvents: '实时事件', wait: '排队', longest: '最长等待', avail: '空闲', busy: '忙碌',
+    servedTotal: '已服务', abandoned: '放弃', sl: '服务水平', waitingChart: '排队人数', slChart: '服务水平',
+    online: '在线', offline: '离线', dnd: '免打扰', wrapUp: '整理', idle: '空闲', notQueuing: '未排队', none: '无',
+    offerWithdrawn: '分配已撤回',
+    timeout: '超时未应答', customer_left: '客户已离开', customer_offline: '客户已离线',
+    agent_offline: '您已离线', service_stopped: '您已停止服务该队列', capacity_lowered: '服务上限已降低',
+    forwarded: '客户已被转移',
+  },
+};
+
+const ERRORS = {
+  en: {
+    5: 'a value is out of range', 7: 'wrong app ID or secret', 10: 'you logged in elsewhere', 12: 'not logged in',
+    18: 'login expired', 30: 'not permitted', 207: 'connection lost', 400: 'no such queue', 401: 'nobody waiting / not queuing',
+    402: 'the customer is no longer offered to you', 403: 'you do not serve that queue', 404: 'already queuing; leave first',
+    405: 'the queue is full', 406: 'you are at your capacity', 600: 'no such call', 601: 'already in a call',
+    602: 'the user is busy', 603: 'the user is offline', 604: 'no answer', 605: 'the user is not logged in',
+    606: 'the call was refused', 800: 'no such room', 801: 'wrong room password',
+  },
+  zh: {
+    5: '参数超出范围', 7: '应用 ID 或密钥错误', 10: '您已在别处登录', 12: '未登录', 18: '登录已过期', 30: '没有权限',
+    207: '连接已断开', 400: '队列不存在', 401: '没有排队的客户 / 未在排队', 402: '该客户已不再分配给您', 403: '您没有服务该队列',
+    404: '已在排队，请先停止排队', 405: '队列已满', 406: '已达到服务上限', 600: '通话不存在', 601: '已在通话中', 602: '对方忙',
+    603: '对方离线', 604: '无人接听', 605: '对方未登录', 606: '对方拒绝', 800: '房间不存在', 801: '房间密码错误',
+  },
+};
+
+export let lang = localStorage.getItem('lineup.lang') || (navigator.language.startsWith('zh') ? 'zh' : 'en');
+
+export function t(key) { return (LABELS[lang] && LABELS[lang][key]) || LABELS.en[key] || key; }
+
+/** "sdkErr 404: already queuing; leave first" in the page's language. */
+export function errorText(code, fallback) {
+  const meaning = (ERRORS[lang] && ERRORS[lang][code]) || fallback || '';
+  return `${lang === 'zh' ? '错误' : 'Error'} ${code}${meaning ? ': ' + meaning : ''}`;
+}
+
+export function applyLabels(root = document) {
+  root.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+}
+
+/** Wires a language switch button. */
+export function langSwitch(button, onChange) {
+  button.addEventListener('click', () => {
+    lang = lang === 'zh' ? 'en' : 'zh';
+    localStorage.setItem('lineup.lang', lang);
+    applyLabels();
+    if (onChange) onChange();
+  });
+}
+
+export function fmtSeconds(s) {
+  s = Math.max(0, Math.floor(s));
+  const m = Math.floor(s / 60);
+  return `${m}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** The demo app's credentials (appID demo, secret demo). A real page gets a token from its backend. */
+export const DEMO = { appID: 'demo', md5AppSecret: 'fe01ce2a7fbac8fafaed7c982a04e229' };
