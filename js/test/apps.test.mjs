@@ -181,3 +181,16 @@ test('a customer reloads the page mid-wait and keeps its place', async () => {
   await c3.click('#lang');
   assert.match(await c3.getByTestId('leave').innerText(), /停止排队|Leave/);
 });
+
+test('the agent forwards a waiting customer to another queue', async () => {
+  const agent = people.agent;
+  const c3 = people.c3;
+  const row = agent.getByTestId('forward-cleo');
+  await row.waitFor({ state: 'visible', timeout: 8000 });
+  await row.locator('xpath=preceding-sibling::select').selectOption('1');
+  await row.click();
+  // cleo's page follows her to the VIP queue, at its head.
+  await c3.waitForFunction(() => document.getElementById('waitQueue').innerText.trim() === 'VIP customers', null, { timeout: 8000 });
+  await waitText(c3, 'position', 0);
+  await agent.getByTestId('forward-cleo').waitFor({ state: 'detached', timeout: 8000 });
+});
