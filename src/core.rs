@@ -113,7 +113,7 @@ fn ws_url(base: &str) -> String {
 async fn post_login(base: &str, body: &JsValue) -> Result<JsValue, Failure> {
     let url = format!("{}/api/v1/login", base.trim_end_matches('/'));
     let lost = |e: JsValue| {
-        let why = e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default();
+        let why = crate::interop::error_message(&e);
         (codes::CONNECTIONLOST, format!("cannot reach {url}: {why}"))
     };
     let window = web_sys::window().ok_or((codes::INNER_ERR, "no window".to_string()))?;

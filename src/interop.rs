@@ -57,10 +57,15 @@ pub fn error(code: u32, msg: &str) -> JsValue {
     e.into()
 }
 
+/// The message of a thrown JS `Error` (empty for anything else).
+pub fn error_message(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default()
+}
+
 /// Calls a page callback; a callback that throws is reported, never propagated.
 pub fn call_page(f: &js_sys::Function, name: &str, data: &JsValue) {
     if let Err(e) = f.call2(&JsValue::NULL, &JsValue::from_str(name), data) {
-        let msg = e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default();
+        let msg = error_message(&e);
         web_sys::console::error_1(&format!("lineup: the page's handler for {name} threw: {msg}").into());
     }
 }

@@ -67,12 +67,13 @@
   function whenReady(fn) { if (core) fn(); else waiting.push(fn); }
   function code(e) { return e && typeof e.sdkErr === 'number' ? e.sdkErr : CODES.UNKNOWERR; }
   function ck(c) { return c === undefined || c === null ? '' : c; }
+  function str(v) { return v === undefined || v === null ? '' : String(v); }
   function req(op) { return core.request(op); }
 
   function onEvent(name, d) {
     switch (name) {
       case 'QueueStatusChanged': case 'QueuingInfoChanged': case 'AutoAssignUser':
-      case 'QueueInfoChanged': case 'ServiceFinished':
+      case 'QueueInfoChanged': case 'ServiceFinished': case 'NotifyCallEvent':
         fire(name, [d]); break;
       case 'CancelAssignUser': fire(name, [d.queID, d.usrID]); break;
       case 'UserEnter':
@@ -82,8 +83,7 @@
         if (queueUsers[d.queID]) queueUsers[d.queID] = queueUsers[d.queID].filter(function (u) { return u.usrID !== d.usrID; });
         fire(name, [d.queID, d.usrID, d.inService]); break;
       case 'QueuingEnded': fire(name, [d.queID, d.reason]); break;
-      case 'ServiceStopped': delete queueUsers[d.queID]; fire(name, [d.queID]); break;
-      case 'QueueRemoved': delete queueUsers[d.queID]; fire(name, [d.queID]); break;
+      case 'ServiceStopped': case 'QueueRemoved': delete queueUsers[d.queID]; fire(name, [d.queID]); break;
       case 'LineOff': queueUsers = {}; fire(name, [d.sdkErr]); break;
       case 'NotifyTokenWillExpire': case 'Reconnecting': case 'Reconnected': fire(name, []); break;
       case 'NotifyCallIn': fire(name, [d.callID, d.meetObj, d.callerID, d.usrExtDat]); break;
@@ -93,7 +93,6 @@
         fire(name, [d.callID, d.usrExtDat]); fire('NotifyCallHangup', [d.callID, d.usrExtDat]); break;
       case 'NotifyCallHold': case 'NotifyCallResume': fire(name, [d.callID]); break;
       case 'UserEnterMeeting': case 'UserLeftMeeting': fire(name, [d.UID, d.nickName, d.meetID]); break;
-      case 'NotifyCallEvent': fire(name, [d]); break;
     }
   }
 
@@ -116,10 +115,22 @@
     whenReady(function () { req(op).then(ok, function (e) { fail(code(e), e); }); });
   }
 
+  // A request answered through one Rslt callback: ([lead,] sdkErr, cookie).
+  function rslt(op, name, cookie, lead) {
+    var pre = arguments.length > 3 ? [lead] : [];
+    call(op, function () { fire(name, pre.concat([CODES.NOERR, ck(cookie)])); },
+      function (c) { fire(name, pre.concat([c, ck(cookie)])); });
+  }
+  // A request whose Rslt callback carries data: (sdkErr, data or null, cookie).
+  function dataRslt(op, name, cookie, pick) {
+    call(op, function (d) { fire(name, [CODES.NOERR, pick ? pick(d) : d, ck(cookie)]); },
+      function (c) { fire(name, [c, null, ck(cookie)]); });
+  }
+
   // ---- init and login ----
   global.CRVideo_Init = function () { return CODES.NOERR; };
   global.CRVideo_Init2 = global.CRVideo_Init;
-  global.CRVideo_Uninit = function () { whenReady(function () { core.logout(); }); };
+  global.CRVideo_Uninit = function () { global.CRVideo_Logout(); };  // also forgets the queue users
   global.CRVideo_SetServerAddr = function (addr) {
     var a = String(addr || '').split(';')[0].trim();
     if (a && !/^https?:\/\//.test(a)) a = (global.location && global.location.protocol === 'https:' ? 'https://' : 'http://') + a;
@@ -145,9 +156,7 @@
 
   // ---- queue information ----
   global.CRVideo_InitQueueDat = function (cookie) {
-    call({ op: 'InitQueueDat' },
-      function () { fire('InitQueueDatRslt', [CODES.NOERR, ck(cookie)]); },
-      function (c) { fire('InitQueueDatRslt', [c, ck(cookie)]); });
+    rslt({ op: 'InitQueueDat' }, 'InitQueueDatRslt', cookie);
   };
   global.CRVideo_GetAllQueueInfo = function () { return core ? core.queues() : []; };
   global.CRVideo_GetQueueStatus = function (queID, cookie) {
@@ -189,9 +198,7 @@
   };
   function respond(op) {
     return function (queID, usrID, cookie) {
-      call({ op: op, queID: queID, usrID: String(usrID) },
-        function () { fire('ResponseAssignUserRslt', [CODES.NOERR, ck(cookie)]); },
-        function (c) { fire('ResponseAssignUserRslt', [c, ck(cookie)]); });
+      rslt({ op: op, queID: queID, usrID: String(usrID) }, 'ResponseAssignUserRslt', cookie);
     };
   }
   global.CRVideo_AcceptAssignUser = respond('AcceptAssignUser');
@@ -202,23 +209,15 @@
       function (c) { fire('SetDNDStatusFail', [c, ck(cookie)]); });
   };
   global.CRVideo_ReqAssignUser = function (cookie) {
-    var cookieOf = ck(cookie);
-    call({ op: 'ReqAssignUser' },
-      function (user) { fire('ReqAssignUserRslt', [CODES.NOERR, user, cookieOf]); },
-      function (c) { fire('ReqAssignUserRslt', [c, null, cookieOf]); });
+    dataRslt({ op: 'ReqAssignUser' }, 'ReqAssignUserRslt', cookie);
   };
   global.CRVideo_ReqAssignUser2 = function (queID, usrID, cookie) {
-    var cookieOf = ck(cookie);
-    call({ op: 'ReqAssignUser2', queID: queID, usrID: String(usrID) },
-      function (user) { fire('ReqAssignUserRslt', [CODES.NOERR, user, cookieOf]); },
-      function (c) { fire('ReqAssignUserRslt', [c, null, cookieOf]); });
+    dataRslt({ op: 'ReqAssignUser2', queID: queID, usrID: String(usrID) }, 'ReqAssignUserRslt', cookie);
   };
 
   // ---- customers ----
   function startQueuing(queID, usrExtDat, cookie) {
-    call({ op: 'StartQueuing', queID: queID, usrExtDat: usrExtDat === undefined || usrExtDat === null ? '' : String(usrExtDat) },
-      function () { fire('StartQueuingRslt', [CODES.NOERR, ck(cookie)]); },
-      function (c) { fire('StartQueuingRslt', [c, ck(cookie)]); });
+    rslt({ op: 'StartQueuing', queID: queID, usrExtDat: str(usrExtDat) }, 'StartQueuingRslt', cookie);
   }
   global.CRVideo_StartQueuing = function (queID, a, b) {
     // CRVideo_StartQueuing(queID, cookie); the H5 form (queID, usrExtDat, cookie) too.
@@ -228,9 +227,7 @@
   global.CRVideo_StopQueuing = function (a, b) {
     // CRVideo_StopQueuing(cookie); the (queID, cookie) form of some docs too.
     var cookie = arguments.length >= 2 ? b : a;
-    call({ op: 'StopQueuing' },
-      function () { fire('StopQueuingRslt', [CODES.NOERR, ck(cookie)]); },
-      function (c) { fire('StopQueuingRslt', [c, ck(cookie)]); });
+    rslt({ op: 'StopQueuing' }, 'StopQueuingRslt', cookie);
   };
 
   // ---- rooms and calls ----
@@ -266,14 +263,14 @@
   global.CRVideo_Call = function (UID, meetObj, usrExtDat, cookie) {
     var callID = newCallID();
     var meetID = meetObj && typeof meetObj === 'object' ? meetObj.ID : meetObj;
-    call({ op: 'Call', callID: callID, UID: String(UID), meetID: Number(meetID), usrExtDat: usrExtDat == null ? '' : String(usrExtDat) },
+    call({ op: 'Call', callID: callID, UID: String(UID), meetID: Number(meetID), usrExtDat: str(usrExtDat) },
       function () { fire('CallSuccess', [callID, ck(cookie)]); },
       function (c) { fire('CallFail', [callID, c, ck(cookie)]); });
     return callID;
   };
   function callAnswer(op, ok, bad) {
     return function (callID, usrExtDat, cookie) {
-      call({ op: op, callID: String(callID), usrExtDat: usrExtDat == null ? '' : String(usrExtDat) },
+      call({ op: op, callID: String(callID), usrExtDat: str(usrExtDat) },
         function () { fire(ok, [callID, ck(cookie)]); },
         function (c) { fire(bad, [callID, c, ck(cookie)]); });
     };
@@ -284,40 +281,26 @@
   global.CRVideo_HungupCall = callAnswer('HungupCall', 'HangupCallSuccess', 'HangupCallFail');
   global.CRVideo_HangupCall = global.CRVideo_HungupCall;
   global.CRVideo_HoldCall = function (callID, cookie) {
-    call({ op: 'HoldCall', callID: String(callID) },
-      function () { fire('HoldCallRslt', [callID, CODES.NOERR, ck(cookie)]); },
-      function (c) { fire('HoldCallRslt', [callID, c, ck(cookie)]); });
+    rslt({ op: 'HoldCall', callID: String(callID) }, 'HoldCallRslt', cookie, callID);
   };
   global.CRVideo_ResumeCall = function (callID, cookie) {
-    call({ op: 'ResumeCall', callID: String(callID) },
-      function () { fire('ResumeCallRslt', [callID, CODES.NOERR, ck(cookie)]); },
-      function (c) { fire('ResumeCallRslt', [callID, c, ck(cookie)]); });
+    rslt({ op: 'ResumeCall', callID: String(callID) }, 'ResumeCallRslt', cookie, callID);
   };
 
   // ---- Lineup additions ----
   global.CRVideo_ForwardUser = function (queID, usrID, toQueID, cookie) {
-    call({ op: 'ForwardUser', queID: queID, usrID: String(usrID), toQueID: toQueID },
-      function () { fire('ForwardUserRslt', [CODES.NOERR, ck(cookie)]); },
-      function (c) { fire('ForwardUserRslt', [c, ck(cookie)]); });
+    rslt({ op: 'ForwardUser', queID: queID, usrID: String(usrID), toQueID: toQueID }, 'ForwardUserRslt', cookie);
   };
   global.CRVideo_FinishService = function (queID, usrID, cookie) {
-    call({ op: 'FinishService', queID: queID, usrID: String(usrID) },
-      function () { fire('FinishServiceRslt', [CODES.NOERR, ck(cookie)]); },
-      function (c) { fire('FinishServiceRslt', [c, ck(cookie)]); });
+    rslt({ op: 'FinishService', queID: queID, usrID: String(usrID) }, 'FinishServiceRslt', cookie);
   };
   global.CRVideo_SetAgentCapacity = function (capacity, cookie) {
-    call({ op: 'SetAgentCapacity', capacity: capacity },
-      function () { fire('SetAgentCapacityRslt', [CODES.NOERR, ck(cookie)]); },
-      function (c) { fire('SetAgentCapacityRslt', [c, ck(cookie)]); });
+    rslt({ op: 'SetAgentCapacity', capacity: capacity }, 'SetAgentCapacityRslt', cookie);
   };
   global.CRVideo_GetQueueStatistics = function (queID, cookie) {
-    call({ op: 'GetQueueStatistics', queID: queID },
-      function (s) { fire('GetQueueStatisticsRslt', [CODES.NOERR, s, ck(cookie)]); },
-      function (c) { fire('GetQueueStatisticsRslt', [c, null, ck(cookie)]); });
+    dataRslt({ op: 'GetQueueStatistics', queID: queID }, 'GetQueueStatisticsRslt', cookie);
   };
   global.CRVideo_GetAgents = function (cookie) {
-    call({ op: 'GetAgents' },
-      function (d) { fire('GetAgentsRslt', [CODES.NOERR, d.agents, ck(cookie)]); },
-      function (c) { fire('GetAgentsRslt', [c, null, ck(cookie)]); });
+    dataRslt({ op: 'GetAgents' }, 'GetAgentsRslt', cookie, function (d) { return d.agents; });
   };
 })(typeof window !== 'undefined' ? window : globalThis);

@@ -56,17 +56,20 @@ export class Client {
     return () => this.#handlers.get(name).delete(fn);
   }
 
-  async #call(op) {
-    try { return await this.#core.request(op); } catch (e) { throw wrap(e); }
+  /** Runs a core call; its failure becomes a LineupError. */
+  async #guard(f) {
+    try { return await f(); } catch (e) { throw wrap(e); }
   }
+  #call(op) { return this.#guard(() => this.#core.request(op)); }
+  /** A request whose reply carries nothing: resolves with undefined. */
+  #done(op) { return this.#call(op).then(() => {}); }
 
-  async login({ appID, md5AppSecret, token, userID, nickName }) {
-    try {
-      if (token) return await this.#core.loginByToken(token, nickName || '', userID || '');
-      return await this.#core.login(appID, md5AppSecret, nickName || '', userID);
-    } catch (e) { throw wrap(e); }
+  login({ appID, md5AppSecret, token, userID, nickName }) {
+    return this.#guard(() => (token
+      ? this.#core.loginByToken(token, nickName || '', userID || '')
+      : this.#core.login(appID, md5AppSecret, nickName || '', userID)));
   }
-  async logout() { try { await this.#core.logout(); } catch (e) { throw wrap(e); } }
+  logout() { return this.#guard(() => this.#core.logout()).then(() => {}); }
   /** Logs out and releases the WebAssembly object. */
   async close() { await this.logout().catch(() => {}); this.#core.free(); }
 
@@ -76,29 +79,29 @@ export class Client {
   getQueueUsers(queID, { offset, limit } = {}) { return this.#call({ op: 'GetQueueUsers', queID, offset, limit }); }
   getQueueStatistics(queID) { return this.#call({ op: 'GetQueueStatistics', queID }); }
   getAgents() { return this.#call({ op: 'GetAgents' }).then((d) => d.agents); }
-  startService(queID, priority = 0) { return this.#call({ op: 'StartService', queID, priority }).then(() => {}); }
-  stopService(queID) { return this.#call({ op: 'StopService', queID }).then(() => {}); }
-  startQueuing(queID, usrExtDat = '') { return this.#call({ op: 'StartQueuing', queID, usrExtDat }).then(() => {}); }
-  stopQueuing() { return this.#call({ op: 'StopQueuing' }).then(() => {}); }
-  acceptAssignUser(queID, usrID) { return this.#call({ op: 'AcceptAssignUser', queID, usrID }).then(() => {}); }
-  rejectAssignUser(queID, usrID) { return this.#call({ op: 'RejectAssignUser', queID, usrID }).then(() => {}); }
-  setDNDStatus(on) { return this.#call({ op: 'SetDNDStatus', DNDStatus: on ? 1 : 0 }).then(() => {}); }
+  startService(queID, priority = 0) { return this.#done({ op: 'StartService', queID, priority }); }
+  stopService(queID) { return this.#done({ op: 'StopService', queID }); }
+  startQueuing(queID, usrExtDat = '') { return this.#done({ op: 'StartQueuing', queID, usrExtDat }); }
+  stopQueuing() { return this.#done({ op: 'StopQueuing' }); }
+  acceptAssignUser(queID, usrID) { return this.#done({ op: 'AcceptAssignUser', queID, usrID }); }
+  rejectAssignUser(queID, usrID) { return this.#done({ op: 'RejectAssignUser', queID, usrID }); }
+  setDNDStatus(on) { return this.#done({ op: 'SetDNDStatus', DNDStatus: on ? 1 : 0 }); }
   reqAssignUser() { return this.#call({ op: 'ReqAssignUser' }); }
   reqAssignUser2(queID, usrID) { return this.#call({ op: 'ReqAssignUser2', queID, usrID }); }
-  finishService(queID, usrID) { return this.#call({ op: 'FinishService', queID, usrID }).then(() => {}); }
-  setAgentCapacity(capacity) { return this.#call({ op: 'SetAgentCapacity', capacity }).then(() => {}); }
+  finishService(queID, usrID) { return this.#done({ op: 'FinishService', queID, usrID }); }
+  setAgentCapacity(capacity) { return this.#done({ op: 'SetAgentCapacity', capacity }); }
   ping() { return this.#call({ op: 'Ping' }); }
-  forwardUser(queID, usrID, toQueID) { return this.#call({ op: 'ForwardUser', queID, usrID, toQueID }).then(() => {}); }
+  forwardUser(queID, usrID, toQueID) { return this.#done({ op: 'ForwardUser', queID, usrID, toQueID }); }
   createMeeting(subject = '', pswd = '') { return this.#call({ op: 'CreateMeeting', subject, pswd }); }
   enterMeeting(meetID, pswd = '') { return this.#call({ op: 'EnterMeeting', meetID, pswd }); }
-  exitMeeting(meetID) { return this.#call({ op: 'ExitMeeting', meetID }).then(() => {}); }
+  exitMeeting(meetID) { return this.#done({ op: 'ExitMeeting', meetID }); }
   /** Calls a user into a room; resolves with the callID. */
   call(UID, meetID, usrExtDat = '') { return this.#call({ op: 'Call', UID, meetID, usrExtDat }).then((d) => d.callID); }
-  acceptCall(callID, usrExtDat = '') { return this.#call({ op: 'AcceptCall', callID, usrExtDat }).then(() => {}); }
-  rejectCall(callID, usrExtDat = '') { return this.#call({ op: 'RejectCall', callID, usrExtDat }).then(() => {}); }
-  hangupCall(callID, usrExtDat = '') { return this.#call({ op: 'HungupCall', callID, usrExtDat }).then(() => {}); }
-  holdCall(callID) { return this.#call({ op: 'HoldCall', callID }).then(() => {}); }
-  resumeCall(callID) { return this.#call({ op: 'ResumeCall', callID }).then(() => {}); }
+  acceptCall(callID, usrExtDat = '') { return this.#done({ op: 'AcceptCall', callID, usrExtDat }); }
+  rejectCall(callID, usrExtDat = '') { return this.#done({ op: 'RejectCall', callID, usrExtDat }); }
+  hangupCall(callID, usrExtDat = '') { return this.#done({ op: 'HungupCall', callID, usrExtDat }); }
+  holdCall(callID) { return this.#done({ op: 'HoldCall', callID }); }
+  resumeCall(callID) { return this.#done({ op: 'ResumeCall', callID }); }
   getSessionInfo() { return this.#call({ op: 'GetSessionInfo' }); }
   /** The call this session is in, as last told by the server. */
   get sessionInfo() { return this.#core.sessionInfo(); }

@@ -3,27 +3,16 @@
 // Screenshots of each page go to target/app-screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { js, root, startServer, launchChromium } from './harness.mjs';
 
-const js = join(dirname(fileURLToPath(import.meta.url)), '..');
-const root = join(js, '..');
 const shots = join(root, 'target', 'app-screenshots');
 const KEY = 'fe01ce2a7fbac8fafaed7c982a04e229';
 const GENERAL = 3;
 let dataDir, server, base, browser;
 const people = {};
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
 
 async function api(method, path, body) {
   const r = await fetch(base + path, {
@@ -63,26 +52,16 @@ async function shot(page, name) {
 before(async () => {
   assert.ok(existsSync(join(js, 'dist', 'lineup_sdk_bg.wasm')), 'run `cargo xtask sdk` first (cargo xtask test does)');
   dataDir = mkdtempSync(join(tmpdir(), 'lineup-apps-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(join(root, 'target', 'debug', 'lineup-server'),
-    ['--listen', `127.0.0.1:${port}`, '--data', dataDir, '--www', join(root, 'www'), '--sdk', join(js, 'dist')],
-    { stdio: 'ignore', env: { ...process.env, LINEUP_LOG: 'warn' } });
-  for (let i = 0; i < 150; i++) {
-    try { if ((await fetch(base + '/healthz')).ok) break; } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  server = await startServer(['--data', dataDir, '--www', join(root, 'www'), '--sdk', join(js, 'dist')]);
+  base = server.base;
   await api('PUT', '/api/v1/apps/demo/settings', { offerTimeoutSeconds: 3, reofferDelaySeconds: 0 });
   await api('PUT', `/api/v1/apps/demo/queues/${GENERAL}`, { WrapUpSeconds: 1 });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill();
+  server?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 

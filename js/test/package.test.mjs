@@ -4,33 +4,15 @@
 // lineup-server. Also type-checks an example against the shipped .d.ts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, copyFileSync, writeFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { js, startServer, launchChromium } from './harness.mjs';
 
-const js = join(dirname(fileURLToPath(import.meta.url)), '..');
-const root = join(js, '..');
 const fixtures = join(js, 'test', 'fixtures');
 const bin = (name) => join(js, 'node_modules', '.bin', name);
 let scratch, server, base, browser;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-async function waitForServer(url) {
-  for (let i = 0; i < 150; i++) {
-    try { if ((await fetch(url + '/healthz')).ok) return; } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('lineup-server did not start');
-}
 
 before(async () => {
   assert.ok(existsSync(join(js, 'dist', 'lineup_sdk_bg.wasm')), 'run `cargo xtask sdk` first (cargo xtask test does)');
@@ -44,20 +26,14 @@ before(async () => {
   copyFileSync(join(fixtures, 'vite-index.html'), join(scratch, 'vite', 'index.html'));
   copyFileSync(join(fixtures, 'vite-main.js'), join(scratch, 'vite', 'main.js'));
   execFileSync(bin('vite'), ['build', '--logLevel', 'warn', '--base', '/vite/dist/'], { cwd: join(scratch, 'vite'), stdio: 'inherit' });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(join(root, 'target', 'debug', 'lineup-server'),
-    ['--listen', `127.0.0.1:${port}`, '--data', join(scratch, 'data'), '--www', scratch], { stdio: 'ignore', env: { ...process.env, LINEUP_LOG: 'warn' } });
-  await waitForServer(base);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  server = await startServer(['--data', join(scratch, 'data'), '--www', scratch]);
+  base = server.base;
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill();
+  server?.stop();
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 

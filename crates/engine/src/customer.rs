@@ -80,13 +80,7 @@ impl Engine {
         } else {
             self.queuing_info(sid).unwrap_or(QueuingInfo::NotQueuing)
         };
-        let session = self.sessions.get_mut(&sid).expect("present");
-        session.sent_position = match info {
-            QueuingInfo::Queuing { queue, position, .. } => Some((queue, position)),
-            _ => None,
-        };
-        session.info_sent_at = Some(self.now);
-        self.notify(sid, Notice::QueuingInfoChanged(info));
+        self.send_queuing_info(sid, info);
         let user = self.que_user(sid);
         self.tell_queue_agents(queue, Notice::UserEnter(user));
         self.touch_status(queue);

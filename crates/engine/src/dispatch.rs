@@ -278,10 +278,8 @@ impl Engine {
         let notice = Notice::ServiceFinished { queue: s.queue, agent_id, customer_id, reason };
         self.notify(s.agent, notice.clone());
         self.notify(s.customer, notice);
-        let customer = self.sessions.get_mut(&s.customer).expect("customer");
-        customer.served_in = None;
-        customer.info_sent_at = Some(now);
-        self.notify(s.customer, Notice::QueuingInfoChanged(QueuingInfo::NotQueuing));
+        self.sessions.get_mut(&s.customer).expect("customer").served_in = None;
+        self.send_queuing_info(s.customer, QueuingInfo::NotQueuing);
         self.touch_status(s.queue);
         self.dispatch_agent(s.agent);
     }

@@ -23,6 +23,18 @@ impl Engine {
         }
     }
 
+    /// Sends a customer its queuing info at once, remembering what it was told (so the
+    /// coalesced position updates skip it until it changes).
+    pub(crate) fn send_queuing_info(&mut self, sid: SessionId, info: QueuingInfo) {
+        let session = self.sessions.get_mut(&sid).expect("present");
+        session.sent_position = match info {
+            QueuingInfo::Queuing { queue, position, .. } => Some((queue, position)),
+            _ => None,
+        };
+        session.info_sent_at = Some(self.now);
+        self.notify(sid, Notice::QueuingInfoChanged(info));
+    }
+
     /// Customers in the queue may have moved.
     pub(crate) fn touch_positions(&mut self, queue: QueueId) {
         if let Some(q) = self.queues.get_mut(&queue) {

@@ -128,13 +128,7 @@ impl Engine {
     /// of the queues it waits in, serves or watches.
     pub(crate) fn snapshot(&mut self, sid: SessionId) {
         let info = self.queuing_info(sid).unwrap_or(QueuingInfo::NotQueuing);
-        let session = self.sessions.get_mut(&sid).expect("present");
-        session.sent_position = match info {
-            QueuingInfo::Queuing { queue, position, .. } => Some((queue, position)),
-            _ => None,
-        };
-        session.info_sent_at = Some(self.now);
-        self.notify(sid, Notice::QueuingInfoChanged(info));
+        self.send_queuing_info(sid, info);
         let session = &self.sessions[&sid];
         let mut queues: Vec<_> = if session.watch_all {
             self.apps[session.app as usize].queues.iter().copied().collect()

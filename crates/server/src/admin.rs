@@ -27,7 +27,7 @@ impl AdminError {
         Self::new(rsp::BAD_PARAMETER, 400, desc)
     }
 
-    fn store(e: rusqlite::Error) -> Self {
+    pub fn store(e: rusqlite::Error) -> Self {
         tracing::error!(error = %e, "store write failed");
         Self::new(rsp::UNKNOWN, 500, format!("storage error: {e}"))
     }

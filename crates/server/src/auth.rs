@@ -11,9 +11,19 @@ use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Lower-case hex MD5.
 pub fn md5_hex(s: &str) -> String {
-    Md5::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Md5::digest(s.as_bytes()))
+}
+
+/// HMAC-SHA256 keyed with an app secret, ready for `update`.
+pub fn hmac_sha256(secret: &str) -> Hmac<Sha256> {
+    Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length")
 }
 
 /// Constant-time comparison of two strings.
@@ -43,7 +53,7 @@ pub fn random_id() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&bytes)
 }
 
 /// Checks a user-facing text field: length and no control characters.
@@ -60,7 +70,7 @@ const PREFIX: &str = "lu1.";
 /// Signs claims with the app secret.
 pub fn sign(secret: &str, claims: &Claims) -> String {
     let body = B64.encode(serde_json::to_vec(claims).expect("claims serialize"));
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    let mut mac = hmac_sha256(secret);
     mac.update(body.as_bytes());
     format!("{PREFIX}{body}.{}", B64.encode(mac.finalize().into_bytes()))
 }
@@ -80,7 +90,7 @@ pub fn verify(secret: &str, token: &str, kind: &str, now_s: u64) -> Result<Claim
     let rest = &token[PREFIX.len()..];
     let (body, sig) = rest.split_once('.').expect("peek checked");
     let sig = B64.decode(sig).map_err(|_| (codes::TOKEN_AUTH_FAILED, "bad token signature".to_string()))?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    let mut mac = hmac_sha256(secret);
     mac.update(body.as_bytes());
     mac.verify_slice(&sig).map_err(|_| (codes::TOKEN_AUTH_FAILED, "bad token signature".to_string()))?;
     if claims.kind != kind {

@@ -86,7 +86,7 @@ async fn connection(socket: WebSocket, state: AppState) {
                 let e = e.to_string();
                 if e.contains("too long") || e.contains("Space limit") {
                     let max = state.config.max_frame_bytes;
-                    push_reply(&tx, &Reply::error(0, codes::FRAME_TOO_LARGE, format!("message larger than {max} bytes")));
+                    push_reply(&tx, Reply::error(0, codes::FRAME_TOO_LARGE, format!("message larger than {max} bytes")));
                     let _ = tx.send(Outgoing::Close { code: 1009, reason: format!("message larger than {max} bytes") });
                 } else {
                     tracing::debug!(conn = conn_id, error = %e, "websocket read error");
@@ -97,7 +97,7 @@ async fn connection(socket: WebSocket, state: AppState) {
         let frame = match message {
             Message::Text(t) => t,
             Message::Binary(_) => {
-                push_reply(&tx, &Reply::error(0, codes::ERR_DATA, "binary frames are not supported: send JSON text"));
+                push_reply(&tx, Reply::error(0, codes::ERR_DATA, "binary frames are not supported: send JSON text"));
                 continue;
             }
             Message::Close(_) => break,
@@ -116,8 +116,8 @@ async fn connection(socket: WebSocket, state: AppState) {
 }
 
 /// Queues a reply on the connection.
-fn push_reply(tx: &mpsc::UnboundedSender<Outgoing>, reply: &Reply) {
-    let _ = tx.send(text(&ServerFrame::Reply(reply.clone())));
+fn push_reply(tx: &mpsc::UnboundedSender<Outgoing>, reply: Reply) {
+    let _ = tx.send(text(&ServerFrame::Reply(reply)));
 }
 
 /// Answers one text frame; returns true when the connection should close (logout).
@@ -134,7 +134,7 @@ async fn on_text(
     let (seq, op) = match lineup_protocol::ws::parse_client_frame(frame) {
         Ok(f) => (f.seq, f.op),
         Err(reply) => {
-            push_reply(tx, &reply);
+            push_reply(tx, reply);
             return false;
         }
     };
@@ -153,11 +153,11 @@ async fn on_text(
                     };
                     match result {
                         Ok((sid, data)) => {
-                            push_reply(&out, &lineup_protocol::ws::reply_ok(seq, &data));
+                            push_reply(&out, lineup_protocol::ws::reply_ok(seq, &data));
                             Some(sid)
                         }
                         Err((err, msg)) => {
-                            push_reply(&out, &Reply::error(seq, err, msg));
+                            push_reply(&out, Reply::error(seq, err, msg));
                             None
                         }
                     }
@@ -165,17 +165,17 @@ async fn on_text(
                 .await;
             match result {
                 Ok(sid) => *session = sid.or(*session),
-                Err(_) => push_reply(tx, &gone()),
+                Err(_) => push_reply(tx, gone()),
             }
             false
         }
         (None, Op::Ping) => {
-            push_reply(tx, &lineup_protocol::ws::reply_ok(seq, &lineup_protocol::ws::PongData { time: now().as_millis() }));
+            push_reply(tx, lineup_protocol::ws::reply_ok(seq, &lineup_protocol::ws::PongData { time: now().as_millis() }));
             false
         }
         (None, op) => {
             let msg = format!("{} needs a session: send Login or Resume first", op.name());
-            push_reply(tx, &Reply::error(seq, codes::NOT_LOGIN, msg));
+            push_reply(tx, Reply::error(seq, codes::NOT_LOGIN, msg));
             false
         }
         (Some(sid), op) => {
@@ -188,8 +188,9 @@ async fn on_text(
                     } else {
                         Reply::error(seq, codes::NOT_LOGIN, "this connection was replaced by a newer login")
                     };
-                    push_reply(&out, &reply);
-                    reply.err == 0
+                    let ok = reply.err == 0;
+                    push_reply(&out, reply);
+                    ok
                 })
                 .await;
             match ok {
@@ -201,7 +202,7 @@ async fn on_text(
                     false
                 }
                 Err(_) => {
-                    push_reply(tx, &gone());
+                    push_reply(tx, gone());
                     false
                 }
             }

@@ -65,6 +65,30 @@ pub fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, String> {
     serde_json::from_slice(body).map_err(|e| format!("bad JSON body: {e}"))
 }
 
+/// Parses a JSON body into a Web API 400 error.
+pub fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, AdminError> {
+    parse(bytes).map_err(AdminError::bad)
+}
+
+/// Runs `f` on the hub after checking the app secret (`Authorization: Bearer`).
+pub async fn with_app<T: Serialize + Send + 'static>(
+    state: &AppState,
+    app: String,
+    headers: &HeaderMap,
+    f: impl FnOnce(&mut crate::hub::Hub, &str) -> Result<T, AdminError> + Send + 'static,
+) -> Response {
+    let key = bearer(headers);
+    admin_reply(
+        state
+            .hub
+            .call(move |hub| {
+                crate::admin::check_secret(hub, &app, key.as_deref())?;
+                f(hub, &app)
+            })
+            .await,
+    )
+}
+
 /// The `Authorization: Bearer` value, if any.
 pub fn bearer(headers: &HeaderMap) -> Option<String> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;

@@ -10,30 +10,11 @@ use axum::response::Response;
 use lineup_engine::{AcdError, QueueId};
 use lineup_protocol::rest::{rsp, AppCreateRequest, AppSettingsBody, QueueFields};
 
-use super::{admin_error, admin_reply, bearer, parse};
-use crate::admin::{self, check_secret, AdminError};
+use super::{admin_error, admin_reply, bearer, body, with_app};
+use crate::admin::{self, AdminError};
 use crate::convert;
 use crate::hub::Hub;
 use crate::AppState;
-
-/// Runs `f` on the hub after checking the app secret.
-async fn with_app<T: serde::Serialize + Send + 'static>(
-    state: &AppState,
-    app: String,
-    headers: &HeaderMap,
-    f: impl FnOnce(&mut Hub, &str) -> Result<T, AdminError> + Send + 'static,
-) -> Response {
-    let key = bearer(headers);
-    admin_reply(
-        state
-            .hub
-            .call(move |hub| {
-                check_secret(hub, &app, key.as_deref())?;
-                f(hub, &app)
-            })
-            .await,
-    )
-}
 
 /// Like [`with_app`] for a queue path: parses the id first.
 async fn with_queue<T: serde::Serialize + Send + 'static>(
@@ -50,10 +31,6 @@ async fn with_queue<T: serde::Serialize + Send + 'static>(
 
 fn queue_id(raw: &str) -> Result<QueueId, AdminError> {
     raw.parse::<u32>().map(QueueId).map_err(|_| AdminError::bad(format!("invalid QueueID '{raw}': not a number")))
-}
-
-fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, AdminError> {
-    parse(bytes).map_err(AdminError::bad)
 }
 
 /// Like [`with_app`] with a JSON body, parsed after the secret is checked.

@@ -12,8 +12,8 @@ use lineup_engine::Input;
 use lineup_protocol::rest::rsp;
 use serde::{Deserialize, Serialize};
 
-use super::{admin_error, admin_reply, bearer, parse};
-use crate::admin::{check_secret, AdminError};
+use super::{admin_error, body, with_app};
+use crate::admin::AdminError;
 use crate::hub::{now, Hub};
 use crate::webhooks::store::{self, Hook};
 use crate::webhooks::{check_url, AGENT_EVENT_TYPES, BUSINESS_KINDS};
@@ -56,28 +56,6 @@ impl From<&Hook> for AgentEventData {
     }
 }
 
-fn store_err(e: rusqlite::Error) -> AdminError {
-    AdminError::new(rsp::UNKNOWN, 500, format!("storage error: {e}"))
-}
-
-/// Runs `f` on the hub after checking the secret; parses the body (if any) after.
-async fn authed<T: Serialize + Send + 'static>(
-    state: &AppState,
-    app: String,
-    headers: &HeaderMap,
-    f: impl FnOnce(&mut Hub, &str) -> Result<T, AdminError> + Send + 'static,
-) -> Response {
-    let key = bearer(headers);
-    admin_reply(state.hub.call(move |hub| {
-        check_secret(hub, &app, key.as_deref())?;
-        f(hub, &app)
-    })
-    .await)
-}
-
-fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, AdminError> {
-    parse(bytes).map_err(AdminError::bad)
-}
 
 fn business(hub: &Hub, app: &str) -> BusinessData {
     match hub.webhooks.hooks.iter().find(|h| h.app == app && h.family == "business") {
@@ -88,12 +66,12 @@ fn business(hub: &Hub, app: &str) -> BusinessData {
 
 /// `GET /api/v1/apps/{app}/webhook`.
 pub async fn get_business(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap) -> Response {
-    authed(&state, app, &headers, |hub, app| Ok(business(hub, app))).await
+    with_app(&state, app, &headers, |hub, app| Ok(business(hub, app))).await
 }
 
 /// `PUT /api/v1/apps/{app}/webhook` with `{url, events}`: the business service.
 pub async fn put_business(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap, bytes: Bytes) -> Response {
-    authed(&state, app, &headers, move |hub, app| {
+    with_app(&state, app, &headers, move |hub, app| {
         let b: BusinessBody = body(&bytes)?;
         check_url(&b.url).map_err(AdminError::bad)?;
         if b.events.is_empty() {
@@ -117,9 +95,9 @@ pub async fn put_business(State(state): State<AppState>, Path(app): Path<String>
             method: "POST".into(),
         };
         match existing {
-            Some(_) => store::update_hook(conn, &hook).map_err(store_err)?,
+            Some(_) => store::update_hook(conn, &hook).map_err(AdminError::store)?,
             None => {
-                let id = store::insert_hook(conn, &hook, now().as_millis()).map_err(store_err)?;
+                let id = store::insert_hook(conn, &hook, now().as_millis()).map_err(AdminError::store)?;
                 hub.webhooks.hooks.push(Hook { id, ..hook.clone() });
             }
         }
@@ -133,9 +111,9 @@ pub async fn put_business(State(state): State<AppState>, Path(app): Path<String>
 
 /// `DELETE /api/v1/apps/{app}/webhook`: back to the default (nothing sent).
 pub async fn delete_business(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap) -> Response {
-    authed(&state, app, &headers, |hub, app| {
+    with_app(&state, app, &headers, |hub, app| {
         if let Some(id) = hub.webhooks.hooks.iter().find(|h| h.app == app && h.family == "business").map(|h| h.id) {
-            store::delete_hook(hub.store.conn(), id, now().as_millis()).map_err(store_err)?;
+            store::delete_hook(hub.store.conn(), id, now().as_millis()).map_err(AdminError::store)?;
             hub.webhooks.hooks.retain(|h| h.id != id);
         }
         Ok(business(hub, app))
@@ -181,7 +159,7 @@ pub async fn create_agent_event(
     bytes: Bytes,
 ) -> Response {
     let max = state.config.max_agent_hooks;
-    authed(&state, app, &headers, move |hub, app| {
+    with_app(&state, app, &headers, move |hub, app| {
         let b: AgentEventBody = body(&bytes)?;
         check_agent_event(&b, true)?;
         let used = hub.webhooks.hooks.iter().filter(|h| h.app == app && h.family == "agent").count();
@@ -201,7 +179,7 @@ pub async fn create_agent_event(
             url: b.url.expect("checked"),
             method: b.method.expect("checked"),
         };
-        hook.id = store::insert_hook(hub.store.conn(), &hook, now().as_millis()).map_err(store_err)?;
+        hook.id = store::insert_hook(hub.store.conn(), &hook, now().as_millis()).map_err(AdminError::store)?;
         let data = AgentEventData::from(&hook);
         hub.webhooks.hooks.push(hook);
         Ok(data)
@@ -211,7 +189,7 @@ pub async fn create_agent_event(
 
 /// `GET /api/v1/apps/{app}/agents/{agent_id}/events`.
 pub async fn list_agent_events(State(state): State<AppState>, Path((app, agent)): Path<(String, String)>, headers: HeaderMap) -> Response {
-    authed(&state, app, &headers, move |hub, app| {
+    with_app(&state, app, &headers, move |hub, app| {
         Ok(hub
             .webhooks
             .hooks
@@ -229,7 +207,7 @@ pub async fn get_agent_event(
     Path((app, agent, id)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    authed(&state, app, &headers, move |hub, app| agent_hook(hub, app, &agent, &id).map(AgentEventData::from)).await
+    with_app(&state, app, &headers, move |hub, app| agent_hook(hub, app, &agent, &id).map(AgentEventData::from)).await
 }
 
 /// `PUT /api/v1/apps/{app}/agents/{agent_id}/events/{event_id}`: any subset.
@@ -239,14 +217,14 @@ pub async fn update_agent_event(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
-    authed(&state, app, &headers, move |hub, app| {
+    with_app(&state, app, &headers, move |hub, app| {
         let b: AgentEventBody = body(&bytes)?;
         check_agent_event(&b, false)?;
         let mut hook = agent_hook(hub, app, &agent, &id)?.clone();
         hook.url = b.url.unwrap_or(hook.url);
         hook.event_type = b.event_type.unwrap_or(hook.event_type);
         hook.method = b.method.unwrap_or(hook.method);
-        store::update_hook(hub.store.conn(), &hook).map_err(store_err)?;
+        store::update_hook(hub.store.conn(), &hook).map_err(AdminError::store)?;
         let data = AgentEventData::from(&hook);
         if let Some(h) = hub.webhooks.hooks.iter_mut().find(|h| h.id == hook.id) {
             *h = hook;
@@ -262,9 +240,9 @@ pub async fn delete_agent_event(
     Path((app, agent, id)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    authed(&state, app, &headers, move |hub, app| {
+    with_app(&state, app, &headers, move |hub, app| {
         let hook = agent_hook(hub, app, &agent, &id)?.clone();
-        store::delete_hook(hub.store.conn(), hook.id, now().as_millis()).map_err(store_err)?;
+        store::delete_hook(hub.store.conn(), hook.id, now().as_millis()).map_err(AdminError::store)?;
         hub.webhooks.hooks.retain(|h| h.id != hook.id);
         Ok(AgentEventData::from(&hook))
     })
@@ -274,7 +252,7 @@ pub async fn delete_agent_event(
 /// `GET /api/v1/apps/{app}/limits`.
 pub async fn limits(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap) -> Response {
     let max = state.config.max_agent_hooks;
-    authed(&state, app, &headers, move |hub, app| {
+    with_app(&state, app, &headers, move |hub, app| {
         let used = hub.webhooks.hooks.iter().filter(|h| h.app == app && h.family == "agent").count();
         Ok(serde_json::json!({"agentEventSubscriptions": {"used": used, "max": max}}))
     })
@@ -333,8 +311,8 @@ pub async fn deliveries(
         Some(Ok(l)) if (1..=1000).contains(&l) => l,
         Some(_) => return admin_error(AdminError::bad("invalid limit: a number from 1 to 1000")),
     };
-    authed(&state, app, &headers, move |hub, app| {
-        let rows = store::deliveries(hub.store.conn(), app, status.as_deref(), limit).map_err(store_err)?;
+    with_app(&state, app, &headers, move |hub, app| {
+        let rows = store::deliveries(hub.store.conn(), app, status.as_deref(), limit).map_err(AdminError::store)?;
         Ok(serde_json::json!({"deliveries": rows.into_iter().map(DeliveryData::from).collect::<Vec<_>>()}))
     })
     .await
@@ -342,16 +320,16 @@ pub async fn deliveries(
 
 /// `POST /api/v1/apps/{app}/deliveries/{id}/resend`: a dead delivery goes again.
 pub async fn resend(State(state): State<AppState>, Path((app, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
-    authed(&state, app, &headers, move |hub, app| {
+    with_app(&state, app, &headers, move |hub, app| {
         let id: i64 = id.parse().map_err(|_| AdminError::bad(format!("invalid delivery id '{id}'")))?;
         let conn = hub.store.conn();
-        let Some(d) = store::delivery_by_id(conn, app, id).map_err(store_err)? else {
+        let Some(d) = store::delivery_by_id(conn, app, id).map_err(AdminError::store)? else {
             return Err(AdminError::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 404, format!("no delivery {id}")));
         };
         if d.status != "dead" {
             return Err(AdminError::new(rsp::BAD_PARAMETER, 409, format!("delivery {id} is {}, only dead ones are resent", d.status)));
         }
-        store::resend(conn, app, id, now().as_millis()).map_err(store_err)?;
+        store::resend(conn, app, id, now().as_millis()).map_err(AdminError::store)?;
         hub.webhook_wake.notify_one();
         Ok(serde_json::json!({"id": id, "status": "pending"}))
     })
@@ -361,7 +339,7 @@ pub async fn resend(State(state): State<AppState>, Path((app, id)): Path<(String
 /// `DELETE /api/v1/apps/{app}/agents/{agent_id}/queues`: the agent stops serving every
 /// queue (its agent-logout event says `api`).
 pub async fn agent_logout(State(state): State<AppState>, Path((app, agent)): Path<(String, String)>, headers: HeaderMap) -> Response {
-    authed(&state, app, &headers, move |hub, app| {
+    with_app(&state, app, &headers, move |hub, app| {
         hub.input(Input::AgentLogout { app: app.into(), user_id: agent.as_str().into() })?;
         Ok(serde_json::json!({"UID": agent}))
     })

@@ -7,8 +7,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use hmac::Mac;
 use tokio::sync::{watch, Notify};
 
 use super::store::{self, Delivery};
@@ -17,10 +16,9 @@ use crate::hub::{now, Hub, HubHandle};
 
 /// The signature header's value: `sha256=<hex HMAC of the body, or of the query for GET>`.
 pub fn signature(secret: &str, signed: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    let mut mac = crate::auth::hmac_sha256(secret);
     mac.update(signed.as_bytes());
-    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256={hex}")
+    format!("sha256={}", crate::auth::hex(&mac.finalize().into_bytes()))
 }
 
 /// What the worker needs of one due delivery.

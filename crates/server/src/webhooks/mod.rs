@@ -14,7 +14,7 @@ pub mod deliver;
 pub mod format;
 pub mod store;
 
-use lineup_engine::{AgentStatus, Event, EventKind};
+use lineup_engine::{AgentStatus, Event, EventKind, EventSource};
 use rusqlite::Connection;
 
 use store::Hook;
@@ -35,59 +35,76 @@ impl Webhooks {
         Ok(Webhooks { hooks: store::hooks(conn).map_err(|e| format!("cannot read webhooks: {e}"))? })
     }
 
-    /// Stores the deliveries an event calls for; returns how many.
+    /// Stores the deliveries an event calls for; returns how many. A payload is built
+    /// only when some hook wants the event (most events have none).
     pub fn on_event(&self, conn: &Connection, event: &Event) -> rusqlite::Result<usize> {
         let app = &*event.app;
         let now = event.time.as_millis();
-        let mut stored = 0;
-        let business = |kind: &'static str| {
-            self.hooks.iter().filter(move |h| {
-                h.app == app && h.family == "business" && h.event_type.split(',').any(|k| k == kind)
-            })
-        };
-        let json = "application/json";
-        match &event.kind {
-            EventKind::QueueChange { .. } => {
-                if let Some(body) = format::queue_change(app, event.time, &event.kind) {
-                    for h in business("queue_change") {
-                        store::enqueue(conn, h, "queue_change", &h.url, json, &body, now)?;
-                        stored += 1;
-                    }
-                }
-            }
-            EventKind::AcdState(t) => {
-                let body = format::acd_state(app, t);
-                for h in business("acd_state") {
-                    store::enqueue(conn, h, "acd_state", &h.url, json, &body, now)?;
-                    stored += 1;
-                }
-            }
-            EventKind::Call(ev) => {
-                let body = format::call_event(app, ev);
-                for h in business("call_event") {
-                    store::enqueue(conn, h, "call_event", &h.url, json, &body, now)?;
-                    stored += 1;
-                }
-            }
+        let kind = match &event.kind {
             EventKind::AgentStatus { user_id, status, source, .. } => {
-                let event_type = match status {
-                    AgentStatus::Available => "agent-login",
-                    AgentStatus::LoggedOut => "agent-logout",
-                };
-                let form = format::agent_event(user_id, *status, *source);
-                for h in self.hooks.iter().filter(|h| {
-                    h.app == app && h.family == "agent" && h.agent_id.as_deref() == Some(user_id.as_str()) && h.event_type == event_type
-                }) {
-                    let (url, body, ctype) = if h.method == "GET" {
-                        let sep = if h.url.contains('?') { '&' } else { '?' };
-                        (format!("{}{sep}{form}", h.url), String::new(), "")
-                    } else {
-                        (h.url.clone(), form.clone(), "application/x-www-form-urlencoded")
-                    };
-                    store::enqueue(conn, h, event_type, &url, ctype, &body, now)?;
-                    stored += 1;
-                }
+                return self.on_agent_status(conn, app, now, user_id.as_str(), *status, *source)
             }
+            EventKind::QueueChange { .. } => "queue_change",
+            EventKind::AcdState(_) => "acd_state",
+            EventKind::Call(_) => "call_event",
+        };
+        let mut hooks = self
+            .hooks
+            .iter()
+            .filter(|h| h.app == app && h.family == "business" && h.event_type.split(',').any(|k| k == kind))
+            .peekable();
+        if hooks.peek().is_none() {
+            return Ok(0);
+        }
+        let body = match &event.kind {
+            EventKind::AcdState(t) => format::acd_state(app, t),
+            EventKind::Call(ev) => format::call_event(app, ev),
+            other => match format::queue_change(app, event.time, other) {
+                Some(body) => body,
+                None => return Ok(0),
+            },
+        };
+        let mut stored = 0;
+        for h in hooks {
+            store::enqueue(conn, h, kind, &h.url, "application/json", &body, now)?;
+            stored += 1;
+        }
+        Ok(stored)
+    }
+
+    /// Seed 001's agent events: a form body (POST) or query string (GET) per subscription.
+    fn on_agent_status(
+        &self,
+        conn: &Connection,
+        app: &str,
+        now: u64,
+        user_id: &str,
+        status: AgentStatus,
+        source: EventSource,
+    ) -> rusqlite::Result<usize> {
+        let event_type = match status {
+            AgentStatus::Available => "agent-login",
+            AgentStatus::LoggedOut => "agent-logout",
+        };
+        let mut hooks = self
+            .hooks
+            .iter()
+            .filter(|h| h.app == app && h.family == "agent" && h.agent_id.as_deref() == Some(user_id) && h.event_type == event_type)
+            .peekable();
+        if hooks.peek().is_none() {
+            return Ok(0);
+        }
+        let form = format::agent_event(user_id, status, source);
+        let mut stored = 0;
+        for h in hooks {
+            let (url, body, ctype) = if h.method == "GET" {
+                let sep = if h.url.contains('?') { '&' } else { '?' };
+                (format!("{}{sep}{form}", h.url), String::new(), "")
+            } else {
+                (h.url.clone(), form.clone(), "application/x-www-form-urlencoded")
+            };
+            store::enqueue(conn, h, event_type, &url, ctype, &body, now)?;
+            stored += 1;
         }
         Ok(stored)
     }
