@@ -69,6 +69,14 @@ impl Engine {
 
     /// Applies one input at time `now` (deadlines up to `now` are handled first).
     pub fn handle(&mut self, now: Time, input: Input) -> Result<Reply, AcdError> {
+        if let Input::ServerRestarted = input {
+            // Dropped at the stop (before any deadline of the downtime fires), held
+            // from now.
+            self.restart(now);
+            self.advance(now);
+            self.end_step();
+            return Ok(Reply::Done);
+        }
         self.advance(now);
         let result = match input {
             Input::PutApp { app, settings } => self.put_app(app, settings).map(|_| Reply::Done),
@@ -91,6 +99,7 @@ impl Engine {
                 Ok(Reply::Done)
             }
             Input::Session { session, request } => self.request(session, request),
+            Input::ServerRestarted => unreachable!("handled above"),
         };
         self.end_step();
         result

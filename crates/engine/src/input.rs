@@ -5,11 +5,13 @@
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use crate::ids::{Name, QueueId, SessionId};
 use crate::model::{AppSettings, MeetInfo, QueUser, QueueChange, QueueDef, QueueInfo, Roles};
 
 /// One input to [`Engine::handle`](crate::Engine::handle).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Input {
     /// Creates an app or replaces its settings.
     PutApp { app: Arc<str>, settings: AppSettings },
@@ -35,10 +37,14 @@ pub enum Input {
     Logout { session: SessionId },
     /// A request of a logged-in session.
     Session { session: SessionId, request: Request },
+    /// The server started again on its journal: every session that was online is
+    /// treated as dropped when the server stopped (its pending offers go back to the
+    /// head) and held for the hold time counted from now, so its client can resume.
+    ServerRestarted,
 }
 
 /// A request of one session; names follow CloudRoom's functions.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
     /// `InitQueueDat`: from now on, get QueueStatusChanged for every queue of the app.
     InitQueueDat,

@@ -22,6 +22,7 @@
 //! - `notify`: coalesced status and position notices.
 //! - `stats`, `views`: statistics and read-only views.
 //! - `sessions`: the session table (by index, with prefetch of the next customer).
+//! - `snapshot`: the whole state as versioned, canonical bytes; restore; digest.
 //! - `timers`, `state`, `ids`, `time`, `invariants`: the plumbing.
 //!
 //! # Driving it
@@ -69,6 +70,7 @@ mod notify;
 mod output;
 mod presence;
 mod sessions;
+mod snapshot;
 mod state;
 mod stats;
 mod time;
@@ -88,5 +90,6 @@ pub use output::{
     AcdPhase, AcdTransition, AgentStatus, CallEvent, CallEventKind, CallSource, CancelReason, EndReason, Event, EventKind, EventSource, Notice, Output,
     QueueChangeKind, ServiceEnd, SessionEnd,
 };
+pub use snapshot::{SnapshotError, SNAPSHOT_MAGIC, SNAPSHOT_VERSION};
 pub use time::Time;
 pub use views::SessionView;

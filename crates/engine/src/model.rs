@@ -3,6 +3,8 @@
 //! QueUser) and to statistics.
 
 use std::fmt;
+
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 use crate::error::AcdError;
@@ -11,7 +13,7 @@ use crate::time::Time;
 
 /// What a session may do. CloudRoom-style logins (app secret) get all roles; tokens
 /// carry the roles the business backend granted.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct Roles(u8);
 
 /// One role of a session.
@@ -89,7 +91,7 @@ impl FromIterator<Role> for Roles {
 }
 
 /// Per-app timing settings.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppSettings {
     /// How long a dropped session keeps its place (seconds). Default 60.
     pub hold_s: u32,
@@ -140,7 +142,7 @@ fn range(field: &'static str, v: u32, lo: u32, hi: u32) -> Result<(), AcdError> 
 }
 
 /// A queue's definition, as created and modified by administration.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueDef {
     /// At most 64 characters, unique in the app.
     pub name: Arc<str>,
@@ -194,7 +196,7 @@ impl QueueDef {
 }
 
 /// A partial change of a queue's definition; `None` keeps the field.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueChange {
     pub name: Option<Arc<str>>,
     pub desc: Option<Arc<str>>,

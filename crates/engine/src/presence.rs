@@ -13,6 +13,7 @@ use crate::output::{
 };
 use crate::state::Session;
 use crate::stats::WaitEnd;
+use crate::time::Time;
 use crate::timers::Timer;
 
 impl Engine {
@@ -35,7 +36,7 @@ impl Engine {
             if !was_online {
                 self.reconnect(sid)?;
             } else {
-                self.snapshot(sid);
+                self.send_standing(sid);
             }
             return Ok(Reply::LoggedIn { session: sid, resumed: true });
         }
@@ -60,12 +61,26 @@ impl Engine {
 
     /// The connection dropped: hold the session; withdraw what it cannot answer now.
     pub(crate) fn disconnect(&mut self, sid: SessionId) -> Result<(), AcdError> {
+        self.disconnect_held_from(sid, self.now)
+    }
+
+    /// The server restarted: every online session dropped when it stopped, held from `now`.
+    pub(crate) fn restart(&mut self, now: Time) {
+        let online: Vec<SessionId> = self.sessions.iter().filter(|(_, s)| s.online).map(|(id, _)| *id).collect();
+        let from = now.max(self.now);
+        for sid in online {
+            let _ = self.disconnect_held_from(sid, from);
+        }
+    }
+
+    /// Holds the session offline for the hold time counted from `from`.
+    fn disconnect_held_from(&mut self, sid: SessionId, from: Time) -> Result<(), AcdError> {
         let session = self.sessions.get_mut(&sid).ok_or(AcdError::NoSession)?;
         if !session.online {
             return Ok(());
         }
         let hold_s = self.apps[session.app as usize].settings.hold_s;
-        let until = self.now.plus_secs(hold_s.into());
+        let until = from.plus_secs(hold_s.into());
         let session = self.sessions.get_mut(&sid).expect("present");
         session.online = false;
         session.hold_until = Some(until);
@@ -103,7 +118,7 @@ impl Engine {
     pub(crate) fn reconnect(&mut self, sid: SessionId) -> Result<(), AcdError> {
         let session = self.sessions.get_mut(&sid).ok_or(AcdError::NoSession)?;
         if session.online {
-            self.snapshot(sid);
+            self.send_standing(sid);
             return Ok(());
         }
         session.online = true;
@@ -112,10 +127,10 @@ impl Engine {
         }
         if let Some((queue, seq)) = session.queuing.as_ref().map(|q| (q.queue, q.seq)) {
             self.queues.get_mut(&queue).expect("queued in a live queue").ready.insert(seq);
-            self.snapshot(sid);
+            self.send_standing(sid);
             self.dispatch_queue(queue);
         } else {
-            self.snapshot(sid);
+            self.send_standing(sid);
         }
         if self.sessions[&sid].agent.is_some() {
             self.reindex_agent(sid, |_| {});
@@ -126,7 +141,7 @@ impl Engine {
 
     /// Tells a (re)connected session where it stands: its queuing info and the status
     /// of the queues it waits in, serves or watches.
-    pub(crate) fn snapshot(&mut self, sid: SessionId) {
+    pub(crate) fn send_standing(&mut self, sid: SessionId) {
         let info = self.queuing_info(sid).unwrap_or(QueuingInfo::NotQueuing);
         self.send_queuing_info(sid, info);
         let session = &self.sessions[&sid];

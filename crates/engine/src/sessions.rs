@@ -5,18 +5,21 @@
 
 use std::ops::Index;
 
+use serde::{Deserialize, Serialize};
+
 use crate::ids::SessionId;
 use crate::state::Session;
 
 /// A slot: the session living there (if any) and the generation that tells a new
 /// session from an ended one that used the same slot.
+#[derive(Serialize, Deserialize)]
 struct Slot {
     id: SessionId,
     session: Option<Session>,
 }
 
 /// Sessions by [`SessionId`] (`generation << 32 | index`).
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub(crate) struct Sessions {
     slots: Vec<Slot>,
     free: Vec<u32>,

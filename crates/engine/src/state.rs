@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 
 use crate::ids::{Name, OfferId, QueueId, ServiceId, SessionId, TaskId};
 use crate::model::{AppSettings, QueueDef, Roles};
@@ -12,11 +13,14 @@ use crate::stats::Counters;
 use crate::time::Time;
 
 /// A tenant: its settings, queues and users.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct App {
     pub name: Arc<str>,
     pub settings: AppSettings,
+    #[serde(serialize_with = "crate::snapshot::sorted")]
     pub queue_names: FxHashMap<Arc<str>, QueueId>,
     pub queues: BTreeSet<QueueId>,
+    #[serde(serialize_with = "crate::snapshot::sorted")]
     pub users: FxHashMap<Name, SessionId>,
     /// Sessions that asked for the status of every queue (InitQueueDat).
     pub watchers: BTreeSet<SessionId>,
@@ -25,6 +29,7 @@ pub(crate) struct App {
 }
 
 /// A logged-in user; agent and customer parts are present when used.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Session {
     pub app: u32,
     pub user_id: Name,
@@ -46,6 +51,7 @@ pub(crate) struct Session {
 }
 
 /// The agent side of a session.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Agent {
     /// Served queues with the agent's priority in each (0 is highest).
     pub serving: Vec<(QueueId, u16)>,
@@ -88,6 +94,7 @@ impl Agent {
 }
 
 /// The customer side of a session while it queues.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Queuing {
     pub queue: QueueId,
     /// Order key: smaller waited longer. Kept when the customer returns to the head.
@@ -111,6 +118,7 @@ impl Queuing {
 }
 
 /// A queue and everyone in it.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Queue {
     pub app: u32,
     pub def: QueueDef,
@@ -130,7 +138,7 @@ pub(crate) struct Queue {
 }
 
 /// Coalescing of a queue's status and position notices.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub(crate) struct NoticeState {
     pub status_dirty: bool,
     pub positions_dirty: bool,
@@ -141,6 +149,7 @@ pub(crate) struct NoticeState {
 }
 
 /// A customer offered to an agent.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Offer {
     pub agent: SessionId,
     pub customer: SessionId,
@@ -149,6 +158,7 @@ pub(crate) struct Offer {
 }
 
 /// An agent serving a customer.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Service {
     pub agent: SessionId,
     pub customer: SessionId,
@@ -160,6 +170,7 @@ pub(crate) struct Service {
 }
 
 /// A room (CloudRoom meeting) two or more parties meet in.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Room {
     pub app: u32,
     pub pswd: Arc<str>,
@@ -171,6 +182,7 @@ pub(crate) struct Room {
 }
 
 /// A call from one session to another, inviting it into a room.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Call {
     pub app: u32,
     pub id: Name,

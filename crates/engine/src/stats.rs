@@ -3,7 +3,7 @@
 use crate::time::Time;
 
 /// Running counters of one queue.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Counters {
     pub entered: u64,
     pub served: u64,

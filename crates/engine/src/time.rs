@@ -4,7 +4,7 @@
 //! its own notion of "now" monotonic even if the driver's clock steps back.
 
 /// A point in time, in milliseconds since the Unix epoch.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Time(pub u64);
 
 impl Time {

@@ -3,11 +3,13 @@
 
 use std::collections::BTreeSet;
 
+use serde::{Deserialize, Serialize};
+
 use crate::ids::{OfferId, QueueId, SessionId};
 use crate::time::Time;
 
 /// What happens when a deadline passes.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub(crate) enum Timer {
     /// The agent did not answer the offer.
     Offer(OfferId),
@@ -26,7 +28,7 @@ pub(crate) enum Timer {
 }
 
 /// Deadlines in time order; each can be cancelled exactly.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub(crate) struct Timers {
     set: BTreeSet<(Time, Timer)>,
 }

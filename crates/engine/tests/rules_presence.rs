@@ -284,3 +284,76 @@ fn rule11_logout_reports_every_queue_the_agent_left() {
     let out = sim.drain();
     assert_eq!(agent_statuses(&out), vec![("a".into(), AgentStatus::LoggedOut, EventSource::Sdk, vec![q1, q2])]);
 }
+
+/// A server restart (`ServerRestarted` after replaying the journal): everyone online is
+/// dropped as of the stop, held from the restart, and resumes where it stood.
+#[test]
+fn rule09_server_restart_holds_everyone_from_the_restart_and_keeps_places() {
+    let mut sim = Sim::new();
+    let (q1, q2) = (sim.queue("q1", 5), sim.queue("q2", 5));
+    let (a1, a2) = (sim.agent("a1"), sim.agent("a2"));
+    sim.start_service(a1, q1, 3);
+    sim.dnd(a2, true);
+    sim.start_service(a2, q2, 7);
+    sim.capacity(a2, 3);
+    let cs: Vec<_> = (0..4).map(|i| sim.customer(&format!("c{i}"))).collect();
+    for c in &cs[..3] {
+        sim.start_queuing(*c, q1); // c0 is offered to a1
+    }
+    sim.start_queuing(cs[3], q2);
+    let m = sim.create_meeting(a2, "room", "");
+    let call = sim.call(a2, cs[3], m.id, "");
+    sim.accept_call(cs[3], &call, "");
+    sim.drain();
+    let before: Vec<_> = cs.iter().map(|c| sim.queuing_info(*c)).collect();
+
+    // Down for 50 s (longer than the 30 s offer timeout), then restarted.
+    sim.advance_ms(0);
+    let stop = sim.now;
+    sim.now = stop.plus_secs(50);
+    sim.input(lineup_engine::Input::ServerRestarted).unwrap();
+    let out = sim.drain();
+    assert_eq!(
+        notices_for(&out, a1),
+        vec![Notice::CancelAssignUser { queue: q1, user_id: "c0".into(), reason: CancelReason::AgentOffline }],
+        "the pending offer went back to the head at the stop, not by timeout"
+    );
+    assert!(ended_sessions(&out).is_empty() && queue_changes(&out).is_empty(), "nobody left: {out:?}");
+    for s in [a1, a2].iter().chain(&cs) {
+        assert!(!sim.engine.session_view(*s).unwrap().online, "held");
+    }
+    // Held for the whole hold time counted from the restart.
+    sim.advance(59);
+    assert!(ended_sessions(&sim.drain()).is_empty());
+    for s in [a1, a2].iter().chain(&cs) {
+        sim.reconnect(*s);
+    }
+    let after: Vec<_> = cs.iter().map(|c| sim.queuing_info(*c)).collect();
+    for (b, a) in before.iter().zip(&after) {
+        match (b, a) {
+            (QueuingInfo::Queuing { queue: q, position: p, .. }, QueuingInfo::Queuing { queue: q2, position: p2, .. }) => {
+                assert_eq!((q, p), (q2, p2))
+            }
+            (b, a) => assert_eq!(b, a),
+        }
+    }
+    let view = sim.engine.agents(APP).into_iter().find(|v| v.user_id == "a2").unwrap();
+    assert!(view.dnd && view.capacity == 3 && view.serving == vec![(q2, 7)], "{view:?}");
+    assert!(sim.session_info(cs[3]).accepted, "the call is still connected");
+    assert_eq!(offered_ids(&sim.drain(), a1), vec!["c0"], "the head is offered again once the agent is back");
+}
+
+#[test]
+fn rule09_a_session_not_back_within_the_hold_after_a_restart_ends() {
+    let mut sim = Sim::new();
+    let q = sim.queue("q", 5);
+    let c = sim.customer("c");
+    sim.start_queuing(c, q);
+    sim.drain();
+    sim.now = sim.now.plus_secs(5);
+    sim.input(lineup_engine::Input::ServerRestarted).unwrap();
+    sim.advance(60);
+    let out = sim.drain();
+    assert_eq!(ended_sessions(&out), vec![(c, SessionEnd::HoldExpired)]);
+    assert_eq!(queue_changes(&out).len(), 1, "one 504/100 for the customer who did not come back");
+}

@@ -31,6 +31,10 @@ pub struct Config {
     pub webhook_timeout_s: u64,
     /// Agent event subscriptions per app.
     pub max_agent_hooks: u32,
+    /// A snapshot of the engine is taken after this many journaled steps ...
+    pub snapshot_steps: u64,
+    /// ... or when the latest one is this old and anything was journaled since.
+    pub snapshot_interval_s: u64,
 }
 
 impl Default for Config {
@@ -48,6 +52,8 @@ impl Default for Config {
             webhook_backoff_ms: 1000,
             webhook_timeout_s: 15,
             max_agent_hooks: 100,
+            snapshot_steps: 50_000,
+            snapshot_interval_s: 300,
         }
     }
 }
@@ -78,6 +84,10 @@ USAGE: lineup-server [--listen ADDR] [--data DIR] [--www DIR] [--sdk DIR]
 Webhooks (env only): LINEUP_WEBHOOK_HORIZON_S (retry horizon, default 14400),
 LINEUP_WEBHOOK_BACKOFF_MS (first retry delay, default 1000), LINEUP_WEBHOOK_TIMEOUT_S
 (receiver timeout, default 15), LINEUP_MAX_AGENT_HOOKS (agent subscriptions per app, 100).
+
+Journal (env only): LINEUP_SNAPSHOT_STEPS (journaled steps between snapshots, default
+50000), LINEUP_SNAPSHOT_INTERVAL_S (at most this old when anything changed, default 300).
+SIGTERM or SIGINT stops gracefully: the journal is flushed and sockets close with 1001.
 
 Logging: LINEUP_LOG or RUST_LOG (e.g. info, lineup_server=debug).
 ";
@@ -114,6 +124,12 @@ impl Cli {
         if let Some(v) = env("LINEUP_MAX_AGENT_HOOKS") {
             config.max_agent_hooks = number("LINEUP_MAX_AGENT_HOOKS", &v)?;
         }
+        if let Some(v) = env("LINEUP_SNAPSHOT_STEPS") {
+            config.snapshot_steps = number("LINEUP_SNAPSHOT_STEPS", &v)?;
+        }
+        if let Some(v) = env("LINEUP_SNAPSHOT_INTERVAL_S") {
+            config.snapshot_interval_s = number("LINEUP_SNAPSHOT_INTERVAL_S", &v)?;
+        }
         if env("LINEUP_NO_DEMO").is_some_and(|v| v == "1") {
             config.seed_demo = false;
         }
@@ -136,6 +152,9 @@ impl Cli {
         }
         if config.webhook_backoff_ms == 0 || config.webhook_timeout_s == 0 {
             return Err("LINEUP_WEBHOOK_BACKOFF_MS and LINEUP_WEBHOOK_TIMEOUT_S must be at least 1".into());
+        }
+        if config.snapshot_steps == 0 {
+            return Err("LINEUP_SNAPSHOT_STEPS must be at least 1".into());
         }
         if config.heartbeat_s == 0 {
             return Err("--heartbeat must be at least 1 second".into());

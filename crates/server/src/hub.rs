@@ -4,6 +4,11 @@
 //! each closure (and each deadline) the engine's outputs are fanned out: notices to the
 //! session's socket (or buffered while the session is held offline), business events
 //! to subscribers, ended sessions forgotten.
+//!
+//! The hub works in turns: it takes the jobs that are ready (up to [`TURN_JOBS`]) or
+//! a deadline, journals every engine step of them, and commits the turn in one
+//! transaction (journal, webhook deliveries, tokens) before any reply or notice of the
+//! turn leaves: frames for sockets and job results wait in the turn until the commit.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,11 +22,20 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config::Config;
 use crate::convert;
+use crate::journal::{Journal, JournalError, StepRef, StoredSnapshot};
 use crate::store::Store;
+use crate::tokens::ResumeTokens;
 
 /// Notices kept for a session while it is held offline; older ones are dropped (the
 /// reconnect snapshot restores the state either way).
 const HELD_BUFFER: usize = 4096;
+
+/// Most jobs one turn takes (one commit for all of them).
+pub const TURN_JOBS: usize = 256;
+
+/// Exit code when the journal cannot be written: the process stops rather than
+/// acknowledge what is not durable; a restart recovers the last committed turn.
+pub const EXIT_JOURNAL_FAILED: i32 = 70;
 
 /// The wall clock as the engine sees it.
 pub fn now() -> Time {
@@ -64,13 +78,20 @@ pub struct Hub {
     pub apps: FxHashMap<String, AppRecord>,
     conns: FxHashMap<SessionId, Conn>,
     held: FxHashMap<SessionId, VecDeque<Arc<str>>>,
-    resume_tokens: FxHashMap<String, SessionId>,
-    token_of: FxHashMap<SessionId, String>,
+    pub(crate) tokens: ResumeTokens,
     events: broadcast::Sender<Event>,
     /// Frames to send after the current job's reply (flushed with the engine outputs).
     after_reply: Vec<(SessionId, ServerFrame)>,
-    /// Tickets already used, with their expiry (Unix seconds), so each works once.
-    used_tickets: FxHashMap<String, u64>,
+    /// Frames of this turn, sent once the turn is committed.
+    outbound: Vec<(mpsc::UnboundedSender<Outgoing>, Outgoing)>,
+    /// The last journaled step.
+    seq: u64,
+    /// The step the latest snapshot covers, and when it was taken.
+    snapshot_seq: u64,
+    snapshot_at: Time,
+    /// Set when the server stops: dropped connections are not journaled as drops (the
+    /// restart holds every session).
+    stopping: bool,
     pub webhooks: crate::webhooks::Webhooks,
     /// Outputs taken from the engine early (to store their events before the reply),
     /// still to be fanned out in order.
@@ -79,7 +100,9 @@ pub struct Hub {
     pub webhook_wake: Arc<tokio::sync::Notify>,
 }
 
-type Job = Box<dyn FnOnce(&mut Hub) + Send>;
+/// What a job hands back to run once its turn is committed (sending its result).
+type Deliver = Box<dyn FnOnce() + Send>;
+type Job = Box<dyn FnOnce(&mut Hub) -> Deliver + Send>;
 
 /// A handle to the hub task.
 #[derive(Clone)]
@@ -97,7 +120,10 @@ impl HubHandle {
     pub async fn call<R: Send + 'static>(&self, f: impl FnOnce(&mut Hub) -> R + Send + 'static) -> Result<R, HubGone> {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |hub| {
-            let _ = tx.send(f(hub));
+            let result = f(hub);
+            Box::new(move || {
+                let _ = tx.send(result);
+            })
         });
         self.tx.send(job).await.map_err(|_| HubGone)?;
         rx.await.map_err(|_| HubGone)
@@ -110,8 +136,18 @@ impl HubHandle {
 }
 
 impl Hub {
-    pub fn new(engine: Engine, store: Store, config: Arc<Config>, apps: FxHashMap<String, AppRecord>) -> Self {
+    /// A hub around an engine restored up to journal step `seq` (the latest snapshot
+    /// covering `snapshot_seq`).
+    pub fn new(
+        engine: Engine,
+        store: Store,
+        config: Arc<Config>,
+        apps: FxHashMap<String, AppRecord>,
+        seq: u64,
+        snapshot_seq: u64,
+    ) -> Self {
         let (events, _) = broadcast::channel(4096);
+        let snapshot_at = engine.now();
         Hub {
             engine,
             store,
@@ -119,50 +155,149 @@ impl Hub {
             apps,
             conns: FxHashMap::default(),
             held: FxHashMap::default(),
-            resume_tokens: FxHashMap::default(),
-            token_of: FxHashMap::default(),
+            tokens: ResumeTokens::default(),
             events,
             after_reply: Vec::new(),
-            used_tickets: FxHashMap::default(),
+            outbound: Vec::new(),
+            seq,
+            snapshot_seq,
+            snapshot_at,
+            stopping: false,
             webhooks: Default::default(),
             taken: VecDeque::new(),
             webhook_wake: Arc::default(),
         }
     }
 
-    /// Starts the hub task; it ends when every handle is dropped.
-    pub fn spawn(self) -> (HubHandle, tokio::task::JoinHandle<()>) {
+    /// Starts the hub task; it ends when `stop` fires (or every handle is dropped):
+    /// it finishes its turn, snapshots, and closes every socket with 1001.
+    pub fn spawn(self, stop: oneshot::Receiver<()>) -> (HubHandle, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel::<Job>(1024);
         let handle = HubHandle { tx, events: self.events.clone() };
-        (handle, tokio::spawn(self.run(rx)))
+        (handle, tokio::spawn(self.run(rx, stop)))
     }
 
-    async fn run(mut self, mut rx: mpsc::Receiver<Job>) {
+    async fn run(mut self, mut rx: mpsc::Receiver<Job>, mut stop: oneshot::Receiver<()>) {
+        enum Wake {
+            Job(Job),
+            Deadline,
+            Stop,
+        }
         loop {
             let sleep = self.engine.poll_timeout().map(|deadline| {
                 let wait = deadline.as_millis().saturating_sub(now().as_millis());
                 tokio::time::Instant::now() + Duration::from_millis(wait)
             });
-            tokio::select! {
+            let wake = tokio::select! {
                 job = rx.recv() => match job {
-                    Some(job) => job(&mut self),
-                    None => break,
+                    Some(job) => Wake::Job(job),
+                    None => Wake::Stop,
                 },
-                _ = async { tokio::time::sleep_until(sleep.expect("guarded")).await }, if sleep.is_some() => {
-                    self.engine.handle_timeout(now());
+                _ = async { tokio::time::sleep_until(sleep.expect("guarded")).await }, if sleep.is_some() => Wake::Deadline,
+                _ = &mut stop => Wake::Stop,
+            };
+            self.begin();
+            let mut delivers = Vec::new();
+            match wake {
+                Wake::Stop => break,
+                Wake::Deadline => self.tick(),
+                Wake::Job(job) => {
+                    delivers.push(job(&mut self));
+                    self.flush();
+                    while delivers.len() < TURN_JOBS {
+                        let Ok(job) = rx.try_recv() else { break };
+                        delivers.push(job(&mut self));
+                        self.flush();
+                    }
                 }
             }
             self.flush();
+            self.end_turn();
+            for deliver in delivers {
+                deliver();
+            }
+            self.maybe_snapshot();
         }
+        self.stopping = true;
+        self.flush();
+        self.end_turn();
+        self.snapshot();
+        tracing::info!(step = self.seq, sessions = self.engine.session_count(), "journal flushed; server stopped");
         for (_, conn) in self.conns.drain() {
-            let _ = conn.tx.send(Outgoing::Close { code: 1001, reason: "server shutting down".into() });
+            let _ = conn.tx.send(Outgoing::Close { code: 1001, reason: "server restarting".into() });
         }
     }
 
-    /// Applies an input now. Its business events are stored (webhook outbox) before
-    /// this returns, so nothing is acknowledged before its events are durable.
+    /// Opens the turn's transaction.
+    pub fn begin(&mut self) {
+        if let Err(e) = self.store.begin() {
+            journal_failed(e);
+        }
+    }
+
+    /// Commits the turn, then lets its frames go out.
+    pub fn end_turn(&mut self) {
+        if let Err(e) = self.store.commit() {
+            journal_failed(e);
+        }
+        for (tx, out) in self.outbound.drain(..) {
+            let _ = tx.send(out);
+        }
+    }
+
+    /// Journals one engine step of this turn.
+    fn journal(&mut self, at: Time, step: StepRef<'_>) {
+        self.seq += 1;
+        if let Err(e) = self.store.append(self.seq, at, &step.encode()) {
+            journal_failed(e);
+        }
+    }
+
+    /// Deadlines up to now.
+    pub fn tick(&mut self) {
+        let t = now();
+        self.journal(t, StepRef::Tick);
+        self.engine.handle_timeout(t);
+    }
+
+    /// Snapshots when enough was journaled since the last one (or it is old).
+    fn maybe_snapshot(&mut self) {
+        let steps = self.seq - self.snapshot_seq;
+        let age_ms = now().millis_since(self.snapshot_at);
+        if steps >= self.config.snapshot_steps || (steps > 0 && age_ms >= self.config.snapshot_interval_s * 1000) {
+            self.snapshot();
+        }
+    }
+
+    /// Stores the engine's state as of the last journaled step and trims the journal.
+    pub fn snapshot(&mut self) {
+        if self.seq == self.snapshot_seq && self.snapshot_seq != 0 {
+            return;
+        }
+        let started = std::time::Instant::now();
+        let snapshot = StoredSnapshot { seq: self.seq, at: self.engine.now(), bytes: self.engine.snapshot() };
+        let size = snapshot.bytes.len();
+        self.begin();
+        if let Err(e) = self.store.save_snapshot(&snapshot) {
+            journal_failed(e);
+        }
+        self.end_turn();
+        self.snapshot_seq = self.seq;
+        self.snapshot_at = now();
+        tracing::debug!(step = self.seq, bytes = size, ms = started.elapsed().as_millis() as u64, "snapshot");
+    }
+
+    /// The last journaled step.
+    pub fn journal_seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Applies an input now, journaled. Its business events are stored (webhook
+    /// outbox) in the same turn, so nothing is acknowledged before it is durable.
     pub fn input(&mut self, input: Input) -> Result<Reply, AcdError> {
-        let result = self.engine.handle(now(), input);
+        let t = now();
+        self.journal(t, StepRef::Input(&input));
+        let result = self.engine.handle(t, input);
         while let Some(output) = self.engine.poll_output() {
             if let Output::Event(event) = &output {
                 self.store_event(event);
@@ -186,10 +321,14 @@ impl Hub {
         self.after_reply.push((session, frame));
     }
 
-    /// Marks a ticket used; false if it was used before.
+    /// Marks a ticket used (durably, until it expires); false if it was used before.
     pub fn use_ticket(&mut self, id: &str, exp: u64, now_s: u64) -> bool {
-        self.used_tickets.retain(|_, e| *e > now_s);
-        self.used_tickets.insert(id.to_string(), exp).is_none()
+        self.store.use_ticket(id, exp, now_s).unwrap_or_else(|e| journal_failed(e))
+    }
+
+    /// Queues a frame for a connection; it leaves when the turn is committed.
+    pub fn push(&mut self, tx: &mpsc::UnboundedSender<Outgoing>, out: Outgoing) {
+        self.outbound.push((tx.clone(), out));
     }
 
     /// Fans the engine's outputs out.
@@ -218,13 +357,14 @@ impl Hub {
                 }
                 Output::SessionEnded { session, reason } => {
                     tracing::info!(session = session.0, ?reason, "session ended");
-                    if let Some(token) = self.token_of.remove(&session) {
-                        self.resume_tokens.remove(&token);
+                    if let Err(e) = self.tokens.forget(&mut self.store, session) {
+                        journal_failed(e);
                     }
                     self.held.remove(&session);
                     if let Some(conn) = self.conns.remove(&session) {
                         if reason == SessionEnd::HoldExpired {
-                            let _ = conn.tx.send(Outgoing::Close { code: 4002, reason: "session expired".into() });
+                            let close = Outgoing::Close { code: 4002, reason: "session expired".into() };
+                            self.outbound.push((conn.tx, close));
                         }
                     }
                 }
@@ -237,7 +377,7 @@ impl Hub {
         let text: Arc<str> = serde_json::to_string(frame).expect("frames serialize").into();
         match self.conns.get(&session) {
             Some(conn) => {
-                let _ = conn.tx.send(Outgoing::Text(text));
+                self.outbound.push((conn.tx.clone(), Outgoing::Text(text)));
             }
             None => {
                 let buffer = self.held.entry(session).or_default();
@@ -256,18 +396,21 @@ impl Hub {
             if old.id != conn.id {
                 let frame = ServerFrame::Notice(WireNotice::LineOff { sdk_err: codes::USER_BEEN_KICKOUT });
                 let text: Arc<str> = serde_json::to_string(&frame).expect("frames serialize").into();
-                let _ = old.tx.send(Outgoing::Text(text));
-                let _ = old.tx.send(Outgoing::Close { code: 4001, reason: "logged in elsewhere".into() });
+                self.outbound.push((old.tx.clone(), Outgoing::Text(text)));
+                self.outbound.push((old.tx, Outgoing::Close { code: 4001, reason: "logged in elsewhere".into() }));
             }
         }
         for text in self.held.remove(&session).unwrap_or_default() {
-            let _ = conn.tx.send(Outgoing::Text(text));
+            self.outbound.push((conn.tx.clone(), Outgoing::Text(text)));
         }
         self.conns.insert(session, conn);
     }
 
     /// The connection closed: if it was the session's current one, the session is held.
     pub fn detach(&mut self, session: SessionId, conn_id: u64) {
+        if self.stopping {
+            return;
+        }
         if self.conns.get(&session).is_some_and(|c| c.id == conn_id) {
             tracing::info!(session = session.0, conn = conn_id, "connection lost; session held");
             self.conns.remove(&session);
@@ -277,24 +420,25 @@ impl Hub {
         }
     }
 
-    /// The resume token of a session (made on first use).
+    /// The resume token of a session (made, and stored by its hash, on first use).
     pub fn resume_token(&mut self, session: SessionId) -> String {
-        if let Some(t) = self.token_of.get(&session) {
-            return t.clone();
-        }
-        let token = crate::auth::random_id();
-        self.resume_tokens.insert(token.clone(), session);
-        self.token_of.insert(session, token.clone());
-        token
+        self.tokens.token_for(&mut self.store, session).unwrap_or_else(|e| journal_failed(e))
     }
 
     /// The session a resume token belongs to, if it is still alive.
-    pub fn session_for_token(&self, token: &str) -> Option<SessionId> {
-        self.resume_tokens.get(token).copied()
+    pub fn session_for_token(&mut self, token: &str) -> Option<SessionId> {
+        self.tokens.session_for(token)
     }
 
     /// Whether the session currently has this connection.
     pub fn is_current(&self, session: SessionId, conn_id: u64) -> bool {
         self.conns.get(&session).is_some_and(|c| c.id == conn_id)
     }
+}
+
+/// The journal cannot be written: stop at once, acknowledging nothing more.
+fn journal_failed(e: JournalError) -> ! {
+    tracing::error!(error = %e, "cannot write the journal; stopping (a restart recovers every committed turn)");
+    eprintln!("lineup-server: cannot write the journal: {e}");
+    std::process::exit(EXIT_JOURNAL_FAILED)
 }

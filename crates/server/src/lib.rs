@@ -2,12 +2,17 @@
 //!
 //! It moves bytes and time in and out of [`lineup_engine::Engine`]: WebSocket sessions
 //! and REST requests become engine inputs on one hub task, the engine's outputs become
-//! frames on sockets, and apps and queues persist in SQLite.
+//! frames on sockets, every input is journaled before anything it causes leaves, and
+//! apps, queues and the journal persist in SQLite.
 //!
 //! # Layout
 //!
 //! - [`config`]: flags, environment and defaults.
-//! - [`hub`]: the task that owns the engine, the store and the connections; output fan-out.
+//! - [`hub`]: the task that owns the engine, the store and the connections; turns,
+//!   group commit, output fan-out, snapshots.
+//! - [`journal`]: the durable journal of engine steps and its snapshots (storage trait,
+//!   SQLite default); start-up recovery is [`prepare`].
+//! - [`tokens`]: resume tokens, stored by hash.
 //! - [`session_ops`]: a session's WebSocket operations mapped onto the engine.
 //! - [`ws`]: the `/ws` endpoint: framing, heartbeat, malformed input.
 //! - [`rest`]: `/api/v1`: login, tokens, queue administration, statistics; CORS; static files.
@@ -27,9 +32,11 @@ pub mod auth;
 pub mod config;
 pub mod convert;
 pub mod hub;
+pub mod journal;
 pub mod rest;
 pub mod session_ops;
 pub mod store;
+pub mod tokens;
 pub mod webhooks;
 pub mod ws;
 
@@ -40,10 +47,11 @@ use lineup_engine::{Engine, Input};
 use lineup_protocol::rest::QueueFields;
 use rustc_hash::FxHashMap;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
 pub use config::{Cli, Config};
-use hub::{now, AppRecord, Hub, HubHandle};
+use hub::{AppRecord, Hub, HubHandle};
+use journal::{Journal, Step};
 use store::Store;
 
 /// What every request handler can reach.
@@ -55,48 +63,113 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
 }
 
-/// A server ready to serve: store opened, state loaded.
+/// A server ready to serve: store opened, state recovered.
 pub struct Prepared {
     hub: Hub,
     /// The apps it knows, by id.
     pub apps: Vec<String>,
     /// Whether this start created the demo app.
     pub seeded_demo: bool,
+    /// What start-up recovered from the journal.
+    pub recovered: Recovered,
+}
+
+/// What start-up found in the data directory.
+#[derive(Clone, Debug, Default)]
+pub struct Recovered {
+    /// Journal steps replayed after the snapshot.
+    pub replayed: u64,
+    /// The journal step the snapshot covered (0: none).
+    pub snapshot_seq: u64,
+    /// Sessions alive after the restart (held until their clients resume).
+    pub sessions: usize,
+    /// Customers queuing after the restart.
+    pub waiting: u32,
+    /// Milliseconds from opening the store to serving.
+    pub millis: u64,
 }
 
 /// The demo app created on first start.
 pub const DEMO_APP: &str = "demo";
 pub const DEMO_SECRET: &str = "demo";
 
-/// Opens the store, loads apps and queues into a fresh engine, and on first start
-/// creates the demo app with three sample queues.
+/// Opens the store and recovers the live state: the latest snapshot, then the journal
+/// after it replayed through the engine; every session that was live is then held for
+/// the hold time (`ServerRestarted`). A data directory without a journal (new, or from
+/// before the journal) loads its apps and queues instead, and on first start gets the
+/// demo app with three sample queues.
 pub fn prepare(config: Config) -> Result<Prepared, String> {
+    let started = std::time::Instant::now();
     let config = Arc::new(config);
-    let store = Store::open(&config.data_dir)?;
-    let mut engine = Engine::new();
+    let mut store = Store::open(&config.data_dir)?;
+    let bad = |e: journal::JournalError| format!("cannot recover from {}: {e}", config.data_dir.display());
+    let recovery = store.recover().map_err(bad)?;
+    let last_seq = recovery.last_seq();
+    let snapshot_seq = recovery.snapshot.as_ref().map_or(0, |s| s.seq);
+    let fresh = recovery.is_empty();
+    let mut engine = match &recovery.snapshot {
+        Some(s) => Engine::restore(&s.bytes).map_err(|e| bad(e.into()))?,
+        None => Engine::new(),
+    };
+    let replayed = recovery.tail.len() as u64;
+    for record in recovery.tail {
+        match Step::decode(record.seq, &record.step).map_err(bad)? {
+            Step::Input(input) => {
+                let _ = engine.handle(record.at, input);
+            }
+            Step::Tick => engine.handle_timeout(record.at),
+        }
+        // What the step caused was delivered (and its webhooks stored) when it ran.
+        while engine.poll_output().is_some() {}
+    }
     let mut apps = FxHashMap::default();
-    let t = now();
     for app in store.apps().map_err(|e| format!("cannot read apps: {e}"))? {
-        engine
-            .handle(t, Input::PutApp { app: app.id.as_str().into(), settings: app.settings.clone() })
-            .map_err(|e| format!("stored app {}: {e}", app.id))?;
         apps.insert(app.id.clone(), AppRecord { md5_secret: auth::md5_hex(&app.secret), secret: app.secret });
     }
-    for q in store.queues().map_err(|e| format!("cannot read queues: {e}"))? {
-        engine
-            .handle(t, Input::CreateQueue { app: q.app.as_str().into(), id: Some(q.id), def: q.def })
-            .map_err(|e| format!("stored queue {}: {e}", q.id))?;
-    }
-    while engine.poll_output().is_some() {}
-    let mut hub = Hub::new(engine, store, config.clone(), apps);
+    let mut hub = Hub::new(engine, store, config.clone(), apps, last_seq, snapshot_seq);
     hub.webhooks = webhooks::Webhooks::load(hub.store.conn())?;
+    hub.tokens = tokens::ResumeTokens::load(&mut hub.store).map_err(bad)?;
+    hub.begin();
+    if fresh {
+        load_stored_apps(&mut hub)?;
+    } else {
+        let _ = hub.input(Input::ServerRestarted);
+    }
+    let engine = &hub.engine;
+    let mut tokens = std::mem::take(&mut hub.tokens);
+    tokens.retain(&mut hub.store, |s| engine.session_view(s).is_some()).map_err(bad)?;
+    hub.tokens = tokens;
     let seeded_demo = config.seed_demo && hub.apps.is_empty();
     if seeded_demo {
         seed_demo(&mut hub).map_err(|e| format!("cannot create the demo app: {}", e.desc))?;
     }
+    hub.flush();
+    hub.end_turn();
+    hub.snapshot();
     let mut apps: Vec<String> = hub.apps.keys().cloned().collect();
     apps.sort();
-    Ok(Prepared { hub, apps, seeded_demo })
+    let recovered = Recovered {
+        replayed,
+        snapshot_seq,
+        sessions: hub.engine.session_count(),
+        waiting: apps.iter().flat_map(|a| hub.engine.queues(a)).filter_map(|q| hub.engine.queue_status(q.queue)).map(|s| s.wait_num).sum(),
+        millis: started.elapsed().as_millis() as u64,
+    };
+    Ok(Prepared { hub, apps, seeded_demo, recovered })
+}
+
+/// Apps and queues of a data directory that has no journal yet, into the engine
+/// (journaled from here on).
+fn load_stored_apps(hub: &mut Hub) -> Result<(), String> {
+    for app in hub.store.apps().map_err(|e| format!("cannot read apps: {e}"))? {
+        hub.input(Input::PutApp { app: app.id.as_str().into(), settings: app.settings.clone() })
+            .map_err(|e| format!("stored app {}: {e}", app.id))?;
+    }
+    for q in hub.store.queues().map_err(|e| format!("cannot read queues: {e}"))? {
+        hub.input(Input::CreateQueue { app: q.app.as_str().into(), id: Some(q.id), def: q.def })
+            .map_err(|e| format!("stored queue {}: {e}", q.id))?;
+    }
+    Ok(())
 }
 
 fn seed_demo(hub: &mut Hub) -> Result<(), admin::AdminError> {
@@ -127,22 +200,28 @@ pub async fn serve(
 ) -> Result<(), String> {
     let config = prepared.hub.config.clone();
     let wake = prepared.hub.webhook_wake.clone();
-    let (hub, hub_task) = prepared.hub.spawn();
+    let (stop_hub, hub_stopped) = oneshot::channel();
+    let (hub, mut hub_task) = prepared.hub.spawn(hub_stopped);
     let (stop_tx, stop_rx) = watch::channel(false);
     let deliveries = tokio::spawn(webhooks::deliver::run(hub.clone(), wake, config.clone(), stop_rx.clone()));
     let state = AppState { hub, config, shutdown: stop_rx };
     let router = rest::router(state);
+    let (hub_done_tx, hub_done) = oneshot::channel::<()>();
     let result = axum::serve(listener, router)
         .with_graceful_shutdown(async move {
             shutdown.await;
+            // The hub finishes its turn, flushes the journal and closes every socket
+            // with 1001 before anything else stops; drops after this are not journaled.
+            let _ = stop_hub.send(());
+            let _ = (&mut hub_task).await;
+            let _ = hub_done_tx.send(());
             let _ = stop_tx.send(true);
         })
         .await
         .map_err(|e| format!("server error: {e}"));
+    let _ = hub_done.await;
     deliveries.abort();
     let _ = deliveries.await;
-    hub_task.abort();
-    let _ = hub_task.await;
     result
 }
 

@@ -1,4 +1,5 @@
-//! `lineup-server`: parses flags, binds, prints how to log in, serves until Ctrl-C.
+//! `lineup-server`: parses flags, binds, prints how to log in, serves until SIGINT
+//! (Ctrl-C) or SIGTERM, then stops gracefully.
 
 use std::process::ExitCode;
 
@@ -58,8 +59,27 @@ async fn main() -> ExitCode {
         println!("  SDK: http://{addr}/sdk/lineup-crvideo.js (CloudRoom style), http://{addr}/sdk/index.js (ES module)");
     }
     println!("  API: http://{addr}/api/v1  WebSocket: ws://{addr}/ws  health: http://{addr}/healthz");
+    let r = &prepared.recovered;
+    if r.snapshot_seq > 0 || r.replayed > 0 {
+        println!(
+            "  recovered in {} ms: snapshot at step {} + {} journal steps; {} sessions held for resume, {} customers waiting",
+            r.millis, r.snapshot_seq, r.replayed, r.sessions, r.waiting
+        );
+    }
     let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("lineup-server: cannot handle SIGTERM: {e}");
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        println!("lineup-server: stopping: flushing the journal, closing sockets with 1001");
     };
     match serve(listener, prepared, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,4 +1,5 @@
-//! The embedded store: apps and queues in a SQLite file, so they survive restarts.
+//! The embedded store: apps and queues in a SQLite file, so they survive restarts; the
+//! journal of live state (`journal::sqlite`) and the webhook tables share its file.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -106,10 +107,11 @@ impl Store {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
         let path = dir.join("lineup.sqlite3");
         let conn = Connection::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
             .and_then(|_| conn.execute_batch(SCHEMA))
             .and_then(|_| migrate(&conn))
             .map_err(|e| format!("cannot prepare {}: {e}", path.display()))?;
+        crate::journal::sqlite::prepare(&conn).map_err(|e| format!("cannot prepare {}: {e}", path.display()))?;
         Ok(Store { conn })
     }
 

@@ -60,7 +60,7 @@ async fn connection(socket: WebSocket, state: AppState) {
                     if sink.send(Message::Ping(Default::default())).await.is_err() { break; }
                 }
                 _ = shutdown.changed() => {
-                    let reason = "server shutting down".into();
+                    let reason = "server restarting".into();
                     let _ = sink.send(Message::Close(Some(CloseFrame { code: 1001, reason }))).await;
                     break;
                 }
@@ -122,8 +122,9 @@ fn push_reply(tx: &mpsc::UnboundedSender<Outgoing>, reply: Reply) {
 
 /// Answers one text frame; returns true when the connection should close (logout).
 ///
-/// Requests that touch the hub send their reply from inside the hub job, before the
-/// notices they cause are flushed: a client always sees a request's reply first.
+/// Requests that touch the hub queue their reply from inside the hub job, before the
+/// notices they cause: a client always sees a request's reply first, and only once
+/// the turn is journaled.
 async fn on_text(
     state: &AppState,
     frame: &str,
@@ -153,11 +154,11 @@ async fn on_text(
                     };
                     match result {
                         Ok((sid, data)) => {
-                            push_reply(&out, lineup_protocol::ws::reply_ok(seq, &data));
+                            hub.push(&out, text(&ServerFrame::Reply(lineup_protocol::ws::reply_ok(seq, &data))));
                             Some(sid)
                         }
                         Err((err, msg)) => {
-                            push_reply(&out, Reply::error(seq, err, msg));
+                            hub.push(&out, text(&ServerFrame::Reply(Reply::error(seq, err, msg))));
                             None
                         }
                     }
@@ -189,7 +190,7 @@ async fn on_text(
                         Reply::error(seq, codes::NOT_LOGIN, "this connection was replaced by a newer login")
                     };
                     let ok = reply.err == 0;
-                    push_reply(&out, reply);
+                    hub.push(&out, text(&ServerFrame::Reply(reply)));
                     ok
                 })
                 .await;

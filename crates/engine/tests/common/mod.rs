@@ -42,6 +42,9 @@ pub struct Sim {
     buffer: Vec<(Time, Output)>,
     /// Every input handed to the engine, with its time (for replay tests).
     pub script: Vec<(Time, Input)>,
+    /// Every step in order, as a driver journals it: an input, or `None` for a
+    /// `handle_timeout`, with its time.
+    pub journal: Vec<(Time, Option<Input>)>,
     /// The reply to each input of `script`, rendered with Debug.
     pub replies: Vec<String>,
     /// Number of steps taken (inputs and deadlines).
@@ -62,6 +65,7 @@ impl Sim {
             now: Time::from_millis(START_MS),
             buffer: Vec::new(),
             script: Vec::new(),
+            journal: Vec::new(),
             replies: Vec::new(),
             steps: 0,
         }
@@ -85,6 +89,7 @@ impl Sim {
     /// Hands one input to the engine at the current time.
     pub fn input(&mut self, input: Input) -> Result<Reply, AcdError> {
         self.script.push((self.now, input.clone()));
+        self.journal.push((self.now, Some(input.clone())));
         let what = format!("{input:?}");
         let result = self.engine.handle(self.now, input);
         self.replies.push(format!("{result:?}"));
@@ -116,10 +121,12 @@ impl Sim {
             }
             assert!(at >= self.now, "deadline {at:?} is in the past (now {:?})", self.now);
             self.now = at;
+            self.journal.push((at, None));
             self.engine.handle_timeout(at);
             self.after_step("deadline");
         }
         self.now = target;
+        self.journal.push((target, None));
         self.engine.handle_timeout(target);
         self.after_step("advance");
     }

@@ -1,0 +1,196 @@
+//! Snapshots of the whole ACD state: every app, queue, customer, agent, offer, service,
+//! room, call and deadline, in a versioned binary format, and a digest of it.
+//!
+//! A snapshot is canonical: hash maps are written in key order, so two engines in the
+//! same state give the same bytes (and the same [`digest`](Engine::digest)) whatever
+//! the history of their maps. The driver takes one between steps (after draining the
+//! outputs), stores it beside its journal of inputs, and on start-up restores it and
+//! replays the inputs journaled after it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+use serde::ser::Serializer;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::Engine;
+use crate::ids::{OfferId, QueueId, ServiceId};
+use crate::sessions::Sessions;
+use crate::state::{App, Call, Offer, Queue, Room, Service};
+use crate::time::Time;
+use crate::timers::Timers;
+
+/// The first bytes of every snapshot.
+pub const SNAPSHOT_MAGIC: &[u8; 8] = b"LNUPSNAP";
+/// The format written by this version; [`Engine::restore`] reads exactly this one.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// Why a snapshot cannot be restored.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SnapshotError {
+    #[error("not a Lineup engine snapshot (bad magic bytes)")]
+    NotASnapshot,
+    #[error("snapshot format version {found} is not supported (this build reads version {SNAPSHOT_VERSION})")]
+    Version { found: u32 },
+    #[error("snapshot is damaged: {0}")]
+    Corrupt(String),
+}
+
+/// Writes a hash map in key order (canonical bytes).
+pub(crate) fn sorted<S, K, V, H>(map: &HashMap<K, V, H>, s: S) -> Result<S::Ok, S::Error>
+where
+    S: Serializer,
+    K: Ord + Serialize,
+    V: Serialize,
+{
+    let mut entries: Vec<(&K, &V)> = map.iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    s.collect_map(entries)
+}
+
+/// A borrowed hash map, written in key order.
+struct Sorted<'a, K, V>(&'a FxHashMap<K, V>);
+
+impl<K: Ord + Serialize, V: Serialize> Serialize for Sorted<'_, K, V> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        sorted(self.0, s)
+    }
+}
+
+/// The engine's state as written (borrowed).
+#[derive(Serialize)]
+struct StateRef<'a> {
+    now: Time,
+    apps: &'a Vec<App>,
+    sessions: &'a Sessions,
+    queues: Sorted<'a, QueueId, Queue>,
+    offers: Sorted<'a, OfferId, Offer>,
+    services: Sorted<'a, ServiceId, Service>,
+    rooms: Sorted<'a, u32, Room>,
+    calls: Sorted<'a, u64, Call>,
+    next_room: u32,
+    timers: &'a Timers,
+    next_id: u64,
+    next_queue: u32,
+}
+
+/// The engine's state as read back (owned); same field order as [`StateRef`].
+#[derive(Deserialize)]
+struct State {
+    now: Time,
+    apps: Vec<App>,
+    sessions: Sessions,
+    queues: FxHashMap<QueueId, Queue>,
+    offers: FxHashMap<OfferId, Offer>,
+    services: FxHashMap<ServiceId, Service>,
+    rooms: FxHashMap<u32, Room>,
+    calls: FxHashMap<u64, Call>,
+    next_room: u32,
+    timers: Timers,
+    next_id: u64,
+    next_queue: u32,
+}
+
+impl Engine {
+    /// The whole state as bytes: [`SNAPSHOT_MAGIC`], the format version (u32 LE), then
+    /// the state. Outputs not yet polled are not part of it: take snapshots between
+    /// steps, after draining [`poll_output`](Engine::poll_output).
+    pub fn snapshot(&self) -> Vec<u8> {
+        let state = StateRef {
+            now: self.now,
+            apps: &self.apps,
+            sessions: &self.sessions,
+            queues: Sorted(&self.queues),
+            offers: Sorted(&self.offers),
+            services: Sorted(&self.services),
+            rooms: Sorted(&self.rooms),
+            calls: Sorted(&self.calls),
+            next_room: self.next_room,
+            timers: &self.timers,
+            next_id: self.next_id,
+            next_queue: self.next_queue,
+        };
+        let mut out = Vec::with_capacity(64 + self.sessions.len() * 160);
+        out.extend_from_slice(SNAPSHOT_MAGIC);
+        out.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
+        bincode::serialize_into(&mut out, &state).expect("engine state serializes into memory");
+        out
+    }
+
+    /// An engine in the state a [`snapshot`](Engine::snapshot) recorded.
+    pub fn restore(bytes: &[u8]) -> Result<Engine, SnapshotError> {
+        let body = bytes.strip_prefix(SNAPSHOT_MAGIC.as_slice()).ok_or(SnapshotError::NotASnapshot)?;
+        let (version, body) = body.split_at_checked(4).ok_or(SnapshotError::NotASnapshot)?;
+        let found = u32::from_le_bytes(version.try_into().expect("4 bytes"));
+        if found != SNAPSHOT_VERSION {
+            return Err(SnapshotError::Version { found });
+        }
+        let state: State = bincode::deserialize(body).map_err(|e| SnapshotError::Corrupt(e.to_string()))?;
+        let mut engine = Engine::new();
+        let empty = engine.empty_text.clone();
+        engine.now = state.now;
+        engine.app_ix = state.apps.iter().enumerate().map(|(i, a)| (a.name.clone(), i as u32)).collect();
+        engine.apps = state.apps;
+        engine.sessions = state.sessions;
+        engine.queues = state.queues;
+        engine.offers = state.offers;
+        engine.services = state.services;
+        engine.rooms = state.rooms;
+        engine.calls = state.calls;
+        engine.next_room = state.next_room;
+        engine.timers = state.timers;
+        engine.next_id = state.next_id;
+        engine.next_queue = state.next_queue;
+        engine.share_empty_texts(&empty);
+        Ok(engine)
+    }
+
+    /// A digest of the whole state (FNV-1a over the canonical snapshot): two engines
+    /// with the same digest are in the same state.
+    pub fn digest(&self) -> u64 {
+        fnv1a(&self.snapshot())
+    }
+
+    /// Customers without usrExtDat share one empty string again (as a live engine's do).
+    fn share_empty_texts(&mut self, empty: &Arc<str>) {
+        let ids: Vec<_> = self.sessions.iter().map(|(id, _)| *id).collect();
+        for id in ids {
+            if let Some(q) = self.sessions.get_mut(&id).and_then(|s| s.queuing.as_mut()) {
+                if q.ext.is_empty() {
+                    q.ext = empty.clone();
+                }
+            }
+        }
+        for service in self.services.values_mut() {
+            if let Some(task) = service.task.as_mut().filter(|t| t.ext.is_empty()) {
+                task.ext = empty.clone();
+            }
+        }
+    }
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_bytes_are_refused_with_the_reason() {
+        assert_eq!(Engine::restore(b"hello").err(), Some(SnapshotError::NotASnapshot));
+        let mut bytes = Engine::new().snapshot();
+        bytes[8] = 9;
+        assert_eq!(Engine::restore(&bytes).err(), Some(SnapshotError::Version { found: 9 }));
+        let bytes = Engine::new().snapshot();
+        assert!(matches!(Engine::restore(&bytes[..bytes.len() - 3]), Err(SnapshotError::Corrupt(_))));
+    }
+
+    #[test]
+    fn an_empty_engine_round_trips() {
+        let e = Engine::new();
+        assert_eq!(Engine::restore(&e.snapshot()).unwrap().digest(), e.digest());
+    }
+}

@@ -1,0 +1,123 @@
+//! The journal: the engine's inputs, durable, so that live state survives a restart
+//! or a crash.
+//!
+//! Every step the engine takes (an input, or time passing: a tick) is appended with its
+//! time before anything it causes leaves the server. The steps of one hub turn, and
+//! everything else the turn writes (webhook deliveries, resume tokens, used tickets,
+//! apps and queues), commit in one transaction: a group commit, so durability costs
+//! one commit per turn, not per request. Snapshots of the whole engine state bound the
+//! replay: start-up restores the latest snapshot and replays the journal after it
+//! through the same engine, which is deterministic, so it reaches the same state.
+//!
+//! - [`Journal`]: the storage interface (SQLite here in [`sqlite`]; the cluster mode
+//!   implements it on PostgreSQL, with its fencing epoch checked in `commit`).
+//! - [`Step`]: what one journal record holds, and its encoding.
+
+pub mod sqlite;
+
+use lineup_engine::{Input, SnapshotError, Time};
+use serde::{Deserialize, Serialize};
+
+/// The journal's own format version (of [`Step`]'s encoding), kept in the store.
+pub const STEP_FORMAT: u32 = 1;
+
+/// One engine step as journaled.
+#[derive(Debug, Deserialize)]
+pub enum Step {
+    /// `Engine::handle(at, input)`.
+    Input(Input),
+    /// `Engine::handle_timeout(at)`.
+    Tick,
+}
+
+/// A step to write (borrowed; encodes exactly as [`Step`]).
+#[derive(Serialize)]
+pub enum StepRef<'a> {
+    Input(&'a Input),
+    Tick,
+}
+
+impl StepRef<'_> {
+    pub fn encode(&self) -> Vec<u8> {
+        bincode::serialize(self).expect("engine inputs serialize into memory")
+    }
+}
+
+impl Step {
+    pub fn decode(seq: u64, bytes: &[u8]) -> Result<Step, JournalError> {
+        bincode::deserialize(bytes).map_err(|e| JournalError::Damaged(format!("journal record {seq}: {e}")))
+    }
+}
+
+/// A journal record read back.
+#[derive(Debug)]
+pub struct Record {
+    pub seq: u64,
+    pub at: Time,
+    pub step: Vec<u8>,
+}
+
+/// A stored snapshot: the engine state after journal record `seq`.
+#[derive(Debug)]
+pub struct StoredSnapshot {
+    pub seq: u64,
+    pub at: Time,
+    pub bytes: Vec<u8>,
+}
+
+/// What start-up needs: the latest snapshot and every record after it, in order.
+#[derive(Debug, Default)]
+pub struct Recovery {
+    pub snapshot: Option<StoredSnapshot>,
+    pub tail: Vec<Record>,
+}
+
+impl Recovery {
+    /// The sequence number of the last durable step (0: none yet).
+    pub fn last_seq(&self) -> u64 {
+        self.tail.last().map(|r| r.seq).or(self.snapshot.as_ref().map(|s| s.seq)).unwrap_or(0)
+    }
+
+    /// Nothing was ever journaled (a new data directory, or one from before the journal).
+    pub fn is_empty(&self) -> bool {
+        self.snapshot.is_none() && self.tail.is_empty()
+    }
+}
+
+/// Why the journal cannot go on.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal store: {0}")]
+    Store(String),
+    #[error("journal damaged: {0}")]
+    Damaged(String),
+    #[error("snapshot: {0}")]
+    Snapshot(#[from] SnapshotError),
+    #[error("journal format {found} is newer than this server understands ({STEP_FORMAT})")]
+    Format { found: u32 },
+}
+
+/// The storage behind the journal and the session tokens. Calls run on the hub task,
+/// in turns: `begin`, appends and other writes, `commit`.
+pub trait Journal {
+    /// Opens the turn's transaction.
+    fn begin(&mut self) -> Result<(), JournalError>;
+    /// Appends step `seq` (consecutive, from 1) inside the open transaction.
+    fn append(&mut self, seq: u64, at: Time, step: &[u8]) -> Result<(), JournalError>;
+    /// Makes the turn durable: once it returns, nothing of the turn can be lost.
+    fn commit(&mut self) -> Result<(), JournalError>;
+    /// The latest snapshot and the records after it.
+    fn recover(&mut self) -> Result<Recovery, JournalError>;
+    /// Stores a snapshot taken after record `seq` and trims everything it covers
+    /// (older snapshots, records up to `seq`), inside the open transaction.
+    fn save_snapshot(&mut self, snapshot: &StoredSnapshot) -> Result<(), JournalError>;
+
+    /// Remembers a session's resume token (by its hash).
+    fn put_resume_token(&mut self, hash: &str, session: u64) -> Result<(), JournalError>;
+    /// Forgets a resume token.
+    fn drop_resume_token(&mut self, hash: &str) -> Result<(), JournalError>;
+    /// Every stored resume token hash with its session.
+    fn resume_tokens(&mut self) -> Result<Vec<(String, u64)>, JournalError>;
+    /// Marks a login ticket used until it expires; false when it was used before.
+    fn use_ticket(&mut self, id: &str, exp_s: u64, now_s: u64) -> Result<bool, JournalError>;
+}
