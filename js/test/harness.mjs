@@ -15,14 +15,18 @@ function freePort() {
   });
 }
 
-/** Starts target/debug/lineup-server with `args` (plus --listen); resolves once /healthz answers. */
-export async function startServer(args) {
-  const port = await freePort();
+/** Starts target/debug/lineup-server with `args` (plus --listen, on `port` or a free one);
+ * resolves once /healthz answers. `stop(signal)` ends it; `exited` settles when it has. */
+export async function startServer(args, port) {
+  port = port ?? await freePort();
   const base = `http://127.0.0.1:${port}`;
   const child = spawn(join(root, 'target', 'debug', 'lineup-server'), ['--listen', `127.0.0.1:${port}`, ...args],
     { stdio: 'ignore', env: { ...process.env, LINEUP_LOG: 'warn' } });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   for (let i = 0; i < 150; i++) {
-    try { if ((await fetch(base + '/healthz')).ok) return { base, stop: () => child.kill() }; } catch { /* not yet */ }
+    try {
+      if ((await fetch(base + '/healthz')).ok) return { base, port, exited, stop: (signal) => child.kill(signal) };
+    } catch { /* not yet */ }
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill();

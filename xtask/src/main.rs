@@ -3,7 +3,8 @@
 //! - `cargo xtask demo`  — runs lineup-server (release) with the demo apps from `www/`
 //!   on the embedded SQLite default (`./lineup-data`), at http://127.0.0.1:8080.
 //! - `cargo xtask test`  — every test of the workspace, then a summary line.
-//! - `cargo xtask bench` — the engine benchmarks (criterion).
+//! - `cargo xtask bench` — the engine benchmarks (criterion), then the journal's cost and
+//!   the start-up time with 100,000 customers waiting (`lineup-server`'s `journal` bench).
 //! - `cargo xtask sdk`   — builds the npm package in `js/dist` (wasm, wasm-bindgen of
 //!   the locked version, wasm-opt from the npm `binaryen` package, the JS entry points).
 //! - `cargo xtask size`  — builds the SDK and prints what a page downloads, gzipped.
@@ -22,7 +23,13 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(),
-        Some("bench") => run(cargo().args(["bench", "-p", "lineup-engine"]).args(&args[1..])),
+        Some("bench") => {
+            if !cargo().args(["bench", "-p", "lineup-engine"]).args(&args[1..]).status().is_ok_and(|s| s.success()) {
+                eprintln!("xtask: the engine benchmarks failed");
+                return ExitCode::FAILURE;
+            }
+            run(cargo().args(["bench", "-p", "lineup-server", "--bench", "journal"]))
+        }
         Some("sdk") => result(sdk::build().map(|_| ())),
         Some("size") => result(sdk::build().and_then(|_| sdk::size())),
         _ => {
@@ -123,7 +130,7 @@ fn test() -> ExitCode {
     let mut totals = (0, 0, 0);
     let mut ok = cargo_test_env(&["--workspace"], &[], &mut totals);
     // The benchmarks must keep compiling even though CI does not run them.
-    ok &= cargo().args(["check", "-p", "lineup-engine", "--benches", "--quiet"]).status().is_ok_and(|s| s.success());
+    ok &= cargo().args(["check", "-p", "lineup-engine", "-p", "lineup-server", "--benches", "--quiet"]).status().is_ok_and(|s| s.success());
     // The SDK in headless Chromium against a real server.
     if let Err(e) = tools::sdk().and_then(|_| tools::browser()) {
         eprintln!("xtask: {e}");

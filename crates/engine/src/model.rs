@@ -283,7 +283,7 @@ pub struct QueueUsers {
     pub users: Vec<QueUser>,
 }
 
-/// Statistics of one queue: counters since the server started plus live figures.
+/// Statistics of one queue: counters since the queue was created plus live figures.
 #[derive(Clone, Debug, PartialEq)]
 pub struct QueueStats {
     pub queue: QueueId,

@@ -256,6 +256,9 @@ impl Hub {
     /// Deadlines up to now.
     pub fn tick(&mut self) {
         let t = now();
+        if self.engine.poll_timeout().map_or(true, |deadline| deadline > t) {
+            return; // woke a little early: nothing is due yet
+        }
         self.journal(t, StepRef::Tick);
         self.engine.handle_timeout(t);
     }
