@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::engine::Engine;
 use crate::error::AcdError;
 use crate::ids::{Name, ServiceId, SessionId};
-use crate::model::{MeetInfo, SessionInfo};
+use crate::model::{CustomerCalls, MeetInfo, Role, SessionInfo};
 use crate::output::{CallEvent, CallEventKind, CallSource, EndReason, EventKind, Notice, ServiceEnd};
 use crate::state::{Call, Room};
 use crate::timers::Timer;
@@ -143,15 +143,17 @@ impl Engine {
         chosen_id: Option<Name>,
     ) -> Result<Name, AcdError> {
         ext_dat(&ext)?;
+        self.may_call(sid, callee_id)?;
         if self.sessions[&sid].call.is_some() {
             return Err(AcdError::CallExists);
         }
+        let app = self.sessions[&sid].app;
         if let Some(id) = &chosen_id {
             let ok = (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
             if !ok {
                 return Err(AcdError::invalid("callID", "8 to 64 characters of A-Z a-z 0-9 - _"));
             }
-            if self.calls.values().any(|c| c.id == *id) {
+            if self.calls.values().any(|c| c.app == app && c.id == *id) {
                 return Err(AcdError::invalid("callID", "is the id of a call in progress"));
             }
         }
@@ -178,13 +180,12 @@ impl Engine {
             Some(id) => id,
             None => loop {
                 let id = compact_str::format_compact!("call-{key}");
-                if !self.calls.values().any(|c| c.id == id) {
+                if !self.calls.values().any(|c| c.app == app && c.id == id) {
                     break id;
                 }
                 key = self.fresh_id();
             },
         };
-        let app = self.sessions[&sid].app;
         let deadline = self.now.plus_secs(self.settings_of_app(app).call_timeout_s.into());
         self.calls.insert(
             key,
@@ -220,6 +221,22 @@ impl Engine {
     }
 
     /// The call `id` that `sid` is a party of.
+    /// Whom a session may call: a session that is only a customer calls only the agent
+    /// serving it, unless the app lets customers call anyone (checked before anything
+    /// about the callee is looked at, so the answer says nothing of who is online).
+    fn may_call(&self, sid: SessionId, callee_id: &str) -> Result<(), AcdError> {
+        let session = &self.sessions[&sid];
+        let only_customer = !session.roles.has(Role::Agent) && !session.roles.has(Role::Supervisor);
+        if !only_customer || self.settings_of_app(session.app).customer_calls == CustomerCalls::Anyone {
+            return Ok(());
+        }
+        let serving = session.served_in.map(|s| self.services[&s].agent);
+        match serving {
+            Some(agent) if self.sessions.get(&agent).is_some_and(|a| a.user_id == callee_id) => Ok(()),
+            _ => Err(AcdError::CallNotPermitted),
+        }
+    }
+
     fn call_of(&self, sid: SessionId, id: &str) -> Result<u64, AcdError> {
         self.sessions[&sid].call.filter(|k| self.calls[k].id == id).ok_or_else(|| AcdError::InvalidCall(id.into()))
     }

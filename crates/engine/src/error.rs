@@ -19,6 +19,10 @@ pub enum AcdError {
     /// 30 (Lineup): the session's roles do not allow this request.
     #[error("not permitted: this needs the {0} role")]
     NoPermission(Role),
+    /// 30 (Lineup): a customer-only session may call only the agent serving it (app
+    /// setting `customer_calls`).
+    #[error("not permitted: a customer may call only the agent serving it")]
+    CallNotPermitted,
     /// 400: no queue with this id in the session's app.
     #[error("queue {0} does not exist")]
     QueueInvalid(QueueId),
@@ -73,7 +77,7 @@ impl AcdError {
             AcdError::InvalidParam { .. } => 5,
             AcdError::NoSession => 12,
             AcdError::UnknownApp(_) => 20,
-            AcdError::NoPermission(_) => 30,
+            AcdError::NoPermission(_) | AcdError::CallNotPermitted => 30,
             AcdError::QueueInvalid(_) => 400,
             AcdError::NoUser(_) => 401,
             AcdError::UserCancelled => 402,

@@ -83,7 +83,7 @@ pub use error::AcdError;
 pub use ids::{Name, OfferId, QueueId, ServiceId, SessionId, TaskId};
 pub use input::{Input, Reply, Request};
 pub use model::{
-    AgentView, AppSettings, MeetInfo, QueUser, SessionInfo, QueueChange, QueueDef, QueueInfo, QueueStats, QueueStatus, QueueUsers,
+    AgentView, AppSettings, CustomerCalls, MeetInfo, QueUser, SessionInfo, QueueChange, QueueDef, QueueInfo, QueueStats, QueueStatus, QueueUsers,
     QueuingInfo, Role, Roles,
 };
 pub use output::{

@@ -107,6 +107,38 @@ pub struct AppSettings {
     /// A call not answered within this many seconds ends with 604 ERR_NOANSWER.
     /// Default 30.
     pub call_timeout_s: u32,
+    /// Whom a session with only the customer role may `Call`. Default: only the
+    /// agent serving it.
+    pub customer_calls: CustomerCalls,
+}
+
+/// Whom a customer-only session may call (app setting).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CustomerCalls {
+    /// Only the agent serving it (otherwise err 30, whether the callee exists or not).
+    #[default]
+    ServingAgent,
+    /// Any user of the app.
+    Anyone,
+}
+
+impl CustomerCalls {
+    /// The wire name.
+    pub fn name(self) -> &'static str {
+        match self {
+            CustomerCalls::ServingAgent => "serving_agent",
+            CustomerCalls::Anyone => "anyone",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(name: &str) -> Option<CustomerCalls> {
+        match name {
+            "serving_agent" => Some(CustomerCalls::ServingAgent),
+            "anyone" => Some(CustomerCalls::Anyone),
+            _ => None,
+        }
+    }
 }
 
 impl Default for AppSettings {
@@ -118,6 +150,7 @@ impl Default for AppSettings {
             service_level_s: 20,
             reoffer_delay_s: 10,
             call_timeout_s: 30,
+            customer_calls: CustomerCalls::ServingAgent,
         }
     }
 }
@@ -181,6 +214,12 @@ impl QueueDef {
             return Err(AcdError::invalid("name", format!("{name_len} characters, at most 64")));
         }
         let desc_len = self.desc.chars().count();
+        if self.name.chars().any(char::is_control) {
+            return Err(AcdError::invalid("name", "must not contain control characters"));
+        }
+        if self.desc.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(AcdError::invalid("desc", "must not contain control characters (other than line breaks)"));
+        }
         if desc_len > 200 {
             return Err(AcdError::invalid("desc", format!("{desc_len} characters, at most 200")));
         }

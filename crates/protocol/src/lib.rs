@@ -10,8 +10,10 @@
 //! - [`ws`]: WebSocket frames: requests with `seq` and `op`, replies, notices.
 //! - [`rest`]: REST bodies: login, tokens, queue administration, app settings.
 //! - [`codes`]: the numeric error codes (CloudRoom's `sdkErr` plus Lineup additions).
+//! - [`fields`]: error texts that name the wrong field and its rule, with short echoes.
 
 pub mod codes;
+pub mod fields;
 pub mod rest;
 pub mod types;
 pub mod ws;

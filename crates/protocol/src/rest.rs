@@ -133,6 +133,8 @@ pub mod rsp {
     pub const BAD_PARAMETER: u32 = 4;
     pub const UNKNOWN: u32 = 5;
     pub const NAME_EXISTS_OR_NOT_FOUND: u32 = 6;
+    /// Lineup: too many failed credential checks from this address (HTTP 429).
+    pub const TOO_MANY_REQUESTS: u32 = 7;
 }
 
 /// `POST /api/v1/apps/{app}/queues` (CloudRoom queue/add) and the fields of
@@ -218,6 +220,9 @@ pub struct AppSettingsBody {
     pub reoffer_delay_seconds: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_timeout_seconds: Option<u32>,
+    /// Whom a customer-only session may call: `serving_agent` (default) or `anyone`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_calls: Option<String>,
 }
 
 /// `POST /api/v1/apps/{app}/queues/{id}/forward`: moves a waiting customer.

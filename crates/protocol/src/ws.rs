@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::fields::{clip, field_error};
 use crate::types::{AgentInfo, CallEvent, MeetInfo, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo};
 
 /// What the server reads first from any client frame, to answer even a malformed one.
@@ -29,13 +30,13 @@ impl RequestHead {
     pub fn problem(&self) -> Option<String> {
         match (&self.seq, &self.op) {
             (_, None) => Some("missing \"op\"".into()),
-            (_, Some(op)) if !op.is_string() => Some(format!("\"op\" must be a string, not {op}")),
+            (_, Some(op)) if !op.is_string() => Some(format!("\"op\" must be a string, not {}", clip(&op.to_string()))),
             (None, _) => Some("missing \"seq\" (a number the reply echoes)".into()),
             (Some(seq), _) if seq.as_u64().is_none() => {
-                Some(format!("\"seq\" must be a non-negative integer, not {seq}"))
+                Some(format!("\"seq\" must be a non-negative integer, not {}", clip(&seq.to_string())))
             }
             (_, Some(op)) if !Op::NAMES.contains(&op.as_str().unwrap_or_default()) => {
-                Some(format!("unknown op {op}"))
+                Some(format!("unknown op {}", clip(&op.to_string())))
             }
             _ => None,
         }
@@ -61,13 +62,14 @@ pub fn parse_client_frame(text: &str) -> Result<ClientFrame, Reply> {
         }
         Err(e) => return Err(bad(0, format!("not a JSON object: {e}"))),
     };
-    let head: RequestHead = serde_json::from_value(value).unwrap_or_default();
+    let head = RequestHead::deserialize(&value).unwrap_or_default();
     if let Some(problem) = head.problem() {
         return Err(bad(head.seq(), problem));
     }
     serde_json::from_str::<ClientFrame>(text).map_err(|e| {
         let name = head.op.as_ref().and_then(Value::as_str).unwrap_or_default();
-        bad(head.seq(), format!("bad fields for {name}: {e}"))
+        let what = field_error(&value, &e, |v| serde_json::from_value::<ClientFrame>(v.clone()).map(|_| ()));
+        bad(head.seq(), format!("bad fields for {name}: {what}"))
     })
 }
 

@@ -328,6 +328,7 @@ fn default_settings() -> AppSettingsBody {
         service_level_seconds: Some(20),
         reoffer_delay_seconds: Some(10),
         call_timeout_seconds: Some(30),
+        customer_calls: Some("serving_agent".into()),
     }
 }
 
@@ -1985,7 +1986,7 @@ fn rest_admin_response_with_data() {
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(billing()) },
     );
     golden(
-        r#"{"RspCode":0,"RspDesc":"ok","Data":{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30}}"#,
+        r#"{"RspCode":0,"RspDesc":"ok","Data":{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent"}}"#,
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(default_settings()) },
     );
     golden(
@@ -2060,7 +2061,7 @@ fn rest_queue_query_data() {
 #[test]
 fn rest_app_settings_body() {
     golden(
-        r#"{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30}"#,
+        r#"{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent"}"#,
         default_settings(),
     );
     golden(r#"{"offerTimeoutSeconds":12}"#, AppSettingsBody { offer_timeout_seconds: Some(12), ..Default::default() });

@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use lineup_engine::{AcdError, AppSettings, Input, QueueChange, QueueDef, QueueId, Reply};
+use lineup_engine::{AcdError, AppSettings, CustomerCalls, Input, QueueChange, QueueDef, QueueId, Reply};
+use lineup_protocol::fields::clip;
 use lineup_protocol::rest::{rsp, AppSettingsBody, QueueFields, QueueQueryData, QueueRecord};
 
 use crate::auth;
@@ -145,6 +146,9 @@ pub fn create_queue(hub: &mut Hub, app: &str, f: QueueFields) -> Result<QueueRec
     let Reply::Queue(info) = hub.input(Input::CreateQueue { app: app.into(), id: None, def })? else {
         unreachable!("CreateQueue replies Queue")
     };
+    if hub.config.fault_queue_name.as_deref() == Some(&*info.def.name) {
+        panic!("injected fault: creating queue '{}'", info.def.name);
+    }
     if let Err(e) = hub.store.insert_queue(app, info.queue, &info.def, now().as_millis()) {
         let _ = hub.input(Input::DeleteQueue { app: app.into(), queue: info.queue });
         return Err(AdminError::store(e));
@@ -224,9 +228,11 @@ pub fn query_queues(hub: &Hub, app: &str, filter: &QueueFilter, page: u32, size:
         .filter(|q| filter.queue.is_none_or(|id| id == q.queue))
         .filter(|q| contains(&q.def.name, &filter.name) && contains(&q.def.desc, &filter.desc))
         .collect();
+    // Client numbers: no arithmetic that can overflow (a page past the end is empty).
+    let skip = u64::from(page - 1).saturating_mul(u64::from(size));
     let queue_list = matching
         .iter()
-        .skip(((page - 1) * size) as usize)
+        .skip(usize::try_from(skip).unwrap_or(usize::MAX))
         .take(size as usize)
         .map(|q| record(hub, q.queue))
         .collect();
@@ -241,6 +247,7 @@ pub fn settings_body(s: &AppSettings) -> AppSettingsBody {
         service_level_seconds: Some(s.service_level_s),
         reoffer_delay_seconds: Some(s.reoffer_delay_s),
         call_timeout_seconds: Some(s.call_timeout_s),
+        customer_calls: Some(s.customer_calls.name().into()),
     }
 }
 
@@ -252,6 +259,10 @@ pub fn put_settings(hub: &mut Hub, app: &str, b: AppSettingsBody) -> Result<AppS
     s.service_level_s = b.service_level_seconds.unwrap_or(s.service_level_s);
     s.reoffer_delay_s = b.reoffer_delay_seconds.unwrap_or(s.reoffer_delay_s);
     s.call_timeout_s = b.call_timeout_seconds.unwrap_or(s.call_timeout_s);
+    if let Some(v) = &b.customer_calls {
+        s.customer_calls = CustomerCalls::parse(v)
+            .ok_or_else(|| AdminError::bad(format!("invalid customerCalls: \"{}\" must be \"serving_agent\" or \"anyone\"", clip(v))))?;
+    }
     s.validate()?;
     hub.store.update_app_settings(app, &s).map_err(AdminError::store)?;
     hub.input(Input::PutApp { app: app.into(), settings: s.clone() })?;

@@ -35,6 +35,29 @@ pub struct Config {
     pub snapshot_steps: u64,
     /// ... or when the latest one is this old and anything was journaled since.
     pub snapshot_interval_s: u64,
+    /// Frames queued for one connection; a client that lets more pile up is cut (4003).
+    pub send_queue_frames: usize,
+    /// A WebSocket must send `Login` or `Resume` within this long (else 4004).
+    pub login_timeout_s: u32,
+    /// An HTTP request's head must arrive within this long, its body within this long.
+    pub header_timeout_s: u32,
+    pub body_timeout_s: u32,
+    /// Open TCP connections per source address.
+    pub max_connections_per_ip: u32,
+    /// WebSockets per source address that have not logged in yet.
+    pub max_pre_login_per_ip: u32,
+    /// Failed credential checks per source address: a burst, then this many a minute.
+    pub failed_logins_burst: u32,
+    pub failed_logins_per_minute: u32,
+    /// Origins allowed to call the API from other pages (CORS); empty: none beyond the
+    /// server's own origin; `*`: any.
+    pub cors_origins: Vec<String>,
+    /// Webhook receivers on these networks are allowed although private or loopback.
+    pub webhook_allow: Vec<crate::webhooks::addr::Net>,
+    /// Tests only (no flag): creating a queue of this name panics after the engine
+    /// applied it, to prove that a panic is contained and rolled back.
+    #[doc(hidden)]
+    pub fault_queue_name: Option<String>,
 }
 
 impl Default for Config {
@@ -54,6 +77,17 @@ impl Default for Config {
             max_agent_hooks: 100,
             snapshot_steps: 50_000,
             snapshot_interval_s: 300,
+            send_queue_frames: 4096,
+            login_timeout_s: 10,
+            header_timeout_s: 10,
+            body_timeout_s: 10,
+            max_connections_per_ip: 4096,
+            max_pre_login_per_ip: 256,
+            failed_logins_burst: 20,
+            failed_logins_per_minute: 30,
+            cors_origins: Vec::new(),
+            webhook_allow: Vec::new(),
+            fault_queue_name: None,
         }
     }
 }
@@ -80,6 +114,19 @@ USAGE: lineup-server [--listen ADDR] [--data DIR] [--www DIR] [--sdk DIR]
   --max-frame BYTES   largest WebSocket message (env LINEUP_MAX_FRAME_BYTES; default 65536)
   --ticket-seconds S  lifetime of a login ticket (env LINEUP_TICKET_S; default 60)
   --no-demo           do not create the demo app on first start (env LINEUP_NO_DEMO=1)
+  --cors-origin O     let pages of origin O (e.g. https://crm.example.com; * for any) call
+                      the API; repeat or comma-separate (env LINEUP_CORS_ORIGIN; default none)
+  --webhook-allow N   allow webhook receivers on network N although private or loopback
+                      (e.g. 127.0.0.1/32, 10.0.0.0/8, ::1/128); repeat or comma-separate
+                      (env LINEUP_WEBHOOK_ALLOW; default none)
+  --login-timeout S   a WebSocket must Login/Resume within S seconds (env LINEUP_LOGIN_TIMEOUT_S; 10)
+
+Limits (env only): LINEUP_SEND_QUEUE_FRAMES (frames queued per connection before a slow
+client is cut with 4003, default 4096), LINEUP_HEADER_TIMEOUT_S / LINEUP_BODY_TIMEOUT_S
+(HTTP request head / body deadlines, default 10), LINEUP_MAX_CONNECTIONS_PER_IP (4096),
+LINEUP_MAX_PRE_LOGIN_PER_IP (WebSockets not logged in yet, 256),
+LINEUP_FAILED_LOGINS_BURST / LINEUP_FAILED_LOGINS_PER_MINUTE (wrong credentials per
+address before 429, default 20, then 30 a minute).
 
 Webhooks (env only): LINEUP_WEBHOOK_HORIZON_S (retry horizon, default 14400),
 LINEUP_WEBHOOK_BACKOFF_MS (first retry delay, default 1000), LINEUP_WEBHOOK_TIMEOUT_S
@@ -130,6 +177,30 @@ impl Cli {
         if let Some(v) = env("LINEUP_SNAPSHOT_INTERVAL_S") {
             config.snapshot_interval_s = number("LINEUP_SNAPSHOT_INTERVAL_S", &v)?;
         }
+        for (key, slot) in [
+            ("LINEUP_LOGIN_TIMEOUT_S", &mut config.login_timeout_s),
+            ("LINEUP_HEADER_TIMEOUT_S", &mut config.header_timeout_s),
+            ("LINEUP_BODY_TIMEOUT_S", &mut config.body_timeout_s),
+            ("LINEUP_MAX_CONNECTIONS_PER_IP", &mut config.max_connections_per_ip),
+            ("LINEUP_MAX_PRE_LOGIN_PER_IP", &mut config.max_pre_login_per_ip),
+            ("LINEUP_FAILED_LOGINS_BURST", &mut config.failed_logins_burst),
+            ("LINEUP_FAILED_LOGINS_PER_MINUTE", &mut config.failed_logins_per_minute),
+        ] {
+            if let Some(v) = env(key) {
+                *slot = number(key, &v)?;
+            }
+        }
+        if let Some(v) = env("LINEUP_SEND_QUEUE_FRAMES") {
+            config.send_queue_frames = number("LINEUP_SEND_QUEUE_FRAMES", &v)?;
+        }
+        if let Some(v) = env("LINEUP_CORS_ORIGIN") {
+            config.cors_origins.extend(list(&v));
+        }
+        if let Some(v) = env("LINEUP_WEBHOOK_ALLOW") {
+            for n in list(&v) {
+                config.webhook_allow.push(crate::webhooks::addr::Net::parse(&n).map_err(|e| format!("LINEUP_WEBHOOK_ALLOW: {e}"))?);
+            }
+        }
         if env("LINEUP_NO_DEMO").is_some_and(|v| v == "1") {
             config.seed_demo = false;
         }
@@ -146,12 +217,30 @@ impl Cli {
                 "--max-frame" => config.max_frame_bytes = number("--max-frame", &value()?)?,
                 "--ticket-seconds" => config.ticket_s = number("--ticket-seconds", &value()?)?,
                 "--no-demo" => config.seed_demo = false,
+                "--cors-origin" => config.cors_origins.extend(list(&value()?)),
+                "--webhook-allow" => {
+                    for n in list(&value()?) {
+                        config.webhook_allow.push(crate::webhooks::addr::Net::parse(&n).map_err(|e| format!("--webhook-allow: {e}"))?);
+                    }
+                }
+                "--login-timeout" => config.login_timeout_s = number("--login-timeout", &value()?)?,
                 "-h" | "--help" => return Err(USAGE.into()),
                 other => return Err(format!("unknown flag {other}\n\n{USAGE}")),
             }
         }
         if config.webhook_backoff_ms == 0 || config.webhook_timeout_s == 0 {
             return Err("LINEUP_WEBHOOK_BACKOFF_MS and LINEUP_WEBHOOK_TIMEOUT_S must be at least 1".into());
+        }
+        if config.login_timeout_s == 0 || config.header_timeout_s == 0 || config.body_timeout_s == 0 {
+            return Err("--login-timeout, LINEUP_HEADER_TIMEOUT_S and LINEUP_BODY_TIMEOUT_S must be at least 1".into());
+        }
+        if config.max_connections_per_ip == 0 || config.max_pre_login_per_ip == 0 || config.send_queue_frames == 0 {
+            return Err("LINEUP_MAX_CONNECTIONS_PER_IP, LINEUP_MAX_PRE_LOGIN_PER_IP and LINEUP_SEND_QUEUE_FRAMES must be at least 1".into());
+        }
+        for origin in &config.cors_origins {
+            if origin != "*" && !(origin.starts_with("http://") || origin.starts_with("https://")) {
+                return Err(format!("--cors-origin {origin}: an origin is http(s)://host[:port], or *"));
+            }
         }
         if config.snapshot_steps == 0 {
             return Err("LINEUP_SNAPSHOT_STEPS must be at least 1".into());
@@ -168,6 +257,11 @@ impl Cli {
         let listen = listen.parse().map_err(|e| format!("--listen {listen}: {e}"))?;
         Ok(Cli { listen, config })
     }
+}
+
+/// A comma-separated list, trimmed, without empty items.
+fn list(v: &str) -> Vec<String> {
+    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
 }
 
 fn existing(dir: &str) -> Option<PathBuf> {

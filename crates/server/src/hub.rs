@@ -11,7 +11,6 @@
 //! turn leaves: frames for sockets and job results wait in the turn until the commit.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -21,6 +20,7 @@ use rustc_hash::FxHashMap;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config::Config;
+pub use crate::conn::{next_conn_id, Conn, ConnTx, Outgoing};
 use crate::convert;
 use crate::journal::{Journal, JournalError, StepRef, StoredSnapshot};
 use crate::store::Store;
@@ -43,26 +43,6 @@ pub fn now() -> Time {
     Time::from_millis(ms)
 }
 
-/// What a connection's writer sends.
-#[derive(Clone, Debug)]
-pub enum Outgoing {
-    Text(Arc<str>),
-    Close { code: u16, reason: String },
-}
-
-/// A live WebSocket connection bound to a session.
-pub struct Conn {
-    pub id: u64,
-    pub tx: mpsc::UnboundedSender<Outgoing>,
-}
-
-static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
-
-/// A fresh connection id.
-pub fn next_conn_id() -> u64 {
-    NEXT_CONN.fetch_add(1, Ordering::Relaxed)
-}
-
 /// An app as the server knows it (the engine knows its settings).
 #[derive(Clone, Debug)]
 pub struct AppRecord {
@@ -83,7 +63,7 @@ pub struct Hub {
     /// Frames to send after the current job's reply (flushed with the engine outputs).
     after_reply: Vec<(SessionId, ServerFrame)>,
     /// Frames of this turn, sent once the turn is committed.
-    outbound: Vec<(mpsc::UnboundedSender<Outgoing>, Outgoing)>,
+    outbound: Vec<(ConnTx, Outgoing)>,
     /// The last journaled step.
     seq: u64,
     /// The step the latest snapshot covers, and when it was taken.
@@ -92,6 +72,10 @@ pub struct Hub {
     /// Set when the server stops: dropped connections are not journaled as drops (the
     /// restart holds every session).
     stopping: bool,
+    /// Set by a job that panicked (its message); the run loop then rolls it back.
+    failed: Option<String>,
+    /// Jobs refused because they panicked, since start.
+    pub panics: u64,
     pub webhooks: crate::webhooks::Webhooks,
     /// Outputs taken from the engine early (to store their events before the reply),
     /// still to be fanned out in order.
@@ -111,22 +95,45 @@ pub struct HubHandle {
     events: broadcast::Sender<Event>,
 }
 
-/// The hub task has stopped (the server is shutting down).
-#[derive(Debug)]
-pub struct HubGone;
+/// Why the hub did not answer a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum HubError {
+    /// The hub task has stopped (the server is shutting down).
+    #[error("server is shutting down")]
+    Stopped,
+    /// The job panicked: it was refused and rolled back; the hub serves on.
+    #[error("internal error: the server could not handle this request, and nothing of it was applied")]
+    Failed,
+}
+
+impl HubError {
+    /// The HTTP status a REST caller gets.
+    pub fn status(self) -> u16 {
+        match self {
+            HubError::Stopped => 503,
+            HubError::Failed => 500,
+        }
+    }
+}
 
 impl HubHandle {
     /// Runs `f` on the hub task and returns its result.
-    pub async fn call<R: Send + 'static>(&self, f: impl FnOnce(&mut Hub) -> R + Send + 'static) -> Result<R, HubGone> {
+    pub async fn call<R: Send + 'static>(&self, f: impl FnOnce(&mut Hub) -> R + Send + 'static) -> Result<R, HubError> {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |hub| {
-            let result = f(hub);
+            let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(hub))) {
+                Ok(result) => Ok(result),
+                Err(panic) => {
+                    hub.failed = Some(panic_text(&panic));
+                    Err(HubError::Failed)
+                }
+            };
             Box::new(move || {
                 let _ = tx.send(result);
             })
         });
-        self.tx.send(job).await.map_err(|_| HubGone)?;
-        rx.await.map_err(|_| HubGone)
+        self.tx.send(job).await.map_err(|_| HubError::Stopped)?;
+        rx.await.unwrap_or(Err(HubError::Stopped))
     }
 
     /// Business events as they happen (for webhooks, statistics, tests).
@@ -163,6 +170,8 @@ impl Hub {
             snapshot_seq,
             snapshot_at,
             stopping: false,
+            failed: None,
+            panics: 0,
             webhooks: Default::default(),
             taken: VecDeque::new(),
             webhook_wake: Arc::default(),
@@ -200,14 +209,22 @@ impl Hub {
             let mut delivers = Vec::new();
             match wake {
                 Wake::Stop => break,
-                Wake::Deadline => self.tick(),
+                Wake::Deadline => {
+                    self.guarded(|hub| {
+                        hub.tick();
+                        hub.flush();
+                    });
+                }
                 Wake::Job(job) => {
-                    delivers.push(job(&mut self));
-                    self.flush();
-                    while delivers.len() < TURN_JOBS {
-                        let Ok(job) = rx.try_recv() else { break };
-                        delivers.push(job(&mut self));
-                        self.flush();
+                    let mut job = Some(job);
+                    while let Some(next) = job.take().or_else(|| (delivers.len() < TURN_JOBS).then(|| rx.try_recv().ok()).flatten()) {
+                        if let Some(deliver) = self.guarded(|hub| {
+                            let deliver = next(hub);
+                            hub.flush();
+                            deliver
+                        }) {
+                            delivers.push(deliver);
+                        }
                     }
                 }
             }
@@ -224,8 +241,66 @@ impl Hub {
         self.snapshot();
         tracing::info!(step = self.seq, sessions = self.engine.session_count(), "journal flushed; server stopped");
         for (_, conn) in self.conns.drain() {
-            let _ = conn.tx.send(Outgoing::Close { code: 1001, reason: "server restarting".into() });
+            conn.tx.send(Outgoing::Close { code: 1001, reason: "server restarting".into() });
         }
+    }
+
+    /// Runs one job (or deadline) of the turn so that a panic in it cannot take the hub
+    /// down: the job is refused (its caller gets [`HubError::Failed`]), everything it
+    /// journaled or queued is rolled back, and the engine is rebuilt from the journal,
+    /// which holds the turn's other jobs but not this one. `None` when it panicked
+    /// outside the job's own guard (the caller then hears nothing but "stopped").
+    fn guarded<R>(&mut self, f: impl FnOnce(&mut Hub) -> R) -> Option<R> {
+        let mark = (self.seq, self.outbound.len(), self.after_reply.len());
+        if let Err(e) = self.store.savepoint() {
+            journal_failed(e);
+        }
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self)));
+        let failed = match &result {
+            Ok(_) => self.failed.take(),
+            Err(panic) => Some(panic_text(panic)),
+        };
+        match failed {
+            None => {
+                if let Err(e) = self.store.release_savepoint() {
+                    journal_failed(e);
+                }
+            }
+            Some(why) => self.roll_back(mark, &why),
+        }
+        result.ok()
+    }
+
+    /// Undoes a job that panicked: its journal steps and store writes, its frames, and
+    /// whatever it did to the engine (rebuilt from the snapshot and the journal).
+    fn roll_back(&mut self, (seq, outbound, after_reply): (u64, usize, usize), why: &str) {
+        self.panics += 1;
+        tracing::error!(panic = %why, step = seq + 1, "a request panicked; it is refused and rolled back, and the engine is rebuilt from the journal");
+        if let Err(e) = self.store.rollback_to_savepoint() {
+            journal_failed(e);
+        }
+        self.seq = seq;
+        self.outbound.truncate(outbound);
+        self.after_reply.truncate(after_reply);
+        self.taken.clear();
+        match crate::journal::rebuild(&mut self.store) {
+            Ok(engine) => self.engine = engine,
+            Err(e) => journal_failed(e),
+        }
+    }
+
+    /// Where webhooks may be delivered (the operator's allowed networks).
+    pub fn webhook_policy(&self) -> crate::webhooks::addr::Policy {
+        crate::webhooks::addr::Policy { allow: Arc::new(self.config.webhook_allow.clone()) }
+    }
+
+    /// Answers a health check from the hub itself: the store must answer too.
+    pub fn health(&self) -> Result<Health, String> {
+        self.store
+            .conn()
+            .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+            .map_err(|e| format!("store: {e}"))?;
+        Ok(Health { journal_step: self.seq, sessions: self.engine.session_count() as u64, refused_panics: self.panics })
     }
 
     /// Opens the turn's transaction.
@@ -241,7 +316,7 @@ impl Hub {
             journal_failed(e);
         }
         for (tx, out) in self.outbound.drain(..) {
-            let _ = tx.send(out);
+            tx.send(out);
         }
     }
 
@@ -330,7 +405,7 @@ impl Hub {
     }
 
     /// Queues a frame for a connection; it leaves when the turn is committed.
-    pub fn push(&mut self, tx: &mpsc::UnboundedSender<Outgoing>, out: Outgoing) {
+    pub fn push(&mut self, tx: &ConnTx, out: Outgoing) {
         self.outbound.push((tx.clone(), out));
     }
 
@@ -437,6 +512,24 @@ impl Hub {
     pub fn is_current(&self, session: SessionId, conn_id: u64) -> bool {
         self.conns.get(&session).is_some_and(|c| c.id == conn_id)
     }
+}
+
+/// What `/healthz` reports.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    pub journal_step: u64,
+    pub sessions: u64,
+    pub refused_panics: u64,
+}
+
+/// A panic's message.
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 /// The journal cannot be written: stop at once, acknowledging nothing more.

@@ -8,11 +8,14 @@
 //! # Layout
 //!
 //! - [`config`]: flags, environment and defaults.
+//! - [`conn`]: a connection's bounded send queue and the cut of a client that does not read.
 //! - [`hub`]: the task that owns the engine, the store and the connections; turns,
 //!   group commit, output fan-out, snapshots.
 //! - [`journal`]: the durable journal of engine steps and its snapshots (storage trait,
 //!   SQLite default); start-up recovery is [`prepare`].
 //! - [`tokens`]: resume tokens, stored by hash.
+//! - [`listen`]: accepting connections (header deadline, per-address limits, graceful stop).
+//! - [`limits`]: per-address counts and the throttle of failed credential checks.
 //! - [`session_ops`]: a session's WebSocket operations mapped onto the engine.
 //! - [`ws`]: the `/ws` endpoint: framing, heartbeat, malformed input.
 //! - [`rest`]: `/api/v1`: login, tokens, queue administration, statistics; CORS; static files.
@@ -30,9 +33,12 @@
 pub mod admin;
 pub mod auth;
 pub mod config;
+pub mod conn;
 pub mod convert;
 pub mod hub;
 pub mod journal;
+pub mod limits;
+pub mod listen;
 pub mod rest;
 pub mod session_ops;
 pub mod store;
@@ -43,7 +49,7 @@ pub mod ws;
 use std::future::Future;
 use std::sync::Arc;
 
-use lineup_engine::{Engine, Input};
+use lineup_engine::Input;
 use lineup_protocol::rest::QueueFields;
 use rustc_hash::FxHashMap;
 use tokio::net::TcpListener;
@@ -51,7 +57,7 @@ use tokio::sync::{oneshot, watch};
 
 pub use config::{Cli, Config};
 use hub::{AppRecord, Hub, HubHandle};
-use journal::{Journal, Step};
+use journal::Journal;
 use store::Store;
 
 /// What every request handler can reach.
@@ -61,6 +67,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Flips to true when the server shuts down (open sockets close).
     pub shutdown: watch::Receiver<bool>,
+    /// Per-address limits.
+    pub limits: Arc<limits::Limits>,
 }
 
 /// A server ready to serve: store opened, state recovered.
@@ -107,21 +115,9 @@ pub fn prepare(config: Config) -> Result<Prepared, String> {
     let last_seq = recovery.last_seq();
     let snapshot_seq = recovery.snapshot.as_ref().map_or(0, |s| s.seq);
     let fresh = recovery.is_empty();
-    let mut engine = match &recovery.snapshot {
-        Some(s) => Engine::restore(&s.bytes).map_err(|e| bad(e.into()))?,
-        None => Engine::new(),
-    };
     let replayed = recovery.tail.len() as u64;
-    for record in recovery.tail {
-        match Step::decode(record.seq, &record.step).map_err(bad)? {
-            Step::Input(input) => {
-                let _ = engine.handle(record.at, input);
-            }
-            Step::Tick => engine.handle_timeout(record.at),
-        }
-        // What the step caused was delivered (and its webhooks stored) when it ran.
-        while engine.poll_output().is_some() {}
-    }
+    let engine = journal::replay(&recovery).map_err(bad)?;
+    drop(recovery);
     let mut apps = FxHashMap::default();
     for app in store.apps().map_err(|e| format!("cannot read apps: {e}"))? {
         apps.insert(app.id.clone(), AppRecord { md5_secret: auth::md5_hex(&app.secret), secret: app.secret });
@@ -204,25 +200,22 @@ pub async fn serve(
     let (hub, mut hub_task) = prepared.hub.spawn(hub_stopped);
     let (stop_tx, stop_rx) = watch::channel(false);
     let deliveries = tokio::spawn(webhooks::deliver::run(hub.clone(), wake, config.clone(), stop_rx.clone()));
-    let state = AppState { hub, config, shutdown: stop_rx };
+    let limits = limits::Limits::new(&config);
+    let header_timeout = std::time::Duration::from_secs(config.header_timeout_s.into());
+    let state = AppState { hub, config, shutdown: stop_rx, limits: limits.clone() };
     let router = rest::router(state);
-    let (hub_done_tx, hub_done) = oneshot::channel::<()>();
-    let result = axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // The hub finishes its turn, flushes the journal and closes every socket
-            // with 1001 before anything else stops; drops after this are not journaled.
-            let _ = stop_hub.send(());
-            let _ = (&mut hub_task).await;
-            let _ = hub_done_tx.send(());
-            let _ = stop_tx.send(true);
-        })
-        .await
-        .map_err(|e| format!("server error: {e}"));
-    let _ = hub_done.await;
+    let stopping = async move {
+        shutdown.await;
+        // The hub finishes its turn, flushes the journal and closes every socket with
+        // 1001 before anything else stops; drops after this are not journaled.
+        let _ = stop_hub.send(());
+        let _ = (&mut hub_task).await;
+        let _ = stop_tx.send(true);
+    };
+    listen::serve(listener, router, limits, header_timeout, stopping).await;
     deliveries.abort();
     let _ = deliveries.await;
-    result
+    Ok(())
 }
 
 /// Prepares and serves: the whole server.

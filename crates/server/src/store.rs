@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use lineup_engine::{AppSettings, QueueDef, QueueId};
+use lineup_engine::{AppSettings, CustomerCalls, QueueDef, QueueId};
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// A stored app.
@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS apps (
     service_level_s INTEGER NOT NULL,
     reoffer_delay_s INTEGER NOT NULL,
     created_ms INTEGER NOT NULL,
-    call_timeout_s INTEGER NOT NULL DEFAULT 30
+    call_timeout_s INTEGER NOT NULL DEFAULT 30,
+    customer_calls TEXT NOT NULL DEFAULT 'serving_agent'
 );
 CREATE TABLE IF NOT EXISTS queues (
     id INTEGER PRIMARY KEY,
@@ -93,6 +94,11 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
     if !has_call_timeout {
         conn.execute_batch("ALTER TABLE apps ADD COLUMN call_timeout_s INTEGER NOT NULL DEFAULT 30")?;
     }
+    let has_customer_calls: bool =
+        conn.query_row("SELECT COUNT(*) FROM pragma_table_info('apps') WHERE name = 'customer_calls'", [], |r| r.get::<_, i64>(0))? > 0;
+    if !has_customer_calls {
+        conn.execute_batch("ALTER TABLE apps ADD COLUMN customer_calls TEXT NOT NULL DEFAULT 'serving_agent'")?;
+    }
     Ok(())
 }
 
@@ -118,7 +124,7 @@ impl Store {
     pub fn apps(&self) -> StoreResult<Vec<AppRow>> {
         let mut stmt = self.conn.prepare(
             "SELECT id, secret, hold_s, offer_timeout_s, notice_interval_ms, service_level_s, reoffer_delay_s,
-                    call_timeout_s
+                    call_timeout_s, customer_calls
              FROM apps ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -132,6 +138,7 @@ impl Store {
                     service_level_s: r.get(5)?,
                     reoffer_delay_s: r.get(6)?,
                     call_timeout_s: r.get(7)?,
+                    customer_calls: CustomerCalls::parse(&r.get::<_, String>(8)?).unwrap_or_default(),
                 },
             })
         })?;
@@ -142,9 +149,10 @@ impl Store {
         let s = &app.settings;
         self.conn.execute(
             "INSERT INTO apps (id, secret, hold_s, offer_timeout_s, notice_interval_ms, service_level_s,
-                               reoffer_delay_s, created_ms, call_timeout_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                               reoffer_delay_s, created_ms, call_timeout_s, customer_calls)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![app.id, app.secret, s.hold_s, s.offer_timeout_s, s.notice_interval_ms, s.service_level_s,
-                    s.reoffer_delay_s, now_ms as i64, s.call_timeout_s],
+                    s.reoffer_delay_s, now_ms as i64, s.call_timeout_s, s.customer_calls.name()],
         )?;
         Ok(())
     }
@@ -152,9 +160,9 @@ impl Store {
     pub fn update_app_settings(&self, app: &str, s: &AppSettings) -> StoreResult<()> {
         self.conn.execute(
             "UPDATE apps SET hold_s = ?2, offer_timeout_s = ?3, notice_interval_ms = ?4, service_level_s = ?5,
-                             reoffer_delay_s = ?6, call_timeout_s = ?7 WHERE id = ?1",
+                             reoffer_delay_s = ?6, call_timeout_s = ?7, customer_calls = ?8 WHERE id = ?1",
             params![app, s.hold_s, s.offer_timeout_s, s.notice_interval_ms, s.service_level_s, s.reoffer_delay_s,
-                    s.call_timeout_s],
+                    s.call_timeout_s, s.customer_calls.name()],
         )?;
         Ok(())
     }

@@ -11,72 +11,123 @@ use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use lineup_engine::SessionId;
 use lineup_protocol::{codes, Op, Reply, ServerFrame};
-use tokio::sync::mpsc;
 
-use crate::hub::{next_conn_id, now, Conn, Outgoing};
+use crate::conn::{next_conn_id, Conn, ConnTx, Outgoing, CLOSE_LOGIN_TIMEOUT, CLOSE_TOO_SLOW};
+use crate::hub::now;
+use crate::limits::{Peer, Slot};
 use crate::session_ops;
 use crate::AppState;
 
-/// `GET /ws`.
-pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+/// `GET /ws`. At most `max_pre_login_per_ip` sockets of one address may be waiting to
+/// log in; more are refused with 429.
+pub async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    Peer(peer): Peer,
+) -> Response {
     let max = state.config.max_frame_bytes;
-    ws.max_message_size(max).max_frame_size(max).on_upgrade(move |socket| connection(socket, state))
+    let slot = match peer {
+        Some(addr) => match state.limits.pre_login(addr.ip()) {
+            Some(slot) => Some(slot),
+            None => return crate::rest::too_many(10, "too many connections from this address are waiting to log in"),
+        },
+        None => None,
+    };
+    ws.max_message_size(max).max_frame_size(max).on_upgrade(move |socket| connection(socket, state, slot))
 }
 
 fn text(frame: &ServerFrame) -> Outgoing {
     Outgoing::Text(serde_json::to_string(frame).expect("frames serialize").into())
 }
 
-async fn connection(socket: WebSocket, state: AppState) {
+/// How long closing may take once the server decided to close (the client's close
+/// reply is not waited for beyond this).
+const CLOSE_DEADLINE: Duration = Duration::from_secs(5);
+
+async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>) {
     let (mut sink, mut stream) = socket.split();
-    let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
+    let (tx, mut rx, cut) = ConnTx::new(state.config.send_queue_frames);
     let last_seen = Arc::new(AtomicU64::new(now().as_millis()));
     let heartbeat = Duration::from_secs(state.config.heartbeat_s.into());
+    // A single frame may take this long to go out; longer, the client is not reading.
+    let send_timeout = 2 * heartbeat;
     let mut shutdown = state.shutdown.clone();
+    let writer_done = Arc::new(tokio::sync::Notify::new());
 
-    // Writer: replies and notices, pings, closing.
+    // Writer: replies and notices, pings, closing. It never waits on the socket for
+    // longer than `send_timeout`, and closing never takes longer than CLOSE_DEADLINE.
     let seen = last_seen.clone();
+    let done = writer_done.clone();
     let writer = tokio::spawn(async move {
         let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
-        loop {
+        let close = |code: u16, reason: &str| Message::Close(Some(CloseFrame { code, reason: reason.into() }));
+        let closing = loop {
             tokio::select! {
                 out = rx.recv() => match out {
                     Some(Outgoing::Text(t)) => {
-                        if sink.send(Message::Text(t.as_ref().into())).await.is_err() { break; }
+                        match tokio::time::timeout(send_timeout, sink.send(Message::Text(t.as_ref().into()))).await {
+                            Ok(Ok(())) => {}
+                            Ok(Err(_)) => break None,
+                            Err(_) => break Some(close(CLOSE_TOO_SLOW, "too slow: a frame could not be sent")),
+                        }
                     }
-                    Some(Outgoing::Close { code, reason }) => {
-                        let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
-                        break;
-                    }
-                    None => break,
+                    Some(Outgoing::Close { code, reason }) => break Some(close(code, &reason)),
+                    None => break None,
                 },
+                _ = cut.notified() => break Some(close(CLOSE_TOO_SLOW, "too slow: send queue full")),
                 _ = ping.tick() => {
                     let silent = now().as_millis().saturating_sub(seen.load(Ordering::Relaxed));
                     if silent > 2 * heartbeat.as_millis() as u64 {
-                        let reason = "heartbeat timeout".into();
-                        let _ = sink.send(Message::Close(Some(CloseFrame { code: 4000, reason }))).await;
-                        break;
+                        break Some(close(4000, "heartbeat timeout"));
                     }
-                    if sink.send(Message::Ping(Default::default())).await.is_err() { break; }
+                    match tokio::time::timeout(send_timeout, sink.send(Message::Ping(Default::default()))).await {
+                        Ok(Ok(())) => {}
+                        _ => break None,
+                    }
                 }
-                _ = shutdown.changed() => {
-                    let reason = "server restarting".into();
-                    let _ = sink.send(Message::Close(Some(CloseFrame { code: 1001, reason }))).await;
-                    break;
-                }
+                _ = shutdown.changed() => break Some(close(1001, "server restarting")),
             }
-        }
-        let _ = sink.close().await;
+        };
+        let _ = tokio::time::timeout(CLOSE_DEADLINE, async {
+            if let Some(frame) = closing {
+                let _ = sink.send(frame).await;
+            }
+            let _ = sink.close().await;
+        })
+        .await;
+        // The reader stops too: the session is held now, whatever the peer does.
+        done.notify_one();
     });
 
-    // Reader: requests, in order.
+    // Reader: requests, in order. A connection must log in (or resume) in time.
     let conn_id = next_conn_id();
     let mut session: Option<SessionId> = None;
     let mut stopping = state.shutdown.clone();
+    let login_deadline = tokio::time::Instant::now() + Duration::from_secs(state.config.login_timeout_s.into());
+    let mut unauthenticated = pre_login;
     loop {
         let message = tokio::select! {
             m = stream.next() => m,
             _ = stopping.changed() => None,
+            _ = writer_done.notified() => {
+                // The server closed: read what the peer still sends (so the socket is
+                // not reset before it has read the close frame) until its close reply,
+                // for CLOSE_DEADLINE at most.
+                let _ = tokio::time::timeout(CLOSE_DEADLINE, async {
+                    while let Some(Ok(m)) = stream.next().await {
+                        if matches!(m, Message::Close(_)) {
+                            break;
+                        }
+                    }
+                })
+                .await;
+                None
+            }
+            _ = tokio::time::sleep_until(login_deadline), if session.is_none() => {
+                let reason = format!("log in or resume within {} s", state.config.login_timeout_s);
+                tx.send(Outgoing::Close { code: CLOSE_LOGIN_TIMEOUT, reason });
+                None
+            }
         };
         let Some(message) = message else { break };
         last_seen.store(now().as_millis(), Ordering::Relaxed);
@@ -87,7 +138,7 @@ async fn connection(socket: WebSocket, state: AppState) {
                 if e.contains("too long") || e.contains("Space limit") {
                     let max = state.config.max_frame_bytes;
                     push_reply(&tx, Reply::error(0, codes::FRAME_TOO_LARGE, format!("message larger than {max} bytes")));
-                    let _ = tx.send(Outgoing::Close { code: 1009, reason: format!("message larger than {max} bytes") });
+                    tx.send(Outgoing::Close { code: 1009, reason: format!("message larger than {max} bytes") });
                 } else {
                     tracing::debug!(conn = conn_id, error = %e, "websocket read error");
                 }
@@ -103,11 +154,16 @@ async fn connection(socket: WebSocket, state: AppState) {
             Message::Close(_) => break,
             Message::Ping(_) | Message::Pong(_) => continue,
         };
-        if on_text(&state, frame.as_str(), &mut session, conn_id, &tx).await {
-            let _ = tx.send(Outgoing::Close { code: 1000, reason: "logged out".into() });
+        let logout = on_text(&state, frame.as_str(), &mut session, conn_id, &tx).await;
+        if session.is_some() {
+            unauthenticated = None; // no longer counts against the address's pre-login limit
+        }
+        if logout {
+            tx.send(Outgoing::Close { code: 1000, reason: "logged out".into() });
             break;
         }
     }
+    drop(unauthenticated);
     if let Some(sid) = session {
         let _ = state.hub.call(move |hub| hub.detach(sid, conn_id)).await;
     }
@@ -116,8 +172,8 @@ async fn connection(socket: WebSocket, state: AppState) {
 }
 
 /// Queues a reply on the connection.
-fn push_reply(tx: &mpsc::UnboundedSender<Outgoing>, reply: Reply) {
-    let _ = tx.send(text(&ServerFrame::Reply(reply)));
+fn push_reply(tx: &ConnTx, reply: Reply) {
+    tx.send(text(&ServerFrame::Reply(reply)));
 }
 
 /// Answers one text frame; returns true when the connection should close (logout).
@@ -130,7 +186,7 @@ async fn on_text(
     frame: &str,
     session: &mut Option<SessionId>,
     conn_id: u64,
-    tx: &mpsc::UnboundedSender<Outgoing>,
+    tx: &ConnTx,
 ) -> bool {
     let (seq, op) = match lineup_protocol::ws::parse_client_frame(frame) {
         Ok(f) => (f.seq, f.op),
@@ -139,7 +195,7 @@ async fn on_text(
             return false;
         }
     };
-    let gone = || Reply::error(seq, codes::INNER_ERR, "server is shutting down");
+    let gone = |e: crate::hub::HubError| Reply::error(seq, codes::INNER_ERR, e.to_string());
     let conn = Conn { id: conn_id, tx: tx.clone() };
     let out = tx.clone();
     match (*session, op) {
@@ -166,7 +222,7 @@ async fn on_text(
                 .await;
             match result {
                 Ok(sid) => *session = sid.or(*session),
-                Err(_) => push_reply(tx, gone()),
+                Err(e) => push_reply(tx, gone(e)),
             }
             false
         }
@@ -202,8 +258,8 @@ async fn on_text(
                     }
                     false
                 }
-                Err(_) => {
-                    push_reply(tx, gone());
+                Err(e) => {
+                    push_reply(tx, gone(e));
                     false
                 }
             }

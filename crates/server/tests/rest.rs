@@ -116,7 +116,7 @@ async fn settings_are_validated_by_field() {
     assert_eq!(status, 400);
     assert!(v["RspDesc"].as_str().unwrap().contains("holdSecs"), "{v}");
     let (_, v) = server.get("/api/v1/apps/demo/settings", Some(DEMO_KEY)).await;
-    assert_eq!(v["Data"], json!({"holdSeconds": 60, "offerTimeoutSeconds": 30, "noticeIntervalMs": 1000, "serviceLevelSeconds": 20, "reofferDelaySeconds": 10, "callTimeoutSeconds": 30}));
+    assert_eq!(v["Data"], json!({"holdSeconds": 60, "offerTimeoutSeconds": 30, "noticeIntervalMs": 1000, "serviceLevelSeconds": 20, "reofferDelaySeconds": 10, "callTimeoutSeconds": 30, "customerCalls": "serving_agent"}));
     server.stop().await;
 }
 
@@ -145,20 +145,24 @@ async fn status_and_statistics_over_rest() {
 
 #[tokio::test]
 async fn health_cors_and_unknown_endpoints() {
-    let server = Server::start().await;
+    let server = Server::start_with(|c| c.cors_origins = vec!["http://127.0.0.1:9999".into()]).await;
     let resp = server.http.get(format!("{}/healthz", server.base)).send().await.unwrap();
-    assert_eq!(resp.text().await.unwrap(), "ok");
-    let resp = server
-        .http
-        .request(reqwest::Method::OPTIONS, format!("{}/api/v1/login", server.base))
-        .header("Origin", "http://127.0.0.1:9999")
-        .header("Access-Control-Request-Method", "POST")
-        .header("Access-Control-Request-Headers", "content-type")
-        .send()
-        .await
-        .unwrap();
+    let health: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!((health["status"].as_str(), health["store"].as_str()), (Some("ok"), Some("ok")), "{health}");
+    let preflight = |origin: &'static str| {
+        server
+            .http
+            .request(reqwest::Method::OPTIONS, format!("{}/api/v1/login", server.base))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "content-type")
+            .send()
+    };
+    let resp = preflight("http://127.0.0.1:9999").await.unwrap();
     assert!(resp.status().is_success());
-    assert_eq!(resp.headers()["access-control-allow-origin"], "*");
+    assert_eq!(resp.headers()["access-control-allow-origin"], "http://127.0.0.1:9999");
+    let resp = preflight("http://evil.example").await.unwrap();
+    assert!(resp.headers().get("access-control-allow-origin").is_none(), "an origin not listed gets no CORS grant");
     let (status, v) = server.get("/api/v1/nothing-here", None).await;
     assert_eq!(status, 404);
     assert!(v["RspDesc"].as_str().is_some());

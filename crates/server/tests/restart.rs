@@ -33,7 +33,7 @@ impl Proc {
         let child = Command::new(env!("CARGO_BIN_EXE_lineup-server"))
             .args(["--listen", &format!("127.0.0.1:{port}"), "--data"])
             .arg(data)
-            .args(["--www", "/nonexistent", "--sdk", "/nonexistent"])
+            .args(["--www", "/nonexistent", "--sdk", "/nonexistent", "--webhook-allow", "127.0.0.1/32"])
             .env("LINEUP_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

@@ -15,7 +15,7 @@
 
 pub mod sqlite;
 
-use lineup_engine::{Input, SnapshotError, Time};
+use lineup_engine::{Engine, Input, SnapshotError, Time};
 use serde::{Deserialize, Serialize};
 
 /// The journal's own format version (of [`Step`]'s encoding), kept in the store.
@@ -106,6 +106,12 @@ pub trait Journal {
     fn append(&mut self, seq: u64, at: Time, step: &[u8]) -> Result<(), JournalError>;
     /// Makes the turn durable: once it returns, nothing of the turn can be lost.
     fn commit(&mut self) -> Result<(), JournalError>;
+    /// Marks the start of one job inside the turn ...
+    fn savepoint(&mut self) -> Result<(), JournalError>;
+    /// ... keeps what the job wrote ...
+    fn release_savepoint(&mut self) -> Result<(), JournalError>;
+    /// ... or undoes it (the job panicked), keeping the rest of the turn.
+    fn rollback_to_savepoint(&mut self) -> Result<(), JournalError>;
     /// The latest snapshot and the records after it.
     fn recover(&mut self) -> Result<Recovery, JournalError>;
     /// Stores a snapshot taken after record `seq` and trims everything it covers
@@ -120,4 +126,29 @@ pub trait Journal {
     fn resume_tokens(&mut self) -> Result<Vec<(String, u64)>, JournalError>;
     /// Marks a login ticket used until it expires; false when it was used before.
     fn use_ticket(&mut self, id: &str, exp_s: u64, now_s: u64) -> Result<bool, JournalError>;
+}
+
+/// The engine in the state the records describe: the snapshot restored, then every
+/// record after it replayed (what each step caused was delivered when it ran, so the
+/// outputs are dropped).
+pub fn replay(recovery: &Recovery) -> Result<Engine, JournalError> {
+    let mut engine = match &recovery.snapshot {
+        Some(s) => Engine::restore(&s.bytes)?,
+        None => Engine::new(),
+    };
+    for record in &recovery.tail {
+        match Step::decode(record.seq, &record.step)? {
+            Step::Input(input) => {
+                let _ = engine.handle(record.at, input);
+            }
+            Step::Tick => engine.handle_timeout(record.at),
+        }
+        while engine.poll_output().is_some() {}
+    }
+    Ok(engine)
+}
+
+/// The engine rebuilt from what the journal holds now (its open turn included).
+pub fn rebuild(journal: &mut dyn Journal) -> Result<Engine, JournalError> {
+    replay(&journal.recover()?)
 }

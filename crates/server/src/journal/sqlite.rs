@@ -79,6 +79,18 @@ impl Journal for Store {
         Ok(())
     }
 
+    fn savepoint(&mut self) -> Result<(), JournalError> {
+        self.conn().execute_batch("SAVEPOINT job").map_err(store_err)
+    }
+
+    fn release_savepoint(&mut self) -> Result<(), JournalError> {
+        self.conn().execute_batch("RELEASE job").map_err(store_err)
+    }
+
+    fn rollback_to_savepoint(&mut self) -> Result<(), JournalError> {
+        self.conn().execute_batch("ROLLBACK TO job; RELEASE job").map_err(store_err)
+    }
+
     fn recover(&mut self) -> Result<Recovery, JournalError> {
         let conn = self.conn();
         let snapshot = conn

@@ -108,7 +108,7 @@ pub async fn login(State(state): State<AppState>, body: Bytes) -> Response {
     match state.hub.call(move |hub| login_on_hub(hub, req)).await {
         Ok(Ok(resp)) => Json(resp).into_response(),
         Ok(Err((err, msg))) => login_error(err, msg),
-        Err(_) => login_error(codes::INNER_ERR, "server is shutting down"),
+        Err(e) => login_error(codes::INNER_ERR, &e.to_string()),
     }
 }
 
@@ -149,7 +149,7 @@ pub async fn mint_token(State(state): State<AppState>, Path(app): Path<String>, 
     let (http, body) = match result {
         Ok(Ok((token, exp))) => (200, TokenResponse { err: 0, msg: "ok".into(), token: Some(token), expire_at: Some(exp) }),
         Ok(Err((http, err, msg))) => (http, TokenResponse::error(err, msg)),
-        Err(_) => (503, TokenResponse::error(codes::INNER_ERR, "server is shutting down")),
+        Err(e) => (e.status(), TokenResponse::error(codes::INNER_ERR, e.to_string())),
     };
     (status(http), Json(body)).into_response()
 }

@@ -5,22 +5,76 @@ mod queues;
 mod webhooks;
 
 use axum::body::Bytes;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use lineup_protocol::rest::AdminResponse;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::services::ServeDir;
 
 use crate::admin::AdminError;
+use crate::limits::Peer;
 use crate::{ws, AppState};
+
+/// The Content-Security-Policy of every response (the demo apps load scripts, styles
+/// and the wasm only from the server itself; nothing may frame them).
+pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// CORS as configured: no cross-origin access unless origins are listed (`*`: any).
+fn cors(origins: &[String]) -> CorsLayer {
+    let methods = [Method::GET, Method::POST, Method::PUT, Method::DELETE];
+    let headers = [header::AUTHORIZATION, header::CONTENT_TYPE];
+    if origins.iter().any(|o| o == "*") {
+        return CorsLayer::new().allow_origin(Any).allow_methods(methods).allow_headers(headers);
+    }
+    let list: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()).collect();
+    CorsLayer::new().allow_origin(AllowOrigin::list(list)).allow_methods(methods).allow_headers(headers)
+}
+
+/// 429 with `Retry-After`, in both envelopes (Web API `RspCode` and login `err`).
+pub fn too_many(retry_after_s: u64, why: &str) -> Response {
+    let msg = format!("{why}; retry after {retry_after_s} s");
+    let body = serde_json::json!({
+        "RspCode": lineup_protocol::rest::rsp::TOO_MANY_REQUESTS, "RspDesc": msg,
+        "err": lineup_protocol::codes::TOO_MANY_REQUESTS, "msg": msg,
+    });
+    let mut resp = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+    resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
+    resp
+}
+
+/// Throttles an address that keeps presenting wrong credentials: every 401 counts.
+async fn throttle(
+    State(state): State<AppState>,
+    Peer(peer): Peer,
+    req: axum::extract::Request,
+    next: Next,
+) -> Response {
+    let ip = peer.map(|a| a.ip());
+    if let Some(wait) = ip.and_then(|ip| state.limits.throttled(ip)) {
+        return too_many(wait, "too many failed attempts from this address");
+    }
+    let resp = next.run(req).await;
+    if resp.status() == StatusCode::UNAUTHORIZED {
+        if let Some(ip) = ip {
+            state.limits.failed(ip);
+        }
+    }
+    resp
+}
 
 /// Every route of the server.
 pub fn router(state: AppState) -> Router {
-    let cors = CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any);
+    let cors = cors(&state.config.cors_origins);
+    let body_timeout = std::time::Duration::from_secs(state.config.body_timeout_s.into());
     let api = Router::new()
         .route("/login", post(login::login))
         .route("/apps", post(queues::create_app))
@@ -43,9 +97,11 @@ pub fn router(state: AppState) -> Router {
         .route("/apps/{app}/limits", get(webhooks::limits))
         .route("/apps/{app}/deliveries", get(webhooks::deliveries))
         .route("/apps/{app}/deliveries/{id}/resend", post(webhooks::resend))
-        .fallback(|| async { admin_error(AdminError::new(5, 404, "no such API endpoint")) });
+        .fallback(|| async { admin_error(AdminError::new(5, 404, "no such API endpoint")) })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), throttle))
+        .layer(RequestBodyTimeoutLayer::new(body_timeout));
     let mut router = Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         .route("/ws", get(ws::upgrade))
         .nest("/api/v1", api);
     if let Some(dir) = &state.config.sdk_dir {
@@ -54,7 +110,16 @@ pub fn router(state: AppState) -> Router {
     if let Some(dir) = &state.config.www_dir {
         router = router.fallback_service(ServeDir::new(dir));
     }
-    router.layer(cors).with_state(state)
+    let headers = |name: &'static str, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
+    };
+    router
+        .layer(cors)
+        .layer(headers("content-security-policy", CSP))
+        .layer(headers("x-content-type-options", "nosniff"))
+        .layer(headers("x-frame-options", "DENY"))
+        .layer(headers("referrer-policy", "no-referrer"))
+        .with_state(state)
 }
 
 /// Parses a JSON body; the error names the field or says what is wrong.
@@ -62,7 +127,11 @@ pub fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, String> {
     if body.is_empty() {
         return Err("the request body is empty: send a JSON object".into());
     }
-    serde_json::from_slice(body).map_err(|e| format!("bad JSON body: {e}"))
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| format!("bad JSON body: {e}"))?;
+    serde_json::from_value::<T>(value.clone()).map_err(|e| {
+        let what = lineup_protocol::fields::field_error(&value, &e, |v| serde_json::from_value::<T>(v.clone()).map(|_| ()));
+        format!("bad JSON body: {what}")
+    })
 }
 
 /// Parses a JSON body into a Web API 400 error.
@@ -111,10 +180,22 @@ pub fn admin_ok<T: Serialize>(data: T) -> Response {
 }
 
 /// Turns a hub result into a response.
-pub fn admin_reply<T: Serialize>(r: Result<Result<T, AdminError>, crate::hub::HubGone>) -> Response {
+pub fn admin_reply<T: Serialize>(r: Result<Result<T, AdminError>, crate::hub::HubError>) -> Response {
     match r {
         Ok(Ok(data)) => admin_ok(data),
         Ok(Err(e)) => admin_error(e),
-        Err(_) => admin_error(AdminError::new(5, 503, "server is shutting down")),
+        Err(e) => admin_error(AdminError::new(5, e.status(), e.to_string())),
+    }
+}
+
+/// `GET /healthz`: a round trip through the hub, which checks the store. 200 with the
+/// journal step and live sessions, or 503 when the hub or the store does not answer.
+async fn healthz(State(state): State<AppState>) -> Response {
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(2), state.hub.call(|hub| hub.health())).await;
+    match answer {
+        Ok(Ok(Ok(h))) => (StatusCode::OK, Json(serde_json::json!({"status": "ok", "store": "ok", "journalStep": h.journal_step, "sessions": h.sessions, "refusedPanics": h.refused_panics}))).into_response(),
+        Ok(Ok(Err(store))) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable", "store": store}))).into_response(),
+        Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable", "hub": e.to_string()}))).into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable", "hub": "no answer within 2 s"}))).into_response(),
     }
 }

@@ -74,6 +74,7 @@ pub async fn put_business(State(state): State<AppState>, Path(app): Path<String>
     with_app(&state, app, &headers, move |hub, app| {
         let b: BusinessBody = body(&bytes)?;
         check_url(&b.url).map_err(AdminError::bad)?;
+        hub.webhook_policy().check_url_host(&b.url).map_err(AdminError::bad)?;
         if b.events.is_empty() {
             return Err(AdminError::bad(format!("events: check at least one of {}", BUSINESS_KINDS.join(", "))));
         }
@@ -121,13 +122,14 @@ pub async fn delete_business(State(state): State<AppState>, Path(app): Path<Stri
     .await
 }
 
-fn check_agent_event(b: &AgentEventBody, creating: bool) -> Result<(), AdminError> {
+fn check_agent_event(b: &AgentEventBody, creating: bool, policy: &crate::webhooks::addr::Policy) -> Result<(), AdminError> {
     let need = |field: &str| AdminError::bad(format!("{field} is required"));
     if creating && (b.url.is_none() || b.event_type.is_none() || b.method.is_none()) {
         return Err(need(if b.url.is_none() { "url" } else if b.event_type.is_none() { "event_type" } else { "method" }));
     }
     if let Some(u) = &b.url {
         check_url(u).map_err(AdminError::bad)?;
+        policy.check_url_host(u).map_err(AdminError::bad)?;
     }
     if let Some(t) = &b.event_type {
         if !AGENT_EVENT_TYPES.contains(&t.as_str()) {
@@ -161,7 +163,7 @@ pub async fn create_agent_event(
     let max = state.config.max_agent_hooks;
     with_app(&state, app, &headers, move |hub, app| {
         let b: AgentEventBody = body(&bytes)?;
-        check_agent_event(&b, true)?;
+        check_agent_event(&b, true, &hub.webhook_policy())?;
         let used = hub.webhooks.hooks.iter().filter(|h| h.app == app && h.family == "agent").count();
         if used >= max as usize {
             return Err(AdminError::new(
@@ -219,7 +221,7 @@ pub async fn update_agent_event(
 ) -> Response {
     with_app(&state, app, &headers, move |hub, app| {
         let b: AgentEventBody = body(&bytes)?;
-        check_agent_event(&b, false)?;
+        check_agent_event(&b, false, &hub.webhook_policy())?;
         let mut hook = agent_hook(hub, app, &agent, &id)?.clone();
         hook.url = b.url.unwrap_or(hook.url);
         hook.event_type = b.event_type.unwrap_or(hook.event_type);

@@ -91,7 +91,21 @@ async fn send(client: &reqwest::Client, due: &Due, timeout: Duration) -> Result<
         .timeout(timeout)
         .send()
         .await
-        .map_err(|e| if e.is_timeout() { "timed out".to_string() } else { format!("cannot deliver: {e}") })?;
+        .map_err(|e| {
+            if e.is_timeout() {
+                return "timed out".to_string();
+            }
+            let mut why = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                why = format!("{why}: {s}");
+                source = s.source();
+            }
+            match why.find("refused: ") {
+                Some(at) => why[at..].to_string(),
+                None => format!("cannot deliver: {why}"),
+            }
+        })?;
     let status = resp.status();
     if status.is_success() {
         Ok(())
@@ -102,7 +116,12 @@ async fn send(client: &reqwest::Client, due: &Due, timeout: Duration) -> Result<
 
 /// Runs until shutdown: picks due deliveries, sends each on its own task.
 pub async fn run(hub: HubHandle, wake: Arc<Notify>, config: Arc<Config>, mut shutdown: watch::Receiver<bool>) {
-    let client = reqwest::Client::builder().build().expect("an HTTP client");
+    let policy = super::addr::Policy { allow: Arc::new(config.webhook_allow.clone()) };
+    let client = reqwest::Client::builder()
+        .dns_resolver(Arc::new(super::addr::CheckedResolver(policy.clone())))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client");
     let in_flight: Arc<Mutex<HashSet<i64>>> = Arc::default();
     let timeout = Duration::from_secs(config.webhook_timeout_s);
     loop {
@@ -111,8 +130,13 @@ pub async fn run(hub: HubHandle, wake: Arc<Notify>, config: Arc<Config>, mut shu
         for d in due {
             in_flight.lock().expect("not poisoned").insert(d.delivery.hook);
             let (hub, client, in_flight, wake) = (hub.clone(), client.clone(), in_flight.clone(), wake.clone());
+            let policy = policy.clone();
             tokio::spawn(async move {
-                let result = send(&client, &d, timeout).await;
+                // An address in the URL is checked here; a name, by the resolver.
+                let result = match policy.check_url_host(&d.delivery.url) {
+                    Ok(()) => send(&client, &d, timeout).await,
+                    Err(refused) => Err(refused),
+                };
                 let hook = d.delivery.hook;
                 let _ = hub.call(move |h| h.webhook_result(&d.delivery, result)).await;
                 in_flight.lock().expect("not poisoned").remove(&hook);

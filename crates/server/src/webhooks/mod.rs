@@ -9,7 +9,10 @@
 //! - `store`: subscriptions and the outbox in SQLite.
 //! - `format`: the payload of each family (seeds 000, 001, 003, 004).
 //! - `deliver`: the worker: HTTP with event id and HMAC signature, backoff, dead letters.
+//! - `addr`: which receiver addresses are allowed (no loopback, private or metadata
+//!   addresses unless allowed), checked on save and on every delivery.
 
+pub mod addr;
 pub mod deliver;
 pub mod format;
 pub mod store;

@@ -57,6 +57,8 @@ impl Server {
             admin_key: Some(ADMIN_KEY.into()),
             www_dir: None,
             sdk_dir: None,
+            // The tests' webhook receivers listen on loopback.
+            webhook_allow: vec![lineup_server::webhooks::addr::Net::parse("127.0.0.0/8").unwrap()],
             ..Config::default()
         };
         tweak(&mut config);
