@@ -65,7 +65,11 @@ async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>)
             tokio::select! {
                 out = rx.recv() => match out {
                     Some(Outgoing::Text(t)) => {
-                        match tokio::time::timeout(send_timeout, sink.send(Message::Text(t.as_ref().into()))).await {
+                        let sent = tokio::select! {
+                            sent = tokio::time::timeout(send_timeout, sink.send(Message::Text(t.as_ref().into()))) => sent,
+                            _ = cut.notified() => break Some(close(CLOSE_TOO_SLOW, "too slow: send queue full")),
+                        };
+                        match sent {
                             Ok(Ok(())) => {}
                             Ok(Err(_)) => break None,
                             Err(_) => break Some(close(CLOSE_TOO_SLOW, "too slow: a frame could not be sent")),
