@@ -17,7 +17,8 @@ const LABELS = {
     offerWithdrawn: 'Offer withdrawn',
     timeout: 'not answered in time', customer_left: 'the customer left', customer_offline: 'the customer went offline',
     agent_offline: 'you went offline', service_stopped: 'you stopped serving the queue', capacity_lowered: 'your capacity was lowered',
-    forwarded: 'the customer was forwarded',
+    forwarded: 'the customer was forwarded', callNote: 'The agent says',
+    noDemo: 'this server did not create the demo app, so it gives no demo tokens',
   },
   zh: {
     lang: 'English', appsTitle: 'Lineup 演示', customerTitle: '客户', agentTitle: '坐席工作台', supervisorTitle: '班长监控',
@@ -35,7 +36,8 @@ const LABELS = {
     offerWithdrawn: '分配已撤回',
     timeout: '超时未应答', customer_left: '客户已离开', customer_offline: '客户已离线',
     agent_offline: '您已离线', service_stopped: '您已停止服务该队列', capacity_lowered: '服务上限已降低',
-    forwarded: '客户已被转移',
+    forwarded: '客户已被转移', callNote: '坐席留言',
+    noDemo: '此服务器没有创建演示应用，不发放演示令牌',
   },
 };
 
@@ -86,6 +88,3 @@ export function fmtSeconds(s) {
   const m = Math.floor(s / 60);
   return `${m}:${String(s % 60).padStart(2, '0')}`;
 }
-
-/** The demo app's credentials (appID demo, secret demo). A real page gets a token from its backend. */
-export const DEMO = { appID: 'demo', md5AppSecret: 'fe01ce2a7fbac8fafaed7c982a04e229' };

@@ -22,6 +22,7 @@ before(async () => {
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--silent', join(scratch, tarball)], { cwd: scratch });
   mkdirSync(join(scratch, 'plain'));
   copyFileSync(join(fixtures, 'plain.html'), join(scratch, 'plain', 'index.html'));
+  copyFileSync(join(fixtures, 'plain.js'), join(scratch, 'plain', 'plain.js'));
   mkdirSync(join(scratch, 'vite'));
   copyFileSync(join(fixtures, 'vite-index.html'), join(scratch, 'vite', 'index.html'));
   copyFileSync(join(fixtures, 'vite-main.js'), join(scratch, 'vite', 'main.js'));

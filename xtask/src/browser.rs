@@ -30,6 +30,10 @@ pub fn run(test: impl FnOnce(&[&str], &[(&str, String)]) -> bool) -> Result<bool
         .args(["--listen", &format!("127.0.0.1:{port}"), "--no-demo", "--admin-key", &key])
         .arg("--data")
         .arg(&data)
+        // The test runner serves its pages from another port: they need CORS. Its
+        // tests try wrong credentials on purpose, many times, from one address.
+        .args(["--cors-origin", "*"])
+        .env("LINEUP_FAILED_LOGINS_BURST", "100000")
         .env("LINEUP_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()

@@ -3,6 +3,10 @@
 //! - `cargo xtask demo`  — runs lineup-server (release) with the demo apps from `www/`
 //!   on the embedded SQLite default (`./lineup-data`), at http://127.0.0.1:8080.
 //! - `cargo xtask test`  — every test of the workspace, then a summary line.
+//! - `cargo xtask fuzz [--seconds N]` — each fuzz target N seconds (default 60) from the
+//!   committed corpus; fails on a crash.
+//! - `cargo xtask soak` — a release server against slow-reader, flood, never-logs-in and
+//!   malformed-input clients; prints its RSS over time and whether each was cut off.
 //! - `cargo xtask bench` — the engine benchmarks (criterion), then the journal's cost and
 //!   the start-up time with 100,000 customers waiting (`lineup-server`'s `journal` bench).
 //! - `cargo xtask sdk`   — builds the npm package in `js/dist` (wasm, wasm-bindgen of
@@ -31,15 +35,21 @@ fn main() -> ExitCode {
             run(cargo().args(["bench", "-p", "lineup-server", "--bench", "journal"]))
         }
         Some("sdk") => result(sdk::build().map(|_| ())),
+        Some("fuzz") => result(fuzz::run(&args[1..])),
+        Some("soak") => match run(cargo().args(["build", "--release", "-p", "lineup-server"])) {
+            ExitCode::SUCCESS => run(cargo().args(["run", "--release", "-p", "lineup-server", "--example", "soak", "--", "target/release/lineup-server"])),
+            failed => failed,
+        },
         Some("size") => result(sdk::build().and_then(|_| sdk::size())),
         _ => {
-            eprintln!("usage: cargo xtask <demo [server flags...] | test | bench | sdk | size>");
+            eprintln!("usage: cargo xtask <demo [server flags...] | test | bench | sdk | size | fuzz [--seconds N] | soak>");
             ExitCode::from(2)
         }
     }
 }
 
 mod browser;
+mod fuzz;
 mod sdk;
 mod tools;
 

@@ -60,3 +60,12 @@ pub fn browser() -> Result<(), String> {
     status(Command::new("apt-get").args(["update", "-qq"]))?;
     status(Command::new("apt-get").args(["install", "-y", "-qq", "chromium", "chromium-driver"]).env("DEBIAN_FRONTEND", "noninteractive"))
 }
+
+/// cargo-fuzz (for `cargo xtask fuzz`).
+pub fn cargo_fuzz() -> Result<(), String> {
+    if output("cargo", &["fuzz", "--version"]).is_some() {
+        return Ok(());
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    status(Command::new(cargo).args(["install", "cargo-fuzz"]))
+}

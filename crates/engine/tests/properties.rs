@@ -771,6 +771,9 @@ impl Case {
             hold_s: HOLD_S,
             reoffer_delay_s,
             call_timeout_s: CALL_TIMEOUT_S,
+            // The model lets anyone call anyone; whom a customer may call is a rule of
+            // its own (rules_calls.rs).
+            customer_calls: lineup_engine::CustomerCalls::Anyone,
             ..AppSettings::default()
         });
         let queues = vec![

@@ -31,8 +31,14 @@ fn served_with(settings: AppSettings, def: QueueDef) -> (Sim, QueueId, SessionId
     (sim, q, a, c)
 }
 
+/// These tests are about calls themselves: any user may call any other (the app
+/// setting); whom a customer may call by default has its own test at the end.
+fn anyone() -> AppSettings {
+    AppSettings { customer_calls: lineup_engine::CustomerCalls::Anyone, ..AppSettings::default() }
+}
+
 fn served() -> (Sim, QueueId, SessionId, SessionId) {
-    served_with(AppSettings::default(), QueueDef::named("q"))
+    served_with(anyone(), QueueDef::named("q"))
 }
 
 fn code(r: Result<Reply, AcdError>) -> u32 {
@@ -82,7 +88,7 @@ fn completions(outputs: &[Output]) -> Vec<(String, Option<EndReason>, Option<lin
 
 #[test]
 fn call_rings_the_callee_and_accept_tells_the_caller() {
-    let mut sim = Sim::new();
+    let mut sim = Sim::with_settings(anyone());
     let x = sim.login_named("x", "Xavier", customer_roles());
     let y = sim.login_named("y", "Yvonne", customer_roles());
     let room = sim.create_meeting(x, "talk", "pw");
@@ -132,8 +138,8 @@ fn call_rings_the_callee_and_accept_tells_the_caller() {
 
 #[test]
 fn call_refusals_and_their_codes() {
-    let mut sim = Sim::new();
-    sim.app_named("other", AppSettings::default());
+    let mut sim = Sim::with_settings(anyone());
+    sim.app_named("other", anyone());
     let (x, y, z) = (sim.customer("x"), sim.customer("y"), sim.customer("z"));
     let foreign = sim.login_in("other", "f", customer_roles());
     let foreign_room = sim.create_meeting(foreign, "theirs", "");
@@ -173,7 +179,7 @@ fn call_refusals_and_their_codes() {
 
 #[test]
 fn call_with_a_chosen_id() {
-    let mut sim = Sim::new();
+    let mut sim = Sim::with_settings(anyone());
     let (x, y, z) = (sim.customer("x"), sim.customer("y"), sim.customer("z"));
     let room = sim.create_meeting(x, "r", "");
     sim.enter_meeting(x, room.id, "");
@@ -202,7 +208,7 @@ fn call_with_a_chosen_id() {
 
 #[test]
 fn generated_call_ids_never_collide_with_chosen_ones() {
-    let mut sim = Sim::new();
+    let mut sim = Sim::with_settings(anyone());
     let (x, y, z, w) = (sim.customer("x"), sim.customer("y"), sim.customer("z"), sim.customer("w"));
     let room = sim.create_meeting(x, "r", "");
     sim.enter_meeting(x, room.id, "");
@@ -222,7 +228,7 @@ fn generated_call_ids_never_collide_with_chosen_ones() {
 
 #[test]
 fn only_the_callee_answers_and_only_while_ringing() {
-    let mut sim = Sim::new();
+    let mut sim = Sim::with_settings(anyone());
     let (x, y, z) = (sim.customer("x"), sim.customer("y"), sim.customer("z"));
     let room = sim.create_meeting(x, "r", "");
     let call = sim.call(x, y, room.id, "");
@@ -251,7 +257,7 @@ fn only_the_callee_answers_and_only_while_ringing() {
 
 #[test]
 fn reject_tells_the_caller_606() {
-    let mut sim = Sim::new();
+    let mut sim = Sim::with_settings(anyone());
     let (x, y) = (sim.customer("x"), sim.customer("y"));
     let room = sim.create_meeting(x, "r", "");
     sim.enter_meeting(x, room.id, "");
@@ -273,8 +279,8 @@ fn reject_tells_the_caller_606() {
 
 #[test]
 fn no_answer_ends_the_call_at_the_call_timeout_with_604() {
-    let mut sim = Sim::with_settings(AppSettings { call_timeout_s: 12, ..AppSettings::default() });
-    assert_eq!(AppSettings::default().call_timeout_s, 30);
+    let mut sim = Sim::with_settings(AppSettings { call_timeout_s: 12, ..anyone() });
+    assert_eq!(anyone().call_timeout_s, 30);
     let (x, y) = (sim.customer("x"), sim.customer("y"));
     let room = sim.create_meeting(x, "r", "");
     sim.enter_meeting(x, room.id, "");
@@ -304,7 +310,7 @@ fn no_answer_ends_the_call_at_the_call_timeout_with_604() {
 
 #[test]
 fn answered_calls_do_not_time_out() {
-    let mut sim = Sim::with_settings(AppSettings { call_timeout_s: 5, ..AppSettings::default() });
+    let mut sim = Sim::with_settings(AppSettings { call_timeout_s: 5, ..anyone() });
     let (x, y) = (sim.customer("x"), sim.customer("y"));
     let room = sim.create_meeting(x, "r", "");
     let call = sim.call(x, y, room.id, "");
@@ -323,14 +329,14 @@ fn call_timeout_setting_is_validated() {
     for bad in [0, 3_601] {
         match sim.input(lineup_engine::Input::PutApp {
             app: "x".into(),
-            settings: AppSettings { call_timeout_s: bad, ..AppSettings::default() },
+            settings: AppSettings { call_timeout_s: bad, ..anyone() },
         }) {
             Err(AcdError::InvalidParam { field, .. }) => assert_eq!(field, "call_timeout_s"),
             other => panic!("{bad}: {other:?}"),
         }
     }
     for good in [1, 3_600] {
-        let settings = AppSettings { call_timeout_s: good, ..AppSettings::default() };
+        let settings = AppSettings { call_timeout_s: good, ..anyone() };
         sim.input(lineup_engine::Input::PutApp { app: "x".into(), settings }).unwrap();
         assert_eq!(sim.engine.app_settings("x").unwrap().call_timeout_s, good);
     }
@@ -338,7 +344,7 @@ fn call_timeout_setting_is_validated() {
 
 #[test]
 fn hangup_by_either_party_tells_the_peer() {
-    let mut sim = Sim::new();
+    let mut sim = Sim::with_settings(anyone());
     let (x, y) = (sim.customer("x"), sim.customer("y"));
     let room = sim.create_meeting(x, "r", "");
     sim.enter_meeting(x, room.id, "");
@@ -371,7 +377,7 @@ fn hangup_by_either_party_tells_the_peer() {
 
 #[test]
 fn hold_and_resume_tell_the_peer() {
-    let mut sim = Sim::new();
+    let mut sim = Sim::with_settings(anyone());
     let (x, y) = (sim.customer("x"), sim.customer("y"));
     let room = sim.create_meeting(x, "r", "");
     let call = sim.call(x, y, room.id, "");
@@ -396,7 +402,7 @@ fn hold_and_resume_tell_the_peer() {
 
 #[test]
 fn logout_and_hold_expiry_hang_up_the_call() {
-    let mut sim = Sim::with_settings(AppSettings { hold_s: 20, ..AppSettings::default() });
+    let mut sim = Sim::with_settings(AppSettings { hold_s: 20, ..anyone() });
     let (x, y, z) = (sim.customer("x"), sim.customer("y"), sim.customer("z"));
     let room = sim.create_meeting(x, "r", "");
     sim.enter_meeting(x, room.id, "");
@@ -432,7 +438,7 @@ fn logout_and_hold_expiry_hang_up_the_call() {
 
 #[test]
 fn session_info_survives_a_reload_and_the_page_rejoins() {
-    let (mut sim, _q, a, c) = served_with(AppSettings { hold_s: 30, ..AppSettings::default() }, QueueDef::named("q"));
+    let (mut sim, _q, a, c) = served_with(AppSettings { hold_s: 30, ..anyone() }, QueueDef::named("q"));
     let room = sim.create_meeting(a, "support", "4321");
     sim.enter_meeting(a, room.id, "4321");
     let call = sim.call(a, c, room.id, "");
@@ -479,7 +485,7 @@ fn session_info_survives_a_reload_and_the_page_rejoins() {
 
 #[test]
 fn create_meeting_returns_the_room_and_checks_its_fields() {
-    let mut sim = Sim::new();
+    let mut sim = Sim::with_settings(anyone());
     let x = sim.customer("x");
     sim.advance(1);
     let room = sim.create_meeting(x, "Subject", "secret");
@@ -512,8 +518,8 @@ fn create_meeting_returns_the_room_and_checks_its_fields() {
 
 #[test]
 fn enter_meeting_checks_the_password_and_the_app() {
-    let mut sim = Sim::new();
-    sim.app_named("other", AppSettings::default());
+    let mut sim = Sim::with_settings(anyone());
+    sim.app_named("other", anyone());
     let (x, y) = (sim.customer("x"), sim.customer("y"));
     let f = sim.login_in("other", "f", customer_roles());
     let room = sim.create_meeting(x, "r", "pw");
@@ -529,7 +535,7 @@ fn enter_meeting_checks_the_password_and_the_app() {
 
 #[test]
 fn members_are_told_when_others_enter_and_leave() {
-    let mut sim = Sim::new();
+    let mut sim = Sim::with_settings(anyone());
     let x = sim.login_named("x", "Xena", customer_roles());
     let y = sim.login_named("y", "Yuri", customer_roles());
     let z = sim.login_named("z", "Zoe", customer_roles());
@@ -566,7 +572,7 @@ fn members_are_told_when_others_enter_and_leave() {
 
 #[test]
 fn a_room_goes_once_its_creator_is_gone_nobody_is_in_it_and_no_call_invites_into_it() {
-    let mut sim = Sim::new();
+    let mut sim = Sim::with_settings(anyone());
     let (x, y, z) = (sim.customer("x"), sim.customer("y"), sim.customer("z"));
     let enter = |room: u32| Request::EnterMeeting { meeting: room, pswd: "".into() };
 
@@ -742,7 +748,7 @@ fn a_customer_calling_its_agent_emits_dialin_events() {
 #[test]
 fn reject_and_no_answer_events_put_the_callee_first() {
     let (mut sim, _q, a, c) =
-        served_with(AppSettings { call_timeout_s: 9, ..AppSettings::default() }, QueueDef::named("q"));
+        served_with(AppSettings { call_timeout_s: 9, ..anyone() }, QueueDef::named("q"));
     let room = sim.create_meeting(a, "r", "");
     sim.enter_meeting(a, room.id, "");
     // An agent calls a customer it does not serve (no queue), who rejects.
@@ -767,8 +773,8 @@ fn reject_and_no_answer_events_put_the_callee_first() {
 
 #[test]
 fn event_ids_increase_per_app_across_calls() {
-    let mut sim = Sim::new();
-    sim.app_named("other", AppSettings::default());
+    let mut sim = Sim::with_settings(anyone());
+    sim.app_named("other", anyone());
     let (x, y) = (sim.customer("x"), sim.customer("y"));
     let (f, g) = (sim.login_in("other", "f", customer_roles()), sim.login_in("other", "g", customer_roles()));
     let room = sim.create_meeting(x, "r", "");
@@ -801,7 +807,7 @@ fn event_ids_increase_per_app_across_calls() {
     assert_eq!(other_ids[0], 1, "each app counts on its own");
     assert_eq!(ids[0], 1);
     // Changing the app's settings does not restart the count.
-    sim.app(AppSettings::default());
+    sim.app(anyone());
     let call = sim.call(x, y, room.id, "");
     let first = call_events(&sim.drain())[0].event_id;
     assert!(first > *ids.last().unwrap(), "{first} after {ids:?}");
@@ -829,7 +835,7 @@ fn entering_another_room_is_no_join_of_the_call() {
 
 #[test]
 fn full_flow_offer_accept_room_call_answer_hangup_wrapup_next_offer() {
-    let mut sim = Sim::new();
+    let mut sim = Sim::with_settings(anyone());
     let q = sim.queue_def(QueueDef { wrapup_s: 5, ..QueueDef::named("support") });
     let a = sim.agent("a");
     sim.start_service(a, q, 0);
@@ -954,7 +960,7 @@ fn full_flow_offer_accept_room_call_answer_hangup_wrapup_next_offer() {
 
 #[test]
 fn a_rejected_service_call_fails_the_task_and_ends_the_service() {
-    let (mut sim, q, a, c) = served_with(AppSettings::default(), QueueDef { wrapup_s: 3, ..QueueDef::named("q") });
+    let (mut sim, q, a, c) = served_with(anyone(), QueueDef { wrapup_s: 3, ..QueueDef::named("q") });
     let next = sim.customer("next");
     sim.start_queuing(next, q);
     let room = sim.create_meeting(a, "r", "");
@@ -988,7 +994,7 @@ fn a_rejected_service_call_fails_the_task_and_ends_the_service() {
 #[test]
 fn an_unanswered_service_call_fails_the_task_at_the_call_timeout() {
     let (mut sim, q, a, c) =
-        served_with(AppSettings { call_timeout_s: 10, ..AppSettings::default() }, QueueDef::named("q"));
+        served_with(AppSettings { call_timeout_s: 10, ..anyone() }, QueueDef::named("q"));
     let next = sim.customer("next");
     sim.start_queuing(next, q);
     let room = sim.create_meeting(a, "r", "");
@@ -1110,7 +1116,7 @@ fn the_customer_leaving_during_the_service_is_a_hangup() {
     assert!(matches!(&service_finished(&out, a)[0], Notice::ServiceFinished { reason: ServiceEnd::CustomerLeft, .. }));
 
     // Hold expiry while the service call rings.
-    let (mut sim, _q, a, c) = served_with(AppSettings { hold_s: 10, ..AppSettings::default() }, QueueDef::named("q"));
+    let (mut sim, _q, a, c) = served_with(AppSettings { hold_s: 10, ..anyone() }, QueueDef::named("q"));
     let room = sim.create_meeting(a, "r", "");
     let call = sim.call(a, c, room.id, "");
     sim.disconnect(c);
@@ -1157,7 +1163,7 @@ fn the_agent_leaving_during_the_service_cancels_the_task() {
     );
     assert_eq!(EndReason::Cancel.name(), "cancel");
     // Hold expiry.
-    let (mut sim, _q, a, _c) = served_with(AppSettings { hold_s: 5, ..AppSettings::default() }, QueueDef::named("q"));
+    let (mut sim, _q, a, _c) = served_with(AppSettings { hold_s: 5, ..anyone() }, QueueDef::named("q"));
     sim.disconnect(a);
     sim.drain();
     sim.advance(5);
@@ -1180,7 +1186,7 @@ fn the_agent_leaving_while_the_service_call_rings_cancels_the_task() {
 
 #[test]
 fn ending_one_service_call_leaves_the_agents_other_services() {
-    let mut sim = Sim::new();
+    let mut sim = Sim::with_settings(anyone());
     let q = sim.queue("q", 5);
     let a = sim.agent("a");
     sim.capacity(a, 2);
@@ -1208,7 +1214,7 @@ fn ending_one_service_call_leaves_the_agents_other_services() {
 
 #[test]
 fn a_call_outside_a_service_touches_no_task() {
-    let mut sim = Sim::new();
+    let mut sim = Sim::with_settings(anyone());
     let q = sim.queue("q", 5);
     let a = sim.agent("a");
     sim.dnd(a, true);
@@ -1239,11 +1245,37 @@ fn a_call_outside_a_service_touches_no_task() {
 
 #[test]
 fn calls_need_no_role() {
-    let mut sim = Sim::new();
+    let mut sim = Sim::with_settings(anyone());
     let x = sim.login("x", Roles::NONE);
     let y = sim.login("y", Roles::NONE);
     let room = sim.create_meeting(x, "r", "");
     let call = sim.call(x, y, room.id, "");
     sim.accept_call(y, &call, "");
     assert!(sim.session_info(x).accepted);
+}
+
+/// Whom a customer-only session may call (app setting `customer_calls`): by default only
+/// the agent serving it, and the refusal is the same whether the callee exists, is
+/// online or busy, so it tells nothing about other users.
+#[test]
+fn a_customer_may_call_only_its_agent_unless_the_app_allows_anyone() {
+    let (mut sim, q, a, c) = served_with(AppSettings::default(), QueueDef::named("q"));
+    let other = sim.agent("other");
+    sim.start_service(other, q, 0);
+    let room = sim.create_meeting(c, "mine", "");
+    for callee in ["other", "nobody", "c2"] {
+        assert_eq!(code(sim.try_call(c, callee, room.id, None)), 30, "{callee}");
+    }
+    assert!(sim.try_call(c, "a", room.id, None).is_ok(), "its own agent");
+    let _ = a;
+
+    let (mut sim, q, _, c) = served_with(
+        AppSettings { customer_calls: lineup_engine::CustomerCalls::Anyone, ..AppSettings::default() },
+        QueueDef::named("q"),
+    );
+    let other = sim.agent("other");
+    sim.start_service(other, q, 0);
+    let room = sim.create_meeting(c, "mine", "");
+    assert!(sim.try_call(c, "other", room.id, None).is_ok());
+    assert_eq!(code(sim.try_call(c, "nobody", room.id, None)), 601, "already in a call now");
 }

@@ -34,8 +34,8 @@ codes! {
     TOKEN_NOTTOKENTYPE = 22, "TOKEN_NOTTOKENTYPE", "not a Lineup token (or a ticket used as a token)";
     NO_PERMISSION = 30, "NO_PERMISSION", "Lineup: the session's roles do not allow this";
     FRAME_TOO_LARGE = 31, "FRAME_TOO_LARGE", "Lineup: the message is larger than the server accepts";
-    TOO_MANY_REQUESTS = 32, "TOO_MANY_REQUESTS", "Lineup: too many failed attempts from this address; retry after Retry-After seconds";
     SESSION_RECONNECTING = 32, "SESSION_RECONNECTING", "Lineup (SDK): the request could not be sent before the session was lost";
+    TOO_MANY_REQUESTS = 33, "TOO_MANY_REQUESTS", "Lineup: too many failed attempts from this address; retry after Retry-After seconds";
     CONNECTIONLOST = 207, "CONNECTIONLOST", "the connection to the server was lost";
     QUE_ID_INVALID = 400, "QUE_ID_INVALID", "no such queue in this app";
     QUE_NOUSER = 401, "QUE_NOUSER", "no customer to hand over / not queuing";

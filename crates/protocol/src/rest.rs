@@ -244,3 +244,16 @@ pub struct AppCreateRequest {
     #[serde(rename = "appSecret")]
     pub app_secret: String,
 }
+
+/// Parses a REST body into `T`; the error names the wrong field and its rule
+/// (`bad JSON body: MaxLength: must be …, not -1`), echoing little of the input.
+pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    if body.is_empty() {
+        return Err("the request body is empty: send a JSON object".into());
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| format!("bad JSON body: {e}"))?;
+    serde_json::from_value::<T>(value.clone()).map_err(|e| {
+        let what = crate::fields::field_error(&value, &e, |v| serde_json::from_value::<T>(v.clone()).map(|_| ()));
+        format!("bad JSON body: {what}")
+    })
+}

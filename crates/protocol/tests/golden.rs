@@ -2167,6 +2167,7 @@ fn error_codes_match_the_documented_table() {
         (30, "NO_PERMISSION", true),
         (31, "FRAME_TOO_LARGE", true),
         (32, "SESSION_RECONNECTING", true),
+        (33, "TOO_MANY_REQUESTS", true),
         (207, "CONNECTIONLOST", false),
         (400, "QUE_ID_INVALID", false),
         (401, "QUE_NOUSER", false),

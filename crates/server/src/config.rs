@@ -37,6 +37,8 @@ pub struct Config {
     pub snapshot_interval_s: u64,
     /// Frames queued for one connection; a client that lets more pile up is cut (4003).
     pub send_queue_frames: usize,
+    /// ... or more than this many bytes.
+    pub send_queue_bytes: usize,
     /// A WebSocket must send `Login` or `Resume` within this long (else 4004).
     pub login_timeout_s: u32,
     /// An HTTP request's head must arrive within this long, its body within this long.
@@ -78,6 +80,7 @@ impl Default for Config {
             snapshot_steps: 50_000,
             snapshot_interval_s: 300,
             send_queue_frames: 4096,
+            send_queue_bytes: 4 << 20,
             login_timeout_s: 10,
             header_timeout_s: 10,
             body_timeout_s: 10,
@@ -121,8 +124,8 @@ USAGE: lineup-server [--listen ADDR] [--data DIR] [--www DIR] [--sdk DIR]
                       (env LINEUP_WEBHOOK_ALLOW; default none)
   --login-timeout S   a WebSocket must Login/Resume within S seconds (env LINEUP_LOGIN_TIMEOUT_S; 10)
 
-Limits (env only): LINEUP_SEND_QUEUE_FRAMES (frames queued per connection before a slow
-client is cut with 4003, default 4096), LINEUP_HEADER_TIMEOUT_S / LINEUP_BODY_TIMEOUT_S
+Limits (env only): LINEUP_SEND_QUEUE_FRAMES / LINEUP_SEND_QUEUE_BYTES (frames / bytes
+queued per connection before a slow client is cut with 4003, default 4096 / 4194304), LINEUP_HEADER_TIMEOUT_S / LINEUP_BODY_TIMEOUT_S
 (HTTP request head / body deadlines, default 10), LINEUP_MAX_CONNECTIONS_PER_IP (4096),
 LINEUP_MAX_PRE_LOGIN_PER_IP (WebSockets not logged in yet, 256),
 LINEUP_FAILED_LOGINS_BURST / LINEUP_FAILED_LOGINS_PER_MINUTE (wrong credentials per
@@ -192,6 +195,9 @@ impl Cli {
         }
         if let Some(v) = env("LINEUP_SEND_QUEUE_FRAMES") {
             config.send_queue_frames = number("LINEUP_SEND_QUEUE_FRAMES", &v)?;
+        }
+        if let Some(v) = env("LINEUP_SEND_QUEUE_BYTES") {
+            config.send_queue_bytes = number("LINEUP_SEND_QUEUE_BYTES", &v)?;
         }
         if let Some(v) = env("LINEUP_CORS_ORIGIN") {
             config.cors_origins.extend(list(&v));

@@ -4,7 +4,7 @@
 //! The hub never waits for a socket. A frame that finds the queue full is not queued:
 //! the connection is cut instead (close 4003), and its session is held as on any drop.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, Notify};
@@ -26,20 +26,50 @@ pub enum Outgoing {
 pub struct ConnTx {
     tx: mpsc::Sender<Outgoing>,
     cut: Arc<Notify>,
+    queued: Arc<AtomicUsize>,
+    max_bytes: usize,
+}
+
+/// What the writer holds of its queue: frames, the cut signal, the byte count.
+pub struct ConnRx {
+    pub rx: mpsc::Receiver<Outgoing>,
+    pub cut: Arc<Notify>,
+    queued: Arc<AtomicUsize>,
+}
+
+impl ConnRx {
+    /// The writer has sent a frame of `len` bytes.
+    pub fn sent(&self, len: usize) {
+        self.queued.fetch_sub(len, Ordering::Relaxed);
+    }
 }
 
 impl ConnTx {
-    /// A queue of `capacity` frames; the writer gets the receiver and the cut signal.
-    pub fn new(capacity: usize) -> (ConnTx, mpsc::Receiver<Outgoing>, Arc<Notify>) {
-        let (tx, rx) = mpsc::channel(capacity.max(1));
+    /// A queue of at most `frames` frames and `max_bytes` bytes of text.
+    pub fn new(frames: usize, max_bytes: usize) -> (ConnTx, ConnRx) {
+        let (tx, rx) = mpsc::channel(frames.max(1));
         let cut = Arc::new(Notify::new());
-        (ConnTx { tx, cut: cut.clone() }, rx, cut)
+        let queued = Arc::new(AtomicUsize::new(0));
+        (ConnTx { tx, cut: cut.clone(), queued: queued.clone(), max_bytes }, ConnRx { rx, cut, queued })
     }
 
-    /// Queues a frame; when the queue is full the client is not reading: it is cut.
+    /// Queues a frame; when the queue is full (frames or bytes) the client is not
+    /// reading: it is cut.
     pub fn send(&self, out: Outgoing) {
-        if let Err(mpsc::error::TrySendError::Full(_)) = self.tx.try_send(out) {
+        let len = match &out {
+            Outgoing::Text(t) => t.len(),
+            Outgoing::Close { .. } => 0,
+        };
+        if self.queued.load(Ordering::Relaxed) + len > self.max_bytes {
             self.cut.notify_one();
+            return;
+        }
+        match self.tx.try_send(out) {
+            Ok(()) => {
+                self.queued.fetch_add(len, Ordering::Relaxed);
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => self.cut.notify_one(),
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
         }
     }
 }

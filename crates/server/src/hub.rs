@@ -76,6 +76,8 @@ pub struct Hub {
     failed: Option<String>,
     /// Jobs refused because they panicked, since start.
     pub panics: u64,
+    /// Whether `/api/v1/demo/token` works: this server created the demo app.
+    pub demo_tokens: bool,
     pub webhooks: crate::webhooks::Webhooks,
     /// Outputs taken from the engine early (to store their events before the reply),
     /// still to be fanned out in order.
@@ -172,6 +174,7 @@ impl Hub {
             stopping: false,
             failed: None,
             panics: 0,
+            demo_tokens: false,
             webhooks: Default::default(),
             taken: VecDeque::new(),
             webhook_wake: Arc::default(),

@@ -138,7 +138,12 @@ pub fn prepare(config: Config) -> Result<Prepared, String> {
     let seeded_demo = config.seed_demo && hub.apps.is_empty();
     if seeded_demo {
         seed_demo(&mut hub).map_err(|e| format!("cannot create the demo app: {}", e.desc))?;
+        hub.store.mark_demo_created().map_err(|e| format!("cannot write the store: {e}"))?;
     }
+    // Demo tokens only for a demo app this server made: marked when made (or, in a data
+    // directory from before the mark, the demo app still on its published secret).
+    let made_here = hub.store.demo_created().map_err(|e| format!("cannot read the store: {e}"))?;
+    hub.demo_tokens = hub.apps.get(DEMO_APP).is_some_and(|a| made_here || a.secret == DEMO_SECRET);
     hub.flush();
     hub.end_turn();
     hub.snapshot();

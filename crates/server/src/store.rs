@@ -121,6 +121,17 @@ impl Store {
         Ok(Store { conn })
     }
 
+    /// Whether this data directory's server created the demo app itself.
+    pub fn demo_created(&self) -> StoreResult<bool> {
+        let n: i64 = self.conn.query_row("SELECT COUNT(*) FROM journal_meta WHERE key = 'demo_created'", [], |r| r.get(0))?;
+        Ok(n > 0)
+    }
+
+    pub fn mark_demo_created(&self) -> StoreResult<()> {
+        self.conn.execute("INSERT OR REPLACE INTO journal_meta (key, value) VALUES ('demo_created', 1)", [])?;
+        Ok(())
+    }
+
     pub fn apps(&self) -> StoreResult<Vec<AppRow>> {
         let mut stmt = self.conn.prepare(
             "SELECT id, secret, hold_s, offer_timeout_s, notice_interval_ms, service_level_s, reoffer_delay_s,

@@ -46,7 +46,7 @@ const CLOSE_DEADLINE: Duration = Duration::from_secs(5);
 
 async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>) {
     let (mut sink, mut stream) = socket.split();
-    let (tx, mut rx, cut) = ConnTx::new(state.config.send_queue_frames);
+    let (tx, mut queue) = ConnTx::new(state.config.send_queue_frames, state.config.send_queue_bytes);
     let last_seen = Arc::new(AtomicU64::new(now().as_millis()));
     let heartbeat = Duration::from_secs(state.config.heartbeat_s.into());
     // A single frame may take this long to go out; longer, the client is not reading.
@@ -63,11 +63,12 @@ async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>)
         let close = |code: u16, reason: &str| Message::Close(Some(CloseFrame { code, reason: reason.into() }));
         let closing = loop {
             tokio::select! {
-                out = rx.recv() => match out {
+                out = queue.rx.recv() => match out {
                     Some(Outgoing::Text(t)) => {
+                        queue.sent(t.len());
                         let sent = tokio::select! {
                             sent = tokio::time::timeout(send_timeout, sink.send(Message::Text(t.as_ref().into()))) => sent,
-                            _ = cut.notified() => break Some(close(CLOSE_TOO_SLOW, "too slow: send queue full")),
+                            _ = queue.cut.notified() => break Some(close(CLOSE_TOO_SLOW, "too slow: send queue full")),
                         };
                         match sent {
                             Ok(Ok(())) => {}
@@ -78,7 +79,7 @@ async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>)
                     Some(Outgoing::Close { code, reason }) => break Some(close(code, &reason)),
                     None => break None,
                 },
-                _ = cut.notified() => break Some(close(CLOSE_TOO_SLOW, "too slow: send queue full")),
+                _ = queue.cut.notified() => break Some(close(CLOSE_TOO_SLOW, "too slow: send queue full")),
                 _ = ping.tick() => {
                     let silent = now().as_millis().saturating_sub(seen.load(Ordering::Relaxed));
                     if silent > 2 * heartbeat.as_millis() as u64 {

@@ -215,10 +215,10 @@ async fn wrong_secrets_are_throttled_with_429_and_retry_after() {
     let wait: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=10).contains(&wait), "{wait}");
     let v: Value = resp.json().await.unwrap();
-    assert_eq!((v["RspCode"].as_u64(), v["err"].as_u64()), (Some(7), Some(32)), "{v}");
+    assert_eq!((v["RspCode"].as_u64(), v["err"].as_u64()), (Some(7), Some(33)), "{v}");
     // Logins from the address are throttled too, until the bucket refills.
     let (status, v) = server.post("/api/v1/login", None, json!({"appID": "demo", "md5_appSecret": "x", "UID": "u"})).await;
-    assert_eq!((status, v["err"].as_u64()), (429, Some(32)));
+    assert_eq!((status, v["err"].as_u64()), (429, Some(33)));
     server.stop().await;
 }
 
@@ -334,5 +334,36 @@ async fn errors_name_the_field_and_its_rule() {
     assert_eq!(r["msg"], "bad fields for StartService: queID: must be an integer from 1 to 4294967295, not -1");
     let r = c.request(json!({"op": "SetAgentCapacity", "capacity": 1.5})).await;
     assert_eq!(r["msg"], "bad fields for SetAgentCapacity: capacity: must be an integer from 1 to 50, not 1.5");
+    server.stop().await;
+}
+
+/// Finding 6: the demo pages carried the app's md5(secret). Now they get short-lived
+/// tokens from `/api/v1/demo/token`, which only a server that created the demo app
+/// offers, only for that app, one role at a time.
+#[tokio::test]
+async fn demo_tokens_only_where_the_server_made_the_demo_app() {
+    let server = Server::start().await;
+    let (status, v) = server.post("/api/v1/demo/token", None, json!({"UID": "visitor", "nickName": "V", "roles": ["customer"]})).await;
+    assert_eq!(status, 200, "{v}");
+    let (_, login) = server.post("/api/v1/login", None, json!({"token": v["token"], "UID": "visitor"})).await;
+    let mut c = Client::connect(&server.ws_url).await;
+    let r = c.request(json!({"op": "Login", "ticket": login["ticket"]})).await;
+    assert_eq!(r["data"]["roles"], json!(["customer"]), "{r}");
+    assert_eq!(c.request(json!({"op": "StartService", "queID": 1})).await["err"], 30, "a customer token cannot serve");
+    // One role only, no custom lifetime, and the token opens nothing on REST.
+    let (status, _) = server.post("/api/v1/demo/token", None, json!({"UID": "v", "roles": ["agent", "supervisor"]})).await;
+    assert_eq!(status, 400);
+    let (status, _) = server.post("/api/v1/demo/token", None, json!({"UID": "v", "roles": ["agent"], "expireSeconds": 2592000})).await;
+    assert_eq!(status, 400);
+    let (status, _) = server.put("/api/v1/apps/demo/settings", v["token"].as_str(), json!({"holdSeconds": 1})).await;
+    assert_eq!(status, 401, "a token is no app credential");
+    server.stop().await;
+
+    // A server that did not create "demo" (someone made an app of that name) mints nothing.
+    let server = Server::start_with(|c| c.seed_demo = false).await;
+    let (status, _) = server.post("/api/v1/apps", Some(ADMIN_KEY), json!({"appID": "demo", "appSecret": "their-own-secret"})).await;
+    assert_eq!(status, 200);
+    let (status, v) = server.post("/api/v1/demo/token", None, json!({"UID": "visitor", "roles": ["supervisor"]})).await;
+    assert_eq!(status, 404, "{v}");
     server.stop().await;
 }

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use lineup_engine::Role;
 use lineup_protocol::codes;
+use lineup_protocol::fields::clip;
 use lineup_protocol::rest::{LoginRequest, LoginResponse, TokenRequest, TokenResponse};
 
 use super::{bearer, parse, status};
@@ -112,40 +113,73 @@ pub async fn login(State(state): State<AppState>, body: Bytes) -> Response {
     }
 }
 
-/// `POST /api/v1/apps/{app}/tokens`, authenticated by the app secret.
+/// A token refused: (HTTP status, error code, message).
+type MintError = (u16, u32, String);
+
+/// Signs a `LoginByToken` token for `app` as the request asks.
+fn mint(hub: &Hub, app: &str, body: &Bytes) -> Result<(String, u64), MintError> {
+    let bad = |m: String| (400, codes::MEETPARAM_ERR, m);
+    let req: TokenRequest = parse(body).map_err(|m| (400, codes::ERR_DATA, m))?;
+    check_uid(&req.uid).map_err(bad)?;
+    check_nick(&req.nick_name).map_err(bad)?;
+    if req.roles.is_empty() {
+        return Err(bad("roles: give at least one of agent, customer, supervisor".into()));
+    }
+    if let Some(r) = req.roles.iter().find(|r| Role::parse(r).is_none()) {
+        return Err(bad(format!("roles: unknown role '{}' (agent, customer, supervisor)", clip(r))));
+    }
+    let ttl = req.expire_seconds.unwrap_or(3600);
+    if !(1..=2_592_000).contains(&ttl) {
+        return Err(bad(format!("expireSeconds: {ttl} is outside 1..=2592000")));
+    }
+    let exp = now().as_millis() / 1000 + ttl;
+    let claims = Claims {
+        app: app.to_string(),
+        uid: req.uid,
+        nick: req.nick_name,
+        roles: req.roles,
+        exp,
+        kind: "token".into(),
+        jti: String::new(),
+    };
+    Ok((auth::sign(&hub.apps[app].secret, &claims), exp))
+}
+
+/// `POST /api/v1/apps/{app}/tokens`, authenticated by the app secret: how a business
+/// backend lets its users log in (`LoginByToken`) without the secret in any page.
 pub async fn mint_token(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let key = bearer(&headers);
     let result = state
         .hub
         .call(move |hub| {
             check_secret(hub, &app, key.as_deref()).map_err(|e| (e.status, codes::ANCTPSWD_ERR, e.desc))?;
-            let bad = |m: String| (400, codes::MEETPARAM_ERR, m);
-            let req: TokenRequest = parse(&body).map_err(|m| (400, codes::ERR_DATA, m))?;
-            check_uid(&req.uid).map_err(bad)?;
-            check_nick(&req.nick_name).map_err(bad)?;
-            if req.roles.is_empty() {
-                return Err(bad("roles: give at least one of agent, customer, supervisor".into()));
-            }
-            if let Some(r) = req.roles.iter().find(|r| Role::parse(r).is_none()) {
-                return Err(bad(format!("roles: unknown role '{r}' (agent, customer, supervisor)")));
-            }
-            let ttl = req.expire_seconds.unwrap_or(3600);
-            if !(1..=2_592_000).contains(&ttl) {
-                return Err(bad(format!("expireSeconds: {ttl} is outside 1..=2592000")));
-            }
-            let exp = now().as_millis() / 1000 + ttl;
-            let claims = Claims {
-                app: app.clone(),
-                uid: req.uid,
-                nick: req.nick_name,
-                roles: req.roles,
-                exp,
-                kind: "token".into(),
-                jti: String::new(),
-            };
-            Ok((auth::sign(&hub.apps[&app].secret, &claims), exp))
+            mint(hub, &app, &body)
         })
         .await;
+    token_reply(result)
+}
+
+/// `POST /api/v1/demo/token` {UID, nickName, roles: [one role]}: the demo pages' stand-in
+/// for a business backend. Only on a server that created the demo app itself, only for
+/// that app, one role, one hour.
+pub async fn demo_token(State(state): State<AppState>, body: Bytes) -> Response {
+    let result = state
+        .hub
+        .call(move |hub| {
+            if !hub.demo_tokens {
+                return Err((404, codes::ERR_DATA, "no demo here: this server did not create the demo app".to_string()));
+            }
+            let req: TokenRequest = parse(&body).map_err(|m| (400, codes::ERR_DATA, m))?;
+            if req.roles.len() != 1 || req.expire_seconds.is_some() {
+                return Err((400, codes::MEETPARAM_ERR, "roles: give exactly one role; demo tokens last one hour".to_string()));
+            }
+            mint(hub, crate::DEMO_APP, &body)
+        })
+        .await;
+    token_reply(result)
+}
+
+fn token_reply(result: Result<Result<(String, u64), MintError>, crate::hub::HubError>) -> Response {
     let (http, body) = match result {
         Ok(Ok((token, exp))) => (200, TokenResponse { err: 0, msg: "ok".into(), token: Some(token), expire_at: Some(exp) }),
         Ok(Err((http, err, msg))) => (http, TokenResponse::error(err, msg)),

@@ -79,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/login", post(login::login))
         .route("/apps", post(queues::create_app))
         .route("/apps/{app}/tokens", post(login::mint_token))
+        .route("/demo/token", post(login::demo_token))
         .route("/apps/{app}/settings", get(queues::get_settings).put(queues::put_settings))
         .route("/apps/{app}/queues", get(queues::query).post(queues::add))
         .route("/apps/{app}/queues/{id}", get(queues::get_one).put(queues::modify).delete(queues::delete))
@@ -124,14 +125,7 @@ pub fn router(state: AppState) -> Router {
 
 /// Parses a JSON body; the error names the field or says what is wrong.
 pub fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, String> {
-    if body.is_empty() {
-        return Err("the request body is empty: send a JSON object".into());
-    }
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| format!("bad JSON body: {e}"))?;
-    serde_json::from_value::<T>(value.clone()).map_err(|e| {
-        let what = lineup_protocol::fields::field_error(&value, &e, |v| serde_json::from_value::<T>(v.clone()).map(|_| ()));
-        format!("bad JSON body: {what}")
-    })
+    lineup_protocol::rest::parse_body(body)
 }
 
 /// Parses a JSON body into a Web API 400 error.

@@ -30,7 +30,7 @@ async fn with_queue<T: serde::Serialize + Send + 'static>(
 }
 
 fn queue_id(raw: &str) -> Result<QueueId, AdminError> {
-    raw.parse::<u32>().map(QueueId).map_err(|_| AdminError::bad(format!("invalid QueueID '{raw}': not a number")))
+    raw.parse::<u32>().map(QueueId).map_err(|_| AdminError::bad(format!("invalid QueueID '{}': not a number", lineup_protocol::fields::clip(raw))))
 }
 
 /// Like [`with_app`] with a JSON body, parsed after the secret is checked.
@@ -97,7 +97,10 @@ pub async fn query(
     let number = |key: &str, default: u32| -> Result<u32, AdminError> {
         match params.get(key) {
             None => Ok(default),
-            Some(v) => v.parse().map_err(|_| AdminError::bad(format!("invalid {key}: '{v}' is not a number"))),
+            Some(v) => v.parse().map_err(|_| {
+                let rule = lineup_protocol::fields::FIELD_RULES.iter().find(|(f, _)| *f == key).map_or("a number", |(_, r)| r);
+                AdminError::bad(format!("invalid {key}: must be {rule}, not '{}'", lineup_protocol::fields::clip(v)))
+            }),
         }
     };
     let (page, size) = match number("PageNumber", 1).and_then(|p| Ok((p, number("PageSize", 20)?))) {

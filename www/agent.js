@@ -1,0 +1,194 @@
+// Lineup demo: the agent console, on the modern Promise/event API (/sdk/index.js).
+// It logs in with a short-lived agent token from the demo server (see demoToken).
+import { connect } from '/sdk/index.js';
+import { t, errorText, applyLabels, langSwitch, fmtSeconds } from './i18n.js';
+import { $, el, show, showError, clearError, appendLine, demoToken } from './ui.js';
+
+let client = null;
+let queues = [];
+const serving = new Map();      // queID -> priority
+const waiting = new Map();      // queID -> QueUser[]
+let offer = null;               // {user, until}
+let current = null;             // {user, callID, answeredAt}
+// My work, counted by this page; replaced by the server's totals when the token also
+// carries the supervisor role (GetAgents needs it; a demo agent token has only "agent").
+const mine = { served: 0, talkSeconds: 0, fromServer: true };
+
+const safely = (f) => async (...a) => { try { clearError(); await f(...a); } catch (e) { showError(e); } };
+
+function renderQueues() {
+  const rows = [];
+  for (const q of queues) {
+    const s = client.queueStatus(q.queID) || { wait_num: 0 };
+    const box = el('input', { type: 'checkbox', style: 'width:auto', dataset: { testid: `serve-${q.queID}` }, checked: serving.has(q.queID) });
+    const prio = el('input', {
+      type: 'number', min: 0, max: 1000, value: String(serving.get(q.queID) ?? 0), style: 'width:5rem', dataset: { testid: `prio-${q.queID}` },
+    });
+    const tr = el('tr', null,
+      el('td', null, el('strong', null, q.name), el('div', { class: 'muted' }, `prio ${q.prio}`)),
+      el('td', null, box),
+      el('td', null, prio),
+      el('td', { dataset: { testid: `wait-${q.queID}` } }, s.wait_num));
+    box.onchange = safely(async () => {
+      if (box.checked) {
+        await client.startService(q.queID, Number(prio.value) || 0);
+        serving.set(q.queID, Number(prio.value) || 0);
+        const page = await client.getQueueUsers(q.queID, { limit: 100 });
+        waiting.set(q.queID, page.users);
+      } else {
+        await client.stopService(q.queID);
+        serving.delete(q.queID);
+        waiting.delete(q.queID);
+      }
+      renderWaiting();
+    });
+    prio.onchange = safely(async () => { if (serving.has(q.queID)) await client.startService(q.queID, Number(prio.value) || 0); });
+    rows.push(tr);
+  }
+  $('queues').replaceChildren(...rows);
+}
+
+function renderWaiting() {
+  const rows = [];
+  show('waitingCard', serving.size > 0);
+  for (const [queID, users] of waiting) {
+    const q = queues.find((x) => x.queID === queID);
+    for (const u of users) {
+      const sel = el('select', { style: 'width:auto' },
+        queues.filter((x) => x.queID !== queID).map((other) => el('option', { value: String(other.queID) }, other.name)));
+      const btn = el('button', {
+        class: 'secondary', dataset: { i18n: 'forward', testid: `forward-${u.usrID}` },
+        onclick: safely(() => client.forwardUser(queID, u.usrID, Number(sel.value))),
+      }, t('forward'));
+      rows.push(el('tr', { dataset: { user: u.usrID } },
+        el('td', null, el('strong', null, u.name || u.usrID), el('div', { class: 'muted' }, u.usrExtDat)),
+        el('td', { class: 'muted' }, q ? q.name : queID),
+        el('td', { class: 'muted' }, fmtSeconds(u.queuingTime)),
+        el('td', null, sel, ' ', btn)));
+    }
+  }
+  $('waiting').replaceChildren(...rows);
+}
+
+function renderCurrent() {
+  show('current', !!current); show('currentNone', !current);
+  if (!current) return;
+  $('curName').textContent = current.user.name || current.user.usrID;
+  $('curExt').textContent = current.user.usrExtDat;
+  show('callBtn', !current.callID); show('hangBtn', !!current.callID);
+}
+
+function takeCustomer(user) {
+  current = { user, callID: null, answeredAt: 0 };
+  $('callState').textContent = '';
+  renderCurrent();
+}
+
+function logEvent(evt) {
+  appendLine('events', `#${evt.eventid} ${evt.eventTime} ${evt.source} ${evt.event} ${evt.sessionid}`);
+}
+
+function renderStats() {
+  $('servedCount').textContent = mine.served;
+  $('talkTime').textContent = fmtSeconds(mine.talkSeconds);
+}
+
+async function refreshStats() {
+  if (!client) return;
+  if (mine.fromServer) {
+    try {
+      const me = (await client.getAgents()).find((a) => a.UID === client.user.UID);
+      if (me) { mine.served = me.servedTotal; mine.talkSeconds = me.serviceSecondsTotal; }
+    } catch (e) { if (e.code === 30) mine.fromServer = false; /* not a supervisor token: count here */ }
+  }
+  renderStats();
+}
+
+/** The call ended: its talk time counts (locally) as my work. */
+function callEnded() {
+  if (current && current.answeredAt) {
+    if (!mine.fromServer) mine.talkSeconds += (Date.now() - current.answeredAt) / 1000;
+    current.answeredAt = 0;
+  }
+}
+
+$('loginBtn').onclick = safely(async () => {
+  const uid = $('uid').value.trim();
+  if (!uid) return showError(5);
+  const nickName = $('nick').value.trim() || uid;
+  const token = await demoToken(uid, nickName, 'agent');
+  client = await connect({ server: location.origin, token, userID: uid, nickName });
+  localStorage.setItem('lineup.agent.uid', uid);
+  $('who').textContent = uid;
+  const init = await client.initQueueDat();
+  queues = init.queues;
+  show('loginCard', false); show('desk', true);
+  renderQueues();
+  client.on('QueueStatusChanged', renderQueues);
+  client.on('UserEnter', ({ queID, user }) => { if (waiting.has(queID)) { waiting.get(queID).push(user); renderWaiting(); } });
+  client.on('UserLeave', ({ queID, usrID }) => {
+    if (waiting.has(queID)) { waiting.set(queID, waiting.get(queID).filter((u) => u.usrID !== usrID)); renderWaiting(); }
+  });
+  client.on('AutoAssignUser', (user) => {
+    // The countdown runs for the app's offer timeout, which the login reply carries.
+    offer = { user, until: Date.now() + (client.user.offerTimeoutSeconds || 30) * 1000 };
+    $('offerLeft').textContent = client.user.offerTimeoutSeconds || 30;
+    $('offerWho').textContent = user.name || user.usrID;
+    $('offerExt').textContent = user.usrExtDat;
+    show('offer', true);
+  });
+  client.on('CancelAssignUser', ({ usrID, reason }) => {
+    offer = null; show('offer', false);
+    $('offerNote').textContent = `${t('offerWithdrawn')} (${usrID}): ${t(reason)}`;
+    show('offerNote', true);
+  });
+  client.on('NotifyCallAccepted', () => { if (current) { current.answeredAt = Date.now(); $('callState').textContent = t('inCall'); } });
+  client.on('NotifyCallRejected', ({ sdkErr }) => { $('callState').textContent = errorText(sdkErr); });
+  client.on('NotifyCallHungup', () => { callEnded(); $('callState').textContent = t('callEnded'); if (current) current.callID = null; renderCurrent(); });
+  client.on('ServiceFinished', () => {
+    callEnded();
+    if (!mine.fromServer) mine.served += 1;
+    current = null; renderCurrent(); refreshStats();
+  });
+  client.on('NotifyCallEvent', logEvent);
+  client.on('Reconnecting', () => show('reconnecting', true));
+  client.on('Reconnected', () => show('reconnecting', false));
+  client.on('LineOff', ({ sdkErr }) => { show('reconnecting', false); showError(sdkErr); show('desk', false); show('loginCard', true); });
+  refreshStats();
+});
+
+for (const r of document.querySelectorAll('input[name=mode]')) {
+  r.onchange = safely(() => client.setDNDStatus(r.value === 'manual' && r.checked));
+}
+$('nextBtn').onclick = safely(async () => takeCustomer(await client.reqAssignUser()));
+$('acceptOffer').onclick = safely(async () => {
+  const u = offer.user; offer = null; show('offer', false);
+  await client.acceptAssignUser(u.queID, u.usrID);
+  takeCustomer(u);
+});
+$('rejectOffer').onclick = safely(async () => {
+  const u = offer.user; offer = null; show('offer', false);
+  await client.rejectAssignUser(u.queID, u.usrID);
+});
+$('callBtn').onclick = safely(async () => {
+  const room = await client.createMeeting(`Lineup: ${current.user.usrID}`, Math.random().toString(36).slice(2, 8));
+  await client.enterMeeting(room.ID, room.pswd);
+  current.callID = await client.call(current.user.usrID, room.ID, '');
+  $('callState').textContent = '…';
+  renderCurrent();
+});
+$('hangBtn').onclick = safely(async () => {
+  await client.hangupCall(current.callID);
+  callEnded();
+});
+$('finishBtn').onclick = safely(() => client.finishService(current.user.queID, current.user.usrID));
+
+setInterval(() => {
+  if (offer) $('offerLeft').textContent = Math.max(0, Math.ceil((offer.until - Date.now()) / 1000));
+  if (current && current.answeredAt) $('callState').textContent = `${t('inCall')} ${fmtSeconds((Date.now() - current.answeredAt) / 1000)}`;
+}, 500);
+setInterval(refreshStats, 5000);
+
+applyLabels();
+langSwitch($('lang'), () => { if (client) { renderQueues(); renderWaiting(); } });
+$('uid').value = localStorage.getItem('lineup.agent.uid') || 'agent-' + Math.random().toString(36).slice(2, 6);

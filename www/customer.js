@@ -1,0 +1,133 @@
+// Lineup demo: the customer page, on the CloudRoom-style CRVideo_* surface
+// (/sdk/lineup-crvideo.js, loaded by a classic <script> before this module).
+// It logs in with a short-lived customer token from the demo server (see demoToken).
+import { t, applyLabels, langSwitch, fmtSeconds } from './i18n.js';
+import { $, el, show, showError, clearError, appendLine, demoToken } from './ui.js';
+
+let queues = [];
+let current = null;      // {queID, since}: where we wait
+let call = null;         // {callID, meetObj, answeredAt}
+
+// ---- callbacks, set before the SDK has loaded (CloudRoom style) ----
+CRVideo_LoginSuccess.callback = function (UID) {
+  $('who').textContent = UID;
+  localStorage.setItem('lineup.customer.uid', UID);
+  show('loginCard', false);
+  CRVideo_InitQueueDat('init');
+};
+CRVideo_LoginFail.callback = function (sdkErr) { showError(sdkErr); };
+CRVideo_Reconnecting.callback = function () { show('reconnecting', true); };
+CRVideo_Reconnected.callback = function () { show('reconnecting', false); };
+CRVideo_LineOff.callback = function (sdkErr) { show('reconnecting', false); showError(sdkErr); show('chooseCard', false); show('waitCard', false); show('loginCard', true); };
+CRVideo_InitQueueDatRslt.callback = function (sdkErr) {
+  if (sdkErr != 0) return showError(sdkErr);
+  queues = CRVideo_GetAllQueueInfo();
+  queues.forEach((q) => CRVideo_GetQueueStatistics(q.queID, 'stats'));
+  renderQueues();
+  onQueuingInfo(CRVideo_GetQueuingInfo());
+};
+const avgWait = {};
+// Statistics need the agent or supervisor role: with a customer-only token the
+// estimate stays "–".
+CRVideo_GetQueueStatisticsRslt.callback = function (sdkErr, stats) {
+  if (sdkErr == 0 && stats) { avgWait[stats.queID] = stats.served > 0 ? stats.avgWaitSeconds : null; renderQueues(); }
+};
+CRVideo_QueueStatusChanged.callback = function () { renderQueues(); };
+CRVideo_StartQueuingRslt.callback = function (sdkErr) { if (sdkErr != 0) showError(sdkErr); else clearError(); };
+CRVideo_StopQueuingRslt.callback = function (sdkErr) { if (sdkErr != 0) showError(sdkErr); };
+CRVideo_QueuingInfoChanged.callback = function (info) { onQueuingInfo(info); };
+CRVideo_QueuingEnded.callback = function () { onQueuingInfo({ queID: -1, position: 0, queuingTime: 0 }); };
+CRVideo_NotifyCallIn.callback = function (callID, meetObj, callerID, usrExtDat) {
+  call = { callID, meetObj, answeredAt: 0 };
+  show('servedCard', true); show('ended', false); show('conversation', false); show('ringing', true);
+  $('ringing').classList.add('ring');
+  // What the caller sent with the call, as text.
+  $('callNoteText').textContent = usrExtDat || '';
+  show('callNote', !!usrExtDat);
+};
+CRVideo_AcceptCallSuccess.callback = function (callID) {
+  call.answeredAt = Date.now();
+  CRVideo_EnterMeeting(call.meetObj.ID, call.meetObj.pswd, 'enter');
+  show('ringing', false); show('conversation', true);
+};
+CRVideo_AcceptCallFail.callback = function (callID, sdkErr) { showError(sdkErr); show('ringing', false); };
+CRVideo_RejectCallSuccess.callback = function () { show('ringing', false); show('callNote', false); call = null; };
+CRVideo_HangupCallSuccess.callback = function () { endCall(); };
+CRVideo_NotifyCallHungup.callback = function () { endCall(); };
+CRVideo_NotifyCallEvent.callback = function (evt) {
+  show('eventsCard', true);
+  appendLine('events', `#${evt.eventid} ${evt.eventTime} ${evt.source} ${evt.event}`);
+};
+
+function endCall() {
+  show('ringing', false); show('conversation', false); show('callNote', false); show('ended', true);
+  call = null;
+}
+
+function onQueuingInfo(info) {
+  if (info.queID > 0) {
+    show('ended', false);
+    current = { queID: info.queID, since: Date.now() - info.queuingTime * 1000 };
+    const q = queues.find((x) => x.queID === info.queID);
+    $('waitQueue').textContent = q ? q.name : `#${info.queID}`;
+    $('position').textContent = String(info.position);
+    show('nextHint', info.position === 0);
+    show('chooseCard', false); show('waitCard', true); show('servedCard', false);
+  } else if (info.queID === -2) {
+    current = null;
+    show('chooseCard', false); show('waitCard', false); show('servedCard', true);
+  } else {
+    current = null;
+    show('waitCard', false); show('servedCard', !!call); show('chooseCard', !call && !!$('who').textContent);
+  }
+}
+
+function renderQueues() {
+  $('queues').replaceChildren(...queues.map((q) => {
+    const s = CRVideo_GetQueueStatus(q.queID) || { wait_num: 0 };
+    const avg = avgWait[q.queID];
+    const est = avg == null ? '–' : fmtSeconds(avg * (s.wait_num + 1));
+    return el('li', { dataset: { queue: q.queID } },
+      el('div', { style: 'flex:1' }, el('strong', null, q.name), el('div', { class: 'muted' }, q.desc)),
+      el('span', { class: 'pill', dataset: { testid: 'wait-num' } }, `${s.wait_num} ${t('waiting')}`),
+      el('span', { class: 'pill' }, `${t('estWait')} ${est}`),
+      el('button', {
+        dataset: { testid: `join-${q.queID}` },
+        onclick: () => CRVideo_StartQueuing2(q.queID, $('details').value, 'join'),
+      }, t('join')));
+  }));
+}
+
+$('loginBtn').onclick = async () => {
+  clearError();
+  const uid = $('uid').value.trim();
+  if (!uid) return showError(5);
+  const nickName = $('nick').value.trim() || uid;
+  let token;
+  try {
+    token = await demoToken(uid, nickName, 'customer');
+  } catch (e) {
+    return showError(e);
+  }
+  // CloudRoom's order: token, nickName, userID, userAuthCode, cookie.
+  CRVideo_LoginByToken(token, nickName, uid, '', 'login');
+};
+$('leaveBtn').onclick = () => CRVideo_StopQueuing('leave');
+$('acceptCall').onclick = () => { $('ringing').classList.remove('ring'); CRVideo_AcceptCall(call.callID, call.meetObj, '', 'accept'); };
+$('declineCall').onclick = () => CRVideo_RejectCall(call.callID, '', 'decline');
+$('hangUp').onclick = () => CRVideo_HungupCall(call.callID, '', 'hangup');
+
+setInterval(() => {
+  if (current) $('waited').textContent = fmtSeconds((Date.now() - current.since) / 1000);
+  if (call && call.answeredAt) $('talkTimer').textContent = fmtSeconds((Date.now() - call.answeredAt) / 1000);
+}, 500);
+
+applyLabels();
+langSwitch($('lang'), renderQueues);
+CRVideo_Init();
+// A reload logs the same customer in again: its place in the queue is kept.
+const saved = localStorage.getItem('lineup.customer.uid');
+$('uid').value = saved || 'cust-' + Math.random().toString(36).slice(2, 7);
+$('nick').value = localStorage.getItem('lineup.customer.nick') || '';
+$('nick').onchange = () => localStorage.setItem('lineup.customer.nick', $('nick').value);
+if (saved && new URLSearchParams(location.search).get('autologin') !== '0') $('loginBtn').click();
