@@ -106,10 +106,10 @@ async fn ask(ws: &mut Ws, seq: u64, mut op: Value) -> Value {
 
 /// Whether the server has closed (or reset) this socket: polls it with a short read.
 async fn is_closed(ws: &mut Ws) -> bool {
-    // Reading would consume the frames the client refused to read; a closed socket shows
-    // up as an error or end of stream once the backlog is drained.
-    for _ in 0..100_000 {
-        match tokio::time::timeout(Duration::from_millis(20), ws.next()).await {
+    // Reads the backlog the client refused to read; a closed socket shows up as a close
+    // frame, an error or the end of the stream (within 15 s of the last frame).
+    for _ in 0..1_000_000 {
+        match tokio::time::timeout(Duration::from_secs(15), ws.next()).await {
             Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => return true,
             Ok(Some(Ok(_))) => continue,
             Err(_) => return false,

@@ -53,11 +53,15 @@ async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>)
     let send_timeout = 2 * heartbeat;
     let mut shutdown = state.shutdown.clone();
     let writer_done = Arc::new(tokio::sync::Notify::new());
+    // Whether the writer got its close frame out (then the peer is read until it
+    // answers); a peer that does not even take the close frame is dropped at once.
+    let close_sent = Arc::new(std::sync::atomic::AtomicBool::new(false));
 
     // Writer: replies and notices, pings, closing. It never waits on the socket for
     // longer than `send_timeout`, and closing never takes longer than CLOSE_DEADLINE.
     let seen = last_seen.clone();
     let done = writer_done.clone();
+    let sent_close = close_sent.clone();
     let writer = tokio::spawn(async move {
         let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
         let close = |code: u16, reason: &str| Message::Close(Some(CloseFrame { code, reason: reason.into() }));
@@ -95,7 +99,9 @@ async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>)
         };
         let _ = tokio::time::timeout(CLOSE_DEADLINE, async {
             if let Some(frame) = closing {
-                let _ = sink.send(frame).await;
+                if sink.send(frame).await.is_ok() {
+                    sent_close.store(true, Ordering::Relaxed);
+                }
             }
             let _ = sink.close().await;
         })
@@ -118,7 +124,8 @@ async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>)
                 // The server closed: read what the peer still sends (so the socket is
                 // not reset before it has read the close frame) until its close reply,
                 // for CLOSE_DEADLINE at most.
-                let _ = tokio::time::timeout(CLOSE_DEADLINE, async {
+                let deadline = if close_sent.load(Ordering::Relaxed) { CLOSE_DEADLINE } else { Duration::ZERO };
+                let _ = tokio::time::timeout(deadline, async {
                     while let Some(Ok(m)) = stream.next().await {
                         if matches!(m, Message::Close(_)) {
                             break;
