@@ -5,6 +5,8 @@
 //! - `cargo xtask test`  — every test of the workspace, then a summary line.
 //! - `cargo xtask fuzz [--seconds N]` — each fuzz target N seconds (default 60) from the
 //!   committed corpus; fails on a crash.
+//! - `cargo xtask load [scenario...]` — the load benchmark: a release server on loopback
+//!   driven over the real protocol; prints the table of the performance goals.
 //! - `cargo xtask soak` — a release server against slow-reader, flood, never-logs-in and
 //!   malformed-input clients; prints its RSS over time and whether each was cut off.
 //! - `cargo xtask bench` — the engine benchmarks (criterion), then the journal's cost and
@@ -36,13 +38,17 @@ fn main() -> ExitCode {
         }
         Some("sdk") => result(sdk::build().map(|_| ())),
         Some("fuzz") => result(fuzz::run(&args[1..])),
+        Some("load") => match run(cargo().args(["build", "--release", "-p", "lineup-server"])) {
+            ExitCode::SUCCESS => run(cargo().args(["run", "--release", "-p", "lineup-server", "--example", "load", "--", "target/release/lineup-server"]).args(&args[1..])),
+            failed => failed,
+        },
         Some("soak") => match run(cargo().args(["build", "--release", "-p", "lineup-server"])) {
             ExitCode::SUCCESS => run(cargo().args(["run", "--release", "-p", "lineup-server", "--example", "soak", "--", "target/release/lineup-server"])),
             failed => failed,
         },
         Some("size") => result(sdk::build().and_then(|_| sdk::size())),
         _ => {
-            eprintln!("usage: cargo xtask <demo [server flags...] | test | bench | sdk | size | fuzz [--seconds N] | soak>");
+            eprintln!("usage: cargo xtask <demo [server flags...] | test | bench | sdk | size | fuzz [--seconds N] | soak | load>");
             ExitCode::from(2)
         }
     }

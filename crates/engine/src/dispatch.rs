@@ -307,9 +307,13 @@ impl Engine {
     }
 
     /// Sends a notice to every online agent serving `queue`.
+    /// UserEnter / UserLeave to the queue's online agents, unless the app turned them off.
     pub(crate) fn tell_queue_agents(&mut self, queue: QueueId, notice: Notice) {
-        let Engine { queues, sessions, outputs, .. } = self;
+        let Engine { queues, sessions, outputs, apps, .. } = self;
         let Some(q) = queues.get(&queue) else { return };
+        if !apps[q.app as usize].settings.queue_user_notices {
+            return;
+        }
         for sid in q.agents.keys() {
             if sessions.get(sid).is_some_and(|s| s.online) {
                 outputs.push_back(crate::output::Output::Notify { session: *sid, notice: notice.clone() });

@@ -110,6 +110,10 @@ pub struct AppSettings {
     /// Whom a session with only the customer role may `Call`. Default: only the
     /// agent serving it.
     pub customer_calls: CustomerCalls,
+    /// Whether agents get UserEnter / UserLeave for each customer of the queues they
+    /// serve (CloudRoom's default). Off for apps whose agent pages do not show the
+    /// waiting list: most of the notices of a busy queue.
+    pub queue_user_notices: bool,
 }
 
 /// Whom a customer-only session may call (app setting).
@@ -151,6 +155,7 @@ impl Default for AppSettings {
             reoffer_delay_s: 10,
             call_timeout_s: 30,
             customer_calls: CustomerCalls::ServingAgent,
+            queue_user_notices: true,
         }
     }
 }

@@ -223,6 +223,9 @@ pub struct AppSettingsBody {
     /// Whom a customer-only session may call: `serving_agent` (default) or `anyone`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_calls: Option<String>,
+    /// Whether agents get UserEnter / UserLeave for the queues they serve (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_user_notices: Option<bool>,
 }
 
 /// `POST /api/v1/apps/{app}/queues/{id}/forward`: moves a waiting customer.

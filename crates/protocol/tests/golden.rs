@@ -329,6 +329,7 @@ fn default_settings() -> AppSettingsBody {
         reoffer_delay_seconds: Some(10),
         call_timeout_seconds: Some(30),
         customer_calls: Some("serving_agent".into()),
+        queue_user_notices: Some(true),
     }
 }
 
@@ -1986,7 +1987,7 @@ fn rest_admin_response_with_data() {
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(billing()) },
     );
     golden(
-        r#"{"RspCode":0,"RspDesc":"ok","Data":{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent"}}"#,
+        r#"{"RspCode":0,"RspDesc":"ok","Data":{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent","queueUserNotices":true}}"#,
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(default_settings()) },
     );
     golden(
@@ -2061,7 +2062,7 @@ fn rest_queue_query_data() {
 #[test]
 fn rest_app_settings_body() {
     golden(
-        r#"{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent"}"#,
+        r#"{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent","queueUserNotices":true}"#,
         default_settings(),
     );
     golden(r#"{"offerTimeoutSeconds":12}"#, AppSettingsBody { offer_timeout_seconds: Some(12), ..Default::default() });

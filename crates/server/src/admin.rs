@@ -248,6 +248,7 @@ pub fn settings_body(s: &AppSettings) -> AppSettingsBody {
         reoffer_delay_seconds: Some(s.reoffer_delay_s),
         call_timeout_seconds: Some(s.call_timeout_s),
         customer_calls: Some(s.customer_calls.name().into()),
+        queue_user_notices: Some(s.queue_user_notices),
     }
 }
 
@@ -263,6 +264,7 @@ pub fn put_settings(hub: &mut Hub, app: &str, b: AppSettingsBody) -> Result<AppS
         s.customer_calls = CustomerCalls::parse(v)
             .ok_or_else(|| AdminError::bad(format!("invalid customerCalls: \"{}\" must be \"serving_agent\" or \"anyone\"", clip(v))))?;
     }
+    s.queue_user_notices = b.queue_user_notices.unwrap_or(s.queue_user_notices);
     s.validate()?;
     hub.store.update_app_settings(app, &s).map_err(AdminError::store)?;
     hub.input(Input::PutApp { app: app.into(), settings: s.clone() })?;

@@ -31,6 +31,8 @@ pub struct Config {
     pub webhook_timeout_s: u64,
     /// Agent event subscriptions per app.
     pub max_agent_hooks: u32,
+    /// Delivered webhook rows are kept this long (for the delivery log), then pruned.
+    pub webhook_retention_s: u64,
     /// A snapshot of the engine is taken after this many journaled steps ...
     pub snapshot_steps: u64,
     /// ... or when the latest one is this old and anything was journaled since.
@@ -77,6 +79,7 @@ impl Default for Config {
             webhook_backoff_ms: 1000,
             webhook_timeout_s: 15,
             max_agent_hooks: 100,
+            webhook_retention_s: 7 * 86_400,
             snapshot_steps: 50_000,
             snapshot_interval_s: 300,
             send_queue_frames: 4096,
@@ -133,7 +136,8 @@ address before 429, default 20, then 30 a minute).
 
 Webhooks (env only): LINEUP_WEBHOOK_HORIZON_S (retry horizon, default 14400),
 LINEUP_WEBHOOK_BACKOFF_MS (first retry delay, default 1000), LINEUP_WEBHOOK_TIMEOUT_S
-(receiver timeout, default 15), LINEUP_MAX_AGENT_HOOKS (agent subscriptions per app, 100).
+(receiver timeout, default 15), LINEUP_MAX_AGENT_HOOKS (agent subscriptions per app, 100),
+LINEUP_WEBHOOK_RETENTION_S (delivered rows kept for the delivery log, default 604800).
 
 Journal (env only): LINEUP_SNAPSHOT_STEPS (journaled steps between snapshots, default
 50000), LINEUP_SNAPSHOT_INTERVAL_S (at most this old when anything changed, default 300).
@@ -170,6 +174,9 @@ impl Cli {
         }
         if let Some(v) = env("LINEUP_WEBHOOK_TIMEOUT_S") {
             config.webhook_timeout_s = number("LINEUP_WEBHOOK_TIMEOUT_S", &v)?;
+        }
+        if let Some(v) = env("LINEUP_WEBHOOK_RETENTION_S") {
+            config.webhook_retention_s = number("LINEUP_WEBHOOK_RETENTION_S", &v)?;
         }
         if let Some(v) = env("LINEUP_MAX_AGENT_HOOKS") {
             config.max_agent_hooks = number("LINEUP_MAX_AGENT_HOOKS", &v)?;

@@ -34,13 +34,16 @@ pub struct ConnTx {
 pub struct ConnRx {
     pub rx: mpsc::Receiver<Outgoing>,
     pub cut: Arc<Notify>,
-    queued: Arc<AtomicUsize>,
+    pub taken: Taken,
 }
 
-impl ConnRx {
-    /// The writer has sent a frame of `len` bytes.
-    pub fn sent(&self, len: usize) {
-        self.queued.fetch_sub(len, Ordering::Relaxed);
+/// The writer's side of the byte count.
+pub struct Taken(Arc<AtomicUsize>);
+
+impl Taken {
+    /// The writer took a frame of `len` bytes off the queue.
+    pub fn frame(&self, len: usize) {
+        self.0.fetch_sub(len, Ordering::Relaxed);
     }
 }
 
@@ -50,7 +53,7 @@ impl ConnTx {
         let (tx, rx) = mpsc::channel(frames.max(1));
         let cut = Arc::new(Notify::new());
         let queued = Arc::new(AtomicUsize::new(0));
-        (ConnTx { tx, cut: cut.clone(), queued: queued.clone(), max_bytes }, ConnRx { rx, cut, queued })
+        (ConnTx { tx, cut: cut.clone(), queued: queued.clone(), max_bytes }, ConnRx { rx, cut, taken: Taken(queued) })
     }
 
     /// Queues a frame; when the queue is full (frames or bytes) the client is not

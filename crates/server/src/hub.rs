@@ -78,6 +78,8 @@ pub struct Hub {
     pub panics: u64,
     /// Whether `/api/v1/demo/token` works: this server created the demo app.
     pub demo_tokens: bool,
+    /// The turn stored webhook deliveries: wake the worker once they are committed.
+    pub wake_webhooks: bool,
     pub webhooks: crate::webhooks::Webhooks,
     /// Outputs taken from the engine early (to store their events before the reply),
     /// still to be fanned out in order.
@@ -175,6 +177,7 @@ impl Hub {
             failed: None,
             panics: 0,
             demo_tokens: false,
+            wake_webhooks: false,
             webhooks: Default::default(),
             taken: VecDeque::new(),
             webhook_wake: Arc::default(),
@@ -321,6 +324,9 @@ impl Hub {
         for (tx, out) in self.outbound.drain(..) {
             tx.send(out);
         }
+        if std::mem::take(&mut self.wake_webhooks) {
+            self.webhook_wake.notify_one();
+        }
     }
 
     /// Journals one engine step of this turn.
@@ -392,7 +398,7 @@ impl Hub {
     fn store_event(&mut self, event: &Event) {
         match self.webhooks.on_event(self.store.conn(), event) {
             Ok(0) => {}
-            Ok(_) => self.webhook_wake.notify_one(),
+            Ok(_) => self.wake_webhooks = true,
             Err(e) => tracing::error!(error = %e, "cannot store a webhook delivery"),
         }
     }
@@ -417,6 +423,7 @@ impl Hub {
         for (session, frame) in std::mem::take(&mut self.after_reply) {
             self.send(session, &frame);
         }
+        let mut last: Option<(lineup_engine::Notice, Arc<str>)> = None;
         loop {
             let (output, stored) = match self.taken.pop_front() {
                 Some(o) => (o, true),
@@ -427,7 +434,16 @@ impl Hub {
             };
             match output {
                 Output::Notify { session, notice } => {
-                    self.send(session, &ServerFrame::Notice(convert::notice(&notice)));
+                    // A fan-out is one notice to many sessions: serialized once, shared.
+                    let text = match &last {
+                        Some((n, text)) if *n == notice => text.clone(),
+                        _ => {
+                            let text = frame_text(&ServerFrame::Notice(convert::notice(&notice)));
+                            last = Some((notice, text.clone()));
+                            text
+                        }
+                    };
+                    self.send_text(session, text);
                 }
                 Output::Event(event) => {
                     tracing::debug!(target: "lineup::event", ?event);
@@ -455,7 +471,11 @@ impl Hub {
 
     /// Sends a frame to the session's socket, or buffers it while the session is held.
     pub fn send(&mut self, session: SessionId, frame: &ServerFrame) {
-        let text: Arc<str> = serde_json::to_string(frame).expect("frames serialize").into();
+        self.send_text(session, frame_text(frame));
+    }
+
+    /// Sends serialized text to the session's socket, or buffers it while held.
+    fn send_text(&mut self, session: SessionId, text: Arc<str>) {
         match self.conns.get(&session) {
             Some(conn) => {
                 self.outbound.push((conn.tx.clone(), Outgoing::Text(text)));
@@ -515,6 +535,11 @@ impl Hub {
     pub fn is_current(&self, session: SessionId, conn_id: u64) -> bool {
         self.conns.get(&session).is_some_and(|c| c.id == conn_id)
     }
+}
+
+/// A frame as the text sent on the socket.
+fn frame_text(frame: &ServerFrame) -> Arc<str> {
+    serde_json::to_string(frame).expect("frames serialize").into()
 }
 
 /// What `/healthz` reports.

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS apps (
     reoffer_delay_s INTEGER NOT NULL,
     created_ms INTEGER NOT NULL,
     call_timeout_s INTEGER NOT NULL DEFAULT 30,
-    customer_calls TEXT NOT NULL DEFAULT 'serving_agent'
+    customer_calls TEXT NOT NULL DEFAULT 'serving_agent',
+    queue_user_notices INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS queues (
     id INTEGER PRIMARY KEY,
@@ -99,6 +100,11 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
     if !has_customer_calls {
         conn.execute_batch("ALTER TABLE apps ADD COLUMN customer_calls TEXT NOT NULL DEFAULT 'serving_agent'")?;
     }
+    let has_queue_user_notices: bool =
+        conn.query_row("SELECT COUNT(*) FROM pragma_table_info('apps') WHERE name = 'queue_user_notices'", [], |r| r.get::<_, i64>(0))? > 0;
+    if !has_queue_user_notices {
+        conn.execute_batch("ALTER TABLE apps ADD COLUMN queue_user_notices INTEGER NOT NULL DEFAULT 1")?;
+    }
     Ok(())
 }
 
@@ -113,6 +119,8 @@ impl Store {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
         let path = dir.join("lineup.sqlite3");
         let conn = Connection::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        // The webhook worker holds the write lock for a moment now and then.
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
             .and_then(|_| conn.execute_batch(SCHEMA))
             .and_then(|_| migrate(&conn))
@@ -135,7 +143,7 @@ impl Store {
     pub fn apps(&self) -> StoreResult<Vec<AppRow>> {
         let mut stmt = self.conn.prepare(
             "SELECT id, secret, hold_s, offer_timeout_s, notice_interval_ms, service_level_s, reoffer_delay_s,
-                    call_timeout_s, customer_calls
+                    call_timeout_s, customer_calls, queue_user_notices
              FROM apps ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -150,6 +158,7 @@ impl Store {
                     reoffer_delay_s: r.get(6)?,
                     call_timeout_s: r.get(7)?,
                     customer_calls: CustomerCalls::parse(&r.get::<_, String>(8)?).unwrap_or_default(),
+                    queue_user_notices: r.get::<_, i64>(9)? != 0,
                 },
             })
         })?;
@@ -160,10 +169,10 @@ impl Store {
         let s = &app.settings;
         self.conn.execute(
             "INSERT INTO apps (id, secret, hold_s, offer_timeout_s, notice_interval_ms, service_level_s,
-                               reoffer_delay_s, created_ms, call_timeout_s, customer_calls)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                               reoffer_delay_s, created_ms, call_timeout_s, customer_calls, queue_user_notices)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![app.id, app.secret, s.hold_s, s.offer_timeout_s, s.notice_interval_ms, s.service_level_s,
-                    s.reoffer_delay_s, now_ms as i64, s.call_timeout_s, s.customer_calls.name()],
+                    s.reoffer_delay_s, now_ms as i64, s.call_timeout_s, s.customer_calls.name(), s.queue_user_notices],
         )?;
         Ok(())
     }
@@ -171,9 +180,10 @@ impl Store {
     pub fn update_app_settings(&self, app: &str, s: &AppSettings) -> StoreResult<()> {
         self.conn.execute(
             "UPDATE apps SET hold_s = ?2, offer_timeout_s = ?3, notice_interval_ms = ?4, service_level_s = ?5,
-                             reoffer_delay_s = ?6, call_timeout_s = ?7, customer_calls = ?8 WHERE id = ?1",
+                             reoffer_delay_s = ?6, call_timeout_s = ?7, customer_calls = ?8, queue_user_notices = ?9
+             WHERE id = ?1",
             params![app, s.hold_s, s.offer_timeout_s, s.notice_interval_ms, s.service_level_s, s.reoffer_delay_s,
-                    s.call_timeout_s, s.customer_calls.name()],
+                    s.call_timeout_s, s.customer_calls.name(), s.queue_user_notices],
         )?;
         Ok(())
     }

@@ -12,7 +12,7 @@ use futures_util::{SinkExt, StreamExt};
 use lineup_engine::SessionId;
 use lineup_protocol::{codes, Op, Reply, ServerFrame};
 
-use crate::conn::{next_conn_id, Conn, ConnTx, Outgoing, CLOSE_LOGIN_TIMEOUT, CLOSE_TOO_SLOW};
+use crate::conn::{next_conn_id, Conn, ConnRx, ConnTx, Outgoing, CLOSE_LOGIN_TIMEOUT, CLOSE_TOO_SLOW};
 use crate::hub::now;
 use crate::limits::{Peer, Slot};
 use crate::session_ops;
@@ -33,7 +33,11 @@ pub async fn upgrade(
         },
         None => None,
     };
-    ws.max_message_size(max).max_frame_size(max).on_upgrade(move |socket| connection(socket, state, slot))
+    ws.max_message_size(max)
+        .max_frame_size(max)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(16 * 1024)
+        .on_upgrade(move |socket| connection(socket, state, slot))
 }
 
 fn text(frame: &ServerFrame) -> Outgoing {
@@ -44,9 +48,16 @@ fn text(frame: &ServerFrame) -> Outgoing {
 /// reply is not waited for beyond this).
 const CLOSE_DEADLINE: Duration = Duration::from_secs(5);
 
+/// Most frames one write takes from the queue (then it flushes).
+const BATCH_FRAMES: usize = 512;
+
+/// The WebSocket read buffer of a connection (the library's default is 128 KiB,
+/// allocated for every connection; client frames are small).
+const READ_BUFFER: usize = 4 * 1024;
+
 async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>) {
     let (mut sink, mut stream) = socket.split();
-    let (tx, mut queue) = ConnTx::new(state.config.send_queue_frames, state.config.send_queue_bytes);
+    let (tx, queue) = ConnTx::new(state.config.send_queue_frames, state.config.send_queue_bytes);
     let last_seen = Arc::new(AtomicU64::new(now().as_millis()));
     let heartbeat = Duration::from_secs(state.config.heartbeat_s.into());
     // A single frame may take this long to go out; longer, the client is not reading.
@@ -63,27 +74,50 @@ async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>)
     let done = writer_done.clone();
     let sent_close = close_sent.clone();
     let writer = tokio::spawn(async move {
+        let ConnRx { mut rx, cut, taken } = queue;
         let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
         let close = |code: u16, reason: &str| Message::Close(Some(CloseFrame { code, reason: reason.into() }));
         let closing = loop {
             tokio::select! {
-                out = queue.rx.recv() => match out {
-                    Some(Outgoing::Text(t)) => {
-                        queue.sent(t.len());
+                out = rx.recv() => match out {
+                    Some(Outgoing::Text(first)) => {
+                        // Everything queued goes out in one write: feed each frame, flush once.
+                        let mut then_close = None;
+                        let batch = async {
+                            taken.frame(first.len());
+                            sink.feed(Message::Text(first.as_ref().into())).await?;
+                            for _ in 0..BATCH_FRAMES {
+                                match rx.try_recv() {
+                                    Ok(Outgoing::Text(t)) => {
+                                        taken.frame(t.len());
+                                        sink.feed(Message::Text(t.as_ref().into())).await?;
+                                    }
+                                    Ok(Outgoing::Close { code, reason }) => {
+                                        then_close = Some(close(code, &reason));
+                                        break;
+                                    }
+                                    Err(_) => break,
+                                }
+                            }
+                            sink.flush().await
+                        };
                         let sent = tokio::select! {
-                            sent = tokio::time::timeout(send_timeout, sink.send(Message::Text(t.as_ref().into()))) => sent,
-                            _ = queue.cut.notified() => break Some(close(CLOSE_TOO_SLOW, "too slow: send queue full")),
+                            sent = tokio::time::timeout(send_timeout, batch) => sent,
+                            _ = cut.notified() => break Some(close(CLOSE_TOO_SLOW, "too slow: send queue full")),
                         };
                         match sent {
                             Ok(Ok(())) => {}
                             Ok(Err(_)) => break None,
                             Err(_) => break Some(close(CLOSE_TOO_SLOW, "too slow: a frame could not be sent")),
                         }
+                        if then_close.is_some() {
+                            break then_close;
+                        }
                     }
                     Some(Outgoing::Close { code, reason }) => break Some(close(code, &reason)),
                     None => break None,
                 },
-                _ = queue.cut.notified() => break Some(close(CLOSE_TOO_SLOW, "too slow: send queue full")),
+                _ = cut.notified() => break Some(close(CLOSE_TOO_SLOW, "too slow: send queue full")),
                 _ = ping.tick() => {
                     let silent = now().as_millis().saturating_sub(seen.load(Ordering::Relaxed));
                     if silent > 2 * heartbeat.as_millis() as u64 {

@@ -58,7 +58,9 @@ pub fn prepare(conn: &Connection) -> Result<(), JournalError> {
 impl Journal for Store {
     fn begin(&mut self) -> Result<(), JournalError> {
         if self.conn().is_autocommit() {
-            self.conn().execute_batch("BEGIN").map_err(store_err)?;
+            // IMMEDIATE: the write lock from the start (the webhook worker writes from
+            // its own connection; a deferred turn could not upgrade after it).
+            self.conn().execute_batch("BEGIN IMMEDIATE").map_err(store_err)?;
         }
         Ok(())
     }

@@ -332,7 +332,7 @@ pub async fn resend(State(state): State<AppState>, Path((app, id)): Path<(String
             return Err(AdminError::new(rsp::BAD_PARAMETER, 409, format!("delivery {id} is {}, only dead ones are resent", d.status)));
         }
         store::resend(conn, app, id, now().as_millis()).map_err(AdminError::store)?;
-        hub.webhook_wake.notify_one();
+        hub.wake_webhooks = true;
         Ok(serde_json::json!({"id": id, "status": "pending"}))
     })
     .await

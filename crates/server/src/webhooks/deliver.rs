@@ -3,7 +3,7 @@
 //! HMAC-SHA256 signature; any 2xx is success. Failures retry with exponential backoff
 //! until the horizon, then the delivery is dead.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,7 +12,8 @@ use tokio::sync::{watch, Notify};
 
 use super::store::{self, Delivery};
 use crate::config::Config;
-use crate::hub::{now, Hub, HubHandle};
+use crate::hub::now;
+use rusqlite::Connection;
 
 /// The signature header's value: `sha256=<hex HMAC of the body, or of the query for GET>`.
 pub fn signature(secret: &str, signed: &str) -> String {
@@ -27,12 +28,29 @@ pub struct Due {
     pub secret: String,
 }
 
-impl Hub {
+/// The worker's own connection to the store: it never waits for the hub, and the hub
+/// never waits for it (WAL: readers do not block; its short writes queue behind the
+/// hub's turn for at most `busy_timeout`).
+pub struct Outbox {
+    conn: Connection,
+    config: Arc<Config>,
+    secrets: HashMap<String, String>,
+}
+
+impl Outbox {
+    pub fn open(config: Arc<Config>) -> Result<Outbox, String> {
+        let path = config.data_dir.join("lineup.sqlite3");
+        let conn = Connection::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(|e| e.to_string())?;
+        conn.execute_batch("PRAGMA synchronous=FULL;").map_err(|e| e.to_string())?;
+        Ok(Outbox { conn, config, secrets: HashMap::new() })
+    }
+
     /// Deliveries due now (the oldest pending of each subscription not in flight), and
     /// when the next one falls due.
-    pub fn webhooks_due(&self, in_flight: &HashSet<i64>) -> (Vec<Due>, Option<u64>) {
+    pub fn due(&mut self, in_flight: &HashSet<i64>) -> (Vec<Due>, Option<u64>) {
         let now_ms = now().as_millis();
-        let heads = store::heads(self.store.conn()).unwrap_or_else(|e| {
+        let heads = store::heads(&self.conn).unwrap_or_else(|e| {
             tracing::error!(error = %e, "cannot read the webhook outbox");
             Vec::new()
         });
@@ -40,7 +58,10 @@ impl Hub {
         let mut due = Vec::new();
         for d in heads.into_iter().filter(|d| !in_flight.contains(&d.hook)) {
             if d.next_attempt_ms <= now_ms {
-                let secret = self.apps.get(&d.app).map(|a| a.secret.clone()).unwrap_or_default();
+                if !self.secrets.contains_key(&d.app) {
+                    self.secrets = store::secrets(&self.conn).unwrap_or_default();
+                }
+                let secret = self.secrets.get(&d.app).cloned().unwrap_or_default();
                 due.push(Due { delivery: d, secret });
             } else {
                 next = Some(next.map_or(d.next_attempt_ms, |n| n.min(d.next_attempt_ms)));
@@ -49,9 +70,26 @@ impl Hub {
         (due, next)
     }
 
+    /// Records finished sends in one transaction.
+    pub fn record(&mut self, results: Vec<(Delivery, Result<(), String>)>) {
+        if results.is_empty() {
+            return;
+        }
+        if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
+            tracing::error!(error = %e, "cannot record webhook deliveries");
+            return;
+        }
+        for (d, result) in results {
+            self.result(&d, result);
+        }
+        if let Err(e) = self.conn.execute_batch("COMMIT") {
+            tracing::error!(error = %e, "cannot record webhook deliveries");
+        }
+    }
+
     /// Records how a delivery went: delivered, retry later, or dead past the horizon.
-    pub fn webhook_result(&self, d: &Delivery, result: Result<(), String>) {
-        let c = self.store.conn();
+    pub fn result(&self, d: &Delivery, result: Result<(), String>) {
+        let c = &self.conn;
         let now_ms = now().as_millis();
         let written = match result {
             Ok(()) => store::mark_delivered(c, d.id, now_ms),
@@ -68,6 +106,16 @@ impl Hub {
         };
         if let Err(e) = written {
             tracing::error!(error = %e, "cannot record a webhook delivery");
+        }
+    }
+
+    /// Forgets delivered rows older than the retention (a batch at a time).
+    pub fn prune(&self) {
+        let before = now().as_millis().saturating_sub(self.config.webhook_retention_s.saturating_mul(1000));
+        match store::prune_delivered(&self.conn, before, 10_000) {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(rows = n, "pruned delivered webhooks"),
+            Err(e) => tracing::warn!(error = %e, "cannot prune the webhook outbox"),
         }
     }
 }
@@ -115,21 +163,40 @@ async fn send(client: &reqwest::Client, due: &Due, timeout: Duration) -> Result<
 }
 
 /// Runs until shutdown: picks due deliveries, sends each on its own task.
-pub async fn run(hub: HubHandle, wake: Arc<Notify>, config: Arc<Config>, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(outbox: Outbox, wake: Arc<Notify>, config: Arc<Config>, mut shutdown: watch::Receiver<bool>) {
     let policy = super::addr::Policy { allow: Arc::new(config.webhook_allow.clone()) };
     let client = reqwest::Client::builder()
         .dns_resolver(Arc::new(super::addr::CheckedResolver(policy.clone())))
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("an HTTP client");
+    let outbox = Arc::new(Mutex::new(outbox));
     let in_flight: Arc<Mutex<HashSet<i64>>> = Arc::default();
+    // Finished sends, recorded together (one transaction) on the next round.
+    let finished: Arc<Mutex<Vec<(Delivery, Result<(), String>)>>> = Arc::default();
     let timeout = Duration::from_secs(config.webhook_timeout_s);
+    let mut pruned_at = std::time::Instant::now();
     loop {
         let busy = in_flight.lock().expect("not poisoned").clone();
-        let Ok((due, next)) = hub.call(move |h| h.webhooks_due(&busy)).await else { return };
+        let results = std::mem::take(&mut *finished.lock().expect("not poisoned"));
+        let prune = pruned_at.elapsed() > Duration::from_secs(60);
+        if prune {
+            pruned_at = std::time::Instant::now();
+        }
+        let ob = outbox.clone();
+        let round = tokio::task::spawn_blocking(move || {
+            let mut ob = ob.lock().expect("not poisoned");
+            ob.record(results);
+            if prune {
+                ob.prune();
+            }
+            ob.due(&busy)
+        })
+        .await;
+        let Ok((due, next)) = round else { return };
         for d in due {
             in_flight.lock().expect("not poisoned").insert(d.delivery.hook);
-            let (hub, client, in_flight, wake) = (hub.clone(), client.clone(), in_flight.clone(), wake.clone());
+            let (client, in_flight, wake, finished) = (client.clone(), in_flight.clone(), wake.clone(), finished.clone());
             let policy = policy.clone();
             tokio::spawn(async move {
                 // An address in the URL is checked here; a name, by the resolver.
@@ -138,7 +205,7 @@ pub async fn run(hub: HubHandle, wake: Arc<Notify>, config: Arc<Config>, mut shu
                     Err(refused) => Err(refused),
                 };
                 let hook = d.delivery.hook;
-                let _ = hub.call(move |h| h.webhook_result(&d.delivery, result)).await;
+                finished.lock().expect("not poisoned").push((d.delivery, result));
                 in_flight.lock().expect("not poisoned").remove(&hook);
                 wake.notify_one();
             });
@@ -147,7 +214,14 @@ pub async fn run(hub: HubHandle, wake: Arc<Notify>, config: Arc<Config>, mut shu
         tokio::select! {
             _ = wake.notified() => {}
             _ = tokio::time::sleep(wait) => {}
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => {
+                // Record what finished; what is still in flight is sent again after
+                // the restart (at least once).
+                let results = std::mem::take(&mut *finished.lock().expect("not poisoned"));
+                let ob = outbox.clone();
+                let _ = tokio::task::spawn_blocking(move || ob.lock().expect("not poisoned").record(results)).await;
+                return;
+            }
         }
     }
 }

@@ -118,14 +118,35 @@ pub fn enqueue(c: &Connection, hook: &Hook, kind: &str, url: &str, content_type:
 }
 
 /// For each subscription with pending deliveries, its oldest one (deliveries of one
-/// subscription go out in order, one at a time).
+/// subscription go out in order, one at a time): one index seek per subscription
+/// (`outbox_pending` is on status, hook, id), whatever the backlog.
 pub fn heads(c: &Connection) -> StoreResult<Vec<Delivery>> {
-    let mut stmt = c.prepare(&format!(
-        "SELECT {DELIVERY_COLS} FROM outbox WHERE id IN
-           (SELECT MIN(id) FROM outbox WHERE status = 'pending' GROUP BY hook) ORDER BY id"
+    let hooks: Vec<i64> = c.prepare_cached("SELECT id FROM hooks")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let mut head = c.prepare_cached(&format!(
+        "SELECT {DELIVERY_COLS} FROM outbox WHERE status = 'pending' AND hook = ?1 ORDER BY id LIMIT 1"
     ))?;
-    let rows = stmt.query_map([], delivery)?;
-    rows.collect()
+    let mut out = Vec::new();
+    for hook in hooks {
+        if let Some(d) = head.query_row([hook], delivery).optional()? {
+            out.push(d);
+        }
+    }
+    out.sort_by_key(|d| d.id);
+    Ok(out)
+}
+
+/// The app secrets (for signing), by app.
+pub fn secrets(c: &Connection) -> StoreResult<std::collections::HashMap<String, String>> {
+    c.prepare_cached("SELECT id, secret FROM apps")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+}
+
+/// Forgets delivered rows done before `before_ms`, at most `limit` at a time; how many.
+pub fn prune_delivered(c: &Connection, before_ms: u64, limit: u32) -> StoreResult<usize> {
+    c.execute(
+        "DELETE FROM outbox WHERE id IN
+           (SELECT id FROM outbox WHERE status = 'delivered' AND done_ms < ?1 ORDER BY id LIMIT ?2)",
+        params![before_ms as i64, limit],
+    )
 }
 
 pub fn mark_delivered(c: &Connection, id: i64, now_ms: u64) -> StoreResult<()> {

@@ -1,0 +1,509 @@
+//! The load benchmark: a release `lineup-server` on loopback, driven over the real
+//! protocol, printing each figure of the performance issue's table, with the Ping
+//! floor measured in the same run so the figures read as ratios to it.
+//!
+//! `cargo xtask load` builds the release server and runs this; or
+//! `cargo run --release -p lineup-server --example load -- target/release/lineup-server`.
+//! Each scenario uses its own app; every loop is bounded in count and time; only
+//! 127.0.0.1 is contacted.
+
+use std::collections::{HashMap, VecDeque};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+const ADMIN: &str = "load-admin-key";
+const SECRET: &str = "load-secret";
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+struct Server {
+    child: Child,
+    base: String,
+    ws: String,
+    http: reqwest::Client,
+    md5: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn md5_hex(s: &str) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+impl Server {
+    async fn start(bin: &str, receiver_allowed: bool) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let data = std::env::temp_dir().join(format!("lineup-load-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&data);
+        let mut cmd = Command::new(bin);
+        cmd.args(["--listen", &format!("127.0.0.1:{port}"), "--www", "/nonexistent", "--sdk", "/nonexistent", "--no-demo"])
+            .args(["--admin-key", ADMIN, "--data"])
+            .arg(&data)
+            .env("LINEUP_LOG", "error")
+            .env("LINEUP_MAX_PRE_LOGIN_PER_IP", "100000")
+            .env("LINEUP_MAX_CONNECTIONS_PER_IP", "100000")
+            .stdout(Stdio::null());
+        if receiver_allowed {
+            cmd.args(["--webhook-allow", "127.0.0.1/32"]);
+        }
+        let child = cmd.spawn().expect("the server starts");
+        let s = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            ws: format!("ws://127.0.0.1:{port}/ws"),
+            http: reqwest::Client::new(),
+            md5: md5_hex(SECRET),
+        };
+        for _ in 0..200 {
+            if s.http.get(format!("{}/healthz", s.base)).send().await.is_ok_and(|r| r.status() == 200) {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server did not start");
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    async fn rest(&self, method: reqwest::Method, path: &str, key: &str, body: Value) -> Value {
+        let r = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(key).json(&body).send().await.unwrap();
+        r.json().await.unwrap()
+    }
+
+    /// A new app with these settings and queues (names); their ids.
+    async fn app(&self, app: &str, settings: Value, queues: &[&str]) -> Vec<u64> {
+        let v = self.rest(reqwest::Method::POST, "/api/v1/apps", ADMIN, json!({"appID": app, "appSecret": SECRET})).await;
+        assert_eq!(v["RspCode"], 0, "{v}");
+        let v = self.rest(reqwest::Method::PUT, &format!("/api/v1/apps/{app}/settings"), &self.md5, settings).await;
+        assert_eq!(v["RspCode"], 0, "{v}");
+        let mut ids = Vec::new();
+        for q in queues {
+            let v = self.rest(reqwest::Method::POST, &format!("/api/v1/apps/{app}/queues"), &self.md5, json!({"QueueName": q})).await;
+            ids.push(v["Data"]["QueueID"].as_u64().unwrap());
+        }
+        ids
+    }
+
+    async fn login(&self, app: &str, uid: &str) -> Ws {
+        let body = json!({"appID": app, "md5_appSecret": self.md5, "UID": uid, "nickName": uid});
+        let v: Value = self.http.post(format!("{}/api/v1/login", self.base)).json(&body).send().await.unwrap().json().await.unwrap();
+        let (mut ws, _) = tokio_tungstenite::connect_async(&self.ws).await.unwrap();
+        ws.send(Message::Text(json!({"seq": 0, "op": "Login", "ticket": v["ticket"]}).to_string().into())).await.unwrap();
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(t))) => {
+                    let f: Value = serde_json::from_str(&t).unwrap();
+                    if f["type"] == "reply" {
+                        assert_eq!(f["err"], 0, "login of {uid}: {f}");
+                        return ws;
+                    }
+                }
+                Some(Ok(_)) => {}
+                other => panic!("login of {uid}: {other:?}"),
+            }
+        }
+    }
+
+    /// Many logins, `parallel` at a time.
+    async fn logins(&self, app: &str, uids: Vec<String>, parallel: usize) -> Vec<Ws> {
+        let mut out = Vec::with_capacity(uids.len());
+        for chunk in uids.chunks(parallel) {
+            out.extend(futures_util::future::join_all(chunk.iter().map(|u| self.login(app, u))).await);
+        }
+        out
+    }
+}
+
+/// A client whose frames are read by a task of its own and handed over with their
+/// arrival time; requests go out through `send`.
+struct Client {
+    sink: SplitSink<Ws, Message>,
+    rx: mpsc::UnboundedReceiver<(Instant, Value)>,
+    seq: u64,
+}
+
+fn spawn_reader(mut stream: SplitStream<Ws>) -> mpsc::UnboundedReceiver<(Instant, Value)> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(Ok(m)) = stream.next().await {
+            if let Message::Text(t) = m {
+                if let Ok(v) = serde_json::from_str::<Value>(&t) {
+                    if tx.send((Instant::now(), v)).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
+impl Client {
+    fn new(ws: Ws) -> Client {
+        let (sink, stream) = ws.split();
+        Client { sink, rx: spawn_reader(stream), seq: 0 }
+    }
+
+    async fn send(&mut self, mut op: Value) -> u64 {
+        self.seq += 1;
+        op["seq"] = json!(self.seq);
+        self.sink.send(Message::Text(op.to_string().into())).await.unwrap();
+        self.seq
+    }
+
+    /// Waits (10 s at most) for a frame matching `pred`; frames before it are dropped.
+    async fn wait(&mut self, pred: impl Fn(&Value) -> bool) -> (Instant, Value) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let got = tokio::time::timeout_at(deadline, self.rx.recv()).await.expect("a frame within 10 s").expect("socket open");
+            if pred(&got.1) {
+                return got;
+            }
+        }
+    }
+
+    async fn request(&mut self, op: Value) -> Value {
+        let seq = self.send(op).await;
+        self.wait(|f| f["type"] == "reply" && f["seq"] == seq).await.1
+    }
+}
+
+fn notice(name: &'static str) -> impl Fn(&Value) -> bool {
+    move |f| f["type"] == "notice" && f["name"] == name
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn summary(mut ms: Vec<f64>) -> (f64, f64, f64) {
+    ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    (percentile(&ms, 0.5), percentile(&ms, 0.99), *ms.last().unwrap_or(&f64::NAN))
+}
+
+async fn ping_floor(s: &Server, app: &str, n: usize) -> (f64, f64) {
+    let mut c = Client::new(s.login(app, "pinger").await);
+    let mut ms = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        c.request(json!({"op": "Ping"})).await;
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (p50, p99, _) = summary(ms);
+    (p50, p99)
+}
+
+/// Join → offer, one at a time: 10k customers wait in another queue, 500 agents serve.
+async fn join_to_offer(s: &Server) -> (f64, f64, f64) {
+    let q = s.app("joins", json!({"noticeIntervalMs": 1000}), &["other", "target"]).await;
+    let waiting = s.logins("joins", (0..10_000).map(|i| format!("w{i}")).collect(), 200).await;
+    let mut waiting: Vec<Client> = waiting.into_iter().map(Client::new).collect();
+    for c in waiting.iter_mut() {
+        c.send(json!({"op": "StartQueuing", "queID": q[0]})).await;
+    }
+    let agents = s.logins("joins", (0..500).map(|i| format!("a{i}")).collect(), 100).await;
+    let (offers_tx, mut offers) = mpsc::unbounded_channel::<(Instant, usize)>();
+    let mut agent_sinks = Vec::new();
+    for (i, ws) in agents.into_iter().enumerate() {
+        let (mut sink, stream) = ws.split();
+        sink.send(Message::Text(json!({"seq": 1, "op": "StartService", "queID": q[1]}).to_string().into())).await.unwrap();
+        let mut rx = spawn_reader(stream);
+        let tx = offers_tx.clone();
+        tokio::spawn(async move {
+            while let Some((t, f)) = rx.recv().await {
+                if f["name"] == "AutoAssignUser" && tx.send((t, i)).is_err() {
+                    break;
+                }
+            }
+        });
+        agent_sinks.push(sink);
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut joiner = Client::new(s.login("joins", "joiner").await);
+    let mut ms = Vec::new();
+    for _ in 0..1000 {
+        while offers.try_recv().is_ok() {}
+        let t0 = Instant::now();
+        joiner.send(json!({"op": "StartQueuing", "queID": q[1]})).await;
+        let (t1, _) = tokio::time::timeout(Duration::from_secs(10), offers.recv()).await.expect("an offer").unwrap();
+        ms.push((t1 - t0).as_secs_f64() * 1000.0);
+        joiner.request(json!({"op": "StopQueuing"})).await;
+    }
+    drop(waiting);
+    summary(ms)
+}
+
+/// Finish → next offer, with a customer already waiting.
+async fn finish_to_offer(s: &Server) -> (f64, f64, f64) {
+    let q = s.app("finish", json!({}), &["q"]).await[0];
+    let mut agent = Client::new(s.login("finish", "agent").await);
+    let mut c = [Client::new(s.login("finish", "c0").await), Client::new(s.login("finish", "c1").await)];
+    agent.request(json!({"op": "StartService", "queID": q})).await;
+    c[0].request(json!({"op": "StartQueuing", "queID": q})).await;
+    let offer = agent.wait(notice("AutoAssignUser")).await.1;
+    agent.request(json!({"op": "AcceptAssignUser", "queID": q, "usrID": offer["data"]["usrID"]})).await;
+    c[1].request(json!({"op": "StartQueuing", "queID": q})).await;
+    let mut serving = 0;
+    let mut ms = Vec::new();
+    for _ in 0..1000 {
+        let t0 = Instant::now();
+        agent.send(json!({"op": "FinishService", "queID": q, "usrID": format!("c{serving}")})).await;
+        let (t1, offer) = agent.wait(notice("AutoAssignUser")).await;
+        ms.push((t1 - t0).as_secs_f64() * 1000.0);
+        agent.request(json!({"op": "AcceptAssignUser", "queID": q, "usrID": offer["data"]["usrID"]})).await;
+        c[serving].request(json!({"op": "StartQueuing", "queID": q})).await;
+        serving = 1 - serving;
+    }
+    summary(ms)
+}
+
+/// Sustained offer → accept → finish → the customer queues again, across `agents`
+/// agents, for `secs`; cycles per second.
+async fn sustained(s: &Server, app: &str, agents: usize, customers: usize, queue_user_notices: bool, secs: u64) -> f64 {
+    let q = s.app(app, json!({"queueUserNotices": queue_user_notices, "reofferDelaySeconds": 0}), &["q"]).await[0];
+    let done = Arc::new(AtomicU64::new(0));
+    let stop = Instant::now() + Duration::from_secs(secs + 3);
+    let agent_ws = s.logins(app, (0..agents).map(|i| format!("a{i}")).collect(), 100).await;
+    for ws in agent_ws {
+        let done = done.clone();
+        let mut c = Client::new(ws);
+        tokio::spawn(async move {
+            c.send(json!({"op": "StartService", "queID": q})).await;
+            while Instant::now() < stop {
+                let Ok(Some((_, f))) = tokio::time::timeout(Duration::from_secs(1), c.rx.recv()).await else { continue };
+                if f["name"] == "AutoAssignUser" {
+                    let uid = f["data"]["usrID"].clone();
+                    c.send(json!({"op": "AcceptAssignUser", "queID": q, "usrID": uid})).await;
+                    c.send(json!({"op": "FinishService", "queID": q, "usrID": uid})).await;
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+    }
+    let customer_ws = s.logins(app, (0..customers).map(|i| format!("c{i}")).collect(), 100).await;
+    for ws in customer_ws {
+        let mut c = Client::new(ws);
+        tokio::spawn(async move {
+            c.send(json!({"op": "StartQueuing", "queID": q})).await;
+            while Instant::now() < stop {
+                let Ok(Some((_, f))) = tokio::time::timeout(Duration::from_secs(1), c.rx.recv()).await else { continue };
+                if f["name"] == "ServiceFinished" {
+                    c.send(json!({"op": "StartQueuing", "queID": q})).await;
+                }
+            }
+        });
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await; // warm up
+    let before = done.load(Ordering::Relaxed);
+    let t = Instant::now();
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    let rate = (done.load(Ordering::Relaxed) - before) as f64 / t.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(2)).await; // let the tasks end
+    rate
+}
+
+/// 10k waiting in one queue, 20 agents, wrap-up 0: assignments per second.
+async fn one_queue_storm(s: &Server) -> f64 {
+    let q = s.app("storm", json!({"reofferDelaySeconds": 0}), &["q"]).await[0];
+    let customers = s.logins("storm", (0..10_000).map(|i| format!("c{i}")).collect(), 200).await;
+    let mut customers: Vec<Client> = customers.into_iter().map(Client::new).collect();
+    for c in customers.iter_mut() {
+        c.send(json!({"op": "StartQueuing", "queID": q})).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let done = Arc::new(AtomicU64::new(0));
+    let agents = s.logins("storm", (0..20).map(|i| format!("a{i}")).collect(), 20).await;
+    let started = Instant::now();
+    let stop = started + Duration::from_secs(20);
+    let mut tasks = Vec::new();
+    for ws in agents {
+        let done = done.clone();
+        let mut c = Client::new(ws);
+        tasks.push(tokio::spawn(async move {
+            c.send(json!({"op": "StartService", "queID": q})).await;
+            while Instant::now() < stop && done.load(Ordering::Relaxed) < 10_000 {
+                let Ok(Some((_, f))) = tokio::time::timeout(Duration::from_millis(500), c.rx.recv()).await else { continue };
+                if f["name"] == "AutoAssignUser" {
+                    let uid = f["data"]["usrID"].clone();
+                    c.send(json!({"op": "AcceptAssignUser", "queID": q, "usrID": uid})).await;
+                    c.send(json!({"op": "FinishService", "queID": q, "usrID": uid})).await;
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    drop(customers);
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Idle logged-in sessions: the server's memory per session.
+async fn idle_sessions(s: &Server, n: usize) -> (f64, f64) {
+    s.app("idle", json!({}), &["q"]).await;
+    let before = rss_mb(s.pid());
+    let sessions = s.logins("idle", (0..n).map(|i| format!("i{i}")).collect(), 200).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = rss_mb(s.pid());
+    drop(sessions);
+    (after, (after - before) * 1024.0 / n as f64)
+}
+
+/// Webhooks on, customers joining and leaving at `rate` cycles per second: delivery lag
+/// (event sent → received), backlog, and the Ping p99 meanwhile.
+async fn webhooks(s: &Server, rate: u64, secs: u64) -> (f64, f64, u64, u64, f64) {
+    // The receiver: records when each body arrives, by (userid, eventtype).
+    let arrivals: Arc<Mutex<HashMap<(String, u64), VecDeque<Instant>>>> = Arc::default();
+    let count = Arc::new(AtomicU64::new(0));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let (a, n) = (arrivals.clone(), count.clone());
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let (a, n) = (a.clone(), n.clone());
+            async move {
+                if let Ok(v) = serde_json::from_str::<Value>(&body) {
+                    if let (Some(u), Some(t)) = (v["userid"].as_str(), v["eventtype"].as_u64()) {
+                        a.lock().unwrap().entry((u.to_string(), t)).or_default().push_back(Instant::now());
+                    }
+                }
+                n.fetch_add(1, Ordering::Relaxed);
+                "ok"
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let q = s.app("hooks", json!({}), &["q"]).await[0];
+    let v = s.rest(reqwest::Method::PUT, "/api/v1/apps/hooks/webhook", &s.md5, json!({"url": url, "events": ["queue_change", "acd_state"]})).await;
+    assert_eq!(v["RspCode"], 0, "{v}");
+    // 100 customers, each joining and leaving at rate/100 cycles per second.
+    let per = 100u64;
+    let customers = s.logins("hooks", (0..per).map(|i| format!("h{i}")).collect(), 100).await;
+    let sent: Arc<Mutex<HashMap<(String, u64), VecDeque<Instant>>>> = Arc::default();
+    let stop = Instant::now() + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for (i, ws) in customers.into_iter().enumerate() {
+        let sent = sent.clone();
+        let mut c = Client::new(ws);
+        let uid = format!("h{i}");
+        let period = Duration::from_micros(1_000_000 * per / rate);
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(period);
+            let mut cycles = 0u64;
+            while Instant::now() < stop {
+                tick.tick().await;
+                sent.lock().unwrap().entry((uid.clone(), 503)).or_default().push_back(Instant::now());
+                c.request(json!({"op": "StartQueuing", "queID": q})).await;
+                sent.lock().unwrap().entry((uid.clone(), 504)).or_default().push_back(Instant::now());
+                c.request(json!({"op": "StopQueuing"})).await;
+                cycles += 1;
+            }
+            cycles
+        }));
+    }
+    let mut ping = Client::new(s.login("hooks", "pinger").await);
+    let mut ping_ms = Vec::new();
+    while Instant::now() < stop {
+        let t = Instant::now();
+        ping.request(json!({"op": "Ping"})).await;
+        ping_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut cycles = 0;
+    for t in tasks {
+        cycles += t.await.unwrap();
+    }
+    let expected = cycles * 4; // 503 + 504 + two acd_state steps per cycle
+    let backlog_at_end = expected.saturating_sub(count.load(Ordering::Relaxed));
+    // Wait for the tail to drain (bounded).
+    let drained_by = Instant::now() + Duration::from_secs(30);
+    while count.load(Ordering::Relaxed) < expected && Instant::now() < drained_by {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut lags = Vec::new();
+    let sent = sent.lock().unwrap();
+    let arrivals = arrivals.lock().unwrap();
+    for (key, times) in sent.iter() {
+        if let Some(got) = arrivals.get(key) {
+            for (s, r) in times.iter().zip(got.iter()) {
+                lags.push((*r - *s).as_secs_f64() * 1000.0);
+            }
+        }
+    }
+    let (lag50, lag99, _) = summary(lags);
+    let (_, ping99, _) = summary(ping_ms);
+    (lag50, lag99, cycles / secs, backlog_at_end, ping99)
+}
+
+#[tokio::main]
+async fn main() {
+    let bin = std::env::args().nth(1).unwrap_or_else(|| "target/release/lineup-server".into());
+    let only: Vec<String> = std::env::args().skip(2).collect();
+    let want = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
+    println!("| scenario | measured | goal |");
+    println!("|---|---|---|");
+    let s = Server::start(&bin, true).await;
+    s.app("floor", json!({}), &["q"]).await;
+    let (p50, p99) = ping_floor(&s, "floor", 2000).await;
+    println!("| floor: WebSocket Ping round trip | p50 {p50:.3} ms, p99 {p99:.3} ms | – |");
+    if want("join") {
+        let (p50, p99, max) = join_to_offer(&s).await;
+        println!("| join → offer, one at a time, 10k waiting, 500 agents | p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.1} ms | p50 ≤ 0.5 ms, p99 ≤ 5 ms |");
+    }
+    if want("finish") {
+        let (p50, p99, _) = finish_to_offer(&s).await;
+        println!("| finish → next offer | p50 {p50:.2} ms (p99 {p99:.2} ms) | p50 ≤ 0.5 ms |");
+    }
+    if want("sustained") {
+        let rate = sustained(&s, "cycles", 500, 1000, true, 10).await;
+        println!("| sustained cycles, 500 agents watching queue users | {rate:.0}/s | ≥ 2,000/s |");
+        let rate = sustained(&s, "quiet", 500, 1000, false, 10).await;
+        println!("| sustained cycles, queue-user notices off | {rate:.0}/s | ≥ 5,000/s |");
+    }
+    if want("storm") {
+        let rate = one_queue_storm(&s).await;
+        println!("| 10k waiting in one queue, 20 agents | {rate:.0} assignments/s | ≥ 3,000/s |");
+    }
+    if want("webhooks") {
+        let (lag50, lag99, cycles, backlog, ping99) = webhooks(&s, 1000, 20).await;
+        println!(
+            "| webhooks on at {cycles} cycles/s (4 deliveries each) | lag p50 {lag50:.1} ms, p99 {lag99:.1} ms; backlog at the end {backlog}; Ping p99 {ping99:.2} ms | p99 ≤ 1 s, backlog flat, Ping p99 unchanged |"
+        );
+    }
+    drop(s);
+    if want("idle") {
+        // A server of its own; this process can hold 20,000 descriptors, so 19,000.
+        let s = Server::start(&bin, false).await;
+        let n = 19_000;
+        let (total, per) = idle_sessions(&s, n).await;
+        println!("| {n} idle logged-in sessions | {total:.0} MB RSS, {per:.1} KB per session (20,000: {:.0} MB) | 20,000 ≤ 400 MB |", total + per * 1000.0 / 1024.0);
+    }
+}
