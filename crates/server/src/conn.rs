@@ -56,6 +56,11 @@ impl ConnTx {
         (ConnTx { tx, cut: cut.clone(), queued: queued.clone(), max_bytes }, ConnRx { rx, cut, taken: Taken(queued) })
     }
 
+    /// Which connection this is (the same for every clone).
+    pub fn id(&self) -> usize {
+        Arc::as_ptr(&self.cut) as usize
+    }
+
     /// Queues a frame; when the queue is full (frames or bytes) the client is not
     /// reading: it is cut.
     pub fn send(&self, out: Outgoing) {

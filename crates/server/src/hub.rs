@@ -62,8 +62,9 @@ pub struct Hub {
     events: broadcast::Sender<Event>,
     /// Frames to send after the current job's reply (flushed with the engine outputs).
     after_reply: Vec<(SessionId, ServerFrame)>,
-    /// Frames of this turn, sent once the turn is committed.
-    outbound: Vec<(ConnTx, Outgoing)>,
+    /// Frames of this turn, sent once the turn is committed; `true` marks a broadcast
+    /// (the same notice to many sessions).
+    outbound: Vec<(ConnTx, Outgoing, bool)>,
     /// The last journaled step.
     seq: u64,
     /// The step the latest snapshot covers, and when it was taken.
@@ -321,11 +322,28 @@ impl Hub {
         if let Err(e) = self.store.commit() {
             journal_failed(e);
         }
-        for (tx, out) in self.outbound.drain(..) {
-            tx.send(out);
-        }
+        self.release();
         if std::mem::take(&mut self.wake_webhooks) {
             self.webhook_wake.notify_one();
+        }
+    }
+
+    /// Lets the committed turn's frames go. Connections with a frame of their own (a
+    /// reply, an offer) go before those that only get broadcasts (UserEnter, statuses to
+    /// many), so an offer does not wait behind a fan-out; each connection's frames keep
+    /// their order.
+    fn release(&mut self) {
+        let frames = std::mem::take(&mut self.outbound);
+        if frames.iter().all(|(_, _, broadcast)| !broadcast) {
+            for (tx, out, _) in frames {
+                tx.send(out);
+            }
+            return;
+        }
+        let first: rustc_hash::FxHashSet<usize> = frames.iter().filter(|(_, _, b)| !b).map(|(tx, _, _)| tx.id()).collect();
+        let (now, later): (Vec<_>, Vec<_>) = frames.into_iter().partition(|(tx, _, _)| first.contains(&tx.id()));
+        for (tx, out, _) in now.into_iter().chain(later) {
+            tx.send(out);
         }
     }
 
@@ -415,7 +433,7 @@ impl Hub {
 
     /// Queues a frame for a connection; it leaves when the turn is committed.
     pub fn push(&mut self, tx: &ConnTx, out: Outgoing) {
-        self.outbound.push((tx.clone(), out));
+        self.outbound.push((tx.clone(), out, false));
     }
 
     /// Fans the engine's outputs out.
@@ -434,6 +452,10 @@ impl Hub {
             };
             match output {
                 Output::Notify { session, notice } => {
+                    let broadcast = matches!(
+                        notice,
+                        lineup_engine::Notice::UserEnter(_) | lineup_engine::Notice::UserLeave { .. } | lineup_engine::Notice::QueueStatusChanged(_)
+                    );
                     // A fan-out is one notice to many sessions: serialized once, shared.
                     let text = match &last {
                         Some((n, text)) if *n == notice => text.clone(),
@@ -443,7 +465,7 @@ impl Hub {
                             text
                         }
                     };
-                    self.send_text(session, text);
+                    self.send_text(session, text, broadcast);
                 }
                 Output::Event(event) => {
                     tracing::debug!(target: "lineup::event", ?event);
@@ -461,7 +483,7 @@ impl Hub {
                     if let Some(conn) = self.conns.remove(&session) {
                         if reason == SessionEnd::HoldExpired {
                             let close = Outgoing::Close { code: 4002, reason: "session expired".into() };
-                            self.outbound.push((conn.tx, close));
+                            self.outbound.push((conn.tx, close, false));
                         }
                     }
                 }
@@ -471,14 +493,14 @@ impl Hub {
 
     /// Sends a frame to the session's socket, or buffers it while the session is held.
     pub fn send(&mut self, session: SessionId, frame: &ServerFrame) {
-        self.send_text(session, frame_text(frame));
+        self.send_text(session, frame_text(frame), false);
     }
 
     /// Sends serialized text to the session's socket, or buffers it while held.
-    fn send_text(&mut self, session: SessionId, text: Arc<str>) {
+    fn send_text(&mut self, session: SessionId, text: Arc<str>, broadcast: bool) {
         match self.conns.get(&session) {
             Some(conn) => {
-                self.outbound.push((conn.tx.clone(), Outgoing::Text(text)));
+                self.outbound.push((conn.tx.clone(), Outgoing::Text(text), broadcast));
             }
             None => {
                 let buffer = self.held.entry(session).or_default();
@@ -497,12 +519,12 @@ impl Hub {
             if old.id != conn.id {
                 let frame = ServerFrame::Notice(WireNotice::LineOff { sdk_err: codes::USER_BEEN_KICKOUT });
                 let text: Arc<str> = serde_json::to_string(&frame).expect("frames serialize").into();
-                self.outbound.push((old.tx.clone(), Outgoing::Text(text)));
-                self.outbound.push((old.tx, Outgoing::Close { code: 4001, reason: "logged in elsewhere".into() }));
+                self.outbound.push((old.tx.clone(), Outgoing::Text(text), false));
+                self.outbound.push((old.tx, Outgoing::Close { code: 4001, reason: "logged in elsewhere".into() }, false));
             }
         }
         for text in self.held.remove(&session).unwrap_or_default() {
-            self.outbound.push((conn.tx.clone(), Outgoing::Text(text)));
+            self.outbound.push((conn.tx.clone(), Outgoing::Text(text), false));
         }
         self.conns.insert(session, conn);
     }
