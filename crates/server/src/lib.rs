@@ -204,8 +204,8 @@ pub async fn serve(
     let (stop_hub, hub_stopped) = oneshot::channel();
     let (hub, mut hub_task) = prepared.hub.spawn(hub_stopped);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let outbox = webhooks::deliver::Outbox::open(config.clone())?;
-    let deliveries = tokio::spawn(webhooks::deliver::run(outbox, wake, config.clone(), stop_rx.clone()));
+    let outbox = webhooks::deliver::Outbox::open(&config)?;
+    let deliveries = tokio::spawn(webhooks::deliver::run(hub.clone(), outbox, wake, config.clone(), stop_rx.clone()));
     let limits = limits::Limits::new(&config);
     let header_timeout = std::time::Duration::from_secs(config.header_timeout_s.into());
     let state = AppState { hub, config, shutdown: stop_rx, limits: limits.clone() };

@@ -12,7 +12,7 @@ use tokio::sync::{watch, Notify};
 
 use super::store::{self, Delivery};
 use crate::config::Config;
-use crate::hub::now;
+use crate::hub::{now, Hub, HubHandle};
 use rusqlite::Connection;
 
 /// The signature header's value: `sha256=<hex HMAC of the body, or of the query for GET>`.
@@ -28,91 +28,84 @@ pub struct Due {
     pub secret: String,
 }
 
-/// The worker's own connection to the store: it never waits for the hub, and the hub
-/// never waits for it (WAL: readers do not block; its short writes queue behind the
-/// hub's turn for at most `busy_timeout`).
+/// The worker's own connection to the store, for reading only: it never waits for the
+/// hub and the hub never waits for it (WAL). What happened to each delivery is written
+/// back through the hub, in batches, inside the hub's own turns (group commit).
 pub struct Outbox {
     conn: Connection,
-    config: Arc<Config>,
     secrets: HashMap<String, String>,
 }
 
+/// Deliveries a lane sends in one go (one subscription, in order).
+const LANE: u32 = 256;
+
 impl Outbox {
-    pub fn open(config: Arc<Config>) -> Result<Outbox, String> {
+    pub fn open(config: &Config) -> Result<Outbox, String> {
         let path = config.data_dir.join("lineup.sqlite3");
-        let conn = Connection::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(|e| e.to_string())?;
-        conn.execute_batch("PRAGMA synchronous=FULL;").map_err(|e| e.to_string())?;
-        Ok(Outbox { conn, config, secrets: HashMap::new() })
+        let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        Ok(Outbox { conn, secrets: HashMap::new() })
     }
 
-    /// Deliveries due now (the oldest pending of each subscription not in flight), and
-    /// when the next one falls due.
-    pub fn due(&mut self, in_flight: &HashSet<i64>) -> (Vec<Due>, Option<u64>) {
+    /// For each subscription not in flight whose oldest pending delivery is due: that
+    /// delivery and the pending ones after it (a lane); and when the next one falls due.
+    pub fn lanes(&mut self, in_flight: &HashSet<i64>) -> (Vec<Vec<Due>>, Option<u64>) {
         let now_ms = now().as_millis();
         let heads = store::heads(&self.conn).unwrap_or_else(|e| {
             tracing::error!(error = %e, "cannot read the webhook outbox");
             Vec::new()
         });
         let mut next = None::<u64>;
-        let mut due = Vec::new();
-        for d in heads.into_iter().filter(|d| !in_flight.contains(&d.hook)) {
-            if d.next_attempt_ms <= now_ms {
+        let mut lanes = Vec::new();
+        for head in heads.into_iter().filter(|d| !in_flight.contains(&d.hook)) {
+            if head.next_attempt_ms > now_ms {
+                next = Some(next.map_or(head.next_attempt_ms, |n| n.min(head.next_attempt_ms)));
+                continue;
+            }
+            let batch = store::pending_of(&self.conn, head.hook, head.id, LANE).unwrap_or_else(|_| vec![head.clone()]);
+            let mut lane = Vec::with_capacity(batch.len());
+            for d in batch.into_iter().take_while(|d| d.next_attempt_ms <= now_ms) {
                 if !self.secrets.contains_key(&d.app) {
                     self.secrets = store::secrets(&self.conn).unwrap_or_default();
                 }
                 let secret = self.secrets.get(&d.app).cloned().unwrap_or_default();
-                due.push(Due { delivery: d, secret });
-            } else {
-                next = Some(next.map_or(d.next_attempt_ms, |n| n.min(d.next_attempt_ms)));
+                lane.push(Due { delivery: d, secret });
             }
+            lanes.push(lane);
         }
-        (due, next)
+        (lanes, next)
     }
+}
 
-    /// Records finished sends in one transaction.
-    pub fn record(&mut self, results: Vec<(Delivery, Result<(), String>)>) {
-        if results.is_empty() {
-            return;
-        }
-        if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
-            tracing::error!(error = %e, "cannot record webhook deliveries");
-            return;
-        }
-        for (d, result) in results {
-            self.result(&d, result);
-        }
-        if let Err(e) = self.conn.execute_batch("COMMIT") {
-            tracing::error!(error = %e, "cannot record webhook deliveries");
-        }
-    }
-
-    /// Records how a delivery went: delivered, retry later, or dead past the horizon.
-    pub fn result(&self, d: &Delivery, result: Result<(), String>) {
-        let c = &self.conn;
+impl Hub {
+    /// Records what the delivery lanes did (in this turn's transaction).
+    pub fn webhook_results(&mut self, results: Vec<(Delivery, Result<(), String>)>) {
         let now_ms = now().as_millis();
-        let written = match result {
-            Ok(()) => store::mark_delivered(c, d.id, now_ms),
-            Err(e) => {
-                let cfg = &self.config;
-                let backoff = cfg.webhook_backoff_ms.saturating_mul(1u64 << d.attempts.min(20)).min(600_000);
-                let horizon = d.created_ms + cfg.webhook_horizon_s * 1000;
-                let next = (now_ms + backoff < horizon).then_some(now_ms + backoff);
-                if next.is_none() {
-                    tracing::warn!(delivery = d.id, url = %d.url, error = %e, "webhook delivery is dead");
+        for (d, result) in results {
+            let c = self.store.conn();
+            let written = match result {
+                Ok(()) => store::mark_delivered(c, d.id, now_ms),
+                Err(e) => {
+                    let cfg = &self.config;
+                    let backoff = cfg.webhook_backoff_ms.saturating_mul(1u64 << d.attempts.min(20)).min(600_000);
+                    let horizon = d.created_ms + cfg.webhook_horizon_s * 1000;
+                    let next = (now_ms + backoff < horizon).then_some(now_ms + backoff);
+                    if next.is_none() {
+                        tracing::warn!(delivery = d.id, url = %d.url, error = %e, "webhook delivery is dead");
+                    }
+                    store::mark_failed(c, d.id, &e, next, now_ms)
                 }
-                store::mark_failed(c, d.id, &e, next, now_ms)
+            };
+            if let Err(e) = written {
+                tracing::error!(error = %e, "cannot record a webhook delivery");
             }
-        };
-        if let Err(e) = written {
-            tracing::error!(error = %e, "cannot record a webhook delivery");
         }
     }
 
     /// Forgets delivered rows older than the retention (a batch at a time).
-    pub fn prune(&self) {
+    pub fn prune_webhooks(&mut self) {
         let before = now().as_millis().saturating_sub(self.config.webhook_retention_s.saturating_mul(1000));
-        match store::prune_delivered(&self.conn, before, 10_000) {
+        match store::prune_delivered(self.store.conn(), before, 10_000) {
             Ok(0) => {}
             Ok(n) => tracing::debug!(rows = n, "pruned delivered webhooks"),
             Err(e) => tracing::warn!(error = %e, "cannot prune the webhook outbox"),
@@ -163,7 +156,7 @@ async fn send(client: &reqwest::Client, due: &Due, timeout: Duration) -> Result<
 }
 
 /// Runs until shutdown: picks due deliveries, sends each on its own task.
-pub async fn run(outbox: Outbox, wake: Arc<Notify>, config: Arc<Config>, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(hub: HubHandle, outbox: Outbox, wake: Arc<Notify>, config: Arc<Config>, mut shutdown: watch::Receiver<bool>) {
     let policy = super::addr::Policy { allow: Arc::new(config.webhook_allow.clone()) };
     let client = reqwest::Client::builder()
         .dns_resolver(Arc::new(super::addr::CheckedResolver(policy.clone())))
@@ -171,42 +164,54 @@ pub async fn run(outbox: Outbox, wake: Arc<Notify>, config: Arc<Config>, mut shu
         .build()
         .expect("an HTTP client");
     let outbox = Arc::new(Mutex::new(outbox));
-    let in_flight: Arc<Mutex<HashSet<i64>>> = Arc::default();
-    // Finished sends, recorded together (one transaction) on the next round.
-    let finished: Arc<Mutex<Vec<(Delivery, Result<(), String>)>>> = Arc::default();
+    // Subscriptions with a lane out (or results not yet recorded): at most one each.
+    let mut in_flight: HashSet<i64> = HashSet::new();
+    // Lanes that finished: their subscription and what happened to each delivery.
+    let finished: Arc<Mutex<Vec<(i64, Vec<(Delivery, Result<(), String>)>)>>> = Arc::default();
     let timeout = Duration::from_secs(config.webhook_timeout_s);
     let mut pruned_at = std::time::Instant::now();
     loop {
-        let busy = in_flight.lock().expect("not poisoned").clone();
-        let results = std::mem::take(&mut *finished.lock().expect("not poisoned"));
-        let prune = pruned_at.elapsed() > Duration::from_secs(60);
-        if prune {
-            pruned_at = std::time::Instant::now();
-        }
-        let ob = outbox.clone();
-        let round = tokio::task::spawn_blocking(move || {
-            let mut ob = ob.lock().expect("not poisoned");
-            ob.record(results);
-            if prune {
-                ob.prune();
+        // Record finished lanes through the hub; only then may their subscriptions go on
+        // (so nothing already sent is read as pending again).
+        let done = std::mem::take(&mut *finished.lock().expect("not poisoned"));
+        if !done.is_empty() {
+            let hooks: Vec<i64> = done.iter().map(|(h, _)| *h).collect();
+            let results: Vec<_> = done.into_iter().flat_map(|(_, r)| r).collect();
+            if hub.call(move |h| h.webhook_results(results)).await.is_err() {
+                return;
             }
-            ob.due(&busy)
-        })
-        .await;
-        let Ok((due, next)) = round else { return };
-        for d in due {
-            in_flight.lock().expect("not poisoned").insert(d.delivery.hook);
-            let (client, in_flight, wake, finished) = (client.clone(), in_flight.clone(), wake.clone(), finished.clone());
-            let policy = policy.clone();
+            for h in hooks {
+                in_flight.remove(&h);
+            }
+        }
+        if pruned_at.elapsed() > Duration::from_secs(60) {
+            pruned_at = std::time::Instant::now();
+            if hub.call(|h| h.prune_webhooks()).await.is_err() {
+                return;
+            }
+        }
+        let busy = in_flight.clone();
+        let ob = outbox.clone();
+        let Ok((lanes, next)) = tokio::task::spawn_blocking(move || ob.lock().expect("not poisoned").lanes(&busy)).await else { return };
+        for lane in lanes.into_iter().filter(|l| !l.is_empty()) {
+            let hook = lane[0].delivery.hook;
+            in_flight.insert(hook);
+            let (client, wake, finished, policy) = (client.clone(), wake.clone(), finished.clone(), policy.clone());
             tokio::spawn(async move {
-                // An address in the URL is checked here; a name, by the resolver.
-                let result = match policy.check_url_host(&d.delivery.url) {
-                    Ok(()) => send(&client, &d, timeout).await,
-                    Err(refused) => Err(refused),
-                };
-                let hook = d.delivery.hook;
-                finished.lock().expect("not poisoned").push((d.delivery, result));
-                in_flight.lock().expect("not poisoned").remove(&hook);
+                let mut results = Vec::with_capacity(lane.len());
+                for d in lane {
+                    // An address in the URL is checked here; a name, by the resolver.
+                    let result = match policy.check_url_host(&d.delivery.url) {
+                        Ok(()) => send(&client, &d, timeout).await,
+                        Err(refused) => Err(refused),
+                    };
+                    let failed = result.is_err();
+                    results.push((d.delivery, result));
+                    if failed {
+                        break; // the rest wait for this one's retry: in order
+                    }
+                }
+                finished.lock().expect("not poisoned").push((hook, results));
                 wake.notify_one();
             });
         }
@@ -215,11 +220,10 @@ pub async fn run(outbox: Outbox, wake: Arc<Notify>, config: Arc<Config>, mut shu
             _ = wake.notified() => {}
             _ = tokio::time::sleep(wait) => {}
             _ = shutdown.changed() => {
-                // Record what finished; what is still in flight is sent again after
-                // the restart (at least once).
-                let results = std::mem::take(&mut *finished.lock().expect("not poisoned"));
-                let ob = outbox.clone();
-                let _ = tokio::task::spawn_blocking(move || ob.lock().expect("not poisoned").record(results)).await;
+                // Record what finished; a lane still out is sent again after the
+                // restart (at least once).
+                let results: Vec<_> = std::mem::take(&mut *finished.lock().expect("not poisoned")).into_iter().flat_map(|(_, r)| r).collect();
+                let _ = hub.call(move |h| h.webhook_results(results)).await;
                 return;
             }
         }

@@ -135,6 +135,16 @@ pub fn heads(c: &Connection) -> StoreResult<Vec<Delivery>> {
     Ok(out)
 }
 
+/// Up to `limit` pending deliveries of one subscription after its head, in order
+/// (a lane sends them one after another).
+pub fn pending_of(c: &Connection, hook: i64, from_id: i64, limit: u32) -> StoreResult<Vec<Delivery>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {DELIVERY_COLS} FROM outbox WHERE status = 'pending' AND hook = ?1 AND id >= ?2 ORDER BY id LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(params![hook, from_id, limit], delivery)?;
+    rows.collect()
+}
+
 /// The app secrets (for signing), by app.
 pub fn secrets(c: &Connection) -> StoreResult<std::collections::HashMap<String, String>> {
     c.prepare_cached("SELECT id, secret FROM apps")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
