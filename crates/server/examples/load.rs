@@ -238,14 +238,14 @@ async fn ping_floor(s: &Server, app: &str, n: usize) -> (f64, f64) {
 }
 
 /// Join → offer, one at a time: 10k customers wait in another queue, 500 agents serve.
-async fn join_to_offer(s: &Server) -> (f64, f64, f64) {
-    let q = s.app("joins", json!({"noticeIntervalMs": 1000}), &["other", "target"]).await;
-    let waiting = s.logins("joins", (0..10_000).map(|i| format!("w{i}")).collect(), 200).await;
+async fn join_to_offer(s: &Server, app: &str, queue_user_notices: bool) -> (f64, f64, f64) {
+    let q = s.app(app, json!({"queueUserNotices": queue_user_notices}), &["other", "target"]).await;
+    let waiting = s.logins(app, (0..10_000).map(|i| format!("w{i}")).collect(), 200).await;
     let mut waiting: Vec<Client> = waiting.into_iter().map(Client::new).collect();
     for c in waiting.iter_mut() {
         c.send(json!({"op": "StartQueuing", "queID": q[0]})).await;
     }
-    let agents = s.logins("joins", (0..500).map(|i| format!("a{i}")).collect(), 100).await;
+    let agents = s.logins(app, (0..500).map(|i| format!("a{i}")).collect(), 100).await;
     let (offers_tx, mut offers) = mpsc::unbounded_channel::<(Instant, usize)>();
     let mut agent_tasks = Vec::new();
     for (i, ws) in agents.into_iter().enumerate() {
@@ -261,9 +261,12 @@ async fn join_to_offer(s: &Server) -> (f64, f64, f64) {
         }));
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let mut joiner = Client::new(s.login("joins", "joiner").await);
+    let mut joiner = Client::new(s.login(app, "joiner").await);
     let mut ms = Vec::new();
     for _ in 0..1000 {
+        // One join at a time: the previous one's fan-out (UserLeave to 500 agents) is
+        // out of the way first.
+        tokio::time::sleep(Duration::from_millis(3)).await;
         while offers.try_recv().is_ok() {}
         let t0 = Instant::now();
         joiner.send(json!({"op": "StartQueuing", "queID": q[1]})).await;
@@ -397,7 +400,7 @@ async fn idle_sessions(s: &Server, n: usize) -> (f64, f64) {
 
 /// Webhooks on, customers joining and leaving at `rate` cycles per second: delivery lag
 /// (event sent → received), backlog, and the Ping p99 meanwhile.
-async fn webhooks(s: &Server, rate: u64, secs: u64) -> (f64, f64, u64, u64, f64) {
+async fn webhooks(s: &Server, rate: u64, secs: u64, subscribe: bool) -> (f64, f64, u64, u64, f64) {
     // The receiver: records when each body arrives, by (userid, eventtype).
     let arrivals: Arc<Mutex<HashMap<(String, u64), VecDeque<Instant>>>> = Arc::default();
     let count = Arc::new(AtomicU64::new(0));
@@ -420,12 +423,15 @@ async fn webhooks(s: &Server, rate: u64, secs: u64) -> (f64, f64, u64, u64, f64)
         }),
     );
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let q = s.app("hooks", json!({}), &["q"]).await[0];
-    let v = s.rest(reqwest::Method::PUT, "/api/v1/apps/hooks/webhook", &s.md5, json!({"url": url, "events": ["queue_change", "acd_state"]})).await;
-    assert_eq!(v["RspCode"], 0, "{v}");
+    let app_id = if subscribe { "hooks" } else { "nohooks" };
+    let q = s.app(app_id, json!({}), &["q"]).await[0];
+    if subscribe {
+        let v = s.rest(reqwest::Method::PUT, "/api/v1/apps/hooks/webhook", &s.md5, json!({"url": url, "events": ["queue_change", "acd_state"]})).await;
+        assert_eq!(v["RspCode"], 0, "{v}");
+    }
     // 100 customers, each joining and leaving at rate/100 cycles per second.
     let per = 100u64;
-    let customers = s.logins("hooks", (0..per).map(|i| format!("h{i}")).collect(), 100).await;
+    let customers = s.logins(app_id, (0..per).map(|i| format!("h{i}")).collect(), 100).await;
     let sent: Arc<Mutex<HashMap<(String, u64), VecDeque<Instant>>>> = Arc::default();
     let stop = Instant::now() + Duration::from_secs(secs);
     let mut tasks = Vec::new();
@@ -448,7 +454,7 @@ async fn webhooks(s: &Server, rate: u64, secs: u64) -> (f64, f64, u64, u64, f64)
             cycles
         }));
     }
-    let mut ping = Client::new(s.login("hooks", "pinger").await);
+    let mut ping = Client::new(s.login(app_id, "pinger").await);
     let mut ping_ms = Vec::new();
     while Instant::now() < stop {
         let t = Instant::now();
@@ -460,7 +466,7 @@ async fn webhooks(s: &Server, rate: u64, secs: u64) -> (f64, f64, u64, u64, f64)
     for t in tasks {
         cycles += t.await.unwrap();
     }
-    let expected = cycles * 4; // 503 + 504 + two acd_state steps per cycle
+    let expected = if subscribe { cycles * 4 } else { 0 }; // 503 + 504 + two acd_state steps per cycle
     let backlog_at_end = expected.saturating_sub(count.load(Ordering::Relaxed));
     // Wait for the tail to drain (bounded).
     let drained_by = Instant::now() + Duration::from_secs(30);
@@ -494,8 +500,10 @@ async fn main() {
     let (p50, p99) = ping_floor(&s, "floor", 2000).await;
     println!("| floor: WebSocket Ping round trip | p50 {p50:.3} ms, p99 {p99:.3} ms | – |");
     if want("join") {
-        let (p50, p99, max) = join_to_offer(&s).await;
+        let (p50, p99, max) = join_to_offer(&s, "joins", true).await;
         println!("| join → offer, one at a time, 10k waiting, 500 agents | p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.1} ms | p50 ≤ 0.5 ms, p99 ≤ 5 ms |");
+        let (p50, p99, max) = join_to_offer(&s, "joins-quiet", false).await;
+        println!("| the same, queue-user notices off | p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.1} ms | – |");
     }
     if want("finish") {
         let (p50, p99, _) = finish_to_offer(&s).await;
@@ -512,9 +520,10 @@ async fn main() {
         println!("| 10k waiting in one queue, 20 agents | {rate:.0} assignments/s | ≥ 3,000/s |");
     }
     if want("webhooks") {
-        let (lag50, lag99, cycles, backlog, ping99) = webhooks(&s, 1000, 20).await;
+        let (_, _, cycles_off, _, ping_off) = webhooks(&s, 1000, 20, false).await;
+        let (lag50, lag99, cycles, backlog, ping99) = webhooks(&s, 1000, 20, true).await;
         println!(
-            "| webhooks on at {cycles} cycles/s (4 deliveries each) | lag p50 {lag50:.1} ms, p99 {lag99:.1} ms; backlog at the end {backlog}; Ping p99 {ping99:.2} ms | p99 ≤ 1 s, backlog flat, Ping p99 unchanged |"
+            "| webhooks on at {cycles} cycles/s (4 deliveries each) | lag p50 {lag50:.1} ms, p99 {lag99:.1} ms; backlog at the end {backlog}; Ping p99 {ping99:.2} ms (same load without webhooks, {cycles_off} cycles/s: {ping_off:.2} ms) | p99 ≤ 1 s, backlog flat, Ping p99 unchanged |"
         );
     }
     drop(s);

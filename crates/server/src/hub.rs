@@ -33,6 +33,12 @@ const HELD_BUFFER: usize = 4096;
 /// Most jobs one turn takes (one commit for all of them).
 pub const TURN_JOBS: usize = 256;
 
+/// Broadcast frames for connections that got nothing else in a turn (UserEnter,
+/// UserLeave, QueueStatusChanged to many) go out this much later, or with the next turn:
+/// the turn's replies and offers reach their clients before the fan-out loads both
+/// ends. Each connection's frames keep their order.
+pub const FANOUT_DELAY: Duration = Duration::from_millis(2);
+
 /// Exit code when the journal cannot be written: the process stops rather than
 /// acknowledge what is not durable; a restart recovers the last committed turn.
 pub const EXIT_JOURNAL_FAILED: i32 = 70;
@@ -65,6 +71,9 @@ pub struct Hub {
     /// Frames of this turn, sent once the turn is committed; `true` marks a broadcast
     /// (the same notice to many sessions).
     outbound: Vec<(ConnTx, Outgoing, bool)>,
+    /// Broadcast frames of committed turns waiting for FANOUT_DELAY, and when they go.
+    deferred: Vec<(ConnTx, Outgoing)>,
+    deferred_at: Option<tokio::time::Instant>,
     /// The last journaled step.
     seq: u64,
     /// The step the latest snapshot covers, and when it was taken.
@@ -171,6 +180,8 @@ impl Hub {
             events,
             after_reply: Vec::new(),
             outbound: Vec::new(),
+            deferred: Vec::new(),
+            deferred_at: None,
             seq,
             snapshot_seq,
             snapshot_at,
@@ -197,6 +208,7 @@ impl Hub {
         enum Wake {
             Job(Job),
             Deadline,
+            Fanout,
             Stop,
         }
         loop {
@@ -210,12 +222,18 @@ impl Hub {
                     None => Wake::Stop,
                 },
                 _ = async { tokio::time::sleep_until(sleep.expect("guarded")).await }, if sleep.is_some() => Wake::Deadline,
+                _ = async { tokio::time::sleep_until(self.deferred_at.expect("guarded")).await }, if self.deferred_at.is_some() => Wake::Fanout,
                 _ = &mut stop => Wake::Stop,
             };
+            if let Wake::Fanout = wake {
+                self.flush_deferred();
+                continue;
+            }
             self.begin();
             let mut delivers = Vec::new();
             match wake {
                 Wake::Stop => break,
+                Wake::Fanout => unreachable!("handled above"),
                 Wake::Deadline => {
                     self.guarded(|hub| {
                         hub.tick();
@@ -245,6 +263,7 @@ impl Hub {
         self.stopping = true;
         self.flush();
         self.end_turn();
+        self.flush_deferred();
         self.snapshot();
         tracing::info!(step = self.seq, sessions = self.engine.session_count(), "journal flushed; server stopped");
         for (_, conn) in self.conns.drain() {
@@ -333,6 +352,8 @@ impl Hub {
     /// many), so an offer does not wait behind a fan-out; each connection's frames keep
     /// their order.
     fn release(&mut self) {
+        // Frames deferred from earlier turns are older: they go first.
+        self.flush_deferred();
         let frames = std::mem::take(&mut self.outbound);
         if frames.iter().all(|(_, _, broadcast)| !broadcast) {
             for (tx, out, _) in frames {
@@ -341,10 +362,24 @@ impl Hub {
             return;
         }
         let first: rustc_hash::FxHashSet<usize> = frames.iter().filter(|(_, _, b)| !b).map(|(tx, _, _)| tx.id()).collect();
-        let (now, later): (Vec<_>, Vec<_>) = frames.into_iter().partition(|(tx, _, _)| first.contains(&tx.id()));
-        for (tx, out, _) in now.into_iter().chain(later) {
+        for (tx, out, _) in frames {
+            if first.contains(&tx.id()) {
+                tx.send(out);
+            } else {
+                self.deferred.push((tx, out));
+            }
+        }
+        if !self.deferred.is_empty() {
+            self.deferred_at = Some(tokio::time::Instant::now() + FANOUT_DELAY);
+        }
+    }
+
+    /// Sends the deferred broadcast frames.
+    fn flush_deferred(&mut self) {
+        for (tx, out) in self.deferred.drain(..) {
             tx.send(out);
         }
+        self.deferred_at = None;
     }
 
     /// Journals one engine step of this turn.
