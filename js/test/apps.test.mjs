@@ -3,25 +3,16 @@
 // Screenshots of each page go to target/app-screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { js, root, startServer, launchChromium } from './harness.mjs';
+import { root, demoApps, DEMO_KEY as KEY } from './harness.mjs';
 
 const shots = join(root, 'target', 'app-screenshots');
-const KEY = 'fe01ce2a7fbac8fafaed7c982a04e229';
 const GENERAL = 3;
-let dataDir, server, base, browser;
+let world, base, browser;
 const people = {};
 
-async function api(method, path, body) {
-  const r = await fetch(base + path, {
-    method, headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body),
-  });
-  const v = await r.json();
-  assert.equal(v.RspCode, 0, JSON.stringify(v));
-  return v.Data;
-}
+const api = (method, path, body) => world.api(method, path, body);
 
 async function person(name, pageName, uid) {
   const ctx = await browser.newContext({ viewport: { width: 420, height: 860 } });
@@ -50,19 +41,14 @@ async function shot(page, name) {
 }
 
 before(async () => {
-  assert.ok(existsSync(join(js, 'dist', 'lineup_sdk_bg.wasm')), 'run `cargo xtask sdk` first (cargo xtask test does)');
-  dataDir = mkdtempSync(join(tmpdir(), 'lineup-apps-'));
-  server = await startServer(['--data', dataDir, '--www', join(root, 'www'), '--sdk', join(js, 'dist')]);
-  base = server.base;
+  world = await demoApps('lineup-apps-');
+  ({ base, browser } = world);
   await api('PUT', '/api/v1/apps/demo/settings', { offerTimeoutSeconds: 3, reofferDelaySeconds: 0 });
   await api('PUT', `/api/v1/apps/demo/queues/${GENERAL}`, { WrapUpSeconds: 1 });
-  browser = await launchChromium();
 });
 
 after(async () => {
-  await browser?.close();
-  server?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await world?.close();
 });
 
 test('two customers and one agent: offer, accept, call, conversation, hang up, wrap-up, next offer', async () => {

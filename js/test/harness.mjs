@@ -1,6 +1,9 @@
 // What the browser tests share: a real lineup-server on a free 127.0.0.1 port, and
 // Debian's Chromium through playwright-core (never a downloaded browser).
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
@@ -38,4 +41,35 @@ export function launchChromium() {
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/** The demo app's md5(secret): the tests use it for REST; the pages never see it. */
+export const DEMO_KEY = 'fe01ce2a7fbac8fafaed7c982a04e229';
+
+/** A Web API call to the demo app; asserts RspCode 0 and returns Data. */
+export async function demoApi(base, method, path, body) {
+  const r = await fetch(base + path, {
+    method, headers: { Authorization: `Bearer ${DEMO_KEY}`, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body),
+  });
+  const v = await r.json();
+  assert.equal(v.RspCode, 0, JSON.stringify(v));
+  return v.Data;
+}
+
+/** A server with the demo apps (www/) and the built package (/sdk/) on a fresh data
+ * directory, and Chromium; `close()` ends all three. */
+export async function demoApps(prefix) {
+  assert.ok(existsSync(join(js, 'dist', 'lineup_sdk_bg.wasm')), 'run `cargo xtask sdk` first (cargo xtask test does)');
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  const server = await startServer(['--data', dataDir, '--www', join(root, 'www'), '--sdk', join(js, 'dist')]);
+  const browser = await launchChromium();
+  return {
+    server, browser, base: server.base,
+    api: (method, path, body) => demoApi(server.base, method, path, body),
+    async close() {
+      await browser.close();
+      server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }

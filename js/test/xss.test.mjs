@@ -5,13 +5,10 @@
 // the server's Content-Security-Policy without a violation or a page error.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { js, root, startServer, launchChromium } from './harness.mjs';
+import { demoApps, DEMO_KEY as KEY } from './harness.mjs';
 
 // The tests may use the demo app's md5 secret for REST; the pages never see it.
-const KEY = 'fe01ce2a7fbac8fafaed7c982a04e229';
+
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
   + "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
@@ -27,17 +24,10 @@ const QUEUE_NAME = `Q${H}`;
 const QUEUE_DESC = `desc <img src=x onerror="window.__pwned=5"><b>&amp;</b>`;
 const CALL_EXT = `call ${H}<img src=x onerror="window.__pwned=6">`;
 
-let dataDir, server, base, browser, queID;
+let world, base, browser, queID;
 const pages = [];   // {name, page, csp: [], errors: []}
 
-async function api(method, path, body) {
-  const r = await fetch(base + path, {
-    method, headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body),
-  });
-  const v = await r.json();
-  assert.equal(v.RspCode, 0, JSON.stringify(v));
-  return v.Data;
-}
+const api = (method, path, body) => world.api(method, path, body);
 
 /** A page in its own browser context that records CSP violations and page errors. */
 async function open(name, path) {
@@ -104,19 +94,14 @@ async function assertClean(rec) {
 }
 
 before(async () => {
-  assert.ok(existsSync(join(js, 'dist', 'lineup_sdk_bg.wasm')), 'run `cargo xtask sdk` first (cargo xtask test does)');
-  dataDir = mkdtempSync(join(tmpdir(), 'lineup-xss-'));
-  server = await startServer(['--data', dataDir, '--www', join(root, 'www'), '--sdk', join(js, 'dist')]);
-  base = server.base;
+  world = await demoApps('lineup-xss-');
+  ({ base, browser } = world);
   queID = (await api('POST', '/api/v1/apps/demo/queues', { QueueName: QUEUE_NAME, QueDesc: QUEUE_DESC })).QueueID;
   assert.equal(typeof queID, 'number');
-  browser = await launchChromium();
 });
 
 after(async () => {
-  await browser?.close();
-  server?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await world?.close();
 });
 
 test('pages come with the CSP and the other security headers', async () => {
