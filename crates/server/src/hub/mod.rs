@@ -9,22 +9,30 @@
 //! a deadline, journals every engine step of them, and commits the turn in one
 //! transaction (journal, webhook deliveries, tokens) before any reply or notice of the
 //! turn leaves: frames for sockets and job results wait in the turn until the commit.
+//!
+//! - `turn`: the turn's transaction, journal steps, snapshots, roll-back of a panicked job.
+//! - `fanout`: outputs as frames, held buffers, attach/detach, release order.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use lineup_engine::{AcdError, Engine, Event, Input, Output, Reply, SessionEnd, SessionId, Time};
-use lineup_protocol::{codes, Notice as WireNotice, ServerFrame};
+use lineup_engine::{AcdError, Engine, Event, Input, Output, Reply, SessionId, Time};
+use lineup_protocol::ServerFrame;
 use rustc_hash::FxHashMap;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config::Config;
 pub use crate::conn::{next_conn_id, Conn, ConnTx, Outgoing};
-use crate::convert;
-use crate::journal::{Journal, JournalError, StepRef, StoredSnapshot};
+use crate::journal::{Journal, JournalError, StepRef};
 use crate::store::Store;
 use crate::tokens::ResumeTokens;
+
+mod fanout;
+mod turn;
+
+pub use turn::Health;
+use turn::panic_text;
 
 /// Notices kept for a session while it is held offline; older ones are dropped (the
 /// reconnect snapshot restores the state either way).
@@ -271,165 +279,9 @@ impl Hub {
         }
     }
 
-    /// Runs one job (or deadline) of the turn so that a panic in it cannot take the hub
-    /// down: the job is refused (its caller gets [`HubError::Failed`]), everything it
-    /// journaled or queued is rolled back, and the engine is rebuilt from the journal,
-    /// which holds the turn's other jobs but not this one. `None` when it panicked
-    /// outside the job's own guard (the caller then hears nothing but "stopped").
-    fn guarded<R>(&mut self, f: impl FnOnce(&mut Hub) -> R) -> Option<R> {
-        let mark = (self.seq, self.outbound.len(), self.after_reply.len());
-        if let Err(e) = self.store.savepoint() {
-            journal_failed(e);
-        }
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self)));
-        let failed = match &result {
-            Ok(_) => self.failed.take(),
-            Err(panic) => Some(panic_text(panic)),
-        };
-        match failed {
-            None => {
-                if let Err(e) = self.store.release_savepoint() {
-                    journal_failed(e);
-                }
-            }
-            Some(why) => self.roll_back(mark, &why),
-        }
-        result.ok()
-    }
-
-    /// Undoes a job that panicked: its journal steps and store writes, its frames, and
-    /// whatever it did to the engine (rebuilt from the snapshot and the journal).
-    fn roll_back(&mut self, (seq, outbound, after_reply): (u64, usize, usize), why: &str) {
-        self.panics += 1;
-        tracing::error!(panic = %why, step = seq + 1, "a request panicked; it is refused and rolled back, and the engine is rebuilt from the journal");
-        if let Err(e) = self.store.rollback_to_savepoint() {
-            journal_failed(e);
-        }
-        self.seq = seq;
-        self.outbound.truncate(outbound);
-        self.after_reply.truncate(after_reply);
-        self.taken.clear();
-        match crate::journal::rebuild(&mut self.store) {
-            Ok(engine) => self.engine = engine,
-            Err(e) => journal_failed(e),
-        }
-    }
-
     /// Where webhooks may be delivered (the operator's allowed networks).
     pub fn webhook_policy(&self) -> crate::webhooks::addr::Policy {
         crate::webhooks::addr::Policy { allow: Arc::new(self.config.webhook_allow.clone()) }
-    }
-
-    /// Answers a health check from the hub itself: the store must answer too.
-    pub fn health(&self) -> Result<Health, String> {
-        self.store
-            .conn()
-            .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
-            .map_err(|e| format!("store: {e}"))?;
-        Ok(Health { journal_step: self.seq, sessions: self.engine.session_count() as u64, refused_panics: self.panics })
-    }
-
-    /// Opens the turn's transaction.
-    pub fn begin(&mut self) {
-        if let Err(e) = self.store.begin() {
-            journal_failed(e);
-        }
-    }
-
-    /// Commits the turn, then lets its frames go out.
-    pub fn end_turn(&mut self) {
-        if let Err(e) = self.store.commit() {
-            journal_failed(e);
-        }
-        self.release();
-        if std::mem::take(&mut self.wake_webhooks) {
-            self.webhook_wake.notify_one();
-        }
-    }
-
-    /// Lets the committed turn's frames go. Connections with a frame of their own (a
-    /// reply, an offer) go before those that only get broadcasts (UserEnter, statuses to
-    /// many), so an offer does not wait behind a fan-out; each connection's frames keep
-    /// their order.
-    fn release(&mut self) {
-        // Frames deferred from earlier turns are older: they go first.
-        self.flush_deferred();
-        let frames = std::mem::take(&mut self.outbound);
-        if frames.iter().all(|(_, _, broadcast)| !broadcast) {
-            for (tx, out, _) in frames {
-                tx.send(out);
-            }
-            return;
-        }
-        let first: rustc_hash::FxHashSet<usize> = frames.iter().filter(|(_, _, b)| !b).map(|(tx, _, _)| tx.id()).collect();
-        for (tx, out, _) in frames {
-            if first.contains(&tx.id()) {
-                tx.send(out);
-            } else {
-                self.deferred.push((tx, out));
-            }
-        }
-        if !self.deferred.is_empty() {
-            self.deferred_at = Some(tokio::time::Instant::now() + FANOUT_DELAY);
-        }
-    }
-
-    /// Sends the deferred broadcast frames.
-    fn flush_deferred(&mut self) {
-        for (tx, out) in self.deferred.drain(..) {
-            tx.send(out);
-        }
-        self.deferred_at = None;
-    }
-
-    /// Journals one engine step of this turn.
-    fn journal(&mut self, at: Time, step: StepRef<'_>) {
-        self.seq += 1;
-        if let Err(e) = self.store.append(self.seq, at, &step.encode()) {
-            journal_failed(e);
-        }
-    }
-
-    /// Deadlines up to now.
-    pub fn tick(&mut self) {
-        let t = now();
-        if self.engine.poll_timeout().map_or(true, |deadline| deadline > t) {
-            return; // woke a little early: nothing is due yet
-        }
-        self.journal(t, StepRef::Tick);
-        self.engine.handle_timeout(t);
-    }
-
-    /// Snapshots when enough was journaled since the last one (or it is old).
-    fn maybe_snapshot(&mut self) {
-        let steps = self.seq - self.snapshot_seq;
-        let age_ms = now().millis_since(self.snapshot_at);
-        if steps >= self.config.snapshot_steps || (steps > 0 && age_ms >= self.config.snapshot_interval_s * 1000) {
-            self.snapshot();
-        }
-    }
-
-    /// Stores the engine's state as of the last journaled step and trims the journal.
-    pub fn snapshot(&mut self) {
-        if self.seq == self.snapshot_seq && self.snapshot_seq != 0 {
-            return;
-        }
-        let started = std::time::Instant::now();
-        let snapshot = StoredSnapshot { seq: self.seq, at: self.engine.now(), bytes: self.engine.snapshot() };
-        let size = snapshot.bytes.len();
-        self.begin();
-        if let Err(e) = self.store.save_snapshot(&snapshot) {
-            journal_failed(e);
-        }
-        self.end_turn();
-        self.snapshot_seq = self.seq;
-        self.snapshot_at = now();
-        tracing::debug!(step = self.seq, bytes = size, ms = started.elapsed().as_millis() as u64, "snapshot");
-    }
-
-    /// The last journaled step.
-    pub fn journal_seq(&self) -> u64 {
-        self.seq
     }
 
     /// Applies an input now, journaled. Its business events are stored (webhook
@@ -466,118 +318,6 @@ impl Hub {
         self.store.use_ticket(id, exp, now_s).unwrap_or_else(|e| journal_failed(e))
     }
 
-    /// Queues a frame for a connection; it leaves when the turn is committed.
-    pub fn push(&mut self, tx: &ConnTx, out: Outgoing) {
-        self.outbound.push((tx.clone(), out, false));
-    }
-
-    /// Fans the engine's outputs out.
-    pub fn flush(&mut self) {
-        for (session, frame) in std::mem::take(&mut self.after_reply) {
-            self.send(session, &frame);
-        }
-        let mut last: Option<(lineup_engine::Notice, Arc<str>)> = None;
-        loop {
-            let (output, stored) = match self.taken.pop_front() {
-                Some(o) => (o, true),
-                None => match self.engine.poll_output() {
-                    Some(o) => (o, false),
-                    None => break,
-                },
-            };
-            match output {
-                Output::Notify { session, notice } => {
-                    let broadcast = matches!(
-                        notice,
-                        lineup_engine::Notice::UserEnter(_) | lineup_engine::Notice::UserLeave { .. } | lineup_engine::Notice::QueueStatusChanged(_)
-                    );
-                    // A fan-out is one notice to many sessions: serialized once, shared.
-                    let text = match &last {
-                        Some((n, text)) if *n == notice => text.clone(),
-                        _ => {
-                            let text = frame_text(&ServerFrame::Notice(convert::notice(&notice)));
-                            last = Some((notice, text.clone()));
-                            text
-                        }
-                    };
-                    self.send_text(session, text, broadcast);
-                }
-                Output::Event(event) => {
-                    tracing::debug!(target: "lineup::event", ?event);
-                    if !stored {
-                        self.store_event(&event);
-                    }
-                    let _ = self.events.send(event);
-                }
-                Output::SessionEnded { session, reason } => {
-                    tracing::info!(session = session.0, ?reason, "session ended");
-                    if let Err(e) = self.tokens.forget(&mut self.store, session) {
-                        journal_failed(e);
-                    }
-                    self.held.remove(&session);
-                    if let Some(conn) = self.conns.remove(&session) {
-                        if reason == SessionEnd::HoldExpired {
-                            let close = Outgoing::Close { code: 4002, reason: "session expired".into() };
-                            self.outbound.push((conn.tx, close, false));
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Sends a frame to the session's socket, or buffers it while the session is held.
-    pub fn send(&mut self, session: SessionId, frame: &ServerFrame) {
-        self.send_text(session, frame_text(frame), false);
-    }
-
-    /// Sends serialized text to the session's socket, or buffers it while held.
-    fn send_text(&mut self, session: SessionId, text: Arc<str>, broadcast: bool) {
-        match self.conns.get(&session) {
-            Some(conn) => {
-                self.outbound.push((conn.tx.clone(), Outgoing::Text(text), broadcast));
-            }
-            None => {
-                let buffer = self.held.entry(session).or_default();
-                if buffer.len() == HELD_BUFFER {
-                    buffer.pop_front();
-                }
-                buffer.push_back(text);
-            }
-        }
-    }
-
-    /// Binds a connection to a session: an older connection of the session is told
-    /// LineOff(10) and closed; notices buffered while held are delivered.
-    pub fn attach(&mut self, session: SessionId, conn: Conn) {
-        if let Some(old) = self.conns.remove(&session) {
-            if old.id != conn.id {
-                let frame = ServerFrame::Notice(WireNotice::LineOff { sdk_err: codes::USER_BEEN_KICKOUT });
-                let text: Arc<str> = serde_json::to_string(&frame).expect("frames serialize").into();
-                self.outbound.push((old.tx.clone(), Outgoing::Text(text), false));
-                self.outbound.push((old.tx, Outgoing::Close { code: 4001, reason: "logged in elsewhere".into() }, false));
-            }
-        }
-        for text in self.held.remove(&session).unwrap_or_default() {
-            self.outbound.push((conn.tx.clone(), Outgoing::Text(text), false));
-        }
-        self.conns.insert(session, conn);
-    }
-
-    /// The connection closed: if it was the session's current one, the session is held.
-    pub fn detach(&mut self, session: SessionId, conn_id: u64) {
-        if self.stopping {
-            return;
-        }
-        if self.conns.get(&session).is_some_and(|c| c.id == conn_id) {
-            tracing::info!(session = session.0, conn = conn_id, "connection lost; session held");
-            self.conns.remove(&session);
-            if self.engine.session_view(session).is_some() {
-                let _ = self.input(Input::Disconnect { session });
-            }
-        }
-    }
-
     /// The resume token of a session (made, and stored by its hash, on first use).
     pub fn resume_token(&mut self, session: SessionId) -> String {
         self.tokens.token_for(&mut self.store, session).unwrap_or_else(|e| journal_failed(e))
@@ -594,28 +334,7 @@ impl Hub {
     }
 }
 
-/// A frame as the text sent on the socket.
-fn frame_text(frame: &ServerFrame) -> Arc<str> {
-    serde_json::to_string(frame).expect("frames serialize").into()
-}
 
-/// What `/healthz` reports.
-#[derive(Clone, Copy, Debug, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Health {
-    pub journal_step: u64,
-    pub sessions: u64,
-    pub refused_panics: u64,
-}
-
-/// A panic's message.
-fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".into())
-}
 
 /// The journal cannot be written: stop at once, acknowledging nothing more.
 fn journal_failed(e: JournalError) -> ! {

@@ -1,0 +1,149 @@
+//! A hub turn: its transaction, the journal of its engine steps, snapshots, and the
+//! roll-back of a job that panicked.
+
+use lineup_engine::Time;
+
+use super::{journal_failed, Hub};
+use crate::hub::now;
+use crate::journal::{Journal, StepRef, StoredSnapshot};
+
+impl Hub {
+    /// Runs one job (or deadline) of the turn so that a panic in it cannot take the hub
+    /// down: the job is refused (its caller gets [`HubError::Failed`]), everything it
+    /// journaled or queued is rolled back, and the engine is rebuilt from the journal,
+    /// which holds the turn's other jobs but not this one. `None` when it panicked
+    /// outside the job's own guard (the caller then hears nothing but "stopped").
+    pub(super) fn guarded<R>(&mut self, f: impl FnOnce(&mut Hub) -> R) -> Option<R> {
+        let mark = (self.seq, self.outbound.len(), self.after_reply.len());
+        if let Err(e) = self.store.savepoint() {
+            journal_failed(e);
+        }
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self)));
+        let failed = match &result {
+            Ok(_) => self.failed.take(),
+            Err(panic) => Some(panic_text(panic)),
+        };
+        match failed {
+            None => {
+                if let Err(e) = self.store.release_savepoint() {
+                    journal_failed(e);
+                }
+            }
+            Some(why) => self.roll_back(mark, &why),
+        }
+        result.ok()
+    }
+
+    /// Undoes a job that panicked: its journal steps and store writes, its frames, and
+    /// whatever it did to the engine (rebuilt from the snapshot and the journal).
+    pub(super) fn roll_back(&mut self, (seq, outbound, after_reply): (u64, usize, usize), why: &str) {
+        self.panics += 1;
+        tracing::error!(panic = %why, step = seq + 1, "a request panicked; it is refused and rolled back, and the engine is rebuilt from the journal");
+        if let Err(e) = self.store.rollback_to_savepoint() {
+            journal_failed(e);
+        }
+        self.seq = seq;
+        self.outbound.truncate(outbound);
+        self.after_reply.truncate(after_reply);
+        self.taken.clear();
+        match crate::journal::rebuild(&mut self.store) {
+            Ok(engine) => self.engine = engine,
+            Err(e) => journal_failed(e),
+        }
+    }
+
+    /// Answers a health check from the hub itself: the store must answer too.
+    pub fn health(&self) -> Result<Health, String> {
+        self.store
+            .conn()
+            .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+            .map_err(|e| format!("store: {e}"))?;
+        Ok(Health { journal_step: self.seq, sessions: self.engine.session_count() as u64, refused_panics: self.panics })
+    }
+
+    /// Opens the turn's transaction.
+    pub fn begin(&mut self) {
+        if let Err(e) = self.store.begin() {
+            journal_failed(e);
+        }
+    }
+
+    /// Commits the turn, then lets its frames go out.
+    pub fn end_turn(&mut self) {
+        if let Err(e) = self.store.commit() {
+            journal_failed(e);
+        }
+        self.release();
+        if std::mem::take(&mut self.wake_webhooks) {
+            self.webhook_wake.notify_one();
+        }
+    }
+
+    /// Journals one engine step of this turn.
+    pub(super) fn journal(&mut self, at: Time, step: StepRef<'_>) {
+        self.seq += 1;
+        if let Err(e) = self.store.append(self.seq, at, &step.encode()) {
+            journal_failed(e);
+        }
+    }
+
+    /// Deadlines up to now.
+    pub fn tick(&mut self) {
+        let t = now();
+        if self.engine.poll_timeout().map_or(true, |deadline| deadline > t) {
+            return; // woke a little early: nothing is due yet
+        }
+        self.journal(t, StepRef::Tick);
+        self.engine.handle_timeout(t);
+    }
+
+    /// Snapshots when enough was journaled since the last one (or it is old).
+    pub(super) fn maybe_snapshot(&mut self) {
+        let steps = self.seq - self.snapshot_seq;
+        let age_ms = now().millis_since(self.snapshot_at);
+        if steps >= self.config.snapshot_steps || (steps > 0 && age_ms >= self.config.snapshot_interval_s * 1000) {
+            self.snapshot();
+        }
+    }
+
+    /// Stores the engine's state as of the last journaled step and trims the journal.
+    pub fn snapshot(&mut self) {
+        if self.seq == self.snapshot_seq && self.snapshot_seq != 0 {
+            return;
+        }
+        let started = std::time::Instant::now();
+        let snapshot = StoredSnapshot { seq: self.seq, at: self.engine.now(), bytes: self.engine.snapshot() };
+        let size = snapshot.bytes.len();
+        self.begin();
+        if let Err(e) = self.store.save_snapshot(&snapshot) {
+            journal_failed(e);
+        }
+        self.end_turn();
+        self.snapshot_seq = self.seq;
+        self.snapshot_at = now();
+        tracing::debug!(step = self.seq, bytes = size, ms = started.elapsed().as_millis() as u64, "snapshot");
+    }
+
+    /// The last journaled step.
+    pub fn journal_seq(&self) -> u64 {
+        self.seq
+    }
+}
+
+/// What `/healthz` reports.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    pub journal_step: u64,
+    pub sessions: u64,
+    pub refused_panics: u64,
+}
+
+/// A panic's message.
+pub(super) fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
