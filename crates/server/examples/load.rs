@@ -209,6 +209,21 @@ impl Client {
     }
 }
 
+/// An agent that takes every offer: accept, finish at once, count it; until `stop` or
+/// until `done` reaches `limit`.
+async fn serve_offers(mut c: Client, q: u64, stop: Instant, done: Arc<AtomicU64>, limit: u64) {
+    c.send(json!({"op": "StartService", "queID": q})).await;
+    while Instant::now() < stop && done.load(Ordering::Relaxed) < limit {
+        let Ok(Some((_, f))) = tokio::time::timeout(Duration::from_millis(500), c.rx.recv()).await else { continue };
+        if f["name"] == "AutoAssignUser" {
+            let uid = f["data"]["usrID"].clone();
+            c.send(json!({"op": "AcceptAssignUser", "queID": q, "usrID": uid})).await;
+            c.send(json!({"op": "FinishService", "queID": q, "usrID": uid})).await;
+            done.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 fn notice(name: &'static str) -> impl Fn(&Value) -> bool {
     move |f| f["type"] == "notice" && f["name"] == name
 }
@@ -313,20 +328,7 @@ async fn sustained(s: &Server, app: &str, agents: usize, customers: usize, queue
     let stop = Instant::now() + Duration::from_secs(secs + 3);
     let agent_ws = s.logins(app, (0..agents).map(|i| format!("a{i}")).collect(), 100).await;
     for ws in agent_ws {
-        let done = done.clone();
-        let mut c = Client::new(ws);
-        tokio::spawn(async move {
-            c.send(json!({"op": "StartService", "queID": q})).await;
-            while Instant::now() < stop {
-                let Ok(Some((_, f))) = tokio::time::timeout(Duration::from_secs(1), c.rx.recv()).await else { continue };
-                if f["name"] == "AutoAssignUser" {
-                    let uid = f["data"]["usrID"].clone();
-                    c.send(json!({"op": "AcceptAssignUser", "queID": q, "usrID": uid})).await;
-                    c.send(json!({"op": "FinishService", "queID": q, "usrID": uid})).await;
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        });
+        tokio::spawn(serve_offers(Client::new(ws), q, stop, done.clone(), u64::MAX));
     }
     let customer_ws = s.logins(app, (0..customers).map(|i| format!("c{i}")).collect(), 100).await;
     for ws in customer_ws {
@@ -365,20 +367,7 @@ async fn one_queue_storm(s: &Server) -> f64 {
     let stop = started + Duration::from_secs(20);
     let mut tasks = Vec::new();
     for ws in agents {
-        let done = done.clone();
-        let mut c = Client::new(ws);
-        tasks.push(tokio::spawn(async move {
-            c.send(json!({"op": "StartService", "queID": q})).await;
-            while Instant::now() < stop && done.load(Ordering::Relaxed) < 10_000 {
-                let Ok(Some((_, f))) = tokio::time::timeout(Duration::from_millis(500), c.rx.recv()).await else { continue };
-                if f["name"] == "AutoAssignUser" {
-                    let uid = f["data"]["usrID"].clone();
-                    c.send(json!({"op": "AcceptAssignUser", "queID": q, "usrID": uid})).await;
-                    c.send(json!({"op": "FinishService", "queID": q, "usrID": uid})).await;
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        }));
+        tasks.push(tokio::spawn(serve_offers(Client::new(ws), q, stop, done.clone(), 10_000)));
     }
     for t in tasks {
         let _ = t.await;

@@ -21,6 +21,18 @@ pub enum Outgoing {
     Close { code: u16, reason: String },
 }
 
+impl Outgoing {
+    /// A frame as the text sent on the socket.
+    pub fn frame(frame: &lineup_protocol::ServerFrame) -> Outgoing {
+        Outgoing::Text(frame_text(frame))
+    }
+}
+
+/// A frame serialized once (shared by every recipient of a fan-out).
+pub fn frame_text(frame: &lineup_protocol::ServerFrame) -> Arc<str> {
+    serde_json::to_string(frame).expect("frames serialize").into()
+}
+
 /// The sending side of one connection.
 #[derive(Clone, Debug)]
 pub struct ConnTx {

@@ -119,7 +119,8 @@ impl Store {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create data directory {}: {e}", dir.display()))?;
         let path = dir.join("lineup.sqlite3");
         let conn = Connection::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        // The webhook worker holds the write lock for a moment now and then.
+        // Another connection to the file (the webhook worker's reads, an operator's
+        // sqlite3 shell) may hold a lock for a moment: wait rather than fail a turn.
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
             .and_then(|_| conn.execute_batch(SCHEMA))

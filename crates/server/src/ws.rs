@@ -40,9 +40,6 @@ pub async fn upgrade(
         .on_upgrade(move |socket| connection(socket, state, slot))
 }
 
-fn text(frame: &ServerFrame) -> Outgoing {
-    Outgoing::Text(serde_json::to_string(frame).expect("frames serialize").into())
-}
 
 /// How long closing may take once the server decided to close (the client's close
 /// reply is not waited for beyond this).
@@ -219,7 +216,7 @@ async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>)
 
 /// Queues a reply on the connection.
 fn push_reply(tx: &ConnTx, reply: Reply) {
-    tx.send(text(&ServerFrame::Reply(reply)));
+    tx.send(Outgoing::frame(&ServerFrame::Reply(reply)));
 }
 
 /// Answers one text frame; returns true when the connection should close (logout).
@@ -256,11 +253,11 @@ async fn on_text(
                     };
                     match result {
                         Ok((sid, data)) => {
-                            hub.push(&out, text(&ServerFrame::Reply(lineup_protocol::ws::reply_ok(seq, &data))));
+                            hub.push(&out, Outgoing::frame(&ServerFrame::Reply(lineup_protocol::ws::reply_ok(seq, &data))));
                             Some(sid)
                         }
                         Err((err, msg)) => {
-                            hub.push(&out, text(&ServerFrame::Reply(Reply::error(seq, err, msg))));
+                            hub.push(&out, Outgoing::frame(&ServerFrame::Reply(Reply::error(seq, err, msg))));
                             None
                         }
                     }
@@ -292,7 +289,7 @@ async fn on_text(
                         Reply::error(seq, codes::NOT_LOGIN, "this connection was replaced by a newer login")
                     };
                     let ok = reply.err == 0;
-                    hub.push(&out, text(&ServerFrame::Reply(reply)));
+                    hub.push(&out, Outgoing::frame(&ServerFrame::Reply(reply)));
                     ok
                 })
                 .await;

@@ -8,6 +8,7 @@ use lineup_engine::{Input, Output, SessionEnd, SessionId};
 use lineup_protocol::{codes, Notice as WireNotice, ServerFrame};
 
 use super::{journal_failed, Conn, ConnTx, Hub, Outgoing, FANOUT_DELAY, HELD_BUFFER};
+use crate::conn::frame_text;
 use crate::convert;
 
 impl Hub {
@@ -133,8 +134,7 @@ impl Hub {
         if let Some(old) = self.conns.remove(&session) {
             if old.id != conn.id {
                 let frame = ServerFrame::Notice(WireNotice::LineOff { sdk_err: codes::USER_BEEN_KICKOUT });
-                let text: Arc<str> = serde_json::to_string(&frame).expect("frames serialize").into();
-                self.outbound.push((old.tx.clone(), Outgoing::Text(text), false));
+                self.outbound.push((old.tx.clone(), Outgoing::frame(&frame), false));
                 self.outbound.push((old.tx, Outgoing::Close { code: 4001, reason: "logged in elsewhere".into() }, false));
             }
         }
@@ -157,9 +157,4 @@ impl Hub {
             }
         }
     }
-}
-
-/// A frame as the text sent on the socket.
-pub(super) fn frame_text(frame: &ServerFrame) -> Arc<str> {
-    serde_json::to_string(frame).expect("frames serialize").into()
 }

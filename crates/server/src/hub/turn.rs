@@ -123,11 +123,6 @@ impl Hub {
         self.snapshot_at = now();
         tracing::debug!(step = self.seq, bytes = size, ms = started.elapsed().as_millis() as u64, "snapshot");
     }
-
-    /// The last journaled step.
-    pub fn journal_seq(&self) -> u64 {
-        self.seq
-    }
 }
 
 /// What `/healthz` reports.

@@ -58,8 +58,8 @@ pub fn prepare(conn: &Connection) -> Result<(), JournalError> {
 impl Journal for Store {
     fn begin(&mut self) -> Result<(), JournalError> {
         if self.conn().is_autocommit() {
-            // IMMEDIATE: the write lock from the start (the webhook worker writes from
-            // its own connection; a deferred turn could not upgrade after it).
+            // IMMEDIATE: the turn holds the write lock from its start, so it can never
+            // fail to upgrade a read into a write halfway through.
             self.conn().execute_batch("BEGIN IMMEDIATE").map_err(store_err)?;
         }
         Ok(())
