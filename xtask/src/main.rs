@@ -2,7 +2,10 @@
 //!
 //! - `cargo xtask demo`  — runs lineup-server (release) with the demo apps from `www/`
 //!   on the embedded SQLite default (`./lineup-data`), at http://127.0.0.1:8080.
-//! - `cargo xtask test`  — every test of the workspace, then a summary line.
+//! - `cargo xtask test`  — every test of the workspace (the SDK is built first: the
+//!   server embeds it), the API contract, the browser and package tests, then a summary.
+//! - `cargo xtask contract` — schemathesis against a live server through its OpenAPI
+//!   document (also part of `test`).
 //! - `cargo xtask fuzz [--seconds N]` — each fuzz target N seconds (default 60) from the
 //!   committed corpus; fails on a crash.
 //! - `cargo xtask load [scenario...]` — the load benchmark: a release server on loopback
@@ -37,6 +40,14 @@ fn main() -> ExitCode {
             run(cargo().args(["bench", "-p", "lineup-server", "--bench", "journal"]))
         }
         Some("sdk") => result(sdk::build().map(|_| ())),
+        Some("contract") => match contract::run() {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) => {
+                eprintln!("xtask: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Some("fuzz") => result(fuzz::run(&args[1..])),
         Some("load") => match run(cargo().args(["build", "--release", "-p", "lineup-server"])) {
             ExitCode::SUCCESS => run(cargo().args(["run", "--release", "-p", "lineup-server", "--example", "load", "--", "target/release/lineup-server"]).args(&args[1..])),
@@ -48,13 +59,14 @@ fn main() -> ExitCode {
         },
         Some("size") => result(sdk::build().and_then(|_| sdk::size())),
         _ => {
-            eprintln!("usage: cargo xtask <demo [server flags...] | test | bench | sdk | size | fuzz [--seconds N] | soak | load>");
+            eprintln!("usage: cargo xtask <demo [server flags...] | test | contract | bench | sdk | size | fuzz [--seconds N] | soak | load>");
             ExitCode::from(2)
         }
     }
 }
 
 mod browser;
+mod contract;
 mod fuzz;
 mod sdk;
 mod tools;
@@ -144,7 +156,26 @@ fn npm_test(totals: &mut Totals) -> bool {
 
 fn test() -> ExitCode {
     let mut totals = (0, 0, 0);
-    let mut ok = cargo_test_env(&["--workspace"], &[], &mut totals);
+    // The SDK first: lineup-server embeds js/dist, and its tests check that it does.
+    if let Err(e) = sdk::build() {
+        eprintln!("xtask: the SDK did not build: {e}");
+        return ExitCode::FAILURE;
+    }
+    let mut ok = cargo_test_env(&["--workspace"], &[("LINEUP_REQUIRE_EMBEDDED_SDK", "1".into())], &mut totals);
+    // The REST API against its own OpenAPI document.
+    match contract::run() {
+        Ok(true) => totals.0 += 1,
+        Ok(false) => {
+            eprintln!("xtask: the API contract (schemathesis) failed");
+            totals.1 += 1;
+            ok = false;
+        }
+        Err(e) => {
+            eprintln!("xtask: the API contract could not run: {e}");
+            totals.1 += 1;
+            ok = false;
+        }
+    }
     // The benchmarks must keep compiling even though CI does not run them.
     ok &= cargo().args(["check", "-p", "lineup-engine", "-p", "lineup-server", "--benches", "--quiet"]).status().is_ok_and(|s| s.success());
     // The SDK in headless Chromium against a real server.

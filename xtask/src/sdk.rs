@@ -41,23 +41,49 @@ pub fn build() -> Result<(), String> {
     status(Command::new(&cargo).args([
         "build", "-p", "lineup-sdk", "--lib", "--target", "wasm32-unknown-unknown", "--profile", "wasm",
     ]))?;
-    let dist = Path::new("js/dist");
-    let _ = std::fs::remove_dir_all(dist);
-    std::fs::create_dir_all(dist).map_err(|e| format!("js/dist: {e}"))?;
+    // Built in a staging directory, then copied into js/dist only where a file changed:
+    // the server embeds js/dist, and an untouched file keeps its time (no rebuild).
+    let stage = Path::new("target/sdk-stage");
+    let _ = std::fs::remove_dir_all(stage);
+    std::fs::create_dir_all(stage).map_err(|e| format!("{}: {e}", stage.display()))?;
     status(Command::new("wasm-bindgen").args([
-        "--target", "web", "--out-dir", "js/dist", "--out-name", "lineup_sdk", "--no-typescript",
+        "--target", "web", "--out-dir", "target/sdk-stage", "--out-name", "lineup_sdk", "--no-typescript",
         "--remove-name-section", "--remove-producers-section",
         "target/wasm32-unknown-unknown/wasm/lineup_sdk.wasm",
     ]))?;
     status(Command::new("js/node_modules/.bin/wasm-opt").args([
         "-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext",
         "--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue",
-        "js/dist/lineup_sdk_bg.wasm", "-o", "js/dist/lineup_sdk_bg.wasm",
+        "target/sdk-stage/lineup_sdk_bg.wasm", "-o", "target/sdk-stage/lineup_sdk_bg.wasm",
     ]))?;
     for (from, to) in [("index.js", "index.js"), ("index.d.ts", "index.d.ts"), ("crvideo.js", "lineup-crvideo.js")] {
-        std::fs::copy(Path::new("js/src").join(from), dist.join(to)).map_err(|e| format!("copy {from}: {e}"))?;
+        std::fs::copy(Path::new("js/src").join(from), stage.join(to)).map_err(|e| format!("copy {from}: {e}"))?;
     }
+    sync(stage, Path::new("js/dist"))?;
     println!("xtask: SDK built in js/dist");
+    Ok(())
+}
+
+/// Makes `to` hold exactly the files of `from`, writing only those that differ.
+fn sync(from: &Path, to: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    let names = |dir: &Path| -> Result<Vec<std::ffi::OsString>, String> {
+        let mut v: Vec<_> = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?.flatten().map(|e| e.file_name()).collect();
+        v.sort();
+        Ok(v)
+    };
+    let want = names(from)?;
+    for name in names(to)? {
+        if !want.contains(&name) {
+            let _ = std::fs::remove_file(to.join(&name));
+        }
+    }
+    for name in want {
+        let bytes = std::fs::read(from.join(&name)).map_err(|e| format!("{:?}: {e}", name))?;
+        if std::fs::read(to.join(&name)).ok().as_deref() != Some(bytes.as_slice()) {
+            std::fs::write(to.join(&name), bytes).map_err(|e| format!("{:?}: {e}", name))?;
+        }
+    }
     Ok(())
 }
 

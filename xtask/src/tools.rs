@@ -69,3 +69,19 @@ pub fn cargo_fuzz() -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     status(Command::new(cargo).args(["install", "cargo-fuzz"]))
 }
+
+/// The schemathesis version the API contract run uses (from PyPI, in a venv of its own).
+pub const SCHEMATHESIS: &str = "4.32.5";
+
+/// `target/schemathesis/bin/st` of [`SCHEMATHESIS`]'s version, installed when missing.
+pub fn schemathesis() -> Result<std::path::PathBuf, String> {
+    let venv = std::path::Path::new("target/schemathesis");
+    let st = venv.join("bin/st");
+    let have = output(&st.to_string_lossy(), &["--version"]).unwrap_or_default();
+    if !have.contains(SCHEMATHESIS) {
+        let python = if on_path("python3") { "python3" } else { "python" };
+        status(Command::new(python).args(["-m", "venv"]).arg(venv))?;
+        status(Command::new(venv.join("bin/pip")).args(["install", "--quiet", &format!("schemathesis=={SCHEMATHESIS}")]))?;
+    }
+    Ok(st)
+}

@@ -139,6 +139,9 @@ impl Engine {
     pub(crate) fn reject(&mut self, sid: SessionId, queue: QueueId, user_id: &str) -> Result<(), AcdError> {
         let (_, offer) = self.offer_to(sid, queue, user_id)?;
         self.withdraw_offer(offer, None, true);
+        if let Some(q) = self.queues.get_mut(&queue) {
+            q.counters.live.offers_rejected += 1;
+        }
         self.dispatch_queue(queue);
         self.dispatch_agent(sid);
         Ok(())

@@ -120,7 +120,9 @@ impl Engine {
         let app = self.queues[&queue].app;
         let deadline = now.plus_secs(self.settings_of_app(app).offer_timeout_s.into());
         let offer = OfferId(self.fresh_id());
-        self.queues.get_mut(&queue).expect("live queue").ready.remove(&seq);
+        let q = self.queues.get_mut(&queue).expect("live queue");
+        q.ready.remove(&seq);
+        q.counters.live.offers_made += 1;
         let agent_id = self.sessions[&agent_sid].user_id.clone();
         let queuing = self.sessions.get_mut(&customer).and_then(|s| s.queuing.as_mut()).expect("queuing");
         queuing.offer = Some(offer);
@@ -147,6 +149,14 @@ impl Engine {
         self.reindex_agent(o.agent, |a| a.offers.retain(|x| *x != offer));
         if let Some(queuing) = self.sessions.get_mut(&o.customer).and_then(|s| s.queuing.as_mut()) {
             queuing.offer = None;
+        }
+        if let Some(q) = self.queues.get_mut(&o.queue) {
+            match reason {
+                Some(CancelReason::Timeout) => q.counters.live.offers_timed_out += 1,
+                Some(_) => q.counters.live.offers_withdrawn += 1,
+                // Accepted or rejected: counted by the caller.
+                None => {}
+            }
         }
         if let Some(reason) = reason {
             let user_id = self.sessions[&o.customer].user_id.clone();
@@ -188,7 +198,10 @@ impl Engine {
         let user = self.que_user(customer);
         match offer {
             Some(offer) => {
-                self.drop_offer(offer, None);
+                let o = self.drop_offer(offer, None);
+                if let Some(q) = self.queues.get_mut(&o.queue) {
+                    q.counters.live.offers_accepted += 1;
+                }
             }
             None => {
                 let agent_id = self.sessions[&agent_sid].user_id.clone();
@@ -255,6 +268,7 @@ impl Engine {
         let wrapup_s = self.queues.get(&s.queue).map(|q| q.def.wrapup_s).unwrap_or(0);
         if let Some(q) = self.queues.get_mut(&s.queue) {
             q.in_service -= 1;
+            q.counters.live.service_lasted(now.millis_since(s.started_at));
         }
         let agent_id = self.sessions[&s.agent].user_id.clone();
         let customer_id = self.sessions[&s.customer].user_id.clone();

@@ -92,4 +92,5 @@ pub use output::{
 };
 pub use snapshot::{SnapshotError, SNAPSHOT_MAGIC, SNAPSHOT_VERSION};
 pub use time::Time;
-pub use views::SessionView;
+pub use stats::{Distribution, LiveCounters, TALK_BUCKETS_S, WAIT_BUCKETS_S};
+pub use views::{QueueMonitor, SessionActivity, SessionView};

@@ -13,6 +13,64 @@ pub(crate) struct Counters {
     pub forwarded: u64,
     pub wait_ms_served: u64,
     pub max_wait_ms: u64,
+    /// Offers and distributions since the engine was built or restored (not part of a
+    /// snapshot: they are monitoring figures, like a Prometheus counter that starts at 0).
+    #[serde(skip)]
+    pub live: LiveCounters,
+}
+
+/// Upper bounds (seconds) of the wait-time distribution's buckets.
+pub const WAIT_BUCKETS_S: [f64; 10] = [5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0];
+/// Upper bounds (seconds) of the talk-time (service duration) distribution's buckets.
+pub const TALK_BUCKETS_S: [f64; 10] = [10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0];
+
+/// A fixed-bucket distribution of durations: `counts[i]` holds observations up to
+/// `bounds[i]` seconds (above the previous bound); the last count is everything above.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Distribution {
+    pub counts: [u64; 11],
+    pub sum_s: f64,
+    pub count: u64,
+}
+
+impl Distribution {
+    fn observe(&mut self, bounds: &[f64; 10], ms: u64) {
+        let s = ms as f64 / 1000.0;
+        let i = bounds.iter().position(|b| s <= *b).unwrap_or(bounds.len());
+        self.counts[i] += 1;
+        self.sum_s += s;
+        self.count += 1;
+    }
+}
+
+/// What happened to a queue's offers, and how long its customers waited and talked.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LiveCounters {
+    /// Offers made (AutoAssignUser sent).
+    pub offers_made: u64,
+    /// Offers the agent accepted.
+    pub offers_accepted: u64,
+    /// Offers the agent rejected.
+    pub offers_rejected: u64,
+    /// Offers not answered within the offer timeout.
+    pub offers_timed_out: u64,
+    /// Offers withdrawn for any other reason (a party left or went offline, the agent
+    /// stopped serving or lowered its capacity, the customer was forwarded).
+    pub offers_withdrawn: u64,
+    /// Waits of served customers ([`WAIT_BUCKETS_S`]).
+    pub wait: Distribution,
+    /// Durations of ended services ([`TALK_BUCKETS_S`]).
+    pub talk: Distribution,
+}
+
+impl LiveCounters {
+    pub(crate) fn served_after(&mut self, waited_ms: u64) {
+        self.wait.observe(&WAIT_BUCKETS_S, waited_ms);
+    }
+
+    pub(crate) fn service_lasted(&mut self, ms: u64) {
+        self.talk.observe(&TALK_BUCKETS_S, ms);
+    }
 }
 
 /// How a customer's wait ended, for the counters.
@@ -35,6 +93,7 @@ impl Counters {
             WaitEnd::Served => {
                 self.served += 1;
                 self.wait_ms_served += waited;
+                self.live.served_after(waited);
                 if waited <= u64::from(sl_threshold_s) * 1000 {
                     self.served_within_sl += 1;
                 }

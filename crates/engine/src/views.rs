@@ -3,11 +3,33 @@
 use std::sync::Arc;
 
 use crate::engine::Engine;
+use crate::stats::LiveCounters;
 use crate::error::AcdError;
 use crate::ids::{Name, QueueId, SessionId};
 use crate::model::{
     AgentView, AppSettings, QueUser, QueueInfo, QueueStats, QueueStatus, QueueUsers, QueuingInfo, Role, Roles,
 };
+
+/// A queue's monitoring figures ([`Engine::queue_monitor`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueMonitor {
+    pub stats: QueueStats,
+    /// Agents serving the queue that are in DND (manual) mode.
+    pub agents_dnd: u32,
+    /// Offer counters and distributions since the engine was built or restored.
+    pub live: LiveCounters,
+}
+
+/// Sessions by what they do: `[online, held offline]` each.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionActivity {
+    /// Sessions that serve queues.
+    pub agents: [u64; 2],
+    /// Sessions queuing or being served.
+    pub customers: [u64; 2],
+    /// Logged in, neither (watching, or between queues).
+    pub others: [u64; 2],
+}
 
 /// Who a session is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -181,6 +203,32 @@ impl Engine {
                 })
             })
             .collect()
+    }
+
+    /// A queue's figures for monitoring: its statistics, how many of its agents are in
+    /// DND, and its offer counters and wait/talk distributions.
+    pub fn queue_monitor(&self, queue: QueueId) -> Option<QueueMonitor> {
+        let stats = self.queue_stats(queue)?;
+        let q = &self.queues[&queue];
+        let agents_dnd =
+            q.agents.keys().filter(|a| self.sessions[a].agent.as_ref().is_some_and(|a| a.dnd)).count() as u32;
+        Some(QueueMonitor { stats, agents_dnd, live: q.counters.live.clone() })
+    }
+
+    /// Sessions of every app by what they do, online and held offline.
+    pub fn session_activity(&self) -> SessionActivity {
+        let mut n = SessionActivity::default();
+        for (_, s) in self.sessions.iter() {
+            let slot = if s.agent.is_some() {
+                &mut n.agents
+            } else if s.queuing.is_some() || s.served_in.is_some() {
+                &mut n.customers
+            } else {
+                &mut n.others
+            };
+            slot[usize::from(!s.online)] += 1;
+        }
+        n
     }
 
     /// Number of live sessions (all apps).

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// (token).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     #[serde(rename = "appID", default, skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
@@ -32,6 +33,7 @@ pub struct LoginRequest {
 /// The answer to a login.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginResponse {
     pub err: u32,
     pub msg: String,
@@ -85,21 +87,27 @@ impl TokenResponse {
 /// `POST /api/v1/apps/{app}/tokens`: a business backend mints a token for a user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     #[serde(rename = "UID")]
     pub uid: String,
+    #[cfg_attr(feature = "openapi", schema(max_length = 128))]
     #[serde(default)]
     pub nick_name: String,
     /// Any of "agent", "customer", "supervisor".
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub roles: Vec<String>,
     /// Lifetime in seconds (1 – 2,592,000); default 3600.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 2592000))]
     pub expire_seconds: Option<u64>,
 }
 
 /// The minted token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     pub err: u32,
     pub msg: String,
@@ -115,6 +123,7 @@ pub struct TokenResponse {
 /// no such queue.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(bound(deserialize = "T: Deserialize<'de>"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdminResponse<T> {
     #[serde(rename = "RspCode")]
     pub rsp_code: u32,
@@ -141,46 +150,61 @@ pub mod rsp {
 /// `PUT .../queues/{id}` (queue/modify; every field optional there).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueFields {
     /// add: required, at most 64 characters.
     #[serde(rename = "QueueName", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub queue_name: Option<String>,
     /// modify: the new name.
     #[serde(rename = "NewQueueName", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub new_queue_name: Option<String>,
     /// 1–10, smaller is higher; default 10.
     #[serde(rename = "Priority", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10))]
     pub priority: Option<u8>,
     /// At most 200 characters.
     #[serde(rename = "QueDesc", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub que_desc: Option<String>,
     /// Lineup: a customer waiting longer leaves (timeout); 0 = no limit.
     #[serde(rename = "MaxWaitSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 604800))]
     pub max_wait_seconds: Option<u32>,
     /// Lineup: StartQueuing is refused when this many queue; 0 = no limit.
     #[serde(rename = "MaxLength", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000000))]
     pub max_length: Option<u32>,
     /// Lineup: an agent's wrap-up after a service of this queue, seconds.
     #[serde(rename = "WrapUpSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 3600))]
     pub wrap_up_seconds: Option<u32>,
 }
 
 /// A queue as administration sees it (CloudRoom queue/query `queueList` entries).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueRecord {
     #[serde(rename = "QueueID")]
     pub queue_id: u32,
     #[serde(rename = "QueueName")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub queue_name: String,
     #[serde(rename = "Priority")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10))]
     pub priority: u8,
     #[serde(rename = "QueDesc")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub que_desc: String,
     #[serde(rename = "MaxWaitSeconds")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 604800))]
     pub max_wait_seconds: u32,
     #[serde(rename = "MaxLength")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000000))]
     pub max_length: u32,
     #[serde(rename = "WrapUpSeconds")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 3600))]
     pub wrap_up_seconds: u32,
     /// "YYYY-MM-DD HH:MM:SS" UTC.
     #[serde(rename = "CreateTime")]
@@ -197,6 +221,7 @@ pub struct QueueRecord {
 
 /// `GET /api/v1/apps/{app}/queues` (queue/query) result.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueQueryData {
     #[serde(rename = "queueCount")]
     pub queue_count: u32,
@@ -207,20 +232,28 @@ pub struct QueueQueryData {
 /// `GET/PUT /api/v1/apps/{app}/settings`: the app's timing (PUT: any subset).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppSettingsBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 86400))]
     pub hold_seconds: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 3600))]
     pub offer_timeout_seconds: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 60000))]
     pub notice_interval_ms: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 86400))]
     pub service_level_seconds: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 3600))]
     pub reoffer_delay_seconds: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 3600))]
     pub call_timeout_seconds: Option<u32>,
     /// Whom a customer-only session may call: `serving_agent` (default) or `anyone`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(serving_agent|anyone)$"))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_calls: Option<String>,
     /// Whether agents get UserEnter / UserLeave for the queues they serve (default true).
@@ -231,19 +264,25 @@ pub struct AppSettingsBody {
 /// `POST /api/v1/apps/{app}/queues/{id}/forward`: moves a waiting customer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ForwardRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     #[serde(rename = "usrID")]
     pub usr_id: String,
     #[serde(rename = "toQueID")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub to_que_id: u32,
 }
 
 /// `POST /api/v1/apps` (server admin key): create an app.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppCreateRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_-]+$"))]
     #[serde(rename = "appID")]
     pub app_id: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 256))]
     #[serde(rename = "appSecret")]
     pub app_secret: String,
 }

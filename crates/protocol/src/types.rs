@@ -16,6 +16,7 @@ pub struct QueueInfo {
 
 /// CloudRoom `QueStatus`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueStatus {
     #[serde(rename = "queID")]
     pub que_id: u32,
@@ -60,6 +61,7 @@ pub struct QueUser {
 /// Lineup: statistics of one queue.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueStatistics {
     #[serde(rename = "queID")]
     pub que_id: u32,
@@ -84,6 +86,7 @@ pub struct QueueStatistics {
 /// Lineup: an agent as a supervisor sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentInfo {
     #[serde(rename = "UID")]
     pub uid: String,
@@ -106,6 +109,7 @@ pub struct AgentInfo {
 
 /// A queue an agent serves, with its priority there.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServedQueue {
     #[serde(rename = "queID")]
     pub que_id: u32,
@@ -114,6 +118,7 @@ pub struct ServedQueue {
 
 /// A customer an agent is serving.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServedCustomer {
     #[serde(rename = "queID")]
     pub que_id: u32,

@@ -9,9 +9,9 @@ use std::path::PathBuf;
 pub struct Config {
     /// Where the SQLite file lives (created on first start).
     pub data_dir: PathBuf,
-    /// Static files (the demo apps) served at `/`, if any.
+    /// Static files served at `/` instead of the demo apps built into the binary.
     pub www_dir: Option<PathBuf>,
-    /// The built SDK package served at `/sdk/`, if any.
+    /// The SDK package served at `/sdk/` instead of the one built into the binary.
     pub sdk_dir: Option<PathBuf>,
     /// Server ping interval; a connection silent for twice this is closed.
     pub heartbeat_s: u32,
@@ -58,6 +58,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Webhook receivers on these networks are allowed although private or loopback.
     pub webhook_allow: Vec<crate::webhooks::addr::Net>,
+    /// Bearer token `/metrics` requires; open when unset.
+    pub metrics_token: Option<String>,
     /// Tests only (no flag): creating a queue of this name panics after the engine
     /// applied it, to prove that a panic is contained and rolled back.
     #[doc(hidden)]
@@ -93,6 +95,7 @@ impl Default for Config {
             failed_logins_per_minute: 30,
             cors_origins: Vec::new(),
             webhook_allow: Vec::new(),
+            metrics_token: None,
             fault_queue_name: None,
         }
     }
@@ -105,16 +108,22 @@ pub struct Cli {
     pub config: Config,
 }
 
+/// What `--version` prints.
+pub const VERSION: &str = concat!("lineup-server ", env!("CARGO_PKG_VERSION"), "\n");
+
 pub const USAGE: &str = "\
 lineup-server: the Lineup queue server
 
 USAGE: lineup-server [--listen ADDR] [--data DIR] [--www DIR] [--sdk DIR]
-                     [--admin-key KEY] [--heartbeat SECONDS] [--max-frame BYTES]
+                     [--admin-key KEY] [--metrics-token TOKEN] [--heartbeat SECONDS]
+                     [--max-frame BYTES] [--version]
 
   --listen ADDR       address to bind (env LINEUP_LISTEN; default 127.0.0.1:8080)
   --data DIR          SQLite data directory (env LINEUP_DATA; default ./lineup-data)
-  --www DIR           static files served at / (env LINEUP_WWW; default ./www if present)
-  --sdk DIR           built SDK package served at /sdk/ (env LINEUP_SDK; default ./js/dist if present)
+  --www DIR           serve / from DIR instead of the demo apps built into the binary
+                      (env LINEUP_WWW; for developing the apps)
+  --sdk DIR           serve /sdk/ from DIR instead of the SDK built into the binary
+                      (env LINEUP_SDK; e.g. js/dist)
   --admin-key KEY     enables POST /api/v1/apps (env LINEUP_ADMIN_KEY)
   --heartbeat S       WebSocket ping interval in seconds (env LINEUP_HEARTBEAT_S; default 15)
   --max-frame BYTES   largest WebSocket message (env LINEUP_MAX_FRAME_BYTES; default 65536)
@@ -125,6 +134,9 @@ USAGE: lineup-server [--listen ADDR] [--data DIR] [--www DIR] [--sdk DIR]
   --webhook-allow N   allow webhook receivers on network N although private or loopback
                       (e.g. 127.0.0.1/32, 10.0.0.0/8, ::1/128); repeat or comma-separate
                       (env LINEUP_WEBHOOK_ALLOW; default none)
+  --metrics-token T   /metrics requires `Authorization: Bearer T` (env LINEUP_METRICS_TOKEN;
+                      default: open)
+  --version           print the version and exit
   --login-timeout S   a WebSocket must Login/Resume within S seconds (env LINEUP_LOGIN_TIMEOUT_S; 10)
 
 Limits (env only): LINEUP_SEND_QUEUE_FRAMES / LINEUP_SEND_QUEUE_BYTES (frames / bytes
@@ -143,7 +155,9 @@ Journal (env only): LINEUP_SNAPSHOT_STEPS (journaled steps between snapshots, de
 50000), LINEUP_SNAPSHOT_INTERVAL_S (at most this old when anything changed, default 300).
 SIGTERM or SIGINT stops gracefully: the journal is flushed and sockets close with 1001.
 
-Logging: LINEUP_LOG or RUST_LOG (e.g. info, lineup_server=debug).
+Logging: LINEUP_LOG or RUST_LOG (e.g. info, lineup_server=debug; logins and other
+per-request lines are at debug). LINEUP_LOG_FORMAT=json writes one JSON object per line
+(default: text).
 ";
 
 impl Cli {
@@ -154,8 +168,9 @@ impl Cli {
         if let Some(v) = env("LINEUP_DATA") {
             config.data_dir = v.into();
         }
-        config.www_dir = env("LINEUP_WWW").map(PathBuf::from).or_else(|| existing("www"));
-        config.sdk_dir = env("LINEUP_SDK").map(PathBuf::from).or_else(|| existing("js/dist"));
+        config.www_dir = env("LINEUP_WWW").filter(|v| !v.is_empty()).map(PathBuf::from);
+        config.sdk_dir = env("LINEUP_SDK").filter(|v| !v.is_empty()).map(PathBuf::from);
+        config.metrics_token = env("LINEUP_METRICS_TOKEN").filter(|v| !v.is_empty());
         config.admin_key = env("LINEUP_ADMIN_KEY").filter(|k| !k.is_empty());
         if let Some(v) = env("LINEUP_HEARTBEAT_S") {
             config.heartbeat_s = number("LINEUP_HEARTBEAT_S", &v)?;
@@ -236,8 +251,10 @@ impl Cli {
                         config.webhook_allow.push(crate::webhooks::addr::Net::parse(&n).map_err(|e| format!("--webhook-allow: {e}"))?);
                     }
                 }
+                "--metrics-token" => config.metrics_token = Some(value()?).filter(|v| !v.is_empty()),
                 "--login-timeout" => config.login_timeout_s = number("--login-timeout", &value()?)?,
                 "-h" | "--help" => return Err(USAGE.into()),
+                "-V" | "--version" => return Err(VERSION.into()),
                 other => return Err(format!("unknown flag {other}\n\n{USAGE}")),
             }
         }
@@ -275,11 +292,6 @@ impl Cli {
 /// A comma-separated list, trimmed, without empty items.
 fn list(v: &str) -> Vec<String> {
     v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
-}
-
-fn existing(dir: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(dir);
-    p.is_dir().then_some(p)
 }
 
 fn number<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {

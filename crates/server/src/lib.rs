@@ -8,6 +8,10 @@
 //! # Layout
 //!
 //! - [`config`]: flags, environment and defaults.
+//! - [`logging`]: text or JSON log lines, levels.
+//! - [`metrics`]: `/metrics` (Prometheus / OpenMetrics text): queues, sessions, hub,
+//!   journal, webhooks, memory.
+//! - [`assets`]: the demo apps and the SDK built into the binary.
 //! - [`conn`]: a connection's bounded send queue and the cut of a client that does not read.
 //! - [`hub`]: the task that owns the engine, the store and the connections; turns,
 //!   group commit, output fan-out, snapshots.
@@ -18,7 +22,8 @@
 //! - [`limits`]: per-address counts and the throttle of failed credential checks.
 //! - [`session_ops`]: a session's WebSocket operations mapped onto the engine.
 //! - [`ws`]: the `/ws` endpoint: framing, heartbeat, malformed input.
-//! - [`rest`]: `/api/v1`: login, tokens, queue administration, statistics; CORS; static files.
+//! - [`rest`]: `/api/v1`: login, tokens, queue administration, statistics; CORS; static
+//!   files; the OpenAPI document (`rest::openapi`).
 //! - [`admin`]: app and queue administration (engine + store together).
 //! - [`auth`]: app-secret MD5, HMAC-signed tokens and login tickets.
 //! - [`store`]: the SQLite database.
@@ -31,6 +36,7 @@
 //! thing; `main.rs` parses flags and binds.
 
 pub mod admin;
+pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod conn;
@@ -39,6 +45,8 @@ pub mod hub;
 pub mod journal;
 pub mod limits;
 pub mod listen;
+pub mod logging;
+pub mod metrics;
 pub mod rest;
 pub mod session_ops;
 pub mod store;
@@ -69,6 +77,8 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// Per-address limits.
     pub limits: Arc<limits::Limits>,
+    /// Figures counted as they happen (`/metrics`).
+    pub metrics: metrics::SharedMetrics,
 }
 
 /// A server ready to serve: store opened, state recovered.
@@ -202,13 +212,14 @@ pub async fn serve(
     let config = prepared.hub.config.clone();
     let wake = prepared.hub.webhook_wake.clone();
     let (stop_hub, hub_stopped) = oneshot::channel();
+    let metrics = prepared.hub.metrics.clone();
     let (hub, mut hub_task) = prepared.hub.spawn(hub_stopped);
     let (stop_tx, stop_rx) = watch::channel(false);
     let outbox = webhooks::deliver::Outbox::open(&config)?;
     let deliveries = tokio::spawn(webhooks::deliver::run(hub.clone(), outbox, wake, config.clone(), stop_rx.clone()));
     let limits = limits::Limits::new(&config);
     let header_timeout = std::time::Duration::from_secs(config.header_timeout_s.into());
-    let state = AppState { hub, config, shutdown: stop_rx, limits: limits.clone() };
+    let state = AppState { hub, config, shutdown: stop_rx, limits: limits.clone(), metrics };
     let router = rest::router(state);
     let stopping = async move {
         shutdown.await;

@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use lineup_server::logging::LogFormat;
 use lineup_server::{prepare, serve, Cli, DEMO_APP, DEMO_SECRET};
 
 #[tokio::main]
@@ -10,7 +11,7 @@ async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let cli = match Cli::parse(&args, |k| std::env::var(k).ok()) {
         Ok(cli) => cli,
-        Err(msg) if msg == lineup_server::config::USAGE => {
+        Err(msg) if msg == lineup_server::config::USAGE || msg == lineup_server::config::VERSION => {
             print!("{msg}");
             return ExitCode::SUCCESS;
         }
@@ -19,8 +20,18 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let filter = std::env::var("LINEUP_LOG").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).init();
+    let format = match lineup_server::logging::init(|k| std::env::var(k).ok()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("lineup-server: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // The start-up lines: printed on a terminal, log events in JSON mode.
+    let say = move |line: String| match format {
+        LogFormat::Text => println!("{line}"),
+        LogFormat::Json => tracing::info!(target: "lineup::start", "{}", line.trim()),
+    };
 
     let www = cli.config.www_dir.clone();
     let sdk = cli.config.sdk_dir.clone();
@@ -40,33 +51,38 @@ async fn main() -> ExitCode {
         }
     };
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
-    println!("Lineup queue server listening on http://{addr}");
-    println!("  data: {}", data.display());
+    say(format!("Lineup queue server listening on http://{addr}"));
+    say(format!("  data: {}", data.display()));
     if prepared.seeded_demo {
-        println!("  first start: created app '{DEMO_APP}' with three sample queues");
+        say(format!("  first start: created app '{DEMO_APP}' with three sample queues"));
     }
     if prepared.apps.iter().any(|a| a == DEMO_APP) {
-        println!(
+        say(format!(
             "  log in with appID '{DEMO_APP}', app secret '{DEMO_SECRET}' (md5_appSecret {}) and any UID",
             lineup_server::auth::md5_hex(DEMO_SECRET)
-        );
+        ));
     }
+    let (www_files, sdk_files) = lineup_server::assets::embedded();
     match www {
-        Some(dir) => println!("  demo apps: http://{addr}/ (from {})", dir.display()),
-        None => println!("  no --www directory: only the API is served"),
+        Some(dir) => say(format!("  demo apps: http://{addr}/ (from {})", dir.display())),
+        None if www_files > 0 => say(format!("  demo apps: http://{addr}/ (built in)")),
+        None => say(format!("  demo apps: none built in (the binary was built without www/)")),
     }
-    if sdk.is_some() {
-        println!("  SDK: http://{addr}/sdk/lineup-crvideo.js (CloudRoom style), http://{addr}/sdk/index.js (ES module)");
+    match sdk {
+        Some(dir) => say(format!("  SDK: http://{addr}/sdk/lineup-crvideo.js, /sdk/index.js (from {})", dir.display())),
+        None if sdk_files > 0 => say(format!("  SDK: http://{addr}/sdk/lineup-crvideo.js (CloudRoom style), http://{addr}/sdk/index.js (ES module)")),
+        None => say(format!("  SDK: none built in (build it with `cargo xtask sdk`, then rebuild the server)")),
     }
-    println!("  API: http://{addr}/api/v1  WebSocket: ws://{addr}/ws  health: http://{addr}/healthz");
+    say(format!("  API: http://{addr}/api/v1 (OpenAPI: /api/v1/openapi.json)  WebSocket: ws://{addr}/ws"));
+    say(format!("  health: http://{addr}/healthz  metrics: http://{addr}/metrics"));
     let r = &prepared.recovered;
     if r.snapshot_seq > 0 || r.replayed > 0 {
-        println!(
+        say(format!(
             "  recovered in {} ms: snapshot at step {} + {} journal steps; {} sessions held for resume, {} customers waiting",
             r.millis, r.snapshot_seq, r.replayed, r.sessions, r.waiting
-        );
+        ));
     }
-    let shutdown = async {
+    let shutdown = async move {
         let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(s) => s,
             Err(e) => {
@@ -79,7 +95,7 @@ async fn main() -> ExitCode {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
         }
-        println!("lineup-server: stopping: flushing the journal, closing sockets with 1001");
+        say(format!("lineup-server: stopping: flushing the journal, closing sockets with 1001"));
     };
     match serve(listener, prepared, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -46,7 +46,7 @@ pub fn login(hub: &mut Hub, ticket: &str, conn: Conn) -> Result<(SessionId, Logi
         })
         .map_err(acd)?;
     let EngineReply::LoggedIn { session, resumed } = reply else { unreachable!("login replies LoggedIn") };
-    tracing::info!(app = %claims.app, uid = %claims.uid, session = session.0, resumed, "login");
+    tracing::debug!(app = %claims.app, uid = %claims.uid, session = session.0, resumed, "login");
     hub.attach(session, conn);
     Ok((session, login_data(hub, session, resumed)))
 }
@@ -56,7 +56,7 @@ pub fn resume(hub: &mut Hub, token: &str, conn: Conn) -> Result<(SessionId, Logi
     let session = hub
         .session_for_token(token)
         .ok_or((codes::NOT_LOGIN, "the session has ended (hold time passed or logged out); log in again".into()))?;
-    tracing::info!(session = session.0, "resume");
+    tracing::debug!(session = session.0, "resume");
     hub.attach(session, conn);
     hub.input(Input::Reconnect { session }).map_err(acd)?;
     Ok((session, login_data(hub, session, true)))

@@ -55,6 +55,9 @@ const READ_BUFFER: usize = 4 * 1024;
 async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>) {
     let (mut sink, mut stream) = socket.split();
     let (tx, queue) = ConnTx::new(state.config.send_queue_frames, state.config.send_queue_bytes);
+    let conn_id = next_conn_id();
+    // Every line about this connection carries its app, UID and session once known.
+    let span = tracing::debug_span!("ws", conn = conn_id, app = tracing::field::Empty, uid = tracing::field::Empty, session = tracing::field::Empty);
     let last_seen = Arc::new(AtomicU64::new(now().as_millis()));
     let heartbeat = Duration::from_secs(state.config.heartbeat_s.into());
     // A single frame may take this long to go out; longer, the client is not reading.
@@ -69,6 +72,7 @@ async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>)
     // longer than `send_timeout`, and closing never takes longer than CLOSE_DEADLINE.
     let seen = last_seen.clone();
     let done = writer_done.clone();
+    let metrics = state.metrics.clone();
     let sent_close = close_sent.clone();
     let writer = tokio::spawn(async move {
         let ConnRx { mut rx, cut, taken } = queue;
@@ -82,11 +86,15 @@ async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>)
                         let mut then_close = None;
                         let batch = async {
                             taken.frame(first.len());
+                            metrics.frames_out.inc();
+                            metrics.bytes_out.inc_by(first.len() as u64);
                             sink.feed(Message::Text(first.as_ref().into())).await?;
                             for _ in 0..BATCH_FRAMES {
                                 match rx.try_recv() {
                                     Ok(Outgoing::Text(t)) => {
                                         taken.frame(t.len());
+                                        metrics.frames_out.inc();
+                                        metrics.bytes_out.inc_by(t.len() as u64);
                                         sink.feed(Message::Text(t.as_ref().into())).await?;
                                     }
                                     Ok(Outgoing::Close { code, reason }) => {
@@ -142,7 +150,6 @@ async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>)
     });
 
     // Reader: requests, in order. A connection must log in (or resume) in time.
-    let conn_id = next_conn_id();
     let mut session: Option<SessionId> = None;
     let mut stopping = state.shutdown.clone();
     let login_deadline = tokio::time::Instant::now() + Duration::from_secs(state.config.login_timeout_s.into());
@@ -189,7 +196,11 @@ async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>)
             }
         };
         let frame = match message {
-            Message::Text(t) => t,
+            Message::Text(t) => {
+                state.metrics.frames_in.inc();
+                state.metrics.bytes_in.inc_by(t.len() as u64);
+                t
+            }
             Message::Binary(_) => {
                 push_reply(&tx, Reply::error(0, codes::ERR_DATA, "binary frames are not supported: send JSON text"));
                 continue;
@@ -197,7 +208,7 @@ async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>)
             Message::Close(_) => break,
             Message::Ping(_) | Message::Pong(_) => continue,
         };
-        let logout = on_text(&state, frame.as_str(), &mut session, conn_id, &tx).await;
+        let logout = on_text(&state, frame.as_str(), &mut session, conn_id, &tx, &span).await;
         if session.is_some() {
             unauthenticated = None; // no longer counts against the address's pre-login limit
         }
@@ -230,14 +241,34 @@ async fn on_text(
     session: &mut Option<SessionId>,
     conn_id: u64,
     tx: &ConnTx,
+    span: &tracing::Span,
 ) -> bool {
     let (seq, op) = match lineup_protocol::ws::parse_client_frame(frame) {
         Ok(f) => (f.seq, f.op),
         Err(reply) => {
+            tracing::debug!(parent: span, err = reply.err, "malformed frame");
             push_reply(tx, reply);
             return false;
         }
     };
+    let name = op.name();
+    let started = std::time::Instant::now();
+    let ok = on_op(state, seq, op, session, conn_id, tx, span).await;
+    let latency_us = started.elapsed().as_micros() as u64;
+    tracing::debug!(parent: span, op = name, seq, ok = ok.1, latency_us, "op");
+    ok.0
+}
+
+/// Runs one op; returns (close the connection, the op succeeded).
+async fn on_op(
+    state: &AppState,
+    seq: u64,
+    op: Op,
+    session: &mut Option<SessionId>,
+    conn_id: u64,
+    tx: &ConnTx,
+    span: &tracing::Span,
+) -> (bool, bool) {
     let gone = |e: crate::hub::HubError| Reply::error(seq, codes::INNER_ERR, e.to_string());
     let conn = Conn { id: conn_id, tx: tx.clone() };
     let out = tx.clone();
@@ -254,7 +285,7 @@ async fn on_text(
                     match result {
                         Ok((sid, data)) => {
                             hub.push(&out, Outgoing::frame(&ServerFrame::Reply(lineup_protocol::ws::reply_ok(seq, &data))));
-                            Some(sid)
+                            Some((sid, data.app_id, data.uid))
                         }
                         Err((err, msg)) => {
                             hub.push(&out, Outgoing::frame(&ServerFrame::Reply(Reply::error(seq, err, msg))));
@@ -264,19 +295,28 @@ async fn on_text(
                 })
                 .await;
             match result {
-                Ok(sid) => *session = sid.or(*session),
-                Err(e) => push_reply(tx, gone(e)),
+                Ok(Some((sid, app, uid))) => {
+                    span.record("session", sid.0);
+                    span.record("app", app.as_str());
+                    span.record("uid", uid.as_str());
+                    *session = Some(sid);
+                    (false, true)
+                }
+                Ok(None) => (false, false),
+                Err(e) => {
+                    push_reply(tx, gone(e));
+                    (false, false)
+                }
             }
-            false
         }
         (None, Op::Ping) => {
             push_reply(tx, lineup_protocol::ws::reply_ok(seq, &lineup_protocol::ws::PongData { time: now().as_millis() }));
-            false
+            (false, true)
         }
         (None, op) => {
             let msg = format!("{} needs a session: send Login or Resume first", op.name());
             push_reply(tx, Reply::error(seq, codes::NOT_LOGIN, msg));
-            false
+            (false, false)
         }
         (Some(sid), op) => {
             let logout = matches!(op, Op::Logout);
@@ -297,13 +337,13 @@ async fn on_text(
                 Ok(ok) => {
                     if logout && ok {
                         *session = None;
-                        return true;
+                        return (true, true);
                     }
-                    false
+                    (false, ok)
                 }
                 Err(e) => {
                     push_reply(tx, gone(e));
-                    false
+                    (false, false)
                 }
             }
         }

@@ -91,7 +91,7 @@ impl Hub {
                     let _ = self.events.send(event);
                 }
                 Output::SessionEnded { session, reason } => {
-                    tracing::info!(session = session.0, ?reason, "session ended");
+                    tracing::debug!(session = session.0, ?reason, "session ended");
                     if let Err(e) = self.tokens.forget(&mut self.store, session) {
                         journal_failed(e);
                     }
@@ -150,7 +150,7 @@ impl Hub {
             return;
         }
         if self.conns.get(&session).is_some_and(|c| c.id == conn_id) {
-            tracing::info!(session = session.0, conn = conn_id, "connection lost; session held");
+            tracing::debug!(session = session.0, conn = conn_id, "connection lost; session held");
             self.conns.remove(&session);
             if self.engine.session_view(session).is_some() {
                 let _ = self.input(Input::Disconnect { session });

@@ -104,6 +104,8 @@ pub struct Hub {
     taken: VecDeque<Output>,
     /// Wakes the webhook delivery worker.
     pub webhook_wake: Arc<tokio::sync::Notify>,
+    /// Turn, commit and webhook figures (`/metrics`).
+    pub metrics: crate::metrics::SharedMetrics,
 }
 
 /// What a job hands back to run once its turn is committed (sending its result).
@@ -139,6 +141,11 @@ impl HubError {
 }
 
 impl HubHandle {
+    /// Jobs waiting for the hub now.
+    pub fn queue_depth(&self) -> u64 {
+        (self.tx.max_capacity() - self.tx.capacity()) as u64
+    }
+
     /// Runs `f` on the hub task and returns its result.
     pub async fn call<R: Send + 'static>(&self, f: impl FnOnce(&mut Hub) -> R + Send + 'static) -> Result<R, HubError> {
         let (tx, rx) = oneshot::channel();
@@ -201,6 +208,7 @@ impl Hub {
             webhooks: Default::default(),
             taken: VecDeque::new(),
             webhook_wake: Arc::default(),
+            metrics: Arc::default(),
         }
     }
 
@@ -237,6 +245,7 @@ impl Hub {
                 self.flush_deferred();
                 continue;
             }
+            let turn_started = std::time::Instant::now();
             self.begin();
             let mut delivers = Vec::new();
             match wake {
@@ -266,6 +275,7 @@ impl Hub {
             for deliver in delivers {
                 deliver();
             }
+            self.metrics.turn_seconds.observe(turn_started.elapsed().as_secs_f64());
             self.maybe_snapshot();
         }
         self.stopping = true;
@@ -277,6 +287,11 @@ impl Hub {
         for (_, conn) in self.conns.drain() {
             conn.tx.send(Outgoing::Close { code: 1001, reason: "server restarting".into() });
         }
+    }
+
+    /// The last journaled step.
+    pub fn journal_step(&self) -> u64 {
+        self.seq
     }
 
     /// Where webhooks may be delivered (the operator's allowed networks).

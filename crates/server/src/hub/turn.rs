@@ -70,9 +70,11 @@ impl Hub {
 
     /// Commits the turn, then lets its frames go out.
     pub fn end_turn(&mut self) {
+        let started = std::time::Instant::now();
         if let Err(e) = self.store.commit() {
             journal_failed(e);
         }
+        self.metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
         self.release();
         if std::mem::take(&mut self.wake_webhooks) {
             self.webhook_wake.notify_one();

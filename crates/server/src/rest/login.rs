@@ -101,6 +101,7 @@ fn login_on_hub(hub: &Hub, req: LoginRequest) -> Result<LoginResponse, (u32, Str
 }
 
 /// `POST /api/v1/login`.
+#[utoipa::path(post, path = "/login", tag = "login", request_body = lineup_protocol::rest::LoginRequest, responses((status = 200, description = "A ticket for the WebSocket Login", body = lineup_protocol::rest::LoginResponse), super::openapi::LoginErrors))]
 pub async fn login(State(state): State<AppState>, body: Bytes) -> Response {
     let req: LoginRequest = match parse(&body) {
         Ok(r) => r,
@@ -147,6 +148,7 @@ fn mint(hub: &Hub, app: &str, body: &Bytes) -> Result<(String, u64), MintError> 
 
 /// `POST /api/v1/apps/{app}/tokens`, authenticated by the app secret: how a business
 /// backend lets its users log in (`LoginByToken`) without the secret in any page.
+#[utoipa::path(post, path = "/apps/{app}/tokens", tag = "login", params(("app" = String, Path, description = "The app id (appID)")), request_body = lineup_protocol::rest::TokenRequest, security(("appSecret" = [])), responses((status = 200, description = "A LoginByToken token", body = lineup_protocol::rest::TokenResponse), super::openapi::LoginErrors))]
 pub async fn mint_token(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let key = bearer(&headers);
     let result = state
@@ -162,6 +164,7 @@ pub async fn mint_token(State(state): State<AppState>, Path(app): Path<String>, 
 /// `POST /api/v1/demo/token` {UID, nickName, roles: [one role]}: the demo pages' stand-in
 /// for a business backend. Only on a server that created the demo app itself, only for
 /// that app, one role, one hour.
+#[utoipa::path(post, path = "/demo/token", tag = "login", request_body = lineup_protocol::rest::TokenRequest, responses((status = 200, description = "A one-hour token of the demo app, one role (only on a server that created the demo app)", body = lineup_protocol::rest::TokenResponse), super::openapi::LoginErrors))]
 pub async fn demo_token(State(state): State<AppState>, body: Bytes) -> Response {
     let result = state
         .hub

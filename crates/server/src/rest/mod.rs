@@ -1,12 +1,13 @@
 //! The REST API under `/api/v1`, plus `/healthz`, `/ws` and the static apps.
 
 mod login;
+pub mod openapi;
 mod queues;
 mod webhooks;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,6 +21,7 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::services::ServeDir;
 
 use crate::admin::AdminError;
+use crate::assets;
 use crate::limits::Peer;
 use crate::{ws, AppState};
 
@@ -98,19 +100,24 @@ pub fn router(state: AppState) -> Router {
         .route("/apps/{app}/limits", get(webhooks::limits))
         .route("/apps/{app}/deliveries", get(webhooks::deliveries))
         .route("/apps/{app}/deliveries/{id}/resend", post(webhooks::resend))
+        .route("/openapi.json", get(openapi::document))
         .fallback(|| async { admin_error(AdminError::new(5, 404, "no such API endpoint")) })
         .layer(axum::middleware::from_fn_with_state(state.clone(), throttle))
+        .layer(axum::middleware::from_fn(log_request))
         .layer(RequestBodyTimeoutLayer::new(body_timeout));
     let mut router = Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .route("/ws", get(ws::upgrade))
         .nest("/api/v1", api);
-    if let Some(dir) = &state.config.sdk_dir {
-        router = router.nest_service("/sdk", ServeDir::new(dir));
-    }
-    if let Some(dir) = &state.config.www_dir {
-        router = router.fallback_service(ServeDir::new(dir));
-    }
+    router = match &state.config.sdk_dir {
+        Some(dir) => router.nest_service("/sdk", ServeDir::new(dir)),
+        None => router.nest_service("/sdk", axum::routing::get(|uri: Uri, h: HeaderMap| async move { assets::serve(assets::SDK, &uri, &h) })),
+    };
+    router = match &state.config.www_dir {
+        Some(dir) => router.fallback_service(ServeDir::new(dir)),
+        None => router.fallback(|uri: Uri, h: HeaderMap| async move { assets::serve(assets::WWW, &uri, &h) }),
+    };
     let headers = |name: &'static str, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
     };
@@ -192,4 +199,77 @@ async fn healthz(State(state): State<AppState>) -> Response {
         Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable", "hub": e.to_string()}))).into_response(),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable", "hub": "no answer within 2 s"}))).into_response(),
     }
+}
+
+/// `GET /metrics`: Prometheus / OpenMetrics text; `Authorization: Bearer` the
+/// `--metrics-token` when one is set.
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.config.metrics_token {
+        if bearer(&headers).as_deref() != Some(token.as_str()) {
+            let mut resp = (StatusCode::UNAUTHORIZED, "metrics need Authorization: Bearer <metrics token>\n").into_response();
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"metrics\""));
+            return resp;
+        }
+    }
+    let depth = state.hub.queue_depth();
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(5), state.hub.call(|hub| hub.monitor())).await;
+    let monitor = match answer {
+        Ok(Ok(m)) => m,
+        _ => return (StatusCode::SERVICE_UNAVAILABLE, "the hub did not answer\n").into_response(),
+    };
+    let text = crate::metrics::render(&state.metrics, monitor, depth);
+    ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
+}
+
+/// The id of a REST request: the caller's `X-Request-Id` (up to 64 visible ASCII
+/// characters), or one made here; echoed in the response.
+fn request_id(headers: &HeaderMap) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("r{:x}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)))
+}
+
+/// An error the framework answered itself (wrong method, unreadable path or query,
+/// body too large or too slow) in the API's envelope, with its text as `RspDesc`.
+async fn as_envelope(resp: Response) -> Response {
+    let status = resp.status();
+    let json = resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if status.as_u16() < 400 || json {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let mut desc = String::from_utf8_lossy(&text).trim().to_string();
+    if desc.is_empty() {
+        desc = status.canonical_reason().unwrap_or("error").to_string();
+    }
+    let code = if status.is_server_error() { lineup_protocol::rest::rsp::UNKNOWN } else { lineup_protocol::rest::rsp::BAD_PARAMETER };
+    let mut out = admin_error(AdminError::new(code, status.as_u16(), desc));
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+/// Logs each API request at DEBUG (request id, method, path, app, status, latency).
+async fn log_request(req: axum::extract::Request, next: Next) -> Response {
+    let id = request_id(req.headers());
+    let method = req.method().clone();
+    let path = req.extensions().get::<axum::extract::OriginalUri>().map_or_else(|| req.uri().path().to_string(), |u| u.path().to_string());
+    let app = path.strip_prefix("/api/v1/apps/").and_then(|r| r.split('/').next()).map(str::to_string);
+    let started = std::time::Instant::now();
+    let mut resp = as_envelope(next.run(req).await).await;
+    let latency_us = started.elapsed().as_micros() as u64;
+    tracing::debug!(request_id = %id, %method, path = %path, app = app.as_deref().unwrap_or(""), status = resp.status().as_u16(), latency_us, "request");
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
+    }
+    resp
 }

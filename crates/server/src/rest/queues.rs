@@ -49,6 +49,7 @@ where
 }
 
 /// `POST /api/v1/apps` with `Authorization: Bearer <server admin key>`.
+#[utoipa::path(post, path = "/apps", tag = "apps", request_body = lineup_protocol::rest::AppCreateRequest, security(("adminKey" = [])), responses((status = 200, description = "The app was created", body = lineup_protocol::rest::AdminResponse<super::openapi::AppCreated>), super::openapi::ApiErrors))]
 pub async fn create_app(State(state): State<AppState>, headers: HeaderMap, bytes: Bytes) -> Response {
     let Some(expected) = state.config.admin_key.clone() else {
         return admin_error(AdminError::new(rsp::NO_PERMISSION, 403, "app creation is disabled (no admin key configured)"));
@@ -68,14 +69,17 @@ pub async fn create_app(State(state): State<AppState>, headers: HeaderMap, bytes
     )
 }
 
+#[utoipa::path(post, path = "/apps/{app}/queues", tag = "queues", params(("app" = String, Path, description = "The app id (appID)")), request_body = lineup_protocol::rest::QueueFields, security(("appSecret" = [])), responses((status = 200, description = "CloudRoom queue/add: the new queue", body = lineup_protocol::rest::AdminResponse<lineup_protocol::rest::QueueRecord>), super::openapi::ApiErrors))]
 pub async fn add(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap, bytes: Bytes) -> Response {
     with_body(&state, app, &headers, bytes, |hub, app, fields: QueueFields| admin::create_queue(hub, app, fields)).await
 }
 
+#[utoipa::path(put, path = "/apps/{app}/queues/{id}", tag = "queues", params(("app" = String, Path, description = "The app id (appID)"), ("id" = u32, Path, description = "The queue id (QueueID)")), request_body = lineup_protocol::rest::QueueFields, security(("appSecret" = [])), responses((status = 200, description = "CloudRoom queue/modify: the queue as changed", body = lineup_protocol::rest::AdminResponse<lineup_protocol::rest::QueueRecord>), super::openapi::ApiErrors))]
 pub async fn modify(State(state): State<AppState>, Path(path): Path<(String, String)>, headers: HeaderMap, bytes: Bytes) -> Response {
     with_queue(&state, path, &headers, move |hub, app, id| admin::modify_queue(hub, app, id, body(&bytes)?)).await
 }
 
+#[utoipa::path(delete, path = "/apps/{app}/queues/{id}", tag = "queues", params(("app" = String, Path, description = "The app id (appID)"), ("id" = u32, Path, description = "The queue id (QueueID)")), security(("appSecret" = [])), responses((status = 200, description = "CloudRoom queue/delete: its customers and agents are told", body = lineup_protocol::rest::AdminResponse<super::openapi::QueueDeleted>), super::openapi::ApiErrors))]
 pub async fn delete(State(state): State<AppState>, Path(path): Path<(String, String)>, headers: HeaderMap) -> Response {
     with_queue(&state, path, &headers, |hub, app, id| {
         admin::delete_queue(hub, app, id).map(|_| serde_json::json!({"QueueID": id.0}))
@@ -83,11 +87,13 @@ pub async fn delete(State(state): State<AppState>, Path(path): Path<(String, Str
     .await
 }
 
+#[utoipa::path(get, path = "/apps/{app}/queues/{id}", tag = "queues", params(("app" = String, Path, description = "The app id (appID)"), ("id" = u32, Path, description = "The queue id (QueueID)")), security(("appSecret" = [])), responses((status = 200, description = "One queue", body = lineup_protocol::rest::AdminResponse<lineup_protocol::rest::QueueRecord>), super::openapi::ApiErrors))]
 pub async fn get_one(State(state): State<AppState>, Path(path): Path<(String, String)>, headers: HeaderMap) -> Response {
     with_queue(&state, path, &headers, |hub, app, id| admin::get_queue(hub, app, id)).await
 }
 
 /// `GET .../queues?QueueName=&PageNumber=&PageSize=`.
+#[utoipa::path(get, path = "/apps/{app}/queues", tag = "queues", params(("app" = String, Path, description = "The app id (appID)"), ("QueueID" = Option<u32>, Query, description = "Only this queue"), ("QueueName" = Option<String>, Query, description = "Name contains"), ("QueDesc" = Option<String>, Query, description = "Description contains"), ("PageNumber" = Option<u32>, Query, minimum = 1, description = "Page, from 1 (default 1)"), ("PageSize" = Option<u32>, Query, minimum = 1, maximum = 50, description = "Queues per page, 1-50 (default 20)")), security(("appSecret" = [])), responses((status = 200, description = "CloudRoom queue/query", body = lineup_protocol::rest::AdminResponse<lineup_protocol::rest::QueueQueryData>), super::openapi::ApiErrors))]
 pub async fn query(
     State(state): State<AppState>,
     Path(app): Path<String>,
@@ -115,6 +121,7 @@ pub async fn query(
     with_app(&state, app, &headers, move |hub, app| admin::query_queues(hub, app, &filter, page, size)).await
 }
 
+#[utoipa::path(get, path = "/apps/{app}/queues/{id}/status", tag = "queues", params(("app" = String, Path, description = "The app id (appID)"), ("id" = u32, Path, description = "The queue id (QueueID)")), security(("appSecret" = [])), responses((status = 200, description = "CloudRoom QueStatus", body = lineup_protocol::rest::AdminResponse<lineup_protocol::QueStatus>), super::openapi::ApiErrors))]
 pub async fn status(State(state): State<AppState>, Path(path): Path<(String, String)>, headers: HeaderMap) -> Response {
     with_queue(&state, path, &headers, |hub, app, id| {
         hub.engine.queue(app, id).ok_or(AcdError::QueueInvalid(id))?;
@@ -123,6 +130,7 @@ pub async fn status(State(state): State<AppState>, Path(path): Path<(String, Str
     .await
 }
 
+#[utoipa::path(get, path = "/apps/{app}/queues/{id}/statistics", tag = "queues", params(("app" = String, Path, description = "The app id (appID)"), ("id" = u32, Path, description = "The queue id (QueueID)")), security(("appSecret" = [])), responses((status = 200, description = "The queue's statistics", body = lineup_protocol::rest::AdminResponse<lineup_protocol::QueueStatistics>), super::openapi::ApiErrors))]
 pub async fn statistics(State(state): State<AppState>, Path(path): Path<(String, String)>, headers: HeaderMap) -> Response {
     with_queue(&state, path, &headers, |hub, app, id| {
         hub.engine.queue(app, id).ok_or(AcdError::QueueInvalid(id))?;
@@ -131,6 +139,7 @@ pub async fn statistics(State(state): State<AppState>, Path(path): Path<(String,
     .await
 }
 
+#[utoipa::path(get, path = "/apps/{app}/statistics", tag = "queues", params(("app" = String, Path, description = "The app id (appID)")), security(("appSecret" = [])), responses((status = 200, description = "Statistics of every queue", body = lineup_protocol::rest::AdminResponse<Vec<lineup_protocol::QueueStatistics>>), super::openapi::ApiErrors))]
 pub async fn all_statistics(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap) -> Response {
     with_app(&state, app, &headers, move |hub, app| {
         Ok(hub
@@ -144,11 +153,13 @@ pub async fn all_statistics(State(state): State<AppState>, Path(app): Path<Strin
     .await
 }
 
+#[utoipa::path(get, path = "/apps/{app}/agents", tag = "agents", params(("app" = String, Path, description = "The app id (appID)")), security(("appSecret" = [])), responses((status = 200, description = "Every agent of the app", body = lineup_protocol::rest::AdminResponse<Vec<lineup_protocol::AgentInfo>>), super::openapi::ApiErrors))]
 pub async fn agents(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap) -> Response {
     with_app(&state, app, &headers, move |hub, app| Ok(hub.engine.agents(app).iter().map(convert::agent).collect::<Vec<_>>()))
         .await
 }
 
+#[utoipa::path(get, path = "/apps/{app}/settings", tag = "apps", params(("app" = String, Path, description = "The app id (appID)")), security(("appSecret" = [])), responses((status = 200, description = "The app's settings", body = lineup_protocol::rest::AdminResponse<lineup_protocol::rest::AppSettingsBody>), super::openapi::ApiErrors))]
 pub async fn get_settings(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap) -> Response {
     with_app(&state, app, &headers, move |hub, app| {
         let s = hub.engine.app_settings(app).ok_or(AcdError::UnknownApp(app.into()))?;
@@ -157,11 +168,13 @@ pub async fn get_settings(State(state): State<AppState>, Path(app): Path<String>
     .await
 }
 
+#[utoipa::path(put, path = "/apps/{app}/settings", tag = "apps", params(("app" = String, Path, description = "The app id (appID)")), request_body = lineup_protocol::rest::AppSettingsBody, security(("appSecret" = [])), responses((status = 200, description = "The settings as changed (any subset may be sent)", body = lineup_protocol::rest::AdminResponse<lineup_protocol::rest::AppSettingsBody>), super::openapi::ApiErrors))]
 pub async fn put_settings(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap, bytes: Bytes) -> Response {
     with_body(&state, app, &headers, bytes, |hub, app, b: AppSettingsBody| admin::put_settings(hub, app, b)).await
 }
 
 /// `POST .../queues/{id}/forward` with `{usrID, toQueID}`.
+#[utoipa::path(post, path = "/apps/{app}/queues/{id}/forward", tag = "queues", params(("app" = String, Path, description = "The app id (appID)"), ("id" = u32, Path, description = "The queue id (QueueID)")), request_body = lineup_protocol::rest::ForwardRequest, security(("appSecret" = [])), responses((status = 200, description = "The waiting customer moved to the other queue", body = lineup_protocol::rest::AdminResponse<super::openapi::Forwarded>), super::openapi::ApiErrors))]
 pub async fn forward(State(state): State<AppState>, Path(path): Path<(String, String)>, headers: HeaderMap, bytes: Bytes) -> Response {
     with_queue(&state, path, &headers, move |hub, app, id| admin::forward(hub, app, id, body(&bytes)?)).await
 }

@@ -19,30 +19,40 @@ use crate::webhooks::store::{self, Hook};
 use crate::webhooks::{check_url, AGENT_EVENT_TYPES, BUSINESS_KINDS};
 use crate::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BusinessBody {
+    /// http(s) URL of the receiver.
+    #[schema(pattern = "^https?://")]
     url: String,
+    /// Any of queue_change, acd_state, call_event.
+    #[schema(min_items = 1)]
     events: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct BusinessData {
     url: Option<String>,
     events: Vec<String>,
 }
 
 /// Seed 001's agent event: `{url, event_type, method}` (all optional on PUT).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AgentEventBody {
+    /// http(s) URL of the receiver.
+    #[schema(pattern = "^https?://")]
     url: Option<String>,
+    /// agent-login or agent-logout.
+    #[schema(pattern = "^(agent-login|agent-logout)$")]
     event_type: Option<String>,
+    /// GET or POST.
+    #[schema(pattern = "^(GET|POST)$")]
     method: Option<String>,
 }
 
 /// The reply echoes `{id, url, method, event_type}` (seed 001).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct AgentEventData {
     id: i64,
     url: String,
@@ -65,11 +75,13 @@ fn business(hub: &Hub, app: &str) -> BusinessData {
 }
 
 /// `GET /api/v1/apps/{app}/webhook`.
+#[utoipa::path(get, path = "/apps/{app}/webhook", tag = "webhooks", params(("app" = String, Path, description = "The app id (appID)")), security(("appSecret" = [])), responses((status = 200, description = "The business service: URL and checked event kinds", body = lineup_protocol::rest::AdminResponse<BusinessData>), super::openapi::ApiErrors))]
 pub async fn get_business(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap) -> Response {
     with_app(&state, app, &headers, |hub, app| Ok(business(hub, app))).await
 }
 
 /// `PUT /api/v1/apps/{app}/webhook` with `{url, events}`: the business service.
+#[utoipa::path(put, path = "/apps/{app}/webhook", tag = "webhooks", params(("app" = String, Path, description = "The app id (appID)")), request_body = BusinessBody, security(("appSecret" = [])), responses((status = 200, description = "The business service as set", body = lineup_protocol::rest::AdminResponse<BusinessData>), super::openapi::ApiErrors))]
 pub async fn put_business(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap, bytes: Bytes) -> Response {
     with_app(&state, app, &headers, move |hub, app| {
         let b: BusinessBody = body(&bytes)?;
@@ -111,6 +123,7 @@ pub async fn put_business(State(state): State<AppState>, Path(app): Path<String>
 }
 
 /// `DELETE /api/v1/apps/{app}/webhook`: back to the default (nothing sent).
+#[utoipa::path(delete, path = "/apps/{app}/webhook", tag = "webhooks", params(("app" = String, Path, description = "The app id (appID)")), security(("appSecret" = [])), responses((status = 200, description = "No business service any more", body = lineup_protocol::rest::AdminResponse<BusinessData>), super::openapi::ApiErrors))]
 pub async fn delete_business(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap) -> Response {
     with_app(&state, app, &headers, |hub, app| {
         if let Some(id) = hub.webhooks.hooks.iter().find(|h| h.app == app && h.family == "business").map(|h| h.id) {
@@ -154,6 +167,7 @@ fn agent_hook<'a>(hub: &'a Hub, app: &str, agent: &str, id: &str) -> Result<&'a 
 }
 
 /// `POST /api/v1/apps/{app}/agents/{agent_id}/events`.
+#[utoipa::path(post, path = "/apps/{app}/agents/{agent}/events", tag = "webhooks", params(("app" = String, Path, description = "The app id (appID)"), ("agent" = String, Path, description = "The agent's UID")), request_body = AgentEventBody, security(("appSecret" = [])), responses((status = 200, description = "The subscription (seed 001)", body = lineup_protocol::rest::AdminResponse<AgentEventData>), super::openapi::ApiErrors))]
 pub async fn create_agent_event(
     State(state): State<AppState>,
     Path((app, agent)): Path<(String, String)>,
@@ -190,6 +204,7 @@ pub async fn create_agent_event(
 }
 
 /// `GET /api/v1/apps/{app}/agents/{agent_id}/events`.
+#[utoipa::path(get, path = "/apps/{app}/agents/{agent}/events", tag = "webhooks", params(("app" = String, Path, description = "The app id (appID)"), ("agent" = String, Path, description = "The agent's UID")), security(("appSecret" = [])), responses((status = 200, description = "The agent's subscriptions", body = lineup_protocol::rest::AdminResponse<Vec<AgentEventData>>), super::openapi::ApiErrors))]
 pub async fn list_agent_events(State(state): State<AppState>, Path((app, agent)): Path<(String, String)>, headers: HeaderMap) -> Response {
     with_app(&state, app, &headers, move |hub, app| {
         Ok(hub
@@ -204,6 +219,7 @@ pub async fn list_agent_events(State(state): State<AppState>, Path((app, agent))
 }
 
 /// `GET /api/v1/apps/{app}/agents/{agent_id}/events/{event_id}`.
+#[utoipa::path(get, path = "/apps/{app}/agents/{agent}/events/{id}", tag = "webhooks", params(("app" = String, Path, description = "The app id (appID)"), ("agent" = String, Path, description = "The agent's UID"), ("id" = i64, Path, description = "The subscription id")), security(("appSecret" = [])), responses((status = 200, description = "One subscription", body = lineup_protocol::rest::AdminResponse<AgentEventData>), super::openapi::ApiErrors))]
 pub async fn get_agent_event(
     State(state): State<AppState>,
     Path((app, agent, id)): Path<(String, String, String)>,
@@ -213,6 +229,7 @@ pub async fn get_agent_event(
 }
 
 /// `PUT /api/v1/apps/{app}/agents/{agent_id}/events/{event_id}`: any subset.
+#[utoipa::path(put, path = "/apps/{app}/agents/{agent}/events/{id}", tag = "webhooks", params(("app" = String, Path, description = "The app id (appID)"), ("agent" = String, Path, description = "The agent's UID"), ("id" = i64, Path, description = "The subscription id")), request_body = AgentEventBody, security(("appSecret" = [])), responses((status = 200, description = "The subscription as changed", body = lineup_protocol::rest::AdminResponse<AgentEventData>), super::openapi::ApiErrors))]
 pub async fn update_agent_event(
     State(state): State<AppState>,
     Path((app, agent, id)): Path<(String, String, String)>,
@@ -237,6 +254,7 @@ pub async fn update_agent_event(
 }
 
 /// `DELETE /api/v1/apps/{app}/agents/{agent_id}/events/{event_id}`.
+#[utoipa::path(delete, path = "/apps/{app}/agents/{agent}/events/{id}", tag = "webhooks", params(("app" = String, Path, description = "The app id (appID)"), ("agent" = String, Path, description = "The agent's UID"), ("id" = i64, Path, description = "The subscription id")), security(("appSecret" = [])), responses((status = 200, description = "The subscription deleted", body = lineup_protocol::rest::AdminResponse<AgentEventData>), super::openapi::ApiErrors))]
 pub async fn delete_agent_event(
     State(state): State<AppState>,
     Path((app, agent, id)): Path<(String, String, String)>,
@@ -252,6 +270,7 @@ pub async fn delete_agent_event(
 }
 
 /// `GET /api/v1/apps/{app}/limits`.
+#[utoipa::path(get, path = "/apps/{app}/limits", tag = "apps", params(("app" = String, Path, description = "The app id (appID)")), security(("appSecret" = [])), responses((status = 200, description = "Per-app limits and their use", body = lineup_protocol::rest::AdminResponse<super::openapi::Limits>), super::openapi::ApiErrors))]
 pub async fn limits(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap) -> Response {
     let max = state.config.max_agent_hooks;
     with_app(&state, app, &headers, move |hub, app| {
@@ -261,7 +280,7 @@ pub async fn limits(State(state): State<AppState>, Path(app): Path<String>, head
     .await
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct DeliveryData {
     id: i64,
@@ -275,6 +294,12 @@ struct DeliveryData {
     created_at: String,
     done_at: Option<String>,
     body: String,
+}
+
+/// `GET .../deliveries` result.
+#[derive(Serialize, utoipa::ToSchema)]
+struct DeliveryList {
+    deliveries: Vec<DeliveryData>,
 }
 
 impl From<store::Delivery> for DeliveryData {
@@ -296,6 +321,7 @@ impl From<store::Delivery> for DeliveryData {
 }
 
 /// `GET /api/v1/apps/{app}/deliveries?status=&limit=`: the delivery log, newest first.
+#[utoipa::path(get, path = "/apps/{app}/deliveries", tag = "webhooks", params(("app" = String, Path, description = "The app id (appID)"), ("status" = Option<String>, Query, pattern = "^(pending|delivered|dead)$", description = "pending, delivered or dead"), ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "At most this many, newest first (default 100)")), security(("appSecret" = [])), responses((status = 200, description = "The delivery log", body = lineup_protocol::rest::AdminResponse<DeliveryList>), super::openapi::ApiErrors))]
 pub async fn deliveries(
     State(state): State<AppState>,
     Path(app): Path<String>,
@@ -315,12 +341,13 @@ pub async fn deliveries(
     };
     with_app(&state, app, &headers, move |hub, app| {
         let rows = store::deliveries(hub.store.conn(), app, status.as_deref(), limit).map_err(AdminError::store)?;
-        Ok(serde_json::json!({"deliveries": rows.into_iter().map(DeliveryData::from).collect::<Vec<_>>()}))
+        Ok(DeliveryList { deliveries: rows.into_iter().map(DeliveryData::from).collect() })
     })
     .await
 }
 
 /// `POST /api/v1/apps/{app}/deliveries/{id}/resend`: a dead delivery goes again.
+#[utoipa::path(post, path = "/apps/{app}/deliveries/{id}/resend", tag = "webhooks", params(("app" = String, Path, description = "The app id (appID)"), ("id" = i64, Path, description = "The delivery id")), security(("appSecret" = [])), responses((status = 200, description = "The dead delivery is pending again", body = lineup_protocol::rest::AdminResponse<super::openapi::Resent>), super::openapi::ApiErrors))]
 pub async fn resend(State(state): State<AppState>, Path((app, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
     with_app(&state, app, &headers, move |hub, app| {
         let id: i64 = id.parse().map_err(|_| AdminError::bad(format!("invalid delivery id '{id}'")))?;
@@ -340,6 +367,7 @@ pub async fn resend(State(state): State<AppState>, Path((app, id)): Path<(String
 
 /// `DELETE /api/v1/apps/{app}/agents/{agent_id}/queues`: the agent stops serving every
 /// queue (its agent-logout event says `api`).
+#[utoipa::path(delete, path = "/apps/{app}/agents/{agent}/queues", tag = "agents", params(("app" = String, Path, description = "The app id (appID)"), ("agent" = String, Path, description = "The agent's UID")), security(("appSecret" = [])), responses((status = 200, description = "The agent stopped serving every queue (its agent-logout event says api)", body = lineup_protocol::rest::AdminResponse<super::openapi::AgentLoggedOut>), super::openapi::ApiErrors))]
 pub async fn agent_logout(State(state): State<AppState>, Path((app, agent)): Path<(String, String)>, headers: HeaderMap) -> Response {
     with_app(&state, app, &headers, move |hub, app| {
         hub.input(Input::AgentLogout { app: app.into(), user_id: agent.as_str().into() })?;

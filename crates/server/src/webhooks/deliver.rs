@@ -84,14 +84,21 @@ impl Hub {
         for (d, result) in results {
             let c = self.store.conn();
             let written = match result {
-                Ok(()) => store::mark_delivered(c, d.id, now_ms),
+                Ok(()) => {
+                    self.metrics.webhooks_delivered.inc();
+                    self.metrics.webhook_lag_seconds.observe(now_ms.saturating_sub(d.created_ms) as f64 / 1000.0);
+                    store::mark_delivered(c, d.id, now_ms)
+                }
                 Err(e) => {
                     let cfg = &self.config;
                     let backoff = cfg.webhook_backoff_ms.saturating_mul(1u64 << d.attempts.min(20)).min(600_000);
                     let horizon = d.created_ms + cfg.webhook_horizon_s * 1000;
                     let next = (now_ms + backoff < horizon).then_some(now_ms + backoff);
                     if next.is_none() {
+                        self.metrics.webhooks_dead.inc();
                         tracing::warn!(delivery = d.id, url = %d.url, error = %e, "webhook delivery is dead");
+                    } else {
+                        self.metrics.webhooks_failed.inc();
                     }
                     store::mark_failed(c, d.id, &e, next, now_ms)
                 }

@@ -204,3 +204,9 @@ pub fn deliveries(c: &Connection, app: &str, status: Option<&str>, limit: u32) -
     let rows = stmt.query_map(params![app, status, limit], delivery)?;
     rows.collect()
 }
+
+/// Deliveries still pending and those given up (dead), for monitoring.
+pub fn backlog(c: &Connection) -> StoreResult<(u64, u64)> {
+    let count = |status: &str| c.query_row("SELECT COUNT(*) FROM outbox WHERE status = ?1", [status], |r| r.get::<_, i64>(0));
+    Ok((count("pending")? as u64, count("dead")? as u64))
+}
