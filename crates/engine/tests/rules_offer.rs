@@ -375,3 +375,51 @@ fn rule04_a_session_with_both_roles_is_never_offered_to_itself() {
     sim.start_service(other, q, 0);
     assert_eq!(offered_ids(&sim.drain(), other), vec!["both"]);
 }
+
+// ---- monitoring: offer outcomes, wait and talk times ----
+
+#[test]
+fn offer_outcomes_and_wait_and_talk_times_are_counted() {
+    let mut sim = Sim::new();
+    let q = sim.queue("q", 5);
+    let cs: Vec<_> = ["c1", "c2", "c3"].iter().map(|u| sim.customer(u)).collect();
+    for &c in &cs {
+        sim.start_queuing(c, q);
+    }
+    let a = sim.agent("a");
+    sim.advance(7);
+    sim.start_service(a, q, 0);
+    let mut offers = offered_ids(&sim.drain(), a);
+    assert_eq!(offers, vec!["c1"]);
+    sim.accept(a, q, cs[0]); // waited 7 s
+    sim.advance(45);
+    sim.finish(a, q, cs[0]); // served 45 s
+    offers.extend(offered_ids(&sim.drain(), a));
+    assert_eq!(offers.last().map(String::as_str), Some("c2"));
+    sim.reject(a, q, cs[1]);
+    offers.extend(offered_ids(&sim.drain(), a));
+    assert_eq!(offers.last().map(String::as_str), Some("c3"));
+    sim.advance(31); // c3's offer times out
+    offers.extend(offered_ids(&sim.drain(), a));
+    let pending = offers.last().cloned().expect("an offer");
+    let leaving = cs[["c1", "c2", "c3"].iter().position(|u| *u == pending).expect("known customer")];
+    sim.stop_queuing(leaving); // the pending offer is withdrawn
+    offers.extend(offered_ids(&sim.drain(), a));
+
+    let m = sim.engine.queue_monitor(q).expect("queue");
+    assert_eq!(m.live.offers_made, offers.len() as u64, "{offers:?}");
+    assert_eq!(m.live.offers_accepted, 1);
+    assert_eq!(m.live.offers_rejected, 1);
+    assert_eq!(m.live.offers_timed_out, 1);
+    assert_eq!(m.live.offers_withdrawn, 1);
+    assert_eq!(m.live.wait.count, 1);
+    assert_eq!(m.live.wait.sum_s, 7.0);
+    assert_eq!(m.live.wait.counts[1], 1, "7 s falls in the (5, 10] bucket");
+    assert_eq!(m.live.talk.count, 1);
+    assert_eq!(m.live.talk.sum_s, 45.0);
+    assert_eq!(m.live.talk.counts[2], 1, "45 s falls in the (30, 60] bucket");
+    assert_eq!(m.stats.served, 1);
+    assert_eq!(m.agents_dnd, 0);
+    let s = sim.engine.session_activity();
+    assert_eq!(s.agents, [1, 0]);
+}
