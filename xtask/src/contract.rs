@@ -47,14 +47,20 @@ pub fn run() -> Result<bool, String> {
     });
     let result = if up {
         let started = Instant::now();
-        let mut child = Command::new(&st)
-            .args(["--config-file", "tests/api/schemathesis.toml", "run", &format!("{base}/api/v1/openapi.json")])
+        // Run in target/: schemathesis keeps a cache (.schemathesis/) in its directory.
+        let root = std::env::current_dir().map_err(|e| e.to_string())?;
+        let work = root.join("target/schemathesis-run");
+        std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+        let mut child = Command::new(root.join(&st))
+            .current_dir(&work)
+            .arg("--config-file")
+            .arg(root.join("tests/api/schemathesis.toml"))
+            .args(["run", &format!("{base}/api/v1/openapi.json")])
             .args(["--header", &format!("Authorization: Bearer {DEMO_KEY}")])
             .args(["--checks", CHECKS, "--max-examples", EXAMPLES, "--phases", "examples,coverage,fuzzing,stateful"])
             .args(["--seed", "20261201", "--request-timeout", "10", "--workers", "1"])
             .arg("--report-dir")
-            .arg("target/schemathesis-report")
-            .env("SCHEMATHESIS_HOOKS", "")
+            .arg(work.join("report"))
             .spawn()
             .map_err(|e| format!("cannot run schemathesis: {e}"))?;
         loop {
