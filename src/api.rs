@@ -8,7 +8,7 @@ use lineup_protocol::codes;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::core::{self, Core, Failure, Phase};
+use crate::core::{self, Core, Failure};
 use crate::interop::{copy, error, object, set};
 
 /// One SDK session: a logged-in user of a Lineup app.
@@ -124,13 +124,8 @@ impl LineupCore {
 
     /// "idle", "connecting", "online" or "reconnecting".
     pub fn state(&self) -> String {
-        match self.core.borrow().phase {
-            Phase::Idle => "idle",
-            Phase::Connecting => "connecting",
-            Phase::Online => "online",
-            Phase::Reconnecting => "reconnecting",
-        }
-        .into()
+        let inner = self.core.borrow();
+        if inner.logging_in { "connecting" } else { inner.session.phase().name() }.into()
     }
 
     /// Every error code: `[{code, name, meaning}]`.

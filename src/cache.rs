@@ -21,15 +21,6 @@ pub struct Cache {
     pub session_info: Option<JsValue>,
 }
 
-/// Replies and notices after which the session info is fetched again.
-pub fn changes_call(name: &str) -> bool {
-    matches!(
-        name,
-        "Call" | "AcceptCall" | "RejectCall" | "HungupCall" | "NotifyCallIn" | "NotifyCallAccepted"
-            | "NotifyCallRejected" | "NotifyCallHungup" | "Login" | "Resume"
-    )
-}
-
 fn by_queue(list: &JsValue) -> SmallMap<u32, JsValue> {
     Array::from(list).iter().filter_map(|v| get_u32(&v, "queID").map(|q| (q, v))).collect()
 }

@@ -1,16 +1,18 @@
 //! Lineup's browser SDK: the queue client in WebAssembly.
 //!
 //! One Rust core, [`LineupCore`], talks to lineup-server: `fetch` for login, one
-//! WebSocket for everything live. It pairs replies with requests, keeps the state that
-//! CloudRoom's synchronous getters read, sends heartbeats, reconnects and resumes the
-//! session within the hold time, and tells the page only what matters. Two JavaScript
+//! WebSocket for everything live. The decisions — pairing replies with requests,
+//! heartbeats, reconnecting with backoff and resuming within the hold time, LineOff,
+//! token expiry — are `lineup-client`'s sans-IO session, tested natively on a virtual
+//! clock; this crate drives it with the socket and one timer, keeps the state that
+//! CloudRoom's synchronous getters read, and tells the page only what matters. Two JavaScript
 //! surfaces sit on it (in `js/`): the CloudRoom drop-in (`CRVideo_*` globals and
 //! `.callback` hooks) and a modern Promise/event API.
 //!
 //! # Layout
 //!
 //! - `api`: the `#[wasm_bindgen]` class: convert, call the core, convert back.
-//! - `core`: the session: login, requests and replies, notices, reconnect, heartbeat.
+//! - `core`: the driver of the sans-IO session: socket, timer, cache, promises, events.
 //! - `connection`: the WebSocket task (an owned handle: dropping it closes the socket).
 //! - `cache`: what the server told us (queues, statuses, queuing info, serving queues).
 //! - `wire`: frames as the SDK reads and writes them (raw JSON data, `seq` added).

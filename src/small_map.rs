@@ -28,25 +28,12 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
         self.find(key).ok().map(|i| &self.entries[i].1)
     }
 
-    pub fn get_mut(&mut self, key: K) -> Option<&mut V> {
-        self.find(key).ok().map(|i| &mut self.entries[i].1)
-    }
-
     pub fn remove(&mut self, key: K) -> Option<V> {
         self.find(key).ok().map(|i| self.entries.remove(i).1)
     }
 
     pub fn values(&self) -> impl Iterator<Item = &V> {
         self.entries.iter().map(|(_, v)| v)
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (K, &V)> {
-        self.entries.iter().map(|(k, v)| (*k, v))
-    }
-
-    /// Takes every value out, in key order.
-    pub fn drain_values(&mut self) -> Vec<V> {
-        std::mem::take(&mut self.entries).into_iter().map(|(_, v)| v).collect()
     }
 }
 

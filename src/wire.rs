@@ -1,8 +1,9 @@
 //! Frames as the SDK reads and writes them. A server frame is a reply (`seq`, `err`,
 //! `msg`, `data`) or a notice (`name`, `data`); a request is the page's op object with
-//! `seq` added. Op names come from the shared protocol crate.
+//! `seq` added. Op and notice names come from the shared protocol crate.
 
 use js_sys::Object;
+use lineup_client::OpHead;
 use lineup_protocol::ws::Op;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -30,22 +31,31 @@ pub fn read(text: &str) -> Option<Frame> {
     }
 }
 
-/// What the SDK remembers of a request: its op and the queue it names.
-pub struct OpHead {
-    pub op: String,
-    pub que_id: Option<u32>,
-}
-
-/// Checks a page's op object; returns its head and the frame text with `seq` first.
-pub fn request(seq: u64, op: &JsValue) -> Result<(OpHead, String), String> {
+/// Checks a page's op object: its op name and the queue it names.
+pub fn check(op: &JsValue) -> Result<OpHead, String> {
     let name = get_str(op, "op").ok_or("a request is an object with an \"op\" name, e.g. {op: \"Ping\"}")?;
     if !Op::NAMES.contains(&name.as_str()) {
         return Err(format!("unknown op \"{name}\""));
     }
+    Ok(OpHead { que_id: get_u32(op, "queID"), op: name })
+}
+
+/// The frame text of `op` with `seq` first.
+pub fn frame(seq: u64, op: &JsValue) -> Option<String> {
     let frame: JsValue = Object::new().into();
     set(&frame, "seq", seq as f64);
     let frame: JsValue = Object::assign(frame.unchecked_ref::<Object>(), op.unchecked_ref::<Object>()).into();
     set(&frame, "seq", seq as f64);
-    let text = stringify(&frame).ok_or("the request cannot be written as JSON")?;
-    Ok((OpHead { que_id: get_u32(op, "queID"), op: name }, text))
+    stringify(&frame)
+}
+
+/// The page event name of a notice (unknown notices pass as "Notice").
+pub fn notice_name(name: &str) -> &'static str {
+    const NAMES: &[&str] = &[
+        "QueueStatusChanged", "QueuingInfoChanged", "AutoAssignUser", "CancelAssignUser", "UserEnter",
+        "UserLeave", "ServiceFinished", "QueuingEnded", "ServiceStopped", "QueueInfoChanged", "QueueRemoved",
+        "NotifyCallIn", "NotifyCallAccepted", "NotifyCallRejected", "NotifyCallHungup", "NotifyCallHold",
+        "NotifyCallResume", "UserEnterMeeting", "UserLeftMeeting", "NotifyCallEvent",
+    ];
+    NAMES.iter().find(|n| **n == name).copied().unwrap_or("Notice")
 }

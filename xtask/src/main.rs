@@ -4,6 +4,7 @@
 //!   on the embedded SQLite default (`./lineup-data`), at http://127.0.0.1:8080.
 //! - `cargo xtask test`  — every test of the workspace (the SDK is built first: the
 //!   server embeds it), the API contract, the browser and package tests, then a summary.
+//! - `cargo xtask browser` — only the SDK's wasm tests in headless Chromium.
 //! - `cargo xtask contract` — schemathesis against a live server through its OpenAPI
 //!   document (also part of `test`).
 //! - `cargo xtask fuzz [--seconds N]` — each fuzz target N seconds (default 60) from the
@@ -40,6 +41,19 @@ fn main() -> ExitCode {
             run(cargo().args(["bench", "-p", "lineup-server", "--bench", "journal"]))
         }
         Some("sdk") => result(sdk::build().map(|_| ())),
+        Some("browser") => {
+            let mut totals = (0, 0, 0);
+            let ok = tools::sdk().and_then(|_| tools::browser()).and_then(|_| browser::run(|args, env| cargo_test_env(args, env, &mut totals)));
+            println!("\nxtask: {} passed, {} failed", totals.0, totals.1);
+            match ok {
+                Ok(true) if totals.1 == 0 => ExitCode::SUCCESS,
+                Ok(_) => ExitCode::FAILURE,
+                Err(e) => {
+                    eprintln!("xtask: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Some("contract") => match contract::run() {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::FAILURE,
@@ -59,7 +73,7 @@ fn main() -> ExitCode {
         },
         Some("size") => result(sdk::build().and_then(|_| sdk::size())),
         _ => {
-            eprintln!("usage: cargo xtask <demo [server flags...] | test | contract | bench | sdk | size | fuzz [--seconds N] | soak | load>");
+            eprintln!("usage: cargo xtask <demo [server flags...] | test | contract | browser | bench | sdk | size | fuzz [--seconds N] | soak | load>");
             ExitCode::from(2)
         }
     }
