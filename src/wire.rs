@@ -55,7 +55,7 @@ pub fn notice_name(name: &str) -> &'static str {
         "QueueStatusChanged", "QueuingInfoChanged", "AutoAssignUser", "CancelAssignUser", "UserEnter",
         "UserLeave", "ServiceFinished", "QueuingEnded", "ServiceStopped", "QueueInfoChanged", "QueueRemoved",
         "NotifyCallIn", "NotifyCallAccepted", "NotifyCallRejected", "NotifyCallHungup", "NotifyCallHold",
-        "NotifyCallResume", "UserEnterMeeting", "UserLeftMeeting", "NotifyCallEvent",
+        "NotifyCallResume", "UserEnterMeeting", "UserLeftMeeting", "MeetingStopped", "NotifyCallEvent",
     ];
     NAMES.iter().find(|n| **n == name).copied().unwrap_or("Notice")
 }

@@ -29,6 +29,10 @@
     'CallSuccess', 'CallFail', 'NotifyCallIn', 'NotifyCallAccepted', 'NotifyCallRejected', 'NotifyCallHungup',
     'NotifyCallHangup', 'AcceptCallSuccess', 'AcceptCallFail', 'RejectCallSuccess', 'RejectCallFail',
     'HangupCallSuccess', 'HangupCallFail', 'NotifyCallEvent',
+    'MeetingDropped', 'MeetingStopped', 'StopMeetingRslt',
+    // set by CloudRoom's meeting and media guides (they fire once media is in the call)
+    'AudioStatusChanged', 'VideoStatusChanged', 'MicEnergyUpdate', 'AudioDevChanged', 'VideoDevChanged',
+    'NotifyIMmsg', 'SendIMmsgRlst',
     // Lineup additions
     'NotifyCallHold', 'NotifyCallResume', 'HoldCallRslt', 'ResumeCallRslt', 'ForwardUserRslt',
     'FinishServiceRslt', 'ServiceFinished', 'QueuingEnded', 'ServiceStopped', 'QueueInfoChanged',
@@ -63,6 +67,7 @@
   var core = null;
   var waiting = [];
   var queueUsers = {};  // queID -> QueUser[] for the queues this agent serves
+  var currentMeeting = 0;  // the room this session entered (0: none)
 
   function whenReady(fn) { if (core) fn(); else waiting.push(fn); }
   function code(e) { return e && typeof e.sdkErr === 'number' ? e.sdkErr : CODES.UNKNOWERR; }
@@ -84,7 +89,13 @@
         fire(name, [d.queID, d.usrID, d.inService]); break;
       case 'QueuingEnded': fire(name, [d.queID, d.reason]); break;
       case 'ServiceStopped': case 'QueueRemoved': delete queueUsers[d.queID]; fire(name, [d.queID]); break;
-      case 'LineOff': queueUsers = {}; fire(name, [d.sdkErr]); break;
+      case 'LineOff':
+        queueUsers = {};
+        if (currentMeeting) { currentMeeting = 0; fire('MeetingDropped', []); }
+        fire(name, [d.sdkErr]); break;
+      case 'MeetingStopped':
+        if (currentMeeting === d.meetID) currentMeeting = 0;
+        fire(name, []); break;
       case 'NotifyTokenWillExpire': case 'Reconnecting': case 'Reconnected': fire(name, []); break;
       case 'NotifyCallIn': fire(name, [d.callID, d.meetObj, d.callerID, d.usrExtDat]); break;
       case 'NotifyCallAccepted': fire(name, [d.callID, d.meetObj, d.usrExtDat]); break;
@@ -231,24 +242,43 @@
   };
 
   // ---- rooms and calls ----
-  var currentMeeting = 0;
   function createMeeting(subject, pswd, cookie) {
     call({ op: 'CreateMeeting', subject: String(subject || ''), pswd: String(pswd || '') },
       function (meetObj) { fire('CreateMeetingSuccess', [meetObj, ck(cookie)]); },
       function (c) { fire('CreateMeetingFail', [c, ck(cookie)]); });
   }
-  global.CRVideo_CreateMeeting = function (subject, pswd, cookie) { createMeeting(subject, pswd, cookie); };
+  // A room password the system makes (CloudRoom: createPswd > 0): 6 random digits.
+  function newPassword() {
+    var b = new Uint32Array(1);
+    (global.crypto || global.msCrypto).getRandomValues(b);
+    return ('00000' + (b[0] % 1000000)).slice(-6);
+  }
+  // CloudRoom CreateMeeting(meetSubject, createPswd, cookie): createPswd 0 no password,
+  // > 0 one generated for the room (it comes back in meetObj.pswd).
+  global.CRVideo_CreateMeeting = function (subject, createPswd, cookie) {
+    createMeeting(subject, Number(createPswd) > 0 ? newPassword() : '', cookie);
+  };
   global.CRVideo_CreateMeeting2 = function (params, cookie) {
     var p = params && typeof params === 'object' ? params : { subject: params };
     createMeeting(p.subject || p.meetSubject, p.pswd || p.password, cookie);
   };
-  global.CRVideo_EnterMeeting = function (meetID, pswd, a, b) {
-    // (meetID, pswd, cookie); CloudRoom's (meetID, pswd, nickName, cookie) too.
-    var cookie = arguments.length >= 4 ? b : a;
+  global.CRVideo_EnterMeeting = function (meetID, pswd, a, b, c) {
+    // CloudRoom's (meetID, pswd, userID, nickName, cookie); the short (meetID, pswd,
+    // cookie) and (meetID, pswd, nickName, cookie) forms too. The user and nickname are
+    // the logged-in session's.
+    var cookie = arguments.length >= 5 ? c : arguments.length === 4 ? b : a;
     var id = meetID && typeof meetID === 'object' ? meetID.ID : meetID;
     call({ op: 'EnterMeeting', meetID: Number(id), pswd: String(pswd || '') },
       function () { currentMeeting = Number(id); fire('EnterMeetingRslt', [CODES.NOERR, ck(cookie)]); },
       function (c) { fire('EnterMeetingRslt', [c, ck(cookie)]); });
+  };
+  // CloudRoom DestroyMeeting(meetID, cookie) → StopMeetingRslt(sdkErr, cookie): the
+  // creator ends the room for everyone (the others get MeetingStopped).
+  global.CRVideo_DestroyMeeting = function (meetID, cookie) {
+    var id = meetID && typeof meetID === 'object' ? meetID.ID : Number(meetID);
+    call({ op: 'DestroyMeeting', meetID: id },
+      function () { if (currentMeeting === id) currentMeeting = 0; fire('StopMeetingRslt', [CODES.NOERR, ck(cookie)]); },
+      function (c) { fire('StopMeetingRslt', [c, ck(cookie)]); });
   };
   global.CRVideo_ExitMeeting = function (meetID) {
     var id = meetID === undefined ? currentMeeting : Number(meetID);

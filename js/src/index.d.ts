@@ -59,6 +59,8 @@ export interface LineupEvents {
   NotifyCallResume: { callID: string };
   UserEnterMeeting: { meetID: number; UID: string; nickName: string };
   UserLeftMeeting: { meetID: number; UID: string; nickName: string };
+  /** The room this session is in was destroyed by its creator. */
+  MeetingStopped: { meetID: number };
   NotifyCallEvent: CallEvent;
 }
 
@@ -138,6 +140,8 @@ export declare class Client {
   createMeeting(subject?: string, pswd?: string): Promise<MeetInfo>;
   enterMeeting(meetID: number, pswd?: string): Promise<MeetInfo>;
   exitMeeting(meetID: number): Promise<void>;
+  /** Ends a room this session created, for everyone. */
+  destroyMeeting(meetID: number): Promise<void>;
   /** resolves with the callID */
   call(UID: string, meetID: number, usrExtDat?: string): Promise<string>;
   acceptCall(callID: string, usrExtDat?: string): Promise<void>;

@@ -95,6 +95,8 @@ export class Client {
   createMeeting(subject = '', pswd = '') { return this.#call({ op: 'CreateMeeting', subject, pswd }); }
   enterMeeting(meetID, pswd = '') { return this.#call({ op: 'EnterMeeting', meetID, pswd }); }
   exitMeeting(meetID) { return this.#done({ op: 'ExitMeeting', meetID }); }
+  /** Ends a room this session created, for everyone (the others get MeetingStopped). */
+  destroyMeeting(meetID) { return this.#done({ op: 'DestroyMeeting', meetID }); }
   /** Calls a user into a room; resolves with the callID. */
   call(UID, meetID, usrExtDat = '') { return this.#call({ op: 'Call', UID, meetID, usrExtDat }).then((d) => d.callID); }
   acceptCall(callID, usrExtDat = '') { return this.#done({ op: 'AcceptCall', callID, usrExtDat }); }

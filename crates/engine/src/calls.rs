@@ -101,6 +101,34 @@ impl Engine {
         Ok(())
     }
 
+    /// CloudRoom DestroyMeeting: the creator ends the room for everyone. Calls into it
+    /// are hung up (by the creator when it is a party, else by their caller); every
+    /// other member is told MeetingStopped; the room id is not used again.
+    pub(crate) fn destroy_meeting(&mut self, sid: SessionId, id: u32) -> Result<(), AcdError> {
+        let room = self.room_for(sid, id)?;
+        if room.creator != sid {
+            return Err(AcdError::NotMeetingCreator(id));
+        }
+        let members = room.members.clone();
+        let mut keys: Vec<u64> = self.calls.iter().filter(|(_, c)| c.room == id).map(|(k, _)| *k).collect();
+        keys.sort_unstable();
+        for key in keys {
+            let c = &self.calls[&key];
+            let (caller, callee, call_id) = (c.caller, c.callee, c.id.clone());
+            let by = if callee == sid { callee } else { caller };
+            let empty = self.empty_text.clone();
+            for party in [caller, callee].into_iter().filter(|p| *p != sid) {
+                self.notify(party, Notice::NotifyCallHungup { call: call_id.clone(), usr_ext_dat: empty.clone() });
+            }
+            self.end_call(key, CallEnd::HungUp(by));
+        }
+        self.rooms.remove(&id);
+        for m in members.into_iter().filter(|m| *m != sid) {
+            self.notify(m, Notice::MeetingStopped { meeting: id });
+        }
+        Ok(())
+    }
+
     fn leave_room(&mut self, sid: SessionId, id: u32) {
         let Some(room) = self.rooms.get_mut(&id) else { return };
         room.members.retain(|m| *m != sid);

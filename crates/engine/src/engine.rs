@@ -195,6 +195,7 @@ impl Engine {
             Request::CreateMeeting { subject, pswd } => self.create_meeting(sid, subject, pswd).map(Reply::Meeting),
             Request::EnterMeeting { meeting, pswd } => self.enter_meeting(sid, meeting, &pswd).map(Reply::Meeting),
             Request::ExitMeeting { meeting } => self.exit_meeting(sid, meeting).map(|_| Reply::Done),
+            Request::DestroyMeeting { meeting } => self.destroy_meeting(sid, meeting).map(|_| Reply::Done),
             Request::Call { callee, meeting, usr_ext_dat, call_id } => {
                 self.call(sid, &callee, meeting, usr_ext_dat, call_id).map(Reply::Call)
             }

@@ -19,6 +19,9 @@ pub enum AcdError {
     /// 30 (Lineup): the session's roles do not allow this request.
     #[error("not permitted: this needs the {0} role")]
     NoPermission(Role),
+    /// 30 (Lineup): only a room's creator may destroy it.
+    #[error("not permitted: only the creator of room {0} may destroy it")]
+    NotMeetingCreator(u32),
     /// 30 (Lineup): a customer-only session may call only the agent serving it (app
     /// setting `customer_calls`).
     #[error("not permitted: a customer may call only the agent serving it")]
@@ -77,7 +80,7 @@ impl AcdError {
             AcdError::InvalidParam { .. } => 5,
             AcdError::NoSession => 12,
             AcdError::UnknownApp(_) => 20,
-            AcdError::NoPermission(_) | AcdError::CallNotPermitted => 30,
+            AcdError::NoPermission(_) | AcdError::CallNotPermitted | AcdError::NotMeetingCreator(_) => 30,
             AcdError::QueueInvalid(_) => 400,
             AcdError::NoUser(_) => 401,
             AcdError::UserCancelled => 402,

@@ -80,6 +80,8 @@ pub enum Request {
     EnterMeeting { meeting: u32, pswd: Arc<str> },
     /// `ExitMeeting(meetID)`.
     ExitMeeting { meeting: u32 },
+    /// `DestroyMeeting(meetID)`: the creator ends the room for everyone.
+    DestroyMeeting { meeting: u32 },
     /// `Call(UID, meetObj, usrExtDat)`.
     Call { callee: Name, meeting: u32, usr_ext_dat: Arc<str>, call_id: Option<Name> },
     /// `AcceptCall(callID, meetObj, usrExtDat)`.

@@ -64,6 +64,8 @@ pub enum Notice {
     NotifyCallHold { call: Name, hold: bool },
     /// Lineup: someone entered or left a room this session is in.
     MeetingMember { meeting: u32, user_id: Name, name: Name, entered: bool },
+    /// `CRVideo_MeetingStopped()`: the room this session is in was destroyed.
+    MeetingStopped { meeting: u32 },
     /// A call event (asterCC fields), to both parties' pages.
     CallEvent(Box<CallEvent>),
 }

@@ -1279,3 +1279,31 @@ fn a_customer_may_call_only_its_agent_unless_the_app_allows_anyone() {
     assert!(sim.try_call(c, "other", room.id, None).is_ok());
     assert_eq!(code(sim.try_call(c, "nobody", room.id, None)), 601, "already in a call now");
 }
+
+#[test]
+fn destroy_meeting_ends_the_room_and_its_calls_for_everyone() {
+    let mut sim = Sim::with_settings(anyone());
+    let x = sim.login_named("x", "Xavier", customer_roles());
+    let y = sim.login_named("y", "Yvonne", customer_roles());
+    let z = sim.login_named("z", "Zoe", customer_roles());
+    let room = sim.create_meeting(x, "talk", "pw");
+    sim.enter_meeting(x, room.id, "pw");
+    sim.enter_meeting(z, room.id, "pw");
+    let call = sim.call(x, y, room.id, "");
+    sim.accept_call(y, &call, "");
+    sim.enter_meeting(y, room.id, "pw");
+    sim.drain();
+    // Only the creator may destroy it.
+    assert_eq!(code(sim.req(y, Request::DestroyMeeting { meeting: room.id })), 30);
+    assert_eq!(code(sim.req(y, Request::DestroyMeeting { meeting: 9999 })), 800);
+    sim.ok(x, Request::DestroyMeeting { meeting: room.id });
+    let out = sim.drain();
+    assert!(story(&out, y).contains(&"hungup".to_string()), "{:?}", story(&out, y));
+    let stopped = |s: SessionId| notices_for(&out, s).iter().filter(|n| matches!(n, Notice::MeetingStopped { meeting } if *meeting == room.id)).count();
+    assert_eq!((stopped(x), stopped(y), stopped(z)), (0, 1, 1), "every other member is told");
+    assert_eq!(sim.session_info(x).call_id, "", "the call ended");
+    assert_eq!(sim.session_info(y).call_id, "");
+    assert_eq!(code(sim.req(z, Request::EnterMeeting { meeting: room.id, pswd: "pw".into() })), 800, "the room is gone");
+    let again = sim.create_meeting(x, "next", "");
+    assert!(again.id > room.id, "room ids are not reused");
+}

@@ -195,6 +195,11 @@ pub enum Op {
         #[serde(rename = "meetID")]
         meet_id: u32,
     },
+    /// CloudRoom DestroyMeeting(meetID): the creator ends the room for everyone.
+    DestroyMeeting {
+        #[serde(rename = "meetID")]
+        meet_id: u32,
+    },
     /// CloudRoom Call(UID, meetObj, usrExtDat): the room goes by its id. `callID` may be
     /// chosen by the client (8–64 of A-Z a-z 0-9 - _; CloudRoom returns it at once).
     Call {
@@ -269,6 +274,7 @@ impl Op {
             Op::GetAgents => "GetAgents",
             Op::ForwardUser { .. } => "ForwardUser",
             Op::CreateMeeting { .. } => "CreateMeeting",
+            Op::DestroyMeeting { .. } => "DestroyMeeting",
             Op::EnterMeeting { .. } => "EnterMeeting",
             Op::ExitMeeting { .. } => "ExitMeeting",
             Op::Call { .. } => "Call",
@@ -287,7 +293,7 @@ impl Op {
         "GetQueuingInfo", "GetServingQueues", "GetQueueUsers", "StartService", "StopService",
         "StartQueuing", "StopQueuing", "AcceptAssignUser", "RejectAssignUser", "SetDNDStatus", "ReqAssignUser",
         "ReqAssignUser2", "FinishService", "SetAgentCapacity", "GetQueueStatistics", "GetAgents", "ForwardUser",
-        "CreateMeeting", "EnterMeeting", "ExitMeeting", "Call", "AcceptCall", "RejectCall", "HungupCall", "HoldCall",
+        "CreateMeeting", "EnterMeeting", "ExitMeeting", "DestroyMeeting", "Call", "AcceptCall", "RejectCall", "HungupCall", "HoldCall",
         "ResumeCall", "GetSessionInfo",
     ];
 }
@@ -490,6 +496,11 @@ pub enum Notice {
     NotifyCallResume {
         #[serde(rename = "callID")]
         call_id: String,
+    },
+    /// CloudRoom MeetingStopped: the room this session is in was destroyed by its creator.
+    MeetingStopped {
+        #[serde(rename = "meetID")]
+        meet_id: u32,
     },
     /// CloudRoom UserEnterMeeting: someone entered a room this session is in.
     UserEnterMeeting {

@@ -452,9 +452,10 @@ fn op_index(op: &Op) -> usize {
         Op::HoldCall { .. } => 31,
         Op::ResumeCall { .. } => 32,
         Op::GetSessionInfo => 33,
+        Op::DestroyMeeting { .. } => 34,
     }
 }
-const OP_COUNT: usize = 34;
+const OP_COUNT: usize = 35;
 
 /// One full example per op (every field given), as in PROTOCOL.md.
 fn op_examples() -> Vec<(String, ClientFrame)> {
@@ -528,6 +529,7 @@ fn op_examples() -> Vec<(String, ClientFrame)> {
             frame(24, Op::EnterMeeting { meet_id: 1, pswd: "1234".into() }),
         ),
         (r#"{"seq":29,"op":"ExitMeeting","meetID":1}"#.into(), frame(29, Op::ExitMeeting { meet_id: 1 })),
+        (r#"{"seq":31,"op":"DestroyMeeting","meetID":1}"#.into(), frame(31, Op::DestroyMeeting { meet_id: 1 })),
         (
             r#"{"seq":25,"op":"Call","callID":"anna-carl-0001","UID":"cust1","meetID":1,"usrExtDat":"order 42"}"#.into(),
             frame(
@@ -736,6 +738,11 @@ fn op_exit_meeting() {
 }
 
 #[test]
+fn op_destroy_meeting() {
+    check_op("DestroyMeeting");
+}
+
+#[test]
 fn op_call() {
     check_op("Call");
     // callID and usrExtDat are optional: the server then makes the id ("call-<n>") and
@@ -824,7 +831,7 @@ fn required_fields(name: &str) -> Value {
         "SetDNDStatus" => json!({"DNDStatus": 1}),
         "SetAgentCapacity" => json!({"capacity": 1}),
         "ForwardUser" => json!({"queID": 1, "usrID": "u", "toQueID": 2}),
-        "EnterMeeting" | "ExitMeeting" => json!({"meetID": 1}),
+        "EnterMeeting" | "ExitMeeting" | "DestroyMeeting" => json!({"meetID": 1}),
         "Call" => json!({"UID": "u", "meetID": 1}),
         "AcceptCall" | "RejectCall" | "HungupCall" | "HoldCall" | "ResumeCall" => json!({"callID": "c"}),
         _ => json!({}),
@@ -1469,9 +1476,10 @@ fn notice_index(n: &Notice) -> usize {
         Notice::UserEnterMeeting { .. } => 18,
         Notice::UserLeftMeeting { .. } => 19,
         Notice::NotifyCallEvent(_) => 20,
+        Notice::MeetingStopped { .. } => 21,
     }
 }
-const NOTICE_COUNT: usize = 21;
+const NOTICE_COUNT: usize = 22;
 
 fn notice_examples() -> Vec<(&'static str, Notice)> {
     vec![
@@ -1555,6 +1563,10 @@ fn notice_examples() -> Vec<(&'static str, Notice)> {
         (
             r#"{"type":"notice","name":"UserLeftMeeting","data":{"meetID":1,"UID":"cust1","nickName":"Carl"}}"#,
             Notice::UserLeftMeeting { meet_id: 1, uid: "cust1".into(), nick_name: "Carl".into() },
+        ),
+        (
+            r#"{"type":"notice","name":"MeetingStopped","data":{"meetID":1}}"#,
+            Notice::MeetingStopped { meet_id: 1 },
         ),
         (
             r#"{"type":"notice","name":"NotifyCallEvent","data":{"source":"CALLEE","event":"ringing","sessionid":"call-57","eventid":101,"eventTime":"2026-01-01 00:00:06","calleridnum":"cust1","activenum":"cust1","from":"dialout","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=cust1&source=CALLEE&event=ringing&sessionid=call-57&eventid=101&eventTime=2026-01-01 00:00:06&from=dialout&queID=3&agentID=agent1&"}}"#,

@@ -112,6 +112,7 @@ pub fn notice(n: &e::Notice) -> p::Notice {
                 p::Notice::UserLeftMeeting { meet_id, uid, nick_name }
             }
         }
+        e::Notice::MeetingStopped { meeting } => p::Notice::MeetingStopped { meet_id: *meeting },
         e::Notice::CallEvent(ev) => p::Notice::NotifyCallEvent(call_event(ev)),
     }
 }

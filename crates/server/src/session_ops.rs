@@ -218,6 +218,7 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
             _ => unreachable!("EnterMeeting replies Meeting"),
         },
         Op::ExitMeeting { meet_id } => request_done(hub, session, seq, Request::ExitMeeting { meeting: meet_id })?,
+        Op::DestroyMeeting { meet_id } => request_done(hub, session, seq, Request::DestroyMeeting { meeting: meet_id })?,
         Op::Call { call_id, uid, meet_id, usr_ext_dat } => {
             let call = Request::Call {
                 callee: uid.into(),
