@@ -1,90 +1,30 @@
-// Types of the Lineup modern API. Field names are CloudRoom's.
+// Types of the Lineup modern API. The wire types (field names are CloudRoom's) are
+// generated from the Rust protocol crate into protocol.d.ts (`cargo xtask types`);
+// this file adds the client's own surface.
+import type {
+  QueueInfo, QueStatus, QueuingInfo, QueUser, SessionInfo, LoginData, QueueStatistics, AgentInfo,
+  QueueUsersData, MeetInfo, CallEvent, Notice, NoticeName, NoticeData,
+} from './protocol';
 
-/** CloudRoom QueueInfo. */
-export interface QueueInfo { queID: number; name: string; desc: string; /** 1–10, smaller is higher */ prio: number; }
-/** CloudRoom QueStatus. */
-export interface QueStatus { queID: number; agent_num: number; wait_num: number; srv_num: number; }
-/** CloudRoom QueuingInfo: queID -1 not queuing, -2 being served; position 0 is next. */
-export interface QueuingInfo { queID: number; position: number; /** seconds */ queuingTime: number; }
-/** CloudRoom QueUser: a customer as an agent sees it. */
-export interface QueUser { queID: number; usrID: string; name: string; /** seconds */ queuingTime: number; usrExtDat: string; }
-/** CloudRoom SessionInfo. */
-export interface SessionInfo {
-  callID: string; peerID: string; peerName: string; bCallAccepted: 0 | 1;
-  meetingID: number; meetingPswd: string; duration: number;
-}
-export interface LoginInfo {
-  session: string; UID: string; nickName: string; appID: string;
-  roles: Array<'agent' | 'customer' | 'supervisor'>; resumed: boolean;
-  holdSeconds: number; heartbeatSeconds: number; offerTimeoutSeconds: number;
-}
-export interface QueueStatistics {
-  queID: number; entered: number; served: number; abandoned: number; timedOut: number; forwarded: number;
-  avgWaitSeconds: number; maxWaitSeconds: number; longestWaitingSeconds: number;
-  serviceLevel: number; serviceLevelSeconds: number; waiting: number; inService: number;
-  agentsLoggedIn: number; agentsAvailable: number; agentsBusy: number;
-}
-export interface AgentInfo {
-  UID: string; nickName: string; online: boolean; DNDStatus: 0 | 1; capacity: number;
-  serving: Array<{ queID: number; priority: number }>;
-  customers: Array<{ queID: number; usrID: string }>;
-  pendingOffers: number; wrapUpUntil?: number; servedTotal: number; serviceSecondsTotal: number;
-}
-export interface QueueUsers { queID: number; total: number; users: QueUser[]; }
-export type CancelReason = 'timeout' | 'customer_left' | 'customer_offline' | 'agent_offline' | 'service_stopped' | 'capacity_lowered' | 'forwarded';
+export type {
+  QueueInfo, QueStatus, QueuingInfo, QueUser, SessionInfo, QueueStatistics, AgentInfo, MeetInfo, CallEvent,
+  ServedQueue, ServedCustomer, Notice, NoticeName, NoticeData,
+} from './protocol';
 
-/** Events and their payloads. */
-export interface LineupEvents {
-  QueueStatusChanged: QueStatus;
-  QueuingInfoChanged: QueuingInfo;
-  AutoAssignUser: QueUser;
-  CancelAssignUser: { queID: number; usrID: string; reason: CancelReason };
-  UserEnter: { queID: number; user: QueUser };
-  UserLeave: { queID: number; usrID: string; inService: 0 | 1 };
-  ServiceFinished: { queID: number; agentID: string; usrID: string; reason: 'finished' | 'customer_left' | 'agent_left' | 'call_ended' };
-  QueuingEnded: { queID: number; reason: 'timeout' | 'cancel' };
-  ServiceStopped: { queID: number };
-  QueueInfoChanged: QueueInfo;
-  QueueRemoved: { queID: number };
-  LineOff: { sdkErr: number };
+/** The Login reply: who this session is and the server's timing. */
+export type LoginInfo = LoginData;
+/** One page of a queue's customers. */
+export type QueueUsers = QueueUsersData;
+/** Why an offer was withdrawn (CancelAssignUser). */
+export type CancelReason = NoticeData<'CancelAssignUser'>['reason'];
+
+/** Events and their payloads: every server notice (as generated from the protocol),
+ * plus the connection's own. */
+export type LineupEvents = { [N in NoticeName]: NoticeData<N> } & {
   NotifyTokenWillExpire: undefined;
   Reconnecting: { code: number };
   Reconnected: undefined;
-  NotifyCallIn: { callID: string; meetObj: MeetInfo; callerID: string; usrExtDat: string };
-  NotifyCallAccepted: { callID: string; meetObj: MeetInfo; usrExtDat: string };
-  /** sdkErr 606 refused, 604 no answer */
-  NotifyCallRejected: { callID: string; sdkErr: number; usrExtDat: string };
-  NotifyCallHungup: { callID: string; usrExtDat: string };
-  NotifyCallHold: { callID: string };
-  NotifyCallResume: { callID: string };
-  UserEnterMeeting: { meetID: number; UID: string; nickName: string };
-  UserLeftMeeting: { meetID: number; UID: string; nickName: string };
-  /** The room this session is in was destroyed by its creator. */
-  MeetingStopped: { meetID: number };
-  NotifyCallEvent: CallEvent;
-}
-
-/** CloudRoom MeetInfoObj. */
-export interface MeetInfo { ID: number; pswd: string; subject: string; creator: string; memberCount: number; /** Unix seconds */ startTime: number; }
-
-/** A call event with asterCC's fields (seed 004). */
-export interface CallEvent {
-  source: 'AGENT' | 'CALLER' | 'CALLEE' | 'CONVERSATION';
-  event: 'incoming' | 'ringing' | 'answer' | 'hangup' | 'onhold' | 'resume' | 'join';
-  /** one per conversation (the call id) */
-  sessionid: string;
-  /** strictly increasing per app: drop events older than the newest seen */
-  eventid: number;
-  /** "YYYY-MM-DD HH:MM:SS" UTC */
-  eventTime: string;
-  calleridnum: string;
-  activenum: string;
-  from: 'dialout' | 'dialin';
-  queID?: number;
-  agentID?: string;
-  /** the same event as asterCC's urlencoded message string */
-  message: string;
-}
+};
 
 /** An error with CloudRoom's numeric code. */
 export class LineupError extends Error {

@@ -4,6 +4,8 @@
 //!   on the embedded SQLite default (`./lineup-data`), at http://127.0.0.1:8080.
 //! - `cargo xtask test`  — every test of the workspace (the SDK is built first: the
 //!   server embeds it), the API contract, the browser and package tests, then a summary.
+//! - `cargo xtask types [--check]` — writes (or checks) js/src/protocol.d.ts, the
+//!   TypeScript declarations generated from lineup-protocol's wire types.
 //! - `cargo xtask browser` — only the SDK's wasm tests in headless Chromium.
 //! - `cargo xtask contract` — schemathesis against a live server through its OpenAPI
 //!   document (also part of `test`).
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
             run(cargo().args(["bench", "-p", "lineup-server", "--bench", "journal"]))
         }
         Some("sdk") => result(sdk::build().map(|_| ())),
+        Some("types") => result(types::run(args.get(1).is_some_and(|a| a == "--check"))),
         Some("browser") => {
             let mut totals = (0, 0, 0);
             let ok = tools::sdk().and_then(|_| tools::browser()).and_then(|_| browser::run(|args, env| cargo_test_env(args, env, &mut totals)));
@@ -73,7 +76,7 @@ fn main() -> ExitCode {
         },
         Some("size") => result(sdk::build().and_then(|_| sdk::size())),
         _ => {
-            eprintln!("usage: cargo xtask <demo [server flags...] | test | contract | browser | bench | sdk | size | fuzz [--seconds N] | soak | load>");
+            eprintln!("usage: cargo xtask <demo [server flags...] | test | contract | browser | types [--check] | bench | sdk | size | fuzz [--seconds N] | soak | load>");
             ExitCode::from(2)
         }
     }
@@ -84,6 +87,7 @@ mod contract;
 mod fuzz;
 mod sdk;
 mod tools;
+mod types;
 
 fn result(r: Result<(), String>) -> ExitCode {
     match r {
@@ -170,6 +174,12 @@ fn npm_test(totals: &mut Totals) -> bool {
 
 fn test() -> ExitCode {
     let mut totals = (0, 0, 0);
+    // The shipped TypeScript wire types must be what the protocol crate generates.
+    if let Err(e) = types::run(true) {
+        eprintln!("xtask: {e}");
+        return ExitCode::FAILURE;
+    }
+    totals.0 += 1;
     // The SDK first: lineup-server embeds js/dist, and its tests check that it does.
     if let Err(e) = sdk::build() {
         eprintln!("xtask: the SDK did not build: {e}");

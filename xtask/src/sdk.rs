@@ -56,7 +56,7 @@ pub fn build() -> Result<(), String> {
         "--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue",
         "target/sdk-stage/lineup_sdk_bg.wasm", "-o", "target/sdk-stage/lineup_sdk_bg.wasm",
     ]))?;
-    for (from, to) in [("index.js", "index.js"), ("index.d.ts", "index.d.ts"), ("crvideo.js", "lineup-crvideo.js")] {
+    for (from, to) in [("index.js", "index.js"), ("index.d.ts", "index.d.ts"), ("protocol.d.ts", "protocol.d.ts"), ("crvideo.js", "lineup-crvideo.js")] {
         std::fs::copy(Path::new("js/src").join(from), stage.join(to)).map_err(|e| format!("copy {from}: {e}"))?;
     }
     sync(stage, Path::new("js/dist"))?;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// CloudRoom `QueueInfo`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct QueueInfo {
     #[serde(rename = "queID")]
     pub que_id: u32,
@@ -17,6 +18,7 @@ pub struct QueueInfo {
 /// CloudRoom `QueStatus`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct QueStatus {
     #[serde(rename = "queID")]
     pub que_id: u32,
@@ -28,6 +30,7 @@ pub struct QueStatus {
 /// CloudRoom `QueuingInfo`: `queID` is -1 when not queuing, -2 when being served;
 /// `position` counts the customers ahead (0 = next); `queuingTime` in seconds.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct QueuingInfo {
     #[serde(rename = "queID")]
     pub que_id: i64,
@@ -45,6 +48,7 @@ impl QueuingInfo {
 
 /// CloudRoom `QueUser`: a customer as agents see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct QueUser {
     #[serde(rename = "queID")]
     pub que_id: u32,
@@ -62,6 +66,7 @@ pub struct QueUser {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct QueueStatistics {
     #[serde(rename = "queID")]
     pub que_id: u32,
@@ -87,6 +92,7 @@ pub struct QueueStatistics {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct AgentInfo {
     #[serde(rename = "UID")]
     pub uid: String,
@@ -110,6 +116,7 @@ pub struct AgentInfo {
 /// A queue an agent serves, with its priority there.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct ServedQueue {
     #[serde(rename = "queID")]
     pub que_id: u32,
@@ -119,6 +126,7 @@ pub struct ServedQueue {
 /// A customer an agent is serving.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct ServedCustomer {
     #[serde(rename = "queID")]
     pub que_id: u32,
@@ -128,6 +136,7 @@ pub struct ServedCustomer {
 
 /// CloudRoom `MeetInfoObj`: a room.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct MeetInfo {
     #[serde(rename = "ID")]
     pub id: u32,
@@ -144,6 +153,7 @@ pub struct MeetInfo {
 
 /// CloudRoom `SessionInfo`: the call this session is in (empty strings and zeros when none).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct SessionInfo {
     #[serde(rename = "callID")]
     pub call_id: String,
@@ -164,6 +174,7 @@ pub struct SessionInfo {
 
 /// A call event with asterCC's field names (seed 004).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct CallEvent {
     /// AGENT, CALLER, CALLEE or CONVERSATION.
     pub source: String,

@@ -323,6 +323,7 @@ pub struct Reply {
 /// `data` of the Login and Resume replies.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct LoginData {
     /// Token for `Resume` after a dropped connection (valid while the session is held).
     pub session: String,
@@ -344,6 +345,7 @@ pub struct LoginData {
 
 /// `data` of the InitQueueDat reply.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct InitQueueData {
     pub queues: Vec<QueueInfo>,
     pub statuses: Vec<QueStatus>,
@@ -351,18 +353,21 @@ pub struct InitQueueData {
 
 /// `data` of the RefreshAllQueueStatus reply.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct StatusesData {
     pub statuses: Vec<QueStatus>,
 }
 
 /// `data` of the GetServingQueues reply.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct ServingQueuesData {
     pub queues: Vec<u32>,
 }
 
 /// `data` of the GetQueueUsers reply.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct QueueUsersData {
     #[serde(rename = "queID")]
     pub que_id: u32,
@@ -373,12 +378,14 @@ pub struct QueueUsersData {
 
 /// `data` of the GetAgents reply.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct AgentsData {
     pub agents: Vec<AgentInfo>,
 }
 
 /// `data` of the Call reply.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct CallData {
     #[serde(rename = "callID")]
     pub call_id: String,
@@ -386,6 +393,7 @@ pub struct CallData {
 
 /// `data` of the Ping reply.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct PongData {
     /// Server time, Unix milliseconds.
     pub time: u64,
@@ -394,6 +402,7 @@ pub struct PongData {
 /// A pushed notice; `name` is the CloudRoom callback it feeds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", content = "data")]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub enum Notice {
     QueueStatusChanged(QueStatus),
     QueuingInfoChanged(QueuingInfo),
