@@ -96,7 +96,7 @@ fn session_frame(seq: u64, op: &SessionOp) -> Option<String> {
 #[derive(Default)]
 struct After {
     answers: Vec<(Answer, Result<JsValue, Failure>)>,
-    events: Vec<(&'static str, JsValue)>,
+    events: Vec<(String, JsValue)>,
 }
 
 /// Carries out what the session asks, until it asks nothing more.
@@ -131,7 +131,7 @@ fn drive(core: &Core) {
     if !after.events.is_empty() {
         let f = core.borrow().on_event.clone();
         for (name, data) in after.events {
-            call_page(&f, name, &data);
+            call_page(&f, &name, &data);
         }
     }
 }
@@ -187,10 +187,10 @@ fn on_event(inner: &mut Inner, e: Event<Js>, after: &mut After) {
             inner.cache.on_notice(&name, &data.0);
             after.events.push((wire::notice_name(&name), data.0));
         }
-        Event::Reconnecting { code } => after.events.push(("Reconnecting", code_event("code", u32::from(code)))),
-        Event::Reconnected => after.events.push(("Reconnected", JsValue::UNDEFINED)),
-        Event::LineOff { sdk_err } => after.events.push(("LineOff", code_event("sdkErr", sdk_err))),
-        Event::TokenWillExpire => after.events.push(("NotifyTokenWillExpire", JsValue::UNDEFINED)),
+        Event::Reconnecting { code } => after.events.push(("Reconnecting".into(), code_event("code", u32::from(code)))),
+        Event::Reconnected => after.events.push(("Reconnected".into(), JsValue::UNDEFINED)),
+        Event::LineOff { sdk_err } => after.events.push(("LineOff".into(), code_event("sdkErr", sdk_err))),
+        Event::TokenWillExpire => after.events.push(("NotifyTokenWillExpire".into(), JsValue::UNDEFINED)),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use js_sys::Object;
 use lineup_client::OpHead;
-use lineup_protocol::ws::Op;
+use lineup_protocol::ws::{Notice, Op};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::interop::{get, get_str, get_u32, parse, set, stringify};
@@ -49,13 +49,11 @@ pub fn frame(seq: u64, op: &JsValue) -> Option<String> {
     stringify(&frame)
 }
 
-/// The page event name of a notice (unknown notices pass as "Notice").
-pub fn notice_name(name: &str) -> &'static str {
-    const NAMES: &[&str] = &[
-        "QueueStatusChanged", "QueuingInfoChanged", "AutoAssignUser", "CancelAssignUser", "UserEnter",
-        "UserLeave", "ServiceFinished", "QueuingEnded", "ServiceStopped", "QueueInfoChanged", "QueueRemoved",
-        "NotifyCallIn", "NotifyCallAccepted", "NotifyCallRejected", "NotifyCallHungup", "NotifyCallHold",
-        "NotifyCallResume", "UserEnterMeeting", "UserLeftMeeting", "MeetingStopped", "NotifyCallEvent",
-    ];
-    NAMES.iter().find(|n| **n == name).copied().unwrap_or("Notice")
+/// The page event name of a notice: the protocol's own (`Notice::NAMES`). A notice
+/// this SDK does not know (a newer server) is passed on under its name, with a warning.
+pub fn notice_name(name: &str) -> String {
+    if !Notice::NAMES.contains(&name) {
+        web_sys::console::warn_1(&format!("lineup: notice {name} is newer than this SDK; passed on as is").into());
+    }
+    name.to_string()
 }

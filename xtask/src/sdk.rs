@@ -59,6 +59,14 @@ pub fn build() -> Result<(), String> {
     for (from, to) in [("index.js", "index.js"), ("index.d.ts", "index.d.ts"), ("protocol.d.ts", "protocol.d.ts"), ("crvideo.js", "lineup-crvideo.js")] {
         std::fs::copy(Path::new("js/src").join(from), stage.join(to)).map_err(|e| format!("copy {from}: {e}"))?;
     }
+    // What pages download is minified (esbuild, from js/'s devDependencies); the
+    // sources in js/src stay as written.
+    for f in ["index.js", "lineup-crvideo.js", "lineup_sdk.js"] {
+        let p = stage.join(f);
+        status(Command::new("js/node_modules/.bin/esbuild").arg(&p).arg(format!("--outfile={}", p.display())).args([
+            "--minify", "--allow-overwrite", "--log-level=warning", "--legal-comments=none",
+        ]))?;
+    }
     sync(stage, Path::new("js/dist"))?;
     println!("xtask: SDK built in js/dist");
     Ok(())

@@ -1,6 +1,6 @@
 //! Installs what the SDK build and the browser tests need, when it is missing: the
 //! wasm32 target, wasm-bindgen-cli of the locked version, the npm packages of `js/`
-//! (binaryen's wasm-opt, TypeScript, Vite, playwright-core) and Debian's Chromium with
+//! (binaryen's wasm-opt, esbuild, TypeScript, Vite, playwright-core) and Debian's Chromium with
 //! chromedriver. So `cargo xtask test` and `cargo xtask demo` work on a fresh machine.
 
 use std::process::Command;
@@ -37,7 +37,8 @@ pub fn sdk() -> Result<(), String> {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         status(Command::new(cargo).args(["install", "wasm-bindgen-cli", "--version", &format!("={want}")]))?;
     }
-    if !std::path::Path::new("js/node_modules/.bin/wasm-opt").exists() {
+    let installed = ["wasm-opt", "esbuild"].iter().all(|b| std::path::Path::new("js/node_modules/.bin").join(b).exists());
+    if !installed {
         if !on_path("npm") {
             return Err("npm is needed for the SDK package (Node.js 20 or later)".into());
         }

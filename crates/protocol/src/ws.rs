@@ -245,58 +245,39 @@ pub enum Op {
     GetSessionInfo,
 }
 
-impl Op {
-    /// The op's name as sent on the wire.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Op::Login { .. } => "Login",
-            Op::Resume { .. } => "Resume",
-            Op::Logout => "Logout",
-            Op::Ping => "Ping",
-            Op::InitQueueDat => "InitQueueDat",
-            Op::RefreshAllQueueStatus => "RefreshAllQueueStatus",
-            Op::GetQueueStatus { .. } => "GetQueueStatus",
-            Op::GetQueuingInfo => "GetQueuingInfo",
-            Op::GetServingQueues => "GetServingQueues",
-            Op::GetQueueUsers { .. } => "GetQueueUsers",
-            Op::StartService { .. } => "StartService",
-            Op::StopService { .. } => "StopService",
-            Op::StartQueuing { .. } => "StartQueuing",
-            Op::StopQueuing => "StopQueuing",
-            Op::AcceptAssignUser { .. } => "AcceptAssignUser",
-            Op::RejectAssignUser { .. } => "RejectAssignUser",
-            Op::SetDNDStatus { .. } => "SetDNDStatus",
-            Op::ReqAssignUser => "ReqAssignUser",
-            Op::ReqAssignUser2 { .. } => "ReqAssignUser2",
-            Op::FinishService { .. } => "FinishService",
-            Op::SetAgentCapacity { .. } => "SetAgentCapacity",
-            Op::GetQueueStatistics { .. } => "GetQueueStatistics",
-            Op::GetAgents => "GetAgents",
-            Op::ForwardUser { .. } => "ForwardUser",
-            Op::CreateMeeting { .. } => "CreateMeeting",
-            Op::DestroyMeeting { .. } => "DestroyMeeting",
-            Op::EnterMeeting { .. } => "EnterMeeting",
-            Op::ExitMeeting { .. } => "ExitMeeting",
-            Op::Call { .. } => "Call",
-            Op::AcceptCall { .. } => "AcceptCall",
-            Op::RejectCall { .. } => "RejectCall",
-            Op::HungupCall { .. } => "HungupCall",
-            Op::HoldCall { .. } => "HoldCall",
-            Op::ResumeCall { .. } => "ResumeCall",
-            Op::GetSessionInfo => "GetSessionInfo",
-        }
-    }
+/// The wire names of an enum's variants, declared once: `name()` (a missing variant
+/// does not compile) and `NAMES`, in declaration order. The server, the SDK, the
+/// golden tests and the docs check read them.
+macro_rules! wire_names {
+    ($ty:ident: $($variant:ident),* $(,)?) => {
+        impl $ty {
+            /// The wire name (`op` of a request, `name` of a notice).
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $($ty::$variant { .. } => stringify!($variant),)*
+                }
+            }
 
-    /// Every op name, for "unknown op" messages and documentation.
-    pub const NAMES: &'static [&'static str] = &[
-        "Login", "Resume", "Logout", "Ping", "InitQueueDat", "RefreshAllQueueStatus", "GetQueueStatus",
-        "GetQueuingInfo", "GetServingQueues", "GetQueueUsers", "StartService", "StopService",
-        "StartQueuing", "StopQueuing", "AcceptAssignUser", "RejectAssignUser", "SetDNDStatus", "ReqAssignUser",
-        "ReqAssignUser2", "FinishService", "SetAgentCapacity", "GetQueueStatistics", "GetAgents", "ForwardUser",
-        "CreateMeeting", "EnterMeeting", "ExitMeeting", "DestroyMeeting", "Call", "AcceptCall", "RejectCall", "HungupCall", "HoldCall",
-        "ResumeCall", "GetSessionInfo",
-    ];
+            /// Every wire name, in declaration order.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($variant)),*];
+        }
+    };
 }
+
+wire_names!(Op:
+    Login, Resume, Logout, Ping, InitQueueDat, RefreshAllQueueStatus, GetQueueStatus, GetQueuingInfo,
+    GetServingQueues, GetQueueUsers, StartService, StopService, StartQueuing, StopQueuing, AcceptAssignUser,
+    RejectAssignUser, SetDNDStatus, ReqAssignUser, ReqAssignUser2, FinishService, SetAgentCapacity,
+    GetQueueStatistics, GetAgents, ForwardUser, CreateMeeting, EnterMeeting, ExitMeeting, DestroyMeeting, Call,
+    AcceptCall, RejectCall, HungupCall, HoldCall, ResumeCall, GetSessionInfo,
+);
+
+wire_names!(Notice:
+    QueueStatusChanged, QueuingInfoChanged, AutoAssignUser, CancelAssignUser, UserEnter, UserLeave,
+    ServiceFinished, QueuingEnded, ServiceStopped, QueueInfoChanged, QueueRemoved, NotifyCallIn,
+    NotifyCallAccepted, NotifyCallRejected, NotifyCallHungup, NotifyCallHold, NotifyCallResume, MeetingStopped,
+    UserEnterMeeting, UserLeftMeeting, NotifyCallEvent, LineOff,
+);
 
 /// A server frame.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

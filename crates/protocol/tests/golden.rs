@@ -2252,3 +2252,16 @@ fn protocol_md_has_a_section_per_op_and_notice() {
         assert!(PROTOCOL_MD.lines().any(|l| l.trim() == heading), "PROTOCOL.md lacks {heading}");
     }
 }
+
+/// `Notice::NAMES` / `name()` (the one declaration the SDK reads) agree with serde's tags.
+#[test]
+fn every_notice_name_is_declared_once_and_is_its_wire_name() {
+    let examples = notice_examples();
+    let names: BTreeSet<&str> = examples.iter().map(|(_, n)| n.name()).collect();
+    assert_eq!(names, Notice::NAMES.iter().copied().collect::<BTreeSet<_>>());
+    assert_eq!(Notice::NAMES.len(), NOTICE_COUNT);
+    for (json, n) in &examples {
+        let v: Value = serde_json::from_str(json).unwrap();
+        assert_eq!(v["name"], n.name(), "{json}");
+    }
+}
