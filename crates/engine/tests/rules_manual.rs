@@ -72,10 +72,7 @@ fn rule06_req_assign_user2_takes_that_customer() {
     let a = sim.agent("a");
     sim.dnd(a, true);
     sim.start_service(a, q, 0);
-    let cs: Vec<_> = ["c1", "c2", "c3"].iter().map(|u| sim.customer(u)).collect();
-    for &c in &cs {
-        sim.start_queuing(c, q);
-    }
+    let cs = sim.queuing(q, &["c1", "c2", "c3"]);
     sim.drain();
     let reply = sim.ok(a, Request::ReqAssignUser2 { queue: q, user_id: "c3".into() });
     assert!(matches!(&reply, Reply::Assigned(u) if &*u.user_id == "c3"), "{reply:?}");
@@ -155,10 +152,7 @@ fn rule07_capacity_two_means_two_customers_at_once() {
 fn rule07_capacity_set_before_serving_offers_several_at_once() {
     let mut sim = Sim::new();
     let q = sim.queue("q", 5);
-    let cs: Vec<_> = ["c1", "c2", "c3"].iter().map(|u| sim.customer(u)).collect();
-    for &c in &cs {
-        sim.start_queuing(c, q);
-    }
+    let cs = sim.queuing(q, &["c1", "c2", "c3"]);
     let a = sim.agent("a");
     sim.capacity(a, 2);
     sim.drain();

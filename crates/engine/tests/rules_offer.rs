@@ -382,10 +382,7 @@ fn rule04_a_session_with_both_roles_is_never_offered_to_itself() {
 fn offer_outcomes_and_wait_and_talk_times_are_counted() {
     let mut sim = Sim::new();
     let q = sim.queue("q", 5);
-    let cs: Vec<_> = ["c1", "c2", "c3"].iter().map(|u| sim.customer(u)).collect();
-    for &c in &cs {
-        sim.start_queuing(c, q);
-    }
+    let cs = sim.queuing(q, &["c1", "c2", "c3"]);
     let a = sim.agent("a");
     sim.advance(7);
     sim.start_service(a, q, 0);

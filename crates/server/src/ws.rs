@@ -84,17 +84,17 @@ async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>)
                     Some(Outgoing::Text(first)) => {
                         // Everything queued goes out in one write: feed each frame, flush once.
                         let mut then_close = None;
+                        // Counted once per write, not per frame (the fan-out is hot).
+                        let (mut frames, mut bytes) = (1u64, first.len() as u64);
                         let batch = async {
                             taken.frame(first.len());
-                            metrics.frames_out.inc();
-                            metrics.bytes_out.inc_by(first.len() as u64);
                             sink.feed(Message::Text(first.as_ref().into())).await?;
                             for _ in 0..BATCH_FRAMES {
                                 match rx.try_recv() {
                                     Ok(Outgoing::Text(t)) => {
                                         taken.frame(t.len());
-                                        metrics.frames_out.inc();
-                                        metrics.bytes_out.inc_by(t.len() as u64);
+                                        frames += 1;
+                                        bytes += t.len() as u64;
                                         sink.feed(Message::Text(t.as_ref().into())).await?;
                                     }
                                     Ok(Outgoing::Close { code, reason }) => {
@@ -110,6 +110,8 @@ async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>)
                             sent = tokio::time::timeout(send_timeout, batch) => sent,
                             _ = cut.notified() => break Some(close(CLOSE_TOO_SLOW, "too slow: send queue full")),
                         };
+                        metrics.frames_out.inc_by(frames);
+                        metrics.bytes_out.inc_by(bytes);
                         match sent {
                             Ok(Ok(())) => {}
                             Ok(Err(_)) => break None,

@@ -273,6 +273,15 @@ impl Sim {
         self.ok(agent, Request::StopService { queue });
     }
 
+    /// Logs these customers in, then each starts queuing in `queue`, in order.
+    pub fn queuing(&mut self, queue: QueueId, users: &[&str]) -> Vec<SessionId> {
+        let cs: Vec<SessionId> = users.iter().map(|u| self.customer(u)).collect();
+        for &c in &cs {
+            self.start_queuing(c, queue);
+        }
+        cs
+    }
+
     pub fn start_queuing(&mut self, customer: SessionId, queue: QueueId) {
         self.start_queuing_with(customer, queue, "");
     }
