@@ -8,6 +8,9 @@ let client = null;
 let queues = [];
 const serving = new Map();      // queID -> priority
 const waiting = new Map();      // queID -> QueUser[]
+// A QueUser's queuingTime is the seconds waited when the server sent it: when that was.
+const receivedAt = new WeakMap(); // QueUser -> Date.now() at arrival
+let waitedCells = [];           // [element, QueUser] of the waiting list, ticked each second
 let offer = null;               // {user, until}
 let current = null;             // {user, callID, answeredAt}
 // My work, counted by this page; replaced by the server's totals when the token also
@@ -20,9 +23,9 @@ function renderQueues() {
   const rows = [];
   for (const q of queues) {
     const s = client.queueStatus(q.queID) || { wait_num: 0 };
-    const box = el('input', { type: 'checkbox', style: 'width:auto', dataset: { testid: `serve-${q.queID}` }, checked: serving.has(q.queID) });
+    const box = el('input', { type: 'checkbox', class: 'auto', dataset: { testid: `serve-${q.queID}` }, checked: serving.has(q.queID) });
     const prio = el('input', {
-      type: 'number', min: 0, max: 1000, value: String(serving.get(q.queID) ?? 0), style: 'width:5rem', dataset: { testid: `prio-${q.queID}` },
+      type: 'number', min: 0, max: 1000, value: String(serving.get(q.queID) ?? 0), class: 'num', dataset: { testid: `prio-${q.queID}` },
     });
     const tr = el('tr', null,
       el('td', null, el('strong', null, q.name), el('div', { class: 'muted' }, `prio ${q.prio}`)),
@@ -34,7 +37,7 @@ function renderQueues() {
         await client.startService(q.queID, Number(prio.value) || 0);
         serving.set(q.queID, Number(prio.value) || 0);
         const page = await client.getQueueUsers(q.queID, { limit: 100 });
-        waiting.set(q.queID, page.users);
+        waiting.set(q.queID, received(page.users));
       } else {
         await client.stopService(q.queID);
         serving.delete(q.queID);
@@ -48,25 +51,44 @@ function renderQueues() {
   $('queues').replaceChildren(...rows);
 }
 
+/** Notes when these QueUser objects arrived; returns them. */
+function received(users) {
+  const now = Date.now();
+  for (const u of users) receivedAt.set(u, now);
+  return users;
+}
+
+/** Seconds the customer has waited by now. */
+const waitedNow = (u) => u.queuingTime + (Date.now() - (receivedAt.get(u) ?? Date.now())) / 1000;
+
+function tickWaited() {
+  for (const [cell, u] of waitedCells) cell.textContent = fmtSeconds(waitedNow(u));
+}
+
 function renderWaiting() {
   const rows = [];
+  const cells = [];
   show('waitingCard', serving.size > 0);
   for (const [queID, users] of waiting) {
     const q = queues.find((x) => x.queID === queID);
     for (const u of users) {
-      const sel = el('select', { style: 'width:auto' },
+      const sel = el('select', { class: 'auto' },
         queues.filter((x) => x.queID !== queID).map((other) => el('option', { value: String(other.queID) }, other.name)));
       const btn = el('button', {
         class: 'secondary', dataset: { i18n: 'forward', testid: `forward-${u.usrID}` },
         onclick: safely(() => client.forwardUser(queID, u.usrID, Number(sel.value))),
       }, t('forward'));
-      rows.push(el('tr', { dataset: { user: u.usrID } },
-        el('td', null, el('strong', null, u.name || u.usrID), el('div', { class: 'muted' }, u.usrExtDat)),
-        el('td', { class: 'muted' }, q ? q.name : queID),
-        el('td', { class: 'muted' }, fmtSeconds(u.queuingTime)),
-        el('td', null, sel, ' ', btn)));
+      const waited = el('span', { class: 'pill', dataset: { testid: `waited-${u.usrID}` } }, fmtSeconds(waitedNow(u)));
+      cells.push([waited, u]);
+      // A wrapping row (not a table): on a phone the Forward controls go to a line of their own.
+      rows.push(el('li', { dataset: { user: u.usrID } },
+        el('div', { class: 'grow' }, el('strong', null, u.name || u.usrID), el('div', { class: 'muted' }, u.usrExtDat)),
+        el('span', { class: 'muted' }, q ? q.name : queID),
+        waited,
+        el('div', { class: 'row' }, sel, btn)));
     }
   }
+  waitedCells = cells;
   $('waiting').replaceChildren(...rows);
 }
 
@@ -125,7 +147,7 @@ $('loginBtn').onclick = safely(async () => {
   show('loginCard', false); show('desk', true);
   renderQueues();
   client.on('QueueStatusChanged', renderQueues);
-  client.on('UserEnter', ({ queID, user }) => { if (waiting.has(queID)) { waiting.get(queID).push(user); renderWaiting(); } });
+  client.on('UserEnter', ({ queID, user }) => { if (waiting.has(queID)) { waiting.get(queID).push(...received([user])); renderWaiting(); } });
   client.on('UserLeave', ({ queID, usrID }) => {
     if (waiting.has(queID)) { waiting.set(queID, waiting.get(queID).filter((u) => u.usrID !== usrID)); renderWaiting(); }
   });
@@ -186,6 +208,7 @@ $('finishBtn').onclick = safely(() => client.finishService(current.user.queID, c
 setInterval(() => {
   if (offer) $('offerLeft').textContent = Math.max(0, Math.ceil((offer.until - Date.now()) / 1000));
   if (current && current.answeredAt) $('callState').textContent = `${t('inCall')} ${fmtSeconds((Date.now() - current.answeredAt) / 1000)}`;
+  tickWaited();
 }, 500);
 setInterval(refreshStats, 5000);
 

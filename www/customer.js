@@ -6,7 +6,7 @@ import { $, el, show, showError, clearError, appendLine, demoToken } from './ui.
 
 let queues = [];
 let current = null;      // {queID, since}: where we wait
-let call = null;         // {callID, meetObj, answeredAt}
+let call = null;         // {callID, meetObj, answeredAt, peerID, peerName}
 
 // ---- callbacks, set before the SDK has loaded (CloudRoom style) ----
 CRVideo_LoginSuccess.callback = function (UID) {
@@ -38,7 +38,9 @@ CRVideo_StopQueuingRslt.callback = function (sdkErr) { if (sdkErr != 0) showErro
 CRVideo_QueuingInfoChanged.callback = function (info) { onQueuingInfo(info); };
 CRVideo_QueuingEnded.callback = function () { onQueuingInfo({ queID: -1, position: 0, queuingTime: 0 }); };
 CRVideo_NotifyCallIn.callback = function (callID, meetObj, callerID, usrExtDat) {
-  call = { callID, meetObj, answeredAt: 0 };
+  // The caller is the agent: its UID now, its name once SessionInfo knows it.
+  call = { callID, meetObj, answeredAt: 0, peerID: callerID || (meetObj && meetObj.creator) || '', peerName: '' };
+  learnPeer();
   show('servedCard', true); show('ended', false); show('conversation', false); show('ringing', true);
   $('ringing').classList.add('ring');
   // What the caller sent with the call, as text.
@@ -49,6 +51,7 @@ CRVideo_AcceptCallSuccess.callback = function (callID) {
   call.answeredAt = Date.now();
   CRVideo_EnterMeeting(call.meetObj.ID, call.meetObj.pswd, 'enter');
   show('ringing', false); show('conversation', true);
+  learnPeer();
 };
 CRVideo_AcceptCallFail.callback = function (callID, sdkErr) { showError(sdkErr); show('ringing', false); };
 CRVideo_RejectCallSuccess.callback = function () { show('ringing', false); show('callNote', false); call = null; };
@@ -58,6 +61,24 @@ CRVideo_NotifyCallEvent.callback = function (evt) {
   show('eventsCard', true);
   appendLine('events', `#${evt.eventid} ${evt.eventTime} ${evt.source} ${evt.event}`);
 };
+
+/** The agent's nickname from SessionInfo, when it is about this call; then shows who calls. */
+function learnPeer() {
+  if (!call) return;
+  if (!call.peerName) {
+    const s = CRVideo_GetSessionInfo();
+    if (s && s.callID === call.callID && s.peerName) { call.peerName = s.peerName; if (s.peerID) call.peerID = s.peerID; }
+  }
+  renderPeer();
+}
+
+function renderPeer() {
+  if (!call) return;
+  const name = call.peerName || call.peerID;
+  // Text only (textContent): the name comes from another user.
+  $('ringingPeer').textContent = name ? t('agentCalling', { name }) : t('incomingCall');
+  $('callPeer').textContent = name ? t('inCallWith', { name }) : t('inCall');
+}
 
 function endCall() {
   show('ringing', false); show('conversation', false); show('callNote', false); show('ended', true);
@@ -88,7 +109,7 @@ function renderQueues() {
     const avg = avgWait[q.queID];
     const est = avg == null ? '–' : fmtSeconds(avg * (s.wait_num + 1));
     return el('li', { dataset: { queue: q.queID } },
-      el('div', { style: 'flex:1' }, el('strong', null, q.name), el('div', { class: 'muted' }, q.desc)),
+      el('div', { class: 'grow' }, el('strong', null, q.name), el('div', { class: 'muted' }, q.desc)),
       el('span', { class: 'pill', dataset: { testid: 'wait-num' } }, `${s.wait_num} ${t('waiting')}`),
       el('span', { class: 'pill' }, `${t('estWait')} ${est}`),
       el('button', {
@@ -120,10 +141,11 @@ $('hangUp').onclick = () => CRVideo_HungupCall(call.callID, '', 'hangup');
 setInterval(() => {
   if (current) $('waited').textContent = fmtSeconds((Date.now() - current.since) / 1000);
   if (call && call.answeredAt) $('talkTimer').textContent = fmtSeconds((Date.now() - call.answeredAt) / 1000);
+  if (call && !call.peerName) learnPeer();
 }, 500);
 
 applyLabels();
-langSwitch($('lang'), renderQueues);
+langSwitch($('lang'), () => { renderQueues(); renderPeer(); });
 CRVideo_Init();
 // A reload logs the same customer in again: its place in the queue is kept.
 const saved = localStorage.getItem('lineup.customer.uid');

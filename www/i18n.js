@@ -18,6 +18,8 @@ const LABELS = {
     timeout: 'not answered in time', customer_left: 'the customer left', customer_offline: 'the customer went offline',
     agent_offline: 'you went offline', service_stopped: 'you stopped serving the queue', capacity_lowered: 'your capacity was lowered',
     forwarded: 'the customer was forwarded', callNote: 'The agent says',
+    noCallEvents: 'No call events yet', noEvents: 'No events yet',
+    agentCalling: 'Agent {name} is calling you', inCallWith: 'In conversation with {name}',
     noDemo: 'this server did not create the demo app, so it gives no demo tokens',
   },
   zh: {
@@ -37,6 +39,8 @@ const LABELS = {
     timeout: '超时未应答', customer_left: '客户已离开', customer_offline: '客户已离线',
     agent_offline: '您已离线', service_stopped: '您已停止服务该队列', capacity_lowered: '服务上限已降低',
     forwarded: '客户已被转移', callNote: '坐席留言',
+    noCallEvents: '暂无通话事件', noEvents: '暂无事件',
+    agentCalling: '坐席 {name} 正在呼叫您', inCallWith: '正在与 {name} 通话',
     noDemo: '此服务器没有创建演示应用，不发放演示令牌',
   },
 };
@@ -60,7 +64,11 @@ const ERRORS = {
 
 export let lang = localStorage.getItem('lineup.lang') || (navigator.language.startsWith('zh') ? 'zh' : 'en');
 
-export function t(key) { return (LABELS[lang] && LABELS[lang][key]) || LABELS.en[key] || key; }
+/** The label `key`; `{name}`-style placeholders are filled from `vars` (as plain text). */
+export function t(key, vars) {
+  const s = (LABELS[lang] && LABELS[lang][key]) || LABELS.en[key] || key;
+  return vars ? s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m)) : s;
+}
 
 /** "sdkErr 404: already queuing; leave first" in the page's language. */
 export function errorText(code, fallback) {

@@ -15,7 +15,8 @@ const people = {};
 const api = (method, path, body) => world.api(method, path, body);
 
 async function person(name, pageName, uid) {
-  const ctx = await browser.newContext({ viewport: { width: 420, height: 860 } });
+  // A phone-sized screen: every page must fit it (see fits()).
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const page = await ctx.newPage();
   page.on('pageerror', (e) => { throw new Error(`${name}: ${e}`); });
   await page.goto(`${base}/${pageName}.html?autologin=0`);
@@ -35,7 +36,32 @@ async function waitText(page, id, expected, timeout = 8000) {
 async function visible(page, id, timeout = 8000) {
   await page.getByTestId(id).waitFor({ state: 'visible', timeout });
 }
+/** The page is no wider than the screen (nothing pushes it sideways); the message names
+ * the elements that stick out past the right edge. */
+async function fits(page, name) {
+  const r = await page.evaluate(() => {
+    const w = window.innerWidth;
+    const wide = [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > w + 0.5)
+      .map((e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}${e.className ? '.' + String(e.className).replace(/ /g, '.') : ''} ${Math.round(e.getBoundingClientRect().right)}`);
+    return { scrollWidth: document.documentElement.scrollWidth, innerWidth: w, wide: wide.slice(0, 8) };
+  });
+  assert.ok(r.scrollWidth <= r.innerWidth, `${name}: page ${r.scrollWidth} px wide on a ${r.innerWidth} px screen; past the edge: ${r.wide.join(', ')}`);
+}
+/** An empty call-events box is not drawn (no dark empty bar): hidden, or with text. */
+async function noEmptyEventsBar(page, name) {
+  const bar = await page.evaluate(() => {
+    const box = document.querySelector('[data-testid="events"]');
+    if (!box || box.offsetParent === null || box.getBoundingClientRect().height === 0) return null;
+    return box.innerText.trim() === '' ? getComputedStyle(box).backgroundColor : null;
+  });
+  assert.equal(bar, null, `${name}: the empty events box is drawn (background ${bar})`);
+}
+const seconds = (mss) => { const [m, s] = mss.trim().split(':').map(Number); return m * 60 + s; };
+
 async function shot(page, name) {
+  await fits(page, name);
+  await noEmptyEventsBar(page, name);
   mkdirSync(shots, { recursive: true });
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
@@ -63,6 +89,9 @@ test('two customers and one agent: offer, accept, call, conversation, hang up, w
 
   const agent = await person('agent', 'agent', 'anna');
   await visible(agent, 'queues');
+  // No call yet: a muted placeholder instead of the events box.
+  await noEmptyEventsBar(agent, 'agent before any call');
+  await waitText(agent, 'events-empty', 'No call events yet');
   await agent.getByTestId(`serve-${GENERAL}`).check();
   await visible(agent, 'offer');
   assert.equal((await text(agent, 'offer-user')).trim(), 'carl');
@@ -72,9 +101,12 @@ test('two customers and one agent: offer, accept, call, conversation, hang up, w
   await waitText(c2, 'position', 0);
   await agent.getByTestId('call').click();
   await visible(c1, 'ringing');
+  // The customer is told which agent calls (the name when known, else the UID; both "anna").
+  assert.match(await text(c1, 'ringing-peer'), /anna/);
   await shot(c1, 'customer-ringing');
   await c1.getByTestId('accept-call').click();
   await visible(c1, 'conversation');
+  assert.match(await text(c1, 'call-peer'), /In conversation with anna/);
   await agent.waitForFunction(() => document.querySelector('[data-testid="call-state"]').innerText.length > 0);
   // Both pages show the conversation's events, with increasing ids.
   await c1.waitForFunction(() => document.querySelectorAll('[data-testid="events"] div').length >= 2);
@@ -95,6 +127,12 @@ test('reject and offer timeout return the customer to the head', async () => {
   const c3 = await person('c3', 'customer', 'cleo');
   await c3.getByTestId(`join-${GENERAL}`).click();
   await waitText(c3, 'position', 1);
+  // cleo's waiting time in the agent's list ticks (read again after the 3 s offer timeout below).
+  const waited = agent.getByTestId('waited-cleo');
+  await waited.waitFor({ state: 'visible', timeout: 8000 });
+  const waitedBefore = seconds(await waited.innerText());
+  // With a waiting customer's row (Forward select and button) and call events, the console fits.
+  await fits(agent, 'agent with a waiting customer');
   await agent.getByTestId('reject-offer').click();
   // cora is back at the head (and offered again: re-offer delay 0 in this app).
   await waitText(people.c2, 'position', 0);
@@ -104,6 +142,8 @@ test('reject and offer timeout return the customer to the head', async () => {
   assert.ok(Number(await text(agent, 'offer-left')) <= 3, 'countdown from offerTimeoutSeconds');
   // Not answered within 3 s: withdrawn (the agent page says why), cora still at the head.
   await waitText(agent, 'offer-note', 'Offer withdrawn (cora): not answered in time');
+  const waitedAfter = seconds(await waited.innerText());
+  assert.ok(waitedAfter >= waitedBefore + 2, `cleo's waiting time ticks: ${waitedBefore} s, then ${waitedAfter} s`);
   await waitText(people.c2, 'position', 0);
   await shot(people.c2, 'customer-back-at-head');
 });
