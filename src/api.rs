@@ -30,10 +30,12 @@ impl LineupCore {
         LineupCore { core: core::new_core(server, on_event) }
     }
 
-    /// Points the SDK at another server (takes effect at the next login).
+    /// Points the SDK at other servers: one base URL, or several separated by `;`
+    /// (nodes of one cluster; reconnecting tries them in turn). Takes effect at the next
+    /// connection.
     #[wasm_bindgen(js_name = setServer)]
     pub fn set_server(&self, server: String) {
-        self.core.borrow_mut().base = server;
+        core::set_servers(&self.core, &server);
     }
 
     /// CloudRoom `Login(appID, md5_appSecret, nickName, UID)`.

@@ -39,7 +39,8 @@ type Answer = oneshot::Sender<Result<JsValue, Failure>>;
 
 /// The driver's state, shared by the API object and the socket and timer callbacks.
 pub struct Inner {
-    pub base: String,
+    /// The server addresses (base URLs), as `SetServerAddr("host1:port;host2:port")`.
+    bases: Vec<String>,
     on_event: js_sys::Function,
     pub session: Session<Js>,
     conn: Option<Connection>,
@@ -55,11 +56,38 @@ pub struct Inner {
 
 pub type Core = Rc<RefCell<Inner>>;
 
+/// A `;`-separated list of base URLs, each `http(s)://host:port` (a bare `host:port`
+/// gets `http://`).
+fn parse_bases(list: &str) -> Vec<String> {
+    let bases: Vec<String> = list
+        .split(';')
+        .map(|s| s.trim().trim_end_matches('/'))
+        .filter(|s| !s.is_empty())
+        .map(|s| if s.contains("://") { s.to_string() } else { format!("http://{s}") })
+        .collect();
+    if bases.is_empty() {
+        vec![String::new()]
+    } else {
+        bases
+    }
+}
+
+/// Points the session at other servers (takes effect at the next connection).
+pub fn set_servers(core: &Core, list: &str) {
+    let mut inner = core.borrow_mut();
+    inner.bases = parse_bases(list);
+    let n = inner.bases.len();
+    inner.session.set_servers(n);
+}
+
 pub fn new_core(base: String, on_event: js_sys::Function) -> Core {
+    let bases = parse_bases(&base);
+    let mut session = Session::new();
+    session.set_servers(bases.len());
     Rc::new(RefCell::new(Inner {
-        base,
+        bases,
         on_event,
-        session: Session::new(),
+        session,
         conn: None,
         gen: 0,
         timer: None,
@@ -138,10 +166,11 @@ fn drive(core: &Core) {
 
 fn transmit(core: &Core, inner: &mut Inner, t: Transmit<Js>) {
     match t {
-        Transmit::Connect => {
+        Transmit::Connect { server } => {
             inner.gen += 1;
             inner.conn = None;
-            match Connection::open(&ws_url(&inner.base), Rc::downgrade(core), inner.gen) {
+            let base = inner.bases.get(server).or(inner.bases.first()).cloned().unwrap_or_default();
+            match Connection::open(&ws_url(&base), Rc::downgrade(core), inner.gen) {
                 Ok(c) => inner.conn = Some(c),
                 Err(e) => {
                     web_sys::console::warn_1(&format!("lineup: {e}").into());
@@ -245,17 +274,29 @@ pub async fn login(core: &Core, body: JsValue) -> Result<JsValue, Failure> {
         }
         inner.logging_in = true;
     }
-    let base = core.borrow().base.clone();
-    let answer_ = post_login(&base, &body).await;
+    // The first server that answers (in order from the one in use) issues the ticket.
+    let (bases, first) = {
+        let inner = core.borrow();
+        (inner.bases.clone(), inner.session.server())
+    };
+    let mut answered = Err((codes::CONNECTIONLOST, "no server address".to_string()));
+    let mut server = first;
+    for k in 0..bases.len() {
+        server = (first + k) % bases.len();
+        answered = post_login(&bases[server], &body).await;
+        if !matches!(answered, Err((codes::CONNECTIONLOST, _))) {
+            break;
+        }
+    }
     core.borrow_mut().logging_in = false;
-    let answer_ = answer_?;
+    let answer_ = answered?;
     let err = get_u32(&answer_, "err").unwrap_or(codes::ERR_DATA);
     if err != 0 {
         return Err((err, get_str(&answer_, "msg").unwrap_or_default()));
     }
     let ticket = get_str(&answer_, "ticket").ok_or((codes::INNER_ERR, "the server sent no ticket".to_string()))?;
     let expire_at = get(&answer_, "tokenExpireAt").as_f64();
-    let id = core.borrow_mut().session.login(now_ms(), ticket, expire_at);
+    let id = core.borrow_mut().session.login(now_ms(), server, ticket, expire_at);
     answer(core, id).await
 }
 

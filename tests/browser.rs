@@ -268,3 +268,20 @@ async fn a_reloaded_page_rejoins_its_call() {
     assert_eq!((text(&info, "callID"), num(&info, "meetingID") as u32, text(&info, "meetingPswd")), (call_id, meet, "pw".into()));
     assert_eq!(num(&ok(&again, &format!(r#"{{"op":"EnterMeeting","meetID":{meet},"pswd":"pw"}}"#)).await, "ID") as u32, meet);
 }
+
+#[wasm_bindgen_test]
+async fn several_server_addresses_login_on_the_first_that_answers_and_resume_there() {
+    let (app, qs) = app("{}", &[5]).await;
+    let (rec, f) = Recorder::new();
+    // Nothing listens on port 9: the login falls through to the real server.
+    let c = lineup_sdk::LineupCore::new(format!("127.0.0.1:9; {}", server()), f);
+    let info = wasm_bindgen_futures::JsFuture::from(c.login(app.clone(), SECRET_MD5.into(), "Multi".into(), "multi".into()))
+        .await
+        .expect("login on the second address");
+    assert_eq!(text(&info, "UID"), "multi");
+    ok(&c, &format!(r#"{{"op":"StartQueuing","queID":{}}}"#, qs[0])).await;
+    c.drop_connection();
+    rec.next("Reconnecting").await;
+    rec.next("Reconnected").await;
+    assert_eq!(num(&ok(&c, r#"{"op":"GetQueuingInfo"}"#).await, "queID") as u32, qs[0], "resumed with its place");
+}

@@ -142,10 +142,15 @@
   global.CRVideo_Init = function () { return CODES.NOERR; };
   global.CRVideo_Init2 = global.CRVideo_Init;
   global.CRVideo_Uninit = function () { global.CRVideo_Logout(); };  // also forgets the queue users
+  // CloudRoom SetServerAddr("host1:port;host2:port"): several addresses are nodes of
+  // one cluster; the SDK logs in on the first that answers and resumes on any of them.
   global.CRVideo_SetServerAddr = function (addr) {
-    var a = String(addr || '').split(';')[0].trim();
-    if (a && !/^https?:\/\//.test(a)) a = (global.location && global.location.protocol === 'https:' ? 'https://' : 'http://') + a;
-    serverAddr = a.replace(/\/+$/, '');
+    var scheme = global.location && global.location.protocol === 'https:' ? 'https://' : 'http://';
+    serverAddr = String(addr || '').split(';').map(function (a) {
+      a = a.trim();
+      if (a && !/^https?:\/\//.test(a)) a = scheme + a;
+      return a.replace(/\/+$/, '');
+    }).filter(Boolean).join(';');
     if (core) core.setServer(serverAddr);
     return CODES.NOERR;
   };

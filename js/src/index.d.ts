@@ -34,8 +34,9 @@ export class LineupError extends Error {
 }
 
 export interface ConnectOptions {
-  /** lineup-server base URL; defaults to the page's origin. */
-  server?: string;
+  /** lineup-server base URL, or several (nodes of one cluster: login on the first that
+   * answers, resume on any); defaults to the page's origin. */
+  server?: string | string[];
   appID?: string;
   /** lower-case hex MD5 of the app secret */
   md5AppSecret?: string;
@@ -52,7 +53,7 @@ export declare function connect(options: ConnectOptions): Promise<Client>;
 export declare function errorCodes(): Promise<Array<{ code: number; name: string; meaning: string }>>;
 
 export declare class Client {
-  constructor(server?: string);
+  constructor(server?: string | string[]);
   on<K extends keyof LineupEvents>(name: K, fn: (data: LineupEvents[K], name: K) => void): () => void;
   on(name: '*', fn: (data: unknown, name: keyof LineupEvents) => void): () => void;
   login(options: ConnectOptions): Promise<LoginInfo>;

@@ -37,9 +37,11 @@ export class Client {
   #core;
   #handlers = new Map();
 
-  /** @param {string} [server] base URL; defaults to the page's origin. */
+  /** @param {string|string[]} [server] base URL, or several (nodes of one cluster:
+   *  login on the first that answers, resume on any); defaults to the page's origin. */
   constructor(server) {
-    const base = server || (typeof location !== 'undefined' ? location.origin : '');
+    const list = Array.isArray(server) ? server.join(';') : server;
+    const base = list || (typeof location !== 'undefined' ? location.origin : '');
     this.#core = new LineupCore(base, (name, data) => this.#dispatch(name, data));
   }
 

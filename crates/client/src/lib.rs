@@ -109,8 +109,10 @@ pub enum Frame<D> {
 /// What the driver must do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Transmit<D> {
-    /// Open a new connection (dropping any other); frames that follow go on it.
-    Connect,
+    /// Open a new connection to the driver's server number `server` (of the addresses
+    /// it was given, as CloudRoom's `SetServerAddr("host1:port;host2:port")`), dropping
+    /// any other; frames that follow go on it.
+    Connect { server: usize },
     /// Send a frame on the current connection.
     Send { seq: u64, frame: Frame<D> },
     /// Close the current connection; its close is not reported back.
@@ -166,6 +168,9 @@ pub struct Session<D> {
     login_id: Option<u64>,
     /// When to warn that the login token expires (Unix ms), until warned.
     token_warn_at: Option<Millis>,
+    /// How many server addresses the driver has, and the one in use.
+    servers: usize,
+    server: usize,
 }
 
 impl<D> Default for Session<D> {
@@ -187,6 +192,8 @@ impl<D> Default for Session<D> {
             backoff: Backoff::default(),
             login_id: None,
             token_warn_at: None,
+            servers: 1,
+            server: 0,
         }
     }
 }
@@ -212,6 +219,18 @@ impl<D: Payload> Session<D> {
     /// The resume token of the session, once logged in.
     pub fn token(&self) -> Option<&str> {
         self.token.as_deref()
+    }
+
+    /// The driver has `n` server addresses (at least one); reconnecting tries them in
+    /// turn, starting with the one in use.
+    pub fn set_servers(&mut self, n: usize) {
+        self.servers = n.max(1);
+        self.server %= self.servers;
+    }
+
+    /// The server in use (an index into the driver's addresses).
+    pub fn server(&self) -> usize {
+        self.server
     }
 
     /// Requests sent or waiting for an answer.
@@ -245,7 +264,8 @@ impl<D: Payload> Session<D> {
     /// Logs in with a ticket from `POST /api/v1/login` (`token_expire_at`: Unix seconds,
     /// for token logins). Returns the request id answered by [`Event::LoggedIn`] or a
     /// failed [`Event::Reply`].
-    pub fn login(&mut self, now: Millis, ticket: String, token_expire_at: Option<f64>) -> u64 {
+    /// The ticket came from server `server`; the socket goes to the same one.
+    pub fn login(&mut self, now: Millis, server: usize, ticket: String, token_expire_at: Option<f64>) -> u64 {
         let id = self.fresh_id();
         let head = OpHead { op: "Login".into(), que_id: None };
         if self.phase != Phase::Idle {
@@ -257,7 +277,8 @@ impl<D: Payload> Session<D> {
         self.last_rx = now;
         self.login_id = Some(id);
         self.token_warn_at = token_expire_at.map(|exp| exp * 1000.0 - 60_000.0);
-        self.transmit.push(Transmit::Connect);
+        self.server = server % self.servers;
+        self.transmit.push(Transmit::Connect { server: self.server });
         self.enqueue(head, Frame::Op(SessionOp::Login { ticket }), Some(id), true);
         id
     }
@@ -440,6 +461,9 @@ impl<D: Payload> Session<D> {
             self.lost_at = now;
             self.backoff.reset();
             self.events.push(Event::Reconnecting { code });
+        } else {
+            // That attempt failed: the next one goes to the next address.
+            self.server = (self.server + 1) % self.servers;
         }
         self.retry_at = Some(now + self.backoff.next_delay());
     }
@@ -482,7 +506,7 @@ impl<D: Payload> Session<D> {
                 None => self.lose(),
                 Some(session) => {
                     self.last_rx = now;
-                    self.transmit.push(Transmit::Connect);
+                    self.transmit.push(Transmit::Connect { server: self.server });
                     self.session_op(SessionOp::Resume { session });
                 }
             }

@@ -24,6 +24,8 @@ struct Rig {
     /// Connections opened so far.
     connects: u32,
     closes: u32,
+    /// The server of each connection opened.
+    servers: Vec<usize>,
     /// Frames sent on the current connection: (seq, what).
     sent: Vec<(u64, Frame<J>)>,
     events: Vec<Event<J>>,
@@ -35,14 +37,15 @@ fn head(op: &str, q: Option<u32>) -> OpHead {
 
 impl Rig {
     fn new() -> Rig {
-        Rig { s: Session::new(), now: 1_000_000.0, connects: 0, closes: 0, sent: Vec::new(), events: Vec::new() }
+        Rig { s: Session::new(), now: 1_000_000.0, connects: 0, closes: 0, servers: Vec::new(), sent: Vec::new(), events: Vec::new() }
     }
 
     fn pump(&mut self) {
         while let Some(t) = self.s.poll_transmit() {
             match t {
-                Transmit::Connect => {
+                Transmit::Connect { server } => {
                     self.connects += 1;
+                    self.servers.push(server);
                     self.sent.clear();
                 }
                 Transmit::Close => self.closes += 1,
@@ -84,7 +87,7 @@ impl Rig {
     }
 
     fn login(&mut self, hold: u32, heartbeat: u32) -> u64 {
-        let id = self.s.login(self.now, "ticket-1".into(), None);
+        let id = self.s.login(self.now, 0, "ticket-1".into(), None);
         self.pump();
         assert_eq!(self.connects, 1);
         let seq = self.seq_of("Login");
@@ -149,8 +152,8 @@ fn requests_before_login_fail_with_not_login() {
 #[test]
 fn a_refused_login_ends_idle_and_a_second_login_is_refused_while_logging_in() {
     let mut r = Rig::new();
-    let id = r.s.login(r.now, "bad".into(), None);
-    let again = r.s.login(r.now, "bad".into(), None);
+    let id = r.s.login(r.now, 0, "bad".into(), None);
+    let again = r.s.login(r.now, 0, "bad".into(), None);
     r.pump();
     assert_eq!(reply_of(&r.take_events(), again).unwrap_err().0, codes::LOGINSTATE_ERROR);
     let seq = r.seq_of("Login");
@@ -312,7 +315,7 @@ fn notices_reach_the_page_and_call_notices_refresh_the_session_info() {
 fn the_token_warning_comes_a_minute_before_expiry() {
     let mut r = Rig::new();
     let expire_s = (r.now / 1000.0) + 120.0;
-    r.s.login(r.now, "t".into(), Some(expire_s));
+    r.s.login(r.now, 0, "t".into(), Some(expire_s));
     r.pump();
     let seq = r.seq_of("Login");
     r.reply(seq, 0, json!({"session": "tok", "holdSeconds": 60, "heartbeatSeconds": 100}));
@@ -341,4 +344,38 @@ fn logout_tells_the_server_and_fails_what_waits() {
     assert_eq!(r.s.phase(), Phase::Idle);
     assert!(r.s.poll_timeout().is_none());
     assert_eq!(r.s.pending(), 0);
+}
+
+#[test]
+fn reconnecting_tries_every_server_address_in_turn_and_stays_on_the_one_that_resumed() {
+    let mut r = Rig::new();
+    r.s.set_servers(3);
+    let id = r.s.login(r.now, 1, "ticket".into(), None);
+    r.pump();
+    let seq = r.seq_of("Login");
+    r.reply(seq, 0, json!({"session": "tok", "holdSeconds": 60, "heartbeatSeconds": 15}));
+    assert!(r.take_events().iter().any(|e| matches!(e, Event::LoggedIn { id: i, .. } if *i == id)));
+    assert_eq!(r.servers, vec![1], "the socket goes where the ticket came from");
+    // Server 1 dies: the first attempt is server 1 again, then 2, then 0 (which resumes).
+    r.s.handle_closed(r.now, 1006);
+    r.pump();
+    for _ in 0..2 {
+        let next = r.s.poll_timeout().unwrap();
+        r.advance(next - r.now);
+        r.s.handle_closed(r.now, 1006);
+        r.pump();
+    }
+    let next = r.s.poll_timeout().unwrap();
+    r.advance(next - r.now);
+    assert_eq!(r.servers, vec![1, 1, 2, 0]);
+    let resume = r.seq_of("Resume");
+    r.reply(resume, 0, json!({"session": "tok", "holdSeconds": 60, "heartbeatSeconds": 15}));
+    assert!(r.take_events().contains(&Event::Reconnected));
+    assert_eq!(r.s.server(), 0, "it stays on the server that resumed it");
+    // The next loss starts with that server.
+    r.s.handle_closed(r.now, 1006);
+    r.pump();
+    let next = r.s.poll_timeout().unwrap();
+    r.advance(next - r.now);
+    assert_eq!(r.servers.last(), Some(&0));
 }
