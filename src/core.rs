@@ -59,11 +59,13 @@ pub type Core = Rc<RefCell<Inner>>;
 /// A `;`-separated list of base URLs, each `http(s)://host:port` (a bare `host:port`
 /// gets `http://`).
 fn parse_bases(list: &str) -> Vec<String> {
+    // ASCII trimming and prefix tests only: Unicode tables and substring search would
+    // cost the wasm kilobytes.
     let bases: Vec<String> = list
         .split(';')
-        .map(|s| s.trim().trim_end_matches('/'))
+        .map(|s| s.trim_matches(' ').trim_end_matches('/'))
         .filter(|s| !s.is_empty())
-        .map(|s| if s.contains("://") { s.to_string() } else { format!("http://{s}") })
+        .map(|s| if s.starts_with("http://") || s.starts_with("https://") { s.to_string() } else { ["http://", s].concat() })
         .collect();
     if bases.is_empty() {
         vec![String::new()]
@@ -279,11 +281,11 @@ pub async fn login(core: &Core, body: JsValue) -> Result<JsValue, Failure> {
         let inner = core.borrow();
         (inner.bases.clone(), inner.session.server())
     };
-    let mut answered = Err((codes::CONNECTIONLOST, "no server address".to_string()));
+    let mut answered = Err((codes::CONNECTIONLOST, String::new()));
     let mut server = first;
-    for k in 0..bases.len() {
-        server = (first + k) % bases.len();
-        answered = post_login(&bases[server], &body).await;
+    for (i, base) in bases.iter().enumerate().cycle().skip(first).take(bases.len()) {
+        server = i;
+        answered = post_login(base, &body).await;
         if !matches!(answered, Err((codes::CONNECTIONLOST, _))) {
             break;
         }

@@ -225,7 +225,9 @@ impl<D: Payload> Session<D> {
     /// turn, starting with the one in use.
     pub fn set_servers(&mut self, n: usize) {
         self.servers = n.max(1);
-        self.server %= self.servers;
+        if self.server >= self.servers {
+            self.server = 0;
+        }
     }
 
     /// The server in use (an index into the driver's addresses).
@@ -277,7 +279,7 @@ impl<D: Payload> Session<D> {
         self.last_rx = now;
         self.login_id = Some(id);
         self.token_warn_at = token_expire_at.map(|exp| exp * 1000.0 - 60_000.0);
-        self.server = server % self.servers;
+        self.server = if server < self.servers { server } else { 0 };
         self.transmit.push(Transmit::Connect { server: self.server });
         self.enqueue(head, Frame::Op(SessionOp::Login { ticket }), Some(id), true);
         id
@@ -463,7 +465,7 @@ impl<D: Payload> Session<D> {
             self.events.push(Event::Reconnecting { code });
         } else {
             // That attempt failed: the next one goes to the next address.
-            self.server = (self.server + 1) % self.servers;
+            self.server = if self.server + 1 < self.servers { self.server + 1 } else { 0 };
         }
         self.retry_at = Some(now + self.backoff.next_delay());
     }
