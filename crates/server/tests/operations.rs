@@ -95,6 +95,17 @@ async fn metrics_count_what_happened() {
     assert_eq!(sample(&s, "lineup_webhook_deliveries_pending"), 0.0);
     assert_eq!(sample(&s, "lineup_apps"), 1.0);
     assert!(sample(&s, "process_resident_memory_bytes") > 1e6);
+    // The Grafana dashboard in the repository asks only for metrics the server exposes.
+    let dashboard = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/grafana/lineup.json")).unwrap();
+    let mut asked = 0;
+    for word in dashboard.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        if word.starts_with("lineup_") || word.starts_with("process_") {
+            asked += 1;
+            let family = word.trim_end_matches("_bucket").trim_end_matches("_total");
+            assert!(text.lines().any(|l| l.starts_with(word) || l.starts_with(&format!("# TYPE {family} "))), "the dashboard uses {word}, which /metrics lacks");
+        }
+    }
+    assert!(asked > 20, "the dashboard names the metrics");
     // No per-user label anywhere.
     for uid in ["agent1", "\"a\"", "\"b\"", "\"c\""] {
         assert!(!text.lines().any(|l| !l.starts_with('#') && l.contains(uid)), "{uid} in a label");
