@@ -160,7 +160,7 @@ test('hostile UIDs, names, details, queue names and call data stay text on every
   await agent.getByTestId(`serve-${queID}`).check();
   await waitTestText(agent, `forward-${CUST_UID}`, 'Forward to');
   await waitContains(agent, 'waiting-list', [CUST_NICK, DETAILS, QUEUE_NAME]);
-  assert.equal(await agent.locator('#waiting tr').getAttribute('data-user'), CUST_UID);
+  assert.equal(await agent.locator('#waiting li').getAttribute('data-user'), CUST_UID);
   // DND off: the customer is offered, with its name and details.
   await agent.getByTestId('mode-auto').check();
   await visible(agent, 'offer');
