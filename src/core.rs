@@ -46,7 +46,8 @@ pub struct Inner {
     conn: Option<Connection>,
     /// Bumped for every connection opened or dropped; stale socket events compare.
     gen: u32,
-    timer: Option<Timeout>,
+    /// The one timer and the deadline it is set for.
+    timer: Option<(f64, Timeout)>,
     /// Requests the page waits for, by the session's request id.
     waiting: SmallMap<u64, Answer>,
     /// Set while the login's REST call is in flight.
@@ -226,16 +227,28 @@ fn on_event(inner: &mut Inner, e: Event<Js>, after: &mut After) {
 }
 
 /// The one timer, set to the session's next deadline (dropping the old one cancels it).
+/// Most frames leave the deadline as it was: the timer is then left alone.
 fn arm_timer(core: &Core, inner: &mut Inner) {
-    inner.timer = inner.session.poll_timeout().map(|at| {
+    let next = inner.session.poll_timeout();
+    if next.is_some() && next == inner.timer.as_ref().map(|(at, _)| *at) {
+        return;
+    }
+    inner.timer = next.map(|at| {
         let weak = Rc::downgrade(core);
         let delay = (at - now_ms()).clamp(0.0, f64::from(i32::MAX)) as u32;
-        Timeout::new(delay, move || {
+        let timeout = Timeout::new(delay, move || {
             if let Some(core) = weak.upgrade() {
-                core.borrow_mut().session.handle_timeout(now_ms());
+                let mut inner = core.borrow_mut();
+                // Spent: the next drive sets a new one even for the same deadline.
+                if let Some((at, _)) = inner.timer.as_mut() {
+                    *at = f64::NAN;
+                }
+                inner.session.handle_timeout(now_ms());
+                drop(inner);
                 drive(&core);
             }
-        })
+        });
+        (at, timeout)
     });
 }
 

@@ -3,7 +3,7 @@
 //! fails on any server error or any response that contradicts the document (status
 //! code, content type, headers, body schema).
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// md5("demo"): the demo app's credential, also given to the server as its admin key.
@@ -14,71 +14,43 @@ const EXAMPLES: &str = "100";
 const DEADLINE: Duration = Duration::from_secs(180);
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance";
 
-fn free_port() -> Result<u16, String> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
-    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
-}
-
 /// Builds the server, starts it on a scratch data directory, runs schemathesis.
 /// Ok(true) when it passed.
 pub fn run() -> Result<bool, String> {
     let st = crate::tools::schemathesis()?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let built = Command::new(&cargo).args(["build", "-p", "lineup-server", "--quiet"]).status().map_err(|e| e.to_string())?;
-    if !built.success() {
-        return Err("lineup-server did not build".into());
-    }
-    let port = free_port()?;
-    let data = std::env::temp_dir().join(format!("lineup-contract-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data);
-    let mut server = Command::new("target/debug/lineup-server")
-        .args(["--listen", &format!("127.0.0.1:{port}"), "--admin-key", DEMO_KEY, "--data"])
-        .arg(&data)
-        .env("LINEUP_LOG", "warn")
-        // Schemathesis sends many wrong credentials on purpose.
-        .env("LINEUP_FAILED_LOGINS_BURST", "1000000")
-        .stdout(Stdio::null())
+    // Schemathesis sends many wrong credentials on purpose.
+    let server = crate::server::TestServer::start(
+        "contract",
+        &["--admin-key", DEMO_KEY],
+        &[("LINEUP_FAILED_LOGINS_BURST", "1000000")],
+    )?;
+    let base = server.base();
+    let started = Instant::now();
+    // Run in target/: schemathesis keeps a cache (.schemathesis/) in its directory.
+    let root = std::env::current_dir().map_err(|e| e.to_string())?;
+    let work = root.join("target/schemathesis-run");
+    std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    let mut child = Command::new(root.join(&st))
+        .current_dir(&work)
+        .arg("--config-file")
+        .arg(root.join("tests/api/schemathesis.toml"))
+        .args(["run", &format!("{base}/api/v1/openapi.json")])
+        .args(["--header", &format!("Authorization: Bearer {DEMO_KEY}")])
+        .args(["--checks", CHECKS, "--max-examples", EXAMPLES, "--phases", "examples,coverage,fuzzing,stateful"])
+        .args(["--seed", "20261201", "--request-timeout", "10", "--workers", "1"])
+        .arg("--report-dir")
+        .arg(work.join("report"))
         .spawn()
-        .map_err(|e| format!("cannot start lineup-server: {e}"))?;
-    let base = format!("http://127.0.0.1:{port}");
-    let up = (0..200).any(|_| {
-        std::thread::sleep(Duration::from_millis(50));
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    let result = if up {
-        let started = Instant::now();
-        // Run in target/: schemathesis keeps a cache (.schemathesis/) in its directory.
-        let root = std::env::current_dir().map_err(|e| e.to_string())?;
-        let work = root.join("target/schemathesis-run");
-        std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
-        let mut child = Command::new(root.join(&st))
-            .current_dir(&work)
-            .arg("--config-file")
-            .arg(root.join("tests/api/schemathesis.toml"))
-            .args(["run", &format!("{base}/api/v1/openapi.json")])
-            .args(["--header", &format!("Authorization: Bearer {DEMO_KEY}")])
-            .args(["--checks", CHECKS, "--max-examples", EXAMPLES, "--phases", "examples,coverage,fuzzing,stateful"])
-            .args(["--seed", "20261201", "--request-timeout", "10", "--workers", "1"])
-            .arg("--report-dir")
-            .arg(work.join("report"))
-            .spawn()
-            .map_err(|e| format!("cannot run schemathesis: {e}"))?;
-        loop {
-            if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
-                break Ok(s.success());
-            }
-            if started.elapsed() > DEADLINE {
-                let _ = child.kill();
-                let _ = child.wait();
-                break Err(format!("schemathesis did not finish within {} s", DEADLINE.as_secs()));
-            }
-            std::thread::sleep(Duration::from_millis(200));
+        .map_err(|e| format!("cannot run schemathesis: {e}"))?;
+    loop {
+        if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
+            break Ok(s.success());
         }
-    } else {
-        Err("lineup-server did not start listening within 10 s".into())
-    };
-    let _ = server.kill();
-    let _ = server.wait();
-    let _ = std::fs::remove_dir_all(&data);
-    result
+        if started.elapsed() > DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            break Err(format!("schemathesis did not finish within {} s", DEADLINE.as_secs()));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }

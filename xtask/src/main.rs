@@ -86,6 +86,7 @@ mod browser;
 mod contract;
 mod fuzz;
 mod sdk;
+mod server;
 mod tools;
 mod types;
 

@@ -97,6 +97,25 @@ impl Rig {
         id
     }
 
+    /// The current connection closes (code 1006).
+    fn drop_conn(&mut self) {
+        self.s.handle_closed(self.now, 1006);
+        self.pump();
+    }
+
+    /// Advances to the next scheduled deadline (a reconnect attempt); returns its time.
+    fn next_attempt(&mut self) -> f64 {
+        let next = self.s.poll_timeout().expect("a retry is scheduled");
+        self.advance(next - self.now);
+        next
+    }
+
+    /// The server accepts the pending Resume.
+    fn resume_ok(&mut self) {
+        let resume = self.seq_of("Resume");
+        self.reply(resume, 0, json!({"session": "tok", "holdSeconds": 60, "heartbeatSeconds": 15}));
+    }
+
     fn take_events(&mut self) -> Vec<Event<J>> {
         std::mem::take(&mut self.events)
     }
@@ -208,19 +227,14 @@ fn reconnect_backs_off_and_resumes_with_queued_requests_in_order() {
     let start = r.now;
     for _ in 0..4 {
         let before = r.connects;
-        let next = r.s.poll_timeout().expect("a retry is scheduled");
-        at.push(next - start);
-        r.advance(next - r.now);
+        at.push(r.next_attempt() - start);
         assert_eq!(r.connects, before + 1);
-        r.s.handle_closed(r.now, 1006);
-        r.pump();
+        r.drop_conn();
     }
     assert_eq!(at, vec![200.0, 600.0, 1400.0, 3000.0], "200, 400, 800, 1600 ms apart");
     // This one resumes.
-    let next = r.s.poll_timeout().unwrap();
-    r.advance(next - r.now);
-    let resume = r.seq_of("Resume");
-    r.reply(resume, 0, json!({"session": "tok", "holdSeconds": 60, "heartbeatSeconds": 15}));
+    r.next_attempt();
+    r.resume_ok();
     let ev = r.take_events();
     assert!(ev.contains(&Event::Reconnected));
     let order: Vec<String> = r.sent.iter().filter_map(|(_, f)| match f {
@@ -357,25 +371,18 @@ fn reconnecting_tries_every_server_address_in_turn_and_stays_on_the_one_that_res
     assert!(r.take_events().iter().any(|e| matches!(e, Event::LoggedIn { id: i, .. } if *i == id)));
     assert_eq!(r.servers, vec![1], "the socket goes where the ticket came from");
     // Server 1 dies: the first attempt is server 1 again, then 2, then 0 (which resumes).
-    r.s.handle_closed(r.now, 1006);
-    r.pump();
+    r.drop_conn();
     for _ in 0..2 {
-        let next = r.s.poll_timeout().unwrap();
-        r.advance(next - r.now);
-        r.s.handle_closed(r.now, 1006);
-        r.pump();
+        r.next_attempt();
+        r.drop_conn();
     }
-    let next = r.s.poll_timeout().unwrap();
-    r.advance(next - r.now);
+    r.next_attempt();
     assert_eq!(r.servers, vec![1, 1, 2, 0]);
-    let resume = r.seq_of("Resume");
-    r.reply(resume, 0, json!({"session": "tok", "holdSeconds": 60, "heartbeatSeconds": 15}));
+    r.resume_ok();
     assert!(r.take_events().contains(&Event::Reconnected));
     assert_eq!(r.s.server(), 0, "it stays on the server that resumed it");
     // The next loss starts with that server.
-    r.s.handle_closed(r.now, 1006);
-    r.pump();
-    let next = r.s.poll_timeout().unwrap();
-    r.advance(next - r.now);
+    r.drop_conn();
+    r.next_attempt();
     assert_eq!(r.servers.last(), Some(&0));
 }
