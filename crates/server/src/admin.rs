@@ -72,7 +72,7 @@ impl From<AcdError> for AdminError {
 
 /// Checks `Authorization: Bearer <md5(appSecret)>` for the app.
 pub fn check_secret(hub: &Hub, app: &str, bearer: Option<&str>) -> Result<(), AdminError> {
-    let record = hub.apps.get(app).ok_or_else(|| AdminError::new(rsp::NO_ACCOUNT, 404, format!("no app '{app}'")))?;
+    let record = hub.apps.get(app).ok_or_else(|| AdminError::new(rsp::NO_ACCOUNT, 404, format!("no app '{}'", lineup_protocol::fields::clip(app))))?;
     let Some(key) = bearer else {
         return Err(AdminError::new(
             rsp::NO_PERMISSION,

@@ -133,6 +133,16 @@ async fn the_api_describes_itself_and_answers_in_its_envelope() {
     let r = server.http.get(format!("{}/api/v1/apps/demo/queues?PageNumber=x", server.base)).bearer_auth(DEMO_KEY).send().await.unwrap();
     assert_eq!(r.status(), 400);
     assert!(r.headers().contains_key("x-request-id"));
+    // A caller's request id is echoed only when it is plain; markup is replaced.
+    let r = server.http.get(format!("{}/api/v1/apps/demo/queues", server.base)).header("x-request-id", "ops-7.a:b").send().await.unwrap();
+    assert_eq!(r.headers()["x-request-id"], "ops-7.a:b");
+    let r = server.http.get(format!("{}/api/v1/apps/demo/queues", server.base)).header("x-request-id", "<b>\"x\"</b>").send().await.unwrap();
+    assert!(!r.headers()["x-request-id"].to_str().unwrap().contains('<'));
+    // A huge app id is not echoed whole.
+    let long = "b".repeat(3000);
+    let (status, v) = server.get(&format!("/api/v1/apps/{long}/queues"), Some(DEMO_KEY)).await;
+    assert_eq!(status, 404);
+    assert!(v["RspDesc"].as_str().unwrap().len() < 200, "{v}");
     server.stop().await;
 }
 

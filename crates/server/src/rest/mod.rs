@@ -221,15 +221,15 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
     ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
 }
 
-/// The id of a REST request: the caller's `X-Request-Id` (up to 64 visible ASCII
-/// characters), or one made here; echoed in the response.
+/// The id of a REST request: the caller's `X-Request-Id` (up to 64 of A-Z a-z 0-9 and
+/// `-_.:`), or one made here; echoed in the response.
 fn request_id(headers: &HeaderMap) -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(1);
     headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)))
         .map(str::to_string)
         .unwrap_or_else(|| format!("r{:x}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)))
 }
