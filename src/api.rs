@@ -2,6 +2,7 @@
 //! converts the result. Promises reject with `Error`s that carry `sdkErr`.
 
 use std::future::Future;
+use std::rc::Rc;
 
 use js_sys::{Array, Promise};
 use lineup_protocol::codes;
@@ -9,15 +10,15 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::core::{self, Core, Failure};
-use crate::interop::{copy, error, object, set};
+use crate::interop::{call_page, copy, error, object, set};
 
 /// One SDK session: a logged-in user of a Lineup app.
 #[wasm_bindgen]
 pub struct LineupCore {
-    core: Core,
+    pub(crate) core: Core,
 }
 
-fn promise(f: impl Future<Output = Result<JsValue, Failure>> + 'static) -> Promise {
+pub(crate) fn promise(f: impl Future<Output = Result<JsValue, Failure>> + 'static) -> Promise {
     future_to_promise(async move { f.await.map_err(|(code, msg)| error(code, &msg)) })
 }
 
@@ -27,7 +28,8 @@ impl LineupCore {
     /// receives every notice and connection event.
     #[wasm_bindgen(constructor)]
     pub fn new(server: String, on_event: js_sys::Function) -> LineupCore {
-        LineupCore { core: core::new_core(server, on_event) }
+        let sink = move |name: &str, data: JsValue| call_page(&on_event, name, &data);
+        LineupCore { core: core::new_core(&server, Rc::new(sink)) }
     }
 
     /// Points the SDK at other servers: one base URL, or several separated by `;`
@@ -67,6 +69,7 @@ impl LineupCore {
     }
 
     /// The app's queues (CloudRoom QueueInfo[]), as of InitQueueDat and later notices.
+    #[wasm_bindgen(getter)]
     pub fn queues(&self) -> Array {
         self.core.borrow().cache.queues.values().map(copy).collect()
     }
@@ -78,13 +81,13 @@ impl LineupCore {
     }
 
     /// Every known QueStatus.
-    #[wasm_bindgen(js_name = queueStatuses)]
+    #[wasm_bindgen(getter = queueStatuses)]
     pub fn queue_statuses(&self) -> Array {
         self.core.borrow().cache.statuses.values().map(copy).collect()
     }
 
     /// Where this customer stands (CloudRoom QueuingInfo; queID -1 until told).
-    #[wasm_bindgen(js_name = queuingInfo)]
+    #[wasm_bindgen(getter = queuingInfo)]
     pub fn queuing_info(&self) -> JsValue {
         match &self.core.borrow().cache.queuing {
             Some(v) => copy(v),
@@ -99,13 +102,13 @@ impl LineupCore {
     }
 
     /// The queues this agent serves.
-    #[wasm_bindgen(js_name = servingQueues)]
+    #[wasm_bindgen(getter = servingQueues)]
     pub fn serving_queues(&self) -> Array {
         self.core.borrow().cache.serving.iter().map(|q| JsValue::from(*q)).collect()
     }
 
     /// CloudRoom SessionInfo: the call this session is in (empty fields when none).
-    #[wasm_bindgen(js_name = sessionInfo)]
+    #[wasm_bindgen(getter = sessionInfo)]
     pub fn session_info(&self) -> JsValue {
         match &self.core.borrow().cache.session_info {
             Some(v) => copy(v),
@@ -120,11 +123,13 @@ impl LineupCore {
     }
 
     /// The logged-in user (UID, nickName, appID, roles, ...), or undefined.
+    #[wasm_bindgen(getter)]
     pub fn user(&self) -> JsValue {
         self.core.borrow().cache.user.as_ref().map_or(JsValue::UNDEFINED, copy)
     }
 
     /// "idle", "connecting", "online" or "reconnecting".
+    #[wasm_bindgen(getter)]
     pub fn state(&self) -> String {
         let inner = self.core.borrow();
         if inner.logging_in { "connecting" } else { inner.session.phase().name() }.into()

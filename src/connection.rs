@@ -1,61 +1,69 @@
-//! The WebSocket connection: a task that owns the socket, writes what the core sends
-//! and hands every text frame to the core. Dropping the sender closes the socket.
+//! The WebSocket connection: an owned handle on a browser `WebSocket` and the callbacks
+//! it calls. Text frames go to the core; frames sent before the socket is open wait
+//! for it. Dropping the handle detaches the callbacks and closes the socket.
 
 use std::cell::RefCell;
-use std::rc::Weak;
+use std::rc::{Rc, Weak};
 
-use futures_channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
-use futures_util::future::{select, Either};
-use futures_util::{SinkExt, StreamExt};
-use gloo_net::websocket::futures::WebSocket;
-use gloo_net::websocket::{Message, WebSocketError};
+use wasm_bindgen::prelude::*;
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use crate::core::{on_closed, on_frame, Inner};
 
-/// The sending side of a live connection. Dropping it closes the socket.
+/// A live connection. Dropping it closes the socket.
 pub struct Connection {
-    out: UnboundedSender<String>,
+    ws: WebSocket,
+    /// Frames sent while the socket was still connecting.
+    early: Rc<RefCell<Vec<String>>>,
+    _on_open: Closure<dyn FnMut()>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
 }
 
 impl Connection {
-    /// Opens `url` and starts the connection task for generation `gen`.
+    /// Opens `url` for connection generation `gen` of the core.
     pub fn open(url: &str, core: Weak<RefCell<Inner>>, gen: u32) -> Result<Connection, String> {
-        let ws = WebSocket::open(url).map_err(|e| format!("cannot open {url}: {e}"))?;
-        let (out, rx) = unbounded();
-        wasm_bindgen_futures::spawn_local(run(ws, rx, core, gen));
-        Ok(Connection { out })
+        let ws = WebSocket::new(url).map_err(|e| ["cannot open ", url, ": ", &crate::interop::error_message(&e)].concat())?;
+        let early: Rc<RefCell<Vec<String>>> = Rc::default();
+        let on_open = {
+            let (ws, early) = (ws.clone(), early.clone());
+            Closure::<dyn FnMut()>::new(move || {
+                for text in early.borrow_mut().drain(..) {
+                    let _ = ws.send_with_str(&text);
+                }
+            })
+        };
+        let on_message = {
+            let core = core.clone();
+            Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+                if let Some(text) = e.data().as_string() {
+                    on_frame(&core, gen, &text);
+                }
+            })
+        };
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| on_closed(&core, gen, e.code()));
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        Ok(Connection { ws, early, _on_open: on_open, _on_message: on_message, _on_close: on_close })
     }
 
-    /// Queues a text frame; false if the connection is gone.
-    pub fn send(&self, text: String) -> bool {
-        self.out.unbounded_send(text).is_ok()
+    /// Sends a text frame (after the open, if the socket is still connecting).
+    pub fn send(&self, text: String) {
+        if self.ws.ready_state() == WebSocket::CONNECTING {
+            self.early.borrow_mut().push(text);
+        } else {
+            // A socket that is closing drops it: its close reaches the core.
+            let _ = self.ws.send_with_str(&text);
+        }
     }
 }
 
-async fn run(ws: WebSocket, mut rx: UnboundedReceiver<String>, core: Weak<RefCell<Inner>>, gen: u32) {
-    let (mut sink, mut stream) = ws.split();
-    let mut close_code = 1006;
-    loop {
-        match select(rx.next(), stream.next()).await {
-            Either::Left((Some(text), _)) => {
-                if sink.send(Message::Text(text)).await.is_err() {
-                    break;
-                }
-            }
-            Either::Left((None, _)) => {
-                close_code = 1000;
-                break;
-            }
-            Either::Right((Some(Ok(Message::Text(text))), _)) => on_frame(&core, gen, &text),
-            Either::Right((Some(Ok(Message::Bytes(_))), _)) => {}
-            Either::Right((Some(Err(WebSocketError::ConnectionClose(e))), _)) => {
-                close_code = e.code;
-                break;
-            }
-            Either::Right((Some(Err(_)), _)) | Either::Right((None, _)) => break,
-        }
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        let _ = self.ws.close();
     }
-    drop(sink);
-    drop(stream);
-    on_closed(&core, gen, close_code);
 }

@@ -11,12 +11,13 @@ use futures_channel::oneshot;
 use gloo_timers::callback::Timeout;
 use lineup_client::{Event, Frame, OpHead, Payload, Phase, Session, SessionOp, Transmit};
 use lineup_protocol::codes;
+use lineup_protocol::ws::Op;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::cache::Cache;
 use crate::connection::Connection;
-use crate::interop::{call_page, get, get_str, get_u32, now_ms, object, parse, set, stringify};
+use crate::interop::{get, get_str, get_u32, now_ms, object, parse, set, stringify};
 use crate::small_map::SmallMap;
 use crate::wire;
 
@@ -41,7 +42,7 @@ type Answer = oneshot::Sender<Result<JsValue, Failure>>;
 pub struct Inner {
     /// The server addresses (base URLs), as `SetServerAddr("host1:port;host2:port")`.
     bases: Vec<String>,
-    on_event: js_sys::Function,
+    on_event: EventSink,
     pub session: Session<Js>,
     conn: Option<Connection>,
     /// Bumped for every connection opened or dropped; stale socket events compare.
@@ -56,6 +57,9 @@ pub struct Inner {
 }
 
 pub type Core = Rc<RefCell<Inner>>;
+
+/// Where a core's page events go: the modern API's handler, or the CRVideo callbacks.
+pub type EventSink = Rc<dyn Fn(&str, JsValue)>;
 
 /// A `;`-separated list of base URLs, each `http(s)://host:port` (a bare `host:port`
 /// gets `http://`).
@@ -83,8 +87,8 @@ pub fn set_servers(core: &Core, list: &str) {
     inner.session.set_servers(n);
 }
 
-pub fn new_core(base: String, on_event: js_sys::Function) -> Core {
-    let bases = parse_bases(&base);
+pub fn new_core(base: &str, on_event: EventSink) -> Core {
+    let bases = parse_bases(base);
     let mut session = Session::new();
     session.set_servers(bases.len());
     Rc::new(RefCell::new(Inner {
@@ -160,9 +164,9 @@ fn drive(core: &Core) {
         let _ = tx.send(result);
     }
     if !after.events.is_empty() {
-        let f = core.borrow().on_event.clone();
+        let sink = core.borrow().on_event.clone();
         for (name, data) in after.events {
-            call_page(&f, &name, &data);
+            sink(&name, data);
         }
     }
 }
@@ -313,6 +317,12 @@ pub async fn login(core: &Core, body: JsValue) -> Result<JsValue, Failure> {
     let expire_at = get(&answer_, "tokenExpireAt").as_f64();
     let id = core.borrow_mut().session.login(now_ms(), server, ticket, expire_at);
     answer(core, id).await
+}
+
+/// A typed request: the protocol's op, as the server reads it.
+pub async fn send(core: &Core, op: &Op) -> Result<JsValue, Failure> {
+    let obj = serde_wasm_bindgen::to_value(op).map_err(|_| (codes::INNER_ERR, String::new()))?;
+    request(core, &obj).await
 }
 
 /// A page request (checked, then paired with its reply).

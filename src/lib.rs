@@ -20,11 +20,21 @@
 //! - `small_map`: a sorted-vector map (smaller in wasm than `BTreeMap`).
 
 mod api;
+mod api_ops;
+mod args;
 mod cache;
 mod connection;
 mod core;
+pub mod crvideo;
 mod interop;
 mod small_map;
 mod wire;
 
 pub use api::LineupCore;
+
+/// The allocator: lol_alloc's free list, far smaller in wasm than the default dlmalloc.
+/// Sound here: the SDK's wasm has no threads (no atomics target feature).
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };

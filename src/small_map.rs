@@ -28,6 +28,10 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
         self.find(key).ok().map(|i| &self.entries[i].1)
     }
 
+    pub fn get_mut(&mut self, key: K) -> Option<&mut V> {
+        self.find(key).ok().map(|i| &mut self.entries[i].1)
+    }
+
     pub fn remove(&mut self, key: K) -> Option<V> {
         self.find(key).ok().map(|i| self.entries.remove(i).1)
     }

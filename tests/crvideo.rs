@@ -6,8 +6,7 @@
 mod harness;
 
 use harness::*;
-use js_sys::{Array, Function, Promise, Reflect};
-use lineup_sdk::LineupCore;
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
 use wasm_bindgen_test::*;
@@ -23,11 +22,8 @@ fn eval(code: &str) -> JsValue {
 /// Installs the classic script with this test's core, records every callback into
 /// `window.__cr` as `[name, ...args]`.
 fn install() {
-    let window: JsValue = web_sys::window().unwrap().into();
-    let factory = Closure::<dyn FnMut(String, Function) -> LineupCore>::new(|s: String, f: Function| LineupCore::new(s, f))
-        .into_js_value();
-    let loader = Closure::<dyn FnMut() -> Promise>::new(move || Promise::resolve(&factory)).into_js_value();
-    Reflect::set(&window, &"__LINEUP_CORE_LOADER__".into(), &loader).unwrap();
+    // The module is this test's own (its CRVideo_* exports): the loader imports it again.
+    eval("window.__LINEUP_CORE_LOADER__ = function () { return import('./wasm-bindgen-test.js'); }");
     eval(CRVIDEO);
     eval(
         "window.__cr = [];

@@ -4,9 +4,14 @@
 //   const client = await connect({ server: 'http://127.0.0.1:8080', appID: 'demo',
 //                                  md5AppSecret: '…', userID: 'alice', nickName: 'Alice' });
 //   client.on('AutoAssignUser', (user) => client.acceptAssignUser(user.queID, user.usrID));
+//
+// Every operation is the WebAssembly core's own typed method (written in Rust,
+// src/api_ops.rs, the same ops the CRVideo functions send); this file adds event
+// subscription, the options-object login and the error class.
 import init, { LineupCore } from './lineup_sdk.js';
 
-/** An error refused by the SDK or the server; `code` is the CloudRoom sdkErr. */
+/** An error refused by the SDK or the server; `code` is the CloudRoom sdkErr. The core
+ * rejects with `Error`s named LineupError that carry `code`: they are instances too. */
 export class LineupError extends Error {
   constructor(code, message) {
     super(message);
@@ -14,12 +19,10 @@ export class LineupError extends Error {
     this.code = code;
     this.sdkErr = code;
   }
-}
 
-function wrap(e) {
-  if (e instanceof LineupError) return e;
-  const code = e && typeof e.sdkErr === 'number' ? e.sdkErr : 1;
-  return new LineupError(code, (e && e.message) || String(e));
+  static [Symbol.hasInstance](e) {
+    return e instanceof Error && e.name === 'LineupError' && typeof e.code === 'number';
+  }
 }
 
 let loading = null;
@@ -32,23 +35,23 @@ export function load(wasmUrl) {
   return loading;
 }
 
+function dispatch(handlers, name, data) {
+  for (const fn of [...(handlers.get(name) || []), ...(handlers.get('*') || [])]) {
+    try { fn(data, name); } catch (e) { console.error(`lineup: handler for ${name} threw`, e); }
+  }
+}
+
 /** One session with a Lineup server. */
-export class Client {
-  #core;
-  #handlers = new Map();
+export class Client extends LineupCore {
+  #handlers;
 
   /** @param {string|string[]} [server] base URL, or several (nodes of one cluster:
    *  login on the first that answers, resume on any); defaults to the page's origin. */
   constructor(server) {
     const list = Array.isArray(server) ? server.join(';') : server;
-    const base = list || (typeof location !== 'undefined' ? location.origin : '');
-    this.#core = new LineupCore(base, (name, data) => this.#dispatch(name, data));
-  }
-
-  #dispatch(name, data) {
-    for (const fn of [...(this.#handlers.get(name) || []), ...(this.#handlers.get('*') || [])]) {
-      try { fn(data, name); } catch (e) { console.error(`lineup: handler for ${name} threw`, e); }
-    }
+    const handlers = new Map();
+    super(list || (typeof location !== 'undefined' ? location.origin : ''), (name, data) => dispatch(handlers, name, data));
+    this.#handlers = handlers;
   }
 
   /** Subscribes to an event; returns a function that unsubscribes. */
@@ -58,67 +61,17 @@ export class Client {
     return () => this.#handlers.get(name).delete(fn);
   }
 
-  /** Runs a core call; its failure becomes a LineupError. */
-  async #guard(f) {
-    try { return await f(); } catch (e) { throw wrap(e); }
+  login({ appID, md5AppSecret, token, userID, nickName } = {}) {
+    const bad = Object.entries(token ? { token } : { appID, md5AppSecret, userID }).find(([, v]) => typeof v !== 'string');
+    if (bad) return Promise.reject(new LineupError(5, `${bad[0]} must be a string`));
+    return token ? super.loginByToken(token, String(nickName || ''), String(userID || ''))
+      : super.login(appID, md5AppSecret, String(nickName || ''), userID);
   }
-  #call(op) { return this.#guard(() => this.#core.request(op)); }
-  /** A request whose reply carries nothing: resolves with undefined. */
-  #done(op) { return this.#call(op).then(() => {}); }
-
-  login({ appID, md5AppSecret, token, userID, nickName }) {
-    return this.#guard(() => (token
-      ? this.#core.loginByToken(token, nickName || '', userID || '')
-      : this.#core.login(appID, md5AppSecret, nickName || '', userID)));
-  }
-  logout() { return this.#guard(() => this.#core.logout()).then(() => {}); }
   /** Logs out and releases the WebAssembly object. */
-  async close() { await this.logout().catch(() => {}); this.#core.free(); }
-
-  initQueueDat() { return this.#call({ op: 'InitQueueDat' }); }
-  refreshAllQueueStatus() { return this.#call({ op: 'RefreshAllQueueStatus' }); }
-  getQueueStatus(queID) { return this.#call({ op: 'GetQueueStatus', queID }); }
-  getQueueUsers(queID, { offset, limit } = {}) { return this.#call({ op: 'GetQueueUsers', queID, offset, limit }); }
-  getQueueStatistics(queID) { return this.#call({ op: 'GetQueueStatistics', queID }); }
-  getAgents() { return this.#call({ op: 'GetAgents' }).then((d) => d.agents); }
-  startService(queID, priority = 0) { return this.#done({ op: 'StartService', queID, priority }); }
-  stopService(queID) { return this.#done({ op: 'StopService', queID }); }
-  startQueuing(queID, usrExtDat = '') { return this.#done({ op: 'StartQueuing', queID, usrExtDat }); }
-  stopQueuing() { return this.#done({ op: 'StopQueuing' }); }
-  acceptAssignUser(queID, usrID) { return this.#done({ op: 'AcceptAssignUser', queID, usrID }); }
-  rejectAssignUser(queID, usrID) { return this.#done({ op: 'RejectAssignUser', queID, usrID }); }
-  setDNDStatus(on) { return this.#done({ op: 'SetDNDStatus', DNDStatus: on ? 1 : 0 }); }
-  reqAssignUser() { return this.#call({ op: 'ReqAssignUser' }); }
-  reqAssignUser2(queID, usrID) { return this.#call({ op: 'ReqAssignUser2', queID, usrID }); }
-  finishService(queID, usrID) { return this.#done({ op: 'FinishService', queID, usrID }); }
-  setAgentCapacity(capacity) { return this.#done({ op: 'SetAgentCapacity', capacity }); }
-  ping() { return this.#call({ op: 'Ping' }); }
-  forwardUser(queID, usrID, toQueID) { return this.#done({ op: 'ForwardUser', queID, usrID, toQueID }); }
-  createMeeting(subject = '', pswd = '') { return this.#call({ op: 'CreateMeeting', subject, pswd }); }
-  enterMeeting(meetID, pswd = '') { return this.#call({ op: 'EnterMeeting', meetID, pswd }); }
-  exitMeeting(meetID) { return this.#done({ op: 'ExitMeeting', meetID }); }
-  /** Ends a room this session created, for everyone (the others get MeetingStopped). */
-  destroyMeeting(meetID) { return this.#done({ op: 'DestroyMeeting', meetID }); }
-  /** Calls a user into a room; resolves with the callID. */
-  call(UID, meetID, usrExtDat = '') { return this.#call({ op: 'Call', UID, meetID, usrExtDat }).then((d) => d.callID); }
-  acceptCall(callID, usrExtDat = '') { return this.#done({ op: 'AcceptCall', callID, usrExtDat }); }
-  rejectCall(callID, usrExtDat = '') { return this.#done({ op: 'RejectCall', callID, usrExtDat }); }
-  hangupCall(callID, usrExtDat = '') { return this.#done({ op: 'HungupCall', callID, usrExtDat }); }
-  holdCall(callID) { return this.#done({ op: 'HoldCall', callID }); }
-  resumeCall(callID) { return this.#done({ op: 'ResumeCall', callID }); }
-  getSessionInfo() { return this.#call({ op: 'GetSessionInfo' }); }
-  /** The call this session is in, as last told by the server. */
-  get sessionInfo() { return this.#core.sessionInfo(); }
-
-  get queues() { return this.#core.queues(); }
-  queueStatus(queID) { return this.#core.queueStatus(queID); }
-  get queueStatuses() { return this.#core.queueStatuses(); }
-  get queuingInfo() { return this.#core.queuingInfo(); }
-  get servingQueues() { return this.#core.servingQueues(); }
-  get user() { return this.#core.user(); }
-  get state() { return this.#core.state(); }
-  /** Drops the socket as a network failure would (the client then resumes). */
-  dropConnection() { this.#core.dropConnection(); }
+  async close() { await this.logout().catch(() => {}); this.free(); }
+  getQueueUsers(queID, { offset, limit } = {}) { return super.getQueueUsers(queID, offset, limit); }
+  startService(queID, priority = 0) { return super.startService(queID, priority); }
+  startQueuing(queID, usrExtDat = '') { return super.startQueuing(queID, usrExtDat); }
 }
 
 /** Loads the core, creates a client and logs in. */

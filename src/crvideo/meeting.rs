@@ -1,0 +1,197 @@
+//! CRVideo rooms and calls: CreateMeeting, EnterMeeting, DestroyMeeting, ExitMeeting and
+//! the call functions, with CloudRoom's parameter orders and result callbacks.
+
+use lineup_protocol::codes;
+use lineup_protocol::ws::Op;
+use wasm_bindgen::prelude::*;
+
+use super::{err, fire, getters, rslt, run, with_classic};
+use crate::args::{cookie, id, number, text};
+use crate::interop::get;
+
+/// `n` random bytes from the browser's CSPRNG.
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    if let Some(c) = web_sys::window().and_then(|w| w.crypto().ok()) {
+        let _ = c.get_random_values_with_u8_array(&mut b);
+    }
+    b
+}
+
+/// A room password the system makes (CloudRoom: createPswd > 0): 6 random digits.
+fn new_password() -> String {
+    let n = u32::from_le_bytes(random_bytes::<4>()) % 1_000_000;
+    let mut s = n.to_string();
+    while s.len() < 6 {
+        s.insert(0, '0');
+    }
+    s
+}
+
+/// A call id CloudRoom's Call returns at once: `c` and 24 hex digits.
+fn new_call_id() -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::from("c");
+    for b in random_bytes::<12>() {
+        s.push(HEX[usize::from(b >> 4)] as char);
+        s.push(HEX[usize::from(b & 15)] as char);
+    }
+    s
+}
+
+/// A room given as its id or as a meetObj (`{ID, ...}`).
+fn meet_id(v: &JsValue) -> u32 {
+    if v.is_object() {
+        id(&get(v, "ID"))
+    } else {
+        id(v)
+    }
+}
+
+fn create_meeting(subject: String, pswd: String, ck: JsValue) {
+    run(Op::CreateMeeting { subject, pswd }, move |r| match r {
+        Ok(meet) => fire("CreateMeetingSuccess", &[meet, ck]),
+        Err(c) => fire("CreateMeetingFail", &[err(c), ck]),
+    });
+}
+
+/// CloudRoom `CreateMeeting(meetSubject, createPswd, cookie)`: createPswd 0 no password,
+/// > 0 one generated for the room (it comes back in meetObj.pswd) →
+/// CreateMeetingSuccess(meetObj, cookie) or CreateMeetingFail(sdkErr, cookie).
+#[wasm_bindgen(js_name = CRVideo_CreateMeeting)]
+pub fn create_meeting1(subject: JsValue, create_pswd: JsValue, ck: JsValue) {
+    let pswd = if number(&create_pswd) > 0.0 { new_password() } else { String::new() };
+    create_meeting(text(&subject), pswd, cookie(&ck));
+}
+
+/// `CreateMeeting2({subject, pswd}, cookie)` (or a subject alone).
+#[wasm_bindgen(js_name = CRVideo_CreateMeeting2)]
+pub fn create_meeting2(params: JsValue, ck: JsValue) {
+    let (subject, pswd) = if params.is_object() {
+        let or = |a: &str, b: &str| {
+            let v = get(&params, a);
+            text(&if v.is_undefined() { get(&params, b) } else { v })
+        };
+        (or("subject", "meetSubject"), or("pswd", "password"))
+    } else {
+        (text(&params), String::new())
+    };
+    create_meeting(subject, pswd, cookie(&ck));
+}
+
+/// CloudRoom `EnterMeeting(meetID, pswd, UID, nickName, cookie)`, and the short `(meetID,
+/// pswd, cookie)` and `(meetID, pswd, nickName, cookie)` forms → EnterMeetingRslt(sdkErr,
+/// cookie). The user and nickname are the logged-in session's.
+#[wasm_bindgen(js_name = CRVideo_EnterMeeting)]
+pub fn enter_meeting(meet: JsValue, pswd: JsValue, a: JsValue, b: JsValue, c: JsValue) {
+    let ck = cookie([&c, &b, &a].into_iter().find(|v| !v.is_undefined()).unwrap_or(&a));
+    let meet_id = meet_id(&meet);
+    run(Op::EnterMeeting { meet_id, pswd: text(&pswd) }, move |r| {
+        if r.is_ok() {
+            with_classic(|s| s.meeting = meet_id);
+        }
+        fire("EnterMeetingRslt", &[err(r.err().unwrap_or(codes::NOERR)), ck]);
+    });
+}
+
+/// CloudRoom `DestroyMeeting(meetID, cookie)` → StopMeetingRslt(sdkErr, cookie): the
+/// creator ends the room for everyone (the others get MeetingStopped).
+#[wasm_bindgen(js_name = CRVideo_DestroyMeeting)]
+pub fn destroy_meeting(meet: JsValue, ck: JsValue) {
+    let meet_id = meet_id(&meet);
+    let ck = cookie(&ck);
+    run(Op::DestroyMeeting { meet_id }, move |r| {
+        if r.is_ok() {
+            with_classic(|s| {
+                if s.meeting == meet_id {
+                    s.meeting = 0;
+                }
+            });
+        }
+        fire("StopMeetingRslt", &[err(r.err().unwrap_or(codes::NOERR)), ck]);
+    });
+}
+
+/// Leaves a room (the one entered when no id is given).
+#[wasm_bindgen(js_name = CRVideo_ExitMeeting)]
+pub fn exit_meeting(meet: JsValue) {
+    let meet_id = with_classic(|s| {
+        let meet_id = if meet.is_undefined() { s.meeting } else { meet_id(&meet) };
+        if meet_id == s.meeting {
+            s.meeting = 0;
+        }
+        meet_id
+    });
+    if meet_id != 0 {
+        run(Op::ExitMeeting { meet_id }, |_| {});
+    }
+}
+
+/// CloudRoom `Call(UID, meetObj, usrExtDat, cookie)`: returns the callID at once →
+/// CallSuccess(callID, cookie) or CallFail(callID, sdkErr, cookie).
+#[wasm_bindgen(js_name = CRVideo_Call)]
+pub fn call(uid: JsValue, meet: JsValue, usr_ext_dat: JsValue, ck: JsValue) -> String {
+    let call_id = new_call_id();
+    let ck = cookie(&ck);
+    let op = Op::Call { call_id: Some(call_id.clone()), uid: text(&uid), meet_id: meet_id(&meet), usr_ext_dat: Some(text(&usr_ext_dat)) };
+    let id = JsValue::from(call_id.as_str());
+    run(op, move |r| match r {
+        Ok(_) => fire("CallSuccess", &[id, ck]),
+        Err(c) => fire("CallFail", &[id, err(c), ck]),
+    });
+    call_id
+}
+
+/// A call answer: `ok(callID, cookie)` or `bad(callID, sdkErr, cookie)`.
+fn answer(op: Op, call_id: JsValue, ok: &'static str, bad: &'static str, ck: &JsValue) {
+    let ck = cookie(ck);
+    run(op, move |r| match r {
+        Ok(_) => fire(ok, &[call_id, ck]),
+        Err(c) => fire(bad, &[call_id, err(c), ck]),
+    });
+}
+
+/// CloudRoom `AcceptCall(callID, meetObj, usrExtDat, cookie)`.
+#[wasm_bindgen(js_name = CRVideo_AcceptCall)]
+pub fn accept_call(call_id: JsValue, _meet: JsValue, usr_ext_dat: JsValue, ck: JsValue) {
+    let op = Op::AcceptCall { call_id: text(&call_id), usr_ext_dat: Some(text(&usr_ext_dat)) };
+    answer(op, call_id, "AcceptCallSuccess", "AcceptCallFail", &ck);
+}
+
+/// CloudRoom `RejectCall(callID, usrExtDat, cookie)`.
+#[wasm_bindgen(js_name = CRVideo_RejectCall)]
+pub fn reject_call(call_id: JsValue, usr_ext_dat: JsValue, ck: JsValue) {
+    let op = Op::RejectCall { call_id: text(&call_id), usr_ext_dat: Some(text(&usr_ext_dat)) };
+    answer(op, call_id, "RejectCallSuccess", "RejectCallFail", &ck);
+}
+
+/// CloudRoom `HungupCall(callID, usrExtDat, cookie)` → HangupCallSuccess / HangupCallFail.
+#[wasm_bindgen(js_name = CRVideo_HungupCall)]
+pub fn hungup_call(call_id: JsValue, usr_ext_dat: JsValue, ck: JsValue) {
+    let op = Op::HungupCall { call_id: text(&call_id), usr_ext_dat: Some(text(&usr_ext_dat)) };
+    answer(op, call_id, "HangupCallSuccess", "HangupCallFail", &ck);
+}
+
+/// The H5 spelling of HungupCall.
+#[wasm_bindgen(js_name = CRVideo_HangupCall)]
+pub fn hangup_call(call_id: JsValue, usr_ext_dat: JsValue, ck: JsValue) {
+    hungup_call(call_id, usr_ext_dat, ck);
+}
+
+/// Lineup: → HoldCallRslt(callID, sdkErr, cookie).
+#[wasm_bindgen(js_name = CRVideo_HoldCall)]
+pub fn hold_call(call_id: JsValue, ck: JsValue) {
+    rslt(Op::HoldCall { call_id: text(&call_id) }, "HoldCallRslt", &ck, Some(call_id));
+}
+
+/// Lineup: → ResumeCallRslt(callID, sdkErr, cookie).
+#[wasm_bindgen(js_name = CRVideo_ResumeCall)]
+pub fn resume_call(call_id: JsValue, ck: JsValue) {
+    rslt(Op::ResumeCall { call_id: text(&call_id) }, "ResumeCallRslt", &ck, Some(call_id));
+}
+
+/// CloudRoom SessionInfo: the call this session is in (empty fields when none).
+#[wasm_bindgen(js_name = CRVideo_GetSessionInfo)]
+pub fn get_session_info() -> JsValue {
+    getters().session_info()
+}

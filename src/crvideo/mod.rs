@@ -1,0 +1,217 @@
+//! CloudRoom's surface, exported from Rust: every `CRVideo_*` function is a
+//! `#[wasm_bindgen(js_name = …)]` export with CloudRoom's parameter order, and every
+//! result and notice is fired from here into the page's `CRVideo_Xxx.callback` with
+//! CloudRoom's argument list. The classic script (`js/src/crvideo.js`) is only the
+//! loader: it defines the callback proxies and error constants synchronously, installs
+//! these exports as globals and queues calls made before the module has loaded.
+//!
+//! One page has one CRVideo session: a core made at the first call, whose events go to
+//! `events::on_event`. Parameters are read as CloudRoom's own script reads them (`args`:
+//! a number where a string is expected is converted, a missing cookie is "").
+//!
+//! - this file: the session, firing callbacks, login and server addresses.
+//! - `queue`: queue information, agents and customers.
+//! - `meeting`: rooms and calls.
+//! - `events`: notices and connection events → callbacks.
+
+mod events;
+mod meeting;
+mod queue;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Function};
+use lineup_protocol::codes;
+use lineup_protocol::ws::Op;
+use wasm_bindgen::prelude::*;
+
+use crate::api::LineupCore;
+use crate::args::{cookie, text};
+use crate::core::{self, Core};
+use crate::interop::{get, object};
+use crate::small_map::SmallMap;
+
+/// The callback proxies the loader defines (`CRVideo_` + name), in its order. Every name
+/// this module fires is here; a native test checks the loader's list against it.
+pub const CALLBACKS: &[&str] = &[
+    "LoginSuccess", "LoginFail", "LineOff", "NotifyTokenWillExpire",
+    "InitQueueDatRslt", "QueueStatusChanged", "QueuingInfoChanged", "GetQueueStatusRslt",
+    "StartQueuingRslt", "StopQueuingRslt", "StartServiceRslt", "StopServiceRslt",
+    "AutoAssignUser", "CancelAssignUser", "ResponseAssignUserRslt", "ReqAssignUserRslt",
+    "SetDNDStatusSuccess", "SetDNDStatusFail", "UserEnter", "UserLeave",
+    "CreateMeetingSuccess", "CreateMeetingFail", "EnterMeetingRslt", "UserEnterMeeting", "UserLeftMeeting",
+    "CallSuccess", "CallFail", "NotifyCallIn", "NotifyCallAccepted", "NotifyCallRejected", "NotifyCallHungup",
+    "NotifyCallHangup", "AcceptCallSuccess", "AcceptCallFail", "RejectCallSuccess", "RejectCallFail",
+    "HangupCallSuccess", "HangupCallFail", "NotifyCallEvent",
+    "MeetingDropped", "MeetingStopped", "StopMeetingRslt",
+    "AudioStatusChanged", "VideoStatusChanged", "MicEnergyUpdate", "AudioDevChanged", "VideoDevChanged",
+    "NotifyIMmsg", "SendIMmsgRlst",
+    "NotifyCallHold", "NotifyCallResume", "HoldCallRslt", "ResumeCallRslt", "ForwardUserRslt",
+    "FinishServiceRslt", "ServiceFinished", "QueuingEnded", "ServiceStopped", "QueueInfoChanged",
+    "QueueRemoved", "SetAgentCapacityRslt", "GetQueueStatisticsRslt", "GetAgentsRslt",
+    "Reconnecting", "Reconnected",
+];
+
+/// What the classic surface keeps beside the core.
+#[derive(Default)]
+struct Classic {
+    /// queID → the customers (QueUser objects) of each queue this agent serves.
+    queue_users: SmallMap<u32, Vec<JsValue>>,
+    /// The room this session entered (0: none).
+    meeting: u32,
+}
+
+thread_local! {
+    static CORE: RefCell<Option<Core>> = const { RefCell::new(None) };
+    static CLASSIC: RefCell<Classic> = RefCell::new(Classic::default());
+}
+
+/// The page's CRVideo core, made at the first call (on the page's own origin until
+/// `CRVideo_SetServerAddr`).
+fn core() -> Core {
+    CORE.with(|c| {
+        c.borrow_mut()
+            .get_or_insert_with(|| {
+                let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+                core::new_core(&origin, Rc::new(events::on_event))
+            })
+            .clone()
+    })
+}
+
+/// The getters of the modern API, on the CRVideo core.
+fn getters() -> LineupCore {
+    LineupCore { core: core() }
+}
+
+fn with_classic<T>(f: impl FnOnce(&mut Classic) -> T) -> T {
+    CLASSIC.with(|c| f(&mut c.borrow_mut()))
+}
+
+/// Calls the page's `CRVideo_<name>.callback(...args)`, if it set one. A callback that
+/// throws is reported on the console and stops nothing.
+pub fn fire(name: &str, args: &[JsValue]) {
+    let proxy = get(&js_sys::global(), &["CRVideo_", name].concat());
+    let callback = get(&proxy, "callback");
+    if let Some(f) = callback.dyn_ref::<Function>() {
+        let args: Array = args.iter().collect();
+        if let Err(e) = f.apply(&JsValue::NULL, &args) {
+            web_sys::console::error_2(&["lineup: CRVideo_", name, ".callback threw"].concat().into(), &e);
+        }
+    }
+}
+
+fn err(code: u32) -> JsValue {
+    JsValue::from(code)
+}
+
+/// Sends `op`; `done` gets the reply's data or the error code. (Boxed: one task type
+/// for every function keeps the wasm small.)
+fn run(op: Op, done: impl FnOnce(Result<JsValue, u32>) + 'static) {
+    send_boxed(op, Box::new(done));
+}
+
+fn send_boxed(op: Op, done: Box<dyn FnOnce(Result<JsValue, u32>)>) {
+    let core = core();
+    wasm_bindgen_futures::spawn_local(async move { done(core::send(&core, &op).await.map_err(|(c, _)| c)) });
+}
+
+/// Sends `op`, answered through `name` as `([lead,] sdkErr, cookie)`.
+fn rslt(op: Op, name: &'static str, ck: &JsValue, lead: Option<JsValue>) {
+    let ck = cookie(ck);
+    run(op, move |r| {
+        let code = err(r.err().unwrap_or(codes::NOERR));
+        match lead {
+            Some(lead) => fire(name, &[lead, code, ck]),
+            None => fire(name, &[code, ck]),
+        }
+    });
+}
+
+/// Sends `op`, answered through `name` as `(sdkErr, data or null, cookie)`; `pick`
+/// names the field of the data handed over, if not all of it.
+fn data_rslt(op: Op, name: &'static str, ck: &JsValue, pick: Option<&'static str>) {
+    let ck = cookie(ck);
+    run(op, move |r| match r {
+        Ok(d) => fire(name, &[err(codes::NOERR), pick.map_or(d.clone(), |f| get(&d, f)), ck]),
+        Err(c) => fire(name, &[err(c), JsValue::NULL, ck]),
+    });
+}
+
+// ---- init, servers, login ----
+
+#[wasm_bindgen(js_name = CRVideo_Init)]
+pub fn init() -> u32 {
+    codes::NOERR
+}
+
+#[wasm_bindgen(js_name = CRVideo_Init2)]
+pub fn init2() -> u32 {
+    codes::NOERR
+}
+
+/// Logs out (and forgets the queue users).
+#[wasm_bindgen(js_name = CRVideo_Uninit)]
+pub fn uninit() {
+    logout();
+}
+
+/// CloudRoom `SetServerAddr("host1:port;host2:port")`: several addresses are nodes of one
+/// cluster; the SDK logs in on the first that answers and resumes on any of them. A bare
+/// `host:port` takes the page's scheme.
+#[wasm_bindgen(js_name = CRVideo_SetServerAddr)]
+pub fn set_server_addr(addr: JsValue) -> u32 {
+    let https = web_sys::window().and_then(|w| w.location().protocol().ok()).is_some_and(|p| p == "https:");
+    let list = text(&addr);
+    let list: Vec<String> = list
+        .split(';')
+        .map(|a| a.trim_matches(' '))
+        .filter(|a| !a.is_empty())
+        .map(|a| {
+            if https && !a.starts_with("http://") && !a.starts_with("https://") {
+                ["https://", a].concat()
+            } else {
+                a.to_string()
+            }
+        })
+        .collect();
+    core::set_servers(&core(), &list.join(";"));
+    codes::NOERR
+}
+
+/// CloudRoom `Login(appID, md5_appSecret, nickName, UID, userAuthCode, cookie)` →
+/// LoginSuccess(UID, cookie) or LoginFail(sdkErr, cookie).
+#[wasm_bindgen(js_name = CRVideo_Login)]
+pub fn login(app_id: JsValue, md5_app_secret: JsValue, nick_name: JsValue, uid: JsValue, _auth: JsValue, ck: JsValue) {
+    let uid = text(&uid);
+    let body = object(&[("appID", &text(&app_id)), ("md5_appSecret", &text(&md5_app_secret)), ("UID", &uid), ("nickName", &text(&nick_name))]);
+    logged_in(body, Some(uid), cookie(&ck));
+}
+
+/// CloudRoom `LoginByToken(token, nickName, UID, userAuthCode, cookie)`; UID may be empty
+/// (the token's).
+#[wasm_bindgen(js_name = CRVideo_LoginByToken)]
+pub fn login_by_token(token: JsValue, nick_name: JsValue, uid: JsValue, _auth: JsValue, ck: JsValue) {
+    let body = object(&[("token", &text(&token)), ("UID", &text(&uid)), ("nickName", &text(&nick_name))]);
+    logged_in(body, None, cookie(&ck));
+}
+
+fn logged_in(body: JsValue, uid: Option<String>, ck: JsValue) {
+    let core = core();
+    wasm_bindgen_futures::spawn_local(async move {
+        match core::login(&core, body).await {
+            Ok(d) => fire("LoginSuccess", &[uid.map_or_else(|| get(&d, "UID"), JsValue::from), ck]),
+            Err((c, _)) => fire("LoginFail", &[err(c), ck]),
+        }
+    });
+}
+
+#[wasm_bindgen(js_name = CRVideo_Logout)]
+pub fn logout() {
+    with_classic(|c| *c = Classic::default());
+    let core = core();
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = core::logout(&core).await;
+    });
+}

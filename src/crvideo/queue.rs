@@ -1,0 +1,208 @@
+//! CRVideo queue functions: queue information, agents (StartService, offers, DND, manual
+//! assignment) and customers (StartQueuing). Parameters in CloudRoom's order, results
+//! through the Rslt callbacks CloudRoom names.
+
+use js_sys::Array;
+use lineup_protocol::codes;
+use lineup_protocol::ws::Op;
+use wasm_bindgen::prelude::*;
+
+use super::{core, data_rslt, err, fire, getters, rslt, run, with_classic};
+use crate::args::{cookie, id, number, text};
+use crate::core as session;
+use crate::interop::{get, stringify};
+
+// ---- queue information ----
+
+/// → InitQueueDatRslt(sdkErr, cookie); the queues are then in GetAllQueueInfo.
+#[wasm_bindgen(js_name = CRVideo_InitQueueDat)]
+pub fn init_queue_dat(ck: JsValue) {
+    rslt(Op::InitQueueDat, "InitQueueDatRslt", &ck, None);
+}
+
+#[wasm_bindgen(js_name = CRVideo_GetAllQueueInfo)]
+pub fn get_all_queue_info() -> Array {
+    getters().queues()
+}
+
+/// The queue's last known QueStatus. With a cookie (the H5 form) it is also asked of the
+/// server and answered through GetQueueStatusRslt(status, sdkErr, cookie).
+#[wasm_bindgen(js_name = CRVideo_GetQueueStatus)]
+pub fn get_queue_status(que_id: JsValue, ck: JsValue) -> JsValue {
+    let q = id(&que_id);
+    if !ck.is_undefined() {
+        let ck = cookie(&ck);
+        run(Op::GetQueueStatus { que_id: q }, move |r| match r {
+            Ok(s) => fire("GetQueueStatusRslt", &[s, err(codes::NOERR), ck]),
+            Err(c) => fire("GetQueueStatusRslt", &[JsValue::NULL, err(c), ck]),
+        });
+    }
+    getters().queue_status(q)
+}
+
+/// Every queue's status again (as QueueStatusChanged).
+#[wasm_bindgen(js_name = CRVideo_RefreshAllQueueStatus)]
+pub fn refresh_all_queue_status() {
+    run(Op::RefreshAllQueueStatus, |_| {});
+}
+
+#[wasm_bindgen(js_name = CRVideo_GetQueuingInfo)]
+pub fn get_queuing_info() -> JsValue {
+    getters().queuing_info()
+}
+
+#[wasm_bindgen(js_name = CRVideo_GetServingQueues)]
+pub fn get_serving_queues() -> Array {
+    getters().serving_queues()
+}
+
+/// The customers of a queue this agent serves, as CloudRoom gives them: a JSON string.
+#[wasm_bindgen(js_name = CRVideo_GetQueueUsers)]
+pub fn get_queue_users(que_id: JsValue) -> String {
+    let q = id(&que_id);
+    let users: Array = with_classic(|c| c.queue_users.get(q).map(|u| u.iter().collect()).unwrap_or_default());
+    stringify(&users).unwrap_or_else(|| "[]".into())
+}
+
+// ---- agents ----
+
+fn start_service(que_id: u32, priority: u16, ck: JsValue) {
+    run(Op::StartService { que_id, priority: Some(priority) }, move |r| {
+        let ok = r.is_ok();
+        fire("StartServiceRslt", &[que_id.into(), err(r.err().unwrap_or(codes::NOERR)), ck]);
+        if ok {
+            // The queue's customers, for GetQueueUsers (kept up to date by UserEnter/Leave).
+            let core = core();
+            wasm_bindgen_futures::spawn_local(async move {
+                let op = Op::GetQueueUsers { que_id, offset: None, limit: Some(1000) };
+                if let Ok(d) = session::send(&core, &op).await {
+                    let users = Array::from(&get(&d, "users")).iter().collect();
+                    with_classic(|c| c.queue_users.insert(que_id, users));
+                }
+            });
+        }
+    });
+}
+
+/// → StartServiceRslt(queID, sdkErr, cookie).
+#[wasm_bindgen(js_name = CRVideo_StartService)]
+pub fn start_service1(que_id: JsValue, ck: JsValue) {
+    start_service(id(&que_id), 0, cookie(&ck));
+}
+
+/// Lineup's StartService with the agent's priority for the queue (0 is highest).
+#[wasm_bindgen(js_name = CRVideo_StartService2)]
+pub fn start_service2(que_id: JsValue, priority: JsValue, ck: JsValue) {
+    start_service(id(&que_id), number(&priority).clamp(0.0, 65_535.0) as u16, cookie(&ck));
+}
+
+/// → StopServiceRslt(queID, sdkErr, cookie).
+#[wasm_bindgen(js_name = CRVideo_StopService)]
+pub fn stop_service(que_id: JsValue, ck: JsValue) {
+    let q = id(&que_id);
+    let ck = cookie(&ck);
+    run(Op::StopService { que_id: q }, move |r| {
+        if r.is_ok() {
+            with_classic(|c| c.queue_users.remove(q));
+        }
+        fire("StopServiceRslt", &[q.into(), err(r.err().unwrap_or(codes::NOERR)), ck]);
+    });
+}
+
+/// → ResponseAssignUserRslt(sdkErr, cookie).
+#[wasm_bindgen(js_name = CRVideo_AcceptAssignUser)]
+pub fn accept_assign_user(que_id: JsValue, usr_id: JsValue, ck: JsValue) {
+    rslt(Op::AcceptAssignUser { que_id: id(&que_id), usr_id: text(&usr_id) }, "ResponseAssignUserRslt", &ck, None);
+}
+
+/// → ResponseAssignUserRslt(sdkErr, cookie).
+#[wasm_bindgen(js_name = CRVideo_RejectAssignUser)]
+pub fn reject_assign_user(que_id: JsValue, usr_id: JsValue, ck: JsValue) {
+    rslt(Op::RejectAssignUser { que_id: id(&que_id), usr_id: text(&usr_id) }, "ResponseAssignUserRslt", &ck, None);
+}
+
+/// → SetDNDStatusSuccess(cookie) or SetDNDStatusFail(sdkErr, cookie).
+#[wasm_bindgen(js_name = CRVideo_SetDNDStatus)]
+pub fn set_dnd_status(status: JsValue, ck: JsValue) {
+    let ck = cookie(&ck);
+    run(Op::SetDNDStatus { dnd_status: number(&status) as i64 }, move |r| match r {
+        Ok(_) => fire("SetDNDStatusSuccess", &[ck]),
+        Err(c) => fire("SetDNDStatusFail", &[err(c), ck]),
+    });
+}
+
+/// → ReqAssignUserRslt(sdkErr, QueUser or null, cookie).
+#[wasm_bindgen(js_name = CRVideo_ReqAssignUser)]
+pub fn req_assign_user(ck: JsValue) {
+    data_rslt(Op::ReqAssignUser, "ReqAssignUserRslt", &ck, None);
+}
+
+/// → ReqAssignUserRslt(sdkErr, QueUser or null, cookie).
+#[wasm_bindgen(js_name = CRVideo_ReqAssignUser2)]
+pub fn req_assign_user2(que_id: JsValue, usr_id: JsValue, ck: JsValue) {
+    data_rslt(Op::ReqAssignUser2 { que_id: id(&que_id), usr_id: text(&usr_id) }, "ReqAssignUserRslt", &ck, None);
+}
+
+// ---- customers ----
+
+fn start_queuing(que_id: &JsValue, usr_ext_dat: &JsValue, ck: &JsValue) {
+    let op = Op::StartQueuing { que_id: id(que_id), usr_ext_dat: Some(text(usr_ext_dat)) };
+    rslt(op, "StartQueuingRslt", ck, None);
+}
+
+/// `StartQueuing(queID, cookie)`, and the H5 form `(queID, usrExtDat, cookie)` →
+/// StartQueuingRslt(sdkErr, cookie).
+#[wasm_bindgen(js_name = CRVideo_StartQueuing)]
+pub fn start_queuing1(que_id: JsValue, a: JsValue, b: JsValue) {
+    if b.is_undefined() {
+        start_queuing(&que_id, &JsValue::UNDEFINED, &a);
+    } else {
+        start_queuing(&que_id, &a, &b);
+    }
+}
+
+#[wasm_bindgen(js_name = CRVideo_StartQueuing2)]
+pub fn start_queuing2(que_id: JsValue, usr_ext_dat: JsValue, ck: JsValue) {
+    start_queuing(&que_id, &usr_ext_dat, &ck);
+}
+
+/// `StopQueuing(cookie)`, and the `(queID, cookie)` form of some docs →
+/// StopQueuingRslt(sdkErr, cookie).
+#[wasm_bindgen(js_name = CRVideo_StopQueuing)]
+pub fn stop_queuing(a: JsValue, b: JsValue) {
+    rslt(Op::StopQueuing, "StopQueuingRslt", if b.is_undefined() { &a } else { &b }, None);
+}
+
+// ---- Lineup additions ----
+
+/// → ForwardUserRslt(sdkErr, cookie).
+#[wasm_bindgen(js_name = CRVideo_ForwardUser)]
+pub fn forward_user(que_id: JsValue, usr_id: JsValue, to_que_id: JsValue, ck: JsValue) {
+    let op = Op::ForwardUser { que_id: id(&que_id), usr_id: text(&usr_id), to_que_id: id(&to_que_id) };
+    rslt(op, "ForwardUserRslt", &ck, None);
+}
+
+/// → FinishServiceRslt(sdkErr, cookie).
+#[wasm_bindgen(js_name = CRVideo_FinishService)]
+pub fn finish_service(que_id: JsValue, usr_id: JsValue, ck: JsValue) {
+    rslt(Op::FinishService { que_id: id(&que_id), usr_id: text(&usr_id) }, "FinishServiceRslt", &ck, None);
+}
+
+/// → SetAgentCapacityRslt(sdkErr, cookie).
+#[wasm_bindgen(js_name = CRVideo_SetAgentCapacity)]
+pub fn set_agent_capacity(capacity: JsValue, ck: JsValue) {
+    let capacity = number(&capacity).clamp(0.0, 65_535.0) as u16;
+    rslt(Op::SetAgentCapacity { capacity }, "SetAgentCapacityRslt", &ck, None);
+}
+
+/// → GetQueueStatisticsRslt(sdkErr, QueueStatistics or null, cookie).
+#[wasm_bindgen(js_name = CRVideo_GetQueueStatistics)]
+pub fn get_queue_statistics(que_id: JsValue, ck: JsValue) {
+    data_rslt(Op::GetQueueStatistics { que_id: id(&que_id) }, "GetQueueStatisticsRslt", &ck, None);
+}
+
+/// → GetAgentsRslt(sdkErr, AgentInfo[] or null, cookie).
+#[wasm_bindgen(js_name = CRVideo_GetAgents)]
+pub fn get_agents(ck: JsValue) {
+    data_rslt(Op::GetAgents, "GetAgentsRslt", &ck, Some("agents"));
+}
