@@ -1,15 +1,13 @@
 //! The class JavaScript sees: each method converts its arguments, calls the core and
 //! converts the result. Promises reject with `Error`s that carry `sdkErr`.
 
-use std::future::Future;
 use std::rc::Rc;
 
 use js_sys::{Array, Promise};
 use lineup_protocol::codes;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
-use crate::core::{self, Core, Failure};
+use crate::core::{self, Core};
 use crate::interop::{call_page, copy, error, object, set};
 
 /// One SDK session: a logged-in user of a Lineup app.
@@ -18,8 +16,18 @@ pub struct LineupCore {
     pub(crate) core: Core,
 }
 
-pub(crate) fn promise(f: impl Future<Output = Result<JsValue, Failure>> + 'static) -> Promise {
-    future_to_promise(async move { f.await.map_err(|(code, msg)| error(code, &msg)) })
+pub(crate) fn promise(start: impl FnOnce(core::Done)) -> Promise {
+    let mut start = Some(start);
+    Promise::new(&mut |resolve: js_sys::Function, reject: js_sys::Function| {
+        if let Some(start) = start.take() {
+            start(Box::new(move |result| {
+                let _ = match result {
+                    Ok(v) => resolve.call1(&JsValue::NULL, &v),
+                    Err((code, msg)) => reject.call1(&JsValue::NULL, &error(code, &msg)),
+                };
+            }));
+        }
+    })
 }
 
 #[wasm_bindgen]
@@ -27,7 +35,7 @@ impl LineupCore {
     /// `server`: the lineup-server base URL (`http://host:port`); `onEvent(name, data)`
     /// receives every notice and connection event.
     #[wasm_bindgen(constructor)]
-    pub fn new(server: String, on_event: js_sys::Function) -> LineupCore {
+    pub fn new(server: String, #[wasm_bindgen(js_name = onEvent)] on_event: js_sys::Function) -> LineupCore {
         let sink = move |name: &str, data: JsValue| call_page(&on_event, name, &data);
         LineupCore { core: core::new_core(&server, Rc::new(sink)) }
     }
@@ -41,53 +49,71 @@ impl LineupCore {
     }
 
     /// CloudRoom `Login(appID, md5_appSecret, nickName, UID)`.
-    pub fn login(&self, app_id: String, md5_app_secret: String, nick_name: String, uid: String) -> Promise {
-        let body = object(&[("appID", &app_id), ("md5_appSecret", &md5_app_secret), ("UID", &uid), ("nickName", &nick_name)]);
+    #[wasm_bindgen(unchecked_return_type = "Promise<LoginData>")]
+    pub fn login(
+        &self,
+        #[wasm_bindgen(js_name = appID)] app_id: String,
+        #[wasm_bindgen(js_name = md5AppSecret)] md5_app_secret: String,
+        #[wasm_bindgen(js_name = nickName)] nick_name: String,
+        #[wasm_bindgen(js_name = UID)] uid: String,
+    ) -> Promise {
+        let body =
+            object(&[("appID", &app_id), ("md5_appSecret", &md5_app_secret), ("UID", &uid), ("nickName", &nick_name)]);
         let core = self.core.clone();
-        promise(async move { core::login(&core, body).await })
+        promise(|done| core::login(&core, body, done))
     }
 
     /// CloudRoom `LoginByToken(token, nickName, UID)`; UID may be empty (the token's).
-    #[wasm_bindgen(js_name = loginByToken)]
-    pub fn login_by_token(&self, token: String, nick_name: String, uid: String) -> Promise {
+    #[wasm_bindgen(js_name = loginByToken, unchecked_return_type = "Promise<LoginData>")]
+    pub fn login_by_token(
+        &self,
+        token: String,
+        #[wasm_bindgen(js_name = nickName)] nick_name: String,
+        #[wasm_bindgen(js_name = UID)] uid: String,
+    ) -> Promise {
         let body = object(&[("token", &token), ("UID", &uid), ("nickName", &nick_name)]);
         let core = self.core.clone();
-        promise(async move { core::login(&core, body).await })
+        promise(|done| core::login(&core, body, done))
     }
 
     /// Sends one operation, e.g. `{op: "StartQueuing", queID: 3, usrExtDat: ""}`;
     /// resolves with the reply's data.
-    pub fn request(&self, op: JsValue) -> Promise {
+    #[wasm_bindgen(unchecked_return_type = "Promise<unknown>")]
+    pub fn request(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ op: string; [field: string]: unknown }")] op: JsValue,
+    ) -> Promise {
         let core = self.core.clone();
-        promise(async move { core::request(&core, &op).await })
+        promise(|done| core::request(&core, &op, done))
     }
 
     /// Logs out and closes the connection.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn logout(&self) -> Promise {
         let core = self.core.clone();
-        promise(async move { core::logout(&core).await.map(|_| JsValue::UNDEFINED) })
+        promise(|done| core::logout(&core, done))
     }
 
     /// The app's queues (CloudRoom QueueInfo[]), as of InitQueueDat and later notices.
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "QueueInfo[]")]
     pub fn queues(&self) -> Array {
         self.core.borrow().cache.queues.values().map(copy).collect()
     }
 
     /// A queue's last known QueStatus, or undefined.
-    #[wasm_bindgen(js_name = queueStatus)]
-    pub fn queue_status(&self, que_id: u32) -> JsValue {
+    #[wasm_bindgen(js_name = queueStatus, unchecked_return_type = "QueStatus | undefined")]
+    pub fn queue_status(&self, #[wasm_bindgen(js_name = queID)] que_id: u32) -> JsValue {
         self.core.borrow().cache.statuses.get(que_id).map_or(JsValue::UNDEFINED, copy)
     }
 
     /// Every known QueStatus.
-    #[wasm_bindgen(getter = queueStatuses)]
+    #[wasm_bindgen(getter = queueStatuses, unchecked_return_type = "QueStatus[]")]
     pub fn queue_statuses(&self) -> Array {
         self.core.borrow().cache.statuses.values().map(copy).collect()
     }
 
     /// Where this customer stands (CloudRoom QueuingInfo; queID -1 until told).
-    #[wasm_bindgen(getter = queuingInfo)]
+    #[wasm_bindgen(getter = queuingInfo, unchecked_return_type = "QueuingInfo")]
     pub fn queuing_info(&self) -> JsValue {
         match &self.core.borrow().cache.queuing {
             Some(v) => copy(v),
@@ -102,13 +128,13 @@ impl LineupCore {
     }
 
     /// The queues this agent serves.
-    #[wasm_bindgen(getter = servingQueues)]
+    #[wasm_bindgen(getter = servingQueues, unchecked_return_type = "number[]")]
     pub fn serving_queues(&self) -> Array {
         self.core.borrow().cache.serving.iter().map(|q| JsValue::from(*q)).collect()
     }
 
     /// CloudRoom SessionInfo: the call this session is in (empty fields when none).
-    #[wasm_bindgen(getter = sessionInfo)]
+    #[wasm_bindgen(getter = sessionInfo, unchecked_return_type = "SessionInfo")]
     pub fn session_info(&self) -> JsValue {
         match &self.core.borrow().cache.session_info {
             Some(v) => copy(v),
@@ -123,20 +149,20 @@ impl LineupCore {
     }
 
     /// The logged-in user (UID, nickName, appID, roles, ...), or undefined.
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "LoginData | undefined")]
     pub fn user(&self) -> JsValue {
         self.core.borrow().cache.user.as_ref().map_or(JsValue::UNDEFINED, copy)
     }
 
     /// "idle", "connecting", "online" or "reconnecting".
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "'idle' | 'connecting' | 'online' | 'reconnecting'")]
     pub fn state(&self) -> String {
         let inner = self.core.borrow();
-        if inner.logging_in { "connecting" } else { inner.session.phase().name() }.into()
+        if inner.login.is_some() { "connecting" } else { inner.session.phase().name() }.into()
     }
 
     /// Every error code: `[{code, name, meaning}]`.
-    #[wasm_bindgen(js_name = errorCodes)]
+    #[wasm_bindgen(js_name = errorCodes, unchecked_return_type = "Array<{ code: number; name: string; meaning: string }>")]
     pub fn error_codes() -> Array {
         codes::ALL
             .iter()

@@ -30,13 +30,19 @@ enum Answer {
 impl LineupCore {
     fn op(&self, answer: Answer, op: Result<Op, Failure>) -> Promise {
         let core = self.core.clone();
-        promise(async move {
-            let data = core::send(&core, &op?).await?;
-            Ok(match answer {
-                Answer::Data => data,
-                Answer::Done => JsValue::UNDEFINED,
-                Answer::Field(f) => get(&data, f),
-            })
+        promise(move |done| match op {
+            Ok(op) => core::send(
+                &core,
+                &op,
+                Box::new(move |r| {
+                    done(r.map(|data| match answer {
+                        Answer::Data => data,
+                        Answer::Done => JsValue::UNDEFINED,
+                        Answer::Field(f) => get(&data, f),
+                    }))
+                }),
+            ),
+            Err(e) => done(Err(e)),
         })
     }
 }
@@ -44,25 +50,33 @@ impl LineupCore {
 #[wasm_bindgen]
 impl LineupCore {
     /// Subscribes to every queue's status; resolves with `{queues, statuses}`.
-    #[wasm_bindgen(js_name = initQueueDat)]
+    #[wasm_bindgen(js_name = initQueueDat, unchecked_return_type = "Promise<InitQueueData>")]
     pub fn init_queue_dat(&self) -> Promise {
         self.op(Answer::Data, Ok(Op::InitQueueDat))
     }
 
     /// Every queue's status (each also arrives as QueueStatusChanged).
-    #[wasm_bindgen(js_name = refreshAllQueueStatus)]
+    #[wasm_bindgen(js_name = refreshAllQueueStatus, unchecked_return_type = "Promise<StatusesData>")]
     pub fn refresh_all_queue_status(&self) -> Promise {
         self.op(Answer::Data, Ok(Op::RefreshAllQueueStatus))
     }
 
-    #[wasm_bindgen(js_name = getQueueStatus)]
-    pub fn get_queue_status(&self, que_id: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = getQueueStatus, unchecked_return_type = "Promise<QueStatus>")]
+    pub fn get_queue_status(
+        &self,
+        #[wasm_bindgen(js_name = queID, unchecked_param_type = "number")] que_id: JsValue,
+    ) -> Promise {
         self.op(Answer::Data, want_uint(&que_id, "queID", U32).map(|que_id| Op::GetQueueStatus { que_id }))
     }
 
     /// One page of a queue's customers (agents of the queue, supervisors).
-    #[wasm_bindgen(js_name = getQueueUsers)]
-    pub fn get_queue_users(&self, que_id: JsValue, offset: JsValue, limit: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = getQueueUsers, unchecked_return_type = "Promise<QueueUsersData>")]
+    pub fn get_queue_users(
+        &self,
+        #[wasm_bindgen(js_name = queID, unchecked_param_type = "number")] que_id: JsValue,
+        #[wasm_bindgen(js_name = offset, unchecked_param_type = "number | undefined")] offset: JsValue,
+        #[wasm_bindgen(js_name = limit, unchecked_param_type = "number | undefined")] limit: JsValue,
+    ) -> Promise {
         let op = || {
             Ok(Op::GetQueueUsers {
                 que_id: want_uint(&que_id, "queID", U32)?,
@@ -73,87 +87,141 @@ impl LineupCore {
         self.op(Answer::Data, op())
     }
 
-    #[wasm_bindgen(js_name = getQueueStatistics)]
-    pub fn get_queue_statistics(&self, que_id: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = getQueueStatistics, unchecked_return_type = "Promise<QueueStatistics>")]
+    pub fn get_queue_statistics(
+        &self,
+        #[wasm_bindgen(js_name = queID, unchecked_param_type = "number")] que_id: JsValue,
+    ) -> Promise {
         self.op(Answer::Data, want_uint(&que_id, "queID", U32).map(|que_id| Op::GetQueueStatistics { que_id }))
     }
 
     /// Every agent of the app (supervisors); resolves with the list.
-    #[wasm_bindgen(js_name = getAgents)]
+    #[wasm_bindgen(js_name = getAgents, unchecked_return_type = "Promise<AgentInfo[]>")]
     pub fn get_agents(&self) -> Promise {
         self.op(Answer::Field("agents"), Ok(Op::GetAgents))
     }
 
-    #[wasm_bindgen(js_name = startService)]
-    pub fn start_service(&self, que_id: JsValue, priority: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = startService, unchecked_return_type = "Promise<void>")]
+    pub fn start_service(
+        &self,
+        #[wasm_bindgen(js_name = queID, unchecked_param_type = "number")] que_id: JsValue,
+        #[wasm_bindgen(js_name = priority, unchecked_param_type = "number | undefined")] priority: JsValue,
+    ) -> Promise {
         let op = || Ok(Op::StartService { que_id: want_uint(&que_id, "queID", U32)?, priority: opt_prio(&priority)? });
         self.op(Answer::Done, op())
     }
 
-    #[wasm_bindgen(js_name = stopService)]
-    pub fn stop_service(&self, que_id: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = stopService, unchecked_return_type = "Promise<void>")]
+    pub fn stop_service(
+        &self,
+        #[wasm_bindgen(js_name = queID, unchecked_param_type = "number")] que_id: JsValue,
+    ) -> Promise {
         self.op(Answer::Done, want_uint(&que_id, "queID", U32).map(|que_id| Op::StopService { que_id }))
     }
 
-    #[wasm_bindgen(js_name = startQueuing)]
-    pub fn start_queuing(&self, que_id: JsValue, usr_ext_dat: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = startQueuing, unchecked_return_type = "Promise<void>")]
+    pub fn start_queuing(
+        &self,
+        #[wasm_bindgen(js_name = queID, unchecked_param_type = "number")] que_id: JsValue,
+        #[wasm_bindgen(js_name = usrExtDat, unchecked_param_type = "string | undefined")] usr_ext_dat: JsValue,
+    ) -> Promise {
         let op = || {
-            Ok(Op::StartQueuing { que_id: want_uint(&que_id, "queID", U32)?, usr_ext_dat: opt_str(&usr_ext_dat, "usrExtDat")? })
+            Ok(Op::StartQueuing {
+                que_id: want_uint(&que_id, "queID", U32)?,
+                usr_ext_dat: opt_str(&usr_ext_dat, "usrExtDat")?,
+            })
         };
         self.op(Answer::Done, op())
     }
 
-    #[wasm_bindgen(js_name = stopQueuing)]
+    #[wasm_bindgen(js_name = stopQueuing, unchecked_return_type = "Promise<void>")]
     pub fn stop_queuing(&self) -> Promise {
         self.op(Answer::Done, Ok(Op::StopQueuing))
     }
 
-    #[wasm_bindgen(js_name = acceptAssignUser)]
-    pub fn accept_assign_user(&self, que_id: JsValue, usr_id: JsValue) -> Promise {
-        self.op(Answer::Done, queue_user(&que_id, &usr_id).map(|(que_id, usr_id)| Op::AcceptAssignUser { que_id, usr_id }))
+    #[wasm_bindgen(js_name = acceptAssignUser, unchecked_return_type = "Promise<void>")]
+    pub fn accept_assign_user(
+        &self,
+        #[wasm_bindgen(js_name = queID, unchecked_param_type = "number")] que_id: JsValue,
+        #[wasm_bindgen(js_name = usrID, unchecked_param_type = "string")] usr_id: JsValue,
+    ) -> Promise {
+        self.op(
+            Answer::Done,
+            queue_user(&que_id, &usr_id).map(|(que_id, usr_id)| Op::AcceptAssignUser { que_id, usr_id }),
+        )
     }
 
-    #[wasm_bindgen(js_name = rejectAssignUser)]
-    pub fn reject_assign_user(&self, que_id: JsValue, usr_id: JsValue) -> Promise {
-        self.op(Answer::Done, queue_user(&que_id, &usr_id).map(|(que_id, usr_id)| Op::RejectAssignUser { que_id, usr_id }))
+    #[wasm_bindgen(js_name = rejectAssignUser, unchecked_return_type = "Promise<void>")]
+    pub fn reject_assign_user(
+        &self,
+        #[wasm_bindgen(js_name = queID, unchecked_param_type = "number")] que_id: JsValue,
+        #[wasm_bindgen(js_name = usrID, unchecked_param_type = "string")] usr_id: JsValue,
+    ) -> Promise {
+        self.op(
+            Answer::Done,
+            queue_user(&que_id, &usr_id).map(|(que_id, usr_id)| Op::RejectAssignUser { que_id, usr_id }),
+        )
     }
 
     /// Do-not-disturb on (no automatic offers) or off.
-    #[wasm_bindgen(js_name = setDNDStatus)]
-    pub fn set_dnd_status(&self, on: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = setDNDStatus, unchecked_return_type = "Promise<void>")]
+    pub fn set_dnd_status(
+        &self,
+        #[wasm_bindgen(js_name = on, unchecked_param_type = "boolean")] on: JsValue,
+    ) -> Promise {
         self.op(Answer::Done, Ok(Op::SetDNDStatus { dnd_status: i64::from(on.is_truthy()) }))
     }
 
     /// Takes the next customer by hand; resolves with it.
-    #[wasm_bindgen(js_name = reqAssignUser)]
+    #[wasm_bindgen(js_name = reqAssignUser, unchecked_return_type = "Promise<QueUser>")]
     pub fn req_assign_user(&self) -> Promise {
         self.op(Answer::Data, Ok(Op::ReqAssignUser))
     }
 
     /// Takes one named customer by hand; resolves with it.
-    #[wasm_bindgen(js_name = reqAssignUser2)]
-    pub fn req_assign_user2(&self, que_id: JsValue, usr_id: JsValue) -> Promise {
-        self.op(Answer::Data, queue_user(&que_id, &usr_id).map(|(que_id, usr_id)| Op::ReqAssignUser2 { que_id, usr_id }))
+    #[wasm_bindgen(js_name = reqAssignUser2, unchecked_return_type = "Promise<QueUser>")]
+    pub fn req_assign_user2(
+        &self,
+        #[wasm_bindgen(js_name = queID, unchecked_param_type = "number")] que_id: JsValue,
+        #[wasm_bindgen(js_name = usrID, unchecked_param_type = "string")] usr_id: JsValue,
+    ) -> Promise {
+        self.op(
+            Answer::Data,
+            queue_user(&que_id, &usr_id).map(|(que_id, usr_id)| Op::ReqAssignUser2 { que_id, usr_id }),
+        )
     }
 
-    #[wasm_bindgen(js_name = finishService)]
-    pub fn finish_service(&self, que_id: JsValue, usr_id: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = finishService, unchecked_return_type = "Promise<void>")]
+    pub fn finish_service(
+        &self,
+        #[wasm_bindgen(js_name = queID, unchecked_param_type = "number")] que_id: JsValue,
+        #[wasm_bindgen(js_name = usrID, unchecked_param_type = "string")] usr_id: JsValue,
+    ) -> Promise {
         self.op(Answer::Done, queue_user(&que_id, &usr_id).map(|(que_id, usr_id)| Op::FinishService { que_id, usr_id }))
     }
 
-    #[wasm_bindgen(js_name = setAgentCapacity)]
-    pub fn set_agent_capacity(&self, capacity: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = setAgentCapacity, unchecked_return_type = "Promise<void>")]
+    pub fn set_agent_capacity(
+        &self,
+        #[wasm_bindgen(js_name = capacity, unchecked_param_type = "number")] capacity: JsValue,
+    ) -> Promise {
         let op = want_uint(&capacity, "capacity", U16).map(|c| Op::SetAgentCapacity { capacity: c as u16 });
         self.op(Answer::Done, op)
     }
 
     /// Resolves with `{time}`, the server's clock.
+    #[wasm_bindgen(unchecked_return_type = "Promise<PongData>")]
     pub fn ping(&self) -> Promise {
         self.op(Answer::Data, Ok(Op::Ping))
     }
 
-    #[wasm_bindgen(js_name = forwardUser)]
-    pub fn forward_user(&self, que_id: JsValue, usr_id: JsValue, to_que_id: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = forwardUser, unchecked_return_type = "Promise<void>")]
+    pub fn forward_user(
+        &self,
+        #[wasm_bindgen(js_name = queID, unchecked_param_type = "number")] que_id: JsValue,
+        #[wasm_bindgen(js_name = usrID, unchecked_param_type = "string")] usr_id: JsValue,
+        #[wasm_bindgen(js_name = toQueID, unchecked_param_type = "number")] to_que_id: JsValue,
+    ) -> Promise {
         let op = || {
             let (que_id, usr_id) = queue_user(&que_id, &usr_id)?;
             Ok(Op::ForwardUser { que_id, usr_id, to_que_id: want_uint(&to_que_id, "toQueID", U32)? })
@@ -162,8 +230,12 @@ impl LineupCore {
     }
 
     /// A room to call a customer into; resolves with its MeetInfo.
-    #[wasm_bindgen(js_name = createMeeting)]
-    pub fn create_meeting(&self, subject: JsValue, pswd: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = createMeeting, unchecked_return_type = "Promise<MeetInfo>")]
+    pub fn create_meeting(
+        &self,
+        #[wasm_bindgen(js_name = subject, unchecked_param_type = "string | undefined")] subject: JsValue,
+        #[wasm_bindgen(js_name = pswd, unchecked_param_type = "string | undefined")] pswd: JsValue,
+    ) -> Promise {
         let op = || {
             Ok(Op::CreateMeeting {
                 subject: opt_str(&subject, "subject")?.unwrap_or_default(),
@@ -173,27 +245,46 @@ impl LineupCore {
         self.op(Answer::Data, op())
     }
 
-    #[wasm_bindgen(js_name = enterMeeting)]
-    pub fn enter_meeting(&self, meet_id: JsValue, pswd: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = enterMeeting, unchecked_return_type = "Promise<MeetInfo>")]
+    pub fn enter_meeting(
+        &self,
+        #[wasm_bindgen(js_name = meetID, unchecked_param_type = "number")] meet_id: JsValue,
+        #[wasm_bindgen(js_name = pswd, unchecked_param_type = "string | undefined")] pswd: JsValue,
+    ) -> Promise {
         let op = || {
-            Ok(Op::EnterMeeting { meet_id: want_uint(&meet_id, "meetID", U32)?, pswd: opt_str(&pswd, "pswd")?.unwrap_or_default() })
+            Ok(Op::EnterMeeting {
+                meet_id: want_uint(&meet_id, "meetID", U32)?,
+                pswd: opt_str(&pswd, "pswd")?.unwrap_or_default(),
+            })
         };
         self.op(Answer::Data, op())
     }
 
-    #[wasm_bindgen(js_name = exitMeeting)]
-    pub fn exit_meeting(&self, meet_id: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = exitMeeting, unchecked_return_type = "Promise<void>")]
+    pub fn exit_meeting(
+        &self,
+        #[wasm_bindgen(js_name = meetID, unchecked_param_type = "number")] meet_id: JsValue,
+    ) -> Promise {
         self.op(Answer::Done, want_uint(&meet_id, "meetID", U32).map(|meet_id| Op::ExitMeeting { meet_id }))
     }
 
     /// Ends a room this session created, for everyone (the others get MeetingStopped).
-    #[wasm_bindgen(js_name = destroyMeeting)]
-    pub fn destroy_meeting(&self, meet_id: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = destroyMeeting, unchecked_return_type = "Promise<void>")]
+    pub fn destroy_meeting(
+        &self,
+        #[wasm_bindgen(js_name = meetID, unchecked_param_type = "number")] meet_id: JsValue,
+    ) -> Promise {
         self.op(Answer::Done, want_uint(&meet_id, "meetID", U32).map(|meet_id| Op::DestroyMeeting { meet_id }))
     }
 
     /// Calls a user into a room; resolves with the callID.
-    pub fn call(&self, uid: JsValue, meet_id: JsValue, usr_ext_dat: JsValue) -> Promise {
+    #[wasm_bindgen(unchecked_return_type = "Promise<string>")]
+    pub fn call(
+        &self,
+        #[wasm_bindgen(js_name = UID, unchecked_param_type = "string")] uid: JsValue,
+        #[wasm_bindgen(js_name = meetID, unchecked_param_type = "number")] meet_id: JsValue,
+        #[wasm_bindgen(js_name = usrExtDat, unchecked_param_type = "string | undefined")] usr_ext_dat: JsValue,
+    ) -> Promise {
         let op = || {
             Ok(Op::Call {
                 call_id: None,
@@ -205,33 +296,60 @@ impl LineupCore {
         self.op(Answer::Field("callID"), op())
     }
 
-    #[wasm_bindgen(js_name = acceptCall)]
-    pub fn accept_call(&self, call_id: JsValue, usr_ext_dat: JsValue) -> Promise {
-        self.op(Answer::Done, call_ext(&call_id, &usr_ext_dat).map(|(call_id, usr_ext_dat)| Op::AcceptCall { call_id, usr_ext_dat }))
+    #[wasm_bindgen(js_name = acceptCall, unchecked_return_type = "Promise<void>")]
+    pub fn accept_call(
+        &self,
+        #[wasm_bindgen(js_name = callID, unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(js_name = usrExtDat, unchecked_param_type = "string | undefined")] usr_ext_dat: JsValue,
+    ) -> Promise {
+        self.op(
+            Answer::Done,
+            call_ext(&call_id, &usr_ext_dat).map(|(call_id, usr_ext_dat)| Op::AcceptCall { call_id, usr_ext_dat }),
+        )
     }
 
-    #[wasm_bindgen(js_name = rejectCall)]
-    pub fn reject_call(&self, call_id: JsValue, usr_ext_dat: JsValue) -> Promise {
-        self.op(Answer::Done, call_ext(&call_id, &usr_ext_dat).map(|(call_id, usr_ext_dat)| Op::RejectCall { call_id, usr_ext_dat }))
+    #[wasm_bindgen(js_name = rejectCall, unchecked_return_type = "Promise<void>")]
+    pub fn reject_call(
+        &self,
+        #[wasm_bindgen(js_name = callID, unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(js_name = usrExtDat, unchecked_param_type = "string | undefined")] usr_ext_dat: JsValue,
+    ) -> Promise {
+        self.op(
+            Answer::Done,
+            call_ext(&call_id, &usr_ext_dat).map(|(call_id, usr_ext_dat)| Op::RejectCall { call_id, usr_ext_dat }),
+        )
     }
 
-    #[wasm_bindgen(js_name = hangupCall)]
-    pub fn hangup_call(&self, call_id: JsValue, usr_ext_dat: JsValue) -> Promise {
-        self.op(Answer::Done, call_ext(&call_id, &usr_ext_dat).map(|(call_id, usr_ext_dat)| Op::HungupCall { call_id, usr_ext_dat }))
+    #[wasm_bindgen(js_name = hangupCall, unchecked_return_type = "Promise<void>")]
+    pub fn hangup_call(
+        &self,
+        #[wasm_bindgen(js_name = callID, unchecked_param_type = "string")] call_id: JsValue,
+        #[wasm_bindgen(js_name = usrExtDat, unchecked_param_type = "string | undefined")] usr_ext_dat: JsValue,
+    ) -> Promise {
+        self.op(
+            Answer::Done,
+            call_ext(&call_id, &usr_ext_dat).map(|(call_id, usr_ext_dat)| Op::HungupCall { call_id, usr_ext_dat }),
+        )
     }
 
-    #[wasm_bindgen(js_name = holdCall)]
-    pub fn hold_call(&self, call_id: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = holdCall, unchecked_return_type = "Promise<void>")]
+    pub fn hold_call(
+        &self,
+        #[wasm_bindgen(js_name = callID, unchecked_param_type = "string")] call_id: JsValue,
+    ) -> Promise {
         self.op(Answer::Done, want_str(&call_id, "callID").map(|call_id| Op::HoldCall { call_id }))
     }
 
-    #[wasm_bindgen(js_name = resumeCall)]
-    pub fn resume_call(&self, call_id: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = resumeCall, unchecked_return_type = "Promise<void>")]
+    pub fn resume_call(
+        &self,
+        #[wasm_bindgen(js_name = callID, unchecked_param_type = "string")] call_id: JsValue,
+    ) -> Promise {
         self.op(Answer::Done, want_str(&call_id, "callID").map(|call_id| Op::ResumeCall { call_id }))
     }
 
     /// The call this session is in, asked of the server.
-    #[wasm_bindgen(js_name = getSessionInfo)]
+    #[wasm_bindgen(js_name = getSessionInfo, unchecked_return_type = "Promise<SessionInfo>")]
     pub fn get_session_info(&self) -> Promise {
         self.op(Answer::Data, Ok(Op::GetSessionInfo))
     }

@@ -23,7 +23,8 @@ pub struct Connection {
 impl Connection {
     /// Opens `url` for connection generation `gen` of the core.
     pub fn open(url: &str, core: Weak<RefCell<Inner>>, gen: u32) -> Result<Connection, String> {
-        let ws = WebSocket::new(url).map_err(|e| ["cannot open ", url, ": ", &crate::interop::error_message(&e)].concat())?;
+        let ws = WebSocket::new(url)
+            .map_err(|e| ["cannot open ", url, ": ", &crate::interop::error_message(&e)].concat())?;
         let early: Rc<RefCell<Vec<String>>> = Rc::default();
         let on_open = {
             let (ws, early) = (ws.clone(), early.clone());

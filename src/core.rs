@@ -7,17 +7,15 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use futures_channel::oneshot;
 use gloo_timers::callback::Timeout;
-use lineup_client::{Event, Frame, OpHead, Payload, Phase, Session, SessionOp, Transmit};
+use lineup_client::{Event, Frame, Payload, Phase, Session, SessionOp, Transmit};
 use lineup_protocol::codes;
 use lineup_protocol::ws::Op;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen::JsValue;
 
 use crate::cache::Cache;
 use crate::connection::Connection;
-use crate::interop::{get, get_str, get_u32, now_ms, object, parse, set, stringify};
+use crate::interop::{get_str, get_u32, now_ms, object, set};
 use crate::small_map::SmallMap;
 use crate::wire;
 
@@ -36,12 +34,11 @@ impl Payload for Js {
     }
 }
 
-type Answer = oneshot::Sender<Result<JsValue, Failure>>;
 
 /// The driver's state, shared by the API object and the socket and timer callbacks.
 pub struct Inner {
     /// The server addresses (base URLs), as `SetServerAddr("host1:port;host2:port")`.
-    bases: Vec<String>,
+    pub bases: Vec<String>,
     on_event: EventSink,
     pub session: Session<Js>,
     conn: Option<Connection>,
@@ -50,13 +47,24 @@ pub struct Inner {
     /// The one timer and the deadline it is set for.
     timer: Option<(f64, Timeout)>,
     /// Requests the page waits for, by the session's request id.
-    waiting: SmallMap<u64, Answer>,
-    /// Set while the login's REST call is in flight.
-    pub logging_in: bool,
+    waiting: SmallMap<u64, Done>,
+    /// The login whose REST call is in flight.
+    pub login: Option<crate::login::Attempt>,
+    /// The login's fetch callbacks (made at the first login).
+    pub fetch: Option<crate::login::Fetch>,
     pub cache: Cache,
 }
 
 pub type Core = Rc<RefCell<Inner>>;
+
+impl Drop for Inner {
+    /// Requests still waiting when the SDK object is released are answered.
+    fn drop(&mut self) {
+        for done in self.waiting.take_all() {
+            done(Err((codes::CONNECTIONLOST, "the SDK was closed".into())));
+        }
+    }
+}
 
 /// Where a core's page events go: the modern API's handler, or the CRVideo callbacks.
 pub type EventSink = Rc<dyn Fn(&str, JsValue)>;
@@ -70,7 +78,13 @@ fn parse_bases(list: &str) -> Vec<String> {
         .split(';')
         .map(|s| s.trim_matches(' ').trim_end_matches('/'))
         .filter(|s| !s.is_empty())
-        .map(|s| if s.starts_with("http://") || s.starts_with("https://") { s.to_string() } else { ["http://", s].concat() })
+        .map(|s| {
+            if s.starts_with("http://") || s.starts_with("https://") {
+                s.to_string()
+            } else {
+                ["http://", s].concat()
+            }
+        })
         .collect();
     if bases.is_empty() {
         vec![String::new()]
@@ -99,7 +113,8 @@ pub fn new_core(base: &str, on_event: EventSink) -> Core {
         gen: 0,
         timer: None,
         waiting: SmallMap::default(),
-        logging_in: false,
+        login: None,
+        fetch: None,
         cache: Cache::default(),
     }))
 }
@@ -130,7 +145,7 @@ fn session_frame(seq: u64, op: &SessionOp) -> Option<String> {
 /// What is left to do once the state is released.
 #[derive(Default)]
 struct After {
-    answers: Vec<(Answer, Result<JsValue, Failure>)>,
+    answers: Vec<(Done, Result<JsValue, Failure>)>,
     events: Vec<(String, JsValue)>,
 }
 
@@ -160,8 +175,8 @@ fn drive(core: &Core) {
         arm_timer(core, inner);
         after
     };
-    for (tx, result) in after.answers {
-        let _ = tx.send(result);
+    for (done, result) in after.answers {
+        done(result);
     }
     if !after.events.is_empty() {
         let sink = core.borrow().on_event.clone();
@@ -256,89 +271,53 @@ fn arm_timer(core: &Core, inner: &mut Inner) {
     });
 }
 
-/// Hands `id`'s answer back when it comes.
-async fn answer(core: &Core, id: u64) -> Result<JsValue, Failure> {
-    let (tx, rx) = oneshot::channel();
-    core.borrow_mut().waiting.insert(id, tx);
+/// Where a request's answer goes (called once, after the state is released).
+pub type Done = Box<dyn FnOnce(Result<JsValue, Failure>)>;
+
+/// Hands `id`'s answer to `done` when it comes.
+pub fn answer(core: &Core, id: u64, done: Done) {
+    core.borrow_mut().waiting.insert(id, done);
     drive(core);
-    rx.await.unwrap_or(Err((codes::CONNECTIONLOST, "the SDK was closed".into())))
 }
 
-/// `POST {base}/api/v1/login` with `body`; the server's JSON answer.
-async fn post_login(base: &str, body: &JsValue) -> Result<JsValue, Failure> {
-    let url = format!("{}/api/v1/login", base.trim_end_matches('/'));
-    let lost = |e: JsValue| {
-        let why = crate::interop::error_message(&e);
-        (codes::CONNECTIONLOST, format!("cannot reach {url}: {why}"))
-    };
-    let window = web_sys::window().ok_or((codes::INNER_ERR, "no window".to_string()))?;
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str(&stringify(body).unwrap_or_default()));
-    let headers = web_sys::Headers::new().map_err(lost)?;
-    headers.set("Content-Type", "application/json").map_err(lost)?;
-    init.set_headers(&headers);
-    let response = JsFuture::from(window.fetch_with_str_and_init(&url, &init)).await.map_err(lost)?;
-    let response: web_sys::Response = response.unchecked_into();
-    let text = JsFuture::from(response.text().map_err(lost)?).await.map_err(lost)?;
-    text.as_string().and_then(|t| parse(&t)).ok_or((codes::ERR_DATA, format!("{url} did not answer JSON")))
-}
-
-/// Logs in over REST (`body` is a LoginRequest), then on the socket with the ticket.
-pub async fn login(core: &Core, body: JsValue) -> Result<JsValue, Failure> {
-    {
-        let mut inner = core.borrow_mut();
-        if inner.logging_in || inner.session.phase() != Phase::Idle {
-            return Err((codes::LOGINSTATE_ERROR, "already logged in (or logging in): log out first".into()));
-        }
-        inner.logging_in = true;
-    }
-    // The first server that answers (in order from the one in use) issues the ticket.
-    let (bases, first) = {
-        let inner = core.borrow();
-        (inner.bases.clone(), inner.session.server())
-    };
-    let mut answered = Err((codes::CONNECTIONLOST, String::new()));
-    let mut server = first;
-    for (i, base) in bases.iter().enumerate().cycle().skip(first).take(bases.len()) {
-        server = i;
-        answered = post_login(base, &body).await;
-        if !matches!(answered, Err((codes::CONNECTIONLOST, _))) {
-            break;
-        }
-    }
-    core.borrow_mut().logging_in = false;
-    let answer_ = answered?;
-    let err = get_u32(&answer_, "err").unwrap_or(codes::ERR_DATA);
-    if err != 0 {
-        return Err((err, get_str(&answer_, "msg").unwrap_or_default()));
-    }
-    let ticket = get_str(&answer_, "ticket").ok_or((codes::INNER_ERR, "the server sent no ticket".to_string()))?;
-    let expire_at = get(&answer_, "tokenExpireAt").as_f64();
-    let id = core.borrow_mut().session.login(now_ms(), server, ticket, expire_at);
-    answer(core, id).await
+/// Logs in over REST (`body` is a LoginRequest), then on the socket with the ticket;
+/// `done` gets the Login reply's data.
+pub fn login(core: &Core, body: JsValue, done: Done) {
+    crate::login::login(core, &body, done);
 }
 
 /// A typed request: the protocol's op, as the server reads it.
-pub async fn send(core: &Core, op: &Op) -> Result<JsValue, Failure> {
-    let obj = serde_wasm_bindgen::to_value(op).map_err(|_| (codes::INNER_ERR, String::new()))?;
-    request(core, &obj).await
+pub fn send(core: &Core, op: &Op, done: Done) {
+    match serde_wasm_bindgen::to_value(op) {
+        Ok(obj) => request(core, &obj, done),
+        Err(_) => done(Err((codes::INNER_ERR, "the request could not be written".into()))),
+    }
 }
 
 /// A page request (checked, then paired with its reply).
-pub async fn request(core: &Core, op: &JsValue) -> Result<JsValue, Failure> {
-    let head: OpHead = wire::check(op).map_err(|m| (codes::MEETPARAM_ERR, m))?;
-    let id = core.borrow_mut().session.request(head, Js(op.clone()));
-    answer(core, id).await
+pub fn request(core: &Core, op: &JsValue, done: Done) {
+    match wire::check(op) {
+        Ok(head) => {
+            let id = core.borrow_mut().session.request(head, Js(op.clone()));
+            answer(core, id, done);
+        }
+        Err(m) => done(Err((codes::MEETPARAM_ERR, m))),
+    }
 }
 
 /// Logs out: tells the server when online; the session ends either way.
-pub async fn logout(core: &Core) -> Result<(), Failure> {
+pub fn logout(core: &Core, done: Done) {
     let id = core.borrow_mut().session.logout();
-    match answer(core, id).await {
-        Ok(_) | Err((codes::NOT_LOGIN, _)) => Ok(()),
-        Err(e) => Err(e),
-    }
+    answer(
+        core,
+        id,
+        Box::new(move |r| {
+            done(match r {
+                Ok(_) | Err((codes::NOT_LOGIN, _)) => Ok(JsValue::UNDEFINED),
+                Err(e) => Err(e),
+            })
+        }),
+    );
 }
 
 /// A text frame of connection `gen`.
@@ -351,8 +330,7 @@ pub fn on_frame(core: &Weak<RefCell<Inner>>, gen: u32, text: &str) {
         }
         let now = now_ms();
         match wire::read(text) {
-            Some(wire::Frame::Reply { seq, err, msg, data }) => inner.session.handle_reply(now, seq, err, msg, Js(data)),
-            Some(wire::Frame::Notice { name, data }) => inner.session.handle_notice(now, name, Js(data)),
+            Some(frame) => inner.session.handle_frame(now, frame),
             None => web_sys::console::warn_1(&"lineup: unreadable frame from the server".into()),
         }
     }

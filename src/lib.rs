@@ -27,6 +27,7 @@ mod connection;
 mod core;
 pub mod crvideo;
 mod interop;
+mod login;
 mod small_map;
 mod wire;
 

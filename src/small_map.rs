@@ -36,6 +36,11 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
         self.find(key).ok().map(|i| self.entries.remove(i).1)
     }
 
+    /// Every value, leaving the map empty.
+    pub fn take_all(&mut self) -> Vec<V> {
+        std::mem::take(&mut self.entries).into_iter().map(|(_, v)| v).collect()
+    }
+
     pub fn values(&self) -> impl Iterator<Item = &V> {
         self.entries.iter().map(|(_, v)| v)
     }

@@ -3,30 +3,25 @@
 //! `seq` added. Op and notice names come from the shared protocol crate.
 
 use js_sys::Object;
-use lineup_client::OpHead;
+use lineup_client::{Incoming, OpHead};
 use lineup_protocol::ws::{Notice, Op};
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::core::Js;
 use crate::interop::{get, get_str, get_u32, parse, set, stringify};
 
-/// A server frame, read.
-pub enum Frame {
-    Reply { seq: u64, err: u32, msg: String, data: JsValue },
-    Notice { name: String, data: JsValue },
-}
-
 /// Reads one text frame.
-pub fn read(text: &str) -> Option<Frame> {
+pub fn read(text: &str) -> Option<Incoming<Js>> {
     let v = parse(text)?;
-    let data = get(&v, "data");
+    let data = Js(get(&v, "data"));
     match get_str(&v, "type")?.as_str() {
-        "reply" => Some(Frame::Reply {
+        "reply" => Some(Incoming::Reply {
             seq: get(&v, "seq").as_f64()? as u64,
             err: get_u32(&v, "err").unwrap_or(0),
             msg: get_str(&v, "msg").unwrap_or_default(),
             data,
         }),
-        "notice" => Some(Frame::Notice { name: get_str(&v, "name")?, data }),
+        "notice" => Some(Incoming::Notice { name: get_str(&v, "name")?, data }),
         _ => None,
     }
 }

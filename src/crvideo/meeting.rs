@@ -133,7 +133,12 @@ pub fn exit_meeting(meet: JsValue) {
 pub fn call(uid: JsValue, meet: JsValue, usr_ext_dat: JsValue, ck: JsValue) -> String {
     let call_id = new_call_id();
     let ck = cookie(&ck);
-    let op = Op::Call { call_id: Some(call_id.clone()), uid: text(&uid), meet_id: meet_id(&meet), usr_ext_dat: Some(text(&usr_ext_dat)) };
+    let op = Op::Call {
+        call_id: Some(call_id.clone()),
+        uid: text(&uid),
+        meet_id: meet_id(&meet),
+        usr_ext_dat: Some(text(&usr_ext_dat)),
+    };
     let id = JsValue::from(call_id.as_str());
     run(op, move |r| match r {
         Ok(_) => fire("CallSuccess", &[id, ck]),

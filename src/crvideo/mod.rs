@@ -35,22 +35,71 @@ use crate::small_map::SmallMap;
 /// The callback proxies the loader defines (`CRVideo_` + name), in its order. Every name
 /// this module fires is here; a native test checks the loader's list against it.
 pub const CALLBACKS: &[&str] = &[
-    "LoginSuccess", "LoginFail", "LineOff", "NotifyTokenWillExpire",
-    "InitQueueDatRslt", "QueueStatusChanged", "QueuingInfoChanged", "GetQueueStatusRslt",
-    "StartQueuingRslt", "StopQueuingRslt", "StartServiceRslt", "StopServiceRslt",
-    "AutoAssignUser", "CancelAssignUser", "ResponseAssignUserRslt", "ReqAssignUserRslt",
-    "SetDNDStatusSuccess", "SetDNDStatusFail", "UserEnter", "UserLeave",
-    "CreateMeetingSuccess", "CreateMeetingFail", "EnterMeetingRslt", "UserEnterMeeting", "UserLeftMeeting",
-    "CallSuccess", "CallFail", "NotifyCallIn", "NotifyCallAccepted", "NotifyCallRejected", "NotifyCallHungup",
-    "NotifyCallHangup", "AcceptCallSuccess", "AcceptCallFail", "RejectCallSuccess", "RejectCallFail",
-    "HangupCallSuccess", "HangupCallFail", "NotifyCallEvent",
-    "MeetingDropped", "MeetingStopped", "StopMeetingRslt",
-    "AudioStatusChanged", "VideoStatusChanged", "MicEnergyUpdate", "AudioDevChanged", "VideoDevChanged",
-    "NotifyIMmsg", "SendIMmsgRlst",
-    "NotifyCallHold", "NotifyCallResume", "HoldCallRslt", "ResumeCallRslt", "ForwardUserRslt",
-    "FinishServiceRslt", "ServiceFinished", "QueuingEnded", "ServiceStopped", "QueueInfoChanged",
-    "QueueRemoved", "SetAgentCapacityRslt", "GetQueueStatisticsRslt", "GetAgentsRslt",
-    "Reconnecting", "Reconnected",
+    "LoginSuccess",
+    "LoginFail",
+    "LineOff",
+    "NotifyTokenWillExpire",
+    "InitQueueDatRslt",
+    "QueueStatusChanged",
+    "QueuingInfoChanged",
+    "GetQueueStatusRslt",
+    "StartQueuingRslt",
+    "StopQueuingRslt",
+    "StartServiceRslt",
+    "StopServiceRslt",
+    "AutoAssignUser",
+    "CancelAssignUser",
+    "ResponseAssignUserRslt",
+    "ReqAssignUserRslt",
+    "SetDNDStatusSuccess",
+    "SetDNDStatusFail",
+    "UserEnter",
+    "UserLeave",
+    "CreateMeetingSuccess",
+    "CreateMeetingFail",
+    "EnterMeetingRslt",
+    "UserEnterMeeting",
+    "UserLeftMeeting",
+    "CallSuccess",
+    "CallFail",
+    "NotifyCallIn",
+    "NotifyCallAccepted",
+    "NotifyCallRejected",
+    "NotifyCallHungup",
+    "NotifyCallHangup",
+    "AcceptCallSuccess",
+    "AcceptCallFail",
+    "RejectCallSuccess",
+    "RejectCallFail",
+    "HangupCallSuccess",
+    "HangupCallFail",
+    "NotifyCallEvent",
+    "MeetingDropped",
+    "MeetingStopped",
+    "StopMeetingRslt",
+    "AudioStatusChanged",
+    "VideoStatusChanged",
+    "MicEnergyUpdate",
+    "AudioDevChanged",
+    "VideoDevChanged",
+    "NotifyIMmsg",
+    "SendIMmsgRlst",
+    "NotifyCallHold",
+    "NotifyCallResume",
+    "HoldCallRslt",
+    "ResumeCallRslt",
+    "ForwardUserRslt",
+    "FinishServiceRslt",
+    "ServiceFinished",
+    "QueuingEnded",
+    "ServiceStopped",
+    "QueueInfoChanged",
+    "QueueRemoved",
+    "SetAgentCapacityRslt",
+    "GetQueueStatisticsRslt",
+    "GetAgentsRslt",
+    "Reconnecting",
+    "Reconnected",
 ];
 
 /// What the classic surface keeps beside the core.
@@ -106,15 +155,9 @@ fn err(code: u32) -> JsValue {
     JsValue::from(code)
 }
 
-/// Sends `op`; `done` gets the reply's data or the error code. (Boxed: one task type
-/// for every function keeps the wasm small.)
+/// Sends `op`; `done` gets the reply's data or the error code.
 fn run(op: Op, done: impl FnOnce(Result<JsValue, u32>) + 'static) {
-    send_boxed(op, Box::new(done));
-}
-
-fn send_boxed(op: Op, done: Box<dyn FnOnce(Result<JsValue, u32>)>) {
-    let core = core();
-    wasm_bindgen_futures::spawn_local(async move { done(core::send(&core, &op).await.map_err(|(c, _)| c)) });
+    core::send(&core(), &op, Box::new(move |r| done(r.map_err(|(c, _)| c))));
 }
 
 /// Sends `op`, answered through `name` as `([lead,] sdkErr, cookie)`.
@@ -185,7 +228,12 @@ pub fn set_server_addr(addr: JsValue) -> u32 {
 #[wasm_bindgen(js_name = CRVideo_Login)]
 pub fn login(app_id: JsValue, md5_app_secret: JsValue, nick_name: JsValue, uid: JsValue, _auth: JsValue, ck: JsValue) {
     let uid = text(&uid);
-    let body = object(&[("appID", &text(&app_id)), ("md5_appSecret", &text(&md5_app_secret)), ("UID", &uid), ("nickName", &text(&nick_name))]);
+    let body = object(&[
+        ("appID", &text(&app_id)),
+        ("md5_appSecret", &text(&md5_app_secret)),
+        ("UID", &uid),
+        ("nickName", &text(&nick_name)),
+    ]);
     logged_in(body, Some(uid), cookie(&ck));
 }
 
@@ -198,20 +246,18 @@ pub fn login_by_token(token: JsValue, nick_name: JsValue, uid: JsValue, _auth: J
 }
 
 fn logged_in(body: JsValue, uid: Option<String>, ck: JsValue) {
-    let core = core();
-    wasm_bindgen_futures::spawn_local(async move {
-        match core::login(&core, body).await {
+    core::login(
+        &core(),
+        body,
+        Box::new(move |r| match r {
             Ok(d) => fire("LoginSuccess", &[uid.map_or_else(|| get(&d, "UID"), JsValue::from), ck]),
             Err((c, _)) => fire("LoginFail", &[err(c), ck]),
-        }
-    });
+        }),
+    );
 }
 
 #[wasm_bindgen(js_name = CRVideo_Logout)]
 pub fn logout() {
     with_classic(|c| *c = Classic::default());
-    let core = core();
-    wasm_bindgen_futures::spawn_local(async move {
-        let _ = core::logout(&core).await;
-    });
+    core::logout(&core(), Box::new(|_| {}));
 }

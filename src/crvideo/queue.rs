@@ -7,9 +7,8 @@ use lineup_protocol::codes;
 use lineup_protocol::ws::Op;
 use wasm_bindgen::prelude::*;
 
-use super::{core, data_rslt, err, fire, getters, rslt, run, with_classic};
+use super::{data_rslt, err, fire, getters, rslt, run, with_classic};
 use crate::args::{cookie, id, number, text};
-use crate::core as session;
 use crate::interop::{get, stringify};
 
 // ---- queue information ----
@@ -72,14 +71,14 @@ fn start_service(que_id: u32, priority: u16, ck: JsValue) {
         fire("StartServiceRslt", &[que_id.into(), err(r.err().unwrap_or(codes::NOERR)), ck]);
         if ok {
             // The queue's customers, for GetQueueUsers (kept up to date by UserEnter/Leave).
-            let core = core();
-            wasm_bindgen_futures::spawn_local(async move {
-                let op = Op::GetQueueUsers { que_id, offset: None, limit: Some(1000) };
-                if let Ok(d) = session::send(&core, &op).await {
+            let op = Op::GetQueueUsers { que_id, offset: None, limit: Some(1000) };
+            run(op, move |r| {
+                if let Ok(d) = r {
                     let users = Array::from(&get(&d, "users")).iter().collect();
                     with_classic(|c| c.queue_users.insert(que_id, users));
                 }
             });
+
         }
     });
 }

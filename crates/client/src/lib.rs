@@ -119,6 +119,15 @@ pub enum Transmit<D> {
     Close,
 }
 
+/// A server frame, as the driver read it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Incoming<D> {
+    /// The answer to the request sent with `seq`.
+    Reply { seq: u64, err: u32, msg: String, data: D },
+    /// A pushed notice.
+    Notice { name: String, data: D },
+}
+
 /// What the session tells the driver.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event<D> {
@@ -340,6 +349,14 @@ impl<D: Payload> Session<D> {
     }
 
     /// A reply frame.
+    /// A frame from the server: [`Session::handle_reply`] or [`Session::handle_notice`].
+    pub fn handle_frame(&mut self, now: Millis, frame: Incoming<D>) {
+        match frame {
+            Incoming::Reply { seq, err, msg, data } => self.handle_reply(now, seq, err, msg, data),
+            Incoming::Notice { name, data } => self.handle_notice(now, name, data),
+        }
+    }
+
     pub fn handle_reply(&mut self, now: Millis, seq: u64, err: u32, msg: String, data: D) {
         self.last_rx = now;
         let Some(i) = self.pending.iter().position(|(s, _)| *s == seq) else { return };

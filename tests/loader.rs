@@ -1,0 +1,63 @@
+//! The classic script is a loader for the module's CRVideo exports: its lists (callback
+//! proxies, functions, error constants) must be the module's. Native: reads the sources.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::collections::BTreeSet;
+
+use lineup_protocol::codes;
+use lineup_protocol::ws::Notice;
+
+const LOADER: &str = include_str!("../js/src/crvideo.js");
+const CRVIDEO: [&str; 4] = [
+    include_str!("../src/crvideo/mod.rs"),
+    include_str!("../src/crvideo/queue.rs"),
+    include_str!("../src/crvideo/meeting.rs"),
+    include_str!("../src/crvideo/events.rs"),
+];
+
+/// The quoted names of the loader's `var NAME = [ ... ];`.
+fn loader_list(var: &str) -> Vec<String> {
+    let start = LOADER.find(&format!("var {var} = [")).unwrap_or_else(|| panic!("no {var} in the loader"));
+    let body = &LOADER[start..];
+    let body = &body[..body.find("];").unwrap()];
+    body.split('\'').skip(1).step_by(2).map(String::from).collect()
+}
+
+/// What follows every `marker` in the module's sources, up to the next `end`.
+fn after(marker: &str, end: char) -> BTreeSet<String> {
+    CRVIDEO.iter().flat_map(|src| src.split(marker).skip(1).map(|s| s[..s.find(end).unwrap()].to_string())).collect()
+}
+
+#[test]
+fn the_loader_defines_every_callback_the_module_fires() {
+    let proxies = loader_list("CALLBACKS");
+    assert_eq!(proxies, lineup_sdk::crvideo::CALLBACKS, "the loader's CALLBACKS are the module's");
+    for fired in after("fire(\"", '"') {
+        assert!(proxies.contains(&fired), "the module fires CRVideo_{fired}, which the loader does not define");
+    }
+    // Notices passed on as themselves (`fire(name, …)`) are callbacks too.
+    for name in Notice::NAMES.iter().filter(|n| CRVIDEO[3].contains(&format!("\"{n}\""))) {
+        assert!(proxies.iter().any(|p| p == name), "notice {name} has no callback proxy");
+    }
+}
+
+#[test]
+fn the_loader_stands_in_for_exactly_the_module_functions() {
+    let stand_ins: BTreeSet<String> = loader_list("FUNCTIONS").into_iter().collect();
+    let exports = after("js_name = CRVideo_", ')');
+    assert_eq!(stand_ins, exports, "the loader's FUNCTIONS are the module's CRVideo_* exports");
+}
+
+#[test]
+fn the_loader_constants_are_the_protocol_codes() {
+    let start = LOADER.find("var CODES = {").unwrap();
+    let body = &LOADER[start + 14..];
+    let body = &body[..body.find("};").unwrap()];
+    let constants: Vec<(String, u32)> = body
+        .split(',')
+        .filter_map(|kv| kv.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().parse().unwrap()))
+        .collect();
+    let want: Vec<(String, u32)> = codes::ALL.iter().map(|c| (c.name.to_string(), c.code)).collect();
+    assert_eq!(constants, want, "CRVideo_ constants: every protocol code, in order, by its CloudRoom name");
+}
