@@ -97,13 +97,13 @@ impl LineupCore {
     /// The app's queues (CloudRoom QueueInfo[]), as of InitQueueDat and later notices.
     #[wasm_bindgen(getter, unchecked_return_type = "QueueInfo[]")]
     pub fn queues(&self) -> Array {
-        self.core.borrow().cache.queues.values().map(copy).collect()
+        self.core.borrow().cache.queue_list()
     }
 
     /// A queue's last known QueStatus, or undefined.
     #[wasm_bindgen(js_name = queueStatus, unchecked_return_type = "QueStatus | undefined")]
     pub fn queue_status(&self, #[wasm_bindgen(js_name = queID)] que_id: u32) -> JsValue {
-        self.core.borrow().cache.statuses.get(que_id).map_or(JsValue::UNDEFINED, copy)
+        self.core.borrow().cache.status_of(que_id)
     }
 
     /// Every known QueStatus.
@@ -115,37 +115,19 @@ impl LineupCore {
     /// Where this customer stands (CloudRoom QueuingInfo; queID -1 until told).
     #[wasm_bindgen(getter = queuingInfo, unchecked_return_type = "QueuingInfo")]
     pub fn queuing_info(&self) -> JsValue {
-        match &self.core.borrow().cache.queuing {
-            Some(v) => copy(v),
-            None => {
-                let o = object(&[]);
-                set(&o, "queID", -1);
-                set(&o, "position", 0);
-                set(&o, "queuingTime", 0);
-                o
-            }
-        }
+        self.core.borrow().cache.queuing_view()
     }
 
     /// The queues this agent serves.
     #[wasm_bindgen(getter = servingQueues, unchecked_return_type = "number[]")]
     pub fn serving_queues(&self) -> Array {
-        self.core.borrow().cache.serving.iter().map(|q| JsValue::from(*q)).collect()
+        self.core.borrow().cache.serving_list()
     }
 
     /// CloudRoom SessionInfo: the call this session is in (empty fields when none).
     #[wasm_bindgen(getter = sessionInfo, unchecked_return_type = "SessionInfo")]
     pub fn session_info(&self) -> JsValue {
-        match &self.core.borrow().cache.session_info {
-            Some(v) => copy(v),
-            None => {
-                let o = object(&[("callID", ""), ("peerID", ""), ("peerName", ""), ("meetingPswd", "")]);
-                for k in ["bCallAccepted", "meetingID", "duration"] {
-                    set(&o, k, 0);
-                }
-                o
-            }
-        }
+        self.core.borrow().cache.session_view()
     }
 
     /// The logged-in user (UID, nickName, appID, roles, ...), or undefined.

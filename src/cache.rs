@@ -6,7 +6,9 @@
 use js_sys::Array;
 use wasm_bindgen::JsValue;
 
-use crate::interop::{get, get_u32};
+use lineup_protocol::types::{QueuingInfo, SessionInfo};
+
+use crate::interop::{copy, get, get_u32};
 use crate::small_map::SmallMap;
 
 /// The session's view of the queues.
@@ -70,4 +72,44 @@ impl Cache {
             _ => {}
         }
     }
+}
+
+/// What the getters hand the page: copies (a page cannot change the cache), and
+/// CloudRoom's empty values where nothing is known yet.
+impl Cache {
+    /// The app's queues (QueueInfo[]).
+    pub fn queue_list(&self) -> Array {
+        self.queues.values().map(copy).collect()
+    }
+
+    /// A queue's last known QueStatus, or undefined.
+    pub fn status_of(&self, que_id: u32) -> JsValue {
+        self.statuses.get(que_id).map_or(JsValue::UNDEFINED, copy)
+    }
+
+    /// Where this customer stands (QueuingInfo; queID -1 until told).
+    pub fn queuing_view(&self) -> JsValue {
+        match &self.queuing {
+            Some(v) => copy(v),
+            None => typed(&QueuingInfo { que_id: QueuingInfo::NOT_QUEUING, position: 0, queuing_time: 0 }),
+        }
+    }
+
+    /// The queues this agent serves.
+    pub fn serving_list(&self) -> Array {
+        self.serving.iter().map(|q| JsValue::from(*q)).collect()
+    }
+
+    /// SessionInfo: the call this session is in (empty fields when none).
+    pub fn session_view(&self) -> JsValue {
+        match &self.session_info {
+            Some(v) => copy(v),
+            None => typed(&SessionInfo::default()),
+        }
+    }
+}
+
+/// A protocol value as the page's JS object.
+fn typed<T: serde::Serialize>(v: &T) -> JsValue {
+    serde_wasm_bindgen::to_value(v).unwrap_or(JsValue::UNDEFINED)
 }

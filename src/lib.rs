@@ -1,36 +1,52 @@
 //! Lineup's browser SDK: the queue client in WebAssembly.
 //!
-//! One Rust core, [`LineupCore`], talks to lineup-server: `fetch` for login, one
-//! WebSocket for everything live. The decisions — pairing replies with requests,
-//! heartbeats, reconnecting with backoff and resuming within the hold time, LineOff,
-//! token expiry — are `lineup-client`'s sans-IO session, tested natively on a virtual
-//! clock; this crate drives it with the socket and one timer, keeps the state that
-//! CloudRoom's synchronous getters read, and tells the page only what matters. Two JavaScript
-//! surfaces sit on it (in `js/`): the CloudRoom drop-in (`CRVideo_*` globals and
-//! `.callback` hooks) and a modern Promise/event API.
+//! One Rust core talks to lineup-server: `fetch` for login, one WebSocket for
+//! everything live. The decisions — pairing replies with requests, heartbeats,
+//! reconnecting with backoff and resuming within the hold time, LineOff, token expiry —
+//! are `lineup-client`'s sans-IO session, tested natively on a virtual clock; this crate
+//! drives it with the socket and one timer, keeps the state that CloudRoom's synchronous
+//! getters read, and tells the page only what matters. Requests are `lineup-protocol`
+//! ops, written to the page's JS objects with serde-wasm-bindgen.
+//!
+//! Two surfaces sit on the core, each built into its own wasm (features `modern` and
+//! `classic`; both by default, for the tests) so that a page downloads only its own:
+//! the modern Promise/event API ([`LineupCore`], wrapped by `js/src/index.js`) and
+//! CloudRoom's `CRVideo_*` functions and `.callback` hooks ([`crvideo`], installed by
+//! the loader `js/src/crvideo.js`).
 //!
 //! # Layout
 //!
-//! - `api`: the `#[wasm_bindgen]` class: convert, call the core, convert back.
-//! - `core`: the driver of the sans-IO session: socket, timer, cache, promises, events.
-//! - `connection`: the WebSocket task (an owned handle: dropping it closes the socket).
+//! - `api`, `api_ops` (modern): the `#[wasm_bindgen]` class: the session, the getters
+//!   and one typed method per op.
+//! - `crvideo` (classic): the `CRVideo_*` exports and the callbacks they fire.
+//! - `args`: page arguments, coerced (CRVideo) or checked (modern).
+//! - `core`: the driver of the sans-IO session: socket, timer, cache, answers, events.
+//! - `login`: the REST login over the server addresses (owned fetch callbacks).
+//! - `connection`: the WebSocket (an owned handle: dropping it closes the socket).
 //! - `cache`: what the server told us (queues, statuses, queuing info, serving queues).
 //! - `wire`: frames as the SDK reads and writes them (raw JSON data, `seq` added).
 //! - `interop`: conversions between Rust values and JS values, errors as JS `Error`s.
 //! - `small_map`: a sorted-vector map (smaller in wasm than `BTreeMap`).
 
+// A single-surface build leaves some shared helpers unused.
+#![cfg_attr(not(all(feature = "modern", feature = "classic")), allow(dead_code))]
+
+#[cfg(feature = "modern")]
 mod api;
+#[cfg(feature = "modern")]
 mod api_ops;
 mod args;
 mod cache;
 mod connection;
 mod core;
+#[cfg(feature = "classic")]
 pub mod crvideo;
 mod interop;
 mod login;
 mod small_map;
 mod wire;
 
+#[cfg(feature = "modern")]
 pub use api::LineupCore;
 
 /// The allocator: lol_alloc's free list, far smaller in wasm than the default dlmalloc.

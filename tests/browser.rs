@@ -6,7 +6,8 @@
 mod harness;
 
 use harness::*;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -284,4 +285,31 @@ async fn several_server_addresses_login_on_the_first_that_answers_and_resume_the
     rec.next("Reconnecting").await;
     rec.next("Reconnected").await;
     assert_eq!(num(&ok(&c, r#"{"op":"GetQueuingInfo"}"#).await, "queID") as u32, qs[0], "resumed with its place");
+}
+
+#[wasm_bindgen_test]
+async fn typed_methods_send_protocol_ops_and_refuse_wrong_parameters_by_name() {
+    let (app, qs) = app("{}", &[3]).await;
+    let q = qs[0];
+    let (cust, cust_ev) = user(&app, "typed").await;
+    // The typed method sends the protocol's StartQueuing; the reply resolves to undefined.
+    let done = JsFuture::from(cust.start_queuing(q.into(), "from a typed call".into())).await.unwrap();
+    assert!(done.is_undefined());
+    let info = cust_ev.next("QueuingInfoChanged").await;
+    assert_eq!(num(&info, "queID"), f64::from(q));
+    // A wrong parameter is refused before anything is sent, naming it.
+    let e = JsFuture::from(cust.start_queuing("3".into(), JsValue::UNDEFINED)).await.unwrap_err();
+    assert_eq!(num(&e, "sdkErr"), 5.0);
+    assert_eq!(text(&e, "message"), "queID must be a non-negative integer");
+    let e = JsFuture::from(cust.accept_assign_user(q.into(), 42.into())).await.unwrap_err();
+    assert_eq!(text(&e, "message"), "usrID must be a string");
+    // Nothing known yet: the getters hand CloudRoom's empty values, typed as the protocol's.
+    let (fresh, _) = user(&app, "fresh").await;
+    assert_eq!(json(&fresh.queuing_info()), r#"{"queID":-1,"position":0,"queuingTime":0}"#);
+    assert_eq!(
+        json(&fresh.session_info()),
+        r#"{"callID":"","peerID":"","peerName":"","bCallAccepted":0,"meetingID":0,"meetingPswd":"","duration":0}"#
+    );
+    let stats = JsFuture::from(cust.get_queue_statistics(q.into())).await.unwrap();
+    assert_eq!(num(&stats, "queID"), f64::from(q));
 }

@@ -4,7 +4,7 @@
  *   <script src="https://your-lineup-server/sdk/lineup-crvideo.js"></script>
  *
  * Every CRVideo_* function and callback is the WebAssembly module's own (written in
- * Rust, src/crvideo/). This script only makes them usable at once: it defines,
+ * Rust, src/crvideo/; lineup_crvideo.js and lineup_crvideo_bg.wasm beside this file). This script only makes them usable at once: it defines,
  * synchronously, every CRVideo_Xxx callback proxy (set `CRVideo_Xxx.callback =
  * function (...) {}`) and the error constants, installs a stand-in for every function
  * that queues the call, loads the module, installs its exports as the globals and runs
@@ -75,8 +75,8 @@
   });
 
   var loader = global.__LINEUP_CORE_LOADER__ || function () {
-    return import(sdkBase + 'lineup_sdk.js').then(function (m) {
-      return m.default({ module_or_path: sdkBase + 'lineup_sdk_bg.wasm' }).then(function () { return m; });
+    return import(sdkBase + 'lineup_crvideo.js').then(function (m) {
+      return m.default({ module_or_path: sdkBase + 'lineup_crvideo_bg.wasm' }).then(function () { return m; });
     });
   };
   Promise.resolve().then(function () { return loader(); }).then(function (m) {

@@ -40,7 +40,7 @@ after(async () => {
 
 test('the tarball carries the ESM entry, the classic script, the wasm and the types', () => {
   const files = readdirSync(join(scratch, 'node_modules', 'lineup-sdk', 'dist')).sort();
-  assert.deepEqual(files, ['index.d.ts', 'index.js', 'lineup-crvideo.js', 'lineup_sdk.js', 'lineup_sdk_bg.wasm', 'protocol.d.ts']);
+  assert.deepEqual(files, ['index.d.ts', 'index.js', 'lineup-crvideo.js', 'lineup_crvideo.js', 'lineup_crvideo_bg.wasm', 'lineup_sdk.js', 'lineup_sdk_bg.wasm', 'protocol.d.ts']);
 });
 
 test('a plain page drives the CRVideo functions as CloudRoom\'s guide does', async () => {

@@ -5,7 +5,7 @@ use lineup_protocol::codes;
 use lineup_protocol::ws::Op;
 use wasm_bindgen::prelude::*;
 
-use super::{err, fire, getters, rslt, run, with_classic};
+use super::{core, err, fire, rslt, run, with_classic};
 use crate::args::{cookie, id, number, text};
 use crate::interop::get;
 
@@ -198,5 +198,5 @@ pub fn resume_call(call_id: JsValue, ck: JsValue) {
 /// CloudRoom SessionInfo: the call this session is in (empty fields when none).
 #[wasm_bindgen(js_name = CRVideo_GetSessionInfo)]
 pub fn get_session_info() -> JsValue {
-    getters().session_info()
+    core().borrow().cache.session_view()
 }

@@ -26,7 +26,6 @@ use lineup_protocol::codes;
 use lineup_protocol::ws::Op;
 use wasm_bindgen::prelude::*;
 
-use crate::api::LineupCore;
 use crate::args::{cookie, text};
 use crate::core::{self, Core};
 use crate::interop::{get, object};
@@ -127,11 +126,6 @@ fn core() -> Core {
             })
             .clone()
     })
-}
-
-/// The getters of the modern API, on the CRVideo core.
-fn getters() -> LineupCore {
-    LineupCore { core: core() }
 }
 
 fn with_classic<T>(f: impl FnOnce(&mut Classic) -> T) -> T {

@@ -7,7 +7,7 @@ use lineup_protocol::codes;
 use lineup_protocol::ws::Op;
 use wasm_bindgen::prelude::*;
 
-use super::{data_rslt, err, fire, getters, rslt, run, with_classic};
+use super::{core, data_rslt, err, fire, rslt, run, with_classic};
 use crate::args::{cookie, id, number, text};
 use crate::interop::{get, stringify};
 
@@ -21,7 +21,7 @@ pub fn init_queue_dat(ck: JsValue) {
 
 #[wasm_bindgen(js_name = CRVideo_GetAllQueueInfo)]
 pub fn get_all_queue_info() -> Array {
-    getters().queues()
+    core().borrow().cache.queue_list()
 }
 
 /// The queue's last known QueStatus. With a cookie (the H5 form) it is also asked of the
@@ -36,7 +36,7 @@ pub fn get_queue_status(que_id: JsValue, ck: JsValue) -> JsValue {
             Err(c) => fire("GetQueueStatusRslt", &[JsValue::NULL, err(c), ck]),
         });
     }
-    getters().queue_status(q)
+    core().borrow().cache.status_of(q)
 }
 
 /// Every queue's status again (as QueueStatusChanged).
@@ -47,12 +47,12 @@ pub fn refresh_all_queue_status() {
 
 #[wasm_bindgen(js_name = CRVideo_GetQueuingInfo)]
 pub fn get_queuing_info() -> JsValue {
-    getters().queuing_info()
+    core().borrow().cache.queuing_view()
 }
 
 #[wasm_bindgen(js_name = CRVideo_GetServingQueues)]
 pub fn get_serving_queues() -> Array {
-    getters().serving_queues()
+    core().borrow().cache.serving_list()
 }
 
 /// The customers of a queue this agent serves, as CloudRoom gives them: a JSON string.

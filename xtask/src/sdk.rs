@@ -26,7 +26,7 @@ fn status(cmd: &mut Command) -> Result<(), String> {
     }
 }
 
-/// cargo build (wasm32, size profile) → wasm-bindgen → wasm-opt → js/dist.
+/// Both surfaces (`surface`), the JS entry points and the types → js/dist.
 pub fn build() -> Result<(), String> {
     crate::tools::sdk()?;
     let want = locked_wasm_bindgen()?;
@@ -37,37 +37,29 @@ pub fn build() -> Result<(), String> {
             have.as_deref().map(str::trim).unwrap_or("none")
         ));
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    status(Command::new(&cargo).args([
-        "build", "-p", "lineup-sdk", "--lib", "--target", "wasm32-unknown-unknown", "--profile", "wasm",
-    ]))?;
     // Built in a staging directory, then copied into js/dist only where a file changed:
     // the server embeds js/dist, and an untouched file keeps its time (no rebuild).
     let stage = Path::new("target/sdk-stage");
     let _ = std::fs::remove_dir_all(stage);
     std::fs::create_dir_all(stage).map_err(|e| format!("{}: {e}", stage.display()))?;
-    status(Command::new("wasm-bindgen").args([
-        "--target", "web", "--out-dir", "target/sdk-stage", "--out-name", "lineup_sdk",
-        "--remove-name-section", "--remove-producers-section",
-        "target/wasm32-unknown-unknown/wasm/lineup_sdk.wasm",
-    ]))?;
-    status(Command::new("js/node_modules/.bin/wasm-opt").args([
-        "-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext",
-        "--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue",
-        "target/sdk-stage/lineup_sdk_bg.wasm", "-o", "target/sdk-stage/lineup_sdk_bg.wasm",
-    ]))?;
+    // One wasm per surface: a page downloads only its own.
+    for (feature, name) in [("modern", "lineup_sdk"), ("classic", "lineup_crvideo")] {
+        surface(feature, name)?;
+    }
     // The core's methods in index.d.ts are wasm-bindgen's declarations of the Rust
     // exports: stale ones are rewritten (and fail CI, which must find them current).
     let generated = std::fs::read_to_string(stage.join("lineup_sdk.d.ts")).map_err(|e| format!("lineup_sdk.d.ts: {e}"))?;
     let _ = std::fs::remove_file(stage.join("lineup_sdk.d.ts"));
-    let _ = std::fs::remove_file(stage.join("lineup_sdk_bg.wasm.d.ts"));
+    for f in ["lineup_sdk_bg.wasm.d.ts", "lineup_crvideo.d.ts", "lineup_crvideo_bg.wasm.d.ts"] {
+        let _ = std::fs::remove_file(stage.join(f));
+    }
     update_core_types(&core_methods(&generated)?)?;
     for (from, to) in [("index.js", "index.js"), ("index.d.ts", "index.d.ts"), ("protocol.d.ts", "protocol.d.ts"), ("crvideo.js", "lineup-crvideo.js")] {
         std::fs::copy(Path::new("js/src").join(from), stage.join(to)).map_err(|e| format!("copy {from}: {e}"))?;
     }
     // What pages download is minified (esbuild, from js/'s devDependencies); the
     // sources in js/src stay as written.
-    for f in ["index.js", "lineup-crvideo.js", "lineup_sdk.js"] {
+    for f in ["index.js", "lineup-crvideo.js", "lineup_sdk.js", "lineup_crvideo.js"] {
         let p = stage.join(f);
         status(Command::new("js/node_modules/.bin/esbuild").arg(&p).arg(format!("--outfile={}", p.display())).args([
             "--minify", "--allow-overwrite", "--log-level=warning", "--legal-comments=none",
@@ -144,6 +136,26 @@ fn update_core_types(block: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// cargo build (wasm32, size profile, one surface) → wasm-bindgen → wasm-opt, into the
+/// staging directory as `name.js` and `name_bg.wasm`.
+fn surface(feature: &str, name: &str) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    status(Command::new(&cargo).args([
+        "build", "-p", "lineup-sdk", "--lib", "--target", "wasm32-unknown-unknown", "--profile", "wasm",
+        "--no-default-features", "--features", feature,
+    ]))?;
+    status(Command::new("wasm-bindgen").args([
+        "--target", "web", "--out-dir", "target/sdk-stage", "--out-name", name,
+        "--remove-name-section", "--remove-producers-section",
+        "target/wasm32-unknown-unknown/wasm/lineup_sdk.wasm",
+    ]))?;
+    let wasm = format!("target/sdk-stage/{name}_bg.wasm");
+    status(Command::new("js/node_modules/.bin/wasm-opt").args([
+        "-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext",
+        "--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue", &wasm, "-o", &wasm,
+    ]))
+}
+
 /// Makes `to` hold exactly the files of `from`, writing only those that differ.
 fn sync(from: &Path, to: &Path) -> Result<(), String> {
     std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
@@ -185,10 +197,12 @@ pub fn size() -> Result<(), String> {
         Ok((raw, zipped))
     };
     let wasm = files(&["lineup_sdk_bg.wasm"])?;
+    let classic_wasm = files(&["lineup_crvideo_bg.wasm"])?;
     let modern = files(&["lineup_sdk_bg.wasm", "lineup_sdk.js", "index.js"])?;
-    let classic = files(&["lineup_sdk_bg.wasm", "lineup_sdk.js", "lineup-crvideo.js"])?;
+    let classic = files(&["lineup_crvideo_bg.wasm", "lineup_crvideo.js", "lineup-crvideo.js"])?;
     let kb = |b: u64| b as f64 / 1024.0;
-    println!("wasm alone:                      {:7.1} KB raw, {:6.1} KB gz", kb(wasm.0), kb(wasm.1));
+    println!("modern wasm alone:               {:7.1} KB raw, {:6.1} KB gz", kb(wasm.0), kb(wasm.1));
+    println!("CRVideo wasm alone:              {:7.1} KB raw, {:6.1} KB gz", kb(classic_wasm.0), kb(classic_wasm.1));
     println!("modern API page (ESM + wasm):    {:7.1} KB raw, {:6.1} KB gz", kb(modern.0), kb(modern.1));
     println!("CRVideo page (classic + wasm):   {:7.1} KB raw, {:6.1} KB gz", kb(classic.0), kb(classic.1));
     println!("budget: CRVideo page <= 49.6 KB gz until media lands, then the whole SDK <= 75 KB gz; limit 60 KB gz today");
