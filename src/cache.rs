@@ -7,6 +7,7 @@ use js_sys::Array;
 use wasm_bindgen::JsValue;
 
 use lineup_protocol::types::{QueuingInfo, SessionInfo};
+use lineup_protocol::ws::{NoticeName, OpName};
 
 use crate::interop::{copy, get, get_u32};
 use crate::small_map::SmallMap;
@@ -30,45 +31,46 @@ fn by_queue(list: &JsValue) -> SmallMap<u32, JsValue> {
 impl Cache {
     /// Learns from a successful reply to `op` (naming `que_id`).
     pub fn on_reply(&mut self, op: &str, que_id: Option<u32>, data: &JsValue) {
+        let Some(op) = OpName::parse(op) else { return };
         match op {
-            "InitQueueDat" => {
+            OpName::InitQueueDat => {
                 self.queues = by_queue(&get(data, "queues"));
                 self.statuses = by_queue(&get(data, "statuses"));
             }
-            "GetQueueStatus" => self.on_notice("QueueStatusChanged", data),
-            "GetQueuingInfo" => self.on_notice("QueuingInfoChanged", data),
-            "GetServingQueues" => {
+            OpName::GetQueueStatus => self.on_notice(NoticeName::QueueStatusChanged, data),
+            OpName::GetQueuingInfo => self.on_notice(NoticeName::QueuingInfoChanged, data),
+            OpName::GetServingQueues => {
                 self.serving = Array::from(&get(data, "queues")).iter().filter_map(|q| q.as_f64()).map(|q| q as u32).collect();
             }
-            "StartService" => {
+            OpName::StartService => {
                 if let Some(q) = que_id.filter(|q| !self.serving.contains(q)) {
                     self.serving.push(q);
                 }
             }
-            "StopService" => self.serving.retain(|q| Some(*q) != que_id),
-            "GetSessionInfo" => self.session_info = Some(data.clone()),
-            "Logout" => *self = Cache::default(),
+            OpName::StopService => self.serving.retain(|q| Some(*q) != que_id),
+            OpName::GetSessionInfo => self.session_info = Some(data.clone()),
+            OpName::Logout => *self = Cache::default(),
             _ => {}
         }
     }
 
     /// Learns from a notice.
-    pub fn on_notice(&mut self, name: &str, data: &JsValue) {
+    pub fn on_notice(&mut self, name: NoticeName, data: &JsValue) {
         let que_id = get_u32(data, "queID");
         match (name, que_id) {
-            ("QueueStatusChanged", Some(q)) => {
+            (NoticeName::QueueStatusChanged, Some(q)) => {
                 self.statuses.insert(q, data.clone());
             }
-            ("QueuingInfoChanged", _) => self.queuing = Some(data.clone()),
-            ("QueueInfoChanged", Some(q)) => {
+            (NoticeName::QueuingInfoChanged, _) => self.queuing = Some(data.clone()),
+            (NoticeName::QueueInfoChanged, Some(q)) => {
                 self.queues.insert(q, data.clone());
             }
-            ("QueueRemoved", Some(q)) => {
+            (NoticeName::QueueRemoved, Some(q)) => {
                 self.queues.remove(q);
                 self.statuses.remove(q);
                 self.serving.retain(|s| *s != q);
             }
-            ("ServiceStopped", Some(q)) => self.serving.retain(|s| *s != q),
+            (NoticeName::ServiceStopped, Some(q)) => self.serving.retain(|s| *s != q),
             _ => {}
         }
     }

@@ -235,8 +235,10 @@ fn on_event(inner: &mut Inner, e: Event<Js>, after: &mut After) {
             }
         }
         Event::Notice { name, data } => {
-            inner.cache.on_notice(&name, &data.0);
-            after.events.push((wire::notice_name(&name), data.0));
+            if let Some(known) = wire::notice_name(&name) {
+                inner.cache.on_notice(known, &data.0);
+            }
+            after.events.push((name, data.0));
         }
         Event::Reconnecting { code } => after.events.push(("Reconnecting".into(), code_event("code", u32::from(code)))),
         Event::Reconnected => after.events.push(("Reconnected".into(), JsValue::UNDEFINED)),

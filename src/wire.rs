@@ -4,7 +4,7 @@
 
 use js_sys::Object;
 use lineup_client::{Incoming, OpHead};
-use lineup_protocol::ws::{Notice, Op};
+use lineup_protocol::ws::{NoticeName, OpName};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::Js;
@@ -29,8 +29,8 @@ pub fn read(text: &str) -> Option<Incoming<Js>> {
 /// Checks a page's op object: its op name and the queue it names.
 pub fn check(op: &JsValue) -> Result<OpHead, String> {
     let name = get_str(op, "op").ok_or("a request is an object with an \"op\" name, e.g. {op: \"Ping\"}")?;
-    if !Op::NAMES.contains(&name.as_str()) {
-        return Err(format!("unknown op \"{name}\""));
+    if OpName::parse(&name).is_none() {
+        return Err(["unknown op \"", &name, "\""].concat());
     }
     Ok(OpHead { que_id: get_u32(op, "queID"), op: name })
 }
@@ -44,11 +44,12 @@ pub fn frame(seq: u64, op: &JsValue) -> Option<String> {
     stringify(&frame)
 }
 
-/// The page event name of a notice: the protocol's own (`Notice::NAMES`). A notice
-/// this SDK does not know (a newer server) is passed on under its name, with a warning.
-pub fn notice_name(name: &str) -> String {
-    if !Notice::NAMES.contains(&name) {
-        web_sys::console::warn_1(&format!("lineup: notice {name} is newer than this SDK; passed on as is").into());
+/// A notice's name as the protocol's [`NoticeName`]. A notice this SDK does not know
+/// (a newer server) is still passed to the page under its own name, with a warning.
+pub fn notice_name(name: &str) -> Option<NoticeName> {
+    let known = NoticeName::parse(name);
+    if known.is_none() {
+        web_sys::console::warn_1(&["lineup: notice ", name, " is newer than this SDK; passed on as is"].concat().into());
     }
-    name.to_string()
+    known
 }

@@ -2,6 +2,7 @@
 //! lists. The queue users of the served queues and the entered room are kept up to date
 //! on the way.
 
+use lineup_protocol::ws::NoticeName;
 use wasm_bindgen::JsValue;
 
 use super::{fire, with_classic};
@@ -10,12 +11,22 @@ use crate::interop::get;
 
 /// One event of the CRVideo core (a notice, or the connection's own).
 pub fn on_event(name: &str, d: JsValue) {
+    match NoticeName::parse(name) {
+        Some(notice) => on_notice(notice, name, d),
+        // The connection's own events: NotifyTokenWillExpire, Reconnecting, Reconnected.
+        None if super::CALLBACKS.contains(&name) => fire(name, &[]),
+        None => {}
+    }
+}
+
+fn on_notice(notice: NoticeName, name: &str, d: JsValue) {
+    use NoticeName as N;
     let f = |key: &str| get(&d, key);
-    match name {
-        "QueueStatusChanged" | "QueuingInfoChanged" | "AutoAssignUser" | "QueueInfoChanged" | "ServiceFinished"
-        | "NotifyCallEvent" => fire(name, &[d]),
-        "CancelAssignUser" => fire(name, &[f("queID"), f("usrID")]),
-        "UserEnter" => {
+    match notice {
+        N::QueueStatusChanged | N::QueuingInfoChanged | N::AutoAssignUser | N::QueueInfoChanged | N::ServiceFinished
+        | N::NotifyCallEvent => fire(name, &[d]),
+        N::CancelAssignUser => fire(name, &[f("queID"), f("usrID")]),
+        N::UserEnter => {
             let user = f("user");
             with_classic(|c| {
                 if let Some(users) = c.queue_users.get_mut(id(&f("queID"))) {
@@ -24,7 +35,7 @@ pub fn on_event(name: &str, d: JsValue) {
             });
             fire(name, &[f("queID"), user]);
         }
-        "UserLeave" => {
+        N::UserLeave => {
             let usr_id = f("usrID");
             with_classic(|c| {
                 if let Some(users) = c.queue_users.get_mut(id(&f("queID"))) {
@@ -33,12 +44,12 @@ pub fn on_event(name: &str, d: JsValue) {
             });
             fire(name, &[f("queID"), usr_id, f("inService")]);
         }
-        "QueuingEnded" => fire(name, &[f("queID"), f("reason")]),
-        "ServiceStopped" | "QueueRemoved" => {
+        N::QueuingEnded => fire(name, &[f("queID"), f("reason")]),
+        N::ServiceStopped | N::QueueRemoved => {
             with_classic(|c| c.queue_users.remove(id(&f("queID"))));
             fire(name, &[f("queID")]);
         }
-        "LineOff" => {
+        N::LineOff => {
             let in_meeting = with_classic(|c| {
                 c.queue_users = Default::default();
                 std::mem::take(&mut c.meeting) != 0
@@ -48,7 +59,7 @@ pub fn on_event(name: &str, d: JsValue) {
             }
             fire(name, &[f("sdkErr")]);
         }
-        "MeetingStopped" => {
+        N::MeetingStopped => {
             let meet_id = id(&f("meetID"));
             with_classic(|c| {
                 if c.meeting == meet_id {
@@ -57,17 +68,15 @@ pub fn on_event(name: &str, d: JsValue) {
             });
             fire(name, &[]);
         }
-        "NotifyTokenWillExpire" | "Reconnecting" | "Reconnected" => fire(name, &[]),
-        "NotifyCallIn" => fire(name, &[f("callID"), f("meetObj"), f("callerID"), f("usrExtDat")]),
-        "NotifyCallAccepted" => fire(name, &[f("callID"), f("meetObj"), f("usrExtDat")]),
-        "NotifyCallRejected" => fire(name, &[f("callID"), f("sdkErr"), f("usrExtDat")]),
-        "NotifyCallHungup" => {
+        N::NotifyCallIn => fire(name, &[f("callID"), f("meetObj"), f("callerID"), f("usrExtDat")]),
+        N::NotifyCallAccepted => fire(name, &[f("callID"), f("meetObj"), f("usrExtDat")]),
+        N::NotifyCallRejected => fire(name, &[f("callID"), f("sdkErr"), f("usrExtDat")]),
+        N::NotifyCallHungup => {
             // H5 spells it NotifyCallHangup: both fire.
             fire(name, &[f("callID"), f("usrExtDat")]);
             fire("NotifyCallHangup", &[f("callID"), f("usrExtDat")]);
         }
-        "NotifyCallHold" | "NotifyCallResume" => fire(name, &[f("callID")]),
-        "UserEnterMeeting" | "UserLeftMeeting" => fire(name, &[f("UID"), f("nickName"), f("meetID")]),
-        _ => {}
+        N::NotifyCallHold | N::NotifyCallResume => fire(name, &[f("callID")]),
+        N::UserEnterMeeting | N::UserLeftMeeting => fire(name, &[f("UID"), f("nickName"), f("meetID")]),
     }
 }

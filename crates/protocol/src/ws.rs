@@ -246,25 +246,55 @@ pub enum Op {
 }
 
 /// The wire names of an enum's variants, declared once: `name()` (a missing variant
-/// does not compile) and `NAMES`, in declaration order. The server, the SDK, the
+/// does not compile), `NAMES` in declaration order, and a fieldless enum of the names
+/// (`OpName`, `NoticeName`) for code that dispatches on a name without the data (the
+/// SDK: a renamed notice then fails to compile there too). The server, the SDK, the
 /// golden tests and the docs check read them.
 macro_rules! wire_names {
-    ($ty:ident: $($variant:ident),* $(,)?) => {
+    ($ty:ident / $names:ident: $($variant:ident),* $(,)?) => {
         impl $ty {
             /// The wire name (`op` of a request, `name` of a notice).
             pub fn name(&self) -> &'static str {
+                self.kind().name()
+            }
+
+            /// Which one this is.
+            pub fn kind(&self) -> $names {
                 match self {
-                    $($ty::$variant { .. } => stringify!($variant),)*
+                    $($ty::$variant { .. } => $names::$variant,)*
                 }
             }
 
             /// Every wire name, in declaration order.
             pub const NAMES: &'static [&'static str] = &[$(stringify!($variant)),*];
         }
+
+        #[doc = concat!("The names of [`", stringify!($ty), "`], without the data.")]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+        pub enum $names {
+            $($variant),*
+        }
+
+        impl $names {
+            /// The wire name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($names::$variant => stringify!($variant),)*
+                }
+            }
+
+            /// The variant a wire name names, if any.
+            pub fn parse(name: &str) -> Option<$names> {
+                match name {
+                    $(stringify!($variant) => Some($names::$variant),)*
+                    _ => None,
+                }
+            }
+        }
     };
 }
 
-wire_names!(Op:
+wire_names!(Op / OpName:
     Login, Resume, Logout, Ping, InitQueueDat, RefreshAllQueueStatus, GetQueueStatus, GetQueuingInfo,
     GetServingQueues, GetQueueUsers, StartService, StopService, StartQueuing, StopQueuing, AcceptAssignUser,
     RejectAssignUser, SetDNDStatus, ReqAssignUser, ReqAssignUser2, FinishService, SetAgentCapacity,
@@ -272,7 +302,7 @@ wire_names!(Op:
     AcceptCall, RejectCall, HungupCall, HoldCall, ResumeCall, GetSessionInfo,
 );
 
-wire_names!(Notice:
+wire_names!(Notice / NoticeName:
     QueueStatusChanged, QueuingInfoChanged, AutoAssignUser, CancelAssignUser, UserEnter, UserLeave,
     ServiceFinished, QueuingEnded, ServiceStopped, QueueInfoChanged, QueueRemoved, NotifyCallIn,
     NotifyCallAccepted, NotifyCallRejected, NotifyCallHungup, NotifyCallHold, NotifyCallResume, MeetingStopped,

@@ -2265,3 +2265,19 @@ fn every_notice_name_is_declared_once_and_is_its_wire_name() {
         assert_eq!(v["name"], n.name(), "{json}");
     }
 }
+
+#[test]
+fn name_enums_round_trip_the_wire_names() {
+    use lineup_protocol::ws::{NoticeName, OpName};
+    for name in Op::NAMES {
+        assert_eq!(OpName::parse(name).map(OpName::name), Some(*name));
+    }
+    for name in Notice::NAMES {
+        assert_eq!(NoticeName::parse(name).map(NoticeName::name), Some(*name));
+    }
+    assert_eq!(OpName::parse("HangupCall"), None, "the wire spells it HungupCall");
+    assert_eq!(NoticeName::parse("queueStatusChanged"), None, "names are case-sensitive");
+    for (json, frame) in op_examples() {
+        assert_eq!(OpName::parse(frame.op.name()), Some(frame.op.kind()), "{json}");
+    }
+}
