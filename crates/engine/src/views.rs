@@ -64,6 +64,11 @@ impl Engine {
         })
     }
 
+    /// Whether session `sid` is in room `meeting` (the media server admits only members).
+    pub fn in_room(&self, meeting: u32, sid: SessionId) -> bool {
+        self.rooms.get(&meeting).is_some_and(|r| r.members.contains(&sid))
+    }
+
     /// The app's queues, by id.
     pub fn queues(&self, app: &str) -> Vec<QueueInfo> {
         let Some(&ix) = self.app_ix.get(app) else { return Vec::new() };

@@ -243,6 +243,18 @@ pub enum Op {
     },
     /// CloudRoom GetSessionInfo: the call this session is in.
     GetSessionInfo,
+    /// Lineup media: this session's audio and video join the room it is in, with the
+    /// browser's SDP offer; the reply carries the server's answer (`MediaJoinData`).
+    /// Sent again, it replaces the session's media (a reload, an ICE restart).
+    MediaJoin {
+        #[serde(rename = "meetID")]
+        meet_id: u32,
+        sdp: String,
+    },
+    /// Lineup media: the browser's SDP answer to the server's `MediaOffer`.
+    MediaAnswer { sdp: String },
+    /// Lineup media: the session's audio and video leave the room (the call goes on).
+    MediaLeave,
 }
 
 /// The wire names of an enum's variants, declared once: `name()` (a missing variant
@@ -299,14 +311,14 @@ wire_names!(Op / OpName:
     GetServingQueues, GetQueueUsers, StartService, StopService, StartQueuing, StopQueuing, AcceptAssignUser,
     RejectAssignUser, SetDNDStatus, ReqAssignUser, ReqAssignUser2, FinishService, SetAgentCapacity,
     GetQueueStatistics, GetAgents, ForwardUser, CreateMeeting, EnterMeeting, ExitMeeting, DestroyMeeting, Call,
-    AcceptCall, RejectCall, HungupCall, HoldCall, ResumeCall, GetSessionInfo,
+    AcceptCall, RejectCall, HungupCall, HoldCall, ResumeCall, GetSessionInfo, MediaJoin, MediaAnswer, MediaLeave,
 );
 
 wire_names!(Notice / NoticeName:
     QueueStatusChanged, QueuingInfoChanged, AutoAssignUser, CancelAssignUser, UserEnter, UserLeave,
     ServiceFinished, QueuingEnded, ServiceStopped, QueueInfoChanged, QueueRemoved, NotifyCallIn,
     NotifyCallAccepted, NotifyCallRejected, NotifyCallHungup, NotifyCallHold, NotifyCallResume, MeetingStopped,
-    UserEnterMeeting, UserLeftMeeting, NotifyCallEvent, LineOff,
+    UserEnterMeeting, UserLeftMeeting, NotifyCallEvent, LineOff, MediaOffer, MediaTrack, MediaLost,
 );
 
 /// A server frame.
@@ -400,6 +412,14 @@ pub struct AgentsData {
 pub struct CallData {
     #[serde(rename = "callID")]
     pub call_id: String,
+}
+
+/// `data` of the MediaJoin reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct MediaJoinData {
+    /// The server's SDP answer.
+    pub sdp: String,
 }
 
 /// `data` of the Ping reply.
@@ -547,6 +567,31 @@ pub enum Notice {
     LineOff {
         #[serde(rename = "sdkErr")]
         sdk_err: u32,
+    },
+    /// Lineup media: the server's SDP offer (another member's track to receive, or one
+    /// to stop); answer with `MediaAnswer`.
+    MediaOffer {
+        #[serde(rename = "meetID")]
+        meet_id: u32,
+        sdp: String,
+    },
+    /// Lineup media: a member's track in the room opened at the server or closed
+    /// (CloudRoom's AudioStatusChanged / VideoStatusChanged: AOPENING → AOPEN).
+    MediaTrack {
+        #[serde(rename = "meetID")]
+        meet_id: u32,
+        #[serde(rename = "UID")]
+        uid: String,
+        /// audio | video
+        kind: String,
+        /// open | closed
+        state: String,
+    },
+    /// Lineup media: this session's media connection is gone for good (ICE failed, or
+    /// it was dropped); join again with `MediaJoin` (CloudRoom's MeetingDropped).
+    MediaLost {
+        #[serde(rename = "meetID")]
+        meet_id: u32,
     },
 }
 

@@ -29,7 +29,7 @@ use lineup_protocol::types::{
     ServedQueue, SessionInfo,
 };
 use lineup_protocol::ws::{
-    reply_ok, AgentsData, CallData, InitQueueData, LoginData, PongData, QueueUsersData, ServingQueuesData, StatusesData,
+    reply_ok, AgentsData, CallData, InitQueueData, LoginData, MediaJoinData, PongData, QueueUsersData, ServingQueuesData, StatusesData,
 };
 use lineup_protocol::{ClientFrame, Notice, Op, Reply, RequestHead, ServerFrame};
 use serde::de::DeserializeOwned;
@@ -453,9 +453,15 @@ fn op_index(op: &Op) -> usize {
         Op::ResumeCall { .. } => 32,
         Op::GetSessionInfo => 33,
         Op::DestroyMeeting { .. } => 34,
+        Op::MediaJoin { .. } => 35,
+        Op::MediaAnswer { .. } => 36,
+        Op::MediaLeave => 37,
     }
 }
-const OP_COUNT: usize = 35;
+const OP_COUNT: usize = 38;
+
+/// The start of an SDP (the examples do not need whole ones).
+const SDP: &str = "v=0\r\no=- 4611 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
 
 /// One full example per op (every field given), as in PROTOCOL.md.
 fn op_examples() -> Vec<(String, ClientFrame)> {
@@ -530,6 +536,15 @@ fn op_examples() -> Vec<(String, ClientFrame)> {
         ),
         (r#"{"seq":29,"op":"ExitMeeting","meetID":1}"#.into(), frame(29, Op::ExitMeeting { meet_id: 1 })),
         (r#"{"seq":31,"op":"DestroyMeeting","meetID":1}"#.into(), frame(31, Op::DestroyMeeting { meet_id: 1 })),
+        (
+            r#"{"seq":32,"op":"MediaJoin","meetID":1,"sdp":"v=0\r\no=- 4611 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"}"#.into(),
+            frame(32, Op::MediaJoin { meet_id: 1, sdp: SDP.into() }),
+        ),
+        (
+            r#"{"seq":33,"op":"MediaAnswer","sdp":"v=0\r\no=- 4611 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"}"#.into(),
+            frame(33, Op::MediaAnswer { sdp: SDP.into() }),
+        ),
+        (r#"{"seq":34,"op":"MediaLeave"}"#.into(), frame(34, Op::MediaLeave)),
         (
             r#"{"seq":25,"op":"Call","callID":"anna-carl-0001","UID":"cust1","meetID":1,"usrExtDat":"order 42"}"#.into(),
             frame(
@@ -743,6 +758,21 @@ fn op_destroy_meeting() {
 }
 
 #[test]
+fn op_media_join() {
+    check_op("MediaJoin");
+}
+
+#[test]
+fn op_media_answer() {
+    check_op("MediaAnswer");
+}
+
+#[test]
+fn op_media_leave() {
+    check_op("MediaLeave");
+}
+
+#[test]
 fn op_call() {
     check_op("Call");
     // callID and usrExtDat are optional: the server then makes the id ("call-<n>") and
@@ -832,6 +862,8 @@ fn required_fields(name: &str) -> Value {
         "SetAgentCapacity" => json!({"capacity": 1}),
         "ForwardUser" => json!({"queID": 1, "usrID": "u", "toQueID": 2}),
         "EnterMeeting" | "ExitMeeting" | "DestroyMeeting" => json!({"meetID": 1}),
+        "MediaJoin" => json!({"meetID": 1, "sdp": "v=0"}),
+        "MediaAnswer" => json!({"sdp": "v=0"}),
         "Call" => json!({"UID": "u", "meetID": 1}),
         "AcceptCall" | "RejectCall" | "HungupCall" | "HoldCall" | "ResumeCall" => json!({"callID": "c"}),
         _ => json!({}),
@@ -1175,6 +1207,14 @@ fn reply_call() {
 }
 
 #[test]
+fn reply_media_join() {
+    golden_frame(
+        r#"{"type":"reply","seq":32,"err":0,"msg":"ok","data":{"sdp":"v=0\r\no=- 4611 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"}}"#,
+        reply_data(32, &MediaJoinData { sdp: SDP.into() }),
+    );
+}
+
+#[test]
 fn reply_get_session_info() {
     golden_frame(
         r#"{"type":"reply","seq":41,"err":0,"msg":"ok","data":{"callID":"call-57","peerID":"agent1","peerName":"Anna","bCallAccepted":1,"meetingID":1,"meetingPswd":"1234","duration":95}}"#,
@@ -1477,9 +1517,12 @@ fn notice_index(n: &Notice) -> usize {
         Notice::UserLeftMeeting { .. } => 19,
         Notice::NotifyCallEvent(_) => 20,
         Notice::MeetingStopped { .. } => 21,
+        Notice::MediaOffer { .. } => 22,
+        Notice::MediaTrack { .. } => 23,
+        Notice::MediaLost { .. } => 24,
     }
 }
-const NOTICE_COUNT: usize = 22;
+const NOTICE_COUNT: usize = 25;
 
 fn notice_examples() -> Vec<(&'static str, Notice)> {
     vec![
@@ -1568,6 +1611,15 @@ fn notice_examples() -> Vec<(&'static str, Notice)> {
             r#"{"type":"notice","name":"MeetingStopped","data":{"meetID":1}}"#,
             Notice::MeetingStopped { meet_id: 1 },
         ),
+        (
+            r#"{"type":"notice","name":"MediaOffer","data":{"meetID":1,"sdp":"v=0\r\no=- 4611 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"}}"#,
+            Notice::MediaOffer { meet_id: 1, sdp: SDP.into() },
+        ),
+        (
+            r#"{"type":"notice","name":"MediaTrack","data":{"meetID":1,"UID":"cust1","kind":"audio","state":"open"}}"#,
+            Notice::MediaTrack { meet_id: 1, uid: "cust1".into(), kind: "audio".into(), state: "open".into() },
+        ),
+        (r#"{"type":"notice","name":"MediaLost","data":{"meetID":1}}"#, Notice::MediaLost { meet_id: 1 }),
         (
             r#"{"type":"notice","name":"NotifyCallEvent","data":{"source":"CALLEE","event":"ringing","sessionid":"call-57","eventid":101,"eventTime":"2026-01-01 00:00:06","calleridnum":"cust1","activenum":"cust1","from":"dialout","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=cust1&source=CALLEE&event=ringing&sessionid=call-57&eventid=101&eventTime=2026-01-01 00:00:06&from=dialout&queID=3&agentID=agent1&"}}"#,
             Notice::NotifyCallEvent(call_event("CALLEE", "ringing", 101, "2026-01-01 00:00:06", "cust1")),
@@ -1773,6 +1825,26 @@ fn notice_user_left_meeting() {
 #[test]
 fn notice_notify_call_event() {
     check_notice(20);
+}
+
+#[test]
+fn notice_meeting_stopped() {
+    check_notice(21);
+}
+
+#[test]
+fn notice_media_offer() {
+    check_notice(22);
+}
+
+#[test]
+fn notice_media_track() {
+    check_notice(23);
+}
+
+#[test]
+fn notice_media_lost() {
+    check_notice(24);
 }
 
 /// A forwarded customer, as its old and new queues' agents and the customer see it

@@ -60,6 +60,14 @@ pub struct Config {
     pub webhook_allow: Vec<crate::webhooks::addr::Net>,
     /// Bearer token `/metrics` requires; open when unset.
     pub metrics_token: Option<String>,
+    /// The media server's UDP socket (audio and video of calls); default: the listen
+    /// address's IP, any free port. `None` in `media` = no media server.
+    pub media_udp: Option<SocketAddr>,
+    /// The address announced to browsers for the media socket, when it differs from the
+    /// bound one (NAT, a 0.0.0.0 bind).
+    pub media_public_ip: Option<std::net::IpAddr>,
+    /// Whether the media server runs.
+    pub media: bool,
     /// Tests only (no flag): creating a queue of this name panics after the engine
     /// applied it, to prove that a panic is contained and rolled back.
     #[doc(hidden)]
@@ -96,6 +104,9 @@ impl Default for Config {
             cors_origins: Vec::new(),
             webhook_allow: Vec::new(),
             metrics_token: None,
+            media_udp: None,
+            media_public_ip: None,
+            media: true,
             fault_queue_name: None,
         }
     }
@@ -138,6 +149,11 @@ USAGE: lineup-server [--listen ADDR] [--data DIR] [--www DIR] [--sdk DIR]
                       default: open)
   --version           print the version and exit
   --login-timeout S   a WebSocket must Login/Resume within S seconds (env LINEUP_LOGIN_TIMEOUT_S; 10)
+  --media-udp ADDR    the media server's UDP socket for calls' audio and video (env
+                      LINEUP_MEDIA_UDP; default: the --listen IP, a free port)
+  --media-public-ip IP  the address browsers reach the media socket at, when it is not
+                      the bound one (NAT, 0.0.0.0) (env LINEUP_MEDIA_PUBLIC_IP)
+  --no-media          no media server: calls carry signalling only (env LINEUP_NO_MEDIA=1)
 
 Limits (env only): LINEUP_SEND_QUEUE_FRAMES / LINEUP_SEND_QUEUE_BYTES (frames / bytes
 queued per connection before a slow client is cut with 4003, default 4096 / 4194304), LINEUP_HEADER_TIMEOUT_S / LINEUP_BODY_TIMEOUT_S
@@ -232,6 +248,15 @@ impl Cli {
         if env("LINEUP_NO_DEMO").is_some_and(|v| v == "1") {
             config.seed_demo = false;
         }
+        if let Some(v) = env("LINEUP_MEDIA_UDP").filter(|v| !v.is_empty()) {
+            config.media_udp = Some(v.parse().map_err(|e| format!("LINEUP_MEDIA_UDP {v}: {e} (ADDR:PORT)"))?);
+        }
+        if let Some(v) = env("LINEUP_MEDIA_PUBLIC_IP").filter(|v| !v.is_empty()) {
+            config.media_public_ip = Some(v.parse().map_err(|e| format!("LINEUP_MEDIA_PUBLIC_IP {v}: {e}"))?);
+        }
+        if env("LINEUP_NO_MEDIA").is_some_and(|v| v == "1") {
+            config.media = false;
+        }
         let mut it = args.iter();
         while let Some(flag) = it.next() {
             let mut value = || it.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
@@ -253,6 +278,15 @@ impl Cli {
                 }
                 "--metrics-token" => config.metrics_token = Some(value()?).filter(|v| !v.is_empty()),
                 "--login-timeout" => config.login_timeout_s = number("--login-timeout", &value()?)?,
+                "--media-udp" => {
+                    let v = value()?;
+                    config.media_udp = Some(v.parse().map_err(|e| format!("--media-udp {v}: {e} (ADDR:PORT)"))?);
+                }
+                "--media-public-ip" => {
+                    let v = value()?;
+                    config.media_public_ip = Some(v.parse().map_err(|e| format!("--media-public-ip {v}: {e}"))?);
+                }
+                "--no-media" => config.media = false,
                 "-h" | "--help" => return Err(USAGE.into()),
                 "-V" | "--version" => return Err(VERSION.into()),
                 other => return Err(format!("unknown flag {other}\n\n{USAGE}")),

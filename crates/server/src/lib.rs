@@ -22,6 +22,7 @@
 //! - [`limits`]: per-address counts and the throttle of failed credential checks.
 //! - [`session_ops`]: a session's WebSocket operations mapped onto the engine.
 //! - [`ws`]: the `/ws` endpoint: framing, heartbeat, malformed input.
+//! - [`media`]: the calls' audio and video: lineup-media's SFU on one UDP socket.
 //! - [`rest`]: `/api/v1`: login, tokens, queue administration, statistics; CORS; static
 //!   files; the OpenAPI document (`rest::openapi`).
 //! - [`admin`]: app and queue administration (engine + store together).
@@ -46,6 +47,7 @@ pub mod journal;
 pub mod limits;
 pub mod listen;
 pub mod logging;
+pub mod media;
 pub mod metrics;
 pub mod rest;
 pub mod session_ops;
@@ -79,6 +81,8 @@ pub struct AppState {
     pub limits: Arc<limits::Limits>,
     /// Figures counted as they happen (`/metrics`).
     pub metrics: metrics::SharedMetrics,
+    /// The media server (None with `--no-media`).
+    pub media: Option<media::MediaHandle>,
 }
 
 /// A server ready to serve: store opened, state recovered.
@@ -219,7 +223,16 @@ pub async fn serve(
     let deliveries = tokio::spawn(webhooks::deliver::run(hub.clone(), outbox, wake, config.clone(), stop_rx.clone()));
     let limits = limits::Limits::new(&config);
     let header_timeout = std::time::Duration::from_secs(config.header_timeout_s.into());
-    let state = AppState { hub, config, shutdown: stop_rx, limits: limits.clone(), metrics };
+    let media = match config.media {
+        true => {
+            let listen_ip = listener.local_addr().map_err(|e| format!("listener: {e}"))?.ip();
+            let (socket, public) = media::bind(&config, listen_ip).await?;
+            tracing::info!("media (audio and video of calls) on udp {public}");
+            Some(media::spawn(socket, public, hub.clone(), stop_rx.clone()))
+        }
+        false => None,
+    };
+    let state = AppState { hub, config, shutdown: stop_rx, limits: limits.clone(), metrics, media };
     let router = rest::router(state);
     let stopping = async move {
         shutdown.await;

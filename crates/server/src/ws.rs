@@ -320,6 +320,12 @@ async fn on_op(
             push_reply(tx, Reply::error(seq, codes::NOT_LOGIN, msg));
             (false, false)
         }
+        (Some(sid), op @ (Op::MediaJoin { .. } | Op::MediaAnswer { .. } | Op::MediaLeave)) => {
+            let reply = media_op(state, sid, conn_id, seq, op, tx).await;
+            let ok = reply.err == 0;
+            push_reply(tx, reply);
+            (false, ok)
+        }
         (Some(sid), op) => {
             let logout = matches!(op, Op::Logout);
             let ok = state
@@ -350,4 +356,46 @@ async fn on_op(
             }
         }
     }
+}
+
+/// A media op: to the media task, once the hub has said the session may (it is the
+/// connection's session and, to join, a member of the room).
+async fn media_op(state: &AppState, sid: SessionId, conn_id: u64, seq: u64, op: Op, tx: &ConnTx) -> Reply {
+    let Some(media) = &state.media else {
+        return Reply::error(seq, codes::INNER_ERR, "media is not available on this server");
+    };
+    let room = match &op {
+        Op::MediaJoin { meet_id, .. } => Some(*meet_id),
+        _ => None,
+    };
+    let check = state
+        .hub
+        .call(move |hub| {
+            if !hub.is_current(sid, conn_id) {
+                return Err((codes::NOT_LOGIN, "this connection was replaced by a newer login".to_string()));
+            }
+            let uid = hub.engine.session_view(sid).map(|v| v.user_id.to_string()).unwrap_or_default();
+            match room {
+                Some(r) if !hub.engine.in_room(r, sid) => Err((codes::MEETNOTEXIST, format!("room {r} does not exist"))),
+                _ => Ok(uid),
+            }
+        })
+        .await;
+    let uid = match check {
+        Ok(Ok(uid)) => uid,
+        Ok(Err((err, msg))) => return Reply::error(seq, err, msg),
+        Err(e) => return Reply::error(seq, codes::INNER_ERR, e.to_string()),
+    };
+    let done = match op {
+        Op::MediaJoin { meet_id, sdp } => media
+            .join(sid, meet_id, uid, sdp, tx.clone())
+            .await
+            .map(|sdp| lineup_protocol::ws::reply_ok(seq, &lineup_protocol::ws::MediaJoinData { sdp })),
+        Op::MediaAnswer { sdp } => media.answer(sid, sdp, tx.clone()).await.map(|_| Reply::ok(seq)),
+        _ => {
+            media.leave(sid).await;
+            Ok(Reply::ok(seq))
+        }
+    };
+    done.unwrap_or_else(|(err, msg)| Reply::error(seq, err, msg))
 }

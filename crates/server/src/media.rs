@@ -1,0 +1,241 @@
+//! The media task: lineup-media's SFU driven on one UDP socket. It owns the socket, the
+//! clock and the SFU; WebSocket connections hand it the members' signalling
+//! (`MediaJoin`, `MediaAnswer`, `MediaLeave`) and it answers on their connections
+//! (`MediaOffer`, `MediaTrack`, `MediaLost`). The hub is asked only who is in which
+//! room: at a join, and every 500 ms for the members it holds (the ACD engine admits
+//! and removes room members; media state stays here).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use lineup_engine::SessionId;
+use lineup_media::{Kind, MediaError, MediaOutput, Role, Sfu};
+use lineup_protocol::{codes, Notice, ServerFrame};
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::conn::{ConnTx, Outgoing};
+use crate::hub::HubHandle;
+
+/// How often the members are checked against the engine's rooms.
+const RECONCILE: Duration = Duration::from_millis(500);
+
+/// A signalling step refused: the wire error code and message.
+pub type MediaFailure = (u32, String);
+
+enum Command {
+    Join { member: SessionId, room: u32, uid: String, sdp: String, conn: ConnTx, answer: oneshot::Sender<Result<String, MediaFailure>> },
+    Answer { member: SessionId, sdp: String, conn: ConnTx, done: oneshot::Sender<Result<(), MediaFailure>> },
+    Leave { member: SessionId },
+}
+
+/// The connections' way to the media task.
+#[derive(Clone)]
+pub struct MediaHandle {
+    tx: mpsc::Sender<Command>,
+    /// The address announced to browsers.
+    pub public: SocketAddr,
+}
+
+fn refused(e: MediaError) -> MediaFailure {
+    match e {
+        MediaError::Sdp(_) | MediaError::NoOffer => (codes::ERR_DATA, e.to_string()),
+        MediaError::NotMember => (codes::MEETNOTEXIST, e.to_string()),
+    }
+}
+
+fn stopped() -> MediaFailure {
+    (codes::INNER_ERR, "the media server has stopped".into())
+}
+
+impl MediaHandle {
+    /// Joins the session's media to `room` (checked with the engine first by the caller).
+    pub async fn join(&self, member: SessionId, room: u32, uid: String, sdp: String, conn: ConnTx) -> Result<String, MediaFailure> {
+        let (answer, rx) = oneshot::channel();
+        self.tx.send(Command::Join { member, room, uid, sdp, conn, answer }).await.map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
+    }
+
+    pub async fn answer(&self, member: SessionId, sdp: String, conn: ConnTx) -> Result<(), MediaFailure> {
+        let (done, rx) = oneshot::channel();
+        self.tx.send(Command::Answer { member, sdp, conn, done }).await.map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
+    }
+
+    pub async fn leave(&self, member: SessionId) {
+        let _ = self.tx.send(Command::Leave { member }).await;
+    }
+}
+
+/// Binds the media socket: `config.media_udp`, else the listen IP on a free port. The
+/// announced address is `media_public_ip` (or the bound IP; loopback for a 0.0.0.0 bind).
+pub async fn bind(config: &crate::config::Config, listen_ip: IpAddr) -> Result<(UdpSocket, SocketAddr), String> {
+    let addr = config.media_udp.unwrap_or(SocketAddr::new(listen_ip, 0));
+    let socket = UdpSocket::bind(addr).await.map_err(|e| format!("cannot bind the media socket {addr}: {e}"))?;
+    let bound = socket.local_addr().map_err(|e| format!("media socket: {e}"))?;
+    let ip = match config.media_public_ip {
+        Some(ip) => ip,
+        None if bound.ip().is_unspecified() => {
+            tracing::warn!("the media socket is bound to {bound}: browsers are told 127.0.0.1; set --media-public-ip");
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        }
+        None => bound.ip(),
+    };
+    Ok((socket, SocketAddr::new(ip, bound.port())))
+}
+
+/// Starts the media task on `socket`.
+pub fn spawn(socket: UdpSocket, public: SocketAddr, hub: HubHandle, stop: watch::Receiver<bool>) -> MediaHandle {
+    let (tx, rx) = mpsc::channel(1024);
+    tokio::spawn(run(socket, public, hub, rx, stop));
+    MediaHandle { tx, public }
+}
+
+/// What the task keeps of a member besides the SFU's state.
+struct Member {
+    room: u32,
+    uid: String,
+    conn: ConnTx,
+    /// Its tracks open at the server.
+    open: Vec<Kind>,
+}
+
+struct Task {
+    sfu: Sfu,
+    members: HashMap<SessionId, Member>,
+    public: SocketAddr,
+}
+
+fn kind_name(k: Kind) -> &'static str {
+    match k {
+        Kind::Audio => "audio",
+        Kind::Video => "video",
+    }
+}
+
+fn send(conn: &ConnTx, notice: Notice) {
+    conn.send(Outgoing::frame(&ServerFrame::Notice(notice)));
+}
+
+impl Task {
+    /// To every member of `room`.
+    fn to_room(&self, room: u32, notice: &Notice) {
+        for m in self.members.values().filter(|m| m.room == room) {
+            send(&m.conn, notice.clone());
+        }
+    }
+
+    fn track(&self, room: u32, uid: &str, kind: Kind, state: &str) {
+        let n = Notice::MediaTrack { meet_id: room, uid: uid.into(), kind: kind_name(kind).into(), state: state.into() };
+        self.to_room(room, &n);
+    }
+
+    /// The member's media is gone: the others see its tracks close.
+    fn forget(&mut self, member: SessionId, lost: bool) {
+        self.sfu.leave(member.0);
+        if let Some(m) = self.members.remove(&member) {
+            for kind in &m.open {
+                self.track(m.room, &m.uid, *kind, "closed");
+            }
+            if lost {
+                send(&m.conn, Notice::MediaLost { meet_id: m.room });
+            }
+        }
+    }
+
+    fn command(&mut self, c: Command) {
+        let now = Instant::now();
+        match c {
+            Command::Join { member, room, uid, sdp, conn, answer } => {
+                if self.members.contains_key(&member) {
+                    self.forget(member, false);
+                }
+                let result = self.sfu.join(now, member.0, room, Role::Full, &sdp).map_err(refused);
+                if result.is_ok() {
+                    // The tracks already open in the room, for the newcomer's status.
+                    for m in self.members.values().filter(|m| m.room == room) {
+                        for kind in &m.open {
+                            let state = Notice::MediaTrack { meet_id: room, uid: m.uid.clone(), kind: kind_name(*kind).into(), state: "open".into() };
+                            send(&conn, state);
+                        }
+                    }
+                    self.members.insert(member, Member { room, uid, conn, open: Vec::new() });
+                }
+                let _ = answer.send(result);
+            }
+            Command::Answer { member, sdp, conn, done } => {
+                if let Some(m) = self.members.get_mut(&member) {
+                    m.conn = conn;
+                }
+                let _ = done.send(self.sfu.accept_answer(now, member.0, &sdp).map_err(refused));
+            }
+            Command::Leave { member } => self.forget(member, false),
+        }
+    }
+
+    /// Carries out the SFU's outputs.
+    async fn outputs(&mut self, socket: &UdpSocket) {
+        while let Some(o) = self.sfu.poll_output() {
+            match o {
+                MediaOutput::Transmit { destination, contents } => {
+                    // A datagram that cannot go out now is as good as lost on the way.
+                    let _ = socket.try_send_to(&contents, destination);
+                }
+                MediaOutput::Offer { member, sdp } => {
+                    if let Some(m) = self.members.get(&SessionId(member)) {
+                        send(&m.conn, Notice::MediaOffer { meet_id: m.room, sdp });
+                    }
+                }
+                MediaOutput::TrackOpen { member, kind } => {
+                    if let Some(m) = self.members.get_mut(&SessionId(member)) {
+                        m.open.push(kind);
+                        let (room, uid) = (m.room, m.uid.clone());
+                        self.track(room, &uid, kind, "open");
+                    }
+                }
+                MediaOutput::Lost { member } => self.forget(SessionId(member), true),
+            }
+        }
+    }
+}
+
+async fn run(socket: UdpSocket, public: SocketAddr, hub: HubHandle, mut rx: mpsc::Receiver<Command>, mut stop: watch::Receiver<bool>) {
+    let mut task = Task { sfu: Sfu::new(public), members: HashMap::new(), public };
+    let mut buf = vec![0u8; 2048];
+    let mut reconcile = tokio::time::interval(RECONCILE);
+    loop {
+        let deadline = task.sfu.poll_timeout().map(tokio::time::Instant::from_std);
+        tokio::select! {
+            c = rx.recv() => match c {
+                Some(c) => task.command(c),
+                None => break,
+            },
+            r = socket.recv_from(&mut buf) => {
+                if let Ok((n, source)) = r {
+                    task.sfu.handle_receive(Instant::now(), source, task.public, &buf[..n]);
+                }
+            }
+            _ = sleep_until(deadline) => task.sfu.handle_timeout(Instant::now()),
+            _ = reconcile.tick() => {
+                let held: Vec<(SessionId, u32)> = task.members.iter().map(|(s, m)| (*s, m.room)).collect();
+                if held.is_empty() {
+                    continue;
+                }
+                let gone = hub.call(move |hub| held.into_iter().filter(|(s, room)| !hub.engine.in_room(*room, *s)).map(|(s, _)| s).collect::<Vec<_>>()).await;
+                for member in gone.unwrap_or_default() {
+                    task.forget(member, false);
+                }
+            }
+            _ = stop.changed() => break,
+        }
+        task.outputs(&socket).await;
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,175 @@
+//! The calls' audio and video through lineup-server's media socket: str0m peers stand
+//! in for browsers (real UDP on loopback, signalling on the WebSocket as PROTOCOL.md
+//! §10.8 describes). Every loop is bounded in time.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use common::{Client, Server};
+use serde_json::{json, Value};
+use str0m::change::{SdpAnswer, SdpOffer};
+use str0m::format::Codec;
+use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output, Rtc};
+use tokio::net::UdpSocket;
+
+/// A browser in a room: its WebSocket session, its peer connection, what it received.
+struct Peer {
+    ws: Client,
+    rtc: Rtc,
+    socket: UdpSocket,
+    addr: SocketAddr,
+    audio: Mid,
+    video: Mid,
+    got_audio: u64,
+    got_video: u64,
+    tracks: Vec<Value>,
+}
+
+impl Peer {
+    /// Joins `meet_id`'s media with a microphone and a camera.
+    async fn join(mut ws: Client, meet_id: u64) -> Peer {
+        lineup_media::install_crypto();
+        let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = socket.local_addr().unwrap();
+        let mut rtc = Rtc::builder().build(Instant::now());
+        rtc.add_local_candidate(Candidate::host(addr, "udp").unwrap());
+        let mut api = rtc.sdp_api();
+        let audio = api.add_media(MediaKind::Audio, Direction::SendOnly, Some("me".into()), None, None);
+        let video = api.add_media(MediaKind::Video, Direction::SendOnly, Some("me".into()), None, None);
+        let (offer, pending) = api.apply().unwrap();
+        let r = ws.request(json!({"op": "MediaJoin", "meetID": meet_id, "sdp": offer.to_sdp_string()})).await;
+        assert_eq!(r["err"], 0, "{r}");
+        let answer = SdpAnswer::from_sdp_string(r["data"]["sdp"].as_str().unwrap()).unwrap();
+        rtc.sdp_api().accept_answer(pending, answer).unwrap();
+        Peer { ws, rtc, socket, addr, audio, video, got_audio: 0, got_video: 0, tracks: Vec::new() }
+    }
+
+    /// Sends what the peer connection has, reads what arrived, answers the server's
+    /// offers: one round of about `ms` milliseconds.
+    async fn step(&mut self, ms: u64) {
+        loop {
+            match self.rtc.poll_output().unwrap() {
+                Output::Transmit(t) => {
+                    self.socket.send_to(&t.contents, t.destination).await.unwrap();
+                }
+                Output::Timeout(_) => break,
+                Output::Event(Event::MediaData(d)) => match d.params.spec().codec {
+                    Codec::Opus => self.got_audio += 1,
+                    Codec::Vp8 => self.got_video += 1,
+                    _ => {}
+                },
+                Output::Event(_) => {}
+            }
+        }
+        let mut buf = vec![0u8; 2048];
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
+        while let Ok(Ok((n, source))) = tokio::time::timeout_at(deadline, self.socket.recv_from(&mut buf)).await {
+            let input = Input::Receive(
+                Instant::now(),
+                Receive { proto: Protocol::Udp, source, destination: self.addr, contents: buf[..n].try_into().unwrap() },
+            );
+            self.rtc.handle_input(input).unwrap();
+        }
+        self.rtc.handle_input(Input::Timeout(Instant::now())).unwrap();
+        // The WebSocket: renegotiation offers and track states.
+        self.ws.no_notice("-", 1).await;
+        while let Some(i) = self.ws.notices.iter().position(|n| n["name"] == "MediaOffer" || n["name"] == "MediaTrack") {
+            let n = self.ws.notices.remove(i).unwrap();
+            if n["name"] == "MediaTrack" {
+                self.tracks.push(n["data"].clone());
+                continue;
+            }
+            let offer = SdpOffer::from_sdp_string(n["data"]["sdp"].as_str().unwrap()).unwrap();
+            let answer = self.rtc.sdp_api().accept_offer(offer).unwrap();
+            let r = self.ws.request(json!({"op": "MediaAnswer", "sdp": answer.to_sdp_string()})).await;
+            assert_eq!(r["err"], 0, "{r}");
+        }
+    }
+
+    /// A 10 ms Opus frame and a VP8 frame (synthetic).
+    fn send_media(&mut self, n: u64) {
+        let now = Instant::now();
+        let w = self.rtc.writer(self.audio).unwrap();
+        let pt = w.payload_params().find(|p| p.spec().codec == Codec::Opus).unwrap().pt();
+        let _ = w.write(pt, now, MediaTime::new(n * 480, Frequency::FORTY_EIGHT_KHZ), vec![0xf8u8; 60]);
+        let w = self.rtc.writer(self.video).unwrap();
+        let pt = w.payload_params().find(|p| p.spec().codec == Codec::Vp8).unwrap().pt();
+        let mut frame = vec![if n % 30 == 0 { 0x10 } else { 0x11 }, 0, 0, 0x9d, 0x01, 0x2a];
+        frame.resize(600, 0x55);
+        let _ = w.write(pt, now, MediaTime::from_90khz(n * 900), frame);
+    }
+}
+
+/// An agent's room with the customer in it.
+async fn room(server: &Server) -> (Client, Client, u64) {
+    let mut agent = server.client("media-agent").await;
+    let mut cust = server.client("media-cust").await;
+    let room = agent.request(json!({"op": "CreateMeeting", "subject": "media", "pswd": "9"})).await;
+    let meet_id = room["data"]["ID"].as_u64().unwrap();
+    assert_eq!(agent.request(json!({"op": "EnterMeeting", "meetID": meet_id, "pswd": "9"})).await["err"], 0);
+    assert_eq!(cust.request(json!({"op": "EnterMeeting", "meetID": meet_id, "pswd": "9"})).await["err"], 0);
+    (agent, cust, meet_id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_members_of_a_room_hear_and_see_each_other_through_the_server() {
+    let server = Server::start().await;
+    let (agent, cust, meet_id) = room(&server).await;
+    let mut a = Peer::join(agent, meet_id).await;
+    let mut c = Peer::join(cust, meet_id).await;
+    let started = Instant::now();
+    let mut n = 0;
+    while started.elapsed() < Duration::from_secs(4) {
+        for p in [&mut a, &mut c] {
+            p.send_media(n);
+            p.step(5).await;
+        }
+        n += 1;
+    }
+    for (who, p) in [("agent", &a), ("customer", &c)] {
+        assert!(p.got_audio > 50, "the {who} received {} audio frames", p.got_audio);
+        assert!(p.got_video > 50, "the {who} received {} video frames", p.got_video);
+        let open = |uid: &str, kind: &str| p.tracks.iter().any(|t| t["UID"] == uid && t["kind"] == kind && t["state"] == "open");
+        for (uid, kind) in [("media-agent", "audio"), ("media-agent", "video"), ("media-cust", "audio"), ("media-cust", "video")] {
+            assert!(open(uid, kind), "the {who} was told {uid}'s {kind} is open: {:?}", p.tracks);
+        }
+    }
+    // The customer leaves the room: its media ends, the agent sees its tracks close.
+    assert_eq!(c.ws.request(json!({"op": "ExitMeeting", "meetID": meet_id})).await["err"], 0);
+    let closed = a.ws.notice_where("MediaTrack", |t| t["UID"] == "media-cust" && t["state"] == "closed").await;
+    assert_eq!(closed["meetID"], meet_id);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn media_ops_are_refused_clearly() {
+    let server = Server::start().await;
+    let (mut agent, mut outsider, meet_id) = {
+        let (agent, _cust, meet_id) = room(&server).await;
+        (agent, server.client("outsider").await, meet_id)
+    };
+    let r = outsider.request(json!({"op": "MediaJoin", "meetID": meet_id, "sdp": "v=0"})).await;
+    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(800), Some(format!("room {meet_id} does not exist").as_str())), "{r}");
+    let r = agent.request(json!({"op": "MediaJoin", "meetID": meet_id, "sdp": "not an sdp"})).await;
+    assert_eq!(r["err"], 6, "{r}");
+    assert!(r["msg"].as_str().unwrap().starts_with("bad SDP"), "{r}");
+    let r = agent.request(json!({"op": "MediaAnswer", "sdp": "v=0"})).await;
+    assert_eq!(r["err"], 800, "no media joined yet: {r}");
+    let r = agent.request(json!({"op": "MediaJoin", "meetID": meet_id})).await;
+    assert_eq!(r["err"], 6, "the sdp is required: {r}");
+    assert_eq!(agent.request(json!({"op": "MediaLeave"})).await["err"], 0, "leaving without media is fine");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn without_the_media_server_media_ops_say_so() {
+    let server = Server::start_with(|c| c.media = false).await;
+    let (mut agent, _cust, meet_id) = room(&server).await;
+    let r = agent.request(json!({"op": "MediaJoin", "meetID": meet_id, "sdp": "v=0"})).await;
+    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(3), Some("media is not available on this server")), "{r}");
+    server.stop().await;
+}
