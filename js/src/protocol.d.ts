@@ -222,7 +222,15 @@ reason: string, } } | { "name": "QueuingEnded", "data": { queID: number,
 /**
  * timeout | cancel (queue deleted)
  */
-reason: string, } } | { "name": "ServiceStopped", "data": { queID: number, } } | { "name": "QueueInfoChanged", "data": QueueInfo } | { "name": "QueueRemoved", "data": { queID: number, } } | { "name": "NotifyCallIn", "data": { callID: string, meetObj: MeetInfo, callerID: string, usrExtDat: string, } } | { "name": "NotifyCallAccepted", "data": { callID: string, meetObj: MeetInfo, usrExtDat: string, } } | { "name": "NotifyCallRejected", "data": { callID: string, sdkErr: number, usrExtDat: string, } } | { "name": "NotifyCallHungup", "data": { callID: string, usrExtDat: string, } } | { "name": "NotifyCallHold", "data": { callID: string, } } | { "name": "NotifyCallResume", "data": { callID: string, } } | { "name": "MeetingStopped", "data": { meetID: number, } } | { "name": "UserEnterMeeting", "data": { meetID: number, UID: string, nickName: string, } } | { "name": "UserLeftMeeting", "data": { meetID: number, UID: string, nickName: string, } } | { "name": "NotifyCallEvent", "data": CallEvent } | { "name": "LineOff", "data": { sdkErr: number, } };
+reason: string, } } | { "name": "ServiceStopped", "data": { queID: number, } } | { "name": "QueueInfoChanged", "data": QueueInfo } | { "name": "QueueRemoved", "data": { queID: number, } } | { "name": "NotifyCallIn", "data": { callID: string, meetObj: MeetInfo, callerID: string, usrExtDat: string, } } | { "name": "NotifyCallAccepted", "data": { callID: string, meetObj: MeetInfo, usrExtDat: string, } } | { "name": "NotifyCallRejected", "data": { callID: string, sdkErr: number, usrExtDat: string, } } | { "name": "NotifyCallHungup", "data": { callID: string, usrExtDat: string, } } | { "name": "NotifyCallHold", "data": { callID: string, } } | { "name": "NotifyCallResume", "data": { callID: string, } } | { "name": "MeetingStopped", "data": { meetID: number, } } | { "name": "UserEnterMeeting", "data": { meetID: number, UID: string, nickName: string, } } | { "name": "UserLeftMeeting", "data": { meetID: number, UID: string, nickName: string, } } | { "name": "NotifyCallEvent", "data": CallEvent } | { "name": "LineOff", "data": { sdkErr: number, } } | { "name": "MediaOffer", "data": { meetID: number, sdp: string, } } | { "name": "MediaTrack", "data": { meetID: number, UID: string, 
+/**
+ * audio | video
+ */
+kind: string, 
+/**
+ * open | closed
+ */
+state: string, } } | { "name": "MediaLost", "data": { meetID: number, } };
 
 /** Every notice's name. */
 export type NoticeName = Notice['name'];

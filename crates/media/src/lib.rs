@@ -129,14 +129,15 @@ impl Sfu {
     }
 
     /// A session's media joins `room` with the browser's `offer`: the answer (SDP). A
-    /// session already in is replaced (a reload, an ICE restart from scratch).
-    pub fn join(&mut self, now: Instant, member: MemberId, room: u32, role: Role, offer: &str) -> Result<String, MediaError> {
+    /// session already in is replaced (a reload, an ICE restart from scratch). `label`
+    /// names the member's streams to the others (the stream id of its tracks: its UID).
+    pub fn join(&mut self, now: Instant, member: MemberId, label: &str, room: u32, role: Role, offer: &str) -> Result<String, MediaError> {
         self.leave(member);
         let mut rtc = Rtc::builder().set_ice_lite(true).build(now);
         if let Ok(c) = Candidate::host(self.local, "udp") {
             rtc.add_local_candidate(c);
         }
-        let mut joined = Member::new(member, room, role, rtc);
+        let mut joined = Member::new(member, label, room, role, rtc);
         let answer = joined.accept_offer(offer)?;
         // The room's tracks so far, received after the first renegotiation.
         for other in self.members.iter().filter(|m| m.room == room && m.role.publishes()) {
@@ -171,6 +172,11 @@ impl Sfu {
     /// Every member of `room` leaves (the room was destroyed).
     pub fn close_room(&mut self, room: u32) {
         self.members.retain(|m| m.room != room);
+    }
+
+    /// Whether `member` has media in the SFU.
+    pub fn has_member(&self, member: MemberId) -> bool {
+        self.members.iter().any(|m| m.id == member)
     }
 
     /// The members of `room`.

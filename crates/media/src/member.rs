@@ -17,6 +17,8 @@ use crate::{MediaError, MemberId, Role};
 #[derive(Debug)]
 pub struct TrackIn {
     pub origin: MemberId,
+    /// The origin's label (the stream id subscribers see).
+    pub label: String,
     pub mid: Mid,
     pub kind: MediaKind,
 }
@@ -74,6 +76,7 @@ pub enum Happened {
 
 pub struct Member {
     pub id: MemberId,
+    pub label: String,
     pub room: u32,
     pub role: Role,
     pub rtc: Rtc,
@@ -87,9 +90,10 @@ pub struct Member {
 }
 
 impl Member {
-    pub fn new(id: MemberId, room: u32, role: Role, rtc: Rtc) -> Member {
+    pub fn new(id: MemberId, label: &str, room: u32, role: Role, rtc: Rtc) -> Member {
         Member {
             id,
+            label: label.to_string(),
             room,
             role,
             rtc,
@@ -189,7 +193,7 @@ impl Member {
                 Happened::Lost
             }
             Event::MediaAdded(m) if m.direction.is_receiving() => {
-                let id = Arc::new(TrackIn { origin: self.id, mid: m.mid, kind: m.kind });
+                let id = Arc::new(TrackIn { origin: self.id, label: self.label.clone(), mid: m.mid, kind: m.kind });
                 let weak = Arc::downgrade(&id);
                 self.tracks_in.push(TrackInEntry { id, last_keyframe_request: None });
                 Happened::TrackOpen(weak)
@@ -242,7 +246,7 @@ impl Member {
             match t.state {
                 OutState::ToOpen => {
                     if let Some(track) = t.track_in.upgrade() {
-                        let stream = format!("m{}", track.origin);
+                        let stream = track.label.clone();
                         let mid = change.add_media(track.kind, Direction::SendOnly, Some(stream), None, None);
                         t.state = OutState::Negotiating(mid);
                     }

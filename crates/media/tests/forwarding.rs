@@ -96,7 +96,7 @@ impl Net {
 
     fn join(&mut self, id: MemberId, room: u32, role: Role, publish: &[MediaKind]) {
         let (mut peer, offer, pending) = Peer::new(self.now, id, publish);
-        let answer = self.sfu.join(self.now, id, room, role, &offer).expect("the SFU answers the offer");
+        let answer = self.sfu.join(self.now, id, &format!("user{id}"), room, role, &offer).expect("the SFU answers the offer");
         peer.accept_answer(pending, &answer);
         self.peers.push(peer);
     }

@@ -245,7 +245,8 @@ pub enum Op {
     GetSessionInfo,
     /// Lineup media: this session's audio and video join the room it is in, with the
     /// browser's SDP offer; the reply carries the server's answer (`MediaJoinData`).
-    /// Sent again, it replaces the session's media (a reload, an ICE restart).
+    /// Sent again for the same room, it renegotiates (a track added, an ICE restart);
+    /// for another room, it moves the session's media there.
     MediaJoin {
         #[serde(rename = "meetID")]
         meet_id: u32,
@@ -255,6 +256,14 @@ pub enum Op {
     MediaAnswer { sdp: String },
     /// Lineup media: the session's audio and video leave the room (the call goes on).
     MediaLeave,
+    /// Lineup media: the session stopped (`muted`) or restarted sending one of its
+    /// tracks (CloudRoom CloseMic / OpenMic on an open connection); the room is told by
+    /// `MediaTrack` (`closed` / `open`).
+    MediaMute {
+        /// audio | video
+        kind: String,
+        muted: bool,
+    },
 }
 
 /// The wire names of an enum's variants, declared once: `name()` (a missing variant
@@ -312,6 +321,7 @@ wire_names!(Op / OpName:
     RejectAssignUser, SetDNDStatus, ReqAssignUser, ReqAssignUser2, FinishService, SetAgentCapacity,
     GetQueueStatistics, GetAgents, ForwardUser, CreateMeeting, EnterMeeting, ExitMeeting, DestroyMeeting, Call,
     AcceptCall, RejectCall, HungupCall, HoldCall, ResumeCall, GetSessionInfo, MediaJoin, MediaAnswer, MediaLeave,
+    MediaMute,
 );
 
 wire_names!(Notice / NoticeName:

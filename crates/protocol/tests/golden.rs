@@ -456,9 +456,10 @@ fn op_index(op: &Op) -> usize {
         Op::MediaJoin { .. } => 35,
         Op::MediaAnswer { .. } => 36,
         Op::MediaLeave => 37,
+        Op::MediaMute { .. } => 38,
     }
 }
-const OP_COUNT: usize = 38;
+const OP_COUNT: usize = 39;
 
 /// The start of an SDP (the examples do not need whole ones).
 const SDP: &str = "v=0\r\no=- 4611 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
@@ -545,6 +546,10 @@ fn op_examples() -> Vec<(String, ClientFrame)> {
             frame(33, Op::MediaAnswer { sdp: SDP.into() }),
         ),
         (r#"{"seq":34,"op":"MediaLeave"}"#.into(), frame(34, Op::MediaLeave)),
+        (
+            r#"{"seq":35,"op":"MediaMute","kind":"audio","muted":true}"#.into(),
+            frame(35, Op::MediaMute { kind: "audio".into(), muted: true }),
+        ),
         (
             r#"{"seq":25,"op":"Call","callID":"anna-carl-0001","UID":"cust1","meetID":1,"usrExtDat":"order 42"}"#.into(),
             frame(
@@ -773,6 +778,11 @@ fn op_media_leave() {
 }
 
 #[test]
+fn op_media_mute() {
+    check_op("MediaMute");
+}
+
+#[test]
 fn op_call() {
     check_op("Call");
     // callID and usrExtDat are optional: the server then makes the id ("call-<n>") and
@@ -864,6 +874,7 @@ fn required_fields(name: &str) -> Value {
         "EnterMeeting" | "ExitMeeting" | "DestroyMeeting" => json!({"meetID": 1}),
         "MediaJoin" => json!({"meetID": 1, "sdp": "v=0"}),
         "MediaAnswer" => json!({"sdp": "v=0"}),
+        "MediaMute" => json!({"kind": "audio", "muted": true}),
         "Call" => json!({"UID": "u", "meetID": 1}),
         "AcceptCall" | "RejectCall" | "HungupCall" | "HoldCall" | "ResumeCall" => json!({"callID": "c"}),
         _ => json!({}),

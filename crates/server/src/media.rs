@@ -28,6 +28,7 @@ enum Command {
     Join { member: SessionId, room: u32, uid: String, sdp: String, conn: ConnTx, answer: oneshot::Sender<Result<String, MediaFailure>> },
     Answer { member: SessionId, sdp: String, conn: ConnTx, done: oneshot::Sender<Result<(), MediaFailure>> },
     Leave { member: SessionId },
+    Mute { member: SessionId, kind: Kind, muted: bool, done: oneshot::Sender<Result<(), MediaFailure>> },
 }
 
 /// The connections' way to the media task.
@@ -60,6 +61,12 @@ impl MediaHandle {
     pub async fn answer(&self, member: SessionId, sdp: String, conn: ConnTx) -> Result<(), MediaFailure> {
         let (done, rx) = oneshot::channel();
         self.tx.send(Command::Answer { member, sdp, conn, done }).await.map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
+    }
+
+    pub async fn mute(&self, member: SessionId, kind: Kind, muted: bool) -> Result<(), MediaFailure> {
+        let (done, rx) = oneshot::channel();
+        self.tx.send(Command::Mute { member, kind, muted, done }).await.map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
     }
 
@@ -99,6 +106,19 @@ struct Member {
     conn: ConnTx,
     /// Its tracks open at the server.
     open: Vec<Kind>,
+    /// Its tracks it stopped sending (MediaMute).
+    muted: Vec<Kind>,
+}
+
+impl Member {
+    /// What the room is told of its track `kind`.
+    fn state(&self, kind: Kind) -> &'static str {
+        if self.muted.contains(&kind) {
+            "closed"
+        } else {
+            "open"
+        }
+    }
 }
 
 struct Task {
@@ -148,19 +168,25 @@ impl Task {
         let now = Instant::now();
         match c {
             Command::Join { member, room, uid, sdp, conn, answer } => {
+                // The same room again: a renegotiation of the same connection.
+                if let Some(m) = self.members.get_mut(&member).filter(|m| m.room == room) {
+                    m.conn = conn;
+                    let _ = answer.send(self.sfu.offer(now, member.0, &sdp).map_err(refused));
+                    return;
+                }
                 if self.members.contains_key(&member) {
                     self.forget(member, false);
                 }
-                let result = self.sfu.join(now, member.0, room, Role::Full, &sdp).map_err(refused);
+                let result = self.sfu.join(now, member.0, &uid, room, Role::Full, &sdp).map_err(refused);
                 if result.is_ok() {
                     // The tracks already open in the room, for the newcomer's status.
                     for m in self.members.values().filter(|m| m.room == room) {
                         for kind in &m.open {
-                            let state = Notice::MediaTrack { meet_id: room, uid: m.uid.clone(), kind: kind_name(*kind).into(), state: "open".into() };
+                            let state = Notice::MediaTrack { meet_id: room, uid: m.uid.clone(), kind: kind_name(*kind).into(), state: m.state(*kind).into() };
                             send(&conn, state);
                         }
                     }
-                    self.members.insert(member, Member { room, uid, conn, open: Vec::new() });
+                    self.members.insert(member, Member { room, uid, conn, open: Vec::new(), muted: Vec::new() });
                 }
                 let _ = answer.send(result);
             }
@@ -171,6 +197,21 @@ impl Task {
                 let _ = done.send(self.sfu.accept_answer(now, member.0, &sdp).map_err(refused));
             }
             Command::Leave { member } => self.forget(member, false),
+            Command::Mute { member, kind, muted, done } => {
+                let Some(m) = self.members.get_mut(&member) else {
+                    let _ = done.send(Err(refused(MediaError::NotMember)));
+                    return;
+                };
+                m.muted.retain(|k| *k != kind);
+                if muted {
+                    m.muted.push(kind);
+                }
+                let (room, uid, open, state) = (m.room, m.uid.clone(), m.open.contains(&kind), m.state(kind));
+                if open {
+                    self.track(room, &uid, kind, state);
+                }
+                let _ = done.send(Ok(()));
+            }
         }
     }
 
@@ -190,8 +231,8 @@ impl Task {
                 MediaOutput::TrackOpen { member, kind } => {
                     if let Some(m) = self.members.get_mut(&SessionId(member)) {
                         m.open.push(kind);
-                        let (room, uid) = (m.room, m.uid.clone());
-                        self.track(room, &uid, kind, "open");
+                        let (room, uid, state) = (m.room, m.uid.clone(), m.state(kind));
+                        self.track(room, &uid, kind, state);
                     }
                 }
                 MediaOutput::Lost { member } => self.forget(SessionId(member), true),

@@ -320,7 +320,7 @@ async fn on_op(
             push_reply(tx, Reply::error(seq, codes::NOT_LOGIN, msg));
             (false, false)
         }
-        (Some(sid), op @ (Op::MediaJoin { .. } | Op::MediaAnswer { .. } | Op::MediaLeave)) => {
+        (Some(sid), op @ (Op::MediaJoin { .. } | Op::MediaAnswer { .. } | Op::MediaLeave | Op::MediaMute { .. })) => {
             let reply = media_op(state, sid, conn_id, seq, op, tx).await;
             let ok = reply.err == 0;
             push_reply(tx, reply);
@@ -392,6 +392,14 @@ async fn media_op(state: &AppState, sid: SessionId, conn_id: u64, seq: u64, op: 
             .await
             .map(|sdp| lineup_protocol::ws::reply_ok(seq, &lineup_protocol::ws::MediaJoinData { sdp })),
         Op::MediaAnswer { sdp } => media.answer(sid, sdp, tx.clone()).await.map(|_| Reply::ok(seq)),
+        Op::MediaMute { kind, muted } => {
+            let kind = match kind.as_str() {
+                "audio" => lineup_media::Kind::Audio,
+                "video" => lineup_media::Kind::Video,
+                _ => return Reply::error(seq, codes::MEETPARAM_ERR, "kind must be audio or video"),
+            };
+            media.mute(sid, kind, muted).await.map(|_| Reply::ok(seq))
+        }
         _ => {
             media.leave(sid).await;
             Ok(Reply::ok(seq))

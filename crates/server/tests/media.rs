@@ -138,6 +138,13 @@ async fn two_members_of_a_room_hear_and_see_each_other_through_the_server() {
             assert!(open(uid, kind), "the {who} was told {uid}'s {kind} is open: {:?}", p.tracks);
         }
     }
+    // The customer mutes its microphone: the room is told, then unmutes.
+    assert_eq!(c.ws.request(json!({"op": "MediaMute", "kind": "audio", "muted": true})).await["err"], 0);
+    a.ws.notice_where("MediaTrack", |t| t["UID"] == "media-cust" && t["kind"] == "audio" && t["state"] == "closed").await;
+    assert_eq!(c.ws.request(json!({"op": "MediaMute", "kind": "audio", "muted": false})).await["err"], 0);
+    a.ws.notice_where("MediaTrack", |t| t["UID"] == "media-cust" && t["kind"] == "audio" && t["state"] == "open").await;
+    let r = c.ws.request(json!({"op": "MediaMute", "kind": "screen", "muted": true})).await;
+    assert_eq!(r["err"], 5, "{r}");
     // The customer leaves the room: its media ends, the agent sees its tracks close.
     assert_eq!(c.ws.request(json!({"op": "ExitMeeting", "meetID": meet_id})).await["err"], 0);
     let closed = a.ws.notice_where("MediaTrack", |t| t["UID"] == "media-cust" && t["state"] == "closed").await;
