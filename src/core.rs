@@ -39,7 +39,7 @@ impl Payload for Js {
 pub struct Inner {
     /// The server addresses (base URLs), as `SetServerAddr("host1:port;host2:port")`.
     pub bases: Vec<String>,
-    on_event: EventSink,
+    pub on_event: EventSink,
     pub session: Session<Js>,
     conn: Option<Connection>,
     /// Bumped for every connection opened or dropped; stale socket events compare.
@@ -53,6 +53,8 @@ pub struct Inner {
     /// The login's fetch callbacks (made at the first login).
     pub fetch: Option<crate::login::Fetch>,
     pub cache: Cache,
+    /// The room's audio and video.
+    pub media: crate::media::Media,
 }
 
 pub type Core = Rc<RefCell<Inner>>;
@@ -116,6 +118,7 @@ pub fn new_core(base: &str, on_event: EventSink) -> Core {
         login: None,
         fetch: None,
         cache: Cache::default(),
+        media: crate::media::Media::default(),
     }))
 }
 
@@ -171,6 +174,8 @@ fn drive(core: &Core) {
         }
         if inner.session.phase() == Phase::Idle {
             inner.cache = Cache::default();
+            inner.media.reset();
+            inner.media.meeting = 0;
         }
         arm_timer(core, inner);
         after
@@ -181,6 +186,14 @@ fn drive(core: &Core) {
     if !after.events.is_empty() {
         let sink = core.borrow().on_event.clone();
         for (name, data) in after.events {
+            // Media's own notices (offers, track states) become media events.
+            if let Some(notice) = lineup_protocol::ws::NoticeName::parse(&name) {
+                let (own, events) = crate::media::on_notice(core, notice, &data);
+                crate::media::deliver(&sink, events);
+                if own {
+                    continue;
+                }
+            }
             sink(&name, data);
         }
     }
@@ -223,6 +236,7 @@ fn on_event(inner: &mut Inner, e: Event<Js>, after: &mut After) {
         Event::Reply { id, head, result } => {
             if let Ok(data) = &result {
                 inner.cache.on_reply(&head.op, head.que_id, &data.0);
+                crate::media::on_reply(&mut inner.media, inner.cache.user.as_ref(), &head.op, &data.0);
             }
             if let Some(tx) = inner.waiting.remove(id) {
                 after.answers.push((tx, result.map(|d| d.0)));

@@ -16,12 +16,14 @@
 //!
 //! # Layout
 //!
-//! - `api`, `api_ops` (modern): the `#[wasm_bindgen]` class: the session, the getters
-//!   and one typed method per op.
+//! - `api`, `api_ops`, `api_media` (modern): the `#[wasm_bindgen]` class: the session,
+//!   the getters, one typed method per op, audio and video.
 //! - `crvideo` (classic): the `CRVideo_*` exports and the callbacks they fire.
 //! - `args`: page arguments, coerced (CRVideo) or checked (modern).
 //! - `core`: the driver of the sans-IO session: socket, timer, cache, answers, events.
 //! - `login`: the REST login over the server addresses (owned fetch callbacks).
+//! - `media`: the room's audio and video: the peer connection to the media server,
+//!   devices, statuses, video elements and audio players.
 //! - `connection`: the WebSocket (an owned handle: dropping it closes the socket).
 //! - `cache`: what the server told us (queues, statuses, queuing info, serving queues).
 //! - `wire`: frames as the SDK reads and writes them (raw JSON data, `seq` added).
@@ -34,6 +36,8 @@
 #[cfg(feature = "modern")]
 mod api;
 #[cfg(feature = "modern")]
+mod api_media;
+#[cfg(feature = "modern")]
 mod api_ops;
 mod args;
 mod cache;
@@ -43,6 +47,7 @@ mod core;
 pub mod crvideo;
 mod interop;
 mod login;
+mod media;
 mod small_map;
 mod wire;
 

@@ -46,13 +46,19 @@
     NOERR: 0, UNKNOWERR: 1, INNER_ERR: 3, MEETPARAM_ERR: 5, ERR_DATA: 6, ANCTPSWD_ERR: 7,
     LOGINSTATE_ERROR: 9, CRVideoSDK_USER_BEEN_KICKOUT: 10, NOT_LOGIN: 12, TOKEN_TIMEOUT: 18,
     TOKEN_AUTHINFOERR: 19, TOKEN_APPIDNOTEXIST: 20, TOKEN_AUTH_FAILED: 21, TOKEN_NOTTOKENTYPE: 22,
-    NO_PERMISSION: 30, FRAME_TOO_LARGE: 31, SESSION_RECONNECTING: 32, TOO_MANY_REQUESTS: 33, CONNECTIONLOST: 207,
+    NO_PERMISSION: 30, FRAME_TOO_LARGE: 31, SESSION_RECONNECTING: 32, TOO_MANY_REQUESTS: 33,
+    MEDIA_DEVICE_ERR: 34, MEDIA_ERR: 35, CONNECTIONLOST: 207,
     QUE_ID_INVALID: 400, QUE_NOUSER: 401, QUE_USER_CANCELLED: 402, QUE_SERVICE_NOT_START: 403,
     ALREADY_OTHERQUE: 404, QUE_FULL: 405, QUE_AGENT_BUSY: 406, QUE_NAME_EXISTS: 407,
     INVALID_CALLID: 600, ERR_CALL_EXIST: 601, ERR_BUSY: 602, ERR_OFFLINE: 603, ERR_NOANSWER: 604,
     ERR_USER_NOT_FOUND: 605, ERR_REFUSE: 606, MEETNOTEXIST: 800, AUTHERROR: 801
   };
   Object.keys(CODES).forEach(function (k) { global['CRVideo_' + k] = CODES[k]; });
+  // CloudRoom's audio and video statuses (ASTATUS / VSTATUS).
+  ['UNKNOWN', 'NULL', 'CLOSE', 'OPEN', 'OPENING'].forEach(function (s, i) {
+    global['CRVideo_A' + s] = i;
+    global['CRVideo_V' + s] = i;
+  });
   global.CRVideo_USER_BEEN_KICKOUT = CODES.CRVideoSDK_USER_BEEN_KICKOUT;
 
   // ---- the functions: stand-ins that queue calls until the module is in ----
@@ -64,7 +70,9 @@
     'StartQueuing', 'StartQueuing2', 'StopQueuing', 'ForwardUser', 'FinishService', 'SetAgentCapacity',
     'GetQueueStatistics', 'GetAgents',
     'CreateMeeting', 'CreateMeeting2', 'EnterMeeting', 'DestroyMeeting', 'ExitMeeting', 'Call',
-    'AcceptCall', 'RejectCall', 'HungupCall', 'HangupCall', 'HoldCall', 'ResumeCall', 'GetSessionInfo'
+    'AcceptCall', 'RejectCall', 'HungupCall', 'HangupCall', 'HoldCall', 'ResumeCall', 'GetSessionInfo',
+    'OpenMic', 'CloseMic', 'OpenVideo', 'CloseVideo', 'GetAudioStatus', 'GetVideoStatus', 'CreatVideoObj',
+    'GetAllMembers', 'GetMediaStats'
   ];
   var queued = [];
   FUNCTIONS.forEach(function (n) {

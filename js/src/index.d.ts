@@ -74,9 +74,24 @@ interface CoreMethods {
     acceptAssignUser(queID: number, usrID: string): Promise<void>;
     acceptCall(callID: string, usrExtDat?: string): Promise<void>;
     /**
+     * Shows a member's camera in a `<video>` element (this session's UID: the local
+     * preview; "" detaches).
+     */
+    attachVideo(element: HTMLMediaElement, UID: string): void;
+    /**
+     * A member's microphone status (this session's when no UID): 0 unknown, 1 no
+     * device, 2 closed, 3 open, 4 opening.
+     */
+    audioStatus(UID?: string): number;
+    /**
      * Calls a user into a room; resolves with the callID.
      */
     call(UID: string, meetID: number, usrExtDat?: string): Promise<string>;
+    /**
+     * Stops sending the microphone, at once.
+     */
+    closeMic(): void;
+    closeVideo(): void;
     /**
      * A room to call a customer into; resolves with its MeetInfo.
      */
@@ -97,6 +112,10 @@ interface CoreMethods {
      * Every agent of the app (supervisors); resolves with the list.
      */
     getAgents(): Promise<AgentInfo[]>;
+    /**
+     * The media connection's `RTCStatsReport`.
+     */
+    getMediaStats(): Promise<RTCStatsReport>;
     getQueueStatistics(queID: number): Promise<QueueStatistics>;
     getQueueStatus(queID: number): Promise<QueStatus>;
     /**
@@ -125,6 +144,16 @@ interface CoreMethods {
      * Logs out and closes the connection.
      */
     logout(): Promise<void>;
+    /**
+     * Opens and sends the microphone in the room this session entered; resolves once
+     * the server answered (the status goes OPENING, then OPEN). Rejects with 34 when
+     * the microphone cannot be opened (the call goes on), 800 outside a room.
+     */
+    openMic(): Promise<void>;
+    /**
+     * Opens and sends the camera (as `openMic`).
+     */
+    openVideo(): Promise<void>;
     /**
      * Resolves with `{time}`, the server's clock.
      */
@@ -168,6 +197,14 @@ interface CoreMethods {
     startService(queID: number, priority?: number): Promise<void>;
     stopQueuing(): Promise<void>;
     stopService(queID: number): Promise<void>;
+    /**
+     * A member's camera status (as `audioStatus`).
+     */
+    videoStatus(UID?: string): number;
+    /**
+     * The room's members with media: `{userId, audioStatus, videoStatus}`.
+     */
+    readonly mediaMembers: Array<{ userId: string; audioStatus: number; videoStatus: number }>;
     /**
      * Every known QueStatus.
      */

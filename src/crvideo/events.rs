@@ -13,6 +13,11 @@ use crate::interop::get;
 pub fn on_event(name: &str, d: JsValue) {
     match NoticeName::parse(name) {
         Some(notice) => on_notice(notice, name, d),
+        // Media: CloudRoom's (UID, oldStatus, newStatus), and a media connection lost.
+        None if name == "AudioStatusChanged" || name == "VideoStatusChanged" => {
+            fire(name, &[get(&d, "UID"), get(&d, "oldStatus"), get(&d, "newStatus")])
+        }
+        None if name == "MediaLost" => fire("MeetingDropped", &[]),
         // The connection's own events: NotifyTokenWillExpire, Reconnecting, Reconnected.
         None if super::CALLBACKS.contains(&name) => fire(name, &[]),
         None => {}
@@ -78,5 +83,7 @@ fn on_notice(notice: NoticeName, name: &str, d: JsValue) {
         }
         N::NotifyCallHold | N::NotifyCallResume => fire(name, &[f("callID")]),
         N::UserEnterMeeting | N::UserLeftMeeting => fire(name, &[f("UID"), f("nickName"), f("meetID")]),
+        // The media module answers these (they become status events).
+        N::MediaOffer | N::MediaTrack | N::MediaLost => {}
     }
 }

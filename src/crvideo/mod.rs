@@ -12,9 +12,11 @@
 //! - this file: the session, firing callbacks, login and server addresses.
 //! - `queue`: queue information, agents and customers.
 //! - `meeting`: rooms and calls.
+//! - `media`: microphone, camera, statuses and video objects.
 //! - `events`: notices and connection events → callbacks.
 
 mod events;
+mod media;
 mod meeting;
 mod queue;
 
@@ -117,7 +119,7 @@ thread_local! {
 
 /// The page's CRVideo core, made at the first call (on the page's own origin until
 /// `CRVideo_SetServerAddr`).
-fn core() -> Core {
+pub(crate) fn core() -> Core {
     CORE.with(|c| {
         c.borrow_mut()
             .get_or_insert_with(|| {

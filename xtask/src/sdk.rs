@@ -205,9 +205,9 @@ pub fn size() -> Result<(), String> {
     println!("CRVideo wasm alone:              {:7.1} KB raw, {:6.1} KB gz", kb(classic_wasm.0), kb(classic_wasm.1));
     println!("modern API page (ESM + wasm):    {:7.1} KB raw, {:6.1} KB gz", kb(modern.0), kb(modern.1));
     println!("CRVideo page (classic + wasm):   {:7.1} KB raw, {:6.1} KB gz", kb(classic.0), kb(classic.1));
-    println!("budget: CRVideo page <= 49.6 KB gz until media lands, then the whole SDK <= 75 KB gz; limit 60 KB gz today");
-    if classic.1.max(modern.1) > 60 * 1024 {
-        return Err("the SDK is over the 60 KB gz limit".into());
+    println!("budget: with audio and video, what a page downloads <= 75 KB gz (half of Twilio's taskrouter + video pair)");
+    if classic.1.max(modern.1) > 75 * 1024 {
+        return Err("the SDK is over the 75 KB gz budget".into());
     }
     Ok(())
 }

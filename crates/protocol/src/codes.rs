@@ -36,6 +36,8 @@ codes! {
     FRAME_TOO_LARGE = 31, "FRAME_TOO_LARGE", "Lineup: the message is larger than the server accepts";
     SESSION_RECONNECTING = 32, "SESSION_RECONNECTING", "Lineup (SDK): the request could not be sent before the session was lost";
     TOO_MANY_REQUESTS = 33, "TOO_MANY_REQUESTS", "Lineup: too many failed attempts from this address; retry after Retry-After seconds";
+    MEDIA_DEVICE_ERR = 34, "MEDIA_DEVICE_ERR", "Lineup (SDK): the microphone or camera could not be opened (no permission, or no device)";
+    MEDIA_ERR = 35, "MEDIA_ERR", "Lineup: the media connection could not be set up (negotiation failed)";
     CONNECTIONLOST = 207, "CONNECTIONLOST", "the connection to the server was lost";
     QUE_ID_INVALID = 400, "QUE_ID_INVALID", "no such queue in this app";
     QUE_NOUSER = 401, "QUE_NOUSER", "no customer to hand over / not queuing";

@@ -2264,6 +2264,8 @@ fn error_codes_match_the_documented_table() {
         (31, "FRAME_TOO_LARGE", true),
         (32, "SESSION_RECONNECTING", true),
         (33, "TOO_MANY_REQUESTS", true),
+        (34, "MEDIA_DEVICE_ERR", true),
+        (35, "MEDIA_ERR", true),
         (207, "CONNECTIONLOST", false),
         (400, "QUE_ID_INVALID", false),
         (401, "QUE_NOUSER", false),

@@ -1,0 +1,115 @@
+// The call carries audio and video: two pages written from CloudRoom's call guide
+// (mediaguide.js) in Chromium with fake devices, through lineup-server's media server.
+// On each page the peer connection's statistics show the other's video decoded and its
+// audio arriving; CloseMic on one side stops the other's inbound audio, OpenMic starts
+// it again; the statuses pass AOPENING → AOPEN.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { js, startServer, DEMO_KEY } from './harness.mjs';
+
+async function until(page, what, pred, ms = 15000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const log = await page.evaluate(() => window.__log || []);
+    const hit = log.find(pred);
+    if (hit) return hit;
+    if (Date.now() > end) throw new Error(`no ${what} within ${ms} ms; log: ${JSON.stringify(log)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The inbound RTP figures of a page: video frames decoded, audio bytes received. */
+async function inbound(page) {
+  return page.evaluate(async () => {
+    const report = await CRVideo_GetMediaStats();
+    const out = { framesDecoded: 0, audioBytes: 0 };
+    report.forEach((s) => {
+      if (s.type !== 'inbound-rtp') return;
+      if (s.kind === 'video') out.framesDecoded += s.framesDecoded || 0;
+      if (s.kind === 'audio') out.audioBytes += s.bytesReceived || 0;
+    });
+    return out;
+  });
+}
+
+async function grows(page, key, ms = 8000) {
+  const before = (await inbound(page))[key];
+  const end = Date.now() + ms;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = (await inbound(page))[key];
+    if (now > before) return now - before;
+    if (Date.now() > end) return 0;
+  }
+}
+
+test('agent and customer see and hear each other through the media server', async () => {
+  assert.ok(existsSync(join(js, 'dist', 'lineup_crvideo_bg.wasm')), 'run `cargo xtask sdk` first (cargo xtask test does)');
+  const dataDir = mkdtempSync(join(tmpdir(), 'lineup-media-'));
+  const server = await startServer(['--data', dataDir, '--www', join(js, 'test', 'fixtures'), '--sdk', join(js, 'dist')]);
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+  const errors = [];
+  try {
+    const open = async (role, uid, extra = '') => {
+      const page = await (await browser.newContext()).newPage();
+      page.on('pageerror', (e) => errors.push(`${role}: ${e.message}`));
+      page.on('console', (m) => {
+        if (m.type() === 'error' && !(m.location().url || '').endsWith('/favicon.ico')) errors.push(`${role} console: ${m.text()}`);
+      });
+      await page.goto(`${server.base}/mediaguide.html?role=${role}&uid=${uid}&key=${DEMO_KEY}${extra}`);
+      return page;
+    };
+    const agent = await open('agent', 'media-agent');
+    const created = await until(agent, 'CreateMeetingSuccess', (e) => e[0] === 'CreateMeetingSuccess');
+    const customer = await open('customer', 'media-customer', `&meet=${created[1]}`);
+    for (const [page, uid] of [[agent, 'media-agent'], [customer, 'media-customer']]) {
+      await until(page, 'EnterMeetingRslt', (e) => e[0] === 'EnterMeetingRslt' && e[1] === 0);
+      await until(page, 'its microphone opening', (e) => e[0] === 'AudioStatusChanged' && e[1] === uid && e[3] === CRVIDEO_AOPENING);
+      await until(page, 'its microphone open', (e) => e[0] === 'AudioStatusChanged' && e[1] === uid && e[2] === CRVIDEO_AOPENING && e[3] === CRVIDEO_AOPEN);
+      await until(page, 'its camera open', (e) => e[0] === 'VideoStatusChanged' && e[1] === uid && e[3] === CRVIDEO_AOPEN);
+    }
+    // Each page decodes the other's video and receives its audio.
+    for (const [who, page] of [['agent', agent], ['customer', customer]]) {
+      const end = Date.now() + 15000;
+      let stats;
+      for (;;) {
+        stats = await inbound(page);
+        if (stats.framesDecoded > 30 || Date.now() > end) break;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      assert.ok(stats.framesDecoded > 30, `the ${who} decoded ${stats.framesDecoded} video frames`);
+      assert.ok(await grows(page, 'audioBytes') > 0, `the ${who}'s inbound audio grows`);
+    }
+    await until(customer, 'the agent\'s microphone open', (e) => e[0] === 'AudioStatusChanged' && e[1] === 'media-agent' && e[3] === CRVIDEO_AOPEN);
+    // CloseMic on the agent's side: the customer's inbound audio stops; OpenMic: it starts again.
+    await agent.evaluate(() => CRVideo_CloseMic('media-agent'));
+    await until(customer, 'the agent\'s microphone closed', (e) => e[0] === 'AudioStatusChanged' && e[1] === 'media-agent' && e[3] === CRVIDEO_ACLOSE);
+    await new Promise((r) => setTimeout(r, 1000));
+    const quiet = (await inbound(customer)).audioBytes;
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal((await inbound(customer)).audioBytes, quiet, 'no audio arrives while the agent\'s microphone is closed');
+    await agent.evaluate(() => CRVideo_OpenMic('media-agent'));
+    assert.ok(await grows(customer, 'audioBytes') > 0, 'the agent\'s audio arrives again after OpenMic');
+    assert.equal(await agent.evaluate(() => CRVideo_GetAudioStatus('media-agent')), 3, 'AOPEN');
+    assert.deepEqual(errors, [], 'no page error');
+  } finally {
+    await browser.close();
+    server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+const CRVIDEO_ACLOSE = 2;
+const CRVIDEO_AOPEN = 3;
+const CRVIDEO_AOPENING = 4;

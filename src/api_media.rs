@@ -1,0 +1,87 @@
+//! The modern API's audio and video: the same media core as CRVideo's OpenMic & co.
+//! Status events: `AudioStatusChanged` / `VideoStatusChanged` `{UID, oldStatus,
+//! newStatus}` (CloudRoom's values), `MediaLost` when the media connection is gone.
+
+use js_sys::{Array, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+use web_sys::HtmlMediaElement;
+
+use crate::api::LineupCore;
+use crate::args::text;
+use crate::interop::error;
+use crate::media::{self, Kind};
+
+impl LineupCore {
+    fn open_device(&self, kind: Kind) -> Promise {
+        let core = self.core.clone();
+        future_to_promise(async move {
+            media::open(core, kind).await.map(|_| JsValue::UNDEFINED).map_err(|(c, m)| error(c, &m))
+        })
+    }
+}
+
+#[wasm_bindgen]
+impl LineupCore {
+    /// Opens and sends the microphone in the room this session entered; resolves once
+    /// the server answered (the status goes OPENING, then OPEN). Rejects with 34 when
+    /// the microphone cannot be opened (the call goes on), 800 outside a room.
+    #[wasm_bindgen(js_name = openMic, unchecked_return_type = "Promise<void>")]
+    pub fn open_mic(&self) -> Promise {
+        self.open_device(Kind::Audio)
+    }
+
+    /// Stops sending the microphone, at once.
+    #[wasm_bindgen(js_name = closeMic)]
+    pub fn close_mic(&self) {
+        media::close(&self.core, Kind::Audio);
+    }
+
+    /// Opens and sends the camera (as `openMic`).
+    #[wasm_bindgen(js_name = openVideo, unchecked_return_type = "Promise<void>")]
+    pub fn open_video(&self) -> Promise {
+        self.open_device(Kind::Video)
+    }
+
+    #[wasm_bindgen(js_name = closeVideo)]
+    pub fn close_video(&self) {
+        media::close(&self.core, Kind::Video);
+    }
+
+    /// A member's microphone status (this session's when no UID): 0 unknown, 1 no
+    /// device, 2 closed, 3 open, 4 opening.
+    #[wasm_bindgen(js_name = audioStatus)]
+    pub fn audio_status(&self, #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue) -> u32 {
+        let inner = self.core.borrow();
+        let uid = if uid.is_undefined() { inner.media.me.clone() } else { text(&uid) };
+        inner.media.status(&uid, Kind::Audio)
+    }
+
+    /// A member's camera status (as `audioStatus`).
+    #[wasm_bindgen(js_name = videoStatus)]
+    pub fn video_status(&self, #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue) -> u32 {
+        let inner = self.core.borrow();
+        let uid = if uid.is_undefined() { inner.media.me.clone() } else { text(&uid) };
+        inner.media.status(&uid, Kind::Video)
+    }
+
+    /// Shows a member's camera in a `<video>` element (this session's UID: the local
+    /// preview; "" detaches).
+    #[wasm_bindgen(js_name = attachVideo)]
+    pub fn attach_video(&self, element: HtmlMediaElement, #[wasm_bindgen(js_name = UID)] uid: String) {
+        media::attach(&self.core, element, uid);
+    }
+
+    /// The room's members with media: `{userId, audioStatus, videoStatus}`.
+    #[wasm_bindgen(getter = mediaMembers, unchecked_return_type = "Array<{ userId: string; audioStatus: number; videoStatus: number }>")]
+    pub fn media_members(&self) -> Array {
+        self.core.borrow().media.members_info()
+    }
+
+    /// The media connection's `RTCStatsReport`.
+    #[wasm_bindgen(js_name = getMediaStats, unchecked_return_type = "Promise<RTCStatsReport>")]
+    pub fn get_media_stats(&self) -> Promise {
+        let core = self.core.clone();
+        future_to_promise(async move { media::get_stats(core).await.map_err(|(c, m)| error(c, &m)) })
+    }
+}

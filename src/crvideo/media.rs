@@ -1,0 +1,98 @@
+//! CRVideo audio and video: OpenMic / CloseMic / OpenVideo / CloseVideo of this
+//! session, the statuses, video objects and the room's members with media. Opening
+//! reports through AudioStatusChanged / VideoStatusChanged (AOPENING, then AOPEN when
+//! the server has the track; ANULL when the device cannot be opened).
+
+use js_sys::{Array, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use super::core;
+use crate::args::text;
+use crate::interop::error;
+use crate::media::{self, Kind};
+
+fn own(uid: &JsValue, what: &str) -> bool {
+    let uid = text(uid);
+    let me = core().borrow().media.me.clone();
+    if uid.is_empty() || uid == me {
+        return true;
+    }
+    web_sys::console::warn_1(&["lineup: ", what, " opens and closes this session's own devices only, not ", &uid, "'s"].concat().into());
+    false
+}
+
+fn open(uid: &JsValue, kind: Kind, what: &'static str) {
+    if own(uid, what) {
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err((code, msg)) = media::open(core(), kind).await {
+                web_sys::console::warn_1(&["lineup: ", what, " failed (", &code.to_string(), "): ", &msg].concat().into());
+            }
+        });
+    }
+}
+
+/// CloudRoom `OpenMic(UID)`: this session's microphone, AOPENING then AOPEN.
+#[wasm_bindgen(js_name = CRVideo_OpenMic)]
+pub fn open_mic(uid: JsValue) {
+    open(&uid, Kind::Audio, "OpenMic");
+}
+
+/// CloudRoom `CloseMic(UID)`: at once.
+#[wasm_bindgen(js_name = CRVideo_CloseMic)]
+pub fn close_mic(uid: JsValue) {
+    if own(&uid, "CloseMic") {
+        media::close(&core(), Kind::Audio);
+    }
+}
+
+/// CloudRoom `OpenVideo(UID)`: this session's camera.
+#[wasm_bindgen(js_name = CRVideo_OpenVideo)]
+pub fn open_video(uid: JsValue) {
+    open(&uid, Kind::Video, "OpenVideo");
+}
+
+#[wasm_bindgen(js_name = CRVideo_CloseVideo)]
+pub fn close_video(uid: JsValue) {
+    if own(&uid, "CloseVideo") {
+        media::close(&core(), Kind::Video);
+    }
+}
+
+/// CloudRoom ASTATUS of a member: 0 unknown, 1 no device, 2 closed, 3 open, 4 opening.
+#[wasm_bindgen(js_name = CRVideo_GetAudioStatus)]
+pub fn get_audio_status(uid: JsValue) -> u32 {
+    let core = core();
+    let inner = core.borrow();
+    let uid = if uid.is_undefined() { inner.media.me.clone() } else { text(&uid) };
+    inner.media.status(&uid, Kind::Audio)
+}
+
+/// CloudRoom VSTATUS of a member (as ASTATUS).
+#[wasm_bindgen(js_name = CRVideo_GetVideoStatus)]
+pub fn get_video_status(uid: JsValue) -> u32 {
+    let core = core();
+    let inner = core.borrow();
+    let uid = if uid.is_undefined() { inner.media.me.clone() } else { text(&uid) };
+    inner.media.status(&uid, Kind::Video)
+}
+
+/// CloudRoom `CreatVideoObj()`: a `<video>` element to place; `obj.setVideo(UID,
+/// videoID)` shows that member's camera (this session's own: the preview).
+#[wasm_bindgen(js_name = CRVideo_CreatVideoObj)]
+pub fn creat_video_obj() -> JsValue {
+    media::video_object(&core())
+}
+
+/// CloudRoom `GetAllMembers()`: the members with media (`userId`, `audioStatus`,
+/// `videoStatus`).
+#[wasm_bindgen(js_name = CRVideo_GetAllMembers)]
+pub fn get_all_members() -> Array {
+    core().borrow().media.members_info()
+}
+
+/// Lineup: the media connection's statistics (a promise of an `RTCStatsReport`).
+#[wasm_bindgen(js_name = CRVideo_GetMediaStats)]
+pub fn get_media_stats() -> Promise {
+    future_to_promise(async { media::get_stats(core()).await.map_err(|(c, m)| error(c, &m)) })
+}

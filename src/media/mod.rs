@@ -1,0 +1,246 @@
+//! Audio and video of the room this session is in: one `RTCPeerConnection` to
+//! lineup-server's media server (PROTOCOL.md §10.8), the local microphone and camera,
+//! the other members' streams and the elements that play them. Both surfaces use it:
+//! CRVideo's OpenMic / CloseMic / OpenVideo / CloseVideo, GetAudioStatus /
+//! GetVideoStatus, CreatVideoObj, and the modern API's methods of the same names.
+//!
+//! Statuses are CloudRoom's: 0 unknown, 1 no device, 2 closed, 3 open, 4 opening. A
+//! microphone is OPENING from `open` until the server reports its track open
+//! (`MediaTrack`), then OPEN; `close` takes effect at once. Changes reach the page as
+//! `AudioStatusChanged` / `VideoStatusChanged` `{UID, oldStatus, newStatus}`.
+//!
+//! - this file: the state, statuses and the notices that change them.
+//! - `peer`: the peer connection and its negotiations (async steps, one at a time).
+//! - `sinks`: video elements (CreatVideoObj, attachVideo) and remote audio players.
+
+mod peer;
+mod sinks;
+
+use js_sys::Array;
+use lineup_protocol::ws::NoticeName;
+use wasm_bindgen::JsValue;
+use web_sys::{MediaStream, MediaStreamTrack, RtcPeerConnection, RtcRtpTransceiver};
+
+use crate::core::{Core, EventSink};
+use crate::interop::{get, get_str, get_u32, object, set};
+
+pub use peer::{close, get_stats, open};
+pub use sinks::{attach, video_object};
+
+pub const UNKNOWN: u32 = 0;
+pub const NO_DEVICE: u32 = 1;
+pub const CLOSED: u32 = 2;
+pub const OPEN: u32 = 3;
+pub const OPENING: u32 = 4;
+
+/// A microphone or a camera.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Audio,
+    Video,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Audio => "audio",
+            Kind::Video => "video",
+        }
+    }
+
+    fn event(self) -> &'static str {
+        match self {
+            Kind::Audio => "AudioStatusChanged",
+            Kind::Video => "VideoStatusChanged",
+        }
+    }
+}
+
+/// What a member has open, as this session knows it.
+pub struct MemberMedia {
+    pub uid: String,
+    pub audio: u32,
+    pub video: u32,
+    /// Its stream from the server (the stream id is its UID).
+    pub stream: Option<MediaStream>,
+}
+
+/// One local track: the device's track and the transceiver that sends it.
+pub struct Local {
+    pub track: Option<MediaStreamTrack>,
+    pub transceiver: Option<RtcRtpTransceiver>,
+}
+
+/// The media state of a core.
+#[derive(Default)]
+pub struct Media {
+    /// The room this session entered (0: none).
+    pub meeting: u32,
+    /// This session's UID.
+    pub me: String,
+    pub pc: Option<RtcPeerConnection>,
+    /// Whether the server has our offer (MediaJoin was answered).
+    pub joined: bool,
+    pub mic: Option<Local>,
+    pub cam: Option<Local>,
+    pub members: Vec<MemberMedia>,
+    pub sinks: sinks::Sinks,
+    pub negotiation: peer::Queue,
+    /// The peer connection's callbacks (owned; released with the connection).
+    pub handles: Option<peer::Handles>,
+}
+
+impl Media {
+    pub fn member(&mut self, uid: &str) -> &mut MemberMedia {
+        if let Some(i) = self.members.iter().position(|m| m.uid == uid) {
+            return &mut self.members[i];
+        }
+        self.members.push(MemberMedia { uid: uid.to_string(), audio: UNKNOWN, video: UNKNOWN, stream: None });
+        self.members.last_mut().expect("just pushed")
+    }
+
+    pub fn status(&self, uid: &str, kind: Kind) -> u32 {
+        let m = self.members.iter().find(|m| m.uid == uid);
+        match (m, kind) {
+            (Some(m), Kind::Audio) => m.audio,
+            (Some(m), Kind::Video) => m.video,
+            // A member in the room with nothing open yet is closed; anyone else unknown.
+            (None, _) if uid == self.me && self.meeting != 0 => CLOSED,
+            (None, _) => UNKNOWN,
+        }
+    }
+
+    /// Sets a status; the page event when it changed.
+    pub fn set_status(&mut self, uid: &str, kind: Kind, new: u32) -> Option<(&'static str, JsValue)> {
+        let old = self.status(uid, kind);
+        let m = self.member(uid);
+        match kind {
+            Kind::Audio => m.audio = new,
+            Kind::Video => m.video = new,
+        }
+        (old != new).then(|| {
+            let o = object(&[("UID", uid)]);
+            set(&o, "oldStatus", old);
+            set(&o, "newStatus", new);
+            (kind.event(), o)
+        })
+    }
+
+    /// Every member with media: CloudRoom MemberInfo `{userId, audioStatus, videoStatus}`.
+    pub fn members_info(&self) -> Array {
+        self.members
+            .iter()
+            .map(|m| {
+                let o = object(&[("userId", &m.uid)]);
+                set(&o, "audioStatus", m.audio);
+                set(&o, "videoStatus", m.video);
+                JsValue::from(o)
+            })
+            .collect()
+    }
+
+    /// Leaves the room's media: the peer connection closes, devices are released.
+    pub fn reset(&mut self) {
+        if let Some(pc) = self.pc.take() {
+            pc.close();
+        }
+        for local in [self.mic.take(), self.cam.take()].into_iter().flatten() {
+            if let Some(t) = local.track {
+                t.stop();
+            }
+        }
+        self.handles = None;
+        self.joined = false;
+        self.members.clear();
+        self.sinks.clear_streams();
+        self.negotiation = peer::Queue::default();
+    }
+}
+
+/// The page events of a media change, delivered after the core is released.
+pub type Events = Vec<(&'static str, JsValue)>;
+
+pub fn deliver(sink: &EventSink, events: Events) {
+    for (name, data) in events {
+        sink(name, data);
+    }
+}
+
+/// Learns from a reply: the room entered, and who this session is.
+pub fn on_reply(media: &mut Media, user: Option<&JsValue>, op: &str, data: &JsValue) {
+    if let Some(uid) = user.and_then(|u| get_str(u, "UID")) {
+        media.me = uid;
+    }
+    match op {
+        "EnterMeeting" => {
+            let id = get_u32(data, "ID").unwrap_or(0);
+            if id != media.meeting {
+                media.reset();
+                media.meeting = id;
+            }
+        }
+        "ExitMeeting" | "DestroyMeeting" | "Logout" => {
+            media.reset();
+            media.meeting = 0;
+        }
+        _ => {}
+    }
+}
+
+/// Handles a notice that concerns media; true when it is media's own (not for the page).
+pub fn on_notice(core: &Core, name: NoticeName, data: &JsValue) -> (bool, Events) {
+    let mut events = Events::new();
+    let own = match name {
+        NoticeName::MediaOffer => {
+            let sdp = get_str(data, "sdp").unwrap_or_default();
+            peer::answer_offer(core, sdp);
+            true
+        }
+        NoticeName::MediaTrack => {
+            let uid = get_str(data, "UID").unwrap_or_default();
+            let kind = if get(data, "kind").as_string().as_deref() == Some("video") { Kind::Video } else { Kind::Audio };
+            let open = get(data, "state").as_string().as_deref() == Some("open");
+            let mut inner = core.borrow_mut();
+            let media = &mut inner.media;
+            let new = if uid == media.me {
+                // Ours: OPENING becomes OPEN once the server has the track.
+                match (open, media.status(&uid, kind)) {
+                    (true, OPENING) => Some(OPEN),
+                    _ => None,
+                }
+            } else {
+                Some(if open { OPEN } else { CLOSED })
+            };
+            events.extend(new.and_then(|s| media.set_status(&uid, kind, s)));
+            true
+        }
+        NoticeName::MediaLost => {
+            let mut inner = core.borrow_mut();
+            let me = inner.media.me.clone();
+            for kind in [Kind::Audio, Kind::Video] {
+                if inner.media.status(&me, kind) != CLOSED {
+                    events.extend(inner.media.set_status(&me, kind, CLOSED));
+                }
+            }
+            let meeting = inner.media.meeting;
+            inner.media.reset();
+            inner.media.meeting = meeting;
+            events.push(("MediaLost", data.clone()));
+            true
+        }
+        NoticeName::MeetingStopped | NoticeName::LineOff => {
+            let mut inner = core.borrow_mut();
+            inner.media.reset();
+            inner.media.meeting = 0;
+            false
+        }
+        NoticeName::UserLeftMeeting => {
+            let uid = get_str(data, "UID").unwrap_or_default();
+            let mut inner = core.borrow_mut();
+            inner.media.members.retain(|m| m.uid != uid);
+            false
+        }
+        _ => false,
+    };
+    (own, events)
+}

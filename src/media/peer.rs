@@ -1,0 +1,294 @@
+//! The peer connection to the media server and its negotiations. Our offers (a track
+//! added) go out as `MediaJoin`; the server's offers (another member's track) come as
+//! `MediaOffer` and are answered with `MediaAnswer`. One negotiation runs at a time;
+//! the others wait in the queue.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Promise};
+use lineup_client::Failure;
+use lineup_protocol::codes;
+use lineup_protocol::ws::Op;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{
+    MediaStream, MediaStreamConstraints, MediaStreamTrack, RtcBundlePolicy, RtcConfiguration, RtcPeerConnection,
+    RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+};
+
+use super::{deliver, Events, Kind, Local, CLOSED, NO_DEVICE, OPEN, OPENING};
+use crate::core::{self, Core};
+use crate::interop::{error, error_message, get_str};
+
+/// A negotiation waiting its turn.
+enum Job {
+    /// Our offer; the resolver of the caller's promise.
+    Offer(Option<(Function, Function)>),
+    /// The server's offer (SDP) to answer.
+    Answer(String),
+}
+
+#[derive(Default)]
+pub struct Queue {
+    running: bool,
+    jobs: VecDeque<Job>,
+}
+
+/// The peer connection's callbacks.
+pub struct Handles {
+    _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
+}
+
+fn failed(code: u32, what: &str, e: &JsValue) -> Failure {
+    (code, [what, ": ", &error_message(e)].concat())
+}
+
+/// Sends `op` on the session; the reply's data.
+async fn send(core: &Core, op: Op) -> Result<JsValue, Failure> {
+    let core = core.clone();
+    let p = Promise::new(&mut |resolve: Function, reject: Function| {
+        core::send(
+            &core,
+            &op,
+            Box::new(move |r| {
+                let _ = match r {
+                    Ok(v) => resolve.call1(&JsValue::NULL, &v),
+                    Err((c, m)) => reject.call1(&JsValue::NULL, &error(c, &m)),
+                };
+            }),
+        )
+    });
+    JsFuture::from(p).await.map_err(|e| {
+        let code = crate::interop::get_u32(&e, "sdkErr").unwrap_or(codes::MEDIA_ERR);
+        (code, error_message(&e))
+    })
+}
+
+/// The peer connection, made at the first track.
+fn peer(core: &Core) -> Result<RtcPeerConnection, Failure> {
+    if let Some(pc) = core.borrow().media.pc.clone() {
+        return Ok(pc);
+    }
+    let config = RtcConfiguration::new();
+    config.set_bundle_policy(RtcBundlePolicy::MaxBundle);
+    let pc = RtcPeerConnection::new_with_configuration(&config).map_err(|e| failed(codes::MEDIA_ERR, "RTCPeerConnection", &e))?;
+    let weak = Rc::downgrade(core);
+    let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |e: RtcTrackEvent| {
+        if let Some(core) = weak.upgrade() {
+            super::sinks::on_track(&core, &e);
+        }
+    });
+    pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
+    let mut inner = core.borrow_mut();
+    inner.media.pc = Some(pc.clone());
+    inner.media.handles = Some(Handles { _on_track: on_track });
+    Ok(pc)
+}
+
+fn slot(media: &mut super::Media, kind: Kind) -> &mut Option<Local> {
+    match kind {
+        Kind::Audio => &mut media.mic,
+        Kind::Video => &mut media.cam,
+    }
+}
+
+/// CloudRoom OpenMic / OpenVideo for this session: the device is opened and sent;
+/// resolves once the server answered (the status becomes OPEN when it has the track).
+pub async fn open(core: Core, kind: Kind) -> Result<(), Failure> {
+    let (meeting, me, status) = {
+        let i = core.borrow();
+        (i.media.meeting, i.media.me.clone(), i.media.status(&i.media.me, kind))
+    };
+    if meeting == 0 {
+        return Err((codes::MEETNOTEXIST, "enter a meeting first (EnterMeeting)".into()));
+    }
+    if status == OPEN || status == OPENING {
+        return Ok(());
+    }
+    let events: Events = core.borrow_mut().media.set_status(&me, kind, OPENING).into_iter().collect();
+    deliver(&core.borrow().on_event.clone(), events);
+    let track = match device(kind).await {
+        Ok(t) => t,
+        Err(e) => {
+            let events: Events = core.borrow_mut().media.set_status(&me, kind, NO_DEVICE).into_iter().collect();
+            deliver(&core.borrow().on_event.clone(), events);
+            return Err(e);
+        }
+    };
+    let pc = peer(&core)?;
+    let (replace, joined) = {
+        let mut inner = core.borrow_mut();
+        let joined = inner.media.joined;
+        let local = slot(&mut inner.media, kind);
+        match local.as_mut().and_then(|l| l.transceiver.clone()) {
+            Some(t) => {
+                local.as_mut().expect("checked").track = Some(track.clone());
+                (Some(t), joined)
+            }
+            None => {
+                let init = RtcRtpTransceiverInit::new();
+                init.set_direction(RtcRtpTransceiverDirection::Sendonly);
+                let stream = MediaStream::new().map_err(|e| failed(codes::MEDIA_ERR, "MediaStream", &e))?;
+                stream.add_track(&track);
+                init.set_streams(&Array::of1(&stream));
+                let t = pc.add_transceiver_with_media_stream_track_and_init(&track, &init);
+                *local = Some(Local { track: Some(track.clone()), transceiver: Some(t) });
+                (None, joined)
+            }
+        }
+    };
+    super::sinks::local_changed(&core);
+    match replace {
+        Some(t) => {
+            // The transceiver is negotiated already: send the new track on it.
+            JsFuture::from(t.sender().replace_track(Some(&track))).await.map_err(|e| failed(codes::MEDIA_ERR, "replaceTrack", &e))?;
+            if joined {
+                send(&core, Op::MediaMute { kind: kind.name().into(), muted: false }).await?;
+            }
+            Ok(())
+        }
+        None => {
+            let p = Promise::new(&mut |resolve: Function, reject: Function| {
+                enqueue(&core, Job::Offer(Some((resolve, reject))));
+            });
+            JsFuture::from(p).await.map(|_| ()).map_err(|e| (crate::interop::get_u32(&e, "sdkErr").unwrap_or(codes::MEDIA_ERR), error_message(&e)))
+        }
+    }
+}
+
+/// The microphone or the camera.
+async fn device(kind: Kind) -> Result<MediaStreamTrack, Failure> {
+    let denied = |e: JsValue| {
+        let what = match kind {
+            Kind::Audio => "the microphone could not be opened",
+            Kind::Video => "the camera could not be opened",
+        };
+        failed(codes::MEDIA_DEVICE_ERR, what, &e)
+    };
+    let devices = web_sys::window()
+        .ok_or((codes::MEDIA_DEVICE_ERR, "no window".to_string()))?
+        .navigator()
+        .media_devices()
+        .map_err(denied)?;
+    let constraints = MediaStreamConstraints::new();
+    match kind {
+        Kind::Audio => constraints.set_audio(&JsValue::TRUE),
+        Kind::Video => constraints.set_video(&JsValue::TRUE),
+    }
+    let stream = JsFuture::from(devices.get_user_media_with_constraints(&constraints).map_err(denied)?).await.map_err(denied)?;
+    let stream: MediaStream = stream.unchecked_into();
+    stream.get_tracks().get(0).dyn_into::<MediaStreamTrack>().map_err(denied)
+}
+
+/// CloudRoom CloseMic / CloseVideo for this session: sending stops at once.
+pub fn close(core: &Core, kind: Kind) {
+    let (events, sender, joined) = {
+        let mut inner = core.borrow_mut();
+        let me = inner.media.me.clone();
+        let joined = inner.media.joined;
+        let local = slot(&mut inner.media, kind);
+        let sender = local.as_mut().and_then(|l| {
+            if let Some(t) = l.track.take() {
+                t.stop();
+            }
+            l.transceiver.as_ref().map(|t| t.sender())
+        });
+        let events: Events = inner.media.set_status(&me, kind, CLOSED).into_iter().collect();
+        (events, sender, joined)
+    };
+    if let Some(sender) = sender {
+        let _ = sender.replace_track(None);
+    }
+    super::sinks::local_changed(core);
+    if joined {
+        let core2 = core.clone();
+        spawn_local(async move {
+            let _ = send(&core2, Op::MediaMute { kind: kind.name().into(), muted: true }).await;
+        });
+    }
+    deliver(&core.borrow().on_event.clone(), events);
+}
+
+/// The server's offer: answered in turn.
+pub fn answer_offer(core: &Core, sdp: String) {
+    enqueue(core, Job::Answer(sdp));
+}
+
+fn enqueue(core: &Core, job: Job) {
+    let start = {
+        let mut inner = core.borrow_mut();
+        let q = &mut inner.media.negotiation;
+        q.jobs.push_back(job);
+        !std::mem::replace(&mut q.running, true)
+    };
+    if start {
+        let core = core.clone();
+        spawn_local(async move {
+            loop {
+                let job = core.borrow_mut().media.negotiation.jobs.pop_front();
+                let Some(job) = job else { break };
+                match job {
+                    Job::Offer(resolver) => {
+                        let r = offer(&core).await;
+                        if let Some((resolve, reject)) = resolver {
+                            let _ = match r {
+                                Ok(()) => resolve.call0(&JsValue::NULL),
+                                Err((c, m)) => reject.call1(&JsValue::NULL, &error(c, &m)),
+                            };
+                        }
+                    }
+                    Job::Answer(sdp) => {
+                        if let Err((_, m)) = answer(&core, &sdp).await {
+                            web_sys::console::warn_1(&["lineup: the media server's offer could not be answered: ", &m].concat().into());
+                        }
+                    }
+                }
+            }
+            core.borrow_mut().media.negotiation.running = false;
+        });
+    }
+}
+
+fn description(kind: RtcSdpType, sdp: &str) -> RtcSessionDescriptionInit {
+    let d = RtcSessionDescriptionInit::new(kind);
+    d.set_sdp(sdp);
+    d
+}
+
+fn local_sdp(pc: &RtcPeerConnection) -> String {
+    pc.local_description().map(|d| d.sdp()).unwrap_or_default()
+}
+
+/// Our offer to the server (MediaJoin), and its answer.
+async fn offer(core: &Core) -> Result<(), Failure> {
+    let (pc, meeting) = {
+        let i = core.borrow();
+        (i.media.pc.clone(), i.media.meeting)
+    };
+    let pc = pc.ok_or((codes::MEDIA_ERR, "no media connection".to_string()))?;
+    let neg = |e: JsValue| failed(codes::MEDIA_ERR, "negotiation", &e);
+    let offer = JsFuture::from(pc.create_offer()).await.map_err(neg)?;
+    JsFuture::from(pc.set_local_description(offer.unchecked_ref())).await.map_err(neg)?;
+    let reply = send(core, Op::MediaJoin { meet_id: meeting, sdp: local_sdp(&pc) }).await?;
+    let sdp = get_str(&reply, "sdp").unwrap_or_default();
+    JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Answer, &sdp))).await.map_err(neg)?;
+    core.borrow_mut().media.joined = true;
+    Ok(())
+}
+
+/// The server's offer, answered (MediaAnswer).
+async fn answer(core: &Core, sdp: &str) -> Result<(), Failure> {
+    let pc = core.borrow().media.pc.clone().ok_or((codes::MEDIA_ERR, "no media connection".to_string()))?;
+    let neg = |e: JsValue| failed(codes::MEDIA_ERR, "negotiation", &e);
+    JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Offer, sdp))).await.map_err(neg)?;
+    let answer = JsFuture::from(pc.create_answer()).await.map_err(neg)?;
+    JsFuture::from(pc.set_local_description(answer.unchecked_ref())).await.map_err(neg)?;
+    send(core, Op::MediaAnswer { sdp: local_sdp(&pc) }).await.map(|_| ())
+}
+
+/// The peer connection's statistics (`RTCStatsReport`), for pages and tests.
+pub async fn get_stats(core: Core) -> Result<JsValue, Failure> {
+    let pc = core.borrow().media.pc.clone().ok_or((codes::MEDIA_ERR, "no media connection".to_string()))?;
+    JsFuture::from(pc.get_stats()).await.map_err(|e| failed(codes::MEDIA_ERR, "getStats", &e))
+}

@@ -1,0 +1,120 @@
+//! Where the room's media is shown and heard: video elements the page placed (a
+//! CloudRoom video object from CreatVideoObj, or any element given to attachVideo),
+//! each showing one member's camera (this session's own: the local preview), and one
+//! audio player per other member.
+
+use std::rc::{Rc, Weak};
+
+use js_sys::Reflect;
+use wasm_bindgen::prelude::*;
+use web_sys::{HtmlAudioElement, HtmlMediaElement, MediaStream, RtcTrackEvent};
+
+use crate::core::{Core, Inner};
+use crate::interop::error_message;
+
+/// One video element and the member it shows.
+struct Video {
+    element: HtmlMediaElement,
+    uid: String,
+}
+
+#[derive(Default)]
+pub struct Sinks {
+    videos: Vec<Video>,
+    players: Vec<(String, HtmlAudioElement)>,
+    /// The `setVideo` methods of the video objects (owned: released with the core).
+    methods: Vec<Closure<dyn FnMut(JsValue, JsValue)>>,
+}
+
+impl Sinks {
+    /// The room's media is gone: elements keep their place, without a stream.
+    pub fn clear_streams(&mut self) {
+        for v in &self.videos {
+            v.element.set_src_object(None);
+        }
+        for (_, p) in self.players.drain(..) {
+            p.set_src_object(None);
+        }
+    }
+}
+
+/// What `uid`'s video elements should show.
+fn stream_of(inner: &Inner, uid: &str) -> Option<MediaStream> {
+    let media = &inner.media;
+    if uid == media.me {
+        // The local preview: the camera's track alone.
+        let track = media.cam.as_ref().and_then(|c| c.track.clone())?;
+        let s = MediaStream::new().ok()?;
+        s.add_track(&track);
+        return Some(s);
+    }
+    media.members.iter().find(|m| m.uid == uid).and_then(|m| m.stream.clone())
+}
+
+fn show(inner: &Inner, uid: &str) {
+    let stream = stream_of(inner, uid);
+    for v in inner.media.sinks.videos.iter().filter(|v| v.uid == uid) {
+        v.element.set_src_object(stream.as_ref());
+        let _ = v.element.play();
+    }
+}
+
+/// The local camera opened or closed.
+pub fn local_changed(core: &Core) {
+    let inner = core.borrow();
+    show(&inner, &inner.media.me.clone());
+}
+
+/// A member's track arrived (its stream id is its UID).
+pub fn on_track(core: &Core, e: &RtcTrackEvent) {
+    let Ok(stream) = e.streams().get(0).dyn_into::<MediaStream>() else { return };
+    let uid = stream.id();
+    let mut inner = core.borrow_mut();
+    inner.media.member(&uid).stream = Some(stream.clone());
+    if e.track().kind() == "audio" && !inner.media.sinks.players.iter().any(|(u, _)| *u == uid) {
+        if let Ok(player) = HtmlAudioElement::new() {
+            player.set_autoplay(true);
+            player.set_src_object(Some(&stream));
+            if let Err(e) = player.play() {
+                web_sys::console::warn_1(&["lineup: cannot play ", &uid, "'s audio: ", &error_message(&e)].concat().into());
+            }
+            inner.media.sinks.players.push((uid.clone(), player));
+        }
+    }
+    show(&inner, &uid);
+}
+
+/// Shows `uid`'s camera in `element` ("" to show nothing).
+pub fn attach(core: &Core, element: HtmlMediaElement, uid: String) {
+    let mut inner = core.borrow_mut();
+    let sinks = &mut inner.media.sinks;
+    sinks.videos.retain(|v| v.element != element);
+    if uid.is_empty() {
+        element.set_src_object(None);
+        return;
+    }
+    sinks.videos.push(Video { element, uid: uid.clone() });
+    show(&inner, &uid);
+}
+
+/// CloudRoom `CreatVideoObj()`: a `<video>` element for the page to place, with
+/// `setVideo(UID, videoID)` (`setVideo('', 0)`: nothing) choosing whose camera it shows.
+pub fn video_object(core: &Core) -> JsValue {
+    let Some(video) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.create_element("video").ok()) else {
+        return JsValue::NULL;
+    };
+    let _ = video.set_attribute("autoplay", "");
+    let _ = video.set_attribute("playsinline", "");
+    let element: HtmlMediaElement = video.clone().unchecked_into();
+    element.set_muted(true);
+    let weak: Weak<std::cell::RefCell<Inner>> = Rc::downgrade(core);
+    let target = element.clone();
+    let set_video = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |uid: JsValue, _video_id: JsValue| {
+        if let Some(core) = weak.upgrade() {
+            attach(&core, target.clone(), crate::args::text(&uid));
+        }
+    });
+    let _ = Reflect::set(&video, &"setVideo".into(), set_video.as_ref());
+    core.borrow_mut().media.sinks.methods.push(set_video);
+    video.into()
+}
