@@ -2,7 +2,7 @@
 // It logs in with a short-lived agent token from the demo server (see demoToken).
 import { connect } from '/sdk/index.js';
 import { t, errorText, applyLabels, langSwitch, fmtSeconds } from './i18n.js';
-import { $, el, show, showError, clearError, appendLine, demoToken } from './ui.js';
+import { $, el, show, showError, clearError, appendLine, demoToken, newMedia, renderMedia, deviceOn } from './ui.js';
 
 let client = null;
 let queues = [];
@@ -13,6 +13,8 @@ const receivedAt = new WeakMap(); // QueUser -> Date.now() at arrival
 let waitedCells = [];           // [element, QueUser] of the waiting list, ticked each second
 let offer = null;               // {user, until}
 let current = null;             // {user, callID, answeredAt}
+let myUID = '';                 // who logged in
+let media = newMedia();         // the call's audio and video (see startMedia)
 // My work, counted by this page; replaced by the server's totals when the token also
 // carries the supervisor role (GetAgents needs it; a demo agent token has only "agent").
 const mine = { served: 0, talkSeconds: 0, fromServer: true };
@@ -126,8 +128,75 @@ async function refreshStats() {
   renderStats();
 }
 
+/** In the call's room: opens my mic and camera, shows the customer's camera (`peer`, its
+ * usrID) and my preview. A device that cannot open (LineupError 34: status "no device")
+ * leaves a note; the call goes on. */
+function startMedia(peer) {
+  try {
+    media = newMedia();
+    media.on = true;
+    media.peer = peer;
+    client.attachVideo($('remoteVideo'), peer);
+    client.attachVideo($('selfVideo'), myUID);
+    media.mic = client.audioStatus();
+    media.cam = client.videoStatus();
+    media.peerCam = client.videoStatus(peer);
+    show('media', true);
+    renderMedia(media);
+    openDevice('mic');
+    openDevice('cam');
+  } catch (e) {
+    console.warn('lineup demo: no audio or video', e);
+  }
+}
+
+/** Opens my mic or camera; a failure is a note (the status says "no device" for 34), never an error. */
+function openDevice(kind) {
+  const m = media;
+  m.lost = false; m.failed = null;
+  (kind === 'mic' ? client.openMic() : client.openVideo()).catch((e) => {
+    console.warn(`lineup demo: the ${kind === 'mic' ? 'microphone' : 'camera'} did not open`, e);
+    if (m === media && m.on && e && e.code !== 34) { m.failed = { code: e.code ?? 35, message: e.message }; renderMedia(m); }
+  });
+}
+
+/** The call is over: my devices close, the videos show nothing. */
+function stopMedia() {
+  const was = media.on;
+  media = newMedia();   // first, so the status changes that closing brings are not shown
+  show('media', false);
+  renderMedia(media);
+  if (!was || !client) return;
+  try {
+    client.closeMic();
+    client.closeVideo();
+    client.attachVideo($('remoteVideo'), '');
+    client.attachVideo($('selfVideo'), '');
+  } catch (e) {
+    console.warn('lineup demo: closing audio and video', e);
+  }
+}
+
+/** A Mic / Camera toggle: closes an open (or opening) device, opens a closed one. */
+function toggleDevice(kind) {
+  if (!media.on) return;
+  if (deviceOn(kind === 'mic' ? media.mic : media.cam)) {
+    if (kind === 'mic') client.closeMic(); else client.closeVideo();
+  } else openDevice(kind);
+  renderMedia(media);
+}
+
+/** A status event (AudioStatusChanged / VideoStatusChanged) of mine or the customer's camera. */
+const onDeviceStatus = (kind) => ({ UID, newStatus }) => {
+  if (!media.on) return;
+  if (UID === myUID) media[kind] = newStatus;
+  else if (kind === 'cam' && UID === media.peer) media.peerCam = newStatus;
+  renderMedia(media);
+};
+
 /** The call ended: its talk time counts (locally) as my work. */
 function callEnded() {
+  stopMedia();
   if (current && current.answeredAt) {
     if (!mine.fromServer) mine.talkSeconds += (Date.now() - current.answeredAt) / 1000;
     current.answeredAt = 0;
@@ -140,6 +209,7 @@ $('loginBtn').onclick = safely(async () => {
   const nickName = $('nick').value.trim() || uid;
   const token = await demoToken(uid, nickName, 'agent');
   client = await connect({ server: location.origin, token, userID: uid, nickName });
+  myUID = client.user?.UID || uid;
   localStorage.setItem('lineup.agent.uid', uid);
   $('who').textContent = uid;
   const init = await client.initQueueDat();
@@ -165,7 +235,7 @@ $('loginBtn').onclick = safely(async () => {
     show('offerNote', true);
   });
   client.on('NotifyCallAccepted', () => { if (current) { current.answeredAt = Date.now(); $('callState').textContent = t('inCall'); } });
-  client.on('NotifyCallRejected', ({ sdkErr }) => { $('callState').textContent = errorText(sdkErr); });
+  client.on('NotifyCallRejected', ({ sdkErr }) => { stopMedia(); $('callState').textContent = errorText(sdkErr); });
   client.on('NotifyCallHungup', () => { callEnded(); $('callState').textContent = t('callEnded'); if (current) current.callID = null; renderCurrent(); });
   client.on('ServiceFinished', () => {
     callEnded();
@@ -173,9 +243,22 @@ $('loginBtn').onclick = safely(async () => {
     current = null; renderCurrent(); refreshStats();
   });
   client.on('NotifyCallEvent', logEvent);
+  client.on('AudioStatusChanged', onDeviceStatus('mic'));
+  client.on('VideoStatusChanged', onDeviceStatus('cam'));
+  client.on('UserEnterMeeting', ({ UID }) => {
+    // The customer entered the room: its camera, large (attached again, now that it is there).
+    if (!media.on || UID !== media.peer) return;
+    client.attachVideo($('remoteVideo'), UID);
+    media.peerCam = client.videoStatus(UID);
+    renderMedia(media);
+  });
+  client.on('UserLeftMeeting', ({ UID }) => { if (media.on && UID === media.peer) { media.peerCam = 0; renderMedia(media); } });
+  // Media lost (the call goes on): the statuses went to closed; the toggles open again.
+  client.on('MediaLost', () => { if (media.on) { media.lost = true; renderMedia(media); } });
+  client.on('MeetingStopped', stopMedia);
   client.on('Reconnecting', () => show('reconnecting', true));
   client.on('Reconnected', () => show('reconnecting', false));
-  client.on('LineOff', ({ sdkErr }) => { show('reconnecting', false); showError(sdkErr); show('desk', false); show('loginCard', true); });
+  client.on('LineOff', ({ sdkErr }) => { stopMedia(); show('reconnecting', false); showError(sdkErr); show('desk', false); show('loginCard', true); });
   refreshStats();
 });
 
@@ -195,7 +278,13 @@ $('rejectOffer').onclick = safely(async () => {
 $('callBtn').onclick = safely(async () => {
   const room = await client.createMeeting(`Lineup: ${current.user.usrID}`, Math.random().toString(36).slice(2, 8));
   await client.enterMeeting(room.ID, room.pswd);
-  current.callID = await client.call(current.user.usrID, room.ID, '');
+  startMedia(current.user.usrID);
+  try {
+    current.callID = await client.call(current.user.usrID, room.ID, '');
+  } catch (e) {
+    stopMedia();
+    throw e;
+  }
   $('callState').textContent = '…';
   renderCurrent();
 });
@@ -203,6 +292,8 @@ $('hangBtn').onclick = safely(async () => {
   await client.hangupCall(current.callID);
   callEnded();
 });
+$('micBtn').onclick = () => toggleDevice('mic');
+$('camBtn').onclick = () => toggleDevice('cam');
 $('finishBtn').onclick = safely(() => client.finishService(current.user.queID, current.user.usrID));
 
 setInterval(() => {
@@ -213,5 +304,6 @@ setInterval(() => {
 setInterval(refreshStats, 5000);
 
 applyLabels();
-langSwitch($('lang'), () => { if (client) { renderQueues(); renderWaiting(); } });
+renderMedia(media);
+langSwitch($('lang'), () => { renderMedia(media); if (client) { renderQueues(); renderWaiting(); } });
 $('uid').value = localStorage.getItem('lineup.agent.uid') || 'agent-' + Math.random().toString(36).slice(2, 6);

@@ -2,14 +2,19 @@
 // (/sdk/lineup-crvideo.js, loaded by a classic <script> before this module).
 // It logs in with a short-lived customer token from the demo server (see demoToken).
 import { t, applyLabels, langSwitch, fmtSeconds } from './i18n.js';
-import { $, el, show, showError, clearError, appendLine, demoToken } from './ui.js';
+import { $, el, show, showError, clearError, appendLine, demoToken, newMedia, renderMedia, deviceOn } from './ui.js';
 
 let queues = [];
 let current = null;      // {queID, since}: where we wait
 let call = null;         // {callID, meetObj, answeredAt, peerID, peerName}
+let myUID = '';          // who logged in
+let media = newMedia();  // the call's audio and video (see startMedia)
+let remoteVideo = null;  // CRVideo video objects, made at the first room entered:
+let selfVideo = null;    // the agent's camera and my preview
 
 // ---- callbacks, set before the SDK has loaded (CloudRoom style) ----
 CRVideo_LoginSuccess.callback = function (UID) {
+  myUID = UID;
   $('who').textContent = UID;
   localStorage.setItem('lineup.customer.uid', UID);
   show('loginCard', false);
@@ -18,7 +23,7 @@ CRVideo_LoginSuccess.callback = function (UID) {
 CRVideo_LoginFail.callback = function (sdkErr) { showError(sdkErr); };
 CRVideo_Reconnecting.callback = function () { show('reconnecting', true); };
 CRVideo_Reconnected.callback = function () { show('reconnecting', false); };
-CRVideo_LineOff.callback = function (sdkErr) { show('reconnecting', false); showError(sdkErr); show('chooseCard', false); show('waitCard', false); show('loginCard', true); };
+CRVideo_LineOff.callback = function (sdkErr) { stopMedia(); show('reconnecting', false); showError(sdkErr); show('chooseCard', false); show('waitCard', false); show('loginCard', true); };
 CRVideo_InitQueueDatRslt.callback = function (sdkErr) {
   if (sdkErr != 0) return showError(sdkErr);
   queues = CRVideo_GetAllQueueInfo();
@@ -57,6 +62,39 @@ CRVideo_AcceptCallFail.callback = function (callID, sdkErr) { showError(sdkErr);
 CRVideo_RejectCallSuccess.callback = function () { show('ringing', false); show('callNote', false); call = null; };
 CRVideo_HangupCallSuccess.callback = function () { endCall(); };
 CRVideo_NotifyCallHungup.callback = function () { endCall(); };
+// In the call's room: mic, camera and the videos (see startMedia).
+CRVideo_EnterMeetingRslt.callback = function (sdkErr) {
+  if (!call) return;
+  if (sdkErr != 0) {
+    console.warn('lineup demo: the call\'s room was not entered, so no audio or video', sdkErr);
+    media = newMedia(); media.failed = { code: sdkErr }; renderMedia(media);
+    return;
+  }
+  startMedia();
+};
+CRVideo_UserEnterMeeting.callback = function (UID) {
+  // The agent (or, when the call did not say who calls, whoever enters): its camera, large.
+  if (!media.on || UID === myUID || (media.peer && UID !== media.peer)) return;
+  media.peer = UID;
+  remoteVideo.setVideo(UID, 0);
+  media.peerCam = CRVideo_GetVideoStatus(UID);
+  renderMedia(media);
+};
+CRVideo_UserLeftMeeting.callback = function (UID) {
+  if (media.on && UID === media.peer) { media.peerCam = 0; renderMedia(media); }
+};
+CRVideo_AudioStatusChanged.callback = function (UID, oldStatus, newStatus) {
+  if (media.on && UID === myUID) { media.mic = newStatus; renderMedia(media); }
+};
+CRVideo_VideoStatusChanged.callback = function (UID, oldStatus, newStatus) {
+  if (!media.on) return;
+  if (UID === myUID) media.cam = newStatus;
+  else if (UID === media.peer) media.peerCam = newStatus;
+  renderMedia(media);
+};
+// Media lost (the call goes on): the statuses went to closed; the toggles open again.
+CRVideo_MeetingDropped.callback = function () { if (media.on) { media.lost = true; renderMedia(media); } };
+CRVideo_MeetingStopped.callback = function () { stopMedia(); };
 CRVideo_NotifyCallEvent.callback = function (evt) {
   show('eventsCard', true);
   appendLine('events', `#${evt.eventid} ${evt.eventTime} ${evt.source} ${evt.event}`);
@@ -80,7 +118,69 @@ function renderPeer() {
   $('callPeer').textContent = name ? t('inCallWith', { name }) : t('inCall');
 }
 
+/** A CRVideo video object for #videos: `cls` "remote" (large) or "self" (the small preview). */
+function videoObj(id, cls, testid) {
+  const v = CRVideo_CreatVideoObj();
+  v.id = id; v.className = cls; v.dataset.testid = testid;
+  return v;
+}
+
+/** In the call's room (EnterMeetingRslt 0): opens my mic and camera and shows the agent's
+ * camera and my preview. A device that cannot open (status "no device") leaves a note; the
+ * call goes on. */
+function startMedia() {
+  try {
+    if (!remoteVideo) {
+      remoteVideo = videoObj('remoteVideo', 'remote', 'remote-video');
+      selfVideo = videoObj('selfVideo', 'self', 'self-video');
+      $('videos').prepend(remoteVideo);
+      $('videos').append(selfVideo);
+    }
+    media = newMedia();
+    media.on = true;
+    media.peer = call.peerID;
+    remoteVideo.setVideo(media.peer, 0);
+    selfVideo.setVideo(myUID, 0);
+    media.mic = CRVideo_GetAudioStatus(myUID);
+    media.cam = CRVideo_GetVideoStatus(myUID);
+    media.peerCam = media.peer ? CRVideo_GetVideoStatus(media.peer) : 0;
+    show('media', true);
+    renderMedia(media);
+    CRVideo_OpenMic(myUID);
+    CRVideo_OpenVideo(myUID);
+  } catch (e) {
+    console.warn('lineup demo: no audio or video', e);
+  }
+}
+
+/** The call is over: my devices close, the videos show nothing. */
+function stopMedia() {
+  const was = media.on;
+  media = newMedia();   // first, so the status changes that closing brings are not shown
+  show('media', false);
+  renderMedia(media);
+  if (!was) return;
+  try {
+    CRVideo_CloseMic(myUID);
+    CRVideo_CloseVideo(myUID);
+    remoteVideo.setVideo('', 0);
+    selfVideo.setVideo('', 0);
+  } catch (e) {
+    console.warn('lineup demo: closing audio and video', e);
+  }
+}
+
+/** A Mic / Camera toggle: closes an open (or opening) device, opens a closed one. */
+function toggleDevice(kind) {
+  if (!media.on) return;
+  media.lost = false;
+  if (kind === 'mic') (deviceOn(media.mic) ? CRVideo_CloseMic : CRVideo_OpenMic)(myUID);
+  else (deviceOn(media.cam) ? CRVideo_CloseVideo : CRVideo_OpenVideo)(myUID);
+  renderMedia(media);
+}
+
 function endCall() {
+  stopMedia();
   show('ringing', false); show('conversation', false); show('callNote', false); show('ended', true);
   call = null;
 }
@@ -137,6 +237,8 @@ $('leaveBtn').onclick = () => CRVideo_StopQueuing('leave');
 $('acceptCall').onclick = () => { $('ringing').classList.remove('ring'); CRVideo_AcceptCall(call.callID, call.meetObj, '', 'accept'); };
 $('declineCall').onclick = () => CRVideo_RejectCall(call.callID, '', 'decline');
 $('hangUp').onclick = () => CRVideo_HungupCall(call.callID, '', 'hangup');
+$('micBtn').onclick = () => toggleDevice('mic');
+$('camBtn').onclick = () => toggleDevice('cam');
 
 setInterval(() => {
   if (current) $('waited').textContent = fmtSeconds((Date.now() - current.since) / 1000);
@@ -145,7 +247,8 @@ setInterval(() => {
 }, 500);
 
 applyLabels();
-langSwitch($('lang'), () => { renderQueues(); renderPeer(); });
+renderMedia(media);
+langSwitch($('lang'), () => { renderQueues(); renderPeer(); renderMedia(media); });
 CRVideo_Init();
 // A reload logs the same customer in again: its place in the queue is kept.
 const saved = localStorage.getItem('lineup.customer.uid');

@@ -21,6 +21,10 @@ const LABELS = {
     noCallEvents: 'No call events yet', noEvents: 'No events yet',
     agentCalling: 'Agent {name} is calling you', inCallWith: 'In conversation with {name}',
     noDemo: 'this server did not create the demo app, so it gives no demo tokens',
+    mic: 'Mic', camera: 'Camera', mediaOn: 'on', mediaOff: 'off', mediaOpening: 'opening…', mediaNone: 'unavailable',
+    noVideo: 'No video', micUnavailable: 'No microphone (not found or not allowed); the call goes on',
+    camUnavailable: 'No camera (not found or not allowed); the call goes on',
+    mediaLost: 'Audio and video were lost; turn them on again', mediaUnavailable: 'No audio or video',
   },
   zh: {
     lang: 'English', appsTitle: 'Lineup 演示', customerTitle: '客户', agentTitle: '坐席工作台', supervisorTitle: '班长监控',
@@ -42,20 +46,25 @@ const LABELS = {
     noCallEvents: '暂无通话事件', noEvents: '暂无事件',
     agentCalling: '坐席 {name} 正在呼叫您', inCallWith: '正在与 {name} 通话',
     noDemo: '此服务器没有创建演示应用，不发放演示令牌',
+    mic: '麦克风', camera: '摄像头', mediaOn: '开', mediaOff: '关', mediaOpening: '正在打开…', mediaNone: '不可用',
+    noVideo: '无视频', micUnavailable: '没有麦克风（未找到或未授权），通话继续',
+    camUnavailable: '没有摄像头（未找到或未授权），通话继续',
+    mediaLost: '音视频已中断，请重新打开', mediaUnavailable: '没有音视频',
   },
 };
 
 const ERRORS = {
   en: {
     5: 'a value is out of range', 7: 'wrong app ID or secret', 10: 'you logged in elsewhere', 12: 'not logged in',
-    18: 'login expired', 30: 'not permitted', 207: 'connection lost', 400: 'no such queue', 401: 'nobody waiting / not queuing',
+    18: 'login expired', 30: 'not permitted', 34: 'the device is not available or not allowed', 35: 'audio/video failed',
+    207: 'connection lost', 400: 'no such queue', 401: 'nobody waiting / not queuing',
     402: 'the customer is no longer offered to you', 403: 'you do not serve that queue', 404: 'already queuing; leave first',
     405: 'the queue is full', 406: 'you are at your capacity', 600: 'no such call', 601: 'already in a call',
     602: 'the user is busy', 603: 'the user is offline', 604: 'no answer', 605: 'the user is not logged in',
     606: 'the call was refused', 800: 'no such room', 801: 'wrong room password',
   },
   zh: {
-    5: '参数超出范围', 7: '应用 ID 或密钥错误', 10: '您已在别处登录', 12: '未登录', 18: '登录已过期', 30: '没有权限',
+    5: '参数超出范围', 7: '应用 ID 或密钥错误', 10: '您已在别处登录', 12: '未登录', 18: '登录已过期', 30: '没有权限', 34: '设备不可用或未授权', 35: '音视频出错',
     207: '连接已断开', 400: '队列不存在', 401: '没有排队的客户 / 未在排队', 402: '该客户已不再分配给您', 403: '您没有服务该队列',
     404: '已在排队，请先停止排队', 405: '队列已满', 406: '已达到服务上限', 600: '通话不存在', 601: '已在通话中', 602: '对方忙',
     603: '对方离线', 604: '无人接听', 605: '对方未登录', 606: '对方拒绝', 800: '房间不存在', 801: '房间密码错误',

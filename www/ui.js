@@ -74,3 +74,42 @@ export async function demoToken(uid, nickName, role) {
   const message = r.status === 404 ? t('noDemo') : (v && v.msg) || `HTTP ${r.status}`;
   throw Object.assign(new Error(message), { code });
 }
+
+// ---- a call's audio and video (both pages: the same ids, micBtn, camBtn, videos, remoteOff, mediaNote) ----
+
+/** CloudRoom's device statuses (GetAudioStatus / audioStatus): 0 unknown, 1 no device,
+ * 2 closed, 3 open, 4 opening. */
+export const DEVICE = { UNKNOWN: 0, NONE: 1, CLOSED: 2, OPEN: 3, OPENING: 4 };
+export const deviceOn = (s) => s === DEVICE.OPEN || s === DEVICE.OPENING;
+
+/** What a page shows of a call's media: in the room (`on`), the peer's UID, the statuses
+ * of my mic and camera and of the peer's camera, media lost, another failure ({code, message}). */
+export const newMedia = () => ({ on: false, peer: '', mic: 0, cam: 0, peerCam: 0, lost: false, failed: null });
+
+/** A Mic / Camera toggle: "Mic: on", "Mic: opening…" (disabled meanwhile), … */
+function deviceButton(id, labelKey, status) {
+  const b = $(id);
+  const state = { [DEVICE.OPEN]: 'mediaOn', [DEVICE.OPENING]: 'mediaOpening', [DEVICE.NONE]: 'mediaNone' }[status] || 'mediaOff';
+  b.textContent = `${t(labelKey)}: ${t(state)}`;
+  b.classList.toggle('secondary', status !== DEVICE.OPEN);
+  b.setAttribute('aria-pressed', String(deviceOn(status)));
+  b.disabled = status === DEVICE.OPENING;
+}
+
+/** Shows the media state `m` (see newMedia): the toggles, my preview only while my camera is
+ * open, "No video" over the peer's video while its camera is not, and a short note on what
+ * failed (the call goes on). */
+export function renderMedia(m) {
+  deviceButton('micBtn', 'mic', m.mic);
+  deviceButton('camBtn', 'camera', m.cam);
+  $('videos').classList.toggle('no-self', m.cam !== DEVICE.OPEN);
+  show('remoteOff', m.peerCam !== DEVICE.OPEN);
+  const notes = [
+    m.mic === DEVICE.NONE && t('micUnavailable'),
+    m.cam === DEVICE.NONE && t('camUnavailable'),
+    m.lost && t('mediaLost'),
+    m.failed && `${t('mediaUnavailable')}: ${errorText(m.failed.code, m.failed.message)}`,
+  ].filter(Boolean);
+  $('mediaNote').textContent = notes.join(' · ');
+  show('mediaNote', notes.length > 0);
+}

@@ -15,7 +15,8 @@
 //!   driven over the real protocol; prints the table of the performance goals.
 //! - `cargo xtask soak` — a release server against slow-reader, flood, never-logs-in and
 //!   malformed-input clients; prints its RSS over time and whether each was cut off.
-//! - `cargo xtask bench` — the engine benchmarks (criterion), then the journal's cost and
+//! - `cargo xtask bench` — the engine benchmarks (criterion), the SFU's forwarding cost
+//!   (`lineup-media`'s `forwarding` bench), then the journal's cost and
 //!   the start-up time with 100,000 customers waiting (`lineup-server`'s `journal` bench).
 //! - `cargo xtask sdk`   — builds the npm package in `js/dist` (wasm, wasm-bindgen of
 //!   the locked version, wasm-opt from the npm `binaryen` package, the JS entry points).
@@ -38,6 +39,10 @@ fn main() -> ExitCode {
         Some("bench") => {
             if !cargo().args(["bench", "-p", "lineup-engine"]).args(&args[1..]).status().is_ok_and(|s| s.success()) {
                 eprintln!("xtask: the engine benchmarks failed");
+                return ExitCode::FAILURE;
+            }
+            if !cargo().args(["bench", "-p", "lineup-media"]).status().is_ok_and(|s| s.success()) {
+                eprintln!("xtask: the media benchmark failed");
                 return ExitCode::FAILURE;
             }
             run(cargo().args(["bench", "-p", "lineup-server", "--bench", "journal"]))
@@ -202,7 +207,7 @@ fn test() -> ExitCode {
         }
     }
     // The benchmarks must keep compiling even though CI does not run them.
-    ok &= cargo().args(["check", "-p", "lineup-engine", "-p", "lineup-server", "--benches", "--quiet"]).status().is_ok_and(|s| s.success());
+    ok &= cargo().args(["check", "-p", "lineup-engine", "-p", "lineup-server", "-p", "lineup-media", "--benches", "--quiet"]).status().is_ok_and(|s| s.success());
     // The SDK in headless Chromium against a real server.
     if let Err(e) = tools::sdk().and_then(|_| tools::browser()) {
         eprintln!("xtask: {e}");

@@ -16,11 +16,13 @@
 //!
 //! - this file: [`Sfu`], its inputs and outputs.
 //! - [`member`]: one member's `Rtc` and tracks.
+//! - [`sim`]: str0m peers on an in-memory network around an SFU (tests, benchmark).
 
 pub mod member;
+pub mod sim;
 
 use std::net::SocketAddr;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use str0m::media::{KeyframeRequestKind, MediaKind};
@@ -113,7 +115,10 @@ pub struct Sfu {
     local: SocketAddr,
     members: Vec<Member>,
     out: VecDeque<MediaOutput>,
-    next_timeout: Option<Instant>,
+    /// Which member a source address belongs to (learned at its first datagram).
+    by_source: HashMap<SocketAddr, MemberId>,
+    /// The time of the latest input (for steps that come without one).
+    last_now: Instant,
     stats: SfuStats,
 }
 
@@ -121,7 +126,7 @@ impl Sfu {
     /// An SFU whose socket is announced to browsers as `local` (the host candidate).
     pub fn new(local: SocketAddr) -> Sfu {
         install_crypto();
-        Sfu { local, members: Vec::new(), out: VecDeque::new(), next_timeout: None, stats: SfuStats::default() }
+        Sfu { local, members: Vec::new(), out: VecDeque::new(), by_source: HashMap::new(), last_now: Instant::now(), stats: SfuStats::default() }
     }
 
     fn member(&mut self, id: MemberId) -> Result<&mut Member, MediaError> {
@@ -146,32 +151,39 @@ impl Sfu {
             }
         }
         self.members.push(joined);
-        self.drive(now);
+        self.drive(now, [member]);
         Ok(answer)
     }
 
     /// The member's own new offer (it added a track, or restarts ICE): the answer.
     pub fn offer(&mut self, now: Instant, member: MemberId, offer: &str) -> Result<String, MediaError> {
         let answer = self.member(member)?.accept_offer(offer)?;
-        self.drive(now);
+        self.drive(now, [member]);
         Ok(answer)
     }
 
     /// The member's answer to our last offer.
     pub fn accept_answer(&mut self, now: Instant, member: MemberId, answer: &str) -> Result<(), MediaError> {
         self.member(member)?.accept_answer(answer)?;
-        self.drive(now);
+        self.drive(now, [member]);
         Ok(())
     }
 
     /// The session's media leaves (its tracks stop for the others at the next offer).
     pub fn leave(&mut self, member: MemberId) {
+        let Some(room) = self.members.iter().find(|m| m.id == member).map(|m| m.room) else { return };
         self.members.retain(|m| m.id != member);
+        self.by_source.retain(|_, m| *m != member);
+        // The others stop its tracks: a renegotiation now.
+        let others = self.room_ids(room);
+        self.drive(self.last_now, others);
     }
 
     /// Every member of `room` leaves (the room was destroyed).
     pub fn close_room(&mut self, room: u32) {
         self.members.retain(|m| m.room != room);
+        let members = &self.members;
+        self.by_source.retain(|_, id| members.iter().any(|m| m.id == *id));
     }
 
     /// Whether `member` has media in the SFU.
@@ -188,23 +200,39 @@ impl Sfu {
     pub fn handle_receive(&mut self, now: Instant, source: SocketAddr, destination: SocketAddr, contents: &[u8]) -> bool {
         let Ok(contents) = contents.try_into() else { return false };
         let input = Input::Receive(now, Receive { proto: Protocol::Udp, source, destination, contents });
-        let Some(m) = self.members.iter_mut().find(|m| m.accepts(&input)) else { return false };
-        m.handle_input(input);
-        self.drive(now);
+        // The member this address spoke for last, else the one whose ICE takes it.
+        let known = self.by_source.get(&source).and_then(|id| self.members.iter().position(|m| m.id == *id));
+        let i = match known.filter(|i| self.members[*i].accepts(&input)) {
+            Some(i) => i,
+            None => match self.members.iter().position(|m| m.accepts(&input)) {
+                Some(i) => {
+                    self.by_source.insert(source, self.members[i].id);
+                    i
+                }
+                None => return false,
+            },
+        };
+        self.members[i].handle_input(input);
+        let id = self.members[i].id;
+        self.drive(now, [id]);
         true
     }
 
-    /// Time passed.
+    /// Time passed: the members whose deadline came.
     pub fn handle_timeout(&mut self, now: Instant) {
+        let mut due = Vec::new();
         for m in &mut self.members {
-            m.handle_input(Input::Timeout(now));
+            if m.next.is_none_or(|t| t <= now) {
+                m.handle_input(Input::Timeout(now));
+                due.push(m.id);
+            }
         }
-        self.drive(now);
+        self.drive(now, due);
     }
 
     /// When to call [`Sfu::handle_timeout`] next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.next_timeout
+        self.members.iter().filter_map(|m| m.next).min()
     }
 
     pub fn poll_output(&mut self) -> Option<MediaOutput> {
@@ -215,57 +243,77 @@ impl Sfu {
         SfuStats { members: self.members.len(), ..self.stats }
     }
 
-    /// Polls every member until it has nothing more but a timeout, carrying what one
-    /// member produced to the others of its room.
-    fn drive(&mut self, now: Instant) {
-        let mut next: Option<Instant> = None;
-        let mut i = 0;
-        while i < self.members.len() {
-            let happened = self.members[i].poll();
-            let (id, room) = (self.members[i].id, self.members[i].room);
-            match happened {
-                Happened::Timeout(t) => {
-                    next = Some(next.map_or(t, |n| n.min(t)));
-                    i += 1;
-                }
-                Happened::Nothing | Happened::Connected => {}
-                Happened::Transmit(t) => {
-                    self.out.push_back(MediaOutput::Transmit { destination: t.destination, contents: t.contents.to_vec() })
-                }
-                Happened::Offer(sdp) => self.out.push_back(MediaOutput::Offer { member: id, sdp }),
-                Happened::TrackOpen(track) => self.track_opened(id, room, track),
-                Happened::Media(data) => {
-                    if self.members[i].role.publishes() {
-                        self.stats.received += 1;
-                        for m in self.members.iter_mut().filter(|m| m.room == room && m.id != id) {
-                            if m.forward(id, &data) {
-                                self.stats.forwarded += 1;
+    /// The members of `room`, to poll (their tracks changed).
+    fn room_ids(&self, room: u32) -> Vec<MemberId> {
+        self.members.iter().filter(|m| m.room == room).map(|m| m.id).collect()
+    }
+
+    /// Polls the `dirty` members until each has nothing more but a timeout; what one
+    /// produces for others (media, keyframe requests, new tracks) makes them dirty too.
+    fn drive(&mut self, now: Instant, dirty: impl IntoIterator<Item = MemberId>) {
+        self.last_now = self.last_now.max(now);
+        let mut work: VecDeque<MemberId> = dirty.into_iter().collect();
+        let mut rounds = 0;
+        while let Some(id) = work.pop_front() {
+            rounds += 1;
+            if rounds > 100_000 {
+                break; // a bound, never reached in practice
+            }
+            let Some(i) = self.members.iter().position(|m| m.id == id) else { continue };
+            loop {
+                let happened = self.members[i].poll();
+                let room = self.members[i].room;
+                match happened {
+                    Happened::Timeout(t) => {
+                        self.members[i].next = Some(t);
+                        break;
+                    }
+                    Happened::Nothing | Happened::Connected => {}
+                    Happened::Transmit(t) => {
+                        self.out.push_back(MediaOutput::Transmit { destination: t.destination, contents: t.contents.to_vec() })
+                    }
+                    Happened::Offer(sdp) => self.out.push_back(MediaOutput::Offer { member: id, sdp }),
+                    Happened::TrackOpen(track) => {
+                        self.track_opened(id, room, track);
+                        work.extend(self.room_ids(room).into_iter().filter(|m| *m != id));
+                    }
+                    Happened::Media(data) => {
+                        if self.members[i].role.publishes() {
+                            self.stats.received += 1;
+                            for m in self.members.iter_mut().filter(|m| m.room == room && m.id != id) {
+                                if m.forward(id, &data) {
+                                    self.stats.forwarded += 1;
+                                    if !work.contains(&m.id) {
+                                        work.push_back(m.id);
+                                    }
+                                }
                             }
                         }
                     }
-                }
-                Happened::KeyframeRequest { req, origin, mid_in } => {
-                    if let Some(m) = self.members.iter_mut().find(|m| m.id == origin) {
-                        m.request_keyframe(mid_in, req.kind, now);
+                    Happened::KeyframeRequest { req, origin, mid_in } => {
+                        if let Some(m) = self.members.iter_mut().find(|m| m.id == origin) {
+                            m.request_keyframe(mid_in, req.kind, now);
+                            work.push_back(origin);
+                        }
+                    }
+                    Happened::Lost => {
+                        self.members.remove(i);
+                        self.by_source.retain(|_, m| *m != id);
+                        self.out.push_back(MediaOutput::Lost { member: id });
+                        work.extend(self.room_ids(room));
+                        break;
                     }
                 }
-                Happened::Lost => {
-                    self.members.remove(i);
-                    self.out.push_back(MediaOutput::Lost { member: id });
-                    continue;
-                }
-            }
-            // A subscriber's track that just opened: a keyframe from its publisher.
-            if let Some(m) = self.members.get_mut(i) {
-                let opened = m.take_opened();
+                // A subscriber's track that just opened: a keyframe from its publisher.
+                let opened = self.members[i].take_opened();
                 for track in opened.iter().filter_map(|t| t.upgrade()) {
                     if let Some(p) = self.members.iter_mut().find(|p| p.id == track.origin) {
                         p.request_keyframe(track.mid, KeyframeRequestKind::Pli, now);
+                        work.push_back(track.origin);
                     }
                 }
             }
         }
-        self.next_timeout = next;
     }
 
     fn track_opened(&mut self, member: MemberId, room: u32, track: std::sync::Weak<TrackIn>) {

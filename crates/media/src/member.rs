@@ -80,6 +80,8 @@ pub struct Member {
     pub room: u32,
     pub role: Role,
     pub rtc: Rtc,
+    /// When its `Rtc` wants the time next (None: poll it at the next timeout).
+    pub next: Option<Instant>,
     connected: bool,
     pending: Option<SdpPendingOffer>,
     tracks_in: Vec<TrackInEntry>,
@@ -97,6 +99,7 @@ impl Member {
             room,
             role,
             rtc,
+            next: None,
             connected: false,
             pending: None,
             tracks_in: Vec::new(),

@@ -1,0 +1,57 @@
+//! The SFU's cost: concurrent 1:1 audio+video calls (str0m peers on the in-memory
+//! network, each member sending a 20 ms Opus frame and about 33 VP8 frames of 4 KB a
+//! second, ~1 Mbit/s), measured as the CPU time spent inside the SFU per second of
+//! media. Prints the CPU per forwarded stream and the calls one core carries.
+//!
+//! `cargo bench -p lineup-media` (or `cargo xtask bench`).
+
+use std::time::Duration;
+
+use lineup_media::sim::Net;
+use lineup_media::Role;
+use str0m::media::MediaKind;
+
+const VIDEO_BYTES: usize = 4_000;
+const SECONDS: u64 = 5;
+
+fn run(calls: u64) -> (Duration, u64) {
+    let mut net = Net::new();
+    for c in 0..calls {
+        for m in 0..2 {
+            net.join(c * 2 + m + 1, c as u32 + 1, Role::Full, &[MediaKind::Audio, MediaKind::Video]);
+        }
+    }
+    // Connect and renegotiate first; then measure media alone.
+    net.run(2_000, |_, _| {});
+    net.sfu_time = Duration::ZERO;
+    let before = net.sfu.stats().forwarded;
+    net.run(SECONDS * 1_000, |net, n| {
+        let now = net.now;
+        for p in &mut net.peers {
+            p.send_call(now, n, VIDEO_BYTES);
+        }
+    });
+    let got: u64 = net.peers.iter().map(|p| p.got_audio + p.got_video).sum();
+    assert!(got > calls * 2 * SECONDS * 50, "media flows through the SFU ({got} frames)");
+    (net.sfu_time, net.sfu.stats().forwarded - before)
+}
+
+fn main() {
+    println!("SFU forwarding, 1:1 calls with audio (50 frames/s) and video (~33 frames/s, {VIDEO_BYTES} B) per member, {SECONDS} s of media:");
+    println!("{:>6} {:>8} {:>14} {:>16} {:>22} {:>16}", "calls", "streams", "frames fwd/s", "SFU CPU / s", "CPU per stream", "calls per core");
+    for calls in [1, 5, 10, 25] {
+        let (cpu, forwarded) = run(calls);
+        let streams = calls * 4; // each member's audio and video, forwarded to the other
+        let per_second = cpu.as_secs_f64() / SECONDS as f64;
+        let per_stream_us = per_second / streams as f64 * 1e6;
+        let per_core = calls as f64 / per_second;
+        println!(
+            "{calls:>6} {streams:>8} {:>14.0} {:>13.1} ms {:>15.1} µs/s ({:.3}%) {per_core:>16.0}",
+            forwarded as f64 / SECONDS as f64,
+            per_second * 1e3,
+            per_stream_us,
+            per_stream_us / 1e4,
+        );
+    }
+    println!("(CPU inside the SFU only: the peers' own encryption and packetizing is not counted; one thread)");
+}
