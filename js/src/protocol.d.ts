@@ -48,7 +48,12 @@ export type ServedQueue = { queID: number, priority: number, };
 /**
  * A customer an agent is serving.
  */
-export type ServedCustomer = { queID: number, usrID: string, };
+export type ServedCustomer = { queID: number, usrID: string, 
+/**
+ * Lineup: the room of the call with this customer, once answered (a supervisor
+ * monitors it with `MediaMonitor`).
+ */
+meetID?: number | null, };
 
 /**
  * Lineup: an agent as a supervisor sees it.

@@ -44,6 +44,12 @@ fn failed(code: u32, what: &str, e: &JsValue) -> Failure {
     (code, [what, ": ", &error_message(e)].concat())
 }
 
+/// Delivers page events with the core released (a handler may call back into the SDK).
+fn tell(core: &Core, events: Events) {
+    let sink = core.borrow().on_event.clone();
+    deliver(&sink, events);
+}
+
 /// Sends `op` on the session; the reply's data.
 async fn send(core: &Core, op: Op) -> Result<JsValue, Failure> {
     let core = core.clone();
@@ -107,15 +113,24 @@ pub async fn open(core: Core, kind: Kind) -> Result<(), Failure> {
         return Ok(());
     }
     let events: Events = core.borrow_mut().media.set_status(&me, kind, OPENING).into_iter().collect();
-    deliver(&core.borrow().on_event.clone(), events);
+    tell(&core, events);
     let track = match device(kind).await {
         Ok(t) => t,
         Err(e) => {
             let events: Events = core.borrow_mut().media.set_status(&me, kind, NO_DEVICE).into_iter().collect();
-            deliver(&core.borrow().on_event.clone(), events);
+            tell(&core, events);
             return Err(e);
         }
     };
+    // Closed (or the room left) while the device was opening: release it.
+    let still = {
+        let i = core.borrow();
+        i.media.meeting == meeting && i.media.status(&me, kind) == OPENING
+    };
+    if !still {
+        track.stop();
+        return Ok(());
+    }
     let pc = peer(&core)?;
     let (replace, joined) = {
         let mut inner = core.borrow_mut();
@@ -198,7 +213,7 @@ pub fn close(core: &Core, kind: Kind) {
         (events, sender, joined)
     };
     if let Some(sender) = sender {
-        let _ = sender.replace_track(None);
+        super::sinks::quietly(core, sender.replace_track(None));
     }
     super::sinks::local_changed(core);
     if joined {
@@ -207,7 +222,7 @@ pub fn close(core: &Core, kind: Kind) {
             let _ = send(&core2, Op::MediaMute { kind: kind.name().into(), muted: true }).await;
         });
     }
-    deliver(&core.borrow().on_event.clone(), events);
+    tell(core, events);
 }
 
 /// The server's offer: answered in turn.

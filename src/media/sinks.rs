@@ -24,6 +24,16 @@ pub struct Sinks {
     players: Vec<(String, HtmlAudioElement)>,
     /// The `setVideo` methods of the video objects (owned: released with the core).
     methods: Vec<Closure<dyn FnMut(JsValue, JsValue)>>,
+    /// Takes the rejections of promises nobody waits for (`play()` interrupted by a new
+    /// source, `replaceTrack`), so they are not unhandled rejections on the page.
+    ignore: Option<Closure<dyn FnMut(JsValue)>>,
+}
+
+/// Lets `p` settle with nobody waiting (a rejection is not an error of the page).
+pub fn quietly(core: &Core, p: js_sys::Promise) {
+    let mut inner = core.borrow_mut();
+    let ignore = inner.media.sinks.ignore.get_or_insert_with(|| Closure::<dyn FnMut(JsValue)>::new(|_| {}));
+    let _ = p.catch(ignore);
 }
 
 impl Sinks {
@@ -51,18 +61,23 @@ fn stream_of(inner: &Inner, uid: &str) -> Option<MediaStream> {
     media.members.iter().find(|m| m.uid == uid).and_then(|m| m.stream.clone())
 }
 
-fn show(inner: &Inner, uid: &str) {
+fn show(inner: &mut Inner, uid: &str) {
     let stream = stream_of(inner, uid);
-    for v in inner.media.sinks.videos.iter().filter(|v| v.uid == uid) {
+    let sinks = &mut inner.media.sinks;
+    let ignore = sinks.ignore.get_or_insert_with(|| Closure::<dyn FnMut(JsValue)>::new(|_| {}));
+    for v in sinks.videos.iter().filter(|v| v.uid == uid) {
         v.element.set_src_object(stream.as_ref());
-        let _ = v.element.play();
+        if let Ok(p) = v.element.play() {
+            let _ = p.catch(ignore);
+        }
     }
 }
 
 /// The local camera opened or closed.
 pub fn local_changed(core: &Core) {
-    let inner = core.borrow();
-    show(&inner, &inner.media.me.clone());
+    let mut inner = core.borrow_mut();
+    let me = inner.media.me.clone();
+    show(&mut inner, &me);
 }
 
 /// A member's track arrived (its stream id is its UID).
@@ -75,13 +90,17 @@ pub fn on_track(core: &Core, e: &RtcTrackEvent) {
         if let Ok(player) = HtmlAudioElement::new() {
             player.set_autoplay(true);
             player.set_src_object(Some(&stream));
-            if let Err(e) = player.play() {
-                web_sys::console::warn_1(&["lineup: cannot play ", &uid, "'s audio: ", &error_message(&e)].concat().into());
+            match player.play() {
+                Ok(p) => {
+                    let ignore = inner.media.sinks.ignore.get_or_insert_with(|| Closure::<dyn FnMut(JsValue)>::new(|_| {}));
+                    let _ = p.catch(ignore);
+                }
+                Err(e) => web_sys::console::warn_1(&["lineup: cannot play ", &uid, "'s audio: ", &error_message(&e)].concat().into()),
             }
             inner.media.sinks.players.push((uid.clone(), player));
         }
     }
-    show(&inner, &uid);
+    show(&mut inner, &uid);
 }
 
 /// Shows `uid`'s camera in `element` ("" to show nothing).
@@ -94,7 +113,7 @@ pub fn attach(core: &Core, element: HtmlMediaElement, uid: String) {
         return;
     }
     sinks.videos.push(Video { element, uid: uid.clone() });
-    show(&inner, &uid);
+    show(&mut inner, &uid);
 }
 
 /// CloudRoom `CreatVideoObj()`: a `<video>` element for the page to place, with

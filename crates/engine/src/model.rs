@@ -375,7 +375,8 @@ pub struct AgentView {
     /// Queues served, with the agent's priority in each.
     pub serving: Vec<(QueueId, u16)>,
     /// Customers being served: (queue, customer user id).
-    pub serving_customers: Vec<(QueueId, Name)>,
+    /// (queue, customer, the room of the service's answered call).
+    pub serving_customers: Vec<(QueueId, Name, Option<u32>)>,
     /// Customers offered and not yet answered.
     pub pending_offers: u32,
     /// Wrap-up running until this time.

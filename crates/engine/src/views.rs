@@ -64,6 +64,11 @@ impl Engine {
         })
     }
 
+    /// The app a room belongs to (a supervisor may monitor the rooms of its app).
+    pub fn room_app(&self, meeting: u32) -> Option<&str> {
+        self.rooms.get(&meeting).map(|r| &*self.apps[r.app as usize].name)
+    }
+
     /// Whether session `sid` is in room `meeting` (the media server admits only members).
     pub fn in_room(&self, meeting: u32, sid: SessionId) -> bool {
         self.rooms.get(&meeting).is_some_and(|r| r.members.contains(&sid))
@@ -196,9 +201,11 @@ impl Engine {
                     serving_customers: a
                         .services
                         .iter()
-                        .map(|sv| {
-                            let sv = &self.services[sv];
-                            (sv.queue, self.sessions[&sv.customer].user_id.clone())
+                        .map(|sid| {
+                            let sv = &self.services[sid];
+                            // The room of the service's answered call, if it has one.
+                            let room = self.calls.values().find(|c| c.service == Some(*sid) && c.answered_at.is_some()).map(|c| c.room);
+                            (sv.queue, self.sessions[&sv.customer].user_id.clone(), room)
                         })
                         .collect(),
                     pending_offers: a.offers.len() as u32,

@@ -41,16 +41,28 @@ pub enum Role {
     Full,
     /// Receives everything and publishes nothing (a supervisor's monitor).
     Monitor,
+    /// Receives everything; its tracks reach one member only (a supervisor whispering
+    /// to the agent).
+    Whisper { to: MemberId },
 }
 
 impl Role {
-    /// Whether the member's own tracks are forwarded.
+    /// Whether the member's own tracks are forwarded (to someone).
     pub fn publishes(self) -> bool {
-        self == Role::Full
+        self != Role::Monitor
     }
 
     pub fn receives(self) -> bool {
         true
+    }
+
+    /// Whether the tracks of a member with this role reach `member`.
+    pub fn reaches(self, member: MemberId) -> bool {
+        match self {
+            Role::Full => true,
+            Role::Monitor => false,
+            Role::Whisper { to } => to == member,
+        }
     }
 }
 
@@ -145,7 +157,7 @@ impl Sfu {
         let mut joined = Member::new(member, label, room, role, rtc);
         let answer = joined.accept_offer(offer)?;
         // The room's tracks so far, received after the first renegotiation.
-        for other in self.members.iter().filter(|m| m.room == room && m.role.publishes()) {
+        for other in self.members.iter().filter(|m| m.room == room && m.role.reaches(member)) {
             for track in other.published() {
                 joined.subscribe(track);
             }
@@ -184,6 +196,11 @@ impl Sfu {
         self.members.retain(|m| m.room != room);
         let members = &self.members;
         self.by_source.retain(|_, id| members.iter().any(|m| m.id == *id));
+    }
+
+    /// The member with `label` in `room`, if it has media there.
+    pub fn member_by_label(&self, room: u32, label: &str) -> Option<MemberId> {
+        self.members.iter().find(|m| m.room == room && m.label == label).map(|m| m.id)
     }
 
     /// Whether `member` has media in the SFU.
@@ -278,9 +295,10 @@ impl Sfu {
                         work.extend(self.room_ids(room).into_iter().filter(|m| *m != id));
                     }
                     Happened::Media(data) => {
-                        if self.members[i].role.publishes() {
+                        let role = self.members[i].role;
+                        if role.publishes() {
                             self.stats.received += 1;
-                            for m in self.members.iter_mut().filter(|m| m.room == room && m.id != id) {
+                            for m in self.members.iter_mut().filter(|m| m.room == room && m.id != id && role.reaches(m.id)) {
                                 if m.forward(id, &data) {
                                     self.stats.forwarded += 1;
                                     if !work.contains(&m.id) {
@@ -319,10 +337,8 @@ impl Sfu {
     fn track_opened(&mut self, member: MemberId, room: u32, track: std::sync::Weak<TrackIn>) {
         let Some(kind) = track.upgrade().map(|t| Kind::from(t.kind)) else { return };
         self.out.push_back(MediaOutput::TrackOpen { member, kind });
-        if !self.members.iter().any(|m| m.id == member && m.role.publishes()) {
-            return;
-        }
-        for m in self.members.iter_mut().filter(|m| m.room == room && m.id != member) {
+        let Some(role) = self.members.iter().find(|m| m.id == member).map(|m| m.role) else { return };
+        for m in self.members.iter_mut().filter(|m| m.room == room && m.id != member && role.reaches(m.id)) {
             m.subscribe(track.clone());
         }
     }

@@ -77,3 +77,34 @@ fn a_member_who_leaves_stops_and_the_others_go_on() {
     assert_eq!(net.sfu.room_members(7), vec![1, 3]);
     assert!(net.sfu.accept_answer(net.now, 2, "v=0").is_err(), "a member who left has no media");
 }
+
+#[test]
+fn a_whisper_reaches_the_agent_only_and_a_barge_reaches_everyone() {
+    let mut net = Net::new();
+    net.join(1, 7, Role::Full, &[MediaKind::Audio]); // the agent
+    net.join(2, 7, Role::Full, &[MediaKind::Audio]); // the customer
+    net.join(3, 7, Role::Whisper { to: 1 }, &[MediaKind::Audio]); // the supervisor
+    net.run(2_000, |_, _| {});
+    net.run(2_000, |net, n| {
+        for p in &mut net.peers {
+            p.send_media(net.now, n);
+        }
+    });
+    // 10 ms frames for 2 s: one publisher is about 200 frames.
+    let got = |net: &mut Net, id| net.peer(id).got_audio;
+    assert!(got(&mut net, 1) > 320, "the agent hears the customer and the whisper ({})", got(&mut net, 1));
+    assert!((160..=240).contains(&got(&mut net, 2)), "the customer hears the agent only ({})", got(&mut net, 2));
+    assert!(got(&mut net, 3) > 320, "the supervisor hears both ({})", got(&mut net, 3));
+    // Barging in: the same supervisor, fully in.
+    net.sfu.leave(3);
+    net.peers.retain(|p| p.id != 3);
+    net.join(4, 7, Role::Full, &[MediaKind::Audio]);
+    net.run(2_000, |_, _| {});
+    let before = got(&mut net, 2);
+    net.run(2_000, |net, n| {
+        for p in &mut net.peers {
+            p.send_media(net.now, n);
+        }
+    });
+    assert!(got(&mut net, 2) - before > 320, "after the barge the customer hears the agent and the supervisor");
+}

@@ -132,6 +132,10 @@ pub struct ServedCustomer {
     pub que_id: u32,
     #[serde(rename = "usrID")]
     pub usr_id: String,
+    /// Lineup: the room of the call with this customer, once answered (a supervisor
+    /// monitors it with `MediaMonitor`).
+    #[serde(rename = "meetID", default, skip_serializing_if = "Option::is_none")]
+    pub meet_id: Option<u32>,
 }
 
 /// CloudRoom `MeetInfoObj`: a room.

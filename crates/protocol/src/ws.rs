@@ -264,6 +264,19 @@ pub enum Op {
         kind: String,
         muted: bool,
     },
+    /// Lineup (supervisor): the session's media joins the call in room `meetID` without
+    /// being a member of it: `monitor` listens and sends nothing, `whisper` speaks to
+    /// the agent `UID` only, `barge` joins fully. Reply: the answer, as `MediaJoin`.
+    MediaMonitor {
+        #[serde(rename = "meetID")]
+        meet_id: u32,
+        /// monitor | whisper | barge
+        mode: String,
+        /// The agent a whisper is heard by.
+        #[serde(rename = "UID", default, skip_serializing_if = "Option::is_none")]
+        uid: Option<String>,
+        sdp: String,
+    },
 }
 
 /// The wire names of an enum's variants, declared once: `name()` (a missing variant
@@ -321,7 +334,7 @@ wire_names!(Op / OpName:
     RejectAssignUser, SetDNDStatus, ReqAssignUser, ReqAssignUser2, FinishService, SetAgentCapacity,
     GetQueueStatistics, GetAgents, ForwardUser, CreateMeeting, EnterMeeting, ExitMeeting, DestroyMeeting, Call,
     AcceptCall, RejectCall, HungupCall, HoldCall, ResumeCall, GetSessionInfo, MediaJoin, MediaAnswer, MediaLeave,
-    MediaMute,
+    MediaMute, MediaMonitor,
 );
 
 wire_names!(Notice / NoticeName:

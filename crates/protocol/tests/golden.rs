@@ -262,7 +262,7 @@ fn anna() -> AgentInfo {
         dnd_status: 0,
         capacity: 2,
         serving: vec![ServedQueue { que_id: 2, priority: 0 }, ServedQueue { que_id: 3, priority: 5 }],
-        customers: vec![ServedCustomer { que_id: 3, usr_id: "cust1".into() }],
+        customers: vec![ServedCustomer { que_id: 3, usr_id: "cust1".into(), meet_id: None }],
         pending_offers: 1,
         wrap_up_until: None,
         served_total: 12,
@@ -457,9 +457,10 @@ fn op_index(op: &Op) -> usize {
         Op::MediaAnswer { .. } => 36,
         Op::MediaLeave => 37,
         Op::MediaMute { .. } => 38,
+        Op::MediaMonitor { .. } => 39,
     }
 }
-const OP_COUNT: usize = 39;
+const OP_COUNT: usize = 40;
 
 /// The start of an SDP (the examples do not need whole ones).
 const SDP: &str = "v=0\r\no=- 4611 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
@@ -549,6 +550,10 @@ fn op_examples() -> Vec<(String, ClientFrame)> {
         (
             r#"{"seq":35,"op":"MediaMute","kind":"audio","muted":true}"#.into(),
             frame(35, Op::MediaMute { kind: "audio".into(), muted: true }),
+        ),
+        (
+            r#"{"seq":36,"op":"MediaMonitor","meetID":1,"mode":"whisper","UID":"agent1","sdp":"v=0\r\no=- 4611 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"}"#.into(),
+            frame(36, Op::MediaMonitor { meet_id: 1, mode: "whisper".into(), uid: Some("agent1".into()), sdp: SDP.into() }),
         ),
         (
             r#"{"seq":25,"op":"Call","callID":"anna-carl-0001","UID":"cust1","meetID":1,"usrExtDat":"order 42"}"#.into(),
@@ -783,6 +788,11 @@ fn op_media_mute() {
 }
 
 #[test]
+fn op_media_monitor() {
+    check_op("MediaMonitor");
+}
+
+#[test]
 fn op_call() {
     check_op("Call");
     // callID and usrExtDat are optional: the server then makes the id ("call-<n>") and
@@ -875,6 +885,7 @@ fn required_fields(name: &str) -> Value {
         "MediaJoin" => json!({"meetID": 1, "sdp": "v=0"}),
         "MediaAnswer" => json!({"sdp": "v=0"}),
         "MediaMute" => json!({"kind": "audio", "muted": true}),
+        "MediaMonitor" => json!({"meetID": 1, "mode": "monitor", "sdp": "v=0"}),
         "Call" => json!({"UID": "u", "meetID": 1}),
         "AcceptCall" | "RejectCall" | "HungupCall" | "HoldCall" | "ResumeCall" => json!({"callID": "c"}),
         _ => json!({}),
@@ -1496,7 +1507,7 @@ fn objects_on_their_own() {
     golden(r#"{"queID":3,"position":1,"queuingTime":42}"#, QueuingInfo { que_id: 3, position: 1, queuing_time: 42 });
     golden(r#"{"queID":3,"usrID":"cust1","name":"Carl","queuingTime":0,"usrExtDat":"order 42"}"#, carl());
     golden(r#"{"queID":2,"priority":0}"#, ServedQueue { que_id: 2, priority: 0 });
-    golden(r#"{"queID":3,"usrID":"cust1"}"#, ServedCustomer { que_id: 3, usr_id: "cust1".into() });
+    golden(r#"{"queID":3,"usrID":"cust1"}"#, ServedCustomer { que_id: 3, usr_id: "cust1".into(), meet_id: None });
 }
 
 // ---------------------------------------------------------------------------------

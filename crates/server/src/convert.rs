@@ -218,7 +218,7 @@ pub fn agent(a: &e::AgentView) -> p::AgentInfo {
         customers: a
             .serving_customers
             .iter()
-            .map(|(q, u)| p::ServedCustomer { que_id: q.0, usr_id: u.to_string() })
+            .map(|(q, u, room)| p::ServedCustomer { que_id: q.0, usr_id: u.to_string(), meet_id: *room })
             .collect(),
         pending_offers: a.pending_offers,
         wrap_up_until: a.wrapup_until_ms,

@@ -24,8 +24,18 @@ const RECONCILE: Duration = Duration::from_millis(500);
 /// A signalling step refused: the wire error code and message.
 pub type MediaFailure = (u32, String);
 
+/// How a session's media is in a room: as a member of it, or as its app's supervisor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seat {
+    Member,
+    Monitor,
+    /// Heard by the agent with this UID only.
+    Whisper(String),
+    Barge,
+}
+
 enum Command {
-    Join { member: SessionId, room: u32, uid: String, sdp: String, conn: ConnTx, answer: oneshot::Sender<Result<String, MediaFailure>> },
+    Join { member: SessionId, room: u32, uid: String, seat: Seat, sdp: String, conn: ConnTx, answer: oneshot::Sender<Result<String, MediaFailure>> },
     Answer { member: SessionId, sdp: String, conn: ConnTx, done: oneshot::Sender<Result<(), MediaFailure>> },
     Leave { member: SessionId },
     Mute { member: SessionId, kind: Kind, muted: bool, done: oneshot::Sender<Result<(), MediaFailure>> },
@@ -52,9 +62,9 @@ fn stopped() -> MediaFailure {
 
 impl MediaHandle {
     /// Joins the session's media to `room` (checked with the engine first by the caller).
-    pub async fn join(&self, member: SessionId, room: u32, uid: String, sdp: String, conn: ConnTx) -> Result<String, MediaFailure> {
+    pub async fn join(&self, member: SessionId, room: u32, uid: String, seat: Seat, sdp: String, conn: ConnTx) -> Result<String, MediaFailure> {
         let (answer, rx) = oneshot::channel();
-        self.tx.send(Command::Join { member, room, uid, sdp, conn, answer }).await.map_err(|_| stopped())?;
+        self.tx.send(Command::Join { member, room, uid, seat, sdp, conn, answer }).await.map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
     }
 
@@ -103,6 +113,9 @@ pub fn spawn(socket: UdpSocket, public: SocketAddr, hub: HubHandle, stop: watch:
 struct Member {
     room: u32,
     uid: String,
+    /// Member of the room, or its app's supervisor (checked differently).
+    seat: Seat,
+    role: Role,
     conn: ConnTx,
     /// Its tracks open at the server.
     open: Vec<Kind>,
@@ -139,16 +152,21 @@ fn send(conn: &ConnTx, notice: Notice) {
 }
 
 impl Task {
-    /// To every member of `room`.
-    fn to_room(&self, room: u32, notice: &Notice) {
-        for m in self.members.values().filter(|m| m.room == room) {
-            send(&m.conn, notice.clone());
+    /// The state of `uid`'s track to the room: to whoever its role reaches, and itself
+    /// (a whisper is told to its agent only).
+    fn track(&self, room: u32, uid: &str, kind: Kind, state: &str) {
+        if let Some((sid, publisher)) = self.members.iter().find(|(_, m)| m.room == room && m.uid == uid) {
+            self.tell_track(*sid, publisher.role, room, uid, kind, state);
         }
     }
 
-    fn track(&self, room: u32, uid: &str, kind: Kind, state: &str) {
+    fn tell_track(&self, sid: SessionId, role: Role, room: u32, uid: &str, kind: Kind, state: &str) {
         let n = Notice::MediaTrack { meet_id: room, uid: uid.into(), kind: kind_name(kind).into(), state: state.into() };
-        self.to_room(room, &n);
+        for (other, m) in self.members.iter().filter(|(_, m)| m.room == room) {
+            if *other == sid || role.reaches(other.0) {
+                send(&m.conn, n.clone());
+            }
+        }
     }
 
     /// The member's media is gone: the others see its tracks close.
@@ -156,7 +174,7 @@ impl Task {
         self.sfu.leave(member.0);
         if let Some(m) = self.members.remove(&member) {
             for kind in &m.open {
-                self.track(m.room, &m.uid, *kind, "closed");
+                self.tell_track(member, m.role, m.room, &m.uid, *kind, "closed");
             }
             if lost {
                 send(&m.conn, Notice::MediaLost { meet_id: m.room });
@@ -167,26 +185,37 @@ impl Task {
     fn command(&mut self, c: Command) {
         let now = Instant::now();
         match c {
-            Command::Join { member, room, uid, sdp, conn, answer } => {
+            Command::Join { member, room, uid, seat, sdp, conn, answer } => {
                 // The same room again: a renegotiation of the same connection.
-                if let Some(m) = self.members.get_mut(&member).filter(|m| m.room == room) {
+                if let Some(m) = self.members.get_mut(&member).filter(|m| m.room == room && m.seat == seat) {
                     m.conn = conn;
                     let _ = answer.send(self.sfu.offer(now, member.0, &sdp).map_err(refused));
                     return;
                 }
+                let role = match &seat {
+                    Seat::Member | Seat::Barge => Role::Full,
+                    Seat::Monitor => Role::Monitor,
+                    Seat::Whisper(agent) => match self.sfu.member_by_label(room, agent) {
+                        Some(to) => Role::Whisper { to },
+                        None => {
+                            let _ = answer.send(Err((codes::ERR_USER_NOT_FOUND, format!("{agent} has no media in room {room}"))));
+                            return;
+                        }
+                    },
+                };
                 if self.members.contains_key(&member) {
                     self.forget(member, false);
                 }
-                let result = self.sfu.join(now, member.0, &uid, room, Role::Full, &sdp).map_err(refused);
+                let result = self.sfu.join(now, member.0, &uid, room, role, &sdp).map_err(refused);
                 if result.is_ok() {
-                    // The tracks already open in the room, for the newcomer's status.
-                    for m in self.members.values().filter(|m| m.room == room) {
+                    // The tracks already open in the room that reach the newcomer.
+                    for m in self.members.values().filter(|m| m.room == room && m.role.reaches(member.0)) {
                         for kind in &m.open {
                             let state = Notice::MediaTrack { meet_id: room, uid: m.uid.clone(), kind: kind_name(*kind).into(), state: m.state(*kind).into() };
                             send(&conn, state);
                         }
                     }
-                    self.members.insert(member, Member { room, uid, conn, open: Vec::new(), muted: Vec::new() });
+                    self.members.insert(member, Member { room, uid, seat, role, conn, open: Vec::new(), muted: Vec::new() });
                 }
                 let _ = answer.send(result);
             }
@@ -259,11 +288,11 @@ async fn run(socket: UdpSocket, public: SocketAddr, hub: HubHandle, mut rx: mpsc
             }
             _ = sleep_until(deadline) => task.sfu.handle_timeout(Instant::now()),
             _ = reconcile.tick() => {
-                let held: Vec<(SessionId, u32)> = task.members.iter().map(|(s, m)| (*s, m.room)).collect();
+                let held: Vec<(SessionId, u32, bool)> = task.members.iter().map(|(s, m)| (*s, m.room, m.seat == Seat::Member)).collect();
                 if held.is_empty() {
                     continue;
                 }
-                let gone = hub.call(move |hub| held.into_iter().filter(|(s, room)| !hub.engine.in_room(*room, *s)).map(|(s, _)| s).collect::<Vec<_>>()).await;
+                let gone = hub.call(move |hub| held.into_iter().filter(|(s, room, member)| !may_stay(hub, *s, *room, *member)).map(|(s, _, _)| s).collect::<Vec<_>>()).await;
                 for member in gone.unwrap_or_default() {
                     task.forget(member, false);
                 }
@@ -272,6 +301,16 @@ async fn run(socket: UdpSocket, public: SocketAddr, hub: HubHandle, mut rx: mpsc
         }
         task.outputs(&socket).await;
     }
+}
+
+/// Whether a session's media may stay in `room`: a member while the engine has it in
+/// the room; a supervisor while the room exists in its app and it has the role.
+pub fn may_stay(hub: &crate::hub::Hub, sid: SessionId, room: u32, member: bool) -> bool {
+    if member {
+        return hub.engine.in_room(room, sid);
+    }
+    let Some(view) = hub.engine.session_view(sid) else { return false };
+    view.roles.has(lineup_engine::Role::Supervisor) && hub.engine.room_app(room) == Some(&*view.app)
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {

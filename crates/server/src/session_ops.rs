@@ -247,7 +247,7 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
         Op::ResumeCall { call_id } => request_done(hub, session, seq, Request::HoldCall { call: call_id.into(), hold: false })?,
         Op::GetSessionInfo => reply_ok(seq, &convert::session_info(&hub.engine.session_info(session).map_err(acd)?)),
         // The media task answers these (ws.rs sends them there).
-        Op::MediaJoin { .. } | Op::MediaAnswer { .. } | Op::MediaLeave | Op::MediaMute { .. } => {
+        Op::MediaJoin { .. } | Op::MediaAnswer { .. } | Op::MediaLeave | Op::MediaMute { .. } | Op::MediaMonitor { .. } => {
             return Err((codes::INNER_ERR, "media is not available on this server".into()))
         }
         Op::GetAgents => {

@@ -15,6 +15,7 @@ use lineup_protocol::{codes, Op, Reply, ServerFrame};
 use crate::conn::{next_conn_id, Conn, ConnRx, ConnTx, Outgoing, CLOSE_LOGIN_TIMEOUT, CLOSE_TOO_SLOW};
 use crate::hub::now;
 use crate::limits::{Peer, Slot};
+use crate::media::Seat;
 use crate::session_ops;
 use crate::AppState;
 
@@ -320,7 +321,7 @@ async fn on_op(
             push_reply(tx, Reply::error(seq, codes::NOT_LOGIN, msg));
             (false, false)
         }
-        (Some(sid), op @ (Op::MediaJoin { .. } | Op::MediaAnswer { .. } | Op::MediaLeave | Op::MediaMute { .. })) => {
+        (Some(sid), op @ (Op::MediaJoin { .. } | Op::MediaAnswer { .. } | Op::MediaLeave | Op::MediaMute { .. } | Op::MediaMonitor { .. })) => {
             let reply = media_op(state, sid, conn_id, seq, op, tx).await;
             let ok = reply.err == 0;
             push_reply(tx, reply);
@@ -364,19 +365,35 @@ async fn media_op(state: &AppState, sid: SessionId, conn_id: u64, seq: u64, op: 
     let Some(media) = &state.media else {
         return Reply::error(seq, codes::INNER_ERR, "media is not available on this server");
     };
-    let room = match &op {
-        Op::MediaJoin { meet_id, .. } => Some(*meet_id),
+    // Which room, and how the session may be in it.
+    let seat = match &op {
+        Op::MediaJoin { meet_id, .. } => Some((*meet_id, Seat::Member)),
+        Op::MediaMonitor { meet_id, mode, uid, .. } => match (mode.as_str(), uid) {
+            ("monitor", _) => Some((*meet_id, Seat::Monitor)),
+            ("barge", _) => Some((*meet_id, Seat::Barge)),
+            ("whisper", Some(agent)) => Some((*meet_id, Seat::Whisper(agent.clone()))),
+            ("whisper", None) => return Reply::error(seq, codes::MEETPARAM_ERR, "a whisper needs the agent's UID"),
+            _ => return Reply::error(seq, codes::MEETPARAM_ERR, "mode must be monitor, whisper or barge"),
+        },
         _ => None,
     };
+    let wanted = seat.clone();
     let check = state
         .hub
         .call(move |hub| {
             if !hub.is_current(sid, conn_id) {
                 return Err((codes::NOT_LOGIN, "this connection was replaced by a newer login".to_string()));
             }
-            let uid = hub.engine.session_view(sid).map(|v| v.user_id.to_string()).unwrap_or_default();
-            match room {
-                Some(r) if !hub.engine.in_room(r, sid) => Err((codes::MEETNOTEXIST, format!("room {r} does not exist"))),
+            let view = hub.engine.session_view(sid);
+            let uid = view.as_ref().map(|v| v.user_id.to_string()).unwrap_or_default();
+            let supervisor = view.as_ref().is_some_and(|v| v.roles.has(lineup_engine::Role::Supervisor));
+            match wanted {
+                Some((_, Seat::Monitor | Seat::Whisper(_) | Seat::Barge)) if !supervisor => {
+                    Err((codes::NO_PERMISSION, "not permitted: monitoring needs the supervisor role".to_string()))
+                }
+                Some((r, seat)) if !crate::media::may_stay(hub, sid, r, seat == Seat::Member) => {
+                    Err((codes::MEETNOTEXIST, format!("room {r} does not exist")))
+                }
                 _ => Ok(uid),
             }
         })
@@ -387,8 +404,8 @@ async fn media_op(state: &AppState, sid: SessionId, conn_id: u64, seq: u64, op: 
         Err(e) => return Reply::error(seq, codes::INNER_ERR, e.to_string()),
     };
     let done = match op {
-        Op::MediaJoin { meet_id, sdp } => media
-            .join(sid, meet_id, uid, sdp, tx.clone())
+        Op::MediaJoin { meet_id, sdp } | Op::MediaMonitor { meet_id, sdp, .. } => media
+            .join(sid, meet_id, uid, seat.map(|(_, s)| s).unwrap_or(Seat::Member), sdp, tx.clone())
             .await
             .map(|sdp| lineup_protocol::ws::reply_ok(seq, &lineup_protocol::ws::MediaJoinData { sdp })),
         Op::MediaAnswer { sdp } => media.answer(sid, sdp, tx.clone()).await.map(|_| Reply::ok(seq)),

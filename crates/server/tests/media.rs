@@ -26,12 +26,21 @@ struct Peer {
     video: Mid,
     got_audio: u64,
     got_video: u64,
+    /// Audio frames of the size a supervisor's peer sends (99 bytes).
+    got_supervisor: u64,
+    /// The size of this peer's audio frames.
+    audio_bytes: usize,
     tracks: Vec<Value>,
 }
 
 impl Peer {
     /// Joins `meet_id`'s media with a microphone and a camera.
-    async fn join(mut ws: Client, meet_id: u64) -> Peer {
+    async fn join(ws: Client, meet_id: u64) -> Peer {
+        Peer::enter(ws, json!({"op": "MediaJoin", "meetID": meet_id}), 60).await
+    }
+
+    /// Sends `op` (MediaJoin or MediaMonitor) with an offer of a microphone and a camera.
+    async fn enter(mut ws: Client, mut op: Value, audio_bytes: usize) -> Peer {
         lineup_media::install_crypto();
         let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let addr = socket.local_addr().unwrap();
@@ -41,11 +50,12 @@ impl Peer {
         let audio = api.add_media(MediaKind::Audio, Direction::SendOnly, Some("me".into()), None, None);
         let video = api.add_media(MediaKind::Video, Direction::SendOnly, Some("me".into()), None, None);
         let (offer, pending) = api.apply().unwrap();
-        let r = ws.request(json!({"op": "MediaJoin", "meetID": meet_id, "sdp": offer.to_sdp_string()})).await;
+        op["sdp"] = json!(offer.to_sdp_string());
+        let r = ws.request(op).await;
         assert_eq!(r["err"], 0, "{r}");
         let answer = SdpAnswer::from_sdp_string(r["data"]["sdp"].as_str().unwrap()).unwrap();
         rtc.sdp_api().accept_answer(pending, answer).unwrap();
-        Peer { ws, rtc, socket, addr, audio, video, got_audio: 0, got_video: 0, tracks: Vec::new() }
+        Peer { ws, rtc, socket, addr, audio, video, got_audio: 0, got_video: 0, got_supervisor: 0, audio_bytes, tracks: Vec::new() }
     }
 
     /// Sends what the peer connection has, reads what arrived, answers the server's
@@ -58,6 +68,7 @@ impl Peer {
                 }
                 Output::Timeout(_) => break,
                 Output::Event(Event::MediaData(d)) => match d.params.spec().codec {
+                    Codec::Opus if d.data.len() == 99 => self.got_supervisor += 1,
                     Codec::Opus => self.got_audio += 1,
                     Codec::Vp8 => self.got_video += 1,
                     _ => {}
@@ -95,7 +106,7 @@ impl Peer {
         let now = Instant::now();
         let w = self.rtc.writer(self.audio).unwrap();
         let pt = w.payload_params().find(|p| p.spec().codec == Codec::Opus).unwrap().pt();
-        let _ = w.write(pt, now, MediaTime::new(n * 480, Frequency::FORTY_EIGHT_KHZ), vec![0xf8u8; 60]);
+        let _ = w.write(pt, now, MediaTime::new(n * 480, Frequency::FORTY_EIGHT_KHZ), vec![0xf8u8; self.audio_bytes]);
         let w = self.rtc.writer(self.video).unwrap();
         let pt = w.payload_params().find(|p| p.spec().codec == Codec::Vp8).unwrap().pt();
         let mut frame = vec![if n % 30 == 0 { 0x10 } else { 0x11 }, 0, 0, 0x9d, 0x01, 0x2a];
@@ -149,6 +160,74 @@ async fn two_members_of_a_room_hear_and_see_each_other_through_the_server() {
     assert_eq!(c.ws.request(json!({"op": "ExitMeeting", "meetID": meet_id})).await["err"], 0);
     let closed = a.ws.notice_where("MediaTrack", |t| t["UID"] == "media-cust" && t["state"] == "closed").await;
     assert_eq!(closed["meetID"], meet_id);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_monitors_hearing_both_parties_and_whispers_to_the_agent_only() {
+    let server = Server::start().await;
+    let (agent, cust, meet_id) = room(&server).await;
+    let mut a = Peer::join(agent, meet_id).await;
+    let mut c = Peer::join(cust, meet_id).await;
+    let sup = server.client("media-sup").await;
+    let mut s = Peer::enter(sup, json!({"op": "MediaMonitor", "meetID": meet_id, "mode": "monitor"}), 99).await;
+    let run = |secs| {
+        let started = Instant::now();
+        async move {
+            let mut n = 0;
+            while started.elapsed() < Duration::from_secs(secs) {
+                for p in [&mut a, &mut c, &mut s] {
+                    p.send_media(n);
+                    p.step(4).await;
+                }
+                n += 1;
+            }
+            (a, c, s)
+        }
+    };
+    let (a2, c2, s2) = run(4).await;
+    (a, c, s) = (a2, c2, s2);
+    assert!(s.got_audio > 50 && s.got_video > 50, "the monitor hears and sees the call ({} audio, {} video)", s.got_audio, s.got_video);
+    assert_eq!((a.got_supervisor, c.got_supervisor), (0, 0), "a monitor sends nothing to the parties");
+    assert!(!c.tracks.iter().any(|t| t["UID"] == "media-sup"), "the parties are not told of a monitor: {:?}", c.tracks);
+    // Whisper: the same supervisor again, heard by the agent only.
+    let r = s.ws.request(json!({"op": "MediaLeave"})).await;
+    assert_eq!(r["err"], 0);
+    let mut w = Peer::enter(s.ws, json!({"op": "MediaMonitor", "meetID": meet_id, "mode": "whisper", "UID": "media-agent"}), 99).await;
+    let started = Instant::now();
+    let mut n = 0;
+    while started.elapsed() < Duration::from_secs(4) {
+        for p in [&mut a, &mut c, &mut w] {
+            p.send_media(n);
+            p.step(4).await;
+        }
+        n += 1;
+    }
+    assert!(a.got_supervisor > 50, "the agent hears the whisper ({})", a.got_supervisor);
+    assert_eq!(c.got_supervisor, 0, "the customer does not");
+    assert!(!c.tracks.iter().any(|t| t["UID"] == "media-sup"), "nor is it told of it");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn monitoring_is_for_supervisors_of_the_app() {
+    let server = Server::start().await;
+    let (mut agent, _cust, meet_id) = room(&server).await;
+    // An agent-only session may not monitor.
+    let (_, v) = server.post("/api/v1/apps/demo/tokens", Some(common::DEMO_KEY), json!({"UID": "only-agent", "roles": ["agent"]})).await;
+    let (_, v) = server.post("/api/v1/login", None, json!({"token": v["token"]})).await;
+    let mut only_agent = Client::connect(&server.ws_url).await;
+    assert_eq!(only_agent.request(json!({"op": "Login", "ticket": v["ticket"]})).await["err"], 0);
+    let r = only_agent.request(json!({"op": "MediaMonitor", "meetID": meet_id, "mode": "monitor", "sdp": "v=0"})).await;
+    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(30), Some("not permitted: monitoring needs the supervisor role")), "{r}");
+    let r = agent.request(json!({"op": "MediaMonitor", "meetID": meet_id, "mode": "listen", "sdp": "v=0"})).await;
+    assert_eq!(r["err"], 5, "{r}");
+    let r = agent.request(json!({"op": "MediaMonitor", "meetID": meet_id, "mode": "whisper", "sdp": "v=0"})).await;
+    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(5), Some("a whisper needs the agent's UID")), "{r}");
+    let r = agent.request(json!({"op": "MediaMonitor", "meetID": 999_999, "mode": "monitor", "sdp": "v=0"})).await;
+    assert_eq!(r["err"], 800, "{r}");
+    let r = agent.request(json!({"op": "MediaMonitor", "meetID": meet_id, "mode": "whisper", "UID": "nobody", "sdp": "v=0"})).await;
+    assert_eq!(r["err"], 605, "{r}");
     server.stop().await;
 }
 
