@@ -78,6 +78,40 @@ impl LineupCore {
         self.core.borrow().media.members_info()
     }
 
+    /// Lineup (supervisor): joins the call in room `meetID` (`GetAgents` →
+    /// `customers[].meetID`) as `monitor` (listen), `whisper` (speak to `agentUID` only)
+    /// or `barge` (join fully). `closeMic()` / `leaveMedia()` as usual.
+    #[wasm_bindgen(js_name = monitorCall, unchecked_return_type = "Promise<void>")]
+    pub fn monitor_call(
+        &self,
+        #[wasm_bindgen(js_name = meetID)] meet_id: u32,
+        #[wasm_bindgen(unchecked_param_type = "'monitor' | 'whisper' | 'barge'")] mode: JsValue,
+        #[wasm_bindgen(js_name = agentUID, unchecked_param_type = "string | undefined")] agent: JsValue,
+    ) -> Promise {
+        let core = self.core.clone();
+        let agent = agent.as_string();
+        let mode = text(&mode);
+        future_to_promise(async move {
+            media::monitor(core, meet_id, mode, agent).await.map(|_| JsValue::UNDEFINED).map_err(|(c, m)| error(c, &m))
+        })
+    }
+
+    /// Leaves the room's media (the call, if any, goes on).
+    #[wasm_bindgen(js_name = leaveMedia)]
+    pub fn leave_media(&self) {
+        let joined = {
+            let mut inner = self.core.borrow_mut();
+            let joined = inner.media.joined;
+            let meeting = if inner.media.monitor.is_some() { 0 } else { inner.media.meeting };
+            inner.media.reset();
+            inner.media.meeting = meeting;
+            joined
+        };
+        if joined {
+            let _ = crate::api_ops::send_quietly(&self.core, lineup_protocol::ws::Op::MediaLeave);
+        }
+    }
+
     /// The media connection's `RTCStatsReport`.
     #[wasm_bindgen(js_name = getMediaStats, unchecked_return_type = "Promise<RTCStatsReport>")]
     pub fn get_media_stats(&self) -> Promise {

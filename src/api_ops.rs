@@ -355,6 +355,11 @@ impl LineupCore {
     }
 }
 
+/// Sends `op`, nobody waiting for the reply.
+pub(crate) fn send_quietly(core: &core::Core, op: Op) {
+    core::send(core, &op, Box::new(|_| {}));
+}
+
 fn opt_prio(v: &JsValue) -> Result<Option<u16>, Failure> {
     opt_uint(v, "priority", U16).map(|p| p.map(|p| p as u16))
 }

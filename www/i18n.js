@@ -25,6 +25,10 @@ const LABELS = {
     noVideo: 'No video', micUnavailable: 'No microphone (not found or not allowed); the call goes on',
     camUnavailable: 'No camera (not found or not allowed); the call goes on',
     mediaLost: 'Audio and video were lost; turn them on again', mediaUnavailable: 'No audio or video',
+    listen: 'Listen', whisper: 'Whisper', barge: 'Barge', stopMonitor: 'Stop', monitoringTitle: 'Monitoring {name} · {mode}',
+    modeMonitor: 'listening only', modeWhisper: 'whispering to the agent', modeBarge: 'in the call',
+    monitorLost: 'The call\'s audio and video were lost; choose Listen, Whisper or Barge again',
+    monitorEnded: 'Monitoring {name} ended: the call is over',
   },
   zh: {
     lang: 'English', appsTitle: 'Lineup 演示', customerTitle: '客户', agentTitle: '坐席工作台', supervisorTitle: '班长监控',
@@ -50,6 +54,10 @@ const LABELS = {
     noVideo: '无视频', micUnavailable: '没有麦克风（未找到或未授权），通话继续',
     camUnavailable: '没有摄像头（未找到或未授权），通话继续',
     mediaLost: '音视频已中断，请重新打开', mediaUnavailable: '没有音视频',
+    listen: '监听', whisper: '耳语', barge: '强插', stopMonitor: '停止', monitoringTitle: '正在监控 {name} · {mode}',
+    modeMonitor: '仅监听', modeWhisper: '只对坐席说话', modeBarge: '加入通话',
+    monitorLost: '通话的音视频已中断，请重新选择监听、耳语或强插',
+    monitorEnded: '对 {name} 的监控已结束：通话已结束',
   },
 };
 

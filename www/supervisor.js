@@ -8,6 +8,14 @@ let client = null;
 let queues = [];
 const history = { waiting: [], sl: [] };   // last 5 minutes, one sample each 2 s
 let lastAgents = new Map();
+let agentList = [];   // the last getAgents() answer, to draw the table again (language switch, monitoring)
+
+// Monitoring a call (the supervisor's media): { agent, name, customer, meetID, mode } while on,
+// `pending` while monitorCall is under way (the buttons wait), `lost` after MediaLost.
+let mon = null;
+let pending = false;
+let monSeq = 0;       // bumped by every start and stop: a late monitorCall answer is dropped
+const MODES = [['monitor', 'listen', 'modeMonitor'], ['whisper', 'whisper', 'modeWhisper'], ['barge', 'barge', 'modeBarge']];
 
 function note(text) {
   appendLine('events', `${new Date().toLocaleTimeString()} ${text}`);
@@ -42,6 +50,99 @@ function agentState(a) {
   return ['pill ok', t('idle')];
 }
 
+/** The customer whose answered call an agent is in (the one carrying meetID), if any. */
+const monitorable = (a) => a.customers.find((c) => typeof c.meetID === 'number' && c.meetID > 0);
+
+/** Listen / Whisper / Barge for an agent in an answered call: a row under the agent's. */
+function monitorRow(a, c) {
+  const buttons = MODES.map(([mode, label]) => {
+    const on = mon && mon.agent === a.UID && mon.meetID === c.meetID && mon.mode === mode;
+    return el('button', {
+      class: on ? null : 'secondary',
+      'aria-pressed': String(Boolean(on)),
+      disabled: pending,
+      dataset: { testid: `${mode}-${a.UID}` },
+      onclick: () => startMonitor(a, c, mode),
+    }, t(label));
+  });
+  return el('tr', { class: 'monitor-row', dataset: { monitorOf: a.UID } },
+    el('td', { colspan: 4 }, el('div', { class: 'row' }, ...buttons)));
+}
+
+function renderAgents() {
+  const rows = [];
+  for (const a of agentList) {
+    const [pill, state] = agentState(a);
+    const c = monitorable(a);
+    rows.push(el('tr', { class: c ? 'has-monitor' : null, dataset: { agent: a.UID } },
+      el('td', null, el('strong', null, a.nickName || a.UID)),
+      el('td', null, el('span', { class: pill }, state)),
+      el('td', { dataset: { testid: `agent-customer-${a.UID}` } }, a.customers.map((x) => x.usrID).join(', ')),
+      el('td', null, a.servedTotal)));
+    if (c) rows.push(monitorRow(a, c));
+  }
+  $('agents').replaceChildren(...rows);
+}
+
+/** The monitoring panel: whom, how, and a note after media loss. */
+function renderMonitor() {
+  show('monitoring', Boolean(mon));
+  if (!mon) return;
+  const mode = MODES.find(([m]) => m === mon.mode);
+  $('monitorTitle').textContent = t('monitoringTitle', { name: mon.name, mode: t(mode[2]) });
+  $('monitorAgentName').textContent = mon.name;
+  $('monitorCustomerName').textContent = mon.customer;
+  $('monitorNote').textContent = mon.lost ? t('monitorLost') : '';
+  show('monitorNote', Boolean(mon.lost));
+}
+
+/** Leaves the monitored call's media (if any) and hides the panel. */
+function stopMonitor() {
+  monSeq += 1;
+  const was = mon;
+  mon = null;
+  pending = false;
+  try {
+    client.leaveMedia();
+    client.attachVideo($('monitorAgentVideo'), '');
+    client.attachVideo($('monitorCustomerVideo'), '');
+  } catch (e) {
+    console.warn('lineup demo: leaving the monitored call', e);
+  }
+  renderMonitor();
+  renderAgents();
+  return was;
+}
+
+/** Listens to (monitor), whispers to the agent in (whisper) or joins (barge) agent `a`'s call
+ * with customer `c`; another monitoring stops first. A failure (30, 800, 605, 34, …) is shown
+ * in the error box. */
+async function startMonitor(a, c, mode) {
+  if (pending) return;
+  clearError();
+  stopMonitor();
+  const seq = monSeq;
+  pending = true;
+  renderAgents();
+  try {
+    await client.monitorCall(c.meetID, mode, a.UID);
+    if (seq !== monSeq) return;   // stopped meanwhile (Stop, the call ended): stopMonitor left the media
+    mon = { agent: a.UID, name: a.nickName || a.UID, customer: c.usrID, meetID: c.meetID, mode, lost: false };
+    client.attachVideo($('monitorAgentVideo'), a.UID);
+    client.attachVideo($('monitorCustomerVideo'), c.usrID);
+  } catch (e) {
+    if (seq !== monSeq) return;
+    console.warn('lineup demo: monitoring the call failed', e);
+    try { client.leaveMedia(); } catch (e2) { console.warn('lineup demo: leaving the monitored call', e2); }
+    mon = null;
+    showError(e);
+  } finally {
+    if (seq === monSeq) pending = false;
+  }
+  renderMonitor();
+  renderAgents();
+}
+
 async function refresh() {
   const stats = await Promise.all(queues.map((q) => client.getQueueStatistics(q.queID)));
   $('stats').replaceChildren(...stats.map((s, i) => el('tr', { dataset: { queue: s.queID } },
@@ -62,21 +163,22 @@ async function refresh() {
   draw($('slChart'), history.sl, 1, '#1a8f52');
 
   const agents = await client.getAgents();
-  const rows = [];
+  agentList = agents;
   const now = new Map();
   for (const a of agents) {
-    const [pill, state] = agentState(a);
-    rows.push(el('tr', { dataset: { agent: a.UID } },
-      el('td', null, el('strong', null, a.nickName || a.UID)),
-      el('td', null, el('span', { class: pill }, state)),
-      el('td', { dataset: { testid: `agent-customer-${a.UID}` } }, a.customers.map((c) => c.usrID).join(', ')),
-      el('td', null, a.servedTotal)));
+    const [, state] = agentState(a);
     now.set(a.UID, state);
     if (lastAgents.has(a.UID) && lastAgents.get(a.UID) !== state) note(`${a.UID}: ${lastAgents.get(a.UID)} → ${state}`);
     if (!lastAgents.has(a.UID)) note(`${a.UID}: ${state}`);
   }
-  $('agents').replaceChildren(...rows);
   lastAgents = now;
+  // The monitored call is gone from the list (finished, hung up, forwarded): stop monitoring it.
+  if (mon && !agents.some((a) => a.UID === mon.agent && a.customers.some((c) => c.meetID === mon.meetID))) {
+    const was = stopMonitor();
+    note(t('monitorEnded', { name: was.name }));
+  } else {
+    renderAgents();
+  }
 }
 
 $('loginBtn').onclick = async () => {
@@ -94,6 +196,16 @@ $('loginBtn').onclick = async () => {
       note(`${q ? q.name : s.queID}: ${s.wait_num} ${t('waiting')}, ${s.agent_num} ${t('agents')}, ${s.srv_num} ${t('busy')}`);
     });
     client.on('QueueInfoChanged', (q) => { if (!queues.some((x) => x.queID === q.queID)) queues.push(q); });
+    // The monitored call's media connection was lost: say so; a mode button starts again.
+    client.on('MediaLost', () => {
+      if (!mon) return;
+      console.warn('lineup demo: the monitored call\'s media was lost');
+      mon.lost = true;
+      renderMonitor();
+    });
+    client.on('MeetingStopped', (m) => {
+      if (mon && m && m.meetID === mon.meetID) { const was = stopMonitor(); note(t('monitorEnded', { name: was.name })); }
+    });
     await refresh();
     setInterval(() => refresh().catch((e) => note(errorText(e.code, e.message))), 2000);
   } catch (e) {
@@ -101,5 +213,7 @@ $('loginBtn').onclick = async () => {
   }
 };
 
+$('monitorStop').onclick = () => { clearError(); stopMonitor(); };
+
 applyLabels();
-langSwitch($('lang'));
+langSwitch($('lang'), () => { if (client) { renderAgents(); renderMonitor(); } });

@@ -133,6 +133,10 @@ interface CoreMethods {
      */
     initQueueDat(): Promise<InitQueueData>;
     /**
+     * Leaves the room's media (the call, if any, goes on).
+     */
+    leaveMedia(): void;
+    /**
      * CloudRoom `LoginByToken(token, nickName, UID)`; UID may be empty (the token's).
      */
     loginByToken(token: string, nickName: string, UID: string): Promise<LoginData>;
@@ -144,6 +148,12 @@ interface CoreMethods {
      * Logs out and closes the connection.
      */
     logout(): Promise<void>;
+    /**
+     * Lineup (supervisor): joins the call in room `meetID` (`GetAgents` →
+     * `customers[].meetID`) as `monitor` (listen), `whisper` (speak to `agentUID` only)
+     * or `barge` (join fully). `closeMic()` / `leaveMedia()` as usual.
+     */
+    monitorCall(meetID: number, mode: 'monitor' | 'whisper' | 'barge', agentUID?: string): Promise<void>;
     /**
      * Opens and sends the microphone in the room this session entered; resolves once
      * the server answered (the status goes OPENING, then OPEN). Rejects with 34 when

@@ -24,7 +24,7 @@ use web_sys::{MediaStream, MediaStreamTrack, RtcPeerConnection, RtcRtpTransceive
 use crate::core::{Core, EventSink};
 use crate::interop::{get, get_str, get_u32, object, set};
 
-pub use peer::{close, get_stats, open};
+pub use peer::{close, get_stats, monitor, open};
 pub use sinks::{attach, video_object};
 
 pub const UNKNOWN: u32 = 0;
@@ -88,6 +88,9 @@ pub struct Media {
     pub negotiation: peer::Queue,
     /// The peer connection's callbacks (owned; released with the connection).
     pub handles: Option<peer::Handles>,
+    /// A supervisor's way into the room (`MediaMonitor` mode and whispered agent);
+    /// None: as a member (`MediaJoin`).
+    pub monitor: Option<(String, Option<String>)>,
 }
 
 impl Media {
@@ -154,6 +157,7 @@ impl Media {
         self.members.clear();
         self.sinks.clear_streams();
         self.negotiation = peer::Queue::default();
+        self.monitor = None;
     }
 }
 

@@ -172,6 +172,35 @@ pub async fn open(core: Core, kind: Kind) -> Result<(), Failure> {
     }
 }
 
+/// Lineup (supervisor): joins a call's room `meet_id` as `mode` (monitor, whisper to
+/// `agent`, barge); the parties' audio plays and their cameras can be attached. A
+/// whisper or a barge opens the microphone too.
+pub async fn monitor(core: Core, meet_id: u32, mode: String, agent: Option<String>) -> Result<(), Failure> {
+    if !matches!(mode.as_str(), "monitor" | "whisper" | "barge") {
+        return Err((codes::MEETPARAM_ERR, "mode must be monitor, whisper or barge".into()));
+    }
+    {
+        let mut inner = core.borrow_mut();
+        inner.media.reset();
+        inner.media.meeting = meet_id;
+        inner.media.monitor = Some((mode.clone(), agent));
+    }
+    if mode != "monitor" {
+        return open(core, Kind::Audio).await;
+    }
+    // Listening only: receive-only lines give the offer its transport.
+    let pc = peer(&core)?;
+    for kind in ["audio", "video"] {
+        let init = RtcRtpTransceiverInit::new();
+        init.set_direction(RtcRtpTransceiverDirection::Recvonly);
+        pc.add_transceiver_with_str_and_init(kind, &init);
+    }
+    let p = Promise::new(&mut |resolve: Function, reject: Function| {
+        enqueue(&core, Job::Offer(Some((resolve, reject))));
+    });
+    JsFuture::from(p).await.map(|_| ()).map_err(|e| (crate::interop::get_u32(&e, "sdkErr").unwrap_or(codes::MEDIA_ERR), error_message(&e)))
+}
+
 /// The microphone or the camera.
 async fn device(kind: Kind) -> Result<MediaStreamTrack, Failure> {
     let denied = |e: JsValue| {
@@ -285,7 +314,12 @@ async fn offer(core: &Core) -> Result<(), Failure> {
     let neg = |e: JsValue| failed(codes::MEDIA_ERR, "negotiation", &e);
     let offer = JsFuture::from(pc.create_offer()).await.map_err(neg)?;
     JsFuture::from(pc.set_local_description(offer.unchecked_ref())).await.map_err(neg)?;
-    let reply = send(core, Op::MediaJoin { meet_id: meeting, sdp: local_sdp(&pc) }).await?;
+    let monitor = core.borrow().media.monitor.clone();
+    let op = match monitor {
+        Some((mode, uid)) => Op::MediaMonitor { meet_id: meeting, mode, uid, sdp: local_sdp(&pc) },
+        None => Op::MediaJoin { meet_id: meeting, sdp: local_sdp(&pc) },
+    };
+    let reply = send(core, op).await?;
     let sdp = get_str(&reply, "sdp").unwrap_or_default();
     JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Answer, &sdp))).await.map_err(neg)?;
     core.borrow_mut().media.joined = true;
