@@ -7,18 +7,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { js, startServer, launchChromium, DEMO_KEY } from './harness.mjs';
+import { js, startServer, launchChromium, DEMO_KEY, logged } from './harness.mjs';
 
-async function until(page, what, pred, ms = 10000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const log = await page.evaluate(() => window.__log || []);
-    const hit = log.find(pred);
-    if (hit) return hit;
-    if (Date.now() > end) throw new Error(`no ${what} within ${ms} ms; log: ${JSON.stringify(log)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = logged;
 
 test('a CloudRoom call-guide page: createPswd 1, five-argument EnterMeeting, DestroyMeeting, MeetingDropped set', async () => {
   assert.ok(existsSync(join(js, 'dist', 'lineup_sdk_bg.wasm')), 'run `cargo xtask sdk` first (cargo xtask test does)');

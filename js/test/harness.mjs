@@ -36,10 +36,11 @@ export async function startServer(args, port) {
   throw new Error('lineup-server did not start within 15 s');
 }
 
-export function launchChromium() {
+/** Debian's Chromium, headless; `extra` adds flags (fake media devices, say). */
+export function launchChromium(extra = []) {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extra],
   });
 }
 
@@ -72,4 +73,17 @@ export async function demoApps(prefix) {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Waits until the page's `window.__log` (a list of `[name, ...args]` its callbacks
+ * record) has an entry that satisfies `pred`; returns it, or throws after `ms`. */
+export async function logged(page, what, pred, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const log = await page.evaluate(() => window.__log || []);
+    const hit = log.find(pred);
+    if (hit) return hit;
+    if (Date.now() > end) throw new Error(`no ${what} within ${ms} ms; log: ${JSON.stringify(log)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

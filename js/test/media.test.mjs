@@ -8,19 +8,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { js, startServer, DEMO_KEY } from './harness.mjs';
+import { js, startServer, launchChromium, DEMO_KEY, logged } from './harness.mjs';
 
-async function until(page, what, pred, ms = 15000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const log = await page.evaluate(() => window.__log || []);
-    const hit = log.find(pred);
-    if (hit) return hit;
-    if (Date.now() > end) throw new Error(`no ${what} within ${ms} ms; log: ${JSON.stringify(log)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (page, what, pred) => logged(page, what, pred, 15000);
 
 /** The inbound RTP figures of a page: video frames decoded, audio bytes received. */
 async function inbound(page) {
@@ -51,14 +41,11 @@ test('agent and customer see and hear each other through the media server', asyn
   assert.ok(existsSync(join(js, 'dist', 'lineup_crvideo_bg.wasm')), 'run `cargo xtask sdk` first (cargo xtask test does)');
   const dataDir = mkdtempSync(join(tmpdir(), 'lineup-media-'));
   const server = await startServer(['--data', dataDir, '--www', join(js, 'test', 'fixtures'), '--sdk', join(js, 'dist')]);
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  });
+  // Fake camera and microphone, no permission prompt, loopback candidates, autoplay.
+  const browser = await launchChromium([
+    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
+    '--autoplay-policy=no-user-gesture-required',
+  ]);
   const errors = [];
   try {
     const open = async (role, uid, extra = '') => {
