@@ -31,7 +31,7 @@
 //! - `small_map`: a sorted-vector map (smaller in wasm than `BTreeMap`).
 
 // A single-surface build leaves some shared helpers unused.
-#![cfg_attr(not(all(feature = "modern", feature = "classic")), allow(dead_code))]
+#![cfg_attr(not(all(feature = "modern", feature = "classic")), allow(dead_code, unused_imports))]
 
 #[cfg(feature = "modern")]
 mod api;

@@ -1174,7 +1174,7 @@ impl Case {
                     let serving: BTreeMap<_, _> = v.serving.iter().copied().collect();
                     assert_eq!(serving, am.serving, "{uid}: serving");
                     assert_eq!(v.pending_offers as usize, am.offers.len(), "{uid}: pending offers");
-                    let mut got: Vec<_> = v.serving_customers.iter().map(|(q, c)| (c.to_string(), *q)).collect();
+                    let mut got: Vec<_> = v.serving_customers.iter().map(|(q, c, _)| (c.to_string(), *q)).collect();
                     let mut want: Vec<_> = am.services.iter().map(|(c, q)| (m.users[*c].uid.clone(), *q)).collect();
                     got.sort();
                     want.sort();

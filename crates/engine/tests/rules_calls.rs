@@ -1205,11 +1205,13 @@ fn ending_one_service_call_leaves_the_agents_other_services() {
     assert_eq!(completions(&out), vec![("c2".into(), Some(EndReason::CallFail), None)]);
     assert_eq!(service_finished(&out, c1), vec![], "c1's service goes on");
     assert_eq!(offered_ids(&out, a), vec!["c3"]);
-    assert_eq!(sim.engine.agents(APP)[0].serving_customers, vec![(q, Name::from("c1"))]);
+    assert_eq!(sim.engine.agents(APP)[0].serving_customers, vec![(q, Name::from("c1"), None)]);
     // c1's task is still open: a call to c1 completes it.
     let call = sim.call(a, c1, room.id, "");
     sim.accept_call(c1, &call, "");
     assert_eq!(completions(&sim.drain()), vec![("c1".into(), Some(EndReason::Success), Some(sim.now))]);
+    // The answered call's room is the service's, for a supervisor to monitor.
+    assert_eq!(sim.engine.agents(APP)[0].serving_customers, vec![(q, Name::from("c1"), Some(room.id))]);
 }
 
 #[test]

@@ -179,7 +179,7 @@ fn rule05_accept_starts_the_service() {
     assert_eq!(QueueChangeKind::TakenByAgent.codes(), (506, 0));
     assert_eq!(sim.queuing_info(c), QueuingInfo::InService);
     let view = &sim.engine.agents(APP)[0];
-    assert_eq!(view.serving_customers, vec![(q, "c".into())]);
+    assert_eq!(view.serving_customers, vec![(q, "c".into(), None)], "no call yet: no room");
     assert_eq!(view.pending_offers, 0);
     let status = sim.engine.queue_status(q).unwrap();
     assert_eq!((status.wait_num, status.srv_num), (0, 1));
