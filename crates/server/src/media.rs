@@ -121,6 +121,8 @@ struct Member {
     open: Vec<Kind>,
     /// Its tracks it stopped sending (MediaMute).
     muted: Vec<Kind>,
+    /// Our offer it has not answered yet (sent again on its next connection).
+    unanswered: Option<String>,
 }
 
 impl Member {
@@ -215,13 +217,14 @@ impl Task {
                             send(&conn, state);
                         }
                     }
-                    self.members.insert(member, Member { room, uid, seat, role, conn, open: Vec::new(), muted: Vec::new() });
+                    self.members.insert(member, Member { room, uid, seat, role, conn, open: Vec::new(), muted: Vec::new(), unanswered: None });
                 }
                 let _ = answer.send(result);
             }
             Command::Answer { member, sdp, conn, done } => {
                 if let Some(m) = self.members.get_mut(&member) {
                     m.conn = conn;
+                    m.unanswered = None;
                 }
                 let _ = done.send(self.sfu.accept_answer(now, member.0, &sdp).map_err(refused));
             }
@@ -244,6 +247,19 @@ impl Task {
         }
     }
 
+    /// The member's live connection as the hub has it: a new one gets the offer it has
+    /// not answered yet.
+    fn reconnected(&mut self, member: SessionId, conn: Option<ConnTx>) {
+        let (Some(m), Some(conn)) = (self.members.get_mut(&member), conn) else { return };
+        if m.conn.id() == conn.id() {
+            return;
+        }
+        m.conn = conn;
+        if let Some(sdp) = m.unanswered.clone() {
+            send(&m.conn, Notice::MediaOffer { meet_id: m.room, sdp });
+        }
+    }
+
     /// Carries out the SFU's outputs.
     async fn outputs(&mut self, socket: &UdpSocket) {
         while let Some(o) = self.sfu.poll_output() {
@@ -253,8 +269,9 @@ impl Task {
                     let _ = socket.try_send_to(&contents, destination);
                 }
                 MediaOutput::Offer { member, sdp } => {
-                    if let Some(m) = self.members.get(&SessionId(member)) {
-                        send(&m.conn, Notice::MediaOffer { meet_id: m.room, sdp });
+                    if let Some(m) = self.members.get_mut(&SessionId(member)) {
+                        send(&m.conn, Notice::MediaOffer { meet_id: m.room, sdp: sdp.clone() });
+                        m.unanswered = Some(sdp);
                     }
                 }
                 MediaOutput::TrackOpen { member, kind } => {
@@ -292,9 +309,19 @@ async fn run(socket: UdpSocket, public: SocketAddr, hub: HubHandle, mut rx: mpsc
                 if held.is_empty() {
                     continue;
                 }
-                let gone = hub.call(move |hub| held.into_iter().filter(|(s, room, member)| !may_stay(hub, *s, *room, *member)).map(|(s, _, _)| s).collect::<Vec<_>>()).await;
-                for member in gone.unwrap_or_default() {
-                    task.forget(member, false);
+                // Who may stay, and each one's live connection (a page that reconnected
+                // has a new one: an unanswered offer is sent again there).
+                let checked = hub
+                    .call(move |hub| {
+                        held.into_iter().map(|(s, room, member)| (s, may_stay(hub, s, room, member), hub.conn_tx(s))).collect::<Vec<_>>()
+                    })
+                    .await;
+                for (member, stays, conn) in checked.unwrap_or_default() {
+                    if !stays {
+                        task.forget(member, false);
+                        continue;
+                    }
+                    task.reconnected(member, conn);
                 }
             }
             _ = stop.changed() => break,

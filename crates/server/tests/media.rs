@@ -31,6 +31,8 @@ struct Peer {
     /// The size of this peer's audio frames.
     audio_bytes: usize,
     tracks: Vec<Value>,
+    /// Whether `step` reads the WebSocket (offers, track states).
+    signalling: bool,
 }
 
 impl Peer {
@@ -55,7 +57,7 @@ impl Peer {
         assert_eq!(r["err"], 0, "{r}");
         let answer = SdpAnswer::from_sdp_string(r["data"]["sdp"].as_str().unwrap()).unwrap();
         rtc.sdp_api().accept_answer(pending, answer).unwrap();
-        Peer { ws, rtc, socket, addr, audio, video, got_audio: 0, got_video: 0, got_supervisor: 0, audio_bytes, tracks: Vec::new() }
+        Peer { ws, rtc, socket, addr, audio, video, got_audio: 0, got_video: 0, got_supervisor: 0, audio_bytes, tracks: Vec::new(), signalling: true }
     }
 
     /// Sends what the peer connection has, reads what arrived, answers the server's
@@ -87,6 +89,9 @@ impl Peer {
         }
         self.rtc.handle_input(Input::Timeout(Instant::now())).unwrap();
         // The WebSocket: renegotiation offers and track states.
+        if !self.signalling {
+            return;
+        }
         self.ws.no_notice("-", 1).await;
         while let Some(i) = self.ws.notices.iter().position(|n| n["name"] == "MediaOffer" || n["name"] == "MediaTrack") {
             let n = self.ws.notices.remove(i).unwrap();
@@ -206,6 +211,42 @@ async fn a_supervisor_monitors_hearing_both_parties_and_whispers_to_the_agent_on
     assert!(a.got_supervisor > 50, "the agent hears the whisper ({})", a.got_supervisor);
     assert_eq!(c.got_supervisor, 0, "the customer does not");
     assert!(!c.tracks.iter().any(|t| t["UID"] == "media-sup"), "nor is it told of it");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_unanswered_when_the_socket_dropped_comes_again_on_the_resumed_one() {
+    let server = Server::start().await;
+    let (agent, cust, meet_id) = room(&server).await;
+    let mut a = Peer::join(agent, meet_id).await;
+    a.signalling = false; // the agent does not read its socket: the offer waits there
+    let mut c = Peer::join(cust, meet_id).await;
+    let started = Instant::now();
+    let mut n = 0;
+    while started.elapsed() < Duration::from_secs(2) {
+        for p in [&mut a, &mut c] {
+            p.send_media(n);
+            p.step(5).await;
+        }
+        n += 1;
+    }
+    assert_eq!(a.got_audio, 0, "the agent has not answered: it receives nothing yet");
+    // The agent's socket drops with the offer unread; the page resumes its session.
+    let token = a.ws.session.clone();
+    let old = std::mem::replace(&mut a.ws, Client::connect(&server.ws_url).await);
+    old.drop_connection();
+    let r = a.ws.request(json!({"op": "Resume", "session": token})).await;
+    assert_eq!(r["err"], 0, "{r}");
+    a.signalling = true;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(4) && a.got_audio < 50 {
+        for p in [&mut a, &mut c] {
+            p.send_media(n);
+            p.step(5).await;
+        }
+        n += 1;
+    }
+    assert!(a.got_audio >= 50, "after the resume the offer came again and media flows ({} frames)", a.got_audio);
     server.stop().await;
 }
 

@@ -347,6 +347,11 @@ impl Hub {
     pub fn is_current(&self, session: SessionId, conn_id: u64) -> bool {
         self.conns.get(&session).is_some_and(|c| c.id == conn_id)
     }
+
+    /// The sending side of the session's live connection, if it has one.
+    pub fn conn_tx(&self, session: SessionId) -> Option<ConnTx> {
+        self.conns.get(&session).map(|c| c.tx.clone())
+    }
 }
 
 
