@@ -235,7 +235,12 @@ kind: string,
 /**
  * open | closed
  */
-state: string, } } | { "name": "MediaLost", "data": { meetID: number, } };
+state: string, 
+/**
+ * The stream id this member's tracks carry for the others (`MediaStream.id` of
+ * the browser's track event): UIDs may hold any character, stream ids do not.
+ */
+stream: string, } } | { "name": "MediaLost", "data": { meetID: number, } };
 
 /** Every notice's name. */
 export type NoticeName = Notice['name'];

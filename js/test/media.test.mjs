@@ -59,8 +59,10 @@ test('agent and customer see and hear each other through the media server', asyn
     };
     const agent = await open('agent', 'media-agent');
     const created = await until(agent, 'CreateMeetingSuccess', (e) => e[0] === 'CreateMeetingSuccess');
-    const customer = await open('customer', 'media-customer', `&meet=${created[1]}`);
-    for (const [page, uid] of [[agent, 'media-agent'], [customer, 'media-customer']]) {
+    // A UID with characters no stream id may hold: its tracks still find its member.
+    const custUID = 'cust 客户 <b>"x"&';
+    const customer = await open('customer', encodeURIComponent(custUID), `&meet=${created[1]}`);
+    for (const [page, uid] of [[agent, 'media-agent'], [customer, custUID]]) {
       await until(page, 'EnterMeetingRslt', (e) => e[0] === 'EnterMeetingRslt' && e[1] === 0);
       await until(page, 'its microphone opening', (e) => e[0] === 'AudioStatusChanged' && e[1] === uid && e[3] === CRVIDEO_AOPENING);
       await until(page, 'its microphone open', (e) => e[0] === 'AudioStatusChanged' && e[1] === uid && e[2] === CRVIDEO_AOPENING && e[3] === CRVIDEO_AOPEN);
@@ -77,6 +79,18 @@ test('agent and customer see and hear each other through the media server', asyn
       }
       assert.ok(stats.framesDecoded > 30, `the ${who} decoded ${stats.framesDecoded} video frames`);
       assert.ok(await grows(page, 'audioBytes') > 0, `the ${who}'s inbound audio grows`);
+    }
+    // The agent's video object for the customer (made at UserEnterMeeting) shows its camera.
+    for (const [page, other] of [[agent, custUID]]) {
+      const shown = await page.evaluate(async (uid) => {
+        for (let i = 0; i < 100; i++) {
+          const v = document.getElementById('video-' + uid);
+          if (v && v.srcObject && v.srcObject.getVideoTracks().length > 0 && v.videoWidth > 0) return true;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return false;
+      }, other);
+      assert.ok(shown, `the video object for ${other} shows its camera`);
     }
     await until(customer, 'the agent\'s microphone open', (e) => e[0] === 'AudioStatusChanged' && e[1] === 'media-agent' && e[3] === CRVIDEO_AOPEN);
     // CloseMic on the agent's side: the customer's inbound audio stops; OpenMic: it starts again.

@@ -61,7 +61,9 @@ pub struct MemberMedia {
     pub uid: String,
     pub audio: u32,
     pub video: u32,
-    /// Its stream from the server (the stream id is its UID).
+    /// The stream id its tracks carry (`MediaTrack.stream`), and its stream from the
+    /// server once a track arrived.
+    pub stream_id: String,
     pub stream: Option<MediaStream>,
 }
 
@@ -98,7 +100,31 @@ impl Media {
         if let Some(i) = self.members.iter().position(|m| m.uid == uid) {
             return &mut self.members[i];
         }
-        self.members.push(MemberMedia { uid: uid.to_string(), audio: UNKNOWN, video: UNKNOWN, stream: None });
+        self.members.push(MemberMedia { uid: uid.to_string(), audio: UNKNOWN, video: UNKNOWN, stream_id: String::new(), stream: None });
+        self.members.last_mut().expect("just pushed")
+    }
+
+    /// Learns that `uid`'s tracks carry stream id `stream` (a stream that arrived before
+    /// this was said joins its member).
+    pub fn name_stream(&mut self, uid: &str, stream: &str) {
+        let early = match self.members.iter().position(|m| m.uid.is_empty() && m.stream_id == stream) {
+            Some(i) => self.members.remove(i).stream,
+            None => None,
+        };
+        let m = self.member(uid);
+        m.stream_id = stream.to_string();
+        if early.is_some() {
+            m.stream = early;
+        }
+    }
+
+    /// The member whose tracks carry stream id `stream` (one with no UID yet when the
+    /// stream came before its `MediaTrack`).
+    pub fn member_of_stream(&mut self, stream: &str) -> &mut MemberMedia {
+        if let Some(i) = self.members.iter().position(|m| m.stream_id == stream) {
+            return &mut self.members[i];
+        }
+        self.members.push(MemberMedia { uid: String::new(), audio: UNKNOWN, video: UNKNOWN, stream_id: stream.to_string(), stream: None });
         self.members.last_mut().expect("just pushed")
     }
 
@@ -110,6 +136,15 @@ impl Media {
             // A member in the room with nothing open yet is closed; anyone else unknown.
             (None, _) if uid == self.me && self.meeting != 0 => CLOSED,
             (None, _) => UNKNOWN,
+        }
+    }
+
+    /// A page's status query: `uid` given (any value, as text), or this session's.
+    pub fn status_of(&self, uid: &JsValue, kind: Kind) -> u32 {
+        if uid.is_undefined() {
+            self.status(&self.me, kind)
+        } else {
+            self.status(&crate::args::text(uid), kind)
         }
     }
 
@@ -133,6 +168,7 @@ impl Media {
     pub fn members_info(&self) -> Array {
         self.members
             .iter()
+            .filter(|m| !m.uid.is_empty())
             .map(|m| {
                 let o = object(&[("userId", &m.uid)]);
                 set(&o, "audioStatus", m.audio);
@@ -170,11 +206,8 @@ pub fn deliver(sink: &EventSink, events: Events) {
     }
 }
 
-/// Learns from a reply: the room entered, and who this session is.
-pub fn on_reply(media: &mut Media, user: Option<&JsValue>, op: &str, data: &JsValue) {
-    if let Some(uid) = user.and_then(|u| get_str(u, "UID")) {
-        media.me = uid;
-    }
+/// Learns from a reply: the room entered or left.
+pub fn on_reply(media: &mut Media, op: &str, data: &JsValue) {
     match op {
         "EnterMeeting" => {
             let id = get_u32(data, "ID").unwrap_or(0);
@@ -204,7 +237,13 @@ pub fn on_notice(core: &Core, name: NoticeName, data: &JsValue) -> (bool, Events
             let uid = get_str(data, "UID").unwrap_or_default();
             let kind = if get(data, "kind").as_string().as_deref() == Some("video") { Kind::Video } else { Kind::Audio };
             let open = get(data, "state").as_string().as_deref() == Some("open");
+            let stream = get_str(data, "stream").unwrap_or_default();
             let mut inner = core.borrow_mut();
+            let media = &mut inner.media;
+            if uid != media.me {
+                media.name_stream(&uid, &stream);
+                sinks::show(&mut inner, &uid);
+            }
             let media = &mut inner.media;
             let new = if uid == media.me {
                 // Ours: OPENING becomes OPEN once the server has the track.

@@ -21,6 +21,7 @@ struct Video {
 #[derive(Default)]
 pub struct Sinks {
     videos: Vec<Video>,
+    /// One audio player per received stream (by stream id).
     players: Vec<(String, HtmlAudioElement)>,
     /// The `setVideo` methods of the video objects (owned: released with the core).
     methods: Vec<Closure<dyn FnMut(JsValue, JsValue)>>,
@@ -61,7 +62,8 @@ fn stream_of(inner: &Inner, uid: &str) -> Option<MediaStream> {
     media.members.iter().find(|m| m.uid == uid).and_then(|m| m.stream.clone())
 }
 
-fn show(inner: &mut Inner, uid: &str) {
+/// Shows `uid`'s stream in its video elements.
+pub fn show(inner: &mut Inner, uid: &str) {
     let stream = stream_of(inner, uid);
     let sinks = &mut inner.media.sinks;
     let ignore = sinks.ignore.get_or_insert_with(|| Closure::<dyn FnMut(JsValue)>::new(|_| {}));
@@ -80,13 +82,15 @@ pub fn local_changed(core: &Core) {
     show(&mut inner, &me);
 }
 
-/// A member's track arrived (its stream id is its UID).
+/// A member's track arrived (its stream id names the member: `MediaTrack.stream`).
 pub fn on_track(core: &Core, e: &RtcTrackEvent) {
     let Ok(stream) = e.streams().get(0).dyn_into::<MediaStream>() else { return };
-    let uid = stream.id();
+    let id = stream.id();
     let mut inner = core.borrow_mut();
-    inner.media.member(&uid).stream = Some(stream.clone());
-    if e.track().kind() == "audio" && !inner.media.sinks.players.iter().any(|(u, _)| *u == uid) {
+    let member = inner.media.member_of_stream(&id);
+    member.stream = Some(stream.clone());
+    let uid = member.uid.clone();
+    if e.track().kind() == "audio" && !inner.media.sinks.players.iter().any(|(s, _)| *s == id) {
         if let Ok(player) = HtmlAudioElement::new() {
             player.set_autoplay(true);
             player.set_src_object(Some(&stream));
@@ -97,10 +101,12 @@ pub fn on_track(core: &Core, e: &RtcTrackEvent) {
                 }
                 Err(e) => web_sys::console::warn_1(&["lineup: cannot play ", &uid, "'s audio: ", &error_message(&e)].concat().into()),
             }
-            inner.media.sinks.players.push((uid.clone(), player));
+            inner.media.sinks.players.push((id.clone(), player));
         }
     }
-    show(&mut inner, &uid);
+    if !uid.is_empty() {
+        show(&mut inner, &uid);
+    }
 }
 
 /// Shows `uid`'s camera in `element` ("" to show nothing).

@@ -52,10 +52,6 @@ impl Role {
         self != Role::Monitor
     }
 
-    pub fn receives(self) -> bool {
-        true
-    }
-
     /// Whether the tracks of a member with this role reach `member`.
     pub fn reaches(self, member: MemberId) -> bool {
         match self {
@@ -147,7 +143,7 @@ impl Sfu {
 
     /// A session's media joins `room` with the browser's `offer`: the answer (SDP). A
     /// session already in is replaced (a reload, an ICE restart from scratch). `label`
-    /// names the member's streams to the others (the stream id of its tracks: its UID).
+    /// is the stream id of its tracks as the others receive them (msid token characters).
     pub fn join(&mut self, now: Instant, member: MemberId, label: &str, room: u32, role: Role, offer: &str) -> Result<String, MediaError> {
         self.leave(member);
         let mut rtc = Rtc::builder().set_ice_lite(true).build(now);
@@ -189,23 +185,6 @@ impl Sfu {
         // The others stop its tracks: a renegotiation now.
         let others = self.room_ids(room);
         self.drive(self.last_now, others);
-    }
-
-    /// Every member of `room` leaves (the room was destroyed).
-    pub fn close_room(&mut self, room: u32) {
-        self.members.retain(|m| m.room != room);
-        let members = &self.members;
-        self.by_source.retain(|_, id| members.iter().any(|m| m.id == *id));
-    }
-
-    /// The member with `label` in `room`, if it has media there.
-    pub fn member_by_label(&self, room: u32, label: &str) -> Option<MemberId> {
-        self.members.iter().find(|m| m.room == room && m.label == label).map(|m| m.id)
-    }
-
-    /// Whether `member` has media in the SFU.
-    pub fn has_member(&self, member: MemberId) -> bool {
-        self.members.iter().any(|m| m.id == member)
     }
 
     /// The members of `room`.

@@ -609,6 +609,9 @@ pub enum Notice {
         kind: String,
         /// open | closed
         state: String,
+        /// The stream id this member's tracks carry for the others (`MediaStream.id` of
+        /// the browser's track event): UIDs may hold any character, stream ids do not.
+        stream: String,
     },
     /// Lineup media: this session's media connection is gone for good (ICE failed, or
     /// it was dropped); join again with `MediaJoin` (CloudRoom's MeetingDropped).

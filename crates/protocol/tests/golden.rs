@@ -1638,8 +1638,8 @@ fn notice_examples() -> Vec<(&'static str, Notice)> {
             Notice::MediaOffer { meet_id: 1, sdp: SDP.into() },
         ),
         (
-            r#"{"type":"notice","name":"MediaTrack","data":{"meetID":1,"UID":"cust1","kind":"audio","state":"open"}}"#,
-            Notice::MediaTrack { meet_id: 1, uid: "cust1".into(), kind: "audio".into(), state: "open".into() },
+            r#"{"type":"notice","name":"MediaTrack","data":{"meetID":1,"UID":"cust1","kind":"audio","state":"open","stream":"m7"}}"#,
+            Notice::MediaTrack { meet_id: 1, uid: "cust1".into(), kind: "audio".into(), state: "open".into(), stream: "m7".into() },
         ),
         (r#"{"type":"notice","name":"MediaLost","data":{"meetID":1}}"#, Notice::MediaLost { meet_id: 1 }),
         (

@@ -45,8 +45,6 @@ enum Command {
 #[derive(Clone)]
 pub struct MediaHandle {
     tx: mpsc::Sender<Command>,
-    /// The address announced to browsers.
-    pub public: SocketAddr,
 }
 
 fn refused(e: MediaError) -> MediaFailure {
@@ -106,7 +104,7 @@ pub async fn bind(config: &crate::config::Config, listen_ip: IpAddr) -> Result<(
 pub fn spawn(socket: UdpSocket, public: SocketAddr, hub: HubHandle, stop: watch::Receiver<bool>) -> MediaHandle {
     let (tx, rx) = mpsc::channel(1024);
     tokio::spawn(run(socket, public, hub, rx, stop));
-    MediaHandle { tx, public }
+    MediaHandle { tx }
 }
 
 /// What the task keeps of a member besides the SFU's state.
@@ -149,6 +147,17 @@ fn kind_name(k: Kind) -> &'static str {
     }
 }
 
+/// The stream id of a session's tracks as the others receive them (a UID may hold any
+/// character; an msid may not).
+fn stream_id(sid: SessionId) -> String {
+    format!("m{}", sid.0)
+}
+
+/// The state of member `m`'s track `kind`, as `MediaTrack`.
+fn track_notice(room: u32, sid: SessionId, m: &Member, kind: Kind) -> Notice {
+    Notice::MediaTrack { meet_id: room, uid: m.uid.clone(), kind: kind_name(kind).into(), state: m.state(kind).into(), stream: stream_id(sid) }
+}
+
 fn send(conn: &ConnTx, notice: Notice) {
     conn.send(Outgoing::frame(&ServerFrame::Notice(notice)));
 }
@@ -163,7 +172,13 @@ impl Task {
     }
 
     fn tell_track(&self, sid: SessionId, role: Role, room: u32, uid: &str, kind: Kind, state: &str) {
-        let n = Notice::MediaTrack { meet_id: room, uid: uid.into(), kind: kind_name(kind).into(), state: state.into() };
+        let n = Notice::MediaTrack {
+            meet_id: room,
+            uid: uid.into(),
+            kind: kind_name(kind).into(),
+            state: state.into(),
+            stream: stream_id(sid),
+        };
         for (other, m) in self.members.iter().filter(|(_, m)| m.room == room) {
             if *other == sid || role.reaches(other.0) {
                 send(&m.conn, n.clone());
@@ -197,8 +212,8 @@ impl Task {
                 let role = match &seat {
                     Seat::Member | Seat::Barge => Role::Full,
                     Seat::Monitor => Role::Monitor,
-                    Seat::Whisper(agent) => match self.sfu.member_by_label(room, agent) {
-                        Some(to) => Role::Whisper { to },
+                    Seat::Whisper(agent) => match self.members.iter().find(|(_, m)| m.room == room && m.uid == *agent) {
+                        Some((to, _)) => Role::Whisper { to: to.0 },
                         None => {
                             let _ = answer.send(Err((codes::ERR_USER_NOT_FOUND, format!("{agent} has no media in room {room}"))));
                             return;
@@ -208,13 +223,12 @@ impl Task {
                 if self.members.contains_key(&member) {
                     self.forget(member, false);
                 }
-                let result = self.sfu.join(now, member.0, &uid, room, role, &sdp).map_err(refused);
+                let result = self.sfu.join(now, member.0, &stream_id(member), room, role, &sdp).map_err(refused);
                 if result.is_ok() {
                     // The tracks already open in the room that reach the newcomer.
-                    for m in self.members.values().filter(|m| m.room == room && m.role.reaches(member.0)) {
+                    for (sid, m) in self.members.iter().filter(|(_, m)| m.room == room && m.role.reaches(member.0)) {
                         for kind in &m.open {
-                            let state = Notice::MediaTrack { meet_id: room, uid: m.uid.clone(), kind: kind_name(*kind).into(), state: m.state(*kind).into() };
-                            send(&conn, state);
+                            send(&conn, track_notice(room, *sid, m, *kind));
                         }
                     }
                     self.members.insert(member, Member { room, uid, seat, role, conn, open: Vec::new(), muted: Vec::new(), unanswered: None });
