@@ -52,17 +52,13 @@ impl LineupCore {
     /// device, 2 closed, 3 open, 4 opening.
     #[wasm_bindgen(js_name = audioStatus)]
     pub fn audio_status(&self, #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue) -> u32 {
-        let inner = self.core.borrow();
-        let uid = if uid.is_undefined() { inner.media.me.clone() } else { text(&uid) };
-        inner.media.status(&uid, Kind::Audio)
+        self.core.borrow().media.status_of(&uid, Kind::Audio)
     }
 
     /// A member's camera status (as `audioStatus`).
     #[wasm_bindgen(js_name = videoStatus)]
     pub fn video_status(&self, #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue) -> u32 {
-        let inner = self.core.borrow();
-        let uid = if uid.is_undefined() { inner.media.me.clone() } else { text(&uid) };
-        inner.media.status(&uid, Kind::Video)
+        self.core.borrow().media.status_of(&uid, Kind::Video)
     }
 
     /// Shows a member's camera in a `<video>` element (this session's UID: the local

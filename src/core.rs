@@ -72,10 +72,12 @@ impl Drop for Inner {
 pub type EventSink = Rc<dyn Fn(&str, JsValue)>;
 
 /// A `;`-separated list of base URLs, each `http(s)://host:port` (a bare `host:port`
-/// gets `http://`).
+/// gets the page's scheme).
 fn parse_bases(list: &str) -> Vec<String> {
     // ASCII trimming and prefix tests only: Unicode tables and substring search would
-    // cost the wasm kilobytes.
+    // cost the wasm kilobytes. A bare host takes the page's scheme.
+    let https = web_sys::window().and_then(|w| w.location().protocol().ok()).is_some_and(|p| p == "https:");
+    let scheme = if https { "https://" } else { "http://" };
     let bases: Vec<String> = list
         .split(';')
         .map(|s| s.trim_matches(' ').trim_end_matches('/'))
@@ -84,7 +86,7 @@ fn parse_bases(list: &str) -> Vec<String> {
             if s.starts_with("http://") || s.starts_with("https://") {
                 s.to_string()
             } else {
-                ["http://", s].concat()
+                [scheme, s].concat()
             }
         })
         .collect();
@@ -236,7 +238,7 @@ fn on_event(inner: &mut Inner, e: Event<Js>, after: &mut After) {
         Event::Reply { id, head, result } => {
             if let Ok(data) = &result {
                 inner.cache.on_reply(&head.op, head.que_id, &data.0);
-                crate::media::on_reply(&mut inner.media, inner.cache.user.as_ref(), &head.op, &data.0);
+                crate::media::on_reply(&mut inner.media, &head.op, &data.0);
             }
             if let Some(tx) = inner.waiting.remove(id) {
                 after.answers.push((tx, result.map(|d| d.0)));
@@ -244,6 +246,7 @@ fn on_event(inner: &mut Inner, e: Event<Js>, after: &mut After) {
         }
         Event::LoggedIn { id, data } => {
             inner.cache.user = Some(data.0.clone());
+            inner.media.me = get_str(&data.0, "UID").unwrap_or_default();
             if let Some(tx) = inner.waiting.remove(id) {
                 after.answers.push((tx, Ok(data.0)));
             }

@@ -62,19 +62,13 @@ pub fn close_video(uid: JsValue) {
 /// CloudRoom ASTATUS of a member: 0 unknown, 1 no device, 2 closed, 3 open, 4 opening.
 #[wasm_bindgen(js_name = CRVideo_GetAudioStatus)]
 pub fn get_audio_status(uid: JsValue) -> u32 {
-    let core = core();
-    let inner = core.borrow();
-    let uid = if uid.is_undefined() { inner.media.me.clone() } else { text(&uid) };
-    inner.media.status(&uid, Kind::Audio)
+    core().borrow().media.status_of(&uid, Kind::Audio)
 }
 
 /// CloudRoom VSTATUS of a member (as ASTATUS).
 #[wasm_bindgen(js_name = CRVideo_GetVideoStatus)]
 pub fn get_video_status(uid: JsValue) -> u32 {
-    let core = core();
-    let inner = core.borrow();
-    let uid = if uid.is_undefined() { inner.media.me.clone() } else { text(&uid) };
-    inner.media.status(&uid, Kind::Video)
+    core().borrow().media.status_of(&uid, Kind::Video)
 }
 
 /// CloudRoom `CreatVideoObj()`: a `<video>` element to place; `obj.setVideo(UID,

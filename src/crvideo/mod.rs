@@ -201,21 +201,7 @@ pub fn uninit() {
 /// `host:port` takes the page's scheme.
 #[wasm_bindgen(js_name = CRVideo_SetServerAddr)]
 pub fn set_server_addr(addr: JsValue) -> u32 {
-    let https = web_sys::window().and_then(|w| w.location().protocol().ok()).is_some_and(|p| p == "https:");
-    let list = text(&addr);
-    let list: Vec<String> = list
-        .split(';')
-        .map(|a| a.trim_matches(' '))
-        .filter(|a| !a.is_empty())
-        .map(|a| {
-            if https && !a.starts_with("http://") && !a.starts_with("https://") {
-                ["https://", a].concat()
-            } else {
-                a.to_string()
-            }
-        })
-        .collect();
-    core::set_servers(&core(), &list.join(";"));
+    core::set_servers(&core(), &text(&addr));
     codes::NOERR
 }
 

@@ -156,9 +156,7 @@ impl Member {
 
     /// Another member's track: received after the next renegotiation.
     pub fn subscribe(&mut self, track: Weak<TrackIn>) {
-        if self.role.receives() {
-            self.tracks_out.push(TrackOut { track_in: track, state: OutState::ToOpen });
-        }
+        self.tracks_out.push(TrackOut { track_in: track, state: OutState::ToOpen });
     }
 
     /// Received tracks that opened since the last call.

@@ -183,6 +183,16 @@ impl Net {
         panic!("the network never settled");
     }
 
+    /// Moves the virtual clock by `ms`, every peer sending media each 10 ms step.
+    pub fn run_media(&mut self, ms: u64) {
+        self.run(ms, |net, n| {
+            let now = net.now;
+            for p in &mut net.peers {
+                p.send_media(now, n);
+            }
+        });
+    }
+
     /// Moves the virtual clock by `ms` in 10 ms steps, everyone handling the time.
     pub fn run(&mut self, ms: u64, mut each: impl FnMut(&mut Net, u64)) {
         for step in 0..ms / 10 {

@@ -16,11 +16,7 @@ fn two_members_connect_and_receive_each_others_audio_and_video() {
     let mut opened = net.track_open.clone();
     opened.sort_by_key(|(m, k)| (*m, *k == Kind::Video));
     assert_eq!(opened, [(1, Kind::Audio), (1, Kind::Video), (2, Kind::Audio), (2, Kind::Video)], "each track is open at the server");
-    net.run(3_000, |net, n| {
-        for p in &mut net.peers {
-            p.send_media(net.now, n);
-        }
-    });
+    net.run_media(3_000);
     for p in &net.peers {
         assert!(p.got_audio > 100, "member {} got {} audio frames", p.id, p.got_audio);
         assert!(p.got_video > 100, "member {} got {} video frames", p.id, p.got_video);
@@ -39,11 +35,7 @@ fn rooms_are_apart_and_a_monitor_hears_without_being_heard() {
     net.join(3, 8, Role::Full, &[MediaKind::Audio]);
     net.join(4, 7, Role::Monitor, &[MediaKind::Audio]);
     net.run(2_000, |_, _| {});
-    net.run(2_000, |net, n| {
-        for p in &mut net.peers {
-            p.send_media(net.now, n);
-        }
-    });
+    net.run_media(2_000);
     let got = |net: &mut Net, id| net.peer(id).got_audio;
     assert!(got(&mut net, 4) > 150, "the monitor hears both members of room 7 ({})", got(&mut net, 4));
     // 10 ms frames for 2 s: one publisher is about 200 frames, two 400.
@@ -59,18 +51,10 @@ fn a_member_who_leaves_stops_and_the_others_go_on() {
     net.join(1, 7, Role::Full, &[MediaKind::Audio, MediaKind::Video]);
     net.join(2, 7, Role::Full, &[MediaKind::Audio, MediaKind::Video]);
     net.join(3, 7, Role::Full, &[MediaKind::Audio]);
-    net.run(2_000, |net, n| {
-        for p in &mut net.peers {
-            p.send_media(net.now, n);
-        }
-    });
+    net.run_media(2_000);
     net.sfu.leave(2);
     let before = net.peer(3).got_audio;
-    net.run(1_000, |net, n| {
-        for p in &mut net.peers {
-            p.send_media(net.now, n);
-        }
-    });
+    net.run_media(1_000);
     let after = net.peer(3).got_audio - before;
     // 10 ms frames: one publisher left is about 100 frames a second (two were 200).
     assert!((80..=120).contains(&after), "member 3 now hears member 1 only: {after} frames in 1 s");
@@ -85,11 +69,7 @@ fn a_whisper_reaches_the_agent_only_and_a_barge_reaches_everyone() {
     net.join(2, 7, Role::Full, &[MediaKind::Audio]); // the customer
     net.join(3, 7, Role::Whisper { to: 1 }, &[MediaKind::Audio]); // the supervisor
     net.run(2_000, |_, _| {});
-    net.run(2_000, |net, n| {
-        for p in &mut net.peers {
-            p.send_media(net.now, n);
-        }
-    });
+    net.run_media(2_000);
     // 10 ms frames for 2 s: one publisher is about 200 frames.
     let got = |net: &mut Net, id| net.peer(id).got_audio;
     assert!(got(&mut net, 1) > 320, "the agent hears the customer and the whisper ({})", got(&mut net, 1));
@@ -101,10 +81,6 @@ fn a_whisper_reaches_the_agent_only_and_a_barge_reaches_everyone() {
     net.join(4, 7, Role::Full, &[MediaKind::Audio]);
     net.run(2_000, |_, _| {});
     let before = got(&mut net, 2);
-    net.run(2_000, |net, n| {
-        for p in &mut net.peers {
-            p.send_media(net.now, n);
-        }
-    });
+    net.run_media(2_000);
     assert!(got(&mut net, 2) - before > 320, "after the barge the customer hears the agent and the supervisor");
 }

@@ -33,6 +33,8 @@ struct Peer {
     tracks: Vec<Value>,
     /// Whether `step` reads the WebSocket (offers, track states).
     signalling: bool,
+    /// Frames sent so far (the media clock).
+    sent: u64,
 }
 
 impl Peer {
@@ -57,7 +59,7 @@ impl Peer {
         assert_eq!(r["err"], 0, "{r}");
         let answer = SdpAnswer::from_sdp_string(r["data"]["sdp"].as_str().unwrap()).unwrap();
         rtc.sdp_api().accept_answer(pending, answer).unwrap();
-        Peer { ws, rtc, socket, addr, audio, video, got_audio: 0, got_video: 0, got_supervisor: 0, audio_bytes, tracks: Vec::new(), signalling: true }
+        Peer { ws, rtc, socket, addr, audio, video, got_audio: 0, got_video: 0, got_supervisor: 0, audio_bytes, tracks: Vec::new(), signalling: true, sent: 0 }
     }
 
     /// Sends what the peer connection has, reads what arrived, answers the server's
@@ -107,7 +109,9 @@ impl Peer {
     }
 
     /// A 10 ms Opus frame and a VP8 frame (synthetic).
-    fn send_media(&mut self, n: u64) {
+    fn send_media(&mut self) {
+        let n = self.sent;
+        self.sent += 1;
         let now = Instant::now();
         let w = self.rtc.writer(self.audio).unwrap();
         let pt = w.payload_params().find(|p| p.spec().codec == Codec::Opus).unwrap().pt();
@@ -117,6 +121,17 @@ impl Peer {
         let mut frame = vec![if n % 30 == 0 { 0x10 } else { 0x11 }, 0, 0, 0x9d, 0x01, 0x2a];
         frame.resize(600, 0x55);
         let _ = w.write(pt, now, MediaTime::from_90khz(n * 900), frame);
+    }
+}
+
+/// Every peer sends media and steps (`ms` of reading each round), for `secs`.
+async fn exchange(peers: &mut [&mut Peer], secs: u64, ms: u64) {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(secs) {
+        for p in peers.iter_mut() {
+            p.send_media();
+            p.step(ms).await;
+        }
     }
 }
 
@@ -137,15 +152,7 @@ async fn two_members_of_a_room_hear_and_see_each_other_through_the_server() {
     let (agent, cust, meet_id) = room(&server).await;
     let mut a = Peer::join(agent, meet_id).await;
     let mut c = Peer::join(cust, meet_id).await;
-    let started = Instant::now();
-    let mut n = 0;
-    while started.elapsed() < Duration::from_secs(4) {
-        for p in [&mut a, &mut c] {
-            p.send_media(n);
-            p.step(5).await;
-        }
-        n += 1;
-    }
+    exchange(&mut [&mut a, &mut c], 4, 5).await;
     for (who, p) in [("agent", &a), ("customer", &c)] {
         assert!(p.got_audio > 50, "the {who} received {} audio frames", p.got_audio);
         assert!(p.got_video > 50, "the {who} received {} video frames", p.got_video);
@@ -176,22 +183,7 @@ async fn a_supervisor_monitors_hearing_both_parties_and_whispers_to_the_agent_on
     let mut c = Peer::join(cust, meet_id).await;
     let sup = server.client("media-sup").await;
     let mut s = Peer::enter(sup, json!({"op": "MediaMonitor", "meetID": meet_id, "mode": "monitor"}), 99).await;
-    let run = |secs| {
-        let started = Instant::now();
-        async move {
-            let mut n = 0;
-            while started.elapsed() < Duration::from_secs(secs) {
-                for p in [&mut a, &mut c, &mut s] {
-                    p.send_media(n);
-                    p.step(4).await;
-                }
-                n += 1;
-            }
-            (a, c, s)
-        }
-    };
-    let (a2, c2, s2) = run(4).await;
-    (a, c, s) = (a2, c2, s2);
+    exchange(&mut [&mut a, &mut c, &mut s], 4, 4).await;
     assert!(s.got_audio > 50 && s.got_video > 50, "the monitor hears and sees the call ({} audio, {} video)", s.got_audio, s.got_video);
     assert_eq!((a.got_supervisor, c.got_supervisor), (0, 0), "a monitor sends nothing to the parties");
     assert!(!c.tracks.iter().any(|t| t["UID"] == "media-sup"), "the parties are not told of a monitor: {:?}", c.tracks);
@@ -199,15 +191,7 @@ async fn a_supervisor_monitors_hearing_both_parties_and_whispers_to_the_agent_on
     let r = s.ws.request(json!({"op": "MediaLeave"})).await;
     assert_eq!(r["err"], 0);
     let mut w = Peer::enter(s.ws, json!({"op": "MediaMonitor", "meetID": meet_id, "mode": "whisper", "UID": "media-agent"}), 99).await;
-    let started = Instant::now();
-    let mut n = 0;
-    while started.elapsed() < Duration::from_secs(4) {
-        for p in [&mut a, &mut c, &mut w] {
-            p.send_media(n);
-            p.step(4).await;
-        }
-        n += 1;
-    }
+    exchange(&mut [&mut a, &mut c, &mut w], 4, 4).await;
     assert!(a.got_supervisor > 50, "the agent hears the whisper ({})", a.got_supervisor);
     assert_eq!(c.got_supervisor, 0, "the customer does not");
     assert!(!c.tracks.iter().any(|t| t["UID"] == "media-sup"), "nor is it told of it");
@@ -221,15 +205,7 @@ async fn an_offer_unanswered_when_the_socket_dropped_comes_again_on_the_resumed_
     let mut a = Peer::join(agent, meet_id).await;
     a.signalling = false; // the agent does not read its socket: the offer waits there
     let mut c = Peer::join(cust, meet_id).await;
-    let started = Instant::now();
-    let mut n = 0;
-    while started.elapsed() < Duration::from_secs(2) {
-        for p in [&mut a, &mut c] {
-            p.send_media(n);
-            p.step(5).await;
-        }
-        n += 1;
-    }
+    exchange(&mut [&mut a, &mut c], 2, 5).await;
     assert_eq!(a.got_audio, 0, "the agent has not answered: it receives nothing yet");
     // The agent's socket drops with the offer unread; the page resumes its session.
     let token = a.ws.session.clone();
@@ -238,14 +214,7 @@ async fn an_offer_unanswered_when_the_socket_dropped_comes_again_on_the_resumed_
     let r = a.ws.request(json!({"op": "Resume", "session": token})).await;
     assert_eq!(r["err"], 0, "{r}");
     a.signalling = true;
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(4) && a.got_audio < 50 {
-        for p in [&mut a, &mut c] {
-            p.send_media(n);
-            p.step(5).await;
-        }
-        n += 1;
-    }
+    exchange(&mut [&mut a, &mut c], 4, 5).await;
     assert!(a.got_audio >= 50, "after the resume the offer came again and media flows ({} frames)", a.got_audio);
     server.stop().await;
 }
