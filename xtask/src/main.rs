@@ -51,7 +51,7 @@ fn main() -> ExitCode {
         Some("types") => result(types::run(args.get(1).is_some_and(|a| a == "--check"))),
         Some("browser") => {
             let mut totals = (0, 0, 0);
-            let ok = tools::sdk().and_then(|_| tools::browser()).and_then(|_| browser::run(|args, env| cargo_test_env(args, env, &mut totals)));
+            let ok = tools::sdk().and_then(|_| tools::debian_packages()).and_then(|_| browser::run(|args, env| cargo_test_env(args, env, &mut totals)));
             println!("\nxtask: {} passed, {} failed", totals.0, totals.1);
             match ok {
                 Ok(true) if totals.1 == 0 => ExitCode::SUCCESS,
@@ -180,6 +180,11 @@ fn npm_test(totals: &mut Totals) -> bool {
 
 fn test() -> ExitCode {
     let mut totals = (0, 0, 0);
+    // The system packages first: libwebm's C++ build, ffprobe and Chromium.
+    if let Err(e) = tools::debian_packages() {
+        eprintln!("xtask: {e}");
+        return ExitCode::FAILURE;
+    }
     // The shipped TypeScript wire types must be what the protocol crate generates.
     if let Err(e) = types::run(true) {
         eprintln!("xtask: {e}");
@@ -209,7 +214,7 @@ fn test() -> ExitCode {
     // The benchmarks must keep compiling even though CI does not run them.
     ok &= cargo().args(["check", "-p", "lineup-engine", "-p", "lineup-server", "-p", "lineup-media", "--benches", "--quiet"]).status().is_ok_and(|s| s.success());
     // The SDK in headless Chromium against a real server.
-    if let Err(e) = tools::sdk().and_then(|_| tools::browser()) {
+    if let Err(e) = tools::sdk() {
         eprintln!("xtask: {e}");
         return ExitCode::FAILURE;
     }

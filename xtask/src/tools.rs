@@ -49,17 +49,20 @@ pub fn sdk() -> Result<(), String> {
     Ok(())
 }
 
-/// Chromium and chromedriver (for the browser tests).
-pub fn browser() -> Result<(), String> {
-    if on_path("chromium") && on_path("chromedriver") {
+/// Chromium and chromedriver (for the browser tests), ffprobe (Debian's `ffmpeg`, for
+/// the recording test) and a C++ compiler (libwebm, which the `webm` crate builds).
+pub fn debian_packages() -> Result<(), String> {
+    let wanted = [("chromium", "chromium"), ("chromedriver", "chromium-driver"), ("ffprobe", "ffmpeg"), ("c++", "g++")];
+    let missing: Vec<&str> = wanted.iter().filter(|(bin, _)| !on_path(bin)).map(|(_, pkg)| *pkg).collect();
+    if missing.is_empty() {
         return Ok(());
     }
     let root = output("id", &["-u"]).is_some_and(|u| u.trim() == "0");
     if !root || !on_path("apt-get") {
-        return Err("Chromium and chromedriver are needed: apt-get install chromium chromium-driver".into());
+        return Err(format!("these Debian packages are needed: apt-get install {}", missing.join(" ")));
     }
     status(Command::new("apt-get").args(["update", "-qq"]))?;
-    status(Command::new("apt-get").args(["install", "-y", "-qq", "chromium", "chromium-driver"]).env("DEBIAN_FRONTEND", "noninteractive"))
+    status(Command::new("apt-get").args(["install", "-y", "-qq"]).args(&missing).env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
 /// cargo-fuzz (for `cargo xtask fuzz`).

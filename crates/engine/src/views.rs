@@ -69,6 +69,20 @@ impl Engine {
         self.rooms.get(&meeting).map(|r| &*self.apps[r.app as usize].name)
     }
 
+    /// The answered call whose conversation room is `meeting`: its app and its id (the
+    /// `sessionid` of its call events). None while it rings, and once it ended.
+    pub fn room_call(&self, meeting: u32) -> Option<(&str, &str)> {
+        self.calls
+            .values()
+            .find(|c| c.room == meeting && c.answered_at.is_some())
+            .map(|c| (&*self.apps[c.app as usize].name, c.id.as_str()))
+    }
+
+    /// The sessions in room `meeting`, in the order they entered (none: no such room).
+    pub fn room_members(&self, meeting: u32) -> &[SessionId] {
+        self.rooms.get(&meeting).map_or(&[], |r| &r.members)
+    }
+
     /// Whether session `sid` is in room `meeting` (the media server admits only members).
     pub fn in_room(&self, meeting: u32, sid: SessionId) -> bool {
         self.rooms.get(&meeting).is_some_and(|r| r.members.contains(&sid))

@@ -16,9 +16,14 @@
 //!
 //! - this file: [`Sfu`], its inputs and outputs.
 //! - [`member`]: one member's `Rtc` and tracks.
+//! - [`record`]: a recorded room's frames written to a WebM file.
 //! - [`sim`]: str0m peers on an in-memory network around an SFU (tests, benchmark).
+//!
+//! A room being recorded ([`Sfu::record`]) also hands the driver each Opus and VP8
+//! frame its full members publish ([`MediaOutput::Frame`]), for a [`record::Recording`].
 
 pub mod member;
+pub mod record;
 pub mod sim;
 
 use std::net::SocketAddr;
@@ -90,6 +95,8 @@ pub enum MediaOutput {
     TrackOpen { member: MemberId, kind: Kind },
     /// The member's media connection is gone (it was removed).
     Lost { member: MemberId },
+    /// A frame published in a room being recorded.
+    Frame { room: u32, frame: record::Frame },
 }
 
 /// A refused signalling step.
@@ -128,13 +135,15 @@ pub struct Sfu {
     /// The time of the latest input (for steps that come without one).
     last_now: Instant,
     stats: SfuStats,
+    /// The rooms being recorded.
+    recorded: Vec<u32>,
 }
 
 impl Sfu {
     /// An SFU whose socket is announced to browsers as `local` (the host candidate).
     pub fn new(local: SocketAddr) -> Sfu {
         install_crypto();
-        Sfu { local, members: Vec::new(), out: VecDeque::new(), by_source: HashMap::new(), last_now: Instant::now(), stats: SfuStats::default() }
+        Sfu { local, members: Vec::new(), out: VecDeque::new(), by_source: HashMap::new(), last_now: Instant::now(), stats: SfuStats::default(), recorded: Vec::new() }
     }
 
     fn member(&mut self, id: MemberId) -> Result<&mut Member, MediaError> {
@@ -185,6 +194,15 @@ impl Sfu {
         // The others stop its tracks: a renegotiation now.
         let others = self.room_ids(room);
         self.drive(self.last_now, others);
+    }
+
+    /// Starts or stops handing out `room`'s frames ([`MediaOutput::Frame`]): the
+    /// microphones and cameras of its full members (not a monitor's or a whisper's).
+    pub fn record(&mut self, room: u32, on: bool) {
+        self.recorded.retain(|r| *r != room);
+        if on {
+            self.recorded.push(room);
+        }
     }
 
     /// The members of `room`.
@@ -275,6 +293,11 @@ impl Sfu {
                     }
                     Happened::Media(data) => {
                         let role = self.members[i].role;
+                        if role == Role::Full && self.recorded.contains(&room) {
+                            if let Some(frame) = recorded_frame(id, &data) {
+                                self.out.push_back(MediaOutput::Frame { room, frame });
+                            }
+                        }
                         if role.publishes() {
                             self.stats.received += 1;
                             for m in self.members.iter_mut().filter(|m| m.room == room && m.id != id && role.reaches(m.id)) {
@@ -321,4 +344,14 @@ impl Sfu {
             m.subscribe(track.clone());
         }
     }
+}
+
+/// A received frame as a recording takes it: Opus or VP8 only.
+fn recorded_frame(member: MemberId, data: &str0m::media::MediaData) -> Option<record::Frame> {
+    let kind = match data.params.spec().codec {
+        str0m::format::Codec::Opus => Kind::Audio,
+        str0m::format::Codec::Vp8 => Kind::Video,
+        _ => return None,
+    };
+    Some(record::Frame { member, kind, keyframe: kind == Kind::Video && data.is_keyframe(), data: data.data.clone() })
 }

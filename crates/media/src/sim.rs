@@ -101,6 +101,8 @@ pub struct Net {
     wire: VecDeque<(SocketAddr, SocketAddr, Vec<u8>)>,
     pub track_open: Vec<(MemberId, Kind)>,
     pub lost: Vec<MemberId>,
+    /// The frames of recorded rooms, with the virtual time they came at.
+    pub frames: Vec<(Instant, u32, crate::record::Frame)>,
     /// Time spent inside the SFU's calls (the benchmark's figure).
     pub sfu_time: Duration,
 }
@@ -114,7 +116,7 @@ impl Default for Net {
 impl Net {
     pub fn new() -> Net {
         let now = Instant::now();
-        Net { now, sfu: Sfu::new(SFU.parse().unwrap()), peers: Vec::new(), wire: VecDeque::new(), track_open: Vec::new(), lost: Vec::new(), sfu_time: Duration::ZERO }
+        Net { now, sfu: Sfu::new(SFU.parse().unwrap()), peers: Vec::new(), wire: VecDeque::new(), track_open: Vec::new(), lost: Vec::new(), frames: Vec::new(), sfu_time: Duration::ZERO }
     }
 
     pub fn join(&mut self, id: MemberId, room: u32, role: Role, publish: &[MediaKind]) {
@@ -142,6 +144,7 @@ impl Net {
                     }
                     MediaOutput::TrackOpen { member, kind } => self.track_open.push((member, kind)),
                     MediaOutput::Lost { member } => self.lost.push(member),
+                    MediaOutput::Frame { room, frame } => self.frames.push((self.now, room, frame)),
                 }
             }
             for p in &mut self.peers {

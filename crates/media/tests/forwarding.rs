@@ -84,3 +84,35 @@ fn a_whisper_reaches_the_agent_only_and_a_barge_reaches_everyone() {
     net.run_media(2_000);
     assert!(got(&mut net, 2) - before > 320, "after the barge the customer hears the agent and the supervisor");
 }
+
+#[test]
+fn a_recorded_room_hands_out_its_members_frames_and_they_make_a_webm() {
+    use lineup_media::record::Recording;
+    let mut net = Net::new();
+    net.join(1, 7, Role::Full, &[MediaKind::Audio, MediaKind::Video]);
+    net.join(2, 7, Role::Full, &[MediaKind::Audio, MediaKind::Video]);
+    net.join(3, 8, Role::Full, &[MediaKind::Audio]);
+    net.join(4, 7, Role::Monitor, &[MediaKind::Audio]);
+    net.sfu.record(7, true);
+    net.run(2_000, |_, _| {});
+    net.run_media(3_000);
+    assert!(net.frames.iter().all(|(_, room, f)| *room == 7 && (f.member == 1 || f.member == 2)), "room 7's full members only");
+    let count = |member, kind| net.frames.iter().filter(|(_, _, f)| f.member == member && f.kind == kind).count();
+    for member in [1, 2] {
+        assert!(count(member, Kind::Audio) > 250, "member {member}'s audio: {}", count(member, Kind::Audio));
+        assert!(count(member, Kind::Video) > 80, "member {member}'s video: {}", count(member, Kind::Video));
+    }
+    assert!(net.frames.iter().any(|(_, _, f)| f.kind == Kind::Video && f.keyframe), "keyframes are marked");
+    let mut rec = Recording::new(std::io::Cursor::new(Vec::new()));
+    for (at, _, f) in net.frames.drain(..) {
+        rec.push(at, f).unwrap();
+    }
+    let (summary, out) = rec.finish().unwrap();
+    assert_eq!(summary.tracks.len(), 4);
+    assert!(summary.duration >= std::time::Duration::from_millis(2_900), "{:?}", summary.duration);
+    assert!(out.into_inner().len() > 100_000);
+    // Recording stops when told.
+    net.sfu.record(7, false);
+    net.run_media(500);
+    assert!(net.frames.is_empty());
+}

@@ -259,6 +259,10 @@ pub struct AppSettingsBody {
     /// Whether agents get UserEnter / UserLeave for the queues they serve (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_user_notices: Option<bool>,
+    /// Lineup: whether the server records each service call's audio and video (WebM,
+    /// `GET .../recordings`; default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_calls: Option<bool>,
 }
 
 /// `POST /api/v1/apps/{app}/queues/{id}/forward`: moves a waiting customer.

@@ -277,6 +277,15 @@ pub enum Op {
         uid: Option<String>,
         sdp: String,
     },
+    /// CloudRoom SendIMmsg: a text to the other members of room `meetID` (this session
+    /// is in it), or to the one member `UID`; they get `NotifyIMmsg`.
+    SendIMmsg {
+        #[serde(rename = "meetID")]
+        meet_id: u32,
+        text: String,
+        #[serde(rename = "UID", default, skip_serializing_if = "Option::is_none")]
+        uid: Option<String>,
+    },
 }
 
 /// The wire names of an enum's variants, declared once: `name()` (a missing variant
@@ -334,14 +343,14 @@ wire_names!(Op / OpName:
     RejectAssignUser, SetDNDStatus, ReqAssignUser, ReqAssignUser2, FinishService, SetAgentCapacity,
     GetQueueStatistics, GetAgents, ForwardUser, CreateMeeting, EnterMeeting, ExitMeeting, DestroyMeeting, Call,
     AcceptCall, RejectCall, HungupCall, HoldCall, ResumeCall, GetSessionInfo, MediaJoin, MediaAnswer, MediaLeave,
-    MediaMute, MediaMonitor,
+    MediaMute, MediaMonitor, SendIMmsg,
 );
 
 wire_names!(Notice / NoticeName:
     QueueStatusChanged, QueuingInfoChanged, AutoAssignUser, CancelAssignUser, UserEnter, UserLeave,
     ServiceFinished, QueuingEnded, ServiceStopped, QueueInfoChanged, QueueRemoved, NotifyCallIn,
     NotifyCallAccepted, NotifyCallRejected, NotifyCallHungup, NotifyCallHold, NotifyCallResume, MeetingStopped,
-    UserEnterMeeting, UserLeftMeeting, NotifyCallEvent, LineOff, MediaOffer, MediaTrack, MediaLost,
+    UserEnterMeeting, UserLeftMeeting, NotifyCallEvent, LineOff, MediaOffer, MediaTrack, MediaLost, NotifyIMmsg,
 );
 
 /// A server frame.
@@ -618,6 +627,17 @@ pub enum Notice {
     MediaLost {
         #[serde(rename = "meetID")]
         meet_id: u32,
+    },
+    /// CloudRoom NotifyIMmsg: a member of room `meetID` sent a text (`SendIMmsg`).
+    NotifyIMmsg {
+        #[serde(rename = "meetID")]
+        meet_id: u32,
+        #[serde(rename = "fromUserID")]
+        from_user_id: String,
+        text: String,
+        /// When the server took it: Unix seconds.
+        #[serde(rename = "sendTime")]
+        send_time: u64,
     },
 }
 

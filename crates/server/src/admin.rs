@@ -101,7 +101,7 @@ pub fn create_app(hub: &mut Hub, id: &str, secret: &str) -> Result<(), AdminErro
     hub.input(Input::PutApp { app: id.into(), settings: settings.clone() })?;
     let row = AppRow { id: id.into(), secret: secret.into(), settings };
     hub.store.insert_app(&row, now().as_millis()).map_err(AdminError::store)?;
-    hub.apps.insert(id.into(), AppRecord { secret: secret.into(), md5_secret: auth::md5_hex(secret) });
+    hub.apps.insert(id.into(), AppRecord { secret: secret.into(), md5_secret: auth::md5_hex(secret), record_calls: false });
     Ok(())
 }
 
@@ -239,7 +239,8 @@ pub fn query_queues(hub: &Hub, app: &str, filter: &QueueFilter, page: u32, size:
     Ok(QueueQueryData { queue_count: matching.len() as u32, queue_list })
 }
 
-pub fn settings_body(s: &AppSettings) -> AppSettingsBody {
+/// The app's settings on the wire: the engine's, and whether its calls are recorded.
+pub fn settings_body(s: &AppSettings, record_calls: bool) -> AppSettingsBody {
     AppSettingsBody {
         hold_seconds: Some(s.hold_s),
         offer_timeout_seconds: Some(s.offer_timeout_s),
@@ -249,6 +250,7 @@ pub fn settings_body(s: &AppSettings) -> AppSettingsBody {
         call_timeout_seconds: Some(s.call_timeout_s),
         customer_calls: Some(s.customer_calls.name().into()),
         queue_user_notices: Some(s.queue_user_notices),
+        record_calls: Some(record_calls),
     }
 }
 
@@ -268,7 +270,13 @@ pub fn put_settings(hub: &mut Hub, app: &str, b: AppSettingsBody) -> Result<AppS
     s.validate()?;
     hub.store.update_app_settings(app, &s).map_err(AdminError::store)?;
     hub.input(Input::PutApp { app: app.into(), settings: s.clone() })?;
-    Ok(settings_body(&s))
+    if let Some(on) = b.record_calls {
+        hub.store.set_record_calls(app, on).map_err(AdminError::store)?;
+        if let Some(a) = hub.apps.get_mut(app) {
+            a.record_calls = on;
+        }
+    }
+    Ok(settings_body(&s, hub.apps.get(app).is_some_and(|a| a.record_calls)))
 }
 
 /// "YYYY-MM-DD HH:MM:SS" (UTC) of Unix milliseconds.

@@ -23,6 +23,8 @@
 //! - [`session_ops`]: a session's WebSocket operations mapped onto the engine.
 //! - [`ws`]: the `/ws` endpoint: framing, heartbeat, malformed input.
 //! - [`media`]: the calls' audio and video: lineup-media's SFU on one UDP socket.
+//! - [`recording`]: recorded calls: WebM files written by a thread of their own, their
+//!   table, the `recording` webhook.
 //! - [`rest`]: `/api/v1`: login, tokens, queue administration, statistics; CORS; static
 //!   files; the OpenAPI document (`rest::openapi`).
 //! - [`admin`]: app and queue administration (engine + store together).
@@ -48,6 +50,7 @@ pub mod limits;
 pub mod listen;
 pub mod logging;
 pub mod media;
+pub mod recording;
 pub mod metrics;
 pub mod rest;
 pub mod session_ops;
@@ -133,8 +136,10 @@ pub fn prepare(config: Config) -> Result<Prepared, String> {
     let engine = journal::replay(&recovery).map_err(bad)?;
     drop(recovery);
     let mut apps = FxHashMap::default();
+    let recording = store.recording_apps().map_err(|e| format!("cannot read apps: {e}"))?;
     for app in store.apps().map_err(|e| format!("cannot read apps: {e}"))? {
-        apps.insert(app.id.clone(), AppRecord { md5_secret: auth::md5_hex(&app.secret), secret: app.secret });
+        let record_calls = recording.contains(&app.id);
+        apps.insert(app.id.clone(), AppRecord { md5_secret: auth::md5_hex(&app.secret), secret: app.secret, record_calls });
     }
     let mut hub = Hub::new(engine, store, config.clone(), apps, last_seq, snapshot_seq);
     hub.webhooks = webhooks::Webhooks::load(hub.store.conn())?;
@@ -215,6 +220,7 @@ pub async fn serve(
 ) -> Result<(), String> {
     let config = prepared.hub.config.clone();
     let wake = prepared.hub.webhook_wake.clone();
+    let recorder_wake = wake.clone();
     let (stop_hub, hub_stopped) = oneshot::channel();
     let metrics = prepared.hub.metrics.clone();
     let (hub, mut hub_task) = prepared.hub.spawn(hub_stopped);
@@ -228,10 +234,12 @@ pub async fn serve(
             let listen_ip = listener.local_addr().map_err(|e| format!("listener: {e}"))?.ip();
             let (socket, public) = media::bind(&config, listen_ip).await?;
             tracing::info!("media (audio and video of calls) on udp {public}");
-            Some(media::spawn(socket, public, hub.clone(), stop_rx.clone()))
+            let recorder = recording::Recorder::spawn(&config.data_dir, recorder_wake)?;
+            Some(media::spawn(socket, public, hub.clone(), Some(recorder), stop_rx.clone()))
         }
         false => None,
     };
+    let (media, media_task) = media.unzip();
     let state = AppState { hub, config, shutdown: stop_rx, limits: limits.clone(), metrics, media };
     let router = rest::router(state);
     let stopping = async move {
@@ -243,6 +251,11 @@ pub async fn serve(
         let _ = stop_tx.send(true);
     };
     listen::serve(listener, router, limits, header_timeout, stopping).await;
+    // The media task finishes the recordings in progress (bounded: a stuck disk does
+    // not keep the process up).
+    if let Some(t) = media_task {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(20), t).await;
+    }
     deliveries.abort();
     let _ = deliveries.await;
     Ok(())

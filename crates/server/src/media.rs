@@ -3,7 +3,8 @@
 //! (`MediaJoin`, `MediaAnswer`, `MediaLeave`) and it answers on their connections
 //! (`MediaOffer`, `MediaTrack`, `MediaLost`). The hub is asked only who is in which
 //! room: at a join, and every 500 ms for the members it holds (the ACD engine admits
-//! and removes room members; media state stays here).
+//! and removes room members; media state stays here). A room whose call is recorded
+//! has its frames handed to the recorder thread (`recording`) until the call ends.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -17,6 +18,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::conn::{ConnTx, Outgoing};
 use crate::hub::HubHandle;
+use crate::recording::{CallRecording, Recorder};
 
 /// How often the members are checked against the engine's rooms.
 const RECONCILE: Duration = Duration::from_millis(500);
@@ -35,7 +37,17 @@ pub enum Seat {
 }
 
 enum Command {
-    Join { member: SessionId, room: u32, uid: String, seat: Seat, sdp: String, conn: ConnTx, answer: oneshot::Sender<Result<String, MediaFailure>> },
+    Join {
+        member: SessionId,
+        room: u32,
+        uid: String,
+        seat: Seat,
+        sdp: String,
+        conn: ConnTx,
+        /// The room's call, when its app records calls.
+        record: Option<CallRecording>,
+        answer: oneshot::Sender<Result<String, MediaFailure>>,
+    },
     Answer { member: SessionId, sdp: String, conn: ConnTx, done: oneshot::Sender<Result<(), MediaFailure>> },
     Leave { member: SessionId },
     Mute { member: SessionId, kind: Kind, muted: bool, done: oneshot::Sender<Result<(), MediaFailure>> },
@@ -59,10 +71,21 @@ fn stopped() -> MediaFailure {
 }
 
 impl MediaHandle {
-    /// Joins the session's media to `room` (checked with the engine first by the caller).
-    pub async fn join(&self, member: SessionId, room: u32, uid: String, seat: Seat, sdp: String, conn: ConnTx) -> Result<String, MediaFailure> {
+    /// Joins the session's media to `room` (checked with the engine first by the caller;
+    /// `record`: the room's call, to be recorded).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn join(
+        &self,
+        member: SessionId,
+        room: u32,
+        uid: String,
+        seat: Seat,
+        sdp: String,
+        conn: ConnTx,
+        record: Option<CallRecording>,
+    ) -> Result<String, MediaFailure> {
         let (answer, rx) = oneshot::channel();
-        self.tx.send(Command::Join { member, room, uid, seat, sdp, conn, answer }).await.map_err(|_| stopped())?;
+        self.tx.send(Command::Join { member, room, uid, seat, sdp, conn, record, answer }).await.map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
     }
 
@@ -100,11 +123,18 @@ pub async fn bind(config: &crate::config::Config, listen_ip: IpAddr) -> Result<(
     Ok((socket, SocketAddr::new(ip, bound.port())))
 }
 
-/// Starts the media task on `socket`.
-pub fn spawn(socket: UdpSocket, public: SocketAddr, hub: HubHandle, stop: watch::Receiver<bool>) -> MediaHandle {
+/// Starts the media task on `socket`; the task ends after `stop`, once the recordings
+/// in progress are finished.
+pub fn spawn(
+    socket: UdpSocket,
+    public: SocketAddr,
+    hub: HubHandle,
+    recorder: Option<Recorder>,
+    stop: watch::Receiver<bool>,
+) -> (MediaHandle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(1024);
-    tokio::spawn(run(socket, public, hub, rx, stop));
-    MediaHandle { tx }
+    let task = tokio::spawn(run(socket, public, hub, recorder, rx, stop));
+    (MediaHandle { tx }, task)
 }
 
 /// What the task keeps of a member besides the SFU's state.
@@ -138,6 +168,9 @@ struct Task {
     sfu: Sfu,
     members: HashMap<SessionId, Member>,
     public: SocketAddr,
+    recorder: Option<Recorder>,
+    /// The rooms being recorded, and their calls.
+    recorded: HashMap<u32, CallRecording>,
 }
 
 fn kind_name(k: Kind) -> &'static str {
@@ -202,7 +235,10 @@ impl Task {
     fn command(&mut self, c: Command) {
         let now = Instant::now();
         match c {
-            Command::Join { member, room, uid, seat, sdp, conn, answer } => {
+            Command::Join { member, room, uid, seat, sdp, conn, record, answer } => {
+                if let Some(call) = record {
+                    self.record(room, call);
+                }
                 // The same room again: a renegotiation of the same connection.
                 if let Some(m) = self.members.get_mut(&member).filter(|m| m.room == room && m.seat == seat) {
                     m.conn = conn;
@@ -231,6 +267,9 @@ impl Task {
                             send(&conn, track_notice(room, *sid, m, *kind));
                         }
                     }
+                    if let (Some(rec), true) = (&self.recorder, role == Role::Full && self.recorded.contains_key(&room)) {
+                        rec.party(room, member.0, uid.clone());
+                    }
                     self.members.insert(member, Member { room, uid, seat, role, conn, open: Vec::new(), muted: Vec::new(), unanswered: None });
                 }
                 let _ = answer.send(result);
@@ -257,6 +296,33 @@ impl Task {
                     self.track(room, &uid, kind, state);
                 }
                 let _ = done.send(Ok(()));
+            }
+        }
+    }
+
+    /// Records `room` for `call` (a new call in the room starts a new recording).
+    fn record(&mut self, room: u32, call: CallRecording) {
+        let Some(rec) = &self.recorder else { return };
+        if self.recorded.get(&room) == Some(&call) {
+            return;
+        }
+        if self.recorded.remove(&room).is_some() {
+            rec.finish(room);
+        }
+        rec.start(room, call.clone());
+        for (sid, m) in self.members.iter().filter(|(_, m)| m.room == room && m.role == Role::Full) {
+            rec.party(room, sid.0, m.uid.clone());
+        }
+        self.sfu.record(room, true);
+        self.recorded.insert(room, call);
+    }
+
+    /// The recording of `room` ends (its call ended).
+    fn stop_recording(&mut self, room: u32) {
+        if self.recorded.remove(&room).is_some() {
+            self.sfu.record(room, false);
+            if let Some(rec) = &self.recorder {
+                rec.finish(room);
             }
         }
     }
@@ -296,13 +362,25 @@ impl Task {
                     }
                 }
                 MediaOutput::Lost { member } => self.forget(SessionId(member), true),
+                MediaOutput::Frame { room, frame } => {
+                    if let Some(rec) = &self.recorder {
+                        rec.frame(room, Instant::now(), frame);
+                    }
+                }
             }
         }
     }
 }
 
-async fn run(socket: UdpSocket, public: SocketAddr, hub: HubHandle, mut rx: mpsc::Receiver<Command>, mut stop: watch::Receiver<bool>) {
-    let mut task = Task { sfu: Sfu::new(public), members: HashMap::new(), public };
+async fn run(
+    socket: UdpSocket,
+    public: SocketAddr,
+    hub: HubHandle,
+    recorder: Option<Recorder>,
+    mut rx: mpsc::Receiver<Command>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut task = Task { sfu: Sfu::new(public), members: HashMap::new(), public, recorder, recorded: HashMap::new() };
     let mut buf = vec![0u8; 2048];
     let mut reconcile = tokio::time::interval(RECONCILE);
     loop {
@@ -320,17 +398,29 @@ async fn run(socket: UdpSocket, public: SocketAddr, hub: HubHandle, mut rx: mpsc
             _ = sleep_until(deadline) => task.sfu.handle_timeout(Instant::now()),
             _ = reconcile.tick() => {
                 let held: Vec<(SessionId, u32, bool)> = task.members.iter().map(|(s, m)| (*s, m.room, m.seat == Seat::Member)).collect();
-                if held.is_empty() {
+                let recorded: Vec<(u32, CallRecording)> = task.recorded.iter().map(|(r, c)| (*r, c.clone())).collect();
+                if held.is_empty() && recorded.is_empty() {
                     continue;
                 }
                 // Who may stay, and each one's live connection (a page that reconnected
-                // has a new one: an unanswered offer is sent again there).
+                // has a new one: an unanswered offer is sent again there); which
+                // recorded calls ended.
                 let checked = hub
                     .call(move |hub| {
-                        held.into_iter().map(|(s, room, member)| (s, may_stay(hub, s, room, member), hub.conn_tx(s))).collect::<Vec<_>>()
+                        let stays = held.into_iter().map(|(s, room, member)| (s, may_stay(hub, s, room, member), hub.conn_tx(s))).collect::<Vec<_>>();
+                        let ended = recorded
+                            .into_iter()
+                            .filter(|(room, call)| hub.engine.room_call(*room) != Some((&*call.app, &*call.session_id)))
+                            .map(|(room, _)| room)
+                            .collect::<Vec<_>>();
+                        (stays, ended)
                     })
                     .await;
-                for (member, stays, conn) in checked.unwrap_or_default() {
+                let (checked, ended) = checked.unwrap_or_default();
+                for room in ended {
+                    task.stop_recording(room);
+                }
+                for (member, stays, conn) in checked {
                     if !stays {
                         task.forget(member, false);
                         continue;
@@ -341,6 +431,11 @@ async fn run(socket: UdpSocket, public: SocketAddr, hub: HubHandle, mut rx: mpsc
             _ = stop.changed() => break,
         }
         task.outputs(&socket).await;
+    }
+    // The recordings in progress are finished and kept (the recorder waits for its
+    // thread when dropped).
+    if let Some(rec) = task.recorder.take() {
+        let _ = tokio::task::spawn_blocking(move || drop(rec)).await;
     }
 }
 

@@ -218,6 +218,10 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
             _ => unreachable!("EnterMeeting replies Meeting"),
         },
         Op::ExitMeeting { meet_id } => request_done(hub, session, seq, Request::ExitMeeting { meeting: meet_id })?,
+        Op::SendIMmsg { meet_id, text, uid } => {
+            send_im(hub, session, &view.user_id, meet_id, text, uid)?;
+            done
+        }
         Op::DestroyMeeting { meet_id } => request_done(hub, session, seq, Request::DestroyMeeting { meeting: meet_id })?,
         Op::Call { call_id, uid, meet_id, usr_ext_dat } => {
             let call = Request::Call {
@@ -258,4 +262,35 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
             reply_ok(seq, &AgentsData { agents })
         }
     })
+}
+
+/// The longest in-meeting text (characters).
+pub const MAX_IM_TEXT: usize = 4096;
+
+/// CloudRoom SendIMmsg: the text goes to the room's other members (or the one named)
+/// as NotifyIMmsg; a held member gets it on resume. A relay: the engine only says who
+/// is in the room, and nothing is kept.
+fn send_im(hub: &mut Hub, from: SessionId, from_uid: &str, meet_id: u32, text: String, to: Option<String>) -> Result<(), WireError> {
+    let len = text.chars().count();
+    if len == 0 || len > MAX_IM_TEXT {
+        return Err((codes::MEETPARAM_ERR, format!("invalid text: 1 to {MAX_IM_TEXT} characters ({len} given)")));
+    }
+    if !hub.engine.in_room(meet_id, from) {
+        return Err((codes::MEETNOTEXIST, format!("this session is not in room {meet_id}")));
+    }
+    let mut targets: Vec<SessionId> = Vec::new();
+    for &sid in hub.engine.room_members(meet_id).iter().filter(|s| **s != from) {
+        let named = hub.engine.session_view(sid).is_some_and(|v| to.as_deref().is_none_or(|uid| v.user_id == uid));
+        if named {
+            targets.push(sid);
+        }
+    }
+    if let (Some(uid), true) = (&to, targets.is_empty()) {
+        return Err((codes::ERR_USER_NOT_FOUND, format!("{} is not in room {meet_id}", lineup_protocol::fields::clip(uid))));
+    }
+    let notice = ServerFrame::Notice(Notice::NotifyIMmsg { meet_id, from_user_id: from_uid.into(), text, send_time: now().as_millis() / 1000 });
+    for sid in targets {
+        hub.send(sid, &notice);
+    }
+    Ok(())
 }

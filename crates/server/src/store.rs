@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS apps (
     created_ms INTEGER NOT NULL,
     call_timeout_s INTEGER NOT NULL DEFAULT 30,
     customer_calls TEXT NOT NULL DEFAULT 'serving_agent',
-    queue_user_notices INTEGER NOT NULL DEFAULT 1
+    queue_user_notices INTEGER NOT NULL DEFAULT 1,
+    record_calls INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS queues (
     id INTEGER PRIMARY KEY,
@@ -105,6 +106,11 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
     if !has_queue_user_notices {
         conn.execute_batch("ALTER TABLE apps ADD COLUMN queue_user_notices INTEGER NOT NULL DEFAULT 1")?;
     }
+    let has_record_calls: bool =
+        conn.query_row("SELECT COUNT(*) FROM pragma_table_info('apps') WHERE name = 'record_calls'", [], |r| r.get::<_, i64>(0))? > 0;
+    if !has_record_calls {
+        conn.execute_batch("ALTER TABLE apps ADD COLUMN record_calls INTEGER NOT NULL DEFAULT 0")?;
+    }
     Ok(())
 }
 
@@ -126,6 +132,7 @@ impl Store {
             .and_then(|_| conn.execute_batch(SCHEMA))
             .and_then(|_| migrate(&conn))
             .map_err(|e| format!("cannot prepare {}: {e}", path.display()))?;
+        crate::recording::store::prepare(&conn).map_err(|e| format!("cannot prepare {}: {e}", path.display()))?;
         crate::journal::sqlite::prepare(&conn).map_err(|e| format!("cannot prepare {}: {e}", path.display()))?;
         Ok(Store { conn })
     }
@@ -186,6 +193,18 @@ impl Store {
             params![app, s.hold_s, s.offer_timeout_s, s.notice_interval_ms, s.service_level_s, s.reoffer_delay_s,
                     s.call_timeout_s, s.customer_calls.name(), s.queue_user_notices],
         )?;
+        Ok(())
+    }
+
+    /// The apps whose service calls are recorded (a server setting, not the engine's).
+    pub fn recording_apps(&self) -> StoreResult<Vec<String>> {
+        let mut stmt = self.conn.prepare("SELECT id FROM apps WHERE record_calls != 0 ORDER BY id")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        rows.collect()
+    }
+
+    pub fn set_record_calls(&self, app: &str, on: bool) -> StoreResult<()> {
+        self.conn.execute("UPDATE apps SET record_calls = ?2 WHERE id = ?1", params![app, on])?;
         Ok(())
     }
 

@@ -394,18 +394,23 @@ async fn media_op(state: &AppState, sid: SessionId, conn_id: u64, seq: u64, op: 
                 Some((r, seat)) if !crate::media::may_stay(hub, sid, r, seat == Seat::Member) => {
                     Err((codes::MEETNOTEXIST, format!("room {r} does not exist")))
                 }
-                _ => Ok(uid),
+                // A party joining a call of an app that records its calls.
+                Some((r, Seat::Member)) => {
+                    let call = hub.engine.room_call(r).filter(|(app, _)| hub.apps.get(*app).is_some_and(|a| a.record_calls));
+                    Ok((uid, call.map(|(app, id)| crate::recording::CallRecording { app: app.into(), session_id: id.into() })))
+                }
+                _ => Ok((uid, None)),
             }
         })
         .await;
-    let uid = match check {
-        Ok(Ok(uid)) => uid,
+    let (uid, record) = match check {
+        Ok(Ok(v)) => v,
         Ok(Err((err, msg))) => return Reply::error(seq, err, msg),
         Err(e) => return Reply::error(seq, codes::INNER_ERR, e.to_string()),
     };
     let done = match op {
         Op::MediaJoin { meet_id, sdp } | Op::MediaMonitor { meet_id, sdp, .. } => media
-            .join(sid, meet_id, uid, seat.map(|(_, s)| s).unwrap_or(Seat::Member), sdp, tx.clone())
+            .join(sid, meet_id, uid, seat.map(|(_, s)| s).unwrap_or(Seat::Member), sdp, tx.clone(), record)
             .await
             .map(|sdp| lineup_protocol::ws::reply_ok(seq, &lineup_protocol::ws::MediaJoinData { sdp })),
         Op::MediaAnswer { sdp } => media.answer(sid, sdp, tx.clone()).await.map(|_| Reply::ok(seq)),

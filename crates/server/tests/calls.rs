@@ -196,3 +196,41 @@ async fn forwarding_keeps_the_waiting_time() {
     assert_eq!(v["Data"]["forwarded"], 1);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn in_meeting_texts_reach_the_room_or_the_one_named() {
+    let server = Server::start().await;
+    let mut a = server.client("im-a").await;
+    let mut b = server.client("im-b").await;
+    let mut c = server.client("im-c").await;
+    let mut outsider = server.client("im-out").await;
+    let meet = a.request(json!({"op": "CreateMeeting", "subject": "im", "pswd": ""})).await["data"]["ID"].as_u64().unwrap();
+    for p in [&mut a, &mut b, &mut c] {
+        assert_eq!(p.request(json!({"op": "EnterMeeting", "meetID": meet, "pswd": ""})).await["err"], 0);
+    }
+    // To everyone else in the room.
+    let r = a.request(json!({"op": "SendIMmsg", "meetID": meet, "text": "hello 你好 <b>"})).await;
+    assert_eq!(r["err"], 0, "{r}");
+    for p in [&mut b, &mut c] {
+        let n = p.notice("NotifyIMmsg").await;
+        assert_eq!((n["meetID"].as_u64(), n["fromUserID"].as_str(), n["text"].as_str()), (Some(meet), Some("im-a"), Some("hello 你好 <b>")));
+        assert!(n["sendTime"].as_u64().unwrap() > 1_700_000_000, "Unix seconds: {n}");
+    }
+    a.no_notice("NotifyIMmsg", 200).await;
+    // To one member only.
+    assert_eq!(b.request(json!({"op": "SendIMmsg", "meetID": meet, "text": "psst", "UID": "im-c"})).await["err"], 0);
+    assert_eq!(c.notice("NotifyIMmsg").await["text"], "psst");
+    a.no_notice("NotifyIMmsg", 200).await;
+    // Refusals name the problem.
+    let r = outsider.request(json!({"op": "SendIMmsg", "meetID": meet, "text": "hi"})).await;
+    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(800), Some(format!("this session is not in room {meet}").as_str())), "{r}");
+    let r = a.request(json!({"op": "SendIMmsg", "meetID": meet, "text": ""})).await;
+    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(5), Some("invalid text: 1 to 4096 characters (0 given)")), "{r}");
+    let r = a.request(json!({"op": "SendIMmsg", "meetID": meet, "text": "x".repeat(4097)})).await;
+    assert_eq!(r["err"], 5, "{r}");
+    let r = a.request(json!({"op": "SendIMmsg", "meetID": meet, "text": "hi", "UID": "im-out"})).await;
+    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(605), Some(format!("im-out is not in room {meet}").as_str())), "{r}");
+    let r = a.request(json!({"op": "SendIMmsg", "meetID": meet})).await;
+    assert_eq!(r["err"], 6, "the text is required: {r}");
+    server.stop().await;
+}

@@ -269,3 +269,109 @@ async fn without_the_media_server_media_ops_say_so() {
     assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(3), Some("media is not available on this server")), "{r}");
     server.stop().await;
 }
+
+/// What ffprobe (Debian's ffmpeg; `cargo xtask test` installs it) reads in a file.
+fn ffprobe(path: &std::path::Path) -> Value {
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-show_streams", "-show_format", "-of", "json"])
+        .arg(path)
+        .output()
+        .expect("ffprobe runs (apt-get install ffmpeg; `cargo xtask test` installs it)");
+    assert!(out.status.success(), "ffprobe failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_call_is_a_webm_with_opus_and_vp8_listed_downloaded_told_and_deleted() {
+    let rx = common::receiver::Receiver::start(common::receiver::Behaviour::default()).await;
+    let server = Server::start_with(|c| c.webhook_backoff_ms = 50).await;
+    let key = Some(common::DEMO_KEY);
+    let (status, v) = server.put("/api/v1/apps/demo/settings", key, json!({"recordCalls": true})).await;
+    assert_eq!((status, &v["Data"]["recordCalls"]), (200, &json!(true)), "{v}");
+    let (status, v) = server.put("/api/v1/apps/demo/webhook", key, json!({"url": rx.url("/rec"), "events": ["recording"]})).await;
+    assert_eq!(status, 200, "{v}");
+    // A call: the agent calls the customer into its room, the customer accepts.
+    let (mut agent, mut cust, meet_id) = room(&server).await;
+    let call = agent.request(json!({"op": "Call", "UID": "media-cust", "meetID": meet_id})).await;
+    let call_id = call["data"]["callID"].as_str().expect("a call id").to_string();
+    assert_eq!(cust.request(json!({"op": "AcceptCall", "callID": call_id})).await["err"], 0);
+    let mut a = Peer::join(agent, meet_id).await;
+    let mut c = Peer::join(cust, meet_id).await;
+    exchange(&mut [&mut a, &mut c], 4, 5).await;
+    assert_eq!(c.ws.request(json!({"op": "HungupCall", "callID": call_id})).await["err"], 0);
+    // The call ended: within the 500 ms check the file is finished and told.
+    let told = rx.wait_accepted(1).await;
+    assert_eq!(told[0].headers["x-lineup-event"], "recording");
+    let event: Value = serde_json::from_str(&told[0].body).unwrap();
+    assert_eq!((event["event"].as_str(), event["sessionid"].as_str()), (Some("recording.finished"), Some(call_id.as_str())), "{event}");
+    let id = event["recordingid"].as_str().unwrap().to_string();
+    // Listed, by call too.
+    let (_, list) = server.get(&format!("/api/v1/apps/demo/recordings?sessionid={call_id}"), key).await;
+    let recs = list["Data"]["recordings"].as_array().unwrap();
+    assert_eq!(recs.len(), 1, "{list}");
+    let rec = &recs[0];
+    assert_eq!((rec["id"].as_str(), rec["meetID"].as_u64(), rec["format"].as_str()), (Some(id.as_str()), Some(meet_id), Some("webm")));
+    let mut parties: Vec<(String, String)> =
+        rec["tracks"].as_array().unwrap().iter().map(|t| (t["usrID"].as_str().unwrap().into(), t["kind"].as_str().unwrap().into())).collect();
+    parties.sort();
+    let want = [("media-agent", "audio"), ("media-agent", "video"), ("media-cust", "audio"), ("media-cust", "video")];
+    assert_eq!(parties, want.map(|(u, k)| (u.to_string(), k.to_string())), "a track per party's microphone and camera");
+    let duration_ms = rec["durationMs"].as_u64().unwrap();
+    assert!((3_000..=5_000).contains(&duration_ms), "about the 4 s of media: {duration_ms} ms");
+    // Downloaded: a WebM that ffprobe reads as Opus and VP8 of that duration.
+    let http = reqwest::Client::new();
+    let url = format!("{}{}", server.base, rec["url"].as_str().unwrap());
+    let resp = http.get(&url).bearer_auth(common::DEMO_KEY).send().await.unwrap();
+    assert_eq!((resp.status().as_u16(), resp.headers()["content-type"].to_str().unwrap()), (200, "video/webm"));
+    let bytes = resp.bytes().await.unwrap();
+    assert_eq!(bytes.len() as u64, rec["bytes"].as_u64().unwrap());
+    let dir = common::temp_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("call.webm");
+    std::fs::write(&path, &bytes).unwrap();
+    let probe = ffprobe(&path);
+    let codecs: Vec<&str> = probe["streams"].as_array().unwrap().iter().map(|s| s["codec_name"].as_str().unwrap()).collect();
+    assert_eq!(codecs.iter().filter(|c| **c == "opus").count(), 2, "{probe}");
+    assert_eq!(codecs.iter().filter(|c| **c == "vp8").count(), 2, "{probe}");
+    let probed: f64 = probe["format"]["duration"].as_str().unwrap().parse().unwrap();
+    assert!((probed * 1000.0 - duration_ms as f64).abs() < 300.0, "ffprobe's duration {probed} s, the server's {duration_ms} ms");
+    // A byte range (players seek).
+    let part = http.get(&url).bearer_auth(common::DEMO_KEY).header("range", "bytes=0-99").send().await.unwrap();
+    assert_eq!((part.status().as_u16(), part.bytes().await.unwrap().len()), (206, 100));
+    // Only with the app's credential, only existing ids.
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 401);
+    let (status, v) = server.get("/api/v1/apps/demo/recordings/0123456789abcdef0123456789abcdef", key).await;
+    assert_eq!((status, v["RspCode"].as_u64()), (404, Some(6)), "{v}");
+    let (status, v) = server.get("/api/v1/apps/demo/recordings/..%2F..%2Flineup.sqlite3/file", key).await;
+    assert_eq!(status, 404, "not a recording id: {v}");
+    let (status, _) = server.get("/api/v1/apps/demo/recordings?limit=0", key).await;
+    assert_eq!(status, 400);
+    // Deleted: the row and the file.
+    let (status, v) = server.delete(&format!("/api/v1/apps/demo/recordings/{id}"), key).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(http.get(&url).bearer_auth(common::DEMO_KEY).send().await.unwrap().status(), 404);
+    let data_dir = server.stop().await;
+    assert_eq!(std::fs::read_dir(data_dir.join("recordings/demo")).unwrap().count(), 0, "the file is gone");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_are_not_recorded_unless_the_app_says_so() {
+    let server = Server::start().await;
+    let key = Some(common::DEMO_KEY);
+    let (_, v) = server.get("/api/v1/apps/demo/settings", key).await;
+    assert_eq!(v["Data"]["recordCalls"], false);
+    let (mut agent, mut cust, meet_id) = room(&server).await;
+    let call = agent.request(json!({"op": "Call", "UID": "media-cust", "meetID": meet_id})).await;
+    let call_id = call["data"]["callID"].as_str().unwrap().to_string();
+    assert_eq!(cust.request(json!({"op": "AcceptCall", "callID": call_id})).await["err"], 0);
+    let mut a = Peer::join(agent, meet_id).await;
+    let mut c = Peer::join(cust, meet_id).await;
+    exchange(&mut [&mut a, &mut c], 2, 5).await;
+    assert!(c.got_audio > 20, "media flows");
+    assert_eq!(c.ws.request(json!({"op": "HungupCall", "callID": call_id})).await["err"], 0);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let (_, list) = server.get("/api/v1/apps/demo/recordings", key).await;
+    assert_eq!(list["Data"]["recordings"], json!([]), "{list}");
+    let data_dir = server.stop().await;
+    assert!(!data_dir.join("recordings").exists());
+}

@@ -116,7 +116,7 @@ async fn settings_are_validated_by_field() {
     assert_eq!(status, 400);
     assert!(v["RspDesc"].as_str().unwrap().contains("holdSecs"), "{v}");
     let (_, v) = server.get("/api/v1/apps/demo/settings", Some(DEMO_KEY)).await;
-    assert_eq!(v["Data"], json!({"holdSeconds": 60, "offerTimeoutSeconds": 30, "noticeIntervalMs": 1000, "serviceLevelSeconds": 20, "reofferDelaySeconds": 10, "callTimeoutSeconds": 30, "customerCalls": "serving_agent", "queueUserNotices": true}));
+    assert_eq!(v["Data"], json!({"holdSeconds": 60, "offerTimeoutSeconds": 30, "noticeIntervalMs": 1000, "serviceLevelSeconds": 20, "reofferDelaySeconds": 10, "callTimeoutSeconds": 30, "customerCalls": "serving_agent", "queueUserNotices": true, "recordCalls": false}));
     server.stop().await;
 }
 

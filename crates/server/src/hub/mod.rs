@@ -62,6 +62,8 @@ pub fn now() -> Time {
 pub struct AppRecord {
     pub secret: String,
     pub md5_secret: String,
+    /// Whether its service calls are recorded (`recordCalls`).
+    pub record_calls: bool,
 }
 
 /// The state owned by the hub task.

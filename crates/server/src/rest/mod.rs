@@ -3,6 +3,7 @@
 mod login;
 pub mod openapi;
 mod queues;
+mod recordings;
 mod webhooks;
 
 use axum::body::Bytes;
@@ -100,6 +101,9 @@ pub fn router(state: AppState) -> Router {
         .route("/apps/{app}/limits", get(webhooks::limits))
         .route("/apps/{app}/deliveries", get(webhooks::deliveries))
         .route("/apps/{app}/deliveries/{id}/resend", post(webhooks::resend))
+        .route("/apps/{app}/recordings", get(recordings::list))
+        .route("/apps/{app}/recordings/{id}", get(recordings::get_one).delete(recordings::delete))
+        .route("/apps/{app}/recordings/{id}/file", get(recordings::file))
         .route("/openapi.json", get(openapi::document))
         .fallback(|| async { admin_error(AdminError::new(5, 404, "no such API endpoint")) })
         .layer(axum::middleware::from_fn_with_state(state.clone(), throttle))

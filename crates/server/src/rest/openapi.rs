@@ -195,6 +195,10 @@ impl Modify for Security {
         super::webhooks::limits,
         super::webhooks::deliveries,
         super::webhooks::resend,
+        super::recordings::list,
+        super::recordings::get_one,
+        super::recordings::file,
+        super::recordings::delete,
         document,
     ),
     components(schemas(ApiError, lineup_protocol::rest::LoginResponse)),
@@ -205,6 +209,7 @@ impl Modify for Security {
         (name = "apps", description = "Apps and their settings"),
         (name = "agents", description = "Agents as supervisors see them; logging an agent out"),
         (name = "webhooks", description = "The business service (AnyChat callbacks), agent event subscriptions, the delivery log"),
+        (name = "recordings", description = "Recorded service calls (app setting recordCalls): list, download, delete"),
     )
 )]
 pub struct ApiDoc;

@@ -23,7 +23,7 @@ use rusqlite::Connection;
 use store::Hook;
 
 /// The business-service kinds an app can check (AnyChat's "callback event types").
-pub const BUSINESS_KINDS: &[&str] = &["queue_change", "acd_state", "call_event"];
+pub const BUSINESS_KINDS: &[&str] = &["queue_change", "acd_state", "call_event", "recording"];
 /// Agent event types (seed 001).
 pub const AGENT_EVENT_TYPES: &[&str] = &["agent-login", "agent-logout"];
 
@@ -51,12 +51,7 @@ impl Webhooks {
             EventKind::AcdState(_) => "acd_state",
             EventKind::Call(_) => "call_event",
         };
-        let mut hooks = self
-            .hooks
-            .iter()
-            .filter(|h| h.app == app && h.family == "business" && h.event_type.split(',').any(|k| k == kind))
-            .peekable();
-        if hooks.peek().is_none() {
+        if business_hooks(&self.hooks, app, kind).next().is_none() {
             return Ok(0);
         }
         let body = match &event.kind {
@@ -67,12 +62,7 @@ impl Webhooks {
                 None => return Ok(0),
             },
         };
-        let mut stored = 0;
-        for h in hooks {
-            store::enqueue(conn, h, kind, &h.url, "application/json", &body, now)?;
-            stored += 1;
-        }
-        Ok(stored)
+        enqueue_business(conn, &self.hooks, app, kind, &body, now)
     }
 
     /// Seed 001's agent events: a form body (POST) or query string (GET) per subscription.
@@ -111,6 +101,22 @@ impl Webhooks {
         }
         Ok(stored)
     }
+}
+
+/// The app's business subscriptions that checked `kind`.
+fn business_hooks<'a>(hooks: &'a [Hook], app: &'a str, kind: &'a str) -> impl Iterator<Item = &'a Hook> + 'a {
+    hooks.iter().filter(move |h| h.app == app && h.family == "business" && h.event_type.split(',').any(|k| k == kind))
+}
+
+/// Stores a business event's JSON `body` for each subscription of `app` that checked
+/// `kind`; returns how many.
+pub fn enqueue_business(conn: &Connection, hooks: &[Hook], app: &str, kind: &str, body: &str, now: u64) -> rusqlite::Result<usize> {
+    let mut stored = 0;
+    for h in business_hooks(hooks, app, kind) {
+        store::enqueue(conn, h, kind, &h.url, "application/json", body, now)?;
+        stored += 1;
+    }
+    Ok(stored)
 }
 
 /// Checks a webhook URL: http(s), a host, no spaces.

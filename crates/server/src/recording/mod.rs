@@ -1,0 +1,286 @@
+//! Call recordings: the media task hands the frames of recorded rooms to a thread of
+//! their own, which writes each call to `recordings/<app>/<id>.webm` in the data
+//! directory (lineup-media's [`Recording`]: WebM, a track per party's microphone and
+//! camera). When the call ends, the file is finished, a row goes into the
+//! `recordings` table and a `recording` business event into the webhook outbox, with
+//! the call's `sessionid`. The thread has its own connection to the store's SQLite
+//! file, so a recording that ends while the server stops is still kept.
+//!
+//! - this file: [`Recorder`], the thread and its commands.
+//! - [`store`]: the recordings table.
+
+pub mod store;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use lineup_media::record::{Frame, Recording, RecordError, Summary};
+use lineup_media::{Kind, MemberId};
+use rusqlite::Connection;
+use serde_json::json;
+
+use store::RecordingRow;
+
+/// Frames waiting for the thread (about 10 s of a few calls): more are dropped, never
+/// waited for (the media task must not stall).
+const QUEUE: usize = 8_192;
+
+/// The call a room's recording belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallRecording {
+    pub app: String,
+    /// The call's id: the `sessionid` of its call events.
+    pub session_id: String,
+}
+
+enum Command {
+    Start { room: u32, call: CallRecording },
+    Party { room: u32, member: MemberId, uid: String },
+    Frame { room: u32, at: Instant, frame: Frame },
+    Finish { room: u32 },
+}
+
+/// The media task's handle on the recording thread. Dropping it finishes every
+/// recording in progress and waits for the thread.
+pub struct Recorder {
+    tx: Option<SyncSender<Command>>,
+    thread: Option<JoinHandle<()>>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Recorder {
+    /// Starts the thread; `wake` wakes the webhook worker once an event is stored.
+    pub fn spawn(data_dir: &Path, wake: Arc<tokio::sync::Notify>) -> Result<Recorder, String> {
+        let db = data_dir.join("lineup.sqlite3");
+        let conn = Connection::open(&db).map_err(|e| format!("recordings: cannot open {}: {e}", db.display()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| format!("recordings: {e}"))?;
+        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let writer = Writer { dir: data_dir.to_path_buf(), conn, wake, active: HashMap::new(), dropped: dropped.clone() };
+        let thread = std::thread::Builder::new()
+            .name("recorder".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|e| format!("recordings: cannot start the thread: {e}"))?;
+        Ok(Recorder { tx: Some(tx), thread: Some(thread), dropped })
+    }
+
+    fn send(&self, c: Command) {
+        let Some(tx) = &self.tx else { return };
+        if let Err(TrySendError::Full(_)) = tx.try_send(c) {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// `room` is recorded from now on, for `call`.
+    pub fn start(&self, room: u32, call: CallRecording) {
+        // Not dropped when the queue is full: a start waits (it comes once a call).
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(Command::Start { room, call });
+        }
+    }
+
+    /// `member` of the recorded `room` is `uid` (named in the recording's tracks).
+    pub fn party(&self, room: u32, member: MemberId, uid: String) {
+        self.send(Command::Party { room, member, uid });
+    }
+
+    pub fn frame(&self, room: u32, at: Instant, frame: Frame) {
+        self.send(Command::Frame { room, at, frame });
+    }
+
+    /// The recording of `room` ends (the call ended, or its parties left).
+    pub fn finish(&self, room: u32) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(Command::Finish { room });
+        }
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A recording in progress.
+struct Active {
+    id: String,
+    call: CallRecording,
+    started_ms: u64,
+    /// Relative to the data directory.
+    file: String,
+    recording: Recording<BufWriter<File>>,
+    parties: HashMap<MemberId, String>,
+    failed: bool,
+}
+
+/// The thread's state.
+struct Writer {
+    dir: PathBuf,
+    conn: Connection,
+    wake: Arc<tokio::sync::Notify>,
+    active: HashMap<u32, Active>,
+    dropped: Arc<AtomicU64>,
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+fn kind_name(k: Kind) -> &'static str {
+    match k {
+        Kind::Audio => "audio",
+        Kind::Video => "video",
+    }
+}
+
+impl Writer {
+    fn run(mut self, rx: Receiver<Command>) {
+        while let Ok(c) = rx.recv() {
+            match c {
+                Command::Start { room, call } => self.start(room, call),
+                Command::Party { room, member, uid } => {
+                    if let Some(a) = self.active.get_mut(&room) {
+                        a.parties.insert(member, uid);
+                    }
+                }
+                Command::Frame { room, at, frame } => {
+                    if let Some(a) = self.active.get_mut(&room).filter(|a| !a.failed) {
+                        if let Err(e) = a.recording.push(at, frame) {
+                            tracing::warn!(recording = %a.id, "recording failed: {e}");
+                            a.failed = true;
+                        }
+                    }
+                }
+                Command::Finish { room } => {
+                    if let Some(a) = self.active.remove(&room) {
+                        self.complete(room, a);
+                    }
+                }
+            }
+        }
+        // The media task stopped (the server stops): what was recorded is kept.
+        for (room, a) in std::mem::take(&mut self.active) {
+            self.complete(room, a);
+        }
+    }
+
+    fn start(&mut self, room: u32, call: CallRecording) {
+        if let Some(old) = self.active.remove(&room) {
+            self.complete(room, old);
+        }
+        let id = crate::auth::random_id();
+        let file = format!("recordings/{}/{id}.webm", call.app);
+        let path = self.dir.join(&file);
+        let opened = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|_| File::create(&path));
+        match opened {
+            Ok(f) => {
+                let recording = Recording::new(BufWriter::new(f));
+                tracing::info!(recording = %id, app = %call.app, sessionid = %call.session_id, room, "recording started");
+                self.active.insert(room, Active { id, call, started_ms: unix_ms(), file, recording, parties: HashMap::new(), failed: false });
+            }
+            Err(e) => tracing::warn!("cannot record room {room}: {}: {e}", path.display()),
+        }
+    }
+
+    /// Finishes the file; keeps it (row, webhook) or removes it.
+    fn complete(&mut self, room: u32, a: Active) {
+        let path = self.dir.join(&a.file);
+        let dropped = self.dropped.swap(0, Ordering::Relaxed);
+        if dropped > 0 {
+            tracing::warn!(recording = %a.id, "{dropped} frames were dropped: the recorder fell behind");
+        }
+        let finished = if a.failed { Err(RecordError::Empty) } else { a.recording.finish() };
+        let (summary, file) = match finished {
+            Ok(done) => done,
+            Err(e) => {
+                tracing::info!(recording = %a.id, room, "no recording kept: {e}");
+                let _ = std::fs::remove_file(&path);
+                return;
+            }
+        };
+        let bytes = file.into_inner().map_err(|e| e.into_error()).and_then(|mut f| f.flush().and_then(|_| f.sync_all()).map(|_| f));
+        let bytes = match bytes.and_then(|f| f.metadata()) {
+            Ok(m) => m.len(),
+            Err(e) => {
+                tracing::warn!(recording = %a.id, "cannot write {}: {e}", path.display());
+                let _ = std::fs::remove_file(&path);
+                return;
+            }
+        };
+        let row = RecordingRow {
+            id: a.id.clone(),
+            app: a.call.app.clone(),
+            session_id: a.call.session_id.clone(),
+            meet_id: room,
+            started_ms: a.started_ms,
+            ended_ms: unix_ms(),
+            duration_ms: summary.duration.as_millis() as u64,
+            bytes,
+            tracks: tracks_json(&summary, &a.parties).to_string(),
+            file: a.file.clone(),
+        };
+        if let Err(e) = self.keep(&row) {
+            tracing::warn!(recording = %a.id, "cannot store the recording: {e}");
+            return;
+        }
+        tracing::info!(recording = %a.id, sessionid = %row.session_id, duration_ms = row.duration_ms, bytes, "recording finished");
+    }
+
+    /// The row and the webhook deliveries, in one transaction.
+    fn keep(&mut self, row: &RecordingRow) -> rusqlite::Result<()> {
+        let tx = self.conn.transaction()?;
+        store::insert(&tx, row)?;
+        let hooks = crate::webhooks::store::hooks(&tx)?;
+        let body = finished_event(row);
+        let stored = crate::webhooks::enqueue_business(&tx, &hooks, &row.app, "recording", &body, row.ended_ms)?;
+        tx.commit()?;
+        if stored > 0 {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+}
+
+/// The tracks of a recording, named by their parties' UIDs.
+fn tracks_json(summary: &Summary, parties: &HashMap<MemberId, String>) -> serde_json::Value {
+    summary
+        .tracks
+        .iter()
+        .map(|t| json!({"track": t.number, "usrID": parties.get(&t.member).cloned().unwrap_or_default(), "kind": kind_name(t.kind)}))
+        .collect()
+}
+
+/// The recording's REST path (under `/api/v1`).
+pub fn file_path(app: &str, id: &str) -> String {
+    format!("/api/v1/apps/{app}/recordings/{id}/file")
+}
+
+/// The `recording` business event: `recording.finished`.
+pub fn finished_event(row: &RecordingRow) -> String {
+    json!({
+        "event": "recording.finished",
+        "appid": row.app,
+        "sessionid": row.session_id,
+        "recordingid": row.id,
+        "meetid": row.meet_id,
+        "begin_time": row.started_ms / 1000,
+        "end_time": row.ended_ms / 1000,
+        "duration_ms": row.duration_ms,
+        "size": row.bytes,
+        "format": "webm",
+        "tracks": serde_json::from_str::<serde_json::Value>(&row.tracks).unwrap_or_default(),
+        "url": file_path(&row.app, &row.id),
+    })
+    .to_string()
+}

@@ -1,0 +1,189 @@
+//! REST for call recordings (the app setting `recordCalls`): list, describe, download
+//! (`video/webm`, with byte ranges) and delete. Authenticated by the app secret; an
+//! app sees its own recordings only.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, Request};
+use axum::response::{IntoResponse, Response};
+use lineup_protocol::rest::rsp;
+use serde::Serialize;
+use tower::ServiceExt;
+
+use super::{admin_error, admin_reply, bearer, with_app};
+use crate::admin::AdminError;
+use crate::recording::store::{self, RecordingRow};
+use crate::AppState;
+
+/// One track of a recording.
+#[derive(Serialize, serde::Deserialize, utoipa::ToSchema)]
+struct TrackData {
+    /// The Matroska track number (1-based).
+    track: u64,
+    /// The party whose microphone or camera it is.
+    #[serde(rename = "usrID")]
+    usr_id: String,
+    /// `audio` (Opus) or `video` (VP8).
+    kind: String,
+}
+
+/// A finished recording.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct RecordingData {
+    id: String,
+    /// The call's `sessionid` (its call events' and the `recording.finished` webhook's).
+    session_id: String,
+    /// The call's room.
+    #[serde(rename = "meetID")]
+    meet_id: u32,
+    started_at: String,
+    ended_at: String,
+    /// From the first recorded frame to the last.
+    duration_ms: u64,
+    bytes: u64,
+    /// Always `webm` (Matroska with Opus and VP8).
+    format: String,
+    tracks: Vec<TrackData>,
+    /// Where to download it (`GET`, same credential).
+    url: String,
+}
+
+impl From<RecordingRow> for RecordingData {
+    fn from(r: RecordingRow) -> Self {
+        RecordingData {
+            url: crate::recording::file_path(&r.app, &r.id),
+            tracks: serde_json::from_str(&r.tracks).unwrap_or_default(),
+            id: r.id,
+            session_id: r.session_id,
+            meet_id: r.meet_id,
+            started_at: crate::admin::datetime(r.started_ms),
+            ended_at: crate::admin::datetime(r.ended_ms),
+            duration_ms: r.duration_ms,
+            bytes: r.bytes,
+            format: "webm".into(),
+        }
+    }
+}
+
+/// `GET .../recordings` result.
+#[derive(Serialize, utoipa::ToSchema)]
+struct RecordingList {
+    recordings: Vec<RecordingData>,
+}
+
+fn not_found(id: &str) -> AdminError {
+    AdminError::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 404, format!("no recording '{}'", lineup_protocol::fields::clip(id)))
+}
+
+/// Recording ids are 32 hex digits; anything else is not one (and never a path).
+fn check_id(id: &str) -> Result<(), AdminError> {
+    if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(not_found(id))
+    }
+}
+
+/// `GET /api/v1/apps/{app}/recordings?sessionid=&limit=`: newest first.
+#[utoipa::path(get, path = "/apps/{app}/recordings", tag = "recordings", params(("app" = String, Path, description = "The app id (appID)"), ("sessionid" = Option<String>, Query, max_length = 128, description = "Only this call's recordings"), ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "At most this many, newest first (default 100)")), security(("appSecret" = [])), responses((status = 200, description = "The app's recordings", body = lineup_protocol::rest::AdminResponse<RecordingList>), super::openapi::ApiErrors))]
+pub async fn list(
+    State(state): State<AppState>,
+    Path(app): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let session_id = params.get("sessionid").cloned();
+    if session_id.as_ref().is_some_and(|s| s.len() > 128) {
+        return admin_error(AdminError::bad("invalid sessionid: at most 128 characters"));
+    }
+    let limit = match params.get("limit").map(|l| l.parse::<u32>()) {
+        None => 100,
+        Some(Ok(l)) if (1..=1000).contains(&l) => l,
+        Some(_) => return admin_error(AdminError::bad("invalid limit: a number from 1 to 1000")),
+    };
+    with_app(&state, app, &headers, move |hub, app| {
+        let rows = store::list(hub.store.conn(), app, session_id.as_deref(), limit).map_err(AdminError::store)?;
+        Ok(RecordingList { recordings: rows.into_iter().map(RecordingData::from).collect() })
+    })
+    .await
+}
+
+/// The app's recording `id`, after the credential check.
+async fn find(state: &AppState, app: String, id: String, headers: &HeaderMap) -> Result<RecordingRow, Response> {
+    let key = bearer(headers);
+    let found = state
+        .hub
+        .call(move |hub| {
+            crate::admin::check_secret(hub, &app, key.as_deref())?;
+            check_id(&id)?;
+            store::get(hub.store.conn(), &app, &id).map_err(AdminError::store)?.ok_or_else(|| not_found(&id))
+        })
+        .await;
+    match found {
+        Ok(Ok(row)) => Ok(row),
+        other => Err(admin_reply(other.map(|r| r.map(|_| ())))),
+    }
+}
+
+/// `GET /api/v1/apps/{app}/recordings/{id}`: one recording's description.
+#[utoipa::path(get, path = "/apps/{app}/recordings/{id}", tag = "recordings", params(("app" = String, Path, description = "The app id (appID)"), ("id" = String, Path, description = "The recording id")), security(("appSecret" = [])), responses((status = 200, description = "The recording", body = lineup_protocol::rest::AdminResponse<RecordingData>), super::openapi::ApiErrors))]
+pub async fn get_one(State(state): State<AppState>, Path((app, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    match find(&state, app, id, &headers).await {
+        Ok(row) => super::admin_ok(RecordingData::from(row)),
+        Err(resp) => resp,
+    }
+}
+
+/// `GET /api/v1/apps/{app}/recordings/{id}/file`: the WebM file (byte ranges allowed).
+#[utoipa::path(get, path = "/apps/{app}/recordings/{id}/file", tag = "recordings", params(("app" = String, Path, description = "The app id (appID)"), ("id" = String, Path, description = "The recording id")), security(("appSecret" = [])), responses((status = 200, description = "The recording (WebM: Opus and VP8)", content_type = "video/webm"), (status = 206, description = "The requested byte range", content_type = "video/webm"), super::openapi::ApiErrors))]
+pub async fn file(State(state): State<AppState>, Path((app, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    let row = match find(&state, app, id, &headers).await {
+        Ok(row) => row,
+        Err(resp) => return resp,
+    };
+    let path = state.config.data_dir.join(&row.file);
+    if !path.is_file() {
+        return admin_error(AdminError::new(5, 503, format!("recording {}: its file is missing from the data directory", row.id)));
+    }
+    // ServeFile answers Range and conditional requests; only those headers are passed.
+    let mut req = Request::new(axum::body::Body::empty());
+    for h in [header::RANGE, header::IF_RANGE, header::IF_MODIFIED_SINCE, header::IF_NONE_MATCH] {
+        if let Some(v) = headers.get(&h) {
+            req.headers_mut().insert(h, v.clone());
+        }
+    }
+    let served = tower_http::services::ServeFile::new(&path).oneshot(req).await;
+    let mut resp = match served {
+        Ok(r) => r.into_response(),
+        Err(e) => return admin_error(AdminError::new(5, 503, format!("recording {}: {e}", row.id))),
+    };
+    if !resp.status().is_success() {
+        return resp;
+    }
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("video/webm"));
+    let disposition = format!("attachment; filename=\"{}.webm\"", row.id);
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    resp
+}
+
+/// `DELETE /api/v1/apps/{app}/recordings/{id}`: the row and its file.
+#[utoipa::path(delete, path = "/apps/{app}/recordings/{id}", tag = "recordings", params(("app" = String, Path, description = "The app id (appID)"), ("id" = String, Path, description = "The recording id")), security(("appSecret" = [])), responses((status = 200, description = "Deleted", body = lineup_protocol::rest::AdminResponse<RecordingData>), super::openapi::ApiErrors))]
+pub async fn delete(State(state): State<AppState>, Path((app, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    let dir = state.config.data_dir.clone();
+    with_app(&state, app, &headers, move |hub, app| {
+        check_id(&id)?;
+        let conn = hub.store.conn();
+        let row = store::get(conn, app, &id).map_err(AdminError::store)?.ok_or_else(|| not_found(&id))?;
+        store::delete(conn, app, &id).map_err(AdminError::store)?;
+        match std::fs::remove_file(dir.join(&row.file)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => tracing::warn!(recording = %id, "cannot delete its file: {e}"),
+            _ => {}
+        }
+        Ok(RecordingData::from(row))
+    })
+    .await
+}
