@@ -277,6 +277,25 @@ impl LineupCore {
         self.op(Answer::Done, want_uint(&meet_id, "meetID", U32).map(|meet_id| Op::DestroyMeeting { meet_id }))
     }
 
+    /// Sends a text to the other members of room `meetID` (to `UID` only when given);
+    /// they get the NotifyIMmsg event.
+    #[wasm_bindgen(js_name = sendIMmsg, unchecked_return_type = "Promise<void>")]
+    pub fn send_im_msg(
+        &self,
+        #[wasm_bindgen(js_name = meetID, unchecked_param_type = "number")] meet_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+        #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue,
+    ) -> Promise {
+        let op = || {
+            Ok(Op::SendIMmsg {
+                meet_id: want_uint(&meet_id, "meetID", U32)?,
+                text: want_str(&text, "text")?,
+                uid: opt_str(&uid, "UID")?,
+            })
+        };
+        self.op(Answer::Done, op())
+    }
+
     /// Calls a user into a room; resolves with the callID.
     #[wasm_bindgen(unchecked_return_type = "Promise<string>")]
     pub fn call(

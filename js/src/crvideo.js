@@ -70,7 +70,7 @@
     'StartQueuing', 'StartQueuing2', 'StopQueuing', 'ForwardUser', 'FinishService', 'SetAgentCapacity',
     'GetQueueStatistics', 'GetAgents',
     'CreateMeeting', 'CreateMeeting2', 'EnterMeeting', 'DestroyMeeting', 'ExitMeeting', 'Call',
-    'AcceptCall', 'RejectCall', 'HungupCall', 'HangupCall', 'HoldCall', 'ResumeCall', 'GetSessionInfo',
+    'AcceptCall', 'RejectCall', 'HungupCall', 'HangupCall', 'HoldCall', 'ResumeCall', 'GetSessionInfo', 'SendIMmsg',
     'OpenMic', 'CloseMic', 'OpenVideo', 'CloseVideo', 'GetAudioStatus', 'GetVideoStatus', 'CreatVideoObj',
     'GetAllMembers', 'GetMediaStats'
   ];

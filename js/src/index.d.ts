@@ -192,6 +192,11 @@ interface CoreMethods {
      */
     request(op: { op: string; [field: string]: unknown }): Promise<unknown>;
     resumeCall(callID: string): Promise<void>;
+    /**
+     * Sends a text to the other members of room `meetID` (to `UID` only when given);
+     * they get the NotifyIMmsg event.
+     */
+    sendIMmsg(meetID: number, text: string, UID?: string): Promise<void>;
     setAgentCapacity(capacity: number): Promise<void>;
     /**
      * Do-not-disturb on (no automatic offers) or off.

@@ -240,7 +240,11 @@ state: string,
  * The stream id this member's tracks carry for the others (`MediaStream.id` of
  * the browser's track event): UIDs may hold any character, stream ids do not.
  */
-stream: string, } } | { "name": "MediaLost", "data": { meetID: number, } };
+stream: string, } } | { "name": "MediaLost", "data": { meetID: number, } } | { "name": "NotifyIMmsg", "data": { meetID: number, fromUserID: string, text: string, 
+/**
+ * When the server took it: Unix seconds.
+ */
+sendTime: number, } };
 
 /** Every notice's name. */
 export type NoticeName = Notice['name'];

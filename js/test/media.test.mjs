@@ -103,6 +103,16 @@ test('agent and customer see and hear each other through the media server', asyn
     await agent.evaluate(() => CRVideo_OpenMic('media-agent'));
     assert.ok(await grows(customer, 'audioBytes') > 0, 'the agent\'s audio arrives again after OpenMic');
     assert.equal(await agent.evaluate(() => CRVideo_GetAudioStatus('media-agent')), 3, 'AOPEN');
+    // In-meeting text: SendIMmsg returns a task id, answered by SendIMmsgRlst; the
+    // customer gets NotifyIMmsg(fromUserID, text, sendTime).
+    const taskID = await agent.evaluate(() => CRVideo_SendIMmsg('Hello 你好 <b>', '', 'im'));
+    assert.match(taskID, /^t[0-9a-f]{24}$/);
+    await until(agent, 'SendIMmsgRlst', (e) => e[0] === 'SendIMmsgRlst' && e[1] === taskID && e[2] === 0 && e[3] === 'im');
+    const im = await until(customer, 'NotifyIMmsg', (e) => e[0] === 'NotifyIMmsg');
+    assert.deepEqual(im.slice(1, 3), ['media-agent', 'Hello 你好 <b>']);
+    assert.ok(Math.abs(im[3] - Date.now() / 1000) < 60, `sendTime is Unix seconds: ${im[3]}`);
+    const refused = await agent.evaluate(() => CRVideo_SendIMmsg('', '', 'empty'));
+    await until(agent, 'SendIMmsgRlst refused', (e) => e[0] === 'SendIMmsgRlst' && e[1] === refused && e[2] === 5);
     assert.deepEqual(errors, [], 'no page error');
   } finally {
     await browser.close();

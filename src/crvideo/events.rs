@@ -83,6 +83,7 @@ fn on_notice(notice: NoticeName, name: &str, d: JsValue) {
         }
         N::NotifyCallHold | N::NotifyCallResume => fire(name, &[f("callID")]),
         N::UserEnterMeeting | N::UserLeftMeeting => fire(name, &[f("UID"), f("nickName"), f("meetID")]),
+        N::NotifyIMmsg => fire(name, &[f("fromUserID"), f("text"), f("sendTime")]),
         // The media module answers these (they become status events).
         N::MediaOffer | N::MediaTrack | N::MediaLost => {}
     }

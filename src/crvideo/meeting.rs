@@ -1,5 +1,5 @@
-//! CRVideo rooms and calls: CreateMeeting, EnterMeeting, DestroyMeeting, ExitMeeting and
-//! the call functions, with CloudRoom's parameter orders and result callbacks.
+//! CRVideo rooms and calls: CreateMeeting, EnterMeeting, DestroyMeeting, ExitMeeting,
+//! SendIMmsg and the call functions, with CloudRoom's parameter orders and result callbacks.
 
 use lineup_protocol::codes;
 use lineup_protocol::ws::Op;
@@ -28,10 +28,11 @@ fn new_password() -> String {
     s
 }
 
-/// A call id CloudRoom's Call returns at once: `c` and 24 hex digits.
-fn new_call_id() -> String {
+/// An id a function returns at once (CloudRoom's Call: callID, SendIMmsg: taskID):
+/// `prefix` and 24 hex digits.
+fn new_id(prefix: char) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::from("c");
+    let mut s = String::from(prefix);
     for b in random_bytes::<12>() {
         s.push(HEX[usize::from(b >> 4)] as char);
         s.push(HEX[usize::from(b & 15)] as char);
@@ -131,7 +132,7 @@ pub fn exit_meeting(meet: JsValue) {
 /// CallSuccess(callID, cookie) or CallFail(callID, sdkErr, cookie).
 #[wasm_bindgen(js_name = CRVideo_Call)]
 pub fn call(uid: JsValue, meet: JsValue, usr_ext_dat: JsValue, ck: JsValue) -> String {
-    let call_id = new_call_id();
+    let call_id = new_id('c');
     let ck = cookie(&ck);
     let op = Op::Call {
         call_id: Some(call_id.clone()),
@@ -145,6 +146,20 @@ pub fn call(uid: JsValue, meet: JsValue, usr_ext_dat: JsValue, ck: JsValue) -> S
         Err(c) => fire("CallFail", &[id, err(c), ck]),
     });
     call_id
+}
+
+/// CloudRoom `SendIMmsg(text, UID, cookie)`: a text to the other members of the room
+/// entered (an empty UID: to all of them); returns the taskID at once →
+/// SendIMmsgRlst(taskID, sdkErr, cookie). They get NotifyIMmsg(fromUserID, text, sendTime).
+#[wasm_bindgen(js_name = CRVideo_SendIMmsg)]
+pub fn send_im_msg(msg: JsValue, uid: JsValue, ck: JsValue) -> String {
+    let task_id = new_id('t');
+    let ck = cookie(&ck);
+    let uid = text(&uid);
+    let op = Op::SendIMmsg { meet_id: with_classic(|s| s.meeting), text: text(&msg), uid: (!uid.is_empty()).then_some(uid) };
+    let id = JsValue::from(task_id.as_str());
+    run(op, move |r| fire("SendIMmsgRlst", &[id, err(r.err().unwrap_or(codes::NOERR)), ck]));
+    task_id
 }
 
 /// A call answer: `ok(callID, cookie)` or `bad(callID, sdkErr, cookie)`.

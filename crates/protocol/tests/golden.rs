@@ -459,9 +459,10 @@ fn op_index(op: &Op) -> usize {
         Op::MediaLeave => 37,
         Op::MediaMute { .. } => 38,
         Op::MediaMonitor { .. } => 39,
+        Op::SendIMmsg { .. } => 40,
     }
 }
-const OP_COUNT: usize = 40;
+const OP_COUNT: usize = 41;
 
 /// The start of an SDP (the examples do not need whole ones).
 const SDP: &str = "v=0\r\no=- 4611 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
@@ -555,6 +556,10 @@ fn op_examples() -> Vec<(String, ClientFrame)> {
         (
             r#"{"seq":36,"op":"MediaMonitor","meetID":1,"mode":"whisper","UID":"agent1","sdp":"v=0\r\no=- 4611 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"}"#.into(),
             frame(36, Op::MediaMonitor { meet_id: 1, mode: "whisper".into(), uid: Some("agent1".into()), sdp: SDP.into() }),
+        ),
+        (
+            r#"{"seq":37,"op":"SendIMmsg","meetID":1,"text":"Your order ships today","UID":"cust1"}"#.into(),
+            frame(37, Op::SendIMmsg { meet_id: 1, text: "Your order ships today".into(), uid: Some("cust1".into()) }),
         ),
         (
             r#"{"seq":25,"op":"Call","callID":"anna-carl-0001","UID":"cust1","meetID":1,"usrExtDat":"order 42"}"#.into(),
@@ -794,6 +799,11 @@ fn op_media_monitor() {
 }
 
 #[test]
+fn op_send_im_msg() {
+    check_op("SendIMmsg");
+}
+
+#[test]
 fn op_call() {
     check_op("Call");
     // callID and usrExtDat are optional: the server then makes the id ("call-<n>") and
@@ -887,6 +897,7 @@ fn required_fields(name: &str) -> Value {
         "MediaAnswer" => json!({"sdp": "v=0"}),
         "MediaMute" => json!({"kind": "audio", "muted": true}),
         "MediaMonitor" => json!({"meetID": 1, "mode": "monitor", "sdp": "v=0"}),
+        "SendIMmsg" => json!({"meetID": 1, "text": "hi"}),
         "Call" => json!({"UID": "u", "meetID": 1}),
         "AcceptCall" | "RejectCall" | "HungupCall" | "HoldCall" | "ResumeCall" => json!({"callID": "c"}),
         _ => json!({}),
@@ -1543,9 +1554,10 @@ fn notice_index(n: &Notice) -> usize {
         Notice::MediaOffer { .. } => 22,
         Notice::MediaTrack { .. } => 23,
         Notice::MediaLost { .. } => 24,
+        Notice::NotifyIMmsg { .. } => 25,
     }
 }
-const NOTICE_COUNT: usize = 25;
+const NOTICE_COUNT: usize = 26;
 
 fn notice_examples() -> Vec<(&'static str, Notice)> {
     vec![
@@ -1643,6 +1655,10 @@ fn notice_examples() -> Vec<(&'static str, Notice)> {
             Notice::MediaTrack { meet_id: 1, uid: "cust1".into(), kind: "audio".into(), state: "open".into(), stream: "m7".into() },
         ),
         (r#"{"type":"notice","name":"MediaLost","data":{"meetID":1}}"#, Notice::MediaLost { meet_id: 1 }),
+        (
+            r#"{"type":"notice","name":"NotifyIMmsg","data":{"meetID":1,"fromUserID":"agent1","text":"Your order ships today","sendTime":1767258000}}"#,
+            Notice::NotifyIMmsg { meet_id: 1, from_user_id: "agent1".into(), text: "Your order ships today".into(), send_time: 1_767_258_000 },
+        ),
         (
             r#"{"type":"notice","name":"NotifyCallEvent","data":{"source":"CALLEE","event":"ringing","sessionid":"call-57","eventid":101,"eventTime":"2026-01-01 00:00:06","calleridnum":"cust1","activenum":"cust1","from":"dialout","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=cust1&source=CALLEE&event=ringing&sessionid=call-57&eventid=101&eventTime=2026-01-01 00:00:06&from=dialout&queID=3&agentID=agent1&"}}"#,
             Notice::NotifyCallEvent(call_event("CALLEE", "ringing", 101, "2026-01-01 00:00:06", "cust1")),
@@ -1868,6 +1884,11 @@ fn notice_media_track() {
 #[test]
 fn notice_media_lost() {
     check_notice(24);
+}
+
+#[test]
+fn notice_notify_im_msg() {
+    check_notice(25);
 }
 
 /// A forwarded customer, as its old and new queues' agents and the customer see it
