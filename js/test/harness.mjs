@@ -18,12 +18,13 @@ function freePort() {
   });
 }
 
-/** Starts target/debug/lineup-server with `args` (plus --listen, on `port` or a free one);
- * resolves once /healthz answers. `stop(signal)` ends it; `exited` settles when it has. */
-export async function startServer(args, port) {
+/** Starts target/debug/lineup-server with `args` (plus --listen on `host`, on `port` or a
+ * free one); resolves once /healthz answers. `stop(signal)` ends it; `exited` settles
+ * when it has. */
+export async function startServer(args, port, host = '127.0.0.1') {
   port = port ?? await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const child = spawn(join(root, 'target', 'debug', 'lineup-server'), ['--listen', `127.0.0.1:${port}`, ...args],
+  const base = `http://${host}:${port}`;
+  const child = spawn(join(root, 'target', 'debug', 'lineup-server'), ['--listen', `${host}:${port}`, ...args],
     { stdio: 'ignore', env: { ...process.env, LINEUP_LOG: 'warn' } });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   for (let i = 0; i < 150; i++) {
@@ -36,10 +37,11 @@ export async function startServer(args, port) {
   throw new Error('lineup-server did not start within 15 s');
 }
 
-/** Debian's Chromium, headless; `extra` adds flags (fake media devices, say). */
-export function launchChromium(extra = []) {
+/** Debian's Chromium, headless; `extra` adds flags (fake media devices, say);
+ * `executablePath` another way to start it (a wrapper that runs it elsewhere). */
+export function launchChromium(extra = [], executablePath = '/usr/bin/chromium') {
   return chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extra],
   });
 }
@@ -85,5 +87,31 @@ export async function logged(page, what, pred, ms = 10000) {
     if (hit) return hit;
     if (Date.now() > end) throw new Error(`no ${what} within ${ms} ms; log: ${JSON.stringify(log)}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The inbound RTP figures of a CRVideo page: video frames decoded, audio bytes received. */
+export async function inbound(page) {
+  return page.evaluate(async () => {
+    const report = await CRVideo_GetMediaStats();
+    const out = { framesDecoded: 0, audioBytes: 0 };
+    report.forEach((s) => {
+      if (s.type !== 'inbound-rtp') return;
+      if (s.kind === 'video') out.framesDecoded += s.framesDecoded || 0;
+      if (s.kind === 'audio') out.audioBytes += s.bytesReceived || 0;
+    });
+    return out;
+  });
+}
+
+/** How much `inbound(page)[key]` grew within `ms` (0: it did not). */
+export async function grows(page, key, ms = 8000) {
+  const before = (await inbound(page))[key];
+  const end = Date.now() + ms;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = (await inbound(page))[key];
+    if (now > before) return now - before;
+    if (Date.now() > end) return 0;
   }
 }

@@ -8,34 +8,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { js, startServer, launchChromium, DEMO_KEY, logged } from './harness.mjs';
+import { js, startServer, launchChromium, DEMO_KEY, logged, inbound, grows } from './harness.mjs';
 
 const until = (page, what, pred) => logged(page, what, pred, 15000);
-
-/** The inbound RTP figures of a page: video frames decoded, audio bytes received. */
-async function inbound(page) {
-  return page.evaluate(async () => {
-    const report = await CRVideo_GetMediaStats();
-    const out = { framesDecoded: 0, audioBytes: 0 };
-    report.forEach((s) => {
-      if (s.type !== 'inbound-rtp') return;
-      if (s.kind === 'video') out.framesDecoded += s.framesDecoded || 0;
-      if (s.kind === 'audio') out.audioBytes += s.bytesReceived || 0;
-    });
-    return out;
-  });
-}
-
-async function grows(page, key, ms = 8000) {
-  const before = (await inbound(page))[key];
-  const end = Date.now() + ms;
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 500));
-    const now = (await inbound(page))[key];
-    if (now > before) return now - before;
-    if (Date.now() > end) return 0;
-  }
-}
 
 test('agent and customer see and hear each other through the media server', async () => {
   assert.ok(existsSync(join(js, 'dist', 'lineup_crvideo_bg.wasm')), 'run `cargo xtask sdk` first (cargo xtask test does)');

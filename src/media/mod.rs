@@ -93,6 +93,10 @@ pub struct Media {
     /// A supervisor's way into the room (`MediaMonitor` mode and whispered agent);
     /// None: as a member (`MediaJoin`).
     pub monitor: Option<(String, Option<String>)>,
+    /// A failed connection is being replaced (`peer::recover`).
+    pub recovering: bool,
+    /// Replacements in a row that did not connect yet.
+    pub restarts: u32,
 }
 
 impl Media {
@@ -194,6 +198,8 @@ impl Media {
         self.sinks.clear_streams();
         self.negotiation = peer::Queue::default();
         self.monitor = None;
+        self.recovering = false;
+        self.restarts = 0;
     }
 }
 
@@ -257,18 +263,10 @@ pub fn on_notice(core: &Core, name: NoticeName, data: &JsValue) -> (bool, Events
             events.extend(new.and_then(|s| media.set_status(&uid, kind, s)));
             true
         }
+        // The server lost our connection: a new one (or, after repeated failures, the
+        // page is told MediaLost).
         NoticeName::MediaLost => {
-            let mut inner = core.borrow_mut();
-            let me = inner.media.me.clone();
-            for kind in [Kind::Audio, Kind::Video] {
-                if inner.media.status(&me, kind) != CLOSED {
-                    events.extend(inner.media.set_status(&me, kind, CLOSED));
-                }
-            }
-            let meeting = inner.media.meeting;
-            inner.media.reset();
-            inner.media.meeting = meeting;
-            events.push(("MediaLost", data.clone()));
+            peer::recover(core.clone());
             true
         }
         NoticeName::MeetingStopped | NoticeName::LineOff => {

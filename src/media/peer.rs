@@ -2,6 +2,13 @@
 //! added) go out as `MediaJoin`; the server's offers (another member's track) come as
 //! `MediaOffer` and are answered with `MediaAnswer`. One negotiation runs at a time;
 //! the others wait in the queue.
+//!
+//! A connection that fails (ICE `failed`, or `disconnected` for [`GRACE_MS`], or the
+//! server's `MediaLost`) is replaced ([`recover`]): the old one closes, the session's
+//! media leaves and joins again with a new connection and the same devices (a restart
+//! of ICE and DTLS from scratch). The page sees its statuses pass OPENING → OPEN again.
+//! After [`MAX_RESTARTS`] attempts that did not connect, the media is given up:
+//! `MediaLost` (CloudRoom's MeetingDropped); the call itself goes on.
 
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -13,7 +20,7 @@ use lineup_protocol::ws::Op;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
-    MediaStream, MediaStreamConstraints, MediaStreamTrack, RtcBundlePolicy, RtcConfiguration, RtcPeerConnection,
+    MediaStream, MediaStreamConstraints, MediaStreamTrack, RtcBundlePolicy, RtcConfiguration, RtcIceConnectionState, RtcPeerConnection,
     RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
@@ -38,7 +45,14 @@ pub struct Queue {
 /// The peer connection's callbacks.
 pub struct Handles {
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
+    _on_ice: Closure<dyn FnMut()>,
 }
+
+/// How long ICE may stay `disconnected` before the connection is replaced (browsers
+/// report `failed` only after about 30 s).
+pub const GRACE_MS: i32 = 3_000;
+/// Replacements in a row that did not connect, before the media is given up.
+pub const MAX_RESTARTS: u32 = 3;
 
 fn failed(code: u32, what: &str, e: &JsValue) -> Failure {
     (code, [what, ": ", &error_message(e)].concat())
@@ -86,10 +100,123 @@ fn peer(core: &Core) -> Result<RtcPeerConnection, Failure> {
         }
     });
     pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
+    let weak = Rc::downgrade(core);
+    let on_ice = Closure::<dyn FnMut()>::new(move || {
+        if let Some(core) = weak.upgrade() {
+            on_ice_state(&core);
+        }
+    });
+    pc.set_oniceconnectionstatechange(Some(on_ice.as_ref().unchecked_ref()));
     let mut inner = core.borrow_mut();
     inner.media.pc = Some(pc.clone());
-    inner.media.handles = Some(Handles { _on_track: on_track });
+    inner.media.handles = Some(Handles { _on_track: on_track, _on_ice: on_ice });
     Ok(pc)
+}
+
+/// The current connection's ICE state changed.
+fn on_ice_state(core: &Core) {
+    let Some(pc) = core.borrow().media.pc.clone() else { return };
+    match pc.ice_connection_state() {
+        RtcIceConnectionState::Connected | RtcIceConnectionState::Completed => core.borrow_mut().media.restarts = 0,
+        RtcIceConnectionState::Failed => recover(core.clone()),
+        RtcIceConnectionState::Disconnected => {
+            // Often a moment's loss: replaced only if it lasts.
+            let core = core.clone();
+            spawn_local(async move {
+                sleep(GRACE_MS).await;
+                let same = core.borrow().media.pc.as_ref() == Some(&pc);
+                let state = pc.ice_connection_state();
+                if same && matches!(state, RtcIceConnectionState::Disconnected | RtcIceConnectionState::Failed) {
+                    recover(core);
+                }
+            });
+        }
+        _ => {}
+    }
+}
+
+/// Resolves after `ms` (the browser's timer; nothing is kept once it fired).
+async fn sleep(ms: i32) {
+    let p = Promise::new(&mut |resolve: Function, _reject: Function| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(p).await;
+}
+
+/// The media connection failed: replaced by a new one with the same devices (see the
+/// module's head), or given up after [`MAX_RESTARTS`].
+pub fn recover(core: Core) {
+    let plan = {
+        let mut inner = core.borrow_mut();
+        let m = &mut inner.media;
+        if m.meeting == 0 || m.recovering || m.pc.is_none() {
+            None
+        } else {
+            m.recovering = true;
+            m.restarts += 1;
+            let me = m.me.clone();
+            let kinds: Vec<Kind> = [Kind::Audio, Kind::Video].into_iter().filter(|k| matches!(m.status(&me, *k), OPEN | OPENING)).collect();
+            Some((m.meeting, kinds, m.monitor.clone(), m.restarts))
+        }
+    };
+    let Some((meeting, kinds, monitor_mode, attempt)) = plan else { return };
+    spawn_local(async move {
+        // The old connection closes and its devices are released; the page keeps its
+        // room, its video objects and its count of attempts.
+        {
+            let mut inner = core.borrow_mut();
+            let restarts = inner.media.restarts;
+            inner.media.reset();
+            inner.media.meeting = meeting;
+            inner.media.restarts = restarts;
+            inner.media.recovering = true;
+        }
+        let result = if attempt > MAX_RESTARTS {
+            Err((codes::MEDIA_ERR, format!("the media connection failed {MAX_RESTARTS} times")))
+        } else {
+            web_sys::console::warn_1(&format!("lineup: the media connection failed; reconnecting it (attempt {attempt})").into());
+            rejoin(&core, meeting, kinds, monitor_mode).await
+        };
+        core.borrow_mut().media.recovering = false;
+        if let Err((_, why)) = result {
+            give_up(&core, meeting, &why);
+        }
+    });
+}
+
+/// Leaves and joins the room's media again with a new connection.
+async fn rejoin(core: &Core, meeting: u32, kinds: Vec<Kind>, monitor_mode: Option<(String, Option<String>)>) -> Result<(), Failure> {
+    send(core, Op::MediaLeave).await?;
+    if let Some((mode, agent)) = monitor_mode {
+        return monitor(core.clone(), meeting, mode, agent).await;
+    }
+    for kind in kinds {
+        open(core.clone(), kind).await?;
+    }
+    Ok(())
+}
+
+/// The media is gone for good: statuses closed, `MediaLost` to the page.
+fn give_up(core: &Core, meeting: u32, why: &str) {
+    let mut events = Events::new();
+    {
+        let mut inner = core.borrow_mut();
+        let me = inner.media.me.clone();
+        for kind in [Kind::Audio, Kind::Video] {
+            if inner.media.status(&me, kind) != CLOSED {
+                events.extend(inner.media.set_status(&me, kind, CLOSED));
+            }
+        }
+        inner.media.reset();
+        inner.media.meeting = meeting;
+    }
+    web_sys::console::warn_1(&["lineup: the media connection is lost: ", why].concat().into());
+    let o = crate::interop::object(&[("reason", why)]);
+    crate::interop::set(&o, "meetID", meeting);
+    events.push(("MediaLost", o.into()));
+    tell(core, events);
 }
 
 fn slot(media: &mut super::Media, kind: Kind) -> &mut Option<Local> {

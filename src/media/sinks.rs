@@ -90,6 +90,13 @@ pub fn on_track(core: &Core, e: &RtcTrackEvent) {
     let member = inner.media.member_of_stream(&id);
     member.stream = Some(stream.clone());
     let uid = member.uid.clone();
+    // A member whose media came back (a new connection of its own) may arrive as a new
+    // stream under the same id: its player follows.
+    if let Some((_, player)) = inner.media.sinks.players.iter().find(|(s, _)| *s == id) {
+        if player.src_object().as_ref() != Some(&stream) {
+            player.set_src_object(Some(&stream));
+        }
+    }
     if e.track().kind() == "audio" && !inner.media.sinks.players.iter().any(|(s, _)| *s == id) {
         if let Ok(player) = HtmlAudioElement::new() {
             player.set_autoplay(true);

@@ -1,0 +1,119 @@
+// A customer's network drops during a call, for real: the customer's Chromium runs in a
+// network namespace of its own, joined to the server's host by a veth pair, and the
+// link goes down for 8 s. Its WebSocket and its media both stop. When the link comes
+// back, the SDK resumes the session and replaces the failed media connection (a new
+// one, ICE and DTLS from scratch): both pages decode each other's video again and the
+// customer's microphone passes AOPENING → AOPEN once more. Nothing may hang: every
+// wait is bounded. Needs root (ip netns), as `cargo xtask test` runs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { js, startServer, launchChromium, DEMO_KEY, logged, inbound, grows } from './harness.mjs';
+
+const NS = 'lineup-cust';
+const HOST_IF = 'lnup-host';
+const NS_IF = 'lnup-cust';
+const HOST_IP = '10.213.77.1';
+const NS_IP = '10.213.77.2';
+
+const ip = (...args) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+const quietly = (f) => { try { f(); } catch { /* already gone */ } };
+
+function teardown() {
+  quietly(() => ip('link', 'del', HOST_IF));
+  quietly(() => ip('netns', 'del', NS));
+}
+
+function setup() {
+  teardown();
+  ip('netns', 'add', NS);
+  ip('link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', NS_IF);
+  ip('link', 'set', NS_IF, 'netns', NS);
+  ip('addr', 'add', `${HOST_IP}/30`, 'dev', HOST_IF);
+  ip('link', 'set', HOST_IF, 'up');
+  ip('netns', 'exec', NS, 'ip', 'addr', 'add', `${NS_IP}/30`, 'dev', NS_IF);
+  ip('netns', 'exec', NS, 'ip', 'link', 'set', NS_IF, 'up');
+  ip('netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up');
+}
+
+const until = (page, what, pred, ms = 15000) => logged(page, what, pred, ms);
+
+/** Waits until the page decodes more than `n` video frames (bounded). */
+async function decodes(page, n, ms) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const s = await inbound(page);
+    if (s.framesDecoded > n || Date.now() > end) return s.framesDecoded;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+test('a customer whose network drops during a call gets its audio and video back', async () => {
+  assert.ok(existsSync(join(js, 'dist', 'lineup_crvideo_bg.wasm')), 'run `cargo xtask sdk` first (cargo xtask test does)');
+  assert.equal(process.getuid(), 0, 'this test makes a network namespace: run it as root (cargo xtask test does)');
+  setup();
+  const dataDir = mkdtempSync(join(tmpdir(), 'lineup-netdrop-'));
+  const wrapper = join(dataDir, 'chromium-in-netns');
+  writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${NS} /usr/bin/chromium "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  const server = await startServer(['--data', dataDir, '--www', join(js, 'test', 'fixtures'), '--sdk', join(js, 'dist')], undefined, HOST_IP);
+  // getUserMedia needs a secure origin; the server's address is a plain http one.
+  const flags = [
+    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required',
+    `--unsafely-treat-insecure-origin-as-secure=${server.base}`,
+  ];
+  const agentBrowser = await launchChromium(flags);
+  const custBrowser = await launchChromium(flags, wrapper);
+  const errors = [];
+  try {
+    const open = async (browser, role, uid, extra = '') => {
+      const page = await (await browser.newContext()).newPage();
+      page.on('pageerror', (e) => errors.push(`${role}: ${e.message}`));
+      await page.goto(`${server.base}/mediaguide.html?role=${role}&uid=${uid}&key=${DEMO_KEY}${extra}`);
+      return page;
+    };
+    const agent = await open(agentBrowser, 'agent', 'drop-agent');
+    const created = await until(agent, 'CreateMeetingSuccess', (e) => e[0] === 'CreateMeetingSuccess');
+    const customer = await open(custBrowser, 'customer', 'drop-cust', `&meet=${created[1]}`);
+    for (const [page, uid] of [[agent, 'drop-agent'], [customer, 'drop-cust']]) {
+      await until(page, 'its microphone open', (e) => e[0] === 'AudioStatusChanged' && e[1] === uid && e[3] === CRVIDEO_AOPEN);
+    }
+    for (const [who, page] of [['agent', agent], ['customer', customer]]) {
+      assert.ok(await decodes(page, 30, 15000) > 30, `before the drop the ${who} decodes video`);
+    }
+    const opened = async () => (await customer.evaluate(() => window.__log))
+      .filter((e) => e[0] === 'AudioStatusChanged' && e[1] === 'drop-cust' && e[3] === CRVIDEO_AOPEN).length;
+    const openedBefore = await opened();
+
+    // The customer's network drops for 20 s: long enough for both ends to give up on the
+    // old connection.
+    ip('link', 'set', HOST_IF, 'down');
+    await new Promise((r) => setTimeout(r, 20000));
+    assert.equal(await grows(agent, 'framesDecoded', 1500), 0, 'while the network is down the agent gets no video from the customer');
+    ip('link', 'set', HOST_IF, 'up');
+
+    // The media comes back on both sides, on a new connection.
+    const reopenBy = Date.now() + 40000;
+    while (await opened() === openedBefore && Date.now() < reopenBy) await new Promise((r) => setTimeout(r, 300));
+    assert.ok(await opened() > openedBefore, 'the customer\'s microphone passed AOPENING → AOPEN again');
+    for (const [who, page] of [['agent', agent], ['customer', customer]]) {
+      assert.ok(await grows(page, 'framesDecoded', 20000) > 0, `after the drop the ${who} decodes video again`);
+      assert.ok(await grows(page, 'audioBytes', 10000) > 0, `after the drop the ${who}'s inbound audio grows again`);
+    }
+    const dropped = (await customer.evaluate(() => window.__log)).some((e) => e[0] === 'MeetingDropped');
+    assert.equal(dropped, false, 'the media was replaced, not given up');
+    assert.deepEqual(errors, [], 'no page error');
+  } finally {
+    await agentBrowser.close();
+    await custBrowser.close();
+    server.stop();
+    teardown();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+const CRVIDEO_AOPEN = 3;
+const CRVIDEO_AOPENING = 4;
