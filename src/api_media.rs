@@ -1,6 +1,7 @@
 //! The modern API's audio and video: the same media core as CRVideo's OpenMic & co.
 //! Status events: `AudioStatusChanged` / `VideoStatusChanged` `{UID, oldStatus,
-//! newStatus}` (CloudRoom's values), `MediaLost` when the media connection is gone.
+//! newStatus}` (CloudRoom's values), `MicEnergyUpdate` `{UID, oldLevel, newLevel}`
+//! (0–10), `MediaLost` when the media connection is gone for good.
 
 use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
@@ -106,6 +107,43 @@ impl LineupCore {
         if joined {
             let _ = crate::api_ops::send_quietly(&self.core, lineup_protocol::ws::Op::MediaLeave);
         }
+    }
+
+    /// This browser's cameras (a member's UID: its camera, once known):
+    /// `{userId, videoID, videoName}`, videoID from 1.
+    #[wasm_bindgen(js_name = videoDevices, unchecked_return_type = "Array<{ userId: string; videoID: number; videoName: string }>")]
+    pub fn video_devices(&self, #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue) -> Array {
+        self.core.borrow().media.video_info_of(&uid)
+    }
+
+    /// The camera `openVideo` opens (a `videoID` of `videoDevices()`).
+    #[wasm_bindgen(js_name = setDefaultVideo)]
+    pub fn set_default_video(&self, #[wasm_bindgen(js_name = videoID, unchecked_param_type = "number")] video_id: JsValue) -> Result<(), JsValue> {
+        let r = self.core.borrow_mut().media.set_default_video(&JsValue::UNDEFINED, &video_id);
+        r.map_err(|(c, m)| error(c, &m))
+    }
+
+    /// The camera's size, frame rate and bitrate limit: `{size: {width, height} or
+    /// "W*H", fps, maxbps}`; the open camera takes it at once. Throws LineupError 5
+    /// naming a wrong field.
+    #[wasm_bindgen(js_name = setVideoCfg)]
+    pub fn set_video_cfg(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ size?: { width: number; height: number } | string; fps?: number; maxbps?: number }")] cfg: JsValue,
+    ) -> Result<(), JsValue> {
+        media::devices::set_video_cfg(&self.core, &cfg).map_err(|(c, m)| error(c, &m))
+    }
+
+    /// The camera configuration (0: the browser's choice).
+    #[wasm_bindgen(getter = videoCfg, unchecked_return_type = "{ size: { width: number; height: number }; fps: number; maxbps: number }")]
+    pub fn video_cfg(&self) -> JsValue {
+        self.core.borrow().media.devices.cfg_object()
+    }
+
+    /// A member's microphone energy, 0–10 (this session's when no UID).
+    #[wasm_bindgen(js_name = micEnergy)]
+    pub fn mic_energy(&self, #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue) -> u32 {
+        self.core.borrow().media.energy_of(&uid)
     }
 
     /// The media connection's `RTCStatsReport`.

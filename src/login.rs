@@ -57,6 +57,8 @@ pub fn login(core: &Core, body: &JsValue, done: Done) {
     let first = inner.session.server();
     inner.login = Some(Attempt { body: stringify(body).unwrap_or_default(), first, tried: 0, done });
     drop(inner);
+    // The cameras, for GetAllVideoInfo before any is opened (names come with permission).
+    crate::media::devices::refresh_cameras(core);
     post(core);
 }
 

@@ -72,7 +72,8 @@
     'CreateMeeting', 'CreateMeeting2', 'EnterMeeting', 'DestroyMeeting', 'ExitMeeting', 'Call',
     'AcceptCall', 'RejectCall', 'HungupCall', 'HangupCall', 'HoldCall', 'ResumeCall', 'GetSessionInfo', 'SendIMmsg',
     'OpenMic', 'CloseMic', 'OpenVideo', 'CloseVideo', 'GetAudioStatus', 'GetVideoStatus', 'CreatVideoObj',
-    'GetAllMembers', 'GetMediaStats'
+    'GetAllMembers', 'GetMediaStats', 'GetAllVideoInfo', 'GetDefaultVideo', 'SetDefaultVideo', 'SetVideoCfg',
+    'GetVideoCfg', 'GetMicEnergy'
   ];
   var queued = [];
   FUNCTIONS.forEach(function (n) {

@@ -149,6 +149,10 @@ interface CoreMethods {
      */
     logout(): Promise<void>;
     /**
+     * A member's microphone energy, 0–10 (this session's when no UID).
+     */
+    micEnergy(UID?: string): number;
+    /**
      * Lineup (supervisor): joins the call in room `meetID` (`GetAgents` →
      * `customers[].meetID`) as `monitor` (listen), `whisper` (speak to `agentUID` only)
      * or `barge` (join fully). `closeMic()` / `leaveMedia()` as usual.
@@ -203,15 +207,30 @@ interface CoreMethods {
      */
     setDNDStatus(on: boolean): Promise<void>;
     /**
+     * The camera `openVideo` opens (a `videoID` of `videoDevices()`).
+     */
+    setDefaultVideo(videoID: number): void;
+    /**
      * Points the SDK at other servers: one base URL, or several separated by `;`
      * (nodes of one cluster; reconnecting tries them in turn). Takes effect at the next
      * connection.
      */
     setServer(server: string): void;
+    /**
+     * The camera's size, frame rate and bitrate limit: `{size: {width, height} or
+     * "W*H", fps, maxbps}`; the open camera takes it at once. Throws LineupError 5
+     * naming a wrong field.
+     */
+    setVideoCfg(cfg: { size?: { width: number; height: number } | string; fps?: number; maxbps?: number }): void;
     startQueuing(queID: number, usrExtDat?: string): Promise<void>;
     startService(queID: number, priority?: number): Promise<void>;
     stopQueuing(): Promise<void>;
     stopService(queID: number): Promise<void>;
+    /**
+     * This browser's cameras (a member's UID: its camera, once known):
+     * `{userId, videoID, videoName}`, videoID from 1.
+     */
+    videoDevices(UID?: string): Array<{ userId: string; videoID: number; videoName: string }>;
     /**
      * A member's camera status (as `audioStatus`).
      */
@@ -248,5 +267,9 @@ interface CoreMethods {
      * The logged-in user (UID, nickName, appID, roles, ...), or undefined.
      */
     readonly user: LoginData | undefined;
+    /**
+     * The camera configuration (0: the browser's choice).
+     */
+    readonly videoCfg: { size: { width: number; height: number }; fps: number; maxbps: number };
 }
 // </generated>

@@ -78,6 +78,41 @@ test('agent and customer see and hear each other through the media server', asyn
     await agent.evaluate(() => CRVideo_OpenMic('media-agent'));
     assert.ok(await grows(customer, 'audioBytes') > 0, 'the agent\'s audio arrives again after OpenMic');
     assert.equal(await agent.evaluate(() => CRVideo_GetAudioStatus('media-agent')), 3, 'AOPEN');
+    // Levels: MicEnergyUpdate (0–10) for its own microphone and the other's (Chromium's
+    // fake microphone beeps), and GetMicEnergy.
+    for (const uid of ['media-agent', custUID]) {
+      const e = await until(agent, `${uid}'s energy`, (e) => e[0] === 'MicEnergyUpdate' && e[1] === uid && e[3] > 0);
+      assert.ok(e[3] >= 1 && e[3] <= 10, `a level from 0 to 10: ${e}`);
+    }
+    const level = await agent.evaluate((uid) => CRVideo_GetMicEnergy(uid), custUID);
+    assert.ok(Number.isInteger(level) && level >= 0 && level <= 10, `GetMicEnergy: ${level}`);
+    // Cameras: GetAllVideoInfo lists this browser's fake camera; the customer's is known.
+    const cams = await agent.evaluate(() => CRVideo_GetAllVideoInfo('media-agent'));
+    assert.ok(cams.length >= 1 && cams[0].userId === 'media-agent' && cams[0].videoID === 1 && typeof cams[0].videoName === 'string', JSON.stringify(cams));
+    assert.equal(await agent.evaluate(() => CRVideo_GetDefaultVideo('media-agent')), 1);
+    assert.deepEqual(await agent.evaluate((uid) => CRVideo_GetAllVideoInfo(uid), custUID), [{ userId: custUID, videoName: '', videoID: 1 }]);
+    // SetVideoCfg: the open camera takes the new size; wrong fields are refused by name.
+    assert.equal(await agent.evaluate(() => CRVideo_SetVideoCfg({ size: { width: 320, height: 240 }, fps: 15, maxbps: 300000 })), 0);
+    const size = await agent.evaluate(async () => {
+      for (let i = 0; i < 50; i++) {
+        const t = document.getElementById('video-media-agent').srcObject.getVideoTracks()[0];
+        const s = t.getSettings();
+        if (s.width === 320) return [s.width, s.height];
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return null;
+    });
+    assert.deepEqual(size, [320, 240], 'the camera sends 320×240 now');
+    assert.deepEqual(await agent.evaluate(() => CRVideo_GetVideoCfg()), { size: { width: 320, height: 240 }, fps: 15, maxbps: 300000 });
+    const warnings = [];
+    agent.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
+    assert.equal(await agent.evaluate(() => CRVideo_SetVideoCfg({ fps: 0 })), 5);
+    assert.equal(await agent.evaluate(() => CRVideo_SetVideoCfg({ size: '320*x' })), 5);
+    assert.equal(await agent.evaluate(() => CRVideo_SetDefaultVideo('media-agent', 9)), 5);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(warnings.some((w) => w.includes('invalid fps: an integer from 1 to 60')), warnings.join('\n'));
+    assert.ok(warnings.some((w) => w.includes('invalid size.height')), warnings.join('\n'));
+    assert.ok(warnings.some((w) => w.includes('invalid videoID')), warnings.join('\n'));
     // In-meeting text: SendIMmsg returns a task id, answered by SendIMmsgRlst; the
     // customer gets NotifyIMmsg(fromUserID, text, sendTime).
     const taskID = await agent.evaluate(() => CRVideo_SendIMmsg('Hello 你好 <b>', '', 'im'));

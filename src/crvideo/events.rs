@@ -18,6 +18,7 @@ pub fn on_event(name: &str, d: JsValue) {
             fire(name, &[get(&d, "UID"), get(&d, "oldStatus"), get(&d, "newStatus")])
         }
         None if name == "MediaLost" => fire("MeetingDropped", &[]),
+        None if name == "MicEnergyUpdate" => fire(name, &[get(&d, "UID"), get(&d, "oldLevel"), get(&d, "newLevel")]),
         // The connection's own events: NotifyTokenWillExpire, Reconnecting, Reconnected.
         None if super::CALLBACKS.contains(&name) => fire(name, &[]),
         None => {}

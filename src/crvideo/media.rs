@@ -71,6 +71,57 @@ pub fn get_video_status(uid: JsValue) -> u32 {
     core().borrow().media.status_of(&uid, Kind::Video)
 }
 
+/// Logs a refused call: its code and the message naming the parameter.
+fn refused(what: &str, r: Result<(), lineup_client::Failure>) -> u32 {
+    match r {
+        Ok(()) => 0,
+        Err((code, msg)) => {
+            web_sys::console::warn_1(&["lineup: ", what, " refused (", &code.to_string(), "): ", &msg].concat().into());
+            code
+        }
+    }
+}
+
+/// CloudRoom `GetAllVideoInfo(UID)`: UsrVideoInfo `{userId, videoID, videoName}` of this
+/// session's cameras (videoID from 1), or another member's camera.
+#[wasm_bindgen(js_name = CRVideo_GetAllVideoInfo)]
+pub fn get_all_video_info(uid: JsValue) -> Array {
+    core().borrow().media.video_info_of(&uid)
+}
+
+/// CloudRoom `GetDefaultVideo(UID)`: the camera OpenVideo opens.
+#[wasm_bindgen(js_name = CRVideo_GetDefaultVideo)]
+pub fn get_default_video(uid: JsValue) -> u32 {
+    core().borrow().media.default_video_of(&uid)
+}
+
+/// CloudRoom `SetDefaultVideo(UID, videoID)`: this session's camera for the next
+/// OpenVideo. Lineup: returns 0, or the error code (the console says why).
+#[wasm_bindgen(js_name = CRVideo_SetDefaultVideo)]
+pub fn set_default_video(uid: JsValue, video_id: JsValue) -> u32 {
+    let r = core().borrow_mut().media.set_default_video(&uid, &video_id);
+    refused("SetDefaultVideo", r)
+}
+
+/// CloudRoom `SetVideoCfg(cfg)`: `{size: {width, height} or "W*H", fps, maxbps}` for the
+/// camera (the open one at once). Lineup: returns 0, or 5 naming the wrong field.
+#[wasm_bindgen(js_name = CRVideo_SetVideoCfg)]
+pub fn set_video_cfg(cfg: JsValue) -> u32 {
+    refused("SetVideoCfg", media::devices::set_video_cfg(&core(), &cfg))
+}
+
+/// CloudRoom `GetVideoCfg()`: `{size: {width, height}, fps, maxbps}` (0: the browser's).
+#[wasm_bindgen(js_name = CRVideo_GetVideoCfg)]
+pub fn get_video_cfg() -> JsValue {
+    core().borrow().media.devices.cfg_object()
+}
+
+/// CloudRoom `GetMicEnergy(UID)`: the member's microphone energy, 0–10.
+#[wasm_bindgen(js_name = CRVideo_GetMicEnergy)]
+pub fn get_mic_energy(uid: JsValue) -> u32 {
+    core().borrow().media.energy_of(&uid)
+}
+
 /// CloudRoom `CreatVideoObj()`: a `<video>` element to place; `obj.setVideo(UID,
 /// videoID)` shows that member's camera (this session's own: the preview).
 #[wasm_bindgen(js_name = CRVideo_CreatVideoObj)]

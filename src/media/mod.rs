@@ -12,7 +12,9 @@
 //! - this file: the state, statuses and the notices that change them.
 //! - `peer`: the peer connection and its negotiations (async steps, one at a time).
 //! - `sinks`: video elements (CreatVideoObj, attachVideo) and remote audio players.
+//! - `devices`: cameras, the camera's configuration, microphone energy.
 
+pub mod devices;
 mod peer;
 mod sinks;
 
@@ -97,6 +99,8 @@ pub struct Media {
     pub recovering: bool,
     /// Replacements in a row that did not connect yet.
     pub restarts: u32,
+    /// Cameras, their configuration, microphone energy.
+    pub devices: devices::Devices,
 }
 
 impl Media {
@@ -152,6 +156,63 @@ impl Media {
         }
     }
 
+    /// The uid a page's query names (given as any value, or this session's).
+    fn uid_of(&self, uid: &JsValue) -> String {
+        if uid.is_undefined() {
+            self.me.clone()
+        } else {
+            crate::args::text(uid)
+        }
+    }
+
+    /// CloudRoom GetAllVideoInfo(UID): this session's cameras `{userId, videoID,
+    /// videoName}`; another member's camera (videoID 1) once it is known to have one.
+    pub fn video_info_of(&self, uid: &JsValue) -> Array {
+        let uid = self.uid_of(uid);
+        if uid == self.me {
+            return self.devices.video_info(&uid);
+        }
+        let list = Array::new();
+        if matches!(self.status(&uid, Kind::Video), OPEN | CLOSED | OPENING) {
+            let o = object(&[("userId", &uid), ("videoName", "")]);
+            set(&o, "videoID", 1u32);
+            list.push(&o);
+        }
+        list
+    }
+
+    /// CloudRoom GetMicEnergy(UID): 0–10.
+    pub fn energy_of(&self, uid: &JsValue) -> u32 {
+        self.devices.energy_of(&self.uid_of(uid))
+    }
+
+    /// CloudRoom GetDefaultVideo(UID): the camera OpenVideo opens (1 when the browser
+    /// chooses); 0 when the member has none known.
+    pub fn default_video_of(&self, uid: &JsValue) -> u32 {
+        let uid = self.uid_of(uid);
+        let has = if uid == self.me { !self.devices.cameras.is_empty() } else { self.video_info_of(&JsValue::from(uid.as_str())).length() > 0 };
+        match (has, self.devices.default_video) {
+            (false, _) => 0,
+            (true, 0) => 1,
+            (true, v) if uid == self.me => v,
+            (true, _) => 1,
+        }
+    }
+
+    /// CloudRoom SetDefaultVideo(UID, videoID) for this session: the camera the next
+    /// OpenVideo opens (1 to the number of cameras).
+    pub fn set_default_video(&mut self, uid: &JsValue, video_id: &JsValue) -> Result<(), lineup_client::Failure> {
+        let who = self.uid_of(uid);
+        if who != self.me {
+            return Err((lineup_protocol::codes::MEETPARAM_ERR, format!("SetDefaultVideo chooses this session's own camera, not {who}'s")));
+        }
+        let n = self.devices.cameras.len() as u32;
+        let id = video_id.as_f64().filter(|v| v.fract() == 0.0 && *v >= 1.0 && *v <= f64::from(n.max(1))).map(|v| v as u32);
+        let id = id.ok_or_else(|| (lineup_protocol::codes::MEETPARAM_ERR, format!("invalid videoID: an integer from 1 to {}", n.max(1))))?;
+        self.devices.default_video = id;
+        Ok(())
+    }
+
     /// Sets a status; the page event when it changed.
     pub fn set_status(&mut self, uid: &str, kind: Kind, new: u32) -> Option<(&'static str, JsValue)> {
         let old = self.status(uid, kind);
@@ -200,6 +261,9 @@ impl Media {
         self.monitor = None;
         self.recovering = false;
         self.restarts = 0;
+        self.devices.poll = None;
+        self.devices.energy.clear();
+        self.devices.track_streams.clear();
     }
 }
 

@@ -107,7 +107,9 @@ fn peer(core: &Core) -> Result<RtcPeerConnection, Failure> {
         }
     });
     pc.set_oniceconnectionstatechange(Some(on_ice.as_ref().unchecked_ref()));
+    let poll = super::devices::start_energy(core);
     let mut inner = core.borrow_mut();
+    inner.media.devices.poll = poll;
     inner.media.pc = Some(pc.clone());
     inner.media.handles = Some(Handles { _on_track: on_track, _on_ice: on_ice });
     Ok(pc)
@@ -241,7 +243,7 @@ pub async fn open(core: Core, kind: Kind) -> Result<(), Failure> {
     }
     let events: Events = core.borrow_mut().media.set_status(&me, kind, OPENING).into_iter().collect();
     tell(&core, events);
-    let track = match device(kind).await {
+    let track = match device(&core, kind).await {
         Ok(t) => t,
         Err(e) => {
             let events: Events = core.borrow_mut().media.set_status(&me, kind, NO_DEVICE).into_iter().collect();
@@ -281,7 +283,7 @@ pub async fn open(core: Core, kind: Kind) -> Result<(), Failure> {
         }
     };
     super::sinks::local_changed(&core);
-    match replace {
+    let sent = match replace {
         Some(t) => {
             // The transceiver is negotiated already: send the new track on it.
             JsFuture::from(t.sender().replace_track(Some(&track))).await.map_err(|e| failed(codes::MEDIA_ERR, "replaceTrack", &e))?;
@@ -296,7 +298,12 @@ pub async fn open(core: Core, kind: Kind) -> Result<(), Failure> {
             });
             JsFuture::from(p).await.map(|_| ()).map_err(|e| (crate::interop::get_u32(&e, "sdkErr").unwrap_or(codes::MEDIA_ERR), error_message(&e)))
         }
+    };
+    // SetVideoCfg's bitrate limit holds for a camera opened later too.
+    if sent.is_ok() && kind == Kind::Video && core.borrow().media.devices.video_cfg.maxbps > 0 {
+        super::devices::apply_current(&core).await;
     }
+    sent
 }
 
 /// Lineup (supervisor): joins a call's room `meet_id` as `mode` (monitor, whisper to
@@ -328,8 +335,8 @@ pub async fn monitor(core: Core, meet_id: u32, mode: String, agent: Option<Strin
     JsFuture::from(p).await.map(|_| ()).map_err(|e| (crate::interop::get_u32(&e, "sdkErr").unwrap_or(codes::MEDIA_ERR), error_message(&e)))
 }
 
-/// The microphone or the camera.
-async fn device(kind: Kind) -> Result<MediaStreamTrack, Failure> {
+/// The microphone or the camera (as configured: SetVideoCfg, SetDefaultVideo).
+async fn device(core: &Core, kind: Kind) -> Result<MediaStreamTrack, Failure> {
     let denied = |e: JsValue| {
         let what = match kind {
             Kind::Audio => "the microphone could not be opened",
@@ -345,10 +352,12 @@ async fn device(kind: Kind) -> Result<MediaStreamTrack, Failure> {
     let constraints = MediaStreamConstraints::new();
     match kind {
         Kind::Audio => constraints.set_audio(&JsValue::TRUE),
-        Kind::Video => constraints.set_video(&JsValue::TRUE),
+        Kind::Video => constraints.set_video(&core.borrow().media.devices.video_constraints()),
     }
     let stream = JsFuture::from(devices.get_user_media_with_constraints(&constraints).map_err(denied)?).await.map_err(denied)?;
     let stream: MediaStream = stream.unchecked_into();
+    // With the permission given, the cameras have their names.
+    super::devices::refresh_cameras(core);
     stream.get_tracks().get(0).dyn_into::<MediaStreamTrack>().map_err(denied)
 }
 

@@ -87,6 +87,11 @@ pub fn on_track(core: &Core, e: &RtcTrackEvent) {
     let Ok(stream) = e.streams().get(0).dyn_into::<MediaStream>() else { return };
     let id = stream.id();
     let mut inner = core.borrow_mut();
+    // Which member a received track is of (the energy reading finds it by its line).
+    let track_id = e.track().id();
+    let owners = &mut inner.media.devices.track_streams;
+    owners.retain(|(t, _)| *t != track_id);
+    owners.push((track_id, id.clone()));
     let member = inner.media.member_of_stream(&id);
     member.stream = Some(stream.clone());
     let uid = member.uid.clone();

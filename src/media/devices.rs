@@ -1,0 +1,314 @@
+//! Devices and levels: the cameras of this browser (CloudRoom GetAllVideoInfo,
+//! Get/SetDefaultVideo), the camera's configuration (SetVideoCfg / GetVideoCfg: size,
+//! fps, maxbps), and the members' microphone energy (MicEnergyUpdate, GetMicEnergy:
+//! 0–10), read from the connection's statistics every [`ENERGY_MS`] while it is up.
+
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Map, Object};
+use lineup_client::Failure;
+use lineup_protocol::codes;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{MediaDeviceInfo, MediaStreamTrack, RtcRtpSender};
+
+use super::{deliver, Events, Kind, OPEN};
+use crate::core::Core;
+use crate::interop::{get, object, set};
+
+/// How often the microphone energy is read.
+pub const ENERGY_MS: i32 = 300;
+
+/// A camera of this browser: CloudRoom's videoID is its place in the list, from 1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Camera {
+    pub device_id: String,
+    pub label: String,
+}
+
+/// The camera's configuration; 0: the browser's choice.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VideoCfg {
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    /// Bits per second the camera is sent with at most.
+    pub maxbps: u32,
+}
+
+/// A repeating browser timer, cleared when dropped.
+pub struct Interval {
+    id: i32,
+    _tick: Closure<dyn FnMut()>,
+}
+
+impl Drop for Interval {
+    fn drop(&mut self) {
+        if let Some(w) = web_sys::window() {
+            w.clear_interval_with_handle(self.id);
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Devices {
+    pub cameras: Vec<Camera>,
+    /// The camera OpenVideo opens (videoID; 0: the browser's default).
+    pub default_video: u32,
+    pub video_cfg: VideoCfg,
+    /// The last energy of each member heard (UID, 0–10).
+    pub energy: Vec<(String, u32)>,
+    /// The energy reading while a connection is up.
+    pub poll: Option<Interval>,
+    /// Received tracks (track id) and the stream id they came in (`MediaTrack.stream`).
+    pub track_streams: Vec<(String, String)>,
+}
+
+impl Devices {
+    /// The size and frame rate asked of the camera (an empty object: the browser's).
+    pub fn cfg_constraints(&self) -> Object {
+        let cfg = self.video_cfg;
+        let c = Object::new();
+        let ideal = |v: u32| {
+            let o = Object::new();
+            set(&o, "ideal", v);
+            o
+        };
+        if cfg.width > 0 {
+            set(&c, "width", ideal(cfg.width));
+            set(&c, "height", ideal(cfg.height));
+        }
+        if cfg.fps > 0 {
+            set(&c, "frameRate", ideal(cfg.fps));
+        }
+        c
+    }
+
+    /// What getUserMedia is asked for the camera: the configuration and the default
+    /// camera (`true`: anything).
+    pub fn video_constraints(&self) -> JsValue {
+        let camera = self.default_video.checked_sub(1).and_then(|i| self.cameras.get(i as usize)).filter(|c| !c.device_id.is_empty());
+        if self.video_cfg == VideoCfg::default() && camera.is_none() {
+            return JsValue::TRUE;
+        }
+        let c = self.cfg_constraints();
+        if let Some(cam) = camera {
+            let exact = Object::new();
+            set(&exact, "exact", cam.device_id.as_str());
+            set(&c, "deviceId", exact);
+        }
+        c.into()
+    }
+
+    /// CloudRoom UsrVideoInfo `{userId, videoID, videoName}` of this browser's cameras.
+    pub fn video_info(&self, uid: &str) -> Array {
+        self.cameras
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let o = object(&[("userId", uid), ("videoName", &c.label)]);
+                set(&o, "videoID", i as u32 + 1);
+                o
+            })
+            .collect()
+    }
+
+    /// `{size: {width, height}, fps, maxbps}` (0: the browser's choice).
+    pub fn cfg_object(&self) -> JsValue {
+        let c = self.video_cfg;
+        let size = Object::new();
+        set(&size, "width", c.width);
+        set(&size, "height", c.height);
+        let o = Object::new();
+        set(&o, "size", size);
+        set(&o, "fps", c.fps);
+        set(&o, "maxbps", c.maxbps);
+        o.into()
+    }
+
+    pub fn energy_of(&self, uid: &str) -> u32 {
+        self.energy.iter().find(|(u, _)| u == uid).map_or(0, |(_, l)| *l)
+    }
+}
+
+fn bad(field: &str, rule: &str) -> Failure {
+    (codes::MEETPARAM_ERR, format!("invalid {field}: {rule}"))
+}
+
+fn number_in(v: &JsValue, field: &str, lo: u32, hi: u32) -> Result<Option<u32>, Failure> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    let rule = format!("an integer from {lo} to {hi}");
+    let n = v.as_f64().ok_or_else(|| bad(field, &rule))?;
+    if n.fract() != 0.0 || n < f64::from(lo) || n > f64::from(hi) {
+        return Err(bad(field, &rule));
+    }
+    Ok(Some(n as u32))
+}
+
+/// Reads CloudRoom's VideoCfg: `size` as `{width, height}` or `"640*360"`, `fps`,
+/// `maxbps`; absent fields keep their value.
+pub fn parse_cfg(old: VideoCfg, cfg: &JsValue) -> Result<VideoCfg, Failure> {
+    if !cfg.is_object() {
+        return Err(bad("cfg", "an object {size, fps, maxbps}"));
+    }
+    let mut c = old;
+    let size = get(cfg, "size");
+    if let Some(s) = size.as_string() {
+        let (w, h) = s.split_once(['*', 'x', 'X']).ok_or_else(|| bad("size", "\"W*H\" or {width, height}"))?;
+        let dim = |t: &str, f: &str| t.trim().parse::<u32>().ok().filter(|n| (16..=4096).contains(n)).ok_or_else(|| bad(f, "an integer from 16 to 4096"));
+        c.width = dim(w, "size.width")?;
+        c.height = dim(h, "size.height")?;
+    } else if size.is_object() {
+        let w = number_in(&get(&size, "width"), "size.width", 16, 4096)?.ok_or_else(|| bad("size.width", "an integer from 16 to 4096"))?;
+        let h = number_in(&get(&size, "height"), "size.height", 16, 4096)?.ok_or_else(|| bad("size.height", "an integer from 16 to 4096"))?;
+        (c.width, c.height) = (w, h);
+    } else if !size.is_undefined() {
+        return Err(bad("size", "\"W*H\" or {width, height}"));
+    }
+    if let Some(fps) = number_in(&get(cfg, "fps"), "fps", 1, 60)? {
+        c.fps = fps;
+    }
+    if let Some(bps) = number_in(&get(cfg, "maxbps"), "maxbps", 10_000, 20_000_000)? {
+        c.maxbps = bps;
+    }
+    Ok(c)
+}
+
+/// CloudRoom SetVideoCfg: kept for the next camera opened, and applied to the one being
+/// sent (its size and frame rate, the sender's bitrate limit).
+pub fn set_video_cfg(core: &Core, cfg: &JsValue) -> Result<(), Failure> {
+    {
+        let mut inner = core.borrow_mut();
+        let devices = &mut inner.media.devices;
+        devices.video_cfg = parse_cfg(devices.video_cfg, cfg)?;
+    }
+    let core = core.clone();
+    spawn_local(async move { apply_current(&core).await });
+    Ok(())
+}
+
+/// Applies the configuration to the camera being sent.
+pub async fn apply_current(core: &Core) {
+    let (constraints, maxbps, track, sender) = {
+        let inner = core.borrow();
+        let media = &inner.media;
+        let cam = media.cam.as_ref();
+        let sender = cam.and_then(|c| c.transceiver.as_ref().map(|t| t.sender()));
+        (media.devices.cfg_constraints(), media.devices.video_cfg.maxbps, cam.and_then(|c| c.track.clone()), sender)
+    };
+    apply_cfg(track, sender, constraints, maxbps).await;
+}
+
+async fn apply_cfg(track: Option<MediaStreamTrack>, sender: Option<RtcRtpSender>, constraints: Object, maxbps: u32) {
+    if let Some(t) = track {
+        if let Ok(p) = t.apply_constraints_with_constraints(constraints.unchecked_ref()) {
+            if let Err(e) = JsFuture::from(p).await {
+                web_sys::console::warn_1(&["lineup: the camera took not all of SetVideoCfg: ", &crate::interop::error_message(&e)].concat().into());
+            }
+        }
+    }
+    let Some(sender) = sender.filter(|_| maxbps > 0) else { return };
+    let params = sender.get_parameters();
+    let encodings = get(&params, "encodings");
+    if let Some(first) = Array::from(&encodings).iter().next() {
+        set(&first, "maxBitrate", maxbps);
+        let _ = JsFuture::from(sender.set_parameters_with_parameters(&params)).await;
+    }
+}
+
+/// Lists the cameras again (labels are known once a device was opened).
+pub fn refresh_cameras(core: &Core) {
+    let Some(devices) = web_sys::window().and_then(|w| w.navigator().media_devices().ok()) else { return };
+    let Ok(p) = devices.enumerate_devices() else { return };
+    let core = core.clone();
+    spawn_local(async move {
+        let Ok(list) = JsFuture::from(p).await else { return };
+        let cameras: Vec<Camera> = Array::from(&list)
+            .iter()
+            .filter_map(|d| d.dyn_into::<MediaDeviceInfo>().ok())
+            .filter(|d| d.kind() == web_sys::MediaDeviceKind::Videoinput)
+            .map(|d| Camera { device_id: d.device_id(), label: d.label() })
+            .collect();
+        core.borrow_mut().media.devices.cameras = cameras;
+    });
+}
+
+/// Reads the energy every [`ENERGY_MS`] while the connection is up.
+pub fn start_energy(core: &Core) -> Option<Interval> {
+    let weak = Rc::downgrade(core);
+    let tick = Closure::<dyn FnMut()>::new(move || {
+        if let Some(core) = weak.upgrade() {
+            spawn_local(read_energy(core));
+        }
+    });
+    let f: &Function = tick.as_ref().unchecked_ref();
+    let id = web_sys::window()?.set_interval_with_callback_and_timeout_and_arguments_0(f, ENERGY_MS).ok()?;
+    Some(Interval { id, _tick: tick })
+}
+
+/// One reading: this session's microphone (`media-source`) and each member's received
+/// audio (`inbound-rtp`, found by its track), as 0–10; MicEnergyUpdate where it changed.
+async fn read_energy(core: Core) {
+    let Some(pc) = core.borrow().media.pc.clone() else { return };
+    let Ok(report) = JsFuture::from(pc.get_stats()).await else { return };
+    let mut levels: Vec<(String, u32)> = Vec::new();
+    let receivers: Vec<(String, String)> = pc
+        .get_transceivers()
+        .iter()
+        .filter_map(|t| t.dyn_into::<web_sys::RtcRtpTransceiver>().ok())
+        .filter_map(|t| Some((t.mid()?, t.receiver().track().id())))
+        .collect();
+    {
+        let inner = core.borrow();
+        let media = &inner.media;
+        let mic_open = media.status(&media.me, Kind::Audio) == OPEN;
+        let map: Map = report.unchecked_into();
+        map.for_each(&mut |s, _| {
+            let level = || get(&s, "audioLevel").as_f64().map(|l| (l * 10.0).round().clamp(0.0, 10.0) as u32);
+            if get(&s, "kind").as_string().as_deref() != Some("audio") {
+                return;
+            }
+            match get(&s, "type").as_string().as_deref() {
+                Some("media-source") => levels.push((media.me.clone(), if mic_open { level().unwrap_or(0) } else { 0 })),
+                Some("inbound-rtp") => {
+                    // The stats name the line (mid); its receiver's track came in the
+                    // stream of the member who sends it.
+                    let mid = get(&s, "mid").as_string();
+                    let track = receivers.iter().find(|(m, _)| mid.as_deref() == Some(m.as_str())).map(|(_, t)| t.as_str());
+                    let stream = media.devices.track_streams.iter().find(|(t, _)| Some(t.as_str()) == track).map(|(_, s)| s);
+                    let owner = media.members.iter().find(|m| Some(&m.stream_id) == stream);
+                    if let (Some(m), Some(l)) = (owner, level()) {
+                        if !m.uid.is_empty() {
+                            levels.push((m.uid.clone(), l));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        });
+    }
+    let mut events = Events::new();
+    {
+        let mut inner = core.borrow_mut();
+        let energy = &mut inner.media.devices.energy;
+        for (uid, new) in levels {
+            let old = match energy.iter_mut().find(|(u, _)| *u == uid) {
+                Some((_, l)) => std::mem::replace(l, new),
+                None => {
+                    energy.push((uid.clone(), new));
+                    0
+                }
+            };
+            if old != new {
+                let o = object(&[("UID", &uid)]);
+                set(&o, "oldLevel", old);
+                set(&o, "newLevel", new);
+                events.push(("MicEnergyUpdate", o));
+            }
+        }
+    }
+    let sink = core.borrow().on_event.clone();
+    deliver(&sink, events);
+}
