@@ -2,13 +2,18 @@
 // (mediaguide.js) in Chromium with fake devices, through lineup-server's media server.
 // On each page the peer connection's statistics show the other's video decoded and its
 // audio arriving; CloseMic on one side stops the other's inbound audio, OpenMic starts
-// it again; the statuses pass AOPENING → AOPEN.
+// it again; the statuses pass AOPENING → AOPEN. The agent calls the customer (the call
+// guide's CRVideo_Call / AcceptCall) on an app that records calls: a supervisor listens
+// in (monitorCall) hearing both and sending nothing; levels, cameras, SetVideoCfg and
+// in-meeting text work; after the hang-up, ffprobe reads the server's recording as two
+// Opus and two VP8 tracks of the call's length.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { js, startServer, launchChromium, DEMO_KEY, logged, inbound, grows } from './harness.mjs';
+import { js, startServer, launchChromium, DEMO_KEY, demoApi, logged, inbound, grows } from './harness.mjs';
 
 const until = (page, what, pred) => logged(page, what, pred, 15000);
 
@@ -32,11 +37,15 @@ test('agent and customer see and hear each other through the media server', asyn
       await page.goto(`${server.base}/mediaguide.html?role=${role}&uid=${uid}&key=${DEMO_KEY}${extra}`);
       return page;
     };
-    const agent = await open('agent', 'media-agent');
-    const created = await until(agent, 'CreateMeetingSuccess', (e) => e[0] === 'CreateMeetingSuccess');
+    // The app records its calls.
+    await demoApi(server.base, 'PUT', '/api/v1/apps/demo/settings', { recordCalls: true });
     // A UID with characters no stream id may hold: its tracks still find its member.
     const custUID = 'cust 客户 <b>"x"&';
-    const customer = await open('customer', encodeURIComponent(custUID), `&meet=${created[1]}`);
+    const customer = await open('customer', encodeURIComponent(custUID));
+    await until(customer, 'LoginSuccess', (e) => e[0] === 'LoginSuccess');
+    // The agent calls the customer into its room (CloudRoom's call guide).
+    const agent = await open('agent', 'media-agent', `&callee=${encodeURIComponent(custUID)}`);
+    await until(customer, 'NotifyCallIn', (e) => e[0] === 'NotifyCallIn' && e[2] === 'media-agent');
     for (const [page, uid] of [[agent, 'media-agent'], [customer, custUID]]) {
       await until(page, 'EnterMeetingRslt', (e) => e[0] === 'EnterMeetingRslt' && e[1] === 0);
       await until(page, 'its microphone opening', (e) => e[0] === 'AudioStatusChanged' && e[1] === uid && e[3] === CRVIDEO_AOPENING);
@@ -68,6 +77,39 @@ test('agent and customer see and hear each other through the media server', asyn
       assert.ok(shown, `the video object for ${other} shows its camera`);
     }
     await until(customer, 'the agent\'s microphone open', (e) => e[0] === 'AudioStatusChanged' && e[1] === 'media-agent' && e[3] === CRVIDEO_AOPEN);
+    // A supervisor listens in (modern API, monitorCall): it receives both parties' audio
+    // and sends none; the parties' pages get nothing from it.
+    const meetID = await agent.evaluate(() => window.__log.find((e) => e[0] === 'CreateMeetingSuccess')[1]);
+    const sup = await (await browser.newContext()).newPage();
+    sup.on('pageerror', (e) => errors.push(`supervisor: ${e.message}`));
+    await sup.goto(`${server.base}/monitor.html?uid=media-sup&key=${DEMO_KEY}&meet=${meetID}`);
+    assert.equal(await sup.evaluate(() => window.__monitoring), true);
+    const supStats = () => sup.evaluate(async () => {
+      const out = { audioIn: [], sent: 0 };
+      (await window.client.getMediaStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') out.audioIn.push(s.bytesReceived || 0);
+        if (s.type === 'outbound-rtp') out.sent += s.bytesSent || 0;
+      });
+      return out;
+    });
+    let first = await supStats();
+    for (let i = 0; i < 50 && first.audioIn.filter((b) => b > 0).length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      first = await supStats();
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    const later = await supStats();
+    assert.equal(later.audioIn.length, 2, `the supervisor receives two audio streams: ${JSON.stringify(later)}`);
+    assert.ok(later.audioIn.every((b, i) => b > (first.audioIn[i] || 0)), `both parties' audio arrives: ${JSON.stringify([first, later])}`);
+    assert.equal(later.sent, 0, 'the supervisor sends nothing');
+    const streamsAt = (page) => page.evaluate(async () => {
+      let n = 0;
+      (await CRVideo_GetMediaStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'audio') n++; });
+      return n;
+    });
+    assert.equal(await streamsAt(customer), 1, 'the customer hears the agent only');
+    assert.equal(await streamsAt(agent), 1, 'the agent hears the customer only');
+    await sup.evaluate(() => window.client.leaveMedia());
     // CloseMic on the agent's side: the customer's inbound audio stops; OpenMic: it starts again.
     await agent.evaluate(() => CRVideo_CloseMic('media-agent'));
     await until(customer, 'the agent\'s microphone closed', (e) => e[0] === 'AudioStatusChanged' && e[1] === 'media-agent' && e[3] === CRVIDEO_ACLOSE);
@@ -123,6 +165,29 @@ test('agent and customer see and hear each other through the media server', asyn
     assert.ok(Math.abs(im[3] - Date.now() / 1000) < 60, `sendTime is Unix seconds: ${im[3]}`);
     const refused = await agent.evaluate(() => CRVideo_SendIMmsg('', '', 'empty'));
     await until(agent, 'SendIMmsgRlst refused', (e) => e[0] === 'SendIMmsgRlst' && e[1] === refused && e[2] === 5);
+    // The recording: the customer hangs up; the server's file holds both parties' Opus
+    // and VP8 tracks for the length of the call (ffprobe reads it).
+    await customer.evaluate(() => CRVideo_HungupCall(window.__callID, '', 'bye'));
+    let rec;
+    for (let i = 0; i < 50 && !rec; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      rec = (await demoApi(server.base, 'GET', '/api/v1/apps/demo/recordings')).recordings[0];
+    }
+    assert.ok(rec, 'the call was recorded');
+    assert.equal(rec.sessionId, await agent.evaluate(() => window.__callID));
+    assert.deepEqual(rec.tracks.map((t) => `${t.usrID}/${t.kind}`).sort(), [`${custUID}/audio`, `${custUID}/video`, 'media-agent/audio', 'media-agent/video'].sort());
+    const file = await fetch(server.base + rec.url, { headers: { Authorization: `Bearer ${DEMO_KEY}` } });
+    assert.equal(file.headers.get('content-type'), 'video/webm');
+    const webm = join(dataDir, 'call.webm');
+    writeFileSync(webm, Buffer.from(await file.arrayBuffer()));
+    const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', webm]).toString());
+    const codecs = probe.streams.map((st) => st.codec_name).sort();
+    assert.deepEqual(codecs, ['opus', 'opus', 'vp8', 'vp8'], JSON.stringify(probe.streams));
+    const seconds = Number(probe.format.duration);
+    assert.ok(rec.durationMs >= 3000, `a call of ${rec.durationMs} ms`);
+    assert.ok(Math.abs(seconds * 1000 - rec.durationMs) < 300, `ffprobe's ${seconds} s against the server's ${rec.durationMs} ms`);
+    const video = probe.streams.find((st) => st.codec_name === 'vp8');
+    assert.ok(video.width > 0 && video.height > 0, `the camera's size: ${video.width}×${video.height}`);
     assert.deepEqual(errors, [], 'no page error');
   } finally {
     await browser.close();
