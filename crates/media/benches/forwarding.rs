@@ -1,7 +1,9 @@
 //! The SFU's cost: concurrent 1:1 audio+video calls (str0m peers on the in-memory
 //! network, each member sending a 20 ms Opus frame and about 33 VP8 frames of 4 KB a
 //! second, ~1 Mbit/s), measured as the CPU time spent inside the SFU per second of
-//! media. Prints the CPU per forwarded stream and the calls one core carries.
+//! media. Prints the CPU per forwarded stream and the calls one core carries; then the
+//! cost of recording a call (its frames muxed into WebM in memory) and of a recorded
+//! room's frames handed out by the SFU.
 //!
 //! `cargo bench -p lineup-media` (or `cargo xtask bench`).
 
@@ -14,12 +16,13 @@ use str0m::media::MediaKind;
 const VIDEO_BYTES: usize = 4_000;
 const SECONDS: u64 = 5;
 
-fn run(calls: u64) -> (Duration, u64) {
+fn run(calls: u64, recorded: bool) -> (Duration, u64, Net) {
     let mut net = Net::new();
     for c in 0..calls {
         for m in 0..2 {
             net.join(c * 2 + m + 1, c as u32 + 1, Role::Full, &[MediaKind::Audio, MediaKind::Video]);
         }
+        net.sfu.record(c as u32 + 1, recorded);
     }
     // Connect and renegotiate first; then measure media alone.
     net.run(2_000, |_, _| {});
@@ -33,14 +36,41 @@ fn run(calls: u64) -> (Duration, u64) {
     });
     let got: u64 = net.peers.iter().map(|p| p.got_audio + p.got_video).sum();
     assert!(got > calls * 2 * SECONDS * 50, "media flows through the SFU ({got} frames)");
-    (net.sfu_time, net.sfu.stats().forwarded - before)
+    let forwarded = net.sfu.stats().forwarded - before;
+    (net.sfu_time, forwarded, net)
+}
+
+/// Muxing each recorded call's frames (as the recorder thread does) into memory: the CPU
+/// time, the bytes written and the media time covered.
+fn record(net: &mut Net) -> (Duration, usize, Duration) {
+    let frames = std::mem::take(&mut net.frames);
+    let span = frames.last().map(|f| f.0).zip(frames.first().map(|f| f.0)).map_or(Duration::ZERO, |(b, a)| b - a);
+    let mut rooms: Vec<(u32, lineup_media::record::Recording<std::io::Cursor<Vec<u8>>>)> = Vec::new();
+    let t = std::time::Instant::now();
+    for (at, room, f) in frames {
+        let i = match rooms.iter().position(|(r, _)| *r == room) {
+            Some(i) => i,
+            None => {
+                rooms.push((room, lineup_media::record::Recording::new(std::io::Cursor::new(Vec::new()))));
+                rooms.len() - 1
+            }
+        };
+        rooms[i].1.push(at, f).expect("the frames are written");
+    }
+    let mut bytes = 0;
+    for (_, rec) in rooms {
+        let (summary, out) = rec.finish().expect("the recording finishes");
+        assert_eq!((summary.tracks.len(), summary.late_frames), (4, 0), "a track per party's microphone and camera");
+        bytes += out.into_inner().len();
+    }
+    (t.elapsed(), bytes, span)
 }
 
 fn main() {
     println!("SFU forwarding, 1:1 calls with audio (50 frames/s) and video (~33 frames/s, {VIDEO_BYTES} B) per member, {SECONDS} s of media:");
     println!("{:>6} {:>8} {:>14} {:>16} {:>22} {:>16}", "calls", "streams", "frames fwd/s", "SFU CPU / s", "CPU per stream", "calls per core");
     for calls in [1, 5, 10, 25] {
-        let (cpu, forwarded) = run(calls);
+        let (cpu, forwarded, _) = run(calls, false);
         let streams = calls * 4; // each member's audio and video, forwarded to the other
         let per_second = cpu.as_secs_f64() / SECONDS as f64;
         let per_stream_us = per_second / streams as f64 * 1e6;
@@ -54,4 +84,16 @@ fn main() {
         );
     }
     println!("(CPU inside the SFU only: the peers' own encryption and packetizing is not counted; one thread)");
+    // Recording: the SFU handing out a recorded room's frames, and the WebM muxing.
+    let (plain, _, _) = run(5, false);
+    let (with, _, mut net) = run(5, true);
+    let (mux, bytes, span) = record(&mut net);
+    let media_s = span.as_secs_f64().max(1e-9);
+    println!(
+        "recording: 5 recorded calls cost the SFU {:.1} ms/s against {:.1} ms/s unrecorded; muxing them: {:.2} ms per second of media, {:.0} KB/s of WebM for the 5",
+        with.as_secs_f64() / SECONDS as f64 * 1e3,
+        plain.as_secs_f64() / SECONDS as f64 * 1e3,
+        mux.as_secs_f64() / media_s * 1e3,
+        bytes as f64 / media_s / 1e3,
+    );
 }
