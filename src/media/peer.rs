@@ -217,7 +217,7 @@ fn give_up(core: &Core, meeting: u32, why: &str) {
     web_sys::console::warn_1(&["lineup: the media connection is lost: ", why].concat().into());
     let o = crate::interop::object(&[("reason", why)]);
     crate::interop::set(&o, "meetID", meeting);
-    events.push(("MediaLost", o.into()));
+    events.push(("MediaLost", o));
     tell(core, events);
 }
 

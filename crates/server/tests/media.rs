@@ -375,3 +375,31 @@ async fn calls_are_not_recorded_unless_the_app_says_so() {
     let data_dir = server.stop().await;
     assert!(!data_dir.join("recordings").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_recorded_when_the_server_stops_is_kept_and_told_after_the_restart() {
+    let rx = common::receiver::Receiver::start(common::receiver::Behaviour::default()).await;
+    let server = Server::start_with(|c| c.webhook_backoff_ms = 50).await;
+    let key = Some(common::DEMO_KEY);
+    server.put("/api/v1/apps/demo/settings", key, json!({"recordCalls": true})).await;
+    server.put("/api/v1/apps/demo/webhook", key, json!({"url": rx.url("/rec"), "events": ["recording"]})).await;
+    let (mut agent, mut cust, meet_id) = room(&server).await;
+    let call = agent.request(json!({"op": "Call", "UID": "media-cust", "meetID": meet_id})).await;
+    let call_id = call["data"]["callID"].as_str().unwrap().to_string();
+    assert_eq!(cust.request(json!({"op": "AcceptCall", "callID": call_id})).await["err"], 0);
+    let mut a = Peer::join(agent, meet_id).await;
+    let mut c = Peer::join(cust, meet_id).await;
+    exchange(&mut [&mut a, &mut c], 3, 5).await;
+    // The server stops with the call going on: the file is finished on the way out.
+    let data_dir = server.stop().await;
+    let server = Server::start_in(data_dir, |c| c.webhook_backoff_ms = 50).await;
+    let (_, list) = server.get("/api/v1/apps/demo/recordings", key).await;
+    let recs = list["Data"]["recordings"].as_array().unwrap();
+    assert_eq!(recs.len(), 1, "{list}");
+    assert_eq!(recs[0]["sessionId"], call_id.as_str());
+    assert!(recs[0]["durationMs"].as_u64().unwrap() >= 2_000, "{list}");
+    let told = rx.wait_accepted(1).await;
+    let event: Value = serde_json::from_str(&told[0].body).unwrap();
+    assert_eq!(event["sessionid"], call_id.as_str(), "the webhook goes after the restart: {event}");
+    server.stop().await;
+}

@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -29,7 +29,7 @@ use serde_json::json;
 use store::RecordingRow;
 
 /// Frames waiting for the thread (about 10 s of a few calls): more are dropped, never
-/// waited for (the media task must not stall).
+/// waited for (the media task must not stall). Starts and ends always go.
 const QUEUE: usize = 8_192;
 
 /// The call a room's recording belongs to.
@@ -50,9 +50,11 @@ enum Command {
 /// The media task's handle on the recording thread. Dropping it finishes every
 /// recording in progress and waits for the thread.
 pub struct Recorder {
-    tx: Option<SyncSender<Command>>,
+    tx: Option<Sender<Command>>,
     thread: Option<JoinHandle<()>>,
     dropped: Arc<AtomicU64>,
+    /// Frames sent and not yet taken by the thread.
+    queued: Arc<AtomicUsize>,
 }
 
 impl Recorder {
@@ -61,29 +63,27 @@ impl Recorder {
         let db = data_dir.join("lineup.sqlite3");
         let conn = Connection::open(&db).map_err(|e| format!("recordings: cannot open {}: {e}", db.display()))?;
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| format!("recordings: {e}"))?;
-        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        let (tx, rx) = mpsc::channel();
         let dropped = Arc::new(AtomicU64::new(0));
-        let writer = Writer { dir: data_dir.to_path_buf(), conn, wake, active: HashMap::new(), dropped: dropped.clone() };
+        let queued = Arc::new(AtomicUsize::new(0));
+        let writer =
+            Writer { dir: data_dir.to_path_buf(), conn, wake, active: HashMap::new(), dropped: dropped.clone(), queued: queued.clone() };
         let thread = std::thread::Builder::new()
             .name("recorder".into())
             .spawn(move || writer.run(rx))
             .map_err(|e| format!("recordings: cannot start the thread: {e}"))?;
-        Ok(Recorder { tx: Some(tx), thread: Some(thread), dropped })
+        Ok(Recorder { tx: Some(tx), thread: Some(thread), dropped, queued })
     }
 
     fn send(&self, c: Command) {
-        let Some(tx) = &self.tx else { return };
-        if let Err(TrySendError::Full(_)) = tx.try_send(c) {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(c);
         }
     }
 
     /// `room` is recorded from now on, for `call`.
     pub fn start(&self, room: u32, call: CallRecording) {
-        // Not dropped when the queue is full: a start waits (it comes once a call).
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(Command::Start { room, call });
-        }
+        self.send(Command::Start { room, call });
     }
 
     /// `member` of the recorded `room` is `uid` (named in the recording's tracks).
@@ -91,15 +91,19 @@ impl Recorder {
         self.send(Command::Party { room, member, uid });
     }
 
+    /// A frame of `room`; dropped (and counted) while [`QUEUE`] frames wait.
     pub fn frame(&self, room: u32, at: Instant, frame: Frame) {
+        if self.queued.fetch_add(1, Ordering::Relaxed) >= QUEUE {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         self.send(Command::Frame { room, at, frame });
     }
 
-    /// The recording of `room` ends (the call ended, or its parties left).
+    /// The recording of `room` ends (the call ended).
     pub fn finish(&self, room: u32) {
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(Command::Finish { room });
-        }
+        self.send(Command::Finish { room });
     }
 }
 
@@ -131,6 +135,7 @@ struct Writer {
     wake: Arc<tokio::sync::Notify>,
     active: HashMap<u32, Active>,
     dropped: Arc<AtomicU64>,
+    queued: Arc<AtomicUsize>,
 }
 
 fn unix_ms() -> u64 {
@@ -155,6 +160,7 @@ impl Writer {
                     }
                 }
                 Command::Frame { room, at, frame } => {
+                    self.queued.fetch_sub(1, Ordering::Relaxed);
                     if let Some(a) = self.active.get_mut(&room).filter(|a| !a.failed) {
                         if let Err(e) = a.recording.push(at, frame) {
                             tracing::warn!(recording = %a.id, "recording failed: {e}");
