@@ -36,18 +36,20 @@ pub enum Seat {
     Barge,
 }
 
+/// A session's media joining a room (checked with the engine first by the caller).
+pub struct Joining {
+    pub member: SessionId,
+    pub room: u32,
+    pub uid: String,
+    pub seat: Seat,
+    pub sdp: String,
+    pub conn: ConnTx,
+    /// The room's call, when its app records calls.
+    pub record: Option<CallRecording>,
+}
+
 enum Command {
-    Join {
-        member: SessionId,
-        room: u32,
-        uid: String,
-        seat: Seat,
-        sdp: String,
-        conn: ConnTx,
-        /// The room's call, when its app records calls.
-        record: Option<CallRecording>,
-        answer: oneshot::Sender<Result<String, MediaFailure>>,
-    },
+    Join(Joining, oneshot::Sender<Result<String, MediaFailure>>),
     Answer { member: SessionId, sdp: String, conn: ConnTx, done: oneshot::Sender<Result<(), MediaFailure>> },
     Leave { member: SessionId },
     Mute { member: SessionId, kind: Kind, muted: bool, done: oneshot::Sender<Result<(), MediaFailure>> },
@@ -71,21 +73,10 @@ fn stopped() -> MediaFailure {
 }
 
 impl MediaHandle {
-    /// Joins the session's media to `room` (checked with the engine first by the caller;
-    /// `record`: the room's call, to be recorded).
-    #[allow(clippy::too_many_arguments)]
-    pub async fn join(
-        &self,
-        member: SessionId,
-        room: u32,
-        uid: String,
-        seat: Seat,
-        sdp: String,
-        conn: ConnTx,
-        record: Option<CallRecording>,
-    ) -> Result<String, MediaFailure> {
+    /// Joins the session's media to its room: the server's answer (SDP).
+    pub async fn join(&self, joining: Joining) -> Result<String, MediaFailure> {
         let (answer, rx) = oneshot::channel();
-        self.tx.send(Command::Join { member, room, uid, seat, sdp, conn, record, answer }).await.map_err(|_| stopped())?;
+        self.tx.send(Command::Join(joining, answer)).await.map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
     }
 
@@ -235,7 +226,7 @@ impl Task {
     fn command(&mut self, c: Command) {
         let now = Instant::now();
         match c {
-            Command::Join { member, room, uid, seat, sdp, conn, record, answer } => {
+            Command::Join(Joining { member, room, uid, seat, sdp, conn, record }, answer) => {
                 if let Some(call) = record {
                     self.record(room, call);
                 }

@@ -410,7 +410,15 @@ async fn media_op(state: &AppState, sid: SessionId, conn_id: u64, seq: u64, op: 
     };
     let done = match op {
         Op::MediaJoin { meet_id, sdp } | Op::MediaMonitor { meet_id, sdp, .. } => media
-            .join(sid, meet_id, uid, seat.map(|(_, s)| s).unwrap_or(Seat::Member), sdp, tx.clone(), record)
+            .join(crate::media::Joining {
+                member: sid,
+                room: meet_id,
+                uid,
+                seat: seat.map(|(_, s)| s).unwrap_or(Seat::Member),
+                sdp,
+                conn: tx.clone(),
+                record,
+            })
             .await
             .map(|sdp| lineup_protocol::ws::reply_ok(seq, &lineup_protocol::ws::MediaJoinData { sdp })),
         Op::MediaAnswer { sdp } => media.answer(sid, sdp, tx.clone()).await.map(|_| Reply::ok(seq)),

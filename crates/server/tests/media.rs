@@ -270,6 +270,18 @@ async fn without_the_media_server_media_ops_say_so() {
     server.stop().await;
 }
 
+/// A call: the agent calls the customer into its room, the customer accepts, both
+/// join its media. The parties, the room and the call id.
+async fn call_with_media(server: &Server) -> (Peer, Peer, u64, String) {
+    let (mut agent, mut cust, meet_id) = room(server).await;
+    let call = agent.request(json!({"op": "Call", "UID": "media-cust", "meetID": meet_id})).await;
+    let call_id = call["data"]["callID"].as_str().expect("a call id").to_string();
+    assert_eq!(cust.request(json!({"op": "AcceptCall", "callID": call_id})).await["err"], 0);
+    let a = Peer::join(agent, meet_id).await;
+    let c = Peer::join(cust, meet_id).await;
+    (a, c, meet_id, call_id)
+}
+
 /// What ffprobe (Debian's ffmpeg; `cargo xtask test` installs it) reads in a file.
 fn ffprobe(path: &std::path::Path) -> Value {
     let out = std::process::Command::new("ffprobe")
@@ -290,13 +302,7 @@ async fn a_recorded_call_is_a_webm_with_opus_and_vp8_listed_downloaded_told_and_
     assert_eq!((status, &v["Data"]["recordCalls"]), (200, &json!(true)), "{v}");
     let (status, v) = server.put("/api/v1/apps/demo/webhook", key, json!({"url": rx.url("/rec"), "events": ["recording"]})).await;
     assert_eq!(status, 200, "{v}");
-    // A call: the agent calls the customer into its room, the customer accepts.
-    let (mut agent, mut cust, meet_id) = room(&server).await;
-    let call = agent.request(json!({"op": "Call", "UID": "media-cust", "meetID": meet_id})).await;
-    let call_id = call["data"]["callID"].as_str().expect("a call id").to_string();
-    assert_eq!(cust.request(json!({"op": "AcceptCall", "callID": call_id})).await["err"], 0);
-    let mut a = Peer::join(agent, meet_id).await;
-    let mut c = Peer::join(cust, meet_id).await;
+    let (mut a, mut c, meet_id, call_id) = call_with_media(&server).await;
     exchange(&mut [&mut a, &mut c], 4, 5).await;
     assert_eq!(c.ws.request(json!({"op": "HungupCall", "callID": call_id})).await["err"], 0);
     // The call ended: within the 500 ms check the file is finished and told.
@@ -360,12 +366,7 @@ async fn calls_are_not_recorded_unless_the_app_says_so() {
     let key = Some(common::DEMO_KEY);
     let (_, v) = server.get("/api/v1/apps/demo/settings", key).await;
     assert_eq!(v["Data"]["recordCalls"], false);
-    let (mut agent, mut cust, meet_id) = room(&server).await;
-    let call = agent.request(json!({"op": "Call", "UID": "media-cust", "meetID": meet_id})).await;
-    let call_id = call["data"]["callID"].as_str().unwrap().to_string();
-    assert_eq!(cust.request(json!({"op": "AcceptCall", "callID": call_id})).await["err"], 0);
-    let mut a = Peer::join(agent, meet_id).await;
-    let mut c = Peer::join(cust, meet_id).await;
+    let (mut a, mut c, _, call_id) = call_with_media(&server).await;
     exchange(&mut [&mut a, &mut c], 2, 5).await;
     assert!(c.got_audio > 20, "media flows");
     assert_eq!(c.ws.request(json!({"op": "HungupCall", "callID": call_id})).await["err"], 0);
@@ -383,12 +384,7 @@ async fn a_call_recorded_when_the_server_stops_is_kept_and_told_after_the_restar
     let key = Some(common::DEMO_KEY);
     server.put("/api/v1/apps/demo/settings", key, json!({"recordCalls": true})).await;
     server.put("/api/v1/apps/demo/webhook", key, json!({"url": rx.url("/rec"), "events": ["recording"]})).await;
-    let (mut agent, mut cust, meet_id) = room(&server).await;
-    let call = agent.request(json!({"op": "Call", "UID": "media-cust", "meetID": meet_id})).await;
-    let call_id = call["data"]["callID"].as_str().unwrap().to_string();
-    assert_eq!(cust.request(json!({"op": "AcceptCall", "callID": call_id})).await["err"], 0);
-    let mut a = Peer::join(agent, meet_id).await;
-    let mut c = Peer::join(cust, meet_id).await;
+    let (mut a, mut c, _, call_id) = call_with_media(&server).await;
     exchange(&mut [&mut a, &mut c], 3, 5).await;
     // The server stops with the call going on: the file is finished on the way out.
     let data_dir = server.stop().await;

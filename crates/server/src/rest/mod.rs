@@ -144,6 +144,15 @@ pub fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, AdminError> {
     parse(bytes).map_err(AdminError::bad)
 }
 
+/// A list's `limit` query parameter: 1 to 1000, 100 when absent.
+pub fn limit_param(params: &std::collections::HashMap<String, String>) -> Result<u32, Response> {
+    match params.get("limit").map(|l| l.parse::<u32>()) {
+        None => Ok(100),
+        Some(Ok(l)) if (1..=1000).contains(&l) => Ok(l),
+        Some(_) => Err(admin_error(AdminError::bad("invalid limit: a number from 1 to 1000"))),
+    }
+}
+
 /// Runs `f` on the hub after checking the app secret (`Authorization: Bearer`).
 pub async fn with_app<T: Serialize + Send + 'static>(
     state: &AppState,

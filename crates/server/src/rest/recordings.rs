@@ -98,10 +98,9 @@ pub async fn list(
     if session_id.as_ref().is_some_and(|s| s.len() > 128) {
         return admin_error(AdminError::bad("invalid sessionid: at most 128 characters"));
     }
-    let limit = match params.get("limit").map(|l| l.parse::<u32>()) {
-        None => 100,
-        Some(Ok(l)) if (1..=1000).contains(&l) => l,
-        Some(_) => return admin_error(AdminError::bad("invalid limit: a number from 1 to 1000")),
+    let limit = match super::limit_param(&params) {
+        Ok(l) => l,
+        Err(resp) => return resp,
     };
     with_app(&state, app, &headers, move |hub, app| {
         let rows = store::list(hub.store.conn(), app, session_id.as_deref(), limit).map_err(AdminError::store)?;

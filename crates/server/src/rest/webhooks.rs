@@ -334,10 +334,9 @@ pub async fn deliveries(
             return admin_error(AdminError::bad(format!("invalid status: '{s}' (pending, delivered or dead)")));
         }
     }
-    let limit = match params.get("limit").map(|l| l.parse::<u32>()) {
-        None => 100,
-        Some(Ok(l)) if (1..=1000).contains(&l) => l,
-        Some(_) => return admin_error(AdminError::bad("invalid limit: a number from 1 to 1000")),
+    let limit = match super::limit_param(&params) {
+        Ok(l) => l,
+        Err(resp) => return resp,
     };
     with_app(&state, app, &headers, move |hub, app| {
         let rows = store::deliveries(hub.store.conn(), app, status.as_deref(), limit).map_err(AdminError::store)?;
