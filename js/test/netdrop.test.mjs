@@ -3,8 +3,10 @@
 // link goes down for 8 s. Its WebSocket and its media both stop. When the link comes
 // back, the SDK resumes the session and replaces the failed media connection (a new
 // one, ICE and DTLS from scratch): both pages decode each other's video again and the
-// customer's microphone passes AOPENING → AOPEN once more. Nothing may hang: every
-// wait is bounded. Needs root (ip netns), as `cargo xtask test` runs.
+// customer's microphone passes AOPENING → AOPEN once more. Then the network drops again
+// and the agent ends the room meanwhile: back online, the customer is told
+// MeetingStopped and its media stops for good. Nothing may hang: every wait is bounded.
+// Needs root (ip netns), as `cargo xtask test` runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -105,6 +107,22 @@ test('a customer whose network drops during a call gets its audio and video back
     }
     const dropped = (await customer.evaluate(() => window.__log)).some((e) => e[0] === 'MeetingDropped');
     assert.equal(dropped, false, 'the media was replaced, not given up');
+
+    // The network drops again, and this time the call ends meanwhile: the agent ends the
+    // room. Back online, the customer is told MeetingStopped, its media stops, and it
+    // does not try to get it back.
+    ip('link', 'set', HOST_IF, 'down');
+    await new Promise((r) => setTimeout(r, 4000));
+    await agent.evaluate((id) => CRVideo_DestroyMeeting(id, 'end'), created[1]);
+    await new Promise((r) => setTimeout(r, 6000));
+    ip('link', 'set', HOST_IF, 'up');
+    await until(customer, 'MeetingStopped', (e) => e[0] === 'MeetingStopped', 40000);
+    await new Promise((r) => setTimeout(r, 4000));
+    assert.notEqual(await customer.evaluate(() => CRVideo_GetAudioStatus('drop-cust')), CRVIDEO_AOPEN, 'the microphone is no longer sent');
+    assert.equal(await grows(customer, 'audioBytes', 2000).catch(() => 0), 0, 'no media flows into the ended room');
+    const attemptsBefore = await opened();
+    await new Promise((r) => setTimeout(r, 5000));
+    assert.equal(await opened(), attemptsBefore, 'no more attempts to get the media back');
     assert.deepEqual(errors, [], 'no page error');
   } finally {
     await agentBrowser.close();

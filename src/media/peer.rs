@@ -164,6 +164,7 @@ pub fn recover(core: Core) {
         }
     };
     let Some((meeting, kinds, monitor_mode, attempt)) = plan else { return };
+    let kinds_open = kinds.clone();
     spawn_local(async move {
         // The old connection closes and its devices are released; the page keeps its
         // room, its video objects and its count of attempts.
@@ -183,7 +184,7 @@ pub fn recover(core: Core) {
         };
         core.borrow_mut().media.recovering = false;
         if let Err((_, why)) = result {
-            give_up(&core, meeting, &why);
+            give_up(&core, meeting, &why, &kinds_open);
         }
     });
 }
@@ -200,13 +201,27 @@ async fn rejoin(core: &Core, meeting: u32, kinds: Vec<Kind>, monitor_mode: Optio
     Ok(())
 }
 
-/// The media is gone for good: statuses closed, `MediaLost` to the page.
-fn give_up(core: &Core, meeting: u32, why: &str) {
+/// The media is gone for good: statuses closed (the devices that were open before the
+/// failure are told closed too), `MediaLost` to the page.
+fn give_up(core: &Core, meeting: u32, why: &str, were_open: &[Kind]) {
+    // The room ended or was left meanwhile (MeetingStopped, ExitMeeting): nothing to
+    // give up.
+    if core.borrow().media.meeting != meeting {
+        return;
+    }
     let mut events = Events::new();
     {
         let mut inner = core.borrow_mut();
         let me = inner.media.me.clone();
         for kind in [Kind::Audio, Kind::Video] {
+            // Reset silently when the connection was replaced: the page last saw OPEN.
+            if inner.media.status(&me, kind) == CLOSED && were_open.contains(&kind) {
+                let m = inner.media.member(&me);
+                match kind {
+                    Kind::Audio => m.audio = OPEN,
+                    Kind::Video => m.video = OPEN,
+                }
+            }
             if inner.media.status(&me, kind) != CLOSED {
                 events.extend(inner.media.set_status(&me, kind, CLOSED));
             }
