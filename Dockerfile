@@ -3,7 +3,13 @@
 # Lineup queue server image.
 #
 #   docker build -t lineup .
-#   docker run -d --name lineup -p 8080:8080 -v lineup-data:/data --stop-timeout 30 lineup
+#   docker run -d --name lineup -p 8080:8080 -p 10000:10000/udp \
+#     -e LINEUP_MEDIA_PUBLIC_IP=<the host's address browsers reach> \
+#     -v lineup-data:/data --stop-timeout 30 lineup
+#
+# Calls' audio and video use UDP port 10000 (LINEUP_MEDIA_UDP); browsers are told
+# LINEUP_MEDIA_PUBLIC_IP, which must be an address they reach (not the container's).
+# Recordings (app setting recordCalls) are written under /data/recordings.
 #
 # SIGTERM (what `docker stop` sends) stops the server gracefully: the journal is
 # flushed and WebSockets are closed with 1001 (going away), so clients resume on
@@ -41,11 +47,12 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
  && cp target/release/lineup-server /usr/local/bin/lineup-server
 
 # --- Runtime stage -----------------------------------------------------------------
-# A slim Debian with the one binary; SQLite is bundled in it. curl is for HEALTHCHECK.
+# A slim Debian with the one binary; SQLite is bundled in it. curl is for HEALTHCHECK;
+# libstdc++6 for libwebm (recordings), which is C++.
 FROM debian:bookworm-slim
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl \
+ && apt-get install -y --no-install-recommends ca-certificates curl libstdc++6 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 lineup \
  && useradd --system --uid 10001 --gid lineup --home-dir /data --no-create-home \
@@ -61,11 +68,13 @@ VOLUME /data
 
 ENV LINEUP_DATA=/data \
     LINEUP_LISTEN=0.0.0.0:8080 \
+    LINEUP_MEDIA_UDP=0.0.0.0:10000 \
     LINEUP_LOG_FORMAT=json
 # Set at run time, not here: LINEUP_ADMIN_KEY, LINEUP_METRICS_TOKEN, LINEUP_CORS_ORIGIN,
-# LINEUP_WEBHOOK_ALLOW (see deploy/lineup.env.example and `lineup-server --help`).
+# LINEUP_WEBHOOK_ALLOW, LINEUP_MEDIA_PUBLIC_IP (see deploy/lineup.env.example and
+# `lineup-server --help`).
 
-EXPOSE 8080
+EXPOSE 8080 10000/udp
 USER lineup
 
 # /healthz is a round trip through the hub, which checks the store.
