@@ -87,7 +87,11 @@ impl Devices {
     /// What getUserMedia is asked for the camera: the configuration and the default
     /// camera (`true`: anything).
     pub fn video_constraints(&self) -> JsValue {
-        let camera = self.default_video.checked_sub(1).and_then(|i| self.cameras.get(i as usize)).filter(|c| !c.device_id.is_empty());
+        let camera = self
+            .default_video
+            .checked_sub(1)
+            .and_then(|i| self.cameras.get(i as usize))
+            .filter(|c| !c.device_id.is_empty());
         if self.video_cfg == VideoCfg::default() && camera.is_none() {
             return JsValue::TRUE;
         }
@@ -157,12 +161,20 @@ pub fn parse_cfg(old: VideoCfg, cfg: &JsValue) -> Result<VideoCfg, Failure> {
     let size = get(cfg, "size");
     if let Some(s) = size.as_string() {
         let (w, h) = s.split_once(['*', 'x', 'X']).ok_or_else(|| bad("size", "\"W*H\" or {width, height}"))?;
-        let dim = |t: &str, f: &str| t.trim().parse::<u32>().ok().filter(|n| (16..=4096).contains(n)).ok_or_else(|| bad(f, "an integer from 16 to 4096"));
+        let dim = |t: &str, f: &str| {
+            t.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (16..=4096).contains(n))
+                .ok_or_else(|| bad(f, "an integer from 16 to 4096"))
+        };
         c.width = dim(w, "size.width")?;
         c.height = dim(h, "size.height")?;
     } else if size.is_object() {
-        let w = number_in(&get(&size, "width"), "size.width", 16, 4096)?.ok_or_else(|| bad("size.width", "an integer from 16 to 4096"))?;
-        let h = number_in(&get(&size, "height"), "size.height", 16, 4096)?.ok_or_else(|| bad("size.height", "an integer from 16 to 4096"))?;
+        let w = number_in(&get(&size, "width"), "size.width", 16, 4096)?
+            .ok_or_else(|| bad("size.width", "an integer from 16 to 4096"))?;
+        let h = number_in(&get(&size, "height"), "size.height", 16, 4096)?
+            .ok_or_else(|| bad("size.height", "an integer from 16 to 4096"))?;
         (c.width, c.height) = (w, h);
     } else if !size.is_undefined() {
         return Err(bad("size", "\"W*H\" or {width, height}"));
@@ -205,7 +217,11 @@ async fn apply_cfg(track: Option<MediaStreamTrack>, sender: Option<RtcRtpSender>
     if let Some(t) = track {
         if let Ok(p) = t.apply_constraints_with_constraints(constraints.unchecked_ref()) {
             if let Err(e) = JsFuture::from(p).await {
-                web_sys::console::warn_1(&["lineup: the camera took not all of SetVideoCfg: ", &crate::interop::error_message(&e)].concat().into());
+                web_sys::console::warn_1(
+                    &["lineup: the camera took not all of SetVideoCfg: ", &crate::interop::error_message(&e)]
+                        .concat()
+                        .into(),
+                );
             }
         }
     }
@@ -271,13 +287,17 @@ async fn read_energy(core: Core) {
                 return;
             }
             match get(&s, "type").as_string().as_deref() {
-                Some("media-source") => levels.push((media.me.clone(), if mic_open { level().unwrap_or(0) } else { 0 })),
+                Some("media-source") => {
+                    levels.push((media.me.clone(), if mic_open { level().unwrap_or(0) } else { 0 }))
+                }
                 Some("inbound-rtp") => {
                     // The stats name the line (mid); its receiver's track came in the
                     // stream of the member who sends it.
                     let mid = get(&s, "mid").as_string();
-                    let track = receivers.iter().find(|(m, _)| mid.as_deref() == Some(m.as_str())).map(|(_, t)| t.as_str());
-                    let stream = media.devices.track_streams.iter().find(|(t, _)| Some(t.as_str()) == track).map(|(_, s)| s);
+                    let track =
+                        receivers.iter().find(|(m, _)| mid.as_deref() == Some(m.as_str())).map(|(_, t)| t.as_str());
+                    let stream =
+                        media.devices.track_streams.iter().find(|(t, _)| Some(t.as_str()) == track).map(|(_, s)| s);
                     let owner = media.members.iter().find(|m| Some(&m.stream_id) == stream);
                     if let (Some(m), Some(l)) = (owner, level()) {
                         if !m.uid.is_empty() {

@@ -149,11 +149,7 @@ impl Media {
 
     /// A page's status query: `uid` given (any value, as text), or this session's.
     pub fn status_of(&self, uid: &JsValue, kind: Kind) -> u32 {
-        if uid.is_undefined() {
-            self.status(&self.me, kind)
-        } else {
-            self.status(&crate::args::text(uid), kind)
-        }
+        self.status(&self.uid_of(uid), kind)
     }
 
     /// The uid a page's query names (given as any value, or this session's).

@@ -170,9 +170,13 @@ pub fn recover(core: Core) {
         // room, its video objects and its count of attempts.
         {
             let mut inner = core.borrow_mut();
+            if inner.media.meeting != meeting {
+                // The page left the room before this ran: nothing to replace.
+                inner.media.recovering = false;
+                return;
+            }
             let restarts = inner.media.restarts;
             inner.media.reset();
-            inner.media.meeting = meeting;
             inner.media.restarts = restarts;
             inner.media.recovering = true;
         }
@@ -227,7 +231,6 @@ fn give_up(core: &Core, meeting: u32, why: &str, were_open: &[Kind]) {
             }
         }
         inner.media.reset();
-        inner.media.meeting = meeting;
     }
     web_sys::console::warn_1(&["lineup: the media connection is lost: ", why].concat().into());
     let o = crate::interop::object(&[("reason", why)]);

@@ -72,10 +72,12 @@ impl Engine {
     /// The answered call whose conversation room is `meeting`: its app and its id (the
     /// `sessionid` of its call events). None while it rings, and once it ended.
     pub fn room_call(&self, meeting: u32) -> Option<(&str, &str)> {
-        self.calls
-            .values()
-            .find(|c| c.room == meeting && c.answered_at.is_some())
-            .map(|c| (&*self.apps[c.app as usize].name, c.id.as_str()))
+        self.answered_calls().find(|(room, _, _)| *room == meeting).map(|(_, app, id)| (app, id))
+    }
+
+    /// Every answered call: its room, its app and its id.
+    pub fn answered_calls(&self) -> impl Iterator<Item = (u32, &str, &str)> + '_ {
+        self.calls.values().filter(|c| c.answered_at.is_some()).map(|c| (c.room, &*self.apps[c.app as usize].name, c.id.as_str()))
     }
 
     /// The sessions in room `meeting`, in the order they entered (none: no such room).

@@ -74,6 +74,25 @@ pub enum Kind {
     Video,
 }
 
+impl Kind {
+    /// The wire name: `audio` or `video`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Audio => "audio",
+            Kind::Video => "video",
+        }
+    }
+
+    /// The kind a wire name names.
+    pub fn parse(name: &str) -> Option<Kind> {
+        match name {
+            "audio" => Some(Kind::Audio),
+            "video" => Some(Kind::Video),
+            _ => None,
+        }
+    }
+}
+
 impl From<MediaKind> for Kind {
     fn from(k: MediaKind) -> Kind {
         match k {

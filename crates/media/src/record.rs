@@ -73,6 +73,8 @@ pub struct Recording<W: Write + Seek> {
     start: Option<Instant>,
     /// Frames waiting for the tracks to be declared, with their times.
     gathered: Vec<(Instant, Frame)>,
+    /// The (member, kind) pairs of the gathered frames, in order of first appearance.
+    seen: Vec<(MemberId, Kind)>,
     segment: Option<Segment<W>>,
     tracks: Vec<TrackInfo>,
     /// The time of the last frame written (libwebm needs times that never go back).
@@ -89,6 +91,7 @@ impl<W: Write + Seek> Recording<W> {
             dest: Some(dest),
             start: None,
             gathered: Vec::new(),
+            seen: Vec::new(),
             segment: None,
             tracks: Vec::new(),
             last_ns: 0,
@@ -104,27 +107,17 @@ impl<W: Write + Seek> Recording<W> {
         if self.segment.is_some() {
             return self.write(at, &frame);
         }
+        if !self.seen.contains(&(frame.member, frame.kind)) {
+            self.seen.push((frame.member, frame.kind));
+        }
         self.gathered.push((at, frame));
-        let distinct = self.distinct_tracks();
-        if distinct >= EXPECTED_TRACKS || at.saturating_duration_since(start) >= GATHER || self.gathered.len() >= MAX_GATHERED {
+        if self.seen.len() >= EXPECTED_TRACKS
+            || at.saturating_duration_since(start) >= GATHER
+            || self.gathered.len() >= MAX_GATHERED
+        {
             self.declare()?;
         }
         Ok(())
-    }
-
-    /// The (member, kind) pairs seen so far, in order of first appearance.
-    fn seen(&self) -> Vec<(MemberId, Kind)> {
-        let mut seen: Vec<(MemberId, Kind)> = Vec::new();
-        for (_, f) in &self.gathered {
-            if !seen.contains(&(f.member, f.kind)) {
-                seen.push((f.member, f.kind));
-            }
-        }
-        seen
-    }
-
-    fn distinct_tracks(&self) -> usize {
-        self.seen().len()
     }
 
     /// Declares the tracks seen so far and writes the gathered frames.
@@ -134,10 +127,11 @@ impl<W: Write + Seek> Recording<W> {
             .and_then(|b| b.set_writing_app("lineup-server"))
             .and_then(|b| b.set_mode(SegmentMode::File))
             .map_err(RecordError::Webm)?;
-        for (member, kind) in self.seen() {
+        for (member, kind) in std::mem::take(&mut self.seen) {
             let number = match kind {
                 Kind::Audio => {
-                    let (b, t) = builder.add_audio_track(48_000, 2, AudioCodecId::Opus, None).map_err(RecordError::Webm)?;
+                    let (b, t) =
+                        builder.add_audio_track(48_000, 2, AudioCodecId::Opus, None).map_err(RecordError::Webm)?;
                     builder = b.set_codec_private(t, &opus_head()).map_err(RecordError::Webm)?;
                     webm::mux::Track::track_number(&t)
                 }
@@ -249,7 +243,12 @@ mod tests {
     fn tracks_wait_for_the_parties_then_frames_follow() {
         let t0 = Instant::now();
         let mut r = Recording::new(Cursor::new(Vec::new()));
-        let frame = |member, kind, keyframe| Frame { member, kind, keyframe, data: if kind == Kind::Video { vp8(keyframe).into() } else { vec![0xf8; 60].into() } };
+        let frame = |member, kind, keyframe| Frame {
+            member,
+            kind,
+            keyframe,
+            data: if kind == Kind::Video { vp8(keyframe).into() } else { vec![0xf8; 60].into() },
+        };
         // A delta frame before the first keyframe is dropped; three tracks wait.
         r.push(t0, frame(1, Kind::Video, false)).unwrap();
         r.push(t0, frame(1, Kind::Audio, false)).unwrap();

@@ -164,13 +164,6 @@ struct Task {
     recorded: HashMap<u32, CallRecording>,
 }
 
-fn kind_name(k: Kind) -> &'static str {
-    match k {
-        Kind::Audio => "audio",
-        Kind::Video => "video",
-    }
-}
-
 /// The stream id of a session's tracks as the others receive them (a UID may hold any
 /// character; an msid may not).
 fn stream_id(sid: SessionId) -> String {
@@ -179,7 +172,7 @@ fn stream_id(sid: SessionId) -> String {
 
 /// The state of member `m`'s track `kind`, as `MediaTrack`.
 fn track_notice(room: u32, sid: SessionId, m: &Member, kind: Kind) -> Notice {
-    Notice::MediaTrack { meet_id: room, uid: m.uid.clone(), kind: kind_name(kind).into(), state: m.state(kind).into(), stream: stream_id(sid) }
+    Notice::MediaTrack { meet_id: room, uid: m.uid.clone(), kind: kind.name().into(), state: m.state(kind).into(), stream: stream_id(sid) }
 }
 
 fn send(conn: &ConnTx, notice: Notice) {
@@ -199,7 +192,7 @@ impl Task {
         let n = Notice::MediaTrack {
             meet_id: room,
             uid: uid.into(),
-            kind: kind_name(kind).into(),
+            kind: kind.name().into(),
             state: state.into(),
             stream: stream_id(sid),
         };
@@ -399,9 +392,15 @@ async fn run(
                 let checked = hub
                     .call(move |hub| {
                         let stays = held.into_iter().map(|(s, room, member)| (s, may_stay(hub, s, room, member), hub.conn_tx(s))).collect::<Vec<_>>();
+                        // One pass over the calls for all the recorded rooms.
+                        let live: std::collections::HashSet<(u32, &str, &str)> = if recorded.is_empty() {
+                            Default::default()
+                        } else {
+                            hub.engine.answered_calls().collect()
+                        };
                         let ended = recorded
                             .into_iter()
-                            .filter(|(room, call)| hub.engine.room_call(*room) != Some((&*call.app, &*call.session_id)))
+                            .filter(|(room, call)| !live.contains(&(*room, &*call.app, &*call.session_id)))
                             .map(|(room, _)| room)
                             .collect::<Vec<_>>();
                         (stays, ended)

@@ -423,10 +423,8 @@ async fn media_op(state: &AppState, sid: SessionId, conn_id: u64, seq: u64, op: 
             .map(|sdp| lineup_protocol::ws::reply_ok(seq, &lineup_protocol::ws::MediaJoinData { sdp })),
         Op::MediaAnswer { sdp } => media.answer(sid, sdp, tx.clone()).await.map(|_| Reply::ok(seq)),
         Op::MediaMute { kind, muted } => {
-            let kind = match kind.as_str() {
-                "audio" => lineup_media::Kind::Audio,
-                "video" => lineup_media::Kind::Video,
-                _ => return Reply::error(seq, codes::MEETPARAM_ERR, "kind must be audio or video"),
+            let Some(kind) = lineup_media::Kind::parse(&kind) else {
+                return Reply::error(seq, codes::MEETPARAM_ERR, "kind must be audio or video");
             };
             media.mute(sid, kind, muted).await.map(|_| Reply::ok(seq))
         }

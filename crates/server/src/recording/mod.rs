@@ -21,8 +21,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use lineup_media::record::{Frame, Recording, RecordError, Summary};
-use lineup_media::{Kind, MemberId};
+use lineup_media::record::{Frame, Recording, Summary};
+use lineup_media::MemberId;
 use rusqlite::Connection;
 use serde_json::json;
 
@@ -66,8 +66,14 @@ impl Recorder {
         let (tx, rx) = mpsc::channel();
         let dropped = Arc::new(AtomicU64::new(0));
         let queued = Arc::new(AtomicUsize::new(0));
-        let writer =
-            Writer { dir: data_dir.to_path_buf(), conn, wake, active: HashMap::new(), dropped: dropped.clone(), queued: queued.clone() };
+        let writer = Writer {
+            dir: data_dir.to_path_buf(),
+            conn,
+            wake,
+            active: HashMap::new(),
+            dropped: dropped.clone(),
+            queued: queued.clone(),
+        };
         let thread = std::thread::Builder::new()
             .name("recorder".into())
             .spawn(move || writer.run(rx))
@@ -139,14 +145,7 @@ struct Writer {
 }
 
 fn unix_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
-}
-
-fn kind_name(k: Kind) -> &'static str {
-    match k {
-        Kind::Audio => "audio",
-        Kind::Video => "video",
-    }
+    crate::hub::now().as_millis()
 }
 
 impl Writer {
@@ -193,7 +192,10 @@ impl Writer {
             Ok(f) => {
                 let recording = Recording::new(BufWriter::new(f));
                 tracing::info!(recording = %id, app = %call.app, sessionid = %call.session_id, room, "recording started");
-                self.active.insert(room, Active { id, call, started_ms: unix_ms(), file, recording, parties: HashMap::new(), failed: false });
+                self.active.insert(
+                    room,
+                    Active { id, call, started_ms: unix_ms(), file, recording, parties: HashMap::new(), failed: false },
+                );
             }
             Err(e) => tracing::warn!("cannot record room {room}: {}: {e}", path.display()),
         }
@@ -206,8 +208,12 @@ impl Writer {
         if dropped > 0 {
             tracing::warn!(recording = %a.id, "{dropped} frames were dropped: the recorder fell behind");
         }
-        let finished = if a.failed { Err(RecordError::Empty) } else { a.recording.finish() };
-        let (summary, file) = match finished {
+        if a.failed {
+            tracing::warn!(recording = %a.id, room, "no recording kept: writing it failed (logged above)");
+            let _ = std::fs::remove_file(&path);
+            return;
+        }
+        let (summary, file) = match a.recording.finish() {
             Ok(done) => done,
             Err(e) => {
                 tracing::info!(recording = %a.id, room, "no recording kept: {e}");
@@ -215,7 +221,10 @@ impl Writer {
                 return;
             }
         };
-        let bytes = file.into_inner().map_err(|e| e.into_error()).and_then(|mut f| f.flush().and_then(|_| f.sync_all()).map(|_| f));
+        let bytes = file
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|mut f| f.flush().and_then(|_| f.sync_all()).map(|_| f));
         let bytes = match bytes.and_then(|f| f.metadata()) {
             Ok(m) => m.len(),
             Err(e) => {
@@ -263,7 +272,7 @@ fn tracks_json(summary: &Summary, parties: &HashMap<MemberId, String>) -> serde_
     summary
         .tracks
         .iter()
-        .map(|t| json!({"track": t.number, "usrID": parties.get(&t.member).cloned().unwrap_or_default(), "kind": kind_name(t.kind)}))
+        .map(|t| json!({"track": t.number, "usrID": parties.get(&t.member).cloned().unwrap_or_default(), "kind": t.kind.name()}))
         .collect()
 }
 

@@ -60,8 +60,16 @@ pub fn insert(conn: &Connection, r: &RecordingRow) -> rusqlite::Result<()> {
     conn.execute(
         &format!("INSERT INTO recordings ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
         params![
-            r.id, r.app, r.session_id, r.meet_id, r.started_ms as i64, r.ended_ms as i64, r.duration_ms as i64,
-            r.bytes as i64, r.tracks, r.file
+            r.id,
+            r.app,
+            r.session_id,
+            r.meet_id,
+            r.started_ms as i64,
+            r.ended_ms as i64,
+            r.duration_ms as i64,
+            r.bytes as i64,
+            r.tracks,
+            r.file
         ],
     )?;
     Ok(())
@@ -78,7 +86,8 @@ pub fn list(conn: &Connection, app: &str, session_id: Option<&str>, limit: u32) 
 }
 
 pub fn get(conn: &Connection, app: &str, id: &str) -> rusqlite::Result<Option<RecordingRow>> {
-    conn.query_row(&format!("SELECT {COLS} FROM recordings WHERE app = ?1 AND id = ?2"), params![app, id], row).optional()
+    conn.query_row(&format!("SELECT {COLS} FROM recordings WHERE app = ?1 AND id = ?2"), params![app, id], row)
+        .optional()
 }
 
 pub fn delete(conn: &Connection, app: &str, id: &str) -> rusqlite::Result<bool> {

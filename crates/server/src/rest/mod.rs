@@ -153,23 +153,32 @@ pub fn limit_param(params: &std::collections::HashMap<String, String>) -> Result
     }
 }
 
-/// Runs `f` on the hub after checking the app secret (`Authorization: Bearer`).
+/// Runs `f` on the hub after checking the app secret (`Authorization: Bearer`): its
+/// result as it is.
+pub async fn app_call<T: Send + 'static>(
+    state: &AppState,
+    app: String,
+    headers: &HeaderMap,
+    f: impl FnOnce(&mut crate::hub::Hub, &str) -> Result<T, AdminError> + Send + 'static,
+) -> Result<Result<T, AdminError>, crate::hub::HubError> {
+    let key = bearer(headers);
+    state
+        .hub
+        .call(move |hub| {
+            crate::admin::check_secret(hub, &app, key.as_deref())?;
+            f(hub, &app)
+        })
+        .await
+}
+
+/// [`app_call`], answered in the Web API envelope.
 pub async fn with_app<T: Serialize + Send + 'static>(
     state: &AppState,
     app: String,
     headers: &HeaderMap,
     f: impl FnOnce(&mut crate::hub::Hub, &str) -> Result<T, AdminError> + Send + 'static,
 ) -> Response {
-    let key = bearer(headers);
-    admin_reply(
-        state
-            .hub
-            .call(move |hub| {
-                crate::admin::check_secret(hub, &app, key.as_deref())?;
-                f(hub, &app)
-            })
-            .await,
-    )
+    admin_reply(app_call(state, app, headers, f).await)
 }
 
 /// The `Authorization: Bearer` value, if any.

@@ -11,7 +11,7 @@ use lineup_protocol::rest::rsp;
 use serde::Serialize;
 use tower::ServiceExt;
 
-use super::{admin_error, admin_reply, bearer, with_app};
+use super::{admin_error, admin_reply, app_call, with_app};
 use crate::admin::AdminError;
 use crate::recording::store::{self, RecordingRow};
 use crate::AppState;
@@ -111,15 +111,11 @@ pub async fn list(
 
 /// The app's recording `id`, after the credential check.
 async fn find(state: &AppState, app: String, id: String, headers: &HeaderMap) -> Result<RecordingRow, Response> {
-    let key = bearer(headers);
-    let found = state
-        .hub
-        .call(move |hub| {
-            crate::admin::check_secret(hub, &app, key.as_deref())?;
-            check_id(&id)?;
-            store::get(hub.store.conn(), &app, &id).map_err(AdminError::store)?.ok_or_else(|| not_found(&id))
-        })
-        .await;
+    let found = app_call(state, app, headers, move |hub, app| {
+        check_id(&id)?;
+        store::get(hub.store.conn(), app, &id).map_err(AdminError::store)?.ok_or_else(|| not_found(&id))
+    })
+    .await;
     match found {
         Ok(Ok(row)) => Ok(row),
         other => Err(admin_reply(other.map(|r| r.map(|_| ())))),
@@ -128,7 +124,11 @@ async fn find(state: &AppState, app: String, id: String, headers: &HeaderMap) ->
 
 /// `GET /api/v1/apps/{app}/recordings/{id}`: one recording's description.
 #[utoipa::path(get, path = "/apps/{app}/recordings/{id}", tag = "recordings", params(("app" = String, Path, description = "The app id (appID)"), ("id" = String, Path, description = "The recording id")), security(("appSecret" = [])), responses((status = 200, description = "The recording", body = lineup_protocol::rest::AdminResponse<RecordingData>), super::openapi::ApiErrors))]
-pub async fn get_one(State(state): State<AppState>, Path((app, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
+pub async fn get_one(
+    State(state): State<AppState>,
+    Path((app, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     match find(&state, app, id, &headers).await {
         Ok(row) => super::admin_ok(RecordingData::from(row)),
         Err(resp) => resp,
@@ -137,14 +137,22 @@ pub async fn get_one(State(state): State<AppState>, Path((app, id)): Path<(Strin
 
 /// `GET /api/v1/apps/{app}/recordings/{id}/file`: the WebM file (byte ranges allowed).
 #[utoipa::path(get, path = "/apps/{app}/recordings/{id}/file", tag = "recordings", params(("app" = String, Path, description = "The app id (appID)"), ("id" = String, Path, description = "The recording id")), security(("appSecret" = [])), responses((status = 200, description = "The recording (WebM: Opus and VP8)", content_type = "video/webm"), (status = 206, description = "The requested byte range", content_type = "video/webm"), super::openapi::ApiErrors))]
-pub async fn file(State(state): State<AppState>, Path((app, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
+pub async fn file(
+    State(state): State<AppState>,
+    Path((app, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     let row = match find(&state, app, id, &headers).await {
         Ok(row) => row,
         Err(resp) => return resp,
     };
     let path = state.config.data_dir.join(&row.file);
     if !path.is_file() {
-        return admin_error(AdminError::new(5, 503, format!("recording {}: its file is missing from the data directory", row.id)));
+        return admin_error(AdminError::new(
+            5,
+            503,
+            format!("recording {}: its file is missing from the data directory", row.id),
+        ));
     }
     // ServeFile answers Range and conditional requests; only those headers are passed.
     let mut req = Request::new(axum::body::Body::empty());
@@ -171,7 +179,11 @@ pub async fn file(State(state): State<AppState>, Path((app, id)): Path<(String, 
 
 /// `DELETE /api/v1/apps/{app}/recordings/{id}`: the row and its file.
 #[utoipa::path(delete, path = "/apps/{app}/recordings/{id}", tag = "recordings", params(("app" = String, Path, description = "The app id (appID)"), ("id" = String, Path, description = "The recording id")), security(("appSecret" = [])), responses((status = 200, description = "Deleted", body = lineup_protocol::rest::AdminResponse<RecordingData>), super::openapi::ApiErrors))]
-pub async fn delete(State(state): State<AppState>, Path((app, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
+pub async fn delete(
+    State(state): State<AppState>,
+    Path((app, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     let dir = state.config.data_dir.clone();
     with_app(&state, app, &headers, move |hub, app| {
         check_id(&id)?;
@@ -179,7 +191,9 @@ pub async fn delete(State(state): State<AppState>, Path((app, id)): Path<(String
         let row = store::get(conn, app, &id).map_err(AdminError::store)?.ok_or_else(|| not_found(&id))?;
         store::delete(conn, app, &id).map_err(AdminError::store)?;
         match std::fs::remove_file(dir.join(&row.file)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => tracing::warn!(recording = %id, "cannot delete its file: {e}"),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                tracing::warn!(recording = %id, "cannot delete its file: {e}")
+            }
             _ => {}
         }
         Ok(RecordingData::from(row))
