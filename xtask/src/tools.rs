@@ -49,11 +49,26 @@ pub fn sdk() -> Result<(), String> {
     Ok(())
 }
 
+/// Whether PostgreSQL's server tools are here: on PATH, or in Debian's
+/// `/usr/lib/postgresql/N/bin` (where the `postgresql` package puts them, off PATH).
+fn has_postgresql() -> bool {
+    let in_debian_dir = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| e.path().join("bin/initdb").exists() && e.path().join("bin/pg_ctl").exists());
+    in_debian_dir || (on_path("initdb") && on_path("pg_ctl"))
+}
+
 /// Chromium and chromedriver (for the browser tests), ffprobe (Debian's `ffmpeg`, for
-/// the recording test) and a C++ compiler (libwebm, which the `webm` crate builds).
+/// the recording test), a C++ compiler (libwebm, which the `webm` crate builds) and
+/// PostgreSQL (the cluster tests start a throwaway one).
 pub fn debian_packages() -> Result<(), String> {
     let wanted = [("chromium", "chromium"), ("chromedriver", "chromium-driver"), ("ffprobe", "ffmpeg"), ("c++", "g++")];
-    let missing: Vec<&str> = wanted.iter().filter(|(bin, _)| !on_path(bin)).map(|(_, pkg)| *pkg).collect();
+    let mut missing: Vec<&str> = wanted.iter().filter(|(bin, _)| !on_path(bin)).map(|(_, pkg)| *pkg).collect();
+    if !has_postgresql() {
+        missing.push("postgresql");
+    }
     if missing.is_empty() {
         return Ok(());
     }

@@ -3,7 +3,9 @@
 //! - engine cycles/s (finish → offer → accept → re-queue) with the journal off and on,
 //!   in the same run: on = every input encoded and appended to the SQLite journal
 //!   (synchronous=FULL), committed once per hub turn of 3 inputs (one cycle per turn,
-//!   an idle server) and of 256 inputs (a busy server's group commit);
+//!   an idle server) and of 256 inputs (a busy server's group commit); then the same on
+//!   the cluster's PostgreSQL journal (a throwaway PostgreSQL on loopback, fsync on,
+//!   each commit checking the app's lease and epoch);
 //! - start-up to serving with 100,000 customers waiting: the real `prepare` (open the
 //!   store, restore the snapshot, replay the journal tail, hold every session, write a
 //!   fresh snapshot), with a tail of 40,000 journaled steps and 100,001 resume tokens.
@@ -12,12 +14,15 @@
 
 #[path = "../../engine/benches/support/cycle_driver.rs"]
 mod cycle_driver;
+#[path = "../tests/common/pg.rs"]
+mod pg;
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use cycle_driver::Bench;
 use lineup_engine::{Input, QueueDef, QueueId};
+use lineup_server::cluster::{lease, schema, LeaseTerms, Pg, PgJournal};
 use lineup_server::journal::{Journal, StepRef, StoredSnapshot};
 use lineup_server::store::{AppRow, Store};
 use lineup_server::Config;
@@ -29,7 +34,7 @@ fn temp_dir(name: &str) -> PathBuf {
 }
 
 /// A journal hook that appends each input and commits every `turn` inputs.
-fn journal_hook(mut store: Store, first_seq: u64, turn: u64) -> Box<dyn FnMut(lineup_engine::Time, &Input)> {
+fn journal_hook(mut store: impl Journal + 'static, first_seq: u64, turn: u64) -> Box<dyn FnMut(lineup_engine::Time, &Input)> {
     let mut seq = first_seq;
     Box::new(move |t, input| {
         if seq % turn == first_seq % turn {
@@ -66,6 +71,17 @@ fn cycles_table() {
         let bytes = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum::<u64>();
         println!("| {label} | {on:.0} ({:.0}% of off; {:.0} bytes per input on disk) |", on / off * 100.0, bytes as f64 / (n * 3) as f64);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+    let server = pg::ThrowawayPg::start();
+    let conn = std::sync::Arc::new(Pg::connect(&server.url()).expect("the throwaway PostgreSQL"));
+    schema::migrate(&conn).unwrap();
+    for (i, (label, turn, n)) in [("PostgreSQL, commit per 256 inputs (busy hub)", 256, 300_000), ("PostgreSQL, commit per 3 inputs (one cycle a turn)", 3, 6_000)].into_iter().enumerate() {
+        let app = format!("bench-{i}");
+        let lease = lease::acquire(&conn, &app, "bench-node", LeaseTerms { expire_after: std::time::Duration::from_secs(3600), ..Default::default() }).unwrap().unwrap();
+        b.journal = Some(journal_hook(PgJournal::new(conn.clone(), lease), 0, turn));
+        let on = cycles_per_s(&mut b, n);
+        b.journal = None;
+        println!("| {label} | {on:.0} ({:.0}% of off) |", on / off * 100.0);
     }
 }
 

@@ -30,6 +30,8 @@
 //! - [`admin`]: app and queue administration (engine + store together).
 //! - [`auth`]: app-secret MD5, HMAC-signed tokens and login tickets.
 //! - [`store`]: the SQLite database.
+//! - [`cluster`]: cluster mode on PostgreSQL: the connection, migrations, app leases
+//!   with fencing epochs, and the journal per app.
 //! - [`convert`]: engine types ↔ wire types.
 //! - [`webhooks`]: business-system webhooks: durable outbox, formats, delivery worker.
 //!
@@ -41,6 +43,7 @@
 pub mod admin;
 pub mod assets;
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod conn;
 pub mod convert;

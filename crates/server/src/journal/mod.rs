@@ -95,6 +95,9 @@ pub enum JournalError {
     Snapshot(#[from] SnapshotError),
     #[error("journal format {found} is newer than this server understands ({STEP_FORMAT})")]
     Format { found: u32 },
+    /// The app's lease was taken over (or ran out): this node must stop writing for it.
+    #[error("app {app}: the lease of epoch {epoch} is no longer held; another node owns the app")]
+    Fenced { app: String, epoch: u64 },
 }
 
 /// The storage behind the journal and the session tokens. Calls run on the hub task,

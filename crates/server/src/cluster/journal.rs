@@ -1,0 +1,278 @@
+//! The journal interface on PostgreSQL, for one app, fenced by its lease.
+//!
+//! A turn's writes (steps, resume tokens, used tickets, a snapshot) are kept in memory
+//! until `commit`, which sends them in one transaction that first checks, under a share
+//! lock on the lease row, that this node still holds the lease with its epoch on the
+//! database clock. A takeover (which updates that row) therefore either waits for the
+//! commit, and then sees its steps, or comes first, and then the commit is refused with
+//! [`JournalError::Fenced`]: an old owner cannot write after losing the app, and the
+//! journal has neither a gap nor a fork (its key is the app and the step).
+//!
+//! Savepoints are marks in the turn's buffer, so a job that panicked is undone without
+//! a round trip; `recover` returns what is committed plus the open turn, as the SQLite
+//! journal does inside its transaction.
+
+use std::sync::Arc;
+
+use lineup_engine::Time;
+
+use super::pg::{Pg, PgError};
+use super::Lease;
+use crate::journal::{Journal, JournalError, Record, Recovery, StoredSnapshot};
+
+/// One write of the open turn.
+#[derive(Clone, Debug)]
+enum Write {
+    Step { seq: u64, at: Time, step: Vec<u8> },
+    PutToken { hash: String, session: u64 },
+    DropToken { hash: String },
+    Ticket { id: String, exp_s: u64 },
+    Snapshot { seq: u64, at: Time, state: Vec<u8> },
+}
+
+/// An app's journal in PostgreSQL, written under `lease`.
+pub struct PgJournal {
+    pg: Arc<Pg>,
+    lease: Lease,
+    turn: Vec<Write>,
+    savepoints: Vec<usize>,
+}
+
+fn store_err(e: impl std::fmt::Display) -> JournalError {
+    JournalError::Store(e.to_string())
+}
+
+impl From<PgError> for JournalError {
+    fn from(e: PgError) -> Self {
+        store_err(e)
+    }
+}
+
+impl PgJournal {
+    /// The journal of `lease.app`, written as `lease.owner` under `lease.epoch`.
+    pub fn new(pg: Arc<Pg>, lease: Lease) -> PgJournal {
+        PgJournal { pg, lease, turn: Vec::new(), savepoints: Vec::new() }
+    }
+
+    /// The lease it writes under.
+    pub fn lease(&self) -> &Lease {
+        &self.lease
+    }
+
+    /// Every record of the app's journal with the epoch it was written under, in order
+    /// (for checks: no gap, no fork, epochs never going back).
+    pub fn history(&self) -> Result<Vec<(u64, u64)>, JournalError> {
+        let app = self.lease.app.clone();
+        let rows = self.pg.query(move |c| c.query("SELECT seq, epoch FROM journal WHERE app = $1 ORDER BY seq", &[&app]))?;
+        Ok(rows.iter().map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, i64>(1) as u64)).collect())
+    }
+}
+
+/// The turn's writes in one transaction, after the lease check.
+fn commit_turn(c: &mut postgres::Client, lease: &Lease, turn: &[Write]) -> Result<bool, postgres::Error> {
+    let mut tx = c.transaction()?;
+    let epoch = lease.epoch as i64;
+    let held = tx.query_opt(
+        "SELECT 1 FROM app_leases
+         WHERE app = $1 AND owner = $2 AND epoch = $3 AND expires_at > clock_timestamp()
+         FOR SHARE",
+        &[&lease.app, &lease.owner, &epoch],
+    )?;
+    if held.is_none() {
+        tx.rollback()?;
+        return Ok(false);
+    }
+    let (mut seqs, mut ats, mut steps) = (Vec::new(), Vec::new(), Vec::new());
+    for w in turn {
+        if let Write::Step { seq, at, step } = w {
+            seqs.push(*seq as i64);
+            ats.push(at.as_millis() as i64);
+            steps.push(step.as_slice());
+        }
+    }
+    if !seqs.is_empty() {
+        tx.execute(
+            "INSERT INTO journal (app, seq, epoch, at_ms, step)
+             SELECT $1, s, $2, a, b FROM unnest($3::int8[], $4::int8[], $5::bytea[]) AS t(s, a, b)",
+            &[&lease.app, &epoch, &seqs, &ats, &steps],
+        )?;
+    }
+    let app = &lease.app;
+    for w in turn {
+        match w {
+            Write::Step { .. } => {}
+            Write::PutToken { hash, session } => {
+                tx.execute(
+                    "INSERT INTO resume_tokens (app, hash, session) VALUES ($1, $2, $3)
+                     ON CONFLICT (app, hash) DO UPDATE SET session = EXCLUDED.session",
+                    &[app, hash, &(*session as i64)],
+                )?;
+            }
+            Write::DropToken { hash } => {
+                tx.execute("DELETE FROM resume_tokens WHERE app = $1 AND hash = $2", &[app, hash])?;
+            }
+            Write::Ticket { id, exp_s } => {
+                tx.execute(
+                    "INSERT INTO used_tickets (app, id, exp_s) VALUES ($1, $2, $3)
+                     ON CONFLICT (app, id) DO UPDATE SET exp_s = EXCLUDED.exp_s",
+                    &[app, id, &(*exp_s as i64)],
+                )?;
+            }
+            Write::Snapshot { seq, at, state } => {
+                let (seq, at_ms) = (*seq as i64, at.as_millis() as i64);
+                tx.execute(
+                    "INSERT INTO snapshots (app, seq, epoch, at_ms, state) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (app, seq) DO UPDATE SET epoch = EXCLUDED.epoch, at_ms = EXCLUDED.at_ms, state = EXCLUDED.state",
+                    &[app, &seq, &epoch, &at_ms, state],
+                )?;
+                tx.execute("DELETE FROM snapshots WHERE app = $1 AND seq < $2", &[app, &seq])?;
+                tx.execute("DELETE FROM journal WHERE app = $1 AND seq <= $2", &[app, &seq])?;
+                tx.execute("DELETE FROM used_tickets WHERE app = $1 AND exp_s <= $2", &[app, &(at_ms / 1000)])?;
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(true)
+}
+
+impl Journal for PgJournal {
+    fn begin(&mut self) -> Result<(), JournalError> {
+        Ok(())
+    }
+
+    fn append(&mut self, seq: u64, at: Time, step: &[u8]) -> Result<(), JournalError> {
+        self.turn.push(Write::Step { seq, at, step: step.to_vec() });
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<(), JournalError> {
+        self.savepoints.clear();
+        if self.turn.is_empty() {
+            return Ok(());
+        }
+        let turn = std::mem::take(&mut self.turn);
+        let lease = self.lease.clone();
+        let held = self.pg.query(move |c| commit_turn(c, &lease, &turn))?;
+        if held {
+            Ok(())
+        } else {
+            Err(JournalError::Fenced { app: self.lease.app.clone(), epoch: self.lease.epoch })
+        }
+    }
+
+    fn savepoint(&mut self) -> Result<(), JournalError> {
+        self.savepoints.push(self.turn.len());
+        Ok(())
+    }
+
+    fn release_savepoint(&mut self) -> Result<(), JournalError> {
+        self.savepoints.pop();
+        Ok(())
+    }
+
+    fn rollback_to_savepoint(&mut self) -> Result<(), JournalError> {
+        if let Some(mark) = self.savepoints.pop() {
+            self.turn.truncate(mark);
+        }
+        Ok(())
+    }
+
+    fn recover(&mut self) -> Result<Recovery, JournalError> {
+        let app = self.lease.app.clone();
+        let (snapshot, rows) = self.pg.query(move |c| {
+            let snapshot = c.query_opt(
+                "SELECT seq, at_ms, state FROM snapshots WHERE app = $1 ORDER BY seq DESC LIMIT 1",
+                &[&app],
+            )?;
+            let after = snapshot.as_ref().map_or(0i64, |r| r.get(0));
+            let rows = c.query("SELECT seq, at_ms, step FROM journal WHERE app = $1 AND seq > $2 ORDER BY seq", &[&app, &after])?;
+            Ok((snapshot, rows))
+        })?;
+        let mut snapshot = snapshot.map(|r| StoredSnapshot {
+            seq: r.get::<_, i64>(0) as u64,
+            at: Time::from_millis(r.get::<_, i64>(1) as u64),
+            bytes: r.get(2),
+        });
+        let mut tail: Vec<Record> = rows
+            .iter()
+            .map(|r| Record { seq: r.get::<_, i64>(0) as u64, at: Time::from_millis(r.get::<_, i64>(1) as u64), step: r.get(2) })
+            .collect();
+        // The open turn, as if committed.
+        for w in &self.turn {
+            match w {
+                Write::Step { seq, at, step } => tail.push(Record { seq: *seq, at: *at, step: step.clone() }),
+                Write::Snapshot { seq, at, state } => {
+                    tail.retain(|r| r.seq > *seq);
+                    snapshot = Some(StoredSnapshot { seq: *seq, at: *at, bytes: state.clone() });
+                }
+                _ => {}
+            }
+        }
+        let mut expected = snapshot.as_ref().map_or(0, |s| s.seq) + 1;
+        for record in &tail {
+            if record.seq != expected {
+                return Err(JournalError::Damaged(format!(
+                    "app {}: journal record {expected} is missing (next is {})",
+                    self.lease.app, record.seq
+                )));
+            }
+            expected += 1;
+        }
+        Ok(Recovery { snapshot, tail })
+    }
+
+    fn save_snapshot(&mut self, s: &StoredSnapshot) -> Result<(), JournalError> {
+        self.turn.push(Write::Snapshot { seq: s.seq, at: s.at, state: s.bytes.clone() });
+        Ok(())
+    }
+
+    fn put_resume_token(&mut self, hash: &str, session: u64) -> Result<(), JournalError> {
+        self.turn.push(Write::PutToken { hash: hash.into(), session });
+        Ok(())
+    }
+
+    fn drop_resume_token(&mut self, hash: &str) -> Result<(), JournalError> {
+        self.turn.push(Write::DropToken { hash: hash.into() });
+        Ok(())
+    }
+
+    fn resume_tokens(&mut self) -> Result<Vec<(String, u64)>, JournalError> {
+        let app = self.lease.app.clone();
+        let rows = self.pg.query(move |c| c.query("SELECT hash, session FROM resume_tokens WHERE app = $1", &[&app]))?;
+        let mut tokens: std::collections::BTreeMap<String, u64> =
+            rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1) as u64)).collect();
+        for w in &self.turn {
+            match w {
+                Write::PutToken { hash, session } => {
+                    tokens.insert(hash.clone(), *session);
+                }
+                Write::DropToken { hash } => {
+                    tokens.remove(hash);
+                }
+                _ => {}
+            }
+        }
+        Ok(tokens.into_iter().collect())
+    }
+
+    fn use_ticket(&mut self, id: &str, exp_s: u64, now_s: u64) -> Result<bool, JournalError> {
+        let pending = self.turn.iter().rev().find_map(|w| match w {
+            Write::Ticket { id: used, exp_s } if used == id => Some(*exp_s),
+            _ => None,
+        });
+        let used = match pending {
+            Some(exp) => Some(exp),
+            None => {
+                let (app, ticket) = (self.lease.app.clone(), id.to_owned());
+                self.pg
+                    .query(move |c| c.query_opt("SELECT exp_s FROM used_tickets WHERE app = $1 AND id = $2", &[&app, &ticket]))?
+                    .map(|r| r.get::<_, i64>(0) as u64)
+            }
+        };
+        if used.is_some_and(|exp| exp > now_s) {
+            return Ok(false);
+        }
+        self.turn.push(Write::Ticket { id: id.into(), exp_s });
+        Ok(true)
+    }
+}

@@ -1,0 +1,28 @@
+//! Cluster mode on PostgreSQL: several nodes, one owner per app.
+//!
+//! Each app's engine runs on one node at a time, the holder of the app's lease; every
+//! journal append checks the lease's fencing epoch in the same transaction, so an owner
+//! that was paused or cut off cannot write after another node took the app over. The
+//! new owner restores the app's snapshot and replays its journal, as a single node does
+//! after a restart.
+//!
+//! - [`pg`]: a PostgreSQL connection on a thread of its own, called from the hub's
+//!   synchronous code (the `postgres` client cannot block inside a tokio task).
+//! - [`schema`]: the versioned migrations (`migrations/*.sql`), applied under a lock so
+//!   nodes starting together apply each once.
+//! - [`lease`]: the lease row of an app: acquire, renew, release, on the database clock.
+//! - [`journal`]: the [`crate::journal::Journal`] interface on PostgreSQL, per app,
+//!   fenced by the lease's epoch.
+//! - [`nodes`]: the node table: each node's address and heartbeat; the live nodes.
+//! - [`placement`]: which live node should own an app (rendezvous hashing).
+
+pub mod journal;
+pub mod lease;
+pub mod nodes;
+pub mod pg;
+pub mod placement;
+pub mod schema;
+
+pub use journal::PgJournal;
+pub use lease::{Lease, LeaseTerms};
+pub use pg::{Pg, PgError};

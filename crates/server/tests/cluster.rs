@@ -1,0 +1,389 @@
+//! The cluster's storage on a throwaway PostgreSQL: migrations, nodes, app leases with their
+//! fencing epochs on the database clock, and the journal per app: an app moved to a
+//! new owner continues in exactly the state the old one left, and an owner that lost
+//! its lease cannot write (no gap, no fork).
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::pg::ThrowawayPg;
+use lineup_engine::{AppSettings, Engine, Input, QueueDef, QueueId, Reply, Request, Roles, SessionId, Time};
+use lineup_server::cluster::lease::{self, LeaseKeeper};
+use lineup_server::cluster::{schema, Lease, LeaseTerms, Pg, PgError, PgJournal};
+use lineup_server::journal::{self, Journal, JournalError, StepRef, StoredSnapshot};
+
+const APP: &str = "acme";
+
+fn connect(pg: &ThrowawayPg) -> Pg {
+    let conn = Pg::connect(&pg.url()).expect("connect to the throwaway PostgreSQL");
+    schema::migrate(&conn).expect("migrations");
+    conn
+}
+
+/// An app's owner: its engine and its journal, stepping on a virtual clock.
+struct Owner {
+    engine: Engine,
+    journal: PgJournal,
+    seq: u64,
+    now: Time,
+}
+
+impl Owner {
+    fn new(pg: Arc<Pg>, lease: Lease) -> Owner {
+        Owner { engine: Engine::new(), journal: PgJournal::new(pg, lease), seq: 0, now: Time::from_millis(1_750_000_000_000) }
+    }
+
+    /// Takes the app over: the snapshot restored, the journal after it replayed.
+    fn take_over(pg: Arc<Pg>, lease: Lease) -> Owner {
+        let mut journal = PgJournal::new(pg, lease);
+        let recovery = journal.recover().expect("recover");
+        let seq = recovery.last_seq();
+        let engine = journal::replay(&recovery).expect("replay");
+        let now = engine.now().plus_millis(1);
+        Owner { engine, journal, seq, now }
+    }
+
+    fn step(&mut self, input: Input) -> Reply {
+        self.now = self.now.plus_millis(1);
+        self.seq += 1;
+        self.journal.append(self.seq, self.now, &StepRef::Input(&input).encode()).unwrap();
+        let reply = self.engine.handle(self.now, input).expect("engine step");
+        while self.engine.poll_output().is_some() {}
+        reply
+    }
+
+    fn request(&mut self, session: SessionId, request: Request) {
+        self.step(Input::Session { session, request });
+    }
+
+    fn login(&mut self, user: &str) -> SessionId {
+        match self.step(Input::Login { app: APP.into(), user_id: user.into(), name: user.into(), roles: Roles::ALL }) {
+            Reply::LoggedIn { session, .. } => session,
+            other => panic!("login: {other:?}"),
+        }
+    }
+
+    /// One turn: `f`'s steps, then the commit.
+    fn turn<R>(&mut self, f: impl FnOnce(&mut Owner) -> R) -> Result<R, JournalError> {
+        self.journal.begin()?;
+        let r = f(self);
+        self.journal.commit()?;
+        Ok(r)
+    }
+
+    fn snapshot(&mut self) {
+        let s = StoredSnapshot { seq: self.seq, at: self.engine.now(), bytes: self.engine.snapshot() };
+        self.turn(|o| o.journal.save_snapshot(&s).unwrap()).unwrap();
+    }
+
+    /// The app with one queue, an agent in do-not-disturb and `customers` waiting.
+    fn set_up(&mut self, customers: u32) -> QueueId {
+        self.turn(|o| {
+            o.step(Input::PutApp { app: APP.into(), settings: AppSettings::default() });
+            let queue = match o.step(Input::CreateQueue { app: APP.into(), id: None, def: QueueDef::named("support") }) {
+                Reply::Queue(q) => q.queue,
+                other => panic!("{other:?}"),
+            };
+            let agent = o.login("agent");
+            o.request(agent, Request::SetDndStatus { on: true });
+            o.request(agent, Request::StartService { queue, priority: 0 });
+            for i in 0..customers {
+                let c = o.login(&format!("c{i}"));
+                o.request(c, Request::StartQueuing { queue, usr_ext_dat: "".into() });
+            }
+            queue
+        })
+        .unwrap()
+    }
+
+    fn waiting(&self, queue: QueueId) -> u32 {
+        self.engine.queue_status(queue).expect("queue").wait_num
+    }
+}
+
+fn acquire(pg: &Pg, node: &str, terms: LeaseTerms) -> Option<Lease> {
+    lease::acquire(pg, APP, node, terms).unwrap()
+}
+
+#[test]
+fn migrations_apply_once_even_from_nodes_starting_together_and_a_newer_schema_is_refused() {
+    let pg = ThrowawayPg::start();
+    let url = pg.url();
+    let nodes: Vec<_> = (0..3)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || schema::migrate(&Pg::connect(&url).unwrap()).map_err(|e| e.to_string()))
+        })
+        .collect();
+    let found: Vec<i32> = nodes.into_iter().map(|t| t.join().unwrap().unwrap()).collect();
+    assert_eq!(found.iter().filter(|v| **v == 0).count(), 1, "exactly one node applied the migrations: {found:?}");
+    let conn = Pg::connect(&url).unwrap();
+    let applied: i64 = conn.query(|c| c.query_one("SELECT count(*) FROM lineup_migrations", &[])).unwrap().get(0);
+    assert_eq!(applied, schema::MIGRATIONS.len() as i64);
+    conn.query(|c| c.execute("INSERT INTO lineup_migrations (version) VALUES (9999)", &[])).unwrap();
+    match schema::migrate(&conn) {
+        Err(PgError::Schema { found: 9999, known }) => assert_eq!(known, schema::current_version()),
+        other => panic!("a newer schema must be refused: {other:?}"),
+    }
+    assert!(matches!(Pg::connect("postgres://lineup@127.0.0.1:1/x"), Err(PgError::Connect(_))));
+    assert!(matches!(Pg::connect("postgres://[bad"), Err(PgError::Url(_))));
+}
+
+#[test]
+fn a_lease_has_one_holder_its_epoch_rises_with_each_owner_and_it_runs_out_on_the_database_clock() {
+    let pg = ThrowawayPg::start();
+    let conn = connect(&pg);
+    let terms = LeaseTerms { renew_every: Duration::from_millis(100), expire_after: Duration::from_millis(600) };
+    let a = acquire(&conn, "node-a", terms).expect("a free lease");
+    assert_eq!(a.epoch, 1);
+    assert_eq!(acquire(&conn, "node-b", terms), None, "held by a");
+    assert!(lease::renew(&conn, &a, terms).unwrap());
+    assert!(lease::release(&conn, &a).unwrap());
+    assert!(!lease::renew(&conn, &a, terms).unwrap(), "released: no renewal");
+    let b = acquire(&conn, "node-b", terms).expect("released: free at once");
+    assert_eq!(b.epoch, 2);
+    assert!(!lease::renew(&conn, &a, terms).unwrap(), "a's epoch is over");
+    // Unrenewed, b's lease runs out after its expiry and not before.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(acquire(&conn, "node-c", terms), None);
+    std::thread::sleep(Duration::from_millis(400));
+    let holder = lease::holder(&conn, APP).unwrap().unwrap();
+    assert_eq!((holder.owner.as_str(), holder.epoch, holder.live), ("node-b", 2, false));
+    let c = acquire(&conn, "node-c", terms).expect("run out: free");
+    assert_eq!(c.epoch, 3);
+    assert!(!lease::renew(&conn, &b, terms).unwrap());
+}
+
+#[test]
+fn a_kept_lease_stays_held_and_a_stopped_keeper_lets_another_node_take_over() {
+    let pg = ThrowawayPg::start();
+    let conn = connect(&pg);
+    let terms = LeaseTerms { renew_every: Duration::from_millis(100), expire_after: Duration::from_millis(500) };
+    let a = acquire(&conn, "node-a", terms).unwrap();
+    let keeper = LeaseKeeper::start(Pg::connect(&pg.url()).unwrap(), a.clone(), terms, Instant::now());
+    std::thread::sleep(Duration::from_millis(1200));
+    assert!(keeper.is_held(), "renewed past its first expiry");
+    assert_eq!(acquire(&conn, "node-b", terms), None);
+    // The keeper stops (as a node that died): the lease runs out and b takes it.
+    keeper.stop();
+    let stopped = Instant::now();
+    let b = loop {
+        if let Some(b) = acquire(&conn, "node-b", terms) {
+            break b;
+        }
+        assert!(stopped.elapsed() < Duration::from_secs(3), "the lease never ran out");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(b.epoch, 2);
+    assert!(stopped.elapsed() >= Duration::from_millis(300), "taken before a's lease ran out");
+    // A keeper whose lease was taken over says so at its next renewal.
+    let stale = LeaseKeeper::start(Pg::connect(&pg.url()).unwrap(), a, terms, Instant::now());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!stale.is_held());
+}
+
+#[test]
+fn a_new_owner_continues_in_exactly_the_state_the_old_owner_committed() {
+    let pg = ThrowawayPg::start();
+    let conn = Arc::new(connect(&pg));
+    let terms = LeaseTerms::default();
+    let lease_a = acquire(&conn, "node-a", terms).unwrap();
+    let mut a = Owner::new(conn.clone(), lease_a.clone());
+    let queue = a.set_up(40);
+    a.snapshot();
+    // After the snapshot: the agent takes the head by hand, three more customers queue.
+    a.turn(|o| {
+        let agent = o.login("agent");
+        o.request(agent, Request::ReqAssignUser);
+        for i in 40..43 {
+            let c = o.login(&format!("c{i}"));
+            o.request(c, Request::StartQueuing { queue, usr_ext_dat: "".into() });
+        }
+    })
+    .unwrap();
+    // A turn that never commits (the node died in it) is not part of the app.
+    a.journal.begin().unwrap();
+    let ghost = a.login("ghost");
+    a.request(ghost, Request::StartQueuing { queue, usr_ext_dat: "".into() });
+    let committed = {
+        let recovery = PgJournal::new(conn.clone(), lease_a.clone()).recover().unwrap();
+        journal::replay(&recovery).unwrap()
+    };
+    assert_eq!(committed.queue_status(queue).unwrap().wait_num, 42);
+    drop(a);
+
+    assert!(lease::release(&conn, &lease_a).unwrap());
+    let lease_b = acquire(&conn, "node-b", terms).unwrap();
+    let mut b = Owner::take_over(conn.clone(), lease_b);
+    assert_eq!(b.engine.digest(), committed.digest(), "the new owner's engine is the committed state, to the byte");
+    assert_eq!(b.seq, 1 + 1 + 1 + 2 + 40 * 2 + 1 + 1 + 3 * 2, "every committed step, none of the open turn");
+    assert_eq!(b.waiting(queue), 42);
+    // The new owner goes on where the old one stopped: its steps follow on.
+    b.turn(|o| {
+        let c = o.login("c99");
+        o.request(c, Request::StartQueuing { queue, usr_ext_dat: "".into() });
+    })
+    .unwrap();
+    assert_eq!(b.waiting(queue), 43);
+    let history = b.journal.history().unwrap();
+    let seqs: Vec<u64> = history.iter().map(|h| h.0).collect();
+    let first = seqs[0];
+    assert_eq!(seqs, (first..first + seqs.len() as u64).collect::<Vec<_>>(), "no gap");
+    assert!(history.windows(2).all(|w| w[0].1 <= w[1].1), "epochs never go back");
+    assert_eq!(history.last().unwrap().1, 2);
+}
+
+#[test]
+fn an_owner_that_lost_its_lease_writes_nothing_more_and_the_journal_has_no_gap_and_no_fork() {
+    let pg = ThrowawayPg::start();
+    let conn = Arc::new(connect(&pg));
+    let terms = LeaseTerms { renew_every: Duration::from_millis(100), expire_after: Duration::from_millis(500) };
+    let mut a = Owner::new(conn.clone(), acquire(&conn, "node-a", terms).unwrap());
+    let queue = a.set_up(5);
+    let a_steps = a.seq;
+    // a is paused (no renewal) past its expiry; b takes the app over.
+    std::thread::sleep(Duration::from_millis(600));
+    let mut b = Owner::take_over(conn.clone(), acquire(&conn, "node-b", terms).unwrap());
+    assert_eq!(b.seq, a_steps);
+    // a runs again and tries to write its next turn: refused, nothing of it stored.
+    let fenced = a.turn(|o| {
+        let c = o.login("late");
+        o.request(c, Request::StartQueuing { queue, usr_ext_dat: "".into() });
+    });
+    match fenced {
+        Err(JournalError::Fenced { app, epoch: 1 }) => assert_eq!(app, APP),
+        other => panic!("the old owner's commit must be fenced: {other:?}"),
+    }
+    // Both would have written the same step numbers; only b's are there.
+    b.turn(|o| {
+        let c = o.login("next");
+        o.request(c, Request::StartQueuing { queue, usr_ext_dat: "".into() });
+    })
+    .unwrap();
+    let history = b.journal.history().unwrap();
+    assert_eq!(history.len() as u64, a_steps + 2);
+    assert!(history.iter().enumerate().all(|(i, h)| h.0 == i as u64 + 1), "no gap");
+    assert!(history[..a_steps as usize].iter().all(|h| h.1 == 1) && history[a_steps as usize..].iter().all(|h| h.1 == 2));
+    let mut check = PgJournal::new(conn.clone(), b.journal.lease().clone());
+    let rebuilt = journal::replay(&check.recover().unwrap()).unwrap();
+    assert_eq!(rebuilt.digest(), b.engine.digest(), "the journal is b's history, with nothing of a's late turn");
+    assert_eq!(rebuilt.queue_status(queue).unwrap().wait_num, 6);
+}
+
+#[test]
+fn a_commit_racing_a_takeover_either_lands_before_it_or_is_fenced() {
+    let pg = ThrowawayPg::start();
+    let conn = Arc::new(connect(&pg));
+    let terms = LeaseTerms { renew_every: Duration::from_millis(50), expire_after: Duration::from_millis(300) };
+    let mut a = Owner::new(conn.clone(), acquire(&conn, "node-a", terms).unwrap());
+    let queue = a.set_up(0);
+    // a commits turn after turn on its own connection while b waits for the lease
+    // (a does not renew): every turn of a is either in b's recovery or refused.
+    let url = pg.url();
+    let taker = std::thread::spawn(move || {
+        let conn = Arc::new(Pg::connect(&url).unwrap());
+        let started = Instant::now();
+        loop {
+            if let Some(lease) = lease::acquire(&conn, APP, "node-b", terms).unwrap() {
+                return Owner::take_over(conn, lease).engine.digest();
+            }
+            assert!(started.elapsed() < Duration::from_secs(5));
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    });
+    let mut landed = 0u32;
+    let fenced = loop {
+        let before = a.seq;
+        let r = a.turn(|o| {
+            let c = o.login(&format!("r{before}"));
+            o.request(c, Request::StartQueuing { queue, usr_ext_dat: "".into() });
+        });
+        match r {
+            Ok(()) => landed += 1,
+            Err(JournalError::Fenced { .. }) => break before,
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let b_digest = taker.join().unwrap();
+    // b's state is a's state as of its last landed turn: rebuild that from the journal.
+    let history = PgJournal::new(conn.clone(), a.journal.lease().clone()).history().unwrap();
+    assert_eq!(history.last().unwrap().0, fenced, "the journal ends at a's last landed turn");
+    assert!(landed > 0, "a committed while it held the lease");
+    let rebuilt = journal::replay(&PgJournal::new(conn, a.journal.lease().clone()).recover().unwrap()).unwrap();
+    assert_eq!(rebuilt.digest(), b_digest);
+    assert_eq!(rebuilt.queue_status(queue).unwrap().wait_num, landed);
+}
+
+#[test]
+fn a_job_rolled_back_leaves_nothing_and_tokens_and_tickets_persist_per_app() {
+    let pg = ThrowawayPg::start();
+    let conn = Arc::new(connect(&pg));
+    let lease_a = acquire(&conn, "node-a", LeaseTerms::default()).unwrap();
+    let mut a = Owner::new(conn.clone(), lease_a.clone());
+    let queue = a.set_up(1);
+    a.journal.begin().unwrap();
+    a.journal.savepoint().unwrap();
+    let kept = a.login("kept");
+    a.request(kept, Request::StartQueuing { queue, usr_ext_dat: "".into() });
+    a.journal.put_resume_token("hash-kept", kept.0).unwrap();
+    assert!(a.journal.use_ticket("t1", 2_000, 1_000).unwrap());
+    a.journal.release_savepoint().unwrap();
+    a.journal.savepoint().unwrap();
+    let seq_before = a.seq;
+    a.login("dropped");
+    a.journal.put_resume_token("hash-dropped", 999).unwrap();
+    assert!(!a.journal.use_ticket("t1", 2_000, 1_000).unwrap(), "used earlier in the same turn");
+    a.journal.rollback_to_savepoint().unwrap();
+    a.seq = seq_before;
+    // The open turn as recovery sees it: the kept job, not the dropped one.
+    let open = journal::replay(&a.journal.recover().unwrap()).unwrap();
+    assert_eq!(open.queue_status(queue).unwrap().wait_num, 2);
+    assert!(open.session_view(kept).is_some());
+    a.engine = open; // as the hub does after a roll-back
+    a.journal.commit().unwrap();
+    let mut fresh = PgJournal::new(conn.clone(), lease_a.clone());
+    assert_eq!(fresh.resume_tokens().unwrap(), vec![("hash-kept".to_string(), kept.0)]);
+    assert!(!fresh.use_ticket("t1", 2_000, 1_500).unwrap(), "a used ticket stays used until it expires");
+    assert!(fresh.use_ticket("t1", 3_000, 2_000).unwrap(), "expired: usable again");
+    // Another app's journal, tokens and tickets are its own.
+    let other = lease::acquire(&conn, "other", "node-a", LeaseTerms::default()).unwrap().unwrap();
+    let mut other = PgJournal::new(conn.clone(), other);
+    assert!(other.recover().unwrap().is_empty());
+    assert!(other.resume_tokens().unwrap().is_empty());
+    assert!(other.use_ticket("t1", 2_000, 1_000).unwrap());
+    // A snapshot trims what it covers.
+    a.snapshot();
+    let recovery = PgJournal::new(conn.clone(), lease_a).recover().unwrap();
+    assert_eq!(recovery.snapshot.as_ref().map(|s| s.seq), Some(a.seq));
+    assert!(recovery.tail.is_empty());
+    assert_eq!(a.journal.history().unwrap(), vec![], "the journal up to the snapshot is trimmed");
+}
+
+#[test]
+fn live_nodes_are_the_recent_heartbeats_not_leaving_and_placement_follows_them() {
+    use lineup_server::cluster::nodes;
+    use lineup_server::cluster::placement::preferred_owner;
+    let pg = ThrowawayPg::start();
+    let conn = connect(&pg);
+    for (id, addr) in [("n1", "127.0.0.1:7001"), ("n2", "127.0.0.1:7002"), ("n3", "127.0.0.1:7003")] {
+        nodes::heartbeat(&conn, id, addr).unwrap();
+    }
+    let within = Duration::from_millis(400);
+    let ids = |live: Vec<nodes::Node>| live.into_iter().map(|n| n.id).collect::<Vec<_>>();
+    let all = ids(nodes::live(&conn, within).unwrap());
+    assert_eq!(all, ["n1", "n2", "n3"]);
+    let owners: Vec<_> = (0..40).map(|i| preferred_owner(&format!("app{i}"), &all).unwrap().to_string()).collect();
+    assert!(["n1", "n2", "n3"].iter().all(|n| owners.iter().any(|o| o == n)), "40 apps use every node: {owners:?}");
+    // n2 leaves gracefully: gone at once. n3 stops beating: gone after `within`.
+    nodes::leave(&conn, "n2").unwrap();
+    assert_eq!(ids(nodes::live(&conn, within).unwrap()), ["n1", "n3"]);
+    std::thread::sleep(Duration::from_millis(250));
+    nodes::heartbeat(&conn, "n1", "127.0.0.1:7001").unwrap();
+    std::thread::sleep(Duration::from_millis(250));
+    assert_eq!(ids(nodes::live(&conn, within).unwrap()), ["n1"]);
+    // n2 starts again: live again, at its new address.
+    nodes::heartbeat(&conn, "n2", "127.0.0.1:7012").unwrap();
+    assert_eq!(nodes::live(&conn, within).unwrap()[1], nodes::Node { id: "n2".into(), addr: "127.0.0.1:7012".into() });
+}
