@@ -387,3 +387,120 @@ fn live_nodes_are_the_recent_heartbeats_not_leaving_and_placement_follows_them()
     nodes::heartbeat(&conn, "n2", "127.0.0.1:7012").unwrap();
     assert_eq!(nodes::live(&conn, within).unwrap()[1], nodes::Node { id: "n2".into(), addr: "127.0.0.1:7012".into() });
 }
+
+/// The child of the pause test: owns the app with the default terms (renew every
+/// 300 ms, expire after 1.5 s), commits a turn every 20 ms while its keeper says the
+/// lease is held, and exits when it is not (3), when a commit is fenced (4) or when its
+/// connection was ended (5). Run only by that test, as a process of its own.
+#[test]
+#[ignore = "the child process of the SIGSTOP test; it runs only as that"]
+fn owner_process() {
+    let url = std::env::var("LINEUP_TEST_PG_URL").expect("run by the SIGSTOP test");
+    let conn = Arc::new(Pg::connect(&url).unwrap());
+    let terms = LeaseTerms::default();
+    let lease = acquire(&conn, "node-a", terms).expect("the lease is free");
+    let keeper = LeaseKeeper::start(Pg::connect(&url).unwrap(), lease.clone(), terms, Instant::now());
+    let mut a = Owner::new(conn, lease);
+    let queue = a.set_up(0);
+    println!("child: committed {}", a.seq);
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        if !keeper.is_held() {
+            println!("child: stepped down after {}", a.seq);
+            std::process::exit(3);
+        }
+        let n = a.seq;
+        match a.turn(|o| {
+            let c = o.login(&format!("p{n}"));
+            o.request(c, Request::StartQueuing { queue, usr_ext_dat: "".into() });
+        }) {
+            Ok(()) => println!("child: committed {}", a.seq),
+            Err(JournalError::Fenced { .. }) => {
+                println!("child: fenced after {n}");
+                std::process::exit(4);
+            }
+            Err(e) => {
+                println!("child: store error after {n}: {e}");
+                std::process::exit(5);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::process::exit(1);
+}
+
+#[test]
+fn an_owner_process_paused_for_5_s_is_taken_over_and_writes_nothing_when_it_runs_again() {
+    use std::io::BufRead;
+    let pg = ThrowawayPg::start();
+    let conn = Arc::new(connect(&pg));
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "owner_process", "--ignored", "--nocapture", "--test-threads=1"])
+        .env("LINEUP_TEST_PG_URL", pg.url())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = std::sync::mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(l) = line.strip_prefix("child: ") {
+                let _ = tx.send(l.to_string());
+            }
+        }
+    });
+    let signal = |sig: &str| {
+        assert!(std::process::Command::new("kill").args([sig, &child.id().to_string()]).status().unwrap().success());
+    };
+    // The child owns the app and commits turns.
+    let mut committed = 0;
+    while committed < 10 {
+        let line = lines.recv_timeout(Duration::from_secs(10)).expect("the child commits");
+        committed += line.starts_with("committed").then_some(1).unwrap_or(0);
+    }
+    signal("-STOP");
+    let paused = Instant::now();
+    // Another node takes the app over once the lease ran out.
+    let lease_b = loop {
+        if let Some(l) = acquire(&conn, "node-b", LeaseTerms::default()) {
+            break l;
+        }
+        assert!(paused.elapsed() < Duration::from_secs(4), "no takeover while the owner is paused");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let took = paused.elapsed();
+    println!("taken over {} ms after the owner was paused", took.as_millis());
+    assert!(took >= Duration::from_millis(1000), "taken over before the lease could run out: {took:?}");
+    let mut b = Owner::take_over(conn.clone(), lease_b);
+    let queue = b.engine.queues(APP)[0].queue;
+    let taken_at = b.seq;
+    for i in 0..3 {
+        b.turn(|o| {
+            let c = o.login(&format!("b{i}"));
+            o.request(c, Request::StartQueuing { queue, usr_ext_dat: "".into() });
+        })
+        .unwrap();
+    }
+    std::thread::sleep(Duration::from_secs(5).saturating_sub(paused.elapsed()));
+    signal("-CONT");
+    // The old owner steps down at once and writes nothing more.
+    let resumed = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(resumed.elapsed() < Duration::from_secs(3), "the old owner did not step down");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let last: Vec<String> = lines.try_iter().collect();
+    assert!(matches!(status.code(), Some(3..=5)), "the old owner must step down: {status:?}, said {last:?}");
+    println!("the old owner, run again: {}", last.last().map_or("", |l| l.as_str()));
+    let history = b.journal.history().unwrap();
+    assert!(history.iter().enumerate().all(|(i, h)| h.0 == i as u64 + 1), "no gap");
+    let epochs: Vec<u64> = history.iter().map(|h| h.1).collect();
+    assert_eq!(epochs.iter().filter(|e| **e == 1).count() as u64, taken_at, "the old owner wrote nothing after the takeover");
+    assert!(epochs[taken_at as usize..].iter().all(|e| *e == 2), "no fork: {epochs:?}");
+    assert_eq!(history.len() as u64, taken_at + 6);
+    let rebuilt = journal::replay(&PgJournal::new(conn, b.journal.lease().clone()).recover().unwrap()).unwrap();
+    assert_eq!(rebuilt.digest(), b.engine.digest());
+}

@@ -42,6 +42,10 @@ pub struct Pg {
 /// How long a connection attempt may take when the URL does not say.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a session may sit idle inside a transaction before the server ends it
+/// (a turn's transaction is sent in one go: it is idle only between round trips).
+pub const IDLE_IN_TRANSACTION: Duration = Duration::from_millis(1000);
+
 impl Pg {
     /// Connects to `url` (`postgres://user:password@host:port/database`, or PostgreSQL's
     /// `key=value` form).
@@ -51,6 +55,10 @@ impl Pg {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         config.application_name("lineup-server");
+        // A node paused (or cut off) inside a transaction must not hold the lease row's
+        // lock, and so block the takeover, for longer than a lease lasts: the server
+        // ends such a session, and the paused node finds its connection closed.
+        config.options(&format!("-c idle_in_transaction_session_timeout={}", IDLE_IN_TRANSACTION.as_millis()));
         let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
         let (jobs, rx) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
