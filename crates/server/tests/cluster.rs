@@ -65,6 +65,13 @@ impl Owner {
         }
     }
 
+    /// A customer logs in and queues.
+    fn queue_up(&mut self, user: &str, queue: QueueId) -> SessionId {
+        let c = self.login(user);
+        self.request(c, Request::StartQueuing { queue, usr_ext_dat: "".into() });
+        c
+    }
+
     /// One turn: `f`'s steps, then the commit.
     fn turn<R>(&mut self, f: impl FnOnce(&mut Owner) -> R) -> Result<R, JournalError> {
         self.journal.begin()?;
@@ -90,8 +97,7 @@ impl Owner {
             o.request(agent, Request::SetDndStatus { on: true });
             o.request(agent, Request::StartService { queue, priority: 0 });
             for i in 0..customers {
-                let c = o.login(&format!("c{i}"));
-                o.request(c, Request::StartQueuing { queue, usr_ext_dat: "".into() });
+                o.queue_up(&format!("c{i}"), queue);
             }
             queue
         })
@@ -198,15 +204,13 @@ fn a_new_owner_continues_in_exactly_the_state_the_old_owner_committed() {
         let agent = o.login("agent");
         o.request(agent, Request::ReqAssignUser);
         for i in 40..43 {
-            let c = o.login(&format!("c{i}"));
-            o.request(c, Request::StartQueuing { queue, usr_ext_dat: "".into() });
+            o.queue_up(&format!("c{i}"), queue);
         }
     })
     .unwrap();
     // A turn that never commits (the node died in it) is not part of the app.
     a.journal.begin().unwrap();
-    let ghost = a.login("ghost");
-    a.request(ghost, Request::StartQueuing { queue, usr_ext_dat: "".into() });
+    a.queue_up("ghost", queue);
     let committed = {
         let recovery = PgJournal::new(conn.clone(), lease_a.clone()).recover().unwrap();
         journal::replay(&recovery).unwrap()
@@ -222,8 +226,7 @@ fn a_new_owner_continues_in_exactly_the_state_the_old_owner_committed() {
     assert_eq!(b.waiting(queue), 42);
     // The new owner goes on where the old one stopped: its steps follow on.
     b.turn(|o| {
-        let c = o.login("c99");
-        o.request(c, Request::StartQueuing { queue, usr_ext_dat: "".into() });
+        o.queue_up("c99", queue);
     })
     .unwrap();
     assert_eq!(b.waiting(queue), 43);
@@ -249,8 +252,7 @@ fn an_owner_that_lost_its_lease_writes_nothing_more_and_the_journal_has_no_gap_a
     assert_eq!(b.seq, a_steps);
     // a runs again and tries to write its next turn: refused, nothing of it stored.
     let fenced = a.turn(|o| {
-        let c = o.login("late");
-        o.request(c, Request::StartQueuing { queue, usr_ext_dat: "".into() });
+        o.queue_up("late", queue);
     });
     match fenced {
         Err(JournalError::Fenced { app, epoch: 1 }) => assert_eq!(app, APP),
@@ -258,8 +260,7 @@ fn an_owner_that_lost_its_lease_writes_nothing_more_and_the_journal_has_no_gap_a
     }
     // Both would have written the same step numbers; only b's are there.
     b.turn(|o| {
-        let c = o.login("next");
-        o.request(c, Request::StartQueuing { queue, usr_ext_dat: "".into() });
+        o.queue_up("next", queue);
     })
     .unwrap();
     let history = b.journal.history().unwrap();
@@ -294,11 +295,12 @@ fn a_commit_racing_a_takeover_either_lands_before_it_or_is_fenced() {
         }
     });
     let mut landed = 0u32;
+    let racing = Instant::now();
     let fenced = loop {
+        assert!(racing.elapsed() < Duration::from_secs(10), "a was never fenced");
         let before = a.seq;
         let r = a.turn(|o| {
-            let c = o.login(&format!("r{before}"));
-            o.request(c, Request::StartQueuing { queue, usr_ext_dat: "".into() });
+            o.queue_up(&format!("r{before}"), queue);
         });
         match r {
             Ok(()) => landed += 1,
@@ -325,8 +327,7 @@ fn a_job_rolled_back_leaves_nothing_and_tokens_and_tickets_persist_per_app() {
     let queue = a.set_up(1);
     a.journal.begin().unwrap();
     a.journal.savepoint().unwrap();
-    let kept = a.login("kept");
-    a.request(kept, Request::StartQueuing { queue, usr_ext_dat: "".into() });
+    let kept = a.queue_up("kept", queue);
     a.journal.put_resume_token("hash-kept", kept.0).unwrap();
     assert!(a.journal.use_ticket("t1", 2_000, 1_000).unwrap());
     a.journal.release_savepoint().unwrap();
@@ -411,8 +412,7 @@ fn owner_process() {
         }
         let n = a.seq;
         match a.turn(|o| {
-            let c = o.login(&format!("p{n}"));
-            o.request(c, Request::StartQueuing { queue, usr_ext_dat: "".into() });
+            o.queue_up(&format!("p{n}"), queue);
         }) {
             Ok(()) => println!("child: committed {}", a.seq),
             Err(JournalError::Fenced { .. }) => {
@@ -476,8 +476,7 @@ fn an_owner_process_paused_for_5_s_is_taken_over_and_writes_nothing_when_it_runs
     let taken_at = b.seq;
     for i in 0..3 {
         b.turn(|o| {
-            let c = o.login(&format!("b{i}"));
-            o.request(c, Request::StartQueuing { queue, usr_ext_dat: "".into() });
+            o.queue_up(&format!("b{i}"), queue);
         })
         .unwrap();
     }
@@ -503,4 +502,37 @@ fn an_owner_process_paused_for_5_s_is_taken_over_and_writes_nothing_when_it_runs
     assert_eq!(history.len() as u64, taken_at + 6);
     let rebuilt = journal::replay(&PgJournal::new(conn, b.journal.lease().clone()).recover().unwrap()).unwrap();
     assert_eq!(rebuilt.digest(), b.engine.digest());
+}
+
+#[test]
+fn an_owner_paused_inside_its_commit_does_not_hold_the_lease_row_past_its_lease() {
+    let pg = ThrowawayPg::start();
+    let conn = Arc::new(connect(&pg));
+    let terms = LeaseTerms::default();
+    let lease_a = acquire(&conn, "node-a", terms).unwrap();
+    // a stops in the middle of a commit: its transaction holds the share lock on the
+    // lease row, and nothing more comes from it.
+    let paused = Pg::connect(&pg.url()).unwrap();
+    paused
+        .query(|c| c.batch_execute("BEGIN; SELECT 1 FROM app_leases WHERE app = 'acme' FOR SHARE"))
+        .unwrap();
+    let started = Instant::now();
+    let url = pg.url();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let conn = Pg::connect(&url).unwrap();
+        loop {
+            match lease::acquire(&conn, APP, "node-b", LeaseTerms::default()) {
+                Ok(Some(lease)) => return tx.send(lease).unwrap(),
+                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+                Err(e) => panic!("{e}"),
+            }
+        }
+    });
+    let lease_b = rx.recv_timeout(Duration::from_secs(5)).expect("the takeover is not blocked by the paused transaction");
+    assert_eq!(lease_b.epoch, lease_a.epoch + 1);
+    println!("taken over {} ms after the owner paused in its commit", started.elapsed().as_millis());
+    // The paused connection was ended by the server: a, run again, cannot write.
+    let ended = paused.query(|c| c.batch_execute("COMMIT"));
+    assert!(ended.is_err() || paused.query(|c| c.batch_execute("SELECT 1")).is_err(), "the paused session was ended");
 }

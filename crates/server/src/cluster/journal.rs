@@ -3,7 +3,8 @@
 //! A turn's writes (steps, resume tokens, used tickets, a snapshot) are kept in memory
 //! until `commit`, which sends them in one transaction that first checks, under a share
 //! lock on the lease row, that this node still holds the lease with its epoch on the
-//! database clock. A takeover (which updates that row) therefore either waits for the
+//! database clock (a turn of steps only, nearly every turn, is one statement doing
+//! both: one round trip). A takeover (which updates that row) therefore either waits for the
 //! commit, and then sees its steps, or comes first, and then the commit is refused with
 //! [`JournalError::Fenced`]: an old owner cannot write after losing the app, and the
 //! journal has neither a gap nor a fork (its key is the app and the step).
@@ -36,6 +37,8 @@ pub struct PgJournal {
     lease: Lease,
     turn: Vec<Write>,
     savepoints: Vec<usize>,
+    /// [`APPEND_FENCED`], prepared on first use.
+    append: Option<postgres::Statement>,
 }
 
 fn store_err(e: impl std::fmt::Display) -> JournalError {
@@ -51,7 +54,7 @@ impl From<PgError> for JournalError {
 impl PgJournal {
     /// The journal of `lease.app`, written as `lease.owner` under `lease.epoch`.
     pub fn new(pg: Arc<Pg>, lease: Lease) -> PgJournal {
-        PgJournal { pg, lease, turn: Vec::new(), savepoints: Vec::new() }
+        PgJournal { pg, lease, turn: Vec::new(), savepoints: Vec::new(), append: None }
     }
 
     /// The lease it writes under.
@@ -68,6 +71,39 @@ impl PgJournal {
     }
 }
 
+/// A turn of steps only (nearly every turn) in one statement, so one round trip: the
+/// lease check (share-locking the row until the statement's own transaction ends) and
+/// the insert, which writes nothing when the check finds no lease.
+const APPEND_FENCED: &str = "
+    WITH held AS (
+        SELECT 1 FROM app_leases
+        WHERE app = $1 AND owner = $2 AND epoch = $3 AND expires_at > clock_timestamp()
+        FOR SHARE
+    )
+    INSERT INTO journal (app, seq, epoch, at_ms, step)
+    SELECT $1, s, $3, a, b FROM unnest($4::int8[], $5::int8[], $6::bytea[]) AS t(s, a, b)
+    WHERE EXISTS (SELECT 1 FROM held)";
+
+/// The steps of a turn as the arrays [`APPEND_FENCED`] takes.
+fn step_arrays(turn: &[Write]) -> (Vec<i64>, Vec<i64>, Vec<&[u8]>) {
+    let (mut seqs, mut ats, mut steps) = (Vec::new(), Vec::new(), Vec::new());
+    for w in turn {
+        if let Write::Step { seq, at, step } = w {
+            seqs.push(*seq as i64);
+            ats.push(at.as_millis() as i64);
+            steps.push(step.as_slice());
+        }
+    }
+    (seqs, ats, steps)
+}
+
+/// A turn of steps only: true when they were written (the lease held).
+fn append_steps(c: &mut postgres::Client, stmt: &postgres::Statement, lease: &Lease, turn: &[Write]) -> Result<bool, postgres::Error> {
+    let (seqs, ats, steps) = step_arrays(turn);
+    let n = c.execute(stmt, &[&lease.app, &lease.owner, &(lease.epoch as i64), &seqs, &ats, &steps])?;
+    Ok(n as usize == seqs.len())
+}
+
 /// The turn's writes in one transaction, after the lease check.
 fn commit_turn(c: &mut postgres::Client, lease: &Lease, turn: &[Write]) -> Result<bool, postgres::Error> {
     let mut tx = c.transaction()?;
@@ -82,14 +118,7 @@ fn commit_turn(c: &mut postgres::Client, lease: &Lease, turn: &[Write]) -> Resul
         tx.rollback()?;
         return Ok(false);
     }
-    let (mut seqs, mut ats, mut steps) = (Vec::new(), Vec::new(), Vec::new());
-    for w in turn {
-        if let Write::Step { seq, at, step } = w {
-            seqs.push(*seq as i64);
-            ats.push(at.as_millis() as i64);
-            steps.push(step.as_slice());
-        }
-    }
+    let (seqs, ats, steps) = step_arrays(turn);
     if !seqs.is_empty() {
         tx.execute(
             "INSERT INTO journal (app, seq, epoch, at_ms, step)
@@ -152,7 +181,18 @@ impl Journal for PgJournal {
         }
         let turn = std::mem::take(&mut self.turn);
         let lease = self.lease.clone();
-        let held = self.pg.query(move |c| commit_turn(c, &lease, &turn))?;
+        let held = if turn.iter().all(|w| matches!(w, Write::Step { .. })) {
+            let stmt = match &self.append {
+                Some(stmt) => stmt.clone(),
+                None => {
+                    let stmt = self.pg.query(|c| c.prepare(APPEND_FENCED))?;
+                    self.append.insert(stmt).clone()
+                }
+            };
+            self.pg.query(move |c| append_steps(c, &stmt, &lease, &turn))?
+        } else {
+            self.pg.query(move |c| commit_turn(c, &lease, &turn))?
+        };
         if held {
             Ok(())
         } else {

@@ -4,7 +4,7 @@
 //! runs as the `postgres` user, since PostgreSQL refuses to run as root. Shared by the
 //! tests (`common::pg`) and the journal benchmark (`#[path]`-included).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 pub struct ThrowawayPg {
@@ -104,10 +104,6 @@ impl ThrowawayPg {
         args(&mut c);
         let out = c.current_dir(&self.dir).output().unwrap_or_else(|e| panic!("{tool}: {e}"));
         assert!(out.status.success(), "{tool} failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 }
 
