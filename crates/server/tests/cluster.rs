@@ -536,3 +536,24 @@ fn an_owner_paused_inside_its_commit_does_not_hold_the_lease_row_past_its_lease(
     let ended = paused.query(|c| c.batch_execute("COMMIT"));
     assert!(ended.is_err() || paused.query(|c| c.batch_execute("SELECT 1")).is_err(), "the paused session was ended");
 }
+
+#[test]
+fn the_plan_reads_every_lease_with_how_long_a_free_one_has_been_free() {
+    let pg = ThrowawayPg::start();
+    let conn = connect(&pg);
+    let terms = LeaseTerms { renew_every: Duration::from_millis(100), expire_after: Duration::from_millis(300) };
+    let a = lease::acquire(&conn, "held", "node-a", terms).unwrap().unwrap();
+    let b = lease::acquire(&conn, "released", "node-b", terms).unwrap().unwrap();
+    assert!(lease::release(&conn, &b).unwrap());
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(lease::renew(&conn, &a, terms).unwrap());
+    let all = lease::all(&conn).unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!((all["held"].owner.as_str(), all["held"].epoch, all["held"].free_for), ("node-a", 1, None));
+    let freed = all["released"].free_for.expect("released: free");
+    assert!(freed >= Duration::from_millis(150) && freed < Duration::from_secs(2), "free for {freed:?}");
+    // Run out, not released: free since its expiry.
+    std::thread::sleep(Duration::from_millis(400));
+    let ran_out = lease::all(&conn).unwrap()["held"].free_for.expect("run out");
+    assert!(ran_out >= Duration::from_millis(50) && ran_out < Duration::from_millis(400), "{ran_out:?}");
+}

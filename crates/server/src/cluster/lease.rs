@@ -5,6 +5,7 @@
 //! - [`acquire`]: takes a free or run-out lease, raising its epoch.
 //! - [`renew`]: extends a lease its holder still holds.
 //! - [`release`]: gives it up at once (a graceful hand-over).
+//! - [`all`]: every app's lease, as the placement plan reads them.
 //! - [`LeaseKeeper`]: a thread that renews a lease and tells when it is lost; its own
 //!   monotonic deadline makes a node that was paused step down the moment it runs again.
 
@@ -86,7 +87,7 @@ pub fn release(pg: &Pg, lease: &Lease) -> Result<bool, PgError> {
     let lease = lease.clone();
     pg.query(move |c| {
         let n = c.execute(
-            "UPDATE app_leases SET expires_at = '-infinity'
+            "UPDATE app_leases SET expires_at = clock_timestamp()
              WHERE app = $1 AND owner = $2 AND epoch = $3 AND expires_at > clock_timestamp()",
             &[&lease.app, &lease.owner, &(lease.epoch as i64)],
         )?;
@@ -104,6 +105,32 @@ pub fn holder(pg: &Pg, app: &str) -> Result<Option<Holder>, PgError> {
         )?;
         Ok(row.map(|r| Holder { owner: r.get(0), epoch: r.get::<_, i64>(1) as u64, live: r.get(2) }))
     })
+}
+
+/// Every app's lease as it stands, for [`super::plan`]: a free one says how long ago it
+/// ran out or was released.
+pub fn all(pg: &Pg) -> Result<std::collections::BTreeMap<String, super::plan::LeaseRow>, PgError> {
+    let rows = pg.query(|c| {
+        c.query(
+            "SELECT app, owner, epoch,
+                    CASE WHEN expires_at > clock_timestamp() THEN NULL
+                         ELSE extract(epoch FROM clock_timestamp() - expires_at)::float8 END
+             FROM app_leases",
+            &[],
+        )
+    })?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let free_for: Option<f64> = r.get(3);
+            let row = super::plan::LeaseRow {
+                owner: r.get(1),
+                epoch: r.get::<_, i64>(2) as u64,
+                free_for: free_for.map(|s| Duration::from_secs_f64(s.max(0.0))),
+            };
+            (r.get::<_, String>(0), row)
+        })
+        .collect())
 }
 
 /// Keeps a lease renewed on a connection of its own, until it is lost or dropped.

@@ -15,12 +15,15 @@
 //!   fenced by the lease's epoch.
 //! - [`nodes`]: the node table: each node's address and heartbeat; the live nodes.
 //! - [`placement`]: which live node should own an app (rendezvous hashing).
+//! - [`plan`]: what a node does about each app (take it, hand it over, step down,
+//!   route to its owner), a pure function of what it sees.
 
 pub mod journal;
 pub mod lease;
 pub mod nodes;
 pub mod pg;
 pub mod placement;
+pub mod plan;
 pub mod schema;
 
 pub use journal::PgJournal;
