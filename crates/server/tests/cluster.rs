@@ -168,9 +168,17 @@ fn a_kept_lease_stays_held_and_a_stopped_keeper_lets_another_node_take_over() {
     let conn = connect(&pg);
     let terms = LeaseTerms { renew_every: Duration::from_millis(100), expire_after: Duration::from_millis(500) };
     let a = acquire(&conn, "node-a", terms).unwrap();
-    let keeper = LeaseKeeper::start(Pg::connect(&pg.url()).unwrap(), a.clone(), terms, Instant::now());
+    let keeper = LeaseKeeper::start(Pg::connect(&pg.url()).unwrap(), "node-a", terms);
+    keeper.keep(&a, Instant::now());
+    let other = lease::acquire(&conn, "other", "node-a", terms).unwrap().unwrap();
+    keeper.keep(&other, Instant::now());
     std::thread::sleep(Duration::from_millis(1200));
-    assert!(keeper.is_held(), "renewed past its first expiry");
+    assert!(keeper.is_held(APP) && keeper.is_held("other"), "renewed past their first expiry");
+    keeper.forget("other");
+    assert_eq!(keeper.kept().keys().collect::<Vec<_>>(), [APP]);
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(lease::holder(&conn, "other").unwrap().map(|h| h.live), Some(false), "a forgotten lease runs out");
+    assert!(keeper.is_held(APP));
     assert_eq!(acquire(&conn, "node-b", terms), None);
     // The keeper stops (as a node that died): the lease runs out and b takes it.
     keeper.stop();
@@ -185,9 +193,11 @@ fn a_kept_lease_stays_held_and_a_stopped_keeper_lets_another_node_take_over() {
     assert_eq!(b.epoch, 2);
     assert!(stopped.elapsed() >= Duration::from_millis(300), "taken before a's lease ran out");
     // A keeper whose lease was taken over says so at its next renewal.
-    let stale = LeaseKeeper::start(Pg::connect(&pg.url()).unwrap(), a, terms, Instant::now());
+    let stale = LeaseKeeper::start(Pg::connect(&pg.url()).unwrap(), "node-a", terms);
+    stale.keep(&a, Instant::now());
     std::thread::sleep(Duration::from_millis(300));
-    assert!(!stale.is_held());
+    assert!(!stale.is_held(APP));
+    assert_eq!(stale.kept()[APP], (1, false));
 }
 
 #[test]
@@ -400,13 +410,14 @@ fn owner_process() {
     let conn = Arc::new(Pg::connect(&url).unwrap());
     let terms = LeaseTerms::default();
     let lease = acquire(&conn, "node-a", terms).expect("the lease is free");
-    let keeper = LeaseKeeper::start(Pg::connect(&url).unwrap(), lease.clone(), terms, Instant::now());
+    let keeper = LeaseKeeper::start(Pg::connect(&url).unwrap(), "node-a", terms);
+    keeper.keep(&lease, Instant::now());
     let mut a = Owner::new(conn, lease);
     let queue = a.set_up(0);
     println!("child: committed {}", a.seq);
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(30) {
-        if !keeper.is_held() {
+        if !keeper.is_held(APP) {
             println!("child: stepped down after {}", a.seq);
             std::process::exit(3);
         }
@@ -556,4 +567,146 @@ fn the_plan_reads_every_lease_with_how_long_a_free_one_has_been_free() {
     std::thread::sleep(Duration::from_millis(400));
     let ran_out = lease::all(&conn).unwrap()["held"].free_for.expect("run out");
     assert!(ran_out >= Duration::from_millis(50) && ran_out < Duration::from_millis(400), "{ran_out:?}");
+}
+
+mod ownership {
+    use super::*;
+    use lineup_server::cluster::apps;
+    use lineup_server::cluster::ownership::{AppRunner, NodeSettings, Ownership, Placement};
+    use std::sync::Mutex;
+
+    /// What the runners did, in order: (when, node, app, Some(epoch) for a start or
+    /// None for a stop, graceful).
+    type Timeline = Arc<Mutex<Vec<(Instant, String, String, Option<u64>, bool)>>>;
+
+    struct Recorder {
+        node: String,
+        timeline: Timeline,
+    }
+
+    impl AppRunner for Recorder {
+        fn start(&mut self, lease: &Lease) -> Result<(), String> {
+            self.timeline.lock().unwrap().push((Instant::now(), self.node.clone(), lease.app.clone(), Some(lease.epoch), false));
+            Ok(())
+        }
+        fn stop(&mut self, app: &str, graceful: bool) {
+            self.timeline.lock().unwrap().push((Instant::now(), self.node.clone(), app.into(), None, graceful));
+        }
+    }
+
+    fn node(pg: &ThrowawayPg, id: &str, timeline: &Timeline) -> Ownership {
+        let settings = NodeSettings::new(id, &format!("127.0.0.1:{}", 7000 + id.len()));
+        Ownership::start(&pg.url(), settings, Recorder { node: id.into(), timeline: timeline.clone() }).unwrap()
+    }
+
+    /// Where each app runs now, from the timeline (node → apps), the dead nodes left out.
+    fn running(timeline: &Timeline, dead: &[&str]) -> BTreeMap<String, Vec<String>> {
+        let mut at: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (_, node, app, start, _) in timeline.lock().unwrap().iter() {
+            let owners = at.entry(app.clone()).or_default();
+            match start {
+                Some(_) => owners.push(node.clone()),
+                None => owners.retain(|n| n != node),
+            }
+        }
+        for owners in at.values_mut() {
+            owners.retain(|n| !dead.contains(&n.as_str()));
+        }
+        at
+    }
+
+    use std::collections::BTreeMap;
+
+    /// Waits until every app runs on exactly one live node and `done` holds.
+    fn settle(timeline: &Timeline, dead: &[&str], apps: usize, done: impl Fn(&BTreeMap<String, Vec<String>>) -> bool) -> Duration {
+        let started = Instant::now();
+        loop {
+            let now = running(timeline, dead);
+            if now.len() == apps && now.values().all(|o| o.len() == 1) && done(&now) {
+                return started.elapsed();
+            }
+            assert!(started.elapsed() < Duration::from_secs(8), "never settled: {now:?}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// No app ever ran on two nodes at once: each start comes after the previous
+    /// owner's stop, or after it died.
+    fn never_two_owners(timeline: &Timeline, died: &[(&str, Instant)]) {
+        let mut owner: BTreeMap<String, (String, u64)> = BTreeMap::new();
+        for (at, node, app, start, _) in timeline.lock().unwrap().iter() {
+            match start {
+                Some(epoch) => {
+                    if let Some((prev, prev_epoch)) = owner.get(app) {
+                        let dead_before = died.iter().any(|(n, t)| n == prev && t <= at);
+                        assert!(dead_before, "{app} started on {node} while {prev} ran it");
+                        assert!(epoch > prev_epoch, "{app}: epoch {epoch} after {prev_epoch}");
+                    }
+                    owner.insert(app.clone(), (node.clone(), *epoch));
+                }
+                None => {
+                    if owner.get(app).is_some_and(|(n, _)| n == node) {
+                        owner.remove(app);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn apps_spread_over_three_nodes_move_off_a_dead_one_and_are_handed_over_on_join_and_leave() {
+        let pg = ThrowawayPg::start();
+        let conn = connect(&pg);
+        let app_ids: Vec<String> = (1..=4).map(|i| format!("tenant{i}")).collect();
+        for app in &app_ids {
+            apps::put(&conn, app, "secret").unwrap();
+        }
+        let timeline: Timeline = Arc::default();
+        let mut nodes: BTreeMap<&str, Ownership> = ["n1", "n2", "n3"].into_iter().map(|id| (id, node(&pg, id, &timeline))).collect();
+        let preferred = |r: &BTreeMap<String, Vec<String>>, live: &[&str]| {
+            let live: Vec<String> = live.iter().map(|n| n.to_string()).collect();
+            r.iter().all(|(app, o)| Some(o[0].as_str()) == lineup_server::cluster::placement::preferred_owner(app, &live))
+        };
+        let took = settle(&timeline, &[], 4, |r| preferred(r, &["n1", "n2", "n3"]));
+        println!("4 apps placed on 3 nodes in {} ms: {:?}", took.as_millis(), running(&timeline, &[]));
+        // Every node routes every app to the same owner (once each has polled again).
+        std::thread::sleep(Duration::from_millis(250));
+        let owners = running(&timeline, &[]);
+        for (id, n) in &nodes {
+            for (app, owner) in &owners {
+                let expected = if owner[0] == *id { n.placement(app).filter(|p| matches!(p, Placement::Here(_))) } else { Some(Placement::Node(owner[0].clone())) };
+                assert_eq!(n.placement(app), expected, "{id} on {app}");
+            }
+        }
+        // kill -9 the owner of the most apps: its apps move within the lease's expiry.
+        let victim = ["n1", "n2", "n3"].into_iter().max_by_key(|n| owners.values().filter(|o| o[0] == *n).count()).unwrap();
+        let moved: Vec<String> = owners.iter().filter(|(_, o)| o[0] == victim).map(|(a, _)| a.clone()).collect();
+        let killed = Instant::now();
+        nodes.remove(victim).unwrap().abandon();
+        let took = settle(&timeline, &[victim], 4, |r| moved.iter().all(|a| r[a][0] != victim));
+        println!("{} apps of the dead node {victim} served again {} ms after it died", moved.len(), took.as_millis());
+        assert!(took < Duration::from_secs(5), "failover took {took:?}");
+        // A fourth node joins: it gets its share by hand-over, each stopped gracefully first.
+        let before = timeline.lock().unwrap().len();
+        nodes.insert("n4", node(&pg, "n4", &timeline));
+        let live: Vec<&str> = nodes.keys().copied().collect();
+        settle(&timeline, &[victim], 4, |r| preferred(r, &live));
+        let events = timeline.lock().unwrap()[before..].to_vec();
+        for (_, node, app, start, graceful) in &events {
+            if start.is_none() {
+                assert!(graceful, "{node} stopped {app} abruptly on a join");
+            }
+        }
+        // A node leaves (SIGTERM): its apps are handed over, gracefully.
+        let leaver = *nodes.keys().find(|n| running(&timeline, &[victim]).values().any(|o| o[0] == **n)).unwrap();
+        let its: Vec<String> = running(&timeline, &[victim]).iter().filter(|(_, o)| o[0] == leaver).map(|(a, _)| a.clone()).collect();
+        let before = timeline.lock().unwrap().len();
+        let asked = Instant::now();
+        nodes.remove(leaver).unwrap().leave(Duration::from_secs(5));
+        settle(&timeline, &[victim], 4, |r| its.iter().all(|a| r[a][0] != leaver));
+        println!("{} apps of the leaving node {leaver} served again {} ms after it was asked to leave", its.len(), asked.elapsed().as_millis());
+        let events = timeline.lock().unwrap()[before..].to_vec();
+        assert!(events.iter().filter(|e| e.3.is_none()).all(|e| e.4), "hand-overs are graceful: {events:?}");
+        never_two_owners(&timeline, &[(victim, killed)]);
+    }
 }

@@ -6,10 +6,12 @@
 //! - [`renew`]: extends a lease its holder still holds.
 //! - [`release`]: gives it up at once (a graceful hand-over).
 //! - [`all`]: every app's lease, as the placement plan reads them.
-//! - [`LeaseKeeper`]: a thread that renews a lease and tells when it is lost; its own
-//!   monotonic deadline makes a node that was paused step down the moment it runs again.
+//! - [`LeaseKeeper`]: a thread that renews a node's leases and tells which are lost; its
+//!   own monotonic deadlines make a node that was paused step down the moment it runs
+//!   again.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -133,81 +135,126 @@ pub fn all(pg: &Pg) -> Result<std::collections::BTreeMap<String, super::plan::Le
         .collect())
 }
 
-/// Keeps a lease renewed on a connection of its own, until it is lost or dropped.
+/// Keeps a node's leases renewed, all in one statement every `renew_every`, on a
+/// connection and a thread of its own (so a slow start or stop of an app never delays
+/// the renewals), and tells which are still held.
 ///
-/// [`LeaseKeeper::is_held`] is false once a renewal was refused, or once the lease's
-/// expiry has passed on this node's monotonic clock since the last renewal that
-/// succeeded (measured from when that renewal was sent, so never later than the
-/// database's own expiry). A node paused past its expiry therefore stops at once when
-/// it runs again, before it could try to write: and if it tried, the journal's epoch
-/// check would refuse it.
+/// A lease is held while it is kept, no renewal was refused, and this node's monotonic
+/// clock has not passed its expiry counted from when its last successful renewal was
+/// sent (so never later than the database's own expiry). A node paused past its expiry
+/// therefore finds its leases gone the moment it runs again, before it could try to
+/// write: and if it tried, the journal's epoch check would refuse it.
 pub struct LeaseKeeper {
-    lease: Lease,
     state: Arc<KeeperState>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+struct Kept {
+    epoch: u64,
+    valid_until: Instant,
+    lost: bool,
+}
+
+impl Kept {
+    fn held(&self) -> bool {
+        !self.lost && Instant::now() < self.valid_until
+    }
+}
+
 struct KeeperState {
-    lost: AtomicBool,
+    node: String,
+    terms: LeaseTerms,
     stop: AtomicBool,
-    valid_until: Mutex<Instant>,
+    leases: Mutex<BTreeMap<String, Kept>>,
 }
 
 impl KeeperState {
-    fn held(&self) -> bool {
-        !self.lost.load(Ordering::Acquire) && Instant::now() < *self.valid_until.lock().unwrap_or_else(|e| e.into_inner())
+    fn leases(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Kept>> {
+        self.leases.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
+/// Renews every (app, epoch) of `keep` held by `node`; returns the apps renewed.
+fn renew_all(pg: &Pg, node: &str, keep: Vec<(String, u64)>, terms: LeaseTerms) -> Result<Vec<String>, PgError> {
+    let node = node.to_owned();
+    let (apps, epochs): (Vec<String>, Vec<i64>) = keep.into_iter().map(|(a, e)| (a, e as i64)).unzip();
+    let rows = pg.query(move |c| {
+        c.query(
+            "UPDATE app_leases AS l SET expires_at = clock_timestamp() + make_interval(secs => $2)
+             FROM unnest($3::text[], $4::int8[]) AS k(app, epoch)
+             WHERE l.app = k.app AND l.epoch = k.epoch AND l.owner = $1 AND l.expires_at > clock_timestamp()
+             RETURNING l.app",
+            &[&node, &secs(terms.expire_after), &apps, &epochs],
+        )
+    })?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
 impl LeaseKeeper {
-    /// Starts renewing `lease` (just acquired, at `acquired`) over `pg`.
-    pub fn start(pg: Pg, lease: Lease, terms: LeaseTerms, acquired: Instant) -> LeaseKeeper {
-        let state = Arc::new(KeeperState {
-            lost: AtomicBool::new(false),
-            stop: AtomicBool::new(false),
-            valid_until: Mutex::new(acquired + terms.expire_after),
-        });
-        let (st, renewing) = (state.clone(), lease.clone());
+    /// Starts renewing the leases `node` will keep, over `pg`.
+    pub fn start(pg: Pg, node: &str, terms: LeaseTerms) -> LeaseKeeper {
+        let state = Arc::new(KeeperState { node: node.to_owned(), terms, stop: AtomicBool::new(false), leases: Mutex::default() });
+        let st = state.clone();
         let thread = std::thread::Builder::new()
-            .name(format!("lineup-lease-{}", lease.app))
+            .name("lineup-leases".into())
             .spawn(move || {
                 while !st.stop.load(Ordering::Acquire) {
                     std::thread::sleep(terms.renew_every);
-                    if st.stop.load(Ordering::Acquire) {
-                        break;
+                    let keep: Vec<(String, u64)> = st.leases().iter().filter(|(_, k)| k.held()).map(|(a, k)| (a.clone(), k.epoch)).collect();
+                    for (app, kept) in st.leases().iter_mut() {
+                        if !kept.held() && !kept.lost {
+                            tracing::warn!(app = %app, epoch = kept.epoch, "lease ran out before it could be renewed");
+                            kept.lost = true;
+                        }
                     }
-                    if !st.held() {
-                        st.lost.store(true, Ordering::Release);
-                        break;
+                    if keep.is_empty() || st.stop.load(Ordering::Acquire) {
+                        continue;
                     }
                     let sent = Instant::now();
-                    match renew(&pg, &renewing, terms) {
-                        Ok(true) => *st.valid_until.lock().unwrap_or_else(|e| e.into_inner()) = sent + terms.expire_after,
-                        Ok(false) => {
-                            tracing::warn!(app = %renewing.app, epoch = renewing.epoch, "lease lost: another node owns the app now");
-                            st.lost.store(true, Ordering::Release);
-                            break;
+                    match renew_all(&pg, &st.node, keep.clone(), terms) {
+                        Ok(renewed) => {
+                            let mut leases = st.leases();
+                            for (app, epoch) in keep {
+                                let Some(kept) = leases.get_mut(&app).filter(|k| k.epoch == epoch) else { continue };
+                                if renewed.contains(&app) {
+                                    kept.valid_until = sent + terms.expire_after;
+                                } else if !kept.lost {
+                                    tracing::warn!(app = %app, epoch, "lease lost: another node owns the app now");
+                                    kept.lost = true;
+                                }
+                            }
                         }
-                        // A failed renewal is retried until the lease would run out.
-                        Err(e) => tracing::warn!(app = %renewing.app, error = %e, "lease renewal failed"),
+                        // A failed renewal is retried until the leases would run out.
+                        Err(e) => tracing::warn!(error = %e, "lease renewal failed"),
                     }
                 }
             })
-            .expect("a thread for the lease");
-        LeaseKeeper { lease, state, thread: Some(thread) }
+            .expect("a thread for the leases");
+        LeaseKeeper { state, thread: Some(thread) }
     }
 
-    /// The lease kept.
-    pub fn lease(&self) -> &Lease {
-        &self.lease
+    /// Keeps `lease` (just acquired, at `acquired`) renewed from now on.
+    pub fn keep(&self, lease: &Lease, acquired: Instant) {
+        let kept = Kept { epoch: lease.epoch, valid_until: acquired + self.state.terms.expire_after, lost: false };
+        self.state.leases().insert(lease.app.clone(), kept);
     }
 
-    /// Whether the lease is still this node's (see the type's documentation).
-    pub fn is_held(&self) -> bool {
-        self.state.held()
+    /// Stops keeping `app`'s lease (handed over or stepped down).
+    pub fn forget(&self, app: &str) {
+        self.state.leases().remove(app);
     }
 
-    /// Stops renewing (the lease runs out by itself unless released).
+    /// Whether `app`'s lease is still this node's (see the type's documentation).
+    pub fn is_held(&self, app: &str) -> bool {
+        self.state.leases().get(app).is_some_and(Kept::held)
+    }
+
+    /// The apps kept, with their epochs and whether each is still held.
+    pub fn kept(&self) -> BTreeMap<String, (u64, bool)> {
+        self.state.leases().iter().map(|(a, k)| (a.clone(), (k.epoch, k.held()))).collect()
+    }
+
+    /// Stops renewing (the leases run out by themselves unless released).
     pub fn stop(mut self) {
         self.halt();
     }

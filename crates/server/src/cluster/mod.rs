@@ -17,10 +17,15 @@
 //! - [`placement`]: which live node should own an app (rendezvous hashing).
 //! - [`plan`]: what a node does about each app (take it, hand it over, step down,
 //!   route to its owner), a pure function of what it sees.
+//! - [`ownership`]: the node's loop that carries the plan out (heartbeat, leases kept,
+//!   apps started and stopped through an [`ownership::AppRunner`]).
+//! - [`apps`]: the cluster's apps.
 
+pub mod apps;
 pub mod journal;
 pub mod lease;
 pub mod nodes;
+pub mod ownership;
 pub mod pg;
 pub mod placement;
 pub mod plan;

@@ -54,3 +54,10 @@ CREATE TABLE nodes (
     seen_at TIMESTAMPTZ NOT NULL,
     leaving BOOLEAN NOT NULL DEFAULT false
 );
+
+-- apps: every app of the cluster (each is placed on one node).
+CREATE TABLE apps (
+    id TEXT PRIMARY KEY,
+    secret TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
