@@ -155,6 +155,9 @@ fn run(pg: Pg, keeper: LeaseKeeper, settings: NodeSettings, mut runner: impl App
             }
             Err(e) => tracing::warn!(node = %settings.id, error = %e, "cluster poll failed; retrying"),
         }
+        if shared.abandon.load(Ordering::Acquire) {
+            return;
+        }
         if shared.stop.load(Ordering::Acquire) && !leaving {
             // Stopped without leaving: what runs here stops at once, leases released.
             for (app, (epoch, _)) in keeper.kept() {
