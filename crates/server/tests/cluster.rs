@@ -32,7 +32,12 @@ struct Owner {
 
 impl Owner {
     fn new(pg: Arc<Pg>, lease: Lease) -> Owner {
-        Owner { engine: Engine::new(), journal: PgJournal::new(pg, lease), seq: 0, now: Time::from_millis(1_750_000_000_000) }
+        Owner {
+            engine: Engine::new(),
+            journal: PgJournal::new(pg, lease),
+            seq: 0,
+            now: Time::from_millis(1_750_000_000_000),
+        }
     }
 
     /// Takes the app over: the snapshot restored, the journal after it replayed.
@@ -89,7 +94,8 @@ impl Owner {
     fn set_up(&mut self, customers: u32) -> QueueId {
         self.turn(|o| {
             o.step(Input::PutApp { app: APP.into(), settings: AppSettings::default() });
-            let queue = match o.step(Input::CreateQueue { app: APP.into(), id: None, def: QueueDef::named("support") }) {
+            let queue = match o.step(Input::CreateQueue { app: APP.into(), id: None, def: QueueDef::named("support") })
+            {
                 Reply::Queue(q) => q.queue,
                 other => panic!("{other:?}"),
             };
@@ -276,7 +282,9 @@ fn an_owner_that_lost_its_lease_writes_nothing_more_and_the_journal_has_no_gap_a
     let history = b.journal.history().unwrap();
     assert_eq!(history.len() as u64, a_steps + 2);
     assert!(history.iter().enumerate().all(|(i, h)| h.0 == i as u64 + 1), "no gap");
-    assert!(history[..a_steps as usize].iter().all(|h| h.1 == 1) && history[a_steps as usize..].iter().all(|h| h.1 == 2));
+    assert!(
+        history[..a_steps as usize].iter().all(|h| h.1 == 1) && history[a_steps as usize..].iter().all(|h| h.1 == 2)
+    );
     let mut check = PgJournal::new(conn.clone(), b.journal.lease().clone());
     let rebuilt = journal::replay(&check.recover().unwrap()).unwrap();
     assert_eq!(rebuilt.digest(), b.engine.digest(), "the journal is b's history, with nothing of a's late turn");
@@ -508,7 +516,11 @@ fn an_owner_process_paused_for_5_s_is_taken_over_and_writes_nothing_when_it_runs
     let history = b.journal.history().unwrap();
     assert!(history.iter().enumerate().all(|(i, h)| h.0 == i as u64 + 1), "no gap");
     let epochs: Vec<u64> = history.iter().map(|h| h.1).collect();
-    assert_eq!(epochs.iter().filter(|e| **e == 1).count() as u64, taken_at, "the old owner wrote nothing after the takeover");
+    assert_eq!(
+        epochs.iter().filter(|e| **e == 1).count() as u64,
+        taken_at,
+        "the old owner wrote nothing after the takeover"
+    );
     assert!(epochs[taken_at as usize..].iter().all(|e| *e == 2), "no fork: {epochs:?}");
     assert_eq!(history.len() as u64, taken_at + 6);
     let rebuilt = journal::replay(&PgJournal::new(conn, b.journal.lease().clone()).recover().unwrap()).unwrap();
@@ -524,9 +536,7 @@ fn an_owner_paused_inside_its_commit_does_not_hold_the_lease_row_past_its_lease(
     // a stops in the middle of a commit: its transaction holds the share lock on the
     // lease row, and nothing more comes from it.
     let paused = Pg::connect(&pg.url()).unwrap();
-    paused
-        .query(|c| c.batch_execute("BEGIN; SELECT 1 FROM app_leases WHERE app = 'acme' FOR SHARE"))
-        .unwrap();
+    paused.query(|c| c.batch_execute("BEGIN; SELECT 1 FROM app_leases WHERE app = 'acme' FOR SHARE")).unwrap();
     let started = Instant::now();
     let url = pg.url();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -540,7 +550,8 @@ fn an_owner_paused_inside_its_commit_does_not_hold_the_lease_row_past_its_lease(
             }
         }
     });
-    let lease_b = rx.recv_timeout(Duration::from_secs(5)).expect("the takeover is not blocked by the paused transaction");
+    let lease_b =
+        rx.recv_timeout(Duration::from_secs(5)).expect("the takeover is not blocked by the paused transaction");
     assert_eq!(lease_b.epoch, lease_a.epoch + 1);
     println!("taken over {} ms after the owner paused in its commit", started.elapsed().as_millis());
     // The paused connection was ended by the server: a, run again, cannot write.
@@ -586,7 +597,13 @@ mod ownership {
 
     impl AppRunner for Recorder {
         fn start(&mut self, lease: &Lease) -> Result<(), String> {
-            self.timeline.lock().unwrap().push((Instant::now(), self.node.clone(), lease.app.clone(), Some(lease.epoch), false));
+            self.timeline.lock().unwrap().push((
+                Instant::now(),
+                self.node.clone(),
+                lease.app.clone(),
+                Some(lease.epoch),
+                false,
+            ));
             Ok(())
         }
         fn stop(&mut self, app: &str, graceful: bool) {
@@ -618,7 +635,12 @@ mod ownership {
     use std::collections::BTreeMap;
 
     /// Waits until every app runs on exactly one live node and `done` holds.
-    fn settle(timeline: &Timeline, dead: &[&str], apps: usize, done: impl Fn(&BTreeMap<String, Vec<String>>) -> bool) -> Duration {
+    fn settle(
+        timeline: &Timeline,
+        dead: &[&str],
+        apps: usize,
+        done: impl Fn(&BTreeMap<String, Vec<String>>) -> bool,
+    ) -> Duration {
         let started = Instant::now();
         loop {
             let now = running(timeline, dead);
@@ -662,10 +684,12 @@ mod ownership {
             apps::put(&conn, app, "secret").unwrap();
         }
         let timeline: Timeline = Arc::default();
-        let mut nodes: BTreeMap<&str, Ownership> = ["n1", "n2", "n3"].into_iter().map(|id| (id, node(&pg, id, &timeline))).collect();
+        let mut nodes: BTreeMap<&str, Ownership> =
+            ["n1", "n2", "n3"].into_iter().map(|id| (id, node(&pg, id, &timeline))).collect();
         let preferred = |r: &BTreeMap<String, Vec<String>>, live: &[&str]| {
             let live: Vec<String> = live.iter().map(|n| n.to_string()).collect();
-            r.iter().all(|(app, o)| Some(o[0].as_str()) == lineup_server::cluster::placement::preferred_owner(app, &live))
+            r.iter()
+                .all(|(app, o)| Some(o[0].as_str()) == lineup_server::cluster::placement::preferred_owner(app, &live))
         };
         let took = settle(&timeline, &[], 4, |r| preferred(r, &["n1", "n2", "n3"]));
         println!("4 apps placed on 3 nodes in {} ms: {:?}", took.as_millis(), running(&timeline, &[]));
@@ -674,12 +698,17 @@ mod ownership {
         let owners = running(&timeline, &[]);
         for (id, n) in &nodes {
             for (app, owner) in &owners {
-                let expected = if owner[0] == *id { n.placement(app).filter(|p| matches!(p, Placement::Here(_))) } else { Some(Placement::Node(owner[0].clone())) };
+                let expected = if owner[0] == *id {
+                    n.placement(app).filter(|p| matches!(p, Placement::Here(_)))
+                } else {
+                    Some(Placement::Node(owner[0].clone()))
+                };
                 assert_eq!(n.placement(app), expected, "{id} on {app}");
             }
         }
         // kill -9 the owner of the most apps: its apps move within the lease's expiry.
-        let victim = ["n1", "n2", "n3"].into_iter().max_by_key(|n| owners.values().filter(|o| o[0] == *n).count()).unwrap();
+        let victim =
+            ["n1", "n2", "n3"].into_iter().max_by_key(|n| owners.values().filter(|o| o[0] == *n).count()).unwrap();
         let moved: Vec<String> = owners.iter().filter(|(_, o)| o[0] == victim).map(|(a, _)| a.clone()).collect();
         let killed = Instant::now();
         nodes.remove(victim).unwrap().abandon();
@@ -699,12 +728,17 @@ mod ownership {
         }
         // A node leaves (SIGTERM): its apps are handed over, gracefully.
         let leaver = *nodes.keys().find(|n| running(&timeline, &[victim]).values().any(|o| o[0] == **n)).unwrap();
-        let its: Vec<String> = running(&timeline, &[victim]).iter().filter(|(_, o)| o[0] == leaver).map(|(a, _)| a.clone()).collect();
+        let its: Vec<String> =
+            running(&timeline, &[victim]).iter().filter(|(_, o)| o[0] == leaver).map(|(a, _)| a.clone()).collect();
         let before = timeline.lock().unwrap().len();
         let asked = Instant::now();
         nodes.remove(leaver).unwrap().leave(Duration::from_secs(5));
         settle(&timeline, &[victim], 4, |r| its.iter().all(|a| r[a][0] != leaver));
-        println!("{} apps of the leaving node {leaver} served again {} ms after it was asked to leave", its.len(), asked.elapsed().as_millis());
+        println!(
+            "{} apps of the leaving node {leaver} served again {} ms after it was asked to leave",
+            its.len(),
+            asked.elapsed().as_millis()
+        );
         let events = timeline.lock().unwrap()[before..].to_vec();
         assert!(events.iter().filter(|e| e.3.is_none()).all(|e| e.4), "hand-overs are graceful: {events:?}");
         never_two_owners(&timeline, &[(victim, killed)]);

@@ -66,7 +66,8 @@ impl PgJournal {
     /// (for checks: no gap, no fork, epochs never going back).
     pub fn history(&self) -> Result<Vec<(u64, u64)>, JournalError> {
         let app = self.lease.app.clone();
-        let rows = self.pg.query(move |c| c.query("SELECT seq, epoch FROM journal WHERE app = $1 ORDER BY seq", &[&app]))?;
+        let rows =
+            self.pg.query(move |c| c.query("SELECT seq, epoch FROM journal WHERE app = $1 ORDER BY seq", &[&app]))?;
         Ok(rows.iter().map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, i64>(1) as u64)).collect())
     }
 }
@@ -98,7 +99,12 @@ fn step_arrays(turn: &[Write]) -> (Vec<i64>, Vec<i64>, Vec<&[u8]>) {
 }
 
 /// A turn of steps only: true when they were written (the lease held).
-fn append_steps(c: &mut postgres::Client, stmt: &postgres::Statement, lease: &Lease, turn: &[Write]) -> Result<bool, postgres::Error> {
+fn append_steps(
+    c: &mut postgres::Client,
+    stmt: &postgres::Statement,
+    lease: &Lease,
+    turn: &[Write],
+) -> Result<bool, postgres::Error> {
     let (seqs, ats, steps) = step_arrays(turn);
     let n = c.execute(stmt, &[&lease.app, &lease.owner, &(lease.epoch as i64), &seqs, &ats, &steps])?;
     Ok(n as usize == seqs.len())
@@ -225,7 +231,10 @@ impl Journal for PgJournal {
                 &[&app],
             )?;
             let after = snapshot.as_ref().map_or(0i64, |r| r.get(0));
-            let rows = c.query("SELECT seq, at_ms, step FROM journal WHERE app = $1 AND seq > $2 ORDER BY seq", &[&app, &after])?;
+            let rows = c.query(
+                "SELECT seq, at_ms, step FROM journal WHERE app = $1 AND seq > $2 ORDER BY seq",
+                &[&app, &after],
+            )?;
             Ok((snapshot, rows))
         })?;
         let mut snapshot = snapshot.map(|r| StoredSnapshot {
@@ -235,7 +244,11 @@ impl Journal for PgJournal {
         });
         let mut tail: Vec<Record> = rows
             .iter()
-            .map(|r| Record { seq: r.get::<_, i64>(0) as u64, at: Time::from_millis(r.get::<_, i64>(1) as u64), step: r.get(2) })
+            .map(|r| Record {
+                seq: r.get::<_, i64>(0) as u64,
+                at: Time::from_millis(r.get::<_, i64>(1) as u64),
+                step: r.get(2),
+            })
             .collect();
         // The open turn, as if committed.
         for w in &self.turn {
@@ -278,7 +291,8 @@ impl Journal for PgJournal {
 
     fn resume_tokens(&mut self) -> Result<Vec<(String, u64)>, JournalError> {
         let app = self.lease.app.clone();
-        let rows = self.pg.query(move |c| c.query("SELECT hash, session FROM resume_tokens WHERE app = $1", &[&app]))?;
+        let rows =
+            self.pg.query(move |c| c.query("SELECT hash, session FROM resume_tokens WHERE app = $1", &[&app]))?;
         let mut tokens: std::collections::BTreeMap<String, u64> =
             rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1) as u64)).collect();
         for w in &self.turn {
@@ -305,7 +319,9 @@ impl Journal for PgJournal {
             None => {
                 let (app, ticket) = (self.lease.app.clone(), id.to_owned());
                 self.pg
-                    .query(move |c| c.query_opt("SELECT exp_s FROM used_tickets WHERE app = $1 AND id = $2", &[&app, &ticket]))?
+                    .query(move |c| {
+                        c.query_opt("SELECT exp_s FROM used_tickets WHERE app = $1 AND id = $2", &[&app, &ticket])
+                    })?
                     .map(|r| r.get::<_, i64>(0) as u64)
             }
         };

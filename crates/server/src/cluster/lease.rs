@@ -10,12 +10,13 @@
 //!   own monotonic deadlines make a node that was paused step down the moment it runs
 //!   again.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::pg::{Pg, PgError};
+use super::worker::Worker;
 
 /// How often a lease is renewed and when it runs out unrenewed.
 #[derive(Clone, Copy, Debug)]
@@ -101,10 +102,8 @@ pub fn release(pg: &Pg, lease: &Lease) -> Result<bool, PgError> {
 pub fn holder(pg: &Pg, app: &str) -> Result<Option<Holder>, PgError> {
     let app = app.to_owned();
     pg.query(move |c| {
-        let row = c.query_opt(
-            "SELECT owner, epoch, expires_at > clock_timestamp() FROM app_leases WHERE app = $1",
-            &[&app],
-        )?;
+        let row =
+            c.query_opt("SELECT owner, epoch, expires_at > clock_timestamp() FROM app_leases WHERE app = $1", &[&app])?;
         Ok(row.map(|r| Holder { owner: r.get(0), epoch: r.get::<_, i64>(1) as u64, live: r.get(2) }))
     })
 }
@@ -146,7 +145,7 @@ pub fn all(pg: &Pg) -> Result<std::collections::BTreeMap<String, super::plan::Le
 /// write: and if it tried, the journal's epoch check would refuse it.
 pub struct LeaseKeeper {
     state: Arc<KeeperState>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    worker: Worker,
 }
 
 struct Kept {
@@ -164,7 +163,6 @@ impl Kept {
 struct KeeperState {
     node: String,
     terms: LeaseTerms,
-    stop: AtomicBool,
     leases: Mutex<BTreeMap<String, Kept>>,
 }
 
@@ -193,44 +191,43 @@ fn renew_all(pg: &Pg, node: &str, keep: Vec<(String, u64)>, terms: LeaseTerms) -
 impl LeaseKeeper {
     /// Starts renewing the leases `node` will keep, over `pg`.
     pub fn start(pg: Pg, node: &str, terms: LeaseTerms) -> LeaseKeeper {
-        let state = Arc::new(KeeperState { node: node.to_owned(), terms, stop: AtomicBool::new(false), leases: Mutex::default() });
+        let state = Arc::new(KeeperState { node: node.to_owned(), terms, leases: Mutex::default() });
         let st = state.clone();
-        let thread = std::thread::Builder::new()
-            .name("lineup-leases".into())
-            .spawn(move || {
-                while !st.stop.load(Ordering::Acquire) {
-                    std::thread::sleep(terms.renew_every);
-                    let keep: Vec<(String, u64)> = st.leases().iter().filter(|(_, k)| k.held()).map(|(a, k)| (a.clone(), k.epoch)).collect();
-                    for (app, kept) in st.leases().iter_mut() {
-                        if !kept.held() && !kept.lost {
-                            tracing::warn!(app = %app, epoch = kept.epoch, "lease ran out before it could be renewed");
-                            kept.lost = true;
-                        }
-                    }
-                    if keep.is_empty() || st.stop.load(Ordering::Acquire) {
-                        continue;
-                    }
-                    let sent = Instant::now();
-                    match renew_all(&pg, &st.node, keep.clone(), terms) {
-                        Ok(renewed) => {
-                            let mut leases = st.leases();
-                            for (app, epoch) in keep {
-                                let Some(kept) = leases.get_mut(&app).filter(|k| k.epoch == epoch) else { continue };
-                                if renewed.contains(&app) {
-                                    kept.valid_until = sent + terms.expire_after;
-                                } else if !kept.lost {
-                                    tracing::warn!(app = %app, epoch, "lease lost: another node owns the app now");
-                                    kept.lost = true;
-                                }
-                            }
-                        }
-                        // A failed renewal is retried until the leases would run out.
-                        Err(e) => tracing::warn!(error = %e, "lease renewal failed"),
+        let worker = Worker::spawn("lineup-leases".into(), move |stop| {
+            while !stop.load(Ordering::Acquire) {
+                std::thread::sleep(terms.renew_every);
+                let keep: Vec<(String, u64)> =
+                    st.leases().iter().filter(|(_, k)| k.held()).map(|(a, k)| (a.clone(), k.epoch)).collect();
+                for (app, kept) in st.leases().iter_mut() {
+                    if !kept.held() && !kept.lost {
+                        tracing::warn!(app = %app, epoch = kept.epoch, "lease ran out before it could be renewed");
+                        kept.lost = true;
                     }
                 }
-            })
-            .expect("a thread for the leases");
-        LeaseKeeper { state, thread: Some(thread) }
+                if keep.is_empty() || stop.load(Ordering::Acquire) {
+                    continue;
+                }
+                let sent = Instant::now();
+                match renew_all(&pg, &st.node, keep.clone(), terms) {
+                    Ok(renewed) => {
+                        let mut leases = st.leases();
+                        for (app, epoch) in keep {
+                            let Some(kept) = leases.get_mut(&app).filter(|k| k.epoch == epoch) else { continue };
+                            if renewed.contains(&app) {
+                                kept.valid_until = sent + terms.expire_after;
+                            } else if !kept.lost {
+                                tracing::warn!(app = %app, epoch, "lease lost: another node owns the app now");
+                                kept.lost = true;
+                            }
+                        }
+                    }
+                    // A failed renewal is retried until the leases would run out.
+                    Err(e) => tracing::warn!(error = %e, "lease renewal failed"),
+                }
+            }
+        })
+        .expect("a thread for the leases");
+        LeaseKeeper { state, worker }
     }
 
     /// Keeps `lease` (just acquired, at `acquired`) renewed from now on.
@@ -256,19 +253,6 @@ impl LeaseKeeper {
 
     /// Stops renewing (the leases run out by themselves unless released).
     pub fn stop(mut self) {
-        self.halt();
-    }
-
-    fn halt(&mut self) {
-        self.state.stop.store(true, Ordering::Release);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for LeaseKeeper {
-    fn drop(&mut self) {
-        self.halt();
+        self.worker.halt();
     }
 }

@@ -30,6 +30,7 @@ pub mod pg;
 pub mod placement;
 pub mod plan;
 pub mod schema;
+mod worker;
 
 pub use journal::PgJournal;
 pub use lease::{Lease, LeaseTerms};

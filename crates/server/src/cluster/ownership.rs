@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use super::lease::{self, LeaseKeeper};
 use super::pg::{Pg, PgError};
 use super::plan::{plan, Action, View};
+use super::worker::Worker;
 use super::{apps, nodes, schema, Lease, LeaseTerms};
 
 /// Starts and stops the engines of the apps this node owns.
@@ -65,7 +66,6 @@ pub enum Placement {
 
 #[derive(Default)]
 struct Shared {
-    stop: AtomicBool,
     leaving: AtomicBool,
     /// Stop as if the process died: no hand-over, no release.
     abandon: AtomicBool,
@@ -75,7 +75,7 @@ struct Shared {
 /// The running loop of one node.
 pub struct Ownership {
     shared: Arc<Shared>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    worker: Worker,
 }
 
 impl Ownership {
@@ -88,11 +88,11 @@ impl Ownership {
         let keeper = LeaseKeeper::start(Pg::connect(url)?, &settings.id, settings.terms);
         let shared = Arc::new(Shared::default());
         let loop_shared = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("lineup-node-{}", settings.id))
-            .spawn(move || run(pg, keeper, settings, runner, &loop_shared))
-            .map_err(|e| PgError::Connect(format!("cannot start the node's thread: {e}")))?;
-        Ok(Ownership { shared, thread: Some(thread) })
+        let worker = Worker::spawn(format!("lineup-node-{}", settings.id), move |stop| {
+            run(pg, keeper, settings, runner, &loop_shared, stop)
+        })
+        .map_err(|e| PgError::Connect(format!("cannot start the node's thread: {e}")))?;
+        Ok(Ownership { shared, worker })
     }
 
     /// Where `app` runs, as last seen (None: an app this node has not seen yet).
@@ -111,35 +111,29 @@ impl Ownership {
     pub fn leave(mut self, within: Duration) {
         self.shared.leaving.store(true, Ordering::Release);
         let started = Instant::now();
-        while self.thread.as_ref().is_some_and(|t| !t.is_finished()) && started.elapsed() < within {
+        while !self.worker.is_finished() && started.elapsed() < within {
             std::thread::sleep(Duration::from_millis(10));
         }
-        self.halt();
+        self.worker.halt();
     }
 
     /// Stops the loop at once, as if the process died (what `kill -9` does): no
     /// hand-over, no release, no goodbye; the leases run out by themselves.
     pub fn abandon(mut self) {
         self.shared.abandon.store(true, Ordering::Release);
-        self.halt();
-    }
-
-    fn halt(&mut self) {
-        self.shared.stop.store(true, Ordering::Release);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for Ownership {
-    fn drop(&mut self) {
-        self.halt();
+        self.worker.halt();
     }
 }
 
 /// The loop: one poll after another until stopped, abandoned, or left.
-fn run(pg: Pg, keeper: LeaseKeeper, settings: NodeSettings, mut runner: impl AppRunner, shared: &Shared) {
+fn run(
+    pg: Pg,
+    keeper: LeaseKeeper,
+    settings: NodeSettings,
+    mut runner: impl AppRunner,
+    shared: &Shared,
+    stop: &AtomicBool,
+) {
     let mut left = false;
     loop {
         if shared.abandon.load(Ordering::Acquire) {
@@ -158,7 +152,7 @@ fn run(pg: Pg, keeper: LeaseKeeper, settings: NodeSettings, mut runner: impl App
         if shared.abandon.load(Ordering::Acquire) {
             return;
         }
-        if shared.stop.load(Ordering::Acquire) && !leaving {
+        if stop.load(Ordering::Acquire) && !leaving {
             // Stopped without leaving: what runs here stops at once, leases released.
             for (app, (epoch, _)) in keeper.kept() {
                 runner.stop(&app, true);
@@ -200,7 +194,8 @@ fn poll(
     let leases = lease::all(pg)?;
     let mut running: BTreeMap<String, u64> = keeper.kept().into_iter().map(|(a, (epoch, _))| (a, epoch)).collect();
     let actions = plan(&View { me, leaving, live: &live, apps: &apps, leases: &leases, running: &running });
-    let mut placements: BTreeMap<String, Placement> = running.iter().map(|(a, e)| (a.clone(), Placement::Here(*e))).collect();
+    let mut placements: BTreeMap<String, Placement> =
+        running.iter().map(|(a, e)| (a.clone(), Placement::Here(*e))).collect();
     for action in actions {
         match action {
             Action::Acquire { app } => {

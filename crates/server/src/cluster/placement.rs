@@ -54,7 +54,8 @@ mod tests {
     fn apps_spread_evenly_and_a_join_or_leave_moves_only_its_share() {
         let apps = apps(3000);
         let three = nodes(3);
-        let count = |live: &[String], node: &str| apps.iter().filter(|a| preferred_owner(a, live) == Some(node)).count();
+        let count =
+            |live: &[String], node: &str| apps.iter().filter(|a| preferred_owner(a, live) == Some(node)).count();
         for n in &three {
             let c = count(&three, n);
             assert!((850..=1150).contains(&c), "{n} owns {c} of 3000");

@@ -80,7 +80,8 @@ pub fn plan(view: &View<'_>) -> Vec<Action> {
             Some(held) => actions.push(Action::Route { app: app_(), owner: Some(held.owner.clone()) }),
             None => {
                 let waited = lease.and_then(|l| l.free_for).unwrap_or(Duration::MAX);
-                let take = !view.leaving && (preferred == Some(view.me) || (waited >= TAKEOVER_GRACE && preferred.is_some()));
+                let take =
+                    !view.leaving && (preferred == Some(view.me) || (waited >= TAKEOVER_GRACE && preferred.is_some()));
                 if take {
                     actions.push(Action::Acquire { app: app_() });
                 } else {
@@ -113,7 +114,14 @@ mod tests {
         (0..).map(|i| format!("app{i}")).find(|a| preferred_owner(a, live) == Some(node)).unwrap()
     }
 
-    fn plan_for(me: &str, leaving: bool, live: &[String], apps: &[String], leases: &BTreeMap<String, LeaseRow>, running: &BTreeMap<String, u64>) -> Vec<Action> {
+    fn plan_for(
+        me: &str,
+        leaving: bool,
+        live: &[String],
+        apps: &[String],
+        leases: &BTreeMap<String, LeaseRow>,
+        running: &BTreeMap<String, u64>,
+    ) -> Vec<Action> {
         plan(&View { me, leaving, live, apps, leases, running })
     }
 
@@ -128,7 +136,10 @@ mod tests {
         // Never held counts as free for ever: anyone may take it (a new cluster).
         assert_eq!(plan_for("a", false, &live, &apps, &never, &none), [Action::Acquire { app: app.clone() }]);
         let just_freed = BTreeMap::from([(app.clone(), free("c", 3, 100))]);
-        assert_eq!(plan_for("a", false, &live, &apps, &just_freed, &none), [Action::Route { app: app.clone(), owner: None }]);
+        assert_eq!(
+            plan_for("a", false, &live, &apps, &just_freed, &none),
+            [Action::Route { app: app.clone(), owner: None }]
+        );
         assert_eq!(plan_for("b", false, &live, &apps, &just_freed, &none), [Action::Acquire { app: app.clone() }]);
         let long_free = BTreeMap::from([(app.clone(), free("c", 3, 600))]);
         assert_eq!(plan_for("a", false, &live, &apps, &long_free, &none), [Action::Acquire { app: app.clone() }]);
@@ -144,7 +155,10 @@ mod tests {
         let leases = BTreeMap::from([(app.clone(), held("a", 7))]);
         let running = BTreeMap::from([(app.clone(), 7)]);
         assert_eq!(plan_for("a", false, &live, &apps, &leases, &running), []);
-        assert_eq!(plan_for("b", false, &live, &apps, &leases, &BTreeMap::new()), [Action::Route { app, owner: Some("a".into()) }]);
+        assert_eq!(
+            plan_for("b", false, &live, &apps, &leases, &BTreeMap::new()),
+            [Action::Route { app, owner: Some("a".into()) }]
+        );
     }
 
     #[test]
@@ -152,15 +166,24 @@ mod tests {
         let before = names(&["a", "b"]);
         let after = names(&["a", "b", "c"]);
         // An app a runs that now prefers the new node c.
-        let app = (0..).map(|i| format!("app{i}")).find(|x| preferred_owner(x, &before) == Some("a") && preferred_owner(x, &after) == Some("c")).unwrap();
+        let app = (0..)
+            .map(|i| format!("app{i}"))
+            .find(|x| preferred_owner(x, &before) == Some("a") && preferred_owner(x, &after) == Some("c"))
+            .unwrap();
         let apps = vec![app.clone()];
         let leases = BTreeMap::from([(app.clone(), held("a", 2))]);
         let running = BTreeMap::from([(app.clone(), 2)]);
         assert_eq!(plan_for("a", false, &after, &apps, &leases, &running), [Action::HandOver { app: app.clone() }]);
         // c waits for the release (the lease is still live), then takes it at once.
-        assert_eq!(plan_for("c", false, &after, &apps, &leases, &BTreeMap::new()), [Action::Route { app: app.clone(), owner: Some("a".into()) }]);
+        assert_eq!(
+            plan_for("c", false, &after, &apps, &leases, &BTreeMap::new()),
+            [Action::Route { app: app.clone(), owner: Some("a".into()) }]
+        );
         let released = BTreeMap::from([(app.clone(), free("a", 2, 0))]);
-        assert_eq!(plan_for("c", false, &after, &apps, &released, &BTreeMap::new()), [Action::Acquire { app: app.clone() }]);
+        assert_eq!(
+            plan_for("c", false, &after, &apps, &released, &BTreeMap::new()),
+            [Action::Acquire { app: app.clone() }]
+        );
         // a, leaving, hands over even what it is preferred for.
         let mine = app_for("a", &before);
         let apps = vec![mine.clone()];
@@ -181,7 +204,11 @@ mod tests {
             BTreeMap::from([(app.clone(), held("a", 5))]),
             BTreeMap::new(),
         ] {
-            assert_eq!(plan_for("a", false, &live, &apps, &leases, &running), [Action::StepDown { app: app.clone() }], "{leases:?}");
+            assert_eq!(
+                plan_for("a", false, &live, &apps, &leases, &running),
+                [Action::StepDown { app: app.clone() }],
+                "{leases:?}"
+            );
         }
     }
 }

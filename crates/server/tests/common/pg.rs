@@ -64,7 +64,8 @@ impl ThrowawayPg {
         // A port found free can be taken before the server binds it: try a few.
         for _ in 0..5 {
             pg.port = free_port();
-            let opts = format!("-p {} -c listen_addresses=127.0.0.1 -k {} -c max_connections=200", pg.port, pg.dir.display());
+            let opts =
+                format!("-p {} -c listen_addresses=127.0.0.1 -k {} -c max_connections=200", pg.port, pg.dir.display());
             let log = pg.dir.join("log");
             if pg.try_tool("pg_ctl", |c| {
                 c.arg("-D").arg(&data).arg("-l").arg(&log).args(["-w", "-t", "30", "-o", &opts, "start"]);
