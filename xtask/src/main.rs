@@ -45,7 +45,16 @@ fn main() -> ExitCode {
                 eprintln!("xtask: the media benchmark failed");
                 return ExitCode::FAILURE;
             }
-            run(cargo().args(["bench", "-p", "lineup-server", "--bench", "journal"]))
+            // The server's benchmarks start a throwaway PostgreSQL.
+            if let Err(e) = tools::postgresql() {
+                eprintln!("xtask: {e}");
+                return ExitCode::FAILURE;
+            }
+            if !cargo().args(["bench", "-p", "lineup-server", "--bench", "journal"]).status().is_ok_and(|s| s.success()) {
+                eprintln!("xtask: the journal benchmark failed");
+                return ExitCode::FAILURE;
+            }
+            run(cargo().args(["bench", "-p", "lineup-server", "--bench", "failover"]))
         }
         Some("sdk") => result(sdk::build().map(|_| ())),
         Some("types") => result(types::run(args.get(1).is_some_and(|a| a == "--check"))),

@@ -69,6 +69,15 @@ pub fn debian_packages() -> Result<(), String> {
     if !has_postgresql() {
         missing.push("postgresql");
     }
+    apt_install(&missing)
+}
+
+/// PostgreSQL alone (for the journal and failover benchmarks).
+pub fn postgresql() -> Result<(), String> {
+    apt_install(if has_postgresql() { &[] } else { &["postgresql"] })
+}
+
+fn apt_install(missing: &[&str]) -> Result<(), String> {
     if missing.is_empty() {
         return Ok(());
     }
@@ -77,7 +86,7 @@ pub fn debian_packages() -> Result<(), String> {
         return Err(format!("these Debian packages are needed: apt-get install {}", missing.join(" ")));
     }
     status(Command::new("apt-get").args(["update", "-qq"]))?;
-    status(Command::new("apt-get").args(["install", "-y", "-qq"]).args(&missing).env("DEBIAN_FRONTEND", "noninteractive"))
+    status(Command::new("apt-get").args(["install", "-y", "-qq"]).args(missing).env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
 /// cargo-fuzz (for `cargo xtask fuzz`).
