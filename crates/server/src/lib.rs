@@ -153,10 +153,7 @@ pub fn prepare(config: Config) -> Result<Prepared, String> {
     } else {
         let _ = hub.input(Input::ServerRestarted);
     }
-    let engine = &hub.engine;
-    let mut tokens = std::mem::take(&mut hub.tokens);
-    tokens.retain(&mut hub.store, |s| engine.session_view(s).is_some()).map_err(bad)?;
-    hub.tokens = tokens;
+    hub.retain_live_tokens().map_err(bad)?;
     let seeded_demo = config.seed_demo && hub.apps.is_empty();
     if seeded_demo {
         seed_demo(&mut hub).map_err(|e| format!("cannot create the demo app: {}", e.desc))?;

@@ -129,11 +129,21 @@ impl Store {
         // sqlite3 shell) may hold a lock for a moment: wait rather than fail a turn.
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
-            .and_then(|_| conn.execute_batch(SCHEMA))
-            .and_then(|_| migrate(&conn))
             .map_err(|e| format!("cannot prepare {}: {e}", path.display()))?;
-        crate::recording::store::prepare(&conn).map_err(|e| format!("cannot prepare {}: {e}", path.display()))?;
-        crate::journal::sqlite::prepare(&conn).map_err(|e| format!("cannot prepare {}: {e}", path.display()))?;
+        Store::prepare(conn, &path.display().to_string())
+    }
+
+    /// A store in memory: a cluster node's app hub keeps its journal in PostgreSQL,
+    /// and nothing of this store outlives it.
+    pub fn open_memory() -> Result<Store, String> {
+        let conn = Connection::open_in_memory().map_err(|e| format!("cannot open a store in memory: {e}"))?;
+        Store::prepare(conn, "the store in memory")
+    }
+
+    fn prepare(conn: Connection, name: &str) -> Result<Store, String> {
+        conn.execute_batch(SCHEMA).and_then(|_| migrate(&conn)).map_err(|e| format!("cannot prepare {name}: {e}"))?;
+        crate::recording::store::prepare(&conn).map_err(|e| format!("cannot prepare {name}: {e}"))?;
+        crate::journal::sqlite::prepare(&conn).map_err(|e| format!("cannot prepare {name}: {e}"))?;
         Ok(Store { conn })
     }
 

@@ -18,3 +18,9 @@ pub fn put(pg: &Pg, id: &str, secret: &str) -> Result<(), PgError> {
 pub fn ids(pg: &Pg) -> Result<Vec<String>, PgError> {
     Ok(pg.query(|c| c.query("SELECT id FROM apps ORDER BY id", &[]))?.iter().map(|r| r.get(0)).collect())
 }
+
+/// An app's secret (None: no such app).
+pub fn secret(pg: &Pg, id: &str) -> Result<Option<String>, PgError> {
+    let id = id.to_owned();
+    Ok(pg.query(move |c| c.query_opt("SELECT secret FROM apps WHERE id = $1", &[&id]))?.map(|r| r.get(0)))
+}

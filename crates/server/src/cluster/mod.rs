@@ -20,7 +20,10 @@
 //! - [`ownership`]: the node's loop that carries the plan out (heartbeat, leases kept,
 //!   apps started and stopped through an [`ownership::AppRunner`]).
 //! - [`apps`]: the cluster's apps.
+//! - [`app_hubs`]: the app hubs a node runs (each app's engine, journal in PostgreSQL),
+//!   started and stopped by the ownership loop.
 
+pub mod app_hubs;
 pub mod apps;
 pub mod journal;
 pub mod lease;

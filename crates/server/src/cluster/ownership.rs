@@ -27,6 +27,11 @@ pub trait AppRunner: Send + 'static {
     /// Stops the app's engine: `graceful` finishes its turn, commits and tells its
     /// clients to reconnect; otherwise it stops at once, writing nothing more.
     fn stop(&mut self, app: &str, graceful: bool);
+    /// Whether the app's engine still runs (false once it ended by itself: its journal
+    /// failed); the node then gives the app up.
+    fn alive(&self, _app: &str) -> bool {
+        true
+    }
 }
 
 /// A node's identity and timing.
@@ -181,12 +186,18 @@ fn poll(
     } else if !leaving {
         nodes::heartbeat(pg, me, &settings.addr)?;
     }
-    // Leases lost (refused or run out) stop at once, before anything else.
-    for (app, (_, held)) in keeper.kept() {
+    // Leases lost (refused or run out) stop at once, before anything else; an app
+    // whose engine ended by itself is given up (released, so another node takes it).
+    for (app, (epoch, held)) in keeper.kept() {
         if !held {
             tracing::warn!(node = me, app = %app, "lease lost; stepping down");
             runner.stop(&app, false);
             keeper.forget(&app);
+        } else if !runner.alive(&app) {
+            tracing::warn!(node = me, app = %app, "the app's engine ended; giving the app up");
+            runner.stop(&app, false);
+            keeper.forget(&app);
+            lease::release(pg, &Lease { app, owner: me.into(), epoch })?;
         }
     }
     let live: Vec<String> = nodes::live(pg, settings.live_within)?.into_iter().map(|n| n.id).collect();

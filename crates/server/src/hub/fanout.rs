@@ -7,7 +7,7 @@ use std::sync::Arc;
 use lineup_engine::{Input, Output, SessionEnd, SessionId};
 use lineup_protocol::{codes, Notice as WireNotice, ServerFrame};
 
-use super::{journal_failed, Conn, ConnTx, Hub, Outgoing, FANOUT_DELAY, HELD_BUFFER};
+use super::{Conn, ConnTx, Hub, Outgoing, FANOUT_DELAY, HELD_BUFFER};
 use crate::conn::frame_text;
 use crate::convert;
 
@@ -92,8 +92,9 @@ impl Hub {
                 }
                 Output::SessionEnded { session, reason } => {
                     tracing::debug!(session = session.0, ?reason, "session ended");
-                    if let Err(e) = self.tokens.forget(&mut self.store, session) {
-                        journal_failed(e);
+                    let (journal, tokens) = self.journal_and_tokens();
+                    if let Err(e) = tokens.forget(journal, session) {
+                        self.journal_failed(e);
                     }
                     self.held.remove(&session);
                     if let Some(conn) = self.conns.remove(&session) {

@@ -69,7 +69,12 @@ pub struct AppRecord {
 /// The state owned by the hub task.
 pub struct Hub {
     pub engine: Engine,
+    /// The SQLite store: apps, queues, webhooks, and (single-node) the journal. A
+    /// cluster node's app hub keeps its journal in PostgreSQL instead (`cluster_journal`)
+    /// and this store holds only what stays on the node.
     pub store: Store,
+    /// The app's journal in PostgreSQL, fenced by its lease (cluster mode).
+    cluster_journal: Option<crate::cluster::PgJournal>,
     pub config: Arc<Config>,
     pub apps: FxHashMap<String, AppRecord>,
     conns: FxHashMap<SessionId, Conn>,
@@ -152,7 +157,7 @@ impl HubHandle {
     pub async fn call<R: Send + 'static>(&self, f: impl FnOnce(&mut Hub) -> R + Send + 'static) -> Result<R, HubError> {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |hub| {
-            let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(hub))) {
+            let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(hub))).map_err(turn::pass_journal_failure) {
                 Ok(result) => Ok(result),
                 Err(panic) => {
                     hub.failed = Some(panic_text(&panic));
@@ -189,6 +194,7 @@ impl Hub {
         Hub {
             engine,
             store,
+            cluster_journal: None,
             config,
             apps,
             conns: FxHashMap::default(),
@@ -332,12 +338,61 @@ impl Hub {
 
     /// Marks a ticket used (durably, until it expires); false if it was used before.
     pub fn use_ticket(&mut self, id: &str, exp: u64, now_s: u64) -> bool {
-        self.store.use_ticket(id, exp, now_s).unwrap_or_else(|e| journal_failed(e))
+        let used = self.journal_store().use_ticket(id, exp, now_s);
+        used.unwrap_or_else(|e| self.journal_failed(e))
     }
 
     /// The resume token of a session (made, and stored by its hash, on first use).
     pub fn resume_token(&mut self, session: SessionId) -> String {
-        self.tokens.token_for(&mut self.store, session).unwrap_or_else(|e| journal_failed(e))
+        let (journal, tokens) = self.journal_and_tokens();
+        let token = tokens.token_for(journal, session);
+        token.unwrap_or_else(|e| self.journal_failed(e))
+    }
+
+    /// Makes this hub an app hub of a cluster node: its journal is `journal`.
+    pub fn use_cluster_journal(&mut self, journal: crate::cluster::PgJournal) {
+        self.cluster_journal = Some(journal);
+    }
+
+    /// Where the engine's steps, tokens and tickets are journaled.
+    pub(crate) fn journal_store(&mut self) -> &mut dyn Journal {
+        match &mut self.cluster_journal {
+            Some(j) => j,
+            None => &mut self.store,
+        }
+    }
+
+    /// The journal and the resume tokens, borrowed apart.
+    pub(crate) fn journal_and_tokens(&mut self) -> (&mut dyn Journal, &mut ResumeTokens) {
+        let journal: &mut dyn Journal = match &mut self.cluster_journal {
+            Some(j) => j,
+            None => &mut self.store,
+        };
+        (journal, &mut self.tokens)
+    }
+
+    /// Forgets the resume tokens of sessions the engine no longer has.
+    pub(crate) fn retain_live_tokens(&mut self) -> Result<(), JournalError> {
+        let mut tokens = std::mem::take(&mut self.tokens);
+        let engine = &self.engine;
+        let journal: &mut dyn Journal = match &mut self.cluster_journal {
+            Some(j) => j,
+            None => &mut self.store,
+        };
+        let kept = tokens.retain(journal, |s| engine.session_view(s).is_some());
+        self.tokens = tokens;
+        kept
+    }
+
+    /// The journal cannot be written. A single node stops at once, acknowledging
+    /// nothing more; a cluster node's app hub ends (its lease lost or its database
+    /// gone), and the node gives the app up.
+    pub(crate) fn journal_failed(&self, e: JournalError) -> ! {
+        if self.cluster_journal.is_some() {
+            tracing::error!(error = %e, "cannot write the app's journal; the app stops on this node");
+            std::panic::panic_any(AppJournalFailed(e.to_string()));
+        }
+        journal_failed(e)
     }
 
     /// The session a resume token belongs to, if it is still alive.
@@ -357,6 +412,11 @@ impl Hub {
 }
 
 
+
+/// The panic that ends a cluster app hub whose journal failed (see
+/// [`Hub::journal_failed`]); a job's guard lets it through rather than rolling back.
+#[derive(Debug)]
+pub struct AppJournalFailed(pub String);
 
 /// The journal cannot be written: stop at once, acknowledging nothing more.
 fn journal_failed(e: JournalError) -> ! {

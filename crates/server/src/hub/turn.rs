@@ -3,9 +3,9 @@
 
 use lineup_engine::Time;
 
-use super::{journal_failed, Hub};
+use super::Hub;
 use crate::hub::now;
-use crate::journal::{Journal, StepRef, StoredSnapshot};
+use crate::journal::{StepRef, StoredSnapshot};
 
 impl Hub {
     /// Runs one job (or deadline) of the turn so that a panic in it cannot take the hub
@@ -15,18 +15,19 @@ impl Hub {
     /// outside the job's own guard (the caller then hears nothing but "stopped").
     pub(super) fn guarded<R>(&mut self, f: impl FnOnce(&mut Hub) -> R) -> Option<R> {
         let mark = (self.seq, self.outbound.len(), self.after_reply.len());
-        if let Err(e) = self.store.savepoint() {
-            journal_failed(e);
+        if let Err(e) = self.journal_store().savepoint() {
+            self.journal_failed(e);
         }
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self)));
+        let result = result.map_err(pass_journal_failure);
         let failed = match &result {
             Ok(_) => self.failed.take(),
             Err(panic) => Some(panic_text(panic)),
         };
         match failed {
             None => {
-                if let Err(e) = self.store.release_savepoint() {
-                    journal_failed(e);
+                if let Err(e) = self.journal_store().release_savepoint() {
+                    self.journal_failed(e);
                 }
             }
             Some(why) => self.roll_back(mark, &why),
@@ -39,16 +40,16 @@ impl Hub {
     pub(super) fn roll_back(&mut self, (seq, outbound, after_reply): (u64, usize, usize), why: &str) {
         self.panics += 1;
         tracing::error!(panic = %why, step = seq + 1, "a request panicked; it is refused and rolled back, and the engine is rebuilt from the journal");
-        if let Err(e) = self.store.rollback_to_savepoint() {
-            journal_failed(e);
+        if let Err(e) = self.journal_store().rollback_to_savepoint() {
+            self.journal_failed(e);
         }
         self.seq = seq;
         self.outbound.truncate(outbound);
         self.after_reply.truncate(after_reply);
         self.taken.clear();
-        match crate::journal::rebuild(&mut self.store) {
+        match crate::journal::rebuild(self.journal_store()) {
             Ok(engine) => self.engine = engine,
-            Err(e) => journal_failed(e),
+            Err(e) => self.journal_failed(e),
         }
     }
 
@@ -63,16 +64,16 @@ impl Hub {
 
     /// Opens the turn's transaction.
     pub fn begin(&mut self) {
-        if let Err(e) = self.store.begin() {
-            journal_failed(e);
+        if let Err(e) = self.journal_store().begin() {
+            self.journal_failed(e);
         }
     }
 
     /// Commits the turn, then lets its frames go out.
     pub fn end_turn(&mut self) {
         let started = std::time::Instant::now();
-        if let Err(e) = self.store.commit() {
-            journal_failed(e);
+        if let Err(e) = self.journal_store().commit() {
+            self.journal_failed(e);
         }
         self.metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
         self.release();
@@ -84,8 +85,9 @@ impl Hub {
     /// Journals one engine step of this turn.
     pub(super) fn journal(&mut self, at: Time, step: StepRef<'_>) {
         self.seq += 1;
-        if let Err(e) = self.store.append(self.seq, at, &step.encode()) {
-            journal_failed(e);
+        let seq = self.seq;
+        if let Err(e) = self.journal_store().append(seq, at, &step.encode()) {
+            self.journal_failed(e);
         }
     }
 
@@ -117,8 +119,8 @@ impl Hub {
         let snapshot = StoredSnapshot { seq: self.seq, at: self.engine.now(), bytes: self.engine.snapshot() };
         let size = snapshot.bytes.len();
         self.begin();
-        if let Err(e) = self.store.save_snapshot(&snapshot) {
-            journal_failed(e);
+        if let Err(e) = self.journal_store().save_snapshot(&snapshot) {
+            self.journal_failed(e);
         }
         self.end_turn();
         self.snapshot_seq = self.seq;
@@ -134,6 +136,15 @@ pub struct Health {
     pub journal_step: u64,
     pub sessions: u64,
     pub refused_panics: u64,
+}
+
+/// A cluster app hub's journal failure is not a job's fault: it ends the hub, so it
+/// goes on unwinding instead of being rolled back.
+pub(super) fn pass_journal_failure(panic: Box<dyn std::any::Any + Send>) -> Box<dyn std::any::Any + Send> {
+    if panic.is::<super::AppJournalFailed>() {
+        std::panic::resume_unwind(panic);
+    }
+    panic
 }
 
 /// A panic's message.
