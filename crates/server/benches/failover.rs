@@ -30,7 +30,8 @@ const BUSY: &str = "tenant1";
 
 fn start_node(url: &str, id: &str, rt: &tokio::runtime::Runtime) -> (Ownership, AppHubRegistry) {
     let dir = std::env::temp_dir().join(format!("lineup-failover-{}-{id}", std::process::id()));
-    let config = Arc::new(Config { data_dir: dir, www_dir: None, sdk_dir: None, seed_demo: false, ..Config::default() });
+    let config =
+        Arc::new(Config { data_dir: dir, www_dir: None, sdk_dir: None, seed_demo: false, ..Config::default() });
     let runner = AppHubs::new(url, config, rt.handle().clone());
     let hubs = runner.registry();
     (Ownership::start(url, NodeSettings::new(id, "127.0.0.1:0"), runner).unwrap(), hubs)
@@ -56,7 +57,8 @@ fn fill(hub: &mut Hub) -> (QueueId, Vec<SessionId>) {
     }
     for i in 0..500 {
         let c = login(hub, &format!("customer{i:03}"));
-        hub.input(Input::Session { session: c, request: Request::StartQueuing { queue, usr_ext_dat: "".into() } }).unwrap();
+        hub.input(Input::Session { session: c, request: Request::StartQueuing { queue, usr_ext_dat: "".into() } })
+            .unwrap();
         sessions.push(c);
     }
     (queue, sessions)
@@ -74,7 +76,8 @@ fn main() {
     for i in 1..=4 {
         apps::put(&conn, &format!("tenant{i}"), "secret").unwrap();
     }
-    let mut nodes: BTreeMap<String, (Ownership, AppHubRegistry)> = (0..3).map(|i| (format!("n{i}"), start_node(&url, &format!("n{i}"), &rt))).collect();
+    let mut nodes: BTreeMap<String, (Ownership, AppHubRegistry)> =
+        (0..3).map(|i| (format!("n{i}"), start_node(&url, &format!("n{i}"), &rt))).collect();
     let hub_of = |nodes: &BTreeMap<String, (Ownership, AppHubRegistry)>| loop {
         if let Some(h) = nodes.values().find_map(|(_, hubs)| hubs.hub(BUSY)) {
             return h;
@@ -115,7 +118,9 @@ fn main() {
             .unwrap();
         let took = killed.elapsed();
         match served {
-            Ok(Reply::Assigned(user)) => assert_eq!(user.user_id.as_str(), format!("customer{served_n:03}"), "round {round}: the head first"),
+            Ok(Reply::Assigned(user)) => {
+                assert_eq!(user.user_id.as_str(), format!("customer{served_n:03}"), "round {round}: the head first")
+            }
             other => panic!("round {round}: {other:?}"),
         }
         served_n += 1;
@@ -123,7 +128,8 @@ fn main() {
         let id = format!("n{}", 3 + round);
         nodes.insert(id.clone(), start_node(&url, &id, &rt));
     }
-    let waiting = rt.block_on(hub_of(&nodes).call(move |hub| hub.engine.queue_status(queue).unwrap().wait_num)).unwrap();
+    let waiting =
+        rt.block_on(hub_of(&nodes).call(move |hub| hub.engine.queue_status(queue).unwrap().wait_num)).unwrap();
     assert_eq!(waiting, 480, "every customer not served is still waiting");
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;

@@ -27,7 +27,13 @@ struct Node {
 }
 
 fn start_node(url: &str, id: &str, rt: &tokio::runtime::Runtime) -> Node {
-    let config = Arc::new(Config { data_dir: common::temp_dir(), www_dir: None, sdk_dir: None, seed_demo: false, ..Config::default() });
+    let config = Arc::new(Config {
+        data_dir: common::temp_dir(),
+        www_dir: None,
+        sdk_dir: None,
+        seed_demo: false,
+        ..Config::default()
+    });
     let runner = AppHubs::new(url, config, rt.handle().clone());
     let hubs = runner.registry();
     let ownership = Ownership::start(url, NodeSettings::new(id, "127.0.0.1:0"), runner).unwrap();
@@ -47,7 +53,9 @@ fn settle(nodes: &BTreeMap<String, Node>, apps: &[String]) -> BTreeMap<String, S
                 }
             }
         }
-        let placed = apps.iter().all(|a| at.get(a).is_some_and(|o| o.len() == 1 && Some(o[0].as_str()) == preferred_owner(a, &live)));
+        let placed = apps
+            .iter()
+            .all(|a| at.get(a).is_some_and(|o| o.len() == 1 && Some(o[0].as_str()) == preferred_owner(a, &live)));
         if placed {
             return at.into_iter().map(|(a, o)| (a, o[0].clone())).collect();
         }
@@ -62,9 +70,12 @@ fn fill(rt: &tokio::runtime::Runtime, hub: &HubHandle) -> (QueueId, Vec<SessionI
     rt.block_on(hub.call(|hub| {
         let fields = QueueFields { queue_name: Some("support".into()), priority: Some(5), ..Default::default() };
         let queue = QueueId(admin::create_queue(hub, BUSY, fields).unwrap().queue_id);
-        let login = |hub: &mut lineup_server::hub::Hub, user: &str| match hub
-            .input(Input::Login { app: BUSY.into(), user_id: user.into(), name: user.into(), roles: Roles::ALL })
-        {
+        let login = |hub: &mut lineup_server::hub::Hub, user: &str| match hub.input(Input::Login {
+            app: BUSY.into(),
+            user_id: user.into(),
+            name: user.into(),
+            roles: Roles::ALL,
+        }) {
             Ok(Reply::LoggedIn { session, .. }) => session,
             other => panic!("{other:?}"),
         };
@@ -72,14 +83,16 @@ fn fill(rt: &tokio::runtime::Runtime, hub: &HubHandle) -> (QueueId, Vec<SessionI
         for i in 0..20 {
             let agent = login(hub, &format!("agent{i}"));
             hub.input(Input::Session { session: agent, request: Request::SetDndStatus { on: true } }).unwrap();
-            hub.input(Input::Session { session: agent, request: Request::StartService { queue, priority: 0 } }).unwrap();
+            hub.input(Input::Session { session: agent, request: Request::StartService { queue, priority: 0 } })
+                .unwrap();
             agents.push(agent);
         }
         let mut customers = Vec::new();
         for i in 0..500 {
             let user = format!("customer{i:03}");
             let c = login(hub, &user);
-            hub.input(Input::Session { session: c, request: Request::StartQueuing { queue, usr_ext_dat: "".into() } }).unwrap();
+            hub.input(Input::Session { session: c, request: Request::StartQueuing { queue, usr_ext_dat: "".into() } })
+                .unwrap();
             customers.push((c, user));
         }
         (queue, agents, customers)
@@ -107,7 +120,8 @@ fn the_busiest_apps_owner_dies_and_another_node_serves_every_customer_in_order()
     for app in &app_ids {
         apps::put(&conn, app, "secret").unwrap();
     }
-    let mut nodes: BTreeMap<String, Node> = ["n1", "n2", "n3"].iter().map(|id| (id.to_string(), start_node(&url, id, &rt))).collect();
+    let mut nodes: BTreeMap<String, Node> =
+        ["n1", "n2", "n3"].iter().map(|id| (id.to_string(), start_node(&url, id, &rt))).collect();
     let placed = settle(&nodes, &app_ids);
     let owner = placed[BUSY].clone();
     let hub = nodes[&owner].hubs.hub(BUSY).unwrap();

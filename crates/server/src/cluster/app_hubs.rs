@@ -89,7 +89,8 @@ impl AppHubs {
         let mut journal = PgJournal::new(pg, lease.clone());
         let bad = |e: journal::JournalError| format!("cannot recover app {app}: {e}");
         let recovery = journal.recover().map_err(bad)?;
-        let (last_seq, snapshot_seq, fresh) = (recovery.last_seq(), recovery.snapshot.as_ref().map_or(0, |s| s.seq), recovery.is_empty());
+        let (last_seq, snapshot_seq, fresh) =
+            (recovery.last_seq(), recovery.snapshot.as_ref().map_or(0, |s| s.seq), recovery.is_empty());
         let engine = journal::replay(&recovery).map_err(bad)?;
         drop(recovery);
         let record = AppRecord { md5_secret: crate::auth::md5_hex(&secret), secret, record_calls: false };
