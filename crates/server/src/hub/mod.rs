@@ -356,32 +356,29 @@ impl Hub {
 
     /// Where the engine's steps, tokens and tickets are journaled.
     pub(crate) fn journal_store(&mut self) -> &mut dyn Journal {
-        match &mut self.cluster_journal {
-            Some(j) => j,
-            None => &mut self.store,
-        }
+        self.journal_parts().0
     }
 
     /// The journal and the resume tokens, borrowed apart.
     pub(crate) fn journal_and_tokens(&mut self) -> (&mut dyn Journal, &mut ResumeTokens) {
+        let (journal, tokens, _) = self.journal_parts();
+        (journal, tokens)
+    }
+
+    /// The journal (the app's PostgreSQL one, or the SQLite store), the resume tokens
+    /// and the engine, borrowed apart.
+    fn journal_parts(&mut self) -> (&mut dyn Journal, &mut ResumeTokens, &Engine) {
         let journal: &mut dyn Journal = match &mut self.cluster_journal {
             Some(j) => j,
             None => &mut self.store,
         };
-        (journal, &mut self.tokens)
+        (journal, &mut self.tokens, &self.engine)
     }
 
     /// Forgets the resume tokens of sessions the engine no longer has.
     pub(crate) fn retain_live_tokens(&mut self) -> Result<(), JournalError> {
-        let mut tokens = std::mem::take(&mut self.tokens);
-        let engine = &self.engine;
-        let journal: &mut dyn Journal = match &mut self.cluster_journal {
-            Some(j) => j,
-            None => &mut self.store,
-        };
-        let kept = tokens.retain(journal, |s| engine.session_view(s).is_some());
-        self.tokens = tokens;
-        kept
+        let (journal, tokens, engine) = self.journal_parts();
+        tokens.retain(journal, |s| engine.session_view(s).is_some())
     }
 
     /// The journal cannot be written. A single node stops at once, acknowledging
