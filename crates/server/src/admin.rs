@@ -87,15 +87,26 @@ pub fn check_secret(hub: &Hub, app: &str, bearer: Option<&str>) -> Result<(), Ad
 }
 
 /// Registers an app (engine + store); used at first start and by `POST /api/v1/apps`.
-pub fn create_app(hub: &mut Hub, id: &str, secret: &str) -> Result<(), AdminError> {
+/// Checks a new app's id and secret.
+pub fn check_new_app(id: &str, secret: &str) -> Result<(), AdminError> {
     if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         return Err(AdminError::bad("invalid appID: 1 to 64 characters of A-Z a-z 0-9 - _"));
     }
     if secret.is_empty() || secret.len() > 256 {
         return Err(AdminError::bad("invalid appSecret: 1 to 256 characters"));
     }
+    Ok(())
+}
+
+/// 409: an app of this id exists.
+pub fn app_exists(id: &str) -> AdminError {
+    AdminError::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 409, format!("app '{id}' already exists"))
+}
+
+pub fn create_app(hub: &mut Hub, id: &str, secret: &str) -> Result<(), AdminError> {
+    check_new_app(id, secret)?;
     if hub.apps.contains_key(id) {
-        return Err(AdminError::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 409, format!("app '{id}' already exists")));
+        return Err(app_exists(id));
     }
     let settings = AppSettings::default();
     hub.input(Input::PutApp { app: id.into(), settings: settings.clone() })?;

@@ -68,6 +68,9 @@ pub struct Config {
     pub media_public_ip: Option<std::net::IpAddr>,
     /// Whether the media server runs.
     pub media: bool,
+    /// Cluster mode (`--database postgres://…`): apps, journals and leases in
+    /// PostgreSQL, one owner per app; None: the embedded SQLite single node.
+    pub cluster: Option<ClusterConfig>,
     /// Tests only (no flag): creating a queue of this name panics after the engine
     /// applied it, to prove that a panic is contained and rolled back.
     #[doc(hidden)]
@@ -108,8 +111,22 @@ impl Default for Config {
             media_public_ip: None,
             media: true,
             fault_queue_name: None,
+            cluster: None,
         }
     }
+}
+
+/// A cluster node's settings.
+#[derive(Clone, Debug)]
+pub struct ClusterConfig {
+    /// `postgres://user:password@host:port/database`.
+    pub database_url: String,
+    /// This node's name in the node and lease tables (unique in the cluster).
+    pub node_id: String,
+    /// Where the other nodes reach this one (`host:port`).
+    pub advertise: String,
+    /// The secret the nodes authenticate each other with (at least 16 characters).
+    pub secret: String,
 }
 
 /// The command line: where to listen, plus the configuration.
@@ -154,6 +171,18 @@ USAGE: lineup-server [--listen ADDR] [--data DIR] [--www DIR] [--sdk DIR]
   --media-public-ip IP  the address browsers reach the media socket at, when it is not
                       the bound one (NAT, 0.0.0.0) (env LINEUP_MEDIA_PUBLIC_IP)
   --no-media          no media server: calls carry signalling only (env LINEUP_NO_MEDIA=1)
+
+Cluster mode (see CLUSTER.md): several nodes on one PostgreSQL, one owner per app.
+  --database URL      postgres://user:password@host:port/db: apps, queues, journals and
+                      leases in PostgreSQL instead of the SQLite in --data
+                      (env LINEUP_DATABASE_URL)
+  --cluster-secret S  the secret the nodes authenticate each other with, the same on
+                      every node, at least 16 characters (env LINEUP_CLUSTER_SECRET;
+                      required with --database)
+  --advertise ADDR    host:port the other nodes reach this one at (env LINEUP_ADVERTISE;
+                      default: the --listen address, which must then not be 0.0.0.0)
+  --node-id ID        this node's name, unique in the cluster (env LINEUP_NODE_ID;
+                      default: the advertised address)
 
 Limits (env only): LINEUP_SEND_QUEUE_FRAMES / LINEUP_SEND_QUEUE_BYTES (frames / bytes
 queued per connection before a slow client is cut with 4003, default 4096 / 4194304), LINEUP_HEADER_TIMEOUT_S / LINEUP_BODY_TIMEOUT_S
@@ -257,6 +286,10 @@ impl Cli {
         if env("LINEUP_NO_MEDIA").is_some_and(|v| v == "1") {
             config.media = false;
         }
+        let mut database = env("LINEUP_DATABASE_URL").filter(|v| !v.is_empty());
+        let mut cluster_secret = env("LINEUP_CLUSTER_SECRET").filter(|v| !v.is_empty());
+        let mut advertise = env("LINEUP_ADVERTISE").filter(|v| !v.is_empty());
+        let mut node_id = env("LINEUP_NODE_ID").filter(|v| !v.is_empty());
         let mut it = args.iter();
         while let Some(flag) = it.next() {
             let mut value = || it.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
@@ -287,6 +320,10 @@ impl Cli {
                     config.media_public_ip = Some(v.parse().map_err(|e| format!("--media-public-ip {v}: {e}"))?);
                 }
                 "--no-media" => config.media = false,
+                "--database" => database = Some(value()?),
+                "--cluster-secret" => cluster_secret = Some(value()?),
+                "--advertise" => advertise = Some(value()?),
+                "--node-id" => node_id = Some(value()?),
                 "-h" | "--help" => return Err(USAGE.into()),
                 "-V" | "--version" => return Err(VERSION.into()),
                 other => return Err(format!("unknown flag {other}\n\n{USAGE}")),
@@ -318,9 +355,50 @@ impl Cli {
         if config.max_frame_bytes < 1024 {
             return Err("--max-frame must be at least 1024 bytes".into());
         }
-        let listen = listen.parse().map_err(|e| format!("--listen {listen}: {e}"))?;
+        let listen: SocketAddr = listen.parse().map_err(|e| format!("--listen {listen}: {e}"))?;
+        config.cluster = cluster(listen, database, cluster_secret, advertise, node_id)?;
         Ok(Cli { listen, config })
     }
+}
+
+/// The cluster flags checked together: all of them need `--database`.
+fn cluster(
+    listen: SocketAddr,
+    database: Option<String>,
+    secret: Option<String>,
+    advertise: Option<String>,
+    node_id: Option<String>,
+) -> Result<Option<ClusterConfig>, String> {
+    let Some(database_url) = database else {
+        if secret.is_some() || advertise.is_some() || node_id.is_some() {
+            return Err("--cluster-secret, --advertise and --node-id need --database (cluster mode)".into());
+        }
+        return Ok(None);
+    };
+    if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+        return Err("--database: a PostgreSQL URL, postgres://user:password@host:port/database".into());
+    }
+    let secret = secret.ok_or("--database needs --cluster-secret (env LINEUP_CLUSTER_SECRET), the same on every node")?;
+    if secret.chars().count() < 16 {
+        return Err("--cluster-secret must be at least 16 characters".into());
+    }
+    let advertise = match advertise {
+        Some(a) => a,
+        None if listen.ip().is_unspecified() => {
+            return Err(format!("--listen {listen} is every address: say with --advertise which host:port the other nodes reach this one at"))
+        }
+        None => listen.to_string(),
+    };
+    match advertise.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p != 0) => {}
+        _ => return Err(format!("--advertise {advertise}: host:port with a port from 1 to 65535")),
+    }
+    let node_id = node_id.unwrap_or_else(|| advertise.clone());
+    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '[' | ']');
+    if node_id.is_empty() || node_id.len() > 64 || !node_id.chars().all(valid) {
+        return Err(format!("--node-id {node_id}: 1 to 64 letters, digits, '.', '-', '_' or ':'"));
+    }
+    Ok(Some(ClusterConfig { database_url, node_id, advertise, secret }))
 }
 
 /// A comma-separated list, trimmed, without empty items.

@@ -31,7 +31,8 @@
 //! - [`auth`]: app-secret MD5, HMAC-signed tokens and login tickets.
 //! - [`store`]: the SQLite database.
 //! - [`cluster`]: cluster mode on PostgreSQL: the connection, migrations, app leases
-//!   with fencing epochs, and the journal per app.
+//!   with fencing epochs, the journal per app, placement, the app hubs of a node, and
+//!   the node-to-node link that carries requests and sockets to an app's owner.
 //! - [`convert`]: engine types ↔ wire types.
 //! - [`webhooks`]: business-system webhooks: durable outbox, formats, delivery worker.
 //!
@@ -76,10 +77,17 @@ use hub::{AppRecord, Hub, HubHandle};
 use journal::Journal;
 use store::Store;
 
+/// The hubs requests go to: the one hub of a single node, or a cluster node's app hubs.
+#[derive(Clone)]
+pub enum Hubs {
+    Single(HubHandle),
+    Cluster(Arc<cluster::node::ClusterNode>),
+}
+
 /// What every request handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub hub: HubHandle,
+    pub hubs: Hubs,
     pub config: Arc<Config>,
     /// Flips to true when the server shuts down (open sockets close).
     pub shutdown: watch::Receiver<bool>,
@@ -89,6 +97,34 @@ pub struct AppState {
     pub metrics: metrics::SharedMetrics,
     /// The media server (None with `--no-media`).
     pub media: Option<media::MediaHandle>,
+}
+
+impl AppState {
+    /// The hub that serves `app` here (in cluster mode: `Moving` when another node or
+    /// none serves it).
+    pub fn hub_for(&self, app: &str) -> Result<HubHandle, hub::HubError> {
+        match &self.hubs {
+            Hubs::Single(hub) => Ok(hub.clone()),
+            Hubs::Cluster(node) => node.registry.hub(app).ok_or(hub::HubError::Moving),
+        }
+    }
+
+    /// Runs `f` on the hub that serves `app`.
+    pub async fn call<R: Send + 'static>(
+        &self,
+        app: &str,
+        f: impl FnOnce(&mut Hub) -> R + Send + 'static,
+    ) -> Result<R, hub::HubError> {
+        self.hub_for(app)?.call(f).await
+    }
+
+    /// The cluster node, in cluster mode.
+    pub fn cluster(&self) -> Option<&Arc<cluster::node::ClusterNode>> {
+        match &self.hubs {
+            Hubs::Cluster(node) => Some(node),
+            Hubs::Single(_) => None,
+        }
+    }
 }
 
 /// A server ready to serve: store opened, state recovered.
@@ -194,6 +230,11 @@ fn load_stored_apps(hub: &mut Hub) -> Result<(), String> {
 
 fn seed_demo(hub: &mut Hub) -> Result<(), admin::AdminError> {
     admin::create_app(hub, DEMO_APP, DEMO_SECRET)?;
+    seed_demo_queues(hub)
+}
+
+/// The demo app's three sample queues.
+pub(crate) fn seed_demo_queues(hub: &mut Hub) -> Result<(), admin::AdminError> {
     let queues = [
         ("VIP customers", 1, "Priority line for VIP members"),
         ("Technical support", 5, "Problems with products and accounts"),
@@ -240,7 +281,7 @@ pub async fn serve(
         false => None,
     };
     let (media, media_task) = media.unzip();
-    let state = AppState { hub, config, shutdown: stop_rx, limits: limits.clone(), metrics, media };
+    let state = AppState { hubs: Hubs::Single(hub), config, shutdown: stop_rx, limits: limits.clone(), metrics, media };
     let router = rest::router(state);
     let stopping = async move {
         shutdown.await;
@@ -261,7 +302,15 @@ pub async fn serve(
     Ok(())
 }
 
-/// Prepares and serves: the whole server.
+/// Prepares and serves: the whole server (a cluster node with `--database`).
 pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), String> {
+    if config.cluster.is_some() {
+        let runtime = tokio::runtime::Handle::current();
+        let prepared = tokio::task::spawn_blocking(move || cluster::serve::prepare(config, runtime))
+            .await
+            .map_err(|e| format!("cannot join the cluster: {e}"))??;
+        cluster::serve::serve(listener, prepared, shutdown).await;
+        return Ok(());
+    }
     serve(listener, prepare(config)?, shutdown).await
 }

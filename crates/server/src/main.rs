@@ -33,6 +33,9 @@ async fn main() -> ExitCode {
         LogFormat::Json => tracing::info!(target: "lineup::start", "{}", line.trim()),
     };
 
+    if cli.config.cluster.is_some() {
+        return cluster_node(cli, say).await;
+    }
     let www = cli.config.www_dir.clone();
     let sdk = cli.config.sdk_dir.clone();
     let data = cli.config.data_dir.clone();
@@ -82,7 +85,65 @@ async fn main() -> ExitCode {
             r.millis, r.snapshot_seq, r.replayed, r.sessions, r.waiting
         ));
     }
-    let shutdown = async move {
+    match serve(listener, prepared, shutdown(say)).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lineup-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A node of a cluster (`--database`).
+async fn cluster_node(cli: Cli, say: impl Fn(String) + Send + Copy + 'static) -> ExitCode {
+    let settings = cli.config.cluster.clone().expect("cluster mode");
+    let runtime = tokio::runtime::Handle::current();
+    let config = cli.config;
+    let prepared = match tokio::task::spawn_blocking(move || lineup_server::cluster::serve::prepare(config, runtime)).await {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => {
+            eprintln!("lineup-server: {e}");
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            eprintln!("lineup-server: cannot join the cluster: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(cli.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("lineup-server: cannot listen on {}: {e}", cli.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    say(format!("Lineup queue server listening on http://{addr}"));
+    say(format!("  cluster node '{}' (advertised as {}), database {}", settings.node_id, settings.advertise, redact(&settings.database_url)));
+    if prepared.seeded_demo {
+        say(format!("  first start of the cluster: created app '{DEMO_APP}' (its three sample queues come with its first owner)"));
+    }
+    say(format!("  apps owned here now: {}", prepared.node.apps_here().join(", ")));
+    say(format!("  API: http://{addr}/api/v1  WebSocket: ws://{addr}/ws  health: http://{addr}/healthz"));
+    lineup_server::cluster::serve::serve(listener, prepared, shutdown(say)).await;
+    ExitCode::SUCCESS
+}
+
+/// A database URL without its password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let user = &url[scheme + 3..at];
+            let user = user.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown(say: impl Fn(String)) {
+    {
         let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(s) => s,
             Err(e) => {
@@ -96,12 +157,5 @@ async fn main() -> ExitCode {
             _ = term.recv() => {}
         }
         say(format!("lineup-server: stopping: flushing the journal, closing sockets with 1001"));
-    };
-    match serve(listener, prepared, shutdown).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("lineup-server: {e}");
-            ExitCode::FAILURE
-        }
     }
 }

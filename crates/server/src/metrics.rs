@@ -89,6 +89,26 @@ pub struct Monitor {
     pub webhooks_dead: u64,
 }
 
+impl Monitor {
+    /// Adds another hub's figures (a cluster node's app hubs; the journal step is the
+    /// sum of the apps' steps).
+    pub fn merge(&mut self, other: Monitor) {
+        self.queues.extend(other.queues);
+        self.apps += other.apps;
+        for (mine, theirs) in [
+            (&mut self.sessions.agents, other.sessions.agents),
+            (&mut self.sessions.customers, other.sessions.customers),
+            (&mut self.sessions.others, other.sessions.others),
+        ] {
+            mine[0] += theirs[0];
+            mine[1] += theirs[1];
+        }
+        self.journal_step += other.journal_step;
+        self.webhooks_pending += other.webhooks_pending;
+        self.webhooks_dead += other.webhooks_dead;
+    }
+}
+
 impl Hub {
     /// The scrape-time figures (one pass over queues and sessions).
     pub fn monitor(&self) -> Monitor {

@@ -55,7 +55,7 @@ pub fn login(hub: &mut Hub, ticket: &str, conn: Conn) -> Result<(SessionId, Logi
 pub fn resume(hub: &mut Hub, token: &str, conn: Conn) -> Result<(SessionId, LoginData), WireError> {
     let session = hub
         .session_for_token(token)
-        .ok_or((codes::NOT_LOGIN, "the session has ended (hold time passed or logged out); log in again".into()))?;
+        .ok_or((codes::NOT_LOGIN, crate::ws::SESSION_ENDED.into()))?;
     tracing::debug!(session = session.0, "resume");
     hub.attach(session, conn);
     hub.input(Input::Reconnect { session }).map_err(acd)?;
@@ -67,12 +67,14 @@ fn login_data(hub: &mut Hub, session: SessionId, resumed: bool) -> LoginData {
     let settings = hub.engine.app_settings(&view.app);
     let hold = settings.map_or(0, |s| s.hold_s);
     let offer_timeout = settings.map_or(0, |s| s.offer_timeout_s);
+    let (uid, nick_name, app_id) = (view.user_id.to_string(), view.name.to_string(), view.app.to_string());
+    let roles = convert::roles(view.roles);
     LoginData {
-        session: hub.resume_token(session),
-        uid: view.user_id.to_string(),
-        nick_name: view.name.to_string(),
-        app_id: view.app.to_string(),
-        roles: convert::roles(view.roles),
+        session: hub.resume_token(session, &app_id),
+        uid,
+        nick_name,
+        app_id,
+        roles,
         resumed,
         hold_seconds: hold,
         heartbeat_seconds: hub.config.heartbeat_s,

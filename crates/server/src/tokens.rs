@@ -17,6 +17,11 @@ pub fn token_hash(token: &str) -> String {
     auth::hex(&Sha256::digest(token.as_bytes()))
 }
 
+/// The app a resume token belongs to (None: not a token of this server's making).
+pub fn token_app(token: &str) -> Option<&str> {
+    token.split_once('.').map(|(_, app)| app).filter(|a| !a.is_empty())
+}
+
 /// The live sessions' resume tokens.
 #[derive(Default)]
 pub struct ResumeTokens {
@@ -37,12 +42,13 @@ impl ResumeTokens {
         Ok(tokens)
     }
 
-    /// The session's token; a new one (stored) when this run does not know it.
-    pub fn token_for(&mut self, journal: &mut dyn Journal, session: SessionId) -> Result<String, JournalError> {
+    /// The session's token; a new one (stored) when this run does not know it. A token
+    /// is `<random hex>.<app>`: any cluster node can tell which app's owner resumes it.
+    pub fn token_for(&mut self, journal: &mut dyn Journal, session: SessionId, app: &str) -> Result<String, JournalError> {
         if let Some(t) = self.plain.get(&session) {
             return Ok(t.clone());
         }
-        let token = auth::random_id();
+        let token = format!("{}.{app}", auth::random_id());
         let hash = token_hash(&token);
         self.forget(journal, session)?;
         journal.put_resume_token(&hash, session.0)?;

@@ -25,21 +25,119 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
     Peer(peer): Peer,
+    headers: axum::http::HeaderMap,
 ) -> Response {
     let max = state.config.max_frame_bytes;
-    let slot = match peer {
+    // A node carrying its client's socket here applied the limits to that client.
+    let from_node = state.cluster().is_some_and(|n| crate::cluster::link::from_node(&n.settings.secret, &headers));
+    let slot = match peer.filter(|_| !from_node) {
         Some(addr) => match state.limits.pre_login(addr.ip()) {
             Some(slot) => Some(slot),
             None => return crate::rest::too_many(10, "too many connections from this address are waiting to log in"),
         },
         None => None,
     };
-    ws.max_message_size(max)
-        .max_frame_size(max)
-        .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(16 * 1024)
-        .on_upgrade(move |socket| connection(socket, state, slot))
+    let ws = ws.max_message_size(max).max_frame_size(max).read_buffer_size(READ_BUFFER).write_buffer_size(16 * 1024);
+    match state.hubs.clone() {
+        crate::Hubs::Single(hub) => ws.on_upgrade(move |socket| connection(socket, state, slot, hub, None)),
+        crate::Hubs::Cluster(node) => {
+            let client = peer.map(|p| p.ip());
+            ws.on_upgrade(move |socket| cluster_connection(socket, state, node, slot, from_node, client))
+        }
+    }
 }
+
+/// A connection to a cluster node: its first `Login` or `Resume` names the app; the
+/// connection is served here when this node owns the app, else carried to the owner.
+async fn cluster_connection(
+    mut socket: WebSocket,
+    state: AppState,
+    node: Arc<crate::cluster::node::ClusterNode>,
+    slot: Option<Slot>,
+    from_node: bool,
+    client: Option<std::net::IpAddr>,
+) {
+    use crate::cluster::node::Owner;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(state.config.login_timeout_s.into());
+    let mut shutdown = state.shutdown.clone();
+    let text = |reply: Reply| Message::Text(serde_json::to_string(&ServerFrame::Reply(reply)).unwrap_or_default().into());
+    let close = |code: u16, reason: &str| Message::Close(Some(CloseFrame { code, reason: reason.into() }));
+    loop {
+        let message = tokio::select! {
+            m = socket.recv() => m,
+            _ = tokio::time::sleep_until(deadline) => {
+                let reason = format!("log in or resume within {} s", state.config.login_timeout_s);
+                let _ = socket.send(close(CLOSE_LOGIN_TIMEOUT, &reason)).await;
+                return;
+            }
+            _ = shutdown.changed() => {
+                let _ = socket.send(close(1001, "server restarting")).await;
+                return;
+            }
+        };
+        let frame = match message {
+            Some(Ok(Message::Text(t))) => t,
+            Some(Ok(Message::Binary(_))) => {
+                let _ = socket.send(text(Reply::error(0, codes::ERR_DATA, "binary frames are not supported: send JSON text"))).await;
+                continue;
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            _ => return,
+        };
+        let (seq, app) = match lineup_protocol::ws::parse_client_frame(frame.as_str()) {
+            Err(reply) => (0, Err(reply)),
+            Ok(f) => match f.op {
+                Op::Login { ticket } => match crate::auth::peek(&ticket) {
+                    Ok(claims) => (f.seq, Ok(claims.app)),
+                    Err((err, msg)) => (f.seq, Err(Reply::error(f.seq, err, msg))),
+                },
+                Op::Resume { session } => match crate::tokens::token_app(&session) {
+                    Some(app) => (f.seq, Ok(app.to_string())),
+                    None => (f.seq, Err(Reply::error(f.seq, codes::NOT_LOGIN, SESSION_ENDED))),
+                },
+                Op::Ping => {
+                    let pong = lineup_protocol::ws::PongData { time: now().as_millis() };
+                    (f.seq, Err(lineup_protocol::ws::reply_ok(f.seq, &pong)))
+                }
+                op => {
+                    let msg = format!("{} needs a session: send Login or Resume first", op.name());
+                    (f.seq, Err(Reply::error(f.seq, codes::NOT_LOGIN, msg)))
+                }
+            },
+        };
+        let app = match app {
+            Ok(app) => app,
+            Err(reply) => {
+                let _ = socket.send(text(reply)).await;
+                continue;
+            }
+        };
+        match node.owner_within(&app, Duration::from_secs(3)).await {
+            Owner::Here(hub) => return connection(socket, state, slot, hub, Some(frame.to_string())).await,
+            Owner::There(_) if !from_node => {
+                drop(slot);
+                let settings = crate::cluster::ws_link::LinkSettings {
+                    heartbeat: Duration::from_secs(state.config.heartbeat_s.into()),
+                    client,
+                };
+                return crate::cluster::ws_link::carry(socket, node, settings, shutdown, frame.to_string(), app).await;
+            }
+            Owner::Unknown => {
+                let msg = format!("app '{}' does not exist", lineup_protocol::fields::clip(&app));
+                let _ = socket.send(text(Reply::error(seq, codes::TOKEN_APPIDNOTEXIST, msg))).await;
+            }
+            // Between owners (or a node that thinks otherwise carried it here): the
+            // client, or the node carrying it, tries again.
+            Owner::Nowhere | Owner::There(_) => {
+                let _ = socket.send(close(1001, "server restarting")).await;
+                return;
+            }
+        }
+    }
+}
+
+/// Why a `Resume` fails.
+pub const SESSION_ENDED: &str = "the session has ended (hold time passed or logged out); log in again";
 
 
 /// How long closing may take once the server decided to close (the client's close
@@ -53,7 +151,7 @@ const BATCH_FRAMES: usize = 512;
 /// allocated for every connection; client frames are small).
 const READ_BUFFER: usize = 4 * 1024;
 
-async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>) {
+async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>, hub: crate::hub::HubHandle, first: Option<String>) {
     let (mut sink, mut stream) = socket.split();
     let (tx, queue) = ConnTx::new(state.config.send_queue_frames, state.config.send_queue_bytes);
     let conn_id = next_conn_id();
@@ -157,6 +255,16 @@ async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>)
     let mut stopping = state.shutdown.clone();
     let login_deadline = tokio::time::Instant::now() + Duration::from_secs(state.config.login_timeout_s.into());
     let mut unauthenticated = pre_login;
+    // An app hub of a cluster node ends when its app moves: the client then resumes on
+    // the app's next owner (through any node).
+    let app_hub = state.cluster().is_some();
+    // The frame a cluster node read to learn the app (its Login or Resume).
+    if let Some(frame) = first {
+        on_text(&state, &hub, &frame, &mut session, conn_id, &tx, &span).await;
+        if session.is_some() {
+            unauthenticated = None;
+        }
+    }
     loop {
         let message = tokio::select! {
             m = stream.next() => m,
@@ -174,6 +282,10 @@ async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>)
                     }
                 })
                 .await;
+                None
+            }
+            _ = hub.stopped(), if app_hub => {
+                tx.send(Outgoing::Close { code: 1001, reason: "server restarting".into() });
                 None
             }
             _ = tokio::time::sleep_until(login_deadline), if session.is_none() => {
@@ -211,7 +323,7 @@ async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>)
             Message::Close(_) => break,
             Message::Ping(_) | Message::Pong(_) => continue,
         };
-        let logout = on_text(&state, frame.as_str(), &mut session, conn_id, &tx, &span).await;
+        let logout = on_text(&state, &hub, frame.as_str(), &mut session, conn_id, &tx, &span).await;
         if session.is_some() {
             unauthenticated = None; // no longer counts against the address's pre-login limit
         }
@@ -222,7 +334,7 @@ async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>)
     }
     drop(unauthenticated);
     if let Some(sid) = session {
-        let _ = state.hub.call(move |hub| hub.detach(sid, conn_id)).await;
+        let _ = hub.call(move |hub| hub.detach(sid, conn_id)).await;
     }
     drop(tx);
     let _ = writer.await;
@@ -240,6 +352,7 @@ fn push_reply(tx: &ConnTx, reply: Reply) {
 /// the turn is journaled.
 async fn on_text(
     state: &AppState,
+    hub: &crate::hub::HubHandle,
     frame: &str,
     session: &mut Option<SessionId>,
     conn_id: u64,
@@ -256,15 +369,17 @@ async fn on_text(
     };
     let name = op.name();
     let started = std::time::Instant::now();
-    let ok = on_op(state, seq, op, session, conn_id, tx, span).await;
+    let ok = on_op(state, hub, seq, op, session, conn_id, tx, span).await;
     let latency_us = started.elapsed().as_micros() as u64;
     tracing::debug!(parent: span, op = name, seq, ok = ok.1, latency_us, "op");
     ok.0
 }
 
 /// Runs one op; returns (close the connection, the op succeeded).
+#[allow(clippy::too_many_arguments)]
 async fn on_op(
     state: &AppState,
+    hub: &crate::hub::HubHandle,
     seq: u64,
     op: Op,
     session: &mut Option<SessionId>,
@@ -277,8 +392,7 @@ async fn on_op(
     let out = tx.clone();
     match (*session, op) {
         (None, op @ (Op::Login { .. } | Op::Resume { .. })) => {
-            let result = state
-                .hub
+            let result = hub
                 .call(move |hub| {
                     let result = match op {
                         Op::Login { ticket } => session_ops::login(hub, &ticket, conn),
@@ -322,15 +436,14 @@ async fn on_op(
             (false, false)
         }
         (Some(sid), op @ (Op::MediaJoin { .. } | Op::MediaAnswer { .. } | Op::MediaLeave | Op::MediaMute { .. } | Op::MediaMonitor { .. })) => {
-            let reply = media_op(state, sid, conn_id, seq, op, tx).await;
+            let reply = media_op(state, hub, sid, conn_id, seq, op, tx).await;
             let ok = reply.err == 0;
             push_reply(tx, reply);
             (false, ok)
         }
         (Some(sid), op) => {
             let logout = matches!(op, Op::Logout);
-            let ok = state
-                .hub
+            let ok = hub
                 .call(move |hub| {
                     let reply = if hub.is_current(sid, conn_id) {
                         session_ops::handle(hub, sid, seq, op)
@@ -361,7 +474,7 @@ async fn on_op(
 
 /// A media op: to the media task, once the hub has said the session may (it is the
 /// connection's session and, to join, a member of the room).
-async fn media_op(state: &AppState, sid: SessionId, conn_id: u64, seq: u64, op: Op, tx: &ConnTx) -> Reply {
+async fn media_op(state: &AppState, hub: &crate::hub::HubHandle, sid: SessionId, conn_id: u64, seq: u64, op: Op, tx: &ConnTx) -> Reply {
     let Some(media) = &state.media else {
         return Reply::error(seq, codes::INNER_ERR, "media is not available on this server");
     };
@@ -378,8 +491,7 @@ async fn media_op(state: &AppState, sid: SessionId, conn_id: u64, seq: u64, op: 
         _ => None,
     };
     let wanted = seat.clone();
-    let check = state
-        .hub
+    let check = hub
         .call(move |hub| {
             if !hub.is_current(sid, conn_id) {
                 return Err((codes::NOT_LOGIN, "this connection was replaced by a newer login".to_string()));

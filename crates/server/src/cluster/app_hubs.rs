@@ -67,13 +67,21 @@ pub struct AppHubs {
     config: Arc<Config>,
     runtime: tokio::runtime::Handle,
     registry: AppHubRegistry,
+    /// The node's figures, shared by its app hubs (None: each hub its own).
+    metrics: Option<crate::metrics::SharedMetrics>,
 }
 
 impl AppHubs {
     /// App hubs connecting to `url`, spawned on `runtime`.
     pub fn new(url: &str, config: Arc<Config>, runtime: tokio::runtime::Handle) -> AppHubs {
         quiet_journal_failures();
-        AppHubs { url: url.into(), config, runtime, registry: AppHubRegistry::default() }
+        AppHubs { url: url.into(), config, runtime, registry: AppHubRegistry::default(), metrics: None }
+    }
+
+    /// The app hubs count their turns, commits and webhooks in `metrics`.
+    pub fn with_metrics(mut self, metrics: crate::metrics::SharedMetrics) -> AppHubs {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// The registry the request handlers look hubs up in.
@@ -86,6 +94,7 @@ impl AppHubs {
         let app = lease.app.as_str();
         let pg = Arc::new(Pg::connect(&self.url).map_err(|e| e.to_string())?);
         let secret = apps::secret(&pg, app).map_err(|e| e.to_string())?.ok_or_else(|| format!("no app {app}"))?;
+        let demo = app == crate::DEMO_APP && apps::is_seeded_demo(&pg, app).map_err(|e| e.to_string())?;
         let mut journal = PgJournal::new(pg, lease.clone());
         let bad = |e: journal::JournalError| format!("cannot recover app {app}: {e}");
         let recovery = journal.recover().map_err(bad)?;
@@ -107,6 +116,10 @@ impl AppHubs {
             store.insert_queue(app, q.queue, &q.def, now).map_err(local)?;
         }
         let mut hub = Hub::new(engine, store, self.config.clone(), apps, last_seq, snapshot_seq);
+        if let Some(metrics) = &self.metrics {
+            hub.metrics = metrics.clone();
+        }
+        hub.demo_tokens = demo;
         hub.tokens = ResumeTokens::load(&mut journal).map_err(bad)?;
         hub.use_cluster_journal(journal);
         hub.begin();
@@ -116,6 +129,9 @@ impl AppHubs {
             hub.input(Input::ServerRestarted)
         };
         started.map_err(|e| format!("cannot start app {app}: {e}"))?;
+        if fresh && demo {
+            crate::seed_demo_queues(&mut hub).map_err(|e| format!("cannot create the demo queues: {}", e.desc))?;
+        }
         // Tokens of sessions that did not survive (ended while the app was elsewhere).
         hub.retain_live_tokens().map_err(bad)?;
         hub.flush();

@@ -14,6 +14,22 @@ pub fn put(pg: &Pg, id: &str, secret: &str) -> Result<(), PgError> {
     .map(|_| ())
 }
 
+/// Adds an app; false when one of this id exists. `demo`: the demo app a node seeded
+/// (its pages may mint demo tokens).
+pub fn create(pg: &Pg, id: &str, secret: &str, demo: bool) -> Result<bool, PgError> {
+    let (id, secret) = (id.to_owned(), secret.to_owned());
+    let added = pg.query(move |c| {
+        c.execute("INSERT INTO apps (id, secret, demo) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING", &[&id, &secret, &demo])
+    })?;
+    Ok(added == 1)
+}
+
+/// Whether the app is a demo app a node seeded.
+pub fn is_seeded_demo(pg: &Pg, id: &str) -> Result<bool, PgError> {
+    let id = id.to_owned();
+    Ok(pg.query(move |c| c.query_opt("SELECT demo FROM apps WHERE id = $1", &[&id]))?.is_some_and(|r| r.get(0)))
+}
+
 /// Every app's id, in order.
 pub fn ids(pg: &Pg) -> Result<Vec<String>, PgError> {
     Ok(pg.query(|c| c.query("SELECT id FROM apps ORDER BY id", &[]))?.iter().map(|r| r.get(0)).collect())

@@ -22,18 +22,27 @@
 //! - [`apps`]: the cluster's apps.
 //! - [`app_hubs`]: the app hubs a node runs (each app's engine, journal in PostgreSQL),
 //!   started and stopped by the ownership loop.
+//! - [`node`]: the running node as request handlers see it: who owns an app.
+//! - [`link`]: node-to-node credentials and REST forwarding to an app's owner.
+//! - [`ws_link`]: a client's WebSocket carried to its app's owner, re-attached to the
+//!   next owner after a failover.
+//! - [`serve`]: a node's start (join, seed, ownership loop) and serving.
 
 pub mod app_hubs;
 pub mod apps;
 pub mod journal;
 pub mod lease;
+pub mod link;
+pub mod node;
 pub mod nodes;
 pub mod ownership;
 pub mod pg;
 pub mod placement;
 pub mod plan;
 pub mod schema;
+pub mod serve;
 mod worker;
+pub mod ws_link;
 
 pub use journal::PgJournal;
 pub use lease::{Lease, LeaseTerms};

@@ -75,6 +75,10 @@ struct Shared {
     /// Stop as if the process died: no hand-over, no release.
     abandon: AtomicBool,
     placements: Mutex<BTreeMap<String, Placement>>,
+    /// Polls done.
+    polls: std::sync::atomic::AtomicU64,
+    /// The live nodes' addresses, by id, as last seen.
+    addrs: Mutex<BTreeMap<String, String>>,
 }
 
 /// The running loop of one node.
@@ -103,6 +107,16 @@ impl Ownership {
     /// Where `app` runs, as last seen (None: an app this node has not seen yet).
     pub fn placement(&self, app: &str) -> Option<Placement> {
         self.shared.placements.lock().unwrap_or_else(|e| e.into_inner()).get(app).cloned()
+    }
+
+    /// Where the live node `node` is reached (None: not live as last seen).
+    pub fn addr_of(&self, node: &str) -> Option<String> {
+        self.shared.addrs.lock().unwrap_or_else(|e| e.into_inner()).get(node).cloned()
+    }
+
+    /// Polls done so far (0: the node has not looked at the cluster yet).
+    pub fn polls(&self) -> u64 {
+        self.shared.polls.load(Ordering::Acquire)
     }
 
     /// Every app's placement, as last seen.
@@ -146,8 +160,10 @@ fn run(
         }
         let leaving = shared.leaving.load(Ordering::Acquire);
         match poll(&pg, &keeper, &settings, &mut runner, leaving, &mut left) {
-            Ok((placements, running)) => {
+            Ok((placements, running, addrs)) => {
                 *shared.placements.lock().unwrap_or_else(|e| e.into_inner()) = placements;
+                *shared.addrs.lock().unwrap_or_else(|e| e.into_inner()) = addrs;
+                shared.polls.fetch_add(1, Ordering::Release);
                 if leaving && running == 0 {
                     return;
                 }
@@ -170,7 +186,11 @@ fn run(
     }
 }
 
-/// One poll: returns the placements seen and how many apps run here after it.
+/// What one poll saw: the placements, how many apps run here after it, and the live
+/// nodes' addresses.
+type Seen = (BTreeMap<String, Placement>, usize, BTreeMap<String, String>);
+
+/// One poll.
 fn poll(
     pg: &Pg,
     keeper: &LeaseKeeper,
@@ -178,7 +198,7 @@ fn poll(
     runner: &mut impl AppRunner,
     leaving: bool,
     left: &mut bool,
-) -> Result<(BTreeMap<String, Placement>, usize), PgError> {
+) -> Result<Seen, PgError> {
     let me = settings.id.as_str();
     if leaving && !*left {
         nodes::leave(pg, me)?;
@@ -200,7 +220,8 @@ fn poll(
             lease::release(pg, &Lease { app, owner: me.into(), epoch })?;
         }
     }
-    let live: Vec<String> = nodes::live(pg, settings.live_within)?.into_iter().map(|n| n.id).collect();
+    let addrs: BTreeMap<String, String> = nodes::live(pg, settings.live_within)?.into_iter().map(|n| (n.id, n.addr)).collect();
+    let live: Vec<String> = addrs.keys().cloned().collect();
     let apps = apps::ids(pg)?;
     let leases = lease::all(pg)?;
     let mut running: BTreeMap<String, u64> = keeper.kept().into_iter().map(|(a, (epoch, _))| (a, epoch)).collect();
@@ -249,5 +270,5 @@ fn poll(
             }
         }
     }
-    Ok((placements, running.len()))
+    Ok((placements, running.len(), addrs))
 }

@@ -58,7 +58,11 @@ impl Pg {
         // A node paused (or cut off) inside a transaction must not hold the lease row's
         // lock, and so block the takeover, for longer than a lease lasts: the server
         // ends such a session, and the paused node finds its connection closed.
-        config.options(&format!("-c idle_in_transaction_session_timeout={}", IDLE_IN_TRANSACTION.as_millis()));
+        // Notices ("relation already exists, skipping") are not worth a log line.
+        config.options(&format!(
+            "-c idle_in_transaction_session_timeout={} -c client_min_messages=warning",
+            IDLE_IN_TRANSACTION.as_millis()
+        ));
         let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
         let (jobs, rx) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()

@@ -5,7 +5,10 @@
 use super::pg::{Pg, PgError};
 
 /// The migrations, in order: (version, SQL).
-pub const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("migrations/0001_journal_and_leases.sql"))];
+pub const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("migrations/0001_journal_and_leases.sql")),
+    (2, include_str!("migrations/0002_demo_app.sql")),
+];
 
 /// The schema version this server writes.
 pub fn current_version() -> i32 {

@@ -135,13 +135,17 @@ pub enum HubError {
     /// The job panicked: it was refused and rolled back; the hub serves on.
     #[error("internal error: the server could not handle this request, and nothing of it was applied")]
     Failed,
+    /// Cluster mode: the app runs on no node right now (between owners), or has just
+    /// moved away from this one.
+    #[error("the app is moving between nodes: retry in a moment")]
+    Moving,
 }
 
 impl HubError {
     /// The HTTP status a REST caller gets.
     pub fn status(self) -> u16 {
         match self {
-            HubError::Stopped => 503,
+            HubError::Stopped | HubError::Moving => 503,
             HubError::Failed => 500,
         }
     }
@@ -151,6 +155,12 @@ impl HubHandle {
     /// Jobs waiting for the hub now.
     pub fn queue_depth(&self) -> u64 {
         (self.tx.max_capacity() - self.tx.capacity()) as u64
+    }
+
+    /// Completes when the hub task has ended (in cluster mode an app hub ends when its
+    /// app moves to another node).
+    pub async fn stopped(&self) {
+        self.tx.closed().await
     }
 
     /// Runs `f` on the hub task and returns its result.
@@ -343,9 +353,9 @@ impl Hub {
     }
 
     /// The resume token of a session (made, and stored by its hash, on first use).
-    pub fn resume_token(&mut self, session: SessionId) -> String {
+    pub fn resume_token(&mut self, session: SessionId, app: &str) -> String {
         let (journal, tokens) = self.journal_and_tokens();
-        let token = tokens.token_for(journal, session);
+        let token = tokens.token_for(journal, session, app);
         token.unwrap_or_else(|e| self.journal_failed(e))
     }
 

@@ -38,6 +38,14 @@ fn check_nick(nick: &str) -> Result<(), String> {
     auth::check_text("nickName", nick, 0, 128)
 }
 
+/// The app a login is for: its token's, else its `appID`.
+pub fn login_app(req: &LoginRequest) -> Option<String> {
+    match &req.token {
+        Some(token) => auth::peek(token).ok().map(|c| c.app),
+        None => req.app_id.clone(),
+    }
+}
+
 /// Checks credentials and hands out a ticket for `/ws`.
 fn login_on_hub(hub: &Hub, req: LoginRequest) -> Result<LoginResponse, (u32, String)> {
     let now_s = now().as_millis() / 1000;
@@ -107,7 +115,8 @@ pub async fn login(State(state): State<AppState>, body: Bytes) -> Response {
         Ok(r) => r,
         Err(m) => return login_error(codes::ERR_DATA, m),
     };
-    match state.hub.call(move |hub| login_on_hub(hub, req)).await {
+    let app = login_app(&req).unwrap_or_default();
+    match state.call(&app, move |hub| login_on_hub(hub, req)).await {
         Ok(Ok(resp)) => Json(resp).into_response(),
         Ok(Err((err, msg))) => login_error(err, msg),
         Err(e) => login_error(codes::INNER_ERR, &e.to_string()),
@@ -152,8 +161,7 @@ fn mint(hub: &Hub, app: &str, body: &Bytes) -> Result<(String, u64), MintError> 
 pub async fn mint_token(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let key = bearer(&headers);
     let result = state
-        .hub
-        .call(move |hub| {
+        .call(&app.clone(), move |hub| {
             check_secret(hub, &app, key.as_deref()).map_err(|e| (e.status, codes::ANCTPSWD_ERR, e.desc))?;
             mint(hub, &app, &body)
         })
@@ -167,8 +175,7 @@ pub async fn mint_token(State(state): State<AppState>, Path(app): Path<String>, 
 #[utoipa::path(post, path = "/demo/token", tag = "login", request_body = lineup_protocol::rest::TokenRequest, responses((status = 200, description = "A one-hour token of the demo app, one role (only on a server that created the demo app)", body = lineup_protocol::rest::TokenResponse), super::openapi::LoginErrors))]
 pub async fn demo_token(State(state): State<AppState>, body: Bytes) -> Response {
     let result = state
-        .hub
-        .call(move |hub| {
+        .call(crate::DEMO_APP, move |hub| {
             if !hub.demo_tokens {
                 return Err((404, codes::ERR_DATA, "no demo here: this server did not create the demo app".to_string()));
             }

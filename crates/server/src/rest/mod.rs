@@ -1,5 +1,6 @@
 //! The REST API under `/api/v1`, plus `/healthz`, `/ws` and the static apps.
 
+mod cluster;
 mod login;
 pub mod openapi;
 mod queues;
@@ -61,7 +62,8 @@ async fn throttle(
     req: axum::extract::Request,
     next: Next,
 ) -> Response {
-    let ip = peer.map(|a| a.ip());
+    // A node forwarding a request applied the limits to its client itself.
+    let ip = peer.map(|a| a.ip()).filter(|_| !state.cluster().is_some_and(|n| crate::cluster::link::from_node(&n.settings.secret, req.headers())));
     if let Some(wait) = ip.and_then(|ip| state.limits.throttled(ip)) {
         return too_many(wait, "too many failed attempts from this address");
     }
@@ -106,6 +108,7 @@ pub fn router(state: AppState) -> Router {
         .route("/apps/{app}/recordings/{id}/file", get(recordings::file))
         .route("/openapi.json", get(openapi::document))
         .fallback(|| async { admin_error(AdminError::new(5, 404, "no such API endpoint")) })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), cluster::route))
         .layer(axum::middleware::from_fn_with_state(state.clone(), throttle))
         .layer(axum::middleware::from_fn(log_request))
         .layer(RequestBodyTimeoutLayer::new(body_timeout));
@@ -163,8 +166,7 @@ pub async fn app_call<T: Send + 'static>(
 ) -> Result<Result<T, AdminError>, crate::hub::HubError> {
     let key = bearer(headers);
     state
-        .hub
-        .call(move |hub| {
+        .call(&app.clone(), move |hub| {
             crate::admin::check_secret(hub, &app, key.as_deref())?;
             f(hub, &app)
         })
@@ -214,7 +216,11 @@ pub fn admin_reply<T: Serialize>(r: Result<Result<T, AdminError>, crate::hub::Hu
 /// `GET /healthz`: a round trip through the hub, which checks the store. 200 with the
 /// journal step and live sessions, or 503 when the hub or the store does not answer.
 async fn healthz(State(state): State<AppState>) -> Response {
-    let answer = tokio::time::timeout(std::time::Duration::from_secs(2), state.hub.call(|hub| hub.health())).await;
+    let hub = match &state.hubs {
+        crate::Hubs::Single(hub) => hub,
+        crate::Hubs::Cluster(node) => return cluster::healthz(node).await,
+    };
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(2), hub.call(|hub| hub.health())).await;
     match answer {
         Ok(Ok(Ok(h))) => (StatusCode::OK, Json(serde_json::json!({"status": "ok", "store": "ok", "journalStep": h.journal_step, "sessions": h.sessions, "refusedPanics": h.refused_panics}))).into_response(),
         Ok(Ok(Err(store))) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable", "store": store}))).into_response(),
@@ -233,11 +239,15 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
             return resp;
         }
     }
-    let depth = state.hub.queue_depth();
-    let answer = tokio::time::timeout(std::time::Duration::from_secs(5), state.hub.call(|hub| hub.monitor())).await;
-    let monitor = match answer {
-        Ok(Ok(m)) => m,
-        _ => return (StatusCode::SERVICE_UNAVAILABLE, "the hub did not answer\n").into_response(),
+    let (monitor, depth) = match &state.hubs {
+        crate::Hubs::Single(hub) => {
+            let answer = tokio::time::timeout(std::time::Duration::from_secs(5), hub.call(|hub| hub.monitor())).await;
+            match answer {
+                Ok(Ok(m)) => (m, hub.queue_depth()),
+                _ => return (StatusCode::SERVICE_UNAVAILABLE, "the hub did not answer\n").into_response(),
+            }
+        }
+        crate::Hubs::Cluster(node) => cluster::monitor(node).await,
     };
     let text = crate::metrics::render(&state.metrics, monitor, depth);
     ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()

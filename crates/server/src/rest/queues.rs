@@ -61,10 +61,12 @@ pub async fn create_app(State(state): State<AppState>, headers: HeaderMap, bytes
         Ok(r) => r,
         Err(e) => return admin_error(e),
     };
+    if let Some(node) = state.cluster() {
+        return super::cluster::create_app(node, req.app_id, req.app_secret).await;
+    }
     admin_reply(
         state
-            .hub
-            .call(move |hub| admin::create_app(hub, &req.app_id, &req.app_secret).map(|_| serde_json::json!({"appID": req.app_id})))
+            .call("", move |hub| admin::create_app(hub, &req.app_id, &req.app_secret).map(|_| serde_json::json!({"appID": req.app_id})))
             .await,
     )
 }

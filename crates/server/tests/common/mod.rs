@@ -160,6 +160,12 @@ impl Client {
         Client { ws, seq: 0, notices: VecDeque::new(), session: String::new(), closed: None }
     }
 
+    /// Goes on on another socket (after a reconnect), keeping seq and session.
+    pub fn replace_socket(&mut self, ws: Ws) {
+        self.ws = ws;
+        self.closed = None;
+    }
+
     pub async fn send_text(&mut self, text: &str) {
         self.ws.send(Message::Text(text.into())).await.unwrap();
     }
@@ -194,6 +200,52 @@ impl Client {
         op["seq"] = json!(seq);
         self.send_text(&op.to_string()).await;
         self.reply_to(seq).await
+    }
+
+    /// [`Client::request`] that gives up: None when the socket closes or no reply comes
+    /// within `within`.
+    pub async fn try_request(&mut self, mut op: Value, within: Duration) -> Option<Value> {
+        self.seq += 1;
+        let seq = self.seq;
+        op["seq"] = json!(seq);
+        self.ws.send(Message::Text(op.to_string().into())).await.ok()?;
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.ws.next()).await.ok()?;
+            match msg {
+                Some(Ok(Message::Text(t))) => {
+                    let frame: Value = serde_json::from_str(&t).unwrap();
+                    if frame["type"] == "reply" && frame["seq"] == seq {
+                        return Some(frame);
+                    }
+                    if frame["type"] == "notice" {
+                        self.notices.push_back(frame);
+                    }
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    self.closed = Some(frame.map(|f| (u16::from(f.code), f.reason.to_string())).unwrap_or((1005, String::new())));
+                    return None;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => {
+                    self.closed.get_or_insert((1006, String::new()));
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// Every frame that arrives within `ms` (or until the socket closes), kept as notices.
+    pub async fn drain(&mut self, ms: u64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
+        while let Ok(Some(Ok(msg))) = tokio::time::timeout_at(deadline, self.ws.next()).await {
+            if let Message::Text(t) = msg {
+                let frame: Value = serde_json::from_str(&t).unwrap();
+                if frame["type"] == "notice" {
+                    self.notices.push_back(frame);
+                }
+            }
+        }
     }
 
     pub async fn reply_to(&mut self, seq: u64) -> Value {

@@ -1,0 +1,130 @@
+//! The node-to-node link: how one node proves to another that it is a node of the
+//! cluster, and how it forwards a REST request to the owner of the request's app.
+//!
+//! A forwarded request (and a forwarded WebSocket) carries
+//! `X-Lineup-Node: <node id> <unix ms> <hex HMAC-SHA256(cluster secret, "<node id> <unix ms>")>`.
+//! The receiving node serves it itself or refuses it (503), never forwards it again;
+//! it does not count it against the sending node's address (the sending node applied
+//! the per-address limits to the real client, whose address it passes in
+//! `X-Forwarded-For`).
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use hmac::Mac;
+
+use crate::auth;
+
+/// The header a node's requests to another node carry.
+pub const NODE_HEADER: &str = "x-lineup-node";
+
+/// A credential is accepted this long before or after its time (clock skew).
+const SKEW_MS: u64 = 60_000;
+
+/// The largest body a forwarded request may have.
+pub const MAX_BODY: usize = 1 << 20;
+
+fn mac(secret: &str, text: &str) -> String {
+    let mut mac = auth::hmac_sha256(secret);
+    mac.update(text.as_bytes());
+    auth::hex(&mac.finalize().into_bytes())
+}
+
+/// This node's credential, now.
+pub fn credential(secret: &str, node_id: &str) -> String {
+    let text = format!("{node_id} {}", crate::hub::now().as_millis());
+    let mac = mac(secret, &text);
+    format!("{text} {mac}")
+}
+
+/// The node a credential names, when it is valid now.
+pub fn verify(secret: &str, value: &str) -> Option<String> {
+    let (text, given) = value.rsplit_once(' ')?;
+    let (node, at) = text.split_once(' ')?;
+    let at: u64 = at.parse().ok()?;
+    if crate::hub::now().as_millis().abs_diff(at) > SKEW_MS || !auth::same(&mac(secret, text), given) {
+        return None;
+    }
+    Some(node.to_string())
+}
+
+/// Whether a request comes from a node of the cluster.
+pub fn from_node(secret: &str, headers: &HeaderMap) -> bool {
+    headers.get(NODE_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| verify(secret, v)).is_some()
+}
+
+/// Headers a forwarded request keeps (the rest are the hop's own).
+const KEPT: [&str; 4] = ["authorization", "content-type", "accept", "if-none-match"];
+
+/// Forwards a request to the node at `addr`; its answer, or `None` when that node
+/// could not be reached (the caller waits for the next owner).
+pub async fn forward(
+    http: &reqwest::Client,
+    credential: String,
+    addr: &str,
+    method: &axum::http::Method,
+    path_and_query: &str,
+    headers: &HeaderMap,
+    client: Option<std::net::IpAddr>,
+    body: axum::body::Bytes,
+) -> Option<Response> {
+    let method = reqwest::Method::from_bytes(method.as_str().as_bytes()).ok()?;
+    let mut req = http.request(method, format!("http://{addr}{path_and_query}")).header(NODE_HEADER, credential).body(body);
+    for name in KEPT {
+        if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
+            req = req.header(name, v);
+        }
+    }
+    if let Some(ip) = client {
+        req = req.header("x-forwarded-for", ip.to_string());
+    }
+    let resp = match req.send().await {
+        Ok(r) => r,
+        Err(e) if e.is_connect() => return None,
+        Err(e) => return Some(unavailable(&format!("the node serving this app did not answer: {e}"))),
+    };
+    let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut out = HeaderMap::new();
+    for (name, value) in resp.headers() {
+        let keep = matches!(name.as_str(), "content-type" | "retry-after" | "etag" | "content-disposition" | "cache-control");
+        if let (true, Ok(n), Ok(v)) = (keep, HeaderName::from_bytes(name.as_str().as_bytes()), HeaderValue::from_bytes(value.as_bytes())) {
+            out.insert(n, v);
+        }
+    }
+    let body = match resp.bytes().await {
+        Ok(b) => b,
+        Err(e) => return Some(unavailable(&format!("the node serving this app broke off its answer: {e}"))),
+    };
+    let mut response = (status, Body::from(body)).into_response();
+    response.headers_mut().extend(out);
+    Some(response)
+}
+
+/// 503 with `Retry-After: 1`, in both envelopes (Web API `RspCode` and login `err`).
+pub fn unavailable(why: &str) -> Response {
+    let body = serde_json::json!({
+        "RspCode": lineup_protocol::rest::rsp::UNKNOWN, "RspDesc": why,
+        "err": lineup_protocol::codes::INNER_ERR, "msg": why,
+    });
+    let mut resp = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+    resp.headers_mut().insert(axum::http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_need_the_secret_and_a_recent_time() {
+        let c = credential("a cluster secret!", "node-1");
+        assert_eq!(verify("a cluster secret!", &c).as_deref(), Some("node-1"));
+        assert_eq!(verify("another secret!!!", &c), None);
+        let (text, mac) = c.rsplit_once(' ').unwrap();
+        assert_eq!(verify("a cluster secret!", &format!("{text}0 {mac}")), None, "changed time");
+        let old = format!("node-1 {}", crate::hub::now().as_millis() - 2 * SKEW_MS);
+        let old = format!("{old} {}", super::mac("a cluster secret!", &old));
+        assert_eq!(verify("a cluster secret!", &old), None, "too old");
+        assert_eq!(verify("a cluster secret!", "garbage"), None);
+    }
+}

@@ -1,0 +1,96 @@
+//! A running cluster node as the request handlers see it: which node owns an app, the
+//! hubs of the apps owned here, the database, and the node-to-node credentials.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::app_hubs::AppHubRegistry;
+use super::ownership::{Ownership, Placement};
+use super::pg::Pg;
+use crate::config::ClusterConfig;
+use crate::hub::HubHandle;
+
+/// Where an app is served from, as this node sees it now.
+#[derive(Clone)]
+pub enum Owner {
+    /// By this node: its hub.
+    Here(HubHandle),
+    /// By the node at this address.
+    There(String),
+    /// By no node right now (between owners).
+    Nowhere,
+    /// Not an app of the cluster (as last seen).
+    Unknown,
+}
+
+/// The node.
+pub struct ClusterNode {
+    pub settings: ClusterConfig,
+    pub registry: AppHubRegistry,
+    /// The node's own connection (administration, health).
+    pub pg: Arc<Pg>,
+    ownership: Mutex<Option<Ownership>>,
+    /// The client that forwards requests to other nodes.
+    pub http: reqwest::Client,
+}
+
+impl ClusterNode {
+    pub fn new(settings: ClusterConfig, registry: AppHubRegistry, pg: Arc<Pg>, ownership: Ownership) -> ClusterNode {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(1))
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client without TLS settings builds");
+        ClusterNode { settings, registry, pg, ownership: Mutex::new(Some(ownership)), http }
+    }
+
+    fn with_ownership<T>(&self, f: impl FnOnce(&Ownership) -> T) -> Option<T> {
+        self.ownership.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(f)
+    }
+
+    /// Who serves `app` now.
+    pub fn owner(&self, app: &str) -> Owner {
+        if let Some(hub) = self.registry.hub(app) {
+            return Owner::Here(hub);
+        }
+        let placed = self.with_ownership(|o| match o.placement(app) {
+            Some(Placement::Node(node)) => o.addr_of(&node).map_or(Owner::Nowhere, Owner::There),
+            Some(_) => Owner::Nowhere,
+            None => Owner::Unknown,
+        });
+        placed.unwrap_or(Owner::Nowhere)
+    }
+
+    /// Whether the node has looked at the cluster at least once since it started.
+    pub fn has_polled(&self) -> bool {
+        self.with_ownership(|o| o.polls() > 0).unwrap_or(true)
+    }
+
+    /// Who serves `app`, waiting up to `within` while nobody does (an app between owners,
+    /// or one just created that no node has taken yet).
+    pub async fn owner_within(&self, app: &str, within: Duration) -> Owner {
+        let started = Instant::now();
+        loop {
+            let owner = self.owner(app);
+            if !matches!(owner, Owner::Nowhere) || started.elapsed() >= within {
+                return owner;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// The apps whose hubs run here.
+    pub fn apps_here(&self) -> Vec<String> {
+        self.registry.apps()
+    }
+
+    /// Leaves the cluster: every app here handed over (stopped, flushed, released), for
+    /// `within` at most. Blocks.
+    pub fn leave(&self, within: Duration) {
+        let ownership = self.ownership.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(o) = ownership {
+            o.leave(within);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! A cluster node's start and serving: the schema brought up to date, the demo app
+//! seeded on the cluster's first start, the ownership loop started with the node's app
+//! hubs under it, then the same routes as a single node, served through
+//! [`super::node::ClusterNode`].
+//!
+//! A graceful stop (SIGTERM) leaves the cluster first: every app owned here is handed
+//! over (its hub stops and flushes, its lease is released, another node takes it), then
+//! the sockets close with 1001.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use super::app_hubs::AppHubs;
+use super::node::ClusterNode;
+use super::ownership::{NodeSettings, Ownership};
+use super::{apps, schema, Pg};
+use crate::config::Config;
+use crate::{limits, listen, metrics, rest, AppState, Hubs, DEMO_APP, DEMO_SECRET};
+
+/// How long a node that stops may take to hand its apps over.
+const LEAVE_WITHIN: Duration = Duration::from_secs(10);
+
+/// A node that has joined the cluster and is ready to serve.
+pub struct PreparedNode {
+    pub node: Arc<ClusterNode>,
+    config: Arc<Config>,
+    metrics: metrics::SharedMetrics,
+    /// Whether this start created the demo app (the cluster had no app).
+    pub seeded_demo: bool,
+}
+
+/// Joins the cluster: connects, migrates, seeds the demo app when the cluster has no
+/// app, starts the ownership loop and waits for its first look at the cluster.
+/// Blocks (run it off the async threads); `runtime` runs the app hubs.
+pub fn prepare(config: Config, runtime: tokio::runtime::Handle) -> Result<PreparedNode, String> {
+    let settings = config.cluster.clone().ok_or("cluster mode needs --database")?;
+    let url = settings.database_url.clone();
+    let db = |e: super::PgError| format!("the cluster database: {e}");
+    let pg = Arc::new(Pg::connect(&url).map_err(db)?);
+    schema::migrate(&pg).map_err(db)?;
+    let seeded_demo = config.seed_demo && apps::ids(&pg).map_err(db)?.is_empty() && apps::create(&pg, DEMO_APP, DEMO_SECRET, true).map_err(db)?;
+    let config = Arc::new(config);
+    let metrics = metrics::SharedMetrics::default();
+    let runner = AppHubs::new(&url, config.clone(), runtime).with_metrics(metrics.clone());
+    let registry = runner.registry();
+    let ownership = Ownership::start(&url, NodeSettings::new(&settings.node_id, &settings.advertise), runner).map_err(db)?;
+    let node = Arc::new(ClusterNode::new(settings, registry, pg, ownership));
+    let started = Instant::now();
+    while !node.has_polled() && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(PreparedNode { node, config, metrics, seeded_demo })
+}
+
+/// Serves until `shutdown` completes, then leaves the cluster.
+pub async fn serve(listener: TcpListener, prepared: PreparedNode, shutdown: impl Future<Output = ()> + Send + 'static) {
+    let PreparedNode { node, config, metrics, .. } = prepared;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let limits = limits::Limits::new(&config);
+    let header_timeout = Duration::from_secs(config.header_timeout_s.into());
+    let state = AppState { hubs: Hubs::Cluster(node.clone()), config, shutdown: stop_rx, limits: limits.clone(), metrics, media: None };
+    let router = rest::router(state);
+    let stopping = async move {
+        shutdown.await;
+        // The apps go to other nodes first (their sockets here close with 1001 as their
+        // hubs stop); then every other socket closes.
+        let leaving = node.clone();
+        let _ = tokio::task::spawn_blocking(move || leaving.leave(LEAVE_WITHIN)).await;
+        let _ = stop_tx.send(true);
+    };
+    listen::serve(listener, router, limits, header_timeout, stopping).await;
+}

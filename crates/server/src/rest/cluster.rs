@@ -1,0 +1,160 @@
+//! The REST API in cluster mode: a request for an app that another node owns goes to
+//! that node (the node-to-node link of [`crate::cluster::link`]); app creation writes
+//! the cluster's app table; health and metrics cover the apps owned here.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use lineup_protocol::rest::{rsp, LoginRequest, LoginResponse};
+
+use super::{admin_error, admin_ok};
+use crate::admin::AdminError;
+use crate::cluster::link;
+use crate::cluster::node::{ClusterNode, Owner};
+use crate::limits::Peer;
+use crate::AppState;
+
+/// How long a request waits for an app between owners (a failover takes under 2 s).
+const MOVE_WAIT: Duration = Duration::from_secs(3);
+
+/// Which app a request under `/api/v1` is for (None: the server's own, e.g. app
+/// creation, or the OpenAPI document).
+fn app_of(path: &str, body: &Bytes) -> Option<String> {
+    if let Some(rest) = path.strip_prefix("/apps/") {
+        return rest.split('/').next().filter(|a| !a.is_empty()).map(str::to_string);
+    }
+    match path {
+        "/login" => super::parse::<LoginRequest>(body).ok().as_ref().and_then(super::login::login_app),
+        "/demo/token" => Some(crate::DEMO_APP.into()),
+        _ => None,
+    }
+}
+
+/// Serves a request here when this node owns its app, else forwards it to the owner;
+/// waits (bounded) for an app between owners.
+pub async fn route(State(state): State<AppState>, Peer(peer): Peer, req: axum::extract::Request, next: Next) -> Response {
+    let Some(node) = state.cluster().cloned() else { return next.run(req).await };
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, link::MAX_BODY).await {
+        Ok(b) => b,
+        Err(e) => return admin_error(AdminError::new(rsp::BAD_PARAMETER, 413, format!("request body: {e}"))),
+    };
+    let path = parts.uri.path().to_string();
+    let Some(app) = app_of(&path, &body) else {
+        return next.run(axum::extract::Request::from_parts(parts, body.into())).await;
+    };
+    let from_node = link::from_node(&node.settings.secret, &parts.headers);
+    let started = std::time::Instant::now();
+    loop {
+        let wait = MOVE_WAIT.saturating_sub(started.elapsed());
+        match node.owner_within(&app, wait).await {
+            Owner::Here(_) => return next.run(axum::extract::Request::from_parts(parts, body.into())).await,
+            Owner::Unknown => return unknown_app(&path, &app),
+            Owner::There(addr) if !from_node => {
+                let path_and_query = format!("/api/v1{}", parts.uri.path_and_query().map_or(path.as_str(), |p| p.as_str()));
+                let credential = link::credential(&node.settings.secret, &node.settings.node_id);
+                let client = forwarded_for(&parts.headers).or(peer.map(|p| p.ip()));
+                let sent =
+                    link::forward(&node.http, credential, &addr, &parts.method, &path_and_query, &parts.headers, client, body.clone())
+                        .await;
+                if let Some(resp) = sent {
+                    return resp;
+                }
+                // The owner is gone: wait for the next one.
+                if started.elapsed() >= MOVE_WAIT {
+                    return link::unavailable(&format!("app {app} is moving between nodes; retry in a moment"));
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            _ => return link::unavailable(&format!("app {app} is moving between nodes; retry in a moment")),
+        }
+    }
+}
+
+/// The client address a node passed along.
+fn forwarded_for(headers: &HeaderMap) -> Option<std::net::IpAddr> {
+    headers.get("x-forwarded-for")?.to_str().ok()?.split(',').next()?.trim().parse().ok()
+}
+
+/// What a single node answers for an app it does not have.
+fn unknown_app(path: &str, app: &str) -> Response {
+    let app = lineup_protocol::fields::clip(app);
+    match path {
+        "/login" => {
+            let err = lineup_protocol::codes::ANCTPSWD_ERR;
+            (StatusCode::UNAUTHORIZED, Json(LoginResponse::error(err, "wrong appID or app secret"))).into_response()
+        }
+        "/demo/token" => {
+            let body = LoginResponse::error(lineup_protocol::codes::ERR_DATA, "no demo here: this cluster did not create the demo app");
+            (StatusCode::NOT_FOUND, Json(body)).into_response()
+        }
+        _ => admin_error(AdminError::new(rsp::NO_ACCOUNT, 404, format!("no app '{app}'"))),
+    }
+}
+
+/// `POST /api/v1/apps` in cluster mode: the app is added to the cluster's app table,
+/// and answered once this node sees it placed (a node takes it within a poll).
+pub async fn create_app(node: &ClusterNode, id: String, secret: String) -> Response {
+    if let Err(e) = crate::admin::check_new_app(&id, &secret) {
+        return admin_error(e);
+    }
+    let pg = node.pg.clone();
+    let (app, key) = (id.clone(), secret);
+    let added = tokio::task::spawn_blocking(move || crate::cluster::apps::create(&pg, &app, &key, false)).await;
+    match added {
+        Ok(Ok(true)) => {}
+        Ok(Ok(false)) => return admin_error(crate::admin::app_exists(&id)),
+        Ok(Err(e)) => return admin_error(AdminError::new(rsp::UNKNOWN, 503, format!("the cluster database: {e}"))),
+        Err(e) => return admin_error(AdminError::new(rsp::UNKNOWN, 500, e.to_string())),
+    }
+    node.owner_within(&id, MOVE_WAIT).await;
+    admin_ok(serde_json::json!({"appID": id}))
+}
+
+/// `GET /healthz` in cluster mode: the database answers, and so does every app hub
+/// here.
+pub async fn healthz(node: &ClusterNode) -> Response {
+    let pg = node.pg.clone();
+    let db = tokio::time::timeout(Duration::from_secs(2), tokio::task::spawn_blocking(move || pg.query(|c| c.simple_query("SELECT 1"))));
+    let db = match db.await {
+        Ok(Ok(Ok(_))) => "ok".to_string(),
+        Ok(Ok(Err(e))) => e.to_string(),
+        _ => "no answer within 2 s".to_string(),
+    };
+    let mut sessions = 0;
+    let mut failing = Vec::new();
+    let apps = node.apps_here();
+    for app in &apps {
+        let Some(hub) = node.registry.hub(app) else { continue };
+        match tokio::time::timeout(Duration::from_secs(2), hub.call(|hub| hub.health())).await {
+            Ok(Ok(Ok(h))) => sessions += h.sessions,
+            _ => failing.push(app.clone()),
+        }
+    }
+    let ok = db == "ok" && failing.is_empty();
+    let body = serde_json::json!({
+        "status": if ok { "ok" } else { "unavailable" }, "database": db, "node": node.settings.node_id,
+        "apps": apps, "failingApps": failing, "sessions": sessions,
+    });
+    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(body)).into_response()
+}
+
+/// The scrape-time figures of every app hub here, together.
+pub async fn monitor(node: &ClusterNode) -> (crate::metrics::Monitor, u64) {
+    let mut all = crate::metrics::Monitor::default();
+    let mut depth = 0;
+    for app in node.apps_here() {
+        let Some(hub) = node.registry.hub(&app) else { continue };
+        depth += hub.queue_depth();
+        if let Ok(Ok(m)) = tokio::time::timeout(Duration::from_secs(5), hub.call(|hub| hub.monitor())).await {
+            all.merge(m);
+        }
+    }
+    (all, depth)
+}

@@ -1,0 +1,391 @@
+//! Three `lineup-server` processes on one throwaway PostgreSQL, as an operator runs
+//! them (CLUSTER.md): clients reach any node; the owner of the busiest app is killed
+//! (`kill -9`), paused (`SIGSTOP`), or stopped (`SIGTERM`), and the app goes on on
+//! another node with every customer in its place.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::pg::ThrowawayPg;
+use common::{Client, ADMIN_KEY};
+use lineup_server::cluster::Pg;
+use serde_json::{json, Value};
+
+const SECRET: &str = "the cluster secret of the tests";
+const BUSY: &str = "tenant1";
+const APPS: [&str; 4] = ["tenant1", "tenant2", "tenant3", "tenant4"];
+
+fn md5(s: &str) -> String {
+    lineup_server::auth::md5_hex(s)
+}
+
+fn app_key(app: &str) -> String {
+    md5(&format!("secret of {app}"))
+}
+
+/// One `lineup-server --database …` process.
+struct Node {
+    id: String,
+    addr: String,
+    child: Child,
+}
+
+impl Node {
+    fn start(url: &str, id: &str) -> Node {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let addr = format!("127.0.0.1:{port}");
+        let child = Command::new(env!("CARGO_BIN_EXE_lineup-server"))
+            .args(["--listen", &addr, "--database", url, "--cluster-secret", SECRET, "--node-id", id])
+            .args(["--admin-key", ADMIN_KEY, "--no-demo", "--no-media"])
+            .env("LINEUP_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        Node { id: id.into(), addr, child }
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill").args([sig, &self.child.id().to_string()]).status().unwrap().success();
+        assert!(ok, "kill {sig}");
+    }
+
+    fn ws(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Cluster {
+    pg: ThrowawayPg,
+    nodes: Vec<Node>,
+    http: reqwest::Client,
+}
+
+impl Cluster {
+    async fn start() -> Cluster {
+        let pg = ThrowawayPg::start();
+        let nodes: Vec<Node> = ["node-a", "node-b", "node-c"].iter().map(|id| Node::start(&pg.url(), id)).collect();
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+        let cluster = Cluster { pg, nodes, http };
+        for n in &cluster.nodes {
+            let started = Instant::now();
+            while cluster.health(n).await.is_none() {
+                assert!(started.elapsed() < Duration::from_secs(20), "{} never became healthy", n.id);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        for app in APPS {
+            let (status, v) = cluster
+                .call(&cluster.nodes[0], "POST", "/api/v1/apps", Some(ADMIN_KEY), json!({"appID": app, "appSecret": format!("secret of {app}")}))
+                .await;
+            assert_eq!(status, 200, "{v}");
+        }
+        cluster
+    }
+
+    async fn call(&self, node: &Node, method: &str, path: &str, key: Option<&str>, body: Value) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.http.request(method, format!("http://{}{path}", node.addr)).json(&body);
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `/healthz` of a node (None: not answering, or not healthy).
+    async fn health(&self, node: &Node) -> Option<Value> {
+        let resp = self.http.get(format!("http://{}/healthz", node.addr)).timeout(Duration::from_secs(1)).send().await.ok()?;
+        if resp.status() != 200 {
+            return None;
+        }
+        resp.json().await.ok()
+    }
+
+    /// Which node (index) runs each app, once every app runs on exactly one of `live`
+    /// and the placement has held still for a few polls.
+    async fn settled(&self, live: &[usize]) -> BTreeMap<String, usize> {
+        let started = Instant::now();
+        let mut last = BTreeMap::new();
+        let mut same = 0;
+        loop {
+            let mut at: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+            for &i in live {
+                if let Some(h) = self.health(&self.nodes[i]).await {
+                    for app in h["apps"].as_array().unwrap() {
+                        at.entry(app.as_str().unwrap().to_string()).or_default().push(i);
+                    }
+                }
+            }
+            let placed: BTreeMap<String, usize> =
+                at.iter().filter(|(_, n)| n.len() == 1).map(|(a, n)| (a.clone(), n[0])).collect();
+            if placed.len() == APPS.len() && placed == last {
+                same += 1;
+                if same == 5 {
+                    return placed;
+                }
+            } else {
+                same = 0;
+            }
+            last = placed;
+            assert!(started.elapsed() < Duration::from_secs(20), "apps never settled: {at:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// A logged-in client of `app` through `node`: (client, resume token).
+    async fn client(&self, node: &Node, app: &str, uid: &str) -> Client {
+        let body = json!({"appID": app, "md5_appSecret": app_key(app), "UID": uid, "nickName": uid});
+        let (status, v) = self.call(node, "POST", "/api/v1/login", None, body).await;
+        assert_eq!(status, 200, "{v}");
+        let mut c = Client::connect(&node.ws()).await;
+        let r = c.request(json!({"op": "Login", "ticket": v["ticket"]})).await;
+        assert_eq!(r["err"], 0, "{r}");
+        c.session = r["data"]["session"].as_str().unwrap().to_string();
+        c
+    }
+
+    /// The epoch of `app`'s lease (one more with every owner).
+    fn epoch(&self, app: &str) -> i64 {
+        let pg = Pg::connect(&self.pg.url()).unwrap();
+        let app = app.to_string();
+        pg.query(move |c| c.query_one("SELECT epoch FROM app_leases WHERE app = $1", &[&app])).unwrap().get(0)
+    }
+
+    /// The journal of `app` as (seq, epoch), in order.
+    fn journal(&self, app: &str) -> Vec<(i64, i64)> {
+        let pg = Pg::connect(&self.pg.url()).unwrap();
+        let app = app.to_string();
+        let rows = pg.query(move |c| c.query("SELECT seq, epoch FROM journal WHERE app = $1 ORDER BY seq", &[&app])).unwrap();
+        rows.iter().map(|r| (r.get(0), r.get(1))).collect()
+    }
+}
+
+/// A journal without a gap or a fork: consecutive steps, epochs that only rise (the
+/// steps a snapshot covers are gone).
+fn assert_linear(journal: &[(i64, i64)]) {
+    assert!(!journal.is_empty());
+    for w in journal.windows(2) {
+        assert_eq!(w[1].0, w[0].0 + 1, "a gap in the journal at {:?}", w);
+        assert!(w[1].1 >= w[0].1, "a step of an older owner after a newer one's (a fork): {:?}", w);
+    }
+}
+
+/// Resumes a client whose node went away on another node; returns when resumed.
+async fn resume_elsewhere(c: &mut Client, nodes: &[&Node]) {
+    let started = Instant::now();
+    for attempt in 0.. {
+        assert!(started.elapsed() < Duration::from_secs(20), "no node resumed the session");
+        let node = nodes[attempt % nodes.len()];
+        let Ok(Ok((ws, _))) = tokio::time::timeout(Duration::from_secs(2), tokio_tungstenite::connect_async(node.ws())).await else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        let session = c.session.clone();
+        c.replace_socket(ws);
+        if let Some(r) = c.try_request(json!({"op": "Resume", "session": session}), Duration::from_secs(5)).await {
+            assert_eq!(r["err"], 0, "the session was kept: {r}");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// 500 customers and 20 agents of the busy app across the nodes; the owner is killed
+/// (`kill -9`): another node serves the app within about 2 s, every customer keeps its
+/// place, the agents' sockets through the surviving nodes stay open, and each customer
+/// is served once, in order. Then the new owner stops with SIGTERM: it hands the app
+/// over and the sockets through the other nodes stay open again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_busy_app_survives_its_owner_being_killed_and_stopped() {
+    let mut cluster = Cluster::start().await;
+    let placed = cluster.settled(&[0, 1, 2]).await;
+    let owner = placed[BUSY];
+    let survivors: Vec<usize> = (0..3).filter(|i| *i != owner).collect();
+    let key = app_key(BUSY);
+    // Created through a node that does not own the app: forwarded to the owner.
+    let (status, v) = cluster
+        .call(&cluster.nodes[survivors[0]], "POST", &format!("/api/v1/apps/{BUSY}/queues"), Some(&key), json!({"QueueName": "support", "Priority": 5}))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let queue = v["Data"]["QueueID"].as_u64().unwrap();
+
+    // The agents reach the app through the two other nodes, in do-not-disturb: nobody is
+    // offered anything until an agent asks.
+    let mut agents = Vec::new();
+    for j in 0..20 {
+        let mut a = cluster.client(&cluster.nodes[survivors[j % 2]], BUSY, &format!("agent{j}")).await;
+        assert_eq!(a.request(json!({"op": "SetDNDStatus", "DNDStatus": 1})).await["err"], 0);
+        assert_eq!(a.request(json!({"op": "StartService", "queID": queue})).await["err"], 0);
+        agents.push(a);
+    }
+    // The customers through every node, the owner's too, queuing in order.
+    let mut customers = Vec::new();
+    for i in 0..500 {
+        let mut c = cluster.client(&cluster.nodes[i % 3], BUSY, &format!("cust{i:03}")).await;
+        let r = c.request(json!({"op": "StartQueuing", "queID": queue})).await;
+        assert_eq!(r["err"], 0, "{r}");
+        customers.push((i % 3, c));
+    }
+    // The other apps are busy too, a little.
+    for app in &APPS[1..] {
+        let node = &cluster.nodes[placed[*app]];
+        let (status, v) = cluster.call(node, "POST", &format!("/api/v1/apps/{app}/queues"), Some(&app_key(app)), json!({"QueueName": "q"})).await;
+        assert_eq!(status, 200, "{v}");
+    }
+
+    // kill -9 the owner.
+    cluster.nodes[owner].signal("-KILL");
+    let killed = Instant::now();
+    let alive: Vec<&Node> = survivors.iter().map(|i| &cluster.nodes[*i]).collect();
+    let served = async {
+        // The first agent asks until the app answers again (its socket is kept: the node
+        // it reached carries it to the new owner).
+        loop {
+            let r = agents[0].try_request(json!({"op": "GetQueueStatus", "queID": queue}), Duration::from_secs(5)).await;
+            let r = r.expect("the agent's socket stays open through the failover");
+            if r["err"] == 0 {
+                assert_eq!(r["data"]["wait_num"], 500, "every customer is still queuing: {r}");
+                return killed.elapsed();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let resumed = async {
+        for (at, c) in customers.iter_mut() {
+            if *at == owner {
+                resume_elsewhere(c, &alive).await;
+            }
+        }
+        killed.elapsed()
+    };
+    let (served, resumed) = tokio::join!(served, resumed);
+    println!("kill -9 of the owner: the app served again after {} ms; its customers on the killed node resumed on the others after {} ms", served.as_millis(), resumed.as_millis());
+    assert!(served < Duration::from_secs(10), "the app was not served again: {served:?}");
+
+    // Every agent's socket was carried over; the customers are served in the order they
+    // queued, each once.
+    for (j, a) in agents.iter_mut().enumerate() {
+        let r = a.try_request(json!({"op": "GetServingQueues"}), Duration::from_secs(5)).await;
+        assert_eq!(r.unwrap_or_else(|| panic!("agent{j}'s socket closed"))["err"], 0);
+    }
+    let order = serve_all(&mut agents, queue, 250).await;
+    let expected: Vec<String> = (0..250).map(|i| format!("cust{i:03}")).collect();
+    assert_eq!(order, expected, "served in the order they queued");
+
+    // SIGTERM the new owner: it hands the app over; the agents' sockets stay open (those
+    // through the stopped node are carried by ... the stopped node, so they reconnect).
+    let placed = cluster.settled(&survivors).await;
+    let owner2 = placed[BUSY];
+    let remaining: Vec<usize> = survivors.iter().copied().filter(|i| *i != owner2).collect();
+    cluster.nodes[owner2].signal("-TERM");
+    let stopped = Instant::now();
+    let exit = tokio::task::spawn_blocking({
+        let mut child = std::mem::replace(&mut cluster.nodes[owner2].child, Command::new("true").spawn().unwrap());
+        move || child.wait().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(exit.success(), "SIGTERM is a clean stop: {exit:?}");
+    let via_remaining: Vec<usize> = (0..20).filter(|j| survivors[j % 2] == remaining[0]).collect();
+    for j in &via_remaining {
+        let r = agents[*j].try_request(json!({"op": "GetQueueStatus", "queID": queue}), Duration::from_secs(10)).await;
+        let r = r.unwrap_or_else(|| panic!("agent{j}'s socket through the remaining node closed at the hand-over"));
+        assert_eq!(r["err"], 0, "{r}");
+        assert_eq!(r["data"]["wait_num"], 250, "{r}");
+    }
+    println!("SIGTERM of the next owner: the app served again {} ms after the signal", stopped.elapsed().as_millis());
+    assert_linear(&cluster.journal(BUSY));
+    assert!(cluster.epoch(BUSY) >= 3, "three owners in turn: {}", cluster.epoch(BUSY));
+}
+
+/// Agents take turns: each asks for the head of the queue and finishes it at once.
+/// Returns the customers in the order they were served.
+async fn serve_all(agents: &mut [Client], queue: u64, n: usize) -> Vec<String> {
+    let mut order = Vec::new();
+    for k in 0..n {
+        let a = &mut agents[k % agents.len()];
+        let r = a.request(json!({"op": "ReqAssignUser"})).await;
+        assert_eq!(r["err"], 0, "{r}");
+        let uid = r["data"]["usrID"].as_str().unwrap().to_string();
+        let r = a.request(json!({"op": "FinishService", "queID": queue, "usrID": uid})).await;
+        assert_eq!(r["err"], 0, "{r}");
+        order.push(uid);
+    }
+    order
+}
+
+/// The owner paused (`SIGSTOP`) for 5 s: another node takes the app over; when the old
+/// owner runs again (`SIGCONT`) it writes nothing more and steps down; the journal has
+/// neither a gap nor a fork.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_owner_steps_down_and_writes_nothing_more() {
+    let cluster = Cluster::start().await;
+    let placed = cluster.settled(&[0, 1, 2]).await;
+    let owner = placed[BUSY];
+    let other = (owner + 1) % 3;
+    let key = app_key(BUSY);
+    let (status, v) = cluster
+        .call(&cluster.nodes[other], "POST", &format!("/api/v1/apps/{BUSY}/queues"), Some(&key), json!({"QueueName": "support"}))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let queue = v["Data"]["QueueID"].as_u64().unwrap();
+    // A customer straight on the owner, and one through another node.
+    let mut direct = cluster.client(&cluster.nodes[owner], BUSY, "direct").await;
+    let mut carried = cluster.client(&cluster.nodes[other], BUSY, "carried").await;
+    assert_eq!(carried.request(json!({"op": "StartQueuing", "queID": queue})).await["err"], 0);
+    let before = cluster.journal(BUSY);
+
+    cluster.nodes[owner].signal("-STOP");
+    // While it is paused, the direct customer asks for something the paused owner would
+    // journal when it runs again.
+    direct.send_text(&json!({"seq": 99, "op": "StartQueuing", "queID": queue}).to_string()).await;
+    let paused = Instant::now();
+    let taken = loop {
+        let r = carried.try_request(json!({"op": "GetQueuingInfo"}), Duration::from_secs(8)).await;
+        let r = r.expect("the carried customer's socket stays open");
+        if r["err"] == 0 {
+            assert_eq!(r["data"]["queID"], queue, "still queuing: {r}");
+            break paused.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    println!("SIGSTOP of the owner: another node served the app after {} ms", taken.as_millis());
+    let wait = Duration::from_secs(5).saturating_sub(paused.elapsed());
+    tokio::time::sleep(wait).await;
+    let during = cluster.journal(BUSY);
+    cluster.nodes[owner].signal("-CONT");
+
+    // The old owner runs again: it gives the app up without writing.
+    let started = Instant::now();
+    loop {
+        let apps = cluster.health(&cluster.nodes[owner]).await.map(|h| h["apps"].clone());
+        if apps.as_ref().is_some_and(|a| !a.as_array().unwrap().iter().any(|x| x == BUSY)) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "the old owner did not step down: {apps:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let r = direct.try_request(json!({"op": "GetQueuingInfo"}), Duration::from_secs(3)).await;
+    assert!(r.is_none_or(|r| r["err"] != 0 || r["data"]["queID"] != queue), "the request made while paused was not applied by the old owner");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = cluster.journal(BUSY);
+    assert_linear(&after);
+    let old_epoch = before.last().unwrap().1;
+    let new_epoch = during.last().unwrap().1;
+    assert!(new_epoch > old_epoch, "another node took over: {old_epoch} → {new_epoch}");
+    let paused_at = before.last().unwrap().0;
+    let late: Vec<_> = after.iter().filter(|s| s.1 == old_epoch && s.0 > paused_at).collect();
+    assert!(late.is_empty(), "the old owner wrote nothing after it was paused: {late:?}");
+    assert!(after.last().unwrap().1 > old_epoch);
+}
