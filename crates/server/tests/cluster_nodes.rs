@@ -39,7 +39,8 @@ impl Node {
         let addr = format!("127.0.0.1:{port}");
         let child = Command::new(env!("CARGO_BIN_EXE_lineup-server"))
             .args(["--listen", &addr, "--database", url, "--cluster-secret", SECRET, "--node-id", id])
-            .args(["--admin-key", ADMIN_KEY, "--no-demo", "--no-media"])
+            .args(["--admin-key", ADMIN_KEY, "--no-demo", "--no-media", "--webhook-allow", "127.0.0.1/32"])
+            .env("LINEUP_WEBHOOK_BACKOFF_MS", "100")
             .env("LINEUP_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()
@@ -219,6 +220,12 @@ async fn the_busy_app_survives_its_owner_being_killed_and_stopped() {
         .await;
     assert_eq!(status, 200, "{v}");
     let queue = v["Data"]["QueueID"].as_u64().unwrap();
+    // The business system hears of every queue change (set through another node). It is
+    // down until after the failover: its deliveries wait in the owner's outbox.
+    let receiver_addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let hook = json!({"url": format!("http://{receiver_addr}/queue"), "events": ["queue_change"]});
+    let (status, v) = cluster.call(&cluster.nodes[survivors[1]], "PUT", &format!("/api/v1/apps/{BUSY}/webhook"), Some(&key), hook).await;
+    assert_eq!(status, 200, "{v}");
 
     // The agents reach the app through the two other nodes, in do-not-disturb: nobody is
     // offered anything until an agent asks.
@@ -282,6 +289,13 @@ async fn the_busy_app_survives_its_owner_being_killed_and_stopped() {
     let order = serve_all(&mut agents, queue, 250).await;
     let expected: Vec<String> = (0..250).map(|i| format!("cust{i:03}")).collect();
     assert_eq!(order, expected, "served in the order they queued");
+    // No webhook event lost across the failover: every customer's queuing and each
+    // service's start, each event at least once, first seen in order.
+    let receiver = common::receiver::Receiver::start_on(receiver_addr, Default::default()).await;
+    let events = delivered(&receiver, 500 + 250).await;
+    let customers: std::collections::BTreeSet<&str> = events.iter().map(|(_, e)| e["userid"].as_str().unwrap()).collect();
+    assert_eq!(customers.len(), 500, "every customer's events arrived");
+    println!("webhooks: {} deliveries for {} events across the failover", receiver.accepted().len(), events.len());
 
     // SIGTERM the new owner: it hands the app over; the agents' sockets stay open (those
     // through the stopped node are carried by ... the stopped node, so they reconnect).
@@ -307,6 +321,30 @@ async fn the_busy_app_survives_its_owner_being_killed_and_stopped() {
     println!("SIGTERM of the next owner: the app served again {} ms after the signal", stopped.elapsed().as_millis());
     assert_linear(&cluster.journal(BUSY));
     assert!(cluster.epoch(BUSY) >= 3, "three owners in turn: {}", cluster.epoch(BUSY));
+}
+
+/// The webhook events received, each once (by event id), in the order first received,
+/// once there are at least `n`: asserts they are in order and without a gap.
+async fn delivered(receiver: &common::receiver::Receiver, n: usize) -> Vec<(u64, Value)> {
+    let started = Instant::now();
+    loop {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut events = Vec::new();
+        for r in receiver.accepted() {
+            let id: u64 = r.headers["x-lineup-event-id"].to_str().unwrap().trim_start_matches("evt-").parse().unwrap();
+            if seen.insert(id) {
+                events.push((id, serde_json::from_str::<Value>(&r.body).unwrap()));
+            }
+        }
+        if events.len() >= n {
+            let ids: Vec<u64> = events.iter().map(|e| e.0).collect();
+            assert!(ids.windows(2).all(|w| w[0] < w[1]), "first received in order");
+            assert_eq!(ids.last().unwrap() - ids[0] + 1, ids.len() as u64, "no event missing");
+            return events;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{} of {n} webhook events arrived", events.len());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Agents take turns: each asks for the head of the queue and finishes it at once.

@@ -32,6 +32,9 @@ struct Running {
     handle: HubHandle,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    /// The app's webhook deliveries: sent by this node while it owns the app.
+    deliveries: tokio::task::JoinHandle<()>,
+    stop_deliveries: tokio::sync::watch::Sender<bool>,
 }
 
 /// The app hubs that run on this node, by app (shared with the request handlers).
@@ -56,6 +59,7 @@ impl AppHubRegistry {
     /// Ends every hub at once, as the process dying would (nothing flushed).
     pub fn abort_all(&self) {
         for (_, r) in std::mem::take(&mut *self.lock()) {
+            r.deliveries.abort();
             r.task.abort();
         }
     }
@@ -115,11 +119,15 @@ impl AppHubs {
         for q in engine.queues(app) {
             store.insert_queue(app, q.queue, &q.def, now).map_err(local)?;
         }
+        // The webhook subscriptions and outbox as the last owner left them.
+        super::mirror::load(store.conn(), &journal.rows().map_err(bad)?).map_err(local)?;
+        super::mirror::track(store.conn()).map_err(local)?;
         let mut hub = Hub::new(engine, store, self.config.clone(), apps, last_seq, snapshot_seq);
         if let Some(metrics) = &self.metrics {
             hub.metrics = metrics.clone();
         }
         hub.demo_tokens = demo;
+        hub.webhooks = crate::webhooks::Webhooks::load(hub.store.conn())?;
         hub.tokens = ResumeTokens::load(&mut journal).map_err(bad)?;
         hub.use_cluster_journal(journal);
         hub.begin();
@@ -146,16 +154,29 @@ impl AppRunner for AppHubs {
         let hub = self.prepare(lease)?;
         let (stop, stopped) = oneshot::channel();
         let _runtime = self.runtime.enter();
+        let wake = hub.webhook_wake.clone();
         let (handle, task) = hub.spawn(stopped);
-        self.registry.lock().insert(lease.app.clone(), Running { handle, stop: Some(stop), task });
+        let (stop_deliveries, deliveries_stopped) = tokio::sync::watch::channel(false);
+        let outbox = crate::webhooks::deliver::Outbox::in_hub();
+        let deliveries =
+            tokio::spawn(crate::webhooks::deliver::run(handle.clone(), outbox, wake, self.config.clone(), deliveries_stopped));
+        let running = Running { handle, stop: Some(stop), task, deliveries, stop_deliveries };
+        self.registry.lock().insert(lease.app.clone(), running);
         Ok(())
     }
 
     fn stop(&mut self, app: &str, graceful: bool) {
         let Some(mut running) = self.registry.lock().remove(app) else { return };
         if !graceful {
+            running.deliveries.abort();
             running.task.abort();
             return;
+        }
+        // Deliveries first (what they finished is recorded through the hub), then the hub.
+        let _ = running.stop_deliveries.send(true);
+        let mut deliveries = running.deliveries;
+        if self.runtime.block_on(async { tokio::time::timeout(STOP_WITHIN, &mut deliveries).await }).is_err() {
+            deliveries.abort();
         }
         if let Some(stop) = running.stop.take() {
             let _ = stop.send(());

@@ -29,6 +29,8 @@ enum Write {
     DropToken { hash: String },
     Ticket { id: String, exp_s: u64 },
     Snapshot { seq: u64, at: Time, state: Vec<u8> },
+    /// A row of the app hub's own tables ([`super::mirror`]); None: deleted.
+    Row { table: String, id: i64, data: Option<String> },
 }
 
 /// An app's journal in PostgreSQL, written under `lease`.
@@ -60,6 +62,21 @@ impl PgJournal {
     /// The lease it writes under.
     pub fn lease(&self) -> &Lease {
         &self.lease
+    }
+
+    /// Rows of the app hub's own tables, changed in this turn: written with it.
+    pub fn stage_rows(&mut self, rows: Vec<super::mirror::RowChange>) {
+        self.turn.extend(rows.into_iter().map(|r| Write::Row { table: r.table, id: r.id, data: r.data }));
+    }
+
+    /// The app hub's own tables as kept: (table, row as JSON), by table then id.
+    pub fn rows(&self) -> Result<Vec<(String, String)>, JournalError> {
+        let app = self.lease.app.clone();
+        let rows = self.pg.query(move |c| c.query("SELECT tbl, data FROM app_rows WHERE app = $1 ORDER BY tbl, id", &[&app]))?;
+        let mut rows: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        // Subscriptions before the deliveries that refer to them.
+        rows.sort_by_key(|(t, _)| super::mirror::TABLES.iter().position(|m| m == t));
+        Ok(rows)
     }
 
     /// Every record of the app's journal with the epoch it was written under, in order
@@ -153,6 +170,7 @@ fn commit_turn(c: &mut postgres::Client, lease: &Lease, turn: &[Write]) -> Resul
                     &[app, id, &(*exp_s as i64)],
                 )?;
             }
+            Write::Row { .. } => {}
             Write::Snapshot { seq, at, state } => {
                 let (seq, at_ms) = (*seq as i64, at.as_millis() as i64);
                 tx.execute(
@@ -166,8 +184,45 @@ fn commit_turn(c: &mut postgres::Client, lease: &Lease, turn: &[Write]) -> Resul
             }
         }
     }
+    write_rows(&mut tx, app, turn)?;
     tx.commit()?;
     Ok(true)
+}
+
+/// The turn's rows of the app hub's own tables: one upsert and one delete statement
+/// (each row is in a turn once: [`super::mirror::take_changes`] gives it as it is now).
+fn write_rows(tx: &mut postgres::Transaction<'_>, app: &String, turn: &[Write]) -> Result<(), postgres::Error> {
+    let (mut put_t, mut put_i, mut put_d, mut del_t, mut del_i) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for w in turn {
+        match w {
+            Write::Row { table, id, data: Some(data) } => {
+                put_t.push(table.as_str());
+                put_i.push(*id);
+                put_d.push(data.as_str());
+            }
+            Write::Row { table, id, data: None } => {
+                del_t.push(table.as_str());
+                del_i.push(*id);
+            }
+            _ => {}
+        }
+    }
+    if !put_t.is_empty() {
+        tx.execute(
+            "INSERT INTO app_rows (app, tbl, id, data)
+             SELECT $1, t, i, d FROM unnest($2::text[], $3::int8[], $4::text[]) AS x(t, i, d)
+             ON CONFLICT (app, tbl, id) DO UPDATE SET data = EXCLUDED.data",
+            &[app, &put_t, &put_i, &put_d],
+        )?;
+    }
+    if !del_t.is_empty() {
+        tx.execute(
+            "DELETE FROM app_rows r USING unnest($2::text[], $3::int8[]) AS x(t, i)
+             WHERE r.app = $1 AND r.tbl = x.t AND r.id = x.i",
+            &[app, &del_t, &del_i],
+        )?;
+    }
+    Ok(())
 }
 
 impl Journal for PgJournal {

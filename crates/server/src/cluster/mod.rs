@@ -22,6 +22,8 @@
 //! - [`apps`]: the cluster's apps.
 //! - [`app_hubs`]: the app hubs a node runs (each app's engine, journal in PostgreSQL),
 //!   started and stopped by the ownership loop.
+//! - [`mirror`]: an app hub's own tables (webhook subscriptions, outbox) kept in
+//!   PostgreSQL with its journal turns.
 //! - [`node`]: the running node as request handlers see it: who owns an app.
 //! - [`link`]: node-to-node credentials and REST forwarding to an app's owner.
 //! - [`ws_link`]: a client's WebSocket carried to its app's owner, re-attached to the
@@ -33,6 +35,7 @@ pub mod apps;
 pub mod journal;
 pub mod lease;
 pub mod link;
+pub mod mirror;
 pub mod node;
 pub mod nodes;
 pub mod ownership;

@@ -72,6 +72,13 @@ impl Hub {
     /// Commits the turn, then lets its frames go out.
     pub fn end_turn(&mut self) {
         let started = std::time::Instant::now();
+        if let Some(journal) = &mut self.cluster_journal {
+            // The app hub's own rows changed in this turn go with it.
+            match crate::cluster::mirror::take_changes(self.store.conn()) {
+                Ok(rows) => journal.stage_rows(rows),
+                Err(e) => self.journal_failed(crate::journal::JournalError::Store(format!("the app's own tables: {e}"))),
+            }
+        }
         if let Err(e) = self.journal_store().commit() {
             self.journal_failed(e);
         }

@@ -28,11 +28,13 @@ pub struct Due {
     pub secret: String,
 }
 
-/// The worker's own connection to the store, for reading only: it never waits for the
-/// hub and the hub never waits for it (WAL). What happened to each delivery is written
-/// back through the hub, in batches, inside the hub's own turns (group commit).
+/// Where the worker reads the outbox: its own connection to the store, for reading
+/// only, so that it never waits for the hub and the hub never waits for it (WAL); or,
+/// for a cluster node's app hub (whose store is in memory), the hub's store, read in a
+/// hub job. What happened to each delivery is written back through the hub, in
+/// batches, inside the hub's own turns (group commit).
 pub struct Outbox {
-    conn: Connection,
+    conn: Option<Connection>,
     secrets: HashMap<String, String>,
 }
 
@@ -44,14 +46,29 @@ impl Outbox {
         let path = config.data_dir.join("lineup.sqlite3");
         let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        Ok(Outbox { conn, secrets: HashMap::new() })
+        Ok(Outbox { conn: Some(conn), secrets: HashMap::new() })
     }
 
-    /// For each subscription not in flight whose oldest pending delivery is due: that
-    /// delivery and the pending ones after it (a lane); and when the next one falls due.
+    /// The outbox of an app hub's store, read through the hub.
+    pub fn in_hub() -> Outbox {
+        Outbox { conn: None, secrets: HashMap::new() }
+    }
+
+    /// [`lanes`] from the worker's own connection.
     pub fn lanes(&mut self, in_flight: &HashSet<i64>) -> (Vec<Vec<Due>>, Option<u64>) {
+        match &self.conn {
+            Some(conn) => lanes(conn, &mut self.secrets, in_flight),
+            None => (Vec::new(), None),
+        }
+    }
+}
+
+/// For each subscription not in flight whose oldest pending delivery is due: that
+/// delivery and the pending ones after it (a lane); and when the next one falls due.
+pub fn lanes(conn: &Connection, secrets: &mut HashMap<String, String>, in_flight: &HashSet<i64>) -> (Vec<Vec<Due>>, Option<u64>) {
+    {
         let now_ms = now().as_millis();
-        let heads = store::heads(&self.conn).unwrap_or_else(|e| {
+        let heads = store::heads(conn).unwrap_or_else(|e| {
             tracing::error!(error = %e, "cannot read the webhook outbox");
             Vec::new()
         });
@@ -62,13 +79,13 @@ impl Outbox {
                 next = Some(next.map_or(head.next_attempt_ms, |n| n.min(head.next_attempt_ms)));
                 continue;
             }
-            let batch = store::pending_of(&self.conn, head.hook, head.id, LANE).unwrap_or_else(|_| vec![head.clone()]);
+            let batch = store::pending_of(conn, head.hook, head.id, LANE).unwrap_or_else(|_| vec![head.clone()]);
             let mut lane = Vec::with_capacity(batch.len());
             for d in batch.into_iter().take_while(|d| d.next_attempt_ms <= now_ms) {
-                if !self.secrets.contains_key(&d.app) {
-                    self.secrets = store::secrets(&self.conn).unwrap_or_default();
+                if !secrets.contains_key(&d.app) {
+                    *secrets = store::secrets(conn).unwrap_or_default();
                 }
-                let secret = self.secrets.get(&d.app).cloned().unwrap_or_default();
+                let secret = secrets.get(&d.app).cloned().unwrap_or_default();
                 lane.push(Due { delivery: d, secret });
             }
             lanes.push(lane);
@@ -170,6 +187,7 @@ pub async fn run(hub: HubHandle, outbox: Outbox, wake: Arc<Notify>, config: Arc<
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("an HTTP client");
+    let in_hub = outbox.conn.is_none();
     let outbox = Arc::new(Mutex::new(outbox));
     // Subscriptions with a lane out (or results not yet recorded): at most one each.
     let mut in_flight: HashSet<i64> = HashSet::new();
@@ -198,8 +216,14 @@ pub async fn run(hub: HubHandle, outbox: Outbox, wake: Arc<Notify>, config: Arc<
             }
         }
         let busy = in_flight.clone();
-        let ob = outbox.clone();
-        let Ok((lanes, next)) = tokio::task::spawn_blocking(move || ob.lock().expect("not poisoned").lanes(&busy)).await else { return };
+        let (lanes, next) = if in_hub {
+            let Ok(found) = hub.call(move |h| lanes(h.store.conn(), &mut HashMap::new(), &busy)).await else { return };
+            found
+        } else {
+            let ob = outbox.clone();
+            let Ok(found) = tokio::task::spawn_blocking(move || ob.lock().expect("not poisoned").lanes(&busy)).await else { return };
+            found
+        };
         for lane in lanes.into_iter().filter(|l| !l.is_empty()) {
             let hook = lane[0].delivery.hook;
             in_flight.insert(hook);
