@@ -387,7 +387,17 @@ async fn on_op(
     tx: &ConnTx,
     span: &tracing::Span,
 ) -> (bool, bool) {
-    let gone = |e: crate::hub::HubError| Reply::error(seq, codes::INNER_ERR, e.to_string());
+    // An app hub that stopped because its app moved did not apply the request: the
+    // socket closes with 1001 (no reply), and the client, or the node carrying it,
+    // resumes at the next owner and sends it again there.
+    let moved = state.cluster().is_some();
+    let gone = |e: crate::hub::HubError| match e {
+        crate::hub::HubError::Stopped if moved => {
+            tx.send(Outgoing::Close { code: 1001, reason: "server restarting".into() });
+            None
+        }
+        e => Some(Reply::error(seq, codes::INNER_ERR, e.to_string())),
+    };
     let conn = Conn { id: conn_id, tx: tx.clone() };
     let out = tx.clone();
     match (*session, op) {
@@ -421,7 +431,9 @@ async fn on_op(
                 }
                 Ok(None) => (false, false),
                 Err(e) => {
-                    push_reply(tx, gone(e));
+                    if let Some(reply) = gone(e) {
+                        push_reply(tx, reply);
+                    }
                     (false, false)
                 }
             }
@@ -464,7 +476,9 @@ async fn on_op(
                     (false, ok)
                 }
                 Err(e) => {
-                    push_reply(tx, gone(e));
+                    if let Some(reply) = gone(e) {
+                        push_reply(tx, reply);
+                    }
                     (false, false)
                 }
             }

@@ -427,3 +427,86 @@ async fn a_paused_owner_steps_down_and_writes_nothing_more() {
     assert!(late.is_empty(), "the old owner wrote nothing after it was paused: {late:?}");
     assert!(after.last().unwrap().1 > old_epoch);
 }
+
+/// A fourth node joins: it takes its share of the apps by graceful hand-over. Clients
+/// carried by other nodes keep their sockets and every request they make meanwhile is
+/// answered without an error; clients straight on an owner that handed its app over are
+/// closed with 1001 and resume elsewhere (the SDK's Reconnecting/Reconnected).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_joining_node_takes_its_share_and_carried_clients_see_no_error() {
+    use lineup_server::cluster::placement::preferred_owner;
+    let mut cluster = Cluster::start().await;
+    let placed = cluster.settled(&[0, 1, 2]).await;
+    // A name for the new node that some app prefers once it is live.
+    let ids: Vec<String> = cluster.nodes.iter().map(|n| n.id.clone()).collect();
+    let joining = (0..)
+        .map(|n| format!("node-{n}"))
+        .find(|id| {
+            let mut live = ids.clone();
+            live.push(id.clone());
+            live.sort();
+            APPS.iter().any(|a| preferred_owner(a, &live) == Some(id.as_str()))
+        })
+        .unwrap();
+    // Each app: a queue, and a customer queuing through every node.
+    let mut clients: Vec<(String, usize, Client)> = Vec::new();
+    for app in APPS {
+        let owner = &cluster.nodes[placed[app]];
+        let (status, v) = cluster.call(owner, "POST", &format!("/api/v1/apps/{app}/queues"), Some(&app_key(app)), json!({"QueueName": "q"})).await;
+        assert_eq!(status, 200, "{v}");
+        let queue = v["Data"]["QueueID"].as_u64().unwrap();
+        for n in 0..3 {
+            let mut c = cluster.client(&cluster.nodes[n], app, &format!("{app}-via-{n}")).await;
+            assert_eq!(c.request(json!({"op": "StartQueuing", "queID": queue})).await["err"], 0);
+            clients.push((app.to_string(), n, c));
+        }
+    }
+
+    cluster.nodes.push(Node::start(&cluster.pg.url(), &joining));
+    let started = Instant::now();
+    while cluster.health(&cluster.nodes[3]).await.is_none() {
+        assert!(started.elapsed() < Duration::from_secs(20), "the new node never became healthy");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let settled = std::sync::atomic::AtomicBool::new(false);
+    let (after, asked) = tokio::join!(
+        async {
+            let after = cluster.settled(&[0, 1, 2, 3]).await;
+            settled.store(true, std::sync::atomic::Ordering::Release);
+            after
+        },
+        async {
+            // The carried clients keep asking while the apps move.
+            let mut asked = 0;
+            while !settled.load(std::sync::atomic::Ordering::Acquire) {
+                for (app, via, c) in clients.iter_mut().filter(|(app, via, _)| placed[app.as_str()] != *via) {
+                    let r = c.try_request(json!({"op": "GetQueuingInfo"}), Duration::from_secs(10)).await;
+                    let r = r.unwrap_or_else(|| panic!("{app} through node {via}: the socket closed"));
+                    assert_eq!(r["err"], 0, "{app} through node {via}: {r}");
+                    asked += 1;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            asked
+        }
+    );
+    let moved: Vec<&str> = APPS.iter().copied().filter(|a| after[*a] != placed[*a]).collect();
+    assert!(!moved.is_empty() && moved.iter().all(|a| after[*a] == 3), "apps move only to the new node: {placed:?} → {after:?}");
+    println!("{joining} joined: {moved:?} handed over to it; {asked} requests of carried clients meanwhile, none failed");
+    // Every customer is still queuing: the carried ones on their sockets, the ones
+    // straight on a node that handed its app over after resuming elsewhere.
+    let all: Vec<&Node> = cluster.nodes.iter().collect();
+    for (app, via, c) in clients.iter_mut() {
+        let r = match c.try_request(json!({"op": "GetQueuingInfo"}), Duration::from_secs(5)).await {
+            Some(r) => r,
+            None => {
+                assert!(moved.contains(&app.as_str()) && placed[app.as_str()] == *via, "{app} through node {via} was closed");
+                assert_eq!(c.closed.as_ref().map(|c| c.0), Some(1001), "closed as a restart");
+                resume_elsewhere(c, &all).await;
+                c.request(json!({"op": "GetQueuingInfo"})).await
+            }
+        };
+        assert_eq!(r["err"], 0, "{r}");
+        assert!(r["data"]["queID"].as_i64().unwrap() > 0, "{app} through node {via} still queuing: {r}");
+    }
+}

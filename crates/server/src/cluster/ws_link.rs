@@ -44,9 +44,16 @@ pub struct LinkSettings {
 enum UpstreamEnd {
     /// The client is gone, or was closed: the link is over.
     Over,
-    /// The owner went away: re-attach to the next one.
+    /// The owner handed the app over or stopped (1001): what it did not answer it did
+    /// not apply; re-attach to the next owner and send it there.
+    HandedOver,
+    /// The owner went away (dropped, or seen replaced while silent): what it did not
+    /// answer may or may not be applied; re-attach to the next owner.
     OwnerGone,
 }
+
+/// Requests a link keeps for re-sending (more in flight at once: the link is cut).
+const MAX_IN_FLIGHT: usize = 10_000;
 
 /// Opens a socket to the node at `addr`.
 async fn connect(node: &ClusterNode, addr: &str, client: Option<std::net::IpAddr>) -> Option<Upstream> {
@@ -147,7 +154,9 @@ pub async fn carry(
     let first_seq = client_seq(&first);
     let mut token: Option<String> = None;
     // Requests sent to the owner and not answered yet, oldest first.
-    let mut waiting: std::collections::VecDeque<u64> = std::collections::VecDeque::from([first_seq]);
+    let mut waiting: std::collections::VecDeque<(u64, String)> = std::collections::VecDeque::new();
+    // Requests to send again at the next owner (the last one handed the app over).
+    let mut resend: Vec<String> = Vec::new();
     let mut last_seen = Instant::now();
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + settings.heartbeat, settings.heartbeat);
     let mut placement = tokio::time::interval(PLACEMENT_CHECK);
@@ -164,7 +173,15 @@ pub async fn carry(
             Some(first) => first,
             None => serde_json::json!({"seq": LINK_RESUME_SEQ, "op": "Resume", "session": token}).to_string(),
         };
-        if upstream.send(Up::Text(hello.into())).await.is_err() {
+        let mut sent = upstream.feed(Up::Text(hello.as_str().into())).await.is_ok();
+        if token.is_none() {
+            waiting.push_back((first_seq, hello));
+        }
+        for text in std::mem::take(&mut resend) {
+            sent = sent && upstream.feed(Up::Text(text.as_str().into())).await.is_ok();
+            waiting.push_back((client_seq(&text), text));
+        }
+        if !sent || upstream.flush().await.is_err() {
             up = connect_owner(&node, &app, settings.client, REATTACH_WITHIN).await;
             continue;
         }
@@ -174,7 +191,11 @@ pub async fn carry(
                     last_seen = Instant::now();
                     match m {
                         Some(Ok(Message::Text(t))) => {
-                            waiting.push_back(client_seq(t.as_str()));
+                            if waiting.len() >= MAX_IN_FLIGHT {
+                                let _ = upstream.close(None).await;
+                                break 'link Some(close(crate::conn::CLOSE_TOO_SLOW, "too many requests in flight"));
+                            }
+                            waiting.push_back((client_seq(t.as_str()), t.as_str().to_string()));
                             if upstream.send(Up::Text(t.as_str().into())).await.is_err() {
                                 break UpstreamEnd::OwnerGone;
                             }
@@ -195,7 +216,7 @@ pub async fn carry(
                     Some(Ok(Up::Text(t))) => {
                         let text = t.as_str();
                         if let Some((seq, err, session)) = reply_of(text) {
-                            if let Some(at) = waiting.iter().position(|s| *s == seq) {
+                            if let Some(at) = waiting.iter().position(|(s, _)| *s == seq) {
                                 waiting.remove(at);
                             }
                             if seq == first_seq && err == 0 && token.is_none() {
@@ -217,7 +238,10 @@ pub async fn carry(
                     }
                     Some(Ok(Up::Close(frame))) => {
                         let code = frame.as_ref().map_or(1006, |f| u16::from(f.code));
-                        if code == u16::from(CloseCode::Away) || code == 1006 {
+                        if code == u16::from(CloseCode::Away) {
+                            break UpstreamEnd::HandedOver;
+                        }
+                        if code == 1006 {
                             break UpstreamEnd::OwnerGone;
                         }
                         let reason = frame.map(|f| f.reason.to_string()).unwrap_or_default();
@@ -250,11 +274,16 @@ pub async fn carry(
         };
         match end {
             UpstreamEnd::Over => break None,
-            UpstreamEnd::OwnerGone if token.is_none() => break Some(close(1001, "server restarting")),
+            UpstreamEnd::OwnerGone | UpstreamEnd::HandedOver if token.is_none() => break Some(close(1001, "server restarting")),
+            UpstreamEnd::HandedOver => {
+                resend = waiting.drain(..).map(|(_, text)| text).collect();
+                tracing::debug!(app = %app, resend = resend.len(), "the app was handed over; re-attaching the session");
+                up = connect_owner(&node, &app, settings.client, REATTACH_WITHIN).await;
+            }
             UpstreamEnd::OwnerGone => {
                 // Requests the owner took and did not answer: applied and journaled, or not
                 // applied (as after a restart); the client may retry them.
-                for seq in waiting.drain(..).filter(|s| *s != LINK_RESUME_SEQ) {
+                for seq in waiting.drain(..).map(|(seq, _)| seq) {
                     let msg = "the app moved to another node while this request was in flight: it was applied or not; retry if needed";
                     let text = reply_text(Reply::error(seq, codes::INNER_ERR, msg));
                     if to_client.send(Message::Text(text.into())).await.is_err() {
