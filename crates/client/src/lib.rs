@@ -465,8 +465,16 @@ impl<D: Payload> Session<D> {
 
     /// Online → Reconnecting (`first`), or one more failed attempt.
     fn connection_lost(&mut self, now: Millis, code: u16, first: bool) {
-        // Replies that were on the lost connection never come.
-        let (lost, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending).into_iter().partition(|(_, p)| p.sent);
+        // Replies that were on the lost connection never come. A server that closes with
+        // 1001 (it stopped, or the app moved to another node) applied none of what it did
+        // not answer: the page's requests then go out again after the resume.
+        let again = code == 1001;
+        let (lost, mut kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|(_, p)| p.sent && !(again && p.id.is_some() && matches!(p.frame, Frame::Page(_))));
+        for (_, p) in kept.iter_mut() {
+            p.sent = false;
+        }
         self.pending = kept;
         for (_, p) in lost {
             if let Some(id) = p.id {

@@ -278,6 +278,29 @@ fn past_the_hold_time_the_session_is_lost() {
 }
 
 #[test]
+fn a_request_unanswered_at_a_1001_goes_out_again_after_the_resume() {
+    let mut r = Rig::new();
+    r.login(60, 15);
+    let asked = r.request("GetQueuingInfo");
+    r.pump();
+    r.take_events();
+    // The server stopped (or the app moved) before answering: it did not apply it.
+    r.s.handle_closed(r.now, 1001);
+    r.pump();
+    let ev = r.take_events();
+    assert!(!ev.iter().any(|e| matches!(e, Event::Reply { id, .. } if *id == asked)), "no error for it: {ev:?}");
+    assert!(ev.contains(&Event::Reconnecting { code: 1001 }));
+    r.advance(200.0);
+    let resume = r.seq_of("Resume");
+    r.reply(resume, 0, json!({"session": "tok", "holdSeconds": 60, "heartbeatSeconds": 15}));
+    let again = r.seq_of("GetQueuingInfo");
+    let at = |seq: u64| r.sent.iter().position(|(s, _)| *s == seq).unwrap();
+    assert!(at(again) > at(resume), "sent again after the resume: {:?}", r.sent);
+    r.reply(again, 0, json!({"queID": 1}));
+    assert!(reply_of(&r.take_events(), asked).is_ok());
+}
+
+#[test]
 fn a_resume_the_server_no_longer_knows_is_line_off() {
     let mut r = Rig::new();
     r.login(60, 15);

@@ -2,6 +2,7 @@
 //! helpers, and a WebSocket client that pairs replies with requests and keeps notices.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod pg;
 pub mod receiver;
 
