@@ -13,6 +13,9 @@
 //!   committed corpus; fails on a crash.
 //! - `cargo xtask load [scenario...]` — the load benchmark: a release server on loopback
 //!   driven over the real protocol; prints the table of the performance goals.
+//! - `cargo xtask cluster-load [cycles|failover]` — release nodes on a throwaway
+//!   PostgreSQL: cycles/s of a multi-app load on one SQLite node and on 1, 2 and 3
+//!   PostgreSQL nodes, then the failover time over 20 owner kills.
 //! - `cargo xtask soak` — a release server against slow-reader, flood, never-logs-in and
 //!   malformed-input clients; prints its RSS over time and whether each was cut off.
 //! - `cargo xtask bench` — the engine benchmarks (criterion), the SFU's forwarding cost
@@ -84,13 +87,22 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS => run(cargo().args(["run", "--release", "-p", "lineup-server", "--example", "load", "--", "target/release/lineup-server"]).args(&args[1..])),
             failed => failed,
         },
+        Some("cluster-load") => match tools::postgresql().map_err(|e| eprintln!("xtask: {e}")) {
+            Err(()) => ExitCode::FAILURE,
+            Ok(()) => match run(cargo().args(["build", "--release", "-p", "lineup-server", "--bin", "lineup-server", "--example", "cluster_load"])) {
+                ExitCode::SUCCESS => run(cargo()
+                    .args(["run", "--release", "-p", "lineup-server", "--example", "cluster_load", "--", "target/release/lineup-server"])
+                    .args(&args[1..])),
+                failed => failed,
+            },
+        },
         Some("soak") => match run(cargo().args(["build", "--release", "-p", "lineup-server"])) {
             ExitCode::SUCCESS => run(cargo().args(["run", "--release", "-p", "lineup-server", "--example", "soak", "--", "target/release/lineup-server"])),
             failed => failed,
         },
         Some("size") => result(sdk::build().and_then(|_| sdk::size())),
         _ => {
-            eprintln!("usage: cargo xtask <demo [server flags...] | test | contract | browser | types [--check] | bench | sdk | size | fuzz [--seconds N] | soak | load>");
+            eprintln!("usage: cargo xtask <demo [server flags...] | test | contract | browser | types [--check] | bench | sdk | size | fuzz [--seconds N] | soak | load | cluster-load>");
             ExitCode::from(2)
         }
     }

@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
@@ -22,7 +21,10 @@ use tokio_tungstenite::tungstenite::Message;
 const ADMIN: &str = "load-admin-key";
 const SECRET: &str = "load-secret";
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+#[path = "shared/loadkit.rs"]
+mod loadkit;
+
+use loadkit::{md5_hex, notice, serve_offers, summary, Client, Ws};
 
 struct Server {
     child: Child,
@@ -37,11 +39,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn md5_hex(s: &str) -> String {
-    use md5::{Digest, Md5};
-    Md5::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn rss_mb(pid: u32) -> f64 {
@@ -135,109 +132,6 @@ impl Server {
         }
         out
     }
-}
-
-/// A client whose frames are read by a task of its own and handed over with their
-/// arrival time; requests go out through `send`.
-struct Client {
-    sink: SplitSink<Ws, Message>,
-    rx: mpsc::UnboundedReceiver<(Instant, Value)>,
-    seq: u64,
-    reader: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Client {
-    fn drop(&mut self) {
-        self.reader.abort(); // the socket closes with its last half
-    }
-}
-
-/// Broadcast notices the scenarios never look at: counted as read, not parsed (so the
-/// load client spends its CPU on what it measures).
-fn ignored(t: &str) -> bool {
-    t.contains(r#""name":"UserEnter""#) || t.contains(r#""name":"UserLeave""#) || t.contains(r#""name":"QueueStatusChanged""#)
-        || t.contains(r#""name":"QueuingInfoChanged""#)
-}
-
-fn spawn_reader(mut stream: SplitStream<Ws>) -> (mpsc::UnboundedReceiver<(Instant, Value)>, tokio::task::JoinHandle<()>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let task = tokio::spawn(async move {
-        while let Some(Ok(m)) = stream.next().await {
-            if let Message::Text(t) = m {
-                if ignored(&t) {
-                    continue;
-                }
-                if let Ok(v) = serde_json::from_str::<Value>(&t) {
-                    if tx.send((Instant::now(), v)).is_err() {
-                        break;
-                    }
-                }
-            }
-        }
-    });
-    (rx, task)
-}
-
-impl Client {
-    fn new(ws: Ws) -> Client {
-        let (sink, stream) = ws.split();
-        let (rx, reader) = spawn_reader(stream);
-        Client { sink, rx, seq: 0, reader }
-    }
-
-    async fn send(&mut self, mut op: Value) -> u64 {
-        self.seq += 1;
-        op["seq"] = json!(self.seq);
-        self.sink.send(Message::Text(op.to_string().into())).await.unwrap();
-        self.seq
-    }
-
-    /// Waits (10 s at most) for a frame matching `pred`; frames before it are dropped.
-    async fn wait(&mut self, pred: impl Fn(&Value) -> bool) -> (Instant, Value) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let got = tokio::time::timeout_at(deadline, self.rx.recv()).await.expect("a frame within 10 s").expect("socket open");
-            if pred(&got.1) {
-                return got;
-            }
-        }
-    }
-
-    async fn request(&mut self, op: Value) -> Value {
-        let seq = self.send(op).await;
-        self.wait(|f| f["type"] == "reply" && f["seq"] == seq).await.1
-    }
-}
-
-/// An agent that takes every offer: accept, finish at once, count it; until `stop` or
-/// until `done` reaches `limit`.
-async fn serve_offers(mut c: Client, q: u64, stop: Instant, done: Arc<AtomicU64>, limit: u64) {
-    c.send(json!({"op": "StartService", "queID": q})).await;
-    while Instant::now() < stop && done.load(Ordering::Relaxed) < limit {
-        let Ok(Some((_, f))) = tokio::time::timeout(Duration::from_millis(500), c.rx.recv()).await else { continue };
-        if f["name"] == "AutoAssignUser" {
-            let uid = f["data"]["usrID"].clone();
-            c.send(json!({"op": "AcceptAssignUser", "queID": q, "usrID": uid})).await;
-            c.send(json!({"op": "FinishService", "queID": q, "usrID": uid})).await;
-            done.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-}
-
-fn notice(name: &'static str) -> impl Fn(&Value) -> bool {
-    move |f| f["type"] == "notice" && f["name"] == name
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn summary(mut ms: Vec<f64>) -> (f64, f64, f64) {
-    ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    (percentile(&ms, 0.5), percentile(&ms, 0.99), *ms.last().unwrap_or(&f64::NAN))
 }
 
 async fn ping_floor(s: &Server, app: &str, n: usize) -> (f64, f64) {

@@ -320,3 +320,25 @@ async fn a_joining_node_takes_its_share_and_carried_clients_see_no_error() {
         assert!(r["data"]["queID"].as_i64().unwrap() > 0, "{app} through node {via} still queuing: {r}");
     }
 }
+
+/// The automatic flow on a cluster, through a node that does not own the app: an
+/// agent serving the queue is offered the customer, accepts, finishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offers_flow_through_a_node_that_does_not_own_the_app() {
+    let cluster = Cluster::start().await;
+    let placed = cluster.settled(&[0, 1, 2]).await;
+    let via = &cluster.nodes[(placed[BUSY] + 1) % 3];
+    let (status, v) =
+        cluster.call(via, "POST", &format!("/api/v1/apps/{BUSY}/queues"), Some(&app_key(BUSY)), json!({"QueueName": "q"})).await;
+    assert_eq!(status, 200, "{v}");
+    let queue = v["Data"]["QueueID"].as_u64().unwrap();
+    let mut agent = cluster.client(via, BUSY, "agent").await;
+    assert_eq!(agent.request(json!({"op": "StartService", "queID": queue})).await["err"], 0);
+    let mut customer = cluster.client(via, BUSY, "customer").await;
+    assert_eq!(customer.request(json!({"op": "StartQueuing", "queID": queue})).await["err"], 0);
+    let offer = agent.notice("AutoAssignUser").await;
+    assert_eq!(offer["usrID"], "customer");
+    assert_eq!(agent.request(json!({"op": "AcceptAssignUser", "queID": queue, "usrID": "customer"})).await["err"], 0);
+    assert_eq!(agent.request(json!({"op": "FinishService", "queID": queue, "usrID": "customer"})).await["err"], 0);
+    customer.notice("ServiceFinished").await;
+}

@@ -35,6 +35,14 @@ pub fn ids(pg: &Pg) -> Result<Vec<String>, PgError> {
     Ok(pg.query(|c| c.query("SELECT id FROM apps ORDER BY id", &[]))?.iter().map(|r| r.get(0)).collect())
 }
 
+/// Every app's id and how long ago it was created (database clock), in order.
+pub fn ages(pg: &Pg) -> Result<Vec<(String, std::time::Duration)>, PgError> {
+    let rows = pg.query(|c| {
+        c.query("SELECT id, extract(epoch FROM clock_timestamp() - created_at)::float8 FROM apps ORDER BY id", &[])
+    })?;
+    Ok(rows.iter().map(|r| (r.get(0), std::time::Duration::from_secs_f64(r.get::<_, f64>(1).max(0.0)))).collect())
+}
+
 /// An app's secret (None: no such app).
 pub fn secret(pg: &Pg, id: &str) -> Result<Option<String>, PgError> {
     let id = id.to_owned();

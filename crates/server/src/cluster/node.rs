@@ -23,6 +23,10 @@ pub enum Owner {
     Unknown,
 }
 
+/// How long an app the node has not seen is waited for before it counts as unknown
+/// (a few of the ownership loop's polls).
+const UNKNOWN_FOR: Duration = Duration::from_millis(300);
+
 /// The node.
 pub struct ClusterNode {
     pub settings: ClusterConfig,
@@ -68,12 +72,21 @@ impl ClusterNode {
     }
 
     /// Who serves `app`, waiting up to `within` while nobody does (an app between owners,
-    /// or one just created that no node has taken yet).
+    /// or one just created that no node has taken yet), and a moment for an app this
+    /// node has not seen yet.
     pub async fn owner_within(&self, app: &str, within: Duration) -> Owner {
         let started = Instant::now();
         loop {
             let owner = self.owner(app);
-            if !matches!(owner, Owner::Nowhere) || started.elapsed() >= within {
+            let waited = started.elapsed();
+            let wait = match owner {
+                Owner::Nowhere => waited < within,
+                // An app created a moment ago through another node: this one sees it at
+                // its next poll.
+                Owner::Unknown => waited < within.min(UNKNOWN_FOR),
+                _ => false,
+            };
+            if !wait {
                 return owner;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;

@@ -222,8 +222,15 @@ fn poll(
     }
     let addrs: BTreeMap<String, String> = nodes::live(pg, settings.live_within)?.into_iter().map(|n| (n.id, n.addr)).collect();
     let live: Vec<String> = addrs.keys().cloned().collect();
-    let apps = apps::ids(pg)?;
-    let leases = lease::all(pg)?;
+    let ages = apps::ages(pg)?;
+    let apps: Vec<String> = ages.iter().map(|(a, _)| a.clone()).collect();
+    let mut leases = lease::all(pg)?;
+    // An app never owned counts as free since it was created: a new app waits the
+    // grace for its preferred node (instead of going to whichever node looks first and
+    // being handed over at once).
+    for (app, age) in ages {
+        leases.entry(app).or_insert(super::plan::LeaseRow { owner: String::new(), epoch: 0, free_for: Some(age) });
+    }
     let mut running: BTreeMap<String, u64> = keeper.kept().into_iter().map(|(a, (epoch, _))| (a, epoch)).collect();
     let actions = plan(&View { me, leaving, live: &live, apps: &apps, leases: &leases, running: &running });
     let mut placements: BTreeMap<String, Placement> =

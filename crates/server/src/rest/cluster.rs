@@ -112,7 +112,11 @@ pub async fn create_app(node: &ClusterNode, id: String, secret: String) -> Respo
         Ok(Err(e)) => return admin_error(AdminError::new(rsp::UNKNOWN, 503, format!("the cluster database: {e}"))),
         Err(e) => return admin_error(AdminError::new(rsp::UNKNOWN, 500, e.to_string())),
     }
-    node.owner_within(&id, MOVE_WAIT).await;
+    // Answered once some node serves the app (its next requests find it).
+    let started = std::time::Instant::now();
+    while !matches!(node.owner(&id), Owner::Here(_) | Owner::There(_)) && started.elapsed() < MOVE_WAIT {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
     admin_ok(serde_json::json!({"appID": id}))
 }
 
