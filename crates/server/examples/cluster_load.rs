@@ -65,7 +65,9 @@ fn start_node(bin: &str, database: Option<&str>, id: &str) -> Node {
         .stdout(Stdio::null());
     match database {
         Some(url) => cmd.args(["--database", url, "--cluster-secret", CLUSTER_SECRET, "--node-id", id]),
-        None => cmd.arg("--data").arg(std::env::temp_dir().join(format!("lineup-cluster-load-{}-{id}", std::process::id()))),
+        None => {
+            cmd.arg("--data").arg(std::env::temp_dir().join(format!("lineup-cluster-load-{}-{id}", std::process::id())))
+        }
     };
     Node { child: cmd.spawn().expect("the server starts"), id: id.into(), addr }
 }
@@ -77,7 +79,8 @@ struct Bench {
 
 impl Bench {
     async fn health(&self, node: &Node) -> Option<Value> {
-        let r = self.http.get(format!("http://{}/healthz", node.addr)).timeout(Duration::from_secs(1)).send().await.ok()?;
+        let r =
+            self.http.get(format!("http://{}/healthz", node.addr)).timeout(Duration::from_secs(1)).send().await.ok()?;
         if r.status() != 200 {
             return None;
         }
@@ -98,7 +101,8 @@ impl Bench {
     /// client should.
     async fn rest(&self, node: &Node, method: reqwest::Method, path: &str, key: &str, body: Value) -> Value {
         for _ in 0..10 {
-            let req = self.http.request(method.clone(), format!("http://{}{path}", node.addr)).bearer_auth(key).json(&body);
+            let req =
+                self.http.request(method.clone(), format!("http://{}{path}", node.addr)).bearer_auth(key).json(&body);
             let r = req.send().await.unwrap();
             if r.status() == 503 {
                 eprintln!("  503 for {path}; retrying");
@@ -112,20 +116,42 @@ impl Bench {
 
     /// A new app (created through `node`) with one queue; its id.
     async fn app(&self, node: &Node, app: &str, settings: Value) -> u64 {
-        let v = self.rest(node, reqwest::Method::POST, "/api/v1/apps", ADMIN, json!({"appID": app, "appSecret": SECRET})).await;
+        let v = self
+            .rest(node, reqwest::Method::POST, "/api/v1/apps", ADMIN, json!({"appID": app, "appSecret": SECRET}))
+            .await;
         assert_eq!(v["RspCode"], 0, "{v}");
-        let v = self.rest(node, reqwest::Method::PUT, &format!("/api/v1/apps/{app}/settings"), &self.md5, settings).await;
+        let v =
+            self.rest(node, reqwest::Method::PUT, &format!("/api/v1/apps/{app}/settings"), &self.md5, settings).await;
         assert_eq!(v["RspCode"], 0, "{v}");
-        let v = self.rest(node, reqwest::Method::POST, &format!("/api/v1/apps/{app}/queues"), &self.md5, json!({"QueueName": "q"})).await;
+        let v = self
+            .rest(
+                node,
+                reqwest::Method::POST,
+                &format!("/api/v1/apps/{app}/queues"),
+                &self.md5,
+                json!({"QueueName": "q"}),
+            )
+            .await;
         v["Data"]["QueueID"].as_u64().unwrap_or_else(|| panic!("{v}"))
     }
 
     /// A logged-in socket through `node`, and its resume token.
     async fn login(&self, node: &Node, app: &str, uid: &str) -> (Ws, String) {
         let body = json!({"appID": app, "md5_appSecret": self.md5, "UID": uid, "nickName": uid});
-        let v: Value = self.http.post(format!("http://{}/api/v1/login", node.addr)).json(&body).send().await.unwrap().json().await.unwrap();
+        let v: Value = self
+            .http
+            .post(format!("http://{}/api/v1/login", node.addr))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws", node.addr)).await.unwrap();
-        ws.send(Message::Text(json!({"seq": 0, "op": "Login", "ticket": v["ticket"]}).to_string().into())).await.unwrap();
+        ws.send(Message::Text(json!({"seq": 0, "op": "Login", "ticket": v["ticket"]}).to_string().into()))
+            .await
+            .unwrap();
         let token = first_reply(&mut ws, uid).await["data"]["session"].as_str().unwrap().to_string();
         (ws, token)
     }
@@ -302,7 +328,9 @@ async fn failover(bench: &Bench, bin: &str, database: &str, rounds: usize) -> Ve
     for round in 0..rounds {
         let owner = bench.placed(&nodes.iter().collect::<Vec<_>>(), &apps).await[0];
         // Clients straight on a node that handed an app back (1001) resume there.
-        for h in agents.iter_mut().chain(customers.iter_mut()).filter(|h| h.client.as_ref().is_some_and(Client::is_closed)) {
+        for h in
+            agents.iter_mut().chain(customers.iter_mut()).filter(|h| h.client.as_ref().is_some_and(Client::is_closed))
+        {
             h.client = resume(&nodes[h.node].addr, &h.token).await;
             assert!(h.client.is_some(), "round {round}: a client closed by a hand-over could not resume");
         }
@@ -312,10 +340,13 @@ async fn failover(bench: &Bench, bin: &str, database: &str, rounds: usize) -> Ve
             h.client = None;
         }
         // An agent on a surviving node asks until the new owner serves it the head.
-        let agent = agents.iter_mut().find(|h| h.node != owner && h.client.is_some()).expect("an agent on a surviving node");
+        let agent =
+            agents.iter_mut().find(|h| h.node != owner && h.client.is_some()).expect("an agent on a surviving node");
         let c = agent.client.as_mut().unwrap();
         let served = loop {
-            let r = tokio::time::timeout(Duration::from_secs(10), c.request(json!({"op": "ReqAssignUser"}))).await.expect("answered");
+            let r = tokio::time::timeout(Duration::from_secs(10), c.request(json!({"op": "ReqAssignUser"})))
+                .await
+                .expect("answered");
             if r["err"] == 0 {
                 break r["data"]["usrID"].clone();
             }

@@ -21,6 +21,9 @@ pub struct Limits {
     connections: Mutex<HashMap<IpAddr, u32>>,
     pre_login: Mutex<HashMap<IpAddr, u32>>,
     failures: Mutex<HashMap<IpAddr, Bucket>>,
+    /// Cluster mode: the other nodes' addresses, whose connections (each carrying a
+    /// client that node counted already) are never refused.
+    nodes: std::sync::RwLock<std::collections::HashSet<IpAddr>>,
 }
 
 struct Bucket {
@@ -59,11 +62,22 @@ impl Limits {
             connections: Mutex::default(),
             pre_login: Mutex::default(),
             failures: Mutex::default(),
+            nodes: Default::default(),
         })
+    }
+
+    /// The addresses of the cluster's nodes now.
+    pub fn set_nodes(&self, ips: std::collections::HashSet<IpAddr>) {
+        *self.nodes.write().unwrap_or_else(|e| e.into_inner()) = ips;
+    }
+
+    fn is_node(&self, ip: IpAddr) -> bool {
+        self.nodes.read().unwrap_or_else(|e| e.into_inner()).contains(&ip)
     }
 
     fn take(self: &Arc<Self>, ip: IpAddr, pre_login: bool) -> Option<Slot> {
         let (table, max) = if pre_login { (&self.pre_login, self.max_pre_login) } else { (&self.connections, self.max_connections) };
+        let max = if !pre_login && self.is_node(ip) { u32::MAX } else { max };
         let mut table = table.lock().expect("limits lock");
         let n = table.entry(ip).or_insert(0);
         if *n >= max {
@@ -127,6 +141,18 @@ mod tests {
         assert!(limits.pre_login("192.0.2.2".parse().unwrap()).is_some(), "per address");
         drop(a);
         assert!(limits.pre_login(ip).is_some());
+    }
+
+    #[test]
+    fn a_cluster_node_is_not_refused_for_its_many_connections() {
+        let limits = Limits::new(&Config { max_connections_per_ip: 1, ..Config::default() });
+        let node: IpAddr = "10.0.0.2".parse().unwrap();
+        let _one = limits.connection(node).unwrap();
+        assert!(limits.connection(node).is_none(), "an address at its limit");
+        limits.set_nodes([node].into_iter().collect());
+        let more: Vec<Slot> = (0..10).map(|_| limits.connection(node).expect("a node's connection")).collect();
+        assert_eq!(more.len(), 10);
+        assert!(limits.pre_login(node).is_some(), "pre-login counts stay as they were");
     }
 
     #[test]

@@ -26,7 +26,13 @@ async fn the_busy_app_survives_its_owner_being_killed_and_stopped() {
     let key = app_key(BUSY);
     // Created through a node that does not own the app: forwarded to the owner.
     let (status, v) = cluster
-        .call(&cluster.nodes[survivors[0]], "POST", &format!("/api/v1/apps/{BUSY}/queues"), Some(&key), json!({"QueueName": "support", "Priority": 5}))
+        .call(
+            &cluster.nodes[survivors[0]],
+            "POST",
+            &format!("/api/v1/apps/{BUSY}/queues"),
+            Some(&key),
+            json!({"QueueName": "support", "Priority": 5}),
+        )
         .await;
     assert_eq!(status, 200, "{v}");
     let queue = v["Data"]["QueueID"].as_u64().unwrap();
@@ -34,7 +40,9 @@ async fn the_busy_app_survives_its_owner_being_killed_and_stopped() {
     // down until after the failover: its deliveries wait in the owner's outbox.
     let receiver_addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let hook = json!({"url": format!("http://{receiver_addr}/queue"), "events": ["queue_change"]});
-    let (status, v) = cluster.call(&cluster.nodes[survivors[1]], "PUT", &format!("/api/v1/apps/{BUSY}/webhook"), Some(&key), hook).await;
+    let (status, v) = cluster
+        .call(&cluster.nodes[survivors[1]], "PUT", &format!("/api/v1/apps/{BUSY}/webhook"), Some(&key), hook)
+        .await;
     assert_eq!(status, 200, "{v}");
 
     // The agents reach the app through the two other nodes, in do-not-disturb: nobody is
@@ -57,7 +65,9 @@ async fn the_busy_app_survives_its_owner_being_killed_and_stopped() {
     // The other apps are busy too, a little.
     for app in &APPS[1..] {
         let node = &cluster.nodes[placed[*app]];
-        let (status, v) = cluster.call(node, "POST", &format!("/api/v1/apps/{app}/queues"), Some(&app_key(app)), json!({"QueueName": "q"})).await;
+        let (status, v) = cluster
+            .call(node, "POST", &format!("/api/v1/apps/{app}/queues"), Some(&app_key(app)), json!({"QueueName": "q"}))
+            .await;
         assert_eq!(status, 200, "{v}");
     }
 
@@ -69,7 +79,8 @@ async fn the_busy_app_survives_its_owner_being_killed_and_stopped() {
         // The first agent asks until the app answers again (its socket is kept: the node
         // it reached carries it to the new owner).
         loop {
-            let r = agents[0].try_request(json!({"op": "GetQueueStatus", "queID": queue}), Duration::from_secs(5)).await;
+            let r =
+                agents[0].try_request(json!({"op": "GetQueueStatus", "queID": queue}), Duration::from_secs(5)).await;
             let r = r.expect("the agent's socket stays open through the failover");
             if r["err"] == 0 {
                 assert_eq!(r["data"]["wait_num"], 500, "every customer is still queuing: {r}");
@@ -103,7 +114,8 @@ async fn the_busy_app_survives_its_owner_being_killed_and_stopped() {
     // service's start, each event at least once, first seen in order.
     let receiver = common::receiver::Receiver::start_on(receiver_addr, Default::default()).await;
     let events = delivered(&receiver, 500 + 250).await;
-    let customers: std::collections::BTreeSet<&str> = events.iter().map(|(_, e)| e["userid"].as_str().unwrap()).collect();
+    let customers: std::collections::BTreeSet<&str> =
+        events.iter().map(|(_, e)| e["userid"].as_str().unwrap()).collect();
     assert_eq!(customers.len(), 500, "every customer's events arrived");
     println!("webhooks: {} deliveries for {} events across the failover", receiver.accepted().len(), events.len());
 
@@ -184,7 +196,13 @@ async fn a_paused_owner_steps_down_and_writes_nothing_more() {
     let other = (owner + 1) % 3;
     let key = app_key(BUSY);
     let (status, v) = cluster
-        .call(&cluster.nodes[other], "POST", &format!("/api/v1/apps/{BUSY}/queues"), Some(&key), json!({"QueueName": "support"}))
+        .call(
+            &cluster.nodes[other],
+            "POST",
+            &format!("/api/v1/apps/{BUSY}/queues"),
+            Some(&key),
+            json!({"QueueName": "support"}),
+        )
         .await;
     assert_eq!(status, 200, "{v}");
     let queue = v["Data"]["QueueID"].as_u64().unwrap();
@@ -225,7 +243,10 @@ async fn a_paused_owner_steps_down_and_writes_nothing_more() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let r = direct.try_request(json!({"op": "GetQueuingInfo"}), Duration::from_secs(3)).await;
-    assert!(r.is_none_or(|r| r["err"] != 0 || r["data"]["queID"] != queue), "the request made while paused was not applied by the old owner");
+    assert!(
+        r.is_none_or(|r| r["err"] != 0 || r["data"]["queID"] != queue),
+        "the request made while paused was not applied by the old owner"
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     let after = cluster.journal(BUSY);
     assert_linear(&after);
@@ -262,7 +283,9 @@ async fn a_joining_node_takes_its_share_and_carried_clients_see_no_error() {
     let mut clients: Vec<(String, usize, Client)> = Vec::new();
     for app in APPS {
         let owner = &cluster.nodes[placed[app]];
-        let (status, v) = cluster.call(owner, "POST", &format!("/api/v1/apps/{app}/queues"), Some(&app_key(app)), json!({"QueueName": "q"})).await;
+        let (status, v) = cluster
+            .call(owner, "POST", &format!("/api/v1/apps/{app}/queues"), Some(&app_key(app)), json!({"QueueName": "q"}))
+            .await;
         assert_eq!(status, 200, "{v}");
         let queue = v["Data"]["QueueID"].as_u64().unwrap();
         for n in 0..3 {
@@ -301,8 +324,13 @@ async fn a_joining_node_takes_its_share_and_carried_clients_see_no_error() {
         }
     );
     let moved: Vec<&str> = APPS.iter().copied().filter(|a| after[*a] != placed[*a]).collect();
-    assert!(!moved.is_empty() && moved.iter().all(|a| after[*a] == 3), "apps move only to the new node: {placed:?} → {after:?}");
-    println!("{joining} joined: {moved:?} handed over to it; {asked} requests of carried clients meanwhile, none failed");
+    assert!(
+        !moved.is_empty() && moved.iter().all(|a| after[*a] == 3),
+        "apps move only to the new node: {placed:?} → {after:?}"
+    );
+    println!(
+        "{joining} joined: {moved:?} handed over to it; {asked} requests of carried clients meanwhile, none failed"
+    );
     // Every customer is still queuing: the carried ones on their sockets, the ones
     // straight on a node that handed its app over after resuming elsewhere.
     let all: Vec<&Node> = cluster.nodes.iter().collect();
@@ -310,7 +338,10 @@ async fn a_joining_node_takes_its_share_and_carried_clients_see_no_error() {
         let r = match c.try_request(json!({"op": "GetQueuingInfo"}), Duration::from_secs(5)).await {
             Some(r) => r,
             None => {
-                assert!(moved.contains(&app.as_str()) && placed[app.as_str()] == *via, "{app} through node {via} was closed");
+                assert!(
+                    moved.contains(&app.as_str()) && placed[app.as_str()] == *via,
+                    "{app} through node {via} was closed"
+                );
                 assert_eq!(c.closed.as_ref().map(|c| c.0), Some(1001), "closed as a restart");
                 resume_elsewhere(c, &all).await;
                 c.request(json!({"op": "GetQueuingInfo"})).await
@@ -328,8 +359,9 @@ async fn offers_flow_through_a_node_that_does_not_own_the_app() {
     let cluster = Cluster::start().await;
     let placed = cluster.settled(&[0, 1, 2]).await;
     let via = &cluster.nodes[(placed[BUSY] + 1) % 3];
-    let (status, v) =
-        cluster.call(via, "POST", &format!("/api/v1/apps/{BUSY}/queues"), Some(&app_key(BUSY)), json!({"QueueName": "q"})).await;
+    let (status, v) = cluster
+        .call(via, "POST", &format!("/api/v1/apps/{BUSY}/queues"), Some(&app_key(BUSY)), json!({"QueueName": "q"}))
+        .await;
     assert_eq!(status, 200, "{v}");
     let queue = v["Data"]["QueueID"].as_u64().unwrap();
     let mut agent = cluster.client(via, BUSY, "agent").await;

@@ -54,7 +54,9 @@ impl Sdk {
             match t {
                 Transmit::Connect { server } => {
                     let url = self.servers[server].clone();
-                    self.ws = match tokio::time::timeout(Duration::from_secs(2), tokio_tungstenite::connect_async(url)).await {
+                    self.ws = match tokio::time::timeout(Duration::from_secs(2), tokio_tungstenite::connect_async(url))
+                        .await
+                    {
                         Ok(Ok((ws, _))) => Some(ws),
                         _ => None,
                     };
@@ -95,7 +97,8 @@ impl Sdk {
                 return false;
             }
             let wake = self.session.poll_timeout().map(|t| Duration::from_secs_f64((t - self.now()).max(0.0) / 1000.0));
-            let wake = tokio::time::Instant::now() + wake.unwrap_or(Duration::from_millis(20)).min(Duration::from_millis(20));
+            let wake =
+                tokio::time::Instant::now() + wake.unwrap_or(Duration::from_millis(20)).min(Duration::from_millis(20));
             let msg = match &mut self.ws {
                 Some(ws) => tokio::time::timeout_at(wake.min(until), ws.next()).await.ok(),
                 None => {
@@ -109,7 +112,12 @@ impl Sdk {
                     let f: Value = serde_json::from_str(&t).unwrap();
                     let frame = if f["type"] == "reply" {
                         let (seq, err) = (f["seq"].as_u64().unwrap(), f["err"].as_u64().unwrap() as u32);
-                        Incoming::Reply { seq, err, msg: f["msg"].as_str().unwrap_or("").into(), data: J(f["data"].clone()) }
+                        Incoming::Reply {
+                            seq,
+                            err,
+                            msg: f["msg"].as_str().unwrap_or("").into(),
+                            data: J(f["data"].clone()),
+                        }
                     } else {
                         Incoming::Notice { name: f["name"].as_str().unwrap().into(), data: J(f["data"].clone()) }
                     };
@@ -192,7 +200,13 @@ async fn the_sdk_rides_out_a_kill_and_a_sigterm_with_reconnecting_and_reconnecte
     let owner = placed[BUSY];
     let other = (owner + 1) % 3;
     let (status, v) = cluster
-        .call(&cluster.nodes[other], "POST", &format!("/api/v1/apps/{BUSY}/queues"), Some(&app_key(BUSY)), json!({"QueueName": "q"}))
+        .call(
+            &cluster.nodes[other],
+            "POST",
+            &format!("/api/v1/apps/{BUSY}/queues"),
+            Some(&app_key(BUSY)),
+            json!({"QueueName": "q"}),
+        )
         .await;
     assert_eq!(status, 200, "{v}");
     let queue = v["Data"]["QueueID"].as_u64().unwrap();
@@ -259,5 +273,10 @@ async fn the_sdk_rides_out_a_kill_and_a_sigterm_with_reconnecting_and_reconnecte
     for (sdk, (b, a)) in [(&direct, (before.0, after.0)), (&carried, (before.1, after.1))] {
         assert_eq!(a.0 - b.0, a.1 - b.1, "every Reconnecting ended Reconnected: {:?}", sdk.events);
     }
-    assert_eq!(reconnects(&third), (1, 1), "the customer on the stopped node: Reconnecting, Reconnected: {:?}", third.events);
+    assert_eq!(
+        reconnects(&third),
+        (1, 1),
+        "the customer on the stopped node: Reconnecting, Reconnected: {:?}",
+        third.events
+    );
 }

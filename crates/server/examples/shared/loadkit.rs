@@ -36,11 +36,15 @@ impl Drop for Client {
 /// Broadcast notices the scenarios never look at: counted as read, not parsed (so the
 /// load client spends its CPU on what it measures).
 pub fn ignored(t: &str) -> bool {
-    t.contains(r#""name":"UserEnter""#) || t.contains(r#""name":"UserLeave""#) || t.contains(r#""name":"QueueStatusChanged""#)
+    t.contains(r#""name":"UserEnter""#)
+        || t.contains(r#""name":"UserLeave""#)
+        || t.contains(r#""name":"QueueStatusChanged""#)
         || t.contains(r#""name":"QueuingInfoChanged""#)
 }
 
-pub fn spawn_reader(mut stream: SplitStream<Ws>) -> (mpsc::UnboundedReceiver<(Instant, Value)>, tokio::task::JoinHandle<()>) {
+pub fn spawn_reader(
+    mut stream: SplitStream<Ws>,
+) -> (mpsc::UnboundedReceiver<(Instant, Value)>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let task = tokio::spawn(async move {
         while let Some(Ok(m)) = stream.next().await {
@@ -67,6 +71,7 @@ impl Client {
     }
 
     /// Whether the socket has closed (its reader ended).
+    #[allow(dead_code)]
     pub fn is_closed(&self) -> bool {
         self.reader.is_finished()
     }
@@ -82,7 +87,10 @@ impl Client {
     pub async fn wait(&mut self, pred: impl Fn(&Value) -> bool) -> (Instant, Value) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
-            let got = tokio::time::timeout_at(deadline, self.rx.recv()).await.expect("a frame within 10 s").expect("socket open");
+            let got = tokio::time::timeout_at(deadline, self.rx.recv())
+                .await
+                .expect("a frame within 10 s")
+                .expect("socket open");
             if pred(&got.1) {
                 return got;
             }
@@ -129,4 +137,3 @@ pub fn summary(mut ms: Vec<f64>) -> (f64, f64, f64) {
     ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
     (percentile(&ms, 0.5), percentile(&ms, 0.99), *ms.last().unwrap_or(&f64::NAN))
 }
-

@@ -56,6 +56,7 @@ pub fn from_node(secret: &str, headers: &HeaderMap) -> bool {
 /// Headers a forwarded request keeps (the rest are the hop's own).
 const KEPT: [&str; 4] = ["authorization", "content-type", "accept", "if-none-match"];
 
+#[allow(clippy::too_many_arguments)]
 /// Forwards a request to the node at `addr`; its answer, or `None` when that node
 /// could not be reached (the caller waits for the next owner).
 pub async fn forward(
@@ -69,7 +70,8 @@ pub async fn forward(
     body: axum::body::Bytes,
 ) -> Option<Response> {
     let method = reqwest::Method::from_bytes(method.as_str().as_bytes()).ok()?;
-    let mut req = http.request(method, format!("http://{addr}{path_and_query}")).header(NODE_HEADER, credential).body(body);
+    let mut req =
+        http.request(method, format!("http://{addr}{path_and_query}")).header(NODE_HEADER, credential).body(body);
     for name in KEPT {
         if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
             req = req.header(name, v);
@@ -86,8 +88,11 @@ pub async fn forward(
     let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut out = HeaderMap::new();
     for (name, value) in resp.headers() {
-        let keep = matches!(name.as_str(), "content-type" | "retry-after" | "etag" | "content-disposition" | "cache-control");
-        if let (true, Ok(n), Ok(v)) = (keep, HeaderName::from_bytes(name.as_str().as_bytes()), HeaderValue::from_bytes(value.as_bytes())) {
+        let keep =
+            matches!(name.as_str(), "content-type" | "retry-after" | "etag" | "content-disposition" | "cache-control");
+        if let (true, Ok(n), Ok(v)) =
+            (keep, HeaderName::from_bytes(name.as_str().as_bytes()), HeaderValue::from_bytes(value.as_bytes()))
+        {
             out.insert(n, v);
         }
     }

@@ -63,8 +63,10 @@ fn to_sql(v: &Value) -> Sql {
 
 /// The rows changed since the last call, as they are now; forgets them.
 pub fn take_changes(conn: &Connection) -> rusqlite::Result<Vec<RowChange>> {
-    let changed: Vec<(String, i64)> =
-        conn.prepare_cached("SELECT tbl, id FROM mirror_changed")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    let changed: Vec<(String, i64)> = conn
+        .prepare_cached("SELECT tbl, id FROM mirror_changed")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
     if changed.is_empty() {
         return Ok(Vec::new());
     }
@@ -131,7 +133,8 @@ mod tests {
         let next = crate::store::Store::open_memory().unwrap();
         next.insert_app(&app, 1).unwrap();
         let n = next.conn();
-        let rows: Vec<(String, String)> = changes.iter().filter_map(|r| Some((r.table.clone(), r.data.clone()?))).collect();
+        let rows: Vec<(String, String)> =
+            changes.iter().filter_map(|r| Some((r.table.clone(), r.data.clone()?))).collect();
         load(n, &rows).unwrap();
         let body: String = n.query_row("SELECT body FROM outbox WHERE id = 2", [], |r| r.get(0)).unwrap();
         assert_eq!(body, "{\"n\":2}");

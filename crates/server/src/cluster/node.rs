@@ -93,6 +93,11 @@ impl ClusterNode {
         }
     }
 
+    /// The live nodes' addresses (`host:port`), as last seen.
+    pub fn node_addrs(&self) -> Vec<String> {
+        self.with_ownership(|o| o.addrs()).unwrap_or_default()
+    }
+
     /// The apps whose hubs run here.
     pub fn apps_here(&self) -> Vec<String> {
         self.registry.apps()

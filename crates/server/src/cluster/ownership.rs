@@ -114,6 +114,11 @@ impl Ownership {
         self.shared.addrs.lock().unwrap_or_else(|e| e.into_inner()).get(node).cloned()
     }
 
+    /// The live nodes' addresses, as last seen.
+    pub fn addrs(&self) -> Vec<String> {
+        self.shared.addrs.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
+    }
+
     /// Polls done so far (0: the node has not looked at the cluster yet).
     pub fn polls(&self) -> u64 {
         self.shared.polls.load(Ordering::Acquire)

@@ -42,12 +42,15 @@ pub fn prepare(config: Config, runtime: tokio::runtime::Handle) -> Result<Prepar
     let db = |e: super::PgError| format!("the cluster database: {e}");
     let pg = Arc::new(Pg::connect(&url).map_err(db)?);
     schema::migrate(&pg).map_err(db)?;
-    let seeded_demo = config.seed_demo && apps::ids(&pg).map_err(db)?.is_empty() && apps::create(&pg, DEMO_APP, DEMO_SECRET, true).map_err(db)?;
+    let seeded_demo = config.seed_demo
+        && apps::ids(&pg).map_err(db)?.is_empty()
+        && apps::create(&pg, DEMO_APP, DEMO_SECRET, true).map_err(db)?;
     let config = Arc::new(config);
     let metrics = metrics::SharedMetrics::default();
     let runner = AppHubs::new(&url, config.clone(), runtime).with_metrics(metrics.clone());
     let registry = runner.registry();
-    let ownership = Ownership::start(&url, NodeSettings::new(&settings.node_id, &settings.advertise), runner).map_err(db)?;
+    let ownership =
+        Ownership::start(&url, NodeSettings::new(&settings.node_id, &settings.advertise), runner).map_err(db)?;
     let node = Arc::new(ClusterNode::new(settings, registry, pg, ownership));
     let started = Instant::now();
     while !node.has_polled() && started.elapsed() < Duration::from_secs(5) {
@@ -62,7 +65,16 @@ pub async fn serve(listener: TcpListener, prepared: PreparedNode, shutdown: impl
     let (stop_tx, stop_rx) = watch::channel(false);
     let limits = limits::Limits::new(&config);
     let header_timeout = Duration::from_secs(config.header_timeout_s.into());
-    let state = AppState { hubs: Hubs::Cluster(node.clone()), config, shutdown: stop_rx, limits: limits.clone(), metrics, media: None };
+    let state = AppState {
+        hubs: Hubs::Cluster(node.clone()),
+        config,
+        shutdown: stop_rx.clone(),
+        limits: limits.clone(),
+        metrics,
+        media: None,
+    };
+    // The nodes' own connections (carried clients) are not limited per address.
+    let node_ips = tokio::spawn(keep_node_ips(node.clone(), limits.clone(), stop_rx));
     let router = rest::router(state);
     let stopping = async move {
         shutdown.await;
@@ -73,4 +85,22 @@ pub async fn serve(listener: TcpListener, prepared: PreparedNode, shutdown: impl
         let _ = stop_tx.send(true);
     };
     listen::serve(listener, router, limits, header_timeout, stopping).await;
+    node_ips.abort();
+}
+
+/// Keeps the per-address limits told which addresses are the cluster's nodes.
+async fn keep_node_ips(node: Arc<ClusterNode>, limits: Arc<limits::Limits>, mut stop: watch::Receiver<bool>) {
+    loop {
+        let mut ips = std::collections::HashSet::new();
+        for addr in node.node_addrs() {
+            if let Ok(found) = tokio::net::lookup_host(addr.as_str()).await {
+                ips.extend(found.map(|a| a.ip()));
+            }
+        }
+        limits.set_nodes(ips);
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stop.changed() => return,
+        }
+    }
 }

@@ -72,7 +72,12 @@ async fn connect(node: &ClusterNode, addr: &str, client: Option<std::net::IpAddr
 
 /// Connects to whichever node serves `app` now, waiting (bounded) for one: the socket
 /// and the node's address.
-async fn connect_owner(node: &ClusterNode, app: &str, client: Option<std::net::IpAddr>, within: Duration) -> Option<(Upstream, String)> {
+async fn connect_owner(
+    node: &ClusterNode,
+    app: &str,
+    client: Option<std::net::IpAddr>,
+    within: Duration,
+) -> Option<(Upstream, String)> {
     let started = Instant::now();
     while started.elapsed() < within {
         let addr = match node.owner(app) {
@@ -187,6 +192,9 @@ pub async fn carry(
         }
         let end = loop {
             tokio::select! {
+                // In this order: a close the owner sent before the placement changed
+                // (a hand-over) is read before the placement check sees the change.
+                biased;
                 m = from_client.next() => {
                     last_seen = Instant::now();
                     match m {
@@ -274,7 +282,9 @@ pub async fn carry(
         };
         match end {
             UpstreamEnd::Over => break None,
-            UpstreamEnd::OwnerGone | UpstreamEnd::HandedOver if token.is_none() => break Some(close(1001, "server restarting")),
+            UpstreamEnd::OwnerGone | UpstreamEnd::HandedOver if token.is_none() => {
+                break Some(close(1001, "server restarting"))
+            }
             UpstreamEnd::HandedOver => {
                 resend = waiting.drain(..).map(|(_, text)| text).collect();
                 tracing::debug!(app = %app, resend = resend.len(), "the app was handed over; re-attaching the session");

@@ -37,7 +37,12 @@ fn app_of(path: &str, body: &Bytes) -> Option<String> {
 
 /// Serves a request here when this node owns its app, else forwards it to the owner;
 /// waits (bounded) for an app between owners.
-pub async fn route(State(state): State<AppState>, Peer(peer): Peer, req: axum::extract::Request, next: Next) -> Response {
+pub async fn route(
+    State(state): State<AppState>,
+    Peer(peer): Peer,
+    req: axum::extract::Request,
+    next: Next,
+) -> Response {
     let Some(node) = state.cluster().cloned() else { return next.run(req).await };
     let (parts, body) = req.into_parts();
     let body = match axum::body::to_bytes(body, link::MAX_BODY).await {
@@ -56,12 +61,21 @@ pub async fn route(State(state): State<AppState>, Peer(peer): Peer, req: axum::e
             Owner::Here(_) => return next.run(axum::extract::Request::from_parts(parts, body.into())).await,
             Owner::Unknown => return unknown_app(&path, &app),
             Owner::There(addr) if !from_node => {
-                let path_and_query = format!("/api/v1{}", parts.uri.path_and_query().map_or(path.as_str(), |p| p.as_str()));
+                let path_and_query =
+                    format!("/api/v1{}", parts.uri.path_and_query().map_or(path.as_str(), |p| p.as_str()));
                 let credential = link::credential(&node.settings.secret, &node.settings.node_id);
                 let client = forwarded_for(&parts.headers).or(peer.map(|p| p.ip()));
-                let sent =
-                    link::forward(&node.http, credential, &addr, &parts.method, &path_and_query, &parts.headers, client, body.clone())
-                        .await;
+                let sent = link::forward(
+                    &node.http,
+                    credential,
+                    &addr,
+                    &parts.method,
+                    &path_and_query,
+                    &parts.headers,
+                    client,
+                    body.clone(),
+                )
+                .await;
                 if let Some(resp) = sent {
                     return resp;
                 }
@@ -90,7 +104,10 @@ fn unknown_app(path: &str, app: &str) -> Response {
             (StatusCode::UNAUTHORIZED, Json(LoginResponse::error(err, "wrong appID or app secret"))).into_response()
         }
         "/demo/token" => {
-            let body = LoginResponse::error(lineup_protocol::codes::ERR_DATA, "no demo here: this cluster did not create the demo app");
+            let body = LoginResponse::error(
+                lineup_protocol::codes::ERR_DATA,
+                "no demo here: this cluster did not create the demo app",
+            );
             (StatusCode::NOT_FOUND, Json(body)).into_response()
         }
         _ => admin_error(AdminError::new(rsp::NO_ACCOUNT, 404, format!("no app '{app}'"))),
@@ -124,7 +141,10 @@ pub async fn create_app(node: &ClusterNode, id: String, secret: String) -> Respo
 /// here.
 pub async fn healthz(node: &ClusterNode) -> Response {
     let pg = node.pg.clone();
-    let db = tokio::time::timeout(Duration::from_secs(2), tokio::task::spawn_blocking(move || pg.query(|c| c.simple_query("SELECT 1"))));
+    let db = tokio::time::timeout(
+        Duration::from_secs(2),
+        tokio::task::spawn_blocking(move || pg.query(|c| c.simple_query("SELECT 1"))),
+    );
     let db = match db.await {
         Ok(Ok(Ok(_))) => "ok".to_string(),
         Ok(Ok(Err(e))) => e.to_string(),

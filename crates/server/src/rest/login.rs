@@ -160,8 +160,9 @@ fn mint(hub: &Hub, app: &str, body: &Bytes) -> Result<(String, u64), MintError> 
 #[utoipa::path(post, path = "/apps/{app}/tokens", tag = "login", params(("app" = String, Path, description = "The app id (appID)")), request_body = lineup_protocol::rest::TokenRequest, security(("appSecret" = [])), responses((status = 200, description = "A LoginByToken token", body = lineup_protocol::rest::TokenResponse), super::openapi::LoginErrors))]
 pub async fn mint_token(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let key = bearer(&headers);
+    let owner = app.clone();
     let result = state
-        .call(&app.clone(), move |hub| {
+        .call(&owner, move |hub| {
             check_secret(hub, &app, key.as_deref()).map_err(|e| (e.status, codes::ANCTPSWD_ERR, e.desc))?;
             mint(hub, &app, &body)
         })

@@ -165,8 +165,9 @@ pub async fn app_call<T: Send + 'static>(
     f: impl FnOnce(&mut crate::hub::Hub, &str) -> Result<T, AdminError> + Send + 'static,
 ) -> Result<Result<T, AdminError>, crate::hub::HubError> {
     let key = bearer(headers);
+    let owner = app.clone();
     state
-        .call(&app.clone(), move |hub| {
+        .call(&owner, move |hub| {
             crate::admin::check_secret(hub, &app, key.as_deref())?;
             f(hub, &app)
         })

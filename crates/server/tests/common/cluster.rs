@@ -83,7 +83,13 @@ impl Cluster {
         }
         for app in APPS {
             let (status, v) = cluster
-                .call(&cluster.nodes[0], "POST", "/api/v1/apps", Some(ADMIN_KEY), json!({"appID": app, "appSecret": format!("secret of {app}")}))
+                .call(
+                    &cluster.nodes[0],
+                    "POST",
+                    "/api/v1/apps",
+                    Some(ADMIN_KEY),
+                    json!({"appID": app, "appSecret": format!("secret of {app}")}),
+                )
                 .await;
             assert_eq!(status, 200, "{v}");
         }
@@ -103,7 +109,8 @@ impl Cluster {
 
     /// `/healthz` of a node (None: not answering, or not healthy).
     pub async fn health(&self, node: &Node) -> Option<Value> {
-        let resp = self.http.get(format!("http://{}/healthz", node.addr)).timeout(Duration::from_secs(1)).send().await.ok()?;
+        let resp =
+            self.http.get(format!("http://{}/healthz", node.addr)).timeout(Duration::from_secs(1)).send().await.ok()?;
         if resp.status() != 200 {
             return None;
         }
@@ -164,7 +171,8 @@ impl Cluster {
     pub fn journal(&self, app: &str) -> Vec<(i64, i64)> {
         let pg = Pg::connect(&self.pg.url()).unwrap();
         let app = app.to_string();
-        let rows = pg.query(move |c| c.query("SELECT seq, epoch FROM journal WHERE app = $1 ORDER BY seq", &[&app])).unwrap();
+        let rows =
+            pg.query(move |c| c.query("SELECT seq, epoch FROM journal WHERE app = $1 ORDER BY seq", &[&app])).unwrap();
         rows.iter().map(|r| (r.get(0), r.get(1))).collect()
     }
 }
@@ -185,7 +193,9 @@ pub async fn resume_elsewhere(c: &mut Client, nodes: &[&Node]) {
     for attempt in 0.. {
         assert!(started.elapsed() < Duration::from_secs(20), "no node resumed the session");
         let node = nodes[attempt % nodes.len()];
-        let Ok(Ok((ws, _))) = tokio::time::timeout(Duration::from_secs(2), tokio_tungstenite::connect_async(node.ws())).await else {
+        let Ok(Ok((ws, _))) =
+            tokio::time::timeout(Duration::from_secs(2), tokio_tungstenite::connect_async(node.ws())).await
+        else {
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
@@ -198,4 +208,3 @@ pub async fn resume_elsewhere(c: &mut Client, nodes: &[&Node]) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
-
