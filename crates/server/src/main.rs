@@ -46,14 +46,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let listener = match tokio::net::TcpListener::bind(cli.listen).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("lineup-server: cannot listen on {}: {e}", cli.listen);
-            return ExitCode::FAILURE;
-        }
-    };
-    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let Some((listener, addr)) = listen(cli.listen).await else { return ExitCode::FAILURE };
     say(format!("Lineup queue server listening on http://{addr}"));
     say(format!("  data: {}", data.display()));
     if prepared.seeded_demo {
@@ -110,14 +103,7 @@ async fn cluster_node(cli: Cli, say: impl Fn(String) + Send + Copy + 'static) ->
             return ExitCode::FAILURE;
         }
     };
-    let listener = match tokio::net::TcpListener::bind(cli.listen).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("lineup-server: cannot listen on {}: {e}", cli.listen);
-            return ExitCode::FAILURE;
-        }
-    };
-    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let Some((listener, addr)) = listen(cli.listen).await else { return ExitCode::FAILURE };
     say(format!("Lineup queue server listening on http://{addr}"));
     say(format!("  cluster node '{}' (advertised as {}), database {}", settings.node_id, settings.advertise, redact(&settings.database_url)));
     if prepared.seeded_demo {
@@ -127,6 +113,20 @@ async fn cluster_node(cli: Cli, say: impl Fn(String) + Send + Copy + 'static) ->
     say(format!("  API: http://{addr}/api/v1  WebSocket: ws://{addr}/ws  health: http://{addr}/healthz"));
     lineup_server::cluster::serve::serve(listener, prepared, shutdown(say)).await;
     ExitCode::SUCCESS
+}
+
+/// Binds the listen address: the listener and the address it got (None: said why).
+async fn listen(at: std::net::SocketAddr) -> Option<(tokio::net::TcpListener, String)> {
+    match tokio::net::TcpListener::bind(at).await {
+        Ok(l) => {
+            let addr = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
+            Some((l, addr))
+        }
+        Err(e) => {
+            eprintln!("lineup-server: cannot listen on {at}: {e}");
+            None
+        }
+    }
 }
 
 /// A database URL without its password.
