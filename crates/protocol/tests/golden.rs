@@ -171,7 +171,7 @@ const TOKEN: &str = "lu1.eyJhcHAiOiJkZW1vIiwidWlkIjoiY3VzdDEiLCJuaWNrIjoiQ2FybCI
 /// Ticket of a token login (customer only).
 const TOKEN_TICKET: &str = "lu1.eyJhcHAiOiJkZW1vIiwidWlkIjoiY3VzdDEiLCJuaWNrIjoiQ2FybCIsInJvbGVzIjpbImN1c3RvbWVyIl0sImV4cCI6MTc2NzIyNTY2MCwia2luZCI6InRpY2tldCIsImp0aSI6IjRiN2UxZDlhMGMyZjQ2ZThiM2E1ZDFjN2U5ZjIwYTY0In0.ErPDWOJqC2q3l9YiIb-qdNqCGk-guo-b91JGzINQTvk";
 /// Resume token from the Login reply (32 hex characters).
-const SESSION: &str = "162d6e6edcc13d3f7bc76d5f62952295";
+const SESSION: &str = "162d6e6edcc13d3f7bc76d5f62952295.demo";
 /// md5("demo").
 const DEMO_MD5: &str = "fe01ce2a7fbac8fafaed7c982a04e229";
 

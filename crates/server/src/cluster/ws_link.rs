@@ -186,97 +186,100 @@ pub async fn carry(
             sent = sent && upstream.feed(Up::Text(text.as_str().into())).await.is_ok();
             waiting.push_back((client_seq(&text), text));
         }
-        if !sent || upstream.flush().await.is_err() {
-            up = connect_owner(&node, &app, settings.client, REATTACH_WITHIN).await;
-            continue;
-        }
-        let end = loop {
-            tokio::select! {
-                // In this order: a close the owner sent before the placement changed
-                // (a hand-over) is read before the placement check sees the change.
-                biased;
-                m = from_client.next() => {
-                    last_seen = Instant::now();
-                    match m {
-                        Some(Ok(Message::Text(t))) => {
-                            if waiting.len() >= MAX_IN_FLIGHT {
+        // A socket that breaks while they go out: what of them the owner took is not
+        // known, as when it drops later.
+        let sent = sent && upstream.flush().await.is_ok();
+        let end = if !sent {
+            UpstreamEnd::OwnerGone
+        } else {
+            loop {
+                tokio::select! {
+                    // In this order: a close the owner sent before the placement changed
+                    // (a hand-over) is read before the placement check sees the change.
+                    biased;
+                    m = from_client.next() => {
+                        last_seen = Instant::now();
+                        match m {
+                            Some(Ok(Message::Text(t))) => {
+                                if waiting.len() >= MAX_IN_FLIGHT {
+                                    let _ = upstream.close(None).await;
+                                    break 'link Some(close(crate::conn::CLOSE_TOO_SLOW, "too many requests in flight"));
+                                }
+                                waiting.push_back((client_seq(t.as_str()), t.as_str().to_string()));
+                                if upstream.send(Up::Text(t.as_str().into())).await.is_err() {
+                                    break UpstreamEnd::OwnerGone;
+                                }
+                            }
+                            Some(Ok(Message::Binary(b))) => {
+                                if upstream.send(Up::Binary(b)).await.is_err() {
+                                    break UpstreamEnd::OwnerGone;
+                                }
+                            }
+                            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
                                 let _ = upstream.close(None).await;
-                                break 'link Some(close(crate::conn::CLOSE_TOO_SLOW, "too many requests in flight"));
+                                break UpstreamEnd::Over;
                             }
-                            waiting.push_back((client_seq(t.as_str()), t.as_str().to_string()));
-                            if upstream.send(Up::Text(t.as_str().into())).await.is_err() {
-                                break UpstreamEnd::OwnerGone;
-                            }
-                        }
-                        Some(Ok(Message::Binary(b))) => {
-                            if upstream.send(Up::Binary(b)).await.is_err() {
-                                break UpstreamEnd::OwnerGone;
-                            }
-                        }
-                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
-                            let _ = upstream.close(None).await;
-                            break UpstreamEnd::Over;
                         }
                     }
-                }
-                m = upstream.next() => match m {
-                    Some(Ok(Up::Text(t))) => {
-                        let text = t.as_str();
-                        if let Some((seq, err, session)) = reply_of(text) {
-                            if let Some(at) = waiting.iter().position(|(s, _)| *s == seq) {
-                                waiting.remove(at);
-                            }
-                            if seq == first_seq && err == 0 && token.is_none() {
-                                token = session;
-                            }
-                            if seq == LINK_RESUME_SEQ {
-                                if err != 0 {
-                                    // The session ended while the app moved: the client logs in anew.
-                                    break 'link Some(close(1001, "server restarting"));
+                    m = upstream.next() => match m {
+                        Some(Ok(Up::Text(t))) => {
+                            let text = t.as_str();
+                            if let Some((seq, err, session)) = reply_of(text) {
+                                if let Some(at) = waiting.iter().position(|(s, _)| *s == seq) {
+                                    waiting.remove(at);
                                 }
-                                continue;
+                                if seq == first_seq && err == 0 && token.is_none() {
+                                    token = session;
+                                }
+                                if seq == LINK_RESUME_SEQ {
+                                    if err != 0 {
+                                        // The session ended while the app moved: the client logs in anew.
+                                        break 'link Some(close(1001, "server restarting"));
+                                    }
+                                    continue;
+                                }
+                            }
+                            let sent = tokio::time::timeout(send_timeout, to_client.send(Message::Text(text.into()))).await;
+                            if !matches!(sent, Ok(Ok(()))) {
+                                let _ = upstream.close(None).await;
+                                break 'link Some(close(crate::conn::CLOSE_TOO_SLOW, "too slow: a frame could not be sent"));
                             }
                         }
-                        let sent = tokio::time::timeout(send_timeout, to_client.send(Message::Text(text.into()))).await;
+                        Some(Ok(Up::Close(frame))) => {
+                            let code = frame.as_ref().map_or(1006, |f| u16::from(f.code));
+                            if code == u16::from(CloseCode::Away) {
+                                break UpstreamEnd::HandedOver;
+                            }
+                            if code == 1006 {
+                                break UpstreamEnd::OwnerGone;
+                            }
+                            let reason = frame.map(|f| f.reason.to_string()).unwrap_or_default();
+                            break 'link Some(close(code, &reason));
+                        }
+                        Some(Ok(_)) => {}
+                        Some(Err(_)) | None => break UpstreamEnd::OwnerGone,
+                    },
+                    _ = ping.tick() => {
+                        if last_seen.elapsed() > 2 * settings.heartbeat {
+                            let _ = upstream.close(None).await;
+                            break 'link Some(close(4000, "heartbeat timeout"));
+                        }
+                        let sent = tokio::time::timeout(send_timeout, to_client.send(Message::Ping(Default::default()))).await;
                         if !matches!(sent, Ok(Ok(()))) {
                             let _ = upstream.close(None).await;
-                            break 'link Some(close(crate::conn::CLOSE_TOO_SLOW, "too slow: a frame could not be sent"));
+                            break 'link None;
                         }
                     }
-                    Some(Ok(Up::Close(frame))) => {
-                        let code = frame.as_ref().map_or(1006, |f| u16::from(f.code));
-                        if code == u16::from(CloseCode::Away) {
-                            break UpstreamEnd::HandedOver;
-                        }
-                        if code == 1006 {
+                    _ = placement.tick() => {
+                        if moved(&node, &app, &upstream_addr) {
                             break UpstreamEnd::OwnerGone;
                         }
-                        let reason = frame.map(|f| f.reason.to_string()).unwrap_or_default();
-                        break 'link Some(close(code, &reason));
                     }
-                    Some(Ok(_)) => {}
-                    Some(Err(_)) | None => break UpstreamEnd::OwnerGone,
-                },
-                _ = ping.tick() => {
-                    if last_seen.elapsed() > 2 * settings.heartbeat {
+                    _ = shutdown.changed() => {
                         let _ = upstream.close(None).await;
-                        break 'link Some(close(4000, "heartbeat timeout"));
+                        break 'link Some(close(1001, "server restarting"));
                     }
-                    let sent = tokio::time::timeout(send_timeout, to_client.send(Message::Ping(Default::default()))).await;
-                    if !matches!(sent, Ok(Ok(()))) {
-                        let _ = upstream.close(None).await;
-                        break 'link None;
-                    }
-                }
-                _ = placement.tick() => {
-                    if moved(&node, &app, &upstream_addr) {
-                        break UpstreamEnd::OwnerGone;
-                    }
-                }
-                _ = shutdown.changed() => {
-                    let _ = upstream.close(None).await;
-                    break 'link Some(close(1001, "server restarting"));
                 }
             }
         };
