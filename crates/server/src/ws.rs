@@ -95,14 +95,7 @@ async fn cluster_connection(
                     Some(app) => (f.seq, Ok(app.to_string())),
                     None => (f.seq, Err(Reply::error(f.seq, codes::NOT_LOGIN, SESSION_ENDED))),
                 },
-                Op::Ping => {
-                    let pong = lineup_protocol::ws::PongData { time: now().as_millis() };
-                    (f.seq, Err(lineup_protocol::ws::reply_ok(f.seq, &pong)))
-                }
-                op => {
-                    let msg = format!("{} needs a session: send Login or Resume first", op.name());
-                    (f.seq, Err(Reply::error(f.seq, codes::NOT_LOGIN, msg)))
-                }
+                op => (f.seq, Err(before_login(f.seq, &op))),
             },
         };
         let app = match app {
@@ -133,6 +126,15 @@ async fn cluster_connection(
                 return;
             }
         }
+    }
+}
+
+/// The answer to an op other than `Login` or `Resume` before either: a pong to `Ping`,
+/// else error 12.
+fn before_login(seq: u64, op: &Op) -> Reply {
+    match op {
+        Op::Ping => lineup_protocol::ws::reply_ok(seq, &lineup_protocol::ws::PongData { time: now().as_millis() }),
+        op => Reply::error(seq, codes::NOT_LOGIN, format!("{} needs a session: send Login or Resume first", op.name())),
     }
 }
 
@@ -438,14 +440,11 @@ async fn on_op(
                 }
             }
         }
-        (None, Op::Ping) => {
-            push_reply(tx, lineup_protocol::ws::reply_ok(seq, &lineup_protocol::ws::PongData { time: now().as_millis() }));
-            (false, true)
-        }
         (None, op) => {
-            let msg = format!("{} needs a session: send Login or Resume first", op.name());
-            push_reply(tx, Reply::error(seq, codes::NOT_LOGIN, msg));
-            (false, false)
+            let reply = before_login(seq, &op);
+            let ok = reply.err == 0;
+            push_reply(tx, reply);
+            (false, ok)
         }
         (Some(sid), op @ (Op::MediaJoin { .. } | Op::MediaAnswer { .. } | Op::MediaLeave | Op::MediaMute { .. } | Op::MediaMonitor { .. })) => {
             let reply = media_op(state, hub, sid, conn_id, seq, op, tx).await;

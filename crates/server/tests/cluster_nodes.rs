@@ -374,3 +374,42 @@ async fn offers_flow_through_a_node_that_does_not_own_the_app() {
     assert_eq!(agent.request(json!({"op": "FinishService", "queID": queue, "usrID": "customer"})).await["err"], 0);
     customer.notice("ServiceFinished").await;
 }
+
+/// What a user controls reaches the routing of a cluster node: markup and huge app
+/// ids, wrong types, a forged node header, a made-up resume token. Each gets a clear
+/// answer; nothing is forwarded as if it came from a node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_input_to_a_cluster_node_gets_clear_answers() {
+    let cluster = Cluster::start().await;
+    let placed = cluster.settled(&[0, 1, 2]).await;
+    let via = &cluster.nodes[(placed[BUSY] + 1) % 3];
+    let huge = "<script>".repeat(1000);
+    let (status, v) = cluster.call(via, "GET", &format!("/api/v1/apps/{huge}/queues"), Some("x"), json!(null)).await;
+    assert_eq!(status, 404, "{v}");
+    assert!(v["RspDesc"].as_str().unwrap().len() < 200, "the name is clipped: {v}");
+    let (status, v) = cluster.call(via, "POST", "/api/v1/login", None, json!({"appID": 5, "UID": "<b>x</b>"})).await;
+    assert_eq!(status, 400, "a wrong type is a bad request: {v}");
+    let (status, v) = cluster
+        .call(via, "POST", "/api/v1/login", None, json!({"appID": huge, "md5_appSecret": "x", "UID": "u"}))
+        .await;
+    assert_eq!(status, 401, "{v}");
+    // A forged node header is not a node's: the request is forwarded to the owner as
+    // any client's and answered there.
+    let url = format!("http://{}/api/v1/apps/{BUSY}/queues", via.addr);
+    let resp = cluster
+        .http
+        .get(&url)
+        .bearer_auth(app_key(BUSY))
+        .header("x-lineup-node", "node-a 1 deadbeef")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut c = Client::connect(&via.ws()).await;
+    let r = c.request(json!({"op": "Resume", "session": format!("abc.{huge}")})).await;
+    assert_eq!(r["err"], lineup_protocol::codes::TOKEN_APPIDNOTEXIST, "{r}");
+    assert!(r["msg"].as_str().unwrap().len() < 200, "clipped: {r}");
+    let r = c.request(json!({"op": "Resume", "session": 7})).await;
+    assert_ne!(r["err"], 0, "{r}");
+    assert!(cluster.health(via).await.is_some(), "the node serves on");
+}

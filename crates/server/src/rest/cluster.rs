@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -64,7 +64,8 @@ pub async fn route(
                 let path_and_query =
                     format!("/api/v1{}", parts.uri.path_and_query().map_or(path.as_str(), |p| p.as_str()));
                 let credential = link::credential(&node.settings.secret, &node.settings.node_id);
-                let client = forwarded_for(&parts.headers).or(peer.map(|p| p.ip()));
+                // The address this node saw (a client's own X-Forwarded-For is not trusted).
+                let client = peer.map(|p| p.ip());
                 let sent = link::forward(
                     &node.http,
                     credential,
@@ -88,11 +89,6 @@ pub async fn route(
             _ => return link::unavailable(&format!("app {app} is moving between nodes; retry in a moment")),
         }
     }
-}
-
-/// The client address a node passed along.
-fn forwarded_for(headers: &HeaderMap) -> Option<std::net::IpAddr> {
-    headers.get("x-forwarded-for")?.to_str().ok()?.split(',').next()?.trim().parse().ok()
 }
 
 /// What a single node answers for an app it does not have.
