@@ -53,6 +53,12 @@ pub fn verify(secret: &str, value: &str) -> Option<String> {
 /// to the app's next owner.
 pub const NOT_APPLIED_HEADER: &str = "x-lineup-not-applied";
 
+/// `resp` marked for the forwarding node as not run here ([`NOT_APPLIED_HEADER`]).
+pub fn not_applied(mut resp: Response) -> Response {
+    resp.headers_mut().insert(NOT_APPLIED_HEADER, HeaderValue::from_static("1"));
+    resp
+}
+
 /// Whether a request comes from a node of the cluster.
 pub fn from_node(secret: &str, headers: &HeaderMap) -> bool {
     headers.get(NODE_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| verify(secret, v)).is_some()

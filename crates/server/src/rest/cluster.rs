@@ -62,7 +62,7 @@ pub async fn route(
         match node.owner_within(&app, wait).await {
             Owner::Here(_) => {
                 let req = axum::extract::Request::from_parts(parts.clone(), body.clone().into());
-                let mut resp = next.clone().run(req).await;
+                let resp = next.clone().run(req).await;
                 if resp.extensions().get::<super::NotApplied>().is_none() {
                     return resp;
                 }
@@ -70,8 +70,7 @@ pub async fn route(
                 // the request: the node that carried it here sends it to the next
                 // owner; a client's own request waits for that owner here.
                 if from_node {
-                    resp.headers_mut().insert(link::NOT_APPLIED_HEADER, axum::http::HeaderValue::from_static("1"));
-                    return resp;
+                    return link::not_applied(resp);
                 }
                 if started.elapsed() >= MOVE_WAIT {
                     return link::unavailable(&format!("app {app} is moving between nodes; retry in a moment"));
@@ -104,6 +103,12 @@ pub async fn route(
                     return link::unavailable(&format!("app {app} is moving between nodes; retry in a moment"));
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            // A node forwarded it here, but the app is elsewhere or between owners (one
+            // of the two saw the placement late): not run here, so the forwarding node
+            // sends it to the owner it finds.
+            _ if from_node => {
+                return link::not_applied(link::unavailable(&format!("app {app} is not served by this node")))
             }
             _ => return link::unavailable(&format!("app {app} is moving between nodes; retry in a moment")),
         }
