@@ -279,16 +279,34 @@ async fn call_ids_are_per_app_and_customers_call_only_their_agent() {
         }
     };
     let mut b1 = beta_login("b1").await;
-    let _b2 = beta_login("b2").await;
-    let room = b1.request(json!({"op": "CreateMeeting"})).await["data"]["ID"].clone();
-    let r = b1.request(json!({"op": "Call", "UID": "b2", "meetID": room, "callID": "shared-call-0001"})).await;
+    let mut b2 = beta_login("b2").await;
+    let beta_room = b1.request(json!({"op": "CreateMeeting"})).await["data"]["ID"].clone();
+    let r = b1.request(json!({"op": "Call", "UID": "b2", "meetID": beta_room, "callID": "shared-call-0001"})).await;
     assert_eq!(r["err"], 0, "{r}");
-    // App demo may use the same id: nothing of beta shows.
+    // App demo may use the same id: nothing of beta shows, and beta's call stays beta's.
     let mut d1 = server.client("d1").await;
-    let _d2 = server.client("d2").await;
+    let mut d2 = server.client("d2").await;
     let room = d1.request(json!({"op": "CreateMeeting"})).await["data"]["ID"].clone();
     let r = d1.request(json!({"op": "Call", "UID": "d2", "meetID": room, "callID": "shared-call-0001"})).await;
-    assert_eq!(r["err"], 0, "{r}");
+    assert_eq!((r["err"].as_u64(), r["data"]["callID"].as_str()), (Some(0), Some("shared-call-0001")), "{r}");
+    let call_in = d2.notice("NotifyCallIn").await;
+    assert_eq!((call_in["callerID"].as_str(), &call_in["meetObj"]["ID"]), (Some("d1"), &room), "{call_in}");
+    assert_eq!(d2.request(json!({"op": "AcceptCall", "callID": "shared-call-0001"})).await["err"], 0);
+    assert_eq!(d1.notice("NotifyCallAccepted").await["meetObj"]["ID"], room);
+    // Each session sees its own app's call (asked after the accept, so anything the
+    // accept sent a beta session arrives before its answer).
+    for (c, peer, meeting, accepted) in [(&mut d1, "d2", &room, 1), (&mut d2, "d1", &room, 1), (&mut b1, "b2", &beta_room, 0), (&mut b2, "b1", &beta_room, 0)] {
+        let info = c.request(json!({"op": "GetSessionInfo"})).await["data"].clone();
+        assert_eq!(
+            (info["callID"].as_str(), info["peerID"].as_str(), &info["meetingID"], info["bCallAccepted"].as_u64()),
+            (Some("shared-call-0001"), Some(peer), meeting, Some(accepted)),
+            "{info}"
+        );
+    }
+    let calls_in: Vec<&Value> = b2.notices.iter().filter(|n| n["name"] == "NotifyCallIn").collect();
+    assert_eq!(calls_in.len(), 1, "b2 was called once, by b1: {calls_in:?}");
+    assert_eq!((calls_in[0]["data"]["callerID"].as_str(), &calls_in[0]["data"]["meetObj"]["ID"]), (Some("b1"), &beta_room));
+    assert!(!b1.notices.iter().any(|n| n["name"] == "NotifyCallAccepted"), "demo's accept reached beta: {:?}", b1.notices);
 
     // A customer-only session: err 30 for anyone but its agent, online or not.
     let token = |uid: &'static str, role: &'static str| {
