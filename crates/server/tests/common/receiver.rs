@@ -92,12 +92,12 @@ impl Receiver {
 
     /// Waits (up to 10 s) until `n` requests were answered 2xx.
     pub async fn wait_accepted(&self, n: usize) -> Vec<Received> {
-        self.wait_for(n, "accepted", Self::accepted).await
+        self.wait_for(n, "accepted webhook requests", Self::accepted).await
     }
 
     /// Waits (up to 10 s) until `n` requests arrived, answered or not.
     pub async fn wait_requests(&self, n: usize) -> Vec<Received> {
-        self.wait_for(n, "", Self::requests).await
+        self.wait_for(n, "webhook requests (answered or not)", Self::requests).await
     }
 
     async fn wait_for(&self, n: usize, what: &str, seen: fn(&Self) -> Vec<Received>) -> Vec<Received> {
@@ -108,7 +108,7 @@ impl Receiver {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        panic!("expected {n} {what} webhook requests, got {:?}", self.log.lock().unwrap());
+        panic!("expected {n} {what}, got {:?}", self.log.lock().unwrap());
     }
 
     /// Stops listening: once this returns, connections to its address are refused.
