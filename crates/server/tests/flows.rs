@@ -85,7 +85,7 @@ async fn manual_flow_dnd_and_req_assign() {
     let mut b = server.client("b").await;
     a.request(json!({"op": "StartQueuing", "queID": TECH})).await;
     b.request(json!({"op": "StartQueuing", "queID": TECH})).await;
-    agent.no_notice("AutoAssignUser", 300).await;
+    agent.no_notice_before_pong("AutoAssignUser").await;
 
     let r = agent.request(json!({"op": "ReqAssignUser"})).await;
     assert_eq!(r["err"], 0, "{r}");
