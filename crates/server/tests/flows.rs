@@ -188,7 +188,7 @@ async fn dropped_customer_resumes_within_hold_time_and_keeps_its_place() {
     assert_eq!(b.notice("QueuingInfoChanged").await["position"], 1);
     let token = b.session.clone();
     b.drop_connection();
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    server.wait_held("customer", 1).await;
 
     let mut b2 = Client::connect(&server.ws_url).await;
     let r = b2.request(json!({"op": "Resume", "session": token})).await;
@@ -305,13 +305,6 @@ async fn a_reply_always_comes_before_the_notices_it_causes() {
     server.stop().await;
 }
 
-/// How many customers the server holds offline now (from `/metrics`).
-async fn held_customers(server: &Server) -> u64 {
-    let text = server.http.get(format!("{}/metrics", server.base)).send().await.unwrap().text().await.unwrap();
-    let line = text.lines().find(|l| l.starts_with(r#"lineup_sessions{activity="customer",state="held"}"#));
-    line.and_then(|l| l.rsplit(' ').next()).map_or(0, |n| n.parse::<f64>().unwrap() as u64)
-}
-
 /// PROTOCOL §3.3: every notice addressed to a held session is delivered on `Resume`,
 /// in order, before the reply: position changes too, then the snapshot after it.
 #[tokio::test]
@@ -327,11 +320,7 @@ async fn position_changes_while_held_arrive_before_the_resume_reply_in_order() {
     assert_eq!(c.notice("QueuingInfoChanged").await["position"], 2);
     let token = c.session.clone();
     c.drop_connection();
-    let started = std::time::Instant::now();
-    while held_customers(&server).await != 1 {
-        assert!(started.elapsed() < WAIT, "the server never noticed the dropped connection");
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    server.wait_held("customer", 1).await;
     // Two moves while held: 2 → 1 → 0 (each told at once: no coalescing interval).
     assert_eq!(a.request(json!({"op": "StopQueuing"})).await["err"], 0);
     assert_eq!(b.request(json!({"op": "StopQueuing"})).await["err"], 0);
