@@ -17,6 +17,7 @@
 //! - this file: [`Sfu`], its inputs and outputs.
 //! - [`member`]: one member's `Rtc` and tracks.
 //! - [`record`]: a recorded room's frames written to a WebM file.
+//! - [`sdp`]: what is wrong with a member's SDP, in one line.
 //! - [`sim`]: str0m peers on an in-memory network around an SFU (tests, benchmark).
 //!
 //! A room being recorded ([`Sfu::record`]) also hands the driver each Opus and VP8
@@ -24,6 +25,7 @@
 
 pub mod member;
 pub mod record;
+pub mod sdp;
 pub mod sim;
 
 use std::net::SocketAddr;

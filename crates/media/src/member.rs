@@ -126,8 +126,8 @@ impl Member {
     /// The member's own offer (a new track, an ICE restart): its answer. A renegotiation
     /// of ours still in flight is dropped and redone after it.
     pub fn accept_offer(&mut self, offer: &str) -> Result<String, MediaError> {
-        let offer = SdpOffer::from_sdp_string(offer).map_err(|e| MediaError::Sdp(e.to_string()))?;
-        let answer = self.rtc.sdp_api().accept_offer(offer).map_err(|e| MediaError::Sdp(e.to_string()))?;
+        let offer = SdpOffer::from_sdp_string(offer).map_err(|e| MediaError::Sdp(crate::sdp::problem(offer, &e.to_string())))?;
+        let answer = self.rtc.sdp_api().accept_offer(offer).map_err(|e| MediaError::Sdp(one_line(&e.to_string())))?;
         self.pending = None;
         for t in &mut self.tracks_out {
             t.state = match t.state {
@@ -141,9 +141,10 @@ impl Member {
 
     /// The member's answer to our renegotiation offer.
     pub fn accept_answer(&mut self, answer: &str) -> Result<(), MediaError> {
-        let answer = SdpAnswer::from_sdp_string(answer).map_err(|e| MediaError::Sdp(e.to_string()))?;
+        let answer =
+            SdpAnswer::from_sdp_string(answer).map_err(|e| MediaError::Sdp(crate::sdp::problem(answer, &e.to_string())))?;
         let pending = self.pending.take().ok_or(MediaError::NoOffer)?;
-        self.rtc.sdp_api().accept_answer(pending, answer).map_err(|e| MediaError::Sdp(e.to_string()))?;
+        self.rtc.sdp_api().accept_answer(pending, answer).map_err(|e| MediaError::Sdp(one_line(&e.to_string())))?;
         for t in &mut self.tracks_out {
             if let OutState::Negotiating(m) = t.state {
                 t.state = OutState::Open(m);
@@ -286,4 +287,10 @@ impl Member {
         }
         true
     }
+}
+
+/// An error of the `Rtc` about an SDP it parsed (the offer's content does not fit), as
+/// one line.
+fn one_line(e: &str) -> String {
+    e.lines().next().unwrap_or_default().chars().take(120).collect()
 }

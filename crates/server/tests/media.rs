@@ -241,6 +241,28 @@ async fn monitoring_is_for_supervisors_of_the_app() {
     server.stop().await;
 }
 
+/// A malformed SDP is answered with one line naming what is wrong, never the parser's
+/// insides (multi-line traces, positions in memory).
+#[tokio::test]
+async fn a_malformed_offer_gets_one_line_naming_what_is_wrong() {
+    let server = Server::start().await;
+    let (mut agent, _cust, meet_id) = room(&server).await;
+    let garbled = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio nine UDP/TLS/RTP/SAVPF 111\r\n";
+    for (sdp, says) in [
+        ("v=0\r\nhello <b>world</b>\r\n", "bad SDP: line 2: expected <type>=<value>, got 'hello <b>world</b>'"),
+        ("", "bad SDP: it is empty"),
+        ("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n", "bad SDP: remote sdp: No m-lines in offer"),
+        (garbled, "bad SDP: a line's value could not be read"),
+    ] {
+        let r = agent.request(json!({"op": "MediaJoin", "meetID": meet_id, "sdp": sdp})).await;
+        let msg = r["msg"].as_str().unwrap();
+        assert_eq!(r["err"], 6, "{r}");
+        assert!(msg.starts_with(says), "{sdp:?}: {msg}");
+        assert!(!msg.contains('\n') && !msg.contains("0x") && !msg.contains("Pointer") && msg.len() < 160, "{msg}");
+    }
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn media_ops_are_refused_clearly() {
     let server = Server::start().await;
