@@ -122,18 +122,15 @@ pub fn get_mic_energy(uid: JsValue) -> u32 {
     core().borrow().media.energy_of(&uid)
 }
 
-/// CloudRoom `CreatVideoObj()`: a `<video>` element to place; `obj.setVideo(UID,
-/// videoID)` shows that member's camera (this session's own: the preview).
+/// CloudRoom `CreatVideoObj(opts)`: a video object (`opts`: `{poster, style}`). It is a
+/// `<video>` element (place it directly, as WebIE pages do) with CloudRoom's methods:
+/// `setVideo(UID, videoID)` shows that member's camera (this session's own: the
+/// preview), `handler()` is the element to place (the video with its nickname label),
+/// `id()`, `width()`, `height()`, `clear()`, `setNickNameStyle(css)`,
+/// `setNickNameContent(text)` (text, never markup), `savePic()` (a PNG data URL).
 #[wasm_bindgen(js_name = CRVideo_CreatVideoObj)]
-pub fn creat_video_obj() -> JsValue {
-    media::video_object(&core())
-}
-
-/// CloudRoom `GetAllMembers()`: the members with media (`userId`, `audioStatus`,
-/// `videoStatus`).
-#[wasm_bindgen(js_name = CRVideo_GetAllMembers)]
-pub fn get_all_members() -> Array {
-    core().borrow().media.members_info()
+pub fn creat_video_obj(opts: JsValue) -> JsValue {
+    media::video_object(&core(), &opts)
 }
 
 /// Lineup: the media connection's statistics (a promise of an `RTCStatsReport`).

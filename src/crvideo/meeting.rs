@@ -1,11 +1,11 @@
-//! CRVideo rooms and calls: CreateMeeting, EnterMeeting, DestroyMeeting, ExitMeeting,
+//! CRVideo rooms and calls: CreateMeeting, EnterMeeting (2, 3), DestroyMeeting, StopMeeting, ExitMeeting,
 //! SendIMmsg and the call functions, with CloudRoom's parameter orders and result callbacks.
 
 use lineup_protocol::codes;
 use lineup_protocol::ws::Op;
 use wasm_bindgen::prelude::*;
 
-use super::{core, err, fire, rslt, run, with_classic};
+use super::{core, err, fire, members, rslt, run, with_classic};
 use crate::args::{cookie, id, number, text};
 use crate::interop::get;
 
@@ -30,7 +30,7 @@ fn new_password() -> String {
 
 /// An id a function returns at once (CloudRoom's Call: callID, SendIMmsg: taskID):
 /// `prefix` and 24 hex digits.
-fn new_id(prefix: char) -> String {
+pub(super) fn new_id(prefix: char) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::from(prefix);
     for b in random_bytes::<12>() {
@@ -65,9 +65,13 @@ pub fn create_meeting1(subject: JsValue, create_pswd: JsValue, ck: JsValue) {
     create_meeting(text(&subject), pswd, cookie(&ck));
 }
 
-/// `CreateMeeting2({subject, pswd}, cookie)` (or a subject alone).
+/// `CreateMeeting2({subject, pswd}, cookie)` (WebIE), `CreateMeeting2(subject, cookie)`,
+/// and RTCSDKV2's `CreateMeeting2(cookie)`: one argument that is not an object is the cookie.
 #[wasm_bindgen(js_name = CRVideo_CreateMeeting2)]
 pub fn create_meeting2(params: JsValue, ck: JsValue) {
+    if !params.is_object() && ck.is_undefined() {
+        return create_meeting(String::new(), String::new(), cookie(&params));
+    }
     let (subject, pswd) = if params.is_object() {
         let or = |a: &str, b: &str| {
             let v = get(&params, a);
@@ -80,36 +84,65 @@ pub fn create_meeting2(params: JsValue, ck: JsValue) {
     create_meeting(subject, pswd, cookie(&ck));
 }
 
+fn enter(meet: &JsValue, pswd: String, ck: JsValue) {
+    let meet_id = meet_id(meet);
+    run(Op::EnterMeeting { meet_id, pswd }, move |r| {
+        if let Ok(room) = &r {
+            with_classic(|s| s.meeting = meet_id);
+            members::entered(meet_id, room);
+        }
+        fire("EnterMeetingRslt", &[err(r.err().unwrap_or(codes::NOERR)), ck]);
+    });
+}
+
 /// CloudRoom `EnterMeeting(meetID, pswd, UID, nickName, cookie)`, and the short `(meetID,
 /// pswd, cookie)` and `(meetID, pswd, nickName, cookie)` forms → EnterMeetingRslt(sdkErr,
 /// cookie). The user and nickname are the logged-in session's.
 #[wasm_bindgen(js_name = CRVideo_EnterMeeting)]
 pub fn enter_meeting(meet: JsValue, pswd: JsValue, a: JsValue, b: JsValue, c: JsValue) {
     let ck = cookie([&c, &b, &a].into_iter().find(|v| !v.is_undefined()).unwrap_or(&a));
-    let meet_id = meet_id(&meet);
-    run(Op::EnterMeeting { meet_id, pswd: text(&pswd) }, move |r| {
-        if r.is_ok() {
-            with_classic(|s| s.meeting = meet_id);
-        }
-        fire("EnterMeetingRslt", &[err(r.err().unwrap_or(codes::NOERR)), ck]);
-    });
+    enter(&meet, text(&pswd), ck);
 }
 
-/// CloudRoom `DestroyMeeting(meetID, cookie)` → StopMeetingRslt(sdkErr, cookie): the
-/// creator ends the room for everyone (the others get MeetingStopped).
+/// RTCSDKV2 `EnterMeeting2(meetID, pswd, nickName, cookie)` (as EnterMeeting).
+#[wasm_bindgen(js_name = CRVideo_EnterMeeting2)]
+pub fn enter_meeting2(meet: JsValue, pswd: JsValue, nick_name: JsValue, ck: JsValue) {
+    enter_meeting(meet, pswd, nick_name, ck, JsValue::UNDEFINED);
+}
+
+/// RTCSDKV2 `EnterMeeting3(meetID, cookie)`: a room without a password.
+#[wasm_bindgen(js_name = CRVideo_EnterMeeting3)]
+pub fn enter_meeting3(meet: JsValue, ck: JsValue) {
+    enter(&meet, String::new(), cookie(&ck));
+}
+
+/// CloudRoom `DestroyMeeting(meetID, cookie)` → DestroyMeetingRslt(sdkErr, cookie)
+/// (RTCSDKV2) and StopMeetingRslt(sdkErr, cookie) (WebIE): the creator ends the room for
+/// everyone (the others get MeetingStopped).
 #[wasm_bindgen(js_name = CRVideo_DestroyMeeting)]
 pub fn destroy_meeting(meet: JsValue, ck: JsValue) {
-    let meet_id = meet_id(&meet);
-    let ck = cookie(&ck);
+    destroy(meet_id(&meet), cookie(&ck), &["DestroyMeetingRslt", "StopMeetingRslt"]);
+}
+
+/// RTCSDKV2 `StopMeeting(cookie)`: ends the room entered → StopMeetingRslt(sdkErr, cookie).
+#[wasm_bindgen(js_name = CRVideo_StopMeeting)]
+pub fn stop_meeting(ck: JsValue) {
+    destroy(with_classic(|s| s.meeting), cookie(&ck), &["StopMeetingRslt"]);
+}
+
+fn destroy(meet_id: u32, ck: JsValue, answers: &'static [&'static str]) {
     run(Op::DestroyMeeting { meet_id }, move |r| {
         if r.is_ok() {
             with_classic(|s| {
                 if s.meeting == meet_id {
                     s.meeting = 0;
+                    s.members.clear();
                 }
             });
         }
-        fire("StopMeetingRslt", &[err(r.err().unwrap_or(codes::NOERR)), ck]);
+        for name in answers {
+            fire(name, &[err(r.as_ref().err().copied().unwrap_or(codes::NOERR)), ck.clone()]);
+        }
     });
 }
 
@@ -120,6 +153,7 @@ pub fn exit_meeting(meet: JsValue) {
         let meet_id = if meet.is_undefined() { s.meeting } else { meet_id(&meet) };
         if meet_id == s.meeting {
             s.meeting = 0;
+            s.members.clear();
         }
         meet_id
     });
@@ -153,12 +187,22 @@ pub fn call(uid: JsValue, meet: JsValue, usr_ext_dat: JsValue, ck: JsValue) -> S
 /// SendIMmsgRlst(taskID, sdkErr, cookie). They get NotifyIMmsg(fromUserID, text, sendTime).
 #[wasm_bindgen(js_name = CRVideo_SendIMmsg)]
 pub fn send_im_msg(msg: JsValue, uid: JsValue, ck: JsValue) -> String {
+    send_text(msg, uid, ck, "SendIMmsgRlst")
+}
+
+/// RTCSDKV2's spelling: `SendIMMsg(text, UID, cookie)` → SendIMMsgRslt(taskID, sdkErr, cookie).
+#[wasm_bindgen(js_name = CRVideo_SendIMMsg)]
+pub fn send_im_msg2(msg: JsValue, uid: JsValue, ck: JsValue) -> String {
+    send_text(msg, uid, ck, "SendIMMsgRslt")
+}
+
+fn send_text(msg: JsValue, uid: JsValue, ck: JsValue, answer: &'static str) -> String {
     let task_id = new_id('t');
     let ck = cookie(&ck);
     let uid = text(&uid);
     let op = Op::SendIMmsg { meet_id: with_classic(|s| s.meeting), text: text(&msg), uid: (!uid.is_empty()).then_some(uid) };
     let id = JsValue::from(task_id.as_str());
-    run(op, move |r| fire("SendIMmsgRlst", &[id, err(r.err().unwrap_or(codes::NOERR)), ck]));
+    run(op, move |r| fire(answer, &[id, err(r.err().unwrap_or(codes::NOERR)), ck]));
     task_id
 }
 

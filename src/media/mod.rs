@@ -17,6 +17,7 @@
 pub mod devices;
 mod peer;
 mod sinks;
+mod video_object;
 
 use js_sys::Array;
 use lineup_protocol::ws::NoticeName;
@@ -27,7 +28,8 @@ use crate::core::{Core, EventSink};
 use crate::interop::{get, get_str, get_u32, object, set};
 
 pub use peer::{close, get_stats, monitor, open};
-pub use sinks::{attach, video_object};
+pub use sinks::attach;
+pub use video_object::video_object;
 
 pub const UNKNOWN: u32 = 0;
 pub const NO_DEVICE: u32 = 1;

@@ -2317,6 +2317,7 @@ fn error_codes_match_the_documented_table() {
         (606, "ERR_REFUSE", false),
         (800, "MEETNOTEXIST", false),
         (801, "AUTHERROR", false),
+        (806, "SEVICE_NOTENABLED", false),
     ];
     let all: Vec<(u32, &str, bool)> =
         codes::ALL.iter().map(|c| (c.code, c.name, c.meaning.starts_with("Lineup"))).collect();
