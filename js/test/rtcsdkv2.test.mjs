@@ -37,12 +37,12 @@ test('CloudRoom pages of both generations: RTCSDKV2 shapes agent ↔ customer, e
   ]);
   const errors = [];
   try {
-    const open = async (page_, role, uid, queue) => {
+    const open = async (page_, role, uid, queue, label = role) => {
       const page = await (await browser.newContext()).newPage();
-      page.on('pageerror', (e) => errors.push(`${role}: ${e.message}`));
+      page.on('pageerror', (e) => errors.push(`${label}: ${e.message}`));
       page.on('console', (m) => {
         const url = m.location().url || '';
-        if (m.type() === 'error' && !url.endsWith('/favicon.ico') && !url.endsWith('/poster.png')) errors.push(`${role} console: ${m.text()} (${url})`);
+        if (m.type() === 'error' && !url.endsWith('/favicon.ico') && !url.endsWith('/poster.png')) errors.push(`${label} console: ${m.text()} (${url})`);
       });
       await page.goto(`${server.base}/${page_}?role=${role}&uid=${uid}&queue=${queue}&key=${DEMO_KEY}`);
       return page;
@@ -88,10 +88,9 @@ test('CloudRoom pages of both generations: RTCSDKV2 shapes agent ↔ customer, e
     }
     // Video both ways, each shown in the other's video object, labelled as text.
     for (const [who, page, peer] of [['agent', agent, 'v2-customer'], ['customer', customer, 'v2-agent']]) {
-      assert.ok(await grows(page, 'framesDecoded', 15000) > 0, `the ${who} decodes the other's video`);
       const obj = await page.evaluate(async (p) => {
+        for (let i = 0; i < 150 && !(window.__videos[p] && window.__videos[p].width()); i++) await new Promise((r) => setTimeout(r, 100));
         const o = window.__videos[p];
-        for (let i = 0; i < 100 && !o.width(); i++) await new Promise((r) => setTimeout(r, 100));
         const h = o.handler();
         return { inPage: document.contains(h), id: typeof o.id(), width: o.width(), height: o.height(), label: h.querySelector('span').textContent,
           markup: h.querySelectorAll('b').length, pic: o.savePic().slice(0, 22), poster: h.querySelector('video').getAttribute('poster') };
@@ -102,6 +101,7 @@ test('CloudRoom pages of both generations: RTCSDKV2 shapes agent ↔ customer, e
       assert.equal(obj.label, `Nick ${peer}`);
       assert.equal(obj.pic, 'data:image/png;base64,');
       assert.equal(obj.poster, 'poster.png');
+      assert.ok(await grows(page, 'framesDecoded', 15000) > 0, `the ${who} decodes the other's video`);
     }
     // An in-room message, markup kept as text.
     const sent = await agent.evaluate(() => window.__say('hello <b>there</b>'));
@@ -118,9 +118,9 @@ test('CloudRoom pages of both generations: RTCSDKV2 shapes agent ↔ customer, e
     assert.deepEqual(await customer.evaluate(() => CRVideo_GetAllMembers()), [], 'no members once the room is gone');
 
     // The queue guide's snippets: QueUser.userID.
-    const guideAgent = await open('queueguide.html', 'guide agent', 'qg-agent', 3);
+    const guideAgent = await open('queueguide.html', 'agent', 'qg-agent', 3, 'guide agent');
     assert.deepEqual(await until(guideAgent, 'StartServiceRslt', entry('StartServiceRslt')), ['StartServiceRslt', 0, 1]);
-    const guideCustomer = await open('queueguide.html', 'guide customer', 'qg-customer', 3);
+    const guideCustomer = await open('queueguide.html', 'customer', 'qg-customer', 3, 'guide customer');
     assert.deepEqual(await until(guideCustomer, 'StartQueuingRslt', entry('StartQueuingRslt')), ['StartQueuingRslt', 0]);
     assert.deepEqual(await until(guideAgent, 'AutoAssignUser', entry('AutoAssignUser')), ['AutoAssignUser', 'qg-customer']);
     assert.deepEqual(await until(guideAgent, 'ResponseAssignUserRslt', entry('ResponseAssignUserRslt')), ['ResponseAssignUserRslt', 0]);
