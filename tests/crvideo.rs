@@ -59,7 +59,9 @@ async fn crvideo_surface_as_the_queue_guide_uses_it() {
     let (q, q2) = (qs[0], qs[1]);
     install();
     // Globals exist synchronously, constants carry CloudRoom's numbers.
-    assert_eq!(eval("CRVideo_Init()").as_f64(), Some(0.0));
+    // Both generations: `CRVideo_Init() == 0` (WebIE) and `CRVideo_Init().then(…)` (RTCSDKV2).
+    assert_eq!(eval("CRVideo_Init() == 0").as_bool(), Some(true));
+    assert_eq!(eval("typeof CRVideo_Init().then").as_string().as_deref(), Some("function"));
     assert_eq!(eval("CRVideo_QUE_NOUSER").as_f64(), Some(401.0));
     assert_eq!(eval("CRVideo_ALREADY_OTHERQUE").as_f64(), Some(404.0));
     assert_eq!(eval("typeof CRVideo_AutoAssignUser.callback").as_string().as_deref(), Some("function"));

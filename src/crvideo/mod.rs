@@ -319,10 +319,9 @@ fn data_rslt(op: Op, name: &'static str, ck: &JsValue, pick: Option<&'static str
 fn init_answer() -> JsValue {
     let zero = JsValue::from(codes::NOERR);
     let promise: JsValue = js_sys::Promise::resolve(&zero).into();
-    // Number.prototype.valueOf bound to a Number 0: `promise == 0`.
-    let number: JsValue = js_sys::Number::new(&zero).into();
-    if let Some(value_of) = get(&number, "valueOf").dyn_ref::<Function>() {
-        let _ = js_sys::Reflect::set(&promise, &"valueOf".into(), &value_of.bind0(&number));
+    // valueOf is `Number.bind(null, 0)`: `promise == 0`.
+    if let Some(number) = get(&js_sys::global(), "Number").dyn_ref::<Function>() {
+        let _ = js_sys::Reflect::set(&promise, &"valueOf".into(), &number.bind1(&JsValue::NULL, &zero));
     }
     promise
 }
