@@ -127,10 +127,11 @@ pub fn get_mic_energy(uid: JsValue) -> u32 {
 /// `setVideo(UID, videoID)` shows that member's camera (this session's own: the
 /// preview), `handler()` is the element to place (the video with its nickname label),
 /// `id()`, `width()`, `height()`, `clear()`, `setNickNameStyle(css)`,
-/// `setNickNameContent(text)` (text, never markup), `savePic()` (a PNG data URL).
+/// `setNickNameContent(text)` (text, never markup; until it is called the label is the
+/// member's nickname), `setVisibleNickName(bool)`, `savePic()` (a PNG data URL).
 #[wasm_bindgen(js_name = CRVideo_CreatVideoObj)]
 pub fn creat_video_obj(opts: JsValue) -> JsValue {
-    media::video_object(&core(), &opts)
+    media::video_object(&core(), &opts, super::members::nickname_of)
 }
 
 /// Lineup: the media connection's statistics (a promise of an `RTCStatsReport`).

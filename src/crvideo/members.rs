@@ -65,10 +65,15 @@ pub fn get_member_info(uid: JsValue) -> JsValue {
     member(&uid).map_or_else(|| js_sys::Object::new().into(), |(uid, nick)| info(&uid, &nick))
 }
 
+/// The member's nickname ("" when not in the room).
+pub(super) fn nickname_of(uid: &str) -> String {
+    with_classic(|c| c.members.iter().find(|m| m.0 == uid).map(|m| m.1.clone())).unwrap_or_default()
+}
+
 /// CloudRoom `GetMemberNickName(UID)`: the member's nickname, "" when not in the room.
 #[wasm_bindgen(js_name = CRVideo_GetMemberNickName)]
 pub fn get_member_nick_name(uid: JsValue) -> String {
-    member(&uid).map(|m| m.1).unwrap_or_default()
+    nickname_of(&text(&uid))
 }
 
 /// CloudRoom `IsUserInMeeting(UID)`.

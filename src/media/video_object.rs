@@ -1,5 +1,7 @@
 //! CloudRoom's video object (CreatVideoObj): a `<video>` element showing one member's
-//! camera, inside a box with the member's nickname label, and CloudRoom's methods.
+//! camera, inside a box with the member's nickname label, and CloudRoom's methods
+//! (setVideo, getVideo, clear, handler, id, width, height, setNickNameStyle,
+//! setNickNameContent, setVisibleNickName, getVisibleNickName, savePic).
 //!
 //! With options (`CreatVideoObj({poster, style})`, RTCSDKV2) it is CloudRoom's object:
 //! the page places `handler()`. Without (WebIE) it is the `<video>` element itself,
@@ -57,8 +59,9 @@ fn element<T: JsCast>(document: &Document, tag: &str) -> Option<T> {
     document.create_element(tag).ok()?.dyn_into::<T>().ok()
 }
 
-/// A video object for the page to place (see `CRVideo_CreatVideoObj`).
-pub fn video_object(core: &Core, opts: &JsValue) -> JsValue {
+/// A video object for the page to place (see `CRVideo_CreatVideoObj`); `nickname_of`
+/// names the member it shows (the label, until the page sets its own content).
+pub fn video_object(core: &Core, opts: &JsValue, nickname_of: fn(&str) -> String) -> JsValue {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return JsValue::NULL };
     let (Some(video), Some(frame), Some(label)) = (
         element::<HtmlVideoElement>(&document, "video"),
@@ -78,9 +81,13 @@ pub fn video_object(core: &Core, opts: &JsValue) -> JsValue {
     let _ = frame.style().set_property("position", "relative");
     let _ = frame.style().set_property("width", "100%");
     let _ = frame.style().set_property("height", "100%");
-    let _ = label.style().set_property("position", "absolute");
-    let _ = label.style().set_property("display", "none");
-    let _ = label.style().set_property("color", "#fff");
+    for (k, v) in [
+        ("position", "absolute"), ("left", "20px"), ("top", "20px"), ("padding", "0 10px"), ("line-height", "30px"),
+        ("color", "#fff"), ("font-size", "12px"), ("z-index", "2"), ("background-color", "rgba(0, 0, 0, .5)"),
+        ("border-radius", "15px"), ("display", "none"),
+    ] {
+        let _ = label.style().set_property(k, v);
+    }
     let _ = frame.append_child(&video);
     let _ = frame.append_child(&label);
     let id = ["crvideo-", &NEXT_ID.with(|n| n.replace(n.get() + 1)).to_string()].concat();
@@ -88,14 +95,22 @@ pub fn video_object(core: &Core, opts: &JsValue) -> JsValue {
 
     let weak = Rc::downgrade(core);
     let shown = Rc::new(std::cell::RefCell::new(String::new()));
+    // The page's own label content, once it set one (then setVideo leaves the label alone).
+    let own_label = Rc::new(Cell::new(false));
     let mut methods: Vec<(&str, Closure<dyn FnMut(JsValue, JsValue) -> JsValue>)> = Vec::new();
-    let (v, s, w) = (video.clone(), shown.clone(), weak.clone());
+    let (v, s, w, l, own) = (video.clone(), shown.clone(), weak.clone(), label.clone(), own_label.clone());
     methods.push((
         "setVideo",
         Closure::new(move |uid: JsValue, _video_id: JsValue| {
             if let Some(core) = w.upgrade() {
-                *s.borrow_mut() = text(&uid);
-                attach(&core, v.clone().unchecked_into(), text(&uid));
+                let uid = text(&uid);
+                if !own.get() {
+                    let nick = if uid.is_empty() { String::new() } else { nickname_of(&uid) };
+                    l.set_text_content(Some(&nick));
+                    let _ = l.style().set_property("display", if nick.is_empty() { "none" } else { "block" });
+                }
+                *s.borrow_mut() = uid.clone();
+                attach(&core, v.clone().unchecked_into(), uid);
             }
             JsValue::UNDEFINED
         }),
@@ -129,25 +144,38 @@ pub fn video_object(core: &Core, opts: &JsValue) -> JsValue {
             JsValue::UNDEFINED
         }),
     ));
-    let l = label;
+    let l = label.clone();
     methods.push((
         "setNickNameContent",
         Closure::new(move |content: JsValue, _: JsValue| {
-            // Text only: a nickname comes from another user.
+            // Text only, never markup: a nickname comes from another user.
+            own_label.set(true);
             l.set_text_content(Some(&text(&content)));
-            if l.style().get_property_value("display").ok().as_deref() == Some("none") {
-                let _ = l.style().set_property("display", "block");
-            }
+            let _ = l.style().set_property("display", "block");
             JsValue::UNDEFINED
         }),
+    ));
+    let l = label.clone();
+    methods.push((
+        "setVisibleNickName",
+        Closure::new(move |visible: JsValue, _: JsValue| {
+            let _ = l.style().set_property("display", if visible.is_truthy() { "block" } else { "none" });
+            JsValue::UNDEFINED
+        }),
+    ));
+    let l = label;
+    methods.push((
+        "getVisibleNickName",
+        Closure::new(move |_: JsValue, _: JsValue| JsValue::from(l.style().get_property_value("display").ok().as_deref() != Some("none"))),
     ));
     let v = video.clone();
     methods.push(("savePic", Closure::new(move |_: JsValue, _: JsValue| JsValue::from(picture(&document, &v)))));
 
-    let object: JsValue = if opts.is_object() { js_sys::Object::new().into() } else { video.into() };
+    let element = !opts.is_object();
+    let object: JsValue = if element { video.into() } else { js_sys::Object::new().into() };
     let mut inner = core.borrow_mut();
     for (name, f) in methods {
-        if object.is_object() && !(object.is_instance_of::<HtmlVideoElement>() && matches!(name, "id" | "width" | "height")) {
+        if !(element && matches!(name, "id" | "width" | "height")) {
             let _ = Reflect::set(&object, &name.into(), f.as_ref());
         }
         inner.media.sinks.methods.push(f);
