@@ -179,7 +179,7 @@
     'GetAllMembers', 'GetMediaStats', 'GetAllVideoInfo', 'GetDefaultVideo', 'SetDefaultVideo', 'SetVideoCfg',
     'GetVideoCfg', 'GetMicEnergy',
     'GetSDKVersion', 'SetSDKParams', 'WriteLog', 'EnterMeeting2', 'EnterMeeting3', 'StopMeeting', 'SendIMMsg',
-    'GetMemberInfo', 'GetMemberNickName', 'IsUserInMeeting'
+    'GetMemberInfo', 'GetMemberNickName', 'IsUserInMeeting', 'SendCmd', 'SendMeetingCustomMsg'
   ];
   // CloudRoom functions Lineup does not implement: they answer CRVideo_SEVICE_NOTENABLED
   // (806) through their own result callback, or return it (js/README lists them).
@@ -187,8 +187,8 @@
     'Invite', 'AcceptInvite', 'RejectInvite', 'CancelInvite', 'SetMeetingAttrs',
     'AddOrUpdateMeetingAttrs', 'DelMeetingAttrs', 'ClearMeetingAttrs', 'GetMeetingAllAttrs',
     'GetMeetingAttrs', 'SetUserAttrs', 'AddOrUpdateUserAttrs', 'DelUserAttrs', 'ClearUserAttrs',
-    'ClearAllUserAttrs', 'GetUserAttrs', 'SendCmd', 'SendBuffer', 'SendFile', 'CancelSend',
-    'SendMeetingCustomMsg', 'UpdateToken', 'StartUserStatusNotify', 'StopUserStatusNotify',
+    'ClearAllUserAttrs', 'GetUserAttrs', 'SendBuffer', 'SendFile', 'CancelSend',
+    'UpdateToken', 'StartUserStatusNotify', 'StopUserStatusNotify',
     'GetUserStatus', 'GetOneUserStatus', 'Kickout', 'SetNickName', 'GetAgentServiceStatus',
     'GetUserServiceStatus', 'StartScreenShare', 'StopScreenShare', 'StartScreenMark',
     'StopScreenMark', 'CreatScreenShareObj', 'GetScreenShareCfg', 'SetScreenShareCfg',

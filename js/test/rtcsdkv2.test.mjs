@@ -58,8 +58,9 @@ test('CloudRoom pages of both generations: RTCSDKV2 shapes agent ↔ customer, e
     assert.deepEqual(missing, [], 'every CloudRoom name of the table is defined');
     assert.equal(await agent.evaluate(() => CRVideo_Init() == 0), true, 'WebIE: CRVideo_Init() == 0');
     // An unimplemented function answers through its own callback, after returning its id.
-    const taskID = await agent.evaluate(() => CRVideo_SendCmd('nobody', 'data', 'ck-cmd'));
-    assert.deepEqual(await until(agent, 'SendCmdRslt', entry('SendCmdRslt')), ['SendCmdRslt', taskID, 806, 'ck-cmd']);
+    await agent.evaluate(() => { CRVideo_SendBufferRslt.callback = function () { window.__log.push(['SendBufferRslt'].concat(Array.from(arguments))); }; });
+    const taskID = await agent.evaluate(() => CRVideo_SendBuffer('nobody', 'data', 'ck-buf'));
+    assert.deepEqual(await until(agent, 'SendBufferRslt', entry('SendBufferRslt')), ['SendBufferRslt', taskID, 806, 'ck-buf']);
     assert.equal(await agent.evaluate(() => CRVideo_SEVICE_NOTENABLED), 806);
 
     const customer = await open('rtcsdkv2.html', 'customer', 'v2-customer', 2);
@@ -108,6 +109,15 @@ test('CloudRoom pages of both generations: RTCSDKV2 shapes agent ↔ customer, e
     assert.deepEqual(await until(agent, 'SendIMMsgRslt', entry('SendIMMsgRslt')), ['SendIMMsgRslt', sent, 0, 'say']);
     assert.deepEqual(await until(customer, 'NotifyIMMsg', entry('NotifyIMMsg')), ['NotifyIMMsg', 'v2-agent', 'hello <b>there</b>']);
     assert.equal(await customer.evaluate(() => document.querySelectorAll('#chat b').length), 0);
+    // The demo's chat: SendCmd to the other member; SendMeetingCustomMsg to the room, the sender too.
+    const cmd = await customer.evaluate(() => CRVideo_SendCmd(window.__call.peer, '{"CmdType":"IM"}', 'cmd'));
+    assert.deepEqual(await until(customer, 'SendCmdRslt', entry('SendCmdRslt')), ['SendCmdRslt', cmd, 0, 'cmd']);
+    assert.deepEqual(await until(agent, 'NotifyCmdData', entry('NotifyCmdData')), ['NotifyCmdData', 'v2-customer', '{"CmdType":"IM"}']);
+    await agent.evaluate(() => CRVideo_SendMeetingCustomMsg('to all', 'custom'));
+    assert.deepEqual(await until(agent, 'SendMeetingCustomMsgRslt', entry('SendMeetingCustomMsgRslt')), ['SendMeetingCustomMsgRslt', 0, 'custom']);
+    assert.deepEqual(await until(agent, 'NotifyMeetingCustomMsg', entry('NotifyMeetingCustomMsg')), ['NotifyMeetingCustomMsg', 'v2-agent', 'to all']);
+    assert.deepEqual(await until(customer, 'NotifyMeetingCustomMsg', entry('NotifyMeetingCustomMsg')), ['NotifyMeetingCustomMsg', 'v2-agent', 'to all']);
+    assert.equal(await customer.evaluate(() => window.__log.filter((e) => e[0] === 'NotifyIMMsg').length), 1, 'commands and custom messages are not texts');
     // Hang up; the agent destroys the room.
     await agent.evaluate(() => window.__hangup());
     await until(agent, 'HangupCallSuccess', entry('HangupCallSuccess'));

@@ -125,11 +125,15 @@ fn on_notice(notice: NoticeName, name: &str, d: JsValue) {
             }
             fire(name, &[uid, nick, f("meetID")]);
         }
-        N::NotifyIMmsg => {
-            // RTCSDKV2 spells it NotifyIMMsg: both fire.
-            fire(name, &[f("fromUserID"), f("text"), f("sendTime")]);
-            fire("NotifyIMMsg", &[f("fromUserID"), f("text"), f("sendTime")]);
-        }
+        N::NotifyIMmsg => match f("kind").as_string().as_deref() {
+            Some("cmd") => fire("NotifyCmdData", &[f("fromUserID"), f("text")]),
+            Some("custom") => fire("NotifyMeetingCustomMsg", &[f("fromUserID"), f("text")]),
+            _ => {
+                // RTCSDKV2 spells it NotifyIMMsg: both fire.
+                fire(name, &[f("fromUserID"), f("text"), f("sendTime")]);
+                fire("NotifyIMMsg", &[f("fromUserID"), f("text"), f("sendTime")]);
+            }
+        },
         // The media module answers these (they become status events).
         N::MediaOffer | N::MediaTrack | N::MediaLost => {}
     }

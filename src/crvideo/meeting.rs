@@ -1,7 +1,7 @@
 //! CRVideo rooms and calls: CreateMeeting, EnterMeeting (2, 3), DestroyMeeting, StopMeeting, ExitMeeting,
-//! SendIMmsg and the call functions, with CloudRoom's parameter orders and result callbacks.
+//! SendIMmsg, SendCmd, SendMeetingCustomMsg and the call functions, with CloudRoom's parameter orders and result callbacks.
 
-use lineup_protocol::codes;
+use lineup_protocol::{codes, MsgKind};
 use lineup_protocol::ws::Op;
 use wasm_bindgen::prelude::*;
 
@@ -187,22 +187,60 @@ pub fn call(uid: JsValue, meet: JsValue, usr_ext_dat: JsValue, ck: JsValue) -> S
 /// SendIMmsgRlst(taskID, sdkErr, cookie). They get NotifyIMmsg(fromUserID, text, sendTime).
 #[wasm_bindgen(js_name = CRVideo_SendIMmsg)]
 pub fn send_im_msg(msg: JsValue, uid: JsValue, ck: JsValue) -> String {
-    send_text(msg, uid, ck, "SendIMmsgRlst")
+    send_text(msg, text(&uid), MsgKind::Text, move |id, code, ck| fire("SendIMmsgRlst", &[id, code, ck]), ck)
 }
 
 /// RTCSDKV2's spelling: `SendIMMsg(text, UID, cookie)` → SendIMMsgRslt(taskID, sdkErr, cookie).
 #[wasm_bindgen(js_name = CRVideo_SendIMMsg)]
 pub fn send_im_msg2(msg: JsValue, uid: JsValue, ck: JsValue) -> String {
-    send_text(msg, uid, ck, "SendIMMsgRslt")
+    send_text(msg, text(&uid), MsgKind::Text, move |id, code, ck| fire("SendIMMsgRslt", &[id, code, ck]), ck)
 }
 
-fn send_text(msg: JsValue, uid: JsValue, ck: JsValue, answer: &'static str) -> String {
+/// RTCSDKV2 `SendCmd(UID, data, cookie)`: data to one member of the room entered (in
+/// Lineup a command travels as an in-room message); returns the taskID at once →
+/// SendCmdRslt(taskID, sdkErr, cookie). The member gets NotifyCmdData(fromUserID, data).
+#[wasm_bindgen(js_name = CRVideo_SendCmd)]
+pub fn send_cmd(uid: JsValue, data: JsValue, ck: JsValue) -> String {
+    let uid = text(&uid);
+    if uid.is_empty() {
+        // A command has one recipient: without one it would go to the whole room.
+        let task_id = new_id('t');
+        let (id, ck) = (JsValue::from(task_id.as_str()), cookie(&ck));
+        wasm_bindgen_futures::spawn_local(async move { fire("SendCmdRslt", &[id, err(codes::MEETPARAM_ERR), ck]) });
+        return task_id;
+    }
+    send_text(data, uid, MsgKind::Cmd, move |id, code, ck| fire("SendCmdRslt", &[id, code, ck]), ck)
+}
+
+/// RTCSDKV2 `SendMeetingCustomMsg(msg, cookie)`: a message to every member of the room
+/// entered, this session included (as CloudRoom does) → SendMeetingCustomMsgRslt(sdkErr,
+/// cookie); each member gets NotifyMeetingCustomMsg(fromUserID, msg).
+#[wasm_bindgen(js_name = CRVideo_SendMeetingCustomMsg)]
+pub fn send_meeting_custom_msg(msg: JsValue, ck: JsValue) {
+    let (me, copy) = (with_classic(|s| s.me.0.clone()), msg.clone());
+    send_text(
+        msg,
+        String::new(),
+        MsgKind::Custom,
+        move |_, code, ck| {
+            let ok = code.as_f64() == Some(f64::from(codes::NOERR));
+            fire("SendMeetingCustomMsgRslt", &[code, ck]);
+            if ok {
+                fire("NotifyMeetingCustomMsg", &[me.into(), text(&copy).into()]);
+            }
+        },
+        ck,
+    );
+}
+
+/// Sends a message of `kind` in the room entered (to `uid` only, unless empty); `answer`
+/// gets (taskID, sdkErr, cookie). Returns the taskID.
+fn send_text(msg: JsValue, uid: String, kind: MsgKind, answer: impl FnOnce(JsValue, JsValue, JsValue) + 'static, ck: JsValue) -> String {
     let task_id = new_id('t');
     let ck = cookie(&ck);
-    let uid = text(&uid);
-    let op = Op::SendIMmsg { meet_id: with_classic(|s| s.meeting), text: text(&msg), uid: (!uid.is_empty()).then_some(uid) };
+    let op = Op::SendIMmsg { meet_id: with_classic(|s| s.meeting), text: text(&msg), uid: (!uid.is_empty()).then_some(uid), kind };
     let id = JsValue::from(task_id.as_str());
-    run(op, move |r| fire(answer, &[id, err(r.err().unwrap_or(codes::NOERR)), ck]));
+    run(op, move |r| answer(id, err(r.err().unwrap_or(codes::NOERR)), ck));
     task_id
 }
 

@@ -84,11 +84,9 @@ pub const NOT_SUPPORTED: &[NotSupported] = &[
     cb("ClearAllUserAttrs", R::Rejected, "ClearAllUserAttrsRslt", &[Err, Arg(1)]),
     cb("GetUserAttrs", R::Rejected, "GetUserAttrsFail", &[Err, Arg(2)]),
     // Messages and transfers outside Lineup's in-room text.
-    cb("SendCmd", R::Id, "SendCmdRslt", &[Id, Err, Arg(2)]),
     cb("SendBuffer", R::Id, "SendBufferRslt", &[Id, Err, Arg(2)]),
     cb("SendFile", R::Id, "SendFileRslt", &[Id, Err, Arg(2)]),
     cb("CancelSend", R::Undefined, "CancelSendRslt", &[Err, Arg(0)]),
-    cb("SendMeetingCustomMsg", R::Undefined, "SendMeetingCustomMsgRslt", &[Err, Arg(1)]),
     // Token, presence, members.
     cb("UpdateToken", R::Undefined, "UpdateTokenRslt", &[Err, Arg(1)]),
     cb("StartUserStatusNotify", R::Undefined, "StartUserStatusNotifyRslt", &[Err, Arg(0)]),
