@@ -104,6 +104,10 @@ test('CloudRoom pages of both generations: RTCSDKV2 shapes agent ↔ customer, e
       assert.equal(obj.poster, 'poster.png');
       assert.ok(await grows(page, 'framesDecoded', 15000) > 0, `the ${who} decodes the other's video`);
     }
+    // RTCSDKV2's size presets: 2 is 480 lines, ratio 2 is 4:3.
+    assert.equal(await agent.evaluate(() => CRVideo_SetVideoCfg({ size: 2, ratio: 2 })), 0);
+    assert.deepEqual(await agent.evaluate(() => CRVideo_GetVideoCfg().size), { width: 640, height: 480 });
+    assert.equal(await agent.evaluate(() => CRVideo_SetVideoCfg({ size: 9 })), 5, 'an unknown preset is refused');
     // An in-room message, markup kept as text.
     const sent = await agent.evaluate(() => window.__say('hello <b>there</b>'));
     assert.deepEqual(await until(agent, 'SendIMMsgRslt', entry('SendIMMsgRslt')), ['SendIMMsgRslt', sent, 0, 'say']);
