@@ -9,10 +9,9 @@
 // - a page made of the queue guide's own snippets (QueUser.userID).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { js, startServer, launchChromium, DEMO_KEY, logged, grows } from './harness.mjs';
+import { js, fixtureServer, FAKE_MEDIA, DEMO_KEY, logged, grows } from './harness.mjs';
 
 const until = (page, what, pred) => logged(page, what, pred, 15000);
 const entry = (name) => (e) => e[0] === name;
@@ -28,13 +27,7 @@ function tableNames() {
 }
 
 test('CloudRoom pages of both generations: RTCSDKV2 shapes agent ↔ customer, every name defined, the queue guide', async () => {
-  assert.ok(existsSync(join(js, 'dist', 'lineup_crvideo_bg.wasm')), 'run `cargo xtask sdk` first (cargo xtask test does)');
-  const dataDir = mkdtempSync(join(tmpdir(), 'lineup-rtcsdkv2-'));
-  const server = await startServer(['--data', dataDir, '--www', join(js, 'test', 'fixtures'), '--sdk', join(js, 'dist')]);
-  const browser = await launchChromium([
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
-    '--autoplay-policy=no-user-gesture-required',
-  ]);
+  const { server, browser, close } = await fixtureServer('lineup-rtcsdkv2-', FAKE_MEDIA);
   const errors = [];
   try {
     const open = async (page_, role, uid, queue, label = role) => {
@@ -141,8 +134,6 @@ test('CloudRoom pages of both generations: RTCSDKV2 shapes agent ↔ customer, e
     await until(guideCustomer, 'in service', (e) => e[0] === 'QueuingInfoChanged' && e[1] === -2);
     assert.deepEqual(errors, [], 'no page error');
   } finally {
-    await browser.close();
-    server.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
 });
