@@ -219,6 +219,9 @@ async fn crvideo_surface_as_the_queue_guide_uses_it() {
     assert_eq!(cb("HangupCallSuccess").await[1].as_string().as_deref(), Some("ck-hang"));
     assert_eq!(text(&caller_ev.next("NotifyCallHungup").await, "usrExtDat"), "bye");
     // This session calls: CRVideo_Call returns the callID at once; CallSuccess repeats it.
+    eval("CRVideo_CreateMeeting({meetSubject: 'v2 room', needPswd: 0}, 'ck-v2')");
+    let created = cb("CreateMeetingSuccess").await;
+    assert_eq!((text(&created[0], "subject"), text(&created[0], "pswd"), created[1].as_string()), ("v2 room".into(), "".into(), Some("ck-v2".into())));
     eval("CRVideo_CreateMeeting('mine', '', 'ck-cm')");
     let created = cb("CreateMeetingSuccess").await;
     let my_meet = num(&created[0], "ID");

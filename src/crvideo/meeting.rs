@@ -57,10 +57,16 @@ fn create_meeting(subject: String, pswd: String, ck: JsValue) {
 }
 
 /// CloudRoom `CreateMeeting(meetSubject, createPswd, cookie)`: createPswd 0 no password,
-/// > 0 one generated for the room (it comes back in meetObj.pswd) →
-/// CreateMeetingSuccess(meetObj, cookie) or CreateMeetingFail(sdkErr, cookie).
+/// > 0 one generated for the room (it comes back in meetObj.pswd), and RTCSDKV2's
+/// `CreateMeeting({meetSubject, needPswd}, cookie)` → CreateMeetingSuccess(meetObj,
+/// cookie) or CreateMeetingFail(sdkErr, cookie).
 #[wasm_bindgen(js_name = CRVideo_CreateMeeting)]
 pub fn create_meeting1(subject: JsValue, create_pswd: JsValue, ck: JsValue) {
+    let (subject, create_pswd, ck) = if subject.is_object() {
+        (get(&subject, "meetSubject"), get(&subject, "needPswd"), create_pswd)
+    } else {
+        (subject, create_pswd, ck)
+    };
     let pswd = if number(&create_pswd) > 0.0 { new_password() } else { String::new() };
     create_meeting(text(&subject), pswd, cookie(&ck));
 }
