@@ -179,7 +179,8 @@
     'GetAllMembers', 'GetMediaStats', 'GetAllVideoInfo', 'GetDefaultVideo', 'SetDefaultVideo', 'SetVideoCfg',
     'GetVideoCfg', 'GetMicEnergy',
     'GetSDKVersion', 'SetSDKParams', 'WriteLog', 'EnterMeeting2', 'EnterMeeting3', 'StopMeeting', 'SendIMMsg',
-    'GetMemberInfo', 'GetMemberNickName', 'IsUserInMeeting', 'SendCmd', 'SendMeetingCustomMsg'
+    'GetMemberInfo', 'GetMemberNickName', 'IsUserInMeeting', 'SendCmd', 'SendMeetingCustomMsg',
+    'GetAudioMicNames', 'GetAudioSpkNames', 'GetAudioCfg', 'SetAudioCfg'
   ];
   // CloudRoom functions Lineup does not implement: they answer CRVideo_SEVICE_NOTENABLED
   // (806) through their own result callback, or return it (js/README lists them).
@@ -204,7 +205,7 @@
     'GetVideoTrackCapabilities', 'GetVideoTrackSettings', 'SetVideoPanTiltZoom',
     'SetVirtualBackground', 'GetMainVideo', 'SetMainVideo', 'GetMainVideoMode', 'SetMainVideoMode',
     'GetWatchableVideos', 'GiveCtrlRight', 'ReleaseCtrlRight', 'OpenSpk', 'CloseSpk',
-    'GetAudioMicNames', 'GetAudioSpkNames', 'GetAudioCfg', 'SetAudioCfg', 'GetSpeakerMute',
+    'GetSpeakerMute',
     'SetSpeakerMute', 'PlaySpeaker', 'PauseSpeaker', 'SetAllAudioClose', 'GetAudioSubscribeMode',
     'SetAudioSubscribeMode', 'SetAudioSubscribeList', 'DisableVoiceInMeetingChannel',
     'StartGetAudioPCM', 'StopGetAudioPCM', 'GetVoiceChangeType', 'SetVoiceChange',

@@ -101,6 +101,13 @@ test('CloudRoom pages of both generations: RTCSDKV2 shapes agent ↔ customer, e
     assert.equal(await agent.evaluate(() => CRVideo_SetVideoCfg({ size: 2, ratio: 2 })), 0);
     assert.deepEqual(await agent.evaluate(() => CRVideo_GetVideoCfg().size), { width: 640, height: 480 });
     assert.equal(await agent.evaluate(() => CRVideo_SetVideoCfg({ size: 9 })), 5, 'an unknown preset is refused');
+    // Microphones and speakers as CloudRoom lists and chooses them.
+    const mics = await agent.evaluate(() => CRVideo_GetAudioMicNames());
+    assert.ok(mics.length >= 1 && mics[0].micID === 1 && typeof mics[0].micName === 'string', JSON.stringify(mics));
+    assert.ok(Array.isArray(await agent.evaluate(() => CRVideo_GetAudioSpkNames())));
+    assert.equal(await agent.evaluate(() => CRVideo_SetAudioCfg({ micID: 1, speakerID: 0 })), 0);
+    assert.deepEqual(await agent.evaluate(() => CRVideo_GetAudioCfg()), { micID: 1, speakerID: 0 });
+    assert.equal(await agent.evaluate(() => CRVideo_SetAudioCfg({ micID: 99 })), 5, 'a microphone the browser does not have is refused');
     // An in-room message, markup kept as text.
     const sent = await agent.evaluate(() => window.__say('hello <b>there</b>'));
     assert.deepEqual(await until(agent, 'SendIMMsgRslt', entry('SendIMMsgRslt')), ['SendIMMsgRslt', sent, 0, 'say']);

@@ -116,6 +116,36 @@ pub fn get_video_cfg() -> JsValue {
     core().borrow().media.devices.cfg_object()
 }
 
+/// CloudRoom `GetAudioMicNames()`: this browser's microphones `{micID, micName}` (micID
+/// from 1; names are known once a device was opened).
+#[wasm_bindgen(js_name = CRVideo_GetAudioMicNames)]
+pub fn get_audio_mic_names() -> Array {
+    core().borrow().media.devices.audio.mic_names()
+}
+
+/// CloudRoom `GetAudioSpkNames()`: this browser's speakers `{speakerID, speakerName}`.
+#[wasm_bindgen(js_name = CRVideo_GetAudioSpkNames)]
+pub fn get_audio_spk_names() -> Array {
+    core().borrow().media.devices.audio.speaker_names()
+}
+
+/// CloudRoom `GetAudioCfg()`: `{micID, speakerID}` (0: the browser's default).
+#[wasm_bindgen(js_name = CRVideo_GetAudioCfg)]
+pub fn get_audio_cfg() -> JsValue {
+    core().borrow().media.devices.audio.cfg_object()
+}
+
+/// CloudRoom `SetAudioCfg({micID, speakerID})`: the microphone for the next OpenMic, the
+/// speaker for the members' audio at once. Lineup: returns 0, or 5 naming the wrong field.
+#[wasm_bindgen(js_name = CRVideo_SetAudioCfg)]
+pub fn set_audio_cfg(cfg: JsValue) -> u32 {
+    let r = core().borrow_mut().media.devices.audio.set_cfg(&cfg);
+    if r.is_ok() {
+        media::reroute(&core());
+    }
+    refused("SetAudioCfg", r)
+}
+
 /// CloudRoom `GetMicEnergy(UID)`: the member's microphone energy, 0–10.
 #[wasm_bindgen(js_name = CRVideo_GetMicEnergy)]
 pub fn get_mic_energy(uid: JsValue) -> u32 {

@@ -165,10 +165,6 @@ pub const NOT_SUPPORTED: &[NotSupported] = &[
     // Audio beyond the microphone.
     ret("OpenSpk", R::Code),
     ret("CloseSpk", R::Code),
-    ret("GetAudioMicNames", R::List),
-    ret("GetAudioSpkNames", R::List),
-    ret("GetAudioCfg", R::Object),
-    ret("SetAudioCfg", R::Code),
     ret("GetSpeakerMute", R::False),
     ret("SetSpeakerMute", R::Code),
     ret("PlaySpeaker", R::Code),

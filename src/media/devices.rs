@@ -62,6 +62,8 @@ pub struct Devices {
     pub poll: Option<Interval>,
     /// Received tracks (track id) and the stream id they came in (`MediaTrack.stream`).
     pub track_streams: Vec<(String, String)>,
+    /// Microphones and speakers.
+    pub audio: super::audio_devices::AudioDevices,
 }
 
 impl Devices {
@@ -135,11 +137,11 @@ impl Devices {
     }
 }
 
-fn bad(field: &str, rule: &str) -> Failure {
+pub(super) fn bad(field: &str, rule: &str) -> Failure {
     (codes::MEETPARAM_ERR, format!("invalid {field}: {rule}"))
 }
 
-fn number_in(v: &JsValue, field: &str, lo: u32, hi: u32) -> Result<Option<u32>, Failure> {
+pub(super) fn number_in(v: &JsValue, field: &str, lo: u32, hi: u32) -> Result<Option<u32>, Failure> {
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
@@ -256,20 +258,23 @@ async fn apply_cfg(track: Option<MediaStreamTrack>, sender: Option<RtcRtpSender>
     }
 }
 
-/// Lists the cameras again (labels are known once a device was opened).
+/// Lists the cameras, microphones and speakers again (labels are known once a device
+/// was opened).
 pub fn refresh_cameras(core: &Core) {
     let Some(devices) = web_sys::window().and_then(|w| w.navigator().media_devices().ok()) else { return };
     let Ok(p) = devices.enumerate_devices() else { return };
     let core = core.clone();
     spawn_local(async move {
         let Ok(list) = JsFuture::from(p).await else { return };
-        let cameras: Vec<Camera> = Array::from(&list)
-            .iter()
-            .filter_map(|d| d.dyn_into::<MediaDeviceInfo>().ok())
-            .filter(|d| d.kind() == web_sys::MediaDeviceKind::Videoinput)
-            .map(|d| Camera { device_id: d.device_id(), label: d.label() })
-            .collect();
-        core.borrow_mut().media.devices.cameras = cameras;
+        let all: Vec<MediaDeviceInfo> = Array::from(&list).iter().filter_map(|d| d.dyn_into::<MediaDeviceInfo>().ok()).collect();
+        let of = |kind: web_sys::MediaDeviceKind| -> Vec<Camera> {
+            all.iter().filter(|d| d.kind() == kind).map(|d| Camera { device_id: d.device_id(), label: d.label() }).collect()
+        };
+        let mut inner = core.borrow_mut();
+        let devices = &mut inner.media.devices;
+        devices.cameras = of(web_sys::MediaDeviceKind::Videoinput);
+        devices.audio.mics = of(web_sys::MediaDeviceKind::Audioinput);
+        devices.audio.speakers = of(web_sys::MediaDeviceKind::Audiooutput);
     });
 }
 

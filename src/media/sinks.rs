@@ -110,6 +110,10 @@ pub fn on_track(core: &Core, e: &RtcTrackEvent) {
                 }
                 Err(e) => web_sys::console::warn_1(&["lineup: cannot play ", &uid, "'s audio: ", &error_message(&e)].concat().into()),
             }
+            if let Some(p) = inner.media.devices.audio.route(&player) {
+                let ignore = inner.media.sinks.ignore.get_or_insert_with(|| Closure::<dyn FnMut(JsValue)>::new(|_| {}));
+                let _ = p.catch(ignore);
+            }
             inner.media.sinks.players.push((id.clone(), player));
         }
     }
@@ -129,4 +133,14 @@ pub fn attach(core: &Core, element: HtmlMediaElement, uid: String) {
     }
     sinks.videos.push(Video { element, uid: uid.clone() });
     show(&mut inner, &uid);
+}
+
+/// Plays every member's audio on the chosen speaker (after SetAudioCfg).
+pub fn reroute(core: &Core) {
+    let mut inner = core.borrow_mut();
+    let switches: Vec<js_sys::Promise> = inner.media.sinks.players.iter().filter_map(|(_, p)| inner.media.devices.audio.route(p)).collect();
+    let ignore = inner.media.sinks.ignore.get_or_insert_with(|| Closure::<dyn FnMut(JsValue)>::new(|_| {}));
+    for p in switches {
+        let _ = p.catch(ignore);
+    }
 }
