@@ -27,6 +27,9 @@ fn open(uid: &JsValue, kind: Kind, what: &'static str) {
         wasm_bindgen_futures::spawn_local(async move {
             if let Err((code, msg)) = media::open(core(), kind).await {
                 web_sys::console::warn_1(&["lineup: ", what, " failed (", &code.to_string(), "): ", &msg].concat().into());
+                // RTCSDKV2: OpenMicFailed / OpenVideoFailed(errCode, errDesc).
+                let failed = if kind == Kind::Audio { "OpenMicFailed" } else { "OpenVideoFailed" };
+                super::fire(failed, &[code.into(), msg.into()]);
             }
         });
     }

@@ -407,5 +407,6 @@ fn logged_in(body: JsValue, uid: Option<String>, nick: String, ck: JsValue) {
 #[wasm_bindgen(js_name = CRVideo_Logout)]
 pub fn logout() {
     with_classic(|c| *c = Classic::default());
-    core::logout(&core(), Box::new(|_| {}));
+    // RTCSDKV2 answers LogoutSuccess once the session is closed.
+    core::logout(&core(), Box::new(|_| fire("LogoutSuccess", &[])));
 }
