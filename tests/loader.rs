@@ -113,3 +113,22 @@ fn the_readme_table_is_the_loader_s_names() {
         assert!(listed.contains(name), "CRVideo_{name} is not in js/README's table");
     }
 }
+
+#[test]
+fn the_readme_table_says_which_callbacks_fire() {
+    // The module's sources without its CALLBACKS list: a callback it fires is named there.
+    let mod_rs = CRVIDEO[0];
+    let start = mod_rs.find("pub const CALLBACKS").unwrap();
+    let end = start + mod_rs[start..].find("];").unwrap();
+    let sources: String = [&mod_rs[..start], &mod_rs[end..]].into_iter().chain(CRVIDEO[1..].iter().copied()).collect();
+    // Events of the core the events module passes on by their own name.
+    let core_events = ["AudioStatusChanged", "VideoStatusChanged", "MicEnergyUpdate", "NotifyTokenWillExpire", "Reconnecting", "Reconnected"];
+    for (name, status) in readme_table() {
+        let bare = name.trim_start_matches("CRVideo_");
+        if !loader_list("CALLBACKS").iter().any(|c| c == bare) {
+            continue;
+        }
+        let fired = sources.contains(&format!("\"{bare}\"")) || Notice::NAMES.contains(&bare) || core_events.contains(&bare);
+        assert_eq!(status.starts_with("defined, never fired"), !fired, "{name}: the table says {status:?}");
+    }
+}
