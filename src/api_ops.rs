@@ -291,6 +291,7 @@ impl LineupCore {
                 meet_id: want_uint(&meet_id, "meetID", U32)?,
                 text: want_str(&text, "text")?,
                 uid: opt_str(&uid, "UID")?,
+                kind: lineup_protocol::types::MsgKind::Text,
             })
         };
         self.op(Answer::Done, op())

@@ -59,7 +59,9 @@ async fn crvideo_surface_as_the_queue_guide_uses_it() {
     let (q, q2) = (qs[0], qs[1]);
     install();
     // Globals exist synchronously, constants carry CloudRoom's numbers.
-    assert_eq!(eval("CRVideo_Init()").as_f64(), Some(0.0));
+    // Both generations: `CRVideo_Init() == 0` (WebIE) and `CRVideo_Init().then(…)` (RTCSDKV2).
+    assert_eq!(eval("CRVideo_Init() == 0").as_bool(), Some(true));
+    assert_eq!(eval("typeof CRVideo_Init().then").as_string().as_deref(), Some("function"));
     assert_eq!(eval("CRVideo_QUE_NOUSER").as_f64(), Some(401.0));
     assert_eq!(eval("CRVideo_ALREADY_OTHERQUE").as_f64(), Some(404.0));
     assert_eq!(eval("typeof CRVideo_AutoAssignUser.callback").as_string().as_deref(), Some("function"));
@@ -224,6 +226,9 @@ async fn crvideo_surface_as_the_queue_guide_uses_it() {
     assert_eq!(cb("HangupCallSuccess").await[1].as_string().as_deref(), Some("ck-hang"));
     assert_eq!(text(&caller_ev.next("NotifyCallHungup").await, "usrExtDat"), "bye");
     // This session calls: CRVideo_Call returns the callID at once; CallSuccess repeats it.
+    eval("CRVideo_CreateMeeting({meetSubject: 'v2 room', needPswd: 0}, 'ck-v2')");
+    let created = cb("CreateMeetingSuccess").await;
+    assert_eq!((text(&created[0], "subject"), text(&created[0], "pswd"), created[1].as_string()), ("v2 room".into(), "".into(), Some("ck-v2".into())));
     eval("CRVideo_CreateMeeting('mine', '', 'ck-cm')");
     let created = cb("CreateMeetingSuccess").await;
     let my_meet = num(&created[0], "ID");

@@ -8,8 +8,10 @@ use lineup_protocol::codes;
 use lineup_protocol::ws::Notice;
 
 const LOADER: &str = include_str!("../js/src/crvideo.js");
-const CRVIDEO: [&str; 5] = [
+const CRVIDEO: [&str; 7] = [
     include_str!("../src/crvideo/mod.rs"),
+    include_str!("../src/crvideo/members.rs"),
+    include_str!("../src/crvideo/unsupported.rs"),
     include_str!("../src/crvideo/media.rs"),
     include_str!("../src/crvideo/queue.rs"),
     include_str!("../src/crvideo/meeting.rs"),
@@ -62,4 +64,71 @@ fn the_loader_constants_are_the_protocol_codes() {
         .collect();
     let want: Vec<(String, u32)> = codes::ALL.iter().map(|c| (c.name.to_string(), c.code)).collect();
     assert_eq!(constants, want, "CRVideo_ constants: every protocol code, in order, by its CloudRoom name");
+}
+
+#[test]
+fn the_loader_stands_in_for_exactly_the_functions_lineup_does_not_implement() {
+    let names: Vec<&str> = lineup_sdk::crvideo::unsupported::NOT_SUPPORTED.iter().map(|f| f.name).collect();
+    assert_eq!(loader_list("NOT_SUPPORTED"), names, "the loader's NOT_SUPPORTED are the module's, in order");
+    let functions = loader_list("FUNCTIONS");
+    let proxies = loader_list("CALLBACKS");
+    for f in lineup_sdk::crvideo::unsupported::NOT_SUPPORTED {
+        assert!(!functions.iter().any(|n| n == f.name), "CRVideo_{} is both implemented and not", f.name);
+        if let Some((callback, _)) = f.fires {
+            assert!(proxies.iter().any(|p| p == callback), "CRVideo_{} answers through CRVideo_{callback}, which the loader does not define", f.name);
+        }
+    }
+}
+
+/// The names of js/README's table of CloudRoom names: (name, status).
+fn readme_table() -> Vec<(String, String)> {
+    let readme = include_str!("../js/README.md");
+    let start = readme.find("| CloudRoom name | kind | Lineup |").expect("js/README has the table of CloudRoom names");
+    readme[start..]
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            (cells[1].trim_matches('`').to_string(), cells[3].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_table_is_the_loader_s_names() {
+    let table = readme_table();
+    let supported: BTreeSet<String> = loader_list("FUNCTIONS").into_iter().chain(loader_list("CALLBACKS")).collect();
+    let not: BTreeSet<String> = loader_list("NOT_SUPPORTED").into_iter().collect();
+    for (name, status) in &table {
+        let bare = name.trim_start_matches("CRVideo_");
+        if status.starts_with("not supported") {
+            assert!(not.contains(bare), "{name} is marked not supported but is not in NOT_SUPPORTED");
+        } else if not.contains(bare) {
+            panic!("{name} is in NOT_SUPPORTED but the table says {status:?}");
+        }
+    }
+    let listed: BTreeSet<String> = table.iter().map(|(n, _)| n.trim_start_matches("CRVideo_").to_string()).collect();
+    for name in supported.iter().chain(&not) {
+        assert!(listed.contains(name), "CRVideo_{name} is not in js/README's table");
+    }
+}
+
+#[test]
+fn the_readme_table_says_which_callbacks_fire() {
+    // The module's sources without its CALLBACKS list: a callback it fires is named there.
+    let mod_rs = CRVIDEO[0];
+    let start = mod_rs.find("pub const CALLBACKS").unwrap();
+    let end = start + mod_rs[start..].find("];").unwrap();
+    let sources: String = [&mod_rs[..start], &mod_rs[end..]].into_iter().chain(CRVIDEO[1..].iter().copied()).collect();
+    // Events of the core the events module passes on by their own name.
+    let core_events = ["AudioStatusChanged", "VideoStatusChanged", "MicEnergyUpdate", "NotifyTokenWillExpire", "Reconnecting", "Reconnected"];
+    for (name, status) in readme_table() {
+        let bare = name.trim_start_matches("CRVideo_");
+        if !loader_list("CALLBACKS").iter().any(|c| c == bare) {
+            continue;
+        }
+        let fired = sources.contains(&format!("\"{bare}\"")) || Notice::NAMES.contains(&bare) || core_events.contains(&bare);
+        assert_eq!(status.starts_with("defined, never fired"), !fired, "{name}: the table says {status:?}");
+    }
 }

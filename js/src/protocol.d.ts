@@ -140,6 +140,13 @@ from: string, queID?: number | null, agentID?: string | null,
 message: string, };
 
 /**
+ * What an in-room message is to the CloudRoom surface: a text (`SendIMmsg`, the
+ * default), a command to one member (`SendCmd` → `NotifyCmdData`) or a custom message
+ * to the room (`SendMeetingCustomMsg` → `NotifyMeetingCustomMsg`). The server passes it on.
+ */
+export type MsgKind = "text" | "cmd" | "custom";
+
+/**
  * `data` of the Login and Resume replies.
  */
 export type LoginData = { 
@@ -244,7 +251,11 @@ stream: string, } } | { "name": "MediaLost", "data": { meetID: number, } } | { "
 /**
  * When the server took it: Unix seconds.
  */
-sendTime: number, } };
+sendTime: number, 
+/**
+ * The sender's kind (absent: a text).
+ */
+kind?: MsgKind, } };
 
 /** Every notice's name. */
 export type NoticeName = Notice['name'];

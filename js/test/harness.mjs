@@ -46,6 +46,31 @@ export function launchChromium(extra = [], executablePath = '/usr/bin/chromium')
   });
 }
 
+/** Chromium flags for calls: fake camera and microphone, no permission prompt, loopback
+ * candidates, autoplay. */
+export const FAKE_MEDIA = [
+  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+/** A server with the fixture pages (test/fixtures) and the built package (/sdk/) on a
+ * fresh data directory, and Chromium with `flags`; `close()` ends both and removes the
+ * directory. */
+export async function fixtureServer(prefix, flags = []) {
+  assert.ok(existsSync(join(js, 'dist', 'lineup_crvideo_bg.wasm')), 'run `cargo xtask sdk` first (cargo xtask test does)');
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  const server = await startServer(['--data', dataDir, '--www', join(js, 'test', 'fixtures'), '--sdk', join(js, 'dist')]);
+  const browser = await launchChromium(flags);
+  return {
+    server, browser, dataDir,
+    async close() {
+      await browser.close();
+      server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** The demo app's md5(secret): the tests use it for REST; the pages never see it. */
 export const DEMO_KEY = 'fe01ce2a7fbac8fafaed7c982a04e229';
 

@@ -9,23 +9,15 @@
 // Opus and two VP8 tracks of the call's length.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { js, startServer, launchChromium, DEMO_KEY, demoApi, logged, inbound, grows } from './harness.mjs';
+import { fixtureServer, FAKE_MEDIA, DEMO_KEY, demoApi, logged, inbound, grows } from './harness.mjs';
 
 const until = (page, what, pred) => logged(page, what, pred, 15000);
 
 test('agent and customer see and hear each other through the media server', async () => {
-  assert.ok(existsSync(join(js, 'dist', 'lineup_crvideo_bg.wasm')), 'run `cargo xtask sdk` first (cargo xtask test does)');
-  const dataDir = mkdtempSync(join(tmpdir(), 'lineup-media-'));
-  const server = await startServer(['--data', dataDir, '--www', join(js, 'test', 'fixtures'), '--sdk', join(js, 'dist')]);
-  // Fake camera and microphone, no permission prompt, loopback candidates, autoplay.
-  const browser = await launchChromium([
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
-    '--autoplay-policy=no-user-gesture-required',
-  ]);
+  const { server, browser, dataDir, close } = await fixtureServer('lineup-media-', FAKE_MEDIA);
   const errors = [];
   try {
     const open = async (role, uid, extra = '') => {
@@ -190,9 +182,7 @@ test('agent and customer see and hear each other through the media server', asyn
     assert.ok(video.width > 0 && video.height > 0, `the camera's size: ${video.width}×${video.height}`);
     assert.deepEqual(errors, [], 'no page error');
   } finally {
-    await browser.close();
-    server.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
 });
 

@@ -3,11 +3,35 @@
 //! on the way.
 
 use lineup_protocol::ws::NoticeName;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
-use super::{fire, with_classic};
-use crate::args::id;
+use lineup_protocol::codes;
+
+use super::{fire, members, with_classic};
+use crate::args::{id, text};
 use crate::interop::get;
+
+/// CloudRoom's lost-connection number for LineOff (its web SDK's SOCKETEXCEPTION).
+const SOCKETEXCEPTION: u32 = 204;
+
+/// A QueUser with both generations' spellings: WebIE's `usrID`, `name`, `usrExtDat`
+/// (enumerable, as before) and RTCSDKV2's `userID`, `nickname`, `usrExDat`
+/// (non-enumerable copies, so the object's JSON stays WebIE's).
+pub(super) fn que_user(user: JsValue) -> JsValue {
+    if user.is_object() {
+        for (from, to) in [("usrID", "userID"), ("name", "nickname"), ("usrExtDat", "usrExDat")] {
+            let v = get(&user, from);
+            if !v.is_undefined() && get(&user, to).is_undefined() {
+                let desc: js_sys::Object = js_sys::Object::new();
+                crate::interop::set(&desc, "value", v);
+                crate::interop::set(&desc, "writable", true);
+                crate::interop::set(&desc, "configurable", true);
+                let _ = js_sys::Object::define_property(user.unchecked_ref::<js_sys::Object>(), &to.into(), &desc);
+            }
+        }
+    }
+    user
+}
 
 /// One event of the CRVideo core (a notice, or the connection's own).
 pub fn on_event(name: &str, d: JsValue) {
@@ -29,17 +53,20 @@ fn on_notice(notice: NoticeName, name: &str, d: JsValue) {
     use NoticeName as N;
     let f = |key: &str| get(&d, key);
     match notice {
-        N::QueueStatusChanged | N::QueuingInfoChanged | N::AutoAssignUser | N::QueueInfoChanged | N::ServiceFinished
-        | N::NotifyCallEvent => fire(name, &[d]),
+        N::QueueStatusChanged | N::QueuingInfoChanged | N::QueueInfoChanged | N::ServiceFinished | N::NotifyCallEvent => {
+            fire(name, &[d])
+        }
+        N::AutoAssignUser => fire(name, &[que_user(d)]),
         N::CancelAssignUser => fire(name, &[f("queID"), f("usrID")]),
         N::UserEnter => {
-            let user = f("user");
+            let user = que_user(f("user"));
             with_classic(|c| {
                 if let Some(users) = c.queue_users.get_mut(id(&f("queID"))) {
                     users.push(user.clone());
                 }
             });
-            fire(name, &[f("queID"), user]);
+            fire(name, &[f("queID"), user.clone()]);
+            fire("NotifyUserEnter", &[f("queID"), user]);
         }
         N::UserLeave => {
             let usr_id = f("usrID");
@@ -48,7 +75,8 @@ fn on_notice(notice: NoticeName, name: &str, d: JsValue) {
                     users.retain(|u| get(u, "usrID") != usr_id);
                 }
             });
-            fire(name, &[f("queID"), usr_id, f("inService")]);
+            fire(name, &[f("queID"), usr_id.clone(), f("inService")]);
+            fire("NotifyUserLeave", &[f("queID"), usr_id, f("inService")]);
         }
         N::QueuingEnded => fire(name, &[f("queID"), f("reason")]),
         N::ServiceStopped | N::QueueRemoved => {
@@ -58,18 +86,22 @@ fn on_notice(notice: NoticeName, name: &str, d: JsValue) {
         N::LineOff => {
             let in_meeting = with_classic(|c| {
                 c.queue_users = Default::default();
+                c.members.clear();
                 std::mem::take(&mut c.meeting) != 0
             });
             if in_meeting {
                 fire("MeetingDropped", &[]);
             }
-            fire(name, &[f("sdkErr")]);
+            // CloudRoom's web SDK numbers a lost connection 204 (SOCKETEXCEPTION).
+            let code = f("sdkErr");
+            fire(name, &[if code.as_f64() == Some(f64::from(codes::CONNECTIONLOST)) { SOCKETEXCEPTION.into() } else { code }]);
         }
         N::MeetingStopped => {
             let meet_id = id(&f("meetID"));
             with_classic(|c| {
                 if c.meeting == meet_id {
                     c.meeting = 0;
+                    c.members.clear();
                 }
             });
             fire(name, &[]);
@@ -83,8 +115,25 @@ fn on_notice(notice: NoticeName, name: &str, d: JsValue) {
             fire("NotifyCallHangup", &[f("callID"), f("usrExtDat")]);
         }
         N::NotifyCallHold | N::NotifyCallResume => fire(name, &[f("callID")]),
-        N::UserEnterMeeting | N::UserLeftMeeting => fire(name, &[f("UID"), f("nickName"), f("meetID")]),
-        N::NotifyIMmsg => fire(name, &[f("fromUserID"), f("text"), f("sendTime")]),
+        N::UserEnterMeeting | N::UserLeftMeeting => {
+            let (uid, nick) = (f("UID"), f("nickName"));
+            if with_classic(|c| c.meeting == id(&f("meetID"))) {
+                match notice {
+                    N::UserEnterMeeting => members::joined(text(&uid), text(&nick)),
+                    _ => members::left(&text(&uid)),
+                }
+            }
+            fire(name, &[uid, nick, f("meetID")]);
+        }
+        N::NotifyIMmsg => match f("kind").as_string().as_deref() {
+            Some("cmd") => fire("NotifyCmdData", &[f("fromUserID"), f("text")]),
+            Some("custom") => fire("NotifyMeetingCustomMsg", &[f("fromUserID"), f("text")]),
+            _ => {
+                // RTCSDKV2 spells it NotifyIMMsg: both fire.
+                fire(name, &[f("fromUserID"), f("text"), f("sendTime")]);
+                fire("NotifyIMMsg", &[f("fromUserID"), f("text"), f("sendTime")]);
+            }
+        },
         // The media module answers these (they become status events).
         N::MediaOffer | N::MediaTrack | N::MediaLost => {}
     }

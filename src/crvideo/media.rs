@@ -27,6 +27,9 @@ fn open(uid: &JsValue, kind: Kind, what: &'static str) {
         wasm_bindgen_futures::spawn_local(async move {
             if let Err((code, msg)) = media::open(core(), kind).await {
                 web_sys::console::warn_1(&["lineup: ", what, " failed (", &code.to_string(), "): ", &msg].concat().into());
+                // RTCSDKV2: OpenMicFailed / OpenVideoFailed(errCode, errDesc).
+                let failed = if kind == Kind::Audio { "OpenMicFailed" } else { "OpenVideoFailed" };
+                super::fire(failed, &[code.into(), msg.into()]);
             }
         });
     }
@@ -116,24 +119,52 @@ pub fn get_video_cfg() -> JsValue {
     core().borrow().media.devices.cfg_object()
 }
 
+/// CloudRoom `GetAudioMicNames()`: this browser's microphones `{micID, micName}` (micID
+/// from 1; names are known once a device was opened).
+#[wasm_bindgen(js_name = CRVideo_GetAudioMicNames)]
+pub fn get_audio_mic_names() -> Array {
+    core().borrow().media.devices.audio.mic_names()
+}
+
+/// CloudRoom `GetAudioSpkNames()`: this browser's speakers `{speakerID, speakerName}`.
+#[wasm_bindgen(js_name = CRVideo_GetAudioSpkNames)]
+pub fn get_audio_spk_names() -> Array {
+    core().borrow().media.devices.audio.speaker_names()
+}
+
+/// CloudRoom `GetAudioCfg()`: `{micID, speakerID}` (0: the browser's default).
+#[wasm_bindgen(js_name = CRVideo_GetAudioCfg)]
+pub fn get_audio_cfg() -> JsValue {
+    core().borrow().media.devices.audio.cfg_object()
+}
+
+/// CloudRoom `SetAudioCfg({micID, speakerID})`: the microphone for the next OpenMic, the
+/// speaker for the members' audio at once. Lineup: returns 0, or 5 naming the wrong field.
+#[wasm_bindgen(js_name = CRVideo_SetAudioCfg)]
+pub fn set_audio_cfg(cfg: JsValue) -> u32 {
+    let r = core().borrow_mut().media.devices.audio.set_cfg(&cfg);
+    if r.is_ok() {
+        media::reroute(&core());
+    }
+    refused("SetAudioCfg", r)
+}
+
 /// CloudRoom `GetMicEnergy(UID)`: the member's microphone energy, 0–10.
 #[wasm_bindgen(js_name = CRVideo_GetMicEnergy)]
 pub fn get_mic_energy(uid: JsValue) -> u32 {
     core().borrow().media.energy_of(&uid)
 }
 
-/// CloudRoom `CreatVideoObj()`: a `<video>` element to place; `obj.setVideo(UID,
-/// videoID)` shows that member's camera (this session's own: the preview).
+/// CloudRoom `CreatVideoObj(opts)`: a video object (`opts`: `{poster, style}`). It is a
+/// `<video>` element (place it directly, as WebIE pages do) with CloudRoom's methods:
+/// `setVideo(UID, videoID)` shows that member's camera (this session's own: the
+/// preview), `handler()` is the element to place (the video with its nickname label),
+/// `id()`, `width()`, `height()`, `clear()`, `setNickNameStyle(css)`,
+/// `setNickNameContent(text)` (text, never markup; until it is called the label is the
+/// member's nickname), `setVisibleNickName(bool)`, `savePic()` (a PNG data URL).
 #[wasm_bindgen(js_name = CRVideo_CreatVideoObj)]
-pub fn creat_video_obj() -> JsValue {
-    media::video_object(&core())
-}
-
-/// CloudRoom `GetAllMembers()`: the members with media (`userId`, `audioStatus`,
-/// `videoStatus`).
-#[wasm_bindgen(js_name = CRVideo_GetAllMembers)]
-pub fn get_all_members() -> Array {
-    core().borrow().media.members_info()
+pub fn creat_video_obj(opts: JsValue) -> JsValue {
+    media::video_object(&core(), &opts, super::members::nickname_of)
 }
 
 /// Lineup: the media connection's statistics (a promise of an `RTCStatsReport`).

@@ -1,11 +1,11 @@
-//! CRVideo rooms and calls: CreateMeeting, EnterMeeting, DestroyMeeting, ExitMeeting,
-//! SendIMmsg and the call functions, with CloudRoom's parameter orders and result callbacks.
+//! CRVideo rooms and calls: CreateMeeting, EnterMeeting (2, 3), DestroyMeeting, StopMeeting, ExitMeeting,
+//! SendIMmsg, SendCmd, SendMeetingCustomMsg and the call functions, with CloudRoom's parameter orders and result callbacks.
 
-use lineup_protocol::codes;
+use lineup_protocol::{codes, MsgKind};
 use lineup_protocol::ws::Op;
 use wasm_bindgen::prelude::*;
 
-use super::{core, err, fire, rslt, run, with_classic};
+use super::{core, err, fire, members, rslt, run, with_classic};
 use crate::args::{cookie, id, number, text};
 use crate::interop::get;
 
@@ -30,7 +30,7 @@ fn new_password() -> String {
 
 /// An id a function returns at once (CloudRoom's Call: callID, SendIMmsg: taskID):
 /// `prefix` and 24 hex digits.
-fn new_id(prefix: char) -> String {
+pub(super) fn new_id(prefix: char) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::from(prefix);
     for b in random_bytes::<12>() {
@@ -57,17 +57,27 @@ fn create_meeting(subject: String, pswd: String, ck: JsValue) {
 }
 
 /// CloudRoom `CreateMeeting(meetSubject, createPswd, cookie)`: createPswd 0 no password,
-/// > 0 one generated for the room (it comes back in meetObj.pswd) →
-/// CreateMeetingSuccess(meetObj, cookie) or CreateMeetingFail(sdkErr, cookie).
+/// > 0 one generated for the room (it comes back in meetObj.pswd), and RTCSDKV2's
+/// `CreateMeeting({meetSubject, needPswd}, cookie)` → CreateMeetingSuccess(meetObj,
+/// cookie) or CreateMeetingFail(sdkErr, cookie).
 #[wasm_bindgen(js_name = CRVideo_CreateMeeting)]
 pub fn create_meeting1(subject: JsValue, create_pswd: JsValue, ck: JsValue) {
+    let (subject, create_pswd, ck) = if subject.is_object() {
+        (get(&subject, "meetSubject"), get(&subject, "needPswd"), create_pswd)
+    } else {
+        (subject, create_pswd, ck)
+    };
     let pswd = if number(&create_pswd) > 0.0 { new_password() } else { String::new() };
     create_meeting(text(&subject), pswd, cookie(&ck));
 }
 
-/// `CreateMeeting2({subject, pswd}, cookie)` (or a subject alone).
+/// `CreateMeeting2({subject, pswd}, cookie)` (WebIE), `CreateMeeting2(subject, cookie)`,
+/// and RTCSDKV2's `CreateMeeting2(cookie)`: one argument that is not an object is the cookie.
 #[wasm_bindgen(js_name = CRVideo_CreateMeeting2)]
 pub fn create_meeting2(params: JsValue, ck: JsValue) {
+    if !params.is_object() && ck.is_undefined() {
+        return create_meeting(String::new(), String::new(), cookie(&params));
+    }
     let (subject, pswd) = if params.is_object() {
         let or = |a: &str, b: &str| {
             let v = get(&params, a);
@@ -80,36 +90,65 @@ pub fn create_meeting2(params: JsValue, ck: JsValue) {
     create_meeting(subject, pswd, cookie(&ck));
 }
 
+fn enter(meet: &JsValue, pswd: String, ck: JsValue) {
+    let meet_id = meet_id(meet);
+    run(Op::EnterMeeting { meet_id, pswd }, move |r| {
+        if let Ok(room) = &r {
+            with_classic(|s| s.meeting = meet_id);
+            members::entered(meet_id, room);
+        }
+        fire("EnterMeetingRslt", &[err(r.err().unwrap_or(codes::NOERR)), ck]);
+    });
+}
+
 /// CloudRoom `EnterMeeting(meetID, pswd, UID, nickName, cookie)`, and the short `(meetID,
 /// pswd, cookie)` and `(meetID, pswd, nickName, cookie)` forms → EnterMeetingRslt(sdkErr,
 /// cookie). The user and nickname are the logged-in session's.
 #[wasm_bindgen(js_name = CRVideo_EnterMeeting)]
 pub fn enter_meeting(meet: JsValue, pswd: JsValue, a: JsValue, b: JsValue, c: JsValue) {
     let ck = cookie([&c, &b, &a].into_iter().find(|v| !v.is_undefined()).unwrap_or(&a));
-    let meet_id = meet_id(&meet);
-    run(Op::EnterMeeting { meet_id, pswd: text(&pswd) }, move |r| {
-        if r.is_ok() {
-            with_classic(|s| s.meeting = meet_id);
-        }
-        fire("EnterMeetingRslt", &[err(r.err().unwrap_or(codes::NOERR)), ck]);
-    });
+    enter(&meet, text(&pswd), ck);
 }
 
-/// CloudRoom `DestroyMeeting(meetID, cookie)` → StopMeetingRslt(sdkErr, cookie): the
-/// creator ends the room for everyone (the others get MeetingStopped).
+/// RTCSDKV2 `EnterMeeting2(meetID, pswd, nickName, cookie)` (as EnterMeeting).
+#[wasm_bindgen(js_name = CRVideo_EnterMeeting2)]
+pub fn enter_meeting2(meet: JsValue, pswd: JsValue, nick_name: JsValue, ck: JsValue) {
+    enter_meeting(meet, pswd, nick_name, ck, JsValue::UNDEFINED);
+}
+
+/// RTCSDKV2 `EnterMeeting3(meetID, cookie)`: a room without a password.
+#[wasm_bindgen(js_name = CRVideo_EnterMeeting3)]
+pub fn enter_meeting3(meet: JsValue, ck: JsValue) {
+    enter(&meet, String::new(), cookie(&ck));
+}
+
+/// CloudRoom `DestroyMeeting(meetID, cookie)` → DestroyMeetingRslt(sdkErr, cookie)
+/// (RTCSDKV2) and StopMeetingRslt(sdkErr, cookie) (WebIE): the creator ends the room for
+/// everyone (the others get MeetingStopped).
 #[wasm_bindgen(js_name = CRVideo_DestroyMeeting)]
 pub fn destroy_meeting(meet: JsValue, ck: JsValue) {
-    let meet_id = meet_id(&meet);
-    let ck = cookie(&ck);
+    destroy(meet_id(&meet), cookie(&ck), &["DestroyMeetingRslt", "StopMeetingRslt"]);
+}
+
+/// RTCSDKV2 `StopMeeting(cookie)`: ends the room entered → StopMeetingRslt(sdkErr, cookie).
+#[wasm_bindgen(js_name = CRVideo_StopMeeting)]
+pub fn stop_meeting(ck: JsValue) {
+    destroy(with_classic(|s| s.meeting), cookie(&ck), &["StopMeetingRslt"]);
+}
+
+fn destroy(meet_id: u32, ck: JsValue, answers: &'static [&'static str]) {
     run(Op::DestroyMeeting { meet_id }, move |r| {
         if r.is_ok() {
             with_classic(|s| {
                 if s.meeting == meet_id {
                     s.meeting = 0;
+                    s.members.clear();
                 }
             });
         }
-        fire("StopMeetingRslt", &[err(r.err().unwrap_or(codes::NOERR)), ck]);
+        for name in answers {
+            fire(name, &[err(r.as_ref().err().copied().unwrap_or(codes::NOERR)), ck.clone()]);
+        }
     });
 }
 
@@ -120,6 +159,7 @@ pub fn exit_meeting(meet: JsValue) {
         let meet_id = if meet.is_undefined() { s.meeting } else { meet_id(&meet) };
         if meet_id == s.meeting {
             s.meeting = 0;
+            s.members.clear();
         }
         meet_id
     });
@@ -153,12 +193,60 @@ pub fn call(uid: JsValue, meet: JsValue, usr_ext_dat: JsValue, ck: JsValue) -> S
 /// SendIMmsgRlst(taskID, sdkErr, cookie). They get NotifyIMmsg(fromUserID, text, sendTime).
 #[wasm_bindgen(js_name = CRVideo_SendIMmsg)]
 pub fn send_im_msg(msg: JsValue, uid: JsValue, ck: JsValue) -> String {
+    send_text(msg, text(&uid), MsgKind::Text, move |id, code, ck| fire("SendIMmsgRlst", &[id, code, ck]), ck)
+}
+
+/// RTCSDKV2's spelling: `SendIMMsg(text, UID, cookie)` → SendIMMsgRslt(taskID, sdkErr, cookie).
+#[wasm_bindgen(js_name = CRVideo_SendIMMsg)]
+pub fn send_im_msg2(msg: JsValue, uid: JsValue, ck: JsValue) -> String {
+    send_text(msg, text(&uid), MsgKind::Text, move |id, code, ck| fire("SendIMMsgRslt", &[id, code, ck]), ck)
+}
+
+/// RTCSDKV2 `SendCmd(UID, data, cookie)`: data to one member of the room entered (in
+/// Lineup a command travels as an in-room message); returns the taskID at once →
+/// SendCmdRslt(taskID, sdkErr, cookie). The member gets NotifyCmdData(fromUserID, data).
+#[wasm_bindgen(js_name = CRVideo_SendCmd)]
+pub fn send_cmd(uid: JsValue, data: JsValue, ck: JsValue) -> String {
+    let uid = text(&uid);
+    if uid.is_empty() {
+        // A command has one recipient: without one it would go to the whole room.
+        let task_id = new_id('t');
+        let (id, ck) = (JsValue::from(task_id.as_str()), cookie(&ck));
+        wasm_bindgen_futures::spawn_local(async move { fire("SendCmdRslt", &[id, err(codes::MEETPARAM_ERR), ck]) });
+        return task_id;
+    }
+    send_text(data, uid, MsgKind::Cmd, move |id, code, ck| fire("SendCmdRslt", &[id, code, ck]), ck)
+}
+
+/// RTCSDKV2 `SendMeetingCustomMsg(msg, cookie)`: a message to every member of the room
+/// entered, this session included (as CloudRoom does) → SendMeetingCustomMsgRslt(sdkErr,
+/// cookie); each member gets NotifyMeetingCustomMsg(fromUserID, msg).
+#[wasm_bindgen(js_name = CRVideo_SendMeetingCustomMsg)]
+pub fn send_meeting_custom_msg(msg: JsValue, ck: JsValue) {
+    let (me, copy) = (with_classic(|s| s.me.0.clone()), msg.clone());
+    send_text(
+        msg,
+        String::new(),
+        MsgKind::Custom,
+        move |_, code, ck| {
+            let ok = code.as_f64() == Some(f64::from(codes::NOERR));
+            fire("SendMeetingCustomMsgRslt", &[code, ck]);
+            if ok {
+                fire("NotifyMeetingCustomMsg", &[me.into(), text(&copy).into()]);
+            }
+        },
+        ck,
+    );
+}
+
+/// Sends a message of `kind` in the room entered (to `uid` only, unless empty); `answer`
+/// gets (taskID, sdkErr, cookie). Returns the taskID.
+fn send_text(msg: JsValue, uid: String, kind: MsgKind, answer: impl FnOnce(JsValue, JsValue, JsValue) + 'static, ck: JsValue) -> String {
     let task_id = new_id('t');
     let ck = cookie(&ck);
-    let uid = text(&uid);
-    let op = Op::SendIMmsg { meet_id: with_classic(|s| s.meeting), text: text(&msg), uid: (!uid.is_empty()).then_some(uid) };
+    let op = Op::SendIMmsg { meet_id: with_classic(|s| s.meeting), text: text(&msg), uid: (!uid.is_empty()).then_some(uid), kind };
     let id = JsValue::from(task_id.as_str());
-    run(op, move |r| fire("SendIMmsgRlst", &[id, err(r.err().unwrap_or(codes::NOERR)), ck]));
+    run(op, move |r| answer(id, err(r.err().unwrap_or(codes::NOERR)), ck));
     task_id
 }
 

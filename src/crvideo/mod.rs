@@ -14,11 +14,15 @@
 //! - `meeting`: rooms and calls.
 //! - `media`: microphone, camera, statuses and video objects.
 //! - `events`: notices and connection events → callbacks.
+//! - `members`: the members of the room entered (GetAllMembers, GetMemberInfo…).
+//! - `unsupported`: CloudRoom functions Lineup defines but does not implement.
 
 mod events;
 mod media;
 mod meeting;
+mod members;
 mod queue;
+pub mod unsupported;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -101,6 +105,132 @@ pub const CALLBACKS: &[&str] = &[
     "GetAgentsRslt",
     "Reconnecting",
     "Reconnected",
+    // RTCSDKV2's callbacks and notices (and WebIE's RecordErr / RecordStateChanged).
+    "AcceptInviteFail",
+    "AcceptInviteSuccess",
+    "AddOrUpdateMeetingAttrsRslt",
+    "AddOrUpdateUserAttrsRslt",
+    "CancelInviteFail",
+    "CancelInviteSuccess",
+    "CancelSendRslt",
+    "ClearAllUserAttrsRslt",
+    "ClearMeetingAttrsRslt",
+    "ClearUserAttrsRslt",
+    "CloudMixerInfoChanged",
+    "CloudMixerOutputInfoChanged",
+    "CloudMixerStateChanged",
+    "CreateCloudMixerFailed",
+    "DefVideoChanged",
+    "DelMeetingAttrsRslt",
+    "DelUserAttrsRslt",
+    "DestroyMeetingRslt",
+    "GetMeetingAllAttrsFail",
+    "GetMeetingAllAttrsSuccess",
+    "GetMeetingAttrsFail",
+    "GetMeetingAttrsSuccess",
+    "GetQueueUsersRslt",
+    "GetUserAttrsFail",
+    "GetUserAttrsSuccess",
+    "GetUserStatusFail",
+    "GetUserStatusSuccess",
+    "InviteFail",
+    "InviteSuccess",
+    "KickoutRslt",
+    "LogoutFail",
+    "LogoutSuccess",
+    "MicDeviceChanged",
+    "NetStateChanged",
+    "NotifyAddBoardElement",
+    "NotifyAudioPCMDat",
+    "NotifyAudioPlayFailed",
+    "NotifyAudioPlaying",
+    "NotifyAudioStream",
+    "NotifyAutoPlayFailed",
+    "NotifyBoardBkImage",
+    "NotifyBoardCurPageNo",
+    "NotifyBufferData",
+    "NotifyCameraStream",
+    "NotifyCancelSend",
+    "NotifyCaptions",
+    "NotifyCatchScreen",
+    "NotifyCloseBoard",
+    "NotifyCmdData",
+    "NotifyCreateBoard",
+    "NotifyDelBoardElement",
+    "NotifyFileData",
+    "NotifyGiveCtrlRight",
+    "NotifyIMMsg",
+    "NotifyInitBoardPageDat",
+    "NotifyInitBoards",
+    "NotifyInviteAccepted",
+    "NotifyInviteCanceled",
+    "NotifyInviteIn",
+    "NotifyInviteRejected",
+    "NotifyMainVideoChanged",
+    "NotifyMainVideoModeChanged",
+    "NotifyMediaOpened",
+    "NotifyMediaPause",
+    "NotifyMediaStart",
+    "NotifyMediaStop",
+    "NotifyMeetEnded",
+    "NotifyMeetingAttrsChanged",
+    "NotifyMeetingCustomMsg",
+    "NotifyMemberMediaData",
+    "NotifyModifyBoardElement",
+    "NotifyMouseHotSpot",
+    "NotifyNetworkDelay",
+    "NotifyNickNameChanged",
+    "NotifyOpenVideo",
+    "NotifyPacketsDownloadLostRate",
+    "NotifyPacketsUploadLostRate",
+    "NotifyPlayPosSetted",
+    "NotifyReleaseCtrlRight",
+    "NotifyScreenMarkStarted",
+    "NotifyScreenMarkStopped",
+    "NotifyScreenShareData",
+    "NotifyScreenShareStarted",
+    "NotifyScreenShareStopped",
+    "NotifySetVoiceChange",
+    "NotifyShareRectChanged",
+    "NotifySvrRecordFileState",
+    "NotifySwitchToPage",
+    "NotifyUserAttrsChanged",
+    "NotifyUserEnter",
+    "NotifyUserLeave",
+    "NotifyUserStatus",
+    "NotifyVideoStream",
+    "OpenMicFailed",
+    "OpenVideoFailed",
+    "OpenVideoTimeout",
+    "PeerConnectionError",
+    "RecordErr",
+    "RecordStateChanged",
+    "RejectInviteFail",
+    "RejectInviteSuccess",
+    "SendBufferRslt",
+    "SendCmdRslt",
+    "SendFileRslt",
+    "SendIMMsgRslt",
+    "SendMeetingCustomMsgRslt",
+    "SendProgress",
+    "SetMeetingAttrsRslt",
+    "SetUserAttrsRslt",
+    "SetVideoCfgRslt",
+    "SpkDeviceChanged",
+    "SpkStatusChanged",
+    "StartScreenMarkRslt",
+    "StartScreenShareRslt",
+    "StartUserStatusNotifyRslt",
+    "StopScreenMarkRslt",
+    "StopScreenShareRslt",
+    "StopUserStatusNotifyRslt",
+    "SvrMixerCfgChanged",
+    "SvrMixerOutputInfo",
+    "SvrMixerStateChanged",
+    "SvrRecVideosChanged",
+    "SvrRecordStateChanged",
+    "UpdateTokenRslt",
+    "VideoEncodeException",
 ];
 
 /// What the classic surface keeps beside the core.
@@ -110,6 +240,10 @@ struct Classic {
     queue_users: SmallMap<u32, Vec<JsValue>>,
     /// The room this session entered (0: none).
     meeting: u32,
+    /// This session's user and nickname (from the login).
+    me: (String, String),
+    /// The members of the room entered: (UID, nickname), this session first.
+    members: Vec<(String, String)>,
 }
 
 thread_local! {
@@ -180,14 +314,45 @@ fn data_rslt(op: Op, name: &'static str, ck: &JsValue, pick: Option<&'static str
 
 // ---- init, servers, login ----
 
+/// A Promise of 0 that also compares equal to 0: RTCSDKV2 pages write
+/// `CRVideo_Init().then(…)`, WebIE pages `if (CRVideo_Init() == 0)`.
+fn init_answer() -> JsValue {
+    let zero = JsValue::from(codes::NOERR);
+    let promise: JsValue = js_sys::Promise::resolve(&zero).into();
+    // valueOf is `Number.bind(null, 0)`: `promise == 0`.
+    if let Some(number) = get(&js_sys::global(), "Number").dyn_ref::<Function>() {
+        let _ = js_sys::Reflect::set(&promise, &"valueOf".into(), &number.bind1(&JsValue::NULL, &zero));
+    }
+    promise
+}
+
 #[wasm_bindgen(js_name = CRVideo_Init)]
-pub fn init() -> u32 {
-    codes::NOERR
+pub fn init() -> JsValue {
+    init_answer()
 }
 
 #[wasm_bindgen(js_name = CRVideo_Init2)]
-pub fn init2() -> u32 {
+pub fn init2() -> JsValue {
+    init_answer()
+}
+
+/// CloudRoom `GetSDKVersion()`: Lineup's version.
+#[wasm_bindgen(js_name = CRVideo_GetSDKVersion)]
+pub fn get_sdk_version() -> String {
+    ["lineup-", env!("CARGO_PKG_VERSION")].concat()
+}
+
+/// CloudRoom `SetSDKParams(params)`: its transport settings (isHttp, MSProtocol,
+/// svrTimeout…) are CloudRoom's servers' own; Lineup has none of them to set. → 0.
+#[wasm_bindgen(js_name = CRVideo_SetSDKParams)]
+pub fn set_sdk_params(_params: JsValue) -> u32 {
     codes::NOERR
+}
+
+/// CloudRoom `WriteLog(text)`: to the console.
+#[wasm_bindgen(js_name = CRVideo_WriteLog)]
+pub fn write_log(msg: JsValue) {
+    web_sys::console::log_1(&["[APP] ", &text(&msg)].concat().into());
 }
 
 /// Logs out (and forgets the queue users).
@@ -210,29 +375,30 @@ pub fn set_server_addr(addr: JsValue) -> u32 {
 #[wasm_bindgen(js_name = CRVideo_Login)]
 pub fn login(app_id: JsValue, md5_app_secret: JsValue, nick_name: JsValue, uid: JsValue, _auth: JsValue, ck: JsValue) {
     let uid = text(&uid);
-    let body = object(&[
-        ("appID", &text(&app_id)),
-        ("md5_appSecret", &text(&md5_app_secret)),
-        ("UID", &uid),
-        ("nickName", &text(&nick_name)),
-    ]);
-    logged_in(body, Some(uid), cookie(&ck));
+    let nick = text(&nick_name);
+    let body = object(&[("appID", &text(&app_id)), ("md5_appSecret", &text(&md5_app_secret)), ("UID", &uid), ("nickName", &nick)]);
+    logged_in(body, Some(uid), nick, cookie(&ck));
 }
 
 /// CloudRoom `LoginByToken(token, nickName, UID, userAuthCode, cookie)`; UID may be empty
 /// (the token's).
 #[wasm_bindgen(js_name = CRVideo_LoginByToken)]
 pub fn login_by_token(token: JsValue, nick_name: JsValue, uid: JsValue, _auth: JsValue, ck: JsValue) {
-    let body = object(&[("token", &text(&token)), ("UID", &text(&uid)), ("nickName", &text(&nick_name))]);
-    logged_in(body, None, cookie(&ck));
+    let nick = text(&nick_name);
+    let body = object(&[("token", &text(&token)), ("UID", &text(&uid)), ("nickName", &nick)]);
+    logged_in(body, None, nick, cookie(&ck));
 }
 
-fn logged_in(body: JsValue, uid: Option<String>, ck: JsValue) {
+fn logged_in(body: JsValue, uid: Option<String>, nick: String, ck: JsValue) {
     core::login(
         &core(),
         body,
         Box::new(move |r| match r {
-            Ok(d) => fire("LoginSuccess", &[uid.map_or_else(|| get(&d, "UID"), JsValue::from), ck]),
+            Ok(d) => {
+                let uid = uid.unwrap_or_else(|| text(&get(&d, "UID")));
+                with_classic(|c| c.me = (uid.clone(), nick));
+                fire("LoginSuccess", &[uid.into(), ck]);
+            }
             Err((c, _)) => fire("LoginFail", &[err(c), ck]),
         }),
     );
@@ -241,5 +407,6 @@ fn logged_in(body: JsValue, uid: Option<String>, ck: JsValue) {
 #[wasm_bindgen(js_name = CRVideo_Logout)]
 pub fn logout() {
     with_classic(|c| *c = Classic::default());
-    core::logout(&core(), Box::new(|_| {}));
+    // RTCSDKV2 answers LogoutSuccess once the session is closed.
+    core::logout(&core(), Box::new(|_| fire("LogoutSuccess", &[])));
 }

@@ -7,6 +7,7 @@ use lineup_protocol::codes;
 use lineup_protocol::ws::Op;
 use wasm_bindgen::prelude::*;
 
+use super::events::que_user;
 use super::{core, data_rslt, err, fire, rslt, run, with_classic};
 use crate::args::{cookie, id, number, text};
 use crate::interop::{get, stringify};
@@ -55,12 +56,22 @@ pub fn get_serving_queues() -> Array {
     core().borrow().cache.serving_list()
 }
 
-/// The customers of a queue this agent serves, as CloudRoom gives them: a JSON string.
+/// The customers of a queue this agent serves, as WebIE gives them: a JSON string. With
+/// a cookie (RTCSDKV2's `GetQueueUsers(queID, cookie)`) also answered through
+/// GetQueueUsersRslt(sdkErr, QueUser[], cookie).
 #[wasm_bindgen(js_name = CRVideo_GetQueueUsers)]
-pub fn get_queue_users(que_id: JsValue) -> String {
+pub fn get_queue_users(que_id: JsValue, ck: JsValue) -> String {
     let q = id(&que_id);
-    let users: Array = with_classic(|c| c.queue_users.get(q).map(|u| u.iter().collect()).unwrap_or_default());
-    stringify(&users).unwrap_or_else(|| "[]".into())
+    let users: Option<Array> = with_classic(|c| c.queue_users.get(q).map(|u| u.iter().collect()));
+    if !ck.is_undefined() {
+        let ck = cookie(&ck);
+        let (code, list) = match &users {
+            Some(u) => (codes::NOERR, u.clone()),
+            None => (codes::QUE_SERVICE_NOT_START, Array::new()),
+        };
+        wasm_bindgen_futures::spawn_local(async move { fire("GetQueueUsersRslt", &[err(code), list.into(), ck]) });
+    }
+    stringify(&users.unwrap_or_default()).unwrap_or_else(|| "[]".into())
 }
 
 // ---- agents ----
@@ -74,7 +85,7 @@ fn start_service(que_id: u32, priority: u16, ck: JsValue) {
             let op = Op::GetQueueUsers { que_id, offset: None, limit: Some(1000) };
             run(op, move |r| {
                 if let Ok(d) = r {
-                    let users = Array::from(&get(&d, "users")).iter().collect();
+                    let users = Array::from(&get(&d, "users")).iter().map(que_user).collect();
                     with_classic(|c| c.queue_users.insert(que_id, users));
                 }
             });
@@ -83,10 +94,15 @@ fn start_service(que_id: u32, priority: u16, ck: JsValue) {
     });
 }
 
-/// → StartServiceRslt(queID, sdkErr, cookie).
+/// WebIE `StartService(queID, cookie)` and RTCSDKV2 `StartService(queID, priority,
+/// cookie)` → StartServiceRslt(queID, sdkErr, cookie).
 #[wasm_bindgen(js_name = CRVideo_StartService)]
-pub fn start_service1(que_id: JsValue, ck: JsValue) {
-    start_service(id(&que_id), 0, cookie(&ck));
+pub fn start_service1(que_id: JsValue, a: JsValue, b: JsValue) {
+    if b.is_undefined() {
+        start_service(id(&que_id), 0, cookie(&a));
+    } else {
+        start_service2(que_id, a, b);
+    }
 }
 
 /// Lineup's StartService with the agent's priority for the queue (0 is highest).
@@ -130,16 +146,25 @@ pub fn set_dnd_status(status: JsValue, ck: JsValue) {
     });
 }
 
+/// Sends a manual assignment, answered as ReqAssignUserRslt(sdkErr, QueUser or null, cookie).
+fn req_assign(op: Op, ck: &JsValue) {
+    let ck = cookie(ck);
+    run(op, move |r| match r {
+        Ok(user) => fire("ReqAssignUserRslt", &[err(codes::NOERR), que_user(user), ck]),
+        Err(c) => fire("ReqAssignUserRslt", &[err(c), JsValue::NULL, ck]),
+    });
+}
+
 /// → ReqAssignUserRslt(sdkErr, QueUser or null, cookie).
 #[wasm_bindgen(js_name = CRVideo_ReqAssignUser)]
 pub fn req_assign_user(ck: JsValue) {
-    data_rslt(Op::ReqAssignUser, "ReqAssignUserRslt", &ck, None);
+    req_assign(Op::ReqAssignUser, &ck);
 }
 
 /// → ReqAssignUserRslt(sdkErr, QueUser or null, cookie).
 #[wasm_bindgen(js_name = CRVideo_ReqAssignUser2)]
 pub fn req_assign_user2(que_id: JsValue, usr_id: JsValue, ck: JsValue) {
-    data_rslt(Op::ReqAssignUser2 { que_id: id(&que_id), usr_id: text(&usr_id) }, "ReqAssignUserRslt", &ck, None);
+    req_assign(Op::ReqAssignUser2 { que_id: id(&que_id), usr_id: text(&usr_id) }, &ck);
 }
 
 // ---- customers ----

@@ -62,6 +62,8 @@ pub struct Devices {
     pub poll: Option<Interval>,
     /// Received tracks (track id) and the stream id they came in (`MediaTrack.stream`).
     pub track_streams: Vec<(String, String)>,
+    /// Microphones and speakers.
+    pub audio: super::audio_devices::AudioDevices,
 }
 
 impl Devices {
@@ -135,11 +137,11 @@ impl Devices {
     }
 }
 
-fn bad(field: &str, rule: &str) -> Failure {
+pub(super) fn bad(field: &str, rule: &str) -> Failure {
     (codes::MEETPARAM_ERR, format!("invalid {field}: {rule}"))
 }
 
-fn number_in(v: &JsValue, field: &str, lo: u32, hi: u32) -> Result<Option<u32>, Failure> {
+pub(super) fn number_in(v: &JsValue, field: &str, lo: u32, hi: u32) -> Result<Option<u32>, Failure> {
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
@@ -151,8 +153,28 @@ fn number_in(v: &JsValue, field: &str, lo: u32, hi: u32) -> Result<Option<u32>, 
     Ok(Some(n as u32))
 }
 
-/// Reads CloudRoom's VideoCfg: `size` as `{width, height}` or `"640*360"`, `fps`,
-/// `maxbps`; absent fields keep their value.
+/// RTCSDKV2's size presets (`size` 1: 360 lines, 2: 480, 3: 720, 4: 1080; absent: 1)
+/// and aspect ratios (`ratio` 1: 16:9, 2: 4:3, 3: 1:1, 4: 3:4, 5: 9:16; absent: 1), as
+/// `(width, height)`: the width a multiple of 8, as CloudRoom rounds it.
+fn preset(size: &JsValue, ratio: &JsValue) -> Result<(u32, u32), Failure> {
+    let height = match number_in(size, "size", 1, 4)?.unwrap_or(1) {
+        1 => 360.0,
+        2 => 480.0,
+        3 => 720.0,
+        _ => 1080.0,
+    };
+    let ratio = match number_in(ratio, "ratio", 1, 5)?.unwrap_or(1) {
+        1 => 16.0 / 9.0,
+        2 => 4.0 / 3.0,
+        3 => 1.0,
+        4 => 3.0 / 4.0,
+        _ => 9.0 / 16.0,
+    };
+    Ok(((height * ratio / 8.0_f64).round() as u32 * 8, height as u32))
+}
+
+/// Reads CloudRoom's VideoCfg: `size` as `{width, height}`, `"640*360"` or RTCSDKV2's
+/// preset number (with `ratio`), `fps`, `maxbps`; absent fields keep their value.
 pub fn parse_cfg(old: VideoCfg, cfg: &JsValue) -> Result<VideoCfg, Failure> {
     if !cfg.is_object() {
         return Err(bad("cfg", "an object {size, fps, maxbps}"));
@@ -176,8 +198,10 @@ pub fn parse_cfg(old: VideoCfg, cfg: &JsValue) -> Result<VideoCfg, Failure> {
         let h = number_in(&get(&size, "height"), "size.height", 16, 4096)?
             .ok_or_else(|| bad("size.height", "an integer from 16 to 4096"))?;
         (c.width, c.height) = (w, h);
+    } else if size.as_f64().is_some() || !get(cfg, "ratio").is_undefined() {
+        (c.width, c.height) = preset(&size, &get(cfg, "ratio"))?;
     } else if !size.is_undefined() {
-        return Err(bad("size", "\"W*H\" or {width, height}"));
+        return Err(bad("size", "\"W*H\", {width, height} or a size preset 1 to 4"));
     }
     if let Some(fps) = number_in(&get(cfg, "fps"), "fps", 1, 60)? {
         c.fps = fps;
@@ -234,20 +258,23 @@ async fn apply_cfg(track: Option<MediaStreamTrack>, sender: Option<RtcRtpSender>
     }
 }
 
-/// Lists the cameras again (labels are known once a device was opened).
+/// Lists the cameras, microphones and speakers again (labels are known once a device
+/// was opened).
 pub fn refresh_cameras(core: &Core) {
     let Some(devices) = web_sys::window().and_then(|w| w.navigator().media_devices().ok()) else { return };
     let Ok(p) = devices.enumerate_devices() else { return };
     let core = core.clone();
     spawn_local(async move {
         let Ok(list) = JsFuture::from(p).await else { return };
-        let cameras: Vec<Camera> = Array::from(&list)
-            .iter()
-            .filter_map(|d| d.dyn_into::<MediaDeviceInfo>().ok())
-            .filter(|d| d.kind() == web_sys::MediaDeviceKind::Videoinput)
-            .map(|d| Camera { device_id: d.device_id(), label: d.label() })
-            .collect();
-        core.borrow_mut().media.devices.cameras = cameras;
+        let all: Vec<MediaDeviceInfo> = Array::from(&list).iter().filter_map(|d| d.dyn_into::<MediaDeviceInfo>().ok()).collect();
+        let of = |kind: web_sys::MediaDeviceKind| -> Vec<Camera> {
+            all.iter().filter(|d| d.kind() == kind).map(|d| Camera { device_id: d.device_id(), label: d.label() }).collect()
+        };
+        let mut inner = core.borrow_mut();
+        let devices = &mut inner.media.devices;
+        devices.cameras = of(web_sys::MediaDeviceKind::Videoinput);
+        devices.audio.mics = of(web_sys::MediaDeviceKind::Audioinput);
+        devices.audio.speakers = of(web_sys::MediaDeviceKind::Audiooutput);
     });
 }
 

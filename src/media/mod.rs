@@ -13,10 +13,13 @@
 //! - `peer`: the peer connection and its negotiations (async steps, one at a time).
 //! - `sinks`: video elements (CreatVideoObj, attachVideo) and remote audio players.
 //! - `devices`: cameras, the camera's configuration, microphone energy.
+//! - `audio_devices`: microphones and speakers (CloudRoom's AudioCfg).
 
+pub mod audio_devices;
 pub mod devices;
 mod peer;
 mod sinks;
+mod video_object;
 
 use js_sys::Array;
 use lineup_protocol::ws::NoticeName;
@@ -27,7 +30,8 @@ use crate::core::{Core, EventSink};
 use crate::interop::{get, get_str, get_u32, object, set};
 
 pub use peer::{close, get_stats, monitor, open};
-pub use sinks::{attach, video_object};
+pub use sinks::{attach, reroute};
+pub use video_object::video_object;
 
 pub const UNKNOWN: u32 = 0;
 pub const NO_DEVICE: u32 = 1;

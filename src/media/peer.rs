@@ -369,7 +369,7 @@ async fn device(core: &Core, kind: Kind) -> Result<MediaStreamTrack, Failure> {
         .map_err(denied)?;
     let constraints = MediaStreamConstraints::new();
     match kind {
-        Kind::Audio => constraints.set_audio(&JsValue::TRUE),
+        Kind::Audio => constraints.set_audio(&core.borrow().media.devices.audio.mic_constraints()),
         Kind::Video => constraints.set_video(&core.borrow().media.devices.video_constraints()),
     }
     let stream = JsFuture::from(devices.get_user_media_with_constraints(&constraints).map_err(denied)?).await.map_err(denied)?;

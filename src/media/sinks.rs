@@ -3,9 +3,6 @@
 //! each showing one member's camera (this session's own: the local preview), and one
 //! audio player per other member.
 
-use std::rc::{Rc, Weak};
-
-use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use web_sys::{HtmlAudioElement, HtmlMediaElement, MediaStream, RtcTrackEvent};
 
@@ -23,8 +20,8 @@ pub struct Sinks {
     videos: Vec<Video>,
     /// One audio player per received stream (by stream id).
     players: Vec<(String, HtmlAudioElement)>,
-    /// The `setVideo` methods of the video objects (owned: released with the core).
-    methods: Vec<Closure<dyn FnMut(JsValue, JsValue)>>,
+    /// The methods of the video objects (owned: released with the core).
+    pub methods: Vec<Closure<dyn FnMut(JsValue, JsValue) -> JsValue>>,
     /// Takes the rejections of promises nobody waits for (`play()` interrupted by a new
     /// source, `replaceTrack`), so they are not unhandled rejections on the page.
     ignore: Option<Closure<dyn FnMut(JsValue)>>,
@@ -113,6 +110,10 @@ pub fn on_track(core: &Core, e: &RtcTrackEvent) {
                 }
                 Err(e) => web_sys::console::warn_1(&["lineup: cannot play ", &uid, "'s audio: ", &error_message(&e)].concat().into()),
             }
+            if let Some(p) = inner.media.devices.audio.route(&player) {
+                let ignore = inner.media.sinks.ignore.get_or_insert_with(|| Closure::<dyn FnMut(JsValue)>::new(|_| {}));
+                let _ = p.catch(ignore);
+            }
             inner.media.sinks.players.push((id.clone(), player));
         }
     }
@@ -134,24 +135,12 @@ pub fn attach(core: &Core, element: HtmlMediaElement, uid: String) {
     show(&mut inner, &uid);
 }
 
-/// CloudRoom `CreatVideoObj()`: a `<video>` element for the page to place, with
-/// `setVideo(UID, videoID)` (`setVideo('', 0)`: nothing) choosing whose camera it shows.
-pub fn video_object(core: &Core) -> JsValue {
-    let Some(video) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.create_element("video").ok()) else {
-        return JsValue::NULL;
-    };
-    let _ = video.set_attribute("autoplay", "");
-    let _ = video.set_attribute("playsinline", "");
-    let element: HtmlMediaElement = video.clone().unchecked_into();
-    element.set_muted(true);
-    let weak: Weak<std::cell::RefCell<Inner>> = Rc::downgrade(core);
-    let target = element.clone();
-    let set_video = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |uid: JsValue, _video_id: JsValue| {
-        if let Some(core) = weak.upgrade() {
-            attach(&core, target.clone(), crate::args::text(&uid));
-        }
-    });
-    let _ = Reflect::set(&video, &"setVideo".into(), set_video.as_ref());
-    core.borrow_mut().media.sinks.methods.push(set_video);
-    video.into()
+/// Plays every member's audio on the chosen speaker (after SetAudioCfg).
+pub fn reroute(core: &Core) {
+    let mut inner = core.borrow_mut();
+    let switches: Vec<js_sys::Promise> = inner.media.sinks.players.iter().filter_map(|(_, p)| inner.media.devices.audio.route(p)).collect();
+    let ignore = inner.media.sinks.ignore.get_or_insert_with(|| Closure::<dyn FnMut(JsValue)>::new(|_| {}));
+    for p in switches {
+        let _ = p.catch(ignore);
+    }
 }

@@ -4,8 +4,8 @@
 //! protocol disagree (a field renamed without regenerating, say).
 
 use lineup_protocol::types::{
-    AgentInfo, CallEvent, MeetInfo, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo, ServedCustomer,
-    ServedQueue, SessionInfo,
+    AgentInfo, CallEvent, MeetInfo, MsgKind, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo,
+    ServedCustomer, ServedQueue, SessionInfo,
 };
 use lineup_protocol::ws::{
     AgentsData, CallData, InitQueueData, LoginData, Notice, PongData, QueueUsersData, ServingQueuesData, StatusesData,
@@ -43,6 +43,7 @@ pub fn generate() -> String {
     decl::<MeetInfo>(&cfg, &mut out);
     decl::<SessionInfo>(&cfg, &mut out);
     decl::<CallEvent>(&cfg, &mut out);
+    decl::<MsgKind>(&cfg, &mut out);
     decl::<LoginData>(&cfg, &mut out);
     decl::<InitQueueData>(&cfg, &mut out);
     decl::<StatusesData>(&cfg, &mut out);

@@ -56,6 +56,7 @@ codes! {
     ERR_REFUSE = 606, "ERR_REFUSE", "the call was refused";
     MEETNOTEXIST = 800, "MEETNOTEXIST", "no such room";
     AUTHERROR = 801, "AUTHERROR", "wrong room password";
+    SEVICE_NOTENABLED = 806, "SEVICE_NOTENABLED", "the function is not enabled: the SDK defines it but does not implement it (js/README lists them)";
 }
 
 /// The entry for `code`, if it is one of ours.

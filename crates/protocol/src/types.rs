@@ -204,3 +204,23 @@ pub struct CallEvent {
     /// The same event as asterCC's urlencoded `message` string.
     pub message: String,
 }
+
+/// What an in-room message is to the CloudRoom surface: a text (`SendIMmsg`, the
+/// default), a command to one member (`SendCmd` → `NotifyCmdData`) or a custom message
+/// to the room (`SendMeetingCustomMsg` → `NotifyMeetingCustomMsg`). The server passes it on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum MsgKind {
+    #[default]
+    Text,
+    Cmd,
+    Custom,
+}
+
+impl MsgKind {
+    /// A plain text (left out of frames).
+    pub fn is_text(&self) -> bool {
+        *self == MsgKind::Text
+    }
+}

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::fields::{clip, field_error};
-use crate::types::{AgentInfo, CallEvent, MeetInfo, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo};
+use crate::types::{AgentInfo, CallEvent, MeetInfo, MsgKind, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo};
 
 /// What the server reads first from any client frame, to answer even a malformed one.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -285,6 +285,9 @@ pub enum Op {
         text: String,
         #[serde(rename = "UID", default, skip_serializing_if = "Option::is_none")]
         uid: Option<String>,
+        /// `text` (absent), `cmd` or `custom`: passed on in the notice.
+        #[serde(default, skip_serializing_if = "MsgKind::is_text")]
+        kind: MsgKind,
     },
 }
 
@@ -638,6 +641,10 @@ pub enum Notice {
         /// When the server took it: Unix seconds.
         #[serde(rename = "sendTime")]
         send_time: u64,
+        /// The sender's kind (absent: a text).
+        #[serde(default, skip_serializing_if = "MsgKind::is_text")]
+        #[cfg_attr(feature = "typescript", ts(as = "Option<MsgKind>", optional))]
+        kind: MsgKind,
     },
 }
 

@@ -25,6 +25,7 @@ use lineup_protocol::rest::{
     QueueQueryData, QueueRecord, TokenRequest, TokenResponse,
 };
 use lineup_protocol::types::{
+    MsgKind,
     AgentInfo, CallEvent, MeetInfo, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo, ServedCustomer,
     ServedQueue, SessionInfo,
 };
@@ -559,7 +560,7 @@ fn op_examples() -> Vec<(String, ClientFrame)> {
         ),
         (
             r#"{"seq":37,"op":"SendIMmsg","meetID":1,"text":"Your order ships today","UID":"cust1"}"#.into(),
-            frame(37, Op::SendIMmsg { meet_id: 1, text: "Your order ships today".into(), uid: Some("cust1".into()) }),
+            frame(37, Op::SendIMmsg { meet_id: 1, text: "Your order ships today".into(), uid: Some("cust1".into()), kind: MsgKind::Text }),
         ),
         (
             r#"{"seq":25,"op":"Call","callID":"anna-carl-0001","UID":"cust1","meetID":1,"usrExtDat":"order 42"}"#.into(),
@@ -1657,7 +1658,13 @@ fn notice_examples() -> Vec<(&'static str, Notice)> {
         (r#"{"type":"notice","name":"MediaLost","data":{"meetID":1}}"#, Notice::MediaLost { meet_id: 1 }),
         (
             r#"{"type":"notice","name":"NotifyIMmsg","data":{"meetID":1,"fromUserID":"agent1","text":"Your order ships today","sendTime":1767258000}}"#,
-            Notice::NotifyIMmsg { meet_id: 1, from_user_id: "agent1".into(), text: "Your order ships today".into(), send_time: 1_767_258_000 },
+            Notice::NotifyIMmsg {
+                meet_id: 1,
+                from_user_id: "agent1".into(),
+                text: "Your order ships today".into(),
+                send_time: 1_767_258_000,
+                kind: MsgKind::Text,
+            },
         ),
         (
             r#"{"type":"notice","name":"NotifyCallEvent","data":{"source":"CALLEE","event":"ringing","sessionid":"call-57","eventid":101,"eventTime":"2026-01-01 00:00:06","calleridnum":"cust1","activenum":"cust1","from":"dialout","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=cust1&source=CALLEE&event=ringing&sessionid=call-57&eventid=101&eventTime=2026-01-01 00:00:06&from=dialout&queID=3&agentID=agent1&"}}"#,
@@ -2317,6 +2324,7 @@ fn error_codes_match_the_documented_table() {
         (606, "ERR_REFUSE", false),
         (800, "MEETNOTEXIST", false),
         (801, "AUTHERROR", false),
+        (806, "SEVICE_NOTENABLED", false),
     ];
     let all: Vec<(u32, &str, bool)> =
         codes::ALL.iter().map(|c| (c.code, c.name, c.meaning.starts_with("Lineup"))).collect();
@@ -2398,4 +2406,15 @@ fn name_enums_round_trip_the_wire_names() {
     for (json, frame) in op_examples() {
         assert_eq!(OpName::parse(frame.op.name()), Some(frame.op.kind()), "{json}");
     }
+}
+
+#[test]
+fn in_room_messages_carry_their_kind_unless_a_text() {
+    let cmd = r#"{"seq":38,"op":"SendIMmsg","meetID":1,"text":"{}","UID":"cust1","kind":"cmd"}"#;
+    let frame: ClientFrame = serde_json::from_str(cmd).unwrap();
+    assert_eq!(frame.op, Op::SendIMmsg { meet_id: 1, text: "{}".into(), uid: Some("cust1".into()), kind: MsgKind::Cmd });
+    assert_eq!(serde_json::to_string(&frame).unwrap(), cmd);
+    let notice = Notice::NotifyIMmsg { meet_id: 1, from_user_id: "a".into(), text: "x".into(), send_time: 1, kind: MsgKind::Custom };
+    assert_eq!(serde_json::to_value(&notice).unwrap()["data"]["kind"], "custom");
+    assert!(serde_json::from_str::<ClientFrame>(r#"{"seq":1,"op":"SendIMmsg","meetID":1,"text":"x","kind":"file"}"#).is_err(), "an unknown kind is refused");
 }

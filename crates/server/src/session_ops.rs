@@ -7,7 +7,7 @@ use lineup_engine::{AcdError, Input, QueueId, Reply as EngineReply, Request, Rol
 use lineup_protocol::ws::{
     reply_ok, AgentsData, CallData, InitQueueData, LoginData, PongData, QueueUsersData, ServingQueuesData, StatusesData,
 };
-use lineup_protocol::{codes, Notice, Op, Reply, ServerFrame};
+use lineup_protocol::{codes, MsgKind, Notice, Op, Reply, ServerFrame};
 
 use crate::auth;
 use crate::convert;
@@ -220,8 +220,8 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
             _ => unreachable!("EnterMeeting replies Meeting"),
         },
         Op::ExitMeeting { meet_id } => request_done(hub, session, seq, Request::ExitMeeting { meeting: meet_id })?,
-        Op::SendIMmsg { meet_id, text, uid } => {
-            send_im(hub, session, &view.user_id, meet_id, text, uid)?;
+        Op::SendIMmsg { meet_id, text, uid, kind } => {
+            send_im(hub, session, &view.user_id, meet_id, (text, kind), uid)?;
             done
         }
         Op::DestroyMeeting { meet_id } => request_done(hub, session, seq, Request::DestroyMeeting { meeting: meet_id })?,
@@ -272,7 +272,7 @@ pub const MAX_IM_TEXT: usize = 4096;
 /// CloudRoom SendIMmsg: the text goes to the room's other members (or the one named)
 /// as NotifyIMmsg; a held member gets it on resume. A relay: the engine only says who
 /// is in the room, and nothing is kept.
-fn send_im(hub: &mut Hub, from: SessionId, from_uid: &str, meet_id: u32, text: String, to: Option<String>) -> Result<(), WireError> {
+fn send_im(hub: &mut Hub, from: SessionId, from_uid: &str, meet_id: u32, (text, kind): (String, MsgKind), to: Option<String>) -> Result<(), WireError> {
     let len = text.chars().count();
     if len == 0 || len > MAX_IM_TEXT {
         return Err((codes::MEETPARAM_ERR, format!("invalid text: 1 to {MAX_IM_TEXT} characters ({len} given)")));
@@ -290,7 +290,7 @@ fn send_im(hub: &mut Hub, from: SessionId, from_uid: &str, meet_id: u32, text: S
     if let (Some(uid), true) = (&to, targets.is_empty()) {
         return Err((codes::ERR_USER_NOT_FOUND, format!("{} is not in room {meet_id}", lineup_protocol::fields::clip(uid))));
     }
-    let notice = ServerFrame::Notice(Notice::NotifyIMmsg { meet_id, from_user_id: from_uid.into(), text, send_time: now().as_millis() / 1000 });
+    let notice = ServerFrame::Notice(Notice::NotifyIMmsg { meet_id, from_user_id: from_uid.into(), text, send_time: now().as_millis() / 1000, kind });
     for sid in targets {
         hub.send(sid, &notice);
     }

@@ -218,8 +218,14 @@ async fn in_meeting_texts_reach_the_room_or_the_one_named() {
     a.no_notice_before_pong("NotifyIMmsg").await;
     // To one member only.
     assert_eq!(b.request(json!({"op": "SendIMmsg", "meetID": meet, "text": "psst", "UID": "im-c"})).await["err"], 0);
-    assert_eq!(c.notice("NotifyIMmsg").await["text"], "psst");
+    let n = c.notice("NotifyIMmsg").await;
+    assert_eq!((n["text"].as_str(), n.get("kind")), (Some("psst"), None), "a text carries no kind: {n}");
     a.no_notice_before_pong("NotifyIMmsg").await;
+    // A command (the SDK's SendCmd) keeps its kind on the way.
+    assert_eq!(b.request(json!({"op": "SendIMmsg", "meetID": meet, "text": "{}", "UID": "im-c", "kind": "cmd"})).await["err"], 0);
+    assert_eq!(c.notice("NotifyIMmsg").await["kind"], "cmd");
+    let r = b.request(json!({"op": "SendIMmsg", "meetID": meet, "text": "{}", "kind": "file"})).await;
+    assert_eq!(r["err"], 6, "an unknown kind is refused: {r}");
     // Refusals name the problem.
     let r = outsider.request(json!({"op": "SendIMmsg", "meetID": meet, "text": "hi"})).await;
     assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(800), Some(format!("this session is not in room {meet}").as_str())), "{r}");

@@ -1,0 +1,83 @@
+//! The members of the room this session entered, as CloudRoom lists them: this session
+//! from the moment it enters, the call's peer when the room counts it, and everyone
+//! who enters later (UserEnterMeeting) until they leave. MemberInfo carries CloudRoom's
+//! RTCSDKV2 spelling (`userID`, `nickname`) and Lineup's earlier `userId`.
+
+use js_sys::Array;
+use wasm_bindgen::prelude::*;
+
+use super::{core, with_classic};
+use crate::args::{id, text};
+use crate::interop::{get, object, set};
+use crate::media::Kind;
+
+/// This session entered room `meet_id` (`room` is the EnterMeeting reply, a MeetInfo).
+pub(super) fn entered(meet_id: u32, room: &JsValue) {
+    let session = core().borrow().cache.session_view();
+    let peer = (id(&get(&session, "meetingID")) == meet_id && id(&get(room, "memberCount")) > 1)
+        .then(|| (text(&get(&session, "peerID")), text(&get(&session, "peerName"))))
+        .filter(|(uid, _)| !uid.is_empty());
+    with_classic(|c| {
+        c.members = vec![c.me.clone()];
+        c.members.extend(peer);
+    });
+}
+
+/// Someone entered the room (UserEnterMeeting).
+pub(super) fn joined(uid: String, nick: String) {
+    with_classic(|c| match c.members.iter_mut().find(|m| m.0 == uid) {
+        Some(m) => m.1 = nick,
+        None => c.members.push((uid, nick)),
+    });
+}
+
+/// Someone left the room (UserLeftMeeting).
+pub(super) fn left(uid: &str) {
+    with_classic(|c| c.members.retain(|m| m.0 != uid));
+}
+
+fn info(uid: &str, nick: &str) -> JsValue {
+    let o = object(&[("userID", uid), ("userId", uid), ("nickname", nick)]);
+    let core = core();
+    let media = &core.borrow().media;
+    let uid = JsValue::from(uid);
+    set(&o, "audioStatus", media.status_of(&uid, Kind::Audio));
+    set(&o, "videoStatus", media.status_of(&uid, Kind::Video));
+    o
+}
+
+fn member(uid: &JsValue) -> Option<(String, String)> {
+    let uid = text(uid);
+    with_classic(|c| c.members.iter().find(|m| m.0 == uid).cloned())
+}
+
+/// CloudRoom `GetAllMembers()`: every member of the room entered, MemberInfo
+/// `{userID, nickname, audioStatus, videoStatus}` (and `userId`).
+#[wasm_bindgen(js_name = CRVideo_GetAllMembers)]
+pub fn get_all_members() -> Array {
+    let members = with_classic(|c| c.members.clone());
+    members.iter().map(|(uid, nick)| info(uid, nick)).collect()
+}
+
+/// CloudRoom `GetMemberInfo(UID)`: the member's MemberInfo, `{}` when not in the room.
+#[wasm_bindgen(js_name = CRVideo_GetMemberInfo)]
+pub fn get_member_info(uid: JsValue) -> JsValue {
+    member(&uid).map_or_else(|| js_sys::Object::new().into(), |(uid, nick)| info(&uid, &nick))
+}
+
+/// The member's nickname ("" when not in the room).
+pub(super) fn nickname_of(uid: &str) -> String {
+    with_classic(|c| c.members.iter().find(|m| m.0 == uid).map(|m| m.1.clone())).unwrap_or_default()
+}
+
+/// CloudRoom `GetMemberNickName(UID)`: the member's nickname, "" when not in the room.
+#[wasm_bindgen(js_name = CRVideo_GetMemberNickName)]
+pub fn get_member_nick_name(uid: JsValue) -> String {
+    nickname_of(&text(&uid))
+}
+
+/// CloudRoom `IsUserInMeeting(UID)`.
+#[wasm_bindgen(js_name = CRVideo_IsUserInMeeting)]
+pub fn is_user_in_meeting(uid: JsValue) -> bool {
+    member(&uid).is_some()
+}
