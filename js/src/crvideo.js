@@ -180,7 +180,7 @@
     'GetVideoCfg', 'GetMicEnergy',
     'GetSDKVersion', 'SetSDKParams', 'WriteLog', 'EnterMeeting2', 'EnterMeeting3', 'StopMeeting', 'SendIMMsg',
     'GetMemberInfo', 'GetMemberNickName', 'IsUserInMeeting', 'SendCmd', 'SendMeetingCustomMsg',
-    'GetAudioMicNames', 'GetAudioSpkNames', 'GetAudioCfg', 'SetAudioCfg'
+    'GetAudioMicNames', 'GetAudioSpkNames', 'GetAudioCfg', 'SetAudioCfg', 'UpdateToken'
   ];
   // CloudRoom functions Lineup does not implement: they answer CRVideo_SEVICE_NOTENABLED
   // (806) through their own result callback, or return it (js/README lists them).
@@ -189,7 +189,7 @@
     'AddOrUpdateMeetingAttrs', 'DelMeetingAttrs', 'ClearMeetingAttrs', 'GetMeetingAllAttrs',
     'GetMeetingAttrs', 'SetUserAttrs', 'AddOrUpdateUserAttrs', 'DelUserAttrs', 'ClearUserAttrs',
     'ClearAllUserAttrs', 'GetUserAttrs', 'SendBuffer', 'SendFile', 'CancelSend',
-    'UpdateToken', 'StartUserStatusNotify', 'StopUserStatusNotify',
+    'StartUserStatusNotify', 'StopUserStatusNotify',
     'GetUserStatus', 'GetOneUserStatus', 'Kickout', 'SetNickName', 'GetAgentServiceStatus',
     'GetUserServiceStatus', 'StartScreenShare', 'StopScreenShare', 'StartScreenMark',
     'StopScreenMark', 'CreatScreenShareObj', 'GetScreenShareCfg', 'SetScreenShareCfg',

@@ -43,6 +43,11 @@ test('CloudRoom pages of both generations: RTCSDKV2 shapes agent ↔ customer, e
     const agent = await open('rtcsdkv2.html', 'agent', 'v2-agent', 2);
     assert.deepEqual(await until(agent, 'Init', entry('Init')), ['Init', 0, 'string'], 'CRVideo_Init().then(0), GetSDKVersion a string');
     assert.deepEqual(await until(agent, 'StartServiceRslt', entry('StartServiceRslt')), ['StartServiceRslt', 2, 0, 'serve']);
+    // UpdateToken: nothing to renew (a session does not depend on its token), so a
+    // Lineup token is accepted and anything else refused with 22.
+    await agent.evaluate(() => { CRVideo_UpdateToken('lu1.payload.signature', 'renew'); CRVideo_UpdateToken('not a token', 'bad'); });
+    assert.deepEqual(await until(agent, 'UpdateTokenRslt renew', (e) => e[0] === 'UpdateTokenRslt' && e[2] === 'renew'), ['UpdateTokenRslt', 0, 'renew']);
+    assert.deepEqual(await until(agent, 'UpdateTokenRslt bad', (e) => e[0] === 'UpdateTokenRslt' && e[2] === 'bad'), ['UpdateTokenRslt', 22, 'bad']);
 
     // Every name of the table is defined; WebIE's Init comparison holds too.
     const names = tableNames();

@@ -389,6 +389,21 @@ pub fn login_by_token(token: JsValue, nick_name: JsValue, uid: JsValue, _auth: J
     logged_in(body, None, nick, cookie(&ck));
 }
 
+/// CloudRoom `UpdateToken(token, cookie)` → UpdateTokenRslt(sdkErr, cookie). Lineup
+/// checks a token only at login, and an open session (and its resume after a drop)
+/// does not depend on it (PROTOCOL §3.2): there is nothing to renew, so a token of
+/// Lineup's shape is accepted (0); anything else is refused with 22 (not a token).
+#[wasm_bindgen(js_name = CRVideo_UpdateToken)]
+pub fn update_token(token: JsValue, ck: JsValue) {
+    let token = text(&token);
+    let parts: Vec<&str> = token.split('.').collect();
+    let shaped = parts.len() == 3 && parts[0] == "lu1" && parts.iter().all(|p| !p.is_empty());
+    let err = if shaped { codes::NOERR } else { codes::TOKEN_NOTTOKENTYPE };
+    let ck = cookie(&ck);
+    // After the call returns, as a server's answer would.
+    wasm_bindgen_futures::spawn_local(async move { fire("UpdateTokenRslt", &[err.into(), ck]) });
+}
+
 fn logged_in(body: JsValue, uid: Option<String>, nick: String, ck: JsValue) {
     core::login(
         &core(),
