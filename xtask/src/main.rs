@@ -21,7 +21,8 @@
 //! - `cargo xtask bench` — the engine benchmarks (criterion), the SFU's forwarding cost
 //!   (`lineup-media`'s `forwarding` bench), then the journal's cost and
 //!   the start-up time with 100,000 customers waiting (`lineup-server`'s `journal` bench).
-//! - `cargo xtask sdk`   — builds the npm package in `js/dist` (wasm, wasm-bindgen of
+//! - `cargo xtask sdk`   — builds the npm package in `js/dist` and packs it as
+//!   `target/lineup-sdk-<version>.tgz` (wasm, wasm-bindgen of
 //!   the locked version, wasm-opt from the npm `binaryen` package, the JS entry points).
 //! - `cargo xtask size`  — builds the SDK and prints what a page downloads, gzipped.
 

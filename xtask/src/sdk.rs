@@ -26,7 +26,8 @@ fn status(cmd: &mut Command) -> Result<(), String> {
     }
 }
 
-/// Both surfaces (`surface`), the JS entry points and the types → js/dist.
+/// Both surfaces (`surface`), the JS entry points and the types → js/dist, packed into
+/// target/lineup-sdk-<version>.tgz.
 pub fn build() -> Result<(), String> {
     crate::tools::sdk()?;
     let want = locked_wasm_bindgen()?;
@@ -66,7 +67,14 @@ pub fn build() -> Result<(), String> {
         ]))?;
     }
     sync(stage, Path::new("js/dist"))?;
-    println!("xtask: SDK built in js/dist");
+    // The package as `npm install` takes it (the README's install step).
+    let packed = Command::new("npm").args(["pack", "--pack-destination", "../target", "--silent"]).current_dir("js").output();
+    let tarball = match packed {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().lines().last().unwrap_or_default().to_string(),
+        Ok(o) => return Err(format!("npm pack failed: {}", String::from_utf8_lossy(&o.stderr))),
+        Err(e) => return Err(format!("cannot run npm pack: {e}")),
+    };
+    println!("xtask: SDK built in js/dist, packed as target/{tarball}");
     Ok(())
 }
 
