@@ -4,7 +4,6 @@
 //! directory embeds nothing (a warning says so): `cargo xtask sdk` builds `js/dist` first.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 fn files(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
@@ -29,18 +28,7 @@ fn tag(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3))
 }
 
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    z.write_all(bytes).expect("gzip into memory");
-    z.finish().expect("gzip into memory")
-}
-
-fn brotli(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
-    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).expect("brotli into memory");
-    out
-}
+include!("compress.rs");
 
 /// `bytes` compressed by `how` into OUT_DIR, as an `include_bytes!` expression; `&[]`
 /// when compression does not pay (the file is then always sent as it is).

@@ -24,7 +24,9 @@
 //! - `cargo xtask sdk`   — builds the npm package in `js/dist` and packs it as
 //!   `target/lineup-sdk-<version>.tgz` (wasm, wasm-bindgen of
 //!   the locked version, wasm-opt from the npm `binaryen` package, the JS entry points).
-//! - `cargo xtask size`  — builds the SDK and prints what a page downloads, gzipped.
+//! - `cargo xtask size`  — builds the SDK and prints what a page downloads: the SDK and
+//!   demo pages as lineup-server sends them (uncompressed, gzip, brotli), the example
+//!   app as Vite emits it, and the npm tarball.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, ExitCode, Stdio};
@@ -101,7 +103,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS => run(cargo().args(["run", "--release", "-p", "lineup-server", "--example", "soak", "--", "target/release/lineup-server"])),
             failed => failed,
         },
-        Some("size") => result(sdk::build().and_then(|_| sdk::size())),
+        Some("size") => result(sdk::build().and_then(|_| size::run())),
         _ => {
             eprintln!("usage: cargo xtask <demo [server flags...] | test | contract | browser | types [--check] | bench | sdk | size | fuzz [--seconds N] | soak | load | cluster-load>");
             ExitCode::from(2)
@@ -114,6 +116,7 @@ mod contract;
 mod fuzz;
 mod sdk;
 mod server;
+mod size;
 mod tools;
 mod types;
 
