@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { js, root, startServer, launchChromium } from './harness.mjs';
 
 const npmInstall = (cwd, ...pkgs) =>
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...pkgs], { cwd, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--prefer-offline', '--loglevel=error', ...pkgs], { cwd, stdio: ['ignore', 'ignore', 'inherit'] });
 let scratch, tarball, browser;
 const started = [];
 

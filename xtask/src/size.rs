@@ -100,7 +100,7 @@ fn vite_pages() -> Result<Vec<(String, Weight)>, String> {
         let s = Command::new("npm").args(args).current_dir(dir).status().map_err(|e| format!("npm: {e}"))?;
         if s.success() { Ok(()) } else { Err(format!("npm {args:?} in examples/web failed")) }
     };
-    npm(&["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"])?;
+    npm(&["install", "--no-audit", "--no-fund", "--no-package-lock", "--prefer-offline", "--loglevel=error"])?;
     npm(&["run", "build", "--silent"])?;
     let dist = dir.join("dist");
     let wasm: Vec<_> = std::fs::read_dir(dist.join("assets")).map_err(|e| format!("examples/web/dist/assets: {e}"))?
