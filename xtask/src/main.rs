@@ -250,8 +250,10 @@ fn test() -> ExitCode {
             ok = false;
         }
     }
-    // The npm package: packed, installed in a scratch project, loaded by a plain page
-    // and a Vite build in Chromium; its types checked with tsc.
+    // The npm package: packed, installed in scratch projects, loaded by a plain page,
+    // the example app under Vite 7 and 6 (build and dev server) and a webpack build in
+    // Chromium; cross-origin failures; the READMEs' examples run; its types checked
+    // with tsc under three module resolutions; npm publish --dry-run.
     match sdk::build() {
         Ok(()) => ok &= npm_test(&mut totals),
         Err(e) => {
