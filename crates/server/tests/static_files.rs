@@ -130,6 +130,8 @@ async fn a_directory_sends_its_precompressed_files_and_caches_hashed_names() {
     assert_eq!(header(&h, "cache-control"), Some("public, max-age=31536000, immutable"), "a hashed name");
     let (status, h, body, _) = get(&server, "/assets/index-BxT3k9aQ.js", "", None).await;
     assert_eq!((status, header(&h, "content-encoding"), body), (200, None, js.as_bytes().to_vec()));
+    let vary: Vec<&str> = h.get_all("vary").iter().map(|v| v.to_str().unwrap()).collect();
+    assert!(vary.contains(&"accept-encoding"), "{vary:?}");
 
     let (status, h, _, _) = get(&server, "/index.html", "gzip, br", None).await;
     assert_eq!((status, header(&h, "cache-control")), (200, Some("no-cache")), "a plain name is revalidated");

@@ -148,6 +148,9 @@ fn static_dir(dir: &std::path::Path) -> axum::routing::MethodRouter {
         let mut resp = next.run(req).await;
         if resp.status().is_success() || resp.status() == StatusCode::NOT_MODIFIED {
             resp.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static(cache));
+            // Whether a .br/.gz file is beside it or not: a cache must ask again for
+            // another Accept-Encoding.
+            resp.headers_mut().append(header::VARY, HeaderValue::from_static("accept-encoding"));
         }
         resp
     }))
