@@ -2,8 +2,8 @@
 // README says: the example app (examples/web: Vite + TypeScript, agent and customer
 // pages on the modern API, the classic CRVideo page beside them) type-checked and built
 // with Vite 7 and Vite 6, and run by each one's dev server (which pre-bundles the
-// package), plus a webpack 5 build; each one's pages driven in Chromium against a real
-// lineup-server. npm installs come from the registry through npm's cache.
+// package), plus a webpack 5 and a Rollup build; each one's pages driven in Chromium
+// against a real lineup-server. npm installs come from the registry through npm's cache.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -98,24 +98,49 @@ for (const [major, range] of [['7', '^7.3.8'], ['6', '^6']]) {
   });
 }
 
-test('a webpack 5 build of the modern API loads the wasm and talks to the server', async () => {
-  const dir = join(scratch, 'webpack');
+/** A scratch app `name` with the tarball and `pkgs` installed, its entry the fixture
+ * page's module. */
+function bundlerApp(name, ...pkgs) {
+  const dir = join(scratch, name);
   mkdirSync(dir);
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'webpack-app', private: true, type: 'module' }));
-  npmInstall(dir, tarball, 'webpack@^5');
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `${name}-app`, private: true, type: 'module' }));
+  npmInstall(dir, tarball, ...pkgs);
   copyFileSync(join(js, 'test', 'fixtures', 'vite-main.js'), join(dir, 'main.js'));
+  return dir;
+}
+
+/** The fixture page of `dist` served by lineup-server: its result. */
+async function fixtureResult(dist) {
+  writeFileSync(join(dist, 'index.html'), readFileSync(join(js, 'test', 'fixtures', 'vite-index.html'), 'utf8'));
+  const server = await lineup(dist);
+  const page = await browser.newPage();
+  await page.goto(`${server.base}/index.html`);
+  await page.waitForFunction(() => window.__result !== undefined, null, { timeout: 15000 });
+  const r = await page.evaluate(() => window.__result);
+  await page.close();
+  return r;
+}
+
+test('a webpack 5 build of the modern API loads the wasm and talks to the server', async () => {
+  const dir = bundlerApp('webpack', 'webpack@^5');
   const { default: webpack } = await import(pathToFileURL(join(dir, 'node_modules', 'webpack', 'lib', 'index.js')).href);
   const stats = await new Promise((resolve, reject) => webpack({
     mode: 'production', context: dir, entry: './main.js', output: { path: join(dir, 'dist'), publicPath: 'auto' },
   }, (err, s) => (err ? reject(err) : resolve(s))));
   assert.ok(!stats.hasErrors(), stats.toString('errors-only'));
-  writeFileSync(join(dir, 'dist', 'index.html'), readFileSync(join(js, 'test', 'fixtures', 'vite-index.html'), 'utf8'));
-  const server = await lineup(join(dir, 'dist'));
-  const page = await browser.newPage();
-  await page.goto(`${server.base}/index.html`);
-  await page.waitForFunction(() => window.__result !== undefined, null, { timeout: 15000 });
-  const r = await page.evaluate(() => window.__result);
+  const r = await fixtureResult(join(dir, 'dist'));
   assert.equal(r.failed, undefined, r.failed);
   assert.equal(r.state, 'online');
-  await page.close();
+});
+
+test('a Rollup build loads the wasm copied beside the bundle, as the README says', async () => {
+  const dir = bundlerApp('rollup', 'rollup@^4', '@rollup/plugin-node-resolve@^16');
+  const { rollup } = await import(pathToFileURL(join(dir, 'node_modules', 'rollup', 'dist', 'es', 'rollup.js')).href);
+  const { nodeResolve } = await import(pathToFileURL(join(dir, 'node_modules', '@rollup', 'plugin-node-resolve', 'dist', 'es', 'index.js')).href);
+  const bundle = await rollup({ input: join(dir, 'main.js'), plugins: [nodeResolve({ browser: true })] });
+  await bundle.write({ dir: join(dir, 'dist'), format: 'es' });
+  copyFileSync(join(dir, 'node_modules', 'lineup-sdk', 'dist', 'lineup_sdk_bg.wasm'), join(dir, 'dist', 'lineup_sdk_bg.wasm'));
+  const r = await fixtureResult(join(dir, 'dist'));
+  assert.equal(r.failed, undefined, r.failed);
+  assert.equal(r.state, 'online');
 });
