@@ -114,7 +114,8 @@ async fn manual_mode_dnd_and_req_assign_user() {
     assert_eq!(call(&a, r#"{"op":"ReqAssignUser"}"#).await.unwrap_err(), 401);
     let (c, _) = user(&app, "c").await;
     ok(&c, &format!(r#"{{"op":"StartQueuing","queID":{q}}}"#)).await;
-    sleep(300).await;
+    // An offer made when c queued would reach the agent before the answer to its Ping.
+    ok(&a, r#"{"op":"Ping"}"#).await;
     assert!(!ev.has_new("AutoAssignUser"), "no offers in DND");
     let user = ok(&a, r#"{"op":"ReqAssignUser"}"#).await;
     assert_eq!(text(&user, "usrID"), "c");
@@ -211,13 +212,17 @@ async fn call_flow_events_hangup_wrapup_next_offer() {
     assert_eq!(text(&call_in, "callID"), call_id);
     ok(&cust, &format!(r#"{{"op":"AcceptCall","callID":"{call_id}"}}"#)).await;
     aev.next("NotifyCallAccepted").await;
-    sleep(150).await;
+    // The SDK asked for the session info when the accept was answered; a Ping sent now
+    // is answered after it.
+    ok(&cust, r#"{"op":"Ping"}"#).await;
     let info = cust.session_info();
     assert_eq!((text(&info, "callID"), text(&info, "peerID"), num(&info, "bCallAccepted")), (call_id.clone(), "agent".into(), 1.0));
     ok(&cust, &format!(r#"{{"op":"HungupCall","callID":"{call_id}"}}"#)).await;
     aev.next("NotifyCallHungup").await;
-    // Both pages got the same events, in order, with increasing ids.
-    sleep(100).await;
+    // Both pages got the same events, in order, with increasing ids: all of them came
+    // before the answers to Pings sent after the hang-up.
+    ok(&agent, r#"{"op":"Ping"}"#).await;
+    ok(&cust, r#"{"op":"Ping"}"#).await;
     let (agent_events, cust_events) = (aev.all("NotifyCallEvent"), cev.all("NotifyCallEvent"));
     assert_eq!(agent_events.iter().map(json).collect::<Vec<_>>(), cust_events.iter().map(json).collect::<Vec<_>>());
     let seen: Vec<(String, String, f64)> =

@@ -153,7 +153,10 @@ async fn crvideo_surface_as_the_queue_guide_uses_it() {
     let (waiting, _) = user(&app, "carl").await;
     ok(&waiting, &format!(r#"{{"op":"StartQueuing","queID":{q}}}"#)).await;
     cb("UserEnter").await;
-    sleep(100).await;
+    // The SDK asked for the queue's users when StartService2 was answered: the answer to
+    // a request sent now comes after that one.
+    eval(&format!("CRVideo_GetQueueStatus({q}, 'ck-after-users')"));
+    cb("GetQueueStatusRslt").await;
     let users = eval(&format!("JSON.parse(CRVideo_GetQueueUsers({q}))"));
     assert_eq!(text(&Array::from(&users).get(0), "usrID"), "carl", "GetQueueUsers returns a JSON string of the waiting users");
     eval("CRVideo_AutoAssignUser.callback = function (u) { window.__cr.push(['AutoAssignUser', u]); }");
@@ -163,7 +166,8 @@ async fn crvideo_surface_as_the_queue_guide_uses_it() {
     let args = cb("CancelAssignUser").await;
     assert_eq!((args[0].as_f64(), args[1].as_string()), (Some(q.into()), Some("carl".into())));
     eval("CRVideo_Logout()");
-    sleep(100).await;
+    // The logout is answered when what the session knew is forgotten.
+    until("the logout answered", || Array::from(&eval("CRVideo_GetAllQueueInfo()")).length() == 0).await;
 
     // LoginByToken; a token that expires within a minute is announced at once.
     let (status, v) = rest(
@@ -208,7 +212,10 @@ async fn crvideo_surface_as_the_queue_guide_uses_it() {
     let args = cb("AcceptCallSuccess").await;
     assert_eq!((args[0].as_string(), args[1].as_string()), (Some(call_id.clone()), Some("ck-acc".into())));
     assert_eq!(text(&caller_ev.next("NotifyCallAccepted").await, "usrExtDat"), "ok");
-    sleep(150).await;
+    // The SDK asked for the session info when the accept was answered: the answer to a
+    // request sent now comes after that one.
+    eval(&format!("CRVideo_GetQueueStatus({q}, 'ck-after-accept')"));
+    cb("GetQueueStatusRslt").await;
     let info = eval("CRVideo_GetSessionInfo()");
     assert_eq!((text(&info, "callID"), text(&info, "peerID"), num(&info, "bCallAccepted")), (call_id.clone(), "dana".into(), 1.0));
     eval(&format!("CRVideo_EnterMeeting({meet_id}, 'pw', 'ck-enter')"));

@@ -182,9 +182,11 @@ test('a customer reloads the page mid-wait and keeps its place', async () => {
   await waitText(c3, 'position', 0);
   await visible(c3, 'waiting');
   await shot(c3, 'customer-after-reload');
-  // The language switch works on a phone-sized screen.
+  // The language switch works on a phone-sized screen: English, then Chinese.
+  assert.equal(await c3.getByTestId('leave').innerText(), 'Leave the queue');
   await c3.click('#lang');
-  assert.match(await c3.getByTestId('leave').innerText(), /停止排队|Leave/);
+  assert.equal(await c3.getByTestId('leave').innerText(), '停止排队');
+  assert.equal(await c3.evaluate(() => document.documentElement.lang), 'zh-CN');
 });
 
 test('the agent forwards a waiting customer to another queue', async () => {

@@ -28,6 +28,17 @@ pub async fn sleep(ms: u32) {
     TimeoutFuture::new(ms).await;
 }
 
+/// Waits (up to 5 s) until `done` holds.
+pub async fn until(what: &str, done: impl Fn() -> bool) {
+    for _ in 0..250 {
+        if done() {
+            return;
+        }
+        sleep(20).await;
+    }
+    panic!("{what}: not within 5 s");
+}
+
 pub fn get(v: &JsValue, key: &str) -> JsValue {
     Reflect::get(v, &key.into()).unwrap()
 }

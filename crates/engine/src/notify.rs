@@ -56,7 +56,9 @@ impl Engine {
     pub(crate) fn end_step(&mut self) {
         let now = self.now;
         for queue in std::mem::take(&mut self.dirty) {
-            let Some(q) = self.queues.get_mut(&queue) else { continue };
+            let Some(q) = self.queues.get_mut(&queue) else {
+                continue;
+            };
             q.notices.listed = false;
             let interval = u64::from(self.apps[q.app as usize].settings.notice_interval_ms);
             let due = |sent: Option<Time>| sent.map_or(now, |t| t.plus_millis(interval));
@@ -101,7 +103,9 @@ impl Engine {
     /// QueueStatusChanged to watchers of all queues, agents serving it and customers
     /// waiting in it; each online session once.
     fn send_status(&mut self, queue: QueueId) {
-        let Some(status) = self.queue_status(queue) else { return };
+        let Some(status) = self.queue_status(queue) else {
+            return;
+        };
         let Engine { queues, sessions, apps, outputs, .. } = self;
         let q = &queues[&queue];
         let notice = Notice::QueueStatusChanged(status);
@@ -123,8 +127,10 @@ impl Engine {
         }
     }
 
-    /// Position updates to online customers whose position changed. Returns whether
-    /// some customer had to be deferred (it got one less than an interval ago).
+    /// Position updates to customers whose position changed, online or held (a held
+    /// customer's are buffered for its `Resume`, like every notice addressed to it).
+    /// Returns whether some customer had to be deferred (it got one less than an
+    /// interval ago).
     fn send_positions(&mut self, queue: QueueId, interval: u64) -> bool {
         let now = self.now;
         let Engine { queues, sessions, outputs, .. } = self;
@@ -132,8 +138,10 @@ impl Engine {
         let mut deferred = false;
         for (position, sid) in q.waiting.values().enumerate() {
             let position = position as u32;
-            let Some(s) = sessions.get_mut(sid) else { continue };
-            if !s.online || s.sent_position == Some((queue, position)) {
+            let Some(s) = sessions.get_mut(sid) else {
+                continue;
+            };
+            if s.sent_position == Some((queue, position)) {
                 continue;
             }
             if s.info_sent_at.is_some_and(|t| now < t.plus_millis(interval)) {

@@ -1,6 +1,25 @@
 //! Snapshots of the whole ACD state: every app, queue, customer, agent, offer, service,
 //! room, call and deadline, in a versioned binary format, and a digest of it.
 //!
+//! # Formats, and changing the state types
+//!
+//! - Version 2 (written now): MessagePack with field and variant names
+//!   (`rmp_serde`'s named form), so a reader finds each field by its name.
+//! - Version 1 (written until 2026-12): bincode, fields by position. It is read with
+//!   today's types, so it stays readable only while they keep that layout; the
+//!   upgrade test reads a version-1 data directory kept in `crates/server/tests/fixtures`.
+//!
+//! A change to a type reachable from the state (`state.rs`, `sessions.rs`, `timers.rs`,
+//! `model.rs`):
+//! - a new field takes `#[serde(default)]` (a version-2 snapshot without it reads as
+//!   the default); a new enum variant is fine as it is;
+//! - a renamed or retyped field, or one whose meaning changes, bumps
+//!   [`SNAPSHOT_VERSION`] and adds the step from the old version to [`Engine::restore`];
+//! - once it breaks the version-1 layout, version 1 is read through a frozen copy of
+//!   the old types (or the release notes say which release to pass through first);
+//! - either way, a fixture written by the previous release is added beside the others,
+//!   and the upgrade test reads it.
+//!
 //! A snapshot is canonical: hash maps are written in key order, so two engines in the
 //! same state give the same bytes (and the same [`digest`](Engine::digest)) whatever
 //! the history of their maps. The driver takes one between steps (after draining the
@@ -23,15 +42,16 @@ use crate::timers::Timers;
 
 /// The first bytes of every snapshot.
 pub const SNAPSHOT_MAGIC: &[u8; 8] = b"LNUPSNAP";
-/// The format written by this version; [`Engine::restore`] reads exactly this one.
-pub const SNAPSHOT_VERSION: u32 = 1;
+/// The format written by this version; [`Engine::restore`] reads it and every earlier
+/// one (see the module's documentation).
+pub const SNAPSHOT_VERSION: u32 = 2;
 
 /// Why a snapshot cannot be restored.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SnapshotError {
     #[error("not a Lineup engine snapshot (bad magic bytes)")]
     NotASnapshot,
-    #[error("snapshot format version {found} is not supported (this build reads version {SNAPSHOT_VERSION})")]
+    #[error("snapshot format version {found} is newer than this build reads (versions 1 to {SNAPSHOT_VERSION}): run the release that wrote it, or a newer one")]
     Version { found: u32 },
     #[error("snapshot is damaged: {0}")]
     Corrupt(String),
@@ -97,7 +117,17 @@ impl Engine {
     /// the state. Outputs not yet polled are not part of it: take snapshots between
     /// steps, after draining [`poll_output`](Engine::poll_output).
     pub fn snapshot(&self) -> Vec<u8> {
-        let state = StateRef {
+        let state = self.state_ref();
+        let mut out = Vec::with_capacity(64 + self.sessions.len() * 160);
+        out.extend_from_slice(SNAPSHOT_MAGIC);
+        out.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
+        rmp_serde::encode::write_named(&mut out, &state).expect("engine state serializes into memory");
+        out
+    }
+
+    /// The state as written, borrowed.
+    fn state_ref(&self) -> StateRef<'_> {
+        StateRef {
             now: self.now,
             apps: &self.apps,
             sessions: &self.sessions,
@@ -110,12 +140,7 @@ impl Engine {
             timers: &self.timers,
             next_id: self.next_id,
             next_queue: self.next_queue,
-        };
-        let mut out = Vec::with_capacity(64 + self.sessions.len() * 160);
-        out.extend_from_slice(SNAPSHOT_MAGIC);
-        out.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
-        bincode::serialize_into(&mut out, &state).expect("engine state serializes into memory");
-        out
+        }
     }
 
     /// An engine in the state a [`snapshot`](Engine::snapshot) recorded.
@@ -123,10 +148,11 @@ impl Engine {
         let body = bytes.strip_prefix(SNAPSHOT_MAGIC.as_slice()).ok_or(SnapshotError::NotASnapshot)?;
         let (version, body) = body.split_at_checked(4).ok_or(SnapshotError::NotASnapshot)?;
         let found = u32::from_le_bytes(version.try_into().expect("4 bytes"));
-        if found != SNAPSHOT_VERSION {
-            return Err(SnapshotError::Version { found });
-        }
-        let state: State = bincode::deserialize(body).map_err(|e| SnapshotError::Corrupt(e.to_string()))?;
+        let state: State = match found {
+            1 => bincode::deserialize(body).map_err(|e| SnapshotError::Corrupt(format!("version 1: {e}")))?,
+            2 => rmp_serde::from_slice(body).map_err(|e| SnapshotError::Corrupt(e.to_string()))?,
+            _ => return Err(SnapshotError::Version { found }),
+        };
         let mut engine = Engine::new();
         let empty = engine.empty_text.clone();
         engine.now = state.now;
@@ -186,6 +212,16 @@ mod tests {
         assert_eq!(Engine::restore(&bytes).err(), Some(SnapshotError::Version { found: 9 }));
         let bytes = Engine::new().snapshot();
         assert!(matches!(Engine::restore(&bytes[..bytes.len() - 3]), Err(SnapshotError::Corrupt(_))));
+    }
+
+    #[test]
+    fn a_version_1_snapshot_is_read() {
+        let e = Engine::new();
+        let mut bytes = SNAPSHOT_MAGIC.to_vec();
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        let state = e.state_ref();
+        bincode::serialize_into(&mut bytes, &state).unwrap();
+        assert_eq!(Engine::restore(&bytes).unwrap().digest(), e.digest());
     }
 
     #[test]

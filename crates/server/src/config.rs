@@ -75,6 +75,11 @@ pub struct Config {
     /// applied it, to prove that a panic is contained and rolled back.
     #[doc(hidden)]
     pub fault_queue_name: Option<String>,
+    /// Tests only (no flag): names the webhook deliveries resolve to these addresses
+    /// instead of asking the system's resolver (a test's own name for loopback, whatever
+    /// the machine's hosts file says); the addresses are checked like resolved ones.
+    #[doc(hidden)]
+    pub webhook_hosts: Vec<(String, std::net::IpAddr)>,
 }
 
 impl Default for Config {
@@ -111,6 +116,7 @@ impl Default for Config {
             media_public_ip: None,
             media: true,
             fault_queue_name: None,
+            webhook_hosts: Vec::new(),
             cluster: None,
         }
     }

@@ -24,6 +24,21 @@ pub struct Limits {
     /// Cluster mode: the other nodes' addresses, whose connections (each carrying a
     /// client that node counted already) are never refused.
     nodes: std::sync::RwLock<std::collections::HashSet<IpAddr>>,
+    /// WebSockets open now (an upgraded connection leaves hyper's count: a stop waits
+    /// for these to send their close frames before the process ends).
+    sockets: tokio::sync::watch::Sender<usize>,
+}
+
+/// Counts one open WebSocket until dropped.
+#[must_use]
+pub struct OpenSocket {
+    limits: Arc<Limits>,
+}
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        self.limits.sockets.send_modify(|n| *n -= 1);
+    }
 }
 
 struct Bucket {
@@ -63,7 +78,20 @@ impl Limits {
             pre_login: Mutex::default(),
             failures: Mutex::default(),
             nodes: Default::default(),
+            sockets: tokio::sync::watch::Sender::new(0),
         })
+    }
+
+    /// Counts a WebSocket as open until the guard drops.
+    pub fn open_socket(self: &Arc<Self>) -> OpenSocket {
+        self.sockets.send_modify(|n| *n += 1);
+        OpenSocket { limits: self.clone() }
+    }
+
+    /// Completes once no WebSocket is open.
+    pub async fn sockets_closed(&self) {
+        let mut rx = self.sockets.subscribe();
+        let _ = rx.wait_for(|n| *n == 0).await;
     }
 
     /// The addresses of the cluster's nodes now.
@@ -76,7 +104,8 @@ impl Limits {
     }
 
     fn take(self: &Arc<Self>, ip: IpAddr, pre_login: bool) -> Option<Slot> {
-        let (table, max) = if pre_login { (&self.pre_login, self.max_pre_login) } else { (&self.connections, self.max_connections) };
+        let (table, max) =
+            if pre_login { (&self.pre_login, self.max_pre_login) } else { (&self.connections, self.max_connections) };
         let max = if !pre_login && self.is_node(ip) { u32::MAX } else { max };
         let mut table = table.lock().expect("limits lock");
         let n = table.entry(ip).or_insert(0);

@@ -17,8 +17,8 @@ use tower::ServiceExt;
 
 use crate::limits::Limits;
 
-/// Serves `router` on `listener` until `shutdown`, then lets open requests finish (at
-/// most 5 s).
+/// Serves `router` on `listener` until `shutdown`, then lets open requests finish and
+/// WebSockets close (at most 5 s).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -53,7 +53,9 @@ pub async fn serve(
             req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
             req
         });
-        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service)).into_owned();
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             let _ = conn.await;
@@ -61,5 +63,10 @@ pub async fn serve(
         });
     }
     drop(listener);
-    let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
+    // Open requests finish, and every WebSocket gets its close frame out (they were
+    // told to close when `shutdown` completed), within 5 s together.
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        tokio::join!(graceful.shutdown(), limits.sockets_closed());
+    })
+    .await;
 }

@@ -14,7 +14,7 @@ use lineup_protocol::{codes, Op, Reply, ServerFrame};
 
 use crate::conn::{next_conn_id, Conn, ConnRx, ConnTx, Outgoing, CLOSE_LOGIN_TIMEOUT, CLOSE_TOO_SLOW};
 use crate::hub::now;
-use crate::limits::{Peer, Slot};
+use crate::limits::{OpenSocket, Peer, Slot};
 use crate::media::Seat;
 use crate::session_ops;
 use crate::AppState;
@@ -38,11 +38,13 @@ pub async fn upgrade(
         None => None,
     };
     let ws = ws.max_message_size(max).max_frame_size(max).read_buffer_size(READ_BUFFER).write_buffer_size(16 * 1024);
+    // Counted until its close frame is out: a stop waits for that.
+    let open = state.limits.open_socket();
     match state.hubs.clone() {
-        crate::Hubs::Single(hub) => ws.on_upgrade(move |socket| connection(socket, state, slot, hub, None)),
+        crate::Hubs::Single(hub) => ws.on_upgrade(move |socket| connection(socket, state, slot, hub, None, open)),
         crate::Hubs::Cluster(node) => {
             let client = peer.map(|p| p.ip());
-            ws.on_upgrade(move |socket| cluster_connection(socket, state, node, slot, from_node, client))
+            ws.on_upgrade(move |socket| cluster_connection(socket, state, node, slot, from_node, client, open))
         }
     }
 }
@@ -56,11 +58,13 @@ async fn cluster_connection(
     slot: Option<Slot>,
     from_node: bool,
     client: Option<std::net::IpAddr>,
+    open: OpenSocket,
 ) {
     use crate::cluster::node::Owner;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(state.config.login_timeout_s.into());
     let mut shutdown = state.shutdown.clone();
-    let text = |reply: Reply| Message::Text(serde_json::to_string(&ServerFrame::Reply(reply)).unwrap_or_default().into());
+    let text =
+        |reply: Reply| Message::Text(serde_json::to_string(&ServerFrame::Reply(reply)).unwrap_or_default().into());
     let close = |code: u16, reason: &str| Message::Close(Some(CloseFrame { code, reason: reason.into() }));
     loop {
         let message = tokio::select! {
@@ -78,7 +82,9 @@ async fn cluster_connection(
         let frame = match message {
             Some(Ok(Message::Text(t))) => t,
             Some(Ok(Message::Binary(_))) => {
-                let _ = socket.send(text(Reply::error(0, codes::ERR_DATA, "binary frames are not supported: send JSON text"))).await;
+                let _ = socket
+                    .send(text(Reply::error(0, codes::ERR_DATA, "binary frames are not supported: send JSON text")))
+                    .await;
                 continue;
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
@@ -105,15 +111,29 @@ async fn cluster_connection(
                 continue;
             }
         };
-        match node.owner_within(&app, Duration::from_secs(3)).await {
-            Owner::Here(hub) => return connection(socket, state, slot, hub, Some(frame.to_string())).await,
+        // A node carrying a client waits for the app's owner itself: a leaving node
+        // answers it at once (1001, nothing applied) instead of holding it while the
+        // process ends. A stop ends the wait too.
+        let owner = tokio::select! {
+            biased;
+            _ = shutdown.changed() => None,
+            _ = node.until_leaving(), if from_node => Some(node.owner(&app)),
+            owner = node.owner_within(&app, Duration::from_secs(3)) => Some(owner),
+        };
+        let Some(owner) = owner else {
+            let _ = socket.send(close(1001, "server restarting")).await;
+            return;
+        };
+        match owner {
+            Owner::Here(hub) => return connection(socket, state, slot, hub, Some(frame.to_string()), open).await,
             Owner::There(_) if !from_node => {
                 drop(slot);
                 let settings = crate::cluster::ws_link::LinkSettings {
                     heartbeat: Duration::from_secs(state.config.heartbeat_s.into()),
                     client,
                 };
-                return crate::cluster::ws_link::carry(socket, node, settings, shutdown, frame.to_string(), app).await;
+                return crate::cluster::ws_link::carry(socket, node, settings, shutdown, frame.to_string(), app, open)
+                    .await;
             }
             Owner::Unknown => {
                 let msg = format!("app '{}' does not exist", lineup_protocol::fields::clip(&app));
@@ -141,7 +161,6 @@ fn before_login(seq: u64, op: &Op) -> Reply {
 /// Why a `Resume` fails.
 pub const SESSION_ENDED: &str = "the session has ended (hold time passed or logged out); log in again";
 
-
 /// How long closing may take once the server decided to close (the client's close
 /// reply is not waited for beyond this).
 const CLOSE_DEADLINE: Duration = Duration::from_secs(5);
@@ -153,12 +172,25 @@ const BATCH_FRAMES: usize = 512;
 /// allocated for every connection; client frames are small).
 const READ_BUFFER: usize = 4 * 1024;
 
-async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>, hub: crate::hub::HubHandle, first: Option<String>) {
+async fn connection(
+    socket: WebSocket,
+    state: AppState,
+    pre_login: Option<Slot>,
+    hub: crate::hub::HubHandle,
+    first: Option<String>,
+    open: OpenSocket,
+) {
     let (mut sink, mut stream) = socket.split();
     let (tx, queue) = ConnTx::new(state.config.send_queue_frames, state.config.send_queue_bytes);
     let conn_id = next_conn_id();
     // Every line about this connection carries its app, UID and session once known.
-    let span = tracing::debug_span!("ws", conn = conn_id, app = tracing::field::Empty, uid = tracing::field::Empty, session = tracing::field::Empty);
+    let span = tracing::debug_span!(
+        "ws",
+        conn = conn_id,
+        app = tracing::field::Empty,
+        uid = tracing::field::Empty,
+        session = tracing::field::Empty
+    );
     let last_seen = Arc::new(AtomicU64::new(now().as_millis()));
     let heartbeat = Duration::from_secs(state.config.heartbeat_s.into());
     // A single frame may take this long to go out; longer, the client is not reading.
@@ -245,6 +277,8 @@ async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>,
                     sent_close.store(true, Ordering::Relaxed);
                 }
             }
+            // The close frame is out (or cannot go): a stop need not wait for more.
+            drop(open);
             let _ = sink.close().await;
         })
         .await;
@@ -304,7 +338,10 @@ async fn connection(socket: WebSocket, state: AppState, pre_login: Option<Slot>,
                 let e = e.to_string();
                 if e.contains("too long") || e.contains("Space limit") {
                     let max = state.config.max_frame_bytes;
-                    push_reply(&tx, Reply::error(0, codes::FRAME_TOO_LARGE, format!("message larger than {max} bytes")));
+                    push_reply(
+                        &tx,
+                        Reply::error(0, codes::FRAME_TOO_LARGE, format!("message larger than {max} bytes")),
+                    );
                     tx.send(Outgoing::Close { code: 1009, reason: format!("message larger than {max} bytes") });
                 } else {
                     tracing::debug!(conn = conn_id, error = %e, "websocket read error");
@@ -413,7 +450,10 @@ async fn on_op(
                     };
                     match result {
                         Ok((sid, data)) => {
-                            hub.push(&out, Outgoing::frame(&ServerFrame::Reply(lineup_protocol::ws::reply_ok(seq, &data))));
+                            hub.push(
+                                &out,
+                                Outgoing::frame(&ServerFrame::Reply(lineup_protocol::ws::reply_ok(seq, &data))),
+                            );
                             Some((sid, data.app_id, data.uid))
                         }
                         Err((err, msg)) => {
@@ -446,7 +486,14 @@ async fn on_op(
             push_reply(tx, reply);
             (false, ok)
         }
-        (Some(sid), op @ (Op::MediaJoin { .. } | Op::MediaAnswer { .. } | Op::MediaLeave | Op::MediaMute { .. } | Op::MediaMonitor { .. })) => {
+        (
+            Some(sid),
+            op @ (Op::MediaJoin { .. }
+            | Op::MediaAnswer { .. }
+            | Op::MediaLeave
+            | Op::MediaMute { .. }
+            | Op::MediaMonitor { .. }),
+        ) => {
             let reply = media_op(state, hub, sid, conn_id, seq, op, tx).await;
             let ok = reply.err == 0;
             push_reply(tx, reply);
@@ -487,7 +534,15 @@ async fn on_op(
 
 /// A media op: to the media task, once the hub has said the session may (it is the
 /// connection's session and, to join, a member of the room).
-async fn media_op(state: &AppState, hub: &crate::hub::HubHandle, sid: SessionId, conn_id: u64, seq: u64, op: Op, tx: &ConnTx) -> Reply {
+async fn media_op(
+    state: &AppState,
+    hub: &crate::hub::HubHandle,
+    sid: SessionId,
+    conn_id: u64,
+    seq: u64,
+    op: Op,
+    tx: &ConnTx,
+) -> Reply {
     let Some(media) = &state.media else {
         return Reply::error(seq, codes::INNER_ERR, "media is not available on this server");
     };
@@ -521,8 +576,15 @@ async fn media_op(state: &AppState, hub: &crate::hub::HubHandle, sid: SessionId,
                 }
                 // A party joining a call of an app that records its calls.
                 Some((r, Seat::Member)) => {
-                    let call = hub.engine.room_call(r).filter(|(app, _)| hub.apps.get(*app).is_some_and(|a| a.record_calls));
-                    Ok((uid, call.map(|(app, id)| crate::recording::CallRecording { app: app.into(), session_id: id.into() })))
+                    let call =
+                        hub.engine.room_call(r).filter(|(app, _)| hub.apps.get(*app).is_some_and(|a| a.record_calls));
+                    Ok((
+                        uid,
+                        call.map(|(app, id)| crate::recording::CallRecording {
+                            app: app.into(),
+                            session_id: id.into(),
+                        }),
+                    ))
                 }
                 _ => Ok((uid, None)),
             }

@@ -143,7 +143,7 @@ async fn call_and_room_errors_use_cloudroom_codes() {
     assert_eq!(a.request(json!({"op": "AcceptCall", "callID": call["data"]["callID"]})).await["err"], 600, "only the callee accepts");
     let d = server.client("d").await;
     d.drop_connection();
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    server.wait_held("other", 1).await;
     assert_eq!(c.request(json!({"op": "Call", "UID": "d", "meetID": meet_c})).await["err"], 603, "d is offline (held)");
     server.stop().await;
 }
@@ -173,7 +173,6 @@ async fn forwarding_keeps_the_waiting_time() {
     let server = Server::start().await;
     let mut early = server.client("early").await;
     early.request(json!({"op": "StartQueuing", "queID": GENERAL})).await;
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let mut late = server.client("late").await;
     late.request(json!({"op": "StartQueuing", "queID": TECH})).await;
     let mut agent = server.client("agent").await;
@@ -216,11 +215,11 @@ async fn in_meeting_texts_reach_the_room_or_the_one_named() {
         assert_eq!((n["meetID"].as_u64(), n["fromUserID"].as_str(), n["text"].as_str()), (Some(meet), Some("im-a"), Some("hello 你好 <b>")));
         assert!(n["sendTime"].as_u64().unwrap() > 1_700_000_000, "Unix seconds: {n}");
     }
-    a.no_notice("NotifyIMmsg", 200).await;
+    a.no_notice_before_pong("NotifyIMmsg").await;
     // To one member only.
     assert_eq!(b.request(json!({"op": "SendIMmsg", "meetID": meet, "text": "psst", "UID": "im-c"})).await["err"], 0);
     assert_eq!(c.notice("NotifyIMmsg").await["text"], "psst");
-    a.no_notice("NotifyIMmsg", 200).await;
+    a.no_notice_before_pong("NotifyIMmsg").await;
     // Refusals name the problem.
     let r = outsider.request(json!({"op": "SendIMmsg", "meetID": meet, "text": "hi"})).await;
     assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(800), Some(format!("this session is not in room {meet}").as_str())), "{r}");

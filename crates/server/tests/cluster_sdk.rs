@@ -67,8 +67,12 @@ impl Sdk {
                 }
                 Transmit::Send { seq, frame } => {
                     let mut v = match frame {
-                        Frame::Op(SessionOp::Login { ticket }) => json!({"op": "Login", "ticket": ticket}),
-                        Frame::Op(SessionOp::Resume { session }) => json!({"op": "Resume", "session": session}),
+                        Frame::Op(SessionOp::Login { ticket }) => {
+                            json!({"op": "Login", "ticket": ticket})
+                        }
+                        Frame::Op(SessionOp::Resume { session }) => {
+                            json!({"op": "Resume", "session": session})
+                        }
                         Frame::Op(op) => json!({"op": op.name()}),
                         Frame::Page(J(v)) => v,
                     };
@@ -239,35 +243,69 @@ async fn the_sdk_rides_out_a_kill_and_a_sigterm_with_reconnecting_and_reconnecte
     let id = ask(&mut third, json!({"op": "StartQueuing", "queID": queue})).await;
     answered(&mut third, id).await;
     let before = (reconnects(&direct), reconnects(&carried));
+    // REST through every live node meanwhile (the stopping one too, until it stops
+    // listening): every answer is a 200 (never a 503 or an error 3).
+    let rest = {
+        let (http, key) = (cluster.http.clone(), app_key(BUSY));
+        let addrs: Vec<String> = live.iter().map(|i| cluster.nodes[*i].addr.clone()).collect();
+        let path = format!("/api/v1/apps/{BUSY}/queues/{queue}/status");
+        tokio::spawn(async move {
+            let (mut ok, mut refused, mut failed) = (0, 0, Vec::new());
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(3) {
+                for addr in &addrs {
+                    let sent = http.get(format!("http://{addr}{path}")).bearer_auth(&key).send().await;
+                    match sent {
+                        Ok(r) if r.status() == 200 => ok += 1,
+                        Ok(r) => failed.push(format!("{addr}: {} {}", r.status(), r.text().await.unwrap_or_default())),
+                        // No answer: the stopped node no longer listens (or dropped a
+                        // connection it had not accepted yet); a client goes to another.
+                        Err(e) => {
+                            refused += 1;
+                            if !e.is_connect() {
+                                println!("SIGTERM: {addr}: no answer: {e:?}");
+                            }
+                        }
+                    }
+                }
+            }
+            (ok, refused, failed)
+        })
+    };
     cluster.nodes[owner2].signal("-TERM");
     let stopped = Instant::now();
-    let mut asked = 0;
+    // Every request made meanwhile, by client: each must be answered, and with success.
+    let mut asked: [Vec<u64>; 3] = Default::default();
     while stopped.elapsed() < Duration::from_secs(3) {
-        for sdk in [&mut direct, &mut carried, &mut third] {
-            let id = ask(sdk, json!({"op": "GetQueuingInfo"})).await;
+        for (i, sdk) in [&mut direct, &mut carried, &mut third].into_iter().enumerate() {
+            asked[i].push(ask(sdk, json!({"op": "GetQueuingInfo"})).await);
             sdk.run(Duration::from_millis(10), |_| false).await;
-            asked += 1;
-            let _ = id;
         }
     }
-    for sdk in [&mut direct, &mut carried, &mut third] {
-        let ids: Vec<u64> = sdk
-            .events
-            .iter()
-            .filter_map(|e| match e {
-                Event::Reply { id, head, .. } if head.op == "GetQueuingInfo" => Some(*id),
-                _ => None,
-            })
-            .collect();
-        for id in ids {
-            let r = sdk.result(id).unwrap();
-            assert_eq!(r.unwrap_or_else(|e| panic!("a request failed at the hand-over: {e:?}"))["queID"], queue);
+    let mut failed = Vec::new();
+    for (i, sdk) in [&mut direct, &mut carried, &mut third].into_iter().enumerate() {
+        // Until every one of them has its answer (a reply, or an error the session gave).
+        let ids = asked[i].clone();
+        sdk.run_until(Duration::from_secs(20), |s| {
+            s.session.pending() == 0 && ids.iter().all(|id| s.result(*id).is_some())
+        })
+        .await;
+        for id in &ids {
+            match sdk.result(*id).expect("answered") {
+                Ok(v) => assert_eq!(v["queID"], queue, "request {id} of client {i}: {v}"),
+                Err(e) => failed.push((i, *id, e)),
+            }
         }
-        sdk.run_until(Duration::from_secs(20), |s| s.session.pending() == 0).await;
     }
+    let total: usize = asked.iter().map(Vec::len).sum();
+    assert!(failed.is_empty(), "{} of {total} requests failed at the hand-over: {failed:?}", failed.len());
+    let (rest_ok, rest_refused, rest_failed) = rest.await.unwrap();
+    println!("SIGTERM: REST through every node: {rest_ok} answered 200, {rest_refused} not answered (node gone)");
+    assert!(rest_failed.is_empty(), "REST requests failed at the hand-over: {rest_failed:?}");
+    assert!(rest_ok > 0);
     let after = (reconnects(&direct), reconnects(&carried));
     println!(
-        "SIGTERM: {asked} requests during the hand-over, none failed; reconnects (direct, carried) {before:?} → {after:?}, on the stopped node {:?}",
+        "SIGTERM: {total} requests during the hand-over, all answered, none failed; reconnects (direct, carried) {before:?} → {after:?}, on the stopped node {:?}",
         reconnects(&third)
     );
     for (sdk, (b, a)) in [(&direct, (before.0, after.0)), (&carried, (before.1, after.1))] {

@@ -17,7 +17,10 @@ async fn auto_flow_offer_accept_finish() {
     let init = agent.request(json!({"op": "InitQueueDat"})).await;
     assert_eq!(init["err"], 0);
     assert_eq!(init["data"]["queues"].as_array().unwrap().len(), 3);
-    assert_eq!(init["data"]["queues"][0], json!({"queID": 1, "name": "VIP customers", "desc": "Priority line for VIP members", "prio": 1}));
+    assert_eq!(
+        init["data"]["queues"][0],
+        json!({"queID": 1, "name": "VIP customers", "desc": "Priority line for VIP members", "prio": 1})
+    );
     assert_eq!(agent.request(json!({"op": "StartService", "queID": GENERAL})).await["err"], 0);
     assert_eq!(agent.request(json!({"op": "GetServingQueues"})).await["data"]["queues"], json!([GENERAL]));
     let status = agent.notice_where("QueueStatusChanged", |s| s["queID"] == GENERAL && s["agent_num"] == 1).await;
@@ -30,7 +33,10 @@ async fn auto_flow_offer_accept_finish() {
     assert_eq!(info, json!({"queID": GENERAL, "position": 0, "queuingTime": 0}));
 
     let offer = agent.notice("AutoAssignUser").await;
-    assert_eq!(offer, json!({"queID": GENERAL, "usrID": "cust1", "name": "cust1", "queuingTime": 0, "usrExtDat": "order 42"}));
+    assert_eq!(
+        offer,
+        json!({"queID": GENERAL, "usrID": "cust1", "name": "cust1", "queuingTime": 0, "usrExtDat": "order 42"})
+    );
     assert_eq!(agent.request(json!({"op": "AcceptAssignUser", "queID": GENERAL, "usrID": "cust1"})).await["err"], 0);
     let info = customer.notice_where("QueuingInfoChanged", |i| i["queID"] != GENERAL).await;
     assert_eq!(info["queID"], -2, "in service");
@@ -79,7 +85,7 @@ async fn manual_flow_dnd_and_req_assign() {
     let mut b = server.client("b").await;
     a.request(json!({"op": "StartQueuing", "queID": TECH})).await;
     b.request(json!({"op": "StartQueuing", "queID": TECH})).await;
-    agent.no_notice("AutoAssignUser", 300).await;
+    agent.no_notice_before_pong("AutoAssignUser").await;
 
     let r = agent.request(json!({"op": "ReqAssignUser"})).await;
     assert_eq!(r["err"], 0, "{r}");
@@ -182,7 +188,7 @@ async fn dropped_customer_resumes_within_hold_time_and_keeps_its_place() {
     assert_eq!(b.notice("QueuingInfoChanged").await["position"], 1);
     let token = b.session.clone();
     b.drop_connection();
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    server.wait_held("customer", 1).await;
 
     let mut b2 = Client::connect(&server.ws_url).await;
     let r = b2.request(json!({"op": "Resume", "session": token})).await;
@@ -296,5 +302,41 @@ async fn a_reply_always_comes_before_the_notices_it_causes() {
     assert_eq!(frames[0]["data"]["statuses"].as_array().unwrap().len(), 3);
     let ids: Vec<_> = frames[1..].iter().map(|f| f["data"]["queID"].as_u64().unwrap()).collect();
     assert_eq!(ids, vec![1, 2, 3]);
+    server.stop().await;
+}
+
+/// PROTOCOL §3.3: every notice addressed to a held session is delivered on `Resume`,
+/// in order, before the reply: position changes too, then the snapshot after it.
+#[tokio::test]
+async fn position_changes_while_held_arrive_before_the_resume_reply_in_order() {
+    let server = Server::start().await;
+    server.demo_settings(json!({"noticeIntervalMs": 0})).await;
+    let mut a = server.client("a").await;
+    let mut b = server.client("b").await;
+    let mut c = server.client("c").await;
+    for x in [&mut a, &mut b, &mut c] {
+        assert_eq!(x.request(json!({"op": "StartQueuing", "queID": GENERAL})).await["err"], 0);
+    }
+    assert_eq!(c.notice("QueuingInfoChanged").await["position"], 2);
+    let token = c.session.clone();
+    c.drop_connection();
+    server.wait_held("customer", 1).await;
+    // Two moves while held: 2 → 1 → 0 (each told at once: no coalescing interval).
+    assert_eq!(a.request(json!({"op": "StopQueuing"})).await["err"], 0);
+    assert_eq!(b.request(json!({"op": "StopQueuing"})).await["err"], 0);
+
+    let mut back = Client::connect(&server.ws_url).await;
+    let r = back.request(json!({"op": "Resume", "session": token})).await;
+    assert_eq!(r["err"], 0, "{r}");
+    let before: Vec<u64> = back
+        .notices
+        .iter()
+        .filter(|n| n["name"] == "QueuingInfoChanged")
+        .map(|n| n["data"]["position"].as_u64().unwrap())
+        .collect();
+    assert_eq!(before, [1, 0], "the held customer's position changes, in order, before the reply: {:?}", back.notices);
+    back.notices.clear();
+    // Then the snapshot: where it stands now.
+    assert_eq!(back.notice("QueuingInfoChanged").await["position"], 0);
     server.stop().await;
 }

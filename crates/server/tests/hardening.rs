@@ -225,7 +225,12 @@ async fn wrong_secrets_are_throttled_with_429_and_retry_after() {
 /// Finding 7: webhooks aimed at the metadata service or loopback.
 #[tokio::test]
 async fn webhooks_to_internal_addresses_are_refused_when_saved_and_when_delivered() {
-    let server = Server::start_with(|c| c.webhook_allow.clear()).await;
+    // The test's own name for loopback, whatever this machine's hosts file says.
+    let server = Server::start_with(|c| {
+        c.webhook_allow.clear();
+        c.webhook_hosts = vec![("receiver.lineup-test".into(), std::net::Ipv4Addr::LOCALHOST.into())];
+    })
+    .await;
     for url in ["http://169.254.169.254/latest/meta-data", "http://127.0.0.1:9/x", "http://[::1]/x", "http://localhost:8080/", "http://10.0.0.5/"] {
         let (status, v) = server.put("/api/v1/apps/demo/webhook", Some(DEMO_KEY), json!({"url": url, "events": ["queue_change"]})).await;
         assert_eq!(status, 400, "{url}: {v}");
@@ -233,9 +238,10 @@ async fn webhooks_to_internal_addresses_are_refused_when_saved_and_when_delivere
     }
     let (status, v) = server.post("/api/v1/apps/demo/agents/ann/events", Some(DEMO_KEY), json!({"event_type": "agent-login", "method": "GET", "url": "http://169.254.169.254/"})).await;
     assert_eq!(status, 400, "{v}");
-    // A name is checked where it resolves, at delivery: "vm" is 127.0.0.1 here.
+    // A name is checked where it resolves, at delivery: "receiver.lineup-test" is
+    // 127.0.0.1, where a receiver listens.
     let rx = Receiver::start(Behaviour::default()).await;
-    let url = rx.url("/biz").replace("127.0.0.1", "vm");
+    let url = rx.url("/biz").replace("127.0.0.1", "receiver.lineup-test");
     let (status, v) = server.put("/api/v1/apps/demo/webhook", Some(DEMO_KEY), json!({"url": url, "events": ["queue_change"]})).await;
     assert_eq!(status, 200, "{v}");
     let mut c = server.client("c").await;
@@ -250,7 +256,7 @@ async fn webhooks_to_internal_addresses_are_refused_when_saved_and_when_delivere
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(error.starts_with("refused: 127.0.0.1 is a loopback address"), "{error}");
-    assert!(rx.accepted().is_empty(), "nothing reached the receiver");
+    assert!(rx.requests().is_empty(), "nothing reached the receiver: {:?}", rx.requests());
     server.stop().await;
 }
 
@@ -273,16 +279,34 @@ async fn call_ids_are_per_app_and_customers_call_only_their_agent() {
         }
     };
     let mut b1 = beta_login("b1").await;
-    let _b2 = beta_login("b2").await;
-    let room = b1.request(json!({"op": "CreateMeeting"})).await["data"]["ID"].clone();
-    let r = b1.request(json!({"op": "Call", "UID": "b2", "meetID": room, "callID": "shared-call-0001"})).await;
+    let mut b2 = beta_login("b2").await;
+    let beta_room = b1.request(json!({"op": "CreateMeeting"})).await["data"]["ID"].clone();
+    let r = b1.request(json!({"op": "Call", "UID": "b2", "meetID": beta_room, "callID": "shared-call-0001"})).await;
     assert_eq!(r["err"], 0, "{r}");
-    // App demo may use the same id: nothing of beta shows.
+    // App demo may use the same id: nothing of beta shows, and beta's call stays beta's.
     let mut d1 = server.client("d1").await;
-    let _d2 = server.client("d2").await;
+    let mut d2 = server.client("d2").await;
     let room = d1.request(json!({"op": "CreateMeeting"})).await["data"]["ID"].clone();
     let r = d1.request(json!({"op": "Call", "UID": "d2", "meetID": room, "callID": "shared-call-0001"})).await;
-    assert_eq!(r["err"], 0, "{r}");
+    assert_eq!((r["err"].as_u64(), r["data"]["callID"].as_str()), (Some(0), Some("shared-call-0001")), "{r}");
+    let call_in = d2.notice("NotifyCallIn").await;
+    assert_eq!((call_in["callerID"].as_str(), &call_in["meetObj"]["ID"]), (Some("d1"), &room), "{call_in}");
+    assert_eq!(d2.request(json!({"op": "AcceptCall", "callID": "shared-call-0001"})).await["err"], 0);
+    assert_eq!(d1.notice("NotifyCallAccepted").await["meetObj"]["ID"], room);
+    // Each session sees its own app's call (asked after the accept, so anything the
+    // accept sent a beta session arrives before its answer).
+    for (c, peer, meeting, accepted) in [(&mut d1, "d2", &room, 1), (&mut d2, "d1", &room, 1), (&mut b1, "b2", &beta_room, 0), (&mut b2, "b1", &beta_room, 0)] {
+        let info = c.request(json!({"op": "GetSessionInfo"})).await["data"].clone();
+        assert_eq!(
+            (info["callID"].as_str(), info["peerID"].as_str(), &info["meetingID"], info["bCallAccepted"].as_u64()),
+            (Some("shared-call-0001"), Some(peer), meeting, Some(accepted)),
+            "{info}"
+        );
+    }
+    let calls_in: Vec<&Value> = b2.notices.iter().filter(|n| n["name"] == "NotifyCallIn").collect();
+    assert_eq!(calls_in.len(), 1, "b2 was called once, by b1: {calls_in:?}");
+    assert_eq!((calls_in[0]["data"]["callerID"].as_str(), &calls_in[0]["data"]["meetObj"]["ID"]), (Some("b1"), &beta_room));
+    assert!(!b1.notices.iter().any(|n| n["name"] == "NotifyCallAccepted"), "demo's accept reached beta: {:?}", b1.notices);
 
     // A customer-only session: err 30 for anyone but its agent, online or not.
     let token = |uid: &'static str, role: &'static str| {

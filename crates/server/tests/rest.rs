@@ -15,8 +15,14 @@ async fn queue_add_modify_query_delete() {
         .await;
     assert_eq!(status, 200, "{v}");
     let d = &v["Data"];
-    assert_eq!((d["QueueName"].as_str(), d["Priority"].as_u64(), d["QueDesc"].as_str()), (Some("Billing"), Some(3), Some("Invoices")));
-    assert_eq!((d["MaxWaitSeconds"].as_u64(), d["MaxLength"].as_u64(), d["WrapUpSeconds"].as_u64()), (Some(600), Some(50), Some(15)));
+    assert_eq!(
+        (d["QueueName"].as_str(), d["Priority"].as_u64(), d["QueDesc"].as_str()),
+        (Some("Billing"), Some(3), Some("Invoices"))
+    );
+    assert_eq!(
+        (d["MaxWaitSeconds"].as_u64(), d["MaxLength"].as_u64(), d["WrapUpSeconds"].as_u64()),
+        (Some(600), Some(50), Some(15))
+    );
     assert_eq!(d["CreateTime"].as_str().unwrap().len(), 19);
     let id = d["QueueID"].as_u64().unwrap();
 
@@ -25,7 +31,8 @@ async fn queue_add_modify_query_delete() {
     let (status, v) = server.post("/api/v1/apps/demo/queues", key, json!({"QueueName": "x".repeat(65)})).await;
     assert_eq!((status, v["RspCode"].as_u64()), (400, Some(4)));
     assert!(v["RspDesc"].as_str().unwrap().contains("QueueName"), "{v}");
-    let (_, v) = server.post("/api/v1/apps/demo/queues", key, json!({"QueueName": "ok", "QueDesc": "d".repeat(201)})).await;
+    let (_, v) =
+        server.post("/api/v1/apps/demo/queues", key, json!({"QueueName": "ok", "QueDesc": "d".repeat(201)})).await;
     assert!(v["RspDesc"].as_str().unwrap().contains("QueDesc"), "{v}");
     let (_, v) = server.post("/api/v1/apps/demo/queues", key, json!({"QueueName": "ok", "Priority": 0})).await;
     assert!(v["RspDesc"].as_str().unwrap().contains("Priority"), "{v}");
@@ -36,14 +43,21 @@ async fn queue_add_modify_query_delete() {
     let (status, v) = server.post("/api/v1/apps/ghost/queues", key, json!({"QueueName": "x"})).await;
     assert_eq!((status, v["RspCode"].as_u64()), (404, Some(2)));
 
-    let (status, v) = server.put(&format!("/api/v1/apps/demo/queues/{id}"), key, json!({"NewQueueName": "Billing & refunds", "Priority": 2, "MaxWaitSeconds": 0})).await;
+    let (status, v) = server
+        .put(
+            &format!("/api/v1/apps/demo/queues/{id}"),
+            key,
+            json!({"NewQueueName": "Billing & refunds", "Priority": 2, "MaxWaitSeconds": 0}),
+        )
+        .await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["Data"]["QueueName"], "Billing & refunds");
     assert_eq!(v["Data"]["MaxWaitSeconds"], 0, "0 removes the limit");
     assert_eq!(v["Data"]["QueDesc"], "Invoices", "untouched fields stay");
     let (status, v) = server.put("/api/v1/apps/demo/queues/999", key, json!({"Priority": 2})).await;
     assert_eq!((status, v["RspCode"].as_u64()), (404, Some(6)));
-    let (status, v) = server.put(&format!("/api/v1/apps/demo/queues/{id}"), key, json!({"NewQueueName": "VIP customers"})).await;
+    let (status, v) =
+        server.put(&format!("/api/v1/apps/demo/queues/{id}"), key, json!({"NewQueueName": "VIP customers"})).await;
     assert_eq!((status, v["RspCode"].as_u64()), (409, Some(6)), "{v}");
 
     let (_, v) = server.get("/api/v1/apps/demo/queues?QueueName=BILL", key).await;
@@ -69,7 +83,8 @@ async fn queue_changes_reach_watching_sessions() {
     let server = Server::start().await;
     let mut watcher = server.client("w").await;
     watcher.request(json!({"op": "InitQueueDat"})).await;
-    let (_, v) = server.post("/api/v1/apps/demo/queues", Some(DEMO_KEY), json!({"QueueName": "Returns", "Priority": 4})).await;
+    let (_, v) =
+        server.post("/api/v1/apps/demo/queues", Some(DEMO_KEY), json!({"QueueName": "Returns", "Priority": 4})).await;
     let id = v["Data"]["QueueID"].clone();
     let info = watcher.notice("QueueInfoChanged").await;
     assert_eq!(info, json!({"queID": id, "name": "Returns", "desc": "", "prio": 4}));
@@ -84,7 +99,9 @@ async fn queue_changes_reach_watching_sessions() {
 #[tokio::test]
 async fn restart_keeps_apps_queues_and_settings() {
     let server = Server::start().await;
-    let (_, v) = server.post("/api/v1/apps/demo/queues", Some(DEMO_KEY), json!({"QueueName": "Night shift", "Priority": 7})).await;
+    let (_, v) = server
+        .post("/api/v1/apps/demo/queues", Some(DEMO_KEY), json!({"QueueName": "Night shift", "Priority": 7}))
+        .await;
     let id = v["Data"]["QueueID"].as_u64().unwrap();
     server.post("/api/v1/apps", Some(ADMIN_KEY), json!({"appID": "second", "appSecret": "two"})).await;
     server.demo_settings(json!({"offerTimeoutSeconds": 12})).await;
@@ -116,7 +133,10 @@ async fn settings_are_validated_by_field() {
     assert_eq!(status, 400);
     assert!(v["RspDesc"].as_str().unwrap().contains("holdSecs"), "{v}");
     let (_, v) = server.get("/api/v1/apps/demo/settings", Some(DEMO_KEY)).await;
-    assert_eq!(v["Data"], json!({"holdSeconds": 60, "offerTimeoutSeconds": 30, "noticeIntervalMs": 1000, "serviceLevelSeconds": 20, "reofferDelaySeconds": 10, "callTimeoutSeconds": 30, "customerCalls": "serving_agent", "queueUserNotices": true, "recordCalls": false}));
+    assert_eq!(
+        v["Data"],
+        json!({"holdSeconds": 60, "offerTimeoutSeconds": 30, "noticeIntervalMs": 1000, "serviceLevelSeconds": 20, "reofferDelaySeconds": 10, "callTimeoutSeconds": 30, "customerCalls": "serving_agent", "queueUserNotices": true, "recordCalls": false})
+    );
     server.stop().await;
 }
 
@@ -133,7 +153,11 @@ async fn status_and_statistics_over_rest() {
     assert_eq!(v["Data"], json!({"queID": 2, "agent_num": 1, "wait_num": 0, "srv_num": 1}));
     let (_, v) = server.get("/api/v1/apps/demo/queues/2/statistics", Some(DEMO_KEY)).await;
     let s = &v["Data"];
-    assert_eq!((s["entered"].as_u64(), s["served"].as_u64(), s["agentsBusy"].as_u64()), (Some(1), Some(1), Some(1)), "{v}");
+    assert_eq!(
+        (s["entered"].as_u64(), s["served"].as_u64(), s["agentsBusy"].as_u64()),
+        (Some(1), Some(1), Some(1)),
+        "{v}"
+    );
     assert_eq!(s["serviceLevel"], 1.0);
     let (_, v) = server.get("/api/v1/apps/demo/statistics", Some(DEMO_KEY)).await;
     assert_eq!(v["Data"].as_array().unwrap().len(), 3);
@@ -200,9 +224,65 @@ async fn the_sdk_and_the_apps_are_served_as_static_files() {
         c.www_dir = Some(w);
     })
     .await;
-    let body = server.http.get(format!("{}/sdk/lineup-crvideo.js", server.base)).send().await.unwrap().text().await.unwrap();
+    let body =
+        server.http.get(format!("{}/sdk/lineup-crvideo.js", server.base)).send().await.unwrap().text().await.unwrap();
     assert_eq!(body, "/* crvideo */");
     let body = server.http.get(format!("{}/index.html", server.base)).send().await.unwrap().text().await.unwrap();
     assert_eq!(body, "<h1>apps</h1>");
+    server.stop().await;
+}
+
+/// Every request from a throttled address gets its 429, whatever its size and however
+/// many are sent at once: none is left without an answer (a 429 written while the
+/// body was still coming in could be lost to the reset of the closed connection).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_address_gets_429_for_every_request_of_any_size_in_parallel() {
+    let server = Server::start_with(|c| {
+        c.failed_logins_burst = 1;
+        c.failed_logins_per_minute = 1;
+    })
+    .await;
+    let (status, _) = server.get("/api/v1/apps/demo/queues", Some("0123456789abcdef0123456789abcdef")).await;
+    assert_eq!(status, 401);
+    const CLIENTS: usize = 4;
+    const EACH: usize = 300;
+    let sizes = [0usize, 200, 16 * 1024, 256 * 1024];
+    let mut tasks = Vec::new();
+    for c in 0..CLIENTS {
+        let url = format!("{}/api/v1/login", server.base);
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let (mut got, mut lost) = (std::collections::BTreeMap::<u16, usize>::new(), Vec::new());
+            for i in 0..EACH {
+                let size = sizes[(c + i) % sizes.len()];
+                let body = json!({"appID": "demo", "md5_appSecret": "x", "UID": "u", "nickName": "n".repeat(size)});
+                match http.post(&url).json(&body).send().await {
+                    Ok(r) => {
+                        let retry = r.headers().get("retry-after").is_some();
+                        *got.entry(if retry { r.status().as_u16() } else { 0 }).or_default() += 1;
+                    }
+                    Err(e) => lost.push(format!("{size} bytes: {e:?}")),
+                }
+            }
+            (got, lost)
+        }));
+    }
+    let (mut got, mut lost) = (std::collections::BTreeMap::<u16, usize>::new(), Vec::new());
+    for t in tasks {
+        let (g, l) = t.await.unwrap();
+        for (k, v) in g {
+            *got.entry(k).or_default() += v;
+        }
+        lost.extend(l);
+    }
+    println!("throttled: {got:?} of {} requests, {} without an answer", CLIENTS * EACH, lost.len());
+    assert!(
+        lost.is_empty(),
+        "{} of {} requests got no answer: {:?}",
+        lost.len(),
+        CLIENTS * EACH,
+        &lost[..lost.len().min(5)]
+    );
+    assert_eq!(got.get(&429), Some(&(CLIENTS * EACH)), "every answer a 429 with Retry-After: {got:?}");
     server.stop().await;
 }

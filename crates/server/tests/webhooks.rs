@@ -18,6 +18,20 @@ fn hmac_hex(secret: &str, data: &str) -> String {
     mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Waits (up to [`WAIT`]) until the oldest delivery satisfies `pred`; returns it.
+async fn wait_delivery(server: &Server, pred: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let (_, v) = server.get("/api/v1/apps/demo/deliveries", KEY).await;
+        let oldest = v["Data"]["deliveries"].as_array().and_then(|d| d.last()).cloned().unwrap_or_default();
+        if pred(&oldest) {
+            return oldest;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no such delivery in time: {v}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 async fn fast(tweak: impl FnOnce(&mut lineup_server::Config)) -> Server {
     Server::start_with(|c| {
         c.webhook_backoff_ms = 50;
@@ -91,7 +105,9 @@ async fn agent_events_get_query_and_post_body_only_on_real_changes() {
     assert_eq!((got[1].method.as_str(), got[1].uri.as_str()), ("POST", "/out"));
     assert_eq!(got[1].headers["content-type"], "application/x-www-form-urlencoded");
     assert_eq!(got[1].body, "agent_id=ann&agent_status=logged_out&agent_type=local&extension_name=ann&event_source=api");
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // An event is stored in the turn that caused it: the log holds all there will be.
+    let (_, log) = server.get("/api/v1/apps/demo/deliveries", KEY).await;
+    assert_eq!(log["Data"]["deliveries"].as_array().unwrap().len(), 2, "no event without a real change: {log}");
     assert_eq!(rx.accepted().len(), 2, "no event without a real change");
     // CRUD: list, get, update a subset, delete.
     let (_, list) = server.get("/api/v1/apps/demo/agents/ann/events", KEY).await;
@@ -163,14 +179,16 @@ async fn failures_are_retried_in_order_until_delivered_once() {
 async fn nothing_is_lost_when_the_receiver_is_down_across_a_restart() {
     let rx = Receiver::start(Behaviour::default()).await;
     let addr = rx.addr;
-    rx.stop();
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    rx.stop().await;
     let server = fast(|_| {}).await;
     server.put("/api/v1/apps/demo/webhook", KEY, json!({"url": format!("http://{addr}/hook"), "events": ["queue_change"]})).await;
     let mut c = server.client("kept").await;
     c.request(json!({"op": "StartQueuing", "queID": 1})).await;
     c.request(json!({"op": "StopQueuing"})).await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await; // attempts fail: receiver down
+    // The first attempt fails (the receiver is down); the later event waits behind it.
+    let first = wait_delivery(&server, |d| d["attempts"].as_u64() >= Some(1)).await;
+    assert_eq!(first["status"], "pending", "{first}");
+    assert!(first["lastError"].as_str().unwrap().starts_with("cannot deliver"), "{first}");
     let dir = server.stop().await;
     let server = Server::start_in(dir, |c| c.webhook_backoff_ms = 50).await;
     let rx = Receiver::start_on(addr, Behaviour::default()).await;
@@ -187,16 +205,28 @@ async fn a_hanging_receiver_delays_no_offer() {
     server.put("/api/v1/apps/demo/webhook", KEY, json!({"url": rx.url("/slow"), "events": ["queue_change", "acd_state"]})).await;
     server.post("/api/v1/apps/demo/agents/agent/events", KEY, json!({"event_type": "agent-login", "method": "POST", "url": rx.url("/slow2")})).await;
     let mut agent = server.client("agent").await;
-    agent.request(json!({"op": "StartService", "queID": 2})).await;
+    agent.request(json!({"op": "StartService", "queID": 2})).await; // agent-login: to /slow2
+    let mut customers = vec![server.client("c0").await];
+    customers[0].request(json!({"op": "StartQueuing", "queID": 2})).await; // queue_change: to /slow
+    // Both deliveries were made, and the receiver holds them unanswered.
+    let mut hanging: Vec<String> = rx.wait_requests(2).await.iter().map(|r| r.uri.clone()).collect();
+    hanging.sort();
+    assert_eq!(hanging, ["/slow", "/slow2"]);
     let started = std::time::Instant::now();
     for i in 0..3 {
-        let mut c = server.client(&format!("c{i}")).await;
-        c.request(json!({"op": "StartQueuing", "queID": 2})).await;
+        if i > 0 {
+            let mut c = server.client(&format!("c{i}")).await;
+            c.request(json!({"op": "StartQueuing", "queID": 2})).await;
+            customers.push(c);
+        }
         assert_eq!(agent.notice("AutoAssignUser").await["usrID"], format!("c{i}"));
         agent.request(json!({"op": "AcceptAssignUser", "queID": 2, "usrID": format!("c{i}")})).await;
         agent.request(json!({"op": "FinishService", "queID": 2, "usrID": format!("c{i}")})).await;
     }
     assert!(started.elapsed() < std::time::Duration::from_secs(3), "offers went on while the receiver hung");
+    let requests = rx.requests();
+    assert!(requests.iter().all(|r| r.status == 0), "none was answered: {requests:?}");
+    assert_eq!(requests.len(), 2, "each subscription waits for its hanging delivery (in order): {requests:?}");
     server.stop().await;
 }
 
@@ -281,7 +311,7 @@ async fn dropped_is_sent_only_after_the_hold_time() {
     back.request(json!({"op": "StartQueuing", "queID": 1})).await;
     let token = back.session.clone();
     back.drop_connection();
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    server.wait_held("customer", 1).await;
     let mut again = Client::connect(&server.ws_url).await;
     assert_eq!(again.request(json!({"op": "Resume", "session": token})).await["err"], 0);
     // Gone past the hold time: 504 with errorcode 100.
@@ -295,7 +325,10 @@ async fn dropped_is_sent_only_after_the_hold_time() {
         .map(|v| (v["userid"].as_str().unwrap().to_string(), v["eventtype"].as_u64().unwrap(), v["errorcode"].as_u64().unwrap()))
         .collect();
     assert_eq!(seen, vec![("back".into(), 503, 0), ("gone".into(), 503, 0), ("gone".into(), 504, 100)]);
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Had "back" been dropped, its 504 (its hold ran out first) would be stored before
+    // gone's: the log holds every event there is.
+    let (_, log) = server.get("/api/v1/apps/demo/deliveries", KEY).await;
+    assert_eq!(log["Data"]["deliveries"].as_array().unwrap().len(), 3, "nothing for the customer who came back in time: {log}");
     assert_eq!(rx.accepted().len(), 3, "nothing for the customer who came back in time");
     server.stop().await;
 }
@@ -311,7 +344,8 @@ async fn deleting_a_subscription_stops_its_queued_deliveries() {
     let id = v["Data"]["id"].clone();
     let mut ann = server.client("ann").await;
     ann.request(json!({"op": "StartService", "queID": 1})).await;
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let failed = wait_delivery(&server, |d| d["attempts"].as_u64() >= Some(1)).await;
+    assert_eq!((failed["status"].as_str(), failed["lastError"].as_str()), (Some("pending"), Some("HTTP 500")), "{failed}");
     server.delete(&format!("/api/v1/apps/demo/agents/ann/events/{id}"), KEY).await;
     let (_, v) = server.get("/api/v1/apps/demo/deliveries?status=dead", KEY).await;
     assert_eq!(v["Data"]["deliveries"][0]["lastError"], "subscription deleted", "{v}");

@@ -48,6 +48,17 @@ pub fn verify(secret: &str, value: &str) -> Option<String> {
     Some(node.to_string())
 }
 
+/// The header of a node's answer to a forwarded request that the app's hub there did
+/// not run (it stopped, handing the app over): the forwarding node sends the request
+/// to the app's next owner.
+pub const NOT_APPLIED_HEADER: &str = "x-lineup-not-applied";
+
+/// `resp` marked for the forwarding node as not run here ([`NOT_APPLIED_HEADER`]).
+pub fn not_applied(mut resp: Response) -> Response {
+    resp.headers_mut().insert(NOT_APPLIED_HEADER, HeaderValue::from_static("1"));
+    resp
+}
+
 /// Whether a request comes from a node of the cluster.
 pub fn from_node(secret: &str, headers: &HeaderMap) -> bool {
     headers.get(NODE_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| verify(secret, v)).is_some()
@@ -58,7 +69,7 @@ const KEPT: [&str; 4] = ["authorization", "content-type", "accept", "if-none-mat
 
 #[allow(clippy::too_many_arguments)]
 /// Forwards a request to the node at `addr`; its answer, or `None` when that node
-/// could not be reached (the caller waits for the next owner).
+/// could not be reached or did not run it (the caller waits for the next owner).
 pub async fn forward(
     http: &reqwest::Client,
     credential: String,
@@ -85,6 +96,9 @@ pub async fn forward(
         Err(e) if e.is_connect() => return None,
         Err(e) => return Some(unavailable(&format!("the node serving this app did not answer: {e}"))),
     };
+    if resp.headers().contains_key(NOT_APPLIED_HEADER) {
+        return None; // handed over before it ran there: the next owner gets it
+    }
     let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut out = HeaderMap::new();
     for (name, value) in resp.headers() {

@@ -36,6 +36,8 @@ pub struct ClusterNode {
     ownership: Mutex<Option<Ownership>>,
     /// The client that forwards requests to other nodes.
     pub http: reqwest::Client,
+    /// Set once the node starts leaving the cluster (a graceful stop).
+    leaving: tokio::sync::watch::Sender<bool>,
 }
 
 impl ClusterNode {
@@ -46,7 +48,14 @@ impl ClusterNode {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a client without TLS settings builds");
-        ClusterNode { settings, registry, pg, ownership: Mutex::new(Some(ownership)), http }
+        ClusterNode {
+            settings,
+            registry,
+            pg,
+            ownership: Mutex::new(Some(ownership)),
+            http,
+            leaving: tokio::sync::watch::Sender::new(false),
+        }
     }
 
     fn with_ownership<T>(&self, f: impl FnOnce(&Ownership) -> T) -> Option<T> {
@@ -103,12 +112,37 @@ impl ClusterNode {
         self.registry.apps()
     }
 
+    /// Whether the node is leaving the cluster (stopping gracefully).
+    pub fn is_leaving(&self) -> bool {
+        *self.leaving.borrow()
+    }
+
+    /// Completes once the node starts leaving the cluster.
+    pub async fn until_leaving(&self) {
+        let mut rx = self.leaving.subscribe();
+        let _ = rx.wait_for(|leaving| *leaving).await;
+    }
+
     /// Leaves the cluster: every app here handed over (stopped, flushed, released), for
-    /// `within` at most. Blocks.
+    /// `within` at most. Blocks. While it goes on, the node still sees where the other
+    /// apps are (a request for one of them is carried as before, not left waiting).
     pub fn leave(&self, within: Duration) {
-        let ownership = self.ownership.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(o) = ownership {
-            o.leave(within);
+        self.leaving.send_replace(true);
+        if self.with_ownership(|o| o.start_leaving()).is_none() {
+            return;
         }
+        let started = Instant::now();
+        while self.with_ownership(|o| !o.has_left()).unwrap_or(false) && started.elapsed() < within {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if self.with_ownership(|o| o.has_left()) == Some(false) {
+            // Not done in time: the loop is halted as it is (its leases run out).
+            let ownership = self.ownership.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(o) = ownership {
+                o.leave(Duration::ZERO);
+            }
+        }
+        // Else the loop ended by itself, and its last placements stay readable until
+        // the process ends.
     }
 }

@@ -72,6 +72,9 @@ pub enum Placement {
 #[derive(Default)]
 struct Shared {
     leaving: AtomicBool,
+    /// Leaving, and nothing runs here any more: the loop only watches the placements
+    /// (so that the node still finds other apps' owners until its process ends).
+    handed_over: AtomicBool,
     /// Stop as if the process died: no hand-over, no release.
     abandon: AtomicBool,
     placements: Mutex<BTreeMap<String, Placement>>,
@@ -129,13 +132,24 @@ impl Ownership {
         self.shared.placements.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Leaves the cluster gracefully: marks the node leaving, hands every app over
-    /// (stopped gracefully, then released) and returns once nothing runs here, or after
-    /// `within`.
-    pub fn leave(mut self, within: Duration) {
+    /// Starts leaving the cluster: the loop hands every app over (stopped gracefully,
+    /// then released) and ends once nothing runs here. The placements stay readable
+    /// meanwhile, so requests for other apps still find their owners.
+    pub fn start_leaving(&self) {
         self.shared.leaving.store(true, Ordering::Release);
+    }
+
+    /// Whether every app was handed over (after [`start_leaving`](Self::start_leaving)).
+    pub fn has_left(&self) -> bool {
+        self.shared.handed_over.load(Ordering::Acquire) || self.worker.is_finished()
+    }
+
+    /// Leaves the cluster gracefully: [`start_leaving`](Self::start_leaving), and
+    /// returns once nothing runs here, or after `within`.
+    pub fn leave(mut self, within: Duration) {
+        self.start_leaving();
         let started = Instant::now();
-        while !self.worker.is_finished() && started.elapsed() < within {
+        while !self.has_left() && started.elapsed() < within {
             std::thread::sleep(Duration::from_millis(10));
         }
         self.worker.halt();
@@ -170,13 +184,19 @@ fn run(
                 *shared.addrs.lock().unwrap_or_else(|e| e.into_inner()) = addrs;
                 shared.polls.fetch_add(1, Ordering::Release);
                 if leaving && running == 0 {
-                    return;
+                    // Handed over: from now on the loop only watches, until stopped.
+                    shared.handed_over.store(true, Ordering::Release);
                 }
             }
-            Err(e) => tracing::warn!(node = %settings.id, error = %e, "cluster poll failed; retrying"),
+            Err(e) => {
+                tracing::warn!(node = %settings.id, error = %e, "cluster poll failed; retrying")
+            }
         }
         if shared.abandon.load(Ordering::Acquire) {
             return;
+        }
+        if stop.load(Ordering::Acquire) && leaving {
+            return; // what still runs here (if the hand-over ran out of time) is left to expire
         }
         if stop.load(Ordering::Acquire) && !leaving {
             // Stopped without leaving: what runs here stops at once, leases released.
@@ -225,7 +245,8 @@ fn poll(
             lease::release(pg, &Lease { app, owner: me.into(), epoch })?;
         }
     }
-    let addrs: BTreeMap<String, String> = nodes::live(pg, settings.live_within)?.into_iter().map(|n| (n.id, n.addr)).collect();
+    let addrs: BTreeMap<String, String> =
+        nodes::live(pg, settings.live_within)?.into_iter().map(|n| (n.id, n.addr)).collect();
     let live: Vec<String> = addrs.keys().cloned().collect();
     let ages = apps::ages(pg)?;
     let apps: Vec<String> = ages.iter().map(|(a, _)| a.clone()).collect();

@@ -97,6 +97,23 @@ async fn connect_owner(
     None
 }
 
+/// [`connect_owner`] after the owner went away, given up when this node stops (the
+/// client then gets 1001 and resumes elsewhere).
+async fn reattach(
+    node: &ClusterNode,
+    app: &str,
+    client: Option<std::net::IpAddr>,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) -> Option<(Upstream, String)> {
+    if *shutdown.borrow() {
+        return None;
+    }
+    tokio::select! {
+        up = connect_owner(node, app, client, REATTACH_WITHIN) => up,
+        _ = shutdown.changed() => None,
+    }
+}
+
 /// Whether `app` is now served by another node than the one at `addr` (a paused or cut
 /// off owner keeps its sockets open: the link sees the takeover in the placement).
 fn moved(node: &ClusterNode, app: &str, addr: &str) -> bool {
@@ -140,6 +157,28 @@ fn reply_of(text: &str) -> Option<(u64, u32, Option<String>)> {
     Some((r.seq, r.err, r.data.and_then(|d| d.session)))
 }
 
+/// The answer to a request whose outcome is not known (the owner went away without a
+/// hand-over while it was in flight).
+fn in_flight_error(seq: u64) -> Reply {
+    let msg = "the app moved to another node while this request was in flight: it was applied or not; retry if needed";
+    Reply::error(seq, codes::INNER_ERR, msg)
+}
+
+/// Why a link stopped reading its client before its upstream ended.
+enum WindDown {
+    /// The placement shows another owner: the old one is given a moment to close
+    /// with 1001 (a hand-over) before it counts as gone.
+    Moved,
+    /// This node stops: the requests in flight are answered before the 1001.
+    Stopping,
+}
+
+/// How long an owner seen replaced (or a stopping node's owner) is given to answer and
+/// close before it counts as gone. A hand-over's 1001 is sent before the lease is
+/// released, so it is on its way when the new placement is seen; a paused owner sends
+/// nothing and is given up after this.
+const HAND_OVER_GRACE: Duration = Duration::from_secs(1);
+
 fn reply_text(reply: Reply) -> String {
     serde_json::to_string(&ServerFrame::Reply(reply)).unwrap_or_default()
 }
@@ -153,6 +192,7 @@ pub async fn carry(
     mut shutdown: tokio::sync::watch::Receiver<bool>,
     first: String,
     app: String,
+    open: crate::limits::OpenSocket,
 ) {
     let (mut to_client, mut from_client) = client.split();
     let send_timeout = 2 * settings.heartbeat;
@@ -189,15 +229,20 @@ pub async fn carry(
         // A socket that breaks while they go out: what of them the owner took is not
         // known, as when it drops later.
         let sent = sent && upstream.flush().await.is_ok();
+        // Set once the placement shows another owner (or this node stops): the client
+        // is no longer read, and the owner is given a moment to answer what it has and
+        // to close (a hand-over closes with 1001: then nothing unanswered was applied).
+        let mut winding_down: Option<(tokio::time::Instant, WindDown)> = None;
         let end = if !sent {
             UpstreamEnd::OwnerGone
         } else {
             loop {
+                let wind_down_until = winding_down.as_ref().map(|(at, _)| *at);
                 tokio::select! {
                     // In this order: a close the owner sent before the placement changed
                     // (a hand-over) is read before the placement check sees the change.
                     biased;
-                    m = from_client.next() => {
+                    m = from_client.next(), if winding_down.is_none() => {
                         last_seen = Instant::now();
                         match m {
                             Some(Ok(Message::Text(t))) => {
@@ -271,18 +316,40 @@ pub async fn carry(
                             break 'link None;
                         }
                     }
-                    _ = placement.tick() => {
+                    _ = placement.tick(), if winding_down.is_none() => {
                         if moved(&node, &app, &upstream_addr) {
-                            break UpstreamEnd::OwnerGone;
+                            winding_down = Some((tokio::time::Instant::now() + HAND_OVER_GRACE, WindDown::Moved));
                         }
                     }
-                    _ = shutdown.changed() => {
-                        let _ = upstream.close(None).await;
-                        break 'link Some(close(1001, "server restarting"));
+                    _ = shutdown.changed(), if winding_down.is_none() => {
+                        // This node stops: the requests it carried are answered first, so
+                        // that the 1001 the client gets means "not applied" for the rest.
+                        if waiting.is_empty() {
+                            let _ = upstream.close(None).await;
+                            break 'link Some(close(1001, "server restarting"));
+                        }
+                        winding_down = Some((tokio::time::Instant::now() + HAND_OVER_GRACE, WindDown::Stopping));
                     }
+                    _ = tokio::time::sleep_until(wind_down_until.unwrap_or_else(tokio::time::Instant::now)), if wind_down_until.is_some() => {
+                        break UpstreamEnd::OwnerGone;
+                    }
+                }
+                if matches!(winding_down, Some((_, WindDown::Stopping))) && waiting.is_empty() {
+                    let _ = upstream.close(None).await;
+                    break 'link Some(close(1001, "server restarting"));
                 }
             }
         };
+        if matches!(winding_down, Some((_, WindDown::Stopping))) {
+            // Stopping, and the owner did not answer everything in time, or went away:
+            // after a hand-over (1001) nothing unanswered was applied, and the client's
+            // 1001 says so; else their outcome is not known.
+            let unknown = !matches!(end, UpstreamEnd::HandedOver);
+            for seq in waiting.drain(..).map(|(seq, _)| seq).filter(|_| unknown) {
+                let _ = to_client.send(Message::Text(reply_text(in_flight_error(seq)).into())).await;
+            }
+            break Some(close(1001, "server restarting"));
+        }
         match end {
             UpstreamEnd::Over => break None,
             UpstreamEnd::OwnerGone | UpstreamEnd::HandedOver if token.is_none() => {
@@ -291,25 +358,25 @@ pub async fn carry(
             UpstreamEnd::HandedOver => {
                 resend = waiting.drain(..).map(|(_, text)| text).collect();
                 tracing::debug!(app = %app, resend = resend.len(), "the app was handed over; re-attaching the session");
-                up = connect_owner(&node, &app, settings.client, REATTACH_WITHIN).await;
+                up = reattach(&node, &app, settings.client, &mut shutdown).await;
             }
             UpstreamEnd::OwnerGone => {
                 // Requests the owner took and did not answer: applied and journaled, or not
                 // applied (as after a restart); the client may retry them.
                 for seq in waiting.drain(..).map(|(seq, _)| seq) {
-                    let msg = "the app moved to another node while this request was in flight: it was applied or not; retry if needed";
-                    let text = reply_text(Reply::error(seq, codes::INNER_ERR, msg));
+                    let text = reply_text(in_flight_error(seq));
                     if to_client.send(Message::Text(text.into())).await.is_err() {
                         break 'link None;
                     }
                 }
                 tracing::debug!(app = %app, "the app's owner went away; re-attaching the session");
-                up = connect_owner(&node, &app, settings.client, REATTACH_WITHIN).await;
+                up = reattach(&node, &app, settings.client, &mut shutdown).await;
             }
         }
     };
     if let Some(frame) = ending {
         let _ = tokio::time::timeout(Duration::from_secs(5), to_client.send(frame)).await;
     }
+    drop(open); // the close frame is out: a stop need not wait for more
     let _ = tokio::time::timeout(Duration::from_secs(5), to_client.close()).await;
 }

@@ -18,8 +18,22 @@ pub mod sqlite;
 use lineup_engine::{Engine, Input, SnapshotError, Time};
 use serde::{Deserialize, Serialize};
 
-/// The journal's own format version (of [`Step`]'s encoding), kept in the store.
-pub const STEP_FORMAT: u32 = 1;
+/// The journal's own format version (of [`Step`]'s encoding), kept in the store: a
+/// store written by a newer format is refused by an older server, with the reason.
+///
+/// - Format 2 (written now): a record is the byte [`STEP_V2`], then the step in
+///   MessagePack with field and variant names, so that fields added later (with
+///   `#[serde(default)]`) leave older records readable.
+/// - Format 1 (written until 2026-12): bincode, fields by position; its first byte is
+///   0 (an input) or 1 (a tick). Read with today's types, as version-1 snapshots are
+///   (see `lineup_engine::snapshot`).
+///
+/// A store of format 1 is carried on in format 2: its old records stay as they are and
+/// are read as such; new ones are written in format 2.
+pub const STEP_FORMAT: u32 = 2;
+
+/// The first byte of a format-2 record.
+pub const STEP_V2: u8 = 2;
 
 /// One engine step as journaled.
 #[derive(Debug, Deserialize)]
@@ -39,13 +53,22 @@ pub enum StepRef<'a> {
 
 impl StepRef<'_> {
     pub fn encode(&self) -> Vec<u8> {
-        bincode::serialize(self).expect("engine inputs serialize into memory")
+        let mut out = vec![STEP_V2];
+        rmp_serde::encode::write_named(&mut out, self).expect("engine inputs serialize into memory");
+        out
     }
 }
 
 impl Step {
+    /// Reads a record of any format this server knows.
     pub fn decode(seq: u64, bytes: &[u8]) -> Result<Step, JournalError> {
-        bincode::deserialize(bytes).map_err(|e| JournalError::Damaged(format!("journal record {seq}: {e}")))
+        let damaged = |e: String| JournalError::Damaged(format!("journal record {seq}: {e}"));
+        match bytes.first() {
+            Some(&STEP_V2) => rmp_serde::from_slice(&bytes[1..]).map_err(|e| damaged(e.to_string())),
+            Some(0 | 1) => bincode::deserialize(bytes).map_err(|e| damaged(format!("format 1: {e}"))),
+            Some(&tag) => Err(JournalError::Format { found: u32::from(tag) }),
+            None => Err(damaged("empty".into())),
+        }
     }
 }
 

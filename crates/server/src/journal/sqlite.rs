@@ -47,9 +47,11 @@ pub fn prepare(conn: &Connection) -> Result<(), JournalError> {
         .map_err(store_err)?;
     match found {
         Some(v) if v > STEP_FORMAT => Err(JournalError::Format { found: v }),
-        Some(_) => Ok(()),
-        None => conn
-            .execute("INSERT INTO journal_meta (key, value) VALUES ('step_format', ?1)", [STEP_FORMAT])
+        Some(v) if v == STEP_FORMAT => Ok(()),
+        // An older format: its records stay readable; from now on the store holds the
+        // new one too, and an older server refuses it instead of misreading it.
+        _ => conn
+            .execute("INSERT OR REPLACE INTO journal_meta (key, value) VALUES ('step_format', ?1)", [STEP_FORMAT])
             .map(|_| ())
             .map_err(store_err),
     }
@@ -106,7 +108,8 @@ impl Journal for Store {
             .optional()
             .map_err(store_err)?;
         let after = snapshot.as_ref().map_or(0, |s| s.seq);
-        let mut stmt = conn.prepare("SELECT seq, at_ms, step FROM journal WHERE seq > ?1 ORDER BY seq").map_err(store_err)?;
+        let mut stmt =
+            conn.prepare("SELECT seq, at_ms, step FROM journal WHERE seq > ?1 ORDER BY seq").map_err(store_err)?;
         let tail = stmt
             .query_map([after as i64], |r| {
                 Ok(Record {
@@ -137,7 +140,8 @@ impl Journal for Store {
         .map_err(store_err)?;
         conn.execute("DELETE FROM snapshots WHERE seq < ?1", [s.seq as i64]).map_err(store_err)?;
         conn.execute("DELETE FROM journal WHERE seq <= ?1", [s.seq as i64]).map_err(store_err)?;
-        conn.execute("DELETE FROM used_tickets WHERE exp_s <= ?1", [(s.at.as_millis() / 1000) as i64]).map_err(store_err)?;
+        conn.execute("DELETE FROM used_tickets WHERE exp_s <= ?1", [(s.at.as_millis() / 1000) as i64])
+            .map_err(store_err)?;
         Ok(())
     }
 

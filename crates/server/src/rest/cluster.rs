@@ -43,7 +43,9 @@ pub async fn route(
     req: axum::extract::Request,
     next: Next,
 ) -> Response {
-    let Some(node) = state.cluster().cloned() else { return next.run(req).await };
+    let Some(node) = state.cluster().cloned() else {
+        return next.run(req).await;
+    };
     let (parts, body) = req.into_parts();
     let body = match axum::body::to_bytes(body, link::MAX_BODY).await {
         Ok(b) => b,
@@ -58,7 +60,23 @@ pub async fn route(
     loop {
         let wait = MOVE_WAIT.saturating_sub(started.elapsed());
         match node.owner_within(&app, wait).await {
-            Owner::Here(_) => return next.run(axum::extract::Request::from_parts(parts, body.into())).await,
+            Owner::Here(_) => {
+                let req = axum::extract::Request::from_parts(parts.clone(), body.clone().into());
+                let resp = next.clone().run(req).await;
+                if resp.extensions().get::<super::NotApplied>().is_none() {
+                    return resp;
+                }
+                // The app's hub here stopped (it is being handed over) before it ran
+                // the request: the node that carried it here sends it to the next
+                // owner; a client's own request waits for that owner here.
+                if from_node {
+                    return link::not_applied(resp);
+                }
+                if started.elapsed() >= MOVE_WAIT {
+                    return link::unavailable(&format!("app {app} is moving between nodes; retry in a moment"));
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
             Owner::Unknown => return unknown_app(&path, &app),
             Owner::There(addr) if !from_node => {
                 let path_and_query =
@@ -85,6 +103,12 @@ pub async fn route(
                     return link::unavailable(&format!("app {app} is moving between nodes; retry in a moment"));
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            // A node forwarded it here, but the app is elsewhere or between owners (one
+            // of the two saw the placement late): not run here, so the forwarding node
+            // sends it to the owner it finds.
+            _ if from_node => {
+                return link::not_applied(link::unavailable(&format!("app {app} is not served by this node")))
             }
             _ => return link::unavailable(&format!("app {app} is moving between nodes; retry in a moment")),
         }
@@ -150,7 +174,9 @@ pub async fn healthz(node: &ClusterNode) -> Response {
     let mut failing = Vec::new();
     let apps = node.apps_here();
     for app in &apps {
-        let Some(hub) = node.registry.hub(app) else { continue };
+        let Some(hub) = node.registry.hub(app) else {
+            continue;
+        };
         match tokio::time::timeout(Duration::from_secs(2), hub.call(|hub| hub.health())).await {
             Ok(Ok(Ok(h))) => sessions += h.sessions,
             _ => failing.push(app.clone()),
@@ -170,7 +196,9 @@ pub async fn monitor(node: &ClusterNode) -> (crate::metrics::Monitor, u64) {
     let mut all = crate::metrics::Monitor::default();
     let mut depth = 0;
     for app in node.apps_here() {
-        let Some(hub) = node.registry.hub(&app) else { continue };
+        let Some(hub) = node.registry.hub(&app) else {
+            continue;
+        };
         depth += hub.queue_depth();
         if let Ok(Ok(m)) = tokio::time::timeout(Duration::from_secs(5), hub.call(|hub| hub.monitor())).await {
             all.merge(m);

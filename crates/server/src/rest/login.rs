@@ -119,7 +119,7 @@ pub async fn login(State(state): State<AppState>, body: Bytes) -> Response {
     match state.call(&app, move |hub| login_on_hub(hub, req)).await {
         Ok(Ok(resp)) => Json(resp).into_response(),
         Ok(Err((err, msg))) => login_error(err, msg),
-        Err(e) => login_error(codes::INNER_ERR, &e.to_string()),
+        Err(e) => super::hub_refused(e, login_error(codes::INNER_ERR, &e.to_string())),
     }
 }
 
@@ -158,7 +158,12 @@ fn mint(hub: &Hub, app: &str, body: &Bytes) -> Result<(String, u64), MintError> 
 /// `POST /api/v1/apps/{app}/tokens`, authenticated by the app secret: how a business
 /// backend lets its users log in (`LoginByToken`) without the secret in any page.
 #[utoipa::path(post, path = "/apps/{app}/tokens", tag = "login", params(("app" = String, Path, description = "The app id (appID)")), request_body = lineup_protocol::rest::TokenRequest, security(("appSecret" = [])), responses((status = 200, description = "A LoginByToken token", body = lineup_protocol::rest::TokenResponse), super::openapi::LoginErrors))]
-pub async fn mint_token(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn mint_token(
+    State(state): State<AppState>,
+    Path(app): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let key = bearer(&headers);
     let owner = app.clone();
     let result = state
@@ -178,11 +183,19 @@ pub async fn demo_token(State(state): State<AppState>, body: Bytes) -> Response 
     let result = state
         .call(crate::DEMO_APP, move |hub| {
             if !hub.demo_tokens {
-                return Err((404, codes::ERR_DATA, "no demo here: this server did not create the demo app".to_string()));
+                return Err((
+                    404,
+                    codes::ERR_DATA,
+                    "no demo here: this server did not create the demo app".to_string(),
+                ));
             }
             let req: TokenRequest = parse(&body).map_err(|m| (400, codes::ERR_DATA, m))?;
             if req.roles.len() != 1 || req.expire_seconds.is_some() {
-                return Err((400, codes::MEETPARAM_ERR, "roles: give exactly one role; demo tokens last one hour".to_string()));
+                return Err((
+                    400,
+                    codes::MEETPARAM_ERR,
+                    "roles: give exactly one role; demo tokens last one hour".to_string(),
+                ));
             }
             mint(hub, crate::DEMO_APP, &body)
         })
@@ -192,9 +205,14 @@ pub async fn demo_token(State(state): State<AppState>, body: Bytes) -> Response 
 
 fn token_reply(result: Result<Result<(String, u64), MintError>, crate::hub::HubError>) -> Response {
     let (http, body) = match result {
-        Ok(Ok((token, exp))) => (200, TokenResponse { err: 0, msg: "ok".into(), token: Some(token), expire_at: Some(exp) }),
+        Ok(Ok((token, exp))) => {
+            (200, TokenResponse { err: 0, msg: "ok".into(), token: Some(token), expire_at: Some(exp) })
+        }
         Ok(Err((http, err, msg))) => (http, TokenResponse::error(err, msg)),
-        Err(e) => (e.status(), TokenResponse::error(codes::INNER_ERR, e.to_string())),
+        Err(e) => {
+            let body = TokenResponse::error(codes::INNER_ERR, e.to_string());
+            return super::hub_refused(e, (status(e.status()), Json(body)).into_response());
+        }
     };
     (status(http), Json(body)).into_response()
 }

@@ -18,9 +18,9 @@ use lineup_protocol::rest::AdminResponse;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
-use tower_http::services::ServeDir;
 
 use crate::admin::AdminError;
 use crate::assets;
@@ -39,7 +39,8 @@ fn cors(origins: &[String]) -> CorsLayer {
     if origins.iter().any(|o| o == "*") {
         return CorsLayer::new().allow_origin(Any).allow_methods(methods).allow_headers(headers);
     }
-    let list: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()).collect();
+    let list: Vec<HeaderValue> =
+        origins.iter().filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()).collect();
     CorsLayer::new().allow_origin(AllowOrigin::list(list)).allow_methods(methods).allow_headers(headers)
 }
 
@@ -63,9 +64,19 @@ async fn throttle(
     next: Next,
 ) -> Response {
     // A node forwarding a request applied the limits to its client itself.
-    let ip = peer.map(|a| a.ip()).filter(|_| !state.cluster().is_some_and(|n| crate::cluster::link::from_node(&n.settings.secret, req.headers())));
+    let ip = peer.map(|a| a.ip()).filter(|_| {
+        !state.cluster().is_some_and(|n| crate::cluster::link::from_node(&n.settings.secret, req.headers()))
+    });
     if let Some(wait) = ip.and_then(|ip| state.limits.throttled(ip)) {
-        return too_many(wait, "too many failed attempts from this address");
+        // The body is read first (bounded, like any body): a response sent while the
+        // client is still sending can be lost to the reset of a connection closed with
+        // unread data, and the client would see no answer at all.
+        let unread = axum::body::to_bytes(req.into_body(), crate::cluster::link::MAX_BODY).await.is_err();
+        let mut resp = too_many(wait, "too many failed attempts from this address");
+        if unread {
+            resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        return resp;
     }
     let resp = next.run(req).await;
     if resp.status() == StatusCode::UNAUTHORIZED {
@@ -99,7 +110,10 @@ pub fn router(state: AppState) -> Router {
             "/apps/{app}/agents/{agent}/events/{id}",
             get(webhooks::get_agent_event).put(webhooks::update_agent_event).delete(webhooks::delete_agent_event),
         )
-        .route("/apps/{app}/webhook", get(webhooks::get_business).put(webhooks::put_business).delete(webhooks::delete_business))
+        .route(
+            "/apps/{app}/webhook",
+            get(webhooks::get_business).put(webhooks::put_business).delete(webhooks::delete_business),
+        )
         .route("/apps/{app}/limits", get(webhooks::limits))
         .route("/apps/{app}/deliveries", get(webhooks::deliveries))
         .route("/apps/{app}/deliveries/{id}/resend", post(webhooks::resend))
@@ -119,7 +133,10 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api);
     router = match &state.config.sdk_dir {
         Some(dir) => router.nest_service("/sdk", static_dir(dir)),
-        None => router.nest_service("/sdk", axum::routing::get(|uri: Uri, h: HeaderMap| async move { assets::serve(assets::SDK, &uri, &h) })),
+        None => router.nest_service(
+            "/sdk",
+            axum::routing::get(|uri: Uri, h: HeaderMap| async move { assets::serve(assets::SDK, &uri, &h) }),
+        ),
     };
     router = match &state.config.www_dir {
         Some(dir) => router.fallback_service(static_dir(dir)),
@@ -229,8 +246,22 @@ pub fn admin_reply<T: Serialize>(r: Result<Result<T, AdminError>, crate::hub::Hu
     match r {
         Ok(Ok(data)) => admin_ok(data),
         Ok(Err(e)) => admin_error(e),
-        Err(e) => admin_error(AdminError::new(5, e.status(), e.to_string())),
+        Err(e) => hub_refused(e, admin_error(AdminError::new(5, e.status(), e.to_string()))),
     }
+}
+
+/// A response to a request that its app's hub did not run: it had stopped, or the app
+/// had moved away. Nothing of it was applied, so (on a cluster) the routing sends the
+/// request again to the app's next owner instead of answering it.
+#[derive(Clone, Copy, Debug)]
+pub struct NotApplied;
+
+/// `resp`, marked [`NotApplied`] when the hub error says the request was not run.
+pub fn hub_refused(e: crate::hub::HubError, mut resp: Response) -> Response {
+    if matches!(e, crate::hub::HubError::Stopped | crate::hub::HubError::Moving) {
+        resp.extensions_mut().insert(NotApplied);
+    }
+    resp
 }
 
 /// `GET /healthz`: a round trip through the hub, which checks the store. 200 with the
@@ -254,7 +285,8 @@ async fn healthz(State(state): State<AppState>) -> Response {
 async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(token) = &state.config.metrics_token {
         if bearer(&headers).as_deref() != Some(token.as_str()) {
-            let mut resp = (StatusCode::UNAUTHORIZED, "metrics need Authorization: Bearer <metrics token>\n").into_response();
+            let mut resp =
+                (StatusCode::UNAUTHORIZED, "metrics need Authorization: Bearer <metrics token>\n").into_response();
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"metrics\""));
             return resp;
         }
@@ -281,7 +313,9 @@ fn request_id(headers: &HeaderMap) -> String {
     headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)))
+        .filter(|v| {
+            !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
         .map(str::to_string)
         .unwrap_or_else(|| format!("r{:x}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)))
 }
@@ -300,7 +334,11 @@ async fn as_envelope(resp: Response) -> Response {
     if desc.is_empty() {
         desc = status.canonical_reason().unwrap_or("error").to_string();
     }
-    let code = if status.is_server_error() { lineup_protocol::rest::rsp::UNKNOWN } else { lineup_protocol::rest::rsp::BAD_PARAMETER };
+    let code = if status.is_server_error() {
+        lineup_protocol::rest::rsp::UNKNOWN
+    } else {
+        lineup_protocol::rest::rsp::BAD_PARAMETER
+    };
     let mut out = admin_error(AdminError::new(code, status.as_u16(), desc));
     for (name, value) in parts.headers.iter() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
@@ -314,7 +352,10 @@ async fn as_envelope(resp: Response) -> Response {
 async fn log_request(req: axum::extract::Request, next: Next) -> Response {
     let id = request_id(req.headers());
     let method = req.method().clone();
-    let path = req.extensions().get::<axum::extract::OriginalUri>().map_or_else(|| req.uri().path().to_string(), |u| u.path().to_string());
+    let path = req
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| req.uri().path().to_string(), |u| u.path().to_string());
     let app = path.strip_prefix("/api/v1/apps/").and_then(|r| r.split('/').next()).map(str::to_string);
     let started = std::time::Instant::now();
     let mut resp = as_envelope(next.run(req).await).await;

@@ -127,14 +127,22 @@ impl Policy {
 
 /// A DNS resolver for the delivery client that drops refused addresses, so a name that
 /// resolves (or is re-pointed) to a private address is refused at delivery time.
-pub struct CheckedResolver(pub Policy);
+pub struct CheckedResolver {
+    pub policy: Policy,
+    /// Names answered from here instead of the system's resolver, checked the same way
+    /// ([`crate::Config::webhook_hosts`]).
+    pub hosts: Arc<Vec<(String, IpAddr)>>,
+}
 
 impl reqwest::dns::Resolve for CheckedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let policy = self.0.clone();
+        let policy = self.policy.clone();
+        let fixed: Vec<SocketAddr> =
+            self.hosts.iter().filter(|(h, _)| h.eq_ignore_ascii_case(name.as_str())).map(|(_, ip)| SocketAddr::new(*ip, 0)).collect();
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Vec<SocketAddr> =
+                if fixed.is_empty() { tokio::net::lookup_host((host.as_str(), 0)).await?.collect() } else { fixed };
             let mut refusal = None;
             let allowed: Vec<SocketAddr> = addrs
                 .into_iter()

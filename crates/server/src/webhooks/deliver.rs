@@ -183,7 +183,7 @@ async fn send(client: &reqwest::Client, due: &Due, timeout: Duration) -> Result<
 pub async fn run(hub: HubHandle, outbox: Outbox, wake: Arc<Notify>, config: Arc<Config>, mut shutdown: watch::Receiver<bool>) {
     let policy = super::addr::Policy { allow: Arc::new(config.webhook_allow.clone()) };
     let client = reqwest::Client::builder()
-        .dns_resolver(Arc::new(super::addr::CheckedResolver(policy.clone())))
+        .dns_resolver(Arc::new(super::addr::CheckedResolver { policy: policy.clone(), hosts: Arc::new(config.webhook_hosts.clone()) }))
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("an HTTP client");

@@ -124,6 +124,23 @@ impl Server {
         assert_eq!(status, 200, "{v}");
     }
 
+    /// Waits (up to [`WAIT`]) until the server holds `n` sessions of `activity` (agent,
+    /// customer, other) offline for a resume, as its `lineup_sessions` gauge says: it has
+    /// seen their connections end.
+    pub async fn wait_held(&self, activity: &str, n: u64) {
+        let key = format!("lineup_sessions{{activity=\"{activity}\",state=\"held\"}} ");
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let text = self.http.get(format!("{}/metrics", self.base)).send().await.unwrap().text().await.unwrap();
+            let held = text.lines().find_map(|l| l.strip_prefix(key.as_str())).map(|v| v.trim().parse::<f64>().unwrap());
+            if held == Some(n as f64) {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{n} held {activity} sessions expected, the server says {held:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// A ticket for `uid` in the demo app (all roles).
     pub async fn ticket(&self, uid: &str) -> String {
         let (status, v) = self
@@ -300,6 +317,17 @@ impl Client {
                 break;
             }
         }
+    }
+
+    /// Asserts that no notice named `name` came before the answer to a `Ping` sent now:
+    /// the ping is answered after everything already sent to this session (a reply
+    /// leaves in the hub's turn, after all earlier turns' notices), so nothing caused by
+    /// a request already answered can come later.
+    pub async fn no_notice_before_pong(&mut self, name: &str) {
+        let kept = self.notices.len();
+        assert_eq!(self.request(json!({"op": "Ping"})).await["err"], 0);
+        let unwanted: Vec<&Value> = self.notices.iter().filter(|n| n["name"] == name).collect();
+        assert!(unwanted.is_empty(), "unexpected {name}: {unwanted:?} ({} notices were kept before)", kept);
     }
 
     /// Waits until the server closes the socket; returns the close code and reason.

@@ -100,6 +100,53 @@ impl ThrowawayPg {
         c.status().is_ok_and(|s| s.success())
     }
 
+    /// A client program: beside `initdb`, else on PATH.
+    fn client_tool(&self, name: &str) -> PathBuf {
+        let beside = self.bin.join(name);
+        if beside.exists() {
+            beside
+        } else {
+            PathBuf::from(name)
+        }
+    }
+
+    /// The whole database as SQL (`pg_dump`), to keep as a fixture.
+    #[allow(dead_code)]
+    pub fn dump(&self) -> String {
+        let port = self.port.to_string();
+        let out = Command::new(self.client_tool("pg_dump"))
+            .args(["-h", "127.0.0.1", "-p", &port, "-U", "lineup", "--no-owner", "--no-privileges", "postgres"])
+            .output()
+            .expect("pg_dump runs");
+        assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("SQL is text")
+    }
+
+    /// Runs a SQL file (`psql`, stopping at the first error).
+    #[allow(dead_code)]
+    pub fn load(&self, sql: &std::path::Path) {
+        let port = self.port.to_string();
+        let out = Command::new(self.client_tool("psql"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "lineup",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                "postgres",
+                "-f",
+            ])
+            .arg(sql)
+            .output()
+            .expect("psql runs");
+        assert!(out.status.success(), "psql {}: {}", sql.display(), String::from_utf8_lossy(&out.stderr));
+    }
+
     fn tool(&self, tool: &str, args: impl FnOnce(&mut Command)) {
         let mut c = self.command(tool);
         args(&mut c);

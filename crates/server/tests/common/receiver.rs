@@ -20,7 +20,7 @@ pub struct Received {
     pub uri: String,
     pub headers: HeaderMap,
     pub body: String,
-    /// The status the receiver answered.
+    /// The status the receiver answered; 0 while it hangs (never answers).
     pub status: u16,
 }
 
@@ -45,18 +45,18 @@ struct Shared {
 }
 
 async fn record(State(s): State<Shared>, method: Method, OriginalUri(uri): OriginalUri, headers: HeaderMap, body: Bytes) -> StatusCode {
-    if s.behaviour.hang {
-        tokio::time::sleep(Duration::from_secs(3600)).await;
-    }
-    let fail = s.behaviour.fail_first.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+    let fail = !s.behaviour.hang && s.behaviour.fail_first.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
     let status = if fail { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::NO_CONTENT };
     s.log.lock().unwrap().push(Received {
         method: method.to_string(),
         uri: uri.to_string(),
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
-        status: status.as_u16(),
+        status: if s.behaviour.hang { 0 } else { status.as_u16() },
     });
+    if s.behaviour.hang {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
     status
 }
 
@@ -82,22 +82,38 @@ impl Receiver {
 
     /// The requests answered 2xx so far.
     pub fn accepted(&self) -> Vec<Received> {
-        self.log.lock().unwrap().iter().filter(|r| r.status < 300).cloned().collect()
+        self.log.lock().unwrap().iter().filter(|r| (200..300).contains(&r.status)).cloned().collect()
+    }
+
+    /// Every request that arrived so far, answered or not.
+    pub fn requests(&self) -> Vec<Received> {
+        self.log.lock().unwrap().clone()
     }
 
     /// Waits (up to 10 s) until `n` requests were answered 2xx.
     pub async fn wait_accepted(&self, n: usize) -> Vec<Received> {
+        self.wait_for(n, "accepted webhook requests", Self::accepted).await
+    }
+
+    /// Waits (up to 10 s) until `n` requests arrived, answered or not.
+    pub async fn wait_requests(&self, n: usize) -> Vec<Received> {
+        self.wait_for(n, "webhook requests (answered or not)", Self::requests).await
+    }
+
+    async fn wait_for(&self, n: usize, what: &str, seen: fn(&Self) -> Vec<Received>) -> Vec<Received> {
         for _ in 0..500 {
-            let got = self.accepted();
+            let got = seen(self);
             if got.len() >= n {
                 return got;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        panic!("expected {n} accepted webhook requests, got {:?}", self.log.lock().unwrap());
+        panic!("expected {n} {what}, got {:?}", self.log.lock().unwrap());
     }
 
-    pub fn stop(self) {
+    /// Stops listening: once this returns, connections to its address are refused.
+    pub async fn stop(self) {
         self.task.abort();
+        let _ = self.task.await;
     }
 }
