@@ -122,8 +122,22 @@ fn on_error(core: &Core, e: JsValue) {
     if more {
         post(core);
     } else {
-        finish(core, Err((codes::CONNECTIONLOST, ["cannot reach ", &url(&base), ": ", &error_message(&e)].concat())));
+        finish(core, Err((codes::CREATE_CONN_FAILED, unreachable(&base, &error_message(&e)))));
     }
+}
+
+/// Why a login request got no answer, and what to check. The browser does not say
+/// whether CORS blocked it or the network failed: a page of another origin is told both.
+fn unreachable(base: &str, why: &str) -> String {
+    let page = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+    let server = base.find("://").map_or(base, |i| base[i + 3..].find('/').map_or(base, |j| &base[..i + 3 + j]));
+    if page.is_empty() || page == server.trim_end_matches('/') {
+        return ["cannot reach ", &url(base), ": ", why, " (is lineup-server running there?)"].concat();
+    }
+    [
+        "cannot reach ", &url(base), " from ", &page, ": ", why, " (the server is down, or it does not allow this page's origin: start lineup-server with --cors-origin ", &page, ")",
+    ]
+    .concat()
 }
 
 /// The server's answer: on success the session logs in with the ticket.

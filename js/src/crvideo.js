@@ -82,7 +82,7 @@
     LOGINSTATE_ERROR: 9, CRVideoSDK_USER_BEEN_KICKOUT: 10, NOT_LOGIN: 12, TOKEN_TIMEOUT: 18,
     TOKEN_AUTHINFOERR: 19, TOKEN_APPIDNOTEXIST: 20, TOKEN_AUTH_FAILED: 21, TOKEN_NOTTOKENTYPE: 22,
     NO_PERMISSION: 30, FRAME_TOO_LARGE: 31, SESSION_RECONNECTING: 32, TOO_MANY_REQUESTS: 33,
-    MEDIA_DEVICE_ERR: 34, MEDIA_ERR: 35, CONNECTIONLOST: 207,
+    MEDIA_DEVICE_ERR: 34, MEDIA_ERR: 35, CREATE_CONN_FAILED: 203, CONNECTIONLOST: 207,
     QUE_ID_INVALID: 400, QUE_NOUSER: 401, QUE_USER_CANCELLED: 402, QUE_SERVICE_NOT_START: 403,
     ALREADY_OTHERQUE: 404, QUE_FULL: 405, QUE_AGENT_BUSY: 406, QUE_NAME_EXISTS: 407,
     INVALID_CALLID: 600, ERR_CALL_EXIST: 601, ERR_BUSY: 602, ERR_OFFLINE: 603, ERR_NOANSWER: 604,
@@ -216,17 +216,25 @@
   var loaded;
   // CRVideo_Init's answer for both generations: a Promise of 0 (RTCSDKV2:
   // `CRVideo_Init().then(…)`) that compares equal to 0 (WebIE: `if (CRVideo_Init() == 0)`).
+  // It resolves even when the module cannot load, so that the page goes on to log in
+  // and hears why through LoginFail.
   function initAnswer() {
-    var p = loaded.then(function () { return CODES.NOERR; });
-    p.valueOf = function () { return CODES.NOERR; };
+    var ok = function () { return CODES.NOERR; };
+    var p = loaded.then(ok, ok);
+    p.valueOf = ok;
     return p;
   }
-  FUNCTIONS.concat(NOT_SUPPORTED).forEach(function (n) {
-    global['CRVideo_' + n] = function () {
-      queued.push([n, arguments]);
+  // A stand-in for function n hands each call to `take`; Init answers as above,
+  // SetServerAddr says NOERR.
+  function standIn(n, take) {
+    return function () {
+      take(n, arguments);
       if (/^Init2?$/.test(n)) return initAnswer();
       return n === 'SetServerAddr' ? CODES.NOERR : undefined;
     };
+  }
+  FUNCTIONS.concat(NOT_SUPPORTED).forEach(function (n) {
+    global['CRVideo_' + n] = standIn(n, function (name, args) { queued.push([name, args]); });
   });
 
   var loader = global.__LINEUP_CORE_LOADER__ || function () {
@@ -243,6 +251,25 @@
     queued.splice(0).forEach(function (c) { global['CRVideo_' + c[0]].apply(null, c[1]); });
   });
   loaded.catch(function (e) {
-    if (global.console) global.console.error('lineup: cannot load the SDK core', e);
+    // The module did not load (CORS: a page of another origin needs the server started
+    // with --cors-origin; or a wrong path, or no network). Logins, queued and later,
+    // fail with CREATE_CONN_FAILED instead of waiting for ever.
+    var page = global.location ? global.location.origin : '';
+    if (global.console) {
+      global.console.error('lineup: cannot load the SDK core from ' + sdkBase + ' (a page of another origin needs lineup-server --cors-origin ' + page + ')', e);
+    }
+    var fail = function (n, args) {
+      if (n !== 'Login' && n !== 'LoginByToken') return;
+      var cookie = args[n === 'Login' ? 5 : 4];
+      setTimeout(function () {
+        try {
+          if (global.CRVideo_LoginFail.callback) global.CRVideo_LoginFail.callback(CODES.CREATE_CONN_FAILED, cookie === undefined ? '' : cookie);
+        } catch (err) {
+          if (global.console) global.console.error('lineup: the LoginFail callback threw', err);
+        }
+      }, 0);
+    };
+    FUNCTIONS.concat(NOT_SUPPORTED).forEach(function (n) { global['CRVideo_' + n] = standIn(n, fail); });
+    queued.splice(0).forEach(function (c) { fail(c[0], c[1]); });
   });
 })(typeof window !== 'undefined' ? window : globalThis);

@@ -5,12 +5,12 @@
 import type {
   QueueInfo, QueStatus, QueuingInfo, QueUser, SessionInfo, LoginData, QueueStatistics, AgentInfo,
   QueueUsersData, MeetInfo, CallEvent, Notice, NoticeName, NoticeData, InitQueueData, StatusesData, PongData,
-} from './protocol';
+} from './protocol.js';
 
 export type {
   QueueInfo, QueStatus, QueuingInfo, QueUser, SessionInfo, QueueStatistics, AgentInfo, MeetInfo, CallEvent,
   ServedQueue, ServedCustomer, Notice, NoticeName, NoticeData,
-} from './protocol';
+} from './protocol.js';
 
 /** The Login reply: who this session is and the server's timing. */
 export type LoginInfo = LoginData;

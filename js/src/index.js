@@ -1,8 +1,7 @@
 // Lineup — modern API: Promises, events, typed (see index.d.ts).
 //
 //   import { connect } from 'lineup-sdk';
-//   const client = await connect({ server: 'http://127.0.0.1:8080', appID: 'demo',
-//                                  md5AppSecret: '…', userID: 'alice', nickName: 'Alice' });
+//   const client = await connect({ server: 'http://127.0.0.1:8080', token, userID: 'alice' });
 //   client.on('AutoAssignUser', (user) => client.acceptAssignUser(user.queID, user.usrID));
 //
 // Every operation is the WebAssembly core's own typed method (written in Rust,
@@ -27,10 +26,19 @@ export class LineupError extends Error {
 
 let loading = null;
 
+/** The wasm beside this file. Vite's dev server pre-bundles dependencies into
+ * node_modules/.vite/deps/, away from it: then the package's own file (no
+ * `optimizeDeps.exclude` needed). A string, not `new URL(…)`: bundlers leave it alone. */
+function wasmBeside() {
+  const here = import.meta.url;
+  if (/\/node_modules\/\.vite\/deps\//.test(here)) return here.replace(/\/\.vite\/deps\/.*$/, '/lineup-sdk/dist/lineup_sdk_bg.wasm');
+  return new URL('./lineup_sdk_bg.wasm', import.meta.url);
+}
+
 /** Loads the WebAssembly core once (called by connect; call it early to preload). */
 export function load(wasmUrl) {
   if (!loading) {
-    loading = init({ module_or_path: wasmUrl || new URL('./lineup_sdk_bg.wasm', import.meta.url) });
+    loading = init({ module_or_path: wasmUrl || wasmBeside() });
   }
   return loading;
 }

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, copyFileSync, writeFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, copyFileSync, writeFileSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { js, startServer, launchChromium } from './harness.mjs';
@@ -85,4 +85,45 @@ test('an example type-checks against the shipped index.d.ts', () => {
   }));
   // Resolve lineup-sdk from the scratch project's node_modules.
   execFileSync(bin('tsc'), ['-p', join(dir, 'tsconfig.json')], { cwd: dir, stdio: 'inherit' });
+});
+
+test('the types hold under bundler, node16 and nodenext resolution, and are not any', () => {
+  for (const [module, moduleResolution] of [['esnext', 'bundler'], ['node16', 'node16'], ['nodenext', 'nodenext']]) {
+    for (const skipLibCheck of [false, true]) {
+      const dir = join(scratch, `types-${moduleResolution}-${skipLibCheck}`);
+      mkdirSync(dir);
+      copyFileSync(join(fixtures, 'types-example.ts'), join(dir, 'example.ts'));
+      // Under skipLibCheck a declaration file that does not resolve turns its types into
+      // any, silently: the example's @ts-expect-error lines then fail instead.
+      copyFileSync(join(fixtures, 'types-not-any.ts'), join(dir, 'not-any.ts'));
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+        compilerOptions: { strict: true, noEmit: true, target: 'es2022', module, moduleResolution, lib: ['es2022', 'dom'], skipLibCheck, types: [] },
+        files: ['example.ts', 'not-any.ts'],
+      }));
+      execFileSync(bin('tsc'), ['-p', join(dir, 'tsconfig.json')], { cwd: dir, stdio: 'inherit' });
+    }
+  }
+});
+
+test('the package is ready to publish: npm publish --dry-run is clean, the README stands alone', () => {
+  const out = execFileSync('npm', ['publish', '--dry-run', '--json'], { cwd: js, stdio: ['ignore', 'pipe', 'pipe'] });
+  const { files } = JSON.parse(out.toString())['lineup-sdk'];
+  const paths = files.map((f) => f.path).sort();
+  for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/protocol.d.ts']) assert.ok(paths.includes(f), `${f} in ${paths}`);
+  // npm's own warnings (a field it had to correct, a file it drops) fail; being logged
+  // out of the registry is what a dry run on CI is.
+  const warned = execFileSync('sh', ['-c', 'npm publish --dry-run 2>&1 >/dev/null'], { cwd: js }).toString()
+    .split('\n').filter((l) => /warn|ERR/i.test(l) && !/requires you to be logged in/.test(l));
+  assert.deepEqual(warned, []);
+  const pkg = JSON.parse(readFileSync(join(scratch, 'node_modules', 'lineup-sdk', 'package.json'), 'utf8'));
+  assert.equal(pkg.license, 'MIT');
+  assert.match(pkg.repository.url, /^git\+https:\/\//);
+  assert.match(readFileSync(join(scratch, 'node_modules', 'lineup-sdk', 'LICENSE'), 'utf8'), /^MIT License/);
+  // Every link of the installed README works there: no ../ path out of the package, no
+  // relative link to a file the tarball lacks.
+  const readme = readFileSync(join(scratch, 'node_modules', 'lineup-sdk', 'README.md'), 'utf8');
+  for (const [, target] of readme.matchAll(/\]\(([^)\s]+)\)/g)) {
+    if (/^(https?:|#|mailto:)/.test(target)) continue;
+    assert.ok(existsSync(join(scratch, 'node_modules', 'lineup-sdk', target)), `README links ${target}, which is not in the package`);
+  }
 });

@@ -21,9 +21,12 @@
 //! - `cargo xtask bench` — the engine benchmarks (criterion), the SFU's forwarding cost
 //!   (`lineup-media`'s `forwarding` bench), then the journal's cost and
 //!   the start-up time with 100,000 customers waiting (`lineup-server`'s `journal` bench).
-//! - `cargo xtask sdk`   — builds the npm package in `js/dist` (wasm, wasm-bindgen of
+//! - `cargo xtask sdk`   — builds the npm package in `js/dist` and packs it as
+//!   `target/lineup-sdk-<version>.tgz` (wasm, wasm-bindgen of
 //!   the locked version, wasm-opt from the npm `binaryen` package, the JS entry points).
-//! - `cargo xtask size`  — builds the SDK and prints what a page downloads, gzipped.
+//! - `cargo xtask size`  — builds the SDK and prints what a page downloads: the SDK and
+//!   demo pages as lineup-server sends them (uncompressed, gzip, brotli), the example
+//!   app as Vite emits it, and the npm tarball.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, ExitCode, Stdio};
@@ -100,7 +103,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS => run(cargo().args(["run", "--release", "-p", "lineup-server", "--example", "soak", "--", "target/release/lineup-server"])),
             failed => failed,
         },
-        Some("size") => result(sdk::build().and_then(|_| sdk::size())),
+        Some("size") => result(sdk::build().and_then(|_| size::run())),
         _ => {
             eprintln!("usage: cargo xtask <demo [server flags...] | test | contract | browser | types [--check] | bench | sdk | size | fuzz [--seconds N] | soak | load | cluster-load>");
             ExitCode::from(2)
@@ -113,6 +116,7 @@ mod contract;
 mod fuzz;
 mod sdk;
 mod server;
+mod size;
 mod tools;
 mod types;
 
@@ -246,8 +250,10 @@ fn test() -> ExitCode {
             ok = false;
         }
     }
-    // The npm package: packed, installed in a scratch project, loaded by a plain page
-    // and a Vite build in Chromium; its types checked with tsc.
+    // The npm package: packed, installed in scratch projects, loaded by a plain page,
+    // the example app under Vite 7 and 6 (build and dev server) and a webpack build in
+    // Chromium; cross-origin failures; the READMEs' examples run; its types checked
+    // with tsc under three module resolutions; npm publish --dry-run.
     match sdk::build() {
         Ok(()) => ok &= npm_test(&mut totals),
         Err(e) => {

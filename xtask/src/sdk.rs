@@ -1,4 +1,4 @@
-//! Building the browser SDK package (`js/dist`) and measuring what a page downloads.
+//! Building the browser SDK package (`js/dist`, packed into `target/`).
 
 use std::path::Path;
 use std::process::Command;
@@ -26,7 +26,8 @@ fn status(cmd: &mut Command) -> Result<(), String> {
     }
 }
 
-/// Both surfaces (`surface`), the JS entry points and the types → js/dist.
+/// Both surfaces (`surface`), the JS entry points and the types → js/dist, packed into
+/// target/lineup-sdk-<version>.tgz.
 pub fn build() -> Result<(), String> {
     crate::tools::sdk()?;
     let want = locked_wasm_bindgen()?;
@@ -66,7 +67,14 @@ pub fn build() -> Result<(), String> {
         ]))?;
     }
     sync(stage, Path::new("js/dist"))?;
-    println!("xtask: SDK built in js/dist");
+    // The package as `npm install` takes it (the README's install step).
+    let packed = Command::new("npm").args(["pack", "--pack-destination", "../target", "--silent"]).current_dir("js").output();
+    let tarball = match packed {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().lines().last().unwrap_or_default().to_string(),
+        Ok(o) => return Err(format!("npm pack failed: {}", String::from_utf8_lossy(&o.stderr))),
+        Err(e) => return Err(format!("cannot run npm pack: {e}")),
+    };
+    println!("xtask: SDK built in js/dist, packed as target/{tarball}");
     Ok(())
 }
 
@@ -175,39 +183,6 @@ fn sync(from: &Path, to: &Path) -> Result<(), String> {
         if std::fs::read(to.join(&name)).ok().as_deref() != Some(bytes.as_slice()) {
             std::fs::write(to.join(&name), bytes).map_err(|e| format!("{:?}: {e}", name))?;
         }
-    }
-    Ok(())
-}
-
-fn gz(path: &str) -> Result<u64, String> {
-    let out = Command::new("gzip").args(["-9", "-c", path]).output().map_err(|e| format!("gzip: {e}"))?;
-    Ok(out.stdout.len() as u64)
-}
-
-/// Prints what each kind of page downloads, raw and gzipped.
-pub fn size() -> Result<(), String> {
-    let files = |names: &[&str]| -> Result<(u64, u64), String> {
-        let mut raw = 0;
-        let mut zipped = 0;
-        for n in names {
-            let p = format!("js/dist/{n}");
-            raw += std::fs::metadata(&p).map_err(|e| format!("{p}: {e}"))?.len();
-            zipped += gz(&p)?;
-        }
-        Ok((raw, zipped))
-    };
-    let wasm = files(&["lineup_sdk_bg.wasm"])?;
-    let classic_wasm = files(&["lineup_crvideo_bg.wasm"])?;
-    let modern = files(&["lineup_sdk_bg.wasm", "lineup_sdk.js", "index.js"])?;
-    let classic = files(&["lineup_crvideo_bg.wasm", "lineup_crvideo.js", "lineup-crvideo.js"])?;
-    let kb = |b: u64| b as f64 / 1024.0;
-    println!("modern wasm alone:               {:7.1} KB raw, {:6.1} KB gz", kb(wasm.0), kb(wasm.1));
-    println!("CRVideo wasm alone:              {:7.1} KB raw, {:6.1} KB gz", kb(classic_wasm.0), kb(classic_wasm.1));
-    println!("modern API page (ESM + wasm):    {:7.1} KB raw, {:6.1} KB gz", kb(modern.0), kb(modern.1));
-    println!("CRVideo page (classic + wasm):   {:7.1} KB raw, {:6.1} KB gz", kb(classic.0), kb(classic.1));
-    println!("budget: with audio and video, what a page downloads <= 75 KB gz (half of Twilio's taskrouter + video pair)");
-    if classic.1.max(modern.1) > 75 * 1024 {
-        return Err("the SDK is over the 75 KB gz budget".into());
     }
     Ok(())
 }

@@ -61,10 +61,11 @@ fn has_postgresql() -> bool {
 }
 
 /// Chromium and chromedriver (for the browser tests), ffprobe (Debian's `ffmpeg`, for
-/// the recording test), a C++ compiler (libwebm, which the `webm` crate builds) and
-/// PostgreSQL (the cluster tests start a throwaway one).
+/// the recording test), a C++ compiler (libwebm, which the `webm` crate builds), curl
+/// (README.md's shell session, run by the npm tests) and PostgreSQL (the cluster tests
+/// start a throwaway one).
 pub fn debian_packages() -> Result<(), String> {
-    let wanted = [("chromium", "chromium"), ("chromedriver", "chromium-driver"), ("ffprobe", "ffmpeg"), ("c++", "g++")];
+    let wanted = [("chromium", "chromium"), ("chromedriver", "chromium-driver"), ("ffprobe", "ffmpeg"), ("c++", "g++"), ("curl", "curl")];
     let mut missing: Vec<&str> = wanted.iter().filter(|(bin, _)| !on_path(bin)).map(|(_, pkg)| *pkg).collect();
     if !has_postgresql() {
         missing.push("postgresql");

@@ -38,6 +38,7 @@ codes! {
     TOO_MANY_REQUESTS = 33, "TOO_MANY_REQUESTS", "Lineup: too many failed attempts from this address; retry after Retry-After seconds";
     MEDIA_DEVICE_ERR = 34, "MEDIA_DEVICE_ERR", "Lineup (SDK): the microphone or camera could not be opened (no permission, or no device)";
     MEDIA_ERR = 35, "MEDIA_ERR", "Lineup: the media connection could not be set up (negotiation failed)";
+    CREATE_CONN_FAILED = 203, "CREATE_CONN_FAILED", "could not connect to the server: it is down or unreachable, or it does not allow the page's origin (lineup-server --cors-origin)";
     CONNECTIONLOST = 207, "CONNECTIONLOST", "the connection to the server was lost";
     QUE_ID_INVALID = 400, "QUE_ID_INVALID", "no such queue in this app";
     QUE_NOUSER = 401, "QUE_NOUSER", "no customer to hand over / not queuing";

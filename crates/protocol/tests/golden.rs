@@ -2306,6 +2306,7 @@ fn error_codes_match_the_documented_table() {
         (33, "TOO_MANY_REQUESTS", true),
         (34, "MEDIA_DEVICE_ERR", true),
         (35, "MEDIA_ERR", true),
+        (203, "CREATE_CONN_FAILED", false),
         (207, "CONNECTIONLOST", false),
         (400, "QUE_ID_INVALID", false),
         (401, "QUE_NOUSER", false),

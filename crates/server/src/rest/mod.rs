@@ -132,14 +132,14 @@ pub fn router(state: AppState) -> Router {
         .route("/ws", get(ws::upgrade))
         .nest("/api/v1", api);
     router = match &state.config.sdk_dir {
-        Some(dir) => router.nest_service("/sdk", ServeDir::new(dir)),
+        Some(dir) => router.nest_service("/sdk", static_dir(dir)),
         None => router.nest_service(
             "/sdk",
             axum::routing::get(|uri: Uri, h: HeaderMap| async move { assets::serve(assets::SDK, &uri, &h) }),
         ),
     };
     router = match &state.config.www_dir {
-        Some(dir) => router.fallback_service(ServeDir::new(dir)),
+        Some(dir) => router.fallback_service(static_dir(dir)),
         None => router.fallback(|uri: Uri, h: HeaderMap| async move { assets::serve(assets::WWW, &uri, &h) }),
     };
     let headers = |name: &'static str, value: &'static str| {
@@ -152,6 +152,25 @@ pub fn router(state: AppState) -> Router {
         .layer(headers("x-frame-options", "DENY"))
         .layer(headers("referrer-policy", "no-referrer"))
         .with_state(state)
+}
+
+/// A directory's files (`--www`, `--sdk`), read at each request so edits show on reload:
+/// a `name.br` / `name.gz` beside a file is sent instead when the client accepts it
+/// (compress a deployed build once, e.g. `brotli -k` / `gzip -k`), revalidated by
+/// `Last-Modified` and cached like the embedded files ([`assets::cache_control`]).
+fn static_dir(dir: &std::path::Path) -> axum::routing::MethodRouter {
+    let files = ServeDir::new(dir).precompressed_br().precompressed_gzip();
+    axum::routing::get_service(files).layer(axum::middleware::from_fn(|req: axum::extract::Request, next: Next| async move {
+        let cache = assets::cache_control(req.uri().path());
+        let mut resp = next.run(req).await;
+        if resp.status().is_success() || resp.status() == StatusCode::NOT_MODIFIED {
+            resp.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static(cache));
+            // Whether a .br/.gz file is beside it or not: a cache must ask again for
+            // another Accept-Encoding.
+            resp.headers_mut().append(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
+        resp
+    }))
 }
 
 /// Parses a JSON body; the error names the field or says what is wrong.
