@@ -21,7 +21,15 @@ test('agent and customer see and hear each other through the media server', asyn
   const errors = [];
   try {
     const open = async (role, uid, extra = '') => {
-      const page = await (await browser.newContext()).newPage();
+      const context = await browser.newContext();
+      // Every track the page captures, to see that closing releases the device.
+      await context.addInitScript(() => {
+        const md = navigator.mediaDevices;
+        const gum = md.getUserMedia.bind(md);
+        window.__captured = [];
+        md.getUserMedia = async (c) => { const st = await gum(c); window.__captured.push(...st.getTracks()); return st; };
+      });
+      const page = await context.newPage();
       page.on('pageerror', (e) => errors.push(`${role}: ${e.message}`));
       page.on('console', (m) => {
         if (m.type() === 'error' && !(m.location().url || '').endsWith('/favicon.ico')) errors.push(`${role} console: ${m.text()}`);
@@ -105,6 +113,8 @@ test('agent and customer see and hear each other through the media server', asyn
     // CloseMic on the agent's side: the customer's inbound audio stops; OpenMic: it starts again.
     await agent.evaluate(() => CRVideo_CloseMic('media-agent'));
     await until(customer, 'the agent\'s microphone closed', (e) => e[0] === 'AudioStatusChanged' && e[1] === 'media-agent' && e[3] === CRVIDEO_ACLOSE);
+    assert.equal(await live(agent, 'audio'), 0, 'CloseMic released the microphone: every captured audio track ended');
+    assert.ok(await live(agent, 'video') > 0, 'the camera is still on');
     await new Promise((r) => setTimeout(r, 1000));
     const quiet = (await inbound(customer)).audioBytes;
     await new Promise((r) => setTimeout(r, 1500));
@@ -180,11 +190,26 @@ test('agent and customer see and hear each other through the media server', asyn
     assert.ok(Math.abs(seconds * 1000 - rec.durationMs) < 300, `ffprobe's ${seconds} s against the server's ${rec.durationMs} ms`);
     const video = probe.streams.find((st) => st.codec_name === 'vp8');
     assert.ok(video.width > 0 && video.height > 0, `the camera's size: ${video.width}×${video.height}`);
+    // CloseVideo releases the camera; leaving the room releases every device.
+    await agent.evaluate(() => CRVideo_CloseVideo('media-agent'));
+    assert.equal(await live(agent, 'video'), 0, 'CloseVideo released the camera');
+    for (const [who, page] of [['agent', agent], ['customer', customer]]) {
+      await page.evaluate(() => CRVideo_ExitMeeting());
+      let left = -1;
+      for (let i = 0; i < 50 && left !== 0; i++) {
+        left = (await live(page, 'audio')) + (await live(page, 'video'));
+        if (left !== 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(left, 0, `the ${who} left the room with no captured track live`);
+    }
     assert.deepEqual(errors, [], 'no page error');
   } finally {
     await close();
   }
 });
+
+/** How many tracks of `kind` the page captured are still live (the device in use). */
+const live = (page, kind) => page.evaluate((k) => window.__captured.filter((t) => t.kind === k && t.readyState === 'live').length, kind);
 
 const CRVIDEO_ACLOSE = 2;
 const CRVIDEO_AOPEN = 3;

@@ -285,7 +285,9 @@ pub async fn open(core: Core, kind: Kind) -> Result<(), Failure> {
         let local = slot(&mut inner.media, kind);
         match local.as_mut().and_then(|l| l.transceiver.clone()) {
             Some(t) => {
-                local.as_mut().expect("checked").track = Some(track.clone());
+                // The same track, not `track.clone()`: on a web-sys handle that is
+                // JavaScript's clone(), a second capture that CloseMic would stop instead.
+                local.as_mut().expect("checked").track = Some(Clone::clone(&track));
                 (Some(t), joined)
             }
             None => {
@@ -295,7 +297,7 @@ pub async fn open(core: Core, kind: Kind) -> Result<(), Failure> {
                 stream.add_track(&track);
                 init.set_streams(&Array::of1(&stream));
                 let t = pc.add_transceiver_with_media_stream_track_and_init(&track, &init);
-                *local = Some(Local { track: Some(track.clone()), transceiver: Some(t) });
+                *local = Some(Local { track: Some(Clone::clone(&track)), transceiver: Some(t) });
                 (None, joined)
             }
         }

@@ -90,7 +90,7 @@ pub fn on_track(core: &Core, e: &RtcTrackEvent) {
     owners.retain(|(t, _)| *t != track_id);
     owners.push((track_id, id.clone()));
     let member = inner.media.member_of_stream(&id);
-    member.stream = Some(stream.clone());
+    member.stream = Some(Clone::clone(&stream)); // the stream itself, not a JavaScript clone of it
     let uid = member.uid.clone();
     // A member whose media came back (a new connection of its own) may arrive as a new
     // stream under the same id: its player follows.
