@@ -105,7 +105,11 @@ async fn the_busy_app_survives_its_owner_being_killed_and_stopped() {
     // queued, each once.
     for (j, a) in agents.iter_mut().enumerate() {
         let r = a.try_request(json!({"op": "GetServingQueues"}), Duration::from_secs(5)).await;
-        assert_eq!(r.unwrap_or_else(|| panic!("agent{j}'s socket closed"))["err"], 0);
+        let r = r.unwrap_or_else(|| match &a.closed {
+            Some((code, reason)) => panic!("agent{j}'s socket was closed: {code} {reason}"),
+            None => panic!("agent{j}'s socket is open but no reply came within 5 s"),
+        });
+        assert_eq!(r["err"], 0, "agent{j}: {r}");
     }
     let order = serve_all(&mut agents, queue, 250).await;
     let expected: Vec<String> = (0..250).map(|i| format!("cust{i:03}")).collect();
