@@ -415,5 +415,6 @@ async fn hostile_input_to_a_cluster_node_gets_clear_answers() {
     assert!(r["msg"].as_str().unwrap().len() < 200, "clipped: {r}");
     let r = c.request(json!({"op": "Resume", "session": 7})).await;
     assert_ne!(r["err"], 0, "{r}");
-    assert!(cluster.health(via).await.is_some(), "the node serves on");
+    let health = cluster.health(via).await.expect("the node serves on");
+    assert!(common::documented_shapes("GET /healthz").contains(&common::keys(&health)), "PROTOCOL.md §15.15 documents {health}");
 }

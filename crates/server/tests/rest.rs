@@ -173,6 +173,12 @@ async fn health_cors_and_unknown_endpoints() {
     let resp = server.http.get(format!("{}/healthz", server.base)).send().await.unwrap();
     let health: serde_json::Value = resp.json().await.unwrap();
     assert_eq!((health["status"].as_str(), health["store"].as_str()), (Some("ok"), Some("ok")), "{health}");
+    assert!(documented_shapes("GET /healthz").contains(&keys(&health)), "PROTOCOL.md §15.15 documents {health}");
+    // A known path with another method: 405 in the RspCode envelope (§15.1).
+    let resp = server.http.patch(format!("{}/api/v1/apps/demo/queues", server.base)).send().await.unwrap();
+    assert_eq!(resp.status(), 405);
+    let v: serde_json::Value = resp.json().await.expect("a JSON body");
+    assert_eq!(v["RspCode"], 4, "{v}");
     let preflight = |origin: &'static str| {
         server
             .http

@@ -341,3 +341,30 @@ impl Client {
         drop(self.ws);
     }
 }
+
+/// The shapes PROTOCOL.md documents in the table row of `path` (a row starting
+/// ``| `path` |``): the keys of each `{…}` written there, so that a test can check that
+/// what the server sends is one of them (the document and the server cannot drift).
+#[allow(dead_code)]
+pub fn documented_shapes(path: &str) -> Vec<std::collections::BTreeSet<String>> {
+    const PROTOCOL_MD: &str = include_str!("../../../../PROTOCOL.md");
+    let row = PROTOCOL_MD
+        .lines()
+        .find(|l| l.starts_with(&format!("| `{path}` |")))
+        .unwrap_or_else(|| panic!("PROTOCOL.md has no table row for {path}"));
+    let mut shapes = Vec::new();
+    for object in row.split("`{").skip(1) {
+        let object = object.split("}`").next().unwrap_or_default();
+        // `"a":1,"b":[…]`: every piece but the last ends with a key.
+        let pieces: Vec<&str> = object.split("\":").collect();
+        let keys = pieces[..pieces.len().saturating_sub(1)].iter().filter_map(|k| k.rsplit('"').next());
+        shapes.push(keys.filter(|k| !k.is_empty()).map(str::to_string).collect());
+    }
+    shapes
+}
+
+/// The keys of a JSON object.
+#[allow(dead_code)]
+pub fn keys(v: &Value) -> std::collections::BTreeSet<String> {
+    v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
+}
