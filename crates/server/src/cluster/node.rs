@@ -112,11 +112,6 @@ impl ClusterNode {
         self.registry.apps()
     }
 
-    /// Whether the node is leaving the cluster (stopping gracefully).
-    pub fn is_leaving(&self) -> bool {
-        *self.leaving.borrow()
-    }
-
     /// Completes once the node starts leaving the cluster.
     pub async fn until_leaving(&self) {
         let mut rx = self.leaving.subscribe();

@@ -322,12 +322,8 @@ pub async fn carry(
                         }
                     }
                     _ = shutdown.changed(), if winding_down.is_none() => {
-                        // This node stops: the requests it carried are answered first, so
-                        // that the 1001 the client gets means "not applied" for the rest.
-                        if waiting.is_empty() {
-                            let _ = upstream.close(None).await;
-                            break 'link Some(close(1001, "server restarting"));
-                        }
+                        // This node stops: the requests it carried are answered first (just
+                        // below), so that the 1001 the client gets means "not applied".
                         winding_down = Some((tokio::time::Instant::now() + HAND_OVER_GRACE, WindDown::Stopping));
                     }
                     _ = tokio::time::sleep_until(wind_down_until.unwrap_or_else(tokio::time::Instant::now)), if wind_down_until.is_some() => {
