@@ -297,6 +297,29 @@ impl LineupCore {
         self.op(Answer::Done, op())
     }
 
+    /// From now on, a NotifyUserStatus event for every status change of every user of
+    /// the app (agents, supervisors).
+    #[wasm_bindgen(js_name = startUserStatusNotify, unchecked_return_type = "Promise<void>")]
+    pub fn start_user_status_notify(&self) -> Promise {
+        self.op(Answer::Done, Ok(Op::StartUserStatusNotify))
+    }
+
+    /// No more NotifyUserStatus events.
+    #[wasm_bindgen(js_name = stopUserStatusNotify, unchecked_return_type = "Promise<void>")]
+    pub fn stop_user_status_notify(&self) -> Promise {
+        self.op(Answer::Done, Ok(Op::StopUserStatusNotify))
+    }
+
+    /// The status of every user of the app with a session, or of `UID` only (agents,
+    /// supervisors).
+    #[wasm_bindgen(js_name = getUserStatus, unchecked_return_type = "Promise<UserStatus[]>")]
+    pub fn get_user_status(
+        &self,
+        #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue,
+    ) -> Promise {
+        self.op(Answer::Field("users"), opt_str(&uid, "UID").map(|uid| Op::GetUserStatus { uid }))
+    }
+
     /// Calls a user into a room; resolves with the callID.
     #[wasm_bindgen(unchecked_return_type = "Promise<string>")]
     pub fn call(

@@ -180,7 +180,8 @@
     'GetVideoCfg', 'GetMicEnergy',
     'GetSDKVersion', 'SetSDKParams', 'WriteLog', 'EnterMeeting2', 'EnterMeeting3', 'StopMeeting', 'SendIMMsg',
     'GetMemberInfo', 'GetMemberNickName', 'IsUserInMeeting', 'SendCmd', 'SendMeetingCustomMsg',
-    'GetAudioMicNames', 'GetAudioSpkNames', 'GetAudioCfg', 'SetAudioCfg', 'UpdateToken'
+    'GetAudioMicNames', 'GetAudioSpkNames', 'GetAudioCfg', 'SetAudioCfg', 'UpdateToken',
+    'StartUserStatusNotify', 'StopUserStatusNotify', 'GetUserStatus', 'GetOneUserStatus'
   ];
   // CloudRoom functions Lineup does not implement: they answer CRVideo_SEVICE_NOTENABLED
   // (806) through their own result callback, or return it (js/README lists them).
@@ -188,9 +189,7 @@
     'Invite', 'AcceptInvite', 'RejectInvite', 'CancelInvite', 'SetMeetingAttrs',
     'AddOrUpdateMeetingAttrs', 'DelMeetingAttrs', 'ClearMeetingAttrs', 'GetMeetingAllAttrs',
     'GetMeetingAttrs', 'SetUserAttrs', 'AddOrUpdateUserAttrs', 'DelUserAttrs', 'ClearUserAttrs',
-    'ClearAllUserAttrs', 'GetUserAttrs', 'SendBuffer', 'SendFile', 'CancelSend',
-    'StartUserStatusNotify', 'StopUserStatusNotify',
-    'GetUserStatus', 'GetOneUserStatus', 'Kickout', 'SetNickName', 'GetAgentServiceStatus',
+    'ClearAllUserAttrs', 'GetUserAttrs', 'SendBuffer', 'SendFile', 'CancelSend', 'Kickout', 'SetNickName', 'GetAgentServiceStatus',
     'GetUserServiceStatus', 'StartScreenShare', 'StopScreenShare', 'StartScreenMark',
     'StopScreenMark', 'CreatScreenShareObj', 'GetScreenShareCfg', 'SetScreenShareCfg',
     'CreateCloudMixer', 'DestroyCloudMixer', 'UpdateCloudMixerContent', 'GetAllCloudMixerInfo',

@@ -5,11 +5,12 @@
 import type {
   QueueInfo, QueStatus, QueuingInfo, QueUser, SessionInfo, LoginData, QueueStatistics, AgentInfo,
   QueueUsersData, MeetInfo, CallEvent, Notice, NoticeName, NoticeData, InitQueueData, StatusesData, PongData,
+  UserStatus,
 } from './protocol.js';
 
 export type {
   QueueInfo, QueStatus, QueuingInfo, QueUser, SessionInfo, QueueStatistics, AgentInfo, MeetInfo, CallEvent,
-  ServedQueue, ServedCustomer, Notice, NoticeName, NoticeData,
+  ServedQueue, ServedCustomer, Notice, NoticeName, NoticeData, UserStatus,
 } from './protocol.js';
 
 /** The Login reply: who this session is and the server's timing. */
@@ -126,6 +127,11 @@ interface CoreMethods {
      * The call this session is in, asked of the server.
      */
     getSessionInfo(): Promise<SessionInfo>;
+    /**
+     * The status of every user of the app with a session, or of `UID` only (agents,
+     * supervisors).
+     */
+    getUserStatus(UID?: string): Promise<UserStatus[]>;
     hangupCall(callID: string, usrExtDat?: string): Promise<void>;
     holdCall(callID: string): Promise<void>;
     /**
@@ -224,8 +230,17 @@ interface CoreMethods {
     setVideoCfg(cfg: { size?: { width: number; height: number } | string; fps?: number; maxbps?: number }): void;
     startQueuing(queID: number, usrExtDat?: string): Promise<void>;
     startService(queID: number, priority?: number): Promise<void>;
+    /**
+     * From now on, a NotifyUserStatus event for every status change of every user of
+     * the app (agents, supervisors).
+     */
+    startUserStatusNotify(): Promise<void>;
     stopQueuing(): Promise<void>;
     stopService(queID: number): Promise<void>;
+    /**
+     * No more NotifyUserStatus events.
+     */
+    stopUserStatusNotify(): Promise<void>;
     /**
      * This browser's cameras (a member's UID: its camera, once known):
      * `{userId, videoID, videoName}`, videoID from 1.

@@ -140,6 +140,21 @@ from: string, queID?: number | null, agentID?: string | null,
 message: string, };
 
 /**
+ * CloudRoom `CRVideo_UserStatus`: a user of the app and its status, in the
+ * `NotifyUserStatus` notice and the `GetUserStatus` reply.
+ */
+export type UserStatus = { userID: string, 
+/**
+ * 0 offline (no session, or its connection dropped), 1 online and idle, 2 busy
+ * (offered, serving or being served, in wrap-up, or a ringing call), 3 in a room.
+ */
+userStatus: number, 
+/**
+ * 0 when do-not-disturb is off, else the value given to `SetDNDStatus`.
+ */
+DNDType: number, };
+
+/**
  * What an in-room message is to the CloudRoom surface: a text (`SendIMmsg`, the
  * default), a command to one member (`SendCmd` → `NotifyCmdData`) or a custom message
  * to the room (`SendMeetingCustomMsg` → `NotifyMeetingCustomMsg`). The server passes it on.
@@ -206,6 +221,11 @@ export type AgentsData = { agents: Array<AgentInfo>, };
 export type CallData = { callID: string, };
 
 /**
+ * `data` of the GetUserStatus reply.
+ */
+export type UserStatusData = { users: Array<UserStatus>, };
+
+/**
  * `data` of the Ping reply.
  */
 export type PongData = { 
@@ -255,7 +275,7 @@ sendTime: number,
 /**
  * The sender's kind (absent: a text).
  */
-kind?: MsgKind, } };
+kind?: MsgKind, } } | { "name": "NotifyUserStatus", "data": UserStatus };
 
 /** Every notice's name. */
 export type NoticeName = Notice['name'];

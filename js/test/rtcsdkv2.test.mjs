@@ -6,6 +6,8 @@
 //   from login to hang-up, with video both ways and no page error;
 // - every name of js/README's table of CloudRoom names is defined once the script ran,
 //   and an unimplemented one answers 806 through its own callback;
+// - user status (StartUserStatusNotify → NotifyUserStatus, GetOneUserStatus,
+//   GetUserStatus) as the demo's status-push button uses it;
 // - a page made of the queue guide's own snippets (QueUser.userID).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,6 +45,9 @@ test('CloudRoom pages of both generations: RTCSDKV2 shapes agent ↔ customer, e
     const agent = await open('rtcsdkv2.html', 'agent', 'v2-agent', 2);
     assert.deepEqual(await until(agent, 'Init', entry('Init')), ['Init', 0, 'string'], 'CRVideo_Init().then(0), GetSDKVersion a string');
     assert.deepEqual(await until(agent, 'StartServiceRslt', entry('StartServiceRslt')), ['StartServiceRslt', 2, 0, 'serve']);
+    // User status, as the demo's "start user status push" button asks for it.
+    await agent.evaluate(() => CRVideo_StartUserStatusNotify('watch'));
+    assert.deepEqual(await until(agent, 'StartUserStatusNotifyRslt', entry('StartUserStatusNotifyRslt')), ['StartUserStatusNotifyRslt', 0, 'watch']);
     // UpdateToken: nothing to renew (a session does not depend on its token), so a
     // Lineup token is accepted and anything else refused with 22.
     await agent.evaluate(() => { CRVideo_UpdateToken('lu1.payload.signature', 'renew'); CRVideo_UpdateToken('not a token', 'bad'); });
@@ -64,6 +69,9 @@ test('CloudRoom pages of both generations: RTCSDKV2 shapes agent ↔ customer, e
     const customer = await open('rtcsdkv2.html', 'customer', 'v2-customer', 2);
     assert.deepEqual(await until(customer, 'StartQueuingRslt', entry('StartQueuingRslt')), ['StartQueuingRslt', 0, 'queue']);
     assert.deepEqual(await until(agent, 'AutoAssignUser', entry('AutoAssignUser')), ['AutoAssignUser', 'v2-customer', 'Nick v2-customer', 'ext']);
+    const told = (uid, state) => (e) => e[0] === 'NotifyUserStatus' && e[1].userID === uid && e[1].userStatus === state;
+    assert.deepEqual(await until(agent, 'customer online', told('v2-customer', 1)), ['NotifyUserStatus', { userID: 'v2-customer', userStatus: 1, DNDType: 0 }, 'watch']);
+    assert.deepEqual(await until(agent, 'customer offered', told('v2-customer', 2)), ['NotifyUserStatus', { userID: 'v2-customer', userStatus: 2, DNDType: 0 }, 'watch']);
     assert.equal((await until(agent, 'NotifyUserEnter', entry('NotifyUserEnter')))[1], 2, 'NotifyUserEnter(queID, QueUser)');
     assert.deepEqual(await until(agent, 'ResponseAssignUserRslt', entry('ResponseAssignUserRslt')), ['ResponseAssignUserRslt', 0, 'accept']);
     assert.deepEqual(await until(agent, 'CreateMeetingSuccess', entry('CreateMeetingSuccess')), ['CreateMeetingSuccess', '', 'create'], 'CreateMeeting2(cookie)');
@@ -72,6 +80,15 @@ test('CloudRoom pages of both generations: RTCSDKV2 shapes agent ↔ customer, e
     for (const page of [agent, customer]) {
       assert.deepEqual(await until(page, 'EnterMeetingRslt', entry('EnterMeetingRslt')), ['EnterMeetingRslt', 0, 'enter']);
     }
+    await until(agent, 'customer in the room', told('v2-customer', 3));
+    await agent.evaluate(() => CRVideo_GetOneUserStatus('v2-customer', 'one'));
+    assert.deepEqual(await until(agent, 'GetUserStatusSuccess', entry('GetUserStatusSuccess')),
+      ['GetUserStatusSuccess', [{ userID: 'v2-customer', userStatus: 3, DNDType: 0 }], 'one']);
+    await customer.evaluate(() => CRVideo_GetUserStatus('all'));
+    const [, all, ck] = await until(customer, 'GetUserStatusSuccess', entry('GetUserStatusSuccess'));
+    assert.equal(ck, 'all');
+    assert.deepEqual(all.filter((u) => u.userID.startsWith('v2-')), [
+      { userID: 'v2-agent', userStatus: 3, DNDType: 0 }, { userID: 'v2-customer', userStatus: 3, DNDType: 0 }]);
     // Both members, by RTCSDKV2's names, on both sides.
     for (const [page, peer] of [[agent, 'v2-customer'], [customer, 'v2-agent']]) {
       const end = Date.now() + 10000;

@@ -134,6 +134,7 @@ fn on_notice(notice: NoticeName, name: &str, d: JsValue) {
                 fire("NotifyIMMsg", &[f("fromUserID"), f("text"), f("sendTime")]);
             }
         },
+        N::NotifyUserStatus => fire(name, &[d, super::user_status::notify_cookie()]),
         // The media module answers these (they become status events).
         N::MediaOffer | N::MediaTrack | N::MediaLost => {}
     }

@@ -15,6 +15,7 @@
 //! - `media`: microphone, camera, statuses and video objects.
 //! - `events`: notices and connection events → callbacks.
 //! - `members`: the members of the room entered (GetAllMembers, GetMemberInfo…).
+//! - `user_status`: StartUserStatusNotify, GetUserStatus and their callbacks.
 //! - `unsupported`: CloudRoom functions Lineup defines but does not implement.
 
 mod events;
@@ -23,6 +24,7 @@ mod meeting;
 mod members;
 mod queue;
 pub mod unsupported;
+mod user_status;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -244,6 +246,8 @@ struct Classic {
     me: (String, String),
     /// The members of the room entered: (UID, nickname), this session first.
     members: Vec<(String, String)>,
+    /// The cookie given to StartUserStatusNotify (NotifyUserStatus carries it).
+    status_cookie: JsValue,
 }
 
 thread_local! {

@@ -89,11 +89,7 @@ pub const NOT_SUPPORTED: &[NotSupported] = &[
     cb("SendBuffer", R::Id, "SendBufferRslt", &[Id, Err, Arg(2)]),
     cb("SendFile", R::Id, "SendFileRslt", &[Id, Err, Arg(2)]),
     cb("CancelSend", R::Undefined, "CancelSendRslt", &[Err, Arg(0)]),
-    // Presence, members.
-    cb("StartUserStatusNotify", R::Undefined, "StartUserStatusNotifyRslt", &[Err, Arg(0)]),
-    cb("StopUserStatusNotify", R::Undefined, "StopUserStatusNotifyRslt", &[Err, Arg(0)]),
-    cb("GetUserStatus", R::Undefined, "GetUserStatusFail", &[Err, Arg(0)]),
-    cb("GetOneUserStatus", R::Undefined, "GetUserStatusFail", &[Err, Arg(1)]),
+    // Members.
     cb("Kickout", R::Code, "KickoutRslt", &[Err, Arg(0)]),
     ret("SetNickName", R::Code),
     ret("GetAgentServiceStatus", R::Code),

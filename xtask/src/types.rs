@@ -5,10 +5,11 @@
 
 use lineup_protocol::types::{
     AgentInfo, CallEvent, MeetInfo, MsgKind, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo,
-    ServedCustomer, ServedQueue, SessionInfo,
+    ServedCustomer, ServedQueue, SessionInfo, UserStatus,
 };
 use lineup_protocol::ws::{
     AgentsData, CallData, InitQueueData, LoginData, Notice, PongData, QueueUsersData, ServingQueuesData, StatusesData,
+    UserStatusData,
 };
 use ts_rs::{Config, TS};
 
@@ -43,6 +44,7 @@ pub fn generate() -> String {
     decl::<MeetInfo>(&cfg, &mut out);
     decl::<SessionInfo>(&cfg, &mut out);
     decl::<CallEvent>(&cfg, &mut out);
+    decl::<UserStatus>(&cfg, &mut out);
     decl::<MsgKind>(&cfg, &mut out);
     decl::<LoginData>(&cfg, &mut out);
     decl::<InitQueueData>(&cfg, &mut out);
@@ -51,6 +53,7 @@ pub fn generate() -> String {
     decl::<QueueUsersData>(&cfg, &mut out);
     decl::<AgentsData>(&cfg, &mut out);
     decl::<CallData>(&cfg, &mut out);
+    decl::<UserStatusData>(&cfg, &mut out);
     decl::<PongData>(&cfg, &mut out);
     decl::<Notice>(&cfg, &mut out);
     out.push_str(

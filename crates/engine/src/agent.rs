@@ -81,9 +81,11 @@ impl Engine {
         self.agent(sid).is_some_and(|a| a.serving.is_empty())
     }
 
-    pub(crate) fn set_dnd(&mut self, sid: SessionId, on: bool) {
+    /// `SetDNDStatus`: 0 off, any other value on (kept as the DND type user status reports).
+    pub(crate) fn set_dnd(&mut self, sid: SessionId, dnd_type: u32) {
         self.ensure_agent(sid);
-        self.reindex_agent(sid, |a| a.dnd = on);
+        self.set_dnd_type(sid, dnd_type);
+        self.reindex_agent(sid, |a| a.dnd = dnd_type != 0);
         self.dispatch_agent(sid);
     }
 

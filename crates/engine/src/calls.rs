@@ -80,6 +80,7 @@ impl Engine {
         if !room.members.contains(&sid) {
             let others = room.members.clone();
             self.rooms.get_mut(&id).expect("checked").members.push(sid);
+            self.count_room(sid, true);
             let s = &self.sessions[&sid];
             let notice = Notice::MeetingMember { meeting: id, user_id: s.user_id.clone(), name: s.name.clone(), entered: true };
             for other in others {
@@ -123,6 +124,9 @@ impl Engine {
             self.end_call(key, CallEnd::HungUp(by));
         }
         self.rooms.remove(&id);
+        for &m in &members {
+            self.count_room(m, false);
+        }
         for m in members.into_iter().filter(|m| *m != sid) {
             self.notify(m, Notice::MeetingStopped { meeting: id });
         }
@@ -133,6 +137,7 @@ impl Engine {
         let Some(room) = self.rooms.get_mut(&id) else { return };
         room.members.retain(|m| *m != sid);
         let others = room.members.clone();
+        self.count_room(sid, false);
         let s = &self.sessions[&sid];
         let notice = Notice::MeetingMember { meeting: id, user_id: s.user_id.clone(), name: s.name.clone(), entered: false };
         for other in others {
@@ -233,6 +238,8 @@ impl Engine {
         );
         self.sessions.get_mut(&sid).expect("caller").call = Some(key);
         self.sessions.get_mut(&callee).expect("callee").call = Some(key);
+        self.touch_user(sid);
+        self.touch_user(callee);
         self.timers.insert(deadline, Timer::Call(key));
         let notice = Notice::NotifyCallIn {
             call: id.clone(),
@@ -391,6 +398,7 @@ impl Engine {
             if let Some(s) = self.sessions.get_mut(&party) {
                 s.call = None;
             }
+            self.touch_user(party);
         }
         self.forget_room_if_unused(room, false);
         if let Some(service) = service.filter(|s| self.services.contains_key(s)) {

@@ -22,6 +22,7 @@ pub(crate) type Candidate = (QueueId, u64, SessionId);
 impl Engine {
     /// Applies `change` to the agent and moves it into or out of its queues' free sets.
     pub(crate) fn reindex_agent(&mut self, sid: SessionId, change: impl FnOnce(&mut Agent)) {
+        self.touch_user(sid);
         let now = self.now;
         let Engine { sessions, queues, .. } = self;
         let Some(session) = sessions.get_mut(&sid) else { return };
@@ -127,6 +128,8 @@ impl Engine {
         let queuing = self.sessions.get_mut(&customer).and_then(|s| s.queuing.as_mut()).expect("queuing");
         queuing.offer = Some(offer);
         queuing.agent_id = Some(agent_id);
+        self.touch_user(customer);
+        let queuing = self.sessions.get_mut(&customer).and_then(|s| s.queuing.as_mut()).expect("queuing");
         queuing.call_time = Some(now);
         self.offers.insert(offer, Offer { agent: agent_sid, customer, queue, deadline });
         // The next customer of this queue is likely the next one offered: fetch its
@@ -150,6 +153,7 @@ impl Engine {
         if let Some(queuing) = self.sessions.get_mut(&o.customer).and_then(|s| s.queuing.as_mut()) {
             queuing.offer = None;
         }
+        self.touch_user(o.customer);
         if let Some(q) = self.queues.get_mut(&o.queue) {
             match reason {
                 Some(CancelReason::Timeout) => q.counters.live.offers_timed_out += 1,
@@ -214,6 +218,7 @@ impl Engine {
         let service = ServiceId(self.fresh_id());
         let (queuing, app, user_id) = self.unqueue(customer, WaitEnd::Served).expect("queuing");
         self.sessions.get_mut(&customer).expect("customer").served_in = Some(service);
+        self.touch_user(customer);
         self.queues.get_mut(&queuing.queue).expect("live queue").in_service += 1;
         let queue = queuing.queue;
         self.reindex_agent(agent_sid, |a| a.services.push(service));
@@ -293,6 +298,7 @@ impl Engine {
         self.notify(s.agent, notice.clone());
         self.notify(s.customer, notice);
         self.sessions.get_mut(&s.customer).expect("customer").served_in = None;
+        self.touch_user(s.customer);
         self.send_queuing_info(s.customer, QueuingInfo::NotQueuing);
         self.touch_status(s.queue);
         self.dispatch_agent(s.agent);

@@ -15,6 +15,7 @@ use crate::sessions::Sessions;
 use crate::state::{App, Call, Offer, Queue, Room, Service, Session};
 use crate::time::Time;
 use crate::timers::{Timer, Timers};
+use crate::user_status::UserStatusBook;
 
 /// Lineup's ACD state machine. See the crate docs for how to drive it.
 pub struct Engine {
@@ -36,6 +37,8 @@ pub struct Engine {
     pub(crate) next_queue: u32,
     /// One shared empty usrExtDat, so customers without data share it.
     pub(crate) empty_text: Arc<str>,
+    /// Who watches user status and what they were told (`user_status`).
+    pub(crate) user_status: UserStatusBook,
 }
 
 impl Default for Engine {
@@ -64,6 +67,7 @@ impl Engine {
             next_id: 1,
             next_queue: 1,
             empty_text: Arc::from(""),
+            user_status: UserStatusBook::default(),
         }
     }
 
@@ -161,7 +165,24 @@ impl Engine {
             }
             Request::SetDndStatus { on } => {
                 need(Role::Agent)?;
-                self.set_dnd(sid, on);
+                self.set_dnd(sid, u32::from(on));
+                Ok(Reply::Done)
+            }
+            Request::SetDndType { dnd_type } => {
+                need(Role::Agent)?;
+                self.set_dnd(sid, dnd_type);
+                Ok(Reply::Done)
+            }
+            Request::StartUserStatusNotify => {
+                if !roles.has(Role::Agent) && !roles.has(Role::Supervisor) {
+                    return Err(AcdError::NoPermission(Role::Agent));
+                }
+                self.watch_user_status(sid);
+                Ok(Reply::Done)
+            }
+            Request::StopUserStatusNotify => {
+                let app = self.sessions[&sid].app;
+                self.unwatch_user_status(sid, app);
                 Ok(Reply::Done)
             }
             Request::ReqAssignUser => {

@@ -61,7 +61,8 @@ pub enum Request {
     AcceptAssignUser { queue: QueueId, user_id: Name },
     /// `RejectAssignUser(queID, usrID)`.
     RejectAssignUser { queue: QueueId, user_id: Name },
-    /// `SetDNDStatus(status)`: on stops automatic offers.
+    /// `SetDNDStatus(status)`: on stops automatic offers. (Journals of older versions;
+    /// new requests are [`Request::SetDndType`].)
     SetDndStatus { on: bool },
     /// `ReqAssignUser()`: take the next customer by the usual order, at once.
     ReqAssignUser,
@@ -92,6 +93,14 @@ pub enum Request {
     HangupCall { call: Name, usr_ext_dat: Arc<str> },
     /// Lineup `HoldCall(callID)` / `ResumeCall(callID)`.
     HoldCall { call: Name, hold: bool },
+    // New variants go last: journals of older versions name variants by position.
+    /// `SetDNDStatus(status)`: 0 off, any other value on; the value is the DND type
+    /// user status reports.
+    SetDndType { dnd_type: u32 },
+    /// `StartUserStatusNotify()`: tell this session every user status change of its app.
+    StartUserStatusNotify,
+    /// `StopUserStatusNotify()`.
+    StopUserStatusNotify,
 }
 
 /// What a successful input returns.

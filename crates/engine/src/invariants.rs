@@ -100,6 +100,42 @@ impl Engine {
                 return Err(format!("queue {id}: in_service {} but {serving} services", q.in_service));
             }
         }
+        self.check_user_status()
+    }
+
+    /// User status: room counts agree with the rooms; watchers are live sessions of
+    /// their app; what was told is kept exactly for apps with watchers, and between
+    /// steps it is each user's status now.
+    fn check_user_status(&self) -> Result<(), String> {
+        let mut rooms_in = rustc_hash::FxHashMap::<crate::ids::SessionId, u16>::default();
+        for m in self.rooms.values().flat_map(|r| r.members.iter()) {
+            *rooms_in.entry(*m).or_default() += 1;
+        }
+        if rooms_in != self.user_status.rooms_in {
+            return Err(format!("user status: room counts {:?}, rooms say {rooms_in:?}", self.user_status.rooms_in));
+        }
+        for (app, watchers) in &self.user_status.watchers {
+            if watchers.is_empty() || !self.user_status.told.contains_key(app) {
+                return Err(format!("user status: app {app} has an empty watcher set or nothing told"));
+            }
+            if let Some(w) = watchers.iter().find(|w| self.sessions.get(w).is_none_or(|s| s.app != *app)) {
+                return Err(format!("user status: watcher {w} of app {app} is not a session of it"));
+            }
+        }
+        for (app, told) in &self.user_status.told {
+            if !self.user_status.watchers.contains_key(app) {
+                return Err(format!("user status: app {app} keeps what it told without watchers"));
+            }
+            if self.user_status.touched.is_empty() {
+                for (uid, sid) in &self.apps[*app as usize].users {
+                    let now = self.status_of(*sid);
+                    let was = told.get(uid).copied().unwrap_or((crate::UserState::Offline, 0));
+                    if now != was {
+                        return Err(format!("user status: {uid} is {now:?}, its watchers were told {was:?}"));
+                    }
+                }
+            }
+        }
         Ok(())
     }
 }

@@ -20,6 +20,8 @@
 //! - `dispatch`: the matching rule, offers and services.
 //! - `calls`: rooms, calls between agent and customer, asterCC call events.
 //! - `notify`: coalesced status and position notices.
+//! - `user_status`: CloudRoom user status (offline, idle, busy, in a room; DND type) and
+//!   its watchers.
 //! - `stats`, `views`: statistics and read-only views.
 //! - `sessions`: the session table (by index, with prefetch of the next customer).
 //! - `snapshot`: the whole state as versioned, canonical bytes; restore; digest.
@@ -75,6 +77,7 @@ mod state;
 mod stats;
 mod time;
 mod timers;
+mod user_status;
 mod views;
 
 pub use customer::MAX_USR_EXT_DAT;
@@ -92,5 +95,6 @@ pub use output::{
 };
 pub use snapshot::{SnapshotError, SNAPSHOT_MAGIC, SNAPSHOT_VERSION};
 pub use time::Time;
+pub use user_status::{UserState, UserStatus};
 pub use stats::{Distribution, LiveCounters, TALK_BUCKETS_S, WAIT_BUCKETS_S};
 pub use views::{QueueMonitor, SessionActivity, SessionView};

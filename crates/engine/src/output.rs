@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::ids::{Name, QueueId, SessionId, TaskId};
 use crate::model::{MeetInfo, QueUser, QueueInfo, QueueStatus, QueuingInfo};
 use crate::time::Time;
+use crate::user_status::UserStatus;
 
 /// One output, taken with [`Engine::poll_output`](crate::Engine::poll_output).
 #[derive(Clone, Debug, PartialEq)]
@@ -68,6 +69,9 @@ pub enum Notice {
     MeetingStopped { meeting: u32 },
     /// A call event (asterCC fields), to both parties' pages.
     CallEvent(Box<CallEvent>),
+    /// `CRVideo_NotifyUserStatus(userStatus)`: a user of the app changed status (to
+    /// sessions that asked with StartUserStatusNotify).
+    UserStatus(UserStatus),
 }
 
 /// Who a call event is about (asterCC's `source`).

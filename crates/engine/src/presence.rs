@@ -56,6 +56,7 @@ impl Engine {
                 info_sent_at: None,
         });
         self.apps[ix as usize].users.insert(user_id_key, sid);
+        self.touch_user(sid);
         Ok(Reply::LoggedIn { session: sid, resumed: false })
     }
 
@@ -81,6 +82,7 @@ impl Engine {
         }
         let hold_s = self.apps[session.app as usize].settings.hold_s;
         let until = from.plus_secs(hold_s.into());
+        self.touch_user(sid);
         let session = self.sessions.get_mut(&sid).expect("present");
         session.online = false;
         session.hold_until = Some(until);
@@ -122,6 +124,8 @@ impl Engine {
             return Ok(());
         }
         session.online = true;
+        self.touch_user(sid);
+        let session = self.sessions.get_mut(&sid).expect("present");
         if let Some(until) = session.hold_until.take() {
             self.timers.remove(until, Timer::Hold(sid));
         }
@@ -198,7 +202,10 @@ impl Engine {
         }
         // Services first (the leaving party decides how its tasks end), then calls.
         self.leave_calls_and_rooms(sid);
+        self.touch_user(sid);
         let session = self.sessions.remove(&sid).expect("present");
+        self.unwatch_user_status(sid, session.app);
+        self.user_status.dnd_types.remove(&sid);
         if let Some(until) = session.hold_until {
             self.timers.remove(until, Timer::Hold(sid));
         }

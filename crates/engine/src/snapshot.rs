@@ -39,6 +39,7 @@ use crate::sessions::Sessions;
 use crate::state::{App, Call, Offer, Queue, Room, Service};
 use crate::time::Time;
 use crate::timers::Timers;
+use crate::user_status::UserStatusBook;
 
 /// The first bytes of every snapshot.
 pub const SNAPSHOT_MAGIC: &[u8; 8] = b"LNUPSNAP";
@@ -93,6 +94,7 @@ struct StateRef<'a> {
     timers: &'a Timers,
     next_id: u64,
     next_queue: u32,
+    user_status: &'a UserStatusBook,
 }
 
 /// The engine's state as read back (owned); same field order as [`StateRef`].
@@ -110,6 +112,47 @@ struct State {
     timers: Timers,
     next_id: u64,
     next_queue: u32,
+    /// Absent from snapshots of versions before user status.
+    #[serde(default)]
+    user_status: UserStatusBook,
+}
+
+/// A version 1 snapshot's state (bincode: every field, in order, nothing after
+/// `next_queue`).
+#[derive(Deserialize)]
+struct StateV1 {
+    now: Time,
+    apps: Vec<App>,
+    sessions: Sessions,
+    queues: FxHashMap<QueueId, Queue>,
+    offers: FxHashMap<OfferId, Offer>,
+    services: FxHashMap<ServiceId, Service>,
+    rooms: FxHashMap<u32, Room>,
+    calls: FxHashMap<u64, Call>,
+    next_room: u32,
+    timers: Timers,
+    next_id: u64,
+    next_queue: u32,
+}
+
+impl From<StateV1> for State {
+    fn from(v: StateV1) -> State {
+        State {
+            now: v.now,
+            apps: v.apps,
+            sessions: v.sessions,
+            queues: v.queues,
+            offers: v.offers,
+            services: v.services,
+            rooms: v.rooms,
+            calls: v.calls,
+            next_room: v.next_room,
+            timers: v.timers,
+            next_id: v.next_id,
+            next_queue: v.next_queue,
+            user_status: UserStatusBook::default(),
+        }
+    }
 }
 
 impl Engine {
@@ -140,6 +183,7 @@ impl Engine {
             timers: &self.timers,
             next_id: self.next_id,
             next_queue: self.next_queue,
+            user_status: &self.user_status,
         }
     }
 
@@ -149,7 +193,9 @@ impl Engine {
         let (version, body) = body.split_at_checked(4).ok_or(SnapshotError::NotASnapshot)?;
         let found = u32::from_le_bytes(version.try_into().expect("4 bytes"));
         let state: State = match found {
-            1 => bincode::deserialize(body).map_err(|e| SnapshotError::Corrupt(format!("version 1: {e}")))?,
+            1 => bincode::deserialize::<StateV1>(body)
+                .map_err(|e| SnapshotError::Corrupt(format!("version 1: {e}")))?
+                .into(),
             2 => rmp_serde::from_slice(body).map_err(|e| SnapshotError::Corrupt(e.to_string()))?,
             _ => return Err(SnapshotError::Version { found }),
         };
@@ -168,6 +214,8 @@ impl Engine {
         engine.timers = state.timers;
         engine.next_id = state.next_id;
         engine.next_queue = state.next_queue;
+        engine.user_status = state.user_status;
+        engine.user_status.count_rooms(engine.rooms.values().flat_map(|r| r.members.iter()));
         engine.share_empty_texts(&empty);
         Ok(engine)
     }

@@ -118,7 +118,14 @@ fn busy_day(seed: u64) -> (Sim, Vec<String>, Vec<(Time, Output)>) {
                     (true, 8) => {
                         Input::Session { session, request: Request::FinishService { queue: q, user_id: target.into() } }
                     }
-                    (true, 9) => Input::Session { session, request: Request::SetDndStatus { on: rng.below(2) == 0 } },
+                    (true, 9) => match rng.below(3) {
+                        0 => Input::Session { session, request: Request::SetDndStatus { on: rng.below(2) == 0 } },
+                        n => Input::Session { session, request: Request::SetDndType { dnd_type: (n as u32 - 1) * 3 } },
+                    },
+                    (true, 10) if rng.below(3) == 0 => {
+                        let request = if rng.below(2) == 0 { Request::StartUserStatusNotify } else { Request::StopUserStatusNotify };
+                        Input::Session { session, request }
+                    }
                     (true, 10) => Input::Session { session, request: Request::ReqAssignUser },
                     (true, _) => Input::Session { session, request: Request::SetCapacity { capacity: 2 } },
                     (false, 4..=7) => Input::Session {
@@ -166,7 +173,11 @@ fn uncoalesced_outputs(outputs: &[(Time, Output)]) -> Vec<String> {
             !matches!(
                 o,
                 Output::Notify {
-                    notice: Notice::QueueStatusChanged(_) | Notice::QueuingInfoChanged(QueuingInfo::Queuing { .. }),
+                    notice: Notice::QueueStatusChanged(_)
+                        | Notice::QueuingInfoChanged(QueuingInfo::Queuing { .. })
+                        // Told once per step: a deadline handled in its own step or
+                        // inside the next input's step may tell a passing status or not.
+                        | Notice::UserStatus(_),
                     ..
                 }
             )

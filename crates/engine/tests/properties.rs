@@ -853,6 +853,12 @@ impl Case {
                             assert_eq!(session, old, "a live session is resumed");
                         }
                         self.model.users[u].session = Some(session);
+                        // The first agent watches user status: the engine's invariants
+                        // then check, after every step, that its watchers were told
+                        // every user's status as it is.
+                        if u == 0 {
+                            self.sim.req(session, Request::StartUserStatusNotify).expect("StartUserStatusNotify");
+                        }
                     }
                     other => panic!("{other:?}"),
                 }

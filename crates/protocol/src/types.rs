@@ -113,6 +113,22 @@ pub struct AgentInfo {
     pub service_seconds_total: u64,
 }
 
+/// CloudRoom `CRVideo_UserStatus`: a user of the app and its status, in the
+/// `NotifyUserStatus` notice and the `GetUserStatus` reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct UserStatus {
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    /// 0 offline (no session, or its connection dropped), 1 online and idle, 2 busy
+    /// (offered, serving or being served, in wrap-up, or a ringing call), 3 in a room.
+    #[serde(rename = "userStatus")]
+    pub user_status: u8,
+    /// 0 when do-not-disturb is off, else the value given to `SetDNDStatus`.
+    #[serde(rename = "DNDType")]
+    pub dnd_type: u32,
+}
+
 /// A queue an agent serves, with its priority there.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

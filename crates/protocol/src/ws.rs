@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::fields::{clip, field_error};
-use crate::types::{AgentInfo, CallEvent, MeetInfo, MsgKind, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo};
+use crate::types::{
+    AgentInfo, CallEvent, MeetInfo, MsgKind, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo, UserStatus,
+};
 
 /// What the server reads first from any client frame, to answer even a malformed one.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -289,6 +291,17 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "MsgKind::is_text")]
         kind: MsgKind,
     },
+    /// CloudRoom StartUserStatusNotify: from now on, `NotifyUserStatus` for every status
+    /// change of every user of the app (agent or supervisor role).
+    StartUserStatusNotify,
+    /// CloudRoom StopUserStatusNotify.
+    StopUserStatusNotify,
+    /// CloudRoom GetUserStatus / GetOneUserStatus: every user of the app with a session,
+    /// or the one `UID` (agent or supervisor role).
+    GetUserStatus {
+        #[serde(rename = "UID", default, skip_serializing_if = "Option::is_none")]
+        uid: Option<String>,
+    },
 }
 
 /// The wire names of an enum's variants, declared once: `name()` (a missing variant
@@ -346,7 +359,7 @@ wire_names!(Op / OpName:
     RejectAssignUser, SetDNDStatus, ReqAssignUser, ReqAssignUser2, FinishService, SetAgentCapacity,
     GetQueueStatistics, GetAgents, ForwardUser, CreateMeeting, EnterMeeting, ExitMeeting, DestroyMeeting, Call,
     AcceptCall, RejectCall, HungupCall, HoldCall, ResumeCall, GetSessionInfo, MediaJoin, MediaAnswer, MediaLeave,
-    MediaMute, MediaMonitor, SendIMmsg,
+    MediaMute, MediaMonitor, SendIMmsg, StartUserStatusNotify, StopUserStatusNotify, GetUserStatus,
 );
 
 wire_names!(Notice / NoticeName:
@@ -354,6 +367,7 @@ wire_names!(Notice / NoticeName:
     ServiceFinished, QueuingEnded, ServiceStopped, QueueInfoChanged, QueueRemoved, NotifyCallIn,
     NotifyCallAccepted, NotifyCallRejected, NotifyCallHungup, NotifyCallHold, NotifyCallResume, MeetingStopped,
     UserEnterMeeting, UserLeftMeeting, NotifyCallEvent, LineOff, MediaOffer, MediaTrack, MediaLost, NotifyIMmsg,
+    NotifyUserStatus,
 );
 
 /// A server frame.
@@ -439,6 +453,13 @@ pub struct QueueUsersData {
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct AgentsData {
     pub agents: Vec<AgentInfo>,
+}
+
+/// `data` of the GetUserStatus reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct UserStatusData {
+    pub users: Vec<UserStatus>,
 }
 
 /// `data` of the Call reply.
@@ -646,6 +667,9 @@ pub enum Notice {
         #[cfg_attr(feature = "typescript", ts(as = "Option<MsgKind>", optional))]
         kind: MsgKind,
     },
+    /// CloudRoom NotifyUserStatus: a user of the app changed status (to sessions that
+    /// sent `StartUserStatusNotify`).
+    NotifyUserStatus(UserStatus),
 }
 
 /// Helper for typed reply data.

@@ -27,10 +27,10 @@ use lineup_protocol::rest::{
 use lineup_protocol::types::{
     MsgKind,
     AgentInfo, CallEvent, MeetInfo, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo, ServedCustomer,
-    ServedQueue, SessionInfo,
+    ServedQueue, SessionInfo, UserStatus,
 };
 use lineup_protocol::ws::{
-    reply_ok, AgentsData, CallData, InitQueueData, LoginData, MediaJoinData, PongData, QueueUsersData, ServingQueuesData, StatusesData,
+    reply_ok, AgentsData, CallData, UserStatusData, InitQueueData, LoginData, MediaJoinData, PongData, QueueUsersData, ServingQueuesData, StatusesData,
 };
 use lineup_protocol::{ClientFrame, Notice, Op, Reply, RequestHead, ServerFrame};
 use serde::de::DeserializeOwned;
@@ -461,9 +461,12 @@ fn op_index(op: &Op) -> usize {
         Op::MediaMute { .. } => 38,
         Op::MediaMonitor { .. } => 39,
         Op::SendIMmsg { .. } => 40,
+        Op::StartUserStatusNotify => 41,
+        Op::StopUserStatusNotify => 42,
+        Op::GetUserStatus { .. } => 43,
     }
 }
-const OP_COUNT: usize = 41;
+const OP_COUNT: usize = 44;
 
 /// The start of an SDP (the examples do not need whole ones).
 const SDP: &str = "v=0\r\no=- 4611 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
@@ -561,6 +564,12 @@ fn op_examples() -> Vec<(String, ClientFrame)> {
         (
             r#"{"seq":37,"op":"SendIMmsg","meetID":1,"text":"Your order ships today","UID":"cust1"}"#.into(),
             frame(37, Op::SendIMmsg { meet_id: 1, text: "Your order ships today".into(), uid: Some("cust1".into()), kind: MsgKind::Text }),
+        ),
+        (r#"{"seq":41,"op":"StartUserStatusNotify"}"#.into(), frame(41, Op::StartUserStatusNotify)),
+        (r#"{"seq":42,"op":"StopUserStatusNotify"}"#.into(), frame(42, Op::StopUserStatusNotify)),
+        (
+            r#"{"seq":43,"op":"GetUserStatus","UID":"agent1"}"#.into(),
+            frame(43, Op::GetUserStatus { uid: Some("agent1".into()) }),
         ),
         (
             r#"{"seq":25,"op":"Call","callID":"anna-carl-0001","UID":"cust1","meetID":1,"usrExtDat":"order 42"}"#.into(),
@@ -698,7 +707,8 @@ fn op_reject_assign_user() {
 #[test]
 fn op_set_dnd_status() {
     check_op("SetDNDStatus");
-    // Any integer: 0 is off, anything else on.
+    // Any integer parses (0 is off, anything else on); the server refuses a DND type
+    // outside 1..=u32::MAX (err 5).
     parses_as(r#"{"seq":15,"op":"SetDNDStatus","DNDStatus":0}"#, frame(15, Op::SetDNDStatus { dnd_status: 0 }));
     parses_as(r#"{"seq":15,"op":"SetDNDStatus","DNDStatus":-3}"#, frame(15, Op::SetDNDStatus { dnd_status: -3 }));
     fails::<ClientFrame>(r#"{"seq":15,"op":"SetDNDStatus","DNDStatus":true}"#);
@@ -802,6 +812,15 @@ fn op_media_monitor() {
 #[test]
 fn op_send_im_msg() {
     check_op("SendIMmsg");
+}
+
+#[test]
+fn op_user_status() {
+    check_op("StartUserStatusNotify");
+    check_op("StopUserStatusNotify");
+    check_op("GetUserStatus");
+    // Without UID: every user of the app.
+    parses_as(r#"{"seq":43,"op":"GetUserStatus"}"#, frame(43, Op::GetUserStatus { uid: None }));
 }
 
 #[test]
@@ -1212,6 +1231,22 @@ fn reply_get_agents() {
 }
 
 #[test]
+fn reply_get_user_status() {
+    golden_frame(
+        r#"{"type":"reply","seq":43,"err":0,"msg":"ok","data":{"users":[{"userID":"agent1","userStatus":3,"DNDType":0},{"userID":"agent2","userStatus":1,"DNDType":2}]}}"#,
+        reply_data(
+            43,
+            &UserStatusData {
+                users: vec![
+                    UserStatus { user_id: "agent1".into(), user_status: 3, dnd_type: 0 },
+                    UserStatus { user_id: "agent2".into(), user_status: 1, dnd_type: 2 },
+                ],
+            },
+        ),
+    );
+}
+
+#[test]
 fn reply_create_meeting() {
     // The creator is not in the room yet: memberCount 0.
     golden_frame(
@@ -1556,9 +1591,10 @@ fn notice_index(n: &Notice) -> usize {
         Notice::MediaTrack { .. } => 23,
         Notice::MediaLost { .. } => 24,
         Notice::NotifyIMmsg { .. } => 25,
+        Notice::NotifyUserStatus(_) => 26,
     }
 }
-const NOTICE_COUNT: usize = 26;
+const NOTICE_COUNT: usize = 27;
 
 fn notice_examples() -> Vec<(&'static str, Notice)> {
     vec![
@@ -1665,6 +1701,10 @@ fn notice_examples() -> Vec<(&'static str, Notice)> {
                 send_time: 1_767_258_000,
                 kind: MsgKind::Text,
             },
+        ),
+        (
+            r#"{"type":"notice","name":"NotifyUserStatus","data":{"userID":"agent1","userStatus":2,"DNDType":0}}"#,
+            Notice::NotifyUserStatus(UserStatus { user_id: "agent1".into(), user_status: 2, dnd_type: 0 }),
         ),
         (
             r#"{"type":"notice","name":"NotifyCallEvent","data":{"source":"CALLEE","event":"ringing","sessionid":"call-57","eventid":101,"eventTime":"2026-01-01 00:00:06","calleridnum":"cust1","activenum":"cust1","from":"dialout","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=cust1&source=CALLEE&event=ringing&sessionid=call-57&eventid=101&eventTime=2026-01-01 00:00:06&from=dialout&queID=3&agentID=agent1&"}}"#,
@@ -1896,6 +1936,11 @@ fn notice_media_lost() {
 #[test]
 fn notice_notify_im_msg() {
     check_notice(25);
+}
+
+#[test]
+fn notice_notify_user_status() {
+    check_notice(26);
 }
 
 /// A forwarded customer, as its old and new queues' agents and the customer see it

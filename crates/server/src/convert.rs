@@ -114,6 +114,7 @@ pub fn notice(n: &e::Notice) -> p::Notice {
         }
         e::Notice::MeetingStopped { meeting } => p::Notice::MeetingStopped { meet_id: *meeting },
         e::Notice::CallEvent(ev) => p::Notice::NotifyCallEvent(call_event(ev)),
+        e::Notice::UserStatus(s) => p::Notice::NotifyUserStatus(user_status(s)),
     }
 }
 
@@ -229,4 +230,9 @@ pub fn agent(a: &e::AgentView) -> p::AgentInfo {
 
 pub fn roles(r: e::Roles) -> Vec<String> {
     r.iter().map(|r| r.name().to_string()).collect()
+}
+
+/// CloudRoom `CRVideo_UserStatus`.
+pub fn user_status(s: &e::UserStatus) -> p::UserStatus {
+    p::UserStatus { user_id: s.user_id.to_string(), user_status: s.state as u8, dnd_type: s.dnd_type }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use lineup_engine::{AcdError, Input, QueueId, Reply as EngineReply, Request, Role, Roles, SessionId};
 use lineup_protocol::ws::{
     reply_ok, AgentsData, CallData, InitQueueData, LoginData, PongData, QueueUsersData, ServingQueuesData, StatusesData,
+    UserStatusData,
 };
 use lineup_protocol::{codes, MsgKind, Notice, Op, Reply, ServerFrame};
 
@@ -179,7 +180,10 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
             done
         }
         Op::SetDNDStatus { dnd_status } => {
-            request(hub, session, Request::SetDndStatus { on: dnd_status != 0 })?;
+            let dnd_type = u32::try_from(dnd_status).map_err(|_| {
+                (codes::MEETPARAM_ERR, format!("invalid DNDStatus: {dnd_status} is neither 0 (off) nor a DND type 1 to {}", u32::MAX))
+            })?;
+            request(hub, session, Request::SetDndType { dnd_type })?;
             done
         }
         Op::ReqAssignUser => match request(hub, session, Request::ReqAssignUser)? {
@@ -201,9 +205,7 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
             done
         }
         Op::GetQueueStatistics { que_id } => {
-            if !view.roles.has(Role::Agent) && !view.roles.has(Role::Supervisor) {
-                return Err((codes::NO_PERMISSION, "not permitted: this needs the agent or supervisor role".into()));
-            }
+            agent_or_supervisor(view.roles)?;
             let q = own_queue(hub, que_id)?;
             reply_ok(seq, &convert::statistics(&hub.engine.queue_stats(q).expect("exists")))
         }
@@ -256,6 +258,16 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
         Op::MediaJoin { .. } | Op::MediaAnswer { .. } | Op::MediaLeave | Op::MediaMute { .. } | Op::MediaMonitor { .. } => {
             return Err((codes::INNER_ERR, "media is not available on this server".into()))
         }
+        Op::StartUserStatusNotify => {
+            agent_or_supervisor(view.roles)?;
+            request_done(hub, session, seq, Request::StartUserStatusNotify)?
+        }
+        Op::StopUserStatusNotify => request_done(hub, session, seq, Request::StopUserStatusNotify)?,
+        Op::GetUserStatus { uid } => {
+            agent_or_supervisor(view.roles)?;
+            let users = hub.engine.user_statuses(session, uid.as_deref()).iter().map(convert::user_status).collect();
+            reply_ok(seq, &UserStatusData { users })
+        }
         Op::GetAgents => {
             if !view.roles.has(Role::Supervisor) {
                 return Err(acd(AcdError::NoPermission(Role::Supervisor)));
@@ -264,6 +276,15 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
             reply_ok(seq, &AgentsData { agents })
         }
     })
+}
+
+/// Refuses a session that is neither an agent nor a supervisor (err 30).
+fn agent_or_supervisor(roles: Roles) -> Result<(), WireError> {
+    if roles.has(Role::Agent) || roles.has(Role::Supervisor) {
+        Ok(())
+    } else {
+        Err((codes::NO_PERMISSION, "not permitted: this needs the agent or supervisor role".into()))
+    }
 }
 
 /// The longest in-meeting text (characters).

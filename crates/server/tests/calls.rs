@@ -239,3 +239,61 @@ async fn in_meeting_texts_reach_the_room_or_the_one_named() {
     assert_eq!(r["err"], 6, "the text is required: {r}");
     server.stop().await;
 }
+
+/// User status (CloudRoom's StartUserStatusNotify / NotifyUserStatus / GetUserStatus)
+/// follows what the server knows: login, DND with its type, an offer, a service, a
+/// room, a dropped connection, a logout; each change once.
+#[tokio::test]
+async fn user_status_follows_presence_offers_services_and_rooms() {
+    let server = Server::start().await;
+    let mut watcher = server.client("us-watch").await;
+    assert_eq!(watcher.request(json!({"op": "StartUserStatusNotify"})).await["err"], 0);
+    let status = |uid: &str, state: u64, dnd: u64| json!({"userID": uid, "userStatus": state, "DNDType": dnd});
+    let mut agent = server.client("us-agent").await;
+    assert_eq!(watcher.notice("NotifyUserStatus").await, status("us-agent", 1, 0));
+    assert_eq!(agent.request(json!({"op": "SetDNDStatus", "DNDStatus": 3})).await["err"], 0);
+    assert_eq!(watcher.notice("NotifyUserStatus").await, status("us-agent", 1, 3));
+    let r = agent.request(json!({"op": "SetDNDStatus", "DNDStatus": -3})).await;
+    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(5), Some("invalid DNDStatus: -3 is neither 0 (off) nor a DND type 1 to 4294967295")));
+    assert_eq!(agent.request(json!({"op": "SetDNDStatus", "DNDStatus": 0})).await["err"], 0);
+    assert_eq!(watcher.notice("NotifyUserStatus").await, status("us-agent", 1, 0));
+
+    assert_eq!(agent.request(json!({"op": "StartService", "queID": TECH})).await["err"], 0);
+    let mut cust = server.client("us-cust").await;
+    assert_eq!(watcher.notice("NotifyUserStatus").await, status("us-cust", 1, 0));
+    assert_eq!(cust.request(json!({"op": "StartQueuing", "queID": TECH})).await["err"], 0);
+    // The offer makes both busy (one request: each told once).
+    let mut told = vec![watcher.notice("NotifyUserStatus").await, watcher.notice("NotifyUserStatus").await];
+    told.sort_by_key(|v| v["userID"].as_str().unwrap().to_string());
+    assert_eq!(told, vec![status("us-agent", 2, 0), status("us-cust", 2, 0)]);
+    agent.notice("AutoAssignUser").await;
+    assert_eq!(agent.request(json!({"op": "AcceptAssignUser", "queID": TECH, "usrID": "us-cust"})).await["err"], 0);
+    // Still busy on both sides: nothing to tell.
+    let room = agent.request(json!({"op": "CreateMeeting", "subject": "s", "pswd": ""})).await;
+    let meet_id = room["data"]["ID"].as_u64().unwrap();
+    assert_eq!(agent.request(json!({"op": "EnterMeeting", "meetID": meet_id, "pswd": ""})).await["err"], 0);
+    assert_eq!(watcher.notice("NotifyUserStatus").await, status("us-agent", 3, 0), "the accept changed nothing; the room did");
+
+    let all = watcher.request(json!({"op": "GetUserStatus"})).await;
+    assert_eq!(
+        all["data"]["users"],
+        json!([status("us-agent", 3, 0), status("us-cust", 2, 0), status("us-watch", 1, 0)]),
+        "{all}"
+    );
+    let one = agent.request(json!({"op": "GetUserStatus", "UID": "nobody"})).await;
+    assert_eq!(one["data"]["users"], json!([status("nobody", 0, 0)]), "{one}");
+
+    // A dropped connection is offline; the end of the session too, once.
+    cust.drop_connection();
+    assert_eq!(watcher.notice("NotifyUserStatus").await, status("us-cust", 0, 0));
+    assert_eq!(agent.request(json!({"op": "ExitMeeting", "meetID": meet_id})).await["err"], 0);
+    assert_eq!(watcher.notice("NotifyUserStatus").await, status("us-agent", 2, 0), "still serving the held customer");
+    assert_eq!(agent.request(json!({"op": "Logout"})).await["err"], 0);
+    assert_eq!(watcher.notice("NotifyUserStatus").await, status("us-agent", 0, 0));
+    // Stopped: nothing more.
+    assert_eq!(watcher.request(json!({"op": "StopUserStatusNotify"})).await["err"], 0);
+    let _again = server.client("us-agent").await;
+    watcher.no_notice_before_pong("NotifyUserStatus").await;
+    server.stop().await;
+}
+

@@ -154,6 +154,12 @@ async fn token_roles_limit_what_a_session_may_do() {
     assert_eq!(r["err"], 30, "{r}");
     let r = c.request(json!({"op": "GetQueueStatistics", "queID": 1})).await;
     assert_eq!(r["err"], 30, "{r}");
+    // Other users' status is for agents and supervisors.
+    for op in ["StartUserStatusNotify", "GetUserStatus"] {
+        let r = c.request(json!({"op": op})).await;
+        assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(30), Some("not permitted: this needs the agent or supervisor role")), "{op}: {r}");
+    }
+    assert_eq!(c.request(json!({"op": "StopUserStatusNotify"})).await["err"], 0);
     // An agent-only token may not list a queue it does not serve.
     let (_, v) = server.post("/api/v1/apps/demo/tokens", Some(DEMO_KEY), json!({"UID": "ag", "roles": ["agent"]})).await;
     let (_, v) = server.post("/api/v1/login", None, json!({"token": v["token"]})).await;
