@@ -17,7 +17,7 @@ const U16: u32 = u16::MAX as u32;
 const U32: u32 = u32::MAX;
 
 /// What a reply resolves to.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Answer {
     /// The reply's data.
     Data,
@@ -25,6 +25,8 @@ enum Answer {
     Done,
     /// One field of the data.
     Field(&'static str),
+    /// A value the SDK made (an id it sent).
+    Value(JsValue),
 }
 
 impl LineupCore {
@@ -39,6 +41,7 @@ impl LineupCore {
                         Answer::Data => data,
                         Answer::Done => JsValue::UNDEFINED,
                         Answer::Field(f) => get(&data, f),
+                        Answer::Value(v) => v,
                     }))
                 }),
             ),
@@ -318,6 +321,29 @@ impl LineupCore {
         #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue,
     ) -> Promise {
         self.op(Answer::Field("users"), opt_str(&uid, "UID").map(|uid| Op::GetUserStatus { uid }))
+    }
+
+    /// Records the call in room `meetID` from now on (apps with `recordOnDemand`);
+    /// resolves with the recording's mixer id. The room's pages get the
+    /// CloudMixerStateChanged and CloudMixerOutputInfoChanged events.
+    #[wasm_bindgen(js_name = startRecording, unchecked_return_type = "Promise<string>")]
+    pub fn start_recording(
+        &self,
+        #[wasm_bindgen(js_name = meetID, unchecked_param_type = "number")] meet_id: JsValue,
+    ) -> Promise {
+        let mixer_id = crate::interop::random_hex::<16>();
+        let id = JsValue::from(mixer_id.clone());
+        let op = want_uint(&meet_id, "meetID", U32).map(|meet_id| Op::CreateCloudMixer { meet_id, mixer_id });
+        self.op(Answer::Value(id), op)
+    }
+
+    /// Stops a recording started with startRecording (its file is kept).
+    #[wasm_bindgen(js_name = stopRecording, unchecked_return_type = "Promise<void>")]
+    pub fn stop_recording(
+        &self,
+        #[wasm_bindgen(js_name = mixerID, unchecked_param_type = "string")] mixer_id: JsValue,
+    ) -> Promise {
+        self.op(Answer::Done, want_str(&mixer_id, "mixerID").map(|mixer_id| Op::DestroyCloudMixer { mixer_id }))
     }
 
     /// Calls a user into a room; resolves with the callID.

@@ -74,3 +74,23 @@ pub fn call_page(f: &js_sys::Function, name: &str, data: &JsValue) {
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }
+
+/// `N` random bytes from the browser's CSPRNG.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    if let Some(c) = web_sys::window().and_then(|w| w.crypto().ok()) {
+        let _ = c.get_random_values_with_u8_array(&mut b);
+    }
+    b
+}
+
+/// `N` random bytes as hex digits (a CloudRoom mixer id is 16 bytes: 32 digits).
+pub fn random_hex<const N: usize>() -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(2 * N);
+    for b in random_bytes::<N>() {
+        s.push(HEX[usize::from(b >> 4)] as char);
+        s.push(HEX[usize::from(b & 15)] as char);
+    }
+    s
+}

@@ -8,7 +8,7 @@ use lineup_protocol::codes;
 use lineup_protocol::ws::Notice;
 
 const LOADER: &str = include_str!("../js/src/crvideo.js");
-const CRVIDEO: [&str; 8] = [
+const CRVIDEO: [&str; 9] = [
     include_str!("../src/crvideo/mod.rs"),
     include_str!("../src/crvideo/members.rs"),
     include_str!("../src/crvideo/unsupported.rs"),
@@ -17,6 +17,7 @@ const CRVIDEO: [&str; 8] = [
     include_str!("../src/crvideo/meeting.rs"),
     include_str!("../src/crvideo/events.rs"),
     include_str!("../src/crvideo/user_status.rs"),
+    include_str!("../src/crvideo/mixer.rs"),
 ];
 
 /// The quoted names of the loader's `var NAME = [ ... ];`.

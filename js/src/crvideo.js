@@ -86,7 +86,8 @@
     QUE_ID_INVALID: 400, QUE_NOUSER: 401, QUE_USER_CANCELLED: 402, QUE_SERVICE_NOT_START: 403,
     ALREADY_OTHERQUE: 404, QUE_FULL: 405, QUE_AGENT_BUSY: 406, QUE_NAME_EXISTS: 407,
     INVALID_CALLID: 600, ERR_CALL_EXIST: 601, ERR_BUSY: 602, ERR_OFFLINE: 603, ERR_NOANSWER: 604,
-    ERR_USER_NOT_FOUND: 605, ERR_REFUSE: 606, MEETNOTEXIST: 800, AUTHERROR: 801, SEVICE_NOTENABLED: 806
+    ERR_USER_NOT_FOUND: 605, ERR_REFUSE: 606, MEETNOTEXIST: 800, AUTHERROR: 801, SEVICE_NOTENABLED: 806,
+    SDK_RECORDSTARTED: 906
   };
   Object.keys(CODES).forEach(function (k) { global['CRVideo_' + k] = CODES[k]; });
   // CloudRoom's audio and video statuses (ASTATUS / VSTATUS).
@@ -181,7 +182,9 @@
     'GetSDKVersion', 'SetSDKParams', 'WriteLog', 'EnterMeeting2', 'EnterMeeting3', 'StopMeeting', 'SendIMMsg',
     'GetMemberInfo', 'GetMemberNickName', 'IsUserInMeeting', 'SendCmd', 'SendMeetingCustomMsg',
     'GetAudioMicNames', 'GetAudioSpkNames', 'GetAudioCfg', 'SetAudioCfg', 'UpdateToken',
-    'StartUserStatusNotify', 'StopUserStatusNotify', 'GetUserStatus', 'GetOneUserStatus'
+    'StartUserStatusNotify', 'StopUserStatusNotify', 'GetUserStatus', 'GetOneUserStatus',
+    'CreateCloudMixer', 'DestroyCloudMixer', 'UpdateCloudMixerContent', 'GetAllCloudMixerInfo',
+    'GetCloudMixerInfo', 'StartSvrMixer', 'StopSvrMixer', 'UpdateSvrMixerContent', 'GetSvrMixerState'
   ];
   // CloudRoom functions Lineup does not implement: they answer CRVideo_SEVICE_NOTENABLED
   // (806) through their own result callback, or return it (js/README lists them).
@@ -192,9 +195,7 @@
     'ClearAllUserAttrs', 'GetUserAttrs', 'SendBuffer', 'SendFile', 'CancelSend', 'Kickout', 'SetNickName', 'GetAgentServiceStatus',
     'GetUserServiceStatus', 'StartScreenShare', 'StopScreenShare', 'StartScreenMark',
     'StopScreenMark', 'CreatScreenShareObj', 'GetScreenShareCfg', 'SetScreenShareCfg',
-    'CreateCloudMixer', 'DestroyCloudMixer', 'UpdateCloudMixerContent', 'GetAllCloudMixerInfo',
-    'GetCloudMixerInfo', 'StartSvrMixer', 'StopSvrMixer', 'UpdateSvrMixerContent',
-    'GetSvrMixerState', 'CreatMediaObj', 'StartPlayMedia', 'PausePlayMedia', 'StopPlayMedia',
+    'CreatMediaObj', 'StartPlayMedia', 'PausePlayMedia', 'StopPlayMedia',
     'SetMediaplaypos', 'SetMediaVolume', 'GetMediaInfo', 'GetMediaImg', 'GetMediaCfg',
     'SetMediaCfg', 'Creatboard', 'Closeboard', 'CreateBoardUIObj', 'GetBoardList',
     'SetBoardCurPageNo', 'SwitchToPage', 'GetCurrentMainPage', 'GetCurrentSubPage', 'AddCanvasVCam',

@@ -229,6 +229,12 @@ interface CoreMethods {
      */
     setVideoCfg(cfg: { size?: { width: number; height: number } | string; fps?: number; maxbps?: number }): void;
     startQueuing(queID: number, usrExtDat?: string): Promise<void>;
+    /**
+     * Records the call in room `meetID` from now on (apps with `recordOnDemand`);
+     * resolves with the recording's mixer id. The room's pages get the
+     * CloudMixerStateChanged and CloudMixerOutputInfoChanged events.
+     */
+    startRecording(meetID: number): Promise<string>;
     startService(queID: number, priority?: number): Promise<void>;
     /**
      * From now on, a NotifyUserStatus event for every status change of every user of
@@ -236,6 +242,10 @@ interface CoreMethods {
      */
     startUserStatusNotify(): Promise<void>;
     stopQueuing(): Promise<void>;
+    /**
+     * Stops a recording started with startRecording (its file is kept).
+     */
+    stopRecording(mixerID: string): Promise<void>;
     stopService(queID: number): Promise<void>;
     /**
      * No more NotifyUserStatus events.

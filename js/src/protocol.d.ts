@@ -275,7 +275,44 @@ sendTime: number,
 /**
  * The sender's kind (absent: a text).
  */
-kind?: MsgKind, } } | { "name": "NotifyUserStatus", "data": UserStatus };
+kind?: MsgKind, } } | { "name": "NotifyUserStatus", "data": UserStatus } | { "name": "CloudMixerStateChanged", "data": { meetID: number, mixerID: string, 
+/**
+ * The recording's id in the REST API (`/recordings/{id}`).
+ */
+recordingID: string, 
+/**
+ * 0 none (ended), 2 running, 4 stopping.
+ */
+state: number, 
+/**
+ * Who made the change; "" when the server did (the call ended, or the app
+ * records every call).
+ */
+operUserID: string, } } | { "name": "CloudMixerOutputInfoChanged", "data": { meetID: number, mixerID: string, recordingID: string, 
+/**
+ * 2 finished, 3 failed.
+ */
+state: number, 
+/**
+ * The file's REST path (state 2).
+ */
+svrFilePathName?: string, 
+/**
+ * Unix milliseconds at which recording began (state 2).
+ */
+startTime?: number, 
+/**
+ * Milliseconds recorded (state 2).
+ */
+duration?: number, 
+/**
+ * Bytes (state 2).
+ */
+fileSize?: number, 
+/**
+ * Why no file was kept (state 3).
+ */
+errDesc?: string, } };
 
 /** Every notice's name. */
 export type NoticeName = Notice['name'];

@@ -7,7 +7,8 @@
 // - every name of js/README's table of CloudRoom names is defined once the script ran,
 //   and an unimplemented one answers 806 through its own callback;
 // - user status (StartUserStatusNotify → NotifyUserStatus, GetOneUserStatus,
-//   GetUserStatus) as the demo's status-push button uses it;
+//   GetUserStatus) as the demo's status-push button uses it; cloud recording
+//   (CreateCloudMixer → CloudMixerStateChanged → DestroyCloudMixer → the file);
 // - a page made of the queue guide's own snippets (QueUser.userID).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -130,6 +131,27 @@ test('CloudRoom pages of both generations: RTCSDKV2 shapes agent ↔ customer, e
     assert.equal(await agent.evaluate(() => CRVideo_SetAudioCfg({ micID: 1, speakerID: 0 })), 0);
     assert.deepEqual(await agent.evaluate(() => CRVideo_GetAudioCfg()), { micID: 1, speakerID: 0 });
     assert.equal(await agent.evaluate(() => CRVideo_SetAudioCfg({ micID: 99 })), 5, 'a microphone the browser does not have is refused');
+    // Cloud recording as the demo's record button asks for it: both pages hear it run,
+    // stop, and where its file is.
+    const mixer = await agent.evaluate(() => CRVideo_CreateCloudMixer({ mode: 0, videoFileCfg: { svrPathName: '/d/x.mp4', vWidth: 1280, vHeight: 720, layoutConfig: [] } }));
+    assert.match(mixer, /^[0-9a-f]{32}$/, 'a CloudRoom mixer id');
+    for (const page of [agent, customer]) {
+      const s = await until(page, 'CloudMixerStateChanged 2', (e) => e[0] === 'CloudMixerStateChanged' && e[2] === 2);
+      assert.deepEqual([s[1], s[4]], [mixer, 'v2-agent']);
+    }
+    assert.deepEqual(await agent.evaluate(() => CRVideo_GetAllCloudMixerInfo().map((m) => [m.ID, m.owner, m.state, m.cfg.videoFileCfg.vWidth])), [[mixer, 'v2-agent', 2, 1280]]);
+    assert.equal(await customer.evaluate(() => CRVideo_GetSvrMixerState()), 2);
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.deepEqual(await agent.evaluate((id) => CRVideo_DestroyCloudMixer(id), mixer), { errDesc: 'success', errCode: 0 });
+    for (const page of [agent, customer]) {
+      await until(page, 'CloudMixerStateChanged 4', (e) => e[0] === 'CloudMixerStateChanged' && e[2] === 4);
+      const [, id, out] = await until(page, 'the file is available', (e) => e[0] === 'CloudMixerOutputInfoChanged' && e[2].state === 7);
+      assert.equal(id, mixer);
+      assert.match(out.svrFilePathName, /^\/api\/v1\/apps\/demo\/recordings\/[0-9a-f]{32}\/file$/);
+      assert.ok(out.duration >= 1000 && out.fileSize > 0, JSON.stringify(out));
+      await until(page, 'CloudMixerStateChanged 0', (e) => e[0] === 'CloudMixerStateChanged' && e[2] === 0);
+    }
+    assert.deepEqual(await agent.evaluate(() => CRVideo_GetAllCloudMixerInfo()), []);
     // An in-room message, markup kept as text.
     const sent = await agent.evaluate(() => window.__say('hello <b>there</b>'));
     assert.deepEqual(await until(agent, 'SendIMMsgRslt', entry('SendIMMsgRslt')), ['SendIMMsgRslt', sent, 0, 'say']);

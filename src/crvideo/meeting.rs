@@ -9,14 +9,7 @@ use super::{core, err, fire, members, rslt, run, with_classic};
 use crate::args::{cookie, id, number, text};
 use crate::interop::get;
 
-/// `n` random bytes from the browser's CSPRNG.
-fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut b = [0u8; N];
-    if let Some(c) = web_sys::window().and_then(|w| w.crypto().ok()) {
-        let _ = c.get_random_values_with_u8_array(&mut b);
-    }
-    b
-}
+use crate::interop::{random_bytes, random_hex};
 
 /// A room password the system makes (CloudRoom: createPswd > 0): 6 random digits.
 fn new_password() -> String {
@@ -31,12 +24,8 @@ fn new_password() -> String {
 /// An id a function returns at once (CloudRoom's Call: callID, SendIMmsg: taskID):
 /// `prefix` and 24 hex digits.
 pub(super) fn new_id(prefix: char) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::from(prefix);
-    for b in random_bytes::<12>() {
-        s.push(HEX[usize::from(b >> 4)] as char);
-        s.push(HEX[usize::from(b & 15)] as char);
-    }
+    s.push_str(&random_hex::<12>());
     s
 }
 

@@ -16,12 +16,14 @@
 //! - `events`: notices and connection events → callbacks.
 //! - `members`: the members of the room entered (GetAllMembers, GetMemberInfo…).
 //! - `user_status`: StartUserStatusNotify, GetUserStatus and their callbacks.
+//! - `mixer`: the cloud mixer (recording the room's call) and its callbacks.
 //! - `unsupported`: CloudRoom functions Lineup defines but does not implement.
 
 mod events;
 mod media;
 mod meeting;
 mod members;
+mod mixer;
 mod queue;
 pub mod unsupported;
 mod user_status;
@@ -248,6 +250,8 @@ struct Classic {
     members: Vec<(String, String)>,
     /// The cookie given to StartUserStatusNotify (NotifyUserStatus carries it).
     status_cookie: JsValue,
+    /// The cloud mixers (recordings) this page started or was told about.
+    mixers: Vec<mixer::Mixer>,
 }
 
 thread_local! {

@@ -1,5 +1,5 @@
 //! CloudRoom functions Lineup defines but does not implement (whiteboards, screen
-//! sharing, cloud mixing, attributes, invitations, file transfer…): each answers as
+//! sharing, attributes, invitations, file transfer…): each answers as
 //! CloudRoom's would on failure, with `CRVideo_SEVICE_NOTENABLED` (806), never
 //! undefined and never silently. A function with a result callback fires it (after
 //! the call returns, as a server answer would); one without returns 806, or its empty
@@ -102,16 +102,6 @@ pub const NOT_SUPPORTED: &[NotSupported] = &[
     ret("CreatScreenShareObj", R::Null),
     ret("GetScreenShareCfg", R::Object),
     ret("SetScreenShareCfg", R::Code),
-    // Cloud mixing and server recording.
-    cb("CreateCloudMixer", R::Id, "CreateCloudMixerFailed", &[Id, Err]),
-    ret("DestroyCloudMixer", R::Code),
-    ret("UpdateCloudMixerContent", R::Code),
-    ret("GetAllCloudMixerInfo", R::List),
-    ret("GetCloudMixerInfo", R::Object),
-    cb("StartSvrMixer", R::Code, "SvrMixerStateChanged", &[A::Zero, Err, A::Null]),
-    ret("StopSvrMixer", R::Code),
-    ret("UpdateSvrMixerContent", R::Code),
-    ret("GetSvrMixerState", R::Zero),
     // Media file playback.
     ret("CreatMediaObj", R::Null),
     ret("StartPlayMedia", R::Code),

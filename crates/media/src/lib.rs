@@ -226,6 +226,16 @@ impl Sfu {
         }
     }
 
+    /// Asks the members of `room` for a keyframe on each video track: a recording that
+    /// starts during a call has its video from the next keyframe on.
+    pub fn request_keyframes(&mut self, now: Instant, room: u32) {
+        for m in self.members.iter_mut().filter(|m| m.room == room) {
+            m.request_keyframes(now);
+        }
+        let ids = self.room_ids(room);
+        self.drive(now, ids);
+    }
+
     /// The members of `room`.
     pub fn room_members(&self, room: u32) -> Vec<MemberId> {
         self.members.iter().filter(|m| m.room == room).map(|m| m.id).collect()

@@ -217,6 +217,14 @@ impl Member {
         }
     }
 
+    /// Asks this member for a keyframe on each of its video tracks.
+    pub fn request_keyframes(&mut self, now: Instant) {
+        let mids: Vec<Mid> = self.tracks_in.iter().map(|t| t.id.mid).collect();
+        for mid in mids {
+            self.request_keyframe(mid, KeyframeRequestKind::Pli, now);
+        }
+    }
+
     /// Asks this member for a keyframe on its track `mid` (at most once a second).
     pub fn request_keyframe(&mut self, mid: Mid, kind: KeyframeRequestKind, now: Instant) {
         let Some(entry) = self.tracks_in.iter_mut().find(|t| t.id.mid == mid) else { return };

@@ -57,7 +57,8 @@ codes! {
     ERR_REFUSE = 606, "ERR_REFUSE", "the call was refused";
     MEETNOTEXIST = 800, "MEETNOTEXIST", "no such room";
     AUTHERROR = 801, "AUTHERROR", "wrong room password";
-    SEVICE_NOTENABLED = 806, "SEVICE_NOTENABLED", "the function is not enabled: the SDK defines it but does not implement it (js/README lists them)";
+    SEVICE_NOTENABLED = 806, "SEVICE_NOTENABLED", "the function is not enabled: the app's settings or the server do not enable it, or the SDK defines it but does not implement it (js/README lists them)";
+    SDK_RECORDSTARTED = 906, "SDK_RECORDSTARTED", "a recording of this room is already running";
 }
 
 /// The entry for `code`, if it is one of ours.

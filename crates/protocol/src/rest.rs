@@ -263,6 +263,11 @@ pub struct AppSettingsBody {
     /// `GET .../recordings`; default false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_calls: Option<bool>,
+    /// Lineup: whether a call's agent may start and stop its recording (CloudRoom's
+    /// CreateCloudMixer / DestroyCloudMixer; default false). Has no effect while
+    /// `recordCalls` records every call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_on_demand: Option<bool>,
 }
 
 /// `POST /api/v1/apps/{app}/queues/{id}/forward`: moves a waiting customer.

@@ -302,6 +302,20 @@ pub enum Op {
         #[serde(rename = "UID", default, skip_serializing_if = "Option::is_none")]
         uid: Option<String>,
     },
+    /// CloudRoom CreateCloudMixer: record the call in room `meetID` from now on, under
+    /// the page's `mixerID` (the members get `CloudMixerStateChanged`).
+    CreateCloudMixer {
+        #[serde(rename = "meetID")]
+        meet_id: u32,
+        /// 1 to 64 characters of `A-Z a-z 0-9 - _`, made by the page.
+        #[serde(rename = "mixerID")]
+        mixer_id: String,
+    },
+    /// CloudRoom DestroyCloudMixer: stop that recording; its file is kept.
+    DestroyCloudMixer {
+        #[serde(rename = "mixerID")]
+        mixer_id: String,
+    },
 }
 
 /// The wire names of an enum's variants, declared once: `name()` (a missing variant
@@ -359,7 +373,8 @@ wire_names!(Op / OpName:
     RejectAssignUser, SetDNDStatus, ReqAssignUser, ReqAssignUser2, FinishService, SetAgentCapacity,
     GetQueueStatistics, GetAgents, ForwardUser, CreateMeeting, EnterMeeting, ExitMeeting, DestroyMeeting, Call,
     AcceptCall, RejectCall, HungupCall, HoldCall, ResumeCall, GetSessionInfo, MediaJoin, MediaAnswer, MediaLeave,
-    MediaMute, MediaMonitor, SendIMmsg, StartUserStatusNotify, StopUserStatusNotify, GetUserStatus,
+    MediaMute, MediaMonitor, SendIMmsg, StartUserStatusNotify, StopUserStatusNotify, GetUserStatus, CreateCloudMixer,
+    DestroyCloudMixer,
 );
 
 wire_names!(Notice / NoticeName:
@@ -367,7 +382,7 @@ wire_names!(Notice / NoticeName:
     ServiceFinished, QueuingEnded, ServiceStopped, QueueInfoChanged, QueueRemoved, NotifyCallIn,
     NotifyCallAccepted, NotifyCallRejected, NotifyCallHungup, NotifyCallHold, NotifyCallResume, MeetingStopped,
     UserEnterMeeting, UserLeftMeeting, NotifyCallEvent, LineOff, MediaOffer, MediaTrack, MediaLost, NotifyIMmsg,
-    NotifyUserStatus,
+    NotifyUserStatus, CloudMixerStateChanged, CloudMixerOutputInfoChanged,
 );
 
 /// A server frame.
@@ -670,6 +685,55 @@ pub enum Notice {
     /// CloudRoom NotifyUserStatus: a user of the app changed status (to sessions that
     /// sent `StartUserStatusNotify`).
     NotifyUserStatus(UserStatus),
+    /// CloudRoom CloudMixerStateChanged: a recording of room `meetID` changed state
+    /// (2 running, 4 stopping, 0 ended), to the room's members and its starter.
+    CloudMixerStateChanged {
+        #[serde(rename = "meetID")]
+        meet_id: u32,
+        #[serde(rename = "mixerID")]
+        mixer_id: String,
+        /// The recording's id in the REST API (`/recordings/{id}`).
+        #[serde(rename = "recordingID")]
+        recording_id: String,
+        /// 0 none (ended), 2 running, 4 stopping.
+        state: u8,
+        /// Who made the change; "" when the server did (the call ended, or the app
+        /// records every call).
+        #[serde(rename = "operUserID")]
+        oper_user_id: String,
+    },
+    /// CloudRoom CloudMixerOutputInfoChanged: the recording's file is finished (state 2)
+    /// or could not be kept (state 3).
+    CloudMixerOutputInfoChanged {
+        #[serde(rename = "meetID")]
+        meet_id: u32,
+        #[serde(rename = "mixerID")]
+        mixer_id: String,
+        #[serde(rename = "recordingID")]
+        recording_id: String,
+        /// 2 finished, 3 failed.
+        state: u8,
+        /// The file's REST path (state 2).
+        #[serde(rename = "svrFilePathName", default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "typescript", ts(optional))]
+        svr_file_path_name: Option<String>,
+        /// Unix milliseconds at which recording began (state 2).
+        #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "typescript", ts(optional))]
+        start_time: Option<u64>,
+        /// Milliseconds recorded (state 2).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "typescript", ts(optional))]
+        duration: Option<u64>,
+        /// Bytes (state 2).
+        #[serde(rename = "fileSize", default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "typescript", ts(optional))]
+        file_size: Option<u64>,
+        /// Why no file was kept (state 3).
+        #[serde(rename = "errDesc", default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "typescript", ts(optional))]
+        err_desc: Option<String>,
+    },
 }
 
 /// Helper for typed reply data.

@@ -332,6 +332,7 @@ fn default_settings() -> AppSettingsBody {
         customer_calls: Some("serving_agent".into()),
         queue_user_notices: Some(true),
         record_calls: Some(false),
+        record_on_demand: Some(false),
     }
 }
 
@@ -464,9 +465,17 @@ fn op_index(op: &Op) -> usize {
         Op::StartUserStatusNotify => 41,
         Op::StopUserStatusNotify => 42,
         Op::GetUserStatus { .. } => 43,
+        Op::CreateCloudMixer { .. } => 44,
+        Op::DestroyCloudMixer { .. } => 45,
     }
 }
-const OP_COUNT: usize = 44;
+const OP_COUNT: usize = 46;
+
+/// A recording's id (the server makes it).
+const RECORDING: &str = "5f0c3a9e2b7d41c8a6e19f3b0d2c4e7a";
+
+/// A CloudRoom mixer id (the page makes it).
+const MIXER: &str = "9f2c41d07e6b4a1c8d3e5f60718293a4";
 
 /// The start of an SDP (the examples do not need whole ones).
 const SDP: &str = "v=0\r\no=- 4611 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
@@ -570,6 +579,14 @@ fn op_examples() -> Vec<(String, ClientFrame)> {
         (
             r#"{"seq":43,"op":"GetUserStatus","UID":"agent1"}"#.into(),
             frame(43, Op::GetUserStatus { uid: Some("agent1".into()) }),
+        ),
+        (
+            r#"{"seq":44,"op":"CreateCloudMixer","meetID":1,"mixerID":"9f2c41d07e6b4a1c8d3e5f60718293a4"}"#.into(),
+            frame(44, Op::CreateCloudMixer { meet_id: 1, mixer_id: MIXER.into() }),
+        ),
+        (
+            r#"{"seq":45,"op":"DestroyCloudMixer","mixerID":"9f2c41d07e6b4a1c8d3e5f60718293a4"}"#.into(),
+            frame(45, Op::DestroyCloudMixer { mixer_id: MIXER.into() }),
         ),
         (
             r#"{"seq":25,"op":"Call","callID":"anna-carl-0001","UID":"cust1","meetID":1,"usrExtDat":"order 42"}"#.into(),
@@ -824,6 +841,12 @@ fn op_user_status() {
 }
 
 #[test]
+fn op_cloud_mixer() {
+    check_op("CreateCloudMixer");
+    check_op("DestroyCloudMixer");
+}
+
+#[test]
 fn op_call() {
     check_op("Call");
     // callID and usrExtDat are optional: the server then makes the id ("call-<n>") and
@@ -918,6 +941,8 @@ fn required_fields(name: &str) -> Value {
         "MediaMute" => json!({"kind": "audio", "muted": true}),
         "MediaMonitor" => json!({"meetID": 1, "mode": "monitor", "sdp": "v=0"}),
         "SendIMmsg" => json!({"meetID": 1, "text": "hi"}),
+        "CreateCloudMixer" => json!({"meetID": 1, "mixerID": "m"}),
+        "DestroyCloudMixer" => json!({"mixerID": "m"}),
         "Call" => json!({"UID": "u", "meetID": 1}),
         "AcceptCall" | "RejectCall" | "HungupCall" | "HoldCall" | "ResumeCall" => json!({"callID": "c"}),
         _ => json!({}),
@@ -1592,9 +1617,11 @@ fn notice_index(n: &Notice) -> usize {
         Notice::MediaLost { .. } => 24,
         Notice::NotifyIMmsg { .. } => 25,
         Notice::NotifyUserStatus(_) => 26,
+        Notice::CloudMixerStateChanged { .. } => 27,
+        Notice::CloudMixerOutputInfoChanged { .. } => 28,
     }
 }
-const NOTICE_COUNT: usize = 27;
+const NOTICE_COUNT: usize = 29;
 
 fn notice_examples() -> Vec<(&'static str, Notice)> {
     vec![
@@ -1705,6 +1732,30 @@ fn notice_examples() -> Vec<(&'static str, Notice)> {
         (
             r#"{"type":"notice","name":"NotifyUserStatus","data":{"userID":"agent1","userStatus":2,"DNDType":0}}"#,
             Notice::NotifyUserStatus(UserStatus { user_id: "agent1".into(), user_status: 2, dnd_type: 0 }),
+        ),
+        (
+            r#"{"type":"notice","name":"CloudMixerStateChanged","data":{"meetID":1,"mixerID":"9f2c41d07e6b4a1c8d3e5f60718293a4","recordingID":"5f0c3a9e2b7d41c8a6e19f3b0d2c4e7a","state":2,"operUserID":"agent1"}}"#,
+            Notice::CloudMixerStateChanged {
+                meet_id: 1,
+                mixer_id: MIXER.into(),
+                recording_id: RECORDING.into(),
+                state: 2,
+                oper_user_id: "agent1".into(),
+            },
+        ),
+        (
+            r#"{"type":"notice","name":"CloudMixerOutputInfoChanged","data":{"meetID":1,"mixerID":"9f2c41d07e6b4a1c8d3e5f60718293a4","recordingID":"5f0c3a9e2b7d41c8a6e19f3b0d2c4e7a","state":2,"svrFilePathName":"/api/v1/apps/demo/recordings/5f0c3a9e2b7d41c8a6e19f3b0d2c4e7a/file","startTime":1767258000000,"duration":251840,"fileSize":30118272}}"#,
+            Notice::CloudMixerOutputInfoChanged {
+                meet_id: 1,
+                mixer_id: MIXER.into(),
+                recording_id: RECORDING.into(),
+                state: 2,
+                svr_file_path_name: Some(format!("/api/v1/apps/demo/recordings/{RECORDING}/file")),
+                start_time: Some(1_767_258_000_000),
+                duration: Some(251_840),
+                file_size: Some(30_118_272),
+                err_desc: None,
+            },
         ),
         (
             r#"{"type":"notice","name":"NotifyCallEvent","data":{"source":"CALLEE","event":"ringing","sessionid":"call-57","eventid":101,"eventTime":"2026-01-01 00:00:06","calleridnum":"cust1","activenum":"cust1","from":"dialout","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=cust1&source=CALLEE&event=ringing&sessionid=call-57&eventid=101&eventTime=2026-01-01 00:00:06&from=dialout&queID=3&agentID=agent1&"}}"#,
@@ -1943,6 +1994,32 @@ fn notice_notify_user_status() {
     check_notice(26);
 }
 
+#[test]
+fn notice_cloud_mixer_state_changed() {
+    check_notice(27);
+}
+
+#[test]
+fn notice_cloud_mixer_output_info_changed() {
+    check_notice(28);
+    // A recording that could not be kept: no file fields, a reason.
+    let failed = Notice::CloudMixerOutputInfoChanged {
+        meet_id: 1,
+        mixer_id: MIXER.into(),
+        recording_id: RECORDING.into(),
+        state: 3,
+        svr_file_path_name: None,
+        start_time: None,
+        duration: None,
+        file_size: None,
+        err_desc: Some("nothing was recorded".into()),
+    };
+    parses_as(
+        r#"{"type":"notice","name":"CloudMixerOutputInfoChanged","data":{"meetID":1,"mixerID":"9f2c41d07e6b4a1c8d3e5f60718293a4","recordingID":"5f0c3a9e2b7d41c8a6e19f3b0d2c4e7a","state":3,"errDesc":"nothing was recorded"}}"#,
+        notice(failed),
+    );
+}
+
 /// A forwarded customer, as its old and new queues' agents and the customer see it
 /// (Dora moves from queue 2 to queue 3 after 17 s, keeping her waiting time).
 #[test]
@@ -2167,7 +2244,7 @@ fn rest_admin_response_with_data() {
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(billing()) },
     );
     golden(
-        r#"{"RspCode":0,"RspDesc":"ok","Data":{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent","queueUserNotices":true,"recordCalls":false}}"#,
+        r#"{"RspCode":0,"RspDesc":"ok","Data":{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent","queueUserNotices":true,"recordCalls":false,"recordOnDemand":false}}"#,
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(default_settings()) },
     );
     golden(
@@ -2242,7 +2319,7 @@ fn rest_queue_query_data() {
 #[test]
 fn rest_app_settings_body() {
     golden(
-        r#"{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent","queueUserNotices":true,"recordCalls":false}"#,
+        r#"{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent","queueUserNotices":true,"recordCalls":false,"recordOnDemand":false}"#,
         default_settings(),
     );
     golden(r#"{"offerTimeoutSeconds":12}"#, AppSettingsBody { offer_timeout_seconds: Some(12), ..Default::default() });
@@ -2371,6 +2448,7 @@ fn error_codes_match_the_documented_table() {
         (800, "MEETNOTEXIST", false),
         (801, "AUTHERROR", false),
         (806, "SEVICE_NOTENABLED", false),
+        (906, "SDK_RECORDSTARTED", false),
     ];
     let all: Vec<(u32, &str, bool)> =
         codes::ALL.iter().map(|c| (c.code, c.name, c.meaning.starts_with("Lineup"))).collect();

@@ -9,7 +9,7 @@ use lineup_protocol::rest::{rsp, AppSettingsBody, QueueFields, QueueQueryData, Q
 
 use crate::auth;
 use crate::hub::{now, AppRecord, Hub};
-use crate::store::AppRow;
+use crate::store::{AppRow, Recording};
 
 /// A refused administration request: Web API RspCode, HTTP status, description.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,7 +112,10 @@ pub fn create_app(hub: &mut Hub, id: &str, secret: &str) -> Result<(), AdminErro
     hub.input(Input::PutApp { app: id.into(), settings: settings.clone() })?;
     let row = AppRow { id: id.into(), secret: secret.into(), settings };
     hub.store.insert_app(&row, now().as_millis()).map_err(AdminError::store)?;
-    hub.apps.insert(id.into(), AppRecord { secret: secret.into(), md5_secret: auth::md5_hex(secret), record_calls: false });
+    hub.apps.insert(
+        id.into(),
+        AppRecord { secret: secret.into(), md5_secret: auth::md5_hex(secret), record_calls: false, record_on_demand: false },
+    );
     Ok(())
 }
 
@@ -250,8 +253,8 @@ pub fn query_queues(hub: &Hub, app: &str, filter: &QueueFilter, page: u32, size:
     Ok(QueueQueryData { queue_count: matching.len() as u32, queue_list })
 }
 
-/// The app's settings on the wire: the engine's, and whether its calls are recorded.
-pub fn settings_body(s: &AppSettings, record_calls: bool) -> AppSettingsBody {
+/// The app's settings on the wire: the engine's, and how its calls are recorded.
+pub fn settings_body(s: &AppSettings, app: Option<&AppRecord>) -> AppSettingsBody {
     AppSettingsBody {
         hold_seconds: Some(s.hold_s),
         offer_timeout_seconds: Some(s.offer_timeout_s),
@@ -261,7 +264,8 @@ pub fn settings_body(s: &AppSettings, record_calls: bool) -> AppSettingsBody {
         call_timeout_seconds: Some(s.call_timeout_s),
         customer_calls: Some(s.customer_calls.name().into()),
         queue_user_notices: Some(s.queue_user_notices),
-        record_calls: Some(record_calls),
+        record_calls: Some(app.is_some_and(|a| a.record_calls)),
+        record_on_demand: Some(app.is_some_and(|a| a.record_on_demand)),
     }
 }
 
@@ -282,12 +286,18 @@ pub fn put_settings(hub: &mut Hub, app: &str, b: AppSettingsBody) -> Result<AppS
     hub.store.update_app_settings(app, &s).map_err(AdminError::store)?;
     hub.input(Input::PutApp { app: app.into(), settings: s.clone() })?;
     if let Some(on) = b.record_calls {
-        hub.store.set_record_calls(app, on).map_err(AdminError::store)?;
+        hub.store.set_recording(app, Recording::EveryCall, on).map_err(AdminError::store)?;
         if let Some(a) = hub.apps.get_mut(app) {
             a.record_calls = on;
         }
     }
-    Ok(settings_body(&s, hub.apps.get(app).is_some_and(|a| a.record_calls)))
+    if let Some(on) = b.record_on_demand {
+        hub.store.set_recording(app, Recording::OnDemand, on).map_err(AdminError::store)?;
+        if let Some(a) = hub.apps.get_mut(app) {
+            a.record_on_demand = on;
+        }
+    }
+    Ok(settings_body(&s, hub.apps.get(app)))
 }
 
 /// "YYYY-MM-DD HH:MM:SS" (UTC) of Unix milliseconds.

@@ -67,7 +67,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use lineup_engine::Input;
-use lineup_protocol::rest::QueueFields;
+use lineup_protocol::rest::{AppSettingsBody, QueueFields};
 use rustc_hash::FxHashMap;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
@@ -175,10 +175,17 @@ pub fn prepare(config: Config) -> Result<Prepared, String> {
     let engine = journal::replay(&recovery).map_err(bad)?;
     drop(recovery);
     let mut apps = FxHashMap::default();
-    let recording = store.recording_apps().map_err(|e| format!("cannot read apps: {e}"))?;
-    for app in store.apps().map_err(|e| format!("cannot read apps: {e}"))? {
-        let record_calls = recording.contains(&app.id);
-        apps.insert(app.id.clone(), AppRecord { md5_secret: auth::md5_hex(&app.secret), secret: app.secret, record_calls });
+    let cannot = |e| format!("cannot read apps: {e}");
+    let every_call = store.recording_apps(store::Recording::EveryCall).map_err(cannot)?;
+    let on_demand = store.recording_apps(store::Recording::OnDemand).map_err(cannot)?;
+    for app in store.apps().map_err(cannot)? {
+        let record = AppRecord {
+            md5_secret: auth::md5_hex(&app.secret),
+            record_calls: every_call.contains(&app.id),
+            record_on_demand: on_demand.contains(&app.id),
+            secret: app.secret,
+        };
+        apps.insert(app.id.clone(), record);
     }
     let mut hub = Hub::new(engine, store, config.clone(), apps, last_seq, snapshot_seq);
     hub.webhooks = webhooks::Webhooks::load(hub.store.conn())?;
@@ -230,6 +237,8 @@ fn load_stored_apps(hub: &mut Hub) -> Result<(), String> {
 
 fn seed_demo(hub: &mut Hub) -> Result<(), admin::AdminError> {
     admin::create_app(hub, DEMO_APP, DEMO_SECRET)?;
+    // A call's agent may record it (CloudRoom's cloud recording button).
+    admin::put_settings(hub, DEMO_APP, AppSettingsBody { record_on_demand: Some(true), ..Default::default() })?;
     seed_demo_queues(hub)
 }
 

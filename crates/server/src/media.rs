@@ -4,7 +4,10 @@
 //! (`MediaOffer`, `MediaTrack`, `MediaLost`). The hub is asked only who is in which
 //! room: at a join, and every 500 ms for the members it holds (the ACD engine admits
 //! and removes room members; media state stays here). A room whose call is recorded
-//! has its frames handed to the recorder thread (`recording`) until the call ends.
+//! (every call of the app, or on a party's request: CloudRoom's cloud mixer) has its
+//! frames handed to the recorder thread (`recording`) until the call ends or the
+//! recording is stopped; the room is told each step (`CloudMixerStateChanged`,
+//! `CloudMixerOutputInfoChanged`) through the hub.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -12,13 +15,14 @@ use std::time::{Duration, Instant};
 
 use lineup_engine::SessionId;
 use lineup_media::{Kind, MediaError, MediaOutput, Role, Sfu};
+use lineup_protocol::fields::clip;
 use lineup_protocol::{codes, Notice, ServerFrame};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::conn::{ConnTx, Outgoing};
 use crate::hub::HubHandle;
-use crate::recording::{CallRecording, Recorder};
+use crate::recording::{CallRecording, Finished, Recorder};
 
 /// How often the members are checked against the engine's rooms.
 const RECONCILE: Duration = Duration::from_millis(500);
@@ -53,7 +57,11 @@ enum Command {
     Answer { member: SessionId, sdp: String, conn: ConnTx, done: oneshot::Sender<Result<(), MediaFailure>> },
     Leave { member: SessionId },
     Mute { member: SessionId, kind: Kind, muted: bool, done: oneshot::Sender<Result<(), MediaFailure>> },
+    StartRecording { room: u32, call: CallRecording, mixer: String, by: (SessionId, String), done: Reply },
+    StopRecording { mixer: String, app: String, by: String, done: Reply },
 }
+
+type Reply = oneshot::Sender<Result<(), MediaFailure>>;
 
 /// The connections' way to the media task.
 #[derive(Clone)]
@@ -94,6 +102,21 @@ impl MediaHandle {
 
     pub async fn leave(&self, member: SessionId) {
         let _ = self.tx.send(Command::Leave { member }).await;
+    }
+
+    /// CreateCloudMixer: records `room`'s `call` from now on, under the page's `mixer`
+    /// id; `by` (session, UID) asked.
+    pub async fn start_recording(&self, room: u32, call: CallRecording, mixer: String, by: (SessionId, String)) -> Result<(), MediaFailure> {
+        let (done, rx) = oneshot::channel();
+        self.tx.send(Command::StartRecording { room, call, mixer, by, done }).await.map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
+    }
+
+    /// DestroyCloudMixer: stops the recording `mixer` of an app; `by` is the UID asking.
+    pub async fn stop_recording(&self, mixer: String, app: String, by: String) -> Result<(), MediaFailure> {
+        let (done, rx) = oneshot::channel();
+        self.tx.send(Command::StopRecording { mixer, app, by, done }).await.map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
     }
 }
 
@@ -160,9 +183,44 @@ struct Task {
     members: HashMap<SessionId, Member>,
     public: SocketAddr,
     recorder: Option<Recorder>,
-    /// The rooms being recorded, and their calls.
-    recorded: HashMap<u32, CallRecording>,
+    /// The rooms being recorded.
+    recorded: HashMap<u32, Recorded>,
+    /// Recordings stopped, by id, until the recorder says what became of them.
+    finishing: HashMap<String, (u32, Recorded)>,
+    /// Notices for a room's members (and a recording's starter), in order.
+    tell: mpsc::UnboundedSender<(u32, Option<SessionId>, Notice)>,
 }
+
+/// A room's recording.
+#[derive(Clone)]
+struct Recorded {
+    call: CallRecording,
+    id: String,
+    /// CloudRoom's mixer id: the page's (CreateCloudMixer), else the recording's id.
+    mixer: String,
+    /// Who started it (CreateCloudMixer); none when the app records every call.
+    by: Option<(SessionId, String)>,
+}
+
+impl Recorded {
+    fn state(&self, room: u32, state: u8, oper: &str) -> Notice {
+        Notice::CloudMixerStateChanged {
+            meet_id: room,
+            mixer_id: self.mixer.clone(),
+            recording_id: self.id.clone(),
+            state,
+            oper_user_id: oper.into(),
+        }
+    }
+}
+
+/// CloudRoom's mixer states.
+const MIXER_RUNNING: u8 = 2;
+const MIXER_STOPPING: u8 = 4;
+const MIXER_NONE: u8 = 0;
+/// CloudRoom's output states.
+const OUTPUT_CLOSED: u8 = 2;
+const OUTPUT_ERR: u8 = 3;
 
 /// The stream id of a session's tracks as the others receive them (a UID may hold any
 /// character; an msid may not).
@@ -221,7 +279,7 @@ impl Task {
         match c {
             Command::Join(Joining { member, room, uid, seat, sdp, conn, record }, answer) => {
                 if let Some(call) = record {
-                    self.record(room, call);
+                    self.record(room, call, None, None);
                 }
                 // The same room again: a renegotiation of the same connection.
                 if let Some(m) = self.members.get_mut(&member).filter(|m| m.room == room && m.seat == seat) {
@@ -254,6 +312,11 @@ impl Task {
                     if let (Some(rec), true) = (&self.recorder, role == Role::Full && self.recorded.contains_key(&room)) {
                         rec.party(room, member.0, uid.clone());
                     }
+                    // A page joining a recorded room learns it (CloudRoom tells it at entry).
+                    if let Some(r) = self.recorded.get(&room) {
+                        let oper = r.by.as_ref().map_or("", |(_, uid)| uid.as_str());
+                        send(&conn, r.state(room, MIXER_RUNNING, oper));
+                    }
                     self.members.insert(member, Member { room, uid, seat, role, conn, open: Vec::new(), muted: Vec::new(), unanswered: None });
                 }
                 let _ = answer.send(result);
@@ -281,34 +344,121 @@ impl Task {
                 }
                 let _ = done.send(Ok(()));
             }
+            Command::StartRecording { room, call, mixer, by, done } => {
+                let result = match self.recorded.get(&room) {
+                    _ if self.recorder.is_none() => {
+                        Err((codes::SEVICE_NOTENABLED, "recording is not available on this server".to_string()))
+                    }
+                    // The same request again (sent again after a reconnect).
+                    Some(r) if r.mixer == mixer && r.call == call => Ok(()),
+                    Some(_) => Err((codes::SDK_RECORDSTARTED, format!("room {room} is already being recorded"))),
+                    None => {
+                        self.record(room, call, Some(mixer), Some(by));
+                        Ok(())
+                    }
+                };
+                let _ = done.send(result);
+            }
+            Command::StopRecording { mixer, app, by, done } => {
+                let found = self.recorded.iter().find(|(_, r)| r.mixer == mixer && r.call.app == app).map(|(room, r)| (*room, r.by.is_some()));
+                let result = match found {
+                    Some((room, true)) => {
+                        self.stop_recording(room, &by);
+                        Ok(())
+                    }
+                    Some((_, false)) => {
+                        Err((codes::NO_PERMISSION, "this app records every call: its recording ends with the call".to_string()))
+                    }
+                    // Already stopping (sent again after a reconnect).
+                    None if self.finishing.values().any(|(_, r)| r.mixer == mixer && r.call.app == app) => Ok(()),
+                    None => Err((codes::MEETPARAM_ERR, format!("invalid mixerID: no recording '{}' is running", clip(&mixer)))),
+                };
+                let _ = done.send(result);
+            }
         }
     }
 
-    /// Records `room` for `call` (a new call in the room starts a new recording).
-    fn record(&mut self, room: u32, call: CallRecording) {
-        let Some(rec) = &self.recorder else { return };
-        if self.recorded.get(&room) == Some(&call) {
+    /// Records `room` for `call` (a new call in the room starts a new recording), under
+    /// CloudRoom's `mixer` id when a party asked (`by`).
+    fn record(&mut self, room: u32, call: CallRecording, mixer: Option<String>, by: Option<(SessionId, String)>) {
+        if self.recorder.is_none() || self.recorded.get(&room).is_some_and(|r| r.call == call) {
             return;
         }
-        if self.recorded.remove(&room).is_some() {
-            rec.finish(room);
-        }
-        rec.start(room, call.clone());
+        self.stop_recording(room, "");
+        let Some(rec) = &self.recorder else { return };
+        let id = crate::auth::random_id();
+        rec.start(room, call.clone(), id.clone());
         for (sid, m) in self.members.iter().filter(|(_, m)| m.room == room && m.role == Role::Full) {
             rec.party(room, sid.0, m.uid.clone());
         }
         self.sfu.record(room, true);
-        self.recorded.insert(room, call);
+        // The video of a recording started mid-call begins at a keyframe: ask for one.
+        self.sfu.request_keyframes(Instant::now(), room);
+        let r = Recorded { call, mixer: mixer.unwrap_or_else(|| id.clone()), id, by };
+        let oper = r.by.as_ref().map_or(String::new(), |(_, uid)| uid.clone());
+        self.tell(room, &r, r.state(room, MIXER_RUNNING, &oper));
+        self.recorded.insert(room, r);
     }
 
-    /// The recording of `room` ends (its call ended).
-    fn stop_recording(&mut self, room: u32) {
-        if self.recorded.remove(&room).is_some() {
+    /// The recording of `room` ends (its call ended, or `by` stopped it): the file is
+    /// finished by the recorder, which says what became of it ([`Task::finished`]).
+    fn stop_recording(&mut self, room: u32, by: &str) {
+        if let Some(r) = self.recorded.remove(&room) {
             self.sfu.record(room, false);
             if let Some(rec) = &self.recorder {
                 rec.finish(room);
             }
+            self.tell(room, &r, r.state(room, MIXER_STOPPING, by));
+            self.finishing.insert(r.id.clone(), (room, r));
         }
+    }
+
+    /// The recorder finished a recording (or could not start it): the room is told
+    /// where its file is, or why there is none, and that the recording is over.
+    fn finished(&mut self, f: Finished) {
+        let found = match self.finishing.remove(&f.id) {
+            Some(found) => Some(found),
+            // Its file could not even be created: it ends here.
+            None => match self.recorded.iter().find(|(_, r)| r.id == f.id).map(|(room, _)| *room) {
+                Some(room) => {
+                    self.sfu.record(room, false);
+                    self.recorded.remove(&room).map(|r| (room, r))
+                }
+                None => None,
+            },
+        };
+        let Some((room, r)) = found else { return };
+        let output = match &f.kept {
+            Ok(row) => Notice::CloudMixerOutputInfoChanged {
+                meet_id: room,
+                mixer_id: r.mixer.clone(),
+                recording_id: r.id.clone(),
+                state: OUTPUT_CLOSED,
+                svr_file_path_name: Some(crate::recording::file_path(&row.app, &row.id)),
+                start_time: Some(row.started_ms),
+                duration: Some(row.duration_ms),
+                file_size: Some(row.bytes),
+                err_desc: None,
+            },
+            Err(why) => Notice::CloudMixerOutputInfoChanged {
+                meet_id: room,
+                mixer_id: r.mixer.clone(),
+                recording_id: r.id.clone(),
+                state: OUTPUT_ERR,
+                svr_file_path_name: None,
+                start_time: None,
+                duration: None,
+                file_size: None,
+                err_desc: Some(why.clone()),
+            },
+        };
+        self.tell(room, &r, output);
+        self.tell(room, &r, r.state(room, MIXER_NONE, ""));
+    }
+
+    /// A notice to the room's members and the recording's starter.
+    fn tell(&self, room: u32, r: &Recorded, notice: Notice) {
+        let _ = self.tell.send((room, r.by.as_ref().map(|(sid, _)| *sid), notice));
     }
 
     /// The member's live connection as the hub has it: a new one gets the offer it has
@@ -364,7 +514,19 @@ async fn run(
     mut rx: mpsc::Receiver<Command>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut task = Task { sfu: Sfu::new(public), members: HashMap::new(), public, recorder, recorded: HashMap::new() };
+    let (tell, told) = mpsc::unbounded_channel();
+    let notifier = tokio::spawn(tell_rooms(hub.clone(), told));
+    let mut recorder = recorder;
+    let mut finished = recorder.as_mut().and_then(Recorder::take_finished);
+    let mut task = Task {
+        sfu: Sfu::new(public),
+        members: HashMap::new(),
+        public,
+        recorder,
+        recorded: HashMap::new(),
+        finishing: HashMap::new(),
+        tell,
+    };
     let mut buf = vec![0u8; 2048];
     let mut reconcile = tokio::time::interval(RECONCILE);
     loop {
@@ -380,9 +542,10 @@ async fn run(
                 }
             }
             _ = sleep_until(deadline) => task.sfu.handle_timeout(Instant::now()),
+            Some(f) = next_finished(&mut finished) => task.finished(f),
             _ = reconcile.tick() => {
                 let held: Vec<(SessionId, u32, bool)> = task.members.iter().map(|(s, m)| (*s, m.room, m.seat == Seat::Member)).collect();
-                let recorded: Vec<(u32, CallRecording)> = task.recorded.iter().map(|(r, c)| (*r, c.clone())).collect();
+                let recorded: Vec<(u32, CallRecording)> = task.recorded.iter().map(|(r, c)| (*r, c.call.clone())).collect();
                 if held.is_empty() && recorded.is_empty() {
                     continue;
                 }
@@ -408,7 +571,7 @@ async fn run(
                     .await;
                 let (checked, ended) = checked.unwrap_or_default();
                 for room in ended {
-                    task.stop_recording(room);
+                    task.stop_recording(room, "");
                 }
                 for (member, stays, conn) in checked {
                     if !stays {
@@ -423,9 +586,46 @@ async fn run(
         task.outputs(&socket).await;
     }
     // The recordings in progress are finished and kept (the recorder waits for its
-    // thread when dropped).
+    // thread when dropped); the rooms are told.
     if let Some(rec) = task.recorder.take() {
         let _ = tokio::task::spawn_blocking(move || drop(rec)).await;
+    }
+    if let Some(mut finished) = finished {
+        while let Ok(f) = finished.try_recv() {
+            task.finished(f);
+        }
+    }
+    drop(task);
+    let _ = notifier.await;
+}
+
+/// What the recorder says next, if it is there.
+async fn next_finished(rx: &mut Option<mpsc::UnboundedReceiver<Finished>>) -> Option<Finished> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Hands recording notices to the hub, one after another: to every member of the room
+/// (held sessions get them when they resume) and to the recording's starter.
+async fn tell_rooms(hub: HubHandle, mut told: mpsc::UnboundedReceiver<(u32, Option<SessionId>, Notice)>) {
+    while let Some((room, also, notice)) = told.recv().await {
+        let sent = hub
+            .call(move |hub| {
+                let frame = ServerFrame::Notice(notice);
+                let mut to: Vec<SessionId> = hub.engine.room_members(room).to_vec();
+                to.extend(also.filter(|s| !to.contains(s)));
+                for sid in to {
+                    if hub.engine.session_view(sid).is_some() {
+                        hub.send(sid, &frame);
+                    }
+                }
+            })
+            .await;
+        if sent.is_err() {
+            break;
+        }
     }
 }
 

@@ -258,6 +258,9 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
         Op::MediaJoin { .. } | Op::MediaAnswer { .. } | Op::MediaLeave | Op::MediaMute { .. } | Op::MediaMonitor { .. } => {
             return Err((codes::INNER_ERR, "media is not available on this server".into()))
         }
+        Op::CreateCloudMixer { .. } | Op::DestroyCloudMixer { .. } => {
+            return Err((codes::SEVICE_NOTENABLED, "recording needs the media server, which this server does not run".into()))
+        }
         Op::StartUserStatusNotify => {
             agent_or_supervisor(view.roles)?;
             request_done(hub, session, seq, Request::StartUserStatusNotify)?

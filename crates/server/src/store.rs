@@ -25,6 +25,24 @@ pub struct QueueRow {
     pub updated_ms: u64,
 }
 
+/// How an app's calls may be recorded: each setting is a column of `apps`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Recording {
+    /// `recordCalls`: every answered call.
+    EveryCall,
+    /// `recordOnDemand`: when a party asks (CreateCloudMixer).
+    OnDemand,
+}
+
+impl Recording {
+    fn column(self) -> &'static str {
+        match self {
+            Recording::EveryCall => "record_calls",
+            Recording::OnDemand => "record_on_demand",
+        }
+    }
+}
+
 /// The SQLite database.
 pub struct Store {
     conn: Connection,
@@ -45,7 +63,8 @@ CREATE TABLE IF NOT EXISTS apps (
     call_timeout_s INTEGER NOT NULL DEFAULT 30,
     customer_calls TEXT NOT NULL DEFAULT 'serving_agent',
     queue_user_notices INTEGER NOT NULL DEFAULT 1,
-    record_calls INTEGER NOT NULL DEFAULT 0
+    record_calls INTEGER NOT NULL DEFAULT 0,
+    record_on_demand INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS queues (
     id INTEGER PRIMARY KEY,
@@ -110,6 +129,11 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
         conn.query_row("SELECT COUNT(*) FROM pragma_table_info('apps') WHERE name = 'record_calls'", [], |r| r.get::<_, i64>(0))? > 0;
     if !has_record_calls {
         conn.execute_batch("ALTER TABLE apps ADD COLUMN record_calls INTEGER NOT NULL DEFAULT 0")?;
+    }
+    let has_record_on_demand: bool =
+        conn.query_row("SELECT COUNT(*) FROM pragma_table_info('apps') WHERE name = 'record_on_demand'", [], |r| r.get::<_, i64>(0))? > 0;
+    if !has_record_on_demand {
+        conn.execute_batch("ALTER TABLE apps ADD COLUMN record_on_demand INTEGER NOT NULL DEFAULT 0")?;
     }
     Ok(())
 }
@@ -206,15 +230,16 @@ impl Store {
         Ok(())
     }
 
-    /// The apps whose service calls are recorded (a server setting, not the engine's).
-    pub fn recording_apps(&self) -> StoreResult<Vec<String>> {
-        let mut stmt = self.conn.prepare("SELECT id FROM apps WHERE record_calls != 0 ORDER BY id")?;
+    /// The apps whose calls are recorded in this way (a server setting, not the
+    /// engine's).
+    pub fn recording_apps(&self, how: Recording) -> StoreResult<Vec<String>> {
+        let mut stmt = self.conn.prepare(&format!("SELECT id FROM apps WHERE {} != 0 ORDER BY id", how.column()))?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         rows.collect()
     }
 
-    pub fn set_record_calls(&self, app: &str, on: bool) -> StoreResult<()> {
-        self.conn.execute("UPDATE apps SET record_calls = ?2 WHERE id = ?1", params![app, on])?;
+    pub fn set_recording(&self, app: &str, how: Recording, on: bool) -> StoreResult<()> {
+        self.conn.execute(&format!("UPDATE apps SET {} = ?2 WHERE id = ?1", how.column()), params![app, on])?;
         Ok(())
     }
 

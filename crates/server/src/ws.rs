@@ -499,6 +499,12 @@ async fn on_op(
             push_reply(tx, reply);
             (false, ok)
         }
+        (Some(sid), op @ (Op::CreateCloudMixer { .. } | Op::DestroyCloudMixer { .. })) => {
+            let reply = recording_op(state, hub, sid, conn_id, seq, op).await;
+            let ok = reply.err == 0;
+            push_reply(tx, reply);
+            (false, ok)
+        }
         (Some(sid), op) => {
             let logout = matches!(op, Op::Logout);
             let ok = hub
@@ -621,4 +627,76 @@ async fn media_op(
         }
     };
     done.unwrap_or_else(|(err, msg)| Reply::error(seq, err, msg))
+}
+
+/// CreateCloudMixer / DestroyCloudMixer: checked at the hub (the session, its role, the
+/// app's recording settings, the room and its call), carried out by the media task.
+async fn recording_op(state: &AppState, hub: &crate::hub::HubHandle, sid: SessionId, conn_id: u64, seq: u64, op: Op) -> Reply {
+    let Some(media) = &state.media else {
+        return Reply::error(seq, codes::SEVICE_NOTENABLED, "recording needs the media server, which this server does not run");
+    };
+    let asked = op.clone();
+    let check = hub
+        .call(move |hub| {
+            let op = asked;
+            if !hub.is_current(sid, conn_id) {
+                return Err((codes::NOT_LOGIN, "this connection was replaced by a newer login".to_string()));
+            }
+            let view = hub.engine.session_view(sid).ok_or((codes::NOT_LOGIN, SESSION_ENDED.to_string()))?;
+            if !view.roles.has(lineup_engine::Role::Agent) && !view.roles.has(lineup_engine::Role::Supervisor) {
+                return Err((codes::NO_PERMISSION, "not permitted: recording needs the agent or supervisor role".to_string()));
+            }
+            let (app, uid) = (view.app.to_string(), view.user_id.to_string());
+            let Op::CreateCloudMixer { meet_id, mixer_id } = &op else {
+                return Ok((None, app, uid));
+            };
+            check_mixer_id(mixer_id)?;
+            let settings = hub.apps.get(&app);
+            if settings.is_some_and(|a| a.record_calls) {
+                return Err((codes::SDK_RECORDSTARTED, "this app records every call: the call is recorded already".to_string()));
+            }
+            if !settings.is_some_and(|a| a.record_on_demand) {
+                return Err((codes::SEVICE_NOTENABLED, "this app does not record calls on demand (its recordOnDemand setting)".to_string()));
+            }
+            if hub.engine.room_app(*meet_id) != Some(&*app) {
+                return Err((codes::MEETNOTEXIST, format!("room {meet_id} does not exist")));
+            }
+            if !crate::media::may_stay(hub, sid, *meet_id, true) && !crate::media::may_stay(hub, sid, *meet_id, false) {
+                return Err((codes::MEETNOTEXIST, format!("this session is not in room {meet_id}")));
+            }
+            let call = hub.engine.room_call(*meet_id).ok_or_else(|| {
+                (codes::INVALID_CALLID, format!("room {meet_id} has no answered call to record"))
+            })?;
+            let call = crate::recording::CallRecording { app: call.0.into(), session_id: call.1.into() };
+            Ok((Some(call), app, uid))
+        })
+        .await;
+    let (call, app, uid) = match check {
+        Ok(Ok(v)) => v,
+        Ok(Err((err, msg))) => return Reply::error(seq, err, msg),
+        Err(e) => return Reply::error(seq, codes::INNER_ERR, e.to_string()),
+    };
+    let done = match (op, call) {
+        (Op::CreateCloudMixer { meet_id, mixer_id }, Some(call)) => media.start_recording(meet_id, call, mixer_id, (sid, uid)).await,
+        (Op::DestroyCloudMixer { mixer_id }, _) => match check_mixer_id(&mixer_id) {
+            Ok(()) => media.stop_recording(mixer_id, app, uid).await,
+            Err(e) => Err(e),
+        },
+        _ => unreachable!("checked above"),
+    };
+    match done {
+        Ok(()) => Reply::ok(seq),
+        Err((err, msg)) => Reply::error(seq, err, msg),
+    }
+}
+
+/// A mixer id as the page makes it: 1 to 64 characters of `A-Z a-z 0-9 - _`.
+fn check_mixer_id(id: &str) -> Result<(), (u32, String)> {
+    let fine = (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if fine {
+        Ok(())
+    } else {
+        let id = lineup_protocol::fields::clip(id);
+        Err((codes::MEETPARAM_ERR, format!("invalid mixerID: \"{id}\" must be 1 to 64 characters of A-Z a-z 0-9 - _")))
+    }
 }

@@ -421,3 +421,100 @@ async fn a_call_recorded_when_the_server_stops_is_kept_and_told_after_the_restar
     assert_eq!(event["sessionid"], call_id.as_str(), "the webhook goes after the restart: {event}");
     server.stop().await;
 }
+
+/// The next notice `name` (skipping the media signalling the peer handles itself).
+async fn mixer_notice(p: &mut Peer, name: &str) -> Value {
+    let end = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < end {
+        if let Some(i) = p.ws.notices.iter().position(|n| n["name"] == name) {
+            return p.ws.notices.remove(i).unwrap()["data"].clone();
+        }
+        p.send_media();
+        p.step(5).await;
+    }
+    panic!("no {name} within 10 s; notices: {:?}", p.ws.notices);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_records_its_call_on_demand_and_the_room_is_told_each_step() {
+    let server = Server::start().await;
+    let key = Some(common::DEMO_KEY);
+    let (_, v) = server.get("/api/v1/apps/demo/settings", key).await;
+    assert_eq!((&v["Data"]["recordCalls"], &v["Data"]["recordOnDemand"]), (&json!(false), &json!(true)), "the demo app records on demand: {v}");
+    let (mut a, mut c, meet_id, call_id) = call_with_media(&server).await;
+    exchange(&mut [&mut a, &mut c], 1, 5).await;
+
+    // Refused clearly.
+    let r = a.ws.request(json!({"op": "CreateCloudMixer", "meetID": meet_id, "mixerID": "no spaces"})).await;
+    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(5), Some("invalid mixerID: \"no spaces\" must be 1 to 64 characters of A-Z a-z 0-9 - _")), "{r}");
+    let r = a.ws.request(json!({"op": "CreateCloudMixer", "meetID": 999, "mixerID": "mix-1"})).await;
+    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(800), Some("room 999 does not exist")), "{r}");
+    let r = a.ws.request(json!({"op": "DestroyCloudMixer", "mixerID": "mix-1"})).await;
+    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(5), Some("invalid mixerID: no recording 'mix-1' is running")), "{r}");
+    // An agent that is not in the call's room (a supervisor of the app could record it).
+    let (_, t) = server.post("/api/v1/apps/demo/tokens", key, json!({"UID": "rec-other", "roles": ["agent"]})).await;
+    let (_, t) = server.post("/api/v1/login", None, json!({"token": t["token"]})).await;
+    let mut other = Client::connect(&server.ws_url).await;
+    assert_eq!(other.request(json!({"op": "Login", "ticket": t["ticket"]})).await["err"], 0);
+    let room = other.request(json!({"op": "CreateMeeting", "subject": "no call", "pswd": ""})).await;
+    let empty_room = room["data"]["ID"].as_u64().unwrap();
+    assert_eq!(other.request(json!({"op": "EnterMeeting", "meetID": empty_room, "pswd": ""})).await["err"], 0);
+    let r = other.request(json!({"op": "CreateCloudMixer", "meetID": empty_room, "mixerID": "mix-0"})).await;
+    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(600), Some(&*format!("room {empty_room} has no answered call to record"))), "{r}");
+    let r = other.request(json!({"op": "CreateCloudMixer", "meetID": meet_id, "mixerID": "mix-0"})).await;
+    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(800), Some(&*format!("this session is not in room {meet_id}"))), "{r}");
+
+    // The agent starts it: both parties are told it runs.
+    assert_eq!(a.ws.request(json!({"op": "CreateCloudMixer", "meetID": meet_id, "mixerID": "mix-1"})).await["err"], 0);
+    let mut recording = String::new();
+    for p in [&mut a, &mut c] {
+        let s = mixer_notice(p, "CloudMixerStateChanged").await;
+        assert_eq!((s["meetID"].as_u64(), s["mixerID"].as_str(), s["state"].as_u64(), s["operUserID"].as_str()), (Some(meet_id), Some("mix-1"), Some(2), Some("media-agent")), "{s}");
+        recording = s["recordingID"].as_str().unwrap().to_string();
+    }
+    // The same request again is fine; another recording of the room is not.
+    assert_eq!(a.ws.request(json!({"op": "CreateCloudMixer", "meetID": meet_id, "mixerID": "mix-1"})).await["err"], 0);
+    let r = c.ws.request(json!({"op": "CreateCloudMixer", "meetID": meet_id, "mixerID": "mix-2"})).await;
+    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(906), Some(&*format!("room {meet_id} is already being recorded"))), "{r}");
+    exchange(&mut [&mut a, &mut c], 3, 5).await;
+
+    // The customer stops it: stopping, the file, then the end, to both.
+    assert_eq!(c.ws.request(json!({"op": "DestroyCloudMixer", "mixerID": "mix-1"})).await["err"], 0);
+    for p in [&mut a, &mut c] {
+        let s = mixer_notice(p, "CloudMixerStateChanged").await;
+        assert_eq!((s["state"].as_u64(), s["operUserID"].as_str(), s["recordingID"].as_str()), (Some(4), Some("media-cust"), Some(recording.as_str())), "{s}");
+        let out = mixer_notice(p, "CloudMixerOutputInfoChanged").await;
+        assert_eq!((out["state"].as_u64(), out["mixerID"].as_str()), (Some(2), Some("mix-1")), "{out}");
+        assert_eq!(out["svrFilePathName"].as_str(), Some(&*format!("/api/v1/apps/demo/recordings/{recording}/file")));
+        let duration = out["duration"].as_u64().unwrap();
+        assert!((2_000..=4_500).contains(&duration), "about the 3 s recorded: {out}");
+        let s = mixer_notice(p, "CloudMixerStateChanged").await;
+        assert_eq!((s["state"].as_u64(), s["operUserID"].as_str()), (Some(0), Some("")), "{s}");
+    }
+    let (_, list) = server.get(&format!("/api/v1/apps/demo/recordings?sessionid={call_id}"), key).await;
+    let recs = list["Data"]["recordings"].as_array().unwrap();
+    assert_eq!(recs.len(), 1, "{list}");
+    assert_eq!(recs[0]["id"].as_str(), Some(recording.as_str()));
+    assert_eq!(recs[0]["tracks"].as_array().unwrap().len(), 4, "both parties' microphones and cameras: {list}");
+
+    // Started again, it ends with the call: a second file of the same call.
+    assert_eq!(a.ws.request(json!({"op": "CreateCloudMixer", "meetID": meet_id, "mixerID": "mix-2"})).await["err"], 0);
+    let s = mixer_notice(&mut a, "CloudMixerStateChanged").await;
+    assert_eq!((s["state"].as_u64(), s["mixerID"].as_str()), (Some(2), Some("mix-2")), "{s}");
+    assert_ne!(s["recordingID"].as_str(), Some(recording.as_str()), "a new recording");
+    exchange(&mut [&mut a, &mut c], 2, 5).await;
+    assert_eq!(c.ws.request(json!({"op": "HungupCall", "callID": call_id})).await["err"], 0);
+    let s = mixer_notice(&mut a, "CloudMixerStateChanged").await;
+    assert_eq!((s["state"].as_u64(), s["operUserID"].as_str()), (Some(4), Some("")), "the call ended: {s}");
+    assert_eq!(mixer_notice(&mut a, "CloudMixerOutputInfoChanged").await["state"], 2);
+    assert_eq!(mixer_notice(&mut a, "CloudMixerStateChanged").await["state"], 0);
+    let (_, list) = server.get(&format!("/api/v1/apps/demo/recordings?sessionid={call_id}"), key).await;
+    assert_eq!(list["Data"]["recordings"].as_array().unwrap().len(), 2, "{list}");
+
+    // An app that does not record on demand says so.
+    let (_, v) = server.put("/api/v1/apps/demo/settings", key, json!({"recordOnDemand": false})).await;
+    assert_eq!(v["Data"]["recordOnDemand"], false, "{v}");
+    let r = a.ws.request(json!({"op": "CreateCloudMixer", "meetID": meet_id, "mixerID": "mix-3"})).await;
+    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(806), Some("this app does not record calls on demand (its recordOnDemand setting)")), "{r}");
+    server.stop().await;
+}

@@ -106,7 +106,7 @@ impl AppHubs {
             (recovery.last_seq(), recovery.snapshot.as_ref().map_or(0, |s| s.seq), recovery.is_empty());
         let engine = journal::replay(&recovery).map_err(bad)?;
         drop(recovery);
-        let record = AppRecord { md5_secret: crate::auth::md5_hex(&secret), secret, record_calls: false };
+        let record = AppRecord { md5_secret: crate::auth::md5_hex(&secret), secret, record_calls: false, record_on_demand: false };
         let apps = FxHashMap::from_iter([(app.to_owned(), record)]);
         // The node's own rows for the app and its queues (administration reads them);
         // the queues' creation times are not kept across owners.

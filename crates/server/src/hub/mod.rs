@@ -64,6 +64,8 @@ pub struct AppRecord {
     pub md5_secret: String,
     /// Whether its service calls are recorded (`recordCalls`).
     pub record_calls: bool,
+    /// Whether a call's party may start and stop its recording (`recordOnDemand`).
+    pub record_on_demand: bool,
 }
 
 /// The state owned by the hub task.

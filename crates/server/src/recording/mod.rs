@@ -40,8 +40,17 @@ pub struct CallRecording {
     pub session_id: String,
 }
 
+/// What became of a recording, told back to the media task: its row, or why no file
+/// was kept.
+#[derive(Debug)]
+pub struct Finished {
+    pub room: u32,
+    pub id: String,
+    pub kept: Result<RecordingRow, String>,
+}
+
 enum Command {
-    Start { room: u32, call: CallRecording },
+    Start { room: u32, call: CallRecording, id: String },
     Party { room: u32, member: MemberId, uid: String },
     Frame { room: u32, at: Instant, frame: Frame },
     Finish { room: u32 },
@@ -55,6 +64,8 @@ pub struct Recorder {
     dropped: Arc<AtomicU64>,
     /// Frames sent and not yet taken by the thread.
     queued: Arc<AtomicUsize>,
+    /// What became of each recording, until the media task takes it.
+    finished: Option<tokio::sync::mpsc::UnboundedReceiver<Finished>>,
 }
 
 impl Recorder {
@@ -66,7 +77,9 @@ impl Recorder {
         let (tx, rx) = mpsc::channel();
         let dropped = Arc::new(AtomicU64::new(0));
         let queued = Arc::new(AtomicUsize::new(0));
+        let (done, finished) = tokio::sync::mpsc::unbounded_channel();
         let writer = Writer {
+            done,
             dir: data_dir.to_path_buf(),
             conn,
             wake,
@@ -78,7 +91,7 @@ impl Recorder {
             .name("recorder".into())
             .spawn(move || writer.run(rx))
             .map_err(|e| format!("recordings: cannot start the thread: {e}"))?;
-        Ok(Recorder { tx: Some(tx), thread: Some(thread), dropped, queued })
+        Ok(Recorder { tx: Some(tx), thread: Some(thread), dropped, queued, finished: Some(finished) })
     }
 
     fn send(&self, c: Command) {
@@ -87,9 +100,14 @@ impl Recorder {
         }
     }
 
-    /// `room` is recorded from now on, for `call`.
-    pub fn start(&self, room: u32, call: CallRecording) {
-        self.send(Command::Start { room, call });
+    /// `room` is recorded from now on, for `call`, as recording `id`.
+    pub fn start(&self, room: u32, call: CallRecording, id: String) {
+        self.send(Command::Start { room, call, id });
+    }
+
+    /// What became of each recording ([`Finished`]), once: the media task takes it.
+    pub fn take_finished(&mut self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Finished>> {
+        self.finished.take()
     }
 
     /// `member` of the recorded `room` is `uid` (named in the recording's tracks).
@@ -136,6 +154,7 @@ struct Active {
 
 /// The thread's state.
 struct Writer {
+    done: tokio::sync::mpsc::UnboundedSender<Finished>,
     dir: PathBuf,
     conn: Connection,
     wake: Arc<tokio::sync::Notify>,
@@ -152,7 +171,7 @@ impl Writer {
     fn run(mut self, rx: Receiver<Command>) {
         while let Ok(c) = rx.recv() {
             match c {
-                Command::Start { room, call } => self.start(room, call),
+                Command::Start { room, call, id } => self.start(room, call, id),
                 Command::Party { room, member, uid } => {
                     if let Some(a) = self.active.get_mut(&room) {
                         a.parties.insert(member, uid);
@@ -180,11 +199,10 @@ impl Writer {
         }
     }
 
-    fn start(&mut self, room: u32, call: CallRecording) {
+    fn start(&mut self, room: u32, call: CallRecording, id: String) {
         if let Some(old) = self.active.remove(&room) {
             self.complete(room, old);
         }
-        let id = crate::auth::random_id();
         let file = format!("recordings/{}/{id}.webm", call.app);
         let path = self.dir.join(&file);
         let opened = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|_| File::create(&path));
@@ -197,12 +215,22 @@ impl Writer {
                     Active { id, call, started_ms: unix_ms(), file, recording, parties: HashMap::new(), failed: false },
                 );
             }
-            Err(e) => tracing::warn!("cannot record room {room}: {}: {e}", path.display()),
+            Err(e) => {
+                tracing::warn!("cannot record room {room}: {}: {e}", path.display());
+                let _ = self.done.send(Finished { room, id, kept: Err("the recording file could not be created".into()) });
+            }
         }
     }
 
-    /// Finishes the file; keeps it (row, webhook) or removes it.
+    /// Finishes the file; keeps it (row, webhook) or removes it; tells the media task.
     fn complete(&mut self, room: u32, a: Active) {
+        let id = a.id.clone();
+        let kept = self.write_out(room, a);
+        let _ = self.done.send(Finished { room, id, kept });
+    }
+
+    /// Finishes the file: the row kept, or why nothing was.
+    fn write_out(&mut self, room: u32, a: Active) -> Result<RecordingRow, String> {
         let path = self.dir.join(&a.file);
         let dropped = self.dropped.swap(0, Ordering::Relaxed);
         if dropped > 0 {
@@ -211,14 +239,17 @@ impl Writer {
         if a.failed {
             tracing::warn!(recording = %a.id, room, "no recording kept: writing it failed (logged above)");
             let _ = std::fs::remove_file(&path);
-            return;
+            return Err("writing the recording failed".into());
         }
         let (summary, file) = match a.recording.finish() {
             Ok(done) => done,
             Err(e) => {
                 tracing::info!(recording = %a.id, room, "no recording kept: {e}");
                 let _ = std::fs::remove_file(&path);
-                return;
+                return Err(match e {
+                    lineup_media::record::RecordError::Empty => "nothing was recorded: no party's media reached the server".into(),
+                    _ => "writing the recording failed".into(),
+                });
             }
         };
         let bytes = file
@@ -230,7 +261,7 @@ impl Writer {
             Err(e) => {
                 tracing::warn!(recording = %a.id, "cannot write {}: {e}", path.display());
                 let _ = std::fs::remove_file(&path);
-                return;
+                return Err("writing the recording failed".into());
             }
         };
         let row = RecordingRow {
@@ -247,9 +278,10 @@ impl Writer {
         };
         if let Err(e) = self.keep(&row) {
             tracing::warn!(recording = %a.id, "cannot store the recording: {e}");
-            return;
+            return Err("storing the recording failed".into());
         }
         tracing::info!(recording = %a.id, sessionid = %row.session_id, duration_ms = row.duration_ms, bytes, "recording finished");
+        Ok(row)
     }
 
     /// The row and the webhook deliveries, in one transaction.

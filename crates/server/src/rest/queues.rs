@@ -165,7 +165,7 @@ pub async fn agents(State(state): State<AppState>, Path(app): Path<String>, head
 pub async fn get_settings(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap) -> Response {
     with_app(&state, app, &headers, move |hub, app| {
         let s = hub.engine.app_settings(app).ok_or(AcdError::UnknownApp(app.into()))?;
-        Ok(admin::settings_body(s, hub.apps.get(app).is_some_and(|a| a.record_calls)))
+        Ok(admin::settings_body(s, hub.apps.get(app)))
     })
     .await
 }
