@@ -83,7 +83,12 @@ creator: string, memberCount: number,
 /**
  * Unix seconds.
  */
-startTime: number, };
+startTime: number, 
+/**
+ * Lineup, in the EnterMeeting reply only: every member now, this session included,
+ * in the order they entered.
+ */
+members?: Array<RoomMember>, };
 
 /**
  * CloudRoom `SessionInfo`: the call this session is in (empty strings and zeros when none).

@@ -1,6 +1,6 @@
-//! The members of the room this session entered, as CloudRoom lists them: this session
-//! from the moment it enters, the call's peer when the room counts it, and everyone
-//! who enters later (UserEnterMeeting) until they leave. MemberInfo carries CloudRoom's
+//! The members of the room this session entered, as CloudRoom lists them: from the
+//! moment it enters, everyone the EnterMeeting reply lists (this session first), then
+//! everyone who enters later (UserEnterMeeting) until they leave. MemberInfo carries CloudRoom's
 //! RTCSDKV2 spelling (`userID`, `nickname`) and Lineup's earlier `userId`.
 
 use js_sys::Array;
@@ -11,8 +11,19 @@ use crate::args::{id, text};
 use crate::interop::{get, object, set};
 use crate::media::Kind;
 
-/// This session entered room `meet_id` (`room` is the EnterMeeting reply, a MeetInfo).
+/// This session entered room `meet_id` (`room` is the EnterMeeting reply, a MeetInfo
+/// with every member now; a server without `members` gives this session and the call's
+/// peer).
 pub(super) fn entered(meet_id: u32, room: &JsValue) {
+    let listed = get(room, "members");
+    if let Some(listed) = listed.dyn_ref::<Array>() {
+        let members: Vec<(String, String)> = listed.iter().map(|m| (text(&get(&m, "UID")), text(&get(&m, "nickName")))).collect();
+        with_classic(|c| {
+            c.members = vec![c.me.clone()];
+            c.members.extend(members.into_iter().filter(|m| m.0 != c.me.0));
+        });
+        return;
+    }
     let session = core().borrow().cache.session_view();
     let peer = (id(&get(&session, "meetingID")) == meet_id && id(&get(room, "memberCount")) > 1)
         .then(|| (text(&get(&session, "peerID")), text(&get(&session, "peerName"))))

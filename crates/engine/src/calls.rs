@@ -53,6 +53,7 @@ impl Engine {
             creator: r.creator_id.clone(),
             member_count: r.members.len() as u32,
             start_time: r.start_time,
+            members: r.members.iter().map(|m| (self.sessions[m].user_id.clone(), self.sessions[m].name.clone())).collect(),
         }
     }
 

@@ -398,6 +398,8 @@ pub struct MeetInfo {
     pub creator: Name,
     pub member_count: u32,
     pub start_time: Time,
+    /// The members now: (user id, nickname), in the order they entered.
+    pub members: Vec<(Name, Name)>,
 }
 
 /// CloudRoom `SessionInfo`: the call this session is in, if any.

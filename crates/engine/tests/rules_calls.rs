@@ -93,7 +93,7 @@ fn call_rings_the_callee_and_accept_tells_the_caller() {
     let y = sim.login_named("y", "Yvonne", customer_roles());
     let room = sim.create_meeting(x, "talk", "pw");
     let entered = sim.enter_meeting(x, room.id, "pw");
-    assert_eq!(entered, MeetInfo { member_count: 1, ..room.clone() });
+    assert_eq!(entered, MeetInfo { member_count: 1, members: vec![("x".into(), "Xavier".into())], ..room.clone() });
     sim.drain();
     let call = sim.call(x, y, room.id, "hello");
     assert!(call.starts_with("call-"), "{call}");
@@ -498,7 +498,8 @@ fn create_meeting_returns_the_room_and_checks_its_fields() {
             subject: "Subject".into(),
             creator: "x".into(),
             member_count: 0,
-            start_time: sim.now
+            start_time: sim.now,
+            members: Vec::new(),
         }
     );
     let longest = sim.create_meeting(x, &"s".repeat(128), &"p".repeat(64));
@@ -556,7 +557,10 @@ fn members_are_told_when_others_enter_and_leave() {
     let out = sim.drain();
     assert_eq!(call_notices(&out, x), vec![member("z", "Zoe", true)]);
     assert_eq!(call_notices(&out, y), vec![member("z", "Zoe", true)]);
-    assert_eq!(sim.enter_meeting(y, room.id, "").member_count, 3, "entering again changes nothing");
+    let again = sim.enter_meeting(y, room.id, "");
+    assert_eq!(again.member_count, 3, "entering again changes nothing");
+    let listed: Vec<(&str, &str)> = again.members.iter().map(|(u, n)| (u.as_str(), n.as_str())).collect();
+    assert_eq!(listed, [("x", "Xena"), ("y", "Yuri"), ("z", "Zoe")], "every member, in the order they entered");
     assert!(sim.drain().is_empty());
     sim.exit_meeting(y, room.id);
     let out = sim.drain();

@@ -169,6 +169,21 @@ pub struct MeetInfo {
     /// Unix seconds.
     #[serde(rename = "startTime")]
     pub start_time: u64,
+    /// Lineup, in the EnterMeeting reply only: every member now, this session included,
+    /// in the order they entered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub members: Option<Vec<RoomMember>>,
+}
+
+/// A member of a room (the EnterMeeting reply's `members`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct RoomMember {
+    #[serde(rename = "UID")]
+    pub uid: String,
+    #[serde(rename = "nickName")]
+    pub nick_name: String,
 }
 
 /// CloudRoom `SessionInfo`: the call this session is in (empty strings and zeros when none).

@@ -27,7 +27,7 @@ use lineup_protocol::rest::{
 use lineup_protocol::types::{
     MsgKind,
     AgentInfo, CallEvent, MeetInfo, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo, ServedCustomer,
-    ServedQueue, SessionInfo, UserStatus,
+    RoomMember, ServedQueue, SessionInfo, UserStatus,
 };
 use lineup_protocol::ws::{
     reply_ok, AgentsData, CallData, UserStatusData, InitQueueData, LoginData, MediaJoinData, PongData, QueueUsersData, ServingQueuesData, StatusesData,
@@ -348,6 +348,7 @@ fn room(member_count: u32) -> MeetInfo {
         creator: "agent1".into(),
         member_count,
         start_time: 1767225605,
+        members: None,
     }
 }
 
@@ -1283,8 +1284,8 @@ fn reply_create_meeting() {
 #[test]
 fn reply_enter_meeting() {
     golden_frame(
-        r#"{"type":"reply","seq":24,"err":0,"msg":"ok","data":{"ID":1,"pswd":"1234","subject":"Support for Carl","creator":"agent1","memberCount":1,"startTime":1767225605}}"#,
-        reply_data(24, &room(1)),
+        r#"{"type":"reply","seq":24,"err":0,"msg":"ok","data":{"ID":1,"pswd":"1234","subject":"Support for Carl","creator":"agent1","memberCount":1,"startTime":1767225605,"members":[{"UID":"agent1","nickName":"Anna"}]}}"#,
+        reply_data(24, &MeetInfo { members: Some(vec![RoomMember { uid: "agent1".into(), nick_name: "Anna".into() }]), ..room(1) }),
     );
 }
 

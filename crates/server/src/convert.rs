@@ -126,7 +126,14 @@ pub fn meet_info(m: &e::MeetInfo) -> p::MeetInfo {
         creator: m.creator.to_string(),
         member_count: m.member_count,
         start_time: m.start_time.as_millis() / 1000,
+        members: None,
     }
+}
+
+/// The EnterMeeting reply: the room with its members.
+pub fn entered_meeting(m: &e::MeetInfo) -> p::MeetInfo {
+    let members = m.members.iter().map(|(uid, nick)| p::RoomMember { uid: uid.to_string(), nick_name: nick.to_string() });
+    p::MeetInfo { members: Some(members.collect()), ..meet_info(m) }
 }
 
 pub fn session_info(s: &e::SessionInfo) -> p::SessionInfo {

@@ -218,7 +218,7 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
             _ => unreachable!("CreateMeeting replies Meeting"),
         },
         Op::EnterMeeting { meet_id, pswd } => match request(hub, session, Request::EnterMeeting { meeting: meet_id, pswd: pswd.into() })? {
-            EngineReply::Meeting(m) => reply_ok(seq, &convert::meet_info(&m)),
+            EngineReply::Meeting(m) => reply_ok(seq, &convert::entered_meeting(&m)),
             _ => unreachable!("EnterMeeting replies Meeting"),
         },
         Op::ExitMeeting { meet_id } => request_done(hub, session, seq, Request::ExitMeeting { meeting: meet_id })?,

@@ -62,7 +62,13 @@ async fn full_flow_room_call_events_hangup_wrapup_next_offer() {
     assert_eq!(cust.request(json!({"op": "AcceptCall", "callID": call_id, "usrExtDat": "hi"})).await["err"], 0);
     let accepted = agent.notice("NotifyCallAccepted").await;
     assert_eq!((accepted["callID"].as_str(), accepted["usrExtDat"].as_str()), (Some(call_id.as_str()), Some("hi")));
-    assert_eq!(cust.request(json!({"op": "EnterMeeting", "meetID": meet_id, "pswd": "123"})).await["err"], 0);
+    let entered = cust.request(json!({"op": "EnterMeeting", "meetID": meet_id, "pswd": "123"})).await;
+    assert_eq!(entered["err"], 0, "{entered}");
+    assert_eq!(
+        entered["data"]["members"],
+        json!([{"UID": "agent", "nickName": "agent"}, {"UID": "cust", "nickName": "cust"}]),
+        "every member, from the moment of entering"
+    );
     let entered = agent.notice("UserEnterMeeting").await;
     assert_eq!(entered["UID"], "cust");
 
