@@ -81,12 +81,15 @@ impl Engine {
         self.agent(sid).is_some_and(|a| a.serving.is_empty())
     }
 
-    /// `SetDNDStatus`: 0 off, any other value on (kept as the DND type user status reports).
-    pub(crate) fn set_dnd(&mut self, sid: SessionId, dnd_type: u32) {
+    /// `SetDNDStatus`: 0 off (available), any other value on: the agent's reason, which
+    /// the app's table may limit (`agent_state`).
+    pub(crate) fn set_dnd(&mut self, sid: SessionId, reason: u32) -> Result<(), AcdError> {
+        self.check_reason_choice(self.sessions[&sid].app, reason)?;
         self.ensure_agent(sid);
-        self.set_dnd_type(sid, dnd_type);
-        self.reindex_agent(sid, |a| a.dnd = dnd_type != 0);
+        self.reindex_agent(sid, |a| a.dnd = reason != 0);
+        self.set_reason(sid, reason, EventSource::Sdk);
         self.dispatch_agent(sid);
+        Ok(())
     }
 
     pub(crate) fn set_capacity(&mut self, sid: SessionId, capacity: u16) -> Result<(), AcdError> {
@@ -141,6 +144,7 @@ impl Engine {
     pub(crate) fn reject(&mut self, sid: SessionId, queue: QueueId, user_id: &str) -> Result<(), AcdError> {
         let (_, offer) = self.offer_to(sid, queue, user_id)?;
         self.withdraw_offer(offer, None, true);
+        self.offer_answered(sid);
         if let Some(q) = self.queues.get_mut(&queue) {
             q.counters.live.offers_rejected += 1;
         }
@@ -154,6 +158,7 @@ impl Engine {
             return;
         }
         let (agent, queue) = self.withdraw_offer(offer, Some(CancelReason::Timeout), true);
+        self.offer_missed(agent);
         self.dispatch_queue(queue);
         self.dispatch_agent(agent);
     }
@@ -172,6 +177,7 @@ impl Engine {
     /// ReqAssignUser: the next customer by the usual order, handed over at once.
     pub(crate) fn req_assign(&mut self, sid: SessionId) -> Result<QueUser, AcdError> {
         self.check_can_take(sid)?;
+        self.check_manual_pull(sid)?;
         let (_, _, customer) = self
             .best_candidate(sid)
             .ok_or(AcdError::NoUser("no customer is waiting in the queues you serve"))?;
@@ -205,6 +211,7 @@ impl Engine {
             return Err(AcdError::NoUser("the customer is offline"));
         }
         self.check_can_take(sid)?;
+        self.check_manual_pull(sid)?;
         Ok(self.take_customer(sid, customer, None))
     }
 

@@ -23,6 +23,7 @@ impl Engine {
     /// Applies `change` to the agent and moves it into or out of its queues' free sets.
     pub(crate) fn reindex_agent(&mut self, sid: SessionId, change: impl FnOnce(&mut Agent)) {
         self.touch_user(sid);
+        self.touch_agent(sid);
         let now = self.now;
         let Engine { sessions, queues, .. } = self;
         let Some(session) = sessions.get_mut(&sid) else { return };
@@ -215,6 +216,7 @@ impl Engine {
                 self.acd_transition(customer, AcdPhase::Waiting, AcdPhase::Calling, None);
             }
         }
+        self.offer_answered(agent_sid);
         let service = ServiceId(self.fresh_id());
         let (queuing, app, user_id) = self.unqueue(customer, WaitEnd::Served).expect("queuing");
         self.sessions.get_mut(&customer).expect("customer").served_in = Some(service);

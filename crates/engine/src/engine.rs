@@ -15,6 +15,7 @@ use crate::sessions::Sessions;
 use crate::state::{App, Call, Offer, Queue, Room, Service, Session};
 use crate::time::Time;
 use crate::timers::{Timer, Timers};
+use crate::agent_state::AgentBook;
 use crate::user_status::UserStatusBook;
 
 /// Lineup's ACD state machine. See the crate docs for how to drive it.
@@ -39,6 +40,8 @@ pub struct Engine {
     pub(crate) empty_text: Arc<str>,
     /// Who watches user status and what they were told (`user_status`).
     pub(crate) user_status: UserStatusBook,
+    /// Agents' states and reasons, and the apps' rules for them (`agent_state`).
+    pub(crate) agent_book: AgentBook,
 }
 
 impl Default for Engine {
@@ -68,6 +71,7 @@ impl Engine {
             next_queue: 1,
             empty_text: Arc::from(""),
             user_status: UserStatusBook::default(),
+            agent_book: AgentBook::default(),
         }
     }
 
@@ -103,6 +107,7 @@ impl Engine {
                 Ok(Reply::Done)
             }
             Input::Session { session, request } => self.request(session, request),
+            Input::PutAgentPolicy { app, policy } => self.put_agent_policy(&app, policy).map(|_| Reply::Done),
             Input::ServerRestarted => unreachable!("handled above"),
         };
         self.end_step();
@@ -165,13 +170,11 @@ impl Engine {
             }
             Request::SetDndStatus { on } => {
                 need(Role::Agent)?;
-                self.set_dnd(sid, u32::from(on));
-                Ok(Reply::Done)
+                self.set_dnd(sid, u32::from(on)).map(|_| Reply::Done)
             }
             Request::SetDndType { dnd_type } => {
                 need(Role::Agent)?;
-                self.set_dnd(sid, dnd_type);
-                Ok(Reply::Done)
+                self.set_dnd(sid, dnd_type).map(|_| Reply::Done)
             }
             Request::StartUserStatusNotify => {
                 if !roles.has(Role::Agent) && !roles.has(Role::Supervisor) {
@@ -232,6 +235,9 @@ impl Engine {
         while let Some((at, timer)) = self.timers.pop_due(now) {
             self.now = self.now.max(at);
             self.fire(at, timer);
+            // Agents' time in each state is counted from each change, so a deadline's
+            // changes are taken at its own time (as when it is handled on its own).
+            self.flush_agent_states();
         }
         self.now = self.now.max(now);
     }

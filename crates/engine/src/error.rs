@@ -47,6 +47,9 @@ pub enum AcdError {
     /// 406 (Lineup): the agent already has as much work as its capacity allows.
     #[error("the agent is at its capacity of {0} customers")]
     AgentAtCapacity(u16),
+    /// 408 (Lineup): the agent's reason does not allow taking customers by hand.
+    #[error("not ready ({code} {label}): this reason does not allow taking customers; set DNDStatus 0 or a reason that allows it")]
+    NotReady { code: u32, label: String },
     /// 407 (Lineup): another queue of the app has this name.
     #[error("a queue named '{0}' already exists in this app")]
     QueueNameExists(String),
@@ -89,6 +92,7 @@ impl AcdError {
             AcdError::QueueFull(_) => 405,
             AcdError::AgentAtCapacity(_) => 406,
             AcdError::QueueNameExists(_) => 407,
+            AcdError::NotReady { .. } => 408,
             AcdError::InvalidCall(_) => 600,
             AcdError::CallExists => 601,
             AcdError::UserBusy(_) => 602,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::agent_state::AgentPolicy;
 use crate::ids::{Name, QueueId, SessionId};
 use crate::model::{AppSettings, MeetInfo, QueUser, QueueChange, QueueDef, QueueInfo, Roles};
 
@@ -41,6 +42,9 @@ pub enum Input {
     /// treated as dropped when the server stopped (its pending offers go back to the
     /// head) and held for the hold time counted from now, so its client can resume.
     ServerRestarted,
+    // New variants go last: journals of older versions name variants by position.
+    /// The app's rules for agent states: its reasons and the auto-pause limit.
+    PutAgentPolicy { app: Arc<str>, policy: AgentPolicy },
 }
 
 /// A request of one session; names follow CloudRoom's functions.

@@ -100,7 +100,43 @@ impl Engine {
                 return Err(format!("queue {id}: in_service {} but {serving} services", q.in_service));
             }
         }
-        self.check_user_status()
+        self.check_user_status()?;
+        self.check_agent_states()
+    }
+
+    /// Agent states: DND exactly while the agent has a reason; a record for every agent
+    /// and only for agents; between steps, each record's state is the agent's state now;
+    /// the time per reason adds up to the time not ready; the supervisors' list is the
+    /// sessions with the role.
+    fn check_agent_states(&self) -> Result<(), String> {
+        for (sid, s) in &self.sessions {
+            let Some(a) = &s.agent else { continue };
+            if a.dnd != (self.reason_of(*sid) != 0) {
+                return Err(format!("agent {sid}: dnd {} but reason {}", a.dnd, self.reason_of(*sid)));
+            }
+            if self.agent_book.touched.is_empty() {
+                let rec = self.agent_book.agents.get(sid).ok_or(format!("agent {sid}: no state record"))?;
+                let view = self.agent_state_view(*sid).expect("an agent");
+                let derived = self.derived_state_of(*sid);
+                if Some(rec.state) != derived {
+                    return Err(format!("agent {sid}: state {:?}, but it is {derived:?}", rec.state));
+                }
+                let not_ready: u64 = view.reason_ms.iter().map(|(_, ms)| ms).sum();
+                if not_ready != view.state_ms[crate::AgentState::NotReady as usize] {
+                    return Err(format!("agent {sid}: {not_ready} ms by reason, {view:?}"));
+                }
+            }
+        }
+        if let Some(sid) = self.agent_book.agents.keys().find(|sid| self.sessions.get(sid).is_none_or(|s| s.agent.is_none())) {
+            return Err(format!("agent state record {sid} without an agent"));
+        }
+        for (sid, s) in &self.sessions {
+            let listed = self.agent_book.supervisors.get(&s.app).is_some_and(|v| v.contains(sid));
+            if listed != s.roles.has(crate::Role::Supervisor) {
+                return Err(format!("session {sid}: supervisors list says {listed}"));
+            }
+        }
+        Ok(())
     }
 
     /// User status: room counts agree with the rooms; watchers are live sessions of

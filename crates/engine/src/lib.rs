@@ -17,6 +17,8 @@
 //! - `presence`: login, dropped connections held for the hold time, logout.
 //! - `customer`: joining and leaving queues.
 //! - `agent`: serving queues, DND, capacity, answering offers, manual assignment.
+//! - `agent_state`: agent states with reasons (the app's table), auto-pause after missed
+//!   offers, time in each state; AgentStatusChanged to the agent and supervisors.
 //! - `dispatch`: the matching rule, offers and services.
 //! - `calls`: rooms, calls between agent and customer, asterCC call events.
 //! - `notify`: coalesced status and position notices.
@@ -59,6 +61,7 @@
 
 mod admin;
 mod agent;
+mod agent_state;
 mod calls;
 mod customer;
 mod dispatch;
@@ -80,6 +83,7 @@ mod timers;
 mod user_status;
 mod views;
 
+pub use agent_state::{check_reasons, AgentPolicy, AgentReason, AgentState, AgentStateView, NO_ANSWER};
 pub use customer::MAX_USR_EXT_DAT;
 pub use engine::Engine;
 pub use error::AcdError;

@@ -54,6 +54,7 @@ impl Engine {
 
     /// After each input or timeout: send what is due, schedule the rest.
     pub(crate) fn end_step(&mut self) {
+        self.flush_agent_states();
         self.flush_user_status();
         let now = self.now;
         for queue in std::mem::take(&mut self.dirty) {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::ids::{Name, QueueId, SessionId, TaskId};
 use crate::model::{MeetInfo, QueUser, QueueInfo, QueueStatus, QueuingInfo};
 use crate::time::Time;
+use crate::agent_state::AgentStateView;
 use crate::user_status::UserStatus;
 
 /// One output, taken with [`Engine::poll_output`](crate::Engine::poll_output).
@@ -72,6 +73,9 @@ pub enum Notice {
     /// `CRVideo_NotifyUserStatus(userStatus)`: a user of the app changed status (to
     /// sessions that asked with StartUserStatusNotify).
     UserStatus(UserStatus),
+    /// Lineup: an agent's state or reason changed (to the agent and the app's
+    /// supervisors).
+    AgentStatusChanged(AgentStateView),
 }
 
 /// Who a call event is about (asterCC's `source`).
@@ -204,6 +208,14 @@ pub enum EventKind {
     AcdState(Box<AcdTransition>),
     /// A call event (seed 004), the same the pages get.
     Call(Box<CallEvent>),
+    /// An agent's reason changed (seed 001's family: ready, not ready, no answer).
+    AgentReason {
+        user_id: Name,
+        /// 0 available, else the reason (`DNDType`).
+        reason: u32,
+        label: Arc<str>,
+        source: EventSource,
+    },
 }
 
 /// The kinds of AnyChat queue change.

@@ -6,7 +6,7 @@ use crate::engine::Engine;
 use crate::error::AcdError;
 use crate::ids::{Name, SessionId};
 use crate::input::Reply;
-use crate::model::{QueuingInfo, Roles};
+use crate::model::{QueuingInfo, Role, Roles};
 use crate::output::{
     AgentStatus, CancelReason, EndReason, EventSource, Notice, Output, QueueChangeKind, ServiceEnd,
     SessionEnd,
@@ -32,7 +32,8 @@ impl Engine {
             let session = self.sessions.get_mut(&sid).expect("users index is consistent");
             session.name = name;
             session.roles = roles;
-            let was_online = session.online;
+            let (app, was_online) = (session.app, session.online);
+            self.note_supervisor(sid, app, roles.has(Role::Supervisor));
             if !was_online {
                 self.reconnect(sid)?;
             } else {
@@ -57,6 +58,7 @@ impl Engine {
         });
         self.apps[ix as usize].users.insert(user_id_key, sid);
         self.touch_user(sid);
+        self.note_supervisor(sid, ix, roles.has(Role::Supervisor));
         Ok(Reply::LoggedIn { session: sid, resumed: false })
     }
 
@@ -202,10 +204,11 @@ impl Engine {
         }
         // Services first (the leaving party decides how its tasks end), then calls.
         self.leave_calls_and_rooms(sid);
+        self.agent_leaves(sid);
         self.touch_user(sid);
         let session = self.sessions.remove(&sid).expect("present");
         self.unwatch_user_status(sid, session.app);
-        self.user_status.dnd_types.remove(&sid);
+        self.note_supervisor(sid, session.app, false);
         if let Some(until) = session.hold_until {
             self.timers.remove(until, Timer::Hold(sid));
         }

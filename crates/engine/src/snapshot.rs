@@ -39,6 +39,7 @@ use crate::sessions::Sessions;
 use crate::state::{App, Call, Offer, Queue, Room, Service};
 use crate::time::Time;
 use crate::timers::Timers;
+use crate::agent_state::AgentBook;
 use crate::user_status::UserStatusBook;
 
 /// The first bytes of every snapshot.
@@ -95,6 +96,7 @@ struct StateRef<'a> {
     next_id: u64,
     next_queue: u32,
     user_status: &'a UserStatusBook,
+    agent_book: &'a AgentBook,
 }
 
 /// The engine's state as read back (owned); same field order as [`StateRef`].
@@ -115,6 +117,9 @@ struct State {
     /// Absent from snapshots of versions before user status.
     #[serde(default)]
     user_status: UserStatusBook,
+    /// Absent from snapshots of versions before agent states.
+    #[serde(default)]
+    agent_book: AgentBook,
 }
 
 /// A version 1 snapshot's state (bincode: every field, in order, nothing after
@@ -151,6 +156,7 @@ impl From<StateV1> for State {
             next_id: v.next_id,
             next_queue: v.next_queue,
             user_status: UserStatusBook::default(),
+            agent_book: AgentBook::default(),
         }
     }
 }
@@ -184,6 +190,7 @@ impl Engine {
             next_id: self.next_id,
             next_queue: self.next_queue,
             user_status: &self.user_status,
+            agent_book: &self.agent_book,
         }
     }
 
@@ -216,6 +223,9 @@ impl Engine {
         engine.next_queue = state.next_queue;
         engine.user_status = state.user_status;
         engine.user_status.count_rooms(engine.rooms.values().flat_map(|r| r.members.iter()));
+        engine.agent_book = state.agent_book;
+        engine.rebuild_supervisors();
+        engine.adopt_dnd_without_reason();
         engine.share_empty_texts(&empty);
         Ok(engine)
     }

@@ -40,7 +40,7 @@ pub struct UserStatus {
     pub dnd_type: u32,
 }
 
-/// Who watches user status, what they were told, and agents' DND types. Kept in the
+/// Who watches user status and what they were told. Kept in the
 /// snapshot (after the state written by older versions, so that their snapshots still
 /// read).
 #[derive(Default, Serialize, Deserialize)]
@@ -49,8 +49,6 @@ pub(crate) struct UserStatusBook {
     pub watchers: BTreeMap<u32, BTreeSet<SessionId>>,
     /// Per app, while it has watchers: each user's status as last told.
     pub told: BTreeMap<u32, BTreeMap<Name, (UserState, u32)>>,
-    /// The DND type of each agent that has DND on with a value other than 1.
-    pub dnd_types: BTreeMap<SessionId, u32>,
     /// Not in the snapshot: users whose status may have changed in this step.
     #[serde(skip)]
     pub touched: Vec<(u32, Name, SessionId)>,
@@ -89,20 +87,11 @@ impl Engine {
         self.touch_user(sid);
     }
 
-    /// Records an agent's DND type (0: off).
-    pub(crate) fn set_dnd_type(&mut self, sid: SessionId, dnd_type: u32) {
-        if dnd_type > 1 {
-            self.user_status.dnd_types.insert(sid, dnd_type);
-        } else {
-            self.user_status.dnd_types.remove(&sid);
-        }
-    }
-
     /// The status of a session's user now.
     pub(crate) fn status_of(&self, sid: SessionId) -> (UserState, u32) {
         let Some(s) = self.sessions.get(&sid) else { return (UserState::Offline, 0) };
         let dnd = match s.agent.as_deref() {
-            Some(a) if a.dnd => self.user_status.dnd_types.get(&sid).copied().unwrap_or(1),
+            Some(a) if a.dnd => self.reason_of(sid).max(1),
             _ => 0,
         };
         let state = if !s.online {

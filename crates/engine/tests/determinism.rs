@@ -4,7 +4,9 @@
 mod common;
 
 use common::*;
-use lineup_engine::{AppSettings, Engine, Input, Notice, Output, QueueDef, QueuingInfo, Reply, Request, Time};
+use lineup_engine::{
+    AgentPolicy, AgentReason, AppSettings, Engine, Input, Notice, Output, QueueDef, QueuingInfo, Reply, Request, Time,
+};
 
 /// A small deterministic random generator (xorshift), so the script is fixed per seed.
 struct Rng(u64);
@@ -30,13 +32,17 @@ fn busy_day(seed: u64) -> (Sim, Vec<String>, Vec<(Time, Output)>) {
         sim.queue_def(QueueDef { prio: 5, wrapup_s: 3, ..QueueDef::named("silver") }),
         sim.queue_def(QueueDef { prio: 5, max_wait_s: Some(90), ..QueueDef::named("bronze") }),
     ];
+    // Reasons (one without manual pulls) and auto-pause after four missed offers.
+    let reason = |code: u32, label: &str, manual_pulls| AgentReason { code, label: label.into(), manual_pulls };
+    let policy = AgentPolicy { reasons: vec![reason(2, "Break", false), reason(3, "Training", true)], max_missed_offers: 3 };
+    sim.input(Input::PutAgentPolicy { app: APP.into(), policy }).expect("PutAgentPolicy");
     let users: Vec<String> = (0..12).map(|i| format!("u{i}")).collect();
     let mut rng = Rng(seed);
     let mut log = Vec::new();
     let mut outputs = Vec::new();
     // The latest customer offered to each agent session, so that accepts often hit.
     let mut offered = std::collections::BTreeMap::new();
-    for _ in 0..600 {
+    for _ in 0..900 {
         let u = &users[rng.below(users.len() as u64) as usize];
         let is_agent = u.trim_start_matches('u').parse::<u32>().unwrap() < 4;
         let roles = if is_agent { agent_roles() } else { customer_roles() };
@@ -120,7 +126,7 @@ fn busy_day(seed: u64) -> (Sim, Vec<String>, Vec<(Time, Output)>) {
                     }
                     (true, 9) => match rng.below(3) {
                         0 => Input::Session { session, request: Request::SetDndStatus { on: rng.below(2) == 0 } },
-                        n => Input::Session { session, request: Request::SetDndType { dnd_type: (n as u32 - 1) * 3 } },
+                        _ => Input::Session { session, request: Request::SetDndType { dnd_type: [0, 0, 0, 0, 1, 2, 3, 7][rng.below(8) as usize] } },
                     },
                     (true, 10) if rng.below(3) == 0 => {
                         let request = if rng.below(2) == 0 { Request::StartUserStatusNotify } else { Request::StopUserStatusNotify };
@@ -155,11 +161,13 @@ fn determinism_same_script_gives_identical_outputs() {
         let (_, first, _) = busy_day(seed);
         let (_, second, _) = busy_day(seed);
         assert!(first.len() > 500, "the script should do something: {} lines", first.len());
-        for what in ["AutoAssignUser", "TakenByAgent", "NotifyCallIn", "NotifyCallAccepted", "CallEvent", "Forwarded"] {
+        for what in ["AutoAssignUser", "TakenByAgent", "NotifyCallIn", "NotifyCallAccepted", "CallEvent", "Forwarded", "AgentReason", "AgentStatusChanged"] {
             assert!(first.iter().any(|l| l.contains(what)), "seed {seed}: no {what}");
         }
         assert_eq!(first, second, "seed {seed}");
     }
+    // Agents are paused after missed offers (the no-answer reason).
+    assert!(busy_day(1).1.iter().any(|l| l.contains("reason: 1000")), "an auto-pause happens");
     // And different scripts give different runs (the comparison can fail).
     assert_ne!(busy_day(1).1, busy_day(2).1);
 }
