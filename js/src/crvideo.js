@@ -25,7 +25,7 @@
     'LoginSuccess', 'LoginFail', 'LineOff', 'NotifyTokenWillExpire',
     'InitQueueDatRslt', 'QueueStatusChanged', 'QueuingInfoChanged', 'GetQueueStatusRslt',
     'StartQueuingRslt', 'StopQueuingRslt', 'StartServiceRslt', 'StopServiceRslt',
-    'AutoAssignUser', 'CancelAssignUser', 'ResponseAssignUserRslt', 'ReqAssignUserRslt',
+    'AutoAssignUser', 'CancelAssignUser', 'AgentStatusChanged', 'ResponseAssignUserRslt', 'ReqAssignUserRslt',
     'SetDNDStatusSuccess', 'SetDNDStatusFail', 'UserEnter', 'UserLeave',
     'CreateMeetingSuccess', 'CreateMeetingFail', 'EnterMeetingRslt', 'UserEnterMeeting', 'UserLeftMeeting',
     'CallSuccess', 'CallFail', 'NotifyCallIn', 'NotifyCallAccepted', 'NotifyCallRejected', 'NotifyCallHungup',
@@ -84,7 +84,7 @@
     NO_PERMISSION: 30, FRAME_TOO_LARGE: 31, SESSION_RECONNECTING: 32, TOO_MANY_REQUESTS: 33,
     MEDIA_DEVICE_ERR: 34, MEDIA_ERR: 35, CREATE_CONN_FAILED: 203, CONNECTIONLOST: 207,
     QUE_ID_INVALID: 400, QUE_NOUSER: 401, QUE_USER_CANCELLED: 402, QUE_SERVICE_NOT_START: 403,
-    ALREADY_OTHERQUE: 404, QUE_FULL: 405, QUE_AGENT_BUSY: 406, QUE_NAME_EXISTS: 407,
+    ALREADY_OTHERQUE: 404, QUE_FULL: 405, QUE_AGENT_BUSY: 406, QUE_NAME_EXISTS: 407, QUE_AGENT_NOT_READY: 408,
     INVALID_CALLID: 600, ERR_CALL_EXIST: 601, ERR_BUSY: 602, ERR_OFFLINE: 603, ERR_NOANSWER: 604,
     ERR_USER_NOT_FOUND: 605, ERR_REFUSE: 606, MEETNOTEXIST: 800, AUTHERROR: 801, SEVICE_NOTENABLED: 806,
     SDK_RECORDSTARTED: 906

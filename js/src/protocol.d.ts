@@ -56,6 +56,16 @@ export type ServedCustomer = { queID: number, usrID: string,
 meetID?: number | null, };
 
 /**
+ * Seconds an agent spent in each state.
+ */
+export type StateSeconds = { idle: number, busy: number, wrapUp: number, notReady: number, offline: number, };
+
+/**
+ * Seconds an agent spent not ready for one reason.
+ */
+export type ReasonSeconds = { DNDType: number, seconds: number, };
+
+/**
  * Lineup: an agent as a supervisor sees it.
  */
 export type AgentInfo = { UID: string, nickName: string, online: boolean, 
@@ -70,7 +80,67 @@ customers: Array<ServedCustomer>, pendingOffers: number,
 /**
  * Unix milliseconds at which wrap-up ends, if wrapping up.
  */
-wrapUpUntil?: number | null, servedTotal: number, serviceSecondsTotal: number, };
+wrapUpUntil?: number | null, servedTotal: number, serviceSecondsTotal: number, 
+/**
+ * Lineup: `idle`, `busy`, `wrap_up`, `not_ready`, `offline` or `logged_out`
+ * (serves no queue).
+ */
+state: string, 
+/**
+ * Lineup: the agent's reason (`SetDNDStatus`): 0 available, 1 CloudRoom's manual
+ * mode, 1000 paused after missed offers, else the app's reason.
+ */
+DNDType: number, 
+/**
+ * The reason's label ("" for none).
+ */
+reasonLabel: string, 
+/**
+ * Unix milliseconds since which the agent is in this state.
+ */
+stateSince: number, 
+/**
+ * Offers in a row that timed out.
+ */
+missedOffers: number, 
+/**
+ * Seconds in each state since login, the current one included.
+ */
+stateSeconds: StateSeconds, 
+/**
+ * Seconds not ready, per reason.
+ */
+reasonSeconds: Array<ReasonSeconds>, };
+
+/**
+ * Lineup `AgentStatusChanged`: an agent's state or reason changed.
+ */
+export type AgentStatusChange = { UID: string, 
+/**
+ * `idle`, `busy`, `wrap_up`, `not_ready`, `offline` or `logged_out`.
+ */
+state: string, 
+/**
+ * 0 available, else the reason (`SetDNDStatus`; 1000: paused after missed offers).
+ */
+DNDType: number, 
+/**
+ * The reason's label ("" for none).
+ */
+label: string, 
+/**
+ * Unix milliseconds since which the agent is in this state.
+ */
+since: number, 
+/**
+ * Offers in a row that timed out.
+ */
+missedOffers: number, };
+
+/**
+ * A member of a room (the EnterMeeting reply's `members`).
+ */
+export type RoomMember = { UID: string, nickName: string, };
 
 /**
  * CloudRoom `MeetInfoObj`: a room.
@@ -317,7 +387,7 @@ fileSize?: number,
 /**
  * Why no file was kept (state 3).
  */
-errDesc?: string, } };
+errDesc?: string, } } | { "name": "AgentStatusChanged", "data": AgentStatusChange };
 
 /** Every notice's name. */
 export type NoticeName = Notice['name'];

@@ -58,6 +58,7 @@ pub const CALLBACKS: &[&str] = &[
     "StopServiceRslt",
     "AutoAssignUser",
     "CancelAssignUser",
+    "AgentStatusChanged",
     "ResponseAssignUserRslt",
     "ReqAssignUserRslt",
     "SetDNDStatusSuccess",

@@ -5,7 +5,7 @@
 
 use lineup_protocol::types::{
     AgentInfo, CallEvent, MeetInfo, MsgKind, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo,
-    ServedCustomer, ServedQueue, SessionInfo, UserStatus,
+    AgentStatusChange, ReasonSeconds, RoomMember, ServedCustomer, ServedQueue, SessionInfo, StateSeconds, UserStatus,
 };
 use lineup_protocol::ws::{
     AgentsData, CallData, InitQueueData, LoginData, Notice, PongData, QueueUsersData, ServingQueuesData, StatusesData,
@@ -40,7 +40,11 @@ pub fn generate() -> String {
     decl::<QueueStatistics>(&cfg, &mut out);
     decl::<ServedQueue>(&cfg, &mut out);
     decl::<ServedCustomer>(&cfg, &mut out);
+    decl::<StateSeconds>(&cfg, &mut out);
+    decl::<ReasonSeconds>(&cfg, &mut out);
     decl::<AgentInfo>(&cfg, &mut out);
+    decl::<AgentStatusChange>(&cfg, &mut out);
+    decl::<RoomMember>(&cfg, &mut out);
     decl::<MeetInfo>(&cfg, &mut out);
     decl::<SessionInfo>(&cfg, &mut out);
     decl::<CallEvent>(&cfg, &mut out);

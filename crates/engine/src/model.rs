@@ -385,6 +385,8 @@ pub struct AgentView {
     pub served_total: u64,
     /// Time spent serving since login, ms.
     pub service_ms_total: u64,
+    /// Its state and reason now, and the time in each.
+    pub state: crate::agent_state::AgentStateView,
 }
 
 /// CloudRoom `MeetInfoObj`: a room two parties meet in.

@@ -228,6 +228,7 @@ impl Engine {
                     wrapup_until_ms: a.wrapup_until.map(|t| t.as_millis()),
                     served_total: a.served_total,
                     service_ms_total: a.service_ms_total,
+                    state: self.agent_state_view(sid).expect("an agent"),
                 })
             })
             .collect()

@@ -48,6 +48,7 @@ codes! {
     QUE_FULL = 405, "QUE_FULL", "Lineup: the queue reached its maximum length";
     QUE_AGENT_BUSY = 406, "QUE_AGENT_BUSY", "Lineup: the agent is at its capacity";
     QUE_NAME_EXISTS = 407, "QUE_NAME_EXISTS", "Lineup: another queue of the app has this name";
+    QUE_AGENT_NOT_READY = 408, "QUE_AGENT_NOT_READY", "Lineup: the agent's reason (DNDStatus) does not allow taking customers by hand";
     INVALID_CALLID = 600, "INVALID_CALLID", "no such call (or it cannot do that now)";
     ERR_CALL_EXIST = 601, "ERR_CALL_EXIST", "already in a call";
     ERR_BUSY = 602, "ERR_BUSY", "the called user is in another call";

@@ -268,6 +268,35 @@ pub struct AppSettingsBody {
     /// `recordCalls` records every call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_on_demand: Option<bool>,
+    /// Lineup: offers in a row that time out before an agent is paused (reason 1000,
+    /// "no answer"; 0: never, the default; at most 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_missed_offers: Option<u16>,
+}
+
+/// `GET/PUT /api/v1/apps/{app}/reasons`: the app's table of agent reasons.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentReasonsBody {
+    /// At most 64; an empty list removes the table (any DNDStatus is then accepted).
+    pub reasons: Vec<AgentReasonBody>,
+}
+
+/// One agent reason.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentReasonBody {
+    /// The code agents give to SetDNDStatus: 1 to 9999, not 1000.
+    #[serde(rename = "DNDType")]
+    pub dnd_type: u32,
+    /// 1 to 32 characters of plain text.
+    pub label: String,
+    /// Whether an agent in this state may still take customers with ReqAssignUser
+    /// (default false; always true for 1, CloudRoom's manual mode).
+    #[serde(rename = "manualPulls", default)]
+    pub manual_pulls: bool,
 }
 
 /// `POST /api/v1/apps/{app}/queues/{id}/forward`: moves a waiting customer.

@@ -111,6 +111,66 @@ pub struct AgentInfo {
     pub wrap_up_until: Option<u64>,
     pub served_total: u64,
     pub service_seconds_total: u64,
+    /// Lineup: `idle`, `busy`, `wrap_up`, `not_ready`, `offline` or `logged_out`
+    /// (serves no queue).
+    pub state: String,
+    /// Lineup: the agent's reason (`SetDNDStatus`): 0 available, 1 CloudRoom's manual
+    /// mode, 1000 paused after missed offers, else the app's reason.
+    #[serde(rename = "DNDType")]
+    pub dnd_type: u32,
+    /// The reason's label ("" for none).
+    pub reason_label: String,
+    /// Unix milliseconds since which the agent is in this state.
+    pub state_since: u64,
+    /// Offers in a row that timed out.
+    pub missed_offers: u16,
+    /// Seconds in each state since login, the current one included.
+    pub state_seconds: StateSeconds,
+    /// Seconds not ready, per reason.
+    pub reason_seconds: Vec<ReasonSeconds>,
+}
+
+/// Seconds an agent spent in each state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct StateSeconds {
+    pub idle: u64,
+    pub busy: u64,
+    pub wrap_up: u64,
+    pub not_ready: u64,
+    pub offline: u64,
+}
+
+/// Seconds an agent spent not ready for one reason.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct ReasonSeconds {
+    #[serde(rename = "DNDType")]
+    pub dnd_type: u32,
+    pub seconds: u64,
+}
+
+/// Lineup `AgentStatusChanged`: an agent's state or reason changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct AgentStatusChange {
+    #[serde(rename = "UID")]
+    pub uid: String,
+    /// `idle`, `busy`, `wrap_up`, `not_ready`, `offline` or `logged_out`.
+    pub state: String,
+    /// 0 available, else the reason (`SetDNDStatus`; 1000: paused after missed offers).
+    #[serde(rename = "DNDType")]
+    pub dnd_type: u32,
+    /// The reason's label ("" for none).
+    pub label: String,
+    /// Unix milliseconds since which the agent is in this state.
+    pub since: u64,
+    /// Offers in a row that timed out.
+    #[serde(rename = "missedOffers")]
+    pub missed_offers: u16,
 }
 
 /// CloudRoom `CRVideo_UserStatus`: a user of the app and its status, in the

@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use crate::fields::{clip, field_error};
 use crate::types::{
-    AgentInfo, CallEvent, MeetInfo, MsgKind, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo, UserStatus,
+    AgentInfo, AgentStatusChange, CallEvent, MeetInfo, MsgKind, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo,
+    UserStatus,
 };
 
 /// What the server reads first from any client frame, to answer even a malformed one.
@@ -382,7 +383,7 @@ wire_names!(Notice / NoticeName:
     ServiceFinished, QueuingEnded, ServiceStopped, QueueInfoChanged, QueueRemoved, NotifyCallIn,
     NotifyCallAccepted, NotifyCallRejected, NotifyCallHungup, NotifyCallHold, NotifyCallResume, MeetingStopped,
     UserEnterMeeting, UserLeftMeeting, NotifyCallEvent, LineOff, MediaOffer, MediaTrack, MediaLost, NotifyIMmsg,
-    NotifyUserStatus, CloudMixerStateChanged, CloudMixerOutputInfoChanged,
+    NotifyUserStatus, CloudMixerStateChanged, CloudMixerOutputInfoChanged, AgentStatusChanged,
 );
 
 /// A server frame.
@@ -734,6 +735,9 @@ pub enum Notice {
         #[cfg_attr(feature = "typescript", ts(optional))]
         err_desc: Option<String>,
     },
+    /// Lineup: an agent's state or reason changed (to the agent and the app's
+    /// supervisors).
+    AgentStatusChanged(AgentStatusChange),
 }
 
 /// Helper for typed reply data.

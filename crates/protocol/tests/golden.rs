@@ -27,7 +27,7 @@ use lineup_protocol::rest::{
 use lineup_protocol::types::{
     MsgKind,
     AgentInfo, CallEvent, MeetInfo, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo, ServedCustomer,
-    RoomMember, ServedQueue, SessionInfo, UserStatus,
+    AgentStatusChange, ReasonSeconds, RoomMember, ServedQueue, SessionInfo, StateSeconds, UserStatus,
 };
 use lineup_protocol::ws::{
     reply_ok, AgentsData, CallData, UserStatusData, InitQueueData, LoginData, MediaJoinData, PongData, QueueUsersData, ServingQueuesData, StatusesData,
@@ -268,6 +268,13 @@ fn anna() -> AgentInfo {
         wrap_up_until: None,
         served_total: 12,
         service_seconds_total: 3540,
+        state: "busy".into(),
+        dnd_type: 0,
+        reason_label: "".into(),
+        state_since: 1767225600000,
+        missed_offers: 0,
+        state_seconds: StateSeconds { idle: 1200, busy: 3540, wrap_up: 300, not_ready: 0, offline: 0 },
+        reason_seconds: vec![],
     }
 }
 
@@ -284,6 +291,13 @@ fn bert() -> AgentInfo {
         wrap_up_until: Some(1767225615000),
         served_total: 3,
         service_seconds_total: 610,
+        state: "offline".into(),
+        dnd_type: 2,
+        reason_label: "Break".into(),
+        state_since: 1767225615000,
+        missed_offers: 0,
+        state_seconds: StateSeconds { idle: 400, busy: 610, wrap_up: 60, not_ready: 900, offline: 15 },
+        reason_seconds: vec![ReasonSeconds { dnd_type: 2, seconds: 900 }],
     }
 }
 
@@ -333,6 +347,7 @@ fn default_settings() -> AppSettingsBody {
         queue_user_notices: Some(true),
         record_calls: Some(false),
         record_on_demand: Some(false),
+        max_missed_offers: Some(0),
     }
 }
 
@@ -1251,7 +1266,7 @@ fn reply_get_queue_statistics() {
 fn reply_get_agents() {
     // Anna is not wrapping up: her wrapUpUntil is left out.
     golden_frame(
-        r#"{"type":"reply","seq":21,"err":0,"msg":"ok","data":{"agents":[{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"servedTotal":12,"serviceSecondsTotal":3540},{"UID":"agent2","nickName":"Bert","online":false,"DNDStatus":1,"capacity":1,"serving":[{"queID":3,"priority":0}],"customers":[],"pendingOffers":0,"wrapUpUntil":1767225615000,"servedTotal":3,"serviceSecondsTotal":610}]}}"#,
+        r#"{"type":"reply","seq":21,"err":0,"msg":"ok","data":{"agents":[{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"servedTotal":12,"serviceSecondsTotal":3540,"state":"busy","DNDType":0,"reasonLabel":"","stateSince":1767225600000,"missedOffers":0,"stateSeconds":{"idle":1200,"busy":3540,"wrapUp":300,"notReady":0,"offline":0},"reasonSeconds":[]},{"UID":"agent2","nickName":"Bert","online":false,"DNDStatus":1,"capacity":1,"serving":[{"queID":3,"priority":0}],"customers":[],"pendingOffers":0,"wrapUpUntil":1767225615000,"servedTotal":3,"serviceSecondsTotal":610,"state":"offline","DNDType":2,"reasonLabel":"Break","stateSince":1767225615000,"missedOffers":0,"stateSeconds":{"idle":400,"busy":610,"wrapUp":60,"notReady":900,"offline":15},"reasonSeconds":[{"DNDType":2,"seconds":900}]}]}}"#,
         reply_data(21, &AgentsData { agents: vec![anna(), bert()] }),
     );
 }
@@ -1419,7 +1434,7 @@ fn data_queue_users() {
 #[test]
 fn data_agents() {
     golden(
-        r#"{"agents":[{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"servedTotal":12,"serviceSecondsTotal":3540}]}"#,
+        r#"{"agents":[{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"servedTotal":12,"serviceSecondsTotal":3540,"state":"busy","DNDType":0,"reasonLabel":"","stateSince":1767225600000,"missedOffers":0,"stateSeconds":{"idle":1200,"busy":3540,"wrapUp":300,"notReady":0,"offline":0},"reasonSeconds":[]}]}"#,
         AgentsData { agents: vec![anna()] },
     );
 }
@@ -1427,15 +1442,15 @@ fn data_agents() {
 #[test]
 fn data_agent_info_wrap_up() {
     golden(
-        r#"{"UID":"agent2","nickName":"Bert","online":false,"DNDStatus":1,"capacity":1,"serving":[{"queID":3,"priority":0}],"customers":[],"pendingOffers":0,"wrapUpUntil":1767225615000,"servedTotal":3,"serviceSecondsTotal":610}"#,
+        r#"{"UID":"agent2","nickName":"Bert","online":false,"DNDStatus":1,"capacity":1,"serving":[{"queID":3,"priority":0}],"customers":[],"pendingOffers":0,"wrapUpUntil":1767225615000,"servedTotal":3,"serviceSecondsTotal":610,"state":"offline","DNDType":2,"reasonLabel":"Break","stateSince":1767225615000,"missedOffers":0,"stateSeconds":{"idle":400,"busy":610,"wrapUp":60,"notReady":900,"offline":15},"reasonSeconds":[{"DNDType":2,"seconds":900}]}"#,
         bert(),
     );
     // Not wrapping up: wrapUpUntil is left out (an explicit null also parses).
-    let anna_json = r#"{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"servedTotal":12,"serviceSecondsTotal":3540}"#;
+    let anna_json = r#"{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"servedTotal":12,"serviceSecondsTotal":3540,"state":"busy","DNDType":0,"reasonLabel":"","stateSince":1767225600000,"missedOffers":0,"stateSeconds":{"idle":1200,"busy":3540,"wrapUp":300,"notReady":0,"offline":0},"reasonSeconds":[]}"#;
     golden(anna_json, anna());
     exact_text(anna_json, &anna());
     parses_as(
-        r#"{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"wrapUpUntil":null,"servedTotal":12,"serviceSecondsTotal":3540}"#,
+        r#"{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"wrapUpUntil":null,"servedTotal":12,"serviceSecondsTotal":3540,"state":"busy","DNDType":0,"reasonLabel":"","stateSince":1767225600000,"missedOffers":0,"stateSeconds":{"idle":1200,"busy":3540,"wrapUp":300,"notReady":0,"offline":0},"reasonSeconds":[]}"#,
         anna(),
     );
 }
@@ -1620,9 +1635,10 @@ fn notice_index(n: &Notice) -> usize {
         Notice::NotifyUserStatus(_) => 26,
         Notice::CloudMixerStateChanged { .. } => 27,
         Notice::CloudMixerOutputInfoChanged { .. } => 28,
+        Notice::AgentStatusChanged(_) => 29,
     }
 }
-const NOTICE_COUNT: usize = 29;
+const NOTICE_COUNT: usize = 30;
 
 fn notice_examples() -> Vec<(&'static str, Notice)> {
     vec![
@@ -1757,6 +1773,17 @@ fn notice_examples() -> Vec<(&'static str, Notice)> {
                 file_size: Some(30_118_272),
                 err_desc: None,
             },
+        ),
+        (
+            r#"{"type":"notice","name":"AgentStatusChanged","data":{"UID":"agent1","state":"not_ready","DNDType":2,"label":"Break","since":1767225600000,"missedOffers":0}}"#,
+            Notice::AgentStatusChanged(AgentStatusChange {
+                uid: "agent1".into(),
+                state: "not_ready".into(),
+                dnd_type: 2,
+                label: "Break".into(),
+                since: 1_767_225_600_000,
+                missed_offers: 0,
+            }),
         ),
         (
             r#"{"type":"notice","name":"NotifyCallEvent","data":{"source":"CALLEE","event":"ringing","sessionid":"call-57","eventid":101,"eventTime":"2026-01-01 00:00:06","calleridnum":"cust1","activenum":"cust1","from":"dialout","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=cust1&source=CALLEE&event=ringing&sessionid=call-57&eventid=101&eventTime=2026-01-01 00:00:06&from=dialout&queID=3&agentID=agent1&"}}"#,
@@ -1993,6 +2020,11 @@ fn notice_notify_im_msg() {
 #[test]
 fn notice_notify_user_status() {
     check_notice(26);
+}
+
+#[test]
+fn notice_agent_status_changed() {
+    check_notice(29);
 }
 
 #[test]
@@ -2245,7 +2277,7 @@ fn rest_admin_response_with_data() {
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(billing()) },
     );
     golden(
-        r#"{"RspCode":0,"RspDesc":"ok","Data":{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent","queueUserNotices":true,"recordCalls":false,"recordOnDemand":false}}"#,
+        r#"{"RspCode":0,"RspDesc":"ok","Data":{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent","queueUserNotices":true,"recordCalls":false,"recordOnDemand":false,"maxMissedOffers":0}}"#,
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(default_settings()) },
     );
     golden(
@@ -2253,7 +2285,7 @@ fn rest_admin_response_with_data() {
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(vec![statistics()]) },
     );
     golden(
-        r#"{"RspCode":0,"RspDesc":"ok","Data":[{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"servedTotal":12,"serviceSecondsTotal":3540}]}"#,
+        r#"{"RspCode":0,"RspDesc":"ok","Data":[{"UID":"agent1","nickName":"Anna","online":true,"DNDStatus":0,"capacity":2,"serving":[{"queID":2,"priority":0},{"queID":3,"priority":5}],"customers":[{"queID":3,"usrID":"cust1"}],"pendingOffers":1,"servedTotal":12,"serviceSecondsTotal":3540,"state":"busy","DNDType":0,"reasonLabel":"","stateSince":1767225600000,"missedOffers":0,"stateSeconds":{"idle":1200,"busy":3540,"wrapUp":300,"notReady":0,"offline":0},"reasonSeconds":[]}]}"#,
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(vec![anna()]) },
     );
     golden(
@@ -2320,7 +2352,7 @@ fn rest_queue_query_data() {
 #[test]
 fn rest_app_settings_body() {
     golden(
-        r#"{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent","queueUserNotices":true,"recordCalls":false,"recordOnDemand":false}"#,
+        r#"{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent","queueUserNotices":true,"recordCalls":false,"recordOnDemand":false,"maxMissedOffers":0}"#,
         default_settings(),
     );
     golden(r#"{"offerTimeoutSeconds":12}"#, AppSettingsBody { offer_timeout_seconds: Some(12), ..Default::default() });
@@ -2439,6 +2471,7 @@ fn error_codes_match_the_documented_table() {
         (405, "QUE_FULL", true),
         (406, "QUE_AGENT_BUSY", true),
         (407, "QUE_NAME_EXISTS", true),
+        (408, "QUE_AGENT_NOT_READY", true),
         (600, "INVALID_CALLID", false),
         (601, "ERR_CALL_EXIST", false),
         (602, "ERR_BUSY", false),

@@ -3,9 +3,13 @@
 
 use std::sync::Arc;
 
-use lineup_engine::{AcdError, AppSettings, CustomerCalls, Input, QueueChange, QueueDef, QueueId, Reply};
+use lineup_engine::{
+    AcdError, AgentPolicy, AgentReason, AppSettings, CustomerCalls, Input, QueueChange, QueueDef, QueueId, Reply,
+};
 use lineup_protocol::fields::clip;
-use lineup_protocol::rest::{rsp, AppSettingsBody, QueueFields, QueueQueryData, QueueRecord};
+use lineup_protocol::rest::{
+    rsp, AgentReasonBody, AgentReasonsBody, AppSettingsBody, QueueFields, QueueQueryData, QueueRecord,
+};
 
 use crate::auth;
 use crate::hub::{now, AppRecord, Hub};
@@ -253,8 +257,9 @@ pub fn query_queues(hub: &Hub, app: &str, filter: &QueueFilter, page: u32, size:
     Ok(QueueQueryData { queue_count: matching.len() as u32, queue_list })
 }
 
-/// The app's settings on the wire: the engine's, and how its calls are recorded.
-pub fn settings_body(s: &AppSettings, app: Option<&AppRecord>) -> AppSettingsBody {
+/// The app's settings on the wire: the engine's, the agent-state rules' limit, and how
+/// its calls are recorded.
+pub fn settings_body(s: &AppSettings, policy: Option<AgentPolicy>, app: Option<&AppRecord>) -> AppSettingsBody {
     AppSettingsBody {
         hold_seconds: Some(s.hold_s),
         offer_timeout_seconds: Some(s.offer_timeout_s),
@@ -266,6 +271,7 @@ pub fn settings_body(s: &AppSettings, app: Option<&AppRecord>) -> AppSettingsBod
         queue_user_notices: Some(s.queue_user_notices),
         record_calls: Some(app.is_some_and(|a| a.record_calls)),
         record_on_demand: Some(app.is_some_and(|a| a.record_on_demand)),
+        max_missed_offers: Some(policy.map_or(0, |p| p.max_missed_offers)),
     }
 }
 
@@ -283,8 +289,20 @@ pub fn put_settings(hub: &mut Hub, app: &str, b: AppSettingsBody) -> Result<AppS
     }
     s.queue_user_notices = b.queue_user_notices.unwrap_or(s.queue_user_notices);
     s.validate()?;
+    let policy = b.max_missed_offers.map(|max_missed_offers| AgentPolicy {
+        max_missed_offers,
+        ..hub.engine.agent_policy(app).unwrap_or_default()
+    });
+    if let Some(p) = &policy {
+        if p.max_missed_offers > 100 {
+            return Err(AdminError::bad(format!("invalid maxMissedOffers: {} is outside 0..=100", p.max_missed_offers)));
+        }
+    }
     hub.store.update_app_settings(app, &s).map_err(AdminError::store)?;
     hub.input(Input::PutApp { app: app.into(), settings: s.clone() })?;
+    if let Some(policy) = policy {
+        hub.input(Input::PutAgentPolicy { app: app.into(), policy })?;
+    }
     if let Some(on) = b.record_calls {
         hub.store.set_recording(app, Recording::EveryCall, on).map_err(AdminError::store)?;
         if let Some(a) = hub.apps.get_mut(app) {
@@ -297,7 +315,7 @@ pub fn put_settings(hub: &mut Hub, app: &str, b: AppSettingsBody) -> Result<AppS
             a.record_on_demand = on;
         }
     }
-    Ok(settings_body(&s, hub.apps.get(app)))
+    Ok(settings_body(&s, hub.engine.agent_policy(app), hub.apps.get(app)))
 }
 
 /// "YYYY-MM-DD HH:MM:SS" (UTC) of Unix milliseconds.
@@ -331,4 +349,27 @@ mod tests {
 pub fn forward(hub: &mut Hub, app: &str, id: QueueId, f: lineup_protocol::rest::ForwardRequest) -> Result<serde_json::Value, AdminError> {
     hub.input(Input::ForwardUser { app: app.into(), queue: id, user_id: f.usr_id.as_str().into(), to_queue: QueueId(f.to_que_id) })?;
     Ok(serde_json::json!({"usrID": f.usr_id, "fromQueID": id.0, "toQueID": f.to_que_id}))
+}
+
+/// The app's table of agent reasons.
+pub fn reasons(hub: &Hub, app: &str) -> Result<AgentReasonsBody, AdminError> {
+    let policy = hub.engine.agent_policy(app).ok_or(AcdError::UnknownApp(app.into()))?;
+    let reasons = policy
+        .reasons
+        .iter()
+        .map(|r| AgentReasonBody { dnd_type: r.code, label: r.label.to_string(), manual_pulls: r.manual_pulls })
+        .collect();
+    Ok(AgentReasonsBody { reasons })
+}
+
+/// Replaces the app's table of agent reasons (the engine checks it, naming the entry).
+pub fn put_reasons(hub: &mut Hub, app: &str, b: AgentReasonsBody) -> Result<AgentReasonsBody, AdminError> {
+    let policy = hub.engine.agent_policy(app).ok_or(AcdError::UnknownApp(app.into()))?;
+    let table = b
+        .reasons
+        .into_iter()
+        .map(|r| AgentReason { code: r.dnd_type, label: r.label.as_str().into(), manual_pulls: r.manual_pulls })
+        .collect();
+    hub.input(Input::PutAgentPolicy { app: app.into(), policy: AgentPolicy { reasons: table, ..policy } })?;
+    reasons(hub, app)
 }

@@ -115,6 +115,7 @@ pub fn notice(n: &e::Notice) -> p::Notice {
         e::Notice::MeetingStopped { meeting } => p::Notice::MeetingStopped { meet_id: *meeting },
         e::Notice::CallEvent(ev) => p::Notice::NotifyCallEvent(call_event(ev)),
         e::Notice::UserStatus(s) => p::Notice::NotifyUserStatus(user_status(s)),
+        e::Notice::AgentStatusChanged(v) => p::Notice::AgentStatusChanged(agent_status_change(v)),
     }
 }
 
@@ -232,6 +233,13 @@ pub fn agent(a: &e::AgentView) -> p::AgentInfo {
         wrap_up_until: a.wrapup_until_ms,
         served_total: a.served_total,
         service_seconds_total: a.service_ms_total / 1000,
+        state: a.state.state.name().into(),
+        dnd_type: a.state.reason,
+        reason_label: a.state.label.to_string(),
+        state_since: a.state.since.as_millis(),
+        missed_offers: a.state.missed,
+        state_seconds: state_seconds(&a.state.state_ms),
+        reason_seconds: a.state.reason_ms.iter().map(|(code, ms)| p::ReasonSeconds { dnd_type: *code, seconds: ms / 1000 }).collect(),
     }
 }
 
@@ -242,4 +250,28 @@ pub fn roles(r: e::Roles) -> Vec<String> {
 /// CloudRoom `CRVideo_UserStatus`.
 pub fn user_status(s: &e::UserStatus) -> p::UserStatus {
     p::UserStatus { user_id: s.user_id.to_string(), user_status: s.state as u8, dnd_type: s.dnd_type }
+}
+
+/// Seconds in each state, from the engine's milliseconds (in `AgentState::ALL` order).
+fn state_seconds(ms: &[u64; 6]) -> p::StateSeconds {
+    let s = |state: e::AgentState| ms[state as usize] / 1000;
+    p::StateSeconds {
+        idle: s(e::AgentState::Idle),
+        busy: s(e::AgentState::Busy),
+        wrap_up: s(e::AgentState::WrapUp),
+        not_ready: s(e::AgentState::NotReady),
+        offline: s(e::AgentState::Offline),
+    }
+}
+
+/// Lineup `AgentStatusChanged`.
+pub fn agent_status_change(v: &e::AgentStateView) -> p::AgentStatusChange {
+    p::AgentStatusChange {
+        uid: v.user_id.to_string(),
+        state: v.state.name().into(),
+        dnd_type: v.reason,
+        label: v.label.to_string(),
+        since: v.since.as_millis(),
+        missed_offers: v.missed,
+    }
 }

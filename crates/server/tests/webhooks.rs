@@ -356,3 +356,78 @@ async fn deleting_a_subscription_stops_its_queued_deliveries() {
     assert!(v["RspDesc"].as_str().unwrap().contains("#fragment"), "{v}");
     server.stop().await;
 }
+
+/// Agent states with reasons, as an app uses them: a table of reasons over REST, an
+/// agent on a break (refused an unknown code, refused manual pulls), the supervisor
+/// told each change, auto-pause after missed offers, and the agent events of seed
+/// 001's family with the reason.
+#[tokio::test]
+async fn agent_reasons_states_auto_pause_and_their_events() {
+    let rx = Receiver::start(Behaviour::default()).await;
+    let server = fast(|_| {}).await;
+    // The table, checked entry by entry.
+    let (status, v) = server.put("/api/v1/apps/demo/reasons", KEY, json!({"reasons": [{"DNDType": 2, "label": "<b>Break</b>"}]})).await;
+    assert_eq!((status, v["RspDesc"].as_str()), (400, Some("invalid label: reason 2: must be plain text (no control characters, '<' or '>')")), "{v}");
+    let table = json!({"reasons": [{"DNDType": 3, "label": "Lunch"}, {"DNDType": 2, "label": "Break", "manualPulls": true}]});
+    let (status, v) = server.put("/api/v1/apps/demo/reasons", KEY, table).await;
+    assert_eq!(status, 200, "{v}");
+    let sorted = json!({"reasons": [{"DNDType": 2, "label": "Break", "manualPulls": true}, {"DNDType": 3, "label": "Lunch", "manualPulls": false}]});
+    assert_eq!(v["Data"], sorted);
+    assert_eq!(server.get("/api/v1/apps/demo/reasons", KEY).await.1["Data"], sorted);
+    let (status, v) = server.put("/api/v1/apps/demo/settings", KEY, json!({"maxMissedOffers": 2, "offerTimeoutSeconds": 1, "reofferDelaySeconds": 0})).await;
+    assert_eq!((status, &v["Data"]["maxMissedOffers"]), (200, &json!(2)), "{v}");
+    let (status, v) = server.put("/api/v1/apps/demo/settings", KEY, json!({"maxMissedOffers": 101})).await;
+    assert_eq!((status, v["RspDesc"].as_str()), (400, Some("invalid maxMissedOffers: 101 is outside 0..=100")), "{v}");
+    for t in ["agent-not-ready", "agent-ready", "agent-no-answer"] {
+        let (status, v) = server.post("/api/v1/apps/demo/agents/ann/events", KEY, json!({"event_type": t, "method": "POST", "url": rx.url(&format!("/{t}"))})).await;
+        assert_eq!(status, 200, "{v}");
+    }
+
+    let (_, t) = server.post("/api/v1/apps/demo/tokens", KEY, json!({"UID": "boss", "roles": ["supervisor"]})).await;
+    let (_, t) = server.post("/api/v1/login", None, json!({"token": t["token"]})).await;
+    let mut boss = Client::connect(&server.ws_url).await;
+    assert_eq!(boss.request(json!({"op": "Login", "ticket": t["ticket"]})).await["err"], 0);
+    let mut ann = server.client("ann").await;
+    assert_eq!(ann.request(json!({"op": "StartService", "queID": 1})).await["err"], 0);
+    let idle = boss.notice("AgentStatusChanged").await;
+    assert_eq!((idle["UID"].as_str(), idle["state"].as_str(), idle["DNDType"].as_u64()), (Some("ann"), Some("idle"), Some(0)), "{idle}");
+    // An unknown code is refused; Lunch does not allow manual pulls, Break does.
+    let r = ann.request(json!({"op": "SetDNDStatus", "DNDStatus": 7})).await;
+    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(5), Some("invalid DNDStatus: 7 is not a reason of this app (0 available, 1 Manual, 2 Break, 3 Lunch)")));
+    assert_eq!(ann.request(json!({"op": "SetDNDStatus", "DNDStatus": 3})).await["err"], 0);
+    let lunch = boss.notice("AgentStatusChanged").await;
+    assert_eq!((lunch["state"].as_str(), lunch["DNDType"].as_u64(), lunch["label"].as_str()), (Some("not_ready"), Some(3), Some("Lunch")), "{lunch}");
+    assert_eq!(ann.notice_where("AgentStatusChanged", |d| d["state"] == "not_ready").await, lunch, "the agent is told too");
+    let mut cust = server.client("cust").await;
+    assert_eq!(cust.request(json!({"op": "StartQueuing", "queID": 1})).await["err"], 0);
+    let r = ann.request(json!({"op": "ReqAssignUser"})).await;
+    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(408), Some("not ready (3 Lunch): this reason does not allow taking customers; set DNDStatus 0 or a reason that allows it")));
+    // GetAgents shows the reason and the time in it.
+    let agents = boss.request(json!({"op": "GetAgents"})).await;
+    let a = &agents["data"]["agents"][0];
+    assert_eq!((a["state"].as_str(), a["DNDType"].as_u64(), a["reasonLabel"].as_str()), (Some("not_ready"), Some(3), Some("Lunch")), "{a}");
+    // Back: offered the waiting customer, misses it twice (1 s each): paused, no answer.
+    assert_eq!(ann.request(json!({"op": "SetDNDStatus", "DNDStatus": 0})).await["err"], 0);
+    ann.notice("AutoAssignUser").await;
+    ann.notice_where("CancelAssignUser", |d| d["reason"] == "timeout").await;
+    ann.notice("AutoAssignUser").await;
+    ann.notice_where("CancelAssignUser", |d| d["reason"] == "timeout").await;
+    let paused = boss.notice_where("AgentStatusChanged", |d| d["DNDType"] == 1000).await;
+    assert_eq!((paused["state"].as_str(), paused["label"].as_str(), paused["missedOffers"].as_u64()), (Some("not_ready"), Some("No answer"), Some(2)), "{paused}");
+    ann.no_notice("AutoAssignUser", 1500).await;
+    let r = ann.request(json!({"op": "ReqAssignUser"})).await;
+    assert_eq!(r["err"], 408, "a paused agent does not pull either: {r}");
+
+    // The agent events, in the seed-001 form with the reason.
+    let got = rx.wait_accepted(3).await;
+    let bodies: Vec<(&str, &str)> = got.iter().map(|g| (g.uri.as_str(), g.body.as_str())).collect();
+    assert_eq!(
+        bodies,
+        [
+            ("/agent-not-ready", "agent_id=ann&agent_status=not_ready&agent_type=local&extension_name=ann&event_source=sdk&reason_code=3&reason_label=Lunch"),
+            ("/agent-ready", "agent_id=ann&agent_status=available&agent_type=local&extension_name=ann&event_source=sdk&reason_code=0&reason_label="),
+            ("/agent-no-answer", "agent_id=ann&agent_status=no_answer&agent_type=local&extension_name=ann&event_source=system&reason_code=1000&reason_label=No%20answer"),
+        ]
+    );
+    server.stop().await;
+}

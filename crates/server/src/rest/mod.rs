@@ -97,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .route("/apps/{app}/tokens", post(login::mint_token))
         .route("/demo/token", post(login::demo_token))
         .route("/apps/{app}/settings", get(queues::get_settings).put(queues::put_settings))
+        .route("/apps/{app}/reasons", get(queues::get_reasons).put(queues::put_reasons))
         .route("/apps/{app}/queues", get(queues::query).post(queues::add))
         .route("/apps/{app}/queues/{id}", get(queues::get_one).put(queues::modify).delete(queues::delete))
         .route("/apps/{app}/queues/{id}/status", get(queues::status))

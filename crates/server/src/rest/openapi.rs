@@ -173,6 +173,8 @@ impl Modify for Security {
         super::queues::create_app,
         super::queues::get_settings,
         super::queues::put_settings,
+        super::queues::get_reasons,
+        super::queues::put_reasons,
         super::queues::query,
         super::queues::add,
         super::queues::get_one,

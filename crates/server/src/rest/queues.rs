@@ -165,9 +165,19 @@ pub async fn agents(State(state): State<AppState>, Path(app): Path<String>, head
 pub async fn get_settings(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap) -> Response {
     with_app(&state, app, &headers, move |hub, app| {
         let s = hub.engine.app_settings(app).ok_or(AcdError::UnknownApp(app.into()))?;
-        Ok(admin::settings_body(s, hub.apps.get(app)))
+        Ok(admin::settings_body(s, hub.engine.agent_policy(app), hub.apps.get(app)))
     })
     .await
+}
+
+#[utoipa::path(get, path = "/apps/{app}/reasons", tag = "agents", params(("app" = String, Path, description = "The app id (appID)")), security(("appSecret" = [])), responses((status = 200, description = "The app's agent reasons (DNDStatus codes)", body = lineup_protocol::rest::AdminResponse<lineup_protocol::rest::AgentReasonsBody>), super::openapi::ApiErrors))]
+pub async fn get_reasons(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap) -> Response {
+    with_app(&state, app, &headers, move |hub, app| admin::reasons(hub, app)).await
+}
+
+#[utoipa::path(put, path = "/apps/{app}/reasons", tag = "agents", params(("app" = String, Path, description = "The app id (appID)")), request_body = lineup_protocol::rest::AgentReasonsBody, security(("appSecret" = [])), responses((status = 200, description = "The table as set (sorted by DNDType)", body = lineup_protocol::rest::AdminResponse<lineup_protocol::rest::AgentReasonsBody>), super::openapi::ApiErrors))]
+pub async fn put_reasons(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap, bytes: Bytes) -> Response {
+    with_body(&state, app, &headers, bytes, |hub, app, b: lineup_protocol::rest::AgentReasonsBody| admin::put_reasons(hub, app, b)).await
 }
 
 #[utoipa::path(put, path = "/apps/{app}/settings", tag = "apps", params(("app" = String, Path, description = "The app id (appID)")), request_body = lineup_protocol::rest::AppSettingsBody, security(("appSecret" = [])), responses((status = 200, description = "The settings as changed (any subset may be sent)", body = lineup_protocol::rest::AdminResponse<lineup_protocol::rest::AppSettingsBody>), super::openapi::ApiErrors))]

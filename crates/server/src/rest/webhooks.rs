@@ -43,8 +43,8 @@ struct AgentEventBody {
     /// http(s) URL of the receiver.
     #[schema(pattern = "^https?://")]
     url: Option<String>,
-    /// agent-login or agent-logout.
-    #[schema(pattern = "^(agent-login|agent-logout)$")]
+    /// agent-login, agent-logout, agent-ready, agent-not-ready or agent-no-answer.
+    #[schema(pattern = "^(agent-login|agent-logout|agent-ready|agent-not-ready|agent-no-answer)$")]
     event_type: Option<String>,
     /// GET or POST.
     #[schema(pattern = "^(GET|POST)$")]
@@ -146,7 +146,7 @@ fn check_agent_event(b: &AgentEventBody, creating: bool, policy: &crate::webhook
     }
     if let Some(t) = &b.event_type {
         if !AGENT_EVENT_TYPES.contains(&t.as_str()) {
-            return Err(AdminError::bad(format!("invalid event_type: '{t}' (agent-login or agent-logout)")));
+            return Err(AdminError::bad(format!("invalid event_type: '{t}' ({})", AGENT_EVENT_TYPES.join(", "))));
         }
     }
     if let Some(m) = &b.method {

@@ -72,6 +72,21 @@ pub fn agent_event(user_id: &str, status: AgentStatus, source: EventSource) -> S
         AgentStatus::Available => "available",
         AgentStatus::LoggedOut => "logged_out",
     };
+    agent_form(user_id, status, source)
+}
+
+/// An agent's reason changed (agent-ready, agent-not-ready, agent-no-answer): seed
+/// 001's fields, then `reason_code` and `reason_label`.
+pub fn agent_reason_event(user_id: &str, reason: u32, label: &str, source: EventSource) -> String {
+    let status = match reason {
+        0 => "available",
+        lineup_engine::NO_ANSWER => "no_answer",
+        _ => "not_ready",
+    };
+    format!("{}&reason_code={reason}&reason_label={}", agent_form(user_id, status, source), urlencode(label))
+}
+
+fn agent_form(user_id: &str, status: &str, source: EventSource) -> String {
     let source = match source {
         EventSource::Sdk => "sdk",
         EventSource::Api => "api",

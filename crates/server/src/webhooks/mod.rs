@@ -17,7 +17,7 @@ pub mod deliver;
 pub mod format;
 pub mod store;
 
-use lineup_engine::{AgentStatus, Event, EventKind, EventSource};
+use lineup_engine::{AgentStatus, Event, EventKind};
 use rusqlite::Connection;
 
 use store::Hook;
@@ -25,7 +25,7 @@ use store::Hook;
 /// The business-service kinds an app can check (AnyChat's "callback event types").
 pub const BUSINESS_KINDS: &[&str] = &["queue_change", "acd_state", "call_event", "recording"];
 /// Agent event types (seed 001).
-pub const AGENT_EVENT_TYPES: &[&str] = &["agent-login", "agent-logout"];
+pub const AGENT_EVENT_TYPES: &[&str] = &["agent-login", "agent-logout", "agent-ready", "agent-not-ready", "agent-no-answer"];
 
 /// The subscriptions, cached from the store.
 #[derive(Default)]
@@ -45,7 +45,21 @@ impl Webhooks {
         let now = event.time.as_millis();
         let kind = match &event.kind {
             EventKind::AgentStatus { user_id, status, source, .. } => {
-                return self.on_agent_status(conn, app, now, user_id.as_str(), *status, *source)
+                let event_type = match status {
+                    AgentStatus::Available => "agent-login",
+                    AgentStatus::LoggedOut => "agent-logout",
+                };
+                let form = || format::agent_event(user_id, *status, *source);
+                return self.on_agent_event(conn, app, now, user_id.as_str(), event_type, form);
+            }
+            EventKind::AgentReason { user_id, reason, label, source } => {
+                let event_type = match *reason {
+                    0 => "agent-ready",
+                    lineup_engine::NO_ANSWER => "agent-no-answer",
+                    _ => "agent-not-ready",
+                };
+                let form = || format::agent_reason_event(user_id, *reason, label, *source);
+                return self.on_agent_event(conn, app, now, user_id.as_str(), event_type, form);
             }
             EventKind::QueueChange { .. } => "queue_change",
             EventKind::AcdState(_) => "acd_state",
@@ -66,19 +80,15 @@ impl Webhooks {
     }
 
     /// Seed 001's agent events: a form body (POST) or query string (GET) per subscription.
-    fn on_agent_status(
+    fn on_agent_event(
         &self,
         conn: &Connection,
         app: &str,
         now: u64,
         user_id: &str,
-        status: AgentStatus,
-        source: EventSource,
+        event_type: &str,
+        form: impl FnOnce() -> String,
     ) -> rusqlite::Result<usize> {
-        let event_type = match status {
-            AgentStatus::Available => "agent-login",
-            AgentStatus::LoggedOut => "agent-logout",
-        };
         let mut hooks = self
             .hooks
             .iter()
@@ -87,7 +97,7 @@ impl Webhooks {
         if hooks.peek().is_none() {
             return Ok(0);
         }
-        let form = format::agent_event(user_id, status, source);
+        let form = form();
         let mut stored = 0;
         for h in hooks {
             let (url, body, ctype) = if h.method == "GET" {
