@@ -72,7 +72,7 @@ test('CloudRoom pages of both generations: RTCSDKV2 shapes agent ↔ customer, e
     assert.deepEqual(await until(agent, 'AutoAssignUser', entry('AutoAssignUser')), ['AutoAssignUser', 'v2-customer', 'Nick v2-customer', 'ext']);
     const told = (uid, state) => (e) => e[0] === 'NotifyUserStatus' && e[1].userID === uid && e[1].userStatus === state;
     assert.deepEqual(await until(agent, 'customer online', told('v2-customer', 1)), ['NotifyUserStatus', { userID: 'v2-customer', userStatus: 1, DNDType: 0 }, 'watch']);
-    assert.deepEqual(await until(agent, 'customer offered', told('v2-customer', 2)), ['NotifyUserStatus', { userID: 'v2-customer', userStatus: 2, DNDType: 0 }, 'watch']);
+    assert.deepEqual(await until(agent, 'customer served', told('v2-customer', 2)), ['NotifyUserStatus', { userID: 'v2-customer', userStatus: 2, DNDType: 0 }, 'watch']);
     assert.equal((await until(agent, 'NotifyUserEnter', entry('NotifyUserEnter')))[1], 2, 'NotifyUserEnter(queID, QueUser)');
     assert.deepEqual(await until(agent, 'ResponseAssignUserRslt', entry('ResponseAssignUserRslt')), ['ResponseAssignUserRslt', 0, 'accept']);
     assert.deepEqual(await until(agent, 'CreateMeetingSuccess', entry('CreateMeetingSuccess')), ['CreateMeetingSuccess', '', 'create'], 'CreateMeeting2(cookie)');

@@ -6,8 +6,8 @@
 //! Where the status comes from (the engine's own records, nothing reported by clients):
 //! - offline: no session, or the session is held after its connection dropped;
 //! - in a room: a member of a room (a meeting entered, or an answered call's room);
-//! - busy: an agent with an offer, a customer being served or in wrap-up; a customer
-//!   offered or being served; anyone in a ringing call;
+//! - busy: an agent serving a customer or in wrap-up; a customer being served; anyone
+//!   in a ringing call (an offer is not busy yet: the agent may still decline it);
 //! - idle: otherwise.
 //!
 //! The rules that change those records call [`Engine::touch_user`]; the step's end
@@ -100,8 +100,7 @@ impl Engine {
             UserState::InRoom
         } else if s.call.is_some()
             || s.served_in.is_some()
-            || s.queuing.as_ref().is_some_and(|q| q.offer.is_some())
-            || s.agent.as_deref().is_some_and(|a| a.load() > 0 || a.wrapup_until.is_some())
+            || s.agent.as_deref().is_some_and(|a| !a.services.is_empty() || a.wrapup_until.is_some())
         {
             UserState::Busy
         } else {

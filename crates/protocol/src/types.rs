@@ -181,7 +181,7 @@ pub struct UserStatus {
     #[serde(rename = "userID")]
     pub user_id: String,
     /// 0 offline (no session, or its connection dropped), 1 online and idle, 2 busy
-    /// (offered, serving or being served, in wrap-up, or a ringing call), 3 in a room.
+    /// (serving or being served, in wrap-up, or a ringing call), 3 in a room.
     #[serde(rename = "userStatus")]
     pub user_status: u8,
     /// 0 when do-not-disturb is off, else the value given to `SetDNDStatus`.
