@@ -167,12 +167,24 @@ impl LineupCore {
     }
 
     /// Do-not-disturb on (no automatic offers) or off.
+    /// Do-not-disturb: `false`/`true` (manual mode), or the agent's reason, a number
+    /// (0 available, 1 manual mode, a code of the app's table: getAgentReasons).
     #[wasm_bindgen(js_name = setDNDStatus, unchecked_return_type = "Promise<void>")]
     pub fn set_dnd_status(
         &self,
-        #[wasm_bindgen(js_name = on, unchecked_param_type = "boolean")] on: JsValue,
+        #[wasm_bindgen(js_name = status, unchecked_param_type = "boolean | number")] status: JsValue,
     ) -> Promise {
-        self.op(Answer::Done, Ok(Op::SetDNDStatus { dnd_status: i64::from(on.is_truthy()) }))
+        let status = match status.as_bool() {
+            Some(on) => Ok(i64::from(on)),
+            None => want_uint(&status, "status", U32).map(i64::from),
+        };
+        self.op(Answer::Done, status.map(|dnd_status| Op::SetDNDStatus { dnd_status }))
+    }
+
+    /// The app's table of agent reasons (besides 0 available and 1 manual mode).
+    #[wasm_bindgen(js_name = getAgentReasons, unchecked_return_type = "Promise<AgentReasonBody[]>")]
+    pub fn get_agent_reasons(&self) -> Promise {
+        self.op(Answer::Field("reasons"), Ok(Op::GetAgentReasons))
     }
 
     /// Takes the next customer by hand; resolves with it.

@@ -1,7 +1,7 @@
 // Lineup demo: the agent console, on the modern Promise/event API (/sdk/index.js).
 // It logs in with a short-lived agent token from the demo server (see demoToken).
 import { connect } from '/sdk/index.js';
-import { t, errorText, applyLabels, langSwitch, fmtSeconds } from './i18n.js';
+import { t, errorText, applyLabels, langSwitch, fmtSeconds, agentStateText } from './i18n.js';
 import { $, el, show, showError, clearError, appendLine, demoToken, newMedia, renderMedia, deviceOn } from './ui.js';
 
 let client = null;
@@ -14,6 +14,8 @@ let waitedCells = [];           // [element, QueUser] of the waiting list, ticke
 let offer = null;               // {user, until}
 let current = null;             // {user, callID, answeredAt}
 let myUID = '';                 // who logged in
+let reasons = [];               // the app's table of reasons: [{DNDType, label, manualPulls}]
+let myStatus = null;            // my last AgentStatusChanged
 let media = newMedia();         // the call's audio and video (see startMedia)
 // My work, counted by this page; replaced by the server's totals when the token also
 // carries the supervisor role (GetAgents needs it; a demo agent token has only "agent").
@@ -187,6 +189,27 @@ function toggleDevice(kind) {
 }
 
 /** A status event (AudioStatusChanged / VideoStatusChanged) of mine or the customer's camera. */
+/** The status choice: available, manual mode and the app's reasons (labels as text). */
+function renderReasons() {
+  const options = [[0, t('available')], [1, t('manual')], ...reasons.filter((r) => r.DNDType !== 1).map((r) => [r.DNDType, r.label])];
+  if (myStatus && myStatus.DNDType === 1000) options.push([1000, t('noAnswer')]);
+  $('reason').replaceChildren(...options.map(([v, label]) => el('option', { value: String(v) }, label)));
+  $('reason').value = String(myStatus ? myStatus.DNDType : 0);
+}
+
+/** My state as the server tells it; a pause after missed offers is explained. */
+function renderMyStatus() {
+  if (!myStatus) return;
+  const pill = { idle: 'pill ok', busy: 'pill warn', offline: 'pill bad' }[myStatus.state] || 'pill';
+  $('myState').className = pill;
+  $('myState').textContent = agentStateText(myStatus.state, myStatus.DNDType, myStatus.label);
+  const paused = myStatus.DNDType === 1000;
+  $('pausedNote').textContent = paused ? t('pausedNoAnswer', { n: myStatus.missedOffers }) : '';
+  show('pausedNote', paused);
+  for (const r of document.querySelectorAll('input[name=mode]')) r.checked = (r.value === 'manual') === (myStatus.DNDType === 1);
+  renderReasons();
+}
+
 const onDeviceStatus = (kind) => ({ UID, newStatus }) => {
   if (!media.on) return;
   if (UID === myUID) media[kind] = newStatus;
@@ -216,6 +239,9 @@ $('loginBtn').onclick = safely(async () => {
   queues = init.queues;
   show('loginCard', false); show('desk', true);
   renderQueues();
+  reasons = await client.getAgentReasons();
+  renderReasons();
+  client.on('AgentStatusChanged', (s) => { if (s.UID === myUID) { myStatus = s; renderMyStatus(); } });
   client.on('QueueStatusChanged', renderQueues);
   client.on('UserEnter', ({ queID, user }) => { if (waiting.has(queID)) { waiting.get(queID).push(...received([user])); renderWaiting(); } });
   client.on('UserLeave', ({ queID, usrID }) => {
@@ -263,8 +289,12 @@ $('loginBtn').onclick = safely(async () => {
 });
 
 for (const r of document.querySelectorAll('input[name=mode]')) {
-  r.onchange = safely(() => client.setDNDStatus(r.value === 'manual' && r.checked));
+  r.onchange = safely(async () => {
+    await client.setDNDStatus(r.value === 'manual' && r.checked);
+    $('reason').value = r.value === 'manual' ? '1' : '0';
+  });
 }
+$('reason').onchange = safely(() => client.setDNDStatus(Number($('reason').value)));
 $('nextBtn').onclick = safely(async () => takeCustomer(await client.reqAssignUser()));
 $('acceptOffer').onclick = safely(async () => {
   const u = offer.user; offer = null; show('offer', false);
@@ -305,5 +335,5 @@ setInterval(refreshStats, 5000);
 
 applyLabels();
 renderMedia(media);
-langSwitch($('lang'), () => { renderMedia(media); if (client) { renderQueues(); renderWaiting(); } });
+langSwitch($('lang'), () => { renderMedia(media); if (client) { renderQueues(); renderWaiting(); renderMyStatus(); renderReasons(); } });
 $('uid').value = localStorage.getItem('lineup.agent.uid') || 'agent-' + Math.random().toString(36).slice(2, 6);

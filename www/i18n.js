@@ -29,6 +29,8 @@ const LABELS = {
     modeMonitor: 'listening only', modeWhisper: 'whispering to the agent', modeBarge: 'in the call',
     monitorLost: 'The call\'s audio and video were lost; choose Listen, Whisper or Barge again',
     monitorEnded: 'Monitoring {name} ended: the call is over',
+    myStatus: 'My status', available: 'Available', notReady: 'Not ready', loggedOut: 'logged out', noAnswer: 'No answer',
+    pausedNoAnswer: 'Paused: {n} offers in a row were not answered. Choose Available to get customers again.',
   },
   zh: {
     lang: 'English', appsTitle: 'Lineup 演示', customerTitle: '客户', agentTitle: '坐席工作台', supervisorTitle: '班长监控',
@@ -58,6 +60,8 @@ const LABELS = {
     modeMonitor: '仅监听', modeWhisper: '只对坐席说话', modeBarge: '加入通话',
     monitorLost: '通话的音视频已中断，请重新选择监听、耳语或强插',
     monitorEnded: '对 {name} 的监控已结束：通话已结束',
+    myStatus: '我的状态', available: '就绪', notReady: '未就绪', loggedOut: '未签入', noAnswer: '未应答',
+    pausedNoAnswer: '已暂停：连续 {n} 次分配未应答。选择“就绪”以重新接收客户。',
   },
 };
 
@@ -112,4 +116,13 @@ export function fmtSeconds(s) {
   s = Math.max(0, Math.floor(s));
   const m = Math.floor(s / 60);
   return `${m}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** An agent's state in words: the state, and its reason when not ready (1 manual mode,
+ * 1000 paused after missed offers, else the app's label, which is shown as text). */
+export function agentStateText(state, code, label) {
+  const names = { idle: 'idle', busy: 'busy', wrap_up: 'wrapUp', offline: 'offline', logged_out: 'loggedOut', not_ready: 'notReady' };
+  if (state !== 'not_ready') return t(names[state] || 'idle');
+  const reason = code === 1 ? t('manual') : code === 1000 ? t('noAnswer') : label;
+  return reason ? `${t('notReady')}: ${reason}` : t('notReady');
 }

@@ -1,7 +1,7 @@
 // Lineup demo: the supervisor board, on the modern Promise/event API (/sdk/index.js).
 // It logs in with a short-lived supervisor token from the demo server (see demoToken).
 import { connect } from '/sdk/index.js';
-import { t, errorText, applyLabels, langSwitch, fmtSeconds } from './i18n.js';
+import { t, errorText, applyLabels, langSwitch, fmtSeconds, agentStateText } from './i18n.js';
 import { $, el, show, showError, clearError, appendLine, demoToken } from './ui.js';
 
 let client = null;
@@ -41,13 +41,30 @@ function draw(canvas, values, max, color) {
   c.fillText(String(Math.round(values[values.length - 1] * 100) / 100), 4, 12);
 }
 
-/** An agent's state: [pill class, label]. */
+/** An agent's state as the server tells it: [pill class, words]. */
 function agentState(a) {
-  if (!a.online) return ['pill bad', t('offline')];
-  if (a.customers.length) return ['pill warn', t('busy')];
-  if (a.wrapUpUntil) return ['pill', t('wrapUp')];
-  if (a.DNDStatus) return ['pill', t('dnd')];
-  return ['pill ok', t('idle')];
+  const pill = { idle: 'pill ok', busy: 'pill warn', offline: 'pill bad', logged_out: 'pill bad' }[a.state] || 'pill';
+  return [a.DNDType === 1000 ? 'pill bad' : pill, agentStateText(a.state, a.DNDType, a.reasonLabel)];
+}
+
+/** How long an agent has been in its state. */
+const inState = (a) => fmtSeconds((Date.now() - a.stateSince) / 1000);
+
+/** A pushed AgentStatusChanged: the agent's row changes at once (no waiting for the next poll). */
+function onAgentStatus(s) {
+  let a = agentList.find((x) => x.UID === s.UID);
+  if (!a) {
+    // An agent new to the board: shown at once, the rest of its row at the next poll.
+    a = { UID: s.UID, nickName: '', online: s.state !== 'offline', customers: [], servedTotal: 0 };
+    agentList.push(a);
+  }
+  const before = lastAgents.get(a.UID);
+  Object.assign(a, { state: s.state, DNDType: s.DNDType, reasonLabel: s.label, stateSince: s.since, missedOffers: s.missedOffers });
+  const now = agentState(a)[1];
+  if (before === undefined) note(`${a.UID}: ${now}`);
+  else if (now !== before) note(`${a.UID}: ${before} → ${now}`);
+  lastAgents.set(a.UID, now);
+  renderAgents();
 }
 
 /** The customer whose answered call an agent is in (the one carrying meetID), if any. */
@@ -76,7 +93,8 @@ function renderAgents() {
     const c = monitorable(a);
     rows.push(el('tr', { class: c ? 'has-monitor' : null, dataset: { agent: a.UID } },
       el('td', null, el('strong', null, a.nickName || a.UID)),
-      el('td', null, el('span', { class: pill }, state)),
+      el('td', null, el('span', { class: pill, dataset: { testid: `agent-state-${a.UID}` } }, state), ' ',
+        el('span', { class: 'muted' }, inState(a))),
       el('td', { dataset: { testid: `agent-customer-${a.UID}` } }, a.customers.map((x) => x.usrID).join(', ')),
       el('td', null, a.servedTotal)));
     if (c) rows.push(monitorRow(a, c));
@@ -196,6 +214,7 @@ $('loginBtn').onclick = async () => {
       note(`${q ? q.name : s.queID}: ${s.wait_num} ${t('waiting')}, ${s.agent_num} ${t('agents')}, ${s.srv_num} ${t('busy')}`);
     });
     client.on('QueueInfoChanged', (q) => { if (!queues.some((x) => x.queID === q.queID)) queues.push(q); });
+    client.on('AgentStatusChanged', onAgentStatus);
     // The monitored call's media connection was lost: say so; a mode button starts again.
     client.on('MediaLost', () => {
       if (!mon) return;

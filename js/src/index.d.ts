@@ -110,6 +110,10 @@ interface CoreMethods {
     finishService(queID: number, usrID: string): Promise<void>;
     forwardUser(queID: number, usrID: string, toQueID: number): Promise<void>;
     /**
+     * The app's table of agent reasons (besides 0 available and 1 manual mode).
+     */
+    getAgentReasons(): Promise<AgentReasonBody[]>;
+    /**
      * Every agent of the app (supervisors); resolves with the list.
      */
     getAgents(): Promise<AgentInfo[]>;
@@ -210,8 +214,10 @@ interface CoreMethods {
     setAgentCapacity(capacity: number): Promise<void>;
     /**
      * Do-not-disturb on (no automatic offers) or off.
+     * Do-not-disturb: `false`/`true` (manual mode), or the agent's reason, a number
+     * (0 available, 1 manual mode, a code of the app's table: getAgentReasons).
      */
-    setDNDStatus(on: boolean): Promise<void>;
+    setDNDStatus(status: boolean | number): Promise<void>;
     /**
      * The camera `openVideo` opens (a `videoID` of `videoDevices()`).
      */

@@ -138,6 +138,34 @@ since: number,
 missedOffers: number, };
 
 /**
+ * One agent reason.
+ */
+export type AgentReasonBody = { 
+/**
+ * The code agents give to SetDNDStatus: 1 to 9999, not 1000.
+ */
+DNDType: number, 
+/**
+ * 1 to 32 characters of plain text.
+ */
+label: string, 
+/**
+ * Whether an agent in this state may still take customers with ReqAssignUser
+ * (default false; always true for 1, CloudRoom's manual mode).
+ */
+manualPulls?: boolean, };
+
+/**
+ * `GET/PUT /api/v1/apps/{app}/reasons`: the app's table of agent reasons (also the
+ * `data` of the WebSocket's GetAgentReasons reply).
+ */
+export type AgentReasonsBody = { 
+/**
+ * At most 64; an empty list removes the table (any DNDStatus is then accepted).
+ */
+reasons: Array<AgentReasonBody>, };
+
+/**
  * A member of a room (the EnterMeeting reply's `members`).
  */
 export type RoomMember = { UID: string, nickName: string, };
@@ -221,7 +249,7 @@ message: string, };
 export type UserStatus = { userID: string, 
 /**
  * 0 offline (no session, or its connection dropped), 1 online and idle, 2 busy
- * (offered, serving or being served, in wrap-up, or a ringing call), 3 in a room.
+ * (serving or being served, in wrap-up, or a ringing call), 3 in a room.
  */
 userStatus: number, 
 /**

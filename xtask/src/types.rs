@@ -44,6 +44,8 @@ pub fn generate() -> String {
     decl::<ReasonSeconds>(&cfg, &mut out);
     decl::<AgentInfo>(&cfg, &mut out);
     decl::<AgentStatusChange>(&cfg, &mut out);
+    decl::<lineup_protocol::rest::AgentReasonBody>(&cfg, &mut out);
+    decl::<lineup_protocol::rest::AgentReasonsBody>(&cfg, &mut out);
     decl::<RoomMember>(&cfg, &mut out);
     decl::<MeetInfo>(&cfg, &mut out);
     decl::<SessionInfo>(&cfg, &mut out);

@@ -274,10 +274,12 @@ pub struct AppSettingsBody {
     pub max_missed_offers: Option<u16>,
 }
 
-/// `GET/PUT /api/v1/apps/{app}/reasons`: the app's table of agent reasons.
+/// `GET/PUT /api/v1/apps/{app}/reasons`: the app's table of agent reasons (also the
+/// `data` of the WebSocket's GetAgentReasons reply).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct AgentReasonsBody {
     /// At most 64; an empty list removes the table (any DNDStatus is then accepted).
     pub reasons: Vec<AgentReasonBody>,
@@ -287,6 +289,7 @@ pub struct AgentReasonsBody {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct AgentReasonBody {
     /// The code agents give to SetDNDStatus: 1 to 9999, not 1000.
     #[serde(rename = "DNDType")]
@@ -296,6 +299,7 @@ pub struct AgentReasonBody {
     /// Whether an agent in this state may still take customers with ReqAssignUser
     /// (default false; always true for 1, CloudRoom's manual mode).
     #[serde(rename = "manualPulls", default)]
+    #[cfg_attr(feature = "typescript", ts(optional, as = "Option<bool>"))]
     pub manual_pulls: bool,
 }
 

@@ -317,6 +317,8 @@ pub enum Op {
         #[serde(rename = "mixerID")]
         mixer_id: String,
     },
+    /// Lineup: the app's table of agent reasons (the codes for SetDNDStatus).
+    GetAgentReasons,
 }
 
 /// The wire names of an enum's variants, declared once: `name()` (a missing variant
@@ -375,7 +377,7 @@ wire_names!(Op / OpName:
     GetQueueStatistics, GetAgents, ForwardUser, CreateMeeting, EnterMeeting, ExitMeeting, DestroyMeeting, Call,
     AcceptCall, RejectCall, HungupCall, HoldCall, ResumeCall, GetSessionInfo, MediaJoin, MediaAnswer, MediaLeave,
     MediaMute, MediaMonitor, SendIMmsg, StartUserStatusNotify, StopUserStatusNotify, GetUserStatus, CreateCloudMixer,
-    DestroyCloudMixer,
+    DestroyCloudMixer, GetAgentReasons,
 );
 
 wire_names!(Notice / NoticeName:

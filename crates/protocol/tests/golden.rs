@@ -483,9 +483,10 @@ fn op_index(op: &Op) -> usize {
         Op::GetUserStatus { .. } => 43,
         Op::CreateCloudMixer { .. } => 44,
         Op::DestroyCloudMixer { .. } => 45,
+        Op::GetAgentReasons => 46,
     }
 }
-const OP_COUNT: usize = 46;
+const OP_COUNT: usize = 47;
 
 /// A recording's id (the server makes it).
 const RECORDING: &str = "5f0c3a9e2b7d41c8a6e19f3b0d2c4e7a";
@@ -604,6 +605,7 @@ fn op_examples() -> Vec<(String, ClientFrame)> {
             r#"{"seq":45,"op":"DestroyCloudMixer","mixerID":"9f2c41d07e6b4a1c8d3e5f60718293a4"}"#.into(),
             frame(45, Op::DestroyCloudMixer { mixer_id: MIXER.into() }),
         ),
+        (r#"{"seq":46,"op":"GetAgentReasons"}"#.into(), frame(46, Op::GetAgentReasons)),
         (
             r#"{"seq":25,"op":"Call","callID":"anna-carl-0001","UID":"cust1","meetID":1,"usrExtDat":"order 42"}"#.into(),
             frame(
@@ -854,6 +856,23 @@ fn op_user_status() {
     check_op("GetUserStatus");
     // Without UID: every user of the app.
     parses_as(r#"{"seq":43,"op":"GetUserStatus"}"#, frame(43, Op::GetUserStatus { uid: None }));
+}
+
+#[test]
+fn op_get_agent_reasons() {
+    check_op("GetAgentReasons");
+    golden_frame(
+        r#"{"type":"reply","seq":46,"err":0,"msg":"ok","data":{"reasons":[{"DNDType":2,"label":"Break","manualPulls":false},{"DNDType":4,"label":"Training","manualPulls":true}]}}"#,
+        reply_data(
+            46,
+            &lineup_protocol::rest::AgentReasonsBody {
+                reasons: vec![
+                    lineup_protocol::rest::AgentReasonBody { dnd_type: 2, label: "Break".into(), manual_pulls: false },
+                    lineup_protocol::rest::AgentReasonBody { dnd_type: 4, label: "Training".into(), manual_pulls: true },
+                ],
+            },
+        ),
+    );
 }
 
 #[test]

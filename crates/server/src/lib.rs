@@ -67,7 +67,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use lineup_engine::Input;
-use lineup_protocol::rest::{AppSettingsBody, QueueFields};
+use lineup_protocol::rest::{AgentReasonBody, AgentReasonsBody, AppSettingsBody, QueueFields};
 use rustc_hash::FxHashMap;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
@@ -237,8 +237,14 @@ fn load_stored_apps(hub: &mut Hub) -> Result<(), String> {
 
 fn seed_demo(hub: &mut Hub) -> Result<(), admin::AdminError> {
     admin::create_app(hub, DEMO_APP, DEMO_SECRET)?;
-    // A call's agent may record it (CloudRoom's cloud recording button).
-    admin::put_settings(hub, DEMO_APP, AppSettingsBody { record_on_demand: Some(true), ..Default::default() })?;
+    // A call's agent may record it (CloudRoom's cloud recording button); agents miss at
+    // most three offers in a row before they are paused.
+    let settings = AppSettingsBody { record_on_demand: Some(true), max_missed_offers: Some(3), ..Default::default() };
+    admin::put_settings(hub, DEMO_APP, settings)?;
+    // Reasons the demo's agents can choose.
+    let reason = |code: u32, label: &str, manual_pulls| AgentReasonBody { dnd_type: code, label: label.into(), manual_pulls };
+    let reasons = vec![reason(2, "Break", false), reason(3, "Lunch", false), reason(4, "Training", true)];
+    admin::put_reasons(hub, DEMO_APP, AgentReasonsBody { reasons })?;
     seed_demo_queues(hub)
 }
 

@@ -135,7 +135,7 @@ async fn settings_are_validated_by_field() {
     let (_, v) = server.get("/api/v1/apps/demo/settings", Some(DEMO_KEY)).await;
     assert_eq!(
         v["Data"],
-        json!({"holdSeconds": 60, "offerTimeoutSeconds": 30, "noticeIntervalMs": 1000, "serviceLevelSeconds": 20, "reofferDelaySeconds": 10, "callTimeoutSeconds": 30, "customerCalls": "serving_agent", "queueUserNotices": true, "recordCalls": false, "recordOnDemand": true, "maxMissedOffers": 0})
+        json!({"holdSeconds": 60, "offerTimeoutSeconds": 30, "noticeIntervalMs": 1000, "serviceLevelSeconds": 20, "reofferDelaySeconds": 10, "callTimeoutSeconds": 30, "customerCalls": "serving_agent", "queueUserNotices": true, "recordCalls": false, "recordOnDemand": true, "maxMissedOffers": 3})
     );
     server.stop().await;
 }
