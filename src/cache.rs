@@ -93,7 +93,7 @@ impl Cache {
     pub fn queuing_view(&self) -> JsValue {
         match &self.queuing {
             Some(v) => copy(v),
-            None => typed(&QueuingInfo { que_id: QueuingInfo::NOT_QUEUING, position: 0, queuing_time: 0 }),
+            None => typed(&QueuingInfo { que_id: QueuingInfo::NOT_QUEUING, position: 0, queuing_time: 0, estimated_wait_time: None }),
         }
     }
 

@@ -188,7 +188,10 @@ function endCall() {
 function onQueuingInfo(info) {
   if (info.queID > 0) {
     show('ended', false);
-    current = { queID: info.queID, since: Date.now() - info.queuingTime * 1000 };
+    // The server's estimate (-1: not known yet), counted down here until the next one.
+    const est = typeof info.estimatedWaitTime === 'number' && info.estimatedWaitTime >= 0 ? info.estimatedWaitTime : null;
+    current = { queID: info.queID, since: Date.now() - info.queuingTime * 1000, ewtUntil: est == null ? null : Date.now() + est * 1000 };
+    showEstimate();
     const q = queues.find((x) => x.queID === info.queID);
     $('waitQueue').textContent = q ? q.name : `#${info.queID}`;
     $('position').textContent = String(info.position);
@@ -240,8 +243,15 @@ $('hangUp').onclick = () => CRVideo_HungupCall(call.callID, '', 'hangup');
 $('micBtn').onclick = () => toggleDevice('mic');
 $('camBtn').onclick = () => toggleDevice('cam');
 
+/** The estimated wait left, or "–" while the server cannot know it. */
+function showEstimate() {
+  if (!current) return;
+  $('ewt').textContent = current.ewtUntil == null ? '–' : fmtSeconds(Math.max(0, (current.ewtUntil - Date.now()) / 1000));
+}
+
 setInterval(() => {
   if (current) $('waited').textContent = fmtSeconds((Date.now() - current.since) / 1000);
+  showEstimate();
   if (call && call.answeredAt) $('talkTimer').textContent = fmtSeconds((Date.now() - call.answeredAt) / 1000);
   if (call && !call.peerName) learnPeer();
 }, 500);

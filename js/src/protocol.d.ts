@@ -20,7 +20,12 @@ export type QueStatus = { queID: number, agent_num: number, wait_num: number, sr
  * CloudRoom `QueuingInfo`: `queID` is -1 when not queuing, -2 when being served;
  * `position` counts the customers ahead (0 = next); `queuingTime` in seconds.
  */
-export type QueuingInfo = { queID: number, position: number, queuingTime: number, };
+export type QueuingInfo = { queID: number, position: number, queuingTime: number, 
+/**
+ * Lineup: how much longer the customer will likely wait, in seconds (-1: not
+ * known yet); present while queuing. See PROTOCOL.md, estimated wait.
+ */
+estimatedWaitTime?: number, };
 
 /**
  * CloudRoom `QueUser`: a customer as agents see it.

@@ -70,3 +70,27 @@ test('a break chosen on the agent page is pushed to the supervisor board; missed
   await agent.getByTestId('offer').waitFor({ state: 'visible', timeout: 8000 });
   assert.equal(await agent.getByTestId('paused-note').isVisible(), false);
 });
+
+test('a waiting customer sees an estimated wait once the queue has served someone', async () => {
+  const TECH = 2;
+  // Offers are answered here: no pause.
+  await world.api('PUT', '/api/v1/apps/demo/settings', { offerTimeoutSeconds: 30, maxMissedOffers: 0 });
+  const agent = await person('agent', 'bob');
+  await agent.getByTestId(`serve-${TECH}`).check();
+  const first = await person('customer', 'dora');
+  await first.getByTestId(`join-${TECH}`).click();
+  await first.getByTestId('ewt').waitFor({ state: 'visible' });
+  assert.equal(await first.getByTestId('ewt').innerText(), '–', 'nothing served yet: not known');
+  await agent.getByTestId('offer').waitFor({ state: 'visible' });
+  await agent.getByTestId('accept-offer').click();
+  await new Promise((r) => setTimeout(r, 1500));
+  await agent.getByTestId('finish').click();
+  // The agent takes the next customer; the one after waits and is told an estimate.
+  const second = await person('customer', 'emil');
+  await second.getByTestId(`join-${TECH}`).click();
+  await agent.getByTestId('offer').waitFor({ state: 'visible' });
+  await agent.getByTestId('accept-offer').click();
+  const third = await person('customer', 'fred');
+  await third.getByTestId(`join-${TECH}`).click();
+  await third.waitForFunction(() => /^\d+:\d\d$/.test(document.querySelector('[data-testid="ewt"]').innerText.trim()), null, { timeout: 8000 });
+});

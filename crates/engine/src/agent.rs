@@ -42,6 +42,7 @@ impl Engine {
                 self.reindex_agent(sid, |a| a.serving.push((queue, priority)));
                 self.queues.get_mut(&queue).expect("checked").agents.insert(sid, priority);
                 self.touch_status(queue);
+                self.touch_positions(queue);
                 if first {
                     self.agent_status_event(sid, AgentStatus::Available, EventSource::Sdk, vec![queue]);
                 }
@@ -76,6 +77,7 @@ impl Engine {
             q.agents.remove(&sid);
         }
         self.touch_status(queue);
+        self.touch_positions(queue);
         self.dispatch_queue(queue);
         self.dispatch_agent(sid);
         self.agent(sid).is_some_and(|a| a.serving.is_empty())
@@ -88,6 +90,7 @@ impl Engine {
         self.ensure_agent(sid);
         self.reindex_agent(sid, |a| a.dnd = reason != 0);
         self.set_reason(sid, reason, EventSource::Sdk);
+        self.touch_served_positions(sid);
         self.dispatch_agent(sid);
         Ok(())
     }
@@ -109,6 +112,7 @@ impl Engine {
         let excess = usize::from(agent.load().saturating_sub(capacity));
         let withdrawn: Vec<OfferId> = agent.offers.iter().rev().take(excess).copied().collect();
         self.reindex_agent(sid, |a| a.capacity = capacity);
+        self.touch_served_positions(sid);
         let queues: Vec<QueueId> = withdrawn
             .into_iter()
             .map(|offer| self.withdraw_offer(offer, Some(CancelReason::CapacityLowered), false).1)

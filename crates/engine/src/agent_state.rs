@@ -349,6 +349,8 @@ impl Engine {
             }
             Self::close_interval(rec, now);
             rec.state = state;
+            // Whether it can take customers changed: its queues' estimated waits too.
+            self.touch_served_positions(sid);
             let view = self.agent_state_view(sid).expect("an agent");
             let app = self.sessions[&sid].app;
             let supervisors: Vec<SessionId> = self.agent_book.supervisors.get(&app).into_iter().flatten().copied().collect();

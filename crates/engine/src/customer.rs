@@ -76,7 +76,8 @@ impl Engine {
         self.acd_transition(sid, AcdPhase::Pending, AcdPhase::Waiting, None);
         let info = if at_tail {
             let position = self.queues[&queue].waiting.len() as u32 - 1;
-            QueuingInfo::Queuing { queue, position, queuing_time_s: self.now.secs_since(enqueued_at) }
+            let estimated_wait_s = Engine::estimate_for(self.wait_basis(queue), position, false);
+            QueuingInfo::Queuing { queue, position, queuing_time_s: self.now.secs_since(enqueued_at), estimated_wait_s }
         } else {
             self.queuing_info(sid).unwrap_or(QueuingInfo::NotQueuing)
         };
@@ -131,6 +132,8 @@ impl Engine {
         let session = self.sessions.get_mut(&sid).expect("present");
         let queuing = session.queuing.take()?;
         session.sent_position = None;
+        self.wait_book.told.remove(&sid);
+        let session = self.sessions.get_mut(&sid).expect("present");
         session.info_sent_at = Some(now);
         let (app, user_id) = (session.app, session.user_id.clone());
         if let Some(deadline) = queuing.deadline {

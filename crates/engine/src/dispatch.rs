@@ -207,6 +207,10 @@ impl Engine {
                 if let Some(q) = self.queues.get_mut(&o.queue) {
                     q.counters.live.offers_accepted += 1;
                 }
+                let offered_at = self.sessions[&customer].queuing.as_ref().and_then(|q| q.call_time);
+                if let Some(at) = offered_at {
+                    self.observe_answer_time(o.queue, now.millis_since(at));
+                }
             }
             None => {
                 let agent_id = self.sessions[&agent_sid].user_id.clone();
@@ -276,6 +280,10 @@ impl Engine {
         if let Some(q) = self.queues.get_mut(&s.queue) {
             q.in_service -= 1;
             q.counters.live.service_lasted(now.millis_since(s.started_at));
+        }
+        // How long serving takes, for the estimated waits (an agent leaving is no measure).
+        if reason != ServiceEnd::AgentLeft && self.queues.contains_key(&s.queue) {
+            self.observe_handle_time(s.queue, now.millis_since(s.started_at));
         }
         let agent_id = self.sessions[&s.agent].user_id.clone();
         let customer_id = self.sessions[&s.customer].user_id.clone();

@@ -16,6 +16,7 @@ use crate::state::{App, Call, Offer, Queue, Room, Service, Session};
 use crate::time::Time;
 use crate::timers::{Timer, Timers};
 use crate::agent_state::AgentBook;
+use crate::wait_estimate::WaitBook;
 use crate::user_status::UserStatusBook;
 
 /// Lineup's ACD state machine. See the crate docs for how to drive it.
@@ -42,6 +43,8 @@ pub struct Engine {
     pub(crate) user_status: UserStatusBook,
     /// Agents' states and reasons, and the apps' rules for them (`agent_state`).
     pub(crate) agent_book: AgentBook,
+    /// Queues' handle times and the estimated waits told (`wait_estimate`).
+    pub(crate) wait_book: WaitBook,
 }
 
 impl Default for Engine {
@@ -72,6 +75,7 @@ impl Engine {
             empty_text: Arc::from(""),
             user_status: UserStatusBook::default(),
             agent_book: AgentBook::default(),
+            wait_book: WaitBook::default(),
         }
     }
 

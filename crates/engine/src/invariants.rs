@@ -101,7 +101,11 @@ impl Engine {
             }
         }
         self.check_user_status()?;
-        self.check_agent_states()
+        self.check_agent_states()?;
+        if let Some(sid) = self.wait_book.told.keys().find(|sid| self.sessions.get(sid).is_none_or(|s| s.queuing.is_none())) {
+            return Err(format!("estimated wait told to {sid}, which does not queue"));
+        }
+        Ok(())
     }
 
     /// Agent states: DND exactly while the agent has a reason; a record for every agent

@@ -24,6 +24,7 @@
 //! - `notify`: coalesced status and position notices.
 //! - `user_status`: CloudRoom user status (offline, idle, busy, in a room; DND type) and
 //!   its watchers.
+//! - `wait_estimate`: each waiting customer's estimated wait (handle time, ready agents).
 //! - `stats`, `views`: statistics and read-only views.
 //! - `sessions`: the session table (by index, with prefetch of the next customer).
 //! - `snapshot`: the whole state as versioned, canonical bytes; restore; digest.
@@ -82,6 +83,7 @@ mod time;
 mod timers;
 mod user_status;
 mod views;
+mod wait_estimate;
 
 pub use agent_state::{check_reasons, AgentPolicy, AgentReason, AgentState, AgentStateView, NO_ANSWER};
 pub use customer::MAX_USR_EXT_DAT;

@@ -303,8 +303,9 @@ pub enum QueuingInfo {
     NotQueuing,
     /// Being served (`queID` -2 on the wire).
     InService,
-    /// Queuing in `queue` with `position` customers ahead (0 = next).
-    Queuing { queue: QueueId, position: u32, queuing_time_s: u64 },
+    /// Queuing in `queue` with `position` customers ahead (0 = next), and how long it
+    /// will likely wait still (seconds; None: not known yet, `wait_estimate`).
+    Queuing { queue: QueueId, position: u32, queuing_time_s: u64, estimated_wait_s: Option<u32> },
 }
 
 /// CloudRoom `QueUser`: a customer as shown to agents.

@@ -32,6 +32,10 @@ impl Engine {
             _ => None,
         };
         session.info_sent_at = Some(self.now);
+        match info {
+            QueuingInfo::Queuing { estimated_wait_s, .. } => self.wait_book.told.insert(sid, estimated_wait_s),
+            _ => self.wait_book.told.remove(&sid),
+        };
         self.notify(sid, Notice::QueuingInfoChanged(info));
     }
 
@@ -135,7 +139,8 @@ impl Engine {
     /// interval ago).
     fn send_positions(&mut self, queue: QueueId, interval: u64) -> bool {
         let now = self.now;
-        let Engine { queues, sessions, outputs, .. } = self;
+        let basis = self.wait_basis(queue);
+        let Engine { queues, sessions, outputs, wait_book, .. } = self;
         let q = &queues[&queue];
         let mut deferred = false;
         for (position, sid) in q.waiting.values().enumerate() {
@@ -143,7 +148,10 @@ impl Engine {
             let Some(s) = sessions.get_mut(sid) else {
                 continue;
             };
-            if s.sent_position == Some((queue, position)) {
+            let offered = s.queuing.as_ref().is_some_and(|q| q.offer.is_some());
+            let estimated_wait_s = Engine::estimate_for(basis, position, offered);
+            let told = wait_book.told.get(sid).copied().flatten();
+            if s.sent_position == Some((queue, position)) && !crate::wait_estimate::moved(told, estimated_wait_s) {
                 continue;
             }
             if s.info_sent_at.is_some_and(|t| now < t.plus_millis(interval)) {
@@ -153,9 +161,10 @@ impl Engine {
             let queuing_time_s = s.queuing.as_ref().map_or(0, |qu| now.secs_since(qu.enqueued_at));
             s.sent_position = Some((queue, position));
             s.info_sent_at = Some(now);
+            wait_book.told.insert(*sid, estimated_wait_s);
             outputs.push_back(Output::Notify {
                 session: *sid,
-                notice: Notice::QueuingInfoChanged(QueuingInfo::Queuing { queue, position, queuing_time_s }),
+                notice: Notice::QueuingInfoChanged(QueuingInfo::Queuing { queue, position, queuing_time_s, estimated_wait_s }),
             });
         }
         deferred

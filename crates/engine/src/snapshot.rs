@@ -40,6 +40,7 @@ use crate::state::{App, Call, Offer, Queue, Room, Service};
 use crate::time::Time;
 use crate::timers::Timers;
 use crate::agent_state::AgentBook;
+use crate::wait_estimate::WaitBook;
 use crate::user_status::UserStatusBook;
 
 /// The first bytes of every snapshot.
@@ -97,6 +98,7 @@ struct StateRef<'a> {
     next_queue: u32,
     user_status: &'a UserStatusBook,
     agent_book: &'a AgentBook,
+    wait_book: &'a WaitBook,
 }
 
 /// The engine's state as read back (owned); same field order as [`StateRef`].
@@ -120,6 +122,9 @@ struct State {
     /// Absent from snapshots of versions before agent states.
     #[serde(default)]
     agent_book: AgentBook,
+    /// Absent from snapshots of versions before estimated waits.
+    #[serde(default)]
+    wait_book: WaitBook,
 }
 
 /// A version 1 snapshot's state (bincode: every field, in order, nothing after
@@ -157,6 +162,7 @@ impl From<StateV1> for State {
             next_queue: v.next_queue,
             user_status: UserStatusBook::default(),
             agent_book: AgentBook::default(),
+            wait_book: WaitBook::default(),
         }
     }
 }
@@ -191,6 +197,7 @@ impl Engine {
             next_queue: self.next_queue,
             user_status: &self.user_status,
             agent_book: &self.agent_book,
+            wait_book: &self.wait_book,
         }
     }
 
@@ -224,6 +231,7 @@ impl Engine {
         engine.user_status = state.user_status;
         engine.user_status.count_rooms(engine.rooms.values().flat_map(|r| r.members.iter()));
         engine.agent_book = state.agent_book;
+        engine.wait_book = state.wait_book;
         engine.rebuild_supervisors();
         engine.adopt_dnd_without_reason();
         engine.share_empty_texts(&empty);

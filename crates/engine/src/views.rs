@@ -175,6 +175,7 @@ impl Engine {
             queue: qu.queue,
             position: position as u32,
             queuing_time_s: self.now.secs_since(qu.enqueued_at),
+            estimated_wait_s: Engine::estimate_for(self.wait_basis(qu.queue), position as u32, qu.offer.is_some()),
         })
     }
 

@@ -152,7 +152,7 @@ fn rule07_capacity_two_means_two_customers_at_once() {
 fn rule07_capacity_set_before_serving_offers_several_at_once() {
     let mut sim = Sim::new();
     let q = sim.queue("q", 5);
-    let cs = sim.queuing(q, &["c1", "c2", "c3"]);
+    let _cs = sim.queuing(q, &["c1", "c2", "c3"]);
     let a = sim.agent("a");
     sim.capacity(a, 2);
     sim.drain();

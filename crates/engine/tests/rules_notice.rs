@@ -98,14 +98,14 @@ fn rule10_queuing_info_position_zero_is_next() {
         sim.start_queuing(c, q);
         assert_eq!(
             queuing_infos(&sim.drain(), c),
-            vec![QueuingInfo::Queuing { queue: q, position: i as u32, queuing_time_s: 0 }]
+            vec![QueuingInfo::Queuing { queue: q, position: i as u32, queuing_time_s: 0, estimated_wait_s: None }]
         );
     }
     sim.advance(4);
     sim.stop_queuing(cs[0]);
     let out = sim.drain();
-    assert_eq!(queuing_infos(&out, cs[1]), vec![QueuingInfo::Queuing { queue: q, position: 0, queuing_time_s: 4 }]);
-    assert_eq!(queuing_infos(&out, cs[2]), vec![QueuingInfo::Queuing { queue: q, position: 1, queuing_time_s: 4 }]);
+    assert_eq!(queuing_infos(&out, cs[1]), vec![QueuingInfo::Queuing { queue: q, position: 0, queuing_time_s: 4, estimated_wait_s: None }]);
+    assert_eq!(queuing_infos(&out, cs[2]), vec![QueuingInfo::Queuing { queue: q, position: 1, queuing_time_s: 4, estimated_wait_s: None }]);
     assert_eq!(sim.position(cs[1]), (q, 0));
     assert_eq!(sim.position(cs[2]), (q, 1));
     // Someone served from the head moves the rest up the same way.
@@ -113,7 +113,7 @@ fn rule10_queuing_info_position_zero_is_next() {
     sim.start_service(a, q, 0);
     sim.accept(a, q, cs[1]);
     let out = sim.drain();
-    assert_eq!(queuing_infos(&out, cs[2]), vec![QueuingInfo::Queuing { queue: q, position: 0, queuing_time_s: 4 }]);
+    assert_eq!(queuing_infos(&out, cs[2]), vec![QueuingInfo::Queuing { queue: q, position: 0, queuing_time_s: 4, estimated_wait_s: None }]);
 }
 
 /// Collects (time, position) of QueuingInfoChanged(Queuing) per session.
@@ -173,7 +173,7 @@ fn rule10_position_notices_are_coalesced_and_end_with_the_latest() {
     // The first change of a quiet queue goes out at once.
     let first = per_customer[&cs[6]].iter().find(|(t, _)| *t >= burst_start).unwrap();
     assert_eq!(first.0, burst_start);
-    assert_eq!(first.1, QueuingInfo::Queuing { queue: q, position: 5, queuing_time_s: 5 });
+    assert_eq!(first.1, QueuingInfo::Queuing { queue: q, position: 5, queuing_time_s: 5, estimated_wait_s: None });
     // Queue status is coalesced the same way: at most one per interval to each session.
     let mut status_times: BTreeMap<SessionId, Vec<u64>> = BTreeMap::new();
     for (t, o) in &timed {
@@ -206,7 +206,7 @@ fn rule10_deferred_position_update_still_arrives() {
     sim.stop_queuing(c1); // the only change: c2 hears at once, c3 heard 300 ms ago
     let stopped = sim.now.as_millis();
     let out = sim.drain();
-    assert_eq!(queuing_infos(&out, c2), vec![QueuingInfo::Queuing { queue: q, position: 0, queuing_time_s: 10 }]);
+    assert_eq!(queuing_infos(&out, c2), vec![QueuingInfo::Queuing { queue: q, position: 0, queuing_time_s: 10, estimated_wait_s: None }]);
     assert_eq!(queuing_infos(&out, c3), vec![], "c3 is deferred to the next interval");
     sim.advance_ms(699);
     assert_eq!(queuing_infos(&sim.drain(), c3), vec![]);
@@ -214,7 +214,7 @@ fn rule10_deferred_position_update_still_arrives() {
     let timed = sim.drain_timed();
     let got = position_notices(&timed).remove(&c3).unwrap_or_default();
     assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!(got[0].1, QueuingInfo::Queuing { queue: q, position: 1, queuing_time_s: 1 });
+    assert_eq!(got[0].1, QueuingInfo::Queuing { queue: q, position: 1, queuing_time_s: 1, estimated_wait_s: None });
     let sent = got[0].0.as_millis();
     assert!(sent >= entered + 1000 && sent <= stopped + 1000, "sent at +{} ms after the change", sent - stopped);
 }
@@ -309,7 +309,7 @@ fn rule10_reconnect_gets_a_snapshot() {
     assert_eq!(
         n,
         vec![
-            Notice::QueuingInfoChanged(QueuingInfo::Queuing { queue: q, position: 0, queuing_time_s: 5 }),
+            Notice::QueuingInfoChanged(QueuingInfo::Queuing { queue: q, position: 0, queuing_time_s: 5, estimated_wait_s: None }),
             Notice::QueueStatusChanged(sim.engine.queue_status(q).unwrap()),
         ]
     );

@@ -33,7 +33,7 @@ fn rule09_disconnected_customer_keeps_its_place_and_is_not_offered() {
     assert_eq!(offered_ids(&out, a), vec!["c1"], "offered as soon as it is back");
     assert_eq!(
         queuing_infos(&out, c1).first(),
-        Some(&QueuingInfo::Queuing { queue: q, position: 0, queuing_time_s: 30 }),
+        Some(&QueuingInfo::Queuing { queue: q, position: 0, queuing_time_s: 30, estimated_wait_s: None }),
         "the reconnected customer is told where it stands"
     );
     assert!(queue_changes(&out).is_empty(), "no leave/enter events for a hold");

@@ -37,6 +37,11 @@ pub struct QueuingInfo {
     pub position: u32,
     #[serde(rename = "queuingTime")]
     pub queuing_time: u64,
+    /// Lineup: how much longer the customer will likely wait, in seconds (-1: not
+    /// known yet); present while queuing. See PROTOCOL.md, estimated wait.
+    #[serde(rename = "estimatedWaitTime", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub estimated_wait_time: Option<i64>,
 }
 
 impl QueuingInfo {

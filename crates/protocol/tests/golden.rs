@@ -1237,15 +1237,15 @@ fn reply_get_queue_status() {
 fn reply_get_queuing_info() {
     golden_frame(
         r#"{"type":"reply","seq":6,"err":0,"msg":"ok","data":{"queID":3,"position":1,"queuingTime":42}}"#,
-        reply_data(6, &QueuingInfo { que_id: 3, position: 1, queuing_time: 42 }),
+        reply_data(6, &QueuingInfo { que_id: 3, position: 1, queuing_time: 42, estimated_wait_time: None }),
     );
     golden_frame(
         r#"{"type":"reply","seq":6,"err":0,"msg":"ok","data":{"queID":-1,"position":0,"queuingTime":0}}"#,
-        reply_data(6, &QueuingInfo { que_id: QueuingInfo::NOT_QUEUING, position: 0, queuing_time: 0 }),
+        reply_data(6, &QueuingInfo { que_id: QueuingInfo::NOT_QUEUING, position: 0, queuing_time: 0, estimated_wait_time: None }),
     );
     golden_frame(
         r#"{"type":"reply","seq":6,"err":0,"msg":"ok","data":{"queID":-2,"position":0,"queuingTime":0}}"#,
-        reply_data(6, &QueuingInfo { que_id: QueuingInfo::IN_SERVICE, position: 0, queuing_time: 0 }),
+        reply_data(6, &QueuingInfo { que_id: QueuingInfo::IN_SERVICE, position: 0, queuing_time: 0, estimated_wait_time: None }),
     );
 }
 
@@ -1396,7 +1396,7 @@ fn reply_data_keeps_declaration_order() {
     same_text(&QueueUsersData { que_id: 2, total: 1, users: vec![dora()] });
     same_text(&statistics());
     same_text(&AgentsData { agents: vec![anna(), bert()] });
-    same_text(&QueuingInfo { que_id: 3, position: 1, queuing_time: 42 });
+    same_text(&QueuingInfo { que_id: 3, position: 1, queuing_time: 42, estimated_wait_time: None });
     same_text(&room(0));
     same_text(&session_info_in_call());
     same_text(&CallData { call_id: CALL.into() });
@@ -1612,7 +1612,16 @@ fn queue_statistics_of_a_fresh_queue() {
 fn objects_on_their_own() {
     golden(r#"{"queID":1,"name":"VIP customers","desc":"Priority line for VIP members","prio":1}"#, demo_queues()[0].clone());
     golden(r#"{"queID":3,"agent_num":1,"wait_num":2,"srv_num":1}"#, statuses()[2]);
-    golden(r#"{"queID":3,"position":1,"queuingTime":42}"#, QueuingInfo { que_id: 3, position: 1, queuing_time: 42 });
+    golden(r#"{"queID":3,"position":1,"queuingTime":42}"#, QueuingInfo { que_id: 3, position: 1, queuing_time: 42, estimated_wait_time: None });
+    // Lineup's estimated wait, as the server sends it while queuing (-1: not known yet).
+    golden(
+        r#"{"queID":3,"position":1,"queuingTime":42,"estimatedWaitTime":95}"#,
+        QueuingInfo { que_id: 3, position: 1, queuing_time: 42, estimated_wait_time: Some(95) },
+    );
+    golden(
+        r#"{"queID":3,"position":0,"queuingTime":0,"estimatedWaitTime":-1}"#,
+        QueuingInfo { que_id: 3, position: 0, queuing_time: 0, estimated_wait_time: Some(-1) },
+    );
     golden(r#"{"queID":3,"usrID":"cust1","name":"Carl","queuingTime":0,"usrExtDat":"order 42"}"#, carl());
     golden(r#"{"queID":2,"priority":0}"#, ServedQueue { que_id: 2, priority: 0 });
     golden(r#"{"queID":3,"usrID":"cust1"}"#, ServedCustomer { que_id: 3, usr_id: "cust1".into(), meet_id: None });
@@ -1667,7 +1676,7 @@ fn notice_examples() -> Vec<(&'static str, Notice)> {
         ),
         (
             r#"{"type":"notice","name":"QueuingInfoChanged","data":{"queID":3,"position":1,"queuingTime":42}}"#,
-            Notice::QueuingInfoChanged(QueuingInfo { que_id: 3, position: 1, queuing_time: 42 }),
+            Notice::QueuingInfoChanged(QueuingInfo { que_id: 3, position: 1, queuing_time: 42, estimated_wait_time: None }),
         ),
         (
             r#"{"type":"notice","name":"AutoAssignUser","data":{"queID":3,"usrID":"cust1","name":"Carl","queuingTime":0,"usrExtDat":"order 42"}}"#,
@@ -1877,7 +1886,7 @@ fn notices_of_a_queue_deletion() {
     let customer = [
         (
             r#"{"type":"notice","name":"QueuingInfoChanged","data":{"queID":-1,"position":0,"queuingTime":0}}"#,
-            Notice::QueuingInfoChanged(QueuingInfo { que_id: QueuingInfo::NOT_QUEUING, position: 0, queuing_time: 0 }),
+            Notice::QueuingInfoChanged(QueuingInfo { que_id: QueuingInfo::NOT_QUEUING, position: 0, queuing_time: 0, estimated_wait_time: None }),
         ),
         (
             r#"{"type":"notice","name":"QueuingEnded","data":{"queID":4,"reason":"cancel"}}"#,

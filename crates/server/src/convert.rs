@@ -14,13 +14,21 @@ pub fn que_status(s: &e::QueueStatus) -> p::QueStatus {
 
 pub fn queuing_info(i: &e::QueuingInfo) -> p::QueuingInfo {
     match *i {
-        e::QueuingInfo::NotQueuing => {
-            p::QueuingInfo { que_id: p::QueuingInfo::NOT_QUEUING, position: 0, queuing_time: 0 }
+        e::QueuingInfo::NotQueuing => p::QueuingInfo {
+            que_id: p::QueuingInfo::NOT_QUEUING,
+            position: 0,
+            queuing_time: 0,
+            estimated_wait_time: None,
+        },
+        e::QueuingInfo::InService => {
+            p::QueuingInfo { que_id: p::QueuingInfo::IN_SERVICE, position: 0, queuing_time: 0, estimated_wait_time: None }
         }
-        e::QueuingInfo::InService => p::QueuingInfo { que_id: p::QueuingInfo::IN_SERVICE, position: 0, queuing_time: 0 },
-        e::QueuingInfo::Queuing { queue, position, queuing_time_s } => {
-            p::QueuingInfo { que_id: queue.0.into(), position, queuing_time: queuing_time_s }
-        }
+        e::QueuingInfo::Queuing { queue, position, queuing_time_s, estimated_wait_s } => p::QueuingInfo {
+            que_id: queue.0.into(),
+            position,
+            queuing_time: queuing_time_s,
+            estimated_wait_time: Some(estimated_wait_s.map_or(-1, i64::from)),
+        },
     }
 }
 

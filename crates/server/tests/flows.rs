@@ -30,7 +30,7 @@ async fn auto_flow_offer_accept_finish() {
     let r = customer.request(json!({"op": "StartQueuing", "queID": GENERAL, "usrExtDat": "order 42"})).await;
     assert_eq!(r["err"], 0, "{r}");
     let info = customer.notice("QueuingInfoChanged").await;
-    assert_eq!(info, json!({"queID": GENERAL, "position": 0, "queuingTime": 0}));
+    assert_eq!(info, json!({"queID": GENERAL, "position": 0, "queuingTime": 0, "estimatedWaitTime": -1}), "no service has ended: not known yet");
 
     let offer = agent.notice("AutoAssignUser").await;
     assert_eq!(
