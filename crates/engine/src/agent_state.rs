@@ -261,6 +261,8 @@ impl Engine {
         rec.reason = code;
         self.touch_agent(sid);
         self.touch_user(sid);
+        let app = self.sessions[&sid].app;
+        self.touch_wallboard(app);
         let s = &self.sessions[&sid];
         let (app, user_id) = (s.app, s.user_id.clone());
         let label = self.reason_label(app, code);
@@ -351,8 +353,9 @@ impl Engine {
             rec.state = state;
             // Whether it can take customers changed: its queues' estimated waits too.
             self.touch_served_positions(sid);
-            let view = self.agent_state_view(sid).expect("an agent");
             let app = self.sessions[&sid].app;
+            self.touch_wallboard(app);
+            let view = self.agent_state_view(sid).expect("an agent");
             let supervisors: Vec<SessionId> = self.agent_book.supervisors.get(&app).into_iter().flatten().copied().collect();
             // A held agent learns its state when it is back (that is a change too).
             if self.sessions[&sid].online {

@@ -72,6 +72,7 @@ impl Engine {
             q.ready.insert(seq);
         }
         q.counters.entered += 1;
+        self.count_arrival(queue);
         self.emit(app, EventKind::QueueChange { queue, user_id, change: QueueChangeKind::Entered, usr_ext_dat: ext });
         self.acd_transition(sid, AcdPhase::Pending, AcdPhase::Waiting, None);
         let info = if at_tail {

@@ -17,6 +17,7 @@ use crate::time::Time;
 use crate::timers::{Timer, Timers};
 use crate::agent_state::AgentBook;
 use crate::wait_estimate::WaitBook;
+use crate::wallboard::WallBook;
 use crate::user_status::UserStatusBook;
 
 /// Lineup's ACD state machine. See the crate docs for how to drive it.
@@ -45,6 +46,8 @@ pub struct Engine {
     pub(crate) agent_book: AgentBook,
     /// Queues' handle times and the estimated waits told (`wait_estimate`).
     pub(crate) wait_book: WaitBook,
+    /// Wallboard subscribers and what is due (`wallboard`).
+    pub(crate) wall_book: WallBook,
 }
 
 impl Default for Engine {
@@ -76,6 +79,7 @@ impl Engine {
             user_status: UserStatusBook::default(),
             agent_book: AgentBook::default(),
             wait_book: WaitBook::default(),
+            wall_book: WallBook::default(),
         }
     }
 
@@ -187,6 +191,16 @@ impl Engine {
                 self.watch_user_status(sid);
                 Ok(Reply::Done)
             }
+            Request::SubscribeWallboard => {
+                need(Role::Supervisor)?;
+                self.subscribe_wallboard(sid);
+                Ok(Reply::Done)
+            }
+            Request::UnsubscribeWallboard => {
+                let app = self.sessions[&sid].app;
+                self.unsubscribe_wallboard(sid, app);
+                Ok(Reply::Done)
+            }
             Request::StopUserStatusNotify => {
                 let app = self.sessions[&sid].app;
                 self.unwatch_user_status(sid, app);
@@ -239,9 +253,11 @@ impl Engine {
         while let Some((at, timer)) = self.timers.pop_due(now) {
             self.now = self.now.max(at);
             self.fire(at, timer);
-            // Agents' time in each state is counted from each change, so a deadline's
-            // changes are taken at its own time (as when it is handled on its own).
+            // Agents' time in each state is counted from each change, and a wallboard
+            // frame says when it was made, so a deadline's changes are taken at its own
+            // time (as when it is handled on its own).
             self.flush_agent_states();
+            self.flush_wallboards();
         }
         self.now = self.now.max(now);
     }
@@ -257,6 +273,7 @@ impl Engine {
             }
             Timer::WrapUp(sid) => self.wrapup_ended(sid, at),
             Timer::Call(key) => self.call_timed_out(key),
+            Timer::Wallboard(app) => self.wallboard_due(app),
             Timer::Declined(sid) => self.decline_expired(sid),
             Timer::Flush(queue) => {
                 if let Some(q) = self.queues.get_mut(&queue) {

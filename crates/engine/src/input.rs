@@ -105,6 +105,10 @@ pub enum Request {
     StartUserStatusNotify,
     /// `StopUserStatusNotify()`.
     StopUserStatusNotify,
+    /// Lineup: the wallboard (supervisors): a frame now and after each change.
+    SubscribeWallboard,
+    /// Lineup: no more wallboard frames.
+    UnsubscribeWallboard,
 }
 
 /// What a successful input returns.

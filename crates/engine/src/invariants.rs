@@ -105,6 +105,11 @@ impl Engine {
         if let Some(sid) = self.wait_book.told.keys().find(|sid| self.sessions.get(sid).is_none_or(|s| s.queuing.is_none())) {
             return Err(format!("estimated wait told to {sid}, which does not queue"));
         }
+        for (app, subs) in &self.wall_book.subscribers {
+            if let Some(sid) = subs.iter().find(|sid| self.sessions.get(sid).is_none_or(|s| s.app != *app)) {
+                return Err(format!("wallboard subscriber {sid} of app {app} is not a session of it"));
+            }
+        }
         Ok(())
     }
 

@@ -25,6 +25,7 @@
 //! - `user_status`: CloudRoom user status (offline, idle, busy, in a room; DND type) and
 //!   its watchers.
 //! - `wait_estimate`: each waiting customer's estimated wait (handle time, ready agents).
+//! - `wallboard`: the supervisors' pushed wallboard; `erlang`: Erlang C for it.
 //! - `stats`, `views`: statistics and read-only views.
 //! - `sessions`: the session table (by index, with prefetch of the next customer).
 //! - `snapshot`: the whole state as versioned, canonical bytes; restore; digest.
@@ -67,6 +68,7 @@ mod calls;
 mod customer;
 mod dispatch;
 mod engine;
+mod erlang;
 mod error;
 mod ids;
 mod input;
@@ -84,6 +86,7 @@ mod timers;
 mod user_status;
 mod views;
 mod wait_estimate;
+mod wallboard;
 
 pub use agent_state::{check_reasons, AgentPolicy, AgentReason, AgentState, AgentStateView, NO_ANSWER};
 pub use customer::MAX_USR_EXT_DAT;
@@ -101,6 +104,8 @@ pub use output::{
 };
 pub use snapshot::{SnapshotError, SNAPSHOT_MAGIC, SNAPSHOT_VERSION};
 pub use time::Time;
+pub use wallboard::{Wallboard, WallboardQueue, INTERVAL_MS as WALLBOARD_INTERVAL_MS, SERVICE_LEVEL_TARGET};
+pub use erlang::{agents_needed, erlang_c, service_level};
 pub use user_status::{UserState, UserStatus};
 pub use stats::{Distribution, LiveCounters, TALK_BUCKETS_S, WAIT_BUCKETS_S};
 pub use views::{QueueMonitor, SessionActivity, SessionView};

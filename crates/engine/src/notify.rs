@@ -19,7 +19,9 @@ impl Engine {
     pub(crate) fn touch_status(&mut self, queue: QueueId) {
         if let Some(q) = self.queues.get_mut(&queue) {
             q.notices.status_dirty = true;
+            let app = q.app;
             self.list_dirty(queue);
+            self.touch_wallboard(app);
         }
     }
 
@@ -104,6 +106,7 @@ impl Engine {
                 }
             }
         }
+        self.flush_wallboards();
     }
 
     /// QueueStatusChanged to watchers of all queues, agents serving it and customers

@@ -7,6 +7,7 @@ use crate::ids::{Name, QueueId, SessionId, TaskId};
 use crate::model::{MeetInfo, QueUser, QueueInfo, QueueStatus, QueuingInfo};
 use crate::time::Time;
 use crate::agent_state::AgentStateView;
+use crate::wallboard::Wallboard;
 use crate::user_status::UserStatus;
 
 /// One output, taken with [`Engine::poll_output`](crate::Engine::poll_output).
@@ -76,6 +77,8 @@ pub enum Notice {
     /// Lineup: an agent's state or reason changed (to the agent and the app's
     /// supervisors).
     AgentStatusChanged(AgentStateView),
+    /// Lineup: the app's wallboard (to supervisors that subscribed).
+    Wallboard(Box<Wallboard>),
 }
 
 /// Who a call event is about (asterCC's `source`).

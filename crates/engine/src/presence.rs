@@ -209,6 +209,7 @@ impl Engine {
         let session = self.sessions.remove(&sid).expect("present");
         self.unwatch_user_status(sid, session.app);
         self.note_supervisor(sid, session.app, false);
+        self.unsubscribe_wallboard(sid, session.app);
         if let Some(until) = session.hold_until {
             self.timers.remove(until, Timer::Hold(sid));
         }

@@ -41,6 +41,7 @@ use crate::time::Time;
 use crate::timers::Timers;
 use crate::agent_state::AgentBook;
 use crate::wait_estimate::WaitBook;
+use crate::wallboard::WallBook;
 use crate::user_status::UserStatusBook;
 
 /// The first bytes of every snapshot.
@@ -99,6 +100,7 @@ struct StateRef<'a> {
     user_status: &'a UserStatusBook,
     agent_book: &'a AgentBook,
     wait_book: &'a WaitBook,
+    wall_book: &'a WallBook,
 }
 
 /// The engine's state as read back (owned); same field order as [`StateRef`].
@@ -125,6 +127,9 @@ struct State {
     /// Absent from snapshots of versions before estimated waits.
     #[serde(default)]
     wait_book: WaitBook,
+    /// Absent from snapshots of versions before the wallboard.
+    #[serde(default)]
+    wall_book: WallBook,
 }
 
 /// A version 1 snapshot's state (bincode: every field, in order, nothing after
@@ -163,6 +168,7 @@ impl From<StateV1> for State {
             user_status: UserStatusBook::default(),
             agent_book: AgentBook::default(),
             wait_book: WaitBook::default(),
+            wall_book: WallBook::default(),
         }
     }
 }
@@ -198,6 +204,7 @@ impl Engine {
             user_status: &self.user_status,
             agent_book: &self.agent_book,
             wait_book: &self.wait_book,
+            wall_book: &self.wall_book,
         }
     }
 
@@ -232,6 +239,7 @@ impl Engine {
         engine.user_status.count_rooms(engine.rooms.values().flat_map(|r| r.members.iter()));
         engine.agent_book = state.agent_book;
         engine.wait_book = state.wait_book;
+        engine.wall_book = state.wall_book;
         engine.rebuild_supervisors();
         engine.adopt_dnd_without_reason();
         engine.share_empty_texts(&empty);

@@ -25,6 +25,9 @@ pub(crate) enum Timer {
     Flush(QueueId),
     /// A ringing call was not answered.
     Call(u64),
+    // New variants go last (snapshots of older versions name them by position).
+    /// The app's wallboard may send again.
+    Wallboard(u32),
 }
 
 /// Deadlines in time order; each can be cancelled exactly.

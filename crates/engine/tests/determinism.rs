@@ -36,6 +36,9 @@ fn busy_day(seed: u64) -> (Sim, Vec<String>, Vec<(Time, Output)>) {
     let reason = |code: u32, label: &str, manual_pulls| AgentReason { code, label: label.into(), manual_pulls };
     let policy = AgentPolicy { reasons: vec![reason(2, "Break", false), reason(3, "Training", true)], max_missed_offers: 3 };
     sim.input(Input::PutAgentPolicy { app: APP.into(), policy }).expect("PutAgentPolicy");
+    // A supervisor watches the wallboard all day.
+    let boss = sim.login("boss", supervisor_roles());
+    sim.input(Input::Session { session: boss, request: Request::SubscribeWallboard }).expect("SubscribeWallboard");
     let users: Vec<String> = (0..12).map(|i| format!("u{i}")).collect();
     let mut rng = Rng(seed);
     let mut log = Vec::new();
@@ -161,7 +164,7 @@ fn determinism_same_script_gives_identical_outputs() {
         let (_, first, _) = busy_day(seed);
         let (_, second, _) = busy_day(seed);
         assert!(first.len() > 500, "the script should do something: {} lines", first.len());
-        for what in ["AutoAssignUser", "TakenByAgent", "NotifyCallIn", "NotifyCallAccepted", "CallEvent", "Forwarded", "AgentReason", "AgentStatusChanged"] {
+        for what in ["AutoAssignUser", "TakenByAgent", "NotifyCallIn", "NotifyCallAccepted", "CallEvent", "Forwarded", "AgentReason", "AgentStatusChanged", "Wallboard"] {
             assert!(first.iter().any(|l| l.contains(what)), "seed {seed}: no {what}");
         }
         assert_eq!(first, second, "seed {seed}");
