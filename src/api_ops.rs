@@ -181,6 +181,19 @@ impl LineupCore {
         self.op(Answer::Done, status.map(|dnd_status| Op::SetDNDStatus { dnd_status }))
     }
 
+    /// The wallboard (supervisors): a Wallboard event now, then after each change (at
+    /// most once a second).
+    #[wasm_bindgen(js_name = subscribeWallboard, unchecked_return_type = "Promise<void>")]
+    pub fn subscribe_wallboard(&self) -> Promise {
+        self.op(Answer::Done, Ok(Op::SubscribeWallboard))
+    }
+
+    /// No more Wallboard events.
+    #[wasm_bindgen(js_name = unsubscribeWallboard, unchecked_return_type = "Promise<void>")]
+    pub fn unsubscribe_wallboard(&self) -> Promise {
+        self.op(Answer::Done, Ok(Op::UnsubscribeWallboard))
+    }
+
     /// The app's table of agent reasons (besides 0 available and 1 manual mode).
     #[wasm_bindgen(js_name = getAgentReasons, unchecked_return_type = "Promise<AgentReasonBody[]>")]
     pub fn get_agent_reasons(&self) -> Promise {

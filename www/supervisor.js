@@ -51,7 +51,7 @@ function agentState(a) {
 const inState = (a) => fmtSeconds((Date.now() - a.stateSince) / 1000);
 
 /** A pushed AgentStatusChanged: the agent's row changes at once (no waiting for the next poll). */
-function onAgentStatus(s) {
+function onAgentStatus(s, render = true) {
   let a = agentList.find((x) => x.UID === s.UID);
   if (!a) {
     // An agent new to the board: shown at once, the rest of its row at the next poll.
@@ -64,7 +64,7 @@ function onAgentStatus(s) {
   if (before === undefined) note(`${a.UID}: ${now}`);
   else if (now !== before) note(`${a.UID}: ${before} → ${now}`);
   lastAgents.set(a.UID, now);
-  renderAgents();
+  if (render) renderAgents();
 }
 
 /** The customer whose answered call an agent is in (the one carrying meetID), if any. */
@@ -161,25 +161,35 @@ async function startMonitor(a, c, mode) {
   renderAgents();
 }
 
-async function refresh() {
-  const stats = await Promise.all(queues.map((q) => client.getQueueStatistics(q.queID)));
-  $('stats').replaceChildren(...stats.map((s, i) => el('tr', { dataset: { queue: s.queID } },
-    el('td', null, el('strong', null, queues[i].name)),
+/** A wallboard frame (pushed, at most once a second after a change): the queue table,
+ * the charts and the agents' states. */
+function onWallboard(w) {
+  const name = (id) => (queues.find((q) => q.queID === id) || { name: `#${id}` }).name;
+  $('stats').replaceChildren(...w.queues.map((s) => el('tr', { dataset: { queue: s.queID } },
+    el('td', null, el('strong', null, name(s.queID))),
     el('td', { dataset: { testid: `waiting-${s.queID}` } }, s.waiting),
-    el('td', null, fmtSeconds(s.longestWaitingSeconds)),
+    el('td', null, fmtSeconds(s.longestWaitSeconds)),
     el('td', { dataset: { testid: `available-${s.queID}` } }, s.agentsAvailable),
-    el('td', { dataset: { testid: `busy-${s.queID}` } }, s.agentsBusy),
+    el('td', { dataset: { testid: `needed-${s.queID}` } }, s.agentsNeeded ?? '–'),
+    el('td', { dataset: { testid: `busy-${s.queID}` } }, s.agents.busy),
+    el('td', { dataset: { testid: `not-ready-${s.queID}` } }, s.agents.notReady),
     el('td', { dataset: { testid: `served-${s.queID}` } }, s.served),
     el('td', { dataset: { testid: `abandoned-${s.queID}` } }, s.abandoned),
-    el('td', { dataset: { testid: `sl-${s.queID}` } }, `${Math.round(s.serviceLevel * 100)}%`))));
-  const totalWaiting = stats.reduce((a, s) => a + s.waiting, 0);
-  const served = stats.reduce((a, s) => a + s.served, 0);
-  const sl = served ? stats.reduce((a, s) => a + s.serviceLevel * s.served, 0) / served : 1;
+    el('td', { dataset: { testid: `sl-${s.queID}` } }, `${Math.round(s.serviceLevel * 100)}%`),
+    el('td', { dataset: { testid: `ewt-${s.queID}` } }, s.estimatedWaitTime < 0 ? '–' : fmtSeconds(s.estimatedWaitTime)))));
+  const totalWaiting = w.queues.reduce((a, s) => a + s.waiting, 0);
+  const served = w.queues.reduce((a, s) => a + s.served, 0);
+  const sl = served ? w.queues.reduce((a, s) => a + s.serviceLevel * s.served, 0) / served : 1;
   history.waiting.push(totalWaiting); history.sl.push(sl);
   for (const k of Object.keys(history)) if (history[k].length > 150) history[k].shift();
   draw($('waitChart'), history.waiting, Math.max(...history.waiting), '#2f6fed');
   draw($('slChart'), history.sl, 1, '#1a8f52');
+  for (const a of w.agents) onAgentStatus(a, false);
+  renderAgents();
+}
 
+/** The agents' current customers (for monitoring), which the pushed states do not carry. */
+async function refresh() {
   const agents = await client.getAgents();
   agentList = agents;
   const now = new Map();
@@ -215,6 +225,8 @@ $('loginBtn').onclick = async () => {
     });
     client.on('QueueInfoChanged', (q) => { if (!queues.some((x) => x.queID === q.queID)) queues.push(q); });
     client.on('AgentStatusChanged', onAgentStatus);
+    client.on('Wallboard', onWallboard);
+    client.on('Reconnected', () => client.subscribeWallboard().catch((e) => note(errorText(e.code, e.message))));
     // The monitored call's media connection was lost: say so; a mode button starts again.
     client.on('MediaLost', () => {
       if (!mon) return;
@@ -225,6 +237,7 @@ $('loginBtn').onclick = async () => {
     client.on('MeetingStopped', (m) => {
       if (mon && m && m.meetID === mon.meetID) { const was = stopMonitor(); note(t('monitorEnded', { name: was.name })); }
     });
+    await client.subscribeWallboard();
     await refresh();
     setInterval(() => refresh().catch((e) => note(errorText(e.code, e.message))), 2000);
   } catch (e) {

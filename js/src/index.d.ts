@@ -258,6 +258,15 @@ interface CoreMethods {
      */
     stopUserStatusNotify(): Promise<void>;
     /**
+     * The wallboard (supervisors): a Wallboard event now, then after each change (at
+     * most once a second).
+     */
+    subscribeWallboard(): Promise<void>;
+    /**
+     * No more Wallboard events.
+     */
+    unsubscribeWallboard(): Promise<void>;
+    /**
      * This browser's cameras (a member's UID: its camera, once known):
      * `{userId, videoID, videoName}`, videoID from 1.
      */

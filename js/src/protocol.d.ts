@@ -143,6 +143,47 @@ since: number,
 missedOffers: number, };
 
 /**
+ * Agents of a queue by state.
+ */
+export type WallboardAgents = { idle: number, busy: number, wrapUp: number, notReady: number, offline: number, };
+
+/**
+ * One queue on the wallboard.
+ */
+export type WallboardQueue = { queID: number, waiting: number, longestWaitSeconds: number, 
+/**
+ * Agents serving the queue, by state.
+ */
+agents: WallboardAgents, serviceLevel: number, served: number, abandoned: number, avgWaitSeconds: number, 
+/**
+ * Answer + handle + wrap-up time, seconds (absent until a service of the queue ended).
+ */
+avgHandleSeconds?: number, 
+/**
+ * Customers joining per hour (absent until two have joined).
+ */
+arrivalsPerHour?: number, 
+/**
+ * Agents the load needs for 80 % answered within the app's serviceLevelSeconds
+ * (Erlang C; absent until the arrival rate and the handle time are known).
+ */
+agentsNeeded?: number, agentsAvailable: number, 
+/**
+ * What a customer joining now would be told, seconds (-1: not known yet).
+ */
+estimatedWaitTime: number, };
+
+/**
+ * Lineup `Wallboard`: an app's queues and agents as a supervisor's wallboard shows
+ * them.
+ */
+export type WallboardFrame = { 
+/**
+ * Unix milliseconds at which the figures were taken.
+ */
+time: number, queues: Array<WallboardQueue>, agents: Array<AgentStatusChange>, };
+
+/**
  * One agent reason.
  */
 export type AgentReasonBody = { 
@@ -420,7 +461,7 @@ fileSize?: number,
 /**
  * Why no file was kept (state 3).
  */
-errDesc?: string, } } | { "name": "AgentStatusChanged", "data": AgentStatusChange };
+errDesc?: string, } } | { "name": "AgentStatusChanged", "data": AgentStatusChange } | { "name": "Wallboard", "data": WallboardFrame };
 
 /** Every notice's name. */
 export type NoticeName = Notice['name'];

@@ -1,7 +1,8 @@
 // Agent states with reasons in the demo apps (Chromium, a real lineup-server): an agent
 // takes a break with a reason from the agent page and the supervisor board shows it,
 // pushed (AgentStatusChanged), not polled; an agent who misses offers is paused
-// (no answer) and both pages say so; labels are shown as text.
+// (no answer) and both pages say so; labels are shown as text; the board's queue table
+// is the pushed wallboard.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { demoApps } from './harness.mjs';
@@ -60,6 +61,8 @@ test('a break chosen on the agent page is pushed to the supervisor board; missed
   // A customer is offered twice and the agent answers neither: paused, told why.
   const carl = await person('customer', 'carl');
   await carl.getByTestId(`join-${GENERAL}`).click();
+  // The board's queue table comes from the pushed wallboard (it never polls).
+  await waitText(boss, `waiting-${GENERAL}`, '1');
   await agent.getByTestId('paused-note').waitFor({ state: 'visible', timeout: 15000 });
   assert.match(await agent.getByTestId('paused-note').innerText(), /2 offers in a row were not answered/);
   await waitText(agent, 'my-state', 'Not ready: No answer');

@@ -135,7 +135,7 @@ fn on_notice(notice: NoticeName, name: &str, d: JsValue) {
             }
         },
         N::NotifyUserStatus => fire(name, &[d, super::user_status::notify_cookie()]),
-        N::AgentStatusChanged => fire(name, &[d]),
+        N::AgentStatusChanged | N::Wallboard => fire(name, &[d]),
         N::CloudMixerStateChanged => super::mixer::on_state(d),
         N::CloudMixerOutputInfoChanged => super::mixer::on_output(d),
         // The media module answers these (they become status events).

@@ -59,6 +59,7 @@ pub const CALLBACKS: &[&str] = &[
     "AutoAssignUser",
     "CancelAssignUser",
     "AgentStatusChanged",
+    "Wallboard",
     "ResponseAssignUserRslt",
     "ReqAssignUserRslt",
     "SetDNDStatusSuccess",

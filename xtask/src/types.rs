@@ -44,6 +44,9 @@ pub fn generate() -> String {
     decl::<ReasonSeconds>(&cfg, &mut out);
     decl::<AgentInfo>(&cfg, &mut out);
     decl::<AgentStatusChange>(&cfg, &mut out);
+    decl::<lineup_protocol::types::WallboardAgents>(&cfg, &mut out);
+    decl::<lineup_protocol::types::WallboardQueue>(&cfg, &mut out);
+    decl::<lineup_protocol::types::WallboardFrame>(&cfg, &mut out);
     decl::<lineup_protocol::rest::AgentReasonBody>(&cfg, &mut out);
     decl::<lineup_protocol::rest::AgentReasonsBody>(&cfg, &mut out);
     decl::<RoomMember>(&cfg, &mut out);

@@ -158,6 +158,63 @@ pub struct ReasonSeconds {
     pub seconds: u64,
 }
 
+/// Lineup `Wallboard`: an app's queues and agents as a supervisor's wallboard shows
+/// them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct WallboardFrame {
+    /// Unix milliseconds at which the figures were taken.
+    pub time: u64,
+    pub queues: Vec<WallboardQueue>,
+    pub agents: Vec<AgentStatusChange>,
+}
+
+/// One queue on the wallboard.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct WallboardQueue {
+    #[serde(rename = "queID")]
+    pub que_id: u32,
+    pub waiting: u32,
+    pub longest_wait_seconds: u64,
+    /// Agents serving the queue, by state.
+    pub agents: WallboardAgents,
+    pub service_level: f64,
+    pub served: u64,
+    pub abandoned: u64,
+    pub avg_wait_seconds: f64,
+    /// Answer + handle + wrap-up time, seconds (absent until a service of the queue ended).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub avg_handle_seconds: Option<f64>,
+    /// Customers joining per hour (absent until two have joined).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub arrivals_per_hour: Option<f64>,
+    /// Agents the load needs for 80 % answered within the app's serviceLevelSeconds
+    /// (Erlang C; absent until the arrival rate and the handle time are known).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub agents_needed: Option<u32>,
+    pub agents_available: u32,
+    /// What a customer joining now would be told, seconds (-1: not known yet).
+    #[serde(rename = "estimatedWaitTime")]
+    pub estimated_wait_time: i64,
+}
+
+/// Agents of a queue by state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub struct WallboardAgents {
+    pub idle: u32,
+    pub busy: u32,
+    pub wrap_up: u32,
+    pub not_ready: u32,
+    pub offline: u32,
+}
+
 /// Lineup `AgentStatusChanged`: an agent's state or reason changed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::fields::{clip, field_error};
 use crate::types::{
-    AgentInfo, AgentStatusChange, CallEvent, MeetInfo, MsgKind, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo,
+    AgentInfo, AgentStatusChange, WallboardFrame, CallEvent, MeetInfo, MsgKind, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo,
     UserStatus,
 };
 
@@ -319,6 +319,10 @@ pub enum Op {
     },
     /// Lineup: the app's table of agent reasons (the codes for SetDNDStatus).
     GetAgentReasons,
+    /// Lineup (supervisor): a `Wallboard` frame now, then one after each change (at
+    /// most once a second) until `UnsubscribeWallboard`.
+    SubscribeWallboard,
+    UnsubscribeWallboard,
 }
 
 /// The wire names of an enum's variants, declared once: `name()` (a missing variant
@@ -377,7 +381,7 @@ wire_names!(Op / OpName:
     GetQueueStatistics, GetAgents, ForwardUser, CreateMeeting, EnterMeeting, ExitMeeting, DestroyMeeting, Call,
     AcceptCall, RejectCall, HungupCall, HoldCall, ResumeCall, GetSessionInfo, MediaJoin, MediaAnswer, MediaLeave,
     MediaMute, MediaMonitor, SendIMmsg, StartUserStatusNotify, StopUserStatusNotify, GetUserStatus, CreateCloudMixer,
-    DestroyCloudMixer, GetAgentReasons,
+    DestroyCloudMixer, GetAgentReasons, SubscribeWallboard, UnsubscribeWallboard,
 );
 
 wire_names!(Notice / NoticeName:
@@ -385,7 +389,7 @@ wire_names!(Notice / NoticeName:
     ServiceFinished, QueuingEnded, ServiceStopped, QueueInfoChanged, QueueRemoved, NotifyCallIn,
     NotifyCallAccepted, NotifyCallRejected, NotifyCallHungup, NotifyCallHold, NotifyCallResume, MeetingStopped,
     UserEnterMeeting, UserLeftMeeting, NotifyCallEvent, LineOff, MediaOffer, MediaTrack, MediaLost, NotifyIMmsg,
-    NotifyUserStatus, CloudMixerStateChanged, CloudMixerOutputInfoChanged, AgentStatusChanged,
+    NotifyUserStatus, CloudMixerStateChanged, CloudMixerOutputInfoChanged, AgentStatusChanged, Wallboard,
 );
 
 /// A server frame.
@@ -740,6 +744,8 @@ pub enum Notice {
     /// Lineup: an agent's state or reason changed (to the agent and the app's
     /// supervisors).
     AgentStatusChanged(AgentStatusChange),
+    /// Lineup: the app's wallboard (to supervisors that sent `SubscribeWallboard`).
+    Wallboard(WallboardFrame),
 }
 
 /// Helper for typed reply data.

@@ -27,7 +27,7 @@ use lineup_protocol::rest::{
 use lineup_protocol::types::{
     MsgKind,
     AgentInfo, CallEvent, MeetInfo, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo, ServedCustomer,
-    AgentStatusChange, ReasonSeconds, RoomMember, ServedQueue, SessionInfo, StateSeconds, UserStatus,
+    AgentStatusChange, ReasonSeconds, RoomMember, WallboardAgents, WallboardFrame, WallboardQueue, ServedQueue, SessionInfo, StateSeconds, UserStatus,
 };
 use lineup_protocol::ws::{
     reply_ok, AgentsData, CallData, UserStatusData, InitQueueData, LoginData, MediaJoinData, PongData, QueueUsersData, ServingQueuesData, StatusesData,
@@ -484,9 +484,11 @@ fn op_index(op: &Op) -> usize {
         Op::CreateCloudMixer { .. } => 44,
         Op::DestroyCloudMixer { .. } => 45,
         Op::GetAgentReasons => 46,
+        Op::SubscribeWallboard => 47,
+        Op::UnsubscribeWallboard => 48,
     }
 }
-const OP_COUNT: usize = 47;
+const OP_COUNT: usize = 49;
 
 /// A recording's id (the server makes it).
 const RECORDING: &str = "5f0c3a9e2b7d41c8a6e19f3b0d2c4e7a";
@@ -606,6 +608,8 @@ fn op_examples() -> Vec<(String, ClientFrame)> {
             frame(45, Op::DestroyCloudMixer { mixer_id: MIXER.into() }),
         ),
         (r#"{"seq":46,"op":"GetAgentReasons"}"#.into(), frame(46, Op::GetAgentReasons)),
+        (r#"{"seq":47,"op":"SubscribeWallboard"}"#.into(), frame(47, Op::SubscribeWallboard)),
+        (r#"{"seq":48,"op":"UnsubscribeWallboard"}"#.into(), frame(48, Op::UnsubscribeWallboard)),
         (
             r#"{"seq":25,"op":"Call","callID":"anna-carl-0001","UID":"cust1","meetID":1,"usrExtDat":"order 42"}"#.into(),
             frame(
@@ -873,6 +877,12 @@ fn op_get_agent_reasons() {
             },
         ),
     );
+}
+
+#[test]
+fn op_wallboard() {
+    check_op("SubscribeWallboard");
+    check_op("UnsubscribeWallboard");
 }
 
 #[test]
@@ -1664,9 +1674,10 @@ fn notice_index(n: &Notice) -> usize {
         Notice::CloudMixerStateChanged { .. } => 27,
         Notice::CloudMixerOutputInfoChanged { .. } => 28,
         Notice::AgentStatusChanged(_) => 29,
+        Notice::Wallboard(_) => 30,
     }
 }
-const NOTICE_COUNT: usize = 30;
+const NOTICE_COUNT: usize = 31;
 
 fn notice_examples() -> Vec<(&'static str, Notice)> {
     vec![
@@ -1811,6 +1822,35 @@ fn notice_examples() -> Vec<(&'static str, Notice)> {
                 label: "Break".into(),
                 since: 1_767_225_600_000,
                 missed_offers: 0,
+            }),
+        ),
+        (
+            r#"{"type":"notice","name":"Wallboard","data":{"time":1767225600000,"queues":[{"queID":3,"waiting":4,"longestWaitSeconds":95,"agents":{"idle":0,"busy":5,"wrapUp":1,"notReady":2,"offline":0},"serviceLevel":0.82,"served":40,"abandoned":3,"avgWaitSeconds":41.5,"avgHandleSeconds":212.0,"arrivalsPerHour":96.0,"agentsNeeded":8,"agentsAvailable":0,"estimatedWaitTime":120}],"agents":[{"UID":"agent1","state":"not_ready","DNDType":2,"label":"Break","since":1767225000000,"missedOffers":0}]}}"#,
+            Notice::Wallboard(WallboardFrame {
+                time: 1_767_225_600_000,
+                queues: vec![WallboardQueue {
+                    que_id: 3,
+                    waiting: 4,
+                    longest_wait_seconds: 95,
+                    agents: WallboardAgents { idle: 0, busy: 5, wrap_up: 1, not_ready: 2, offline: 0 },
+                    service_level: 0.82,
+                    served: 40,
+                    abandoned: 3,
+                    avg_wait_seconds: 41.5,
+                    avg_handle_seconds: Some(212.0),
+                    arrivals_per_hour: Some(96.0),
+                    agents_needed: Some(8),
+                    agents_available: 0,
+                    estimated_wait_time: 120,
+                }],
+                agents: vec![AgentStatusChange {
+                    uid: "agent1".into(),
+                    state: "not_ready".into(),
+                    dnd_type: 2,
+                    label: "Break".into(),
+                    since: 1_767_225_000_000,
+                    missed_offers: 0,
+                }],
             }),
         ),
         (
@@ -2053,6 +2093,11 @@ fn notice_notify_user_status() {
 #[test]
 fn notice_agent_status_changed() {
     check_notice(29);
+}
+
+#[test]
+fn notice_wallboard() {
+    check_notice(30);
 }
 
 #[test]

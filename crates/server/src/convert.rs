@@ -124,6 +124,7 @@ pub fn notice(n: &e::Notice) -> p::Notice {
         e::Notice::CallEvent(ev) => p::Notice::NotifyCallEvent(call_event(ev)),
         e::Notice::UserStatus(s) => p::Notice::NotifyUserStatus(user_status(s)),
         e::Notice::AgentStatusChanged(v) => p::Notice::AgentStatusChanged(agent_status_change(v)),
+        e::Notice::Wallboard(w) => p::Notice::Wallboard(wallboard(w)),
     }
 }
 
@@ -282,4 +283,31 @@ pub fn agent_status_change(v: &e::AgentStateView) -> p::AgentStatusChange {
         since: v.since.as_millis(),
         missed_offers: v.missed,
     }
+}
+
+/// Lineup `Wallboard`.
+pub fn wallboard(w: &e::Wallboard) -> p::WallboardFrame {
+    let queues = w
+        .queues
+        .iter()
+        .map(|q| {
+            let [idle, busy, wrap_up, not_ready, offline] = q.agents;
+            p::WallboardQueue {
+                que_id: q.queue.0,
+                waiting: q.waiting,
+                longest_wait_seconds: q.longest_wait_s,
+                agents: p::WallboardAgents { idle, busy, wrap_up, not_ready, offline },
+                service_level: (q.service_level * 1000.0).round() / 1000.0,
+                served: q.served,
+                abandoned: q.abandoned,
+                avg_wait_seconds: (q.avg_wait_s * 10.0).round() / 10.0,
+                avg_handle_seconds: q.avg_handle_s.map(|s| (s * 10.0).round() / 10.0),
+                arrivals_per_hour: q.arrivals_per_hour.map(|r| (r * 10.0).round() / 10.0),
+                agents_needed: q.agents_needed,
+                agents_available: q.agents_available,
+                estimated_wait_time: q.estimated_wait_s.map_or(-1, i64::from),
+            }
+        })
+        .collect();
+    p::WallboardFrame { time: w.time.as_millis(), queues, agents: w.agents.iter().map(agent_status_change).collect() }
 }

@@ -271,6 +271,8 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
             let users = hub.engine.user_statuses(session, uid.as_deref()).iter().map(convert::user_status).collect();
             reply_ok(seq, &UserStatusData { users })
         }
+        Op::SubscribeWallboard => request_done(hub, session, seq, Request::SubscribeWallboard)?,
+        Op::UnsubscribeWallboard => request_done(hub, session, seq, Request::UnsubscribeWallboard)?,
         Op::GetAgentReasons => {
             agent_or_supervisor(view.roles)?;
             let reasons = crate::admin::reasons(hub, &app).map_err(|e| (codes::INNER_ERR, e.desc))?;
