@@ -22,17 +22,16 @@ const CV: f64 = 0.5;
 const ACCEPT_AFTER_MS: u64 = 2_000;
 const WARM_UP_MS: u64 = 30 * 60 * 1000;
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn unit(&mut self) -> f64 {
-        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
+
+trait Draws {
+    fn exp(&mut self, mean: f64) -> f64;
+    fn lognormal(&mut self, mean: f64, cv: f64) -> f64;
+}
+
+impl Draws for Rng {
     fn exp(&mut self, mean: f64) -> f64 {
         -mean * self.unit().ln()
     }

@@ -8,20 +8,9 @@ use lineup_engine::{
     AgentPolicy, AgentReason, AppSettings, Engine, Input, Notice, Output, QueueDef, QueuingInfo, Reply, Request, Time,
 };
 
-/// A small deterministic random generator (xorshift), so the script is fixed per seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+#[path = "../benches/support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 /// Drives a sim with a pseudo-random but fixed script of requests and time jumps;
 /// returns the sim, a log of replies and outputs rendered as text, and the outputs.
