@@ -5,12 +5,13 @@
 import type {
   QueueInfo, QueStatus, QueuingInfo, QueUser, SessionInfo, LoginData, QueueStatistics, AgentInfo,
   QueueUsersData, MeetInfo, CallEvent, Notice, NoticeName, NoticeData, InitQueueData, StatusesData, PongData,
-  UserStatus,
+  UserStatus, AgentReasonBody,
 } from './protocol.js';
 
 export type {
   QueueInfo, QueStatus, QueuingInfo, QueUser, SessionInfo, QueueStatistics, AgentInfo, MeetInfo, CallEvent,
-  ServedQueue, ServedCustomer, Notice, NoticeName, NoticeData, UserStatus,
+  ServedQueue, ServedCustomer, Notice, NoticeName, NoticeData, UserStatus, AgentReasonBody, AgentStatusChange,
+  WallboardFrame, WallboardQueue, WallboardAgents,
 } from './protocol.js';
 
 /** The Login reply: who this session is and the server's timing. */

@@ -83,8 +83,14 @@ fn destroy(id: String) -> Promise {
     })
 }
 
+/// CloudRoom's `errDesc` for a refused recording request (the code says which; the
+/// server's own words are in the protocol's reply, not repeated here).
 fn describe(code: u32) -> &'static str {
-    codes::lookup(code).map_or("the recording could not be stopped", |c| c.meaning)
+    match code {
+        codes::SDK_RECORDSTARTED => "the room is already being recorded",
+        codes::SEVICE_NOTENABLED => "recording is not enabled",
+        _ => "the recording request was refused",
+    }
 }
 
 /// Keeps the new configuration (it does not change Lineup's file) and tells this page
