@@ -54,7 +54,7 @@ async fn auto_flow_offer_accept_finish() {
     let (cust, cust_ev) = user(&app, "cust").await;
     ok(&cust, &format!(r#"{{"op":"StartQueuing","queID":{q},"usrExtDat":"order 42"}}"#)).await;
     let info = cust_ev.next("QueuingInfoChanged").await;
-    assert_eq!(json(&info), format!(r#"{{"queID":{q},"position":0,"queuingTime":0}}"#));
+    assert_eq!(json(&info), format!(r#"{{"queID":{q},"position":0,"queuingTime":0,"estimatedWaitTime":-1}}"#));
     assert_eq!(num(&cust.queuing_info(), "position"), 0.0);
 
     let offer = agent_ev.next("AutoAssignUser").await;

@@ -118,7 +118,7 @@ async fn crvideo_surface_as_the_queue_guide_uses_it() {
     eval(&format!("CRVideo_StartQueuing({q2}, 'ck-q')"));
     assert_eq!(cb("StartQueuingRslt").await[0].as_f64(), Some(0.0));
     let info = cb("QueuingInfoChanged").await;
-    assert_eq!(json(&info[0]), format!(r#"{{"queID":{q2},"position":0,"queuingTime":0}}"#));
+    assert_eq!(json(&info[0]), format!(r#"{{"queID":{q2},"position":0,"queuingTime":0,"estimatedWaitTime":-1}}"#));
     assert_eq!(num(&eval("CRVideo_GetQueuingInfo()"), "queID"), f64::from(q2), "a throwing callback broke nothing");
     eval(&format!("CRVideo_StartQueuing2({q}, 'data', 'ck-q2')"));
     let args = cb("StartQueuingRslt").await;

@@ -1875,15 +1875,15 @@ fn notice_queuing_info_changed() {
     check_notice(1);
     golden_frame(
         r#"{"type":"notice","name":"QueuingInfoChanged","data":{"queID":3,"position":0,"queuingTime":0}}"#,
-        notice(Notice::QueuingInfoChanged(QueuingInfo { que_id: 3, position: 0, queuing_time: 0 })),
+        notice(Notice::QueuingInfoChanged(QueuingInfo { que_id: 3, position: 0, queuing_time: 0, estimated_wait_time: None })),
     );
     golden_frame(
         r#"{"type":"notice","name":"QueuingInfoChanged","data":{"queID":-1,"position":0,"queuingTime":0}}"#,
-        notice(Notice::QueuingInfoChanged(QueuingInfo { que_id: -1, position: 0, queuing_time: 0 })),
+        notice(Notice::QueuingInfoChanged(QueuingInfo { que_id: -1, position: 0, queuing_time: 0, estimated_wait_time: None })),
     );
     golden_frame(
         r#"{"type":"notice","name":"QueuingInfoChanged","data":{"queID":-2,"position":0,"queuingTime":0}}"#,
-        notice(Notice::QueuingInfoChanged(QueuingInfo { que_id: -2, position: 0, queuing_time: 0 })),
+        notice(Notice::QueuingInfoChanged(QueuingInfo { que_id: -2, position: 0, queuing_time: 0, estimated_wait_time: None })),
     );
 }
 
@@ -2141,7 +2141,7 @@ fn notices_of_a_forward() {
         ),
         (
             r#"{"type":"notice","name":"QueuingInfoChanged","data":{"queID":3,"position":0,"queuingTime":17}}"#,
-            Notice::QueuingInfoChanged(QueuingInfo { que_id: 3, position: 0, queuing_time: 17 }),
+            Notice::QueuingInfoChanged(QueuingInfo { que_id: 3, position: 0, queuing_time: 17, estimated_wait_time: None }),
         ),
         (
             r#"{"type":"notice","name":"UserEnter","data":{"queID":3,"user":{"queID":3,"usrID":"cust2","name":"Dora","queuingTime":17,"usrExtDat":"{\"topic\":\"wifi\"}"}}}"#,

@@ -111,6 +111,28 @@ async fn the_busy_app_survives_its_owner_being_killed_and_stopped() {
         });
         assert_eq!(r["err"], 0, "agent{j}: {r}");
     }
+    // Every customer is online again at the new owner before anyone is served: those
+    // connected through the surviving nodes are resumed by those nodes, each in its own
+    // time (PROTOCOL §3.7), and ReqAssignUser skips a held customer. A reply through the
+    // customer's own socket comes after that Resume (a connection's frames are handled
+    // in order); it is also the first frame the customer sends in a while, so the
+    // heartbeat (2 × 15 s of silence from a socket the test never reads) does not drop
+    // it before its turn.
+    for (i, (_, c)) in customers.iter_mut().enumerate() {
+        let started = Instant::now();
+        loop {
+            let r = c.try_request(json!({"op": "GetQueuingInfo"}), Duration::from_secs(20)).await;
+            let r = r.unwrap_or_else(|| panic!("cust{i:03}'s socket after the failover: {:?}", c.closed));
+            if r["err"] == 0 {
+                assert_eq!(r["data"]["queID"], queue, "cust{i:03} still queuing: {r}");
+                assert_eq!(r["data"]["position"], i, "cust{i:03} kept its place: {r}");
+                break;
+            }
+            // 3: caught in flight by the failover (applied or not); ask again.
+            assert_eq!(r["err"], 3, "cust{i:03}: {r}");
+            assert!(started.elapsed() < Duration::from_secs(20), "cust{i:03} was never resumed");
+        }
+    }
     let order = serve_all(&mut agents, queue, 250).await;
     let expected: Vec<String> = (0..250).map(|i| format!("cust{i:03}")).collect();
     assert_eq!(order, expected, "served in the order they queued");
