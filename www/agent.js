@@ -233,6 +233,8 @@ $('loginBtn').onclick = safely(async () => {
   const token = await demoToken(uid, nickName, 'agent');
   client = await connect({ server: location.origin, token, userID: uid, nickName });
   myUID = client.user?.UID || uid;
+  // At once: a resumed or taken-over session is told its state while logging in.
+  client.on('AgentStatusChanged', (s) => { if (s.UID === myUID) { myStatus = s; renderMyStatus(); } });
   localStorage.setItem('lineup.agent.uid', uid);
   $('who').textContent = uid;
   const init = await client.initQueueDat();
@@ -241,7 +243,6 @@ $('loginBtn').onclick = safely(async () => {
   renderQueues();
   reasons = await client.getAgentReasons();
   renderReasons();
-  client.on('AgentStatusChanged', (s) => { if (s.UID === myUID) { myStatus = s; renderMyStatus(); } });
   client.on('QueueStatusChanged', renderQueues);
   client.on('UserEnter', ({ queID, user }) => { if (waiting.has(queID)) { waiting.get(queID).push(...received([user])); renderWaiting(); } });
   client.on('UserLeave', ({ queID, usrID }) => {

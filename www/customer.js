@@ -243,10 +243,12 @@ $('hangUp').onclick = () => CRVideo_HungupCall(call.callID, '', 'hangup');
 $('micBtn').onclick = () => toggleDevice('mic');
 $('camBtn').onclick = () => toggleDevice('cam');
 
-/** The estimated wait left, or "–" while the server cannot know it. */
+/** The estimated wait left (counted down from what the server said; it says again when
+ * its estimate moves), "any moment" once that has run out, "–" while it cannot know. */
 function showEstimate() {
   if (!current) return;
-  $('ewt').textContent = current.ewtUntil == null ? '–' : fmtSeconds(Math.max(0, (current.ewtUntil - Date.now()) / 1000));
+  const left = current.ewtUntil == null ? null : (current.ewtUntil - Date.now()) / 1000;
+  $('ewt').textContent = left == null ? '–' : left < 1 ? t('anyMoment') : fmtSeconds(left);
 }
 
 setInterval(() => {

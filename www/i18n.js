@@ -4,7 +4,7 @@ const LABELS = {
   en: {
     lang: '中文', appsTitle: 'Lineup demo', customerTitle: 'Customer', agentTitle: 'Agent console', supervisorTitle: 'Supervisor',
     login: 'Log in', logout: 'Log out', userId: 'User ID', nickName: 'Name', chooseQueue: 'Choose a queue', waiting: 'waiting',
-    estWait: 'est. wait', estWaitLeft: 'Estimated wait', details: 'Details for the agent (optional)', join: 'Join the queue', leave: 'Leave the queue',
+    estWait: 'est. wait', estWaitLeft: 'Estimated wait', anyMoment: 'any moment', details: 'Details for the agent (optional)', join: 'Join the queue', leave: 'Leave the queue',
     position: 'Customers ahead of you', waitedFor: 'Waiting for', youAreNext: 'You are next', served: 'An agent has taken you',
     incomingCall: 'The agent is calling you', accept: 'Accept', decline: 'Decline', inCall: 'In conversation', hangUp: 'Hang up',
     callEnded: 'The conversation ended', reconnecting: 'Connection lost, reconnecting… your place is kept', queues: 'Queues', serve: 'Serve', priority: 'Priority', mode: 'Mode', auto: 'Automatic',
@@ -36,7 +36,7 @@ const LABELS = {
   zh: {
     lang: 'English', appsTitle: 'Lineup 演示', customerTitle: '客户', agentTitle: '坐席工作台', supervisorTitle: '班长监控',
     login: '登录', logout: '退出', userId: '用户 ID', nickName: '昵称', chooseQueue: '选择队列', waiting: '人排队',
-    estWait: '预计等待', estWaitLeft: '预计还需等待', details: '给坐席的说明（可选）', join: '开始排队', leave: '停止排队',
+    estWait: '预计等待', estWaitLeft: '预计还需等待', anyMoment: '马上', details: '给坐席的说明（可选）', join: '开始排队', leave: '停止排队',
     position: '您前面的人数', waitedFor: '已等待', youAreNext: '下一个就是您', served: '坐席已接待您',
     incomingCall: '坐席正在呼叫您', accept: '接听', decline: '拒绝', inCall: '通话中', hangUp: '挂断',
     callEnded: '通话已结束', reconnecting: '连接已断开，正在重连……您的排队位置会保留', queues: '队列', serve: '服务', priority: '优先级', mode: '模式', auto: '自动分配',

@@ -140,6 +140,10 @@ impl Engine {
         if let Some(at) = queue.notices.timer {
             self.timers.remove(at, crate::timers::Timer::Flush(id));
         }
+        // Its averages go with it (an id used again starts afresh); boards drop its row.
+        self.wait_book.handle.remove(&id);
+        self.wall_book.arrivals.remove(&id);
+        self.touch_wallboard(ix);
         self.tell_watchers(ix, Notice::QueueRemoved { queue: id });
         Ok(())
     }

@@ -108,6 +108,10 @@ pub struct AgentStateView {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct AgentRecord {
     pub reason: u32,
+    /// The reason in force since `since` (what was last told): a change of `reason`
+    /// within a step is counted and told at the step's end.
+    #[serde(default)]
+    pub told_reason: u32,
     pub missed: u16,
     pub state: AgentState,
     pub since: Time,
@@ -237,6 +241,7 @@ impl Engine {
         let now = self.now;
         self.agent_book.agents.entry(sid).or_insert_with(|| AgentRecord {
             reason: 0,
+            told_reason: 0,
             missed: 0,
             state: AgentState::LoggedOut,
             since: now,
@@ -321,12 +326,13 @@ impl Engine {
         })
     }
 
-    /// Adds the time since the record's last change to its state (and reason).
+    /// Adds the time since the record's last change to its state (and to the reason it
+    /// was told, when not ready).
     fn close_interval(rec: &mut AgentRecord, now: Time) {
         let ms = now.millis_since(rec.since);
         rec.state_ms[rec.state as usize] += ms;
         if rec.state == AgentState::NotReady {
-            *rec.reason_ms.entry(rec.reason).or_default() += ms;
+            *rec.reason_ms.entry(rec.told_reason).or_default() += ms;
         }
         rec.since = now;
     }
@@ -344,13 +350,13 @@ impl Engine {
         for sid in touched {
             let Some(state) = self.derived_state(sid) else { continue };
             let rec = self.record(sid);
-            let told = (rec.state, if rec.state == AgentState::NotReady { rec.reason } else { 0 });
-            let reason_now = if state == AgentState::NotReady { rec.reason } else { 0 };
-            if told == (state, reason_now) {
+            if (rec.state, rec.told_reason) == (state, rec.reason) {
                 continue;
             }
+            // A change of reason while busy is told too (the board shows what comes next).
             Self::close_interval(rec, now);
             rec.state = state;
+            rec.told_reason = rec.reason;
             // Whether it can take customers changed: its queues' estimated waits too.
             self.touch_served_positions(sid);
             let app = self.sessions[&sid].app;
@@ -411,6 +417,7 @@ impl Engine {
             let state = self.derived_state(sid).expect("an agent");
             let rec = self.record(sid);
             rec.reason = MANUAL;
+            rec.told_reason = MANUAL;
             rec.state = state;
         }
     }
@@ -431,15 +438,15 @@ impl Engine {
         let s = self.sessions.get(&sid)?;
         s.agent.as_ref()?;
         let now = self.now;
-        let (reason, missed, state, since, mut state_ms, reason_ms) = match self.agent_book.agents.get(&sid) {
-            Some(r) => (r.reason, r.missed, r.state, r.since, r.state_ms, r.reason_ms.clone()),
-            None => (0, 0, self.derived_state(sid)?, now, [0; 6], BTreeMap::new()),
+        let (reason, told_reason, missed, state, since, mut state_ms, reason_ms) = match self.agent_book.agents.get(&sid) {
+            Some(r) => (r.reason, r.told_reason, r.missed, r.state, r.since, r.state_ms, r.reason_ms.clone()),
+            None => (0, 0, 0, self.derived_state(sid)?, now, [0; 6], BTreeMap::new()),
         };
         let open = now.millis_since(since);
         state_ms[state as usize] += open;
         let mut reason_ms = reason_ms;
         if state == AgentState::NotReady {
-            *reason_ms.entry(reason).or_default() += open;
+            *reason_ms.entry(told_reason).or_default() += open;
         }
         Some(AgentStateView {
             user_id: s.user_id.clone(),

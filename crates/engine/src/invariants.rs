@@ -130,6 +130,12 @@ impl Engine {
                 if Some(rec.state) != derived {
                     return Err(format!("agent {sid}: state {:?}, but it is {derived:?}", rec.state));
                 }
+                if rec.told_reason != rec.reason {
+                    return Err(format!("agent {sid}: reason {} but told {}", rec.reason, rec.told_reason));
+                }
+                if view.reason_ms.iter().any(|(code, _)| *code == 0) {
+                    return Err(format!("agent {sid}: time not ready counted under reason 0: {view:?}"));
+                }
                 let not_ready: u64 = view.reason_ms.iter().map(|(_, ms)| ms).sum();
                 if not_ready != view.state_ms[crate::AgentState::NotReady as usize] {
                     return Err(format!("agent {sid}: {not_ready} ms by reason, {view:?}"));

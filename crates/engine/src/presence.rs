@@ -34,10 +34,21 @@ impl Engine {
             session.roles = roles;
             let (app, was_online) = (session.app, session.online);
             self.note_supervisor(sid, app, roles.has(Role::Supervisor));
+            // What the new roles no longer allow stops.
+            if !roles.has(Role::Supervisor) {
+                self.unsubscribe_wallboard(sid, app);
+            }
+            if !roles.has(Role::Supervisor) && !roles.has(Role::Agent) {
+                self.unwatch_user_status(sid, app);
+            }
             if !was_online {
                 self.reconnect(sid)?;
             } else {
                 self.send_standing(sid);
+                // The new page learns the agent's state (no change tells it otherwise).
+                if let Some(view) = self.agent_state_view(sid) {
+                    self.notify(sid, crate::output::Notice::AgentStatusChanged(view));
+                }
             }
             return Ok(Reply::LoggedIn { session: sid, resumed: true });
         }

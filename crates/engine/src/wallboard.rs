@@ -37,7 +37,8 @@ pub struct WallboardQueue {
     pub avg_wait_s: f64,
     /// Average handle time (answer + handle + wrap-up), seconds, once known.
     pub avg_handle_s: Option<f64>,
-    /// Customers joining per hour (a moving average), once two have joined.
+    /// Customers joining per hour (a moving average of the gaps between joins, or the
+    /// time since the last one when that is longer), once two have joined.
     pub arrivals_per_hour: Option<f64>,
     /// Agents this load needs for the service-level target (Erlang C), once both the
     /// arrival rate and the handle time are known.
@@ -94,17 +95,22 @@ impl Engine {
         }
     }
 
-    /// A customer joined `queue`: its arrival rate moves.
+    /// A customer joined `queue`: its arrival rate moves (the first arrival only starts
+    /// the clock; arrivals in the same millisecond count as gaps of 0).
     pub(crate) fn count_arrival(&mut self, queue: QueueId) {
         let now = self.now;
-        let e = self.wall_book.arrivals.entry(queue).or_insert((now, 0, 0));
-        if e.2 > 0 || e.0 != now || e.1 > 0 {
-            let gap = now.millis_since(e.0);
-            e.2 += 1;
-            let n = e.2.min(ARRIVAL_WINDOW);
-            e.1 = if gap >= e.1 { e.1 + (gap - e.1) / n } else { e.1 - (e.1 - gap) / n };
+        match self.wall_book.arrivals.get_mut(&queue) {
+            None => {
+                self.wall_book.arrivals.insert(queue, (now, 0, 0));
+            }
+            Some(e) => {
+                let gap = now.millis_since(e.0);
+                e.2 += 1;
+                let n = e.2.min(ARRIVAL_WINDOW);
+                e.1 = if gap >= e.1 { e.1 + (gap - e.1) / n } else { e.1 - (e.1 - gap) / n };
+                e.0 = now;
+            }
         }
-        e.0 = now;
     }
 
     /// The end of a step: frames for the apps due; a timer for those changed too soon.
@@ -168,8 +174,15 @@ impl Engine {
                 let handle = self.wait_book.handle.get(&queue).filter(|h| h.samples > 0);
                 let avg_handle_s =
                     handle.map(|h| (h.answer_ms + h.avg_ms + 1000 * u64::from(q.def.wrapup_s)) as f64 / 1000.0);
-                let arrivals_per_hour =
-                    self.wall_book.arrivals.get(&queue).filter(|a| a.2 > 0 && a.1 > 0).map(|a| 3_600_000.0 / a.1 as f64);
+                // A quiet queue's rate falls: the gap since the last arrival counts once it
+                // is longer than the average.
+                let arrivals_per_hour = self
+                    .wall_book
+                    .arrivals
+                    .get(&queue)
+                    .filter(|a| a.2 > 0)
+                    .map(|a| a.1.max(self.now.millis_since(a.0)).max(1))
+                    .map(|gap| 3_600_000.0 / gap as f64);
                 let agents_needed = match (arrivals_per_hour, avg_handle_s) {
                     (Some(rate), Some(aht)) => {
                         crate::erlang::agents_needed(rate, aht, SERVICE_LEVEL_TARGET, f64::from(sl_s))

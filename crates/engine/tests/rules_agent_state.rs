@@ -221,3 +221,50 @@ fn reasons_states_and_time_survive_a_restart() {
     assert_eq!(restored.agent_policy(APP), sim.engine.agent_policy(APP));
     assert_eq!(restored.digest(), sim.engine.digest());
 }
+
+#[test]
+fn a_change_from_one_reason_to_another_is_told_and_each_reason_gets_its_own_time() {
+    let mut sim = Sim::new();
+    policy(&mut sim, vec![reason(2, "Break", false), reason(3, "Lunch", false)], 0).unwrap();
+    let sup = sim.login("sup", supervisor_roles());
+    let q = sim.queue("q", 1);
+    let a = sim.agent("a");
+    sim.start_service(a, q, 0);
+    set_reason(&mut sim, a, 2).unwrap();
+    sim.advance(10);
+    sim.drain();
+    set_reason(&mut sim, a, 3).unwrap();
+    let told_now = told(&sim.drain(), sup);
+    assert_eq!(told_now.iter().map(|v| (v.state, v.reason)).collect::<Vec<_>>(), [(AgentState::NotReady, 3)]);
+    sim.advance(5);
+    set_reason(&mut sim, a, 0).unwrap();
+    let v = sim.engine.agent_state_view(a).unwrap();
+    assert_eq!(v.reason_ms, [(2, 10_000), (3, 5_000)]);
+    assert_eq!(v.state_ms[AgentState::NotReady as usize], 15_000);
+}
+
+#[test]
+fn a_takeover_tells_the_agent_its_state_and_drops_what_its_new_roles_do_not_allow() {
+    let mut sim = Sim::new();
+    let q = sim.queue("q", 1);
+    let a = sim.agent("a");
+    sim.start_service(a, q, 0);
+    set_reason(&mut sim, a, 1).unwrap();
+    sim.drain();
+    // The same agent logs in again on another page while online: told where it stands.
+    assert_eq!(sim.login("a", agent_roles()), a);
+    let v = told(&sim.drain(), a);
+    assert_eq!(v.iter().map(|v| (v.state, v.reason)).collect::<Vec<_>>(), [(AgentState::NotReady, 1)]);
+    // A supervisor that logs in again as a customer only: no more wallboard frames.
+    let s = sim.login("s", supervisor_roles());
+    sim.ok(s, Request::SubscribeWallboard);
+    assert_eq!(sim.login("s", customer_roles()), s);
+    sim.drain();
+    let c = sim.customer("c");
+    sim.start_queuing(c, q);
+    sim.advance(2);
+    assert!(
+        sim.drain().iter().all(|o| !matches!(o, Output::Notify { session, notice: Notice::Wallboard(_) } if *session == s)),
+        "a customer gets no wallboard"
+    );
+}

@@ -278,6 +278,8 @@ impl Task {
         let now = Instant::now();
         match c {
             Command::Join(Joining { member, room, uid, seat, sdp, conn, record }, answer) => {
+                // A recording this join starts is told to the room (this page included).
+                let recorded_before = self.recorded.contains_key(&room);
                 if let Some(call) = record {
                     self.record(room, call, None, None);
                 }
@@ -312,8 +314,9 @@ impl Task {
                     if let (Some(rec), true) = (&self.recorder, role == Role::Full && self.recorded.contains_key(&room)) {
                         rec.party(room, member.0, uid.clone());
                     }
-                    // A page joining a recorded room learns it (CloudRoom tells it at entry).
-                    if let Some(r) = self.recorded.get(&room) {
+                    // A page joining a room recorded already learns it (CloudRoom tells it
+                    // at entry).
+                    if let Some(r) = self.recorded.get(&room).filter(|_| recorded_before) {
                         let oper = r.by.as_ref().map_or("", |(_, uid)| uid.as_str());
                         send(&conn, r.state(room, MIXER_RUNNING, oper));
                     }
