@@ -18,7 +18,11 @@ impl Engine {
             return Err(AcdError::invalid("app", "must be 1 to 64 characters"));
         }
         match self.app_ix.get(&name) {
-            Some(&ix) => self.apps[ix as usize].settings = settings,
+            Some(&ix) => {
+                self.apps[ix as usize].settings = settings;
+                // The service level's threshold shapes the boards' "agents needed".
+                self.touch_wallboard(ix);
+            }
             None => {
                 self.app_ix.insert(name.clone(), self.apps.len() as u32);
                 self.apps.push(App {

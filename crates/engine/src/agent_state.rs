@@ -195,6 +195,8 @@ impl Engine {
             return Err(AcdError::invalid("maxMissedOffers", format!("{} is outside 0..=100", policy.max_missed_offers)));
         }
         self.agent_book.policies.insert(ix, policy);
+        // Labels on the boards.
+        self.touch_wallboard(ix);
         Ok(())
     }
 
