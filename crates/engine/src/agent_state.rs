@@ -13,13 +13,15 @@
 //!   An accept, a reject, a manual take or a SetDNDStatus ends the run.
 //! - **States**, by precedence: logged out (serves no queue), offline (held), busy
 //!   (serving), wrap-up, not ready (a reason), idle. Each change is told once per step
-//!   to the agent and the app's online supervisors (`AgentStatusChanged`), and the time
+//!   to the agent and to the supervisors watching the app's wallboard
+//!   (`AgentStatusChanged`; not to every session with the role: a CloudRoom login has
+//!   every role, customers' included), and the time
 //!   spent in each state, and in each reason, is counted.
 //!
 //! Kept beside the sessions (the snapshot's trailing part, so that snapshots written
 //! before it still read): [`AgentBook`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -27,7 +29,6 @@ use serde::{Deserialize, Serialize};
 use crate::engine::Engine;
 use crate::error::AcdError;
 use crate::ids::{Name, SessionId};
-use crate::model::Role;
 use crate::output::{EventKind, EventSource, Notice};
 use crate::time::Time;
 
@@ -127,9 +128,6 @@ pub(crate) struct AgentBook {
     /// Not in the snapshot: agents whose state may have changed in this step.
     #[serde(skip)]
     pub touched: Vec<SessionId>,
-    /// Not in the snapshot (rebuilt from the sessions): each app's supervisors.
-    #[serde(skip)]
-    pub supervisors: BTreeMap<u32, BTreeSet<SessionId>>,
 }
 
 /// Checks an app's table of reasons (sorted on the way).
@@ -340,7 +338,7 @@ impl Engine {
     }
 
     /// The end of a step: each touched agent whose state or reason changed is told,
-    /// with the app's online supervisors.
+    /// with the supervisors watching the app's wallboard.
     pub(crate) fn flush_agent_states(&mut self) {
         if self.agent_book.touched.is_empty() {
             return;
@@ -364,7 +362,7 @@ impl Engine {
             let app = self.sessions[&sid].app;
             self.touch_wallboard(app);
             let view = self.agent_state_view(sid).expect("an agent");
-            let supervisors: Vec<SessionId> = self.agent_book.supervisors.get(&app).into_iter().flatten().copied().collect();
+            let supervisors: Vec<SessionId> = self.wall_book.subscribers.get(&app).into_iter().flatten().copied().collect();
             // A held agent learns its state when it is back (that is a change too).
             if self.sessions[&sid].online {
                 self.notify(sid, Notice::AgentStatusChanged(view.clone()));
@@ -377,7 +375,7 @@ impl Engine {
         }
     }
 
-    /// The agent's session ends: the app's supervisors are told it is logged out (if it
+    /// The agent's session ends: the wallboard's supervisors are told it is logged out (if it
     /// was not already), and its record goes.
     pub(crate) fn agent_leaves(&mut self, sid: SessionId) {
         let Some(mut view) = self.agent_state_view(sid) else { return };
@@ -388,7 +386,7 @@ impl Engine {
         view.state = AgentState::LoggedOut;
         view.since = self.now;
         let app = self.sessions[&sid].app;
-        let supervisors: Vec<SessionId> = self.agent_book.supervisors.get(&app).into_iter().flatten().copied().collect();
+        let supervisors: Vec<SessionId> = self.wall_book.subscribers.get(&app).into_iter().flatten().copied().collect();
         for s in supervisors.into_iter().filter(|s| *s != sid) {
             if self.sessions.get(&s).is_some_and(|x| x.online) {
                 self.notify(s, Notice::AgentStatusChanged(view.clone()));
@@ -396,15 +394,6 @@ impl Engine {
         }
     }
 
-    /// Keeps the app's list of supervisors (a login, a takeover with other roles, an end).
-    pub(crate) fn note_supervisor(&mut self, sid: SessionId, app: u32, is: bool) {
-        let set = self.agent_book.supervisors.entry(app).or_default();
-        if is {
-            set.insert(sid);
-        } else {
-            set.remove(&sid);
-        }
-    }
 
     /// After restoring a snapshot written before agent states: an agent in DND has
     /// reason 1 (CloudRoom's manual mode), its state as it is now.
@@ -424,16 +413,6 @@ impl Engine {
         }
     }
 
-    /// After a restore: the supervisors from the sessions.
-    pub(crate) fn rebuild_supervisors(&mut self) {
-        let mut sup: BTreeMap<u32, BTreeSet<SessionId>> = BTreeMap::new();
-        for (sid, s) in self.sessions.iter() {
-            if s.roles.has(Role::Supervisor) {
-                sup.entry(s.app).or_default().insert(*sid);
-            }
-        }
-        self.agent_book.supervisors = sup;
-    }
 
     /// An agent's state now, with the time counted up to now.
     pub fn agent_state_view(&self, sid: SessionId) -> Option<AgentStateView> {

@@ -115,8 +115,7 @@ impl Engine {
 
     /// Agent states: DND exactly while the agent has a reason; a record for every agent
     /// and only for agents; between steps, each record's state is the agent's state now;
-    /// the time per reason adds up to the time not ready; the supervisors' list is the
-    /// sessions with the role.
+    /// the time per reason adds up to the time not ready.
     fn check_agent_states(&self) -> Result<(), String> {
         for (sid, s) in &self.sessions {
             let Some(a) = &s.agent else { continue };
@@ -144,12 +143,6 @@ impl Engine {
         }
         if let Some(sid) = self.agent_book.agents.keys().find(|sid| self.sessions.get(sid).is_none_or(|s| s.agent.is_none())) {
             return Err(format!("agent state record {sid} without an agent"));
-        }
-        for (sid, s) in &self.sessions {
-            let listed = self.agent_book.supervisors.get(&s.app).is_some_and(|v| v.contains(sid));
-            if listed != s.roles.has(crate::Role::Supervisor) {
-                return Err(format!("session {sid}: supervisors list says {listed}"));
-            }
         }
         Ok(())
     }

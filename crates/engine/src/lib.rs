@@ -18,7 +18,8 @@
 //! - `customer`: joining and leaving queues.
 //! - `agent`: serving queues, DND, capacity, answering offers, manual assignment.
 //! - `agent_state`: agent states with reasons (the app's table), auto-pause after missed
-//!   offers, time in each state; AgentStatusChanged to the agent and supervisors.
+//!   offers, time in each state; AgentStatusChanged to the agent and the wallboard's
+//!   supervisors.
 //! - `dispatch`: the matching rule, offers and services.
 //! - `calls`: rooms, calls between agent and customer, asterCC call events.
 //! - `notify`: coalesced status and position notices.

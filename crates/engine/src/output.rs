@@ -74,8 +74,8 @@ pub enum Notice {
     /// `CRVideo_NotifyUserStatus(userStatus)`: a user of the app changed status (to
     /// sessions that asked with StartUserStatusNotify).
     UserStatus(UserStatus),
-    /// Lineup: an agent's state or reason changed (to the agent and the app's
-    /// supervisors).
+    /// Lineup: an agent's state or reason changed (to the agent and the supervisors
+    /// watching the app's wallboard).
     AgentStatusChanged(AgentStateView),
     /// Lineup: the app's wallboard (to supervisors that subscribed).
     Wallboard(Box<Wallboard>),

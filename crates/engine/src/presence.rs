@@ -33,7 +33,6 @@ impl Engine {
             session.name = name;
             session.roles = roles;
             let (app, was_online) = (session.app, session.online);
-            self.note_supervisor(sid, app, roles.has(Role::Supervisor));
             // What the new roles no longer allow stops.
             if !roles.has(Role::Supervisor) {
                 self.unsubscribe_wallboard(sid, app);
@@ -69,7 +68,6 @@ impl Engine {
         });
         self.apps[ix as usize].users.insert(user_id_key, sid);
         self.touch_user(sid);
-        self.note_supervisor(sid, ix, roles.has(Role::Supervisor));
         Ok(Reply::LoggedIn { session: sid, resumed: false })
     }
 
@@ -219,7 +217,6 @@ impl Engine {
         self.touch_user(sid);
         let session = self.sessions.remove(&sid).expect("present");
         self.unwatch_user_status(sid, session.app);
-        self.note_supervisor(sid, session.app, false);
         self.unsubscribe_wallboard(sid, session.app);
         if let Some(until) = session.hold_until {
             self.timers.remove(until, Timer::Hold(sid));

@@ -240,7 +240,6 @@ impl Engine {
         engine.agent_book = state.agent_book;
         engine.wait_book = state.wait_book;
         engine.wall_book = state.wall_book;
-        engine.rebuild_supervisors();
         engine.adopt_dnd_without_reason();
         engine.share_empty_texts(&empty);
         Ok(engine)

@@ -168,8 +168,13 @@ fn time_outs_while_not_ready_keep_the_chosen_reason() {
 fn agent_status_changed_goes_to_the_agent_and_online_supervisors_once_per_step() {
     let mut sim = Sim::with_settings(AppSettings { offer_timeout_s: 10, ..AppSettings::default() });
     let sup = sim.login("sup", supervisor_roles());
+    sim.ok(sup, Request::SubscribeWallboard);
     let away = sim.login("away", supervisor_roles());
+    sim.ok(away, Request::SubscribeWallboard);
     sim.disconnect(away);
+    // A supervisor that does not watch the wallboard is not told (a CloudRoom login
+    // has every role, customers' too).
+    let other = sim.login("other", supervisor_roles());
     let q = sim.queue("q", 1);
     let a = sim.agent("a");
     sim.drain();
@@ -178,6 +183,7 @@ fn agent_status_changed_goes_to_the_agent_and_online_supervisors_once_per_step()
     assert_eq!(told(&out, a).iter().map(|v| v.state).collect::<Vec<_>>(), [AgentState::Idle]);
     assert_eq!(told(&out, sup).len(), 1);
     assert!(told(&out, away).is_empty(), "a held supervisor is not told");
+    assert!(told(&out, other).is_empty(), "only the wallboard's supervisors are told");
     // An offer and its accept in one step each: idle → busy once.
     let c = sim.customer("c");
     sim.start_queuing(c, q);
@@ -227,6 +233,7 @@ fn a_change_from_one_reason_to_another_is_told_and_each_reason_gets_its_own_time
     let mut sim = Sim::new();
     policy(&mut sim, vec![reason(2, "Break", false), reason(3, "Lunch", false)], 0).unwrap();
     let sup = sim.login("sup", supervisor_roles());
+    sim.ok(sup, Request::SubscribeWallboard);
     let q = sim.queue("q", 1);
     let a = sim.agent("a");
     sim.start_service(a, q, 0);

@@ -387,6 +387,7 @@ async fn agent_reasons_states_auto_pause_and_their_events() {
     let (_, t) = server.post("/api/v1/login", None, json!({"token": t["token"]})).await;
     let mut boss = Client::connect(&server.ws_url).await;
     assert_eq!(boss.request(json!({"op": "Login", "ticket": t["ticket"]})).await["err"], 0);
+    assert_eq!(boss.request(json!({"op": "SubscribeWallboard"})).await["err"], 0);
     let mut ann = server.client("ann").await;
     assert_eq!(ann.request(json!({"op": "StartService", "queID": 1})).await["err"], 0);
     let idle = boss.notice("AgentStatusChanged").await;
