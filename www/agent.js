@@ -27,9 +27,14 @@ function renderQueues() {
   const rows = [];
   for (const q of queues) {
     const s = client.queueStatus(q.queID) || { wait_num: 0 };
-    const box = el('input', { type: 'checkbox', class: 'auto', dataset: { testid: `serve-${q.queID}` }, checked: serving.has(q.queID) });
+    // Named for a screen reader: the queue is in another cell.
+    const box = el('input', {
+      type: 'checkbox', class: 'auto', dataset: { testid: `serve-${q.queID}` }, checked: serving.has(q.queID),
+      'aria-label': `${t('serve')}: ${q.name}`,
+    });
     const prio = el('input', {
       type: 'number', min: 0, max: 1000, value: String(serving.get(q.queID) ?? 0), class: 'num', dataset: { testid: `prio-${q.queID}` },
+      'aria-label': `${t('priority')}: ${q.name}`,
     });
     const tr = el('tr', null,
       el('td', null, el('strong', null, q.name), el('div', { class: 'muted' }, `prio ${q.prio}`)),
@@ -76,7 +81,7 @@ function renderWaiting() {
   for (const [queID, users] of waiting) {
     const q = queues.find((x) => x.queID === queID);
     for (const u of users) {
-      const sel = el('select', { class: 'auto' },
+      const sel = el('select', { class: 'auto', 'aria-label': `${t('forward')}: ${u.name || u.usrID}` },
         queues.filter((x) => x.queID !== queID).map((other) => el('option', { value: String(other.queID) }, other.name)));
       const btn = el('button', {
         class: 'secondary', dataset: { i18n: 'forward', testid: `forward-${u.usrID}` },

@@ -181,7 +181,12 @@ export type WallboardFrame = {
 /**
  * Unix milliseconds at which the figures were taken.
  */
-time: number, queues: Array<WallboardQueue>, agents: Array<AgentStatusChange>, };
+time: number, 
+/**
+ * The first frame after SubscribeWallboard: `agents` lists every agent. Later frames
+ * list none (each agent's change comes as AgentStatusChanged).
+ */
+full: boolean, queues: Array<WallboardQueue>, agents: Array<AgentStatusChange>, };
 
 /**
  * One agent reason.

@@ -60,6 +60,10 @@ fn main() -> ExitCode {
                 eprintln!("xtask: the journal benchmark failed");
                 return ExitCode::FAILURE;
             }
+            if !cargo().args(["bench", "-p", "lineup-server", "--bench", "wallboard"]).status().is_ok_and(|s| s.success()) {
+                eprintln!("xtask: the wallboard benchmark failed");
+                return ExitCode::FAILURE;
+            }
             run(cargo().args(["bench", "-p", "lineup-server", "--bench", "failover"]))
         }
         Some("sdk") => result(sdk::build().map(|_| ())),

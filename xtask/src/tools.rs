@@ -37,7 +37,9 @@ pub fn sdk() -> Result<(), String> {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         status(Command::new(cargo).args(["install", "wasm-bindgen-cli", "--version", &format!("={want}")]))?;
     }
-    let installed = ["wasm-opt", "esbuild"].iter().all(|b| std::path::Path::new("js/node_modules/.bin").join(b).exists());
+    // The packages the build and the tests use (axe-core: the pages' accessibility audits).
+    let installed = ["wasm-opt", "esbuild"].iter().all(|b| std::path::Path::new("js/node_modules/.bin").join(b).exists())
+        && std::path::Path::new("js/node_modules/axe-core/axe.min.js").exists();
     if !installed {
         if !on_path("npm") {
             return Err("npm is needed for the SDK package (Node.js 20 or later)".into());

@@ -163,6 +163,7 @@ impl Engine {
         }
         let (agent, queue) = self.withdraw_offer(offer, Some(CancelReason::Timeout), true);
         self.offer_missed(agent);
+        self.agent_interval(agent).missed += 1;
         self.dispatch_queue(queue);
         self.dispatch_agent(agent);
     }

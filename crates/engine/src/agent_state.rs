@@ -71,8 +71,14 @@ pub enum AgentState {
 }
 
 impl AgentState {
-    pub const ALL: [AgentState; 6] =
-        [AgentState::LoggedOut, AgentState::Offline, AgentState::Busy, AgentState::WrapUp, AgentState::NotReady, AgentState::Idle];
+    pub const ALL: [AgentState; 6] = [
+        AgentState::LoggedOut,
+        AgentState::Offline,
+        AgentState::Busy,
+        AgentState::WrapUp,
+        AgentState::NotReady,
+        AgentState::Idle,
+    ];
 
     /// The wire name.
     pub fn name(self) -> &'static str {
@@ -140,7 +146,10 @@ pub fn check_reasons(reasons: &mut [AgentReason]) -> Result<(), AcdError> {
         if r.code == 0 || r.code == NO_ANSWER || r.code > 9999 {
             return Err(AcdError::invalid(
                 "DNDType",
-                format!("{} is not a reason code: reasons use 1 to 9999, but 1000 (the no-answer pause the server sets)", r.code),
+                format!(
+                    "{} is not a reason code: reasons use 1 to 9999, but 1000 (the no-answer pause the server sets)",
+                    r.code
+                ),
             ));
         }
         if i > 0 && reasons[i - 1].code == r.code {
@@ -152,14 +161,20 @@ pub fn check_reasons(reasons: &mut [AgentReason]) -> Result<(), AcdError> {
             return Err(AcdError::invalid("label", why));
         }
         if r.label.chars().any(|c| c.is_control() || c == '<' || c == '>') {
-            return Err(AcdError::invalid("label", format!("reason {}: must be plain text (no control characters, '<' or '>')", r.code)));
+            return Err(AcdError::invalid(
+                "label",
+                format!("reason {}: must be plain text (no control characters, '<' or '>')", r.code),
+            ));
         }
         if let Some(other) = reasons[..i].iter().find(|o| o.label == r.label) {
             let why = format!("reason {}: '{}' is already the label of reason {}", r.code, r.label, other.code);
             return Err(AcdError::invalid("label", why));
         }
         if r.code == MANUAL && !r.manual_pulls {
-            return Err(AcdError::invalid("manualPulls", "reason 1 is CloudRoom's manual mode: it always allows ReqAssignUser"));
+            return Err(AcdError::invalid(
+                "manualPulls",
+                "reason 1 is CloudRoom's manual mode: it always allows ReqAssignUser",
+            ));
         }
     }
     Ok(())
@@ -172,7 +187,8 @@ impl Engine {
 
     /// The label of `reason` in `app` ("" when it has none).
     pub(crate) fn reason_label(&self, app: u32, reason: u32) -> Arc<str> {
-        let listed = self.policy(app).and_then(|p| p.reasons.iter().find(|r| r.code == reason)).map(|r| r.label.clone());
+        let listed =
+            self.policy(app).and_then(|p| p.reasons.iter().find(|r| r.code == reason)).map(|r| r.label.clone());
         listed.unwrap_or_else(|| match reason {
             MANUAL => Arc::from("Manual"),
             NO_ANSWER => Arc::from("No answer"),
@@ -190,7 +206,10 @@ impl Engine {
         let ix = self.app_index(app)?;
         check_reasons(&mut policy.reasons)?;
         if policy.max_missed_offers > 100 {
-            return Err(AcdError::invalid("maxMissedOffers", format!("{} is outside 0..=100", policy.max_missed_offers)));
+            return Err(AcdError::invalid(
+                "maxMissedOffers",
+                format!("{} is outside 0..=100", policy.max_missed_offers),
+            ));
         }
         self.agent_book.policies.insert(ix, policy);
         // Labels on the boards.
@@ -239,6 +258,10 @@ impl Engine {
 
     fn record(&mut self, sid: SessionId) -> &mut AgentRecord {
         let now = self.now;
+        if !self.agent_book.agents.contains_key(&sid) {
+            // Its time in each state is reported from now.
+            self.open_report();
+        }
         self.agent_book.agents.entry(sid).or_insert_with(|| AgentRecord {
             reason: 0,
             told_reason: 0,
@@ -326,15 +349,21 @@ impl Engine {
         })
     }
 
-    /// Adds the time since the record's last change to its state (and to the reason it
-    /// was told, when not ready).
-    fn close_interval(rec: &mut AgentRecord, now: Time) {
+    /// Adds the time from the record's last change to `now` to its state (and to the
+    /// reason it was told, when not ready), in its totals and in the open report
+    /// interval.
+    pub(crate) fn count_agent_time(&mut self, sid: SessionId, now: Time) {
+        let Some(rec) = self.agent_book.agents.get_mut(&sid) else { return };
         let ms = now.millis_since(rec.since);
         rec.state_ms[rec.state as usize] += ms;
         if rec.state == AgentState::NotReady {
             *rec.reason_ms.entry(rec.told_reason).or_default() += ms;
         }
         rec.since = now;
+        let (state, reason) = (rec.state, rec.told_reason);
+        if ms > 0 {
+            self.agent_interval(sid).add_time(state, reason, ms);
+        }
     }
 
     /// The end of a step: each touched agent whose state or reason changed is told,
@@ -354,7 +383,8 @@ impl Engine {
                 continue;
             }
             // A change of reason while busy is told too (the board shows what comes next).
-            Self::close_interval(rec, now);
+            self.count_agent_time(sid, now);
+            let rec = self.record(sid);
             rec.state = state;
             rec.told_reason = rec.reason;
             // Whether it can take customers changed: its queues' estimated waits too.
@@ -362,7 +392,8 @@ impl Engine {
             let app = self.sessions[&sid].app;
             self.touch_wallboard(app);
             let view = self.agent_state_view(sid).expect("an agent");
-            let supervisors: Vec<SessionId> = self.wall_book.subscribers.get(&app).into_iter().flatten().copied().collect();
+            let supervisors: Vec<SessionId> =
+                self.wall_book.subscribers.get(&app).into_iter().flatten().copied().collect();
             // A held agent learns its state when it is back (that is a change too).
             if self.sessions[&sid].online {
                 self.notify(sid, Notice::AgentStatusChanged(view.clone()));
@@ -379,6 +410,7 @@ impl Engine {
     /// was not already), and its record goes.
     pub(crate) fn agent_leaves(&mut self, sid: SessionId) {
         let Some(mut view) = self.agent_state_view(sid) else { return };
+        self.count_agent_time(sid, self.now);
         self.agent_book.agents.remove(&sid);
         if view.state == AgentState::LoggedOut {
             return;
@@ -393,7 +425,6 @@ impl Engine {
             }
         }
     }
-
 
     /// After restoring a snapshot written before agent states: an agent in DND has
     /// reason 1 (CloudRoom's manual mode), its state as it is now.
@@ -413,16 +444,16 @@ impl Engine {
         }
     }
 
-
     /// An agent's state now, with the time counted up to now.
     pub fn agent_state_view(&self, sid: SessionId) -> Option<AgentStateView> {
         let s = self.sessions.get(&sid)?;
         s.agent.as_ref()?;
         let now = self.now;
-        let (reason, told_reason, missed, state, since, mut state_ms, reason_ms) = match self.agent_book.agents.get(&sid) {
-            Some(r) => (r.reason, r.told_reason, r.missed, r.state, r.since, r.state_ms, r.reason_ms.clone()),
-            None => (0, 0, 0, self.derived_state(sid)?, now, [0; 6], BTreeMap::new()),
-        };
+        let (reason, told_reason, missed, state, since, mut state_ms, reason_ms) =
+            match self.agent_book.agents.get(&sid) {
+                Some(r) => (r.reason, r.told_reason, r.missed, r.state, r.since, r.state_ms, r.reason_ms.clone()),
+                None => (0, 0, 0, self.derived_state(sid)?, now, [0; 6], BTreeMap::new()),
+            };
         let open = now.millis_since(since);
         state_ms[state as usize] += open;
         let mut reason_ms = reason_ms;

@@ -72,6 +72,7 @@ impl Engine {
             q.ready.insert(seq);
         }
         q.counters.entered += 1;
+        self.queue_interval(queue).offered += 1;
         self.count_arrival(queue);
         self.emit(app, EventKind::QueueChange { queue, user_id, change: QueueChangeKind::Entered, usr_ext_dat: ext });
         self.acd_transition(sid, AcdPhase::Pending, AcdPhase::Waiting, None);
@@ -145,6 +146,7 @@ impl Engine {
         q.waiting.remove(&queuing.seq);
         q.ready.remove(&queuing.seq);
         q.counters.record(end, queuing.enqueued_at, now, sl);
+        self.report_wait_end(queuing.queue, end, now.millis_since(queuing.enqueued_at), sl);
         Some((queuing, app, user_id))
     }
 

@@ -139,6 +139,7 @@ impl Engine {
             self.sessions.prefetch(next);
         }
         self.reindex_agent(agent_sid, |a| a.offers.push(offer));
+        self.agent_interval(agent_sid).offers += 1;
         self.timers.insert(deadline, Timer::Offer(offer));
         let user = self.que_user(customer);
         self.notify(agent_sid, Notice::AutoAssignUser(user));
@@ -221,6 +222,7 @@ impl Engine {
             }
         }
         self.offer_answered(agent_sid);
+        self.agent_interval(agent_sid).answered += 1;
         let service = ServiceId(self.fresh_id());
         let (queuing, app, user_id) = self.unqueue(customer, WaitEnd::Served).expect("queuing");
         self.sessions.get_mut(&customer).expect("customer").served_in = Some(service);
@@ -281,6 +283,7 @@ impl Engine {
             q.in_service -= 1;
             q.counters.live.service_lasted(now.millis_since(s.started_at));
         }
+        self.report_service_end(s.queue, s.agent, now.millis_since(s.started_at));
         // How long serving takes, for the estimated waits (an agent leaving is no measure).
         if reason != ServiceEnd::AgentLeft && self.queues.contains_key(&s.queue) {
             self.observe_handle_time(s.queue, now.millis_since(s.started_at));

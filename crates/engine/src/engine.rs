@@ -18,6 +18,7 @@ use crate::timers::{Timer, Timers};
 use crate::agent_state::AgentBook;
 use crate::wait_estimate::WaitBook;
 use crate::wallboard::WallBook;
+use crate::reports::ReportBook;
 use crate::user_status::UserStatusBook;
 
 /// Lineup's ACD state machine. See the crate docs for how to drive it.
@@ -48,6 +49,8 @@ pub struct Engine {
     pub(crate) wait_book: WaitBook,
     /// Wallboard subscribers and what is due (`wallboard`).
     pub(crate) wall_book: WallBook,
+    /// The open report interval's figures (`reports`).
+    pub(crate) report_book: ReportBook,
 }
 
 impl Default for Engine {
@@ -80,6 +83,7 @@ impl Engine {
             agent_book: AgentBook::default(),
             wait_book: WaitBook::default(),
             wall_book: WallBook::default(),
+            report_book: ReportBook::default(),
         }
     }
 
@@ -274,6 +278,7 @@ impl Engine {
             Timer::WrapUp(sid) => self.wrapup_ended(sid, at),
             Timer::Call(key) => self.call_timed_out(key),
             Timer::Wallboard(app) => self.wallboard_due(app),
+            Timer::ReportInterval => self.close_report_interval(at),
             Timer::Declined(sid) => self.decline_expired(sid),
             Timer::Flush(queue) => {
                 if let Some(q) = self.queues.get_mut(&queue) {

@@ -19,7 +19,8 @@ impl Engine {
             if c.queuing.as_ref().and_then(|q| q.offer) != Some(*id) {
                 return Err(format!("offer {id}: customer does not point back"));
             }
-            let a = self.sessions.get(&o.agent).and_then(|s| s.agent.as_ref()).ok_or(format!("offer {id}: agent gone"))?;
+            let a =
+                self.sessions.get(&o.agent).and_then(|s| s.agent.as_ref()).ok_or(format!("offer {id}: agent gone"))?;
             if !a.offers.contains(id) {
                 return Err(format!("offer {id}: agent does not count it"));
             }
@@ -29,7 +30,8 @@ impl Engine {
                 if a.load() > a.capacity {
                     return Err(format!("agent {sid}: load {} over capacity {}", a.load(), a.capacity));
                 }
-                let free = s.online && !a.dnd && a.wrapup_until.is_none() && a.load() < a.capacity && !a.serving.is_empty();
+                let free =
+                    s.online && !a.dnd && a.wrapup_until.is_none() && a.load() < a.capacity && !a.serving.is_empty();
                 if free != a.free_key.is_some() {
                     return Err(format!("agent {sid}: free={free} but index says {:?}", a.free_key));
                 }
@@ -47,7 +49,8 @@ impl Engine {
                             if c == *sid {
                                 continue;
                             }
-                            let declined = self.sessions[&c].queuing.as_ref().is_some_and(|qu| qu.declined_by(*sid, self.now));
+                            let declined =
+                                self.sessions[&c].queuing.as_ref().is_some_and(|qu| qu.declined_by(*sid, self.now));
                             if !declined {
                                 return Err(format!("agent {sid} is free in queue {q} while customer {c} is ready"));
                             }
@@ -88,7 +91,9 @@ impl Engine {
         }
         for (id, q) in &self.queues {
             for (seq, sid) in &q.waiting {
-                if self.sessions.get(sid).and_then(|s| s.queuing.as_ref()).map(|qu| (qu.queue, qu.seq)) != Some((*id, *seq)) {
+                if self.sessions.get(sid).and_then(|s| s.queuing.as_ref()).map(|qu| (qu.queue, qu.seq))
+                    != Some((*id, *seq))
+                {
                     return Err(format!("queue {id}: stale customer {sid}"));
                 }
             }
@@ -102,7 +107,9 @@ impl Engine {
         }
         self.check_user_status()?;
         self.check_agent_states()?;
-        if let Some(sid) = self.wait_book.told.keys().find(|sid| self.sessions.get(sid).is_none_or(|s| s.queuing.is_none())) {
+        if let Some(sid) =
+            self.wait_book.told.keys().find(|sid| self.sessions.get(sid).is_none_or(|s| s.queuing.is_none()))
+        {
             return Err(format!("estimated wait told to {sid}, which does not queue"));
         }
         for (app, subs) in &self.wall_book.subscribers {
@@ -110,7 +117,27 @@ impl Engine {
                 return Err(format!("wallboard subscriber {sid} of app {app} is not a session of it"));
             }
         }
-        Ok(())
+        self.check_reports()
+    }
+
+    /// Reports: the open interval has its deadline at its end (and only then); an
+    /// agent's time is always being counted in one.
+    fn check_reports(&self) -> Result<(), String> {
+        let book = &self.report_book;
+        let deadlines = self.timers.count(crate::timers::Timer::ReportInterval);
+        match book.start {
+            Some(start) if deadlines != [start.plus_millis(crate::reports::REPORT_INTERVAL_MS)] => {
+                Err(format!("report interval from {start:?} has deadlines {deadlines:?}"))
+            }
+            Some(start) if start > self.now || start.as_millis() % crate::reports::REPORT_INTERVAL_MS != 0 => {
+                Err(format!("report interval starts at {start:?}, now {:?}", self.now))
+            }
+            None if !deadlines.is_empty() || !book.queues.is_empty() || !book.agents.is_empty() => {
+                Err("figures or a deadline without an open report interval".into())
+            }
+            None if !self.agent_book.agents.is_empty() => Err("agents whose time is not reported".into()),
+            _ => Ok(()),
+        }
     }
 
     /// Agent states: DND exactly while the agent has a reason; a record for every agent
@@ -141,7 +168,9 @@ impl Engine {
                 }
             }
         }
-        if let Some(sid) = self.agent_book.agents.keys().find(|sid| self.sessions.get(sid).is_none_or(|s| s.agent.is_none())) {
+        if let Some(sid) =
+            self.agent_book.agents.keys().find(|sid| self.sessions.get(sid).is_none_or(|s| s.agent.is_none()))
+        {
             return Err(format!("agent state record {sid} without an agent"));
         }
         Ok(())

@@ -27,6 +27,7 @@
 //!   its watchers.
 //! - `wait_estimate`: each waiting customer's estimated wait (handle time, ready agents).
 //! - `wallboard`: the supervisors' pushed wallboard; `erlang`: Erlang C for it.
+//! - `reports`: per queue and per agent figures over 15-minute intervals (history).
 //! - `stats`, `views`: statistics and read-only views.
 //! - `sessions`: the session table (by index, with prefetch of the next customer).
 //! - `snapshot`: the whole state as versioned, canonical bytes; restore; digest.
@@ -78,6 +79,7 @@ mod model;
 mod notify;
 mod output;
 mod presence;
+mod reports;
 mod sessions;
 mod snapshot;
 mod state;
@@ -103,6 +105,7 @@ pub use output::{
     AcdPhase, AcdTransition, AgentStatus, CallEvent, CallEventKind, CallSource, CancelReason, EndReason, Event, EventKind, EventSource, Notice, Output,
     QueueChangeKind, ServiceEnd, SessionEnd,
 };
+pub use reports::{interval_start, AgentInterval, IntervalReport, QueueInterval, REPORT_INTERVAL_MS};
 pub use snapshot::{SnapshotError, SNAPSHOT_MAGIC, SNAPSHOT_VERSION};
 pub use time::Time;
 pub use wallboard::{Wallboard, WallboardQueue, INTERVAL_MS as WALLBOARD_INTERVAL_MS, SERVICE_LEVEL_TARGET};

@@ -219,6 +219,8 @@ pub enum EventKind {
         label: Arc<str>,
         source: EventSource,
     },
+    /// A report interval ended: the app's figures over it (`reports`).
+    Interval(Box<crate::reports::IntervalReport>),
 }
 
 /// The kinds of AnyChat queue change.

@@ -42,6 +42,7 @@ use crate::timers::Timers;
 use crate::agent_state::AgentBook;
 use crate::wait_estimate::WaitBook;
 use crate::wallboard::WallBook;
+use crate::reports::ReportBook;
 use crate::user_status::UserStatusBook;
 
 /// The first bytes of every snapshot.
@@ -101,6 +102,7 @@ struct StateRef<'a> {
     agent_book: &'a AgentBook,
     wait_book: &'a WaitBook,
     wall_book: &'a WallBook,
+    report_book: &'a ReportBook,
 }
 
 /// The engine's state as read back (owned); same field order as [`StateRef`].
@@ -130,6 +132,9 @@ struct State {
     /// Absent from snapshots of versions before the wallboard.
     #[serde(default)]
     wall_book: WallBook,
+    /// Absent from snapshots of versions before reports.
+    #[serde(default)]
+    report_book: ReportBook,
 }
 
 /// A version 1 snapshot's state (bincode: every field, in order, nothing after
@@ -169,6 +174,7 @@ impl From<StateV1> for State {
             agent_book: AgentBook::default(),
             wait_book: WaitBook::default(),
             wall_book: WallBook::default(),
+            report_book: ReportBook::default(),
         }
     }
 }
@@ -205,6 +211,7 @@ impl Engine {
             agent_book: &self.agent_book,
             wait_book: &self.wait_book,
             wall_book: &self.wall_book,
+            report_book: &self.report_book,
         }
     }
 
@@ -240,7 +247,12 @@ impl Engine {
         engine.agent_book = state.agent_book;
         engine.wait_book = state.wait_book;
         engine.wall_book = state.wall_book;
+        engine.report_book = state.report_book;
         engine.adopt_dnd_without_reason();
+        // Agents of a snapshot from before reports: their time is reported from now.
+        if !engine.agent_book.agents.is_empty() {
+            engine.open_report();
+        }
         engine.share_empty_texts(&empty);
         Ok(engine)
     }

@@ -28,6 +28,8 @@ pub(crate) enum Timer {
     // New variants go last (snapshots of older versions name them by position).
     /// The app's wallboard may send again.
     Wallboard(u32),
+    /// The open report interval ends.
+    ReportInterval,
 }
 
 /// Deadlines in time order; each can be cancelled exactly.
@@ -55,6 +57,11 @@ impl Timers {
             Some((t, _)) if *t <= now => self.set.pop_first(),
             _ => None,
         }
+    }
+
+    /// When `timer` is due (for the invariants).
+    pub fn count(&self, timer: Timer) -> Vec<Time> {
+        self.set.iter().filter(|(_, t)| *t == timer).map(|(at, _)| *at).collect()
     }
 
     pub fn len(&self) -> usize {

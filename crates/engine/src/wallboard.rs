@@ -48,10 +48,13 @@ pub struct WallboardQueue {
     pub estimated_wait_s: Option<u32>,
 }
 
-/// A wallboard frame.
+/// A wallboard frame: every queue; every agent in the first frame a subscriber gets
+/// (`full`), none in the later ones (each agent's change reaches the same subscribers as
+/// an AgentStatusChanged notice, so repeating every agent each second would only cost).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Wallboard {
     pub time: Time,
+    pub full: bool,
     pub queues: Vec<WallboardQueue>,
     pub agents: Vec<AgentStateView>,
 }
@@ -74,7 +77,7 @@ impl Engine {
     pub(crate) fn subscribe_wallboard(&mut self, sid: SessionId) {
         let app = self.sessions[&sid].app;
         self.wall_book.subscribers.entry(app).or_default().insert(sid);
-        let frame = self.wallboard(app);
+        let frame = self.wallboard(app, true);
         self.notify(sid, Notice::Wallboard(Box::new(frame)));
     }
 
@@ -130,7 +133,7 @@ impl Engine {
                 continue;
             }
             self.wall_book.sent_at.insert(app, now);
-            let frame = Box::new(self.wallboard(app));
+            let frame = Box::new(self.wallboard(app, false));
             let to: Vec<SessionId> = self.wall_book.subscribers.get(&app).into_iter().flatten().copied().collect();
             for sid in to {
                 if self.sessions.get(&sid).is_some_and(|s| s.online) {
@@ -145,13 +148,13 @@ impl Engine {
         self.wall_book.scheduled.remove(&app);
     }
 
-    /// The wallboard of `app` now, by the app's name.
+    /// The whole wallboard of `app` now, by the app's name.
     pub fn wallboard_of(&self, app: &str) -> Option<Wallboard> {
-        self.app_ix.get(app).map(|&ix| self.wallboard(ix))
+        self.app_ix.get(app).map(|&ix| self.wallboard(ix, true))
     }
 
-    /// The app's wallboard now.
-    pub(crate) fn wallboard(&self, app: u32) -> Wallboard {
+    /// The app's wallboard now; its agents too when `full`.
+    pub(crate) fn wallboard(&self, app: u32, full: bool) -> Wallboard {
         let mut queues: Vec<QueueId> = self.apps[app as usize].queues.iter().copied().collect();
         queues.sort();
         let sl_s = self.settings_of_app(app).service_level_s;
@@ -207,14 +210,12 @@ impl Engine {
                 })
             })
             .collect();
-        let mut agents: Vec<SessionId> = self
-            .sessions
-            .iter()
-            .filter(|(_, s)| s.app == app && s.agent.is_some())
-            .map(|(sid, _)| *sid)
-            .collect();
-        agents.sort();
+        let mut agents: Vec<SessionId> = Vec::new();
+        if full {
+            agents = self.sessions.iter().filter(|(_, s)| s.app == app && s.agent.is_some()).map(|(sid, _)| *sid).collect();
+            agents.sort();
+        }
         let agents = agents.into_iter().filter_map(|sid| self.agent_state_view(sid)).collect();
-        Wallboard { time: self.now, queues, agents }
+        Wallboard { time: self.now, full, queues, agents }
     }
 }

@@ -26,6 +26,7 @@ fn supervisors_get_a_frame_at_once_then_at_most_one_per_interval_after_changes()
     let first = frames(&sim.drain(), boss);
     assert_eq!(first.len(), 1, "a frame at once");
     assert_eq!(first[0].queues[0].queue, q);
+    assert!(first[0].full, "the first frame is whole");
     // Three changes in one instant: one frame (the first change of a quiet board goes out).
     sim.advance(5);
     sim.start_service(agent, q, 0);
@@ -41,7 +42,9 @@ fn supervisors_get_a_frame_at_once_then_at_most_one_per_interval_after_changes()
     assert_eq!(out.len(), 1);
     let w = &out[0];
     assert_eq!((w.queues[0].waiting, w.queues[0].agents), (2, [1, 0, 0, 0, 0]), "{w:?}");
-    assert_eq!(w.agents.iter().map(|a| (a.user_id.to_string(), a.state)).collect::<Vec<_>>(), [("a".to_string(), AgentState::Idle)]);
+    // Later frames carry no agents: their changes came as AgentStatusChanged.
+    assert!(!w.full && w.agents.is_empty(), "{w:?}");
+    assert_eq!(sim.engine.wallboard_of(APP).unwrap().agents.iter().map(|a| (a.user_id.to_string(), a.state)).collect::<Vec<_>>(), [("a".to_string(), AgentState::Idle)]);
     // Nothing changes: nothing is sent.
     sim.advance(10);
     assert!(frames(&sim.drain(), boss).is_empty());

@@ -165,6 +165,9 @@ pub struct ReasonSeconds {
 pub struct WallboardFrame {
     /// Unix milliseconds at which the figures were taken.
     pub time: u64,
+    /// The first frame after SubscribeWallboard: `agents` lists every agent. Later frames
+    /// list none (each agent's change comes as AgentStatusChanged).
+    pub full: bool,
     pub queues: Vec<WallboardQueue>,
     pub agents: Vec<AgentStatusChange>,
 }

@@ -1825,9 +1825,10 @@ fn notice_examples() -> Vec<(&'static str, Notice)> {
             }),
         ),
         (
-            r#"{"type":"notice","name":"Wallboard","data":{"time":1767225600000,"queues":[{"queID":3,"waiting":4,"longestWaitSeconds":95,"agents":{"idle":0,"busy":5,"wrapUp":1,"notReady":2,"offline":0},"serviceLevel":0.82,"served":40,"abandoned":3,"avgWaitSeconds":41.5,"avgHandleSeconds":212.0,"arrivalsPerHour":96.0,"agentsNeeded":8,"agentsAvailable":0,"estimatedWaitTime":120}],"agents":[{"UID":"agent1","state":"not_ready","DNDType":2,"label":"Break","since":1767225000000,"missedOffers":0}]}}"#,
+            r#"{"type":"notice","name":"Wallboard","data":{"time":1767225600000,"full":true,"queues":[{"queID":3,"waiting":4,"longestWaitSeconds":95,"agents":{"idle":0,"busy":5,"wrapUp":1,"notReady":2,"offline":0},"serviceLevel":0.82,"served":40,"abandoned":3,"avgWaitSeconds":41.5,"avgHandleSeconds":212.0,"arrivalsPerHour":96.0,"agentsNeeded":8,"agentsAvailable":0,"estimatedWaitTime":120}],"agents":[{"UID":"agent1","state":"not_ready","DNDType":2,"label":"Break","since":1767225000000,"missedOffers":0}]}}"#,
             Notice::Wallboard(WallboardFrame {
                 time: 1_767_225_600_000,
+                full: true,
                 queues: vec![WallboardQueue {
                     que_id: 3,
                     waiting: 4,

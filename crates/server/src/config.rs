@@ -33,6 +33,8 @@ pub struct Config {
     pub max_agent_hooks: u32,
     /// Delivered webhook rows are kept this long (for the delivery log), then pruned.
     pub webhook_retention_s: u64,
+    /// Report intervals are kept this many days.
+    pub report_days: u32,
     /// A snapshot of the engine is taken after this many journaled steps ...
     pub snapshot_steps: u64,
     /// ... or when the latest one is this old and anything was journaled since.
@@ -98,6 +100,7 @@ impl Default for Config {
             webhook_timeout_s: 15,
             max_agent_hooks: 100,
             webhook_retention_s: 7 * 86_400,
+            report_days: 31,
             snapshot_steps: 50_000,
             snapshot_interval_s: 300,
             send_queue_frames: 4096,
@@ -202,6 +205,8 @@ LINEUP_WEBHOOK_BACKOFF_MS (first retry delay, default 1000), LINEUP_WEBHOOK_TIME
 (receiver timeout, default 15), LINEUP_MAX_AGENT_HOOKS (agent subscriptions per app, 100),
 LINEUP_WEBHOOK_RETENTION_S (delivered rows kept for the delivery log, default 604800).
 
+Reports (env only): LINEUP_REPORT_DAYS (15-minute report intervals kept, default 31).
+
 Journal (env only): LINEUP_SNAPSHOT_STEPS (journaled steps between snapshots, default
 50000), LINEUP_SNAPSHOT_INTERVAL_S (at most this old when anything changed, default 300).
 SIGTERM or SIGINT stops gracefully: the journal is flushed and sockets close with 1001.
@@ -246,6 +251,12 @@ impl Cli {
         }
         if let Some(v) = env("LINEUP_MAX_AGENT_HOOKS") {
             config.max_agent_hooks = number("LINEUP_MAX_AGENT_HOOKS", &v)?;
+        }
+        if let Some(v) = env("LINEUP_REPORT_DAYS") {
+            config.report_days = number("LINEUP_REPORT_DAYS", &v)?;
+            if !(1..=3660).contains(&config.report_days) {
+                return Err(format!("LINEUP_REPORT_DAYS: {} is outside 1..=3660", config.report_days));
+            }
         }
         if let Some(v) = env("LINEUP_SNAPSHOT_STEPS") {
             config.snapshot_steps = number("LINEUP_SNAPSHOT_STEPS", &v)?;

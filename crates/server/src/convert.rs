@@ -309,5 +309,6 @@ pub fn wallboard(w: &e::Wallboard) -> p::WallboardFrame {
             }
         })
         .collect();
-    p::WallboardFrame { time: w.time.as_millis(), queues, agents: w.agents.iter().map(agent_status_change).collect() }
+    let agents = w.agents.iter().map(agent_status_change).collect();
+    p::WallboardFrame { time: w.time.as_millis(), full: w.full, queues, agents }
 }

@@ -27,6 +27,8 @@
 //!   table, the `recording` webhook.
 //! - [`rest`]: `/api/v1`: login, tokens, queue administration, statistics; CORS; static
 //!   files; the OpenAPI document (`rest::openapi`).
+//! - [`reports`]: history reports: the engine's 15-minute intervals as stored rows, the
+//!   open interval beside them, JSON and CSV (`rest::reports` serves them).
 //! - [`admin`]: app and queue administration (engine + store together).
 //! - [`auth`]: app-secret MD5, HMAC-signed tokens and login tickets.
 //! - [`store`]: the SQLite database.
@@ -56,6 +58,7 @@ pub mod logging;
 pub mod media;
 pub mod recording;
 pub mod metrics;
+pub mod reports;
 pub mod rest;
 pub mod session_ops;
 pub mod store;

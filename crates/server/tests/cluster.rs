@@ -12,7 +12,7 @@ use common::pg::ThrowawayPg;
 use lineup_engine::{AppSettings, Engine, Input, QueueDef, QueueId, Reply, Request, Roles, SessionId, Time};
 use lineup_server::cluster::lease::{self, LeaseKeeper};
 use lineup_server::cluster::{schema, Lease, LeaseTerms, Pg, PgError, PgJournal};
-use lineup_server::journal::{self, Journal, JournalError, StepRef, StoredSnapshot};
+use lineup_server::journal::{self, Journal, JournalError, ReportRow, StepRef, StoredSnapshot};
 
 const APP: &str = "acme";
 
@@ -289,6 +289,45 @@ fn an_owner_that_lost_its_lease_writes_nothing_more_and_the_journal_has_no_gap_a
     let rebuilt = journal::replay(&check.recover().unwrap()).unwrap();
     assert_eq!(rebuilt.digest(), b.engine.digest(), "the journal is b's history, with nothing of a's late turn");
     assert_eq!(rebuilt.queue_status(queue).unwrap().wait_num, 6);
+}
+
+/// The report rows an ended interval leaves: `n` queues' rows starting at `start_ms`.
+fn report_rows(start_ms: u64, n: u32, body: &str) -> Vec<ReportRow> {
+    (1..=n)
+        .map(|q| ReportRow { kind: "queue".into(), subject: q.to_string(), start_ms, body: format!("{{\"v\":\"{body}\"}}") })
+        .collect()
+}
+
+#[test]
+fn report_rows_commit_with_their_turn_are_fenced_with_it_and_are_pruned_per_app() {
+    const M: u64 = 15 * 60 * 1000;
+    let pg = ThrowawayPg::start();
+    let conn = Arc::new(connect(&pg));
+    let terms = LeaseTerms { renew_every: Duration::from_millis(100), expire_after: Duration::from_millis(500) };
+    let mut a = Owner::new(conn.clone(), acquire(&conn, "node-a", terms).unwrap());
+    a.set_up(1);
+    a.turn(|o| o.journal.put_report_rows(APP, &report_rows(10 * M, 2, "first"), 0).unwrap()).unwrap();
+    // The same interval again (a replayed close): replaced, not doubled.
+    a.turn(|o| o.journal.put_report_rows(APP, &report_rows(10 * M, 2, "again"), 0).unwrap()).unwrap();
+    let rows = a.journal.report_rows(APP, "queue", 0, 100 * M).unwrap();
+    assert_eq!(rows, report_rows(10 * M, 2, "again"));
+    assert!(a.journal.report_rows(APP, "agent", 0, 100 * M).unwrap().is_empty());
+    assert!(a.journal.report_rows(APP, "queue", 11 * M, 100 * M).unwrap().is_empty(), "by start");
+    // a loses the app: its late rows are refused with its turn.
+    std::thread::sleep(Duration::from_millis(600));
+    let mut b = Owner::take_over(conn.clone(), acquire(&conn, "node-b", terms).unwrap());
+    let late = a.turn(|o| o.journal.put_report_rows(APP, &report_rows(11 * M, 1, "late"), 0).unwrap());
+    assert!(matches!(late, Err(JournalError::Fenced { .. })), "{late:?}");
+    assert_eq!(b.journal.report_rows(APP, "queue", 0, 100 * M).unwrap(), report_rows(10 * M, 2, "again"), "the new owner reads them");
+    // The retention: rows starting before the kept start go, other apps' stay.
+    let other = lease::acquire(&conn, "other", "node-b", LeaseTerms::default()).unwrap().unwrap();
+    let mut other = PgJournal::new(conn.clone(), other);
+    other.begin().unwrap();
+    other.put_report_rows("other", &report_rows(10 * M, 1, "other"), 0).unwrap();
+    other.commit().unwrap();
+    b.turn(|o| o.journal.put_report_rows(APP, &report_rows(12 * M, 1, "kept"), 11 * M).unwrap()).unwrap();
+    assert_eq!(b.journal.report_rows(APP, "queue", 0, 100 * M).unwrap(), report_rows(12 * M, 1, "kept"));
+    assert_eq!(other.report_rows("other", "queue", 0, 100 * M).unwrap(), report_rows(10 * M, 1, "other"));
 }
 
 #[test]

@@ -19,18 +19,43 @@ use lineup_engine::Time;
 
 use super::pg::{Pg, PgError};
 use super::Lease;
-use crate::journal::{Journal, JournalError, Record, Recovery, StoredSnapshot};
+use crate::journal::{Journal, JournalError, Record, Recovery, ReportRow, StoredSnapshot};
 
 /// One write of the open turn.
 #[derive(Clone, Debug)]
 enum Write {
-    Step { seq: u64, at: Time, step: Vec<u8> },
-    PutToken { hash: String, session: u64 },
-    DropToken { hash: String },
-    Ticket { id: String, exp_s: u64 },
-    Snapshot { seq: u64, at: Time, state: Vec<u8> },
+    Step {
+        seq: u64,
+        at: Time,
+        step: Vec<u8>,
+    },
+    PutToken {
+        hash: String,
+        session: u64,
+    },
+    DropToken {
+        hash: String,
+    },
+    Ticket {
+        id: String,
+        exp_s: u64,
+    },
+    Snapshot {
+        seq: u64,
+        at: Time,
+        state: Vec<u8>,
+    },
     /// A row of the app hub's own tables ([`super::mirror`]); None: deleted.
-    Row { table: String, id: i64, data: Option<String> },
+    Row {
+        table: String,
+        id: i64,
+        data: Option<String>,
+    },
+    /// An ended interval's report rows, and the oldest start kept.
+    Report {
+        rows: Vec<ReportRow>,
+        keep_from_ms: u64,
+    },
 }
 
 /// An app's journal in PostgreSQL, written under `lease`.
@@ -72,7 +97,9 @@ impl PgJournal {
     /// The app hub's own tables as kept: (table, row as JSON), by table then id.
     pub fn rows(&self) -> Result<Vec<(String, String)>, JournalError> {
         let app = self.lease.app.clone();
-        let rows = self.pg.query(move |c| c.query("SELECT tbl, data FROM app_rows WHERE app = $1 ORDER BY tbl, id", &[&app]))?;
+        let rows = self
+            .pg
+            .query(move |c| c.query("SELECT tbl, data FROM app_rows WHERE app = $1 ORDER BY tbl, id", &[&app]))?;
         let mut rows: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
         // Subscriptions before the deliveries that refer to them.
         rows.sort_by_key(|(t, _)| super::mirror::TABLES.iter().position(|m| m == t));
@@ -171,6 +198,19 @@ fn commit_turn(c: &mut postgres::Client, lease: &Lease, turn: &[Write]) -> Resul
                 )?;
             }
             Write::Row { .. } => {}
+            Write::Report { rows, keep_from_ms } => {
+                for r in rows {
+                    tx.execute(
+                        "INSERT INTO report_rows (app, kind, subject, start_ms, body) VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (app, kind, start_ms, subject) DO UPDATE SET body = EXCLUDED.body",
+                        &[app, &r.kind, &r.subject, &(r.start_ms as i64), &r.body],
+                    )?;
+                }
+                tx.execute(
+                    "DELETE FROM report_rows WHERE app = $1 AND start_ms < $2",
+                    &[app, &(*keep_from_ms as i64)],
+                )?;
+            }
             Write::Snapshot { seq, at, state } => {
                 let (seq, at_ms) = (*seq as i64, at.as_millis() as i64);
                 tx.execute(
@@ -192,7 +232,8 @@ fn commit_turn(c: &mut postgres::Client, lease: &Lease, turn: &[Write]) -> Resul
 /// The turn's rows of the app hub's own tables: one upsert and one delete statement
 /// (each row is in a turn once: [`super::mirror::take_changes`] gives it as it is now).
 fn write_rows(tx: &mut postgres::Transaction<'_>, app: &String, turn: &[Write]) -> Result<(), postgres::Error> {
-    let (mut put_t, mut put_i, mut put_d, mut del_t, mut del_i) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut put_t, mut put_i, mut put_d, mut del_t, mut del_i) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for w in turn {
         match w {
             Write::Row { table, id, data: Some(data) } => {
@@ -385,5 +426,30 @@ impl Journal for PgJournal {
         }
         self.turn.push(Write::Ticket { id: id.into(), exp_s });
         Ok(true)
+    }
+
+    fn put_report_rows(&mut self, _app: &str, rows: &[ReportRow], keep_from_ms: u64) -> Result<(), JournalError> {
+        self.turn.push(Write::Report { rows: rows.to_vec(), keep_from_ms });
+        Ok(())
+    }
+
+    fn report_rows(&mut self, app: &str, kind: &str, from_ms: u64, to_ms: u64) -> Result<Vec<ReportRow>, JournalError> {
+        let (app, kind) = (app.to_string(), kind.to_string());
+        let rows = self.pg.query(move |c| {
+            c.query(
+                "SELECT kind, subject, start_ms, body FROM report_rows
+                 WHERE app = $1 AND kind = $2 AND start_ms >= $3 AND start_ms < $4 ORDER BY start_ms, subject",
+                &[&app, &kind, &(from_ms as i64), &(to_ms as i64)],
+            )
+        })?;
+        Ok(rows
+            .iter()
+            .map(|r| ReportRow {
+                kind: r.get(0),
+                subject: r.get(1),
+                start_ms: r.get::<_, i64>(2) as u64,
+                body: r.get(3),
+            })
+            .collect())
     }
 }

@@ -9,6 +9,7 @@ pub const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("migrations/0001_journal_and_leases.sql")),
     (2, include_str!("migrations/0002_demo_app.sql")),
     (3, include_str!("migrations/0003_app_rows.sql")),
+    (4, include_str!("migrations/0004_report_rows.sql")),
 ];
 
 /// The schema version this server writes.

@@ -31,8 +31,8 @@ use crate::tokens::ResumeTokens;
 mod fanout;
 mod turn;
 
-pub use turn::Health;
 use turn::panic_text;
+pub use turn::Health;
 
 /// Notices kept for a session while it is held offline; older ones are dropped (the
 /// reconnect snapshot restores the state either way).
@@ -54,7 +54,16 @@ pub const EXIT_JOURNAL_FAILED: i32 = 70;
 /// The wall clock as the engine sees it.
 pub fn now() -> Time {
     let ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-    Time::from_millis(ms)
+    Time::from_millis(ms + CLOCK_SHIFT_MS.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+static CLOCK_SHIFT_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Tests only: moves this process's wall clock forward by `ms` (as a clock step would),
+/// so that a test sees a 15-minute report interval end without waiting for it.
+#[doc(hidden)]
+pub fn step_clock_forward(ms: u64) {
+    CLOCK_SHIFT_MS.fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// An app as the server knows it (the engine knows its settings).
@@ -169,7 +178,9 @@ impl HubHandle {
     pub async fn call<R: Send + 'static>(&self, f: impl FnOnce(&mut Hub) -> R + Send + 'static) -> Result<R, HubError> {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |hub| {
-            let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(hub))).map_err(turn::pass_journal_failure) {
+            let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(hub)))
+                .map_err(turn::pass_journal_failure)
+            {
                 Ok(result) => Ok(result),
                 Err(panic) => {
                     hub.failed = Some(panic_text(&panic));
@@ -279,7 +290,9 @@ impl Hub {
                 }
                 Wake::Job(job) => {
                     let mut job = Some(job);
-                    while let Some(next) = job.take().or_else(|| (delivers.len() < TURN_JOBS).then(|| rx.try_recv().ok()).flatten()) {
+                    while let Some(next) =
+                        job.take().or_else(|| (delivers.len() < TURN_JOBS).then(|| rx.try_recv().ok()).flatten())
+                    {
                         if let Some(deliver) = self.guarded(|hub| {
                             let deliver = next(hub);
                             hub.flush();
@@ -334,8 +347,18 @@ impl Hub {
         result
     }
 
-    /// Writes a business event's webhook deliveries to the outbox.
+    /// Writes a business event's webhook deliveries to the outbox; an ended report
+    /// interval's rows to the journal's store (in this turn: durable with the step that
+    /// closed it).
     fn store_event(&mut self, event: &Event) {
+        if let lineup_engine::EventKind::Interval(report) = &event.kind {
+            let keep_from = event.time.as_millis().saturating_sub(u64::from(self.config.report_days) * 86_400_000);
+            let rows = crate::reports::stored_rows(report);
+            if let Err(e) = self.journal_store().put_report_rows(&event.app, &rows, keep_from) {
+                self.journal_failed(e);
+            }
+            return;
+        }
         match self.webhooks.on_event(self.store.conn(), event) {
             Ok(0) => {}
             Ok(_) => self.wake_webhooks = true,
@@ -419,8 +442,6 @@ impl Hub {
         self.conns.get(&session).map(|c| c.tx.clone())
     }
 }
-
-
 
 /// The panic that ends a cluster app hub whose journal failed (see
 /// [`Hub::journal_failed`]); a job's guard lets it through rather than rolling back.

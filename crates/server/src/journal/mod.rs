@@ -72,6 +72,17 @@ impl Step {
     }
 }
 
+/// One stored report row: an app's queue or agent over one interval, as JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportRow {
+    /// `queue` or `agent`.
+    pub kind: String,
+    /// The queue id or the agent's user id.
+    pub subject: String,
+    pub start_ms: u64,
+    pub body: String,
+}
+
 /// A journal record read back.
 #[derive(Debug)]
 pub struct Record {
@@ -152,6 +163,14 @@ pub trait Journal {
     fn resume_tokens(&mut self) -> Result<Vec<(String, u64)>, JournalError>;
     /// Marks a login ticket used until it expires; false when it was used before.
     fn use_ticket(&mut self, id: &str, exp_s: u64, now_s: u64) -> Result<bool, JournalError>;
+
+    /// Stores an ended interval's report rows of `app` inside the open transaction
+    /// (replacing rows of the same key), and drops its rows that start before
+    /// `keep_from_ms`.
+    fn put_report_rows(&mut self, app: &str, rows: &[ReportRow], keep_from_ms: u64) -> Result<(), JournalError>;
+    /// The stored rows of `app` of `kind` starting in `from_ms..to_ms`, by start then
+    /// subject.
+    fn report_rows(&mut self, app: &str, kind: &str, from_ms: u64, to_ms: u64) -> Result<Vec<ReportRow>, JournalError>;
 }
 
 /// The engine in the state the records describe: the snapshot restored, then every

@@ -1,12 +1,12 @@
 //! The journal in the embedded SQLite file (the single-node default): tables `journal`,
-//! `snapshots`, `resume_tokens`, `used_tickets` and `journal_meta`, on the store's own
+//! `snapshots`, `resume_tokens`, `used_tickets`, `report_rows` and `journal_meta`, on the store's own
 //! connection, so a turn's journal records, webhook deliveries and administration
 //! writes commit together. `synchronous=FULL`: a commit is on disk when it returns.
 
 use lineup_engine::Time;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{Journal, JournalError, Record, Recovery, StoredSnapshot, STEP_FORMAT};
+use super::{Journal, JournalError, Record, Recovery, ReportRow, StoredSnapshot, STEP_FORMAT};
 use crate::store::Store;
 
 pub const SCHEMA: &str = "
@@ -27,6 +27,14 @@ CREATE TABLE IF NOT EXISTS resume_tokens (
 CREATE TABLE IF NOT EXISTS used_tickets (
     id TEXT PRIMARY KEY,
     exp_s INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS report_rows (
+    app TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (app, kind, start_ms, subject)
 );
 CREATE TABLE IF NOT EXISTS journal_meta (
     key TEXT PRIMARY KEY,
@@ -184,5 +192,44 @@ impl Journal for Store {
             .and_then(|mut s| s.execute(params![id, exp_s as i64]))
             .map_err(store_err)?;
         Ok(true)
+    }
+
+    fn put_report_rows(&mut self, app: &str, rows: &[ReportRow], keep_from_ms: u64) -> Result<(), JournalError> {
+        let conn = self.conn();
+        let mut put = conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO report_rows (app, kind, subject, start_ms, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .map_err(store_err)?;
+        for r in rows {
+            put.execute(params![app, r.kind, r.subject, r.start_ms as i64, r.body]).map_err(store_err)?;
+        }
+        conn.prepare_cached("DELETE FROM report_rows WHERE app = ?1 AND start_ms < ?2")
+            .and_then(|mut s| s.execute(params![app, keep_from_ms as i64]))
+            .map_err(store_err)?;
+        Ok(())
+    }
+
+    fn report_rows(&mut self, app: &str, kind: &str, from_ms: u64, to_ms: u64) -> Result<Vec<ReportRow>, JournalError> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT kind, subject, start_ms, body FROM report_rows
+                 WHERE app = ?1 AND kind = ?2 AND start_ms >= ?3 AND start_ms < ?4 ORDER BY start_ms, subject",
+            )
+            .map_err(store_err)?;
+        let rows = stmt
+            .query_map(params![app, kind, from_ms as i64, to_ms as i64], |r| {
+                Ok(ReportRow {
+                    kind: r.get(0)?,
+                    subject: r.get(1)?,
+                    start_ms: r.get::<_, i64>(2)? as u64,
+                    body: r.get(3)?,
+                })
+            })
+            .map_err(store_err)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(store_err)?;
+        Ok(rows)
     }
 }

@@ -5,6 +5,7 @@ mod login;
 pub mod openapi;
 mod queues;
 mod recordings;
+mod reports;
 mod webhooks;
 
 use axum::body::Bytes;
@@ -118,6 +119,8 @@ pub fn router(state: AppState) -> Router {
         .route("/apps/{app}/limits", get(webhooks::limits))
         .route("/apps/{app}/deliveries", get(webhooks::deliveries))
         .route("/apps/{app}/deliveries/{id}/resend", post(webhooks::resend))
+        .route("/apps/{app}/reports/queues", get(reports::queues))
+        .route("/apps/{app}/reports/agents", get(reports::agents))
         .route("/apps/{app}/recordings", get(recordings::list))
         .route("/apps/{app}/recordings/{id}", get(recordings::get_one).delete(recordings::delete))
         .route("/apps/{app}/recordings/{id}/file", get(recordings::file))

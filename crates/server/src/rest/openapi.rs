@@ -161,7 +161,7 @@ impl Modify for Security {
     info(
         title = "Lineup queue server API",
         description = "Login, tokens, queue administration (CloudRoom Web API style), app settings, statistics, \
-                       agents, webhooks and the delivery log. The live session (queuing, offers, calls) runs on the \
+                       agents, webhooks and the delivery log, history reports. The live session (queuing, offers, calls) runs on the \
                        WebSocket at `/ws`: see PROTOCOL.md.",
         license(name = "MIT OR Apache-2.0")
     ),
@@ -201,6 +201,8 @@ impl Modify for Security {
         super::recordings::get_one,
         super::recordings::file,
         super::recordings::delete,
+        super::reports::queues,
+        super::reports::agents,
         document,
     ),
     components(schemas(ApiError, lineup_protocol::rest::LoginResponse)),
@@ -212,6 +214,7 @@ impl Modify for Security {
         (name = "agents", description = "Agents as supervisors see them; logging an agent out"),
         (name = "webhooks", description = "The business service (AnyChat callbacks), agent event subscriptions, the delivery log"),
         (name = "recordings", description = "Recorded service calls (app setting recordCalls): list, download, delete"),
+        (name = "reports", description = "History: each queue and each agent over 15-minute intervals, as JSON or CSV"),
     )
 )]
 pub struct ApiDoc;
