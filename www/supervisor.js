@@ -9,6 +9,8 @@ let queues = [];
 const history = { waiting: [], sl: [] };   // last 5 minutes, one sample each 2 s
 let lastAgents = new Map();
 let agentList = [];   // the last getAgents() answer, to draw the table again (language switch, monitoring)
+// Customers each agent took today (pushed with its states: AgentStatusChanged, Wallboard).
+const servedToday = new Map();
 
 // Monitoring a call (the supervisor's media): { agent, name, customer, meetID, mode } while on,
 // `pending` while monitorCall is under way (the buttons wait), `lost` after MediaLost.
@@ -60,6 +62,7 @@ function onAgentStatus(s, render = true) {
   }
   const before = lastAgents.get(a.UID);
   Object.assign(a, { state: s.state, DNDType: s.DNDType, reasonLabel: s.label, stateSince: s.since, missedOffers: s.missedOffers });
+  servedToday.set(s.UID, s.servedToday);
   const now = agentState(a)[1];
   if (before === undefined) note(`${a.UID}: ${now}`);
   else if (now !== before) note(`${a.UID}: ${before} → ${now}`);
@@ -96,7 +99,7 @@ function renderAgents() {
       el('td', null, el('span', { class: pill, dataset: { testid: `agent-state-${a.UID}` } }, state), ' ',
         el('span', { class: 'muted' }, inState(a))),
       el('td', { dataset: { testid: `agent-customer-${a.UID}` } }, a.customers.map((x) => x.usrID).join(', ')),
-      el('td', null, a.servedTotal)));
+      el('td', { dataset: { testid: `served-today-${a.UID}` } }, servedToday.get(a.UID) ?? 0)));
     if (c) rows.push(monitorRow(a, c));
   }
   $('agents').replaceChildren(...rows);

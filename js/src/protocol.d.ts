@@ -140,7 +140,11 @@ since: number,
 /**
  * Offers in a row that timed out.
  */
-missedOffers: number, };
+missedOffers: number, 
+/**
+ * Customers it took today (the app's local day, `utcOffsetMinutes`).
+ */
+servedToday: number, };
 
 /**
  * Agents of a queue by state.

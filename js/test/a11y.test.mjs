@@ -113,6 +113,8 @@ test('every page passes axe-core and the whole call path works from the keyboard
   await audit(carl, 'customer page, waiting');
   await keyTo(agent, 'accept-offer');
   await agent.waitForFunction(() => document.querySelector('[data-testid="current-user"]').innerText.trim() === 'carl');
+  // The board counts it (pushed with the agent's state).
+  await boss.waitForFunction(() => document.querySelector('[data-testid="served-today-anna"]')?.innerText.trim() === '1');
   await keyTo(agent, 'call');
   await visible(carl, 'ringing');
   await audit(carl, 'customer page, ringing');

@@ -147,6 +147,7 @@ impl Engine {
         // Its averages go with it (an id used again starts afresh); boards drop its row.
         self.wait_book.handle.remove(&id);
         self.wall_book.arrivals.remove(&id);
+        self.wall_book.today.remove(&id);
         self.touch_wallboard(ix);
         self.tell_watchers(ix, Notice::QueueRemoved { queue: id });
         Ok(())

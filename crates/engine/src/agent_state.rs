@@ -50,13 +50,50 @@ pub struct AgentReason {
     pub manual_pulls: bool,
 }
 
-/// An app's rules for agent states.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// An app's rules for supervising its agents: the reasons, auto-pause, and what its
+/// wallboard measures against.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentPolicy {
     /// Sorted by code.
     pub reasons: Vec<AgentReason>,
     /// Offers in a row that time out before the agent is paused (0: never).
     pub max_missed_offers: u16,
+    /// The service level the wallboard's "agents needed" is for: this percentage answered
+    /// within the app's `service_level_s` (1–99; 80 by default).
+    #[serde(default = "default_target")]
+    pub service_level_target_pct: u8,
+    /// The app's local time minus UTC, in minutes (−720..=840, a multiple of 15): where
+    /// its "today" starts.
+    #[serde(default)]
+    pub utc_offset_min: i16,
+}
+
+fn default_target() -> u8 {
+    80
+}
+
+impl AgentPolicy {
+    /// Checks the numbers (the reasons: [`check_reasons`]).
+    pub fn check_limits(&self) -> Result<(), AcdError> {
+        if self.max_missed_offers > 100 {
+            return Err(AcdError::invalid("maxMissedOffers", format!("{} is outside 0..=100", self.max_missed_offers)));
+        }
+        if !(1..=99).contains(&self.service_level_target_pct) {
+            let why = format!("{} is outside 1..=99 (percent)", self.service_level_target_pct);
+            return Err(AcdError::invalid("serviceLevelTarget", why));
+        }
+        if !(-720..=840).contains(&self.utc_offset_min) || self.utc_offset_min % 15 != 0 {
+            let why = format!("{} must be a multiple of 15 in -720..=840 (minutes east of UTC)", self.utc_offset_min);
+            return Err(AcdError::invalid("utcOffsetMinutes", why));
+        }
+        Ok(())
+    }
+}
+
+impl Default for AgentPolicy {
+    fn default() -> Self {
+        AgentPolicy { reasons: Vec::new(), max_missed_offers: 0, service_level_target_pct: default_target(), utc_offset_min: 0 }
+    }
 }
 
 /// An agent's state, by precedence.
@@ -105,6 +142,8 @@ pub struct AgentStateView {
     pub since: Time,
     /// Offers in a row that timed out.
     pub missed: u16,
+    /// Customers it took today (the app's local day; all its sessions).
+    pub served_today: u64,
     /// Milliseconds in each state ([`AgentState::ALL`] order), the current one included.
     pub state_ms: [u64; 6],
     /// Milliseconds not ready, per reason (sorted by code), the current one included.
@@ -205,12 +244,7 @@ impl Engine {
     pub(crate) fn put_agent_policy(&mut self, app: &str, mut policy: AgentPolicy) -> Result<(), AcdError> {
         let ix = self.app_index(app)?;
         check_reasons(&mut policy.reasons)?;
-        if policy.max_missed_offers > 100 {
-            return Err(AcdError::invalid(
-                "maxMissedOffers",
-                format!("{} is outside 0..=100", policy.max_missed_offers),
-            ));
-        }
+        policy.check_limits()?;
         self.agent_book.policies.insert(ix, policy);
         // Labels on the boards.
         self.touch_wallboard(ix);
@@ -467,6 +501,7 @@ impl Engine {
             label: if reason == 0 { Arc::from("") } else { self.reason_label(s.app, reason) },
             since,
             missed,
+            served_today: self.served_today(s.app, &s.user_id),
             state_ms,
             reason_ms: reason_ms.into_iter().collect(),
         })

@@ -222,7 +222,7 @@ impl Engine {
             }
         }
         self.offer_answered(agent_sid);
-        self.agent_interval(agent_sid).answered += 1;
+        self.report_answer(agent_sid);
         let service = ServiceId(self.fresh_id());
         let (queuing, app, user_id) = self.unqueue(customer, WaitEnd::Served).expect("queuing");
         self.sessions.get_mut(&customer).expect("customer").served_in = Some(service);

@@ -108,7 +108,7 @@ pub use output::{
 pub use reports::{interval_start, AgentInterval, IntervalReport, QueueInterval, REPORT_INTERVAL_MS};
 pub use snapshot::{SnapshotError, SNAPSHOT_MAGIC, SNAPSHOT_VERSION};
 pub use time::Time;
-pub use wallboard::{Wallboard, WallboardQueue, INTERVAL_MS as WALLBOARD_INTERVAL_MS, SERVICE_LEVEL_TARGET};
+pub use wallboard::{Wallboard, WallboardQueue, INTERVAL_MS as WALLBOARD_INTERVAL_MS};
 pub use erlang::{agents_needed, erlang_c, service_level};
 pub use user_status::{UserState, UserStatus};
 pub use stats::{Distribution, LiveCounters, TALK_BUCKETS_S, WAIT_BUCKETS_S};

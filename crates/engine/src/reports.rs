@@ -64,7 +64,7 @@ pub struct QueueInterval {
 }
 
 impl QueueInterval {
-    fn new(queue: QueueId) -> Self {
+    pub(crate) fn new(queue: QueueId) -> Self {
         QueueInterval {
             queue,
             offered: 0,
@@ -188,16 +188,30 @@ impl Engine {
             .or_insert_with_key(|k| AgentInterval { user_id: k.1.clone(), ..Default::default() })
     }
 
-    /// A customer's wait ended: counted in its queue's interval.
+    /// A customer's wait ended: counted in its queue's interval and day.
     pub(crate) fn report_wait_end(&mut self, queue: QueueId, end: WaitEnd, waited_ms: u64, sl_s: u32) {
         self.queue_interval(queue).wait_ended(end, waited_ms, sl_s);
+        if self.queues.contains_key(&queue) {
+            self.queue_today(queue).wait_ended(end, waited_ms, sl_s);
+        }
     }
 
-    /// A service ended after `ms`: counted for its queue and its agent.
+    /// The agent of `agent` took a customer (an offer, or by hand).
+    pub(crate) fn report_answer(&mut self, agent: SessionId) {
+        self.agent_interval(agent).answered += 1;
+        self.count_served_today(agent);
+    }
+
+    /// A service ended after `ms`: counted for its queue (interval and day) and its agent.
     pub(crate) fn report_service_end(&mut self, queue: QueueId, agent: SessionId, ms: u64) {
         let q = self.queue_interval(queue);
         q.handled += 1;
         q.handle_ms += ms;
+        if self.queues.contains_key(&queue) {
+            let t = self.queue_today(queue);
+            t.handled += 1;
+            t.handle_ms += ms;
+        }
         let a = self.agent_interval(agent);
         a.handled += 1;
         a.handle_ms += ms;
@@ -228,6 +242,7 @@ impl Engine {
                 self.emit(app, EventKind::Interval(Box::new(report)));
             }
         }
+        self.forget_past_days();
         if !self.agent_book.agents.is_empty() {
             self.report_book.start = Some(at);
             self.timers.insert(at.plus_millis(REPORT_INTERVAL_MS), Timer::ReportInterval);

@@ -10,16 +10,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::agent_state::{AgentState, AgentStateView};
 use crate::engine::Engine;
-use crate::ids::{QueueId, SessionId};
+use crate::ids::{Name, QueueId, SessionId};
 use crate::output::Notice;
+use crate::reports::QueueInterval;
 use crate::time::Time;
 use crate::timers::Timer;
 
 /// Frames go out at most this often per app.
 pub const INTERVAL_MS: u64 = 1000;
-/// The service level the "agents needed" figure is for: this share answered within the
-/// app's `serviceLevelSeconds`.
-pub const SERVICE_LEVEL_TARGET: f64 = 0.8;
 /// Arrivals after which the arrival rate becomes a moving average (weight 1/this).
 const ARRIVAL_WINDOW: u64 = 16;
 
@@ -69,6 +67,12 @@ pub(crate) struct WallBook {
     pub scheduled: BTreeMap<u32, Time>,
     /// Per queue: the last arrival, the average gap (ms) and how many gaps were seen.
     pub arrivals: BTreeMap<QueueId, (Time, u64, u64)>,
+    /// Per queue: the day (in the app's local time) and its figures that day.
+    #[serde(default)]
+    pub today: BTreeMap<QueueId, (i64, QueueInterval)>,
+    /// Per app and agent: the day and the customers it took that day.
+    #[serde(default)]
+    pub served_today: BTreeMap<(u32, Name), (i64, u64)>,
 }
 
 impl Engine {
@@ -143,6 +147,64 @@ impl Engine {
         }
     }
 
+    /// The day it is now in the app's local time (days since 1970-01-01 there).
+    pub(crate) fn day_of(&self, app: u32) -> i64 {
+        self.day_at(app, self.now)
+    }
+
+    fn day_at(&self, app: u32, t: Time) -> i64 {
+        let offset = self.agent_book.policies.get(&app).map_or(0, |p| p.utc_offset_min);
+        (t.as_millis() as i64 + i64::from(offset) * 60_000).div_euclid(86_400_000)
+    }
+
+    /// Today's figures of `queue`, started afresh on a new day.
+    pub(crate) fn queue_today(&mut self, queue: QueueId) -> &mut QueueInterval {
+        let day = self.day_of(self.queues.get(&queue).map_or(0, |q| q.app));
+        let e = self.wall_book.today.entry(queue).or_insert_with(|| (day, QueueInterval::new(queue)));
+        if e.0 != day {
+            *e = (day, QueueInterval::new(queue));
+        }
+        &mut e.1
+    }
+
+    /// The agent of `sid` took a customer: one more today.
+    pub(crate) fn count_served_today(&mut self, sid: SessionId) {
+        let s = &self.sessions[&sid];
+        let (app, key) = (s.app, (s.app, s.user_id.clone()));
+        let day = self.day_of(app);
+        let e = self.wall_book.served_today.entry(key).or_insert((day, 0));
+        if e.0 != day {
+            *e = (day, 0);
+        }
+        e.1 += 1;
+    }
+
+    /// The customers `user_id` of `app` took today.
+    pub(crate) fn served_today(&self, app: u32, user_id: &Name) -> u64 {
+        match self.wall_book.served_today.get(&(app, user_id.clone())) {
+            Some((day, n)) if *day == self.day_of(app) => *n,
+            _ => 0,
+        }
+    }
+
+    /// A report interval ended: forgets the days that are over (the counters of agents
+    /// who went), and the boards of apps whose day just began show the new day.
+    pub(crate) fn forget_past_days(&mut self) {
+        let today: BTreeMap<u32, i64> = (0..self.apps.len() as u32).map(|app| (app, self.day_of(app))).collect();
+        self.wall_book.served_today.retain(|(app, _), (day, _)| today.get(app) == Some(day));
+        let before = Time::from_millis(self.now.as_millis().saturating_sub(1));
+        let began: Vec<u32> = self
+            .wall_book
+            .subscribers
+            .keys()
+            .copied()
+            .filter(|app| self.day_at(*app, before) != self.day_at(*app, self.now))
+            .collect();
+        for app in began {
+            self.touch_wallboard(app);
+        }
+    }
+
     /// The app's wallboard timer fired: what is dirty goes out at the step's end.
     pub(crate) fn wallboard_due(&mut self, app: u32) {
         self.wall_book.scheduled.remove(&app);
@@ -158,10 +220,15 @@ impl Engine {
         let mut queues: Vec<QueueId> = self.apps[app as usize].queues.iter().copied().collect();
         queues.sort();
         let sl_s = self.settings_of_app(app).service_level_s;
+        let target = f64::from(self.agent_book.policies.get(&app).map_or(80, |p| p.service_level_target_pct)) / 100.0;
         let queues = queues
             .into_iter()
             .filter_map(|queue| {
                 let stats = self.queue_stats(queue)?;
+                let day = self.day_of(app);
+                let today = self.wall_book.today.get(&queue).filter(|t| t.0 == day).map(|t| &t.1);
+                let (served, within, abandoned, wait_ms) =
+                    today.map_or((0, 0, 0, 0), |t| (t.answered, t.answered_within_sl, t.abandoned, t.wait_ms_answered));
                 let q = &self.queues[&queue];
                 let mut agents = [0u32; 5];
                 for sid in q.agents.keys() {
@@ -187,9 +254,7 @@ impl Engine {
                     .map(|a| a.1.max(self.now.millis_since(a.0)).max(1))
                     .map(|gap| 3_600_000.0 / gap as f64);
                 let agents_needed = match (arrivals_per_hour, avg_handle_s) {
-                    (Some(rate), Some(aht)) => {
-                        crate::erlang::agents_needed(rate, aht, SERVICE_LEVEL_TARGET, f64::from(sl_s))
-                    }
+                    (Some(rate), Some(aht)) => crate::erlang::agents_needed(rate, aht, target, f64::from(sl_s)),
                     _ => None,
                 };
                 let position = q.waiting.len() as u32;
@@ -198,10 +263,10 @@ impl Engine {
                     waiting: stats.waiting,
                     longest_wait_s: stats.longest_waiting_s,
                     agents,
-                    service_level: stats.service_level,
-                    served: stats.served,
-                    abandoned: stats.abandoned,
-                    avg_wait_s: stats.avg_wait_s,
+                    service_level: if served == 0 { 1.0 } else { within as f64 / served as f64 },
+                    served,
+                    abandoned,
+                    avg_wait_s: if served == 0 { 0.0 } else { wait_ms as f64 / served as f64 / 1000.0 },
                     avg_handle_s,
                     arrivals_per_hour,
                     agents_needed,
@@ -212,7 +277,8 @@ impl Engine {
             .collect();
         let mut agents: Vec<SessionId> = Vec::new();
         if full {
-            agents = self.sessions.iter().filter(|(_, s)| s.app == app && s.agent.is_some()).map(|(sid, _)| *sid).collect();
+            agents =
+                self.sessions.iter().filter(|(_, s)| s.app == app && s.agent.is_some()).map(|(sid, _)| *sid).collect();
             agents.sort();
         }
         let agents = agents.into_iter().filter_map(|sid| self.agent_state_view(sid)).collect();

@@ -23,7 +23,7 @@ fn busy_day(seed: u64) -> (Sim, Vec<String>, Vec<(Time, Output)>) {
     ];
     // Reasons (one without manual pulls) and auto-pause after four missed offers.
     let reason = |code: u32, label: &str, manual_pulls| AgentReason { code, label: label.into(), manual_pulls };
-    let policy = AgentPolicy { reasons: vec![reason(2, "Break", false), reason(3, "Training", true)], max_missed_offers: 3 };
+    let policy = AgentPolicy { reasons: vec![reason(2, "Break", false), reason(3, "Training", true)], max_missed_offers: 3, ..AgentPolicy::default() };
     sim.input(Input::PutAgentPolicy { app: APP.into(), policy }).expect("PutAgentPolicy");
     // A supervisor watches the wallboard all day.
     let boss = sim.login("boss", supervisor_roles());

@@ -15,7 +15,7 @@ fn reason(code: u32, label: &str, manual_pulls: bool) -> AgentReason {
 }
 
 fn policy(sim: &mut Sim, reasons: Vec<AgentReason>, max_missed_offers: u16) -> Result<(), AcdError> {
-    sim.input(Input::PutAgentPolicy { app: APP.into(), policy: AgentPolicy { reasons, max_missed_offers } }).map(|_| ())
+    sim.input(Input::PutAgentPolicy { app: APP.into(), policy: AgentPolicy { reasons, max_missed_offers, ..AgentPolicy::default() } }).map(|_| ())
 }
 
 fn set_reason(sim: &mut Sim, agent: lineup_engine::SessionId, code: u32) -> Result<(), AcdError> {

@@ -272,6 +272,16 @@ pub struct AppSettingsBody {
     /// "no answer"; 0: never, the default; at most 100).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_missed_offers: Option<u16>,
+    /// Lineup: the service level the wallboard's "agents needed" (Erlang C) is for: this
+    /// percentage answered within `serviceLevelSeconds` (default 80).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 99))]
+    pub service_level_target: Option<u8>,
+    /// Lineup: the app's local time minus UTC in minutes, a multiple of 15 (default 0):
+    /// where the wallboard's "today" starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = -720, maximum = 840, multiple_of = 15))]
+    pub utc_offset_minutes: Option<i16>,
 }
 
 /// `GET/PUT /api/v1/apps/{app}/reasons`: the app's table of agent reasons (also the

@@ -236,6 +236,9 @@ pub struct AgentStatusChange {
     /// Offers in a row that timed out.
     #[serde(rename = "missedOffers")]
     pub missed_offers: u16,
+    /// Customers it took today (the app's local day, `utcOffsetMinutes`).
+    #[serde(rename = "servedToday")]
+    pub served_today: u64,
 }
 
 /// CloudRoom `CRVideo_UserStatus`: a user of the app and its status, in the

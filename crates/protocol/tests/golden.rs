@@ -348,6 +348,8 @@ fn default_settings() -> AppSettingsBody {
         record_calls: Some(false),
         record_on_demand: Some(false),
         max_missed_offers: Some(0),
+        service_level_target: Some(80),
+        utc_offset_minutes: Some(0),
     }
 }
 
@@ -1814,7 +1816,7 @@ fn notice_examples() -> Vec<(&'static str, Notice)> {
             },
         ),
         (
-            r#"{"type":"notice","name":"AgentStatusChanged","data":{"UID":"agent1","state":"not_ready","DNDType":2,"label":"Break","since":1767225600000,"missedOffers":0}}"#,
+            r#"{"type":"notice","name":"AgentStatusChanged","data":{"UID":"agent1","state":"not_ready","DNDType":2,"label":"Break","since":1767225600000,"missedOffers":0,"servedToday":7}}"#,
             Notice::AgentStatusChanged(AgentStatusChange {
                 uid: "agent1".into(),
                 state: "not_ready".into(),
@@ -1822,10 +1824,11 @@ fn notice_examples() -> Vec<(&'static str, Notice)> {
                 label: "Break".into(),
                 since: 1_767_225_600_000,
                 missed_offers: 0,
+                served_today: 7,
             }),
         ),
         (
-            r#"{"type":"notice","name":"Wallboard","data":{"time":1767225600000,"full":true,"queues":[{"queID":3,"waiting":4,"longestWaitSeconds":95,"agents":{"idle":0,"busy":5,"wrapUp":1,"notReady":2,"offline":0},"serviceLevel":0.82,"served":40,"abandoned":3,"avgWaitSeconds":41.5,"avgHandleSeconds":212.0,"arrivalsPerHour":96.0,"agentsNeeded":8,"agentsAvailable":0,"estimatedWaitTime":120}],"agents":[{"UID":"agent1","state":"not_ready","DNDType":2,"label":"Break","since":1767225000000,"missedOffers":0}]}}"#,
+            r#"{"type":"notice","name":"Wallboard","data":{"time":1767225600000,"full":true,"queues":[{"queID":3,"waiting":4,"longestWaitSeconds":95,"agents":{"idle":0,"busy":5,"wrapUp":1,"notReady":2,"offline":0},"serviceLevel":0.82,"served":40,"abandoned":3,"avgWaitSeconds":41.5,"avgHandleSeconds":212.0,"arrivalsPerHour":96.0,"agentsNeeded":8,"agentsAvailable":0,"estimatedWaitTime":120}],"agents":[{"UID":"agent1","state":"not_ready","DNDType":2,"label":"Break","since":1767225000000,"missedOffers":0,"servedToday":14}]}}"#,
             Notice::Wallboard(WallboardFrame {
                 time: 1_767_225_600_000,
                 full: true,
@@ -1851,6 +1854,7 @@ fn notice_examples() -> Vec<(&'static str, Notice)> {
                     label: "Break".into(),
                     since: 1_767_225_000_000,
                     missed_offers: 0,
+                    served_today: 14,
                 }],
             }),
         ),
@@ -2351,7 +2355,7 @@ fn rest_admin_response_with_data() {
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(billing()) },
     );
     golden(
-        r#"{"RspCode":0,"RspDesc":"ok","Data":{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent","queueUserNotices":true,"recordCalls":false,"recordOnDemand":false,"maxMissedOffers":0}}"#,
+        r#"{"RspCode":0,"RspDesc":"ok","Data":{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent","queueUserNotices":true,"recordCalls":false,"recordOnDemand":false,"maxMissedOffers":0,"serviceLevelTarget":80,"utcOffsetMinutes":0}}"#,
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(default_settings()) },
     );
     golden(
@@ -2426,7 +2430,7 @@ fn rest_queue_query_data() {
 #[test]
 fn rest_app_settings_body() {
     golden(
-        r#"{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent","queueUserNotices":true,"recordCalls":false,"recordOnDemand":false,"maxMissedOffers":0}"#,
+        r#"{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent","queueUserNotices":true,"recordCalls":false,"recordOnDemand":false,"maxMissedOffers":0,"serviceLevelTarget":80,"utcOffsetMinutes":0}"#,
         default_settings(),
     );
     golden(r#"{"offerTimeoutSeconds":12}"#, AppSettingsBody { offer_timeout_seconds: Some(12), ..Default::default() });

@@ -271,6 +271,8 @@ pub fn settings_body(s: &AppSettings, policy: Option<AgentPolicy>, app: Option<&
         queue_user_notices: Some(s.queue_user_notices),
         record_calls: Some(app.is_some_and(|a| a.record_calls)),
         record_on_demand: Some(app.is_some_and(|a| a.record_on_demand)),
+        service_level_target: Some(policy.as_ref().map_or(80, |p| p.service_level_target_pct)),
+        utc_offset_minutes: Some(policy.as_ref().map_or(0, |p| p.utc_offset_min)),
         max_missed_offers: Some(policy.map_or(0, |p| p.max_missed_offers)),
     }
 }
@@ -289,14 +291,18 @@ pub fn put_settings(hub: &mut Hub, app: &str, b: AppSettingsBody) -> Result<AppS
     }
     s.queue_user_notices = b.queue_user_notices.unwrap_or(s.queue_user_notices);
     s.validate()?;
-    let policy = b.max_missed_offers.map(|max_missed_offers| AgentPolicy {
-        max_missed_offers,
-        ..hub.engine.agent_policy(app).unwrap_or_default()
+    let policy = (b.max_missed_offers.is_some() || b.service_level_target.is_some() || b.utc_offset_minutes.is_some()).then(|| {
+        let p = hub.engine.agent_policy(app).unwrap_or_default();
+        AgentPolicy {
+            max_missed_offers: b.max_missed_offers.unwrap_or(p.max_missed_offers),
+            service_level_target_pct: b.service_level_target.unwrap_or(p.service_level_target_pct),
+            utc_offset_min: b.utc_offset_minutes.unwrap_or(p.utc_offset_min),
+            ..p
+        }
     });
     if let Some(p) = &policy {
-        if p.max_missed_offers > 100 {
-            return Err(AdminError::bad(format!("invalid maxMissedOffers: {} is outside 0..=100", p.max_missed_offers)));
-        }
+        // Checked before anything is stored.
+        p.check_limits()?;
     }
     hub.store.update_app_settings(app, &s).map_err(AdminError::store)?;
     hub.input(Input::PutApp { app: app.into(), settings: s.clone() })?;

@@ -282,6 +282,7 @@ pub fn agent_status_change(v: &e::AgentStateView) -> p::AgentStatusChange {
         label: v.label.to_string(),
         since: v.since.as_millis(),
         missed_offers: v.missed,
+        served_today: v.served_today,
     }
 }
 

@@ -135,8 +135,16 @@ async fn settings_are_validated_by_field() {
     let (_, v) = server.get("/api/v1/apps/demo/settings", Some(DEMO_KEY)).await;
     assert_eq!(
         v["Data"],
-        json!({"holdSeconds": 60, "offerTimeoutSeconds": 30, "noticeIntervalMs": 1000, "serviceLevelSeconds": 20, "reofferDelaySeconds": 10, "callTimeoutSeconds": 30, "customerCalls": "serving_agent", "queueUserNotices": true, "recordCalls": false, "recordOnDemand": true, "maxMissedOffers": 3})
+        json!({"holdSeconds": 60, "offerTimeoutSeconds": 30, "noticeIntervalMs": 1000, "serviceLevelSeconds": 20, "reofferDelaySeconds": 10, "callTimeoutSeconds": 30, "customerCalls": "serving_agent", "queueUserNotices": true, "recordCalls": false, "recordOnDemand": true, "maxMissedOffers": 3, "serviceLevelTarget": 80, "utcOffsetMinutes": 0})
     );
+    for (body, field) in [(json!({"serviceLevelTarget": 100}), "serviceLevelTarget"), (json!({"utcOffsetMinutes": 50}), "utcOffsetMinutes")] {
+        let (status, v) = server.put("/api/v1/apps/demo/settings", Some(DEMO_KEY), body).await;
+        assert_eq!((status, v["RspCode"].as_u64()), (400, Some(4)), "{v}");
+        assert!(v["RspDesc"].as_str().unwrap().starts_with(&format!("invalid {field}: ")), "{v}");
+    }
+    let (status, v) = server.put("/api/v1/apps/demo/settings", Some(DEMO_KEY), json!({"serviceLevelTarget": 90, "utcOffsetMinutes": -300})).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!((v["Data"]["serviceLevelTarget"].as_u64(), v["Data"]["utcOffsetMinutes"].as_i64(), v["Data"]["maxMissedOffers"].as_u64()), (Some(90), Some(-300), Some(3)));
     server.stop().await;
 }
 
