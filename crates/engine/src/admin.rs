@@ -148,6 +148,7 @@ impl Engine {
         self.wait_book.handle.remove(&id);
         self.wall_book.arrivals.remove(&id);
         self.wall_book.today.remove(&id);
+        self.forget_queue_routing(id);
         self.touch_wallboard(ix);
         self.tell_watchers(ix, Notice::QueueRemoved { queue: id });
         Ok(())

@@ -43,7 +43,15 @@ impl Engine {
     /// Puts the customer into `queue` at order key `seq` (enqueued at `enqueued_at`):
     /// a new queuing task, its events, its QueuingInfo, UserEnter to the agents, and an
     /// offer at once if a free agent suits it.
-    fn enqueue(&mut self, sid: SessionId, queue: QueueId, seq: u64, enqueued_at: Time, ext: Arc<str>, deadline: Option<Time>) {
+    fn enqueue(
+        &mut self,
+        sid: SessionId,
+        queue: QueueId,
+        seq: u64,
+        enqueued_at: Time,
+        ext: Arc<str>,
+        deadline: Option<Time>,
+    ) {
         let task = self.next_task();
         let session = self.sessions.get_mut(&sid).expect("present");
         let online = session.online;
@@ -73,6 +81,7 @@ impl Engine {
         }
         q.counters.entered += 1;
         self.queue_interval(queue).offered += 1;
+        self.arm_overflow(sid, queue);
         self.count_arrival(queue);
         self.emit(app, EventKind::QueueChange { queue, user_id, change: QueueChangeKind::Entered, usr_ext_dat: ext });
         self.acd_transition(sid, AcdPhase::Pending, AcdPhase::Waiting, None);
@@ -142,6 +151,7 @@ impl Engine {
             self.timers.remove(deadline, Timer::MaxWait(sid));
         }
         let sl = self.settings_of_app(app).service_level_s;
+        self.disarm_overflow(sid);
         let q = self.queues.get_mut(&queuing.queue).expect("live queue");
         q.waiting.remove(&queuing.seq);
         q.ready.remove(&queuing.seq);
@@ -166,7 +176,13 @@ impl Engine {
     /// Moves a customer queuing in `queue` to `to_queue`, keeping its enqueue time (and
     /// so its place by waiting time). The old queue's task ends with `forward`; a new
     /// task starts in the new queue.
-    pub(crate) fn forward_user(&mut self, app: u32, queue: QueueId, user_id: &str, to_queue: QueueId) -> Result<(), AcdError> {
+    pub(crate) fn forward_user(
+        &mut self,
+        app: u32,
+        queue: QueueId,
+        user_id: &str,
+        to_queue: QueueId,
+    ) -> Result<(), AcdError> {
         let in_app = |e: &Engine, q: QueueId| e.queues.get(&q).is_some_and(|q| q.app == app);
         if !in_app(self, queue) {
             return Err(AcdError::QueueInvalid(queue));
@@ -185,6 +201,14 @@ impl Engine {
         if target.def.max_len.is_some_and(|m| target.waiting.len() as u64 >= u64::from(m)) {
             return Err(AcdError::QueueFull(to_queue));
         }
+        self.move_customer(sid, to_queue, QueueChangeKind::Forwarded);
+        Ok(())
+    }
+
+    /// Moves a waiting customer to `to_queue` (checked: in its app, another queue, room
+    /// there) at its old place in time; `change` says why (forwarded, overflowed).
+    pub(crate) fn move_customer(&mut self, sid: SessionId, to_queue: QueueId, change: QueueChangeKind) {
+        let queue = self.sessions[&sid].queuing.as_ref().expect("queuing").queue;
         let mut dispatch_agent = None;
         let offered = self.sessions[&sid].queuing.as_ref().and_then(|q| q.offer);
         if let Some(offer) = offered {
@@ -192,7 +216,7 @@ impl Engine {
         }
         let (old, app_ix, uid) = self.unqueue(sid, WaitEnd::Forwarded).expect("queuing");
         self.tell_queue_agents(queue, Notice::UserLeave { queue, user_id: uid.clone(), in_service: false });
-        self.emit(app_ix, EventKind::QueueChange { queue, user_id: uid.clone(), change: QueueChangeKind::Forwarded, usr_ext_dat: old.ext.clone() });
+        self.emit(app_ix, EventKind::QueueChange { queue, user_id: uid.clone(), change, usr_ext_dat: old.ext.clone() });
         let previous = if offered.is_some() { AcdPhase::Calling } else { AcdPhase::Waiting };
         self.acd_end(&old, sid, previous, EndReason::Forward, None);
         self.touch_status(queue);
@@ -205,6 +229,5 @@ impl Engine {
         if let Some(agent) = dispatch_agent {
             self.dispatch_agent(agent);
         }
-        Ok(())
     }
 }

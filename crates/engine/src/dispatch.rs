@@ -2,16 +2,15 @@
 //! best agent for a customer, and the life of offers and services.
 //!
 //! The rule (CloudRoom's): a free agent is offered the earliest-waiting customer of the
-//! highest-priority queue it serves; among free agents of a queue, the best agent
-//! priority wins, then the least loaded, then the one idle longest. Every step that can
-//! make a match calls the dispatcher at once; nothing polls.
+//! highest-priority queue it serves (with aging, `routing`: the best effective priority,
+//! then the earliest); among free agents of a queue, the best agent priority wins, then
+//! the least loaded, then the one idle longest. Every step that can make a match calls
+//! the dispatcher at once; nothing polls.
 
 use crate::engine::Engine;
 use crate::ids::{OfferId, QueueId, ServiceId, SessionId, TaskId};
 use crate::model::{QueUser, QueuingInfo};
-use crate::output::{
-    AcdPhase, AcdTransition, CancelReason, EndReason, EventKind, Notice, QueueChangeKind, ServiceEnd,
-};
+use crate::output::{AcdPhase, AcdTransition, CancelReason, EndReason, EventKind, Notice, QueueChangeKind, ServiceEnd};
 use crate::state::{Agent, Offer, Service};
 use crate::stats::WaitEnd;
 use crate::timers::Timer;
@@ -64,24 +63,32 @@ impl Engine {
     /// skipping customers it declined recently.
     pub(crate) fn best_candidate(&self, agent_sid: SessionId) -> Option<Candidate> {
         let agent = self.sessions.get(&agent_sid)?.agent.as_ref()?;
-        let mut best: Option<(u8, u64, QueueId, SessionId)> = None;
+        let aging = self.any_aging();
+        // (effective priority, order key): lower is better (`routing` for aging).
+        let mut best: Option<(i64, u64, QueueId, SessionId)> = None;
         for (q, _) in &agent.serving {
             let Some(queue) = self.queues.get(q).filter(|q| !q.closing) else { continue };
-            let prio = queue.def.prio;
+            let prio = i64::from(queue.def.prio);
             for &seq in &queue.ready {
-                if best.is_some_and(|b| (prio, seq) >= (b.0, b.1)) {
+                // Without aging the queue's priority decides before the customer is looked at.
+                if !aging && best.is_some_and(|b| (prio, seq) >= (b.0, b.1)) {
                     break;
                 }
                 let customer = queue.waiting[&seq];
                 if customer == agent_sid {
                     continue; // a session with both roles is never offered to itself
                 }
-                let declined = self.sessions[&customer]
-                    .queuing
-                    .as_ref()
-                    .is_some_and(|qu| qu.declined_by(agent_sid, self.now));
-                if !declined {
-                    best = Some((prio, seq, *q, customer));
+                let queuing = self.sessions[&customer].queuing.as_ref();
+                // Within a queue the first is the oldest, so the best: later ones are not.
+                let effective = match (aging, queuing) {
+                    (true, Some(qu)) => self.effective_priority(*q, queue.def.prio, qu.enqueued_at),
+                    _ => prio,
+                };
+                if best.is_some_and(|b| (effective, seq) >= (b.0, b.1)) {
+                    break;
+                }
+                if !queuing.is_some_and(|qu| qu.declined_by(agent_sid, self.now)) {
+                    best = Some((effective, seq, *q, customer));
                     break;
                 }
             }
@@ -106,10 +113,8 @@ impl Engine {
             if q.ready.is_empty() || q.free_agents.is_empty() {
                 return;
             }
-            let found = q
-                .free_agents
-                .iter()
-                .find_map(|&(_, _, _, agent)| self.best_candidate(agent).map(|c| (agent, c)));
+            let found =
+                q.free_agents.iter().find_map(|&(_, _, _, agent)| self.best_candidate(agent).map(|c| (agent, c)));
             match found {
                 Some((agent, candidate)) => self.make_offer(agent, candidate),
                 None => return,
@@ -199,7 +204,12 @@ impl Engine {
     }
 
     /// The agent takes the customer: through its offer, or directly (ReqAssignUser).
-    pub(crate) fn take_customer(&mut self, agent_sid: SessionId, customer: SessionId, offer: Option<OfferId>) -> QueUser {
+    pub(crate) fn take_customer(
+        &mut self,
+        agent_sid: SessionId,
+        customer: SessionId,
+        offer: Option<OfferId>,
+    ) -> QueUser {
         let now = self.now;
         let user = self.que_user(customer);
         match offer {
@@ -231,7 +241,10 @@ impl Engine {
         let queue = queuing.queue;
         self.reindex_agent(agent_sid, |a| a.services.push(service));
         self.notify(customer, Notice::QueuingInfoChanged(QueuingInfo::InService));
-        self.tell_queue_agents(queuing.queue, Notice::UserLeave { queue: queuing.queue, user_id: user_id.clone(), in_service: true });
+        self.tell_queue_agents(
+            queuing.queue,
+            Notice::UserLeave { queue: queuing.queue, user_id: user_id.clone(), in_service: true },
+        );
         self.emit(
             app,
             EventKind::QueueChange {
@@ -244,12 +257,18 @@ impl Engine {
         self.touch_status(queue);
         self.touch_positions(queue);
         // The ACD task stays "calling" until the agent's call is answered (or fails).
-        self.services.insert(service, Service { agent: agent_sid, customer, queue, started_at: now, task: Some(queuing) });
+        self.services
+            .insert(service, Service { agent: agent_sid, customer, queue, started_at: now, task: Some(queuing) });
         user
     }
 
     /// Completes the ACD task of a service's customer, if still open.
-    pub(crate) fn complete_task(&mut self, service: ServiceId, reason: EndReason, talk_time: Option<crate::time::Time>) {
+    pub(crate) fn complete_task(
+        &mut self,
+        service: ServiceId,
+        reason: EndReason,
+        talk_time: Option<crate::time::Time>,
+    ) {
         let Some(s) = self.services.get_mut(&service) else { return };
         let customer = s.customer;
         if let Some(task) = s.task.take() {
@@ -257,7 +276,13 @@ impl Engine {
         }
     }
 
-    fn end_task(&mut self, task: &crate::state::Queuing, customer: SessionId, reason: EndReason, talk_time: Option<crate::time::Time>) {
+    fn end_task(
+        &mut self,
+        task: &crate::state::Queuing,
+        customer: SessionId,
+        reason: EndReason,
+        talk_time: Option<crate::time::Time>,
+    ) {
         if self.sessions.get(&customer).is_some() {
             self.acd_end(task, customer, AcdPhase::Calling, reason, talk_time);
         }
@@ -355,7 +380,13 @@ impl Engine {
     }
 
     /// Emits one ACD life-cycle step of the customer's current queuing task.
-    pub(crate) fn acd_transition(&mut self, customer: SessionId, previous: AcdPhase, latest: AcdPhase, end: Option<EndReason>) {
+    pub(crate) fn acd_transition(
+        &mut self,
+        customer: SessionId,
+        previous: AcdPhase,
+        latest: AcdPhase,
+        end: Option<EndReason>,
+    ) {
         let s = &self.sessions[&customer];
         let q = s.queuing.as_ref().expect("queuing");
         let t = AcdTransition {

@@ -19,6 +19,7 @@ use crate::agent_state::AgentBook;
 use crate::wait_estimate::WaitBook;
 use crate::wallboard::WallBook;
 use crate::reports::ReportBook;
+use crate::routing::RoutingBook;
 use crate::user_status::UserStatusBook;
 
 /// Lineup's ACD state machine. See the crate docs for how to drive it.
@@ -51,6 +52,8 @@ pub struct Engine {
     pub(crate) wall_book: WallBook,
     /// The open report interval's figures (`reports`).
     pub(crate) report_book: ReportBook,
+    /// Queues' overflow and aging, customers' overflow deadlines (`routing`).
+    pub(crate) routing: RoutingBook,
 }
 
 impl Default for Engine {
@@ -84,6 +87,7 @@ impl Engine {
             wait_book: WaitBook::default(),
             wall_book: WallBook::default(),
             report_book: ReportBook::default(),
+            routing: RoutingBook::default(),
         }
     }
 
@@ -120,6 +124,9 @@ impl Engine {
             }
             Input::Session { session, request } => self.request(session, request),
             Input::PutAgentPolicy { app, policy } => self.put_agent_policy(&app, policy).map(|_| Reply::Done),
+            Input::PutQueueRouting { app, queue, routing } => {
+                self.put_queue_routing(&app, queue, routing).map(|_| Reply::Done)
+            }
             Input::ServerRestarted => unreachable!("handled above"),
         };
         self.end_step();
@@ -279,6 +286,7 @@ impl Engine {
             Timer::Call(key) => self.call_timed_out(key),
             Timer::Wallboard(app) => self.wallboard_due(app),
             Timer::ReportInterval => self.close_report_interval(at),
+            Timer::Overflow(sid) => self.overflow_due(sid, at),
             Timer::Declined(sid) => self.decline_expired(sid),
             Timer::Flush(queue) => {
                 if let Some(q) = self.queues.get_mut(&queue) {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::agent_state::AgentPolicy;
+use crate::routing::QueueRouting;
 use crate::ids::{Name, QueueId, SessionId};
 use crate::model::{AppSettings, MeetInfo, QueUser, QueueChange, QueueDef, QueueInfo, Roles};
 
@@ -45,6 +46,8 @@ pub enum Input {
     // New variants go last: journals of older versions name variants by position.
     /// The app's rules for agent states: its reasons and the auto-pause limit.
     PutAgentPolicy { app: Arc<str>, policy: AgentPolicy },
+    /// A queue's overflow and aging (`routing`).
+    PutQueueRouting { app: Arc<str>, queue: QueueId, routing: QueueRouting },
 }
 
 /// A request of one session; names follow CloudRoom's functions.

@@ -117,7 +117,34 @@ impl Engine {
                 return Err(format!("wallboard subscriber {sid} of app {app} is not a session of it"));
             }
         }
-        self.check_reports()
+        self.check_reports()?;
+        self.check_routing_state()
+    }
+
+    /// Routing: an overflow deadline for a customer waiting in a queue with an overflow,
+    /// and a timer for each; no loop or over-long chain of overflows.
+    fn check_routing_state(&self) -> Result<(), String> {
+        for (sid, at) in &self.routing.due {
+            let queue = self.sessions.get(sid).and_then(|s| s.queuing.as_ref()).map(|q| q.queue);
+            let Some(queue) = queue else { return Err(format!("overflow deadline for {sid}, which does not queue")) };
+            if self.routing.queues.get(&queue).and_then(|r| r.overflow_to).is_none() {
+                return Err(format!("overflow deadline for {sid} in queue {queue:?}, which has no overflow"));
+            }
+            if self.timers.count(crate::timers::Timer::Overflow(*sid)) != [*at] {
+                return Err(format!("overflow deadline of {sid} at {at:?} has no timer"));
+            }
+        }
+        for (q, r) in &self.routing.queues {
+            let (mut at, mut hops) = (*q, 1);
+            while let Some(next) = self.routing.queues.get(&at).and_then(|r| r.overflow_to) {
+                hops += 1;
+                if hops > crate::routing::MAX_CHAIN || !self.queues.contains_key(&next) {
+                    return Err(format!("overflow chain from {q:?} ({r:?}) is too long or ends at a deleted queue"));
+                }
+                at = next;
+            }
+        }
+        Ok(())
     }
 
     /// Reports: the open interval has its deadline at its end (and only then); an

@@ -28,6 +28,8 @@
 //! - `wait_estimate`: each waiting customer's estimated wait (handle time, ready agents).
 //! - `wallboard`: the supervisors' pushed wallboard; `erlang`: Erlang C for it.
 //! - `reports`: per queue and per agent figures over 15-minute intervals (history).
+//! - `routing`: queues' overflow (a customer moves on after a time) and aging (waiting
+//!   raises its effective priority).
 //! - `stats`, `views`: statistics and read-only views.
 //! - `sessions`: the session table (by index, with prefetch of the next customer).
 //! - `snapshot`: the whole state as versioned, canonical bytes; restore; digest.
@@ -80,6 +82,7 @@ mod notify;
 mod output;
 mod presence;
 mod reports;
+mod routing;
 mod sessions;
 mod snapshot;
 mod state;
@@ -106,6 +109,7 @@ pub use output::{
     QueueChangeKind, ServiceEnd, SessionEnd,
 };
 pub use reports::{interval_start, AgentInterval, IntervalReport, QueueInterval, REPORT_INTERVAL_MS};
+pub use routing::{QueueRouting, MAX_CHAIN as MAX_OVERFLOW_CHAIN};
 pub use snapshot::{SnapshotError, SNAPSHOT_MAGIC, SNAPSHOT_VERSION};
 pub use time::Time;
 pub use wallboard::{Wallboard, WallboardQueue, INTERVAL_MS as WALLBOARD_INTERVAL_MS};

@@ -234,6 +234,8 @@ pub enum QueueChangeKind {
     Removed,
     /// Lineup: moved to another queue.
     Forwarded,
+    /// Lineup: moved to the queue's overflow queue after its overflow time.
+    Overflowed,
     TakenByAgent,
 }
 
@@ -247,6 +249,7 @@ impl QueueChangeKind {
             QueueChangeKind::TimedOut => (504, 101),
             QueueChangeKind::Removed => (504, 102),
             QueueChangeKind::Forwarded => (504, 103),
+            QueueChangeKind::Overflowed => (504, 104),
             QueueChangeKind::TakenByAgent => (506, 0),
         }
     }

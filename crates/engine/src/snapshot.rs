@@ -43,6 +43,7 @@ use crate::agent_state::AgentBook;
 use crate::wait_estimate::WaitBook;
 use crate::wallboard::WallBook;
 use crate::reports::ReportBook;
+use crate::routing::RoutingBook;
 use crate::user_status::UserStatusBook;
 
 /// The first bytes of every snapshot.
@@ -103,6 +104,7 @@ struct StateRef<'a> {
     wait_book: &'a WaitBook,
     wall_book: &'a WallBook,
     report_book: &'a ReportBook,
+    routing: &'a RoutingBook,
 }
 
 /// The engine's state as read back (owned); same field order as [`StateRef`].
@@ -135,6 +137,9 @@ struct State {
     /// Absent from snapshots of versions before reports.
     #[serde(default)]
     report_book: ReportBook,
+    /// Absent from snapshots of versions before overflow and aging.
+    #[serde(default)]
+    routing: RoutingBook,
 }
 
 /// A version 1 snapshot's state (bincode: every field, in order, nothing after
@@ -175,6 +180,7 @@ impl From<StateV1> for State {
             wait_book: WaitBook::default(),
             wall_book: WallBook::default(),
             report_book: ReportBook::default(),
+            routing: RoutingBook::default(),
         }
     }
 }
@@ -212,6 +218,7 @@ impl Engine {
             wait_book: &self.wait_book,
             wall_book: &self.wall_book,
             report_book: &self.report_book,
+            routing: &self.routing,
         }
     }
 
@@ -248,6 +255,7 @@ impl Engine {
         engine.wait_book = state.wait_book;
         engine.wall_book = state.wall_book;
         engine.report_book = state.report_book;
+        engine.routing = state.routing;
         engine.adopt_dnd_without_reason();
         // Agents of a snapshot from before reports: their time is reported from now.
         if !engine.agent_book.agents.is_empty() {

@@ -30,6 +30,8 @@ pub(crate) enum Timer {
     Wallboard(u32),
     /// The open report interval ends.
     ReportInterval,
+    /// The customer has waited its queue's overflow time.
+    Overflow(SessionId),
 }
 
 /// Deadlines in time order; each can be cancelled exactly.

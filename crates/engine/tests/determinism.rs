@@ -5,7 +5,8 @@ mod common;
 
 use common::*;
 use lineup_engine::{
-    AgentPolicy, AgentReason, AppSettings, Engine, Input, Notice, Output, QueueDef, QueuingInfo, Reply, Request, Time,
+    AgentPolicy, AgentReason, AppSettings, Engine, Input, Notice, Output, QueueDef, QueueRouting, QueuingInfo, Reply,
+    Request, Time,
 };
 
 #[path = "../benches/support/rng.rs"]
@@ -25,6 +26,11 @@ fn busy_day(seed: u64) -> (Sim, Vec<String>, Vec<(Time, Output)>) {
     let reason = |code: u32, label: &str, manual_pulls| AgentReason { code, label: label.into(), manual_pulls };
     let policy = AgentPolicy { reasons: vec![reason(2, "Break", false), reason(3, "Training", true)], max_missed_offers: 3, ..AgentPolicy::default() };
     sim.input(Input::PutAgentPolicy { app: APP.into(), policy }).expect("PutAgentPolicy");
+    // Bronze overflows to gold after 40 s; silver's customers age a level every 20 s.
+    let bronze = QueueRouting { overflow_after_s: 40, overflow_to: Some(queues[0]), aging_s: 0 };
+    sim.input(Input::PutQueueRouting { app: APP.into(), queue: queues[2], routing: bronze }).expect("overflow");
+    let silver = QueueRouting { aging_s: 20, ..QueueRouting::default() };
+    sim.input(Input::PutQueueRouting { app: APP.into(), queue: queues[1], routing: silver }).expect("aging");
     // A supervisor watches the wallboard all day.
     let boss = sim.login("boss", supervisor_roles());
     sim.input(Input::Session { session: boss, request: Request::SubscribeWallboard }).expect("SubscribeWallboard");
@@ -153,7 +159,7 @@ fn determinism_same_script_gives_identical_outputs() {
         let (_, first, _) = busy_day(seed);
         let (_, second, _) = busy_day(seed);
         assert!(first.len() > 500, "the script should do something: {} lines", first.len());
-        for what in ["AutoAssignUser", "TakenByAgent", "NotifyCallIn", "NotifyCallAccepted", "CallEvent", "Forwarded", "AgentReason", "AgentStatusChanged", "Wallboard"] {
+        for what in ["AutoAssignUser", "TakenByAgent", "NotifyCallIn", "NotifyCallAccepted", "CallEvent", "Forwarded", "AgentReason", "AgentStatusChanged", "Wallboard", "Overflowed"] {
             assert!(first.iter().any(|l| l.contains(what)), "seed {seed}: no {what}");
         }
         assert_eq!(first, second, "seed {seed}");

@@ -180,6 +180,19 @@ pub struct QueueFields {
     #[serde(rename = "WrapUpSeconds", default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 3600))]
     pub wrap_up_seconds: Option<u32>,
+    /// Lineup: after this many seconds in the queue a customer moves to
+    /// `OverflowQueueID`, keeping its place in time; 0 turns the overflow off.
+    #[serde(rename = "OverflowSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 86400))]
+    pub overflow_seconds: Option<u32>,
+    /// Lineup: the queue a customer overflows to (0: none).
+    #[serde(rename = "OverflowQueueID", default, skip_serializing_if = "Option::is_none")]
+    pub overflow_queue_id: Option<u32>,
+    /// Lineup: a waiting customer's priority rises by one level for every this many
+    /// seconds waited (0: no aging, CloudRoom's order).
+    #[serde(rename = "AgingSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 86400))]
+    pub aging_seconds: Option<u32>,
 }
 
 /// A queue as administration sees it (CloudRoom queue/query `queueList` entries).
@@ -217,6 +230,14 @@ pub struct QueueRecord {
     pub srv_num: u32,
     #[serde(rename = "WaitNum")]
     pub wait_num: u32,
+    /// Lineup: the overflow (absent when the queue has none).
+    #[serde(rename = "OverflowSeconds", default, skip_serializing_if = "Option::is_none")]
+    pub overflow_seconds: Option<u32>,
+    #[serde(rename = "OverflowQueueID", default, skip_serializing_if = "Option::is_none")]
+    pub overflow_queue_id: Option<u32>,
+    /// Lineup: aging (absent when off).
+    #[serde(rename = "AgingSeconds", default, skip_serializing_if = "Option::is_none")]
+    pub aging_seconds: Option<u32>,
 }
 
 /// `GET /api/v1/apps/{app}/queues` (queue/query) result.

@@ -315,6 +315,9 @@ fn billing() -> QueueRecord {
         agent_num: 0,
         srv_num: 0,
         wait_num: 0,
+        overflow_seconds: None,
+        overflow_queue_id: None,
+        aging_seconds: None,
     }
 }
 
@@ -332,6 +335,9 @@ fn vip_record() -> QueueRecord {
         agent_num: 2,
         srv_num: 1,
         wait_num: 3,
+        overflow_seconds: None,
+        overflow_queue_id: None,
+        aging_seconds: None,
     }
 }
 

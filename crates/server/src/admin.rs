@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use lineup_engine::{
-    AcdError, AgentPolicy, AgentReason, AppSettings, CustomerCalls, Input, QueueChange, QueueDef, QueueId, Reply,
+    AcdError, AgentPolicy, AgentReason, AppSettings, CustomerCalls, Input, QueueChange, QueueDef, QueueId, QueueRouting,
+    Reply,
 };
 use lineup_protocol::fields::clip;
 use lineup_protocol::rest::{
@@ -127,6 +128,7 @@ fn record(hub: &Hub, id: QueueId) -> QueueRecord {
     let app = hub.engine.queue_app(id).expect("live queue").to_string();
     let info = hub.engine.queue(&app, id).expect("live queue");
     let status = hub.engine.queue_status(id).expect("live queue");
+    let routing = hub.engine.queue_routing(id);
     let (created, updated) = hub.store.queue_times(id).ok().flatten().unwrap_or((0, 0));
     QueueRecord {
         queue_id: id.0,
@@ -141,7 +143,34 @@ fn record(hub: &Hub, id: QueueId) -> QueueRecord {
         agent_num: status.agent_num,
         srv_num: status.srv_num,
         wait_num: status.wait_num,
+        overflow_seconds: routing.overflow_to.map(|_| routing.overflow_after_s),
+        overflow_queue_id: routing.overflow_to.map(|q| q.0),
+        aging_seconds: (routing.aging_s > 0).then_some(routing.aging_s),
     }
+}
+
+/// The queue's routing with the fields' changes applied (0 turns a setting off).
+fn routing_of(mut r: QueueRouting, f: &QueueFields) -> QueueRouting {
+    if let Some(s) = f.overflow_seconds {
+        r.overflow_after_s = s;
+        if s == 0 {
+            r.overflow_to = None;
+        }
+    }
+    if let Some(q) = f.overflow_queue_id {
+        r.overflow_to = (q > 0).then_some(QueueId(q));
+        if q == 0 {
+            r.overflow_after_s = 0;
+        }
+    }
+    if let Some(a) = f.aging_seconds {
+        r.aging_s = a;
+    }
+    r
+}
+
+fn touches_routing(f: &QueueFields) -> bool {
+    f.overflow_seconds.is_some() || f.overflow_queue_id.is_some() || f.aging_seconds.is_some()
 }
 
 fn limit(v: Option<u32>) -> Option<u32> {
@@ -152,6 +181,8 @@ pub fn create_queue(hub: &mut Hub, app: &str, f: QueueFields) -> Result<QueueRec
     if f.new_queue_name.is_some() {
         return Err(AdminError::bad("NewQueueName is for modifying a queue; use QueueName"));
     }
+    let routing = routing_of(QueueRouting::default(), &f);
+    let set_routing = touches_routing(&f);
     let name = f.queue_name.ok_or_else(|| AdminError::bad("QueueName is required"))?;
     let def = QueueDef {
         name: name.into(),
@@ -161,9 +192,14 @@ pub fn create_queue(hub: &mut Hub, app: &str, f: QueueFields) -> Result<QueueRec
         max_len: limit(f.max_length),
         wrapup_s: f.wrap_up_seconds.unwrap_or(0),
     };
+    // Checked first: a queue is made with its routing or not at all.
+    hub.engine.check_routing(app, None, &routing)?;
     let Reply::Queue(info) = hub.input(Input::CreateQueue { app: app.into(), id: None, def })? else {
         unreachable!("CreateQueue replies Queue")
     };
+    if set_routing {
+        hub.input(Input::PutQueueRouting { app: app.into(), queue: info.queue, routing })?;
+    }
     if hub.config.fault_queue_name.as_deref() == Some(&*info.def.name) {
         panic!("injected fault: creating queue '{}'", info.def.name);
     }
@@ -179,6 +215,9 @@ pub fn modify_queue(hub: &mut Hub, app: &str, id: QueueId, f: QueueFields) -> Re
         return Err(AdminError::bad("QueueName identifies a queue; to rename it, send NewQueueName"));
     }
     let old = hub.engine.queue(app, id).ok_or(AcdError::QueueInvalid(id))?;
+    let routing = routing_of(hub.engine.queue_routing(id), &f);
+    let set_routing = touches_routing(&f);
+    hub.engine.check_routing(app, Some(id), &routing)?;
     let change = QueueChange {
         name: f.new_queue_name.map(Arc::from),
         desc: f.que_desc.map(Arc::from),
@@ -201,6 +240,9 @@ pub fn modify_queue(hub: &mut Hub, app: &str, id: QueueId, f: QueueFields) -> Re
         };
         let _ = hub.input(Input::ModifyQueue { app: app.into(), queue: id, change: undo });
         return Err(AdminError::store(e));
+    }
+    if set_routing {
+        hub.input(Input::PutQueueRouting { app: app.into(), queue: id, routing })?;
     }
     Ok(record(hub, id))
 }

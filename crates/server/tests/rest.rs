@@ -300,3 +300,39 @@ async fn a_throttled_address_gets_429_for_every_request_of_any_size_in_parallel(
     assert_eq!(got.get(&429), Some(&(CLIENTS * EACH)), "every answer a 429 with Retry-After: {got:?}");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn queue_overflow_and_aging_are_set_shown_and_checked_by_field() {
+    let server = Server::start().await;
+    let key = Some(DEMO_KEY);
+    let (status, v) = server
+        .post("/api/v1/apps/demo/queues", key, json!({"QueueName": "Mortgages", "OverflowSeconds": 120, "OverflowQueueID": 3, "AgingSeconds": 30}))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let id = v["Data"]["QueueID"].as_u64().unwrap();
+    assert_eq!((v["Data"]["OverflowSeconds"].as_u64(), v["Data"]["OverflowQueueID"].as_u64(), v["Data"]["AgingSeconds"].as_u64()), (Some(120), Some(3), Some(30)));
+    // A loop is refused, naming the field and the loop; nothing changes.
+    let (status, v) = server.put("/api/v1/apps/demo/queues/3", key, json!({"OverflowSeconds": 60, "OverflowQueueID": id})).await;
+    assert_eq!((status, v["RspCode"].as_u64()), (400, Some(4)), "{v}");
+    assert_eq!(v["RspDesc"], format!("invalid OverflowQueueID: overflow loop: 3 → {id} → 3"));
+    let (_, v) = server.get("/api/v1/apps/demo/queues/3", key).await;
+    assert!(v["Data"].get("OverflowQueueID").is_none(), "{v}");
+    // Bad values, each named; a queue is not created half-way.
+    for (body, field) in [
+        (json!({"QueueName": "X1", "OverflowSeconds": 60}), "OverflowQueueID"),
+        (json!({"QueueName": "X2", "OverflowSeconds": 60, "OverflowQueueID": 999}), "OverflowQueueID"),
+        (json!({"QueueName": "X3", "OverflowSeconds": 100000, "OverflowQueueID": 3}), "OverflowSeconds"),
+        (json!({"QueueName": "X4", "AgingSeconds": 100000}), "AgingSeconds"),
+    ] {
+        let (status, v) = server.post("/api/v1/apps/demo/queues", key, body).await;
+        assert_eq!((status, v["RspCode"].as_u64()), (400, Some(4)), "{v}");
+        assert!(v["RspDesc"].as_str().unwrap().starts_with(&format!("invalid {field}: ")), "{v}");
+    }
+    let (_, v) = server.get("/api/v1/apps/demo/queues", key).await;
+    assert!(v["Data"]["queueList"].as_array().unwrap().iter().all(|q| !q["QueueName"].as_str().unwrap().starts_with('X')), "{v}");
+    // 0 turns them off.
+    let (status, v) = server.put(&format!("/api/v1/apps/demo/queues/{id}"), key, json!({"OverflowQueueID": 0, "AgingSeconds": 0})).await;
+    assert_eq!(status, 200, "{v}");
+    assert!(v["Data"].get("OverflowSeconds").is_none() && v["Data"].get("AgingSeconds").is_none(), "{v}");
+    server.stop().await;
+}
