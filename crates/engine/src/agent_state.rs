@@ -430,11 +430,11 @@ impl Engine {
                 self.wall_book.subscribers.get(&app).into_iter().flatten().copied().collect();
             // A held agent learns its state when it is back (that is a change too).
             if self.sessions[&sid].online {
-                self.notify(sid, Notice::AgentStatusChanged(view.clone()));
+                self.notify(sid, Notice::AgentStatusChanged(Box::new(view.clone())));
             }
             for s in supervisors.into_iter().filter(|s| *s != sid) {
                 if self.sessions.get(&s).is_some_and(|x| x.online) {
-                    self.notify(s, Notice::AgentStatusChanged(view.clone()));
+                    self.notify(s, Notice::AgentStatusChanged(Box::new(view.clone())));
                 }
             }
         }
@@ -455,7 +455,7 @@ impl Engine {
         let supervisors: Vec<SessionId> = self.wall_book.subscribers.get(&app).into_iter().flatten().copied().collect();
         for s in supervisors.into_iter().filter(|s| *s != sid) {
             if self.sessions.get(&s).is_some_and(|x| x.online) {
-                self.notify(s, Notice::AgentStatusChanged(view.clone()));
+                self.notify(s, Notice::AgentStatusChanged(Box::new(view.clone())));
             }
         }
     }

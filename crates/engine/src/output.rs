@@ -76,7 +76,7 @@ pub enum Notice {
     UserStatus(UserStatus),
     /// Lineup: an agent's state or reason changed (to the agent and the supervisors
     /// watching the app's wallboard).
-    AgentStatusChanged(AgentStateView),
+    AgentStatusChanged(Box<AgentStateView>),
     /// Lineup: the app's wallboard (to supervisors that subscribed).
     Wallboard(Box<Wallboard>),
 }

@@ -46,7 +46,7 @@ impl Engine {
                 self.send_standing(sid);
                 // The new page learns the agent's state (no change tells it otherwise).
                 if let Some(view) = self.agent_state_view(sid) {
-                    self.notify(sid, crate::output::Notice::AgentStatusChanged(view));
+                    self.notify(sid, crate::output::Notice::AgentStatusChanged(Box::new(view)));
                 }
             }
             return Ok(Reply::LoggedIn { session: sid, resumed: true });

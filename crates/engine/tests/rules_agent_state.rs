@@ -26,7 +26,7 @@ fn set_reason(sim: &mut Sim, agent: lineup_engine::SessionId, code: u32) -> Resu
 fn told(out: &[Output], session: lineup_engine::SessionId) -> Vec<AgentStateView> {
     out.iter()
         .filter_map(|o| match o {
-            Output::Notify { session: s, notice: Notice::AgentStatusChanged(v) } if *s == session => Some(v.clone()),
+            Output::Notify { session: s, notice: Notice::AgentStatusChanged(v) } if *s == session => Some((**v).clone()),
             _ => None,
         })
         .collect()
