@@ -347,6 +347,26 @@ pub struct ForwardRequest {
     pub to_que_id: u32,
 }
 
+/// `POST /api/v1/apps/{app}/queues/{id}/forward` result: who moved, from where, to where.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ForwardData {
+    #[serde(rename = "usrID")]
+    pub usr_id: String,
+    #[serde(rename = "fromQueID")]
+    pub from_que_id: u32,
+    #[serde(rename = "toQueID")]
+    pub to_que_id: u32,
+}
+
+/// `POST /api/v1/apps` result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AppCreated {
+    #[serde(rename = "appID")]
+    pub app_id: String,
+}
+
 /// `POST /api/v1/apps` (server admin key): create an app.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

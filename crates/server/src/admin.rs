@@ -394,9 +394,9 @@ mod tests {
 }
 
 /// Moves a waiting customer of queue `id` to another queue (administration).
-pub fn forward(hub: &mut Hub, app: &str, id: QueueId, f: lineup_protocol::rest::ForwardRequest) -> Result<serde_json::Value, AdminError> {
+pub fn forward(hub: &mut Hub, app: &str, id: QueueId, f: lineup_protocol::rest::ForwardRequest) -> Result<lineup_protocol::rest::ForwardData, AdminError> {
     hub.input(Input::ForwardUser { app: app.into(), queue: id, user_id: f.usr_id.as_str().into(), to_queue: QueueId(f.to_que_id) })?;
-    Ok(serde_json::json!({"usrID": f.usr_id, "fromQueID": id.0, "toQueID": f.to_que_id}))
+    Ok(lineup_protocol::rest::ForwardData { usr_id: f.usr_id, from_que_id: id.0, to_que_id: f.to_que_id })
 }
 
 /// The app's table of agent reasons.

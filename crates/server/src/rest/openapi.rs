@@ -20,32 +20,12 @@ pub struct ApiError {
     rsp_desc: String,
 }
 
-/// `POST /api/v1/apps` result.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct AppCreated {
-    #[schema(rename = "appID")]
-    app_id: String,
-}
-
 /// `DELETE .../queues/{id}` result.
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct QueueDeleted {
     #[schema(rename = "QueueID")]
     queue_id: u32,
-}
-
-/// `POST .../queues/{id}/forward` result.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct Forwarded {
-    #[schema(rename = "usrID")]
-    usr_id: String,
-    #[schema(rename = "fromQueID")]
-    from_que_id: u32,
-    #[schema(rename = "toQueID")]
-    to_que_id: u32,
 }
 
 /// `DELETE .../agents/{agent}/queues` result.

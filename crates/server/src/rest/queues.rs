@@ -49,7 +49,7 @@ where
 }
 
 /// `POST /api/v1/apps` with `Authorization: Bearer <server admin key>`.
-#[utoipa::path(post, path = "/apps", tag = "apps", request_body = lineup_protocol::rest::AppCreateRequest, security(("adminKey" = [])), responses((status = 200, description = "The app was created", body = lineup_protocol::rest::AdminResponse<super::openapi::AppCreated>), super::openapi::ApiErrors))]
+#[utoipa::path(post, path = "/apps", tag = "apps", request_body = lineup_protocol::rest::AppCreateRequest, security(("adminKey" = [])), responses((status = 200, description = "The app was created", body = lineup_protocol::rest::AdminResponse<lineup_protocol::rest::AppCreated>), super::openapi::ApiErrors))]
 pub async fn create_app(State(state): State<AppState>, headers: HeaderMap, bytes: Bytes) -> Response {
     let Some(expected) = state.config.admin_key.clone() else {
         return admin_error(AdminError::new(rsp::NO_PERMISSION, 403, "app creation is disabled (no admin key configured)"));
@@ -66,7 +66,9 @@ pub async fn create_app(State(state): State<AppState>, headers: HeaderMap, bytes
     }
     admin_reply(
         state
-            .call("", move |hub| admin::create_app(hub, &req.app_id, &req.app_secret).map(|_| serde_json::json!({"appID": req.app_id})))
+            .call("", move |hub| {
+                admin::create_app(hub, &req.app_id, &req.app_secret).map(|_| lineup_protocol::rest::AppCreated { app_id: req.app_id })
+            })
             .await,
     )
 }
@@ -186,7 +188,7 @@ pub async fn put_settings(State(state): State<AppState>, Path(app): Path<String>
 }
 
 /// `POST .../queues/{id}/forward` with `{usrID, toQueID}`.
-#[utoipa::path(post, path = "/apps/{app}/queues/{id}/forward", tag = "queues", params(("app" = String, Path, description = "The app id (appID)"), ("id" = u32, Path, description = "The queue id (QueueID)")), request_body = lineup_protocol::rest::ForwardRequest, security(("appSecret" = [])), responses((status = 200, description = "The waiting customer moved to the other queue", body = lineup_protocol::rest::AdminResponse<super::openapi::Forwarded>), super::openapi::ApiErrors))]
+#[utoipa::path(post, path = "/apps/{app}/queues/{id}/forward", tag = "queues", params(("app" = String, Path, description = "The app id (appID)"), ("id" = u32, Path, description = "The queue id (QueueID)")), request_body = lineup_protocol::rest::ForwardRequest, security(("appSecret" = [])), responses((status = 200, description = "The waiting customer moved to the other queue", body = lineup_protocol::rest::AdminResponse<lineup_protocol::rest::ForwardData>), super::openapi::ApiErrors))]
 pub async fn forward(State(state): State<AppState>, Path(path): Path<(String, String)>, headers: HeaderMap, bytes: Bytes) -> Response {
     with_queue(&state, path, &headers, move |hub, app, id| admin::forward(hub, app, id, body(&bytes)?)).await
 }
