@@ -31,7 +31,7 @@ use crate::agent_state::AgentState;
 use crate::engine::Engine;
 use crate::ids::{Name, QueueId, SessionId};
 use crate::output::EventKind;
-use crate::stats::WaitEnd;
+use crate::stats::{WaitEnd, WaitTally};
 use crate::time::Time;
 use crate::timers::Timer;
 
@@ -80,21 +80,17 @@ impl QueueInterval {
         }
     }
 
-    fn wait_ended(&mut self, end: WaitEnd, waited_ms: u64, sl_s: u32) {
-        self.longest_wait_ms = self.longest_wait_ms.max(waited_ms);
-        match end {
-            WaitEnd::Served => {
-                self.answered += 1;
-                self.wait_ms_answered += waited_ms;
-                if waited_ms <= u64::from(sl_s) * 1000 {
-                    self.answered_within_sl += 1;
-                }
-            }
-            WaitEnd::Abandoned => self.abandoned += 1,
-            WaitEnd::TimedOut => self.timed_out += 1,
-            WaitEnd::Forwarded => self.forwarded += 1,
-            WaitEnd::Uncounted => {}
+    pub(crate) fn wait_ended(&mut self, end: WaitEnd, waited_ms: u64, sl_s: u32) {
+        WaitTally {
+            served: &mut self.answered,
+            served_within_sl: &mut self.answered_within_sl,
+            abandoned: &mut self.abandoned,
+            timed_out: &mut self.timed_out,
+            forwarded: &mut self.forwarded,
+            wait_ms_served: &mut self.wait_ms_answered,
+            max_wait_ms: &mut self.longest_wait_ms,
         }
+        .record(end, waited_ms, sl_s);
     }
 }
 

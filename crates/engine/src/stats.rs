@@ -85,24 +85,55 @@ pub(crate) enum WaitEnd {
     Uncounted,
 }
 
+/// The counts a wait's end moves, wherever they are kept (a queue's running
+/// counters, a report interval): the one rule for both.
+pub(crate) struct WaitTally<'a> {
+    pub served: &'a mut u64,
+    pub served_within_sl: &'a mut u64,
+    pub abandoned: &'a mut u64,
+    pub timed_out: &'a mut u64,
+    pub forwarded: &'a mut u64,
+    pub wait_ms_served: &'a mut u64,
+    pub max_wait_ms: &'a mut u64,
+}
+
+impl WaitTally<'_> {
+    /// A wait of `waited_ms` ended as `end`; served within `sl_s` seconds counts for
+    /// the service level.
+    pub fn record(self, end: WaitEnd, waited_ms: u64, sl_s: u32) {
+        *self.max_wait_ms = (*self.max_wait_ms).max(waited_ms);
+        match end {
+            WaitEnd::Served => {
+                *self.served += 1;
+                *self.wait_ms_served += waited_ms;
+                if waited_ms <= u64::from(sl_s) * 1000 {
+                    *self.served_within_sl += 1;
+                }
+            }
+            WaitEnd::Abandoned => *self.abandoned += 1,
+            WaitEnd::TimedOut => *self.timed_out += 1,
+            WaitEnd::Forwarded => *self.forwarded += 1,
+            WaitEnd::Uncounted => {}
+        }
+    }
+}
+
 impl Counters {
     pub fn record(&mut self, end: WaitEnd, enqueued_at: Time, now: Time, sl_threshold_s: u32) {
         let waited = now.millis_since(enqueued_at);
-        self.max_wait_ms = self.max_wait_ms.max(waited);
-        match end {
-            WaitEnd::Served => {
-                self.served += 1;
-                self.wait_ms_served += waited;
-                self.live.served_after(waited);
-                if waited <= u64::from(sl_threshold_s) * 1000 {
-                    self.served_within_sl += 1;
-                }
-            }
-            WaitEnd::Abandoned => self.abandoned += 1,
-            WaitEnd::TimedOut => self.timed_out += 1,
-            WaitEnd::Forwarded => self.forwarded += 1,
-            WaitEnd::Uncounted => {}
+        if end == WaitEnd::Served {
+            self.live.served_after(waited);
         }
+        WaitTally {
+            served: &mut self.served,
+            served_within_sl: &mut self.served_within_sl,
+            abandoned: &mut self.abandoned,
+            timed_out: &mut self.timed_out,
+            forwarded: &mut self.forwarded,
+            wait_ms_served: &mut self.wait_ms_served,
+            max_wait_ms: &mut self.max_wait_ms,
+        }
+        .record(end, waited, sl_threshold_s);
     }
 
     pub fn avg_wait_s(&self) -> f64 {
