@@ -142,6 +142,13 @@ impl LineupCore {
         self.op(Answer::Done, Ok(Op::StopQueuing))
     }
 
+    /// Lineup: call me back at `number` (omitted or "": in this page); the place is kept
+    /// without this page until the app's callbackExpirySeconds.
+    #[wasm_bindgen(js_name = requestCallback, unchecked_return_type = "Promise<void>")]
+    pub fn request_callback(&self, #[wasm_bindgen(unchecked_param_type = "string | undefined")] number: JsValue) -> Promise {
+        self.op(Answer::Done, opt_str(&number, "number").map(|n| Op::RequestCallback { number: n.unwrap_or_default() }))
+    }
+
     #[wasm_bindgen(js_name = acceptAssignUser, unchecked_return_type = "Promise<void>")]
     pub fn accept_assign_user(
         &self,

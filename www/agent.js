@@ -259,6 +259,9 @@ $('loginBtn').onclick = safely(async () => {
     $('offerLeft').textContent = client.user.offerTimeoutSeconds || 30;
     $('offerWho').textContent = user.name || user.usrID;
     $('offerExt').textContent = user.usrExtDat;
+    // A callback: the customer may have left its page; call it back at the number.
+    $('offerCallback').textContent = user.callback === undefined ? '' : (user.callback ? t('callbackTo', { number: user.callback }) : t('callbackInPage'));
+    show('offerCallback', user.callback !== undefined);
     show('offer', true);
   });
   client.on('CancelAssignUser', ({ usrID, reason }) => {

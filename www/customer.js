@@ -40,6 +40,13 @@ CRVideo_GetQueueStatisticsRslt.callback = function (sdkErr, stats) {
 CRVideo_QueueStatusChanged.callback = function () { renderQueues(); };
 CRVideo_StartQueuingRslt.callback = function (sdkErr) { if (sdkErr != 0) showError(sdkErr); else clearError(); };
 CRVideo_StopQueuingRslt.callback = function (sdkErr) { if (sdkErr != 0) showError(sdkErr); };
+// A callback keeps the place without this page (Lineup's CRVideo_RequestCallback).
+CRVideo_RequestCallbackRslt.callback = function (sdkErr) {
+  if (sdkErr != 0) { showError(sdkErr); return; }
+  const n = $('cbNumber').value.trim();
+  $('callbackNote').textContent = n ? t('callbackAt', { number: n }) : t('callbackHere');
+  show('callbackNote', true);
+};
 CRVideo_QueuingInfoChanged.callback = function (info) { onQueuingInfo(info); };
 CRVideo_QueuingEnded.callback = function () { onQueuingInfo({ queID: -1, position: 0, queuingTime: 0 }); };
 CRVideo_NotifyCallIn.callback = function (callID, meetObj, callerID, usrExtDat) {
@@ -237,6 +244,7 @@ $('loginBtn').onclick = async () => {
   CRVideo_LoginByToken(token, nickName, uid, '', 'login');
 };
 $('leaveBtn').onclick = () => CRVideo_StopQueuing('leave');
+$('callbackBtn').onclick = () => CRVideo_RequestCallback($('cbNumber').value.trim(), 'callback');
 $('acceptCall').onclick = () => { $('ringing').classList.remove('ring'); CRVideo_AcceptCall(call.callID, call.meetObj, '', 'accept'); };
 $('declineCall').onclick = () => CRVideo_RejectCall(call.callID, '', 'decline');
 $('hangUp').onclick = () => CRVideo_HungupCall(call.callID, '', 'hangup');

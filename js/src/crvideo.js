@@ -36,7 +36,7 @@
     'AudioStatusChanged', 'VideoStatusChanged', 'MicEnergyUpdate', 'AudioDevChanged', 'VideoDevChanged',
     'NotifyIMmsg', 'SendIMmsgRlst',
     'NotifyCallHold', 'NotifyCallResume', 'HoldCallRslt', 'ResumeCallRslt', 'ForwardUserRslt',
-    'FinishServiceRslt', 'ServiceFinished', 'QueuingEnded', 'ServiceStopped', 'QueueInfoChanged',
+    'RequestCallbackRslt', 'FinishServiceRslt', 'ServiceFinished', 'QueuingEnded', 'ServiceStopped', 'QueueInfoChanged',
     'QueueRemoved', 'SetAgentCapacityRslt', 'GetQueueStatisticsRslt', 'GetAgentsRslt',
     'Reconnecting', 'Reconnected',
     // RTCSDKV2 callbacks and notices, and WebIE RecordErr / RecordStateChanged.
@@ -173,7 +173,7 @@
     'InitQueueDat', 'GetAllQueueInfo', 'GetQueueStatus', 'RefreshAllQueueStatus', 'GetQueuingInfo',
     'GetServingQueues', 'GetQueueUsers', 'StartService', 'StartService2', 'StopService',
     'AcceptAssignUser', 'RejectAssignUser', 'SetDNDStatus', 'ReqAssignUser', 'ReqAssignUser2',
-    'StartQueuing', 'StartQueuing2', 'StopQueuing', 'ForwardUser', 'FinishService', 'SetAgentCapacity',
+    'StartQueuing', 'StartQueuing2', 'StopQueuing', 'ForwardUser', 'RequestCallback', 'FinishService', 'SetAgentCapacity',
     'GetQueueStatistics', 'GetAgents',
     'CreateMeeting', 'CreateMeeting2', 'EnterMeeting', 'DestroyMeeting', 'ExitMeeting', 'Call',
     'AcceptCall', 'RejectCall', 'HungupCall', 'HangupCall', 'HoldCall', 'ResumeCall', 'GetSessionInfo', 'SendIMmsg',

@@ -202,6 +202,11 @@ interface CoreMethods {
      */
     reqAssignUser(): Promise<QueUser>;
     /**
+     * Lineup: call me back at `number` (omitted or "": in this page); the place is kept
+     * without this page until the app's callbackExpirySeconds.
+     */
+    requestCallback(number?: string): Promise<void>;
+    /**
      * Sends one operation, e.g. `{op: "StartQueuing", queID: 3, usrExtDat: ""}`;
      * resolves with the reply's data.
      */

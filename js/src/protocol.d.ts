@@ -34,7 +34,12 @@ export type QueUser = { queID: number, usrID: string, name: string,
 /**
  * Seconds waited.
  */
-queuingTime: number, usrExtDat: string, };
+queuingTime: number, usrExtDat: string, 
+/**
+ * Lineup: the customer asked to be called back at this number ("": in its page);
+ * absent when it did not.
+ */
+callback?: string, };
 
 /**
  * Lineup: statistics of one queue.

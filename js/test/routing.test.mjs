@@ -1,7 +1,8 @@
 // Routing beyond first come, first served in the demo apps (Chromium, a real
 // lineup-server): a queue set over REST to overflow moves a waiting customer to another
-// queue after its time; the customer's page shows the new queue and an agent of that
-// queue is offered the customer.
+// queue after its time (the customer's page shows the new queue and an agent of that
+// queue is offered the customer); a customer who asks to be called back keeps its place
+// after closing its page and is offered with its number.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { demoApps } from './harness.mjs';
@@ -44,4 +45,22 @@ test('a customer overflows to another queue after its time: its page shows the n
   await carl.waitForFunction((want) => document.querySelector('[data-testid="wait-queue"]').innerText.trim() === want, name(GENERAL), { timeout: 8000 });
   await agent.getByTestId('offer').waitFor({ state: 'visible', timeout: 8000 });
   assert.equal((await text(agent, 'offer-user')).trim(), 'carl');
+});
+
+test('a customer asks to be called back and closes its page: the agent is offered it later with the number', async () => {
+  // No overflow now (the first test set one).
+  await world.api('PUT', `/api/v1/apps/demo/queues/${TECH}`, { OverflowQueueID: 0 });
+  const carl = await person('customer', 'cora');
+  await carl.getByTestId(`join-${TECH}`).click();
+  await carl.getByTestId('waiting').waitFor({ state: 'visible' });
+  await carl.getByTestId('callback-number').fill('+86 138 0000 0000');
+  await carl.getByTestId('callback').click();
+  await carl.getByTestId('callback-note').waitFor({ state: 'visible' });
+  assert.match(await text(carl, 'callback-note'), /\+86 138 0000 0000/);
+  await carl.context().close(); // the page is gone for good
+  const agent = await person('agent', 'tom');
+  await agent.getByTestId(`serve-${TECH}`).check();
+  await agent.getByTestId('offer').waitFor({ state: 'visible', timeout: 8000 });
+  assert.equal((await text(agent, 'offer-user')).trim(), 'cora');
+  assert.match(await text(agent, 'offer-callback'), /\+86 138 0000 0000/);
 });

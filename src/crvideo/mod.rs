@@ -100,6 +100,7 @@ pub const CALLBACKS: &[&str] = &[
     "HoldCallRslt",
     "ResumeCallRslt",
     "ForwardUserRslt",
+    "RequestCallbackRslt",
     "FinishServiceRslt",
     "ServiceFinished",
     "QueuingEnded",

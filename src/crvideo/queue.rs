@@ -199,6 +199,15 @@ pub fn stop_queuing(a: JsValue, b: JsValue) {
 
 // ---- Lineup additions ----
 
+/// `RequestCallback(number, cookie)`: the waiting customer keeps its place without this
+/// page and is called back at `number` ("": in the page) → RequestCallbackRslt(sdkErr,
+/// cookie).
+#[wasm_bindgen(js_name = CRVideo_RequestCallback)]
+pub fn request_callback(number: JsValue, ck: JsValue) {
+    let number = if number.is_undefined() || number.is_null() { String::new() } else { text(&number) };
+    rslt(Op::RequestCallback { number }, "RequestCallbackRslt", &ck, None);
+}
+
 /// → ForwardUserRslt(sdkErr, cookie).
 #[wasm_bindgen(js_name = CRVideo_ForwardUser)]
 pub fn forward_user(que_id: JsValue, usr_id: JsValue, to_que_id: JsValue, ck: JsValue) {

@@ -66,6 +66,16 @@ pub struct AgentPolicy {
     /// its "today" starts.
     #[serde(default)]
     pub utc_offset_min: i16,
+    /// How long a waiting customer's callback keeps its place (seconds, 60 to a week).
+    #[serde(default = "default_callback_expiry")]
+    pub callback_expiry_s: u32,
+}
+
+/// A callback keeps its place this long unless the app says otherwise (an hour).
+pub const DEFAULT_CALLBACK_EXPIRY_S: u32 = 3600;
+
+fn default_callback_expiry() -> u32 {
+    DEFAULT_CALLBACK_EXPIRY_S
 }
 
 fn default_target() -> u8 {
@@ -86,13 +96,22 @@ impl AgentPolicy {
             let why = format!("{} must be a multiple of 15 in -720..=840 (minutes east of UTC)", self.utc_offset_min);
             return Err(AcdError::invalid("utcOffsetMinutes", why));
         }
+        if !(60..=7 * 86_400).contains(&self.callback_expiry_s) {
+            return Err(AcdError::invalid("callbackExpirySeconds", format!("{} is outside 60..=604800", self.callback_expiry_s)));
+        }
         Ok(())
     }
 }
 
 impl Default for AgentPolicy {
     fn default() -> Self {
-        AgentPolicy { reasons: Vec::new(), max_missed_offers: 0, service_level_target_pct: default_target(), utc_offset_min: 0 }
+        AgentPolicy {
+            reasons: Vec::new(),
+            max_missed_offers: 0,
+            service_level_target_pct: default_target(),
+            utc_offset_min: 0,
+            callback_expiry_s: DEFAULT_CALLBACK_EXPIRY_S,
+        }
     }
 }
 

@@ -54,7 +54,7 @@ impl Engine {
     ) {
         let task = self.next_task();
         let session = self.sessions.get_mut(&sid).expect("present");
-        let online = session.online;
+        let online = session.online || self.callback_book.callbacks.contains_key(&sid);
         let app = session.app;
         let user_id = session.user_id.clone();
         session.queuing = Some(Queuing {
@@ -152,6 +152,7 @@ impl Engine {
         }
         let sl = self.settings_of_app(app).service_level_s;
         self.disarm_overflow(sid);
+        self.callback_left(sid, end);
         let q = self.queues.get_mut(&queuing.queue).expect("live queue");
         q.waiting.remove(&queuing.seq);
         q.ready.remove(&queuing.seq);

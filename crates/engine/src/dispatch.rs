@@ -187,7 +187,7 @@ impl Engine {
     ) -> (SessionId, QueueId) {
         let o = self.drop_offer(offer, reason);
         let customer = &self.sessions[&o.customer];
-        let online = customer.online;
+        let online = customer.online || self.offered_offline(o.customer);
         let delay = self.settings_of_app(customer.app).reoffer_delay_s;
         let until = self.now.plus_secs(delay.into());
         let queuing = self.sessions.get_mut(&o.customer).and_then(|s| s.queuing.as_mut()).expect("queuing");
@@ -233,6 +233,8 @@ impl Engine {
         }
         self.offer_answered(agent_sid);
         self.report_answer(agent_sid);
+        let taken_from = self.sessions[&customer].queuing.as_ref().expect("queuing").queue;
+        self.callback_taken(customer, agent_sid, taken_from);
         let service = ServiceId(self.fresh_id());
         let (queuing, app, user_id) = self.unqueue(customer, WaitEnd::Served).expect("queuing");
         self.sessions.get_mut(&customer).expect("customer").served_in = Some(service);
@@ -361,6 +363,7 @@ impl Engine {
             name: s.name.clone(),
             queuing_time_s: self.now.secs_since(q.enqueued_at),
             usr_ext_dat: q.ext.clone(),
+            callback: self.callback_book.callbacks.get(&customer).map(|c| c.number.clone()),
         }
     }
 

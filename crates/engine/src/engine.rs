@@ -20,6 +20,7 @@ use crate::wait_estimate::WaitBook;
 use crate::wallboard::WallBook;
 use crate::reports::ReportBook;
 use crate::routing::RoutingBook;
+use crate::callback::CallbackBook;
 use crate::user_status::UserStatusBook;
 
 /// Lineup's ACD state machine. See the crate docs for how to drive it.
@@ -54,6 +55,8 @@ pub struct Engine {
     pub(crate) report_book: ReportBook,
     /// Queues' overflow and aging, customers' overflow deadlines (`routing`).
     pub(crate) routing: RoutingBook,
+    /// Waiting customers' callbacks (`callback`).
+    pub(crate) callback_book: CallbackBook,
 }
 
 impl Default for Engine {
@@ -88,6 +91,7 @@ impl Engine {
             wall_book: WallBook::default(),
             report_book: ReportBook::default(),
             routing: RoutingBook::default(),
+            callback_book: CallbackBook::default(),
         }
     }
 
@@ -207,6 +211,10 @@ impl Engine {
                 self.subscribe_wallboard(sid);
                 Ok(Reply::Done)
             }
+            Request::RequestCallback { number } => {
+                need(Role::Customer)?;
+                self.request_callback(sid, number).map(|_| Reply::Done)
+            }
             Request::UnsubscribeWallboard => {
                 let app = self.sessions[&sid].app;
                 self.unsubscribe_wallboard(sid, app);
@@ -287,6 +295,7 @@ impl Engine {
             Timer::Wallboard(app) => self.wallboard_due(app),
             Timer::ReportInterval => self.close_report_interval(at),
             Timer::Overflow(sid) => self.overflow_due(sid, at),
+            Timer::CallbackExpiry(sid) => self.callback_expired(sid, at),
             Timer::Declined(sid) => self.decline_expired(sid),
             Timer::Flush(queue) => {
                 if let Some(q) = self.queues.get_mut(&queue) {

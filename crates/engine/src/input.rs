@@ -112,6 +112,9 @@ pub enum Request {
     SubscribeWallboard,
     /// Lineup: no more wallboard frames.
     UnsubscribeWallboard,
+    /// Lineup: the waiting customer asks to be called back at `number` ("": in its
+    /// page) and keeps its place without a live session (`callback`).
+    RequestCallback { number: Arc<str> },
 }
 
 /// What a successful input returns.

@@ -63,7 +63,9 @@ impl Engine {
                 if queue.waiting.get(&qu.seq) != Some(sid) {
                     return Err(format!("customer {sid}: not in its queue's order"));
                 }
-                let should_be_ready = s.online && qu.offer.is_none();
+                // Offline, it is offered only if it waits for a callback.
+                let offerable = s.online || self.callback_book.callbacks.contains_key(sid);
+                let should_be_ready = offerable && qu.offer.is_none();
                 if queue.ready.contains(&qu.seq) != should_be_ready {
                     return Err(format!("customer {sid}: ready set wrong (should be {should_be_ready})"));
                 }
@@ -118,7 +120,25 @@ impl Engine {
             }
         }
         self.check_reports()?;
-        self.check_routing_state()
+        self.check_routing_state()?;
+        self.check_callbacks()
+    }
+
+    /// Callbacks: only for waiting customers, each with its expiry timer; a held one is
+    /// held past it.
+    fn check_callbacks(&self) -> Result<(), String> {
+        for (sid, cb) in &self.callback_book.callbacks {
+            let Some(s) = self.sessions.get(sid).filter(|s| s.queuing.is_some()) else {
+                return Err(format!("callback of {sid}, which does not queue"));
+            };
+            if self.timers.count(crate::timers::Timer::CallbackExpiry(*sid)) != [cb.until] {
+                return Err(format!("callback of {sid} has no expiry timer at {:?}", cb.until));
+            }
+            if !s.online && s.hold_until.is_some_and(|h| h <= cb.until) {
+                return Err(format!("callback of {sid} is held only until {:?}, before its expiry", s.hold_until));
+            }
+        }
+        Ok(())
     }
 
     /// Routing: an overflow deadline for a customer waiting in a queue with an overflow,

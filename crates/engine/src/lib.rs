@@ -21,6 +21,7 @@
 //!   offers, time in each state; AgentStatusChanged to the agent and the wallboard's
 //!   supervisors.
 //! - `dispatch`: the matching rule, offers and services.
+//! - `callback`: a waiting customer's callback: its place kept without a live session.
 //! - `calls`: rooms, calls between agent and customer, asterCC call events.
 //! - `notify`: coalesced status and position notices.
 //! - `user_status`: CloudRoom user status (offline, idle, busy, in a room; DND type) and
@@ -68,6 +69,7 @@
 mod admin;
 mod agent;
 mod agent_state;
+mod callback;
 mod calls;
 mod customer;
 mod dispatch;
@@ -94,7 +96,10 @@ mod views;
 mod wait_estimate;
 mod wallboard;
 
-pub use agent_state::{check_reasons, AgentPolicy, AgentReason, AgentState, AgentStateView, NO_ANSWER};
+pub use agent_state::{
+    check_reasons, AgentPolicy, AgentReason, AgentState, AgentStateView, DEFAULT_CALLBACK_EXPIRY_S, NO_ANSWER,
+};
+pub use callback::{Callback, CallbackState, MAX_NUMBER as MAX_CALLBACK_NUMBER};
 pub use customer::MAX_USR_EXT_DAT;
 pub use engine::Engine;
 pub use error::AcdError;

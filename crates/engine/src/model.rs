@@ -318,6 +318,8 @@ pub struct QueUser {
     pub queuing_time_s: u64,
     /// Opaque data the customer gave at StartQueuing.
     pub usr_ext_dat: Arc<str>,
+    /// Lineup: the number it asked to be called back at ("": in its page), if it did.
+    pub callback: Option<Arc<str>>,
 }
 
 /// A page of a queue's waiting customers, in queue order.

@@ -221,6 +221,15 @@ pub enum EventKind {
     },
     /// A report interval ended: the app's figures over it (`reports`).
     Interval(Box<crate::reports::IntervalReport>),
+    /// A waiting customer's callback was requested, taken by `agent`, or expired
+    /// (`callback`).
+    Callback {
+        queue: QueueId,
+        user_id: Name,
+        number: Arc<str>,
+        agent: Option<Name>,
+        state: crate::callback::CallbackState,
+    },
 }
 
 /// The kinds of AnyChat queue change.
@@ -236,6 +245,8 @@ pub enum QueueChangeKind {
     Forwarded,
     /// Lineup: moved to the queue's overflow queue after its overflow time.
     Overflowed,
+    /// Lineup: its callback expired before an agent took it.
+    CallbackExpired,
     TakenByAgent,
 }
 
@@ -250,6 +261,7 @@ impl QueueChangeKind {
             QueueChangeKind::Removed => (504, 102),
             QueueChangeKind::Forwarded => (504, 103),
             QueueChangeKind::Overflowed => (504, 104),
+            QueueChangeKind::CallbackExpired => (504, 105),
             QueueChangeKind::TakenByAgent => (506, 0),
         }
     }

@@ -92,15 +92,17 @@ impl Engine {
             return Ok(());
         }
         let hold_s = self.apps[session.app as usize].settings.hold_s;
-        let until = from.plus_secs(hold_s.into());
+        let until = self.held_until(sid, from, hold_s);
+        let callback = self.offered_offline(sid);
         self.touch_user(sid);
         let session = self.sessions.get_mut(&sid).expect("present");
         session.online = false;
         session.hold_until = Some(until);
         self.timers.insert(until, Timer::Hold(sid));
 
-        // A held customer keeps its place but is not offered.
-        if let Some((queue, seq, offer)) = session.queuing.as_ref().map(|q| (q.queue, q.seq, q.offer)) {
+        // A held customer keeps its place but is not offered (unless it waits for a
+        // callback: then it is, offline).
+        if let Some((queue, seq, offer)) = session.queuing.as_ref().map(|q| (q.queue, q.seq, q.offer)).filter(|_| !callback) {
             if let Some(offer) = offer {
                 let (agent, _) = self.withdraw_offer(offer, Some(CancelReason::CustomerOffline), false);
                 self.dispatch_agent(agent);
@@ -120,7 +122,7 @@ impl Engine {
                 self.dispatch_queue(queue);
             }
         }
-        if hold_s == 0 {
+        if until == from {
             self.timers.remove(until, Timer::Hold(sid));
             self.end_session(sid, SessionEnd::HoldExpired);
         }

@@ -44,6 +44,7 @@ use crate::wait_estimate::WaitBook;
 use crate::wallboard::WallBook;
 use crate::reports::ReportBook;
 use crate::routing::RoutingBook;
+use crate::callback::CallbackBook;
 use crate::user_status::UserStatusBook;
 
 /// The first bytes of every snapshot.
@@ -105,6 +106,7 @@ struct StateRef<'a> {
     wall_book: &'a WallBook,
     report_book: &'a ReportBook,
     routing: &'a RoutingBook,
+    callback_book: &'a CallbackBook,
 }
 
 /// The engine's state as read back (owned); same field order as [`StateRef`].
@@ -140,6 +142,9 @@ struct State {
     /// Absent from snapshots of versions before overflow and aging.
     #[serde(default)]
     routing: RoutingBook,
+    /// Absent from snapshots of versions before callbacks.
+    #[serde(default)]
+    callback_book: CallbackBook,
 }
 
 /// A version 1 snapshot's state (bincode: every field, in order, nothing after
@@ -181,6 +186,7 @@ impl From<StateV1> for State {
             wall_book: WallBook::default(),
             report_book: ReportBook::default(),
             routing: RoutingBook::default(),
+            callback_book: CallbackBook::default(),
         }
     }
 }
@@ -219,6 +225,7 @@ impl Engine {
             wall_book: &self.wall_book,
             report_book: &self.report_book,
             routing: &self.routing,
+            callback_book: &self.callback_book,
         }
     }
 
@@ -256,6 +263,7 @@ impl Engine {
         engine.wall_book = state.wall_book;
         engine.report_book = state.report_book;
         engine.routing = state.routing;
+        engine.callback_book = state.callback_book;
         engine.adopt_dnd_without_reason();
         // Agents of a snapshot from before reports: their time is reported from now.
         if !engine.agent_book.agents.is_empty() {

@@ -32,6 +32,8 @@ pub(crate) enum Timer {
     ReportInterval,
     /// The customer has waited its queue's overflow time.
     Overflow(SessionId),
+    /// The customer's callback expires.
+    CallbackExpiry(SessionId),
 }
 
 /// Deadlines in time order; each can be cancelled exactly.

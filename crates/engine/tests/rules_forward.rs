@@ -32,8 +32,14 @@ fn forward_keeps_the_enqueue_time_and_orders_by_it() {
     sim.drain();
     assert_eq!(admin_forward(&mut sim, q1, "c1", q2), Ok(Reply::Done));
     let out = sim.drain();
-    assert_eq!(queuing_infos(&out, c1), vec![QueuingInfo::Queuing { queue: q2, position: 1, queuing_time_s: 15, estimated_wait_s: None }]);
-    assert_eq!(queuing_infos(&out, c3), vec![QueuingInfo::Queuing { queue: q2, position: 2, queuing_time_s: 10, estimated_wait_s: None }]);
+    assert_eq!(
+        queuing_infos(&out, c1),
+        vec![QueuingInfo::Queuing { queue: q2, position: 1, queuing_time_s: 15, estimated_wait_s: None }]
+    );
+    assert_eq!(
+        queuing_infos(&out, c3),
+        vec![QueuingInfo::Queuing { queue: q2, position: 2, queuing_time_s: 10, estimated_wait_s: None }]
+    );
     assert_eq!(queuing_infos(&out, c2), vec![], "the head does not move");
     assert_eq!((sim.position(c2), sim.position(c1), sim.position(c3)), ((q2, 0), (q2, 1), (q2, 2)));
     let users = sim.engine.queue_users(sup, q2, 0, 10).unwrap();
@@ -105,6 +111,7 @@ fn forward_tells_the_agents_of_both_queues() {
         name: "c".into(),
         queuing_time_s: 4,
         usr_ext_dat: "x".into(),
+        callback: None,
     });
     assert!(notices_for(&out, a1).contains(&leave), "{out:?}");
     assert!(!notices_for(&out, a1).contains(&enter));

@@ -32,7 +32,14 @@ fn rule06_dnd_stops_offers_and_req_assign_takes_the_head() {
     let user = sim.req_assign(a);
     assert_eq!(
         user,
-        QueUser { queue: low, user_id: "c1".into(), name: "c1".into(), queuing_time_s: 5, usr_ext_dat: "one".into() }
+        QueUser {
+            queue: low,
+            user_id: "c1".into(),
+            name: "c1".into(),
+            queuing_time_s: 5,
+            usr_ext_dat: "one".into(),
+            callback: None
+        }
     );
     assert_eq!(sim.queuing_info(c1), QueuingInfo::InService);
     assert!(queuing_infos(&sim.drain(), c1).contains(&QueuingInfo::InService));

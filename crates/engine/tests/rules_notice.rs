@@ -104,8 +104,14 @@ fn rule10_queuing_info_position_zero_is_next() {
     sim.advance(4);
     sim.stop_queuing(cs[0]);
     let out = sim.drain();
-    assert_eq!(queuing_infos(&out, cs[1]), vec![QueuingInfo::Queuing { queue: q, position: 0, queuing_time_s: 4, estimated_wait_s: None }]);
-    assert_eq!(queuing_infos(&out, cs[2]), vec![QueuingInfo::Queuing { queue: q, position: 1, queuing_time_s: 4, estimated_wait_s: None }]);
+    assert_eq!(
+        queuing_infos(&out, cs[1]),
+        vec![QueuingInfo::Queuing { queue: q, position: 0, queuing_time_s: 4, estimated_wait_s: None }]
+    );
+    assert_eq!(
+        queuing_infos(&out, cs[2]),
+        vec![QueuingInfo::Queuing { queue: q, position: 1, queuing_time_s: 4, estimated_wait_s: None }]
+    );
     assert_eq!(sim.position(cs[1]), (q, 0));
     assert_eq!(sim.position(cs[2]), (q, 1));
     // Someone served from the head moves the rest up the same way.
@@ -113,7 +119,10 @@ fn rule10_queuing_info_position_zero_is_next() {
     sim.start_service(a, q, 0);
     sim.accept(a, q, cs[1]);
     let out = sim.drain();
-    assert_eq!(queuing_infos(&out, cs[2]), vec![QueuingInfo::Queuing { queue: q, position: 0, queuing_time_s: 4, estimated_wait_s: None }]);
+    assert_eq!(
+        queuing_infos(&out, cs[2]),
+        vec![QueuingInfo::Queuing { queue: q, position: 0, queuing_time_s: 4, estimated_wait_s: None }]
+    );
 }
 
 /// Collects (time, position) of QueuingInfoChanged(Queuing) per session.
@@ -206,7 +215,10 @@ fn rule10_deferred_position_update_still_arrives() {
     sim.stop_queuing(c1); // the only change: c2 hears at once, c3 heard 300 ms ago
     let stopped = sim.now.as_millis();
     let out = sim.drain();
-    assert_eq!(queuing_infos(&out, c2), vec![QueuingInfo::Queuing { queue: q, position: 0, queuing_time_s: 10, estimated_wait_s: None }]);
+    assert_eq!(
+        queuing_infos(&out, c2),
+        vec![QueuingInfo::Queuing { queue: q, position: 0, queuing_time_s: 10, estimated_wait_s: None }]
+    );
     assert_eq!(queuing_infos(&out, c3), vec![], "c3 is deferred to the next interval");
     sim.advance_ms(699);
     assert_eq!(queuing_infos(&sim.drain(), c3), vec![]);
@@ -237,7 +249,14 @@ fn rule10_queue_users_lists_waiting_customers_in_order() {
     assert_eq!(listed, vec![("c1".into(), 4), ("c2".into(), 3), ("c3".into(), 2), ("c4".into(), 1)]);
     assert_eq!(
         users.users[1],
-        QueUser { queue: q, user_id: "c2".into(), name: "c2".into(), queuing_time_s: 3, usr_ext_dat: "d".into() }
+        QueUser {
+            queue: q,
+            user_id: "c2".into(),
+            name: "c2".into(),
+            queuing_time_s: 3,
+            usr_ext_dat: "d".into(),
+            callback: None
+        }
     );
     let page = sim.engine.queue_users(a, q, 1, 2).unwrap();
     let ids: Vec<_> = page.users.iter().map(|u| u.user_id.to_string()).collect();
@@ -274,6 +293,7 @@ fn rule10_user_enter_and_leave_go_to_serving_agents() {
         name: "c".into(),
         queuing_time_s: 0,
         usr_ext_dat: "hi".into(),
+        callback: None,
     });
     assert!(notices_for(&out, a1).contains(&enter), "{out:?}");
     assert!(notices_for(&out, a2).is_empty());
@@ -309,7 +329,12 @@ fn rule10_reconnect_gets_a_snapshot() {
     assert_eq!(
         n,
         vec![
-            Notice::QueuingInfoChanged(QueuingInfo::Queuing { queue: q, position: 0, queuing_time_s: 5, estimated_wait_s: None }),
+            Notice::QueuingInfoChanged(QueuingInfo::Queuing {
+                queue: q,
+                position: 0,
+                queuing_time_s: 5,
+                estimated_wait_s: None
+            }),
             Notice::QueueStatusChanged(sim.engine.queue_status(q).unwrap()),
         ]
     );

@@ -303,6 +303,11 @@ pub struct AppSettingsBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(minimum = -720, maximum = 840, multiple_of = 15))]
     pub utc_offset_minutes: Option<i16>,
+    /// Lineup: how long a waiting customer's callback (RequestCallback) keeps its place,
+    /// seconds (default 3600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 60, maximum = 604800))]
+    pub callback_expiry_seconds: Option<u32>,
 }
 
 /// `GET/PUT /api/v1/apps/{app}/reasons`: the app's table of agent reasons (also the

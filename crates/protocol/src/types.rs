@@ -65,6 +65,11 @@ pub struct QueUser {
     pub queuing_time: u64,
     #[serde(rename = "usrExtDat")]
     pub usr_ext_dat: String,
+    /// Lineup: the customer asked to be called back at this number ("": in its page);
+    /// absent when it did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub callback: Option<String>,
 }
 
 /// Lineup: statistics of one queue.

@@ -323,6 +323,13 @@ pub enum Op {
     /// most once a second) until `UnsubscribeWallboard`.
     SubscribeWallboard,
     UnsubscribeWallboard,
+    /// Lineup (customer): call me back at `number` ("" or absent: in this page); the
+    /// waiting customer keeps its place without a live session until the app's
+    /// `callbackExpirySeconds`.
+    RequestCallback {
+        #[serde(default)]
+        number: String,
+    },
 }
 
 /// The wire names of an enum's variants, declared once: `name()` (a missing variant
@@ -381,7 +388,7 @@ wire_names!(Op / OpName:
     GetQueueStatistics, GetAgents, ForwardUser, CreateMeeting, EnterMeeting, ExitMeeting, DestroyMeeting, Call,
     AcceptCall, RejectCall, HungupCall, HoldCall, ResumeCall, GetSessionInfo, MediaJoin, MediaAnswer, MediaLeave,
     MediaMute, MediaMonitor, SendIMmsg, StartUserStatusNotify, StopUserStatusNotify, GetUserStatus, CreateCloudMixer,
-    DestroyCloudMixer, GetAgentReasons, SubscribeWallboard, UnsubscribeWallboard,
+    DestroyCloudMixer, GetAgentReasons, SubscribeWallboard, UnsubscribeWallboard, RequestCallback,
 );
 
 wire_names!(Notice / NoticeName:

@@ -221,7 +221,7 @@ fn login_data(resumed: bool) -> LoginData {
 }
 
 fn carl() -> QueUser {
-    QueUser { que_id: 3, usr_id: "cust1".into(), name: "Carl".into(), queuing_time: 0, usr_ext_dat: "order 42".into() }
+    QueUser { que_id: 3, usr_id: "cust1".into(), name: "Carl".into(), queuing_time: 0, usr_ext_dat: "order 42".into(), callback: None }
 }
 
 fn dora() -> QueUser {
@@ -231,6 +231,7 @@ fn dora() -> QueUser {
         name: "Dora".into(),
         queuing_time: 17,
         usr_ext_dat: "{\"topic\":\"wifi\"}".into(),
+        callback: None,
     }
 }
 
@@ -356,6 +357,7 @@ fn default_settings() -> AppSettingsBody {
         max_missed_offers: Some(0),
         service_level_target: Some(80),
         utc_offset_minutes: Some(0),
+        callback_expiry_seconds: Some(3600),
     }
 }
 
@@ -494,9 +496,10 @@ fn op_index(op: &Op) -> usize {
         Op::GetAgentReasons => 46,
         Op::SubscribeWallboard => 47,
         Op::UnsubscribeWallboard => 48,
+        Op::RequestCallback { .. } => 49,
     }
 }
-const OP_COUNT: usize = 49;
+const OP_COUNT: usize = 50;
 
 /// A recording's id (the server makes it).
 const RECORDING: &str = "5f0c3a9e2b7d41c8a6e19f3b0d2c4e7a";
@@ -618,6 +621,10 @@ fn op_examples() -> Vec<(String, ClientFrame)> {
         (r#"{"seq":46,"op":"GetAgentReasons"}"#.into(), frame(46, Op::GetAgentReasons)),
         (r#"{"seq":47,"op":"SubscribeWallboard"}"#.into(), frame(47, Op::SubscribeWallboard)),
         (r#"{"seq":48,"op":"UnsubscribeWallboard"}"#.into(), frame(48, Op::UnsubscribeWallboard)),
+        (
+            r#"{"seq":49,"op":"RequestCallback","number":"+86 138 0000 0000"}"#.into(),
+            frame(49, Op::RequestCallback { number: "+86 138 0000 0000".into() }),
+        ),
         (
             r#"{"seq":25,"op":"Call","callID":"anna-carl-0001","UID":"cust1","meetID":1,"usrExtDat":"order 42"}"#.into(),
             frame(
@@ -891,6 +898,13 @@ fn op_get_agent_reasons() {
 fn op_wallboard() {
     check_op("SubscribeWallboard");
     check_op("UnsubscribeWallboard");
+}
+
+#[test]
+fn op_request_callback() {
+    check_op("RequestCallback");
+    // Without a number: call me in this page.
+    parses_as(r#"{"seq":49,"op":"RequestCallback"}"#, frame(49, Op::RequestCallback { number: String::new() }));
 }
 
 #[test]
@@ -2361,7 +2375,7 @@ fn rest_admin_response_with_data() {
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(billing()) },
     );
     golden(
-        r#"{"RspCode":0,"RspDesc":"ok","Data":{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent","queueUserNotices":true,"recordCalls":false,"recordOnDemand":false,"maxMissedOffers":0,"serviceLevelTarget":80,"utcOffsetMinutes":0}}"#,
+        r#"{"RspCode":0,"RspDesc":"ok","Data":{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent","queueUserNotices":true,"recordCalls":false,"recordOnDemand":false,"maxMissedOffers":0,"serviceLevelTarget":80,"utcOffsetMinutes":0,"callbackExpirySeconds":3600}}"#,
         AdminResponse { rsp_code: 0, rsp_desc: "ok".into(), data: Some(default_settings()) },
     );
     golden(
@@ -2436,7 +2450,7 @@ fn rest_queue_query_data() {
 #[test]
 fn rest_app_settings_body() {
     golden(
-        r#"{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent","queueUserNotices":true,"recordCalls":false,"recordOnDemand":false,"maxMissedOffers":0,"serviceLevelTarget":80,"utcOffsetMinutes":0}"#,
+        r#"{"holdSeconds":60,"offerTimeoutSeconds":30,"noticeIntervalMs":1000,"serviceLevelSeconds":20,"reofferDelaySeconds":10,"callTimeoutSeconds":30,"customerCalls":"serving_agent","queueUserNotices":true,"recordCalls":false,"recordOnDemand":false,"maxMissedOffers":0,"serviceLevelTarget":80,"utcOffsetMinutes":0,"callbackExpirySeconds":3600}"#,
         default_settings(),
     );
     golden(r#"{"offerTimeoutSeconds":12}"#, AppSettingsBody { offer_timeout_seconds: Some(12), ..Default::default() });

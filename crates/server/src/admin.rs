@@ -315,6 +315,9 @@ pub fn settings_body(s: &AppSettings, policy: Option<AgentPolicy>, app: Option<&
         record_on_demand: Some(app.is_some_and(|a| a.record_on_demand)),
         service_level_target: Some(policy.as_ref().map_or(80, |p| p.service_level_target_pct)),
         utc_offset_minutes: Some(policy.as_ref().map_or(0, |p| p.utc_offset_min)),
+        callback_expiry_seconds: Some(
+            policy.as_ref().map_or(lineup_engine::DEFAULT_CALLBACK_EXPIRY_S, |p| p.callback_expiry_s),
+        ),
         max_missed_offers: Some(policy.map_or(0, |p| p.max_missed_offers)),
     }
 }
@@ -333,12 +336,14 @@ pub fn put_settings(hub: &mut Hub, app: &str, b: AppSettingsBody) -> Result<AppS
     }
     s.queue_user_notices = b.queue_user_notices.unwrap_or(s.queue_user_notices);
     s.validate()?;
-    let policy = (b.max_missed_offers.is_some() || b.service_level_target.is_some() || b.utc_offset_minutes.is_some()).then(|| {
+    let touched = [b.max_missed_offers.is_some(), b.service_level_target.is_some(), b.utc_offset_minutes.is_some()];
+    let policy = (touched.contains(&true) || b.callback_expiry_seconds.is_some()).then(|| {
         let p = hub.engine.agent_policy(app).unwrap_or_default();
         AgentPolicy {
             max_missed_offers: b.max_missed_offers.unwrap_or(p.max_missed_offers),
             service_level_target_pct: b.service_level_target.unwrap_or(p.service_level_target_pct),
             utc_offset_min: b.utc_offset_minutes.unwrap_or(p.utc_offset_min),
+            callback_expiry_s: b.callback_expiry_seconds.unwrap_or(p.callback_expiry_s),
             ..p
         }
     });

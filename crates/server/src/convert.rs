@@ -39,6 +39,7 @@ pub fn que_user(u: &e::QueUser) -> p::QueUser {
         name: u.name.to_string(),
         queuing_time: u.queuing_time_s,
         usr_ext_dat: u.usr_ext_dat.to_string(),
+        callback: u.callback.as_ref().map(|c| c.to_string()),
     }
 }
 

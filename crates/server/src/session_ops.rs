@@ -273,6 +273,9 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
         }
         Op::SubscribeWallboard => request_done(hub, session, seq, Request::SubscribeWallboard)?,
         Op::UnsubscribeWallboard => request_done(hub, session, seq, Request::UnsubscribeWallboard)?,
+        Op::RequestCallback { number } => {
+            request_done(hub, session, seq, Request::RequestCallback { number: number.as_str().into() })?
+        }
         Op::GetAgentReasons => {
             agent_or_supervisor(view.roles)?;
             let reasons = crate::admin::reasons(hub, &app).map_err(|e| (codes::INNER_ERR, e.desc))?;

@@ -135,9 +135,13 @@ async fn settings_are_validated_by_field() {
     let (_, v) = server.get("/api/v1/apps/demo/settings", Some(DEMO_KEY)).await;
     assert_eq!(
         v["Data"],
-        json!({"holdSeconds": 60, "offerTimeoutSeconds": 30, "noticeIntervalMs": 1000, "serviceLevelSeconds": 20, "reofferDelaySeconds": 10, "callTimeoutSeconds": 30, "customerCalls": "serving_agent", "queueUserNotices": true, "recordCalls": false, "recordOnDemand": true, "maxMissedOffers": 3, "serviceLevelTarget": 80, "utcOffsetMinutes": 0})
+        json!({"holdSeconds": 60, "offerTimeoutSeconds": 30, "noticeIntervalMs": 1000, "serviceLevelSeconds": 20, "reofferDelaySeconds": 10, "callTimeoutSeconds": 30, "customerCalls": "serving_agent", "queueUserNotices": true, "recordCalls": false, "recordOnDemand": true, "maxMissedOffers": 3, "serviceLevelTarget": 80, "utcOffsetMinutes": 0, "callbackExpirySeconds": 3600})
     );
-    for (body, field) in [(json!({"serviceLevelTarget": 100}), "serviceLevelTarget"), (json!({"utcOffsetMinutes": 50}), "utcOffsetMinutes")] {
+    for (body, field) in [
+        (json!({"serviceLevelTarget": 100}), "serviceLevelTarget"),
+        (json!({"utcOffsetMinutes": 50}), "utcOffsetMinutes"),
+        (json!({"callbackExpirySeconds": 5}), "callbackExpirySeconds"),
+    ] {
         let (status, v) = server.put("/api/v1/apps/demo/settings", Some(DEMO_KEY), body).await;
         assert_eq!((status, v["RspCode"].as_u64()), (400, Some(4)), "{v}");
         assert!(v["RspDesc"].as_str().unwrap().starts_with(&format!("invalid {field}: ")), "{v}");

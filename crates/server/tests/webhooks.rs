@@ -148,6 +148,35 @@ async fn call_events_reach_the_business_service() {
 }
 
 #[tokio::test]
+async fn a_callback_customer_is_offered_after_leaving_its_page_and_the_business_service_hears_each_step() {
+    let rx = Receiver::start(Behaviour::default()).await;
+    let server = fast(|_| {}).await;
+    server.put("/api/v1/apps/demo/webhook", KEY, json!({"url": rx.url("/cb"), "events": ["callback"]})).await;
+    let mut c = server.client("carl").await;
+    assert_eq!(c.request(json!({"op": "RequestCallback", "number": "555-0100"})).await["err"], 401, "not queuing yet");
+    c.request(json!({"op": "StartQueuing", "queID": 3})).await;
+    let r = c.request(json!({"op": "RequestCallback", "number": "call me"})).await;
+    assert_eq!((r["err"].as_u64(), r["msg"].as_str().map(|m| m.starts_with("invalid number: "))), (Some(5), Some(true)), "{r}");
+    assert_eq!(c.request(json!({"op": "RequestCallback", "number": "555-0100"})).await["err"], 0);
+    // The page closes for good; an agent comes later and is offered the customer.
+    c.drop_connection();
+    let mut agent = server.client("anna").await;
+    agent.request(json!({"op": "StartService", "queID": 3})).await;
+    let offer = agent.notice("AutoAssignUser").await;
+    assert_eq!((offer["usrID"].as_str(), offer["callback"].as_str()), (Some("carl"), Some("555-0100")), "{offer}");
+    agent.request(json!({"op": "AcceptAssignUser", "queID": 3, "usrID": "carl"})).await;
+    let got = rx.wait_accepted(2).await;
+    let bodies: Vec<Value> = got.iter().map(|r| serde_json::from_str(&r.body).unwrap()).collect();
+    assert_eq!(
+        bodies.iter().map(|b| (b["event"].as_str().unwrap(), b["agentid"].as_str())).collect::<Vec<_>>(),
+        [("callback.requested", None), ("callback.taken", Some("anna"))]
+    );
+    assert_eq!((bodies[1]["number"].as_str(), bodies[1]["userid"].as_str(), bodies[1]["queueid"].as_u64()), (Some("555-0100"), Some("carl"), Some(3)));
+    assert_eq!(got[1].headers.get("x-lineup-event").and_then(|v| v.to_str().ok()), Some("callback"));
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn failures_are_retried_in_order_until_delivered_once() {
     let behaviour = Behaviour::default();
     behaviour.fail_first.store(3, Ordering::SeqCst);

@@ -25,7 +25,7 @@ struct BusinessBody {
     /// http(s) URL of the receiver.
     #[schema(pattern = "^https?://")]
     url: String,
-    /// Any of queue_change, acd_state, call_event, recording.
+    /// Any of queue_change, acd_state, call_event, recording, callback.
     #[schema(min_items = 1)]
     events: Vec<String>,
 }

@@ -32,6 +32,29 @@ pub fn queue_change(app: &str, time: Time, kind: &EventKind) -> Option<String> {
     Some(body.to_string())
 }
 
+/// Lineup's callback family: a waiting customer's callback was requested, taken by an
+/// agent (dial now) or expired.
+pub fn callback(
+    app: &str,
+    time: Time,
+    queue: lineup_engine::QueueId,
+    user_id: &str,
+    number: &str,
+    agent: Option<&str>,
+    state: lineup_engine::CallbackState,
+) -> String {
+    json!({
+        "event": format!("callback.{}", state.name()),
+        "appid": app,
+        "queueid": queue.0,
+        "userid": user_id,
+        "number": number,
+        "agentid": agent,
+        "time": secs(time),
+    })
+    .to_string()
+}
+
 /// Seed 003: one step of a queuing task.
 pub fn acd_state(app: &str, t: &AcdTransition) -> String {
     let agent = t.agent_id.as_ref().map(|a| a.as_str());

@@ -23,7 +23,7 @@ use rusqlite::Connection;
 use store::Hook;
 
 /// The business-service kinds an app can check (AnyChat's "callback event types").
-pub const BUSINESS_KINDS: &[&str] = &["queue_change", "acd_state", "call_event", "recording"];
+pub const BUSINESS_KINDS: &[&str] = &["queue_change", "acd_state", "call_event", "recording", "callback"];
 /// Agent event types (seed 001).
 pub const AGENT_EVENT_TYPES: &[&str] = &["agent-login", "agent-logout", "agent-ready", "agent-not-ready", "agent-no-answer"];
 
@@ -66,6 +66,7 @@ impl Webhooks {
             EventKind::Call(_) => "call_event",
             // Stored as report rows by the hub, not a webhook.
             EventKind::Interval(_) => return Ok(0),
+            EventKind::Callback { .. } => "callback",
         };
         if business_hooks(&self.hooks, app, kind).next().is_none() {
             return Ok(0);
@@ -73,6 +74,9 @@ impl Webhooks {
         let body = match &event.kind {
             EventKind::AcdState(t) => format::acd_state(app, t),
             EventKind::Call(ev) => format::call_event(app, ev),
+            EventKind::Callback { queue, user_id, number, agent, state } => {
+                format::callback(app, event.time, *queue, user_id, number, agent.as_deref(), *state)
+            }
             other => match format::queue_change(app, event.time, other) {
                 Some(body) => body,
                 None => return Ok(0),

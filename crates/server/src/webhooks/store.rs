@@ -12,7 +12,8 @@ pub struct Hook {
     pub app: String,
     pub family: String,
     pub agent_id: Option<String>,
-    /// business: comma-separated kinds (queue_change, acd_state, call_event, recording);
+    /// business: comma-separated kinds (queue_change, acd_state, call_event, recording,
+    /// callback);
     /// agent: agent-login or agent-logout.
     pub event_type: String,
     pub url: String,
