@@ -94,6 +94,8 @@ function renderWaiting() {
         el('div', { class: 'grow' }, el('strong', null, u.name || u.usrID), el('div', { class: 'muted' }, u.usrExtDat)),
         el('span', { class: 'muted' }, q ? q.name : queID),
         waited,
+        u.callback === undefined ? null
+          : el('span', { class: 'pill warn', dataset: { testid: `callback-${u.usrID}` } }, u.callback ? t('callbackTo', { number: u.callback }) : t('callbackInPage')),
         el('div', { class: 'row' }, sel, btn)));
     }
   }
@@ -105,7 +107,8 @@ function renderCurrent() {
   show('current', !!current); show('currentNone', !current);
   if (!current) return;
   $('curName').textContent = current.user.name || current.user.usrID;
-  $('curExt').textContent = current.user.usrExtDat;
+  $('curExt').textContent = current.user.usrExtDat
+    + (current.user.callback === undefined ? '' : ` · ${current.user.callback ? t('callbackTo', { number: current.user.callback }) : t('callbackInPage')}`);
   show('callBtn', !current.callID); show('hangBtn', !!current.callID);
 }
 
