@@ -142,8 +142,11 @@ impl Engine {
         if let Some(until) = session.hold_until.take() {
             self.timers.remove(until, Timer::Hold(sid));
         }
-        if let Some((queue, seq)) = session.queuing.as_ref().map(|q| (q.queue, q.seq)) {
-            self.queues.get_mut(&queue).expect("queued in a live queue").ready.insert(seq);
+        if let Some((queue, seq, offered)) = session.queuing.as_ref().map(|q| (q.queue, q.seq, q.offer.is_some())) {
+            // A customer waiting for a callback may be offered while it was away.
+            if !offered {
+                self.queues.get_mut(&queue).expect("queued in a live queue").ready.insert(seq);
+            }
             self.send_standing(sid);
             self.dispatch_queue(queue);
         } else {

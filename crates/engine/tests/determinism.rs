@@ -24,7 +24,12 @@ fn busy_day(seed: u64) -> (Sim, Vec<String>, Vec<(Time, Output)>) {
     ];
     // Reasons (one without manual pulls) and auto-pause after four missed offers.
     let reason = |code: u32, label: &str, manual_pulls| AgentReason { code, label: label.into(), manual_pulls };
-    let policy = AgentPolicy { reasons: vec![reason(2, "Break", false), reason(3, "Training", true)], max_missed_offers: 3, ..AgentPolicy::default() };
+    let policy = AgentPolicy {
+        reasons: vec![reason(2, "Break", false), reason(3, "Training", true)],
+        max_missed_offers: 3,
+        callback_expiry_s: 120,
+        ..AgentPolicy::default()
+    };
     sim.input(Input::PutAgentPolicy { app: APP.into(), policy }).expect("PutAgentPolicy");
     // Bronze overflows to gold after 40 s; silver's customers age a level every 20 s.
     let bronze = QueueRouting { overflow_after_s: 40, overflow_to: Some(queues[0]), aging_s: 0 };
@@ -124,10 +129,17 @@ fn busy_day(seed: u64) -> (Sim, Vec<String>, Vec<(Time, Output)>) {
                     }
                     (true, 9) => match rng.below(3) {
                         0 => Input::Session { session, request: Request::SetDndStatus { on: rng.below(2) == 0 } },
-                        _ => Input::Session { session, request: Request::SetDndType { dnd_type: [0, 0, 0, 0, 1, 2, 3, 7][rng.below(8) as usize] } },
+                        _ => Input::Session {
+                            session,
+                            request: Request::SetDndType { dnd_type: [0, 0, 0, 0, 1, 2, 3, 7][rng.below(8) as usize] },
+                        },
                     },
                     (true, 10) if rng.below(3) == 0 => {
-                        let request = if rng.below(2) == 0 { Request::StartUserStatusNotify } else { Request::StopUserStatusNotify };
+                        let request = if rng.below(2) == 0 {
+                            Request::StartUserStatusNotify
+                        } else {
+                            Request::StopUserStatusNotify
+                        };
                         Input::Session { session, request }
                     }
                     (true, 10) => Input::Session { session, request: Request::ReqAssignUser },
@@ -136,6 +148,11 @@ fn busy_day(seed: u64) -> (Sim, Vec<String>, Vec<(Time, Output)>) {
                         session,
                         request: Request::StartQueuing { queue: q, usr_ext_dat: u.as_str().into() },
                     },
+                    // Customers ask to be called back (and often drop right after).
+                    (false, 8 | 9) => {
+                        let number = if rng.below(2) == 0 { "" } else { "555-0100" };
+                        Input::Session { session, request: Request::RequestCallback { number: number.into() } }
+                    }
                     (false, _) => Input::Session { session, request: Request::StopQueuing },
                 };
                 sim.input(input).map(|r| format!("{r:?}"))
@@ -155,14 +172,31 @@ fn busy_day(seed: u64) -> (Sim, Vec<String>, Vec<(Time, Output)>) {
 
 #[test]
 fn determinism_same_script_gives_identical_outputs() {
+    let mut all = Vec::new();
     for seed in [1, 0x5eed, 0xdead_beef] {
         let (_, first, _) = busy_day(seed);
         let (_, second, _) = busy_day(seed);
         assert!(first.len() > 500, "the script should do something: {} lines", first.len());
-        for what in ["AutoAssignUser", "TakenByAgent", "NotifyCallIn", "NotifyCallAccepted", "CallEvent", "Forwarded", "AgentReason", "AgentStatusChanged", "Wallboard", "Overflowed"] {
-            assert!(first.iter().any(|l| l.contains(what)), "seed {seed}: no {what}");
-        }
         assert_eq!(first, second, "seed {seed}");
+        all.extend(first);
+    }
+    // Between them, the busy days go through every kind of step.
+    for what in [
+        "AutoAssignUser",
+        "TakenByAgent",
+        "NotifyCallIn",
+        "NotifyCallAccepted",
+        "CallEvent",
+        "Forwarded",
+        "AgentReason",
+        "AgentStatusChanged",
+        "Wallboard",
+        "Overflowed",
+        "state: Requested",
+        "state: Taken",
+        "CallbackExpired",
+    ] {
+        assert!(all.iter().any(|l| l.contains(what)), "no {what} in any busy day");
     }
     // Agents are paused after missed offers (the no-answer reason).
     assert!(busy_day(1).1.iter().any(|l| l.contains("reason: 1000")), "an auto-pause happens");

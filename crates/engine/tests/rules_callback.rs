@@ -120,3 +120,30 @@ fn a_callback_is_refused_when_not_queuing_or_with_a_bad_number_and_ends_with_the
     assert!(sim.engine.callback_of(c).is_none());
     let _ = CallbackState::Requested;
 }
+
+#[test]
+fn a_callback_customer_coming_back_while_offered_keeps_that_one_offer() {
+    let mut sim = Sim::new();
+    let q = sim.queue("q", 1);
+    let c = sim.customer("carl");
+    sim.start_queuing(c, q);
+    callback(&mut sim, c, "555-0100").unwrap();
+    sim.disconnect(c);
+    let a = sim.agent("anna");
+    let b = sim.agent("bert");
+    sim.start_service(a, q, 0);
+    sim.drain();
+    // Offered to anna while away; the page comes back: no second offer (to bert).
+    sim.start_service(b, q, 0);
+    sim.reconnect(c);
+    let offers: Vec<SessionId> = sim
+        .drain()
+        .into_iter()
+        .filter_map(|o| match o {
+            Output::Notify { session, notice: Notice::AutoAssignUser(_) } => Some(session),
+            _ => None,
+        })
+        .collect();
+    assert!(offers.is_empty(), "{offers:?}");
+    sim.accept(a, q, c);
+}
