@@ -169,6 +169,10 @@ agents: WallboardAgents, serviceLevel: number, served: number, abandoned: number
  */
 avgHandleSeconds?: number, 
 /**
+ * Today's services' average duration, answer to end (absent until one ended today).
+ */
+avgHandleSecondsToday?: number, 
+/**
  * Customers joining per hour (absent until two have joined).
  */
 arrivalsPerHour?: number, 

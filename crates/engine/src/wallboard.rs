@@ -33,8 +33,11 @@ pub struct WallboardQueue {
     pub served: u64,
     pub abandoned: u64,
     pub avg_wait_s: f64,
-    /// Average handle time (answer + handle + wrap-up), seconds, once known.
+    /// Average handle time (answer + handle + wrap-up), seconds, once known: the
+    /// moving average the estimates and Erlang C use.
     pub avg_handle_s: Option<f64>,
+    /// The services that ended today, their average duration (answer to end), seconds.
+    pub avg_handle_s_today: Option<f64>,
     /// Customers joining per hour (a moving average of the gaps between joins, or the
     /// time since the last one when that is longer), once two have joined.
     pub arrivals_per_hour: Option<f64>,
@@ -229,6 +232,8 @@ impl Engine {
                 let today = self.wall_book.today.get(&queue).filter(|t| t.0 == day).map(|t| &t.1);
                 let (served, within, abandoned, wait_ms) =
                     today.map_or((0, 0, 0, 0), |t| (t.answered, t.answered_within_sl, t.abandoned, t.wait_ms_answered));
+                let avg_handle_s_today =
+                    today.filter(|t| t.handled > 0).map(|t| t.handle_ms as f64 / t.handled as f64 / 1000.0);
                 let q = &self.queues[&queue];
                 let mut agents = [0u32; 5];
                 for sid in q.agents.keys() {
@@ -268,6 +273,7 @@ impl Engine {
                     abandoned,
                     avg_wait_s: if served == 0 { 0.0 } else { wait_ms as f64 / served as f64 / 1000.0 },
                     avg_handle_s,
+                    avg_handle_s_today,
                     arrivals_per_hour,
                     agents_needed,
                     agents_available: stats.agents_available,

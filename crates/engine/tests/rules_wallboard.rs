@@ -117,8 +117,11 @@ fn the_figures_are_today_s_and_start_again_at_the_app_s_midnight() {
     let d = sim.customer("d");
     sim.start_queuing(d, q);
     sim.stop_queuing(d);
+    sim.advance(30);
+    sim.finish(a, q, c);
     let w = sim.engine.wallboard_of(APP).unwrap();
     assert_eq!((w.queues[0].served, w.queues[0].abandoned, w.queues[0].avg_wait_s), (1, 1, 4.0));
+    assert_eq!(w.queues[0].avg_handle_s_today, Some(30.0));
     assert_eq!(w.agents[0].served_today, 1);
     // To the next local midnight (16:00 UTC): a new day, nothing yet.
     let day = 86_400_000u64;
@@ -129,6 +132,7 @@ fn the_figures_are_today_s_and_start_again_at_the_app_s_midnight() {
     sim.advance_to(Time::from_millis(midnight));
     let w = sim.engine.wallboard_of(APP).unwrap();
     assert_eq!((w.queues[0].served, w.queues[0].abandoned, w.queues[0].service_level), (0, 0, 1.0));
+    assert_eq!(w.queues[0].avg_handle_s_today, None);
     assert_eq!(w.agents[0].served_today, 0);
     // The queue's totals since it was made are still in its statistics.
     assert_eq!(sim.engine.queue_stats(q).unwrap().served, 1);

@@ -196,6 +196,10 @@ pub struct WallboardQueue {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub avg_handle_seconds: Option<f64>,
+    /// Today's services' average duration, answer to end (absent until one ended today).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub avg_handle_seconds_today: Option<f64>,
     /// Customers joining per hour (absent until two have joined).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "typescript", ts(optional))]

@@ -1848,7 +1848,7 @@ fn notice_examples() -> Vec<(&'static str, Notice)> {
             }),
         ),
         (
-            r#"{"type":"notice","name":"Wallboard","data":{"time":1767225600000,"full":true,"queues":[{"queID":3,"waiting":4,"longestWaitSeconds":95,"agents":{"idle":0,"busy":5,"wrapUp":1,"notReady":2,"offline":0},"serviceLevel":0.82,"served":40,"abandoned":3,"avgWaitSeconds":41.5,"avgHandleSeconds":212.0,"arrivalsPerHour":96.0,"agentsNeeded":8,"agentsAvailable":0,"estimatedWaitTime":120}],"agents":[{"UID":"agent1","state":"not_ready","DNDType":2,"label":"Break","since":1767225000000,"missedOffers":0,"servedToday":14}]}}"#,
+            r#"{"type":"notice","name":"Wallboard","data":{"time":1767225600000,"full":true,"queues":[{"queID":3,"waiting":4,"longestWaitSeconds":95,"agents":{"idle":0,"busy":5,"wrapUp":1,"notReady":2,"offline":0},"serviceLevel":0.82,"served":40,"abandoned":3,"avgWaitSeconds":41.5,"avgHandleSeconds":212.0,"avgHandleSecondsToday":198.4,"arrivalsPerHour":96.0,"agentsNeeded":8,"agentsAvailable":0,"estimatedWaitTime":120}],"agents":[{"UID":"agent1","state":"not_ready","DNDType":2,"label":"Break","since":1767225000000,"missedOffers":0,"servedToday":14}]}}"#,
             Notice::Wallboard(WallboardFrame {
                 time: 1_767_225_600_000,
                 full: true,
@@ -1862,6 +1862,7 @@ fn notice_examples() -> Vec<(&'static str, Notice)> {
                     abandoned: 3,
                     avg_wait_seconds: 41.5,
                     avg_handle_seconds: Some(212.0),
+                    avg_handle_seconds_today: Some(198.4),
                     arrivals_per_hour: Some(96.0),
                     agents_needed: Some(8),
                     agents_available: 0,

@@ -304,6 +304,7 @@ pub fn wallboard(w: &e::Wallboard) -> p::WallboardFrame {
                 abandoned: q.abandoned,
                 avg_wait_seconds: (q.avg_wait_s * 10.0).round() / 10.0,
                 avg_handle_seconds: q.avg_handle_s.map(|s| (s * 10.0).round() / 10.0),
+                avg_handle_seconds_today: q.avg_handle_s_today.map(|s| (s * 10.0).round() / 10.0),
                 arrivals_per_hour: q.arrivals_per_hour.map(|r| (r * 10.0).round() / 10.0),
                 agents_needed: q.agents_needed,
                 agents_available: q.agents_available,
