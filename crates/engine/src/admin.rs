@@ -149,6 +149,7 @@ impl Engine {
         self.wall_book.arrivals.remove(&id);
         self.wall_book.today.remove(&id);
         self.forget_queue_routing(id);
+        self.forget_queue_requirement(id);
         self.touch_wallboard(ix);
         self.tell_watchers(ix, Notice::QueueRemoved { queue: id });
         Ok(())

@@ -8,6 +8,7 @@ use crate::error::AcdError;
 use crate::ids::{Name, QueueId, SessionId};
 use crate::model::QueuingInfo;
 use crate::output::{AcdPhase, CancelReason, EndReason, EventKind, Notice, QueueChangeKind};
+use crate::skills::expr::Attributes;
 use crate::state::Queuing;
 use crate::stats::WaitEnd;
 use crate::time::Time;
@@ -18,6 +19,17 @@ pub const MAX_USR_EXT_DAT: usize = 8 * 1024;
 
 impl Engine {
     pub(crate) fn start_queuing(&mut self, sid: SessionId, queue: QueueId, ext: Arc<str>) -> Result<(), AcdError> {
+        self.start_queuing_with(sid, queue, ext, Vec::new())
+    }
+
+    /// StartQueuing with attributes (checked) for the queue's requirement.
+    pub(crate) fn start_queuing_with(
+        &mut self,
+        sid: SessionId,
+        queue: QueueId,
+        ext: Arc<str>,
+        attrs: Attributes,
+    ) -> Result<(), AcdError> {
         if ext.len() > MAX_USR_EXT_DAT {
             return Err(AcdError::invalid("usrExtDat", format!("{} bytes, at most {MAX_USR_EXT_DAT}", ext.len())));
         }
@@ -36,7 +48,8 @@ impl Engine {
             return Err(AcdError::QueueFull(queue));
         }
         let (seq, now) = (self.fresh_id(), self.now);
-        self.enqueue(sid, queue, seq, now, ext, max_wait.map(|w| now.plus_secs(w.into())));
+        let attrs = (!attrs.is_empty()).then(|| Arc::new(attrs));
+        self.enqueue(sid, queue, seq, now, ext, max_wait.map(|w| now.plus_secs(w.into())), attrs);
         Ok(())
     }
 
@@ -51,6 +64,7 @@ impl Engine {
         enqueued_at: Time,
         ext: Arc<str>,
         deadline: Option<Time>,
+        attrs: Option<Arc<Attributes>>,
     ) {
         let task = self.next_task();
         let session = self.sessions.get_mut(&sid).expect("present");
@@ -82,6 +96,7 @@ impl Engine {
         q.counters.entered += 1;
         self.queue_interval(queue).offered += 1;
         self.arm_overflow(sid, queue);
+        self.bind_customer(sid, queue, attrs);
         self.count_arrival(queue);
         self.emit(app, EventKind::QueueChange { queue, user_id, change: QueueChangeKind::Entered, usr_ext_dat: ext });
         self.acd_transition(sid, AcdPhase::Pending, AcdPhase::Waiting, None);
@@ -152,6 +167,7 @@ impl Engine {
         }
         let sl = self.settings_of_app(app).service_level_s;
         self.disarm_overflow(sid);
+        self.unbind_customer(sid);
         self.callback_left(sid, end);
         let q = self.queues.get_mut(&queuing.queue).expect("live queue");
         q.waiting.remove(&queuing.seq);
@@ -215,6 +231,7 @@ impl Engine {
         if let Some(offer) = offered {
             dispatch_agent = Some(self.drop_offer(offer, Some(CancelReason::Forwarded)).agent);
         }
+        let attrs = self.attributes_of(sid);
         let (old, app_ix, uid) = self.unqueue(sid, WaitEnd::Forwarded).expect("queuing");
         self.tell_queue_agents(queue, Notice::UserLeave { queue, user_id: uid.clone(), in_service: false });
         self.emit(app_ix, EventKind::QueueChange { queue, user_id: uid.clone(), change, usr_ext_dat: old.ext.clone() });
@@ -226,7 +243,7 @@ impl Engine {
         // Into the new queue at its old place in time; max_wait_s runs from the start.
         let now = self.now;
         let deadline = self.queues[&to_queue].def.max_wait_s.map(|w| old.enqueued_at.plus_secs(w.into()).max(now));
-        self.enqueue(sid, to_queue, old.seq, old.enqueued_at, old.ext, deadline);
+        self.enqueue(sid, to_queue, old.seq, old.enqueued_at, old.ext, deadline, attrs);
         if let Some(agent) = dispatch_agent {
             self.dispatch_agent(agent);
         }

@@ -64,6 +64,8 @@ impl Engine {
     pub(crate) fn best_candidate(&self, agent_sid: SessionId) -> Option<Candidate> {
         let agent = self.sessions.get(&agent_sid)?.agent.as_ref()?;
         let aging = self.any_aging();
+        let skilled = self.any_requirement();
+        let levels = self.skill_levels(agent_sid);
         // (effective priority, order key): lower is better (`routing` for aging).
         let mut best: Option<(i64, u64, QueueId, SessionId)> = None;
         for (q, _) in &agent.serving {
@@ -87,7 +89,9 @@ impl Engine {
                 if best.is_some_and(|b| (effective, seq) >= (b.0, b.1)) {
                     break;
                 }
-                if !queuing.is_some_and(|qu| qu.declined_by(agent_sid, self.now)) {
+                if !queuing.is_some_and(|qu| qu.declined_by(agent_sid, self.now))
+                    && (!skilled || self.meets(customer, levels))
+                {
                     best = Some((effective, seq, *q, customer));
                     break;
                 }
@@ -364,6 +368,7 @@ impl Engine {
             queuing_time_s: self.now.secs_since(q.enqueued_at),
             usr_ext_dat: q.ext.clone(),
             callback: self.callback_book.callbacks.get(&customer).map(|c| c.number.clone()),
+            attributes: self.attributes_of(customer),
         }
     }
 
@@ -390,6 +395,17 @@ impl Engine {
         latest: AcdPhase,
         end: Option<EndReason>,
     ) {
+        self.acd_step(customer, previous, latest, end, None);
+    }
+
+    fn acd_step(
+        &mut self,
+        customer: SessionId,
+        previous: AcdPhase,
+        latest: AcdPhase,
+        end: Option<EndReason>,
+        requirement_step: Option<u8>,
+    ) {
         let s = &self.sessions[&customer];
         let q = s.queuing.as_ref().expect("queuing");
         let t = AcdTransition {
@@ -405,9 +421,16 @@ impl Engine {
             end_time: end.map(|_| self.now),
             end_reason: end,
             data: q.ext.clone(),
+            requirement_step,
         };
         let app = s.app;
         self.emit(app, EventKind::AcdState(Box::new(t)));
+    }
+
+    /// The customer's requirement stepped down (`skills`): an ACD state event that
+    /// stays in `phase` and says the step.
+    pub(crate) fn acd_relaxed(&mut self, customer: SessionId, phase: AcdPhase, step: u8) {
+        self.acd_step(customer, phase, phase, None, Some(step));
     }
 
     /// Emits the final step of a queuing task already taken off the session.
@@ -433,6 +456,7 @@ impl Engine {
             end_time: Some(self.now),
             end_reason: Some(reason),
             data: q.ext.clone(),
+            requirement_step: None,
         };
         let app = s.app;
         self.emit(app, EventKind::AcdState(Box::new(t)));

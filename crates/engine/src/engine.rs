@@ -6,22 +6,23 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use crate::agent_state::AgentBook;
+use crate::callback::CallbackBook;
 use crate::error::AcdError;
 use crate::ids::{OfferId, QueueId, ServiceId, SessionId};
 use crate::input::{Input, Reply, Request};
 use crate::model::{AppSettings, Role};
 use crate::output::{Event, EventKind, Notice, Output, SessionEnd};
+use crate::reports::ReportBook;
+use crate::routing::RoutingBook;
 use crate::sessions::Sessions;
+use crate::skills::SkillBook;
 use crate::state::{App, Call, Offer, Queue, Room, Service, Session};
 use crate::time::Time;
 use crate::timers::{Timer, Timers};
-use crate::agent_state::AgentBook;
+use crate::user_status::UserStatusBook;
 use crate::wait_estimate::WaitBook;
 use crate::wallboard::WallBook;
-use crate::reports::ReportBook;
-use crate::routing::RoutingBook;
-use crate::callback::CallbackBook;
-use crate::user_status::UserStatusBook;
 
 /// Lineup's ACD state machine. See the crate docs for how to drive it.
 pub struct Engine {
@@ -57,6 +58,8 @@ pub struct Engine {
     pub(crate) routing: RoutingBook,
     /// Waiting customers' callbacks (`callback`).
     pub(crate) callback_book: CallbackBook,
+    /// Skills, requirements and customers' attributes (`skills`).
+    pub(crate) skill_book: SkillBook,
 }
 
 impl Default for Engine {
@@ -92,6 +95,7 @@ impl Engine {
             report_book: ReportBook::default(),
             routing: RoutingBook::default(),
             callback_book: CallbackBook::default(),
+            skill_book: SkillBook::default(),
         }
     }
 
@@ -109,9 +113,7 @@ impl Engine {
         let result = match input {
             Input::PutApp { app, settings } => self.put_app(app, settings).map(|_| Reply::Done),
             Input::CreateQueue { app, id, def } => self.create_queue(&app, id, def).map(Reply::Queue),
-            Input::ModifyQueue { app, queue, change } => {
-                self.modify_queue(&app, queue, change).map(Reply::Queue)
-            }
+            Input::ModifyQueue { app, queue, change } => self.modify_queue(&app, queue, change).map(Reply::Queue),
             Input::DeleteQueue { app, queue } => self.delete_queue(&app, queue).map(|_| Reply::Done),
             Input::AgentLogout { app, user_id } => self.admin_agent_logout(&app, &user_id).map(|_| Reply::Done),
             Input::ForwardUser { app, queue, user_id, to_queue } => self
@@ -130,6 +132,13 @@ impl Engine {
             Input::PutAgentPolicy { app, policy } => self.put_agent_policy(&app, policy).map(|_| Reply::Done),
             Input::PutQueueRouting { app, queue, routing } => {
                 self.put_queue_routing(&app, queue, routing).map(|_| Reply::Done)
+            }
+            Input::PutSkillCatalog { app, skills } => self.put_skill_catalog(&app, skills).map(|_| Reply::Done),
+            Input::PutAgentSkills { app, user_id, skills } => {
+                self.app_index(&app).and_then(|ix| self.put_agent_skills(ix, &user_id, skills)).map(|_| Reply::Done)
+            }
+            Input::PutQueueRequirement { app, queue, requirement } => {
+                self.put_queue_requirement(&app, queue, requirement).map(|_| Reply::Done)
             }
             Input::ServerRestarted => unreachable!("handled above"),
         };
@@ -210,6 +219,18 @@ impl Engine {
                 need(Role::Supervisor)?;
                 self.subscribe_wallboard(sid);
                 Ok(Reply::Done)
+            }
+            Request::StartQueuingWith { queue, usr_ext_dat, attributes } => {
+                need(Role::Customer)?;
+                let attributes = crate::skills::check_attributes(attributes)?;
+                self.start_queuing_with(sid, queue, usr_ext_dat, attributes).map(|_| Reply::Done)
+            }
+            Request::StartServiceWith { queue, priority, skills } => {
+                need(Role::Agent)?;
+                self.queue_for(sid, queue)?;
+                let (app, user_id) = (self.sessions[&sid].app, self.sessions[&sid].user_id.clone());
+                self.put_agent_skills(app, &user_id, skills)?;
+                self.start_service(sid, queue, priority).map(|_| Reply::Done)
             }
             Request::RequestCallback { number } => {
                 need(Role::Customer)?;
@@ -296,6 +317,7 @@ impl Engine {
             Timer::ReportInterval => self.close_report_interval(at),
             Timer::Overflow(sid) => self.overflow_due(sid, at),
             Timer::CallbackExpiry(sid) => self.callback_expired(sid, at),
+            Timer::Relax(sid) => self.relax_due(sid, at),
             Timer::Declined(sid) => self.decline_expired(sid),
             Timer::Flush(queue) => {
                 if let Some(q) = self.queues.get_mut(&queue) {

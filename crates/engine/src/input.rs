@@ -8,9 +8,11 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::agent_state::AgentPolicy;
-use crate::routing::QueueRouting;
 use crate::ids::{Name, QueueId, SessionId};
 use crate::model::{AppSettings, MeetInfo, QueUser, QueueChange, QueueDef, QueueInfo, Roles};
+use crate::routing::QueueRouting;
+use crate::skills::expr::Attributes;
+use crate::skills::QueueRequirement;
 
 /// One input to [`Engine::handle`](crate::Engine::handle).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -48,6 +50,12 @@ pub enum Input {
     PutAgentPolicy { app: Arc<str>, policy: AgentPolicy },
     /// A queue's overflow and aging (`routing`).
     PutQueueRouting { app: Arc<str>, queue: QueueId, routing: QueueRouting },
+    /// The app's skills, in order (`skills`).
+    PutSkillCatalog { app: Arc<str>, skills: Vec<Name> },
+    /// An agent's skills with levels 0–10, by user id (empty: none).
+    PutAgentSkills { app: Arc<str>, user_id: Name, skills: Vec<(Name, u8)> },
+    /// A queue's requirement and relaxation ("": none).
+    PutQueueRequirement { app: Arc<str>, queue: QueueId, requirement: QueueRequirement },
 }
 
 /// A request of one session; names follow CloudRoom's functions.
@@ -115,6 +123,10 @@ pub enum Request {
     /// Lineup: the waiting customer asks to be called back at `number` ("": in its
     /// page) and keeps its place without a live session (`callback`).
     RequestCallback { number: Arc<str> },
+    /// `StartQueuing2` with attributes the queue's requirement may test (`skills`).
+    StartQueuingWith { queue: QueueId, usr_ext_dat: Arc<str>, attributes: Attributes },
+    /// `StartService2` that also sets the agent's skills (replacing them).
+    StartServiceWith { queue: QueueId, priority: u16, skills: Vec<(Name, u8)> },
 }
 
 /// What a successful input returns.

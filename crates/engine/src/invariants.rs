@@ -51,7 +51,7 @@ impl Engine {
                             }
                             let declined =
                                 self.sessions[&c].queuing.as_ref().is_some_and(|qu| qu.declined_by(*sid, self.now));
-                            if !declined {
+                            if !declined && self.meets(c, self.skill_levels(*sid)) {
                                 return Err(format!("agent {sid} is free in queue {q} while customer {c} is ready"));
                             }
                         }
@@ -66,6 +66,11 @@ impl Engine {
                 // Offline, it is offered only if it waits for a callback.
                 let offerable = s.online || self.callback_book.callbacks.contains_key(sid);
                 let should_be_ready = offerable && qu.offer.is_none();
+                if self.skill_book.queues.contains_key(&qu.queue)
+                    != self.skill_book.customers.get(sid).is_some_and(|c| c.need.is_some())
+                {
+                    return Err(format!("customer {sid}: not bound to its queue's requirement"));
+                }
                 if queue.ready.contains(&qu.seq) != should_be_ready {
                     return Err(format!("customer {sid}: ready set wrong (should be {should_be_ready})"));
                 }
@@ -121,6 +126,7 @@ impl Engine {
         }
         self.check_reports()?;
         self.check_routing_state()?;
+        self.check_skill_state()?;
         self.check_callbacks()
     }
 

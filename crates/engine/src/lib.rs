@@ -29,6 +29,8 @@
 //! - `wait_estimate`: each waiting customer's estimated wait (handle time, ready agents).
 //! - `wallboard`: the supervisors' pushed wallboard; `erlang`: Erlang C for it.
 //! - `reports`: per queue and per agent figures over 15-minute intervals (history).
+//! - `skills`: skills-based routing: the app's skills, agents' levels, customers'
+//!   attributes, queues' requirements (`skills::expr`) and their relaxation.
 //! - `routing`: queues' overflow (a customer moves on after a time) and aging (waiting
 //!   raises its effective priority).
 //! - `stats`, `views`: statistics and read-only views.
@@ -86,6 +88,7 @@ mod presence;
 mod reports;
 mod routing;
 mod sessions;
+pub mod skills;
 mod snapshot;
 mod state;
 mod stats;
@@ -115,6 +118,8 @@ pub use output::{
 };
 pub use reports::{interval_start, AgentInterval, IntervalReport, QueueInterval, REPORT_INTERVAL_MS};
 pub use routing::{QueueRouting, MAX_CHAIN as MAX_OVERFLOW_CHAIN};
+pub use skills::expr::{AttrValue, Attributes};
+pub use skills::QueueRequirement;
 pub use snapshot::{SnapshotError, SNAPSHOT_MAGIC, SNAPSHOT_VERSION};
 pub use time::Time;
 pub use wallboard::{Wallboard, WallboardQueue, INTERVAL_MS as WALLBOARD_INTERVAL_MS};

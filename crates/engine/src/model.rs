@@ -320,6 +320,8 @@ pub struct QueUser {
     pub usr_ext_dat: Arc<str>,
     /// Lineup: the number it asked to be called back at ("": in its page), if it did.
     pub callback: Option<Arc<str>>,
+    /// Lineup: the attributes it brought when it queued, if any (`skills`).
+    pub attributes: Option<Arc<crate::skills::expr::Attributes>>,
 }
 
 /// A page of a queue's waiting customers, in queue order.

@@ -79,6 +79,9 @@ pub enum Notice {
     AgentStatusChanged(Box<AgentStateView>),
     /// Lineup: the app's wallboard (to supervisors that subscribed).
     Wallboard(Box<Wallboard>),
+    /// Lineup: the customer's requirement stepped down (`skills`): 1 lower levels, 2
+    /// any agent of the queue.
+    RequirementRelaxed { queue: QueueId, step: u8 },
 }
 
 /// Who a call event is about (asterCC's `source`).
@@ -352,4 +355,7 @@ pub struct AcdTransition {
     pub end_reason: Option<EndReason>,
     /// The customer's usrExtDat.
     pub data: Arc<str>,
+    /// Set on the step that says the customer's requirement stepped down (`skills`):
+    /// the new step (1 lower levels, 2 any agent); phase unchanged.
+    pub requirement_step: Option<u8>,
 }

@@ -44,6 +44,7 @@ use crate::wait_estimate::WaitBook;
 use crate::wallboard::WallBook;
 use crate::reports::ReportBook;
 use crate::routing::RoutingBook;
+use crate::skills::SkillBook;
 use crate::callback::CallbackBook;
 use crate::user_status::UserStatusBook;
 
@@ -107,6 +108,7 @@ struct StateRef<'a> {
     report_book: &'a ReportBook,
     routing: &'a RoutingBook,
     callback_book: &'a CallbackBook,
+    skill_book: &'a SkillBook,
 }
 
 /// The engine's state as read back (owned); same field order as [`StateRef`].
@@ -145,6 +147,9 @@ struct State {
     /// Absent from snapshots of versions before callbacks.
     #[serde(default)]
     callback_book: CallbackBook,
+    /// Absent from snapshots of versions before skills.
+    #[serde(default)]
+    skill_book: SkillBook,
 }
 
 /// A version 1 snapshot's state (bincode: every field, in order, nothing after
@@ -187,6 +192,7 @@ impl From<StateV1> for State {
             report_book: ReportBook::default(),
             routing: RoutingBook::default(),
             callback_book: CallbackBook::default(),
+            skill_book: SkillBook::default(),
         }
     }
 }
@@ -226,6 +232,7 @@ impl Engine {
             report_book: &self.report_book,
             routing: &self.routing,
             callback_book: &self.callback_book,
+            skill_book: &self.skill_book,
         }
     }
 
@@ -264,6 +271,7 @@ impl Engine {
         engine.report_book = state.report_book;
         engine.routing = state.routing;
         engine.callback_book = state.callback_book;
+        engine.skill_book = state.skill_book;
         engine.adopt_dnd_without_reason();
         // Agents of a snapshot from before reports: their time is reported from now.
         if !engine.agent_book.agents.is_empty() {

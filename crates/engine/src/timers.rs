@@ -34,6 +34,8 @@ pub(crate) enum Timer {
     Overflow(SessionId),
     /// The customer's callback expires.
     CallbackExpiry(SessionId),
+    /// The customer's requirement steps down (`skills`).
+    Relax(SessionId),
 }
 
 /// Deadlines in time order; each can be cancelled exactly.

@@ -5,8 +5,8 @@ mod common;
 
 use common::*;
 use lineup_engine::{
-    AgentPolicy, AgentReason, AppSettings, Engine, Input, Notice, Output, QueueDef, QueueRouting, QueuingInfo, Reply,
-    Request, Time,
+    AgentPolicy, AgentReason, AppSettings, Engine, Input, Notice, Output, QueueDef, QueueRequirement, QueueRouting,
+    QueuingInfo, Reply, Request, Time,
 };
 
 #[path = "../benches/support/rng.rs"]
@@ -36,6 +36,11 @@ fn busy_day(seed: u64) -> (Sim, Vec<String>, Vec<(Time, Output)>) {
     sim.input(Input::PutQueueRouting { app: APP.into(), queue: queues[2], routing: bronze }).expect("overflow");
     let silver = QueueRouting { aging_s: 20, ..QueueRouting::default() };
     sim.input(Input::PutQueueRouting { app: APP.into(), queue: queues[1], routing: silver }).expect("aging");
+    // Gold needs the customer's language at level 4 (or a VIP agent), relaxed every 30 s.
+    let skills = ["language.en", "language.fr", "vip"].map(lineup_engine::Name::from).to_vec();
+    sim.input(Input::PutSkillCatalog { app: APP.into(), skills }).expect("catalog");
+    let requirement = QueueRequirement { text: "language[customer.lang] >= 4 || vip".into(), relax_s: 30 };
+    sim.input(Input::PutQueueRequirement { app: APP.into(), queue: queues[0], requirement }).expect("requirement");
     // A supervisor watches the wallboard all day.
     let boss = sim.login("boss", supervisor_roles());
     sim.input(Input::Session { session: boss, request: Request::SubscribeWallboard }).expect("SubscribeWallboard");
@@ -143,11 +148,27 @@ fn busy_day(seed: u64) -> (Sim, Vec<String>, Vec<(Time, Output)>) {
                         Input::Session { session, request }
                     }
                     (true, 10) => Input::Session { session, request: Request::ReqAssignUser },
+                    (true, 11) if rng.below(2) == 0 => {
+                        let lang = ["language.en", "language.fr"][rng.below(2) as usize];
+                        let mut skills = vec![(lang.into(), rng.below(11) as u8)];
+                        if rng.below(4) == 0 {
+                            skills.push(("vip".into(), 1));
+                        }
+                        Input::PutAgentSkills { app: APP.into(), user_id: u.as_str().into(), skills }
+                    }
                     (true, _) => Input::Session { session, request: Request::SetCapacity { capacity: 2 } },
-                    (false, 4..=7) => Input::Session {
+                    (false, 4 | 5) => Input::Session {
                         session,
                         request: Request::StartQueuing { queue: q, usr_ext_dat: u.as_str().into() },
                     },
+                    (false, 6 | 7) => {
+                        let lang = ["en", "fr", "de"][rng.below(3) as usize];
+                        let attributes = vec![("lang".into(), lineup_engine::AttrValue::Text(lang.into()))];
+                        Input::Session {
+                            session,
+                            request: Request::StartQueuingWith { queue: q, usr_ext_dat: "".into(), attributes },
+                        }
+                    }
                     // Customers ask to be called back (and often drop right after).
                     (false, 8 | 9) => {
                         let number = if rng.below(2) == 0 { "" } else { "555-0100" };
@@ -195,6 +216,8 @@ fn determinism_same_script_gives_identical_outputs() {
         "state: Requested",
         "state: Taken",
         "CallbackExpired",
+        "RequirementRelaxed",
+        "requirement_step: Some(2)",
     ] {
         assert!(all.iter().any(|l| l.contains(what)), "no {what} in any busy day");
     }

@@ -17,6 +17,12 @@
 //!   within the re-offer delay (FIFO within a queue, priority across queues);
 //! - every offer ends within the offer timeout, and a timeout comes exactly then.
 //!
+//! Skills: the app has skills `lang.en` and `lang.fr`; gold requires
+//! `lang[customer.lang] >= 5`, relaxed every 40 s (step 1: level 2; step 2: anyone).
+//! Customers bring `lang` = en, fr or de (de is no skill: only step 2 serves it);
+//! random commands set agents' levels. The best candidate skips customers the agent
+//! does not meet at the offer's time.
+//!
 //! After every step it also checks that no model-free agent is idle while one of its
 //! candidates waits, and that the engine's views (agents, queuing info, positions)
 //! agree with the model.
@@ -61,6 +67,7 @@ const OFFER_TIMEOUT_S: u32 = 20;
 const HOLD_S: u32 = 45;
 const WRAPUP_S: u32 = 3;
 const CALL_TIMEOUT_S: u32 = 15;
+const RELAX_S: u64 = 40;
 
 /// The call commands: `Call` (`from` opens a room and calls `to` into it),
 /// `CallCustomer` (the agent calls one of the customers it serves, if any), `AnswerCall`
@@ -70,27 +77,81 @@ const CALL_TIMEOUT_S: u32 = 15;
 #[derive(Clone, Debug)]
 enum Cmd {
     Login(usize),
-    StartService { agent: usize, queue: usize, priority: u16 },
-    StopService { agent: usize, queue: usize },
-    StartQueuing { customer: usize, queue: usize },
-    StopQueuing { customer: usize },
-    Accept { agent: usize, pick: usize },
-    Reject { agent: usize, pick: usize },
-    SetDnd { agent: usize, on: bool },
-    SetCapacity { agent: usize, capacity: u16 },
-    ReqAssign { agent: usize },
-    ReqAssign2 { agent: usize, customer: usize },
-    Finish { agent: usize, pick: usize },
+    StartService {
+        agent: usize,
+        queue: usize,
+        priority: u16,
+    },
+    StopService {
+        agent: usize,
+        queue: usize,
+    },
+    StartQueuing {
+        customer: usize,
+        queue: usize,
+    },
+    /// The backend sets the agent's levels in lang.en and lang.fr.
+    SetSkills {
+        agent: usize,
+        en: u8,
+        fr: u8,
+    },
+    StopQueuing {
+        customer: usize,
+    },
+    Accept {
+        agent: usize,
+        pick: usize,
+    },
+    Reject {
+        agent: usize,
+        pick: usize,
+    },
+    SetDnd {
+        agent: usize,
+        on: bool,
+    },
+    SetCapacity {
+        agent: usize,
+        capacity: u16,
+    },
+    ReqAssign {
+        agent: usize,
+    },
+    ReqAssign2 {
+        agent: usize,
+        customer: usize,
+    },
+    Finish {
+        agent: usize,
+        pick: usize,
+    },
     Disconnect(usize),
     Reconnect(usize),
     Logout(usize),
     Advance(u64),
-    Call { from: usize, to: usize },
-    CallCustomer { agent: usize, pick: usize },
-    AnswerCall { user: usize, accept: bool },
-    Hangup { user: usize },
-    Hold { user: usize, on: bool },
-    EnterRoom { user: usize },
+    Call {
+        from: usize,
+        to: usize,
+    },
+    CallCustomer {
+        agent: usize,
+        pick: usize,
+    },
+    AnswerCall {
+        user: usize,
+        accept: bool,
+    },
+    Hangup {
+        user: usize,
+    },
+    Hold {
+        user: usize,
+        on: bool,
+    },
+    EnterRoom {
+        user: usize,
+    },
 }
 
 fn cmd() -> impl Strategy<Value = Cmd> {
@@ -122,6 +183,8 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         3 => (0..USERS).prop_map(|user| Cmd::Hangup { user }),
         1 => (0..USERS, any::<bool>()).prop_map(|(user, on)| Cmd::Hold { user, on }),
         1 => (0..USERS).prop_map(|user| Cmd::EnterRoom { user }),
+        2 => (0..AGENTS, prop::sample::select(vec![0u8, 2, 5, 9]), prop::sample::select(vec![0u8, 2, 5, 9]))
+            .prop_map(|(agent, en, fr)| Cmd::SetSkills { agent, en, fr }),
     ]
 }
 
@@ -163,6 +226,8 @@ impl AgentModel {
 struct CustomerModel {
     /// (queue, enqueue order)
     queued: Option<(QueueId, u64)>,
+    /// When it entered its queue (its requirement relaxes from then).
+    entered_at: Option<Time>,
     offered_to: Option<usize>,
     /// (agent, until)
     declined: Vec<(usize, Time)>,
@@ -208,9 +273,15 @@ struct Model {
     /// (id, prio, wrapup_s)
     queues: Vec<(QueueId, u8, u32)>,
     reoffer_delay_s: u32,
+    /// Agents' levels in lang.en and lang.fr.
+    levels: Vec<[u8; 2]>,
     next_order: u64,
     /// Counts of what happened, to make sure the cases exercise something.
     offers_made: usize,
+    /// Offers that passed over an earlier customer the agent did not meet, and offers of
+    /// a "de" customer from gold (possible only at the last relaxation step).
+    skill_skips: usize,
+    relaxed_offers: usize,
     takes: usize,
     timeouts: usize,
     capacity_cuts: usize,
@@ -272,10 +343,29 @@ impl Model {
                 let (q, order) = c.queued?;
                 let ready = self.users[u].online && c.offered_to.is_none() && a.serving.contains_key(&q);
                 let declined = c.declined.iter().any(|(x, until)| *x == agent && *until > t);
-                (ready && !declined).then_some(((self.prio(q), order), u))
+                (ready && !declined && self.meets(agent, u, t)).then_some(((self.prio(q), order), u))
             })
             .min()
             .map(|(_, u)| u)
+    }
+
+    /// Gold's requirement, `lang[customer.lang] >= 5` relaxed every RELAX_S: customer k
+    /// speaks en, fr or de (k % 3; de is no skill of the app, so only step 2 serves it);
+    /// step 1 needs level 2.
+    fn meets(&self, agent: usize, customer: usize, t: Time) -> bool {
+        let c = self.cust(customer);
+        let Some((q, _)) = c.queued else { return false };
+        if q != self.queues[0].0 {
+            return true;
+        }
+        let waited = t.as_millis() - c.entered_at.expect("entered").as_millis();
+        let step = (waited / (RELAX_S * 1000)).min(2);
+        let lang = (customer - AGENTS) % 3;
+        match step {
+            2.. => true,
+            _ if lang == 2 => false,
+            step => self.levels[agent][lang] >= if step == 0 { 5 } else { 2 },
+        }
     }
 
     fn is_free(&self, agent: usize, t: Time) -> bool {
@@ -325,6 +415,16 @@ impl Model {
                             user.user_id,
                             user.queue
                         );
+                        // Skipped: an earlier customer of gold this agent does not meet.
+                        let skipped = (AGENTS..USERS).any(|u| {
+                            let (cm, mine) = (self.cust(u), self.cust(c).queued.map(|q| q.1).unwrap_or(0));
+                            cm.queued.is_some_and(|(q, order)| q == self.queues[0].0 && order < mine)
+                                && self.users[u].online
+                                && cm.offered_to.is_none()
+                                && !self.meets(to, u, t)
+                        });
+                        self.skill_skips += usize::from(skipped);
+                        self.relaxed_offers += usize::from(user.queue == self.queues[0].0 && (c - AGENTS) % 3 == 2);
                         self.customer(c).offered_to = Some(to);
                         self.agents[to].offers.push((c, user.queue, t));
                         self.offers_made += 1;
@@ -489,6 +589,7 @@ impl Model {
                             let cm = self.customer(c);
                             assert!(cm.queued.is_none() && cm.served_by.is_none(), "{user_id} entered twice");
                             cm.queued = Some((*queue, order));
+                            cm.entered_at = Some(t);
                             cm.declined.clear();
                         }
                         QueueChangeKind::TakenByAgent => {
@@ -793,8 +894,11 @@ impl Case {
             customers: (0..CUSTOMERS).map(|_| CustomerModel::default()).collect(),
             queues,
             reoffer_delay_s,
+            levels: vec![[5, 5], [9, 0], [0, 2]],
             next_order: 0,
             offers_made: 0,
+            skill_skips: 0,
+            relaxed_offers: 0,
             takes: 0,
             timeouts: 0,
             capacity_cuts: 0,
@@ -815,7 +919,17 @@ impl Case {
             service_call_ends: 0,
             completions: BTreeMap::new(),
         };
+        // Skills: gold needs the customer's language at level 5, relaxed every RELAX_S.
+        let skills = vec!["lang.en".into(), "lang.fr".into()];
+        sim.input(Input::PutSkillCatalog { app: APP.into(), skills }).expect("catalog");
+        let requirement =
+            lineup_engine::QueueRequirement { text: "lang[customer.lang] >= 5".into(), relax_s: RELAX_S as u32 };
+        sim.input(Input::PutQueueRequirement { app: APP.into(), queue: model.queues[0].0, requirement }).unwrap();
         let mut case = Case { sim, model };
+        for agent in 0..AGENTS {
+            let [en, fr] = case.model.levels[agent];
+            case.run(&Cmd::SetSkills { agent, en, fr });
+        }
         for u in 0..USERS {
             case.run(&Cmd::Login(u));
         }
@@ -864,6 +978,12 @@ impl Case {
                 }
             }
             Cmd::Advance(ms) => self.sim.advance_ms(ms),
+            Cmd::SetSkills { agent, en, fr } => {
+                self.model.levels[agent] = [en, fr];
+                let skills = vec![("lang.en".into(), en), ("lang.fr".into(), fr)];
+                let user_id = self.model.users[agent].uid.as_str().into();
+                self.sim.input(Input::PutAgentSkills { app: APP.into(), user_id, skills }).expect("skills");
+            }
             Cmd::Call { from, to } => self.place_call(from, to),
             Cmd::CallCustomer { agent, pick } => {
                 // The next agent (cyclically) that is free to call one of its customers.
@@ -1023,7 +1143,10 @@ impl Case {
                 let q = m.queues[queue].0;
                 let c = m.cust(user);
                 let free = c.queued.is_none() && c.served_by.is_none();
-                let r = self.sim.req(session, Request::StartQueuing { queue: q, usr_ext_dat: "".into() });
+                let lang = ["en", "fr", "de"][(user - AGENTS) % 3];
+                let attributes = vec![("lang".into(), lineup_engine::AttrValue::Text(lang.into()))];
+                let r =
+                    self.sim.req(session, Request::StartQueuingWith { queue: q, usr_ext_dat: "".into(), attributes });
                 assert_eq!(r.map_err(|e| e.code()), if free { Ok(Reply::Done) } else { Err(404) });
             }
             Cmd::StopQueuing { .. } => {
@@ -1253,6 +1376,7 @@ fn random_sequences_exercise_offers_and_takes() {
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
     let (mut offers, mut takes, mut timeouts) = (0, 0, 0);
+    let (mut skill_skips, mut relaxed_offers) = (0, 0);
     // made, answered, rejected, unanswered, service calls, service calls ended
     let mut calls = [0usize; 6];
     let mut completions: BTreeMap<&str, usize> = BTreeMap::new();
@@ -1279,6 +1403,8 @@ fn random_sequences_exercise_offers_and_takes() {
             }
         }
         offers += case.model.offers_made;
+        (skill_skips, relaxed_offers) =
+            (skill_skips + case.model.skill_skips, relaxed_offers + case.model.relaxed_offers);
         takes += case.model.takes;
         timeouts += case.model.timeouts;
         let m = &case.model;
@@ -1306,6 +1432,10 @@ fn random_sequences_exercise_offers_and_takes() {
     }
     eprintln!("32 cases: {offers} offers, {takes} takes, {timeouts} offer timeouts; {outcomes:?}");
     assert!(offers > 150, "only {offers} offers");
+    eprintln!(
+        "skills: {skill_skips} offers passed over a customer the agent did not meet, {relaxed_offers} after relaxing"
+    );
+    assert!(skill_skips > 10 && relaxed_offers > 5, "skills: {skill_skips} skips, {relaxed_offers} relaxed offers");
     assert!(takes > 80, "only {takes} takes");
     assert!(timeouts > 10, "only {timeouts} offer timeouts");
     for kind in [
@@ -1315,7 +1445,7 @@ fn random_sequences_exercise_offers_and_takes() {
         "ReqAssignUser",
         "StopService",
         "StopQueuing",
-        "StartQueuing",
+        "StartQueuingWith",
     ] {
         let (ok, refused) = outcomes.get(kind).copied().unwrap_or_default();
         assert!(ok > 0 && refused > 0, "{kind}: {ok} succeeded, {refused} refused");

@@ -112,6 +112,7 @@ fn forward_tells_the_agents_of_both_queues() {
         queuing_time_s: 4,
         usr_ext_dat: "x".into(),
         callback: None,
+        attributes: None,
     });
     assert!(notices_for(&out, a1).contains(&leave), "{out:?}");
     assert!(!notices_for(&out, a1).contains(&enter));

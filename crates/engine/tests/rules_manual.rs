@@ -38,7 +38,8 @@ fn rule06_dnd_stops_offers_and_req_assign_takes_the_head() {
             name: "c1".into(),
             queuing_time_s: 5,
             usr_ext_dat: "one".into(),
-            callback: None
+            callback: None,
+            attributes: None,
         }
     );
     assert_eq!(sim.queuing_info(c1), QueuingInfo::InService);

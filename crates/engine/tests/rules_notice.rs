@@ -255,7 +255,8 @@ fn rule10_queue_users_lists_waiting_customers_in_order() {
             name: "c2".into(),
             queuing_time_s: 3,
             usr_ext_dat: "d".into(),
-            callback: None
+            callback: None,
+            attributes: None,
         }
     );
     let page = sim.engine.queue_users(a, q, 1, 2).unwrap();
@@ -294,6 +295,7 @@ fn rule10_user_enter_and_leave_go_to_serving_agents() {
         queuing_time_s: 0,
         usr_ext_dat: "hi".into(),
         callback: None,
+        attributes: None,
     });
     assert!(notices_for(&out, a1).contains(&enter), "{out:?}");
     assert!(notices_for(&out, a2).is_empty());

@@ -161,6 +161,7 @@ fn rule05_auto_assign_user_carries_the_customer() {
             queuing_time_s: 7,
             usr_ext_dat: r#"{"topic":"billing"}"#.into(),
             callback: None,
+            attributes: None,
         }]
     );
     assert_eq!(sim.engine.agents(APP)[0].pending_offers, 1);
