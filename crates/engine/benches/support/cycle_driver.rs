@@ -41,10 +41,11 @@ impl Bench {
         let mut engine = Engine::new();
         let now = Time::from_millis(1_700_000_000_000);
         engine.handle(now, Input::PutApp { app: "bench".into(), settings: AppSettings::default() }).unwrap();
-        let queue = match engine.handle(now, Input::CreateQueue { app: "bench".into(), id: None, def: QueueDef::named("q") }) {
-            Ok(Reply::Queue(q)) => q.queue,
-            other => panic!("{other:?}"),
-        };
+        let queue =
+            match engine.handle(now, Input::CreateQueue { app: "bench".into(), id: None, def: QueueDef::named("q") }) {
+                Ok(Reply::Queue(q)) => q.queue,
+                other => panic!("{other:?}"),
+            };
         let agent = login(&mut engine, now, "agent", Roles::ALL);
         req(&mut engine, now, agent, Request::SetDndStatus { on: true });
         req(&mut engine, now, agent, Request::StartService { queue, priority: 0 });
