@@ -9,7 +9,7 @@ use lineup_protocol::ws::Op;
 use wasm_bindgen::prelude::*;
 
 use crate::api::{promise, LineupCore};
-use crate::args::{opt_str, opt_uint, want_str, want_uint};
+use crate::args::{opt_attributes, opt_skills, opt_str, opt_uint, want_str, want_uint};
 use crate::core;
 use crate::interop::get;
 
@@ -109,8 +109,15 @@ impl LineupCore {
         &self,
         #[wasm_bindgen(js_name = queID, unchecked_param_type = "number")] que_id: JsValue,
         #[wasm_bindgen(js_name = priority, unchecked_param_type = "number | undefined")] priority: JsValue,
+        #[wasm_bindgen(js_name = skills, unchecked_param_type = "Record<string, number> | undefined")] skills: JsValue,
     ) -> Promise {
-        let op = || Ok(Op::StartService { que_id: want_uint(&que_id, "queID", U32)?, priority: opt_prio(&priority)? });
+        let op = || {
+            Ok(Op::StartService {
+                que_id: want_uint(&que_id, "queID", U32)?,
+                priority: opt_prio(&priority)?,
+                skills: opt_skills(&skills, "skills")?,
+            })
+        };
         self.op(Answer::Done, op())
     }
 
@@ -127,11 +134,14 @@ impl LineupCore {
         &self,
         #[wasm_bindgen(js_name = queID, unchecked_param_type = "number")] que_id: JsValue,
         #[wasm_bindgen(js_name = usrExtDat, unchecked_param_type = "string | undefined")] usr_ext_dat: JsValue,
+        #[wasm_bindgen(js_name = attributes, unchecked_param_type = "Record<string, string | number | boolean> | undefined")]
+        attributes: JsValue,
     ) -> Promise {
         let op = || {
             Ok(Op::StartQueuing {
                 que_id: want_uint(&que_id, "queID", U32)?,
                 usr_ext_dat: opt_str(&usr_ext_dat, "usrExtDat")?,
+                attributes: opt_attributes(&attributes, "attributes")?,
             })
         };
         self.op(Answer::Done, op())
@@ -145,7 +155,10 @@ impl LineupCore {
     /// Lineup: call me back at `number` (omitted or "": in this page); the place is kept
     /// without this page until the app's callbackExpirySeconds.
     #[wasm_bindgen(js_name = requestCallback, unchecked_return_type = "Promise<void>")]
-    pub fn request_callback(&self, #[wasm_bindgen(unchecked_param_type = "string | undefined")] number: JsValue) -> Promise {
+    pub fn request_callback(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | undefined")] number: JsValue,
+    ) -> Promise {
         self.op(Answer::Done, opt_str(&number, "number").map(|n| Op::RequestCallback { number: n.unwrap_or_default() }))
     }
 

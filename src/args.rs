@@ -88,3 +88,55 @@ pub fn opt_uint(v: &JsValue, name: &str, max: u32) -> Result<Option<u32>, Failur
         want_uint(v, name, max).map(Some)
     }
 }
+
+/// An optional object of a customer's attributes: names to text, integers or
+/// true/false (`undefined` or `null`: absent).
+pub fn opt_attributes(v: &JsValue, name: &str) -> Result<Option<lineup_protocol::Attributes>, Failure> {
+    use lineup_protocol::AttrValue;
+    let Some(entries) = entries(v, name)? else { return Ok(None) };
+    let mut out = lineup_protocol::Attributes::new();
+    for (key, value) in entries {
+        let value = if let Some(s) = value.as_string() {
+            AttrValue::Text(s)
+        } else if let Some(b) = value.as_bool() {
+            AttrValue::Flag(b)
+        } else if let Some(n) = value.as_f64().filter(|n| n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0) {
+            AttrValue::Number(n as i64)
+        } else {
+            return Err(wrong(&format!("{name}.{key}"), "text, an integer or true/false"));
+        };
+        out.insert(key, value);
+    }
+    Ok(Some(out))
+}
+
+/// An optional object of skill names to levels 0–10 (`undefined` or `null`: absent).
+pub fn opt_skills(v: &JsValue, name: &str) -> Result<Option<std::collections::BTreeMap<String, u8>>, Failure> {
+    let Some(entries) = entries(v, name)? else { return Ok(None) };
+    let mut out = std::collections::BTreeMap::new();
+    for (key, value) in entries {
+        let level = value.as_f64().filter(|n| n.fract() == 0.0 && (0.0..=10.0).contains(n));
+        let level = level.ok_or_else(|| wrong(&format!("{name}.{key}"), "a level from 0 to 10"))?;
+        out.insert(key, level as u8);
+    }
+    Ok(Some(out))
+}
+
+/// A plain object's own entries (`undefined` or `null`: none given).
+fn entries(v: &JsValue, name: &str) -> Result<Option<Vec<(String, JsValue)>>, Failure> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    if !v.is_object() || js_sys::Array::is_array(v) {
+        return Err(wrong(name, "an object"));
+    }
+    let pairs = js_sys::Object::entries(v.unchecked_ref());
+    let out = pairs
+        .iter()
+        .map(|pair| {
+            let pair: js_sys::Array = pair.unchecked_into();
+            (pair.get(0).as_string().unwrap_or_default(), pair.get(1))
+        })
+        .collect();
+    Ok(Some(out))
+}

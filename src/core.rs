@@ -34,7 +34,6 @@ impl Payload for Js {
     }
 }
 
-
 /// The driver's state, shared by the API object and the socket and timer callbacks.
 pub struct Inner {
     /// The server addresses (base URLs), as `SetServerAddr("host1:port;host2:port")`.
@@ -78,18 +77,18 @@ fn parse_bases(list: &str) -> Vec<String> {
     // cost the wasm kilobytes. A bare host takes the page's scheme.
     let https = web_sys::window().and_then(|w| w.location().protocol().ok()).is_some_and(|p| p == "https:");
     let scheme = if https { "https://" } else { "http://" };
-    let bases: Vec<String> = list
-        .split(';')
-        .map(|s| s.trim_matches(' ').trim_end_matches('/'))
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            if s.starts_with("http://") || s.starts_with("https://") {
-                s.to_string()
-            } else {
-                [scheme, s].concat()
-            }
-        })
-        .collect();
+    let bases: Vec<String> =
+        list.split(';')
+            .map(|s| s.trim_matches(' ').trim_end_matches('/'))
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                if s.starts_with("http://") || s.starts_with("https://") {
+                    s.to_string()
+                } else {
+                    [scheme, s].concat()
+                }
+            })
+            .collect();
     if bases.is_empty() {
         vec![String::new()]
     } else {
@@ -307,7 +306,9 @@ pub fn login(core: &Core, body: JsValue, done: Done) {
 
 /// A typed request: the protocol's op, as the server reads it.
 pub fn send(core: &Core, op: &Op, done: Done) {
-    match serde_wasm_bindgen::to_value(op) {
+    // Maps (a customer's attributes, an agent's skills) as plain objects, as JSON has them.
+    let writer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+    match serde::Serialize::serialize(op, &writer) {
         Ok(obj) => request(core, &obj, done),
         Err(_) => done(Err((codes::INNER_ERR, "the request could not be written".into()))),
     }

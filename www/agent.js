@@ -91,7 +91,8 @@ function renderWaiting() {
       cells.push([waited, u]);
       // A wrapping row (not a table): on a phone the Forward controls go to a line of their own.
       rows.push(el('li', { dataset: { user: u.usrID } },
-        el('div', { class: 'grow' }, el('strong', null, u.name || u.usrID), el('div', { class: 'muted' }, u.usrExtDat)),
+        el('div', { class: 'grow' }, el('strong', null, u.name || u.usrID), el('div', { class: 'muted' }, u.usrExtDat),
+          u.attributes ? el('div', { class: 'muted', dataset: { testid: `attributes-${u.usrID}` } }, attributesText(u.attributes)) : null),
         el('span', { class: 'muted' }, q ? q.name : queID),
         waited,
         u.callback === undefined ? null
@@ -101,6 +102,11 @@ function renderWaiting() {
   }
   waitedCells = cells;
   $('waiting').replaceChildren(...rows);
+}
+
+/** A customer's attributes as `name: value` pairs (skills-based routing). */
+function attributesText(attributes) {
+  return attributes ? Object.entries(attributes).map(([k, v]) => `${k}: ${v}`).join(' · ') : '';
 }
 
 function renderCurrent() {
@@ -265,6 +271,9 @@ $('loginBtn').onclick = safely(async () => {
     // A callback: the customer may have left its page; call it back at the number.
     $('offerCallback').textContent = user.callback === undefined ? '' : (user.callback ? t('callbackTo', { number: user.callback }) : t('callbackInPage'));
     show('offerCallback', user.callback !== undefined);
+    // What the customer brought for skills-based routing (plain text).
+    $('offerAttributes').textContent = attributesText(user.attributes);
+    show('offerAttributes', !!user.attributes);
     show('offer', true);
   });
   client.on('CancelAssignUser', ({ usrID, reason }) => {

@@ -48,6 +48,11 @@ CRVideo_RequestCallbackRslt.callback = function (sdkErr) {
   show('callbackNote', true);
 };
 CRVideo_QueuingInfoChanged.callback = function (info) { onQueuingInfo(info); };
+// Skills-based routing: the search for an agent widened (1 lower levels, 2 anyone).
+CRVideo_RequirementRelaxed.callback = function (queID, step) {
+  $('relaxedNote').textContent = t(step >= 2 ? 'relaxedAny' : 'relaxedLower');
+  show('relaxedNote', true);
+};
 CRVideo_QueuingEnded.callback = function () { onQueuingInfo({ queID: -1, position: 0, queuingTime: 0 }); };
 CRVideo_NotifyCallIn.callback = function (callID, meetObj, callerID, usrExtDat) {
   // The caller is the agent: its UID now, its name once SessionInfo knows it.
@@ -193,6 +198,8 @@ function endCall() {
 }
 
 function onQueuingInfo(info) {
+  // A widened search is per queue: a new queue (overflow, forward) or the end clears it.
+  if (!current || info.queID !== current.queID) show('relaxedNote', false);
   if (info.queID > 0) {
     show('ended', false);
     // The server's estimate (-1: not known yet), counted down here until the next one.
@@ -224,7 +231,8 @@ function renderQueues() {
       el('span', { class: 'pill' }, `${t('estWait')} ${est}`),
       el('button', {
         dataset: { testid: `join-${q.queID}` },
-        onclick: () => CRVideo_StartQueuing2(q.queID, $('details').value, 'join'),
+        // Lineup: attributes after the cookie, for a queue with a skills requirement.
+        onclick: () => CRVideo_StartQueuing2(q.queID, $('details').value, 'join', $('language').value ? { language: $('language').value } : undefined),
       }, t('join')));
   }));
 }

@@ -25,7 +25,7 @@
     'LoginSuccess', 'LoginFail', 'LineOff', 'NotifyTokenWillExpire',
     'InitQueueDatRslt', 'QueueStatusChanged', 'QueuingInfoChanged', 'GetQueueStatusRslt',
     'StartQueuingRslt', 'StopQueuingRslt', 'StartServiceRslt', 'StopServiceRslt',
-    'AutoAssignUser', 'CancelAssignUser', 'AgentStatusChanged', 'Wallboard', 'ResponseAssignUserRslt',
+    'AutoAssignUser', 'CancelAssignUser', 'AgentStatusChanged', 'Wallboard', 'RequirementRelaxed', 'ResponseAssignUserRslt',
     'ReqAssignUserRslt',
     'SetDNDStatusSuccess', 'SetDNDStatusFail', 'UserEnter', 'UserLeave',
     'CreateMeetingSuccess', 'CreateMeetingFail', 'EnterMeetingRslt', 'UserEnterMeeting', 'UserLeftMeeting',

@@ -240,14 +240,14 @@ interface CoreMethods {
      * naming a wrong field.
      */
     setVideoCfg(cfg: { size?: { width: number; height: number } | string; fps?: number; maxbps?: number }): void;
-    startQueuing(queID: number, usrExtDat?: string): Promise<void>;
+    startQueuing(queID: number, usrExtDat?: string, attributes?: Record<string, string | number | boolean>): Promise<void>;
     /**
      * Records the call in room `meetID` from now on (apps with `recordOnDemand`);
      * resolves with the recording's mixer id. The room's pages get the
      * CloudMixerStateChanged and CloudMixerOutputInfoChanged events.
      */
     startRecording(meetID: number): Promise<string>;
-    startService(queID: number, priority?: number): Promise<void>;
+    startService(queID: number, priority?: number, skills?: Record<string, number>): Promise<void>;
     /**
      * From now on, a NotifyUserStatus event for every status change of every user of
      * the app (agents, supervisors).

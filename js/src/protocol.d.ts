@@ -39,7 +39,12 @@ queuingTime: number, usrExtDat: string,
  * Lineup: the customer asked to be called back at this number ("": in its page);
  * absent when it did not.
  */
-callback?: string, };
+callback?: string, 
+/**
+ * Lineup: the attributes the customer brought when it queued (skills-based
+ * routing); absent when none.
+ */
+attributes?: { [key in string]: AttrValue }, };
 
 /**
  * Lineup: statistics of one queue.
@@ -479,7 +484,7 @@ fileSize?: number,
 /**
  * Why no file was kept (state 3).
  */
-errDesc?: string, } } | { "name": "AgentStatusChanged", "data": AgentStatusChange } | { "name": "Wallboard", "data": WallboardFrame };
+errDesc?: string, } } | { "name": "AgentStatusChanged", "data": AgentStatusChange } | { "name": "Wallboard", "data": WallboardFrame } | { "name": "RequirementRelaxed", "data": { queID: number, step: number, } };
 
 /** Every notice's name. */
 export type NoticeName = Notice['name'];

@@ -60,6 +60,7 @@ pub const CALLBACKS: &[&str] = &[
     "CancelAssignUser",
     "AgentStatusChanged",
     "Wallboard",
+    "RequirementRelaxed",
     "ResponseAssignUserRslt",
     "ReqAssignUserRslt",
     "SetDNDStatusSuccess",

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 
 use super::events::que_user;
 use super::{core, data_rslt, err, fire, rslt, run, with_classic};
-use crate::args::{cookie, id, number, text};
+use crate::args::{cookie, id, number, opt_attributes, opt_skills, text};
 use crate::interop::{get, stringify};
 
 // ---- queue information ----
@@ -76,8 +76,8 @@ pub fn get_queue_users(que_id: JsValue, ck: JsValue) -> String {
 
 // ---- agents ----
 
-fn start_service(que_id: u32, priority: u16, ck: JsValue) {
-    run(Op::StartService { que_id, priority: Some(priority) }, move |r| {
+fn start_service(que_id: u32, priority: u16, skills: Option<std::collections::BTreeMap<String, u8>>, ck: JsValue) {
+    run(Op::StartService { que_id, priority: Some(priority), skills }, move |r| {
         let ok = r.is_ok();
         fire("StartServiceRslt", &[que_id.into(), err(r.err().unwrap_or(codes::NOERR)), ck]);
         if ok {
@@ -89,7 +89,6 @@ fn start_service(que_id: u32, priority: u16, ck: JsValue) {
                     with_classic(|c| c.queue_users.insert(que_id, users));
                 }
             });
-
         }
     });
 }
@@ -99,16 +98,28 @@ fn start_service(que_id: u32, priority: u16, ck: JsValue) {
 #[wasm_bindgen(js_name = CRVideo_StartService)]
 pub fn start_service1(que_id: JsValue, a: JsValue, b: JsValue) {
     if b.is_undefined() {
-        start_service(id(&que_id), 0, cookie(&a));
+        start_service(id(&que_id), 0, None, cookie(&a));
     } else {
-        start_service2(que_id, a, b);
+        start_service2(que_id, a, b, JsValue::UNDEFINED);
     }
 }
 
-/// Lineup's StartService with the agent's priority for the queue (0 is highest).
+/// Lineup's StartService with the agent's priority for the queue (0 is highest) and,
+/// optionally after the cookie, its skills (`{"language.cantonese": 7}`, levels 0–10).
 #[wasm_bindgen(js_name = CRVideo_StartService2)]
-pub fn start_service2(que_id: JsValue, priority: JsValue, ck: JsValue) {
-    start_service(id(&que_id), number(&priority).clamp(0.0, 65_535.0) as u16, cookie(&ck));
+pub fn start_service2(que_id: JsValue, priority: JsValue, ck: JsValue, skills: JsValue) {
+    let q = id(&que_id);
+    match opt_skills(&skills, "skills") {
+        Ok(skills) => start_service(q, number(&priority).clamp(0.0, 65_535.0) as u16, skills, cookie(&ck)),
+        Err((code, _)) => refuse("StartServiceRslt", &[q.into(), err(code), cookie(&ck)]),
+    }
+}
+
+/// Answers a call whose arguments were refused, as the server's answer would come
+/// (later, never inside the call).
+fn refuse(name: &'static str, args: &[JsValue]) {
+    let args = args.to_vec();
+    wasm_bindgen_futures::spawn_local(async move { fire(name, &args) });
 }
 
 /// → StopServiceRslt(queID, sdkErr, cookie).
@@ -169,8 +180,12 @@ pub fn req_assign_user2(que_id: JsValue, usr_id: JsValue, ck: JsValue) {
 
 // ---- customers ----
 
-fn start_queuing(que_id: &JsValue, usr_ext_dat: &JsValue, ck: &JsValue) {
-    let op = Op::StartQueuing { que_id: id(que_id), usr_ext_dat: Some(text(usr_ext_dat)) };
+fn start_queuing(que_id: &JsValue, usr_ext_dat: &JsValue, ck: &JsValue, attributes: &JsValue) {
+    let attributes = match opt_attributes(attributes, "attributes") {
+        Ok(a) => a,
+        Err((code, _)) => return refuse("StartQueuingRslt", &[err(code), cookie(ck)]),
+    };
+    let op = Op::StartQueuing { que_id: id(que_id), usr_ext_dat: Some(text(usr_ext_dat)), attributes };
     rslt(op, "StartQueuingRslt", ck, None);
 }
 
@@ -179,15 +194,17 @@ fn start_queuing(que_id: &JsValue, usr_ext_dat: &JsValue, ck: &JsValue) {
 #[wasm_bindgen(js_name = CRVideo_StartQueuing)]
 pub fn start_queuing1(que_id: JsValue, a: JsValue, b: JsValue) {
     if b.is_undefined() {
-        start_queuing(&que_id, &JsValue::UNDEFINED, &a);
+        start_queuing(&que_id, &JsValue::UNDEFINED, &a, &JsValue::UNDEFINED);
     } else {
-        start_queuing(&que_id, &a, &b);
+        start_queuing(&que_id, &a, &b, &JsValue::UNDEFINED);
     }
 }
 
+/// `StartQueuing2(queID, usrExtDat, cookie)`; Lineup: optionally after the cookie, the
+/// customer's attributes for the queue's requirement (`{"language": "cantonese"}`).
 #[wasm_bindgen(js_name = CRVideo_StartQueuing2)]
-pub fn start_queuing2(que_id: JsValue, usr_ext_dat: JsValue, ck: JsValue) {
-    start_queuing(&que_id, &usr_ext_dat, &ck);
+pub fn start_queuing2(que_id: JsValue, usr_ext_dat: JsValue, ck: JsValue, attributes: JsValue) {
+    start_queuing(&que_id, &usr_ext_dat, &ck, &attributes);
 }
 
 /// `StopQueuing(cookie)`, and the `(queID, cookie)` form of some docs →

@@ -31,7 +31,11 @@ fn status(cmd: &mut Command) -> Result<(), String> {
 pub fn build() -> Result<(), String> {
     crate::tools::sdk()?;
     let want = locked_wasm_bindgen()?;
-    let have = Command::new("wasm-bindgen").arg("--version").output().ok().map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    let have = Command::new("wasm-bindgen")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
     if !have.as_deref().is_some_and(|v| v.trim() == format!("wasm-bindgen {want}")) {
         return Err(format!(
             "wasm-bindgen {want} is needed (found {}): cargo install wasm-bindgen-cli --version ={want}",
@@ -49,13 +53,19 @@ pub fn build() -> Result<(), String> {
     }
     // The core's methods in index.d.ts are wasm-bindgen's declarations of the Rust
     // exports: stale ones are rewritten (and fail CI, which must find them current).
-    let generated = std::fs::read_to_string(stage.join("lineup_sdk.d.ts")).map_err(|e| format!("lineup_sdk.d.ts: {e}"))?;
+    let generated =
+        std::fs::read_to_string(stage.join("lineup_sdk.d.ts")).map_err(|e| format!("lineup_sdk.d.ts: {e}"))?;
     let _ = std::fs::remove_file(stage.join("lineup_sdk.d.ts"));
     for f in ["lineup_sdk_bg.wasm.d.ts", "lineup_crvideo.d.ts", "lineup_crvideo_bg.wasm.d.ts"] {
         let _ = std::fs::remove_file(stage.join(f));
     }
     update_core_types(&core_methods(&generated)?)?;
-    for (from, to) in [("index.js", "index.js"), ("index.d.ts", "index.d.ts"), ("protocol.d.ts", "protocol.d.ts"), ("crvideo.js", "lineup-crvideo.js")] {
+    for (from, to) in [
+        ("index.js", "index.js"),
+        ("index.d.ts", "index.d.ts"),
+        ("protocol.d.ts", "protocol.d.ts"),
+        ("crvideo.js", "lineup-crvideo.js"),
+    ] {
         std::fs::copy(Path::new("js/src").join(from), stage.join(to)).map_err(|e| format!("copy {from}: {e}"))?;
     }
     // What pages download is minified (esbuild, from js/'s devDependencies); the
@@ -63,14 +73,20 @@ pub fn build() -> Result<(), String> {
     for f in ["index.js", "lineup-crvideo.js", "lineup_sdk.js", "lineup_crvideo.js"] {
         let p = stage.join(f);
         status(Command::new("js/node_modules/.bin/esbuild").arg(&p).arg(format!("--outfile={}", p.display())).args([
-            "--minify", "--allow-overwrite", "--log-level=warning", "--legal-comments=none",
+            "--minify",
+            "--allow-overwrite",
+            "--log-level=warning",
+            "--legal-comments=none",
         ]))?;
     }
     sync(stage, Path::new("js/dist"))?;
     // The package as `npm install` takes it (the README's install step).
-    let packed = Command::new("npm").args(["pack", "--pack-destination", "../target", "--silent"]).current_dir("js").output();
+    let packed =
+        Command::new("npm").args(["pack", "--pack-destination", "../target", "--silent"]).current_dir("js").output();
     let tarball = match packed {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().lines().last().unwrap_or_default().to_string(),
+        Ok(o) if o.status.success() => {
+            String::from_utf8_lossy(&o.stdout).trim().lines().last().unwrap_or_default().to_string()
+        }
         Ok(o) => return Err(format!("npm pack failed: {}", String::from_utf8_lossy(&o.stderr))),
         Err(e) => return Err(format!("cannot run npm pack: {e}")),
     };
@@ -89,7 +105,9 @@ pub fn core_methods(dts: &str) -> Result<String, String> {
     let start = dts.find("export class LineupCore {").ok_or("wasm-bindgen declared no LineupCore class")?;
     let body = &dts[start..];
     let end = body.find("\n}\n").ok_or("the LineupCore declaration does not end")?;
-    let mut out = String::from("/** The core's operations and getters (Rust: src/api.rs, src/api_ops.rs). */\ninterface CoreMethods {\n");
+    let mut out = String::from(
+        "/** The core's operations and getters (Rust: src/api.rs, src/api_ops.rs). */\ninterface CoreMethods {\n",
+    );
     let mut doc = String::new();
     for line in body[..end].lines().skip(1) {
         let t = line.trim_start();
@@ -113,7 +131,27 @@ pub fn core_methods(dts: &str) -> Result<String, String> {
 /// `f(a: A, b: B | undefined)` → `f(a: A, b?: B)`.
 fn optional_tail(line: &str) -> String {
     let (Some(open), Some(close)) = (line.find('('), line.find(')')) else { return line.to_string() };
-    let mut params: Vec<String> = line[open + 1..close].split(", ").filter(|p| !p.is_empty()).map(String::from).collect();
+    // Split at the top-level commas only (`Record<string, number>` is one type).
+    let mut params: Vec<String> = Vec::new();
+    let (mut depth, mut current) = (0i32, String::new());
+    let mut prev = ' ';
+    for c in line[open + 1..close].chars() {
+        match c {
+            '<' | '{' | '[' | '(' => depth += 1,
+            '>' if prev == '=' => {} // an arrow, not a closing bracket
+            '>' | '}' | ']' | ')' => depth -= 1,
+            ',' if depth == 0 => {
+                params.push(std::mem::take(&mut current).trim().to_string());
+                continue;
+            }
+            _ => {}
+        }
+        prev = c;
+        current.push(c);
+    }
+    if !current.trim().is_empty() {
+        params.push(current.trim().to_string());
+    }
     for p in params.iter_mut().rev() {
         match p.strip_suffix(" | undefined") {
             Some(t) => *p = t.replacen(": ", "?: ", 1),
@@ -149,18 +187,41 @@ fn update_core_types(block: &str) -> Result<(), String> {
 fn surface(feature: &str, name: &str) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     status(Command::new(&cargo).args([
-        "build", "-p", "lineup-sdk", "--lib", "--target", "wasm32-unknown-unknown", "--profile", "wasm",
-        "--no-default-features", "--features", feature,
+        "build",
+        "-p",
+        "lineup-sdk",
+        "--lib",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm",
+        "--no-default-features",
+        "--features",
+        feature,
     ]))?;
     status(Command::new("wasm-bindgen").args([
-        "--target", "web", "--out-dir", "target/sdk-stage", "--out-name", name,
-        "--remove-name-section", "--remove-producers-section",
+        "--target",
+        "web",
+        "--out-dir",
+        "target/sdk-stage",
+        "--out-name",
+        name,
+        "--remove-name-section",
+        "--remove-producers-section",
         "target/wasm32-unknown-unknown/wasm/lineup_sdk.wasm",
     ]))?;
     let wasm = format!("target/sdk-stage/{name}_bg.wasm");
     status(Command::new("js/node_modules/.bin/wasm-opt").args([
-        "-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext",
-        "--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue", &wasm, "-o", &wasm,
+        "-Oz",
+        "--enable-bulk-memory",
+        "--enable-nontrapping-float-to-int",
+        "--enable-sign-ext",
+        "--enable-mutable-globals",
+        "--enable-reference-types",
+        "--enable-multivalue",
+        &wasm,
+        "-o",
+        &wasm,
     ]))
 }
 
@@ -168,7 +229,11 @@ fn surface(feature: &str, name: &str) -> Result<(), String> {
 fn sync(from: &Path, to: &Path) -> Result<(), String> {
     std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
     let names = |dir: &Path| -> Result<Vec<std::ffi::OsString>, String> {
-        let mut v: Vec<_> = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?.flatten().map(|e| e.file_name()).collect();
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
         v.sort();
         Ok(v)
     };

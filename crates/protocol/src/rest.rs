@@ -193,6 +193,16 @@ pub struct QueueFields {
     #[serde(rename = "AgingSeconds", default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 86400))]
     pub aging_seconds: Option<u32>,
+    /// Lineup: which agents may take this queue's customers, an expression over the
+    /// app's skills and the customer's attributes (PROTOCOL.md §12.2); "" removes it.
+    #[serde(rename = "Requirement", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 512))]
+    pub requirement: Option<String>,
+    /// Lineup: the requirement steps down after every this many seconds a customer
+    /// waits (step 1 lower levels, step 2 any agent); 0 never.
+    #[serde(rename = "RelaxSeconds", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 86400))]
+    pub relax_seconds: Option<u32>,
 }
 
 /// A queue as administration sees it (CloudRoom queue/query `queueList` entries).
@@ -238,6 +248,32 @@ pub struct QueueRecord {
     /// Lineup: aging (absent when off).
     #[serde(rename = "AgingSeconds", default, skip_serializing_if = "Option::is_none")]
     pub aging_seconds: Option<u32>,
+    /// Lineup: the requirement and its relaxation (absent when the queue has none).
+    #[serde(rename = "Requirement", default, skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<String>,
+    #[serde(rename = "RelaxSeconds", default, skip_serializing_if = "Option::is_none")]
+    pub relax_seconds: Option<u32>,
+}
+
+/// `GET/PUT /api/v1/apps/{app}/skills`: the app's skills (skills-based routing).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SkillCatalogBody {
+    /// At most 100 names: one or two parts joined by '.', each a letter then letters,
+    /// digits, `_` or `-` (e.g. `language.cantonese`, `vip`).
+    #[serde(rename = "Skills")]
+    pub skills: Vec<String>,
+}
+
+/// `GET/PUT /api/v1/apps/{app}/agents/{agent}/skills`: an agent's skills with levels
+/// 0–10 (by user id); PUT replaces them all.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentSkillsBody {
+    #[serde(rename = "Skills")]
+    pub skills: std::collections::BTreeMap<String, u8>,
 }
 
 /// `GET /api/v1/apps/{app}/queues` (queue/query) result.

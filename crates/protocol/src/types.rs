@@ -70,6 +70,50 @@ pub struct QueUser {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub callback: Option<String>,
+    /// Lineup: the attributes the customer brought when it queued (skills-based
+    /// routing); absent when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub attributes: Option<Attributes>,
+}
+
+/// Lineup: a customer's attributes (`StartQueuing`'s `attributes`): names to text,
+/// integers or true/false.
+pub type Attributes = std::collections::BTreeMap<String, AttrValue>;
+
+/// One attribute's value: text, an integer or true/false.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+pub enum AttrValue {
+    Flag(bool),
+    Number(i64),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for AttrValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = AttrValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("text, an integer or true/false")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<AttrValue, E> {
+                Ok(AttrValue::Flag(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<AttrValue, E> {
+                Ok(AttrValue::Number(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<AttrValue, E> {
+                i64::try_from(v).map(AttrValue::Number).map_err(|_| E::custom(format!("{v} is too large")))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<AttrValue, E> {
+                Ok(AttrValue::Text(v.to_owned()))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// Lineup: statistics of one queue.

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::fields::{clip, field_error};
 use crate::types::{
-    AgentInfo, AgentStatusChange, WallboardFrame, CallEvent, MeetInfo, MsgKind, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo,
+    AgentInfo, AgentStatusChange, Attributes, WallboardFrame, CallEvent, MeetInfo, MsgKind, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo,
     UserStatus,
 };
 
@@ -120,6 +120,10 @@ pub enum Op {
         /// 0–1000, 0 is highest; default 0.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         priority: Option<u16>,
+        /// Lineup: the agent's skills with levels 0–10, replacing those it had
+        /// (skills-based routing); absent: unchanged.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        skills: Option<std::collections::BTreeMap<String, u8>>,
     },
     StopService {
         #[serde(rename = "queID")]
@@ -130,6 +134,9 @@ pub enum Op {
         que_id: u32,
         #[serde(rename = "usrExtDat", default, skip_serializing_if = "Option::is_none")]
         usr_ext_dat: Option<String>,
+        /// Lineup: attributes the queue's requirement may test (skills-based routing).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        attributes: Option<Attributes>,
     },
     StopQueuing,
     AcceptAssignUser {
@@ -397,6 +404,7 @@ wire_names!(Notice / NoticeName:
     NotifyCallAccepted, NotifyCallRejected, NotifyCallHungup, NotifyCallHold, NotifyCallResume, MeetingStopped,
     UserEnterMeeting, UserLeftMeeting, NotifyCallEvent, LineOff, MediaOffer, MediaTrack, MediaLost, NotifyIMmsg,
     NotifyUserStatus, CloudMixerStateChanged, CloudMixerOutputInfoChanged, AgentStatusChanged, Wallboard,
+    RequirementRelaxed,
 );
 
 /// A server frame.
@@ -753,6 +761,13 @@ pub enum Notice {
     AgentStatusChanged(AgentStatusChange),
     /// Lineup: the app's wallboard (to supervisors that sent `SubscribeWallboard`).
     Wallboard(WallboardFrame),
+    /// Lineup: the waiting customer's requirement stepped down (skills-based routing):
+    /// step 1 lower levels, step 2 any agent of the queue.
+    RequirementRelaxed {
+        #[serde(rename = "queID")]
+        que_id: u32,
+        step: u8,
+    },
 }
 
 /// Helper for typed reply data.

@@ -11,8 +11,9 @@
 use std::collections::BTreeMap;
 
 use lineup_protocol::rest::{
-    AgentReasonsBody, AppCreateRequest, AppCreated, AppSettingsBody, ForwardData, ForwardRequest, LoginRequest,
-    LoginResponse, QueueFields, QueueQueryData, QueueRecord, TokenRequest, TokenResponse,
+    AgentReasonsBody, AgentSkillsBody, AppCreateRequest, AppCreated, AppSettingsBody, ForwardData, ForwardRequest,
+    LoginRequest, LoginResponse, QueueFields, QueueQueryData, QueueRecord, SkillCatalogBody, TokenRequest,
+    TokenResponse,
 };
 use lineup_protocol::types::{
     AgentInfo, CallEvent, MeetInfo, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo, ServedCustomer,
@@ -118,6 +119,12 @@ fn typed(heading: &str) -> Option<Vec<Check>> {
             vec![request::<ForwardRequest>, both_ways::<ForwardData>]
         }
         (_, "### 15.17 Agent reasons") => vec![request::<AgentReasonsBody>, both_ways::<AgentReasonsBody>],
+        (_, "### 15.19 Skills") => vec![
+            request::<SkillCatalogBody>,
+            both_ways::<SkillCatalogBody>,
+            request::<AgentSkillsBody>,
+            both_ways::<AgentSkillsBody>,
+        ],
         _ => return None,
     };
     Some(checks)

@@ -27,7 +27,7 @@ use lineup_protocol::rest::{
 use lineup_protocol::types::{
     MsgKind,
     AgentInfo, CallEvent, MeetInfo, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo, ServedCustomer,
-    AgentStatusChange, ReasonSeconds, RoomMember, WallboardAgents, WallboardFrame, WallboardQueue, ServedQueue, SessionInfo, StateSeconds, UserStatus,
+    AgentStatusChange, AttrValue, ReasonSeconds, RoomMember, WallboardAgents, WallboardFrame, WallboardQueue, ServedQueue, SessionInfo, StateSeconds, UserStatus,
 };
 use lineup_protocol::ws::{
     reply_ok, AgentsData, CallData, UserStatusData, InitQueueData, LoginData, MediaJoinData, PongData, QueueUsersData, ServingQueuesData, StatusesData,
@@ -221,7 +221,7 @@ fn login_data(resumed: bool) -> LoginData {
 }
 
 fn carl() -> QueUser {
-    QueUser { que_id: 3, usr_id: "cust1".into(), name: "Carl".into(), queuing_time: 0, usr_ext_dat: "order 42".into(), callback: None }
+    QueUser { que_id: 3, usr_id: "cust1".into(), name: "Carl".into(), queuing_time: 0, usr_ext_dat: "order 42".into(), callback: None, attributes: None }
 }
 
 fn dora() -> QueUser {
@@ -232,6 +232,7 @@ fn dora() -> QueUser {
         queuing_time: 17,
         usr_ext_dat: "{\"topic\":\"wifi\"}".into(),
         callback: None,
+        attributes: None,
     }
 }
 
@@ -319,6 +320,8 @@ fn billing() -> QueueRecord {
         overflow_seconds: None,
         overflow_queue_id: None,
         aging_seconds: None,
+        requirement: None,
+        relax_seconds: None,
     }
 }
 
@@ -339,6 +342,8 @@ fn vip_record() -> QueueRecord {
         overflow_seconds: None,
         overflow_queue_id: None,
         aging_seconds: None,
+        requirement: None,
+        relax_seconds: None,
     }
 }
 
@@ -534,12 +539,12 @@ fn op_examples() -> Vec<(String, ClientFrame)> {
         ),
         (
             r#"{"seq":9,"op":"StartService","queID":3,"priority":5}"#.into(),
-            frame(9, Op::StartService { que_id: 3, priority: Some(5) }),
+            frame(9, Op::StartService { que_id: 3, priority: Some(5), skills: None }),
         ),
         (r#"{"seq":10,"op":"StopService","queID":3}"#.into(), frame(10, Op::StopService { que_id: 3 })),
         (
             r#"{"seq":11,"op":"StartQueuing","queID":3,"usrExtDat":"order 42"}"#.into(),
-            frame(11, Op::StartQueuing { que_id: 3, usr_ext_dat: Some("order 42".into()) }),
+            frame(11, Op::StartQueuing { que_id: 3, usr_ext_dat: Some("order 42".into()), attributes: None }),
         ),
         (r#"{"seq":12,"op":"StopQueuing"}"#.into(), frame(12, Op::StopQueuing)),
         (
@@ -722,10 +727,17 @@ fn op_get_queue_users() {
 fn op_start_service() {
     check_op("StartService");
     // priority is optional (default 0); the serializer omits None.
-    let minimal = frame(9, Op::StartService { que_id: 3, priority: None });
+    let minimal = frame(9, Op::StartService { que_id: 3, priority: None, skills: None });
     golden_op(r#"{"seq":9,"op":"StartService","queID":3}"#, minimal.clone());
     exact_text(r#"{"seq":9,"op":"StartService","queID":3}"#, &minimal);
     parses_as(r#"{"seq":9,"op":"StartService","queID":3,"priority":null}"#, minimal);
+    // Lineup: the agent's skills (§12.3).
+    let skills = [("language.cantonese".to_string(), 7u8), ("product.mortgage".to_string(), 4)].into_iter().collect();
+    let skilled = frame(9, Op::StartService { que_id: 3, priority: None, skills: Some(skills) });
+    golden_op(r#"{"seq":9,"op":"StartService","queID":3,"skills":{"language.cantonese":7,"product.mortgage":4}}"#, skilled);
+    let err = lineup_protocol::ws::parse_client_frame(r#"{"seq":9,"op":"StartService","queID":3,"skills":{"vip":300}}"#).unwrap_err();
+    assert_eq!(err.err, 6);
+    assert!(err.msg.contains("skills"), "{}", err.msg);
 }
 
 #[test]
@@ -737,10 +749,30 @@ fn op_stop_service() {
 fn op_start_queuing() {
     check_op("StartQueuing");
     // usrExtDat is optional (default ""); the serializer omits None.
-    let minimal = frame(11, Op::StartQueuing { que_id: 3, usr_ext_dat: None });
+    let minimal = frame(11, Op::StartQueuing { que_id: 3, usr_ext_dat: None, attributes: None });
     golden_op(r#"{"seq":11,"op":"StartQueuing","queID":3}"#, minimal.clone());
     exact_text(r#"{"seq":11,"op":"StartQueuing","queID":3}"#, &minimal);
     parses_as(r#"{"seq":11,"op":"StartQueuing","queID":3,"usrExtDat":null}"#, minimal);
+    // Lineup: attributes for the queue's requirement (§12.3): text, integers, true/false.
+    let attributes = [
+        ("language".to_string(), AttrValue::Text("cantonese".into())),
+        ("product".to_string(), AttrValue::Text("mortgage".into())),
+        ("vip".to_string(), AttrValue::Flag(true)),
+    ]
+    .into_iter()
+    .collect();
+    let with = frame(11, Op::StartQueuing { que_id: 3, usr_ext_dat: None, attributes: Some(attributes) });
+    golden_op(
+        r#"{"seq":11,"op":"StartQueuing","queID":3,"attributes":{"language":"cantonese","product":"mortgage","vip":true}}"#,
+        with,
+    );
+    for bad in [r#"1.5"#, r#"null"#, r#"[1]"#, r#"{"a":1}"#] {
+        let text = format!(r#"{{"seq":11,"op":"StartQueuing","queID":3,"attributes":{{"age":{bad}}}}}"#);
+        let err = lineup_protocol::ws::parse_client_frame(&text).unwrap_err();
+        assert_eq!(err.err, 6, "{bad}");
+        let want = format!("bad fields for StartQueuing: attributes: must be text, an integer or true/false, not {{\"age\":{bad}}}");
+        assert_eq!(err.msg, want);
+    }
 }
 
 #[test]
@@ -1049,7 +1081,7 @@ fn unknown_op_fails() {
 #[test]
 fn misspelled_field_fails() {
     let e = fails::<ClientFrame>(r#"{"seq":4,"op":"StartService","queId":1}"#);
-    assert_eq!(e, "unknown field `queId`, expected `queID` or `priority` at line 1 column 39");
+    assert_eq!(e, "unknown field `queId`, expected one of `queID`, `priority`, `skills` at line 1 column 39");
     // Even next to the right one.
     fails::<ClientFrame>(r#"{"seq":4,"op":"StartService","queID":1,"queId":1}"#);
     fails::<ClientFrame>(r#"{"seq":4,"op":"AcceptAssignUser","queID":1,"userID":"u"}"#);
@@ -1163,7 +1195,7 @@ fn reply_errors() {
         (r#"{"type":"reply","seq":9,"err":400,"msg":"queue 999 does not exist"}"#, Reply::error(9, 400, "queue 999 does not exist")),
         (r#"{"type":"reply","seq":0,"err":6,"msg":"not a JSON object: expected ident at line 1 column 2"}"#, Reply::error(0, 6, "not a JSON object: expected ident at line 1 column 2")),
         (r#"{"type":"reply","seq":3,"err":6,"msg":"unknown op \"Teleport\""}"#, Reply::error(3, 6, "unknown op \"Teleport\"")),
-        (r#"{"type":"reply","seq":4,"err":6,"msg":"bad fields for StartService: unknown field `queId`, expected `queID` or `priority` at line 1 column 39"}"#, Reply::error(4, 6, "bad fields for StartService: unknown field `queId`, expected `queID` or `priority` at line 1 column 39")),
+        (r#"{"type":"reply","seq":4,"err":6,"msg":"bad fields for StartService: unknown field `queId`, expected one of `queID`, `priority`, `skills` at line 1 column 39"}"#, Reply::error(4, 6, "bad fields for StartService: unknown field `queId`, expected one of `queID`, `priority`, `skills` at line 1 column 39")),
         (r#"{"type":"reply","seq":0,"err":6,"msg":"missing \"seq\" (a number the reply echoes)"}"#, Reply::error(0, 6, "missing \"seq\" (a number the reply echoes)")),
         (r#"{"type":"reply","seq":0,"err":6,"msg":"binary frames are not supported: send JSON text"}"#, Reply::error(0, 6, "binary frames are not supported: send JSON text")),
         (r#"{"type":"reply","seq":0,"err":31,"msg":"message larger than 65536 bytes"}"#, Reply::error(0, 31, "message larger than 65536 bytes")),
@@ -1198,7 +1230,7 @@ fn malformed_frames_and_their_replies() {
         (r#"{"op":"Ping"}"#, r#"{"type":"reply","seq":0,"err":6,"msg":"missing \"seq\" (a number the reply echoes)"}"#),
         (
             r#"{"seq":4,"op":"StartService","queId":1}"#,
-            r#"{"type":"reply","seq":4,"err":6,"msg":"bad fields for StartService: unknown field `queId`, expected `queID` or `priority` at line 1 column 39"}"#,
+            r#"{"type":"reply","seq":4,"err":6,"msg":"bad fields for StartService: unknown field `queId`, expected one of `queID`, `priority`, `skills` at line 1 column 39"}"#,
         ),
         (r#"[5,"Ping"]"#, r#"{"type":"reply","seq":0,"err":6,"msg":"not a JSON object: got an array"}"#),
     ];
@@ -1697,9 +1729,10 @@ fn notice_index(n: &Notice) -> usize {
         Notice::CloudMixerOutputInfoChanged { .. } => 28,
         Notice::AgentStatusChanged(_) => 29,
         Notice::Wallboard(_) => 30,
+        Notice::RequirementRelaxed { .. } => 31,
     }
 }
-const NOTICE_COUNT: usize = 31;
+const NOTICE_COUNT: usize = 32;
 
 fn notice_examples() -> Vec<(&'static str, Notice)> {
     vec![
@@ -1878,6 +1911,10 @@ fn notice_examples() -> Vec<(&'static str, Notice)> {
                     served_today: 14,
                 }],
             }),
+        ),
+        (
+            r#"{"type":"notice","name":"RequirementRelaxed","data":{"queID":3,"step":1}}"#,
+            Notice::RequirementRelaxed { que_id: 3, step: 1 },
         ),
         (
             r#"{"type":"notice","name":"NotifyCallEvent","data":{"source":"CALLEE","event":"ringing","sessionid":"call-57","eventid":101,"eventTime":"2026-01-01 00:00:06","calleridnum":"cust1","activenum":"cust1","from":"dialout","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=cust1&source=CALLEE&event=ringing&sessionid=call-57&eventid=101&eventTime=2026-01-01 00:00:06&from=dialout&queID=3&agentID=agent1&"}}"#,

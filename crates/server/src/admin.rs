@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use lineup_engine::{
-    AcdError, AgentPolicy, AgentReason, AppSettings, CustomerCalls, Input, QueueChange, QueueDef, QueueId, QueueRouting,
-    Reply,
+    AcdError, AgentPolicy, AgentReason, AppSettings, CustomerCalls, Input, QueueChange, QueueDef, QueueId,
+    QueueRequirement, QueueRouting, Reply,
 };
 use lineup_protocol::fields::clip;
 use lineup_protocol::rest::{
-    rsp, AgentReasonBody, AgentReasonsBody, AppSettingsBody, QueueFields, QueueQueryData, QueueRecord,
+    rsp, AgentReasonBody, AgentReasonsBody, AgentSkillsBody, AppSettingsBody, QueueFields, QueueQueryData, QueueRecord,
+    SkillCatalogBody,
 };
 
 use crate::auth;
@@ -65,7 +66,9 @@ impl From<AcdError> for AdminError {
             AcdError::QueueNameExists(name) => {
                 Self::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 409, format!("a queue named '{name}' already exists"))
             }
-            AcdError::QueueInvalid(id) => Self::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 404, format!("no queue {id} in this app")),
+            AcdError::QueueInvalid(id) => {
+                Self::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 404, format!("no queue {id} in this app"))
+            }
             AcdError::UnknownApp(app) => Self::new(rsp::NO_ACCOUNT, 404, format!("no app '{app}'")),
             AcdError::NoUser(why) => Self::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 404, why),
             AcdError::ServiceNotStarted(why) => Self::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 409, why),
@@ -77,13 +80,11 @@ impl From<AcdError> for AdminError {
 
 /// Checks `Authorization: Bearer <md5(appSecret)>` for the app.
 pub fn check_secret(hub: &Hub, app: &str, bearer: Option<&str>) -> Result<(), AdminError> {
-    let record = hub.apps.get(app).ok_or_else(|| AdminError::new(rsp::NO_ACCOUNT, 404, format!("no app '{}'", lineup_protocol::fields::clip(app))))?;
+    let record = hub.apps.get(app).ok_or_else(|| {
+        AdminError::new(rsp::NO_ACCOUNT, 404, format!("no app '{}'", lineup_protocol::fields::clip(app)))
+    })?;
     let Some(key) = bearer else {
-        return Err(AdminError::new(
-            rsp::NO_PERMISSION,
-            401,
-            "missing Authorization: Bearer <md5 of the app secret>",
-        ));
+        return Err(AdminError::new(rsp::NO_PERMISSION, 401, "missing Authorization: Bearer <md5 of the app secret>"));
     };
     if !auth::same(&key.to_ascii_lowercase(), &record.md5_secret) {
         return Err(AdminError::new(rsp::WRONG_SECRET, 401, "wrong app secret"));
@@ -119,7 +120,12 @@ pub fn create_app(hub: &mut Hub, id: &str, secret: &str) -> Result<(), AdminErro
     hub.store.insert_app(&row, now().as_millis()).map_err(AdminError::store)?;
     hub.apps.insert(
         id.into(),
-        AppRecord { secret: secret.into(), md5_secret: auth::md5_hex(secret), record_calls: false, record_on_demand: false },
+        AppRecord {
+            secret: secret.into(),
+            md5_secret: auth::md5_hex(secret),
+            record_calls: false,
+            record_on_demand: false,
+        },
     );
     Ok(())
 }
@@ -129,6 +135,7 @@ fn record(hub: &Hub, id: QueueId) -> QueueRecord {
     let info = hub.engine.queue(&app, id).expect("live queue");
     let status = hub.engine.queue_status(id).expect("live queue");
     let routing = hub.engine.queue_routing(id);
+    let requirement = hub.engine.queue_requirement(id);
     let (created, updated) = hub.store.queue_times(id).ok().flatten().unwrap_or((0, 0));
     QueueRecord {
         queue_id: id.0,
@@ -146,7 +153,21 @@ fn record(hub: &Hub, id: QueueId) -> QueueRecord {
         overflow_seconds: routing.overflow_to.map(|_| routing.overflow_after_s),
         overflow_queue_id: routing.overflow_to.map(|q| q.0),
         aging_seconds: (routing.aging_s > 0).then_some(routing.aging_s),
+        requirement: requirement.as_ref().map(|r| r.text.to_string()),
+        relax_seconds: requirement.map(|r| r.relax_s),
     }
+}
+
+/// The queue's requirement with the fields' changes applied, if they touch it.
+fn requirement_of(old: Option<QueueRequirement>, f: &QueueFields) -> Option<QueueRequirement> {
+    if f.requirement.is_none() && f.relax_seconds.is_none() {
+        return None;
+    }
+    let old = old.unwrap_or_default();
+    Some(QueueRequirement {
+        text: f.requirement.as_deref().map_or(old.text, Arc::from),
+        relax_s: f.relax_seconds.unwrap_or(old.relax_s),
+    })
 }
 
 /// The queue's routing with the fields' changes applied (0 turns a setting off).
@@ -183,6 +204,7 @@ pub fn create_queue(hub: &mut Hub, app: &str, f: QueueFields) -> Result<QueueRec
     }
     let routing = routing_of(QueueRouting::default(), &f);
     let set_routing = touches_routing(&f);
+    let requirement = requirement_of(None, &f);
     let name = f.queue_name.ok_or_else(|| AdminError::bad("QueueName is required"))?;
     let def = QueueDef {
         name: name.into(),
@@ -192,13 +214,19 @@ pub fn create_queue(hub: &mut Hub, app: &str, f: QueueFields) -> Result<QueueRec
         max_len: limit(f.max_length),
         wrapup_s: f.wrap_up_seconds.unwrap_or(0),
     };
-    // Checked first: a queue is made with its routing or not at all.
+    // Checked first: a queue is made with its routing and requirement or not at all.
     hub.engine.check_routing(app, None, &routing)?;
+    if let Some(r) = &requirement {
+        hub.engine.check_requirement(app, r)?;
+    }
     let Reply::Queue(info) = hub.input(Input::CreateQueue { app: app.into(), id: None, def })? else {
         unreachable!("CreateQueue replies Queue")
     };
     if set_routing {
         hub.input(Input::PutQueueRouting { app: app.into(), queue: info.queue, routing })?;
+    }
+    if let Some(requirement) = requirement {
+        hub.input(Input::PutQueueRequirement { app: app.into(), queue: info.queue, requirement })?;
     }
     if hub.config.fault_queue_name.as_deref() == Some(&*info.def.name) {
         panic!("injected fault: creating queue '{}'", info.def.name);
@@ -218,6 +246,10 @@ pub fn modify_queue(hub: &mut Hub, app: &str, id: QueueId, f: QueueFields) -> Re
     let routing = routing_of(hub.engine.queue_routing(id), &f);
     let set_routing = touches_routing(&f);
     hub.engine.check_routing(app, Some(id), &routing)?;
+    let requirement = requirement_of(hub.engine.queue_requirement(id), &f);
+    if let Some(r) = &requirement {
+        hub.engine.check_requirement(app, r)?;
+    }
     let change = QueueChange {
         name: f.new_queue_name.map(Arc::from),
         desc: f.que_desc.map(Arc::from),
@@ -243,6 +275,9 @@ pub fn modify_queue(hub: &mut Hub, app: &str, id: QueueId, f: QueueFields) -> Re
     }
     if set_routing {
         hub.input(Input::PutQueueRouting { app: app.into(), queue: id, routing })?;
+    }
+    if let Some(requirement) = requirement {
+        hub.input(Input::PutQueueRequirement { app: app.into(), queue: id, requirement })?;
     }
     Ok(record(hub, id))
 }
@@ -271,7 +306,13 @@ pub struct QueueFilter {
 }
 
 /// CloudRoom queue/query: filters, paging (PageSize 1–50).
-pub fn query_queues(hub: &Hub, app: &str, filter: &QueueFilter, page: u32, size: u32) -> Result<QueueQueryData, AdminError> {
+pub fn query_queues(
+    hub: &Hub,
+    app: &str,
+    filter: &QueueFilter,
+    page: u32,
+    size: u32,
+) -> Result<QueueQueryData, AdminError> {
     if !(1..=50).contains(&size) {
         return Err(AdminError::bad(format!("invalid PageSize: {size}, must be 1 to 50")));
     }
@@ -331,8 +372,9 @@ pub fn put_settings(hub: &mut Hub, app: &str, b: AppSettingsBody) -> Result<AppS
     s.reoffer_delay_s = b.reoffer_delay_seconds.unwrap_or(s.reoffer_delay_s);
     s.call_timeout_s = b.call_timeout_seconds.unwrap_or(s.call_timeout_s);
     if let Some(v) = &b.customer_calls {
-        s.customer_calls = CustomerCalls::parse(v)
-            .ok_or_else(|| AdminError::bad(format!("invalid customerCalls: \"{}\" must be \"serving_agent\" or \"anyone\"", clip(v))))?;
+        s.customer_calls = CustomerCalls::parse(v).ok_or_else(|| {
+            AdminError::bad(format!("invalid customerCalls: \"{}\" must be \"serving_agent\" or \"anyone\"", clip(v)))
+        })?;
     }
     s.queue_user_notices = b.queue_user_notices.unwrap_or(s.queue_user_notices);
     s.validate()?;
@@ -399,8 +441,18 @@ mod tests {
 }
 
 /// Moves a waiting customer of queue `id` to another queue (administration).
-pub fn forward(hub: &mut Hub, app: &str, id: QueueId, f: lineup_protocol::rest::ForwardRequest) -> Result<lineup_protocol::rest::ForwardData, AdminError> {
-    hub.input(Input::ForwardUser { app: app.into(), queue: id, user_id: f.usr_id.as_str().into(), to_queue: QueueId(f.to_que_id) })?;
+pub fn forward(
+    hub: &mut Hub,
+    app: &str,
+    id: QueueId,
+    f: lineup_protocol::rest::ForwardRequest,
+) -> Result<lineup_protocol::rest::ForwardData, AdminError> {
+    hub.input(Input::ForwardUser {
+        app: app.into(),
+        queue: id,
+        user_id: f.usr_id.as_str().into(),
+        to_queue: QueueId(f.to_que_id),
+    })?;
     Ok(lineup_protocol::rest::ForwardData { usr_id: f.usr_id, from_que_id: id.0, to_que_id: f.to_que_id })
 }
 
@@ -425,4 +477,36 @@ pub fn put_reasons(hub: &mut Hub, app: &str, b: AgentReasonsBody) -> Result<Agen
         .collect();
     hub.input(Input::PutAgentPolicy { app: app.into(), policy: AgentPolicy { reasons: table, ..policy } })?;
     reasons(hub, app)
+}
+
+/// The app's skills (`GET/PUT .../skills`).
+pub fn skill_catalog(hub: &Hub, app: &str) -> Result<SkillCatalogBody, AdminError> {
+    let skills = hub.engine.skill_catalog(app)?;
+    Ok(SkillCatalogBody { skills: skills.iter().map(|s| s.to_string()).collect() })
+}
+
+pub fn put_skill_catalog(hub: &mut Hub, app: &str, b: SkillCatalogBody) -> Result<SkillCatalogBody, AdminError> {
+    let skills = b.skills.iter().map(|s| s.as_str().into()).collect();
+    hub.input(Input::PutSkillCatalog { app: app.into(), skills })?;
+    skill_catalog(hub, app)
+}
+
+/// An agent's skills (`GET/PUT .../agents/{agent}/skills`).
+pub fn agent_skills(hub: &Hub, app: &str, agent: &str) -> Result<AgentSkillsBody, AdminError> {
+    let skills = hub.engine.agent_skills(app, agent)?;
+    Ok(AgentSkillsBody { skills: skills.into_iter().map(|(n, l)| (n.to_string(), l)).collect() })
+}
+
+pub fn put_agent_skills(
+    hub: &mut Hub,
+    app: &str,
+    agent: &str,
+    b: AgentSkillsBody,
+) -> Result<AgentSkillsBody, AdminError> {
+    if agent.is_empty() || agent.len() > 64 {
+        return Err(AdminError::bad("invalid agent: a user id of 1 to 64 characters"));
+    }
+    let skills = b.skills.iter().map(|(n, l)| (n.as_str().into(), *l)).collect();
+    hub.input(Input::PutAgentSkills { app: app.into(), user_id: agent.into(), skills })?;
+    agent_skills(hub, app, agent)
 }

@@ -20,9 +20,12 @@ pub fn queuing_info(i: &e::QueuingInfo) -> p::QueuingInfo {
             queuing_time: 0,
             estimated_wait_time: None,
         },
-        e::QueuingInfo::InService => {
-            p::QueuingInfo { que_id: p::QueuingInfo::IN_SERVICE, position: 0, queuing_time: 0, estimated_wait_time: None }
-        }
+        e::QueuingInfo::InService => p::QueuingInfo {
+            que_id: p::QueuingInfo::IN_SERVICE,
+            position: 0,
+            queuing_time: 0,
+            estimated_wait_time: None,
+        },
         e::QueuingInfo::Queuing { queue, position, queuing_time_s, estimated_wait_s } => p::QueuingInfo {
             que_id: queue.0.into(),
             position,
@@ -40,7 +43,36 @@ pub fn que_user(u: &e::QueUser) -> p::QueUser {
         queuing_time: u.queuing_time_s,
         usr_ext_dat: u.usr_ext_dat.to_string(),
         callback: u.callback.as_ref().map(|c| c.to_string()),
+        attributes: u.attributes.as_deref().map(|a| attributes_out(a)),
     }
+}
+
+/// A customer's attributes from the wire (checked by the engine).
+pub fn attributes_in(a: p::Attributes) -> e::Attributes {
+    a.into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                p::AttrValue::Flag(b) => e::AttrValue::Flag(b),
+                p::AttrValue::Number(n) => e::AttrValue::Number(n),
+                p::AttrValue::Text(t) => e::AttrValue::Text(t.into()),
+            };
+            (k.as_str().into(), v)
+        })
+        .collect()
+}
+
+/// A customer's attributes on the wire.
+pub fn attributes_out(a: &[(e::Name, e::AttrValue)]) -> p::Attributes {
+    a.iter()
+        .map(|(k, v)| {
+            let v = match v {
+                e::AttrValue::Flag(b) => p::AttrValue::Flag(*b),
+                e::AttrValue::Number(n) => p::AttrValue::Number(*n),
+                e::AttrValue::Text(t) => p::AttrValue::Text(t.to_string()),
+            };
+            (k.to_string(), v)
+        })
+        .collect()
 }
 
 pub fn cancel_reason(r: e::CancelReason) -> &'static str {
@@ -75,11 +107,9 @@ pub fn notice(n: &e::Notice) -> p::Notice {
             reason: cancel_reason(*reason).into(),
         },
         e::Notice::UserEnter(u) => p::Notice::UserEnter { que_id: u.queue.0, user: que_user(u) },
-        e::Notice::UserLeave { queue, user_id, in_service } => p::Notice::UserLeave {
-            que_id: queue.0,
-            usr_id: user_id.to_string(),
-            in_service: u8::from(*in_service),
-        },
+        e::Notice::UserLeave { queue, user_id, in_service } => {
+            p::Notice::UserLeave { que_id: queue.0, usr_id: user_id.to_string(), in_service: u8::from(*in_service) }
+        }
         e::Notice::ServiceFinished { queue, agent_id, customer_id, reason } => p::Notice::ServiceFinished {
             que_id: queue.0,
             agent_id: agent_id.to_string(),
@@ -126,6 +156,7 @@ pub fn notice(n: &e::Notice) -> p::Notice {
         e::Notice::UserStatus(s) => p::Notice::NotifyUserStatus(user_status(s)),
         e::Notice::AgentStatusChanged(v) => p::Notice::AgentStatusChanged(agent_status_change(v)),
         e::Notice::Wallboard(w) => p::Notice::Wallboard(wallboard(w)),
+        e::Notice::RequirementRelaxed { queue, step } => p::Notice::RequirementRelaxed { que_id: queue.0, step: *step },
     }
 }
 
@@ -143,7 +174,8 @@ pub fn meet_info(m: &e::MeetInfo) -> p::MeetInfo {
 
 /// The EnterMeeting reply: the room with its members.
 pub fn entered_meeting(m: &e::MeetInfo) -> p::MeetInfo {
-    let members = m.members.iter().map(|(uid, nick)| p::RoomMember { uid: uid.to_string(), nick_name: nick.to_string() });
+    let members =
+        m.members.iter().map(|(uid, nick)| p::RoomMember { uid: uid.to_string(), nick_name: nick.to_string() });
     p::MeetInfo { members: Some(members.collect()), ..meet_info(m) }
 }
 
@@ -249,7 +281,12 @@ pub fn agent(a: &e::AgentView) -> p::AgentInfo {
         state_since: a.state.since.as_millis(),
         missed_offers: a.state.missed,
         state_seconds: state_seconds(&a.state.state_ms),
-        reason_seconds: a.state.reason_ms.iter().map(|(code, ms)| p::ReasonSeconds { dnd_type: *code, seconds: ms / 1000 }).collect(),
+        reason_seconds: a
+            .state
+            .reason_ms
+            .iter()
+            .map(|(code, ms)| p::ReasonSeconds { dnd_type: *code, seconds: ms / 1000 })
+            .collect(),
     }
 }
 

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use lineup_engine::{AcdError, Input, QueueId, Reply as EngineReply, Request, Role, Roles, SessionId};
 use lineup_protocol::ws::{
-    reply_ok, AgentsData, CallData, InitQueueData, LoginData, PongData, QueueUsersData, ServingQueuesData, StatusesData,
-    UserStatusData,
+    reply_ok, AgentsData, CallData, InitQueueData, LoginData, PongData, QueueUsersData, ServingQueuesData,
+    StatusesData, UserStatusData,
 };
 use lineup_protocol::{codes, MsgKind, Notice, Op, Reply, ServerFrame};
 
@@ -54,9 +54,7 @@ pub fn login(hub: &mut Hub, ticket: &str, conn: Conn) -> Result<(SessionId, Logi
 
 /// `Resume`: rebinds a held (or still open) session to this connection.
 pub fn resume(hub: &mut Hub, token: &str, conn: Conn) -> Result<(SessionId, LoginData), WireError> {
-    let session = hub
-        .session_for_token(token)
-        .ok_or((codes::NOT_LOGIN, crate::ws::SESSION_ENDED.into()))?;
+    let session = hub.session_for_token(token).ok_or((codes::NOT_LOGIN, crate::ws::SESSION_ENDED.into()))?;
     tracing::debug!(session = session.0, "resume");
     hub.attach(session, conn);
     hub.input(Input::Reconnect { session }).map_err(acd)?;
@@ -104,7 +102,12 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
     let view = hub.engine.session_view(session).ok_or((codes::NOT_LOGIN, "the session has ended".to_string()))?;
     let app = view.app.clone();
     let statuses = |hub: &Hub| -> Vec<_> {
-        hub.engine.queues(&app).iter().filter_map(|q| hub.engine.queue_status(q.queue)).map(|s| convert::que_status(&s)).collect()
+        hub.engine
+            .queues(&app)
+            .iter()
+            .filter_map(|q| hub.engine.queue_status(q.queue))
+            .map(|s| convert::que_status(&s))
+            .collect()
     };
     let own_queue = |hub: &Hub, id: u32| -> Result<QueueId, WireError> {
         hub.engine.queue(&app, QueueId(id)).map(|q| q.queue).ok_or_else(|| acd(AcdError::QueueInvalid(QueueId(id))))
@@ -151,20 +154,36 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
                 .map_err(acd)?;
             reply_ok(
                 seq,
-                &QueueUsersData { que_id, total: users.total, users: users.users.iter().map(convert::que_user).collect() },
+                &QueueUsersData {
+                    que_id,
+                    total: users.total,
+                    users: users.users.iter().map(convert::que_user).collect(),
+                },
             )
         }
-        Op::StartService { que_id, priority } => {
-            request(hub, session, Request::StartService { queue: QueueId(que_id), priority: priority.unwrap_or(0) })?;
+        Op::StartService { que_id, priority, skills } => {
+            let (queue, priority) = (QueueId(que_id), priority.unwrap_or(0));
+            let request_of = match skills {
+                None => Request::StartService { queue, priority },
+                Some(skills) => {
+                    let skills = skills.into_iter().map(|(n, l)| (n.as_str().into(), l)).collect();
+                    Request::StartServiceWith { queue, priority, skills }
+                }
+            };
+            request(hub, session, request_of)?;
             done
         }
         Op::StopService { que_id } => {
             request(hub, session, Request::StopService { queue: QueueId(que_id) })?;
             done
         }
-        Op::StartQueuing { que_id, usr_ext_dat } => {
-            let usr_ext_dat: Arc<str> = usr_ext_dat.unwrap_or_default().into();
-            request(hub, session, Request::StartQueuing { queue: QueueId(que_id), usr_ext_dat })?;
+        Op::StartQueuing { que_id, usr_ext_dat, attributes } => {
+            let (queue, usr_ext_dat): (QueueId, Arc<str>) = (QueueId(que_id), usr_ext_dat.unwrap_or_default().into());
+            let request_of = match attributes {
+                None => Request::StartQueuing { queue, usr_ext_dat },
+                Some(a) => Request::StartQueuingWith { queue, usr_ext_dat, attributes: convert::attributes_in(a) },
+            };
+            request(hub, session, request_of)?;
             done
         }
         Op::StopQueuing => {
@@ -181,7 +200,10 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
         }
         Op::SetDNDStatus { dnd_status } => {
             let dnd_type = u32::try_from(dnd_status).map_err(|_| {
-                (codes::MEETPARAM_ERR, format!("invalid DNDStatus: {dnd_status} is neither 0 (off) nor a DND type 1 to {}", u32::MAX))
+                (
+                    codes::MEETPARAM_ERR,
+                    format!("invalid DNDStatus: {dnd_status} is neither 0 (off) nor a DND type 1 to {}", u32::MAX),
+                )
             })?;
             request(hub, session, Request::SetDndType { dnd_type })?;
             done
@@ -210,23 +232,30 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
             reply_ok(seq, &convert::statistics(&hub.engine.queue_stats(q).expect("exists")))
         }
         Op::ForwardUser { que_id, usr_id, to_que_id } => {
-            let request = Request::ForwardUser { queue: QueueId(que_id), user_id: usr_id.into(), to_queue: QueueId(to_que_id) };
+            let request =
+                Request::ForwardUser { queue: QueueId(que_id), user_id: usr_id.into(), to_queue: QueueId(to_que_id) };
             request_done(hub, session, seq, request)?
         }
-        Op::CreateMeeting { subject, pswd } => match request(hub, session, Request::CreateMeeting { subject: subject.into(), pswd: pswd.into() })? {
-            EngineReply::Meeting(m) => reply_ok(seq, &convert::meet_info(&m)),
-            _ => unreachable!("CreateMeeting replies Meeting"),
-        },
-        Op::EnterMeeting { meet_id, pswd } => match request(hub, session, Request::EnterMeeting { meeting: meet_id, pswd: pswd.into() })? {
-            EngineReply::Meeting(m) => reply_ok(seq, &convert::entered_meeting(&m)),
-            _ => unreachable!("EnterMeeting replies Meeting"),
-        },
+        Op::CreateMeeting { subject, pswd } => {
+            match request(hub, session, Request::CreateMeeting { subject: subject.into(), pswd: pswd.into() })? {
+                EngineReply::Meeting(m) => reply_ok(seq, &convert::meet_info(&m)),
+                _ => unreachable!("CreateMeeting replies Meeting"),
+            }
+        }
+        Op::EnterMeeting { meet_id, pswd } => {
+            match request(hub, session, Request::EnterMeeting { meeting: meet_id, pswd: pswd.into() })? {
+                EngineReply::Meeting(m) => reply_ok(seq, &convert::entered_meeting(&m)),
+                _ => unreachable!("EnterMeeting replies Meeting"),
+            }
+        }
         Op::ExitMeeting { meet_id } => request_done(hub, session, seq, Request::ExitMeeting { meeting: meet_id })?,
         Op::SendIMmsg { meet_id, text, uid, kind } => {
             send_im(hub, session, &view.user_id, meet_id, (text, kind), uid)?;
             done
         }
-        Op::DestroyMeeting { meet_id } => request_done(hub, session, seq, Request::DestroyMeeting { meeting: meet_id })?,
+        Op::DestroyMeeting { meet_id } => {
+            request_done(hub, session, seq, Request::DestroyMeeting { meeting: meet_id })?
+        }
         Op::Call { call_id, uid, meet_id, usr_ext_dat } => {
             let call = Request::Call {
                 callee: uid.into(),
@@ -240,26 +269,38 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
             }
         }
         Op::AcceptCall { call_id, usr_ext_dat } => {
-            let request = Request::AcceptCall { call: call_id.into(), usr_ext_dat: usr_ext_dat.unwrap_or_default().into() };
+            let request =
+                Request::AcceptCall { call: call_id.into(), usr_ext_dat: usr_ext_dat.unwrap_or_default().into() };
             request_done(hub, session, seq, request)?
         }
         Op::RejectCall { call_id, usr_ext_dat } => {
-            let request = Request::RejectCall { call: call_id.into(), usr_ext_dat: usr_ext_dat.unwrap_or_default().into() };
+            let request =
+                Request::RejectCall { call: call_id.into(), usr_ext_dat: usr_ext_dat.unwrap_or_default().into() };
             request_done(hub, session, seq, request)?
         }
         Op::HungupCall { call_id, usr_ext_dat } => {
-            let request = Request::HangupCall { call: call_id.into(), usr_ext_dat: usr_ext_dat.unwrap_or_default().into() };
+            let request =
+                Request::HangupCall { call: call_id.into(), usr_ext_dat: usr_ext_dat.unwrap_or_default().into() };
             request_done(hub, session, seq, request)?
         }
-        Op::HoldCall { call_id } => request_done(hub, session, seq, Request::HoldCall { call: call_id.into(), hold: true })?,
-        Op::ResumeCall { call_id } => request_done(hub, session, seq, Request::HoldCall { call: call_id.into(), hold: false })?,
+        Op::HoldCall { call_id } => {
+            request_done(hub, session, seq, Request::HoldCall { call: call_id.into(), hold: true })?
+        }
+        Op::ResumeCall { call_id } => {
+            request_done(hub, session, seq, Request::HoldCall { call: call_id.into(), hold: false })?
+        }
         Op::GetSessionInfo => reply_ok(seq, &convert::session_info(&hub.engine.session_info(session).map_err(acd)?)),
         // The media task answers these (ws.rs sends them there).
-        Op::MediaJoin { .. } | Op::MediaAnswer { .. } | Op::MediaLeave | Op::MediaMute { .. } | Op::MediaMonitor { .. } => {
-            return Err((codes::INNER_ERR, "media is not available on this server".into()))
-        }
+        Op::MediaJoin { .. }
+        | Op::MediaAnswer { .. }
+        | Op::MediaLeave
+        | Op::MediaMute { .. }
+        | Op::MediaMonitor { .. } => return Err((codes::INNER_ERR, "media is not available on this server".into())),
         Op::CreateCloudMixer { .. } | Op::DestroyCloudMixer { .. } => {
-            return Err((codes::SEVICE_NOTENABLED, "recording needs the media server, which this server does not run".into()))
+            return Err((
+                codes::SEVICE_NOTENABLED,
+                "recording needs the media server, which this server does not run".into(),
+            ))
         }
         Op::StartUserStatusNotify => {
             agent_or_supervisor(view.roles)?;
@@ -306,7 +347,14 @@ pub const MAX_IM_TEXT: usize = 4096;
 /// CloudRoom SendIMmsg: the text goes to the room's other members (or the one named)
 /// as NotifyIMmsg; a held member gets it on resume. A relay: the engine only says who
 /// is in the room, and nothing is kept.
-fn send_im(hub: &mut Hub, from: SessionId, from_uid: &str, meet_id: u32, (text, kind): (String, MsgKind), to: Option<String>) -> Result<(), WireError> {
+fn send_im(
+    hub: &mut Hub,
+    from: SessionId,
+    from_uid: &str,
+    meet_id: u32,
+    (text, kind): (String, MsgKind),
+    to: Option<String>,
+) -> Result<(), WireError> {
     let len = text.chars().count();
     if len == 0 || len > MAX_IM_TEXT {
         return Err((codes::MEETPARAM_ERR, format!("invalid text: 1 to {MAX_IM_TEXT} characters ({len} given)")));
@@ -322,9 +370,18 @@ fn send_im(hub: &mut Hub, from: SessionId, from_uid: &str, meet_id: u32, (text, 
         }
     }
     if let (Some(uid), true) = (&to, targets.is_empty()) {
-        return Err((codes::ERR_USER_NOT_FOUND, format!("{} is not in room {meet_id}", lineup_protocol::fields::clip(uid))));
+        return Err((
+            codes::ERR_USER_NOT_FOUND,
+            format!("{} is not in room {meet_id}", lineup_protocol::fields::clip(uid)),
+        ));
     }
-    let notice = ServerFrame::Notice(Notice::NotifyIMmsg { meet_id, from_user_id: from_uid.into(), text, send_time: now().as_millis() / 1000, kind });
+    let notice = ServerFrame::Notice(Notice::NotifyIMmsg {
+        meet_id,
+        from_user_id: from_uid.into(),
+        text,
+        send_time: now().as_millis() / 1000,
+        kind,
+    });
     for sid in targets {
         hub.send(sid, &notice);
     }

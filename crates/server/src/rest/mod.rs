@@ -6,6 +6,7 @@ pub mod openapi;
 mod queues;
 mod recordings;
 mod reports;
+mod skills;
 mod webhooks;
 
 use axum::body::Bytes;
@@ -99,6 +100,8 @@ pub fn router(state: AppState) -> Router {
         .route("/demo/token", post(login::demo_token))
         .route("/apps/{app}/settings", get(queues::get_settings).put(queues::put_settings))
         .route("/apps/{app}/reasons", get(queues::get_reasons).put(queues::put_reasons))
+        .route("/apps/{app}/skills", get(skills::get_catalog).put(skills::put_catalog))
+        .route("/apps/{app}/agents/{agent}/skills", get(skills::get_agent).put(skills::put_agent))
         .route("/apps/{app}/queues", get(queues::query).post(queues::add))
         .route("/apps/{app}/queues/{id}", get(queues::get_one).put(queues::modify).delete(queues::delete))
         .route("/apps/{app}/queues/{id}/status", get(queues::status))

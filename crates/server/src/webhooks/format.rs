@@ -58,7 +58,7 @@ pub fn callback(
 /// Seed 003: one step of a queuing task.
 pub fn acd_state(app: &str, t: &AcdTransition) -> String {
     let agent = t.agent_id.as_ref().map(|a| a.as_str());
-    json!({
+    let mut v = json!({
         "event": "callcenter.queue.state_changed",
         "appid": app,
         "id": t.task.0.to_string(),
@@ -77,8 +77,12 @@ pub fn acd_state(app: &str, t: &AcdTransition) -> String {
         "agent_extension_id": agent,
         "agent_call_id": Value::Null,
         "data": &*t.data,
-    })
-    .to_string()
+    });
+    // Lineup: the step that tells the customer's requirement stepped down.
+    if let Some(step) = t.requirement_step {
+        v["requirement_step"] = json!(step);
+    }
+    v.to_string()
 }
 
 /// Seed 004: a call event with the fields the pages get, plus the app.
