@@ -47,6 +47,11 @@ callback?: string,
 attributes?: { [key in string]: AttrValue }, };
 
 /**
+ * One attribute's value: text, an integer or true/false.
+ */
+export type AttrValue = boolean | number | string;
+
+/**
  * Lineup: statistics of one queue.
  */
 export type QueueStatistics = { queID: number, entered: number, served: number, abandoned: number, timedOut: number, forwarded: number, avgWaitSeconds: number, maxWaitSeconds: number, longestWaitingSeconds: number, 

@@ -44,7 +44,9 @@ impl Drop for Server {
 fn rss_mb(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
@@ -54,13 +56,21 @@ impl Server {
         let data = std::env::temp_dir().join(format!("lineup-load-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&data);
         let mut cmd = Command::new(bin);
-        cmd.args(["--listen", &format!("127.0.0.1:{port}"), "--www", "/nonexistent", "--sdk", "/nonexistent", "--no-demo"])
-            .args(["--admin-key", ADMIN, "--data"])
-            .arg(&data)
-            .env("LINEUP_LOG", "error")
-            .env("LINEUP_MAX_PRE_LOGIN_PER_IP", "100000")
-            .env("LINEUP_MAX_CONNECTIONS_PER_IP", "100000")
-            .stdout(Stdio::null());
+        cmd.args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--www",
+            "/nonexistent",
+            "--sdk",
+            "/nonexistent",
+            "--no-demo",
+        ])
+        .args(["--admin-key", ADMIN, "--data"])
+        .arg(&data)
+        .env("LINEUP_LOG", "error")
+        .env("LINEUP_MAX_PRE_LOGIN_PER_IP", "100000")
+        .env("LINEUP_MAX_CONNECTIONS_PER_IP", "100000")
+        .stdout(Stdio::null());
         if receiver_allowed {
             cmd.args(["--webhook-allow", "127.0.0.1/32"]);
         }
@@ -86,19 +96,29 @@ impl Server {
     }
 
     async fn rest(&self, method: reqwest::Method, path: &str, key: &str, body: Value) -> Value {
-        let r = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(key).json(&body).send().await.unwrap();
+        let r = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         r.json().await.unwrap()
     }
 
     /// A new app with these settings and queues (names); their ids.
     async fn app(&self, app: &str, settings: Value, queues: &[&str]) -> Vec<u64> {
-        let v = self.rest(reqwest::Method::POST, "/api/v1/apps", ADMIN, json!({"appID": app, "appSecret": SECRET})).await;
+        let v =
+            self.rest(reqwest::Method::POST, "/api/v1/apps", ADMIN, json!({"appID": app, "appSecret": SECRET})).await;
         assert_eq!(v["RspCode"], 0, "{v}");
         let v = self.rest(reqwest::Method::PUT, &format!("/api/v1/apps/{app}/settings"), &self.md5, settings).await;
         assert_eq!(v["RspCode"], 0, "{v}");
         let mut ids = Vec::new();
         for q in queues {
-            let v = self.rest(reqwest::Method::POST, &format!("/api/v1/apps/{app}/queues"), &self.md5, json!({"QueueName": q})).await;
+            let v = self
+                .rest(reqwest::Method::POST, &format!("/api/v1/apps/{app}/queues"), &self.md5, json!({"QueueName": q}))
+                .await;
             ids.push(v["Data"]["QueueID"].as_u64().unwrap());
         }
         ids
@@ -106,9 +126,20 @@ impl Server {
 
     async fn login(&self, app: &str, uid: &str) -> Ws {
         let body = json!({"appID": app, "md5_appSecret": self.md5, "UID": uid, "nickName": uid});
-        let v: Value = self.http.post(format!("{}/api/v1/login", self.base)).json(&body).send().await.unwrap().json().await.unwrap();
+        let v: Value = self
+            .http
+            .post(format!("{}/api/v1/login", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let (mut ws, _) = tokio_tungstenite::connect_async(&self.ws).await.unwrap();
-        ws.send(Message::Text(json!({"seq": 0, "op": "Login", "ticket": v["ticket"]}).to_string().into())).await.unwrap();
+        ws.send(Message::Text(json!({"seq": 0, "op": "Login", "ticket": v["ticket"]}).to_string().into()))
+            .await
+            .unwrap();
         loop {
             match ws.next().await {
                 Some(Ok(Message::Text(t))) => {
@@ -214,10 +245,55 @@ async fn finish_to_offer(s: &Server) -> (f64, f64, f64) {
     summary(ms)
 }
 
+/// Skills for [`sustained`]: 5 languages, 5 products and 10 others (20), a requirement
+/// on the queue, every agent with random levels (one language and one product at 5 or
+/// more), every customer with a random language and product.
+const LANGUAGES: [&str; 5] = ["zh", "yue", "en", "fr", "de"];
+const PRODUCTS: [&str; 5] = ["mortgage", "cards", "loans", "savings", "insurance"];
+
+async fn set_up_skills(s: &Server, app: &str, q: u64, agents: usize) {
+    let mut skills: Vec<String> = LANGUAGES.iter().map(|l| format!("language.{l}")).collect();
+    skills.extend(PRODUCTS.iter().map(|p| format!("product.{p}")));
+    skills.extend((0..10).map(|i| format!("other.s{i}")));
+    let v =
+        s.rest(reqwest::Method::PUT, &format!("/api/v1/apps/{app}/skills"), &s.md5, json!({"Skills": skills})).await;
+    assert_eq!(v["RspCode"], 0, "{v}");
+    let requirement = "language[customer.language] >= 3 && product[customer.product] >= 2";
+    let body = json!({"Requirement": requirement, "RelaxSeconds": 30});
+    let v = s.rest(reqwest::Method::PUT, &format!("/api/v1/apps/{app}/queues/{q}"), &s.md5, body).await;
+    assert_eq!(v["RspCode"], 0, "{v}");
+    let mut seed = 7u64;
+    let mut below = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for i in 0..agents {
+        let mut levels: serde_json::Map<String, Value> = skills.iter().map(|k| (k.clone(), json!(below(11)))).collect();
+        levels.insert(format!("language.{}", LANGUAGES[below(5) as usize]), json!(5 + below(6)));
+        levels.insert(format!("product.{}", PRODUCTS[below(5) as usize]), json!(5 + below(6)));
+        let path = format!("/api/v1/apps/{app}/agents/a{i}/skills");
+        let v = s.rest(reqwest::Method::PUT, &path, &s.md5, json!({"Skills": levels})).await;
+        assert_eq!(v["RspCode"], 0, "{v}");
+    }
+}
+
 /// Sustained offer → accept → finish → the customer queues again, across `agents`
-/// agents, for `secs`; cycles per second.
-async fn sustained(s: &Server, app: &str, agents: usize, customers: usize, queue_user_notices: bool, secs: u64) -> f64 {
+/// agents, for `secs`; cycles per second. With `skills`, [`set_up_skills`].
+async fn sustained(
+    s: &Server,
+    app: &str,
+    agents: usize,
+    customers: usize,
+    queue_user_notices: bool,
+    secs: u64,
+    skills: bool,
+) -> f64 {
     let q = s.app(app, json!({"queueUserNotices": queue_user_notices, "reofferDelaySeconds": 0}), &["q"]).await[0];
+    if skills {
+        set_up_skills(s, app, q, agents).await;
+    }
     let done = Arc::new(AtomicU64::new(0));
     let stop = Instant::now() + Duration::from_secs(secs + 3);
     let agent_ws = s.logins(app, (0..agents).map(|i| format!("a{i}")).collect(), 100).await;
@@ -225,14 +301,23 @@ async fn sustained(s: &Server, app: &str, agents: usize, customers: usize, queue
         tokio::spawn(serve_offers(Client::new(ws), q, stop, done.clone(), u64::MAX));
     }
     let customer_ws = s.logins(app, (0..customers).map(|i| format!("c{i}")).collect(), 100).await;
-    for ws in customer_ws {
+    for (i, ws) in customer_ws.into_iter().enumerate() {
         let mut c = Client::new(ws);
+        let join = match skills {
+            false => json!({"op": "StartQueuing", "queID": q}),
+            true => {
+                let attributes = json!({"language": LANGUAGES[i % 5], "product": PRODUCTS[(i / 5) % 5]});
+                json!({"op": "StartQueuing", "queID": q, "attributes": attributes})
+            }
+        };
         tokio::spawn(async move {
-            c.send(json!({"op": "StartQueuing", "queID": q})).await;
+            c.send(join.clone()).await;
             while Instant::now() < stop {
-                let Ok(Some((_, f))) = tokio::time::timeout(Duration::from_secs(1), c.rx.recv()).await else { continue };
+                let Ok(Some((_, f))) = tokio::time::timeout(Duration::from_secs(1), c.rx.recv()).await else {
+                    continue;
+                };
                 if f["name"] == "ServiceFinished" {
-                    c.send(json!({"op": "StartQueuing", "queID": q})).await;
+                    c.send(join.clone()).await;
                 }
             }
         });
@@ -309,7 +394,14 @@ async fn webhooks(s: &Server, rate: u64, secs: u64, subscribe: bool) -> (f64, f6
     let app_id = if subscribe { "hooks" } else { "nohooks" };
     let q = s.app(app_id, json!({}), &["q"]).await[0];
     if subscribe {
-        let v = s.rest(reqwest::Method::PUT, "/api/v1/apps/hooks/webhook", &s.md5, json!({"url": url, "events": ["queue_change", "acd_state"]})).await;
+        let v = s
+            .rest(
+                reqwest::Method::PUT,
+                "/api/v1/apps/hooks/webhook",
+                &s.md5,
+                json!({"url": url, "events": ["queue_change", "acd_state"]}),
+            )
+            .await;
         assert_eq!(v["RspCode"], 0, "{v}");
     }
     // 100 customers, each joining and leaving at rate/100 cycles per second.
@@ -393,10 +485,18 @@ async fn main() {
         println!("| finish → next offer | p50 {p50:.2} ms (p99 {p99:.2} ms) | p50 ≤ 0.5 ms |");
     }
     if want("sustained") {
-        let rate = sustained(&s, "cycles", 500, 1000, true, 10).await;
+        let rate = sustained(&s, "cycles", 500, 1000, true, 10, false).await;
         println!("| sustained cycles, 500 agents watching queue users | {rate:.0}/s | ≥ 2,000/s |");
-        let rate = sustained(&s, "quiet", 500, 1000, false, 10).await;
+        let rate = sustained(&s, "quiet", 500, 1000, false, 10, false).await;
         println!("| sustained cycles, queue-user notices off | {rate:.0}/s | ≥ 5,000/s |");
+    }
+    if want("skills") {
+        let plain = sustained(&s, "plain", 500, 1000, false, 10, false).await;
+        let skilled = sustained(&s, "skilled", 500, 1000, false, 10, true).await;
+        println!(
+            "| sustained cycles with skills (20 skills, a requirement on the queue, attributes on every customer), notices off | {skilled:.0}/s ({:.0} % of {plain:.0}/s without, same run) | ≥ 50 % |",
+            100.0 * skilled / plain
+        );
     }
     if want("storm") {
         let rate = one_queue_storm(&s).await;
