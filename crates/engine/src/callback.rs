@@ -113,11 +113,23 @@ impl Engine {
     }
 
     /// The hold of a session that drops from `from`: its callback's expiry when later
-    /// than the hold time.
+    /// than the hold time (the hold's end then expires the callback first:
+    /// [`Engine::hold_ended`]).
     pub(crate) fn held_until(&self, sid: SessionId, from: Time, hold_s: u32) -> Time {
         let until = from.plus_secs(hold_s.into());
-        // A millisecond past the expiry, so that the expiry (504/105) comes first.
-        self.callback_book.callbacks.get(&sid).map_or(until, |c| until.max(c.until.plus_millis(1)))
+        self.callback_book.callbacks.get(&sid).map_or(until, |c| until.max(c.until))
+    }
+
+    /// A held session's hold ended at `at`: a callback due by then expires first (504/105
+    /// and its event, not a dropped customer's 504/100), then the session ends.
+    pub(crate) fn hold_ended(&mut self, sid: SessionId, at: Time) {
+        if !self.sessions.get(&sid).is_some_and(|s| s.hold_until == Some(at)) {
+            return;
+        }
+        if let Some(due) = self.callback_book.callbacks.get(&sid).map(|c| c.until).filter(|u| *u <= at) {
+            self.callback_expired(sid, due);
+        }
+        self.end_session(sid, crate::output::SessionEnd::HoldExpired);
     }
 
     /// Whether a customer is offered while offline (it asked for a callback).

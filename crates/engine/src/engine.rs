@@ -306,11 +306,7 @@ impl Engine {
         match timer {
             Timer::Offer(offer) => self.offer_timed_out(offer),
             Timer::MaxWait(sid) => self.wait_timed_out(sid, at),
-            Timer::Hold(sid) => {
-                if self.sessions.get(&sid).is_some_and(|s| s.hold_until == Some(at)) {
-                    self.end_session(sid, SessionEnd::HoldExpired);
-                }
-            }
+            Timer::Hold(sid) => self.hold_ended(sid, at),
             Timer::WrapUp(sid) => self.wrapup_ended(sid, at),
             Timer::Call(key) => self.call_timed_out(key),
             Timer::Wallboard(app) => self.wallboard_due(app),

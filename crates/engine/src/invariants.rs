@@ -140,7 +140,7 @@ impl Engine {
             if self.timers.count(crate::timers::Timer::CallbackExpiry(*sid)) != [cb.until] {
                 return Err(format!("callback of {sid} has no expiry timer at {:?}", cb.until));
             }
-            if !s.online && s.hold_until.is_some_and(|h| h <= cb.until) {
+            if !s.online && s.hold_until.is_some_and(|h| h < cb.until) {
                 return Err(format!("callback of {sid} is held only until {:?}, before its expiry", s.hold_until));
             }
         }

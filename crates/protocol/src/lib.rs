@@ -11,6 +11,24 @@
 //! - [`rest`]: REST bodies: login, tokens, queue administration, app settings.
 //! - [`codes`]: the numeric error codes (CloudRoom's `sdkErr` plus Lineup additions).
 //! - [`fields`]: error texts that name the wrong field and its rule, with short echoes.
+//!
+//! # Adding an op
+//!
+//! Write these; every other place is either derived or named by a failing build or test:
+//!
+//! 1. the `Op` variant (`ws.rs`) and its name in `wire_names!` (the build then names the
+//!    golden test's `op_index`, and `golden.rs` asks for an example and its required
+//!    fields); a new reply data type goes in `xtask/src/types.rs`'s roots (its own
+//!    types are declared with it);
+//! 2. its `### \`Name\`` section in PROTOCOL.md, with a JSON example and a row of §8's
+//!    table (`golden.rs` parses every example; `doc_sections.rs` checks them as the types);
+//! 3. the server's arm in `crates/server/src/session_ops.rs` (the build names it) and the
+//!    engine's rule, if it is a queue rule;
+//! 4. the modern method (`src/api_ops.rs`) and the `CRVideo_` function (`src/crvideo`, plus
+//!    the loader's `FUNCTIONS` and any `…Rslt` in both `CALLBACKS` lists), or why a
+//!    surface has none: a row of `SURFACES` in `tests/ops.rs`, which fails until each
+//!    exists and PROTOCOL.md has the section;
+//! 5. the js/README rows of the CRVideo names (its test lists every export).
 
 pub mod codes;
 pub mod fields;
