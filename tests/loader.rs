@@ -8,17 +8,9 @@ use lineup_protocol::codes;
 use lineup_protocol::ws::Notice;
 
 const LOADER: &str = include_str!("../js/src/crvideo.js");
-const CRVIDEO: [&str; 9] = [
-    include_str!("../src/crvideo/mod.rs"),
-    include_str!("../src/crvideo/members.rs"),
-    include_str!("../src/crvideo/unsupported.rs"),
-    include_str!("../src/crvideo/media.rs"),
-    include_str!("../src/crvideo/queue.rs"),
-    include_str!("../src/crvideo/meeting.rs"),
-    include_str!("../src/crvideo/events.rs"),
-    include_str!("../src/crvideo/user_status.rs"),
-    include_str!("../src/crvideo/mixer.rs"),
-];
+#[path = "support/sdk_sources.rs"]
+mod sdk_sources;
+use sdk_sources::CRVIDEO;
 
 /// The quoted names of the loader's `var NAME = [ ... ];`.
 fn loader_list(var: &str) -> Vec<String> {
@@ -77,7 +69,11 @@ fn the_loader_stands_in_for_exactly_the_functions_lineup_does_not_implement() {
     for f in lineup_sdk::crvideo::unsupported::NOT_SUPPORTED {
         assert!(!functions.iter().any(|n| n == f.name), "CRVideo_{} is both implemented and not", f.name);
         if let Some((callback, _)) = f.fires {
-            assert!(proxies.iter().any(|p| p == callback), "CRVideo_{} answers through CRVideo_{callback}, which the loader does not define", f.name);
+            assert!(
+                proxies.iter().any(|p| p == callback),
+                "CRVideo_{} answers through CRVideo_{callback}, which the loader does not define",
+                f.name
+            );
         }
     }
 }
@@ -124,13 +120,21 @@ fn the_readme_table_says_which_callbacks_fire() {
     let end = start + mod_rs[start..].find("];").unwrap();
     let sources: String = [&mod_rs[..start], &mod_rs[end..]].into_iter().chain(CRVIDEO[1..].iter().copied()).collect();
     // Events of the core the events module passes on by their own name.
-    let core_events = ["AudioStatusChanged", "VideoStatusChanged", "MicEnergyUpdate", "NotifyTokenWillExpire", "Reconnecting", "Reconnected"];
+    let core_events = [
+        "AudioStatusChanged",
+        "VideoStatusChanged",
+        "MicEnergyUpdate",
+        "NotifyTokenWillExpire",
+        "Reconnecting",
+        "Reconnected",
+    ];
     for (name, status) in readme_table() {
         let bare = name.trim_start_matches("CRVideo_");
         if !loader_list("CALLBACKS").iter().any(|c| c == bare) {
             continue;
         }
-        let fired = sources.contains(&format!("\"{bare}\"")) || Notice::NAMES.contains(&bare) || core_events.contains(&bare);
+        let fired =
+            sources.contains(&format!("\"{bare}\"")) || Notice::NAMES.contains(&bare) || core_events.contains(&bare);
         assert_eq!(status.starts_with("defined, never fired"), !fired, "{name}: the table says {status:?}");
     }
 }

@@ -416,32 +416,9 @@ impl Expr {
     pub fn bind(&self, attrs: &[(Name, AttrValue)], skill: &dyn Fn(&str) -> Option<u16>) -> Need {
         let attr = |name: &Name| attrs.binary_search_by(|(k, _)| k.cmp(name)).ok().map(|i| &attrs[i].1);
         match self {
-            Expr::Any(parts) => {
-                let parts: Vec<Need> = parts.iter().map(|p| p.bind(attrs, skill)).collect();
-                if parts.contains(&Need::Const(true)) {
-                    Need::Const(true)
-                } else {
-                    let parts: Vec<Need> = parts.into_iter().filter(|p| *p != Need::Const(false)).collect();
-                    if parts.is_empty() {
-                        Need::Const(false)
-                    } else {
-                        Need::Any(parts)
-                    }
-                }
-            }
-            Expr::All(parts) => {
-                let parts: Vec<Need> = parts.iter().map(|p| p.bind(attrs, skill)).collect();
-                if parts.contains(&Need::Const(false)) {
-                    Need::Const(false)
-                } else {
-                    let parts: Vec<Need> = parts.into_iter().filter(|p| *p != Need::Const(true)).collect();
-                    if parts.is_empty() {
-                        Need::Const(true)
-                    } else {
-                        Need::All(parts)
-                    }
-                }
-            }
+            // `true` decides an Any, `false` an All; the other constant drops out.
+            Expr::Any(parts) => fold(parts.iter().map(|p| p.bind(attrs, skill)), true, Need::Any),
+            Expr::All(parts) => fold(parts.iter().map(|p| p.bind(attrs, skill)), false, Need::All),
             Expr::Not(inner) => match inner.bind(attrs, skill) {
                 Need::Const(b) => Need::Const(!b),
                 need => Need::Not(Box::new(need)),
@@ -469,6 +446,23 @@ impl Expr {
                 Need::Const(holds)
             }
         }
+    }
+}
+
+/// Folds the bound parts of an Any (`decides` true) or an All (`decides` false).
+fn fold(parts: impl Iterator<Item = Need>, decides: bool, make: fn(Vec<Need>) -> Need) -> Need {
+    let mut kept = Vec::new();
+    for part in parts {
+        match part {
+            Need::Const(b) if b == decides => return Need::Const(decides),
+            Need::Const(_) => {}
+            other => kept.push(other),
+        }
+    }
+    if kept.is_empty() {
+        Need::Const(!decides)
+    } else {
+        make(kept)
     }
 }
 
