@@ -64,10 +64,18 @@ fn has_postgresql() -> bool {
 
 /// Chromium and chromedriver (for the browser tests), ffprobe (Debian's `ffmpeg`, for
 /// the recording test), a C++ compiler (libwebm, which the `webm` crate builds), curl
-/// (README.md's shell session, run by the npm tests) and PostgreSQL (the cluster tests
+/// (README.md's shell session, run by the npm tests), nft (Debian's `nftables`: the
+/// ICE-TCP test blocks UDP in a network namespace) and PostgreSQL (the cluster tests
 /// start a throwaway one).
 pub fn debian_packages() -> Result<(), String> {
-    let wanted = [("chromium", "chromium"), ("chromedriver", "chromium-driver"), ("ffprobe", "ffmpeg"), ("c++", "g++"), ("curl", "curl")];
+    let wanted = [
+        ("chromium", "chromium"),
+        ("chromedriver", "chromium-driver"),
+        ("ffprobe", "ffmpeg"),
+        ("c++", "g++"),
+        ("curl", "curl"),
+        ("nft", "nftables"),
+    ];
     let mut missing: Vec<&str> = wanted.iter().filter(|(bin, _)| !on_path(bin)).map(|(_, pkg)| *pkg).collect();
     if !has_postgresql() {
         missing.push("postgresql");

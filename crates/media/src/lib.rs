@@ -6,8 +6,11 @@
 //! ([`Sfu::poll_output`]: datagrams to send, offers to pass to a member, tracks that
 //! opened, members whose media is gone; [`Sfu::poll_timeout`]: when to call again).
 //!
-//! Each member has its own `Rtc`: ICE-lite with one host candidate (the server's
-//! announced address), DTLS-SRTP, Opus and VP8 (str0m's defaults also allow H.264).
+//! Each member has its own `Rtc`: ICE-lite with a UDP host candidate (the server's
+//! announced address) and, when the driver also listens on TCP ([`Sfu::with_tcp`]), a
+//! passive TCP host candidate for browsers whose network lets no UDP out (ICE-TCP,
+//! RFC 6544: the driver frames the packets on each connection, RFC 4571), DTLS-SRTP,
+//! Opus and VP8 (str0m's defaults also allow H.264).
 //! A member publishes its microphone and camera; the SFU adds a send-only m-line for
 //! each track of every other member of the room (a renegotiation offer), forwards the
 //! packets as they come, and asks the publisher for a keyframe when a subscriber's
@@ -28,12 +31,12 @@ pub mod record;
 pub mod sdp;
 pub mod sim;
 
-use std::net::SocketAddr;
 use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use str0m::media::{KeyframeRequestKind, MediaKind};
-use str0m::net::{Protocol, Receive};
+use str0m::net::{Protocol, Receive, TcpType};
 use str0m::{Candidate, Input, Rtc};
 
 use member::{Happened, Member, TrackIn};
@@ -104,11 +107,21 @@ impl From<MediaKind> for Kind {
     }
 }
 
+/// How a packet travels between a browser and the SFU.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// A datagram on the SFU's UDP socket.
+    Udp,
+    /// A frame on the TCP connection the browser opened to the SFU's TCP port.
+    Tcp,
+}
+
 /// What the driver must do or pass on.
 #[derive(Debug, PartialEq, Eq)]
 pub enum MediaOutput {
-    /// Send a datagram from the SFU's socket.
-    Transmit { destination: SocketAddr, contents: Vec<u8> },
+    /// Send a packet: a datagram from the SFU's UDP socket, or a frame on the TCP
+    /// connection from `destination`.
+    Transmit { transport: Transport, destination: SocketAddr, contents: Vec<u8> },
     /// Pass this renegotiation offer (SDP) to the member; its answer goes to
     /// [`Sfu::accept_answer`].
     Offer { member: MemberId, sdp: String },
@@ -149,6 +162,8 @@ pub fn install_crypto() {
 /// The SFU.
 pub struct Sfu {
     local: SocketAddr,
+    /// The announced TCP address, when the driver listens on TCP.
+    tcp: Option<SocketAddr>,
     members: Vec<Member>,
     out: VecDeque<MediaOutput>,
     /// Which member a source address belongs to (learned at its first datagram).
@@ -164,7 +179,23 @@ impl Sfu {
     /// An SFU whose socket is announced to browsers as `local` (the host candidate).
     pub fn new(local: SocketAddr) -> Sfu {
         install_crypto();
-        Sfu { local, members: Vec::new(), out: VecDeque::new(), by_source: HashMap::new(), last_now: Instant::now(), stats: SfuStats::default(), recorded: Vec::new() }
+        Sfu {
+            local,
+            tcp: None,
+            members: Vec::new(),
+            out: VecDeque::new(),
+            by_source: HashMap::new(),
+            last_now: Instant::now(),
+            stats: SfuStats::default(),
+            recorded: Vec::new(),
+        }
+    }
+
+    /// Also offers a passive TCP host candidate at `tcp` (announced address) to every
+    /// member that joins from now on.
+    pub fn with_tcp(mut self, tcp: SocketAddr) -> Sfu {
+        self.tcp = Some(tcp);
+        self
     }
 
     fn member(&mut self, id: MemberId) -> Result<&mut Member, MediaError> {
@@ -174,11 +205,24 @@ impl Sfu {
     /// A session's media joins `room` with the browser's `offer`: the answer (SDP). A
     /// session already in is replaced (a reload, an ICE restart from scratch). `label`
     /// is the stream id of its tracks as the others receive them (msid token characters).
-    pub fn join(&mut self, now: Instant, member: MemberId, label: &str, room: u32, role: Role, offer: &str) -> Result<String, MediaError> {
+    pub fn join(
+        &mut self,
+        now: Instant,
+        member: MemberId,
+        label: &str,
+        room: u32,
+        role: Role,
+        offer: &str,
+    ) -> Result<String, MediaError> {
         self.leave(member);
         let mut rtc = Rtc::builder().set_ice_lite(true).build(now);
         if let Ok(c) = Candidate::host(self.local, "udp") {
             rtc.add_local_candidate(c);
+        }
+        if let Some(tcp) = self.tcp {
+            if let Ok(c) = Candidate::builder().tcp().host(tcp).tcptype(TcpType::Passive).build() {
+                rtc.add_local_candidate(c);
+            }
         }
         let mut joined = Member::new(member, label, room, role, rtc);
         let answer = joined.accept_offer(offer)?;
@@ -241,10 +285,33 @@ impl Sfu {
         self.members.iter().filter(|m| m.room == room).map(|m| m.id).collect()
     }
 
-    /// A datagram that arrived on the SFU's socket; false when no member takes it.
-    pub fn handle_receive(&mut self, now: Instant, source: SocketAddr, destination: SocketAddr, contents: &[u8]) -> bool {
+    /// A datagram that arrived on the SFU's UDP socket; false when no member takes it.
+    pub fn handle_receive(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        destination: SocketAddr,
+        contents: &[u8],
+    ) -> bool {
+        self.receive(now, Transport::Udp, source, destination, contents)
+    }
+
+    /// A packet that arrived by `transport` (a TCP frame, without its length); false when
+    /// no member takes it.
+    pub fn receive(
+        &mut self,
+        now: Instant,
+        transport: Transport,
+        source: SocketAddr,
+        destination: SocketAddr,
+        contents: &[u8],
+    ) -> bool {
         let Ok(contents) = contents.try_into() else { return false };
-        let input = Input::Receive(now, Receive { proto: Protocol::Udp, source, destination, contents });
+        let proto = match transport {
+            Transport::Udp => Protocol::Udp,
+            Transport::Tcp => Protocol::Tcp,
+        };
+        let input = Input::Receive(now, Receive { proto, source, destination, contents });
         // The member this address spoke for last, else the one whose ICE takes it.
         let known = self.by_source.get(&source).and_then(|id| self.members.iter().position(|m| m.id == *id));
         let i = match known.filter(|i| self.members[*i].accepts(&input)) {
@@ -315,7 +382,9 @@ impl Sfu {
                     }
                     Happened::Nothing | Happened::Connected => {}
                     Happened::Transmit(t) => {
-                        self.out.push_back(MediaOutput::Transmit { destination: t.destination, contents: t.contents.to_vec() })
+                        let transport = if t.proto == Protocol::Udp { Transport::Udp } else { Transport::Tcp };
+                        let (destination, contents) = (t.destination, t.contents.to_vec());
+                        self.out.push_back(MediaOutput::Transmit { transport, destination, contents })
                     }
                     Happened::Offer(sdp) => self.out.push_back(MediaOutput::Offer { member: id, sdp }),
                     Happened::TrackOpen(track) => {
@@ -331,7 +400,9 @@ impl Sfu {
                         }
                         if role.publishes() {
                             self.stats.received += 1;
-                            for m in self.members.iter_mut().filter(|m| m.room == room && m.id != id && role.reaches(m.id)) {
+                            for m in
+                                self.members.iter_mut().filter(|m| m.room == room && m.id != id && role.reaches(m.id))
+                            {
                                 if m.forward(id, &data) {
                                     self.stats.forwarded += 1;
                                     if !work.contains(&m.id) {

@@ -50,7 +50,9 @@ impl TrackOut {
     fn mid(&self) -> Option<Mid> {
         match self.state {
             OutState::ToOpen => None,
-            OutState::Negotiating(m) | OutState::Open(m) | OutState::ToStop(m) | OutState::NegotiatingStop(m) => Some(m),
+            OutState::Negotiating(m) | OutState::Open(m) | OutState::ToStop(m) | OutState::NegotiatingStop(m) => {
+                Some(m)
+            }
         }
     }
 }
@@ -65,7 +67,11 @@ pub enum Happened {
     TrackOpen(Weak<TrackIn>),
     Media(MediaData),
     /// A keyframe request for the origin of one of this member's received tracks.
-    KeyframeRequest { req: KeyframeRequest, origin: MemberId, mid_in: Mid },
+    KeyframeRequest {
+        req: KeyframeRequest,
+        origin: MemberId,
+        mid_in: Mid,
+    },
     /// A renegotiation offer for the member (its SDP text).
     Offer(String),
     /// ICE and DTLS are up.
@@ -126,7 +132,8 @@ impl Member {
     /// The member's own offer (a new track, an ICE restart): its answer. A renegotiation
     /// of ours still in flight is dropped and redone after it.
     pub fn accept_offer(&mut self, offer: &str) -> Result<String, MediaError> {
-        let offer = SdpOffer::from_sdp_string(offer).map_err(|e| MediaError::Sdp(crate::sdp::problem(offer, &e.to_string())))?;
+        let offer = SdpOffer::from_sdp_string(offer)
+            .map_err(|e| MediaError::Sdp(crate::sdp::problem(offer, &e.to_string())))?;
         let answer = self.rtc.sdp_api().accept_offer(offer).map_err(|e| MediaError::Sdp(one_line(&e.to_string())))?;
         self.pending = None;
         for t in &mut self.tracks_out {
@@ -141,8 +148,8 @@ impl Member {
 
     /// The member's answer to our renegotiation offer.
     pub fn accept_answer(&mut self, answer: &str) -> Result<(), MediaError> {
-        let answer =
-            SdpAnswer::from_sdp_string(answer).map_err(|e| MediaError::Sdp(crate::sdp::problem(answer, &e.to_string())))?;
+        let answer = SdpAnswer::from_sdp_string(answer)
+            .map_err(|e| MediaError::Sdp(crate::sdp::problem(answer, &e.to_string())))?;
         let pending = self.pending.take().ok_or(MediaError::NoOffer)?;
         self.rtc.sdp_api().accept_answer(pending, answer).map_err(|e| MediaError::Sdp(one_line(&e.to_string())))?;
         for t in &mut self.tracks_out {
@@ -207,7 +214,8 @@ impl Member {
                 Happened::Media(data)
             }
             Event::KeyframeRequest(req) => {
-                let track = self.tracks_out.iter().find(|t| t.mid() == Some(req.mid)).and_then(|t| t.track_in.upgrade());
+                let track =
+                    self.tracks_out.iter().find(|t| t.mid() == Some(req.mid)).and_then(|t| t.track_in.upgrade());
                 match track {
                     Some(t) => Happened::KeyframeRequest { req, origin: t.origin, mid_in: t.mid },
                     None => Happened::Nothing,

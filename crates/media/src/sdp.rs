@@ -54,10 +54,7 @@ mod tests {
     fn each_problem_is_one_line_naming_what_is_wrong_without_the_parsers_insides() {
         let insides = "Parse error at PointerOffset(0x7f87a1b2c3d4)\nUnexpected `x`\nExpected `=`";
         assert_eq!(problem("", insides), "it is empty");
-        assert_eq!(
-            problem("v=0\r\nhello world\r\n", insides),
-            "line 2: expected <type>=<value>, got 'hello world'"
-        );
+        assert_eq!(problem("v=0\r\nhello world\r\n", insides), "line 2: expected <type>=<value>, got 'hello world'");
         assert_eq!(problem("o=- 1 1 IN IP4 0.0.0.0\r\n", insides), "line 1: the first line must be 'v=0'");
         assert_eq!(problem("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\n", insides), "no 't=' (timing) line");
         let garbled = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio nine UDP/TLS/RTP/SAVPF 111\r\n";

@@ -48,7 +48,8 @@ impl Peer {
             }
         }
         let (offer, pending) = api.apply().expect("an offer");
-        let peer = Peer { id, addr, rtc, audio, video, connected: false, got_audio: 0, got_video: 0, keyframe_requests: 0 };
+        let peer =
+            Peer { id, addr, rtc, audio, video, connected: false, got_audio: 0, got_video: 0, keyframe_requests: 0 };
         (peer, offer.to_sdp_string(), pending)
     }
 
@@ -116,12 +117,22 @@ impl Default for Net {
 impl Net {
     pub fn new() -> Net {
         let now = Instant::now();
-        Net { now, sfu: Sfu::new(SFU.parse().unwrap()), peers: Vec::new(), wire: VecDeque::new(), track_open: Vec::new(), lost: Vec::new(), frames: Vec::new(), sfu_time: Duration::ZERO }
+        Net {
+            now,
+            sfu: Sfu::new(SFU.parse().unwrap()),
+            peers: Vec::new(),
+            wire: VecDeque::new(),
+            track_open: Vec::new(),
+            lost: Vec::new(),
+            frames: Vec::new(),
+            sfu_time: Duration::ZERO,
+        }
     }
 
     pub fn join(&mut self, id: MemberId, room: u32, role: Role, publish: &[MediaKind]) {
         let (mut peer, offer, pending) = Peer::new(self.now, id, publish);
-        let answer = self.sfu.join(self.now, id, &format!("user{id}"), room, role, &offer).expect("the SFU answers the offer");
+        let answer =
+            self.sfu.join(self.now, id, &format!("user{id}"), room, role, &offer).expect("the SFU answers the offer");
         peer.accept_answer(pending, &answer);
         self.peers.push(peer);
     }
@@ -137,7 +148,9 @@ impl Net {
             while let Some(o) = self.sfu.poll_output() {
                 busy = true;
                 match o {
-                    MediaOutput::Transmit { destination, contents } => self.wire.push_back((SFU.parse().unwrap(), destination, contents)),
+                    MediaOutput::Transmit { destination, contents, .. } => {
+                        self.wire.push_back((SFU.parse().unwrap(), destination, contents))
+                    }
                     MediaOutput::Offer { member, sdp } => {
                         let answer = self.peer(member).answer(&sdp);
                         self.sfu.accept_answer(self.now, member, &answer).expect("our answer is accepted");
@@ -175,7 +188,15 @@ impl Net {
                     self.sfu.handle_receive(self.now, from, to, &bytes);
                     self.sfu_time += t.elapsed();
                 } else if let Some(p) = self.peers.iter_mut().find(|p| p.addr == to) {
-                    let input = Input::Receive(self.now, Receive { proto: Protocol::Udp, source: from, destination: to, contents: bytes.as_slice().try_into().unwrap() });
+                    let input = Input::Receive(
+                        self.now,
+                        Receive {
+                            proto: Protocol::Udp,
+                            source: from,
+                            destination: to,
+                            contents: bytes.as_slice().try_into().unwrap(),
+                        },
+                    );
                     p.rtc.handle_input(input).expect("the peer takes the datagram");
                 }
             }
@@ -212,4 +233,3 @@ impl Net {
         }
     }
 }
-

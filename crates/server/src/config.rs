@@ -68,6 +68,10 @@ pub struct Config {
     /// The address announced to browsers for the media socket, when it differs from the
     /// bound one (NAT, a 0.0.0.0 bind).
     pub media_public_ip: Option<std::net::IpAddr>,
+    /// The media server's TCP port for ICE over TCP (browsers that cannot send UDP);
+    /// default: the UDP socket's address and port number. `media_tcp_off` turns it off.
+    pub media_tcp: Option<SocketAddr>,
+    pub media_tcp_off: bool,
     /// Whether the media server runs.
     pub media: bool,
     /// Cluster mode (`--database postgres://…`): apps, journals and leases in
@@ -82,6 +86,18 @@ pub struct Config {
     /// the machine's hosts file says); the addresses are checked like resolved ones.
     #[doc(hidden)]
     pub webhook_hosts: Vec<(String, std::net::IpAddr)>,
+}
+
+impl Config {
+    /// `--media-tcp`: an address, or `off`.
+    fn set_media_tcp(&mut self, v: &str, what: &str) -> Result<(), String> {
+        if v == "off" {
+            self.media_tcp_off = true;
+        } else {
+            self.media_tcp = Some(v.parse().map_err(|e| format!("{what} {v}: {e} (ADDR:PORT or off)"))?);
+        }
+        Ok(())
+    }
 }
 
 impl Default for Config {
@@ -117,6 +133,8 @@ impl Default for Config {
             metrics_token: None,
             media_udp: None,
             media_public_ip: None,
+            media_tcp: None,
+            media_tcp_off: false,
             media: true,
             fault_queue_name: None,
             webhook_hosts: Vec::new(),
@@ -179,6 +197,9 @@ USAGE: lineup-server [--listen ADDR] [--data DIR] [--www DIR] [--sdk DIR]
                       LINEUP_MEDIA_UDP; default: the --listen IP, a free port)
   --media-public-ip IP  the address browsers reach the media socket at, when it is not
                       the bound one (NAT, 0.0.0.0) (env LINEUP_MEDIA_PUBLIC_IP)
+  --media-tcp ADDR|off  the media server's TCP port, for browsers on networks that let no
+                      UDP out (ICE over TCP) (env LINEUP_MEDIA_TCP; default: the media UDP
+                      socket's IP and port number)
   --no-media          no media server: calls carry signalling only (env LINEUP_NO_MEDIA=1)
 
 Cluster mode (see CLUSTER.md): several nodes on one PostgreSQL, one owner per app.
@@ -300,6 +321,9 @@ impl Cli {
         if let Some(v) = env("LINEUP_MEDIA_PUBLIC_IP").filter(|v| !v.is_empty()) {
             config.media_public_ip = Some(v.parse().map_err(|e| format!("LINEUP_MEDIA_PUBLIC_IP {v}: {e}"))?);
         }
+        if let Some(v) = env("LINEUP_MEDIA_TCP").filter(|v| !v.is_empty()) {
+            config.set_media_tcp(&v, "LINEUP_MEDIA_TCP")?;
+        }
         if env("LINEUP_NO_MEDIA").is_some_and(|v| v == "1") {
             config.media = false;
         }
@@ -336,6 +360,7 @@ impl Cli {
                     let v = value()?;
                     config.media_public_ip = Some(v.parse().map_err(|e| format!("--media-public-ip {v}: {e}"))?);
                 }
+                "--media-tcp" => config.set_media_tcp(&value()?, "--media-tcp")?,
                 "--no-media" => config.media = false,
                 "--database" => database = Some(value()?),
                 "--cluster-secret" => cluster_secret = Some(value()?),

@@ -56,6 +56,7 @@ pub mod limits;
 pub mod listen;
 pub mod logging;
 pub mod media;
+pub mod media_tcp;
 pub mod recording;
 pub mod metrics;
 pub mod reports;
@@ -292,9 +293,13 @@ pub async fn serve(
         true => {
             let listen_ip = listener.local_addr().map_err(|e| format!("listener: {e}"))?.ip();
             let (socket, public) = media::bind(&config, listen_ip).await?;
-            tracing::info!("media (audio and video of calls) on udp {public}");
+            let tcp = media::bind_tcp(&config, &socket, public).await;
+            match &tcp {
+                Some((_, tcp)) => tracing::info!("media (audio and video of calls) on udp {public} and tcp {tcp}"),
+                None => tracing::info!("media (audio and video of calls) on udp {public}"),
+            }
             let recorder = recording::Recorder::spawn(&config.data_dir, recorder_wake)?;
-            Some(media::spawn(socket, public, hub.clone(), Some(recorder), stop_rx.clone()))
+            Some(media::spawn(socket, public, tcp, hub.clone(), Some(recorder), stop_rx.clone()))
         }
         false => None,
     };

@@ -1,4 +1,5 @@
-//! The media task: lineup-media's SFU driven on one UDP socket. It owns the socket, the
+//! The media task: lineup-media's SFU driven on one UDP socket (and, for browsers that
+//! cannot send UDP, on ICE-TCP connections: `media_tcp`). It owns the sockets, the
 //! clock and the SFU; WebSocket connections hand it the members' signalling
 //! (`MediaJoin`, `MediaAnswer`, `MediaLeave`) and it answers on their connections
 //! (`MediaOffer`, `MediaTrack`, `MediaLost`). The hub is asked only who is in which
@@ -14,14 +15,15 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use lineup_engine::SessionId;
-use lineup_media::{Kind, MediaError, MediaOutput, Role, Sfu};
+use lineup_media::{Kind, MediaError, MediaOutput, Role, Sfu, Transport};
 use lineup_protocol::fields::clip;
 use lineup_protocol::{codes, Notice, ServerFrame};
-use tokio::net::UdpSocket;
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::conn::{ConnTx, Outgoing};
 use crate::hub::HubHandle;
+use crate::media_tcp::{next_connection, TcpConnections, TcpEvent};
 use crate::recording::{CallRecording, Finished, Recorder};
 
 /// How often the members are checked against the engine's rooms.
@@ -137,17 +139,41 @@ pub async fn bind(config: &crate::config::Config, listen_ip: IpAddr) -> Result<(
     Ok((socket, SocketAddr::new(ip, bound.port())))
 }
 
-/// Starts the media task on `socket`; the task ends after `stop`, once the recordings
-/// in progress are finished.
+/// Binds the ICE-TCP listener (`media_tcp_off`: none): `config.media_tcp`, else the UDP
+/// socket's IP and port number. Announced at the UDP address's IP. A port that cannot be
+/// bound leaves calls on UDP only (logged).
+pub async fn bind_tcp(config: &crate::config::Config, udp: &UdpSocket, public: SocketAddr) -> Option<(TcpListener, SocketAddr)> {
+    if config.media_tcp_off {
+        return None;
+    }
+    let addr = match config.media_tcp {
+        Some(a) => a,
+        None => udp.local_addr().ok()?,
+    };
+    match TcpListener::bind(addr).await {
+        Ok(l) => {
+            let port = l.local_addr().map(|a| a.port()).unwrap_or(addr.port());
+            Some((l, SocketAddr::new(public.ip(), port)))
+        }
+        Err(e) => {
+            tracing::warn!("cannot bind the media TCP port {addr}: {e}; calls need UDP");
+            None
+        }
+    }
+}
+
+/// Starts the media task on `socket` (and `tcp`, the ICE-TCP listener and its announced
+/// address); the task ends after `stop`, once the recordings in progress are finished.
 pub fn spawn(
     socket: UdpSocket,
     public: SocketAddr,
+    tcp: Option<(TcpListener, SocketAddr)>,
     hub: HubHandle,
     recorder: Option<Recorder>,
     stop: watch::Receiver<bool>,
 ) -> (MediaHandle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(1024);
-    let task = tokio::spawn(run(socket, public, hub, recorder, rx, stop));
+    let task = tokio::spawn(run(socket, public, tcp, hub, recorder, rx, stop));
     (MediaHandle { tx }, task)
 }
 
@@ -180,6 +206,8 @@ impl Member {
 
 struct Task {
     sfu: Sfu,
+    /// The ICE-TCP connections (`media_tcp`).
+    tcp: TcpConnections,
     members: HashMap<SessionId, Member>,
     public: SocketAddr,
     recorder: Option<Recorder>,
@@ -481,9 +509,12 @@ impl Task {
     async fn outputs(&mut self, socket: &UdpSocket) {
         while let Some(o) = self.sfu.poll_output() {
             match o {
-                MediaOutput::Transmit { destination, contents } => {
-                    // A datagram that cannot go out now is as good as lost on the way.
+                // A packet that cannot go out now is as good as lost on the way.
+                MediaOutput::Transmit { transport: Transport::Udp, destination, contents } => {
                     let _ = socket.try_send_to(&contents, destination);
+                }
+                MediaOutput::Transmit { transport: Transport::Tcp, destination, contents } => {
+                    self.tcp.send(destination, contents);
                 }
                 MediaOutput::Offer { member, sdp } => {
                     if let Some(m) = self.members.get_mut(&SessionId(member)) {
@@ -512,6 +543,7 @@ impl Task {
 async fn run(
     socket: UdpSocket,
     public: SocketAddr,
+    tcp: Option<(TcpListener, SocketAddr)>,
     hub: HubHandle,
     recorder: Option<Recorder>,
     mut rx: mpsc::Receiver<Command>,
@@ -521,8 +553,15 @@ async fn run(
     let notifier = tokio::spawn(tell_rooms(hub.clone(), told));
     let mut recorder = recorder;
     let mut finished = recorder.as_mut().and_then(Recorder::take_finished);
+    let (listener, public_tcp) = tcp.unzip();
+    let sfu = match public_tcp {
+        Some(t) => Sfu::new(public).with_tcp(t),
+        None => Sfu::new(public),
+    };
+    let (tcp_events, mut tcp_rx) = mpsc::channel(4096);
     let mut task = Task {
-        sfu: Sfu::new(public),
+        sfu,
+        tcp: TcpConnections::default(),
         members: HashMap::new(),
         public,
         recorder,
@@ -544,6 +583,14 @@ async fn run(
                     task.sfu.handle_receive(Instant::now(), source, task.public, &buf[..n]);
                 }
             }
+            Some((stream, source)) = next_connection(listener.as_ref()) => task.tcp.accept(stream, source, &tcp_events),
+            Some(event) = tcp_rx.recv() => match (event, public_tcp) {
+                (TcpEvent::Packet { source, contents }, Some(local)) => {
+                    task.sfu.receive(Instant::now(), Transport::Tcp, source, local, &contents);
+                }
+                (TcpEvent::Closed { source, id }, _) => task.tcp.closed(source, id),
+                _ => {}
+            },
             _ = sleep_until(deadline) => task.sfu.handle_timeout(Instant::now()),
             Some(f) = next_finished(&mut finished) => task.finished(f),
             _ = reconcile.tick() => {
