@@ -12,7 +12,7 @@ import { chromium } from 'playwright-core';
 export const js = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const root = join(js, '..');
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
   });
