@@ -444,7 +444,7 @@ state: string,
  * The stream id this member's tracks carry for the others (`MediaStream.id` of
  * the browser's track event): UIDs may hold any character, stream ids do not.
  */
-stream: string, } } | { "name": "MediaLost", "data": { meetID: number, } } | { "name": "NotifyIMmsg", "data": { meetID: number, fromUserID: string, text: string, 
+stream: string, } } | { "name": "MediaLost", "data": { meetID: number, } } | { "name": "MediaBitrate", "data": { meetID: number, maxBitrate: number, } } | { "name": "NotifyIMmsg", "data": { meetID: number, fromUserID: string, text: string, 
 /**
  * When the server took it: Unix seconds.
  */

@@ -9,7 +9,7 @@
 // jitter buffer's delay, audio concealment, and the sender's bitrate. The goals (audio
 // concealment ≤ 10 % at 5 % loss, no video stall over 2 s, a bitrate that adapts under
 // the cap) are figures to report, not assertions: the test asserts only that video
-// flows where it does today (see the comment at the end). Needs root (ip netns, tc), as `cargo xtask test` runs.
+// flows both ways in every case. Needs root (ip netns, tc), as `cargo xtask test` runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -106,7 +106,9 @@ async function relay(front, back, impaired) {
 /** The figures of a page's getStats that the window compares. */
 function snapshot(page) {
   return page.evaluate(async () => {
-    const report = await CRVideo_GetMediaStats();
+    // Between a lost media connection and its replacement there are no figures.
+    const report = await CRVideo_GetMediaStats().catch(() => null);
+    if (!report) return null;
     const s = { at: performance.now(), frames: 0, freezes: 0, freezeMs: 0, lost: 0, nacks: 0, jbDelay: 0, jbCount: 0,
       concealed: 0, samples: 0, sentVideoBytes: 0, targetBitrate: 0, audioLost: 0, videoReceived: 0 };
     report.forEach((r) => {
@@ -128,8 +130,9 @@ function snapshot(page) {
 
 /** Watches `receiver` (and the `sender` of what it receives) for WINDOW_MS. */
 async function measure(receiver, sender) {
-  const first = await snapshot(receiver);
-  const sentFirst = await snapshot(sender);
+  const reconnectsBefore = await reconnects(receiver) + await reconnects(sender);
+  const first = await settled(receiver);
+  const sentFirst = await settled(sender);
   let last = first;
   let lastNewFrame = first.at;
   let stall = 0;
@@ -137,11 +140,13 @@ async function measure(receiver, sender) {
   while (Date.now() < end) {
     await new Promise((r) => setTimeout(r, 250));
     const now = await snapshot(receiver);
+    if (!now) continue; // reconnecting: the stall goes on
+    if (now.frames < last.frames) { last = now; lastNewFrame = now.at; continue; } // a new connection's counters
     if (now.frames > last.frames) lastNewFrame = now.at;
     stall = Math.max(stall, now.at - lastNewFrame);
     last = now;
   }
-  const sentLast = await snapshot(sender);
+  const sentLast = await settled(sender);
   const secs = (last.at - first.at) / 1000;
   const d = (k) => last[k] - first[k];
   return {
@@ -155,12 +160,26 @@ async function measure(receiver, sender) {
     concealedPct: d('samples') > 0 ? (100 * d('concealed')) / d('samples') : 0,
     sendKbps: (8 * (sentLast.sentVideoBytes - sentFirst.sentVideoBytes)) / ((sentLast.at - sentFirst.at) / 1000) / 1000,
     targetKbps: sentLast.targetBitrate / 1000,
+    reconnects: await reconnects(receiver) + await reconnects(sender) - reconnectsBefore,
   };
 }
 
+/** A snapshot once the page has a media connection (bounded). */
+async function settled(page) {
+  for (let i = 0; i < 100; i++) {
+    const s = await snapshot(page);
+    if (s) return s;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('no media connection for 20 s');
+}
+
+/** How often the page's microphone went AOPENING → AOPEN (each media connection once). */
+const reconnects = (page) => page.evaluate(() => (window.__log || []).filter((e) => e[0] === 'AudioStatusChanged' && e[3] === 3).length);
+
 const row = (name, dir, m) => `| ${name} | ${dir} | ${m.fps.toFixed(1)} | ${(m.stallMs / 1000).toFixed(1)} s | ${m.freezes} | `
   + `${m.lost} (${m.lostPct.toFixed(1)} %) | ${m.nacks} | ${m.jitterBufferMs.toFixed(0)} ms | ${m.concealedPct.toFixed(1)} % | `
-  + `${m.sendKbps.toFixed(0)} kbit/s (target ${m.targetKbps.toFixed(0)}) |`;
+  + `${m.sendKbps.toFixed(0)} kbit/s (target ${m.targetKbps.toFixed(0)}) | ${m.reconnects} |`;
 
 test('a call on a lossy, jittery, then narrow customer link: per-direction figures', { timeout: 300000 }, async () => {
   assert.ok(existsSync(join(js, 'dist', 'lineup_crvideo_bg.wasm')), 'run `cargo xtask sdk` first (cargo xtask test does)');
@@ -212,19 +231,16 @@ test('a call on a lossy, jittery, then narrow customer link: per-direction figur
       flows.push([name, up.fps, down.fps]);
     }
     console.log([
-      '| customer link | direction | video fps decoded | longest stall | freezes | video packets lost | NACKs | jitter buffer | audio concealed | sender video bitrate |',
-      '|---|---|---|---|---|---|---|---|---|---|',
+      '| customer link | direction | video fps decoded | longest stall | freezes | video packets lost | NACKs | jitter buffer | audio concealed | sender video bitrate | media reconnects |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
       ...rows,
     ].join('\n'));
     console.log(`relay: ${relayed.counts.forwarded} packets forwarded, ${relayed.counts.dropped} dropped`);
-    // What holds: video decodes both ways on the clean and the lossy link, and the
-    // capped customer's own video (its sender adapts to its uplink). The agent's video
-    // to a capped customer is the known gap: the SFU cannot tell the agent's browser to
-    // send less (str0m has no API to send REMB, and there is no simulcast), so it floods
-    // the 300 kbit/s downlink; the figure is printed, not asserted.
+    // Video decodes both ways in every case: on the capped link too, because the server
+    // estimates the customer's downlink (TWCC) and tells the agent's browser to send no
+    // more (MediaBitrate); before that the agent's video flooded the link (0 fps).
     for (const [name, up, down] of flows) {
-      assert.ok(up > 0, `${name}: the agent decodes the customer's video (${up} fps)`);
-      if (!name.includes('cap')) assert.ok(down > 0, `${name}: the customer decodes the agent's video (${down} fps)`);
+      assert.ok(up > 0 && down > 0, `${name}: video decodes both ways (${up}, ${down} fps)`);
     }
     assert.deepEqual(errors, [], 'no page error');
   } finally {

@@ -140,6 +140,6 @@ fn on_notice(notice: NoticeName, name: &str, d: JsValue) {
         N::CloudMixerStateChanged => super::mixer::on_state(d),
         N::CloudMixerOutputInfoChanged => super::mixer::on_output(d),
         // The media module answers these (they become status events).
-        N::MediaOffer | N::MediaTrack | N::MediaLost => {}
+        N::MediaOffer | N::MediaTrack | N::MediaLost | N::MediaBitrate => {}
     }
 }

@@ -64,9 +64,20 @@ pub struct Devices {
     pub track_streams: Vec<(String, String)>,
     /// Microphones and speakers.
     pub audio: super::audio_devices::AudioDevices,
+    /// The server's cap on our video (`MediaBitrate`), bits per second; 0: none.
+    pub server_cap_bps: u32,
 }
 
 impl Devices {
+    /// The video bitrate to send at most: the page's `maxbps` or the server's cap,
+    /// whichever is lower (0: no limit).
+    pub fn max_video_bps(&self) -> u32 {
+        match (self.video_cfg.maxbps, self.server_cap_bps) {
+            (0, cap) | (cap, 0) => cap,
+            (a, b) => a.min(b),
+        }
+    }
+
     /// The size and frame rate asked of the camera (an empty object: the browser's).
     pub fn cfg_constraints(&self) -> Object {
         let cfg = self.video_cfg;
@@ -232,7 +243,7 @@ pub async fn apply_current(core: &Core) {
         let media = &inner.media;
         let cam = media.cam.as_ref();
         let sender = cam.and_then(|c| c.transceiver.as_ref().map(|t| t.sender()));
-        (media.devices.cfg_constraints(), media.devices.video_cfg.maxbps, cam.and_then(|c| c.track.clone()), sender)
+        (media.devices.cfg_constraints(), media.devices.max_video_bps(), cam.and_then(|c| c.track.clone()), sender)
     };
     apply_cfg(track, sender, constraints, maxbps).await;
 }
@@ -249,7 +260,28 @@ async fn apply_cfg(track: Option<MediaStreamTrack>, sender: Option<RtcRtpSender>
             }
         }
     }
-    let Some(sender) = sender.filter(|_| maxbps > 0) else { return };
+    if let Some(sender) = sender {
+        set_max_bitrate(&sender, maxbps).await;
+    }
+}
+
+/// The server's cap on our video changed (`MediaBitrate`): the camera's sender takes it.
+pub async fn cap_video(core: &Core, bps: u32) {
+    let sender = {
+        let mut inner = core.borrow_mut();
+        inner.media.devices.server_cap_bps = bps;
+        inner.media.cam.as_ref().and_then(|c| c.transceiver.as_ref().map(|t| t.sender()))
+    };
+    let max = core.borrow().media.devices.max_video_bps();
+    if let Some(sender) = sender {
+        set_max_bitrate(&sender, max).await;
+    }
+}
+
+async fn set_max_bitrate(sender: &RtcRtpSender, maxbps: u32) {
+    if maxbps == 0 {
+        return;
+    }
     let params = sender.get_parameters();
     let encodings = get(&params, "encodings");
     if let Some(first) = Array::from(&encodings).iter().next() {
@@ -266,9 +298,13 @@ pub fn refresh_cameras(core: &Core) {
     let core = core.clone();
     spawn_local(async move {
         let Ok(list) = JsFuture::from(p).await else { return };
-        let all: Vec<MediaDeviceInfo> = Array::from(&list).iter().filter_map(|d| d.dyn_into::<MediaDeviceInfo>().ok()).collect();
+        let all: Vec<MediaDeviceInfo> =
+            Array::from(&list).iter().filter_map(|d| d.dyn_into::<MediaDeviceInfo>().ok()).collect();
         let of = |kind: web_sys::MediaDeviceKind| -> Vec<Camera> {
-            all.iter().filter(|d| d.kind() == kind).map(|d| Camera { device_id: d.device_id(), label: d.label() }).collect()
+            all.iter()
+                .filter(|d| d.kind() == kind)
+                .map(|d| Camera { device_id: d.device_id(), label: d.label() })
+                .collect()
         };
         let mut inner = core.borrow_mut();
         let devices = &mut inner.media.devices;

@@ -112,7 +112,13 @@ impl Media {
         if let Some(i) = self.members.iter().position(|m| m.uid == uid) {
             return &mut self.members[i];
         }
-        self.members.push(MemberMedia { uid: uid.to_string(), audio: UNKNOWN, video: UNKNOWN, stream_id: String::new(), stream: None });
+        self.members.push(MemberMedia {
+            uid: uid.to_string(),
+            audio: UNKNOWN,
+            video: UNKNOWN,
+            stream_id: String::new(),
+            stream: None,
+        });
         self.members.last_mut().expect("just pushed")
     }
 
@@ -136,7 +142,13 @@ impl Media {
         if let Some(i) = self.members.iter().position(|m| m.stream_id == stream) {
             return &mut self.members[i];
         }
-        self.members.push(MemberMedia { uid: String::new(), audio: UNKNOWN, video: UNKNOWN, stream_id: stream.to_string(), stream: None });
+        self.members.push(MemberMedia {
+            uid: String::new(),
+            audio: UNKNOWN,
+            video: UNKNOWN,
+            stream_id: stream.to_string(),
+            stream: None,
+        });
         self.members.last_mut().expect("just pushed")
     }
 
@@ -190,7 +202,11 @@ impl Media {
     /// chooses); 0 when the member has none known.
     pub fn default_video_of(&self, uid: &JsValue) -> u32 {
         let uid = self.uid_of(uid);
-        let has = if uid == self.me { !self.devices.cameras.is_empty() } else { self.video_info_of(&JsValue::from(uid.as_str())).length() > 0 };
+        let has = if uid == self.me {
+            !self.devices.cameras.is_empty()
+        } else {
+            self.video_info_of(&JsValue::from(uid.as_str())).length() > 0
+        };
         match (has, self.devices.default_video) {
             (false, _) => 0,
             (true, 0) => 1,
@@ -204,11 +220,17 @@ impl Media {
     pub fn set_default_video(&mut self, uid: &JsValue, video_id: &JsValue) -> Result<(), lineup_client::Failure> {
         let who = self.uid_of(uid);
         if who != self.me {
-            return Err((lineup_protocol::codes::MEETPARAM_ERR, format!("SetDefaultVideo chooses this session's own camera, not {who}'s")));
+            return Err((
+                lineup_protocol::codes::MEETPARAM_ERR,
+                format!("SetDefaultVideo chooses this session's own camera, not {who}'s"),
+            ));
         }
         let n = self.devices.cameras.len() as u32;
-        let id = video_id.as_f64().filter(|v| v.fract() == 0.0 && *v >= 1.0 && *v <= f64::from(n.max(1))).map(|v| v as u32);
-        let id = id.ok_or_else(|| (lineup_protocol::codes::MEETPARAM_ERR, format!("invalid videoID: an integer from 1 to {}", n.max(1))))?;
+        let id =
+            video_id.as_f64().filter(|v| v.fract() == 0.0 && *v >= 1.0 && *v <= f64::from(n.max(1))).map(|v| v as u32);
+        let id = id.ok_or_else(|| {
+            (lineup_protocol::codes::MEETPARAM_ERR, format!("invalid videoID: an integer from 1 to {}", n.max(1)))
+        })?;
         self.devices.default_video = id;
         Ok(())
     }
@@ -305,7 +327,8 @@ pub fn on_notice(core: &Core, name: NoticeName, data: &JsValue) -> (bool, Events
         }
         NoticeName::MediaTrack => {
             let uid = get_str(data, "UID").unwrap_or_default();
-            let kind = if get(data, "kind").as_string().as_deref() == Some("video") { Kind::Video } else { Kind::Audio };
+            let kind =
+                if get(data, "kind").as_string().as_deref() == Some("video") { Kind::Video } else { Kind::Audio };
             let open = get(data, "state").as_string().as_deref() == Some("open");
             let stream = get_str(data, "stream").unwrap_or_default();
             let mut inner = core.borrow_mut();
@@ -331,6 +354,13 @@ pub fn on_notice(core: &Core, name: NoticeName, data: &JsValue) -> (bool, Events
         // page is told MediaLost).
         NoticeName::MediaLost => {
             peer::recover(core.clone());
+            true
+        }
+        // The server's cap on our video: the narrowest link of those receiving it.
+        NoticeName::MediaBitrate => {
+            let bps = get(data, "maxBitrate").as_f64().unwrap_or(0.0).clamp(0.0, f64::from(u32::MAX)) as u32;
+            let core = core.clone();
+            wasm_bindgen_futures::spawn_local(async move { devices::cap_video(&core, bps).await });
             true
         }
         NoticeName::MeetingStopped | NoticeName::LineOff => {

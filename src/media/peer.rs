@@ -20,8 +20,9 @@ use lineup_protocol::ws::Op;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
-    MediaStream, MediaStreamConstraints, MediaStreamTrack, RtcBundlePolicy, RtcConfiguration, RtcIceConnectionState, RtcPeerConnection,
-    RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+    MediaStream, MediaStreamConstraints, MediaStreamTrack, RtcBundlePolicy, RtcConfiguration, RtcIceConnectionState,
+    RtcPeerConnection, RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit,
+    RtcTrackEvent,
 };
 
 use super::{deliver, Events, Kind, Local, CLOSED, NO_DEVICE, OPEN, OPENING};
@@ -92,7 +93,8 @@ fn peer(core: &Core) -> Result<RtcPeerConnection, Failure> {
     }
     let config = RtcConfiguration::new();
     config.set_bundle_policy(RtcBundlePolicy::MaxBundle);
-    let pc = RtcPeerConnection::new_with_configuration(&config).map_err(|e| failed(codes::MEDIA_ERR, "RTCPeerConnection", &e))?;
+    let pc = RtcPeerConnection::new_with_configuration(&config)
+        .map_err(|e| failed(codes::MEDIA_ERR, "RTCPeerConnection", &e))?;
     let weak = Rc::downgrade(core);
     let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |e: RtcTrackEvent| {
         if let Some(core) = weak.upgrade() {
@@ -159,7 +161,10 @@ pub fn recover(core: Core) {
             m.recovering = true;
             m.restarts += 1;
             let me = m.me.clone();
-            let kinds: Vec<Kind> = [Kind::Audio, Kind::Video].into_iter().filter(|k| matches!(m.status(&me, *k), OPEN | OPENING)).collect();
+            let kinds: Vec<Kind> = [Kind::Audio, Kind::Video]
+                .into_iter()
+                .filter(|k| matches!(m.status(&me, *k), OPEN | OPENING))
+                .collect();
             Some((m.meeting, kinds, m.monitor.clone(), m.restarts))
         }
     };
@@ -183,7 +188,9 @@ pub fn recover(core: Core) {
         let result = if attempt > MAX_RESTARTS {
             Err((codes::MEDIA_ERR, format!("the media connection failed {MAX_RESTARTS} times")))
         } else {
-            web_sys::console::warn_1(&format!("lineup: the media connection failed; reconnecting it (attempt {attempt})").into());
+            web_sys::console::warn_1(
+                &format!("lineup: the media connection failed; reconnecting it (attempt {attempt})").into(),
+            );
             rejoin(&core, meeting, kinds, monitor_mode).await
         };
         core.borrow_mut().media.recovering = false;
@@ -194,7 +201,12 @@ pub fn recover(core: Core) {
 }
 
 /// Leaves and joins the room's media again with a new connection.
-async fn rejoin(core: &Core, meeting: u32, kinds: Vec<Kind>, monitor_mode: Option<(String, Option<String>)>) -> Result<(), Failure> {
+async fn rejoin(
+    core: &Core,
+    meeting: u32,
+    kinds: Vec<Kind>,
+    monitor_mode: Option<(String, Option<String>)>,
+) -> Result<(), Failure> {
     send(core, Op::MediaLeave).await?;
     if let Some((mode, agent)) = monitor_mode {
         return monitor(core.clone(), meeting, mode, agent).await;
@@ -306,7 +318,9 @@ pub async fn open(core: Core, kind: Kind) -> Result<(), Failure> {
     let sent = match replace {
         Some(t) => {
             // The transceiver is negotiated already: send the new track on it.
-            JsFuture::from(t.sender().replace_track(Some(&track))).await.map_err(|e| failed(codes::MEDIA_ERR, "replaceTrack", &e))?;
+            JsFuture::from(t.sender().replace_track(Some(&track)))
+                .await
+                .map_err(|e| failed(codes::MEDIA_ERR, "replaceTrack", &e))?;
             if joined {
                 send(&core, Op::MediaMute { kind: kind.name().into(), muted: false }).await?;
             }
@@ -316,11 +330,14 @@ pub async fn open(core: Core, kind: Kind) -> Result<(), Failure> {
             let p = Promise::new(&mut |resolve: Function, reject: Function| {
                 enqueue(&core, Job::Offer(Some((resolve, reject))));
             });
-            JsFuture::from(p).await.map(|_| ()).map_err(|e| (crate::interop::get_u32(&e, "sdkErr").unwrap_or(codes::MEDIA_ERR), error_message(&e)))
+            JsFuture::from(p)
+                .await
+                .map(|_| ())
+                .map_err(|e| (crate::interop::get_u32(&e, "sdkErr").unwrap_or(codes::MEDIA_ERR), error_message(&e)))
         }
     };
     // SetVideoCfg's bitrate limit holds for a camera opened later too.
-    if sent.is_ok() && kind == Kind::Video && core.borrow().media.devices.video_cfg.maxbps > 0 {
+    if sent.is_ok() && kind == Kind::Video && core.borrow().media.devices.max_video_bps() > 0 {
         super::devices::apply_current(&core).await;
     }
     sent
@@ -352,7 +369,10 @@ pub async fn monitor(core: Core, meet_id: u32, mode: String, agent: Option<Strin
     let p = Promise::new(&mut |resolve: Function, reject: Function| {
         enqueue(&core, Job::Offer(Some((resolve, reject))));
     });
-    JsFuture::from(p).await.map(|_| ()).map_err(|e| (crate::interop::get_u32(&e, "sdkErr").unwrap_or(codes::MEDIA_ERR), error_message(&e)))
+    JsFuture::from(p)
+        .await
+        .map(|_| ())
+        .map_err(|e| (crate::interop::get_u32(&e, "sdkErr").unwrap_or(codes::MEDIA_ERR), error_message(&e)))
 }
 
 /// The microphone or the camera (as configured: SetVideoCfg, SetDefaultVideo).
@@ -374,7 +394,8 @@ async fn device(core: &Core, kind: Kind) -> Result<MediaStreamTrack, Failure> {
         Kind::Audio => constraints.set_audio(&core.borrow().media.devices.audio.mic_constraints()),
         Kind::Video => constraints.set_video(&core.borrow().media.devices.video_constraints()),
     }
-    let stream = JsFuture::from(devices.get_user_media_with_constraints(&constraints).map_err(denied)?).await.map_err(denied)?;
+    let stream =
+        JsFuture::from(devices.get_user_media_with_constraints(&constraints).map_err(denied)?).await.map_err(denied)?;
     let stream: MediaStream = stream.unchecked_into();
     // With the permission given, the cameras have their names.
     super::devices::refresh_cameras(core);
@@ -440,7 +461,9 @@ fn enqueue(core: &Core, job: Job) {
                     }
                     Job::Answer(sdp) => {
                         if let Err((_, m)) = answer(&core, &sdp).await {
-                            web_sys::console::warn_1(&["lineup: the media server's offer could not be answered: ", &m].concat().into());
+                            web_sys::console::warn_1(
+                                &["lineup: the media server's offer could not be answered: ", &m].concat().into(),
+                            );
                         }
                     }
                 }

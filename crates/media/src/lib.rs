@@ -35,6 +35,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use str0m::bwe::Bitrate;
 use str0m::media::{KeyframeRequestKind, MediaKind};
 use str0m::net::{Protocol, Receive, TcpType};
 use str0m::{Candidate, Input, Rtc};
@@ -131,6 +132,10 @@ pub enum MediaOutput {
     Lost { member: MemberId },
     /// A frame published in a room being recorded.
     Frame { room: u32, frame: record::Frame },
+    /// The member should send its video at no more than `bps`: the narrowest link to
+    /// the members receiving it, as the SFU estimates them (an SFU forwards, it cannot
+    /// send less than it gets; the publisher can).
+    Bitrate { member: MemberId, bps: u64 },
 }
 
 /// A refused signalling step.
@@ -143,6 +148,13 @@ pub enum MediaError {
     #[error("no offer of ours is waiting for an answer")]
     NoOffer,
 }
+
+/// The bandwidth estimate a member's link starts at, and the most it probes for.
+const INITIAL_KBPS: u64 = 1_000;
+const DESIRED_KBPS: u64 = 2_500;
+/// What a publisher's cap leaves for audio, and the least video it is asked for.
+const AUDIO_BPS: u64 = 64_000;
+const MIN_VIDEO_BPS: u64 = 50_000;
 
 /// Counters of the forwarding.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
@@ -173,6 +185,8 @@ pub struct Sfu {
     stats: SfuStats,
     /// The rooms being recorded.
     recorded: Vec<u32>,
+    /// The bitrate each publisher was last told ([`MediaOutput::Bitrate`]), and when.
+    told_bitrate: HashMap<MemberId, (u64, Instant)>,
 }
 
 impl Sfu {
@@ -188,6 +202,7 @@ impl Sfu {
             last_now: Instant::now(),
             stats: SfuStats::default(),
             recorded: Vec::new(),
+            told_bitrate: HashMap::new(),
         }
     }
 
@@ -215,7 +230,10 @@ impl Sfu {
         offer: &str,
     ) -> Result<String, MediaError> {
         self.leave(member);
-        let mut rtc = Rtc::builder().set_ice_lite(true).build(now);
+        // Bandwidth estimation (TWCC) on what the SFU sends the member: the narrowest of
+        // its subscribers' links is what a publisher is asked to send at most.
+        let mut rtc = Rtc::builder().set_ice_lite(true).enable_bwe(Some(Bitrate::kbps(INITIAL_KBPS))).build(now);
+        rtc.bwe().set_desired_bitrate(Bitrate::kbps(DESIRED_KBPS));
         if let Ok(c) = Candidate::host(self.local, "udp") {
             rtc.add_local_candidate(c);
         }
@@ -256,6 +274,7 @@ impl Sfu {
         let Some(room) = self.members.iter().find(|m| m.id == member).map(|m| m.room) else { return };
         self.members.retain(|m| m.id != member);
         self.by_source.retain(|_, m| *m != member);
+        self.told_bitrate.remove(&member);
         // The others stop its tracks: a renegotiation now.
         let others = self.room_ids(room);
         self.drive(self.last_now, others);
@@ -381,6 +400,7 @@ impl Sfu {
                         break;
                     }
                     Happened::Nothing | Happened::Connected => {}
+                    Happened::Downlink => self.tell_bitrates(now, room),
                     Happened::Transmit(t) => {
                         let transport = if t.proto == Protocol::Udp { Transport::Udp } else { Transport::Tcp };
                         let (destination, contents) = (t.destination, t.contents.to_vec());
@@ -421,6 +441,7 @@ impl Sfu {
                     Happened::Lost => {
                         self.members.remove(i);
                         self.by_source.retain(|_, m| *m != id);
+                        self.told_bitrate.remove(&id);
                         self.out.push_back(MediaOutput::Lost { member: id });
                         work.extend(self.room_ids(room));
                         break;
@@ -434,6 +455,35 @@ impl Sfu {
                         work.push_back(track.origin);
                     }
                 }
+            }
+        }
+    }
+
+    /// After a new downlink estimate in `room`: each publisher's cap, the narrowest
+    /// estimate of the members its tracks reach (less room for audio), told when it
+    /// moved by a fifth or more (at most once a second).
+    fn tell_bitrates(&mut self, now: Instant, room: u32) {
+        let publishers: Vec<(MemberId, Role)> =
+            self.members.iter().filter(|m| m.room == room && m.role.publishes()).map(|m| (m.id, m.role)).collect();
+        for (publisher, role) in publishers {
+            let narrowest = self
+                .members
+                .iter()
+                .filter(|m| m.room == room && m.id != publisher && role.reaches(m.id))
+                .filter_map(|m| m.downlink_bps)
+                .min();
+            let Some(narrowest) = narrowest else { continue };
+            let bps = narrowest.saturating_sub(AUDIO_BPS).max(MIN_VIDEO_BPS);
+            let due = match self.told_bitrate.get(&publisher) {
+                None => true,
+                Some((told, at)) => {
+                    now.saturating_duration_since(*at) >= std::time::Duration::from_secs(1)
+                        && (bps.abs_diff(*told) * 5 >= *told)
+                }
+            };
+            if due {
+                self.told_bitrate.insert(publisher, (bps, now));
+                self.out.push_back(MediaOutput::Bitrate { member: publisher, bps });
             }
         }
     }

@@ -66,6 +66,8 @@ pub enum Happened {
     /// The member publishes a new track.
     TrackOpen(Weak<TrackIn>),
     Media(MediaData),
+    /// A new estimate of the link to this member ([`Member::downlink_bps`]).
+    Downlink,
     /// A keyframe request for the origin of one of this member's received tracks.
     KeyframeRequest {
         req: KeyframeRequest,
@@ -95,6 +97,9 @@ pub struct Member {
     /// Received tracks that opened (negotiation done): their origins get a keyframe
     /// request, so the new subscriber sees a picture at once.
     opened: Vec<Weak<TrackIn>>,
+    /// The latest estimate of what the link to this member carries (str0m's TWCC
+    /// bandwidth estimation on what the SFU sends it), bits per second.
+    pub downlink_bps: Option<u64>,
 }
 
 impl Member {
@@ -111,6 +116,7 @@ impl Member {
             tracks_in: Vec::new(),
             tracks_out: Vec::new(),
             opened: Vec::new(),
+            downlink_bps: None,
         }
     }
 
@@ -212,6 +218,10 @@ impl Member {
                     self.request_keyframe(data.mid, KeyframeRequestKind::Fir, data.network_time);
                 }
                 Happened::Media(data)
+            }
+            Event::EgressBitrateEstimate(str0m::bwe::BweKind::Twcc { estimate, .. }) => {
+                self.downlink_bps = Some(estimate.as_u64());
+                Happened::Downlink
             }
             Event::KeyframeRequest(req) => {
                 let track =

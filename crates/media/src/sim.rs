@@ -158,6 +158,7 @@ impl Net {
                     MediaOutput::TrackOpen { member, kind } => self.track_open.push((member, kind)),
                     MediaOutput::Lost { member } => self.lost.push(member),
                     MediaOutput::Frame { room, frame } => self.frames.push((self.now, room, frame)),
+                    MediaOutput::Bitrate { .. } => {}
                 }
             }
             for p in &mut self.peers {

@@ -404,7 +404,7 @@ wire_names!(Notice / NoticeName:
     NotifyCallAccepted, NotifyCallRejected, NotifyCallHungup, NotifyCallHold, NotifyCallResume, MeetingStopped,
     UserEnterMeeting, UserLeftMeeting, NotifyCallEvent, LineOff, MediaOffer, MediaTrack, MediaLost, NotifyIMmsg,
     NotifyUserStatus, CloudMixerStateChanged, CloudMixerOutputInfoChanged, AgentStatusChanged, Wallboard,
-    RequirementRelaxed,
+    RequirementRelaxed, MediaBitrate,
 );
 
 /// A server frame.
@@ -688,6 +688,15 @@ pub enum Notice {
     MediaLost {
         #[serde(rename = "meetID")]
         meet_id: u32,
+    },
+    /// Lineup media: send your video at no more than `maxBitrate` bits per second: the
+    /// narrowest link to the members receiving it, as the server estimates them (the
+    /// SDK sets its video sender's `maxBitrate`, below the page's own `SetVideoCfg`).
+    MediaBitrate {
+        #[serde(rename = "meetID")]
+        meet_id: u32,
+        #[serde(rename = "maxBitrate")]
+        max_bitrate: u64,
     },
     /// CloudRoom NotifyIMmsg: a member of room `meetID` sent a text (`SendIMmsg`).
     NotifyIMmsg {

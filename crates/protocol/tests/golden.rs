@@ -1730,9 +1730,10 @@ fn notice_index(n: &Notice) -> usize {
         Notice::AgentStatusChanged(_) => 29,
         Notice::Wallboard(_) => 30,
         Notice::RequirementRelaxed { .. } => 31,
+        Notice::MediaBitrate { .. } => 32,
     }
 }
-const NOTICE_COUNT: usize = 32;
+const NOTICE_COUNT: usize = 33;
 
 fn notice_examples() -> Vec<(&'static str, Notice)> {
     vec![
@@ -1915,6 +1916,10 @@ fn notice_examples() -> Vec<(&'static str, Notice)> {
         (
             r#"{"type":"notice","name":"RequirementRelaxed","data":{"queID":3,"step":1}}"#,
             Notice::RequirementRelaxed { que_id: 3, step: 1 },
+        ),
+        (
+            r#"{"type":"notice","name":"MediaBitrate","data":{"meetID":12,"maxBitrate":236000}}"#,
+            Notice::MediaBitrate { meet_id: 12, max_bitrate: 236_000 },
         ),
         (
             r#"{"type":"notice","name":"NotifyCallEvent","data":{"source":"CALLEE","event":"ringing","sessionid":"call-57","eventid":101,"eventTime":"2026-01-01 00:00:06","calleridnum":"cust1","activenum":"cust1","from":"dialout","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=cust1&source=CALLEE&event=ringing&sessionid=call-57&eventid=101&eventTime=2026-01-01 00:00:06&from=dialout&queID=3&agentID=agent1&"}}"#,

@@ -108,7 +108,13 @@ impl MediaHandle {
 
     /// CreateCloudMixer: records `room`'s `call` from now on, under the page's `mixer`
     /// id; `by` (session, UID) asked.
-    pub async fn start_recording(&self, room: u32, call: CallRecording, mixer: String, by: (SessionId, String)) -> Result<(), MediaFailure> {
+    pub async fn start_recording(
+        &self,
+        room: u32,
+        call: CallRecording,
+        mixer: String,
+        by: (SessionId, String),
+    ) -> Result<(), MediaFailure> {
         let (done, rx) = oneshot::channel();
         self.tx.send(Command::StartRecording { room, call, mixer, by, done }).await.map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
@@ -142,7 +148,11 @@ pub async fn bind(config: &crate::config::Config, listen_ip: IpAddr) -> Result<(
 /// Binds the ICE-TCP listener (`media_tcp_off`: none): `config.media_tcp`, else the UDP
 /// socket's IP and port number. Announced at the UDP address's IP. A port that cannot be
 /// bound leaves calls on UDP only (logged).
-pub async fn bind_tcp(config: &crate::config::Config, udp: &UdpSocket, public: SocketAddr) -> Option<(TcpListener, SocketAddr)> {
+pub async fn bind_tcp(
+    config: &crate::config::Config,
+    udp: &UdpSocket,
+    public: SocketAddr,
+) -> Option<(TcpListener, SocketAddr)> {
     if config.media_tcp_off {
         return None;
     }
@@ -258,7 +268,13 @@ fn stream_id(sid: SessionId) -> String {
 
 /// The state of member `m`'s track `kind`, as `MediaTrack`.
 fn track_notice(room: u32, sid: SessionId, m: &Member, kind: Kind) -> Notice {
-    Notice::MediaTrack { meet_id: room, uid: m.uid.clone(), kind: kind.name().into(), state: m.state(kind).into(), stream: stream_id(sid) }
+    Notice::MediaTrack {
+        meet_id: room,
+        uid: m.uid.clone(),
+        kind: kind.name().into(),
+        state: m.state(kind).into(),
+        stream: stream_id(sid),
+    }
 }
 
 fn send(conn: &ConnTx, notice: Notice) {
@@ -320,13 +336,18 @@ impl Task {
                 let role = match &seat {
                     Seat::Member | Seat::Barge => Role::Full,
                     Seat::Monitor => Role::Monitor,
-                    Seat::Whisper(agent) => match self.members.iter().find(|(_, m)| m.room == room && m.uid == *agent) {
-                        Some((to, _)) => Role::Whisper { to: to.0 },
-                        None => {
-                            let _ = answer.send(Err((codes::ERR_USER_NOT_FOUND, format!("{agent} has no media in room {room}"))));
-                            return;
+                    Seat::Whisper(agent) => {
+                        match self.members.iter().find(|(_, m)| m.room == room && m.uid == *agent) {
+                            Some((to, _)) => Role::Whisper { to: to.0 },
+                            None => {
+                                let _ = answer.send(Err((
+                                    codes::ERR_USER_NOT_FOUND,
+                                    format!("{agent} has no media in room {room}"),
+                                )));
+                                return;
+                            }
                         }
-                    },
+                    }
                 };
                 if self.members.contains_key(&member) {
                     self.forget(member, false);
@@ -339,7 +360,8 @@ impl Task {
                             send(&conn, track_notice(room, *sid, m, *kind));
                         }
                     }
-                    if let (Some(rec), true) = (&self.recorder, role == Role::Full && self.recorded.contains_key(&room)) {
+                    if let (Some(rec), true) = (&self.recorder, role == Role::Full && self.recorded.contains_key(&room))
+                    {
                         rec.party(room, member.0, uid.clone());
                     }
                     // A page joining a room recorded already learns it (CloudRoom tells it
@@ -348,7 +370,10 @@ impl Task {
                         let oper = r.by.as_ref().map_or("", |(_, uid)| uid.as_str());
                         send(&conn, r.state(room, MIXER_RUNNING, oper));
                     }
-                    self.members.insert(member, Member { room, uid, seat, role, conn, open: Vec::new(), muted: Vec::new(), unanswered: None });
+                    self.members.insert(
+                        member,
+                        Member { room, uid, seat, role, conn, open: Vec::new(), muted: Vec::new(), unanswered: None },
+                    );
                 }
                 let _ = answer.send(result);
             }
@@ -391,18 +416,26 @@ impl Task {
                 let _ = done.send(result);
             }
             Command::StopRecording { mixer, app, by, done } => {
-                let found = self.recorded.iter().find(|(_, r)| r.mixer == mixer && r.call.app == app).map(|(room, r)| (*room, r.by.is_some()));
+                let found = self
+                    .recorded
+                    .iter()
+                    .find(|(_, r)| r.mixer == mixer && r.call.app == app)
+                    .map(|(room, r)| (*room, r.by.is_some()));
                 let result = match found {
                     Some((room, true)) => {
                         self.stop_recording(room, &by);
                         Ok(())
                     }
-                    Some((_, false)) => {
-                        Err((codes::NO_PERMISSION, "this app records every call: its recording ends with the call".to_string()))
-                    }
+                    Some((_, false)) => Err((
+                        codes::NO_PERMISSION,
+                        "this app records every call: its recording ends with the call".to_string(),
+                    )),
                     // Already stopping (sent again after a reconnect).
                     None if self.finishing.values().any(|(_, r)| r.mixer == mixer && r.call.app == app) => Ok(()),
-                    None => Err((codes::MEETPARAM_ERR, format!("invalid mixerID: no recording '{}' is running", clip(&mixer)))),
+                    None => Err((
+                        codes::MEETPARAM_ERR,
+                        format!("invalid mixerID: no recording '{}' is running", clip(&mixer)),
+                    )),
                 };
                 let _ = done.send(result);
             }
@@ -530,6 +563,11 @@ impl Task {
                     }
                 }
                 MediaOutput::Lost { member } => self.forget(SessionId(member), true),
+                MediaOutput::Bitrate { member, bps } => {
+                    if let Some(m) = self.members.get(&SessionId(member)) {
+                        send(&m.conn, Notice::MediaBitrate { meet_id: m.room, max_bitrate: bps });
+                    }
+                }
                 MediaOutput::Frame { room, frame } => {
                     if let Some(rec) = &self.recorder {
                         rec.frame(room, Instant::now(), frame);
