@@ -298,14 +298,18 @@ async fn typed_methods_send_protocol_ops_and_refuse_wrong_parameters_by_name() {
     let q = qs[0];
     let (cust, cust_ev) = user(&app, "typed").await;
     // The typed method sends the protocol's StartQueuing; the reply resolves to undefined.
-    let done = JsFuture::from(cust.start_queuing(q.into(), "from a typed call".into())).await.unwrap();
+    let done = JsFuture::from(cust.start_queuing(q.into(), "from a typed call".into(), JsValue::UNDEFINED)).await.unwrap();
     assert!(done.is_undefined());
     let info = cust_ev.next("QueuingInfoChanged").await;
     assert_eq!(num(&info, "queID"), f64::from(q));
     // A wrong parameter is refused before anything is sent, naming it.
-    let e = JsFuture::from(cust.start_queuing("3".into(), JsValue::UNDEFINED)).await.unwrap_err();
+    let e = JsFuture::from(cust.start_queuing("3".into(), JsValue::UNDEFINED, JsValue::UNDEFINED)).await.unwrap_err();
     assert_eq!(num(&e, "sdkErr"), 5.0);
     assert_eq!(text(&e, "message"), "queID must be a non-negative integer");
+    // Attributes (skills-based routing) are text, integers or true/false, named when not.
+    let bad = js_sys::JSON::parse(r#"{"language":"yue","age":1.5}"#).unwrap();
+    let e = JsFuture::from(cust.start_queuing(q.into(), JsValue::UNDEFINED, bad)).await.unwrap_err();
+    assert_eq!(text(&e, "message"), "attributes.age must be text, an integer or true/false");
     let e = JsFuture::from(cust.accept_assign_user(q.into(), 42.into())).await.unwrap_err();
     assert_eq!(text(&e, "message"), "usrID must be a string");
     // Nothing known yet: the getters hand CloudRoom's empty values, typed as the protocol's.
