@@ -12,49 +12,23 @@
 // flows both ways in every case. Needs root (ip netns, tc), as `cargo xtask test` runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { js, startServer, launchChromium, DEMO_KEY, logged, freePort } from './harness.mjs';
+import { freePort } from './harness.mjs';
+import { customerNetns, withCall, run } from './netns.mjs';
 
-const NS = 'lineup-bad';
-const HOST_IF = 'lnup-bhost';
-const NS_IF = 'lnup-bcust';
-const HOST_IP = '10.213.79.1';
-const NS_IP = '10.213.79.2';
+const net = customerNetns({ ns: 'lineup-bad', hostIf: 'lnup-bhost', nsIf: 'lnup-bcust', hostIp: '10.213.79.1', nsIp: '10.213.79.2' });
+const { hostIf: HOST_IF, nsIf: NS_IF, hostIp: HOST_IP, nsIp: NS_IP } = net;
 const WINDOW_MS = 20000;
-
-const run = (cmd, ...args) => execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-const inNs = (...args) => run('ip', 'netns', 'exec', NS, ...args);
-const quietly = (f) => { try { f(); } catch { /* already gone */ } };
-
-function teardown() {
-  quietly(() => run('ip', 'link', 'del', HOST_IF));
-  quietly(() => run('ip', 'netns', 'del', NS));
-}
-
-function setup() {
-  teardown();
-  run('ip', 'netns', 'add', NS);
-  run('ip', 'link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', NS_IF);
-  run('ip', 'link', 'set', NS_IF, 'netns', NS);
-  run('ip', 'addr', 'add', `${HOST_IP}/30`, 'dev', HOST_IF);
-  run('ip', 'link', 'set', HOST_IF, 'up');
-  inNs('ip', 'addr', 'add', `${NS_IP}/30`, 'dev', NS_IF);
-  inNs('ip', 'link', 'set', NS_IF, 'up');
-  inNs('ip', 'link', 'set', 'lo', 'up');
-}
+const quietly = (f) => { try { f(); } catch { /* none there */ } };
 
 /** A rate cap on the customer's link, both ways (kbit/s; 0 removes it). */
 function cap(kbit) {
   quietly(() => run('tc', 'qdisc', 'del', 'dev', HOST_IF, 'root'));
-  quietly(() => inNs('tc', 'qdisc', 'del', 'dev', NS_IF, 'root'));
+  quietly(() => net.inNs('tc', 'qdisc', 'del', 'dev', NS_IF, 'root'));
   if (kbit > 0) {
     const tbf = ['root', 'tbf', 'rate', `${kbit}kbit`, 'burst', '16kb', 'latency', '300ms'];
     run('tc', 'qdisc', 'add', 'dev', HOST_IF, ...tbf);
-    inNs('tc', 'qdisc', 'add', 'dev', NS_IF, ...tbf);
+    net.inNs('tc', 'qdisc', 'add', 'dev', NS_IF, ...tbf);
   }
 }
 
@@ -182,74 +156,48 @@ const row = (name, dir, m) => `| ${name} | ${dir} | ${m.fps.toFixed(1)} | ${(m.s
   + `${m.sendKbps.toFixed(0)} kbit/s (target ${m.targetKbps.toFixed(0)}) | ${m.reconnects} |`;
 
 test('a call on a lossy, jittery, then narrow customer link: per-direction figures', { timeout: 300000 }, async () => {
-  assert.ok(existsSync(join(js, 'dist', 'lineup_crvideo_bg.wasm')), 'run `cargo xtask sdk` first (cargo xtask test does)');
-  assert.equal(process.getuid(), 0, 'this test makes a network namespace: run it as root (cargo xtask test does)');
-  setup();
-  const dataDir = mkdtempSync(join(tmpdir(), 'lineup-badnet-'));
-  const wrapper = join(dataDir, 'chromium-in-netns');
-  writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${NS} /usr/bin/chromium "$@"\n`);
-  chmodSync(wrapper, 0o755);
   // The server's media socket is on loopback; browsers are told the relay's address.
   const mediaPort = await freePort();
-  const server = await startServer(['--data', dataDir, '--www', join(js, 'test', 'fixtures'), '--sdk', join(js, 'dist'),
-    '--media-udp', `127.0.0.1:${mediaPort}`, '--media-public-ip', HOST_IP, '--media-tcp', 'off'], undefined, HOST_IP);
-  const relayed = await relay({ address: HOST_IP, port: mediaPort }, { address: '127.0.0.1', port: mediaPort }, NS_IP);
-  const flags = [
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required',
-    `--unsafely-treat-insecure-origin-as-secure=${server.base}`,
-  ];
-  const agentBrowser = await launchChromium(flags);
-  const custBrowser = await launchChromium(flags, wrapper);
-  const errors = [];
+  const serverArgs = () => ['--media-udp', `127.0.0.1:${mediaPort}`, '--media-public-ip', HOST_IP, '--media-tcp', 'off'];
+  let relayed;
   const rows = [];
   const flows = [];
   try {
-    const open = async (browser, role, uid, extra = '') => {
-      const page = await (await browser.newContext()).newPage();
-      page.on('pageerror', (e) => errors.push(`${role}: ${e.message}`));
-      await page.goto(`${server.base}/mediaguide.html?role=${role}&uid=${uid}&key=${DEMO_KEY}${extra}`);
-      return page;
+    const relayFirst = async () => {
+      relayed = await relay({ address: HOST_IP, port: mediaPort }, { address: '127.0.0.1', port: mediaPort }, NS_IP);
     };
-    const agent = await open(agentBrowser, 'agent', 'bad-agent');
-    const created = await logged(agent, 'CreateMeetingSuccess', (e) => e[0] === 'CreateMeetingSuccess', 15000);
-    const customer = await open(custBrowser, 'customer', 'bad-cust', `&meet=${created[1]}`);
-    for (const [page, uid] of [[agent, 'bad-agent'], [customer, 'bad-cust']]) {
-      await logged(page, 'its microphone open at the server', (e) => e[0] === 'AudioStatusChanged' && e[1] === uid && e[3] === 3, 30000);
-    }
-    const cases = [
-      ['clean link', { loss: 0, delay: 0, jitter: 0 }, 0],
-      ['5 % loss, 150 ± 50 ms', { loss: 0.05, delay: 150, jitter: 50 }, 0],
-      ['300 kbit/s cap', { loss: 0, delay: 0, jitter: 0 }, 300],
-    ];
-    for (const [name, conditions, kbit] of cases) {
-      Object.assign(relayed.conditions, conditions);
-      cap(kbit);
-      await new Promise((r) => setTimeout(r, 8000)); // let the senders settle
-      const up = await measure(agent, customer); // the customer's media, as the agent gets it
-      const down = await measure(customer, agent);
-      rows.push(row(name, 'customer → agent', up), row(name, 'agent → customer', down));
-      flows.push([name, up.fps, down.fps]);
-    }
-    console.log([
-      '| customer link | direction | video fps decoded | longest stall | freezes | video packets lost | NACKs | jitter buffer | audio concealed | sender video bitrate | media reconnects |',
-      '|---|---|---|---|---|---|---|---|---|---|---|',
-      ...rows,
-    ].join('\n'));
-    console.log(`relay: ${relayed.counts.forwarded} packets forwarded, ${relayed.counts.dropped} dropped`);
-    // Video decodes both ways in every case: on the capped link too, because the server
-    // estimates the customer's downlink (TWCC) and tells the agent's browser to send no
-    // more (MediaBitrate); before that the agent's video flooded the link (0 fps).
-    for (const [name, up, down] of flows) {
-      assert.ok(up > 0 && down > 0, `${name}: video decodes both ways (${up}, ${down} fps)`);
-    }
-    assert.deepEqual(errors, [], 'no page error');
+    await withCall('lineup-badnet-', net, { agent: 'bad-agent', customer: 'bad-cust' }, serverArgs,
+      async ({ agent, customer, errors }) => {
+        const cases = [
+          ['clean link', { loss: 0, delay: 0, jitter: 0 }, 0],
+          ['5 % loss, 150 ± 50 ms', { loss: 0.05, delay: 150, jitter: 50 }, 0],
+          ['300 kbit/s cap', { loss: 0, delay: 0, jitter: 0 }, 300],
+        ];
+        for (const [name, conditions, kbit] of cases) {
+          Object.assign(relayed.conditions, conditions);
+          cap(kbit);
+          await new Promise((r) => setTimeout(r, 8000)); // let the senders settle
+          const up = await measure(agent, customer); // the customer's media, as the agent gets it
+          const down = await measure(customer, agent);
+          rows.push(row(name, 'customer → agent', up), row(name, 'agent → customer', down));
+          flows.push([name, up.fps, down.fps]);
+        }
+        console.log([
+          '| customer link | direction | video fps decoded | longest stall | freezes | video packets lost | NACKs | jitter buffer | audio concealed | sender video bitrate | media reconnects |',
+          '|---|---|---|---|---|---|---|---|---|---|---|',
+          ...rows,
+        ].join('\n'));
+        console.log(`relay: ${relayed.counts.forwarded} packets forwarded, ${relayed.counts.dropped} dropped`);
+        // Video decodes both ways in every case: on the capped link too, because the
+        // server estimates the customer's downlink (TWCC) and tells the agent's browser to
+        // send no more (MediaBitrate); before that the agent's video flooded the link (0 fps).
+        for (const [name, up, down] of flows) {
+          assert.ok(up > 0 && down > 0, `${name}: video decodes both ways (${up}, ${down} fps)`);
+        }
+        assert.deepEqual(errors, [], 'no page error');
+      }, relayFirst);
   } finally {
     cap(0);
-    relayed.close();
-    await agentBrowser.close();
-    await custBrowser.close();
-    server.stop();
-    teardown();
-    rmSync(dataDir, { recursive: true, force: true });
+    relayed?.close();
   }
 });

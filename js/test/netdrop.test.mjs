@@ -9,37 +9,12 @@
 // Needs root (ip netns), as `cargo xtask test` runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { js, startServer, launchChromium, DEMO_KEY, logged, inbound, grows } from './harness.mjs';
+import { logged, inbound, grows } from './harness.mjs';
+import { customerNetns, withCall, run } from './netns.mjs';
 
-const NS = 'lineup-cust';
-const HOST_IF = 'lnup-host';
-const NS_IF = 'lnup-cust';
-const HOST_IP = '10.213.77.1';
-const NS_IP = '10.213.77.2';
-
-const ip = (...args) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-const quietly = (f) => { try { f(); } catch { /* already gone */ } };
-
-function teardown() {
-  quietly(() => ip('link', 'del', HOST_IF));
-  quietly(() => ip('netns', 'del', NS));
-}
-
-function setup() {
-  teardown();
-  ip('netns', 'add', NS);
-  ip('link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', NS_IF);
-  ip('link', 'set', NS_IF, 'netns', NS);
-  ip('addr', 'add', `${HOST_IP}/30`, 'dev', HOST_IF);
-  ip('link', 'set', HOST_IF, 'up');
-  ip('netns', 'exec', NS, 'ip', 'addr', 'add', `${NS_IP}/30`, 'dev', NS_IF);
-  ip('netns', 'exec', NS, 'ip', 'link', 'set', NS_IF, 'up');
-  ip('netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up');
-}
+const net = customerNetns({ ns: 'lineup-cust', hostIf: 'lnup-host', nsIf: 'lnup-cust', hostIp: '10.213.77.1', nsIp: '10.213.77.2' });
+const HOST_IF = net.hostIf;
+const ip = (...args) => run('ip', ...args);
 
 const until = (page, what, pred, ms = 15000) => logged(page, what, pred, ms);
 
@@ -54,35 +29,7 @@ async function decodes(page, n, ms) {
 }
 
 test('a customer whose network drops during a call gets its audio and video back', async () => {
-  assert.ok(existsSync(join(js, 'dist', 'lineup_crvideo_bg.wasm')), 'run `cargo xtask sdk` first (cargo xtask test does)');
-  assert.equal(process.getuid(), 0, 'this test makes a network namespace: run it as root (cargo xtask test does)');
-  setup();
-  const dataDir = mkdtempSync(join(tmpdir(), 'lineup-netdrop-'));
-  const wrapper = join(dataDir, 'chromium-in-netns');
-  writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${NS} /usr/bin/chromium "$@"\n`);
-  chmodSync(wrapper, 0o755);
-  const server = await startServer(['--data', dataDir, '--www', join(js, 'test', 'fixtures'), '--sdk', join(js, 'dist')], undefined, HOST_IP);
-  // getUserMedia needs a secure origin; the server's address is a plain http one.
-  const flags = [
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required',
-    `--unsafely-treat-insecure-origin-as-secure=${server.base}`,
-  ];
-  const agentBrowser = await launchChromium(flags);
-  const custBrowser = await launchChromium(flags, wrapper);
-  const errors = [];
-  try {
-    const open = async (browser, role, uid, extra = '') => {
-      const page = await (await browser.newContext()).newPage();
-      page.on('pageerror', (e) => errors.push(`${role}: ${e.message}`));
-      await page.goto(`${server.base}/mediaguide.html?role=${role}&uid=${uid}&key=${DEMO_KEY}${extra}`);
-      return page;
-    };
-    const agent = await open(agentBrowser, 'agent', 'drop-agent');
-    const created = await until(agent, 'CreateMeetingSuccess', (e) => e[0] === 'CreateMeetingSuccess');
-    const customer = await open(custBrowser, 'customer', 'drop-cust', `&meet=${created[1]}`);
-    for (const [page, uid] of [[agent, 'drop-agent'], [customer, 'drop-cust']]) {
-      await until(page, 'its microphone open', (e) => e[0] === 'AudioStatusChanged' && e[1] === uid && e[3] === CRVIDEO_AOPEN);
-    }
+  await withCall('lineup-netdrop-', net, { agent: 'drop-agent', customer: 'drop-cust' }, () => [], async ({ agent, customer, errors, meetID }) => {
     for (const [who, page] of [['agent', agent], ['customer', customer]]) {
       assert.ok(await decodes(page, 30, 15000) > 30, `before the drop the ${who} decodes video`);
     }
@@ -113,7 +60,7 @@ test('a customer whose network drops during a call gets its audio and video back
     // does not try to get it back.
     ip('link', 'set', HOST_IF, 'down');
     await new Promise((r) => setTimeout(r, 4000));
-    await agent.evaluate((id) => CRVideo_DestroyMeeting(id, 'end'), created[1]);
+    await agent.evaluate((id) => CRVideo_DestroyMeeting(id, 'end'), meetID);
     await new Promise((r) => setTimeout(r, 6000));
     ip('link', 'set', HOST_IF, 'up');
     await until(customer, 'MeetingStopped', (e) => e[0] === 'MeetingStopped', 40000);
@@ -130,13 +77,7 @@ test('a customer whose network drops during a call gets its audio and video back
     await new Promise((r) => setTimeout(r, 5000));
     assert.equal(await opened(), attemptsBefore, 'no more attempts to get the media back');
     assert.deepEqual(errors, [], 'no page error');
-  } finally {
-    await agentBrowser.close();
-    await custBrowser.close();
-    server.stop();
-    teardown();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 });
 
 const CRVIDEO_AOPEN = 3;
