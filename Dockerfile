@@ -3,11 +3,12 @@
 # Lineup queue server image.
 #
 #   docker build -t lineup .
-#   docker run -d --name lineup -p 8080:8080 -p 10000:10000/udp \
+#   docker run -d --name lineup -p 8080:8080 -p 10000:10000/udp -p 10000:10000/tcp \
 #     -e LINEUP_MEDIA_PUBLIC_IP=<the host's address browsers reach> \
 #     -v lineup-data:/data --stop-timeout 30 lineup
 #
-# Calls' audio and video use UDP port 10000 (LINEUP_MEDIA_UDP); browsers are told
+# Calls' audio and video use UDP port 10000 (LINEUP_MEDIA_UDP), and TCP port 10000 for
+# browsers whose network drops UDP (ICE over TCP, LINEUP_MEDIA_TCP); browsers are told
 # LINEUP_MEDIA_PUBLIC_IP, which must be an address they reach (not the container's).
 # Recordings (app setting recordCalls) are written under /data/recordings.
 #
@@ -74,7 +75,7 @@ ENV LINEUP_DATA=/data \
 # LINEUP_WEBHOOK_ALLOW, LINEUP_MEDIA_PUBLIC_IP (see deploy/lineup.env.example and
 # `lineup-server --help`).
 
-EXPOSE 8080 10000/udp
+EXPOSE 8080 10000/udp 10000/tcp
 USER lineup
 
 # /healthz is a round trip through the hub, which checks the store.
