@@ -52,13 +52,19 @@ impl LineupCore {
     /// A member's microphone status (this session's when no UID): 0 unknown, 1 no
     /// device, 2 closed, 3 open, 4 opening.
     #[wasm_bindgen(js_name = audioStatus)]
-    pub fn audio_status(&self, #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue) -> u32 {
+    pub fn audio_status(
+        &self,
+        #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue,
+    ) -> u32 {
         self.core.borrow().media.status_of(&uid, Kind::Audio)
     }
 
     /// A member's camera status (as `audioStatus`).
     #[wasm_bindgen(js_name = videoStatus)]
-    pub fn video_status(&self, #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue) -> u32 {
+    pub fn video_status(
+        &self,
+        #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue,
+    ) -> u32 {
         self.core.borrow().media.status_of(&uid, Kind::Video)
     }
 
@@ -67,6 +73,56 @@ impl LineupCore {
     #[wasm_bindgen(js_name = attachVideo)]
     pub fn attach_video(&self, element: HtmlMediaElement, #[wasm_bindgen(js_name = UID)] uid: String) {
         media::attach(&self.core, element, uid);
+    }
+
+    /// Shows a member's shared screen in a `<video>` element (the sharer's own UID: its
+    /// capture; "" detaches). The share is told by `NotifyScreenShareStarted` `{UID}`.
+    #[wasm_bindgen(js_name = attachScreen)]
+    pub fn attach_screen(&self, element: HtmlMediaElement, #[wasm_bindgen(js_name = UID)] uid: String) {
+        media::attach_screen(&self.core, element, uid);
+    }
+
+    /// Shares this session's screen with the room (the browser asks which); resolves once
+    /// the server forwards it (the room, this session too, gets `NotifyScreenShareStarted`).
+    /// Rejects with 700 when another member shares, 8002 when the user refused, 8004
+    /// when the browser cannot share a screen, 800 outside a room.
+    #[wasm_bindgen(js_name = startScreenShare, unchecked_return_type = "Promise<void>")]
+    pub fn start_screen_share(&self) -> Promise {
+        let core = self.core.clone();
+        future_to_promise(async move {
+            media::screen::start(core).await.map(|_| JsValue::UNDEFINED).map_err(|(c, m)| error(c, &m))
+        })
+    }
+
+    /// Ends this session's screen share (the room gets `NotifyScreenShareStopped`).
+    #[wasm_bindgen(js_name = stopScreenShare, unchecked_return_type = "Promise<void>")]
+    pub fn stop_screen_share(&self) -> Promise {
+        let core = self.core.clone();
+        future_to_promise(async move {
+            media::screen::stop(core).await.map(|_| JsValue::UNDEFINED).map_err(|(c, m)| error(c, &m))
+        })
+    }
+
+    /// The next screen share's limits: `{maxFPS, maxKbps}` (0: the browser's choice).
+    /// Throws LineupError 5 naming a wrong field.
+    #[wasm_bindgen(js_name = setScreenShareCfg)]
+    pub fn set_screen_share_cfg(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ maxFPS?: number; maxKbps?: number }")] cfg: JsValue,
+    ) -> Result<(), JsValue> {
+        self.core.borrow_mut().media.screen.set_cfg(&cfg).map_err(|(c, m)| error(c, &m))
+    }
+
+    /// The screen share's limits (0: the browser's choice).
+    #[wasm_bindgen(getter = screenShareCfg, unchecked_return_type = "{ maxFPS: number; maxKbps: number }")]
+    pub fn screen_share_cfg(&self) -> JsValue {
+        self.core.borrow().media.screen.cfg_object()
+    }
+
+    /// Who shares its screen in the room ("" when nobody does).
+    #[wasm_bindgen(getter = screenSharer)]
+    pub fn screen_sharer(&self) -> String {
+        self.core.borrow().media.screen.sharer.clone().unwrap_or_default()
     }
 
     /// The room's members with media: `{userId, audioStatus, videoStatus}`.
@@ -112,13 +168,19 @@ impl LineupCore {
     /// This browser's cameras (a member's UID: its camera, once known):
     /// `{userId, videoID, videoName}`, videoID from 1.
     #[wasm_bindgen(js_name = videoDevices, unchecked_return_type = "Array<{ userId: string; videoID: number; videoName: string }>")]
-    pub fn video_devices(&self, #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue) -> Array {
+    pub fn video_devices(
+        &self,
+        #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue,
+    ) -> Array {
         self.core.borrow().media.video_info_of(&uid)
     }
 
     /// The camera `openVideo` opens (a `videoID` of `videoDevices()`).
     #[wasm_bindgen(js_name = setDefaultVideo)]
-    pub fn set_default_video(&self, #[wasm_bindgen(js_name = videoID, unchecked_param_type = "number")] video_id: JsValue) -> Result<(), JsValue> {
+    pub fn set_default_video(
+        &self,
+        #[wasm_bindgen(js_name = videoID, unchecked_param_type = "number")] video_id: JsValue,
+    ) -> Result<(), JsValue> {
         let r = self.core.borrow_mut().media.set_default_video(&JsValue::UNDEFINED, &video_id);
         r.map_err(|(c, m)| error(c, &m))
     }
@@ -129,7 +191,10 @@ impl LineupCore {
     #[wasm_bindgen(js_name = setVideoCfg)]
     pub fn set_video_cfg(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "{ size?: { width: number; height: number } | string; fps?: number; maxbps?: number }")] cfg: JsValue,
+        #[wasm_bindgen(
+            unchecked_param_type = "{ size?: { width: number; height: number } | string; fps?: number; maxbps?: number }"
+        )]
+        cfg: JsValue,
     ) -> Result<(), JsValue> {
         media::devices::set_video_cfg(&self.core, &cfg).map_err(|(c, m)| error(c, &m))
     }
@@ -142,7 +207,10 @@ impl LineupCore {
 
     /// A member's microphone energy, 0–10 (this session's when no UID).
     #[wasm_bindgen(js_name = micEnergy)]
-    pub fn mic_energy(&self, #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue) -> u32 {
+    pub fn mic_energy(
+        &self,
+        #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue,
+    ) -> u32 {
         self.core.borrow().media.energy_of(&uid)
     }
 

@@ -69,6 +69,8 @@ const SURFACES: &[(&str, &str, &str)] = &[
     ("SubscribeWallboard", "subscribeWallboard", BY_THE_SDK), // CloudRoom has no wallboard
     ("UnsubscribeWallboard", "unsubscribeWallboard", BY_THE_SDK),
     ("RequestCallback", "requestCallback", "RequestCallback"),
+    ("StartScreenShare", "startScreenShare", "StartScreenShare"),
+    ("StopScreenShare", "stopScreenShare", "StopScreenShare"),
 ];
 
 #[test]

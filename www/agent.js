@@ -176,8 +176,44 @@ function openDevice(kind) {
   });
 }
 
+/** Who shares a screen in the call's room ('' when nobody): the share button says Share
+ * or Stop, the box shows the screen (mine: my capture) and who shares it, as text. */
+let sharer = '';
+function renderShare() {
+  const mine = sharer !== '' && sharer === myUID;
+  $('shareBtn').textContent = t(mine ? 'stopSharing' : 'shareScreen');
+  $('shareBtn').setAttribute('aria-pressed', String(mine));
+  $('shareBtn').disabled = sharer !== '' && !mine;
+  show('screenBox', sharer !== '');
+  $('screenNote').textContent = sharer === '' ? '' : mine ? t('youShare') : t('screenOf', { name: sharer });
+}
+
+/** Share button: shares my screen (the browser asks which), or stops my share. */
+function toggleShare() {
+  if (!media.on || !client) return;
+  const p = sharer === myUID ? client.stopScreenShare() : client.startScreenShare();
+  p.catch((e) => {
+    $('screenNote').textContent = `${t('shareFailed')}: ${errorText(e.code, e.message)}`;
+    show('screenBox', true);
+  });
+}
+
+/** A share started or stopped in the room (mine too). */
+function onShare(started) {
+  return ({ UID }) => {
+    if (started) sharer = UID;
+    else if (UID === sharer) sharer = '';
+    client.attachScreen($('screenVideo'), sharer);
+    renderShare();
+  };
+}
+
 /** The call is over: my devices close, the videos show nothing. */
 function stopMedia() {
+  if (sharer === myUID && client) client.stopScreenShare().catch(() => {});
+  sharer = '';
+  if (client) client.attachScreen($('screenVideo'), '');
+  renderShare();
   const was = media.on;
   media = newMedia();   // first, so the status changes that closing brings are not shown
   show('media', false);
@@ -303,6 +339,8 @@ $('loginBtn').onclick = safely(async () => {
   // Media lost (the call goes on): the statuses went to closed; the toggles open again.
   client.on('MediaLost', () => { if (media.on) { media.lost = true; renderMedia(media); } });
   client.on('MeetingStopped', stopMedia);
+  client.on('NotifyScreenShareStarted', onShare(true));
+  client.on('NotifyScreenShareStopped', onShare(false));
   client.on('Reconnecting', () => show('reconnecting', true));
   client.on('Reconnected', () => show('reconnecting', false));
   client.on('LineOff', ({ sdkErr }) => { stopMedia(); show('reconnecting', false); showError(sdkErr); show('desk', false); show('loginCard', true); });
@@ -345,6 +383,7 @@ $('hangBtn').onclick = safely(async () => {
 });
 $('micBtn').onclick = () => toggleDevice('mic');
 $('camBtn').onclick = () => toggleDevice('cam');
+$('shareBtn').onclick = toggleShare;
 $('finishBtn').onclick = safely(() => client.finishService(current.user.queID, current.user.usrID));
 
 setInterval(() => {
@@ -356,5 +395,5 @@ setInterval(refreshStats, 5000);
 
 applyLabels();
 renderMedia(media);
-langSwitch($('lang'), () => { renderMedia(media); if (client) { renderQueues(); renderWaiting(); renderMyStatus(); renderReasons(); } });
+langSwitch($('lang'), () => { renderMedia(media); renderShare(); if (client) { renderQueues(); renderWaiting(); renderMyStatus(); renderReasons(); } });
 $('uid').value = localStorage.getItem('lineup.agent.uid') || 'agent-' + Math.random().toString(36).slice(2, 6);

@@ -11,6 +11,7 @@ let myUID = '';          // who logged in
 let media = newMedia();  // the call's audio and video (see startMedia)
 let remoteVideo = null;  // CRVideo video objects, made at the first room entered:
 let selfVideo = null;    // the agent's camera and my preview
+let screen = null;       // {UID, obj}: a screen shared in the room and its CRVideo object
 
 // ---- callbacks, set before the SDK has loaded (CloudRoom style) ----
 CRVideo_LoginSuccess.callback = function (UID) {
@@ -92,6 +93,28 @@ CRVideo_UserEnterMeeting.callback = function (UID) {
   media.peerCam = CRVideo_GetVideoStatus(UID);
   renderMedia(media);
 };
+// A screen shared in the room (CloudRoom's screen-share object), with who shares it.
+CRVideo_NotifyScreenShareStarted.callback = function (UID) {
+  if (screen) screen.obj.destroy();
+  screen = null;
+  if (UID !== myUID) {
+    const obj = CRVideo_CreatScreenShareObj({ poster: '' });
+    obj.setVideo(UID);
+    obj.setVisibleNickName(false);
+    obj.dblClickFullScreen(1);
+    $('screenBox').append(obj.handler());
+    screen = { UID, obj };
+  }
+  renderScreen();
+};
+CRVideo_NotifyScreenShareStopped.callback = function (UID) {
+  if (screen && screen.UID === UID) { screen.obj.destroy(); screen = null; }
+  renderScreen();
+};
+function renderScreen() {
+  show('screenBox', !!screen);
+  $('screenNote').textContent = screen ? t('screenOf', { name: call && call.peerName && screen.UID === call.peerID ? call.peerName : screen.UID }) : '';
+}
 CRVideo_UserLeftMeeting.callback = function (UID) {
   if (media.on && UID === media.peer) { media.peerCam = 0; renderMedia(media); }
 };
@@ -167,6 +190,8 @@ function startMedia() {
 
 /** The call is over: my devices close, the videos show nothing. */
 function stopMedia() {
+  if (screen) { screen.obj.destroy(); screen = null; }
+  renderScreen();
   const was = media.on;
   media = newMedia();   // first, so the status changes that closing brings are not shown
   show('media', false);
@@ -276,7 +301,7 @@ setInterval(() => {
 
 applyLabels();
 renderMedia(media);
-langSwitch($('lang'), () => { renderQueues(); renderPeer(); renderMedia(media); });
+langSwitch($('lang'), () => { renderQueues(); renderPeer(); renderMedia(media); renderScreen(); });
 CRVideo_Init();
 // A reload logs the same customer in again: its place in the queue is kept.
 const saved = localStorage.getItem('lineup.customer.uid');

@@ -87,8 +87,8 @@
     QUE_ID_INVALID: 400, QUE_NOUSER: 401, QUE_USER_CANCELLED: 402, QUE_SERVICE_NOT_START: 403,
     ALREADY_OTHERQUE: 404, QUE_FULL: 405, QUE_AGENT_BUSY: 406, QUE_NAME_EXISTS: 407, QUE_AGENT_NOT_READY: 408,
     INVALID_CALLID: 600, ERR_CALL_EXIST: 601, ERR_BUSY: 602, ERR_OFFLINE: 603, ERR_NOANSWER: 604,
-    ERR_USER_NOT_FOUND: 605, ERR_REFUSE: 606, MEETNOTEXIST: 800, AUTHERROR: 801, SEVICE_NOTENABLED: 806,
-    SDK_RECORDSTARTED: 906
+    ERR_USER_NOT_FOUND: 605, ERR_REFUSE: 606, SCREENSHARE_EXIST: 700, MEETNOTEXIST: 800, AUTHERROR: 801,
+    SEVICE_NOTENABLED: 806, SDK_RECORDSTARTED: 906, DEVICE_NOTALLOWED_ERR: 8002, DEVICE_HAVENOTAPI_ERR: 8004
   };
   Object.keys(CODES).forEach(function (k) { global['CRVideo_' + k] = CODES[k]; });
   // CloudRoom's audio and video statuses (ASTATUS / VSTATUS).
@@ -179,7 +179,8 @@
     'AcceptCall', 'RejectCall', 'HungupCall', 'HangupCall', 'HoldCall', 'ResumeCall', 'GetSessionInfo', 'SendIMmsg',
     'OpenMic', 'CloseMic', 'OpenVideo', 'CloseVideo', 'GetAudioStatus', 'GetVideoStatus', 'CreatVideoObj',
     'GetAllMembers', 'GetMediaStats', 'GetAllVideoInfo', 'GetDefaultVideo', 'SetDefaultVideo', 'SetVideoCfg',
-    'GetVideoCfg', 'GetMicEnergy',
+    'GetVideoCfg', 'GetMicEnergy', 'StartScreenShare', 'StopScreenShare', 'CreatScreenShareObj',
+    'GetScreenShareCfg', 'SetScreenShareCfg',
     'GetSDKVersion', 'SetSDKParams', 'WriteLog', 'EnterMeeting2', 'EnterMeeting3', 'StopMeeting', 'SendIMMsg',
     'GetMemberInfo', 'GetMemberNickName', 'IsUserInMeeting', 'SendCmd', 'SendMeetingCustomMsg',
     'GetAudioMicNames', 'GetAudioSpkNames', 'GetAudioCfg', 'SetAudioCfg', 'UpdateToken',
@@ -194,8 +195,7 @@
     'AddOrUpdateMeetingAttrs', 'DelMeetingAttrs', 'ClearMeetingAttrs', 'GetMeetingAllAttrs',
     'GetMeetingAttrs', 'SetUserAttrs', 'AddOrUpdateUserAttrs', 'DelUserAttrs', 'ClearUserAttrs',
     'ClearAllUserAttrs', 'GetUserAttrs', 'SendBuffer', 'SendFile', 'CancelSend', 'Kickout', 'SetNickName', 'GetAgentServiceStatus',
-    'GetUserServiceStatus', 'StartScreenShare', 'StopScreenShare', 'StartScreenMark',
-    'StopScreenMark', 'CreatScreenShareObj', 'GetScreenShareCfg', 'SetScreenShareCfg',
+    'GetUserServiceStatus', 'StartScreenMark', 'StopScreenMark',
     'CreatMediaObj', 'StartPlayMedia', 'PausePlayMedia', 'StopPlayMedia',
     'SetMediaplaypos', 'SetMediaVolume', 'GetMediaInfo', 'GetMediaImg', 'GetMediaCfg',
     'SetMediaCfg', 'Creatboard', 'Closeboard', 'CreateBoardUIObj', 'GetBoardList',

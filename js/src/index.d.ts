@@ -76,6 +76,11 @@ interface CoreMethods {
     acceptAssignUser(queID: number, usrID: string): Promise<void>;
     acceptCall(callID: string, usrExtDat?: string): Promise<void>;
     /**
+     * Shows a member's shared screen in a `<video>` element (the sharer's own UID: its
+     * capture; "" detaches). The share is told by `NotifyScreenShareStarted` `{UID}`.
+     */
+    attachScreen(element: HTMLMediaElement, UID: string): void;
+    /**
      * Shows a member's camera in a `<video>` element (this session's UID: the local
      * preview; "" detaches).
      */
@@ -229,6 +234,11 @@ interface CoreMethods {
      */
     setDefaultVideo(videoID: number): void;
     /**
+     * The next screen share's limits: `{maxFPS, maxKbps}` (0: the browser's choice).
+     * Throws LineupError 5 naming a wrong field.
+     */
+    setScreenShareCfg(cfg: { maxFPS?: number; maxKbps?: number }): void;
+    /**
      * Points the SDK at other servers: one base URL, or several separated by `;`
      * (nodes of one cluster; reconnecting tries them in turn). Takes effect at the next
      * connection.
@@ -247,6 +257,13 @@ interface CoreMethods {
      * CloudMixerStateChanged and CloudMixerOutputInfoChanged events.
      */
     startRecording(meetID: number): Promise<string>;
+    /**
+     * Shares this session's screen with the room (the browser asks which); resolves once
+     * the server forwards it (the room, this session too, gets `NotifyScreenShareStarted`).
+     * Rejects with 700 when another member shares, 8002 when the user refused, 8004
+     * when the browser cannot share a screen, 800 outside a room.
+     */
+    startScreenShare(): Promise<void>;
     startService(queID: number, priority?: number, skills?: Record<string, number>): Promise<void>;
     /**
      * From now on, a NotifyUserStatus event for every status change of every user of
@@ -258,6 +275,10 @@ interface CoreMethods {
      * Stops a recording started with startRecording (its file is kept).
      */
     stopRecording(mixerID: string): Promise<void>;
+    /**
+     * Ends this session's screen share (the room gets `NotifyScreenShareStopped`).
+     */
+    stopScreenShare(): Promise<void>;
     stopService(queID: number): Promise<void>;
     /**
      * No more NotifyUserStatus events.
@@ -297,6 +318,14 @@ interface CoreMethods {
      * Where this customer stands (CloudRoom QueuingInfo; queID -1 until told).
      */
     readonly queuingInfo: QueuingInfo;
+    /**
+     * The screen share's limits (0: the browser's choice).
+     */
+    readonly screenShareCfg: { maxFPS: number; maxKbps: number };
+    /**
+     * Who shares its screen in the room ("" when nobody does).
+     */
+    readonly screenSharer: string;
     /**
      * The queues this agent serves.
      */

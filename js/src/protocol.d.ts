@@ -433,7 +433,7 @@ reason: string, } } | { "name": "QueuingEnded", "data": { queID: number,
  */
 reason: string, } } | { "name": "ServiceStopped", "data": { queID: number, } } | { "name": "QueueInfoChanged", "data": QueueInfo } | { "name": "QueueRemoved", "data": { queID: number, } } | { "name": "NotifyCallIn", "data": { callID: string, meetObj: MeetInfo, callerID: string, usrExtDat: string, } } | { "name": "NotifyCallAccepted", "data": { callID: string, meetObj: MeetInfo, usrExtDat: string, } } | { "name": "NotifyCallRejected", "data": { callID: string, sdkErr: number, usrExtDat: string, } } | { "name": "NotifyCallHungup", "data": { callID: string, usrExtDat: string, } } | { "name": "NotifyCallHold", "data": { callID: string, } } | { "name": "NotifyCallResume", "data": { callID: string, } } | { "name": "MeetingStopped", "data": { meetID: number, } } | { "name": "UserEnterMeeting", "data": { meetID: number, UID: string, nickName: string, } } | { "name": "UserLeftMeeting", "data": { meetID: number, UID: string, nickName: string, } } | { "name": "NotifyCallEvent", "data": CallEvent } | { "name": "LineOff", "data": { sdkErr: number, } } | { "name": "MediaOffer", "data": { meetID: number, sdp: string, } } | { "name": "MediaTrack", "data": { meetID: number, UID: string, 
 /**
- * audio | video
+ * audio | video | screen (a shared screen: its own stream id)
  */
 kind: string, 
 /**
@@ -444,7 +444,7 @@ state: string,
  * The stream id this member's tracks carry for the others (`MediaStream.id` of
  * the browser's track event): UIDs may hold any character, stream ids do not.
  */
-stream: string, } } | { "name": "MediaLost", "data": { meetID: number, } } | { "name": "MediaBitrate", "data": { meetID: number, maxBitrate: number, } } | { "name": "NotifyIMmsg", "data": { meetID: number, fromUserID: string, text: string, 
+stream: string, } } | { "name": "MediaLost", "data": { meetID: number, } } | { "name": "MediaBitrate", "data": { meetID: number, maxBitrate: number, } } | { "name": "NotifyScreenShareStarted", "data": { meetID: number, UID: string, } } | { "name": "NotifyScreenShareStopped", "data": { meetID: number, UID: string, } } | { "name": "NotifyIMmsg", "data": { meetID: number, fromUserID: string, text: string, 
 /**
  * When the server took it: Unix seconds.
  */

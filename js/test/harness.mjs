@@ -85,12 +85,13 @@ export async function demoApi(base, method, path, body) {
 }
 
 /** A server with the demo apps (www/) and the built package (/sdk/) on a fresh data
- * directory, and Chromium; `close()` ends all three. */
-export async function demoApps(prefix) {
+ * directory, and Chromium with `flags` (FAKE_MEDIA for calls with devices); `close()`
+ * ends all three. */
+export async function demoApps(prefix, flags = []) {
   assert.ok(existsSync(join(js, 'dist', 'lineup_sdk_bg.wasm')), 'run `cargo xtask sdk` first (cargo xtask test does)');
   const dataDir = mkdtempSync(join(tmpdir(), prefix));
   const server = await startServer(['--data', dataDir, '--www', join(root, 'www'), '--sdk', join(js, 'dist')]);
-  const browser = await launchChromium();
+  const browser = await launchChromium(flags);
   return {
     server, browser, base: server.base,
     api: (method, path, body) => demoApi(server.base, method, path, body),

@@ -137,6 +137,7 @@ fn on_notice(notice: NoticeName, name: &str, d: JsValue) {
         N::NotifyUserStatus => fire(name, &[d, super::user_status::notify_cookie()]),
         N::AgentStatusChanged | N::Wallboard => fire(name, &[d]),
         N::RequirementRelaxed => fire(name, &[f("queID"), f("step")]),
+        N::NotifyScreenShareStarted | N::NotifyScreenShareStopped => fire(name, &[f("UID")]),
         N::CloudMixerStateChanged => super::mixer::on_state(d),
         N::CloudMixerOutputInfoChanged => super::mixer::on_output(d),
         // The media module answers these (they become status events).

@@ -18,7 +18,9 @@ fn own(uid: &JsValue, what: &str) -> bool {
     if uid.is_empty() || uid == me {
         return true;
     }
-    web_sys::console::warn_1(&["lineup: ", what, " opens and closes this session's own devices only, not ", &uid, "'s"].concat().into());
+    web_sys::console::warn_1(
+        &["lineup: ", what, " opens and closes this session's own devices only, not ", &uid, "'s"].concat().into(),
+    );
     false
 }
 
@@ -26,7 +28,9 @@ fn open(uid: &JsValue, kind: Kind, what: &'static str) {
     if own(uid, what) {
         wasm_bindgen_futures::spawn_local(async move {
             if let Err((code, msg)) = media::open(core(), kind).await {
-                web_sys::console::warn_1(&["lineup: ", what, " failed (", &code.to_string(), "): ", &msg].concat().into());
+                web_sys::console::warn_1(
+                    &["lineup: ", what, " failed (", &code.to_string(), "): ", &msg].concat().into(),
+                );
                 // RTCSDKV2: OpenMicFailed / OpenVideoFailed(errCode, errDesc).
                 let failed = if kind == Kind::Audio { "OpenMicFailed" } else { "OpenVideoFailed" };
                 super::fire(failed, &[code.into(), msg.into()]);
@@ -164,7 +168,60 @@ pub fn get_mic_energy(uid: JsValue) -> u32 {
 /// member's nickname), `setVisibleNickName(bool)`, `savePic()` (a PNG data URL).
 #[wasm_bindgen(js_name = CRVideo_CreatVideoObj)]
 pub fn creat_video_obj(opts: JsValue) -> JsValue {
-    media::video_object(&core(), &opts, super::members::nickname_of)
+    media::video_object(&core(), &opts, super::members::nickname_of, false)
+}
+
+/// CloudRoom `StartScreenShare()`: this session shares its screen (the browser asks the
+/// user which); `StartScreenShareRslt(sdkErr)`: 0, 700 when another member shares,
+/// 8002 when the user refused, 8004 when the browser cannot share a screen. The room,
+/// this session too, is told `NotifyScreenShareStarted(sharerUID)`.
+#[wasm_bindgen(js_name = CRVideo_StartScreenShare)]
+pub fn start_screen_share() {
+    wasm_bindgen_futures::spawn_local(async {
+        let code = match media::screen::start(core()).await {
+            Ok(()) => 0,
+            Err((code, msg)) => {
+                web_sys::console::warn_1(
+                    &["lineup: StartScreenShare failed (", &code.to_string(), "): ", &msg].concat().into(),
+                );
+                code
+            }
+        };
+        super::fire("StartScreenShareRslt", &[code.into()]);
+    });
+}
+
+/// CloudRoom `StopScreenShare()`: the share ends; `StopScreenShareRslt(sdkErr)`, and the
+/// room is told `NotifyScreenShareStopped(sharerUID)`.
+#[wasm_bindgen(js_name = CRVideo_StopScreenShare)]
+pub fn stop_screen_share() {
+    wasm_bindgen_futures::spawn_local(async {
+        let code = media::screen::stop(core()).await.map_or_else(|(code, _)| code, |_| 0);
+        super::fire("StopScreenShareRslt", &[code.into()]);
+    });
+}
+
+/// CloudRoom `SetScreenShareCfg({maxFPS, maxKbps})`: for the next share. Lineup: returns
+/// 0, or 5 naming the wrong field.
+#[wasm_bindgen(js_name = CRVideo_SetScreenShareCfg)]
+pub fn set_screen_share_cfg(cfg: JsValue) -> u32 {
+    let r = core().borrow_mut().media.screen.set_cfg(&cfg);
+    refused("SetScreenShareCfg", r)
+}
+
+/// CloudRoom `GetScreenShareCfg()`: `{maxFPS, maxKbps}` (0: the browser's choice).
+#[wasm_bindgen(js_name = CRVideo_GetScreenShareCfg)]
+pub fn get_screen_share_cfg() -> JsValue {
+    core().borrow().media.screen.cfg_object()
+}
+
+/// CloudRoom `CreatScreenShareObj(opts)`: a screen-share object with CreatVideoObj's
+/// methods (`handler()` to place, `setVideo(sharerUID)`, `destroy()`, the nickname label
+/// as text, `dblClickFullScreen(1)`) showing the member's shared screen (the sharer's
+/// own: its capture).
+#[wasm_bindgen(js_name = CRVideo_CreatScreenShareObj)]
+pub fn creat_screen_share_obj(opts: JsValue) -> JsValue {
+    media::video_object(&core(), &opts, super::members::nickname_of, true)
 }
 
 /// Lineup: the media connection's statistics (a promise of an `RTCStatsReport`).

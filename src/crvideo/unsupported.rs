@@ -94,14 +94,9 @@ pub const NOT_SUPPORTED: &[NotSupported] = &[
     ret("SetNickName", R::Code),
     ret("GetAgentServiceStatus", R::Code),
     ret("GetUserServiceStatus", R::Code),
-    // Screen sharing and marking.
-    cb("StartScreenShare", R::Undefined, "StartScreenShareRslt", &[Err]),
-    cb("StopScreenShare", R::Undefined, "StopScreenShareRslt", &[Err]),
+    // Marking on a shared screen.
     cb("StartScreenMark", R::Undefined, "StartScreenMarkRslt", &[Err]),
     cb("StopScreenMark", R::Undefined, "StopScreenMarkRslt", &[Err]),
-    ret("CreatScreenShareObj", R::Null),
-    ret("GetScreenShareCfg", R::Object),
-    ret("SetScreenShareCfg", R::Code),
     // Media file playback.
     ret("CreatMediaObj", R::Null),
     ret("StartPlayMedia", R::Code),

@@ -278,7 +278,7 @@ pub async fn cap_video(core: &Core, bps: u32) {
     }
 }
 
-async fn set_max_bitrate(sender: &RtcRtpSender, maxbps: u32) {
+pub(super) async fn set_max_bitrate(sender: &RtcRtpSender, maxbps: u32) {
     if maxbps == 0 {
         return;
     }

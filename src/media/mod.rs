@@ -14,10 +14,12 @@
 //! - `sinks`: video elements (CreatVideoObj, attachVideo) and remote audio players.
 //! - `devices`: cameras, the camera's configuration, microphone energy.
 //! - `audio_devices`: microphones and speakers (CloudRoom's AudioCfg).
+//! - `screen`: screen sharing (StartScreenShare / StopScreenShare, ScreenShareCfg).
 
 pub mod audio_devices;
 pub mod devices;
 mod peer;
+pub mod screen;
 mod sinks;
 mod video_object;
 
@@ -30,7 +32,7 @@ use crate::core::{Core, EventSink};
 use crate::interop::{get, get_str, get_u32, object, set};
 
 pub use peer::{close, get_stats, monitor, open};
-pub use sinks::{attach, reroute};
+pub use sinks::{attach, attach_screen, reroute};
 pub use video_object::video_object;
 
 pub const UNKNOWN: u32 = 0;
@@ -71,6 +73,9 @@ pub struct MemberMedia {
     /// server once a track arrived.
     pub stream_id: String,
     pub stream: Option<MediaStream>,
+    /// Its shared screen's stream id (`MediaTrack` kind `screen`) and stream.
+    pub screen_id: String,
+    pub screen: Option<MediaStream>,
 }
 
 /// One local track: the device's track and the transceiver that sends it.
@@ -105,6 +110,8 @@ pub struct Media {
     pub restarts: u32,
     /// Cameras, their configuration, microphone energy.
     pub devices: devices::Devices,
+    /// This session's screen share, and who shares in the room.
+    pub screen: screen::Screen,
 }
 
 impl Media {
@@ -118,8 +125,24 @@ impl Media {
             video: UNKNOWN,
             stream_id: String::new(),
             stream: None,
+            screen_id: String::new(),
+            screen: None,
         });
         self.members.last_mut().expect("just pushed")
+    }
+
+    /// Learns that `uid`'s shared screen carries stream id `stream` (a stream that arrived
+    /// before this was said joins it).
+    pub fn name_screen(&mut self, uid: &str, stream: &str) {
+        let early = match self.members.iter().position(|m| m.uid.is_empty() && m.stream_id == stream) {
+            Some(i) => self.members.remove(i).stream,
+            None => None,
+        };
+        let m = self.member(uid);
+        m.screen_id = stream.to_string();
+        if early.is_some() {
+            m.screen = early;
+        }
     }
 
     /// Learns that `uid`'s tracks carry stream id `stream` (a stream that arrived before
@@ -148,6 +171,8 @@ impl Media {
             video: UNKNOWN,
             stream_id: stream.to_string(),
             stream: None,
+            screen_id: String::new(),
+            screen: None,
         });
         self.members.last_mut().expect("just pushed")
     }
@@ -275,6 +300,10 @@ impl Media {
                 t.stop();
             }
         }
+        // The screen's capture too; the line went with the connection.
+        self.screen.release();
+        self.screen.local = None;
+        self.screen.sharer = None;
         self.handles = None;
         self.joined = false;
         self.members.clear();
@@ -324,6 +353,27 @@ pub fn on_notice(core: &Core, name: NoticeName, data: &JsValue) -> (bool, Events
             let sdp = get_str(data, "sdp").unwrap_or_default();
             peer::answer_offer(core, sdp);
             true
+        }
+        NoticeName::MediaTrack if get(data, "kind").as_string().as_deref() == Some("screen") => {
+            // A shared screen: its stream is shown by screen objects (the sharer's own
+            // preview is its capture).
+            let uid = get_str(data, "UID").unwrap_or_default();
+            let open = get(data, "state").as_string().as_deref() == Some("open");
+            let stream = get_str(data, "stream").unwrap_or_default();
+            let mut inner = core.borrow_mut();
+            if uid != inner.media.me {
+                inner.media.name_screen(&uid, &stream);
+                if !open {
+                    inner.media.member(&uid).screen = None;
+                }
+                sinks::show(&mut inner, &uid);
+            }
+            true
+        }
+        NoticeName::NotifyScreenShareStarted | NoticeName::NotifyScreenShareStopped => {
+            let uid = get_str(data, "UID").unwrap_or_default();
+            screen::on_share(core, uid, name == NoticeName::NotifyScreenShareStarted);
+            false
         }
         NoticeName::MediaTrack => {
             let uid = get_str(data, "UID").unwrap_or_default();

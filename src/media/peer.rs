@@ -31,8 +31,9 @@ use crate::interop::{error, error_message, get_str};
 
 /// A negotiation waiting its turn.
 enum Job {
-    /// Our offer; the resolver of the caller's promise.
-    Offer(Option<(Function, Function)>),
+    /// Our offer (`share`: with the screen's line, as StartScreenShare); the resolver of
+    /// the caller's promise.
+    Offer { share: bool, resolver: Option<(Function, Function)> },
     /// The server's offer (SDP) to answer.
     Answer(String),
 }
@@ -66,7 +67,7 @@ fn tell(core: &Core, events: Events) {
 }
 
 /// Sends `op` on the session; the reply's data.
-async fn send(core: &Core, op: Op) -> Result<JsValue, Failure> {
+pub(super) async fn send(core: &Core, op: Op) -> Result<JsValue, Failure> {
     let core = core.clone();
     let p = Promise::new(&mut |resolve: Function, reject: Function| {
         core::send(
@@ -87,7 +88,7 @@ async fn send(core: &Core, op: Op) -> Result<JsValue, Failure> {
 }
 
 /// The peer connection, made at the first track.
-fn peer(core: &Core) -> Result<RtcPeerConnection, Failure> {
+pub(super) fn peer(core: &Core) -> Result<RtcPeerConnection, Failure> {
     if let Some(pc) = core.borrow().media.pc.clone() {
         return Ok(pc);
     }
@@ -326,15 +327,7 @@ pub async fn open(core: Core, kind: Kind) -> Result<(), Failure> {
             }
             Ok(())
         }
-        None => {
-            let p = Promise::new(&mut |resolve: Function, reject: Function| {
-                enqueue(&core, Job::Offer(Some((resolve, reject))));
-            });
-            JsFuture::from(p)
-                .await
-                .map(|_| ())
-                .map_err(|e| (crate::interop::get_u32(&e, "sdkErr").unwrap_or(codes::MEDIA_ERR), error_message(&e)))
-        }
+        None => negotiate(&core, false).await,
     };
     // SetVideoCfg's bitrate limit holds for a camera opened later too.
     if sent.is_ok() && kind == Kind::Video && core.borrow().media.devices.max_video_bps() > 0 {
@@ -366,8 +359,14 @@ pub async fn monitor(core: Core, meet_id: u32, mode: String, agent: Option<Strin
         init.set_direction(RtcRtpTransceiverDirection::Recvonly);
         pc.add_transceiver_with_str_and_init(kind, &init);
     }
+    negotiate(&core, false).await
+}
+
+/// Our offer, in turn with the other negotiations (`share`: as StartScreenShare, with
+/// the screen's line); resolves once the server's answer is set.
+pub async fn negotiate(core: &Core, share: bool) -> Result<(), Failure> {
     let p = Promise::new(&mut |resolve: Function, reject: Function| {
-        enqueue(&core, Job::Offer(Some((resolve, reject))));
+        enqueue(core, Job::Offer { share, resolver: Some((resolve, reject)) });
     });
     JsFuture::from(p)
         .await
@@ -450,8 +449,8 @@ fn enqueue(core: &Core, job: Job) {
                 let job = core.borrow_mut().media.negotiation.jobs.pop_front();
                 let Some(job) = job else { break };
                 match job {
-                    Job::Offer(resolver) => {
-                        let r = offer(&core).await;
+                    Job::Offer { share, resolver } => {
+                        let r = offer(&core, share).await;
                         if let Some((resolve, reject)) = resolver {
                             let _ = match r {
                                 Ok(()) => resolve.call0(&JsValue::NULL),
@@ -483,8 +482,9 @@ fn local_sdp(pc: &RtcPeerConnection) -> String {
     pc.local_description().map(|d| d.sdp()).unwrap_or_default()
 }
 
-/// Our offer to the server (MediaJoin), and its answer.
-async fn offer(core: &Core) -> Result<(), Failure> {
+/// Our offer to the server (MediaJoin, or StartScreenShare naming the screen's line),
+/// and its answer. An offer the server refused is rolled back.
+async fn offer(core: &Core, share: bool) -> Result<(), Failure> {
     let (pc, meeting) = {
         let i = core.borrow();
         (i.media.pc.clone(), i.media.meeting)
@@ -493,12 +493,26 @@ async fn offer(core: &Core) -> Result<(), Failure> {
     let neg = |e: JsValue| failed(codes::MEDIA_ERR, "negotiation", &e);
     let offer = JsFuture::from(pc.create_offer()).await.map_err(neg)?;
     JsFuture::from(pc.set_local_description(offer.unchecked_ref())).await.map_err(neg)?;
-    let monitor = core.borrow().media.monitor.clone();
-    let op = match monitor {
-        Some((mode, uid)) => Op::MediaMonitor { meet_id: meeting, mode, uid, sdp: local_sdp(&pc) },
-        None => Op::MediaJoin { meet_id: meeting, sdp: local_sdp(&pc) },
+    let (monitor, screen_mid) = {
+        let i = core.borrow();
+        let screen = i.media.screen.local.as_ref().and_then(|l| l.transceiver.as_ref()).and_then(|t| t.mid());
+        (i.media.monitor.clone(), screen)
     };
-    let reply = send(core, op).await?;
+    let op = match (monitor, share) {
+        (_, true) => {
+            Op::StartScreenShare { meet_id: meeting, mid: screen_mid.unwrap_or_default(), sdp: local_sdp(&pc) }
+        }
+        (Some((mode, uid)), _) => Op::MediaMonitor { meet_id: meeting, mode, uid, sdp: local_sdp(&pc) },
+        (None, _) => Op::MediaJoin { meet_id: meeting, sdp: local_sdp(&pc) },
+    };
+    let reply = match send(core, op).await {
+        Ok(reply) => reply,
+        Err(e) => {
+            let rollback = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
+            let _ = JsFuture::from(pc.set_local_description(&rollback)).await;
+            return Err(e);
+        }
+    };
     let sdp = get_str(&reply, "sdp").unwrap_or_default();
     JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Answer, &sdp))).await.map_err(neg)?;
     core.borrow_mut().media.joined = true;

@@ -1,7 +1,8 @@
 //! Where the room's media is shown and heard: video elements the page placed (a
 //! CloudRoom video object from CreatVideoObj, or any element given to attachVideo),
-//! each showing one member's camera (this session's own: the local preview), and one
-//! audio player per other member.
+//! each showing one member's camera (this session's own: the local preview) or its
+//! shared screen (CreatScreenShareObj, attachScreen), and one audio player per other
+//! member.
 
 use wasm_bindgen::prelude::*;
 use web_sys::{HtmlAudioElement, HtmlMediaElement, MediaStream, RtcTrackEvent};
@@ -9,10 +10,11 @@ use web_sys::{HtmlAudioElement, HtmlMediaElement, MediaStream, RtcTrackEvent};
 use crate::core::{Core, Inner};
 use crate::interop::error_message;
 
-/// One video element and the member it shows.
+/// One video element and the member it shows: its camera, or its shared screen.
 struct Video {
     element: HtmlMediaElement,
     uid: String,
+    screen: bool,
 }
 
 #[derive(Default)]
@@ -46,26 +48,33 @@ impl Sinks {
     }
 }
 
-/// What `uid`'s video elements should show.
-fn stream_of(inner: &Inner, uid: &str) -> Option<MediaStream> {
+/// What `uid`'s video elements should show (its camera, or its `screen`).
+fn stream_of(inner: &Inner, uid: &str, screen: bool) -> Option<MediaStream> {
     let media = &inner.media;
     if uid == media.me {
-        // The local preview: the camera's track alone.
-        let track = media.cam.as_ref().and_then(|c| c.track.clone())?;
+        // The local preview: the camera's (or the screen's) track alone.
+        let local = if screen { media.screen.local.as_ref() } else { media.cam.as_ref() };
+        let track = local.and_then(|c| c.track.clone())?;
         let s = MediaStream::new().ok()?;
         s.add_track(&track);
         return Some(s);
     }
-    media.members.iter().find(|m| m.uid == uid).and_then(|m| m.stream.clone())
+    let m = media.members.iter().find(|m| m.uid == uid)?;
+    if screen {
+        m.screen.clone()
+    } else {
+        m.stream.clone()
+    }
 }
 
-/// Shows `uid`'s stream in its video elements.
+/// Shows `uid`'s streams in its video elements.
 pub fn show(inner: &mut Inner, uid: &str) {
-    let stream = stream_of(inner, uid);
+    let streams = [stream_of(inner, uid, false), stream_of(inner, uid, true)];
     let sinks = &mut inner.media.sinks;
     let ignore = sinks.ignore.get_or_insert_with(|| Closure::<dyn FnMut(JsValue)>::new(|_| {}));
     for v in sinks.videos.iter().filter(|v| v.uid == uid) {
-        v.element.set_src_object(stream.as_ref());
+        let stream = streams[usize::from(v.screen)].as_ref();
+        v.element.set_src_object(stream);
         if let Ok(p) = v.element.play() {
             let _ = p.catch(ignore);
         }
@@ -84,6 +93,13 @@ pub fn on_track(core: &Core, e: &RtcTrackEvent) {
     let Ok(stream) = e.streams().get(0).dyn_into::<MediaStream>() else { return };
     let id = stream.id();
     let mut inner = core.borrow_mut();
+    // A member's shared screen: shown by screen objects only.
+    if let Some(m) = inner.media.members.iter_mut().find(|m| !m.screen_id.is_empty() && m.screen_id == id) {
+        m.screen = Some(Clone::clone(&stream));
+        let uid = m.uid.clone();
+        show(&mut inner, &uid);
+        return;
+    }
     // Which member a received track is of (the energy reading finds it by its line).
     let track_id = e.track().id();
     let owners = &mut inner.media.devices.track_streams;
@@ -105,10 +121,13 @@ pub fn on_track(core: &Core, e: &RtcTrackEvent) {
             player.set_src_object(Some(&stream));
             match player.play() {
                 Ok(p) => {
-                    let ignore = inner.media.sinks.ignore.get_or_insert_with(|| Closure::<dyn FnMut(JsValue)>::new(|_| {}));
+                    let ignore =
+                        inner.media.sinks.ignore.get_or_insert_with(|| Closure::<dyn FnMut(JsValue)>::new(|_| {}));
                     let _ = p.catch(ignore);
                 }
-                Err(e) => web_sys::console::warn_1(&["lineup: cannot play ", &uid, "'s audio: ", &error_message(&e)].concat().into()),
+                Err(e) => web_sys::console::warn_1(
+                    &["lineup: cannot play ", &uid, "'s audio: ", &error_message(&e)].concat().into(),
+                ),
             }
             if let Some(p) = inner.media.devices.audio.route(&player) {
                 let ignore = inner.media.sinks.ignore.get_or_insert_with(|| Closure::<dyn FnMut(JsValue)>::new(|_| {}));
@@ -124,6 +143,15 @@ pub fn on_track(core: &Core, e: &RtcTrackEvent) {
 
 /// Shows `uid`'s camera in `element` ("" to show nothing).
 pub fn attach(core: &Core, element: HtmlMediaElement, uid: String) {
+    place(core, element, uid, false);
+}
+
+/// Shows `uid`'s shared screen in `element` ("" to show nothing).
+pub fn attach_screen(core: &Core, element: HtmlMediaElement, uid: String) {
+    place(core, element, uid, true);
+}
+
+fn place(core: &Core, element: HtmlMediaElement, uid: String, screen: bool) {
     let mut inner = core.borrow_mut();
     let sinks = &mut inner.media.sinks;
     sinks.videos.retain(|v| v.element != element);
@@ -131,14 +159,15 @@ pub fn attach(core: &Core, element: HtmlMediaElement, uid: String) {
         element.set_src_object(None);
         return;
     }
-    sinks.videos.push(Video { element, uid: uid.clone() });
+    sinks.videos.push(Video { element, uid: uid.clone(), screen });
     show(&mut inner, &uid);
 }
 
 /// Plays every member's audio on the chosen speaker (after SetAudioCfg).
 pub fn reroute(core: &Core) {
     let mut inner = core.borrow_mut();
-    let switches: Vec<js_sys::Promise> = inner.media.sinks.players.iter().filter_map(|(_, p)| inner.media.devices.audio.route(p)).collect();
+    let switches: Vec<js_sys::Promise> =
+        inner.media.sinks.players.iter().filter_map(|(_, p)| inner.media.devices.audio.route(p)).collect();
     let ignore = inner.media.sinks.ignore.get_or_insert_with(|| Closure::<dyn FnMut(JsValue)>::new(|_| {}));
     for p in switches {
         let _ = p.catch(ignore);

@@ -1,7 +1,9 @@
 //! CloudRoom's video object (CreatVideoObj): a `<video>` element showing one member's
 //! camera, inside a box with the member's nickname label, and CloudRoom's methods
 //! (setVideo, getVideo, clear, handler, id, width, height, setNickNameStyle,
-//! setNickNameContent, setVisibleNickName, getVisibleNickName, savePic).
+//! setNickNameContent, setVisibleNickName, getVisibleNickName, savePic,
+//! dblClickFullScreen, destroy). The screen-share object (CreatScreenShareObj) is the same
+//! object showing the member's shared screen.
 //!
 //! With options (`CreatVideoObj({poster, style})`, RTCSDKV2) it is CloudRoom's object:
 //! the page places `handler()`. Without (WebIE) it is the `<video>` element itself,
@@ -16,7 +18,7 @@ use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, HtmlCanvasElement, HtmlElement, HtmlVideoElement};
 
-use super::sinks::attach;
+use super::sinks::{attach, attach_screen};
 use crate::args::text;
 use crate::core::Core;
 use crate::interop::get;
@@ -36,7 +38,8 @@ fn set_style(element: &HtmlElement, css: &JsValue) {
 /// The current frame of `video` as a PNG data URL ("" before the first frame).
 fn picture(document: &Document, video: &HtmlVideoElement) -> String {
     let (w, h) = (video.video_width(), video.video_height());
-    let Some(canvas) = document.create_element("canvas").ok().and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok()) else {
+    let Some(canvas) = document.create_element("canvas").ok().and_then(|c| c.dyn_into::<HtmlCanvasElement>().ok())
+    else {
         return String::new();
     };
     if w == 0 || h == 0 {
@@ -44,10 +47,31 @@ fn picture(document: &Document, video: &HtmlVideoElement) -> String {
     }
     canvas.set_width(w);
     canvas.set_height(h);
-    let ctx = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok());
+    let ctx =
+        canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok());
     match ctx {
-        Some(ctx) if ctx.draw_image_with_html_video_element(video, 0.0, 0.0).is_ok() => canvas.to_data_url().unwrap_or_default(),
+        Some(ctx) if ctx.draw_image_with_html_video_element(video, 0.0, 0.0).is_ok() => {
+            canvas.to_data_url().unwrap_or_default()
+        }
         _ => String::new(),
+    }
+}
+
+/// Puts `frame` in full screen, or leaves full screen when something is.
+fn toggle_full_screen(core: &Core, frame: &HtmlElement) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    let call = |target: &JsValue, name: &str| {
+        let f = Reflect::get(target, &name.into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        if let Some(p) = f.and_then(|f| f.call0(target).ok()).and_then(|p| p.dyn_into::<js_sys::Promise>().ok()) {
+            // A refusal (no user gesture) is not the page's error.
+            super::sinks::quietly(core, p);
+        }
+    };
+    let current = Reflect::get(&document, &"fullscreenElement".into()).unwrap_or(JsValue::NULL);
+    if current.is_null() || current.is_undefined() {
+        call(frame, "requestFullscreen");
+    } else {
+        call(&document, "exitFullscreen");
     }
 }
 
@@ -59,9 +83,10 @@ fn element<T: JsCast>(document: &Document, tag: &str) -> Option<T> {
     document.create_element(tag).ok()?.dyn_into::<T>().ok()
 }
 
-/// A video object for the page to place (see `CRVideo_CreatVideoObj`); `nickname_of`
-/// names the member it shows (the label, until the page sets its own content).
-pub fn video_object(core: &Core, opts: &JsValue, nickname_of: fn(&str) -> String) -> JsValue {
+/// A video object for the page to place (see `CRVideo_CreatVideoObj`), showing a
+/// member's camera or (`screen`) its shared screen; `nickname_of` names the member it
+/// shows (the label, until the page sets its own content).
+pub fn video_object(core: &Core, opts: &JsValue, nickname_of: fn(&str) -> String, screen: bool) -> JsValue {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return JsValue::NULL };
     let (Some(video), Some(frame), Some(label)) = (
         element::<HtmlVideoElement>(&document, "video"),
@@ -82,9 +107,17 @@ pub fn video_object(core: &Core, opts: &JsValue, nickname_of: fn(&str) -> String
     let _ = frame.style().set_property("width", "100%");
     let _ = frame.style().set_property("height", "100%");
     for (k, v) in [
-        ("position", "absolute"), ("left", "20px"), ("top", "20px"), ("padding", "0 10px"), ("line-height", "30px"),
-        ("color", "#fff"), ("font-size", "12px"), ("z-index", "2"), ("background-color", "rgba(0, 0, 0, .5)"),
-        ("border-radius", "15px"), ("display", "none"),
+        ("position", "absolute"),
+        ("left", "20px"),
+        ("top", "20px"),
+        ("padding", "0 10px"),
+        ("line-height", "30px"),
+        ("color", "#fff"),
+        ("font-size", "12px"),
+        ("z-index", "2"),
+        ("background-color", "rgba(0, 0, 0, .5)"),
+        ("border-radius", "15px"),
+        ("display", "none"),
     ] {
         let _ = label.style().set_property(k, v);
     }
@@ -110,14 +143,18 @@ pub fn video_object(core: &Core, opts: &JsValue, nickname_of: fn(&str) -> String
                     let _ = l.style().set_property("display", if nick.is_empty() { "none" } else { "block" });
                 }
                 *s.borrow_mut() = uid.clone();
-                attach(&core, v.clone().unchecked_into(), uid);
+                if screen {
+                    attach_screen(&core, v.clone().unchecked_into(), uid);
+                } else {
+                    attach(&core, v.clone().unchecked_into(), uid);
+                }
             }
             JsValue::UNDEFINED
         }),
     ));
     let s = shown.clone();
     methods.push(("getVideo", Closure::new(move |_: JsValue, _: JsValue| JsValue::from(s.borrow().as_str()))));
-    let (v, s, w) = (video.clone(), shown, weak);
+    let (v, s, w) = (video.clone(), shown, weak.clone());
     methods.push((
         "clear",
         Closure::new(move |_: JsValue, _: JsValue| {
@@ -126,6 +163,20 @@ pub fn video_object(core: &Core, opts: &JsValue, nickname_of: fn(&str) -> String
                 attach(&core, v.clone().unchecked_into(), String::new());
                 v.load();
             }
+            JsValue::UNDEFINED
+        }),
+    ));
+    let (v, f, w) = (video.clone(), frame.clone(), weak.clone());
+    methods.push((
+        "destroy",
+        Closure::new(move |_: JsValue, _: JsValue| {
+            // Shows nothing more and leaves the page (the object's methods stay with the
+            // session).
+            if let Some(core) = w.upgrade() {
+                attach(&core, v.clone().unchecked_into(), String::new());
+            }
+            f.remove();
+            v.remove();
             JsValue::UNDEFINED
         }),
     ));
@@ -166,8 +217,30 @@ pub fn video_object(core: &Core, opts: &JsValue, nickname_of: fn(&str) -> String
     let l = label;
     methods.push((
         "getVisibleNickName",
-        Closure::new(move |_: JsValue, _: JsValue| JsValue::from(l.style().get_property_value("display").ok().as_deref() != Some("none"))),
+        Closure::new(move |_: JsValue, _: JsValue| {
+            JsValue::from(l.style().get_property_value("display").ok().as_deref() != Some("none"))
+        }),
     ));
+    let f = frame.clone();
+    let full = Rc::new(Cell::new(false));
+    let on = full.clone();
+    methods.push((
+        "dblClickFullScreen",
+        Closure::new(move |enable: JsValue, _: JsValue| {
+            on.set(enable.is_truthy());
+            JsValue::UNDEFINED
+        }),
+    ));
+    // The double-click listener (owned with the methods): full screen and back.
+    let w = weak.clone();
+    let listener = Closure::<dyn FnMut(JsValue, JsValue) -> JsValue>::new(move |_: JsValue, _: JsValue| {
+        if let (true, Some(core)) = (full.get(), w.upgrade()) {
+            toggle_full_screen(&core, &f);
+        }
+        JsValue::UNDEFINED
+    });
+    let _ = frame.add_event_listener_with_callback("dblclick", listener.as_ref().unchecked_ref());
+    core.borrow_mut().media.sinks.methods.push(listener);
     let v = video.clone();
     methods.push(("savePic", Closure::new(move |_: JsValue, _: JsValue| JsValue::from(picture(&document, &v)))));
 

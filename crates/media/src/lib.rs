@@ -36,7 +36,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use str0m::bwe::Bitrate;
-use str0m::media::{KeyframeRequestKind, MediaKind};
+use str0m::media::{KeyframeRequestKind, MediaKind, Mid};
 use str0m::net::{Protocol, Receive, TcpType};
 use str0m::{Candidate, Input, Rtc};
 
@@ -73,19 +73,22 @@ impl Role {
     }
 }
 
-/// What a track carries.
+/// What a track carries: a member's microphone, camera, or shared screen (a video
+/// track the member said is its screen: [`Sfu::share`]).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Kind {
     Audio,
     Video,
+    Screen,
 }
 
 impl Kind {
-    /// The wire name: `audio` or `video`.
+    /// The wire name: `audio`, `video` or `screen`.
     pub fn name(self) -> &'static str {
         match self {
             Kind::Audio => "audio",
             Kind::Video => "video",
+            Kind::Screen => "screen",
         }
     }
 
@@ -94,6 +97,7 @@ impl Kind {
         match name {
             "audio" => Some(Kind::Audio),
             "video" => Some(Kind::Video),
+            "screen" => Some(Kind::Screen),
             _ => None,
         }
     }
@@ -269,6 +273,35 @@ impl Sfu {
         Ok(())
     }
 
+    /// The member's video line `mid` is its shared screen (CloudRoom StartScreenShare),
+    /// with the member's `offer` that adds the line or keeps it (a share started again
+    /// reuses it): the answer. The others receive the screen as a track of its own, under
+    /// the stream id `<label>-screen`, and the driver is told `TrackOpen` with
+    /// [`Kind::Screen`].
+    pub fn share(&mut self, now: Instant, member: MemberId, mid: &str, offer: &str) -> Result<String, MediaError> {
+        let m = self.member(member)?;
+        let room = m.room;
+        let reopened = m.share(Mid::from(mid));
+        let answer = m.accept_offer(offer)?;
+        if let Some(track) = reopened {
+            self.track_opened(member, room, track);
+        }
+        let ids = self.room_ids(room);
+        self.drive(now, ids);
+        Ok(answer)
+    }
+
+    /// The member's screen share ends: the others' lines for it stop at the next offer.
+    /// False when it was sharing none.
+    pub fn unshare(&mut self, now: Instant, member: MemberId) -> bool {
+        let Ok(m) = self.member(member) else { return false };
+        let room = m.room;
+        let stopped = m.unshare();
+        let ids = self.room_ids(room);
+        self.drive(now, ids);
+        stopped
+    }
+
     /// The session's media leaves (its tracks stop for the others at the next offer).
     pub fn leave(&mut self, member: MemberId) {
         let Some(room) = self.members.iter().find(|m| m.id == member).map(|m| m.room) else { return };
@@ -414,7 +447,8 @@ impl Sfu {
                     Happened::Media(data) => {
                         let role = self.members[i].role;
                         if role == Role::Full && self.recorded.contains(&room) {
-                            if let Some(frame) = recorded_frame(id, &data) {
+                            let source = self.members[i].source(data.mid);
+                            if let Some(frame) = recorded_frame(id, source, &data) {
                                 self.out.push_back(MediaOutput::Frame { room, frame });
                             }
                         }
@@ -489,7 +523,7 @@ impl Sfu {
     }
 
     fn track_opened(&mut self, member: MemberId, room: u32, track: std::sync::Weak<TrackIn>) {
-        let Some(kind) = track.upgrade().map(|t| Kind::from(t.kind)) else { return };
+        let Some(kind) = track.upgrade().map(|t| t.source) else { return };
         self.out.push_back(MediaOutput::TrackOpen { member, kind });
         let Some(role) = self.members.iter().find(|m| m.id == member).map(|m| m.role) else { return };
         for m in self.members.iter_mut().filter(|m| m.room == room && m.id != member && role.reaches(m.id)) {
@@ -498,12 +532,14 @@ impl Sfu {
     }
 }
 
-/// A received frame as a recording takes it: Opus or VP8 only.
-fn recorded_frame(member: MemberId, data: &str0m::media::MediaData) -> Option<record::Frame> {
-    let kind = match data.params.spec().codec {
-        str0m::format::Codec::Opus => Kind::Audio,
-        str0m::format::Codec::Vp8 => Kind::Video,
+/// A received frame as a recording takes it (`source`: the track it came on): Opus or
+/// VP8 only.
+fn recorded_frame(member: MemberId, source: Kind, data: &str0m::media::MediaData) -> Option<record::Frame> {
+    let kind = match (data.params.spec().codec, source) {
+        (str0m::format::Codec::Opus, _) => Kind::Audio,
+        (str0m::format::Codec::Vp8, Kind::Screen) => Kind::Screen,
+        (str0m::format::Codec::Vp8, _) => Kind::Video,
         _ => return None,
     };
-    Some(record::Frame { member, kind, keyframe: kind == Kind::Video && data.is_keyframe(), data: data.data.clone() })
+    Some(record::Frame { member, kind, keyframe: kind != Kind::Audio && data.is_keyframe(), data: data.data.clone() })
 }

@@ -11,7 +11,7 @@ use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::media::{Direction, KeyframeRequest, KeyframeRequestKind, MediaData, MediaKind, Mid};
 use str0m::{Event, IceConnectionState, Input, Output, Rtc};
 
-use crate::{MediaError, MemberId, Role};
+use crate::{Kind, MediaError, MemberId, Role};
 
 /// A track a member publishes.
 #[derive(Debug)]
@@ -21,6 +21,8 @@ pub struct TrackIn {
     pub label: String,
     pub mid: Mid,
     pub kind: MediaKind,
+    /// What the driver and the others are told it is (a video track may be the screen).
+    pub source: Kind,
 }
 
 #[derive(Debug)]
@@ -100,6 +102,8 @@ pub struct Member {
     /// The latest estimate of what the link to this member carries (str0m's TWCC
     /// bandwidth estimation on what the SFU sends it), bits per second.
     pub downlink_bps: Option<u64>,
+    /// The line of its shared screen, while it shares.
+    screen: Option<Mid>,
 }
 
 impl Member {
@@ -117,7 +121,54 @@ impl Member {
             tracks_out: Vec::new(),
             opened: Vec::new(),
             downlink_bps: None,
+            screen: None,
         }
+    }
+
+    /// Its video line `mid` is its shared screen (said before the offer that adds it is
+    /// taken): the track to hand the others when the line is there already (a share
+    /// started again); else it opens when that offer is taken.
+    pub fn share(&mut self, mid: Mid) -> Option<Weak<TrackIn>> {
+        self.screen = Some(mid);
+        if self.tracks_in.iter().any(|t| t.id.mid == mid) {
+            return None;
+        }
+        let media = self.rtc.media(mid)?;
+        if media.kind() != MediaKind::Video || !media.direction().is_receiving() {
+            return None;
+        }
+        Some(self.track_in(mid, MediaKind::Video))
+    }
+
+    /// Its screen share ends: the track goes (the others' lines for it stop). False when
+    /// it shared none.
+    pub fn unshare(&mut self) -> bool {
+        let Some(mid) = self.screen.take() else { return false };
+        let before = self.tracks_in.len();
+        self.tracks_in.retain(|t| t.id.mid != mid);
+        before != self.tracks_in.len()
+    }
+
+    /// What its line `mid` carries.
+    pub fn source(&self, mid: Mid) -> Kind {
+        match self.tracks_in.iter().find(|t| t.id.mid == mid) {
+            Some(t) => t.id.source,
+            None if self.screen == Some(mid) => Kind::Screen,
+            None => Kind::Video,
+        }
+    }
+
+    /// A track it publishes on line `mid`, kept while it publishes it.
+    fn track_in(&mut self, mid: Mid, kind: MediaKind) -> Weak<TrackIn> {
+        let screen = self.screen == Some(mid) && kind == MediaKind::Video;
+        let (source, label) = match screen {
+            true => (Kind::Screen, format!("{}-screen", self.label)),
+            false => (Kind::from(kind), self.label.clone()),
+        };
+        let id = Arc::new(TrackIn { origin: self.id, label, mid, kind, source });
+        let weak = Arc::downgrade(&id);
+        self.tracks_in.push(TrackInEntry { id, last_keyframe_request: None });
+        weak
     }
 
     /// The tracks this member publishes.
@@ -207,12 +258,7 @@ impl Member {
                 self.rtc.disconnect();
                 Happened::Lost
             }
-            Event::MediaAdded(m) if m.direction.is_receiving() => {
-                let id = Arc::new(TrackIn { origin: self.id, label: self.label.clone(), mid: m.mid, kind: m.kind });
-                let weak = Arc::downgrade(&id);
-                self.tracks_in.push(TrackInEntry { id, last_keyframe_request: None });
-                Happened::TrackOpen(weak)
-            }
+            Event::MediaAdded(m) if m.direction.is_receiving() => Happened::TrackOpen(self.track_in(m.mid, m.kind)),
             Event::MediaData(data) => {
                 if !data.contiguous {
                     self.request_keyframe(data.mid, KeyframeRequestKind::Fir, data.network_time);

@@ -83,11 +83,20 @@ pub struct Recording<W: Write + Seek> {
     keyed: Vec<u64>,
     frames: u64,
     late_frames: u64,
+    /// The tracks to wait for before declaring them (at most [`GATHER`]).
+    expected: usize,
 }
 
 impl<W: Write + Seek> Recording<W> {
+    /// A call's recording: its parties' microphones and cameras ([`EXPECTED_TRACKS`]).
     pub fn new(dest: W) -> Recording<W> {
+        Recording::expecting(dest, EXPECTED_TRACKS)
+    }
+
+    /// A recording of `expected` tracks (a screen share's: one).
+    pub fn expecting(dest: W, expected: usize) -> Recording<W> {
         Recording {
+            expected,
             dest: Some(dest),
             start: None,
             gathered: Vec::new(),
@@ -111,7 +120,7 @@ impl<W: Write + Seek> Recording<W> {
             self.seen.push((frame.member, frame.kind));
         }
         self.gathered.push((at, frame));
-        if self.seen.len() >= EXPECTED_TRACKS
+        if self.seen.len() >= self.expected
             || at.saturating_duration_since(start) >= GATHER
             || self.gathered.len() >= MAX_GATHERED
         {
@@ -135,7 +144,7 @@ impl<W: Write + Seek> Recording<W> {
                     builder = b.set_codec_private(t, &opus_head()).map_err(RecordError::Webm)?;
                     webm::mux::Track::track_number(&t)
                 }
-                Kind::Video => {
+                Kind::Video | Kind::Screen => {
                     let (w, h) = self
                         .gathered
                         .iter()
@@ -162,7 +171,7 @@ impl<W: Write + Seek> Recording<W> {
             return Ok(());
         };
         let number = track.number;
-        if frame.kind == Kind::Video && !self.keyed.contains(&number) {
+        if frame.kind != Kind::Audio && !self.keyed.contains(&number) {
             if !frame.keyframe {
                 return Ok(());
             }

@@ -26,9 +26,15 @@ pub struct Peer {
     rtc: Rtc,
     audio: Option<Mid>,
     video: Option<Mid>,
+    /// Its shared screen's line, once it added one, and whether it sends on it.
+    screen: Option<Mid>,
+    sharing: bool,
     pub connected: bool,
     pub got_audio: u64,
+    /// Video frames received on camera lines, and on screen lines (the stream id the
+    /// SFU gives a shared screen ends `-screen`).
     pub got_video: u64,
+    pub got_screen: u64,
     pub keyframe_requests: u64,
 }
 
@@ -48,9 +54,34 @@ impl Peer {
             }
         }
         let (offer, pending) = api.apply().expect("an offer");
-        let peer =
-            Peer { id, addr, rtc, audio, video, connected: false, got_audio: 0, got_video: 0, keyframe_requests: 0 };
+        let peer = Peer {
+            id,
+            addr,
+            rtc,
+            audio,
+            video,
+            screen: None,
+            sharing: false,
+            connected: false,
+            got_audio: 0,
+            got_video: 0,
+            got_screen: 0,
+            keyframe_requests: 0,
+        };
         (peer, offer.to_sdp_string(), pending)
+    }
+
+    /// Adds a video line for its screen: the offer, and the line's mid.
+    fn add_screen(&mut self) -> (String, SdpPendingOffer, Mid) {
+        let mut api = self.rtc.sdp_api();
+        let mid = api.add_media(MediaKind::Video, Direction::SendOnly, Some(format!("s{}", self.id)), None, None);
+        let (offer, pending) = api.apply().expect("an offer");
+        (offer.to_sdp_string(), pending, mid)
+    }
+
+    /// Whether line `mid` it receives carries a shared screen.
+    fn is_screen(&self, mid: Mid) -> bool {
+        self.rtc.media(mid).is_some_and(|m| m.stream_id().ends_with("-screen"))
     }
 
     fn accept_answer(&mut self, pending: SdpPendingOffer, answer: &str) {
@@ -76,13 +107,16 @@ impl Peer {
     }
 
     fn send_frames(&mut self, now: Instant, n: u64, audio: bool, video: bool, video_bytes: usize) {
-        let (audio, video) = (if audio { self.audio } else { None }, if video { self.video } else { None });
+        let (audio, videos) = (
+            if audio { self.audio } else { None },
+            if video { [self.video, self.screen.filter(|_| self.sharing)] } else { [None; 2] },
+        );
         if let Some(mid) = audio {
             let w = self.rtc.writer(mid).unwrap();
             let pt = w.payload_params().find(|p| p.spec().codec == Codec::Opus).unwrap().pt();
             let _ = w.write(pt, now, MediaTime::new(n * 480, Frequency::FORTY_EIGHT_KHZ), vec![0xf8u8; 60]);
         }
-        if let Some(mid) = video {
+        for mid in videos.into_iter().flatten() {
             let w = self.rtc.writer(mid).unwrap();
             let pt = w.payload_params().find(|p| p.spec().codec == Codec::Vp8).unwrap().pt();
             // A VP8 keyframe every 30 frames (bit 0 of the first byte clear), else an inter frame.
@@ -137,6 +171,37 @@ impl Net {
         self.peers.push(peer);
     }
 
+    /// Member `id` shares its screen: a new video line (its offer, taken by the SFU), said
+    /// to be the screen ([`Sfu::share`]); shared again, the same line.
+    pub fn share(&mut self, id: MemberId) -> Result<(), crate::MediaError> {
+        let now = self.now;
+        let peer = self.peer(id);
+        let (offer, pending, mid) = match peer.screen {
+            Some(mid) => {
+                // The same line: an offer that changes nothing else (str0m makes an offer
+                // only for a change; an ICE restart is one a browser's renegotiation may carry).
+                let mut api = peer.rtc.sdp_api();
+                api.ice_restart(true);
+                let (offer, pending) = api.apply().expect("an offer");
+                (offer.to_sdp_string(), pending, mid)
+            }
+            None => peer.add_screen(),
+        };
+        let answer = self.sfu.share(now, id, &mid.to_string(), &offer)?;
+        let peer = self.peer(id);
+        peer.accept_answer(pending, &answer);
+        peer.screen = Some(mid);
+        peer.sharing = true;
+        Ok(())
+    }
+
+    /// Member `id` stops sharing (its line stays, silent: a browser's `replaceTrack(null)`).
+    pub fn unshare(&mut self, id: MemberId) -> bool {
+        let now = self.now;
+        self.peer(id).sharing = false;
+        self.sfu.unshare(now, id)
+    }
+
     pub fn peer(&mut self, id: MemberId) -> &mut Peer {
         self.peers.iter_mut().find(|p| p.id == id).unwrap()
     }
@@ -173,6 +238,7 @@ impl Net {
                             Event::Connected => p.connected = true,
                             Event::MediaData(d) => match d.params.spec().codec {
                                 Codec::Opus => p.got_audio += 1,
+                                Codec::Vp8 if p.is_screen(d.mid) => p.got_screen += 1,
                                 Codec::Vp8 => p.got_video += 1,
                                 _ => {}
                             },

@@ -15,7 +15,11 @@ fn two_members_connect_and_receive_each_others_audio_and_video() {
     assert!(net.peers.iter().all(|p| p.connected), "ICE-lite and DTLS come up on the in-memory network");
     let mut opened = net.track_open.clone();
     opened.sort_by_key(|(m, k)| (*m, *k == Kind::Video));
-    assert_eq!(opened, [(1, Kind::Audio), (1, Kind::Video), (2, Kind::Audio), (2, Kind::Video)], "each track is open at the server");
+    assert_eq!(
+        opened,
+        [(1, Kind::Audio), (1, Kind::Video), (2, Kind::Audio), (2, Kind::Video)],
+        "each track is open at the server"
+    );
     net.run_media(3_000);
     for p in &net.peers {
         assert!(p.got_audio > 100, "member {} got {} audio frames", p.id, p.got_audio);
@@ -39,7 +43,11 @@ fn rooms_are_apart_and_a_monitor_hears_without_being_heard() {
     let got = |net: &mut Net, id| net.peer(id).got_audio;
     assert!(got(&mut net, 4) > 150, "the monitor hears both members of room 7 ({})", got(&mut net, 4));
     // 10 ms frames for 2 s: one publisher is about 200 frames, two 400.
-    assert!((160..=240).contains(&got(&mut net, 1)), "member 1 hears member 2 only, not the monitor ({})", got(&mut net, 1));
+    assert!(
+        (160..=240).contains(&got(&mut net, 1)),
+        "member 1 hears member 2 only, not the monitor ({})",
+        got(&mut net, 1)
+    );
     assert!(got(&mut net, 4) > 320, "the monitor hears both ({})", got(&mut net, 4));
     assert_eq!(got(&mut net, 3), 0, "room 8 hears nothing of room 7");
     assert_eq!(net.sfu.room_members(7).len(), 3);
@@ -96,7 +104,10 @@ fn a_recorded_room_hands_out_its_members_frames_and_they_make_a_webm() {
     net.sfu.record(7, true);
     net.run(2_000, |_, _| {});
     net.run_media(3_000);
-    assert!(net.frames.iter().all(|(_, room, f)| *room == 7 && (f.member == 1 || f.member == 2)), "room 7's full members only");
+    assert!(
+        net.frames.iter().all(|(_, room, f)| *room == 7 && (f.member == 1 || f.member == 2)),
+        "room 7's full members only"
+    );
     let count = |member, kind| net.frames.iter().filter(|(_, _, f)| f.member == member && f.kind == kind).count();
     for member in [1, 2] {
         assert!(count(member, Kind::Audio) > 250, "member {member}'s audio: {}", count(member, Kind::Audio));
@@ -115,4 +126,59 @@ fn a_recorded_room_hands_out_its_members_frames_and_they_make_a_webm() {
     net.sfu.record(7, false);
     net.run_media(500);
     assert!(net.frames.is_empty());
+}
+
+/// Everyone sends as a call does (33 frames a second of 400 bytes, within the links'
+/// first estimates) for `ms`.
+fn call(net: &mut Net, ms: u64) {
+    net.run(ms, |net, n| {
+        let now = net.now;
+        for p in &mut net.peers {
+            p.send_call(now, n, 400);
+        }
+    });
+}
+
+#[test]
+fn a_shared_screen_reaches_the_others_as_a_track_of_its_own_until_it_stops() {
+    let mut net = Net::new();
+    net.join(1, 7, Role::Full, &[MediaKind::Audio, MediaKind::Video]);
+    net.join(2, 7, Role::Full, &[MediaKind::Audio, MediaKind::Video]);
+    net.join(3, 7, Role::Monitor, &[MediaKind::Audio]);
+    call(&mut net, 1_000);
+    net.share(1).expect("member 1 shares its screen");
+    call(&mut net, 2_000);
+    assert!(net.track_open.contains(&(1, Kind::Screen)), "the driver is told a screen opened: {:?}", net.track_open);
+    for id in [3, 2] {
+        let p = net.peer(id);
+        assert!(p.got_screen > 40, "member {id} receives the screen on its own line: {} frames", p.got_screen);
+        assert!(p.got_video > 40, "member {id} still receives the camera: {}", p.got_video);
+    }
+    assert_eq!(net.peer(1).got_screen, 0, "the sharer is not sent its own screen");
+    // Stopped: the others' screen lines stop; the cameras go on.
+    assert!(net.unshare(1));
+    assert!(!net.unshare(1), "a second stop finds no share");
+    call(&mut net, 500);
+    let (screen, video) = (net.peer(2).got_screen, net.peer(2).got_video);
+    call(&mut net, 1_000);
+    assert_eq!(net.peer(2).got_screen, screen, "no screen frames after the stop");
+    assert!(net.peer(2).got_video > video + 25, "the camera goes on");
+    // Shared again on the same line: the others receive it again.
+    net.share(1).expect("shared again");
+    call(&mut net, 1_500);
+    assert!(net.peer(2).got_screen > screen + 25, "the screen is back: {} after {screen}", net.peer(2).got_screen);
+}
+
+#[test]
+fn a_recorded_share_is_handed_out_as_screen_frames() {
+    let mut net = Net::new();
+    net.join(1, 7, Role::Full, &[MediaKind::Audio, MediaKind::Video]);
+    net.join(2, 7, Role::Full, &[MediaKind::Audio]);
+    net.sfu.record(7, true);
+    call(&mut net, 500);
+    net.share(1).unwrap();
+    call(&mut net, 1_000);
+    let kinds = |net: &Net, k| net.frames.iter().filter(|(_, _, f)| f.member == 1 && f.kind == k).count();
+    assert!(kinds(&net, Kind::Screen) > 25, "screen frames: {}", kinds(&net, Kind::Screen));
+    assert!(kinds(&net, Kind::Video) > 25, "camera frames still camera frames: {}", kinds(&net, Kind::Video));
 }

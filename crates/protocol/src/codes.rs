@@ -56,10 +56,13 @@ codes! {
     ERR_NOANSWER = 604, "ERR_NOANSWER", "the call was not answered in time";
     ERR_USER_NOT_FOUND = 605, "ERR_USER_NOT_FOUND", "the called user is not logged in";
     ERR_REFUSE = 606, "ERR_REFUSE", "the call was refused";
+    SCREENSHARE_EXIST = 700, "SCREENSHARE_EXIST", "Lineup: another member of the room is sharing its screen (one sharer per room; CloudRoom's web demo reads 700 so)";
     MEETNOTEXIST = 800, "MEETNOTEXIST", "no such room";
     AUTHERROR = 801, "AUTHERROR", "wrong room password";
     SEVICE_NOTENABLED = 806, "SEVICE_NOTENABLED", "the function is not enabled: the app's settings or the server do not enable it, or the SDK defines it but does not implement it (js/README lists them)";
     SDK_RECORDSTARTED = 906, "SDK_RECORDSTARTED", "a recording of this room is already running";
+    DEVICE_NOTALLOWED_ERR = 8002, "DEVICE_NOTALLOWED_ERR", "the user did not allow the device (the SDK's StartScreenShare: the screen) to be used";
+    DEVICE_HAVENOTAPI_ERR = 8004, "DEVICE_HAVENOTAPI_ERR", "the browser has no API for the device (the SDK's StartScreenShare: no getDisplayMedia)";
 }
 
 /// The entry for `code`, if it is one of ours.

@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use crate::fields::{clip, field_error};
 use crate::types::{
-    AgentInfo, AgentStatusChange, Attributes, WallboardFrame, CallEvent, MeetInfo, MsgKind, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo,
-    UserStatus,
+    AgentInfo, AgentStatusChange, Attributes, CallEvent, MeetInfo, MsgKind, QueStatus, QueUser, QueueInfo,
+    QueueStatistics, QueuingInfo, UserStatus, WallboardFrame,
 };
 
 /// What the server reads first from any client frame, to answer even a malformed one.
@@ -89,9 +89,13 @@ pub struct ClientFrame {
 #[serde(tag = "op", deny_unknown_fields)]
 pub enum Op {
     /// First frame of a connection: the ticket from `POST /api/v1/login`.
-    Login { ticket: String },
+    Login {
+        ticket: String,
+    },
     /// First frame after a reconnect: the `session` token from the Login reply.
-    Resume { session: String },
+    Resume {
+        session: String,
+    },
     /// Ends the session (the server closes the socket after replying).
     Logout,
     /// Keeps the connection alive; replies with the server time.
@@ -171,7 +175,9 @@ pub enum Op {
         usr_id: String,
     },
     /// Lineup: customers served at once (1–50).
-    SetAgentCapacity { capacity: u16 },
+    SetAgentCapacity {
+        capacity: u16,
+    },
     /// Lineup: statistics of one queue.
     GetQueueStatistics {
         #[serde(rename = "queID")]
@@ -263,7 +269,9 @@ pub enum Op {
         sdp: String,
     },
     /// Lineup media: the browser's SDP answer to the server's `MediaOffer`.
-    MediaAnswer { sdp: String },
+    MediaAnswer {
+        sdp: String,
+    },
     /// Lineup media: the session's audio and video leave the room (the call goes on).
     MediaLeave,
     /// Lineup media: the session stopped (`muted`) or restarted sending one of its
@@ -337,6 +345,23 @@ pub enum Op {
         #[serde(default)]
         number: String,
     },
+    /// CloudRoom StartScreenShare: this session's video line `mid` (of its media
+    /// connection to room `meetID`, joined already) carries its screen, with the
+    /// browser's `sdp` offer that adds the line (or keeps it: a share started again).
+    /// One sharer per room. Reply: the answer, as `MediaJoin`; the room is told
+    /// `NotifyScreenShareStarted`.
+    StartScreenShare {
+        #[serde(rename = "meetID")]
+        meet_id: u32,
+        mid: String,
+        sdp: String,
+    },
+    /// CloudRoom StopScreenShare: this session's share in room `meetID` ends; the room
+    /// is told `NotifyScreenShareStopped`.
+    StopScreenShare {
+        #[serde(rename = "meetID")]
+        meet_id: u32,
+    },
 }
 
 /// The wire names of an enum's variants, declared once: `name()` (a missing variant
@@ -395,7 +420,8 @@ wire_names!(Op / OpName:
     GetQueueStatistics, GetAgents, ForwardUser, CreateMeeting, EnterMeeting, ExitMeeting, DestroyMeeting, Call,
     AcceptCall, RejectCall, HungupCall, HoldCall, ResumeCall, GetSessionInfo, MediaJoin, MediaAnswer, MediaLeave,
     MediaMute, MediaMonitor, SendIMmsg, StartUserStatusNotify, StopUserStatusNotify, GetUserStatus, CreateCloudMixer,
-    DestroyCloudMixer, GetAgentReasons, SubscribeWallboard, UnsubscribeWallboard, RequestCallback,
+    DestroyCloudMixer, GetAgentReasons, SubscribeWallboard, UnsubscribeWallboard, RequestCallback, StartScreenShare,
+    StopScreenShare,
 );
 
 wire_names!(Notice / NoticeName:
@@ -404,7 +430,7 @@ wire_names!(Notice / NoticeName:
     NotifyCallAccepted, NotifyCallRejected, NotifyCallHungup, NotifyCallHold, NotifyCallResume, MeetingStopped,
     UserEnterMeeting, UserLeftMeeting, NotifyCallEvent, LineOff, MediaOffer, MediaTrack, MediaLost, NotifyIMmsg,
     NotifyUserStatus, CloudMixerStateChanged, CloudMixerOutputInfoChanged, AgentStatusChanged, Wallboard,
-    RequirementRelaxed, MediaBitrate,
+    RequirementRelaxed, MediaBitrate, NotifyScreenShareStarted, NotifyScreenShareStopped,
 );
 
 /// A server frame.
@@ -675,7 +701,7 @@ pub enum Notice {
         meet_id: u32,
         #[serde(rename = "UID")]
         uid: String,
-        /// audio | video
+        /// audio | video | screen (a shared screen: its own stream id)
         kind: String,
         /// open | closed
         state: String,
@@ -697,6 +723,23 @@ pub enum Notice {
         meet_id: u32,
         #[serde(rename = "maxBitrate")]
         max_bitrate: u64,
+    },
+    /// CloudRoom NotifyScreenShareStarted: member `UID` of room `meetID` shares its
+    /// screen (to every member with media in the room, the sharer too, and to one whose
+    /// media joins while the share runs); its track comes as `MediaTrack` kind `screen`.
+    NotifyScreenShareStarted {
+        #[serde(rename = "meetID")]
+        meet_id: u32,
+        #[serde(rename = "UID")]
+        uid: String,
+    },
+    /// CloudRoom NotifyScreenShareStopped: `UID`'s share in room `meetID` ended (it
+    /// stopped, or its media left).
+    NotifyScreenShareStopped {
+        #[serde(rename = "meetID")]
+        meet_id: u32,
+        #[serde(rename = "UID")]
+        uid: String,
     },
     /// CloudRoom NotifyIMmsg: a member of room `meetID` sent a text (`SendIMmsg`).
     NotifyIMmsg {

@@ -75,7 +75,7 @@ fn typed(heading: &str) -> Option<Vec<Check>> {
         (Some("GetSessionInfo"), _) | (_, "### 10.5 Page reloads: GetSessionInfo and rejoining a call") => {
             vec![both_ways::<SessionInfo>]
         }
-        (Some("MediaJoin" | "MediaMonitor"), _) => vec![both_ways::<MediaJoinData>],
+        (Some("MediaJoin" | "MediaMonitor" | "StartScreenShare"), _) => vec![both_ways::<MediaJoinData>],
         (Some("GetUserStatus"), _) => vec![both_ways::<UserStatusData>, both_ways::<UserStatus>],
         (Some("GetAgentReasons"), _) => vec![both_ways::<AgentReasonsBody>],
         (_, "### 3.1 Logging in, step by step") => {

@@ -502,9 +502,11 @@ fn op_index(op: &Op) -> usize {
         Op::SubscribeWallboard => 47,
         Op::UnsubscribeWallboard => 48,
         Op::RequestCallback { .. } => 49,
+        Op::StartScreenShare { .. } => 50,
+        Op::StopScreenShare { .. } => 51,
     }
 }
-const OP_COUNT: usize = 50;
+const OP_COUNT: usize = 52;
 
 /// A recording's id (the server makes it).
 const RECORDING: &str = "5f0c3a9e2b7d41c8a6e19f3b0d2c4e7a";
@@ -630,6 +632,11 @@ fn op_examples() -> Vec<(String, ClientFrame)> {
             r#"{"seq":49,"op":"RequestCallback","number":"+86 138 0000 0000"}"#.into(),
             frame(49, Op::RequestCallback { number: "+86 138 0000 0000".into() }),
         ),
+        (
+            r#"{"seq":50,"op":"StartScreenShare","meetID":1,"mid":"2","sdp":"v=0\r\no=- 4611 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"}"#.into(),
+            frame(50, Op::StartScreenShare { meet_id: 1, mid: "2".into(), sdp: SDP.into() }),
+        ),
+        (r#"{"seq":51,"op":"StopScreenShare","meetID":1}"#.into(), frame(51, Op::StopScreenShare { meet_id: 1 })),
         (
             r#"{"seq":25,"op":"Call","callID":"anna-carl-0001","UID":"cust1","meetID":1,"usrExtDat":"order 42"}"#.into(),
             frame(
@@ -940,6 +947,12 @@ fn op_request_callback() {
 }
 
 #[test]
+fn op_screen_share() {
+    check_op("StartScreenShare");
+    check_op("StopScreenShare");
+}
+
+#[test]
 fn op_cloud_mixer() {
     check_op("CreateCloudMixer");
     check_op("DestroyCloudMixer");
@@ -1039,6 +1052,8 @@ fn required_fields(name: &str) -> Value {
         "MediaAnswer" => json!({"sdp": "v=0"}),
         "MediaMute" => json!({"kind": "audio", "muted": true}),
         "MediaMonitor" => json!({"meetID": 1, "mode": "monitor", "sdp": "v=0"}),
+        "StartScreenShare" => json!({"meetID": 1, "mid": "2", "sdp": "v=0"}),
+        "StopScreenShare" => json!({"meetID": 1}),
         "SendIMmsg" => json!({"meetID": 1, "text": "hi"}),
         "CreateCloudMixer" => json!({"meetID": 1, "mixerID": "m"}),
         "DestroyCloudMixer" => json!({"mixerID": "m"}),
@@ -1731,9 +1746,11 @@ fn notice_index(n: &Notice) -> usize {
         Notice::Wallboard(_) => 30,
         Notice::RequirementRelaxed { .. } => 31,
         Notice::MediaBitrate { .. } => 32,
+        Notice::NotifyScreenShareStarted { .. } => 33,
+        Notice::NotifyScreenShareStopped { .. } => 34,
     }
 }
-const NOTICE_COUNT: usize = 33;
+const NOTICE_COUNT: usize = 35;
 
 fn notice_examples() -> Vec<(&'static str, Notice)> {
     vec![
@@ -1920,6 +1937,14 @@ fn notice_examples() -> Vec<(&'static str, Notice)> {
         (
             r#"{"type":"notice","name":"MediaBitrate","data":{"meetID":12,"maxBitrate":236000}}"#,
             Notice::MediaBitrate { meet_id: 12, max_bitrate: 236_000 },
+        ),
+        (
+            r#"{"type":"notice","name":"NotifyScreenShareStarted","data":{"meetID":12,"UID":"agent1"}}"#,
+            Notice::NotifyScreenShareStarted { meet_id: 12, uid: "agent1".into() },
+        ),
+        (
+            r#"{"type":"notice","name":"NotifyScreenShareStopped","data":{"meetID":12,"UID":"agent1"}}"#,
+            Notice::NotifyScreenShareStopped { meet_id: 12, uid: "agent1".into() },
         ),
         (
             r#"{"type":"notice","name":"NotifyCallEvent","data":{"source":"CALLEE","event":"ringing","sessionid":"call-57","eventid":101,"eventTime":"2026-01-01 00:00:06","calleridnum":"cust1","activenum":"cust1","from":"dialout","queID":3,"agentID":"agent1","message":"calleridnum=cust1&activenum=cust1&source=CALLEE&event=ringing&sessionid=call-57&eventid=101&eventTime=2026-01-01 00:00:06&from=dialout&queID=3&agentID=agent1&"}}"#,
@@ -2141,6 +2166,12 @@ fn notice_media_offer() {
 #[test]
 fn notice_media_track() {
     check_notice(23);
+}
+
+#[test]
+fn notice_screen_share() {
+    check_notice(33);
+    check_notice(34);
 }
 
 #[test]
@@ -2620,10 +2651,13 @@ fn error_codes_match_the_documented_table() {
         (604, "ERR_NOANSWER", false),
         (605, "ERR_USER_NOT_FOUND", false),
         (606, "ERR_REFUSE", false),
+        (700, "SCREENSHARE_EXIST", true),
         (800, "MEETNOTEXIST", false),
         (801, "AUTHERROR", false),
         (806, "SEVICE_NOTENABLED", false),
         (906, "SDK_RECORDSTARTED", false),
+        (8002, "DEVICE_NOTALLOWED_ERR", false),
+        (8004, "DEVICE_HAVENOTAPI_ERR", false),
     ];
     let all: Vec<(u32, &str, bool)> =
         codes::ALL.iter().map(|c| (c.code, c.name, c.meaning.starts_with("Lineup"))).collect();

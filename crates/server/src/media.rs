@@ -54,11 +54,25 @@ pub struct Joining {
     pub record: Option<CallRecording>,
 }
 
+/// A member's screen share starting (StartScreenShare, checked with the engine first).
+pub struct Sharing {
+    member: SessionId,
+    room: u32,
+    uid: String,
+    /// The video line that carries the screen, and the offer with it.
+    mid: String,
+    sdp: String,
+    conn: ConnTx,
+    record: Option<CallRecording>,
+}
+
 enum Command {
     Join(Joining, oneshot::Sender<Result<String, MediaFailure>>),
     Answer { member: SessionId, sdp: String, conn: ConnTx, done: oneshot::Sender<Result<(), MediaFailure>> },
     Leave { member: SessionId },
     Mute { member: SessionId, kind: Kind, muted: bool, done: oneshot::Sender<Result<(), MediaFailure>> },
+    Share(Sharing, oneshot::Sender<Result<String, MediaFailure>>),
+    Unshare { member: SessionId, room: u32, done: Reply },
     StartRecording { room: u32, call: CallRecording, mixer: String, by: (SessionId, String), done: Reply },
     StopRecording { mixer: String, app: String, by: String, done: Reply },
 }
@@ -99,6 +113,32 @@ impl MediaHandle {
     pub async fn mute(&self, member: SessionId, kind: Kind, muted: bool) -> Result<(), MediaFailure> {
         let (done, rx) = oneshot::channel();
         self.tx.send(Command::Mute { member, kind, muted, done }).await.map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
+    }
+
+    /// StartScreenShare: the member's line `mid` carries its screen (one sharer per
+    /// room); the server's answer to `sdp`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn share(
+        &self,
+        member: SessionId,
+        room: u32,
+        uid: String,
+        mid: String,
+        sdp: String,
+        conn: ConnTx,
+        record: Option<CallRecording>,
+    ) -> Result<String, MediaFailure> {
+        let (done, rx) = oneshot::channel();
+        let sharing = Sharing { member, room, uid, mid, sdp, conn, record };
+        self.tx.send(Command::Share(sharing, done)).await.map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
+    }
+
+    /// StopScreenShare: the member's share in `room` ends (nothing to do when it has none).
+    pub async fn unshare(&self, member: SessionId, room: u32) -> Result<(), MediaFailure> {
+        let (done, rx) = oneshot::channel();
+        self.tx.send(Command::Unshare { member, room, done }).await.map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
     }
 
@@ -227,6 +267,8 @@ struct Task {
     finishing: HashMap<String, (u32, Recorded)>,
     /// Notices for a room's members (and a recording's starter), in order.
     tell: mpsc::UnboundedSender<(u32, Option<SessionId>, Notice)>,
+    /// Who shares its screen in each room (one sharer per room).
+    sharing: HashMap<u32, SessionId>,
 }
 
 /// A room's recording.
@@ -261,9 +303,17 @@ const OUTPUT_CLOSED: u8 = 2;
 const OUTPUT_ERR: u8 = 3;
 
 /// The stream id of a session's tracks as the others receive them (a UID may hold any
-/// character; an msid may not).
+/// character; an msid may not); its shared screen's is `<that>-screen` (lineup-media's).
 fn stream_id(sid: SessionId) -> String {
     format!("m{}", sid.0)
+}
+
+/// The stream id of the session's track `kind`.
+fn stream_of(sid: SessionId, kind: Kind) -> String {
+    match kind {
+        Kind::Screen => format!("m{}-screen", sid.0),
+        Kind::Audio | Kind::Video => stream_id(sid),
+    }
 }
 
 /// The state of member `m`'s track `kind`, as `MediaTrack`.
@@ -273,7 +323,7 @@ fn track_notice(room: u32, sid: SessionId, m: &Member, kind: Kind) -> Notice {
         uid: m.uid.clone(),
         kind: kind.name().into(),
         state: m.state(kind).into(),
-        stream: stream_id(sid),
+        stream: stream_of(sid, kind),
     }
 }
 
@@ -296,7 +346,7 @@ impl Task {
             uid: uid.into(),
             kind: kind.name().into(),
             state: state.into(),
-            stream: stream_id(sid),
+            stream: stream_of(sid, kind),
         };
         for (other, m) in self.members.iter().filter(|(_, m)| m.room == room) {
             if *other == sid || role.reaches(other.0) {
@@ -305,8 +355,67 @@ impl Task {
         }
     }
 
+    /// A notice to every session with media in `room` (supervisors' too), in order with
+    /// its `MediaTrack` notices.
+    fn tell_media(&self, room: u32, notice: &Notice) {
+        for m in self.members.values().filter(|m| m.room == room) {
+            send(&m.conn, notice.clone());
+        }
+    }
+
+    /// StartScreenShare: checked (its media is in the room, nobody else shares), the
+    /// offer taken, the room told; a recorded call records the share too.
+    fn share(&mut self, now: Instant, s: Sharing) -> Result<String, MediaFailure> {
+        let Sharing { member, room, uid, mid, sdp, conn, record } = s;
+        match self.members.get_mut(&member) {
+            Some(m) if m.room == room && m.seat == Seat::Member => m.conn = conn,
+            _ => {
+                return Err((
+                    codes::MEDIA_ERR,
+                    format!("this session's media is not in room {room}: join it first (MediaJoin)"),
+                ))
+            }
+        }
+        if let Some(other) = self.sharing.get(&room).filter(|s| **s != member) {
+            let who = self.members.get(other).map_or("", |m| m.uid.as_str());
+            return Err((codes::SCREENSHARE_EXIST, format!("{} is sharing its screen in room {room}", clip(who))));
+        }
+        if let Some(call) = record {
+            self.record(room, call, None, None);
+        }
+        let answer = self.sfu.share(now, member.0, &mid, &sdp).map_err(refused)?;
+        if self.sharing.insert(room, member).is_none() {
+            self.tell_media(room, &Notice::NotifyScreenShareStarted { meet_id: room, uid: uid.clone() });
+            if let (Some(rec), Some(r)) = (&self.recorder, self.recorded.get(&room)) {
+                rec.start_share(room, r.call.clone(), crate::auth::random_id(), member.0, uid);
+            }
+        }
+        Ok(answer)
+    }
+
+    /// The share in `room` ends (its sharer stopped or left): its track closes, the room
+    /// is told, its recording is finished.
+    fn stop_share(&mut self, room: u32) {
+        let Some(sharer) = self.sharing.remove(&room) else { return };
+        self.sfu.unshare(Instant::now(), sharer.0);
+        if let Some(rec) = &self.recorder {
+            rec.finish_share(room);
+        }
+        let Some(m) = self.members.get_mut(&sharer) else { return };
+        let was_open = m.open.contains(&Kind::Screen);
+        m.open.retain(|k| *k != Kind::Screen);
+        let (role, uid) = (m.role, m.uid.clone());
+        if was_open {
+            self.tell_track(sharer, role, room, &uid, Kind::Screen, "closed");
+        }
+        self.tell_media(room, &Notice::NotifyScreenShareStopped { meet_id: room, uid });
+    }
+
     /// The member's media is gone: the others see its tracks close.
     fn forget(&mut self, member: SessionId, lost: bool) {
+        if let Some(room) = self.members.get(&member).map(|m| m.room).filter(|r| self.sharing.get(r) == Some(&member)) {
+            self.stop_share(room);
+        }
         self.sfu.leave(member.0);
         if let Some(m) = self.members.remove(&member) {
             for kind in &m.open {
@@ -354,6 +463,10 @@ impl Task {
                 }
                 let result = self.sfu.join(now, member.0, &stream_id(member), room, role, &sdp).map_err(refused);
                 if result.is_ok() {
+                    // A share in progress is told to the newcomer (before its track).
+                    if let Some(sharer) = self.sharing.get(&room).and_then(|s| self.members.get(s)) {
+                        send(&conn, Notice::NotifyScreenShareStarted { meet_id: room, uid: sharer.uid.clone() });
+                    }
                     // The tracks already open in the room that reach the newcomer.
                     for (sid, m) in self.members.iter().filter(|(_, m)| m.room == room && m.role.reaches(member.0)) {
                         for kind in &m.open {
@@ -385,6 +498,15 @@ impl Task {
                 let _ = done.send(self.sfu.accept_answer(now, member.0, &sdp).map_err(refused));
             }
             Command::Leave { member } => self.forget(member, false),
+            Command::Share(sharing, done) => {
+                let _ = done.send(self.share(now, sharing));
+            }
+            Command::Unshare { member, room, done } => {
+                if self.sharing.get(&room) == Some(&member) {
+                    self.stop_share(room);
+                }
+                let _ = done.send(Ok(()));
+            }
             Command::Mute { member, kind, muted, done } => {
                 let Some(m) = self.members.get_mut(&member) else {
                     let _ = done.send(Err(refused(MediaError::NotMember)));
@@ -454,6 +576,10 @@ impl Task {
         rec.start(room, call.clone(), id.clone());
         for (sid, m) in self.members.iter().filter(|(_, m)| m.room == room && m.role == Role::Full) {
             rec.party(room, sid.0, m.uid.clone());
+        }
+        // A share already running is recorded from now on, as its own recording.
+        if let Some((sharer, m)) = self.sharing.get(&room).and_then(|s| self.members.get(s).map(|m| (*s, m))) {
+            rec.start_share(room, call.clone(), crate::auth::random_id(), sharer.0, m.uid.clone());
         }
         self.sfu.record(room, true);
         // The video of a recording started mid-call begins at a keyframe: ask for one.
@@ -606,6 +732,7 @@ async fn run(
         recorded: HashMap::new(),
         finishing: HashMap::new(),
         tell,
+        sharing: HashMap::new(),
     };
     let mut buf = vec![0u8; 2048];
     let mut reconcile = tokio::time::interval(RECONCILE);

@@ -295,7 +295,9 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
         | Op::MediaAnswer { .. }
         | Op::MediaLeave
         | Op::MediaMute { .. }
-        | Op::MediaMonitor { .. } => return Err((codes::INNER_ERR, "media is not available on this server".into())),
+        | Op::MediaMonitor { .. }
+        | Op::StartScreenShare { .. }
+        | Op::StopScreenShare { .. } => return Err((codes::INNER_ERR, "media is not available on this server".into())),
         Op::CreateCloudMixer { .. } | Op::DestroyCloudMixer { .. } => {
             return Err((
                 codes::SEVICE_NOTENABLED,

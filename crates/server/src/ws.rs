@@ -492,7 +492,9 @@ async fn on_op(
             | Op::MediaAnswer { .. }
             | Op::MediaLeave
             | Op::MediaMute { .. }
-            | Op::MediaMonitor { .. }),
+            | Op::MediaMonitor { .. }
+            | Op::StartScreenShare { .. }
+            | Op::StopScreenShare { .. }),
         ) => {
             let reply = media_op(state, hub, sid, conn_id, seq, op, tx).await;
             let ok = reply.err == 0;
@@ -554,7 +556,7 @@ async fn media_op(
     };
     // Which room, and how the session may be in it.
     let seat = match &op {
-        Op::MediaJoin { meet_id, .. } => Some((*meet_id, Seat::Member)),
+        Op::MediaJoin { meet_id, .. } | Op::StartScreenShare { meet_id, .. } => Some((*meet_id, Seat::Member)),
         Op::MediaMonitor { meet_id, mode, uid, .. } => match (mode.as_str(), uid) {
             ("monitor", _) => Some((*meet_id, Seat::Monitor)),
             ("barge", _) => Some((*meet_id, Seat::Barge)),
@@ -614,9 +616,26 @@ async fn media_op(
             })
             .await
             .map(|sdp| lineup_protocol::ws::reply_ok(seq, &lineup_protocol::ws::MediaJoinData { sdp })),
+        Op::StartScreenShare { meet_id, mid, sdp } => {
+            if mid.is_empty()
+                || mid.len() > 16
+                || !mid.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            {
+                return Reply::error(
+                    seq,
+                    codes::MEETPARAM_ERR,
+                    "invalid mid: the screen's line, 1 to 16 letters, digits, '-', '_' or '.'",
+                );
+            }
+            media
+                .share(sid, meet_id, uid, mid, sdp, tx.clone(), record)
+                .await
+                .map(|sdp| lineup_protocol::ws::reply_ok(seq, &lineup_protocol::ws::MediaJoinData { sdp }))
+        }
+        Op::StopScreenShare { meet_id } => media.unshare(sid, meet_id).await.map(|_| Reply::ok(seq)),
         Op::MediaAnswer { sdp } => media.answer(sid, sdp, tx.clone()).await.map(|_| Reply::ok(seq)),
         Op::MediaMute { kind, muted } => {
-            let Some(kind) = lineup_media::Kind::parse(&kind) else {
+            let Some(kind) = lineup_media::Kind::parse(&kind).filter(|k| *k != lineup_media::Kind::Screen) else {
                 return Reply::error(seq, codes::MEETPARAM_ERR, "kind must be audio or video");
             };
             media.mute(sid, kind, muted).await.map(|_| Reply::ok(seq))
@@ -631,9 +650,20 @@ async fn media_op(
 
 /// CreateCloudMixer / DestroyCloudMixer: checked at the hub (the session, its role, the
 /// app's recording settings, the room and its call), carried out by the media task.
-async fn recording_op(state: &AppState, hub: &crate::hub::HubHandle, sid: SessionId, conn_id: u64, seq: u64, op: Op) -> Reply {
+async fn recording_op(
+    state: &AppState,
+    hub: &crate::hub::HubHandle,
+    sid: SessionId,
+    conn_id: u64,
+    seq: u64,
+    op: Op,
+) -> Reply {
     let Some(media) = &state.media else {
-        return Reply::error(seq, codes::SEVICE_NOTENABLED, "recording needs the media server, which this server does not run");
+        return Reply::error(
+            seq,
+            codes::SEVICE_NOTENABLED,
+            "recording needs the media server, which this server does not run",
+        );
     };
     let asked = op.clone();
     let check = hub
@@ -644,7 +674,10 @@ async fn recording_op(state: &AppState, hub: &crate::hub::HubHandle, sid: Sessio
             }
             let view = hub.engine.session_view(sid).ok_or((codes::NOT_LOGIN, SESSION_ENDED.to_string()))?;
             if !view.roles.has(lineup_engine::Role::Agent) && !view.roles.has(lineup_engine::Role::Supervisor) {
-                return Err((codes::NO_PERMISSION, "not permitted: recording needs the agent or supervisor role".to_string()));
+                return Err((
+                    codes::NO_PERMISSION,
+                    "not permitted: recording needs the agent or supervisor role".to_string(),
+                ));
             }
             let (app, uid) = (view.app.to_string(), view.user_id.to_string());
             let Op::CreateCloudMixer { meet_id, mixer_id } = &op else {
@@ -653,10 +686,16 @@ async fn recording_op(state: &AppState, hub: &crate::hub::HubHandle, sid: Sessio
             check_mixer_id(mixer_id)?;
             let settings = hub.apps.get(&app);
             if settings.is_some_and(|a| a.record_calls) {
-                return Err((codes::SDK_RECORDSTARTED, "this app records every call: the call is recorded already".to_string()));
+                return Err((
+                    codes::SDK_RECORDSTARTED,
+                    "this app records every call: the call is recorded already".to_string(),
+                ));
             }
             if !settings.is_some_and(|a| a.record_on_demand) {
-                return Err((codes::SEVICE_NOTENABLED, "this app does not record calls on demand (its recordOnDemand setting)".to_string()));
+                return Err((
+                    codes::SEVICE_NOTENABLED,
+                    "this app does not record calls on demand (its recordOnDemand setting)".to_string(),
+                ));
             }
             if hub.engine.room_app(*meet_id) != Some(&*app) {
                 return Err((codes::MEETNOTEXIST, format!("room {meet_id} does not exist")));
@@ -664,9 +703,10 @@ async fn recording_op(state: &AppState, hub: &crate::hub::HubHandle, sid: Sessio
             if !crate::media::may_stay(hub, sid, *meet_id, true) && !crate::media::may_stay(hub, sid, *meet_id, false) {
                 return Err((codes::MEETNOTEXIST, format!("this session is not in room {meet_id}")));
             }
-            let call = hub.engine.room_call(*meet_id).ok_or_else(|| {
-                (codes::INVALID_CALLID, format!("room {meet_id} has no answered call to record"))
-            })?;
+            let call = hub
+                .engine
+                .room_call(*meet_id)
+                .ok_or_else(|| (codes::INVALID_CALLID, format!("room {meet_id} has no answered call to record")))?;
             let call = crate::recording::CallRecording { app: call.0.into(), session_id: call.1.into() };
             Ok((Some(call), app, uid))
         })
@@ -677,7 +717,9 @@ async fn recording_op(state: &AppState, hub: &crate::hub::HubHandle, sid: Sessio
         Err(e) => return Reply::error(seq, codes::INNER_ERR, e.to_string()),
     };
     let done = match (op, call) {
-        (Op::CreateCloudMixer { meet_id, mixer_id }, Some(call)) => media.start_recording(meet_id, call, mixer_id, (sid, uid)).await,
+        (Op::CreateCloudMixer { meet_id, mixer_id }, Some(call)) => {
+            media.start_recording(meet_id, call, mixer_id, (sid, uid)).await
+        }
         (Op::DestroyCloudMixer { mixer_id }, _) => match check_mixer_id(&mixer_id) {
             Ok(()) => media.stop_recording(mixer_id, app, uid).await,
             Err(e) => Err(e),

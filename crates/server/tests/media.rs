@@ -518,3 +518,59 @@ async fn a_party_records_its_call_on_demand_and_the_room_is_told_each_step() {
     assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(806), Some("this app does not record calls on demand (its recordOnDemand setting)")), "{r}");
     server.stop().await;
 }
+
+/// A new send-only video line for the peer's screen: the StartScreenShare op with its
+/// offer, and the pending offer to take the answer.
+fn screen_offer(p: &mut Peer, meet_id: u64) -> (Value, str0m::change::SdpPendingOffer) {
+    let mut api = p.rtc.sdp_api();
+    let mid = api.add_media(MediaKind::Video, Direction::SendOnly, Some("screen".into()), None, None);
+    let (offer, pending) = api.apply().unwrap();
+    (json!({"op": "StartScreenShare", "meetID": meet_id, "mid": mid.to_string(), "sdp": offer.to_sdp_string()}), pending)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_member_shares_its_screen_at_a_time_and_the_room_is_told() {
+    let server = Server::start().await;
+    let (mut agent, cust, meet_id) = room(&server).await;
+    // Before its media joined the room: said so.
+    let r = agent.request(json!({"op": "StartScreenShare", "meetID": meet_id, "mid": "2", "sdp": "v=0"})).await;
+    assert_eq!(r["err"], 35, "{r}");
+    assert!(r["msg"].as_str().unwrap().contains("join it first"), "{r}");
+    let r = agent.request(json!({"op": "StartScreenShare", "meetID": meet_id, "mid": "", "sdp": "v=0"})).await;
+    assert_eq!((r["err"].as_u64(), r["msg"].as_str().map(|m| m.starts_with("invalid mid"))), (Some(5), Some(true)), "{r}");
+    let mut agent = Peer::join(agent, meet_id).await;
+    let mut cust = Peer::join(cust, meet_id).await;
+    exchange(&mut [&mut agent, &mut cust], 1, 20).await;
+    // The agent shares: both are told, the customer's track list gets a screen.
+    let (op, pending) = screen_offer(&mut agent, meet_id);
+    let r = agent.ws.request(op).await;
+    assert_eq!(r["err"], 0, "{r}");
+    let answer = SdpAnswer::from_sdp_string(r["data"]["sdp"].as_str().unwrap()).unwrap();
+    agent.rtc.sdp_api().accept_answer(pending, answer).unwrap();
+    for p in [&mut agent, &mut cust] {
+        let n = p.ws.notice("NotifyScreenShareStarted").await;
+        assert_eq!(n, json!({"meetID": meet_id, "UID": "media-agent"}));
+    }
+    // The screen is a track of its own for the others, with its own stream id.
+    for _ in 0..50 {
+        if cust.tracks.iter().any(|t| t["kind"] == "screen") {
+            break;
+        }
+        cust.step(20).await;
+    }
+    let screen = cust.tracks.iter().find(|t| t["kind"] == "screen").cloned().expect("a screen track told");
+    assert_eq!((screen["UID"].as_str(), screen["state"].as_str()), (Some("media-agent"), Some("open")), "{screen}");
+    assert!(screen["stream"].as_str().unwrap().ends_with("-screen"), "{screen}");
+    // A second sharer: 700, naming who shares.
+    let (op, _) = screen_offer(&mut cust, meet_id);
+    let r = cust.ws.request(op).await;
+    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(700), Some(format!("media-agent is sharing its screen in room {meet_id}").as_str())), "{r}");
+    // A stop of nothing is fine; the sharer's stop is told to both.
+    assert_eq!(cust.ws.request(json!({"op": "StopScreenShare", "meetID": meet_id})).await["err"], 0);
+    assert_eq!(agent.ws.request(json!({"op": "StopScreenShare", "meetID": meet_id})).await["err"], 0);
+    for p in [&mut agent, &mut cust] {
+        let n = p.ws.notice("NotifyScreenShareStopped").await;
+        assert_eq!(n, json!({"meetID": meet_id, "UID": "media-agent"}));
+    }
+    server.stop().await;
+}

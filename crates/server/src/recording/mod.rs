@@ -3,7 +3,10 @@
 //! directory (lineup-media's [`Recording`]: WebM, a track per party's microphone and
 //! camera). When the call ends, the file is finished, a row goes into the
 //! `recordings` table and a `recording` business event into the webhook outbox, with
-//! the call's `sessionid`. The thread has its own connection to the store's SQLite
+//! the call's `sessionid`. A screen shared during a recorded call is a recording of its
+//! own (one VP8 track of kind `screen`, from the share's start to its stop), with the
+//! same `sessionid`: a WebM file declares its tracks before its first frame, and a
+//! share starts at any time. The thread has its own connection to the store's SQLite
 //! file, so a recording that ends while the server stops is still kept.
 //!
 //! - this file: [`Recorder`], the thread and its commands.
@@ -22,7 +25,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use lineup_media::record::{Frame, Recording, Summary};
-use lineup_media::MemberId;
+use lineup_media::{Kind, MemberId};
 use rusqlite::Connection;
 use serde_json::json;
 
@@ -54,6 +57,8 @@ enum Command {
     Party { room: u32, member: MemberId, uid: String },
     Frame { room: u32, at: Instant, frame: Frame },
     Finish { room: u32 },
+    StartShare { room: u32, call: CallRecording, id: String, member: MemberId, uid: String },
+    FinishShare { room: u32 },
 }
 
 /// The media task's handle on the recording thread. Dropping it finishes every
@@ -84,6 +89,7 @@ impl Recorder {
             conn,
             wake,
             active: HashMap::new(),
+            shares: HashMap::new(),
             dropped: dropped.clone(),
             queued: queued.clone(),
         };
@@ -125,9 +131,20 @@ impl Recorder {
         self.send(Command::Frame { room, at, frame });
     }
 
-    /// The recording of `room` ends (the call ended).
+    /// The recording of `room` ends (the call ended), and its share's if one runs.
     pub fn finish(&self, room: u32) {
         self.send(Command::Finish { room });
+    }
+
+    /// `member` (`uid`) of the recorded `room` shares its screen: recorded as `id` until
+    /// [`Recorder::finish_share`] (or the call's end).
+    pub fn start_share(&self, room: u32, call: CallRecording, id: String, member: MemberId, uid: String) {
+        self.send(Command::StartShare { room, call, id, member, uid });
+    }
+
+    /// The share in `room` ended.
+    pub fn finish_share(&self, room: u32) {
+        self.send(Command::FinishShare { room });
     }
 }
 
@@ -159,6 +176,8 @@ struct Writer {
     conn: Connection,
     wake: Arc<tokio::sync::Notify>,
     active: HashMap<u32, Active>,
+    /// The screen shares being recorded, by room.
+    shares: HashMap<u32, Active>,
     dropped: Arc<AtomicU64>,
     queued: Arc<AtomicUsize>,
 }
@@ -179,7 +198,8 @@ impl Writer {
                 }
                 Command::Frame { room, at, frame } => {
                     self.queued.fetch_sub(1, Ordering::Relaxed);
-                    if let Some(a) = self.active.get_mut(&room).filter(|a| !a.failed) {
+                    let to = if frame.kind == Kind::Screen { &mut self.shares } else { &mut self.active };
+                    if let Some(a) = to.get_mut(&room).filter(|a| !a.failed) {
                         if let Err(e) = a.recording.push(at, frame) {
                             tracing::warn!(recording = %a.id, "recording failed: {e}");
                             a.failed = true;
@@ -187,14 +207,29 @@ impl Writer {
                     }
                 }
                 Command::Finish { room } => {
-                    if let Some(a) = self.active.remove(&room) {
+                    for a in [self.active.remove(&room), self.shares.remove(&room)].into_iter().flatten() {
+                        self.complete(room, a);
+                    }
+                }
+                Command::StartShare { room, call, id, member, uid } => {
+                    if let Some(old) = self.shares.remove(&room) {
+                        self.complete(room, old);
+                    }
+                    if let Some(mut a) = self.open(room, call, id, 1) {
+                        a.parties.insert(member, uid);
+                        self.shares.insert(room, a);
+                    }
+                }
+                Command::FinishShare { room } => {
+                    if let Some(a) = self.shares.remove(&room) {
                         self.complete(room, a);
                     }
                 }
             }
         }
         // The media task stopped (the server stops): what was recorded is kept.
-        for (room, a) in std::mem::take(&mut self.active) {
+        let left: Vec<(u32, Active)> = self.active.drain().chain(self.shares.drain()).collect();
+        for (room, a) in left {
             self.complete(room, a);
         }
     }
@@ -203,21 +238,36 @@ impl Writer {
         if let Some(old) = self.active.remove(&room) {
             self.complete(room, old);
         }
+        if let Some(a) = self.open(room, call, id, lineup_media::record::EXPECTED_TRACKS) {
+            self.active.insert(room, a);
+        }
+    }
+
+    /// A new recording's file, of `tracks` tracks (None: it could not be created, and
+    /// the media task is told).
+    fn open(&mut self, room: u32, call: CallRecording, id: String, tracks: usize) -> Option<Active> {
         let file = format!("recordings/{}/{id}.webm", call.app);
         let path = self.dir.join(&file);
         let opened = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|_| File::create(&path));
         match opened {
             Ok(f) => {
-                let recording = Recording::new(BufWriter::new(f));
+                let recording = Recording::expecting(BufWriter::new(f), tracks);
                 tracing::info!(recording = %id, app = %call.app, sessionid = %call.session_id, room, "recording started");
-                self.active.insert(
-                    room,
-                    Active { id, call, started_ms: unix_ms(), file, recording, parties: HashMap::new(), failed: false },
-                );
+                Some(Active {
+                    id,
+                    call,
+                    started_ms: unix_ms(),
+                    file,
+                    recording,
+                    parties: HashMap::new(),
+                    failed: false,
+                })
             }
             Err(e) => {
                 tracing::warn!("cannot record room {room}: {}: {e}", path.display());
-                let _ = self.done.send(Finished { room, id, kept: Err("the recording file could not be created".into()) });
+                let _ =
+                    self.done.send(Finished { room, id, kept: Err("the recording file could not be created".into()) });
+                None
             }
         }
     }
@@ -247,7 +297,9 @@ impl Writer {
                 tracing::info!(recording = %a.id, room, "no recording kept: {e}");
                 let _ = std::fs::remove_file(&path);
                 return Err(match e {
-                    lineup_media::record::RecordError::Empty => "nothing was recorded: no party's media reached the server".into(),
+                    lineup_media::record::RecordError::Empty => {
+                        "nothing was recorded: no party's media reached the server".into()
+                    }
                     _ => "writing the recording failed".into(),
                 });
             }
