@@ -16,6 +16,9 @@
 //! - `cargo xtask cluster-load [cycles|failover]` — release nodes on a throwaway
 //!   PostgreSQL: cycles/s of a multi-app load on one SQLite node and on 1, 2 and 3
 //!   PostgreSQL nodes, then the failover time over 20 owner kills.
+//! - `cargo xtask media-load` — a release server's media socket against str0m peers on
+//!   loopback in 1:1 calls with 720p-sized video, in steps: server CPU per forwarded
+//!   stream and the calls one core carries before frames are late.
 //! - `cargo xtask soak` — a release server against slow-reader, flood, never-logs-in and
 //!   malformed-input clients; prints its RSS over time and whether each was cut off.
 //! - `cargo xtask bench` — the engine benchmarks (criterion), the SFU's forwarding cost
@@ -103,13 +106,17 @@ fn main() -> ExitCode {
                 failed => failed,
             },
         },
+        Some("media-load") => match run(cargo().args(["build", "--release", "-p", "lineup-server", "--bin", "lineup-server", "--example", "media_load"])) {
+            ExitCode::SUCCESS => run(cargo().args(["run", "--release", "-p", "lineup-server", "--example", "media_load", "--", "target/release/lineup-server"])),
+            failed => failed,
+        },
         Some("soak") => match run(cargo().args(["build", "--release", "-p", "lineup-server"])) {
             ExitCode::SUCCESS => run(cargo().args(["run", "--release", "-p", "lineup-server", "--example", "soak", "--", "target/release/lineup-server"])),
             failed => failed,
         },
         Some("size") => result(sdk::build().and_then(|_| size::run())),
         _ => {
-            eprintln!("usage: cargo xtask <demo [server flags...] | test | contract | browser | types [--check] | bench | sdk | size | fuzz [--seconds N] | soak | load | cluster-load>");
+            eprintln!("usage: cargo xtask <demo [server flags...] | test | contract | browser | types [--check] | bench | sdk | size | fuzz [--seconds N] | soak | load | media-load | cluster-load>");
             ExitCode::from(2)
         }
     }

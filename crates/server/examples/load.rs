@@ -8,162 +8,21 @@
 //! 127.0.0.1 is contacted.
 
 use std::collections::{HashMap, VecDeque};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message;
 
-const ADMIN: &str = "load-admin-key";
-const SECRET: &str = "load-secret";
 
 #[path = "shared/loadkit.rs"]
 mod loadkit;
+#[path = "shared/server.rs"]
+mod server;
 
-use loadkit::{md5_hex, notice, serve_offers, summary, Client, Ws};
-
-struct Server {
-    child: Child,
-    base: String,
-    ws: String,
-    http: reqwest::Client,
-    md5: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn rss_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-impl Server {
-    async fn start(bin: &str, receiver_allowed: bool) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let data = std::env::temp_dir().join(format!("lineup-load-{}-{port}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&data);
-        let mut cmd = Command::new(bin);
-        cmd.args([
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--www",
-            "/nonexistent",
-            "--sdk",
-            "/nonexistent",
-            "--no-demo",
-        ])
-        .args(["--admin-key", ADMIN, "--data"])
-        .arg(&data)
-        .env("LINEUP_LOG", "error")
-        .env("LINEUP_MAX_PRE_LOGIN_PER_IP", "100000")
-        .env("LINEUP_MAX_CONNECTIONS_PER_IP", "100000")
-        .stdout(Stdio::null());
-        if receiver_allowed {
-            cmd.args(["--webhook-allow", "127.0.0.1/32"]);
-        }
-        let child = cmd.spawn().expect("the server starts");
-        let s = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            ws: format!("ws://127.0.0.1:{port}/ws"),
-            http: reqwest::Client::new(),
-            md5: md5_hex(SECRET),
-        };
-        for _ in 0..200 {
-            if s.http.get(format!("{}/healthz", s.base)).send().await.is_ok_and(|r| r.status() == 200) {
-                return s;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the server did not start");
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    async fn rest(&self, method: reqwest::Method, path: &str, key: &str, body: Value) -> Value {
-        let r = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(key)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        r.json().await.unwrap()
-    }
-
-    /// A new app with these settings and queues (names); their ids.
-    async fn app(&self, app: &str, settings: Value, queues: &[&str]) -> Vec<u64> {
-        let v =
-            self.rest(reqwest::Method::POST, "/api/v1/apps", ADMIN, json!({"appID": app, "appSecret": SECRET})).await;
-        assert_eq!(v["RspCode"], 0, "{v}");
-        let v = self.rest(reqwest::Method::PUT, &format!("/api/v1/apps/{app}/settings"), &self.md5, settings).await;
-        assert_eq!(v["RspCode"], 0, "{v}");
-        let mut ids = Vec::new();
-        for q in queues {
-            let v = self
-                .rest(reqwest::Method::POST, &format!("/api/v1/apps/{app}/queues"), &self.md5, json!({"QueueName": q}))
-                .await;
-            ids.push(v["Data"]["QueueID"].as_u64().unwrap());
-        }
-        ids
-    }
-
-    async fn login(&self, app: &str, uid: &str) -> Ws {
-        let body = json!({"appID": app, "md5_appSecret": self.md5, "UID": uid, "nickName": uid});
-        let v: Value = self
-            .http
-            .post(format!("{}/api/v1/login", self.base))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let (mut ws, _) = tokio_tungstenite::connect_async(&self.ws).await.unwrap();
-        ws.send(Message::Text(json!({"seq": 0, "op": "Login", "ticket": v["ticket"]}).to_string().into()))
-            .await
-            .unwrap();
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Text(t))) => {
-                    let f: Value = serde_json::from_str(&t).unwrap();
-                    if f["type"] == "reply" {
-                        assert_eq!(f["err"], 0, "login of {uid}: {f}");
-                        return ws;
-                    }
-                }
-                Some(Ok(_)) => {}
-                other => panic!("login of {uid}: {other:?}"),
-            }
-        }
-    }
-
-    /// Many logins, `parallel` at a time.
-    async fn logins(&self, app: &str, uids: Vec<String>, parallel: usize) -> Vec<Ws> {
-        let mut out = Vec::with_capacity(uids.len());
-        for chunk in uids.chunks(parallel) {
-            out.extend(futures_util::future::join_all(chunk.iter().map(|u| self.login(app, u))).await);
-        }
-        out
-    }
-}
+use loadkit::{notice, serve_offers, summary, Client};
+use server::{rss_mb, Server};
 
 async fn ping_floor(s: &Server, app: &str, n: usize) -> (f64, f64) {
     let mut c = Client::new(s.login(app, "pinger").await);
@@ -470,7 +329,7 @@ async fn main() {
     let want = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     println!("| scenario | measured | goal |");
     println!("|---|---|---|");
-    let s = Server::start(&bin, true).await;
+    let s = Server::start(&bin, &["--webhook-allow", "127.0.0.1/32"]).await;
     s.app("floor", json!({}), &["q"]).await;
     let (p50, p99) = ping_floor(&s, "floor", 2000).await;
     println!("| floor: WebSocket Ping round trip | p50 {p50:.3} ms, p99 {p99:.3} ms | – |");
@@ -512,7 +371,7 @@ async fn main() {
     drop(s);
     if want("idle") {
         // A server of its own; this process can hold 20,000 descriptors, so 19,000.
-        let s = Server::start(&bin, false).await;
+        let s = Server::start(&bin, &[]).await;
         let n = 19_000;
         let (total, per) = idle_sessions(&s, n).await;
         println!("| {n} idle logged-in sessions | {total:.0} MB RSS, {per:.1} KB per session (20,000: {:.0} MB) | 20,000 ≤ 400 MB |", total + per * 1000.0 / 1024.0);

@@ -26,6 +26,9 @@ use crate::hub::HubHandle;
 use crate::media_tcp::{next_connection, TcpConnections, TcpEvent};
 use crate::recording::{CallRecording, Finished, Recorder};
 
+/// The media socket's send and receive buffers asked of the kernel (it caps them).
+const SOCKET_BUFFER: usize = 4 << 20;
+
 /// How often the members are checked against the engine's rooms.
 const RECONCILE: Duration = Duration::from_millis(500);
 
@@ -174,6 +177,20 @@ pub async fn bind(config: &crate::config::Config, listen_ip: IpAddr) -> Result<(
     let addr = config.media_udp.unwrap_or(SocketAddr::new(listen_ip, 0));
     let socket = UdpSocket::bind(addr).await.map_err(|e| format!("cannot bind the media socket {addr}: {e}"))?;
     let bound = socket.local_addr().map_err(|e| format!("media socket: {e}"))?;
+    // One socket carries every call's packets, in bursts (a video frame is several
+    // packets, and many calls' frames come at once): the kernel's default buffers
+    // (about 200 KB) overflow from a few dozen 720p calls on, and a datagram that does
+    // not fit is lost. Asked for SOCKET_BUFFER; the kernel caps it at net.core.wmem_max /
+    // rmem_max (README: raise them on a busy server).
+    let sock = socket2::SockRef::from(&socket);
+    let _ = sock.set_send_buffer_size(SOCKET_BUFFER);
+    let _ = sock.set_recv_buffer_size(SOCKET_BUFFER);
+    let (send, recv) = (sock.send_buffer_size().unwrap_or(0), sock.recv_buffer_size().unwrap_or(0));
+    if send < SOCKET_BUFFER || recv < SOCKET_BUFFER {
+        tracing::info!(
+            "the media socket's buffers are {send} B to send and {recv} B to receive (asked {SOCKET_BUFFER} B): raise net.core.wmem_max and rmem_max for many calls"
+        );
+    }
     let ip = match config.media_public_ip {
         Some(ip) => ip,
         None if bound.ip().is_unspecified() => {
