@@ -11,10 +11,10 @@ use web_sys::HtmlMediaElement;
 use crate::api::LineupCore;
 use crate::args::text;
 use crate::interop::error;
-use crate::media::{self, Kind};
+use crate::media::{self, Device};
 
 impl LineupCore {
-    fn open_device(&self, kind: Kind) -> Promise {
+    fn open_device(&self, kind: Device) -> Promise {
         let core = self.core.clone();
         future_to_promise(async move {
             media::open(core, kind).await.map(|_| JsValue::UNDEFINED).map_err(|(c, m)| error(c, &m))
@@ -29,24 +29,24 @@ impl LineupCore {
     /// the microphone cannot be opened (the call goes on), 800 outside a room.
     #[wasm_bindgen(js_name = openMic, unchecked_return_type = "Promise<void>")]
     pub fn open_mic(&self) -> Promise {
-        self.open_device(Kind::Audio)
+        self.open_device(Device::Audio)
     }
 
     /// Stops sending the microphone, at once.
     #[wasm_bindgen(js_name = closeMic)]
     pub fn close_mic(&self) {
-        media::close(&self.core, Kind::Audio);
+        media::close(&self.core, Device::Audio);
     }
 
     /// Opens and sends the camera (as `openMic`).
     #[wasm_bindgen(js_name = openVideo, unchecked_return_type = "Promise<void>")]
     pub fn open_video(&self) -> Promise {
-        self.open_device(Kind::Video)
+        self.open_device(Device::Video)
     }
 
     #[wasm_bindgen(js_name = closeVideo)]
     pub fn close_video(&self) {
-        media::close(&self.core, Kind::Video);
+        media::close(&self.core, Device::Video);
     }
 
     /// A member's microphone status (this session's when no UID): 0 unknown, 1 no
@@ -56,7 +56,7 @@ impl LineupCore {
         &self,
         #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue,
     ) -> u32 {
-        self.core.borrow().media.status_of(&uid, Kind::Audio)
+        self.core.borrow().media.status_of(&uid, Device::Audio)
     }
 
     /// A member's camera status (as `audioStatus`).
@@ -65,7 +65,7 @@ impl LineupCore {
         &self,
         #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue,
     ) -> u32 {
-        self.core.borrow().media.status_of(&uid, Kind::Video)
+        self.core.borrow().media.status_of(&uid, Device::Video)
     }
 
     /// Shows a member's camera in a `<video>` element (this session's UID: the local

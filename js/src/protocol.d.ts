@@ -435,11 +435,7 @@ reason: string, } } | { "name": "ServiceStopped", "data": { queID: number, } } |
 /**
  * audio | video | screen (a shared screen: its own stream id)
  */
-kind: string, 
-/**
- * open | closed
- */
-state: string, 
+kind: TrackKind, state: TrackState, 
 /**
  * The stream id this member's tracks carry for the others (`MediaStream.id` of
  * the browser's track event): UIDs may hold any character, stream ids do not.
@@ -490,6 +486,18 @@ fileSize?: number,
  * Why no file was kept (state 3).
  */
 errDesc?: string, } } | { "name": "AgentStatusChanged", "data": AgentStatusChange } | { "name": "Wallboard", "data": WallboardFrame } | { "name": "RequirementRelaxed", "data": { queID: number, step: number, } };
+
+/**
+ * Lineup media: a track open at the server or closed (`MediaTrack.state`).
+ */
+export type TrackState = "open" | "closed";
+
+/**
+ * Lineup media: what a track carries (`MediaMute.kind`, `MediaTrack.kind`): a member's
+ * microphone, camera, or shared screen. The one definition: the SFU, the server and the
+ * SDK use this.
+ */
+export type TrackKind = "audio" | "video" | "screen";
 
 /** Every notice's name. */
 export type NoticeName = Notice['name'];

@@ -97,6 +97,13 @@ test('a screen shared the CloudRoom way reaches the room, one sharer at a time, 
     }
     // The nickname label is text, as the page set it.
     assert.equal(await customer.evaluate(() => document.querySelector('#share span').textContent), 'agent的屏幕');
+    // A nickname is text, never markup.
+    const label = await customer.evaluate(() => {
+      shareUI.setNickNameContent('<img src=x onerror="window.__pwned=1">Eve');
+      const span = document.querySelector('#share span');
+      return { text: span.textContent, elements: span.children.length, pwned: !!window.__pwned };
+    });
+    assert.deepEqual(label, { text: '<img src=x onerror="window.__pwned=1">Eve', elements: 0, pwned: false });
     // One sharer per room: the customer's share is refused with 700, its capture released.
     await customer.evaluate(() => window.share());
     await until(customer, 'StartScreenShareRslt 700', (e) => e[0] === 'StartScreenShareRslt' && e[1] === 700);

@@ -10,7 +10,7 @@ use wasm_bindgen_futures::future_to_promise;
 use super::core;
 use crate::args::text;
 use crate::interop::error;
-use crate::media::{self, Kind};
+use crate::media::{self, Device};
 
 fn own(uid: &JsValue, what: &str) -> bool {
     let uid = text(uid);
@@ -24,7 +24,7 @@ fn own(uid: &JsValue, what: &str) -> bool {
     false
 }
 
-fn open(uid: &JsValue, kind: Kind, what: &'static str) {
+fn open(uid: &JsValue, kind: Device, what: &'static str) {
     if own(uid, what) {
         wasm_bindgen_futures::spawn_local(async move {
             if let Err((code, msg)) = media::open(core(), kind).await {
@@ -32,7 +32,7 @@ fn open(uid: &JsValue, kind: Kind, what: &'static str) {
                     &["lineup: ", what, " failed (", &code.to_string(), "): ", &msg].concat().into(),
                 );
                 // RTCSDKV2: OpenMicFailed / OpenVideoFailed(errCode, errDesc).
-                let failed = if kind == Kind::Audio { "OpenMicFailed" } else { "OpenVideoFailed" };
+                let failed = if kind == Device::Audio { "OpenMicFailed" } else { "OpenVideoFailed" };
                 super::fire(failed, &[code.into(), msg.into()]);
             }
         });
@@ -42,40 +42,40 @@ fn open(uid: &JsValue, kind: Kind, what: &'static str) {
 /// CloudRoom `OpenMic(UID)`: this session's microphone, AOPENING then AOPEN.
 #[wasm_bindgen(js_name = CRVideo_OpenMic)]
 pub fn open_mic(uid: JsValue) {
-    open(&uid, Kind::Audio, "OpenMic");
+    open(&uid, Device::Audio, "OpenMic");
 }
 
 /// CloudRoom `CloseMic(UID)`: at once.
 #[wasm_bindgen(js_name = CRVideo_CloseMic)]
 pub fn close_mic(uid: JsValue) {
     if own(&uid, "CloseMic") {
-        media::close(&core(), Kind::Audio);
+        media::close(&core(), Device::Audio);
     }
 }
 
 /// CloudRoom `OpenVideo(UID)`: this session's camera.
 #[wasm_bindgen(js_name = CRVideo_OpenVideo)]
 pub fn open_video(uid: JsValue) {
-    open(&uid, Kind::Video, "OpenVideo");
+    open(&uid, Device::Video, "OpenVideo");
 }
 
 #[wasm_bindgen(js_name = CRVideo_CloseVideo)]
 pub fn close_video(uid: JsValue) {
     if own(&uid, "CloseVideo") {
-        media::close(&core(), Kind::Video);
+        media::close(&core(), Device::Video);
     }
 }
 
 /// CloudRoom ASTATUS of a member: 0 unknown, 1 no device, 2 closed, 3 open, 4 opening.
 #[wasm_bindgen(js_name = CRVideo_GetAudioStatus)]
 pub fn get_audio_status(uid: JsValue) -> u32 {
-    core().borrow().media.status_of(&uid, Kind::Audio)
+    core().borrow().media.status_of(&uid, Device::Audio)
 }
 
 /// CloudRoom VSTATUS of a member (as ASTATUS).
 #[wasm_bindgen(js_name = CRVideo_GetVideoStatus)]
 pub fn get_video_status(uid: JsValue) -> u32 {
-    core().borrow().media.status_of(&uid, Kind::Video)
+    core().borrow().media.status_of(&uid, Device::Video)
 }
 
 /// Logs a refused call: its code and the message naming the parameter.

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use super::{core, with_classic};
 use crate::args::{id, text};
 use crate::interop::{get, object, set};
-use crate::media::Kind;
+use crate::media::Device;
 
 /// This session entered room `meet_id` (`room` is the EnterMeeting reply, a MeetInfo
 /// with every member now; a server without `members` gives this session and the call's
@@ -52,8 +52,8 @@ fn info(uid: &str, nick: &str) -> JsValue {
     let core = core();
     let media = &core.borrow().media;
     let uid = JsValue::from(uid);
-    set(&o, "audioStatus", media.status_of(&uid, Kind::Audio));
-    set(&o, "videoStatus", media.status_of(&uid, Kind::Video));
+    set(&o, "audioStatus", media.status_of(&uid, Device::Audio));
+    set(&o, "videoStatus", media.status_of(&uid, Device::Video));
     o
 }
 

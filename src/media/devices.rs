@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{MediaDeviceInfo, MediaStreamTrack, RtcRtpSender};
 
-use super::{deliver, Events, Kind, OPEN};
+use super::{deliver, Device, Events, OPEN};
 use crate::core::Core;
 use crate::interop::{get, object, set};
 
@@ -342,7 +342,7 @@ async fn read_energy(core: Core) {
     {
         let inner = core.borrow();
         let media = &inner.media;
-        let mic_open = media.status(&media.me, Kind::Audio) == OPEN;
+        let mic_open = media.status(&media.me, Device::Audio) == OPEN;
         let map: Map = report.unchecked_into();
         map.for_each(&mut |s, _| {
             let level = || get(&s, "audioLevel").as_f64().map(|l| (l * 10.0).round().clamp(0.0, 10.0) as u32);

@@ -24,6 +24,7 @@ mod sinks;
 mod video_object;
 
 use js_sys::Array;
+use lineup_protocol::types::TrackKind;
 use lineup_protocol::ws::NoticeName;
 use wasm_bindgen::JsValue;
 use web_sys::{MediaStream, MediaStreamTrack, RtcPeerConnection, RtcRtpTransceiver};
@@ -41,25 +42,27 @@ pub const CLOSED: u32 = 2;
 pub const OPEN: u32 = 3;
 pub const OPENING: u32 = 4;
 
-/// A microphone or a camera.
+/// A device of this page: the microphone or the camera (what it sends is a track of
+/// the wire's `TrackKind`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub enum Device {
     Audio,
     Video,
 }
 
-impl Kind {
-    pub fn name(self) -> &'static str {
+impl Device {
+    /// The kind of track it sends.
+    pub fn track(self) -> TrackKind {
         match self {
-            Kind::Audio => "audio",
-            Kind::Video => "video",
+            Device::Audio => TrackKind::Audio,
+            Device::Video => TrackKind::Video,
         }
     }
 
     fn event(self) -> &'static str {
         match self {
-            Kind::Audio => "AudioStatusChanged",
-            Kind::Video => "VideoStatusChanged",
+            Device::Audio => "AudioStatusChanged",
+            Device::Video => "VideoStatusChanged",
         }
     }
 }
@@ -103,7 +106,7 @@ pub struct Media {
     pub handles: Option<peer::Handles>,
     /// A supervisor's way into the room (`MediaMonitor` mode and whispered agent);
     /// None: as a member (`MediaJoin`).
-    pub monitor: Option<(String, Option<String>)>,
+    pub monitor: Option<(lineup_protocol::types::MonitorMode, Option<String>)>,
     /// A failed connection is being replaced (`peer::recover`).
     pub recovering: bool,
     /// Replacements in a row that did not connect yet.
@@ -177,11 +180,11 @@ impl Media {
         self.members.last_mut().expect("just pushed")
     }
 
-    pub fn status(&self, uid: &str, kind: Kind) -> u32 {
+    pub fn status(&self, uid: &str, kind: Device) -> u32 {
         let m = self.members.iter().find(|m| m.uid == uid);
         match (m, kind) {
-            (Some(m), Kind::Audio) => m.audio,
-            (Some(m), Kind::Video) => m.video,
+            (Some(m), Device::Audio) => m.audio,
+            (Some(m), Device::Video) => m.video,
             // A member in the room with nothing open yet is closed; anyone else unknown.
             (None, _) if uid == self.me && self.meeting != 0 => CLOSED,
             (None, _) => UNKNOWN,
@@ -189,7 +192,7 @@ impl Media {
     }
 
     /// A page's status query: `uid` given (any value, as text), or this session's.
-    pub fn status_of(&self, uid: &JsValue, kind: Kind) -> u32 {
+    pub fn status_of(&self, uid: &JsValue, kind: Device) -> u32 {
         self.status(&self.uid_of(uid), kind)
     }
 
@@ -210,7 +213,7 @@ impl Media {
             return self.devices.video_info(&uid);
         }
         let list = Array::new();
-        if matches!(self.status(&uid, Kind::Video), OPEN | CLOSED | OPENING) {
+        if matches!(self.status(&uid, Device::Video), OPEN | CLOSED | OPENING) {
             let o = object(&[("userId", &uid), ("videoName", "")]);
             set(&o, "videoID", 1u32);
             list.push(&o);
@@ -261,12 +264,12 @@ impl Media {
     }
 
     /// Sets a status; the page event when it changed.
-    pub fn set_status(&mut self, uid: &str, kind: Kind, new: u32) -> Option<(&'static str, JsValue)> {
+    pub fn set_status(&mut self, uid: &str, kind: Device, new: u32) -> Option<(&'static str, JsValue)> {
         let old = self.status(uid, kind);
         let m = self.member(uid);
         match kind {
-            Kind::Audio => m.audio = new,
-            Kind::Video => m.video = new,
+            Device::Audio => m.audio = new,
+            Device::Video => m.video = new,
         }
         (old != new).then(|| {
             let o = object(&[("UID", uid)]);
@@ -378,7 +381,7 @@ pub fn on_notice(core: &Core, name: NoticeName, data: &JsValue) -> (bool, Events
         NoticeName::MediaTrack => {
             let uid = get_str(data, "UID").unwrap_or_default();
             let kind =
-                if get(data, "kind").as_string().as_deref() == Some("video") { Kind::Video } else { Kind::Audio };
+                if get(data, "kind").as_string().as_deref() == Some("video") { Device::Video } else { Device::Audio };
             let open = get(data, "state").as_string().as_deref() == Some("open");
             let stream = get_str(data, "stream").unwrap_or_default();
             let mut inner = core.borrow_mut();

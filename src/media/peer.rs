@@ -16,6 +16,7 @@ use std::rc::Rc;
 use js_sys::{Array, Function, Promise};
 use lineup_client::Failure;
 use lineup_protocol::codes;
+use lineup_protocol::types::MonitorMode;
 use lineup_protocol::ws::Op;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
@@ -25,7 +26,7 @@ use web_sys::{
     RtcTrackEvent,
 };
 
-use super::{deliver, Events, Kind, Local, CLOSED, NO_DEVICE, OPEN, OPENING};
+use super::{deliver, Device, Events, Local, CLOSED, NO_DEVICE, OPEN, OPENING};
 use crate::core::{self, Core};
 use crate::interop::{error, error_message, get_str};
 
@@ -162,7 +163,7 @@ pub fn recover(core: Core) {
             m.recovering = true;
             m.restarts += 1;
             let me = m.me.clone();
-            let kinds: Vec<Kind> = [Kind::Audio, Kind::Video]
+            let kinds: Vec<Device> = [Device::Audio, Device::Video]
                 .into_iter()
                 .filter(|k| matches!(m.status(&me, *k), OPEN | OPENING))
                 .collect();
@@ -205,12 +206,12 @@ pub fn recover(core: Core) {
 async fn rejoin(
     core: &Core,
     meeting: u32,
-    kinds: Vec<Kind>,
-    monitor_mode: Option<(String, Option<String>)>,
+    kinds: Vec<Device>,
+    monitor_mode: Option<(MonitorMode, Option<String>)>,
 ) -> Result<(), Failure> {
     send(core, Op::MediaLeave).await?;
     if let Some((mode, agent)) = monitor_mode {
-        return monitor(core.clone(), meeting, mode, agent).await;
+        return join_as(core.clone(), meeting, mode, agent).await;
     }
     for kind in kinds {
         open(core.clone(), kind).await?;
@@ -220,7 +221,7 @@ async fn rejoin(
 
 /// The media is gone for good: statuses closed (the devices that were open before the
 /// failure are told closed too), `MediaLost` to the page.
-fn give_up(core: &Core, meeting: u32, why: &str, were_open: &[Kind]) {
+fn give_up(core: &Core, meeting: u32, why: &str, were_open: &[Device]) {
     // The room ended or was left meanwhile (MeetingStopped, ExitMeeting): nothing to
     // give up.
     if core.borrow().media.meeting != meeting {
@@ -230,13 +231,13 @@ fn give_up(core: &Core, meeting: u32, why: &str, were_open: &[Kind]) {
     {
         let mut inner = core.borrow_mut();
         let me = inner.media.me.clone();
-        for kind in [Kind::Audio, Kind::Video] {
+        for kind in [Device::Audio, Device::Video] {
             // Reset silently when the connection was replaced: the page last saw OPEN.
             if inner.media.status(&me, kind) == CLOSED && were_open.contains(&kind) {
                 let m = inner.media.member(&me);
                 match kind {
-                    Kind::Audio => m.audio = OPEN,
-                    Kind::Video => m.video = OPEN,
+                    Device::Audio => m.audio = OPEN,
+                    Device::Video => m.video = OPEN,
                 }
             }
             if inner.media.status(&me, kind) != CLOSED {
@@ -252,16 +253,16 @@ fn give_up(core: &Core, meeting: u32, why: &str, were_open: &[Kind]) {
     tell(core, events);
 }
 
-fn slot(media: &mut super::Media, kind: Kind) -> &mut Option<Local> {
+fn slot(media: &mut super::Media, kind: Device) -> &mut Option<Local> {
     match kind {
-        Kind::Audio => &mut media.mic,
-        Kind::Video => &mut media.cam,
+        Device::Audio => &mut media.mic,
+        Device::Video => &mut media.cam,
     }
 }
 
 /// CloudRoom OpenMic / OpenVideo for this session: the device is opened and sent;
 /// resolves once the server answered (the status becomes OPEN when it has the track).
-pub async fn open(core: Core, kind: Kind) -> Result<(), Failure> {
+pub async fn open(core: Core, kind: Device) -> Result<(), Failure> {
     let (meeting, me, status) = {
         let i = core.borrow();
         (i.media.meeting, i.media.me.clone(), i.media.status(&i.media.me, kind))
@@ -323,14 +324,14 @@ pub async fn open(core: Core, kind: Kind) -> Result<(), Failure> {
                 .await
                 .map_err(|e| failed(codes::MEDIA_ERR, "replaceTrack", &e))?;
             if joined {
-                send(&core, Op::MediaMute { kind: kind.name().into(), muted: false }).await?;
+                send(&core, Op::MediaMute { kind: kind.track(), muted: false }).await?;
             }
             Ok(())
         }
         None => negotiate(&core, false).await,
     };
     // SetVideoCfg's bitrate limit holds for a camera opened later too.
-    if sent.is_ok() && kind == Kind::Video && core.borrow().media.devices.max_video_bps() > 0 {
+    if sent.is_ok() && kind == Device::Video && core.borrow().media.devices.max_video_bps() > 0 {
         super::devices::apply_current(&core).await;
     }
     sent
@@ -340,17 +341,25 @@ pub async fn open(core: Core, kind: Kind) -> Result<(), Failure> {
 /// `agent`, barge); the parties' audio plays and their cameras can be attached. A
 /// whisper or a barge opens the microphone too.
 pub async fn monitor(core: Core, meet_id: u32, mode: String, agent: Option<String>) -> Result<(), Failure> {
-    if !matches!(mode.as_str(), "monitor" | "whisper" | "barge") {
-        return Err((codes::MEETPARAM_ERR, "mode must be monitor, whisper or barge".into()));
-    }
+    let mode = match mode.as_str() {
+        "monitor" => MonitorMode::Monitor,
+        "whisper" => MonitorMode::Whisper,
+        "barge" => MonitorMode::Barge,
+        _ => return Err((codes::MEETPARAM_ERR, "mode must be monitor, whisper or barge".into())),
+    };
+    join_as(core, meet_id, mode, agent).await
+}
+
+/// Joins room `meet_id`'s call as `mode` (a known one).
+async fn join_as(core: Core, meet_id: u32, mode: MonitorMode, agent: Option<String>) -> Result<(), Failure> {
     {
         let mut inner = core.borrow_mut();
         inner.media.reset();
         inner.media.meeting = meet_id;
-        inner.media.monitor = Some((mode.clone(), agent));
+        inner.media.monitor = Some((mode, agent));
     }
-    if mode != "monitor" {
-        return open(core, Kind::Audio).await;
+    if mode != MonitorMode::Monitor {
+        return open(core, Device::Audio).await;
     }
     // Listening only: receive-only lines give the offer its transport.
     let pc = peer(&core)?;
@@ -375,11 +384,11 @@ pub async fn negotiate(core: &Core, share: bool) -> Result<(), Failure> {
 }
 
 /// The microphone or the camera (as configured: SetVideoCfg, SetDefaultVideo).
-async fn device(core: &Core, kind: Kind) -> Result<MediaStreamTrack, Failure> {
+async fn device(core: &Core, kind: Device) -> Result<MediaStreamTrack, Failure> {
     let denied = |e: JsValue| {
         let what = match kind {
-            Kind::Audio => "the microphone could not be opened",
-            Kind::Video => "the camera could not be opened",
+            Device::Audio => "the microphone could not be opened",
+            Device::Video => "the camera could not be opened",
         };
         failed(codes::MEDIA_DEVICE_ERR, what, &e)
     };
@@ -390,8 +399,8 @@ async fn device(core: &Core, kind: Kind) -> Result<MediaStreamTrack, Failure> {
         .map_err(denied)?;
     let constraints = MediaStreamConstraints::new();
     match kind {
-        Kind::Audio => constraints.set_audio(&core.borrow().media.devices.audio.mic_constraints()),
-        Kind::Video => constraints.set_video(&core.borrow().media.devices.video_constraints()),
+        Device::Audio => constraints.set_audio(&core.borrow().media.devices.audio.mic_constraints()),
+        Device::Video => constraints.set_video(&core.borrow().media.devices.video_constraints()),
     }
     let stream =
         JsFuture::from(devices.get_user_media_with_constraints(&constraints).map_err(denied)?).await.map_err(denied)?;
@@ -402,7 +411,7 @@ async fn device(core: &Core, kind: Kind) -> Result<MediaStreamTrack, Failure> {
 }
 
 /// CloudRoom CloseMic / CloseVideo for this session: sending stops at once.
-pub fn close(core: &Core, kind: Kind) {
+pub fn close(core: &Core, kind: Device) {
     let (events, sender, joined) = {
         let mut inner = core.borrow_mut();
         let me = inner.media.me.clone();
@@ -424,7 +433,7 @@ pub fn close(core: &Core, kind: Kind) {
     if joined {
         let core2 = core.clone();
         spawn_local(async move {
-            let _ = send(&core2, Op::MediaMute { kind: kind.name().into(), muted: true }).await;
+            let _ = send(&core2, Op::MediaMute { kind: kind.track(), muted: true }).await;
         });
     }
     tell(core, events);

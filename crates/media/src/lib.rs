@@ -74,41 +74,14 @@ impl Role {
 }
 
 /// What a track carries: a member's microphone, camera, or shared screen (a video
-/// track the member said is its screen: [`Sfu::share`]).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Audio,
-    Video,
-    Screen,
-}
+/// track the member said is its screen: [`Sfu::share`]). The wire's type, defined once.
+pub use lineup_protocol::types::TrackKind as Kind;
 
-impl Kind {
-    /// The wire name: `audio`, `video` or `screen`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Audio => "audio",
-            Kind::Video => "video",
-            Kind::Screen => "screen",
-        }
-    }
-
-    /// The kind a wire name names.
-    pub fn parse(name: &str) -> Option<Kind> {
-        match name {
-            "audio" => Some(Kind::Audio),
-            "video" => Some(Kind::Video),
-            "screen" => Some(Kind::Screen),
-            _ => None,
-        }
-    }
-}
-
-impl From<MediaKind> for Kind {
-    fn from(k: MediaKind) -> Kind {
-        match k {
-            MediaKind::Audio => Kind::Audio,
-            MediaKind::Video => Kind::Video,
-        }
+/// The kind of a str0m media line (a screen is told apart by [`Sfu::share`]).
+fn kind_of(k: MediaKind) -> Kind {
+    match k {
+        MediaKind::Audio => Kind::Audio,
+        MediaKind::Video => Kind::Video,
     }
 }
 

@@ -163,7 +163,7 @@ impl Member {
         let screen = self.screen == Some(mid) && kind == MediaKind::Video;
         let (source, label) = match screen {
             true => (Kind::Screen, format!("{}-screen", self.label)),
-            false => (Kind::from(kind), self.label.clone()),
+            false => (crate::kind_of(kind), self.label.clone()),
         };
         let id = Arc::new(TrackIn { origin: self.id, label, mid, kind, source });
         let weak = Arc::downgrade(&id);

@@ -436,3 +436,53 @@ impl MsgKind {
         *self == MsgKind::Text
     }
 }
+
+/// Lineup media: what a track carries (`MediaMute.kind`, `MediaTrack.kind`): a member's
+/// microphone, camera, or shared screen. The one definition: the SFU, the server and the
+/// SDK use this.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum TrackKind {
+    Audio,
+    Video,
+    Screen,
+}
+
+impl TrackKind {
+    /// The wire name: `audio`, `video` or `screen`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TrackKind::Audio => "audio",
+            TrackKind::Video => "video",
+            TrackKind::Screen => "screen",
+        }
+    }
+}
+
+/// Lineup media: a track open at the server or closed (`MediaTrack.state`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum TrackState {
+    Open,
+    Closed,
+}
+
+/// Lineup (supervisor): how `MediaMonitor` joins a call. A mode not listed reads as
+/// `Unknown`, which the server refuses with 5 naming the modes (as a page's typo
+/// deserves, rather than a malformed frame).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum MonitorMode {
+    /// Hears and sees both parties, sends nothing.
+    Monitor,
+    /// Hears both; speaks to the agent `UID` only.
+    Whisper,
+    /// Takes part fully.
+    Barge,
+    #[serde(other)]
+    #[cfg_attr(feature = "typescript", ts(skip))]
+    Unknown,
+}

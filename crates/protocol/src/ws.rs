@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use crate::fields::{clip, field_error};
 use crate::types::{
-    AgentInfo, AgentStatusChange, Attributes, CallEvent, MeetInfo, MsgKind, QueStatus, QueUser, QueueInfo,
-    QueueStatistics, QueuingInfo, UserStatus, WallboardFrame,
+    AgentInfo, AgentStatusChange, Attributes, CallEvent, MeetInfo, MonitorMode, MsgKind, QueStatus, QueUser, QueueInfo,
+    QueueStatistics, QueuingInfo, TrackKind, TrackState, UserStatus, WallboardFrame,
 };
 
 /// What the server reads first from any client frame, to answer even a malformed one.
@@ -278,8 +278,8 @@ pub enum Op {
     /// tracks (CloudRoom CloseMic / OpenMic on an open connection); the room is told by
     /// `MediaTrack` (`closed` / `open`).
     MediaMute {
-        /// audio | video
-        kind: String,
+        /// audio | video (a shared screen stops with `StopScreenShare`)
+        kind: TrackKind,
         muted: bool,
     },
     /// Lineup (supervisor): the session's media joins the call in room `meetID` without
@@ -288,8 +288,7 @@ pub enum Op {
     MediaMonitor {
         #[serde(rename = "meetID")]
         meet_id: u32,
-        /// monitor | whisper | barge
-        mode: String,
+        mode: MonitorMode,
         /// The agent a whisper is heard by.
         #[serde(rename = "UID", default, skip_serializing_if = "Option::is_none")]
         uid: Option<String>,
@@ -702,9 +701,8 @@ pub enum Notice {
         #[serde(rename = "UID")]
         uid: String,
         /// audio | video | screen (a shared screen: its own stream id)
-        kind: String,
-        /// open | closed
-        state: String,
+        kind: TrackKind,
+        state: TrackState,
         /// The stream id this member's tracks carry for the others (`MediaStream.id` of
         /// the browser's track event): UIDs may hold any character, stream ids do not.
         stream: String,

@@ -25,7 +25,7 @@ use lineup_protocol::rest::{
     QueueQueryData, QueueRecord, TokenRequest, TokenResponse,
 };
 use lineup_protocol::types::{
-    MsgKind,
+    MonitorMode, MsgKind, TrackKind, TrackState,
     AgentInfo, CallEvent, MeetInfo, QueStatus, QueUser, QueueInfo, QueueStatistics, QueuingInfo, ServedCustomer,
     AgentStatusChange, AttrValue, ReasonSeconds, RoomMember, WallboardAgents, WallboardFrame, WallboardQueue, ServedQueue, SessionInfo, StateSeconds, UserStatus,
 };
@@ -601,11 +601,11 @@ fn op_examples() -> Vec<(String, ClientFrame)> {
         (r#"{"seq":34,"op":"MediaLeave"}"#.into(), frame(34, Op::MediaLeave)),
         (
             r#"{"seq":35,"op":"MediaMute","kind":"audio","muted":true}"#.into(),
-            frame(35, Op::MediaMute { kind: "audio".into(), muted: true }),
+            frame(35, Op::MediaMute { kind: TrackKind::Audio, muted: true }),
         ),
         (
             r#"{"seq":36,"op":"MediaMonitor","meetID":1,"mode":"whisper","UID":"agent1","sdp":"v=0\r\no=- 4611 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"}"#.into(),
-            frame(36, Op::MediaMonitor { meet_id: 1, mode: "whisper".into(), uid: Some("agent1".into()), sdp: SDP.into() }),
+            frame(36, Op::MediaMonitor { meet_id: 1, mode: MonitorMode::Whisper, uid: Some("agent1".into()), sdp: SDP.into() }),
         ),
         (
             r#"{"seq":37,"op":"SendIMmsg","meetID":1,"text":"Your order ships today","UID":"cust1"}"#.into(),
@@ -900,6 +900,11 @@ fn op_media_mute() {
 #[test]
 fn op_media_monitor() {
     check_op("MediaMonitor");
+    // A mode not listed reads as Unknown (the server answers 5 naming the modes).
+    parses_as(
+        r#"{"seq":36,"op":"MediaMonitor","meetID":1,"mode":"listen","sdp":"v=0"}"#,
+        frame(36, Op::MediaMonitor { meet_id: 1, mode: MonitorMode::Unknown, uid: None, sdp: "v=0".into() }),
+    );
 }
 
 #[test]
@@ -1845,7 +1850,7 @@ fn notice_examples() -> Vec<(&'static str, Notice)> {
         ),
         (
             r#"{"type":"notice","name":"MediaTrack","data":{"meetID":1,"UID":"cust1","kind":"audio","state":"open","stream":"m7"}}"#,
-            Notice::MediaTrack { meet_id: 1, uid: "cust1".into(), kind: "audio".into(), state: "open".into(), stream: "m7".into() },
+            Notice::MediaTrack { meet_id: 1, uid: "cust1".into(), kind: TrackKind::Audio, state: TrackState::Open, stream: "m7".into() },
         ),
         (r#"{"type":"notice","name":"MediaLost","data":{"meetID":1}}"#, Notice::MediaLost { meet_id: 1 }),
         (

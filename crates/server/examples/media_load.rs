@@ -127,7 +127,8 @@ impl Peer {
             if let Some(w) = self.rtc.writer(self.video) {
                 let pt = w.payload_params().find(|p| p.spec().codec == Codec::Vp8).map(|p| p.pt());
                 if let Some(pt) = pt {
-                    let mut frame = vec![if n % 90 == 0 { 0x10 } else { 0x11 }, 0, 0, 0x9d, 0x01, 0x2a, 0x00, 0x05, 0xd0, 0x02];
+                    let mut frame =
+                        vec![if n % 90 == 0 { 0x10 } else { 0x11 }, 0, 0, 0x9d, 0x01, 0x2a, 0x00, 0x05, 0xd0, 0x02];
                     frame.resize(VIDEO_BYTES, 0x55);
                     let _ = w.write(pt, now, MediaTime::from_90khz(n * 900), frame);
                 }
@@ -233,7 +234,15 @@ async fn main() {
     );
     println!(
         "{:>6} {:>8} {:>12} {:>17} {:>16} {:>12} {:>12} {:>12} {:>16}",
-        "calls", "streams", "server CPU", "CPU per stream", "calls per core", "delivered", "longest gap", "peers' CPU", "UDP dropped (receive / send)"
+        "calls",
+        "streams",
+        "server CPU",
+        "CPU per stream",
+        "calls per core",
+        "delivered",
+        "longest gap",
+        "peers' CPU",
+        "UDP dropped (receive / send)"
     );
     let mut best: Option<(usize, f64)> = None;
     for target in steps {

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use lineup_engine::SessionId;
 use lineup_media::{Kind, MediaError, MediaOutput, Role, Sfu, Transport};
 use lineup_protocol::fields::clip;
+use lineup_protocol::types::TrackState;
 use lineup_protocol::{codes, Notice, ServerFrame};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -262,11 +263,11 @@ struct Member {
 
 impl Member {
     /// What the room is told of its track `kind`.
-    fn state(&self, kind: Kind) -> &'static str {
+    fn state(&self, kind: Kind) -> TrackState {
         if self.muted.contains(&kind) {
-            "closed"
+            TrackState::Closed
         } else {
-            "open"
+            TrackState::Open
         }
     }
 }
@@ -335,13 +336,7 @@ fn stream_of(sid: SessionId, kind: Kind) -> String {
 
 /// The state of member `m`'s track `kind`, as `MediaTrack`.
 fn track_notice(room: u32, sid: SessionId, m: &Member, kind: Kind) -> Notice {
-    Notice::MediaTrack {
-        meet_id: room,
-        uid: m.uid.clone(),
-        kind: kind.name().into(),
-        state: m.state(kind).into(),
-        stream: stream_of(sid, kind),
-    }
+    Notice::MediaTrack { meet_id: room, uid: m.uid.clone(), kind, state: m.state(kind), stream: stream_of(sid, kind) }
 }
 
 fn send(conn: &ConnTx, notice: Notice) {
@@ -351,20 +346,14 @@ fn send(conn: &ConnTx, notice: Notice) {
 impl Task {
     /// The state of `uid`'s track to the room: to whoever its role reaches, and itself
     /// (a whisper is told to its agent only).
-    fn track(&self, room: u32, uid: &str, kind: Kind, state: &str) {
+    fn track(&self, room: u32, uid: &str, kind: Kind, state: TrackState) {
         if let Some((sid, publisher)) = self.members.iter().find(|(_, m)| m.room == room && m.uid == uid) {
             self.tell_track(*sid, publisher.role, room, uid, kind, state);
         }
     }
 
-    fn tell_track(&self, sid: SessionId, role: Role, room: u32, uid: &str, kind: Kind, state: &str) {
-        let n = Notice::MediaTrack {
-            meet_id: room,
-            uid: uid.into(),
-            kind: kind.name().into(),
-            state: state.into(),
-            stream: stream_of(sid, kind),
-        };
+    fn tell_track(&self, sid: SessionId, role: Role, room: u32, uid: &str, kind: Kind, state: TrackState) {
+        let n = Notice::MediaTrack { meet_id: room, uid: uid.into(), kind, state, stream: stream_of(sid, kind) };
         for (other, m) in self.members.iter().filter(|(_, m)| m.room == room) {
             if *other == sid || role.reaches(other.0) {
                 send(&m.conn, n.clone());
@@ -423,7 +412,7 @@ impl Task {
         m.open.retain(|k| *k != Kind::Screen);
         let (role, uid) = (m.role, m.uid.clone());
         if was_open {
-            self.tell_track(sharer, role, room, &uid, Kind::Screen, "closed");
+            self.tell_track(sharer, role, room, &uid, Kind::Screen, TrackState::Closed);
         }
         self.tell_media(room, &Notice::NotifyScreenShareStopped { meet_id: room, uid });
     }
@@ -436,7 +425,7 @@ impl Task {
         self.sfu.leave(member.0);
         if let Some(m) = self.members.remove(&member) {
             for kind in &m.open {
-                self.tell_track(member, m.role, m.room, &m.uid, *kind, "closed");
+                self.tell_track(member, m.role, m.room, &m.uid, *kind, TrackState::Closed);
             }
             if lost {
                 send(&m.conn, Notice::MediaLost { meet_id: m.room });

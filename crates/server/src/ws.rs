@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use lineup_engine::SessionId;
+use lineup_protocol::types::MonitorMode;
 use lineup_protocol::{codes, Op, Reply, ServerFrame};
 
 use crate::conn::{next_conn_id, Conn, ConnRx, ConnTx, Outgoing, CLOSE_LOGIN_TIMEOUT, CLOSE_TOO_SLOW};
@@ -557,12 +558,16 @@ async fn media_op(
     // Which room, and how the session may be in it.
     let seat = match &op {
         Op::MediaJoin { meet_id, .. } | Op::StartScreenShare { meet_id, .. } => Some((*meet_id, Seat::Member)),
-        Op::MediaMonitor { meet_id, mode, uid, .. } => match (mode.as_str(), uid) {
-            ("monitor", _) => Some((*meet_id, Seat::Monitor)),
-            ("barge", _) => Some((*meet_id, Seat::Barge)),
-            ("whisper", Some(agent)) => Some((*meet_id, Seat::Whisper(agent.clone()))),
-            ("whisper", None) => return Reply::error(seq, codes::MEETPARAM_ERR, "a whisper needs the agent's UID"),
-            _ => return Reply::error(seq, codes::MEETPARAM_ERR, "mode must be monitor, whisper or barge"),
+        Op::MediaMonitor { meet_id, mode, uid, .. } => match (mode, uid) {
+            (MonitorMode::Monitor, _) => Some((*meet_id, Seat::Monitor)),
+            (MonitorMode::Barge, _) => Some((*meet_id, Seat::Barge)),
+            (MonitorMode::Whisper, Some(agent)) => Some((*meet_id, Seat::Whisper(agent.clone()))),
+            (MonitorMode::Whisper, None) => {
+                return Reply::error(seq, codes::MEETPARAM_ERR, "a whisper needs the agent's UID")
+            }
+            (MonitorMode::Unknown, _) => {
+                return Reply::error(seq, codes::MEETPARAM_ERR, "mode must be monitor, whisper or barge")
+            }
         },
         _ => None,
     };
@@ -635,9 +640,9 @@ async fn media_op(
         Op::StopScreenShare { meet_id } => media.unshare(sid, meet_id).await.map(|_| Reply::ok(seq)),
         Op::MediaAnswer { sdp } => media.answer(sid, sdp, tx.clone()).await.map(|_| Reply::ok(seq)),
         Op::MediaMute { kind, muted } => {
-            let Some(kind) = lineup_media::Kind::parse(&kind).filter(|k| *k != lineup_media::Kind::Screen) else {
+            if kind == lineup_media::Kind::Screen {
                 return Reply::error(seq, codes::MEETPARAM_ERR, "kind must be audio or video");
-            };
+            }
             media.mute(sid, kind, muted).await.map(|_| Reply::ok(seq))
         }
         _ => {

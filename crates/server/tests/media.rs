@@ -279,6 +279,10 @@ async fn media_ops_are_refused_clearly() {
     assert_eq!(r["err"], 800, "no media joined yet: {r}");
     let r = agent.request(json!({"op": "MediaJoin", "meetID": meet_id})).await;
     assert_eq!(r["err"], 6, "the sdp is required: {r}");
+    // A kind or mode the wire does not know: named, with the ones it does.
+    let r = agent.request(json!({"op": "MediaMute", "kind": "smell", "muted": true})).await;
+    assert_eq!(r["err"], 6, "{r}");
+    assert!(r["msg"].as_str().unwrap().contains("unknown variant `smell`, expected one of `audio`, `video`, `screen`"), "{r}");
     assert_eq!(agent.request(json!({"op": "MediaLeave"})).await["err"], 0, "leaving without media is fine");
     server.stop().await;
 }
