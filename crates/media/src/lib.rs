@@ -129,6 +129,12 @@ pub enum MediaError {
 /// The bandwidth estimate a member's link starts at, and the most it probes for.
 const INITIAL_KBPS: u64 = 1_000;
 const DESIRED_KBPS: u64 = 2_500;
+/// How long an incomplete video frame from a publisher waits for its missing packets
+/// (a retransmission answering the SFU's NACK) before it is dropped and a keyframe asked
+/// for; and how many packets it may wait behind. str0m's defaults (2 s, 30 packets) froze
+/// a lossy customer's video for 2 s at each loss.
+const REORDER_WAIT: std::time::Duration = std::time::Duration::from_millis(600);
+const REORDER_PACKETS: usize = 200;
 /// What a publisher's cap leaves for audio, and the least video it is asked for.
 const AUDIO_BPS: u64 = 64_000;
 const MIN_VIDEO_BPS: u64 = 50_000;
@@ -209,7 +215,12 @@ impl Sfu {
         self.leave(member);
         // Bandwidth estimation (TWCC) on what the SFU sends the member: the narrowest of
         // its subscribers' links is what a publisher is asked to send at most.
-        let mut rtc = Rtc::builder().set_ice_lite(true).enable_bwe(Some(Bitrate::kbps(INITIAL_KBPS))).build(now);
+        let mut rtc = Rtc::builder()
+            .set_ice_lite(true)
+            .enable_bwe(Some(Bitrate::kbps(INITIAL_KBPS)))
+            .set_reordering_size_video(REORDER_PACKETS)
+            .set_reordering_timeout_video(Some(REORDER_WAIT))
+            .build(now);
         rtc.bwe().set_desired_bitrate(Bitrate::kbps(DESIRED_KBPS));
         if let Ok(c) = Candidate::host(self.local, "udp") {
             rtc.add_local_candidate(c);
