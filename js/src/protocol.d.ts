@@ -3,89 +3,6 @@
 // regenerate; `cargo xtask test` fails when this file and the protocol disagree.
 
 /**
- * CloudRoom `QueueInfo`.
- */
-export type QueueInfo = { queID: number, name: string, desc: string, 
-/**
- * 1–10, smaller is higher.
- */
-prio: number, };
-
-/**
- * CloudRoom `QueStatus`.
- */
-export type QueStatus = { queID: number, agent_num: number, wait_num: number, srv_num: number, };
-
-/**
- * CloudRoom `QueuingInfo`: `queID` is -1 when not queuing, -2 when being served;
- * `position` counts the customers ahead (0 = next); `queuingTime` in seconds.
- */
-export type QueuingInfo = { queID: number, position: number, queuingTime: number, 
-/**
- * Lineup: how much longer the customer will likely wait, in seconds (-1: not
- * known yet); present while queuing. See PROTOCOL.md, estimated wait.
- */
-estimatedWaitTime?: number, };
-
-/**
- * CloudRoom `QueUser`: a customer as agents see it.
- */
-export type QueUser = { queID: number, usrID: string, name: string, 
-/**
- * Seconds waited.
- */
-queuingTime: number, usrExtDat: string, 
-/**
- * Lineup: the customer asked to be called back at this number ("": in its page);
- * absent when it did not.
- */
-callback?: string, 
-/**
- * Lineup: the attributes the customer brought when it queued (skills-based
- * routing); absent when none.
- */
-attributes?: { [key in string]: AttrValue }, };
-
-/**
- * One attribute's value: text, an integer or true/false.
- */
-export type AttrValue = boolean | number | string;
-
-/**
- * Lineup: statistics of one queue.
- */
-export type QueueStatistics = { queID: number, entered: number, served: number, abandoned: number, timedOut: number, forwarded: number, avgWaitSeconds: number, maxWaitSeconds: number, longestWaitingSeconds: number, 
-/**
- * Share of served customers taken within `serviceLevelSeconds` (0–1).
- */
-serviceLevel: number, serviceLevelSeconds: number, waiting: number, inService: number, agentsLoggedIn: number, agentsAvailable: number, agentsBusy: number, };
-
-/**
- * A queue an agent serves, with its priority there.
- */
-export type ServedQueue = { queID: number, priority: number, };
-
-/**
- * A customer an agent is serving.
- */
-export type ServedCustomer = { queID: number, usrID: string, 
-/**
- * Lineup: the room of the call with this customer, once answered (a supervisor
- * monitors it with `MediaMonitor`).
- */
-meetID?: number | null, };
-
-/**
- * Seconds an agent spent in each state.
- */
-export type StateSeconds = { idle: number, busy: number, wrapUp: number, notReady: number, offline: number, };
-
-/**
- * Seconds an agent spent not ready for one reason.
- */
-export type ReasonSeconds = { DNDType: number, seconds: number, };
-
-/**
  * Lineup: an agent as a supervisor sees it.
  */
 export type AgentInfo = { UID: string, nickName: string, online: boolean, 
@@ -133,6 +50,34 @@ stateSeconds: StateSeconds,
 reasonSeconds: Array<ReasonSeconds>, };
 
 /**
+ * One agent reason.
+ */
+export type AgentReasonBody = { 
+/**
+ * The code agents give to SetDNDStatus: 1 to 9999, not 1000.
+ */
+DNDType: number, 
+/**
+ * 1 to 32 characters of plain text.
+ */
+label: string, 
+/**
+ * Whether an agent in this state may still take customers with ReqAssignUser
+ * (default false; always true for 1, CloudRoom's manual mode).
+ */
+manualPulls?: boolean, };
+
+/**
+ * `GET/PUT /api/v1/apps/{app}/reasons`: the app's table of agent reasons (also the
+ * `data` of the WebSocket's GetAgentReasons reply).
+ */
+export type AgentReasonsBody = { 
+/**
+ * At most 64; an empty list removes the table (any DNDStatus is then accepted).
+ */
+reasons: Array<AgentReasonBody>, };
+
+/**
  * Lineup `AgentStatusChanged`: an agent's state or reason changed.
  */
 export type AgentStatusChange = { UID: string, 
@@ -162,118 +107,19 @@ missedOffers: number,
 servedToday: number, };
 
 /**
- * Agents of a queue by state.
+ * `data` of the GetAgents reply.
  */
-export type WallboardAgents = { idle: number, busy: number, wrapUp: number, notReady: number, offline: number, };
+export type AgentsData = { agents: Array<AgentInfo>, };
 
 /**
- * One queue on the wallboard.
+ * One attribute's value: text, an integer or true/false.
  */
-export type WallboardQueue = { queID: number, waiting: number, longestWaitSeconds: number, 
-/**
- * Agents serving the queue, by state.
- */
-agents: WallboardAgents, serviceLevel: number, served: number, abandoned: number, avgWaitSeconds: number, 
-/**
- * Answer + handle + wrap-up time, seconds (absent until a service of the queue ended).
- */
-avgHandleSeconds?: number, 
-/**
- * Today's services' average duration, answer to end (absent until one ended today).
- */
-avgHandleSecondsToday?: number, 
-/**
- * Customers joining per hour (absent until two have joined).
- */
-arrivalsPerHour?: number, 
-/**
- * Agents the load needs for 80 % answered within the app's serviceLevelSeconds
- * (Erlang C; absent until the arrival rate and the handle time are known).
- */
-agentsNeeded?: number, agentsAvailable: number, 
-/**
- * What a customer joining now would be told, seconds (-1: not known yet).
- */
-estimatedWaitTime: number, };
+export type AttrValue = boolean | number | string;
 
 /**
- * Lineup `Wallboard`: an app's queues and agents as a supervisor's wallboard shows
- * them.
+ * `data` of the Call reply.
  */
-export type WallboardFrame = { 
-/**
- * Unix milliseconds at which the figures were taken.
- */
-time: number, 
-/**
- * The first frame after SubscribeWallboard: `agents` lists every agent. Later frames
- * list none (each agent's change comes as AgentStatusChanged).
- */
-full: boolean, queues: Array<WallboardQueue>, agents: Array<AgentStatusChange>, };
-
-/**
- * One agent reason.
- */
-export type AgentReasonBody = { 
-/**
- * The code agents give to SetDNDStatus: 1 to 9999, not 1000.
- */
-DNDType: number, 
-/**
- * 1 to 32 characters of plain text.
- */
-label: string, 
-/**
- * Whether an agent in this state may still take customers with ReqAssignUser
- * (default false; always true for 1, CloudRoom's manual mode).
- */
-manualPulls?: boolean, };
-
-/**
- * `GET/PUT /api/v1/apps/{app}/reasons`: the app's table of agent reasons (also the
- * `data` of the WebSocket's GetAgentReasons reply).
- */
-export type AgentReasonsBody = { 
-/**
- * At most 64; an empty list removes the table (any DNDStatus is then accepted).
- */
-reasons: Array<AgentReasonBody>, };
-
-/**
- * A member of a room (the EnterMeeting reply's `members`).
- */
-export type RoomMember = { UID: string, nickName: string, };
-
-/**
- * CloudRoom `MeetInfoObj`: a room.
- */
-export type MeetInfo = { ID: number, pswd: string, subject: string, 
-/**
- * The creator's user id.
- */
-creator: string, memberCount: number, 
-/**
- * Unix seconds.
- */
-startTime: number, 
-/**
- * Lineup, in the EnterMeeting reply only: every member now, this session included,
- * in the order they entered.
- */
-members?: Array<RoomMember>, };
-
-/**
- * CloudRoom `SessionInfo`: the call this session is in (empty strings and zeros when none).
- */
-export type SessionInfo = { callID: string, peerID: string, peerName: string, 
-/**
- * 1 once the call was answered.
- */
-bCallAccepted: number, meetingID: number, meetingPswd: string, 
-/**
- * Seconds since the call was answered.
- */
-duration: number, };
+export type CallData = { callID: string, };
 
 /**
  * A call event with asterCC's field names (seed 004).
@@ -317,26 +163,9 @@ from: string, queID?: number | null, agentID?: string | null,
 message: string, };
 
 /**
- * CloudRoom `CRVideo_UserStatus`: a user of the app and its status, in the
- * `NotifyUserStatus` notice and the `GetUserStatus` reply.
+ * `data` of the InitQueueDat reply.
  */
-export type UserStatus = { userID: string, 
-/**
- * 0 offline (no session, or its connection dropped), 1 online and idle, 2 busy
- * (serving or being served, in wrap-up, or a ringing call), 3 in a room.
- */
-userStatus: number, 
-/**
- * 0 when do-not-disturb is off, else the value given to `SetDNDStatus`.
- */
-DNDType: number, };
-
-/**
- * What an in-room message is to the CloudRoom surface: a text (`SendIMmsg`, the
- * default), a command to one member (`SendCmd` → `NotifyCmdData`) or a custom message
- * to the room (`SendMeetingCustomMsg` → `NotifyMeetingCustomMsg`). The server passes it on.
- */
-export type MsgKind = "text" | "cmd" | "custom";
+export type InitQueueData = { queues: Array<QueueInfo>, statuses: Array<QueStatus>, };
 
 /**
  * `data` of the Login and Resume replies.
@@ -364,52 +193,29 @@ heartbeatSeconds: number,
 offerTimeoutSeconds: number, };
 
 /**
- * `data` of the InitQueueDat reply.
+ * CloudRoom `MeetInfoObj`: a room.
  */
-export type InitQueueData = { queues: Array<QueueInfo>, statuses: Array<QueStatus>, };
+export type MeetInfo = { ID: number, pswd: string, subject: string, 
+/**
+ * The creator's user id.
+ */
+creator: string, memberCount: number, 
+/**
+ * Unix seconds.
+ */
+startTime: number, 
+/**
+ * Lineup, in the EnterMeeting reply only: every member now, this session included,
+ * in the order they entered.
+ */
+members?: Array<RoomMember>, };
 
 /**
- * `data` of the RefreshAllQueueStatus reply.
+ * What an in-room message is to the CloudRoom surface: a text (`SendIMmsg`, the
+ * default), a command to one member (`SendCmd` → `NotifyCmdData`) or a custom message
+ * to the room (`SendMeetingCustomMsg` → `NotifyMeetingCustomMsg`). The server passes it on.
  */
-export type StatusesData = { statuses: Array<QueStatus>, };
-
-/**
- * `data` of the GetServingQueues reply.
- */
-export type ServingQueuesData = { queues: Array<number>, };
-
-/**
- * `data` of the GetQueueUsers reply.
- */
-export type QueueUsersData = { queID: number, 
-/**
- * Customers queuing in all.
- */
-total: number, users: Array<QueUser>, };
-
-/**
- * `data` of the GetAgents reply.
- */
-export type AgentsData = { agents: Array<AgentInfo>, };
-
-/**
- * `data` of the Call reply.
- */
-export type CallData = { callID: string, };
-
-/**
- * `data` of the GetUserStatus reply.
- */
-export type UserStatusData = { users: Array<UserStatus>, };
-
-/**
- * `data` of the Ping reply.
- */
-export type PongData = { 
-/**
- * Server time, Unix milliseconds.
- */
-time: number, };
+export type MsgKind = "text" | "cmd" | "custom";
 
 /**
  * A pushed notice; `name` is the CloudRoom callback it feeds.
@@ -488,9 +294,128 @@ fileSize?: number,
 errDesc?: string, } } | { "name": "AgentStatusChanged", "data": AgentStatusChange } | { "name": "Wallboard", "data": WallboardFrame } | { "name": "RequirementRelaxed", "data": { queID: number, step: number, } };
 
 /**
- * Lineup media: a track open at the server or closed (`MediaTrack.state`).
+ * `data` of the Ping reply.
  */
-export type TrackState = "open" | "closed";
+export type PongData = { 
+/**
+ * Server time, Unix milliseconds.
+ */
+time: number, };
+
+/**
+ * CloudRoom `QueStatus`.
+ */
+export type QueStatus = { queID: number, agent_num: number, wait_num: number, srv_num: number, };
+
+/**
+ * CloudRoom `QueUser`: a customer as agents see it.
+ */
+export type QueUser = { queID: number, usrID: string, name: string, 
+/**
+ * Seconds waited.
+ */
+queuingTime: number, usrExtDat: string, 
+/**
+ * Lineup: the customer asked to be called back at this number ("": in its page);
+ * absent when it did not.
+ */
+callback?: string, 
+/**
+ * Lineup: the attributes the customer brought when it queued (skills-based
+ * routing); absent when none.
+ */
+attributes?: { [key in string]: AttrValue }, };
+
+/**
+ * CloudRoom `QueueInfo`.
+ */
+export type QueueInfo = { queID: number, name: string, desc: string, 
+/**
+ * 1–10, smaller is higher.
+ */
+prio: number, };
+
+/**
+ * Lineup: statistics of one queue.
+ */
+export type QueueStatistics = { queID: number, entered: number, served: number, abandoned: number, timedOut: number, forwarded: number, avgWaitSeconds: number, maxWaitSeconds: number, longestWaitingSeconds: number, 
+/**
+ * Share of served customers taken within `serviceLevelSeconds` (0–1).
+ */
+serviceLevel: number, serviceLevelSeconds: number, waiting: number, inService: number, agentsLoggedIn: number, agentsAvailable: number, agentsBusy: number, };
+
+/**
+ * `data` of the GetQueueUsers reply.
+ */
+export type QueueUsersData = { queID: number, 
+/**
+ * Customers queuing in all.
+ */
+total: number, users: Array<QueUser>, };
+
+/**
+ * CloudRoom `QueuingInfo`: `queID` is -1 when not queuing, -2 when being served;
+ * `position` counts the customers ahead (0 = next); `queuingTime` in seconds.
+ */
+export type QueuingInfo = { queID: number, position: number, queuingTime: number, 
+/**
+ * Lineup: how much longer the customer will likely wait, in seconds (-1: not
+ * known yet); present while queuing. See PROTOCOL.md, estimated wait.
+ */
+estimatedWaitTime?: number, };
+
+/**
+ * Seconds an agent spent not ready for one reason.
+ */
+export type ReasonSeconds = { DNDType: number, seconds: number, };
+
+/**
+ * A member of a room (the EnterMeeting reply's `members`).
+ */
+export type RoomMember = { UID: string, nickName: string, };
+
+/**
+ * A customer an agent is serving.
+ */
+export type ServedCustomer = { queID: number, usrID: string, 
+/**
+ * Lineup: the room of the call with this customer, once answered (a supervisor
+ * monitors it with `MediaMonitor`).
+ */
+meetID?: number | null, };
+
+/**
+ * A queue an agent serves, with its priority there.
+ */
+export type ServedQueue = { queID: number, priority: number, };
+
+/**
+ * `data` of the GetServingQueues reply.
+ */
+export type ServingQueuesData = { queues: Array<number>, };
+
+/**
+ * CloudRoom `SessionInfo`: the call this session is in (empty strings and zeros when none).
+ */
+export type SessionInfo = { callID: string, peerID: string, peerName: string, 
+/**
+ * 1 once the call was answered.
+ */
+bCallAccepted: number, meetingID: number, meetingPswd: string, 
+/**
+ * Seconds since the call was answered.
+ */
+duration: number, };
+
+/**
+ * Seconds an agent spent in each state.
+ */
+export type StateSeconds = { idle: number, busy: number, wrapUp: number, notReady: number, offline: number, };
+
+/**
+ * `data` of the RefreshAllQueueStatus reply.
+ */
+export type StatusesData = { statuses: Array<QueStatus>, };
 
 /**
  * Lineup media: what a track carries (`MediaMute.kind`, `MediaTrack.kind`): a member's
@@ -498,6 +423,81 @@ export type TrackState = "open" | "closed";
  * SDK use this.
  */
 export type TrackKind = "audio" | "video" | "screen";
+
+/**
+ * Lineup media: a track open at the server or closed (`MediaTrack.state`).
+ */
+export type TrackState = "open" | "closed";
+
+/**
+ * CloudRoom `CRVideo_UserStatus`: a user of the app and its status, in the
+ * `NotifyUserStatus` notice and the `GetUserStatus` reply.
+ */
+export type UserStatus = { userID: string, 
+/**
+ * 0 offline (no session, or its connection dropped), 1 online and idle, 2 busy
+ * (serving or being served, in wrap-up, or a ringing call), 3 in a room.
+ */
+userStatus: number, 
+/**
+ * 0 when do-not-disturb is off, else the value given to `SetDNDStatus`.
+ */
+DNDType: number, };
+
+/**
+ * `data` of the GetUserStatus reply.
+ */
+export type UserStatusData = { users: Array<UserStatus>, };
+
+/**
+ * Agents of a queue by state.
+ */
+export type WallboardAgents = { idle: number, busy: number, wrapUp: number, notReady: number, offline: number, };
+
+/**
+ * Lineup `Wallboard`: an app's queues and agents as a supervisor's wallboard shows
+ * them.
+ */
+export type WallboardFrame = { 
+/**
+ * Unix milliseconds at which the figures were taken.
+ */
+time: number, 
+/**
+ * The first frame after SubscribeWallboard: `agents` lists every agent. Later frames
+ * list none (each agent's change comes as AgentStatusChanged).
+ */
+full: boolean, queues: Array<WallboardQueue>, agents: Array<AgentStatusChange>, };
+
+/**
+ * One queue on the wallboard.
+ */
+export type WallboardQueue = { queID: number, waiting: number, longestWaitSeconds: number, 
+/**
+ * Agents serving the queue, by state.
+ */
+agents: WallboardAgents, serviceLevel: number, served: number, abandoned: number, avgWaitSeconds: number, 
+/**
+ * Answer + handle + wrap-up time, seconds (absent until a service of the queue ended).
+ */
+avgHandleSeconds?: number, 
+/**
+ * Today's services' average duration, answer to end (absent until one ended today).
+ */
+avgHandleSecondsToday?: number, 
+/**
+ * Customers joining per hour (absent until two have joined).
+ */
+arrivalsPerHour?: number, 
+/**
+ * Agents the load needs for 80 % answered within the app's serviceLevelSeconds
+ * (Erlang C; absent until the arrival rate and the handle time are known).
+ */
+agentsNeeded?: number, agentsAvailable: number, 
+/**
+ * What a customer joining now would be told, seconds (-1: not known yet).
+ */
+estimatedWaitTime: number, };
 
 /** Every notice's name. */
 export type NoticeName = Notice['name'];

@@ -16,13 +16,15 @@ use ts_rs::{Config, TypeVisitor, TS};
 
 pub const PATH: &str = "js/src/protocol.d.ts";
 
-/// Declares the wire types reachable from the roots, each once, in the order first
-/// reached: a type a root uses (a field's, a variant's) is declared with it, so none can
-/// be left out of the file.
+/// Declares the wire types reachable from the roots, each once: a type a root uses (a
+/// field's, a variant's) is declared with it, so none can be left out of the file. The
+/// file lists them by name: the order ts-rs reaches a type's dependencies in is not the
+/// same from one build to the next (a fresh clone's `--check` failed on it).
 struct Declare<'a> {
     cfg: &'a Config,
     seen: std::collections::BTreeSet<std::any::TypeId>,
-    out: String,
+    /// Each declaration (its docs and `export …`), by the type's name.
+    decls: std::collections::BTreeMap<String, String>,
 }
 
 impl ts_rs::TypeVisitor for Declare<'_> {
@@ -31,12 +33,11 @@ impl ts_rs::TypeVisitor for Declare<'_> {
         if ts_rs::Dependency::from_ty::<T>(self.cfg).is_none() || !self.seen.insert(std::any::TypeId::of::<T>()) {
             return;
         }
-        if let Some(docs) = T::docs() {
-            self.out.push_str(&docs);
-        }
-        self.out.push_str("export ");
-        self.out.push_str(&T::decl(self.cfg));
-        self.out.push_str("\n\n");
+        let mut decl = T::docs().unwrap_or_default();
+        decl.push_str("export ");
+        decl.push_str(&T::decl(self.cfg));
+        decl.push_str("\n\n");
+        self.decls.insert(T::ident(self.cfg), decl);
         T::visit_dependencies(self);
     }
 }
@@ -51,7 +52,7 @@ pub fn generate() -> String {
          // types as the SDK hands them to the page. Do not edit: change the Rust types and\n\
          // regenerate; `cargo xtask test` fails when this file and the protocol disagree.\n\n",
     );
-    let mut d = Declare { cfg: &cfg, seen: Default::default(), out };
+    let mut d = Declare { cfg: &cfg, seen: Default::default(), decls: Default::default() };
     d.visit::<QueueInfo>();
     d.visit::<QueStatus>();
     d.visit::<QueuingInfo>();
@@ -84,7 +85,10 @@ pub fn generate() -> String {
     d.visit::<UserStatusData>();
     d.visit::<PongData>();
     d.visit::<Notice>();
-    let mut out = d.out;
+    let mut out = out;
+    for decl in d.decls.values() {
+        out.push_str(decl);
+    }
     out.push_str(
         "/** Every notice's name. */\nexport type NoticeName = Notice['name'];\n\n\
          /** The data of the notice `N`. */\nexport type NoticeData<N extends NoticeName> = Extract<Notice, { name: N }>['data'];\n",

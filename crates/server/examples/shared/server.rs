@@ -17,6 +17,8 @@ pub const SECRET: &str = "load-secret";
 
 pub struct Server {
     child: Child,
+    /// Its data directory, removed with it.
+    data: std::path::PathBuf,
     pub base: String,
     pub ws: String,
     pub http: reqwest::Client,
@@ -27,6 +29,7 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data);
     }
 }
 
@@ -66,6 +69,7 @@ impl Server {
         let child = cmd.spawn().expect("the server starts");
         let s = Server {
             child,
+            data,
             base: format!("http://127.0.0.1:{port}"),
             ws: format!("ws://127.0.0.1:{port}/ws"),
             http: reqwest::Client::new(),
