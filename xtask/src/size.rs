@@ -100,6 +100,9 @@ fn vite_pages() -> Result<Vec<(String, Weight)>, String> {
         let s = Command::new("npm").args(args).current_dir(dir).status().map_err(|e| format!("npm: {e}"))?;
         if s.success() { Ok(()) } else { Err(format!("npm {args:?} in examples/web failed")) }
     };
+    // npm keeps an installed `file:` tarball of the same version: the package is taken
+    // out first, so the build bundles the SDK just packed (it measured a stale one).
+    let _ = std::fs::remove_dir_all(dir.join("node_modules").join("lineup-sdk"));
     npm(&["install", "--no-audit", "--no-fund", "--no-package-lock", "--prefer-offline", "--loglevel=error"])?;
     npm(&["run", "build", "--silent"])?;
     let dist = dir.join("dist");
