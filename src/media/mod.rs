@@ -134,31 +134,18 @@ impl Media {
         self.members.last_mut().expect("just pushed")
     }
 
-    /// Learns that `uid`'s shared screen carries stream id `stream` (a stream that arrived
-    /// before this was said joins it).
-    pub fn name_screen(&mut self, uid: &str, stream: &str) {
+    /// Learns that `uid`'s tracks (or, `screen`, its shared screen) carry stream id
+    /// `stream` (a stream that arrived before this was said joins its member).
+    pub fn name_stream(&mut self, uid: &str, stream: &str, screen: bool) {
         let early = match self.members.iter().position(|m| m.uid.is_empty() && m.stream_id == stream) {
             Some(i) => self.members.remove(i).stream,
             None => None,
         };
         let m = self.member(uid);
-        m.screen_id = stream.to_string();
+        let (id, slot) = if screen { (&mut m.screen_id, &mut m.screen) } else { (&mut m.stream_id, &mut m.stream) };
+        *id = stream.to_string();
         if early.is_some() {
-            m.screen = early;
-        }
-    }
-
-    /// Learns that `uid`'s tracks carry stream id `stream` (a stream that arrived before
-    /// this was said joins its member).
-    pub fn name_stream(&mut self, uid: &str, stream: &str) {
-        let early = match self.members.iter().position(|m| m.uid.is_empty() && m.stream_id == stream) {
-            Some(i) => self.members.remove(i).stream,
-            None => None,
-        };
-        let m = self.member(uid);
-        m.stream_id = stream.to_string();
-        if early.is_some() {
-            m.stream = early;
+            *slot = early;
         }
     }
 
@@ -365,7 +352,7 @@ pub fn on_notice(core: &Core, name: NoticeName, data: &JsValue) -> (bool, Events
             let stream = get_str(data, "stream").unwrap_or_default();
             let mut inner = core.borrow_mut();
             if uid != inner.media.me {
-                inner.media.name_screen(&uid, &stream);
+                inner.media.name_stream(&uid, &stream, true);
                 if !open {
                     inner.media.member(&uid).screen = None;
                 }
@@ -387,7 +374,7 @@ pub fn on_notice(core: &Core, name: NoticeName, data: &JsValue) -> (bool, Events
             let mut inner = core.borrow_mut();
             let media = &mut inner.media;
             if uid != media.me {
-                media.name_stream(&uid, &stream);
+                media.name_stream(&uid, &stream, false);
                 sinks::show(&mut inner, &uid);
             }
             let media = &mut inner.media;

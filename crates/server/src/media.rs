@@ -60,14 +60,14 @@ pub struct Joining {
 
 /// A member's screen share starting (StartScreenShare, checked with the engine first).
 pub struct Sharing {
-    member: SessionId,
-    room: u32,
-    uid: String,
+    pub member: SessionId,
+    pub room: u32,
+    pub uid: String,
     /// The video line that carries the screen, and the offer with it.
-    mid: String,
-    sdp: String,
-    conn: ConnTx,
-    record: Option<CallRecording>,
+    pub mid: String,
+    pub sdp: String,
+    pub conn: ConnTx,
+    pub record: Option<CallRecording>,
 }
 
 enum Command {
@@ -122,19 +122,8 @@ impl MediaHandle {
 
     /// StartScreenShare: the member's line `mid` carries its screen (one sharer per
     /// room); the server's answer to `sdp`.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn share(
-        &self,
-        member: SessionId,
-        room: u32,
-        uid: String,
-        mid: String,
-        sdp: String,
-        conn: ConnTx,
-        record: Option<CallRecording>,
-    ) -> Result<String, MediaFailure> {
+    pub async fn share(&self, sharing: Sharing) -> Result<String, MediaFailure> {
         let (done, rx) = oneshot::channel();
-        let sharing = Sharing { member, room, uid, mid, sdp, conn, record };
         self.tx.send(Command::Share(sharing, done)).await.map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
     }

@@ -633,7 +633,7 @@ async fn media_op(
                 );
             }
             media
-                .share(sid, meet_id, uid, mid, sdp, tx.clone(), record)
+                .share(crate::media::Sharing { member: sid, room: meet_id, uid, mid, sdp, conn: tx.clone(), record })
                 .await
                 .map(|sdp| lineup_protocol::ws::reply_ok(seq, &lineup_protocol::ws::MediaJoinData { sdp }))
         }

@@ -542,6 +542,11 @@ async fn one_member_shares_its_screen_at_a_time_and_the_room_is_told() {
     assert!(r["msg"].as_str().unwrap().contains("join it first"), "{r}");
     let r = agent.request(json!({"op": "StartScreenShare", "meetID": meet_id, "mid": "", "sdp": "v=0"})).await;
     assert_eq!((r["err"].as_u64(), r["msg"].as_str().map(|m| m.starts_with("invalid mid"))), (Some(5), Some(true)), "{r}");
+    let r = agent.request(json!({"op": "StartScreenShare", "meetID": meet_id, "mid": "<b>".repeat(5000), "sdp": "v=0"})).await;
+    assert_eq!(r["err"], 5, "a huge mid with markup: {r}");
+    assert!(r["msg"].as_str().unwrap().len() < 120, "the message does not echo it: {r}");
+    let r = agent.request(json!({"op": "StartScreenShare", "meetID": meet_id, "mid": 2, "sdp": "v=0"})).await;
+    assert_eq!(r["err"], 6, "a mid that is not a string: {r}");
     let mut agent = Peer::join(agent, meet_id).await;
     let mut cust = Peer::join(cust, meet_id).await;
     exchange(&mut [&mut agent, &mut cust], 1, 20).await;
