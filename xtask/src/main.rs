@@ -13,9 +13,10 @@
 //!   committed corpus; fails on a crash.
 //! - `cargo xtask load [scenario...]` — the load benchmark: a release server on loopback
 //!   driven over the real protocol; prints the table of the performance goals.
-//! - `cargo xtask cluster-load [cycles|failover]` — release nodes on a throwaway
+//! - `cargo xtask cluster-load [cycles|busy|failover]` — release nodes on a throwaway
 //!   PostgreSQL: cycles/s of a multi-app load on one SQLite node and on 1, 2 and 3
-//!   PostgreSQL nodes, then the failover time over 20 owner kills.
+//!   PostgreSQL nodes; a quiet app's Ping through a node with 16 busy apps; the
+//!   failover time over 20 owner kills.
 //! - `cargo xtask media-load` — a release server's media socket against str0m peers on
 //!   loopback in 1:1 calls with 720p-sized video, in steps: server CPU per forwarded
 //!   stream and the calls one core carries before frames are late.

@@ -6,7 +6,9 @@
 //!    over the nodes round-robin, as a load balancer would spread them (so with N nodes,
 //!    N−1 of N sockets are carried to their app's owner by another node). Run on one node
 //!    on SQLite, then 1, 2 and 3 nodes on PostgreSQL.
-//! 2. **Failover over 20 owner kills:** 3 nodes, the busy app with 500 customers and 20
+//! 2. **A busy node:** one PostgreSQL node with 16 busy apps (more than its runtime has
+//!    workers) and a quiet one: the quiet app's Ping round trip idle and meanwhile.
+//! 3. **Failover over 20 owner kills:** 3 nodes, the busy app with 500 customers and 20
 //!    agents (in do-not-disturb). Each round `kill -9`s the owner and measures from the
 //!    kill to the first customer an agent (carried by a surviving node) is served by the
 //!    new owner (`ReqAssignUser`); then the killed node starts again and the dropped
@@ -224,30 +226,7 @@ async fn cycles(bench: &Bench, bin: &str, database: Option<&str>, nodes: usize) 
     let logins = Instant::now();
     let mut k = 0;
     for (app, q) in apps.iter().zip(&queues) {
-        for a in 0..30 {
-            k += 1;
-            let (ws, _) = bench.login(&nodes[k % nodes.len()], app, &format!("a{a}")).await;
-            tokio::spawn(serve_offers(Client::new(ws), *q, stop, done.clone(), u64::MAX));
-        }
-        for c in 0..60 {
-            k += 1;
-            let (ws, _) = bench.login(&nodes[k % nodes.len()], app, &format!("c{c}")).await;
-            let mut c = Client::new(ws);
-            let q = *q;
-            tokio::spawn(async move {
-                c.send(json!({"op": "StartQueuing", "queID": q})).await;
-                while Instant::now() < stop {
-                    let f = match tokio::time::timeout(Duration::from_secs(1), c.rx.recv()).await {
-                        Ok(Some((_, f))) => f,
-                        Ok(None) => break,
-                        Err(_) => continue,
-                    };
-                    if f["name"] == "ServiceFinished" {
-                        c.send(json!({"op": "StartQueuing", "queID": q})).await;
-                    }
-                }
-            });
-        }
+        cycle_app(bench, &nodes, app, *q, (30, 60, Duration::ZERO), &mut k, stop, &done).await;
     }
     let logins = logins.elapsed();
     tokio::time::sleep(Duration::from_secs(2)).await; // warm up
@@ -259,6 +238,104 @@ async fn cycles(bench: &Bench, bin: &str, database: Option<&str>, nodes: usize) 
     drop(nodes);
     tokio::time::sleep(Duration::from_millis(500)).await;
     rate
+}
+
+/// Starts the cycling clients of `app` (queue `q`): `agents` taking every offer and
+/// `customers` queuing again after each service, logged in round-robin over `nodes`
+/// (`k` counts the logins), each customer pausing `pause` before it queues again. They
+/// end when their sockets close or at `stop`.
+#[allow(clippy::too_many_arguments)]
+async fn cycle_app(
+    bench: &Bench,
+    nodes: &[Node],
+    app: &str,
+    q: u64,
+    (agents, customers, pause): (usize, usize, Duration),
+    k: &mut usize,
+    stop: Instant,
+    done: &Arc<AtomicU64>,
+) {
+    for a in 0..agents {
+        *k += 1;
+        let (ws, _) = bench.login(&nodes[*k % nodes.len()], app, &format!("a{a}")).await;
+        tokio::spawn(serve_offers(Client::new(ws), q, stop, done.clone(), u64::MAX));
+    }
+    for c in 0..customers {
+        *k += 1;
+        let (ws, _) = bench.login(&nodes[*k % nodes.len()], app, &format!("c{c}")).await;
+        let mut c = Client::new(ws);
+        tokio::spawn(async move {
+            c.send(json!({"op": "StartQueuing", "queID": q})).await;
+            while Instant::now() < stop {
+                let f = match tokio::time::timeout(Duration::from_secs(1), c.rx.recv()).await {
+                    Ok(Some((_, f))) => f,
+                    Ok(None) => break,
+                    Err(_) => continue,
+                };
+                if f["name"] == "ServiceFinished" {
+                    tokio::time::sleep(pause).await;
+                    // The run ends by stopping its node: a closed socket ends the client.
+                    if c.try_send(json!({"op": "StartQueuing", "queID": q})).await.is_none() {
+                        break;
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// `n` Ping round trips in sequence on `c`, 5 ms apart: sorted ms.
+async fn pings(c: &mut Client, n: usize) -> Vec<f64> {
+    let mut ms = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let r = tokio::time::timeout(Duration::from_secs(10), c.request(json!({"op": "Ping"}))).await.expect("a pong");
+        assert_eq!(r["err"], 0, "{r}");
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    ms
+}
+
+/// One PostgreSQL node with more busy apps than its runtime has workers, and a quiet app
+/// beside them: the quiet app's Ping round trip idle (the floor) and while the others
+/// cycle (each customer pausing `pause` between services), and the cycles/s they make.
+async fn busy_node(
+    bench: &Bench,
+    bin: &str,
+    database: &str,
+    busy: usize,
+    pause: Duration,
+) -> ((f64, f64), (f64, f64), f64) {
+    let nodes = vec![start_node(bin, Some(database), "busy-node")];
+    bench.healthy(&nodes[0]).await;
+    let mut apps: Vec<String> = vec!["quiet".into()];
+    apps.extend((0..busy).map(|i| format!("busy{i}")));
+    let mut queues = Vec::new();
+    for app in &apps {
+        queues.push(bench.app(&nodes[0], app, json!({"queueUserNotices": false, "reofferDelaySeconds": 0})).await);
+    }
+    bench.placed(&nodes.iter().collect::<Vec<_>>(), &apps).await;
+    let (ws, _) = bench.login(&nodes[0], "quiet", "prober").await;
+    let mut prober = Client::new(ws);
+    pings(&mut prober, 50).await; // warm up
+    let idle = pings(&mut prober, 500).await;
+    let done = Arc::new(AtomicU64::new(0));
+    let stop = Instant::now() + Duration::from_secs(300);
+    let mut k = 0;
+    for (app, q) in apps.iter().zip(&queues).skip(1) {
+        cycle_app(bench, &nodes, app, *q, (5, 10, pause), &mut k, stop, &done).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await; // warm up
+    let before = done.load(Ordering::Relaxed);
+    let t = Instant::now();
+    let loaded = pings(&mut prober, 500).await;
+    let rate = (done.load(Ordering::Relaxed) - before) as f64 / t.elapsed().as_secs_f64();
+    drop(nodes);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let p = |ms: &[f64]| (loadkit::percentile(ms, 0.5), loadkit::percentile(ms, 0.99));
+    (p(&idle), p(&loaded), rate)
 }
 
 /// A client of the failover rounds: its socket (None: dropped), its node, its token.
@@ -398,6 +475,22 @@ async fn main() {
             let url = create_database(&pg, &format!("cycles{n}"));
             let rate = cycles(&bench, &bin, Some(&url), n).await;
             println!("| {n} node{}, PostgreSQL | {rate:.0} |", if n == 1 { "" } else { "s" });
+        }
+    }
+    if want("busy") {
+        let busy = 16;
+        println!(
+            "\n| one PostgreSQL node, {busy} busy apps (5 agents, 10 customers each) and a quiet one | quiet app's Ping p50 | p99 |\n|---|---|---|"
+        );
+        for (i, pause) in [0u64, 200].into_iter().enumerate() {
+            let url = create_database(&pg, &format!("busy{i}"));
+            let (idle, loaded, rate) = busy_node(&bench, &bin, &url, busy, Duration::from_millis(pause)).await;
+            let how = match pause {
+                0 => "flat out".to_string(),
+                ms => format!("each customer pausing {ms} ms between services"),
+            };
+            println!("| idle (the floor) | {:.2} ms | {:.2} ms |", idle.0, idle.1);
+            println!("| the {busy} apps cycling {how}: {rate:.0} cycles/s | {:.2} ms | {:.2} ms |", loaded.0, loaded.1);
         }
     }
     if want("failover") {

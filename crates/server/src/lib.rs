@@ -283,7 +283,7 @@ pub async fn serve(
     let recorder_wake = wake.clone();
     let (stop_hub, hub_stopped) = oneshot::channel();
     let metrics = prepared.hub.metrics.clone();
-    let (hub, mut hub_task) = prepared.hub.spawn(hub_stopped);
+    let (hub, mut hub_task) = prepared.hub.spawn("lineup-hub", hub_stopped)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let outbox = webhooks::deliver::Outbox::open(&config)?;
     let deliveries = tokio::spawn(webhooks::deliver::run(hub.clone(), outbox, wake, config.clone(), stop_rx.clone()));

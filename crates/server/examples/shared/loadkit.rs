@@ -76,11 +76,16 @@ impl Client {
         self.reader.is_finished()
     }
 
-    pub async fn send(&mut self, mut op: Value) -> u64 {
+    pub async fn send(&mut self, op: Value) -> u64 {
+        self.try_send(op).await.expect("the socket is open")
+    }
+
+    /// Sends `op` with the next `seq`; None when the socket has closed.
+    pub async fn try_send(&mut self, mut op: Value) -> Option<u64> {
         self.seq += 1;
         op["seq"] = json!(self.seq);
-        self.sink.send(Message::Text(op.to_string().into())).await.unwrap();
-        self.seq
+        self.sink.send(Message::Text(op.to_string().into())).await.ok()?;
+        Some(self.seq)
     }
 
     /// Waits (10 s at most) for a frame matching `pred`; frames before it are dropped.

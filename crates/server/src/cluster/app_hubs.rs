@@ -20,7 +20,7 @@ use super::ownership::AppRunner;
 use super::pg::Pg;
 use super::{apps, Lease, PgJournal};
 use crate::config::Config;
-use crate::hub::{AppJournalFailed, AppRecord, Hub, HubHandle};
+use crate::hub::{AppJournalFailed, AppRecord, Hub, HubHandle, HubTask};
 use crate::journal::{self, Journal};
 use crate::store::{AppRow, Store};
 use crate::tokens::ResumeTokens;
@@ -31,7 +31,7 @@ const STOP_WITHIN: Duration = Duration::from_secs(5);
 struct Running {
     handle: HubHandle,
     stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
+    task: HubTask,
     /// The app's webhook deliveries: sent by this node while it owns the app.
     deliveries: tokio::task::JoinHandle<()>,
     stop_deliveries: tokio::sync::watch::Sender<bool>,
@@ -58,7 +58,7 @@ impl AppHubRegistry {
 
     /// Ends every hub at once, as the process dying would (nothing flushed).
     pub fn abort_all(&self) {
-        for (_, r) in std::mem::take(&mut *self.lock()) {
+        for (_, mut r) in std::mem::take(&mut *self.lock()) {
             r.deliveries.abort();
             r.task.abort();
         }
@@ -155,7 +155,8 @@ impl AppRunner for AppHubs {
         let (stop, stopped) = oneshot::channel();
         let _runtime = self.runtime.enter();
         let wake = hub.webhook_wake.clone();
-        let (handle, task) = hub.spawn(stopped);
+        // Thread names are at most 15 bytes on Linux: the app's name may be cut.
+        let (handle, task) = hub.spawn(&format!("app-{}", lease.app), stopped)?;
         let (stop_deliveries, deliveries_stopped) = tokio::sync::watch::channel(false);
         let outbox = crate::webhooks::deliver::Outbox::in_hub();
         let deliveries =

@@ -1,6 +1,6 @@
-//! The hub: one task that owns the engine, the store and the live connections.
+//! The hub: one thread that owns the engine, the store and the live connections.
 //!
-//! Everything that touches ACD state runs as a closure on this task, in order; after
+//! Everything that touches ACD state runs as a closure on this thread, in order; after
 //! each closure (and each deadline) the engine's outputs are fanned out: notices to the
 //! session's socket (or buffered while the session is held offline), business events
 //! to subscribers, ended sessions forgotten.
@@ -12,6 +12,7 @@
 //!
 //! - `turn`: the turn's transaction, journal steps, snapshots, roll-back of a panicked job.
 //! - `fanout`: outputs as frames, held buffers, attach/detach, release order.
+//! - `thread`: the hub's own thread (its commits never block the async workers).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -29,9 +30,11 @@ use crate::store::Store;
 use crate::tokens::ResumeTokens;
 
 mod fanout;
+mod thread;
 mod turn;
 
 use turn::panic_text;
+pub use thread::HubTask;
 pub use turn::Health;
 
 /// Notices kept for a session while it is held offline; older ones are dropped (the
@@ -243,12 +246,14 @@ impl Hub {
         }
     }
 
-    /// Starts the hub task; it ends when `stop` fires (or every handle is dropped):
-    /// it finishes its turn, snapshots, and closes every socket with 1001.
-    pub fn spawn(self, stop: oneshot::Receiver<()>) -> (HubHandle, tokio::task::JoinHandle<()>) {
+    /// Starts the hub on a thread of its own, named `name`; it ends when `stop` fires
+    /// (or every handle is dropped): it finishes its turn, snapshots, and closes every
+    /// socket with 1001.
+    pub fn spawn(self, name: &str, stop: oneshot::Receiver<()>) -> Result<(HubHandle, HubTask), String> {
         let (tx, rx) = mpsc::channel::<Job>(1024);
         let handle = HubHandle { tx, events: self.events.clone() };
-        (handle, tokio::spawn(self.run(rx, stop)))
+        let task = HubTask::start(name.into(), self.run(rx, stop)).map_err(|e| format!("cannot start the hub: {e}"))?;
+        Ok((handle, task))
     }
 
     async fn run(mut self, mut rx: mpsc::Receiver<Job>, mut stop: oneshot::Receiver<()>) {

@@ -1,0 +1,64 @@
+//! The hub's own thread: a hub commits its turn synchronously (an fsync, or a PostgreSQL
+//! round trip), so it runs on a thread of its own, with a single-threaded tokio runtime
+//! for its channel and timers, never on the server's async workers — a node with more
+//! busy apps than workers keeps answering every socket.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::sync::oneshot;
+
+/// The running hub: completes when its thread has ended (after the hub's last turn and
+/// snapshot, or at once when aborted).
+pub struct HubTask {
+    abort: Option<oneshot::Sender<()>>,
+    ended: oneshot::Receiver<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl HubTask {
+    /// Runs `run` on a new thread named `name`. `Err` when the thread cannot start.
+    pub(super) fn start<F>(name: String, run: F) -> std::io::Result<HubTask>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let (abort, aborted) = oneshot::channel::<()>();
+        let (ended_tx, ended) = oneshot::channel();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
+        let thread = std::thread::Builder::new().name(name).spawn(move || {
+            runtime.block_on(async move {
+                tokio::select! {
+                    _ = run => {}
+                    // Dropped at its next await, as an aborted task is: nothing more is
+                    // flushed (a cluster node lets its app go as a dying process would).
+                    Ok(()) = aborted => {}
+                }
+            });
+            drop(runtime);
+            let _ = ended_tx.send(());
+        })?;
+        Ok(HubTask { abort: Some(abort), ended, thread })
+    }
+
+    /// Ends the hub at its next wait, without its last turn or snapshot.
+    pub fn abort(&mut self) {
+        if let Some(abort) = self.abort.take() {
+            let _ = abort.send(());
+        }
+    }
+
+    /// Whether the hub's thread has ended.
+    pub fn is_finished(&self) -> bool {
+        self.thread.is_finished()
+    }
+}
+
+impl Future for HubTask {
+    type Output = ();
+
+    /// Ready when the thread has ended (normally, aborted, or by a panic).
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.ended).poll(cx).map(|_| ())
+    }
+}
