@@ -14,7 +14,8 @@ use lineup_protocol::rest::{
 };
 
 use crate::auth;
-use crate::hub::{now, AppRecord, Hub};
+use crate::clock::now;
+use crate::hub::{AppRecord, Hub};
 use crate::store::{AppRow, Recording};
 
 /// A refused administration request: Web API RspCode, HTTP status, description.

@@ -7,13 +7,14 @@
 //!
 //! # Layout
 //!
+//! - [`clock`]: the wall clock as the engine sees it (a leaf).
 //! - [`config`]: flags, environment and defaults.
 //! - [`logging`]: text or JSON log lines, levels.
 //! - [`metrics`]: `/metrics` (Prometheus / OpenMetrics text): queues, sessions, hub,
 //!   journal, webhooks, memory.
 //! - [`assets`]: the demo apps and the SDK built into the binary.
 //! - [`conn`]: a connection's bounded send queue and the cut of a client that does not read.
-//! - [`hub`]: the task that owns the engine, the store and the connections; turns,
+//! - [`hub`]: the thread that owns the engine, the store and the connections; turns,
 //!   group commit, output fan-out, snapshots.
 //! - [`journal`]: the durable journal of engine steps and its snapshots (storage trait,
 //!   SQLite default); start-up recovery is [`prepare`].
@@ -46,6 +47,7 @@
 pub mod admin;
 pub mod assets;
 pub mod auth;
+pub mod clock;
 pub mod cluster;
 pub mod config;
 pub mod conn;

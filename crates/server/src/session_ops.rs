@@ -12,7 +12,8 @@ use lineup_protocol::{codes, MsgKind, Notice, Op, Reply, ServerFrame};
 
 use crate::auth;
 use crate::convert;
-use crate::hub::{now, Conn, Hub};
+use crate::clock::now;
+use crate::hub::{Conn, Hub};
 
 /// Most customers one GetQueueUsers returns.
 pub const MAX_QUEUE_USERS: u32 = 1000;

@@ -14,7 +14,7 @@ use lineup_protocol::types::MonitorMode;
 use lineup_protocol::{codes, Op, Reply, ServerFrame};
 
 use crate::conn::{next_conn_id, Conn, ConnRx, ConnTx, Outgoing, CLOSE_LOGIN_TIMEOUT, CLOSE_TOO_SLOW};
-use crate::hub::now;
+use crate::clock::now;
 use crate::limits::{OpenSocket, Peer, Slot};
 use crate::media::Seat;
 use crate::session_ops;

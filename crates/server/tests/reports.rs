@@ -27,10 +27,10 @@ async fn refused(server: &Server, query: &str) -> String {
 #[tokio::test]
 async fn reports_show_the_open_interval_keep_ended_ones_across_a_restart_and_refuse_bad_ranges() {
     // Not within seconds of an interval's end (the first checks want one interval).
-    let now = lineup_server::hub::now().as_millis();
+    let now = lineup_server::clock::now().as_millis();
     let to_end = (now / INTERVAL_MS + 1) * INTERVAL_MS - now;
     if to_end < 30_000 {
-        lineup_server::hub::step_clock_forward(to_end + 1000);
+        lineup_server::clock::step_clock_forward(to_end + 1000);
     }
     let server = Server::start().await;
     let mut agent = server.client("agent").await;
@@ -96,8 +96,8 @@ async fn reports_show_the_open_interval_keep_ended_ones_across_a_restart_and_ref
     assert!(status == 401 || status == 403, "{status}");
 
     // The interval ends: its rows are stored, complete; the agent's time goes on in the next.
-    let now = lineup_server::hub::now().as_millis();
-    lineup_server::hub::step_clock_forward((now / INTERVAL_MS + 1) * INTERVAL_MS + 1000 - now);
+    let now = lineup_server::clock::now().as_millis();
+    lineup_server::clock::step_clock_forward((now / INTERVAL_MS + 1) * INTERVAL_MS + 1000 - now);
     let mut ended = Vec::new();
     for _ in 0..100 {
         ended = report(&server, "queues", "").await.into_iter().filter(|r| r["complete"] == true).collect();

@@ -111,7 +111,7 @@ impl AppHubs {
         // The node's own rows for the app and its queues (administration reads them);
         // the queues' creation times are not kept across owners.
         let store = Store::open_memory()?;
-        let now = crate::hub::now().as_millis();
+        let now = crate::clock::now().as_millis();
         let settings = engine.app_settings(app).cloned().unwrap_or_default();
         let row = AppRow { id: app.into(), secret: apps[app].secret.clone(), settings };
         let local = |e: rusqlite::Error| format!("cannot prepare app {app}: {e}");

@@ -32,7 +32,7 @@ fn mac(secret: &str, text: &str) -> String {
 
 /// This node's credential, now.
 pub fn credential(secret: &str, node_id: &str) -> String {
-    let text = format!("{node_id} {}", crate::hub::now().as_millis());
+    let text = format!("{node_id} {}", crate::clock::now().as_millis());
     let mac = mac(secret, &text);
     format!("{text} {mac}")
 }
@@ -42,7 +42,7 @@ pub fn verify(secret: &str, value: &str) -> Option<String> {
     let (text, given) = value.rsplit_once(' ')?;
     let (node, at) = text.split_once(' ')?;
     let at: u64 = at.parse().ok()?;
-    if crate::hub::now().as_millis().abs_diff(at) > SKEW_MS || !auth::same(&mac(secret, text), given) {
+    if crate::clock::now().as_millis().abs_diff(at) > SKEW_MS || !auth::same(&mac(secret, text), given) {
         return None;
     }
     Some(node.to_string())
@@ -141,7 +141,7 @@ mod tests {
         assert_eq!(verify("another secret!!!", &c), None);
         let (text, mac) = c.rsplit_once(' ').unwrap();
         assert_eq!(verify("a cluster secret!", &format!("{text}0 {mac}")), None, "changed time");
-        let old = format!("node-1 {}", crate::hub::now().as_millis() - 2 * SKEW_MS);
+        let old = format!("node-1 {}", crate::clock::now().as_millis() - 2 * SKEW_MS);
         let old = format!("{old} {}", super::mac("a cluster secret!", &old));
         assert_eq!(verify("a cluster secret!", &old), None, "too old");
         assert_eq!(verify("a cluster secret!", "garbage"), None);

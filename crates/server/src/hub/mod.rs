@@ -16,13 +16,14 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use lineup_engine::{AcdError, Engine, Event, Input, Output, Reply, SessionId, Time};
 use lineup_protocol::ServerFrame;
 use rustc_hash::FxHashMap;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+use crate::clock::now;
 use crate::config::Config;
 pub use crate::conn::{next_conn_id, Conn, ConnTx, Outgoing};
 use crate::journal::{Journal, JournalError, StepRef};
@@ -53,21 +54,6 @@ pub const FANOUT_DELAY: Duration = Duration::from_millis(2);
 /// Exit code when the journal cannot be written: the process stops rather than
 /// acknowledge what is not durable; a restart recovers the last committed turn.
 pub const EXIT_JOURNAL_FAILED: i32 = 70;
-
-/// The wall clock as the engine sees it.
-pub fn now() -> Time {
-    let ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-    Time::from_millis(ms + CLOCK_SHIFT_MS.load(std::sync::atomic::Ordering::Relaxed))
-}
-
-static CLOCK_SHIFT_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// Tests only: moves this process's wall clock forward by `ms` (as a clock step would),
-/// so that a test sees a 15-minute report interval end without waiting for it.
-#[doc(hidden)]
-pub fn step_clock_forward(ms: u64) {
-    CLOCK_SHIFT_MS.fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
-}
 
 /// An app as the server knows it (the engine knows its settings).
 #[derive(Clone, Debug)]

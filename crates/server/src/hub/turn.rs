@@ -4,7 +4,7 @@
 use lineup_engine::Time;
 
 use super::Hub;
-use crate::hub::now;
+use crate::clock::now;
 use crate::journal::{StepRef, StoredSnapshot};
 
 impl Hub {

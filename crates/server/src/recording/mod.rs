@@ -183,7 +183,7 @@ struct Writer {
 }
 
 fn unix_ms() -> u64 {
-    crate::hub::now().as_millis()
+    crate::clock::now().as_millis()
 }
 
 impl Writer {

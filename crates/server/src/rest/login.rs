@@ -14,7 +14,8 @@ use lineup_protocol::rest::{LoginRequest, LoginResponse, TokenRequest, TokenResp
 use super::{bearer, parse, status};
 use crate::admin::check_secret;
 use crate::auth::{self, Claims};
-use crate::hub::{now, Hub};
+use crate::clock::now;
+use crate::hub::Hub;
 use crate::AppState;
 
 fn http_status(err: u32) -> u16 {

@@ -63,7 +63,7 @@ async fn report(
     kind: Kind,
 ) -> Response {
     let found = app_call(&state, app, &headers, move |hub, app| {
-        let query = ReportQuery::parse(kind, &params, crate::hub::now().as_millis())?;
+        let query = ReportQuery::parse(kind, &params, crate::clock::now().as_millis())?;
         let rows = rows(hub, app, kind, &query)?;
         Ok((query.csv, rows))
     })

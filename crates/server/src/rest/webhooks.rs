@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{admin_error, body, with_app};
 use crate::admin::AdminError;
-use crate::hub::{now, Hub};
+use crate::clock::now;
+use crate::hub::Hub;
 use crate::webhooks::store::{self, Hook};
 use crate::webhooks::{check_url, AGENT_EVENT_TYPES, BUSINESS_KINDS};
 use crate::AppState;

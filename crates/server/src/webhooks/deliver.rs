@@ -12,7 +12,8 @@ use tokio::sync::{watch, Notify};
 
 use super::store::{self, Delivery};
 use crate::config::Config;
-use crate::hub::{now, Hub, HubHandle};
+use crate::clock::now;
+use crate::hub::{Hub, HubHandle};
 use rusqlite::Connection;
 
 /// The signature header's value: `sha256=<hex HMAC of the body, or of the query for GET>`.
