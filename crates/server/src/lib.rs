@@ -215,6 +215,9 @@ pub fn prepare(config: Config) -> Result<Prepared, String> {
     hub.flush();
     hub.end_turn();
     hub.snapshot();
+    if let Some(e) = hub.take_journal_failure() {
+        return Err(bad(e));
+    }
     let mut apps: Vec<String> = hub.apps.keys().cloned().collect();
     apps.sort();
     let recovered = Recovered {
@@ -274,18 +277,38 @@ pub(crate) fn seed_demo_queues(hub: &mut Hub) -> Result<(), admin::AdminError> {
     Ok(())
 }
 
-/// Serves until `shutdown` completes.
+/// Why [`serve`] stopped serving before it was asked to.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The server could not start (a socket, the outbox, the recorder).
+    #[error("{0}")]
+    Start(String),
+    /// The journal could not be written: the server stopped without acknowledging
+    /// anything more (a restart recovers every committed turn). `main` exits with
+    /// [`hub::EXIT_JOURNAL_FAILED`].
+    #[error("cannot write the journal: {0}")]
+    Journal(String),
+}
+
+impl From<String> for ServeError {
+    fn from(e: String) -> Self {
+        ServeError::Start(e)
+    }
+}
+
+/// Serves until `shutdown` completes, or the journal cannot be written.
 pub async fn serve(
     listener: TcpListener,
     prepared: Prepared,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), String> {
+) -> Result<(), ServeError> {
     let config = prepared.hub.config.clone();
     let wake = prepared.hub.webhook_wake.clone();
     let recorder_wake = wake.clone();
     let (stop_hub, hub_stopped) = oneshot::channel();
     let metrics = prepared.hub.metrics.clone();
     let (hub, mut hub_task) = prepared.hub.spawn("lineup-hub", hub_stopped)?;
+    let hub_failure = Arc::new(std::sync::Mutex::new(None::<String>));
     let (stop_tx, stop_rx) = watch::channel(false);
     let outbox = webhooks::deliver::Outbox::open(&config)?;
     let deliveries = tokio::spawn(webhooks::deliver::run(hub.clone(), outbox, wake, config.clone(), stop_rx.clone()));
@@ -308,12 +331,21 @@ pub async fn serve(
     let (media, media_task) = media.unzip();
     let state = AppState { hubs: Hubs::Single(hub), config, shutdown: stop_rx, limits: limits.clone(), metrics, media };
     let router = rest::router(state);
+    let failure = hub_failure.clone();
     let stopping = async move {
-        shutdown.await;
-        // The hub finishes its turn, flushes the journal and closes every socket with
-        // 1001 before anything else stops; drops after this are not journaled.
-        let _ = stop_hub.send(());
-        let _ = (&mut hub_task).await;
+        let ended = tokio::select! {
+            () = shutdown => {
+                // The hub finishes its turn, flushes the journal and closes every socket
+                // with 1001 before anything else stops; drops after this are not journaled.
+                let _ = stop_hub.send(());
+                (&mut hub_task).await
+            }
+            // The hub ended on its own: its journal could not be written.
+            ended = &mut hub_task => ended,
+        };
+        if let Err(e) = ended {
+            *failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+        }
         let _ = stop_tx.send(true);
     };
     listen::serve(listener, router, limits, header_timeout, stopping).await;
@@ -324,11 +356,15 @@ pub async fn serve(
     }
     deliveries.abort();
     let _ = deliveries.await;
-    Ok(())
+    let failure = hub_failure.lock().unwrap_or_else(|e| e.into_inner()).take();
+    match failure {
+        Some(e) => Err(ServeError::Journal(e)),
+        None => Ok(()),
+    }
 }
 
 /// Prepares and serves: the whole server (a cluster node with `--database`).
-pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), String> {
+pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
     if config.cluster.is_some() {
         let runtime = tokio::runtime::Handle::current();
         let prepared = tokio::task::spawn_blocking(move || cluster::serve::prepare(config, runtime))

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use lineup_server::logging::LogFormat;
-use lineup_server::{prepare, serve, Cli, DEMO_APP, DEMO_SECRET};
+use lineup_server::{prepare, serve, Cli, ServeError, DEMO_APP, DEMO_SECRET};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -82,7 +82,11 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("lineup-server: {e}");
-            ExitCode::FAILURE
+            match e {
+                // Nothing was acknowledged that is not durable; a restart recovers.
+                ServeError::Journal(_) => ExitCode::from(lineup_server::hub::EXIT_JOURNAL_FAILED as u8),
+                ServeError::Start(_) => ExitCode::FAILURE,
+            }
         }
     }
 }

@@ -350,3 +350,38 @@ async fn sigterm_restart_keeps_every_customer_agent_and_call() {
 async fn sigkill_restart_keeps_every_customer_agent_and_call() {
     restart_keeps_everyone("-KILL").await;
 }
+
+/// The journal cannot be written (another process holds SQLite's write lock past the
+/// busy timeout): the server answers nothing of the turn that failed, exits with 70, and
+/// after a restart the request is not there — nothing was acknowledged that is not durable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unwritable_journal_stops_the_server_with_70_and_acknowledges_nothing() {
+    let data = temp_dir();
+    let port = free_port();
+    let (mut p, _) = Proc::start(port, &data).await;
+    let mut carl = p.client("carl").await;
+    // Committed: the login. Then the lock, held by another connection.
+    let lock = rusqlite::Connection::open(data.join("lineup.sqlite3")).unwrap();
+    lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let reply = carl.try_request(json!({"op": "StartQueuing", "queID": QUEUES[0]}), Duration::from_secs(30)).await;
+    assert!(!matches!(&reply, Some(r) if r["err"] == 0), "acknowledged without a journal: {reply:?}");
+    let mut status = None;
+    for _ in 0..300 {
+        status = p.child.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status.expect("the server exits").code(), Some(70));
+    drop(lock);
+    drop(p);
+
+    let (p, _) = Proc::start(port, &data).await;
+    let mut anna = p.client("anna").await;
+    let r = anna.request(json!({"op": "StartService", "queID": QUEUES[0]})).await;
+    assert_eq!(r["err"], 0, "{r}");
+    assert_eq!(queue_orders(&mut anna).await[&QUEUES[0]], Vec::<String>::new(), "carl's unacknowledged join was kept");
+    drop(p);
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -20,7 +20,7 @@ use super::ownership::AppRunner;
 use super::pg::Pg;
 use super::{apps, Lease, PgJournal};
 use crate::config::Config;
-use crate::hub::{AppJournalFailed, AppRecord, Hub, HubHandle, HubTask};
+use crate::hub::{AppRecord, Hub, HubHandle, HubTask};
 use crate::journal::{self, Journal};
 use crate::store::{AppRow, Store};
 use crate::tokens::ResumeTokens;
@@ -78,7 +78,6 @@ pub struct AppHubs {
 impl AppHubs {
     /// App hubs connecting to `url`, spawned on `runtime`.
     pub fn new(url: &str, config: Arc<Config>, runtime: tokio::runtime::Handle) -> AppHubs {
-        quiet_journal_failures();
         AppHubs { url: url.into(), config, runtime, registry: AppHubRegistry::default(), metrics: None }
     }
 
@@ -145,7 +144,10 @@ impl AppHubs {
         hub.flush();
         hub.end_turn();
         hub.snapshot();
-        Ok(hub)
+        match hub.take_journal_failure() {
+            Some(e) => Err(bad(e)),
+            None => Ok(hub),
+        }
     }
 }
 
@@ -189,19 +191,4 @@ impl AppRunner for AppHubs {
     fn alive(&self, app: &str) -> bool {
         self.registry.lock().get(app).is_some_and(|r| !r.task.is_finished())
     }
-}
-
-/// An app hub whose journal failed (its lease lost) ends by unwinding with
-/// [`AppJournalFailed`], already logged: the panic hook stays quiet about it, and
-/// reports every other panic as before.
-fn quiet_journal_failures() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !info.payload().is::<AppJournalFailed>() {
-                previous(info);
-            }
-        }));
-    });
 }

@@ -53,6 +53,7 @@ pub const FANOUT_DELAY: Duration = Duration::from_millis(2);
 
 /// Exit code when the journal cannot be written: the process stops rather than
 /// acknowledge what is not durable; a restart recovers the last committed turn.
+/// (`main` decides it: the hub ends with the error, `serve` returns it.)
 pub const EXIT_JOURNAL_FAILED: i32 = 70;
 
 /// An app as the server knows it (the engine knows its settings).
@@ -99,6 +100,9 @@ pub struct Hub {
     stopping: bool,
     /// Set by a job that panicked (its message); the run loop then rolls it back.
     failed: Option<String>,
+    /// The journal could not be written: the turn is not committed, nothing of it is
+    /// sent or answered, and the hub ends with this error.
+    broken: Option<JournalError>,
     /// Jobs refused because they panicked, since start.
     pub panics: u64,
     /// Whether `/api/v1/demo/token` works: this server created the demo app.
@@ -167,9 +171,7 @@ impl HubHandle {
     pub async fn call<R: Send + 'static>(&self, f: impl FnOnce(&mut Hub) -> R + Send + 'static) -> Result<R, HubError> {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |hub| {
-            let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(hub)))
-                .map_err(turn::pass_journal_failure)
-            {
+            let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(hub))) {
                 Ok(result) => Ok(result),
                 Err(panic) => {
                     hub.failed = Some(panic_text(&panic));
@@ -222,6 +224,7 @@ impl Hub {
             snapshot_at,
             stopping: false,
             failed: None,
+            broken: None,
             panics: 0,
             demo_tokens: false,
             wake_webhooks: false,
@@ -234,7 +237,8 @@ impl Hub {
 
     /// Starts the hub on a thread of its own, named `name`; it ends when `stop` fires
     /// (or every handle is dropped): it finishes its turn, snapshots, and closes every
-    /// socket with 1001.
+    /// socket with 1001. It ends early, with the error, when the journal cannot be
+    /// written.
     pub fn spawn(self, name: &str, stop: oneshot::Receiver<()>) -> Result<(HubHandle, HubTask), String> {
         let (tx, rx) = mpsc::channel::<Job>(1024);
         let handle = HubHandle { tx, events: self.events.clone() };
@@ -242,7 +246,7 @@ impl Hub {
         Ok((handle, task))
     }
 
-    async fn run(mut self, mut rx: mpsc::Receiver<Job>, mut stop: oneshot::Receiver<()>) {
+    async fn run(mut self, mut rx: mpsc::Receiver<Job>, mut stop: oneshot::Receiver<()>) -> Result<(), JournalError> {
         enum Wake {
             Job(Job),
             Deadline,
@@ -281,9 +285,9 @@ impl Hub {
                 }
                 Wake::Job(job) => {
                     let mut job = Some(job);
-                    while let Some(next) =
-                        job.take().or_else(|| (delivers.len() < TURN_JOBS).then(|| rx.try_recv().ok()).flatten())
-                    {
+                    while let Some(next) = job.take().or_else(|| {
+                        (delivers.len() < TURN_JOBS && self.broken.is_none()).then(|| rx.try_recv().ok()).flatten()
+                    }) {
                         if let Some(deliver) = self.guarded(|hub| {
                             let deliver = next(hub);
                             hub.flush();
@@ -296,21 +300,35 @@ impl Hub {
             }
             self.flush();
             self.end_turn();
+            if let Some(e) = self.broken.take() {
+                // Nothing of the turn is answered: its callers hear "stopped".
+                return Err(e);
+            }
             for deliver in delivers {
                 deliver();
             }
             self.metrics.turn_seconds.observe(turn_started.elapsed().as_secs_f64());
             self.maybe_snapshot();
+            if let Some(e) = self.broken.take() {
+                return Err(e);
+            }
         }
         self.stopping = true;
         self.flush();
         self.end_turn();
+        if let Some(e) = self.broken.take() {
+            return Err(e);
+        }
         self.flush_deferred();
         self.snapshot();
+        if let Some(e) = self.broken.take() {
+            return Err(e);
+        }
         tracing::info!(step = self.seq, sessions = self.engine.session_count(), "journal flushed; server stopped");
         for (_, conn) in self.conns.drain() {
             conn.tx.send(Outgoing::Close { code: 1001, reason: "server restarting".into() });
         }
+        Ok(())
     }
 
     /// The last journaled step.
@@ -365,14 +383,20 @@ impl Hub {
     /// Marks a ticket used (durably, until it expires); false if it was used before.
     pub fn use_ticket(&mut self, id: &str, exp: u64, now_s: u64) -> bool {
         let used = self.journal_store().use_ticket(id, exp, now_s);
-        used.unwrap_or_else(|e| self.journal_failed(e))
+        used.unwrap_or_else(|e| {
+            self.journal_failed(e);
+            false
+        })
     }
 
     /// The resume token of a session (made, and stored by its hash, on first use).
     pub fn resume_token(&mut self, session: SessionId, app: &str) -> String {
         let (journal, tokens) = self.journal_and_tokens();
         let token = tokens.token_for(journal, session, app);
-        token.unwrap_or_else(|e| self.journal_failed(e))
+        token.unwrap_or_else(|e| {
+            self.journal_failed(e);
+            String::new()
+        })
     }
 
     /// Makes this hub an app hub of a cluster node: its journal is `journal`.
@@ -407,15 +431,24 @@ impl Hub {
         tokens.retain(journal, |s| engine.session_view(s).is_some())
     }
 
-    /// The journal cannot be written. A single node stops at once, acknowledging
-    /// nothing more; a cluster node's app hub ends (its lease lost or its database
-    /// gone), and the node gives the app up.
-    pub(crate) fn journal_failed(&self, e: JournalError) -> ! {
-        if self.cluster_journal.is_some() {
-            tracing::error!(error = %e, "cannot write the app's journal; the app stops on this node");
-            std::panic::panic_any(AppJournalFailed(e.to_string()));
+    /// The journal cannot be written: the hub ends after this job, with nothing of its
+    /// turn committed, sent or answered (the first error is kept). A single node's `main`
+    /// then exits with [`EXIT_JOURNAL_FAILED`]; a cluster node gives the app up (its
+    /// lease lost or its database gone).
+    pub(crate) fn journal_failed(&mut self, e: JournalError) {
+        if self.broken.is_none() {
+            match self.cluster_journal {
+                Some(_) => tracing::error!(error = %e, "cannot write the app's journal; the app stops on this node"),
+                None => tracing::error!(error = %e, "cannot write the journal; stopping (a restart recovers every committed turn)"),
+            }
+            self.broken = Some(e);
         }
-        journal_failed(e)
+    }
+
+    /// The journal error that ends this hub, if one happened (a hub being prepared
+    /// checks it before it serves).
+    pub fn take_journal_failure(&mut self) -> Option<JournalError> {
+        self.broken.take()
     }
 
     /// The session a resume token belongs to, if it is still alive.
@@ -432,16 +465,4 @@ impl Hub {
     pub fn conn_tx(&self, session: SessionId) -> Option<ConnTx> {
         self.conns.get(&session).map(|c| c.tx.clone())
     }
-}
-
-/// The panic that ends a cluster app hub whose journal failed (see
-/// [`Hub::journal_failed`]); a job's guard lets it through rather than rolling back.
-#[derive(Debug)]
-pub struct AppJournalFailed(pub String);
-
-/// The journal cannot be written: stop at once, acknowledging nothing more.
-fn journal_failed(e: JournalError) -> ! {
-    tracing::error!(error = %e, "cannot write the journal; stopping (a restart recovers every committed turn)");
-    eprintln!("lineup-server: cannot write the journal: {e}");
-    std::process::exit(EXIT_JOURNAL_FAILED)
 }

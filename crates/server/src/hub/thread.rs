@@ -10,33 +10,34 @@ use std::task::{Context, Poll};
 use tokio::sync::oneshot;
 
 /// The running hub: completes when its thread has ended (after the hub's last turn and
-/// snapshot, or at once when aborted).
+/// snapshot, or at once when aborted), with why it ended early if it did.
 pub struct HubTask {
     abort: Option<oneshot::Sender<()>>,
-    ended: oneshot::Receiver<()>,
+    ended: oneshot::Receiver<Result<(), String>>,
     thread: std::thread::JoinHandle<()>,
 }
 
 impl HubTask {
     /// Runs `run` on a new thread named `name`. `Err` when the thread cannot start.
-    pub(super) fn start<F>(name: String, run: F) -> std::io::Result<HubTask>
+    pub(super) fn start<F, E>(name: String, run: F) -> std::io::Result<HubTask>
     where
-        F: Future<Output = ()> + Send + 'static,
+        F: Future<Output = Result<(), E>> + Send + 'static,
+        E: std::fmt::Display,
     {
         let (abort, aborted) = oneshot::channel::<()>();
         let (ended_tx, ended) = oneshot::channel();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
         let thread = std::thread::Builder::new().name(name).spawn(move || {
-            runtime.block_on(async move {
+            let ended = runtime.block_on(async move {
                 tokio::select! {
-                    _ = run => {}
+                    ended = run => ended.map_err(|e| e.to_string()),
                     // Dropped at its next await, as an aborted task is: nothing more is
                     // flushed (a cluster node lets its app go as a dying process would).
-                    Ok(()) = aborted => {}
+                    Ok(()) = aborted => Ok(()),
                 }
             });
             drop(runtime);
-            let _ = ended_tx.send(());
+            let _ = ended_tx.send(ended);
         })?;
         Ok(HubTask { abort: Some(abort), ended, thread })
     }
@@ -55,10 +56,13 @@ impl HubTask {
 }
 
 impl Future for HubTask {
-    type Output = ();
+    /// `Err` with the reason when the hub ended early: its journal could not be
+    /// written, or it panicked outside a job.
+    type Output = Result<(), String>;
 
-    /// Ready when the thread has ended (normally, aborted, or by a panic).
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Pin::new(&mut self.ended).poll(cx).map(|_| ())
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.ended)
+            .poll(cx)
+            .map(|ended| ended.unwrap_or_else(|_| Err("the hub stopped unexpectedly (a panic)".into())))
     }
 }

@@ -12,14 +12,17 @@ impl Hub {
     /// down: the job is refused (its caller gets [`HubError::Failed`]), everything it
     /// journaled or queued is rolled back, and the engine is rebuilt from the journal,
     /// which holds the turn's other jobs but not this one. `None` when it panicked
-    /// outside the job's own guard (the caller then hears nothing but "stopped").
+    /// outside the job's own guard, or the journal cannot be written (the caller then
+    /// hears nothing but "stopped").
     pub(super) fn guarded<R>(&mut self, f: impl FnOnce(&mut Hub) -> R) -> Option<R> {
         let mark = (self.seq, self.outbound.len(), self.after_reply.len());
         if let Err(e) = self.journal_store().savepoint() {
             self.journal_failed(e);
         }
+        if self.broken.is_some() {
+            return None;
+        }
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self)));
-        let result = result.map_err(pass_journal_failure);
         let failed = match &result {
             Ok(_) => self.failed.take(),
             Err(panic) => Some(panic_text(panic)),
@@ -82,6 +85,11 @@ impl Hub {
         if let Err(e) = self.journal_store().commit() {
             self.journal_failed(e);
         }
+        if self.broken.is_some() {
+            // Not durable: nothing of the turn leaves (the hub ends).
+            self.outbound.clear();
+            return;
+        }
         self.metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
         self.release();
         if std::mem::take(&mut self.wake_webhooks) {
@@ -143,15 +151,6 @@ pub struct Health {
     pub journal_step: u64,
     pub sessions: u64,
     pub refused_panics: u64,
-}
-
-/// A cluster app hub's journal failure is not a job's fault: it ends the hub, so it
-/// goes on unwinding instead of being rolled back.
-pub(super) fn pass_journal_failure(panic: Box<dyn std::any::Any + Send>) -> Box<dyn std::any::Any + Send> {
-    if panic.is::<super::AppJournalFailed>() {
-        std::panic::resume_unwind(panic);
-    }
-    panic
 }
 
 /// A panic's message.

@@ -40,7 +40,7 @@ pub struct Server {
     pub ws_url: String,
     pub data_dir: PathBuf,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<Result<(), String>>>,
+    task: Option<tokio::task::JoinHandle<Result<(), lineup_server::ServeError>>>,
     pub http: reqwest::Client,
 }
 
