@@ -18,26 +18,101 @@ use crate::clock::now;
 use crate::hub::{AppRecord, Hub};
 use crate::store::{AppRow, Recording};
 
-/// A refused administration request: Web API RspCode, HTTP status, description.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AdminError {
-    pub rsp_code: u32,
-    pub status: u16,
-    pub desc: String,
+/// A refused administration request. Each kind has its Web API `RspCode` and HTTP
+/// status here, in one place; the text is the envelope's `RspDesc`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AdminError {
+    /// A field, the path or the body is invalid (4, 400).
+    #[error("{0}")]
+    BadParameter(String),
+    /// The body is larger than the endpoint takes (4, 413).
+    #[error("{0}")]
+    TooLarge(String),
+    /// The request does not fit the current state: a full queue, a delivery that is not
+    /// dead, too many subscriptions (4, 409).
+    #[error("{0}")]
+    Conflict(String),
+    /// A name is taken, or the service it needs has not started (6, 409).
+    #[error("{0}")]
+    NameConflict(String),
+    /// No such queue, recording, agent event or delivery (6, 404).
+    #[error("{0}")]
+    NotFound(String),
+    /// No such app (2, 404).
+    #[error("{0}")]
+    NoApp(String),
+    /// A missing or wrong key (1, 401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The app secret is wrong (3, 401).
+    #[error("wrong app secret")]
+    WrongSecret,
+    /// Not allowed on this server at all (1, 403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such endpoint (5, 404).
+    #[error("no such API endpoint")]
+    NoEndpoint,
+    /// The server failed: storage, a refused job (5, 500).
+    #[error("{0}")]
+    Internal(String),
+    /// A part the request needs is down or moving: the hub, the cluster database, the
+    /// node that has a recording (5, 503).
+    #[error("{0}")]
+    Unavailable(String),
+    /// What the HTTP framework answered itself (a wrong method, an unreadable path), its
+    /// status kept: 5 for a 5xx, otherwise 4.
+    #[error("{desc}")]
+    Framework { status: u16, desc: String },
 }
 
 impl AdminError {
-    pub fn new(rsp_code: u32, status: u16, desc: impl Into<String>) -> Self {
-        AdminError { rsp_code, status, desc: desc.into() }
+    /// The Web API `RspCode`.
+    pub fn rsp_code(&self) -> u32 {
+        match self {
+            AdminError::BadParameter(_) | AdminError::TooLarge(_) | AdminError::Conflict(_) => rsp::BAD_PARAMETER,
+            AdminError::NameConflict(_) | AdminError::NotFound(_) => rsp::NAME_EXISTS_OR_NOT_FOUND,
+            AdminError::NoApp(_) => rsp::NO_ACCOUNT,
+            AdminError::Unauthorized(_) | AdminError::Forbidden(_) => rsp::NO_PERMISSION,
+            AdminError::WrongSecret => rsp::WRONG_SECRET,
+            AdminError::NoEndpoint | AdminError::Internal(_) | AdminError::Unavailable(_) => rsp::UNKNOWN,
+            AdminError::Framework { status, .. } if *status >= 500 => rsp::UNKNOWN,
+            AdminError::Framework { .. } => rsp::BAD_PARAMETER,
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            AdminError::BadParameter(_) => 400,
+            AdminError::Unauthorized(_) | AdminError::WrongSecret => 401,
+            AdminError::Forbidden(_) => 403,
+            AdminError::NotFound(_) | AdminError::NoApp(_) | AdminError::NoEndpoint => 404,
+            AdminError::Conflict(_) | AdminError::NameConflict(_) => 409,
+            AdminError::TooLarge(_) => 413,
+            AdminError::Internal(_) => 500,
+            AdminError::Unavailable(_) => 503,
+            AdminError::Framework { status, .. } => *status,
+        }
     }
 
     pub fn bad(desc: impl Into<String>) -> Self {
-        Self::new(rsp::BAD_PARAMETER, 400, desc)
+        AdminError::BadParameter(desc.into())
     }
 
     pub fn store(e: rusqlite::Error) -> Self {
         tracing::error!(error = %e, "store write failed");
-        Self::new(rsp::UNKNOWN, 500, format!("storage error: {e}"))
+        AdminError::Internal(format!("storage error: {e}"))
+    }
+}
+
+impl From<crate::hub::HubError> for AdminError {
+    /// The hub did not answer: stopped or moving (503), or the job failed (500).
+    fn from(e: crate::hub::HubError) -> Self {
+        match e.status() {
+            503 => AdminError::Unavailable(e.to_string()),
+            _ => AdminError::Internal(e.to_string()),
+        }
     }
 }
 
@@ -64,31 +139,28 @@ impl From<AcdError> for AdminError {
     fn from(e: AcdError) -> Self {
         match e {
             AcdError::InvalidParam { field, reason } => Self::bad(format!("invalid {}: {reason}", web_field(field))),
-            AcdError::QueueNameExists(name) => {
-                Self::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 409, format!("a queue named '{name}' already exists"))
-            }
-            AcdError::QueueInvalid(id) => {
-                Self::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 404, format!("no queue {id} in this app"))
-            }
-            AcdError::UnknownApp(app) => Self::new(rsp::NO_ACCOUNT, 404, format!("no app '{app}'")),
-            AcdError::NoUser(why) => Self::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 404, why),
-            AcdError::ServiceNotStarted(why) => Self::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 409, why),
-            AcdError::QueueFull(id) => Self::new(rsp::BAD_PARAMETER, 409, format!("queue {id} is full")),
-            other => Self::new(rsp::UNKNOWN, 500, other.to_string()),
+            AcdError::QueueNameExists(name) => AdminError::NameConflict(format!("a queue named '{name}' already exists")),
+            AcdError::QueueInvalid(id) => AdminError::NotFound(format!("no queue {id} in this app")),
+            AcdError::UnknownApp(app) => AdminError::NoApp(format!("no app '{app}'")),
+            AcdError::NoUser(why) => AdminError::NotFound(why.into()),
+            AcdError::ServiceNotStarted(why) => AdminError::NameConflict(why.into()),
+            AcdError::QueueFull(id) => AdminError::Conflict(format!("queue {id} is full")),
+            other => AdminError::Internal(other.to_string()),
         }
     }
 }
 
 /// Checks `Authorization: Bearer <md5(appSecret)>` for the app.
 pub fn check_secret(hub: &Hub, app: &str, bearer: Option<&str>) -> Result<(), AdminError> {
-    let record = hub.apps.get(app).ok_or_else(|| {
-        AdminError::new(rsp::NO_ACCOUNT, 404, format!("no app '{}'", lineup_protocol::fields::clip(app)))
-    })?;
+    let record = hub
+        .apps
+        .get(app)
+        .ok_or_else(|| AdminError::NoApp(format!("no app '{}'", lineup_protocol::fields::clip(app))))?;
     let Some(key) = bearer else {
-        return Err(AdminError::new(rsp::NO_PERMISSION, 401, "missing Authorization: Bearer <md5 of the app secret>"));
+        return Err(AdminError::Unauthorized("missing Authorization: Bearer <md5 of the app secret>".into()));
     };
     if !auth::same(&key.to_ascii_lowercase(), &record.md5_secret) {
-        return Err(AdminError::new(rsp::WRONG_SECRET, 401, "wrong app secret"));
+        return Err(AdminError::WrongSecret);
     }
     Ok(())
 }
@@ -107,7 +179,7 @@ pub fn check_new_app(id: &str, secret: &str) -> Result<(), AdminError> {
 
 /// 409: an app of this id exists.
 pub fn app_exists(id: &str) -> AdminError {
-    AdminError::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 409, format!("app '{id}' already exists"))
+    AdminError::NameConflict(format!("app '{id}' already exists"))
 }
 
 pub fn create_app(hub: &mut Hub, id: &str, secret: &str) -> Result<(), AdminError> {

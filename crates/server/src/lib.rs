@@ -205,7 +205,7 @@ pub fn prepare(config: Config) -> Result<Prepared, String> {
     hub.retain_live_tokens().map_err(bad)?;
     let seeded_demo = config.seed_demo && hub.apps.is_empty();
     if seeded_demo {
-        seed_demo(&mut hub).map_err(|e| format!("cannot create the demo app: {}", e.desc))?;
+        seed_demo(&mut hub).map_err(|e| format!("cannot create the demo app: {e}"))?;
         hub.store.mark_demo_created().map_err(|e| format!("cannot write the store: {e}"))?;
     }
     // Demo tokens only for a demo app this server made: marked when made (or, in a data

@@ -461,7 +461,7 @@ mod tests {
             "1e9",
         ] {
             let e = parse_time("from", bad).unwrap_err();
-            assert!(e.desc.contains("from"), "{bad}: {}", e.desc);
+            assert!(e.to_string().contains("from"), "{bad}: {e}");
         }
     }
 

@@ -322,7 +322,7 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
         }
         Op::GetAgentReasons => {
             agent_or_supervisor(view.roles)?;
-            let reasons = crate::admin::reasons(hub, &app).map_err(|e| (codes::INNER_ERR, e.desc))?;
+            let reasons = crate::admin::reasons(hub, &app).map_err(|e| (codes::INNER_ERR, e.to_string()))?;
             reply_ok(seq, &reasons)
         }
         Op::GetAgents => {

@@ -336,8 +336,7 @@ async fn connection(
         let message = match message {
             Ok(m) => m,
             Err(e) => {
-                let e = e.to_string();
-                if e.contains("too long") || e.contains("Space limit") {
+                if too_large(&e) {
                     let max = state.config.max_frame_bytes;
                     push_reply(
                         &tx,
@@ -746,4 +745,15 @@ fn check_mixer_id(id: &str) -> Result<(), (u32, String)> {
         let id = lineup_protocol::fields::clip(id);
         Err((codes::MEETPARAM_ERR, format!("invalid mixerID: \"{id}\" must be 1 to 64 characters of A-Z a-z 0-9 - _")))
     }
+}
+
+/// Whether a read failed because the frame was larger than the socket takes (axum wraps
+/// tungstenite's capacity error).
+fn too_large(e: &axum::Error) -> bool {
+    use tokio_tungstenite::tungstenite::error::{CapacityError, Error};
+    let source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    matches!(
+        source.and_then(|s| s.downcast_ref::<Error>()),
+        Some(Error::Capacity(CapacityError::MessageTooLong { .. }))
+    )
 }

@@ -137,7 +137,7 @@ impl AppHubs {
         };
         started.map_err(|e| format!("cannot start app {app}: {e}"))?;
         if fresh && demo {
-            crate::seed_demo_queues(&mut hub).map_err(|e| format!("cannot create the demo queues: {}", e.desc))?;
+            crate::seed_demo_queues(&mut hub).map_err(|e| format!("cannot create the demo queues: {e}"))?;
         }
         // Tokens of sessions that did not survive (ended while the app was elsewhere).
         hub.retain_live_tokens().map_err(bad)?;

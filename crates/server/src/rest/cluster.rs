@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use lineup_protocol::rest::{rsp, LoginRequest, LoginResponse};
+use lineup_protocol::rest::{LoginRequest, LoginResponse};
 
 use super::{admin_error, admin_ok};
 use crate::admin::AdminError;
@@ -49,7 +49,7 @@ pub async fn route(
     let (parts, body) = req.into_parts();
     let body = match axum::body::to_bytes(body, link::MAX_BODY).await {
         Ok(b) => b,
-        Err(e) => return admin_error(AdminError::new(rsp::BAD_PARAMETER, 413, format!("request body: {e}"))),
+        Err(e) => return admin_error(AdminError::TooLarge(format!("request body: {e}"))),
     };
     let path = parts.uri.path().to_string();
     let Some(app) = app_of(&path, &body) else {
@@ -130,7 +130,7 @@ fn unknown_app(path: &str, app: &str) -> Response {
             );
             (StatusCode::NOT_FOUND, Json(body)).into_response()
         }
-        _ => admin_error(AdminError::new(rsp::NO_ACCOUNT, 404, format!("no app '{app}'"))),
+        _ => admin_error(AdminError::NoApp(format!("no app '{app}'"))),
     }
 }
 
@@ -146,8 +146,8 @@ pub async fn create_app(node: &ClusterNode, id: String, secret: String) -> Respo
     match added {
         Ok(Ok(true)) => {}
         Ok(Ok(false)) => return admin_error(crate::admin::app_exists(&id)),
-        Ok(Err(e)) => return admin_error(AdminError::new(rsp::UNKNOWN, 503, format!("the cluster database: {e}"))),
-        Err(e) => return admin_error(AdminError::new(rsp::UNKNOWN, 500, e.to_string())),
+        Ok(Err(e)) => return admin_error(AdminError::Unavailable(format!("the cluster database: {e}"))),
+        Err(e) => return admin_error(AdminError::Internal(e.to_string())),
     }
     // Answered once some node serves the app (its next requests find it).
     let started = std::time::Instant::now();

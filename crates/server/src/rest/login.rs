@@ -169,7 +169,7 @@ pub async fn mint_token(
     let owner = app.clone();
     let result = state
         .call(&owner, move |hub| {
-            check_secret(hub, &app, key.as_deref()).map_err(|e| (e.status, codes::ANCTPSWD_ERR, e.desc))?;
+            check_secret(hub, &app, key.as_deref()).map_err(|e| (e.status(), codes::ANCTPSWD_ERR, e.to_string()))?;
             mint(hub, &app, &body)
         })
         .await;

@@ -128,7 +128,7 @@ pub fn router(state: AppState) -> Router {
         .route("/apps/{app}/recordings/{id}", get(recordings::get_one).delete(recordings::delete))
         .route("/apps/{app}/recordings/{id}/file", get(recordings::file))
         .route("/openapi.json", get(openapi::document))
-        .fallback(|| async { admin_error(AdminError::new(5, 404, "no such API endpoint")) })
+        .fallback(|| async { admin_error(AdminError::NoEndpoint) })
         .layer(axum::middleware::from_fn_with_state(state.clone(), cluster::route))
         .layer(axum::middleware::from_fn_with_state(state.clone(), throttle))
         .layer(axum::middleware::from_fn(log_request))
@@ -239,8 +239,8 @@ pub fn status(code: u16) -> StatusCode {
 
 /// A Web API error response.
 pub fn admin_error(e: AdminError) -> Response {
-    let body: AdminResponse<()> = AdminResponse { rsp_code: e.rsp_code, rsp_desc: e.desc, data: None };
-    (status(e.status), Json(body)).into_response()
+    let body: AdminResponse<()> = AdminResponse { rsp_code: e.rsp_code(), rsp_desc: e.to_string(), data: None };
+    (status(e.status()), Json(body)).into_response()
 }
 
 /// A Web API success response.
@@ -253,7 +253,7 @@ pub fn admin_reply<T: Serialize>(r: Result<Result<T, AdminError>, crate::hub::Hu
     match r {
         Ok(Ok(data)) => admin_ok(data),
         Ok(Err(e)) => admin_error(e),
-        Err(e) => hub_refused(e, admin_error(AdminError::new(5, e.status(), e.to_string()))),
+        Err(e) => hub_refused(e, admin_error(AdminError::from(e))),
     }
 }
 
@@ -341,12 +341,7 @@ async fn as_envelope(resp: Response) -> Response {
     if desc.is_empty() {
         desc = status.canonical_reason().unwrap_or("error").to_string();
     }
-    let code = if status.is_server_error() {
-        lineup_protocol::rest::rsp::UNKNOWN
-    } else {
-        lineup_protocol::rest::rsp::BAD_PARAMETER
-    };
-    let mut out = admin_error(AdminError::new(code, status.as_u16(), desc));
+    let mut out = admin_error(AdminError::Framework { status: status.as_u16(), desc });
     for (name, value) in parts.headers.iter() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             out.headers_mut().insert(name.clone(), value.clone());

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use lineup_engine::{AcdError, QueueId};
-use lineup_protocol::rest::{rsp, AppCreateRequest, AppSettingsBody, QueueFields};
+use lineup_protocol::rest::{AppCreateRequest, AppSettingsBody, QueueFields};
 
 use super::{admin_error, admin_reply, bearer, body, with_app};
 use crate::admin::{self, AdminError};
@@ -52,10 +52,10 @@ where
 #[utoipa::path(post, path = "/apps", tag = "apps", request_body = lineup_protocol::rest::AppCreateRequest, security(("adminKey" = [])), responses((status = 200, description = "The app was created", body = lineup_protocol::rest::AdminResponse<lineup_protocol::rest::AppCreated>), super::openapi::ApiErrors))]
 pub async fn create_app(State(state): State<AppState>, headers: HeaderMap, bytes: Bytes) -> Response {
     let Some(expected) = state.config.admin_key.clone() else {
-        return admin_error(AdminError::new(rsp::NO_PERMISSION, 403, "app creation is disabled (no admin key configured)"));
+        return admin_error(AdminError::Forbidden("app creation is disabled (no admin key configured)".into()));
     };
     if !bearer(&headers).is_some_and(|k| crate::auth::same(&k, &expected)) {
-        return admin_error(AdminError::new(rsp::NO_PERMISSION, 401, "wrong or missing admin key"));
+        return admin_error(AdminError::Unauthorized("wrong or missing admin key".into()));
     }
     let req: AppCreateRequest = match body(&bytes) {
         Ok(r) => r,

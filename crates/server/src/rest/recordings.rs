@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Request};
 use axum::response::{IntoResponse, Response};
-use lineup_protocol::rest::rsp;
 use serde::Serialize;
 use tower::ServiceExt;
 
@@ -74,7 +73,7 @@ struct RecordingList {
 }
 
 fn not_found(id: &str) -> AdminError {
-    AdminError::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 404, format!("no recording '{}'", lineup_protocol::fields::clip(id)))
+    AdminError::NotFound(format!("no recording '{}'", lineup_protocol::fields::clip(id)))
 }
 
 /// Recording ids are 32 hex digits; anything else is not one (and never a path).
@@ -148,11 +147,10 @@ pub async fn file(
     };
     let path = state.config.data_dir.join(&row.file);
     if !path.is_file() {
-        return admin_error(AdminError::new(
-            5,
-            503,
-            format!("recording {}: its file is missing from the data directory", row.id),
-        ));
+        return admin_error(AdminError::Unavailable(format!(
+            "recording {}: its file is missing from the data directory",
+            row.id
+        )));
     }
     // ServeFile answers Range and conditional requests; only those headers are passed.
     let mut req = Request::new(axum::body::Body::empty());
@@ -164,7 +162,7 @@ pub async fn file(
     let served = tower_http::services::ServeFile::new(&path).oneshot(req).await;
     let mut resp = match served {
         Ok(r) => r.into_response(),
-        Err(e) => return admin_error(AdminError::new(5, 503, format!("recording {}: {e}", row.id))),
+        Err(e) => return admin_error(AdminError::Unavailable(format!("recording {}: {e}", row.id))),
     };
     if !resp.status().is_success() {
         return resp;

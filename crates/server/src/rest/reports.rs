@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use lineup_protocol::rest::rsp;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -87,7 +86,7 @@ fn rows(hub: &mut Hub, app: &str, kind: Kind, q: &ReportQuery) -> Result<Vec<Val
     let stored = hub
         .journal_store()
         .report_rows(app, kind.name(), q.range_start(), q.to_ms)
-        .map_err(|e| AdminError::new(rsp::UNKNOWN, 500, format!("cannot read reports: {e}")))?;
+        .map_err(|e| AdminError::Internal(format!("cannot read reports: {e}")))?;
     let wanted = |subject: &str| q.subject.as_deref().is_none_or(|s| s == subject);
     let mut rows: Vec<Value> = Vec::new();
     for r in stored.into_iter().filter(|r| wanted(&r.subject)) {

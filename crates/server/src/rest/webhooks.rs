@@ -9,7 +9,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use lineup_engine::Input;
-use lineup_protocol::rest::rsp;
 use serde::{Deserialize, Serialize};
 
 use super::{admin_error, body, with_app};
@@ -164,7 +163,7 @@ fn agent_hook<'a>(hub: &'a Hub, app: &str, agent: &str, id: &str) -> Result<&'a 
         .hooks
         .iter()
         .find(|h| h.id == id && h.app == app && h.family == "agent" && h.agent_id.as_deref() == Some(agent))
-        .ok_or_else(|| AdminError::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 404, format!("no agent event {id} for agent '{agent}'")))
+        .ok_or_else(|| AdminError::NotFound(format!("no agent event {id} for agent '{agent}'")))
 }
 
 /// `POST /api/v1/apps/{app}/agents/{agent_id}/events`.
@@ -181,11 +180,9 @@ pub async fn create_agent_event(
         check_agent_event(&b, true, &hub.webhook_policy())?;
         let used = hub.webhooks.hooks.iter().filter(|h| h.app == app && h.family == "agent").count();
         if used >= max as usize {
-            return Err(AdminError::new(
-                rsp::BAD_PARAMETER,
-                409,
-                format!("limit reached: {max} agent event subscriptions per app (GET /api/v1/apps/{app}/limits)"),
-            ));
+            return Err(AdminError::Conflict(format!(
+                "limit reached: {max} agent event subscriptions per app (GET /api/v1/apps/{app}/limits)"
+            )));
         }
         let mut hook = Hook {
             id: 0,
@@ -353,10 +350,10 @@ pub async fn resend(State(state): State<AppState>, Path((app, id)): Path<(String
         let id: i64 = id.parse().map_err(|_| AdminError::bad(format!("invalid delivery id '{id}'")))?;
         let conn = hub.store.conn();
         let Some(d) = store::delivery_by_id(conn, app, id).map_err(AdminError::store)? else {
-            return Err(AdminError::new(rsp::NAME_EXISTS_OR_NOT_FOUND, 404, format!("no delivery {id}")));
+            return Err(AdminError::NotFound(format!("no delivery {id}")));
         };
         if d.status != "dead" {
-            return Err(AdminError::new(rsp::BAD_PARAMETER, 409, format!("delivery {id} is {}, only dead ones are resent", d.status)));
+            return Err(AdminError::Conflict(format!("delivery {id} is {}, only dead ones are resent", d.status)));
         }
         store::resend(conn, app, id, now().as_millis()).map_err(AdminError::store)?;
         hub.wake_webhooks = true;
