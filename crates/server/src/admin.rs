@@ -139,7 +139,9 @@ impl From<AcdError> for AdminError {
     fn from(e: AcdError) -> Self {
         match e {
             AcdError::InvalidParam { field, reason } => Self::bad(format!("invalid {}: {reason}", web_field(field))),
-            AcdError::QueueNameExists(name) => AdminError::NameConflict(format!("a queue named '{name}' already exists")),
+            AcdError::QueueNameExists(name) => {
+                AdminError::NameConflict(format!("a queue named '{name}' already exists"))
+            }
             AcdError::QueueInvalid(id) => AdminError::NotFound(format!("no queue {id} in this app")),
             AcdError::UnknownApp(app) => AdminError::NoApp(format!("no app '{app}'")),
             AcdError::NoUser(why) => AdminError::NotFound(why.into()),
