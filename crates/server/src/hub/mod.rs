@@ -31,6 +31,7 @@ use crate::store::Store;
 use crate::tokens::ResumeTokens;
 
 mod fanout;
+pub use fanout::Fanout;
 mod thread;
 mod turn;
 
@@ -78,18 +79,12 @@ pub struct Hub {
     cluster_journal: Option<crate::cluster::PgJournal>,
     pub config: Arc<Config>,
     pub apps: FxHashMap<String, AppRecord>,
-    conns: FxHashMap<SessionId, Conn>,
-    held: FxHashMap<SessionId, VecDeque<Arc<str>>>,
+    /// Connections, held buffers, and the frames of the turn in their release order.
+    fanout: Fanout,
     pub(crate) tokens: ResumeTokens,
     events: broadcast::Sender<Event>,
     /// Frames to send after the current job's reply (flushed with the engine outputs).
     after_reply: Vec<(SessionId, ServerFrame)>,
-    /// Frames of this turn, sent once the turn is committed; `true` marks a broadcast
-    /// (the same notice to many sessions).
-    outbound: Vec<(ConnTx, Outgoing, bool)>,
-    /// Broadcast frames of committed turns waiting for FANOUT_DELAY, and when they go.
-    deferred: Vec<(ConnTx, Outgoing)>,
-    deferred_at: Option<tokio::time::Instant>,
     /// The last journaled step.
     seq: u64,
     /// The step the latest snapshot covers, and when it was taken.
@@ -211,14 +206,10 @@ impl Hub {
             cluster_journal: None,
             config,
             apps,
-            conns: FxHashMap::default(),
-            held: FxHashMap::default(),
+            fanout: Fanout::default(),
             tokens: ResumeTokens::default(),
             events,
             after_reply: Vec::new(),
-            outbound: Vec::new(),
-            deferred: Vec::new(),
-            deferred_at: None,
             seq,
             snapshot_seq,
             snapshot_at,
@@ -264,11 +255,11 @@ impl Hub {
                     None => Wake::Stop,
                 },
                 _ = async { tokio::time::sleep_until(sleep.expect("guarded")).await }, if sleep.is_some() => Wake::Deadline,
-                _ = async { tokio::time::sleep_until(self.deferred_at.expect("guarded")).await }, if self.deferred_at.is_some() => Wake::Fanout,
+                _ = async { tokio::time::sleep_until(self.fanout.deferred_at().expect("guarded")).await }, if self.fanout.deferred_at().is_some() => Wake::Fanout,
                 _ = &mut stop => Wake::Stop,
             };
             if let Wake::Fanout = wake {
-                self.flush_deferred();
+                self.fanout.flush_deferred();
                 continue;
             }
             let turn_started = std::time::Instant::now();
@@ -319,15 +310,13 @@ impl Hub {
         if let Some(e) = self.broken.take() {
             return Err(e);
         }
-        self.flush_deferred();
+        self.fanout.flush_deferred();
         self.snapshot();
         if let Some(e) = self.broken.take() {
             return Err(e);
         }
         tracing::info!(step = self.seq, sessions = self.engine.session_count(), "journal flushed; server stopped");
-        for (_, conn) in self.conns.drain() {
-            conn.tx.send(Outgoing::Close { code: 1001, reason: "server restarting".into() });
-        }
+        self.fanout.close_all(1001, "server restarting");
         Ok(())
     }
 
@@ -458,11 +447,11 @@ impl Hub {
 
     /// Whether the session currently has this connection.
     pub fn is_current(&self, session: SessionId, conn_id: u64) -> bool {
-        self.conns.get(&session).is_some_and(|c| c.id == conn_id)
+        self.fanout.is_current(session, conn_id)
     }
 
     /// The sending side of the session's live connection, if it has one.
     pub fn conn_tx(&self, session: SessionId) -> Option<ConnTx> {
-        self.conns.get(&session).map(|c| c.tx.clone())
+        self.fanout.conn_tx(session)
     }
 }

@@ -15,7 +15,7 @@ impl Hub {
     /// outside the job's own guard, or the journal cannot be written (the caller then
     /// hears nothing but "stopped").
     pub(super) fn guarded<R>(&mut self, f: impl FnOnce(&mut Hub) -> R) -> Option<R> {
-        let mark = (self.seq, self.outbound.len(), self.after_reply.len());
+        let mark = (self.seq, self.fanout.mark(), self.after_reply.len());
         if let Err(e) = self.journal_store().savepoint() {
             self.journal_failed(e);
         }
@@ -47,7 +47,7 @@ impl Hub {
             self.journal_failed(e);
         }
         self.seq = seq;
-        self.outbound.truncate(outbound);
+        self.fanout.truncate(outbound);
         self.after_reply.truncate(after_reply);
         self.taken.clear();
         match crate::journal::rebuild(self.journal_store()) {
@@ -87,11 +87,11 @@ impl Hub {
         }
         if self.broken.is_some() {
             // Not durable: nothing of the turn leaves (the hub ends).
-            self.outbound.clear();
+            self.fanout.discard();
             return;
         }
         self.metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
-        self.release();
+        self.fanout.release();
         if std::mem::take(&mut self.wake_webhooks) {
             self.webhook_wake.notify_one();
         }
