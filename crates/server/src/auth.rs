@@ -3,10 +3,10 @@
 //!
 //! A token is `lu1.<base64url(claims JSON)>.<base64url(HMAC)>`.
 
+use crate::ws_error::WsError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use lineup_protocol::codes;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -76,8 +76,8 @@ pub fn sign(secret: &str, claims: &Claims) -> String {
 }
 
 /// Reads the claims without checking them (to learn the app), or says it's no token.
-pub fn peek(token: &str) -> Result<Claims, (u32, String)> {
-    let not_token = || (codes::TOKEN_NOTTOKENTYPE, "not a Lineup token".to_string());
+pub fn peek(token: &str) -> Result<Claims, WsError> {
+    let not_token = || WsError::NotToken("not a Lineup token".to_string());
     let rest = token.strip_prefix(PREFIX).ok_or_else(not_token)?;
     let (body, _) = rest.split_once('.').ok_or_else(not_token)?;
     let json = B64.decode(body).map_err(|_| not_token())?;
@@ -85,19 +85,19 @@ pub fn peek(token: &str) -> Result<Claims, (u32, String)> {
 }
 
 /// Checks signature, kind and expiry.
-pub fn verify(secret: &str, token: &str, kind: &str, now_s: u64) -> Result<Claims, (u32, String)> {
+pub fn verify(secret: &str, token: &str, kind: &str, now_s: u64) -> Result<Claims, WsError> {
     let claims = peek(token)?;
     let rest = &token[PREFIX.len()..];
     let (body, sig) = rest.split_once('.').expect("peek checked");
-    let sig = B64.decode(sig).map_err(|_| (codes::TOKEN_AUTH_FAILED, "bad token signature".to_string()))?;
+    let sig = B64.decode(sig).map_err(|_| WsError::BadSignature("bad token signature".to_string()))?;
     let mut mac = hmac_sha256(secret);
     mac.update(body.as_bytes());
-    mac.verify_slice(&sig).map_err(|_| (codes::TOKEN_AUTH_FAILED, "bad token signature".to_string()))?;
+    mac.verify_slice(&sig).map_err(|_| WsError::BadSignature("bad token signature".to_string()))?;
     if claims.kind != kind {
-        return Err((codes::TOKEN_NOTTOKENTYPE, format!("a {} was given where a {kind} is needed", claims.kind)));
+        return Err(WsError::NotToken(format!("a {} was given where a {kind} is needed", claims.kind)));
     }
     if claims.exp <= now_s {
-        return Err((codes::TOKEN_TIMEOUT, format!("the {kind} expired")));
+        return Err(WsError::TokenExpired(format!("the {kind} expired")));
     }
     Ok(claims)
 }
@@ -127,10 +127,13 @@ mod tests {
     fn token_round_trip_and_failures() {
         let t = sign("s3cret", &claims(100));
         assert_eq!(verify("s3cret", &t, "token", 99).unwrap(), claims(100));
-        assert_eq!(verify("s3cret", &t, "token", 100).unwrap_err().0, codes::TOKEN_TIMEOUT);
-        assert_eq!(verify("other", &t, "token", 1).unwrap_err().0, codes::TOKEN_AUTH_FAILED);
-        assert_eq!(verify("s3cret", &t, "ticket", 1).unwrap_err().0, codes::TOKEN_NOTTOKENTYPE);
-        assert_eq!(verify("s3cret", "garbage", "token", 1).unwrap_err().0, codes::TOKEN_NOTTOKENTYPE);
+        assert_eq!(verify("s3cret", &t, "token", 100).unwrap_err().code(), lineup_protocol::codes::TOKEN_TIMEOUT);
+        assert_eq!(verify("other", &t, "token", 1).unwrap_err().code(), lineup_protocol::codes::TOKEN_AUTH_FAILED);
+        assert_eq!(verify("s3cret", &t, "ticket", 1).unwrap_err().code(), lineup_protocol::codes::TOKEN_NOTTOKENTYPE);
+        assert_eq!(
+            verify("s3cret", "garbage", "token", 1).unwrap_err().code(),
+            lineup_protocol::codes::TOKEN_NOTTOKENTYPE
+        );
         let tampered = t.replacen("lu1.e", "lu1.f", 1);
         assert!(verify("s3cret", &tampered, "token", 1).is_err());
     }

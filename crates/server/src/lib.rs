@@ -23,6 +23,7 @@
 //! - [`limits`]: per-address counts and the throttle of failed credential checks.
 //! - [`session_ops`]: a session's WebSocket operations mapped onto the engine.
 //! - [`ws`]: the `/ws` endpoint: framing, heartbeat, malformed input.
+//! - [`ws_error`]: why an op is refused, with its wire code (one place).
 //! - [`media`]: the calls' audio and video: lineup-media's SFU on one UDP socket.
 //! - [`recording`]: recorded calls: WebM files written by a thread of their own, their
 //!   table, the `recording` webhook.
@@ -68,6 +69,7 @@ pub mod store;
 pub mod tokens;
 pub mod webhooks;
 pub mod ws;
+pub mod ws_error;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -18,7 +18,7 @@ use lineup_engine::SessionId;
 use lineup_media::{Kind, MediaError, MediaOutput, Role, Sfu, Transport};
 use lineup_protocol::fields::clip;
 use lineup_protocol::types::TrackState;
-use lineup_protocol::{codes, Notice, ServerFrame};
+use lineup_protocol::{Notice, ServerFrame};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -34,7 +34,7 @@ const SOCKET_BUFFER: usize = 4 << 20;
 const RECONCILE: Duration = Duration::from_millis(500);
 
 /// A signalling step refused: the wire error code and message.
-pub type MediaFailure = (u32, String);
+pub use crate::ws_error::WsError;
 
 /// How a session's media is in a room: as a member of it, or as its app's supervisor.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,17 +71,17 @@ pub struct Sharing {
 }
 
 enum Command {
-    Join(Joining, oneshot::Sender<Result<String, MediaFailure>>),
-    Answer { member: SessionId, sdp: String, conn: ConnTx, done: oneshot::Sender<Result<(), MediaFailure>> },
+    Join(Joining, oneshot::Sender<Result<String, WsError>>),
+    Answer { member: SessionId, sdp: String, conn: ConnTx, done: oneshot::Sender<Result<(), WsError>> },
     Leave { member: SessionId },
-    Mute { member: SessionId, kind: Kind, muted: bool, done: oneshot::Sender<Result<(), MediaFailure>> },
-    Share(Sharing, oneshot::Sender<Result<String, MediaFailure>>),
+    Mute { member: SessionId, kind: Kind, muted: bool, done: oneshot::Sender<Result<(), WsError>> },
+    Share(Sharing, oneshot::Sender<Result<String, WsError>>),
     Unshare { member: SessionId, room: u32, done: Reply },
     StartRecording { room: u32, call: CallRecording, mixer: String, by: (SessionId, String), done: Reply },
     StopRecording { mixer: String, app: String, by: String, done: Reply },
 }
 
-type Reply = oneshot::Sender<Result<(), MediaFailure>>;
+type Reply = oneshot::Sender<Result<(), WsError>>;
 
 /// The connections' way to the media task.
 #[derive(Clone)]
@@ -89,32 +89,32 @@ pub struct MediaHandle {
     tx: mpsc::Sender<Command>,
 }
 
-fn refused(e: MediaError) -> MediaFailure {
+fn refused(e: MediaError) -> WsError {
     match e {
-        MediaError::Sdp(_) | MediaError::NoOffer => (codes::ERR_DATA, e.to_string()),
-        MediaError::NotMember => (codes::MEETNOTEXIST, e.to_string()),
+        MediaError::Sdp(_) | MediaError::NoOffer => WsError::BadData(e.to_string()),
+        MediaError::NotMember => WsError::NoRoom(e.to_string()),
     }
 }
 
-fn stopped() -> MediaFailure {
-    (codes::INNER_ERR, "the media server has stopped".into())
+fn stopped() -> WsError {
+    WsError::Internal("the media server has stopped".into())
 }
 
 impl MediaHandle {
     /// Joins the session's media to its room: the server's answer (SDP).
-    pub async fn join(&self, joining: Joining) -> Result<String, MediaFailure> {
+    pub async fn join(&self, joining: Joining) -> Result<String, WsError> {
         let (answer, rx) = oneshot::channel();
         self.tx.send(Command::Join(joining, answer)).await.map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
     }
 
-    pub async fn answer(&self, member: SessionId, sdp: String, conn: ConnTx) -> Result<(), MediaFailure> {
+    pub async fn answer(&self, member: SessionId, sdp: String, conn: ConnTx) -> Result<(), WsError> {
         let (done, rx) = oneshot::channel();
         self.tx.send(Command::Answer { member, sdp, conn, done }).await.map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
     }
 
-    pub async fn mute(&self, member: SessionId, kind: Kind, muted: bool) -> Result<(), MediaFailure> {
+    pub async fn mute(&self, member: SessionId, kind: Kind, muted: bool) -> Result<(), WsError> {
         let (done, rx) = oneshot::channel();
         self.tx.send(Command::Mute { member, kind, muted, done }).await.map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
@@ -122,14 +122,14 @@ impl MediaHandle {
 
     /// StartScreenShare: the member's line `mid` carries its screen (one sharer per
     /// room); the server's answer to `sdp`.
-    pub async fn share(&self, sharing: Sharing) -> Result<String, MediaFailure> {
+    pub async fn share(&self, sharing: Sharing) -> Result<String, WsError> {
         let (done, rx) = oneshot::channel();
         self.tx.send(Command::Share(sharing, done)).await.map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
     }
 
     /// StopScreenShare: the member's share in `room` ends (nothing to do when it has none).
-    pub async fn unshare(&self, member: SessionId, room: u32) -> Result<(), MediaFailure> {
+    pub async fn unshare(&self, member: SessionId, room: u32) -> Result<(), WsError> {
         let (done, rx) = oneshot::channel();
         self.tx.send(Command::Unshare { member, room, done }).await.map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
@@ -147,14 +147,14 @@ impl MediaHandle {
         call: CallRecording,
         mixer: String,
         by: (SessionId, String),
-    ) -> Result<(), MediaFailure> {
+    ) -> Result<(), WsError> {
         let (done, rx) = oneshot::channel();
         self.tx.send(Command::StartRecording { room, call, mixer, by, done }).await.map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
     }
 
     /// DestroyCloudMixer: stops the recording `mixer` of an app; `by` is the UID asking.
-    pub async fn stop_recording(&self, mixer: String, app: String, by: String) -> Result<(), MediaFailure> {
+    pub async fn stop_recording(&self, mixer: String, app: String, by: String) -> Result<(), WsError> {
         let (done, rx) = oneshot::channel();
         self.tx.send(Command::StopRecording { mixer, app, by, done }).await.map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
@@ -360,20 +360,19 @@ impl Task {
 
     /// StartScreenShare: checked (its media is in the room, nobody else shares), the
     /// offer taken, the room told; a recorded call records the share too.
-    fn share(&mut self, now: Instant, s: Sharing) -> Result<String, MediaFailure> {
+    fn share(&mut self, now: Instant, s: Sharing) -> Result<String, WsError> {
         let Sharing { member, room, uid, mid, sdp, conn, record } = s;
         match self.members.get_mut(&member) {
             Some(m) if m.room == room && m.seat == Seat::Member => m.conn = conn,
             _ => {
-                return Err((
-                    codes::MEDIA_ERR,
-                    format!("this session's media is not in room {room}: join it first (MediaJoin)"),
-                ))
+                return Err(WsError::Media(format!(
+                    "this session's media is not in room {room}: join it first (MediaJoin)"
+                )))
             }
         }
         if let Some(other) = self.sharing.get(&room).filter(|s| **s != member) {
             let who = self.members.get(other).map_or("", |m| m.uid.as_str());
-            return Err((codes::SCREENSHARE_EXIST, format!("{} is sharing its screen in room {room}", clip(who))));
+            return Err(WsError::ScreenShared(format!("{} is sharing its screen in room {room}", clip(who))));
         }
         if let Some(call) = record {
             self.record(room, call, None, None);
@@ -444,10 +443,8 @@ impl Task {
                         match self.members.iter().find(|(_, m)| m.room == room && m.uid == *agent) {
                             Some((to, _)) => Role::Whisper { to: to.0 },
                             None => {
-                                let _ = answer.send(Err((
-                                    codes::ERR_USER_NOT_FOUND,
-                                    format!("{agent} has no media in room {room}"),
-                                )));
+                                let _ = answer
+                                    .send(Err(WsError::UserNotFound(format!("{agent} has no media in room {room}"))));
                                 return;
                             }
                         }
@@ -520,11 +517,11 @@ impl Task {
             Command::StartRecording { room, call, mixer, by, done } => {
                 let result = match self.recorded.get(&room) {
                     _ if self.recorder.is_none() => {
-                        Err((codes::SEVICE_NOTENABLED, "recording is not available on this server".to_string()))
+                        Err(WsError::NotEnabled("recording is not available on this server".to_string()))
                     }
                     // The same request again (sent again after a reconnect).
                     Some(r) if r.mixer == mixer && r.call == call => Ok(()),
-                    Some(_) => Err((codes::SDK_RECORDSTARTED, format!("room {room} is already being recorded"))),
+                    Some(_) => Err(WsError::RecordingStarted(format!("room {room} is already being recorded"))),
                     None => {
                         self.record(room, call, Some(mixer), Some(by));
                         Ok(())
@@ -543,16 +540,14 @@ impl Task {
                         self.stop_recording(room, &by);
                         Ok(())
                     }
-                    Some((_, false)) => Err((
-                        codes::NO_PERMISSION,
+                    Some((_, false)) => Err(WsError::NoPermission(
                         "this app records every call: its recording ends with the call".to_string(),
                     )),
                     // Already stopping (sent again after a reconnect).
                     None if self.finishing.values().any(|(_, r)| r.mixer == mixer && r.call.app == app) => Ok(()),
-                    None => Err((
-                        codes::MEETPARAM_ERR,
-                        format!("invalid mixerID: no recording '{}' is running", clip(&mixer)),
-                    )),
+                    None => {
+                        Err(WsError::BadParam(format!("invalid mixerID: no recording '{}' is running", clip(&mixer))))
+                    }
                 };
                 let _ = done.send(result);
             }

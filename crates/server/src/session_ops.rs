@@ -8,35 +8,32 @@ use lineup_protocol::ws::{
     reply_ok, AgentsData, CallData, InitQueueData, LoginData, PongData, QueueUsersData, ServingQueuesData,
     StatusesData, UserStatusData,
 };
-use lineup_protocol::{codes, MsgKind, Notice, Op, Reply, ServerFrame};
+use lineup_protocol::{MsgKind, Notice, Op, Reply, ServerFrame};
 
 use crate::auth;
-use crate::convert;
 use crate::clock::now;
+use crate::convert;
 use crate::hub::{Conn, Hub};
 
 /// Most customers one GetQueueUsers returns.
 pub const MAX_QUEUE_USERS: u32 = 1000;
 
 /// An error with its wire code.
-pub type WireError = (u32, String);
+pub use crate::ws_error::WsError;
 
-fn acd(e: AcdError) -> WireError {
-    (e.code(), e.to_string())
+fn acd(e: AcdError) -> WsError {
+    WsError::Acd(e)
 }
 
 /// `Login`: checks the ticket, logs the user in (or takes over its session), binds the
 /// connection.
-pub fn login(hub: &mut Hub, ticket: &str, conn: Conn) -> Result<(SessionId, LoginData), WireError> {
+pub fn login(hub: &mut Hub, ticket: &str, conn: Conn) -> Result<(SessionId, LoginData), WsError> {
     let claims = auth::peek(ticket)?;
-    let app = hub
-        .apps
-        .get(&claims.app)
-        .ok_or((codes::TOKEN_APPIDNOTEXIST, format!("app '{}' does not exist", claims.app)))?;
+    let app = hub.apps.get(&claims.app).ok_or(WsError::NoApp(format!("app '{}' does not exist", claims.app)))?;
     let now_s = now().as_millis() / 1000;
     let claims = auth::verify(&app.secret, ticket, "ticket", now_s)?;
     if !hub.use_ticket(&claims.jti, claims.exp, now_s) {
-        return Err((codes::TOKEN_TIMEOUT, "this ticket was already used: log in again for a new one".into()));
+        return Err(WsError::TokenExpired("this ticket was already used: log in again for a new one".into()));
     }
     let roles: Roles = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
     let reply = hub
@@ -54,8 +51,8 @@ pub fn login(hub: &mut Hub, ticket: &str, conn: Conn) -> Result<(SessionId, Logi
 }
 
 /// `Resume`: rebinds a held (or still open) session to this connection.
-pub fn resume(hub: &mut Hub, token: &str, conn: Conn) -> Result<(SessionId, LoginData), WireError> {
-    let session = hub.session_for_token(token).ok_or((codes::NOT_LOGIN, crate::ws::SESSION_ENDED.into()))?;
+pub fn resume(hub: &mut Hub, token: &str, conn: Conn) -> Result<(SessionId, LoginData), WsError> {
+    let session = hub.session_for_token(token).ok_or(WsError::NotLoggedIn(crate::ws::SESSION_ENDED.into()))?;
     tracing::debug!(session = session.0, "resume");
     hub.attach(session, conn);
     hub.input(Input::Reconnect { session }).map_err(acd)?;
@@ -86,21 +83,21 @@ fn login_data(hub: &mut Hub, session: SessionId, resumed: bool) -> LoginData {
 pub fn handle(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Reply {
     match run(hub, session, seq, op) {
         Ok(reply) => reply,
-        Err((err, msg)) => Reply::error(seq, err, msg),
+        Err(e) => e.reply(seq),
     }
 }
 
-fn request(hub: &mut Hub, session: SessionId, request: Request) -> Result<EngineReply, WireError> {
+fn request(hub: &mut Hub, session: SessionId, request: Request) -> Result<EngineReply, WsError> {
     hub.input(Input::Session { session, request }).map_err(acd)
 }
 
 /// A request whose reply carries no data.
-fn request_done(hub: &mut Hub, session: SessionId, seq: u64, req: Request) -> Result<Reply, WireError> {
+fn request_done(hub: &mut Hub, session: SessionId, seq: u64, req: Request) -> Result<Reply, WsError> {
     request(hub, session, req).map(|_| Reply::ok(seq))
 }
 
-fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, WireError> {
-    let view = hub.engine.session_view(session).ok_or((codes::NOT_LOGIN, "the session has ended".to_string()))?;
+fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, WsError> {
+    let view = hub.engine.session_view(session).ok_or(WsError::NotLoggedIn("the session has ended".to_string()))?;
     let app = view.app.clone();
     let statuses = |hub: &Hub| -> Vec<_> {
         hub.engine
@@ -110,13 +107,13 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
             .map(|s| convert::que_status(&s))
             .collect()
     };
-    let own_queue = |hub: &Hub, id: u32| -> Result<QueueId, WireError> {
+    let own_queue = |hub: &Hub, id: u32| -> Result<QueueId, WsError> {
         hub.engine.queue(&app, QueueId(id)).map(|q| q.queue).ok_or_else(|| acd(AcdError::QueueInvalid(QueueId(id))))
     };
     let done = Reply::ok(seq);
     Ok(match op {
         Op::Login { .. } | Op::Resume { .. } => {
-            return Err((codes::LOGINSTATE_ERROR, "already logged in on this connection".into()))
+            return Err(WsError::AlreadyLoggedIn("already logged in on this connection".into()))
         }
         Op::Ping => reply_ok(seq, &PongData { time: now().as_millis() }),
         Op::Logout => {
@@ -147,7 +144,7 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
         Op::GetQueueUsers { que_id, offset, limit } => {
             let limit = limit.unwrap_or(100);
             if limit == 0 || limit > MAX_QUEUE_USERS {
-                return Err((codes::MEETPARAM_ERR, format!("invalid limit: {limit}, must be 1 to {MAX_QUEUE_USERS}")));
+                return Err(WsError::BadParam(format!("invalid limit: {limit}, must be 1 to {MAX_QUEUE_USERS}")));
             }
             let users = hub
                 .engine
@@ -201,10 +198,10 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
         }
         Op::SetDNDStatus { dnd_status } => {
             let dnd_type = u32::try_from(dnd_status).map_err(|_| {
-                (
-                    codes::MEETPARAM_ERR,
-                    format!("invalid DNDStatus: {dnd_status} is neither 0 (off) nor a DND type 1 to {}", u32::MAX),
-                )
+                WsError::BadParam(format!(
+                    "invalid DNDStatus: {dnd_status} is neither 0 (off) nor a DND type 1 to {}",
+                    u32::MAX
+                ))
             })?;
             request(hub, session, Request::SetDndType { dnd_type })?;
             done
@@ -298,12 +295,9 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
         | Op::MediaMute { .. }
         | Op::MediaMonitor { .. }
         | Op::StartScreenShare { .. }
-        | Op::StopScreenShare { .. } => return Err((codes::INNER_ERR, "media is not available on this server".into())),
+        | Op::StopScreenShare { .. } => return Err(WsError::Internal("media is not available on this server".into())),
         Op::CreateCloudMixer { .. } | Op::DestroyCloudMixer { .. } => {
-            return Err((
-                codes::SEVICE_NOTENABLED,
-                "recording needs the media server, which this server does not run".into(),
-            ))
+            return Err(WsError::NotEnabled("recording needs the media server, which this server does not run".into()))
         }
         Op::StartUserStatusNotify => {
             agent_or_supervisor(view.roles)?;
@@ -322,7 +316,7 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
         }
         Op::GetAgentReasons => {
             agent_or_supervisor(view.roles)?;
-            let reasons = crate::admin::reasons(hub, &app).map_err(|e| (codes::INNER_ERR, e.to_string()))?;
+            let reasons = crate::admin::reasons(hub, &app).map_err(|e| WsError::Internal(e.to_string()))?;
             reply_ok(seq, &reasons)
         }
         Op::GetAgents => {
@@ -336,11 +330,11 @@ fn run(hub: &mut Hub, session: SessionId, seq: u64, op: Op) -> Result<Reply, Wir
 }
 
 /// Refuses a session that is neither an agent nor a supervisor (err 30).
-fn agent_or_supervisor(roles: Roles) -> Result<(), WireError> {
+fn agent_or_supervisor(roles: Roles) -> Result<(), WsError> {
     if roles.has(Role::Agent) || roles.has(Role::Supervisor) {
         Ok(())
     } else {
-        Err((codes::NO_PERMISSION, "not permitted: this needs the agent or supervisor role".into()))
+        Err(WsError::NoPermission("not permitted: this needs the agent or supervisor role".into()))
     }
 }
 
@@ -357,13 +351,13 @@ fn send_im(
     meet_id: u32,
     (text, kind): (String, MsgKind),
     to: Option<String>,
-) -> Result<(), WireError> {
+) -> Result<(), WsError> {
     let len = text.chars().count();
     if len == 0 || len > MAX_IM_TEXT {
-        return Err((codes::MEETPARAM_ERR, format!("invalid text: 1 to {MAX_IM_TEXT} characters ({len} given)")));
+        return Err(WsError::BadParam(format!("invalid text: 1 to {MAX_IM_TEXT} characters ({len} given)")));
     }
     if !hub.engine.in_room(meet_id, from) {
-        return Err((codes::MEETNOTEXIST, format!("this session is not in room {meet_id}")));
+        return Err(WsError::NoRoom(format!("this session is not in room {meet_id}")));
     }
     let mut targets: Vec<SessionId> = Vec::new();
     for &sid in hub.engine.room_members(meet_id).iter().filter(|s| **s != from) {
@@ -373,10 +367,7 @@ fn send_im(
         }
     }
     if let (Some(uid), true) = (&to, targets.is_empty()) {
-        return Err((
-            codes::ERR_USER_NOT_FOUND,
-            format!("{} is not in room {meet_id}", lineup_protocol::fields::clip(uid)),
-        ));
+        return Err(WsError::UserNotFound(format!("{} is not in room {meet_id}", lineup_protocol::fields::clip(uid))));
     }
     let notice = ServerFrame::Notice(Notice::NotifyIMmsg {
         meet_id,

@@ -11,13 +11,14 @@ use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use lineup_engine::SessionId;
 use lineup_protocol::types::MonitorMode;
-use lineup_protocol::{codes, Op, Reply, ServerFrame};
+use lineup_protocol::{Op, Reply, ServerFrame};
 
-use crate::conn::{next_conn_id, Conn, ConnRx, ConnTx, Outgoing, CLOSE_LOGIN_TIMEOUT, CLOSE_TOO_SLOW};
 use crate::clock::now;
+use crate::conn::{next_conn_id, Conn, ConnRx, ConnTx, Outgoing, CLOSE_LOGIN_TIMEOUT, CLOSE_TOO_SLOW};
 use crate::limits::{OpenSocket, Peer, Slot};
 use crate::media::Seat;
 use crate::session_ops;
+use crate::ws_error::WsError;
 use crate::AppState;
 
 /// `GET /ws`. At most `max_pre_login_per_ip` sockets of one address may be waiting to
@@ -84,7 +85,7 @@ async fn cluster_connection(
             Some(Ok(Message::Text(t))) => t,
             Some(Ok(Message::Binary(_))) => {
                 let _ = socket
-                    .send(text(Reply::error(0, codes::ERR_DATA, "binary frames are not supported: send JSON text")))
+                    .send(text(WsError::BadData("binary frames are not supported: send JSON text".into()).reply(0)))
                     .await;
                 continue;
             }
@@ -96,11 +97,11 @@ async fn cluster_connection(
             Ok(f) => match f.op {
                 Op::Login { ticket } => match crate::auth::peek(&ticket) {
                     Ok(claims) => (f.seq, Ok(claims.app)),
-                    Err((err, msg)) => (f.seq, Err(Reply::error(f.seq, err, msg))),
+                    Err(e) => (f.seq, Err(e.reply(f.seq))),
                 },
                 Op::Resume { session } => match crate::tokens::token_app(&session) {
                     Some(app) => (f.seq, Ok(app.to_string())),
-                    None => (f.seq, Err(Reply::error(f.seq, codes::NOT_LOGIN, SESSION_ENDED))),
+                    None => (f.seq, Err(WsError::NotLoggedIn(SESSION_ENDED.into()).reply(f.seq))),
                 },
                 op => (f.seq, Err(before_login(f.seq, &op))),
             },
@@ -138,7 +139,7 @@ async fn cluster_connection(
             }
             Owner::Unknown => {
                 let msg = format!("app '{}' does not exist", lineup_protocol::fields::clip(&app));
-                let _ = socket.send(text(Reply::error(seq, codes::TOKEN_APPIDNOTEXIST, msg))).await;
+                let _ = socket.send(text(WsError::NoApp(msg.into()).reply(seq))).await;
             }
             // Between owners (or a node that thinks otherwise carried it here): the
             // client, or the node carrying it, tries again.
@@ -155,7 +156,7 @@ async fn cluster_connection(
 fn before_login(seq: u64, op: &Op) -> Reply {
     match op {
         Op::Ping => lineup_protocol::ws::reply_ok(seq, &lineup_protocol::ws::PongData { time: now().as_millis() }),
-        op => Reply::error(seq, codes::NOT_LOGIN, format!("{} needs a session: send Login or Resume first", op.name())),
+        op => WsError::NotLoggedIn(format!("{} needs a session: send Login or Resume first", op.name())).reply(seq),
     }
 }
 
@@ -338,10 +339,7 @@ async fn connection(
             Err(e) => {
                 if too_large(&e) {
                     let max = state.config.max_frame_bytes;
-                    push_reply(
-                        &tx,
-                        Reply::error(0, codes::FRAME_TOO_LARGE, format!("message larger than {max} bytes")),
-                    );
+                    push_reply(&tx, WsError::FrameTooLarge(format!("message larger than {max} bytes")).reply(0));
                     tx.send(Outgoing::Close { code: 1009, reason: format!("message larger than {max} bytes") });
                 } else {
                     tracing::debug!(conn = conn_id, error = %e, "websocket read error");
@@ -356,7 +354,7 @@ async fn connection(
                 t
             }
             Message::Binary(_) => {
-                push_reply(&tx, Reply::error(0, codes::ERR_DATA, "binary frames are not supported: send JSON text"));
+                push_reply(&tx, WsError::BadData("binary frames are not supported: send JSON text".into()).reply(0));
                 continue;
             }
             Message::Close(_) => break,
@@ -435,7 +433,7 @@ async fn on_op(
             tx.send(Outgoing::Close { code: 1001, reason: "server restarting".into() });
             None
         }
-        e => Some(Reply::error(seq, codes::INNER_ERR, e.to_string())),
+        e => Some(WsError::Internal(e.to_string()).reply(seq)),
     };
     let conn = Conn { id: conn_id, tx: tx.clone() };
     let out = tx.clone();
@@ -456,8 +454,8 @@ async fn on_op(
                             );
                             Some((sid, data.app_id, data.uid))
                         }
-                        Err((err, msg)) => {
-                            hub.push(&out, Outgoing::frame(&ServerFrame::Reply(Reply::error(seq, err, msg))));
+                        Err(e) => {
+                            hub.push(&out, Outgoing::frame(&ServerFrame::Reply(e.reply(seq))));
                             None
                         }
                     }
@@ -514,7 +512,7 @@ async fn on_op(
                     let reply = if hub.is_current(sid, conn_id) {
                         session_ops::handle(hub, sid, seq, op)
                     } else {
-                        Reply::error(seq, codes::NOT_LOGIN, "this connection was replaced by a newer login")
+                        WsError::NotLoggedIn("this connection was replaced by a newer login".into()).reply(seq)
                     };
                     let ok = reply.err == 0;
                     hub.push(&out, Outgoing::frame(&ServerFrame::Reply(reply)));
@@ -552,7 +550,7 @@ async fn media_op(
     tx: &ConnTx,
 ) -> Reply {
     let Some(media) = &state.media else {
-        return Reply::error(seq, codes::INNER_ERR, "media is not available on this server");
+        return WsError::Internal("media is not available on this server".into()).reply(seq);
     };
     // Which room, and how the session may be in it.
     let seat = match &op {
@@ -562,10 +560,10 @@ async fn media_op(
             (MonitorMode::Barge, _) => Some((*meet_id, Seat::Barge)),
             (MonitorMode::Whisper, Some(agent)) => Some((*meet_id, Seat::Whisper(agent.clone()))),
             (MonitorMode::Whisper, None) => {
-                return Reply::error(seq, codes::MEETPARAM_ERR, "a whisper needs the agent's UID")
+                return WsError::BadParam("a whisper needs the agent's UID".into()).reply(seq)
             }
             (MonitorMode::Unknown, _) => {
-                return Reply::error(seq, codes::MEETPARAM_ERR, "mode must be monitor, whisper or barge")
+                return WsError::BadParam("mode must be monitor, whisper or barge".into()).reply(seq)
             }
         },
         _ => None,
@@ -574,17 +572,17 @@ async fn media_op(
     let check = hub
         .call(move |hub| {
             if !hub.is_current(sid, conn_id) {
-                return Err((codes::NOT_LOGIN, "this connection was replaced by a newer login".to_string()));
+                return Err(WsError::NotLoggedIn("this connection was replaced by a newer login".to_string()));
             }
             let view = hub.engine.session_view(sid);
             let uid = view.as_ref().map(|v| v.user_id.to_string()).unwrap_or_default();
             let supervisor = view.as_ref().is_some_and(|v| v.roles.has(lineup_engine::Role::Supervisor));
             match wanted {
                 Some((_, Seat::Monitor | Seat::Whisper(_) | Seat::Barge)) if !supervisor => {
-                    Err((codes::NO_PERMISSION, "not permitted: monitoring needs the supervisor role".to_string()))
+                    Err(WsError::NoPermission("not permitted: monitoring needs the supervisor role".to_string()))
                 }
                 Some((r, seat)) if !crate::media::may_stay(hub, sid, r, seat == Seat::Member) => {
-                    Err((codes::MEETNOTEXIST, format!("room {r} does not exist")))
+                    Err(WsError::NoRoom(format!("room {r} does not exist")))
                 }
                 // A party joining a call of an app that records its calls.
                 Some((r, Seat::Member)) => {
@@ -604,8 +602,8 @@ async fn media_op(
         .await;
     let (uid, record) = match check {
         Ok(Ok(v)) => v,
-        Ok(Err((err, msg))) => return Reply::error(seq, err, msg),
-        Err(e) => return Reply::error(seq, codes::INNER_ERR, e.to_string()),
+        Ok(Err(e)) => return e.reply(seq),
+        Err(e) => return WsError::Internal(e.to_string()).reply(seq),
     };
     let done = match op {
         Op::MediaJoin { meet_id, sdp } | Op::MediaMonitor { meet_id, sdp, .. } => media
@@ -625,11 +623,10 @@ async fn media_op(
                 || mid.len() > 16
                 || !mid.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
             {
-                return Reply::error(
-                    seq,
-                    codes::MEETPARAM_ERR,
-                    "invalid mid: the screen's line, 1 to 16 letters, digits, '-', '_' or '.'",
-                );
+                return WsError::BadParam(
+                    "invalid mid: the screen's line, 1 to 16 letters, digits, '-', '_' or '.'".into(),
+                )
+                .reply(seq);
             }
             media
                 .share(crate::media::Sharing { member: sid, room: meet_id, uid, mid, sdp, conn: tx.clone(), record })
@@ -640,7 +637,7 @@ async fn media_op(
         Op::MediaAnswer { sdp } => media.answer(sid, sdp, tx.clone()).await.map(|_| Reply::ok(seq)),
         Op::MediaMute { kind, muted } => {
             if kind == lineup_media::Kind::Screen {
-                return Reply::error(seq, codes::MEETPARAM_ERR, "kind must be audio or video");
+                return WsError::BadParam("kind must be audio or video".into()).reply(seq);
             }
             media.mute(sid, kind, muted).await.map(|_| Reply::ok(seq))
         }
@@ -649,7 +646,7 @@ async fn media_op(
             Ok(Reply::ok(seq))
         }
     };
-    done.unwrap_or_else(|(err, msg)| Reply::error(seq, err, msg))
+    done.unwrap_or_else(|e| e.reply(seq))
 }
 
 /// CreateCloudMixer / DestroyCloudMixer: checked at the hub (the session, its role, the
@@ -663,23 +660,19 @@ async fn recording_op(
     op: Op,
 ) -> Reply {
     let Some(media) = &state.media else {
-        return Reply::error(
-            seq,
-            codes::SEVICE_NOTENABLED,
-            "recording needs the media server, which this server does not run",
-        );
+        return WsError::NotEnabled("recording needs the media server, which this server does not run".into())
+            .reply(seq);
     };
     let asked = op.clone();
     let check = hub
         .call(move |hub| {
             let op = asked;
             if !hub.is_current(sid, conn_id) {
-                return Err((codes::NOT_LOGIN, "this connection was replaced by a newer login".to_string()));
+                return Err(WsError::NotLoggedIn("this connection was replaced by a newer login".to_string()));
             }
-            let view = hub.engine.session_view(sid).ok_or((codes::NOT_LOGIN, SESSION_ENDED.to_string()))?;
+            let view = hub.engine.session_view(sid).ok_or(WsError::NotLoggedIn(SESSION_ENDED.to_string()))?;
             if !view.roles.has(lineup_engine::Role::Agent) && !view.roles.has(lineup_engine::Role::Supervisor) {
-                return Err((
-                    codes::NO_PERMISSION,
+                return Err(WsError::NoPermission(
                     "not permitted: recording needs the agent or supervisor role".to_string(),
                 ));
             }
@@ -690,35 +683,33 @@ async fn recording_op(
             check_mixer_id(mixer_id)?;
             let settings = hub.apps.get(&app);
             if settings.is_some_and(|a| a.record_calls) {
-                return Err((
-                    codes::SDK_RECORDSTARTED,
+                return Err(WsError::RecordingStarted(
                     "this app records every call: the call is recorded already".to_string(),
                 ));
             }
             if !settings.is_some_and(|a| a.record_on_demand) {
-                return Err((
-                    codes::SEVICE_NOTENABLED,
+                return Err(WsError::NotEnabled(
                     "this app does not record calls on demand (its recordOnDemand setting)".to_string(),
                 ));
             }
             if hub.engine.room_app(*meet_id) != Some(&*app) {
-                return Err((codes::MEETNOTEXIST, format!("room {meet_id} does not exist")));
+                return Err(WsError::NoRoom(format!("room {meet_id} does not exist")));
             }
             if !crate::media::may_stay(hub, sid, *meet_id, true) && !crate::media::may_stay(hub, sid, *meet_id, false) {
-                return Err((codes::MEETNOTEXIST, format!("this session is not in room {meet_id}")));
+                return Err(WsError::NoRoom(format!("this session is not in room {meet_id}")));
             }
             let call = hub
                 .engine
                 .room_call(*meet_id)
-                .ok_or_else(|| (codes::INVALID_CALLID, format!("room {meet_id} has no answered call to record")))?;
+                .ok_or_else(|| WsError::NoCall(format!("room {meet_id} has no answered call to record")))?;
             let call = crate::recording::CallRecording { app: call.0.into(), session_id: call.1.into() };
             Ok((Some(call), app, uid))
         })
         .await;
     let (call, app, uid) = match check {
         Ok(Ok(v)) => v,
-        Ok(Err((err, msg))) => return Reply::error(seq, err, msg),
-        Err(e) => return Reply::error(seq, codes::INNER_ERR, e.to_string()),
+        Ok(Err(e)) => return e.reply(seq),
+        Err(e) => return WsError::Internal(e.to_string()).reply(seq),
     };
     let done = match (op, call) {
         (Op::CreateCloudMixer { meet_id, mixer_id }, Some(call)) => {
@@ -732,18 +723,18 @@ async fn recording_op(
     };
     match done {
         Ok(()) => Reply::ok(seq),
-        Err((err, msg)) => Reply::error(seq, err, msg),
+        Err(e) => e.reply(seq),
     }
 }
 
 /// A mixer id as the page makes it: 1 to 64 characters of `A-Z a-z 0-9 - _`.
-fn check_mixer_id(id: &str) -> Result<(), (u32, String)> {
+fn check_mixer_id(id: &str) -> Result<(), WsError> {
     let fine = (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if fine {
         Ok(())
     } else {
         let id = lineup_protocol::fields::clip(id);
-        Err((codes::MEETPARAM_ERR, format!("invalid mixerID: \"{id}\" must be 1 to 64 characters of A-Z a-z 0-9 - _")))
+        Err(WsError::BadParam(format!("invalid mixerID: \"{id}\" must be 1 to 64 characters of A-Z a-z 0-9 - _")))
     }
 }
 

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
-use lineup_protocol::{codes, Reply, ServerFrame};
+use lineup_protocol::{Reply, ServerFrame};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message as Up;
@@ -161,7 +161,7 @@ fn reply_of(text: &str) -> Option<(u64, u32, Option<String>)> {
 /// hand-over while it was in flight).
 fn in_flight_error(seq: u64) -> Reply {
     let msg = "the app moved to another node while this request was in flight: it was applied or not; retry if needed";
-    Reply::error(seq, codes::INNER_ERR, msg)
+    crate::ws_error::WsError::Internal(msg.into()).reply(seq)
 }
 
 /// Why a link stopped reading its client before its upstream ended.

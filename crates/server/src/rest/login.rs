@@ -16,19 +16,11 @@ use crate::admin::check_secret;
 use crate::auth::{self, Claims};
 use crate::clock::now;
 use crate::hub::Hub;
+use crate::ws_error::WsError;
 use crate::AppState;
 
-fn http_status(err: u32) -> u16 {
-    match err {
-        0 => 200,
-        codes::MEETPARAM_ERR | codes::ERR_DATA => 400,
-        codes::INNER_ERR => 503,
-        _ => 401,
-    }
-}
-
-fn login_error(err: u32, msg: impl Into<String>) -> Response {
-    (status(http_status(err)), Json(LoginResponse::error(err, msg))).into_response()
+fn login_error(e: &WsError) -> Response {
+    (status(e.login_status()), Json(LoginResponse::error(e.code(), e.to_string()))).into_response()
 }
 
 fn check_uid(uid: &str) -> Result<(), String> {
@@ -48,28 +40,29 @@ pub fn login_app(req: &LoginRequest) -> Option<String> {
 }
 
 /// Checks credentials and hands out a ticket for `/ws`.
-fn login_on_hub(hub: &Hub, req: LoginRequest) -> Result<LoginResponse, (u32, String)> {
+fn login_on_hub(hub: &Hub, req: LoginRequest) -> Result<LoginResponse, WsError> {
     let now_s = now().as_millis() / 1000;
     let (claims, token_expire_at) = if let Some(token) = &req.token {
         let peeked = auth::peek(token)?;
         let app = hub
             .apps
             .get(&peeked.app)
-            .ok_or((codes::TOKEN_APPIDNOTEXIST, format!("the token's app '{}' does not exist", peeked.app)))?;
+            .ok_or_else(|| WsError::NoApp(format!("the token's app '{}' does not exist", peeked.app)))?;
         let claims = auth::verify(&app.secret, token, "token", now_s)?;
         if !req.uid.is_empty() && req.uid != claims.uid {
-            return Err((codes::TOKEN_AUTHINFOERR, format!("UID '{}' does not match the token's user", req.uid)));
+            return Err(WsError::WrongUser(format!("UID '{}' does not match the token's user", req.uid)));
         }
         let exp = claims.exp;
         (claims, Some(exp))
     } else {
-        let app_id = req.app_id.as_deref().ok_or((codes::MEETPARAM_ERR, "appID is required (or a token)".into()))?;
-        let md5 = req.md5_app_secret.as_deref().ok_or((codes::MEETPARAM_ERR, "md5_appSecret is required".into()))?;
-        let app = hub.apps.get(app_id).ok_or((codes::ANCTPSWD_ERR, "wrong appID or app secret".to_string()))?;
+        let app_id = req.app_id.as_deref().ok_or_else(|| WsError::BadParam("appID is required (or a token)".into()))?;
+        let md5 = req.md5_app_secret.as_deref().ok_or_else(|| WsError::BadParam("md5_appSecret is required".into()))?;
+        let wrong = || WsError::WrongCredentials("wrong appID or app secret".into());
+        let app = hub.apps.get(app_id).ok_or_else(wrong)?;
         if !auth::same(&md5.to_ascii_lowercase(), &app.md5_secret) {
-            return Err((codes::ANCTPSWD_ERR, "wrong appID or app secret".into()));
+            return Err(wrong());
         }
-        check_uid(&req.uid).map_err(|m| (codes::MEETPARAM_ERR, m))?;
+        check_uid(&req.uid).map_err(WsError::BadParam)?;
         let roles = [Role::Agent, Role::Customer, Role::Supervisor].iter().map(|r| r.name().to_string()).collect();
         let claims = Claims {
             app: app_id.into(),
@@ -83,7 +76,7 @@ fn login_on_hub(hub: &Hub, req: LoginRequest) -> Result<LoginResponse, (u32, Str
         (claims, None)
     };
     let nick = if req.nick_name.is_empty() { claims.nick.clone() } else { req.nick_name.clone() };
-    check_nick(&nick).map_err(|m| (codes::MEETPARAM_ERR, m))?;
+    check_nick(&nick).map_err(WsError::BadParam)?;
     let app = &hub.apps[&claims.app];
     let ticket_s = hub.config.ticket_s;
     let ticket = Claims {
@@ -114,23 +107,51 @@ fn login_on_hub(hub: &Hub, req: LoginRequest) -> Result<LoginResponse, (u32, Str
 pub async fn login(State(state): State<AppState>, body: Bytes) -> Response {
     let req: LoginRequest = match parse(&body) {
         Ok(r) => r,
-        Err(m) => return login_error(codes::ERR_DATA, m),
+        Err(m) => return login_error(&WsError::BadData(m)),
     };
     let app = login_app(&req).unwrap_or_default();
     match state.call(&app, move |hub| login_on_hub(hub, req)).await {
         Ok(Ok(resp)) => Json(resp).into_response(),
-        Ok(Err((err, msg))) => login_error(err, msg),
-        Err(e) => super::hub_refused(e, login_error(codes::INNER_ERR, &e.to_string())),
+        Ok(Err(e)) => login_error(&e),
+        Err(e) => super::hub_refused(e, login_error(&WsError::Internal(e.to_string()))),
     }
 }
 
-/// A token refused: (HTTP status, error code, message).
-type MintError = (u16, u32, String);
+/// Why a token was not made.
+enum MintError {
+    /// The body or a field is invalid (400).
+    Bad(WsError),
+    /// The app secret did not check out (the administration API's status: 401, or 404
+    /// for no such app).
+    Secret(crate::admin::AdminError),
+    /// This server did not create the demo app (404).
+    NoDemo,
+}
+
+impl MintError {
+    fn status(&self) -> u16 {
+        match self {
+            MintError::Bad(_) => 400,
+            MintError::Secret(e) => e.status(),
+            MintError::NoDemo => 404,
+        }
+    }
+
+    fn response(&self) -> TokenResponse {
+        match self {
+            MintError::Bad(e) => TokenResponse::error(e.code(), e.to_string()),
+            MintError::Secret(e) => TokenResponse::error(codes::ANCTPSWD_ERR, e.to_string()),
+            MintError::NoDemo => {
+                TokenResponse::error(codes::ERR_DATA, "no demo here: this server did not create the demo app")
+            }
+        }
+    }
+}
 
 /// Signs a `LoginByToken` token for `app` as the request asks.
 fn mint(hub: &Hub, app: &str, body: &Bytes) -> Result<(String, u64), MintError> {
-    let bad = |m: String| (400, codes::MEETPARAM_ERR, m);
-    let req: TokenRequest = parse(body).map_err(|m| (400, codes::ERR_DATA, m))?;
+    let bad = |m: String| MintError::Bad(WsError::BadParam(m));
+    let req: TokenRequest = parse(body).map_err(|m| MintError::Bad(WsError::BadData(m)))?;
     check_uid(&req.uid).map_err(bad)?;
     check_nick(&req.nick_name).map_err(bad)?;
     if req.roles.is_empty() {
@@ -169,7 +190,7 @@ pub async fn mint_token(
     let owner = app.clone();
     let result = state
         .call(&owner, move |hub| {
-            check_secret(hub, &app, key.as_deref()).map_err(|e| (e.status(), codes::ANCTPSWD_ERR, e.to_string()))?;
+            check_secret(hub, &app, key.as_deref()).map_err(MintError::Secret)?;
             mint(hub, &app, &body)
         })
         .await;
@@ -184,19 +205,13 @@ pub async fn demo_token(State(state): State<AppState>, body: Bytes) -> Response 
     let result = state
         .call(crate::DEMO_APP, move |hub| {
             if !hub.demo_tokens {
-                return Err((
-                    404,
-                    codes::ERR_DATA,
-                    "no demo here: this server did not create the demo app".to_string(),
-                ));
+                return Err(MintError::NoDemo);
             }
-            let req: TokenRequest = parse(&body).map_err(|m| (400, codes::ERR_DATA, m))?;
+            let req: TokenRequest = parse(&body).map_err(|m| MintError::Bad(WsError::BadData(m)))?;
             if req.roles.len() != 1 || req.expire_seconds.is_some() {
-                return Err((
-                    400,
-                    codes::MEETPARAM_ERR,
-                    "roles: give exactly one role; demo tokens last one hour".to_string(),
-                ));
+                return Err(MintError::Bad(WsError::BadParam(
+                    "roles: give exactly one role; demo tokens last one hour".into(),
+                )));
             }
             mint(hub, crate::DEMO_APP, &body)
         })
@@ -209,7 +224,7 @@ fn token_reply(result: Result<Result<(String, u64), MintError>, crate::hub::HubE
         Ok(Ok((token, exp))) => {
             (200, TokenResponse { err: 0, msg: "ok".into(), token: Some(token), expire_at: Some(exp) })
         }
-        Ok(Err((http, err, msg))) => (http, TokenResponse::error(err, msg)),
+        Ok(Err(e)) => (e.status(), e.response()),
         Err(e) => {
             let body = TokenResponse::error(codes::INNER_ERR, e.to_string());
             return super::hub_refused(e, (status(e.status()), Json(body)).into_response());
