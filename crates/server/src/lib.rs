@@ -82,7 +82,6 @@ use tokio::sync::{oneshot, watch};
 
 pub use config::{Cli, Config};
 use hub::{AppRecord, Hub, HubHandle};
-use journal::Journal;
 use store::Store;
 
 /// The hubs requests go to: the one hub of a single node, or a cluster node's app hubs.
@@ -175,13 +174,8 @@ pub fn prepare(config: Config) -> Result<Prepared, String> {
     let config = Arc::new(config);
     let mut store = Store::open(&config.data_dir)?;
     let bad = |e: journal::JournalError| format!("cannot recover from {}: {e}", config.data_dir.display());
-    let recovery = store.recover().map_err(bad)?;
-    let last_seq = recovery.last_seq();
-    let snapshot_seq = recovery.snapshot.as_ref().map_or(0, |s| s.seq);
-    let fresh = recovery.is_empty();
-    let replayed = recovery.tail.len() as u64;
-    let engine = journal::replay(&recovery).map_err(bad)?;
-    drop(recovery);
+    let journal::Restored { engine, last_seq, snapshot_seq, replayed, fresh } =
+        journal::restore(&mut store).map_err(bad)?;
     let mut apps = FxHashMap::default();
     let cannot = |e| format!("cannot read apps: {e}");
     let every_call = store.recording_apps(store::Recording::EveryCall).map_err(cannot)?;
@@ -214,12 +208,7 @@ pub fn prepare(config: Config) -> Result<Prepared, String> {
     // directory from before the mark, the demo app still on its published secret).
     let made_here = hub.store.demo_created().map_err(|e| format!("cannot read the store: {e}"))?;
     hub.demo_tokens = hub.apps.get(DEMO_APP).is_some_and(|a| made_here || a.secret == DEMO_SECRET);
-    hub.flush();
-    hub.end_turn();
-    hub.snapshot();
-    if let Some(e) = hub.take_journal_failure() {
-        return Err(bad(e));
-    }
+    hub.end_restore().map_err(bad)?;
     let mut apps: Vec<String> = hub.apps.keys().cloned().collect();
     apps.sort();
     let recovered = Recovered {

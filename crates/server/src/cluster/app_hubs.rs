@@ -21,7 +21,7 @@ use super::pg::Pg;
 use super::{apps, Lease, PgJournal};
 use crate::config::Config;
 use crate::hub::{AppRecord, Hub, HubHandle, HubTask};
-use crate::journal::{self, Journal};
+use crate::journal;
 use crate::store::{AppRow, Store};
 use crate::tokens::ResumeTokens;
 
@@ -100,11 +100,8 @@ impl AppHubs {
         let demo = app == crate::DEMO_APP && apps::is_seeded_demo(&pg, app).map_err(|e| e.to_string())?;
         let mut journal = PgJournal::new(pg, lease.clone());
         let bad = |e: journal::JournalError| format!("cannot recover app {app}: {e}");
-        let recovery = journal.recover().map_err(bad)?;
-        let (last_seq, snapshot_seq, fresh) =
-            (recovery.last_seq(), recovery.snapshot.as_ref().map_or(0, |s| s.seq), recovery.is_empty());
-        let engine = journal::replay(&recovery).map_err(bad)?;
-        drop(recovery);
+        let journal::Restored { engine, last_seq, snapshot_seq, fresh, .. } =
+            journal::restore(&mut journal).map_err(bad)?;
         let record = AppRecord { md5_secret: crate::auth::md5_hex(&secret), secret, record_calls: false, record_on_demand: false };
         let apps = FxHashMap::from_iter([(app.to_owned(), record)]);
         // The node's own rows for the app and its queues (administration reads them);
@@ -141,13 +138,8 @@ impl AppHubs {
         }
         // Tokens of sessions that did not survive (ended while the app was elsewhere).
         hub.retain_live_tokens().map_err(bad)?;
-        hub.flush();
-        hub.end_turn();
-        hub.snapshot();
-        match hub.take_journal_failure() {
-            Some(e) => Err(bad(e)),
-            None => Ok(hub),
-        }
+        hub.end_restore().map_err(bad)?;
+        Ok(hub)
     }
 }
 

@@ -434,10 +434,13 @@ impl Hub {
         }
     }
 
-    /// The journal error that ends this hub, if one happened (a hub being prepared
-    /// checks it before it serves).
-    pub fn take_journal_failure(&mut self) -> Option<JournalError> {
-        self.broken.take()
+    /// Ends the turn a hub was restored and prepared in: its outputs fanned out, the
+    /// turn committed, a fresh snapshot taken. `Err` if the journal could not be written.
+    pub fn end_restore(&mut self) -> Result<(), JournalError> {
+        self.flush();
+        self.end_turn();
+        self.snapshot();
+        self.broken.take().map_or(Ok(()), Err)
     }
 
     /// The session a resume token belongs to, if it is still alive.

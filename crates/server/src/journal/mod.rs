@@ -193,6 +193,31 @@ pub fn replay(recovery: &Recovery) -> Result<Engine, JournalError> {
     Ok(engine)
 }
 
+/// An engine restored from a journal, and where the journal stands.
+pub struct Restored {
+    pub engine: Engine,
+    /// The last durable step, and the step its snapshot covers (0: none).
+    pub last_seq: u64,
+    pub snapshot_seq: u64,
+    /// Steps replayed after the snapshot.
+    pub replayed: u64,
+    /// Nothing was ever journaled (a new data directory or app).
+    pub fresh: bool,
+}
+
+/// Restores the engine from `journal`: its latest snapshot, then every step after it
+/// (one start-up for a single node and for a cluster node's app).
+pub fn restore(journal: &mut dyn Journal) -> Result<Restored, JournalError> {
+    let recovery = journal.recover()?;
+    Ok(Restored {
+        engine: replay(&recovery)?,
+        last_seq: recovery.last_seq(),
+        snapshot_seq: recovery.snapshot.as_ref().map_or(0, |s| s.seq),
+        replayed: recovery.tail.len() as u64,
+        fresh: recovery.is_empty(),
+    })
+}
+
 /// The engine rebuilt from what the journal holds now (its open turn included).
 pub fn rebuild(journal: &mut dyn Journal) -> Result<Engine, JournalError> {
     replay(&journal.recover()?)
