@@ -1,7 +1,7 @@
 //! Lineup's queue server: a thin driver around the ACD engine.
 //!
 //! It moves bytes and time in and out of [`lineup_engine::Engine`]: WebSocket sessions
-//! and REST requests become engine inputs on one hub task, the engine's outputs become
+//! and REST requests become engine inputs on one hub thread, the engine's outputs become
 //! frames on sockets, every input is journaled before anything it causes leaves, and
 //! apps, queues and the journal persist in SQLite.
 //!
@@ -169,7 +169,7 @@ pub const DEMO_SECRET: &str = "demo";
 /// the hold time (`ServerRestarted`). A data directory without a journal (new, or from
 /// before the journal) loads its apps and queues instead, and on first start gets the
 /// demo app with three sample queues.
-pub fn prepare(config: Config) -> Result<Prepared, String> {
+pub fn prepare(config: Config) -> Result<Prepared, ServeError> {
     let started = std::time::Instant::now();
     let config = Arc::new(config);
     let mut store = Store::open(&config.data_dir)?;
@@ -208,7 +208,7 @@ pub fn prepare(config: Config) -> Result<Prepared, String> {
     // directory from before the mark, the demo app still on its published secret).
     let made_here = hub.store.demo_created().map_err(|e| format!("cannot read the store: {e}"))?;
     hub.demo_tokens = hub.apps.get(DEMO_APP).is_some_and(|a| made_here || a.secret == DEMO_SECRET);
-    hub.end_restore().map_err(bad)?;
+    hub.end_restore().map_err(|e| ServeError::Journal(e.to_string()))?;
     let mut apps: Vec<String> = hub.apps.keys().cloned().collect();
     apps.sort();
     let recovered = Recovered {
@@ -279,6 +279,19 @@ pub enum ServeError {
     /// [`hub::EXIT_JOURNAL_FAILED`].
     #[error("cannot write the journal: {0}")]
     Journal(String),
+    /// The hub stopped for another reason (a panic outside a request): the server
+    /// cannot serve without it.
+    #[error("{0}")]
+    Hub(String),
+}
+
+impl From<hub::HubFailure> for ServeError {
+    fn from(e: hub::HubFailure) -> Self {
+        match e {
+            hub::HubFailure::Journal(e) => ServeError::Journal(e),
+            other => ServeError::Hub(other.to_string()),
+        }
+    }
 }
 
 impl From<String> for ServeError {
@@ -299,7 +312,7 @@ pub async fn serve(
     let (stop_hub, hub_stopped) = oneshot::channel();
     let metrics = prepared.hub.metrics.clone();
     let (hub, mut hub_task) = prepared.hub.spawn("lineup-hub", hub_stopped)?;
-    let hub_failure = Arc::new(std::sync::Mutex::new(None::<String>));
+    let hub_failure = Arc::new(std::sync::Mutex::new(None::<hub::HubFailure>));
     let (stop_tx, stop_rx) = watch::channel(false);
     let outbox = webhooks::deliver::Outbox::open(&config)?;
     let deliveries = tokio::spawn(webhooks::deliver::run(hub.clone(), outbox, wake, config.clone(), stop_rx.clone()));
@@ -348,10 +361,7 @@ pub async fn serve(
     deliveries.abort();
     let _ = deliveries.await;
     let failure = hub_failure.lock().unwrap_or_else(|e| e.into_inner()).take();
-    match failure {
-        Some(e) => Err(ServeError::Journal(e)),
-        None => Ok(()),
-    }
+    failure.map_or(Ok(()), |e| Err(e.into()))
 }
 
 /// Prepares and serves: the whole server (a cluster node with `--database`).

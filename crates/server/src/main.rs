@@ -41,10 +41,7 @@ async fn main() -> ExitCode {
     let data = cli.config.data_dir.clone();
     let prepared = match prepare(cli.config) {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("lineup-server: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return failed(e),
     };
     let Some((listener, addr)) = listen(cli.listen).await else { return ExitCode::FAILURE };
     say(format!("Lineup queue server listening on http://{addr}"));
@@ -66,7 +63,9 @@ async fn main() -> ExitCode {
     }
     match sdk {
         Some(dir) => say(format!("  SDK: http://{addr}/sdk/lineup-crvideo.js, /sdk/index.js (from {})", dir.display())),
-        None if sdk_files > 0 => say(format!("  SDK: http://{addr}/sdk/lineup-crvideo.js (CloudRoom style), http://{addr}/sdk/index.js (ES module)")),
+        None if sdk_files > 0 => say(format!(
+            "  SDK: http://{addr}/sdk/lineup-crvideo.js (CloudRoom style), http://{addr}/sdk/index.js (ES module)"
+        )),
         None => say(format!("  SDK: none built in (build it with `cargo xtask sdk`, then rebuild the server)")),
     }
     say(format!("  API: http://{addr}/api/v1 (OpenAPI: /api/v1/openapi.json)  WebSocket: ws://{addr}/ws"));
@@ -80,14 +79,17 @@ async fn main() -> ExitCode {
     }
     match serve(listener, prepared, shutdown(say)).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("lineup-server: {e}");
-            match e {
-                // Nothing was acknowledged that is not durable; a restart recovers.
-                ServeError::Journal(_) => ExitCode::from(lineup_server::hub::EXIT_JOURNAL_FAILED as u8),
-                ServeError::Start(_) => ExitCode::FAILURE,
-            }
-        }
+        Err(e) => failed(e),
+    }
+}
+
+/// Says why the server stopped; its exit code.
+fn failed(e: ServeError) -> ExitCode {
+    eprintln!("lineup-server: {e}");
+    match e {
+        // Nothing was acknowledged that is not durable; a restart recovers.
+        ServeError::Journal(_) => ExitCode::from(lineup_server::hub::EXIT_JOURNAL_FAILED as u8),
+        ServeError::Start(_) | ServeError::Hub(_) => ExitCode::FAILURE,
     }
 }
 
@@ -96,20 +98,26 @@ async fn cluster_node(cli: Cli, say: impl Fn(String) + Send + Copy + 'static) ->
     let settings = cli.config.cluster.clone().expect("cluster mode");
     let runtime = tokio::runtime::Handle::current();
     let config = cli.config;
-    let prepared = match tokio::task::spawn_blocking(move || lineup_server::cluster::serve::prepare(config, runtime)).await {
-        Ok(Ok(p)) => p,
-        Ok(Err(e)) => {
-            eprintln!("lineup-server: {e}");
-            return ExitCode::FAILURE;
-        }
-        Err(e) => {
-            eprintln!("lineup-server: cannot join the cluster: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let prepared =
+        match tokio::task::spawn_blocking(move || lineup_server::cluster::serve::prepare(config, runtime)).await {
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => {
+                eprintln!("lineup-server: {e}");
+                return ExitCode::FAILURE;
+            }
+            Err(e) => {
+                eprintln!("lineup-server: cannot join the cluster: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
     let Some((listener, addr)) = listen(cli.listen).await else { return ExitCode::FAILURE };
     say(format!("Lineup queue server listening on http://{addr}"));
-    say(format!("  cluster node '{}' (advertised as {}), database {}", settings.node_id, settings.advertise, redact(&settings.database_url)));
+    say(format!(
+        "  cluster node '{}' (advertised as {}), database {}",
+        settings.node_id,
+        settings.advertise,
+        redact(&settings.database_url)
+    ));
     if prepared.seeded_demo {
         say(format!("  first start of the cluster: created app '{DEMO_APP}' (its three sample queues come with its first owner)"));
     }

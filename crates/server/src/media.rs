@@ -33,7 +33,7 @@ const SOCKET_BUFFER: usize = 4 << 20;
 /// How often the members are checked against the engine's rooms.
 const RECONCILE: Duration = Duration::from_millis(500);
 
-/// A signalling step refused: the wire error code and message.
+/// A signalling step refused, with its wire code.
 pub use crate::ws_error::WsError;
 
 /// How a session's media is in a room: as a member of it, or as its app's supervisor.

@@ -103,9 +103,9 @@ impl WsError {
     /// The HTTP status of a REST login refused for this reason: 400 for bad input, 503
     /// when the server failed, 401 otherwise.
     pub fn login_status(&self) -> u16 {
-        match self {
-            WsError::BadParam(_) | WsError::BadData(_) => 400,
-            WsError::Internal(_) => 503,
+        match self.code() {
+            codes::MEETPARAM_ERR | codes::ERR_DATA => 400,
+            codes::INNER_ERR => 503,
             _ => 401,
         }
     }

@@ -302,6 +302,13 @@ impl Journal for PgJournal {
         }
     }
 
+    fn rollback(&mut self) -> Result<(), JournalError> {
+        // Nothing of the turn was sent: a turn goes to PostgreSQL whole, at commit.
+        self.turn.clear();
+        self.savepoints.clear();
+        Ok(())
+    }
+
     fn savepoint(&mut self) -> Result<(), JournalError> {
         self.savepoints.push(self.turn.len());
         Ok(())

@@ -36,7 +36,7 @@ mod thread;
 mod turn;
 
 use turn::panic_text;
-pub use thread::HubTask;
+pub use thread::{HubFailure, HubTask};
 pub use turn::Health;
 
 /// Notices kept for a session while it is held offline; older ones are dropped (the
@@ -68,7 +68,7 @@ pub struct AppRecord {
     pub record_on_demand: bool,
 }
 
-/// The state owned by the hub task.
+/// The state owned by the hub (on its own thread).
 pub struct Hub {
     pub engine: Engine,
     /// The SQLite store: apps, queues, webhooks, and (single-node) the journal. A
@@ -118,7 +118,7 @@ pub struct Hub {
 type Deliver = Box<dyn FnOnce() + Send>;
 type Job = Box<dyn FnOnce(&mut Hub) -> Deliver + Send>;
 
-/// A handle to the hub task.
+/// A handle to the hub.
 #[derive(Clone)]
 pub struct HubHandle {
     tx: mpsc::Sender<Job>,
@@ -128,7 +128,8 @@ pub struct HubHandle {
 /// Why the hub did not answer a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum HubError {
-    /// The hub task has stopped (the server is shutting down).
+    /// The hub has stopped: the server is shutting down, or the hub ended (its
+    /// journal could not be written).
     #[error("server is shutting down")]
     Stopped,
     /// The job panicked: it was refused and rolled back; the hub serves on.
@@ -156,13 +157,13 @@ impl HubHandle {
         (self.tx.max_capacity() - self.tx.capacity()) as u64
     }
 
-    /// Completes when the hub task has ended (in cluster mode an app hub ends when its
+    /// Completes when the hub has ended (in cluster mode an app hub ends when its
     /// app moves to another node).
     pub async fn stopped(&self) {
         self.tx.closed().await
     }
 
-    /// Runs `f` on the hub task and returns its result.
+    /// Runs `f` on the hub and returns its result.
     pub async fn call<R: Send + 'static>(&self, f: impl FnOnce(&mut Hub) -> R + Send + 'static) -> Result<R, HubError> {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |hub| {
@@ -439,6 +440,9 @@ impl Hub {
     pub fn end_restore(&mut self) -> Result<(), JournalError> {
         self.flush();
         self.end_turn();
+        if let Some(e) = self.broken.take() {
+            return Err(e);
+        }
         self.snapshot();
         self.broken.take().map_or(Ok(()), Err)
     }

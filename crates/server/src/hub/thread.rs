@@ -9,31 +9,55 @@ use std::task::{Context, Poll};
 
 use tokio::sync::oneshot;
 
+use crate::journal::JournalError;
+
+/// Why a hub ended before it was asked to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HubFailure {
+    /// Its journal could not be written (nothing of the failed turn was committed,
+    /// sent or answered).
+    #[error("cannot write the journal: {0}")]
+    Journal(String),
+    /// It panicked outside a job.
+    #[error("the hub stopped unexpectedly (a panic)")]
+    Panicked,
+    /// Its thread's runtime could not be made.
+    #[error("cannot start the hub: {0}")]
+    Start(String),
+}
+
 /// The running hub: completes when its thread has ended (after the hub's last turn and
 /// snapshot, or at once when aborted), with why it ended early if it did.
 pub struct HubTask {
     abort: Option<oneshot::Sender<()>>,
-    ended: oneshot::Receiver<Result<(), String>>,
+    ended: oneshot::Receiver<Result<(), HubFailure>>,
     thread: std::thread::JoinHandle<()>,
 }
 
 impl HubTask {
     /// Runs `run` on a new thread named `name`. `Err` when the thread cannot start.
-    pub(super) fn start<F, E>(name: String, run: F) -> std::io::Result<HubTask>
+    pub(super) fn start<F>(name: String, run: F) -> std::io::Result<HubTask>
     where
-        F: Future<Output = Result<(), E>> + Send + 'static,
-        E: std::fmt::Display,
+        F: Future<Output = Result<(), JournalError>> + Send + 'static,
     {
         let (abort, aborted) = oneshot::channel::<()>();
         let (ended_tx, ended) = oneshot::channel();
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
         let thread = std::thread::Builder::new().name(name).spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
+                Ok(runtime) => runtime,
+                Err(e) => {
+                    let _ = ended_tx.send(Err(HubFailure::Start(e.to_string())));
+                    return;
+                }
+            };
             let ended = runtime.block_on(async move {
                 tokio::select! {
-                    ended = run => ended.map_err(|e| e.to_string()),
+                    // An abort wins over work that is ready at the same time.
+                    biased;
                     // Dropped at its next await, as an aborted task is: nothing more is
                     // flushed (a cluster node lets its app go as a dying process would).
                     Ok(()) = aborted => Ok(()),
+                    ended = run => ended.map_err(|e| HubFailure::Journal(e.to_string())),
                 }
             });
             drop(runtime);
@@ -56,13 +80,10 @@ impl HubTask {
 }
 
 impl Future for HubTask {
-    /// `Err` with the reason when the hub ended early: its journal could not be
-    /// written, or it panicked outside a job.
-    type Output = Result<(), String>;
+    /// `Err` with the reason when the hub ended early.
+    type Output = Result<(), HubFailure>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.ended)
-            .poll(cx)
-            .map(|ended| ended.unwrap_or_else(|_| Err("the hub stopped unexpectedly (a panic)".into())))
+        Pin::new(&mut self.ended).poll(cx).map(|ended| ended.unwrap_or(Err(HubFailure::Panicked)))
     }
 }

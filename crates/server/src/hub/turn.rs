@@ -58,10 +58,7 @@ impl Hub {
 
     /// Answers a health check from the hub itself: the store must answer too.
     pub fn health(&self) -> Result<Health, String> {
-        self.store
-            .conn()
-            .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
-            .map_err(|e| format!("store: {e}"))?;
+        self.store.conn().query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map_err(|e| format!("store: {e}"))?;
         Ok(Health { journal_step: self.seq, sessions: self.engine.session_count() as u64, refused_panics: self.panics })
     }
 
@@ -72,23 +69,29 @@ impl Hub {
         }
     }
 
-    /// Commits the turn, then lets its frames go out.
+    /// Commits the turn, then lets its frames go out. A turn in which a journal write
+    /// failed is rolled back instead, and nothing of it goes out (the hub then ends).
     pub fn end_turn(&mut self) {
         let started = std::time::Instant::now();
+        if self.broken.is_some() {
+            return self.drop_turn();
+        }
         if let Some(journal) = &mut self.cluster_journal {
             // The app hub's own rows changed in this turn go with it.
             match crate::cluster::mirror::take_changes(self.store.conn()) {
                 Ok(rows) => journal.stage_rows(rows),
-                Err(e) => self.journal_failed(crate::journal::JournalError::Store(format!("the app's own tables: {e}"))),
+                Err(e) => {
+                    self.journal_failed(crate::journal::JournalError::Store(format!("the app's own tables: {e}")))
+                }
             }
         }
-        if let Err(e) = self.journal_store().commit() {
-            self.journal_failed(e);
+        if self.broken.is_none() {
+            if let Err(e) = self.journal_store().commit() {
+                self.journal_failed(e);
+            }
         }
         if self.broken.is_some() {
-            // Not durable: nothing of the turn leaves (the hub ends).
-            self.fanout.discard();
-            return;
+            return self.drop_turn();
         }
         self.metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
         self.fanout.release();
@@ -97,8 +100,20 @@ impl Hub {
         }
     }
 
-    /// Journals one engine step of this turn.
+    /// Not durable: the turn's writes are rolled back and its frames dropped.
+    fn drop_turn(&mut self) {
+        if let Err(e) = self.journal_store().rollback() {
+            tracing::error!(error = %e, "cannot roll the failed turn back either");
+        }
+        self.fanout.discard();
+    }
+
+    /// Journals one engine step of this turn (none once a write of the turn failed:
+    /// the turn is rolled back).
     pub(super) fn journal(&mut self, at: Time, step: StepRef<'_>) {
+        if self.broken.is_some() {
+            return;
+        }
         self.seq += 1;
         let seq = self.seq;
         if let Err(e) = self.journal_store().append(seq, at, &step.encode()) {
@@ -160,4 +175,51 @@ pub(super) fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use lineup_engine::{AppSettings, Engine, Input};
+
+    use crate::config::Config;
+    use crate::hub::Hub;
+    use crate::journal::{Journal, JournalError};
+    use crate::store::Store;
+
+    fn hub(dir: &std::path::Path) -> Hub {
+        let store = Store::open(dir).unwrap();
+        Hub::new(Engine::new(), store, Arc::new(Config::default()), Default::default(), 0, 0)
+    }
+
+    /// A turn in which one write failed commits none of its writes (those before the
+    /// failure included) and journals nothing after it: a restart finds the journal as
+    /// the last good turn left it, with no step missing.
+    #[test]
+    fn a_turn_with_a_failed_write_commits_nothing_of_it() {
+        let dir = std::env::temp_dir().join(format!("lineup-turn-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut h = hub(&dir);
+        h.begin();
+        h.input(Input::PutApp { app: "a".into(), settings: AppSettings::default() }).unwrap();
+        h.end_turn();
+        assert_eq!(h.store.recover().unwrap().last_seq(), 1, "the good turn is durable");
+
+        h.begin();
+        h.input(Input::PutApp { app: "b".into(), settings: AppSettings::default() }).unwrap();
+        h.journal_failed(JournalError::Store("injected: the disk is full".into()));
+        h.input(Input::PutApp { app: "c".into(), settings: AppSettings::default() }).unwrap();
+        h.end_turn();
+        assert!(h.broken.is_some(), "the hub ends with the error");
+        assert_eq!(h.store.recover().unwrap().last_seq(), 1, "nothing of the failed turn was committed");
+        drop(h);
+
+        let mut again = Store::open(&dir).unwrap();
+        let recovery = again.recover().unwrap();
+        assert_eq!(recovery.tail.len(), 1);
+        let engine = crate::journal::replay(&recovery).unwrap();
+        assert!(engine.app_settings("a").is_some() && engine.app_settings("b").is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

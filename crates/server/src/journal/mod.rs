@@ -134,7 +134,7 @@ pub enum JournalError {
     Fenced { app: String, epoch: u64 },
 }
 
-/// The storage behind the journal and the session tokens. Calls run on the hub task,
+/// The storage behind the journal and the session tokens. Calls run on the hub's thread,
 /// in turns: `begin`, appends and other writes, `commit`.
 pub trait Journal {
     /// Opens the turn's transaction.
@@ -143,6 +143,8 @@ pub trait Journal {
     fn append(&mut self, seq: u64, at: Time, step: &[u8]) -> Result<(), JournalError>;
     /// Makes the turn durable: once it returns, nothing of the turn can be lost.
     fn commit(&mut self) -> Result<(), JournalError>;
+    /// Drops the open turn: nothing of it becomes durable (a write of it failed).
+    fn rollback(&mut self) -> Result<(), JournalError>;
     /// Marks the start of one job inside the turn ...
     fn savepoint(&mut self) -> Result<(), JournalError>;
     /// ... keeps what the job wrote ...

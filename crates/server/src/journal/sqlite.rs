@@ -91,6 +91,14 @@ impl Journal for Store {
         Ok(())
     }
 
+    fn rollback(&mut self) -> Result<(), JournalError> {
+        // SQLite may have rolled the transaction back itself (a full disk, an I/O error).
+        if !self.conn().is_autocommit() {
+            self.conn().execute_batch("ROLLBACK").map_err(store_err)?;
+        }
+        Ok(())
+    }
+
     fn savepoint(&mut self) -> Result<(), JournalError> {
         self.conn().execute_batch("SAVEPOINT job").map_err(store_err)
     }

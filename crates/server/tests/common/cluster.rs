@@ -167,18 +167,28 @@ impl Cluster {
         pg.query(move |c| c.query_one("SELECT epoch FROM app_leases WHERE app = $1", &[&app])).unwrap().get(0)
     }
 
-    /// The journal of `app` as (seq, epoch), in order.
+    /// The durable history of `app` as (seq, epoch), in order: its latest snapshot
+    /// first (it stands for the steps it covers, which the journal no longer has; every
+    /// new owner takes one when it starts), then the journal's steps after it.
     pub fn journal(&self, app: &str) -> Vec<(i64, i64)> {
         let pg = Pg::connect(&self.pg.url()).unwrap();
         let app = app.to_string();
-        let rows =
-            pg.query(move |c| c.query("SELECT seq, epoch FROM journal WHERE app = $1 ORDER BY seq", &[&app])).unwrap();
+        let rows = pg
+            .query(move |c| {
+                let mut rows = c.query(
+                    "SELECT seq, epoch FROM snapshots WHERE app = $1 ORDER BY seq DESC LIMIT 1",
+                    &[&app],
+                )?;
+                rows.extend(c.query("SELECT seq, epoch FROM journal WHERE app = $1 ORDER BY seq", &[&app])?);
+                Ok::<_, postgres::Error>(rows)
+            })
+            .unwrap();
         rows.iter().map(|r| (r.get(0), r.get(1))).collect()
     }
 }
 
-/// A journal without a gap or a fork: consecutive steps, epochs that only rise (the
-/// steps a snapshot covers are gone).
+/// A history ([`Cluster::journal`]) without a gap or a fork: consecutive steps after
+/// the snapshot, epochs that only rise.
 pub fn assert_linear(journal: &[(i64, i64)]) {
     assert!(!journal.is_empty());
     for w in journal.windows(2) {
