@@ -53,7 +53,11 @@ impl Engine {
             creator: r.creator_id.clone(),
             member_count: r.members.len() as u32,
             start_time: r.start_time,
-            members: r.members.iter().map(|m| (self.sessions[m].user_id.clone(), self.sessions[m].name.clone())).collect(),
+            members: r
+                .members
+                .iter()
+                .map(|m| (self.sessions[m].user_id.clone(), self.sessions[m].name.clone()))
+                .collect(),
         }
     }
 
@@ -62,13 +66,26 @@ impl Engine {
         self.rooms.get(&id).filter(|r| r.app == app).ok_or(AcdError::MeetingNotFound(id))
     }
 
-    pub(crate) fn create_meeting(&mut self, sid: SessionId, subject: Arc<str>, pswd: Arc<str>) -> Result<MeetInfo, AcdError> {
+    pub(crate) fn create_meeting(
+        &mut self,
+        sid: SessionId,
+        subject: Arc<str>,
+        pswd: Arc<str>,
+    ) -> Result<MeetInfo, AcdError> {
         text("subject", &subject, 128)?;
         text("pswd", &pswd, 64)?;
         let id = self.next_room;
         self.next_room += 1;
         let s = &self.sessions[&sid];
-        let room = Room { app: s.app, pswd, subject, creator: sid, creator_id: s.user_id.clone(), members: Vec::new(), start_time: self.now };
+        let room = Room {
+            app: s.app,
+            pswd,
+            subject,
+            creator: sid,
+            creator_id: s.user_id.clone(),
+            members: Vec::new(),
+            start_time: self.now,
+        };
         self.rooms.insert(id, room);
         Ok(self.meet_info(id))
     }
@@ -83,7 +100,8 @@ impl Engine {
             self.rooms.get_mut(&id).expect("checked").members.push(sid);
             self.count_room(sid, true);
             let s = &self.sessions[&sid];
-            let notice = Notice::MeetingMember { meeting: id, user_id: s.user_id.clone(), name: s.name.clone(), entered: true };
+            let notice =
+                Notice::MeetingMember { meeting: id, user_id: s.user_id.clone(), name: s.name.clone(), entered: true };
             for other in others {
                 self.notify(other, notice.clone());
             }
@@ -140,7 +158,8 @@ impl Engine {
         let others = room.members.clone();
         self.count_room(sid, false);
         let s = &self.sessions[&sid];
-        let notice = Notice::MeetingMember { meeting: id, user_id: s.user_id.clone(), name: s.name.clone(), entered: false };
+        let notice =
+            Notice::MeetingMember { meeting: id, user_id: s.user_id.clone(), name: s.name.clone(), entered: false };
         for other in others {
             self.notify(other, notice.clone());
         }
@@ -150,9 +169,11 @@ impl Engine {
     /// A room goes when nobody is in it, no call invites into it, and its creator's
     /// session has ended (`creator_leaving` while it ends).
     fn forget_room_if_unused(&mut self, id: u32, creator_leaving: bool) {
-        let unused = self.rooms.get(&id).is_some_and(|r| {
-            r.members.is_empty() && (creator_leaving || self.sessions.get(&r.creator).is_none())
-        }) && !self.calls.values().any(|c| c.room == id);
+        let unused = self
+            .rooms
+            .get(&id)
+            .is_some_and(|r| r.members.is_empty() && (creator_leaving || self.sessions.get(&r.creator).is_none()))
+            && !self.calls.values().any(|c| c.room == id);
         if unused {
             self.rooms.remove(&id);
         }
@@ -183,7 +204,8 @@ impl Engine {
         }
         let app = self.sessions[&sid].app;
         if let Some(id) = &chosen_id {
-            let ok = (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            let ok =
+                (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
             if !ok {
                 return Err(AcdError::invalid("callID", "8 to 64 characters of A-Z a-z 0-9 - _"));
             }
@@ -292,7 +314,8 @@ impl Engine {
         let call = self.calls.get_mut(&key).expect("checked");
         call.answered_at = Some(now);
         call.deadline = None;
-        let notice = Notice::NotifyCallAccepted { call: id.into(), meeting: Box::new(self.meet_info(room)), usr_ext_dat: ext };
+        let notice =
+            Notice::NotifyCallAccepted { call: id.into(), meeting: Box::new(self.meet_info(room)), usr_ext_dat: ext };
         self.notify(caller, notice);
         self.call_event(key, Some(sid), CallEventKind::Answer);
         if let Some(service) = service {
@@ -349,7 +372,10 @@ impl Engine {
         }
         let (caller, callee, id) = (call.caller, call.callee, call.id.clone());
         let empty = self.empty_text.clone();
-        self.notify(caller, Notice::NotifyCallRejected { call: id.clone(), err: AcdError::CALL_NO_ANSWER, usr_ext_dat: empty.clone() });
+        self.notify(
+            caller,
+            Notice::NotifyCallRejected { call: id.clone(), err: AcdError::CALL_NO_ANSWER, usr_ext_dat: empty.clone() },
+        );
         self.notify(callee, Notice::NotifyCallHungup { call: id, usr_ext_dat: empty });
         self.end_call(key, CallEnd::NoAnswer);
     }
@@ -363,9 +389,7 @@ impl Engine {
             self.notify(peer, Notice::NotifyCallHungup { call: id, usr_ext_dat: empty });
             self.end_call(key, CallEnd::HungUp(sid));
         }
-        let mut rooms: Vec<u32> = self.rooms.iter().filter(|(_, r)| r.members.contains(&sid)).map(|(id, _)| *id).collect();
-        rooms.sort_unstable();
-        for id in rooms {
+        for id in self.rooms_of(sid) {
             self.leave_room(sid, id);
         }
         let mut created: Vec<u32> = self.rooms.iter().filter(|(_, r)| r.creator == sid).map(|(id, _)| *id).collect();
@@ -377,12 +401,17 @@ impl Engine {
 
     fn peer(&self, key: u64, sid: SessionId) -> SessionId {
         let c = &self.calls[&key];
-        if c.caller == sid { c.callee } else { c.caller }
+        if c.caller == sid {
+            c.callee
+        } else {
+            c.caller
+        }
     }
 
     fn end_call(&mut self, key: u64, how: CallEnd) {
         let call = self.calls.get(&key).expect("live call");
-        let (caller, callee, room, service, answered) = (call.caller, call.callee, call.room, call.service, call.answered_at.is_some());
+        let (caller, callee, room, service, answered) =
+            (call.caller, call.callee, call.room, call.service, call.answered_at.is_some());
         if let Some(at) = call.deadline {
             self.timers.remove(at, Timer::Call(key));
         }

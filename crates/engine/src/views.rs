@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use crate::engine::Engine;
-use crate::stats::LiveCounters;
 use crate::error::AcdError;
 use crate::ids::{Name, QueueId, SessionId};
 use crate::model::{
     AgentView, AppSettings, QueUser, QueueInfo, QueueStats, QueueStatus, QueueUsers, QueuingInfo, Role, Roles,
 };
+use crate::stats::LiveCounters;
 
 /// A queue's monitoring figures ([`Engine::queue_monitor`]).
 #[derive(Clone, Debug, PartialEq)]
@@ -77,12 +77,31 @@ impl Engine {
 
     /// Every answered call: its room, its app and its id.
     pub fn answered_calls(&self) -> impl Iterator<Item = (u32, &str, &str)> + '_ {
-        self.calls.values().filter(|c| c.answered_at.is_some()).map(|c| (c.room, &*self.apps[c.app as usize].name, c.id.as_str()))
+        self.calls
+            .values()
+            .filter(|c| c.answered_at.is_some())
+            .map(|c| (c.room, &*self.apps[c.app as usize].name, c.id.as_str()))
     }
 
     /// The sessions in room `meeting`, in the order they entered (none: no such room).
     pub fn room_members(&self, meeting: u32) -> &[SessionId] {
         self.rooms.get(&meeting).map_or(&[], |r| &r.members)
+    }
+
+    /// The rooms session `sid` is in, in ascending order.
+    pub fn rooms_of(&self, sid: SessionId) -> Vec<u32> {
+        let mut rooms: Vec<u32> =
+            self.rooms.iter().filter(|(_, r)| r.members.contains(&sid)).map(|(id, _)| *id).collect();
+        rooms.sort_unstable();
+        rooms
+    }
+
+    /// Every session that is in some room (each once).
+    pub fn room_members_all(&self) -> Vec<SessionId> {
+        let mut all: Vec<SessionId> = self.rooms.values().flat_map(|r| r.members.iter().copied()).collect();
+        all.sort_unstable();
+        all.dedup();
+        all
     }
 
     /// Whether session `sid` is in room `meeting` (the media server admits only members).
@@ -134,11 +153,8 @@ impl Engine {
             .next()
             .and_then(|sid| self.sessions[sid].queuing.as_ref())
             .map_or(0, |qu| self.now.secs_since(qu.enqueued_at));
-        let busy = q
-            .agents
-            .keys()
-            .filter(|a| self.sessions[a].agent.as_ref().is_some_and(|a| !a.services.is_empty()))
-            .count();
+        let busy =
+            q.agents.keys().filter(|a| self.sessions[a].agent.as_ref().is_some_and(|a| !a.services.is_empty())).count();
         Some(QueueStats {
             queue,
             entered: c.entered,
@@ -187,7 +203,13 @@ impl Engine {
 
     /// CloudRoom GetQueueUsers: the customers queuing in a queue the agent serves (any
     /// queue for a supervisor), in queue order, `limit` from `offset`.
-    pub fn queue_users(&self, sid: SessionId, queue: QueueId, offset: usize, limit: usize) -> Result<QueueUsers, AcdError> {
+    pub fn queue_users(
+        &self,
+        sid: SessionId,
+        queue: QueueId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<QueueUsers, AcdError> {
         let q = self.queue_for(sid, queue)?;
         let s = self.session(sid)?;
         let serves = s.agent.as_ref().is_some_and(|a| a.priority_in(queue).is_some());
@@ -221,7 +243,11 @@ impl Engine {
                         .map(|sid| {
                             let sv = &self.services[sid];
                             // The room of the service's answered call, if it has one.
-                            let room = self.calls.values().find(|c| c.service == Some(*sid) && c.answered_at.is_some()).map(|c| c.room);
+                            let room = self
+                                .calls
+                                .values()
+                                .find(|c| c.service == Some(*sid) && c.answered_at.is_some())
+                                .map(|c| c.room);
                             (sv.queue, self.sessions[&sv.customer].user_id.clone(), room)
                         })
                         .collect(),

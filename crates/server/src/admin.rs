@@ -170,11 +170,17 @@ pub fn check_secret(hub: &Hub, app: &str, bearer: Option<&str>) -> Result<(), Ad
 /// Registers an app (engine + store); used at first start and by `POST /api/v1/apps`.
 /// Checks a new app's id and secret.
 pub fn check_new_app(id: &str, secret: &str) -> Result<(), AdminError> {
-    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(AdminError::bad("invalid appID: 1 to 64 characters of A-Z a-z 0-9 - _"));
-    }
+    check_app_id(id)?;
     if secret.is_empty() || secret.len() > 256 {
         return Err(AdminError::bad("invalid appSecret: 1 to 256 characters"));
+    }
+    Ok(())
+}
+
+/// Checks an app id's form (1 to 64 of A-Z a-z 0-9 - _).
+pub fn check_app_id(id: &str) -> Result<(), AdminError> {
+    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(AdminError::bad("invalid appID: 1 to 64 characters of A-Z a-z 0-9 - _"));
     }
     Ok(())
 }

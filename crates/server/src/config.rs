@@ -174,7 +174,9 @@ USAGE: lineup-server [--listen ADDR] [--data DIR] [--www DIR] [--sdk DIR]
                      [--max-frame BYTES] [--version]
 
   --listen ADDR       address to bind (env LINEUP_LISTEN; default 127.0.0.1:8080)
-  --data DIR          SQLite data directory (env LINEUP_DATA; default ./lineup-data)
+  --data DIR          data directory: the SQLite store and call recordings (a cluster
+                      node keeps only its recordings there) (env LINEUP_DATA; default
+                      ./lineup-data)
   --www DIR           serve / from DIR instead of the demo apps built into the binary
                       (env LINEUP_WWW; for developing the apps)
   --sdk DIR           serve /sdk/ from DIR instead of the SDK built into the binary
@@ -309,7 +311,9 @@ impl Cli {
         }
         if let Some(v) = env("LINEUP_WEBHOOK_ALLOW") {
             for n in list(&v) {
-                config.webhook_allow.push(crate::webhooks::addr::Net::parse(&n).map_err(|e| format!("LINEUP_WEBHOOK_ALLOW: {e}"))?);
+                config
+                    .webhook_allow
+                    .push(crate::webhooks::addr::Net::parse(&n).map_err(|e| format!("LINEUP_WEBHOOK_ALLOW: {e}"))?);
             }
         }
         if env("LINEUP_NO_DEMO").is_some_and(|v| v == "1") {
@@ -347,7 +351,9 @@ impl Cli {
                 "--cors-origin" => config.cors_origins.extend(list(&value()?)),
                 "--webhook-allow" => {
                     for n in list(&value()?) {
-                        config.webhook_allow.push(crate::webhooks::addr::Net::parse(&n).map_err(|e| format!("--webhook-allow: {e}"))?);
+                        config
+                            .webhook_allow
+                            .push(crate::webhooks::addr::Net::parse(&n).map_err(|e| format!("--webhook-allow: {e}"))?);
                     }
                 }
                 "--metrics-token" => config.metrics_token = Some(value()?).filter(|v| !v.is_empty()),
@@ -420,7 +426,8 @@ fn cluster(
     if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
         return Err("--database: a PostgreSQL URL, postgres://user:password@host:port/database".into());
     }
-    let secret = secret.ok_or("--database needs --cluster-secret (env LINEUP_CLUSTER_SECRET), the same on every node")?;
+    let secret =
+        secret.ok_or("--database needs --cluster-secret (env LINEUP_CLUSTER_SECRET), the same on every node")?;
     if secret.chars().count() < 16 {
         return Err("--cluster-secret must be at least 16 characters".into());
     }

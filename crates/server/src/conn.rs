@@ -80,16 +80,23 @@ impl ConnTx {
             Outgoing::Text(t) => t.len(),
             Outgoing::Close { .. } => 0,
         };
-        if self.queued.load(Ordering::Relaxed) + len > self.max_bytes {
+        // Counted before it is queued: the reader subtracts what it takes, possibly on
+        // another thread at once (counted after, the count could go below zero).
+        let before = self.queued.fetch_add(len, Ordering::Relaxed);
+        if before + len > self.max_bytes {
+            self.queued.fetch_sub(len, Ordering::Relaxed);
             self.cut.notify_one();
             return;
         }
         match self.tx.try_send(out) {
-            Ok(()) => {
-                self.queued.fetch_add(len, Ordering::Relaxed);
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.queued.fetch_sub(len, Ordering::Relaxed);
+                self.cut.notify_one();
             }
-            Err(mpsc::error::TrySendError::Full(_)) => self.cut.notify_one(),
-            Err(mpsc::error::TrySendError::Closed(_)) => {}
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.queued.fetch_sub(len, Ordering::Relaxed);
+            }
         }
     }
 }

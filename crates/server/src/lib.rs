@@ -60,8 +60,8 @@ pub mod listen;
 pub mod logging;
 pub mod media;
 pub mod media_tcp;
-pub mod recording;
 pub mod metrics;
+pub mod recording;
 pub mod reports;
 pub mod rest;
 pub mod session_ops;
@@ -215,7 +215,12 @@ pub fn prepare(config: Config) -> Result<Prepared, ServeError> {
         replayed,
         snapshot_seq,
         sessions: hub.engine.session_count(),
-        waiting: apps.iter().flat_map(|a| hub.engine.queues(a)).filter_map(|q| hub.engine.queue_status(q.queue)).map(|s| s.wait_num).sum(),
+        waiting: apps
+            .iter()
+            .flat_map(|a| hub.engine.queues(a))
+            .filter_map(|q| hub.engine.queue_status(q.queue))
+            .map(|s| s.wait_num)
+            .sum(),
         millis: started.elapsed().as_millis() as u64,
     };
     Ok(Prepared { hub, apps, seeded_demo, recovered })
@@ -242,7 +247,8 @@ fn seed_demo(hub: &mut Hub) -> Result<(), admin::AdminError> {
     let settings = AppSettingsBody { record_on_demand: Some(true), max_missed_offers: Some(3), ..Default::default() };
     admin::put_settings(hub, DEMO_APP, settings)?;
     // Reasons the demo's agents can choose.
-    let reason = |code: u32, label: &str, manual_pulls| AgentReasonBody { dnd_type: code, label: label.into(), manual_pulls };
+    let reason =
+        |code: u32, label: &str, manual_pulls| AgentReasonBody { dnd_type: code, label: label.into(), manual_pulls };
     let reasons = vec![reason(2, "Break", false), reason(3, "Lunch", false), reason(4, "Training", true)];
     admin::put_reasons(hub, DEMO_APP, AgentReasonsBody { reasons })?;
     seed_demo_queues(hub)
@@ -321,14 +327,11 @@ pub async fn serve(
     let media = match config.media {
         true => {
             let listen_ip = listener.local_addr().map_err(|e| format!("listener: {e}"))?.ip();
-            let (socket, public) = media::bind(&config, listen_ip).await?;
-            let tcp = media::bind_tcp(&config, &socket, public).await;
-            match &tcp {
-                Some((_, tcp)) => tracing::info!("media (audio and video of calls) on udp {public} and tcp {tcp}"),
-                None => tracing::info!("media (audio and video of calls) on udp {public}"),
-            }
             let recorder = recording::Recorder::spawn(&config.data_dir, recorder_wake)?;
-            Some(media::spawn(socket, public, tcp, hub.clone(), Some(recorder), stop_rx.clone()))
+            Some(
+                media::start(&config, listen_ip, media::MediaHubs::Single(hub.clone(), recorder), stop_rx.clone())
+                    .await?,
+            )
         }
         false => None,
     };
@@ -365,14 +368,17 @@ pub async fn serve(
 }
 
 /// Prepares and serves: the whole server (a cluster node with `--database`).
-pub async fn run(listener: TcpListener, config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     if config.cluster.is_some() {
         let runtime = tokio::runtime::Handle::current();
         let prepared = tokio::task::spawn_blocking(move || cluster::serve::prepare(config, runtime))
             .await
             .map_err(|e| format!("cannot join the cluster: {e}"))??;
-        cluster::serve::serve(listener, prepared, shutdown).await;
-        return Ok(());
+        return Ok(cluster::serve::serve(listener, prepared, shutdown).await?);
     }
     serve(listener, prepare(config)?, shutdown).await
 }

@@ -122,10 +122,14 @@ async fn cluster_node(cli: Cli, say: impl Fn(String) + Send + Copy + 'static) ->
         say(format!("  first start of the cluster: created app '{DEMO_APP}' (its three sample queues come with its first owner)"));
     }
     say(format!("  apps owned here now: {}", prepared.node.apps_here().join(", ")));
-    say(format!("  audio and video of calls: not on a cluster yet (calls carry signalling only; see CLUSTER.md)"));
     say(format!("  API: http://{addr}/api/v1  WebSocket: ws://{addr}/ws  health: http://{addr}/healthz"));
-    lineup_server::cluster::serve::serve(listener, prepared, shutdown(say)).await;
-    ExitCode::SUCCESS
+    match lineup_server::cluster::serve::serve(listener, prepared, shutdown(say)).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lineup-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Binds the listen address: the listener and the address it got (None: said why).

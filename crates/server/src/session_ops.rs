@@ -56,6 +56,7 @@ pub fn resume(hub: &mut Hub, token: &str, conn: Conn) -> Result<(SessionId, Logi
     tracing::debug!(session = session.0, "resume");
     hub.attach(session, conn);
     hub.input(Input::Reconnect { session }).map_err(acd)?;
+    hub.media_moved(session);
     Ok((session, login_data(hub, session, true)))
 }
 

@@ -607,15 +607,18 @@ async fn media_op(
     };
     let done = match op {
         Op::MediaJoin { meet_id, sdp } | Op::MediaMonitor { meet_id, sdp, .. } => media
-            .join(crate::media::Joining {
-                member: sid,
-                room: meet_id,
-                uid,
-                seat: seat.map(|(_, s)| s).unwrap_or(Seat::Member),
-                sdp,
-                conn: tx.clone(),
-                record,
-            })
+            .join(
+                hub,
+                crate::media::Joining {
+                    member: sid,
+                    room: meet_id,
+                    uid,
+                    seat: seat.map(|(_, s)| s).unwrap_or(Seat::Member),
+                    sdp,
+                    conn: tx.clone(),
+                    record,
+                },
+            )
             .await
             .map(|sdp| lineup_protocol::ws::reply_ok(seq, &lineup_protocol::ws::MediaJoinData { sdp })),
         Op::StartScreenShare { meet_id, mid, sdp } => {
@@ -629,20 +632,23 @@ async fn media_op(
                 .reply(seq);
             }
             media
-                .share(crate::media::Sharing { member: sid, room: meet_id, uid, mid, sdp, conn: tx.clone(), record })
+                .share(
+                    hub,
+                    crate::media::Sharing { member: sid, room: meet_id, uid, mid, sdp, conn: tx.clone(), record },
+                )
                 .await
                 .map(|sdp| lineup_protocol::ws::reply_ok(seq, &lineup_protocol::ws::MediaJoinData { sdp }))
         }
-        Op::StopScreenShare { meet_id } => media.unshare(sid, meet_id).await.map(|_| Reply::ok(seq)),
-        Op::MediaAnswer { sdp } => media.answer(sid, sdp, tx.clone()).await.map(|_| Reply::ok(seq)),
+        Op::StopScreenShare { meet_id } => media.unshare(hub, sid, meet_id).await.map(|_| Reply::ok(seq)),
+        Op::MediaAnswer { sdp } => media.answer(hub, sid, sdp, tx.clone()).await.map(|_| Reply::ok(seq)),
         Op::MediaMute { kind, muted } => {
             if kind == lineup_media::Kind::Screen {
                 return WsError::BadParam("kind must be audio or video".into()).reply(seq);
             }
-            media.mute(sid, kind, muted).await.map(|_| Reply::ok(seq))
+            media.mute(hub, sid, kind, muted).await.map(|_| Reply::ok(seq))
         }
         _ => {
-            media.leave(sid).await;
+            media.leave(hub, sid).await;
             Ok(Reply::ok(seq))
         }
     };
@@ -713,10 +719,10 @@ async fn recording_op(
     };
     let done = match (op, call) {
         (Op::CreateCloudMixer { meet_id, mixer_id }, Some(call)) => {
-            media.start_recording(meet_id, call, mixer_id, (sid, uid)).await
+            media.start_recording(hub, meet_id, call, mixer_id, (sid, uid)).await
         }
         (Op::DestroyCloudMixer { mixer_id }, _) => match check_mixer_id(&mixer_id) {
-            Ok(()) => media.stop_recording(mixer_id, app, uid).await,
+            Ok(()) => media.stop_recording(hub, mixer_id, app, uid).await,
             Err(e) => Err(e),
         },
         _ => unreachable!("checked above"),

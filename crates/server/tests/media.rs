@@ -3,137 +3,16 @@
 //! §10.8 describes). Every loop is bounded in time.
 
 mod common;
+#[path = "common/media_peer.rs"]
+mod media_peer;
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::{Client, Server};
+use media_peer::{exchange, Peer};
 use serde_json::{json, Value};
-use str0m::change::{SdpAnswer, SdpOffer};
-use str0m::format::Codec;
-use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
-use str0m::net::{Protocol, Receive};
-use str0m::{Candidate, Event, Input, Output, Rtc};
-use tokio::net::UdpSocket;
-
-/// A browser in a room: its WebSocket session, its peer connection, what it received.
-struct Peer {
-    ws: Client,
-    rtc: Rtc,
-    socket: UdpSocket,
-    addr: SocketAddr,
-    audio: Mid,
-    video: Mid,
-    got_audio: u64,
-    got_video: u64,
-    /// Audio frames of the size a supervisor's peer sends (99 bytes).
-    got_supervisor: u64,
-    /// The size of this peer's audio frames.
-    audio_bytes: usize,
-    tracks: Vec<Value>,
-    /// Whether `step` reads the WebSocket (offers, track states).
-    signalling: bool,
-    /// Frames sent so far (the media clock).
-    sent: u64,
-}
-
-impl Peer {
-    /// Joins `meet_id`'s media with a microphone and a camera.
-    async fn join(ws: Client, meet_id: u64) -> Peer {
-        Peer::enter(ws, json!({"op": "MediaJoin", "meetID": meet_id}), 60).await
-    }
-
-    /// Sends `op` (MediaJoin or MediaMonitor) with an offer of a microphone and a camera.
-    async fn enter(mut ws: Client, mut op: Value, audio_bytes: usize) -> Peer {
-        lineup_media::install_crypto();
-        let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let addr = socket.local_addr().unwrap();
-        let mut rtc = Rtc::builder().build(Instant::now());
-        rtc.add_local_candidate(Candidate::host(addr, "udp").unwrap());
-        let mut api = rtc.sdp_api();
-        let audio = api.add_media(MediaKind::Audio, Direction::SendOnly, Some("me".into()), None, None);
-        let video = api.add_media(MediaKind::Video, Direction::SendOnly, Some("me".into()), None, None);
-        let (offer, pending) = api.apply().unwrap();
-        op["sdp"] = json!(offer.to_sdp_string());
-        let r = ws.request(op).await;
-        assert_eq!(r["err"], 0, "{r}");
-        let answer = SdpAnswer::from_sdp_string(r["data"]["sdp"].as_str().unwrap()).unwrap();
-        rtc.sdp_api().accept_answer(pending, answer).unwrap();
-        Peer { ws, rtc, socket, addr, audio, video, got_audio: 0, got_video: 0, got_supervisor: 0, audio_bytes, tracks: Vec::new(), signalling: true, sent: 0 }
-    }
-
-    /// Sends what the peer connection has, reads what arrived, answers the server's
-    /// offers: one round of about `ms` milliseconds.
-    async fn step(&mut self, ms: u64) {
-        loop {
-            match self.rtc.poll_output().unwrap() {
-                Output::Transmit(t) => {
-                    self.socket.send_to(&t.contents, t.destination).await.unwrap();
-                }
-                Output::Timeout(_) => break,
-                Output::Event(Event::MediaData(d)) => match d.params.spec().codec {
-                    Codec::Opus if d.data.len() == 99 => self.got_supervisor += 1,
-                    Codec::Opus => self.got_audio += 1,
-                    Codec::Vp8 => self.got_video += 1,
-                    _ => {}
-                },
-                Output::Event(_) => {}
-            }
-        }
-        let mut buf = vec![0u8; 2048];
-        let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
-        while let Ok(Ok((n, source))) = tokio::time::timeout_at(deadline, self.socket.recv_from(&mut buf)).await {
-            let input = Input::Receive(
-                Instant::now(),
-                Receive { proto: Protocol::Udp, source, destination: self.addr, contents: buf[..n].try_into().unwrap() },
-            );
-            self.rtc.handle_input(input).unwrap();
-        }
-        self.rtc.handle_input(Input::Timeout(Instant::now())).unwrap();
-        // The WebSocket: renegotiation offers and track states.
-        if !self.signalling {
-            return;
-        }
-        self.ws.no_notice("-", 1).await;
-        while let Some(i) = self.ws.notices.iter().position(|n| n["name"] == "MediaOffer" || n["name"] == "MediaTrack") {
-            let n = self.ws.notices.remove(i).unwrap();
-            if n["name"] == "MediaTrack" {
-                self.tracks.push(n["data"].clone());
-                continue;
-            }
-            let offer = SdpOffer::from_sdp_string(n["data"]["sdp"].as_str().unwrap()).unwrap();
-            let answer = self.rtc.sdp_api().accept_offer(offer).unwrap();
-            let r = self.ws.request(json!({"op": "MediaAnswer", "sdp": answer.to_sdp_string()})).await;
-            assert_eq!(r["err"], 0, "{r}");
-        }
-    }
-
-    /// A 10 ms Opus frame and a VP8 frame (synthetic).
-    fn send_media(&mut self) {
-        let n = self.sent;
-        self.sent += 1;
-        let now = Instant::now();
-        let w = self.rtc.writer(self.audio).unwrap();
-        let pt = w.payload_params().find(|p| p.spec().codec == Codec::Opus).unwrap().pt();
-        let _ = w.write(pt, now, MediaTime::new(n * 480, Frequency::FORTY_EIGHT_KHZ), vec![0xf8u8; self.audio_bytes]);
-        let w = self.rtc.writer(self.video).unwrap();
-        let pt = w.payload_params().find(|p| p.spec().codec == Codec::Vp8).unwrap().pt();
-        let mut frame = vec![if n % 30 == 0 { 0x10 } else { 0x11 }, 0, 0, 0x9d, 0x01, 0x2a];
-        frame.resize(600, 0x55);
-        let _ = w.write(pt, now, MediaTime::from_90khz(n * 900), frame);
-    }
-}
-
-/// Every peer sends media and steps (`ms` of reading each round), for `secs`.
-async fn exchange(peers: &mut [&mut Peer], secs: u64, ms: u64) {
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(secs) {
-        for p in peers.iter_mut() {
-            p.send_media();
-            p.step(ms).await;
-        }
-    }
-}
+use str0m::change::SdpAnswer;
+use str0m::media::{Direction, MediaKind};
 
 /// An agent's room with the customer in it.
 async fn room(server: &Server) -> (Client, Client, u64) {
@@ -156,14 +35,19 @@ async fn two_members_of_a_room_hear_and_see_each_other_through_the_server() {
     for (who, p) in [("agent", &a), ("customer", &c)] {
         assert!(p.got_audio > 50, "the {who} received {} audio frames", p.got_audio);
         assert!(p.got_video > 50, "the {who} received {} video frames", p.got_video);
-        let open = |uid: &str, kind: &str| p.tracks.iter().any(|t| t["UID"] == uid && t["kind"] == kind && t["state"] == "open");
-        for (uid, kind) in [("media-agent", "audio"), ("media-agent", "video"), ("media-cust", "audio"), ("media-cust", "video")] {
+        let open = |uid: &str, kind: &str| {
+            p.tracks.iter().any(|t| t["UID"] == uid && t["kind"] == kind && t["state"] == "open")
+        };
+        for (uid, kind) in
+            [("media-agent", "audio"), ("media-agent", "video"), ("media-cust", "audio"), ("media-cust", "video")]
+        {
             assert!(open(uid, kind), "the {who} was told {uid}'s {kind} is open: {:?}", p.tracks);
         }
     }
     // The customer mutes its microphone: the room is told, then unmutes.
     assert_eq!(c.ws.request(json!({"op": "MediaMute", "kind": "audio", "muted": true})).await["err"], 0);
-    a.ws.notice_where("MediaTrack", |t| t["UID"] == "media-cust" && t["kind"] == "audio" && t["state"] == "closed").await;
+    a.ws.notice_where("MediaTrack", |t| t["UID"] == "media-cust" && t["kind"] == "audio" && t["state"] == "closed")
+        .await;
     assert_eq!(c.ws.request(json!({"op": "MediaMute", "kind": "audio", "muted": false})).await["err"], 0);
     a.ws.notice_where("MediaTrack", |t| t["UID"] == "media-cust" && t["kind"] == "audio" && t["state"] == "open").await;
     let r = c.ws.request(json!({"op": "MediaMute", "kind": "screen", "muted": true})).await;
@@ -184,13 +68,23 @@ async fn a_supervisor_monitors_hearing_both_parties_and_whispers_to_the_agent_on
     let sup = server.client("media-sup").await;
     let mut s = Peer::enter(sup, json!({"op": "MediaMonitor", "meetID": meet_id, "mode": "monitor"}), 99).await;
     exchange(&mut [&mut a, &mut c, &mut s], 4, 4).await;
-    assert!(s.got_audio > 50 && s.got_video > 50, "the monitor hears and sees the call ({} audio, {} video)", s.got_audio, s.got_video);
+    assert!(
+        s.got_audio > 50 && s.got_video > 50,
+        "the monitor hears and sees the call ({} audio, {} video)",
+        s.got_audio,
+        s.got_video
+    );
     assert_eq!((a.got_supervisor, c.got_supervisor), (0, 0), "a monitor sends nothing to the parties");
     assert!(!c.tracks.iter().any(|t| t["UID"] == "media-sup"), "the parties are not told of a monitor: {:?}", c.tracks);
     // Whisper: the same supervisor again, heard by the agent only.
     let r = s.ws.request(json!({"op": "MediaLeave"})).await;
     assert_eq!(r["err"], 0);
-    let mut w = Peer::enter(s.ws, json!({"op": "MediaMonitor", "meetID": meet_id, "mode": "whisper", "UID": "media-agent"}), 99).await;
+    let mut w = Peer::enter(
+        s.ws,
+        json!({"op": "MediaMonitor", "meetID": meet_id, "mode": "whisper", "UID": "media-agent"}),
+        99,
+    )
+    .await;
     exchange(&mut [&mut a, &mut c, &mut w], 4, 4).await;
     assert!(a.got_supervisor > 50, "the agent hears the whisper ({})", a.got_supervisor);
     assert_eq!(c.got_supervisor, 0, "the customer does not");
@@ -224,19 +118,27 @@ async fn monitoring_is_for_supervisors_of_the_app() {
     let server = Server::start().await;
     let (mut agent, _cust, meet_id) = room(&server).await;
     // An agent-only session may not monitor.
-    let (_, v) = server.post("/api/v1/apps/demo/tokens", Some(common::DEMO_KEY), json!({"UID": "only-agent", "roles": ["agent"]})).await;
+    let (_, v) = server
+        .post("/api/v1/apps/demo/tokens", Some(common::DEMO_KEY), json!({"UID": "only-agent", "roles": ["agent"]}))
+        .await;
     let (_, v) = server.post("/api/v1/login", None, json!({"token": v["token"]})).await;
     let mut only_agent = Client::connect(&server.ws_url).await;
     assert_eq!(only_agent.request(json!({"op": "Login", "ticket": v["ticket"]})).await["err"], 0);
     let r = only_agent.request(json!({"op": "MediaMonitor", "meetID": meet_id, "mode": "monitor", "sdp": "v=0"})).await;
-    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(30), Some("not permitted: monitoring needs the supervisor role")), "{r}");
+    assert_eq!(
+        (r["err"].as_u64(), r["msg"].as_str()),
+        (Some(30), Some("not permitted: monitoring needs the supervisor role")),
+        "{r}"
+    );
     let r = agent.request(json!({"op": "MediaMonitor", "meetID": meet_id, "mode": "listen", "sdp": "v=0"})).await;
     assert_eq!(r["err"], 5, "{r}");
     let r = agent.request(json!({"op": "MediaMonitor", "meetID": meet_id, "mode": "whisper", "sdp": "v=0"})).await;
     assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(5), Some("a whisper needs the agent's UID")), "{r}");
     let r = agent.request(json!({"op": "MediaMonitor", "meetID": 999_999, "mode": "monitor", "sdp": "v=0"})).await;
     assert_eq!(r["err"], 800, "{r}");
-    let r = agent.request(json!({"op": "MediaMonitor", "meetID": meet_id, "mode": "whisper", "UID": "nobody", "sdp": "v=0"})).await;
+    let r = agent
+        .request(json!({"op": "MediaMonitor", "meetID": meet_id, "mode": "whisper", "UID": "nobody", "sdp": "v=0"}))
+        .await;
     assert_eq!(r["err"], 605, "{r}");
     server.stop().await;
 }
@@ -271,7 +173,11 @@ async fn media_ops_are_refused_clearly() {
         (agent, server.client("outsider").await, meet_id)
     };
     let r = outsider.request(json!({"op": "MediaJoin", "meetID": meet_id, "sdp": "v=0"})).await;
-    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(800), Some(format!("room {meet_id} does not exist").as_str())), "{r}");
+    assert_eq!(
+        (r["err"].as_u64(), r["msg"].as_str()),
+        (Some(800), Some(format!("room {meet_id} does not exist").as_str())),
+        "{r}"
+    );
     let r = agent.request(json!({"op": "MediaJoin", "meetID": meet_id, "sdp": "not an sdp"})).await;
     assert_eq!(r["err"], 6, "{r}");
     assert!(r["msg"].as_str().unwrap().starts_with("bad SDP"), "{r}");
@@ -282,7 +188,10 @@ async fn media_ops_are_refused_clearly() {
     // A kind or mode the wire does not know: named, with the ones it does.
     let r = agent.request(json!({"op": "MediaMute", "kind": "smell", "muted": true})).await;
     assert_eq!(r["err"], 6, "{r}");
-    assert!(r["msg"].as_str().unwrap().contains("unknown variant `smell`, expected one of `audio`, `video`, `screen`"), "{r}");
+    assert!(
+        r["msg"].as_str().unwrap().contains("unknown variant `smell`, expected one of `audio`, `video`, `screen`"),
+        "{r}"
+    );
     assert_eq!(agent.request(json!({"op": "MediaLeave"})).await["err"], 0, "leaving without media is fine");
     server.stop().await;
 }
@@ -326,7 +235,8 @@ async fn a_recorded_call_is_a_webm_with_opus_and_vp8_listed_downloaded_told_and_
     let key = Some(common::DEMO_KEY);
     let (status, v) = server.put("/api/v1/apps/demo/settings", key, json!({"recordCalls": true})).await;
     assert_eq!((status, &v["Data"]["recordCalls"]), (200, &json!(true)), "{v}");
-    let (status, v) = server.put("/api/v1/apps/demo/webhook", key, json!({"url": rx.url("/rec"), "events": ["recording"]})).await;
+    let (status, v) =
+        server.put("/api/v1/apps/demo/webhook", key, json!({"url": rx.url("/rec"), "events": ["recording"]})).await;
     assert_eq!(status, 200, "{v}");
     let (mut a, mut c, meet_id, call_id) = call_with_media(&server).await;
     exchange(&mut [&mut a, &mut c], 4, 5).await;
@@ -335,16 +245,27 @@ async fn a_recorded_call_is_a_webm_with_opus_and_vp8_listed_downloaded_told_and_
     let told = rx.wait_accepted(1).await;
     assert_eq!(told[0].headers["x-lineup-event"], "recording");
     let event: Value = serde_json::from_str(&told[0].body).unwrap();
-    assert_eq!((event["event"].as_str(), event["sessionid"].as_str()), (Some("recording.finished"), Some(call_id.as_str())), "{event}");
+    assert_eq!(
+        (event["event"].as_str(), event["sessionid"].as_str()),
+        (Some("recording.finished"), Some(call_id.as_str())),
+        "{event}"
+    );
     let id = event["recordingid"].as_str().unwrap().to_string();
     // Listed, by call too.
     let (_, list) = server.get(&format!("/api/v1/apps/demo/recordings?sessionid={call_id}"), key).await;
     let recs = list["Data"]["recordings"].as_array().unwrap();
     assert_eq!(recs.len(), 1, "{list}");
     let rec = &recs[0];
-    assert_eq!((rec["id"].as_str(), rec["meetID"].as_u64(), rec["format"].as_str()), (Some(id.as_str()), Some(meet_id), Some("webm")));
-    let mut parties: Vec<(String, String)> =
-        rec["tracks"].as_array().unwrap().iter().map(|t| (t["usrID"].as_str().unwrap().into(), t["kind"].as_str().unwrap().into())).collect();
+    assert_eq!(
+        (rec["id"].as_str(), rec["meetID"].as_u64(), rec["format"].as_str()),
+        (Some(id.as_str()), Some(meet_id), Some("webm"))
+    );
+    let mut parties: Vec<(String, String)> = rec["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["usrID"].as_str().unwrap().into(), t["kind"].as_str().unwrap().into()))
+        .collect();
     parties.sort();
     let want = [("media-agent", "audio"), ("media-agent", "video"), ("media-cust", "audio"), ("media-cust", "video")];
     assert_eq!(parties, want.map(|(u, k)| (u.to_string(), k.to_string())), "a track per party's microphone and camera");
@@ -362,11 +283,15 @@ async fn a_recorded_call_is_a_webm_with_opus_and_vp8_listed_downloaded_told_and_
     let path = dir.join("call.webm");
     std::fs::write(&path, &bytes).unwrap();
     let probe = ffprobe(&path);
-    let codecs: Vec<&str> = probe["streams"].as_array().unwrap().iter().map(|s| s["codec_name"].as_str().unwrap()).collect();
+    let codecs: Vec<&str> =
+        probe["streams"].as_array().unwrap().iter().map(|s| s["codec_name"].as_str().unwrap()).collect();
     assert_eq!(codecs.iter().filter(|c| **c == "opus").count(), 2, "{probe}");
     assert_eq!(codecs.iter().filter(|c| **c == "vp8").count(), 2, "{probe}");
     let probed: f64 = probe["format"]["duration"].as_str().unwrap().parse().unwrap();
-    assert!((probed * 1000.0 - duration_ms as f64).abs() < 300.0, "ffprobe's duration {probed} s, the server's {duration_ms} ms");
+    assert!(
+        (probed * 1000.0 - duration_ms as f64).abs() < 300.0,
+        "ffprobe's duration {probed} s, the server's {duration_ms} ms"
+    );
     // A byte range (players seek).
     let part = http.get(&url).bearer_auth(common::DEMO_KEY).header("range", "bytes=0-99").send().await.unwrap();
     assert_eq!((part.status().as_u16(), part.bytes().await.unwrap().len()), (206, 100));
@@ -444,17 +369,29 @@ async fn a_party_records_its_call_on_demand_and_the_room_is_told_each_step() {
     let server = Server::start().await;
     let key = Some(common::DEMO_KEY);
     let (_, v) = server.get("/api/v1/apps/demo/settings", key).await;
-    assert_eq!((&v["Data"]["recordCalls"], &v["Data"]["recordOnDemand"]), (&json!(false), &json!(true)), "the demo app records on demand: {v}");
+    assert_eq!(
+        (&v["Data"]["recordCalls"], &v["Data"]["recordOnDemand"]),
+        (&json!(false), &json!(true)),
+        "the demo app records on demand: {v}"
+    );
     let (mut a, mut c, meet_id, call_id) = call_with_media(&server).await;
     exchange(&mut [&mut a, &mut c], 1, 5).await;
 
     // Refused clearly.
     let r = a.ws.request(json!({"op": "CreateCloudMixer", "meetID": meet_id, "mixerID": "no spaces"})).await;
-    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(5), Some("invalid mixerID: \"no spaces\" must be 1 to 64 characters of A-Z a-z 0-9 - _")), "{r}");
+    assert_eq!(
+        (r["err"].as_u64(), r["msg"].as_str()),
+        (Some(5), Some("invalid mixerID: \"no spaces\" must be 1 to 64 characters of A-Z a-z 0-9 - _")),
+        "{r}"
+    );
     let r = a.ws.request(json!({"op": "CreateCloudMixer", "meetID": 999, "mixerID": "mix-1"})).await;
     assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(800), Some("room 999 does not exist")), "{r}");
     let r = a.ws.request(json!({"op": "DestroyCloudMixer", "mixerID": "mix-1"})).await;
-    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(5), Some("invalid mixerID: no recording 'mix-1' is running")), "{r}");
+    assert_eq!(
+        (r["err"].as_u64(), r["msg"].as_str()),
+        (Some(5), Some("invalid mixerID: no recording 'mix-1' is running")),
+        "{r}"
+    );
     // An agent that is not in the call's room (a supervisor of the app could record it).
     let (_, t) = server.post("/api/v1/apps/demo/tokens", key, json!({"UID": "rec-other", "roles": ["agent"]})).await;
     let (_, t) = server.post("/api/v1/login", None, json!({"token": t["token"]})).await;
@@ -464,29 +401,49 @@ async fn a_party_records_its_call_on_demand_and_the_room_is_told_each_step() {
     let empty_room = room["data"]["ID"].as_u64().unwrap();
     assert_eq!(other.request(json!({"op": "EnterMeeting", "meetID": empty_room, "pswd": ""})).await["err"], 0);
     let r = other.request(json!({"op": "CreateCloudMixer", "meetID": empty_room, "mixerID": "mix-0"})).await;
-    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(600), Some(&*format!("room {empty_room} has no answered call to record"))), "{r}");
+    assert_eq!(
+        (r["err"].as_u64(), r["msg"].as_str()),
+        (Some(600), Some(&*format!("room {empty_room} has no answered call to record"))),
+        "{r}"
+    );
     let r = other.request(json!({"op": "CreateCloudMixer", "meetID": meet_id, "mixerID": "mix-0"})).await;
-    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(800), Some(&*format!("this session is not in room {meet_id}"))), "{r}");
+    assert_eq!(
+        (r["err"].as_u64(), r["msg"].as_str()),
+        (Some(800), Some(&*format!("this session is not in room {meet_id}"))),
+        "{r}"
+    );
 
     // The agent starts it: both parties are told it runs.
     assert_eq!(a.ws.request(json!({"op": "CreateCloudMixer", "meetID": meet_id, "mixerID": "mix-1"})).await["err"], 0);
     let mut recording = String::new();
     for p in [&mut a, &mut c] {
         let s = mixer_notice(p, "CloudMixerStateChanged").await;
-        assert_eq!((s["meetID"].as_u64(), s["mixerID"].as_str(), s["state"].as_u64(), s["operUserID"].as_str()), (Some(meet_id), Some("mix-1"), Some(2), Some("media-agent")), "{s}");
+        assert_eq!(
+            (s["meetID"].as_u64(), s["mixerID"].as_str(), s["state"].as_u64(), s["operUserID"].as_str()),
+            (Some(meet_id), Some("mix-1"), Some(2), Some("media-agent")),
+            "{s}"
+        );
         recording = s["recordingID"].as_str().unwrap().to_string();
     }
     // The same request again is fine; another recording of the room is not.
     assert_eq!(a.ws.request(json!({"op": "CreateCloudMixer", "meetID": meet_id, "mixerID": "mix-1"})).await["err"], 0);
     let r = c.ws.request(json!({"op": "CreateCloudMixer", "meetID": meet_id, "mixerID": "mix-2"})).await;
-    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(906), Some(&*format!("room {meet_id} is already being recorded"))), "{r}");
+    assert_eq!(
+        (r["err"].as_u64(), r["msg"].as_str()),
+        (Some(906), Some(&*format!("room {meet_id} is already being recorded"))),
+        "{r}"
+    );
     exchange(&mut [&mut a, &mut c], 3, 5).await;
 
     // The customer stops it: stopping, the file, then the end, to both.
     assert_eq!(c.ws.request(json!({"op": "DestroyCloudMixer", "mixerID": "mix-1"})).await["err"], 0);
     for p in [&mut a, &mut c] {
         let s = mixer_notice(p, "CloudMixerStateChanged").await;
-        assert_eq!((s["state"].as_u64(), s["operUserID"].as_str(), s["recordingID"].as_str()), (Some(4), Some("media-cust"), Some(recording.as_str())), "{s}");
+        assert_eq!(
+            (s["state"].as_u64(), s["operUserID"].as_str(), s["recordingID"].as_str()),
+            (Some(4), Some("media-cust"), Some(recording.as_str())),
+            "{s}"
+        );
         let out = mixer_notice(p, "CloudMixerOutputInfoChanged").await;
         assert_eq!((out["state"].as_u64(), out["mixerID"].as_str()), (Some(2), Some("mix-1")), "{out}");
         assert_eq!(out["svrFilePathName"].as_str(), Some(&*format!("/api/v1/apps/demo/recordings/{recording}/file")));
@@ -519,7 +476,11 @@ async fn a_party_records_its_call_on_demand_and_the_room_is_told_each_step() {
     let (_, v) = server.put("/api/v1/apps/demo/settings", key, json!({"recordOnDemand": false})).await;
     assert_eq!(v["Data"]["recordOnDemand"], false, "{v}");
     let r = a.ws.request(json!({"op": "CreateCloudMixer", "meetID": meet_id, "mixerID": "mix-3"})).await;
-    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(806), Some("this app does not record calls on demand (its recordOnDemand setting)")), "{r}");
+    assert_eq!(
+        (r["err"].as_u64(), r["msg"].as_str()),
+        (Some(806), Some("this app does not record calls on demand (its recordOnDemand setting)")),
+        "{r}"
+    );
     server.stop().await;
 }
 
@@ -529,7 +490,10 @@ fn screen_offer(p: &mut Peer, meet_id: u64) -> (Value, str0m::change::SdpPending
     let mut api = p.rtc.sdp_api();
     let mid = api.add_media(MediaKind::Video, Direction::SendOnly, Some("screen".into()), None, None);
     let (offer, pending) = api.apply().unwrap();
-    (json!({"op": "StartScreenShare", "meetID": meet_id, "mid": mid.to_string(), "sdp": offer.to_sdp_string()}), pending)
+    (
+        json!({"op": "StartScreenShare", "meetID": meet_id, "mid": mid.to_string(), "sdp": offer.to_sdp_string()}),
+        pending,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -541,8 +505,14 @@ async fn one_member_shares_its_screen_at_a_time_and_the_room_is_told() {
     assert_eq!(r["err"], 35, "{r}");
     assert!(r["msg"].as_str().unwrap().contains("join it first"), "{r}");
     let r = agent.request(json!({"op": "StartScreenShare", "meetID": meet_id, "mid": "", "sdp": "v=0"})).await;
-    assert_eq!((r["err"].as_u64(), r["msg"].as_str().map(|m| m.starts_with("invalid mid"))), (Some(5), Some(true)), "{r}");
-    let r = agent.request(json!({"op": "StartScreenShare", "meetID": meet_id, "mid": "<b>".repeat(5000), "sdp": "v=0"})).await;
+    assert_eq!(
+        (r["err"].as_u64(), r["msg"].as_str().map(|m| m.starts_with("invalid mid"))),
+        (Some(5), Some(true)),
+        "{r}"
+    );
+    let r = agent
+        .request(json!({"op": "StartScreenShare", "meetID": meet_id, "mid": "<b>".repeat(5000), "sdp": "v=0"}))
+        .await;
     assert_eq!(r["err"], 5, "a huge mid with markup: {r}");
     assert!(r["msg"].as_str().unwrap().len() < 120, "the message does not echo it: {r}");
     let r = agent.request(json!({"op": "StartScreenShare", "meetID": meet_id, "mid": 2, "sdp": "v=0"})).await;
@@ -573,7 +543,11 @@ async fn one_member_shares_its_screen_at_a_time_and_the_room_is_told() {
     // A second sharer: 700, naming who shares.
     let (op, _) = screen_offer(&mut cust, meet_id);
     let r = cust.ws.request(op).await;
-    assert_eq!((r["err"].as_u64(), r["msg"].as_str()), (Some(700), Some(format!("media-agent is sharing its screen in room {meet_id}").as_str())), "{r}");
+    assert_eq!(
+        (r["err"].as_u64(), r["msg"].as_str()),
+        (Some(700), Some(format!("media-agent is sharing its screen in room {meet_id}").as_str())),
+        "{r}"
+    );
     // A stop of nothing is fine; the sharer's stop is told to both.
     assert_eq!(cust.ws.request(json!({"op": "StopScreenShare", "meetID": meet_id})).await["err"], 0);
     assert_eq!(agent.ws.request(json!({"op": "StopScreenShare", "meetID": meet_id})).await["err"], 0);
@@ -581,5 +555,41 @@ async fn one_member_shares_its_screen_at_a_time_and_the_room_is_told() {
         let n = p.ws.notice("NotifyScreenShareStopped").await;
         assert_eq!(n, json!({"meetID": meet_id, "UID": "media-agent"}));
     }
+    server.stop().await;
+}
+
+/// Resumes `c`'s session on a new socket to `url`.
+async fn resume_at(c: &mut Client, url: &str) {
+    let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    c.replace_socket(ws);
+    let session = c.session.clone();
+    let r = c.request(json!({"op": "Resume", "session": session})).await;
+    assert_eq!(r["err"], 0, "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_resuming_after_a_restart_are_told_their_media_is_lost_and_join_again() {
+    let server = Server::start().await;
+    let (agent, cust, meet_id) = room(&server).await;
+    let mut a = Peer::join(agent, meet_id).await;
+    let mut c = Peer::join(cust, meet_id).await;
+    exchange(&mut [&mut a, &mut c], 1, 5).await;
+    // A socket that dropped and resumed on the same server: its media went on.
+    resume_at(&mut c.ws, &server.ws_url).await;
+    c.ws.no_notice("MediaLost", 700).await;
+    // A restart: the media the members had was on the server that stopped.
+    let (mut agent, mut cust) = (a.ws, c.ws);
+    let server = Server::start_in(server.stop().await, |_| {}).await;
+    for client in [&mut agent, &mut cust] {
+        resume_at(client, &server.ws_url).await;
+        assert_eq!(client.notice("MediaLost").await["meetID"], meet_id);
+    }
+    let mut a = Peer::join(agent, meet_id).await;
+    let mut c = Peer::join(cust, meet_id).await;
+    exchange(&mut [&mut a, &mut c], 2, 5).await;
+    assert!(a.got_audio > 20 && c.got_audio > 20, "audio after the restart: {} / {}", a.got_audio, c.got_audio);
+    // Told once: a later resume is not.
+    resume_at(&mut a.ws, &server.ws_url).await;
+    a.ws.no_notice("MediaLost", 700).await;
     server.stop().await;
 }

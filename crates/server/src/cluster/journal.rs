@@ -68,6 +68,13 @@ pub struct PgJournal {
     append: Option<postgres::Statement>,
 }
 
+impl PgJournal {
+    /// The app's connection (its recordings index is read with it).
+    pub fn pg(&self) -> &Pg {
+        &self.pg
+    }
+}
+
 fn store_err(e: impl std::fmt::Display) -> JournalError {
     JournalError::Store(e.to_string())
 }

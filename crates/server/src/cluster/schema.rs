@@ -10,6 +10,7 @@ pub const MIGRATIONS: &[(i32, &str)] = &[
     (2, include_str!("migrations/0002_demo_app.sql")),
     (3, include_str!("migrations/0003_app_rows.sql")),
     (4, include_str!("migrations/0004_report_rows.sql")),
+    (5, include_str!("migrations/0005_recordings.sql")),
 ];
 
 /// The schema version this server writes.

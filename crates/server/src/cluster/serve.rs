@@ -59,10 +59,38 @@ pub fn prepare(config: Config, runtime: tokio::runtime::Handle) -> Result<Prepar
     Ok(PreparedNode { node, config, metrics, seeded_demo })
 }
 
-/// Serves until `shutdown` completes, then leaves the cluster.
-pub async fn serve(listener: TcpListener, prepared: PreparedNode, shutdown: impl Future<Output = ()> + Send + 'static) {
+/// Serves until `shutdown` completes, then leaves the cluster. Err: the media sockets
+/// could not be bound (nothing was served).
+pub async fn serve(
+    listener: TcpListener,
+    prepared: PreparedNode,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
     let PreparedNode { node, config, metrics, .. } = prepared;
     let (stop_tx, stop_rx) = watch::channel(false);
+    // The calls' audio and video of the apps owned here (each app hub's rooms).
+    let media = match config.media {
+        true => {
+            let listen_ip = listener.local_addr().map_err(|e| format!("listener: {e}"))?.ip();
+            // Each app's calls are recorded here while it is owned here: files in this
+            // node's --data directory, listed in the cluster's PostgreSQL.
+            let (pg, node_id, dir) = (node.pg.clone(), node.settings.node_id.clone(), config.data_dir.clone());
+            let runtime = tokio::runtime::Handle::current();
+            let recorders: crate::media::RecorderFactory = Box::new(move |hub, done| {
+                let keeper = crate::recording::ClusterKeeper {
+                    pg: pg.clone(),
+                    node: node_id.clone(),
+                    hub: hub.clone(),
+                    runtime: runtime.clone(),
+                };
+                crate::recording::Recorder::spawn_cluster(&dir, keeper, done)
+            });
+            let hubs = crate::media::MediaHubs::Cluster(recorders);
+            Some(crate::media::start(&config, listen_ip, hubs, stop_rx.clone()).await?)
+        }
+        false => None,
+    };
+    let (media, media_task) = media.unzip();
     let limits = limits::Limits::new(&config);
     let header_timeout = Duration::from_secs(config.header_timeout_s.into());
     let state = AppState {
@@ -71,7 +99,7 @@ pub async fn serve(listener: TcpListener, prepared: PreparedNode, shutdown: impl
         shutdown: stop_rx.clone(),
         limits: limits.clone(),
         metrics,
-        media: None,
+        media,
     };
     // The nodes' own connections (carried clients) are not limited per address.
     let node_ips = tokio::spawn(keep_node_ips(node.clone(), limits.clone(), stop_rx));
@@ -86,6 +114,10 @@ pub async fn serve(listener: TcpListener, prepared: PreparedNode, shutdown: impl
     };
     listen::serve(listener, router, limits, header_timeout, stopping).await;
     node_ips.abort();
+    if let Some(task) = media_task {
+        let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+    }
+    Ok(())
 }
 
 /// Keeps the per-address limits told which addresses are the cluster's nodes.

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lineup_engine::{AcdError, Engine, Event, Input, Output, Reply, SessionId, Time};
-use lineup_protocol::ServerFrame;
+use lineup_protocol::{Notice, ServerFrame};
 use rustc_hash::FxHashMap;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -35,8 +35,8 @@ pub use fanout::Fanout;
 mod thread;
 mod turn;
 
-use turn::panic_text;
 pub use thread::{HubFailure, HubTask};
+use turn::panic_text;
 pub use turn::Health;
 
 /// Notices kept for a session while it is held offline; older ones are dropped (the
@@ -85,6 +85,10 @@ pub struct Hub {
     events: broadcast::Sender<Event>,
     /// Frames to send after the current job's reply (flushed with the engine outputs).
     after_reply: Vec<(SessionId, ServerFrame)>,
+    /// Room members restored from the journal (a restart, or an app that moved here):
+    /// their media, if they had any, was on the server before, so their resume tells
+    /// them `MediaLost` (they join again here at once).
+    media_elsewhere: std::collections::HashSet<SessionId>,
     /// The last journaled step.
     seq: u64,
     /// The step the latest snapshot covers, and when it was taken.
@@ -121,6 +125,8 @@ type Job = Box<dyn FnOnce(&mut Hub) -> Deliver + Send>;
 /// A handle to the hub.
 #[derive(Clone)]
 pub struct HubHandle {
+    /// Unique in the process (a cluster node makes a hub each time it takes an app).
+    id: u64,
     tx: mpsc::Sender<Job>,
     events: broadcast::Sender<Event>,
 }
@@ -152,6 +158,16 @@ impl HubError {
 }
 
 impl HubHandle {
+    /// The hub's id, unique in the process.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Whether the hub has stopped (it takes no more jobs).
+    pub fn is_stopped(&self) -> bool {
+        self.tx.is_closed()
+    }
+
     /// Jobs waiting for the hub now.
     pub fn queue_depth(&self) -> u64 {
         (self.tx.max_capacity() - self.tx.capacity()) as u64
@@ -211,6 +227,7 @@ impl Hub {
             tokens: ResumeTokens::default(),
             events,
             after_reply: Vec::new(),
+            media_elsewhere: Default::default(),
             seq,
             snapshot_seq,
             snapshot_at,
@@ -233,7 +250,9 @@ impl Hub {
     /// written.
     pub fn spawn(self, name: &str, stop: oneshot::Receiver<()>) -> Result<(HubHandle, HubTask), String> {
         let (tx, rx) = mpsc::channel::<Job>(1024);
-        let handle = HubHandle { tx, events: self.events.clone() };
+        static HUBS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = HUBS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let handle = HubHandle { id, tx, events: self.events.clone() };
         let task = HubTask::start(name.into(), self.run(rx, stop)).map_err(|e| format!("cannot start the hub: {e}"))?;
         Ok((handle, task))
     }
@@ -370,6 +389,16 @@ impl Hub {
         self.after_reply.push((session, frame));
     }
 
+    /// A restored room member resumes: told `MediaLost` for each room it is in (its
+    /// media was on the server before this one), after the resume's reply. Once.
+    pub fn media_moved(&mut self, session: SessionId) {
+        if self.media_elsewhere.remove(&session) {
+            for room in self.engine.rooms_of(session) {
+                self.send_after_reply(session, ServerFrame::Notice(Notice::MediaLost { meet_id: room }));
+            }
+        }
+    }
+
     /// Marks a ticket used (durably, until it expires); false if it was used before.
     pub fn use_ticket(&mut self, id: &str, exp: u64, now_s: u64) -> bool {
         let used = self.journal_store().use_ticket(id, exp, now_s);
@@ -395,6 +424,15 @@ impl Hub {
     }
 
     /// Where the engine's steps, tokens and tickets are journaled.
+    /// Where the hub's recordings are listed: the store, or the cluster's PostgreSQL.
+    pub fn recordings(&self) -> crate::recording::index::RecordingIndex<'_> {
+        use crate::recording::index::RecordingIndex;
+        match &self.cluster_journal {
+            Some(j) => RecordingIndex::Pg(j.pg()),
+            None => RecordingIndex::Sqlite(self.store.conn()),
+        }
+    }
+
     pub(crate) fn journal_store(&mut self) -> &mut dyn Journal {
         self.journal_parts().0
     }
@@ -429,7 +467,9 @@ impl Hub {
         if self.broken.is_none() {
             match self.cluster_journal {
                 Some(_) => tracing::error!(error = %e, "cannot write the app's journal; the app stops on this node"),
-                None => tracing::error!(error = %e, "cannot write the journal; stopping (a restart recovers every committed turn)"),
+                None => {
+                    tracing::error!(error = %e, "cannot write the journal; stopping (a restart recovers every committed turn)")
+                }
             }
             self.broken = Some(e);
         }
@@ -438,6 +478,9 @@ impl Hub {
     /// Ends the turn a hub was restored and prepared in: its outputs fanned out, the
     /// turn committed, a fresh snapshot taken. `Err` if the journal could not be written.
     pub fn end_restore(&mut self) -> Result<(), JournalError> {
+        if self.config.media {
+            self.media_elsewhere = self.engine.room_members_all().into_iter().collect();
+        }
         self.flush();
         self.end_turn();
         if let Some(e) = self.broken.take() {

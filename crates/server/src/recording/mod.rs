@@ -11,7 +11,9 @@
 //!
 //! - this file: [`Recorder`], the thread and its commands.
 //! - [`store`]: the recordings table.
+//! - [`index`]: where a hub lists them (that table, or a cluster's PostgreSQL).
 
+pub mod index;
 pub mod store;
 
 use std::collections::HashMap;
@@ -74,20 +76,40 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Starts the thread; `wake` wakes the webhook worker once an event is stored.
+    /// Starts the thread of a single node: rows into the store's SQLite file in
+    /// `data_dir`; `wake` wakes the webhook worker once an event is stored.
     pub fn spawn(data_dir: &Path, wake: Arc<tokio::sync::Notify>) -> Result<Recorder, String> {
         let db = data_dir.join("lineup.sqlite3");
         let conn = Connection::open(&db).map_err(|e| format!("recordings: cannot open {}: {e}", db.display()))?;
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| format!("recordings: {e}"))?;
+        let (done, finished) = tokio::sync::mpsc::unbounded_channel();
+        let mut recorder = Recorder::launch(data_dir, Keeper::Sqlite { conn, wake }, done)?;
+        recorder.finished = Some(finished);
+        Ok(recorder)
+    }
+
+    /// Starts the thread of one app hub on a cluster node: files in `data_dir`, rows
+    /// into the cluster's index, what became of each recording to `done`.
+    pub fn spawn_cluster(
+        data_dir: &Path,
+        keeper: ClusterKeeper,
+        done: tokio::sync::mpsc::UnboundedSender<Finished>,
+    ) -> Result<Recorder, String> {
+        Recorder::launch(data_dir, Keeper::Cluster(keeper), done)
+    }
+
+    fn launch(
+        data_dir: &Path,
+        keeper: Keeper,
+        done: tokio::sync::mpsc::UnboundedSender<Finished>,
+    ) -> Result<Recorder, String> {
         let (tx, rx) = mpsc::channel();
         let dropped = Arc::new(AtomicU64::new(0));
         let queued = Arc::new(AtomicUsize::new(0));
-        let (done, finished) = tokio::sync::mpsc::unbounded_channel();
         let writer = Writer {
             done,
             dir: data_dir.to_path_buf(),
-            conn,
-            wake,
+            keeper,
             active: HashMap::new(),
             shares: HashMap::new(),
             dropped: dropped.clone(),
@@ -97,7 +119,7 @@ impl Recorder {
             .name("recorder".into())
             .spawn(move || writer.run(rx))
             .map_err(|e| format!("recordings: cannot start the thread: {e}"))?;
-        Ok(Recorder { tx: Some(tx), thread: Some(thread), dropped, queued, finished: Some(finished) })
+        Ok(Recorder { tx: Some(tx), thread: Some(thread), dropped, queued, finished: None })
     }
 
     fn send(&self, c: Command) {
@@ -173,8 +195,7 @@ struct Active {
 struct Writer {
     done: tokio::sync::mpsc::UnboundedSender<Finished>,
     dir: PathBuf,
-    conn: Connection,
-    wake: Arc<tokio::sync::Notify>,
+    keeper: Keeper,
     active: HashMap<u32, Active>,
     /// The screen shares being recorded, by room.
     shares: HashMap<u32, Active>,
@@ -246,7 +267,7 @@ impl Writer {
     /// A new recording's file, of `tracks` tracks (None: it could not be created, and
     /// the media task is told).
     fn open(&mut self, room: u32, call: CallRecording, id: String, tracks: usize) -> Option<Active> {
-        let file = format!("recordings/{}/{id}.webm", call.app);
+        let file = file_name(&call.app, &id);
         let path = self.dir.join(&file);
         let opened = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|_| File::create(&path));
         match opened {
@@ -319,6 +340,7 @@ impl Writer {
         let row = RecordingRow {
             id: a.id.clone(),
             app: a.call.app.clone(),
+            node: String::new(),
             session_id: a.call.session_id.clone(),
             meet_id: room,
             started_ms: a.started_ms,
@@ -336,16 +358,73 @@ impl Writer {
         Ok(row)
     }
 
-    /// The row and the webhook deliveries, in one transaction.
-    fn keep(&mut self, row: &RecordingRow) -> rusqlite::Result<()> {
-        let tx = self.conn.transaction()?;
-        store::insert(&tx, row)?;
-        let hooks = crate::webhooks::store::hooks(&tx)?;
-        let body = finished_event(row);
-        let stored = crate::webhooks::enqueue_business(&tx, &hooks, &row.app, "recording", &body, row.ended_ms)?;
-        tx.commit()?;
-        if stored > 0 {
-            self.wake.notify_one();
+    /// The row and the webhook deliveries.
+    fn keep(&mut self, row: &RecordingRow) -> Result<(), String> {
+        match &mut self.keeper {
+            Keeper::Sqlite { conn, wake } => {
+                let stored = (|| {
+                    let tx = conn.transaction()?;
+                    store::insert(&tx, row)?;
+                    let stored = enqueue(&tx, row)?;
+                    tx.commit()?;
+                    Ok::<_, rusqlite::Error>(stored)
+                })()
+                .map_err(|e| e.to_string())?;
+                if stored > 0 {
+                    wake.notify_one();
+                }
+                Ok(())
+            }
+            Keeper::Cluster(k) => k.keep(row),
+        }
+    }
+}
+
+/// The `recording` webhook deliveries of `row` into the outbox of `conn`: how many.
+fn enqueue(conn: &Connection, row: &RecordingRow) -> rusqlite::Result<usize> {
+    let hooks = crate::webhooks::store::hooks(conn)?;
+    crate::webhooks::enqueue_business(conn, &hooks, &row.app, "recording", &finished_event(row), row.ended_ms)
+}
+
+/// How a recording is kept.
+enum Keeper {
+    /// A single node: the row and the webhook deliveries into its SQLite store, in one
+    /// transaction.
+    Sqlite {
+        conn: Connection,
+        wake: Arc<tokio::sync::Notify>,
+    },
+    Cluster(ClusterKeeper),
+}
+
+/// How a cluster node keeps an app's recordings: the row, naming this node, into the
+/// cluster's index in PostgreSQL; the webhook deliveries through the app's hub (into
+/// its outbox, which goes with the hub's turn to PostgreSQL, under its lease).
+pub struct ClusterKeeper {
+    pub pg: Arc<crate::cluster::Pg>,
+    pub node: String,
+    pub hub: crate::hub::HubHandle,
+    pub runtime: tokio::runtime::Handle,
+}
+
+impl ClusterKeeper {
+    fn keep(&self, row: &RecordingRow) -> Result<(), String> {
+        let mut row = row.clone();
+        row.node = self.node.clone();
+        index::insert_pg(&self.pg, &row)?;
+        let id = row.id.clone();
+        let told = self.runtime.block_on(self.hub.call(move |hub| {
+            let stored = enqueue(hub.store.conn(), &row);
+            if stored.as_ref().is_ok_and(|n| *n > 0) {
+                hub.wake_webhooks = true;
+            }
+            stored.map_err(|e| e.to_string())
+        }));
+        match told {
+            Ok(Ok(_)) => {}
+            // The row is kept; only its event is not (the app moved off this node).
+            Ok(Err(e)) => tracing::warn!(recording = %id, "recording kept, its webhook event not stored: {e}"),
+            Err(e) => tracing::warn!(recording = %id, "recording kept, its webhook event not stored: {e}"),
         }
         Ok(())
     }
@@ -358,6 +437,11 @@ fn tracks_json(summary: &Summary, parties: &HashMap<MemberId, String>) -> serde_
         .iter()
         .map(|t| json!({"track": t.number, "usrID": parties.get(&t.member).cloned().unwrap_or_default(), "kind": t.kind.name()}))
         .collect()
+}
+
+/// A recording's file, relative to the data directory.
+pub fn file_name(app: &str, id: &str) -> String {
+    format!("recordings/{app}/{id}.webm")
 }
 
 /// The recording's REST path (under `/api/v1`).

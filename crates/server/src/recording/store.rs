@@ -8,6 +8,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 pub struct RecordingRow {
     pub id: String,
     pub app: String,
+    /// The node that keeps the file (a cluster's node id; empty on a single node).
+    pub node: String,
     /// The call's `sessionid` (its call events').
     pub session_id: String,
     pub meet_id: u32,
@@ -45,6 +47,7 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<RecordingRow> {
     Ok(RecordingRow {
         id: r.get(0)?,
         app: r.get(1)?,
+        node: String::new(),
         session_id: r.get(2)?,
         meet_id: r.get(3)?,
         started_ms: r.get::<_, i64>(4)? as u64,
@@ -105,6 +108,7 @@ mod tests {
         let mut r = RecordingRow {
             id: "r1".into(),
             app: "a".into(),
+            node: String::new(),
             session_id: "call-1".into(),
             meet_id: 7,
             started_ms: 1_000,

@@ -137,6 +137,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/ws", get(ws::upgrade))
+        .route("/cluster/recordings/{app}/{id}", get(recordings::keeper).delete(recordings::keeper))
         .nest("/api/v1", api);
     router = match &state.config.sdk_dir {
         Some(dir) => router.nest_service("/sdk", static_dir(dir)),
@@ -167,17 +168,19 @@ pub fn router(state: AppState) -> Router {
 /// `Last-Modified` and cached like the embedded files ([`assets::cache_control`]).
 fn static_dir(dir: &std::path::Path) -> axum::routing::MethodRouter {
     let files = ServeDir::new(dir).precompressed_br().precompressed_gzip();
-    axum::routing::get_service(files).layer(axum::middleware::from_fn(|req: axum::extract::Request, next: Next| async move {
-        let cache = assets::cache_control(req.uri().path());
-        let mut resp = next.run(req).await;
-        if resp.status().is_success() || resp.status() == StatusCode::NOT_MODIFIED {
-            resp.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static(cache));
-            // Whether a .br/.gz file is beside it or not: a cache must ask again for
-            // another Accept-Encoding.
-            resp.headers_mut().append(header::VARY, HeaderValue::from_static("accept-encoding"));
-        }
-        resp
-    }))
+    axum::routing::get_service(files).layer(axum::middleware::from_fn(
+        |req: axum::extract::Request, next: Next| async move {
+            let cache = assets::cache_control(req.uri().path());
+            let mut resp = next.run(req).await;
+            if resp.status().is_success() || resp.status() == StatusCode::NOT_MODIFIED {
+                resp.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static(cache));
+                // Whether a .br/.gz file is beside it or not: a cache must ask again for
+                // another Accept-Encoding.
+                resp.headers_mut().append(header::VARY, HeaderValue::from_static("accept-encoding"));
+            }
+            resp
+        },
+    ))
 }
 
 /// Parses a JSON body; the error names the field or says what is wrong.

@@ -1,8 +1,15 @@
 //! REST for call recordings (the app setting `recordCalls`): list, describe, download
 //! (`video/webm`, with byte ranges) and delete. Authenticated by the app secret; an
 //! app sees its own recordings only.
+//!
+//! On a cluster the index is in PostgreSQL and a file stays on the node that recorded
+//! it: any node lists them; a download or a delete of a file kept elsewhere goes to that
+//! node (`/cluster/recordings/…`, node credential only), or answers 503 naming the node
+//! when it does not answer.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Request};
@@ -12,7 +19,8 @@ use tower::ServiceExt;
 
 use super::{admin_error, admin_reply, app_call, with_app};
 use crate::admin::AdminError;
-use crate::recording::store::{self, RecordingRow};
+use crate::cluster::node::ClusterNode;
+use crate::recording::store::RecordingRow;
 use crate::AppState;
 
 /// One track of a recording.
@@ -72,6 +80,48 @@ struct RecordingList {
     recordings: Vec<RecordingData>,
 }
 
+fn index_error(e: String) -> AdminError {
+    tracing::error!(error = %e, "the recordings index failed");
+    AdminError::Internal(format!("storage error: {e}"))
+}
+
+/// The node that keeps `row`'s file when it is another node of the cluster: (this
+/// node, the other's id).
+fn elsewhere(state: &AppState, row: &RecordingRow) -> Option<(Arc<ClusterNode>, String)> {
+    let node = state.cluster()?;
+    (!row.node.is_empty() && row.node != node.settings.node_id).then(|| (node.clone(), row.node.clone()))
+}
+
+/// How recently a node must have beaten to be asked for a file.
+const KEEPER_LIVE: Duration = Duration::from_secs(10);
+
+/// Sends `method` for `row`'s file to the node `keeper` that keeps it; its answer, or
+/// 503 naming that node.
+async fn at_keeper(
+    node: Arc<ClusterNode>,
+    keeper: String,
+    method: axum::http::Method,
+    row: &RecordingRow,
+    headers: &HeaderMap,
+) -> Response {
+    let down = || {
+        admin_error(AdminError::Unavailable(format!(
+            "recording {}: its file is kept on node {keeper}, which does not answer",
+            row.id
+        )))
+    };
+    let pg = node.pg.clone();
+    let live = tokio::task::spawn_blocking(move || crate::cluster::nodes::live(&pg, KEEPER_LIVE)).await;
+    let Ok(Ok(nodes)) = live else { return down() };
+    let Some(addr) = nodes.into_iter().find(|n| n.id == keeper).map(|n| n.addr) else { return down() };
+    let credential = crate::cluster::link::credential(&node.settings.secret, &node.settings.node_id);
+    let path = format!("/cluster/recordings/{}/{}", row.app, row.id);
+    let sent =
+        crate::cluster::link::forward(&node.http, credential, &addr, &method, &path, headers, None, Default::default())
+            .await;
+    sent.unwrap_or_else(down)
+}
+
 fn not_found(id: &str) -> AdminError {
     AdminError::NotFound(format!("no recording '{}'", lineup_protocol::fields::clip(id)))
 }
@@ -102,7 +152,7 @@ pub async fn list(
         Err(resp) => return resp,
     };
     with_app(&state, app, &headers, move |hub, app| {
-        let rows = store::list(hub.store.conn(), app, session_id.as_deref(), limit).map_err(AdminError::store)?;
+        let rows = hub.recordings().list(app, session_id.as_deref(), limit).map_err(index_error)?;
         Ok(RecordingList { recordings: rows.into_iter().map(RecordingData::from).collect() })
     })
     .await
@@ -112,7 +162,7 @@ pub async fn list(
 async fn find(state: &AppState, app: String, id: String, headers: &HeaderMap) -> Result<RecordingRow, Response> {
     let found = app_call(state, app, headers, move |hub, app| {
         check_id(&id)?;
-        store::get(hub.store.conn(), app, &id).map_err(AdminError::store)?.ok_or_else(|| not_found(&id))
+        hub.recordings().get(app, &id).map_err(index_error)?.ok_or_else(|| not_found(&id))
     })
     .await;
     match found {
@@ -145,6 +195,14 @@ pub async fn file(
         Ok(row) => row,
         Err(resp) => return resp,
     };
+    if let Some((node, keeper)) = elsewhere(&state, &row) {
+        return at_keeper(node, keeper, axum::http::Method::GET, &row, &headers).await;
+    }
+    serve_file(&state, &row, &headers).await
+}
+
+/// `row`'s file from this node's data directory.
+async fn serve_file(state: &AppState, row: &RecordingRow, headers: &HeaderMap) -> Response {
     let path = state.config.data_dir.join(&row.file);
     if !path.is_file() {
         return admin_error(AdminError::Unavailable(format!(
@@ -182,19 +240,74 @@ pub async fn delete(
     Path((app, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
+    // A file kept on another node is deleted there first; the row goes after it.
+    let row = match find(&state, app.clone(), id.clone(), &headers).await {
+        Ok(row) => row,
+        Err(resp) => return resp,
+    };
+    if let Some((node, keeper)) = elsewhere(&state, &row) {
+        let resp = at_keeper(node, keeper, axum::http::Method::DELETE, &row, &headers).await;
+        if !resp.status().is_success() {
+            return resp;
+        }
+    }
     let dir = state.config.data_dir.clone();
+    let local = elsewhere(&state, &row).is_none();
     with_app(&state, app, &headers, move |hub, app| {
         check_id(&id)?;
-        let conn = hub.store.conn();
-        let row = store::get(conn, app, &id).map_err(AdminError::store)?.ok_or_else(|| not_found(&id))?;
-        store::delete(conn, app, &id).map_err(AdminError::store)?;
-        match std::fs::remove_file(dir.join(&row.file)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                tracing::warn!(recording = %id, "cannot delete its file: {e}")
-            }
-            _ => {}
+        let index = hub.recordings();
+        let row = index.get(app, &id).map_err(index_error)?.ok_or_else(|| not_found(&id))?;
+        index.delete(app, &id).map_err(index_error)?;
+        if local {
+            remove_file(&dir, &row);
         }
         Ok(RecordingData::from(row))
     })
     .await
+}
+
+/// Removes `row`'s file from `dir` (a file already gone is fine).
+fn remove_file(dir: &std::path::Path, row: &RecordingRow) {
+    match std::fs::remove_file(dir.join(&row.file)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            tracing::warn!(recording = %row.id, "cannot delete its file: {e}")
+        }
+        _ => {}
+    }
+}
+
+/// `GET|DELETE /cluster/recordings/{app}/{id}`: a recording file this node keeps, for
+/// another node of the cluster (its credential only; the app's secret was checked
+/// there).
+pub async fn keeper(
+    State(state): State<AppState>,
+    Path((app, id)): Path<(String, String)>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+) -> Response {
+    let Some(node) = state.cluster() else { return admin_error(AdminError::NoEndpoint) };
+    if !crate::cluster::link::from_node(&node.settings.secret, &headers) {
+        return admin_error(AdminError::NoEndpoint);
+    }
+    if let Err(e) = check_id(&id).and_then(|_| crate::admin::check_app_id(&app)) {
+        return admin_error(e);
+    }
+    let row = RecordingRow {
+        id: id.clone(),
+        app: app.clone(),
+        node: node.settings.node_id.clone(),
+        session_id: String::new(),
+        meet_id: 0,
+        started_ms: 0,
+        ended_ms: 0,
+        duration_ms: 0,
+        bytes: 0,
+        tracks: String::new(),
+        file: crate::recording::file_name(&app, &id),
+    };
+    if method == axum::http::Method::DELETE {
+        remove_file(&state.config.data_dir, &row);
+        return super::admin_ok(serde_json::json!({}));
+    }
+    serve_file(&state, &row, &headers).await
 }

@@ -28,21 +28,30 @@ pub struct Node {
     pub id: String,
     pub addr: String,
     pub child: Child,
+    /// Its `--data` directory (call recordings' files).
+    pub data: std::path::PathBuf,
 }
 
 impl Node {
     pub fn start(url: &str, id: &str) -> Node {
+        Node::start_in(url, id, super::temp_dir())
+    }
+
+    /// A node on the data directory `data` (a node restarted keeps its recordings).
+    pub fn start_in(url: &str, id: &str, data: std::path::PathBuf) -> Node {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let addr = format!("127.0.0.1:{port}");
         let child = Command::new(env!("CARGO_BIN_EXE_lineup-server"))
             .args(["--listen", &addr, "--database", url, "--cluster-secret", SECRET, "--node-id", id])
-            .args(["--admin-key", ADMIN_KEY, "--no-demo", "--no-media", "--webhook-allow", "127.0.0.1/32"])
+            .arg("--data")
+            .arg(&data)
+            .args(["--admin-key", ADMIN_KEY, "--no-demo", "--webhook-allow", "127.0.0.1/32"])
             .env("LINEUP_WEBHOOK_BACKOFF_MS", "100")
             .env("LINEUP_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
-        Node { id: id.into(), addr, child }
+        Node { id: id.into(), addr, child, data }
     }
 
     pub fn signal(&self, sig: &str) {
@@ -59,6 +68,7 @@ impl Drop for Node {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data);
     }
 }
 
@@ -175,10 +185,8 @@ impl Cluster {
         let app = app.to_string();
         let rows = pg
             .query(move |c| {
-                let mut rows = c.query(
-                    "SELECT seq, epoch FROM snapshots WHERE app = $1 ORDER BY seq DESC LIMIT 1",
-                    &[&app],
-                )?;
+                let mut rows =
+                    c.query("SELECT seq, epoch FROM snapshots WHERE app = $1 ORDER BY seq DESC LIMIT 1", &[&app])?;
                 rows.extend(c.query("SELECT seq, epoch FROM journal WHERE app = $1 ORDER BY seq", &[&app])?);
                 Ok::<_, postgres::Error>(rows)
             })

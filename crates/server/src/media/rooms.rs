@@ -1,238 +1,26 @@
-//! The media task: lineup-media's SFU driven on one UDP socket (and, for browsers that
-//! cannot send UDP, on ICE-TCP connections: `media_tcp`). It owns the sockets, the
-//! clock and the SFU; WebSocket connections hand it the members' signalling
-//! (`MediaJoin`, `MediaAnswer`, `MediaLeave`) and it answers on their connections
-//! (`MediaOffer`, `MediaTrack`, `MediaLost`). The hub is asked only who is in which
-//! room: at a join, and every 500 ms for the members it holds (the ACD engine admits
-//! and removes room members; media state stays here). A room whose call is recorded
-//! (every call of the app, or on a party's request: CloudRoom's cloud mixer) has its
-//! frames handed to the recorder thread (`recording`) until the call ends or the
-//! recording is stopped; the room is told each step (`CloudMixerStateChanged`,
-//! `CloudMixerOutputInfoChanged`) through the hub.
+//! One hub's rooms as the media task has them: their SFU, the members' media, screen
+//! shares and recordings. A single node has one hub, so one `Rooms`; a cluster node
+//! has one per app it owns (each app's hub numbers its rooms and sessions on its own),
+//! all on the node's media socket ([`super::run`] hands each datagram to the SFU that
+//! takes it).
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::time::Instant;
 
 use lineup_engine::SessionId;
 use lineup_media::{Kind, MediaError, MediaOutput, Role, Sfu, Transport};
 use lineup_protocol::fields::clip;
 use lineup_protocol::types::TrackState;
 use lineup_protocol::{Notice, ServerFrame};
-use tokio::net::{TcpListener, UdpSocket};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
 
+use super::{refused, Command, Joining, Seat, Sharing, WsError};
 use crate::conn::{ConnTx, Outgoing};
 use crate::hub::HubHandle;
-use crate::media_tcp::{next_connection, TcpConnections, TcpEvent};
+use crate::media_tcp::TcpConnections;
 use crate::recording::{CallRecording, Finished, Recorder};
-
-/// The media socket's send and receive buffers asked of the kernel (it caps them).
-const SOCKET_BUFFER: usize = 4 << 20;
-
-/// How often the members are checked against the engine's rooms.
-const RECONCILE: Duration = Duration::from_millis(500);
-
-/// A signalling step refused, with its wire code.
-pub use crate::ws_error::WsError;
-
-/// How a session's media is in a room: as a member of it, or as its app's supervisor.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Seat {
-    Member,
-    Monitor,
-    /// Heard by the agent with this UID only.
-    Whisper(String),
-    Barge,
-}
-
-/// A session's media joining a room (checked with the engine first by the caller).
-pub struct Joining {
-    pub member: SessionId,
-    pub room: u32,
-    pub uid: String,
-    pub seat: Seat,
-    pub sdp: String,
-    pub conn: ConnTx,
-    /// The room's call, when its app records calls.
-    pub record: Option<CallRecording>,
-}
-
-/// A member's screen share starting (StartScreenShare, checked with the engine first).
-pub struct Sharing {
-    pub member: SessionId,
-    pub room: u32,
-    pub uid: String,
-    /// The video line that carries the screen, and the offer with it.
-    pub mid: String,
-    pub sdp: String,
-    pub conn: ConnTx,
-    pub record: Option<CallRecording>,
-}
-
-enum Command {
-    Join(Joining, oneshot::Sender<Result<String, WsError>>),
-    Answer { member: SessionId, sdp: String, conn: ConnTx, done: oneshot::Sender<Result<(), WsError>> },
-    Leave { member: SessionId },
-    Mute { member: SessionId, kind: Kind, muted: bool, done: oneshot::Sender<Result<(), WsError>> },
-    Share(Sharing, oneshot::Sender<Result<String, WsError>>),
-    Unshare { member: SessionId, room: u32, done: Reply },
-    StartRecording { room: u32, call: CallRecording, mixer: String, by: (SessionId, String), done: Reply },
-    StopRecording { mixer: String, app: String, by: String, done: Reply },
-}
-
-type Reply = oneshot::Sender<Result<(), WsError>>;
-
-/// The connections' way to the media task.
-#[derive(Clone)]
-pub struct MediaHandle {
-    tx: mpsc::Sender<Command>,
-}
-
-fn refused(e: MediaError) -> WsError {
-    match e {
-        MediaError::Sdp(_) | MediaError::NoOffer => WsError::BadData(e.to_string()),
-        MediaError::NotMember => WsError::NoRoom(e.to_string()),
-    }
-}
-
-fn stopped() -> WsError {
-    WsError::Internal("the media server has stopped".into())
-}
-
-impl MediaHandle {
-    /// Joins the session's media to its room: the server's answer (SDP).
-    pub async fn join(&self, joining: Joining) -> Result<String, WsError> {
-        let (answer, rx) = oneshot::channel();
-        self.tx.send(Command::Join(joining, answer)).await.map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
-    }
-
-    pub async fn answer(&self, member: SessionId, sdp: String, conn: ConnTx) -> Result<(), WsError> {
-        let (done, rx) = oneshot::channel();
-        self.tx.send(Command::Answer { member, sdp, conn, done }).await.map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
-    }
-
-    pub async fn mute(&self, member: SessionId, kind: Kind, muted: bool) -> Result<(), WsError> {
-        let (done, rx) = oneshot::channel();
-        self.tx.send(Command::Mute { member, kind, muted, done }).await.map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
-    }
-
-    /// StartScreenShare: the member's line `mid` carries its screen (one sharer per
-    /// room); the server's answer to `sdp`.
-    pub async fn share(&self, sharing: Sharing) -> Result<String, WsError> {
-        let (done, rx) = oneshot::channel();
-        self.tx.send(Command::Share(sharing, done)).await.map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
-    }
-
-    /// StopScreenShare: the member's share in `room` ends (nothing to do when it has none).
-    pub async fn unshare(&self, member: SessionId, room: u32) -> Result<(), WsError> {
-        let (done, rx) = oneshot::channel();
-        self.tx.send(Command::Unshare { member, room, done }).await.map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
-    }
-
-    pub async fn leave(&self, member: SessionId) {
-        let _ = self.tx.send(Command::Leave { member }).await;
-    }
-
-    /// CreateCloudMixer: records `room`'s `call` from now on, under the page's `mixer`
-    /// id; `by` (session, UID) asked.
-    pub async fn start_recording(
-        &self,
-        room: u32,
-        call: CallRecording,
-        mixer: String,
-        by: (SessionId, String),
-    ) -> Result<(), WsError> {
-        let (done, rx) = oneshot::channel();
-        self.tx.send(Command::StartRecording { room, call, mixer, by, done }).await.map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
-    }
-
-    /// DestroyCloudMixer: stops the recording `mixer` of an app; `by` is the UID asking.
-    pub async fn stop_recording(&self, mixer: String, app: String, by: String) -> Result<(), WsError> {
-        let (done, rx) = oneshot::channel();
-        self.tx.send(Command::StopRecording { mixer, app, by, done }).await.map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
-    }
-}
-
-/// Binds the media socket: `config.media_udp`, else the listen IP on a free port. The
-/// announced address is `media_public_ip` (or the bound IP; loopback for a 0.0.0.0 bind).
-pub async fn bind(config: &crate::config::Config, listen_ip: IpAddr) -> Result<(UdpSocket, SocketAddr), String> {
-    let addr = config.media_udp.unwrap_or(SocketAddr::new(listen_ip, 0));
-    let socket = UdpSocket::bind(addr).await.map_err(|e| format!("cannot bind the media socket {addr}: {e}"))?;
-    let bound = socket.local_addr().map_err(|e| format!("media socket: {e}"))?;
-    // One socket carries every call's packets, in bursts (a video frame is several
-    // packets, and many calls' frames come at once): the kernel's default buffers
-    // (about 200 KB) overflow from a few dozen 720p calls on, and a datagram that does
-    // not fit is lost. Asked for SOCKET_BUFFER; the kernel caps it at net.core.wmem_max /
-    // rmem_max (README: raise them on a busy server).
-    let sock = socket2::SockRef::from(&socket);
-    let _ = sock.set_send_buffer_size(SOCKET_BUFFER);
-    let _ = sock.set_recv_buffer_size(SOCKET_BUFFER);
-    let (send, recv) = (sock.send_buffer_size().unwrap_or(0), sock.recv_buffer_size().unwrap_or(0));
-    if send < SOCKET_BUFFER || recv < SOCKET_BUFFER {
-        tracing::info!(
-            "the media socket's buffers are {send} B to send and {recv} B to receive (asked {SOCKET_BUFFER} B): raise net.core.wmem_max and rmem_max for many calls"
-        );
-    }
-    let ip = match config.media_public_ip {
-        Some(ip) => ip,
-        None if bound.ip().is_unspecified() => {
-            tracing::warn!("the media socket is bound to {bound}: browsers are told 127.0.0.1; set --media-public-ip");
-            IpAddr::V4(Ipv4Addr::LOCALHOST)
-        }
-        None => bound.ip(),
-    };
-    Ok((socket, SocketAddr::new(ip, bound.port())))
-}
-
-/// Binds the ICE-TCP listener (`media_tcp_off`: none): `config.media_tcp`, else the UDP
-/// socket's IP and port number. Announced at the UDP address's IP. A port that cannot be
-/// bound leaves calls on UDP only (logged).
-pub async fn bind_tcp(
-    config: &crate::config::Config,
-    udp: &UdpSocket,
-    public: SocketAddr,
-) -> Option<(TcpListener, SocketAddr)> {
-    if config.media_tcp_off {
-        return None;
-    }
-    let addr = match config.media_tcp {
-        Some(a) => a,
-        None => udp.local_addr().ok()?,
-    };
-    match TcpListener::bind(addr).await {
-        Ok(l) => {
-            let port = l.local_addr().map(|a| a.port()).unwrap_or(addr.port());
-            Some((l, SocketAddr::new(public.ip(), port)))
-        }
-        Err(e) => {
-            tracing::warn!("cannot bind the media TCP port {addr}: {e}; calls need UDP");
-            None
-        }
-    }
-}
-
-/// Starts the media task on `socket` (and `tcp`, the ICE-TCP listener and its announced
-/// address); the task ends after `stop`, once the recordings in progress are finished.
-pub fn spawn(
-    socket: UdpSocket,
-    public: SocketAddr,
-    tcp: Option<(TcpListener, SocketAddr)>,
-    hub: HubHandle,
-    recorder: Option<Recorder>,
-    stop: watch::Receiver<bool>,
-) -> (MediaHandle, tokio::task::JoinHandle<()>) {
-    let (tx, rx) = mpsc::channel(1024);
-    let task = tokio::spawn(run(socket, public, tcp, hub, recorder, rx, stop));
-    (MediaHandle { tx }, task)
-}
 
 /// What the task keeps of a member besides the SFU's state.
 struct Member {
@@ -261,13 +49,14 @@ impl Member {
     }
 }
 
-struct Task {
-    sfu: Sfu,
-    /// The ICE-TCP connections (`media_tcp`).
-    tcp: TcpConnections,
+/// One hub's rooms' media.
+pub(super) struct Rooms {
+    /// The hub whose engine says who is in which room.
+    pub hub: HubHandle,
+    pub sfu: Sfu,
     members: HashMap<SessionId, Member>,
-    public: SocketAddr,
-    recorder: Option<Recorder>,
+    /// The recorder (a single node's; a cluster node records nothing yet).
+    pub recorder: Option<Recorder>,
     /// The rooms being recorded.
     recorded: HashMap<u32, Recorded>,
     /// Recordings stopped, by id, until the recorder says what became of them.
@@ -276,6 +65,8 @@ struct Task {
     tell: mpsc::UnboundedSender<(u32, Option<SessionId>, Notice)>,
     /// Who shares its screen in each room (one sharer per room).
     sharing: HashMap<u32, SessionId>,
+    /// The task handing `tell`'s notices to the hub.
+    pub notifier: tokio::task::JoinHandle<()>,
 }
 
 /// A room's recording.
@@ -332,7 +123,28 @@ fn send(conn: &ConnTx, notice: Notice) {
     conn.send(Outgoing::frame(&ServerFrame::Notice(notice)));
 }
 
-impl Task {
+impl Rooms {
+    /// The rooms of `hub`, on an SFU announced at `public` (and `tcp`).
+    pub fn new(hub: HubHandle, public: SocketAddr, tcp: Option<SocketAddr>, recorder: Option<Recorder>) -> Rooms {
+        let (tell, told) = mpsc::unbounded_channel();
+        let notifier = tokio::spawn(tell_rooms(hub.clone(), told));
+        let sfu = match tcp {
+            Some(t) => Sfu::new(public).with_tcp(t),
+            None => Sfu::new(public),
+        };
+        Rooms {
+            hub,
+            sfu,
+            members: HashMap::new(),
+            recorder,
+            recorded: HashMap::new(),
+            finishing: HashMap::new(),
+            tell,
+            sharing: HashMap::new(),
+            notifier,
+        }
+    }
+
     /// The state of `uid`'s track to the room: to whoever its role reaches, and itself
     /// (a whisper is told to its agent only).
     fn track(&self, room: u32, uid: &str, kind: Kind, state: TrackState) {
@@ -421,7 +233,7 @@ impl Task {
         }
     }
 
-    fn command(&mut self, c: Command) {
+    pub fn command(&mut self, c: Command) {
         let now = Instant::now();
         match c {
             Command::Join(Joining { member, room, uid, seat, sdp, conn, record }, answer) => {
@@ -581,7 +393,7 @@ impl Task {
     }
 
     /// The recording of `room` ends (its call ended, or `by` stopped it): the file is
-    /// finished by the recorder, which says what became of it ([`Task::finished`]).
+    /// finished by the recorder, which says what became of it ([`Rooms::finished`]).
     fn stop_recording(&mut self, room: u32, by: &str) {
         if let Some(r) = self.recorded.remove(&room) {
             self.sfu.record(room, false);
@@ -595,7 +407,7 @@ impl Task {
 
     /// The recorder finished a recording (or could not start it): the room is told
     /// where its file is, or why there is none, and that the recording is over.
-    fn finished(&mut self, f: Finished) {
+    pub fn finished(&mut self, f: Finished) {
         let found = match self.finishing.remove(&f.id) {
             Some(found) => Some(found),
             // Its file could not even be created: it ends here.
@@ -655,7 +467,7 @@ impl Task {
     }
 
     /// Carries out the SFU's outputs.
-    async fn outputs(&mut self, socket: &UdpSocket) {
+    pub fn outputs(&mut self, socket: &UdpSocket, tcp: &mut TcpConnections) {
         while let Some(o) = self.sfu.poll_output() {
             match o {
                 // A packet that cannot go out now is as good as lost on the way.
@@ -663,7 +475,7 @@ impl Task {
                     let _ = socket.try_send_to(&contents, destination);
                 }
                 MediaOutput::Transmit { transport: Transport::Tcp, destination, contents } => {
-                    self.tcp.send(destination, contents);
+                    tcp.send(destination, contents);
                 }
                 MediaOutput::Offer { member, sdp } => {
                     if let Some(m) = self.members.get_mut(&SessionId(member)) {
@@ -692,123 +504,64 @@ impl Task {
             }
         }
     }
-}
 
-async fn run(
-    socket: UdpSocket,
-    public: SocketAddr,
-    tcp: Option<(TcpListener, SocketAddr)>,
-    hub: HubHandle,
-    recorder: Option<Recorder>,
-    mut rx: mpsc::Receiver<Command>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let (tell, told) = mpsc::unbounded_channel();
-    let notifier = tokio::spawn(tell_rooms(hub.clone(), told));
-    let mut recorder = recorder;
-    let mut finished = recorder.as_mut().and_then(Recorder::take_finished);
-    let (listener, public_tcp) = tcp.unzip();
-    let sfu = match public_tcp {
-        Some(t) => Sfu::new(public).with_tcp(t),
-        None => Sfu::new(public),
-    };
-    let (tcp_events, mut tcp_rx) = mpsc::channel(4096);
-    let mut task = Task {
-        sfu,
-        tcp: TcpConnections::default(),
-        members: HashMap::new(),
-        public,
-        recorder,
-        recorded: HashMap::new(),
-        finishing: HashMap::new(),
-        tell,
-        sharing: HashMap::new(),
-    };
-    let mut buf = vec![0u8; 2048];
-    let mut reconcile = tokio::time::interval(RECONCILE);
-    loop {
-        let deadline = task.sfu.poll_timeout().map(tokio::time::Instant::from_std);
-        tokio::select! {
-            c = rx.recv() => match c {
-                Some(c) => task.command(c),
-                None => break,
-            },
-            r = socket.recv_from(&mut buf) => {
-                if let Ok((n, source)) = r {
-                    task.sfu.handle_receive(Instant::now(), source, task.public, &buf[..n]);
-                }
-            }
-            Some((stream, source)) = next_connection(listener.as_ref()) => task.tcp.accept(stream, source, &tcp_events),
-            Some(event) = tcp_rx.recv() => match (event, public_tcp) {
-                (TcpEvent::Packet { source, contents }, Some(local)) => {
-                    task.sfu.receive(Instant::now(), Transport::Tcp, source, local, &contents);
-                }
-                (TcpEvent::Closed { source, id }, _) => task.tcp.closed(source, id),
-                _ => {}
-            },
-            _ = sleep_until(deadline) => task.sfu.handle_timeout(Instant::now()),
-            Some(f) = next_finished(&mut finished) => task.finished(f),
-            _ = reconcile.tick() => {
-                let held: Vec<(SessionId, u32, bool)> = task.members.iter().map(|(s, m)| (*s, m.room, m.seat == Seat::Member)).collect();
-                let recorded: Vec<(u32, CallRecording)> = task.recorded.iter().map(|(r, c)| (*r, c.call.clone())).collect();
-                if held.is_empty() && recorded.is_empty() {
-                    continue;
-                }
-                // Who may stay, and each one's live connection (a page that reconnected
-                // has a new one: an unanswered offer is sent again there); which
-                // recorded calls ended.
-                let checked = hub
-                    .call(move |hub| {
-                        let stays = held.into_iter().map(|(s, room, member)| (s, may_stay(hub, s, room, member), hub.conn_tx(s))).collect::<Vec<_>>();
-                        // One pass over the calls for all the recorded rooms.
-                        let live: std::collections::HashSet<(u32, &str, &str)> = if recorded.is_empty() {
-                            Default::default()
-                        } else {
-                            hub.engine.answered_calls().collect()
-                        };
-                        let ended = recorded
-                            .into_iter()
-                            .filter(|(room, call)| !live.contains(&(*room, &*call.app, &*call.session_id)))
-                            .map(|(room, _)| room)
-                            .collect::<Vec<_>>();
-                        (stays, ended)
-                    })
-                    .await;
-                let (checked, ended) = checked.unwrap_or_default();
-                for room in ended {
-                    task.stop_recording(room, "");
-                }
-                for (member, stays, conn) in checked {
-                    if !stays {
-                        task.forget(member, false);
-                        continue;
-                    }
-                    task.reconnected(member, conn);
-                }
-            }
-            _ = stop.changed() => break,
-        }
-        task.outputs(&socket).await;
+    /// The task telling the hub, to await once the rooms are dropped.
+    pub fn into_notifier(self) -> tokio::task::JoinHandle<()> {
+        self.notifier
     }
-    // The recordings in progress are finished and kept (the recorder waits for its
-    // thread when dropped); the rooms are told.
-    if let Some(rec) = task.recorder.take() {
-        let _ = tokio::task::spawn_blocking(move || drop(rec)).await;
-    }
-    if let Some(mut finished) = finished {
-        while let Ok(f) = finished.try_recv() {
-            task.finished(f);
-        }
-    }
-    drop(task);
-    let _ = notifier.await;
-}
 
-/// What the recorder says next, if it is there.
-async fn next_finished(rx: &mut Option<mpsc::UnboundedReceiver<Finished>>) -> Option<Finished> {
-    match rx {
-        Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
+    /// Whether recording `id` is (or was just) one of these rooms'.
+    pub fn has_recording(&self, id: &str) -> bool {
+        self.finishing.contains_key(id) || self.recorded.values().any(|r| r.id == id)
+    }
+
+    /// Whether the rooms hold anything the hub must be asked about.
+    pub fn is_idle(&self) -> bool {
+        self.members.is_empty() && self.recorded.is_empty()
+    }
+
+    /// Checks the members against the engine: who may stay, each one's live connection
+    /// (a page that reconnected has a new one: an unanswered offer is sent again there),
+    /// which recorded calls ended. False when the hub has stopped (its app moved to
+    /// another node, or the server is stopping): these rooms are then gone from here.
+    pub async fn reconcile(&mut self) -> bool {
+        let held: Vec<(SessionId, u32, bool)> =
+            self.members.iter().map(|(s, m)| (*s, m.room, m.seat == Seat::Member)).collect();
+        let recorded: Vec<(u32, CallRecording)> = self.recorded.iter().map(|(r, c)| (*r, c.call.clone())).collect();
+        let checked = self
+            .hub
+            .call(move |hub| {
+                let stays = held
+                    .into_iter()
+                    .map(|(s, room, member)| (s, may_stay(hub, s, room, member), hub.conn_tx(s)))
+                    .collect::<Vec<_>>();
+                // One pass over the calls for all the recorded rooms.
+                let live: std::collections::HashSet<(u32, &str, &str)> =
+                    if recorded.is_empty() { Default::default() } else { hub.engine.answered_calls().collect() };
+                let ended = recorded
+                    .into_iter()
+                    .filter(|(room, call)| !live.contains(&(*room, &*call.app, &*call.session_id)))
+                    .map(|(room, _)| room)
+                    .collect::<Vec<_>>();
+                (stays, ended)
+            })
+            .await;
+        let (checked, ended) = match checked {
+            Ok(c) => c,
+            Err(crate::hub::HubError::Stopped) => return false,
+            Err(_) => return true,
+        };
+        for room in ended {
+            self.stop_recording(room, "");
+        }
+        for (member, stays, conn) in checked {
+            if !stays {
+                self.forget(member, false);
+                continue;
+            }
+            self.reconnected(member, conn);
+        }
+        true
     }
 }
 
@@ -842,11 +595,4 @@ pub fn may_stay(hub: &crate::hub::Hub, sid: SessionId, room: u32, member: bool) 
     }
     let Some(view) = hub.engine.session_view(sid) else { return false };
     view.roles.has(lineup_engine::Role::Supervisor) && hub.engine.room_app(room) == Some(&*view.app)
-}
-
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
-    }
 }
