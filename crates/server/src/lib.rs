@@ -61,6 +61,7 @@ pub mod logging;
 pub mod media;
 pub mod media_tcp;
 pub mod metrics;
+pub mod placement;
 pub mod recording;
 pub mod reports;
 pub mod rest;
@@ -84,17 +85,11 @@ pub use config::{Cli, Config};
 use hub::{AppRecord, Hub, HubHandle};
 use store::Store;
 
-/// The hubs requests go to: the one hub of a single node, or a cluster node's app hubs.
-#[derive(Clone)]
-pub enum Hubs {
-    Single(HubHandle),
-    Cluster(Arc<cluster::node::ClusterNode>),
-}
-
 /// What every request handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub hubs: Hubs,
+    /// Where each app is served.
+    pub placement: placement::Placement,
     pub config: Arc<Config>,
     /// Flips to true when the server shuts down (open sockets close).
     pub shutdown: watch::Receiver<bool>,
@@ -110,10 +105,7 @@ impl AppState {
     /// The hub that serves `app` here (in cluster mode: `Moving` when another node or
     /// none serves it).
     pub fn hub_for(&self, app: &str) -> Result<HubHandle, hub::HubError> {
-        match &self.hubs {
-            Hubs::Single(hub) => Ok(hub.clone()),
-            Hubs::Cluster(node) => node.registry.hub(app).ok_or(hub::HubError::Moving),
-        }
+        self.placement.hub(app)
     }
 
     /// Runs `f` on the hub that serves `app`.
@@ -127,10 +119,7 @@ impl AppState {
 
     /// The cluster node, in cluster mode.
     pub fn cluster(&self) -> Option<&Arc<cluster::node::ClusterNode>> {
-        match &self.hubs {
-            Hubs::Cluster(node) => Some(node),
-            Hubs::Single(_) => None,
-        }
+        self.placement.node()
     }
 }
 
@@ -336,7 +325,7 @@ pub async fn serve(
         false => None,
     };
     let (media, media_task) = media.unzip();
-    let state = AppState { hubs: Hubs::Single(hub), config, shutdown: stop_rx, limits: limits.clone(), metrics, media };
+    let state = AppState { placement: placement::Placement::Single(hub), config, shutdown: stop_rx, limits: limits.clone(), metrics, media };
     let router = rest::router(state);
     let failure = hub_failure.clone();
     let stopping = async move {

@@ -31,7 +31,7 @@ pub async fn upgrade(
 ) -> Response {
     let max = state.config.max_frame_bytes;
     // A node carrying its client's socket here applied the limits to that client.
-    let from_node = state.cluster().is_some_and(|n| crate::cluster::link::from_node(&n.settings.secret, &headers));
+    let from_node = state.placement.from_node(&headers);
     let slot = match peer.filter(|_| !from_node) {
         Some(addr) => match state.limits.pre_login(addr.ip()) {
             Some(slot) => Some(slot),
@@ -42,27 +42,22 @@ pub async fn upgrade(
     let ws = ws.max_message_size(max).max_frame_size(max).read_buffer_size(READ_BUFFER).write_buffer_size(16 * 1024);
     // Counted until its close frame is out: a stop waits for that.
     let open = state.limits.open_socket();
-    match state.hubs.clone() {
-        crate::Hubs::Single(hub) => ws.on_upgrade(move |socket| connection(socket, state, slot, hub, None, open)),
-        crate::Hubs::Cluster(node) => {
-            let client = peer.map(|p| p.ip());
-            ws.on_upgrade(move |socket| cluster_connection(socket, state, node, slot, from_node, client, open))
-        }
-    }
+    let client = peer.map(|p| p.ip());
+    ws.on_upgrade(move |socket| placed_connection(socket, state, slot, from_node, client, open))
 }
 
-/// A connection to a cluster node: its first `Login` or `Resume` names the app; the
-/// connection is served here when this node owns the app, else carried to the owner.
-async fn cluster_connection(
+/// A new connection: its first `Login` or `Resume` names the app; the connection is
+/// served here when the app is served here (on a single node, always), else carried to
+/// the owner.
+async fn placed_connection(
     mut socket: WebSocket,
     state: AppState,
-    node: Arc<crate::cluster::node::ClusterNode>,
     slot: Option<Slot>,
     from_node: bool,
     client: Option<std::net::IpAddr>,
     open: OpenSocket,
 ) {
-    use crate::cluster::node::Owner;
+    use crate::placement::Owner;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(state.config.login_timeout_s.into());
     let mut shutdown = state.shutdown.clone();
     let text =
@@ -82,7 +77,18 @@ async fn cluster_connection(
             }
         };
         let frame = match message {
-            Some(Ok(Message::Text(t))) => t,
+            Some(Ok(Message::Text(t))) => {
+                state.metrics.frames_in.inc();
+                state.metrics.bytes_in.inc_by(t.len() as u64);
+                t
+            }
+            Some(Err(e)) if too_large(&e) => {
+                let max = state.config.max_frame_bytes;
+                let why = format!("message larger than {max} bytes");
+                let _ = socket.send(text(WsError::FrameTooLarge(why.clone()).reply(0))).await;
+                let _ = socket.send(close(1009, &why)).await;
+                return;
+            }
             Some(Ok(Message::Binary(_))) => {
                 let _ = socket
                     .send(text(WsError::BadData("binary frames are not supported: send JSON text".into()).reply(0)))
@@ -119,16 +125,17 @@ async fn cluster_connection(
         let owner = tokio::select! {
             biased;
             _ = shutdown.changed() => None,
-            _ = node.until_leaving(), if from_node => Some(node.owner(&app)),
-            owner = node.owner_within(&app, Duration::from_secs(3)) => Some(owner),
+            _ = state.placement.until_leaving(), if from_node => state.placement.node().map(|n| n.owner(&app)),
+            owner = state.placement.owner_within(&app, Duration::from_secs(3)) => Some(owner),
         };
         let Some(owner) = owner else {
             let _ = socket.send(close(1001, "server restarting")).await;
             return;
         };
-        match owner {
-            Owner::Here(hub) => return connection(socket, state, slot, hub, Some(frame.to_string()), open).await,
-            Owner::There(_) if !from_node => {
+        let carrier = state.placement.node().cloned().filter(|_| !from_node);
+        match (owner, carrier) {
+            (Owner::Here(hub), _) => return connection(socket, state, slot, hub, Some(frame.to_string()), open).await,
+            (Owner::There(_), Some(node)) => {
                 drop(slot);
                 let settings = crate::cluster::ws_link::LinkSettings {
                     heartbeat: Duration::from_secs(state.config.heartbeat_s.into()),
@@ -137,13 +144,13 @@ async fn cluster_connection(
                 return crate::cluster::ws_link::carry(socket, node, settings, shutdown, frame.to_string(), app, open)
                     .await;
             }
-            Owner::Unknown => {
+            (Owner::Unknown, _) => {
                 let msg = format!("app '{}' does not exist", lineup_protocol::fields::clip(&app));
                 let _ = socket.send(text(WsError::NoApp(msg.into()).reply(seq))).await;
             }
             // Between owners (or a node that thinks otherwise carried it here): the
             // client, or the node carrying it, tries again.
-            Owner::Nowhere | Owner::There(_) => {
+            (Owner::Nowhere | Owner::There(_), _) => {
                 let _ = socket.send(close(1001, "server restarting")).await;
                 return;
             }
@@ -295,7 +302,7 @@ async fn connection(
     let mut unauthenticated = pre_login;
     // An app hub of a cluster node ends when its app moves: the client then resumes on
     // the app's next owner (through any node).
-    let app_hub = state.cluster().is_some();
+    let app_hub = state.placement.apps_move();
     // The frame a cluster node read to learn the app (its Login or Resume).
     if let Some(frame) = first {
         on_text(&state, &hub, &frame, &mut session, conn_id, &tx, &span).await;
@@ -427,7 +434,7 @@ async fn on_op(
     // An app hub that stopped because its app moved did not apply the request: the
     // socket closes with 1001 (no reply), and the client, or the node carrying it,
     // resumes at the next owner and sends it again there.
-    let moved = state.cluster().is_some();
+    let moved = state.placement.apps_move();
     let gone = |e: crate::hub::HubError| match e {
         crate::hub::HubError::Stopped if moved => {
             tx.send(Outgoing::Close { code: 1001, reason: "server restarting".into() });

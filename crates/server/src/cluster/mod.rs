@@ -34,6 +34,7 @@ pub mod app_hubs;
 pub mod apps;
 pub mod journal;
 pub mod lease;
+pub mod health;
 pub mod link;
 pub mod mirror;
 pub mod node;

@@ -19,7 +19,7 @@ use super::node::ClusterNode;
 use super::ownership::{NodeSettings, Ownership};
 use super::{apps, schema, Pg};
 use crate::config::Config;
-use crate::{limits, listen, metrics, rest, AppState, Hubs, DEMO_APP, DEMO_SECRET};
+use crate::{limits, listen, metrics, rest, AppState, DEMO_APP, DEMO_SECRET};
 
 /// How long a node that stops may take to hand its apps over.
 const LEAVE_WITHIN: Duration = Duration::from_secs(10);
@@ -94,7 +94,7 @@ pub async fn serve(
     let limits = limits::Limits::new(&config);
     let header_timeout = Duration::from_secs(config.header_timeout_s.into());
     let state = AppState {
-        hubs: Hubs::Cluster(node.clone()),
+        placement: crate::placement::Placement::Cluster(node.clone()),
         config,
         shutdown: stop_rx.clone(),
         limits: limits.clone(),

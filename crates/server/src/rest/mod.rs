@@ -67,7 +67,7 @@ async fn throttle(
 ) -> Response {
     // A node forwarding a request applied the limits to its client itself.
     let ip = peer.map(|a| a.ip()).filter(|_| {
-        !state.cluster().is_some_and(|n| crate::cluster::link::from_node(&n.settings.secret, req.headers()))
+        !state.placement.from_node(req.headers())
     });
     if let Some(wait) = ip.and_then(|ip| state.limits.throttled(ip)) {
         // The body is read first (bounded, like any body): a response sent while the
@@ -277,17 +277,9 @@ pub fn hub_refused(e: crate::hub::HubError, mut resp: Response) -> Response {
 /// `GET /healthz`: a round trip through the hub, which checks the store. 200 with the
 /// journal step and live sessions, or 503 when the hub or the store does not answer.
 async fn healthz(State(state): State<AppState>) -> Response {
-    let hub = match &state.hubs {
-        crate::Hubs::Single(hub) => hub,
-        crate::Hubs::Cluster(node) => return cluster::healthz(node).await,
-    };
-    let answer = tokio::time::timeout(std::time::Duration::from_secs(2), hub.call(|hub| hub.health())).await;
-    match answer {
-        Ok(Ok(Ok(h))) => (StatusCode::OK, Json(serde_json::json!({"status": "ok", "store": "ok", "journalStep": h.journal_step, "sessions": h.sessions, "refusedPanics": h.refused_panics}))).into_response(),
-        Ok(Ok(Err(store))) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable", "store": store}))).into_response(),
-        Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable", "hub": e.to_string()}))).into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "unavailable", "hub": "no answer within 2 s"}))).into_response(),
-    }
+    let (ok, body) = state.placement.health().await;
+    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(body)).into_response()
 }
 
 /// `GET /metrics`: Prometheus / OpenMetrics text; `Authorization: Bearer` the
@@ -301,15 +293,8 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
             return resp;
         }
     }
-    let (monitor, depth) = match &state.hubs {
-        crate::Hubs::Single(hub) => {
-            let answer = tokio::time::timeout(std::time::Duration::from_secs(5), hub.call(|hub| hub.monitor())).await;
-            match answer {
-                Ok(Ok(m)) => (m, hub.queue_depth()),
-                _ => return (StatusCode::SERVICE_UNAVAILABLE, "the hub did not answer\n").into_response(),
-            }
-        }
-        crate::Hubs::Cluster(node) => cluster::monitor(node).await,
+    let Some((monitor, depth)) = state.placement.monitor().await else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "the hub did not answer\n").into_response();
     };
     let text = crate::metrics::render(&state.metrics, monitor, depth);
     ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
