@@ -106,6 +106,7 @@ async fn get_bytes(cluster: &Cluster, node: &Node, path: &str, key: &str) -> (u1
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recorded_call_is_listed_by_every_node_and_fetched_from_the_node_that_has_it() {
+    let rx = common::receiver::Receiver::start(Default::default()).await;
     let mut cluster = Cluster::start().await;
     let placed = cluster.settled(&[0, 1, 2]).await;
     let owner = placed[BUSY];
@@ -115,6 +116,10 @@ async fn a_recorded_call_is_listed_by_every_node_and_fetched_from_the_node_that_
     let (status, v) =
         cluster.call(&cluster.nodes[others[0]], "PUT", &path, Some(&key), json!({"recordCalls": true})).await;
     assert_eq!(status, 200, "{v}");
+    let hook = json!({"url": rx.url("/rec"), "events": ["recording"]});
+    let path = format!("/api/v1/apps/{BUSY}/webhook");
+    let (status, v) = cluster.call(&cluster.nodes[others[1]], "PUT", &path, Some(&key), hook).await;
+    assert_eq!(status, 200, "{v}");
     // A call with media, through the owner.
     let (mut agent, mut cust, meet_id) = room(&cluster, &cluster.nodes[owner], BUSY).await;
     let call = agent.request(json!({"op": "Call", "UID": format!("{BUSY}-cust"), "meetID": meet_id})).await;
@@ -123,35 +128,9 @@ async fn a_recorded_call_is_listed_by_every_node_and_fetched_from_the_node_that_
     let mut a = Peer::join(agent, meet_id).await;
     let mut c = Peer::join(cust, meet_id).await;
     exchange(&mut [&mut a, &mut c], 3, 5).await;
-    assert_eq!(c.ws.request(json!({"op": "HungupCall", "callID": call_id})).await["err"], 0);
-    // Listed by every node (the index is in PostgreSQL), once the file is finished.
-    let list = format!("/api/v1/apps/{BUSY}/recordings?sessionid={call_id}");
-    let started = Instant::now();
-    let row: Value = loop {
-        let (status, v) = cluster.call(&cluster.nodes[others[1]], "GET", &list, Some(&key), Value::Null).await;
-        assert_eq!(status, 200, "{v}");
-        if let Some(r) = v["Data"]["recordings"].as_array().and_then(|r| r.first()) {
-            break r.clone();
-        }
-        assert!(started.elapsed() < Duration::from_secs(10), "the recording was never listed: {v}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    let kinds: Vec<&str> = row["tracks"].as_array().unwrap().iter().map(|t| t["kind"].as_str().unwrap()).collect();
-    assert!(kinds.contains(&"audio") && kinds.contains(&"video"), "{row}");
-    for n in &cluster.nodes {
-        let (status, v) = cluster.call(n, "GET", &list, Some(&key), Value::Null).await;
-        assert_eq!((status, v["Data"]["recordings"].as_array().map(Vec::len)), (200, Some(1)), "{}: {v}", n.id);
-    }
-    // Its file is on the owner; downloaded through another node, it is the same WebM.
-    let file = row["url"].as_str().unwrap().to_string();
-    let (status, bytes) = get_bytes(&cluster, &cluster.nodes[others[0]], &file, &key).await;
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
-    assert_eq!(bytes.len() as u64, row["bytes"].as_u64().unwrap());
-    assert_eq!(&bytes[..4], [0x1a, 0x45, 0xdf, 0xa3], "a Matroska/WebM file");
-    let kept = cluster.nodes[owner].data.join(format!("recordings/{BUSY}/{}.webm", row["id"].as_str().unwrap()));
-    assert_eq!(std::fs::read(&kept).unwrap(), bytes, "the owner's file");
-    // A fourth node joins that the app prefers: the app moves there, the file stays on
-    // the node that recorded it, and is fetched from there.
+    // A fourth node joins that the app prefers: the app moves there during the call. The
+    // recording is finished on the node that recorded it, which keeps the file, and its
+    // event reaches the business through the app's new owner.
     let ids: Vec<String> = cluster.nodes.iter().map(|n| n.id.clone()).collect();
     let newcomer = (0..)
         .map(|i| format!("node-d{i}"))
@@ -163,6 +142,32 @@ async fn a_recorded_call_is_listed_by_every_node_and_fetched_from_the_node_that_
     cluster.nodes.push(Node::start(&cluster.pg.url(), &newcomer));
     let placed = cluster.settled(&[0, 1, 2, 3]).await;
     assert_eq!(placed[BUSY], 3, "the app moved to the newcomer");
+    let told = rx.wait_accepted(1).await;
+    let event: Value = serde_json::from_str(&told[0].body).unwrap();
+    assert_eq!(
+        (event["event"].as_str(), event["sessionid"].as_str()),
+        (Some("recording.finished"), Some(call_id.as_str())),
+        "{event}"
+    );
+    // Listed by every node (the index is in PostgreSQL).
+    let list = format!("/api/v1/apps/{BUSY}/recordings?sessionid={call_id}");
+    let (status, v) = cluster.call(&cluster.nodes[others[1]], "GET", &list, Some(&key), Value::Null).await;
+    assert_eq!(status, 200, "{v}");
+    let row = v["Data"]["recordings"][0].clone();
+    assert_eq!(row["id"], event["recordingid"], "{v}");
+    let kinds: Vec<&str> = row["tracks"].as_array().unwrap().iter().map(|t| t["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"audio") && kinds.contains(&"video"), "{row}");
+    for n in &cluster.nodes {
+        let (status, v) = cluster.call(n, "GET", &list, Some(&key), Value::Null).await;
+        assert_eq!((status, v["Data"]["recordings"].as_array().map(Vec::len)), (200, Some(1)), "{}: {v}", n.id);
+    }
+    // Its file is on the node that recorded it; downloaded through another node (the
+    // app's owner fetches it from there), it is the same WebM.
+    let file = row["url"].as_str().unwrap().to_string();
+    let kept = cluster.nodes[owner].data.join(format!("recordings/{BUSY}/{}.webm", row["id"].as_str().unwrap()));
+    let bytes = std::fs::read(&kept).unwrap();
+    assert_eq!(bytes.len() as u64, row["bytes"].as_u64().unwrap());
+    assert_eq!(&bytes[..4], [0x1a, 0x45, 0xdf, 0xa3], "a Matroska/WebM file");
     let (status, got) = get_bytes(&cluster, &cluster.nodes[others[0]], &file, &key).await;
     assert_eq!((status, got.len()), (200, bytes.len()), "served from the node that recorded it");
     assert_eq!(got, bytes);
@@ -197,4 +202,5 @@ async fn a_recorded_call_is_listed_by_every_node_and_fetched_from_the_node_that_
     assert!(!kept.exists(), "the file is gone from the node that had it");
     let (status, v) = cluster.call(&cluster.nodes[others[1]], "GET", &list, Some(&key), Value::Null).await;
     assert_eq!((status, v["Data"]["recordings"].as_array().map(Vec::len)), (200, Some(0)), "{v}");
+    assert_eq!(rx.accepted().len(), 1, "one event for the one recording");
 }

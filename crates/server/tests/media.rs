@@ -574,9 +574,17 @@ async fn members_resuming_after_a_restart_are_told_their_media_is_lost_and_join_
     let mut a = Peer::join(agent, meet_id).await;
     let mut c = Peer::join(cust, meet_id).await;
     exchange(&mut [&mut a, &mut c], 1, 5).await;
-    // A socket that dropped and resumed on the same server: its media went on.
+    // A socket that dropped and resumed on the same server: its media goes on.
     resume_at(&mut c.ws, &server.ws_url).await;
-    c.ws.no_notice("MediaLost", 700).await;
+    let before = (a.got_audio, c.got_audio);
+    exchange(&mut [&mut a, &mut c], 1, 5).await;
+    assert!(
+        a.got_audio > before.0 + 20 && c.got_audio > before.1 + 20,
+        "media went on: {before:?} → {} / {}",
+        a.got_audio,
+        c.got_audio
+    );
+    c.ws.no_notice("MediaLost", 300).await;
     // A restart: the media the members had was on the server that stopped.
     let (mut agent, mut cust) = (a.ws, c.ws);
     let server = Server::start_in(server.stop().await, |_| {}).await;

@@ -65,7 +65,7 @@ pub fn from_node(secret: &str, headers: &HeaderMap) -> bool {
 }
 
 /// Headers a forwarded request keeps (the rest are the hop's own).
-const KEPT: [&str; 4] = ["authorization", "content-type", "accept", "if-none-match"];
+const KEPT: [&str; 6] = ["authorization", "content-type", "accept", "if-none-match", "range", "if-range"];
 
 #[allow(clippy::too_many_arguments)]
 /// Forwards a request to the node at `addr`; its answer, or `None` when that node
@@ -102,8 +102,17 @@ pub async fn forward(
     let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut out = HeaderMap::new();
     for (name, value) in resp.headers() {
-        let keep =
-            matches!(name.as_str(), "content-type" | "retry-after" | "etag" | "content-disposition" | "cache-control");
+        let keep = matches!(
+            name.as_str(),
+            "content-type"
+                | "retry-after"
+                | "etag"
+                | "content-disposition"
+                | "cache-control"
+                | "content-range"
+                | "accept-ranges"
+                | "last-modified"
+        );
         if let (true, Ok(n), Ok(v)) =
             (keep, HeaderName::from_bytes(name.as_str().as_bytes()), HeaderValue::from_bytes(value.as_bytes()))
         {

@@ -74,15 +74,11 @@ pub async fn serve(
             let listen_ip = listener.local_addr().map_err(|e| format!("listener: {e}"))?.ip();
             // Each app's calls are recorded here while it is owned here: files in this
             // node's --data directory, listed in the cluster's PostgreSQL.
-            let (pg, node_id, dir) = (node.pg.clone(), node.settings.node_id.clone(), config.data_dir.clone());
+            let (here, dir) = (node.clone(), config.data_dir.clone());
             let runtime = tokio::runtime::Handle::current();
             let recorders: crate::media::RecorderFactory = Box::new(move |hub, done| {
-                let keeper = crate::recording::ClusterKeeper {
-                    pg: pg.clone(),
-                    node: node_id.clone(),
-                    hub: hub.clone(),
-                    runtime: runtime.clone(),
-                };
+                let keeper =
+                    crate::recording::ClusterKeeper { node: here.clone(), hub: hub.clone(), runtime: runtime.clone() };
                 crate::recording::Recorder::spawn_cluster(&dir, keeper, done)
             });
             let hubs = crate::media::MediaHubs::Cluster(recorders);

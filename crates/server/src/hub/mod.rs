@@ -423,7 +423,6 @@ impl Hub {
         self.cluster_journal = Some(journal);
     }
 
-    /// Where the engine's steps, tokens and tickets are journaled.
     /// Where the hub's recordings are listed: the store, or the cluster's PostgreSQL.
     pub fn recordings(&self) -> crate::recording::index::RecordingIndex<'_> {
         use crate::recording::index::RecordingIndex;
@@ -433,6 +432,7 @@ impl Hub {
         }
     }
 
+    /// Where the engine's steps, tokens and tickets are journaled.
     pub(crate) fn journal_store(&mut self) -> &mut dyn Journal {
         self.journal_parts().0
     }

@@ -18,6 +18,7 @@ mod rooms;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lineup_engine::SessionId;
@@ -284,15 +285,20 @@ async fn run(
     let factory = match media_hubs {
         MediaHubs::Single(hub, mut recorder) => {
             finished = recorder.take_finished().unwrap_or(finished);
-            hubs.insert(hub.id(), Rooms::new(hub, public, public_tcp, Some(recorder)));
+            hubs.insert(hub.id(), Rooms::new(hub, public, public_tcp, Some(recorder), None));
             None
         }
-        MediaHubs::Cluster(factory) => Some(factory),
+        MediaHubs::Cluster(factory) => Some(Arc::new(factory)),
     };
-    let recorder_for = |hub: &HubHandle| -> Option<Recorder> {
-        let made = factory.as_ref().map(|make| make(hub, done.clone()))?;
-        made.map_err(|e| tracing::warn!("calls of this app are not recorded here: {e}")).ok()
+    // A cluster app hub's recorder is made at its first recording.
+    let recorder_for = |hub: &HubHandle| -> Option<rooms::MakeRecorder> {
+        let (factory, hub, done) = (factory.clone()?, hub.clone(), done.clone());
+        Some(Box::new(move || {
+            factory(&hub, done.clone()).map_err(|e| tracing::warn!("calls of this app are not recorded here: {e}")).ok()
+        }))
     };
+    // Recorders of hubs that went away, finishing their files.
+    let mut dropping = Vec::new();
     // Which hub's SFU took a source address's datagrams last.
     let mut by_source: HashMap<SocketAddr, u64> = HashMap::new();
     let mut tcp_conns = TcpConnections::default();
@@ -306,8 +312,8 @@ async fn run(
                 Some((hub, c)) => hubs
                     .entry(hub.id())
                     .or_insert_with(|| {
-                        let recorder = recorder_for(&hub);
-                        Rooms::new(hub, public, public_tcp, recorder)
+                        let make = recorder_for(&hub);
+                        Rooms::new(hub, public, public_tcp, None, make)
                     })
                     .command(c),
                 None => break,
@@ -337,19 +343,31 @@ async fn run(
                 }
             }
             _ = reconcile.tick() => {
-                // The rooms of a hub that stopped (its app moved away) are gone from here.
-                let mut gone = Vec::new();
-                for (id, rooms) in hubs.iter_mut() {
-                    if rooms.hub.is_stopped() || (!rooms.is_idle() && !rooms.reconcile().await) {
-                        gone.push(*id);
-                    }
-                }
+                // Every hub is asked at once (a slow one holds the others up for its
+                // wait at most); the rooms of a hub that stopped (its app moved away) are
+                // gone from here.
+                let checks = hubs.iter_mut().map(|(id, rooms)| async move {
+                    let stays = !rooms.hub.is_stopped() && (rooms.is_idle() || rooms.reconcile().await);
+                    (*id, stays)
+                });
+                let gone: Vec<u64> = futures_util::future::join_all(checks)
+                    .await
+                    .into_iter()
+                    .filter_map(|(id, stays)| (!stays).then_some(id))
+                    .collect();
                 for id in gone {
                     if let Some(rec) = hubs.remove(&id).and_then(|mut rooms| rooms.recorder.take()) {
                         // Its recordings are finished and kept (their rooms are elsewhere now).
-                        tokio::task::spawn_blocking(move || drop(rec));
+                        dropping.push(tokio::task::spawn_blocking(move || drop(rec)));
                     }
                     by_source.retain(|_, h| *h != id);
+                }
+                dropping.retain(|d: &tokio::task::JoinHandle<()>| !d.is_finished());
+                // Addresses seen come and go with the members: the map is started over
+                // once it holds many more than the members now.
+                let members: usize = hubs.values().map(|r| r.sfu.stats().members).sum();
+                if by_source.len() > 2 * members + 64 {
+                    by_source.clear();
                 }
             }
             _ = stop.changed() => break,
@@ -362,6 +380,9 @@ async fn run(
     // thread when dropped); the rooms are told.
     let recorders: Vec<Recorder> = hubs.values_mut().filter_map(|r| r.recorder.take()).collect();
     let _ = tokio::task::spawn_blocking(move || drop(recorders)).await;
+    for d in dropping {
+        let _ = d.await;
+    }
     drop(done);
     while let Ok(f) = finished.try_recv() {
         if let Some(rooms) = hubs.values_mut().find(|r| r.has_recording(&f.id)) {
@@ -390,9 +411,12 @@ fn receive(
             return;
         }
     }
+    let several = hubs.len() > 1;
     for (id, rooms) in hubs.iter_mut() {
         if rooms.sfu.receive(now, transport, source, local, contents) {
-            by_source.insert(source, *id);
+            if several {
+                by_source.insert(source, *id);
+            }
             return;
         }
     }

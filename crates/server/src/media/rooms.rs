@@ -17,6 +17,12 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use super::{refused, Command, Joining, Seat, Sharing, WsError};
+
+/// Makes a recorder (None: it could not be made, logged).
+pub type MakeRecorder = Box<dyn Fn() -> Option<Recorder> + Send + Sync>;
+
+/// How long a check of the members waits for its hub.
+const RECONCILE_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
 use crate::conn::{ConnTx, Outgoing};
 use crate::hub::HubHandle;
 use crate::media_tcp::TcpConnections;
@@ -55,8 +61,10 @@ pub(super) struct Rooms {
     pub hub: HubHandle,
     pub sfu: Sfu,
     members: HashMap<SessionId, Member>,
-    /// The recorder (a single node's; a cluster node records nothing yet).
+    /// The recorder (made at the first recording on a cluster node).
     pub recorder: Option<Recorder>,
+    /// Makes the recorder when a recording starts and there is none (a cluster node's).
+    make_recorder: Option<MakeRecorder>,
     /// The rooms being recorded.
     recorded: HashMap<u32, Recorded>,
     /// Recordings stopped, by id, until the recorder says what became of them.
@@ -125,7 +133,13 @@ fn send(conn: &ConnTx, notice: Notice) {
 
 impl Rooms {
     /// The rooms of `hub`, on an SFU announced at `public` (and `tcp`).
-    pub fn new(hub: HubHandle, public: SocketAddr, tcp: Option<SocketAddr>, recorder: Option<Recorder>) -> Rooms {
+    pub fn new(
+        hub: HubHandle,
+        public: SocketAddr,
+        tcp: Option<SocketAddr>,
+        recorder: Option<Recorder>,
+        make_recorder: Option<MakeRecorder>,
+    ) -> Rooms {
         let (tell, told) = mpsc::unbounded_channel();
         let notifier = tokio::spawn(tell_rooms(hub.clone(), told));
         let sfu = match tcp {
@@ -137,6 +151,7 @@ impl Rooms {
             sfu,
             members: HashMap::new(),
             recorder,
+            make_recorder,
             recorded: HashMap::new(),
             finishing: HashMap::new(),
             tell,
@@ -327,8 +342,9 @@ impl Rooms {
                 let _ = done.send(Ok(()));
             }
             Command::StartRecording { room, call, mixer, by, done } => {
+                let can_record = self.can_record();
                 let result = match self.recorded.get(&room) {
-                    _ if self.recorder.is_none() => {
+                    _ if !can_record => {
                         Err(WsError::NotEnabled("recording is not available on this server".to_string()))
                     }
                     // The same request again (sent again after a reconnect).
@@ -369,7 +385,7 @@ impl Rooms {
     /// Records `room` for `call` (a new call in the room starts a new recording), under
     /// CloudRoom's `mixer` id when a party asked (`by`).
     fn record(&mut self, room: u32, call: CallRecording, mixer: Option<String>, by: Option<(SessionId, String)>) {
-        if self.recorder.is_none() || self.recorded.get(&room).is_some_and(|r| r.call == call) {
+        if !self.can_record() || self.recorded.get(&room).is_some_and(|r| r.call == call) {
             return;
         }
         self.stop_recording(room, "");
@@ -505,6 +521,14 @@ impl Rooms {
         }
     }
 
+    /// Whether these rooms can record: their recorder, made now if need be.
+    fn can_record(&mut self) -> bool {
+        if self.recorder.is_none() {
+            self.recorder = self.make_recorder.as_ref().and_then(|make| make());
+        }
+        self.recorder.is_some()
+    }
+
     /// The task telling the hub, to await once the rooms are dropped.
     pub fn into_notifier(self) -> tokio::task::JoinHandle<()> {
         self.notifier
@@ -528,28 +552,27 @@ impl Rooms {
         let held: Vec<(SessionId, u32, bool)> =
             self.members.iter().map(|(s, m)| (*s, m.room, m.seat == Seat::Member)).collect();
         let recorded: Vec<(u32, CallRecording)> = self.recorded.iter().map(|(r, c)| (*r, c.call.clone())).collect();
-        let checked = self
-            .hub
-            .call(move |hub| {
-                let stays = held
-                    .into_iter()
-                    .map(|(s, room, member)| (s, may_stay(hub, s, room, member), hub.conn_tx(s)))
-                    .collect::<Vec<_>>();
-                // One pass over the calls for all the recorded rooms.
-                let live: std::collections::HashSet<(u32, &str, &str)> =
-                    if recorded.is_empty() { Default::default() } else { hub.engine.answered_calls().collect() };
-                let ended = recorded
-                    .into_iter()
-                    .filter(|(room, call)| !live.contains(&(*room, &*call.app, &*call.session_id)))
-                    .map(|(room, _)| room)
-                    .collect::<Vec<_>>();
-                (stays, ended)
-            })
-            .await;
-        let (checked, ended) = match checked {
-            Ok(c) => c,
-            Err(crate::hub::HubError::Stopped) => return false,
-            Err(_) => return true,
+        let asked = self.hub.call(move |hub| {
+            let stays = held
+                .into_iter()
+                .map(|(s, room, member)| (s, may_stay(hub, s, room, member), hub.conn_tx(s)))
+                .collect::<Vec<_>>();
+            // One pass over the calls for all the recorded rooms.
+            let live: std::collections::HashSet<(u32, &str, &str)> =
+                if recorded.is_empty() { Default::default() } else { hub.engine.answered_calls().collect() };
+            let ended = recorded
+                .into_iter()
+                .filter(|(room, call)| !live.contains(&(*room, &*call.app, &*call.session_id)))
+                .map(|(room, _)| room)
+                .collect::<Vec<_>>();
+            (stays, ended)
+        });
+        // A hub that does not answer in time is asked again at the next check (the media
+        // of the other hubs on the node waits at most this long for it).
+        let (checked, ended) = match tokio::time::timeout(RECONCILE_WAIT, asked).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(crate::hub::HubError::Stopped)) => return false,
+            Ok(Err(_)) | Err(_) => return true,
         };
         for room in ended {
             self.stop_recording(room, "");

@@ -398,36 +398,89 @@ enum Keeper {
 }
 
 /// How a cluster node keeps an app's recordings: the row, naming this node, into the
-/// cluster's index in PostgreSQL; the webhook deliveries through the app's hub (into
-/// its outbox, which goes with the hub's turn to PostgreSQL, under its lease).
+/// cluster's index in PostgreSQL; the webhook deliveries into the app's outbox through
+/// its hub (they go with the hub's turn to PostgreSQL, under its lease) — this node's
+/// hub, or, once the app has moved, its owner's (`POST /cluster/recordings/…`).
 pub struct ClusterKeeper {
-    pub pg: Arc<crate::cluster::Pg>,
-    pub node: String,
+    pub node: Arc<crate::cluster::node::ClusterNode>,
     pub hub: crate::hub::HubHandle,
     pub runtime: tokio::runtime::Handle,
 }
 
+/// How many times a recording's event is offered to the app's owner.
+const TELL_ATTEMPTS: u32 = 10;
+
 impl ClusterKeeper {
     fn keep(&self, row: &RecordingRow) -> Result<(), String> {
         let mut row = row.clone();
-        row.node = self.node.clone();
-        index::insert_pg(&self.pg, &row)?;
-        let id = row.id.clone();
-        let told = self.runtime.block_on(self.hub.call(move |hub| {
-            let stored = enqueue(hub.store.conn(), &row);
-            if stored.as_ref().is_ok_and(|n| *n > 0) {
-                hub.wake_webhooks = true;
-            }
-            stored.map_err(|e| e.to_string())
-        }));
-        match told {
-            Ok(Ok(_)) => {}
-            // The row is kept; only its event is not (the app moved off this node).
-            Ok(Err(e)) => tracing::warn!(recording = %id, "recording kept, its webhook event not stored: {e}"),
-            Err(e) => tracing::warn!(recording = %id, "recording kept, its webhook event not stored: {e}"),
+        row.node = self.node.settings.node_id.clone();
+        index::insert_pg(&self.node.pg, &row)?;
+        if let Err(e) = self.runtime.block_on(self.tell(&row)) {
+            // The row is kept; only its event is not.
+            tracing::warn!(recording = %row.id, "recording kept, its webhook event not stored: {e}");
         }
         Ok(())
     }
+
+    /// The `recording` event into the outbox of the app's hub, wherever it runs now.
+    async fn tell(&self, row: &RecordingRow) -> Result<(), String> {
+        use crate::placement::Owner;
+        let body = finished_event(row);
+        let mut why = String::from("no node serves the app");
+        for attempt in 0..TELL_ATTEMPTS {
+            let owner = match attempt {
+                0 => Owner::Here(self.hub.clone()),
+                _ => self.node.owner_within(&row.app, std::time::Duration::from_secs(2)).await,
+            };
+            match owner {
+                Owner::Here(hub) => match store_event(&hub, &row.app, body.clone(), row.ended_ms).await {
+                    Ok(()) => return Ok(()),
+                    Err(e) => why = e,
+                },
+                Owner::There(addr) => {
+                    let url = format!("http://{addr}/cluster/recordings/{}/{}", row.app, row.id);
+                    let credential =
+                        crate::cluster::link::credential(&self.node.settings.secret, &self.node.settings.node_id);
+                    let told = json!({"event": body, "endedMs": row.ended_ms}).to_string();
+                    let sent = self
+                        .node
+                        .http
+                        .post(url)
+                        .header(crate::cluster::link::NODE_HEADER, credential)
+                        .header("content-type", "application/json")
+                        .body(told)
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(r) if r.status().is_success() => return Ok(()),
+                        Ok(r) => why = format!("the owner answered {}", r.status()),
+                        Err(e) => why = e.to_string(),
+                    }
+                }
+                Owner::Nowhere | Owner::Unknown => {}
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        Err(why)
+    }
+}
+
+/// A `recording` event (`body`, the call ended at `ended_ms`) into the outbox of `app`'s
+/// hub; Err when that hub does not take it (it stopped: the app moved).
+pub async fn store_event(hub: &crate::hub::HubHandle, app: &str, body: String, ended_ms: u64) -> Result<(), String> {
+    let app = app.to_string();
+    let stored = hub
+        .call(move |hub| {
+            let conn = hub.store.conn();
+            let stored = crate::webhooks::store::hooks(conn)
+                .and_then(|hooks| crate::webhooks::enqueue_business(conn, &hooks, &app, "recording", &body, ended_ms));
+            if stored.as_ref().is_ok_and(|n| *n > 0) {
+                hub.wake_webhooks = true;
+            }
+            stored.map(|_| ()).map_err(|e| e.to_string())
+        })
+        .await;
+    stored.map_err(|e| e.to_string())?
 }
 
 /// The tracks of a recording, named by their parties' UIDs.

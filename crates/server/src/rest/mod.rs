@@ -137,7 +137,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/ws", get(ws::upgrade))
-        .route("/cluster/recordings/{app}/{id}", get(recordings::keeper).delete(recordings::keeper))
+        .route(
+            "/cluster/recordings/{app}/{id}",
+            get(recordings::keeper).delete(recordings::keeper).post(recordings::told),
+        )
         .nest("/api/v1", api);
     router = match &state.config.sdk_dir {
         Some(dir) => router.nest_service("/sdk", static_dir(dir)),
