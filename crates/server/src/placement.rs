@@ -34,6 +34,14 @@ impl Placement {
         }
     }
 
+    /// The hub that serves every app, where one does (a single node).
+    pub fn only_hub(&self) -> Option<HubHandle> {
+        match self {
+            Placement::Single(hub) => Some(hub.clone()),
+            Placement::Cluster(_) => None,
+        }
+    }
+
     /// The cluster node, on a cluster.
     pub fn node(&self) -> Option<&Arc<ClusterNode>> {
         match self {

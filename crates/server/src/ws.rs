@@ -42,13 +42,19 @@ pub async fn upgrade(
     let ws = ws.max_message_size(max).max_frame_size(max).read_buffer_size(READ_BUFFER).write_buffer_size(16 * 1024);
     // Counted until its close frame is out: a stop waits for that.
     let open = state.limits.open_socket();
+    // Where one hub serves every app, the connection goes to it at once: waiting for
+    // the first frame to learn the app here cost every connection about 5 KB more
+    // (measured with 19,000 idle sessions: 361 MB against 266 MB).
+    if let Some(hub) = state.placement.only_hub() {
+        return ws.on_upgrade(move |socket| connection(socket, state, slot, hub, None, open));
+    }
     let client = peer.map(|p| p.ip());
     ws.on_upgrade(move |socket| placed_connection(socket, state, slot, from_node, client, open))
 }
 
-/// A new connection: its first `Login` or `Resume` names the app; the connection is
-/// served here when the app is served here (on a single node, always), else carried to
-/// the owner.
+/// A new connection to a node of a cluster: its first `Login` or `Resume` names the
+/// app; the connection is served here when the app is served here, else carried to the
+/// owner.
 async fn placed_connection(
     mut socket: WebSocket,
     state: AppState,
@@ -76,11 +82,13 @@ async fn placed_connection(
                 return;
             }
         };
-        let frame = match message {
+        // Copied out of the socket's read buffer: the connection that follows keeps it,
+        // and a slice would keep the whole buffer alive for the connection's life.
+        let frame: String = match message {
             Some(Ok(Message::Text(t))) => {
                 state.metrics.frames_in.inc();
                 state.metrics.bytes_in.inc_by(t.len() as u64);
-                t
+                t.as_str().to_owned()
             }
             Some(Err(e)) if too_large(&e) => {
                 let max = state.config.max_frame_bytes;
@@ -98,7 +106,7 @@ async fn placed_connection(
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
             _ => return,
         };
-        let (seq, app) = match lineup_protocol::ws::parse_client_frame(frame.as_str()) {
+        let (seq, app) = match lineup_protocol::ws::parse_client_frame(&frame) {
             Err(reply) => (0, Err(reply)),
             Ok(f) => match f.op {
                 Op::Login { ticket } => match crate::auth::peek(&ticket) {
@@ -134,14 +142,14 @@ async fn placed_connection(
         };
         let carrier = state.placement.node().cloned().filter(|_| !from_node);
         match (owner, carrier) {
-            (Owner::Here(hub), _) => return connection(socket, state, slot, hub, Some(frame.to_string()), open).await,
+            (Owner::Here(hub), _) => return connection(socket, state, slot, hub, Some(frame), open).await,
             (Owner::There(_), Some(node)) => {
                 drop(slot);
                 let settings = crate::cluster::ws_link::LinkSettings {
                     heartbeat: Duration::from_secs(state.config.heartbeat_s.into()),
                     client,
                 };
-                return crate::cluster::ws_link::carry(socket, node, settings, shutdown, frame.to_string(), app, open)
+                return crate::cluster::ws_link::carry(socket, node, settings, shutdown, frame, app, open)
                     .await;
             }
             (Owner::Unknown, _) => {
