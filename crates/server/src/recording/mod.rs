@@ -407,8 +407,9 @@ pub struct ClusterKeeper {
     pub runtime: tokio::runtime::Handle,
 }
 
-/// How many times a recording's event is offered to the app's owner.
-const TELL_ATTEMPTS: u32 = 10;
+/// How long a recording's event is offered to the app's owner (the node's stop waits
+/// for its recorders, within the media task's few seconds).
+const TELL_WITHIN: std::time::Duration = std::time::Duration::from_secs(4);
 
 impl ClusterKeeper {
     fn keep(&self, row: &RecordingRow) -> Result<(), String> {
@@ -422,18 +423,17 @@ impl ClusterKeeper {
         Ok(())
     }
 
-    /// The `recording` event into the outbox of the app's hub, wherever it runs now.
+    /// The `recording` event into the outbox of the app's hub, wherever it runs now:
+    /// the owner makes it from the row in the index (the node names only the recording).
     async fn tell(&self, row: &RecordingRow) -> Result<(), String> {
         use crate::placement::Owner;
-        let body = finished_event(row);
+        use std::time::{Duration, Instant};
+        let deadline = Instant::now() + TELL_WITHIN;
         let mut why = String::from("no node serves the app");
-        for attempt in 0..TELL_ATTEMPTS {
-            let owner = match attempt {
-                0 => Owner::Here(self.hub.clone()),
-                _ => self.node.owner_within(&row.app, std::time::Duration::from_secs(2)).await,
-            };
+        let mut owner = Owner::Here(self.hub.clone());
+        loop {
             match owner {
-                Owner::Here(hub) => match store_event(&hub, &row.app, body.clone(), row.ended_ms).await {
+                Owner::Here(hub) => match store_finished(&hub, &row.app, &row.id, &row.node).await {
                     Ok(()) => return Ok(()),
                     Err(e) => why = e,
                 },
@@ -441,14 +441,12 @@ impl ClusterKeeper {
                     let url = format!("http://{addr}/cluster/recordings/{}/{}", row.app, row.id);
                     let credential =
                         crate::cluster::link::credential(&self.node.settings.secret, &self.node.settings.node_id);
-                    let told = json!({"event": body, "endedMs": row.ended_ms}).to_string();
                     let sent = self
                         .node
                         .http
                         .post(url)
                         .header(crate::cluster::link::NODE_HEADER, credential)
-                        .header("content-type", "application/json")
-                        .body(told)
+                        .timeout(Duration::from_secs(2))
                         .send()
                         .await;
                     match sent {
@@ -459,25 +457,31 @@ impl ClusterKeeper {
                 }
                 Owner::Nowhere | Owner::Unknown => {}
             }
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            if Instant::now() + Duration::from_millis(200) >= deadline {
+                return Err(why);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            owner = self.node.owner_within(&row.app, Duration::from_secs(1)).await;
         }
-        Err(why)
     }
 }
 
-/// A `recording` event (`body`, the call ended at `ended_ms`) into the outbox of `app`'s
-/// hub; Err when that hub does not take it (it stopped: the app moved).
-pub async fn store_event(hub: &crate::hub::HubHandle, app: &str, body: String, ended_ms: u64) -> Result<(), String> {
-    let app = app.to_string();
+/// The `recording` event of recording `id` of `app`, made from its row in the index,
+/// into the outbox of `app`'s hub. Err when that hub does not take it (it stopped: the
+/// app moved), or when the row is not there or not kept by `node`.
+pub async fn store_finished(hub: &crate::hub::HubHandle, app: &str, id: &str, node: &str) -> Result<(), String> {
+    let (app, id, node) = (app.to_string(), id.to_string(), node.to_string());
     let stored = hub
         .call(move |hub| {
-            let conn = hub.store.conn();
-            let stored = crate::webhooks::store::hooks(conn)
-                .and_then(|hooks| crate::webhooks::enqueue_business(conn, &hooks, &app, "recording", &body, ended_ms));
-            if stored.as_ref().is_ok_and(|n| *n > 0) {
+            let row = hub.recordings().get(&app, &id)?.ok_or_else(|| format!("no recording '{id}' of {app}"))?;
+            if row.node != node {
+                return Err(format!("recording '{id}' is kept by node {}, not {node}", row.node));
+            }
+            let stored = enqueue(hub.store.conn(), &row).map_err(|e| e.to_string())?;
+            if stored > 0 {
                 hub.wake_webhooks = true;
             }
-            stored.map(|_| ()).map_err(|e| e.to_string())
+            Ok(())
         })
         .await;
     stored.map_err(|e| e.to_string())?

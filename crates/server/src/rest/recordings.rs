@@ -312,38 +312,29 @@ pub async fn keeper(
     serve_file(&state, &row, &headers).await
 }
 
-/// What a node sends the owner of an app about a recording it finished there.
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RecordingTold {
-    /// The `recording` webhook event's body.
-    event: String,
-    ended_ms: u64,
-}
-
-/// `POST /cluster/recordings/{app}/{id}`: a recording another node finished for an app
-/// served here now: its `recording` event into the app's outbox (node credential only).
+/// `POST /cluster/recordings/{app}/{id}`: recording `id` that the sending node finished
+/// for an app served here now: its `recording` event, made from the row in the index
+/// (which must name the sending node), into the app's outbox. Node credential only; the
+/// request has no body.
 pub async fn told(
     State(state): State<AppState>,
     Path((app, id)): Path<(String, String)>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
 ) -> Response {
-    if !state.placement.from_node(&headers) {
-        return admin_error(AdminError::NoEndpoint);
-    }
+    let Some(node) = state.cluster() else { return admin_error(AdminError::NoEndpoint) };
+    let sender = headers
+        .get(crate::cluster::link::NODE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| crate::cluster::link::verify(&node.settings.secret, v));
+    let Some(sender) = sender else { return admin_error(AdminError::NoEndpoint) };
     if let Err(e) = check_id(&id).and_then(|_| crate::admin::check_app_id(&app)) {
         return admin_error(e);
     }
-    let told: RecordingTold = match serde_json::from_slice(&body) {
-        Ok(t) => t,
-        Err(e) => return admin_error(AdminError::bad(format!("invalid body: {e}"))),
-    };
     let hub = match state.hub_for(&app) {
         Ok(hub) => hub,
         Err(e) => return admin_error(AdminError::Unavailable(format!("app {app} is not served here: {e}"))),
     };
-    match crate::recording::store_event(&hub, &app, told.event, told.ended_ms).await {
+    match crate::recording::store_finished(&hub, &app, &id, &sender).await {
         Ok(()) => super::admin_ok(serde_json::json!({})),
         Err(e) => admin_error(AdminError::Unavailable(e)),
     }
