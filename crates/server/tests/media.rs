@@ -25,12 +25,18 @@ async fn room(server: &Server) -> (Client, Client, u64) {
     (agent, cust, meet_id)
 }
 
+/// The agent's and the customer's media in the agent's room.
+async fn joined(server: &Server) -> (Peer, Peer, u64) {
+    let (agent, cust, meet_id) = room(server).await;
+    let a = Peer::join(agent, meet_id).await;
+    let c = Peer::join(cust, meet_id).await;
+    (a, c, meet_id)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_members_of_a_room_hear_and_see_each_other_through_the_server() {
     let server = Server::start().await;
-    let (agent, cust, meet_id) = room(&server).await;
-    let mut a = Peer::join(agent, meet_id).await;
-    let mut c = Peer::join(cust, meet_id).await;
+    let (mut a, mut c, meet_id) = joined(&server).await;
     exchange(&mut [&mut a, &mut c], 4, 5).await;
     for (who, p) in [("agent", &a), ("customer", &c)] {
         assert!(p.got_audio > 50, "the {who} received {} audio frames", p.got_audio);
@@ -62,9 +68,7 @@ async fn two_members_of_a_room_hear_and_see_each_other_through_the_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_supervisor_monitors_hearing_both_parties_and_whispers_to_the_agent_only() {
     let server = Server::start().await;
-    let (agent, cust, meet_id) = room(&server).await;
-    let mut a = Peer::join(agent, meet_id).await;
-    let mut c = Peer::join(cust, meet_id).await;
+    let (mut a, mut c, meet_id) = joined(&server).await;
     let sup = server.client("media-sup").await;
     let mut s = Peer::enter(sup, json!({"op": "MediaMonitor", "meetID": meet_id, "mode": "monitor"}), 99).await;
     exchange(&mut [&mut a, &mut c, &mut s], 4, 4).await;
@@ -570,9 +574,7 @@ async fn resume_at(c: &mut Client, url: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_resuming_after_a_restart_are_told_their_media_is_lost_and_join_again() {
     let server = Server::start().await;
-    let (agent, cust, meet_id) = room(&server).await;
-    let mut a = Peer::join(agent, meet_id).await;
-    let mut c = Peer::join(cust, meet_id).await;
+    let (mut a, mut c, meet_id) = joined(&server).await;
     exchange(&mut [&mut a, &mut c], 1, 5).await;
     // A socket that dropped and resumed on the same server: its media goes on.
     resume_at(&mut c.ws, &server.ws_url).await;
