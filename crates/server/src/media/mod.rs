@@ -299,9 +299,6 @@ async fn run(
     };
     // Recorders of hubs that went away, finishing their files.
     let mut dropping = Vec::new();
-    // The answers of the member checks, and the hubs being checked.
-    let (answers, mut checks) = mpsc::unbounded_channel();
-    let mut asking = std::collections::HashSet::new();
     // Which hub's SFU took a source address's datagrams last.
     let mut by_source: HashMap<SocketAddr, u64> = HashMap::new();
     let mut tcp_conns = TcpConnections::default();
@@ -345,37 +342,25 @@ async fn run(
                     rooms.finished(f);
                 }
             }
-            Some((id, checked)) = checks.recv() => {
-                asking.remove(&id);
-                match checked {
-                    Ok(checked) => {
-                        if let Some(rooms) = hubs.get_mut(&id) {
-                            rooms.apply(checked);
-                        }
-                    }
-                    Err(crate::hub::HubError::Stopped) => drop_hub(&mut hubs, &mut by_source, &mut dropping, id),
-                    Err(_) => {}
-                }
-            }
             _ = reconcile.tick() => {
-                // The rooms of a hub that stopped (its app moved away) are gone from here.
-                let stopped: Vec<u64> = hubs.iter().filter(|(_, r)| r.hub.is_stopped()).map(|(id, _)| *id).collect();
-                for id in stopped {
-                    drop_hub(&mut hubs, &mut by_source, &mut dropping, id);
-                }
-                // Every hub's members are checked apart from this task, one check a hub
-                // at a time: a slow hub holds up no media.
-                for (id, rooms) in &hubs {
-                    if asking.contains(id) {
-                        continue;
+                // Every hub is asked at once (a slow one holds the others up for its
+                // wait at most); the rooms of a hub that stopped (its app moved away) are
+                // gone from here.
+                let checks = hubs.iter_mut().map(|(id, rooms)| async move {
+                    let stays = !rooms.hub.is_stopped() && (rooms.is_idle() || rooms.reconcile().await);
+                    (*id, stays)
+                });
+                let gone: Vec<u64> = futures_util::future::join_all(checks)
+                    .await
+                    .into_iter()
+                    .filter_map(|(id, stays)| (!stays).then_some(id))
+                    .collect();
+                for id in gone {
+                    if let Some(rec) = hubs.remove(&id).and_then(|mut rooms| rooms.recorder.take()) {
+                        // Its recordings are finished and kept (their rooms are elsewhere now).
+                        dropping.push(tokio::task::spawn_blocking(move || drop(rec)));
                     }
-                    if let Some(check) = rooms.check() {
-                        asking.insert(*id);
-                        let (id, answer) = (*id, answers.clone());
-                        tokio::spawn(async move {
-                            let _ = answer.send((id, check.await));
-                        });
-                    }
+                    by_source.retain(|_, h| *h != id);
                 }
                 dropping.retain(|d: &tokio::task::JoinHandle<()>| !d.is_finished());
                 // Addresses seen come and go with the members: the map is started over
@@ -408,20 +393,6 @@ async fn run(
         let notifier = rooms.into_notifier();
         let _ = notifier.await;
     }
-}
-
-/// The rooms of hub `id` are gone from here (its app moved away, or it stopped): its
-/// recorder finishes its files apart (awaited at the stop).
-fn drop_hub(
-    hubs: &mut HashMap<u64, Rooms>,
-    by_source: &mut HashMap<SocketAddr, u64>,
-    dropping: &mut Vec<tokio::task::JoinHandle<()>>,
-    id: u64,
-) {
-    if let Some(rec) = hubs.remove(&id).and_then(|mut rooms| rooms.recorder.take()) {
-        dropping.push(tokio::task::spawn_blocking(move || drop(rec)));
-    }
-    by_source.retain(|_, h| *h != id);
 }
 
 /// A packet from `source`: to the SFU that took that address's packets last, else to

@@ -21,14 +21,8 @@ use super::{refused, Command, Joining, Seat, Sharing, WsError};
 /// Makes a recorder (None: it could not be made, logged).
 pub type MakeRecorder = Box<dyn Fn() -> Option<Recorder> + Send + Sync>;
 
-/// The hub's answer to a check of the members ([`Rooms::check`]).
-pub struct Checked {
-    /// Each member as asked (with the join it was asked for): whether it may stay, and
-    /// its live connection.
-    stays: Vec<(SessionId, u64, bool, Option<ConnTx>)>,
-    /// The recorded calls that ended.
-    ended: Vec<(u32, CallRecording)>,
-}
+/// How long a check of the members waits for its hub.
+const RECONCILE_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
 use crate::conn::{ConnTx, Outgoing};
 use crate::hub::HubHandle;
 use crate::media_tcp::TcpConnections;
@@ -48,8 +42,6 @@ struct Member {
     muted: Vec<Kind>,
     /// Our offer it has not answered yet (sent again on its next connection).
     unanswered: Option<String>,
-    /// Which join this is (a check asked before it does not apply to it).
-    joined: u64,
 }
 
 impl Member {
@@ -83,8 +75,6 @@ pub(super) struct Rooms {
     sharing: HashMap<u32, SessionId>,
     /// The task handing `tell`'s notices to the hub.
     pub notifier: tokio::task::JoinHandle<()>,
-    /// Joins so far (each member's [`Member::joined`]).
-    joins: u64,
 }
 
 /// A room's recording.
@@ -167,7 +157,6 @@ impl Rooms {
             tell,
             sharing: HashMap::new(),
             notifier,
-            joins: 0,
         }
     }
 
@@ -313,21 +302,9 @@ impl Rooms {
                         let oper = r.by.as_ref().map_or("", |(_, uid)| uid.as_str());
                         send(&conn, r.state(room, MIXER_RUNNING, oper));
                     }
-                    self.joins += 1;
-                    let joined = self.joins;
                     self.members.insert(
                         member,
-                        Member {
-                            room,
-                            uid,
-                            seat,
-                            role,
-                            conn,
-                            open: Vec::new(),
-                            muted: Vec::new(),
-                            unanswered: None,
-                            joined,
-                        },
+                        Member { room, uid, seat, role, conn, open: Vec::new(), muted: Vec::new(), unanswered: None },
                     );
                 }
                 let _ = answer.send(result);
@@ -567,57 +544,47 @@ impl Rooms {
         self.members.is_empty() && self.recorded.is_empty()
     }
 
-    /// A check of the members against the engine, to run apart from the media task (a
-    /// slow hub holds up no media): who may stay, each one's live connection (a page
-    /// that reconnected has a new one: an unanswered offer is sent again there), which
-    /// recorded calls ended. None when there is nothing to check. Its answer goes to
-    /// [`Rooms::apply`]; `Err(Stopped)` means the hub has stopped (its app moved to
-    /// another node, or the server is stopping) and these rooms are gone from here.
-    pub fn check(&self) -> Option<impl std::future::Future<Output = Result<Checked, crate::hub::HubError>> + Send> {
-        if self.is_idle() {
-            return None;
-        }
-        let held: Vec<(SessionId, u64, u32, bool)> =
-            self.members.iter().map(|(s, m)| (*s, m.joined, m.room, m.seat == Seat::Member)).collect();
+    /// Checks the members against the engine: who may stay, each one's live connection
+    /// (a page that reconnected has a new one: an unanswered offer is sent again there),
+    /// which recorded calls ended. False when the hub has stopped (its app moved to
+    /// another node, or the server is stopping): these rooms are then gone from here.
+    pub async fn reconcile(&mut self) -> bool {
+        let held: Vec<(SessionId, u32, bool)> =
+            self.members.iter().map(|(s, m)| (*s, m.room, m.seat == Seat::Member)).collect();
         let recorded: Vec<(u32, CallRecording)> = self.recorded.iter().map(|(r, c)| (*r, c.call.clone())).collect();
-        let hub = self.hub.clone();
-        Some(async move {
-            hub.call(move |hub| {
-                let stays = held
-                    .into_iter()
-                    .map(|(s, joined, room, member)| (s, joined, may_stay(hub, s, room, member), hub.conn_tx(s)))
-                    .collect::<Vec<_>>();
-                // One pass over the calls for all the recorded rooms.
-                let live: std::collections::HashSet<(u32, &str, &str)> =
-                    if recorded.is_empty() { Default::default() } else { hub.engine.answered_calls().collect() };
-                let ended = recorded
-                    .into_iter()
-                    .filter(|(room, call)| !live.contains(&(*room, &*call.app, &*call.session_id)))
-                    .collect::<Vec<_>>();
-                Checked { stays, ended }
-            })
-            .await
-        })
-    }
-
-    /// Carries out a check's answer, for what has not changed since it was asked: a
-    /// member that joined again meanwhile, or a room recording another call, is left be.
-    pub fn apply(&mut self, checked: Checked) {
-        for (room, call) in checked.ended {
-            if self.recorded.get(&room).is_some_and(|r| r.call == call) {
-                self.stop_recording(room, "");
-            }
+        let asked = self.hub.call(move |hub| {
+            let stays = held
+                .into_iter()
+                .map(|(s, room, member)| (s, may_stay(hub, s, room, member), hub.conn_tx(s)))
+                .collect::<Vec<_>>();
+            // One pass over the calls for all the recorded rooms.
+            let live: std::collections::HashSet<(u32, &str, &str)> =
+                if recorded.is_empty() { Default::default() } else { hub.engine.answered_calls().collect() };
+            let ended = recorded
+                .into_iter()
+                .filter(|(room, call)| !live.contains(&(*room, &*call.app, &*call.session_id)))
+                .map(|(room, _)| room)
+                .collect::<Vec<_>>();
+            (stays, ended)
+        });
+        // A hub that does not answer in time is asked again at the next check (the media
+        // of the other hubs on the node waits at most this long for it).
+        let (checked, ended) = match tokio::time::timeout(RECONCILE_WAIT, asked).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(crate::hub::HubError::Stopped)) => return false,
+            Ok(Err(_)) | Err(_) => return true,
+        };
+        for room in ended {
+            self.stop_recording(room, "");
         }
-        for (member, joined, stays, conn) in checked.stays {
-            if self.members.get(&member).map(|m| m.joined) != Some(joined) {
-                continue;
-            }
+        for (member, stays, conn) in checked {
             if !stays {
                 self.forget(member, false);
                 continue;
             }
             self.reconnected(member, conn);
         }
+        true
     }
 }
 
