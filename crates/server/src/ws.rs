@@ -74,11 +74,11 @@ async fn placed_connection(
             m = socket.recv() => m,
             _ = tokio::time::sleep_until(deadline) => {
                 let reason = format!("log in or resume within {} s", state.config.login_timeout_s);
-                let _ = socket.send(close(CLOSE_LOGIN_TIMEOUT, &reason)).await;
+                close_socket(socket, close(CLOSE_LOGIN_TIMEOUT, &reason)).await;
                 return;
             }
             _ = shutdown.changed() => {
-                let _ = socket.send(close(1001, "server restarting")).await;
+                close_socket(socket, close(1001, "server restarting")).await;
                 return;
             }
         };
@@ -94,7 +94,7 @@ async fn placed_connection(
                 let max = state.config.max_frame_bytes;
                 let why = format!("message larger than {max} bytes");
                 let _ = socket.send(text(WsError::FrameTooLarge(why.clone()).reply(0))).await;
-                let _ = socket.send(close(1009, &why)).await;
+                close_socket(socket, close(1009, &why)).await;
                 return;
             }
             Some(Ok(Message::Binary(_))) => {
@@ -137,7 +137,7 @@ async fn placed_connection(
             owner = state.placement.owner_within(&app, Duration::from_secs(3)) => Some(owner),
         };
         let Some(owner) = owner else {
-            let _ = socket.send(close(1001, "server restarting")).await;
+            close_socket(socket, close(1001, "server restarting")).await;
             return;
         };
         let carrier = state.placement.node().cloned().filter(|_| !from_node);
@@ -159,11 +159,30 @@ async fn placed_connection(
             // Between owners (or a node that thinks otherwise carried it here): the
             // client, or the node carrying it, tries again.
             (Owner::Nowhere | Owner::There(_), _) => {
-                let _ = socket.send(close(1001, "server restarting")).await;
+                close_socket(socket, close(1001, "server restarting")).await;
                 return;
             }
         }
     }
+}
+
+/// Closes a socket the server is done with: the close frame, then what the peer still
+/// sends is read (and dropped) until its close reply, [`CLOSE_DEADLINE`] at most. A
+/// socket dropped with the peer's frames unread is reset, and the reset can reach the
+/// peer before the close frame does (a node carrying a client then cannot tell a
+/// hand-over's 1001 from a node that died).
+async fn close_socket(mut socket: WebSocket, frame: Message) {
+    if socket.send(frame).await.is_err() {
+        return;
+    }
+    let _ = tokio::time::timeout(CLOSE_DEADLINE, async {
+        while let Some(Ok(m)) = socket.recv().await {
+            if matches!(m, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// The answer to an op other than `Login` or `Resume` before either: a pong to `Ping`,

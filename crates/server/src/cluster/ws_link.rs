@@ -70,13 +70,19 @@ async fn connect(node: &ClusterNode, addr: &str, client: Option<std::net::IpAddr
     }
 }
 
+/// How long a link does not go back to the node that just handed its app over while
+/// this node's placement still names it (it is seen released within a few polls).
+const SKIP_HANDED_OVER_FOR: Duration = Duration::from_secs(1);
+
 /// Connects to whichever node serves `app` now, waiting (bounded) for one: the socket
-/// and the node's address.
+/// and the node's address. `handed_over`: the address that just handed the app over
+/// (not the next owner: it is skipped for [`SKIP_HANDED_OVER_FOR`]).
 async fn connect_owner(
     node: &ClusterNode,
     app: &str,
     client: Option<std::net::IpAddr>,
     within: Duration,
+    handed_over: Option<&str>,
 ) -> Option<(Upstream, String)> {
     let started = Instant::now();
     while started.elapsed() < within {
@@ -87,7 +93,8 @@ async fn connect_owner(
             Owner::Nowhere => None,
             Owner::Unknown => return None,
         };
-        if let Some(addr) = addr {
+        let stale = addr.is_some() && addr.as_deref() == handed_over && started.elapsed() < SKIP_HANDED_OVER_FOR;
+        if let Some(addr) = addr.filter(|_| !stale) {
             if let Some(ws) = connect(node, &addr, client).await {
                 return Some((ws, addr));
             }
@@ -103,13 +110,14 @@ async fn reattach(
     node: &ClusterNode,
     app: &str,
     client: Option<std::net::IpAddr>,
+    handed_over: Option<&str>,
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Option<(Upstream, String)> {
     if *shutdown.borrow() {
         return None;
     }
     tokio::select! {
-        up = connect_owner(node, app, client, REATTACH_WITHIN) => up,
+        up = connect_owner(node, app, client, REATTACH_WITHIN, handed_over) => up,
         _ = shutdown.changed() => None,
     }
 }
@@ -171,6 +179,10 @@ enum WindDown {
     Moved,
     /// This node stops: the requests in flight are answered before the 1001.
     Stopping,
+    /// A frame could not be written to the owner (its socket broke): what the owner
+    /// sent before is still read, for a close 1001 in it says that nothing unanswered
+    /// was applied (a node that stops closes a socket as soon as it is opened).
+    Broken,
 }
 
 /// How long an owner seen replaced (or a stopping node's owner) is given to answer and
@@ -208,7 +220,7 @@ pub async fn carry(
     placement.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let close = |code: u16, reason: &str| Message::Close(Some(CloseFrame { code, reason: reason.into() }));
     let mut opening = Some(first);
-    let mut up = connect_owner(&node, &app, settings.client, Duration::from_secs(3)).await;
+    let mut up = connect_owner(&node, &app, settings.client, Duration::from_secs(3), None).await;
     let ending = 'link: loop {
         let Some((mut upstream, upstream_addr)) = up.take() else {
             break Some(close(1001, "server restarting"));
@@ -226,114 +238,110 @@ pub async fn carry(
             sent = sent && upstream.feed(Up::Text(text.as_str().into())).await.is_ok();
             waiting.push_back((client_seq(&text), text));
         }
-        // A socket that breaks while they go out: what of them the owner took is not
-        // known, as when it drops later.
         let sent = sent && upstream.flush().await.is_ok();
-        // Set once the placement shows another owner (or this node stops): the client
-        // is no longer read, and the owner is given a moment to answer what it has and
-        // to close (a hand-over closes with 1001: then nothing unanswered was applied).
-        let mut winding_down: Option<(tokio::time::Instant, WindDown)> = None;
-        let end = if !sent {
-            UpstreamEnd::OwnerGone
-        } else {
-            loop {
-                let wind_down_until = winding_down.as_ref().map(|(at, _)| *at);
-                tokio::select! {
-                    // In this order: a close the owner sent before the placement changed
-                    // (a hand-over) is read before the placement check sees the change.
-                    biased;
-                    m = from_client.next(), if winding_down.is_none() => {
-                        last_seen = Instant::now();
-                        match m {
-                            Some(Ok(Message::Text(t))) => {
-                                if waiting.len() >= MAX_IN_FLIGHT {
-                                    let _ = upstream.close(None).await;
-                                    break 'link Some(close(crate::conn::CLOSE_TOO_SLOW, "too many requests in flight"));
-                                }
-                                waiting.push_back((client_seq(t.as_str()), t.as_str().to_string()));
-                                if upstream.send(Up::Text(t.as_str().into())).await.is_err() {
-                                    break UpstreamEnd::OwnerGone;
-                                }
-                            }
-                            Some(Ok(Message::Binary(b))) => {
-                                if upstream.send(Up::Binary(b)).await.is_err() {
-                                    break UpstreamEnd::OwnerGone;
-                                }
-                            }
-                            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
+        let broken = || Some((tokio::time::Instant::now() + HAND_OVER_GRACE, WindDown::Broken));
+        // Set once the placement shows another owner (or this node stops, or the socket
+        // broke): the client is no longer read, and the owner is given a moment to
+        // answer what it has and to close (a hand-over closes with 1001: then nothing
+        // unanswered was applied).
+        let mut winding_down: Option<(tokio::time::Instant, WindDown)> = if sent { None } else { broken() };
+        let end = loop {
+            let wind_down_until = winding_down.as_ref().map(|(at, _)| *at);
+            tokio::select! {
+                // In this order: a close the owner sent before the placement changed
+                // (a hand-over) is read before the placement check sees the change.
+                biased;
+                m = from_client.next(), if winding_down.is_none() => {
+                    last_seen = Instant::now();
+                    match m {
+                        Some(Ok(Message::Text(t))) => {
+                            if waiting.len() >= MAX_IN_FLIGHT {
                                 let _ = upstream.close(None).await;
-                                break UpstreamEnd::Over;
+                                break 'link Some(close(crate::conn::CLOSE_TOO_SLOW, "too many requests in flight"));
                             }
+                            waiting.push_back((client_seq(t.as_str()), t.as_str().to_string()));
+                            if upstream.send(Up::Text(t.as_str().into())).await.is_err() {
+                                winding_down = broken();
+                            }
+                        }
+                        Some(Ok(Message::Binary(b))) => {
+                            if upstream.send(Up::Binary(b)).await.is_err() {
+                                winding_down = broken();
+                            }
+                        }
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
+                            let _ = upstream.close(None).await;
+                            break UpstreamEnd::Over;
                         }
                     }
-                    m = upstream.next() => match m {
-                        Some(Ok(Up::Text(t))) => {
-                            let text = t.as_str();
-                            if let Some((seq, err, session)) = reply_of(text) {
-                                if let Some(at) = waiting.iter().position(|(s, _)| *s == seq) {
-                                    waiting.remove(at);
-                                }
-                                if seq == first_seq && err == 0 && token.is_none() {
-                                    token = session;
-                                }
-                                if seq == LINK_RESUME_SEQ {
-                                    if err != 0 {
-                                        // The session ended while the app moved: the client logs in anew.
-                                        break 'link Some(close(1001, "server restarting"));
-                                    }
-                                    continue;
-                                }
+                }
+                m = upstream.next() => match m {
+                    Some(Ok(Up::Text(t))) => {
+                        let text = t.as_str();
+                        if let Some((seq, err, session)) = reply_of(text) {
+                            if let Some(at) = waiting.iter().position(|(s, _)| *s == seq) {
+                                waiting.remove(at);
                             }
-                            let sent = tokio::time::timeout(send_timeout, to_client.send(Message::Text(text.into()))).await;
-                            if !matches!(sent, Ok(Ok(()))) {
-                                let _ = upstream.close(None).await;
-                                break 'link Some(close(crate::conn::CLOSE_TOO_SLOW, "too slow: a frame could not be sent"));
+                            if seq == first_seq && err == 0 && token.is_none() {
+                                token = session;
+                            }
+                            if seq == LINK_RESUME_SEQ {
+                                if err != 0 {
+                                    // The session ended while the app moved: the client logs in anew.
+                                    break 'link Some(close(1001, "server restarting"));
+                                }
+                                continue;
                             }
                         }
-                        Some(Ok(Up::Close(frame))) => {
-                            let code = frame.as_ref().map_or(1006, |f| u16::from(f.code));
-                            if code == u16::from(CloseCode::Away) {
-                                break UpstreamEnd::HandedOver;
-                            }
-                            if code == 1006 {
-                                break UpstreamEnd::OwnerGone;
-                            }
-                            let reason = frame.map(|f| f.reason.to_string()).unwrap_or_default();
-                            break 'link Some(close(code, &reason));
-                        }
-                        Some(Ok(_)) => {}
-                        Some(Err(_)) | None => break UpstreamEnd::OwnerGone,
-                    },
-                    _ = ping.tick() => {
-                        if last_seen.elapsed() > 2 * settings.heartbeat {
-                            let _ = upstream.close(None).await;
-                            break 'link Some(close(4000, "heartbeat timeout"));
-                        }
-                        let sent = tokio::time::timeout(send_timeout, to_client.send(Message::Ping(Default::default()))).await;
+                        let sent = tokio::time::timeout(send_timeout, to_client.send(Message::Text(text.into()))).await;
                         if !matches!(sent, Ok(Ok(()))) {
                             let _ = upstream.close(None).await;
-                            break 'link None;
+                            break 'link Some(close(crate::conn::CLOSE_TOO_SLOW, "too slow: a frame could not be sent"));
                         }
                     }
-                    _ = placement.tick(), if winding_down.is_none() => {
-                        if moved(&node, &app, &upstream_addr) {
-                            winding_down = Some((tokio::time::Instant::now() + HAND_OVER_GRACE, WindDown::Moved));
+                    Some(Ok(Up::Close(frame))) => {
+                        let code = frame.as_ref().map_or(1006, |f| u16::from(f.code));
+                        if code == u16::from(CloseCode::Away) {
+                            break UpstreamEnd::HandedOver;
                         }
+                        if code == 1006 {
+                            break UpstreamEnd::OwnerGone;
+                        }
+                        let reason = frame.map(|f| f.reason.to_string()).unwrap_or_default();
+                        break 'link Some(close(code, &reason));
                     }
-                    _ = shutdown.changed(), if winding_down.is_none() => {
-                        // This node stops: the requests it carried are answered first (just
-                        // below), so that the 1001 the client gets means "not applied".
-                        winding_down = Some((tokio::time::Instant::now() + HAND_OVER_GRACE, WindDown::Stopping));
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => break UpstreamEnd::OwnerGone,
+                },
+                _ = ping.tick() => {
+                    if last_seen.elapsed() > 2 * settings.heartbeat {
+                        let _ = upstream.close(None).await;
+                        break 'link Some(close(4000, "heartbeat timeout"));
                     }
-                    _ = tokio::time::sleep_until(wind_down_until.unwrap_or_else(tokio::time::Instant::now)), if wind_down_until.is_some() => {
-                        break UpstreamEnd::OwnerGone;
+                    let sent = tokio::time::timeout(send_timeout, to_client.send(Message::Ping(Default::default()))).await;
+                    if !matches!(sent, Ok(Ok(()))) {
+                        let _ = upstream.close(None).await;
+                        break 'link None;
                     }
                 }
-                if matches!(winding_down, Some((_, WindDown::Stopping))) && waiting.is_empty() {
-                    let _ = upstream.close(None).await;
-                    break 'link Some(close(1001, "server restarting"));
+                _ = placement.tick(), if winding_down.is_none() => {
+                    if moved(&node, &app, &upstream_addr) {
+                        winding_down = Some((tokio::time::Instant::now() + HAND_OVER_GRACE, WindDown::Moved));
+                    }
                 }
+                _ = shutdown.changed(), if winding_down.is_none() => {
+                    // This node stops: the requests it carried are answered first (just
+                    // below), so that the 1001 the client gets means "not applied".
+                    winding_down = Some((tokio::time::Instant::now() + HAND_OVER_GRACE, WindDown::Stopping));
+                }
+                _ = tokio::time::sleep_until(wind_down_until.unwrap_or_else(tokio::time::Instant::now)), if wind_down_until.is_some() => {
+                    break UpstreamEnd::OwnerGone;
+                }
+            }
+            if matches!(winding_down, Some((_, WindDown::Stopping))) && waiting.is_empty() {
+                let _ = upstream.close(None).await;
+                break 'link Some(close(1001, "server restarting"));
             }
         };
         if matches!(winding_down, Some((_, WindDown::Stopping))) {
@@ -354,7 +362,7 @@ pub async fn carry(
             UpstreamEnd::HandedOver => {
                 resend = waiting.drain(..).map(|(_, text)| text).collect();
                 tracing::debug!(app = %app, resend = resend.len(), "the app was handed over; re-attaching the session");
-                up = reattach(&node, &app, settings.client, &mut shutdown).await;
+                up = reattach(&node, &app, settings.client, Some(&upstream_addr), &mut shutdown).await;
             }
             UpstreamEnd::OwnerGone => {
                 // Requests the owner took and did not answer: applied and journaled, or not
@@ -366,7 +374,7 @@ pub async fn carry(
                     }
                 }
                 tracing::debug!(app = %app, "the app's owner went away; re-attaching the session");
-                up = reattach(&node, &app, settings.client, &mut shutdown).await;
+                up = reattach(&node, &app, settings.client, None, &mut shutdown).await;
             }
         }
     };
