@@ -16,11 +16,12 @@
 //!
 //! Write these; every other place is either derived or named by a failing build or test:
 //!
-//! 1. the `Op` variant (`ws.rs`) and its name in `wire_names!` (the build fails until the
-//!    name is there; `golden.rs` then names the op until `op_examples` has an example and
-//!    `required_fields` its fields); a new reply data type goes in `xtask/src/types.rs`'s
-//!    roots (its own types are declared with it). A notice likewise: its variant, its
-//!    name, and an example in `notice_examples` (the test names it until then);
+//! 1. the `Op` variant in `ws.rs` (`wire_enum!` declares the enum and its wire names,
+//!    `OpName`, together; `golden.rs` then names the op until `op_examples` has an
+//!    example and `required_fields` its fields); a new reply data type goes in
+//!    `xtask/src/types.rs`'s roots (its own types are declared with it). A notice
+//!    likewise: its variant, and an example in `notice_examples` (the test names it
+//!    until then);
 //! 2. its `### \`Name\`` section in PROTOCOL.md, with a JSON example and a row of §8's
 //!    table (`golden.rs` parses every example; `doc_sections.rs` checks them as the types);
 //! 3. the server's arm in `crates/server/src/session_ops.rs` (the build names it) and the

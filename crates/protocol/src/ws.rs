@@ -84,10 +84,78 @@ pub struct ClientFrame {
     pub op: Op,
 }
 
+/// The wire names of an enum's variants, declared once: `name()` (a missing variant
+/// does not compile), `NAMES` in declaration order, and a fieldless enum of the names
+/// (`OpName`, `NoticeName`) for code that dispatches on a name without the data (the
+/// SDK: a renamed notice then fails to compile there too). The server, the SDK, the
+/// golden tests and the docs check read them.
+macro_rules! wire_names {
+    ($ty:ident / $names:ident: $($variant:ident),* $(,)?) => {
+        impl $ty {
+            /// The wire name (`op` of a request, `name` of a notice).
+            pub fn name(&self) -> &'static str {
+                self.kind().name()
+            }
+
+            /// Which one this is.
+            pub fn kind(&self) -> $names {
+                match self {
+                    $($ty::$variant { .. } => $names::$variant,)*
+                }
+            }
+
+            /// Every wire name, in declaration order.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($variant)),*];
+        }
+
+        #[doc = concat!("The names of [`", stringify!($ty), "`], without the data.")]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+        pub enum $names {
+            $($variant),*
+        }
+
+        impl $names {
+            /// The wire name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($names::$variant => stringify!($variant),)*
+                }
+            }
+
+            /// The variant a wire name names, if any.
+            pub fn parse(name: &str) -> Option<$names> {
+                match name {
+                    $(stringify!($variant) => Some($names::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+/// An enum whose variants are wire names, declared once: the enum as written, and
+/// [`wire_names!`] of its variants (a new variant is named everywhere with it).
+macro_rules! wire_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $ty:ident / $names:ident {
+            $( $(#[$vmeta:meta])* $variant:ident $({ $($fields:tt)* })? $(( $($tuple:tt)* ))? ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        pub enum $ty {
+            $( $(#[$vmeta])* $variant $({ $($fields)* })? $(( $($tuple)* ))? ),*
+        }
+
+        wire_names!($ty / $names: $($variant),*);
+    };
+}
+
+wire_enum! {
 /// The operations, named after CloudRoom's functions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", deny_unknown_fields)]
-pub enum Op {
+pub enum Op / OpName {
     /// First frame of a connection: the ticket from `POST /api/v1/login`.
     Login {
         ticket: String,
@@ -362,75 +430,7 @@ pub enum Op {
         meet_id: u32,
     },
 }
-
-/// The wire names of an enum's variants, declared once: `name()` (a missing variant
-/// does not compile), `NAMES` in declaration order, and a fieldless enum of the names
-/// (`OpName`, `NoticeName`) for code that dispatches on a name without the data (the
-/// SDK: a renamed notice then fails to compile there too). The server, the SDK, the
-/// golden tests and the docs check read them.
-macro_rules! wire_names {
-    ($ty:ident / $names:ident: $($variant:ident),* $(,)?) => {
-        impl $ty {
-            /// The wire name (`op` of a request, `name` of a notice).
-            pub fn name(&self) -> &'static str {
-                self.kind().name()
-            }
-
-            /// Which one this is.
-            pub fn kind(&self) -> $names {
-                match self {
-                    $($ty::$variant { .. } => $names::$variant,)*
-                }
-            }
-
-            /// Every wire name, in declaration order.
-            pub const NAMES: &'static [&'static str] = &[$(stringify!($variant)),*];
-        }
-
-        #[doc = concat!("The names of [`", stringify!($ty), "`], without the data.")]
-        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-        pub enum $names {
-            $($variant),*
-        }
-
-        impl $names {
-            /// The wire name.
-            pub fn name(self) -> &'static str {
-                match self {
-                    $($names::$variant => stringify!($variant),)*
-                }
-            }
-
-            /// The variant a wire name names, if any.
-            pub fn parse(name: &str) -> Option<$names> {
-                match name {
-                    $(stringify!($variant) => Some($names::$variant),)*
-                    _ => None,
-                }
-            }
-        }
-    };
 }
-
-wire_names!(Op / OpName:
-    Login, Resume, Logout, Ping, InitQueueDat, RefreshAllQueueStatus, GetQueueStatus, GetQueuingInfo,
-    GetServingQueues, GetQueueUsers, StartService, StopService, StartQueuing, StopQueuing, AcceptAssignUser,
-    RejectAssignUser, SetDNDStatus, ReqAssignUser, ReqAssignUser2, FinishService, SetAgentCapacity,
-    GetQueueStatistics, GetAgents, ForwardUser, CreateMeeting, EnterMeeting, ExitMeeting, DestroyMeeting, Call,
-    AcceptCall, RejectCall, HungupCall, HoldCall, ResumeCall, GetSessionInfo, MediaJoin, MediaAnswer, MediaLeave,
-    MediaMute, MediaMonitor, SendIMmsg, StartUserStatusNotify, StopUserStatusNotify, GetUserStatus, CreateCloudMixer,
-    DestroyCloudMixer, GetAgentReasons, SubscribeWallboard, UnsubscribeWallboard, RequestCallback, StartScreenShare,
-    StopScreenShare,
-);
-
-wire_names!(Notice / NoticeName:
-    QueueStatusChanged, QueuingInfoChanged, AutoAssignUser, CancelAssignUser, UserEnter, UserLeave,
-    ServiceFinished, QueuingEnded, ServiceStopped, QueueInfoChanged, QueueRemoved, NotifyCallIn,
-    NotifyCallAccepted, NotifyCallRejected, NotifyCallHungup, NotifyCallHold, NotifyCallResume, MeetingStopped,
-    UserEnterMeeting, UserLeftMeeting, NotifyCallEvent, LineOff, MediaOffer, MediaTrack, MediaLost, NotifyIMmsg,
-    NotifyUserStatus, CloudMixerStateChanged, CloudMixerOutputInfoChanged, AgentStatusChanged, Wallboard,
-    RequirementRelaxed, MediaBitrate, NotifyScreenShareStarted, NotifyScreenShareStopped,
-);
 
 /// A server frame.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -548,11 +548,12 @@ pub struct PongData {
     pub time: u64,
 }
 
+wire_enum! {
 /// A pushed notice; `name` is the CloudRoom callback it feeds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", content = "data")]
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-pub enum Notice {
+pub enum Notice / NoticeName {
     QueueStatusChanged(QueStatus),
     QueuingInfoChanged(QueuingInfo),
     AutoAssignUser(QueUser),
@@ -818,6 +819,7 @@ pub enum Notice {
         que_id: u32,
         step: u8,
     },
+}
 }
 
 /// Helper for typed reply data.

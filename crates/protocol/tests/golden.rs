@@ -973,7 +973,7 @@ fn op_get_session_info() {
 
 #[test]
 fn every_op_variant_has_an_example() {
-    // Op::NAMES lists every variant (`wire_names!` does not compile without each).
+    // Op::NAMES lists every variant (`wire_enum!` names each variant).
     let covered: BTreeSet<&str> = op_examples().iter().map(|(_, f)| f.op.name()).collect();
     let missing: Vec<&str> = Op::NAMES.iter().copied().filter(|n| !covered.contains(n)).collect();
     assert!(missing.is_empty(), "ops without an example in op_examples: {missing:?}");
@@ -2174,7 +2174,7 @@ fn notices_of_a_call_ending_its_service() {
 
 #[test]
 fn every_notice_variant_has_an_example() {
-    // Notice::NAMES lists every variant (`wire_names!` does not compile without each).
+    // Notice::NAMES lists every variant (`wire_enum!` names each variant).
     let covered: BTreeSet<&str> = notice_examples().iter().map(|(_, n)| n.name()).collect();
     let missing: Vec<&str> = Notice::NAMES.iter().copied().filter(|n| !covered.contains(n)).collect();
     assert!(missing.is_empty(), "notices without an example in notice_examples: {missing:?}");
