@@ -26,12 +26,35 @@ pub const WAIT: Duration = Duration::from_secs(5);
 
 static NEXT_DIR: AtomicU64 = AtomicU64::new(0);
 
+/// A fresh directory for a test's data, under `lineup-test-<pid>` in the system's temp
+/// directory. A test process cannot clean up after itself (the harness exits without
+/// running destructors of what outlives a test), so the first call of each process
+/// removes the directories of test processes that have ended.
 pub fn temp_dir() -> PathBuf {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(remove_ended_processes_dirs);
     let n = NEXT_DIR.fetch_add(1, Ordering::Relaxed);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    let dir = std::env::temp_dir().join(format!("lineup-test-{}-{n}-{nanos}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("lineup-test-{}", std::process::id())).join(format!("{n}-{nanos}"));
     let _ = std::fs::remove_dir_all(&dir);
     dir
+}
+
+/// Removes `lineup-test-<pid>…` directories whose process no longer runs (where
+/// `/proc` tells which do).
+fn remove_ended_processes_dirs() {
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name.strip_prefix("lineup-test-").and_then(|p| p.split('-').next()?.parse::<u32>().ok());
+        let Some(pid) = pid else { continue };
+        if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// A running server.
