@@ -9,112 +9,15 @@ use lineup_engine::{
 };
 use lineup_protocol::fields::clip;
 use lineup_protocol::rest::{
-    rsp, AgentReasonBody, AgentReasonsBody, AgentSkillsBody, AppSettingsBody, QueueFields, QueueQueryData, QueueRecord,
+    AgentReasonBody, AgentReasonsBody, AgentSkillsBody, AppSettingsBody, QueueFields, QueueQueryData, QueueRecord,
     SkillCatalogBody,
 };
 
+pub use crate::admin_error::AdminError;
 use crate::auth;
 use crate::clock::now;
 use crate::hub::{AppRecord, Hub};
 use crate::store::{AppRow, Recording};
-
-/// A refused administration request. Each kind has its Web API `RspCode` and HTTP
-/// status here, in one place; the text is the envelope's `RspDesc`.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum AdminError {
-    /// A field, the path or the body is invalid (4, 400).
-    #[error("{0}")]
-    BadParameter(String),
-    /// The body is larger than the endpoint takes (4, 413).
-    #[error("{0}")]
-    TooLarge(String),
-    /// The request does not fit the current state: a full queue, a delivery that is not
-    /// dead, too many subscriptions (4, 409).
-    #[error("{0}")]
-    Conflict(String),
-    /// A name is taken, or the service it needs has not started (6, 409).
-    #[error("{0}")]
-    NameConflict(String),
-    /// No such queue, recording, agent event or delivery (6, 404).
-    #[error("{0}")]
-    NotFound(String),
-    /// No such app (2, 404).
-    #[error("{0}")]
-    NoApp(String),
-    /// A missing or wrong key (1, 401).
-    #[error("{0}")]
-    Unauthorized(String),
-    /// The app secret is wrong (3, 401).
-    #[error("wrong app secret")]
-    WrongSecret,
-    /// Not allowed on this server at all (1, 403).
-    #[error("{0}")]
-    Forbidden(String),
-    /// No such endpoint (5, 404).
-    #[error("no such API endpoint")]
-    NoEndpoint,
-    /// The server failed: storage, a refused job (5, 500).
-    #[error("{0}")]
-    Internal(String),
-    /// A part the request needs is down or moving: the hub, the cluster database, the
-    /// node that has a recording (5, 503).
-    #[error("{0}")]
-    Unavailable(String),
-    /// What the HTTP framework answered itself (a wrong method, an unreadable path), its
-    /// status kept: 5 for a 5xx, otherwise 4.
-    #[error("{desc}")]
-    Framework { status: u16, desc: String },
-}
-
-impl AdminError {
-    /// The Web API `RspCode`.
-    pub fn rsp_code(&self) -> u32 {
-        match self {
-            AdminError::BadParameter(_) | AdminError::TooLarge(_) | AdminError::Conflict(_) => rsp::BAD_PARAMETER,
-            AdminError::NameConflict(_) | AdminError::NotFound(_) => rsp::NAME_EXISTS_OR_NOT_FOUND,
-            AdminError::NoApp(_) => rsp::NO_ACCOUNT,
-            AdminError::Unauthorized(_) | AdminError::Forbidden(_) => rsp::NO_PERMISSION,
-            AdminError::WrongSecret => rsp::WRONG_SECRET,
-            AdminError::NoEndpoint | AdminError::Internal(_) | AdminError::Unavailable(_) => rsp::UNKNOWN,
-            AdminError::Framework { status, .. } if *status >= 500 => rsp::UNKNOWN,
-            AdminError::Framework { .. } => rsp::BAD_PARAMETER,
-        }
-    }
-
-    /// The HTTP status.
-    pub fn status(&self) -> u16 {
-        match self {
-            AdminError::BadParameter(_) => 400,
-            AdminError::Unauthorized(_) | AdminError::WrongSecret => 401,
-            AdminError::Forbidden(_) => 403,
-            AdminError::NotFound(_) | AdminError::NoApp(_) | AdminError::NoEndpoint => 404,
-            AdminError::Conflict(_) | AdminError::NameConflict(_) => 409,
-            AdminError::TooLarge(_) => 413,
-            AdminError::Internal(_) => 500,
-            AdminError::Unavailable(_) => 503,
-            AdminError::Framework { status, .. } => *status,
-        }
-    }
-
-    pub fn bad(desc: impl Into<String>) -> Self {
-        AdminError::BadParameter(desc.into())
-    }
-
-    pub fn store(e: rusqlite::Error) -> Self {
-        tracing::error!(error = %e, "store write failed");
-        AdminError::Internal(format!("storage error: {e}"))
-    }
-}
-
-impl From<crate::hub::HubError> for AdminError {
-    /// The hub did not answer: stopped or moving (503), or the job failed (500).
-    fn from(e: crate::hub::HubError) -> Self {
-        match e.status() {
-            503 => AdminError::Unavailable(e.to_string()),
-            _ => AdminError::Internal(e.to_string()),
-        }
-    }
-}
 
 /// Web API names of the engine's queue fields.
 fn web_field(field: &str) -> &str {
@@ -226,8 +129,8 @@ fn record(hub: &Hub, id: QueueId) -> QueueRecord {
         max_wait_seconds: info.def.max_wait_s.unwrap_or(0),
         max_length: info.def.max_len.unwrap_or(0),
         wrap_up_seconds: info.def.wrapup_s,
-        create_time: datetime(created),
-        update_time: datetime(updated),
+        create_time: crate::clock::datetime(created),
+        update_time: crate::clock::datetime(updated),
         agent_num: status.agent_num,
         srv_num: status.srv_num,
         wait_num: status.wait_num,
@@ -492,33 +395,6 @@ pub fn put_settings(hub: &mut Hub, app: &str, b: AppSettingsBody) -> Result<AppS
         }
     }
     Ok(settings_body(&s, hub.engine.agent_policy(app), hub.apps.get(app)))
-}
-
-/// "YYYY-MM-DD HH:MM:SS" (UTC) of Unix milliseconds.
-pub fn datetime(ms: u64) -> String {
-    let secs = ms / 1000;
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn datetime_formats_utc() {
-        assert_eq!(super::datetime(0), "1970-01-01 00:00:00");
-        assert_eq!(super::datetime(1_795_000_000_000), "2026-11-18 11:06:40");
-        assert_eq!(super::datetime(951_782_400_000), "2000-02-29 00:00:00");
-    }
 }
 
 /// Moves a waiting customer of queue `id` to another queue (administration).

@@ -1,7 +1,7 @@
 //! A cluster node's start and serving: the schema brought up to date, the demo app
 //! seeded on the cluster's first start, the ownership loop started with the node's app
 //! hubs under it, then the same routes as a single node, served through
-//! [`super::node::ClusterNode`].
+//! [`crate::cluster::node::ClusterNode`].
 //!
 //! A graceful stop (SIGTERM) leaves the cluster first: every app owned here is handed
 //! over (its hub stops and flushes, its lease is released, another node takes it), then
@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::app_hubs::AppHubs;
-use super::node::ClusterNode;
-use super::ownership::{NodeSettings, Ownership};
-use super::{apps, schema, Pg};
+use crate::cluster::app_hubs::AppHubs;
+use crate::cluster::node::ClusterNode;
+use crate::cluster::ownership::{NodeSettings, Ownership};
+use crate::cluster::{apps, schema, Pg};
 use crate::config::Config;
 use crate::{limits, listen, metrics, rest, AppState, DEMO_APP, DEMO_SECRET};
 
@@ -39,7 +39,7 @@ pub struct PreparedNode {
 pub fn prepare(config: Config, runtime: tokio::runtime::Handle) -> Result<PreparedNode, String> {
     let settings = config.cluster.clone().ok_or("cluster mode needs --database")?;
     let url = settings.database_url.clone();
-    let db = |e: super::PgError| format!("the cluster database: {e}");
+    let db = |e: crate::cluster::PgError| format!("the cluster database: {e}");
     let pg = Arc::new(Pg::connect(&url).map_err(db)?);
     schema::migrate(&pg).map_err(db)?;
     let seeded_demo = config.seed_demo
@@ -77,9 +77,12 @@ pub async fn serve(
             let (here, dir) = (node.clone(), config.data_dir.clone());
             let runtime = tokio::runtime::Handle::current();
             let recorders: crate::media::RecorderFactory = Box::new(move |hub, done| {
-                let keeper =
-                    crate::recording::ClusterKeeper { node: here.clone(), hub: hub.clone(), runtime: runtime.clone() };
-                crate::recording::Recorder::spawn_cluster(&dir, keeper, done)
+                let keeper = crate::cluster::keeper::ClusterKeeper {
+                    node: here.clone(),
+                    hub: hub.clone(),
+                    runtime: runtime.clone(),
+                };
+                crate::recorder::Recorder::spawn_cluster(&dir, Box::new(keeper), done)
             });
             let hubs = crate::media::MediaHubs::Cluster(recorders);
             Some(crate::media::start(&config, listen_ip, hubs, stop_rx.clone()).await?)

@@ -204,7 +204,7 @@ pub fn urlencode(v: &str) -> String {
 /// A call event with asterCC's fields, and its urlencoded `message` form.
 pub fn call_event(ev: &e::CallEvent) -> p::CallEvent {
     let from = if ev.dialout { "dialout" } else { "dialin" };
-    let event_time = crate::admin::datetime(ev.event_time.as_millis());
+    let event_time = crate::clock::datetime(ev.event_time.as_millis());
     let mut message = format!(
         "calleridnum={}&activenum={}&source={}&event={}&sessionid={}&eventid={}&eventTime={}&from={}&",
         urlencode(&ev.caller_id_num),

@@ -7,38 +7,52 @@
 //!
 //! # Layout
 //!
-//! - [`clock`]: the wall clock as the engine sees it (a leaf).
+//! Leaves first: a module imports only modules listed above it (`tests/modules.rs`
+//! fails on an import cycle).
+//!
+//! - [`clock`]: the wall clock as the engine sees it, dates as the wire writes them.
+//! - [`admin_error`], [`ws_error`]: why a REST request or an op is refused, with its
+//!   wire code, `RspCode` and HTTP status (one place each).
+//! - [`http_replies`]: refusals in both envelopes (429, 503).
+//! - [`auth`]: app-secret MD5, HMAC-signed tokens and login tickets.
+//! - [`pg`]: a PostgreSQL connection on a thread of its own (cluster mode).
+//! - [`journal`]: the durable journal of engine steps and its snapshots: the storage
+//!   traits, the step encoding, replay; start-up recovery is [`prepare`].
+//! - [`store`]: the SQLite database: apps, queues, the journal on SQLite, the
+//!   recordings table, the mirror of a cluster app hub's own tables.
+//! - [`convert`]: engine types ↔ wire types.
+//! - [`webhooks`]: business-system webhooks: subscriptions, the durable outbox, formats,
+//!   allowed addresses.
 //! - [`config`]: flags, environment and defaults.
+//! - [`limits`]: per-address counts and the throttle of failed credential checks.
 //! - [`logging`]: text or JSON log lines, levels.
 //! - [`metrics`]: `/metrics` (Prometheus / OpenMetrics text): queues, sessions, hub,
 //!   journal, webhooks, memory.
-//! - [`assets`]: the demo apps and the SDK built into the binary.
+//! - [`tokens`]: resume tokens, stored by hash.
+//! - [`recording`]: recordings as the hub and the API list them, the `recording`
+//!   webhook.
+//! - [`reports`]: history reports: the engine's 15-minute intervals as stored rows, the
+//!   open interval beside them, JSON and CSV (`rest::reports` serves them).
 //! - [`conn`]: a connection's bounded send queue and the cut of a client that does not read.
 //! - [`hub`]: the thread that owns the engine, the store and the connections; turns,
 //!   group commit, output fan-out, snapshots.
-//! - [`journal`]: the durable journal of engine steps and its snapshots (storage trait,
-//!   SQLite default); start-up recovery is [`prepare`].
-//! - [`tokens`]: resume tokens, stored by hash.
-//! - [`listen`]: accepting connections (header deadline, per-address limits, graceful stop).
-//! - [`limits`]: per-address counts and the throttle of failed credential checks.
+//! - [`admin`]: app and queue administration (engine + store together).
 //! - [`session_ops`]: a session's WebSocket operations mapped onto the engine.
-//! - [`ws`]: the `/ws` endpoint: framing, heartbeat, malformed input.
-//! - [`ws_error`]: why an op is refused, with its wire code (one place).
+//! - [`webhook_delivery`]: the worker that sends the outbox's deliveries.
+//! - [`recorder`]: the thread that writes recorded calls as WebM files and keeps them.
+//! - [`media_tcp`]: ICE-TCP for browsers whose UDP is blocked.
 //! - [`media`]: the calls' audio and video: lineup-media's SFU on one UDP socket.
-//! - [`recording`]: recorded calls: WebM files written by a thread of their own, their
-//!   table, the `recording` webhook.
+//! - [`cluster`]: cluster mode on PostgreSQL: migrations, app leases with fencing
+//!   epochs, the journal per app, placement, the app hubs of a node, and the
+//!   node-to-node link that carries requests and sockets to an app's owner.
+//! - [`placement`]: where an app is served (a single node: here; a cluster: its owner).
+//! - [`assets`]: the demo apps and the SDK built into the binary.
+//! - [`ws`]: the `/ws` endpoint: framing, heartbeat, malformed input.
 //! - [`rest`]: `/api/v1`: login, tokens, queue administration, statistics; CORS; static
 //!   files; the OpenAPI document (`rest::openapi`).
-//! - [`reports`]: history reports: the engine's 15-minute intervals as stored rows, the
-//!   open interval beside them, JSON and CSV (`rest::reports` serves them).
-//! - [`admin`]: app and queue administration (engine + store together).
-//! - [`auth`]: app-secret MD5, HMAC-signed tokens and login tickets.
-//! - [`store`]: the SQLite database.
-//! - [`cluster`]: cluster mode on PostgreSQL: the connection, migrations, app leases
-//!   with fencing epochs, the journal per app, placement, the app hubs of a node, and
-//!   the node-to-node link that carries requests and sockets to an app's owner.
-//! - [`convert`]: engine types ↔ wire types.
-//! - [`webhooks`]: business-system webhooks: durable outbox, formats, delivery worker.
+//! - [`listen`]: accepting connections (header deadline, per-address limits, graceful stop).
+//! - [`cluster_serve`]: a cluster node's start and serving (this file's [`run`] serves
+//!   a single node).
 //!
 //! # Running
 //!
@@ -46,13 +60,16 @@
 //! thing; `main.rs` parses flags and binds.
 
 pub mod admin;
+pub mod admin_error;
 pub mod assets;
 pub mod auth;
 pub mod clock;
 pub mod cluster;
+pub mod cluster_serve;
 pub mod config;
 pub mod conn;
 pub mod convert;
+pub mod http_replies;
 pub mod hub;
 pub mod journal;
 pub mod limits;
@@ -61,13 +78,16 @@ pub mod logging;
 pub mod media;
 pub mod media_tcp;
 pub mod metrics;
+pub mod pg;
 pub mod placement;
+pub mod recorder;
 pub mod recording;
 pub mod reports;
 pub mod rest;
 pub mod session_ops;
 pub mod store;
 pub mod tokens;
+pub mod webhook_delivery;
 pub mod webhooks;
 pub mod ws;
 pub mod ws_error;
@@ -309,14 +329,14 @@ pub async fn serve(
     let (hub, mut hub_task) = prepared.hub.spawn("lineup-hub", hub_stopped)?;
     let hub_failure = Arc::new(std::sync::Mutex::new(None::<hub::HubFailure>));
     let (stop_tx, stop_rx) = watch::channel(false);
-    let outbox = webhooks::deliver::Outbox::open(&config)?;
-    let deliveries = tokio::spawn(webhooks::deliver::run(hub.clone(), outbox, wake, config.clone(), stop_rx.clone()));
+    let outbox = webhook_delivery::Outbox::open(&config)?;
+    let deliveries = tokio::spawn(webhook_delivery::run(hub.clone(), outbox, wake, config.clone(), stop_rx.clone()));
     let limits = limits::Limits::new(&config);
     let header_timeout = std::time::Duration::from_secs(config.header_timeout_s.into());
     let media = match config.media {
         true => {
             let listen_ip = listener.local_addr().map_err(|e| format!("listener: {e}"))?.ip();
-            let recorder = recording::Recorder::spawn(&config.data_dir, recorder_wake)?;
+            let recorder = recorder::Recorder::spawn(&config.data_dir, recorder_wake)?;
             Some(
                 media::start(&config, listen_ip, media::MediaHubs::Single(hub.clone(), recorder), stop_rx.clone())
                     .await?,
@@ -325,7 +345,14 @@ pub async fn serve(
         false => None,
     };
     let (media, media_task) = media.unzip();
-    let state = AppState { placement: placement::Placement::Single(hub), config, shutdown: stop_rx, limits: limits.clone(), metrics, media };
+    let state = AppState {
+        placement: placement::Placement::Single(hub),
+        config,
+        shutdown: stop_rx,
+        limits: limits.clone(),
+        metrics,
+        media,
+    };
     let router = rest::router(state);
     let failure = hub_failure.clone();
     let stopping = async move {
@@ -364,10 +391,10 @@ pub async fn run(
 ) -> Result<(), ServeError> {
     if config.cluster.is_some() {
         let runtime = tokio::runtime::Handle::current();
-        let prepared = tokio::task::spawn_blocking(move || cluster::serve::prepare(config, runtime))
+        let prepared = tokio::task::spawn_blocking(move || cluster_serve::prepare(config, runtime))
             .await
             .map_err(|e| format!("cannot join the cluster: {e}"))??;
-        return Ok(cluster::serve::serve(listener, prepared, shutdown).await?);
+        return Ok(cluster_serve::serve(listener, prepared, shutdown).await?);
     }
     serve(listener, prepare(config)?, shutdown).await
 }

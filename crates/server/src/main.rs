@@ -99,7 +99,7 @@ async fn cluster_node(cli: Cli, say: impl Fn(String) + Send + Copy + 'static) ->
     let runtime = tokio::runtime::Handle::current();
     let config = cli.config;
     let prepared =
-        match tokio::task::spawn_blocking(move || lineup_server::cluster::serve::prepare(config, runtime)).await {
+        match tokio::task::spawn_blocking(move || lineup_server::cluster_serve::prepare(config, runtime)).await {
             Ok(Ok(p)) => p,
             Ok(Err(e)) => {
                 eprintln!("lineup-server: {e}");
@@ -123,7 +123,7 @@ async fn cluster_node(cli: Cli, say: impl Fn(String) + Send + Copy + 'static) ->
     }
     say(format!("  apps owned here now: {}", prepared.node.apps_here().join(", ")));
     say(format!("  API: http://{addr}/api/v1  WebSocket: ws://{addr}/ws  health: http://{addr}/healthz"));
-    match lineup_server::cluster::serve::serve(listener, prepared, shutdown(say)).await {
+    match lineup_server::cluster_serve::serve(listener, prepared, shutdown(say)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("lineup-server: {e}");

@@ -23,8 +23,6 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
-use crate::hub::Hub;
-
 type Label = [(&'static str, &'static str); 1];
 
 /// The figures counted as they happen. Cheap to update from any task.
@@ -109,31 +107,6 @@ impl Monitor {
     }
 }
 
-impl Hub {
-    /// The scrape-time figures (one pass over queues and sessions).
-    pub fn monitor(&self) -> Monitor {
-        let mut apps: Vec<&String> = self.apps.keys().collect();
-        apps.sort();
-        let mut queues = Vec::new();
-        for app in &apps {
-            for q in self.engine.queues(app) {
-                if let Some(m) = self.engine.queue_monitor(q.queue) {
-                    queues.push(((*app).clone(), m));
-                }
-            }
-        }
-        let (pending, dead) = crate::webhooks::store::backlog(self.store.conn()).unwrap_or_default();
-        Monitor {
-            queues,
-            apps: apps.len(),
-            sessions: self.engine.session_activity(),
-            journal_step: self.journal_step(),
-            webhooks_pending: pending,
-            webhooks_dead: dead,
-        }
-    }
-}
-
 /// The scrape-time figures plus the hub's queue depth, as a collector.
 #[derive(Debug)]
 struct Scrape {
@@ -142,7 +115,12 @@ struct Scrape {
     rss_bytes: Option<u64>,
 }
 
-fn counter(e: &mut DescriptorEncoder, name: &str, help: &str, rows: impl IntoIterator<Item = (Vec<(&'static str, String)>, u64)>) -> std::fmt::Result {
+fn counter(
+    e: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    rows: impl IntoIterator<Item = (Vec<(&'static str, String)>, u64)>,
+) -> std::fmt::Result {
     let mut m = e.encode_descriptor(name, help, None, MetricType::Counter)?;
     for (labels, v) in rows {
         ConstCounter::new(v).encode(m.encode_family(&labels)?)?;
@@ -155,7 +133,12 @@ fn single(e: &mut DescriptorEncoder, name: &str, help: &str, v: f64) -> std::fmt
     ConstGauge::new(v).encode(e.encode_descriptor(name, help, None, MetricType::Gauge)?)
 }
 
-fn gauge(e: &mut DescriptorEncoder, name: &str, help: &str, rows: impl IntoIterator<Item = (Vec<(&'static str, String)>, f64)>) -> std::fmt::Result {
+fn gauge(
+    e: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    rows: impl IntoIterator<Item = (Vec<(&'static str, String)>, f64)>,
+) -> std::fmt::Result {
     let mut m = e.encode_descriptor(name, help, None, MetricType::Gauge)?;
     for (labels, v) in rows {
         ConstGauge::new(v).encode(m.encode_family(&labels)?)?;
@@ -173,7 +156,8 @@ fn histogram(
     let mut m = e.encode_descriptor(name, help, None, MetricType::Histogram)?;
     for (labels, d) in rows {
         let buckets: Vec<(f64, u64)> = bounds.iter().copied().chain([f64::MAX]).zip(d.counts).collect();
-        m.encode_family(&labels)?.encode_histogram::<prometheus_client::encoding::NoLabelSet>(d.sum_s, d.count, &buckets, None)?;
+        m.encode_family(&labels)?
+            .encode_histogram::<prometheus_client::encoding::NoLabelSet>(d.sum_s, d.count, &buckets, None)?;
     }
     Ok(())
 }
@@ -185,27 +169,73 @@ impl Collector for Scrape {
         let per_queue = |f: fn(&QueueMonitor) -> u64| m.queues.iter().map(move |(app, qm)| (q(app, qm), f(qm)));
         let per_queue_f = |f: fn(&QueueMonitor) -> f64| m.queues.iter().map(move |(app, qm)| (q(app, qm), f(qm)));
 
-        gauge(&mut e, "lineup_queue_waiting_customers", "Customers queuing (waiting or being offered)", per_queue_f(|x| x.stats.waiting.into()))?;
-        gauge(&mut e, "lineup_queue_in_service_customers", "Customers of the queue being served", per_queue_f(|x| x.stats.in_service.into()))?;
-        gauge(&mut e, "lineup_queue_longest_wait_seconds", "Wait of the customer queuing longest now", per_queue_f(|x| x.stats.longest_waiting_s as f64))?;
-        gauge(&mut e, "lineup_queue_service_level_ratio", "Share of served customers taken within the service-level threshold", per_queue_f(|x| x.stats.service_level))?;
+        gauge(
+            &mut e,
+            "lineup_queue_waiting_customers",
+            "Customers queuing (waiting or being offered)",
+            per_queue_f(|x| x.stats.waiting.into()),
+        )?;
+        gauge(
+            &mut e,
+            "lineup_queue_in_service_customers",
+            "Customers of the queue being served",
+            per_queue_f(|x| x.stats.in_service.into()),
+        )?;
+        gauge(
+            &mut e,
+            "lineup_queue_longest_wait_seconds",
+            "Wait of the customer queuing longest now",
+            per_queue_f(|x| x.stats.longest_waiting_s as f64),
+        )?;
+        gauge(
+            &mut e,
+            "lineup_queue_service_level_ratio",
+            "Share of served customers taken within the service-level threshold",
+            per_queue_f(|x| x.stats.service_level),
+        )?;
         let agents = m.queues.iter().flat_map(|(app, qm)| {
             let s = &qm.stats;
             let other = s.agents_logged_in.saturating_sub(s.agents_available + s.agents_busy + qm.agents_dnd);
-            [("available", s.agents_available), ("busy", s.agents_busy), ("dnd", qm.agents_dnd), ("other", other)]
-                .map(|(state, n)| {
+            [("available", s.agents_available), ("busy", s.agents_busy), ("dnd", qm.agents_dnd), ("other", other)].map(
+                |(state, n)| {
                     let mut l = q(app, qm);
                     l.push(("state", state.to_string()));
                     (l, f64::from(n))
-                })
+                },
+            )
         });
         gauge(&mut e, "lineup_queue_agents", "Agents serving the queue by state: available (would get an offer now), busy (serving), dnd (manual mode), other (offline and held, answering an offer, or wrapping up)", agents)?;
-        counter(&mut e, "lineup_queue_customers_entered", "Customers who started queuing", per_queue(|x| x.stats.entered))?;
+        counter(
+            &mut e,
+            "lineup_queue_customers_entered",
+            "Customers who started queuing",
+            per_queue(|x| x.stats.entered),
+        )?;
         counter(&mut e, "lineup_queue_customers_served", "Customers taken by an agent", per_queue(|x| x.stats.served))?;
-        counter(&mut e, "lineup_queue_customers_abandoned", "Customers who left before being served", per_queue(|x| x.stats.abandoned))?;
-        counter(&mut e, "lineup_queue_customers_timed_out", "Customers who left after the queue's maximum wait", per_queue(|x| x.stats.timed_out))?;
-        counter(&mut e, "lineup_queue_customers_forwarded", "Customers moved to another queue", per_queue(|x| x.stats.forwarded))?;
-        counter(&mut e, "lineup_queue_offers_made", "Offers made to agents (AutoAssignUser)", per_queue(|x| x.live.offers_made))?;
+        counter(
+            &mut e,
+            "lineup_queue_customers_abandoned",
+            "Customers who left before being served",
+            per_queue(|x| x.stats.abandoned),
+        )?;
+        counter(
+            &mut e,
+            "lineup_queue_customers_timed_out",
+            "Customers who left after the queue's maximum wait",
+            per_queue(|x| x.stats.timed_out),
+        )?;
+        counter(
+            &mut e,
+            "lineup_queue_customers_forwarded",
+            "Customers moved to another queue",
+            per_queue(|x| x.stats.forwarded),
+        )?;
+        counter(
+            &mut e,
+            "lineup_queue_offers_made",
+            "Offers made to agents (AutoAssignUser)",
+            per_queue(|x| x.live.offers_made),
+        )?;
         let offers = m.queues.iter().flat_map(|(app, qm)| {
             let l = &qm.live;
             [
@@ -221,20 +251,45 @@ impl Collector for Scrape {
             })
         });
         counter(&mut e, "lineup_queue_offers_ended", "Offers ended by outcome", offers)?;
-        histogram(&mut e, "lineup_queue_wait_seconds", "Waits of served customers", &WAIT_BUCKETS_S, m.queues.iter().map(|(app, qm)| (q(app, qm), qm.live.wait.clone())))?;
-        histogram(&mut e, "lineup_queue_talk_seconds", "Durations of ended services (taken to finished)", &TALK_BUCKETS_S, m.queues.iter().map(|(app, qm)| (q(app, qm), qm.live.talk.clone())))?;
+        histogram(
+            &mut e,
+            "lineup_queue_wait_seconds",
+            "Waits of served customers",
+            &WAIT_BUCKETS_S,
+            m.queues.iter().map(|(app, qm)| (q(app, qm), qm.live.wait.clone())),
+        )?;
+        histogram(
+            &mut e,
+            "lineup_queue_talk_seconds",
+            "Durations of ended services (taken to finished)",
+            &TALK_BUCKETS_S,
+            m.queues.iter().map(|(app, qm)| (q(app, qm), qm.live.talk.clone())),
+        )?;
 
         let s = &m.sessions;
-        let sessions = [("agent", s.agents), ("customer", s.customers), ("other", s.others)].into_iter().flat_map(|(activity, n)| {
-            [("online", n[0]), ("held", n[1])]
-                .map(|(state, v)| (vec![("activity", activity.to_string()), ("state", state.to_string())], v as f64))
-        });
+        let sessions = [("agent", s.agents), ("customer", s.customers), ("other", s.others)].into_iter().flat_map(
+            |(activity, n)| {
+                [("online", n[0]), ("held", n[1])].map(|(state, v)| {
+                    (vec![("activity", activity.to_string()), ("state", state.to_string())], v as f64)
+                })
+            },
+        );
         gauge(&mut e, "lineup_sessions", "Live sessions by activity (agent: serves queues; customer: queuing or served; other) and state (online, or held offline for resume)", sessions)?;
         single(&mut e, "lineup_apps", "Apps on this server", m.apps as f64)?;
         single(&mut e, "lineup_journal_step", "The last journaled engine step", m.journal_step as f64)?;
         single(&mut e, "lineup_hub_queue_depth", "Jobs waiting for the hub", self.hub_queue as f64)?;
-        single(&mut e, "lineup_webhook_deliveries_pending", "Webhook deliveries not yet delivered", m.webhooks_pending as f64)?;
-        single(&mut e, "lineup_webhook_deliveries_dead", "Webhook deliveries given up (re-sendable over REST)", m.webhooks_dead as f64)?;
+        single(
+            &mut e,
+            "lineup_webhook_deliveries_pending",
+            "Webhook deliveries not yet delivered",
+            m.webhooks_pending as f64,
+        )?;
+        single(
+            &mut e,
+            "lineup_webhook_deliveries_dead",
+            "Webhook deliveries given up (re-sendable over REST)",
+            m.webhooks_dead as f64,
+        )?;
         if let Some(rss) = self.rss_bytes {
             single(&mut e, "process_resident_memory_bytes", "Resident memory of the server process", rss as f64)?;
         }
@@ -254,10 +309,22 @@ pub fn render(metrics: &Metrics, monitor: Monitor, hub_queue: u64) -> String {
     let mut registry = Registry::default();
     registry.register("lineup_ws_frames", "WebSocket text frames by direction", metrics.ws_frames.clone());
     registry.register("lineup_ws_bytes", "WebSocket text payload bytes by direction", metrics.ws_bytes.clone());
-    registry.register("lineup_hub_turn_seconds", "One hub turn: its jobs, the journal commit and the release of its frames", metrics.turn_seconds.clone());
+    registry.register(
+        "lineup_hub_turn_seconds",
+        "One hub turn: its jobs, the journal commit and the release of its frames",
+        metrics.turn_seconds.clone(),
+    );
     registry.register("lineup_journal_commit_seconds", "One journal commit", metrics.commit_seconds.clone());
-    registry.register("lineup_webhook_delivery_lag_seconds", "From an event being stored to its receiver answering 2xx", metrics.webhook_lag_seconds.clone());
-    registry.register("lineup_webhook_attempts", "Webhook delivery attempts by result (delivered, failed and retried, dead)", metrics.webhook_attempts.clone());
+    registry.register(
+        "lineup_webhook_delivery_lag_seconds",
+        "From an event being stored to its receiver answering 2xx",
+        metrics.webhook_lag_seconds.clone(),
+    );
+    registry.register(
+        "lineup_webhook_attempts",
+        "Webhook delivery attempts by result (delivered, failed and retried, dead)",
+        metrics.webhook_attempts.clone(),
+    );
     registry.register_collector(Box::new(Scrape { monitor, hub_queue, rss_bytes: rss_bytes() }));
     let mut out = String::new();
     let _ = writeln!(out, "# HELP lineup_build_info Version of the running server.");

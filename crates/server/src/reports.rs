@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::admin::AdminError;
+use crate::admin_error::AdminError;
 use crate::journal::ReportRow;
 
 /// The widest range one request may ask for.
@@ -37,7 +37,7 @@ impl Kind {
 
 /// "YYYY-MM-DDTHH:MM:SSZ" of Unix milliseconds.
 pub fn iso(ms: u64) -> String {
-    crate::admin::datetime(ms).replacen(' ', "T", 1) + "Z"
+    crate::clock::datetime(ms).replacen(' ', "T", 1) + "Z"
 }
 
 fn secs(ms: u64) -> f64 {
@@ -330,7 +330,7 @@ pub fn parse_time(field: &str, v: &str) -> Result<u64, AdminError> {
     let days = era * 146_097 + doe - 719_468;
     let ms = (days * 86_400 + secs_of_day) * 1000;
     // A day the month does not have (2026-02-30) reads back as another date.
-    if crate::admin::datetime(ms as u64)[..10] != *date {
+    if crate::clock::datetime(ms as u64)[..10] != *date {
         return Err(bad());
     }
     Ok(ms as u64)

@@ -52,7 +52,7 @@ pub fn login(hub: &mut Hub, ticket: &str, conn: Conn) -> Result<(SessionId, Logi
 
 /// `Resume`: rebinds a held (or still open) session to this connection.
 pub fn resume(hub: &mut Hub, token: &str, conn: Conn) -> Result<(SessionId, LoginData), WsError> {
-    let session = hub.session_for_token(token).ok_or(WsError::NotLoggedIn(crate::ws::SESSION_ENDED.into()))?;
+    let session = hub.session_for_token(token).ok_or(WsError::NotLoggedIn(crate::ws_error::SESSION_ENDED.into()))?;
     tracing::debug!(session = session.0, "resume");
     hub.attach(session, conn);
     hub.input(Input::Reconnect { session }).map_err(acd)?;

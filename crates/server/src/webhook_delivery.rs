@@ -10,10 +10,10 @@ use std::time::Duration;
 use hmac::Mac;
 use tokio::sync::{watch, Notify};
 
-use super::store::{self, Delivery};
-use crate::config::Config;
 use crate::clock::now;
+use crate::config::Config;
 use crate::hub::{Hub, HubHandle};
+use crate::webhooks::store::{self, Delivery};
 use rusqlite::Connection;
 
 /// The signature header's value: `sha256=<hex HMAC of the body, or of the query for GET>`.
@@ -66,7 +66,11 @@ impl Outbox {
 
 /// For each subscription not in flight whose oldest pending delivery is due: that
 /// delivery and the pending ones after it (a lane); and when the next one falls due.
-pub fn lanes(conn: &Connection, secrets: &mut HashMap<String, String>, in_flight: &HashSet<i64>) -> (Vec<Vec<Due>>, Option<u64>) {
+pub fn lanes(
+    conn: &Connection,
+    secrets: &mut HashMap<String, String>,
+    in_flight: &HashSet<i64>,
+) -> (Vec<Vec<Due>>, Option<u64>) {
     {
         let now_ms = now().as_millis();
         let heads = store::heads(conn).unwrap_or_else(|e| {
@@ -181,10 +185,19 @@ async fn send(client: &reqwest::Client, due: &Due, timeout: Duration) -> Result<
 }
 
 /// Runs until shutdown: picks due deliveries, sends each on its own task.
-pub async fn run(hub: HubHandle, outbox: Outbox, wake: Arc<Notify>, config: Arc<Config>, mut shutdown: watch::Receiver<bool>) {
-    let policy = super::addr::Policy { allow: Arc::new(config.webhook_allow.clone()) };
+pub async fn run(
+    hub: HubHandle,
+    outbox: Outbox,
+    wake: Arc<Notify>,
+    config: Arc<Config>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let policy = crate::webhooks::addr::Policy { allow: Arc::new(config.webhook_allow.clone()) };
     let client = reqwest::Client::builder()
-        .dns_resolver(Arc::new(super::addr::CheckedResolver { policy: policy.clone(), hosts: Arc::new(config.webhook_hosts.clone()) }))
+        .dns_resolver(Arc::new(crate::webhooks::addr::CheckedResolver {
+            policy: policy.clone(),
+            hosts: Arc::new(config.webhook_hosts.clone()),
+        }))
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("an HTTP client");
@@ -222,7 +235,10 @@ pub async fn run(hub: HubHandle, outbox: Outbox, wake: Arc<Notify>, config: Arc<
             found
         } else {
             let ob = outbox.clone();
-            let Ok(found) = tokio::task::spawn_blocking(move || ob.lock().expect("not poisoned").lanes(&busy)).await else { return };
+            let Ok(found) = tokio::task::spawn_blocking(move || ob.lock().expect("not poisoned").lanes(&busy)).await
+            else {
+                return;
+            };
             found
         };
         for lane in lanes.into_iter().filter(|l| !l.is_empty()) {
@@ -247,7 +263,8 @@ pub async fn run(hub: HubHandle, outbox: Outbox, wake: Arc<Notify>, config: Arc<
                 wake.notify_one();
             });
         }
-        let wait = next.map_or(Duration::from_secs(5), |n| Duration::from_millis(n.saturating_sub(now().as_millis()).max(1)));
+        let wait =
+            next.map_or(Duration::from_secs(5), |n| Duration::from_millis(n.saturating_sub(now().as_millis()).max(1)));
         tokio::select! {
             _ = wake.notified() => {}
             _ = tokio::time::sleep(wait) => {}

@@ -19,6 +19,7 @@ use crate::limits::{OpenSocket, Peer, Slot};
 use crate::media::Seat;
 use crate::session_ops;
 use crate::ws_error::WsError;
+use crate::ws_error::SESSION_ENDED;
 use crate::AppState;
 
 /// `GET /ws`. At most `max_pre_login_per_ip` sockets of one address may be waiting to
@@ -35,7 +36,12 @@ pub async fn upgrade(
     let slot = match peer.filter(|_| !from_node) {
         Some(addr) => match state.limits.pre_login(addr.ip()) {
             Some(slot) => Some(slot),
-            None => return crate::rest::too_many(10, "too many connections from this address are waiting to log in"),
+            None => {
+                return crate::http_replies::too_many(
+                    10,
+                    "too many connections from this address are waiting to log in",
+                )
+            }
         },
         None => None,
     };
@@ -149,8 +155,7 @@ async fn placed_connection(
                     heartbeat: Duration::from_secs(state.config.heartbeat_s.into()),
                     client,
                 };
-                return crate::cluster::ws_link::carry(socket, node, settings, shutdown, frame, app, open)
-                    .await;
+                return crate::cluster::ws_link::carry(socket, node, settings, shutdown, frame, app, open).await;
             }
             (Owner::Unknown, _) => {
                 let msg = format!("app '{}' does not exist", lineup_protocol::fields::clip(&app));
@@ -193,9 +198,6 @@ fn before_login(seq: u64, op: &Op) -> Reply {
         op => WsError::NotLoggedIn(format!("{} needs a session: send Login or Resume first", op.name())).reply(seq),
     }
 }
-
-/// Why a `Resume` fails.
-pub const SESSION_ENDED: &str = "the session has ended (hold time passed or logged out); log in again";
 
 /// How long closing may take once the server decided to close (the client's close
 /// reply is not waited for beyond this).
@@ -624,10 +626,7 @@ async fn media_op(
                         hub.engine.room_call(r).filter(|(app, _)| hub.apps.get(*app).is_some_and(|a| a.record_calls));
                     Ok((
                         uid,
-                        call.map(|(app, id)| crate::recording::CallRecording {
-                            app: app.into(),
-                            session_id: id.into(),
-                        }),
+                        call.map(|(app, id)| crate::recorder::CallRecording { app: app.into(), session_id: id.into() }),
                     ))
                 }
                 _ => Ok((uid, None)),
@@ -742,7 +741,7 @@ async fn recording_op(
                 .engine
                 .room_call(*meet_id)
                 .ok_or_else(|| WsError::NoCall(format!("room {meet_id} has no answered call to record")))?;
-            let call = crate::recording::CallRecording { app: call.0.into(), session_id: call.1.into() };
+            let call = crate::recorder::CallRecording { app: call.0.into(), session_id: call.1.into() };
             Ok((Some(call), app, uid))
         })
         .await;

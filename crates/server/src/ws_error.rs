@@ -4,6 +4,9 @@
 use lineup_engine::AcdError;
 use lineup_protocol::codes;
 
+/// Why a `Resume` fails.
+pub const SESSION_ENDED: &str = "the session has ended (hold time passed or logged out); log in again";
+
 /// A refused op, as its reply tells it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum WsError {

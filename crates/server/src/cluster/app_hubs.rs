@@ -17,11 +17,11 @@ use rustc_hash::FxHashMap;
 use tokio::sync::oneshot;
 
 use super::ownership::AppRunner;
-use super::pg::Pg;
 use super::{apps, Lease, PgJournal};
 use crate::config::Config;
 use crate::hub::{AppRecord, Hub, HubHandle, HubTask};
 use crate::journal;
+use crate::pg::Pg;
 use crate::store::{AppRow, Store};
 use crate::tokens::ResumeTokens;
 
@@ -102,7 +102,12 @@ impl AppHubs {
         let bad = |e: journal::JournalError| format!("cannot recover app {app}: {e}");
         let journal::Restored { engine, last_seq, snapshot_seq, fresh, .. } =
             journal::restore(&mut journal).map_err(bad)?;
-        let record = AppRecord { md5_secret: crate::auth::md5_hex(&secret), secret, record_calls: false, record_on_demand: false };
+        let record = AppRecord {
+            md5_secret: crate::auth::md5_hex(&secret),
+            secret,
+            record_calls: false,
+            record_on_demand: false,
+        };
         let apps = FxHashMap::from_iter([(app.to_owned(), record)]);
         // The node's own rows for the app and its queues (administration reads them);
         // the queues' creation times are not kept across owners.
@@ -116,8 +121,8 @@ impl AppHubs {
             store.insert_queue(app, q.queue, &q.def, now).map_err(local)?;
         }
         // The webhook subscriptions and outbox as the last owner left them.
-        super::mirror::load(store.conn(), &journal.rows().map_err(bad)?).map_err(local)?;
-        super::mirror::track(store.conn()).map_err(local)?;
+        crate::store::mirror::load(store.conn(), &journal.rows().map_err(bad)?).map_err(local)?;
+        crate::store::mirror::track(store.conn()).map_err(local)?;
         let mut hub = Hub::new(engine, store, self.config.clone(), apps, last_seq, snapshot_seq);
         if let Some(metrics) = &self.metrics {
             hub.metrics = metrics.clone();
@@ -125,7 +130,7 @@ impl AppHubs {
         hub.demo_tokens = demo;
         hub.webhooks = crate::webhooks::Webhooks::load(hub.store.conn())?;
         hub.tokens = ResumeTokens::load(&mut journal).map_err(bad)?;
-        hub.use_cluster_journal(journal);
+        hub.use_cluster_journal(Box::new(journal));
         hub.begin();
         let started = if fresh {
             hub.input(Input::PutApp { app: app.into(), settings: AppSettings::default() })
@@ -152,9 +157,14 @@ impl AppRunner for AppHubs {
         // Thread names are at most 15 bytes on Linux: the app's name may be cut.
         let (handle, task) = hub.spawn(&format!("app-{}", lease.app), stopped)?;
         let (stop_deliveries, deliveries_stopped) = tokio::sync::watch::channel(false);
-        let outbox = crate::webhooks::deliver::Outbox::in_hub();
-        let deliveries =
-            tokio::spawn(crate::webhooks::deliver::run(handle.clone(), outbox, wake, self.config.clone(), deliveries_stopped));
+        let outbox = crate::webhook_delivery::Outbox::in_hub();
+        let deliveries = tokio::spawn(crate::webhook_delivery::run(
+            handle.clone(),
+            outbox,
+            wake,
+            self.config.clone(),
+            deliveries_stopped,
+        ));
         let running = Running { handle, stop: Some(stop), task, deliveries, stop_deliveries };
         self.registry.lock().insert(lease.app.clone(), running);
         Ok(())

@@ -1,6 +1,6 @@
 //! The cluster's apps as the database has them (each placed on one node).
 
-use super::pg::{Pg, PgError};
+use crate::pg::{Pg, PgError};
 
 /// Adds an app (or changes its secret).
 pub fn put(pg: &Pg, id: &str, secret: &str) -> Result<(), PgError> {
@@ -19,7 +19,10 @@ pub fn put(pg: &Pg, id: &str, secret: &str) -> Result<(), PgError> {
 pub fn create(pg: &Pg, id: &str, secret: &str, demo: bool) -> Result<bool, PgError> {
     let (id, secret) = (id.to_owned(), secret.to_owned());
     let added = pg.query(move |c| {
-        c.execute("INSERT INTO apps (id, secret, demo) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING", &[&id, &secret, &demo])
+        c.execute(
+            "INSERT INTO apps (id, secret, demo) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+            &[&id, &secret, &demo],
+        )
     })?;
     Ok(added == 1)
 }

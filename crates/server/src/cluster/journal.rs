@@ -17,9 +17,9 @@ use std::sync::Arc;
 
 use lineup_engine::Time;
 
-use super::pg::{Pg, PgError};
 use super::Lease;
 use crate::journal::{Journal, JournalError, Record, Recovery, ReportRow, StoredSnapshot};
+use crate::pg::{Pg, PgError};
 
 /// One write of the open turn.
 #[derive(Clone, Debug)]
@@ -68,9 +68,14 @@ pub struct PgJournal {
     append: Option<postgres::Statement>,
 }
 
-impl PgJournal {
+impl crate::journal::AppJournal for PgJournal {
+    /// Rows of the app hub's own tables, changed in this turn: written with it.
+    fn stage_rows(&mut self, rows: Vec<crate::journal::RowChange>) {
+        self.turn.extend(rows.into_iter().map(|r| Write::Row { table: r.table, id: r.id, data: r.data }));
+    }
+
     /// The app's connection (its recordings index is read with it).
-    pub fn pg(&self) -> &Pg {
+    fn pg(&self) -> &Pg {
         &self.pg
     }
 }
@@ -96,11 +101,6 @@ impl PgJournal {
         &self.lease
     }
 
-    /// Rows of the app hub's own tables, changed in this turn: written with it.
-    pub fn stage_rows(&mut self, rows: Vec<super::mirror::RowChange>) {
-        self.turn.extend(rows.into_iter().map(|r| Write::Row { table: r.table, id: r.id, data: r.data }));
-    }
-
     /// The app hub's own tables as kept: (table, row as JSON), by table then id.
     pub fn rows(&self) -> Result<Vec<(String, String)>, JournalError> {
         let app = self.lease.app.clone();
@@ -109,7 +109,7 @@ impl PgJournal {
             .query(move |c| c.query("SELECT tbl, data FROM app_rows WHERE app = $1 ORDER BY tbl, id", &[&app]))?;
         let mut rows: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
         // Subscriptions before the deliveries that refer to them.
-        rows.sort_by_key(|(t, _)| super::mirror::TABLES.iter().position(|m| m == t));
+        rows.sort_by_key(|(t, _)| crate::store::mirror::TABLES.iter().position(|m| m == t));
         Ok(rows)
     }
 
@@ -237,7 +237,7 @@ fn commit_turn(c: &mut postgres::Client, lease: &Lease, turn: &[Write]) -> Resul
 }
 
 /// The turn's rows of the app hub's own tables: one upsert and one delete statement
-/// (each row is in a turn once: [`super::mirror::take_changes`] gives it as it is now).
+/// (each row is in a turn once: [`crate::store::mirror::take_changes`] gives it as it is now).
 fn write_rows(tx: &mut postgres::Transaction<'_>, app: &String, turn: &[Write]) -> Result<(), postgres::Error> {
     let (mut put_t, mut put_i, mut put_d, mut del_t, mut del_i) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());

@@ -15,8 +15,8 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::pg::{Pg, PgError};
 use super::worker::Worker;
+use crate::pg::{Pg, PgError};
 
 /// How often a lease is renewed and when it runs out unrenewed.
 #[derive(Clone, Copy, Debug)]

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use hmac::Mac;
 
 use crate::auth;
+use crate::http_replies::unavailable;
 
 /// The header a node's requests to another node carry.
 pub const NODE_HEADER: &str = "x-lineup-node";
@@ -119,24 +120,23 @@ pub async fn forward(
             out.insert(n, v);
         }
     }
-    let body = match resp.bytes().await {
-        Ok(b) => b,
-        Err(e) => return Some(unavailable(&format!("the node serving this app broke off its answer: {e}"))),
+    // A file (a recording) goes through as it comes, not held whole; a JSON answer is
+    // read first, so that one broken off is a clear 503.
+    let json = resp.headers().get("content-type").is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
+    let body = if json {
+        match resp.bytes().await {
+            Ok(b) => Body::from(b),
+            Err(e) => return Some(unavailable(&format!("the node serving this app broke off its answer: {e}"))),
+        }
+    } else {
+        if let Some(n) = resp.content_length() {
+            out.insert(axum::http::header::CONTENT_LENGTH, HeaderValue::from(n));
+        }
+        Body::from_stream(resp.bytes_stream())
     };
-    let mut response = (status, Body::from(body)).into_response();
+    let mut response = (status, body).into_response();
     response.headers_mut().extend(out);
     Some(response)
-}
-
-/// 503 with `Retry-After: 1`, in both envelopes (Web API `RspCode` and login `err`).
-pub fn unavailable(why: &str) -> Response {
-    let body = serde_json::json!({
-        "RspCode": lineup_protocol::rest::rsp::UNKNOWN, "RspDesc": why,
-        "err": lineup_protocol::codes::INNER_ERR, "msg": why,
-    });
-    let mut resp = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
-    resp.headers_mut().insert(axum::http::header::RETRY_AFTER, HeaderValue::from_static("1"));
-    resp
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@
 //! new owner restores the app's snapshot and replays its journal, as a single node does
 //! after a restart.
 //!
-//! - [`pg`]: a PostgreSQL connection on a thread of its own, called from the hub's
-//!   synchronous code (the `postgres` client cannot block inside a tokio task).
+//! - `crate::pg`: a PostgreSQL connection on a thread of its own, called from the
+//!   hub's synchronous code (the `postgres` client cannot block inside a tokio task).
 //! - [`schema`]: the versioned migrations (`migrations/*.sql`), applied under a lock so
 //!   nodes starting together apply each once.
 //! - [`lease`]: the lease row of an app: acquire, renew, release, on the database clock.
@@ -22,32 +22,32 @@
 //! - [`apps`]: the cluster's apps.
 //! - [`app_hubs`]: the app hubs a node runs (each app's engine, journal in PostgreSQL),
 //!   started and stopped by the ownership loop.
-//! - [`mirror`]: an app hub's own tables (webhook subscriptions, outbox) kept in
-//!   PostgreSQL with its journal turns.
+//! - `crate::store::mirror`: an app hub's own tables (webhook subscriptions, outbox)
+//!   kept in PostgreSQL with its journal turns.
 //! - [`node`]: the running node as request handlers see it: who owns an app.
+//! - [`keeper`]: an app's recordings kept on a cluster: the index row, the event at the
+//!   app's owner.
 //! - [`link`]: node-to-node credentials and REST forwarding to an app's owner.
 //! - [`ws_link`]: a client's WebSocket carried to its app's owner, re-attached to the
 //!   next owner after a failover.
-//! - [`serve`]: a node's start (join, seed, ownership loop) and serving.
+//! - `crate::cluster_serve`: a node's start (join, seed, ownership loop) and serving.
 
 pub mod app_hubs;
 pub mod apps;
-pub mod journal;
-pub mod lease;
 pub mod health;
+pub mod journal;
+pub mod keeper;
+pub mod lease;
 pub mod link;
-pub mod mirror;
 pub mod node;
 pub mod nodes;
 pub mod ownership;
-pub mod pg;
 pub mod placement;
 pub mod plan;
 pub mod schema;
-pub mod serve;
 mod worker;
 pub mod ws_link;
 
+pub use crate::pg::{Pg, PgError};
 pub use journal::PgJournal;
 pub use lease::{Lease, LeaseTerms};
-pub use pg::{Pg, PgError};

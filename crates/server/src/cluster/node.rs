@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use super::app_hubs::AppHubRegistry;
 use super::ownership::{Ownership, Placement};
-use super::pg::Pg;
 use crate::config::ClusterConfig;
 use crate::hub::HubHandle;
+use crate::pg::Pg;
 
 /// Where an app is served from, as this node sees it now.
 #[derive(Clone)]
@@ -36,6 +36,9 @@ pub struct ClusterNode {
     ownership: Mutex<Option<Ownership>>,
     /// The client that forwards requests to other nodes.
     pub http: reqwest::Client,
+    /// The client that fetches recordings' files from the node that keeps them: no
+    /// limit on the whole answer (a long file to a slow client), 30 s on each read.
+    pub downloads: reqwest::Client,
     /// Set once the node starts leaving the cluster (a graceful stop).
     leaving: tokio::sync::watch::Sender<bool>,
 }
@@ -48,12 +51,19 @@ impl ClusterNode {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a client without TLS settings builds");
+        let downloads = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(1))
+            .read_timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client without TLS settings builds");
         ClusterNode {
             settings,
             registry,
             pg,
             ownership: Mutex::new(Some(ownership)),
             http,
+            downloads,
             leaving: tokio::sync::watch::Sender::new(false),
         }
     }

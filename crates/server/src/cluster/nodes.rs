@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::pg::{Pg, PgError};
+use crate::pg::{Pg, PgError};
 
 /// A live node.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -15,10 +15,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::lease::{self, LeaseKeeper};
-use super::pg::{Pg, PgError};
 use super::plan::{plan, Action, View};
 use super::worker::Worker;
 use super::{apps, nodes, schema, Lease, LeaseTerms};
+use crate::pg::{Pg, PgError};
 
 /// Starts and stops the engines of the apps this node owns.
 pub trait AppRunner: Send + 'static {

@@ -2,7 +2,7 @@
 //! applied in order inside one transaction under an advisory lock, so nodes that start
 //! together apply each migration once; a database newer than this server is refused.
 
-use super::pg::{Pg, PgError};
+use crate::pg::{Pg, PgError};
 
 /// The migrations, in order: (version, SQL).
 pub const MIGRATIONS: &[(i32, &str)] = &[

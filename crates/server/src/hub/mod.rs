@@ -13,6 +13,7 @@
 //! - `turn`: the turn's transaction, journal steps, snapshots, roll-back of a panicked job.
 //! - `fanout`: outputs as frames, held buffers, attach/detach, release order.
 //! - `thread`: the hub's own thread (its commits never block the async workers).
+//! - `monitor`: the figures a `/metrics` scrape takes from the hub.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -23,15 +24,17 @@ use lineup_protocol::{Notice, ServerFrame};
 use rustc_hash::FxHashMap;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+use crate::admin_error::AdminError;
 use crate::clock::now;
 use crate::config::Config;
 pub use crate::conn::{next_conn_id, Conn, ConnTx, Outgoing};
-use crate::journal::{Journal, JournalError, StepRef};
+use crate::journal::{AppJournal, Journal, JournalError, StepRef};
 use crate::store::Store;
 use crate::tokens::ResumeTokens;
 
 mod fanout;
 pub use fanout::Fanout;
+mod monitor;
 mod thread;
 mod turn;
 
@@ -76,7 +79,7 @@ pub struct Hub {
     /// and this store holds only what stays on the node.
     pub store: Store,
     /// The app's journal in PostgreSQL, fenced by its lease (cluster mode).
-    cluster_journal: Option<crate::cluster::PgJournal>,
+    cluster_journal: Option<Box<dyn AppJournal>>,
     pub config: Arc<Config>,
     pub apps: FxHashMap<String, AppRecord>,
     /// Connections, held buffers, and the frames of the turn in their release order.
@@ -153,6 +156,16 @@ impl HubError {
         match self {
             HubError::Stopped | HubError::Moving => 503,
             HubError::Failed => 500,
+        }
+    }
+}
+
+impl From<HubError> for AdminError {
+    /// The hub did not answer: stopped or moving (503), or the job failed (500).
+    fn from(e: HubError) -> Self {
+        match e.status() {
+            503 => AdminError::Unavailable(e.to_string()),
+            _ => AdminError::Internal(e.to_string()),
         }
     }
 }
@@ -419,7 +432,7 @@ impl Hub {
     }
 
     /// Makes this hub an app hub of a cluster node: its journal is `journal`.
-    pub fn use_cluster_journal(&mut self, journal: crate::cluster::PgJournal) {
+    pub fn use_cluster_journal(&mut self, journal: Box<dyn AppJournal>) {
         self.cluster_journal = Some(journal);
     }
 
@@ -447,7 +460,7 @@ impl Hub {
     /// and the engine, borrowed apart.
     fn journal_parts(&mut self) -> (&mut dyn Journal, &mut ResumeTokens, &Engine) {
         let journal: &mut dyn Journal = match &mut self.cluster_journal {
-            Some(j) => j,
+            Some(j) => j.as_mut(),
             None => &mut self.store,
         };
         (journal, &mut self.tokens, &self.engine)

@@ -78,7 +78,7 @@ impl Hub {
         }
         if let Some(journal) = &mut self.cluster_journal {
             // The app hub's own rows changed in this turn go with it.
-            match crate::cluster::mirror::take_changes(self.store.conn()) {
+            match crate::store::mirror::take_changes(self.store.conn()) {
                 Ok(rows) => journal.stage_rows(rows),
                 Err(e) => {
                     self.journal_failed(crate::journal::JournalError::Store(format!("the app's own tables: {e}")))

@@ -9,11 +9,9 @@
 //! replay: start-up restores the latest snapshot and replays the journal after it
 //! through the same engine, which is deterministic, so it reaches the same state.
 //!
-//! - [`Journal`]: the storage interface (SQLite here in [`sqlite`]; the cluster mode
+//! - [`Journal`]: the storage interface (on SQLite in `store::journal`; the cluster mode
 //!   implements it on PostgreSQL, with its fencing epoch checked in `commit`).
 //! - [`Step`]: what one journal record holds, and its encoding.
-
-pub mod sqlite;
 
 use lineup_engine::{Engine, Input, SnapshotError, Time};
 use serde::{Deserialize, Serialize};
@@ -173,6 +171,25 @@ pub trait Journal {
     /// The stored rows of `app` of `kind` starting in `from_ms..to_ms`, by start then
     /// subject.
     fn report_rows(&mut self, app: &str, kind: &str, from_ms: u64, to_ms: u64) -> Result<Vec<ReportRow>, JournalError>;
+}
+
+/// One row of a hub's own SQLite tables that a turn changed: its table, its id, and
+/// its columns as JSON (None: deleted). See `crate::store::mirror`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowChange {
+    pub table: String,
+    pub id: i64,
+    pub data: Option<String>,
+}
+
+/// A journal kept apart from the hub's SQLite store (a cluster app's, in PostgreSQL):
+/// the rows of the store's own tables that a turn changed go into the same turn, and
+/// the recordings are listed on its database.
+pub trait AppJournal: Journal + Send {
+    /// The rows the turn changed, written with its commit.
+    fn stage_rows(&mut self, rows: Vec<RowChange>);
+    /// The database it writes to (the recordings index is there too).
+    fn pg(&self) -> &crate::pg::Pg;
 }
 
 /// The engine in the state the records describe: the snapshot restored, then every

@@ -29,7 +29,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::conn::ConnTx;
 use crate::hub::HubHandle;
 use crate::media_tcp::{next_connection, TcpConnections, TcpEvent};
-use crate::recording::{CallRecording, Finished, Recorder};
+use crate::recorder::{CallRecording, Finished, Recorder};
 pub use rooms::may_stay;
 use rooms::Rooms;
 

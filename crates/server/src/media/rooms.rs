@@ -26,7 +26,7 @@ const RECONCILE_WAIT: std::time::Duration = std::time::Duration::from_millis(250
 use crate::conn::{ConnTx, Outgoing};
 use crate::hub::HubHandle;
 use crate::media_tcp::TcpConnections;
-use crate::recording::{CallRecording, Finished, Recorder};
+use crate::recorder::{CallRecording, Finished, Recorder};
 
 /// What the task keeps of a member besides the SFU's state.
 struct Member {

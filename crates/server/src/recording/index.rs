@@ -1,11 +1,11 @@
-//! Where the recordings are listed: a single node's SQLite store ([`super::store`]), or a
+//! Where the recordings are listed: a single node's SQLite store (`crate::store::recordings`), or a
 //! cluster's PostgreSQL table `recordings`, whose rows also say which node keeps each
 //! file (it stays in the `--data` directory of the node that recorded it).
 
 use rusqlite::Connection;
 
-use super::store::{self, RecordingRow};
-use crate::cluster::{Pg, PgError};
+use crate::pg::{Pg, PgError};
+use crate::store::recordings::{self as store, RecordingRow};
 
 /// A hub's recordings index.
 pub enum RecordingIndex<'a> {

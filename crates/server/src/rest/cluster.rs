@@ -13,7 +13,7 @@ use axum::Json;
 use lineup_protocol::rest::{LoginRequest, LoginResponse};
 
 use super::{admin_error, admin_ok};
-use crate::admin::AdminError;
+use crate::admin_error::AdminError;
 use crate::cluster::link;
 use crate::cluster::node::{ClusterNode, Owner};
 use crate::limits::Peer;
@@ -73,7 +73,9 @@ pub async fn route(
                     return link::not_applied(resp);
                 }
                 if started.elapsed() >= MOVE_WAIT {
-                    return link::unavailable(&format!("app {app} is moving between nodes; retry in a moment"));
+                    return crate::http_replies::unavailable(&format!(
+                        "app {app} is moving between nodes; retry in a moment"
+                    ));
                 }
                 tokio::time::sleep(Duration::from_millis(25)).await;
             }
@@ -100,7 +102,9 @@ pub async fn route(
                 }
                 // The owner is gone: wait for the next one.
                 if started.elapsed() >= MOVE_WAIT {
-                    return link::unavailable(&format!("app {app} is moving between nodes; retry in a moment"));
+                    return crate::http_replies::unavailable(&format!(
+                        "app {app} is moving between nodes; retry in a moment"
+                    ));
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
@@ -108,9 +112,15 @@ pub async fn route(
             // of the two saw the placement late): not run here, so the forwarding node
             // sends it to the owner it finds.
             _ if from_node => {
-                return link::not_applied(link::unavailable(&format!("app {app} is not served by this node")))
+                return link::not_applied(crate::http_replies::unavailable(&format!(
+                    "app {app} is not served by this node"
+                )))
             }
-            _ => return link::unavailable(&format!("app {app} is moving between nodes; retry in a moment")),
+            _ => {
+                return crate::http_replies::unavailable(&format!(
+                    "app {app} is moving between nodes; retry in a moment"
+                ))
+            }
         }
     }
 }

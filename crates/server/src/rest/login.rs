@@ -123,7 +123,7 @@ enum MintError {
     Bad(WsError),
     /// The app secret did not check out (the administration API's status: 401, or 404
     /// for no such app).
-    Secret(crate::admin::AdminError),
+    Secret(crate::admin_error::AdminError),
     /// This server did not create the demo app (404).
     NoDemo,
 }

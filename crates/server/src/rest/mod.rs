@@ -24,7 +24,7 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
-use crate::admin::AdminError;
+use crate::admin_error::AdminError;
 use crate::assets;
 use crate::limits::Peer;
 use crate::{ws, AppState};
@@ -46,18 +46,6 @@ fn cors(origins: &[String]) -> CorsLayer {
     CorsLayer::new().allow_origin(AllowOrigin::list(list)).allow_methods(methods).allow_headers(headers)
 }
 
-/// 429 with `Retry-After`, in both envelopes (Web API `RspCode` and login `err`).
-pub fn too_many(retry_after_s: u64, why: &str) -> Response {
-    let msg = format!("{why}; retry after {retry_after_s} s");
-    let body = serde_json::json!({
-        "RspCode": lineup_protocol::rest::rsp::TOO_MANY_REQUESTS, "RspDesc": msg,
-        "err": lineup_protocol::codes::TOO_MANY_REQUESTS, "msg": msg,
-    });
-    let mut resp = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
-    resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
-    resp
-}
-
 /// Throttles an address that keeps presenting wrong credentials: every 401 counts.
 async fn throttle(
     State(state): State<AppState>,
@@ -66,15 +54,13 @@ async fn throttle(
     next: Next,
 ) -> Response {
     // A node forwarding a request applied the limits to its client itself.
-    let ip = peer.map(|a| a.ip()).filter(|_| {
-        !state.placement.from_node(req.headers())
-    });
+    let ip = peer.map(|a| a.ip()).filter(|_| !state.placement.from_node(req.headers()));
     if let Some(wait) = ip.and_then(|ip| state.limits.throttled(ip)) {
         // The body is read first (bounded, like any body): a response sent while the
         // client is still sending can be lost to the reset of a connection closed with
         // unread data, and the client would see no answer at all.
         let unread = axum::body::to_bytes(req.into_body(), crate::cluster::link::MAX_BODY).await.is_err();
-        let mut resp = too_many(wait, "too many failed attempts from this address");
+        let mut resp = crate::http_replies::too_many(wait, "too many failed attempts from this address");
         if unread {
             resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         }

@@ -30,7 +30,9 @@ async fn with_queue<T: serde::Serialize + Send + 'static>(
 }
 
 fn queue_id(raw: &str) -> Result<QueueId, AdminError> {
-    raw.parse::<u32>().map(QueueId).map_err(|_| AdminError::bad(format!("invalid QueueID '{}': not a number", lineup_protocol::fields::clip(raw))))
+    raw.parse::<u32>()
+        .map(QueueId)
+        .map_err(|_| AdminError::bad(format!("invalid QueueID '{}': not a number", lineup_protocol::fields::clip(raw))))
 }
 
 /// Like [`with_app`] with a JSON body, parsed after the secret is checked.
@@ -67,7 +69,8 @@ pub async fn create_app(State(state): State<AppState>, headers: HeaderMap, bytes
     admin_reply(
         state
             .call("", move |hub| {
-                admin::create_app(hub, &req.app_id, &req.app_secret).map(|_| lineup_protocol::rest::AppCreated { app_id: req.app_id })
+                admin::create_app(hub, &req.app_id, &req.app_secret)
+                    .map(|_| lineup_protocol::rest::AppCreated { app_id: req.app_id })
             })
             .await,
     )
@@ -79,7 +82,12 @@ pub async fn add(State(state): State<AppState>, Path(app): Path<String>, headers
 }
 
 #[utoipa::path(put, path = "/apps/{app}/queues/{id}", tag = "queues", params(("app" = String, Path, description = "The app id (appID)"), ("id" = u32, Path, description = "The queue id (QueueID)")), request_body = lineup_protocol::rest::QueueFields, security(("appSecret" = [])), responses((status = 200, description = "CloudRoom queue/modify: the queue as changed", body = lineup_protocol::rest::AdminResponse<lineup_protocol::rest::QueueRecord>), super::openapi::ApiErrors))]
-pub async fn modify(State(state): State<AppState>, Path(path): Path<(String, String)>, headers: HeaderMap, bytes: Bytes) -> Response {
+pub async fn modify(
+    State(state): State<AppState>,
+    Path(path): Path<(String, String)>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
     with_queue(&state, path, &headers, move |hub, app, id| admin::modify_queue(hub, app, id, body(&bytes)?)).await
 }
 
@@ -92,7 +100,11 @@ pub async fn delete(State(state): State<AppState>, Path(path): Path<(String, Str
 }
 
 #[utoipa::path(get, path = "/apps/{app}/queues/{id}", tag = "queues", params(("app" = String, Path, description = "The app id (appID)"), ("id" = u32, Path, description = "The queue id (QueueID)")), security(("appSecret" = [])), responses((status = 200, description = "One queue", body = lineup_protocol::rest::AdminResponse<lineup_protocol::rest::QueueRecord>), super::openapi::ApiErrors))]
-pub async fn get_one(State(state): State<AppState>, Path(path): Path<(String, String)>, headers: HeaderMap) -> Response {
+pub async fn get_one(
+    State(state): State<AppState>,
+    Path(path): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     with_queue(&state, path, &headers, |hub, app, id| admin::get_queue(hub, app, id)).await
 }
 
@@ -108,7 +120,8 @@ pub async fn query(
         match params.get(key) {
             None => Ok(default),
             Some(v) => v.parse().map_err(|_| {
-                let rule = lineup_protocol::fields::FIELD_RULES.iter().find(|(f, _)| *f == key).map_or("a number", |(_, r)| r);
+                let rule =
+                    lineup_protocol::fields::FIELD_RULES.iter().find(|(f, _)| *f == key).map_or("a number", |(_, r)| r);
                 AdminError::bad(format!("invalid {key}: must be {rule}, not '{}'", lineup_protocol::fields::clip(v)))
             }),
         }
@@ -121,7 +134,8 @@ pub async fn query(
         Ok(q) => q,
         Err(e) => return admin_error(e),
     };
-    let filter = admin::QueueFilter { queue, name: params.get("QueueName").cloned(), desc: params.get("QueDesc").cloned() };
+    let filter =
+        admin::QueueFilter { queue, name: params.get("QueueName").cloned(), desc: params.get("QueDesc").cloned() };
     with_app(&state, app, &headers, move |hub, app| admin::query_queues(hub, app, &filter, page, size)).await
 }
 
@@ -135,7 +149,11 @@ pub async fn status(State(state): State<AppState>, Path(path): Path<(String, Str
 }
 
 #[utoipa::path(get, path = "/apps/{app}/queues/{id}/statistics", tag = "queues", params(("app" = String, Path, description = "The app id (appID)"), ("id" = u32, Path, description = "The queue id (QueueID)")), security(("appSecret" = [])), responses((status = 200, description = "The queue's statistics", body = lineup_protocol::rest::AdminResponse<lineup_protocol::QueueStatistics>), super::openapi::ApiErrors))]
-pub async fn statistics(State(state): State<AppState>, Path(path): Path<(String, String)>, headers: HeaderMap) -> Response {
+pub async fn statistics(
+    State(state): State<AppState>,
+    Path(path): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     with_queue(&state, path, &headers, |hub, app, id| {
         hub.engine.queue(app, id).ok_or(AcdError::QueueInvalid(id))?;
         Ok(convert::statistics(&hub.engine.queue_stats(id).expect("exists")))
@@ -159,8 +177,10 @@ pub async fn all_statistics(State(state): State<AppState>, Path(app): Path<Strin
 
 #[utoipa::path(get, path = "/apps/{app}/agents", tag = "agents", params(("app" = String, Path, description = "The app id (appID)")), security(("appSecret" = [])), responses((status = 200, description = "Every agent of the app", body = lineup_protocol::rest::AdminResponse<Vec<lineup_protocol::AgentInfo>>), super::openapi::ApiErrors))]
 pub async fn agents(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap) -> Response {
-    with_app(&state, app, &headers, move |hub, app| Ok(hub.engine.agents(app).iter().map(convert::agent).collect::<Vec<_>>()))
-        .await
+    with_app(&state, app, &headers, move |hub, app| {
+        Ok(hub.engine.agents(app).iter().map(convert::agent).collect::<Vec<_>>())
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/apps/{app}/settings", tag = "apps", params(("app" = String, Path, description = "The app id (appID)")), security(("appSecret" = [])), responses((status = 200, description = "The app's settings", body = lineup_protocol::rest::AdminResponse<lineup_protocol::rest::AppSettingsBody>), super::openapi::ApiErrors))]
@@ -178,17 +198,35 @@ pub async fn get_reasons(State(state): State<AppState>, Path(app): Path<String>,
 }
 
 #[utoipa::path(put, path = "/apps/{app}/reasons", tag = "agents", params(("app" = String, Path, description = "The app id (appID)")), request_body = lineup_protocol::rest::AgentReasonsBody, security(("appSecret" = [])), responses((status = 200, description = "The table as set (sorted by DNDType)", body = lineup_protocol::rest::AdminResponse<lineup_protocol::rest::AgentReasonsBody>), super::openapi::ApiErrors))]
-pub async fn put_reasons(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap, bytes: Bytes) -> Response {
-    with_body(&state, app, &headers, bytes, |hub, app, b: lineup_protocol::rest::AgentReasonsBody| admin::put_reasons(hub, app, b)).await
+pub async fn put_reasons(
+    State(state): State<AppState>,
+    Path(app): Path<String>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    with_body(&state, app, &headers, bytes, |hub, app, b: lineup_protocol::rest::AgentReasonsBody| {
+        admin::put_reasons(hub, app, b)
+    })
+    .await
 }
 
 #[utoipa::path(put, path = "/apps/{app}/settings", tag = "apps", params(("app" = String, Path, description = "The app id (appID)")), request_body = lineup_protocol::rest::AppSettingsBody, security(("appSecret" = [])), responses((status = 200, description = "The settings as changed (any subset may be sent)", body = lineup_protocol::rest::AdminResponse<lineup_protocol::rest::AppSettingsBody>), super::openapi::ApiErrors))]
-pub async fn put_settings(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap, bytes: Bytes) -> Response {
+pub async fn put_settings(
+    State(state): State<AppState>,
+    Path(app): Path<String>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
     with_body(&state, app, &headers, bytes, |hub, app, b: AppSettingsBody| admin::put_settings(hub, app, b)).await
 }
 
 /// `POST .../queues/{id}/forward` with `{usrID, toQueID}`.
 #[utoipa::path(post, path = "/apps/{app}/queues/{id}/forward", tag = "queues", params(("app" = String, Path, description = "The app id (appID)"), ("id" = u32, Path, description = "The queue id (QueueID)")), request_body = lineup_protocol::rest::ForwardRequest, security(("appSecret" = [])), responses((status = 200, description = "The waiting customer moved to the other queue", body = lineup_protocol::rest::AdminResponse<lineup_protocol::rest::ForwardData>), super::openapi::ApiErrors))]
-pub async fn forward(State(state): State<AppState>, Path(path): Path<(String, String)>, headers: HeaderMap, bytes: Bytes) -> Response {
+pub async fn forward(
+    State(state): State<AppState>,
+    Path(path): Path<(String, String)>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
     with_queue(&state, path, &headers, move |hub, app, id| admin::forward(hub, app, id, body(&bytes)?)).await
 }

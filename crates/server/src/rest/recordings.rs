@@ -18,9 +18,9 @@ use serde::Serialize;
 use tower::ServiceExt;
 
 use super::{admin_error, admin_reply, app_call, with_app};
-use crate::admin::AdminError;
+use crate::admin_error::AdminError;
 use crate::cluster::node::ClusterNode;
-use crate::recording::store::RecordingRow;
+use crate::store::recordings::RecordingRow;
 use crate::AppState;
 
 /// One track of a recording.
@@ -65,8 +65,8 @@ impl From<RecordingRow> for RecordingData {
             id: r.id,
             session_id: r.session_id,
             meet_id: r.meet_id,
-            started_at: crate::admin::datetime(r.started_ms),
-            ended_at: crate::admin::datetime(r.ended_ms),
+            started_at: crate::clock::datetime(r.started_ms),
+            ended_at: crate::clock::datetime(r.ended_ms),
             duration_ms: r.duration_ms,
             bytes: r.bytes,
             format: "webm".into(),
@@ -116,9 +116,17 @@ async fn at_keeper(
     let Some(addr) = nodes.into_iter().find(|n| n.id == keeper).map(|n| n.addr) else { return down() };
     let credential = crate::cluster::link::credential(&node.settings.secret, &node.settings.node_id);
     let path = format!("/cluster/recordings/{}/{}", row.app, row.id);
-    let sent =
-        crate::cluster::link::forward(&node.http, credential, &addr, &method, &path, headers, None, Default::default())
-            .await;
+    let sent = crate::cluster::link::forward(
+        &node.downloads,
+        credential,
+        &addr,
+        &method,
+        &path,
+        headers,
+        None,
+        Default::default(),
+    )
+    .await;
     sent.unwrap_or_else(down)
 }
 
@@ -334,7 +342,7 @@ pub async fn told(
         Ok(hub) => hub,
         Err(e) => return admin_error(AdminError::Unavailable(format!("app {app} is not served here: {e}"))),
     };
-    match crate::recording::store_finished(&hub, &app, &id, &sender).await {
+    match crate::cluster::keeper::store_finished(&hub, &app, &id, &sender).await {
         Ok(()) => super::admin_ok(serde_json::json!({})),
         Err(e) => admin_error(AdminError::Unavailable(e)),
     }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{admin_ok, admin_reply, app_call};
-use crate::admin::AdminError;
+use crate::admin_error::AdminError;
 use crate::hub::Hub;
 use crate::reports::{self, AgentReportRow, Kind, QueueReportRow, ReportQuery};
 use crate::AppState;

@@ -12,7 +12,7 @@ use lineup_engine::Input;
 use serde::{Deserialize, Serialize};
 
 use super::{admin_error, body, with_app};
-use crate::admin::AdminError;
+use crate::admin_error::AdminError;
 use crate::clock::now;
 use crate::hub::Hub;
 use crate::webhooks::store::{self, Hook};
@@ -66,10 +66,11 @@ impl From<&Hook> for AgentEventData {
     }
 }
 
-
 fn business(hub: &Hub, app: &str) -> BusinessData {
     match hub.webhooks.hooks.iter().find(|h| h.app == app && h.family == "business") {
-        Some(h) => BusinessData { url: Some(h.url.clone()), events: h.event_type.split(',').map(String::from).collect() },
+        Some(h) => {
+            BusinessData { url: Some(h.url.clone()), events: h.event_type.split(',').map(String::from).collect() }
+        }
         None => BusinessData { url: None, events: Vec::new() },
     }
 }
@@ -82,7 +83,12 @@ pub async fn get_business(State(state): State<AppState>, Path(app): Path<String>
 
 /// `PUT /api/v1/apps/{app}/webhook` with `{url, events}`: the business service.
 #[utoipa::path(put, path = "/apps/{app}/webhook", tag = "webhooks", params(("app" = String, Path, description = "The app id (appID)")), request_body = BusinessBody, security(("appSecret" = [])), responses((status = 200, description = "The business service as set", body = lineup_protocol::rest::AdminResponse<BusinessData>), super::openapi::ApiErrors))]
-pub async fn put_business(State(state): State<AppState>, Path(app): Path<String>, headers: HeaderMap, bytes: Bytes) -> Response {
+pub async fn put_business(
+    State(state): State<AppState>,
+    Path(app): Path<String>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
     with_app(&state, app, &headers, move |hub, app| {
         let b: BusinessBody = body(&bytes)?;
         check_url(&b.url).map_err(AdminError::bad)?;
@@ -135,10 +141,20 @@ pub async fn delete_business(State(state): State<AppState>, Path(app): Path<Stri
     .await
 }
 
-fn check_agent_event(b: &AgentEventBody, creating: bool, policy: &crate::webhooks::addr::Policy) -> Result<(), AdminError> {
+fn check_agent_event(
+    b: &AgentEventBody,
+    creating: bool,
+    policy: &crate::webhooks::addr::Policy,
+) -> Result<(), AdminError> {
     let need = |field: &str| AdminError::bad(format!("{field} is required"));
     if creating && (b.url.is_none() || b.event_type.is_none() || b.method.is_none()) {
-        return Err(need(if b.url.is_none() { "url" } else if b.event_type.is_none() { "event_type" } else { "method" }));
+        return Err(need(if b.url.is_none() {
+            "url"
+        } else if b.event_type.is_none() {
+            "event_type"
+        } else {
+            "method"
+        }));
     }
     if let Some(u) = &b.url {
         check_url(u).map_err(AdminError::bad)?;
@@ -203,7 +219,11 @@ pub async fn create_agent_event(
 
 /// `GET /api/v1/apps/{app}/agents/{agent_id}/events`.
 #[utoipa::path(get, path = "/apps/{app}/agents/{agent}/events", tag = "webhooks", params(("app" = String, Path, description = "The app id (appID)"), ("agent" = String, Path, description = "The agent's UID")), security(("appSecret" = [])), responses((status = 200, description = "The agent's subscriptions", body = lineup_protocol::rest::AdminResponse<Vec<AgentEventData>>), super::openapi::ApiErrors))]
-pub async fn list_agent_events(State(state): State<AppState>, Path((app, agent)): Path<(String, String)>, headers: HeaderMap) -> Response {
+pub async fn list_agent_events(
+    State(state): State<AppState>,
+    Path((app, agent)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     with_app(&state, app, &headers, move |hub, app| {
         Ok(hub
             .webhooks
@@ -311,8 +331,8 @@ impl From<store::Delivery> for DeliveryData {
             status: d.status,
             attempts: d.attempts,
             last_error: d.last_error,
-            created_at: crate::admin::datetime(d.created_ms),
-            done_at: d.done_ms.map(crate::admin::datetime),
+            created_at: crate::clock::datetime(d.created_ms),
+            done_at: d.done_ms.map(crate::clock::datetime),
             body: d.body,
         }
     }
@@ -345,7 +365,11 @@ pub async fn deliveries(
 
 /// `POST /api/v1/apps/{app}/deliveries/{id}/resend`: a dead delivery goes again.
 #[utoipa::path(post, path = "/apps/{app}/deliveries/{id}/resend", tag = "webhooks", params(("app" = String, Path, description = "The app id (appID)"), ("id" = i64, Path, description = "The delivery id")), security(("appSecret" = [])), responses((status = 200, description = "The dead delivery is pending again", body = lineup_protocol::rest::AdminResponse<super::openapi::Resent>), super::openapi::ApiErrors))]
-pub async fn resend(State(state): State<AppState>, Path((app, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
+pub async fn resend(
+    State(state): State<AppState>,
+    Path((app, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     with_app(&state, app, &headers, move |hub, app| {
         let id: i64 = id.parse().map_err(|_| AdminError::bad(format!("invalid delivery id '{id}'")))?;
         let conn = hub.store.conn();
@@ -365,7 +389,11 @@ pub async fn resend(State(state): State<AppState>, Path((app, id)): Path<(String
 /// `DELETE /api/v1/apps/{app}/agents/{agent_id}/queues`: the agent stops serving every
 /// queue (its agent-logout event says `api`).
 #[utoipa::path(delete, path = "/apps/{app}/agents/{agent}/queues", tag = "agents", params(("app" = String, Path, description = "The app id (appID)"), ("agent" = String, Path, description = "The agent's UID")), security(("appSecret" = [])), responses((status = 200, description = "The agent stopped serving every queue (its agent-logout event says api)", body = lineup_protocol::rest::AdminResponse<super::openapi::AgentLoggedOut>), super::openapi::ApiErrors))]
-pub async fn agent_logout(State(state): State<AppState>, Path((app, agent)): Path<(String, String)>, headers: HeaderMap) -> Response {
+pub async fn agent_logout(
+    State(state): State<AppState>,
+    Path((app, agent)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     with_app(&state, app, &headers, move |hub, app| {
         hub.input(Input::AgentLogout { app: app.into(), user_id: agent.as_str().into() })?;
         Ok(serde_json::json!({"UID": agent}))

@@ -6,8 +6,8 @@
 use lineup_engine::Time;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{Journal, JournalError, Record, Recovery, ReportRow, StoredSnapshot, STEP_FORMAT};
-use crate::store::Store;
+use super::Store;
+use crate::journal::{Journal, JournalError, Record, Recovery, ReportRow, StoredSnapshot, STEP_FORMAT};
 
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS journal (

@@ -14,16 +14,10 @@ use rusqlite::types::Value as Sql;
 use rusqlite::Connection;
 use serde_json::{Map, Value};
 
+pub use crate::journal::RowChange;
+
 /// The mirrored tables, in load order (a delivery refers to its subscription).
 pub const TABLES: &[&str] = &["hooks", "outbox"];
-
-/// One row a turn changed: its table, its id, and its columns (None: deleted).
-#[derive(Clone, Debug, PartialEq)]
-pub struct RowChange {
-    pub table: String,
-    pub id: i64,
-    pub data: Option<String>,
-}
 
 /// Starts noting the changed rows of the mirrored tables.
 pub fn track(conn: &Connection) -> rusqlite::Result<()> {

@@ -1,5 +1,14 @@
 //! The embedded store: apps and queues in a SQLite file, so they survive restarts; the
-//! journal of live state (`journal::sqlite`) and the webhook tables share its file.
+//! journal of live state ([`journal`]) and the webhook tables share its file.
+//!
+//! - [`journal`]: the journal in the same file (the single-node default).
+//! - [`mirror`]: a cluster app hub's own tables (webhook subscriptions, outbox) noted
+//!   as they change, to go into PostgreSQL with its journal turns.
+//! - [`recordings`]: the recordings table (a single node's finished recordings).
+
+pub mod journal;
+pub mod mirror;
+pub mod recordings;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -111,27 +120,37 @@ CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (status, hook, id);
 /// Brings a data file of an earlier version up to the current schema.
 fn migrate(conn: &Connection) -> StoreResult<()> {
     let has_call_timeout: bool =
-        conn.query_row("SELECT COUNT(*) FROM pragma_table_info('apps') WHERE name = 'call_timeout_s'", [], |r| r.get::<_, i64>(0))? > 0;
+        conn.query_row("SELECT COUNT(*) FROM pragma_table_info('apps') WHERE name = 'call_timeout_s'", [], |r| {
+            r.get::<_, i64>(0)
+        })? > 0;
     if !has_call_timeout {
         conn.execute_batch("ALTER TABLE apps ADD COLUMN call_timeout_s INTEGER NOT NULL DEFAULT 30")?;
     }
     let has_customer_calls: bool =
-        conn.query_row("SELECT COUNT(*) FROM pragma_table_info('apps') WHERE name = 'customer_calls'", [], |r| r.get::<_, i64>(0))? > 0;
+        conn.query_row("SELECT COUNT(*) FROM pragma_table_info('apps') WHERE name = 'customer_calls'", [], |r| {
+            r.get::<_, i64>(0)
+        })? > 0;
     if !has_customer_calls {
         conn.execute_batch("ALTER TABLE apps ADD COLUMN customer_calls TEXT NOT NULL DEFAULT 'serving_agent'")?;
     }
     let has_queue_user_notices: bool =
-        conn.query_row("SELECT COUNT(*) FROM pragma_table_info('apps') WHERE name = 'queue_user_notices'", [], |r| r.get::<_, i64>(0))? > 0;
+        conn.query_row("SELECT COUNT(*) FROM pragma_table_info('apps') WHERE name = 'queue_user_notices'", [], |r| {
+            r.get::<_, i64>(0)
+        })? > 0;
     if !has_queue_user_notices {
         conn.execute_batch("ALTER TABLE apps ADD COLUMN queue_user_notices INTEGER NOT NULL DEFAULT 1")?;
     }
     let has_record_calls: bool =
-        conn.query_row("SELECT COUNT(*) FROM pragma_table_info('apps') WHERE name = 'record_calls'", [], |r| r.get::<_, i64>(0))? > 0;
+        conn.query_row("SELECT COUNT(*) FROM pragma_table_info('apps') WHERE name = 'record_calls'", [], |r| {
+            r.get::<_, i64>(0)
+        })? > 0;
     if !has_record_calls {
         conn.execute_batch("ALTER TABLE apps ADD COLUMN record_calls INTEGER NOT NULL DEFAULT 0")?;
     }
     let has_record_on_demand: bool =
-        conn.query_row("SELECT COUNT(*) FROM pragma_table_info('apps') WHERE name = 'record_on_demand'", [], |r| r.get::<_, i64>(0))? > 0;
+        conn.query_row("SELECT COUNT(*) FROM pragma_table_info('apps') WHERE name = 'record_on_demand'", [], |r| {
+            r.get::<_, i64>(0)
+        })? > 0;
     if !has_record_on_demand {
         conn.execute_batch("ALTER TABLE apps ADD COLUMN record_on_demand INTEGER NOT NULL DEFAULT 0")?;
     }
@@ -151,7 +170,8 @@ impl Store {
         let conn = Connection::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         // Another connection to the file (the webhook worker's reads, an operator's
         // sqlite3 shell) may hold a lock for a moment: wait rather than fail a turn.
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
             .map_err(|e| format!("cannot prepare {}: {e}", path.display()))?;
         Store::prepare(conn, &path.display().to_string())
@@ -166,14 +186,15 @@ impl Store {
 
     fn prepare(conn: Connection, name: &str) -> Result<Store, String> {
         conn.execute_batch(SCHEMA).and_then(|_| migrate(&conn)).map_err(|e| format!("cannot prepare {name}: {e}"))?;
-        crate::recording::store::prepare(&conn).map_err(|e| format!("cannot prepare {name}: {e}"))?;
-        crate::journal::sqlite::prepare(&conn).map_err(|e| format!("cannot prepare {name}: {e}"))?;
+        recordings::prepare(&conn).map_err(|e| format!("cannot prepare {name}: {e}"))?;
+        journal::prepare(&conn).map_err(|e| format!("cannot prepare {name}: {e}"))?;
         Ok(Store { conn })
     }
 
     /// Whether this data directory's server created the demo app itself.
     pub fn demo_created(&self) -> StoreResult<bool> {
-        let n: i64 = self.conn.query_row("SELECT COUNT(*) FROM journal_meta WHERE key = 'demo_created'", [], |r| r.get(0))?;
+        let n: i64 =
+            self.conn.query_row("SELECT COUNT(*) FROM journal_meta WHERE key = 'demo_created'", [], |r| r.get(0))?;
         Ok(n > 0)
     }
 
@@ -213,8 +234,19 @@ impl Store {
             "INSERT INTO apps (id, secret, hold_s, offer_timeout_s, notice_interval_ms, service_level_s,
                                reoffer_delay_s, created_ms, call_timeout_s, customer_calls, queue_user_notices)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![app.id, app.secret, s.hold_s, s.offer_timeout_s, s.notice_interval_ms, s.service_level_s,
-                    s.reoffer_delay_s, now_ms as i64, s.call_timeout_s, s.customer_calls.name(), s.queue_user_notices],
+            params![
+                app.id,
+                app.secret,
+                s.hold_s,
+                s.offer_timeout_s,
+                s.notice_interval_ms,
+                s.service_level_s,
+                s.reoffer_delay_s,
+                now_ms as i64,
+                s.call_timeout_s,
+                s.customer_calls.name(),
+                s.queue_user_notices
+            ],
         )?;
         Ok(())
     }
@@ -224,8 +256,17 @@ impl Store {
             "UPDATE apps SET hold_s = ?2, offer_timeout_s = ?3, notice_interval_ms = ?4, service_level_s = ?5,
                              reoffer_delay_s = ?6, call_timeout_s = ?7, customer_calls = ?8, queue_user_notices = ?9
              WHERE id = ?1",
-            params![app, s.hold_s, s.offer_timeout_s, s.notice_interval_ms, s.service_level_s, s.reoffer_delay_s,
-                    s.call_timeout_s, s.customer_calls.name(), s.queue_user_notices],
+            params![
+                app,
+                s.hold_s,
+                s.offer_timeout_s,
+                s.notice_interval_ms,
+                s.service_level_s,
+                s.reoffer_delay_s,
+                s.call_timeout_s,
+                s.customer_calls.name(),
+                s.queue_user_notices
+            ],
         )?;
         Ok(())
     }
@@ -279,8 +320,17 @@ impl Store {
         self.conn.execute(
             "INSERT INTO queues (id, app, name, descr, prio, max_wait_s, max_len, wrapup_s, created_ms, updated_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-            params![id.0, app, &*def.name, &*def.desc, def.prio, def.max_wait_s, def.max_len, def.wrapup_s,
-                    now_ms as i64],
+            params![
+                id.0,
+                app,
+                &*def.name,
+                &*def.desc,
+                def.prio,
+                def.max_wait_s,
+                def.max_len,
+                def.wrapup_s,
+                now_ms as i64
+            ],
         )?;
         Ok(())
     }

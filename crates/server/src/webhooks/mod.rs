@@ -4,16 +4,15 @@
 //! before anything is acknowledged); the delivery worker sends them at least once, in
 //! order per subscription, retrying with exponential backoff up to the horizon, then
 //! parks them as dead (visible and re-sendable over REST). Delivery runs apart from the
-//! hub, so a slow or dead receiver delays nothing else.
+//! hub, so a slow or dead receiver delays nothing else (the worker is
+//! `crate::webhook_delivery`).
 //!
 //! - `store`: subscriptions and the outbox in SQLite.
 //! - `format`: the payload of each family (seeds 000, 001, 003, 004).
-//! - `deliver`: the worker: HTTP with event id and HMAC signature, backoff, dead letters.
 //! - `addr`: which receiver addresses are allowed (no loopback, private or metadata
 //!   addresses unless allowed), checked on save and on every delivery.
 
 pub mod addr;
-pub mod deliver;
 pub mod format;
 pub mod store;
 
@@ -25,7 +24,8 @@ use store::Hook;
 /// The business-service kinds an app can check (AnyChat's "callback event types").
 pub const BUSINESS_KINDS: &[&str] = &["queue_change", "acd_state", "call_event", "recording", "callback"];
 /// Agent event types (seed 001).
-pub const AGENT_EVENT_TYPES: &[&str] = &["agent-login", "agent-logout", "agent-ready", "agent-not-ready", "agent-no-answer"];
+pub const AGENT_EVENT_TYPES: &[&str] =
+    &["agent-login", "agent-logout", "agent-ready", "agent-not-ready", "agent-no-answer"];
 
 /// The subscriptions, cached from the store.
 #[derive(Default)]
@@ -98,7 +98,12 @@ impl Webhooks {
         let mut hooks = self
             .hooks
             .iter()
-            .filter(|h| h.app == app && h.family == "agent" && h.agent_id.as_deref() == Some(user_id) && h.event_type == event_type)
+            .filter(|h| {
+                h.app == app
+                    && h.family == "agent"
+                    && h.agent_id.as_deref() == Some(user_id)
+                    && h.event_type == event_type
+            })
             .peekable();
         if hooks.peek().is_none() {
             return Ok(0);
@@ -126,7 +131,14 @@ fn business_hooks<'a>(hooks: &'a [Hook], app: &'a str, kind: &'a str) -> impl It
 
 /// Stores a business event's JSON `body` for each subscription of `app` that checked
 /// `kind`; returns how many.
-pub fn enqueue_business(conn: &Connection, hooks: &[Hook], app: &str, kind: &str, body: &str, now: u64) -> rusqlite::Result<usize> {
+pub fn enqueue_business(
+    conn: &Connection,
+    hooks: &[Hook],
+    app: &str,
+    kind: &str,
+    body: &str,
+    now: u64,
+) -> rusqlite::Result<usize> {
     let mut stored = 0;
     for h in business_hooks(hooks, app, kind) {
         store::enqueue(conn, h, kind, &h.url, "application/json", body, now)?;
