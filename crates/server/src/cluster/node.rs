@@ -45,18 +45,16 @@ pub struct ClusterNode {
 
 impl ClusterNode {
     pub fn new(settings: ClusterConfig, registry: AppHubRegistry, pg: Arc<Pg>, ownership: Ownership) -> ClusterNode {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(1))
-            .timeout(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("a client without TLS settings builds");
-        let downloads = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(1))
-            .read_timeout(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("a client without TLS settings builds");
+        // To another node: 1 s to connect, no redirects; 30 s for the whole answer, or
+        // (a file) for each read.
+        let client = |limit: fn(reqwest::ClientBuilder, Duration) -> reqwest::ClientBuilder| {
+            let builder = reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .redirect(reqwest::redirect::Policy::none());
+            limit(builder, Duration::from_secs(30)).build().expect("a client without TLS settings builds")
+        };
+        let http = client(reqwest::ClientBuilder::timeout);
+        let downloads = client(reqwest::ClientBuilder::read_timeout);
         ClusterNode {
             settings,
             registry,
