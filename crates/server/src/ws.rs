@@ -80,11 +80,11 @@ async fn placed_connection(
             m = socket.recv() => m,
             _ = tokio::time::sleep_until(deadline) => {
                 let reason = format!("log in or resume within {} s", state.config.login_timeout_s);
-                close_socket(socket, close(CLOSE_LOGIN_TIMEOUT, &reason)).await;
+                close_socket(socket, close(CLOSE_LOGIN_TIMEOUT, &reason), open).await;
                 return;
             }
             _ = shutdown.changed() => {
-                close_socket(socket, close(1001, "server restarting")).await;
+                close_socket(socket, close(1001, "server restarting"), open).await;
                 return;
             }
         };
@@ -100,7 +100,7 @@ async fn placed_connection(
                 let max = state.config.max_frame_bytes;
                 let why = format!("message larger than {max} bytes");
                 let _ = socket.send(text(WsError::FrameTooLarge(why.clone()).reply(0))).await;
-                close_socket(socket, close(1009, &why)).await;
+                close_socket(socket, close(1009, &why), open).await;
                 return;
             }
             Some(Ok(Message::Binary(_))) => {
@@ -143,7 +143,7 @@ async fn placed_connection(
             owner = state.placement.owner_within(&app, Duration::from_secs(3)) => Some(owner),
         };
         let Some(owner) = owner else {
-            close_socket(socket, close(1001, "server restarting")).await;
+            close_socket(socket, close(1001, "server restarting"), open).await;
             return;
         };
         let carrier = state.placement.node().cloned().filter(|_| !from_node);
@@ -164,7 +164,7 @@ async fn placed_connection(
             // Between owners (or a node that thinks otherwise carried it here): the
             // client, or the node carrying it, tries again.
             (Owner::Nowhere | Owner::There(_), _) => {
-                close_socket(socket, close(1001, "server restarting")).await;
+                close_socket(socket, close(1001, "server restarting"), open).await;
                 return;
             }
         }
@@ -176,8 +176,11 @@ async fn placed_connection(
 /// socket dropped with the peer's frames unread is reset, and the reset can reach the
 /// peer before the close frame does (a node carrying a client then cannot tell a
 /// hand-over's 1001 from a node that died).
-async fn close_socket(mut socket: WebSocket, frame: Message) {
-    if socket.send(frame).await.is_err() {
+async fn close_socket(mut socket: WebSocket, frame: Message, open: OpenSocket) {
+    let sent = tokio::time::timeout(CLOSE_DEADLINE, socket.send(frame)).await;
+    // The close frame is out (or cannot go): a stop need not wait for the peer's reply.
+    drop(open);
+    if !matches!(sent, Ok(Ok(()))) {
         return;
     }
     let _ = tokio::time::timeout(CLOSE_DEADLINE, async {
@@ -339,10 +342,19 @@ async fn connection(
             unauthenticated = None;
         }
     }
+    // Set once the server decided to close (it stops, or the app's hub ended): the
+    // writer sends the close frame (1001: nothing unanswered was applied), and what the
+    // peer sends meanwhile is read and dropped, not applied, until the writer is done
+    // and the peer's close reply comes. A socket dropped with frames unread is reset,
+    // and the reset can reach the peer before the close frame does.
+    let mut closing = false;
     loop {
         let message = tokio::select! {
             m = stream.next() => m,
-            _ = stopping.changed() => None,
+            _ = stopping.changed(), if !closing => {
+                closing = true;
+                continue;
+            }
             _ = writer_done.notified() => {
                 // The server closed: read what the peer still sends (so the socket is
                 // not reset before it has read the close frame) until its close reply,
@@ -358,17 +370,24 @@ async fn connection(
                 .await;
                 None
             }
-            _ = hub.stopped(), if app_hub => {
+            _ = hub.stopped(), if app_hub && !closing => {
+                closing = true;
                 tx.send(Outgoing::Close { code: 1001, reason: "server restarting".into() });
-                None
+                continue;
             }
-            _ = tokio::time::sleep_until(login_deadline), if session.is_none() => {
+            _ = tokio::time::sleep_until(login_deadline), if session.is_none() && !closing => {
                 let reason = format!("log in or resume within {} s", state.config.login_timeout_s);
                 tx.send(Outgoing::Close { code: CLOSE_LOGIN_TIMEOUT, reason });
                 None
             }
         };
         let Some(message) = message else { break };
+        if closing {
+            if matches!(message, Ok(Message::Close(_)) | Err(_)) {
+                break;
+            }
+            continue;
+        }
         last_seen.store(now().as_millis(), Ordering::Relaxed);
         let message = match message {
             Ok(m) => m,

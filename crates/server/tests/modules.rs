@@ -32,8 +32,8 @@ fn imports(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
             continue;
         }
         let text = std::fs::read_to_string(path).unwrap();
-        let code: String = text.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
-        for name in crate_paths(&without_tests(&code)) {
+        let code = without_tests(&code_only(&text)).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for name in crate_paths(&code) {
             if name != module && modules.contains(&name) {
                 graph.get_mut(&module).unwrap().insert(name);
             }
@@ -42,49 +42,117 @@ fn imports(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     graph
 }
 
-/// `code` without its `#[cfg(test)]` items (up to the end of each one's braces; braces
-/// in string and char literals do not count).
-fn without_tests(code: &str) -> String {
+/// `text` with its comments removed and the contents of its string and char literals
+/// blanked (their quotes kept), so that neither a path in a comment or a string nor a
+/// brace in a literal is taken for code.
+fn code_only(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '/' && next == Some('/') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if c == '/' && next == Some('*') {
+            let mut depth = 0;
+            while i < chars.len() {
+                if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
+                    depth += 1;
+                    i += 2;
+                } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
+                    depth -= 1;
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+        } else if c == 'r' && (next == Some('"') || next == Some('#')) && !ident_before(&chars, i) {
+            // A raw string: r"…", r#"…"#, …
+            let hashes = chars[i + 1..].iter().take_while(|c| **c == '#').count();
+            if chars.get(i + 1 + hashes) != Some(&'"') {
+                out.push(c);
+                i += 1;
+                continue;
+            }
+            out.push_str("\"\"");
+            i += 2 + hashes;
+            while i < chars.len() && !(chars[i] == '"' && chars[i + 1..].iter().take(hashes).all(|c| *c == '#')) {
+                i += 1;
+            }
+            i += 1 + hashes;
+        } else if c == '"' {
+            out.push_str("\"\"");
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                i += if chars[i] == '\\' { 2 } else { 1 };
+            }
+            i += 1;
+        } else if c == '\'' && next == Some('\\') {
+            // An escaped char literal: '\n', '\'', '\u{7f}'.
+            out.push_str("' '");
+            i += 3; // the quote, the backslash and the escaped char ('\'' included)
+            while i < chars.len() && chars[i] != '\'' {
+                i += 1;
+            }
+            i += 1;
+        } else if c == '\'' && chars.get(i + 2) == Some(&'\'') {
+            // A char literal: '{', '"' (a lifetime has no closing quote).
+            out.push_str("' '");
+            i += 3;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Whether the char before `i` continues an identifier (`bar"` is not a raw string).
+fn ident_before(chars: &[char], i: usize) -> bool {
+    i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_')
+}
+
+/// `code` (comments and literals removed) without its `#[cfg(test)]` items: up to the
+/// end of each one's braces, or its `;` for an item without a body.
+fn without_tests(code: &str) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = code;
     while let Some(at) = rest.find("#[cfg(test)]") {
         out.push_str(&rest[..at]);
-        let item = &rest[at..];
-        let Some(open) = item.find('{') else { return out };
-        let (mut depth, mut end) = (0usize, item.len());
-        let mut chars = item[open..].char_indices();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '"' => {
-                    while let Some((_, c)) = chars.next() {
-                        match c {
-                            '\\' => {
-                                chars.next();
+        let item = &rest[at + "#[cfg(test)]".len()..];
+        let body = item.find('{');
+        let end = match item.find(';') {
+            Some(semi) if body.is_none_or(|b| semi < b) => semi + 1,
+            _ => {
+                let open = body.ok_or("a #[cfg(test)] item without a body or an end")?;
+                let mut depth = 0usize;
+                let mut end = None;
+                for (i, c) in item[open..].char_indices() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                end = Some(open + i + 1);
+                                break;
                             }
-                            '"' => break,
-                            _ => {}
                         }
+                        _ => {}
                     }
                 }
-                '\'' if item[open + i..].starts_with("'{'") || item[open + i..].starts_with("'}'") => {
-                    chars.next();
-                    chars.next();
-                }
-                '{' => depth += 1,
-                '}' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        end = open + i + 1;
-                        break;
-                    }
-                }
-                _ => {}
+                end.ok_or("a #[cfg(test)] item whose braces never close")?
             }
-        }
+        };
         rest = &item[end..];
     }
     out.push_str(rest);
-    out
+    Ok(out)
 }
 
 /// The first segment of every `crate::…` path in `code`, groups included.
@@ -176,8 +244,18 @@ fn the_server_modules_import_each_other_without_a_cycle() {
 fn the_check_finds_paths_groups_and_cycles() {
     let paths = crate_paths("use crate::{ws, hub::{Hub, HubHandle}, AppState};\nlet x = crate::clock::now();");
     assert_eq!(paths, ["ws", "hub", "AppState", "clock"]);
-    let code = "use crate::a;\n#[cfg(test)]\nmod tests {\n    fn f() { let _ = (\"}\", '{', crate::b); }\n}\nfn g() { crate::c::h() }";
-    assert_eq!(crate_paths(&without_tests(code)), ["a", "c"]);
+    let code = r##"use crate::a; // crate::x
+#[cfg(test)]
+use crate::y;
+#[cfg(test)]
+mod tests {
+    fn f() { let _ = ("}", '{', '"', r#"crate::z }"#, "http://", crate::b); }
+}
+/* crate::w */ fn g<'a>(s: &'a str) { crate::c::h(s, "crate::v", '\'') }
+"##;
+    let code = without_tests(&code_only(code)).unwrap();
+    assert_eq!(crate_paths(&code), ["a", "c"]);
+    assert!(without_tests("#[cfg(test)]\nmod tests { fn f() {}").is_err(), "an unclosed test module fails");
     let graph: BTreeMap<String, BTreeSet<String>> = [("a", "b"), ("b", "c"), ("c", "a"), ("d", "a")]
         .iter()
         .map(|(m, i)| (m.to_string(), BTreeSet::from([i.to_string()])))

@@ -36,9 +36,10 @@ pub struct ClusterNode {
     ownership: Mutex<Option<Ownership>>,
     /// The client that forwards requests to other nodes.
     pub http: reqwest::Client,
-    /// The client that fetches recordings' files from the node that keeps them: no
-    /// limit on the whole answer (a long file to a slow client), 30 s on each read.
-    pub downloads: reqwest::Client,
+    /// The client that forwards REST requests to an app's owner and fetches recordings'
+    /// files from the node that keeps them: 30 s on each read, no limit on the whole
+    /// answer (a long file to a slow client).
+    pub forwarder: reqwest::Client,
     /// Set once the node starts leaving the cluster (a graceful stop).
     leaving: tokio::sync::watch::Sender<bool>,
 }
@@ -46,7 +47,7 @@ pub struct ClusterNode {
 impl ClusterNode {
     pub fn new(settings: ClusterConfig, registry: AppHubRegistry, pg: Arc<Pg>, ownership: Ownership) -> ClusterNode {
         // To another node: 1 s to connect, no redirects; 30 s for the whole answer, or
-        // (a file) for each read.
+        // (forwarded answers, files among them) for each read.
         let client = |limit: fn(reqwest::ClientBuilder, Duration) -> reqwest::ClientBuilder| {
             let builder = reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(1))
@@ -54,14 +55,14 @@ impl ClusterNode {
             limit(builder, Duration::from_secs(30)).build().expect("a client without TLS settings builds")
         };
         let http = client(reqwest::ClientBuilder::timeout);
-        let downloads = client(reqwest::ClientBuilder::read_timeout);
+        let forwarder = client(reqwest::ClientBuilder::read_timeout);
         ClusterNode {
             settings,
             registry,
             pg,
             ownership: Mutex::new(Some(ownership)),
             http,
-            downloads,
+            forwarder,
             leaving: tokio::sync::watch::Sender::new(false),
         }
     }

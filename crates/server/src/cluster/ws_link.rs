@@ -185,10 +185,12 @@ enum WindDown {
     Broken,
 }
 
-/// How long an owner seen replaced (or a stopping node's owner) is given to answer and
-/// close before it counts as gone. A hand-over's 1001 is sent before the lease is
-/// released, so it is on its way when the new placement is seen; a paused owner sends
-/// nothing and is given up after this.
+/// How long an owner seen replaced (or a stopping node's owner, or one whose socket
+/// broke under a write) is given to answer and close before it counts as gone. A
+/// hand-over's 1001 is sent before the lease is released, so it is on its way when the
+/// new placement is seen; a paused owner sends nothing and is given up after this.
+/// (A broken socket whose owner also pinged cannot be read past the ping: tungstenite
+/// flushes the pong first, which fails, so that case counts as gone.)
 const HAND_OVER_GRACE: Duration = Duration::from_secs(1);
 
 fn reply_text(reply: Reply) -> String {
@@ -344,6 +346,10 @@ pub async fn carry(
                 break 'link Some(close(1001, "server restarting"));
             }
         };
+        // The owner's socket closes now (its close reply flushed, if it sent a close),
+        // not while the link looks for the next owner: a stopping owner waits for it.
+        let _ = tokio::time::timeout(Duration::from_millis(500), upstream.close(None)).await;
+        drop(upstream);
         if matches!(winding_down, Some((_, WindDown::Stopping))) {
             // Stopping, and the owner did not answer everything in time, or went away:
             // after a hand-over (1001) nothing unanswered was applied, and the client's
@@ -383,4 +389,15 @@ pub async fn carry(
     }
     drop(open); // the close frame is out: a stop need not wait for more
     let _ = tokio::time::timeout(Duration::from_secs(5), to_client.close()).await;
+    // What the client still sends is read and dropped until its close reply: a socket
+    // dropped with frames unread is reset, and the reset can reach the client before
+    // the close frame does (its requests then fail instead of going again elsewhere).
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(Ok(m)) = from_client.next().await {
+            if matches!(m, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }

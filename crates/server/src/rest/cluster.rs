@@ -87,7 +87,7 @@ pub async fn route(
                 // The address this node saw (a client's own X-Forwarded-For is not trusted).
                 let client = peer.map(|p| p.ip());
                 let sent = link::forward(
-                    &node.http,
+                    &node.forwarder,
                     credential,
                     &addr,
                     &parts.method,

@@ -117,7 +117,7 @@ async fn at_keeper(
     let credential = crate::cluster::link::credential(&node.settings.secret, &node.settings.node_id);
     let path = format!("/cluster/recordings/{}/{}", row.app, row.id);
     let sent = crate::cluster::link::forward(
-        &node.downloads,
+        &node.forwarder,
         credential,
         &addr,
         &method,

@@ -41,7 +41,8 @@ pub fn temp_dir() -> PathBuf {
 }
 
 /// Removes `lineup-test-<pid>…` directories whose process no longer runs (where
-/// `/proc` tells which do).
+/// `/proc` tells which do) and that nothing changed for an hour (a test process in
+/// another pid namespace, sharing this temp directory, is not seen in `/proc`).
 fn remove_ended_processes_dirs() {
     if !std::path::Path::new("/proc/self").exists() {
         return;
@@ -51,7 +52,9 @@ fn remove_ended_processes_dirs() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let pid = name.strip_prefix("lineup-test-").and_then(|p| p.split('-').next()?.parse::<u32>().ok());
         let Some(pid) = pid else { continue };
-        if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        let idle = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+        let ended = pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists();
+        if ended && idle.is_some_and(|d| d > Duration::from_secs(3600)) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
@@ -113,7 +116,13 @@ impl Server {
 
     /// One HTTP request with an optional `Authorization: Bearer` key and JSON body;
     /// returns the status and the JSON answer.
-    pub async fn call(&self, method: reqwest::Method, path: &str, key: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(k) = key {
             req = req.bearer_auth(k);
@@ -155,11 +164,15 @@ impl Server {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             let text = self.http.get(format!("{}/metrics", self.base)).send().await.unwrap().text().await.unwrap();
-            let held = text.lines().find_map(|l| l.strip_prefix(key.as_str())).map(|v| v.trim().parse::<f64>().unwrap());
+            let held =
+                text.lines().find_map(|l| l.strip_prefix(key.as_str())).map(|v| v.trim().parse::<f64>().unwrap());
             if held == Some(n as f64) {
                 return;
             }
-            assert!(tokio::time::Instant::now() < deadline, "{n} held {activity} sessions expected, the server says {held:?}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{n} held {activity} sessions expected, the server says {held:?}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -167,7 +180,11 @@ impl Server {
     /// A ticket for `uid` in the demo app (all roles).
     pub async fn ticket(&self, uid: &str) -> String {
         let (status, v) = self
-            .post("/api/v1/login", None, json!({"appID": "demo", "md5_appSecret": DEMO_KEY, "UID": uid, "nickName": uid}))
+            .post(
+                "/api/v1/login",
+                None,
+                json!({"appID": "demo", "md5_appSecret": DEMO_KEY, "UID": uid, "nickName": uid}),
+            )
             .await;
         assert_eq!(status, 200, "{v}");
         v["ticket"].as_str().unwrap().to_string()
@@ -222,7 +239,8 @@ impl Client {
             match msg {
                 Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(&t).unwrap()),
                 Some(Ok(Message::Close(frame))) => {
-                    self.closed = Some(frame.map(|f| (u16::from(f.code), f.reason.to_string())).unwrap_or((1005, String::new())));
+                    self.closed =
+                        Some(frame.map(|f| (u16::from(f.code), f.reason.to_string())).unwrap_or((1005, String::new())));
                     return None;
                 }
                 Some(Ok(_)) => continue,
@@ -264,7 +282,8 @@ impl Client {
                     }
                 }
                 Some(Ok(Message::Close(frame))) => {
-                    self.closed = Some(frame.map(|f| (u16::from(f.code), f.reason.to_string())).unwrap_or((1005, String::new())));
+                    self.closed =
+                        Some(frame.map(|f| (u16::from(f.code), f.reason.to_string())).unwrap_or((1005, String::new())));
                     return None;
                 }
                 Some(Ok(_)) => {}
