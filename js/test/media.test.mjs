@@ -19,6 +19,8 @@ const until = (page, what, pred) => logged(page, what, pred, 15000);
 test('agent and customer see and hear each other through the media server', async () => {
   const { server, browser, dataDir, close } = await fixtureServer('lineup-media-', FAKE_MEDIA);
   const errors = [];
+  // The pages' warnings (a failed negotiation, a replaced connection), shown in a failure.
+  const warned = [];
   try {
     const open = async (role, uid, extra = '') => {
       const context = await browser.newContext();
@@ -33,6 +35,7 @@ test('agent and customer see and hear each other through the media server', asyn
       page.on('pageerror', (e) => errors.push(`${role}: ${e.message}`));
       page.on('console', (m) => {
         if (m.type() === 'error' && !(m.location().url || '').endsWith('/favicon.ico')) errors.push(`${role} console: ${m.text()}`);
+        if (m.type() === 'warning') warned.push(`${role}: ${m.text()}`);
       });
       await page.goto(`${server.base}/mediaguide.html?role=${role}&uid=${uid}&key=${DEMO_KEY}${extra}`);
       return page;
@@ -102,13 +105,18 @@ test('agent and customer see and hear each other through the media server', asyn
     assert.equal(later.audioIn.length, 2, `the supervisor receives two audio streams: ${JSON.stringify(later)}`);
     assert.ok(later.audioIn.every((b, i) => b > (first.audioIn[i] || 0)), `both parties' audio arrives: ${JSON.stringify([first, later])}`);
     assert.equal(later.sent, 0, 'the supervisor sends nothing');
+    // The inbound audio streams of a page, with what tells them apart (in a failure).
     const streamsAt = (page) => page.evaluate(async () => {
-      let n = 0;
-      (await CRVideo_GetMediaStats()).forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'audio') n++; });
-      return n;
+      const out = [];
+      (await CRVideo_GetMediaStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') out.push({ ssrc: s.ssrc, mid: s.mid, track: s.trackIdentifier, bytes: s.bytesReceived });
+      });
+      return out;
     });
-    assert.equal(await streamsAt(customer), 1, 'the customer hears the agent only');
-    assert.equal(await streamsAt(agent), 1, 'the agent hears the customer only');
+    const heard = await streamsAt(customer);
+    assert.equal(heard.length, 1, `the customer hears the agent only: ${JSON.stringify({ heard, warned })}`);
+    const heardByAgent = await streamsAt(agent);
+    assert.equal(heardByAgent.length, 1, `the agent hears the customer only: ${JSON.stringify({ heardByAgent, warned })}`);
     await sup.evaluate(() => window.client.leaveMedia());
     // CloseMic on the agent's side: the customer's inbound audio stops; OpenMic: it starts again.
     await agent.evaluate(() => CRVideo_CloseMic('media-agent'));
@@ -201,6 +209,45 @@ test('agent and customer see and hear each other through the media server', asyn
         if (left !== 0) await new Promise((r) => setTimeout(r, 100));
       }
       assert.equal(left, 0, `the ${who} left the room with no captured track live`);
+    }
+    assert.deepEqual(errors, [], 'no page error');
+  } finally {
+    await close();
+  }
+});
+
+test('an audio call carries audio only: one inbound stream each way, no probes', async () => {
+  const { server, browser, close } = await fixtureServer('lineup-audio-', FAKE_MEDIA);
+  const errors = [];
+  try {
+    const open = async (role, uid, extra = '') => {
+      const page = await (await browser.newContext()).newPage();
+      page.on('pageerror', (e) => errors.push(`${role}: ${e.message}`));
+      await page.goto(`${server.base}/mediaguide.html?role=${role}&uid=${uid}&key=${DEMO_KEY}&video=0${extra}`);
+      return page;
+    };
+    const customer = await open('customer', 'audio-cust');
+    await until(customer, 'LoginSuccess', (e) => e[0] === 'LoginSuccess');
+    const agent = await open('agent', 'audio-agent', '&callee=audio-cust');
+    await until(customer, 'NotifyCallIn', (e) => e[0] === 'NotifyCallIn');
+    for (const [page, other] of [[agent, 'audio-cust'], [customer, 'audio-agent']]) {
+      await until(page, `${other}'s microphone open`, (e) => e[0] === 'AudioStatusChanged' && e[1] === other && e[3] === CRVIDEO_AOPEN);
+      assert.ok(await grows(page, 'audioBytes') > 0, `${other}'s audio arrives`);
+    }
+    // Some seconds of the call: the media server probes a link only while it carries
+    // video, so each page receives the other's audio and nothing else (a probe would
+    // show as an inbound stream of SSRC 0 without a track).
+    await new Promise((r) => setTimeout(r, 4000));
+    for (const [who, page] of [['agent', agent], ['customer', customer]]) {
+      const inboundStreams = await page.evaluate(async () => {
+        const out = [];
+        (await CRVideo_GetMediaStats()).forEach((s) => {
+          if (s.type === 'inbound-rtp') out.push({ kind: s.kind, ssrc: s.ssrc, track: s.trackIdentifier, bytes: s.bytesReceived });
+        });
+        return out;
+      });
+      assert.equal(inboundStreams.length, 1, `the ${who} receives one stream: ${JSON.stringify(inboundStreams)}`);
+      assert.ok(inboundStreams[0].kind === 'audio' && inboundStreams[0].ssrc !== 0 && inboundStreams[0].track, JSON.stringify(inboundStreams));
     }
     assert.deepEqual(errors, [], 'no page error');
   } finally {

@@ -14,8 +14,11 @@
 //! A member publishes its microphone and camera; the SFU adds a send-only m-line for
 //! each track of every other member of the room (a renegotiation offer), forwards the
 //! packets as they come, and asks the publisher for a keyframe when a subscriber's
-//! track opens or a subscriber reports loss. Who may be in which room is the ACD
-//! engine's business: the SFU only holds the members it is given.
+//! track opens or a subscriber reports loss. The link to a member is estimated (str0m's
+//! TWCC bandwidth estimation) and, only while it carries video, probed for more: a member
+//! who receives audio only (most calls of a contact center) gets audio and nothing else.
+//! Who may be in which room is the ACD engine's business: the SFU only holds the members
+//! it is given.
 //!
 //! - this file: [`Sfu`], its inputs and outputs.
 //! - [`member`]: one member's `Rtc` and tracks.
@@ -126,9 +129,11 @@ pub enum MediaError {
     NoOffer,
 }
 
-/// The bandwidth estimate a member's link starts at, and the most it probes for.
+/// The bandwidth estimate a member's link starts at, and the most it probes for while it
+/// receives video ([`member::Member::forward`]: a member that receives audio only is not
+/// probed at all).
 const INITIAL_KBPS: u64 = 1_000;
-const DESIRED_KBPS: u64 = 2_500;
+pub(crate) const DESIRED_KBPS: u64 = 2_500;
 /// How long an incomplete video frame from a publisher waits for its missing packets
 /// (a retransmission answering the SFU's NACK) before it is dropped and a keyframe asked
 /// for; and how many packets it may wait behind. str0m's defaults (2 s, 30 packets) froze
@@ -221,7 +226,6 @@ impl Sfu {
             .set_reordering_size_video(REORDER_PACKETS)
             .set_reordering_timeout_video(Some(REORDER_WAIT))
             .build(now);
-        rtc.bwe().set_desired_bitrate(Bitrate::kbps(DESIRED_KBPS));
         if let Ok(c) = Candidate::host(self.local, "udp") {
             rtc.add_local_candidate(c);
         }

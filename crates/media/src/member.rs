@@ -7,6 +7,7 @@
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+use str0m::bwe::Bitrate;
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::media::{Direction, KeyframeRequest, KeyframeRequestKind, MediaData, MediaKind, Mid};
 use str0m::{Event, IceConnectionState, Input, Output, Rtc};
@@ -104,6 +105,11 @@ pub struct Member {
     pub downlink_bps: Option<u64>,
     /// The line of its shared screen, while it shares.
     screen: Option<Mid>,
+    /// Whether video is forwarded to it: only then does its `Rtc` probe the link (to
+    /// [`crate::DESIRED_KBPS`]). Probing a link that carries audio only would be padding
+    /// bursts for nothing, on SSRC 0 (str0m pads there when no line has RTX), which a
+    /// browser lists as a receive stream of its own.
+    probing: bool,
 }
 
 impl Member {
@@ -122,6 +128,7 @@ impl Member {
             opened: Vec::new(),
             downlink_bps: None,
             screen: None,
+            probing: false,
         }
     }
 
@@ -216,6 +223,11 @@ impl Member {
             }
         }
         self.tracks_out.retain(|t| !matches!(t.state, OutState::NegotiatingStop(_)));
+        let video = self.tracks_out.iter().any(|t| t.track_in.upgrade().is_some_and(|i| i.kind == MediaKind::Video));
+        if self.probing && !video {
+            self.probing = false;
+            self.rtc.bwe().set_desired_bitrate(Bitrate::ZERO);
+        }
         Ok(())
     }
 
@@ -356,6 +368,11 @@ impl Member {
         if writer.write(pt, data.network_time, data.time, data.data.clone()).is_err() {
             self.rtc.disconnect();
             return false;
+        }
+        // Probing starts with the first video packet: then a video line pads (its RTX).
+        if !self.probing && data.params.spec().codec.is_video() {
+            self.probing = true;
+            self.rtc.bwe().set_desired_bitrate(Bitrate::kbps(crate::DESIRED_KBPS));
         }
         true
     }

@@ -36,6 +36,10 @@ pub struct Peer {
     pub got_video: u64,
     pub got_screen: u64,
     pub keyframe_requests: u64,
+    /// RTP packets from the SFU that carry padding (bandwidth probes), and how many of
+    /// them came on SSRC 0 (str0m's probe source when no line can pad).
+    pub padding_in: u64,
+    pub probe_ssrc_in: u64,
 }
 
 impl Peer {
@@ -67,6 +71,8 @@ impl Peer {
             got_video: 0,
             got_screen: 0,
             keyframe_requests: 0,
+            padding_in: 0,
+            probe_ssrc_in: 0,
         };
         (peer, offer.to_sdp_string(), pending)
     }
@@ -136,6 +142,8 @@ pub struct Net {
     wire: VecDeque<(SocketAddr, SocketAddr, Vec<u8>)>,
     pub track_open: Vec<(MemberId, Kind)>,
     pub lost: Vec<MemberId>,
+    /// The caps the SFU told publishers ([`MediaOutput::Bitrate`]), in order.
+    pub bitrates: Vec<(MemberId, u64)>,
     /// The frames of recorded rooms, with the virtual time they came at.
     pub frames: Vec<(Instant, u32, crate::record::Frame)>,
     /// Time spent inside the SFU's calls (the benchmark's figure).
@@ -158,6 +166,7 @@ impl Net {
             wire: VecDeque::new(),
             track_open: Vec::new(),
             lost: Vec::new(),
+            bitrates: Vec::new(),
             frames: Vec::new(),
             sfu_time: Duration::ZERO,
         }
@@ -223,7 +232,7 @@ impl Net {
                     MediaOutput::TrackOpen { member, kind } => self.track_open.push((member, kind)),
                     MediaOutput::Lost { member } => self.lost.push(member),
                     MediaOutput::Frame { room, frame } => self.frames.push((self.now, room, frame)),
-                    MediaOutput::Bitrate { .. } => {}
+                    MediaOutput::Bitrate { member, bps } => self.bitrates.push((member, bps)),
                 }
             }
             for p in &mut self.peers {
@@ -255,6 +264,11 @@ impl Net {
                     self.sfu.handle_receive(self.now, from, to, &bytes);
                     self.sfu_time += t.elapsed();
                 } else if let Some(p) = self.peers.iter_mut().find(|p| p.addr == to) {
+                    // An RTP packet's header is in the clear (SRTP): its padding bit and SSRC.
+                    if bytes.len() >= 12 && bytes[0] >> 6 == 2 && !(192..=223).contains(&bytes[1]) {
+                        p.padding_in += u64::from(bytes[0] & 0x20 != 0);
+                        p.probe_ssrc_in += u64::from(bytes[8..12] == [0, 0, 0, 0]);
+                    }
                     let input = Input::Receive(
                         self.now,
                         Receive {

@@ -182,3 +182,57 @@ fn a_recorded_share_is_handed_out_as_screen_frames() {
     assert!(kinds(&net, Kind::Screen) > 25, "screen frames: {}", kinds(&net, Kind::Screen));
     assert!(kinds(&net, Kind::Video) > 25, "camera frames still camera frames: {}", kinds(&net, Kind::Video));
 }
+
+/// A link is probed (padding bursts that find its capacity) only while it carries video:
+/// an audio-only call sends nothing but audio, and no probe ever goes on SSRC 0 (which a
+/// browser lists as a receive stream of its own).
+#[test]
+fn a_link_is_probed_only_while_it_carries_video() {
+    let mut net = Net::new();
+    net.join(1, 7, Role::Full, &[MediaKind::Audio]);
+    net.join(2, 7, Role::Full, &[MediaKind::Audio]);
+    net.run(2_000, |_, _| {});
+    net.run_media(10_000);
+    for p in &net.peers {
+        assert!(p.got_audio > 900, "member {} hears the other ({})", p.id, p.got_audio);
+        assert_eq!((p.padding_in, p.probe_ssrc_in), (0, 0), "an audio-only call: member {} gets audio only", p.id);
+    }
+    // Member 1's screen: member 2 now receives video, and its link is probed on that line.
+    net.share(1).unwrap();
+    let told = net.bitrates.len();
+    net.run_media(10_000);
+    let (screen, probes) = (net.peer(2).got_screen, net.peer(2).probe_ssrc_in);
+    assert!(screen > 500, "the screen arrives ({screen})");
+    assert_eq!(probes, 0, "a probe goes on the video line's RTX, never SSRC 0");
+    assert!(net.bitrates.len() > told, "the link that now carries video is estimated: {:?}", net.bitrates);
+    assert_eq!(net.peer(1).padding_in, 0, "member 1 still receives audio only");
+    // The share ends: once its line stopped, no more probes.
+    assert!(net.unshare(1));
+    net.run_media(1_000);
+    let padded = net.peer(2).padding_in;
+    net.run_media(10_000);
+    assert_eq!(net.peer(2).padding_in, padded, "no probes once the link carries audio only again");
+    assert!(net.peers.iter().all(|p| p.probe_ssrc_in == 0));
+}
+
+/// A video call's estimates start where the link starts (no dip from probes the browser
+/// cannot account for) and the caps told to publishers follow them.
+#[test]
+fn a_video_calls_caps_do_not_dip_at_the_start() {
+    let mut net = Net::new();
+    net.join(1, 7, Role::Full, &[MediaKind::Audio, MediaKind::Video]);
+    net.join(2, 7, Role::Full, &[MediaKind::Audio, MediaKind::Video]);
+    net.run(2_000, |_, _| {});
+    net.run_media(10_000);
+    assert!(!net.bitrates.is_empty(), "publishers are told a cap");
+    assert!(
+        net.bitrates.iter().all(|(_, bps)| *bps >= 500_000),
+        "no cap below 500 kbps on an open link: {:?}",
+        net.bitrates
+    );
+    assert!(net.peers.iter().all(|p| p.probe_ssrc_in == 0 && p.got_video > 900));
+    for id in [1, 2] {
+        let last = net.bitrates.iter().rev().find(|(m, _)| *m == id).map(|(_, bps)| *bps);
+        assert!(last > Some(936_000), "the estimate of the link to {id}'s subscriber grows: {:?}", net.bitrates);
+    }
+}
