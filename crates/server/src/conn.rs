@@ -3,6 +3,7 @@
 //!
 //! The hub never waits for a socket. A frame that finds the queue full is not queued:
 //! the connection is cut instead (close 4003), and its session is held as on any drop.
+//! A socket the server closes is read until the peer's close reply ([`read_until_close`]).
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -26,6 +27,25 @@ impl Outgoing {
     pub fn frame(frame: &lineup_protocol::ServerFrame) -> Outgoing {
         Outgoing::Text(frame_text(frame))
     }
+}
+
+/// After the server sent its close frame: what the peer still sends is read and dropped
+/// until its close reply, for `deadline` at most. A socket dropped with frames unread is
+/// reset, and the reset can reach the peer before the close frame does (a client's
+/// requests then fail instead of going again elsewhere).
+pub async fn read_until_close<S>(from_peer: &mut S, deadline: std::time::Duration)
+where
+    S: futures_util::Stream<Item = Result<axum::extract::ws::Message, axum::Error>> + Unpin,
+{
+    use futures_util::StreamExt;
+    let _ = tokio::time::timeout(deadline, async {
+        while let Some(Ok(m)) = from_peer.next().await {
+            if matches!(m, axum::extract::ws::Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// A frame serialized once (shared by every recipient of a fan-out).

@@ -14,7 +14,9 @@ use lineup_protocol::types::MonitorMode;
 use lineup_protocol::{Op, Reply, ServerFrame};
 
 use crate::clock::now;
-use crate::conn::{next_conn_id, Conn, ConnRx, ConnTx, Outgoing, CLOSE_LOGIN_TIMEOUT, CLOSE_TOO_SLOW};
+use crate::conn::{
+    next_conn_id, read_until_close, Conn, ConnRx, ConnTx, Outgoing, CLOSE_LOGIN_TIMEOUT, CLOSE_TOO_SLOW,
+};
 use crate::limits::{OpenSocket, Peer, Slot};
 use crate::media::Seat;
 use crate::session_ops;
@@ -180,17 +182,9 @@ async fn close_socket(mut socket: WebSocket, frame: Message, open: OpenSocket) {
     let sent = tokio::time::timeout(CLOSE_DEADLINE, socket.send(frame)).await;
     // The close frame is out (or cannot go): a stop need not wait for the peer's reply.
     drop(open);
-    if !matches!(sent, Ok(Ok(()))) {
-        return;
+    if matches!(sent, Ok(Ok(()))) {
+        read_until_close(&mut socket, CLOSE_DEADLINE).await;
     }
-    let _ = tokio::time::timeout(CLOSE_DEADLINE, async {
-        while let Some(Ok(m)) = socket.recv().await {
-            if matches!(m, Message::Close(_)) {
-                break;
-            }
-        }
-    })
-    .await;
 }
 
 /// The answer to an op other than `Login` or `Resume` before either: a pong to `Ping`,
@@ -337,10 +331,7 @@ async fn connection(
     let app_hub = state.placement.apps_move();
     // The frame a cluster node read to learn the app (its Login or Resume).
     if let Some(frame) = first {
-        on_text(&state, &hub, &frame, &mut session, conn_id, &tx, &span).await;
-        if session.is_some() {
-            unauthenticated = None;
-        }
+        on_text(&state, &hub, &frame, &mut session, &mut unauthenticated, conn_id, &tx, &span).await;
     }
     // Set once the server decided to close (it stops, or the app's hub ended): the
     // writer sends the close frame (1001: nothing unanswered was applied), and what the
@@ -356,18 +347,9 @@ async fn connection(
                 continue;
             }
             _ = writer_done.notified() => {
-                // The server closed: read what the peer still sends (so the socket is
-                // not reset before it has read the close frame) until its close reply,
-                // for CLOSE_DEADLINE at most.
+                // The server closed: the peer's close reply is waited for.
                 let deadline = if close_sent.load(Ordering::Relaxed) { CLOSE_DEADLINE } else { Duration::ZERO };
-                let _ = tokio::time::timeout(deadline, async {
-                    while let Some(Ok(m)) = stream.next().await {
-                        if matches!(m, Message::Close(_)) {
-                            break;
-                        }
-                    }
-                })
-                .await;
+                read_until_close(&mut stream, deadline).await;
                 None
             }
             _ = hub.stopped(), if app_hub && !closing => {
@@ -415,10 +397,8 @@ async fn connection(
             Message::Close(_) => break,
             Message::Ping(_) | Message::Pong(_) => continue,
         };
-        let logout = on_text(&state, &hub, frame.as_str(), &mut session, conn_id, &tx, &span).await;
-        if session.is_some() {
-            unauthenticated = None; // no longer counts against the address's pre-login limit
-        }
+        let logout =
+            on_text(&state, &hub, frame.as_str(), &mut session, &mut unauthenticated, conn_id, &tx, &span).await;
         if logout {
             tx.send(Outgoing::Close { code: 1000, reason: "logged out".into() });
             break;
@@ -441,12 +421,15 @@ fn push_reply(tx: &ConnTx, reply: Reply) {
 ///
 /// Requests that touch the hub queue their reply from inside the hub job, before the
 /// notices they cause: a client always sees a request's reply first, and only once
-/// the turn is journaled.
+/// the turn is journaled. `waiting`: the connection's place among its address's sockets
+/// waiting to log in, given back when it logs in.
+#[allow(clippy::too_many_arguments)]
 async fn on_text(
     state: &AppState,
     hub: &crate::hub::HubHandle,
     frame: &str,
     session: &mut Option<SessionId>,
+    waiting: &mut Option<Slot>,
     conn_id: u64,
     tx: &ConnTx,
     span: &tracing::Span,
@@ -461,7 +444,7 @@ async fn on_text(
     };
     let name = op.name();
     let started = std::time::Instant::now();
-    let ok = on_op(state, hub, seq, op, session, conn_id, tx, span).await;
+    let ok = on_op(state, hub, seq, op, session, waiting, conn_id, tx, span).await;
     let latency_us = started.elapsed().as_micros() as u64;
     tracing::debug!(parent: span, op = name, seq, ok = ok.1, latency_us, "op");
     ok.0
@@ -475,6 +458,7 @@ async fn on_op(
     seq: u64,
     op: Op,
     session: &mut Option<SessionId>,
+    waiting: &mut Option<Slot>,
     conn_id: u64,
     tx: &ConnTx,
     span: &tracing::Span,
@@ -494,6 +478,9 @@ async fn on_op(
     let out = tx.clone();
     match (*session, op) {
         (None, op @ (Op::Login { .. } | Op::Resume { .. })) => {
+            // The address's place for a socket waiting to log in is given back before the
+            // reply goes out: a client that read it may open another socket at once.
+            let place = waiting.take();
             let result = hub
                 .call(move |hub| {
                     let result = match op {
@@ -503,28 +490,34 @@ async fn on_op(
                     };
                     match result {
                         Ok((sid, data)) => {
+                            drop(place);
                             hub.push(
                                 &out,
                                 Outgoing::frame(&ServerFrame::Reply(lineup_protocol::ws::reply_ok(seq, &data))),
                             );
-                            Some((sid, data.app_id, data.uid))
+                            Ok((sid, data.app_id, data.uid))
                         }
                         Err(e) => {
                             hub.push(&out, Outgoing::frame(&ServerFrame::Reply(e.reply(seq))));
-                            None
+                            Err(place)
                         }
                     }
                 })
                 .await;
             match result {
-                Ok(Some((sid, app, uid))) => {
+                Ok(Ok((sid, app, uid))) => {
                     span.record("session", sid.0);
                     span.record("app", app.as_str());
                     span.record("uid", uid.as_str());
                     *session = Some(sid);
                     (false, true)
                 }
-                Ok(None) => (false, false),
+                Ok(Err(place)) => {
+                    *waiting = place;
+                    (false, false)
+                }
+                // The hub stopped (the server or the app's hub is ending): the place went
+                // with the job, and the socket closes.
                 Err(e) => {
                     if let Some(reply) = gone(e) {
                         push_reply(tx, reply);

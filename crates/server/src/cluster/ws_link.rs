@@ -389,15 +389,5 @@ pub async fn carry(
     }
     drop(open); // the close frame is out: a stop need not wait for more
     let _ = tokio::time::timeout(Duration::from_secs(5), to_client.close()).await;
-    // What the client still sends is read and dropped until its close reply: a socket
-    // dropped with frames unread is reset, and the reset can reach the client before
-    // the close frame does (its requests then fail instead of going again elsewhere).
-    let _ = tokio::time::timeout(Duration::from_secs(5), async {
-        while let Some(Ok(m)) = from_client.next().await {
-            if matches!(m, Message::Close(_)) {
-                break;
-            }
-        }
-    })
-    .await;
+    crate::conn::read_until_close(&mut from_client, Duration::from_secs(5)).await;
 }
