@@ -14,10 +14,15 @@ use crate::interop::error;
 use crate::media::{self, Device};
 
 impl LineupCore {
+    /// The session's media part.
+    fn part(&self) -> media::MediaRef {
+        self.core.borrow().media.clone()
+    }
+
     fn open_device(&self, kind: Device) -> Promise {
-        let core = self.core.clone();
+        let part = self.part();
         future_to_promise(async move {
-            media::open(core, kind).await.map(|_| JsValue::UNDEFINED).map_err(|(c, m)| error(c, &m))
+            media::open(part, kind).await.map(|_| JsValue::UNDEFINED).map_err(|(c, m)| error(c, &m))
         })
     }
 }
@@ -35,7 +40,7 @@ impl LineupCore {
     /// Stops sending the microphone, at once.
     #[wasm_bindgen(js_name = closeMic)]
     pub fn close_mic(&self) {
-        media::close(&self.core, Device::Audio);
+        media::close(&self.part(), Device::Audio);
     }
 
     /// Opens and sends the camera (as `openMic`).
@@ -46,7 +51,7 @@ impl LineupCore {
 
     #[wasm_bindgen(js_name = closeVideo)]
     pub fn close_video(&self) {
-        media::close(&self.core, Device::Video);
+        media::close(&self.part(), Device::Video);
     }
 
     /// A member's microphone status (this session's when no UID): 0 unknown, 1 no
@@ -56,7 +61,7 @@ impl LineupCore {
         &self,
         #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue,
     ) -> u32 {
-        self.core.borrow().media.status_of(&uid, Device::Audio)
+        self.part().state.borrow().status_of(&uid, Device::Audio)
     }
 
     /// A member's camera status (as `audioStatus`).
@@ -65,21 +70,21 @@ impl LineupCore {
         &self,
         #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue,
     ) -> u32 {
-        self.core.borrow().media.status_of(&uid, Device::Video)
+        self.part().state.borrow().status_of(&uid, Device::Video)
     }
 
     /// Shows a member's camera in a `<video>` element (this session's UID: the local
     /// preview; "" detaches).
     #[wasm_bindgen(js_name = attachVideo)]
     pub fn attach_video(&self, element: HtmlMediaElement, #[wasm_bindgen(js_name = UID)] uid: String) {
-        media::attach(&self.core, element, uid);
+        media::attach(&self.part(), element, uid);
     }
 
     /// Shows a member's shared screen in a `<video>` element (the sharer's own UID: its
     /// capture; "" detaches). The share is told by `NotifyScreenShareStarted` `{UID}`.
     #[wasm_bindgen(js_name = attachScreen)]
     pub fn attach_screen(&self, element: HtmlMediaElement, #[wasm_bindgen(js_name = UID)] uid: String) {
-        media::attach_screen(&self.core, element, uid);
+        media::attach_screen(&self.part(), element, uid);
     }
 
     /// Shares this session's screen with the room (the browser asks which); resolves once
@@ -88,18 +93,18 @@ impl LineupCore {
     /// when the browser cannot share a screen, 800 outside a room.
     #[wasm_bindgen(js_name = startScreenShare, unchecked_return_type = "Promise<void>")]
     pub fn start_screen_share(&self) -> Promise {
-        let core = self.core.clone();
+        let part = self.part();
         future_to_promise(async move {
-            media::screen::start(core).await.map(|_| JsValue::UNDEFINED).map_err(|(c, m)| error(c, &m))
+            media::screen::start(part).await.map(|_| JsValue::UNDEFINED).map_err(|(c, m)| error(c, &m))
         })
     }
 
     /// Ends this session's screen share (the room gets `NotifyScreenShareStopped`).
     #[wasm_bindgen(js_name = stopScreenShare, unchecked_return_type = "Promise<void>")]
     pub fn stop_screen_share(&self) -> Promise {
-        let core = self.core.clone();
+        let part = self.part();
         future_to_promise(async move {
-            media::screen::stop(core).await.map(|_| JsValue::UNDEFINED).map_err(|(c, m)| error(c, &m))
+            media::screen::stop(part).await.map(|_| JsValue::UNDEFINED).map_err(|(c, m)| error(c, &m))
         })
     }
 
@@ -110,25 +115,25 @@ impl LineupCore {
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ maxFPS?: number; maxKbps?: number }")] cfg: JsValue,
     ) -> Result<(), JsValue> {
-        self.core.borrow_mut().media.screen.set_cfg(&cfg).map_err(|(c, m)| error(c, &m))
+        self.part().state.borrow_mut().screen.set_cfg(&cfg).map_err(|(c, m)| error(c, &m))
     }
 
     /// The screen share's limits (0: the browser's choice).
     #[wasm_bindgen(getter = screenShareCfg, unchecked_return_type = "{ maxFPS: number; maxKbps: number }")]
     pub fn screen_share_cfg(&self) -> JsValue {
-        self.core.borrow().media.screen.cfg_object()
+        self.part().state.borrow().screen.cfg_object()
     }
 
     /// Who shares its screen in the room ("" when nobody does).
     #[wasm_bindgen(getter = screenSharer)]
     pub fn screen_sharer(&self) -> String {
-        self.core.borrow().media.screen.sharer.clone().unwrap_or_default()
+        self.part().state.borrow().screen.sharer.clone().unwrap_or_default()
     }
 
     /// The room's members with media: `{userId, audioStatus, videoStatus}`.
     #[wasm_bindgen(getter = mediaMembers, unchecked_return_type = "Array<{ userId: string; audioStatus: number; videoStatus: number }>")]
     pub fn media_members(&self) -> Array {
-        self.core.borrow().media.members_info()
+        self.part().state.borrow().members_info()
     }
 
     /// Lineup (supervisor): joins the call in room `meetID` (`GetAgents` →
@@ -141,11 +146,11 @@ impl LineupCore {
         #[wasm_bindgen(unchecked_param_type = "'monitor' | 'whisper' | 'barge'")] mode: JsValue,
         #[wasm_bindgen(js_name = agentUID, unchecked_param_type = "string | undefined")] agent: JsValue,
     ) -> Promise {
-        let core = self.core.clone();
+        let part = self.part();
         let agent = agent.as_string();
         let mode = text(&mode);
         future_to_promise(async move {
-            media::monitor(core, meet_id, mode, agent).await.map(|_| JsValue::UNDEFINED).map_err(|(c, m)| error(c, &m))
+            media::monitor(part, meet_id, mode, agent).await.map(|_| JsValue::UNDEFINED).map_err(|(c, m)| error(c, &m))
         })
     }
 
@@ -153,11 +158,12 @@ impl LineupCore {
     #[wasm_bindgen(js_name = leaveMedia)]
     pub fn leave_media(&self) {
         let joined = {
-            let mut inner = self.core.borrow_mut();
-            let joined = inner.media.joined;
-            let meeting = if inner.media.monitor.is_some() { 0 } else { inner.media.meeting };
-            inner.media.reset();
-            inner.media.meeting = meeting;
+            let part = self.part();
+            let mut media = part.state.borrow_mut();
+            let joined = media.joined;
+            let meeting = if media.monitor.is_some() { 0 } else { media.meeting };
+            media.reset();
+            media.meeting = meeting;
             joined
         };
         if joined {
@@ -172,7 +178,7 @@ impl LineupCore {
         &self,
         #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue,
     ) -> Array {
-        self.core.borrow().media.video_info_of(&uid)
+        self.part().state.borrow().video_info_of(&uid)
     }
 
     /// The camera `openVideo` opens (a `videoID` of `videoDevices()`).
@@ -181,7 +187,7 @@ impl LineupCore {
         &self,
         #[wasm_bindgen(js_name = videoID, unchecked_param_type = "number")] video_id: JsValue,
     ) -> Result<(), JsValue> {
-        let r = self.core.borrow_mut().media.set_default_video(&JsValue::UNDEFINED, &video_id);
+        let r = self.part().state.borrow_mut().set_default_video(&JsValue::UNDEFINED, &video_id);
         r.map_err(|(c, m)| error(c, &m))
     }
 
@@ -196,13 +202,13 @@ impl LineupCore {
         )]
         cfg: JsValue,
     ) -> Result<(), JsValue> {
-        media::devices::set_video_cfg(&self.core, &cfg).map_err(|(c, m)| error(c, &m))
+        media::devices::set_video_cfg(&self.part(), &cfg).map_err(|(c, m)| error(c, &m))
     }
 
     /// The camera configuration (0: the browser's choice).
     #[wasm_bindgen(getter = videoCfg, unchecked_return_type = "{ size: { width: number; height: number }; fps: number; maxbps: number }")]
     pub fn video_cfg(&self) -> JsValue {
-        self.core.borrow().media.devices.cfg_object()
+        self.part().state.borrow().devices.cfg_object()
     }
 
     /// A member's microphone energy, 0–10 (this session's when no UID).
@@ -211,13 +217,13 @@ impl LineupCore {
         &self,
         #[wasm_bindgen(js_name = UID, unchecked_param_type = "string | undefined")] uid: JsValue,
     ) -> u32 {
-        self.core.borrow().media.energy_of(&uid)
+        self.part().state.borrow().energy_of(&uid)
     }
 
     /// The media connection's `RTCStatsReport`.
     #[wasm_bindgen(js_name = getMediaStats, unchecked_return_type = "Promise<RTCStatsReport>")]
     pub fn get_media_stats(&self) -> Promise {
-        let core = self.core.clone();
-        future_to_promise(async move { media::get_stats(core).await.map_err(|(c, m)| error(c, &m)) })
+        let part = self.part();
+        future_to_promise(async move { media::get_stats(part).await.map_err(|(c, m)| error(c, &m)) })
     }
 }

@@ -52,8 +52,8 @@ pub struct Inner {
     /// The login's fetch callbacks (made at the first login).
     pub fetch: Option<crate::login::Fetch>,
     pub cache: Cache,
-    /// The room's audio and video.
-    pub media: crate::media::Media,
+    /// The room's audio and video: their own state, and a link back to this session.
+    pub media: crate::media::MediaRef,
 }
 
 pub type Core = Rc<RefCell<Inner>>;
@@ -108,19 +108,29 @@ pub fn new_core(base: &str, on_event: EventSink) -> Core {
     let bases = parse_bases(base);
     let mut session = Session::new();
     session.set_servers(bases.len());
-    Rc::new(RefCell::new(Inner {
-        bases,
-        on_event,
-        session,
-        conn: None,
-        gen: 0,
-        timer: None,
-        waiting: SmallMap::default(),
-        login: None,
-        fetch: None,
-        cache: Cache::default(),
-        media: crate::media::Media::default(),
-    }))
+    Rc::new_cyclic(|core: &Weak<RefCell<Inner>>| {
+        let core = core.clone();
+        let link = crate::media::Link {
+            send: Box::new(move |op, done| match core.upgrade() {
+                Some(core) => send(&core, op, done),
+                None => done(Err((codes::CONNECTIONLOST, "the SDK was closed".into()))),
+            }),
+            events: on_event.clone(),
+        };
+        RefCell::new(Inner {
+            bases,
+            on_event,
+            session,
+            conn: None,
+            gen: 0,
+            timer: None,
+            waiting: SmallMap::default(),
+            login: None,
+            fetch: None,
+            cache: Cache::default(),
+            media: crate::media::Part::new(link),
+        })
+    })
 }
 
 fn code_event(key: &str, code: u32) -> JsValue {
@@ -175,8 +185,9 @@ fn drive(core: &Core) {
         }
         if inner.session.phase() == Phase::Idle {
             inner.cache = Cache::default();
-            inner.media.reset();
-            inner.media.meeting = 0;
+            let mut media = inner.media.state.borrow_mut();
+            media.reset();
+            media.meeting = 0;
         }
         arm_timer(core, inner);
         after
@@ -185,11 +196,14 @@ fn drive(core: &Core) {
         done(result);
     }
     if !after.events.is_empty() {
-        let sink = core.borrow().on_event.clone();
+        let (sink, media) = {
+            let inner = core.borrow();
+            (inner.on_event.clone(), inner.media.clone())
+        };
         for (name, data) in after.events {
             // Media's own notices (offers, track states) become media events.
             if let Some(notice) = lineup_protocol::ws::NoticeName::parse(&name) {
-                let (own, events) = crate::media::on_notice(core, notice, &data);
+                let (own, events) = crate::media::on_notice(&media, notice, &data);
                 crate::media::deliver(&sink, events);
                 if own {
                     continue;
@@ -237,7 +251,7 @@ fn on_event(inner: &mut Inner, e: Event<Js>, after: &mut After) {
         Event::Reply { id, head, result } => {
             if let Ok(data) = &result {
                 inner.cache.on_reply(&head.op, head.que_id, &data.0);
-                crate::media::on_reply(&mut inner.media, &head.op, &data.0);
+                crate::media::on_reply(&mut inner.media.state.borrow_mut(), &head.op, &data.0);
             }
             if let Some(tx) = inner.waiting.remove(id) {
                 after.answers.push((tx, result.map(|d| d.0)));
@@ -245,7 +259,7 @@ fn on_event(inner: &mut Inner, e: Event<Js>, after: &mut After) {
         }
         Event::LoggedIn { id, data } => {
             inner.cache.user = Some(data.0.clone());
-            inner.media.me = get_str(&data.0, "UID").unwrap_or_default();
+            inner.media.state.borrow_mut().me = get_str(&data.0, "UID").unwrap_or_default();
             if let Some(tx) = inner.waiting.remove(id) {
                 after.answers.push((tx, Ok(data.0)));
             }

@@ -23,7 +23,9 @@
 //! - `core`: the driver of the sans-IO session: socket, timer, cache, answers, events.
 //! - `login`: the REST login over the server addresses (owned fetch callbacks).
 //! - `media`: the room's audio and video: the peer connection to the media server,
-//!   devices, statuses, video elements and audio players.
+//!   devices, statuses, video elements and audio players. It sees the session only
+//!   through a `media::Link` (send an op and hear its reply; the page's event sink):
+//!   the seam along which it can become a part loaded on its own.
 //! - `connection`: the WebSocket (an owned handle: dropping it closes the socket).
 //! - `cache`: what the server told us (queues, statuses, queuing info, serving queues).
 //! - `wire`: frames as the SDK reads and writes them (raw JSON data, `seq` added).

@@ -58,7 +58,8 @@ pub fn login(core: &Core, body: &JsValue, done: Done) {
     inner.login = Some(Attempt { body: stringify(body).unwrap_or_default(), first, tried: 0, done });
     drop(inner);
     // The cameras, for GetAllVideoInfo before any is opened (names come with permission).
-    crate::media::devices::refresh_cameras(core);
+    let media = core.borrow().media.clone();
+    crate::media::devices::refresh_cameras(&media);
     post(core);
 }
 
@@ -106,7 +107,10 @@ fn on_response(core: &Core, response: JsValue) {
 
 fn on_text(core: &Core, text: JsValue) {
     let base = server(&core.borrow()).map(|(_, b)| b).unwrap_or_default();
-    let answer = text.as_string().and_then(|t| parse(&t)).ok_or_else(|| (codes::ERR_DATA, [&url(&base), " did not answer JSON"].concat()));
+    let answer = text
+        .as_string()
+        .and_then(|t| parse(&t))
+        .ok_or_else(|| (codes::ERR_DATA, [&url(&base), " did not answer JSON"].concat()));
     finish(core, answer);
 }
 
@@ -135,7 +139,15 @@ fn unreachable(base: &str, why: &str) -> String {
         return ["cannot reach ", &url(base), ": ", why, " (is lineup-server running there?)"].concat();
     }
     [
-        "cannot reach ", &url(base), " from ", &page, ": ", why, " (the server is down, or it does not allow this page's origin: start lineup-server with --cors-origin ", &page, ")",
+        "cannot reach ",
+        &url(base),
+        " from ",
+        &page,
+        ": ",
+        why,
+        " (the server is down, or it does not allow this page's origin: start lineup-server with --cors-origin ",
+        &page,
+        ")",
     ]
     .concat()
 }

@@ -55,6 +55,9 @@ test('agent and customer see and hear each other through the media server', asyn
       await until(page, 'its microphone open', (e) => e[0] === 'AudioStatusChanged' && e[1] === uid && e[2] === CRVIDEO_AOPENING && e[3] === CRVIDEO_AOPEN);
       await until(page, 'its camera open', (e) => e[0] === 'VideoStatusChanged' && e[1] === uid && e[3] === CRVIDEO_AOPEN);
     }
+    // How long the first OpenMic took on each page (EnterMeetingRslt → its own AOPEN).
+    const micMs = await Promise.all([agent, customer].map((p) => p.evaluate(() => window.__micOpenMs)));
+    console.log(`first OpenMic after entering the room: agent ${micMs[0].toFixed(0)} ms, customer ${micMs[1].toFixed(0)} ms`);
     // Each page decodes the other's video and receives its audio.
     for (const [who, page] of [['agent', agent], ['customer', customer]]) {
       const end = Date.now() + 15000;

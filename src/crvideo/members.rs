@@ -17,7 +17,8 @@ use crate::media::Device;
 pub(super) fn entered(meet_id: u32, room: &JsValue) {
     let listed = get(room, "members");
     if let Some(listed) = listed.dyn_ref::<Array>() {
-        let members: Vec<(String, String)> = listed.iter().map(|m| (text(&get(&m, "UID")), text(&get(&m, "nickName")))).collect();
+        let members: Vec<(String, String)> =
+            listed.iter().map(|m| (text(&get(&m, "UID")), text(&get(&m, "nickName")))).collect();
         with_classic(|c| {
             c.members = vec![c.me.clone()];
             c.members.extend(members.into_iter().filter(|m| m.0 != c.me.0));
@@ -49,8 +50,8 @@ pub(super) fn left(uid: &str) {
 
 fn info(uid: &str, nick: &str) -> JsValue {
     let o = object(&[("userID", uid), ("userId", uid), ("nickname", nick)]);
-    let core = core();
-    let media = &core.borrow().media;
+    let part = core().borrow().media.clone();
+    let media = part.state.borrow();
     let uid = JsValue::from(uid);
     set(&o, "audioStatus", media.status_of(&uid, Device::Audio));
     set(&o, "videoStatus", media.status_of(&uid, Device::Video));

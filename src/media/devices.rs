@@ -12,8 +12,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{MediaDeviceInfo, MediaStreamTrack, RtcRtpSender};
 
+use super::MediaRef;
 use super::{deliver, Device, Events, OPEN};
-use crate::core::Core;
 use crate::interop::{get, object, set};
 
 /// How often the microphone energy is read.
@@ -225,22 +225,21 @@ pub fn parse_cfg(old: VideoCfg, cfg: &JsValue) -> Result<VideoCfg, Failure> {
 
 /// CloudRoom SetVideoCfg: kept for the next camera opened, and applied to the one being
 /// sent (its size and frame rate, the sender's bitrate limit).
-pub fn set_video_cfg(core: &Core, cfg: &JsValue) -> Result<(), Failure> {
+pub fn set_video_cfg(part: &MediaRef, cfg: &JsValue) -> Result<(), Failure> {
     {
-        let mut inner = core.borrow_mut();
-        let devices = &mut inner.media.devices;
+        let mut inner = part.state.borrow_mut();
+        let devices = &mut inner.devices;
         devices.video_cfg = parse_cfg(devices.video_cfg, cfg)?;
     }
-    let core = core.clone();
-    spawn_local(async move { apply_current(&core).await });
+    let part = part.clone();
+    spawn_local(async move { apply_current(&part).await });
     Ok(())
 }
 
 /// Applies the configuration to the camera being sent.
-pub async fn apply_current(core: &Core) {
+pub async fn apply_current(part: &MediaRef) {
     let (constraints, maxbps, track, sender) = {
-        let inner = core.borrow();
-        let media = &inner.media;
+        let media = part.state.borrow();
         let cam = media.cam.as_ref();
         let sender = cam.and_then(|c| c.transceiver.as_ref().map(|t| t.sender()));
         (media.devices.cfg_constraints(), media.devices.max_video_bps(), cam.and_then(|c| c.track.clone()), sender)
@@ -266,13 +265,13 @@ async fn apply_cfg(track: Option<MediaStreamTrack>, sender: Option<RtcRtpSender>
 }
 
 /// The server's cap on our video changed (`MediaBitrate`): the camera's sender takes it.
-pub async fn cap_video(core: &Core, bps: u32) {
+pub async fn cap_video(part: &MediaRef, bps: u32) {
     let sender = {
-        let mut inner = core.borrow_mut();
-        inner.media.devices.server_cap_bps = bps;
-        inner.media.cam.as_ref().and_then(|c| c.transceiver.as_ref().map(|t| t.sender()))
+        let mut inner = part.state.borrow_mut();
+        inner.devices.server_cap_bps = bps;
+        inner.cam.as_ref().and_then(|c| c.transceiver.as_ref().map(|t| t.sender()))
     };
-    let max = core.borrow().media.devices.max_video_bps();
+    let max = part.state.borrow().devices.max_video_bps();
     if let Some(sender) = sender {
         set_max_bitrate(&sender, max).await;
     }
@@ -292,10 +291,10 @@ pub(super) async fn set_max_bitrate(sender: &RtcRtpSender, maxbps: u32) {
 
 /// Lists the cameras, microphones and speakers again (labels are known once a device
 /// was opened).
-pub fn refresh_cameras(core: &Core) {
+pub fn refresh_cameras(part: &MediaRef) {
     let Some(devices) = web_sys::window().and_then(|w| w.navigator().media_devices().ok()) else { return };
     let Ok(p) = devices.enumerate_devices() else { return };
-    let core = core.clone();
+    let part = part.clone();
     spawn_local(async move {
         let Ok(list) = JsFuture::from(p).await else { return };
         let all: Vec<MediaDeviceInfo> =
@@ -306,8 +305,8 @@ pub fn refresh_cameras(core: &Core) {
                 .map(|d| Camera { device_id: d.device_id(), label: d.label() })
                 .collect()
         };
-        let mut inner = core.borrow_mut();
-        let devices = &mut inner.media.devices;
+        let mut inner = part.state.borrow_mut();
+        let devices = &mut inner.devices;
         devices.cameras = of(web_sys::MediaDeviceKind::Videoinput);
         devices.audio.mics = of(web_sys::MediaDeviceKind::Audioinput);
         devices.audio.speakers = of(web_sys::MediaDeviceKind::Audiooutput);
@@ -315,11 +314,11 @@ pub fn refresh_cameras(core: &Core) {
 }
 
 /// Reads the energy every [`ENERGY_MS`] while the connection is up.
-pub fn start_energy(core: &Core) -> Option<Interval> {
-    let weak = Rc::downgrade(core);
+pub fn start_energy(part: &MediaRef) -> Option<Interval> {
+    let weak = Rc::downgrade(part);
     let tick = Closure::<dyn FnMut()>::new(move || {
-        if let Some(core) = weak.upgrade() {
-            spawn_local(read_energy(core));
+        if let Some(part) = weak.upgrade() {
+            spawn_local(read_energy(part));
         }
     });
     let f: &Function = tick.as_ref().unchecked_ref();
@@ -329,8 +328,8 @@ pub fn start_energy(core: &Core) -> Option<Interval> {
 
 /// One reading: this session's microphone (`media-source`) and each member's received
 /// audio (`inbound-rtp`, found by its track), as 0–10; MicEnergyUpdate where it changed.
-async fn read_energy(core: Core) {
-    let Some(pc) = core.borrow().media.pc.clone() else { return };
+async fn read_energy(part: MediaRef) {
+    let Some(pc) = part.state.borrow().pc.clone() else { return };
     let Ok(report) = JsFuture::from(pc.get_stats()).await else { return };
     let mut levels: Vec<(String, u32)> = Vec::new();
     let receivers: Vec<(String, String)> = pc
@@ -340,8 +339,7 @@ async fn read_energy(core: Core) {
         .filter_map(|t| Some((t.mid()?, t.receiver().track().id())))
         .collect();
     {
-        let inner = core.borrow();
-        let media = &inner.media;
+        let media = part.state.borrow();
         let mic_open = media.status(&media.me, Device::Audio) == OPEN;
         let map: Map = report.unchecked_into();
         map.for_each(&mut |s, _| {
@@ -353,6 +351,8 @@ async fn read_energy(core: Core) {
                 Some("media-source") => {
                     levels.push((media.me.clone(), if mic_open { level().unwrap_or(0) } else { 0 }))
                 }
+                // An inbound stream of SSRC 0 is a bandwidth probe (padding), nobody's audio.
+                Some("inbound-rtp") if get(&s, "ssrc").as_f64() == Some(0.0) => {}
                 Some("inbound-rtp") => {
                     // The stats name the line (mid); its receiver's track came in the
                     // stream of the member who sends it.
@@ -374,8 +374,8 @@ async fn read_energy(core: Core) {
     }
     let mut events = Events::new();
     {
-        let mut inner = core.borrow_mut();
-        let energy = &mut inner.media.devices.energy;
+        let mut inner = part.state.borrow_mut();
+        let energy = &mut inner.devices.energy;
         for (uid, new) in levels {
             let old = match energy.iter_mut().find(|(u, _)| *u == uid) {
                 Some((_, l)) => std::mem::replace(l, new),
@@ -392,6 +392,6 @@ async fn read_energy(core: Core) {
             }
         }
     }
-    let sink = core.borrow().on_event.clone();
+    let sink = part.link.events.clone();
     deliver(&sink, events);
 }

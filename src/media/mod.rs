@@ -9,6 +9,9 @@
 //! (`MediaTrack`), then OPEN; `close` takes effect at once. Changes reach the page as
 //! `AudioStatusChanged` / `VideoStatusChanged` `{UID, oldStatus, newStatus}`.
 //!
+//! The media code sees nothing of the session but a [`Link`]: it sends ops (and hears
+//! their replies) and hands the page its events. Its own state is a [`Part`]'s.
+//!
 //! - this file: the state, statuses and the notices that change them.
 //! - `peer`: the peer connection and its negotiations (async steps, one at a time).
 //! - `sinks`: video elements (CreatVideoObj, attachVideo) and remote audio players.
@@ -29,7 +32,7 @@ use lineup_protocol::ws::NoticeName;
 use wasm_bindgen::JsValue;
 use web_sys::{MediaStream, MediaStreamTrack, RtcPeerConnection, RtcRtpTransceiver};
 
-use crate::core::{Core, EventSink};
+use crate::core::{Done, EventSink};
 use crate::interop::{get, get_str, get_u32, object, set};
 
 pub use peer::{close, get_stats, monitor, open};
@@ -87,7 +90,32 @@ pub struct Local {
     pub transceiver: Option<RtcRtpTransceiver>,
 }
 
-/// The media state of a core.
+/// What the media code sees of the session: a way to send an op (its reply comes to
+/// `Done`, once, with no state borrowed) and the sink of the page's events.
+pub struct Link {
+    pub send: SendOp,
+    pub events: EventSink,
+}
+
+/// Sends an op on the session; its reply (or failure) goes to the `Done`.
+pub type SendOp = Box<dyn Fn(&lineup_protocol::ws::Op, Done)>;
+
+/// The media part of a session: its state and its link to the session.
+pub struct Part {
+    pub state: std::cell::RefCell<Media>,
+    pub link: Link,
+}
+
+/// The handle every media function takes (callbacks hold it weakly).
+pub type MediaRef = std::rc::Rc<Part>;
+
+impl Part {
+    pub fn new(link: Link) -> MediaRef {
+        std::rc::Rc::new(Part { state: Default::default(), link })
+    }
+}
+
+/// The media state of a session.
 #[derive(Default)]
 pub struct Media {
     /// The room this session entered (0: none).
@@ -308,7 +336,7 @@ impl Media {
     }
 }
 
-/// The page events of a media change, delivered after the core is released.
+/// The page events of a media change, delivered after the state is released.
 pub type Events = Vec<(&'static str, JsValue)>;
 
 pub fn deliver(sink: &EventSink, events: Events) {
@@ -336,12 +364,12 @@ pub fn on_reply(media: &mut Media, op: &str, data: &JsValue) {
 }
 
 /// Handles a notice that concerns media; true when it is media's own (not for the page).
-pub fn on_notice(core: &Core, name: NoticeName, data: &JsValue) -> (bool, Events) {
+pub fn on_notice(part: &MediaRef, name: NoticeName, data: &JsValue) -> (bool, Events) {
     let mut events = Events::new();
     let own = match name {
         NoticeName::MediaOffer => {
             let sdp = get_str(data, "sdp").unwrap_or_default();
-            peer::answer_offer(core, sdp);
+            peer::answer_offer(part, sdp);
             true
         }
         NoticeName::MediaTrack if get(data, "kind").as_string().as_deref() == Some("screen") => {
@@ -350,11 +378,11 @@ pub fn on_notice(core: &Core, name: NoticeName, data: &JsValue) -> (bool, Events
             let uid = get_str(data, "UID").unwrap_or_default();
             let open = get(data, "state").as_string().as_deref() == Some("open");
             let stream = get_str(data, "stream").unwrap_or_default();
-            let mut inner = core.borrow_mut();
-            if uid != inner.media.me {
-                inner.media.name_stream(&uid, &stream, true);
+            let mut inner = part.state.borrow_mut();
+            if uid != inner.me {
+                inner.name_stream(&uid, &stream, true);
                 if !open {
-                    inner.media.member(&uid).screen = None;
+                    inner.member(&uid).screen = None;
                 }
                 sinks::show(&mut inner, &uid);
             }
@@ -362,7 +390,7 @@ pub fn on_notice(core: &Core, name: NoticeName, data: &JsValue) -> (bool, Events
         }
         NoticeName::NotifyScreenShareStarted | NoticeName::NotifyScreenShareStopped => {
             let uid = get_str(data, "UID").unwrap_or_default();
-            screen::on_share(core, uid, name == NoticeName::NotifyScreenShareStarted);
+            screen::on_share(part, uid, name == NoticeName::NotifyScreenShareStarted);
             false
         }
         NoticeName::MediaTrack => {
@@ -371,13 +399,11 @@ pub fn on_notice(core: &Core, name: NoticeName, data: &JsValue) -> (bool, Events
                 if get(data, "kind").as_string().as_deref() == Some("video") { Device::Video } else { Device::Audio };
             let open = get(data, "state").as_string().as_deref() == Some("open");
             let stream = get_str(data, "stream").unwrap_or_default();
-            let mut inner = core.borrow_mut();
-            let media = &mut inner.media;
+            let mut media = part.state.borrow_mut();
             if uid != media.me {
                 media.name_stream(&uid, &stream, false);
-                sinks::show(&mut inner, &uid);
+                sinks::show(&mut media, &uid);
             }
-            let media = &mut inner.media;
             let new = if uid == media.me {
                 // Ours: OPENING becomes OPEN once the server has the track.
                 match (open, media.status(&uid, kind)) {
@@ -393,26 +419,26 @@ pub fn on_notice(core: &Core, name: NoticeName, data: &JsValue) -> (bool, Events
         // The server lost our connection: a new one (or, after repeated failures, the
         // page is told MediaLost).
         NoticeName::MediaLost => {
-            peer::recover(core.clone());
+            peer::recover(part.clone());
             true
         }
         // The server's cap on our video: the narrowest link of those receiving it.
         NoticeName::MediaBitrate => {
             let bps = get(data, "maxBitrate").as_f64().unwrap_or(0.0).clamp(0.0, f64::from(u32::MAX)) as u32;
-            let core = core.clone();
-            wasm_bindgen_futures::spawn_local(async move { devices::cap_video(&core, bps).await });
+            let part = part.clone();
+            wasm_bindgen_futures::spawn_local(async move { devices::cap_video(&part, bps).await });
             true
         }
         NoticeName::MeetingStopped | NoticeName::LineOff => {
-            let mut inner = core.borrow_mut();
-            inner.media.reset();
-            inner.media.meeting = 0;
+            let mut inner = part.state.borrow_mut();
+            inner.reset();
+            inner.meeting = 0;
             false
         }
         NoticeName::UserLeftMeeting => {
             let uid = get_str(data, "UID").unwrap_or_default();
-            let mut inner = core.borrow_mut();
-            inner.media.members.retain(|m| m.uid != uid);
+            let mut inner = part.state.borrow_mut();
+            inner.members.retain(|m| m.uid != uid);
             false
         }
         _ => false,

@@ -26,8 +26,8 @@ use web_sys::{
     RtcTrackEvent,
 };
 
+use super::MediaRef;
 use super::{deliver, Device, Events, Local, CLOSED, NO_DEVICE, OPEN, OPENING};
-use crate::core::{self, Core};
 use crate::interop::{error, error_message, get_str};
 
 /// A negotiation waiting its turn.
@@ -61,18 +61,16 @@ fn failed(code: u32, what: &str, e: &JsValue) -> Failure {
     (code, [what, ": ", &error_message(e)].concat())
 }
 
-/// Delivers page events with the core released (a handler may call back into the SDK).
-fn tell(core: &Core, events: Events) {
-    let sink = core.borrow().on_event.clone();
+/// Delivers page events with the state released (a handler may call back into the SDK).
+fn tell(part: &MediaRef, events: Events) {
+    let sink = part.link.events.clone();
     deliver(&sink, events);
 }
 
 /// Sends `op` on the session; the reply's data.
-pub(super) async fn send(core: &Core, op: Op) -> Result<JsValue, Failure> {
-    let core = core.clone();
+pub(super) async fn send(part: &MediaRef, op: Op) -> Result<JsValue, Failure> {
     let p = Promise::new(&mut |resolve: Function, reject: Function| {
-        core::send(
-            &core,
+        (part.link.send)(
             &op,
             Box::new(move |r| {
                 let _ = match r {
@@ -89,51 +87,51 @@ pub(super) async fn send(core: &Core, op: Op) -> Result<JsValue, Failure> {
 }
 
 /// The peer connection, made at the first track.
-pub(super) fn peer(core: &Core) -> Result<RtcPeerConnection, Failure> {
-    if let Some(pc) = core.borrow().media.pc.clone() {
+pub(super) fn peer(part: &MediaRef) -> Result<RtcPeerConnection, Failure> {
+    if let Some(pc) = part.state.borrow().pc.clone() {
         return Ok(pc);
     }
     let config = RtcConfiguration::new();
     config.set_bundle_policy(RtcBundlePolicy::MaxBundle);
     let pc = RtcPeerConnection::new_with_configuration(&config)
         .map_err(|e| failed(codes::MEDIA_ERR, "RTCPeerConnection", &e))?;
-    let weak = Rc::downgrade(core);
+    let weak = Rc::downgrade(part);
     let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |e: RtcTrackEvent| {
-        if let Some(core) = weak.upgrade() {
-            super::sinks::on_track(&core, &e);
+        if let Some(part) = weak.upgrade() {
+            super::sinks::on_track(&part, &e);
         }
     });
     pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
-    let weak = Rc::downgrade(core);
+    let weak = Rc::downgrade(part);
     let on_ice = Closure::<dyn FnMut()>::new(move || {
-        if let Some(core) = weak.upgrade() {
-            on_ice_state(&core);
+        if let Some(part) = weak.upgrade() {
+            on_ice_state(&part);
         }
     });
     pc.set_oniceconnectionstatechange(Some(on_ice.as_ref().unchecked_ref()));
-    let poll = super::devices::start_energy(core);
-    let mut inner = core.borrow_mut();
-    inner.media.devices.poll = poll;
-    inner.media.pc = Some(pc.clone());
-    inner.media.handles = Some(Handles { _on_track: on_track, _on_ice: on_ice });
+    let poll = super::devices::start_energy(part);
+    let mut inner = part.state.borrow_mut();
+    inner.devices.poll = poll;
+    inner.pc = Some(pc.clone());
+    inner.handles = Some(Handles { _on_track: on_track, _on_ice: on_ice });
     Ok(pc)
 }
 
 /// The current connection's ICE state changed.
-fn on_ice_state(core: &Core) {
-    let Some(pc) = core.borrow().media.pc.clone() else { return };
+fn on_ice_state(part: &MediaRef) {
+    let Some(pc) = part.state.borrow().pc.clone() else { return };
     match pc.ice_connection_state() {
-        RtcIceConnectionState::Connected | RtcIceConnectionState::Completed => core.borrow_mut().media.restarts = 0,
-        RtcIceConnectionState::Failed => recover(core.clone()),
+        RtcIceConnectionState::Connected | RtcIceConnectionState::Completed => part.state.borrow_mut().restarts = 0,
+        RtcIceConnectionState::Failed => recover(part.clone()),
         RtcIceConnectionState::Disconnected => {
             // Often a moment's loss: replaced only if it lasts.
-            let core = core.clone();
+            let part = part.clone();
             spawn_local(async move {
                 sleep(GRACE_MS).await;
-                let same = core.borrow().media.pc.as_ref() == Some(&pc);
+                let same = part.state.borrow().pc.as_ref() == Some(&pc);
                 let state = pc.ice_connection_state();
                 if same && matches!(state, RtcIceConnectionState::Disconnected | RtcIceConnectionState::Failed) {
-                    recover(core);
+                    recover(part);
                 }
             });
         }
@@ -153,10 +151,9 @@ async fn sleep(ms: i32) {
 
 /// The media connection failed: replaced by a new one with the same devices (see the
 /// module's head), or given up after [`MAX_RESTARTS`].
-pub fn recover(core: Core) {
+pub fn recover(part: MediaRef) {
     let plan = {
-        let mut inner = core.borrow_mut();
-        let m = &mut inner.media;
+        let mut m = part.state.borrow_mut();
         if m.meeting == 0 || m.recovering || m.pc.is_none() {
             None
         } else {
@@ -176,16 +173,16 @@ pub fn recover(core: Core) {
         // The old connection closes and its devices are released; the page keeps its
         // room, its video objects and its count of attempts.
         {
-            let mut inner = core.borrow_mut();
-            if inner.media.meeting != meeting {
+            let mut inner = part.state.borrow_mut();
+            if inner.meeting != meeting {
                 // The page left the room before this ran: nothing to replace.
-                inner.media.recovering = false;
+                inner.recovering = false;
                 return;
             }
-            let restarts = inner.media.restarts;
-            inner.media.reset();
-            inner.media.restarts = restarts;
-            inner.media.recovering = true;
+            let restarts = inner.restarts;
+            inner.reset();
+            inner.restarts = restarts;
+            inner.recovering = true;
         }
         let result = if attempt > MAX_RESTARTS {
             Err((codes::MEDIA_ERR, format!("the media connection failed {MAX_RESTARTS} times")))
@@ -193,64 +190,64 @@ pub fn recover(core: Core) {
             web_sys::console::warn_1(
                 &format!("lineup: the media connection failed; reconnecting it (attempt {attempt})").into(),
             );
-            rejoin(&core, meeting, kinds, monitor_mode).await
+            rejoin(&part, meeting, kinds, monitor_mode).await
         };
-        core.borrow_mut().media.recovering = false;
+        part.state.borrow_mut().recovering = false;
         if let Err((_, why)) = result {
-            give_up(&core, meeting, &why, &kinds_open);
+            give_up(&part, meeting, &why, &kinds_open);
         }
     });
 }
 
 /// Leaves and joins the room's media again with a new connection.
 async fn rejoin(
-    core: &Core,
+    part: &MediaRef,
     meeting: u32,
     kinds: Vec<Device>,
     monitor_mode: Option<(MonitorMode, Option<String>)>,
 ) -> Result<(), Failure> {
-    send(core, Op::MediaLeave).await?;
+    send(part, Op::MediaLeave).await?;
     if let Some((mode, agent)) = monitor_mode {
-        return join_as(core.clone(), meeting, mode, agent).await;
+        return join_as(part.clone(), meeting, mode, agent).await;
     }
     for kind in kinds {
-        open(core.clone(), kind).await?;
+        open(part.clone(), kind).await?;
     }
     Ok(())
 }
 
 /// The media is gone for good: statuses closed (the devices that were open before the
 /// failure are told closed too), `MediaLost` to the page.
-fn give_up(core: &Core, meeting: u32, why: &str, were_open: &[Device]) {
+fn give_up(part: &MediaRef, meeting: u32, why: &str, were_open: &[Device]) {
     // The room ended or was left meanwhile (MeetingStopped, ExitMeeting): nothing to
     // give up.
-    if core.borrow().media.meeting != meeting {
+    if part.state.borrow().meeting != meeting {
         return;
     }
     let mut events = Events::new();
     {
-        let mut inner = core.borrow_mut();
-        let me = inner.media.me.clone();
+        let mut inner = part.state.borrow_mut();
+        let me = inner.me.clone();
         for kind in [Device::Audio, Device::Video] {
             // Reset silently when the connection was replaced: the page last saw OPEN.
-            if inner.media.status(&me, kind) == CLOSED && were_open.contains(&kind) {
-                let m = inner.media.member(&me);
+            if inner.status(&me, kind) == CLOSED && were_open.contains(&kind) {
+                let m = inner.member(&me);
                 match kind {
                     Device::Audio => m.audio = OPEN,
                     Device::Video => m.video = OPEN,
                 }
             }
-            if inner.media.status(&me, kind) != CLOSED {
-                events.extend(inner.media.set_status(&me, kind, CLOSED));
+            if inner.status(&me, kind) != CLOSED {
+                events.extend(inner.set_status(&me, kind, CLOSED));
             }
         }
-        inner.media.reset();
+        inner.reset();
     }
     web_sys::console::warn_1(&["lineup: the media connection is lost: ", why].concat().into());
     let o = crate::interop::object(&[("reason", why)]);
     crate::interop::set(&o, "meetID", meeting);
     events.push(("MediaLost", o));
-    tell(core, events);
+    tell(part, events);
 }
 
 fn slot(media: &mut super::Media, kind: Device) -> &mut Option<Local> {
@@ -262,10 +259,10 @@ fn slot(media: &mut super::Media, kind: Device) -> &mut Option<Local> {
 
 /// CloudRoom OpenMic / OpenVideo for this session: the device is opened and sent;
 /// resolves once the server answered (the status becomes OPEN when it has the track).
-pub async fn open(core: Core, kind: Device) -> Result<(), Failure> {
+pub async fn open(part: MediaRef, kind: Device) -> Result<(), Failure> {
     let (meeting, me, status) = {
-        let i = core.borrow();
-        (i.media.meeting, i.media.me.clone(), i.media.status(&i.media.me, kind))
+        let i = part.state.borrow();
+        (i.meeting, i.me.clone(), i.status(&i.me, kind))
     };
     if meeting == 0 {
         return Err((codes::MEETNOTEXIST, "enter a meeting first (EnterMeeting)".into()));
@@ -273,30 +270,30 @@ pub async fn open(core: Core, kind: Device) -> Result<(), Failure> {
     if status == OPEN || status == OPENING {
         return Ok(());
     }
-    let events: Events = core.borrow_mut().media.set_status(&me, kind, OPENING).into_iter().collect();
-    tell(&core, events);
-    let track = match device(&core, kind).await {
+    let events: Events = part.state.borrow_mut().set_status(&me, kind, OPENING).into_iter().collect();
+    tell(&part, events);
+    let track = match device(&part, kind).await {
         Ok(t) => t,
         Err(e) => {
-            let events: Events = core.borrow_mut().media.set_status(&me, kind, NO_DEVICE).into_iter().collect();
-            tell(&core, events);
+            let events: Events = part.state.borrow_mut().set_status(&me, kind, NO_DEVICE).into_iter().collect();
+            tell(&part, events);
             return Err(e);
         }
     };
     // Closed (or the room left) while the device was opening: release it.
     let still = {
-        let i = core.borrow();
-        i.media.meeting == meeting && i.media.status(&me, kind) == OPENING
+        let i = part.state.borrow();
+        i.meeting == meeting && i.status(&me, kind) == OPENING
     };
     if !still {
         track.stop();
         return Ok(());
     }
-    let pc = peer(&core)?;
+    let pc = peer(&part)?;
     let (replace, joined) = {
-        let mut inner = core.borrow_mut();
-        let joined = inner.media.joined;
-        let local = slot(&mut inner.media, kind);
+        let mut inner = part.state.borrow_mut();
+        let joined = inner.joined;
+        let local = slot(&mut inner, kind);
         match local.as_mut().and_then(|l| l.transceiver.clone()) {
             Some(t) => {
                 // The same track, not `track.clone()`: on a web-sys handle that is
@@ -316,7 +313,7 @@ pub async fn open(core: Core, kind: Device) -> Result<(), Failure> {
             }
         }
     };
-    super::sinks::local_changed(&core);
+    super::sinks::local_changed(&part);
     let sent = match replace {
         Some(t) => {
             // The transceiver is negotiated already: send the new track on it.
@@ -324,15 +321,15 @@ pub async fn open(core: Core, kind: Device) -> Result<(), Failure> {
                 .await
                 .map_err(|e| failed(codes::MEDIA_ERR, "replaceTrack", &e))?;
             if joined {
-                send(&core, Op::MediaMute { kind: kind.track(), muted: false }).await?;
+                send(&part, Op::MediaMute { kind: kind.track(), muted: false }).await?;
             }
             Ok(())
         }
-        None => negotiate(&core, false).await,
+        None => negotiate(&part, false).await,
     };
     // SetVideoCfg's bitrate limit holds for a camera opened later too.
-    if sent.is_ok() && kind == Device::Video && core.borrow().media.devices.max_video_bps() > 0 {
-        super::devices::apply_current(&core).await;
+    if sent.is_ok() && kind == Device::Video && part.state.borrow().devices.max_video_bps() > 0 {
+        super::devices::apply_current(&part).await;
     }
     sent
 }
@@ -340,42 +337,42 @@ pub async fn open(core: Core, kind: Device) -> Result<(), Failure> {
 /// Lineup (supervisor): joins a call's room `meet_id` as `mode` (monitor, whisper to
 /// `agent`, barge); the parties' audio plays and their cameras can be attached. A
 /// whisper or a barge opens the microphone too.
-pub async fn monitor(core: Core, meet_id: u32, mode: String, agent: Option<String>) -> Result<(), Failure> {
+pub async fn monitor(part: MediaRef, meet_id: u32, mode: String, agent: Option<String>) -> Result<(), Failure> {
     let mode = match mode.as_str() {
         "monitor" => MonitorMode::Monitor,
         "whisper" => MonitorMode::Whisper,
         "barge" => MonitorMode::Barge,
         _ => return Err((codes::MEETPARAM_ERR, "mode must be monitor, whisper or barge".into())),
     };
-    join_as(core, meet_id, mode, agent).await
+    join_as(part, meet_id, mode, agent).await
 }
 
 /// Joins room `meet_id`'s call as `mode` (a known one).
-async fn join_as(core: Core, meet_id: u32, mode: MonitorMode, agent: Option<String>) -> Result<(), Failure> {
+async fn join_as(part: MediaRef, meet_id: u32, mode: MonitorMode, agent: Option<String>) -> Result<(), Failure> {
     {
-        let mut inner = core.borrow_mut();
-        inner.media.reset();
-        inner.media.meeting = meet_id;
-        inner.media.monitor = Some((mode, agent));
+        let mut inner = part.state.borrow_mut();
+        inner.reset();
+        inner.meeting = meet_id;
+        inner.monitor = Some((mode, agent));
     }
     if mode != MonitorMode::Monitor {
-        return open(core, Device::Audio).await;
+        return open(part, Device::Audio).await;
     }
     // Listening only: receive-only lines give the offer its transport.
-    let pc = peer(&core)?;
+    let pc = peer(&part)?;
     for kind in ["audio", "video"] {
         let init = RtcRtpTransceiverInit::new();
         init.set_direction(RtcRtpTransceiverDirection::Recvonly);
         pc.add_transceiver_with_str_and_init(kind, &init);
     }
-    negotiate(&core, false).await
+    negotiate(&part, false).await
 }
 
 /// Our offer, in turn with the other negotiations (`share`: as StartScreenShare, with
 /// the screen's line); resolves once the server's answer is set.
-pub async fn negotiate(core: &Core, share: bool) -> Result<(), Failure> {
+pub async fn negotiate(part: &MediaRef, share: bool) -> Result<(), Failure> {
     let p = Promise::new(&mut |resolve: Function, reject: Function| {
-        enqueue(core, Job::Offer { share, resolver: Some((resolve, reject)) });
+        enqueue(part, Job::Offer { share, resolver: Some((resolve, reject)) });
     });
     JsFuture::from(p)
         .await
@@ -384,7 +381,7 @@ pub async fn negotiate(core: &Core, share: bool) -> Result<(), Failure> {
 }
 
 /// The microphone or the camera (as configured: SetVideoCfg, SetDefaultVideo).
-async fn device(core: &Core, kind: Device) -> Result<MediaStreamTrack, Failure> {
+async fn device(part: &MediaRef, kind: Device) -> Result<MediaStreamTrack, Failure> {
     let denied = |e: JsValue| {
         let what = match kind {
             Device::Audio => "the microphone could not be opened",
@@ -399,67 +396,67 @@ async fn device(core: &Core, kind: Device) -> Result<MediaStreamTrack, Failure> 
         .map_err(denied)?;
     let constraints = MediaStreamConstraints::new();
     match kind {
-        Device::Audio => constraints.set_audio(&core.borrow().media.devices.audio.mic_constraints()),
-        Device::Video => constraints.set_video(&core.borrow().media.devices.video_constraints()),
+        Device::Audio => constraints.set_audio(&part.state.borrow().devices.audio.mic_constraints()),
+        Device::Video => constraints.set_video(&part.state.borrow().devices.video_constraints()),
     }
     let stream =
         JsFuture::from(devices.get_user_media_with_constraints(&constraints).map_err(denied)?).await.map_err(denied)?;
     let stream: MediaStream = stream.unchecked_into();
     // With the permission given, the cameras have their names.
-    super::devices::refresh_cameras(core);
+    super::devices::refresh_cameras(part);
     stream.get_tracks().get(0).dyn_into::<MediaStreamTrack>().map_err(denied)
 }
 
 /// CloudRoom CloseMic / CloseVideo for this session: sending stops at once.
-pub fn close(core: &Core, kind: Device) {
+pub fn close(part: &MediaRef, kind: Device) {
     let (events, sender, joined) = {
-        let mut inner = core.borrow_mut();
-        let me = inner.media.me.clone();
-        let joined = inner.media.joined;
-        let local = slot(&mut inner.media, kind);
+        let mut inner = part.state.borrow_mut();
+        let me = inner.me.clone();
+        let joined = inner.joined;
+        let local = slot(&mut inner, kind);
         let sender = local.as_mut().and_then(|l| {
             if let Some(t) = l.track.take() {
                 t.stop();
             }
             l.transceiver.as_ref().map(|t| t.sender())
         });
-        let events: Events = inner.media.set_status(&me, kind, CLOSED).into_iter().collect();
+        let events: Events = inner.set_status(&me, kind, CLOSED).into_iter().collect();
         (events, sender, joined)
     };
     if let Some(sender) = sender {
-        super::sinks::quietly(core, sender.replace_track(None));
+        super::sinks::quietly(part, sender.replace_track(None));
     }
-    super::sinks::local_changed(core);
+    super::sinks::local_changed(part);
     if joined {
-        let core2 = core.clone();
+        let core2 = part.clone();
         spawn_local(async move {
             let _ = send(&core2, Op::MediaMute { kind: kind.track(), muted: true }).await;
         });
     }
-    tell(core, events);
+    tell(part, events);
 }
 
 /// The server's offer: answered in turn.
-pub fn answer_offer(core: &Core, sdp: String) {
-    enqueue(core, Job::Answer(sdp));
+pub fn answer_offer(part: &MediaRef, sdp: String) {
+    enqueue(part, Job::Answer(sdp));
 }
 
-fn enqueue(core: &Core, job: Job) {
+fn enqueue(part: &MediaRef, job: Job) {
     let start = {
-        let mut inner = core.borrow_mut();
-        let q = &mut inner.media.negotiation;
+        let mut inner = part.state.borrow_mut();
+        let q = &mut inner.negotiation;
         q.jobs.push_back(job);
         !std::mem::replace(&mut q.running, true)
     };
     if start {
-        let core = core.clone();
+        let part = part.clone();
         spawn_local(async move {
             loop {
-                let job = core.borrow_mut().media.negotiation.jobs.pop_front();
+                let job = part.state.borrow_mut().negotiation.jobs.pop_front();
                 let Some(job) = job else { break };
                 match job {
                     Job::Offer { share, resolver } => {
-                        let r = offer(&core, share).await;
+                        let r = offer(&part, share).await;
                         if let Some((resolve, reject)) = resolver {
                             let _ = match r {
                                 Ok(()) => resolve.call0(&JsValue::NULL),
@@ -468,7 +465,7 @@ fn enqueue(core: &Core, job: Job) {
                         }
                     }
                     Job::Answer(sdp) => {
-                        if let Err((_, m)) = answer(&core, &sdp).await {
+                        if let Err((_, m)) = answer(&part, &sdp).await {
                             web_sys::console::warn_1(
                                 &["lineup: the media server's offer could not be answered: ", &m].concat().into(),
                             );
@@ -476,7 +473,7 @@ fn enqueue(core: &Core, job: Job) {
                     }
                 }
             }
-            core.borrow_mut().media.negotiation.running = false;
+            part.state.borrow_mut().negotiation.running = false;
         });
     }
 }
@@ -493,19 +490,19 @@ fn local_sdp(pc: &RtcPeerConnection) -> String {
 
 /// Our offer to the server (MediaJoin, or StartScreenShare naming the screen's line),
 /// and its answer. An offer the server refused is rolled back.
-async fn offer(core: &Core, share: bool) -> Result<(), Failure> {
+async fn offer(part: &MediaRef, share: bool) -> Result<(), Failure> {
     let (pc, meeting) = {
-        let i = core.borrow();
-        (i.media.pc.clone(), i.media.meeting)
+        let i = part.state.borrow();
+        (i.pc.clone(), i.meeting)
     };
     let pc = pc.ok_or((codes::MEDIA_ERR, "no media connection".to_string()))?;
     let neg = |e: JsValue| failed(codes::MEDIA_ERR, "negotiation", &e);
     let offer = JsFuture::from(pc.create_offer()).await.map_err(neg)?;
     JsFuture::from(pc.set_local_description(offer.unchecked_ref())).await.map_err(neg)?;
     let (monitor, screen_mid) = {
-        let i = core.borrow();
-        let screen = i.media.screen.local.as_ref().and_then(|l| l.transceiver.as_ref()).and_then(|t| t.mid());
-        (i.media.monitor.clone(), screen)
+        let i = part.state.borrow();
+        let screen = i.screen.local.as_ref().and_then(|l| l.transceiver.as_ref()).and_then(|t| t.mid());
+        (i.monitor.clone(), screen)
     };
     let op = match (monitor, share) {
         (_, true) => {
@@ -514,7 +511,7 @@ async fn offer(core: &Core, share: bool) -> Result<(), Failure> {
         (Some((mode, uid)), _) => Op::MediaMonitor { meet_id: meeting, mode, uid, sdp: local_sdp(&pc) },
         (None, _) => Op::MediaJoin { meet_id: meeting, sdp: local_sdp(&pc) },
     };
-    let reply = match send(core, op).await {
+    let reply = match send(part, op).await {
         Ok(reply) => reply,
         Err(e) => {
             let rollback = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
@@ -524,22 +521,22 @@ async fn offer(core: &Core, share: bool) -> Result<(), Failure> {
     };
     let sdp = get_str(&reply, "sdp").unwrap_or_default();
     JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Answer, &sdp))).await.map_err(neg)?;
-    core.borrow_mut().media.joined = true;
+    part.state.borrow_mut().joined = true;
     Ok(())
 }
 
 /// The server's offer, answered (MediaAnswer).
-async fn answer(core: &Core, sdp: &str) -> Result<(), Failure> {
-    let pc = core.borrow().media.pc.clone().ok_or((codes::MEDIA_ERR, "no media connection".to_string()))?;
+async fn answer(part: &MediaRef, sdp: &str) -> Result<(), Failure> {
+    let pc = part.state.borrow().pc.clone().ok_or((codes::MEDIA_ERR, "no media connection".to_string()))?;
     let neg = |e: JsValue| failed(codes::MEDIA_ERR, "negotiation", &e);
     JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Offer, sdp))).await.map_err(neg)?;
     let answer = JsFuture::from(pc.create_answer()).await.map_err(neg)?;
     JsFuture::from(pc.set_local_description(answer.unchecked_ref())).await.map_err(neg)?;
-    send(core, Op::MediaAnswer { sdp: local_sdp(&pc) }).await.map(|_| ())
+    send(part, Op::MediaAnswer { sdp: local_sdp(&pc) }).await.map(|_| ())
 }
 
 /// The peer connection's statistics (`RTCStatsReport`), for pages and tests.
-pub async fn get_stats(core: Core) -> Result<JsValue, Failure> {
-    let pc = core.borrow().media.pc.clone().ok_or((codes::MEDIA_ERR, "no media connection".to_string()))?;
+pub async fn get_stats(part: MediaRef) -> Result<JsValue, Failure> {
+    let pc = part.state.borrow().pc.clone().ok_or((codes::MEDIA_ERR, "no media connection".to_string()))?;
     JsFuture::from(pc.get_stats()).await.map_err(|e| failed(codes::MEDIA_ERR, "getStats", &e))
 }

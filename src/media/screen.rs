@@ -16,7 +16,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{MediaStream, MediaStreamTrack, RtcRtpTransceiverDirection, RtcRtpTransceiverInit};
 
 use super::Local;
-use crate::core::Core;
+use super::MediaRef;
 use crate::interop::{error_message, get, set};
 
 /// CloudRoom's ScreenShareCfg: the most frames a second and kbit/s the share is sent at
@@ -82,14 +82,14 @@ impl Screen {
 }
 
 /// The screen, as the user picks it (at the configured frame rate).
-async fn capture(core: &Core) -> Result<MediaStreamTrack, Failure> {
+async fn capture(part: &MediaRef) -> Result<MediaStreamTrack, Failure> {
     let unsupported =
         || (codes::DEVICE_HAVENOTAPI_ERR, "this browser cannot share a screen (no getDisplayMedia)".to_string());
     let devices = web_sys::window().ok_or_else(unsupported)?.navigator().media_devices().map_err(|_| unsupported())?;
     let gdm = Reflect::get(&devices, &"getDisplayMedia".into()).ok().and_then(|f| f.dyn_into::<Function>().ok());
     let gdm = gdm.ok_or_else(unsupported)?;
     let video = Object::new();
-    let fps = core.borrow().media.screen.max_fps;
+    let fps = part.state.borrow().screen.max_fps;
     if fps > 0 {
         set(&video, "frameRate", fps);
     }
@@ -111,10 +111,9 @@ async fn capture(core: &Core) -> Result<MediaStreamTrack, Failure> {
 
 /// CloudRoom StartScreenShare for this session: resolves once the server forwards the
 /// screen (the room is told `NotifyScreenShareStarted`).
-pub async fn start(core: Core) -> Result<(), Failure> {
+pub async fn start(part: MediaRef) -> Result<(), Failure> {
     let (meeting, me, sharer, capturing) = {
-        let i = core.borrow();
-        let m = &i.media;
+        let m = part.state.borrow();
         (m.meeting, m.me.clone(), m.screen.sharer.clone(), m.screen.capturing())
     };
     if meeting == 0 {
@@ -126,14 +125,14 @@ pub async fn start(core: Core) -> Result<(), Failure> {
     if let Some(other) = sharer.filter(|s| *s != me) {
         return Err((codes::SCREENSHARE_EXIST, format!("{other} is sharing its screen in room {meeting}")));
     }
-    let track = capture(&core).await?;
-    if core.borrow().media.meeting != meeting {
+    let track = capture(&part).await?;
+    if part.state.borrow().meeting != meeting {
         track.stop();
         return Err((codes::MEETNOTEXIST, "the meeting was left while the screen was being chosen".into()));
     }
     // The media connection joins first (receive-only lines when nothing else is sent).
-    let pc = super::peer::peer(&core)?;
-    if !core.borrow().media.joined {
+    let pc = super::peer::peer(&part)?;
+    if !part.state.borrow().joined {
         if pc.get_transceivers().length() == 0 {
             for kind in ["audio", "video"] {
                 let init = RtcRtpTransceiverInit::new();
@@ -141,12 +140,12 @@ pub async fn start(core: Core) -> Result<(), Failure> {
                 pc.add_transceiver_with_str_and_init(kind, &init);
             }
         }
-        if let Err(e) = super::peer::negotiate(&core, false).await {
+        if let Err(e) = super::peer::negotiate(&part, false).await {
             track.stop();
             return Err(e);
         }
     }
-    let line = core.borrow().media.screen.local.as_ref().and_then(|l| l.transceiver.clone());
+    let line = part.state.borrow().screen.local.as_ref().and_then(|l| l.transceiver.clone());
     match &line {
         Some(t) => {
             if let Err(e) = JsFuture::from(t.sender().replace_track(Some(&track))).await {
@@ -161,67 +160,67 @@ pub async fn start(core: Core) -> Result<(), Failure> {
             stream.add_track(&track);
             init.set_streams(&Array::of1(&stream));
             let t = pc.add_transceiver_with_media_stream_track_and_init(&track, &init);
-            core.borrow_mut().media.screen.local = Some(Local { track: None, transceiver: Some(t) });
+            part.state.borrow_mut().screen.local = Some(Local { track: None, transceiver: Some(t) });
         }
     }
     // The same track, not `track.clone()` (JavaScript's clone(): a second capture).
-    if let Some(l) = core.borrow_mut().media.screen.local.as_mut() {
+    if let Some(l) = part.state.borrow_mut().screen.local.as_mut() {
         l.track = Some(Clone::clone(&track));
     }
-    if let Err(e) = super::peer::negotiate(&core, true).await {
-        let sender = core.borrow_mut().media.screen.release();
+    if let Err(e) = super::peer::negotiate(&part, true).await {
+        let sender = part.state.borrow_mut().screen.release();
         if let Some(s) = sender {
-            super::sinks::quietly(&core, s.replace_track(None));
+            super::sinks::quietly(&part, s.replace_track(None));
         }
         return Err(e);
     }
     // The browser's own "stop sharing" ends the share.
-    let weak = std::rc::Rc::downgrade(&core);
+    let weak = std::rc::Rc::downgrade(&part);
     let ended = Closure::<dyn FnMut()>::new(move || {
-        if let Some(core) = weak.upgrade() {
+        if let Some(part) = weak.upgrade() {
             wasm_bindgen_futures::spawn_local(async move {
-                let _ = stop(core).await;
+                let _ = stop(part).await;
             });
         }
     });
     track.set_onended(Some(ended.as_ref().unchecked_ref()));
     let (kbps, sender) = {
-        let mut inner = core.borrow_mut();
-        inner.media.screen.on_ended = Some(ended);
-        let sender = inner.media.screen.local.as_ref().and_then(|l| l.transceiver.as_ref()).map(|t| t.sender());
-        (inner.media.screen.max_kbps, sender)
+        let mut inner = part.state.borrow_mut();
+        inner.screen.on_ended = Some(ended);
+        let sender = inner.screen.local.as_ref().and_then(|l| l.transceiver.as_ref()).map(|t| t.sender());
+        (inner.screen.max_kbps, sender)
     };
     if let (true, Some(sender)) = (kbps > 0, sender) {
         super::devices::set_max_bitrate(&sender, kbps.saturating_mul(1000)).await;
     }
-    super::sinks::local_changed(&core);
+    super::sinks::local_changed(&part);
     Ok(())
 }
 
 /// CloudRoom StopScreenShare for this session: the capture stops at once, the server is
 /// told (the room gets `NotifyScreenShareStopped`).
-pub async fn stop(core: Core) -> Result<(), Failure> {
+pub async fn stop(part: MediaRef) -> Result<(), Failure> {
     let (sender, meeting, joined, was) = {
-        let mut inner = core.borrow_mut();
-        let was = inner.media.screen.capturing();
-        let sender = inner.media.screen.release();
-        (sender, inner.media.meeting, inner.media.joined, was)
+        let mut inner = part.state.borrow_mut();
+        let was = inner.screen.capturing();
+        let sender = inner.screen.release();
+        (sender, inner.meeting, inner.joined, was)
     };
     if let Some(s) = sender {
-        super::sinks::quietly(&core, s.replace_track(None));
+        super::sinks::quietly(&part, s.replace_track(None));
     }
-    super::sinks::local_changed(&core);
+    super::sinks::local_changed(&part);
     if !was || meeting == 0 || !joined {
         return Ok(());
     }
-    super::peer::send(&core, Op::StopScreenShare { meet_id: meeting }).await.map(|_| ())
+    super::peer::send(&part, Op::StopScreenShare { meet_id: meeting }).await.map(|_| ())
 }
 
 /// `NotifyScreenShareStarted` / `Stopped`: who shares; a stop of this session's share the
 /// server decided (its media left) releases the capture.
-pub fn on_share(core: &Core, uid: String, started: bool) {
-    let mut inner = core.borrow_mut();
-    let media = &mut inner.media;
+pub fn on_share(part: &MediaRef, uid: String, started: bool) {
+    let mut inner = part.state.borrow_mut();
+    let media = &mut *inner;
     if started {
         media.screen.sharer = Some(uid);
         return;
@@ -233,8 +232,8 @@ pub fn on_share(core: &Core, uid: String, started: bool) {
         let sender = media.screen.release();
         drop(inner);
         if let Some(s) = sender {
-            super::sinks::quietly(core, s.replace_track(None));
+            super::sinks::quietly(part, s.replace_track(None));
         }
-        super::sinks::local_changed(core);
+        super::sinks::local_changed(part);
     }
 }

@@ -19,8 +19,8 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Document, HtmlCanvasElement, HtmlElement, HtmlVideoElement};
 
 use super::sinks::{attach, attach_screen};
+use super::MediaRef;
 use crate::args::text;
-use crate::core::Core;
 use crate::interop::get;
 
 /// Sets each own property of `css` (`{left: '10px', …}`) on `element`'s style.
@@ -58,13 +58,13 @@ fn picture(document: &Document, video: &HtmlVideoElement) -> String {
 }
 
 /// Puts `frame` in full screen, or leaves full screen when something is.
-fn toggle_full_screen(core: &Core, frame: &HtmlElement) {
+fn toggle_full_screen(part: &MediaRef, frame: &HtmlElement) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
     let call = |target: &JsValue, name: &str| {
         let f = Reflect::get(target, &name.into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
         if let Some(p) = f.and_then(|f| f.call0(target).ok()).and_then(|p| p.dyn_into::<js_sys::Promise>().ok()) {
             // A refusal (no user gesture) is not the page's error.
-            super::sinks::quietly(core, p);
+            super::sinks::quietly(part, p);
         }
     };
     let current = Reflect::get(&document, &"fullscreenElement".into()).unwrap_or(JsValue::NULL);
@@ -86,7 +86,7 @@ fn element<T: JsCast>(document: &Document, tag: &str) -> Option<T> {
 /// A video object for the page to place (see `CRVideo_CreatVideoObj`), showing a
 /// member's camera or (`screen`) its shared screen; `nickname_of` names the member it
 /// shows (the label, until the page sets its own content).
-pub fn video_object(core: &Core, opts: &JsValue, nickname_of: fn(&str) -> String, screen: bool) -> JsValue {
+pub fn video_object(part: &MediaRef, opts: &JsValue, nickname_of: fn(&str) -> String, screen: bool) -> JsValue {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return JsValue::NULL };
     let (Some(video), Some(frame), Some(label)) = (
         element::<HtmlVideoElement>(&document, "video"),
@@ -126,7 +126,7 @@ pub fn video_object(core: &Core, opts: &JsValue, nickname_of: fn(&str) -> String
     let id = ["crvideo-", &NEXT_ID.with(|n| n.replace(n.get() + 1)).to_string()].concat();
     frame.set_id(&id);
 
-    let weak = Rc::downgrade(core);
+    let weak = Rc::downgrade(part);
     let shown = Rc::new(std::cell::RefCell::new(String::new()));
     // The page's own label content, once it set one (then setVideo leaves the label alone).
     let own_label = Rc::new(Cell::new(false));
@@ -135,7 +135,7 @@ pub fn video_object(core: &Core, opts: &JsValue, nickname_of: fn(&str) -> String
     methods.push((
         "setVideo",
         Closure::new(move |uid: JsValue, _video_id: JsValue| {
-            if let Some(core) = w.upgrade() {
+            if let Some(part) = w.upgrade() {
                 let uid = text(&uid);
                 if !own.get() {
                     let nick = if uid.is_empty() { String::new() } else { nickname_of(&uid) };
@@ -144,9 +144,9 @@ pub fn video_object(core: &Core, opts: &JsValue, nickname_of: fn(&str) -> String
                 }
                 *s.borrow_mut() = uid.clone();
                 if screen {
-                    attach_screen(&core, v.clone().unchecked_into(), uid);
+                    attach_screen(&part, v.clone().unchecked_into(), uid);
                 } else {
-                    attach(&core, v.clone().unchecked_into(), uid);
+                    attach(&part, v.clone().unchecked_into(), uid);
                 }
             }
             JsValue::UNDEFINED
@@ -158,9 +158,9 @@ pub fn video_object(core: &Core, opts: &JsValue, nickname_of: fn(&str) -> String
     methods.push((
         "clear",
         Closure::new(move |_: JsValue, _: JsValue| {
-            if let Some(core) = w.upgrade() {
+            if let Some(part) = w.upgrade() {
                 s.borrow_mut().clear();
-                attach(&core, v.clone().unchecked_into(), String::new());
+                attach(&part, v.clone().unchecked_into(), String::new());
                 v.load();
             }
             JsValue::UNDEFINED
@@ -172,8 +172,8 @@ pub fn video_object(core: &Core, opts: &JsValue, nickname_of: fn(&str) -> String
         Closure::new(move |_: JsValue, _: JsValue| {
             // Shows nothing more and leaves the page (the object's methods stay with the
             // session).
-            if let Some(core) = w.upgrade() {
-                attach(&core, v.clone().unchecked_into(), String::new());
+            if let Some(part) = w.upgrade() {
+                attach(&part, v.clone().unchecked_into(), String::new());
             }
             f.remove();
             v.remove();
@@ -234,24 +234,24 @@ pub fn video_object(core: &Core, opts: &JsValue, nickname_of: fn(&str) -> String
     // The double-click listener (owned with the methods): full screen and back.
     let w = weak.clone();
     let listener = Closure::<dyn FnMut(JsValue, JsValue) -> JsValue>::new(move |_: JsValue, _: JsValue| {
-        if let (true, Some(core)) = (full.get(), w.upgrade()) {
-            toggle_full_screen(&core, &f);
+        if let (true, Some(part)) = (full.get(), w.upgrade()) {
+            toggle_full_screen(&part, &f);
         }
         JsValue::UNDEFINED
     });
     let _ = frame.add_event_listener_with_callback("dblclick", listener.as_ref().unchecked_ref());
-    core.borrow_mut().media.sinks.methods.push(listener);
+    part.state.borrow_mut().sinks.methods.push(listener);
     let v = video.clone();
     methods.push(("savePic", Closure::new(move |_: JsValue, _: JsValue| JsValue::from(picture(&document, &v)))));
 
     let element = !opts.is_object();
     let object: JsValue = if element { video.into() } else { js_sys::Object::new().into() };
-    let mut inner = core.borrow_mut();
+    let mut inner = part.state.borrow_mut();
     for (name, f) in methods {
         if !(element && matches!(name, "id" | "width" | "height")) {
             let _ = Reflect::set(&object, &name.into(), f.as_ref());
         }
-        inner.media.sinks.methods.push(f);
+        inner.sinks.methods.push(f);
     }
     object
 }
