@@ -14,8 +14,8 @@
 //! A member publishes its microphone and camera; the SFU adds a send-only m-line for
 //! each track of every other member of the room (a renegotiation offer), forwards the
 //! packets as they come, and asks the publisher for a keyframe when a subscriber's
-//! track opens or a subscriber reports loss. The link to a member is estimated (str0m's
-//! TWCC bandwidth estimation) and, only while it carries video, probed for more: a member
+//! track opens or a subscriber reports loss. The link to a member is probed and
+//! estimated (str0m's TWCC bandwidth estimation) only while it has video lines: a member
 //! who receives audio only (most calls of a contact center) gets audio and nothing else.
 //! Who may be in which room is the ACD engine's business: the SFU only holds the members
 //! it is given.

@@ -105,10 +105,11 @@ pub struct Member {
     pub downlink_bps: Option<u64>,
     /// The line of its shared screen, while it shares.
     screen: Option<Mid>,
-    /// Whether video is forwarded to it: only then does its `Rtc` probe the link (to
-    /// [`crate::DESIRED_KBPS`]). Probing a link that carries audio only would be padding
-    /// bursts for nothing, on SSRC 0 (str0m pads there when no line has RTX), which a
-    /// browser lists as a receive stream of its own.
+    /// Whether its `Rtc` probes the link (to [`crate::DESIRED_KBPS`]): from the first
+    /// video packet forwarded to it until its last video line stops (a camera closed
+    /// with its line kept still counts). Probing a link that carries audio only would be
+    /// padding bursts for nothing, on SSRC 0 (str0m pads there when no line has RTX),
+    /// which a browser lists as a receive stream of its own.
     probing: bool,
 }
 

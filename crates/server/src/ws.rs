@@ -516,8 +516,9 @@ async fn on_op(
                     *waiting = place;
                     (false, false)
                 }
-                // The hub stopped (the server or the app's hub is ending): the place went
-                // with the job, and the socket closes.
+                // The hub did not run the job to its end (it stopped: the server or the
+                // app's hub is ending, and the socket closes; or the job failed): the
+                // place went with the job.
                 Err(e) => {
                     if let Some(reply) = gone(e) {
                         push_reply(tx, reply);
